@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# Throughput benchmark: evq against jq, jaq, Miller and angle-grinder on the
+# same generated NDJSON file, in one run. Not part of CI.
+#
+# Usage: bench/run.sh
+#
+# Environment:
+#   BENCH_MB=1000        size of the generated input (10^6 bytes)
+#   BENCH_RUNS=3         runs per command; the best (fastest) one is reported
+#   BENCH_CASES=a,b      run only these cases (default: all, see CASES below)
+#   BENCH_DATA=bench/data  cache dir for the input file and results.md
+#   BENCH_TIMEOUT=3600   seconds before a single command is killed
+#   BENCH_CHECK=1        also run each command once more and count its output lines
+#   BENCH_NO_INSTALL=1   do not install missing peers
+#   EVQ=/path/to/evq     use this binary instead of building target/release/evq
+#   EVQ_ARGS="-j 2"      extra options for every evq command
+#
+# Output: one Markdown table per case on stdout, also written to
+# $BENCH_DATA/results.md. Speeds use MB = 10^6 bytes; RSS is in MiB.
+#
+# Adding a case: write a function `case_NAME` that declares one row per tool
+# with `evq ARGS...` (first) and `peer TOOL CMD...`, reading the input "$IN"
+# (a case may point IN at another file first; "$OUT" is an empty scratch dir
+# before every run), then add NAME to CASES.
+
+set -euo pipefail
+export LC_ALL=C
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH_DIR")
+BENCH_MB=${BENCH_MB:-1000}
+BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_CASES=${BENCH_CASES:-}
+BENCH_DATA=${BENCH_DATA:-$BENCH_DIR/data}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-3600}
+BENCH_CHECK=${BENCH_CHECK:-0}
+BENCH_NO_INSTALL=${BENCH_NO_INSTALL:-0}
+EVQ_ARGS=${EVQ_ARGS:-}
+CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
+export PATH="$CARGO_HOME/bin:$PATH"
+
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/evq-bench.XXXXXX")
+trap 'rm -rf "$TMPD"' EXIT
+OUT=$TMPD/out
+RESULTS=$BENCH_DATA/results.md
+
+log() { echo "bench: $*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# ---------------------------------------------------------------------------
+# Cases. Each row's stdout goes to /dev/null; stdin is /dev/null.
+
+CASES=(filter projection passthrough)
+
+case_filter() {
+  evq 'where level == "error" and latency_ms > 500' "$IN"
+  peer jq jq -c 'select(.level == "error" and .latency_ms > 500)' "$IN"
+  peer jaq jaq -c 'select(.level == "error" and .latency_ms > 500)' "$IN"
+  peer mlr mlr --ijsonl --ojsonl filter '$level == "error" && $latency_ms > 500' "$IN"
+  peer agrind agrind -o json -f "$IN" '* | json | where level == "error" && latency_ms > 500'
+}
+
+# evq's keep omits a missing field, while jq/jaq emit "user":{"id":null} when
+# user is absent (~10% of events); Miller flattens to "user.id", cuts, and
+# nests again. The difference does not matter for speed.
+case_projection() {
+  evq 'keep ts, type, user.id' "$IN"
+  peer jq jq -c '{ts, type, user: {id: .user.id}}' "$IN"
+  peer jaq jaq -c '{ts, type, user: {id: .user.id}}' "$IN"
+  peer mlr mlr --ijsonl --ojsonl flatten then cut -o -f ts,type,user.id then unflatten "$IN"
+  peer agrind agrind -o json -f "$IN" '* | json | fields ts, type, user.id'
+}
+
+case_passthrough() {
+  evq 'where true' "$IN"
+  peer jq jq -c . "$IN"
+  peer jaq jaq -c . "$IN"
+  peer mlr mlr --ijsonl --ojsonl cat "$IN"
+  peer agrind agrind -o json -f "$IN" '* | json'
+}
+
+# ---------------------------------------------------------------------------
+# Peers and evq.
+
+# Install missing peers: Debian packages with apt-get, crates with cargo.
+# A peer that cannot be installed is reported and left out of the tables.
+install_peers() {
+  local pkgs=() p sudo=()
+  have jq || pkgs+=(jq)
+  have mlr || pkgs+=(miller)
+  [[ -x /usr/bin/time ]] || pkgs+=(time)
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  if ((${#pkgs[@]})); then
+    if have apt-get && "${sudo[@]}" apt-get update -qq >"$TMPD/apt.log" 2>&1; then
+      for p in "${pkgs[@]}"; do
+        log "installing Debian package $p"
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$p" >>"$TMPD/apt.log" 2>&1 ||
+          log "could not install Debian package $p: skipping it"
+      done
+    else
+      log "apt-get not usable: cannot install ${pkgs[*]}"
+    fi
+  fi
+  cargo_install jaq jaq
+  cargo_install ag agrind
+}
+
+# cargo_install CRATE BINARY: build a crate at low priority with one job.
+cargo_install() {
+  have "$2" && return 0
+  if ! have cargo; then
+    log "cargo not found: cannot install $2, skipping it"
+    return 0
+  fi
+  log "installing crate $1 (binary $2) with cargo install --locked"
+  CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-1} nice -n 19 cargo install --locked "$1" >&2 ||
+    log "could not install crate $1: skipping $2"
+}
+
+# Build evq unless EVQ names a binary; a failed build makes every evq row "failed".
+prepare_evq() {
+  EVQ_OK=1
+  if [[ -z ${EVQ:-} ]]; then
+    EVQ=$ROOT/target/release/evq
+    log "building evq (cargo build --release)"
+    (cd "$ROOT" && cargo build --release >&2) || { log "cargo build failed: evq rows will be 'failed'"; EVQ_OK=0; }
+  fi
+  if [[ ! -x $EVQ ]]; then
+    log "evq binary $EVQ not found: evq rows will be 'failed'"
+    EVQ_OK=0
+  fi
+}
+
+version_of() { # one line naming TOOL's version, or "not installed"
+  local v
+  case $1 in
+    evq) [[ $EVQ_OK == 1 ]] && v=$("$EVQ" --version 2>/dev/null | head -n1) || v="not available" ;;
+    mlr) v=$(mlr --version 2>/dev/null | head -n1) || v="not installed" ;;
+    *) v=$("$1" --version 2>/dev/null | head -n1) || v="not installed" ;;
+  esac
+  echo "${v:-unknown}"
+}
+
+# ---------------------------------------------------------------------------
+# Input data: generated once per size, regenerated when gen.py changes.
+
+prepare_data() {
+  mkdir -p "$BENCH_DATA"
+  DATA=$BENCH_DATA/events-${BENCH_MB}mb.ndjson
+  local stamp sum
+  sum=$(sha256sum "$BENCH_DIR/gen.py" | cut -d' ' -f1)
+  stamp=$DATA.gen-sha256
+  if [[ -f $DATA && -f $stamp && $(cat "$stamp") == "$sum" ]]; then
+    log "reusing $DATA"
+  else
+    log "generating $DATA ($BENCH_MB MB)"
+    rm -f "$DATA" "$stamp"
+    python3 "$BENCH_DIR/gen.py" "$DATA.tmp" "$BENCH_MB"
+    mv "$DATA.tmp" "$DATA"
+    echo "$sum" >"$stamp"
+  fi
+  DATA_LINES=$(wc -l <"$DATA")
+}
+
+# ---------------------------------------------------------------------------
+# Measurement and tables.
+
+# measure CMD...: run once; sets M_SECS (wall, from EPOCHREALTIME), M_RSS
+# (peak RSS KiB, from /usr/bin/time %M) and M_RC (exit status).
+measure() {
+  local t0 t1
+  rm -rf "$OUT" && mkdir -p "$OUT"
+  t0=$EPOCHREALTIME
+  if /usr/bin/time -f '%e %M' -o "$TMPD/time" timeout "$BENCH_TIMEOUT" "$@" \
+    </dev/null >/dev/null 2>"$TMPD/stderr"; then
+    M_RC=0
+  else
+    M_RC=$?
+  fi
+  t1=$EPOCHREALTIME
+  M_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+  M_RSS=$(tail -n1 "$TMPD/time" | awk '{ print $2 }')
+}
+
+# Render a command for the table: input path shortened, args quoted as needed,
+# and `|` escaped for Markdown.
+show_cmd() {
+  local a s=""
+  for a in "$@"; do
+    [[ $a == "$IN" ]] && a=$(basename "$IN")
+    [[ $a == "$EVQ" ]] && a=evq
+    if [[ $a =~ ^[A-Za-z0-9_./=,:+-]+$ ]]; then s+="$a "; else s+="'${a//\'/\'\\\'\'}' "; fi
+  done
+  s=${s% }
+  echo "${s//|/\\|}"
+}
+
+emit() { echo "$*" | tee -a "$RESULTS"; }
+
+table_header() {
+  local check_h="" check_s=""
+  [[ $BENCH_CHECK == 1 ]] && check_h=" lines out |" check_s="---:|"
+  emit ""
+  emit "### $1"
+  emit ""
+  emit "| tool | command | seconds | MB/s | peak RSS MiB | evq speed / peer speed |$check_h"
+  emit "|---|---|---:|---:|---:|---:|$check_s"
+}
+
+# row TOOL CMD...: best of BENCH_RUNS runs, printed as one table row.
+row() {
+  local tool=$1; shift
+  local cmd best="" rss=0 i err="" ratio="—" bytes mbps check=""
+  cmd=$(show_cmd "$@")
+  bytes=$(stat -c %s "$IN")
+  for ((i = 0; i < BENCH_RUNS; i++)); do
+    measure "$@"
+    if ((M_RC != 0)); then
+      err="exit $M_RC"
+      ((M_RC == 124)) && err="timeout"
+      err+=": $(grep -v '^Command exited' "$TMPD/stderr" | tail -n1 | cut -c1-80)"
+      err=${err//|/\\|}
+      break
+    fi
+    ((M_RSS > rss)) && rss=$M_RSS
+    if [[ -z $best ]] || awk -v a="$M_SECS" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$M_SECS; fi
+  done
+  if [[ $BENCH_CHECK == 1 ]]; then
+    if [[ -z $err ]]; then check=" $(timeout "$BENCH_TIMEOUT" "$@" </dev/null 2>/dev/null | wc -l) |"; else check=" — |"; fi
+  fi
+  if [[ -n $err ]]; then
+    emit "| $tool | \`$cmd\` | failed ($err) | — | — | — |$check"
+    [[ $tool == evq ]] && EVQ_SECS=""
+    return 0
+  fi
+  mbps=$(awk -v b="$bytes" -v s="$best" 'BEGIN { printf "%.1f", s > 0 ? b / 1e6 / s : 0 }')
+  if [[ $tool == evq ]]; then
+    EVQ_SECS=$best
+    ratio="1.0×"
+  elif [[ -n ${EVQ_SECS:-} ]]; then
+    ratio=$(awk -v p="$best" -v e="$EVQ_SECS" 'BEGIN { printf "%.1f×", e > 0 ? p / e : 0 }')
+  fi
+  emit "| $tool | \`$cmd\` | $best | $mbps | $(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }') | $ratio |$check"
+}
+
+# Row declarations used by the case functions.
+evq() {
+  if [[ $EVQ_OK != 1 ]]; then
+    emit "| evq | \`$(show_cmd evq $EVQ_ARGS "$@")\` | failed (no binary) | — | — | — |$([[ $BENCH_CHECK == 1 ]] && echo " — |")"
+    EVQ_SECS=""
+    return 0
+  fi
+  # shellcheck disable=SC2086 # EVQ_ARGS is split on purpose
+  row evq "$EVQ" $EVQ_ARGS "$@"
+}
+peer() {
+  local tool=$1; shift
+  have "$1" || return 0 # not installed: reported at startup
+  row "$tool" "$@"
+}
+
+# ---------------------------------------------------------------------------
+# Main.
+
+main() {
+  local c selected=() name
+  if [[ -n $BENCH_CASES ]]; then
+    IFS=, read -r -a selected <<<"$BENCH_CASES"
+    for c in "${selected[@]}"; do
+      declare -F "case_$c" >/dev/null || { log "unknown case '$c' (cases: ${CASES[*]})"; exit 2; }
+    done
+  else
+    selected=("${CASES[@]}")
+  fi
+
+  [[ $BENCH_NO_INSTALL == 1 ]] || install_peers
+  [[ -x /usr/bin/time ]] || { log "/usr/bin/time (GNU time) is required"; exit 2; }
+  for name in jq jaq mlr agrind; do have "$name" || log "peer $name is not installed: skipping it"; done
+  prepare_evq
+  prepare_data
+
+  log "warming the page cache"
+  cat "$DATA" >/dev/null
+
+  : >"$RESULTS"
+  emit "# evq benchmark"
+  emit ""
+  emit "Input: \`$(basename "$DATA")\`, $(stat -c %s "$DATA") bytes, $DATA_LINES lines." \
+    "Best of $BENCH_RUNS runs. $(nproc) CPUs, $(uname -sr)."
+  emit ""
+  emit "| tool | version |"
+  emit "|---|---|"
+  for name in evq jq jaq mlr agrind; do
+    [[ $name == evq ]] || have "$name" || continue
+    emit "| $name | $(version_of "$name") |"
+  done
+
+  for c in "${selected[@]}"; do
+    IN=$DATA
+    EVQ_SECS=""
+    table_header "$c"
+    "case_$c"
+  done
+  log "results written to $RESULTS"
+}
+
+main "$@"

@@ -1,0 +1,132 @@
+//! The command line exactly as typed (clap derive); `Config` validates it.
+
+use crate::output::Format;
+use clap::{Parser, ValueEnum};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  evq 'where level == \"error\"' app.ndjson
+  evq 'where status >= 500 and path =~ /^\\/api/ | keep ts, path, status' logs/
+  evq 'set seen = true | del debug' archive/*.ndjson.gz > out.ndjson
+  kubectl logs app | evq 'where level != \"debug\" | head 20'
+  evq --dead-letter bad.ndjson --stats 'where true' events.ndjson.zst
+
+The pipeline language, every stage and the exit codes are described in evq(1).";
+
+#[derive(Debug, Parser)]
+#[command(name = "evq", version, about = "A fast, lossless stream processor for newline-delimited events", after_help = EXAMPLES)]
+pub struct Cli {
+    /// The pipeline: stages separated by `|`, e.g. 'where level == "error" | head 10'
+    #[arg(value_name = "PIPELINE", required_unless_present_any = ["file", "generate"])]
+    pub pipeline: Option<String>,
+
+    /// Files, directories (read recursively) or - for stdin; none means stdin
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Read the pipeline from a file (`#` starts a comment); every argument is then a PATH
+    #[arg(short = 'f', long = "file", value_name = "PIPELINE_FILE")]
+    pub file: Option<PathBuf>,
+
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Ndjson, value_name = "FORMAT")]
+    pub output: Format,
+
+    /// Worker threads (default: all cores)
+    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Write rejected lines here, one NDJSON record each
+    #[arg(long = "dead-letter", value_name = "FILE")]
+    pub dead_letter: Option<PathBuf>,
+
+    /// Fail (exit 3) at the first dead letter
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Fail (exit 3) once more than N lines are dead letters
+    #[arg(long = "max-errors", value_name = "N")]
+    pub max_errors: Option<u64>,
+
+    /// Write a JSON summary of the run to FILE, or to stderr without FILE
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", require_equals = true)]
+    pub stats: Option<String>,
+
+    /// Lines longer than this are dead letters (suffixes K, M, G)
+    #[arg(long = "max-line-bytes", value_name = "BYTES", default_value = "64M", value_parser = parse_size)]
+    pub max_line_bytes: usize,
+
+    /// Strftime format for event times no built-in format accepts
+    #[arg(long = "time-format", value_name = "STRFTIME")]
+    pub time_format: Option<String>,
+
+    /// Exit 1 when nothing was output (like grep)
+    #[arg(short = 'e', long = "exit-status")]
+    pub exit_status: bool,
+
+    /// Flush stdout after every batch of lines (default when stdout is a terminal)
+    #[arg(long = "line-buffered")]
+    pub line_buffered: bool,
+
+    /// Show a progress bar on stderr even when it is not a terminal
+    #[arg(long, overrides_with = "no_progress")]
+    pub progress: bool,
+
+    /// Never show a progress bar
+    #[arg(long = "no-progress")]
+    pub no_progress: bool,
+
+    /// Print the parsed pipeline and exit without reading input
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Print a man page or a shell completion script and exit
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub generate: Option<Generate>,
+
+    /// Bytes read per chunk (for tests of the engine)
+    #[arg(long = "chunk-size", hide = true, default_value = "1M", value_parser = parse_size)]
+    pub chunk_size: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generate {
+    Man,
+    CompleteBash,
+    CompleteZsh,
+    CompleteFish,
+}
+
+/// `4096`, `64K`, `64M`, `1G`.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let (num, mul) = match s.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&s[..i], 1usize << 10),
+        Some((i, 'm' | 'M')) => (&s[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    let n: usize = num.parse().map_err(|_| format!("`{s}` is not a size such as 4096, 64K or 64M"))?;
+    n.checked_mul(mul).filter(|n| *n > 0).ok_or_else(|| format!("`{s}` is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("2k"), Ok(2048));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,90 @@
+//! Validates the command line and builds what a run needs: inputs, the compiled
+//! pipeline, output settings. Everything that can be wrong with a command is found
+//! here, before any input is read.
+
+use crate::cli::Cli;
+use crate::input::{self, Input, reader::ReadConfig};
+use crate::lang::{Env, parse_pipeline};
+use crate::output::Format;
+use crate::pipeline::Pipeline;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub enum StatsTo {
+    Stderr,
+    File(PathBuf),
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub pipeline: Pipeline,
+    pub source: String,
+    pub inputs: Vec<Input>,
+    pub env: Env,
+    pub format: Format,
+    pub jobs: usize,
+    pub read: ReadConfig,
+    pub dead_letter: Option<PathBuf>,
+    pub strict: bool,
+    pub max_errors: Option<u64>,
+    pub stats: Option<StatsTo>,
+    pub line_buffered: bool,
+    pub exit_status: bool,
+    pub progress: bool,
+    pub explain: bool,
+}
+
+/// A usage error: the message to print (possibly several lines, for a caret).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl Config {
+    pub fn from_cli(cli: Cli) -> Result<Config, UsageError> {
+        let mut paths = cli.paths;
+        let source = match &cli.file {
+            Some(f) => {
+                if let Some(p) = cli.pipeline {
+                    paths.insert(0, p);
+                }
+                std::fs::read_to_string(f)
+                    .map_err(|e| UsageError(format!("evq: {}: {}", f.display(), input::reader::io_message(&e))))?
+            }
+            None => cli.pipeline.unwrap_or_default(),
+        };
+        let asts = parse_pipeline(&source).map_err(|e| UsageError(e.render(&source)))?;
+        if let Some(fmt) = &cli.time_format {
+            if !crate::time::valid_format(fmt) {
+                return Err(UsageError(format!("evq: --time-format: `{fmt}` is not a valid strftime format")));
+            }
+            crate::time::set_user_format(fmt.clone());
+        }
+        if cli.jobs == Some(0) {
+            return Err(UsageError("evq: --jobs must be at least 1".into()));
+        }
+        let inputs = input::expand(&paths);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let env = Env { now, files: Arc::new(inputs.iter().map(|i| i.name.clone()).collect()) };
+        let jobs = cli.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        Ok(Config {
+            pipeline: Pipeline::new(&asts),
+            source,
+            inputs,
+            env,
+            format: cli.output,
+            jobs,
+            read: ReadConfig { chunk_size: cli.chunk_size, max_line_bytes: cli.max_line_bytes },
+            dead_letter: cli.dead_letter,
+            strict: cli.strict,
+            max_errors: cli.max_errors,
+            stats: cli.stats.map(|s| if s == "-" { StatsTo::Stderr } else { StatsTo::File(s.into()) }),
+            line_buffered: cli.line_buffered || std::io::stdout().is_terminal(),
+            exit_status: cli.exit_status,
+            progress: !cli.no_progress && (cli.progress || std::io::stderr().is_terminal()),
+            explain: cli.explain,
+        })
+    }
+}

@@ -1,0 +1,380 @@
+//! One event: its original line, metadata, and a document parsed only as far as the
+//! pipeline needs (the top-level fields it reads), or fully once a stage modifies it.
+
+use crate::lang::ast::{Path, Seg};
+use crate::lang::value::Val;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+/// Where an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Meta {
+    /// Index into the run's list of inputs.
+    pub file: u32,
+    /// 1-based line number within that input.
+    pub line: u64,
+    /// Byte offset of the line in the decompressed input.
+    pub offset: u64,
+}
+
+/// Why a line could not become an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    InvalidJson,
+    InvalidUtf8,
+    TooLong,
+    TooDeep,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 4] = [Reason::InvalidJson, Reason::InvalidUtf8, Reason::TooLong, Reason::TooDeep];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::InvalidJson => "invalid_json",
+            Reason::InvalidUtf8 => "invalid_utf8",
+            Reason::TooLong => "too_long",
+            Reason::TooDeep => "too_deep",
+        }
+    }
+}
+
+/// A rejected line's reason and the parser's message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub reason: Reason,
+    pub error: String,
+}
+
+/// Which parts of each event the pipeline reads.
+#[derive(Debug, Clone, Default)]
+pub struct Needs {
+    /// Top-level keys read by some path.
+    pub keys: Vec<Box<str>>,
+    /// Some expression reads the whole event (`.`).
+    pub whole: bool,
+}
+
+impl Needs {
+    pub fn add_path(&mut self, p: &Path) {
+        match p.first_key() {
+            Some(k) if !self.keys.iter().any(|x| &**x == k) => self.keys.push(k.into()),
+            Some(_) => {}
+            None => self.whole = true,
+        }
+    }
+}
+
+enum Doc<'a> {
+    /// Top-level fields the pipeline reads, as raw JSON; `object` is false for a
+    /// line that is a JSON value other than an object.
+    Fields { fields: Vec<(Cow<'a, str>, &'a RawValue)>, object: bool },
+    Full(Value),
+}
+
+pub struct Event<'a> {
+    pub raw: &'a str,
+    pub meta: Meta,
+    pub topic: Option<Arc<str>>,
+    doc: Doc<'a>,
+    modified: bool,
+}
+
+impl<'a> Event<'a> {
+    /// Parses a line, validating all of it but indexing only what `needs` names.
+    pub fn parse(raw: &'a str, meta: Meta, needs: &Needs) -> Result<Event<'a>, Rejection> {
+        let doc = if needs.whole {
+            Doc::Full(serde_json::from_str(raw).map_err(rejection)?)
+        } else {
+            let mut de = serde_json::Deserializer::from_str(raw);
+            let (fields, object) = Capture { want: &needs.keys }.deserialize(&mut de).map_err(rejection)?;
+            de.end().map_err(rejection)?;
+            Doc::Fields { fields, object }
+        };
+        Ok(Event { raw, meta, topic: None, doc, modified: false })
+    }
+
+    pub fn is_modified(&self) -> bool {
+        self.modified
+    }
+
+    /// The value at `path`, `None` when a key or index is missing.
+    pub fn lookup(&self, path: &Path) -> Option<Val<'_>> {
+        match &self.doc {
+            Doc::Full(v) => navigate(v, &path.segs).map(Val::from_value),
+            Doc::Fields { fields, object } => {
+                let Some(Seg::Key(k)) = path.segs.first() else {
+                    // The whole event, or an index into a top-level array.
+                    let v: Value = serde_json::from_str(self.raw).ok()?;
+                    return navigate(&v, &path.segs).cloned().map(Val::from_owned_value);
+                };
+                if !object {
+                    return None;
+                }
+                let (_, raw) = fields.iter().rev().find(|(name, _)| name == &**k)?;
+                if path.segs.len() == 1 {
+                    return Some(val_from_raw(raw.get()));
+                }
+                let v: Value = serde_json::from_str(raw.get()).ok()?;
+                navigate(&v, &path.segs[1..]).cloned().map(Val::from_owned_value)
+            }
+        }
+    }
+
+    pub fn get(&self, path: &Path) -> Val<'_> {
+        self.lookup(path).unwrap_or(Val::Null)
+    }
+
+    /// The whole document, parsed in full; marks the event modified.
+    pub fn doc_mut(&mut self) -> &mut Value {
+        if let Doc::Fields { .. } = self.doc {
+            let v = serde_json::from_str(self.raw).expect("the line was validated when parsed");
+            self.doc = Doc::Full(v);
+        }
+        self.modified = true;
+        match &mut self.doc {
+            Doc::Full(v) => v,
+            Doc::Fields { .. } => unreachable!("converted above"),
+        }
+    }
+
+    /// Replaces the whole document.
+    pub fn replace(&mut self, v: Value) {
+        self.doc = Doc::Full(v);
+        self.modified = true;
+    }
+
+    /// Writes the event as one JSON line without the newline: its original bytes
+    /// when unmodified.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match (&self.doc, self.modified) {
+            (Doc::Full(v), true) => serde_json::to_writer(&mut *out, v).expect("writing to a Vec cannot fail"),
+            _ => out.extend_from_slice(self.raw.as_bytes()),
+        }
+    }
+
+    /// The whole document as a value (parsed on demand).
+    pub fn to_value(&self) -> Value {
+        match &self.doc {
+            Doc::Full(v) => v.clone(),
+            Doc::Fields { .. } => serde_json::from_str(self.raw).expect("the line was validated when parsed"),
+        }
+    }
+}
+
+fn rejection(e: serde_json::Error) -> Rejection {
+    let error = e.to_string();
+    let reason = if error.starts_with("recursion limit exceeded") { Reason::TooDeep } else { Reason::InvalidJson };
+    Rejection { reason, error }
+}
+
+/// Follows `segs` from `v`; negative indexes count from the end.
+pub fn navigate<'v>(mut v: &'v Value, segs: &[Seg]) -> Option<&'v Value> {
+    for s in segs {
+        v = match (s, v) {
+            (Seg::Key(k), Value::Object(m)) => m.get(&**k)?,
+            (Seg::Index(i), Value::Array(a)) => a.get(resolve_index(*i, a.len())?)?,
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+pub fn resolve_index(i: i64, len: usize) -> Option<usize> {
+    if i >= 0 {
+        usize::try_from(i).ok()
+    } else {
+        len.checked_sub(usize::try_from(i.unsigned_abs()).ok()?)
+    }
+}
+
+/// A scalar straight from its JSON text; strings without escapes are borrowed.
+fn val_from_raw(text: &str) -> Val<'_> {
+    match text.as_bytes().first() {
+        Some(b'"') => {
+            let inner = &text[1..text.len() - 1];
+            if inner.contains('\\') {
+                Val::Str(Cow::Owned(serde_json::from_str(text).expect("validated JSON string")))
+            } else {
+                Val::Str(Cow::Borrowed(inner))
+            }
+        }
+        Some(b't') => Val::Bool(true),
+        Some(b'f') => Val::Bool(false),
+        Some(b'n') => Val::Null,
+        Some(b'{' | b'[') => Val::Json(Cow::Owned(serde_json::from_str(text).expect("validated JSON value"))),
+        _ => Val::number_text(Cow::Borrowed(text)),
+    }
+}
+
+/// Sets `path` to `new`, creating objects along the way; a scalar in the way is replaced.
+pub fn set_path(root: &mut Value, segs: &[Seg], new: Value) {
+    let Some((last, parents)) = segs.split_last() else {
+        *root = new;
+        return;
+    };
+    let mut cur = root;
+    for s in parents {
+        cur = match s {
+            Seg::Key(k) => {
+                if !cur.is_object() {
+                    *cur = Value::Object(Map::new());
+                }
+                let m = cur.as_object_mut().expect("made an object above");
+                m.entry(&**k).or_insert_with(|| Value::Object(Map::new()))
+            }
+            Seg::Index(i) => match cur {
+                Value::Array(a) => match resolve_index(*i, a.len()) {
+                    Some(ix) if ix < a.len() => &mut a[ix],
+                    _ => return,
+                },
+                _ => return,
+            },
+        };
+    }
+    match last {
+        Seg::Key(k) => {
+            if !cur.is_object() {
+                *cur = Value::Object(Map::new());
+            }
+            cur.as_object_mut().expect("made an object above").insert(k.to_string(), new);
+        }
+        Seg::Index(i) => {
+            if let Value::Array(a) = cur {
+                match resolve_index(*i, a.len()) {
+                    Some(ix) if ix < a.len() => a[ix] = new,
+                    Some(ix) if *i >= 0 => {
+                        a.resize(ix, Value::Null);
+                        a.push(new);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// Removes `path`, keeping the order of what remains; returns the removed value.
+pub fn remove_path(root: &mut Value, segs: &[Seg]) -> Option<Value> {
+    let (last, parents) = segs.split_last()?;
+    let mut cur = root;
+    for s in parents {
+        cur = match (s, cur) {
+            (Seg::Key(k), Value::Object(m)) => m.get_mut(&**k)?,
+            (Seg::Index(i), Value::Array(a)) => {
+                let ix = resolve_index(*i, a.len())?;
+                a.get_mut(ix)?
+            }
+            _ => return None,
+        };
+    }
+    match (last, cur) {
+        (Seg::Key(k), Value::Object(m)) => m.shift_remove(&**k),
+        (Seg::Index(i), Value::Array(a)) => {
+            let ix = resolve_index(*i, a.len())?;
+            (ix < a.len()).then(|| a.remove(ix))
+        }
+        _ => None,
+    }
+}
+
+/// The key serde_json uses to pass an arbitrary-precision number through a map.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Deserializes a line, keeping the raw text of wanted top-level keys only.
+struct Capture<'w> {
+    want: &'w [Box<str>],
+}
+
+type Captured<'a> = (Vec<(Cow<'a, str>, &'a RawValue)>, bool);
+
+impl<'de> DeserializeSeed<'de> for Capture<'_> {
+    type Value = Captured<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+macro_rules! not_an_object {
+    ($($name:ident: $t:ty),*) => {$(
+        fn $name<E: de::Error>(self, _: $t) -> Result<Self::Value, E> {
+            Ok((Vec::new(), false))
+        }
+    )*};
+}
+
+impl<'de> Visitor<'de> for Capture<'_> {
+    type Value = Captured<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Vec::new();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if key.0 == NUMBER_TOKEN {
+                // serde_json's arbitrary-precision numbers arrive as a one-key map.
+                map.next_value::<IgnoredAny>()?;
+                return Ok((Vec::new(), false));
+            }
+            if self.want.iter().any(|w| **w == *key.0) {
+                fields.push((key.0, map.next_value::<&'de RawValue>()?));
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok((fields, true))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok((Vec::new(), false))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok((Vec::new(), false))
+    }
+
+    not_an_object!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
+}
+
+/// A map key, borrowed from the line unless it has escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+pub fn navigate_mut<'v>(mut v: &'v mut Value, segs: &[Seg]) -> Option<&'v mut Value> {
+    for s in segs {
+        v = match (s, v) {
+            (Seg::Key(k), Value::Object(m)) => m.get_mut(&**k)?,
+            (Seg::Index(i), Value::Array(a)) => {
+                let ix = resolve_index(*i, a.len())?;
+                a.get_mut(ix)?
+            }
+            _ => return None,
+        };
+    }
+    Some(v)
+}

@@ -1,0 +1,334 @@
+//! The engine: a reader thread cuts inputs into chunks, worker threads run the
+//! parallel part of the pipeline on them, and this thread puts the results back in
+//! input order, runs the ordered part, writes output and dead letters, and keeps
+//! the accounts. A fixed number of chunks is in flight, so memory stays constant.
+
+use crate::config::{Config, StatsTo};
+use crate::exit::ExitStatus;
+use crate::input::reader::{self, io_message};
+use crate::output::Stdout;
+use crate::pipeline::{ChunkOut, Ordered, OrderedOut, process_chunk};
+use crate::progress::Progress;
+use crate::stats::{self, Stats};
+use crossbeam_channel::{RecvTimeoutError, bounded};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How many dead letters are quoted on stderr when they are not kept in a file.
+const DEAD_EXAMPLES: usize = 3;
+
+pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
+    let started = Instant::now();
+    let cfg = Arc::new(cfg);
+    let stop = Arc::new(AtomicBool::new(false));
+    let raw_bytes = Arc::new(AtomicU64::new(0));
+    let signals = Signals::install();
+
+    let jobs = cfg.jobs.max(1);
+    let in_flight = jobs * 4;
+    let (work_tx, work_rx) = bounded(jobs * 2);
+    let (done_tx, done_rx) = bounded::<ChunkOut>(in_flight);
+    let (permit_tx, permit_rx) = bounded::<()>(in_flight);
+    for _ in 0..in_flight {
+        permit_tx.send(()).expect("the channel has room for every permit");
+    }
+
+    {
+        let (cfg, stop, raw_bytes) = (cfg.clone(), stop.clone(), raw_bytes.clone());
+        std::thread::spawn(move || {
+            reader::read_all(&cfg.inputs, &cfg.read, raw_bytes, &stop, &mut |chunk| {
+                permit_rx.recv().is_ok() && work_tx.send(chunk).is_ok()
+            });
+        });
+    }
+    for _ in 0..jobs {
+        let (cfg, work_rx, done_tx) = (cfg.clone(), work_rx.clone(), done_tx.clone());
+        std::thread::spawn(move || {
+            for chunk in work_rx {
+                let out = process_chunk(chunk, &cfg.pipeline, &cfg.env, cfg.format, cfg.read.max_line_bytes);
+                if done_tx.send(out).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop((work_rx, done_tx));
+
+    let progress = cfg.progress.then(|| Progress::start(&cfg.inputs, raw_bytes.clone()));
+    let mut w = match Writer::new(&cfg, stdout) {
+        Ok(w) => w,
+        Err(status) => return status,
+    };
+    let mut pending: BTreeMap<u64, ChunkOut> = BTreeMap::new();
+    let mut next = 0;
+    loop {
+        if let Some(s) = signals.caught() {
+            w.status = w.status.max(s);
+            break;
+        }
+        match done_rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(c) => {
+                pending.insert(c.seq, c);
+            }
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        while let Some(c) = pending.remove(&next) {
+            next += 1;
+            w.chunk(c);
+            let _ = permit_tx.send(());
+            if let Some(p) = &progress {
+                p.set_events(w.total.lines);
+            }
+            if w.stopped {
+                break;
+            }
+        }
+        if w.stopped {
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    drop(done_rx);
+    if let Some(p) = progress {
+        p.finish();
+    }
+    if let Some(s) = signals.caught() {
+        w.status = w.status.max(s);
+    }
+    w.finish(started.elapsed().as_secs_f64())
+}
+
+/// SIGINT and SIGTERM set flags; the run then stops after whole chunks.
+struct Signals {
+    int: Arc<AtomicBool>,
+    term: Arc<AtomicBool>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        let s = Signals { int: Arc::default(), term: Arc::default() };
+        // If a handler cannot be installed the default action (exit) remains: no data path depends on it.
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, s.int.clone());
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGTERM, s.term.clone());
+        s
+    }
+
+    fn caught(&self) -> Option<ExitStatus> {
+        if self.int.load(Ordering::Relaxed) {
+            Some(ExitStatus::Interrupted)
+        } else if self.term.load(Ordering::Relaxed) {
+            Some(ExitStatus::Terminated)
+        } else {
+            None
+        }
+    }
+}
+
+/// The ordered end of the engine: output, dead letters, accounts.
+struct Writer<'c> {
+    cfg: &'c Config,
+    out: Stdout,
+    ordered: Option<Ordered>,
+    dead_file: Option<BufWriter<File>>,
+    total: Stats,
+    per_file: Vec<Stats>,
+    dead_seen: u64,
+    examples: Vec<String>,
+    events_out: u64,
+    status: ExitStatus,
+    stopped: bool,
+    broken_pipe: bool,
+}
+
+impl<'c> Writer<'c> {
+    fn new(cfg: &'c Config, stdout: Box<dyn Write + Send>) -> Result<Writer<'c>, ExitStatus> {
+        let dead_file = match &cfg.dead_letter {
+            Some(p) => match File::create(p) {
+                Ok(f) => Some(BufWriter::new(f)),
+                Err(e) => {
+                    eprintln!("evq: {}: {}", p.display(), io_message(&e));
+                    return Err(ExitStatus::Output);
+                }
+            },
+            None => None,
+        };
+        Ok(Writer {
+            cfg,
+            out: Stdout::new(cfg.format, stdout, cfg.line_buffered),
+            ordered: (!cfg.pipeline.ordered.is_empty()).then(|| Ordered::new(&cfg.pipeline, cfg.format)),
+            dead_file,
+            total: Stats::default(),
+            per_file: vec![Stats::default(); cfg.inputs.len()],
+            dead_seen: 0,
+            examples: Vec::new(),
+            events_out: 0,
+            status: ExitStatus::Success,
+            stopped: false,
+            broken_pipe: false,
+        })
+    }
+
+    fn chunk(&mut self, mut c: ChunkOut) {
+        let mut stats = std::mem::take(&mut c.stats);
+        let mut cut = None;
+        for i in 0..c.dead.len() {
+            self.dead_seen += 1;
+            let over = self.cfg.strict || self.cfg.max_errors.is_some_and(|m| self.dead_seen > m);
+            if over {
+                cut = Some(i);
+                break;
+            }
+        }
+        if let Some(i) = cut {
+            c.dead.truncate(i + 1);
+            let d = &c.dead[i];
+            let mut s = d.stats_before.clone();
+            s.lines += 1;
+            s.dead[crate::event::Reason::ALL.iter().position(|r| *r == d.reason).expect("listed")] += 1;
+            stats = s;
+            c.data.truncate(d.out_len);
+            c.recs.truncate(d.recs_len);
+            c.error = None;
+            let why = if self.cfg.strict {
+                "--strict".to_string()
+            } else {
+                format!("more than {} dead letters, --max-errors", self.dead_seen - 1)
+            };
+            eprintln!("evq: {}:{}: {}: {} ({why})", self.cfg.env.file_name(c.file), d.line, d.reason.name(), d.error);
+            self.status = self.status.max(ExitStatus::Input);
+            self.stopped = true;
+        }
+        for d in &c.dead {
+            self.dead_letter(c.file, d);
+        }
+        self.output(&mut c, &mut stats);
+        self.per_file[c.file as usize].add(&stats);
+        self.total.add(&stats);
+        if let Some(e) = c.error {
+            eprintln!("evq: {e}");
+            self.status = self.status.max(ExitStatus::Input);
+        }
+    }
+
+    fn output(&mut self, c: &mut ChunkOut, stats: &mut Stats) {
+        let data = match self.ordered.as_mut() {
+            None => {
+                self.events_out += stats.emitted;
+                std::mem::take(&mut c.data)
+            }
+            Some(ord) => {
+                let mut o = OrderedOut::default();
+                let mut start = 0;
+                for r in &c.recs {
+                    let json = std::str::from_utf8(&c.data[start..r.end]).expect("JSON text is UTF-8");
+                    ord.feed(json, r.meta, r.topic.clone(), &self.cfg.env, &mut o);
+                    start = r.end;
+                }
+                stats.emitted -= o.skipped + o.filtered;
+                stats.skipped += o.skipped;
+                stats.filtered += o.filtered;
+                if ord.is_done() {
+                    self.stopped = true;
+                }
+                self.events_out += o.written;
+                o.data
+            }
+        };
+        self.write(&data);
+    }
+
+    fn write(&mut self, data: &[u8]) {
+        if self.status >= ExitStatus::Output || self.broken_pipe {
+            return;
+        }
+        if let Err(e) = self.out.write(data) {
+            self.output_error(e);
+        }
+    }
+
+    fn output_error(&mut self, e: io::Error) {
+        self.stopped = true;
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            // The reader went away (`evq … | head -1`): a quiet success.
+            self.broken_pipe = true;
+            return;
+        }
+        eprintln!("evq: stdout: {}", io_message(&e));
+        self.status = self.status.max(ExitStatus::Output);
+    }
+
+    fn dead_letter(&mut self, file: u32, d: &crate::pipeline::DeadLetter) {
+        if let Some(f) = self.dead_file.as_mut() {
+            if let Err(e) = f.write_all(&d.record) {
+                let name = self.cfg.dead_letter.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+                eprintln!("evq: {name}: {}", io_message(&e));
+                self.status = self.status.max(ExitStatus::Output);
+                self.dead_file = None;
+                self.stopped = true;
+            }
+        } else if self.examples.len() < DEAD_EXAMPLES {
+            self.examples.push(format!("{}:{}: {}: {}", self.cfg.env.file_name(file), d.line, d.reason.name(), d.error));
+        }
+    }
+
+    fn finish(mut self, elapsed: f64) -> ExitStatus {
+        if let Some(ord) = self.ordered.as_mut() {
+            if !self.broken_pipe {
+                let mut o = OrderedOut::default();
+                ord.finish(&self.cfg.env, &mut o);
+                self.total.emitted -= o.skipped + o.filtered;
+                self.total.skipped += o.skipped;
+                self.total.filtered += o.filtered;
+                self.events_out += o.written;
+                self.write(&o.data);
+            }
+        }
+        if self.status < ExitStatus::Output && !self.broken_pipe {
+            if let Err(e) = self.out.finish() {
+                self.output_error(e);
+            }
+        }
+        if let Some(mut f) = self.dead_file.take() {
+            if let Err(e) = f.flush() {
+                let name = self.cfg.dead_letter.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+                eprintln!("evq: {name}: {}", io_message(&e));
+                self.status = self.status.max(ExitStatus::Output);
+            }
+        }
+        let dead = self.total.dead_total();
+        if dead > 0 && self.cfg.dead_letter.is_none() {
+            eprintln!(
+                "evq: {dead} dead letter{} ({}); keep them with --dead-letter FILE",
+                if dead == 1 { "" } else { "s" },
+                self.total.dead_summary()
+            );
+            for e in &self.examples {
+                eprintln!("evq: {e}");
+            }
+        }
+        if let Some(to) = &self.cfg.stats {
+            let files: Vec<(String, Stats)> =
+                self.cfg.inputs.iter().map(|i| i.name.clone()).zip(self.per_file.iter().cloned()).collect();
+            let report = stats::report(&self.total, &files, elapsed, self.events_out);
+            let text = serde_json::to_string_pretty(&report).expect("a report serializes");
+            match to {
+                StatsTo::Stderr => eprintln!("{text}"),
+                StatsTo::File(p) => {
+                    if let Err(e) = std::fs::write(p, text + "\n") {
+                        eprintln!("evq: {}: {}", p.display(), io_message(&e));
+                        self.status = self.status.max(ExitStatus::Output);
+                    }
+                }
+            }
+        }
+        if self.status == ExitStatus::Success && self.cfg.exit_status && self.events_out == 0 {
+            return ExitStatus::CheckFailed;
+        }
+        self.status
+    }
+}

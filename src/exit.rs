@@ -1,0 +1,66 @@
+//! Exit codes, as documented in the man page.
+
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExitStatus {
+    Success,
+    /// The data failed a check (`assert`, `-e` with no output).
+    CheckFailed,
+    /// Bad option or pipeline, before any input is read.
+    Usage,
+    /// Unreadable or corrupt input, or too many dead letters.
+    Input,
+    /// Output could not be written.
+    Output,
+    Interrupted,
+    Terminated,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::CheckFailed => 1,
+            ExitStatus::Usage => 2,
+            ExitStatus::Input => 3,
+            ExitStatus::Output => 4,
+            ExitStatus::Interrupted => 130,
+            ExitStatus::Terminated => 143,
+        }
+    }
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> ExitCode {
+        ExitCode::from(s.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_match_the_spec() {
+        let all = [
+            (ExitStatus::Success, 0),
+            (ExitStatus::CheckFailed, 1),
+            (ExitStatus::Usage, 2),
+            (ExitStatus::Input, 3),
+            (ExitStatus::Output, 4),
+            (ExitStatus::Interrupted, 130),
+            (ExitStatus::Terminated, 143),
+        ];
+        for (s, c) in all {
+            assert_eq!(s.code(), c);
+        }
+    }
+
+    #[test]
+    fn worse_outcomes_order_higher() {
+        assert!(ExitStatus::Output > ExitStatus::Input);
+        assert!(ExitStatus::Input > ExitStatus::CheckFailed);
+        assert!(ExitStatus::Interrupted > ExitStatus::Output);
+    }
+}

@@ -1,0 +1,82 @@
+//! Opens an input and picks a decompressor from its magic bytes, not its name.
+
+use super::{Input, Source};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+    Bzip2,
+    Xz,
+}
+
+pub fn detect(head: &[u8]) -> Compression {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Compression::Zstd
+    } else if head.starts_with(b"BZh") {
+        Compression::Bzip2
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+        Compression::Xz
+    } else {
+        Compression::None
+    }
+}
+
+/// Counts the raw bytes read, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Opens an input as a stream of decompressed bytes.
+pub fn open(input: &Input, raw_bytes: Arc<AtomicU64>) -> io::Result<Box<dyn Read + Send>> {
+    let inner: Box<dyn Read + Send> = match &input.source {
+        Source::Stdin => Box::new(io::stdin()),
+        Source::File(p) => Box::new(File::open(p)?),
+    };
+    let mut r = BufReader::with_capacity(256 << 10, Counting { inner, count: raw_bytes });
+    let kind = loop {
+        match r.fill_buf() {
+            Ok(head) => break detect(head),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    Ok(match kind {
+        Compression::None => Box::new(r),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(r)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(r)?),
+        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(r)),
+        Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(r)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_bytes() {
+        assert_eq!(detect(&[0x1f, 0x8b, 8]), Compression::Gzip);
+        assert_eq!(detect(&[0x28, 0xb5, 0x2f, 0xfd, 0]), Compression::Zstd);
+        assert_eq!(detect(b"BZh91AY"), Compression::Bzip2);
+        assert_eq!(detect(&[0xfd, b'7', b'z', b'X', b'Z', 0]), Compression::Xz);
+        assert_eq!(detect(b"{\"a\":1}"), Compression::None);
+        assert_eq!(detect(b""), Compression::None);
+    }
+}

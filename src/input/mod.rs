@@ -1,0 +1,84 @@
+//! Inputs: which files to read (directories walked in byte order, hidden entries
+//! skipped), how to decompress them, and how their bytes become line-aligned chunks.
+
+pub mod decompress;
+pub mod reader;
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// The name `file()` returns and messages use: the path as given, `-` for stdin.
+    pub name: String,
+    pub source: Source,
+}
+
+/// Expands the command line's paths into inputs; no path means stdin.
+pub fn expand(paths: &[String]) -> Vec<Input> {
+    if paths.is_empty() {
+        return vec![Input { name: "-".into(), source: Source::Stdin }];
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p == "-" {
+            out.push(Input { name: "-".into(), source: Source::Stdin });
+        } else if Path::new(p).is_dir() {
+            walk(Path::new(p), &mut out);
+        } else {
+            out.push(Input { name: p.clone(), source: Source::File(PathBuf::from(p)) });
+        }
+    }
+    out
+}
+
+fn walk(dir: &Path, out: &mut Vec<Input>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        // Reported when read, like any unreadable input.
+        out.push(Input { name: dir.display().to_string(), source: Source::File(dir.to_path_buf()) });
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
+        .map(|e| e.path())
+        .collect();
+    paths.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+    for p in paths {
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(Input { name: p.display().to_string(), source: Source::File(p) });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directories_are_walked_sorted_without_hidden() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("b")).unwrap();
+        std::fs::write(d.path().join("b/z.ndjson"), "").unwrap();
+        std::fs::write(d.path().join("a.ndjson"), "").unwrap();
+        std::fs::write(d.path().join("c.ndjson"), "").unwrap();
+        std::fs::write(d.path().join(".hidden"), "").unwrap();
+        let names: Vec<String> = expand(&[d.path().display().to_string()])
+            .into_iter()
+            .map(|i| i.name.rsplit('/').next().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["a.ndjson", "z.ndjson", "c.ndjson"]);
+    }
+
+    #[test]
+    fn no_paths_means_stdin() {
+        assert_eq!(expand(&[]), vec![Input { name: "-".into(), source: Source::Stdin }]);
+    }
+}

@@ -1,0 +1,239 @@
+//! Turns input streams into line-aligned chunks for the workers, numbering lines and
+//! offsets, removing a leading BOM, and cutting lines longer than the limit.
+
+use super::{Input, decompress};
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// How many bytes of a too-long line the dead letter keeps.
+pub const LONG_LINE_PREFIX: usize = 4096;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkKind {
+    /// Whole lines (the last may lack its `\n` at the end of an input).
+    Lines,
+    /// One line longer than `--max-line-bytes`: `data` holds its first bytes only.
+    TooLong { len: u64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    pub seq: u64,
+    pub file: u32,
+    pub first_line: u64,
+    pub first_offset: u64,
+    pub data: Vec<u8>,
+    pub kind: ChunkKind,
+    /// A read error that ended this input after this chunk.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReadConfig {
+    pub chunk_size: usize,
+    pub max_line_bytes: usize,
+}
+
+/// Reads every input in order, handing chunks to `send`; stops early when `send`
+/// returns false or `stop` is set.
+pub fn read_all(
+    inputs: &[Input],
+    cfg: &ReadConfig,
+    raw_bytes: Arc<AtomicU64>,
+    stop: &AtomicBool,
+    send: &mut dyn FnMut(Chunk) -> bool,
+) {
+    let mut seq = 0;
+    for (i, input) in inputs.iter().enumerate() {
+        let mut framer = Framer { cfg, name: &input.name, file: i as u32, seq: &mut seq, line: 1, offset: 0 };
+        let ok = match decompress::open(input, raw_bytes.clone()) {
+            Ok(r) => framer.run(r, stop, send),
+            Err(e) => framer.send_chunk(Vec::new(), ChunkKind::Lines, Some(format!("{}: {}", input.name, io_message(&e))), send),
+        };
+        if !ok || stop.load(Ordering::Relaxed) {
+            return;
+        }
+    }
+}
+
+/// An I/O error's message without Rust's "(os error N)" suffix.
+pub fn io_message(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+struct Framer<'a> {
+    cfg: &'a ReadConfig,
+    name: &'a str,
+    file: u32,
+    seq: &'a mut u64,
+    /// Number of the next line to send.
+    line: u64,
+    /// Offset of the next byte to send, in the decompressed input.
+    offset: u64,
+}
+
+impl Framer<'_> {
+    fn send_chunk(&mut self, data: Vec<u8>, kind: ChunkKind, error: Option<String>, send: &mut dyn FnMut(Chunk) -> bool) -> bool {
+        let (lines, len) = match kind {
+            ChunkKind::Lines => {
+                let n = memchr::memchr_iter(b'\n', &data).count() as u64;
+                (n + u64::from(!data.is_empty() && data.last() != Some(&b'\n')), data.len() as u64)
+            }
+            ChunkKind::TooLong { len } => (1, len),
+        };
+        let chunk = Chunk { seq: *self.seq, file: self.file, first_line: self.line, first_offset: self.offset, data, kind, error };
+        *self.seq += 1;
+        self.line += lines;
+        self.offset += len;
+        send(chunk)
+    }
+
+    fn run(&mut self, mut r: Box<dyn Read + Send>, stop: &AtomicBool, send: &mut dyn FnMut(Chunk) -> bool) -> bool {
+        let size = self.cfg.chunk_size.max(1);
+        let mut buf: Vec<u8> = Vec::with_capacity(size);
+        let mut at_start = true;
+        // Bytes of an over-long line dropped so far, with its first bytes.
+        let mut skipping: Option<(u64, Vec<u8>)> = None;
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            let old = buf.len();
+            let want = size.saturating_sub(old).max(size.min(64 << 10));
+            buf.resize(old + want, 0);
+            let n = match r.read(&mut buf[old..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    buf.truncate(old);
+                    continue;
+                }
+                Err(e) => {
+                    buf.truncate(old);
+                    let msg = format!("{}: {} after {} bytes", self.input_name(), io_message(&e), self.offset + buf.len() as u64);
+                    return self.finish(buf, skipping, Some(msg), send);
+                }
+            };
+            buf.truncate(old + n);
+            if n == 0 {
+                return self.finish(buf, skipping, None, send);
+            }
+            if at_start && buf.len() >= 3 {
+                at_start = false;
+                if buf.starts_with(b"\xEF\xBB\xBF") {
+                    buf.drain(..3);
+                    self.offset += 3;
+                }
+            }
+            if let Some((len, prefix)) = skipping.as_mut() {
+                match memchr::memchr(b'\n', &buf) {
+                    Some(pos) => {
+                        *len += pos as u64 + 1;
+                        let (len, prefix) = (*len, std::mem::take(prefix));
+                        skipping = None;
+                        buf.drain(..=pos);
+                        if !self.send_chunk(prefix, ChunkKind::TooLong { len }, None, send) {
+                            return false;
+                        }
+                    }
+                    None => {
+                        *len += buf.len() as u64;
+                        buf.clear();
+                        continue;
+                    }
+                }
+            }
+            // Send when the chunk is full, or whenever a read came up short (a pipe), so
+            // slow streams flow line by line.
+            if buf.len() >= size || n < want {
+                if let Some(pos) = memchr::memrchr(b'\n', &buf) {
+                    let rest = buf.split_off(pos + 1);
+                    let full = std::mem::replace(&mut buf, rest);
+                    if !self.send_chunk(full, ChunkKind::Lines, None, send) {
+                        return false;
+                    }
+                }
+            }
+            if buf.len() > self.cfg.max_line_bytes && memchr::memchr(b'\n', &buf).is_none() {
+                let prefix = buf[..LONG_LINE_PREFIX.min(buf.len())].to_vec();
+                skipping = Some((buf.len() as u64, prefix));
+                buf.clear();
+            }
+        }
+    }
+
+    fn input_name(&self) -> &str {
+        self.name
+    }
+
+    fn finish(&mut self, buf: Vec<u8>, skipping: Option<(u64, Vec<u8>)>, error: Option<String>, send: &mut dyn FnMut(Chunk) -> bool) -> bool {
+        match skipping {
+            Some((len, prefix)) => self.send_chunk(prefix, ChunkKind::TooLong { len }, error, send),
+            None if !buf.is_empty() || error.is_some() => {
+                // A lone BOM is not a line.
+                let buf = if self.line == 1 && buf == b"\xEF\xBB\xBF" { Vec::new() } else { buf };
+                self.send_chunk(buf, ChunkKind::Lines, error, send)
+            }
+            None => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Source;
+
+    fn chunks_of(data: &[u8], chunk_size: usize, max_line: usize) -> Vec<Chunk> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("in");
+        std::fs::write(&p, data).unwrap();
+        let inputs = vec![Input { name: "in".into(), source: Source::File(p) }];
+        let cfg = ReadConfig { chunk_size, max_line_bytes: max_line };
+        let mut out = Vec::new();
+        read_all(&inputs, &cfg, Arc::default(), &AtomicBool::new(false), &mut |c| {
+            out.push(c);
+            true
+        });
+        out
+    }
+
+    #[test]
+    fn chunks_end_on_line_boundaries_and_number_lines() {
+        let cs = chunks_of(b"a\nbb\nccc\ndddd", 4, 100);
+        let joined: Vec<u8> = cs.iter().flat_map(|c| c.data.clone()).collect();
+        assert_eq!(joined, b"a\nbb\nccc\ndddd");
+        for c in &cs[..cs.len() - 1] {
+            assert_eq!(c.data.last(), Some(&b'\n'));
+        }
+        let last = cs.last().unwrap();
+        assert_eq!(last.first_line, 4);
+        assert_eq!(last.first_offset, 9);
+    }
+
+    #[test]
+    fn bom_is_removed_and_counted_in_offsets() {
+        let cs = chunks_of(b"\xEF\xBB\xBF{}\n", 1024, 100);
+        assert_eq!(cs[0].data, b"{}\n");
+        assert_eq!(cs[0].first_offset, 3);
+    }
+
+    #[test]
+    fn too_long_lines_become_markers() {
+        let mut data = b"{}\n".to_vec();
+        data.extend(std::iter::repeat_n(b'x', 10_000));
+        data.extend(b"\n{}\n");
+        let cs = chunks_of(&data, 64, 100);
+        let long: Vec<&Chunk> = cs.iter().filter(|c| matches!(c.kind, ChunkKind::TooLong { .. })).collect();
+        assert_eq!(long.len(), 1);
+        assert_eq!(long[0].kind, ChunkKind::TooLong { len: 10_001 });
+        assert_eq!(long[0].first_line, 2);
+        let after = cs.iter().find(|c| c.first_line == 3).unwrap();
+        assert_eq!(after.data, b"{}\n");
+        assert_eq!(after.first_offset, 3 + 10_001);
+    }
+}

@@ -1,0 +1,140 @@
+//! The parsed pipeline: stages and expressions, already compiled (regexes built, paths split).
+
+use super::error::Span;
+use super::func::Func;
+use super::value::Val;
+use regex::Regex;
+
+/// A field path: `user.id`, `tags[-1]`, `` `id.orig_h` ``. No segments means the whole event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Path {
+    pub segs: Vec<Seg>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seg {
+    Key(Box<str>),
+    Index(i64),
+}
+
+impl Path {
+    pub fn first_key(&self) -> Option<&str> {
+        match self.segs.first() {
+            Some(Seg::Key(k)) => Some(k),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Path {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.segs.is_empty() {
+            return f.write_str(".");
+        }
+        for (i, s) in self.segs.iter().enumerate() {
+            match s {
+                Seg::Key(k) if is_plain_key(k) => {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(k)?;
+                }
+                Seg::Key(k) => {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    write!(f, "`{k}`")?;
+                }
+                Seg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_plain_key(k: &str) -> bool {
+    !k.is_empty()
+        && k.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '@')
+        && !k.starts_with(|c: char| c.is_ascii_digit())
+        && !super::parser::RESERVED.contains(&k)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Or,
+    And,
+    Coalesce,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    NotIn,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+#[derive(Debug, Clone)]
+pub enum Expr {
+    Const(Val<'static>),
+    Path(Path),
+    Regex(Regex),
+    Array(Vec<Expr>),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+    Match { expr: Box<Expr>, re: Regex, negate: bool },
+    Call(Func, Vec<Expr>),
+}
+
+impl Expr {
+    /// Calls `f` on every path the expression reads.
+    pub fn visit_paths(&self, f: &mut dyn FnMut(&Path)) {
+        match self {
+            Expr::Const(_) | Expr::Regex(_) => {}
+            Expr::Path(p) => f(p),
+            Expr::Array(items) | Expr::Call(_, items) => items.iter().for_each(|e| e.visit_paths(f)),
+            Expr::Not(e) | Expr::Neg(e) | Expr::Match { expr: e, .. } => e.visit_paths(f),
+            Expr::Bin(_, a, b) => {
+                a.visit_paths(f);
+                b.visit_paths(f);
+            }
+        }
+    }
+}
+
+/// A `{EXPR}` template such as `"out/{service}/{topic()}.ndjson"`.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TemplatePart {
+    Lit(String),
+    Expr(Expr),
+}
+
+/// One stage as written, before the engine builds its runtime state.
+#[derive(Debug, Clone)]
+pub enum StageSpec {
+    Where(Expr),
+    Set(Vec<(Path, Expr)>),
+    Del(Vec<Path>),
+    Keep(Vec<Path>),
+    Rename(Vec<(Path, Path)>),
+    Head(u64),
+    Tail(u64),
+}
+
+#[derive(Debug, Clone)]
+pub struct StageAst {
+    pub spec: StageSpec,
+    pub span: Span,
+}

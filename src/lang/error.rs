@@ -1,0 +1,69 @@
+//! Pipeline errors with a span, printed as the pipeline with a caret under the problem.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct LangError {
+    pub message: String,
+    pub span: Span,
+    pub hint: Option<String>,
+}
+
+impl LangError {
+    pub fn new(message: impl Into<String>, span: Span) -> Self {
+        LangError { message: message.into(), span, hint: None }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The message with the offending line of the pipeline and a caret under the problem.
+    pub fn render(&self, src: &str) -> String {
+        let start = self.span.start.min(src.len());
+        let line_start = src[..start].rfind('\n').map_or(0, |p| p + 1);
+        let line_end = src[start..].find('\n').map_or(src.len(), |p| start + p);
+        let line = &src[line_start..line_end];
+        let col = src[line_start..start].chars().count();
+        let width = src[start..self.span.end.clamp(start, line_end)].chars().count().max(1);
+        let mut out = format!("evq: pipeline error: {}\n  {}\n  {}{}", self.message, line, " ".repeat(col), "^".repeat(width));
+        if let Some(h) = &self.hint {
+            out.push_str(&format!("\n  hint: {h}"));
+        }
+        out
+    }
+}
+
+impl fmt::Display for LangError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {}..{}", self.message, self.span.start, self.span.end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caret_points_at_span() {
+        let e = LangError::new("unknown stage `wher`", Span::new(0, 4)).hint("did you mean `where`?");
+        let r = e.render("wher x");
+        assert_eq!(r, "evq: pipeline error: unknown stage `wher`\n  wher x\n  ^^^^\n  hint: did you mean `where`?");
+    }
+}

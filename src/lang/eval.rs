@@ -1,0 +1,145 @@
+//! Evaluation of expressions against an event. Total: never fails at run time.
+
+use super::ast::{BinOp, Expr};
+use super::func;
+use super::value::{Numeric, Val};
+use crate::event::Event;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+/// What expressions may read besides the event: the clock and the input names.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    pub now: f64,
+    pub files: Arc<Vec<String>>,
+}
+
+impl Env {
+    pub fn file_name(&self, i: u32) -> &str {
+        self.files.get(i as usize).map_or("-", String::as_str)
+    }
+}
+
+/// Reborrows a constant so evaluating it does not copy strings.
+fn borrow_const<'a>(v: &'a Val<'static>) -> Val<'a> {
+    match v {
+        Val::Str(s) => Val::Str(Cow::Borrowed(s.as_ref())),
+        Val::Num(s) => Val::Num(Cow::Borrowed(s.as_ref())),
+        Val::Json(j) => Val::Json(Cow::Borrowed(j.as_ref())),
+        Val::Null => Val::Null,
+        Val::Bool(b) => Val::Bool(*b),
+        Val::Int(i) => Val::Int(*i),
+        Val::Float(f) => Val::Float(*f),
+    }
+}
+
+impl Expr {
+    pub fn eval<'e>(&'e self, ev: &'e Event<'e>, env: &Env) -> Val<'e> {
+        match self {
+            Expr::Const(v) => borrow_const(v),
+            Expr::Path(p) => ev.get(p),
+            Expr::Regex(re) => Val::str(re.as_str()),
+            Expr::Array(items) => {
+                Val::Json(Cow::Owned(Value::Array(items.iter().map(|e| e.eval(ev, env).into_value()).collect())))
+            }
+            Expr::Not(e) => Val::Bool(!e.eval(ev, env).truthy()),
+            Expr::Neg(e) => match e.eval(ev, env).numeric() {
+                Some(Numeric::I(i)) => Numeric::I(-i).into_val(),
+                Some(Numeric::F(f)) => Val::Float(-f),
+                None => Val::Null,
+            },
+            Expr::Match { expr, re, negate } => {
+                let v = expr.eval(ev, env);
+                let m = v.as_str().is_some_and(|s| re.is_match(s));
+                // `!~` on a non-string is true, as `!=` between types is.
+                Val::Bool(if *negate { !m } else { m })
+            }
+            Expr::Call(f, args) => func::call(*f, args, ev, env),
+            Expr::Bin(op, a, b) => match op {
+                BinOp::Or => Val::Bool(a.eval(ev, env).truthy() || b.eval(ev, env).truthy()),
+                BinOp::And => Val::Bool(a.eval(ev, env).truthy() && b.eval(ev, env).truthy()),
+                BinOp::Coalesce => match a.eval(ev, env) {
+                    Val::Null => b.eval(ev, env),
+                    v => v,
+                },
+                _ => binary(*op, a.eval(ev, env), b.eval(ev, env)),
+            },
+        }
+    }
+
+    /// The expression as a condition: true unless `null` or `false`.
+    pub fn test(&self, ev: &Event, env: &Env) -> bool {
+        self.eval(ev, env).truthy()
+    }
+}
+
+pub fn binary<'a>(op: BinOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
+    let ord = |want: fn(Ordering) -> bool| Val::Bool(a.order(&b).is_some_and(want));
+    match op {
+        BinOp::Eq => Val::Bool(a.equals(&b)),
+        BinOp::Ne => Val::Bool(!a.equals(&b)),
+        BinOp::Lt => ord(|o| o == Ordering::Less),
+        BinOp::Le => ord(|o| o != Ordering::Greater),
+        BinOp::Gt => ord(|o| o == Ordering::Greater),
+        BinOp::Ge => ord(|o| o != Ordering::Less),
+        BinOp::In => Val::Bool(member(&a, &b)),
+        BinOp::NotIn => Val::Bool(!member(&a, &b)),
+        BinOp::Add => match (a, b) {
+            (Val::Str(x), Val::Str(y)) => Val::string(format!("{x}{y}")),
+            (Val::Json(x), Val::Json(y)) if x.is_array() && y.is_array() => {
+                let mut v = x.into_owned();
+                let arr = v.as_array_mut().expect("checked is_array");
+                arr.extend(y.as_array().expect("checked is_array").iter().cloned());
+                Val::Json(Cow::Owned(v))
+            }
+            (x, y) => arith(op, &x, &y),
+        },
+        _ => arith(op, &a, &b),
+    }
+}
+
+fn member(a: &Val, b: &Val) -> bool {
+    match b {
+        Val::Json(v) => match v.as_ref() {
+            Value::Array(items) => items.iter().any(|i| Val::from_value(i).equals(a)),
+            Value::Object(m) => a.as_str().is_some_and(|k| m.contains_key(k)),
+            _ => false,
+        },
+        Val::Str(s) => a.as_str().is_some_and(|x| s.contains(x)),
+        _ => false,
+    }
+}
+
+fn arith(op: BinOp, a: &Val, b: &Val) -> Val<'static> {
+    let (Some(x), Some(y)) = (a.numeric(), b.numeric()) else { return Val::Null };
+    if let (Numeric::I(i), Numeric::I(j)) = (x, y) {
+        let r = match op {
+            BinOp::Add => i.checked_add(j),
+            BinOp::Sub => i.checked_sub(j),
+            BinOp::Mul => i.checked_mul(j),
+            BinOp::Div if j == 0 => return Val::Null,
+            BinOp::Div if i % j == 0 => Some(i / j),
+            BinOp::Div => None,
+            BinOp::Rem if j == 0 => return Val::Null,
+            BinOp::Rem => Some(i % j),
+            _ => None,
+        };
+        if let Some(r) = r {
+            return Numeric::I(r).into_val();
+        }
+    }
+    let (x, y) = (x.as_f64(), y.as_f64());
+    let r = match op {
+        BinOp::Add => x + y,
+        BinOp::Sub => x - y,
+        BinOp::Mul => x * y,
+        BinOp::Div if y == 0.0 => return Val::Null,
+        BinOp::Div => x / y,
+        BinOp::Rem if y == 0.0 => return Val::Null,
+        BinOp::Rem => x % y,
+        _ => return Val::Null,
+    };
+    if r.is_finite() { Val::Float(r) } else { Val::Null }
+}

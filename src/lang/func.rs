@@ -1,0 +1,289 @@
+//! The built-in functions: names, arities and what they compute. All are total:
+//! a wrong argument type gives `null`, never an error.
+
+use super::ast::Expr;
+use super::eval::Env;
+use super::value::{Numeric, Val};
+use crate::event::Event;
+use crate::time;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::hash::Hasher;
+
+macro_rules! funcs {
+    ($($variant:ident $name:literal $min:literal $max:literal,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Func { $($variant),* }
+
+        impl Func {
+            pub const NAMES: &'static [&'static str] = &[$($name),*];
+
+            pub fn from_name(name: &str) -> Option<Func> {
+                match name { $($name => Some(Func::$variant),)* _ => None }
+            }
+
+            pub fn name(self) -> &'static str {
+                match self { $(Func::$variant => $name),* }
+            }
+
+            /// Smallest and largest number of arguments.
+            pub fn arity(self) -> (usize, usize) {
+                match self { $(Func::$variant => ($min, $max)),* }
+            }
+        }
+    };
+}
+
+funcs! {
+    Len "len" 1 1,
+    Lower "lower" 1 1,
+    Upper "upper" 1 1,
+    Trim "trim" 1 1,
+    Contains "contains" 2 2,
+    StartsWith "startswith" 2 2,
+    EndsWith "endswith" 2 2,
+    Replace "replace" 3 3,
+    Split "split" 2 2,
+    Join "join" 2 2,
+    Substr "substr" 2 3,
+    Str "str" 1 1,
+    Int "int" 1 1,
+    Float "float" 1 1,
+    Round "round" 1 2,
+    Floor "floor" 1 1,
+    Ceil "ceil" 1 1,
+    Abs "abs" 1 1,
+    Min "min" 1 64,
+    Max "max" 1 64,
+    Coalesce "coalesce" 1 64,
+    Exists "exists" 1 1,
+    Type "type" 1 1,
+    Hash "hash" 1 64,
+    Time "time" 1 1,
+    Strftime "strftime" 2 2,
+    Bucket "bucket" 2 2,
+    Now "now" 0 0,
+    File "file" 0 0,
+    Line "line" 0 0,
+    Offset "offset" 0 0,
+    Topic "topic" 0 0,
+    Raw "raw" 0 0,
+}
+
+/// A stable 64-bit hash (xxHash64, seed 0) of values' text, the same on every machine.
+pub fn hash_vals(vals: &[Val]) -> u64 {
+    let mut h = twox_hash::XxHash64::with_seed(0);
+    for (i, v) in vals.iter().enumerate() {
+        if i > 0 {
+            h.write(&[0x1f]);
+        }
+        h.write(v.to_text().as_bytes());
+    }
+    h.finish()
+}
+
+/// Unix seconds of a time value: a number by magnitude or a string in any accepted format.
+pub fn time_of(v: &Val) -> Option<f64> {
+    match v {
+        Val::Str(s) => time::parse_str(s),
+        v => time::from_number(v.numeric()?.as_f64()),
+    }
+}
+
+fn num_val(f: f64) -> Val<'static> {
+    if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 { Val::Int(f as i64) } else { Val::Float(f) }
+}
+
+fn map_str<'a>(v: Val<'a>, f: impl FnOnce(&str) -> String) -> Val<'a> {
+    match v {
+        Val::Str(s) => Val::string(f(&s)),
+        _ => Val::Null,
+    }
+}
+
+fn round_with(v: &Val, f: fn(f64) -> f64) -> Val<'static> {
+    match v.numeric() {
+        Some(Numeric::I(i)) => Numeric::I(i).into_val(),
+        Some(Numeric::F(x)) => num_val(f(x)),
+        None => Val::Null,
+    }
+}
+
+/// Elements of a lone array argument, or the arguments themselves.
+fn spread<'a>(args: Vec<Val<'a>>) -> Vec<Val<'a>> {
+    if let [Val::Json(v)] = args.as_slice() {
+        if let Value::Array(a) = v.as_ref() {
+            return a.iter().map(|x| Val::from_owned_value(x.clone())).collect();
+        }
+    }
+    args
+}
+
+pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<'e> {
+    let arg = |i: usize| args[i].eval(ev, env);
+    match f {
+        Func::Now => Val::Float(env.now),
+        Func::File => Val::Str(Cow::Owned(env.file_name(ev.meta.file).to_string())),
+        Func::Line => Val::Int(ev.meta.line as i64),
+        Func::Offset => Val::Int(ev.meta.offset as i64),
+        Func::Topic => ev.topic.as_ref().map_or(Val::Null, |t| Val::string(t.to_string())),
+        Func::Raw => Val::str(ev.raw),
+        Func::Exists => match &args[0] {
+            Expr::Path(p) => Val::Bool(ev.lookup(p).is_some()),
+            e => Val::Bool(!e.eval(ev, env).is_null()),
+        },
+        Func::Coalesce => args.iter().map(|a| a.eval(ev, env)).find(|v| !v.is_null()).unwrap_or(Val::Null),
+        Func::Len => match arg(0) {
+            Val::Str(s) => Val::Int(s.chars().count() as i64),
+            Val::Json(v) => match v.as_ref() {
+                Value::Array(a) => Val::Int(a.len() as i64),
+                Value::Object(m) => Val::Int(m.len() as i64),
+                _ => Val::Null,
+            },
+            _ => Val::Null,
+        },
+        Func::Lower => map_str(arg(0), str::to_lowercase),
+        Func::Upper => map_str(arg(0), str::to_uppercase),
+        Func::Trim => match arg(0) {
+            Val::Str(Cow::Borrowed(s)) => Val::str(s.trim()),
+            v => map_str(v, |s| s.trim().to_string()),
+        },
+        Func::Contains => {
+            let (a, b) = (arg(0), arg(1));
+            Val::Bool(match (&a, &b) {
+                (Val::Str(s), Val::Str(t)) => s.contains(t.as_ref()),
+                (Val::Json(v), x) => match v.as_ref() {
+                    Value::Array(items) => items.iter().any(|i| Val::from_value(i).equals(x)),
+                    Value::Object(m) => x.as_str().is_some_and(|k| m.contains_key(k)),
+                    _ => false,
+                },
+                _ => false,
+            })
+        }
+        Func::StartsWith | Func::EndsWith => match (arg(0), arg(1)) {
+            (Val::Str(s), Val::Str(t)) => {
+                Val::Bool(if f == Func::StartsWith { s.starts_with(t.as_ref()) } else { s.ends_with(t.as_ref()) })
+            }
+            _ => Val::Bool(false),
+        },
+        Func::Replace => {
+            let Val::Str(s) = arg(0) else { return Val::Null };
+            let Val::Str(with) = arg(2) else { return Val::Null };
+            match &args[1] {
+                Expr::Regex(re) => Val::string(re.replace_all(&s, with.as_ref()).into_owned()),
+                e => match e.eval(ev, env) {
+                    Val::Str(pat) if !pat.is_empty() => Val::string(s.replace(pat.as_ref(), &with)),
+                    Val::Str(_) => Val::Str(s),
+                    _ => Val::Null,
+                },
+            }
+        }
+        Func::Split => {
+            let Val::Str(s) = arg(0) else { return Val::Null };
+            let parts: Vec<Value> = match &args[1] {
+                Expr::Regex(re) => re.split(&s).map(|p| Value::String(p.into())).collect(),
+                e => match e.eval(ev, env) {
+                    Val::Str(sep) if sep.is_empty() => s.chars().map(|c| Value::String(c.into())).collect(),
+                    Val::Str(sep) => s.split(sep.as_ref()).map(|p| Value::String(p.into())).collect(),
+                    _ => return Val::Null,
+                },
+            };
+            Val::Json(Cow::Owned(Value::Array(parts)))
+        }
+        Func::Join => {
+            let Val::Json(v) = arg(0) else { return Val::Null };
+            let Some(items) = v.as_array() else { return Val::Null };
+            let sep = arg(1);
+            let sep = sep.as_str().unwrap_or("");
+            let texts: Vec<String> = items
+                .iter()
+                .filter(|i| !i.is_null())
+                .map(|i| Val::from_value(i).to_text().into_owned())
+                .collect();
+            Val::string(texts.join(sep))
+        }
+        Func::Substr => {
+            let Val::Str(s) = arg(0) else { return Val::Null };
+            let Some(Numeric::I(start)) = arg(1).numeric() else { return Val::Null };
+            let n = s.chars().count() as i128;
+            let start = if start < 0 { (n + start).max(0) } else { start.min(n) };
+            let len = match args.get(2).map(|e| e.eval(ev, env).numeric()) {
+                None => n - start,
+                Some(Some(Numeric::I(l))) => l.clamp(0, n - start),
+                Some(_) => return Val::Null,
+            };
+            Val::string(s.chars().skip(start as usize).take(len as usize).collect())
+        }
+        Func::Str => match arg(0) {
+            Val::Str(s) => Val::Str(s),
+            v => Val::string(v.to_text().into_owned()),
+        },
+        Func::Int => {
+            let v = arg(0);
+            let n = match &v {
+                Val::Str(s) => super::value::parse_numeric(s.trim()),
+                Val::Bool(b) => Some(Numeric::I(i128::from(*b))),
+                v => v.numeric(),
+            };
+            match n {
+                Some(Numeric::I(i)) => Numeric::I(i).into_val(),
+                Some(Numeric::F(f)) if f.is_finite() && f.abs() < 1.7e38 => Numeric::I(f.trunc() as i128).into_val(),
+                _ => Val::Null,
+            }
+        }
+        Func::Float => {
+            let v = arg(0);
+            let n = match &v {
+                Val::Str(s) => s.trim().parse::<f64>().ok(),
+                v => v.numeric().map(Numeric::as_f64),
+            };
+            n.map_or(Val::Null, Val::Float)
+        }
+        Func::Round => {
+            let v = arg(0);
+            let digits = args.get(1).map(|e| e.eval(ev, env).numeric());
+            match (v.numeric(), digits) {
+                (Some(Numeric::I(i)), _) => Numeric::I(i).into_val(),
+                (Some(Numeric::F(x)), None) => num_val(x.round()),
+                (Some(Numeric::F(x)), Some(Some(Numeric::I(d)))) => {
+                    let p = 10f64.powi(d.clamp(-300, 300) as i32);
+                    Val::Float((x * p).round() / p)
+                }
+                _ => Val::Null,
+            }
+        }
+        Func::Floor => round_with(&arg(0), f64::floor),
+        Func::Ceil => round_with(&arg(0), f64::ceil),
+        Func::Abs => match arg(0).numeric() {
+            Some(Numeric::I(i)) => Numeric::I(i.abs()).into_val(),
+            Some(Numeric::F(x)) => Val::Float(x.abs()),
+            None => Val::Null,
+        },
+        Func::Min | Func::Max => {
+            let vals = spread(args.iter().map(|a| a.eval(ev, env)).collect());
+            let it = vals.into_iter().filter(|v| !v.is_null());
+            let best = if f == Func::Min { it.min_by(|a, b| a.sort_cmp(b)) } else { it.max_by(|a, b| a.sort_cmp(b)) };
+            best.unwrap_or(Val::Null)
+        }
+        Func::Type => Val::str(arg(0).type_name()),
+        Func::Hash => {
+            let vals: Vec<Val> = args.iter().map(|a| a.eval(ev, env)).collect();
+            Numeric::I(i128::from(hash_vals(&vals))).into_val()
+        }
+        Func::Time => time_of(&arg(0)).map_or(Val::Null, Val::Float),
+        Func::Strftime => {
+            let Some(t) = time_of(&arg(0)) else { return Val::Null };
+            let fmt = arg(1);
+            fmt.as_str().and_then(|f| time::strftime(t, f)).map_or(Val::Null, Val::string)
+        }
+        Func::Bucket => {
+            let (Some(t), Some(d)) = (time_of(&arg(0)), arg(1).numeric().map(Numeric::as_f64)) else {
+                return Val::Null;
+            };
+            if d <= 0.0 {
+                return Val::Null;
+            }
+            num_val((t / d).floor() * d)
+        }
+    }
+}

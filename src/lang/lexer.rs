@@ -1,0 +1,247 @@
+//! Tokens of the pipeline language, with byte spans for error carets.
+
+use super::error::{LangError, Span};
+
+/// One lexical token.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Tok {
+    /// A bare word: field name, keyword, stage or function name (`@timestamp` too).
+    Ident(String),
+    /// A backtick-quoted field name.
+    Quoted(String),
+    Str(String),
+    /// Number text exactly as written.
+    Num(String),
+    /// Duration in seconds.
+    Duration(f64),
+    Regex { pattern: String, flags: String },
+    Punct(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    pub tok: Tok,
+    pub span: Span,
+}
+
+const PUNCTS: &[&str] = &[
+    "==", "!=", "<=", ">=", "=~", "!~", "&&", "||", "??", "|", ",", ".", "[", "]", "(", ")",
+    "{", "}", "=", "<", ">", "+", "-", "*", "/", "%", "!", ":",
+];
+
+/// Words after which a `/` starts a regex rather than a division.
+const REGEX_AFTER: &[&str] = &[
+    "and", "or", "not", "in", "by", "from", "else", "parse", "where", "as", "within",
+];
+
+pub fn lex(src: &str) -> Result<Vec<Token>, LangError> {
+    let b = src.as_bytes();
+    let mut out: Vec<Token> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c == b'#' {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        let start = i;
+        let tok = if c.is_ascii_alphabetic() || c == b'_' || c == b'@' || c >= 0x80 {
+            i += 1;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
+                i += 1;
+            }
+            Tok::Ident(src[start..i].to_string())
+        } else if c.is_ascii_digit() {
+            lex_number(src, &mut i)?
+        } else if c == b'"' {
+            lex_string(src, &mut i)?
+        } else if c == b'`' {
+            let end = src[i + 1..]
+                .find('`')
+                .ok_or_else(|| LangError::new("unterminated backtick name", Span::new(start, b.len())))?;
+            i = i + 1 + end + 1;
+            Tok::Quoted(src[start + 1..i - 1].to_string())
+        } else if c == b'/' && regex_allowed(out.last()) {
+            lex_regex(src, &mut i)?
+        } else if let Some(p) = PUNCTS.iter().find(|p| src[i..].starts_with(**p)) {
+            i += p.len();
+            Tok::Punct(p)
+        } else {
+            let ch = src[i..].chars().next().unwrap_or('?');
+            return Err(LangError::new(
+                format!("unexpected character `{ch}`"),
+                Span::new(i, i + ch.len_utf8()),
+            ));
+        };
+        out.push(Token { tok, span: Span::new(start, i) });
+    }
+    Ok(out)
+}
+
+fn regex_allowed(prev: Option<&Token>) -> bool {
+    match prev.map(|t| &t.tok) {
+        None => true,
+        Some(Tok::Ident(w)) => REGEX_AFTER.contains(&w.as_str()),
+        Some(Tok::Punct(p)) => !matches!(*p, ")" | "]" | "}"),
+        Some(_) => false,
+    }
+}
+
+fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
+    let b = src.as_bytes();
+    let start = *i;
+    let digits = |i: &mut usize| {
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+    };
+    digits(i);
+    if *i + 1 < b.len() && b[*i] == b'.' && b[*i + 1].is_ascii_digit() {
+        *i += 1;
+        digits(i);
+    }
+    if *i < b.len() && (b[*i] == b'e' || b[*i] == b'E') {
+        let mut j = *i + 1;
+        if j < b.len() && (b[j] == b'+' || b[j] == b'-') {
+            j += 1;
+        }
+        if j < b.len() && b[j].is_ascii_digit() {
+            *i = j;
+            digits(i);
+        }
+    }
+    let text = &src[start..*i];
+    // A unit right after the digits makes a duration.
+    let rest = &src[*i..];
+    let unit_len = rest.bytes().take_while(|c| c.is_ascii_alphabetic()).count();
+    if unit_len == 0 {
+        return Ok(Tok::Num(text.to_string()));
+    }
+    let unit = &rest[..unit_len];
+    let scale = match unit {
+        "ns" => 1e-9,
+        "us" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        "w" => 604800.0,
+        _ => {
+            return Err(LangError::new(
+                format!("unknown duration unit `{unit}`").as_str(),
+                Span::new(*i, *i + unit_len),
+            )
+            .hint("units are ms, s, m, h, d, w"));
+        }
+    };
+    *i += unit_len;
+    let n: f64 = text.parse().map_err(|_| LangError::new("bad number", Span::new(start, *i)))?;
+    Ok(Tok::Duration(n * scale))
+}
+
+fn lex_string(src: &str, i: &mut usize) -> Result<Tok, LangError> {
+    let b = src.as_bytes();
+    let start = *i;
+    let mut j = start + 1;
+    while j < b.len() {
+        match b[j] {
+            b'\\' => j += 2,
+            b'"' => break,
+            _ => j += 1,
+        }
+    }
+    if j >= b.len() {
+        return Err(LangError::new("unterminated string", Span::new(start, b.len())));
+    }
+    *i = j + 1;
+    let text = &src[start..*i];
+    // Strings use JSON escapes; a raw newline or tab inside is allowed.
+    let json = text.replace('\n', "\\n").replace('\t', "\\t").replace('\r', "\\r");
+    serde_json::from_str::<String>(&json)
+        .map(Tok::Str)
+        .map_err(|e| LangError::new(format!("bad string: {e}"), Span::new(start, *i)))
+}
+
+fn lex_regex(src: &str, i: &mut usize) -> Result<Tok, LangError> {
+    let b = src.as_bytes();
+    let start = *i;
+    let mut j = start + 1;
+    let mut pattern = String::new();
+    while j < b.len() && b[j] != b'/' {
+        if b[j] == b'\\' && j + 1 < b.len() && b[j + 1] == b'/' {
+            pattern.push('/');
+            j += 2;
+            continue;
+        }
+        let ch = src[j..].chars().next().expect("j is on a char boundary");
+        pattern.push(ch);
+        j += ch.len_utf8();
+    }
+    if j >= b.len() {
+        return Err(LangError::new("unterminated regex", Span::new(start, b.len())));
+    }
+    j += 1;
+    let fstart = j;
+    while j < b.len() && b[j].is_ascii_alphabetic() {
+        j += 1;
+    }
+    let flags = &src[fstart..j];
+    if let Some(bad) = flags.chars().find(|c| !"imsx".contains(*c)) {
+        return Err(LangError::new(format!("unknown regex flag `{bad}`"), Span::new(fstart, j))
+            .hint("flags are i, m, s, x"));
+    }
+    *i = j;
+    Ok(Tok::Regex { pattern, flags: flags.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<Tok> {
+        lex(s).unwrap().into_iter().map(|t| t.tok).collect()
+    }
+
+    #[test]
+    fn regex_versus_division() {
+        assert_eq!(
+            toks("a / 2"),
+            vec![Tok::Ident("a".into()), Tok::Punct("/"), Tok::Num("2".into())]
+        );
+        assert_eq!(
+            toks("x =~ /a\\/b/i"),
+            vec![
+                Tok::Ident("x".into()),
+                Tok::Punct("=~"),
+                Tok::Regex { pattern: "a/b".into(), flags: "i".into() }
+            ]
+        );
+    }
+
+    #[test]
+    fn durations_and_numbers() {
+        assert_eq!(toks("250ms 5m 1.5e3"), vec![Tok::Duration(0.25), Tok::Duration(300.0), Tok::Num("1.5e3".into())]);
+        assert!(lex("5parsecs").is_err());
+    }
+
+    #[test]
+    fn quoted_names_and_at_keys() {
+        assert_eq!(
+            toks("`id.orig_h` @timestamp"),
+            vec![Tok::Quoted("id.orig_h".into()), Tok::Ident("@timestamp".into())]
+        );
+    }
+
+    #[test]
+    fn strings_use_json_escapes() {
+        assert_eq!(toks(r#""a\"b\u00e9""#), vec![Tok::Str("a\"bé".into())]);
+        assert!(lex("\"open").is_err());
+    }
+}

@@ -1,0 +1,323 @@
+//! Values produced by expressions: borrowed from the event where possible, exact for numbers.
+
+use serde_json::{Number, Value};
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+/// An expression's value. Numbers read from events keep their text (`Num`) so that
+/// copying them never changes `1.0`, `1e400` or integers beyond 64 bits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// A JSON number's exact text that is not a plain i64.
+    Num(Cow<'a, str>),
+    Str(Cow<'a, str>),
+    /// An array or an object.
+    Json(Cow<'a, Value>),
+}
+
+/// A number in a form that compares exactly.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Numeric {
+    I(i128),
+    F(f64),
+}
+
+impl Numeric {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Numeric::I(i) => i as f64,
+            Numeric::F(f) => f,
+        }
+    }
+
+    pub fn cmp(self, other: Numeric) -> Option<Ordering> {
+        match (self, other) {
+            (Numeric::I(a), Numeric::I(b)) => Some(a.cmp(&b)),
+            (Numeric::F(a), Numeric::F(b)) => a.partial_cmp(&b),
+            (Numeric::I(i), Numeric::F(f)) => cmp_int_float(i, f),
+            (Numeric::F(f), Numeric::I(i)) => cmp_int_float(i, f).map(Ordering::reverse),
+        }
+    }
+
+    pub fn into_val(self) -> Val<'static> {
+        match self {
+            Numeric::I(i) => match i64::try_from(i) {
+                Ok(i) => Val::Int(i),
+                Err(_) => Val::Num(Cow::Owned(i.to_string())),
+            },
+            Numeric::F(f) => Val::Float(f),
+        }
+    }
+}
+
+/// Compares an integer and a float without rounding the integer.
+fn cmp_int_float(i: i128, f: f64) -> Option<Ordering> {
+    if f.is_nan() {
+        return None;
+    }
+    if f >= 1.7e38 {
+        return Some(Ordering::Less);
+    }
+    if f <= -1.7e38 {
+        return Some(Ordering::Greater);
+    }
+    let t = f.trunc();
+    match i.cmp(&(t as i128)) {
+        Ordering::Equal => 0.0f64.partial_cmp(&(f - t)),
+        o => Some(o),
+    }
+}
+
+/// Parses JSON number text to the exact form used for comparison and arithmetic.
+pub fn parse_numeric(text: &str) -> Option<Numeric> {
+    if !text.contains(['.', 'e', 'E']) {
+        if let Ok(i) = text.parse::<i128>() {
+            return Some(Numeric::I(i));
+        }
+    }
+    text.parse::<f64>().ok().map(Numeric::F)
+}
+
+/// True when `text` is exactly how an i64 prints, so `Val::Int` keeps its text.
+fn is_canonical_i64(text: &str) -> Option<i64> {
+    let i: i64 = text.parse().ok()?;
+    (text != "-0" && !text.starts_with('+') && !(text.len() > 1 && text.starts_with('0'))).then_some(i)
+}
+
+impl<'a> Val<'a> {
+    pub fn str(s: &'a str) -> Val<'a> {
+        Val::Str(Cow::Borrowed(s))
+    }
+
+    pub fn string(s: String) -> Val<'static> {
+        Val::Str(Cow::Owned(s))
+    }
+
+    /// A number read from JSON text.
+    pub fn number_text(text: Cow<'a, str>) -> Val<'a> {
+        match is_canonical_i64(&text) {
+            Some(i) => Val::Int(i),
+            None => Val::Num(text),
+        }
+    }
+
+    pub fn from_value(v: &'a Value) -> Val<'a> {
+        match v {
+            Value::Null => Val::Null,
+            Value::Bool(b) => Val::Bool(*b),
+            Value::Number(n) => Val::number_text(Cow::Borrowed(n.as_str())),
+            Value::String(s) => Val::Str(Cow::Borrowed(s)),
+            _ => Val::Json(Cow::Borrowed(v)),
+        }
+    }
+
+    pub fn from_owned_value(v: Value) -> Val<'static> {
+        match v {
+            Value::Null => Val::Null,
+            Value::Bool(b) => Val::Bool(b),
+            Value::Number(n) => Val::number_text(Cow::Owned(n.as_str().to_string())),
+            Value::String(s) => Val::Str(Cow::Owned(s)),
+            v => Val::Json(Cow::Owned(v)),
+        }
+    }
+
+    pub fn into_static(self) -> Val<'static> {
+        match self {
+            Val::Null => Val::Null,
+            Val::Bool(b) => Val::Bool(b),
+            Val::Int(i) => Val::Int(i),
+            Val::Float(f) => Val::Float(f),
+            Val::Num(t) => Val::Num(Cow::Owned(t.into_owned())),
+            Val::Str(s) => Val::Str(Cow::Owned(s.into_owned())),
+            Val::Json(v) => Val::Json(Cow::Owned(v.into_owned())),
+        }
+    }
+
+    pub fn into_value(self) -> Value {
+        match self {
+            Val::Null => Value::Null,
+            Val::Bool(b) => Value::Bool(b),
+            Val::Int(i) => Value::Number(i.into()),
+            Val::Float(f) => float_value(f),
+            Val::Num(t) => Value::Number(Number::from_string_unchecked(t.into_owned())),
+            Val::Str(s) => Value::String(s.into_owned()),
+            Val::Json(v) => v.into_owned(),
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Val::Null)
+    }
+
+    /// `null` and `false` are false; everything else is true.
+    pub fn truthy(&self) -> bool {
+        !matches!(self, Val::Null | Val::Bool(false))
+    }
+
+    pub fn numeric(&self) -> Option<Numeric> {
+        match self {
+            Val::Int(i) => Some(Numeric::I(*i as i128)),
+            Val::Float(f) => Some(Numeric::F(*f)),
+            Val::Num(t) => parse_numeric(t),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Val::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Val::Null => "null",
+            Val::Bool(_) => "boolean",
+            Val::Int(_) | Val::Float(_) | Val::Num(_) => "number",
+            Val::Str(_) => "string",
+            Val::Json(v) if v.is_array() => "array",
+            Val::Json(_) => "object",
+        }
+    }
+
+    /// Equality: numbers numerically, other types structurally; different types are unequal.
+    pub fn equals(&self, other: &Val) -> bool {
+        match (self.numeric(), other.numeric()) {
+            (Some(a), Some(b)) => a.cmp(b) == Some(Ordering::Equal),
+            (None, None) => match (self, other) {
+                (Val::Json(a), Val::Json(b)) => json_equal(a, b),
+                (Val::Str(a), Val::Str(b)) => a == b,
+                (Val::Bool(a), Val::Bool(b)) => a == b,
+                (Val::Null, Val::Null) => true,
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// Ordering for `< <= > >=`: numbers numerically, strings by bytes, otherwise none.
+    pub fn order(&self, other: &Val) -> Option<Ordering> {
+        if let (Some(a), Some(b)) = (self.numeric(), other.numeric()) {
+            return a.cmp(b);
+        }
+        match (self, other) {
+            (Val::Str(a), Val::Str(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
+            _ => None,
+        }
+    }
+
+    /// Total order used by sorting: null < false < true < numbers < strings < arrays < objects.
+    pub fn sort_cmp(&self, other: &Val) -> Ordering {
+        fn rank(v: &Val) -> u8 {
+            match v {
+                Val::Null => 0,
+                Val::Bool(false) => 1,
+                Val::Bool(true) => 2,
+                Val::Int(_) | Val::Float(_) | Val::Num(_) => 3,
+                Val::Str(_) => 4,
+                Val::Json(v) if v.is_array() => 5,
+                Val::Json(_) => 6,
+            }
+        }
+        match rank(self).cmp(&rank(other)) {
+            Ordering::Equal => self.order(other).unwrap_or_else(|| self.to_text().cmp(&other.to_text())),
+            o => o,
+        }
+    }
+
+    /// The value as text: strings as themselves, everything else as compact JSON.
+    pub fn to_text(&self) -> Cow<'_, str> {
+        match self {
+            Val::Str(s) => Cow::Borrowed(s),
+            Val::Num(t) => Cow::Borrowed(t),
+            Val::Null => Cow::Borrowed("null"),
+            Val::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            Val::Int(i) => Cow::Owned(i.to_string()),
+            Val::Float(_) => Cow::Owned(self.clone().into_value().to_string()),
+            Val::Json(v) => Cow::Owned(v.to_string()),
+        }
+    }
+
+    /// Writes the value as compact JSON.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Val::Null => out.extend_from_slice(b"null"),
+            Val::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Val::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+            Val::Num(t) => out.extend_from_slice(t.as_bytes()),
+            Val::Float(f) => {
+                let v = float_value(*f);
+                serde_json::to_writer(&mut *out, &v).expect("writing to a Vec cannot fail");
+            }
+            Val::Str(s) => serde_json::to_writer(&mut *out, s.as_ref()).expect("writing to a Vec cannot fail"),
+            Val::Json(v) => serde_json::to_writer(&mut *out, v.as_ref()).expect("writing to a Vec cannot fail"),
+        }
+    }
+}
+
+/// A float as JSON: integral values print without a fraction, non-finite ones as null.
+pub fn float_value(f: f64) -> Value {
+    if !f.is_finite() {
+        return Value::Null;
+    }
+    if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
+        return Value::Number((f as i64).into());
+    }
+    Number::from_f64(f).map_or(Value::Null, Value::Number)
+}
+
+fn json_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| Val::from_value(p).equals(&Val::from_value(q)))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| Val::from_value(v).equals(&Val::from_value(w))))
+        }
+        _ => Val::from_value(a).equals(&Val::from_value(b)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_integers_compare_exactly() {
+        let a = Val::number_text("9007199254740993".into());
+        let b = Val::number_text("9007199254740992".into());
+        assert!(!a.equals(&b));
+        assert_eq!(a.order(&b), Some(Ordering::Greater));
+        let u = Val::number_text("18446744073709551615".into());
+        let v = Val::number_text("18446744073709551614".into());
+        assert_eq!(u.order(&v), Some(Ordering::Greater));
+        assert!(!u.equals(&Val::Float(18446744073709551615.0)) || u.equals(&Val::Float(18446744073709551616.0)));
+    }
+
+    #[test]
+    fn int_and_float_compare_numerically() {
+        assert!(Val::Int(1).equals(&Val::Float(1.0)));
+        assert!(Val::number_text("1.0".into()).equals(&Val::Int(1)));
+        assert_eq!(Val::Int(2).order(&Val::Float(1.5)), Some(Ordering::Greater));
+    }
+
+    #[test]
+    fn different_types_are_unequal_and_unordered() {
+        assert!(!Val::str("1").equals(&Val::Int(1)));
+        assert_eq!(Val::str("1").order(&Val::Int(1)), None);
+        assert!(!Val::Null.equals(&Val::Bool(false)));
+    }
+
+    #[test]
+    fn number_text_survives() {
+        for t in ["1.0", "1e400", "-9223372036854775808", "18446744073709551615", "-0"] {
+            assert_eq!(Val::number_text(t.into()).into_value().to_string(), t);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! evq: a fast, lossless stream processor for newline-delimited events.
+//!
+//! `run` reads like the table of contents: parse the command line, build the
+//! configuration (every usage error surfaces here, before input is read), then
+//! hand it to the engine.
+
+pub mod cli;
+pub mod config;
+pub mod event;
+pub mod exec;
+pub mod exit;
+pub mod input;
+pub mod lang;
+pub mod manual;
+pub mod output;
+pub mod pipeline;
+pub mod progress;
+pub mod stage;
+pub mod stats;
+pub mod time;
+
+use clap::{CommandFactory, Parser};
+use cli::{Cli, Generate};
+use config::Config;
+use exit::ExitStatus;
+use std::io::Write;
+
+/// Runs evq with these arguments (the first is the program name).
+pub fn run<I, T>(args: I) -> ExitStatus
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let status = if e.use_stderr() { ExitStatus::Usage } else { ExitStatus::Success };
+            let _ = e.print();
+            return status;
+        }
+    };
+    if let Some(g) = cli.generate {
+        return generate(g);
+    }
+    let cfg = match Config::from_cli(cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}", e.0);
+            return ExitStatus::Usage;
+        }
+    };
+    if cfg.explain {
+        println!("{}", explain(&cfg));
+        return ExitStatus::Success;
+    }
+    let stdout = Box::new(std::io::BufWriter::with_capacity(256 << 10, std::io::stdout()));
+    exec::run(cfg, stdout)
+}
+
+fn explain(cfg: &Config) -> String {
+    use clap::ValueEnum;
+    let inputs: Vec<&str> = cfg.inputs.iter().map(|i| i.name.as_str()).collect();
+    let stages: Vec<String> = cfg.pipeline.explain().lines().map(|l| format!("  {l}")).collect();
+    let format = cfg.format.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
+    format!(
+        "pipeline: {}\nstages:\n{}\ninputs: {}\nthreads: {} (parallel stages run on every thread; ordered ones on one, in input order)\noutput: {format}",
+        cfg.source.trim(),
+        stages.join("\n"),
+        inputs.join(", "),
+        cfg.jobs,
+    )
+}
+
+fn generate(what: Generate) -> ExitStatus {
+    let mut cmd = Cli::command();
+    let mut out = std::io::stdout().lock();
+    let result = match what {
+        Generate::Man => manual::render(&mut out),
+        Generate::CompleteBash => Ok(clap_complete::generate(clap_complete::Shell::Bash, &mut cmd, "evq", &mut out)),
+        Generate::CompleteZsh => Ok(clap_complete::generate(clap_complete::Shell::Zsh, &mut cmd, "evq", &mut out)),
+        Generate::CompleteFish => Ok(clap_complete::generate(clap_complete::Shell::Fish, &mut cmd, "evq", &mut out)),
+    };
+    match result.and_then(|_| out.flush()) {
+        Ok(()) => ExitStatus::Success,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
+        Err(e) => {
+            eprintln!("evq: stdout: {}", input::reader::io_message(&e));
+            ExitStatus::Output
+        }
+    }
+}

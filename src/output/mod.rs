@@ -1,0 +1,111 @@
+//! Output formats for stdout: `ndjson`, `json` (one array) and `pretty`.
+
+use crate::event::Event;
+use std::io::{self, Write};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One compact JSON event per line; unmodified events keep their bytes.
+    Ndjson,
+    /// One JSON array of all events.
+    Json,
+    /// Indented JSON, one event after another.
+    Pretty,
+}
+
+impl Format {
+    /// Writes one event. For `json` this is a compact line; `ArrayWriter` adds the brackets.
+    pub fn write_event(self, ev: &Event, out: &mut Vec<u8>) {
+        match self {
+            Format::Ndjson | Format::Json => ev.write_json(out),
+            Format::Pretty => {
+                let v = ev.to_value();
+                serde_json::to_writer_pretty(&mut *out, &v).expect("writing to a Vec cannot fail");
+            }
+        }
+        out.push(b'\n');
+    }
+}
+
+/// Writes formatted event lines to stdout, adding the array brackets for `json`.
+pub struct Stdout {
+    format: Format,
+    w: Box<dyn Write + Send>,
+    line_buffered: bool,
+    started: bool,
+    scratch: Vec<u8>,
+}
+
+impl Stdout {
+    pub fn new(format: Format, w: Box<dyn Write + Send>, line_buffered: bool) -> Self {
+        Stdout { format, w, line_buffered, started: false, scratch: Vec::new() }
+    }
+
+    /// Writes whole formatted lines.
+    pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        if self.format == Format::Json {
+            self.scratch.clear();
+            for line in data.split_inclusive(|b| *b == b'\n') {
+                self.scratch.extend_from_slice(if self.started { b",\n" } else { b"[\n" });
+                self.started = true;
+                self.scratch.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
+            }
+            self.w.write_all(&self.scratch)?;
+        } else {
+            self.w.write_all(data)?;
+        }
+        if self.line_buffered {
+            self.w.flush()?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(&mut self) -> io::Result<()> {
+        if self.format == Format::Json {
+            self.w.write_all(if self.started { b"\n]\n" } else { b"[]\n" })?;
+        }
+        self.w.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn json_array_framing() {
+        let buf = Shared::default();
+        let mut s = Stdout::new(Format::Json, Box::new(buf.clone()), false);
+        s.write(b"{\"a\":1}\n").unwrap();
+        s.write(b"{\"a\":2}\n{\"a\":3}\n").unwrap();
+        s.finish().unwrap();
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text, "[\n{\"a\":1},\n{\"a\":2},\n{\"a\":3}\n]\n");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn empty_json_output_is_an_empty_array() {
+        let buf = Shared::default();
+        let mut s = Stdout::new(Format::Json, Box::new(buf.clone()), false);
+        s.finish().unwrap();
+        assert_eq!(buf.0.lock().unwrap().as_slice(), b"[]\n");
+    }
+}

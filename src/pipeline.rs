@@ -1,0 +1,258 @@
+//! A compiled pipeline: the parallel part that every worker runs on its chunks, and
+//! the ordered part that runs on one thread in input order.
+
+use crate::event::{Event, Meta, Needs, Reason, Rejection};
+use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
+use crate::lang::{Env, StageAst};
+use crate::output::Format;
+use crate::stage::{Flow, Held, Stage};
+use crate::stats::Stats;
+use base64::Engine;
+use std::sync::Arc;
+
+/// The runtime pipeline, split where stages stop being independent per event.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub parallel: Vec<Stage>,
+    pub ordered: Vec<Stage>,
+    parallel_needs: Needs,
+    ordered_needs: Needs,
+}
+
+impl Pipeline {
+    pub fn new(asts: &[StageAst]) -> Pipeline {
+        let stages: Vec<Stage> = asts.iter().map(Stage::build).collect();
+        let split = stages.iter().position(|s| !s.is_parallel()).unwrap_or(stages.len());
+        let mut parallel = stages;
+        let ordered = parallel.split_off(split);
+        let needs = |ss: &[Stage]| {
+            let mut n = Needs::default();
+            ss.iter().for_each(|s| s.needs(&mut n));
+            n
+        };
+        Pipeline { parallel_needs: needs(&parallel), ordered_needs: needs(&ordered), parallel, ordered }
+    }
+
+    /// One line per stage, for `--explain`.
+    pub fn explain(&self) -> String {
+        self.parallel.iter().chain(&self.ordered).map(|s| s.describe()).collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// A dead letter found in a chunk, with what had been produced before it so that a
+/// run stopped by `--strict` or `--max-errors` can cut its output exactly there.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    pub out_len: usize,
+    pub recs_len: usize,
+    pub stats_before: Stats,
+    pub line: u64,
+    pub reason: Reason,
+    pub error: String,
+    /// The NDJSON record for `--dead-letter`, with its newline.
+    pub record: Vec<u8>,
+}
+
+/// An event that passed the parallel part, when an ordered part follows.
+#[derive(Debug, Clone)]
+pub struct Rec {
+    pub end: usize,
+    pub meta: Meta,
+    pub topic: Option<Arc<str>>,
+}
+
+/// What a worker made of one chunk.
+#[derive(Debug, Default)]
+pub struct ChunkOut {
+    pub seq: u64,
+    pub file: u32,
+    /// Formatted output, or with an ordered part, the events' JSON text back to back.
+    pub data: Vec<u8>,
+    pub recs: Vec<Rec>,
+    pub dead: Vec<DeadLetter>,
+    pub stats: Stats,
+    pub error: Option<String>,
+}
+
+/// Runs the parallel part over one chunk.
+pub fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_line: usize) -> ChunkOut {
+    let mut out = ChunkOut { seq: chunk.seq, file: chunk.file, error: chunk.error, ..ChunkOut::default() };
+    let direct = p.ordered.is_empty();
+    if let ChunkKind::TooLong { len } = chunk.kind {
+        out.stats.lines = 1;
+        out.stats.bytes = len;
+        let meta = Meta { file: chunk.file, line: chunk.first_line, offset: chunk.first_offset };
+        let error = format!("line is {len} bytes, longer than --max-line-bytes {max_line}");
+        dead(&mut out, meta, &chunk.data, len, Rejection { reason: Reason::TooLong, error }, env);
+        return out;
+    }
+    let mut meta = Meta { file: chunk.file, line: chunk.first_line, offset: chunk.first_offset };
+    let data = &chunk.data;
+    let mut start = 0;
+    while start < data.len() {
+        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+        let next = (end + 1).min(data.len());
+        let mut line = &data[start..end];
+        out.stats.lines += 1;
+        out.stats.bytes += (next - start) as u64;
+        if let [rest @ .., b'\r'] = line {
+            line = rest;
+        }
+        process_line(line, (next - start) as u64, meta, p, env, format, max_line, direct, &mut out);
+        meta.line += 1;
+        meta.offset += (next - start) as u64;
+        start = if end == data.len() { data.len() } else { end + 1 };
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn process_line(line: &[u8], line_bytes: u64, meta: Meta, p: &Pipeline, env: &Env, format: Format, max_line: usize, direct: bool, out: &mut ChunkOut) {
+    if line.first() != Some(&b'{') && line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+        out.stats.blank += 1;
+        return;
+    }
+    if line.len() > max_line {
+        let error = format!("line is {} bytes, longer than --max-line-bytes {max_line}", line.len());
+        let prefix = &line[..LONG_LINE_PREFIX.min(line.len())];
+        return dead(out, meta, prefix, line_bytes, Rejection { reason: Reason::TooLong, error }, env);
+    }
+    let text = match std::str::from_utf8(line) {
+        Ok(t) => t,
+        Err(e) => {
+            let error = format!("invalid UTF-8 at byte {}", e.valid_up_to());
+            return dead(out, meta, line, line_bytes, Rejection { reason: Reason::InvalidUtf8, error }, env);
+        }
+    };
+    let mut ev = match Event::parse(text, meta, &p.parallel_needs) {
+        Ok(ev) => ev,
+        Err(r) => return dead(out, meta, line, line_bytes, r, env),
+    };
+    for s in &p.parallel {
+        if s.apply(&mut ev, env) == Flow::Filtered {
+            out.stats.filtered += 1;
+            return;
+        }
+    }
+    out.stats.emitted += 1;
+    if direct {
+        format.write_event(&ev, &mut out.data);
+    } else {
+        ev.write_json(&mut out.data);
+        out.recs.push(Rec { end: out.data.len(), meta, topic: ev.topic.clone() });
+    }
+}
+
+fn dead(out: &mut ChunkOut, meta: Meta, raw: &[u8], line_bytes: u64, r: Rejection, env: &Env) {
+    // The line is already counted as read; the snapshot is the chunk before it.
+    let mut stats_before = out.stats.clone();
+    stats_before.lines -= 1;
+    stats_before.bytes -= line_bytes;
+    out.stats.dead[Reason::ALL.iter().position(|x| *x == r.reason).expect("every reason is listed")] += 1;
+    let mut rec = serde_json::Map::new();
+    rec.insert("file".into(), env.file_name(meta.file).into());
+    rec.insert("line".into(), meta.line.into());
+    rec.insert("offset".into(), meta.offset.into());
+    rec.insert("reason".into(), r.reason.name().into());
+    rec.insert("error".into(), r.error.clone().into());
+    match std::str::from_utf8(raw) {
+        Ok(s) => rec.insert("raw".into(), s.into()),
+        Err(_) => rec.insert("raw_b64".into(), base64::engine::general_purpose::STANDARD.encode(raw).into()),
+    };
+    let mut record = serde_json::to_vec(&rec).expect("a map of strings and numbers serializes");
+    record.push(b'\n');
+    out.dead.push(DeadLetter {
+        out_len: out.data.len(),
+        recs_len: out.recs.len(),
+        stats_before,
+        line: meta.line,
+        reason: r.reason,
+        error: r.error,
+        record,
+    });
+}
+
+/// The ordered part's state, fed events in input order on one thread.
+pub struct Ordered {
+    stages: Vec<Stage>,
+    needs: Needs,
+    format: Format,
+}
+
+/// What the ordered part produced for one batch.
+#[derive(Default)]
+pub struct OrderedOut {
+    pub data: Vec<u8>,
+    /// Events that a later stage dropped after the parallel part counted them emitted.
+    pub skipped: u64,
+    pub filtered: u64,
+    /// Events written to `data`.
+    pub written: u64,
+}
+
+impl Ordered {
+    pub fn new(p: &Pipeline, format: Format) -> Ordered {
+        Ordered { stages: p.ordered.clone(), needs: p.ordered_needs.clone(), format }
+    }
+
+    /// True when no further input can change the output (a satisfied `head`).
+    pub fn is_done(&self) -> bool {
+        for s in &self.stages {
+            match s {
+                Stage::Head(h) if h.is_done() => return true,
+                Stage::Head(_) => {}
+                s if s.is_parallel() => {}
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    pub fn feed(&mut self, json: &str, meta: Meta, topic: Option<Arc<str>>, env: &Env, out: &mut OrderedOut) {
+        self.feed_from(0, json, meta, topic, env, out);
+    }
+
+    fn feed_from(&mut self, from: usize, json: &str, meta: Meta, topic: Option<Arc<str>>, env: &Env, out: &mut OrderedOut) {
+        let mut ev = Event::parse(json, meta, &self.needs).expect("events between stages are valid JSON");
+        ev.topic = topic;
+        for i in from..self.stages.len() {
+            let flow = match &mut self.stages[i] {
+                Stage::Head(h) => h.apply(),
+                Stage::Tail(t) => {
+                    let mut json = Vec::new();
+                    ev.write_json(&mut json);
+                    let json = String::from_utf8(json).expect("JSON text is UTF-8");
+                    t.push(Held { json, meta: ev.meta, topic: ev.topic.clone(), modified: ev.is_modified() })
+                }
+                s => s.apply(&mut ev, env),
+            };
+            match flow {
+                Flow::Pass => {}
+                Flow::Filtered => {
+                    out.filtered += 1;
+                    return;
+                }
+                Flow::Skipped => {
+                    out.skipped += 1;
+                    return;
+                }
+                Flow::Held => return,
+            }
+        }
+        self.format.write_event(&ev, &mut out.data);
+        out.written += 1;
+    }
+
+    /// Releases what stages hold at the end of input.
+    pub fn finish(&mut self, env: &Env, out: &mut OrderedOut) {
+        for i in 0..self.stages.len() {
+            let held = match &mut self.stages[i] {
+                Stage::Tail(t) => t.drain(),
+                _ => continue,
+            };
+            for h in held {
+                self.feed_from(i + 1, &h.json, h.meta, h.topic, env, out);
+            }
+        }
+    }
+}

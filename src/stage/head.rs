@@ -1,0 +1,29 @@
+//! `head N`: the first N events; once they are out, evq stops reading input.
+
+use super::Flow;
+
+#[derive(Debug, Clone)]
+pub struct Head {
+    limit: u64,
+    seen: u64,
+}
+
+impl Head {
+    pub fn new(limit: u64) -> Self {
+        Head { limit, seen: 0 }
+    }
+
+    pub fn apply(&mut self) -> Flow {
+        if self.seen < self.limit {
+            self.seen += 1;
+            Flow::Pass
+        } else {
+            Flow::Skipped
+        }
+    }
+
+    /// True once no further event can pass.
+    pub fn is_done(&self) -> bool {
+        self.seen >= self.limit
+    }
+}

@@ -1,0 +1,44 @@
+//! `tail N`: the last N events, held in a ring of N until the end of input.
+
+use super::Flow;
+use crate::event::Meta;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// An event kept as its JSON text.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub json: String,
+    pub meta: Meta,
+    pub topic: Option<Arc<str>>,
+    pub modified: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tail {
+    limit: usize,
+    ring: VecDeque<Held>,
+}
+
+impl Tail {
+    pub fn new(limit: u64) -> Self {
+        Tail { limit: usize::try_from(limit).unwrap_or(usize::MAX), ring: VecDeque::new() }
+    }
+
+    /// Holds the event; returns true when an older one was pushed out.
+    pub fn push(&mut self, h: Held) -> Flow {
+        if self.limit == 0 {
+            return Flow::Skipped;
+        }
+        self.ring.push_back(h);
+        if self.ring.len() > self.limit {
+            self.ring.pop_front();
+            return Flow::Skipped;
+        }
+        Flow::Held
+    }
+
+    pub fn drain(&mut self) -> Vec<Held> {
+        self.ring.drain(..).collect()
+    }
+}

@@ -1,0 +1,24 @@
+//! `where EXPR`: keeps events for which EXPR is true (message filter).
+
+use super::Flow;
+use crate::event::{Event, Needs};
+use crate::lang::{Env, Expr};
+
+#[derive(Debug, Clone)]
+pub struct Where {
+    cond: Expr,
+}
+
+impl Where {
+    pub fn new(cond: Expr) -> Self {
+        Where { cond }
+    }
+
+    pub fn needs(&self, n: &mut Needs) {
+        self.cond.visit_paths(&mut |p| n.add_path(p));
+    }
+
+    pub fn apply(&self, ev: &Event, env: &Env) -> Flow {
+        if self.cond.test(ev, env) { Flow::Pass } else { Flow::Filtered }
+    }
+}

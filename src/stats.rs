@@ -1,0 +1,96 @@
+//! Accounting: every line read ends in exactly one fate, and the fates add up.
+
+use crate::event::Reason;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub lines: u64,
+    pub bytes: u64,
+    pub emitted: u64,
+    pub filtered: u64,
+    pub blank: u64,
+    /// Dropped by `head` or `tail`.
+    pub skipped: u64,
+    pub dead: [u64; Reason::ALL.len()],
+}
+
+impl Stats {
+    pub fn add(&mut self, o: &Stats) {
+        self.lines += o.lines;
+        self.bytes += o.bytes;
+        self.emitted += o.emitted;
+        self.filtered += o.filtered;
+        self.blank += o.blank;
+        self.skipped += o.skipped;
+        for (a, b) in self.dead.iter_mut().zip(o.dead) {
+            *a += b;
+        }
+    }
+
+    pub fn dead_total(&self) -> u64 {
+        self.dead.iter().sum()
+    }
+
+    /// The sum of all fates; equals `lines` when nothing was lost.
+    pub fn fates(&self) -> u64 {
+        self.emitted + self.filtered + self.blank + self.skipped + self.dead_total()
+    }
+
+    pub fn dead_json(&self) -> Value {
+        let m: serde_json::Map<String, Value> =
+            Reason::ALL.iter().zip(self.dead).map(|(r, n)| (r.name().to_string(), json!(n))).collect();
+        Value::Object(m)
+    }
+
+    /// Reasons with their counts, most frequent first, for the stderr summary.
+    pub fn dead_summary(&self) -> String {
+        let mut v: Vec<(u64, &str)> =
+            Reason::ALL.iter().zip(self.dead).filter(|(_, n)| *n > 0).map(|(r, n)| (n, r.name())).collect();
+        v.sort_by(|a, b| b.0.cmp(&a.0));
+        v.iter().map(|(n, r)| format!("{n} {r}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The `--stats` report.
+pub fn report(total: &Stats, files: &[(String, Stats)], elapsed: f64, out_events: u64) -> Value {
+    let per_file: Vec<Value> = files
+        .iter()
+        .map(|(name, s)| {
+            json!({"file": name, "lines": s.lines, "bytes": s.bytes, "emitted": s.emitted,
+                   "dead_letters": s.dead_total()})
+        })
+        .collect();
+    json!({
+        "lines_read": total.lines,
+        "bytes_read": total.bytes,
+        "fates": {
+            "emitted": total.emitted,
+            "filtered": total.filtered,
+            "blank": total.blank,
+            "skipped": total.skipped,
+            "dead_letter": total.dead_json(),
+        },
+        "events_out": out_events,
+        "files": per_file,
+        "elapsed_s": (elapsed * 1000.0).round() / 1000.0,
+        "throughput_mb_s": if elapsed > 0.0 { ((total.bytes as f64 / 1e6 / elapsed) * 10.0).round() / 10.0 } else { 0.0 },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fates_add_across_merges() {
+        let mut a = Stats { lines: 3, emitted: 1, blank: 1, ..Stats::default() };
+        a.dead[0] = 1;
+        let mut t = Stats::default();
+        t.add(&a);
+        t.add(&a);
+        assert_eq!(t.lines, 6);
+        assert_eq!(t.fates(), 6);
+        assert_eq!(t.dead_summary(), "2 invalid_json");
+    }
+}

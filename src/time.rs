@@ -1,0 +1,203 @@
+//! Event time: RFC 3339 (fast path), Unix numbers by magnitude, Common Log Format,
+//! and a user strftime format; all to Unix seconds as f64.
+
+use chrono::format::{Item, StrftimeItems};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use std::sync::OnceLock;
+
+static USER_FORMAT: OnceLock<String> = OnceLock::new();
+
+/// Sets the `--time-format` used for strings no built-in format accepts.
+pub fn set_user_format(fmt: String) {
+    let _ = USER_FORMAT.set(fmt);
+}
+
+/// True when `fmt` is a valid strftime format.
+pub fn valid_format(fmt: &str) -> bool {
+    !StrftimeItems::new(fmt).any(|i| matches!(i, Item::Error))
+}
+
+/// Unix seconds from a number: seconds, milli-, micro- or nanoseconds by magnitude.
+pub fn from_number(n: f64) -> Option<f64> {
+    if !n.is_finite() {
+        return None;
+    }
+    let a = n.abs();
+    Some(if a < 1e11 {
+        n
+    } else if a < 1e14 {
+        n / 1e3
+    } else if a < 1e17 {
+        n / 1e6
+    } else {
+        n / 1e9
+    })
+}
+
+/// Unix seconds from text in any accepted format.
+pub fn parse_str(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if let Some(t) = parse_rfc3339(s.as_bytes()) {
+        return Some(t);
+    }
+    if let Some(t) = parse_clf(s) {
+        return Some(t);
+    }
+    if let Some(fmt) = USER_FORMAT.get() {
+        if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
+            return Some(dt.timestamp() as f64 + f64::from(dt.timestamp_subsec_nanos()) / 1e9);
+        }
+        if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
+            let dt = dt.and_utc();
+            return Some(dt.timestamp() as f64 + f64::from(dt.timestamp_subsec_nanos()) / 1e9);
+        }
+    }
+    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
+        return s.parse::<f64>().ok().and_then(from_number);
+    }
+    None
+}
+
+fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
+    let part = b.get(at..at + n)?;
+    part.iter().try_fold(0i64, |acc, c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `YYYY-MM-DD[(T| )HH:MM[:SS[.frac]]][Z|±hh:mm|±hhmm]`; no offset means UTC.
+pub fn parse_rfc3339(b: &[u8]) -> Option<f64> {
+    let (y, mo, d) = (digits(b, 0, 4)?, digits(b, 5, 2)?, digits(b, 8, 2)?);
+    if b[4] != b'-' || b[7] != b'-' || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let days = days_from_civil(y, mo, d);
+    if b.len() == 10 {
+        return Some((days * 86400) as f64);
+    }
+    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
+        return None;
+    }
+    let (h, mi) = (digits(b, 11, 2)?, digits(b, 14, 2)?);
+    if b[13] != b':' || h > 23 || mi > 59 {
+        return None;
+    }
+    let mut i = 16;
+    let mut sec = 0;
+    if b.get(i) == Some(&b':') {
+        sec = digits(b, 17, 2)?;
+        if sec > 60 {
+            return None;
+        }
+        i = 19;
+    }
+    let mut frac = 0.0;
+    if b.get(i) == Some(&b'.') || b.get(i) == Some(&b',') {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let f = &b[start..i.min(start + 9)];
+        let n = f.iter().fold(0u64, |a, c| a * 10 + u64::from(c - b'0'));
+        frac = n as f64 / 10f64.powi(f.len() as i32);
+    }
+    let offset = match b.get(i) {
+        None => 0,
+        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+        Some(&sign @ (b'+' | b'-')) => {
+            let oh = digits(b, i + 1, 2)?;
+            let om = match b.len() - i {
+                6 if b[i + 3] == b':' => digits(b, i + 4, 2)?,
+                5 => digits(b, i + 3, 2)?,
+                3 => 0,
+                _ => return None,
+            };
+            let o = oh * 3600 + om * 60;
+            if sign == b'+' { o } else { -o }
+        }
+        _ => return None,
+    };
+    Some((days * 86400 + h * 3600 + mi * 60 + sec - offset) as f64 + frac)
+}
+
+/// Common Log Format: `10/Oct/2000:13:55:36 -0700`.
+pub fn parse_clf(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    if b.len() != 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[20] != b' ' {
+        return None;
+    }
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let mo = MONTHS.iter().position(|m| *m == &s[3..6])? as i64 + 1;
+    let iso = format!(
+        "{}-{:02}-{}T{}{}:{}",
+        &s[7..11],
+        mo,
+        &s[0..2],
+        &s[12..20],
+        &s[21..24],
+        &s[24..26]
+    );
+    parse_rfc3339(iso.as_bytes())
+}
+
+/// Formats Unix seconds with a strftime format, in UTC.
+pub fn strftime(t: f64, fmt: &str) -> Option<String> {
+    if !valid_format(fmt) {
+        return None;
+    }
+    let secs = t.floor();
+    let nanos = ((t - secs) * 1e9).round().min(999_999_999.0) as u32;
+    let dt = DateTime::<Utc>::from_timestamp(secs as i64, nanos)?;
+    Some(dt.format(fmt).to_string())
+}
+
+/// RFC 3339 text of Unix seconds, UTC, with milliseconds only when needed.
+pub fn rfc3339(t: f64) -> String {
+    let fmt = if t.fract() == 0.0 { "%Y-%m-%dT%H:%M:%SZ" } else { "%Y-%m-%dT%H:%M:%S%.3fZ" };
+    strftime(t, fmt).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_variants() {
+        assert_eq!(parse_str("1970-01-01T00:00:00Z"), Some(0.0));
+        assert_eq!(parse_str("2026-11-28T10:00:00Z"), Some(1795860000.0));
+        assert_eq!(parse_str("2026-11-28 12:00:00+02:00"), Some(1795860000.0));
+        assert_eq!(parse_str("2026-11-28T12:00:00+0200"), Some(1795860000.0));
+        assert_eq!(parse_str("2026-11-28T10:00:00.250Z"), Some(1795860000.25));
+        assert_eq!(parse_str("2026-11-28T10:00:00.123456789123Z").map(|t| (t * 1e3).round()), Some(1795860000123.0));
+        assert_eq!(parse_str("2026-13-28T10:00:00Z"), None);
+        assert_eq!(parse_str("yesterday"), None);
+    }
+
+    #[test]
+    fn clf_and_numbers() {
+        assert_eq!(parse_str("10/Oct/2000:13:55:36 -0700"), Some(971211336.0));
+        assert_eq!(from_number(1_700_000_000_000.0), Some(1_700_000_000.0));
+        assert_eq!(from_number(1_700_000_000_000_000_000.0), Some(1_700_000_000.0));
+        assert_eq!(from_number(1_700_000_000.5), Some(1_700_000_000.5));
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(rfc3339(1795860000.0), "2026-11-28T10:00:00Z");
+        assert_eq!(strftime(0.0, "%Y"), Some("1970".into()));
+        assert_eq!(strftime(0.0, "%Q"), None);
+    }
+}
