@@ -62,7 +62,8 @@ case_filter() {
 
 # evq's keep omits a missing field, while jq/jaq emit "user":{"id":null} when
 # user is absent (~10% of events); Miller flattens to "user.id", cuts, and
-# nests again. The difference does not matter for speed.
+# nests again (same output as evq); angle-grinder's fields keeps only top-level
+# keys, so it outputs the whole user object. None of this matters for speed.
 case_projection() {
   evq 'keep ts, type, user.id' "$IN"
   peer jq jq -c '{ts, type, user: {id: .user.id}}' "$IN"
@@ -71,6 +72,8 @@ case_projection() {
   peer agrind agrind -o json -f "$IN" '* | json | fields ts, type, user.id'
 }
 
+# jq 1.6 rounds integers beyond 2^53 and angle-grinder writes 11.0 as 11; jaq
+# and Miller keep the values (evq writes the original bytes).
 case_passthrough() {
   evq 'where true' "$IN"
   peer jq jq -c . "$IN"
@@ -210,7 +213,7 @@ table_header() {
 # row TOOL CMD...: best of BENCH_RUNS runs, printed as one table row.
 row() {
   local tool=$1; shift
-  local cmd best="" rss=0 i err="" ratio="—" bytes mbps check=""
+  local cmd best="" rss=0 i err="" msg ratio="—" bytes mbps check=""
   cmd=$(show_cmd "$@")
   bytes=$(stat -c %s "$IN")
   for ((i = 0; i < BENCH_RUNS; i++)); do
@@ -218,7 +221,8 @@ row() {
     if ((M_RC != 0)); then
       err="exit $M_RC"
       ((M_RC == 124)) && err="timeout"
-      err+=": $(grep -v '^Command exited' "$TMPD/stderr" | tail -n1 | cut -c1-80)"
+      msg=$(tail -n1 "$TMPD/stderr" | cut -c1-80)
+      [[ -z $msg ]] || err+=": $msg"
       err=${err//|/\\|}
       break
     fi
@@ -226,19 +230,19 @@ row() {
     if [[ -z $best ]] || awk -v a="$M_SECS" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$M_SECS; fi
   done
   if [[ $BENCH_CHECK == 1 ]]; then
-    if [[ -z $err ]]; then check=" $(timeout "$BENCH_TIMEOUT" "$@" </dev/null 2>/dev/null | wc -l) |"; else check=" — |"; fi
+    if [[ -z $err ]]; then check=" $({ timeout "$BENCH_TIMEOUT" "$@" </dev/null 2>/dev/null || true; } | wc -l) |"; else check=" — |"; fi
   fi
   if [[ -n $err ]]; then
     emit "| $tool | \`$cmd\` | failed ($err) | — | — | — |$check"
     [[ $tool == evq ]] && EVQ_SECS=""
     return 0
   fi
-  mbps=$(awk -v b="$bytes" -v s="$best" 'BEGIN { printf "%.1f", s > 0 ? b / 1e6 / s : 0 }')
+  mbps=$(awk -v b="$bytes" -v s="$best" 'BEGIN { printf "%.1f", (s > 0 ? b / 1e6 / s : 0) }')
   if [[ $tool == evq ]]; then
     EVQ_SECS=$best
     ratio="1.0×"
   elif [[ -n ${EVQ_SECS:-} ]]; then
-    ratio=$(awk -v p="$best" -v e="$EVQ_SECS" 'BEGIN { printf "%.1f×", e > 0 ? p / e : 0 }')
+    ratio=$(awk -v p="$best" -v e="$EVQ_SECS" 'BEGIN { printf "%.1f×", (e > 0 ? p / e : 0) }')
   fi
   emit "| $tool | \`$cmd\` | $best | $mbps | $(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }') | $ratio |$check"
 }
@@ -264,6 +268,7 @@ peer() {
 
 main() {
   local c selected=() name
+  [[ $BENCH_RUNS =~ ^[1-9][0-9]*$ ]] || { log "BENCH_RUNS must be a positive integer"; exit 2; }
   if [[ -n $BENCH_CASES ]]; then
     IFS=, read -r -a selected <<<"$BENCH_CASES"
     for c in "${selected[@]}"; do

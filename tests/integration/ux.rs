@@ -1,0 +1,54 @@
+//! Tests of what a person sees: help, version, man page, completions, explain.
+
+use crate::common::run;
+use std::path::Path;
+
+#[test]
+fn man_page_in_the_repository_is_up_to_date() {
+    let r = run(&["--generate", "man"], "");
+    assert_eq!(r.code, 0);
+    let committed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("man/evq.1")).unwrap();
+    assert!(
+        r.stdout == committed,
+        "man/evq.1 is stale: run `cargo run -- --generate man > man/evq.1`"
+    );
+    for section in ["EXPRESSIONS", "STAGES", "EXIT STATUS", "DEAD LETTERS"] {
+        assert!(committed.contains(section), "{section}");
+    }
+}
+
+#[test]
+fn completions_name_the_options() {
+    for shell in ["complete-bash", "complete-zsh", "complete-fish"] {
+        let r = run(&["--generate", shell], "");
+        assert_eq!(r.code, 0, "{shell}");
+        assert!(r.stdout.contains("dead-letter"), "{shell}");
+    }
+}
+
+#[test]
+fn help_shows_examples_and_version_prints() {
+    let r = run(&["--help"], "");
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("Examples:"));
+    assert!(r.stdout.contains("--dead-letter"));
+    let r = run(&["--version"], "");
+    assert_eq!(r.stdout.trim(), format!("evq {}", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn explain_lists_stages_and_what_they_read_without_reading_input() {
+    let r = run(&["--explain", "-j", "2", "where level == \"error\" | set x = user.id | head 3", "/nonexistent/file"], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("where    parallel  reads level"), "{}", r.stdout);
+    assert!(r.stdout.contains("set      parallel  reads user"), "{}", r.stdout);
+    assert!(r.stdout.contains("head     ordered"), "{}", r.stdout);
+    assert!(r.stdout.contains("threads: 2"), "{}", r.stdout);
+}
+
+#[test]
+fn no_pipeline_is_a_usage_error() {
+    let r = run(&[], "");
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("PIPELINE"));
+}
