@@ -167,7 +167,8 @@ impl<'a> Event<'a> {
 }
 
 fn rejection(e: serde_json::Error) -> Rejection {
-    let error = e.to_string();
+    // Each line is its own document, so serde_json's "line 1" adds nothing.
+    let error = e.to_string().replace(" at line 1 column ", " at column ");
     let reason = if error.starts_with("recursion limit exceeded") { Reason::TooDeep } else { Reason::InvalidJson };
     Rejection { reason, error }
 }

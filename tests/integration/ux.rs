@@ -52,3 +52,34 @@ fn no_pipeline_is_a_usage_error() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("PIPELINE"));
 }
+
+/// Every `$ evq …` line in a `console` block of the README, run from the
+/// repository root, prints exactly the lines that follow it.
+#[test]
+fn readme_examples_are_true() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut checked = 0;
+    let mut in_console = false;
+    let mut lines = readme.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.starts_with("```") {
+            in_console = line == "```console";
+            continue;
+        }
+        let Some(cmd) = line.strip_prefix("$ evq ").filter(|_| in_console) else { continue };
+        let mut expected = String::new();
+        while let Some(l) = lines.peek() {
+            if l.starts_with("```") || l.starts_with("$ ") {
+                break;
+            }
+            expected.push_str(lines.next().unwrap());
+            expected.push('\n');
+        }
+        let args = shlex::split(cmd).expect("README command is valid shell");
+        let out = crate::common::evq().current_dir(root).args(&args).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "README example: evq {cmd}");
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} README examples found");
+}

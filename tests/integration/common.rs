@@ -1,0 +1,50 @@
+//! Helpers so a test reads as: args + stdin → stdout, stderr, status.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// The evq binary under test.
+pub fn evq() -> Command {
+    Command::cargo_bin("evq").expect("the evq binary is built")
+}
+
+/// What a run produced.
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+/// Runs evq with `args`, feeding `stdin`.
+pub fn run(args: &[&str], stdin: &str) -> Run {
+    run_bytes(args, stdin.as_bytes())
+}
+
+pub fn run_bytes(args: &[&str], stdin: &[u8]) -> Run {
+    let out = evq().args(args).write_stdin(stdin.to_vec()).output().expect("evq runs");
+    Run {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+/// The shared corpus, or None (and a note on stderr) when it is absent.
+pub fn corpus(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(rel);
+    if p.exists() {
+        Some(p)
+    } else if std::env::var_os("EVQ_REQUIRE_CORPUS").is_some() {
+        panic!("corpus file {} is absent but EVQ_REQUIRE_CORPUS is set", p.display());
+    } else {
+        eprintln!("skipping: corpus file {} is absent", p.display());
+        None
+    }
+}
+
+/// A fixture shipped with the repository.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
+}

@@ -1,0 +1,13 @@
+//! Integration tests: evq run as a binary, one module per feature.
+
+mod common;
+
+mod corpus;
+mod engine;
+mod exit_codes;
+mod fidelity;
+mod golden;
+mod lang;
+mod props;
+mod stages;
+mod ux;
