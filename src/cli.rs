@@ -107,8 +107,12 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         Some((i, 'g' | 'G')) => (&s[..i], 1 << 30),
         _ => (s, 1),
     };
-    let n: usize = num.parse().map_err(|_| format!("`{s}` is not a size such as 4096, 64K or 64M"))?;
-    n.checked_mul(mul).filter(|n| *n > 0).ok_or_else(|| format!("`{s}` is out of range"))
+    let n: usize = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size such as 4096, 64K or 64M"))?;
+    n.checked_mul(mul)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{s}` is out of range"))
 }
 
 #[cfg(test)]

@@ -56,7 +56,9 @@ impl Config {
         let asts = parse_pipeline(&source).map_err(|e| UsageError(e.render(&source)))?;
         if let Some(fmt) = &cli.time_format {
             if !crate::time::valid_format(fmt) {
-                return Err(UsageError(format!("evq: --time-format: `{fmt}` is not a valid strftime format")));
+                return Err(UsageError(format!(
+                    "evq: --time-format: `{fmt}` is not a valid strftime format"
+                )));
             }
             crate::time::set_user_format(fmt.clone());
         }
@@ -67,8 +69,13 @@ impl Config {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
-        let env = Env { now, files: Arc::new(inputs.iter().map(|i| i.name.clone()).collect()) };
-        let jobs = cli.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let env = Env {
+            now,
+            files: Arc::new(inputs.iter().map(|i| i.name.clone()).collect()),
+        };
+        let jobs = cli
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         Ok(Config {
             pipeline: Pipeline::new(&asts),
             source,
@@ -76,11 +83,20 @@ impl Config {
             env,
             format: cli.output,
             jobs,
-            read: ReadConfig { chunk_size: cli.chunk_size, max_line_bytes: cli.max_line_bytes },
+            read: ReadConfig {
+                chunk_size: cli.chunk_size,
+                max_line_bytes: cli.max_line_bytes,
+            },
             dead_letter: cli.dead_letter,
             strict: cli.strict,
             max_errors: cli.max_errors,
-            stats: cli.stats.map(|s| if s == "-" { StatsTo::Stderr } else { StatsTo::File(s.into()) }),
+            stats: cli.stats.map(|s| {
+                if s == "-" {
+                    StatsTo::Stderr
+                } else {
+                    StatsTo::File(s.into())
+                }
+            }),
             line_buffered: cli.line_buffered || std::io::stdout().is_terminal(),
             exit_status: cli.exit_status,
             progress: !cli.no_progress && (cli.progress || std::io::stderr().is_terminal()),

@@ -31,7 +31,12 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 4] = [Reason::InvalidJson, Reason::InvalidUtf8, Reason::TooLong, Reason::TooDeep];
+    pub const ALL: [Reason; 4] = [
+        Reason::InvalidJson,
+        Reason::InvalidUtf8,
+        Reason::TooLong,
+        Reason::TooDeep,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -72,7 +77,13 @@ impl Needs {
 enum Doc<'a> {
     /// Top-level fields the pipeline reads, as raw JSON; `object` is false for a
     /// line that is a JSON value other than an object.
-    Fields { fields: Vec<(Cow<'a, str>, &'a RawValue)>, object: bool },
+    Fields {
+        fields: Vec<(Cow<'a, str>, &'a RawValue)>,
+        object: bool,
+    },
+    /// Modified, and kept as JSON text: stages that splice text (`set` of top-level
+    /// fields, `keep`) avoid building a tree.
+    Text(String),
     Full(Value),
 }
 
@@ -91,11 +102,22 @@ impl<'a> Event<'a> {
             Doc::Full(serde_json::from_str(raw).map_err(rejection)?)
         } else {
             let mut de = serde_json::Deserializer::from_str(raw);
-            let (fields, object) = Capture { want: &needs.keys }.deserialize(&mut de).map_err(rejection)?;
+            let (fields, object) = Capture {
+                want: &needs.keys,
+                one: None,
+            }
+            .deserialize(&mut de)
+            .map_err(rejection)?;
             de.end().map_err(rejection)?;
             Doc::Fields { fields, object }
         };
-        Ok(Event { raw, meta, topic: None, doc, modified: false })
+        Ok(Event {
+            raw,
+            meta,
+            topic: None,
+            doc,
+            modified: false,
+        })
     }
 
     pub fn is_modified(&self) -> bool {
@@ -106,23 +128,50 @@ impl<'a> Event<'a> {
     pub fn lookup(&self, path: &Path) -> Option<Val<'_>> {
         match &self.doc {
             Doc::Full(v) => navigate(v, &path.segs).map(Val::from_value),
+            Doc::Text(t) => lookup_text(t, &path.segs),
             Doc::Fields { fields, object } => {
                 let Some(Seg::Key(k)) = path.segs.first() else {
-                    // The whole event, or an index into a top-level array.
-                    let v: Value = serde_json::from_str(self.raw).ok()?;
-                    return navigate(&v, &path.segs).cloned().map(Val::from_owned_value);
+                    return lookup_text(self.raw, &path.segs);
                 };
                 if !object {
                     return None;
                 }
                 let (_, raw) = fields.iter().rev().find(|(name, _)| name == &**k)?;
-                if path.segs.len() == 1 {
-                    return Some(val_from_raw(raw.get()));
-                }
-                let v: Value = serde_json::from_str(raw.get()).ok()?;
-                navigate(&v, &path.segs[1..]).cloned().map(Val::from_owned_value)
+                lookup_text(raw.get(), &path.segs[1..])
             }
         }
+    }
+
+    /// The JSON text of the value at a path of keys only, without parsing it;
+    /// `None` when missing or when the event is held as a tree.
+    pub fn raw_at(&self, path: &Path) -> Option<&str> {
+        let (first, rest) = path.segs.split_first()?;
+        let Seg::Key(k) = first else { return None };
+        let start = match &self.doc {
+            Doc::Full(_) => return None,
+            Doc::Text(t) => raw_field(t, k)?.get(),
+            Doc::Fields { fields, object: true } => fields.iter().rev().find(|(name, _)| name == &**k)?.1.get(),
+            Doc::Fields { .. } => return None,
+        };
+        rest.iter().try_fold(start, |cur, s| match s {
+            Seg::Key(k) => raw_field(cur, k).map(RawValue::get),
+            Seg::Index(_) => None,
+        })
+    }
+
+    /// The event's current JSON text, unless it is held as a tree.
+    pub fn text(&self) -> Option<&str> {
+        match &self.doc {
+            Doc::Fields { .. } => Some(self.raw),
+            Doc::Text(t) => Some(t),
+            Doc::Full(_) => None,
+        }
+    }
+
+    /// Replaces the event with new JSON text (which the caller guarantees is valid).
+    pub fn set_text(&mut self, t: String) {
+        self.doc = Doc::Text(t);
+        self.modified = true;
     }
 
     pub fn get(&self, path: &Path) -> Val<'_> {
@@ -131,14 +180,14 @@ impl<'a> Event<'a> {
 
     /// The whole document, parsed in full; marks the event modified.
     pub fn doc_mut(&mut self) -> &mut Value {
-        if let Doc::Fields { .. } = self.doc {
-            let v = serde_json::from_str(self.raw).expect("the line was validated when parsed");
+        if let Some(t) = self.text() {
+            let v = serde_json::from_str(t).expect("event text is valid JSON");
             self.doc = Doc::Full(v);
         }
         self.modified = true;
         match &mut self.doc {
             Doc::Full(v) => v,
-            Doc::Fields { .. } => unreachable!("converted above"),
+            _ => unreachable!("converted above"),
         }
     }
 
@@ -153,6 +202,7 @@ impl<'a> Event<'a> {
     pub fn write_json(&self, out: &mut Vec<u8>) {
         match (&self.doc, self.modified) {
             (Doc::Full(v), true) => serde_json::to_writer(&mut *out, v).expect("writing to a Vec cannot fail"),
+            (Doc::Text(t), _) => out.extend_from_slice(t.as_bytes()),
             _ => out.extend_from_slice(self.raw.as_bytes()),
         }
     }
@@ -161,6 +211,7 @@ impl<'a> Event<'a> {
     pub fn to_value(&self) -> Value {
         match &self.doc {
             Doc::Full(v) => v.clone(),
+            Doc::Text(t) => serde_json::from_str(t).expect("event text is valid JSON"),
             Doc::Fields { .. } => serde_json::from_str(self.raw).expect("the line was validated when parsed"),
         }
     }
@@ -169,7 +220,11 @@ impl<'a> Event<'a> {
 fn rejection(e: serde_json::Error) -> Rejection {
     // Each line is its own document, so serde_json's "line 1" adds nothing.
     let error = e.to_string().replace(" at line 1 column ", " at column ");
-    let reason = if error.starts_with("recursion limit exceeded") { Reason::TooDeep } else { Reason::InvalidJson };
+    let reason = if error.starts_with("recursion limit exceeded") {
+        Reason::TooDeep
+    } else {
+        Reason::InvalidJson
+    };
     Rejection { reason, error }
 }
 
@@ -191,6 +246,36 @@ pub fn resolve_index(i: i64, len: usize) -> Option<usize> {
     } else {
         len.checked_sub(usize::try_from(i.unsigned_abs()).ok()?)
     }
+}
+
+/// The raw value of `key` in an object's JSON text (the last one if repeated).
+pub fn raw_field<'t>(text: &'t str, key: &str) -> Option<&'t RawValue> {
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let (fields, _) = Capture {
+        want: &[],
+        one: Some(key),
+    }
+    .deserialize(&mut de)
+    .ok()?;
+    fields.last().map(|(_, r)| *r)
+}
+
+/// Follows `segs` through JSON text, parsing only the objects on the way.
+fn lookup_text<'t>(text: &'t str, segs: &[Seg]) -> Option<Val<'t>> {
+    let mut cur = text;
+    for (i, s) in segs.iter().enumerate() {
+        match s {
+            Seg::Key(k) => cur = raw_field(cur, k)?.get(),
+            Seg::Index(_) => {
+                let v: Value = serde_json::from_str(cur).ok()?;
+                return navigate(&v, &segs[i..]).cloned().map(Val::from_owned_value);
+            }
+        }
+    }
+    Some(val_from_raw(cur.trim()))
 }
 
 /// A scalar straight from its JSON text; strings without escapes are borrowed.
@@ -242,7 +327,9 @@ pub fn set_path(root: &mut Value, segs: &[Seg], new: Value) {
             if !cur.is_object() {
                 *cur = Value::Object(Map::new());
             }
-            cur.as_object_mut().expect("made an object above").insert(k.to_string(), new);
+            cur.as_object_mut()
+                .expect("made an object above")
+                .insert(k.to_string(), new);
         }
         Seg::Index(i) => {
             if let Value::Array(a) = cur {
@@ -289,6 +376,7 @@ const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 /// Deserializes a line, keeping the raw text of wanted top-level keys only.
 struct Capture<'w> {
     want: &'w [Box<str>],
+    one: Option<&'w str>,
 }
 
 type Captured<'a> = (Vec<(Cow<'a, str>, &'a RawValue)>, bool);
@@ -323,7 +411,7 @@ impl<'de> Visitor<'de> for Capture<'_> {
                 map.next_value::<IgnoredAny>()?;
                 return Ok((Vec::new(), false));
             }
-            if self.want.iter().any(|w| **w == *key.0) {
+            if self.one == Some(&*key.0) || self.want.iter().any(|w| **w == *key.0) {
                 fields.push((key.0, map.next_value::<&'de RawValue>()?));
             } else {
                 map.next_value::<IgnoredAny>()?;

@@ -111,7 +111,10 @@ struct Signals {
 
 impl Signals {
     fn install() -> Signals {
-        let s = Signals { int: Arc::default(), term: Arc::default() };
+        let s = Signals {
+            int: Arc::default(),
+            term: Arc::default(),
+        };
         // If a handler cannot be installed the default action (exit) remains: no data path depends on it.
         let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, s.int.clone());
         let _ = signal_hook::flag::register(signal_hook::consts::SIGTERM, s.term.clone());
@@ -189,7 +192,10 @@ impl<'c> Writer<'c> {
             let d = &c.dead[i];
             let mut s = d.stats_before.clone();
             s.lines += 1;
-            s.dead[crate::event::Reason::ALL.iter().position(|r| *r == d.reason).expect("listed")] += 1;
+            s.dead[crate::event::Reason::ALL
+                .iter()
+                .position(|r| *r == d.reason)
+                .expect("listed")] += 1;
             stats = s;
             c.data.truncate(d.out_len);
             c.recs.truncate(d.recs_len);
@@ -199,7 +205,13 @@ impl<'c> Writer<'c> {
             } else {
                 format!("more than {} dead letters, --max-errors", self.dead_seen - 1)
             };
-            eprintln!("evq: {}:{}: {}: {} ({why})", self.cfg.env.file_name(c.file), d.line, d.reason.name(), d.error);
+            eprintln!(
+                "evq: {}:{}: {}: {} ({why})",
+                self.cfg.env.file_name(c.file),
+                d.line,
+                d.reason.name(),
+                d.error
+            );
             self.status = self.status.max(ExitStatus::Input);
             self.stopped = true;
         }
@@ -265,14 +277,25 @@ impl<'c> Writer<'c> {
     fn dead_letter(&mut self, file: u32, d: &crate::pipeline::DeadLetter) {
         if let Some(f) = self.dead_file.as_mut() {
             if let Err(e) = f.write_all(&d.record) {
-                let name = self.cfg.dead_letter.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+                let name = self
+                    .cfg
+                    .dead_letter
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
                 eprintln!("evq: {name}: {}", io_message(&e));
                 self.status = self.status.max(ExitStatus::Output);
                 self.dead_file = None;
                 self.stopped = true;
             }
         } else if self.examples.len() < DEAD_EXAMPLES {
-            self.examples.push(format!("{}:{}: {}: {}", self.cfg.env.file_name(file), d.line, d.reason.name(), d.error));
+            self.examples.push(format!(
+                "{}:{}: {}: {}",
+                self.cfg.env.file_name(file),
+                d.line,
+                d.reason.name(),
+                d.error
+            ));
         }
     }
 
@@ -295,7 +318,12 @@ impl<'c> Writer<'c> {
         }
         if let Some(mut f) = self.dead_file.take() {
             if let Err(e) = f.flush() {
-                let name = self.cfg.dead_letter.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+                let name = self
+                    .cfg
+                    .dead_letter
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
                 eprintln!("evq: {name}: {}", io_message(&e));
                 self.status = self.status.max(ExitStatus::Output);
             }
@@ -312,8 +340,13 @@ impl<'c> Writer<'c> {
             }
         }
         if let Some(to) = &self.cfg.stats {
-            let files: Vec<(String, Stats)> =
-                self.cfg.inputs.iter().map(|i| i.name.clone()).zip(self.per_file.iter().cloned()).collect();
+            let files: Vec<(String, Stats)> = self
+                .cfg
+                .inputs
+                .iter()
+                .map(|i| i.name.clone())
+                .zip(self.per_file.iter().cloned())
+                .collect();
             let report = stats::report(&self.total, &files, elapsed, self.events_out);
             let text = serde_json::to_string_pretty(&report).expect("a report serializes");
             match to {

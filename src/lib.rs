@@ -34,7 +34,11 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let status = if e.use_stderr() { ExitStatus::Usage } else { ExitStatus::Success };
+            let status = if e.use_stderr() {
+                ExitStatus::Usage
+            } else {
+                ExitStatus::Success
+            };
             let _ = e.print();
             return status;
         }
@@ -61,7 +65,11 @@ fn explain(cfg: &Config) -> String {
     use clap::ValueEnum;
     let inputs: Vec<&str> = cfg.inputs.iter().map(|i| i.name.as_str()).collect();
     let stages: Vec<String> = cfg.pipeline.explain().lines().map(|l| format!("  {l}")).collect();
-    let format = cfg.format.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
+    let format = cfg
+        .format
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
     format!(
         "pipeline: {}\nstages:\n{}\ninputs: {}\nthreads: {} (parallel stages run on every thread; ordered ones on one, in input order)\noutput: {format}",
         cfg.source.trim(),
@@ -74,11 +82,18 @@ fn explain(cfg: &Config) -> String {
 fn generate(what: Generate) -> ExitStatus {
     let mut cmd = Cli::command();
     let mut out = std::io::stdout().lock();
-    let result = match what {
-        Generate::Man => manual::render(&mut out),
-        Generate::CompleteBash => Ok(clap_complete::generate(clap_complete::Shell::Bash, &mut cmd, "evq", &mut out)),
-        Generate::CompleteZsh => Ok(clap_complete::generate(clap_complete::Shell::Zsh, &mut cmd, "evq", &mut out)),
-        Generate::CompleteFish => Ok(clap_complete::generate(clap_complete::Shell::Fish, &mut cmd, "evq", &mut out)),
+    let shell = match what {
+        Generate::Man => None,
+        Generate::CompleteBash => Some(clap_complete::Shell::Bash),
+        Generate::CompleteZsh => Some(clap_complete::Shell::Zsh),
+        Generate::CompleteFish => Some(clap_complete::Shell::Fish),
+    };
+    let result = match shell {
+        None => manual::render(&mut out),
+        Some(shell) => {
+            clap_complete::generate(shell, &mut cmd, "evq", &mut out);
+            Ok(())
+        }
     };
     match result.and_then(|_| out.flush()) {
         Ok(()) => ExitStatus::Success,

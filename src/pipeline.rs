@@ -30,12 +30,22 @@ impl Pipeline {
             ss.iter().for_each(|s| s.needs(&mut n));
             n
         };
-        Pipeline { parallel_needs: needs(&parallel), ordered_needs: needs(&ordered), parallel, ordered }
+        Pipeline {
+            parallel_needs: needs(&parallel),
+            ordered_needs: needs(&ordered),
+            parallel,
+            ordered,
+        }
     }
 
     /// One line per stage, for `--explain`.
     pub fn explain(&self) -> String {
-        self.parallel.iter().chain(&self.ordered).map(|s| s.describe()).collect::<Vec<_>>().join("\n")
+        self.parallel
+            .iter()
+            .chain(&self.ordered)
+            .map(|s| s.describe())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -76,17 +86,40 @@ pub struct ChunkOut {
 
 /// Runs the parallel part over one chunk.
 pub fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_line: usize) -> ChunkOut {
-    let mut out = ChunkOut { seq: chunk.seq, file: chunk.file, error: chunk.error, ..ChunkOut::default() };
+    let mut out = ChunkOut {
+        seq: chunk.seq,
+        file: chunk.file,
+        error: chunk.error,
+        ..ChunkOut::default()
+    };
     let direct = p.ordered.is_empty();
     if let ChunkKind::TooLong { len } = chunk.kind {
         out.stats.lines = 1;
         out.stats.bytes = len;
-        let meta = Meta { file: chunk.file, line: chunk.first_line, offset: chunk.first_offset };
+        let meta = Meta {
+            file: chunk.file,
+            line: chunk.first_line,
+            offset: chunk.first_offset,
+        };
         let error = format!("line is {len} bytes, longer than --max-line-bytes {max_line}");
-        dead(&mut out, meta, &chunk.data, len, Rejection { reason: Reason::TooLong, error }, env);
+        dead(
+            &mut out,
+            meta,
+            &chunk.data,
+            len,
+            Rejection {
+                reason: Reason::TooLong,
+                error,
+            },
+            env,
+        );
         return out;
     }
-    let mut meta = Meta { file: chunk.file, line: chunk.first_line, offset: chunk.first_offset };
+    let mut meta = Meta {
+        file: chunk.file,
+        line: chunk.first_line,
+        offset: chunk.first_offset,
+    };
     let data = &chunk.data;
     let mut start = 0;
     while start < data.len() {
@@ -98,7 +131,17 @@ pub fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_
         if let [rest @ .., b'\r'] = line {
             line = rest;
         }
-        process_line(line, (next - start) as u64, meta, p, env, format, max_line, direct, &mut out);
+        process_line(
+            line,
+            (next - start) as u64,
+            meta,
+            p,
+            env,
+            format,
+            max_line,
+            direct,
+            &mut out,
+        );
         meta.line += 1;
         meta.offset += (next - start) as u64;
         start = if end == data.len() { data.len() } else { end + 1 };
@@ -107,7 +150,17 @@ pub fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_
 }
 
 #[allow(clippy::too_many_arguments)]
-fn process_line(line: &[u8], line_bytes: u64, meta: Meta, p: &Pipeline, env: &Env, format: Format, max_line: usize, direct: bool, out: &mut ChunkOut) {
+fn process_line(
+    line: &[u8],
+    line_bytes: u64,
+    meta: Meta,
+    p: &Pipeline,
+    env: &Env,
+    format: Format,
+    max_line: usize,
+    direct: bool,
+    out: &mut ChunkOut,
+) {
     if line.first() != Some(&b'{') && line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
         out.stats.blank += 1;
         return;
@@ -115,13 +168,33 @@ fn process_line(line: &[u8], line_bytes: u64, meta: Meta, p: &Pipeline, env: &En
     if line.len() > max_line {
         let error = format!("line is {} bytes, longer than --max-line-bytes {max_line}", line.len());
         let prefix = &line[..LONG_LINE_PREFIX.min(line.len())];
-        return dead(out, meta, prefix, line_bytes, Rejection { reason: Reason::TooLong, error }, env);
+        return dead(
+            out,
+            meta,
+            prefix,
+            line_bytes,
+            Rejection {
+                reason: Reason::TooLong,
+                error,
+            },
+            env,
+        );
     }
     let text = match std::str::from_utf8(line) {
         Ok(t) => t,
         Err(e) => {
             let error = format!("invalid UTF-8 at byte {}", e.valid_up_to());
-            return dead(out, meta, line, line_bytes, Rejection { reason: Reason::InvalidUtf8, error }, env);
+            return dead(
+                out,
+                meta,
+                line,
+                line_bytes,
+                Rejection {
+                    reason: Reason::InvalidUtf8,
+                    error,
+                },
+                env,
+            );
         }
     };
     let mut ev = match Event::parse(text, meta, &p.parallel_needs) {
@@ -139,7 +212,11 @@ fn process_line(line: &[u8], line_bytes: u64, meta: Meta, p: &Pipeline, env: &En
         format.write_event(&ev, &mut out.data);
     } else {
         ev.write_json(&mut out.data);
-        out.recs.push(Rec { end: out.data.len(), meta, topic: ev.topic.clone() });
+        out.recs.push(Rec {
+            end: out.data.len(),
+            meta,
+            topic: ev.topic.clone(),
+        });
     }
 }
 
@@ -148,7 +225,10 @@ fn dead(out: &mut ChunkOut, meta: Meta, raw: &[u8], line_bytes: u64, r: Rejectio
     let mut stats_before = out.stats.clone();
     stats_before.lines -= 1;
     stats_before.bytes -= line_bytes;
-    out.stats.dead[Reason::ALL.iter().position(|x| *x == r.reason).expect("every reason is listed")] += 1;
+    out.stats.dead[Reason::ALL
+        .iter()
+        .position(|x| *x == r.reason)
+        .expect("every reason is listed")] += 1;
     let mut rec = serde_json::Map::new();
     rec.insert("file".into(), env.file_name(meta.file).into());
     rec.insert("line".into(), meta.line.into());
@@ -157,7 +237,10 @@ fn dead(out: &mut ChunkOut, meta: Meta, raw: &[u8], line_bytes: u64, r: Rejectio
     rec.insert("error".into(), r.error.clone().into());
     match std::str::from_utf8(raw) {
         Ok(s) => rec.insert("raw".into(), s.into()),
-        Err(_) => rec.insert("raw_b64".into(), base64::engine::general_purpose::STANDARD.encode(raw).into()),
+        Err(_) => rec.insert(
+            "raw_b64".into(),
+            base64::engine::general_purpose::STANDARD.encode(raw).into(),
+        ),
     };
     let mut record = serde_json::to_vec(&rec).expect("a map of strings and numbers serializes");
     record.push(b'\n');
@@ -192,7 +275,11 @@ pub struct OrderedOut {
 
 impl Ordered {
     pub fn new(p: &Pipeline, format: Format) -> Ordered {
-        Ordered { stages: p.ordered.clone(), needs: p.ordered_needs.clone(), format }
+        Ordered {
+            stages: p.ordered.clone(),
+            needs: p.ordered_needs.clone(),
+            format,
+        }
     }
 
     /// True when no further input can change the output (a satisfied `head`).
@@ -212,7 +299,15 @@ impl Ordered {
         self.feed_from(0, json, meta, topic, env, out);
     }
 
-    fn feed_from(&mut self, from: usize, json: &str, meta: Meta, topic: Option<Arc<str>>, env: &Env, out: &mut OrderedOut) {
+    fn feed_from(
+        &mut self,
+        from: usize,
+        json: &str,
+        meta: Meta,
+        topic: Option<Arc<str>>,
+        env: &Env,
+        out: &mut OrderedOut,
+    ) {
         let mut ev = Event::parse(json, meta, &self.needs).expect("events between stages are valid JSON");
         ev.topic = topic;
         for i in from..self.stages.len() {
@@ -222,7 +317,12 @@ impl Ordered {
                     let mut json = Vec::new();
                     ev.write_json(&mut json);
                     let json = String::from_utf8(json).expect("JSON text is UTF-8");
-                    t.push(Held { json, meta: ev.meta, topic: ev.topic.clone(), modified: ev.is_modified() })
+                    t.push(Held {
+                        json,
+                        meta: ev.meta,
+                        topic: ev.topic.clone(),
+                        modified: ev.is_modified(),
+                    })
                 }
                 s => s.apply(&mut ev, env),
             };

@@ -25,8 +25,10 @@ impl Progress {
             .sum();
         let bar = match total {
             Some(t) => ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr()).with_style(
-                ProgressStyle::with_template("{bar:30} {percent:>3}% {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}")
-                    .expect("the template is valid"),
+                ProgressStyle::with_template(
+                    "{bar:30} {percent:>3}% {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+                )
+                .expect("the template is valid"),
             ),
             None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(
                 ProgressStyle::with_template("{spinner} {bytes} {bytes_per_sec} {msg}").expect("the template is valid"),
@@ -47,7 +49,12 @@ impl Progress {
                 }
             })
         };
-        Progress { bar, events, done, ticker: Some(ticker) }
+        Progress {
+            bar,
+            events,
+            done,
+            ticker: Some(ticker),
+        }
     }
 
     pub fn set_events(&self, n: u64) {

@@ -38,16 +38,23 @@ impl Stats {
     }
 
     pub fn dead_json(&self) -> Value {
-        let m: serde_json::Map<String, Value> =
-            Reason::ALL.iter().zip(self.dead).map(|(r, n)| (r.name().to_string(), json!(n))).collect();
+        let m: serde_json::Map<String, Value> = Reason::ALL
+            .iter()
+            .zip(self.dead)
+            .map(|(r, n)| (r.name().to_string(), json!(n)))
+            .collect();
         Value::Object(m)
     }
 
     /// Reasons with their counts, most frequent first, for the stderr summary.
     pub fn dead_summary(&self) -> String {
-        let mut v: Vec<(u64, &str)> =
-            Reason::ALL.iter().zip(self.dead).filter(|(_, n)| *n > 0).map(|(r, n)| (n, r.name())).collect();
-        v.sort_by(|a, b| b.0.cmp(&a.0));
+        let mut v: Vec<(u64, &str)> = Reason::ALL
+            .iter()
+            .zip(self.dead)
+            .filter(|(_, n)| *n > 0)
+            .map(|(r, n)| (n, r.name()))
+            .collect();
+        v.sort_by_key(|e| std::cmp::Reverse(e.0));
         v.iter().map(|(n, r)| format!("{n} {r}")).collect::<Vec<_>>().join(", ")
     }
 }
@@ -84,7 +91,12 @@ mod tests {
 
     #[test]
     fn fates_add_across_merges() {
-        let mut a = Stats { lines: 3, emitted: 1, blank: 1, ..Stats::default() };
+        let mut a = Stats {
+            lines: 3,
+            emitted: 1,
+            blank: 1,
+            ..Stats::default()
+        };
         a.dead[0] = 1;
         let mut t = Stats::default();
         t.add(&a);

@@ -60,7 +60,9 @@ pub fn parse_str(s: &str) -> Option<f64> {
 
 fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
     let part = b.get(at..at + n)?;
-    part.iter().try_fold(0i64, |acc, c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
+    part.iter().try_fold(0i64, |acc, c| {
+        c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+    })
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
@@ -139,7 +141,9 @@ pub fn parse_clf(s: &str) -> Option<f64> {
     if b.len() != 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[20] != b' ' {
         return None;
     }
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let mo = MONTHS.iter().position(|m| *m == &s[3..6])? as i64 + 1;
     let iso = format!(
         "{}-{:02}-{}T{}{}:{}",
@@ -166,7 +170,11 @@ pub fn strftime(t: f64, fmt: &str) -> Option<String> {
 
 /// RFC 3339 text of Unix seconds, UTC, with milliseconds only when needed.
 pub fn rfc3339(t: f64) -> String {
-    let fmt = if t.fract() == 0.0 { "%Y-%m-%dT%H:%M:%SZ" } else { "%Y-%m-%dT%H:%M:%S%.3fZ" };
+    let fmt = if t.fract() == 0.0 {
+        "%Y-%m-%dT%H:%M:%SZ"
+    } else {
+        "%Y-%m-%dT%H:%M:%S%.3fZ"
+    };
     strftime(t, fmt).unwrap_or_default()
 }
 
@@ -181,7 +189,10 @@ mod tests {
         assert_eq!(parse_str("2026-11-28 12:00:00+02:00"), Some(1795860000.0));
         assert_eq!(parse_str("2026-11-28T12:00:00+0200"), Some(1795860000.0));
         assert_eq!(parse_str("2026-11-28T10:00:00.250Z"), Some(1795860000.25));
-        assert_eq!(parse_str("2026-11-28T10:00:00.123456789123Z").map(|t| (t * 1e3).round()), Some(1795860000123.0));
+        assert_eq!(
+            parse_str("2026-11-28T10:00:00.123456789123Z").map(|t| (t * 1e3).round()),
+            Some(1795860000123.0)
+        );
         assert_eq!(parse_str("2026-13-28T10:00:00Z"), None);
         assert_eq!(parse_str("yesterday"), None);
     }

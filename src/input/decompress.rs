@@ -49,7 +49,13 @@ pub fn open(input: &Input, raw_bytes: Arc<AtomicU64>) -> io::Result<Box<dyn Read
         Source::Stdin => Box::new(io::stdin()),
         Source::File(p) => Box::new(File::open(p)?),
     };
-    let mut r = BufReader::with_capacity(256 << 10, Counting { inner, count: raw_bytes });
+    let mut r = BufReader::with_capacity(
+        256 << 10,
+        Counting {
+            inner,
+            count: raw_bytes,
+        },
+    );
     let kind = loop {
         match r.fill_buf() {
             Ok(head) => break detect(head),

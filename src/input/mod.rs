@@ -22,16 +22,25 @@ pub struct Input {
 /// Expands the command line's paths into inputs; no path means stdin.
 pub fn expand(paths: &[String]) -> Vec<Input> {
     if paths.is_empty() {
-        return vec![Input { name: "-".into(), source: Source::Stdin }];
+        return vec![Input {
+            name: "-".into(),
+            source: Source::Stdin,
+        }];
     }
     let mut out = Vec::new();
     for p in paths {
         if p == "-" {
-            out.push(Input { name: "-".into(), source: Source::Stdin });
+            out.push(Input {
+                name: "-".into(),
+                source: Source::Stdin,
+            });
         } else if Path::new(p).is_dir() {
             walk(Path::new(p), &mut out);
         } else {
-            out.push(Input { name: p.clone(), source: Source::File(PathBuf::from(p)) });
+            out.push(Input {
+                name: p.clone(),
+                source: Source::File(PathBuf::from(p)),
+            });
         }
     }
     out
@@ -40,7 +49,10 @@ pub fn expand(paths: &[String]) -> Vec<Input> {
 fn walk(dir: &Path, out: &mut Vec<Input>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         // Reported when read, like any unreadable input.
-        out.push(Input { name: dir.display().to_string(), source: Source::File(dir.to_path_buf()) });
+        out.push(Input {
+            name: dir.display().to_string(),
+            source: Source::File(dir.to_path_buf()),
+        });
         return;
     };
     let mut paths: Vec<PathBuf> = entries
@@ -53,7 +65,10 @@ fn walk(dir: &Path, out: &mut Vec<Input>) {
         if p.is_dir() {
             walk(&p, out);
         } else {
-            out.push(Input { name: p.display().to_string(), source: Source::File(p) });
+            out.push(Input {
+                name: p.display().to_string(),
+                source: Source::File(p),
+            });
         }
     }
 }
@@ -79,6 +94,12 @@ mod tests {
 
     #[test]
     fn no_paths_means_stdin() {
-        assert_eq!(expand(&[]), vec![Input { name: "-".into(), source: Source::Stdin }]);
+        assert_eq!(
+            expand(&[]),
+            vec![Input {
+                name: "-".into(),
+                source: Source::Stdin
+            }]
+        );
     }
 }

@@ -46,10 +46,22 @@ pub fn read_all(
 ) {
     let mut seq = 0;
     for (i, input) in inputs.iter().enumerate() {
-        let mut framer = Framer { cfg, name: &input.name, file: i as u32, seq: &mut seq, line: 1, offset: 0 };
+        let mut framer = Framer {
+            cfg,
+            name: &input.name,
+            file: i as u32,
+            seq: &mut seq,
+            line: 1,
+            offset: 0,
+        };
         let ok = match decompress::open(input, raw_bytes.clone()) {
             Ok(r) => framer.run(r, stop, send),
-            Err(e) => framer.send_chunk(Vec::new(), ChunkKind::Lines, Some(format!("{}: {}", input.name, io_message(&e))), send),
+            Err(e) => framer.send_chunk(
+                Vec::new(),
+                ChunkKind::Lines,
+                Some(format!("{}: {}", input.name, io_message(&e))),
+                send,
+            ),
         };
         if !ok || stop.load(Ordering::Relaxed) {
             return;
@@ -78,15 +90,32 @@ struct Framer<'a> {
 }
 
 impl Framer<'_> {
-    fn send_chunk(&mut self, data: Vec<u8>, kind: ChunkKind, error: Option<String>, send: &mut dyn FnMut(Chunk) -> bool) -> bool {
+    fn send_chunk(
+        &mut self,
+        data: Vec<u8>,
+        kind: ChunkKind,
+        error: Option<String>,
+        send: &mut dyn FnMut(Chunk) -> bool,
+    ) -> bool {
         let (lines, len) = match kind {
             ChunkKind::Lines => {
                 let n = memchr::memchr_iter(b'\n', &data).count() as u64;
-                (n + u64::from(!data.is_empty() && data.last() != Some(&b'\n')), data.len() as u64)
+                (
+                    n + u64::from(!data.is_empty() && data.last() != Some(&b'\n')),
+                    data.len() as u64,
+                )
             }
             ChunkKind::TooLong { len } => (1, len),
         };
-        let chunk = Chunk { seq: *self.seq, file: self.file, first_line: self.line, first_offset: self.offset, data, kind, error };
+        let chunk = Chunk {
+            seq: *self.seq,
+            file: self.file,
+            first_line: self.line,
+            first_offset: self.offset,
+            data,
+            kind,
+            error,
+        };
         *self.seq += 1;
         self.line += lines;
         self.offset += len;
@@ -114,7 +143,12 @@ impl Framer<'_> {
                 }
                 Err(e) => {
                     buf.truncate(old);
-                    let msg = format!("{}: {} after {} bytes", self.input_name(), io_message(&e), self.offset + buf.len() as u64);
+                    let msg = format!(
+                        "{}: {} after {} bytes",
+                        self.input_name(),
+                        io_message(&e),
+                        self.offset + buf.len() as u64
+                    );
                     return self.finish(buf, skipping, Some(msg), send);
                 }
             };
@@ -170,12 +204,22 @@ impl Framer<'_> {
         self.name
     }
 
-    fn finish(&mut self, buf: Vec<u8>, skipping: Option<(u64, Vec<u8>)>, error: Option<String>, send: &mut dyn FnMut(Chunk) -> bool) -> bool {
+    fn finish(
+        &mut self,
+        buf: Vec<u8>,
+        skipping: Option<(u64, Vec<u8>)>,
+        error: Option<String>,
+        send: &mut dyn FnMut(Chunk) -> bool,
+    ) -> bool {
         match skipping {
             Some((len, prefix)) => self.send_chunk(prefix, ChunkKind::TooLong { len }, error, send),
             None if !buf.is_empty() || error.is_some() => {
                 // A lone BOM is not a line.
-                let buf = if self.line == 1 && buf == b"\xEF\xBB\xBF" { Vec::new() } else { buf };
+                let buf = if self.line == 1 && buf == b"\xEF\xBB\xBF" {
+                    Vec::new()
+                } else {
+                    buf
+                };
                 self.send_chunk(buf, ChunkKind::Lines, error, send)
             }
             None => true,
@@ -192,8 +236,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("in");
         std::fs::write(&p, data).unwrap();
-        let inputs = vec![Input { name: "in".into(), source: Source::File(p) }];
-        let cfg = ReadConfig { chunk_size, max_line_bytes: max_line };
+        let inputs = vec![Input {
+            name: "in".into(),
+            source: Source::File(p),
+        }];
+        let cfg = ReadConfig {
+            chunk_size,
+            max_line_bytes: max_line,
+        };
         let mut out = Vec::new();
         read_all(&inputs, &cfg, Arc::default(), &AtomicBool::new(false), &mut |c| {
             out.push(c);
@@ -228,7 +278,10 @@ mod tests {
         data.extend(std::iter::repeat_n(b'x', 10_000));
         data.extend(b"\n{}\n");
         let cs = chunks_of(&data, 64, 100);
-        let long: Vec<&Chunk> = cs.iter().filter(|c| matches!(c.kind, ChunkKind::TooLong { .. })).collect();
+        let long: Vec<&Chunk> = cs
+            .iter()
+            .filter(|c| matches!(c.kind, ChunkKind::TooLong { .. }))
+            .collect();
         assert_eq!(long.len(), 1);
         assert_eq!(long[0].kind, ChunkKind::TooLong { len: 10_001 });
         assert_eq!(long[0].first_line, 2);

@@ -26,7 +26,11 @@ pub struct LangError {
 
 impl LangError {
     pub fn new(message: impl Into<String>, span: Span) -> Self {
-        LangError { message: message.into(), span, hint: None }
+        LangError {
+            message: message.into(),
+            span,
+            hint: None,
+        }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -42,7 +46,13 @@ impl LangError {
         let line = &src[line_start..line_end];
         let col = src[line_start..start].chars().count();
         let width = src[start..self.span.end.clamp(start, line_end)].chars().count().max(1);
-        let mut out = format!("evq: pipeline error: {}\n  {}\n  {}{}", self.message, line, " ".repeat(col), "^".repeat(width));
+        let mut out = format!(
+            "evq: pipeline error: {}\n  {}\n  {}{}",
+            self.message,
+            line,
+            " ".repeat(col),
+            "^".repeat(width)
+        );
         if let Some(h) = &self.hint {
             out.push_str(&format!("\n  hint: {h}"));
         }
@@ -64,6 +74,9 @@ mod tests {
     fn caret_points_at_span() {
         let e = LangError::new("unknown stage `wher`", Span::new(0, 4)).hint("did you mean `where`?");
         let r = e.render("wher x");
-        assert_eq!(r, "evq: pipeline error: unknown stage `wher`\n  wher x\n  ^^^^\n  hint: did you mean `where`?");
+        assert_eq!(
+            r,
+            "evq: pipeline error: unknown stage `wher`\n  wher x\n  ^^^^\n  hint: did you mean `where`?"
+        );
     }
 }

@@ -41,9 +41,9 @@ impl Expr {
             Expr::Const(v) => borrow_const(v),
             Expr::Path(p) => ev.get(p),
             Expr::Regex(re) => Val::str(re.as_str()),
-            Expr::Array(items) => {
-                Val::Json(Cow::Owned(Value::Array(items.iter().map(|e| e.eval(ev, env).into_value()).collect())))
-            }
+            Expr::Array(items) => Val::Json(Cow::Owned(Value::Array(
+                items.iter().map(|e| e.eval(ev, env).into_value()).collect(),
+            ))),
             Expr::Not(e) => Val::Bool(!e.eval(ev, env).truthy()),
             Expr::Neg(e) => match e.eval(ev, env).numeric() {
                 Some(Numeric::I(i)) => Numeric::I(-i).into_val(),
@@ -113,7 +113,9 @@ fn member(a: &Val, b: &Val) -> bool {
 }
 
 fn arith(op: BinOp, a: &Val, b: &Val) -> Val<'static> {
-    let (Some(x), Some(y)) = (a.numeric(), b.numeric()) else { return Val::Null };
+    let (Some(x), Some(y)) = (a.numeric(), b.numeric()) else {
+        return Val::Null;
+    };
     if let (Numeric::I(i), Numeric::I(j)) = (x, y) {
         let r = match op {
             BinOp::Add => i.checked_add(j),

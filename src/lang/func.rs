@@ -91,7 +91,11 @@ pub fn time_of(v: &Val) -> Option<f64> {
 }
 
 fn num_val(f: f64) -> Val<'static> {
-    if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 { Val::Int(f as i64) } else { Val::Float(f) }
+    if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
+        Val::Int(f as i64)
+    } else {
+        Val::Float(f)
+    }
 }
 
 fn map_str<'a>(v: Val<'a>, f: impl FnOnce(&str) -> String) -> Val<'a> {
@@ -132,7 +136,11 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
             Expr::Path(p) => Val::Bool(ev.lookup(p).is_some()),
             e => Val::Bool(!e.eval(ev, env).is_null()),
         },
-        Func::Coalesce => args.iter().map(|a| a.eval(ev, env)).find(|v| !v.is_null()).unwrap_or(Val::Null),
+        Func::Coalesce => args
+            .iter()
+            .map(|a| a.eval(ev, env))
+            .find(|v| !v.is_null())
+            .unwrap_or(Val::Null),
         Func::Len => match arg(0) {
             Val::Str(s) => Val::Int(s.chars().count() as i64),
             Val::Json(v) => match v.as_ref() {
@@ -161,9 +169,11 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
             })
         }
         Func::StartsWith | Func::EndsWith => match (arg(0), arg(1)) {
-            (Val::Str(s), Val::Str(t)) => {
-                Val::Bool(if f == Func::StartsWith { s.starts_with(t.as_ref()) } else { s.ends_with(t.as_ref()) })
-            }
+            (Val::Str(s), Val::Str(t)) => Val::Bool(if f == Func::StartsWith {
+                s.starts_with(t.as_ref())
+            } else {
+                s.ends_with(t.as_ref())
+            }),
             _ => Val::Bool(false),
         },
         Func::Replace => {
@@ -204,7 +214,9 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
         }
         Func::Substr => {
             let Val::Str(s) = arg(0) else { return Val::Null };
-            let Some(Numeric::I(start)) = arg(1).numeric() else { return Val::Null };
+            let Some(Numeric::I(start)) = arg(1).numeric() else {
+                return Val::Null;
+            };
             let n = s.chars().count() as i128;
             let start = if start < 0 { (n + start).max(0) } else { start.min(n) };
             let len = match args.get(2).map(|e| e.eval(ev, env).numeric()) {
@@ -262,7 +274,11 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
         Func::Min | Func::Max => {
             let vals = spread(args.iter().map(|a| a.eval(ev, env)).collect());
             let it = vals.into_iter().filter(|v| !v.is_null());
-            let best = if f == Func::Min { it.min_by(|a, b| a.sort_cmp(b)) } else { it.max_by(|a, b| a.sort_cmp(b)) };
+            let best = if f == Func::Min {
+                it.min_by(|a, b| a.sort_cmp(b))
+            } else {
+                it.max_by(|a, b| a.sort_cmp(b))
+            };
             best.unwrap_or(Val::Null)
         }
         Func::Type => Val::str(arg(0).type_name()),
@@ -274,7 +290,9 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
         Func::Strftime => {
             let Some(t) = time_of(&arg(0)) else { return Val::Null };
             let fmt = arg(1);
-            fmt.as_str().and_then(|f| time::strftime(t, f)).map_or(Val::Null, Val::string)
+            fmt.as_str()
+                .and_then(|f| time::strftime(t, f))
+                .map_or(Val::Null, Val::string)
         }
         Func::Bucket => {
             let (Some(t), Some(d)) = (time_of(&arg(0)), arg(1).numeric().map(Numeric::as_f64)) else {

@@ -14,7 +14,10 @@ pub enum Tok {
     Num(String),
     /// Duration in seconds.
     Duration(f64),
-    Regex { pattern: String, flags: String },
+    Regex {
+        pattern: String,
+        flags: String,
+    },
     Punct(&'static str),
 }
 
@@ -25,8 +28,8 @@ pub struct Token {
 }
 
 const PUNCTS: &[&str] = &[
-    "==", "!=", "<=", ">=", "=~", "!~", "&&", "||", "??", "|", ",", ".", "[", "]", "(", ")",
-    "{", "}", "=", "<", ">", "+", "-", "*", "/", "%", "!", ":",
+    "==", "!=", "<=", ">=", "=~", "!~", "&&", "||", "??", "|", ",", ".", "[", "]", "(", ")", "{", "}", "=", "<", ">",
+    "+", "-", "*", "/", "%", "!", ":",
 ];
 
 /// Words after which a `/` starts a regex rather than a division.
@@ -79,7 +82,10 @@ pub fn lex(src: &str) -> Result<Vec<Token>, LangError> {
                 Span::new(i, i + ch.len_utf8()),
             ));
         };
-        out.push(Token { tok, span: Span::new(start, i) });
+        out.push(Token {
+            tok,
+            span: Span::new(start, i),
+        });
     }
     Ok(out)
 }
@@ -142,7 +148,9 @@ fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
         }
     };
     *i += unit_len;
-    let n: f64 = text.parse().map_err(|_| LangError::new("bad number", Span::new(start, *i)))?;
+    let n: f64 = text
+        .parse()
+        .map_err(|_| LangError::new("bad number", Span::new(start, *i)))?;
     Ok(Tok::Duration(n * scale))
 }
 
@@ -194,11 +202,15 @@ fn lex_regex(src: &str, i: &mut usize) -> Result<Tok, LangError> {
     }
     let flags = &src[fstart..j];
     if let Some(bad) = flags.chars().find(|c| !"imsx".contains(*c)) {
-        return Err(LangError::new(format!("unknown regex flag `{bad}`"), Span::new(fstart, j))
-            .hint("flags are i, m, s, x"));
+        return Err(
+            LangError::new(format!("unknown regex flag `{bad}`"), Span::new(fstart, j)).hint("flags are i, m, s, x"),
+        );
     }
     *i = j;
-    Ok(Tok::Regex { pattern, flags: flags.to_string() })
+    Ok(Tok::Regex {
+        pattern,
+        flags: flags.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -220,14 +232,20 @@ mod tests {
             vec![
                 Tok::Ident("x".into()),
                 Tok::Punct("=~"),
-                Tok::Regex { pattern: "a/b".into(), flags: "i".into() }
+                Tok::Regex {
+                    pattern: "a/b".into(),
+                    flags: "i".into()
+                }
             ]
         );
     }
 
     #[test]
     fn durations_and_numbers() {
-        assert_eq!(toks("250ms 5m 1.5e3"), vec![Tok::Duration(0.25), Tok::Duration(300.0), Tok::Num("1.5e3".into())]);
+        assert_eq!(
+            toks("250ms 5m 1.5e3"),
+            vec![Tok::Duration(0.25), Tok::Duration(300.0), Tok::Num("1.5e3".into())]
+        );
         assert!(lex("5parsecs").is_err());
     }
 

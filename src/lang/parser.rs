@@ -8,7 +8,9 @@ use super::value::Val;
 use regex::{Regex, RegexBuilder};
 
 /// Words that need backticks when used as field names.
-pub const RESERVED: &[&str] = &["and", "or", "not", "in", "by", "as", "every", "from", "else", "within", "true", "false", "null"];
+pub const RESERVED: &[&str] = &[
+    "and", "or", "not", "in", "by", "as", "every", "from", "else", "within", "true", "false", "null",
+];
 
 /// Every stage of the language, for suggestions.
 pub const STAGES: &[&str] = &[
@@ -18,7 +20,11 @@ pub const STAGES: &[&str] = &[
 ];
 
 pub fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
-    let mut p = Parser { toks: lex(src)?, pos: 0, end: src.len() };
+    let mut p = Parser {
+        toks: lex(src)?,
+        pos: 0,
+        end: src.len(),
+    };
     let mut stages = Vec::new();
     if p.toks.is_empty() {
         return Err(LangError::new("empty pipeline", Span::new(0, src.len().max(1)))
@@ -37,7 +43,11 @@ pub fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
 
 /// Parses a single expression (used by tests and templates).
 pub fn parse_expr(src: &str) -> Result<Expr, LangError> {
-    let mut p = Parser { toks: lex(src)?, pos: 0, end: src.len() };
+    let mut p = Parser {
+        toks: lex(src)?,
+        pos: 0,
+        end: src.len(),
+    };
     let e = p.expr()?;
     if p.peek().is_some() {
         return Err(p.error_here("unexpected text after the expression"));
@@ -57,7 +67,9 @@ pub fn parse_template(s: &str) -> Result<Template, LangError> {
             rest = &rest[2..];
             at += 2;
         } else if c == '{' {
-            let close = rest.find('}').ok_or_else(|| LangError::new("unclosed `{` in template", Span::new(at, s.len())))?;
+            let close = rest
+                .find('}')
+                .ok_or_else(|| LangError::new("unclosed `{` in template", Span::new(at, s.len())))?;
             if !lit.is_empty() {
                 parts.push(TemplatePart::Lit(std::mem::take(&mut lit)));
             }
@@ -70,7 +82,8 @@ pub fn parse_template(s: &str) -> Result<Template, LangError> {
             rest = &rest[close + 1..];
             at += close + 1;
         } else if c == '}' {
-            return Err(LangError::new("unmatched `}` in template", Span::new(at, at + 1)).hint("write `}}` for a literal brace"));
+            return Err(LangError::new("unmatched `}` in template", Span::new(at, at + 1))
+                .hint("write `}}` for a literal brace"));
         } else {
             lit.push(c);
             rest = &rest[c.len_utf8()..];
@@ -96,7 +109,12 @@ pub fn build_regex(pattern: &str, flags: &str, span: Span) -> Result<Regex, Lang
         .build()
         .map_err(|e| {
             let msg = e.to_string();
-            let last = msg.lines().filter(|l| !l.trim().is_empty()).next_back().unwrap_or("").trim().to_string();
+            let last = msg
+                .lines()
+                .rfind(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim()
+                .to_string();
             LangError::new(format!("bad regex: {last}"), span)
         })
 }
@@ -122,7 +140,9 @@ impl Parser {
     }
 
     fn span_here(&self) -> Span {
-        self.toks.get(self.pos).map_or(Span::new(self.end, self.end + 1), |t| t.span)
+        self.toks
+            .get(self.pos)
+            .map_or(Span::new(self.end, self.end + 1), |t| t.span)
     }
 
     fn prev_span(&self) -> Span {
@@ -158,14 +178,22 @@ impl Parser {
     }
 
     fn expect_punct(&mut self, p: &str) -> Result<(), LangError> {
-        if self.eat_punct(p) { Ok(()) } else { Err(self.error_here(&format!("expected `{p}`"))) }
+        if self.eat_punct(p) {
+            Ok(())
+        } else {
+            Err(self.error_here(&format!("expected `{p}`")))
+        }
     }
 
     fn stage(&mut self) -> Result<StageAst, LangError> {
         let start = self.span_here();
         let name = match self.next() {
             Some(Token { tok: Tok::Ident(n), .. }) => n,
-            _ => return Err(LangError::new("expected a stage name", start).hint("stages start with a word such as `where`")),
+            _ => {
+                return Err(
+                    LangError::new("expected a stage name", start).hint("stages start with a word such as `where`")
+                );
+            }
         };
         let spec = match name.as_str() {
             "where" => StageSpec::Where(self.expr()?),
@@ -186,7 +214,10 @@ impl Parser {
             "head" => StageSpec::Head(self.count_arg(10)?),
             "tail" => StageSpec::Tail(self.count_arg(10)?),
             n if STAGES.contains(&n) => {
-                return Err(LangError::new(format!("stage `{n}` is not supported by this version of evq"), start));
+                return Err(LangError::new(
+                    format!("stage `{n}` is not supported by this version of evq"),
+                    start,
+                ));
             }
             n => {
                 let e = LangError::new(format!("unknown stage `{n}`"), start);
@@ -196,7 +227,10 @@ impl Parser {
                 });
             }
         };
-        Ok(StageAst { spec, span: start.to(self.prev_span()) })
+        Ok(StageAst {
+            spec,
+            span: start.to(self.prev_span()),
+        })
     }
 
     fn list<T>(&mut self, mut item: impl FnMut(&mut Parser) -> Result<T, LangError>) -> Result<Vec<T>, LangError> {
@@ -248,7 +282,9 @@ impl Parser {
                 let neg = self.eat_punct("-");
                 let seg = match self.next().map(|t| t.tok) {
                     Some(Tok::Num(n)) => {
-                        let i: i64 = n.parse().map_err(|_| LangError::new("expected a whole number index", self.prev_span()))?;
+                        let i: i64 = n
+                            .parse()
+                            .map_err(|_| LangError::new("expected a whole number index", self.prev_span()))?;
                         Seg::Index(if neg { -i } else { i })
                     }
                     Some(Tok::Str(s)) if !neg => Seg::Key(s.into()),
@@ -260,7 +296,10 @@ impl Parser {
                 break;
             }
         }
-        Ok(Path { segs, span: start.to(self.prev_span()) })
+        Ok(Path {
+            segs,
+            span: start.to(self.prev_span()),
+        })
     }
 
     pub fn expr(&mut self) -> Result<Expr, LangError> {
@@ -319,7 +358,10 @@ impl Parser {
             Some(Tok::Punct(">")) => BinOp::Gt,
             Some(Tok::Punct(">=")) => BinOp::Ge,
             Some(Tok::Ident(w)) if w == "in" => BinOp::In,
-            Some(Tok::Ident(w)) if w == "not" && matches!(self.toks.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Ident(x)) if x == "in") => {
+            Some(Tok::Ident(w))
+                if w == "not"
+                    && matches!(self.toks.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Ident(x)) if x == "in") =>
+            {
                 self.pos += 1;
                 BinOp::NotIn
             }
@@ -327,11 +369,23 @@ impl Parser {
                 let negate = *p == "!~";
                 self.pos += 1;
                 let re = match self.next() {
-                    Some(Token { tok: Tok::Regex { pattern, flags }, span }) => build_regex(&pattern, &flags, span)?,
+                    Some(Token {
+                        tok: Tok::Regex { pattern, flags },
+                        span,
+                    }) => build_regex(&pattern, &flags, span)?,
                     Some(Token { tok: Tok::Str(s), span }) => build_regex(&s, "", span)?,
-                    _ => return Err(LangError::new("expected a regex such as /5\\d\\d/ after the match operator", self.prev_span())),
+                    _ => {
+                        return Err(LangError::new(
+                            "expected a regex such as /5\\d\\d/ after the match operator",
+                            self.prev_span(),
+                        ));
+                    }
                 };
-                return Ok(Expr::Match { expr: Box::new(lhs), re, negate });
+                return Ok(Expr::Match {
+                    expr: Box::new(lhs),
+                    re,
+                    negate,
+                });
             }
             _ => return Ok(lhs),
         };
@@ -368,7 +422,11 @@ impl Parser {
             }
             Tok::Duration(d) => {
                 self.pos += 1;
-                Ok(Expr::Const(if d.fract() == 0.0 { Val::Int(d as i64) } else { Val::Float(d) }))
+                Ok(Expr::Const(if d.fract() == 0.0 {
+                    Val::Int(d as i64)
+                } else {
+                    Val::Float(d)
+                }))
             }
             Tok::Regex { pattern, flags } => {
                 self.pos += 1;
@@ -397,7 +455,9 @@ impl Parser {
                     _ => Val::Null,
                 }))
             }
-            Tok::Ident(w) if matches!(self.toks.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Punct("("))) => self.call(&w, span),
+            Tok::Ident(w) if matches!(self.toks.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Punct("("))) => {
+                self.call(&w, span)
+            }
             Tok::Ident(_) | Tok::Quoted(_) | Tok::Punct(".") => Ok(Expr::Path(self.path()?)),
             _ => Err(LangError::new("expected an expression", span)),
         }
@@ -420,8 +480,15 @@ impl Parser {
         let (min, max) = f.arity();
         let span = span.to(self.prev_span());
         if args.len() < min || args.len() > max {
-            let want = if min == max { format!("{min}") } else { format!("{min} to {max}") };
-            return Err(LangError::new(format!("`{name}` takes {want} argument(s), got {}", args.len()), span));
+            let want = if min == max {
+                format!("{min}")
+            } else {
+                format!("{min} to {max}")
+            };
+            return Err(LangError::new(
+                format!("`{name}` takes {want} argument(s), got {}", args.len()),
+                span,
+            ));
         }
         if f == Func::Exists && !matches!(args[0], Expr::Path(_)) {
             return Err(LangError::new("`exists` takes a field path", span));

@@ -34,7 +34,7 @@ impl Numeric {
         }
     }
 
-    pub fn cmp(self, other: Numeric) -> Option<Ordering> {
+    pub fn compare(self, other: Numeric) -> Option<Ordering> {
         match (self, other) {
             (Numeric::I(a), Numeric::I(b)) => Some(a.cmp(&b)),
             (Numeric::F(a), Numeric::F(b)) => a.partial_cmp(&b),
@@ -188,7 +188,7 @@ impl<'a> Val<'a> {
     /// Equality: numbers numerically, other types structurally; different types are unequal.
     pub fn equals(&self, other: &Val) -> bool {
         match (self.numeric(), other.numeric()) {
-            (Some(a), Some(b)) => a.cmp(b) == Some(Ordering::Equal),
+            (Some(a), Some(b)) => a.compare(b) == Some(Ordering::Equal),
             (None, None) => match (self, other) {
                 (Val::Json(a), Val::Json(b)) => json_equal(a, b),
                 (Val::Str(a), Val::Str(b)) => a == b,
@@ -203,7 +203,7 @@ impl<'a> Val<'a> {
     /// Ordering for `< <= > >=`: numbers numerically, strings by bytes, otherwise none.
     pub fn order(&self, other: &Val) -> Option<Ordering> {
         if let (Some(a), Some(b)) = (self.numeric(), other.numeric()) {
-            return a.cmp(b);
+            return a.compare(b);
         }
         match (self, other) {
             (Val::Str(a), Val::Str(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
@@ -225,7 +225,9 @@ impl<'a> Val<'a> {
             }
         }
         match rank(self).cmp(&rank(other)) {
-            Ordering::Equal => self.order(other).unwrap_or_else(|| self.to_text().cmp(&other.to_text())),
+            Ordering::Equal => self
+                .order(other)
+                .unwrap_or_else(|| self.to_text().cmp(&other.to_text())),
             o => o,
         }
     }
@@ -274,11 +276,15 @@ pub fn float_value(f: f64) -> Value {
 fn json_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| Val::from_value(p).equals(&Val::from_value(q)))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|(p, q)| Val::from_value(p).equals(&Val::from_value(q)))
         }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| Val::from_value(v).equals(&Val::from_value(w))))
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| Val::from_value(v).equals(&Val::from_value(w))))
         }
         _ => Val::from_value(a).equals(&Val::from_value(b)),
     }

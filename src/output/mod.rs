@@ -38,7 +38,13 @@ pub struct Stdout {
 
 impl Stdout {
     pub fn new(format: Format, w: Box<dyn Write + Send>, line_buffered: bool) -> Self {
-        Stdout { format, w, line_buffered, started: false, scratch: Vec::new() }
+        Stdout {
+            format,
+            w,
+            line_buffered,
+            started: false,
+            scratch: Vec::new(),
+        }
     }
 
     /// Writes whole formatted lines.
@@ -49,7 +55,8 @@ impl Stdout {
         if self.format == Format::Json {
             self.scratch.clear();
             for line in data.split_inclusive(|b| *b == b'\n') {
-                self.scratch.extend_from_slice(if self.started { b",\n" } else { b"[\n" });
+                self.scratch
+                    .extend_from_slice(if self.started { b",\n" } else { b"[\n" });
                 self.started = true;
                 self.scratch.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
             }

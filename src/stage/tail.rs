@@ -22,7 +22,10 @@ pub struct Tail {
 
 impl Tail {
     pub fn new(limit: u64) -> Self {
-        Tail { limit: usize::try_from(limit).unwrap_or(usize::MAX), ring: VecDeque::new() }
+        Tail {
+            limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            ring: VecDeque::new(),
+        }
     }
 
     /// Holds the event; returns true when an older one was pushed out.

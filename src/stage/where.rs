@@ -19,6 +19,10 @@ impl Where {
     }
 
     pub fn apply(&self, ev: &Event, env: &Env) -> Flow {
-        if self.cond.test(ev, env) { Flow::Pass } else { Flow::Filtered }
+        if self.cond.test(ev, env) {
+            Flow::Pass
+        } else {
+            Flow::Filtered
+        }
     }
 }

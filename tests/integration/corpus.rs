@@ -7,13 +7,20 @@ use std::path::Path;
 
 fn gunzip(p: &Path) -> Vec<u8> {
     let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(p).unwrap()).read_to_end(&mut out).unwrap();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(p).unwrap())
+        .read_to_end(&mut out)
+        .unwrap();
     out
 }
 
 fn stdout_of(args: &[&str]) -> Vec<u8> {
     let out = evq().args(args).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -44,7 +51,10 @@ fn mordor_set_keeps_every_value_and_number_text() {
         let i: Value = serde_json::from_str(i).unwrap();
         let obj = o.as_object_mut().unwrap();
         assert_eq!(obj.shift_remove("seen"), Some(Value::Bool(true)));
-        assert_eq!(obj.keys().collect::<Vec<_>>(), i.as_object().unwrap().keys().collect::<Vec<_>>());
+        assert_eq!(
+            obj.keys().collect::<Vec<_>>(),
+            i.as_object().unwrap().keys().collect::<Vec<_>>()
+        );
         assert_eq!(o, i);
     }
 }
@@ -53,7 +63,11 @@ fn mordor_set_keeps_every_value_and_number_text() {
 fn mordor_channel_counts_match_the_corpus_readme() {
     let Some(p) = corpus(MORDOR) else { return };
     let f = p.to_str().unwrap();
-    for (channel, n) in [("Microsoft-Windows-Sysmon/Operational", 31_082), ("security", 776), ("Security", 224)] {
+    for (channel, n) in [
+        ("Microsoft-Windows-Sysmon/Operational", 31_082),
+        ("security", 776),
+        ("Security", 224),
+    ] {
         let out = stdout_of(&[&format!("where Channel == \"{channel}\""), f]);
         assert_eq!(out.iter().filter(|b| **b == b'\n').count(), n, "{channel}");
     }
@@ -78,11 +92,20 @@ fn zeek_directory_reads_every_event_in_path_order() {
 fn zeek_dotted_keys_and_path_counts() {
     let Some(dir) = corpus("zeek-wrccdc2018") else { return };
     let d = dir.to_str().unwrap();
-    for (path, n) in [("dns", 53_615), ("ssl", 49_474), ("weird", 24_202), ("analyzer", 16_461), ("rdp", 4_122)] {
+    for (path, n) in [
+        ("dns", 53_615),
+        ("ssl", 49_474),
+        ("weird", 24_202),
+        ("analyzer", 16_461),
+        ("rdp", 4_122),
+    ] {
         let out = stdout_of(&[&format!("where _path == \"{path}\""), d]);
         assert_eq!(out.iter().filter(|b| **b == b'\n').count(), n, "{path}");
     }
-    let out = stdout_of(&["where _path == \"dns\" and exists(`id.orig_h`) | keep `id.orig_h` | head 1", d]);
+    let out = stdout_of(&[
+        "where _path == \"dns\" and exists(`id.orig_h`) | keep `id.orig_h` | head 1",
+        d,
+    ]);
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert!(v["id.orig_h"].is_string(), "{v}");
 }

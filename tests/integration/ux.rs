@@ -38,7 +38,16 @@ fn help_shows_examples_and_version_prints() {
 
 #[test]
 fn explain_lists_stages_and_what_they_read_without_reading_input() {
-    let r = run(&["--explain", "-j", "2", "where level == \"error\" | set x = user.id | head 3", "/nonexistent/file"], "");
+    let r = run(
+        &[
+            "--explain",
+            "-j",
+            "2",
+            "where level == \"error\" | set x = user.id | head 3",
+            "/nonexistent/file",
+        ],
+        "",
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("where    parallel  reads level"), "{}", r.stdout);
     assert!(r.stdout.contains("set      parallel  reads user"), "{}", r.stdout);
@@ -67,7 +76,9 @@ fn readme_examples_are_true() {
             in_console = line == "```console";
             continue;
         }
-        let Some(cmd) = line.strip_prefix("$ evq ").filter(|_| in_console) else { continue };
+        let Some(cmd) = line.strip_prefix("$ evq ").filter(|_| in_console) else {
+            continue;
+        };
         let mut expected = String::new();
         while let Some(l) = lines.peek() {
             if l.starts_with("```") || l.starts_with("$ ") {
@@ -78,7 +89,11 @@ fn readme_examples_are_true() {
         }
         let args = shlex::split(cmd).expect("README command is valid shell");
         let out = crate::common::evq().current_dir(root).args(&args).output().unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "README example: evq {cmd}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected,
+            "README example: evq {cmd}"
+        );
         checked += 1;
     }
     assert!(checked >= 3, "only {checked} README examples found");
