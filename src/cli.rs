@@ -57,6 +57,18 @@ pub struct Cli {
     #[arg(long = "max-line-bytes", value_name = "BYTES", default_value = "64M", value_parser = parse_size)]
     pub max_line_bytes: usize,
 
+    /// Read event time from this field (default: the first of ts, time, timestamp, @timestamp)
+    #[arg(long = "time-field", value_name = "PATH")]
+    pub time_field: Option<String>,
+
+    /// Fail (exit 3) when an aggregate or dedupe holds more than N groups
+    #[arg(long = "max-groups", value_name = "N")]
+    pub max_groups: Option<usize>,
+
+    /// Memory for sort before it spills to temporary files (suffixes K, M, G)
+    #[arg(long = "memory-limit", value_name = "BYTES", default_value = "1G", value_parser = parse_size)]
+    pub memory_limit: usize,
+
     /// Strftime format for event times no built-in format accepts
     #[arg(long = "time-format", value_name = "STRFTIME")]
     pub time_format: Option<String>,

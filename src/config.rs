@@ -7,6 +7,7 @@ use crate::input::{self, Input, reader::ReadConfig};
 use crate::lang::{Env, parse_pipeline};
 use crate::output::Format;
 use crate::pipeline::Pipeline;
+use crate::stage::StageOptions;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,6 +35,8 @@ pub struct Config {
     pub exit_status: bool,
     pub progress: bool,
     pub explain: bool,
+    /// `--max-groups`, for messages.
+    pub pipeline_max_groups: Option<usize>,
 }
 
 /// A usage error: the message to print (possibly several lines, for a caret).
@@ -65,6 +68,14 @@ impl Config {
         if cli.jobs == Some(0) {
             return Err(UsageError("evq: --jobs must be at least 1".into()));
         }
+        let time = match &cli.time_field {
+            Some(t) => match crate::lang::parse_expr(t) {
+                Ok(crate::lang::Expr::Path(p)) => Some(p),
+                _ => return Err(UsageError(format!("evq: --time-field: `{t}` is not a field path"))),
+            },
+            None => None,
+        };
+        let opts = StageOptions { time, max_groups: cli.max_groups, memory_limit: cli.memory_limit };
         let inputs = input::expand(&paths);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -77,7 +88,7 @@ impl Config {
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         Ok(Config {
-            pipeline: Pipeline::new(&asts),
+            pipeline: Pipeline::new(&asts, &opts),
             source,
             inputs,
             env,
@@ -101,6 +112,7 @@ impl Config {
             exit_status: cli.exit_status,
             progress: !cli.no_progress && (cli.progress || std::io::stderr().is_terminal()),
             explain: cli.explain,
+            pipeline_max_groups: cli.max_groups,
         })
     }
 }

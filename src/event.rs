@@ -10,7 +10,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-/// Where an event came from.
+/// Where an event came from. Line 0 marks an event a stage made (an aggregate's
+/// row) rather than one read from input: it has no fate in the accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Meta {
     /// Index into the run's list of inputs.
@@ -21,6 +22,12 @@ pub struct Meta {
     pub offset: u64,
 }
 
+impl Meta {
+    pub fn is_derived(&self) -> bool {
+        self.line == 0
+    }
+}
+
 /// Why a line could not become an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Reason {
@@ -28,14 +35,20 @@ pub enum Reason {
     InvalidUtf8,
     TooLong,
     TooDeep,
+    /// A windowed aggregate found no parsable event time.
+    NoTime,
+    /// Older than a window already emitted (`--lateness`).
+    Late,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 4] = [
+    pub const ALL: [Reason; 6] = [
         Reason::InvalidJson,
         Reason::InvalidUtf8,
         Reason::TooLong,
         Reason::TooDeep,
+        Reason::NoTime,
+        Reason::Late,
     ];
 
     pub fn name(self) -> &'static str {
@@ -44,6 +57,8 @@ impl Reason {
             Reason::InvalidUtf8 => "invalid_utf8",
             Reason::TooLong => "too_long",
             Reason::TooDeep => "too_deep",
+            Reason::NoTime => "no_time",
+            Reason::Late => "late",
         }
     }
 }

@@ -216,7 +216,17 @@ impl<'c> Writer<'c> {
             self.stopped = true;
         }
         for d in &c.dead {
-            self.dead_letter(c.file, d);
+            let example = format!("{}:{}: {}: {}", self.cfg.env.file_name(c.file), d.line, d.reason.name(), d.error);
+            self.dead_letter(&d.record, example);
+        }
+        if let (Some(g), Some(ord)) = (c.groups.take(), self.ordered.as_mut()) {
+            ord.merge_partial(g);
+        }
+        if let Some(stage) = self.ordered.as_ref().and_then(|o| o.overflowed()) {
+            let max = self.cfg.pipeline_max_groups.unwrap_or_default();
+            eprintln!("evq: {stage}: more than {max} groups (--max-groups {max})");
+            self.status = self.status.max(ExitStatus::Input);
+            self.stopped = true;
         }
         self.output(&mut c, &mut stats);
         self.per_file[c.file as usize].add(&stats);
@@ -241,17 +251,34 @@ impl<'c> Writer<'c> {
                     ord.feed(json, r.meta, r.topic.clone(), &self.cfg.env, &mut o);
                     start = r.end;
                 }
-                stats.emitted -= o.skipped + o.filtered;
-                stats.skipped += o.skipped;
-                stats.filtered += o.filtered;
                 if ord.is_done() {
                     self.stopped = true;
                 }
-                self.events_out += o.written;
-                o.data
+                return self.ordered_out(o, stats);
             }
         };
         self.write(&data);
+    }
+
+    /// Accounts for, and writes, what the ordered part produced.
+    fn ordered_out(&mut self, o: OrderedOut, stats: &mut Stats) {
+        o.settle(stats);
+        for (meta, reason, json) in &o.dead {
+            let error = match reason {
+                crate::event::Reason::NoTime => "no parsable event time",
+                _ => reason.name(),
+            };
+            let record = crate::pipeline::dead_record(&self.cfg.env, *meta, json.as_bytes(), *reason, error);
+            let example = format!("{}:{}: {}: {error}", self.cfg.env.file_name(meta.file), meta.line, reason.name());
+            self.dead_letter(&record, example);
+        }
+        if let Some(e) = &o.error {
+            eprintln!("evq: {e}");
+            self.status = self.status.max(ExitStatus::Input);
+            self.stopped = true;
+        }
+        self.events_out += o.written;
+        self.write(&o.data);
     }
 
     fn write(&mut self, data: &[u8]) {
@@ -274,9 +301,9 @@ impl<'c> Writer<'c> {
         self.status = self.status.max(ExitStatus::Output);
     }
 
-    fn dead_letter(&mut self, file: u32, d: &crate::pipeline::DeadLetter) {
+    fn dead_letter(&mut self, record: &[u8], example: String) {
         if let Some(f) = self.dead_file.as_mut() {
-            if let Err(e) = f.write_all(&d.record) {
+            if let Err(e) = f.write_all(record) {
                 let name = self
                     .cfg
                     .dead_letter
@@ -289,13 +316,7 @@ impl<'c> Writer<'c> {
                 self.stopped = true;
             }
         } else if self.examples.len() < DEAD_EXAMPLES {
-            self.examples.push(format!(
-                "{}:{}: {}: {}",
-                self.cfg.env.file_name(file),
-                d.line,
-                d.reason.name(),
-                d.error
-            ));
+            self.examples.push(example);
         }
     }
 
@@ -304,11 +325,9 @@ impl<'c> Writer<'c> {
             if !self.broken_pipe {
                 let mut o = OrderedOut::default();
                 ord.finish(&self.cfg.env, &mut o);
-                self.total.emitted -= o.skipped + o.filtered;
-                self.total.skipped += o.skipped;
-                self.total.filtered += o.filtered;
-                self.events_out += o.written;
-                self.write(&o.data);
+                let mut total = std::mem::take(&mut self.total);
+                self.ordered_out(o, &mut total);
+                self.total = total;
             }
         }
         if self.status < ExitStatus::Output && !self.broken_pipe {

@@ -4,6 +4,7 @@
 //! configuration (every usage error surfaces here, before input is read), then
 //! hand it to the engine.
 
+pub mod agg;
 pub mod cli;
 pub mod config;
 pub mod event;

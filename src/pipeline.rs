@@ -5,7 +5,7 @@ use crate::event::{Event, Meta, Needs, Reason, Rejection};
 use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::lang::{Env, StageAst};
 use crate::output::Format;
-use crate::stage::{Flow, Held, Stage};
+use crate::stage::{Flow, GroupError, GroupSpec, Groups, Held, Stage, StageOptions};
 use crate::stats::Stats;
 use base64::Engine;
 use std::sync::Arc;
@@ -15,13 +15,15 @@ use std::sync::Arc;
 pub struct Pipeline {
     pub parallel: Vec<Stage>,
     pub ordered: Vec<Stage>,
+    /// The aggregate right after the parallel part: workers compute partial groups.
+    pub partial: Option<Arc<GroupSpec>>,
     parallel_needs: Needs,
     ordered_needs: Needs,
 }
 
 impl Pipeline {
-    pub fn new(asts: &[StageAst]) -> Pipeline {
-        let stages: Vec<Stage> = asts.iter().map(Stage::build).collect();
+    pub fn new(asts: &[StageAst], opts: &StageOptions) -> Pipeline {
+        let stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, opts)).collect();
         let split = stages.iter().position(|s| !s.is_parallel()).unwrap_or(stages.len());
         let mut parallel = stages;
         let ordered = parallel.split_off(split);
@@ -30,12 +32,15 @@ impl Pipeline {
             ss.iter().for_each(|s| s.needs(&mut n));
             n
         };
-        Pipeline {
-            parallel_needs: needs(&parallel),
-            ordered_needs: needs(&ordered),
-            parallel,
-            ordered,
+        let partial = match ordered.first() {
+            Some(Stage::Group(g)) => Some(g.spec.clone()),
+            _ => None,
+        };
+        let mut parallel_needs = needs(&parallel);
+        if let Some(spec) = &partial {
+            spec.needs(&mut parallel_needs);
         }
+        Pipeline { parallel_needs, ordered_needs: needs(&ordered), parallel, ordered, partial }
     }
 
     /// One line per stage, for `--explain`.
@@ -82,6 +87,8 @@ pub struct ChunkOut {
     pub dead: Vec<DeadLetter>,
     pub stats: Stats,
     pub error: Option<String>,
+    /// Partial groups, when the pipeline has a `partial` aggregate.
+    pub groups: Option<Groups>,
 }
 
 /// Runs the parallel part over one chunk.
@@ -207,6 +214,17 @@ fn process_line(
             return;
         }
     }
+    if let Some(spec) = &p.partial {
+        let groups = out.groups.get_or_insert_with(Groups::default);
+        match groups.add(spec, &ev, env) {
+            Ok(()) => out.stats.aggregated += 1,
+            Err(GroupError::NoTime) => {
+                let error = "no parsable event time".to_string();
+                dead(out, meta, line, line_bytes, Rejection { reason: Reason::NoTime, error }, env);
+            }
+        }
+        return;
+    }
     out.stats.emitted += 1;
     if direct {
         format.write_event(&ev, &mut out.data);
@@ -229,21 +247,7 @@ fn dead(out: &mut ChunkOut, meta: Meta, raw: &[u8], line_bytes: u64, r: Rejectio
         .iter()
         .position(|x| *x == r.reason)
         .expect("every reason is listed")] += 1;
-    let mut rec = serde_json::Map::new();
-    rec.insert("file".into(), env.file_name(meta.file).into());
-    rec.insert("line".into(), meta.line.into());
-    rec.insert("offset".into(), meta.offset.into());
-    rec.insert("reason".into(), r.reason.name().into());
-    rec.insert("error".into(), r.error.clone().into());
-    match std::str::from_utf8(raw) {
-        Ok(s) => rec.insert("raw".into(), s.into()),
-        Err(_) => rec.insert(
-            "raw_b64".into(),
-            base64::engine::general_purpose::STANDARD.encode(raw).into(),
-        ),
-    };
-    let mut record = serde_json::to_vec(&rec).expect("a map of strings and numbers serializes");
-    record.push(b'\n');
+    let record = dead_record(env, meta, raw, r.reason, &r.error);
     out.dead.push(DeadLetter {
         out_len: out.data.len(),
         recs_len: out.recs.len(),
@@ -253,6 +257,23 @@ fn dead(out: &mut ChunkOut, meta: Meta, raw: &[u8], line_bytes: u64, r: Rejectio
         error: r.error,
         record,
     });
+}
+
+/// One `--dead-letter` record, with its newline.
+pub fn dead_record(env: &Env, meta: Meta, raw: &[u8], reason: Reason, error: &str) -> Vec<u8> {
+    let mut rec = serde_json::Map::new();
+    rec.insert("file".into(), env.file_name(meta.file).into());
+    rec.insert("line".into(), meta.line.into());
+    rec.insert("offset".into(), meta.offset.into());
+    rec.insert("reason".into(), reason.name().into());
+    rec.insert("error".into(), error.into());
+    match std::str::from_utf8(raw) {
+        Ok(s) => rec.insert("raw".into(), s.into()),
+        Err(_) => rec.insert("raw_b64".into(), base64::engine::general_purpose::STANDARD.encode(raw).into()),
+    };
+    let mut record = serde_json::to_vec(&rec).expect("a map of strings and numbers serializes");
+    record.push(b'\n');
+    record
 }
 
 /// The ordered part's state, fed events in input order on one thread.
@@ -269,17 +290,31 @@ pub struct OrderedOut {
     /// Events that a later stage dropped after the parallel part counted them emitted.
     pub skipped: u64,
     pub filtered: u64,
+    pub aggregated: u64,
+    /// Events rejected by a stage: where they came from, why, and their JSON text.
+    pub dead: Vec<(Meta, Reason, String)>,
     /// Events written to `data`.
     pub written: u64,
+    /// A stage failed (a sort could not spill): the message.
+    pub error: Option<String>,
+}
+
+impl OrderedOut {
+    /// Moves events the ordered part dropped from `emitted` to their real fate.
+    pub fn settle(&self, stats: &mut Stats) {
+        stats.emitted -= self.skipped + self.filtered + self.aggregated + self.dead.len() as u64;
+        stats.skipped += self.skipped;
+        stats.filtered += self.filtered;
+        stats.aggregated += self.aggregated;
+        for (_, r, _) in &self.dead {
+            stats.dead[Reason::ALL.iter().position(|x| x == r).expect("every reason is listed")] += 1;
+        }
+    }
 }
 
 impl Ordered {
     pub fn new(p: &Pipeline, format: Format) -> Ordered {
-        Ordered {
-            stages: p.ordered.clone(),
-            needs: p.ordered_needs.clone(),
-            format,
-        }
+        Ordered { stages: p.ordered.clone(), needs: p.ordered_needs.clone(), format }
     }
 
     /// True when no further input can change the output (a satisfied `head`).
@@ -295,19 +330,26 @@ impl Ordered {
         false
     }
 
+    /// Merges a chunk's partial groups into the first stage's.
+    pub fn merge_partial(&mut self, groups: Groups) {
+        if let Some(Stage::Group(g)) = self.stages.first_mut() {
+            g.groups.merge(groups, &g.spec);
+        }
+    }
+
+    /// The name of a grouping stage that went past `--max-groups`.
+    pub fn overflowed(&self) -> Option<&'static str> {
+        self.stages.iter().find_map(|s| match s {
+            Stage::Group(g) if g.groups.overflow => Some(g.spec.stage),
+            _ => None,
+        })
+    }
+
     pub fn feed(&mut self, json: &str, meta: Meta, topic: Option<Arc<str>>, env: &Env, out: &mut OrderedOut) {
         self.feed_from(0, json, meta, topic, env, out);
     }
 
-    fn feed_from(
-        &mut self,
-        from: usize,
-        json: &str,
-        meta: Meta,
-        topic: Option<Arc<str>>,
-        env: &Env,
-        out: &mut OrderedOut,
-    ) {
+    fn feed_from(&mut self, from: usize, json: &str, meta: Meta, topic: Option<Arc<str>>, env: &Env, out: &mut OrderedOut) {
         let mut ev = Event::parse(json, meta, &self.needs).expect("events between stages are valid JSON");
         ev.topic = topic;
         for i in from..self.stages.len() {
@@ -317,15 +359,27 @@ impl Ordered {
                     let mut json = Vec::new();
                     ev.write_json(&mut json);
                     let json = String::from_utf8(json).expect("JSON text is UTF-8");
-                    t.push(Held {
-                        json,
-                        meta: ev.meta,
-                        topic: ev.topic.clone(),
-                        modified: ev.is_modified(),
-                    })
+                    t.push(Held { json, meta: ev.meta, topic: ev.topic.clone(), modified: ev.is_modified() })
                 }
+                Stage::Group(g) => {
+                    let spec = g.spec.clone();
+                    match g.groups.add(&spec, &ev, env) {
+                        Ok(()) => Flow::Absorbed,
+                        Err(GroupError::NoTime) => Flow::Dead(Reason::NoTime),
+                    }
+                }
+                Stage::Sort(s) => match s.push(&ev, env) {
+                    Ok(()) => Flow::Held,
+                    Err(e) => {
+                        out.error.get_or_insert(format!("sort: cannot spill to a temporary file: {e}"));
+                        Flow::Skipped
+                    }
+                },
                 s => s.apply(&mut ev, env),
             };
+            if ev.meta.is_derived() && flow != Flow::Pass {
+                return;
+            }
             match flow {
                 Flow::Pass => {}
                 Flow::Filtered => {
@@ -336,6 +390,14 @@ impl Ordered {
                     out.skipped += 1;
                     return;
                 }
+                Flow::Absorbed => {
+                    out.aggregated += 1;
+                    return;
+                }
+                Flow::Dead(r) => {
+                    out.dead.push((ev.meta, r, json.to_string()));
+                    return;
+                }
                 Flow::Held => return,
             }
         }
@@ -343,15 +405,31 @@ impl Ordered {
         out.written += 1;
     }
 
-    /// Releases what stages hold at the end of input.
+    /// Releases what stages hold at the end of input, in pipeline order.
     pub fn finish(&mut self, env: &Env, out: &mut OrderedOut) {
         for i in 0..self.stages.len() {
-            let held = match &mut self.stages[i] {
-                Stage::Tail(t) => t.drain(),
-                _ => continue,
-            };
-            for h in held {
-                self.feed_from(i + 1, &h.json, h.meta, h.topic, env, out);
+            match &mut self.stages[i] {
+                Stage::Tail(t) => {
+                    for h in t.drain() {
+                        self.feed_from(i + 1, &h.json, h.meta, h.topic, env, out);
+                    }
+                }
+                Stage::Group(g) => {
+                    let spec = g.spec.clone();
+                    for row in std::mem::take(&mut g.groups).finish(&spec) {
+                        let json = serde_json::to_string(&row).expect("a row serializes");
+                        self.feed_from(i + 1, &json, Meta::default(), None, env, out);
+                    }
+                }
+                Stage::Sort(s) => {
+                    // Taken out of the stage list so the sorted events stream on to the next stages.
+                    let mut sort = std::mem::replace(s, s.clone());
+                    let result = sort.drain(&mut |it| self.feed_from(i + 1, it.json(), it.meta(), it.topic(), env, out));
+                    if let Err(e) = result {
+                        out.error.get_or_insert(format!("sort: cannot read a temporary file: {e}"));
+                    }
+                }
+                _ => {}
             }
         }
     }

@@ -12,6 +12,8 @@ pub struct Stats {
     pub blank: u64,
     /// Dropped by `head` or `tail`.
     pub skipped: u64,
+    /// Consumed by an aggregate (`count`, `stats`, `top`, `distinct`).
+    pub aggregated: u64,
     pub dead: [u64; Reason::ALL.len()],
 }
 
@@ -23,6 +25,7 @@ impl Stats {
         self.filtered += o.filtered;
         self.blank += o.blank;
         self.skipped += o.skipped;
+        self.aggregated += o.aggregated;
         for (a, b) in self.dead.iter_mut().zip(o.dead) {
             *a += b;
         }
@@ -34,7 +37,7 @@ impl Stats {
 
     /// The sum of all fates; equals `lines` when nothing was lost.
     pub fn fates(&self) -> u64 {
-        self.emitted + self.filtered + self.blank + self.skipped + self.dead_total()
+        self.emitted + self.filtered + self.blank + self.skipped + self.aggregated + self.dead_total()
     }
 
     pub fn dead_json(&self) -> Value {
@@ -76,6 +79,7 @@ pub fn report(total: &Stats, files: &[(String, Stats)], elapsed: f64, out_events
             "filtered": total.filtered,
             "blank": total.blank,
             "skipped": total.skipped,
+            "aggregated": total.aggregated,
             "dead_letter": total.dead_json(),
         },
         "events_out": out_events,

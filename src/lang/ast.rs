@@ -121,6 +121,29 @@ pub enum TemplatePart {
     Expr(Expr),
 }
 
+/// A group key: `EXPR [as NAME]`. A path without a name keeps its shape in the output.
+#[derive(Debug, Clone)]
+pub struct KeySpec {
+    pub expr: Expr,
+    pub name: KeyName,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyName {
+    Path(Path),
+    Named(String),
+}
+
+/// An aggregate as written: `sum(latency_ms) as total`.
+#[derive(Debug, Clone)]
+pub struct AggSpec {
+    pub func: String,
+    pub arg: Option<Expr>,
+    /// The quantile of `percentile(EXPR, Q)`, as a fraction.
+    pub q: Option<f64>,
+    pub name: String,
+}
+
 /// One stage as written, before the engine builds its runtime state.
 #[derive(Debug, Clone)]
 pub enum StageSpec {
@@ -131,6 +154,11 @@ pub enum StageSpec {
     Rename(Vec<(Path, Path)>),
     Head(u64),
     Tail(u64),
+    Count { keys: Vec<KeySpec>, every: Option<f64> },
+    Stats { aggs: Vec<AggSpec>, keys: Vec<KeySpec>, every: Option<f64> },
+    Top { n: u64, keys: Vec<KeySpec>, by: Option<AggSpec> },
+    Distinct { keys: Vec<KeySpec> },
+    Sort { keys: Vec<(Expr, bool)> },
 }
 
 #[derive(Debug, Clone)]

@@ -7,6 +7,8 @@ use super::lexer::{Tok, Token, lex};
 use super::value::Val;
 use regex::{Regex, RegexBuilder};
 
+mod agg;
+
 /// Words that need backticks when used as field names.
 pub const RESERVED: &[&str] = &[
     "and", "or", "not", "in", "by", "as", "every", "from", "else", "within", "true", "false", "null",
@@ -20,11 +22,7 @@ pub const STAGES: &[&str] = &[
 ];
 
 pub fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
-    let mut p = Parser {
-        toks: lex(src)?,
-        pos: 0,
-        end: src.len(),
-    };
+    let mut p = Parser::new(src)?;
     let mut stages = Vec::new();
     if p.toks.is_empty() {
         return Err(LangError::new("empty pipeline", Span::new(0, src.len().max(1)))
@@ -43,11 +41,7 @@ pub fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
 
 /// Parses a single expression (used by tests and templates).
 pub fn parse_expr(src: &str) -> Result<Expr, LangError> {
-    let mut p = Parser {
-        toks: lex(src)?,
-        pos: 0,
-        end: src.len(),
-    };
+    let mut p = Parser::new(src)?;
     let e = p.expr()?;
     if p.peek().is_some() {
         return Err(p.error_here("unexpected text after the expression"));
@@ -132,9 +126,14 @@ struct Parser {
     toks: Vec<Token>,
     pos: usize,
     end: usize,
+    src: String,
 }
 
 impl Parser {
+    fn new(src: &str) -> Result<Parser, LangError> {
+        Ok(Parser { toks: lex(src)?, pos: 0, end: src.len(), src: src.to_string() })
+    }
+
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.pos).map(|t| &t.tok)
     }
@@ -147,6 +146,10 @@ impl Parser {
 
     fn prev_span(&self) -> Span {
         self.toks[self.pos.saturating_sub(1)].span
+    }
+
+    fn source_text(&self, span: Span) -> String {
+        self.src.get(span.start..span.end).unwrap_or_default().to_string()
     }
 
     fn error_here(&self, msg: &str) -> LangError {
@@ -211,6 +214,7 @@ impl Parser {
                 }
                 Ok((from, p.path()?))
             })?),
+            "count" | "stats" | "top" | "distinct" | "sort" => self.aggregate_stage(&name)?,
             "head" => StageSpec::Head(self.count_arg(10)?),
             "tail" => StageSpec::Tail(self.count_arg(10)?),
             n if STAGES.contains(&n) => {

@@ -1,22 +1,27 @@
 //! Stages: the runtime form of each stage a pipeline names.
 
 mod del;
+mod group;
 mod head;
 mod keep;
 mod rename;
 mod set;
+mod sort;
 mod tail;
 mod r#where;
 
 pub use del::Del;
+pub use group::{GroupError, GroupSpec, GroupStage, Groups, Order, TimeField};
 pub use head::Head;
 pub use keep::Keep;
 pub use rename::Rename;
 pub use set::Set;
+pub use sort::{Item, Sort};
 pub use tail::{Held, Tail};
 pub use r#where::Where;
 
-use crate::event::{Event, Needs};
+use crate::event::{Event, Needs, Reason};
+use crate::lang::ast::AggSpec;
 use crate::lang::{Env, StageAst, StageSpec};
 
 /// What happens to an event after a stage.
@@ -29,6 +34,18 @@ pub enum Flow {
     Skipped,
     /// Held by the stage; it may be released at the end of input.
     Held,
+    /// Consumed by an aggregate.
+    Absorbed,
+    /// Rejected: becomes a dead letter.
+    Dead(Reason),
+}
+
+/// Run-wide settings some stages need.
+#[derive(Debug, Clone, Default)]
+pub struct StageOptions {
+    pub time: Option<crate::lang::Path>,
+    pub max_groups: Option<usize>,
+    pub memory_limit: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -40,10 +57,16 @@ pub enum Stage {
     Rename(Rename),
     Head(Head),
     Tail(Tail),
+    Group(GroupStage),
+    Sort(Sort),
 }
 
 impl Stage {
-    pub fn build(ast: &StageAst) -> Stage {
+    pub fn build(ast: &StageAst, opts: &StageOptions) -> Stage {
+        let group = |stage, keys: &[_], aggs: &[AggSpec], every, order| {
+            let time = TimeField(opts.time.clone());
+            Stage::Group(GroupStage::new(GroupSpec::new(stage, keys.to_vec(), aggs, every, order, time, opts.max_groups)))
+        };
         match &ast.spec {
             StageSpec::Where(e) => Stage::Where(Where::new(e.clone())),
             StageSpec::Set(a) => Stage::Set(Set::new(a.clone())),
@@ -52,6 +75,17 @@ impl Stage {
             StageSpec::Rename(p) => Stage::Rename(Rename::new(p.clone())),
             StageSpec::Head(n) => Stage::Head(Head::new(*n)),
             StageSpec::Tail(n) => Stage::Tail(Tail::new(*n)),
+            StageSpec::Count { keys, every } => {
+                let count = AggSpec { func: "count".into(), arg: None, q: None, name: "count".into() };
+                group("count", keys, &[count], *every, Order::Desc { limit: None })
+            }
+            StageSpec::Stats { aggs, keys, every } => group("stats", keys, aggs, *every, Order::FirstSeen),
+            StageSpec::Top { n, keys, by } => {
+                let by = by.clone().unwrap_or(AggSpec { func: "count".into(), arg: None, q: None, name: "count".into() });
+                group("top", keys, &[by], None, Order::Desc { limit: Some(*n) })
+            }
+            StageSpec::Distinct { keys } => group("distinct", keys, &[], None, Order::FirstSeen),
+            StageSpec::Sort { keys } => Stage::Sort(Sort::new(keys.clone(), opts.memory_limit)),
         }
     }
 
@@ -64,12 +98,14 @@ impl Stage {
             Stage::Rename(_) => "rename",
             Stage::Head(_) => "head",
             Stage::Tail(_) => "tail",
+            Stage::Group(g) => g.spec.stage,
+            Stage::Sort(_) => "sort",
         }
     }
 
     /// Stateless stages run on every worker thread; the rest run in input order on one.
     pub fn is_parallel(&self) -> bool {
-        !matches!(self, Stage::Head(_) | Stage::Tail(_))
+        !matches!(self, Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_))
     }
 
     /// Records what the stage reads.
@@ -80,6 +116,8 @@ impl Stage {
             Stage::Del(s) => s.needs(n),
             Stage::Keep(s) => s.needs(n),
             Stage::Rename(s) => s.needs(n),
+            Stage::Group(g) => g.spec.needs(n),
+            Stage::Sort(s) => s.needs(n),
             Stage::Head(_) | Stage::Tail(_) => {}
         }
     }
@@ -92,7 +130,9 @@ impl Stage {
             Stage::Del(s) => s.apply(ev),
             Stage::Keep(s) => s.apply(ev),
             Stage::Rename(s) => s.apply(ev),
-            Stage::Head(_) | Stage::Tail(_) => unreachable!("head and tail run in the ordered part"),
+            Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_) => {
+                unreachable!("stateful stages run in the ordered part")
+            }
         }
     }
 
