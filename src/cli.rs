@@ -65,6 +65,10 @@ pub struct Cli {
     #[arg(long = "max-groups", value_name = "N")]
     pub max_groups: Option<usize>,
 
+    /// Emit each window once the watermark (largest event time minus DUR) passes its end; older events are late
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub lateness: Option<f64>,
+
     /// Memory for sort before it spills to temporary files (suffixes K, M, G)
     #[arg(long = "memory-limit", value_name = "BYTES", default_value = "1G", value_parser = parse_size)]
     pub memory_limit: usize,
@@ -108,6 +112,14 @@ pub enum Generate {
     CompleteBash,
     CompleteZsh,
     CompleteFish,
+}
+
+/// `30s`, `5m`, `250ms`: seconds.
+pub fn parse_duration(s: &str) -> Result<f64, String> {
+    match crate::lang::lexer::lex(s.trim()).map(|t| t.into_iter().map(|t| t.tok).collect::<Vec<_>>()).as_deref() {
+        Ok([crate::lang::lexer::Tok::Duration(d)]) if *d >= 0.0 => Ok(*d),
+        _ => Err(format!("`{s}` is not a duration such as 30s, 5m or 1h")),
+    }
 }
 
 /// `4096`, `64K`, `64M`, `1G`.

@@ -75,7 +75,7 @@ impl Config {
             },
             None => None,
         };
-        let opts = StageOptions { time, max_groups: cli.max_groups, memory_limit: cli.memory_limit };
+        let opts = StageOptions { time, max_groups: cli.max_groups, memory_limit: cli.memory_limit, lateness: cli.lateness };
         let inputs = input::expand(&paths);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -108,7 +108,7 @@ impl Config {
                     StatsTo::File(s.into())
                 }
             }),
-            line_buffered: cli.line_buffered || std::io::stdout().is_terminal(),
+            line_buffered: cli.line_buffered || cli.lateness.is_some() || std::io::stdout().is_terminal(),
             exit_status: cli.exit_status,
             progress: !cli.no_progress && (cli.progress || std::io::stderr().is_terminal()),
             explain: cli.explain,

@@ -5,7 +5,7 @@ use crate::event::{Event, Meta, Needs, Reason, Rejection};
 use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::lang::{Env, StageAst};
 use crate::output::Format;
-use crate::stage::{Flow, GroupError, GroupSpec, Groups, Held, Stage, StageOptions};
+use crate::stage::{Flow, GroupError, GroupSpec, Groups, Held, Rejected, Stage, StageOptions};
 use crate::stats::Stats;
 use base64::Engine;
 use std::sync::Arc;
@@ -33,7 +33,7 @@ impl Pipeline {
             n
         };
         let partial = match ordered.first() {
-            Some(Stage::Group(g)) => Some(g.spec.clone()),
+            Some(Stage::Group(g)) if !g.streaming() => Some(g.spec.clone()),
             _ => None,
         };
         let mut parallel_needs = needs(&parallel);
@@ -361,13 +361,17 @@ impl Ordered {
                     let json = String::from_utf8(json).expect("JSON text is UTF-8");
                     t.push(Held { json, meta: ev.meta, topic: ev.topic.clone(), modified: ev.is_modified() })
                 }
-                Stage::Group(g) => {
-                    let spec = g.spec.clone();
-                    match g.groups.add(&spec, &ev, env) {
-                        Ok(()) => Flow::Absorbed,
-                        Err(GroupError::NoTime) => Flow::Dead(Reason::NoTime),
+                Stage::Group(g) => match g.add(&ev, env) {
+                    Ok(rows) => {
+                        if !ev.meta.is_derived() {
+                            out.aggregated += 1;
+                        }
+                        self.feed_rows(i + 1, rows, env, out);
+                        return;
                     }
-                }
+                    Err(Rejected::NoTime) => Flow::Dead(Reason::NoTime),
+                    Err(Rejected::Late) => Flow::Dead(Reason::Late),
+                },
                 Stage::Sort(s) => match s.push(&ev, env) {
                     Ok(()) => Flow::Held,
                     Err(e) => {
@@ -405,6 +409,14 @@ impl Ordered {
         out.written += 1;
     }
 
+    /// Passes an aggregate's rows, new events, on to the stages after it.
+    fn feed_rows(&mut self, from: usize, rows: Vec<serde_json::Value>, env: &Env, out: &mut OrderedOut) {
+        for row in rows {
+            let json = serde_json::to_string(&row).expect("a row serializes");
+            self.feed_from(from, &json, Meta::default(), None, env, out);
+        }
+    }
+
     /// Releases what stages hold at the end of input, in pipeline order.
     pub fn finish(&mut self, env: &Env, out: &mut OrderedOut) {
         for i in 0..self.stages.len() {
@@ -415,11 +427,8 @@ impl Ordered {
                     }
                 }
                 Stage::Group(g) => {
-                    let spec = g.spec.clone();
-                    for row in std::mem::take(&mut g.groups).finish(&spec) {
-                        let json = serde_json::to_string(&row).expect("a row serializes");
-                        self.feed_from(i + 1, &json, Meta::default(), None, env, out);
-                    }
+                    let rows = g.finish();
+                    self.feed_rows(i + 1, rows, env, out);
                 }
                 Stage::Sort(s) => {
                     // Taken out of the stage list so the sorted events stream on to the next stages.

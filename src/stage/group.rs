@@ -204,6 +204,22 @@ impl Groups {
         }
     }
 
+    /// Removes and returns the groups of windows before `window`.
+    pub fn split_off_before(&mut self, window: i64) -> Groups {
+        let mut done = Groups::default();
+        let mut keep = Groups::default();
+        let mut by_index: Vec<(usize, Vec<u8>)> = std::mem::take(&mut self.index).into_iter().map(|(k, i)| (i, k)).collect();
+        by_index.sort_unstable_by_key(|(i, _)| *i);
+        for ((_, key), g) in by_index.into_iter().zip(std::mem::take(&mut self.groups)) {
+            let to = if g.window.is_some_and(|w| w < window) { &mut done } else { &mut keep };
+            to.groups.push(g);
+            to.index.insert(key, to.groups.len() - 1);
+        }
+        keep.overflow = self.overflow;
+        *self = keep;
+        done
+    }
+
     /// The result rows, in the stage's order.
     pub fn finish(self, spec: &GroupSpec) -> Vec<Value> {
         let mut rows: Vec<(Option<i64>, Value, Vec<Value>)> = self
@@ -262,15 +278,69 @@ fn row(spec: &GroupSpec, window: Option<i64>, keys: Vec<Value>, results: &[Value
 }
 
 /// A grouping stage in the ordered part of a pipeline, or the merge point of the
-/// partial results computed on the workers.
+/// partial results computed on the workers. With `--lateness`, windows are emitted
+/// as soon as the watermark (largest event time seen minus the lateness) passes
+/// their end, and events for windows already emitted are late.
 #[derive(Debug, Clone)]
 pub struct GroupStage {
     pub spec: Arc<GroupSpec>,
     pub groups: Groups,
+    lateness: Option<f64>,
+    max_time: f64,
+    /// Windows with a smaller index have been emitted.
+    emitted_before: i64,
+}
+
+/// Why an event was not added to a streaming window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejected {
+    NoTime,
+    Late,
 }
 
 impl GroupStage {
-    pub fn new(spec: GroupSpec) -> GroupStage {
-        GroupStage { spec: Arc::new(spec), groups: Groups::default() }
+    pub fn new(spec: GroupSpec, lateness: Option<f64>) -> GroupStage {
+        let lateness = lateness.filter(|_| spec.windowed());
+        GroupStage { spec: Arc::new(spec), groups: Groups::default(), lateness, max_time: f64::NEG_INFINITY, emitted_before: i64::MIN }
+    }
+
+    /// True when windows stream out while reading, so the stage must see events in order.
+    pub fn streaming(&self) -> bool {
+        self.lateness.is_some()
+    }
+
+    /// Adds an event; in streaming mode, returns the rows of windows the watermark closed.
+    pub fn add(&mut self, ev: &Event, env: &Env) -> Result<Vec<Value>, Rejected> {
+        let spec = self.spec.clone();
+        let (Some(lateness), Some(every)) = (self.lateness, spec.every) else {
+            return self.groups.add(&spec, ev, env).map(|()| Vec::new()).map_err(|GroupError::NoTime| Rejected::NoTime);
+        };
+        let t = spec.time.of(ev).ok_or(Rejected::NoTime)?;
+        if ((t / every).floor() as i64) < self.emitted_before {
+            return Err(Rejected::Late);
+        }
+        self.groups.add(&spec, ev, env).map_err(|GroupError::NoTime| Rejected::NoTime)?;
+        self.max_time = self.max_time.max(t);
+        // Windows that end at or before the watermark are complete.
+        let closed = ((self.max_time - lateness) / every).floor() as i64;
+        if closed <= self.emitted_before {
+            return Ok(Vec::new());
+        }
+        self.emitted_before = closed;
+        let done = self.groups.split_off_before(closed);
+        Ok(done.finish(&spec))
+    }
+
+    /// The rows of everything still held, at the end of input.
+    pub fn finish(&mut self) -> Vec<Value> {
+        let spec = self.spec.clone();
+        let no_groups = self.groups.is_empty();
+        let mut rows = std::mem::take(&mut self.groups).finish(&spec);
+        // A global aggregate over no events still has a result (`count` → 0).
+        if no_groups && spec.keys.is_empty() && spec.every.is_none() && !spec.aggs.is_empty() {
+            let results: Vec<Value> = spec.aggs.iter().map(|(f, _, _)| Acc::new(f).result()).collect();
+            rows.push(row(&spec, None, Vec::new(), &results));
+        }
+        rows
     }
 }

@@ -11,7 +11,7 @@ mod tail;
 mod r#where;
 
 pub use del::Del;
-pub use group::{GroupError, GroupSpec, GroupStage, Groups, Order, TimeField};
+pub use group::{GroupError, GroupSpec, GroupStage, Groups, Order, Rejected, TimeField};
 pub use head::Head;
 pub use keep::Keep;
 pub use rename::Rename;
@@ -46,6 +46,8 @@ pub struct StageOptions {
     pub time: Option<crate::lang::Path>,
     pub max_groups: Option<usize>,
     pub memory_limit: usize,
+    /// `--lateness`: windows stream out once the watermark passes them.
+    pub lateness: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,7 +67,10 @@ impl Stage {
     pub fn build(ast: &StageAst, opts: &StageOptions) -> Stage {
         let group = |stage, keys: &[_], aggs: &[AggSpec], every, order| {
             let time = TimeField(opts.time.clone());
-            Stage::Group(GroupStage::new(GroupSpec::new(stage, keys.to_vec(), aggs, every, order, time, opts.max_groups)))
+            Stage::Group(GroupStage::new(
+                GroupSpec::new(stage, keys.to_vec(), aggs, every, order, time, opts.max_groups),
+                opts.lateness,
+            ))
         };
         match &ast.spec {
             StageSpec::Where(e) => Stage::Where(Where::new(e.clone())),
