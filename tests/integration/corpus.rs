@@ -109,3 +109,39 @@ fn zeek_dotted_keys_and_path_counts() {
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert!(v["id.orig_h"].is_string(), "{v}");
 }
+
+fn counts(args: &[&str]) -> std::collections::HashMap<String, u64> {
+    let out = String::from_utf8(stdout_of(args)).unwrap();
+    out.lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let obj = v.as_object().unwrap();
+            let (key, _) = obj.iter().next().unwrap();
+            (obj[key].as_str().unwrap().to_string(), obj["count"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn zeek_count_by_path_matches_the_corpus_readme() {
+    let Some(dir) = corpus("zeek-wrccdc2018") else { return };
+    let c = counts(&["count by _path", dir.to_str().unwrap()]);
+    assert_eq!(c.len(), 32);
+    assert_eq!(c.values().sum::<u64>(), 158_439);
+    for (path, n) in [("dns", 53_615), ("ssl", 49_474), ("weird", 24_202), ("analyzer", 16_461), ("rdp", 4_122)] {
+        assert_eq!(c[path], n, "{path}");
+    }
+    // Sorted by count, largest first.
+    let out = String::from_utf8(stdout_of(&["count by _path | head 1", dir.to_str().unwrap()])).unwrap();
+    assert_eq!(out, "{\"_path\":\"dns\",\"count\":53615}\n");
+}
+
+#[test]
+fn mordor_count_by_channel_matches_the_corpus_readme() {
+    let Some(p) = corpus(MORDOR) else { return };
+    let c = counts(&["count by Channel", p.to_str().unwrap()]);
+    assert_eq!(c["Microsoft-Windows-Sysmon/Operational"], 31_082);
+    assert_eq!(c["security"], 776);
+    assert_eq!(c["Security"], 224);
+    assert_eq!(c.values().sum::<u64>(), 32_706);
+}

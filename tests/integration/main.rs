@@ -2,6 +2,7 @@
 
 mod common;
 
+mod aggregate;
 mod corpus;
 mod engine;
 mod exit_codes;
