@@ -89,6 +89,7 @@ impl Needs {
     }
 }
 
+#[derive(Clone)]
 enum Doc<'a> {
     /// Top-level fields the pipeline reads, as raw JSON; `object` is false for a
     /// line that is a JSON value other than an object.
@@ -102,10 +103,13 @@ enum Doc<'a> {
     Full(Value),
 }
 
+#[derive(Clone)]
 pub struct Event<'a> {
     pub raw: &'a str,
     pub meta: Meta,
     pub topic: Option<Arc<str>>,
+    /// An extra copy made by `route all`: its outcome is not its line's fate.
+    pub copy: bool,
     doc: Doc<'a>,
     modified: bool,
 }
@@ -130,6 +134,7 @@ impl<'a> Event<'a> {
             raw,
             meta,
             topic: None,
+            copy: false,
             doc,
             modified: false,
         })

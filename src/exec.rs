@@ -240,7 +240,7 @@ impl<'c> Writer<'c> {
     fn output(&mut self, c: &mut ChunkOut, stats: &mut Stats) {
         let data = match self.ordered.as_mut() {
             None => {
-                self.events_out += stats.emitted;
+                self.events_out += c.written;
                 std::mem::take(&mut c.data)
             }
             Some(ord) => {
@@ -248,7 +248,7 @@ impl<'c> Writer<'c> {
                 let mut start = 0;
                 for r in &c.recs {
                     let json = std::str::from_utf8(&c.data[start..r.end]).expect("JSON text is UTF-8");
-                    ord.feed(json, r.meta, r.topic.clone(), &self.cfg.env, &mut o);
+                    ord.feed(json, r, &self.cfg.env, &mut o);
                     start = r.end;
                 }
                 if ord.is_done() {

@@ -74,6 +74,8 @@ pub struct Rec {
     pub end: usize,
     pub meta: Meta,
     pub topic: Option<Arc<str>>,
+    /// An extra copy made by `route all`.
+    pub copy: bool,
 }
 
 /// What a worker made of one chunk.
@@ -87,6 +89,8 @@ pub struct ChunkOut {
     pub dead: Vec<DeadLetter>,
     pub stats: Stats,
     pub error: Option<String>,
+    /// Events written to `data` (with `route all` copies), in direct mode.
+    pub written: u64,
     /// Partial groups, when the pipeline has a `partial` aggregate.
     pub groups: Option<Groups>,
 }
@@ -100,7 +104,7 @@ pub fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_
         ..ChunkOut::default()
     };
     let direct = p.ordered.is_empty();
-    if let ChunkKind::TooLong { len } = chunk.kind {
+    if let ChunkKind::TooLong { len, line_len } = chunk.kind {
         out.stats.lines = 1;
         out.stats.bytes = len;
         let meta = Meta {
@@ -108,7 +112,7 @@ pub fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_
             line: chunk.first_line,
             offset: chunk.first_offset,
         };
-        let error = format!("line is {len} bytes, longer than --max-line-bytes {max_line}");
+        let error = format!("line is {line_len} bytes, longer than --max-line-bytes {max_line}");
         dead(
             &mut out,
             meta,
@@ -204,38 +208,110 @@ fn process_line(
             );
         }
     };
-    let mut ev = match Event::parse(text, meta, &p.parallel_needs) {
+    let ev = match Event::parse(text, meta, &p.parallel_needs) {
         Ok(ev) => ev,
         Err(r) => return dead(out, meta, line, line_bytes, r, env),
     };
-    for s in &p.parallel {
+    if let Some(r) = too_deep(line) {
+        return dead(out, meta, line, line_bytes, r, env);
+    }
+    run_parallel(0, ev, line, line_bytes, p, env, format, direct, out);
+}
+
+/// Runs the parallel stages from `from` on one event. `route all` fans out: each
+/// extra copy is marked, so its outcome is not counted as a line's fate.
+#[allow(clippy::too_many_arguments)]
+fn run_parallel(
+    from: usize,
+    mut ev: Event,
+    line: &[u8],
+    line_bytes: u64,
+    p: &Pipeline,
+    env: &Env,
+    format: Format,
+    direct: bool,
+    out: &mut ChunkOut,
+) {
+    let counted = !ev.copy;
+    for (i, s) in p.parallel.iter().enumerate().skip(from) {
+        if let Stage::Route(r) = s {
+            if r.fans_out() {
+                let topics = r.topics(&ev, env);
+                out.stats.copies += topics.len() as u64 - 1;
+                for (k, topic) in topics.into_iter().enumerate() {
+                    let mut c = ev.clone();
+                    c.topic = topic;
+                    c.copy |= k > 0;
+                    run_parallel(i + 1, c, line, line_bytes, p, env, format, direct, out);
+                }
+                return;
+            }
+        }
         if s.apply(&mut ev, env) == Flow::Filtered {
-            out.stats.filtered += 1;
+            out.stats.filtered += u64::from(counted);
             return;
         }
     }
     if let Some(spec) = &p.partial {
         let groups = out.groups.get_or_insert_with(Groups::default);
         match groups.add(spec, &ev, env) {
-            Ok(()) => out.stats.aggregated += 1,
-            Err(GroupError::NoTime) => {
+            Ok(()) => out.stats.aggregated += u64::from(counted),
+            Err(GroupError::NoTime) if counted => {
                 let error = "no parsable event time".to_string();
-                dead(out, meta, line, line_bytes, Rejection { reason: Reason::NoTime, error }, env);
+                dead(out, ev.meta, line, line_bytes, Rejection { reason: Reason::NoTime, error }, env);
             }
+            Err(GroupError::NoTime) => {}
         }
         return;
     }
-    out.stats.emitted += 1;
+    out.stats.emitted += u64::from(counted);
     if direct {
         format.write_event(&ev, &mut out.data);
+        out.written += 1;
     } else {
         ev.write_json(&mut out.data);
-        out.recs.push(Rec {
-            end: out.data.len(),
-            meta,
-            topic: ev.topic.clone(),
-        });
+        out.recs.push(Rec { end: out.data.len(), meta: ev.meta, topic: ev.topic.clone(), copy: ev.copy });
     }
+}
+
+/// serde_json's nesting limit: a document whose 128th level opens is rejected.
+const MAX_DEPTH: usize = 128;
+
+/// The lazy parse skips the fields a pipeline does not read without counting their
+/// depth, so a valid line is checked here, with serde_json's limit and message; a
+/// deep line read later would otherwise fail where it cannot be a dead letter.
+fn too_deep(line: &[u8]) -> Option<Rejection> {
+    // Reaching the limit takes as many brackets as opened levels: most lines stop here.
+    if line.len() < 2 * MAX_DEPTH || memchr::memchr2_iter(b'{', b'[', line).count() < MAX_DEPTH {
+        return None;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0, false, false);
+    for (i, &b) in line.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth >= MAX_DEPTH {
+                    return Some(Rejection {
+                        reason: Reason::TooDeep,
+                        error: format!("recursion limit exceeded at column {}", i + 1),
+                    });
+                }
+            }
+            b'}' | b']' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 fn dead(out: &mut ChunkOut, meta: Meta, raw: &[u8], line_bytes: u64, r: Rejection, env: &Env) {
@@ -345,13 +421,28 @@ impl Ordered {
         })
     }
 
-    pub fn feed(&mut self, json: &str, meta: Meta, topic: Option<Arc<str>>, env: &Env, out: &mut OrderedOut) {
-        self.feed_from(0, json, meta, topic, env, out);
+    pub fn feed(&mut self, rec: &str, r: &Rec, env: &Env, out: &mut OrderedOut) {
+        self.feed_copy(0, rec, r.meta, r.topic.clone(), r.copy, env, out);
     }
 
     fn feed_from(&mut self, from: usize, json: &str, meta: Meta, topic: Option<Arc<str>>, env: &Env, out: &mut OrderedOut) {
+        self.feed_copy(from, json, meta, topic, false, env, out);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn feed_copy(
+        &mut self,
+        from: usize,
+        json: &str,
+        meta: Meta,
+        topic: Option<Arc<str>>,
+        copy: bool,
+        env: &Env,
+        out: &mut OrderedOut,
+    ) {
         let mut ev = Event::parse(json, meta, &self.needs).expect("events between stages are valid JSON");
         ev.topic = topic;
+        ev.copy = copy;
         for i in from..self.stages.len() {
             let flow = match &mut self.stages[i] {
                 Stage::Head(h) => h.apply(),
@@ -381,7 +472,7 @@ impl Ordered {
                 },
                 s => s.apply(&mut ev, env),
             };
-            if ev.meta.is_derived() && flow != Flow::Pass {
+            if (ev.meta.is_derived() || ev.copy) && flow != Flow::Pass {
                 return;
             }
             match flow {

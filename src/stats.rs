@@ -14,6 +14,8 @@ pub struct Stats {
     pub skipped: u64,
     /// Consumed by an aggregate (`count`, `stats`, `top`, `distinct`).
     pub aggregated: u64,
+    /// Extra copies made by `route all` (not line fates).
+    pub copies: u64,
     pub dead: [u64; Reason::ALL.len()],
 }
 
@@ -26,6 +28,7 @@ impl Stats {
         self.blank += o.blank;
         self.skipped += o.skipped;
         self.aggregated += o.aggregated;
+        self.copies += o.copies;
         for (a, b) in self.dead.iter_mut().zip(o.dead) {
             *a += b;
         }
@@ -82,6 +85,7 @@ pub fn report(total: &Stats, files: &[(String, Stats)], elapsed: f64, out_events
             "aggregated": total.aggregated,
             "dead_letter": total.dead_json(),
         },
+        "copies": total.copies,
         "events_out": out_events,
         "files": per_file,
         "elapsed_s": (elapsed * 1000.0).round() / 1000.0,

@@ -14,7 +14,8 @@ pub enum ChunkKind {
     /// Whole lines (the last may lack its `\n` at the end of an input).
     Lines,
     /// One line longer than `--max-line-bytes`: `data` holds its first bytes only.
-    TooLong { len: u64 },
+    /// `len` counts all its bytes with its line end; `line_len` those of the line.
+    TooLong { len: u64, line_len: u64 },
 }
 
 #[derive(Debug, Clone)]
@@ -105,7 +106,7 @@ impl Framer<'_> {
                     data.len() as u64,
                 )
             }
-            ChunkKind::TooLong { len } => (1, len),
+            ChunkKind::TooLong { len, .. } => (1, len),
         };
         let chunk = Chunk {
             seq: *self.seq,
@@ -126,8 +127,7 @@ impl Framer<'_> {
         let size = self.cfg.chunk_size.max(1);
         let mut buf: Vec<u8> = Vec::with_capacity(size);
         let mut at_start = true;
-        // Bytes of an over-long line dropped so far, with its first bytes.
-        let mut skipping: Option<(u64, Vec<u8>)> = None;
+        let mut skipping: Option<Skipping> = None;
         loop {
             if stop.load(Ordering::Relaxed) {
                 return false;
@@ -156,26 +156,27 @@ impl Framer<'_> {
             if n == 0 {
                 return self.finish(buf, skipping, None, send);
             }
-            if at_start && buf.len() >= 3 {
+            // Decided as soon as the input cannot start with a BOM any more: a BOM
+            // later in the input is data, however the reads were cut.
+            if at_start && (buf.len() >= 3 || !b"\xEF\xBB\xBF".starts_with(&buf)) {
                 at_start = false;
                 if buf.starts_with(b"\xEF\xBB\xBF") {
                     buf.drain(..3);
                     self.offset += 3;
                 }
             }
-            if let Some((len, prefix)) = skipping.as_mut() {
+            if let Some(sk) = skipping.as_mut() {
                 match memchr::memchr(b'\n', &buf) {
                     Some(pos) => {
-                        *len += pos as u64 + 1;
-                        let (len, prefix) = (*len, std::mem::take(prefix));
-                        skipping = None;
+                        sk.take(&buf[..pos]);
                         buf.drain(..=pos);
-                        if !self.send_chunk(prefix, ChunkKind::TooLong { len }, None, send) {
+                        let (data, kind) = skipping.take().expect("a line is being skipped").marker(true);
+                        if !self.send_chunk(data, kind, None, send) {
                             return false;
                         }
                     }
                     None => {
-                        *len += buf.len() as u64;
+                        sk.take(&buf);
                         buf.clear();
                         continue;
                     }
@@ -192,9 +193,11 @@ impl Framer<'_> {
                     }
                 }
             }
-            if buf.len() > self.cfg.max_line_bytes && memchr::memchr(b'\n', &buf).is_none() {
-                let prefix = buf[..LONG_LINE_PREFIX.min(buf.len())].to_vec();
-                skipping = Some((buf.len() as u64, prefix));
+            // One byte of slack: a `\r` before the `\n` is not part of the line.
+            if buf.len() > self.cfg.max_line_bytes.saturating_add(1) && memchr::memchr(b'\n', &buf).is_none() {
+                let mut sk = Skipping::default();
+                sk.take(&buf);
+                skipping = Some(sk);
                 buf.clear();
             }
         }
@@ -207,12 +210,15 @@ impl Framer<'_> {
     fn finish(
         &mut self,
         buf: Vec<u8>,
-        skipping: Option<(u64, Vec<u8>)>,
+        skipping: Option<Skipping>,
         error: Option<String>,
         send: &mut dyn FnMut(Chunk) -> bool,
     ) -> bool {
         match skipping {
-            Some((len, prefix)) => self.send_chunk(prefix, ChunkKind::TooLong { len }, error, send),
+            Some(sk) => {
+                let (data, kind) = sk.marker(false);
+                self.send_chunk(data, kind, error, send)
+            }
             None if !buf.is_empty() || error.is_some() => {
                 // A lone BOM is not a line.
                 let buf = if self.line == 1 && buf == b"\xEF\xBB\xBF" {
@@ -224,6 +230,39 @@ impl Framer<'_> {
             }
             None => true,
         }
+    }
+}
+
+/// An over-long line being dropped: how many bytes so far, its first bytes, and
+/// whether the last byte so far is a `\r`.
+#[derive(Default)]
+struct Skipping {
+    len: u64,
+    prefix: Vec<u8>,
+    cr: bool,
+}
+
+impl Skipping {
+    fn take(&mut self, bytes: &[u8]) {
+        self.len += bytes.len() as u64;
+        let room = LONG_LINE_PREFIX.saturating_sub(self.prefix.len()).min(bytes.len());
+        self.prefix.extend_from_slice(&bytes[..room]);
+        if let Some(&b) = bytes.last() {
+            self.cr = b == b'\r';
+        }
+    }
+
+    /// The marker chunk's data and kind. The line is described as if it had fit in a
+    /// chunk (without its `\r`, the prefix as long as the pipeline would keep), so its
+    /// dead letter does not depend on how the input was read.
+    fn marker(mut self, newline: bool) -> (Vec<u8>, ChunkKind) {
+        let line_len = self.len - u64::from(self.cr);
+        self.prefix.truncate(usize::try_from(line_len).unwrap_or(usize::MAX));
+        let kind = ChunkKind::TooLong {
+            len: self.len + u64::from(newline),
+            line_len,
+        };
+        (self.prefix, kind)
     }
 }
 
@@ -283,7 +322,14 @@ mod tests {
             .filter(|c| matches!(c.kind, ChunkKind::TooLong { .. }))
             .collect();
         assert_eq!(long.len(), 1);
-        assert_eq!(long[0].kind, ChunkKind::TooLong { len: 10_001 });
+        assert_eq!(
+            long[0].kind,
+            ChunkKind::TooLong {
+                len: 10_001,
+                line_len: 10_000
+            }
+        );
+        assert_eq!(long[0].data.len(), LONG_LINE_PREFIX);
         assert_eq!(long[0].first_line, 2);
         let after = cs.iter().find(|c| c.first_line == 3).unwrap();
         assert_eq!(after.data, b"{}\n");

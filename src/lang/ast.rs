@@ -159,6 +159,15 @@ pub enum StageSpec {
     Top { n: u64, keys: Vec<KeySpec>, by: Option<AggSpec> },
     Distinct { keys: Vec<KeySpec> },
     Sort { keys: Vec<(Expr, bool)> },
+    Route(RouteSpec),
+    /// `to TEMPLATE` (ends the pipeline) and `tee TEMPLATE` (passes events on).
+    To { template: Template, text: String, tee: bool },
+}
+
+#[derive(Debug, Clone)]
+pub enum RouteSpec {
+    By(Expr),
+    Rules { all: bool, rules: Vec<(String, Expr)>, otherwise: Option<String> },
 }
 
 #[derive(Debug, Clone)]

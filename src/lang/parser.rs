@@ -8,6 +8,7 @@ use super::value::Val;
 use regex::{Regex, RegexBuilder};
 
 mod agg;
+mod route;
 
 /// Words that need backticks when used as field names.
 pub const RESERVED: &[&str] = &[
@@ -214,6 +215,9 @@ impl Parser {
                 }
                 Ok((from, p.path()?))
             })?),
+            "route" => self.route_stage()?,
+            "to" => self.to_stage(false)?,
+            "tee" => self.to_stage(true)?,
             "count" | "stats" | "top" | "distinct" | "sort" => self.aggregate_stage(&name)?,
             "head" => StageSpec::Head(self.count_arg(10)?),
             "tail" => StageSpec::Tail(self.count_arg(10)?),

@@ -5,6 +5,7 @@ mod group;
 mod head;
 mod keep;
 mod rename;
+mod route;
 mod set;
 mod sort;
 mod tail;
@@ -15,6 +16,7 @@ pub use group::{GroupError, GroupSpec, GroupStage, Groups, Order, Rejected, Time
 pub use head::Head;
 pub use keep::Keep;
 pub use rename::Rename;
+pub use route::Route;
 pub use set::Set;
 pub use sort::{Item, Sort};
 pub use tail::{Held, Tail};
@@ -61,6 +63,7 @@ pub enum Stage {
     Tail(Tail),
     Group(GroupStage),
     Sort(Sort),
+    Route(Route),
 }
 
 impl Stage {
@@ -91,6 +94,8 @@ impl Stage {
             }
             StageSpec::Distinct { keys } => group("distinct", keys, &[], None, Order::FirstSeen),
             StageSpec::Sort { keys } => Stage::Sort(Sort::new(keys.clone(), opts.memory_limit)),
+            StageSpec::Route(r) => Stage::Route(Route::new(r)),
+            StageSpec::To { .. } => unreachable!("to and tee are not built yet"),
         }
     }
 
@@ -105,6 +110,7 @@ impl Stage {
             Stage::Tail(_) => "tail",
             Stage::Group(g) => g.spec.stage,
             Stage::Sort(_) => "sort",
+            Stage::Route(_) => "route",
         }
     }
 
@@ -123,6 +129,7 @@ impl Stage {
             Stage::Rename(s) => s.needs(n),
             Stage::Group(g) => g.spec.needs(n),
             Stage::Sort(s) => s.needs(n),
+            Stage::Route(r) => r.needs(n),
             Stage::Head(_) | Stage::Tail(_) => {}
         }
     }
@@ -135,6 +142,7 @@ impl Stage {
             Stage::Del(s) => s.apply(ev),
             Stage::Keep(s) => s.apply(ev),
             Stage::Rename(s) => s.apply(ev),
+            Stage::Route(r) => r.apply(ev, env),
             Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_) => {
                 unreachable!("stateful stages run in the ordered part")
             }

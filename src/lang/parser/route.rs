@@ -1,0 +1,47 @@
+//! Parsing of `route`, `to` and `tee`.
+
+use super::{Parser, parse_template};
+use crate::lang::ast::{RouteSpec, StageSpec};
+use crate::lang::error::{LangError, Span};
+use crate::lang::lexer::Tok;
+
+impl Parser {
+    /// `route by EXPR` | `route [all] NAME: EXPR, … [else NAME]`.
+    pub(super) fn route_stage(&mut self) -> Result<StageSpec, LangError> {
+        if self.eat_word("by") {
+            return Ok(StageSpec::Route(RouteSpec::By(self.expr()?)));
+        }
+        let next_is_colon = matches!(self.toks.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Punct(":")));
+        let all = !next_is_colon && self.eat_word("all");
+        let rules = self.list(|p| {
+            let name = p.topic_name()?;
+            p.expect_punct(":")?;
+            Ok((name, p.expr()?))
+        })?;
+        let otherwise = if self.eat_word("else") { Some(self.topic_name()?) } else { None };
+        Ok(StageSpec::Route(RouteSpec::Rules { all, rules, otherwise }))
+    }
+
+    fn topic_name(&mut self) -> Result<String, LangError> {
+        match self.next().map(|t| t.tok) {
+            Some(Tok::Ident(w) | Tok::Quoted(w) | Tok::Str(w)) => Ok(w),
+            _ => Err(LangError::new("expected a topic name such as errors or \"slow requests\"", self.prev_span())
+                .hint("route rules look like: route errors: level == \"error\", slow: ms > 500 else rest")),
+        }
+    }
+
+    /// `to "out/{topic()}.ndjson"` or `tee "…"`.
+    pub(super) fn to_stage(&mut self, tee: bool) -> Result<StageSpec, LangError> {
+        let span = self.span_here();
+        let text = match self.next().map(|t| t.tok) {
+            Some(Tok::Str(s)) => s,
+            _ => return Err(LangError::new("expected a file name template in quotes, e.g. \"out/{topic()}.ndjson\"", span)),
+        };
+        let template = parse_template(&text).map_err(|mut e| {
+            // Point into the string literal (past its opening quote).
+            e.span = Span::new(span.start + 1 + e.span.start, span.start + 1 + e.span.end);
+            e
+        })?;
+        Ok(StageSpec::To { template, text, tee })
+    }
+}
