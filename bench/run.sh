@@ -50,7 +50,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 # ---------------------------------------------------------------------------
 # Cases. Each row's stdout goes to /dev/null; stdin is /dev/null.
 
-CASES=(filter projection passthrough)
+CASES=(filter projection passthrough count stats count_every route route_many)
 
 case_filter() {
   evq 'where level == "error" and latency_ms > 500' "$IN"
@@ -80,6 +80,43 @@ case_passthrough() {
   peer jaq jaq -c . "$IN"
   peer mlr mlr --ijsonl --ojsonl cat "$IN"
   peer agrind agrind -o json -f "$IN" '* | json'
+}
+
+case_count() {
+  evq 'count by type' "$IN"
+  peer jq jq -n 'reduce inputs as $e ({}; .[$e.type] += 1)' "$IN"
+  peer jaq jaq -n 'reduce inputs as $e ({}; .[$e.type] += 1)' "$IN"
+  peer mlr mlr --ijsonl --ojsonl count -g type "$IN"
+  peer agrind agrind -f "$IN" '* | json | count by type'
+}
+
+# jq and jaq have no percentile in a streaming reduce: they compute count, sum
+# and max only, which flatters them.
+case_stats() {
+  evq 'stats count(), sum(latency_ms), avg(latency_ms), max(latency_ms), p99(latency_ms) by service' "$IN"
+  peer jq jq -n 'reduce inputs as $e ({}; .[$e.service] |= (.count += 1 | .sum += ($e.latency_ms // 0) | .max = ([.max, $e.latency_ms] | max)))' "$IN"
+  peer jaq jaq -n 'reduce inputs as $e ({}; .[$e.service] |= (.count += 1 | .sum += ($e.latency_ms // 0) | .max = ([.max, $e.latency_ms] | max)))' "$IN"
+  peer mlr mlr --ijsonl --ojsonl stats1 -a count,sum,mean,max,p99 -f latency_ms -g service "$IN"
+  peer agrind agrind -f "$IN" '* | json | count, sum(latency_ms), average(latency_ms), max(latency_ms), p99(latency_ms) by service'
+}
+
+# Windows cost little: compare with case_count (target: at least half its speed).
+case_count_every() {
+  evq 'count by type every 1m' "$IN"
+  peer evq-count "$EVQ" $EVQ_ARGS 'count by type' "$IN"
+}
+
+case_route() {
+  mkdir -p "$TMPD/mlr" "$TMPD/awk"
+  evq 'route by service' -O "$TMPD/route" "$IN"
+  peer mlr mlr --ijsonl --ojsonl --from "$IN" split -g service --prefix "$TMPD/mlr/split"
+  peer jq-awk sh -c 'jq -r "[.service, tostring] | @tsv" "$1" | awk -F "\t" -v d="$2" "{ print \$2 > (d \"/\" \$1 \".ndjson\") }"' sh "$IN" "$TMPD/awk"
+}
+
+# Over 10,000 topics with the default --max-open-files: compare with case_route.
+case_route_many() {
+  evq 'route by user.id' -O "$TMPD/route_many" "$IN"
+  peer evq-30-topics "$EVQ" $EVQ_ARGS 'route by service' -O "$TMPD/route30" "$IN"
 }
 
 # ---------------------------------------------------------------------------
