@@ -51,21 +51,31 @@ const SECTIONS: &[(&str, &[&str])] = &[
     (
         "STAGES",
         &[
-            "  where EXPR                  keep events for which EXPR is true\n  set PATH = EXPR, ...        set fields, creating nested objects as needed\n  del PATH, ...               remove fields\n  keep PATH, ...              keep only these fields, in this order; missing ones are left out\n  rename PATH as PATH, ...    move fields; within one object the field keeps its position\n  head [N]                    the first N events (default 10); stops reading once done\n  tail [N]                    the last N events (default 10); holds N events",
-            "set evaluates all its expressions against the event as it was before the stage. A scalar in the way of a nested set is replaced by an object. where, set, del, keep and rename run on every thread; head and tail run on one thread in input order.",
+            "  where EXPR                  keep events for which EXPR is true\n  set PATH = EXPR, ...        set fields, creating nested objects as needed\n  del PATH, ...               remove fields\n  keep PATH, ...              keep only these fields, in this order; missing ones are left out\n  rename PATH as PATH, ...    move fields; within one object the field keeps its position\n  head [N]                    the first N events (default 10); stops reading once done\n  tail [N]                    the last N events (default 10); holds N events\n  route by EXPR               set the topic to EXPR's value (null: no topic)\n  route NAME: EXPR, ... [else NAME]       the first matching rule names the topic; none: else, or _unmatched\n  route all NAME: EXPR, ... [else NAME]   one copy per matching rule\n  count [by KEYS] [every DUR]             count per group; largest first\n  stats AGG [as NAME], ... [by KEYS] [every DUR]   aggregates per group, first seen first\n  top [N] KEYS [by AGG]       the N (default 10) groups with the most events, or the highest AGG\n  distinct KEYS               unique combinations, first seen first\n  sort EXPR [desc], ...       stable sort; spills to temporary files past --memory-limit",
+            "set evaluates all its expressions against the event as it was before the stage. A scalar in the way of a nested set is replaced by an object. where, set, del, keep, rename and route run on every thread; the other stages run on one thread in input order. An aggregate right after the parallel stages is computed on every thread in parts that are merged in input order, so its output is the same for every -j.",
+            "KEYS is EXPR [as NAME], .... A key that is a path keeps its shape in the output: count by user.country gives {\"user\":{\"country\":\"DE\"},\"count\":3}. Other keys are named by their text unless as gives a name. Missing values group as null.",
+            "Aggregates: count() (every event), count(EXPR) (non-null values), sum, avg, min, max, first, last (non-null values in input order), stddev and var (sample, n-1), distinct (the number of distinct values), values (the distinct values, at most 100), p50, p90, p95, p99, p999, median and percentile(EXPR, Q) with Q from 0 to 100. Integer sums are exact, also beyond 64 bits; averages and variances use numerically stable updates; percentiles are within 1% of the exact nearest-rank value and use bounded memory per group. Non-numbers are ignored by the numeric aggregates. An aggregate's default name is its function and its path, with other characters as _ (sum_latency_ms, p99_latency_ms, count).",
+            "count without keys over no events gives {\"count\":0}. top orders by its aggregate, largest first, ties in first-seen order.",
+        ],
+    ),
+    (
+        "WINDOWS",
+        &[
+            "every DUR groups events into tumbling windows of event time, aligned to the Unix epoch in UTC. Each row starts with window_start and window_end (RFC 3339); windows come out in time order. Event time is read from --time-field, or from the first of ts, time, timestamp, @timestamp that an event has. Events without a parsable time are dead letters with reason no_time.",
+            "By default windows are emitted at the end of input, exact whatever the input order. With --lateness DUR a window is emitted as soon as the watermark, the largest event time seen minus DUR, passes its end, so results stream while reading (stdout is then flushed after every batch); an event older than a window already emitted is a dead letter with reason late. Such a stage runs on one thread.",
         ],
     ),
     (
         "DEAD LETTERS",
         &[
-            "With --dead-letter FILE, every rejected line becomes one NDJSON record: {\"file\", \"line\", \"offset\", \"reason\", \"error\", \"raw\"}, with raw_b64 (base64) instead of raw when the line is not UTF-8. For too_long lines, raw holds the first 4096 bytes. Reasons: invalid_json, invalid_utf8, too_long, too_deep.",
+            "With --dead-letter FILE, every rejected line becomes one NDJSON record: {\"file\", \"line\", \"offset\", \"reason\", \"error\", \"raw\"}, with raw_b64 (base64) instead of raw when the line is not UTF-8. For too_long lines, raw holds the first 4096 bytes. Reasons: invalid_json, invalid_utf8, too_long, too_deep, no_time (a windowed aggregate found no event time) and late (older than a window already emitted).",
             "Without --dead-letter, the number of dead letters by reason and the first three go to stderr at the end of the run: never silent.",
         ],
     ),
     (
         "STATISTICS",
         &[
-            "--stats writes a JSON summary: lines and bytes read, the fate of every line (emitted, filtered by where, blank, skipped by head or tail, dead letters by reason), events written, per-input counts, elapsed time and throughput. The fates always add up to the lines read. When head ends the run early, lines read counts the lines processed.",
+            "--stats writes a JSON summary: lines and bytes read, the fate of every line (emitted, filtered by where, blank, skipped by head or tail, aggregated, dead letters by reason), copies made by route all (not line fates), events written, per-input counts, elapsed time and throughput. The fates always add up to the lines read. When head ends the run early, lines read counts the lines processed.",
         ],
     ),
     (
