@@ -4,8 +4,10 @@
 //! the accounts. A fixed number of chunks is in flight, so memory stays constant.
 
 use crate::config::{Config, StatsTo};
+use crate::event::Reason;
 use crate::exit::ExitStatus;
 use crate::input::reader::{self, io_message};
+use crate::lang::Env;
 use crate::output::Stdout;
 use crate::pipeline::{ChunkOut, Ordered, OrderedOut, process_chunk};
 use crate::progress::Progress;
@@ -40,6 +42,7 @@ pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
     {
         let (cfg, stop, raw_bytes) = (cfg.clone(), stop.clone(), raw_bytes.clone());
         std::thread::spawn(move || {
+            let _guard = AbortOnPanic;
             reader::read_all(&cfg.inputs, &cfg.read, raw_bytes, &stop, &mut |chunk| {
                 permit_rx.recv().is_ok() && work_tx.send(chunk).is_ok()
             });
@@ -48,6 +51,7 @@ pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
     for _ in 0..jobs {
         let (cfg, work_rx, done_tx) = (cfg.clone(), work_rx.clone(), done_tx.clone());
         std::thread::spawn(move || {
+            let _guard = AbortOnPanic;
             for chunk in work_rx {
                 let out = process_chunk(chunk, &cfg.pipeline, &cfg.env, cfg.format, cfg.read.max_line_bytes);
                 if done_tx.send(out).is_err() {
@@ -101,6 +105,46 @@ pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
         w.status = w.status.max(s);
     }
     w.finish(started.elapsed().as_secs_f64())
+}
+
+/// A reader or worker thread that panicked would lose its chunk: the run would end
+/// with part of its output and exit 0, or wait forever for the chunk. Abort instead,
+/// as release builds (`panic = "abort"`) do.
+struct AbortOnPanic;
+
+impl Drop for AbortOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            std::process::abort();
+        }
+    }
+}
+
+/// Feeds a chunk's events from `*fed` up to `upto` to the ordered part; with
+/// `until_done`, stops as soon as no further input can change the output.
+fn feed_recs(
+    ord: &mut Ordered,
+    c: &ChunkOut,
+    fed: &mut usize,
+    upto: usize,
+    until_done: bool,
+    env: &Env,
+    o: &mut OrderedOut,
+) {
+    while *fed < upto.min(c.recs.len()) && !(until_done && ord.is_done()) {
+        let start = if *fed == 0 { 0 } else { c.recs[*fed - 1].end };
+        let r = &c.recs[*fed];
+        let json = std::str::from_utf8(&c.data[start..r.end]).expect("JSON text is UTF-8");
+        ord.feed(json, r, env, o);
+        *fed += 1;
+    }
+}
+
+fn reason_index(r: Reason) -> usize {
+    Reason::ALL
+        .iter()
+        .position(|x| *x == r)
+        .expect("every reason is listed")
 }
 
 /// SIGINT and SIGTERM set flags; the run then stops after whole chunks.
@@ -179,7 +223,21 @@ impl<'c> Writer<'c> {
     fn chunk(&mut self, mut c: ChunkOut) {
         let mut stats = std::mem::take(&mut c.stats);
         let mut cut = None;
+        // The ordered part takes the events up to each dead letter first: once it is
+        // done (a satisfied `head`), the lines after are not looked at, so dead letters,
+        // `--strict` and read errors do not depend on how far the reader got ahead.
+        let (mut o, mut fed) = (OrderedOut::default(), 0);
         for i in 0..c.dead.len() {
+            if let Some(ord) = self.ordered.as_mut() {
+                feed_recs(ord, &c, &mut fed, c.dead[i].recs_len, true, &self.cfg.env, &mut o);
+                if ord.is_done() {
+                    for d in c.dead.drain(i..) {
+                        stats.dead[reason_index(d.reason)] -= 1;
+                        stats.skipped += 1;
+                    }
+                    break;
+                }
+            }
             self.dead_seen += 1;
             let over = self.cfg.strict || self.cfg.max_errors.is_some_and(|m| self.dead_seen > m);
             if over {
@@ -192,10 +250,7 @@ impl<'c> Writer<'c> {
             let d = &c.dead[i];
             let mut s = d.stats_before.clone();
             s.lines += 1;
-            s.dead[crate::event::Reason::ALL
-                .iter()
-                .position(|r| *r == d.reason)
-                .expect("listed")] += 1;
+            s.dead[reason_index(d.reason)] += 1;
             stats = s;
             c.data.truncate(d.out_len);
             c.recs.truncate(d.recs_len);
@@ -216,7 +271,13 @@ impl<'c> Writer<'c> {
             self.stopped = true;
         }
         for d in &c.dead {
-            let example = format!("{}:{}: {}: {}", self.cfg.env.file_name(c.file), d.line, d.reason.name(), d.error);
+            let example = format!(
+                "{}:{}: {}: {}",
+                self.cfg.env.file_name(c.file),
+                d.line,
+                d.reason.name(),
+                d.error
+            );
             self.dead_letter(&d.record, example);
         }
         if let (Some(g), Some(ord)) = (c.groups.take(), self.ordered.as_mut()) {
@@ -228,7 +289,7 @@ impl<'c> Writer<'c> {
             self.status = self.status.max(ExitStatus::Input);
             self.stopped = true;
         }
-        self.output(&mut c, &mut stats);
+        self.output(&mut c, o, fed, &mut stats);
         self.per_file[c.file as usize].add(&stats);
         self.total.add(&stats);
         if let Some(e) = c.error {
@@ -237,22 +298,21 @@ impl<'c> Writer<'c> {
         }
     }
 
-    fn output(&mut self, c: &mut ChunkOut, stats: &mut Stats) {
+    /// Writes the chunk's output; with an ordered part, feeds it the events after the
+    /// first `fed`, adding to what it produced so far, `o`.
+    fn output(&mut self, c: &mut ChunkOut, mut o: OrderedOut, mut fed: usize, stats: &mut Stats) {
         let data = match self.ordered.as_mut() {
             None => {
                 self.events_out += c.written;
                 std::mem::take(&mut c.data)
             }
             Some(ord) => {
-                let mut o = OrderedOut::default();
-                let mut start = 0;
-                for r in &c.recs {
-                    let json = std::str::from_utf8(&c.data[start..r.end]).expect("JSON text is UTF-8");
-                    ord.feed(json, r, &self.cfg.env, &mut o);
-                    start = r.end;
-                }
+                // Events after a satisfied `head` are fed too, to be counted as skipped.
+                feed_recs(ord, c, &mut fed, c.recs.len(), false, &self.cfg.env, &mut o);
                 if ord.is_done() {
                     self.stopped = true;
+                    // A read error after the last line `head` needed does not matter.
+                    c.error = None;
                 }
                 return self.ordered_out(o, stats);
             }
@@ -269,7 +329,12 @@ impl<'c> Writer<'c> {
                 _ => reason.name(),
             };
             let record = crate::pipeline::dead_record(&self.cfg.env, *meta, json.as_bytes(), *reason, error);
-            let example = format!("{}:{}: {}: {error}", self.cfg.env.file_name(meta.file), meta.line, reason.name());
+            let example = format!(
+                "{}:{}: {}: {error}",
+                self.cfg.env.file_name(meta.file),
+                meta.line,
+                reason.name()
+            );
             self.dead_letter(&record, example);
         }
         if let Some(e) = &o.error {

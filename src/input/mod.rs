@@ -19,6 +19,15 @@ pub struct Input {
     pub source: Source,
 }
 
+impl Input {
+    fn path_bytes(&self) -> &[u8] {
+        match &self.source {
+            Source::Stdin => b"-",
+            Source::File(p) => p.as_os_str().as_encoded_bytes(),
+        }
+    }
+}
+
 /// Expands the command line's paths into inputs; no path means stdin.
 pub fn expand(paths: &[String]) -> Vec<Input> {
     if paths.is_empty() {
@@ -35,7 +44,12 @@ pub fn expand(paths: &[String]) -> Vec<Input> {
                 source: Source::Stdin,
             });
         } else if Path::new(p).is_dir() {
-            walk(Path::new(p), &mut out);
+            let mut found = Vec::new();
+            walk(Path::new(p), &mut found);
+            // Byte order of the whole paths, as `find DIR | LC_ALL=C sort` lists them:
+            // `d/a.x` comes before `d/a/y`.
+            found.sort_by(|a, b| a.path_bytes().cmp(b.path_bytes()));
+            out.extend(found);
         } else {
             out.push(Input {
                 name: p.clone(),
@@ -55,12 +69,10 @@ fn walk(dir: &Path, out: &mut Vec<Input>) {
         });
         return;
     };
-    let mut paths: Vec<PathBuf> = entries
+    let paths = entries
         .filter_map(Result::ok)
         .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
-        .map(|e| e.path())
-        .collect();
-    paths.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+        .map(|e| e.path());
     for p in paths {
         if p.is_dir() {
             walk(&p, out);
@@ -85,11 +97,12 @@ mod tests {
         std::fs::write(d.path().join("a.ndjson"), "").unwrap();
         std::fs::write(d.path().join("c.ndjson"), "").unwrap();
         std::fs::write(d.path().join(".hidden"), "").unwrap();
+        std::fs::write(d.path().join("b.ndjson"), "").unwrap();
         let names: Vec<String> = expand(&[d.path().display().to_string()])
             .into_iter()
             .map(|i| i.name.rsplit('/').next().unwrap().to_string())
             .collect();
-        assert_eq!(names, ["a.ndjson", "z.ndjson", "c.ndjson"]);
+        assert_eq!(names, ["a.ndjson", "b.ndjson", "z.ndjson", "c.ndjson"]);
     }
 
     #[test]

@@ -216,8 +216,8 @@ impl Parser {
                 Ok((from, p.path()?))
             })?),
             "route" => self.route_stage()?,
-            "to" => self.to_stage(false)?,
-            "tee" => self.to_stage(true)?,
+            "to" => self.file_stage(false)?,
+            "tee" => self.file_stage(true)?,
             "count" | "stats" | "top" | "distinct" | "sort" => self.aggregate_stage(&name)?,
             "head" => StageSpec::Head(self.count_arg(10)?),
             "tail" => StageSpec::Tail(self.count_arg(10)?),

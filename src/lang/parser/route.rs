@@ -31,7 +31,7 @@ impl Parser {
     }
 
     /// `to "out/{topic()}.ndjson"` or `tee "…"`.
-    pub(super) fn to_stage(&mut self, tee: bool) -> Result<StageSpec, LangError> {
+    pub(super) fn file_stage(&mut self, tee: bool) -> Result<StageSpec, LangError> {
         let span = self.span_here();
         let text = match self.next().map(|t| t.tok) {
             Some(Tok::Str(s)) => s,

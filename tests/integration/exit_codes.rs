@@ -1,0 +1,395 @@
+//! Tests of the exit codes of SPEC §7: usage errors, corrupt input, closed or full
+//! stdout, signals, `-e`, and stopping promptly on endless input.
+
+use crate::common::{evq, run};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+const EVQ: &str = env!("CARGO_BIN_EXE_evq");
+
+/// Generous: these runs take milliseconds when evq behaves.
+const PROMPT: Duration = Duration::from_secs(10);
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("temporary paths are UTF-8")
+}
+
+/// Waits for the child to exit; kills it and fails if it takes longer than `limit`.
+fn wait_within(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting on evq") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: evq did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn stderr_of(child: &mut Child) -> String {
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        e.read_to_string(&mut err).unwrap();
+    }
+    err
+}
+
+/// Feeds `line` to `stdin` forever (every `pause`, if any) until the reader goes away.
+fn feed_forever(mut stdin: std::process::ChildStdin, line: &'static [u8], pause: Option<Duration>) {
+    std::thread::spawn(move || {
+        let block: Vec<u8> = if pause.is_some() {
+            line.to_vec()
+        } else {
+            line.repeat(1024)
+        };
+        loop {
+            if stdin.write_all(&block).is_err() {
+                return;
+            }
+            if let Some(p) = pause {
+                let _ = stdin.flush();
+                std::thread::sleep(p);
+            }
+        }
+    });
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("the kill command runs")
+        .success();
+    assert!(ok, "kill {sig} failed");
+}
+
+// ---------------------------------------------------------------- 2: usage errors
+
+/// A usage error exits 2 with a message and reads nothing: the input named would
+/// otherwise be reported missing (exit 3), and stdin would produce output.
+fn assert_usage_error(args: &[&str], mention: &str) {
+    let mut all = args.to_vec();
+    all.push("/nonexistent/input.ndjson");
+    all.push("-");
+    let r = run(&all, "{\"a\":1}\n");
+    assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+    assert_eq!(r.stdout, "", "{args:?}");
+    assert!(
+        !r.stderr.contains("/nonexistent/input.ndjson"),
+        "{args:?}: input was read: {}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(mention), "{args:?}: {}", r.stderr);
+}
+
+#[test]
+fn bad_option_is_a_usage_error_before_reading_input() {
+    assert_usage_error(&["--no-such-option", "where true"], "--no-such-option");
+    assert_usage_error(&["-j", "lots", "where true"], "lots");
+    assert_usage_error(&["--max-line-bytes", "0", "where true"], "max-line-bytes");
+}
+
+#[test]
+fn bad_pipeline_is_a_usage_error_with_a_caret_before_reading_input() {
+    assert_usage_error(&["wher level == 1"], "where");
+    assert_usage_error(&["where (a"], "^");
+    assert_usage_error(&["where a =~ /(/"], "^");
+    assert_usage_error(&["head lots"], "^");
+}
+
+#[test]
+fn unreadable_pipeline_file_is_a_usage_error_naming_it() {
+    let d = tempfile::tempdir().unwrap();
+    let missing = d.path().join("pipeline.evq");
+    assert_usage_error(&["-f", s(&missing)], s(&missing));
+    // A directory cannot be read as a pipeline file either.
+    assert_usage_error(&["-f", s(d.path())], s(d.path()));
+}
+
+#[test]
+fn pipeline_file_is_read_with_comments_and_newlines() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("p.evq");
+    std::fs::write(
+        &f,
+        "# keep the big ones\nwhere a > 1\n| set b = a # doubled below\n  * 2\n",
+    )
+    .unwrap();
+    let r = run(&["-f", s(&f)], "{\"a\":1}\n{\"a\":2}\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"a\":2,\"b\":4}\n");
+}
+
+// ---------------------------------------------------------------- 3: corrupt input
+
+#[test]
+fn truncated_gzip_outputs_the_complete_lines_then_exits_3_naming_the_file() {
+    let mut plain = String::new();
+    for i in 0..3000 {
+        plain.push_str(&format!("{{\"n\":{i},\"pad\":\"{}\"}}\n", "x".repeat(i % 41)));
+    }
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(plain.as_bytes()).unwrap();
+    let gz = e.finish().unwrap();
+    let d = tempfile::tempdir().unwrap();
+    // Cut in the trailer (all data present, checksum missing) and in the middle.
+    for cut in [5, gz.len() / 2] {
+        let p = d.path().join(format!("cut-{cut}.ndjson.gz"));
+        std::fs::write(&p, &gz[..gz.len() - cut]).unwrap();
+        let r = run(&["where true", s(&p)], "");
+        assert_eq!(r.code, 3, "cut {cut}: {}", r.stderr);
+        assert!(r.stdout.ends_with('\n'), "cut {cut}: output ends on a whole line");
+        assert!(
+            plain.starts_with(&r.stdout),
+            "cut {cut}: output is a prefix of the input's lines"
+        );
+        assert!(
+            r.stdout.lines().count() > 1000,
+            "cut {cut}: the lines before the cut are output ({})",
+            r.stdout.lines().count()
+        );
+        let errors: Vec<&str> = r
+            .stderr
+            .lines()
+            .filter(|l| l.contains(s(&p)) && !l.contains("dead letter") && !l.contains("invalid_json"))
+            .collect();
+        assert_eq!(
+            errors.len(),
+            1,
+            "cut {cut}: one error line naming the file: {}",
+            r.stderr
+        );
+        assert!(errors[0].starts_with("evq: "), "{}", errors[0]);
+    }
+}
+
+#[test]
+fn corrupt_input_still_lets_the_next_files_be_read() {
+    let d = tempfile::tempdir().unwrap();
+    let bad = d.path().join("bad.gz");
+    // A gzip header followed by garbage.
+    std::fs::write(&bad, b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage garbage").unwrap();
+    let good = d.path().join("good.ndjson");
+    std::fs::write(&good, "{\"ok\":true}\n").unwrap();
+    let r = run(&["where true", s(&bad), s(&good)], "");
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"ok\":true}\n");
+    assert!(r.stderr.contains(s(&bad)), "{}", r.stderr);
+}
+
+// ---------------------------------------------------------------- closed stdout
+
+#[test]
+fn closed_stdout_after_one_line_is_a_quiet_success() {
+    let d = tempfile::tempdir().unwrap();
+    let big = d.path().join("big.ndjson");
+    let mut data = Vec::with_capacity(24 << 20);
+    let mut i = 0u64;
+    while data.len() < 24 << 20 {
+        writeln!(data, "{{\"i\":{i},\"msg\":\"some event text to fill the line\"}}").unwrap();
+        i += 1;
+    }
+    std::fs::write(&big, &data).unwrap();
+    let mut child = Command::new(EVQ)
+        .args(["where true", s(&big)])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "{\"i\":0,\"msg\":\"some event text to fill the line\"}\n");
+    // The reader is dropped here, like `head -1` exiting.
+    let status = wait_within(&mut child, PROMPT, "| head -1");
+    let err = stderr_of(&mut child);
+    assert_eq!(status.code(), Some(0), "stderr: {err}");
+    assert_eq!(err, "", "a closed stdout is quiet");
+}
+
+#[test]
+fn closed_stdout_stops_reading_an_endless_input_promptly() {
+    let mut child = Command::new(EVQ)
+        .args(["where a == 1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    feed_forever(child.stdin.take().unwrap(), b"{\"a\":1}\n", None);
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "{\"a\":1}\n");
+    let status = wait_within(&mut child, PROMPT, "endless input | head -1");
+    let err = stderr_of(&mut child);
+    assert_eq!(status.code(), Some(0), "stderr: {err}");
+    assert_eq!(err, "");
+}
+
+#[test]
+fn head_stops_reading_an_endless_input_promptly() {
+    for args in [&["head 1"][..], &["-j", "1", "where a > 0 | head 3"][..]] {
+        let mut child = Command::new(EVQ)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        feed_forever(child.stdin.take().unwrap(), b"{\"a\":1}\n", None);
+        let status = wait_within(&mut child, PROMPT, &format!("{args:?} on endless input"));
+        let mut out = String::new();
+        child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        let err = stderr_of(&mut child);
+        assert_eq!(status.code(), Some(0), "{args:?}: {err}");
+        assert_eq!(err, "", "{args:?}");
+        let n = if args.len() == 1 { 1 } else { 3 };
+        assert_eq!(out, "{\"a\":1}\n".repeat(n), "{args:?}");
+    }
+}
+
+// ---------------------------------------------------------------- 4: output errors
+
+#[test]
+fn full_stdout_exits_4_naming_stdout() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipping: /dev/full is not available");
+        return;
+    };
+    let input: String = (0..50_000).map(|i| format!("{{\"i\":{i}}}\n")).collect();
+    let mut child = Command::new(EVQ)
+        .args(["where true"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(full))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let status = wait_within(&mut child, PROMPT, "> /dev/full");
+    let err = stderr_of(&mut child);
+    assert_eq!(status.code(), Some(4), "{err}");
+    assert!(err.contains("stdout"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+}
+
+#[test]
+fn unwritable_dead_letter_file_exits_4_naming_it() {
+    let d = tempfile::tempdir().unwrap();
+    let target = d.path().join("no/such/dir/dead.ndjson");
+    let r = run(&["where true", "--dead-letter", s(&target)], "{\"a\":1}\nbad\n");
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains(s(&target)), "{}", r.stderr);
+}
+
+// ---------------------------------------------------------------- 130 / 143: signals
+
+/// Starts evq on a slow endless stdin, waits until it has output something, sends
+/// `sig`, and returns the exit status and everything it wrote.
+fn interrupt(sig: &str, extra: &[&str], pause: Option<Duration>) -> (ExitStatus, String, String) {
+    let mut args = extra.to_vec();
+    args.push("where true");
+    let mut child = Command::new(EVQ)
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    feed_forever(child.stdin.take().unwrap(), b"{\"event\":\"tick\",\"n\":1}\n", pause);
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        stdout.read_to_end(&mut out).unwrap();
+        out
+    });
+    // With --line-buffered, output shows up while it runs; otherwise give it time to read.
+    std::thread::sleep(Duration::from_millis(600));
+    signal(&child, sig);
+    let status = wait_within(&mut child, PROMPT, sig);
+    let out = String::from_utf8(reader.join().unwrap()).expect("output is UTF-8");
+    let err = stderr_of(&mut child);
+    (status, out, err)
+}
+
+fn assert_whole_json_lines(out: &str) {
+    assert!(!out.is_empty(), "what was read before the signal is output");
+    assert!(
+        out.ends_with('\n'),
+        "ends with a whole line: {:?}",
+        &out[out.len().saturating_sub(40)..]
+    );
+    for l in out.lines() {
+        assert_eq!(l, "{\"event\":\"tick\",\"n\":1}");
+    }
+}
+
+#[test]
+fn sigint_exits_130_after_writing_whole_lines() {
+    let slow = Some(Duration::from_millis(2));
+    for (extra, pause) in [
+        (&["--line-buffered"][..], slow),
+        (&[][..], slow),
+        (&["-j", "2"][..], None),
+    ] {
+        let (status, out, err) = interrupt("-INT", extra, pause);
+        assert_eq!(status.code(), Some(130), "{extra:?} {pause:?}: {status:?} {err}");
+        assert_whole_json_lines(&out);
+    }
+}
+
+#[test]
+fn sigterm_exits_143_after_writing_whole_lines() {
+    let (status, out, err) = interrupt("-TERM", &["--line-buffered"], Some(Duration::from_millis(2)));
+    assert_eq!(status.code(), Some(143), "{status:?} {err}");
+    assert_whole_json_lines(&out);
+}
+
+// ---------------------------------------------------------------- 1: -e
+
+#[test]
+fn exit_status_flag_is_1_without_output_and_0_with_output() {
+    let input = "{\"level\":\"info\"}\n{\"level\":\"warn\"}\n";
+    let r = run(&["-e", "where level == \"error\""], input);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    let r = run(&["--exit-status", "where level == \"warn\""], input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"level\":\"warn\"}\n");
+    // Empty input: nothing output.
+    let r = run(&["-e", "where true"], "");
+    assert_eq!(r.code, 1);
+    // Without -e, no output is still success.
+    let r = run(&["where level == \"error\""], input);
+    assert_eq!(r.code, 0);
+}
+
+#[test]
+fn input_errors_outrank_exit_status_flag() {
+    let r = run(&["-e", "--strict", "where true"], "oops\n");
+    assert_eq!(r.code, 3, "{}", r.stderr);
+}
+
+#[test]
+fn dead_letters_alone_do_not_fail_the_run() {
+    let out = evq()
+        .arg("where true")
+        .write_stdin("nope\n{\"a\":1}\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, b"{\"a\":1}\n");
+    assert!(!out.stderr.is_empty(), "never silent about dead letters");
+}
