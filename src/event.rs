@@ -140,6 +140,12 @@ impl<'a> Event<'a> {
         })
     }
 
+    /// An event from JSON text already validated by an earlier stage, for stages that
+    /// read no field (`head`, `tail`, `to` with a field-free template): not parsed again.
+    pub fn validated(raw: &'a str, meta: Meta) -> Event<'a> {
+        Event { raw, meta, topic: None, copy: false, doc: Doc::Fields { fields: Vec::new(), object: true }, modified: false }
+    }
+
     pub fn is_modified(&self) -> bool {
         self.modified
     }
