@@ -29,6 +29,14 @@ pub struct Cli {
     #[arg(short = 'f', long = "file", value_name = "PIPELINE_FILE")]
     pub file: Option<PathBuf>,
 
+    /// Input format (default: ndjson, or lines when the pipeline starts with parse)
+    #[arg(short = 'i', long = "input", value_enum, value_name = "FORMAT")]
+    pub input: Option<crate::input::InputFormat>,
+
+    /// Year for syslog timestamps without one (default: each input's modification year)
+    #[arg(long, value_name = "YEAR")]
+    pub year: Option<i32>,
+
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Ndjson, value_name = "FORMAT")]
     pub output: Format,

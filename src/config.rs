@@ -12,6 +12,16 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// The year of an input's modification time (UTC), or this year for stdin.
+fn input_year(i: &Input) -> i32 {
+    use chrono::Datelike;
+    let t = match &i.source {
+        input::Source::File(p) => std::fs::metadata(p).and_then(|m| m.modified()).ok(),
+        input::Source::Stdin => None,
+    };
+    chrono::DateTime::<chrono::Utc>::from(t.unwrap_or_else(std::time::SystemTime::now)).year()
+}
+
 #[derive(Debug, Clone)]
 pub enum StatsTo {
     Stderr,
@@ -35,6 +45,7 @@ pub struct Config {
     pub exit_status: bool,
     pub progress: bool,
     pub explain: bool,
+    pub input_format: input::InputFormat,
     /// `--max-groups`, for messages.
     pub pipeline_max_groups: Option<usize>,
 }
@@ -80,15 +91,22 @@ impl Config {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
-        let env = Env {
-            now,
-            files: Arc::new(inputs.iter().map(|i| i.name.clone()).collect()),
-        };
+        let years = inputs.iter().map(|i| cli.year.unwrap_or_else(|| input_year(i))).collect();
+        let env = Env { now, files: Arc::new(inputs.iter().map(|i| i.name.clone()).collect()), years: Arc::new(years) };
         let jobs = cli
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let input_format = cli.input.unwrap_or(
+            if matches!(asts.first().map(|a| &a.spec), Some(crate::lang::StageSpec::Parse { .. })) {
+                input::InputFormat::Lines
+            } else {
+                input::InputFormat::Ndjson
+            },
+        );
+        let mut pipeline = Pipeline::new(&asts, &opts);
+        pipeline.input = input_format;
         Ok(Config {
-            pipeline: Pipeline::new(&asts, &opts),
+            pipeline,
             source,
             inputs,
             env,
@@ -112,6 +130,7 @@ impl Config {
             exit_status: cli.exit_status,
             progress: !cli.no_progress && (cli.progress || std::io::stderr().is_terminal()),
             explain: cli.explain,
+            input_format,
             pipeline_max_groups: cli.max_groups,
         })
     }

@@ -39,16 +39,19 @@ pub enum Reason {
     NoTime,
     /// Older than a window already emitted (`--lateness`).
     Late,
+    /// `parse` could not parse the event.
+    Parse,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 6] = [
+    pub const ALL: [Reason; 7] = [
         Reason::InvalidJson,
         Reason::InvalidUtf8,
         Reason::TooLong,
         Reason::TooDeep,
         Reason::NoTime,
         Reason::Late,
+        Reason::Parse,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +62,7 @@ impl Reason {
             Reason::TooDeep => "too_deep",
             Reason::NoTime => "no_time",
             Reason::Late => "late",
+            Reason::Parse => "parse",
         }
     }
 }
@@ -101,6 +105,8 @@ enum Doc<'a> {
     /// fields, `keep`) avoid building a tree.
     Text(String),
     Full(Value),
+    /// A text line read with `-i lines`: the event `{"line": raw}`, built only when written.
+    Line,
 }
 
 #[derive(Clone)]
@@ -118,7 +124,7 @@ impl<'a> Event<'a> {
     /// Parses a line, validating all of it but indexing only what `needs` names.
     pub fn parse(raw: &'a str, meta: Meta, needs: &Needs) -> Result<Event<'a>, Rejection> {
         let doc = if needs.whole {
-            Doc::Full(serde_json::from_str(raw).map_err(rejection)?)
+            Doc::Full(parse_tree(raw).map_err(rejection)?)
         } else {
             let mut de = serde_json::Deserializer::from_str(raw);
             let (fields, object) = Capture {
@@ -155,6 +161,11 @@ impl<'a> Event<'a> {
         match &self.doc {
             Doc::Full(v) => navigate(v, &path.segs).map(Val::from_value),
             Doc::Text(t) => lookup_text(t, &path.segs),
+            Doc::Line => match path.segs.as_slice() {
+                [Seg::Key(k)] if &**k == "line" => Some(Val::str(self.raw)),
+                [] => Some(Val::Json(Cow::Owned(self.line_value()))),
+                _ => None,
+            },
             Doc::Fields { fields, object } => {
                 let Some(Seg::Key(k)) = path.segs.first() else {
                     return lookup_text(self.raw, &path.segs);
@@ -174,7 +185,7 @@ impl<'a> Event<'a> {
         let (first, rest) = path.segs.split_first()?;
         let Seg::Key(k) = first else { return None };
         let start = match &self.doc {
-            Doc::Full(_) => return None,
+            Doc::Full(_) | Doc::Line => return None,
             Doc::Text(t) => raw_field(t, k)?.get(),
             Doc::Fields { fields, object: true } => fields.iter().rev().find(|(name, _)| name == &**k)?.1.get(),
             Doc::Fields { .. } => return None,
@@ -190,7 +201,7 @@ impl<'a> Event<'a> {
         match &self.doc {
             Doc::Fields { .. } => Some(self.raw),
             Doc::Text(t) => Some(t),
-            Doc::Full(_) => None,
+            Doc::Full(_) | Doc::Line => None,
         }
     }
 
@@ -207,8 +218,10 @@ impl<'a> Event<'a> {
     /// The whole document, parsed in full; marks the event modified.
     pub fn doc_mut(&mut self) -> &mut Value {
         if let Some(t) = self.text() {
-            let v = serde_json::from_str(t).expect("event text is valid JSON");
+            let v = parse_tree(t).expect("event text is valid JSON");
             self.doc = Doc::Full(v);
+        } else if let Doc::Line = self.doc {
+            self.doc = Doc::Full(self.line_value());
         }
         self.modified = true;
         match &mut self.doc {
@@ -229,6 +242,11 @@ impl<'a> Event<'a> {
         match (&self.doc, self.modified) {
             (Doc::Full(v), true) => serde_json::to_writer(&mut *out, v).expect("writing to a Vec cannot fail"),
             (Doc::Text(t), _) => out.extend_from_slice(t.as_bytes()),
+            (Doc::Line, _) => {
+                out.extend_from_slice(b"{\"line\":");
+                serde_json::to_writer(&mut *out, self.raw).expect("writing to a Vec cannot fail");
+                out.push(b'}');
+            }
             _ => out.extend_from_slice(self.raw.as_bytes()),
         }
     }
@@ -237,9 +255,98 @@ impl<'a> Event<'a> {
     pub fn to_value(&self) -> Value {
         match &self.doc {
             Doc::Full(v) => v.clone(),
-            Doc::Text(t) => serde_json::from_str(t).expect("event text is valid JSON"),
-            Doc::Fields { .. } => serde_json::from_str(self.raw).expect("the line was validated when parsed"),
+            Doc::Text(t) => parse_tree(t).expect("event text is valid JSON"),
+            Doc::Fields { .. } => parse_tree(self.raw).expect("the line was validated when parsed"),
+            Doc::Line => self.line_value(),
         }
+    }
+
+    fn line_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("line".into(), Value::String(self.raw.to_string()));
+        Value::Object(m)
+    }
+
+    /// A text line as the event `{"line": text}` (`-i lines`).
+    pub fn line(raw: &'a str, meta: Meta) -> Event<'a> {
+        Event { raw, meta, topic: None, copy: false, doc: Doc::Line, modified: false }
+    }
+
+    /// An event made from text by an input format (`-i logfmt`): `raw` is the text,
+    /// `json` the event.
+    pub fn from_json_text(raw: &'a str, meta: Meta, json: String) -> Event<'a> {
+        Event { raw, meta, topic: None, copy: false, doc: Doc::Text(json), modified: true }
+    }
+}
+
+/// Parses JSON text into a tree whose numbers keep their exact text. serde_json
+/// rewrites exponents (`1E5` and `1e400` become `1e+5` and `1e+400`), so a text
+/// with an exponent is walked again, taking each number's text from the line.
+pub fn parse_tree(text: &str) -> serde_json::Result<Value> {
+    let v = serde_json::from_str(text)?;
+    Ok(if has_exponent(text) { exact_tree(text) } else { v })
+}
+
+/// True when a number outside strings has an exponent.
+fn has_exponent(text: &str) -> bool {
+    let mut bytes = text.bytes();
+    let (mut in_str, mut prev) = (false, 0u8);
+    while let Some(b) = bytes.next() {
+        if in_str {
+            match b {
+                b'\\' => {
+                    bytes.next();
+                }
+                b'"' => in_str = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_str = true;
+        } else if matches!(b, b'e' | b'E') && prev.is_ascii_digit() {
+            return true;
+        }
+        prev = b;
+    }
+    false
+}
+
+/// The tree of valid JSON text, each number built from its own text.
+fn exact_tree(text: &str) -> Value {
+    let text = text.trim();
+    match text.as_bytes().first() {
+        Some(b'{') => {
+            let Members(members) = serde_json::from_str(text).expect("validated JSON object");
+            Value::Object(members.into_iter().map(|(k, v)| (k, exact_tree(v.get()))).collect())
+        }
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(text).expect("validated JSON array");
+            Value::Array(items.into_iter().map(|v| exact_tree(v.get())).collect())
+        }
+        Some(b'-' | b'0'..=b'9') => Value::Number(serde_json::Number::from_string_unchecked(text.to_string())),
+        _ => serde_json::from_str(text).expect("validated JSON value"),
+    }
+}
+
+/// An object's members in order (repeated keys too), each value as raw text.
+struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> de::Deserialize<'de> for Members<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
+                let mut members = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    members.push((k, map.next_value()?));
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
@@ -296,7 +403,7 @@ fn lookup_text<'t>(text: &'t str, segs: &[Seg]) -> Option<Val<'t>> {
         match s {
             Seg::Key(k) => cur = raw_field(cur, k)?.get(),
             Seg::Index(_) => {
-                let v: Value = serde_json::from_str(cur).ok()?;
+                let v = parse_tree(cur).ok()?;
                 return navigate(&v, &segs[i..]).cloned().map(Val::from_owned_value);
             }
         }
@@ -318,58 +425,63 @@ fn val_from_raw(text: &str) -> Val<'_> {
         Some(b't') => Val::Bool(true),
         Some(b'f') => Val::Bool(false),
         Some(b'n') => Val::Null,
-        Some(b'{' | b'[') => Val::Json(Cow::Owned(serde_json::from_str(text).expect("validated JSON value"))),
+        Some(b'{' | b'[') => Val::Json(Cow::Owned(parse_tree(text).expect("validated JSON value"))),
         _ => Val::number_text(Cow::Borrowed(text)),
     }
 }
 
-/// Sets `path` to `new`, creating objects along the way; a scalar in the way is replaced.
+/// Sets `path` to `new`, creating objects (for keys) and arrays (for indexes) along
+/// the way, padding arrays with nulls; a scalar in the way of a key is replaced.
+/// Nothing changes when an index meets a non-array or counts back past the start.
 pub fn set_path(root: &mut Value, segs: &[Seg], new: Value) {
-    let Some((last, parents)) = segs.split_last() else {
-        *root = new;
-        return;
-    };
     let mut cur = root;
-    for s in parents {
+    for (n, s) in segs.iter().enumerate() {
         cur = match s {
             Seg::Key(k) => {
                 if !cur.is_object() {
                     *cur = Value::Object(Map::new());
                 }
                 let m = cur.as_object_mut().expect("made an object above");
-                m.entry(&**k).or_insert_with(|| Value::Object(Map::new()))
+                if !m.contains_key(&**k) && matches!(segs.get(n + 1), Some(Seg::Index(i)) if *i < 0) {
+                    return;
+                }
+                m.entry(&**k).or_insert(Value::Null)
             }
-            Seg::Index(i) => match cur {
-                Value::Array(a) => match resolve_index(*i, a.len()) {
-                    Some(ix) if ix < a.len() => &mut a[ix],
-                    _ => return,
-                },
-                _ => return,
-            },
+            Seg::Index(i) => {
+                if cur.is_null() {
+                    *cur = Value::Array(Vec::new());
+                }
+                let Value::Array(a) = cur else { return };
+                let Some(ix) = resolve_index(*i, a.len()) else { return };
+                if ix >= a.len() {
+                    a.resize(ix + 1, Value::Null);
+                }
+                &mut a[ix]
+            }
         };
     }
-    match last {
-        Seg::Key(k) => {
-            if !cur.is_object() {
-                *cur = Value::Object(Map::new());
+    *cur = new;
+}
+
+/// `segs` with negative indexes counted from the end of the arrays in `root`;
+/// `None` when the path is missing.
+pub fn resolve_path(mut v: &Value, segs: &[Seg]) -> Option<Vec<Seg>> {
+    let mut out = Vec::with_capacity(segs.len());
+    for s in segs {
+        match (s, v) {
+            (Seg::Key(k), Value::Object(m)) => {
+                v = m.get(&**k)?;
+                out.push(s.clone());
             }
-            cur.as_object_mut()
-                .expect("made an object above")
-                .insert(k.to_string(), new);
-        }
-        Seg::Index(i) => {
-            if let Value::Array(a) = cur {
-                match resolve_index(*i, a.len()) {
-                    Some(ix) if ix < a.len() => a[ix] = new,
-                    Some(ix) if *i >= 0 => {
-                        a.resize(ix, Value::Null);
-                        a.push(new);
-                    }
-                    _ => {}
-                }
+            (Seg::Index(i), Value::Array(a)) => {
+                let ix = resolve_index(*i, a.len()).filter(|ix| *ix < a.len())?;
+                v = &a[ix];
+                out.push(Seg::Index(i64::try_from(ix).ok()?));
             }
+            _ => return None,
         }
     }
+    Some(out)
 }
 
 /// Removes `path`, keeping the order of what remains; returns the removed value.

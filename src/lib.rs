@@ -14,6 +14,7 @@ pub mod input;
 pub mod lang;
 pub mod manual;
 pub mod output;
+pub mod parse;
 pub mod pipeline;
 pub mod progress;
 pub mod stage;

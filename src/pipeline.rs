@@ -2,6 +2,7 @@
 //! the ordered part that runs on one thread in input order.
 
 use crate::event::{Event, Meta, Needs, Reason, Rejection};
+use crate::input::InputFormat;
 use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::lang::{Env, StageAst};
 use crate::output::Format;
@@ -15,6 +16,8 @@ use std::sync::Arc;
 pub struct Pipeline {
     pub parallel: Vec<Stage>,
     pub ordered: Vec<Stage>,
+    /// How input lines become events.
+    pub input: InputFormat,
     /// The aggregate right after the parallel part: workers compute partial groups.
     pub partial: Option<Arc<GroupSpec>>,
     parallel_needs: Needs,
@@ -40,7 +43,7 @@ impl Pipeline {
         if let Some(spec) = &partial {
             spec.needs(&mut parallel_needs);
         }
-        Pipeline { parallel_needs, ordered_needs: needs(&ordered), parallel, ordered, partial }
+        Pipeline { parallel_needs, ordered_needs: needs(&ordered), parallel, ordered, partial, input: InputFormat::Ndjson }
     }
 
     /// One line per stage, for `--explain`.
@@ -191,8 +194,14 @@ fn process_line(
             env,
         );
     }
+    let lossy: String;
     let text = match std::str::from_utf8(line) {
         Ok(t) => t,
+        // A text line keeps its line (the exact bytes go to a dead letter if it fails later).
+        Err(_) if matches!(p.input, InputFormat::Lines | InputFormat::Logfmt) => {
+            lossy = String::from_utf8_lossy(line).into_owned();
+            &lossy
+        }
         Err(e) => {
             let error = format!("invalid UTF-8 at byte {}", e.valid_up_to());
             return dead(
@@ -208,12 +217,27 @@ fn process_line(
             );
         }
     };
-    let ev = match Event::parse(text, meta, &p.parallel_needs) {
-        Ok(ev) => ev,
-        Err(r) => return dead(out, meta, line, line_bytes, r, env),
+    let ev = match p.input {
+        InputFormat::Lines => Event::line(text, meta),
+        InputFormat::Logfmt => match crate::parse::parse(&crate::parse::TextFormat::Logfmt, text) {
+            Some(fields) => {
+                let json = serde_json::to_string(&fields).expect("fields serialize");
+                Event::from_json_text(text, meta, json)
+            }
+            None => {
+                let error = "not logfmt (key=value pairs)".to_string();
+                return dead(out, meta, line, line_bytes, Rejection { reason: Reason::Parse, error }, env);
+            }
+        },
+        _ => match Event::parse(text, meta, &p.parallel_needs) {
+            Ok(ev) => ev,
+            Err(r) => return dead(out, meta, line, line_bytes, r, env),
+        },
     };
-    if let Some(r) = too_deep(line) {
-        return dead(out, meta, line, line_bytes, r, env);
+    if !matches!(p.input, InputFormat::Lines | InputFormat::Logfmt) {
+        if let Some(r) = too_deep(line) {
+            return dead(out, meta, line, line_bytes, r, env);
+        }
     }
     run_parallel(0, ev, line, line_bytes, p, env, format, direct, out);
 }
@@ -247,9 +271,22 @@ fn run_parallel(
                 return;
             }
         }
-        if s.apply(&mut ev, env) == Flow::Filtered {
-            out.stats.filtered += u64::from(counted);
-            return;
+        match s.apply(&mut ev, env) {
+            Flow::Filtered => {
+                out.stats.filtered += u64::from(counted);
+                return;
+            }
+            Flow::Dead(reason) => {
+                if counted {
+                    let error = match s {
+                        Stage::Parse(p) => p.error(),
+                        _ => reason.name().to_string(),
+                    };
+                    dead(out, ev.meta, line, line_bytes, Rejection { reason, error }, env);
+                }
+                return;
+            }
+            _ => {}
         }
     }
     if let Some(spec) = &p.partial {

@@ -6,6 +6,23 @@ pub mod reader;
 
 use std::path::{Path, PathBuf};
 
+/// How input bytes become events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// One JSON value per line
+    Ndjson,
+    /// Any JSON text: pretty-printed documents, concatenated values, a top-level array (one event per element)
+    Json,
+    /// Each line becomes {"line": "..."}
+    Lines,
+    /// Each line is key=value pairs
+    Logfmt,
+    /// Comma-separated values with a header row
+    Csv,
+    /// Tab-separated values with a header row
+    Tsv,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     Stdin,

@@ -6,13 +6,20 @@ use super::value::Val;
 use regex::Regex;
 
 /// A field path: `user.id`, `tags[-1]`, `` `id.orig_h` ``. No segments means the whole event.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Path {
     pub segs: Vec<Seg>,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Two paths are equal when they name the same field, wherever they were written.
+impl PartialEq for Path {
+    fn eq(&self, other: &Path) -> bool {
+        self.segs == other.segs
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Seg {
     Key(Box<str>),
     Index(i64),
@@ -160,8 +167,24 @@ pub enum StageSpec {
     Distinct { keys: Vec<KeySpec> },
     Sort { keys: Vec<(Expr, bool)> },
     Route(RouteSpec),
+    /// `parse FORMAT [from EXPR] [else keep|drop|dead]`; `format` is a name or a regex.
+    Parse { format: ParseFormat, from: Option<Expr>, otherwise: Otherwise },
     /// `to TEMPLATE` (ends the pipeline) and `tee TEMPLATE` (passes events on).
     To { template: Template, text: String, tee: bool },
+}
+
+#[derive(Debug, Clone)]
+pub enum ParseFormat {
+    Named(String),
+    Regex(Regex),
+}
+
+/// What `parse` does with an event it cannot parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Otherwise {
+    Keep,
+    Drop,
+    Dead,
 }
 
 #[derive(Debug, Clone)]

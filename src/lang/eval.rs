@@ -14,9 +14,16 @@ use std::sync::Arc;
 pub struct Env {
     pub now: f64,
     pub files: Arc<Vec<String>>,
+    /// The year of each input, for syslog timestamps that have none.
+    pub years: Arc<Vec<i32>>,
 }
 
 impl Env {
+    /// The year assumed for input `i` (from --year or its modification time).
+    pub fn year(&self, i: u32) -> i32 {
+        self.years.get(i as usize).copied().unwrap_or(1970)
+    }
+
     pub fn file_name(&self, i: u32) -> &str {
         self.files.get(i as usize).map_or("-", String::as_str)
     }
@@ -46,7 +53,7 @@ impl Expr {
             ))),
             Expr::Not(e) => Val::Bool(!e.eval(ev, env).truthy()),
             Expr::Neg(e) => match e.eval(ev, env).numeric() {
-                Some(Numeric::I(i)) => Numeric::I(-i).into_val(),
+                Some(Numeric::I(i)) => i.checked_neg().map_or(Val::Float(-(i as f64)), |n| Numeric::I(n).into_val()),
                 Some(Numeric::F(f)) => Val::Float(-f),
                 None => Val::Null,
             },
@@ -122,10 +129,11 @@ fn arith(op: BinOp, a: &Val, b: &Val) -> Val<'static> {
             BinOp::Sub => i.checked_sub(j),
             BinOp::Mul => i.checked_mul(j),
             BinOp::Div if j == 0 => return Val::Null,
-            BinOp::Div if i % j == 0 => Some(i / j),
+            // `checked_*`: i128::MIN / -1 overflows; it falls through to floats.
+            BinOp::Div if i.checked_rem(j) == Some(0) => i.checked_div(j),
             BinOp::Div => None,
             BinOp::Rem if j == 0 => return Val::Null,
-            BinOp::Rem => Some(i % j),
+            BinOp::Rem => i.checked_rem(j),
             _ => None,
         };
         if let Some(r) = r {

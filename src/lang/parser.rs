@@ -109,6 +109,7 @@ pub fn build_regex(pattern: &str, flags: &str, span: Span) -> Result<Regex, Lang
                 .rfind(|l| !l.trim().is_empty())
                 .unwrap_or("")
                 .trim()
+                .trim_start_matches("error: ")
                 .to_string();
             LangError::new(format!("bad regex: {last}"), span)
         })
@@ -216,6 +217,7 @@ impl Parser {
                 Ok((from, p.path()?))
             })?),
             "route" => self.route_stage()?,
+            "parse" => self.parse_stage()?,
             "to" => self.file_stage(false)?,
             "tee" => self.file_stage(true)?,
             "count" | "stats" | "top" | "distinct" | "sort" => self.aggregate_stage(&name)?,

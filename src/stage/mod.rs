@@ -4,6 +4,7 @@ mod del;
 mod group;
 mod head;
 mod keep;
+mod parse;
 mod rename;
 mod route;
 mod set;
@@ -15,6 +16,7 @@ pub use del::Del;
 pub use group::{GroupError, GroupSpec, GroupStage, Groups, Order, Rejected, TimeField};
 pub use head::Head;
 pub use keep::Keep;
+pub use parse::Parse;
 pub use rename::Rename;
 pub use route::Route;
 pub use set::Set;
@@ -64,6 +66,7 @@ pub enum Stage {
     Group(GroupStage),
     Sort(Sort),
     Route(Route),
+    Parse(Parse),
 }
 
 impl Stage {
@@ -95,6 +98,7 @@ impl Stage {
             StageSpec::Distinct { keys } => group("distinct", keys, &[], None, Order::FirstSeen),
             StageSpec::Sort { keys } => Stage::Sort(Sort::new(keys.clone(), opts.memory_limit)),
             StageSpec::Route(r) => Stage::Route(Route::new(r)),
+            StageSpec::Parse { format, from, otherwise } => Stage::Parse(Parse::new(format, from.clone(), *otherwise)),
             StageSpec::To { .. } => unreachable!("to and tee are not built yet"),
         }
     }
@@ -111,6 +115,7 @@ impl Stage {
             Stage::Group(g) => g.spec.stage,
             Stage::Sort(_) => "sort",
             Stage::Route(_) => "route",
+            Stage::Parse(_) => "parse",
         }
     }
 
@@ -130,6 +135,7 @@ impl Stage {
             Stage::Group(g) => g.spec.needs(n),
             Stage::Sort(s) => s.needs(n),
             Stage::Route(r) => r.needs(n),
+            Stage::Parse(s) => s.needs(n),
             Stage::Head(_) | Stage::Tail(_) => {}
         }
     }
@@ -143,6 +149,7 @@ impl Stage {
             Stage::Keep(s) => s.apply(ev),
             Stage::Rename(s) => s.apply(ev),
             Stage::Route(r) => r.apply(ev, env),
+            Stage::Parse(s) => s.apply(ev, env),
             Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_) => {
                 unreachable!("stateful stages run in the ordered part")
             }

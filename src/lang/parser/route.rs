@@ -1,7 +1,7 @@
-//! Parsing of `route`, `to` and `tee`.
+//! Parsing of `route`, `to`, `tee` and `parse`.
 
 use super::{Parser, parse_template};
-use crate::lang::ast::{RouteSpec, StageSpec};
+use crate::lang::ast::{Otherwise, ParseFormat, RouteSpec, StageSpec};
 use crate::lang::error::{LangError, Span};
 use crate::lang::lexer::Tok;
 
@@ -28,6 +28,41 @@ impl Parser {
             _ => Err(LangError::new("expected a topic name such as errors or \"slow requests\"", self.prev_span())
                 .hint("route rules look like: route errors: level == \"error\", slow: ms > 500 else rest")),
         }
+    }
+
+    /// `parse FORMAT [from EXPR] [else keep|drop|dead]`.
+    pub(super) fn parse_stage(&mut self) -> Result<StageSpec, LangError> {
+        let span = self.span_here();
+        let format = match self.next().map(|t| t.tok) {
+            Some(Tok::Regex { pattern, flags }) => {
+                let re = super::build_regex(&pattern, &flags, span)?;
+                if re.capture_names().flatten().next().is_none() {
+                    return Err(LangError::new("the regex has no named group such as (?P<status>\\d+)", span));
+                }
+                ParseFormat::Regex(re)
+            }
+            Some(Tok::Ident(name)) if crate::parse::TextFormat::NAMES.contains(&name.as_str()) => ParseFormat::Named(name),
+            Some(Tok::Ident(name)) => {
+                let e = LangError::new(format!("unknown format `{name}`"), span);
+                return Err(match super::nearest(&name, crate::parse::TextFormat::NAMES) {
+                    Some(s) => e.hint(format!("did you mean `{s}`?")),
+                    None => e.hint(format!("formats are: {}, or a /regex/ with named groups", crate::parse::TextFormat::NAMES.join(", "))),
+                });
+            }
+            _ => return Err(LangError::new("expected a format (combined, common, syslog, logfmt, kv, json) or a /regex/", span)),
+        };
+        let from = if self.eat_word("from") { Some(self.expr()?) } else { None };
+        let otherwise = if self.eat_word("else") {
+            match self.next().map(|t| t.tok) {
+                Some(Tok::Ident(w)) if w == "keep" => Otherwise::Keep,
+                Some(Tok::Ident(w)) if w == "drop" => Otherwise::Drop,
+                Some(Tok::Ident(w)) if w == "dead" => Otherwise::Dead,
+                _ => return Err(LangError::new("expected keep, drop or dead after else", self.prev_span())),
+            }
+        } else {
+            Otherwise::Dead
+        };
+        Ok(StageSpec::Parse { format, from, otherwise })
     }
 
     /// `to "out/{topic()}.ndjson"` or `tee "…"`.

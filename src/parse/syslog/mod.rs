@@ -1,0 +1,232 @@
+//! Syslog lines: RFC 3164 (BSD, as written to /var/log by rsyslog and syslog-ng) and RFC 5424, told apart per line.
+
+use super::{Fields, dash_null, typed};
+use chrono::{DateTime, NaiveDate};
+use serde_json::{Map, Value};
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Parses one syslog line; `year` completes RFC 3164 timestamps. Field rules are in the module documentation
+/// of `parse`.
+pub(super) fn parse(text: &str, year: i32) -> Option<Fields> {
+    let (pri, rest) = priority(text)?;
+    if let Some(pri) = pri
+        && let Some((version, rest)) = version(rest)
+    {
+        return rfc5424(pri, version, rest);
+    }
+    rfc3164(pri, rest, year)
+}
+
+/// `<PRI>` (0 to 191) when the line starts with `<`; a malformed one does not match.
+fn priority(text: &str) -> Option<(Option<u8>, &str)> {
+    let Some(rest) = text.strip_prefix('<') else {
+        return Some((None, text));
+    };
+    let close = rest.find('>')?;
+    let digits = &rest[..close];
+    if !(1..=3).contains(&digits.len()) || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let pri: u8 = digits.parse().ok().filter(|p| *p <= 191)?;
+    Some((Some(pri), &rest[close + 1..]))
+}
+
+/// RFC 5424's `VERSION SP` right after `<PRI>`: 1 to 3 digits, not starting with 0.
+fn version(rest: &str) -> Option<(&str, &str)> {
+    let (v, after) = rest.split_once(' ')?;
+    let ok = (1..=3).contains(&v.len()) && !v.starts_with('0') && v.bytes().all(|c| c.is_ascii_digit());
+    ok.then_some((v, after))
+}
+
+fn insert_priority(f: &mut Fields, pri: u8) {
+    f.insert("priority".into(), Value::from(pri));
+    f.insert("facility".into(), Value::from(pri >> 3));
+    f.insert("severity".into(), Value::from(pri & 7));
+}
+
+/// A PROCID or `[pid]`: a number when it is digits, `null` when empty or `-`, else a string.
+fn pid(s: &str) -> Value {
+    if s.is_empty() {
+        Value::Null
+    } else if s.bytes().all(|c| c.is_ascii_digit()) {
+        typed(s)
+    } else {
+        dash_null(s)
+    }
+}
+
+/// `TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]`, single spaces between.
+fn rfc5424(pri: u8, version: &str, rest: &str) -> Option<Fields> {
+    let mut parts = rest.splitn(6, ' ');
+    let mut header = [""; 5];
+    for h in &mut header {
+        *h = parts.next().filter(|p| !p.is_empty())?;
+    }
+    let [timestamp, host, app, procid, msgid] = header;
+    let rest = parts.next()?;
+    let sd_len = structured_data_len(rest)?;
+    let message = match &rest[sd_len..] {
+        "" => Value::Null,
+        m => {
+            let m = m.strip_prefix(' ')?;
+            Value::String(m.strip_prefix('\u{feff}').unwrap_or(m).to_owned())
+        }
+    };
+    let mut f = Map::new();
+    insert_priority(&mut f, pri);
+    f.insert("version".into(), typed(version));
+    f.insert("timestamp".into(), dash_null(timestamp));
+    f.insert("host".into(), dash_null(host));
+    f.insert("program".into(), dash_null(app));
+    f.insert("pid".into(), pid(procid));
+    f.insert("msgid".into(), dash_null(msgid));
+    f.insert("structured_data".into(), dash_null(&rest[..sd_len]));
+    f.insert("message".into(), message);
+    Some(f)
+}
+
+/// Length of the STRUCTURED-DATA at the start of `s`: `-` or `[id param="value" …]…`, where values may hold
+/// `\"`, `\\`, `\]` and unescaped `]`.
+fn structured_data_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    if b.first() == Some(&b'-') {
+        return Some(1);
+    }
+    let mut i = 0;
+    while b.get(i) == Some(&b'[') {
+        i += 1;
+        let mut in_value = false;
+        loop {
+            match *b.get(i)? {
+                b'\\' if in_value => i += 1,
+                b'"' => in_value = !in_value,
+                b']' if !in_value => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        i += 1;
+    }
+    (i > 0).then_some(i)
+}
+
+/// `[<PRI>]TIMESTAMP HOST TAG[PID]: MESSAGE`.
+fn rfc3164(pri: Option<u8>, rest: &str, year: i32) -> Option<Fields> {
+    let rest = rest.trim_start_matches(' ');
+    let (timestamp, rest) = bsd_timestamp(rest, year).or_else(|| rfc3339_timestamp(rest))?;
+    let rest = rest.trim_start_matches(' ');
+    let host_end = rest.find(' ').unwrap_or(rest.len());
+    if host_end == 0 {
+        return None;
+    }
+    let host_token = &rest[..host_end];
+    // Some senders omit the host: a first word that is itself a tag (`su:`, `sshd[42]:`) is not a host name.
+    let (host, rest) = if host_token.ends_with(':') && tag(rest).0.is_some() {
+        (Value::Null, rest)
+    } else {
+        (
+            Value::String(host_token.to_owned()),
+            rest.get(host_end + 1..).unwrap_or(""),
+        )
+    };
+    let (program, procid, message) = tag(rest);
+    let mut f = Map::new();
+    if let Some(pri) = pri {
+        insert_priority(&mut f, pri);
+    }
+    f.insert("timestamp".into(), Value::String(timestamp));
+    f.insert("host".into(), host);
+    f.insert(
+        "program".into(),
+        program.map_or(Value::Null, |p| Value::String(p.to_owned())),
+    );
+    f.insert("pid".into(), procid.map_or(Value::Null, pid));
+    f.insert("message".into(), Value::String(message.to_owned()));
+    Some(f)
+}
+
+/// `Mmm dd hh:mm:ss[.frac]` (day padded with a space or a zero, or not at all) → `YYYY-MM-DDThh:mm:ss[.frac]`.
+fn bsd_timestamp(s: &str, year: i32) -> Option<(String, &str)> {
+    let month = MONTHS.iter().position(|m| s.starts_with(m))? + 1;
+    let rest = s[3..].strip_prefix(' ')?;
+    let rest = rest.strip_prefix(' ').unwrap_or(rest);
+    let day_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if !(1..=2).contains(&day_len) {
+        return None;
+    }
+    let day: u32 = rest[..day_len].parse().ok()?;
+    let rest = rest[day_len..].strip_prefix(' ')?;
+    let b = rest.as_bytes();
+    let two = |at: usize| -> Option<u32> {
+        let d = b.get(at..at + 2)?;
+        d.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| u32::from(d[0] - b'0') * 10 + u32::from(d[1] - b'0'))
+    };
+    let (h, m, sec) = (two(0)?, two(3)?, two(6)?);
+    if b[2] != b':' || b[5] != b':' || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year, month as u32, day)?;
+    let mut end = 8;
+    if b.get(end) == Some(&b'.') {
+        let frac = b[end + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if frac == 0 {
+            return None;
+        }
+        end += 1 + frac;
+    }
+    if !matches!(b.get(end), None | Some(b' ')) {
+        return None;
+    }
+    let time = format!("{year:04}-{month:02}-{day:02}T{}", &rest[..end]);
+    Some((time, &rest[end..]))
+}
+
+/// rsyslog's high-precision `2026-03-27T13:06:56.123456+00:00`, kept as written.
+fn rfc3339_timestamp(s: &str) -> Option<(String, &str)> {
+    let end = s.find(' ').unwrap_or(s.len());
+    let token = &s[..end];
+    if !token.starts_with(|c: char| c.is_ascii_digit()) || DateTime::parse_from_rfc3339(token).is_err() {
+        return None;
+    }
+    Some((token.to_owned(), &s[end..]))
+}
+
+/// `TAG[PID]: MESSAGE` → (program, pid, message). The tag is a run without spaces, `[`, `]` or `:`; it must
+/// be followed by `[pid]` and/or a `:` that ends a word. Otherwise the whole text is the message.
+fn tag(s: &str) -> (Option<&str>, Option<&str>, &str) {
+    let none = (None, None, s);
+    let b = s.as_bytes();
+    let end = b
+        .iter()
+        .position(|c| matches!(c, b' ' | b'[' | b']' | b':'))
+        .unwrap_or(b.len());
+    if end == 0 {
+        return none;
+    }
+    let mut i = end;
+    let mut procid = None;
+    if b.get(i) == Some(&b'[') {
+        let Some(close) = s[i + 1..].find(']') else {
+            return none;
+        };
+        procid = Some(&s[i + 1..i + 1 + close]);
+        i += close + 2;
+    }
+    match (b.get(i), b.get(i + 1)) {
+        (Some(b':'), None | Some(b' ')) => i += 1,
+        (None | Some(b' '), _) if procid.is_some() => {}
+        _ => return none,
+    }
+    if b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    (Some(&s[..end]), procid, &s[i..])
+}
+
+#[cfg(test)]
+mod tests;

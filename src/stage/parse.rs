@@ -1,0 +1,78 @@
+//! `parse FORMAT [from EXPR] [else keep|drop|dead]`: turns text into fields
+//! (translator). The parsed fields are set on the event; an event that does not
+//! parse is a dead letter (reason `parse`) unless `else` says otherwise.
+
+use super::Flow;
+use crate::event::{Event, Needs, Reason};
+use crate::lang::ast::{Otherwise, ParseFormat};
+use crate::lang::{Env, Expr, Val};
+use crate::parse::{TextFormat, parse};
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+#[derive(Debug, Clone)]
+pub struct Parse {
+    format: TextFormat,
+    from: Option<Expr>,
+    otherwise: Otherwise,
+}
+
+impl Parse {
+    pub fn new(format: &ParseFormat, from: Option<Expr>, otherwise: Otherwise) -> Parse {
+        let format = match format {
+            ParseFormat::Regex(re) => TextFormat::Regex(re.clone()),
+            ParseFormat::Named(n) => TextFormat::from_name(n, 1970).expect("the parser accepts only known formats"),
+        };
+        Parse { format, from, otherwise }
+    }
+
+    pub fn needs(&self, n: &mut Needs) {
+        if let Some(e) = &self.from {
+            e.visit_paths(&mut |p| n.add_path(p));
+        }
+    }
+
+    /// Why an event became a dead letter, for its record.
+    pub fn error(&self) -> String {
+        format!("does not match the {} format", self.format.name())
+    }
+
+    pub fn apply(&self, ev: &mut Event, env: &Env) -> Flow {
+        let fields = {
+            let text: Cow<str> = match &self.from {
+                None => Cow::Borrowed(ev.raw),
+                Some(e) => match e.eval(ev, env) {
+                    Val::Str(s) => Cow::Owned(s.into_owned()),
+                    Val::Null => return self.unparsed(),
+                    v => Cow::Owned(v.to_text().into_owned()),
+                },
+            };
+            let parsed = match &self.format {
+                // RFC 3164 has no year: it comes from --year or the input's modification time.
+                TextFormat::Syslog { .. } => parse(&TextFormat::Syslog { year: env.year(ev.meta.file) }, &text),
+                f => parse(f, &text),
+            };
+            match parsed {
+                Some(f) => f,
+                None => return self.unparsed(),
+            }
+        };
+        let doc = ev.doc_mut();
+        if !doc.is_object() {
+            *doc = Value::Object(Map::new());
+        }
+        let obj = doc.as_object_mut().expect("made an object above");
+        for (k, v) in fields {
+            obj.insert(k, v);
+        }
+        Flow::Pass
+    }
+
+    fn unparsed(&self) -> Flow {
+        match self.otherwise {
+            Otherwise::Keep => Flow::Pass,
+            Otherwise::Drop => Flow::Filtered,
+            Otherwise::Dead => Flow::Dead(Reason::Parse),
+        }
+    }
+}
