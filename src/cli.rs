@@ -37,9 +37,9 @@ pub struct Cli {
     #[arg(long, value_name = "YEAR")]
     pub year: Option<i32>,
 
-    /// Output format
-    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Ndjson, value_name = "FORMAT")]
-    pub output: Format,
+    /// Output format (default: ndjson; table when stdout is a terminal and the pipeline ends in an aggregate)
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
 
     /// Worker threads (default: all cores)
     #[arg(short = 'j', long = "jobs", value_name = "N")]

@@ -12,6 +12,16 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// `table` for people at a terminal reading an aggregate's result, else NDJSON.
+fn default_format(asts: &[crate::lang::StageAst]) -> Format {
+    use crate::lang::StageSpec;
+    let aggregate = matches!(
+        asts.last().map(|a| &a.spec),
+        Some(StageSpec::Count { .. } | StageSpec::Stats { .. } | StageSpec::Top { .. } | StageSpec::Distinct { .. })
+    );
+    if aggregate && std::io::stdout().is_terminal() { Format::Table } else { Format::Ndjson }
+}
+
 /// The year of an input's modification time (UTC), or this year for stdin.
 fn input_year(i: &Input) -> i32 {
     use chrono::Datelike;
@@ -110,12 +120,9 @@ impl Config {
             source,
             inputs,
             env,
-            format: cli.output,
+            format: cli.output.unwrap_or_else(|| default_format(&asts)),
             jobs,
-            read: ReadConfig {
-                chunk_size: cli.chunk_size,
-                max_line_bytes: cli.max_line_bytes,
-            },
+            read: ReadConfig { chunk_size: cli.chunk_size, max_line_bytes: cli.max_line_bytes, format: input_format },
             dead_letter: cli.dead_letter,
             strict: cli.strict,
             max_errors: cli.max_errors,

@@ -206,7 +206,14 @@ impl<'c> Writer<'c> {
         };
         Ok(Writer {
             cfg,
-            out: Stdout::new(cfg.format, stdout, cfg.line_buffered),
+            out: {
+                let mut out = Stdout::new(cfg.format, stdout, cfg.line_buffered);
+                if cfg.line_buffered {
+                    // A terminal: fit tables to its width.
+                    out.set_width(console::Term::stdout().size_checked().map(|(_, w)| usize::from(w)));
+                }
+                out
+            },
             ordered: (!cfg.pipeline.ordered.is_empty()).then(|| Ordered::new(&cfg.pipeline, cfg.format)),
             dead_file,
             total: Stats::default(),

@@ -1,6 +1,7 @@
 //! Inputs: which files to read (directories walked in byte order, hidden entries
 //! skipped), how to decompress them, and how their bytes become line-aligned chunks.
 
+pub mod convert;
 pub mod decompress;
 pub mod reader;
 

@@ -34,6 +34,7 @@ pub struct Chunk {
 pub struct ReadConfig {
     pub chunk_size: usize,
     pub max_line_bytes: usize,
+    pub format: super::InputFormat,
 }
 
 /// Reads every input in order, handing chunks to `send`; stops early when `send`
@@ -56,7 +57,7 @@ pub fn read_all(
             offset: 0,
         };
         let ok = match decompress::open(input, raw_bytes.clone()) {
-            Ok(r) => framer.run(r, stop, send),
+            Ok(r) => framer.run(super::convert::converter(cfg.format, r), stop, send),
             Err(e) => framer.send_chunk(
                 Vec::new(),
                 ChunkKind::Lines,
@@ -279,10 +280,7 @@ mod tests {
             name: "in".into(),
             source: Source::File(p),
         }];
-        let cfg = ReadConfig {
-            chunk_size,
-            max_line_bytes: max_line,
-        };
+        let cfg = ReadConfig { chunk_size, max_line_bytes: max_line, format: crate::input::InputFormat::Ndjson };
         let mut out = Vec::new();
         read_all(&inputs, &cfg, Arc::default(), &AtomicBool::new(false), &mut |c| {
             out.push(c);
