@@ -1,4 +1,10 @@
-//! Output formats for stdout: `ndjson`, `json` (one array) and `pretty`.
+//! Output formats for stdout: `ndjson`, `json` (one array), `pretty`, `csv`, `tsv`,
+//! `table` and `logfmt`; and the topic files of `to`, `tee` and `-O`.
+
+pub mod rows;
+pub mod safe_path;
+pub mod table;
+pub mod topic;
 
 use crate::event::Event;
 use std::io::{self, Write};
@@ -11,13 +17,31 @@ pub enum Format {
     Json,
     /// Indented JSON, one event after another.
     Pretty,
+    /// Comma-separated values: a header of every key (nested keys as a.b), then rows.
+    Csv,
+    /// Tab-separated values, with tabs and newlines in values escaped.
+    Tsv,
+    /// Aligned columns for people.
+    Table,
+    /// key=value pairs, one event per line.
+    Logfmt,
 }
 
 impl Format {
-    /// Writes one event. For `json` this is a compact line; `ArrayWriter` adds the brackets.
+    /// True for the formats that need every record before the first line (the columns).
+    pub fn is_tabular(self) -> bool {
+        matches!(self, Format::Csv | Format::Tsv | Format::Table)
+    }
+
+    /// Writes one event. For `json` and the tabular formats this is a compact JSON
+    /// line; `Stdout` adds the brackets or collects the rows.
     pub fn write_event(self, ev: &Event, out: &mut Vec<u8>) {
         match self {
-            Format::Ndjson | Format::Json => ev.write_json(out),
+            Format::Ndjson | Format::Json | Format::Csv | Format::Tsv | Format::Table => ev.write_json(out),
+            Format::Logfmt => {
+                rows::write_logfmt(&ev.to_value(), out);
+                return;
+            }
             Format::Pretty => {
                 let v = ev.to_value();
                 serde_json::to_writer_pretty(&mut *out, &v).expect("writing to a Vec cannot fail");
@@ -34,6 +58,10 @@ pub struct Stdout {
     line_buffered: bool,
     started: bool,
     scratch: Vec<u8>,
+    /// Records held for `csv`, `tsv` and `table` until the end.
+    rows: rows::Rows,
+    /// The terminal width, for `table`.
+    width: Option<usize>,
 }
 
 impl Stdout {
@@ -44,12 +72,21 @@ impl Stdout {
             line_buffered,
             started: false,
             scratch: Vec::new(),
+            rows: rows::Rows::new(),
+            width: None,
         }
     }
 
     /// Writes whole formatted lines.
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
         if data.is_empty() {
+            return Ok(());
+        }
+        if self.format.is_tabular() {
+            for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                let v: serde_json::Value = serde_json::from_slice(line).expect("events are valid JSON");
+                self.rows.push(&v);
+            }
             return Ok(());
         }
         if self.format == Format::Json {
@@ -71,10 +108,19 @@ impl Stdout {
     }
 
     pub fn finish(&mut self) -> io::Result<()> {
-        if self.format == Format::Json {
-            self.w.write_all(if self.started { b"\n]\n" } else { b"[]\n" })?;
+        match self.format {
+            Format::Json => self.w.write_all(if self.started { b"\n]\n" } else { b"[]\n" })?,
+            Format::Csv => rows::write_csv(&self.rows, b',', &mut self.w)?,
+            Format::Tsv => rows::write_csv(&self.rows, b'\t', &mut self.w)?,
+            Format::Table => table::write_table(&self.rows, &mut self.w, self.width)?,
+            _ => {}
         }
         self.w.flush()
+    }
+
+    /// Cuts `table` cells so rows fit this many columns (a terminal's width).
+    pub fn set_width(&mut self, width: Option<usize>) {
+        self.width = width;
     }
 }
 

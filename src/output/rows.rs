@@ -1,0 +1,283 @@
+//! Records as rows of cells: flattening to `a.b` columns, and the `csv`, `tsv` and `logfmt` formats.
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Write};
+
+/// The text of one cell. The variant is kept so that `table` can right-align numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Cell {
+    /// `null`, or a column the record does not have: an empty cell.
+    #[default]
+    Null,
+    Bool(bool),
+    /// A number with its exact source text (`1.0` stays `1.0`, big integers keep every digit).
+    Number(String),
+    /// A string, as itself: no quotes, no escapes.
+    Text(String),
+    /// An array or an empty object, as compact JSON.
+    Json(String),
+}
+
+impl Cell {
+    /// The cell of a value. `flatten` never passes a non-empty object; if given one it becomes JSON.
+    pub fn from_value(v: &Value) -> Cell {
+        match v {
+            Value::Null => Cell::Null,
+            Value::Bool(b) => Cell::Bool(*b),
+            Value::Number(n) => Cell::Number(n.as_str().to_owned()),
+            Value::String(s) => Cell::Text(s.clone()),
+            Value::Array(_) | Value::Object(_) => Cell::Json(v.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Cell::Null => "",
+            Cell::Bool(true) => "true",
+            Cell::Bool(false) => "false",
+            Cell::Number(s) | Cell::Text(s) | Cell::Json(s) => s,
+        }
+    }
+
+    pub fn is_number(&self) -> bool {
+        matches!(self, Cell::Number(_))
+    }
+}
+
+impl fmt::Display for Cell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Calls `f` with each leaf of `v` and its dotted path (`value` for a leaf at the top); returns
+/// whether any key contained a `.`, the only way two different paths can flatten to one name.
+fn visit(v: &Value, path: &mut String, top: bool, f: &mut impl FnMut(&str, &Value)) -> bool {
+    let mut dotted = false;
+    match v {
+        Value::Object(map) if !map.is_empty() => {
+            for (k, child) in map {
+                let len = path.len();
+                if !top {
+                    path.push('.');
+                }
+                path.push_str(k);
+                dotted |= k.contains('.');
+                dotted |= visit(child, path, false, f);
+                path.truncate(len);
+            }
+        }
+        _ => f(if top { "value" } else { path }, v),
+    }
+    dotted
+}
+
+fn is_empty_object(v: &Value) -> bool {
+    matches!(v, Value::Object(m) if m.is_empty())
+}
+
+/// A record's columns: nested objects flattened to `a.b` keys in order; arrays and scalars are cells.
+///
+/// A record that is not an object is one column named `value`; `{}` has no columns. When a key
+/// contains a dot, `{"a.b":1,"a":{"b":2}}` gives the name `a.b` twice: the later value wins and
+/// stays at the place where the name was first seen, as it would in a column of `Rows`.
+pub fn flatten(v: &Value) -> Vec<(String, Cell)> {
+    if is_empty_object(v) {
+        return Vec::new();
+    }
+    let mut cols: Vec<(String, Cell)> = Vec::new();
+    let dotted = visit(v, &mut String::new(), true, &mut |k, leaf| {
+        cols.push((k.to_owned(), Cell::from_value(leaf)))
+    });
+    if dotted {
+        let mut first: HashMap<String, usize> = HashMap::new();
+        let mut out: Vec<(String, Cell)> = Vec::with_capacity(cols.len());
+        for (k, cell) in cols {
+            match first.get(&k) {
+                Some(&i) => out[i].1 = cell,
+                None => {
+                    first.insert(k.clone(), out.len());
+                    out.push((k, cell));
+                }
+            }
+        }
+        cols = out;
+    }
+    cols
+}
+
+/// Collects records, tracking columns in first-seen order across all records.
+///
+/// csv, tsv and table need every record before the header can be written, so they buffer here.
+#[derive(Debug, Default)]
+pub struct Rows {
+    columns: Vec<String>,
+    index: HashMap<String, usize>,
+    /// Cells by column index; a record is as long as the column list was when it came, so
+    /// columns first seen later are missing from it and read as `Cell::Null`.
+    records: Vec<Vec<Cell>>,
+}
+
+static NULL: Cell = Cell::Null;
+
+impl Rows {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, v: &Value) {
+        let mut rec = vec![Cell::Null; self.columns.len()];
+        if !is_empty_object(v) {
+            visit(v, &mut String::new(), true, &mut |k, leaf| {
+                let i = match self.index.get(k) {
+                    Some(&i) => i,
+                    None => {
+                        self.index.insert(k.to_owned(), self.columns.len());
+                        self.columns.push(k.to_owned());
+                        rec.push(Cell::Null);
+                        self.columns.len() - 1
+                    }
+                };
+                rec[i] = Cell::from_value(leaf);
+            });
+        }
+        self.records.push(rec);
+    }
+
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Each record's cells, one per column, `Cell::Null` where the record has no such column.
+    pub fn iter(&self) -> impl Iterator<Item = impl Iterator<Item = &Cell>> {
+        let n = self.columns.len();
+        self.records
+            .iter()
+            .map(move |r| r.iter().chain(std::iter::repeat_n(&NULL, n - r.len())))
+    }
+}
+
+/// Keeps the kind of an I/O error (a broken pipe must stay one); `From<csv::Error>` would not.
+fn io_error(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Writes a header row, then one row per record; missing cells are empty.
+///
+/// With any delimiter but `b'\t'` this is RFC 4180 through the `csv` crate: a field is quoted only
+/// when it holds the delimiter, a quote, CR or LF (quotes doubled inside); leading and trailing
+/// spaces are data (RFC 4180 §2.4) and are written as they are; a lone empty field is `""` so the
+/// line is not blank. Lines end in `\n`.
+///
+/// `b'\t'` gives TSV in the Linear TSV convention (the TEXT format of PostgreSQL and MySQL): no
+/// quoting at all, and a backslash, tab, newline or carriage return in a cell is written as `\\`,
+/// `\t`, `\n`, `\r`. Every record is then exactly one line that `cut`, `sort` and `grep` handle,
+/// and the escaping is reversible. Miller's TSV writes `\t` and `\n` the same way.
+///
+/// Nothing is written when there are no columns.
+pub fn write_csv(rows: &Rows, delimiter: u8, out: &mut dyn Write) -> io::Result<()> {
+    if rows.columns().is_empty() {
+        return Ok(());
+    }
+    if delimiter == b'\t' {
+        return write_tsv(rows, out);
+    }
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(out);
+    w.write_record(rows.columns()).map_err(io_error)?;
+    for rec in rows.iter() {
+        w.write_record(rec.map(Cell::as_str)).map_err(io_error)?;
+    }
+    w.flush()
+}
+
+/// TSV is written by hand: with fields escaped nothing needs quoting, and the `csv` crate would
+/// still write `""` for a record of one empty field.
+fn write_tsv(rows: &Rows, out: &mut dyn Write) -> io::Result<()> {
+    let mut line = Vec::new();
+    let mut write_line = |fields: &mut dyn Iterator<Item = &str>| {
+        line.clear();
+        for (i, f) in fields.enumerate() {
+            if i > 0 {
+                line.push(b'\t');
+            }
+            push_tsv_escaped(f, &mut line);
+        }
+        line.push(b'\n');
+        out.write_all(&line)
+    };
+    write_line(&mut rows.columns().iter().map(String::as_str))?;
+    for rec in rows.iter() {
+        write_line(&mut rec.map(Cell::as_str))?;
+    }
+    Ok(())
+}
+
+fn push_tsv_escaped(s: &str, out: &mut Vec<u8>) {
+    for &b in s.as_bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(b),
+        }
+    }
+}
+
+/// Writes one record as a logfmt line: `key=value` pairs separated by spaces, flattened keys.
+///
+/// A value is written bare unless it is empty or holds whitespace, a control character, `"` or
+/// `=`; then it is quoted and escaped as a JSON string (`\"`, `\\`, `\n`, `\u001b`…), which is what
+/// logfmt parsers read back. So `""` stays distinguishable from null, which is `key=` with nothing.
+/// Keys cannot be quoted in logfmt: whitespace, control characters, `"` and `=` in a key become
+/// `_`, and an empty key is written as `_`. The line ends with `\n`.
+pub fn write_logfmt(v: &Value, out: &mut Vec<u8>) {
+    for (i, (k, cell)) in flatten(v).iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        if k.is_empty() {
+            out.push(b'_');
+        }
+        for c in k.chars() {
+            if needs_logfmt_quote(c) {
+                out.push(b'_');
+            } else {
+                let mut buf = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+        out.push(b'=');
+        match cell.as_str() {
+            _ if *cell == Cell::Null => {}
+            text if text.is_empty() || text.chars().any(needs_logfmt_quote) => {
+                serde_json::to_writer(&mut *out, text).expect("writing a string to a Vec cannot fail")
+            }
+            text => out.extend_from_slice(text.as_bytes()),
+        }
+    }
+    out.push(b'\n');
+}
+
+fn needs_logfmt_quote(c: char) -> bool {
+    c.is_whitespace() || c.is_control() || c == '"' || c == '='
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,279 @@
+//! The `table` format: records as aligned columns for people to read in a terminal.
+
+use super::rows::Rows;
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// Spaces between columns.
+const GAP: usize = 2;
+
+/// Writes a header line and one line per record, in aligned columns two spaces apart.
+///
+/// - Widths are terminal display widths (`unicode-width`): CJK and emoji count 2, combining marks
+///   0. The ellipsis and other East Asian "ambiguous" characters count 1.
+/// - Numbers are right-aligned, everything else left-aligned; a column's name is right-aligned
+///   when all its non-empty cells are numbers.
+/// - A cell is shown on one line and cannot drive the terminal: newline, tab and carriage return
+///   are shown as `\n`, `\t`, `\r`, other control characters as `\u{1b}`. This is for reading,
+///   not parsing: a backslash in the data is shown as it is.
+/// - With `max_width`, when the natural layout is wider, the widest columns are narrowed to a
+///   common limit (the largest that fits; spare width goes one column each to the leftmost cut
+///   columns) and cut cells end in `…`. A column is never narrower than 1, so with too many
+///   columns for `max_width` the lines stay longer than asked.
+/// - Lines have no trailing spaces. Nothing is written when there are no columns.
+pub fn write_table(rows: &Rows, out: &mut dyn Write, max_width: Option<usize>) -> io::Result<()> {
+    let names = rows.columns();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let mut natural: Vec<usize> = names.iter().map(|n| shown(n).width()).collect();
+    let mut numbers = vec![(false, true); names.len()]; // (any number, only numbers or empty)
+    for rec in rows.iter() {
+        for (i, cell) in rec.enumerate() {
+            natural[i] = natural[i].max(shown(cell.as_str()).width());
+            numbers[i].0 |= cell.is_number();
+            numbers[i].1 &= cell.is_number() || cell.as_str().is_empty();
+        }
+    }
+    let widths = fit(&natural, max_width);
+    let mut line = String::new();
+    let header = names
+        .iter()
+        .zip(&numbers)
+        .map(|(n, &(any, only))| (n.as_str(), any && only));
+    push_line(&mut line, header, &widths);
+    out.write_all(line.as_bytes())?;
+    for rec in rows.iter() {
+        push_line(&mut line, rec.map(|c| (c.as_str(), c.is_number())), &widths);
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Sets `line` to the cells `(text, right-aligned)` laid out in `widths`, with a newline.
+fn push_line<'a>(line: &mut String, cells: impl Iterator<Item = (&'a str, bool)>, widths: &[usize]) {
+    line.clear();
+    for (i, ((text, right), &w)) in cells.zip(widths).enumerate() {
+        if i > 0 {
+            line.extend(std::iter::repeat_n(' ', GAP));
+        }
+        let text = shown(text);
+        let text = cut(&text, w);
+        let pad = std::iter::repeat_n(' ', w.saturating_sub(text.width()));
+        if right {
+            line.extend(pad);
+            line.push_str(&text);
+        } else {
+            line.push_str(&text);
+            line.extend(pad);
+        }
+    }
+    line.truncate(line.trim_end_matches(' ').len());
+    line.push('\n');
+}
+
+/// The text of a cell as displayed: control characters escaped so the cell stays on its line.
+fn shown(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                write!(out, "\\u{{{:x}}}", c as u32).expect("writing to a String cannot fail");
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `s` cut to display width `w`, ending in `…` when cut. A wide character that does not fit
+/// whole is left out, so the result can be one column narrower than `w`.
+fn cut(s: &str, w: usize) -> Cow<'_, str> {
+    if s.width() <= w {
+        return Cow::Borrowed(s);
+    }
+    if w == 0 {
+        return Cow::Borrowed("");
+    }
+    let room = w - 1;
+    let (mut end, mut used) = (0, 0);
+    for (i, c) in s.char_indices() {
+        let cw = c.width().unwrap_or(0);
+        if used + cw > room {
+            break;
+        }
+        used += cw;
+        end = i + c.len_utf8();
+    }
+    // Character sums and string widths can differ (emoji sequences); the string width decides.
+    let mut kept = &s[..end];
+    while kept.width() > room {
+        let last = kept.chars().next_back().expect("a string wider than 0 has a character");
+        kept = &kept[..kept.len() - last.len_utf8()];
+    }
+    Cow::Owned(format!("{kept}…"))
+}
+
+/// Column widths within `max_width`: the widest columns narrowed to the largest common limit
+/// that fits, none below 1, spare width given one each to the leftmost narrowed columns.
+fn fit(natural: &[usize], max_width: Option<usize>) -> Vec<usize> {
+    let gaps = GAP * natural.len().saturating_sub(1);
+    let Some(max) = max_width else {
+        return natural.to_vec();
+    };
+    if natural.iter().sum::<usize>() + gaps <= max {
+        return natural.to_vec();
+    }
+    let budget = max.saturating_sub(gaps);
+    let used = |limit: usize| natural.iter().map(|&w| w.min(limit)).sum::<usize>();
+    // used(lo) fits (or lo is the floor of 1); used(hi) does not.
+    let (mut lo, mut hi) = (1, natural.iter().copied().max().unwrap_or(0));
+    while lo + 1 < hi {
+        let mid = lo + (hi - lo) / 2;
+        if used(mid) <= budget { lo = mid } else { hi = mid }
+    }
+    let mut spare = budget.saturating_sub(used(lo));
+    let mut widths: Vec<usize> = natural.iter().map(|&w| w.min(lo)).collect();
+    for (w, &n) in widths.iter_mut().zip(natural) {
+        if spare > 0 && n > lo {
+            *w += 1;
+            spare -= 1;
+        }
+    }
+    widths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(lines: &[&str], max_width: Option<usize>) -> String {
+        let mut rows = Rows::new();
+        for l in lines {
+            rows.push(&serde_json::from_str(l).unwrap());
+        }
+        let mut out = Vec::new();
+        write_table(&rows, &mut out, max_width).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn numbers_right_aligned_text_left_with_cjk_widths() {
+        let t = table(
+            &[
+                r#"{"name":"a","n":1}"#,
+                r#"{"name":"日本","n":100}"#,
+                r#"{"name":"abc","n":-2.5}"#,
+            ],
+            None,
+        );
+        assert_eq!(t, "name     n\na        1\n日本   100\nabc   -2.5\n");
+        assert_eq!("日本".width(), 4);
+    }
+
+    #[test]
+    fn emoji_and_combining_marks_take_their_display_width() {
+        let t = table(
+            &[
+                r#"{"e":"😀","c":"e\u0301x","z":"|"}"#,
+                r#"{"e":"ab","c":"abc","z":"|"}"#,
+            ],
+            None,
+        );
+        assert_eq!(t, "e   c    z\n😀  e\u{301}x   |\nab  abc  |\n");
+    }
+
+    #[test]
+    fn mixed_columns_align_each_cell_and_keep_the_name_left() {
+        let t = table(
+            &[
+                r#"{"v":1000,"w":"x"}"#,
+                r#"{"v":"text","w":"x"}"#,
+                r#"{"v":null,"w":"x"}"#,
+            ],
+            None,
+        );
+        assert_eq!(t, "v     w\n1000  x\ntext  x\n      x\n");
+    }
+
+    #[test]
+    fn lines_have_no_trailing_spaces() {
+        let t = table(&[r#"{"a":"long value","b":"x "}"#, r#"{"a":"s"}"#], None);
+        assert_eq!(t, "a           b\nlong value  x\ns\n");
+    }
+
+    #[test]
+    fn newlines_tabs_and_controls_are_shown_escaped() {
+        let t = table(&[r#"{"m":"a\nb\tc\r\u001b[31m","n":1}"#], None);
+        assert_eq!(t, "m                    n\na\\nb\\tc\\r\\u{1b}[31m  1\n");
+    }
+
+    #[test]
+    fn arrays_bools_and_missing_cells() {
+        let t = table(&[r#"{"a":[1,"x"],"b":true}"#, r#"{"c":{"d":null}}"#], None);
+        assert_eq!(t, "a        b     c.d\n[1,\"x\"]  true\n\n");
+    }
+
+    #[test]
+    fn max_width_cuts_the_widest_columns_with_an_ellipsis() {
+        let lines = [r#"{"id":1,"msg":"a fairly long message here","host":"web-01.example.com"}"#];
+        assert_eq!(
+            table(&lines, None),
+            "id  msg                         host\n 1  a fairly long message here  web-01.example.com\n"
+        );
+        // natural 2+26+18 + 4 gaps = 50; in 30 the two text columns share 24 → 12 each
+        let t = table(&lines, Some(30));
+        assert_eq!(t, "id  msg           host\n 1  a fairly lo…  web-01.exam…\n");
+        assert!(t.lines().all(|l| l.width() <= 30));
+        // one spare column goes to the leftmost cut column
+        assert_eq!(
+            table(&lines, Some(31)),
+            "id  msg            host\n 1  a fairly lon…  web-01.exam…\n"
+        );
+        assert_eq!(table(&lines, Some(50)), table(&lines, None));
+    }
+
+    #[test]
+    fn max_width_cuts_wide_characters_whole() {
+        let t = table(&[r#"{"a":"日本語テキスト","b":"x"}"#], Some(8));
+        assert_eq!(t, "a      b\n日本…  x\n");
+        assert!(t.lines().all(|l| l.width() <= 8));
+    }
+
+    #[test]
+    fn max_width_too_small_keeps_one_column_each() {
+        assert_eq!(table(&[r#"{"aa":"xx","bb":"yy"}"#], Some(3)), "…  …\n…  …\n");
+    }
+
+    #[test]
+    fn no_columns_writes_nothing() {
+        assert_eq!(table(&[], None), "");
+        assert_eq!(table(&["{}"], Some(10)), "");
+    }
+
+    #[test]
+    fn cut_keeps_combining_marks_with_their_base() {
+        assert_eq!(cut("e\u{301}e\u{301}e\u{301}", 3), "e\u{301}e\u{301}e\u{301}");
+        assert_eq!(cut("e\u{301}e\u{301}e\u{301}e", 3), "e\u{301}e\u{301}…");
+        assert_eq!(cut("😀😀", 3), "😀…");
+        assert_eq!(cut("abc", 0), "");
+    }
+
+    #[test]
+    fn fit_shares_width_among_the_widest_columns() {
+        assert_eq!(fit(&[5, 20, 30], None), [5, 20, 30]);
+        assert_eq!(fit(&[5, 20, 30], Some(59)), [5, 20, 30]);
+        assert_eq!(fit(&[5, 20, 30], Some(45)), [5, 18, 18]);
+        assert_eq!(fit(&[5, 20, 30], Some(46)), [5, 19, 18]);
+        assert_eq!(fit(&[5, 20, 30], Some(4)), [1, 1, 1]);
+        assert_eq!(fit(&[0, 0], Some(1)), [0, 0]);
+    }
+}

@@ -1,0 +1,678 @@
+//! Per-topic output files (`to`, `tee`, `-O`): an LRU of open handles under one root directory
+//! that never follows a symlink, gzip/zstd by extension, whole lines even after a failed write,
+//! and with `atomic` temporary files renamed into place only when the run succeeds.
+
+use super::safe_path::{check_relative, copy_existing, ensure_dir, open_nofollow, refuse_symlink};
+use flate2::{Compression, write::GzEncoder};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::OsString;
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{self, ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+/// Compressors are large (measured: gzip ~0.5 MiB, zstd ~3 MiB each once warm), so no more than
+/// this many are open at once whatever `max_open` says, to keep memory constant; an evicted one
+/// ends its gzip member or zstd frame.
+const MAX_OPEN_COMPRESSED: usize = 8;
+
+#[derive(Debug, Clone, Copy)]
+pub struct TopicOptions {
+    /// Keep what files already hold instead of truncating them when first opened.
+    pub append: bool,
+    /// Write temporary files and rename them into place on `finish(true)`.
+    pub atomic: bool,
+    /// The most files open at once.
+    pub max_open: usize,
+}
+
+/// A failed file operation and the file it failed on.
+#[derive(Debug)]
+pub struct TopicError {
+    pub path: PathBuf,
+    pub error: io::Error,
+}
+
+fn at(path: impl Into<PathBuf>, error: io::Error) -> TopicError {
+    TopicError {
+        path: path.into(),
+        error,
+    }
+}
+
+impl fmt::Display for TopicError {
+    /// `PATH: message`, without Rust's ` (os error N)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let msg = self.error.to_string();
+        let msg = msg.rfind(" (os error ").map_or(msg.as_str(), |i| &msg[..i]);
+        write!(f, "{}: {msg}", self.path.display())
+    }
+}
+
+impl std::error::Error for TopicError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// Compressors write into their `Vec`, which is moved to the file after every call: the encoder
+/// never owns the file, so a failed write can be undone and dropping an encoder writes nothing.
+enum Codec {
+    Plain,
+    Gzip(GzEncoder<Vec<u8>>),
+    Zstd(zstd::Encoder<'static, Vec<u8>>),
+}
+
+/// One open session of a file.
+struct Open {
+    file: File,
+    codec: Codec,
+    /// The length to cut the file back to when a write fails: the end of the last whole line
+    /// (plain), or the start of this session's gzip member or zstd frame (compressed).
+    rollback: u64,
+}
+
+impl Open {
+    fn new(file: File, rel: &Path, rollback: u64) -> io::Result<Open> {
+        let codec = match extension(rel).as_deref() {
+            Some("gz") => Codec::Gzip(GzEncoder::new(Vec::new(), Compression::default())),
+            Some("zst") => Codec::Zstd(zstd::Encoder::new(Vec::new(), zstd::DEFAULT_COMPRESSION_LEVEL)?),
+            _ => Codec::Plain,
+        };
+        Ok(Open { file, codec, rollback })
+    }
+
+    fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        let res = match &mut self.codec {
+            Codec::Plain => write_out(&self.file, data).map(|()| self.rollback += data.len() as u64),
+            Codec::Gzip(e) => e.write_all(data).and_then(|()| drain(&self.file, e.get_mut())),
+            Codec::Zstd(e) => e.write_all(data).and_then(|()| drain(&self.file, e.get_mut())),
+        };
+        res.inspect_err(|_| self.undo())
+    }
+
+    /// Ends the session, completing the gzip member or zstd frame.
+    fn close(mut self) -> io::Result<()> {
+        let res = match &mut self.codec {
+            Codec::Plain => Ok(()),
+            Codec::Gzip(e) => e.try_finish().and_then(|()| drain(&self.file, e.get_mut())),
+            Codec::Zstd(e) => e.do_finish().and_then(|()| drain(&self.file, e.get_mut())),
+        };
+        res.inspect_err(|_| self.undo())
+    }
+
+    /// Best effort: the write error is what gets reported.
+    fn undo(&self) {
+        let _ = self.file.set_len(self.rollback);
+    }
+}
+
+/// The lowercase extension, which picks the compression.
+fn extension(rel: &Path) -> Option<String> {
+    rel.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+/// Moves a compressor's output to the file; one large write does not keep a large buffer.
+fn drain(file: &File, buf: &mut Vec<u8>) -> io::Result<()> {
+    let res = write_out(file, buf);
+    buf.clear();
+    buf.shrink_to(1 << 16);
+    res
+}
+
+fn write_out(mut file: &File, data: &[u8]) -> io::Result<()> {
+    let room = space_for(data.len());
+    file.write_all(&data[..room])?;
+    if room < data.len() {
+        return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+    }
+    Ok(())
+}
+
+/// How much of a write fits; tests make the disk fill up.
+#[cfg(not(test))]
+fn space_for(len: usize) -> usize {
+    len
+}
+
+#[cfg(test)]
+use tests::space_for;
+
+/// What the run knows about one file.
+struct Slot {
+    /// Last use: the key of this file in its LRU queue while it is open.
+    tick: u64,
+    open: Option<Open>,
+    /// With `atomic`: the temporary file written instead, relative to the root.
+    tmp: Option<PathBuf>,
+    compressed: bool,
+    written: bool,
+}
+
+/// The files one `to`/`tee`/`-O` writes, all under one root directory.
+pub struct TopicFiles {
+    root: PathBuf,
+    opts: TopicOptions,
+    root_ready: bool,
+    /// Every file of this run, open or not: a file not in here is truncated when opened.
+    files: HashMap<PathBuf, Slot>,
+    /// Open files by last use, oldest first; compressed ones (index 1) apart, for their own cap.
+    lru: [BTreeMap<u64, PathBuf>; 2],
+    tick: u64,
+    /// With `atomic`: the temporary names in use, which no output file may take.
+    temps: HashSet<PathBuf>,
+    finished: bool,
+}
+
+impl TopicFiles {
+    /// `root` is the template's fixed directory: nothing is created outside it. It is created
+    /// (with its parents) on the first write; a symlink at `root` itself is the user's choice.
+    pub fn new(root: &Path, opts: TopicOptions) -> TopicFiles {
+        let (files, temps, lru) = (HashMap::new(), HashSet::new(), [BTreeMap::new(), BTreeMap::new()]);
+        TopicFiles {
+            root: root.to_path_buf(),
+            opts,
+            root_ready: false,
+            files,
+            lru,
+            tick: 0,
+            temps,
+            finished: false,
+        }
+    }
+
+    /// Appends whole lines to the file at `rel`, relative to the root. On failure the file is
+    /// cut back to end on a whole line (or a whole compressed member) and closed.
+    pub fn write(&mut self, rel: &Path, data: &[u8]) -> Result<(), TopicError> {
+        let rel = rel.strip_prefix(".").unwrap_or(rel);
+        self.tick += 1;
+        if self.files.get(rel).is_none_or(|s| s.open.is_none()) {
+            self.open(rel)?;
+        }
+        let slot = self.files.get_mut(rel).expect("the file was opened above");
+        let queue = &mut self.lru[usize::from(slot.compressed)];
+        if slot.tick != self.tick {
+            let key = queue.remove(&slot.tick).expect("an open file is in its LRU queue");
+            queue.insert(self.tick, key);
+            slot.tick = self.tick;
+        }
+        let open = slot.open.as_mut().expect("the file was opened above");
+        if let Err(error) = open.write(data) {
+            slot.open = None;
+            queue.remove(&slot.tick);
+            return Err(at(self.root.join(rel), error));
+        }
+        slot.written = true;
+        Ok(())
+    }
+
+    /// Flushes and closes every file, completing compressed streams. With `atomic`, renames the
+    /// temporary files into place when `success` and nothing failed, else removes them.
+    pub fn finish(mut self, success: bool) -> Result<(), TopicError> {
+        self.close_all(success)
+    }
+
+    /// How many distinct files received data.
+    pub fn files_written(&self) -> usize {
+        self.files.values().filter(|s| s.written).count()
+    }
+
+    fn open(&mut self, rel: &Path) -> Result<(), TopicError> {
+        let path = self.root.join(rel);
+        let first = !self.files.contains_key(rel);
+        if first {
+            check_relative(rel).map_err(|e| at(&path, e))?;
+            if self.temps.contains(rel) {
+                return Err(at(path, temp_clash()));
+            }
+        }
+        let compressed = matches!(extension(rel).as_deref(), Some("gz" | "zst"));
+        self.make_room(compressed)?;
+        if !self.root_ready {
+            fs::create_dir_all(&self.root).map_err(|e| at(&self.root, e))?;
+            self.root_ready = true;
+        }
+        let mut dir = self.root.clone();
+        for c in rel.parent().map(Path::components).into_iter().flatten() {
+            dir.push(c);
+            ensure_dir(&dir).map_err(|e| at(&dir, e))?;
+        }
+        refuse_symlink(&path).map_err(|e| at(&path, e))?;
+        let tmp = match self.files.get(rel) {
+            Some(slot) => slot.tmp.clone(),
+            None if self.opts.atomic => Some(self.temp_name(rel).map_err(|e| at(&path, e))?),
+            None => None,
+        };
+        let target = tmp.as_ref().map_or_else(|| path.clone(), |t| self.root.join(t));
+        let truncate = first && (self.opts.atomic || !self.opts.append);
+        let opened = open_nofollow(&target, truncate).and_then(|mut file| {
+            let len = match (truncate, first && self.opts.append) {
+                (false, _) => file.metadata()?.len(),
+                (true, true) => copy_existing(&path, &mut file)?,
+                (true, false) => 0,
+            };
+            Open::new(file, rel, len)
+        });
+        let open = opened.map_err(|e| {
+            if first && tmp.is_some() {
+                let _ = fs::remove_file(&target);
+            }
+            at(&path, e)
+        })?;
+        self.lru[usize::from(compressed)].insert(self.tick, rel.to_path_buf());
+        if let Some(slot) = self.files.get_mut(rel) {
+            (slot.open, slot.tick) = (Some(open), self.tick);
+        } else {
+            self.temps.extend(tmp.clone());
+            let slot = Slot {
+                tick: self.tick,
+                open: Some(open),
+                tmp,
+                compressed,
+                written: false,
+            };
+            self.files.insert(rel.to_path_buf(), slot);
+        }
+        Ok(())
+    }
+
+    /// Closes the least recently used file if opening one more would pass a cap.
+    fn make_room(&mut self, compressed: bool) -> Result<(), TopicError> {
+        let cap = self.opts.max_open.max(1);
+        if compressed && self.lru[1].len() >= MAX_OPEN_COMPRESSED.min(cap) {
+            return self.evict(1);
+        }
+        if self.lru[0].len() + self.lru[1].len() < cap {
+            return Ok(());
+        }
+        let queue = match (self.lru[0].first_key_value(), self.lru[1].first_key_value()) {
+            (Some((plain, _)), Some((zipped, _))) => usize::from(zipped < plain),
+            (None, _) => 1,
+            (Some(_), None) => 0,
+        };
+        self.evict(queue)
+    }
+
+    fn evict(&mut self, queue: usize) -> Result<(), TopicError> {
+        let Some((_, rel)) = self.lru[queue].pop_first() else {
+            return Ok(());
+        };
+        match self.files.get_mut(&rel).and_then(|s| s.open.take()) {
+            Some(open) => open.close().map_err(|e| at(self.root.join(&rel), e)),
+            None => Ok(()),
+        }
+    }
+
+    /// `.NAME.evq-tmp-PID` beside the final file (a hash for names too long to extend).
+    fn temp_name(&self, rel: &Path) -> io::Result<PathBuf> {
+        let name = rel.file_name().expect("check_relative requires a file name");
+        let mut tmp = OsString::from(".");
+        if name.len() <= 200 {
+            tmp.push(name);
+        } else {
+            tmp.push(format!(
+                "{:016x}",
+                twox_hash::XxHash64::oneshot(0, name.as_encoded_bytes())
+            ));
+        }
+        tmp.push(format!(".evq-tmp-{}", std::process::id()));
+        let tmp = rel.with_file_name(tmp);
+        if self.files.contains_key(&tmp) || self.temps.contains(&tmp) {
+            return Err(temp_clash());
+        }
+        Ok(tmp)
+    }
+
+    fn close_all(&mut self, success: bool) -> Result<(), TopicError> {
+        self.finished = true;
+        let mut errors = Vec::new();
+        for queue in 0..2 {
+            while !self.lru[queue].is_empty() {
+                errors.extend(self.evict(queue).err());
+            }
+        }
+        for (rel, slot) in self.files.drain() {
+            let Some(tmp) = slot.tmp else { continue };
+            let tmp = self.root.join(tmp);
+            // Once anything failed, the remaining temporary files are removed, not renamed.
+            if success && errors.is_empty() {
+                match fs::rename(&tmp, self.root.join(&rel)) {
+                    Ok(()) => continue,
+                    Err(e) => errors.push(at(self.root.join(&rel), e)),
+                }
+            }
+            match fs::remove_file(&tmp) {
+                Err(e) if e.kind() != ErrorKind::NotFound => errors.push(at(tmp, e)),
+                _ => {}
+            }
+        }
+        errors.into_iter().next().map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for TopicFiles {
+    /// A run that ends without `finish` (a panic) failed: leave whole lines, no temporary files.
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = self.close_all(false);
+        }
+    }
+}
+
+fn temp_clash() -> io::Error {
+    io::Error::new(
+        ErrorKind::AlreadyExists,
+        "clashes with the temporary name of another --atomic output file",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::io::Read;
+    use std::os::unix::fs::symlink;
+    use tempfile::TempDir;
+
+    thread_local! {
+        /// Bytes left on the pretend disk of this test thread; `None`: unlimited.
+        static SPACE: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+
+    pub(super) fn space_for(len: usize) -> usize {
+        let Some(room) = SPACE.get() else { return len };
+        SPACE.set(Some(room.saturating_sub(len)));
+        len.min(room)
+    }
+
+    /// A temporary directory and the topic files rooted in it.
+    fn setup(append: bool, atomic: bool, max_open: usize) -> (TempDir, TopicFiles) {
+        let dir = tempfile::tempdir().unwrap();
+        let files = TopicFiles::new(
+            dir.path(),
+            TopicOptions {
+                append,
+                atomic,
+                max_open,
+            },
+        );
+        (dir, files)
+    }
+
+    fn put(t: &mut TopicFiles, rel: &str, data: &str) -> Result<(), TopicError> {
+        t.write(Path::new(rel), data.as_bytes())
+    }
+
+    fn read(dir: &TempDir, rel: &str) -> String {
+        fs::read_to_string(dir.path().join(rel)).unwrap()
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn gunzip(dir: &TempDir, rel: &str) -> String {
+        let mut s = String::new();
+        let file = File::open(dir.path().join(rel)).unwrap();
+        flate2::read::MultiGzDecoder::new(file).read_to_string(&mut s).unwrap();
+        s
+    }
+
+    #[test]
+    fn writes_lines_and_creates_directories_under_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        let mut t = TopicFiles::new(
+            &root,
+            TopicOptions {
+                append: false,
+                atomic: false,
+                max_open: 8,
+            },
+        );
+        put(&mut t, "a/b/c.ndjson", "1\n").unwrap();
+        put(&mut t, "./top.ndjson", "2\n").unwrap();
+        put(&mut t, "a/b/c.ndjson", "3\n4\n").unwrap();
+        assert_eq!(t.files_written(), 2);
+        t.finish(true).unwrap();
+        assert_eq!(fs::read_to_string(root.join("a/b/c.ndjson")).unwrap(), "1\n3\n4\n");
+        assert_eq!(fs::read_to_string(root.join("top.ndjson")).unwrap(), "2\n");
+    }
+
+    #[test]
+    fn paths_leaving_the_root_are_refused() {
+        let (dir, mut t) = setup(false, false, 8);
+        for rel in ["../x", "a/../../x", "a/..", "/tmp/evq-escape", "", "."] {
+            let err = put(&mut t, rel, "1\n").unwrap_err();
+            assert_eq!(err.error.kind(), ErrorKind::InvalidInput, "{rel:?}");
+        }
+        t.finish(true).unwrap();
+        assert!(names(dir.path()).is_empty());
+        assert!(!Path::new("/tmp/evq-escape").exists());
+    }
+
+    #[test]
+    fn symlinks_in_the_output_location_are_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, outside) = (dir.path().join("out"), dir.path().join("outside"));
+        fs::create_dir_all(&root).unwrap();
+        fs::create_dir(&outside).unwrap();
+        fs::write(outside.join("f"), "keep\n").unwrap();
+        symlink(&outside, root.join("dir")).unwrap();
+        symlink(outside.join("f"), root.join("file")).unwrap();
+        symlink(outside.join("new"), root.join("dangling")).unwrap();
+        for (append, atomic) in [(false, false), (true, false), (false, true), (true, true)] {
+            let mut t = TopicFiles::new(
+                &root,
+                TopicOptions {
+                    append,
+                    atomic,
+                    max_open: 4,
+                },
+            );
+            for rel in ["dir/x", "dir/sub/x", "file", "dangling"] {
+                let err = put(&mut t, rel, "bad\n").unwrap_err();
+                assert!(
+                    err.to_string()
+                        .ends_with("is a symbolic link, which evq never follows in an output location")
+                );
+            }
+            t.finish(true).unwrap();
+        }
+        assert_eq!(names(&outside), ["f"]);
+        assert_eq!(fs::read_to_string(outside.join("f")).unwrap(), "keep\n");
+    }
+
+    #[test]
+    fn first_open_truncates_unless_append() {
+        let (dir, mut t) = setup(false, false, 1);
+        fs::write(dir.path().join("a"), "old\n").unwrap();
+        put(&mut t, "a", "1\n").unwrap();
+        put(&mut t, "c", "x\n").unwrap(); // evicts a, which is reopened in append mode
+        put(&mut t, "a", "2\n").unwrap();
+        t.finish(true).unwrap();
+        assert_eq!(read(&dir, "a"), "1\n2\n");
+        let mut t = TopicFiles::new(
+            dir.path(),
+            TopicOptions {
+                append: true,
+                atomic: false,
+                max_open: 1,
+            },
+        );
+        put(&mut t, "a", "3\n").unwrap();
+        t.finish(true).unwrap();
+        assert_eq!(read(&dir, "a"), "1\n2\n3\n");
+    }
+
+    #[test]
+    fn thousands_of_files_through_a_small_cache() {
+        let (dir, mut t) = setup(false, false, 16);
+        let line = |i: usize, round: usize| format!("{{\"i\":{i},\"round\":{round}}}\n");
+        for round in 0..3 {
+            for i in 0..5000 {
+                put(&mut t, &format!("d{}/f{i}.ndjson", i % 7), &line(i, round)).unwrap();
+                assert!(t.lru[0].len() <= 16);
+            }
+        }
+        assert_eq!(t.files_written(), 5000);
+        t.finish(true).unwrap();
+        for i in 0..5000 {
+            let want: String = (0..3).map(|round| line(i, round)).collect();
+            assert_eq!(read(&dir, &format!("d{}/f{i}.ndjson", i % 7)), want);
+        }
+    }
+
+    #[test]
+    fn compressed_files_stay_valid_across_reopens() {
+        let (dir, mut t) = setup(false, false, 2);
+        let rels = ["a.ndjson.gz", "b.ndjson.zst", "c.ndjson.GZ", "d.ndjson"];
+        for round in 0..40 {
+            for rel in rels {
+                put(&mut t, rel, &format!("{rel} {round}\n")).unwrap();
+            }
+        }
+        t.finish(true).unwrap();
+        let want = |rel: &str| (0..40).map(|r| format!("{rel} {r}\n")).collect::<String>();
+        assert_eq!(gunzip(&dir, "a.ndjson.gz"), want("a.ndjson.gz"));
+        assert_eq!(gunzip(&dir, "c.ndjson.GZ"), want("c.ndjson.GZ"));
+        let zst = zstd::decode_all(File::open(dir.path().join("b.ndjson.zst")).unwrap()).unwrap();
+        assert_eq!(String::from_utf8(zst).unwrap(), want("b.ndjson.zst"));
+        assert_eq!(read(&dir, "d.ndjson"), want("d.ndjson"));
+    }
+
+    #[test]
+    fn topic_files_can_move_to_another_thread() {
+        fn send<T: Send>() {}
+        send::<TopicFiles>();
+        send::<TopicError>();
+    }
+
+    #[test]
+    fn compressors_have_their_own_cap() {
+        let (_dir, mut t) = setup(false, false, 1000);
+        for i in 0..MAX_OPEN_COMPRESSED + 5 {
+            put(&mut t, &format!("{i}.zst"), "x\n").unwrap();
+            put(&mut t, &format!("{i}.txt"), "x\n").unwrap();
+        }
+        assert_eq!(
+            (t.lru[0].len(), t.lru[1].len()),
+            (MAX_OPEN_COMPRESSED + 5, MAX_OPEN_COMPRESSED)
+        );
+        t.finish(true).unwrap();
+    }
+
+    #[test]
+    fn a_failed_write_leaves_whole_lines_and_names_the_file() {
+        let (dir, mut t) = setup(false, false, 4);
+        put(&mut t, "a.ndjson", "1\n").unwrap();
+        SPACE.set(Some(3));
+        let err = put(&mut t, "a.ndjson", "2222\n3333\n").unwrap_err();
+        SPACE.set(None);
+        assert_eq!(
+            err.to_string(),
+            format!("{}: No space left on device", dir.path().join("a.ndjson").display())
+        );
+        assert_eq!(read(&dir, "a.ndjson"), "1\n");
+        put(&mut t, "a.ndjson", "4\n").unwrap();
+        t.finish(true).unwrap();
+        assert_eq!(read(&dir, "a.ndjson"), "1\n4\n");
+    }
+
+    #[test]
+    fn a_failed_compressed_session_is_cut_back_to_its_start() {
+        let (dir, mut t) = setup(false, false, 1);
+        put(&mut t, "a.gz", "1\n").unwrap();
+        put(&mut t, "b.gz", "x\n").unwrap(); // evicts a: its first gzip member is complete
+        put(&mut t, "a.gz", "2\n").unwrap();
+        SPACE.set(Some(5));
+        let err = t.finish(false).unwrap_err();
+        SPACE.set(None);
+        assert_eq!(err.path, dir.path().join("a.gz"));
+        assert_eq!(gunzip(&dir, "a.gz"), "1\n");
+    }
+
+    #[test]
+    fn atomic_files_appear_only_on_success() {
+        let (dir, mut t) = setup(false, true, 1);
+        put(&mut t, "a", "1\n").unwrap();
+        put(&mut t, "sub/b.gz", "2\n").unwrap();
+        put(&mut t, "a", "3\n").unwrap();
+        assert_eq!(
+            names(dir.path()),
+            [format!(".a.evq-tmp-{}", std::process::id()), "sub".into()]
+        );
+        t.finish(true).unwrap();
+        assert_eq!(names(dir.path()), ["a", "sub"]);
+        assert_eq!(names(&dir.path().join("sub")), ["b.gz"]);
+        assert_eq!(read(&dir, "a"), "1\n3\n");
+        assert_eq!(gunzip(&dir, "sub/b.gz"), "2\n");
+    }
+
+    #[test]
+    fn atomic_failure_changes_no_final_file() {
+        let (dir, mut t) = setup(false, true, 4);
+        fs::write(dir.path().join("a"), "old\n").unwrap();
+        put(&mut t, "a", "new\n").unwrap();
+        put(&mut t, "b", "new\n").unwrap();
+        t.finish(false).unwrap();
+        assert_eq!(
+            (names(dir.path()), read(&dir, "a")),
+            (vec!["a".to_string()], "old\n".to_string())
+        );
+        // Dropped without finish (a panic): the same.
+        let mut t = TopicFiles::new(
+            dir.path(),
+            TopicOptions {
+                append: false,
+                atomic: true,
+                max_open: 4,
+            },
+        );
+        put(&mut t, "a", "new\n").unwrap();
+        drop(t);
+        assert_eq!(
+            (names(dir.path()), read(&dir, "a")),
+            (vec!["a".to_string()], "old\n".to_string())
+        );
+    }
+
+    #[test]
+    fn atomic_append_extends_the_existing_file() {
+        let (dir, mut t) = setup(true, true, 1);
+        fs::write(dir.path().join("a"), "old\n").unwrap();
+        put(&mut t, "a", "new\n").unwrap();
+        put(&mut t, "b", "x\n").unwrap();
+        put(&mut t, "a", "newer\n").unwrap();
+        assert_eq!(read(&dir, "a"), "old\n");
+        t.finish(true).unwrap();
+        assert_eq!(read(&dir, "a"), "old\nnew\nnewer\n");
+    }
+
+    #[test]
+    fn an_output_name_cannot_take_a_temporary_name() {
+        let (dir, mut t) = setup(false, true, 4);
+        let tmp = |name: &str| format!(".{name}.evq-tmp-{}", std::process::id());
+        put(&mut t, "a", "1\n").unwrap();
+        assert_eq!(
+            put(&mut t, &tmp("a"), "2\n").unwrap_err().error.kind(),
+            ErrorKind::AlreadyExists
+        );
+        // The other order: a file takes the name first, then another file's temporary needs it.
+        put(&mut t, &tmp("c"), "3\n").unwrap();
+        assert_eq!(
+            put(&mut t, "c", "4\n").unwrap_err().error.kind(),
+            ErrorKind::AlreadyExists
+        );
+        t.finish(true).unwrap();
+        assert_eq!(
+            (read(&dir, "a"), read(&dir, &tmp("c"))),
+            ("1\n".to_string(), "3\n".to_string())
+        );
+    }
+}
