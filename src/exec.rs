@@ -15,7 +15,7 @@ use crate::stats::{self, Stats};
 use crossbeam_channel::{RecvTimeoutError, bounded};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -62,7 +62,9 @@ pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
     }
     drop((work_rx, done_tx));
 
-    let progress = cfg.progress.then(|| Progress::start(&cfg.inputs, raw_bytes.clone()));
+    let mut live = Live::new(&cfg);
+    // The live view owns the terminal; a progress bar would fight it.
+    let progress = (cfg.progress && !live.enabled).then(|| Progress::start(&cfg.inputs, raw_bytes.clone()));
     let mut w = match Writer::new(&cfg, stdout) {
         Ok(w) => w,
         Err(status) => return status,
@@ -70,6 +72,7 @@ pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
     let mut pending: BTreeMap<u64, ChunkOut> = BTreeMap::new();
     let mut next = 0;
     loop {
+        live.tick(&mut w);
         if let Some(s) = signals.caught() {
             w.status = w.status.max(s);
             break;
@@ -145,6 +148,37 @@ fn reason_index(r: Reason) -> usize {
         .iter()
         .position(|x| *x == r)
         .expect("every reason is listed")
+}
+
+/// The live view: when stdout is a terminal, input is a stream and the pipeline ends
+/// in an aggregate, its current result is redrawn in place a few times a second.
+struct Live {
+    enabled: bool,
+    last: Instant,
+    drawn_at: u64,
+}
+
+impl Live {
+    fn new(cfg: &Config) -> Live {
+        let stream = cfg.inputs.iter().any(|i| i.source == crate::input::Source::Stdin);
+        let aggregate = matches!(cfg.pipeline.ordered.last(), Some(crate::stage::Stage::Group(_)));
+        let enabled = stream && aggregate && cfg.format == crate::output::Format::Table && std::io::stdout().is_terminal();
+        Live { enabled, last: Instant::now(), drawn_at: 0 }
+    }
+
+    fn tick(&mut self, w: &mut Writer) {
+        if !self.enabled || self.last.elapsed() < Duration::from_millis(250) || w.total.lines == self.drawn_at {
+            return;
+        }
+        self.last = Instant::now();
+        self.drawn_at = w.total.lines;
+        let Some(ord) = w.ordered.as_ref() else { return };
+        let data = ord.snapshot(&w.cfg.env);
+        let height = console::Term::stdout().size_checked().map_or(24, |(h, _)| usize::from(h));
+        if let Err(e) = w.out.redraw(&data, height) {
+            w.output_error(e);
+        }
+    }
 }
 
 /// SIGINT and SIGTERM set flags; the run then stops after whole chunks.

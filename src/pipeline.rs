@@ -390,6 +390,7 @@ pub fn dead_record(env: &Env, meta: Meta, raw: &[u8], reason: Reason, error: &st
 }
 
 /// The ordered part's state, fed events in input order on one thread.
+#[derive(Clone)]
 pub struct Ordered {
     stages: Vec<Stage>,
     needs: Needs,
@@ -441,6 +442,14 @@ impl Ordered {
             }
         }
         false
+    }
+
+    /// What the output would be if the input ended now (for the live view).
+    pub fn snapshot(&self, env: &Env) -> Vec<u8> {
+        let mut copy = self.clone();
+        let mut out = OrderedOut::default();
+        copy.finish(env, &mut out);
+        out.data
     }
 
     /// Merges a chunk's partial groups into the first stage's.

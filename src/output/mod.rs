@@ -62,6 +62,8 @@ pub struct Stdout {
     rows: rows::Rows,
     /// The terminal width, for `table`.
     width: Option<usize>,
+    /// Lines of the live view now on the screen.
+    live_lines: usize,
 }
 
 impl Stdout {
@@ -74,6 +76,7 @@ impl Stdout {
             scratch: Vec::new(),
             rows: rows::Rows::new(),
             width: None,
+            live_lines: 0,
         }
     }
 
@@ -108,6 +111,8 @@ impl Stdout {
     }
 
     pub fn finish(&mut self) -> io::Result<()> {
+        let clear = self.clear_live();
+        self.w.write_all(clear.as_bytes())?;
         match self.format {
             Format::Json => self.w.write_all(if self.started { b"\n]\n" } else { b"[]\n" })?,
             Format::Csv => rows::write_csv(&self.rows, b',', &mut self.w)?,
@@ -116,6 +121,35 @@ impl Stdout {
             _ => {}
         }
         self.w.flush()
+    }
+
+    /// Redraws the live view in place: the table of `data` (JSON lines), cut to
+    /// `height` lines so it never scrolls.
+    pub fn redraw(&mut self, data: &[u8], height: usize) -> io::Result<()> {
+        let mut rows = rows::Rows::new();
+        for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let v: serde_json::Value = serde_json::from_slice(line).expect("events are valid JSON");
+            rows.push(&v);
+        }
+        let mut text = Vec::new();
+        table::write_table(&rows, &mut text, self.width)?;
+        let text = String::from_utf8_lossy(&text);
+        let lines: Vec<&str> = text.lines().take(height.saturating_sub(1).max(1)).collect();
+        let mut out = self.clear_live();
+        for l in &lines {
+            out.push_str(l);
+            out.push('\n');
+        }
+        self.live_lines = lines.len();
+        self.w.write_all(out.as_bytes())?;
+        self.w.flush()
+    }
+
+    /// Moves to the start of the live view and clears it (ANSI CSI F and J).
+    fn clear_live(&mut self) -> String {
+        let s = if self.live_lines > 0 { format!("\x1b[{}F\x1b[J", self.live_lines) } else { String::new() };
+        self.live_lines = 0;
+        s
     }
 
     /// Cuts `table` cells so rows fit this many columns (a terminal's width).

@@ -9,6 +9,7 @@ mod exit_codes;
 mod fidelity;
 mod golden;
 mod lang;
+mod output;
 mod props;
 mod stages;
 mod ux;

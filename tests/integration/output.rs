@@ -1,0 +1,56 @@
+//! Tests of the output formats and of the live view on a terminal.
+
+use crate::common::run;
+use std::process::Command;
+
+const EVENTS: &str = "{\"svc\":\"a\",\"user\":{\"id\":1},\"msg\":\"x, \\\"y\\\"\"}\n{\"svc\":\"日本\",\"n\":18446744073709551615}\n";
+
+#[test]
+fn csv_flattens_nested_keys_in_first_seen_order() {
+    let r = run(&["-o", "csv", "where true"], EVENTS);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "svc,user.id,msg,n\na,1,\"x, \"\"y\"\"\",\n日本,,,18446744073709551615\n");
+}
+
+#[test]
+fn tsv_escapes_instead_of_quoting() {
+    let r = run(&["-o", "tsv", "keep svc, msg"], "{\"svc\":\"a\",\"msg\":\"t\\tn\\n\"}\n");
+    assert_eq!(r.stdout, "svc\tmsg\na\tt\\tn\\n\n");
+}
+
+#[test]
+fn table_aligns_by_display_width() {
+    let r = run(&["-o", "table", "count by svc"], EVENTS);
+    assert_eq!(r.stdout, "svc   count\na         1\n日本      1\n");
+}
+
+#[test]
+fn logfmt_writes_one_line_per_event() {
+    let r = run(&["-o", "logfmt", "keep svc, msg"], EVENTS);
+    assert_eq!(r.stdout, "svc=a msg=\"x, \\\"y\\\"\"\nsvc=日本\n");
+}
+
+#[test]
+fn aggregates_default_to_ndjson_when_stdout_is_not_a_terminal() {
+    assert_eq!(run(&["count"], EVENTS).stdout, "{\"count\":2}\n");
+}
+
+/// Under a pseudo-terminal (script(1)), an aggregate over a slow stdin redraws a
+/// table in place while input arrives, then prints the final table once.
+#[test]
+fn live_view_redraws_in_place_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipping: script(1) is not installed");
+        return;
+    }
+    let evq = assert_cmd::cargo::cargo_bin("evq");
+    let feed = "for i in 1 2 3 4 5 6; do echo \"{\\\"k\\\":\\\"a$((i % 2))\\\"}\"; sleep 0.4; done";
+    let inner = format!("sh -c '{feed}' | {} 'count by k'", evq.display());
+    let out = Command::new("script").args(["-qfec", &inner, "/dev/null"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    // Redraws move the cursor up and clear (CSI n F, CSI J) before the final table.
+    let redraws = text.matches("\x1b[J").count();
+    assert!(redraws >= 2, "no live redraws in {text:?}");
+    let final_part = text.rsplit("\x1b[J").next().unwrap();
+    assert_eq!(final_part, "k   count\na1      3\na0      3\n", "{text:?}");
+}
