@@ -1,28 +1,96 @@
-//! Aggregate functions: mergeable accumulators (provisional version; replaced by the full module).
+//! Aggregate functions: accumulators that the engine keeps per group and per thread, then merges
+//! in input order.
+//!
+//! Every accumulator is mergeable: `a.merge(b)`, where `b` saw the events after `a`'s, gives the
+//! result of one accumulator that saw them all, so results do not depend on the thread count.
+
+mod distinct;
+mod moments;
+mod sketch;
+mod sum;
+
+#[cfg(test)]
+mod accuracy;
+#[cfg(test)]
+mod tests;
+
+pub use distinct::{Distinct, Values, value_hash};
+pub use moments::Moments;
+pub use sketch::{ALPHA, MAX_BINS, Sketch, nearest_rank};
+pub use sum::Sum;
 
 use crate::lang::Val;
-use crate::lang::value::Numeric;
+use crate::lang::value::float_value;
 use serde_json::Value;
+use std::cmp::Ordering;
 
-#[derive(Debug, Clone, PartialEq)]
+/// An aggregate function as the user names it.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AggFn {
+    /// `count()`: every event.
     Count,
+    /// `count(EXPR)`: non-null values.
     CountNonNull,
     Sum,
     Avg,
     Min,
     Max,
+    /// The first non-null value in input order.
     First,
+    /// The last non-null value in input order.
     Last,
+    /// Sample standard deviation (n − 1).
     Stddev,
+    /// Sample variance (n − 1).
     Var,
+    /// The number of distinct non-null values.
     Distinct,
+    /// The distinct non-null values, first seen first, at most [`Values::CAP`].
     Values,
+    /// The nearest-rank quantile `q` in `[0, 1]`: `p50` and `median` are 0.5, `p999` is 0.999.
     Percentile(f64),
 }
 
+/// Quantiles with a name of their own, in the order of [`AggFn::NAMES`].
+const NAMED_QUANTILES: [(&str, f64); 6] = [
+    ("p50", 0.5),
+    ("p90", 0.9),
+    ("p95", 0.95),
+    ("p99", 0.99),
+    ("p999", 0.999),
+    ("median", 0.5),
+];
+
 impl AggFn {
+    /// Every aggregate name, for the parser and its suggestions.
+    pub const NAMES: &'static [&'static str] = &[
+        "count",
+        "sum",
+        "avg",
+        "min",
+        "max",
+        "first",
+        "last",
+        "stddev",
+        "var",
+        "distinct",
+        "values",
+        "p50",
+        "p90",
+        "p95",
+        "p99",
+        "p999",
+        "percentile",
+        "median",
+    ];
+
+    /// The aggregate a name stands for. `count` gives `count()`; the caller turns `count(EXPR)`
+    /// into [`AggFn::CountNonNull`]. `percentile` gives `Percentile(0.5)`, which the caller
+    /// replaces with `Percentile(q)` from the second argument ([`AggFn::from_call`] does both).
     pub fn from_name(name: &str) -> Option<AggFn> {
+        if let Some(&(_, q)) = NAMED_QUANTILES.iter().find(|(n, _)| *n == name) {
+            return Some(AggFn::Percentile(q));
+        }
         Some(match name {
             "count" => AggFn::Count,
             "sum" => AggFn::Sum,
@@ -35,74 +103,176 @@ impl AggFn {
             "var" => AggFn::Var,
             "distinct" => AggFn::Distinct,
             "values" => AggFn::Values,
-            "p50" | "median" => AggFn::Percentile(0.5),
-            "p90" => AggFn::Percentile(0.9),
-            "p95" => AggFn::Percentile(0.95),
-            "p99" => AggFn::Percentile(0.99),
-            "p999" => AggFn::Percentile(0.999),
+            "percentile" => AggFn::Percentile(0.5),
             _ => return None,
         })
     }
+
+    /// The aggregate of a call as typed: its name, whether it has an argument, and for
+    /// `percentile` its quantile `q` as a fraction in `[0, 1]`. `None` for an unknown name, a
+    /// missing argument (only `count()` takes none), or a `q` where none belongs or out of range.
+    pub fn from_call(name: &str, has_arg: bool, q: Option<f64>) -> Option<AggFn> {
+        match (name, has_arg, q) {
+            ("count", false, None) => Some(AggFn::Count),
+            ("count", true, None) => Some(AggFn::CountNonNull),
+            ("percentile", true, Some(q)) => (0.0..=1.0).contains(&q).then_some(AggFn::Percentile(q)),
+            (_, true, None) if name != "percentile" => AggFn::from_name(name),
+            _ => None,
+        }
+    }
+
+    /// The function part of the default output column: `count`, `sum`, `p99`; a quantile
+    /// without a name of its own is `percentile`.
+    pub fn name(&self) -> String {
+        let name = match self {
+            AggFn::Count | AggFn::CountNonNull => "count",
+            AggFn::Sum => "sum",
+            AggFn::Avg => "avg",
+            AggFn::Min => "min",
+            AggFn::Max => "max",
+            AggFn::First => "first",
+            AggFn::Last => "last",
+            AggFn::Stddev => "stddev",
+            AggFn::Var => "var",
+            AggFn::Distinct => "distinct",
+            AggFn::Values => "values",
+            AggFn::Percentile(q) => NAMED_QUANTILES
+                .iter()
+                .find(|(_, p)| p == q)
+                .map_or("percentile", |(n, _)| n),
+        };
+        name.to_string()
+    }
 }
 
+/// The running state of one aggregate over the values of one group.
 #[derive(Debug, Clone)]
 pub struct Acc {
     f: AggFn,
-    n: u64,
-    int: i128,
-    float: f64,
-    floats: bool,
-    vals: Vec<Value>,
+    state: State,
+}
+
+#[derive(Debug, Clone)]
+enum State {
+    Count(u64),
+    Sum(Sum),
+    /// Min, max, first or last: the value kept so far.
+    Pick(Option<Val<'static>>),
+    Moments(Moments),
+    Distinct(Distinct),
+    Values(Values),
+    /// A percentile's sketch and its quantile.
+    Sketch(Sketch, f64),
 }
 
 impl Acc {
     pub fn new(f: &AggFn) -> Acc {
-        Acc { f: f.clone(), n: 0, int: 0, float: 0.0, floats: false, vals: Vec::new() }
+        let state = match f {
+            AggFn::Count | AggFn::CountNonNull => State::Count(0),
+            AggFn::Sum | AggFn::Avg => State::Sum(Sum::default()),
+            AggFn::Min | AggFn::Max | AggFn::First | AggFn::Last => State::Pick(None),
+            AggFn::Stddev | AggFn::Var => State::Moments(Moments::default()),
+            AggFn::Distinct => State::Distinct(Distinct::default()),
+            AggFn::Values => State::Values(Values::default()),
+            AggFn::Percentile(q) => State::Sketch(Sketch::new(), *q),
+        };
+        Acc { f: *f, state }
     }
 
+    /// The aggregate this accumulator computes.
+    pub fn func(&self) -> AggFn {
+        self.f
+    }
+
+    /// Adds the aggregate's argument for one event; `count()` counts every call whatever `v` is.
+    /// Numeric aggregates ignore values that are not numbers; the others ignore `null`.
     pub fn add(&mut self, v: &Val) {
-        match self.f {
-            AggFn::Count => self.n += 1,
-            AggFn::CountNonNull => self.n += u64::from(!v.is_null()),
-            AggFn::Sum | AggFn::Avg => match v.numeric() {
-                Some(Numeric::I(i)) => {
-                    self.int += i;
-                    self.n += 1
+        match (&mut self.state, self.f) {
+            (State::Count(n), AggFn::Count) => *n += 1,
+            (State::Count(n), _) => *n += u64::from(!v.is_null()),
+            (State::Pick(kept), f) => {
+                if !v.is_null() && replaces(f, kept.as_ref(), v) {
+                    *kept = Some(v.clone().into_static());
                 }
-                Some(Numeric::F(f)) => {
-                    self.float += f;
-                    self.floats = true;
-                    self.n += 1
+            }
+            (State::Distinct(d), _) => d.add(v),
+            (State::Values(vs), _) => vs.add(v),
+            (State::Sum(s), _) => {
+                if let Some(x) = v.numeric() {
+                    s.add(x);
                 }
-                None => {}
-            },
-            _ if v.is_null() => {}
-            _ => self.vals.push(v.clone().into_value()),
+            }
+            (State::Moments(m), _) => {
+                if let Some(x) = v.numeric() {
+                    m.add(x.as_f64());
+                }
+            }
+            (State::Sketch(s, _), _) => {
+                if let Some(x) = v.numeric() {
+                    s.add(x.as_f64());
+                }
+            }
         }
     }
 
+    /// Merges an accumulator of the same aggregate that saw the events after this one's.
+    ///
+    /// # Panics
+    /// When `later` computes another aggregate: the engine merges accumulators of one stage only.
     pub fn merge(&mut self, later: Acc) {
-        self.n += later.n;
-        self.int += later.int;
-        self.float += later.float;
-        self.floats |= later.floats;
-        self.vals.extend(later.vals);
+        if std::mem::discriminant(&self.f) != std::mem::discriminant(&later.f) {
+            panic!("cannot merge `{}` into `{}`", later.f.name(), self.f.name());
+        }
+        match (&mut self.state, later.state) {
+            (State::Count(a), State::Count(b)) => *a += b,
+            (State::Sum(a), State::Sum(b)) => a.merge(&b),
+            (State::Pick(kept), State::Pick(Some(v))) => {
+                if replaces(self.f, kept.as_ref(), &v) {
+                    *kept = Some(v);
+                }
+            }
+            (State::Pick(_), State::Pick(None)) => {}
+            (State::Moments(a), State::Moments(b)) => a.merge(&b),
+            (State::Distinct(a), State::Distinct(b)) => a.merge(b),
+            (State::Values(a), State::Values(b)) => a.merge(b),
+            (State::Sketch(a, _), State::Sketch(b, _)) => a.merge(&b),
+            _ => unreachable!("the same function has the same kind of state"),
+        }
     }
 
+    /// The aggregate's value: `null` when there was nothing to aggregate (except for the counts,
+    /// which are 0, and `values`, which is `[]`).
     pub fn result(&self) -> Value {
-        let vals = || self.vals.iter().map(Val::from_value);
-        match self.f {
-            AggFn::Count | AggFn::CountNonNull => Value::from(self.n),
-            AggFn::Sum if self.n == 0 => Value::Null,
-            AggFn::Sum if !self.floats => Numeric::I(self.int).into_val().into_value(),
-            AggFn::Sum => Val::Float(self.int as f64 + self.float).into_value(),
-            AggFn::Avg if self.n == 0 => Value::Null,
-            AggFn::Avg => Val::Float((self.int as f64 + self.float) / self.n as f64).into_value(),
-            AggFn::Min => vals().min_by(|a, b| a.sort_cmp(b)).map_or(Value::Null, |v| v.into_value()),
-            AggFn::Max => vals().max_by(|a, b| a.sort_cmp(b)).map_or(Value::Null, |v| v.into_value()),
-            AggFn::First => self.vals.first().cloned().unwrap_or(Value::Null),
-            AggFn::Last => self.vals.last().cloned().unwrap_or(Value::Null),
-            _ => Value::Null,
+        match (&self.state, self.f) {
+            (State::Count(n), _) => Value::from(*n),
+            (State::Sum(s), AggFn::Avg) => s.mean().map_or(Value::Null, float_value),
+            (State::Sum(s), _) => s.total().map_or(Value::Null, |t| t.into_val().into_value()),
+            (State::Pick(kept), _) => kept.clone().map_or(Value::Null, Val::into_value),
+            (State::Moments(m), AggFn::Stddev) => m.stddev().map_or(Value::Null, float_value),
+            (State::Moments(m), _) => m.var().map_or(Value::Null, float_value),
+            (State::Distinct(d), _) => Value::from(d.count()),
+            (State::Values(vs), _) => Value::Array(vs.values().iter().map(|v| v.clone().into_value()).collect()),
+            (State::Sketch(s, q), _) => s.quantile(*q).map_or(Value::Null, float_value),
         }
+    }
+}
+
+/// Whether `v`, seen after `kept`, takes its place: the first value for `first`, every value for
+/// `last`, a strictly smaller or larger one for `min` and `max` (ties keep the earlier value, so
+/// `1` and `1.0` give whichever came first). Numbers win over other types, so `max(ms)` over
+/// `10`, `"n/a"` is `10`; among numbers, or among values none of which is a number, the order is
+/// `Val::sort_cmp` (null < booleans < numbers < strings < arrays < objects).
+fn replaces(f: AggFn, kept: Option<&Val>, v: &Val) -> bool {
+    let Some(kept) = kept else { return true };
+    let extreme = |want: Ordering| match (v.numeric().is_some(), kept.numeric().is_some()) {
+        (true, false) => true,
+        (false, true) => false,
+        _ => v.sort_cmp(kept) == want,
+    };
+    match f {
+        AggFn::Min => extreme(Ordering::Less),
+        AggFn::Max => extreme(Ordering::Greater),
+        AggFn::Last => true,
+        _ => false,
     }
 }

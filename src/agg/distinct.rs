@@ -1,0 +1,178 @@
+//! Distinct values: an exact count by 64-bit hash, and the first distinct values themselves.
+
+use crate::lang::Val;
+use crate::lang::func::hash_vals;
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The identity of a value for `distinct` and `values`: xxHash64 of its type name and its text.
+///
+/// The text is what a group key compares (`1` and `1.0` differ, `1` and `1.0e0` too); the type
+/// keeps the string `"1"` apart from the number `1`, whose texts are the same.
+pub fn value_hash(v: &Val) -> u64 {
+    let borrowed = match v {
+        Val::Num(t) => Val::Num(Cow::Borrowed(t)),
+        Val::Str(s) => Val::Str(Cow::Borrowed(s)),
+        Val::Json(j) => Val::Json(Cow::Borrowed(j)),
+        Val::Null => Val::Null,
+        Val::Bool(b) => Val::Bool(*b),
+        Val::Int(i) => Val::Int(*i),
+        Val::Float(f) => Val::Float(*f),
+    };
+    hash_vals(&[Val::str(v.type_name()), borrowed])
+}
+
+/// Hashes a `u64` that is already a hash as itself: the set need not hash it again.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
+    }
+}
+
+type HashSet64 = HashSet<u64, BuildHasherDefault<IdHasher>>;
+
+/// The number of distinct non-null values, exact up to hash collisions.
+///
+/// Values are kept as 64-bit hashes (8 bytes each, whatever their size). Two different values
+/// collide with probability 2⁻⁶⁴ per pair, so among n distinct values the chance that any pair
+/// collides (and the count comes out one short) is about n²/2⁶⁵: 3·10⁻⁸ for a million values.
+#[derive(Debug, Clone, Default)]
+pub struct Distinct {
+    seen: HashSet64,
+}
+
+impl Distinct {
+    pub fn add(&mut self, v: &Val) {
+        if !v.is_null() {
+            self.seen.insert(value_hash(v));
+        }
+    }
+
+    pub fn merge(&mut self, later: Distinct) {
+        if later.seen.len() > self.seen.len() {
+            let mine = std::mem::replace(&mut self.seen, later.seen);
+            self.seen.extend(mine);
+        } else {
+            self.seen.extend(later.seen);
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.seen.len() as u64
+    }
+}
+
+/// The distinct non-null values in first-seen order, at most [`Values::CAP`] of them: the first
+/// 100 distinct values of the input. Past the cap further values are ignored, which bounds the
+/// memory per group.
+#[derive(Debug, Clone, Default)]
+pub struct Values {
+    seen: HashSet64,
+    vals: Vec<Val<'static>>,
+}
+
+impl Values {
+    pub const CAP: usize = 100;
+
+    pub fn add(&mut self, v: &Val) {
+        if v.is_null() || self.vals.len() >= Values::CAP {
+            return;
+        }
+        if self.seen.insert(value_hash(v)) {
+            self.vals.push(v.clone().into_static());
+        }
+    }
+
+    /// Appends the values first seen in `later`. Keeping `CAP` values per part is enough: of the
+    /// `CAP` that `later` kept, at most `self.vals.len()` are already here, which leaves at least
+    /// as many new ones as there is room for.
+    pub fn merge(&mut self, later: Values) {
+        for v in later.vals {
+            if self.vals.len() >= Values::CAP {
+                break;
+            }
+            if self.seen.insert(value_hash(&v)) {
+                self.vals.push(v);
+            }
+        }
+    }
+
+    pub fn values(&self) -> &[Val<'static>] {
+        &self.vals
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_and_numbers_with_the_same_text_are_distinct() {
+        let mut d = Distinct::default();
+        for v in [
+            Val::str("1"),
+            Val::Int(1),
+            Val::str("true"),
+            Val::Bool(true),
+            Val::str("null"),
+        ] {
+            d.add(&v);
+        }
+        assert_eq!(d.count(), 5);
+    }
+
+    #[test]
+    fn nulls_are_not_counted_and_repeats_count_once() {
+        let mut d = Distinct::default();
+        for v in [Val::Null, Val::str("a"), Val::str("a"), Val::Int(7), Val::Float(7.0)] {
+            d.add(&v);
+        }
+        assert_eq!(d.count(), 2, "7 and 7.0 print the same, as group keys do");
+    }
+
+    #[test]
+    fn distinct_merge_is_a_union() {
+        let (mut a, mut b) = (Distinct::default(), Distinct::default());
+        (0..10).for_each(|i| a.add(&Val::Int(i)));
+        (5..50).for_each(|i| b.add(&Val::Int(i)));
+        a.merge(b);
+        assert_eq!(a.count(), 50);
+    }
+
+    #[test]
+    fn values_keep_first_seen_order_and_stop_at_the_cap() {
+        let mut v = Values::default();
+        for i in [3, 1, 3, 2, 1] {
+            v.add(&Val::Int(i));
+        }
+        assert_eq!(v.values(), [Val::Int(3), Val::Int(1), Val::Int(2)]);
+        (0..1000).for_each(|i| v.add(&Val::Int(i)));
+        assert_eq!(v.values().len(), Values::CAP);
+        assert_eq!(v.values()[3], Val::Int(0));
+        assert_eq!(v.values()[99], Val::Int(99), "3, 1, 2, 0, then 4 onwards");
+    }
+
+    #[test]
+    fn values_merge_fills_up_from_the_later_part() {
+        let (mut a, mut b) = (Values::default(), Values::default());
+        (0..50).for_each(|i| a.add(&Val::Int(i)));
+        (0..500).for_each(|i| b.add(&Val::Int(i)));
+        a.merge(b);
+        let want: Vec<Val> = (0..100).map(Val::Int).collect();
+        assert_eq!(a.values(), want.as_slice());
+    }
+}

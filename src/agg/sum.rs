@@ -1,0 +1,210 @@
+//! Exact sums: integers in i128, floats with Neumaier's compensated summation.
+
+use crate::lang::value::Numeric;
+
+/// A float sum with a running compensation for the low-order bits that each addition drops
+/// (Neumaier's improvement of Kahan summation, which also handles terms larger than the sum).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Compensated {
+    sum: f64,
+    comp: f64,
+}
+
+impl Compensated {
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.comp += (self.sum - t) + x;
+        } else {
+            self.comp += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    /// Adds an integer without first rounding it to 53 bits: its high part, then the rest.
+    fn add_int(&mut self, i: i128) {
+        let hi = i as f64;
+        self.add(hi);
+        // `hi` rounds `i` to 53 significant bits, so the rest is exact as an i128 unless `hi`
+        // saturated at the very edge of the range (then the rest is negligible anyway).
+        self.add(i.saturating_sub(hi as i128) as f64);
+    }
+
+    fn value(self) -> f64 {
+        self.sum + self.comp
+    }
+}
+
+/// The sum of the numbers added, and how many there were (for `avg`).
+///
+/// Integers (i64, u64 and integer text up to i128) add up exactly; a float turns the result into
+/// a float, computed as the compensated sum of the floats plus the exact integer part. Only an
+/// i128 overflow, beyond 1.7e38, moves integers into the float part.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sum {
+    int: i128,
+    float: Compensated,
+    has_float: bool,
+    n: u64,
+}
+
+impl Sum {
+    pub fn add(&mut self, x: Numeric) {
+        self.n += 1;
+        match x {
+            Numeric::I(i) => self.add_int(i),
+            Numeric::F(f) => {
+                self.float.add(f);
+                self.has_float = true;
+            }
+        }
+    }
+
+    fn add_int(&mut self, i: i128) {
+        match self.int.checked_add(i) {
+            Some(s) => self.int = s,
+            None => {
+                self.float.add_int(i);
+                self.has_float = true;
+            }
+        }
+    }
+
+    pub fn merge(&mut self, later: &Sum) {
+        self.n += later.n;
+        self.add_int(later.int);
+        self.float.add(later.float.sum);
+        self.float.comp += later.float.comp;
+        self.has_float |= later.has_float;
+    }
+
+    /// How many numbers were added.
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// The sum, or `None` when no number was added.
+    pub fn total(&self) -> Option<Numeric> {
+        if self.n == 0 {
+            return None;
+        }
+        if !self.has_float {
+            return Some(Numeric::I(self.int));
+        }
+        let mut f = self.float;
+        f.add_int(self.int);
+        Some(Numeric::F(f.value()))
+    }
+
+    /// The mean, or `None` when no number was added. Integer sums are divided exactly
+    /// (quotient plus remainder), so the mean of large integers loses no more than one rounding.
+    pub fn mean(&self) -> Option<f64> {
+        let n = i128::from(self.n);
+        match self.total()? {
+            Numeric::I(s) => Some((s / n) as f64 + (s % n) as f64 / n as f64),
+            Numeric::F(f) => Some(f / n as f64),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::value::parse_numeric;
+
+    fn sum_of(texts: &[&str]) -> Sum {
+        let mut s = Sum::default();
+        for t in texts {
+            s.add(parse_numeric(t).expect("a number"));
+        }
+        s
+    }
+
+    #[test]
+    fn integers_near_i64_max_sum_exactly() {
+        let s = sum_of(&["9223372036854775807", "9223372036854775807", "-1"]);
+        assert_eq!(s.total(), Some(Numeric::I(2 * i128::from(i64::MAX) - 1)));
+        let s = sum_of(&["9223372036854775807", "1"]);
+        assert_eq!(s.total(), Some(Numeric::I(9_223_372_036_854_775_808)));
+    }
+
+    #[test]
+    fn integers_near_u64_max_sum_exactly() {
+        let s = sum_of(&["18446744073709551615", "1"]);
+        assert_eq!(s.total(), Some(Numeric::I(18_446_744_073_709_551_616)));
+        let s = sum_of(&["18446744073709551615", "18446744073709551615", "-18446744073709551615"]);
+        assert_eq!(s.total(), Some(Numeric::I(18_446_744_073_709_551_615)));
+    }
+
+    #[test]
+    fn odd_integers_beyond_two_to_the_53_are_not_rounded() {
+        let s = sum_of(&["9007199254740993", "2"]);
+        assert_eq!(s.total(), Some(Numeric::I(9_007_199_254_740_995)));
+    }
+
+    #[test]
+    fn a_float_makes_a_float_sum_with_the_exact_integer_part() {
+        let s = sum_of(&["9007199254740993", "0.5"]);
+        // 9007199254740993.5 rounds to the nearest double: 9007199254740994.
+        assert_eq!(s.total(), Some(Numeric::F(9_007_199_254_740_994.0)));
+        let s = sum_of(&["1", "2.5"]);
+        assert_eq!(s.total(), Some(Numeric::F(3.5)));
+    }
+
+    #[test]
+    fn compensated_float_sum_keeps_small_terms() {
+        let mut s = Sum::default();
+        s.add(Numeric::F(1e16));
+        for _ in 0..1000 {
+            s.add(Numeric::F(1.0));
+        }
+        s.add(Numeric::F(-1e16));
+        assert_eq!(s.total(), Some(Numeric::F(1000.0)));
+        // Ten times the double nearest 0.1 is 1.0000000000000000555: naive summation gives
+        // 0.9999999999999999, the compensated sum the correctly rounded 1.
+        let s = sum_of(&["0.1"; 10]);
+        assert_eq!(s.total(), Some(Numeric::F(1.0)));
+    }
+
+    #[test]
+    fn i128_overflow_falls_back_to_a_float() {
+        let max = i128::MAX.to_string();
+        let s = sum_of(&[&max, &max]);
+        let Some(Numeric::F(f)) = s.total() else {
+            panic!("a float")
+        };
+        assert_eq!(f, 2.0 * i128::MAX as f64);
+    }
+
+    #[test]
+    fn nothing_added_is_none() {
+        assert_eq!(Sum::default().total(), None);
+        assert_eq!(Sum::default().mean(), None);
+    }
+
+    #[test]
+    fn mean_of_large_integers_is_exact_to_one_rounding() {
+        let s = sum_of(&["9223372036854775807", "9223372036854775807", "9223372036854775806"]);
+        assert_eq!(s.mean(), Some(9_223_372_036_854_775_806.666_f64));
+        let s = sum_of(&["1000000001", "1000000002"]);
+        assert_eq!(s.mean(), Some(1_000_000_001.5));
+    }
+
+    #[test]
+    fn mean_of_1e9_plus_small_floats_is_stable() {
+        let mut s = Sum::default();
+        for k in 0..1_000_000 {
+            s.add(Numeric::F(1e9 + f64::from(k % 10) * 0.1));
+        }
+        let m = s.mean().expect("numbers were added");
+        assert!((m - (1e9 + 0.45)).abs() < 1e-6, "{m}");
+    }
+
+    #[test]
+    fn merge_continues_the_sum() {
+        let mut a = sum_of(&["18446744073709551615", "0.25"]);
+        a.merge(&sum_of(&["1", "0.25"]));
+        assert_eq!(a.total(), Some(Numeric::F(18_446_744_073_709_551_616.5)));
+        assert_eq!(a.count(), 4);
+    }
+}
