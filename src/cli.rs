@@ -41,6 +41,22 @@ pub struct Cli {
     #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
     pub output: Option<Format>,
 
+    /// Write events to DIR/TOPIC.ndjson: shorthand for ending the pipeline with to "DIR/{topic()}.ndjson"
+    #[arg(short = 'O', long = "out-dir", value_name = "DIR")]
+    pub out_dir: Option<String>,
+
+    /// Keep what topic files hold instead of truncating them when first opened
+    #[arg(long)]
+    pub append: bool,
+
+    /// Write topic files under temporary names and rename them into place only if the run succeeds
+    #[arg(long)]
+    pub atomic: bool,
+
+    /// The most topic files open at once (default: a safe share of the process limit)
+    #[arg(long = "max-open-files", value_name = "N")]
+    pub max_open_files: Option<usize>,
+
     /// Worker threads (default: all cores)
     #[arg(short = 'j', long = "jobs", value_name = "N")]
     pub jobs: Option<usize>,

@@ -77,7 +77,17 @@ impl Config {
             }
             None => cli.pipeline.unwrap_or_default(),
         };
-        let asts = parse_pipeline(&source).map_err(|e| UsageError(e.render(&source)))?;
+        let mut asts = parse_pipeline(&source).map_err(|e| UsageError(e.render(&source)))?;
+        if let Some(dir) = &cli.out_dir {
+            if matches!(asts.last().map(|a| &a.spec), Some(crate::lang::StageSpec::To { tee: false, .. })) {
+                return Err(UsageError("evq: -O: the pipeline already ends with `to`".into()));
+            }
+            let dir = dir.trim_end_matches('/').replace('{', "{{").replace('}', "}}");
+            let text = format!("{}/{{topic()}}.ndjson", if dir.is_empty() { "." } else { &dir });
+            let template = crate::lang::parse_template(&text).expect("the -O template is well formed");
+            let spec = crate::lang::StageSpec::To { template, text, tee: false };
+            asts.push(crate::lang::StageAst { spec, span: crate::lang::Span::default() });
+        }
         if let Some(fmt) = &cli.time_format {
             if !crate::time::valid_format(fmt) {
                 return Err(UsageError(format!(
@@ -96,7 +106,13 @@ impl Config {
             },
             None => None,
         };
-        let opts = StageOptions { time, max_groups: cli.max_groups, memory_limit: cli.memory_limit, lateness: cli.lateness };
+        let topic = crate::output::topic::TopicOptions {
+            append: cli.append,
+            atomic: cli.atomic,
+            max_open: cli.max_open_files.unwrap_or_else(crate::output::safe_path::default_max_open_files).max(1),
+        };
+        let opts =
+            StageOptions { time, max_groups: cli.max_groups, memory_limit: cli.memory_limit, lateness: cli.lateness, topic };
         let inputs = input::expand(&paths);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -383,6 +383,11 @@ impl<'c> Writer<'c> {
             self.status = self.status.max(ExitStatus::Input);
             self.stopped = true;
         }
+        if let Some(e) = &o.output_error {
+            eprintln!("evq: {e}");
+            self.status = self.status.max(ExitStatus::Output);
+            self.stopped = true;
+        }
         self.events_out += o.written;
         self.write(&o.data);
     }
@@ -439,6 +444,13 @@ impl<'c> Writer<'c> {
         if self.status < ExitStatus::Output && !self.broken_pipe {
             if let Err(e) = self.out.finish() {
                 self.output_error(e);
+            }
+        }
+        if let Some(ord) = self.ordered.as_mut() {
+            // --atomic files replace their targets only when the run succeeded.
+            if let Err(e) = ord.close_files(self.status <= ExitStatus::CheckFailed) {
+                eprintln!("evq: {e}");
+                self.status = self.status.max(ExitStatus::Output);
             }
         }
         if let Some(mut f) = self.dead_file.take() {

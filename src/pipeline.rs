@@ -6,6 +6,7 @@ use crate::input::InputFormat;
 use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::lang::{Env, StageAst};
 use crate::output::Format;
+use crate::output::topic::TopicFiles;
 use crate::stage::{Flow, GroupError, GroupSpec, Groups, Held, Rejected, Stage, StageOptions};
 use crate::stats::Stats;
 use base64::Engine;
@@ -18,6 +19,8 @@ pub struct Pipeline {
     pub ordered: Vec<Stage>,
     /// How input lines become events.
     pub input: InputFormat,
+    /// How `to` and `tee` open their files.
+    pub topic: crate::output::topic::TopicOptions,
     /// The aggregate right after the parallel part: workers compute partial groups.
     pub partial: Option<Arc<GroupSpec>>,
     parallel_needs: Needs,
@@ -43,7 +46,15 @@ impl Pipeline {
         if let Some(spec) = &partial {
             spec.needs(&mut parallel_needs);
         }
-        Pipeline { parallel_needs, ordered_needs: needs(&ordered), parallel, ordered, partial, input: InputFormat::Ndjson }
+        Pipeline {
+            parallel_needs,
+            ordered_needs: needs(&ordered),
+            parallel,
+            ordered,
+            partial,
+            input: InputFormat::Ndjson,
+            topic: opts.topic,
+        }
     }
 
     /// One line per stage, for `--explain`.
@@ -395,6 +406,11 @@ pub struct Ordered {
     stages: Vec<Stage>,
     needs: Needs,
     format: Format,
+    /// The files of each `to` and `tee` stage, by stage index (shared by live-view snapshots,
+    /// which never write files).
+    files: Vec<Option<Arc<std::sync::Mutex<Option<TopicFiles>>>>>,
+    /// False in a live-view snapshot.
+    writes_files: bool,
 }
 
 /// What the ordered part produced for one batch.
@@ -411,6 +427,8 @@ pub struct OrderedOut {
     pub written: u64,
     /// A stage failed (a sort could not spill): the message.
     pub error: Option<String>,
+    /// A topic file could not be written: the message, naming the file.
+    pub output_error: Option<String>,
 }
 
 impl OrderedOut {
@@ -428,7 +446,27 @@ impl OrderedOut {
 
 impl Ordered {
     pub fn new(p: &Pipeline, format: Format) -> Ordered {
-        Ordered { stages: p.ordered.clone(), needs: p.ordered_needs.clone(), format }
+        let files = p
+            .ordered
+            .iter()
+            .map(|s| match s {
+                Stage::To(t) => Some(Arc::new(std::sync::Mutex::new(Some(TopicFiles::new(&t.root, p.topic))))),
+                _ => None,
+            })
+            .collect();
+        Ordered { stages: p.ordered.clone(), needs: p.ordered_needs.clone(), format, files, writes_files: true }
+    }
+
+    /// Closes every topic file; with `--atomic`, renames them into place only on success.
+    pub fn close_files(&mut self, success: bool) -> Result<(), String> {
+        let mut result = Ok(());
+        for f in self.files.iter_mut().flatten() {
+            let files = f.lock().expect("not poisoned").take();
+            if let Some(Err(e)) = files.map(|files| files.finish(success)) {
+                result = result.and(Err(e.to_string()));
+            }
+        }
+        result
     }
 
     /// True when no further input can change the output (a satisfied `head`).
@@ -447,6 +485,7 @@ impl Ordered {
     /// What the output would be if the input ended now (for the live view).
     pub fn snapshot(&self, env: &Env) -> Vec<u8> {
         let mut copy = self.clone();
+        copy.writes_files = false;
         let mut out = OrderedOut::default();
         copy.finish(env, &mut out);
         out.data
@@ -494,6 +533,24 @@ impl Ordered {
         ev.topic = topic;
         ev.copy = copy;
         for i in from..self.stages.len() {
+            if let Stage::To(t) = &self.stages[i] {
+                if self.writes_files {
+                    let rel = t.render(&ev, env);
+                    let mut line = Vec::with_capacity(ev.raw.len() + 1);
+                    ev.write_json(&mut line);
+                    line.push(b'\n');
+                    let files = self.files[i].as_ref().expect("every to stage has files");
+                    let mut files = files.lock().expect("not poisoned");
+                    if let Some(Err(e)) = files.as_mut().map(|f| f.write(&rel, &line)) {
+                        out.output_error.get_or_insert(e.to_string());
+                    }
+                    out.written += 1;
+                }
+                if t.tee {
+                    continue;
+                }
+                return;
+            }
             let flow = match &mut self.stages[i] {
                 Stage::Head(h) => h.apply(),
                 Stage::Tail(t) => {

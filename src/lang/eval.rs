@@ -53,7 +53,9 @@ impl Expr {
             ))),
             Expr::Not(e) => Val::Bool(!e.eval(ev, env).truthy()),
             Expr::Neg(e) => match e.eval(ev, env).numeric() {
-                Some(Numeric::I(i)) => i.checked_neg().map_or(Val::Float(-(i as f64)), |n| Numeric::I(n).into_val()),
+                Some(Numeric::I(i)) => i
+                    .checked_neg()
+                    .map_or(Val::Float(-(i as f64)), |n| Numeric::I(n).into_val()),
                 Some(Numeric::F(f)) => Val::Float(-f),
                 None => Val::Null,
             },

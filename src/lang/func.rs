@@ -267,7 +267,9 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
         Func::Floor => round_with(&arg(0), f64::floor),
         Func::Ceil => round_with(&arg(0), f64::ceil),
         Func::Abs => match arg(0).numeric() {
-            Some(Numeric::I(i)) => i.checked_abs().map_or(Val::Float((i as f64).abs()), |n| Numeric::I(n).into_val()),
+            Some(Numeric::I(i)) => i
+                .checked_abs()
+                .map_or(Val::Float((i as f64).abs()), |n| Numeric::I(n).into_val()),
             Some(Numeric::F(x)) => Val::Float(x.abs()),
             None => Val::Null,
         },

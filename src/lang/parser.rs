@@ -30,6 +30,9 @@ pub fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
             .hint("try 'where true' to pass every event through"));
     }
     loop {
+        if let Some(StageAst { spec: StageSpec::To { tee: false, .. }, span }) = stages.last() {
+            return Err(LangError::new("`to` ends the pipeline", *span).hint("use `tee` to write events and pass them on"));
+        }
         stages.push(p.stage()?);
         match p.peek() {
             None => break,

@@ -379,6 +379,25 @@ mod tests {
         assert!(default_max_open_files() >= 8);
     }
 
+    #[test]
+    fn opening_never_goes_through_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let (target, link) = (dir.path().join("target"), dir.path().join("link"));
+        fs::write(&target, "keep\n").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        for truncate in [false, true] {
+            assert!(
+                open_nofollow(&link, truncate)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("symbolic link")
+            );
+        }
+        assert!(copy_existing(&link, &mut tempfile::tempfile().unwrap()).is_err());
+        assert!(ensure_dir(&link).is_err() && refuse_symlink(&link).is_err());
+        assert_eq!(fs::read_to_string(&target).unwrap(), "keep\n");
+    }
+
     fn values() -> impl Strategy<Value = String> {
         prop_oneof![
             any::<String>(),

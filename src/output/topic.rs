@@ -26,6 +26,12 @@ pub struct TopicOptions {
     pub max_open: usize,
 }
 
+impl Default for TopicOptions {
+    fn default() -> Self {
+        TopicOptions { append: false, atomic: false, max_open: super::safe_path::default_max_open_files() }
+    }
+}
+
 /// A failed file operation and the file it failed on.
 #[derive(Debug)]
 pub struct TopicError {

@@ -2,7 +2,7 @@
 //! stays unmodified, so it is written as its original bytes.
 
 use super::Flow;
-use crate::event::{Event, Needs, remove_path};
+use crate::event::{Event, Needs, remove_path, resolve_path};
 use crate::lang::Path;
 
 #[derive(Debug, Clone)]
@@ -20,10 +20,18 @@ impl Del {
     }
 
     pub fn apply(&self, ev: &mut Event) -> Flow {
-        for p in &self.paths {
-            if ev.lookup(p).is_some() {
-                remove_path(ev.doc_mut(), &p.segs);
-            }
+        if !self.paths.iter().any(|p| ev.lookup(p).is_some()) {
+            return Flow::Pass;
+        }
+        // Every path names a field of the event as it was: `del tags[0], tags[1]`
+        // removes the first two elements. Later elements go first, and each once,
+        // so that removing one does not shift the others.
+        let doc = ev.doc_mut();
+        let mut targets: Vec<_> = self.paths.iter().filter_map(|p| resolve_path(doc, &p.segs)).collect();
+        targets.sort_unstable_by(|a, b| b.cmp(a));
+        targets.dedup();
+        for segs in targets {
+            remove_path(doc, &segs);
         }
         Flow::Pass
     }

@@ -3,7 +3,7 @@
 //! as raw JSON text, so kept values keep their bytes.
 
 use super::Flow;
-use crate::event::{Event, Needs, set_path};
+use crate::event::{Event, Needs, resolve_path, set_path};
 use crate::lang::Path;
 use crate::lang::ast::Seg;
 use serde_json::{Map, Value};
@@ -33,11 +33,18 @@ impl Keep {
                 return Flow::Pass;
             }
         }
+        // `keep tags[-1]` keeps the last element at its place, so negative indexes
+        // are first counted from the end of the event's arrays.
+        let negative = |p: &Path| p.segs.iter().any(|s| matches!(s, Seg::Index(i) if *i < 0));
+        let tree = self.paths.iter().any(negative).then(|| ev.to_value());
         let mut out = Value::Object(Map::new());
         for p in &self.paths {
             if let Some(v) = ev.lookup(p) {
                 let v = v.into_value();
-                set_path(&mut out, &p.segs, v);
+                match tree.as_ref().and_then(|t| resolve_path(t, &p.segs)) {
+                    Some(segs) => set_path(&mut out, &segs, v),
+                    None => set_path(&mut out, &p.segs, v),
+                }
             }
         }
         ev.replace(out);

@@ -10,6 +10,7 @@ mod route;
 mod set;
 mod sort;
 mod tail;
+mod to;
 mod r#where;
 
 pub use del::Del;
@@ -22,6 +23,7 @@ pub use route::Route;
 pub use set::Set;
 pub use sort::{Item, Sort};
 pub use tail::{Held, Tail};
+pub use to::To;
 pub use r#where::Where;
 
 use crate::event::{Event, Needs, Reason};
@@ -52,6 +54,8 @@ pub struct StageOptions {
     pub memory_limit: usize,
     /// `--lateness`: windows stream out once the watermark passes them.
     pub lateness: Option<f64>,
+    /// How `to` and `tee` open their files.
+    pub topic: crate::output::topic::TopicOptions,
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +71,7 @@ pub enum Stage {
     Sort(Sort),
     Route(Route),
     Parse(Parse),
+    To(To),
 }
 
 impl Stage {
@@ -99,7 +104,7 @@ impl Stage {
             StageSpec::Sort { keys } => Stage::Sort(Sort::new(keys.clone(), opts.memory_limit)),
             StageSpec::Route(r) => Stage::Route(Route::new(r)),
             StageSpec::Parse { format, from, otherwise } => Stage::Parse(Parse::new(format, from.clone(), *otherwise)),
-            StageSpec::To { .. } => unreachable!("to and tee are not built yet"),
+            StageSpec::To { template, text, tee } => Stage::To(To::new(template.clone(), text.clone(), *tee)),
         }
     }
 
@@ -116,12 +121,14 @@ impl Stage {
             Stage::Sort(_) => "sort",
             Stage::Route(_) => "route",
             Stage::Parse(_) => "parse",
+            Stage::To(t) if t.tee => "tee",
+            Stage::To(_) => "to",
         }
     }
 
     /// Stateless stages run on every worker thread; the rest run in input order on one.
     pub fn is_parallel(&self) -> bool {
-        !matches!(self, Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_))
+        !matches!(self, Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_) | Stage::To(_))
     }
 
     /// Records what the stage reads.
@@ -136,6 +143,7 @@ impl Stage {
             Stage::Sort(s) => s.needs(n),
             Stage::Route(r) => r.needs(n),
             Stage::Parse(s) => s.needs(n),
+            Stage::To(t) => t.needs(n),
             Stage::Head(_) | Stage::Tail(_) => {}
         }
     }
@@ -150,7 +158,7 @@ impl Stage {
             Stage::Rename(s) => s.apply(ev),
             Stage::Route(r) => r.apply(ev, env),
             Stage::Parse(s) => s.apply(ev, env),
-            Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_) => {
+            Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_) | Stage::To(_) => {
                 unreachable!("stateful stages run in the ordered part")
             }
         }
