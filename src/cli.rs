@@ -33,6 +33,14 @@ pub struct Cli {
     #[arg(short = 'i', long = "input", value_enum, value_name = "FORMAT")]
     pub input: Option<crate::input::InputFormat>,
 
+    /// A line matching REGEX starts a record; other lines are joined to the record before them
+    #[arg(long = "multiline-start", value_name = "REGEX")]
+    pub multiline_start: Option<String>,
+
+    /// Remove ANSI colour and cursor codes from text lines (-i lines, -i logfmt)
+    #[arg(long = "strip-ansi")]
+    pub strip_ansi: bool,
+
     /// Year for syslog timestamps without one (default: each input's modification year)
     #[arg(long, value_name = "YEAR")]
     pub year: Option<i32>,

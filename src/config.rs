@@ -129,7 +129,15 @@ impl Config {
                 input::InputFormat::Ndjson
             },
         );
+        let multiline = match &cli.multiline_start {
+            Some(re) => Some(
+                crate::lang::parser::build_regex(re, "", crate::lang::Span::default())
+                    .map_err(|e| UsageError(format!("evq: --multiline-start: {}", e.message)))?,
+            ),
+            None => None,
+        };
         let mut pipeline = Pipeline::new(&asts, &opts);
+        pipeline.strip_ansi = cli.strip_ansi;
         pipeline.input = input_format;
         Ok(Config {
             pipeline,
@@ -138,7 +146,7 @@ impl Config {
             env,
             format: cli.output.unwrap_or_else(|| default_format(&asts)),
             jobs,
-            read: ReadConfig { chunk_size: cli.chunk_size, max_line_bytes: cli.max_line_bytes, format: input_format },
+            read: ReadConfig { chunk_size: cli.chunk_size, max_line_bytes: cli.max_line_bytes, format: input_format, multiline },
             dead_letter: cli.dead_letter,
             strict: cli.strict,
             max_errors: cli.max_errors,

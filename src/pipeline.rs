@@ -19,6 +19,8 @@ pub struct Pipeline {
     pub ordered: Vec<Stage>,
     /// How input lines become events.
     pub input: InputFormat,
+    /// Remove ANSI escape sequences from text lines.
+    pub strip_ansi: bool,
     /// How `to` and `tee` open their files.
     pub topic: crate::output::topic::TopicOptions,
     /// The aggregate right after the parallel part: workers compute partial groups.
@@ -53,6 +55,7 @@ impl Pipeline {
             ordered,
             partial,
             input: InputFormat::Ndjson,
+            strip_ansi: false,
             topic: opts.topic,
         }
     }
@@ -147,9 +150,20 @@ pub fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_
     };
     let data = &chunk.data;
     let mut start = 0;
+    // Multi-line records (`--multiline-start`) come with their ends and line counts.
+    let mut records = chunk.records.as_ref().map(|r| r.iter());
     while start < data.len() {
-        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
-        let next = (end + 1).min(data.len());
+        let (end, next, lines) = match records.as_mut().and_then(Iterator::next) {
+            Some(&(next, lines)) => {
+                let next = next as usize;
+                let end = if data[..next].ends_with(b"\n") { next - 1 } else { next };
+                (end, next, u64::from(lines))
+            }
+            None => {
+                let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+                (end, (end + 1).min(data.len()), 1)
+            }
+        };
         let mut line = &data[start..end];
         out.stats.lines += 1;
         out.stats.bytes += (next - start) as u64;
@@ -167,9 +181,9 @@ pub fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_
             direct,
             &mut out,
         );
-        meta.line += 1;
+        meta.line += lines;
         meta.offset += (next - start) as u64;
-        start = if end == data.len() { data.len() } else { end + 1 };
+        start = next;
     }
     out
 }
@@ -227,6 +241,13 @@ fn process_line(
                 env,
             );
         }
+    };
+    let stripped: String;
+    let text = if p.strip_ansi && matches!(p.input, InputFormat::Lines | InputFormat::Logfmt) && text.contains('\x1b') {
+        stripped = strip_ansi(text);
+        &stripped
+    } else {
+        text
     };
     let ev = match p.input {
         InputFormat::Lines => Event::line(text, meta),
@@ -320,6 +341,16 @@ fn run_parallel(
         ev.write_json(&mut out.data);
         out.recs.push(Rec { end: out.data.len(), meta: ev.meta, topic: ev.topic.clone(), copy: ev.copy });
     }
+}
+
+/// The text without ANSI escape sequences (CSI such as colours, OSC such as titles).
+fn strip_ansi(text: &str) -> String {
+    static ANSI: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = ANSI.get_or_init(|| {
+        regex::Regex::new(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+            .expect("the ANSI pattern is valid")
+    });
+    re.replace_all(text, "").into_owned()
 }
 
 /// serde_json's nesting limit: a document whose 128th level opens is rejected.

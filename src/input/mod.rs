@@ -3,6 +3,7 @@
 
 pub mod convert;
 pub mod decompress;
+pub mod multiline;
 pub mod reader;
 
 use std::path::{Path, PathBuf};

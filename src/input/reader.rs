@@ -1,6 +1,7 @@
 //! Turns input streams into line-aligned chunks for the workers, numbering lines and
 //! offsets, removing a leading BOM, and cutting lines longer than the limit.
 
+use super::multiline::Multiline;
 use super::{Input, decompress};
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct Chunk {
     pub kind: ChunkKind,
     /// A read error that ended this input after this chunk.
     pub error: Option<String>,
+    /// With `--multiline-start`: each record's end in `data` and how many lines it joins.
+    pub records: Option<Vec<(u32, u32)>>,
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +38,8 @@ pub struct ReadConfig {
     pub chunk_size: usize,
     pub max_line_bytes: usize,
     pub format: super::InputFormat,
+    /// `--multiline-start`: a line matching this starts a record; others continue it.
+    pub multiline: Option<regex::Regex>,
 }
 
 /// Reads every input in order, handing chunks to `send`; stops early when `send`
@@ -47,24 +52,30 @@ pub fn read_all(
     send: &mut dyn FnMut(Chunk) -> bool,
 ) {
     let mut seq = 0;
+    // Chunks are numbered as they leave, since multi-line records regroup them.
+    let mut out_seq = 0;
+    let mut numbered = |mut c: Chunk| {
+        c.seq = out_seq;
+        out_seq += 1;
+        send(c)
+    };
     for (i, input) in inputs.iter().enumerate() {
-        let mut framer = Framer {
-            cfg,
-            name: &input.name,
-            file: i as u32,
-            seq: &mut seq,
-            line: 1,
-            offset: 0,
+        let mut framer = Framer { cfg, name: &input.name, file: i as u32, seq: &mut seq, line: 1, offset: 0 };
+        let mut multiline = cfg.multiline.as_ref().map(|re| Multiline::new(re, cfg.max_line_bytes, i as u32));
+        let mut to_send = |c: Chunk| match multiline.as_mut() {
+            Some(m) => m.push(c).into_iter().all(&mut numbered),
+            None => numbered(c),
         };
         let ok = match decompress::open(input, raw_bytes.clone()) {
-            Ok(r) => framer.run(super::convert::converter(cfg.format, r), stop, send),
+            Ok(r) => framer.run(super::convert::converter(cfg.format, r), stop, &mut to_send),
             Err(e) => framer.send_chunk(
                 Vec::new(),
                 ChunkKind::Lines,
                 Some(format!("{}: {}", input.name, io_message(&e))),
-                send,
+                &mut to_send,
             ),
         };
+        let ok = ok && multiline.as_mut().and_then(Multiline::flush).is_none_or(&mut numbered);
         if !ok || stop.load(Ordering::Relaxed) {
             return;
         }
@@ -117,6 +128,7 @@ impl Framer<'_> {
             data,
             kind,
             error,
+            records: None,
         };
         *self.seq += 1;
         self.line += lines;
@@ -280,7 +292,7 @@ mod tests {
             name: "in".into(),
             source: Source::File(p),
         }];
-        let cfg = ReadConfig { chunk_size, max_line_bytes: max_line, format: crate::input::InputFormat::Ndjson };
+        let cfg = ReadConfig { chunk_size, max_line_bytes: max_line, format: crate::input::InputFormat::Ndjson, multiline: None };
         let mut out = Vec::new();
         read_all(&inputs, &cfg, Arc::default(), &AtomicBool::new(false), &mut |c| {
             out.push(c);
