@@ -33,6 +33,10 @@ pub struct Cli {
     #[arg(short = 'i', long = "input", value_enum, value_name = "FORMAT")]
     pub input: Option<crate::input::InputFormat>,
 
+    /// Interleave the inputs in event-time order (each input must be in time order)
+    #[arg(long)]
+    pub merge: bool,
+
     /// A line matching REGEX starts a record; other lines are joined to the record before them
     #[arg(long = "multiline-start", value_name = "REGEX")]
     pub multiline_start: Option<String>,

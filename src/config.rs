@@ -55,6 +55,8 @@ pub struct Config {
     pub exit_status: bool,
     pub progress: bool,
     pub explain: bool,
+    /// `--merge`, with the time field to merge by.
+    pub merge: Option<crate::stage::TimeField>,
     pub input_format: input::InputFormat,
     /// `--max-groups`, for messages.
     pub pipeline_max_groups: Option<usize>,
@@ -161,6 +163,7 @@ impl Config {
             exit_status: cli.exit_status,
             progress: !cli.no_progress && (cli.progress || std::io::stderr().is_terminal()),
             explain: cli.explain,
+            merge: cli.merge.then(|| crate::stage::TimeField(opts.time.clone())),
             input_format,
             pipeline_max_groups: cli.max_groups,
         })

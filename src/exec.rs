@@ -43,9 +43,19 @@ pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
         let (cfg, stop, raw_bytes) = (cfg.clone(), stop.clone(), raw_bytes.clone());
         std::thread::spawn(move || {
             let _guard = AbortOnPanic;
-            reader::read_all(&cfg.inputs, &cfg.read, raw_bytes, &stop, &mut |chunk| {
-                permit_rx.recv().is_ok() && work_tx.send(chunk).is_ok()
-            });
+            let mut send = |chunk| permit_rx.recv().is_ok() && work_tx.send(chunk).is_ok();
+            match &cfg.merge {
+                Some(time) => crate::input::merge::read_merged(
+                    &cfg.inputs,
+                    &cfg.env.years,
+                    &cfg.read,
+                    time,
+                    raw_bytes,
+                    &stop,
+                    &mut send,
+                ),
+                None => reader::read_all(&cfg.inputs, &cfg.read, raw_bytes, &stop, &mut send),
+            }
         });
     }
     for _ in 0..jobs {
@@ -303,7 +313,7 @@ impl<'c> Writer<'c> {
             };
             eprintln!(
                 "evq: {}:{}: {}: {} ({why})",
-                self.cfg.env.file_name(c.file),
+                self.cfg.env.file_name(d.file),
                 d.line,
                 d.reason.name(),
                 d.error
@@ -314,7 +324,7 @@ impl<'c> Writer<'c> {
         for d in &c.dead {
             let example = format!(
                 "{}:{}: {}: {}",
-                self.cfg.env.file_name(c.file),
+                self.cfg.env.file_name(d.file),
                 d.line,
                 d.reason.name(),
                 d.error

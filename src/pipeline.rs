@@ -78,6 +78,7 @@ pub struct DeadLetter {
     pub out_len: usize,
     pub recs_len: usize,
     pub stats_before: Stats,
+    pub file: u32,
     pub line: u64,
     pub reason: Reason,
     pub error: String,
@@ -152,6 +153,7 @@ pub fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_
     let mut start = 0;
     // Multi-line records (`--multiline-start`) come with their ends and line counts.
     let mut records = chunk.records.as_ref().map(|r| r.iter());
+    let mut metas = chunk.metas.as_ref().map(|m| m.iter());
     while start < data.len() {
         let (end, next, lines) = match records.as_mut().and_then(Iterator::next) {
             Some(&(next, lines)) => {
@@ -164,6 +166,9 @@ pub fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_
                 (end, (end + 1).min(data.len()), 1)
             }
         };
+        if let Some(m) = metas.as_mut().and_then(Iterator::next) {
+            meta = *m;
+        }
         let mut line = &data[start..end];
         out.stats.lines += 1;
         out.stats.bytes += (next - start) as u64;
@@ -407,6 +412,7 @@ fn dead(out: &mut ChunkOut, meta: Meta, raw: &[u8], line_bytes: u64, r: Rejectio
         out_len: out.data.len(),
         recs_len: out.recs.len(),
         stats_before,
+        file: meta.file,
         line: meta.line,
         reason: r.reason,
         error: r.error,

@@ -3,6 +3,7 @@
 
 pub mod convert;
 pub mod decompress;
+pub mod merge;
 pub mod multiline;
 pub mod reader;
 

@@ -26,7 +26,15 @@ struct Batch {
 
 impl<'r> Multiline<'r> {
     pub fn new(start: &'r Regex, max: usize, file: u32) -> Self {
-        Multiline { start, max, file, carry: Vec::new(), carry_lines: 0, carry_line: 1, carry_offset: 0 }
+        Multiline {
+            start,
+            max,
+            file,
+            carry: Vec::new(),
+            carry_lines: 0,
+            carry_line: 1,
+            carry_offset: 0,
+        }
     }
 
     fn take_carry(&mut self, batch: &mut Option<Batch>) {
@@ -66,6 +74,7 @@ impl<'r> Multiline<'r> {
             kind: ChunkKind::Lines,
             error,
             records: Some(b.marks),
+            metas: None,
         })
     }
 
@@ -123,6 +132,7 @@ mod tests {
             kind: ChunkKind::Lines,
             error: None,
             records: None,
+            metas: None,
         }
     }
 
@@ -149,7 +159,10 @@ mod tests {
         out.extend(m.flush());
         assert_eq!(
             records(&out),
-            [(1, "2026-01 start\n  at a\n  at b\n".to_string()), (4, "2026-02 next\n".to_string())]
+            [
+                (1, "2026-01 start\n  at a\n  at b\n".to_string()),
+                (4, "2026-02 next\n".to_string())
+            ]
         );
         assert_eq!(out.last().unwrap().first_offset, 28);
     }

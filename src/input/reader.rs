@@ -31,6 +31,8 @@ pub struct Chunk {
     pub error: Option<String>,
     /// With `--multiline-start`: each record's end in `data` and how many lines it joins.
     pub records: Option<Vec<(u32, u32)>>,
+    /// With `--merge`: where each line came from (lines of several inputs interleave).
+    pub metas: Option<Vec<crate::event::Meta>>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +131,7 @@ impl Framer<'_> {
             kind,
             error,
             records: None,
+            metas: None,
         };
         *self.seq += 1;
         self.line += lines;

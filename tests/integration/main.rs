@@ -12,4 +12,5 @@ mod lang;
 mod output;
 mod props;
 mod stages;
+mod text;
 mod ux;

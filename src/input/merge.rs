@@ -1,0 +1,265 @@
+//! `--merge`: reads several inputs that are each ordered by event time and
+//! interleaves their lines in time order (a k-way merge holding one line per
+//! input), as lnav and hl do for rotated or per-host logs.
+//!
+//! A line's time is its JSON event time (`--time-field`, or the first of ts, time,
+//! timestamp, @timestamp) or, for text, a timestamp at its start (RFC 3339, syslog's
+//! `Mmm dd hh:mm:ss`) or a bracketed Common Log Format time. A line without one
+//! keeps the time of the line before it, so continuation lines stay in place; ties
+//! go to the input named first.
+
+use super::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX, ReadConfig, io_message};
+use super::{Input, convert, decompress};
+use crate::event::{Event, Meta, Needs};
+use crate::stage::TimeField;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::{BufRead, BufReader, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+struct Source {
+    reader: BufReader<Box<dyn Read + Send>>,
+    line: u64,
+    offset: u64,
+    time: f64,
+    year: i32,
+}
+
+/// The next line of an input, with its time and where it came from.
+struct Next {
+    bytes: Vec<u8>,
+    meta: Meta,
+    time: f64,
+}
+
+/// A time as a key that orders like the number (times are finite).
+fn key(t: f64) -> i128 {
+    (t * 1e9) as i128
+}
+
+pub fn read_merged(
+    inputs: &[Input],
+    years: &[i32],
+    cfg: &ReadConfig,
+    time: &TimeField,
+    raw_bytes: Arc<AtomicU64>,
+    stop: &AtomicBool,
+    send: &mut dyn FnMut(Chunk) -> bool,
+) {
+    let mut needs = Needs::default();
+    time.needs(&mut needs);
+    let mut seq = 0;
+    let mut emit = |c: Chunk| {
+        let c = Chunk { seq, ..c };
+        seq += 1;
+        send(c)
+    };
+    let mut sources: Vec<Option<Source>> = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        match decompress::open(input, raw_bytes.clone()) {
+            Ok(r) => sources.push(Some(Source {
+                reader: BufReader::with_capacity(256 << 10, convert::converter(cfg.format, r)),
+                line: 1,
+                offset: 0,
+                time: f64::NEG_INFINITY,
+                year: years.get(i).copied().unwrap_or(1970),
+            })),
+            Err(e) => {
+                sources.push(None);
+                if !emit(error_chunk(i as u32, format!("{}: {}", input.name, io_message(&e)))) {
+                    return;
+                }
+            }
+        }
+    }
+    let mut heads: Vec<Option<Next>> = Vec::with_capacity(sources.len());
+    let mut heap = BinaryHeap::new();
+    for i in 0..sources.len() {
+        let next = read_next(&mut sources, i, inputs, cfg, &needs, time, &mut emit);
+        if let Some(n) = &next {
+            heap.push(Reverse((key(n.time), i)));
+        }
+        heads.push(next);
+    }
+    let mut data = Vec::new();
+    let mut metas = Vec::new();
+    while let Some(Reverse((_, i))) = heap.pop() {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let n = heads[i].take().expect("a source on the heap has a line");
+        if n.bytes.len() > cfg.max_line_bytes + 2 {
+            if !flush(&mut data, &mut metas, &mut emit) {
+                return;
+            }
+            let len = n.bytes.len() as u64;
+            let line_len = n.bytes.strip_suffix(b"\n").map_or(len, |l| l.len() as u64);
+            let c = Chunk {
+                seq: 0,
+                file: n.meta.file,
+                first_line: n.meta.line,
+                first_offset: n.meta.offset,
+                data: n.bytes[..LONG_LINE_PREFIX.min(n.bytes.len())].to_vec(),
+                kind: ChunkKind::TooLong { len, line_len },
+                error: None,
+                records: None,
+                metas: None,
+            };
+            if !emit(c) {
+                return;
+            }
+        } else {
+            data.extend_from_slice(&n.bytes);
+            if !n.bytes.ends_with(b"\n") {
+                data.push(b'\n');
+            }
+            metas.push(n.meta);
+            if data.len() >= cfg.chunk_size && !flush(&mut data, &mut metas, &mut emit) {
+                return;
+            }
+        }
+        heads[i] = read_next(&mut sources, i, inputs, cfg, &needs, time, &mut emit);
+        if let Some(n) = &heads[i] {
+            heap.push(Reverse((key(n.time), i)));
+        }
+    }
+    flush(&mut data, &mut metas, &mut emit);
+}
+
+fn error_chunk(file: u32, error: String) -> Chunk {
+    Chunk {
+        seq: 0,
+        file,
+        first_line: 1,
+        first_offset: 0,
+        data: Vec::new(),
+        kind: ChunkKind::Lines,
+        error: Some(error),
+        records: None,
+        metas: None,
+    }
+}
+
+fn flush(data: &mut Vec<u8>, metas: &mut Vec<Meta>, emit: &mut dyn FnMut(Chunk) -> bool) -> bool {
+    if metas.is_empty() {
+        return true;
+    }
+    let first = metas[0];
+    emit(Chunk {
+        seq: 0,
+        file: first.file,
+        first_line: first.line,
+        first_offset: first.offset,
+        data: std::mem::take(data),
+        kind: ChunkKind::Lines,
+        error: None,
+        records: None,
+        metas: Some(std::mem::take(metas)),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_next(
+    sources: &mut [Option<Source>],
+    i: usize,
+    inputs: &[Input],
+    cfg: &ReadConfig,
+    needs: &Needs,
+    time: &TimeField,
+    emit: &mut dyn FnMut(Chunk) -> bool,
+) -> Option<Next> {
+    let s = sources[i].as_mut()?;
+    let mut bytes = Vec::new();
+    let read = s.reader.read_until(b'\n', &mut bytes);
+    match read {
+        Ok(0) => {
+            sources[i] = None;
+            None
+        }
+        Ok(n) => {
+            let bom = if s.line == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
+                bytes.drain(..3);
+                3
+            } else {
+                0
+            };
+            let meta = Meta {
+                file: i as u32,
+                line: s.line,
+                offset: s.offset + bom,
+            };
+            s.line += 1;
+            s.offset += n as u64;
+            if let Some(t) = line_time(&bytes, needs, time, s.year, cfg) {
+                s.time = t;
+            }
+            Some(Next {
+                bytes,
+                meta,
+                time: s.time,
+            })
+        }
+        Err(e) => {
+            sources[i] = None;
+            emit(error_chunk(i as u32, format!("{}: {}", inputs[i].name, io_message(&e))));
+            None
+        }
+    }
+}
+
+/// The event time of a line, if it has one.
+fn line_time(bytes: &[u8], needs: &Needs, time: &TimeField, year: i32, cfg: &ReadConfig) -> Option<f64> {
+    let text = std::str::from_utf8(bytes).ok()?.trim_end_matches(['\n', '\r']);
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') && !matches!(cfg.format, super::InputFormat::Lines) {
+        let ev = Event::parse(trimmed, Meta::default(), needs).ok()?;
+        return time.of(&ev);
+    }
+    text_time(trimmed, year)
+}
+
+/// A timestamp at the start of a text line, or a bracketed CLF time in it.
+fn text_time(text: &str, year: i32) -> Option<f64> {
+    let mut words = text.splitn(3, ' ');
+    let first = words.next()?;
+    if let Some(t) = crate::time::parse_rfc3339(first.trim_start_matches('[').trim_end_matches(']').as_bytes()) {
+        return Some(t);
+    }
+    if let Some(second) = words.next() {
+        let both = format!("{first} {second}");
+        if let Some(t) = crate::time::parse_rfc3339(both.trim_end_matches(',').as_bytes()) {
+            return Some(t);
+        }
+    }
+    // Syslog (RFC 3164): `Mmm dd hh:mm:ss`, day padded with a space or not.
+    if text.len() >= 15 && text.is_char_boundary(15) {
+        let head = text[..15].split_whitespace().collect::<Vec<_>>();
+        if let [mon, day, clock] = head.as_slice() {
+            let iso = format!("{day:0>2}/{mon}/{year}:{clock} +0000");
+            if let Some(t) = crate::time::parse_clf(&iso) {
+                return Some(t);
+            }
+        }
+    }
+    let open = text.find('[')?;
+    let close = open + text[open..].find(']')?;
+    crate::time::parse_clf(&text[open + 1..close])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_times() {
+        assert_eq!(text_time("2026-01-01T00:00:01Z hello", 2026), Some(1767225601.0));
+        assert_eq!(text_time("2026-01-01 00:00:01 hello", 2026), Some(1767225601.0));
+        assert_eq!(text_time("Jan  1 00:00:01 host sshd[1]: x", 2026), Some(1767225601.0));
+        assert_eq!(
+            text_time("1.2.3.4 - - [01/Jan/2026:00:00:01 +0000] \"GET / HTTP/1.1\"", 2026),
+            Some(1767225601.0)
+        );
+        assert_eq!(text_time("  at java.lang.Thread.run", 2026), None);
+    }
+}

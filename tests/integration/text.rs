@@ -1,0 +1,248 @@
+//! Tests of text logs and input formats: parse, -i, multi-line records, merge.
+
+use crate::common::{corpus, evq, run, run_bytes};
+use serde_json::Value;
+use std::collections::HashMap;
+
+fn rows(s: &str) -> Vec<Value> {
+    s.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn parse_first_makes_lines_the_default_input() {
+    let r = run(
+        &["parse /(?P<level>[A-Z]+) (?P<n>\\d+)/ | keep level, n"],
+        "INFO 12\nWARN 7\n",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "{\"level\":\"INFO\",\"n\":12}\n{\"level\":\"WARN\",\"n\":7}\n"
+    );
+}
+
+#[test]
+fn unparsed_lines_are_parse_dead_letters_unless_else_says_otherwise() {
+    let input = "a=1\nnot logfmt at all \"\nb=2\n";
+    let dir = tempfile::tempdir().unwrap();
+    let dl = dir.path().join("dl");
+    let r = run(&["--dead-letter", dl.to_str().unwrap(), "parse logfmt"], input);
+    assert_eq!(r.stdout.lines().count(), 2);
+    let dead = rows(&std::fs::read_to_string(&dl).unwrap());
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0]["reason"], "parse");
+    assert_eq!(dead[0]["line"], 2);
+    assert_eq!(run(&["parse logfmt else drop"], input).stdout.lines().count(), 2);
+    assert_eq!(run(&["parse logfmt else keep"], input).stdout.lines().count(), 3);
+}
+
+#[test]
+fn parse_json_from_an_expression_behind_a_text_prefix() {
+    let r = run(
+        &["parse json from replace(raw(), /^[^{]*/, \"\") | keep a"],
+        "2026-01-01 app: {\"a\":1}\n",
+    );
+    assert_eq!(r.stdout, "{\"a\":1}\n");
+}
+
+#[test]
+fn parse_kv_and_common() {
+    let r = run(&["parse kv | keep user, ms"], "login user=\"ann b\" ms=12 ok\n");
+    assert_eq!(r.stdout, "{\"user\":\"ann b\",\"ms\":12}\n");
+    let line = "127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /a.gif HTTP/1.0\" 200 -\n";
+    let r = run(&["parse common | keep client, user, method, path, status, bytes"], line);
+    assert_eq!(
+        r.stdout,
+        "{\"client\":\"127.0.0.1\",\"user\":\"frank\",\"method\":\"GET\",\"path\":\"/a.gif\",\"status\":200,\"bytes\":null}\n"
+    );
+}
+
+#[test]
+fn input_formats_json_csv_tsv_logfmt_lines() {
+    let r = run(
+        &["-i", "json", "where true"],
+        "[{\"a\":1},\n {\"a\":2}]\n{\n \"a\": 3\n}",
+    );
+    assert_eq!(r.stdout, "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n");
+    let r = run(&["-i", "csv", "where n > 1"], "name,n\n\"x, y\",2\nz,1\n");
+    assert_eq!(r.stdout, "{\"name\":\"x, y\",\"n\":2}\n");
+    let r = run(&["-i", "tsv", "where true"], "a\tb\n1\tq\n");
+    assert_eq!(r.stdout, "{\"a\":1,\"b\":\"q\"}\n");
+    let r = run(
+        &["-i", "logfmt", "where level == \"warn\""],
+        "level=info\nlevel=warn msg=\"disk full\"\n",
+    );
+    assert_eq!(r.stdout, "{\"level\":\"warn\",\"msg\":\"disk full\"}\n");
+    let r = run(&["-i", "lines", "where line =~ /b/"], "abc\nxyz\n");
+    assert_eq!(r.stdout, "{\"line\":\"abc\"}\n");
+}
+
+#[test]
+fn invalid_utf8_text_lines_are_kept_lossily() {
+    let r = run_bytes(&["-i", "lines", "where true"], b"ok \xff\xfe end\n");
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout, "{\"line\":\"ok \u{fffd}\u{fffd} end\"}\n");
+    // When parsing fails the dead letter keeps the exact bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let dl = dir.path().join("dl");
+    run_bytes(
+        &["--dead-letter", dl.to_str().unwrap(), "parse combined"],
+        b"\xff\xfe\n",
+    );
+    let dead = rows(&std::fs::read_to_string(&dl).unwrap());
+    assert_eq!(dead[0]["raw_b64"], "//4=");
+}
+
+#[test]
+fn strip_ansi_and_nul_bytes() {
+    let r = run_bytes(
+        &["-i", "lines", "--strip-ansi", "where true"],
+        b"\x1b[1;31mred\x1b[0m \x00x\n",
+    );
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout, "{\"line\":\"red \\u0000x\"}\n");
+}
+
+#[test]
+fn multiline_records_join_stack_traces() {
+    let input = "2026-01-01 ERROR boom\n\tat a.B(B.java:1)\n\tat c.D(D.java:2)\n2026-01-01 INFO ok\n";
+    let r = run(
+        &[
+            "--multiline-start",
+            "^\\d{4}-",
+            "-i",
+            "lines",
+            "set l = line() | keep l, line",
+        ],
+        input,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = rows(&r.stdout);
+    assert_eq!(out.len(), 2);
+    assert_eq!(
+        out[0]["line"],
+        "2026-01-01 ERROR boom\n\tat a.B(B.java:1)\n\tat c.D(D.java:2)"
+    );
+    assert_eq!(out[1]["l"], 4);
+}
+
+#[test]
+fn merge_interleaves_inputs_by_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.ndjson");
+    let b = dir.path().join("b.log");
+    std::fs::write(
+        &a,
+        "{\"ts\":\"2026-01-01T00:00:01Z\",\"n\":1}\n{\"ts\":\"2026-01-01T00:00:04Z\",\"n\":4}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &b,
+        "{\"ts\":\"2026-01-01T00:00:02Z\",\"n\":2}\n{\"ts\":1767225603,\"n\":3}\n",
+    )
+    .unwrap();
+    let out = evq()
+        .args(["--merge", "keep n", a.to_str().unwrap(), b.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n"
+    );
+    let c = dir.path().join("c.log");
+    let d = dir.path().join("d.log");
+    std::fs::write(&c, "Jan  1 00:00:03 h p: x\n").unwrap();
+    std::fs::write(&d, "Jan  1 00:00:01 h p: y\n  continued\nJan  1 00:00:05 h p: z\n").unwrap();
+    let out = evq()
+        .args([
+            "--merge",
+            "-i",
+            "lines",
+            "where true",
+            c.to_str().unwrap(),
+            d.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let lines: Vec<String> = rows(&String::from_utf8_lossy(&out.stdout))
+        .iter()
+        .map(|v| v["line"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "Jan  1 00:00:01 h p: y",
+            "  continued",
+            "Jan  1 00:00:03 h p: x",
+            "Jan  1 00:00:05 h p: z"
+        ]
+    );
+}
+
+#[test]
+fn apache_corpus_parses_all_but_the_truncated_record() {
+    let Some(p) = corpus("apache-access/apache_logs") else {
+        return;
+    };
+    let f = p.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dl = dir.path().join("dl");
+    let out = evq()
+        .args([
+            "--dead-letter",
+            dl.to_str().unwrap(),
+            "--stats",
+            "parse combined | count by status",
+            f,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let dead = rows(&std::fs::read_to_string(&dl).unwrap());
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0]["line"], 8899);
+    // count by status equals an independent count: the field after the quoted request.
+    let text = std::fs::read_to_string(&p).unwrap();
+    let mut expected: HashMap<String, u64> = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if i + 1 == 8899 {
+            continue;
+        }
+        let after = line.split('"').nth(2).unwrap();
+        *expected
+            .entry(after.split_whitespace().next().unwrap().to_string())
+            .or_default() += 1;
+    }
+    let got: HashMap<String, u64> = rows(&String::from_utf8_lossy(&out.stdout))
+        .iter()
+        .map(|v| (v["status"].to_string(), v["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(got.values().sum::<u64>(), 9_999);
+}
+
+#[test]
+fn syslog_corpus_parses_every_line_and_counts_programs() {
+    let Some(p) = corpus("ssh-authlog/auth.log") else {
+        return;
+    };
+    let out = evq()
+        .args(["--stats", "parse syslog | count by program", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("dead letter"));
+    let text = std::fs::read_to_string(&p).unwrap();
+    let mut expected: HashMap<String, u64> = HashMap::new();
+    for line in text.lines() {
+        let tag = line.split_whitespace().nth(4).unwrap();
+        let program = tag.split(['[', ':']).next().unwrap();
+        *expected.entry(program.to_string()).or_default() += 1;
+    }
+    let got: HashMap<String, u64> = rows(&String::from_utf8_lossy(&out.stdout))
+        .iter()
+        .map(|v| (v["program"].as_str().unwrap().to_string(), v["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(got.values().sum::<u64>(), 7_121);
+}
