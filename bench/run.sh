@@ -6,6 +6,7 @@
 #
 # Environment:
 #   BENCH_MB=1000        size of the generated input (10^6 bytes)
+#   BENCH_ACCESS_MB=500  size of the generated access log for the text cases
 #   BENCH_RUNS=3         runs per command; the best (fastest) one is reported
 #   BENCH_CASES=a,b      run only these cases (default: all, see CASES below)
 #   BENCH_DATA=bench/data  cache dir for the input file and results.md
@@ -29,6 +30,7 @@ export LC_ALL=C
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 BENCH_MB=${BENCH_MB:-1000}
+BENCH_ACCESS_MB=${BENCH_ACCESS_MB:-500}
 BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_CASES=${BENCH_CASES:-}
 BENCH_DATA=${BENCH_DATA:-$BENCH_DIR/data}
@@ -50,7 +52,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 # ---------------------------------------------------------------------------
 # Cases. Each row's stdout goes to /dev/null; stdin is /dev/null.
 
-CASES=(filter projection passthrough count stats count_every route route_many)
+CASES=(filter projection passthrough count stats count_every route route_many access grep)
 
 case_filter() {
   evq 'where level == "error" and latency_ms > 500' "$IN"
@@ -117,6 +119,20 @@ case_route() {
 case_route_many() {
   evq 'route by user.id' -O "$TMPD/route_many" "$IN"
   peer evq-30-topics "$EVQ" $EVQ_ARGS 'route by service' -O "$TMPD/route30" "$IN"
+}
+
+# The text cases read a generated combined-format access log (BENCH_ACCESS_MB).
+case_access() {
+  local IN=$ACCESS
+  evq 'parse combined | count by status' "$IN"
+  peer agrind agrind -f "$IN" '* | parse regex "^(?P<client>\\S+) \\S+ (?P<user>\\S+) \\[(?P<time>[^\\]]+)\\] \"(?P<request>[^\"]*)\" (?P<status>\\d{3}) (?P<bytes>\\S+)" | count by status'
+  peer mlr mlr --inidx --ifs space --ojson count-distinct -f 9 "$IN"
+}
+
+case_grep() {
+  local IN=$ACCESS
+  evq -i lines 'where line =~ /" 5\d\d /' "$IN"
+  LC_ALL=C peer grep grep -E '" 5[0-9][0-9] ' "$IN"
 }
 
 # ---------------------------------------------------------------------------
@@ -200,6 +216,16 @@ prepare_data() {
     echo "$sum" >"$stamp"
   fi
   DATA_LINES=$(wc -l <"$DATA")
+  ACCESS=$BENCH_DATA/access-${BENCH_ACCESS_MB}mb.log
+  sum=$(sha256sum "$BENCH_DIR/gen_access.py" | cut -d' ' -f1)
+  if [[ -f $ACCESS && -f $ACCESS.gen-sha256 && $(cat "$ACCESS.gen-sha256") == "$sum" ]]; then
+    log "reusing $ACCESS"
+  else
+    log "generating $ACCESS ($BENCH_ACCESS_MB MB)"
+    python3 "$BENCH_DIR/gen_access.py" "$ACCESS.tmp" "$BENCH_ACCESS_MB"
+    mv "$ACCESS.tmp" "$ACCESS"
+    echo "$sum" >"$ACCESS.gen-sha256"
+  fi
 }
 
 # ---------------------------------------------------------------------------

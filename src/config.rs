@@ -108,6 +108,11 @@ impl Config {
             },
             None => None,
         };
+        if asts.iter().any(|a| matches!(a.spec, crate::lang::StageSpec::To { .. })) {
+            // Topic files: as many open at once as the system allows (like cargo), so that
+            // thousands of topics do not close and reopen files; the cache stays under it.
+            let _ = rlimit::increase_nofile_limit(u64::MAX);
+        }
         let topic = crate::output::topic::TopicOptions {
             append: cli.append,
             atomic: cli.atomic,

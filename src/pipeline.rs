@@ -448,7 +448,14 @@ pub struct Ordered {
     files: Vec<Option<Arc<std::sync::Mutex<Option<TopicFiles>>>>>,
     /// False in a live-view snapshot.
     writes_files: bool,
+    /// Lines for topic files not yet written, by stage and file: written in batches so
+    /// that a file gets one write per batch instead of one per event.
+    pending: std::collections::HashMap<(usize, std::path::PathBuf), Vec<u8>>,
+    pending_bytes: usize,
 }
+
+/// How many bytes of topic-file lines are held before they are written.
+const PENDING_FILE_BYTES: usize = 8 << 20;
 
 /// What the ordered part produced for one batch.
 #[derive(Default)]
@@ -491,18 +498,40 @@ impl Ordered {
                 _ => None,
             })
             .collect();
-        Ordered { stages: p.ordered.clone(), needs: p.ordered_needs.clone(), format, files, writes_files: true }
+        Ordered {
+            stages: p.ordered.clone(),
+            needs: p.ordered_needs.clone(),
+            format,
+            files,
+            writes_files: true,
+            pending: Default::default(),
+            pending_bytes: 0,
+        }
     }
 
     /// Closes every topic file; with `--atomic`, renames them into place only on success.
     pub fn close_files(&mut self, success: bool) -> Result<(), String> {
-        let mut result = Ok(());
+        let mut result = self.flush_files();
         for f in self.files.iter_mut().flatten() {
             let files = f.lock().expect("not poisoned").take();
             if let Some(Err(e)) = files.map(|files| files.finish(success)) {
                 result = result.and(Err(e.to_string()));
             }
         }
+        result
+    }
+
+    /// Writes the lines held for topic files, one write per file.
+    pub fn flush_files(&mut self) -> Result<(), String> {
+        let mut result = Ok(());
+        for ((i, rel), data) in self.pending.drain() {
+            let files = self.files[i].as_ref().expect("every to stage has files");
+            let mut files = files.lock().expect("not poisoned");
+            if let Some(Err(e)) = files.as_mut().map(|f| f.write(&rel, &data)) {
+                result = result.and(Err(e.to_string()));
+            }
+        }
+        self.pending_bytes = 0;
         result
     }
 
@@ -571,19 +600,22 @@ impl Ordered {
         ev.copy = copy;
         for i in from..self.stages.len() {
             if let Stage::To(t) = &self.stages[i] {
+                let tee = t.tee;
                 if self.writes_files {
                     let rel = t.render(&ev, env);
-                    let mut line = Vec::with_capacity(ev.raw.len() + 1);
-                    ev.write_json(&mut line);
-                    line.push(b'\n');
-                    let files = self.files[i].as_ref().expect("every to stage has files");
-                    let mut files = files.lock().expect("not poisoned");
-                    if let Some(Err(e)) = files.as_mut().map(|f| f.write(&rel, &line)) {
-                        out.output_error.get_or_insert(e.to_string());
-                    }
+                    let buf = self.pending.entry((i, rel)).or_default();
+                    let before = buf.len();
+                    ev.write_json(buf);
+                    buf.push(b'\n');
+                    self.pending_bytes += buf.len() - before;
                     out.written += 1;
+                    if self.pending_bytes >= PENDING_FILE_BYTES {
+                        if let Err(e) = self.flush_files() {
+                            out.output_error.get_or_insert(e);
+                        }
+                    }
                 }
-                if t.tee {
+                if tee {
                     continue;
                 }
                 return;
