@@ -223,14 +223,15 @@ fn line_time(bytes: &[u8], needs: &Needs, time: &TimeField, year: i32, cfg: &Rea
 fn text_time(text: &str, year: i32) -> Option<f64> {
     let mut words = text.splitn(3, ' ');
     let first = words.next()?;
-    if let Some(t) = crate::time::parse_rfc3339(first.trim_start_matches('[').trim_end_matches(']').as_bytes()) {
-        return Some(t);
-    }
+    // `date time` before `date` alone, which would mean midnight.
     if let Some(second) = words.next() {
         let both = format!("{first} {second}");
         if let Some(t) = crate::time::parse_rfc3339(both.trim_end_matches(',').as_bytes()) {
             return Some(t);
         }
+    }
+    if let Some(t) = crate::time::parse_rfc3339(first.trim_start_matches('[').trim_end_matches(']').as_bytes()) {
+        return Some(t);
     }
     // Syslog (RFC 3164): `Mmm dd hh:mm:ss`, day padded with a space or not.
     if text.len() >= 15 && text.is_char_boundary(15) {
