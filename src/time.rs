@@ -162,9 +162,13 @@ pub fn strftime(t: f64, fmt: &str) -> Option<String> {
     if !valid_format(fmt) {
         return None;
     }
-    let secs = t.floor();
-    let nanos = ((t - secs) * 1e9).round().min(999_999_999.0) as u32;
-    let dt = DateTime::<Utc>::from_timestamp(secs as i64, nanos)?;
+    // Whole microseconds first: an f64 holds 1.123 as 1.12299…, which must print .123.
+    let micros = (t * 1e6).round();
+    if !micros.is_finite() || micros.abs() > 9.0e18 {
+        return None;
+    }
+    let micros = micros as i64;
+    let dt = DateTime::<Utc>::from_timestamp(micros.div_euclid(1_000_000), (micros.rem_euclid(1_000_000) * 1000) as u32)?;
     Some(dt.format(fmt).to_string())
 }
 
@@ -210,5 +214,7 @@ mod tests {
         assert_eq!(rfc3339(1795860000.0), "2026-11-28T10:00:00Z");
         assert_eq!(strftime(0.0, "%Y"), Some("1970".into()));
         assert_eq!(strftime(0.0, "%Q"), None);
+        assert_eq!(strftime(1795860000.123, "%H:%M:%S%.3f"), Some("10:00:00.123".into()));
+        assert_eq!(strftime(-0.5, "%Y-%m-%dT%H:%M:%S%.3f"), Some("1969-12-31T23:59:59.500".into()));
     }
 }
