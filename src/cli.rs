@@ -152,7 +152,10 @@ pub enum Generate {
 
 /// `30s`, `5m`, `250ms`: seconds.
 pub fn parse_duration(s: &str) -> Result<f64, String> {
-    match crate::lang::lexer::lex(s.trim()).map(|t| t.into_iter().map(|t| t.tok).collect::<Vec<_>>()).as_deref() {
+    match crate::lang::lexer::lex(s.trim())
+        .map(|t| t.into_iter().map(|t| t.tok).collect::<Vec<_>>())
+        .as_deref()
+    {
         Ok([crate::lang::lexer::Tok::Duration(d)]) if *d >= 0.0 => Ok(*d),
         _ => Err(format!("`{s}` is not a duration such as 30s, 5m or 1h")),
     }

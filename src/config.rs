@@ -19,7 +19,11 @@ fn default_format(asts: &[crate::lang::StageAst]) -> Format {
         asts.last().map(|a| &a.spec),
         Some(StageSpec::Count { .. } | StageSpec::Stats { .. } | StageSpec::Top { .. } | StageSpec::Distinct { .. })
     );
-    if aggregate && std::io::stdout().is_terminal() { Format::Table } else { Format::Ndjson }
+    if aggregate && std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Ndjson
+    }
 }
 
 /// The year of an input's modification time (UTC), or this year for stdin.
@@ -81,14 +85,24 @@ impl Config {
         };
         let mut asts = parse_pipeline(&source).map_err(|e| UsageError(e.render(&source)))?;
         if let Some(dir) = &cli.out_dir {
-            if matches!(asts.last().map(|a| &a.spec), Some(crate::lang::StageSpec::To { tee: false, .. })) {
+            if matches!(
+                asts.last().map(|a| &a.spec),
+                Some(crate::lang::StageSpec::To { tee: false, .. })
+            ) {
                 return Err(UsageError("evq: -O: the pipeline already ends with `to`".into()));
             }
             let dir = dir.trim_end_matches('/').replace('{', "{{").replace('}', "}}");
             let text = format!("{}/{{topic()}}.ndjson", if dir.is_empty() { "." } else { &dir });
             let template = crate::lang::parse_template(&text).expect("the -O template is well formed");
-            let spec = crate::lang::StageSpec::To { template, text, tee: false };
-            asts.push(crate::lang::StageAst { spec, span: crate::lang::Span::default() });
+            let spec = crate::lang::StageSpec::To {
+                template,
+                text,
+                tee: false,
+            };
+            asts.push(crate::lang::StageAst {
+                spec,
+                span: crate::lang::Span::default(),
+            });
         }
         if let Some(fmt) = &cli.time_format {
             if !crate::time::valid_format(fmt) {
@@ -116,21 +130,39 @@ impl Config {
         let topic = crate::output::topic::TopicOptions {
             append: cli.append,
             atomic: cli.atomic,
-            max_open: cli.max_open_files.unwrap_or_else(crate::output::safe_path::default_max_open_files).max(1),
+            max_open: cli
+                .max_open_files
+                .unwrap_or_else(crate::output::safe_path::default_max_open_files)
+                .max(1),
         };
-        let opts =
-            StageOptions { time, max_groups: cli.max_groups, memory_limit: cli.memory_limit, lateness: cli.lateness, topic };
+        let opts = StageOptions {
+            time,
+            max_groups: cli.max_groups,
+            memory_limit: cli.memory_limit,
+            lateness: cli.lateness,
+            topic,
+        };
         let inputs = input::expand(&paths);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
-        let years = inputs.iter().map(|i| cli.year.unwrap_or_else(|| input_year(i))).collect();
-        let env = Env { now, files: Arc::new(inputs.iter().map(|i| i.name.clone()).collect()), years: Arc::new(years) };
+        let years = inputs
+            .iter()
+            .map(|i| cli.year.unwrap_or_else(|| input_year(i)))
+            .collect();
+        let env = Env {
+            now,
+            files: Arc::new(inputs.iter().map(|i| i.name.clone()).collect()),
+            years: Arc::new(years),
+        };
         let jobs = cli
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let input_format = cli.input.unwrap_or(
-            if matches!(asts.first().map(|a| &a.spec), Some(crate::lang::StageSpec::Parse { .. })) {
+            if matches!(
+                asts.first().map(|a| &a.spec),
+                Some(crate::lang::StageSpec::Parse { .. })
+            ) {
                 input::InputFormat::Lines
             } else {
                 input::InputFormat::Ndjson
@@ -153,7 +185,12 @@ impl Config {
             env,
             format: cli.output.unwrap_or_else(|| default_format(&asts)),
             jobs,
-            read: ReadConfig { chunk_size: cli.chunk_size, max_line_bytes: cli.max_line_bytes, format: input_format, multiline },
+            read: ReadConfig {
+                chunk_size: cli.chunk_size,
+                max_line_bytes: cli.max_line_bytes,
+                format: input_format,
+                multiline,
+            },
             dead_letter: cli.dead_letter,
             strict: cli.strict,
             max_errors: cli.max_errors,

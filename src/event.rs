@@ -149,7 +149,17 @@ impl<'a> Event<'a> {
     /// An event from JSON text already validated by an earlier stage, for stages that
     /// read no field (`head`, `tail`, `to` with a field-free template): not parsed again.
     pub fn validated(raw: &'a str, meta: Meta) -> Event<'a> {
-        Event { raw, meta, topic: None, copy: false, doc: Doc::Fields { fields: Vec::new(), object: true }, modified: false }
+        Event {
+            raw,
+            meta,
+            topic: None,
+            copy: false,
+            doc: Doc::Fields {
+                fields: Vec::new(),
+                object: true,
+            },
+            modified: false,
+        }
     }
 
     pub fn is_modified(&self) -> bool {
@@ -269,13 +279,27 @@ impl<'a> Event<'a> {
 
     /// A text line as the event `{"line": text}` (`-i lines`).
     pub fn line(raw: &'a str, meta: Meta) -> Event<'a> {
-        Event { raw, meta, topic: None, copy: false, doc: Doc::Line, modified: false }
+        Event {
+            raw,
+            meta,
+            topic: None,
+            copy: false,
+            doc: Doc::Line,
+            modified: false,
+        }
     }
 
     /// An event made from text by an input format (`-i logfmt`): `raw` is the text,
     /// `json` the event.
     pub fn from_json_text(raw: &'a str, meta: Meta, json: String) -> Event<'a> {
-        Event { raw, meta, topic: None, copy: false, doc: Doc::Text(json), modified: true }
+        Event {
+            raw,
+            meta,
+            topic: None,
+            copy: false,
+            doc: Doc::Text(json),
+            modified: true,
+        }
     }
 }
 

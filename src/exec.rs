@@ -172,8 +172,13 @@ impl Live {
     fn new(cfg: &Config) -> Live {
         let stream = cfg.inputs.iter().any(|i| i.source == crate::input::Source::Stdin);
         let aggregate = matches!(cfg.pipeline.ordered.last(), Some(crate::stage::Stage::Group(_)));
-        let enabled = stream && aggregate && cfg.format == crate::output::Format::Table && std::io::stdout().is_terminal();
-        Live { enabled, last: Instant::now(), drawn_at: 0 }
+        let enabled =
+            stream && aggregate && cfg.format == crate::output::Format::Table && std::io::stdout().is_terminal();
+        Live {
+            enabled,
+            last: Instant::now(),
+            drawn_at: 0,
+        }
     }
 
     fn tick(&mut self, w: &mut Writer) {
@@ -184,7 +189,9 @@ impl Live {
         self.drawn_at = w.total.lines;
         let Some(ord) = w.ordered.as_ref() else { return };
         let data = ord.snapshot(&w.cfg.env);
-        let height = console::Term::stdout().size_checked().map_or(24, |(h, _)| usize::from(h));
+        let height = console::Term::stdout()
+            .size_checked()
+            .map_or(24, |(h, _)| usize::from(h));
         if let Err(e) = w.out.redraw(&data, height) {
             w.output_error(e);
         }

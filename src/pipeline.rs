@@ -263,7 +263,17 @@ fn process_line(
             }
             None => {
                 let error = "not logfmt (key=value pairs)".to_string();
-                return dead(out, meta, line, line_bytes, Rejection { reason: Reason::Parse, error }, env);
+                return dead(
+                    out,
+                    meta,
+                    line,
+                    line_bytes,
+                    Rejection {
+                        reason: Reason::Parse,
+                        error,
+                    },
+                    env,
+                );
             }
         },
         _ => match Event::parse(text, meta, &p.parallel_needs) {
@@ -332,7 +342,17 @@ fn run_parallel(
             Ok(()) => out.stats.aggregated += u64::from(counted),
             Err(GroupError::NoTime) if counted => {
                 let error = "no parsable event time".to_string();
-                dead(out, ev.meta, line, line_bytes, Rejection { reason: Reason::NoTime, error }, env);
+                dead(
+                    out,
+                    ev.meta,
+                    line,
+                    line_bytes,
+                    Rejection {
+                        reason: Reason::NoTime,
+                        error,
+                    },
+                    env,
+                );
             }
             Err(GroupError::NoTime) => {}
         }
@@ -344,7 +364,12 @@ fn run_parallel(
         out.written += 1;
     } else {
         ev.write_json(&mut out.data);
-        out.recs.push(Rec { end: out.data.len(), meta: ev.meta, topic: ev.topic.clone(), copy: ev.copy });
+        out.recs.push(Rec {
+            end: out.data.len(),
+            meta: ev.meta,
+            topic: ev.topic.clone(),
+            copy: ev.copy,
+        });
     }
 }
 
@@ -430,7 +455,10 @@ pub fn dead_record(env: &Env, meta: Meta, raw: &[u8], reason: Reason, error: &st
     rec.insert("error".into(), error.into());
     match std::str::from_utf8(raw) {
         Ok(s) => rec.insert("raw".into(), s.into()),
-        Err(_) => rec.insert("raw_b64".into(), base64::engine::general_purpose::STANDARD.encode(raw).into()),
+        Err(_) => rec.insert(
+            "raw_b64".into(),
+            base64::engine::general_purpose::STANDARD.encode(raw).into(),
+        ),
     };
     let mut record = serde_json::to_vec(&rec).expect("a map of strings and numbers serializes");
     record.push(b'\n');
@@ -576,7 +604,15 @@ impl Ordered {
         self.feed_copy(0, rec, r.meta, r.topic.clone(), r.copy, env, out);
     }
 
-    fn feed_from(&mut self, from: usize, json: &str, meta: Meta, topic: Option<Arc<str>>, env: &Env, out: &mut OrderedOut) {
+    fn feed_from(
+        &mut self,
+        from: usize,
+        json: &str,
+        meta: Meta,
+        topic: Option<Arc<str>>,
+        env: &Env,
+        out: &mut OrderedOut,
+    ) {
         self.feed_copy(from, json, meta, topic, false, env, out);
     }
 
@@ -626,7 +662,12 @@ impl Ordered {
                     let mut json = Vec::new();
                     ev.write_json(&mut json);
                     let json = String::from_utf8(json).expect("JSON text is UTF-8");
-                    t.push(Held { json, meta: ev.meta, topic: ev.topic.clone(), modified: ev.is_modified() })
+                    t.push(Held {
+                        json,
+                        meta: ev.meta,
+                        topic: ev.topic.clone(),
+                        modified: ev.is_modified(),
+                    })
                 }
                 Stage::Group(g) => match g.add(&ev, env) {
                     Ok(rows) => {
@@ -642,7 +683,8 @@ impl Ordered {
                 Stage::Sort(s) => match s.push(&ev, env) {
                     Ok(()) => Flow::Held,
                     Err(e) => {
-                        out.error.get_or_insert(format!("sort: cannot spill to a temporary file: {e}"));
+                        out.error
+                            .get_or_insert(format!("sort: cannot spill to a temporary file: {e}"));
                         Flow::Skipped
                     }
                 },
@@ -700,9 +742,11 @@ impl Ordered {
                 Stage::Sort(s) => {
                     // Taken out of the stage list so the sorted events stream on to the next stages.
                     let mut sort = std::mem::replace(s, s.clone());
-                    let result = sort.drain(&mut |it| self.feed_from(i + 1, it.json(), it.meta(), it.topic(), env, out));
+                    let result =
+                        sort.drain(&mut |it| self.feed_from(i + 1, it.json(), it.meta(), it.topic(), env, out));
                     if let Err(e) = result {
-                        out.error.get_or_insert(format!("sort: cannot read a temporary file: {e}"));
+                        out.error
+                            .get_or_insert(format!("sort: cannot read a temporary file: {e}"));
                     }
                 }
                 _ => {}

@@ -168,7 +168,10 @@ pub fn strftime(t: f64, fmt: &str) -> Option<String> {
         return None;
     }
     let micros = micros as i64;
-    let dt = DateTime::<Utc>::from_timestamp(micros.div_euclid(1_000_000), (micros.rem_euclid(1_000_000) * 1000) as u32)?;
+    let dt = DateTime::<Utc>::from_timestamp(
+        micros.div_euclid(1_000_000),
+        (micros.rem_euclid(1_000_000) * 1000) as u32,
+    )?;
     Some(dt.format(fmt).to_string())
 }
 
@@ -215,6 +218,9 @@ mod tests {
         assert_eq!(strftime(0.0, "%Y"), Some("1970".into()));
         assert_eq!(strftime(0.0, "%Q"), None);
         assert_eq!(strftime(1795860000.123, "%H:%M:%S%.3f"), Some("10:00:00.123".into()));
-        assert_eq!(strftime(-0.5, "%Y-%m-%dT%H:%M:%S%.3f"), Some("1969-12-31T23:59:59.500".into()));
+        assert_eq!(
+            strftime(-0.5, "%Y-%m-%dT%H:%M:%S%.3f"),
+            Some("1969-12-31T23:59:59.500".into())
+        );
     }
 }

@@ -110,7 +110,14 @@ fn min_and_max_keep_the_number_text() {
 
 #[test]
 fn min_and_max_prefer_numbers_then_use_the_total_order() {
-    let vals = [Val::str("b"), Val::Int(10), Val::Bool(true), Val::Int(3), Val::str("a"), Val::Null];
+    let vals = [
+        Val::str("b"),
+        Val::Int(10),
+        Val::Bool(true),
+        Val::Int(3),
+        Val::str("a"),
+        Val::Null,
+    ];
     assert_eq!(run(AggFn::Min, &vals), json!(3));
     assert_eq!(run(AggFn::Max, &vals), json!(10));
     let no_numbers = [Val::str("b"), Val::Bool(true), Val::str("a")];

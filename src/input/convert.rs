@@ -19,7 +19,11 @@ pub fn converter(format: InputFormat, r: Box<dyn Read + Send>) -> Box<dyn Read +
                 .quoting(format == InputFormat::Csv)
                 .flexible(true)
                 .from_reader(r);
-            Box::new(Converted::new(CsvRecords { reader, headers: None, record: csv::StringRecord::new() }))
+            Box::new(Converted::new(CsvRecords {
+                reader,
+                headers: None,
+                record: csv::StringRecord::new(),
+            }))
         }
         _ => r,
     }
@@ -40,7 +44,12 @@ struct Converted<R> {
 
 impl<R: Records> Converted<R> {
     fn new(records: R) -> Self {
-        Converted { records, buf: Vec::new(), pos: 0, done: false }
+        Converted {
+            records,
+            buf: Vec::new(),
+            pos: 0,
+            done: false,
+        }
     }
 }
 
@@ -103,7 +112,14 @@ impl Records for CsvRecords {
     fn next_into(&mut self, out: &mut Vec<u8>) -> io::Result<bool> {
         let csv_error = |e: csv::Error| io::Error::new(io::ErrorKind::InvalidData, e.to_string());
         if self.headers.is_none() {
-            self.headers = Some(self.reader.headers().map_err(csv_error)?.iter().map(String::from).collect());
+            self.headers = Some(
+                self.reader
+                    .headers()
+                    .map_err(csv_error)?
+                    .iter()
+                    .map(String::from)
+                    .collect(),
+            );
         }
         if !self.reader.read_record(&mut self.record).map_err(csv_error)? {
             return Ok(false);
@@ -146,6 +162,9 @@ mod tests {
             convert(InputFormat::Csv, csv).unwrap(),
             "{\"name\":\"Smith, J\",\"n\":42,\"note\":\"say \\\"hi\\\"\"}\n{\"name\":\"x\",\"n\":\"007\",\"note\":\"\"}\n"
         );
-        assert_eq!(convert(InputFormat::Tsv, "a\tb\n1\t\"q\"\n").unwrap(), "{\"a\":1,\"b\":\"\\\"q\\\"\"}\n");
+        assert_eq!(
+            convert(InputFormat::Tsv, "a\tb\n1\t\"q\"\n").unwrap(),
+            "{\"a\":1,\"b\":\"\\\"q\\\"\"}\n"
+        );
     }
 }

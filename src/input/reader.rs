@@ -62,8 +62,18 @@ pub fn read_all(
         send(c)
     };
     for (i, input) in inputs.iter().enumerate() {
-        let mut framer = Framer { cfg, name: &input.name, file: i as u32, seq: &mut seq, line: 1, offset: 0 };
-        let mut multiline = cfg.multiline.as_ref().map(|re| Multiline::new(re, cfg.max_line_bytes, i as u32));
+        let mut framer = Framer {
+            cfg,
+            name: &input.name,
+            file: i as u32,
+            seq: &mut seq,
+            line: 1,
+            offset: 0,
+        };
+        let mut multiline = cfg
+            .multiline
+            .as_ref()
+            .map(|re| Multiline::new(re, cfg.max_line_bytes, i as u32));
         let mut to_send = |c: Chunk| match multiline.as_mut() {
             Some(m) => m.push(c).into_iter().all(&mut numbered),
             None => numbered(c),
@@ -295,7 +305,12 @@ mod tests {
             name: "in".into(),
             source: Source::File(p),
         }];
-        let cfg = ReadConfig { chunk_size, max_line_bytes: max_line, format: crate::input::InputFormat::Ndjson, multiline: None };
+        let cfg = ReadConfig {
+            chunk_size,
+            max_line_bytes: max_line,
+            format: crate::input::InputFormat::Ndjson,
+            multiline: None,
+        };
         let mut out = Vec::new();
         read_all(&inputs, &cfg, Arc::default(), &AtomicBool::new(false), &mut |c| {
             out.push(c);

@@ -161,16 +161,39 @@ pub enum StageSpec {
     Rename(Vec<(Path, Path)>),
     Head(u64),
     Tail(u64),
-    Count { keys: Vec<KeySpec>, every: Option<f64> },
-    Stats { aggs: Vec<AggSpec>, keys: Vec<KeySpec>, every: Option<f64> },
-    Top { n: u64, keys: Vec<KeySpec>, by: Option<AggSpec> },
-    Distinct { keys: Vec<KeySpec> },
-    Sort { keys: Vec<(Expr, bool)> },
+    Count {
+        keys: Vec<KeySpec>,
+        every: Option<f64>,
+    },
+    Stats {
+        aggs: Vec<AggSpec>,
+        keys: Vec<KeySpec>,
+        every: Option<f64>,
+    },
+    Top {
+        n: u64,
+        keys: Vec<KeySpec>,
+        by: Option<AggSpec>,
+    },
+    Distinct {
+        keys: Vec<KeySpec>,
+    },
+    Sort {
+        keys: Vec<(Expr, bool)>,
+    },
     Route(RouteSpec),
     /// `parse FORMAT [from EXPR] [else keep|drop|dead]`; `format` is a name or a regex.
-    Parse { format: ParseFormat, from: Option<Expr>, otherwise: Otherwise },
+    Parse {
+        format: ParseFormat,
+        from: Option<Expr>,
+        otherwise: Otherwise,
+    },
     /// `to TEMPLATE` (ends the pipeline) and `tee TEMPLATE` (passes events on).
-    To { template: Template, text: String, tee: bool },
+    To {
+        template: Template,
+        text: String,
+        tee: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -190,7 +213,11 @@ pub enum Otherwise {
 #[derive(Debug, Clone)]
 pub enum RouteSpec {
     By(Expr),
-    Rules { all: bool, rules: Vec<(String, Expr)>, otherwise: Option<String> },
+    Rules {
+        all: bool,
+        rules: Vec<(String, Expr)>,
+        otherwise: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -30,8 +30,14 @@ pub fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
             .hint("try 'where true' to pass every event through"));
     }
     loop {
-        if let Some(StageAst { spec: StageSpec::To { tee: false, .. }, span }) = stages.last() {
-            return Err(LangError::new("`to` ends the pipeline", *span).hint("use `tee` to write events and pass them on"));
+        if let Some(StageAst {
+            spec: StageSpec::To { tee: false, .. },
+            span,
+        }) = stages.last()
+        {
+            return Err(
+                LangError::new("`to` ends the pipeline", *span).hint("use `tee` to write events and pass them on")
+            );
         }
         stages.push(p.stage()?);
         match p.peek() {
@@ -136,7 +142,12 @@ struct Parser {
 
 impl Parser {
     fn new(src: &str) -> Result<Parser, LangError> {
-        Ok(Parser { toks: lex(src)?, pos: 0, end: src.len(), src: src.to_string() })
+        Ok(Parser {
+            toks: lex(src)?,
+            pos: 0,
+            end: src.len(),
+            src: src.to_string(),
+        })
     }
 
     fn peek(&self) -> Option<&Tok> {

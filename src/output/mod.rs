@@ -147,7 +147,11 @@ impl Stdout {
 
     /// Moves to the start of the live view and clears it (ANSI CSI F and J).
     fn clear_live(&mut self) -> String {
-        let s = if self.live_lines > 0 { format!("\x1b[{}F\x1b[J", self.live_lines) } else { String::new() };
+        let s = if self.live_lines > 0 {
+            format!("\x1b[{}F\x1b[J", self.live_lines)
+        } else {
+            String::new()
+        };
         self.live_lines = 0;
         s
     }

@@ -28,7 +28,11 @@ pub struct TopicOptions {
 
 impl Default for TopicOptions {
     fn default() -> Self {
-        TopicOptions { append: false, atomic: false, max_open: super::safe_path::default_max_open_files() }
+        TopicOptions {
+            append: false,
+            atomic: false,
+            max_open: super::safe_path::default_max_open_files(),
+        }
     }
 }
 

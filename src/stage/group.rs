@@ -32,7 +32,10 @@ impl TimeField {
             Some(p) => n.add_path(p),
             None => {
                 for k in Self::DEFAULTS {
-                    n.add_path(&Path { segs: vec![Seg::Key(k.into())], span: Default::default() });
+                    n.add_path(&Path {
+                        segs: vec![Seg::Key(k.into())],
+                        span: Default::default(),
+                    });
                 }
             }
         }
@@ -43,7 +46,10 @@ impl TimeField {
         match &self.0 {
             Some(p) => time_of(&ev.lookup(p)?),
             None => Self::DEFAULTS.iter().find_map(|k| {
-                let p = Path { segs: vec![Seg::Key((*k).into())], span: Default::default() };
+                let p = Path {
+                    segs: vec![Seg::Key((*k).into())],
+                    span: Default::default(),
+                };
                 ev.lookup(&p).map(|v| time_of(&v))
             })?,
         }
@@ -83,7 +89,15 @@ impl GroupSpec {
                 (f, a.arg.clone(), a.name.clone())
             })
             .collect();
-        GroupSpec { stage, keys, aggs, every, order, time, max_groups }
+        GroupSpec {
+            stage,
+            keys,
+            aggs,
+            every,
+            order,
+            time,
+            max_groups,
+        }
     }
 
     pub fn needs(&self, n: &mut Needs) {
@@ -208,10 +222,17 @@ impl Groups {
     pub fn split_off_before(&mut self, window: i64) -> Groups {
         let mut done = Groups::default();
         let mut keep = Groups::default();
-        let mut by_index: Vec<(usize, Vec<u8>)> = std::mem::take(&mut self.index).into_iter().map(|(k, i)| (i, k)).collect();
+        let mut by_index: Vec<(usize, Vec<u8>)> = std::mem::take(&mut self.index)
+            .into_iter()
+            .map(|(k, i)| (i, k))
+            .collect();
         by_index.sort_unstable_by_key(|(i, _)| *i);
         for ((_, key), g) in by_index.into_iter().zip(std::mem::take(&mut self.groups)) {
-            let to = if g.window.is_some_and(|w| w < window) { &mut done } else { &mut keep };
+            let to = if g.window.is_some_and(|w| w < window) {
+                &mut done
+            } else {
+                &mut keep
+            };
             to.groups.push(g);
             to.index.insert(key, to.groups.len() - 1);
         }
@@ -251,7 +272,9 @@ impl Groups {
 }
 
 fn desc_key(results: &[Value]) -> crate::lang::Val<'_> {
-    results.first().map_or(crate::lang::Val::Null, crate::lang::Val::from_value)
+    results
+        .first()
+        .map_or(crate::lang::Val::Null, crate::lang::Val::from_value)
 }
 
 fn row(spec: &GroupSpec, window: Option<i64>, keys: Vec<Value>, results: &[Value]) -> Value {
@@ -301,7 +324,13 @@ pub enum Rejected {
 impl GroupStage {
     pub fn new(spec: GroupSpec, lateness: Option<f64>) -> GroupStage {
         let lateness = lateness.filter(|_| spec.windowed());
-        GroupStage { spec: Arc::new(spec), groups: Groups::default(), lateness, max_time: f64::NEG_INFINITY, emitted_before: i64::MIN }
+        GroupStage {
+            spec: Arc::new(spec),
+            groups: Groups::default(),
+            lateness,
+            max_time: f64::NEG_INFINITY,
+            emitted_before: i64::MIN,
+        }
     }
 
     /// True when windows stream out while reading, so the stage must see events in order.
@@ -313,13 +342,19 @@ impl GroupStage {
     pub fn add(&mut self, ev: &Event, env: &Env) -> Result<Vec<Value>, Rejected> {
         let spec = self.spec.clone();
         let (Some(lateness), Some(every)) = (self.lateness, spec.every) else {
-            return self.groups.add(&spec, ev, env).map(|()| Vec::new()).map_err(|GroupError::NoTime| Rejected::NoTime);
+            return self
+                .groups
+                .add(&spec, ev, env)
+                .map(|()| Vec::new())
+                .map_err(|GroupError::NoTime| Rejected::NoTime);
         };
         let t = spec.time.of(ev).ok_or(Rejected::NoTime)?;
         if ((t / every).floor() as i64) < self.emitted_before {
             return Err(Rejected::Late);
         }
-        self.groups.add(&spec, ev, env).map_err(|GroupError::NoTime| Rejected::NoTime)?;
+        self.groups
+            .add(&spec, ev, env)
+            .map_err(|GroupError::NoTime| Rejected::NoTime)?;
         self.max_time = self.max_time.max(t);
         // Windows that end at or before the watermark are complete.
         let closed = ((self.max_time - lateness) / every).floor() as i64;

@@ -92,18 +92,32 @@ impl Stage {
             StageSpec::Head(n) => Stage::Head(Head::new(*n)),
             StageSpec::Tail(n) => Stage::Tail(Tail::new(*n)),
             StageSpec::Count { keys, every } => {
-                let count = AggSpec { func: "count".into(), arg: None, q: None, name: "count".into() };
+                let count = AggSpec {
+                    func: "count".into(),
+                    arg: None,
+                    q: None,
+                    name: "count".into(),
+                };
                 group("count", keys, &[count], *every, Order::Desc { limit: None })
             }
             StageSpec::Stats { aggs, keys, every } => group("stats", keys, aggs, *every, Order::FirstSeen),
             StageSpec::Top { n, keys, by } => {
-                let by = by.clone().unwrap_or(AggSpec { func: "count".into(), arg: None, q: None, name: "count".into() });
+                let by = by.clone().unwrap_or(AggSpec {
+                    func: "count".into(),
+                    arg: None,
+                    q: None,
+                    name: "count".into(),
+                });
                 group("top", keys, &[by], None, Order::Desc { limit: Some(*n) })
             }
             StageSpec::Distinct { keys } => group("distinct", keys, &[], None, Order::FirstSeen),
             StageSpec::Sort { keys } => Stage::Sort(Sort::new(keys.clone(), opts.memory_limit)),
             StageSpec::Route(r) => Stage::Route(Route::new(r)),
-            StageSpec::Parse { format, from, otherwise } => Stage::Parse(Parse::new(format, from.clone(), *otherwise)),
+            StageSpec::Parse {
+                format,
+                from,
+                otherwise,
+            } => Stage::Parse(Parse::new(format, from.clone(), *otherwise)),
             StageSpec::To { template, text, tee } => Stage::To(To::new(template.clone(), text.clone(), *tee)),
         }
     }
@@ -128,7 +142,10 @@ impl Stage {
 
     /// Stateless stages run on every worker thread; the rest run in input order on one.
     pub fn is_parallel(&self) -> bool {
-        !matches!(self, Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_) | Stage::To(_))
+        !matches!(
+            self,
+            Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_) | Stage::To(_)
+        )
     }
 
     /// Records what the stage reads.

@@ -23,7 +23,11 @@ impl Parse {
             ParseFormat::Regex(re) => TextFormat::Regex(re.clone()),
             ParseFormat::Named(n) => TextFormat::from_name(n, 1970).expect("the parser accepts only known formats"),
         };
-        Parse { format, from, otherwise }
+        Parse {
+            format,
+            from,
+            otherwise,
+        }
     }
 
     pub fn needs(&self, n: &mut Needs) {
@@ -49,7 +53,12 @@ impl Parse {
             };
             let parsed = match &self.format {
                 // RFC 3164 has no year: it comes from --year or the input's modification time.
-                TextFormat::Syslog { .. } => parse(&TextFormat::Syslog { year: env.year(ev.meta.file) }, &text),
+                TextFormat::Syslog { .. } => parse(
+                    &TextFormat::Syslog {
+                        year: env.year(ev.meta.file),
+                    },
+                    &text,
+                ),
                 f => parse(f, &text),
             };
             match parsed {

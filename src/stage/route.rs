@@ -13,7 +13,11 @@ pub const UNMATCHED: &str = "_unmatched";
 #[derive(Debug, Clone)]
 pub enum Route {
     By(Expr),
-    Rules { all: bool, rules: Vec<(Arc<str>, Expr)>, otherwise: Arc<str> },
+    Rules {
+        all: bool,
+        rules: Vec<(Arc<str>, Expr)>,
+        otherwise: Arc<str>,
+    },
 }
 
 impl Route {

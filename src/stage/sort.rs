@@ -33,7 +33,11 @@ impl Item {
     }
 
     pub fn meta(&self) -> Meta {
-        Meta { file: self.meta.0, line: self.meta.1, offset: self.meta.2 }
+        Meta {
+            file: self.meta.0,
+            line: self.meta.1,
+            offset: self.meta.2,
+        }
     }
 
     pub fn topic(&self) -> Option<Arc<str>> {
@@ -64,7 +68,14 @@ impl Clone for Sort {
 
 impl Sort {
     pub fn new(keys: Vec<(Expr, bool)>, memory_limit: usize) -> Sort {
-        Sort { keys, memory_limit, buf: Vec::new(), buf_bytes: 0, runs: Vec::new(), seq: 0 }
+        Sort {
+            keys,
+            memory_limit,
+            buf: Vec::new(),
+            buf_bytes: 0,
+            runs: Vec::new(),
+            seq: 0,
+        }
     }
 
     pub fn needs(&self, n: &mut Needs) {
@@ -80,7 +91,13 @@ impl Sort {
         let json = RawValue::from_string(String::from_utf8(json).expect("JSON text is UTF-8"))
             .expect("event text is valid JSON");
         let m = ev.meta;
-        let item = Item { keys, seq: self.seq, meta: (m.file, m.line, m.offset), topic: ev.topic.as_deref().map(String::from), json };
+        let item = Item {
+            keys,
+            seq: self.seq,
+            meta: (m.file, m.line, m.offset),
+            topic: ev.topic.as_deref().map(String::from),
+            json,
+        };
         self.seq += 1;
         self.buf_bytes += item.size();
         self.buf.push(item);
@@ -120,16 +137,27 @@ impl Sort {
         if !self.buf.is_empty() {
             self.spill()?;
         }
-        let mut readers: Vec<_> = std::mem::take(&mut self.runs).into_iter().map(|f| BufReader::new(f).lines()).collect();
+        let mut readers: Vec<_> = std::mem::take(&mut self.runs)
+            .into_iter()
+            .map(|f| BufReader::new(f).lines())
+            .collect();
         let mut heap = BinaryHeap::new();
         for (i, r) in readers.iter_mut().enumerate() {
             if let Some(item) = next_item(r)? {
-                heap.push(Head { item, run: i, keys: &self.keys });
+                heap.push(Head {
+                    item,
+                    run: i,
+                    keys: &self.keys,
+                });
             }
         }
         while let Some(Head { item, run, .. }) = heap.pop() {
             if let Some(next) = next_item(&mut readers[run])? {
-                heap.push(Head { item: next, run, keys: &self.keys });
+                heap.push(Head {
+                    item: next,
+                    run,
+                    keys: &self.keys,
+                });
             }
             out(item);
         }
@@ -190,7 +218,16 @@ mod tests {
         let mut n = Needs::default();
         s.needs(&mut n);
         for (i, l) in lines.iter().enumerate() {
-            let ev = Event::parse(l, Meta { file: 0, line: i as u64 + 1, offset: 0 }, &n).unwrap();
+            let ev = Event::parse(
+                l,
+                Meta {
+                    file: 0,
+                    line: i as u64 + 1,
+                    offset: 0,
+                },
+                &n,
+            )
+            .unwrap();
             s.push(&ev, &Env::default()).unwrap();
         }
         let mut out = Vec::new();
@@ -200,20 +237,30 @@ mod tests {
 
     #[test]
     fn sorts_stably_in_memory_and_with_spills() {
-        let lines: Vec<String> = (0..200).map(|i| format!(r#"{{"k":{},"i":{i}}}"#, (i * 7) % 13)).collect();
+        let lines: Vec<String> = (0..200)
+            .map(|i| format!(r#"{{"k":{},"i":{i}}}"#, (i * 7) % 13))
+            .collect();
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
         let in_memory = sorted(&refs, "k", false, usize::MAX);
         let spilled = sorted(&refs, "k", false, 500);
         assert_eq!(in_memory, spilled);
         let mut expected: Vec<(i64, usize)> = (0..200).map(|i| ((i as i64 * 7) % 13, i)).collect();
         expected.sort();
-        let expected: Vec<String> = expected.iter().map(|(k, i)| format!(r#"{{"k":{k},"i":{i}}}"#)).collect();
+        let expected: Vec<String> = expected
+            .iter()
+            .map(|(k, i)| format!(r#"{{"k":{k},"i":{i}}}"#))
+            .collect();
         assert_eq!(in_memory, expected);
     }
 
     #[test]
     fn descending_keeps_ties_in_input_order() {
-        let out = sorted(&[r#"{"k":1,"n":"a"}"#, r#"{"k":2}"#, r#"{"k":1,"n":"b"}"#], "k", true, 100);
+        let out = sorted(
+            &[r#"{"k":1,"n":"a"}"#, r#"{"k":2}"#, r#"{"k":1,"n":"b"}"#],
+            "k",
+            true,
+            100,
+        );
         assert_eq!(out, [r#"{"k":2}"#, r#"{"k":1,"n":"a"}"#, r#"{"k":1,"n":"b"}"#]);
     }
 }

@@ -28,8 +28,18 @@ impl To {
             _ => "",
         };
         let prefix = fixed_prefix(first);
-        let root = if prefix.is_empty() { PathBuf::from(".") } else { PathBuf::from(prefix) };
-        To { skip: prefix.len(), template, text, tee, root }
+        let root = if prefix.is_empty() {
+            PathBuf::from(".")
+        } else {
+            PathBuf::from(prefix)
+        };
+        To {
+            skip: prefix.len(),
+            template,
+            text,
+            tee,
+            root,
+        }
     }
 
     pub fn needs(&self, n: &mut Needs) {

@@ -22,7 +22,10 @@ const EVENTS: &str = r#"{"svc":"a","ms":10,"user":{"country":"DE"}}
 fn count_orders_by_count_then_first_seen() {
     let r = run(&["count by svc"], EVENTS);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.stdout, "{\"svc\":\"a\",\"count\":3}\n{\"svc\":\"b\",\"count\":2}\n{\"svc\":\"c\",\"count\":1}\n");
+    assert_eq!(
+        r.stdout,
+        "{\"svc\":\"a\",\"count\":3}\n{\"svc\":\"b\",\"count\":2}\n{\"svc\":\"c\",\"count\":1}\n"
+    );
 }
 
 #[test]
@@ -42,7 +45,10 @@ fn count_without_keys_counts_everything_and_zero_when_empty() {
 
 #[test]
 fn stats_in_first_seen_order_with_names() {
-    let r = run(&["stats count(), sum(ms), max(ms) as worst, count(user) by svc"], EVENTS);
+    let r = run(
+        &["stats count(), sum(ms), max(ms) as worst, count(user) by svc"],
+        EVENTS,
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rows = lines(&r.stdout);
     assert_eq!(rows.len(), 3);
@@ -65,7 +71,10 @@ fn integer_sums_are_exact_beyond_f64() {
 #[test]
 fn top_n_by_count_and_by_aggregate() {
     assert_eq!(run(&["top 1 svc"], EVENTS).stdout, "{\"svc\":\"a\",\"count\":3}\n");
-    assert_eq!(run(&["top 1 svc by max(ms)"], EVENTS).stdout, "{\"svc\":\"b\",\"max_ms\":40}\n");
+    assert_eq!(
+        run(&["top 1 svc by max(ms)"], EVENTS).stdout,
+        "{\"svc\":\"b\",\"max_ms\":40}\n"
+    );
 }
 
 #[test]
@@ -88,7 +97,9 @@ fn sort_is_stable_and_descending_works() {
 
 #[test]
 fn sort_spills_past_the_memory_limit_with_the_same_result() {
-    let input: String = (0..3000).map(|i| format!("{{\"k\":{},\"i\":{i}}}\n", (i * 7919) % 1000)).collect();
+    let input: String = (0..3000)
+        .map(|i| format!("{{\"k\":{},\"i\":{i}}}\n", (i * 7919) % 1000))
+        .collect();
     let small = run(&["--memory-limit", "4K", "sort k"], &input);
     let big = run(&["sort k"], &input);
     assert_eq!(small.code, 0, "{}", small.stderr);
@@ -126,10 +137,20 @@ fn events_without_time_are_no_time_dead_letters() {
 
 #[test]
 fn late_events_are_dead_letters_with_lateness() {
-    let input = "{\"ts\":\"2026-01-01T00:00:10Z\"}\n{\"ts\":\"2026-01-01T00:02:00Z\"}\n{\"ts\":\"2026-01-01T00:00:20Z\"}\n";
+    let input =
+        "{\"ts\":\"2026-01-01T00:00:10Z\"}\n{\"ts\":\"2026-01-01T00:02:00Z\"}\n{\"ts\":\"2026-01-01T00:00:20Z\"}\n";
     let dir = tempfile::tempdir().unwrap();
     let dl = dir.path().join("dl.ndjson");
-    let r = run(&["--lateness", "30s", "--dead-letter", dl.to_str().unwrap(), "count every 1m"], input);
+    let r = run(
+        &[
+            "--lateness",
+            "30s",
+            "--dead-letter",
+            dl.to_str().unwrap(),
+            "count every 1m",
+        ],
+        input,
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rows = lines(&r.stdout);
     assert_eq!(rows.len(), 2);
@@ -179,13 +200,29 @@ fn max_groups_fails_naming_the_stage() {
 #[test]
 fn aggregates_are_identical_for_every_thread_count_and_chunk_size() {
     let input: String = (0..5000)
-        .map(|i| format!("{{\"k\":\"k{}\",\"v\":{},\"ts\":{}}}\n", (i * 31) % 97, i % 13, 1_767_225_600 + i * 7))
+        .map(|i| {
+            format!(
+                "{{\"k\":\"k{}\",\"v\":{},\"ts\":{}}}\n",
+                (i * 31) % 97,
+                i % 13,
+                1_767_225_600 + i * 7
+            )
+        })
         .collect();
     let pipeline = "stats count(), sum(v), first(v), last(v), min(v), max(v) by k every 5m";
-    let reference = evq().args(["-j", "1", pipeline]).write_stdin(input.clone()).output().unwrap().stdout;
+    let reference = evq()
+        .args(["-j", "1", pipeline])
+        .write_stdin(input.clone())
+        .output()
+        .unwrap()
+        .stdout;
     assert!(!reference.is_empty());
     for (j, chunk) in [("2", "1K"), ("4", "333"), ("3", "64K")] {
-        let out = evq().args(["-j", j, "--chunk-size", chunk, pipeline]).write_stdin(input.clone()).output().unwrap();
+        let out = evq()
+            .args(["-j", j, "--chunk-size", chunk, pipeline])
+            .write_stdin(input.clone())
+            .output()
+            .unwrap();
         assert_eq!(out.stdout, reference, "-j {j} --chunk-size {chunk}");
     }
 }

@@ -128,7 +128,13 @@ fn zeek_count_by_path_matches_the_corpus_readme() {
     let c = counts(&["count by _path", dir.to_str().unwrap()]);
     assert_eq!(c.len(), 32);
     assert_eq!(c.values().sum::<u64>(), 158_439);
-    for (path, n) in [("dns", 53_615), ("ssl", 49_474), ("weird", 24_202), ("analyzer", 16_461), ("rdp", 4_122)] {
+    for (path, n) in [
+        ("dns", 53_615),
+        ("ssl", 49_474),
+        ("weird", 24_202),
+        ("analyzer", 16_461),
+        ("rdp", 4_122),
+    ] {
         assert_eq!(c[path], n, "{path}");
     }
     // Sorted by count, largest first.

@@ -3,18 +3,25 @@
 use crate::common::run;
 use std::process::Command;
 
-const EVENTS: &str = "{\"svc\":\"a\",\"user\":{\"id\":1},\"msg\":\"x, \\\"y\\\"\"}\n{\"svc\":\"日本\",\"n\":18446744073709551615}\n";
+const EVENTS: &str =
+    "{\"svc\":\"a\",\"user\":{\"id\":1},\"msg\":\"x, \\\"y\\\"\"}\n{\"svc\":\"日本\",\"n\":18446744073709551615}\n";
 
 #[test]
 fn csv_flattens_nested_keys_in_first_seen_order() {
     let r = run(&["-o", "csv", "where true"], EVENTS);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.stdout, "svc,user.id,msg,n\na,1,\"x, \"\"y\"\"\",\n日本,,,18446744073709551615\n");
+    assert_eq!(
+        r.stdout,
+        "svc,user.id,msg,n\na,1,\"x, \"\"y\"\"\",\n日本,,,18446744073709551615\n"
+    );
 }
 
 #[test]
 fn tsv_escapes_instead_of_quoting() {
-    let r = run(&["-o", "tsv", "keep svc, msg"], "{\"svc\":\"a\",\"msg\":\"t\\tn\\n\"}\n");
+    let r = run(
+        &["-o", "tsv", "keep svc, msg"],
+        "{\"svc\":\"a\",\"msg\":\"t\\tn\\n\"}\n",
+    );
     assert_eq!(r.stdout, "svc\tmsg\na\tt\\tn\\n\n");
 }
 
@@ -46,7 +53,10 @@ fn live_view_redraws_in_place_on_a_terminal() {
     let evq = assert_cmd::cargo::cargo_bin("evq");
     let feed = "for i in 1 2 3 4 5 6; do echo \"{\\\"k\\\":\\\"a$((i % 2))\\\"}\"; sleep 0.4; done";
     let inner = format!("sh -c '{feed}' | {} 'count by k'", evq.display());
-    let out = Command::new("script").args(["-qfec", &inner, "/dev/null"]).output().unwrap();
+    let out = Command::new("script")
+        .args(["-qfec", &inner, "/dev/null"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
     // Redraws move the cursor up and clear (CSI n F, CSI J) before the final table.
     let redraws = text.matches("\x1b[J").count();

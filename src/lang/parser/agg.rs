@@ -8,8 +8,24 @@ use crate::lang::value::Val;
 
 /// Aggregate function names, for parsing and suggestions.
 pub const AGG_NAMES: &[&str] = &[
-    "count", "sum", "avg", "min", "max", "first", "last", "stddev", "var", "distinct", "values", "p50", "p90", "p95",
-    "p99", "p999", "percentile", "median",
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "first",
+    "last",
+    "stddev",
+    "var",
+    "distinct",
+    "values",
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "p999",
+    "percentile",
+    "median",
 ];
 
 impl Parser {
@@ -17,12 +33,19 @@ impl Parser {
         Ok(match name {
             "count" => {
                 let keys = if self.eat_word("by") { self.keys()? } else { Vec::new() };
-                StageSpec::Count { keys, every: self.every()? }
+                StageSpec::Count {
+                    keys,
+                    every: self.every()?,
+                }
             }
             "stats" => {
                 let aggs = self.list(Parser::agg)?;
                 let keys = if self.eat_word("by") { self.keys()? } else { Vec::new() };
-                StageSpec::Stats { aggs, keys, every: self.every()? }
+                StageSpec::Stats {
+                    aggs,
+                    keys,
+                    every: self.every()?,
+                }
             }
             "top" => {
                 let n = match self.peek() {
@@ -87,7 +110,12 @@ impl Parser {
         let span = self.span_here();
         let func = match self.next().map(|t| t.tok) {
             Some(Tok::Ident(w)) => w,
-            _ => return Err(LangError::new("expected an aggregate such as count() or avg(latency_ms)", span)),
+            _ => {
+                return Err(LangError::new(
+                    "expected an aggregate such as count() or avg(latency_ms)",
+                    span,
+                ));
+            }
         };
         if !AGG_NAMES.contains(&func.as_str()) {
             let e = LangError::new(format!("unknown aggregate `{func}`"), span);
@@ -117,10 +145,16 @@ impl Parser {
         }
         let full = span.to(self.prev_span());
         if arg.is_none() && func != "count" {
-            return Err(LangError::new(format!("`{func}` takes a value, e.g. {func}(latency_ms)"), full));
+            return Err(LangError::new(
+                format!("`{func}` takes a value, e.g. {func}(latency_ms)"),
+                full,
+            ));
         }
         if func == "percentile" && q.is_none() {
-            return Err(LangError::new("percentile takes a value and a percentage, e.g. percentile(latency_ms, 95)", full));
+            return Err(LangError::new(
+                "percentile takes a value and a percentage, e.g. percentile(latency_ms, 95)",
+                full,
+            ));
         }
         let name = if self.eat_word("as") {
             self.name()?
@@ -139,7 +173,11 @@ fn default_name(func: &str, arg: Option<&Expr>, q: Option<f64>) -> String {
     };
     match arg {
         Some(Expr::Path(p)) if !p.segs.is_empty() => {
-            let path: String = p.to_string().chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).collect();
+            let path: String = p
+                .to_string()
+                .chars()
+                .map(|c| if c.is_alphanumeric() { c } else { '_' })
+                .collect();
             format!("{func}_{}", path.trim_matches('_'))
         }
         _ => func,

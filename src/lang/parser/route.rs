@@ -18,15 +18,22 @@ impl Parser {
             p.expect_punct(":")?;
             Ok((name, p.expr()?))
         })?;
-        let otherwise = if self.eat_word("else") { Some(self.topic_name()?) } else { None };
+        let otherwise = if self.eat_word("else") {
+            Some(self.topic_name()?)
+        } else {
+            None
+        };
         Ok(StageSpec::Route(RouteSpec::Rules { all, rules, otherwise }))
     }
 
     fn topic_name(&mut self) -> Result<String, LangError> {
         match self.next().map(|t| t.tok) {
             Some(Tok::Ident(w) | Tok::Quoted(w) | Tok::Str(w)) => Ok(w),
-            _ => Err(LangError::new("expected a topic name such as errors or \"slow requests\"", self.prev_span())
-                .hint("route rules look like: route errors: level == \"error\", slow: ms > 500 else rest")),
+            _ => Err(LangError::new(
+                "expected a topic name such as errors or \"slow requests\"",
+                self.prev_span(),
+            )
+            .hint("route rules look like: route errors: level == \"error\", slow: ms > 500 else rest")),
         }
     }
 
@@ -37,32 +44,58 @@ impl Parser {
             Some(Tok::Regex { pattern, flags }) => {
                 let re = super::build_regex(&pattern, &flags, span)?;
                 if re.capture_names().flatten().next().is_none() {
-                    return Err(LangError::new("the regex has no named group such as (?P<status>\\d+)", span));
+                    return Err(LangError::new(
+                        "the regex has no named group such as (?P<status>\\d+)",
+                        span,
+                    ));
                 }
                 ParseFormat::Regex(re)
             }
-            Some(Tok::Ident(name)) if crate::parse::TextFormat::NAMES.contains(&name.as_str()) => ParseFormat::Named(name),
+            Some(Tok::Ident(name)) if crate::parse::TextFormat::NAMES.contains(&name.as_str()) => {
+                ParseFormat::Named(name)
+            }
             Some(Tok::Ident(name)) => {
                 let e = LangError::new(format!("unknown format `{name}`"), span);
                 return Err(match super::nearest(&name, crate::parse::TextFormat::NAMES) {
                     Some(s) => e.hint(format!("did you mean `{s}`?")),
-                    None => e.hint(format!("formats are: {}, or a /regex/ with named groups", crate::parse::TextFormat::NAMES.join(", "))),
+                    None => e.hint(format!(
+                        "formats are: {}, or a /regex/ with named groups",
+                        crate::parse::TextFormat::NAMES.join(", ")
+                    )),
                 });
             }
-            _ => return Err(LangError::new("expected a format (combined, common, syslog, logfmt, kv, json) or a /regex/", span)),
+            _ => {
+                return Err(LangError::new(
+                    "expected a format (combined, common, syslog, logfmt, kv, json) or a /regex/",
+                    span,
+                ));
+            }
         };
-        let from = if self.eat_word("from") { Some(self.expr()?) } else { None };
+        let from = if self.eat_word("from") {
+            Some(self.expr()?)
+        } else {
+            None
+        };
         let otherwise = if self.eat_word("else") {
             match self.next().map(|t| t.tok) {
                 Some(Tok::Ident(w)) if w == "keep" => Otherwise::Keep,
                 Some(Tok::Ident(w)) if w == "drop" => Otherwise::Drop,
                 Some(Tok::Ident(w)) if w == "dead" => Otherwise::Dead,
-                _ => return Err(LangError::new("expected keep, drop or dead after else", self.prev_span())),
+                _ => {
+                    return Err(LangError::new(
+                        "expected keep, drop or dead after else",
+                        self.prev_span(),
+                    ));
+                }
             }
         } else {
             Otherwise::Dead
         };
-        Ok(StageSpec::Parse { format, from, otherwise })
+        Ok(StageSpec::Parse {
+            format,
+            from,
+            otherwise,
+        })
     }
 
     /// `to "out/{topic()}.ndjson"` or `tee "…"`.
@@ -70,7 +103,12 @@ impl Parser {
         let span = self.span_here();
         let text = match self.next().map(|t| t.tok) {
             Some(Tok::Str(s)) => s,
-            _ => return Err(LangError::new("expected a file name template in quotes, e.g. \"out/{topic()}.ndjson\"", span)),
+            _ => {
+                return Err(LangError::new(
+                    "expected a file name template in quotes, e.g. \"out/{topic()}.ndjson\"",
+                    span,
+                ));
+            }
         };
         let template = parse_template(&text).map_err(|mut e| {
             // Point into the string literal (past its opening quote).
