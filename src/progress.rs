@@ -1,7 +1,8 @@
 //! The progress bar on stderr: bytes, rate and ETA for files, a spinner for stdin.
 
 use crate::input::{Input, Source};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
+use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -24,13 +25,21 @@ impl Progress {
             })
             .sum();
         let bar = match total {
-            Some(t) => ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr()).with_style(
+            Some(t) => ProgressBar::with_draw_target(
+                Some(t),
+                ProgressDrawTarget::term_like(Box::new(Stderr(console::Term::stderr()))),
+            )
+            .with_style(
                 ProgressStyle::with_template(
                     "{bar:30} {percent:>3}% {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
                 )
                 .expect("the template is valid"),
             ),
-            None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(
+            None => ProgressBar::with_draw_target(
+                None,
+                ProgressDrawTarget::term_like(Box::new(Stderr(console::Term::stderr()))),
+            )
+            .with_style(
                 ProgressStyle::with_template("{spinner} {bytes} {bytes_per_sec} {msg}").expect("the template is valid"),
             ),
         };
@@ -67,5 +76,40 @@ impl Progress {
             let _ = t.join();
         }
         self.bar.finish_and_clear();
+    }
+}
+
+/// stderr for the bar, drawn also when it is not a terminal (`--progress`), 80
+/// columns wide then.
+#[derive(Debug)]
+struct Stderr(console::Term);
+
+impl TermLike for Stderr {
+    fn width(&self) -> u16 {
+        self.0.size_checked().map_or(80, |(_, w)| w)
+    }
+    fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+    fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+    fn move_cursor_right(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+    fn move_cursor_left(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+    fn write_line(&self, s: &str) -> io::Result<()> {
+        self.0.write_line(s)
+    }
+    fn write_str(&self, s: &str) -> io::Result<()> {
+        self.0.write_str(s)
+    }
+    fn clear_line(&self) -> io::Result<()> {
+        self.0.clear_line()
+    }
+    fn flush(&self) -> io::Result<()> {
+        self.0.flush()
     }
 }

@@ -98,3 +98,29 @@ fn readme_examples_are_true() {
     }
     assert!(checked >= 3, "only {checked} README examples found");
 }
+
+#[test]
+fn progress_is_forced_by_flag_and_never_on_stdout() {
+    let input: String = (0..300_000).map(|i| format!("{{\"i\":{i}}}\n")).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("in.ndjson");
+    std::fs::write(&f, &input).unwrap();
+    let out = crate::common::evq()
+        .args(["--progress", "where true", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, input.as_bytes(), "the bar must not touch stdout");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("lines"), "no progress bar on stderr: {stderr:?}");
+    let quiet = crate::common::evq()
+        .args(["--progress", "--no-progress", "where true", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(quiet.stderr.is_empty());
+    let default = crate::common::evq()
+        .args(["where true", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(default.stderr.is_empty(), "no bar when stderr is not a terminal");
+}
