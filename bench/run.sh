@@ -95,9 +95,10 @@ case_count() {
 # jq and jaq have no percentile in a streaming reduce: they compute count, sum
 # and max only, which flatters them.
 case_stats() {
+  local q='reduce inputs as $e ({}; .[$e.service] as $s | .[$e.service] = {count: (($s.count // 0) + 1), sum: (($s.sum // 0) + ($e.latency_ms // 0)), max: (if $s.max == null or $e.latency_ms > $s.max then $e.latency_ms else $s.max end)})'
   evq 'stats count(), sum(latency_ms), avg(latency_ms), max(latency_ms), p99(latency_ms) by service' "$IN"
-  peer jq jq -n 'reduce inputs as $e ({}; .[$e.service] |= (.count += 1 | .sum += ($e.latency_ms // 0) | .max = ([.max, $e.latency_ms] | max)))' "$IN"
-  peer jaq jaq -n 'reduce inputs as $e ({}; .[$e.service] |= (.count += 1 | .sum += ($e.latency_ms // 0) | .max = ([.max, $e.latency_ms] | max)))' "$IN"
+  peer jq jq -n "$q" "$IN"
+  peer jaq jaq -n "$q" "$IN"
   peer mlr mlr --ijsonl --ojsonl stats1 -a count,sum,mean,max,p99 -f latency_ms -g service "$IN"
   peer agrind agrind -f "$IN" '* | json | count, sum(latency_ms), average(latency_ms), max(latency_ms), p99(latency_ms) by service'
 }
@@ -132,7 +133,8 @@ case_access() {
 case_grep() {
   local IN=$ACCESS
   evq -i lines 'where line =~ /" 5\d\d /' "$IN"
-  LC_ALL=C peer grep grep -E '" 5[0-9][0-9] ' "$IN"
+  # GNU grep stops at the first match when its output is /dev/null: write to a file.
+  peer grep sh -c 'LC_ALL=C grep -E "\" 5[0-9][0-9] " "$1" > "$2"' sh "$IN" "$TMPD/grep.out"
 }
 
 # ---------------------------------------------------------------------------

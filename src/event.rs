@@ -277,6 +277,11 @@ impl<'a> Event<'a> {
         Value::Object(m)
     }
 
+    /// The text of an event read with `-i lines` and not changed since.
+    pub fn line_text(&self) -> Option<&'a str> {
+        matches!(self.doc, Doc::Line).then_some(self.raw)
+    }
+
     /// A text line as the event `{"line": text}` (`-i lines`).
     pub fn line(raw: &'a str, meta: Meta) -> Event<'a> {
         Event {

@@ -31,7 +31,7 @@ pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
     let signals = Signals::install();
 
     let jobs = cfg.jobs.max(1);
-    let in_flight = jobs * 4;
+    let in_flight = jobs * 2 + 2;
     let (work_tx, work_rx) = bounded(jobs * 2);
     let (done_tx, done_rx) = bounded::<ChunkOut>(in_flight);
     let (permit_tx, permit_rx) = bounded::<()>(in_flight);

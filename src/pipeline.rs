@@ -225,7 +225,8 @@ fn process_line(
         );
     }
     let lossy: String;
-    let text = match std::str::from_utf8(line) {
+    // simdutf8 validates fast; std's error says where the bad byte is.
+    let text = match simdutf8::basic::from_utf8(line).map_err(|_| std::str::from_utf8(line).expect_err("invalid")) {
         Ok(t) => t,
         // A text line keeps its line (the exact bytes go to a dead letter if it fails later).
         Err(_) if matches!(p.input, InputFormat::Lines | InputFormat::Logfmt) => {
@@ -542,6 +543,8 @@ impl Ordered {
         let mut result = self.flush_files();
         for f in self.files.iter_mut().flatten() {
             let files = f.lock().expect("not poisoned").take();
+            // A write that failed in the last flush (or an earlier stage's files) fails the run.
+            let success = success && result.is_ok();
             if let Some(Err(e)) = files.map(|files| files.finish(success)) {
                 result = result.and(Err(e.to_string()));
             }
@@ -662,16 +665,12 @@ impl Ordered {
                     let mut json = Vec::new();
                     ev.write_json(&mut json);
                     let json = String::from_utf8(json).expect("JSON text is UTF-8");
-                    t.push(Held {
-                        json,
-                        meta: ev.meta,
-                        topic: ev.topic.clone(),
-                        modified: ev.is_modified(),
-                    })
+                    t.push(Held { json, meta: ev.meta, topic: ev.topic.clone(), modified: ev.is_modified(), copy: ev.copy })
                 }
                 Stage::Group(g) => match g.add(&ev, env) {
                     Ok(rows) => {
-                        if !ev.meta.is_derived() {
+                        // A `route all` copy is not a line: its line was counted once already.
+                        if !ev.meta.is_derived() && !ev.copy {
                             out.aggregated += 1;
                         }
                         self.feed_rows(i + 1, rows, env, out);
@@ -732,7 +731,7 @@ impl Ordered {
             match &mut self.stages[i] {
                 Stage::Tail(t) => {
                     for h in t.drain() {
-                        self.feed_from(i + 1, &h.json, h.meta, h.topic, env, out);
+                        self.feed_copy(i + 1, &h.json, h.meta, h.topic, h.copy, env, out);
                     }
                 }
                 Stage::Group(g) => {
@@ -743,7 +742,7 @@ impl Ordered {
                     // Taken out of the stage list so the sorted events stream on to the next stages.
                     let mut sort = std::mem::replace(s, s.clone());
                     let result =
-                        sort.drain(&mut |it| self.feed_from(i + 1, it.json(), it.meta(), it.topic(), env, out));
+                        sort.drain(&mut |it| self.feed_copy(i + 1, it.json(), it.meta(), it.topic(), it.copy(), env, out));
                     if let Err(e) = result {
                         out.error
                             .get_or_insert(format!("sort: cannot read a temporary file: {e}"));

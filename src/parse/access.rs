@@ -21,7 +21,7 @@ pub(super) fn parse(text: &str, combined: bool) -> Option<Fields> {
     };
     // Anything after the last field (nginx's `$http_x_forwarded_for`, response times…) is ignored; the
     // readers above guarantee it is separated by whitespace.
-    let mut f = Map::new();
+    let mut f = Map::with_capacity(16);
     f.insert("client".into(), dash_null(client));
     f.insert("ident".into(), dash_null(ident));
     f.insert("user".into(), dash_null(user));

@@ -66,6 +66,14 @@ impl Parse {
                 None => return self.unparsed(),
             }
         };
+        if let Some(line) = ev.line_text() {
+            // A text line: build {"line": …, fields…} at once instead of growing a map.
+            let mut obj = Map::with_capacity(fields.len() + 1);
+            obj.insert("line".into(), Value::String(line.to_string()));
+            obj.extend(fields);
+            ev.replace(Value::Object(obj));
+            return Flow::Pass;
+        }
         let doc = ev.doc_mut();
         if !doc.is_object() {
             *doc = Value::Object(Map::new());

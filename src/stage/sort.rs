@@ -25,6 +25,8 @@ pub struct Item {
     topic: Option<String>,
     #[serde(rename = "e")]
     json: Box<RawValue>,
+    #[serde(rename = "c", default)]
+    copy: bool,
 }
 
 impl Item {
@@ -38,6 +40,11 @@ impl Item {
             line: self.meta.1,
             offset: self.meta.2,
         }
+    }
+
+    /// An extra copy made by `route all`.
+    pub fn copy(&self) -> bool {
+        self.copy
     }
 
     pub fn topic(&self) -> Option<Arc<str>> {
@@ -97,6 +104,7 @@ impl Sort {
             meta: (m.file, m.line, m.offset),
             topic: ev.topic.as_deref().map(String::from),
             json,
+            copy: ev.copy,
         };
         self.seq += 1;
         self.buf_bytes += item.size();

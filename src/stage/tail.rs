@@ -12,6 +12,8 @@ pub struct Held {
     pub meta: Meta,
     pub topic: Option<Arc<str>>,
     pub modified: bool,
+    /// An extra copy made by `route all`.
+    pub copy: bool,
 }
 
 #[derive(Debug, Clone)]

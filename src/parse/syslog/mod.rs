@@ -75,7 +75,7 @@ fn rfc5424(pri: u8, version: &str, rest: &str) -> Option<Fields> {
             Value::String(m.strip_prefix('\u{feff}').unwrap_or(m).to_owned())
         }
     };
-    let mut f = Map::new();
+    let mut f = Map::with_capacity(16);
     insert_priority(&mut f, pri);
     f.insert("version".into(), typed(version));
     f.insert("timestamp".into(), dash_null(timestamp));
@@ -133,7 +133,7 @@ fn rfc3164(pri: Option<u8>, rest: &str, year: i32) -> Option<Fields> {
         )
     };
     let (program, procid, message) = tag(rest);
-    let mut f = Map::new();
+    let mut f = Map::with_capacity(16);
     if let Some(pri) = pri {
         insert_priority(&mut f, pri);
     }
