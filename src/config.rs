@@ -93,7 +93,11 @@ impl Config {
             }
             let trimmed = dir.trim_end_matches('/').replace('{', "{{").replace('}', "}}");
             // `-O /` is the root directory; an empty name is the current one.
-            let base = if trimmed.is_empty() && !dir.starts_with('/') { "." } else { &trimmed };
+            let base = if trimmed.is_empty() && !dir.starts_with('/') {
+                "."
+            } else {
+                &trimmed
+            };
             let text = format!("{base}/{{topic()}}.ndjson");
             let template = crate::lang::parse_template(&text).expect("the -O template is well formed");
             let spec = crate::lang::StageSpec::To {

@@ -665,7 +665,13 @@ impl Ordered {
                     let mut json = Vec::new();
                     ev.write_json(&mut json);
                     let json = String::from_utf8(json).expect("JSON text is UTF-8");
-                    t.push(Held { json, meta: ev.meta, topic: ev.topic.clone(), modified: ev.is_modified(), copy: ev.copy })
+                    t.push(Held {
+                        json,
+                        meta: ev.meta,
+                        topic: ev.topic.clone(),
+                        modified: ev.is_modified(),
+                        copy: ev.copy,
+                    })
                 }
                 Stage::Group(g) => match g.add(&ev, env) {
                     Ok(rows) => {
@@ -741,8 +747,8 @@ impl Ordered {
                 Stage::Sort(s) => {
                     // Taken out of the stage list so the sorted events stream on to the next stages.
                     let mut sort = std::mem::replace(s, s.clone());
-                    let result =
-                        sort.drain(&mut |it| self.feed_copy(i + 1, it.json(), it.meta(), it.topic(), it.copy(), env, out));
+                    let result = sort
+                        .drain(&mut |it| self.feed_copy(i + 1, it.json(), it.meta(), it.topic(), it.copy(), env, out));
                     if let Err(e) = result {
                         out.error
                             .get_or_insert(format!("sort: cannot read a temporary file: {e}"));

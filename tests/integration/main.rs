@@ -11,6 +11,7 @@ mod golden;
 mod lang;
 mod output;
 mod props;
+mod route;
 mod stages;
 mod text;
 mod ux;
