@@ -54,6 +54,14 @@ impl Reason {
         Reason::Parse,
     ];
 
+    /// The reason's place in `ALL`, for counters indexed by reason.
+    pub fn index(self) -> usize {
+        Reason::ALL
+            .iter()
+            .position(|x| *x == self)
+            .expect("every reason is listed")
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Reason::InvalidJson => "invalid_json",

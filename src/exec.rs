@@ -4,7 +4,6 @@
 //! the accounts. A fixed number of chunks is in flight, so memory stays constant.
 
 use crate::config::{Config, StatsTo};
-use crate::event::Reason;
 use crate::exit::ExitStatus;
 use crate::input::reader::{self, io_message};
 use crate::lang::Env;
@@ -153,13 +152,6 @@ fn feed_recs(
     }
 }
 
-fn reason_index(r: Reason) -> usize {
-    Reason::ALL
-        .iter()
-        .position(|x| *x == r)
-        .expect("every reason is listed")
-}
-
 /// The live view: when stdout is a terminal, input is a stream and the pipeline ends
 /// in an aggregate, its current result is redrawn in place a few times a second.
 struct Live {
@@ -290,7 +282,7 @@ impl<'c> Writer<'c> {
                 feed_recs(ord, &c, &mut fed, c.dead[i].recs_len, true, &self.cfg.env, &mut o);
                 if ord.is_done() {
                     for d in c.dead.drain(i..) {
-                        stats.dead[reason_index(d.reason)] -= 1;
+                        stats.dead[d.reason.index()] -= 1;
                         stats.skipped += 1;
                     }
                     break;
@@ -308,7 +300,7 @@ impl<'c> Writer<'c> {
             let d = &c.dead[i];
             let mut s = d.stats_before.clone();
             s.lines += 1;
-            s.dead[reason_index(d.reason)] += 1;
+            s.dead[d.reason.index()] += 1;
             stats = s;
             c.data.truncate(d.out_len);
             c.recs.truncate(d.recs_len);
@@ -429,17 +421,22 @@ impl<'c> Writer<'c> {
         self.status = self.status.max(ExitStatus::Output);
     }
 
+    /// The dead-letter file could not be written: an output error naming it.
+    fn dead_letter_error(&mut self, e: &io::Error) {
+        let name = self
+            .cfg
+            .dead_letter
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        eprintln!("evq: {name}: {}", io_message(e));
+        self.status = self.status.max(ExitStatus::Output);
+    }
+
     fn dead_letter(&mut self, record: &[u8], example: String) {
         if let Some(f) = self.dead_file.as_mut() {
             if let Err(e) = f.write_all(record) {
-                let name = self
-                    .cfg
-                    .dead_letter
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default();
-                eprintln!("evq: {name}: {}", io_message(&e));
-                self.status = self.status.max(ExitStatus::Output);
+                self.dead_letter_error(&e);
                 self.dead_file = None;
                 self.stopped = true;
             }
@@ -472,14 +469,7 @@ impl<'c> Writer<'c> {
         }
         if let Some(mut f) = self.dead_file.take() {
             if let Err(e) = f.flush() {
-                let name = self
-                    .cfg
-                    .dead_letter
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default();
-                eprintln!("evq: {name}: {}", io_message(&e));
-                self.status = self.status.max(ExitStatus::Output);
+                self.dead_letter_error(&e);
             }
         }
         let dead = self.total.dead_total();

@@ -429,10 +429,7 @@ fn dead(out: &mut ChunkOut, meta: Meta, raw: &[u8], line_bytes: u64, r: Rejectio
     let mut stats_before = out.stats.clone();
     stats_before.lines -= 1;
     stats_before.bytes -= line_bytes;
-    out.stats.dead[Reason::ALL
-        .iter()
-        .position(|x| *x == r.reason)
-        .expect("every reason is listed")] += 1;
+    out.stats.dead[r.reason.index()] += 1;
     let record = dead_record(env, meta, raw, r.reason, &r.error);
     out.dead.push(DeadLetter {
         out_len: out.data.len(),
@@ -512,7 +509,7 @@ impl OrderedOut {
         stats.filtered += self.filtered;
         stats.aggregated += self.aggregated;
         for (_, r, _) in &self.dead {
-            stats.dead[Reason::ALL.iter().position(|x| x == r).expect("every reason is listed")] += 1;
+            stats.dead[r.index()] += 1;
         }
     }
 }

@@ -7,26 +7,7 @@ use crate::lang::lexer::Tok;
 use crate::lang::value::Val;
 
 /// Aggregate function names, for parsing and suggestions.
-pub const AGG_NAMES: &[&str] = &[
-    "count",
-    "sum",
-    "avg",
-    "min",
-    "max",
-    "first",
-    "last",
-    "stddev",
-    "var",
-    "distinct",
-    "values",
-    "p50",
-    "p90",
-    "p95",
-    "p99",
-    "p999",
-    "percentile",
-    "median",
-];
+const AGG_NAMES: &[&str] = crate::agg::AggFn::NAMES;
 
 impl Parser {
     pub(super) fn aggregate_stage(&mut self, name: &str) -> Result<StageSpec, LangError> {
