@@ -232,7 +232,7 @@ class Gen:
                 ev["trace_id"] = f"{randint(0, (1 << 64) - 1):016x}"
 
             if rand() < 0.9:
-                user = {"id": randint(1, 20_000), "country": countries[i], "plan": plans[i]}
+                user = {"id": randint(1, 10_000), "country": countries[i], "plan": plans[i]}
                 if rand() < 0.2:
                     user["name"] = choice(NAMES)
                 ev["user"] = user

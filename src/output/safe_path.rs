@@ -116,7 +116,7 @@ pub fn fixed_prefix(literal_prefix: &str) -> &str {
     }
 }
 
-/// A safe share of this process's open-file limit for topic files: half the soft limit minus 16
+/// A safe share of this process's open-file limit for topic files: three quarters of the soft limit minus 16
 /// (inputs, spill files and the dead-letter file need descriptors too), at least 8.
 pub fn default_max_open_files() -> usize {
     fs::read_to_string("/proc/self/limits")
@@ -135,8 +135,8 @@ fn soft_open_files(limits: &str) -> Option<u64> {
 }
 
 fn share_of_limit(soft: u64) -> usize {
-    let half = usize::try_from(soft / 2).unwrap_or(usize::MAX);
-    half.saturating_sub(16).clamp(8, CAP_MAX_OPEN)
+    let share = usize::try_from(soft / 4 * 3).unwrap_or(usize::MAX);
+    share.saturating_sub(16).clamp(8, CAP_MAX_OPEN)
 }
 
 // Files under a root, never through a symlink. A symlink at the root itself is the user's choice;
@@ -368,7 +368,7 @@ mod tests {
         let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
                       Max open files            1024                 524288               files\n";
         assert_eq!(soft_open_files(limits), Some(1024));
-        assert_eq!(share_of_limit(1024), 496);
+        assert_eq!(share_of_limit(1024), 752);
         assert_eq!(share_of_limit(20), 8);
         assert_eq!(
             soft_open_files("Max open files  unlimited  unlimited  files"),
