@@ -256,6 +256,12 @@ proptest! {
             "tail 3",
             "where x > 5 | head 7",
             "set l = line(), o = offset() | tail 3",
+            "count by x",
+            "stats count(), sum(x), avg(x), min(x), max(x), p99(x), first(pad), last(pad), distinct(x), values(x) by z",
+            "top 3 pad by max(x)",
+            "distinct x",
+            "sort x desc, pad | head 5",
+            "route all big: x > 5, small: x < 5 | count by topic()",
         ]),
     ) {
         let input = events.join("\n");
