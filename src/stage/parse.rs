@@ -67,10 +67,11 @@ impl Parse {
             }
         };
         if let Some(line) = ev.line_text() {
-            // A text line: build {"line": …, fields…} at once instead of growing a map.
-            let mut obj = Map::with_capacity(fields.len() + 1);
-            obj.insert("line".into(), Value::String(line.to_string()));
-            obj.extend(fields);
+            // A text line: {"line": …, fields…}, made from the parsed map without hashing it again.
+            let mut obj = fields;
+            if !obj.contains_key("line") {
+                obj.shift_insert(0, "line".into(), Value::String(line.to_string()));
+            }
             ev.replace(Value::Object(obj));
             return Flow::Pass;
         }
