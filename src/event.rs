@@ -82,6 +82,15 @@ pub struct Rejection {
     pub error: String,
 }
 
+impl Rejection {
+    pub fn new(reason: Reason, error: impl Into<String>) -> Rejection {
+        Rejection {
+            reason,
+            error: error.into(),
+        }
+    }
+}
+
 /// Which parts of each event the pipeline reads.
 #[derive(Debug, Clone, Default)]
 pub struct Needs {

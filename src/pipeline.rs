@@ -136,10 +136,7 @@ pub fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_
             meta,
             &chunk.data,
             len,
-            Rejection {
-                reason: Reason::TooLong,
-                error,
-            },
+            Rejection::new(Reason::TooLong, error),
             env,
         );
         return out;
@@ -217,10 +214,7 @@ fn process_line(
             meta,
             prefix,
             line_bytes,
-            Rejection {
-                reason: Reason::TooLong,
-                error,
-            },
+            Rejection::new(Reason::TooLong, error),
             env,
         );
     }
@@ -229,7 +223,7 @@ fn process_line(
     let text = match simdutf8::basic::from_utf8(line).map_err(|_| std::str::from_utf8(line).expect_err("invalid")) {
         Ok(t) => t,
         // A text line keeps its line (the exact bytes go to a dead letter if it fails later).
-        Err(_) if matches!(p.input, InputFormat::Lines | InputFormat::Logfmt) => {
+        Err(_) if p.input.is_text() => {
             lossy = String::from_utf8_lossy(line).into_owned();
             &lossy
         }
@@ -240,16 +234,13 @@ fn process_line(
                 meta,
                 line,
                 line_bytes,
-                Rejection {
-                    reason: Reason::InvalidUtf8,
-                    error,
-                },
+                Rejection::new(Reason::InvalidUtf8, error),
                 env,
             );
         }
     };
     let stripped: String;
-    let text = if p.strip_ansi && matches!(p.input, InputFormat::Lines | InputFormat::Logfmt) && text.contains('\x1b') {
+    let text = if p.strip_ansi && p.input.is_text() && text.contains('\x1b') {
         stripped = strip_ansi(text);
         &stripped
     } else {
@@ -264,17 +255,7 @@ fn process_line(
             }
             None => {
                 let error = "not logfmt (key=value pairs)".to_string();
-                return dead(
-                    out,
-                    meta,
-                    line,
-                    line_bytes,
-                    Rejection {
-                        reason: Reason::Parse,
-                        error,
-                    },
-                    env,
-                );
+                return dead(out, meta, line, line_bytes, Rejection::new(Reason::Parse, error), env);
             }
         },
         _ => match Event::parse(text, meta, &p.parallel_needs) {
@@ -282,7 +263,7 @@ fn process_line(
             Err(r) => return dead(out, meta, line, line_bytes, r, env),
         },
     };
-    if !matches!(p.input, InputFormat::Lines | InputFormat::Logfmt) {
+    if !p.input.is_text() {
         if let Some(r) = too_deep(line) {
             return dead(out, meta, line, line_bytes, r, env);
         }
@@ -348,10 +329,7 @@ fn run_parallel(
                     ev.meta,
                     line,
                     line_bytes,
-                    Rejection {
-                        reason: Reason::NoTime,
-                        error,
-                    },
+                    Rejection::new(Reason::NoTime, error),
                     env,
                 );
             }

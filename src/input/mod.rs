@@ -26,6 +26,13 @@ pub enum InputFormat {
     Tsv,
 }
 
+impl InputFormat {
+    /// Formats whose lines are text, not JSON: kept even when not UTF-8.
+    pub fn is_text(self) -> bool {
+        matches!(self, InputFormat::Lines | InputFormat::Logfmt)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     Stdin,

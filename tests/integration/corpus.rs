@@ -24,6 +24,15 @@ fn stdout_of(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+/// `_path` counts from ../shared/corpus/README.md.
+const ZEEK_PATH_COUNTS: [(&str, usize); 5] = [
+    ("dns", 53_615),
+    ("ssl", 49_474),
+    ("weird", 24_202),
+    ("analyzer", 16_461),
+    ("rdp", 4_122),
+];
+
 const MORDOR: &str = "mordor-windows/empire_dcom_shellwindows_stager.json.gz";
 
 #[test]
@@ -92,13 +101,7 @@ fn zeek_directory_reads_every_event_in_path_order() {
 fn zeek_dotted_keys_and_path_counts() {
     let Some(dir) = corpus("zeek-wrccdc2018") else { return };
     let d = dir.to_str().unwrap();
-    for (path, n) in [
-        ("dns", 53_615),
-        ("ssl", 49_474),
-        ("weird", 24_202),
-        ("analyzer", 16_461),
-        ("rdp", 4_122),
-    ] {
+    for (path, n) in ZEEK_PATH_COUNTS {
         let out = stdout_of(&[&format!("where _path == \"{path}\""), d]);
         assert_eq!(out.iter().filter(|b| **b == b'\n').count(), n, "{path}");
     }
@@ -128,14 +131,8 @@ fn zeek_count_by_path_matches_the_corpus_readme() {
     let c = counts(&["count by _path", dir.to_str().unwrap()]);
     assert_eq!(c.len(), 32);
     assert_eq!(c.values().sum::<u64>(), 158_439);
-    for (path, n) in [
-        ("dns", 53_615),
-        ("ssl", 49_474),
-        ("weird", 24_202),
-        ("analyzer", 16_461),
-        ("rdp", 4_122),
-    ] {
-        assert_eq!(c[path], n, "{path}");
+    for (path, n) in ZEEK_PATH_COUNTS {
+        assert_eq!(c[path], n as u64, "{path}");
     }
     // Sorted by count, largest first.
     let out = String::from_utf8(stdout_of(&["count by _path | head 1", dir.to_str().unwrap()])).unwrap();

@@ -208,23 +208,25 @@ impl Rng {
 const FIVE: &str =
     "{\"v\":\"a\",\"n\":1}\n{\"v\":\"b\",\"n\":2}\n{\"n\":3}\n{\"v\":null,\"n\":4}\n{\"v\":\"a\",\"n\":5}\n";
 
+/// The files `route by v -O DIR` makes of FIVE.
+fn five_by_v() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "a.ndjson".into(),
+            "{\"v\":\"a\",\"n\":1}\n{\"v\":\"a\",\"n\":5}\n".into(),
+        ),
+        ("b.ndjson".into(), "{\"v\":\"b\",\"n\":2}\n".into()),
+        ("_none.ndjson".into(), "{\"n\":3}\n{\"v\":null,\"n\":4}\n".into()),
+    ])
+}
+
 #[test]
 fn route_by_writes_one_file_per_value_in_input_order_missing_and_null_to_none() {
     let d = tmp();
     let out = d.path().join("out");
     let r = run(&["route by v", "-O", s(&out)], FIVE);
     assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
-    assert_eq!(
-        flat_files(&out),
-        BTreeMap::from([
-            (
-                "a.ndjson".into(),
-                "{\"v\":\"a\",\"n\":1}\n{\"v\":\"a\",\"n\":5}\n".into()
-            ),
-            ("b.ndjson".into(), "{\"v\":\"b\",\"n\":2}\n".into()),
-            ("_none.ndjson".into(), "{\"n\":3}\n{\"v\":null,\"n\":4}\n".into()),
-        ])
-    );
+    assert_eq!(flat_files(&out), five_by_v());
 }
 
 #[test]
@@ -946,17 +948,7 @@ fn atomic_files_replace_their_targets_when_the_run_succeeds() {
     fs::write(d.path().join("a.ndjson"), "old\n").unwrap();
     let r = run(&["route by v", "-O", s(d.path()), "--atomic"], FIVE);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(
-        flat_files(d.path()),
-        BTreeMap::from([
-            (
-                "a.ndjson".into(),
-                "{\"v\":\"a\",\"n\":1}\n{\"v\":\"a\",\"n\":5}\n".into()
-            ),
-            ("b.ndjson".into(), "{\"v\":\"b\",\"n\":2}\n".into()),
-            ("_none.ndjson".into(), "{\"n\":3}\n{\"v\":null,\"n\":4}\n".into()),
-        ])
-    );
+    assert_eq!(flat_files(d.path()), five_by_v());
 }
 
 #[test]
