@@ -7,6 +7,7 @@ use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::lang::{Env, StageAst};
 use crate::output::Format;
 use crate::output::topic::TopicFiles;
+use crate::parse::Want;
 use crate::stage::{Flow, GroupError, GroupSpec, Groups, Held, Rejected, Stage, StageOptions};
 use crate::stats::Stats;
 use base64::Engine;
@@ -31,7 +32,13 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn new(asts: &[StageAst], opts: &StageOptions) -> Pipeline {
-        let stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, opts)).collect();
+        let mut stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, opts)).collect();
+        for i in 0..stages.len() {
+            let want = observed_after(&stages[i + 1..]);
+            if let Stage::Parse(p) = &mut stages[i] {
+                p.want = want;
+            }
+        }
         let split = stages.iter().position(|s| !s.is_parallel()).unwrap_or(stages.len());
         let mut parallel = stages;
         let ordered = parallel.split_off(split);
@@ -69,6 +76,25 @@ impl Pipeline {
             .collect::<Vec<_>>()
             .join("\n")
     }
+}
+
+/// The top-level fields that the stages after a point can observe: those they read, up to the first stage
+/// that no longer passes events on (an aggregate, or `keep`, which drops every other field). When events
+/// reach the output or a file, or an expression reads the whole event, every field is observed.
+fn observed_after(stages: &[Stage]) -> Want {
+    let mut n = Needs::default();
+    for s in stages {
+        s.needs(&mut n);
+        if n.whole {
+            return Want::All;
+        }
+        match s {
+            Stage::Group(_) | Stage::Keep(_) => return Want::Only(n.keys),
+            Stage::To(_) => return Want::All,
+            _ => {}
+        }
+    }
+    Want::All
 }
 
 /// A dead letter found in a chunk, with what had been produced before it so that a
@@ -731,6 +757,55 @@ impl Ordered {
                 }
                 _ => {}
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the first `parse` of a pipeline builds.
+    fn wanted(src: &str) -> Want {
+        let asts = crate::lang::parser::parse_pipeline(src).expect("valid pipeline");
+        let p = Pipeline::new(&asts, &StageOptions::default());
+        match p.parallel.first() {
+            Some(Stage::Parse(s)) => s.want.clone(),
+            _ => panic!("{src}: no parse stage first"),
+        }
+    }
+
+    fn only(keys: &[&str]) -> Want {
+        Want::Only(keys.iter().map(|k| (*k).into()).collect())
+    }
+
+    #[test]
+    fn parse_builds_only_what_an_aggregate_reads() {
+        assert_eq!(wanted("parse combined | count by status"), only(&["status"]));
+        assert_eq!(
+            wanted("parse combined | where method == \"GET\" | stats avg(bytes) by status"),
+            only(&["method", "status", "bytes"])
+        );
+        assert_eq!(wanted("parse combined | keep path, status"), only(&["path", "status"]));
+        assert_eq!(wanted("parse combined | keep user.id | count"), only(&["user"]));
+        assert_eq!(
+            wanted("parse combined | head 5 | count by status every 1m"),
+            only(&["status", "ts", "time", "timestamp", "@timestamp"])
+        );
+    }
+
+    #[test]
+    fn parse_builds_everything_that_reaches_an_output() {
+        for src in [
+            "parse combined",
+            "parse combined | where status >= 500",
+            "parse combined | sort status",
+            "parse combined | tee \"x.ndjson\" | count",
+            "parse combined | route by status | to \"{topic()}.ndjson\"",
+            "parse combined | where . != null | count",
+            "parse combined | count by len(.)",
+        ] {
+            assert_eq!(wanted(src), Want::All, "{src}");
         }
     }
 }

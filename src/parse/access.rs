@@ -1,11 +1,13 @@
 //! Apache/nginx access logs: Common Log Format and the combined format (with referrer and agent).
 
-use super::{Fields, dash_null, quoted, typed};
+use super::{Fields, Want, dash_null, quoted, typed};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// Parses `client ident user [time] "request" status bytes` and, when `combined`, `"referrer" "agent"`.
-/// Field rules are in the module documentation of `parse`.
-pub(super) fn parse(text: &str, combined: bool) -> Option<Fields> {
+/// Field rules are in the module documentation of `parse`. The whole line is always checked; only the
+/// fields in `want` are built.
+pub(super) fn parse(text: &str, combined: bool, want: &Want) -> Option<Fields> {
     let mut c = Cursor { s: text, i: 0 };
     let client = c.token()?;
     let ident = c.token()?;
@@ -21,31 +23,41 @@ pub(super) fn parse(text: &str, combined: bool) -> Option<Fields> {
     };
     // Anything after the last field (nginx's `$http_x_forwarded_for`, response times…) is ignored; the
     // readers above guarantee it is separated by whitespace.
-    let mut f = Map::with_capacity(16);
-    f.insert("client".into(), dash_null(client));
-    f.insert("ident".into(), dash_null(ident));
-    f.insert("user".into(), dash_null(user));
-    f.insert("time".into(), dash_null(time));
+    let mut f = Map::new();
+    let mut put = |key: &str, v: &dyn Fn() -> Value| {
+        if want.has(key) {
+            f.insert(key.to_owned(), v());
+        }
+    };
+    put("client", &|| dash_null(client));
+    put("ident", &|| dash_null(ident));
+    put("user", &|| dash_null(user));
+    put("time", &|| dash_null(time));
     match split_request(&request) {
         Some((method, path, protocol)) => {
-            f.insert("method".into(), Value::String(method.to_owned()));
-            f.insert("path".into(), Value::String(path.to_owned()));
-            f.insert("protocol".into(), Value::String(protocol.to_owned()));
+            put("method", &|| Value::String(method.to_owned()));
+            put("path", &|| Value::String(path.to_owned()));
+            put("protocol", &|| Value::String(protocol.to_owned()));
         }
         None => {
-            f.insert("method".into(), Value::Null);
-            f.insert("path".into(), Value::Null);
-            f.insert("protocol".into(), Value::Null);
-            f.insert("request".into(), dash_null(&request));
+            put("method", &|| Value::Null);
+            put("path", &|| Value::Null);
+            put("protocol", &|| Value::Null);
+            put("request", &|| dash_null(&request));
         }
     }
-    f.insert("status".into(), status);
-    f.insert("bytes".into(), bytes);
+    put("status", &|| number(status));
+    put("bytes", &|| number(bytes));
     if let Some((referrer, agent)) = extra {
-        f.insert("referrer".into(), dash_null(&referrer));
-        f.insert("agent".into(), dash_null(&agent));
+        put("referrer", &|| dash_null(&referrer));
+        put("agent", &|| dash_null(&agent));
     }
     Some(f)
+}
+
+/// A status or size: `-` is null, digits a number (or a string when they have leading zeros).
+fn number(t: &str) -> Value {
+    if t == "-" { Value::Null } else { typed(t) }
 }
 
 /// `METHOD PATH PROTOCOL`. A path with spaces inside is accepted when the last part looks like a protocol
@@ -101,7 +113,7 @@ impl<'a> Cursor<'a> {
 
     /// `"text"` with `\"` and `\\` unescaped. A quote not followed by whitespace or the end of the line is
     /// part of the text, which tolerates old servers that did not escape quotes inside user agents.
-    fn quoted(&mut self) -> Option<String> {
+    fn quoted(&mut self) -> Option<Cow<'a, str>> {
         self.skip_space();
         if self.s.as_bytes().get(self.i) != Some(&b'"') {
             return None;
@@ -111,14 +123,10 @@ impl<'a> Cursor<'a> {
         Some(text)
     }
 
-    /// Digits (a number) or `-` (null).
-    fn number(&mut self) -> Option<Value> {
+    /// Digits or `-`.
+    fn number(&mut self) -> Option<&'a str> {
         let t = self.token()?;
-        if t == "-" {
-            Some(Value::Null)
-        } else {
-            t.bytes().all(|c| c.is_ascii_digit()).then(|| typed(t))
-        }
+        (t == "-" || t.bytes().all(|c| c.is_ascii_digit())).then_some(t)
     }
 }
 
@@ -128,11 +136,11 @@ mod tests {
     use serde_json::json;
 
     fn combined(s: &str) -> Option<Value> {
-        parse(s, true).map(Value::Object)
+        parse(s, true, &Want::All).map(Value::Object)
     }
 
     fn common(s: &str) -> Option<Value> {
-        parse(s, false).map(Value::Object)
+        parse(s, false, &Want::All).map(Value::Object)
     }
 
     const APACHE_EXAMPLE: &str = r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)""#;
@@ -152,7 +160,7 @@ mod tests {
     #[test]
     fn common_typical_line_and_key_order() {
         let line = r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326"#;
-        let f = parse(line, false).expect("common line");
+        let f = parse(line, false, &Want::All).expect("common line");
         let keys: Vec<&str> = f.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
@@ -292,7 +300,7 @@ mod tests {
         let mut failed = Vec::new();
         let (mut parsed, mut dash_bytes, mut gets) = (0, 0, 0);
         for (n, line) in text.lines().enumerate() {
-            match parse(line, true) {
+            match parse(line, true, &Want::All) {
                 Some(f) => {
                     parsed += 1;
                     dash_bytes += usize::from(f["bytes"].is_null());

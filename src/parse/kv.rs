@@ -40,7 +40,7 @@ pub(super) fn parse(text: &str) -> Option<Fields> {
         let value = if matches!(b.get(i), Some(b'"' | b'\'')) {
             let (v, end) = quoted(text, i, |_| true)?;
             i = end;
-            Value::String(v)
+            Value::String(v.into_owned())
         } else {
             let vstart = i;
             while i < b.len() && !separator(b[i]) {

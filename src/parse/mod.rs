@@ -68,6 +68,7 @@ mod props;
 mod syslog;
 
 use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
 
 /// The fields of one parsed text, in output order.
 pub type Fields = Map<String, Value>;
@@ -123,15 +124,39 @@ impl TextFormat {
     }
 }
 
+/// Which fields a caller keeps.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Want {
+    #[default]
+    All,
+    /// Only these keys are read later, so only these need to be built.
+    Only(Vec<Box<str>>),
+}
+
+impl Want {
+    pub fn has(&self, key: &str) -> bool {
+        match self {
+            Want::All => true,
+            Want::Only(keys) => keys.iter().any(|k| &**k == key),
+        }
+    }
+}
+
 /// Parses one line; None when it does not match the format.
 pub fn parse(fmt: &TextFormat, text: &str) -> Option<Fields> {
+    parse_only(fmt, text, &Want::All)
+}
+
+/// Like [`parse`], but the fields outside `want` may be left out. Whether the text matches does not depend
+/// on `want`.
+pub fn parse_only(fmt: &TextFormat, text: &str, want: &Want) -> Option<Fields> {
     match fmt {
         TextFormat::Regex(re) => captures(re, text),
         TextFormat::Logfmt => logfmt::parse(text),
         TextFormat::Json => json(text),
         TextFormat::Kv => kv::parse(text),
-        TextFormat::Combined => access::parse(text, true),
-        TextFormat::Common => access::parse(text, false),
+        TextFormat::Combined => access::parse(text, true, want),
+        TextFormat::Common => access::parse(text, false, want),
         TextFormat::Syslog { year } => syslog::parse(text, *year),
     }
 }
@@ -194,24 +219,34 @@ fn dash_null(s: &str) -> Value {
 /// Reads a quoted string whose opening quote (`"` or `'`) is at byte `open` of `s`. Returns its text with
 /// `\\` and backslash-quote unescaped (other backslash sequences are kept as written) and the index just after
 /// the closing quote. An unescaped quote closes the string only where `closes(next byte)` allows it; otherwise
-/// it is part of the text. `None` when the string is not closed.
-fn quoted(s: &str, open: usize, closes: impl Fn(Option<u8>) -> bool) -> Option<(String, usize)> {
+/// it is part of the text. `None` when the string is not closed. The text is borrowed when nothing is
+/// unescaped.
+fn quoted(s: &str, open: usize, closes: impl Fn(Option<u8>) -> bool) -> Option<(Cow<'_, str>, usize)> {
     let b = s.as_bytes();
     let q = b[open];
-    let mut out = String::new();
+    let mut out: Option<String> = None;
     let (mut seg, mut i) = (open + 1, open + 1);
-    while i < b.len() {
-        match b[i] {
-            b'\\' if matches!(b.get(i + 1), Some(&c) if c == q || c == b'\\') => {
-                out.push_str(&s[seg..i]);
+    while let Some(at) = memchr::memchr2(b'\\', q, &b[i..]) {
+        i += at;
+        if b[i] == b'\\' {
+            if matches!(b.get(i + 1), Some(&c) if c == q || c == b'\\') {
+                out.get_or_insert_default().push_str(&s[seg..i]);
                 seg = i + 1;
                 i += 2;
+            } else {
+                i += 1;
             }
-            c if c == q && closes(b.get(i + 1).copied()) => {
-                out.push_str(&s[seg..i]);
-                return Some((out, i + 1));
-            }
-            _ => i += 1,
+        } else if closes(b.get(i + 1).copied()) {
+            let text = match out {
+                None => Cow::Borrowed(&s[seg..i]),
+                Some(mut o) => {
+                    o.push_str(&s[seg..i]);
+                    Cow::Owned(o)
+                }
+            };
+            return Some((text, i + 1));
+        } else {
+            i += 1;
         }
     }
     None
@@ -338,10 +373,14 @@ mod tests {
     #[test]
     fn quoted_unescapes_only_quote_and_backslash() {
         let s = r#""a\"b\\c\x22d" rest"#;
-        assert_eq!(quoted(s, 0, |_| true), Some((r#"a"b\c\x22d"#.to_owned(), 14)));
+        assert_eq!(quoted(s, 0, |_| true), Some((r#"a"b\c\x22d"#.into(), 14)));
         assert_eq!(quoted(r#""abc\""#, 0, |_| true), None);
         let s = r#""a"b" c"#;
         let spaced = |n: Option<u8>| n.is_none_or(|c| c.is_ascii_whitespace());
-        assert_eq!(quoted(s, 0, spaced), Some((r#"a"b"#.to_owned(), 5)));
+        assert_eq!(quoted(s, 0, spaced), Some((r#"a"b"#.into(), 5)));
+        assert!(matches!(
+            quoted(r#""plain" x"#, 0, spaced),
+            Some((Cow::Borrowed("plain"), 7))
+        ));
     }
 }

@@ -6,7 +6,7 @@ use super::Flow;
 use crate::event::{Event, Needs, Reason};
 use crate::lang::ast::{Otherwise, ParseFormat};
 use crate::lang::{Env, Expr, Val};
-use crate::parse::{TextFormat, parse};
+use crate::parse::{TextFormat, Want, parse_only};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -15,6 +15,8 @@ pub struct Parse {
     format: TextFormat,
     from: Option<Expr>,
     otherwise: Otherwise,
+    /// The fields later stages can observe; the others are not built.
+    pub want: Want,
 }
 
 impl Parse {
@@ -27,6 +29,7 @@ impl Parse {
             format,
             from,
             otherwise,
+            want: Want::All,
         }
     }
 
@@ -53,13 +56,14 @@ impl Parse {
             };
             let parsed = match &self.format {
                 // RFC 3164 has no year: it comes from --year or the input's modification time.
-                TextFormat::Syslog { .. } => parse(
+                TextFormat::Syslog { .. } => parse_only(
                     &TextFormat::Syslog {
                         year: env.year(ev.meta.file),
                     },
                     &text,
+                    &self.want,
                 ),
-                f => parse(f, &text),
+                f => parse_only(f, &text, &self.want),
             };
             match parsed {
                 Some(f) => f,
@@ -69,7 +73,7 @@ impl Parse {
         if let Some(line) = ev.line_text() {
             // A text line: {"line": …, fields…}, made from the parsed map without hashing it again.
             let mut obj = fields;
-            if !obj.contains_key("line") {
+            if self.want.has("line") && !obj.contains_key("line") {
                 obj.shift_insert(0, "line".into(), Value::String(line.to_string()));
             }
             ev.replace(Value::Object(obj));

@@ -246,3 +246,35 @@ fn syslog_corpus_parses_every_line_and_counts_programs() {
     assert_eq!(got, expected);
     assert_eq!(got.values().sum::<u64>(), 7_121);
 }
+
+/// `parse` builds only the fields later stages read; the result must equal parsing everything first.
+#[test]
+fn parse_projection_gives_the_same_result_as_parsing_every_field() {
+    let mut inputs = vec![crate::common::fixture("access.log")];
+    inputs.extend(corpus("apache-access/apache_logs"));
+    for input in &inputs {
+        let input = input.to_str().unwrap();
+        let full = evq().args(["parse combined else keep", input]).output().unwrap();
+        assert!(full.status.success());
+        let full = String::from_utf8(full.stdout).unwrap();
+        for rest in [
+            "count by status, method",
+            "keep path, bytes, line",
+            "where bytes == null | count by agent",
+            "stats sum(bytes), max(time) by status",
+            "rename status as code | top 3 code",
+        ] {
+            let direct = evq()
+                .args([&format!("parse combined else keep | {rest}"), input])
+                .output()
+                .unwrap();
+            let later = run(&[rest], &full);
+            assert_eq!(later.code, 0, "{rest}: {}", later.stderr);
+            assert_eq!(
+                String::from_utf8(direct.stdout).unwrap(),
+                later.stdout,
+                "{input}: {rest}"
+            );
+        }
+    }
+}
