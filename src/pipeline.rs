@@ -36,7 +36,7 @@ impl Pipeline {
         for i in 0..stages.len() {
             let want = observed_after(&stages[i + 1..]);
             if let Stage::Parse(p) = &mut stages[i] {
-                p.want = want;
+                p.set_want(want);
             }
         }
         let split = stages.iter().position(|s| !s.is_parallel()).unwrap_or(stages.len());
@@ -770,7 +770,7 @@ mod tests {
         let asts = crate::lang::parser::parse_pipeline(src).expect("valid pipeline");
         let p = Pipeline::new(&asts, &StageOptions::default());
         match p.parallel.first() {
-            Some(Stage::Parse(s)) => s.want.clone(),
+            Some(Stage::Parse(s)) => s.want().clone(),
             _ => panic!("{src}: no parse stage first"),
         }
     }

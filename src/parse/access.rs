@@ -4,10 +4,36 @@ use super::{Fields, Want, dash_null, quoted, typed};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
+/// Every field an access log line can give, in output order.
+const FIELDS: [&str; 12] = [
+    "client", "ident", "user", "time", "method", "path", "protocol", "request", "status", "bytes", "referrer", "agent",
+];
+
+/// Which of [`FIELDS`] to build: bit `i` for `FIELDS[i]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mask(u16);
+
+impl Mask {
+    pub fn new(want: &Want) -> Mask {
+        Mask(
+            FIELDS
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| want.has(f))
+                .map(|(i, _)| 1 << i)
+                .sum(),
+        )
+    }
+
+    fn has(self, i: usize) -> bool {
+        self.0 & (1 << i) != 0
+    }
+}
+
 /// Parses `client ident user [time] "request" status bytes` and, when `combined`, `"referrer" "agent"`.
 /// Field rules are in the module documentation of `parse`. The whole line is always checked; only the
-/// fields in `want` are built.
-pub(super) fn parse(text: &str, combined: bool, want: &Want) -> Option<Fields> {
+/// fields in `mask` are built.
+pub fn parse(text: &str, combined: bool, mask: Mask) -> Option<Fields> {
     let mut c = Cursor { s: text, i: 0 };
     let client = c.token()?;
     let ident = c.token()?;
@@ -24,33 +50,35 @@ pub(super) fn parse(text: &str, combined: bool, want: &Want) -> Option<Fields> {
     // Anything after the last field (nginx's `$http_x_forwarded_for`, response times…) is ignored; the
     // readers above guarantee it is separated by whitespace.
     let mut f = Map::new();
-    let mut put = |key: &str, v: &dyn Fn() -> Value| {
-        if want.has(key) {
-            f.insert(key.to_owned(), v());
+    let mut put = |i: usize, v: &dyn Fn() -> Value| {
+        if mask.has(i) {
+            f.insert(FIELDS[i].to_owned(), v());
         }
     };
-    put("client", &|| dash_null(client));
-    put("ident", &|| dash_null(ident));
-    put("user", &|| dash_null(user));
-    put("time", &|| dash_null(time));
-    match split_request(&request) {
-        Some((method, path, protocol)) => {
-            put("method", &|| Value::String(method.to_owned()));
-            put("path", &|| Value::String(path.to_owned()));
-            put("protocol", &|| Value::String(protocol.to_owned()));
-        }
-        None => {
-            put("method", &|| Value::Null);
-            put("path", &|| Value::Null);
-            put("protocol", &|| Value::Null);
-            put("request", &|| dash_null(&request));
+    put(0, &|| dash_null(client));
+    put(1, &|| dash_null(ident));
+    put(2, &|| dash_null(user));
+    put(3, &|| dash_null(time));
+    if mask.0 & 0b1111_0000 != 0 {
+        match split_request(&request) {
+            Some((method, path, protocol)) => {
+                put(4, &|| Value::String(method.to_owned()));
+                put(5, &|| Value::String(path.to_owned()));
+                put(6, &|| Value::String(protocol.to_owned()));
+            }
+            None => {
+                put(4, &|| Value::Null);
+                put(5, &|| Value::Null);
+                put(6, &|| Value::Null);
+                put(7, &|| dash_null(&request));
+            }
         }
     }
-    put("status", &|| number(status));
-    put("bytes", &|| number(bytes));
+    put(8, &|| number(status));
+    put(9, &|| number(bytes));
     if let Some((referrer, agent)) = extra {
-        put("referrer", &|| dash_null(&referrer));
-        put("agent", &|| dash_null(&agent));
+        put(10, &|| dash_null(&referrer));
+        put(11, &|| dash_null(&agent));
     }
     Some(f)
 }
@@ -63,7 +91,8 @@ fn number(t: &str) -> Value {
 /// `METHOD PATH PROTOCOL`. A path with spaces inside is accepted when the last part looks like a protocol
 /// (`HTTP/…`); anything else (`-`, `GET /`, junk sent to the port) is not split.
 fn split_request(r: &str) -> Option<(&str, &str, &str)> {
-    let (method, rest) = r.split_once(' ')?;
+    let (method, rest) = r.split_at(memchr::memchr(b' ', r.as_bytes())?);
+    let rest = &rest[1..];
     let (path, protocol) = rest.rsplit_once(' ')?;
     let parts_ok = !method.is_empty() && !path.is_empty() && !protocol.is_empty();
     (parts_ok && (!path.contains(' ') || protocol.starts_with("HTTP/"))).then_some((method, path, protocol))
@@ -102,7 +131,7 @@ impl<'a> Cursor<'a> {
     fn bracketed(&mut self) -> Option<&'a str> {
         self.skip_space();
         let rest = self.s.get(self.i..)?.strip_prefix('[')?;
-        let close = rest.find(']')?;
+        let close = memchr::memchr(b']', rest.as_bytes())?;
         let end = self.i + 1 + close + 1;
         if !ends_field(self.s.as_bytes().get(end).copied()) {
             return None;
@@ -136,11 +165,11 @@ mod tests {
     use serde_json::json;
 
     fn combined(s: &str) -> Option<Value> {
-        parse(s, true, &Want::All).map(Value::Object)
+        parse(s, true, Mask::new(&Want::All)).map(Value::Object)
     }
 
     fn common(s: &str) -> Option<Value> {
-        parse(s, false, &Want::All).map(Value::Object)
+        parse(s, false, Mask::new(&Want::All)).map(Value::Object)
     }
 
     const APACHE_EXAMPLE: &str = r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)""#;
@@ -160,7 +189,7 @@ mod tests {
     #[test]
     fn common_typical_line_and_key_order() {
         let line = r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326"#;
-        let f = parse(line, false, &Want::All).expect("common line");
+        let f = parse(line, false, Mask::new(&Want::All)).expect("common line");
         let keys: Vec<&str> = f.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
@@ -300,7 +329,7 @@ mod tests {
         let mut failed = Vec::new();
         let (mut parsed, mut dash_bytes, mut gets) = (0, 0, 0);
         for (n, line) in text.lines().enumerate() {
-            match parse(line, true, &Want::All) {
+            match parse(line, true, Mask::new(&Want::All)) {
                 Some(f) => {
                     parsed += 1;
                     dash_bytes += usize::from(f["bytes"].is_null());

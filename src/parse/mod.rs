@@ -60,7 +60,7 @@
 //!   - `facility` is PRI / 8 and `severity` PRI % 8. No match: a PRI over 191 or malformed, no timestamp,
 //!     no host, or (RFC 5424) a missing header field or unclosed structured data.
 
-mod access;
+pub mod access;
 mod kv;
 mod logfmt;
 #[cfg(test)]
@@ -155,8 +155,8 @@ pub fn parse_only(fmt: &TextFormat, text: &str, want: &Want) -> Option<Fields> {
         TextFormat::Logfmt => logfmt::parse(text),
         TextFormat::Json => json(text),
         TextFormat::Kv => kv::parse(text),
-        TextFormat::Combined => access::parse(text, true, want),
-        TextFormat::Common => access::parse(text, false, want),
+        TextFormat::Combined => access::parse(text, true, access::Mask::new(want)),
+        TextFormat::Common => access::parse(text, false, access::Mask::new(want)),
         TextFormat::Syslog { year } => syslog::parse(text, *year),
     }
 }

@@ -6,7 +6,7 @@ use super::Flow;
 use crate::event::{Event, Needs, Reason};
 use crate::lang::ast::{Otherwise, ParseFormat};
 use crate::lang::{Env, Expr, Val};
-use crate::parse::{TextFormat, Want, parse_only};
+use crate::parse::{TextFormat, Want, access, parse_only};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -16,7 +16,8 @@ pub struct Parse {
     from: Option<Expr>,
     otherwise: Otherwise,
     /// The fields later stages can observe; the others are not built.
-    pub want: Want,
+    want: Want,
+    access: access::Mask,
 }
 
 impl Parse {
@@ -30,7 +31,18 @@ impl Parse {
             from,
             otherwise,
             want: Want::All,
+            access: access::Mask::new(&Want::All),
         }
+    }
+
+    /// Builds only these fields from now on.
+    pub fn set_want(&mut self, want: Want) {
+        self.access = access::Mask::new(&want);
+        self.want = want;
+    }
+
+    pub fn want(&self) -> &Want {
+        &self.want
     }
 
     pub fn needs(&self, n: &mut Needs) {
@@ -63,6 +75,8 @@ impl Parse {
                     &text,
                     &self.want,
                 ),
+                TextFormat::Combined => access::parse(&text, true, self.access),
+                TextFormat::Common => access::parse(&text, false, self.access),
                 f => parse_only(f, &text, &self.want),
             };
             match parsed {
