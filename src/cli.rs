@@ -137,9 +137,13 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "WHAT")]
     pub generate: Option<Generate>,
 
+    /// Bytes of lines for topic files held in memory (for tests of the engine)
+    #[arg(long = "held-bytes", hide = true, value_parser = parse_size)]
+    pub held_bytes: Option<usize>,
+
     /// Bytes read per chunk (for tests of the engine)
-    #[arg(long = "chunk-size", hide = true, default_value = "1M", value_parser = parse_size)]
-    pub chunk_size: usize,
+    #[arg(long = "chunk-size", hide = true, value_parser = parse_size)]
+    pub chunk_size: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -182,7 +182,9 @@ impl Config {
             None => None,
         };
         let mut pipeline = Pipeline::new(&asts, &opts);
+        let writes_files = pipeline.ordered.iter().any(|s| matches!(s, crate::stage::Stage::To(_)));
         pipeline.strip_ansi = cli.strip_ansi;
+        pipeline.held_bytes = cli.held_bytes.unwrap_or(pipeline.held_bytes);
         pipeline.input = input_format;
         Ok(Config {
             pipeline,
@@ -192,7 +194,8 @@ impl Config {
             format: cli.output.unwrap_or_else(|| default_format(&asts)),
             jobs,
             read: ReadConfig {
-                chunk_size: cli.chunk_size,
+                // Topic files hold lines in memory of their own: smaller chunks keep the total down.
+                chunk_size: cli.chunk_size.unwrap_or(if writes_files { 512 << 10 } else { 1 << 20 }),
                 max_line_bytes: cli.max_line_bytes,
                 format: input_format,
                 multiline,

@@ -6,6 +6,7 @@ use crate::input::InputFormat;
 use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::lang::{Env, StageAst};
 use crate::output::Format;
+use crate::output::pending::{Pending, StageFiles};
 use crate::output::topic::TopicFiles;
 use crate::parse::Want;
 use crate::stage::{Flow, GroupError, GroupSpec, Groups, Held, Rejected, Stage, StageOptions};
@@ -24,6 +25,8 @@ pub struct Pipeline {
     pub strip_ansi: bool,
     /// How `to` and `tee` open their files.
     pub topic: crate::output::topic::TopicOptions,
+    /// How many bytes of lines for topic files are held before some are written.
+    pub held_bytes: usize,
     /// The aggregate right after the parallel part: workers compute partial groups.
     pub partial: Option<Arc<GroupSpec>>,
     parallel_needs: Needs,
@@ -64,6 +67,7 @@ impl Pipeline {
             input: InputFormat::Ndjson,
             strip_ansi: false,
             topic: opts.topic,
+            held_bytes: crate::output::pending::HELD_BYTES,
         }
     }
 
@@ -475,17 +479,12 @@ pub struct Ordered {
     format: Format,
     /// The files of each `to` and `tee` stage, by stage index (shared by live-view snapshots,
     /// which never write files).
-    files: Vec<Option<Arc<std::sync::Mutex<Option<TopicFiles>>>>>,
+    files: StageFiles,
     /// False in a live-view snapshot.
     writes_files: bool,
-    /// Lines for topic files not yet written, by stage and file: written in batches so
-    /// that a file gets one write per batch instead of one per event.
-    pending: std::collections::HashMap<(usize, std::path::PathBuf), Vec<u8>>,
-    pending_bytes: usize,
+    /// Lines for topic files not yet written.
+    pending: Pending,
 }
-
-/// How many bytes of topic-file lines are held before they are written.
-const PENDING_FILE_BYTES: usize = 8 << 20;
 
 /// What the ordered part produced for one batch.
 #[derive(Default)]
@@ -534,8 +533,7 @@ impl Ordered {
             format,
             files,
             writes_files: true,
-            pending: Default::default(),
-            pending_bytes: 0,
+            pending: Pending::new(p.held_bytes),
         }
     }
 
@@ -553,17 +551,10 @@ impl Ordered {
         result
     }
 
-    /// Writes the lines held for topic files, one write per file.
+    /// Writes the lines held for topic files and waits until they are written.
     pub fn flush_files(&mut self) -> Result<(), String> {
-        let mut result = Ok(());
-        for ((i, rel), data) in self.pending.drain() {
-            let files = self.files[i].as_ref().expect("every to stage has files");
-            let mut files = files.lock().expect("not poisoned");
-            if let Some(Err(e)) = files.as_mut().map(|f| f.write(&rel, &data)) {
-                result = result.and(Err(e.to_string()));
-            }
-        }
-        self.pending_bytes = 0;
+        let result = self.pending.flush(&self.files);
+        self.pending.stop();
         result
     }
 
@@ -642,17 +633,18 @@ impl Ordered {
             if let Stage::To(t) = &self.stages[i] {
                 let tee = t.tee;
                 if self.writes_files {
-                    let rel = t.render(&ev, env);
-                    let buf = self.pending.entry((i, rel)).or_default();
-                    let before = buf.len();
-                    ev.write_json(buf);
-                    buf.push(b'\n');
-                    self.pending_bytes += buf.len() - before;
+                    let mut rel = std::mem::take(&mut self.pending.rel);
+                    rel.clear();
+                    t.render_into(&ev, env, &mut rel);
+                    let id = self.pending.file(i, &rel);
+                    self.pending.rel = rel;
+                    self.pending.push(id, |buf| {
+                        ev.write_json(buf);
+                        buf.push(b'\n');
+                    });
                     out.written += 1;
-                    if self.pending_bytes >= PENDING_FILE_BYTES {
-                        if let Err(e) = self.flush_files() {
-                            out.output_error.get_or_insert(e);
-                        }
+                    if let Err(e) = self.pending.write_if_full(&self.files) {
+                        out.output_error.get_or_insert(e);
                     }
                 }
                 if tee {

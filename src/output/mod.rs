@@ -1,6 +1,7 @@
 //! Output formats for stdout: `ndjson`, `json` (one array), `pretty`, `csv`, `tsv`,
 //! `table` and `logfmt`; and the topic files of `to`, `tee` and `-O`.
 
+pub mod pending;
 pub mod rows;
 pub mod safe_path;
 pub mod table;

@@ -194,6 +194,10 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
     fn hex(&mut self, n: usize) -> String {
         (0..n.div_ceil(16))
             .map(|_| format!("{:016x}", self.next()))
@@ -789,7 +793,7 @@ fn append_keeps_what_the_file_held() {
 fn gzip_and_zstd_files_decode_whole_after_lru_reopens() {
     let d = tmp();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    // ~6 MB of incompressible lines over 37 interleaved topics: more than one write batch.
+    // ~6 MB of incompressible lines over 37 interleaved topics, held 256 KiB at a time: many spills.
     let mut input = String::new();
     let mut want: BTreeMap<String, String> = BTreeMap::new();
     for i in 0..7000 {
@@ -799,7 +803,7 @@ fn gzip_and_zstd_files_decode_whole_after_lru_reopens() {
     }
     let out = d.path().join("z");
     let pipeline = format!("tee \"{0}/{{t}}.ndjson.gz\" | to \"{0}/{{t}}.ndjson.zst\"", s(&out));
-    let r = run(&[&pipeline, "--max-open-files", "2"], &input);
+    let r = run(&[&pipeline, "--max-open-files", "2", "--held-bytes", "256K"], &input);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let t = tree(&out);
     assert_eq!(t.files.len(), 74);
@@ -822,6 +826,37 @@ fn gzip_and_zstd_files_decode_whole_after_lru_reopens() {
         several_members > 0,
         "no file was reopened: the test does not cover reopening"
     );
+}
+
+/// Lines are held in one buffer and the largest files' leading lines are written first: whatever the
+/// buffer size and however unevenly lines fall on files, each file gets its lines whole and in order.
+#[test]
+fn every_file_gets_its_lines_in_order_whatever_the_held_bytes() {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut input = String::new();
+    let mut want: BTreeMap<String, String> = BTreeMap::new();
+    for i in 0..6000 {
+        // A few hot topics and a long tail, lines of very different sizes.
+        let topic = match rng.below(10) {
+            0..=5 => rng.below(3),
+            _ => 3 + rng.below(400),
+        };
+        let pad = rng.below(300) as usize;
+        let line = format!("{{\"t\":{topic},\"i\":{i},\"pad\":\"{}\"}}\n", rng.hex(pad));
+        want.entry(format!("{topic}.ndjson")).or_default().push_str(&line);
+        input.push_str(&line);
+    }
+    for held in ["1", "700", "4K", "64K", "1M", "64M"] {
+        let d = tmp();
+        let r = run_in(
+            d.path(),
+            &["route by t", "-O", "out", "--held-bytes", held],
+            input.as_bytes(),
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let got = flat_files(&d.path().join("out"));
+        assert!(got == want, "--held-bytes {held}: files differ");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
