@@ -280,14 +280,14 @@ impl Pending {
     fn pack(&mut self) {
         let mut new_index = vec![NONE; self.held.len()];
         let (mut kept, mut end) = (0, 0);
-        for i in 0..self.held.len() {
+        for (i, index) in new_index.iter_mut().enumerate() {
             let h = &self.held[i];
             if h.len == GONE {
                 continue;
             }
             let (start, len, next) = (h.start, h.len, h.next);
             self.buf.copy_within(start..start + len, end);
-            new_index[i] = kept as u32;
+            *index = kept as u32;
             self.held[kept] = Held { start: end, len, next };
             kept += 1;
             end += len;
