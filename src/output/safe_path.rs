@@ -77,6 +77,26 @@ fn push_escaped(out: &mut String, c: char) {
 /// Encodes one placeholder value as a single safe path component, injectively (see the module
 /// documentation for the argument).
 pub fn encode_component(value: &str) -> String {
+    let mut out = String::new();
+    encode_into(value, &mut out);
+    out
+}
+
+/// Appends [`encode_component`]`(value)` to `out`.
+pub fn encode_into(value: &str, out: &mut String) {
+    let plain = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-');
+    if value.len() <= MAX_LEN
+        && value.bytes().all(|b| plain(&b))
+        && !matches!(value, "" | "." | ".." | NONE)
+        && !is_windows_device(value)
+    {
+        out.push_str(value); // the common case: nothing to encode
+        return;
+    }
+    out.push_str(&encode_slow(value));
+}
+
+fn encode_slow(value: &str) -> String {
     match value {
         "" => return EMPTY.to_string(),
         "." => return "%2E".to_string(),

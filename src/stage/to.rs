@@ -5,7 +5,7 @@
 use crate::event::{Event, Needs};
 use crate::lang::ast::{Template, TemplatePart};
 use crate::lang::{Env, Val};
-use crate::output::safe_path::{NONE, encode_component, fixed_prefix};
+use crate::output::safe_path::{NONE, encode_into, fixed_prefix};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -65,7 +65,7 @@ impl To {
                 TemplatePart::Lit(l) => out.push_str(l),
                 TemplatePart::Expr(e) => match e.eval(ev, env) {
                     Val::Null => out.push_str(NONE),
-                    v => out.push_str(&encode_component(&v.to_text())),
+                    v => encode_into(&v.to_text(), out),
                 },
             }
         }
