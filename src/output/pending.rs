@@ -20,8 +20,8 @@ pub type StageFiles = Vec<Option<Arc<Mutex<Option<TopicFiles>>>>>;
 /// How many bytes of lines are held before some are written, unless told otherwise.
 pub const HELD_BYTES: usize = 16 << 20;
 
-/// How many spills the writing thread may have at once.
-const SPILLS: usize = 2;
+/// How many spills the writing thread may have at once: one is written while the buffer fills again.
+const SPILLS: usize = 1;
 
 const NONE: u32 = u32::MAX;
 
@@ -134,10 +134,10 @@ impl Pending {
         }
     }
 
-    /// How many bytes go to the writing thread at a time. Small spills take only the largest files'
-    /// lines, so writes stay large.
+    /// How many bytes go to the writing thread at a time: half, so that the files holding the least keep
+    /// filling (their writes stay large) while the lines that stay are moved only once per spill.
     fn spill_bytes(&self) -> usize {
-        self.held_bytes.div_ceil(4)
+        self.held_bytes.div_ceil(2)
     }
 
     /// The id of a stage's file, given its path relative to the stage's root.
