@@ -194,12 +194,18 @@ impl TopicFiles {
     /// Appends whole lines to the file at `rel`, relative to the root. On failure the file is
     /// cut back to end on a whole line (or a whole compressed member) and closed.
     pub fn write(&mut self, rel: &Path, data: &[u8]) -> Result<(), TopicError> {
-        let rel = rel.strip_prefix(".").unwrap_or(rel);
+        let rel = match rel.as_os_str().as_encoded_bytes() {
+            [b'.', b'/', ..] => rel.strip_prefix(".").unwrap_or(rel),
+            _ => rel,
+        };
         self.tick += 1;
-        if self.files.get(rel).is_none_or(|s| s.open.is_none()) {
-            self.open(rel)?;
-        }
-        let slot = self.files.get_mut(rel).expect("the file was opened above");
+        let slot = match self.files.get_mut(rel) {
+            Some(slot) if slot.open.is_some() => slot,
+            _ => {
+                self.open(rel)?;
+                self.files.get_mut(rel).expect("the file was opened above")
+            }
+        };
         let queue = &mut self.lru[usize::from(slot.compressed)];
         if slot.tick != self.tick {
             let key = queue.remove(&slot.tick).expect("an open file is in its LRU queue");
