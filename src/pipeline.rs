@@ -633,11 +633,7 @@ impl Ordered {
             if let Stage::To(t) = &self.stages[i] {
                 let tee = t.tee;
                 if self.writes_files {
-                    let mut rel = std::mem::take(&mut self.pending.rel);
-                    rel.clear();
-                    t.render_into(&ev, env, &mut rel);
-                    let id = self.pending.file(i, &rel);
-                    self.pending.rel = rel;
+                    let id = self.pending.file(i, |rel| t.render(&ev, env, rel));
                     self.pending.push(id, |buf| {
                         ev.write_json(buf);
                         buf.push(b'\n');

@@ -99,7 +99,6 @@ pub struct Pending {
     ids: Vec<HashMap<Box<str>, u32, Fast>>,
     /// Stage and path of files not yet sent to the writing thread.
     names: Vec<(usize, Box<Path>)>,
-    files: u32,
     /// For each file id, its chain, or `NONE`.
     chain_of: Vec<u32>,
     /// The lines' bytes, back to back.
@@ -114,7 +113,7 @@ pub struct Pending {
     /// Writes on this thread until the buffer first fills up.
     sink: Option<Sink>,
     /// The last path looked up, kept to save an allocation per line.
-    pub rel: String,
+    rel: String,
     /// How many bytes of lines are held before some are written.
     held_bytes: usize,
 }
@@ -140,18 +139,20 @@ impl Pending {
         self.held_bytes.div_ceil(2)
     }
 
-    /// The id of a stage's file, given its path relative to the stage's root.
-    pub fn file(&mut self, stage: usize, rel: &str) -> u32 {
+    /// The id of a stage's file, given its path relative to the stage's root, which `render` appends to
+    /// the string it is given.
+    pub fn file(&mut self, stage: usize, render: impl FnOnce(&mut String)) -> u32 {
         if self.ids.len() <= stage {
             self.ids.resize_with(stage + 1, HashMap::default);
         }
-        if let Some(&id) = self.ids[stage].get(rel) {
+        self.rel.clear();
+        render(&mut self.rel);
+        if let Some(&id) = self.ids[stage].get(self.rel.as_str()) {
             return id;
         }
-        let id = self.files;
-        self.files = id.checked_add(1).expect("fewer than 2^32 files");
-        self.ids[stage].insert(rel.into(), id);
-        self.names.push((stage, Path::new(rel).into()));
+        let id = u32::try_from(self.chain_of.len()).expect("fewer than 2^32 files");
+        self.ids[stage].insert(self.rel.as_str().into(), id);
+        self.names.push((stage, Path::new(&self.rel).into()));
         self.chain_of.push(NONE);
         id
     }

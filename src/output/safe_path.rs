@@ -84,9 +84,8 @@ pub fn encode_component(value: &str) -> String {
 
 /// Appends [`encode_component`]`(value)` to `out`.
 pub fn encode_into(value: &str, out: &mut String) {
-    let plain = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-');
     if value.len() <= MAX_LEN
-        && value.bytes().all(|b| plain(&b))
+        && value.chars().all(is_kept)
         && !matches!(value, "" | "." | ".." | NONE)
         && !is_windows_device(value)
     {

@@ -50,15 +50,8 @@ impl To {
         }
     }
 
-    /// The file for this event, relative to `root`.
-    pub fn render(&self, ev: &Event, env: &Env) -> PathBuf {
-        let mut out = String::new();
-        self.render_into(ev, env, &mut out);
-        PathBuf::from(out)
-    }
-
     /// Appends the file for this event, relative to `root`, to `out`.
-    pub fn render_into(&self, ev: &Event, env: &Env, out: &mut String) {
+    pub fn render(&self, ev: &Event, env: &Env, out: &mut String) {
         for (i, p) in self.template.parts.iter().enumerate() {
             match p {
                 TemplatePart::Lit(l) if i == 0 => out.push_str(&l[self.skip..]),
