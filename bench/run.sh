@@ -22,7 +22,8 @@
 # Adding a case: write a function `case_NAME` that declares one row per tool
 # with `evq ARGS...` (first) and `peer TOOL CMD...`, reading the input "$IN"
 # (a case may point IN at another file first; "$OUT" is an empty scratch dir
-# before every run), then add NAME to CASES.
+# before every run; commands that write files write under "$FILES", also
+# empty before every run), then add NAME to CASES.
 
 set -euo pipefail
 export LC_ALL=C
@@ -44,6 +45,7 @@ export PATH="$CARGO_HOME/bin:$PATH"
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/evq-bench.XXXXXX")
 trap 'rm -rf "$TMPD"' EXIT
 OUT=$TMPD/out
+FILES=$TMPD/files
 RESULTS=$BENCH_DATA/results.md
 
 log() { echo "bench: $*" >&2; }
@@ -110,16 +112,15 @@ case_count_every() {
 }
 
 case_route() {
-  mkdir -p "$TMPD/mlr" "$TMPD/awk"
-  evq 'route by service' -O "$TMPD/route" "$IN"
-  peer mlr mlr --ijsonl --ojsonl --from "$IN" split -g service --prefix "$TMPD/mlr/split"
-  peer jq-awk sh -c 'jq -r "[.service, tostring] | @tsv" "$1" | awk -F "\t" -v d="$2" "{ print \$2 > (d \"/\" \$1 \".ndjson\") }"' sh "$IN" "$TMPD/awk"
+  evq 'route by service' -O "$FILES/route" "$IN"
+  peer mlr mlr --ijsonl --ojsonl --from "$IN" split -g service --prefix "$FILES/mlr/split"
+  peer jq-awk sh -c 'jq -r "[.service, tostring] | @tsv" "$1" | awk -F "\t" -v d="$2" "{ print \$2 > (d \"/\" \$1 \".ndjson\") }"' sh "$IN" "$FILES/awk"
 }
 
 # Over 10,000 topics with the default --max-open-files: compare with case_route.
 case_route_many() {
-  evq 'route by user.id' -O "$TMPD/route_many" "$IN"
-  peer evq-30-topics "$EVQ" $EVQ_ARGS 'route by service' -O "$TMPD/route30" "$IN"
+  evq 'route by user.id' -O "$FILES/route_many" "$IN"
+  peer evq-30-topics "$EVQ" $EVQ_ARGS 'route by service' -O "$FILES/route30" "$IN"
 }
 
 # The text cases read a generated combined-format access log (BENCH_ACCESS_MB).
@@ -239,9 +240,22 @@ prepare_data() {
 
 # measure CMD...: run once; sets M_SECS (wall, from EPOCHREALTIME), M_RSS
 # (peak RSS KiB, from /usr/bin/time %M) and M_RC (exit status).
+#
+# Commands that write files write under $FILES, emptied before each run. A
+# filesystem can charge a run for what an earlier one left: ext4 writes back a
+# truncated file when it is closed, skips the inodes deleted in the last five
+# seconds when it creates files, and earlier outputs fill the page cache, so the
+# run's writes wait for memory to be reclaimed. So earlier outputs are deleted,
+# not truncated, and the clock starts after `sync` and six seconds.
 measure() {
   local t0 t1
   rm -rf "$OUT" && mkdir -p "$OUT"
+  if [[ -n $(ls -A "$FILES" 2>/dev/null) ]]; then
+    rm -rf "$FILES"
+    sync
+    sleep 6
+  fi
+  mkdir -p "$FILES/mlr" "$FILES/awk"
   t0=$EPOCHREALTIME
   if /usr/bin/time -f '%e %M' -o "$TMPD/time" timeout "$BENCH_TIMEOUT" "$@" \
     </dev/null >/dev/null 2>"$TMPD/stderr"; then
@@ -287,6 +301,7 @@ row() {
   bytes=$(stat -c %s "$IN")
   for ((i = 0; i < BENCH_RUNS; i++)); do
     measure "$@"
+    log "$tool: run $((i + 1)) of $BENCH_RUNS: ${M_SECS} s"
     if ((M_RC != 0)); then
       err="exit $M_RC"
       ((M_RC == 124)) && err="timeout"
