@@ -136,6 +136,8 @@ struct Spill {
 struct Sink {
     files: StageFiles,
     names: Vec<(usize, Box<Path>)>,
+    /// Each file's key in its stage's files, once written.
+    keys: Vec<Option<usize>>,
     failed: bool,
 }
 
@@ -143,13 +145,20 @@ impl Sink {
     /// After a failure the run is stopping: later spills are not written.
     fn write(&mut self, s: &mut Spill) -> Result<(), String> {
         self.names.append(&mut s.names);
+        self.keys.resize(self.names.len(), None);
         let mut result = Ok(());
         for (file, held) in s.files.drain(..) {
             if !self.failed {
                 let (stage, rel) = &self.names[file as usize];
                 let files = self.files[*stage].as_ref().expect("every to stage has files");
                 let mut files = files.lock().expect("not poisoned");
-                let write = |f: &mut TopicFiles| f.write_vectored(rel, &held.slices(), held.whole());
+                let key = &mut self.keys[file as usize];
+                let write = |f: &mut TopicFiles| match *key {
+                    Some(k) => f.write_at(k, &held.slices(), held.whole()),
+                    None => f
+                        .write_vectored(rel, &held.slices(), held.whole())
+                        .map(|k| *key = Some(k)),
+                };
                 if let Some(Err(e)) = files.as_mut().map(write) {
                     result = Err(e.to_string());
                     self.failed = true;
@@ -301,6 +310,7 @@ impl Pending {
         if self.out && self.held_segs + self.out_segs >= self.cap {
             result = self.take_back(true);
         } else if self.unasked >= 32 {
+            self.unasked = 0;
             result = self.take_back(false);
         }
         if !self.out {
@@ -355,7 +365,6 @@ impl Pending {
         };
         drop(handoff);
         self.out = false;
-        self.unasked = 0;
         self.out_segs -= spill.segs;
         self.reuse(spill);
         result
@@ -463,6 +472,7 @@ fn new_sink(files: &StageFiles) -> Sink {
     Sink {
         files: files.clone(),
         names: Vec::new(),
+        keys: Vec::new(),
         failed: false,
     }
 }

@@ -11,6 +11,9 @@ use std::fs::{self, File};
 use std::io::{self, ErrorKind, IoSlice, Write};
 use std::path::{Path, PathBuf};
 
+/// Looked up once per write: a fast hash, seeded per process.
+type Fast = foldhash::fast::RandomState;
+
 /// Compressors are large (measured: gzip ~0.5 MiB, zstd ~3 MiB each once warm), so no more than
 /// this many are open at once whatever `max_open` says, to keep memory constant; an evicted one
 /// ends its gzip member or zstd frame.
@@ -218,10 +221,13 @@ pub struct TopicFiles {
     root: PathBuf,
     opts: TopicOptions,
     root_ready: bool,
-    /// Every file of this run, open or not: a file not in here is truncated when opened.
-    files: HashMap<PathBuf, Slot>,
-    /// Open files by last use, oldest first; compressed ones (index 1) apart, for their own cap.
-    lru: [BTreeMap<u64, PathBuf>; 2],
+    /// Every file of this run, open or not, and where it is in `slots`: a file not in here is
+    /// truncated when opened.
+    files: HashMap<PathBuf, usize, Fast>,
+    slots: Vec<(PathBuf, Slot)>,
+    /// Open files (their place in `slots`) by last use, oldest first; compressed ones (index 1)
+    /// apart, for their own cap.
+    lru: [BTreeMap<u64, usize>; 2],
     tick: u64,
     /// With `atomic`: the temporary names in use, which no output file may take.
     temps: HashSet<PathBuf>,
@@ -232,12 +238,13 @@ impl TopicFiles {
     /// `root` is the template's fixed directory: nothing is created outside it. It is created
     /// (with its parents) on the first write; a symlink at `root` itself is the user's choice.
     pub fn new(root: &Path, opts: TopicOptions) -> TopicFiles {
-        let (files, temps, lru) = (HashMap::new(), HashSet::new(), [BTreeMap::new(), BTreeMap::new()]);
+        let (files, temps, lru) = (HashMap::default(), HashSet::new(), [BTreeMap::new(), BTreeMap::new()]);
         TopicFiles {
             root: root.to_path_buf(),
             opts,
             root_ready: false,
             files,
+            slots: Vec::new(),
             lru,
             tick: 0,
             temps,
@@ -248,25 +255,37 @@ impl TopicFiles {
     /// Appends whole lines to the file at `rel`, relative to the root. On failure the file is
     /// cut back to end on a whole line (or a whole compressed member) and closed.
     pub fn write(&mut self, rel: &Path, data: &[u8]) -> Result<(), TopicError> {
-        self.write_vectored(rel, &[IoSlice::new(data)], data.len())
+        self.write_vectored(rel, &[IoSlice::new(data)], data.len()).map(drop)
     }
 
     /// Appends `data`, in several slices, of which the first `whole` bytes end a line; the rest begins
     /// a line that a later write ends. A file left inside a line is cut back to its last whole line
-    /// when the files are closed.
-    pub fn write_vectored(&mut self, rel: &Path, data: &[IoSlice], whole: usize) -> Result<(), TopicError> {
+    /// when the files are closed. Returns the file's key for [`TopicFiles::write_at`].
+    pub fn write_vectored(&mut self, rel: &Path, data: &[IoSlice], whole: usize) -> Result<usize, TopicError> {
         let rel = match rel.as_os_str().as_encoded_bytes() {
             [b'.', b'/', ..] => rel.strip_prefix(".").unwrap_or(rel),
             _ => rel,
         };
         self.tick += 1;
-        let slot = match self.files.get_mut(rel) {
-            Some(slot) if slot.open.is_some() => slot,
-            _ => {
-                self.open(rel)?;
-                self.files.get_mut(rel).expect("the file was opened above")
-            }
+        let key = match self.files.get(rel) {
+            Some(&key) if self.slots[key].1.open.is_some() => key,
+            _ => self.open(rel)?,
         };
+        self.write_open(key, data, whole).map(|()| key)
+    }
+
+    /// [`TopicFiles::write_vectored`] to the file with this key, without looking its path up.
+    pub fn write_at(&mut self, key: usize, data: &[IoSlice], whole: usize) -> Result<(), TopicError> {
+        self.tick += 1;
+        if self.slots[key].1.open.is_none() {
+            let rel = self.slots[key].0.clone();
+            self.open(&rel)?;
+        }
+        self.write_open(key, data, whole)
+    }
+
+    fn write_open(&mut self, key: usize, data: &[IoSlice], whole: usize) -> Result<(), TopicError> {
+        let (rel, slot) = &mut self.slots[key];
         let queue = &mut self.lru[usize::from(slot.compressed)];
         if slot.tick != self.tick {
             let key = queue.remove(&slot.tick).expect("an open file is in its LRU queue");
@@ -291,12 +310,14 @@ impl TopicFiles {
 
     /// How many distinct files received data.
     pub fn files_written(&self) -> usize {
-        self.files.values().filter(|s| s.written).count()
+        self.slots.iter().filter(|(_, s)| s.written).count()
     }
 
-    fn open(&mut self, rel: &Path) -> Result<(), TopicError> {
+    /// Opens the file at `rel`; returns its key.
+    fn open(&mut self, rel: &Path) -> Result<usize, TopicError> {
         let path = self.root.join(rel);
-        let first = !self.files.contains_key(rel);
+        let known = self.files.get(rel).copied();
+        let first = known.is_none();
         if first {
             check_relative(rel).map_err(|e| at(&path, e))?;
             if self.temps.contains(rel) {
@@ -315,14 +336,14 @@ impl TopicFiles {
             ensure_dir(&dir).map_err(|e| at(&dir, e))?;
         }
         refuse_symlink(&path).map_err(|e| at(&path, e))?;
-        let tmp = match self.files.get(rel) {
-            Some(slot) => slot.tmp.clone(),
+        let tmp = match known {
+            Some(key) => self.slots[key].1.tmp.clone(),
             None if self.opts.atomic => Some(self.temp_name(rel).map_err(|e| at(&path, e))?),
             None => None,
         };
         let target = tmp.as_ref().map_or_else(|| path.clone(), |t| self.root.join(t));
         let truncate = first && (self.opts.atomic || !self.opts.append);
-        let line_end = self.files.get(rel).and_then(|slot| slot.line_end);
+        let line_end = known.and_then(|key| self.slots[key].1.line_end);
         let opened = open_nofollow(&target, truncate).and_then(|mut file| {
             let len = match (truncate, first && self.opts.append) {
                 (false, _) => file.metadata()?.len(),
@@ -337,22 +358,29 @@ impl TopicFiles {
             }
             at(&path, e)
         })?;
-        self.lru[usize::from(compressed)].insert(self.tick, rel.to_path_buf());
-        if let Some(slot) = self.files.get_mut(rel) {
-            (slot.open, slot.tick, slot.line_end) = (Some(open), self.tick, None);
-        } else {
-            self.temps.extend(tmp.clone());
-            let slot = Slot {
-                tick: self.tick,
-                open: Some(open),
-                tmp,
-                compressed,
-                written: false,
-                line_end: None,
-            };
-            self.files.insert(rel.to_path_buf(), slot);
-        }
-        Ok(())
+        let key = match known {
+            Some(key) => {
+                let slot = &mut self.slots[key].1;
+                (slot.open, slot.tick, slot.line_end) = (Some(open), self.tick, None);
+                key
+            }
+            None => {
+                self.temps.extend(tmp.clone());
+                let slot = Slot {
+                    tick: self.tick,
+                    open: Some(open),
+                    tmp,
+                    compressed,
+                    written: false,
+                    line_end: None,
+                };
+                self.files.insert(rel.to_path_buf(), self.slots.len());
+                self.slots.push((rel.to_path_buf(), slot));
+                self.slots.len() - 1
+            }
+        };
+        self.lru[usize::from(compressed)].insert(self.tick, key);
+        Ok(key)
     }
 
     /// Closes the least recently used file if opening one more would pass a cap.
@@ -373,16 +401,14 @@ impl TopicFiles {
     }
 
     fn evict(&mut self, queue: usize) -> Result<(), TopicError> {
-        let Some((_, rel)) = self.lru[queue].pop_first() else {
+        let Some((_, key)) = self.lru[queue].pop_first() else {
             return Ok(());
         };
-        let Some(slot) = self.files.get_mut(&rel) else {
-            return Ok(());
-        };
+        let (rel, slot) = &mut self.slots[key];
         match slot.open.take() {
             Some(open) => {
                 slot.line_end = open.partial();
-                open.close().map_err(|e| at(self.root.join(&rel), e))
+                open.close().map_err(|e| at(self.root.join(rel), e))
             }
             None => Ok(()),
         }
@@ -416,14 +442,15 @@ impl TopicFiles {
                 errors.extend(self.evict(queue).err());
             }
         }
-        for (rel, slot) in &self.files {
+        for (rel, slot) in &self.slots {
             if let Some(line_end) = slot.line_end {
                 let target = self.root.join(slot.tmp.as_ref().unwrap_or(rel));
                 let cut = open_nofollow(&target, false).and_then(|file| file.set_len(line_end));
                 errors.extend(cut.err().map(|e| at(target, e)));
             }
         }
-        for (rel, slot) in self.files.drain() {
+        self.files.clear();
+        for (rel, slot) in self.slots.drain(..) {
             let Some(tmp) = slot.tmp else { continue };
             let tmp = self.root.join(tmp);
             // Once anything failed, the remaining temporary files are removed, not renamed.
@@ -680,6 +707,7 @@ mod tests {
     fn put_part(t: &mut TopicFiles, rel: &str, data: &str) -> Result<(), TopicError> {
         let whole = data.rfind('\n').map_or(0, |i| i + 1);
         t.write_vectored(Path::new(rel), &[IoSlice::new(data.as_bytes())], whole)
+            .map(drop)
     }
 
     #[test]
@@ -692,6 +720,19 @@ mod tests {
         t.finish(true).unwrap();
         assert_eq!(read(&dir, "a.ndjson"), "1\n22\n");
         assert_eq!(read(&dir, "b.ndjson"), "xy\n");
+    }
+
+    #[test]
+    fn a_key_writes_to_its_file_also_after_it_was_closed() {
+        let (dir, mut t) = setup(false, false, 1);
+        let a = t.write_vectored(Path::new("a.ndjson"), &[IoSlice::new(b"1\n")], 2).unwrap();
+        let b = t.write_vectored(Path::new("./b.ndjson"), &[IoSlice::new(b"x\n")], 2).unwrap();
+        assert_ne!(a, b);
+        t.write_at(a, &[IoSlice::new(b"2\n"), IoSlice::new(b"3\n")], 4).unwrap(); // reopens a
+        t.write_at(b, &[IoSlice::new(b"y\n")], 2).unwrap();
+        t.finish(true).unwrap();
+        assert_eq!(read(&dir, "a.ndjson"), "1\n2\n3\n");
+        assert_eq!(read(&dir, "b.ndjson"), "x\ny\n");
     }
 
     #[test]
