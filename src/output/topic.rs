@@ -725,8 +725,12 @@ mod tests {
     #[test]
     fn a_key_writes_to_its_file_also_after_it_was_closed() {
         let (dir, mut t) = setup(false, false, 1);
-        let a = t.write_vectored(Path::new("a.ndjson"), &[IoSlice::new(b"1\n")], 2).unwrap();
-        let b = t.write_vectored(Path::new("./b.ndjson"), &[IoSlice::new(b"x\n")], 2).unwrap();
+        let a = t
+            .write_vectored(Path::new("a.ndjson"), &[IoSlice::new(b"1\n")], 2)
+            .unwrap();
+        let b = t
+            .write_vectored(Path::new("./b.ndjson"), &[IoSlice::new(b"x\n")], 2)
+            .unwrap();
         assert_ne!(a, b);
         t.write_at(a, &[IoSlice::new(b"2\n"), IoSlice::new(b"3\n")], 4).unwrap(); // reopens a
         t.write_at(b, &[IoSlice::new(b"y\n")], 2).unwrap();
