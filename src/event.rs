@@ -144,13 +144,15 @@ impl<'a> Event<'a> {
             Doc::Full(parse_tree(raw).map_err(rejection)?)
         } else {
             let mut de = serde_json::Deserializer::from_str(raw);
+            // A bad line's message is the full parse's, so it does not depend on the fields read.
+            let full_error = |e| rejection(parse_tree(raw).err().unwrap_or(e));
             let (fields, object) = Capture {
                 want: &needs.keys,
                 one: None,
             }
             .deserialize(&mut de)
-            .map_err(rejection)?;
-            de.end().map_err(rejection)?;
+            .map_err(full_error)?;
+            de.end().map_err(full_error)?;
             Doc::Fields { fields, object }
         };
         Ok(Event {
