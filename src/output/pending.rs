@@ -63,15 +63,9 @@ impl Held {
     }
 
     /// How many of the bytes are whole lines: up to the last newline.
+    #[cfg(test)]
     fn whole(&self) -> usize {
-        let mut end = self.bytes;
-        for slice in self.slices().iter().rev() {
-            if let Some(i) = memchr::memrchr(b'\n', slice) {
-                return end - slice.len() + i + 1;
-            }
-            end -= slice.len();
-        }
-        0
+        whole(&self.slices())
     }
 
     fn segs(&self) -> usize {
@@ -153,11 +147,11 @@ impl Sink {
                 let files = self.files[*stage].as_ref().expect("every to stage has files");
                 let mut files = files.lock().expect("not poisoned");
                 let key = &mut self.keys[file as usize];
+                let slices = held.slices();
+                let whole = whole(&slices);
                 let write = |f: &mut TopicFiles| match *key {
-                    Some(k) => f.write_at(k, &held.slices(), held.whole()),
-                    None => f
-                        .write_vectored(rel, &held.slices(), held.whole())
-                        .map(|k| *key = Some(k)),
+                    Some(k) => f.write_at(k, &slices, whole),
+                    None => f.write_vectored(rel, &slices, whole).map(|k| *key = Some(k)),
                 };
                 if let Some(Err(e)) = files.as_mut().map(write) {
                     result = Err(e.to_string());
@@ -458,6 +452,18 @@ fn piece(bytes: usize, phase: Option<u16>) -> (usize, bool) {
     };
     let end = (at + bytes) / BLOCK * BLOCK;
     if end > at { (end - at, true) } else { (bytes, false) }
+}
+
+/// How many of the bytes in `slices` are whole lines: up to the last newline.
+fn whole(slices: &[IoSlice]) -> usize {
+    let mut end: usize = slices.iter().map(|s| s.len()).sum();
+    for slice in slices.iter().rev() {
+        if let Some(i) = memchr::memrchr(b'\n', slice) {
+            return end - slice.len() + i + 1;
+        }
+        end -= slice.len();
+    }
+    0
 }
 
 /// A segment from `free`, or a new one counted in `segs`.
