@@ -7,6 +7,7 @@ use crate::config::{Config, StatsTo};
 use crate::exit::ExitStatus;
 use crate::input::reader::{self, io_message};
 use crate::lang::Env;
+use crate::messages;
 use crate::output::Stdout;
 use crate::pipeline::{ChunkOut, Ordered, OrderedOut, process_chunk};
 use crate::progress::Progress;
@@ -241,7 +242,7 @@ impl<'c> Writer<'c> {
             Some(p) => match File::create(p) {
                 Ok(f) => Some(BufWriter::new(f)),
                 Err(e) => {
-                    eprintln!("evq: {}: {}", p.display(), io_message(&e));
+                    messages::error(format_args!("{}: {}", p.display(), io_message(&e)));
                     return Err(ExitStatus::Output);
                 }
             },
@@ -310,13 +311,13 @@ impl<'c> Writer<'c> {
             } else {
                 format!("more than {} dead letters, --max-errors", self.dead_seen - 1)
             };
-            eprintln!(
-                "evq: {}:{}: {}: {} ({why})",
+            messages::error(format_args!(
+                "{}:{}: {}: {} ({why})",
                 self.cfg.env.file_name(d.file),
                 d.line,
                 d.reason.name(),
                 d.error
-            );
+            ));
             self.status = self.status.max(ExitStatus::Input);
             self.stopped = true;
         }
@@ -335,7 +336,7 @@ impl<'c> Writer<'c> {
         }
         if let Some(stage) = self.ordered.as_ref().and_then(|o| o.overflowed()) {
             let max = self.cfg.pipeline_max_groups.unwrap_or_default();
-            eprintln!("evq: {stage}: more than {max} groups (--max-groups {max})");
+            messages::error(format_args!("{stage}: more than {max} groups (--max-groups {max})"));
             self.status = self.status.max(ExitStatus::Input);
             self.stopped = true;
         }
@@ -343,7 +344,7 @@ impl<'c> Writer<'c> {
         self.per_file[c.file as usize].add(&stats);
         self.total.add(&stats);
         if let Some(e) = c.error {
-            eprintln!("evq: {e}");
+            messages::error(&e);
             self.status = self.status.max(ExitStatus::Input);
         }
     }
@@ -388,12 +389,12 @@ impl<'c> Writer<'c> {
             self.dead_letter(&record, example);
         }
         if let Some(e) = &o.error {
-            eprintln!("evq: {e}");
+            messages::error(&e);
             self.status = self.status.max(ExitStatus::Input);
             self.stopped = true;
         }
         if let Some(e) = &o.output_error {
-            eprintln!("evq: {e}");
+            messages::error(&e);
             self.status = self.status.max(ExitStatus::Output);
             self.stopped = true;
         }
@@ -417,7 +418,7 @@ impl<'c> Writer<'c> {
             self.broken_pipe = true;
             return;
         }
-        eprintln!("evq: stdout: {}", io_message(&e));
+        messages::error(format_args!("stdout: {}", io_message(&e)));
         self.status = self.status.max(ExitStatus::Output);
     }
 
@@ -429,7 +430,7 @@ impl<'c> Writer<'c> {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        eprintln!("evq: {name}: {}", io_message(e));
+        messages::error(format_args!("{name}: {}", io_message(e)));
         self.status = self.status.max(ExitStatus::Output);
     }
 
@@ -463,7 +464,7 @@ impl<'c> Writer<'c> {
         if let Some(ord) = self.ordered.as_mut() {
             // --atomic files replace their targets only when the run succeeded.
             if let Err(e) = ord.close_files(self.status <= ExitStatus::CheckFailed) {
-                eprintln!("evq: {e}");
+                messages::error(&e);
                 self.status = self.status.max(ExitStatus::Output);
             }
         }
@@ -474,13 +475,13 @@ impl<'c> Writer<'c> {
         }
         let dead = self.total.dead_total();
         if dead > 0 && self.cfg.dead_letter.is_none() {
-            eprintln!(
-                "evq: {dead} dead letter{} ({}); keep them with --dead-letter FILE",
+            messages::error(format_args!(
+                "{dead} dead letter{} ({}); keep them with --dead-letter FILE",
                 if dead == 1 { "" } else { "s" },
                 self.total.dead_summary()
-            );
+            ));
             for e in &self.examples {
-                eprintln!("evq: {e}");
+                messages::error(&e);
             }
         }
         if let Some(to) = &self.cfg.stats {
@@ -494,10 +495,10 @@ impl<'c> Writer<'c> {
             let report = stats::report(&self.total, &files, elapsed, self.events_out);
             let text = serde_json::to_string_pretty(&report).expect("a report serializes");
             match to {
-                StatsTo::Stderr => eprintln!("{text}"),
+                StatsTo::Stderr => messages::text(&text),
                 StatsTo::File(p) => {
                     if let Err(e) = std::fs::write(p, text + "\n") {
-                        eprintln!("evq: {}: {}", p.display(), io_message(&e));
+                        messages::error(format_args!("{}: {}", p.display(), io_message(&e)));
                         self.status = self.status.max(ExitStatus::Output);
                     }
                 }

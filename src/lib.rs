@@ -13,6 +13,7 @@ pub mod exit;
 pub mod input;
 pub mod lang;
 pub mod manual;
+pub mod messages;
 pub mod output;
 pub mod parse;
 pub mod pipeline;
@@ -51,13 +52,18 @@ where
     let cfg = match Config::from_cli(cli) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("{}", e.0);
+            messages::text(&e.0);
             return ExitStatus::Usage;
         }
     };
     if cfg.explain {
-        println!("{}", explain(&cfg));
-        return ExitStatus::Success;
+        return match messages::stdout(explain(&cfg)) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                messages::error(format_args!("stdout: {}", input::reader::io_message(&e)));
+                ExitStatus::Output
+            }
+            _ => ExitStatus::Success,
+        };
     }
     let stdout = Box::new(std::io::BufWriter::with_capacity(256 << 10, std::io::stdout()));
     exec::run(cfg, stdout)
@@ -101,7 +107,7 @@ fn generate(what: Generate) -> ExitStatus {
         Ok(()) => ExitStatus::Success,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
         Err(e) => {
-            eprintln!("evq: stdout: {}", input::reader::io_message(&e));
+            messages::error(format_args!("stdout: {}", input::reader::io_message(&e)));
             ExitStatus::Output
         }
     }

@@ -6,6 +6,7 @@ mod aggregate;
 mod corpus;
 mod engine;
 mod exit_codes;
+mod faults;
 mod fidelity;
 mod golden;
 mod lang;
