@@ -5,6 +5,7 @@
 
 use crate::config::{Config, StatsTo};
 use crate::exit::ExitStatus;
+use crate::fault::{self, Site};
 use crate::input::reader::{self, io_message};
 use crate::lang::Env;
 use crate::messages;
@@ -16,6 +17,7 @@ use crossbeam_channel::{RecvTimeoutError, bounded};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -29,6 +31,7 @@ pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
     let stop = Arc::new(AtomicBool::new(false));
     let raw_bytes = Arc::new(AtomicU64::new(0));
     let signals = Signals::install();
+    let failure = Arc::new(Failure::default());
 
     let jobs = cfg.jobs.max(1);
     let in_flight = jobs * 2 + 2;
@@ -41,10 +44,15 @@ pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
 
     {
         let (cfg, stop, raw_bytes) = (cfg.clone(), stop.clone(), raw_bytes.clone());
+        let failure = failure.clone();
         std::thread::spawn(move || {
-            let _guard = AbortOnPanic;
-            let mut send = |chunk| permit_rx.recv().is_ok() && work_tx.send(chunk).is_ok();
-            match &cfg.merge {
+            let mut sent = 0;
+            let mut send = |chunk| {
+                fault::inject(Site::Reader, sent);
+                sent += 1;
+                permit_rx.recv().is_ok() && work_tx.send(chunk).is_ok()
+            };
+            let read = panic::catch_unwind(AssertUnwindSafe(|| match &cfg.merge {
                 Some(time) => crate::input::merge::read_merged(
                     &cfg.inputs,
                     &cfg.env.years,
@@ -55,15 +63,25 @@ pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
                     &mut send,
                 ),
                 None => reader::read_all(&cfg.inputs, &cfg.read, raw_bytes, &stop, &mut send),
+            }));
+            if read.is_err() {
+                failure.at(sent);
             }
         });
     }
     for _ in 0..jobs {
-        let (cfg, work_rx, done_tx) = (cfg.clone(), work_rx.clone(), done_tx.clone());
+        let (cfg, work_rx, done_tx, failure) = (cfg.clone(), work_rx.clone(), done_tx.clone(), failure.clone());
         std::thread::spawn(move || {
-            let _guard = AbortOnPanic;
             for chunk in work_rx {
-                let out = process_chunk(chunk, &cfg.pipeline, &cfg.env, cfg.format, cfg.read.max_line_bytes);
+                let seq = chunk.seq;
+                let out = panic::catch_unwind(AssertUnwindSafe(|| {
+                    fault::inject(Site::Worker, seq);
+                    process_chunk(chunk, &cfg.pipeline, &cfg.env, cfg.format, cfg.read.max_line_bytes)
+                }));
+                let Ok(out) = out else {
+                    failure.at(seq);
+                    break;
+                };
                 if done_tx.send(out).is_err() {
                     break;
                 }
@@ -87,16 +105,32 @@ pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
             w.status = w.status.max(s);
             break;
         }
+        if failure.reached(next) {
+            w.fail();
+            break;
+        }
         match done_rx.recv_timeout(Duration::from_millis(100)) {
             Ok(c) => {
                 pending.insert(c.seq, c);
             }
             Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) if failure.reached(next) => {
+                w.fail();
+                break;
+            }
             Err(RecvTimeoutError::Disconnected) => break,
         }
         while let Some(c) = pending.remove(&next) {
             next += 1;
-            w.chunk(c);
+            if panic::catch_unwind(AssertUnwindSafe(|| {
+                fault::inject(Site::Ordered, c.seq);
+                w.chunk(c)
+            }))
+            .is_err()
+            {
+                w.fail();
+                break;
+            }
             let _ = permit_tx.send(());
             if let Some(p) = &progress {
                 p.set_events(w.total.lines);
@@ -117,19 +151,30 @@ pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
     if let Some(s) = signals.caught() {
         w.status = w.status.max(s);
     }
-    w.finish(started.elapsed().as_secs_f64())
+    // A panic while finishing drops the writer on the way out: topic files are
+    // cut back to whole lines and temporaries removed by their `Drop`.
+    panic::catch_unwind(AssertUnwindSafe(|| w.finish(started.elapsed().as_secs_f64()))).unwrap_or(ExitStatus::Internal)
 }
 
-/// A reader or worker thread that panicked would lose its chunk: the run would end
-/// with part of its output and exit 0, or wait forever for the chunk. Abort instead,
-/// as release builds (`panic = "abort"`) do.
-struct AbortOnPanic;
+/// The first chunk a panicking reader or worker thread lost. The ordered thread
+/// writes everything before it and stops there: nothing after is output, so a bug
+/// cannot make a run look complete.
+struct Failure(AtomicU64);
 
-impl Drop for AbortOnPanic {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            std::process::abort();
-        }
+impl Default for Failure {
+    fn default() -> Failure {
+        Failure(AtomicU64::new(u64::MAX))
+    }
+}
+
+impl Failure {
+    fn at(&self, seq: u64) {
+        self.0.fetch_min(seq, Ordering::SeqCst);
+    }
+
+    /// True once every chunk before the lost one has been taken.
+    fn reached(&self, next: u64) -> bool {
+        next >= self.0.load(Ordering::SeqCst)
     }
 }
 
@@ -446,9 +491,16 @@ impl<'c> Writer<'c> {
         }
     }
 
+    /// A bug stopped the run: nothing more is output, files are closed whole.
+    fn fail(&mut self) {
+        self.status = self.status.max(ExitStatus::Internal);
+        self.stopped = true;
+    }
+
     fn finish(mut self, elapsed: f64) -> ExitStatus {
         if let Some(ord) = self.ordered.as_mut() {
-            if !self.broken_pipe {
+            // After an internal error a stage's state cannot be trusted: it is not finished.
+            if !self.broken_pipe && self.status != ExitStatus::Internal {
                 let mut o = OrderedOut::default();
                 ord.finish(&self.cfg.env, &mut o);
                 let mut total = std::mem::take(&mut self.total);

@@ -13,6 +13,8 @@ pub enum ExitStatus {
     Input,
     /// Output could not be written.
     Output,
+    /// A bug: output files were still closed on whole lines.
+    Internal,
     Interrupted,
     Terminated,
 }
@@ -25,6 +27,7 @@ impl ExitStatus {
             ExitStatus::Usage => 2,
             ExitStatus::Input => 3,
             ExitStatus::Output => 4,
+            ExitStatus::Internal => 70,
             ExitStatus::Interrupted => 130,
             ExitStatus::Terminated => 143,
         }
@@ -49,6 +52,7 @@ mod tests {
             (ExitStatus::Usage, 2),
             (ExitStatus::Input, 3),
             (ExitStatus::Output, 4),
+            (ExitStatus::Internal, 70),
             (ExitStatus::Interrupted, 130),
             (ExitStatus::Terminated, 143),
         ];
@@ -61,6 +65,7 @@ mod tests {
     fn worse_outcomes_order_higher() {
         assert!(ExitStatus::Output > ExitStatus::Input);
         assert!(ExitStatus::Input > ExitStatus::CheckFailed);
-        assert!(ExitStatus::Interrupted > ExitStatus::Output);
+        assert!(ExitStatus::Internal > ExitStatus::Output);
+        assert!(ExitStatus::Interrupted > ExitStatus::Internal);
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod event;
 pub mod exec;
 pub mod exit;
+mod fault;
 pub mod input;
 pub mod lang;
 pub mod manual;
@@ -34,6 +35,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    fault::report_panics();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

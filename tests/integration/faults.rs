@@ -54,3 +54,74 @@ fn full_stdout_fails_explain_with_output_status() {
         .expect("evq runs");
     assert_eq!(out.status.code(), Some(4));
 }
+
+/// 20,000 events of about 60 bytes: many chunks at `--chunk-size 64K`.
+fn many_events() -> String {
+    (0..20_000)
+        .map(|i| {
+            format!(
+                "{{\"i\":{i},\"t\":\"k{}\",\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxx\"}}\n",
+                i % 7
+            )
+        })
+        .collect()
+}
+
+fn run_with_fault(site: &str, args: &[&str], stdin: &str) -> (String, String, i32) {
+    let mut child = evq()
+        .env("EVQ_FAULT", site)
+        .args(["--chunk-size", "64K"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("evq starts");
+    let mut input = child.stdin.take().expect("stdin is piped");
+    let text = stdin.to_string();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(text.as_bytes());
+    });
+    let out = child.wait_with_output().expect("evq ends");
+    feeder.join().expect("the feeder ends");
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("output is UTF-8");
+    (text(out.stdout), text(out.stderr), out.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn a_panic_anywhere_exits_70_after_a_whole_line_prefix_of_stdout() {
+    let input = many_events();
+    for site in ["reader", "worker", "ordered"] {
+        let (out, err, code) = run_with_fault(site, &["where i >= 0"], &input);
+        assert_eq!(code, 70, "{site}: {err}");
+        assert!(err.starts_with("evq: internal error: "), "{site}: {err}");
+        assert_eq!(err.lines().count(), 1, "{site}: {err}");
+        assert!(out.len() < input.len(), "{site}: the run stopped at the fault");
+        assert!(
+            input.starts_with(&out),
+            "{site}: output is a prefix of whole input lines"
+        );
+        assert!(out.is_empty() || out.ends_with('\n'));
+    }
+}
+
+#[test]
+fn a_panic_leaves_topic_files_with_whole_lines() {
+    let input = many_events();
+    for site in ["reader", "worker", "ordered"] {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let out_dir = dir.path().to_str().expect("a UTF-8 path");
+        let (_, err, code) = run_with_fault(site, &["route by t", "-O", out_dir], &input);
+        assert_eq!(code, 70, "{site}: {err}");
+        let mut lines = 0;
+        for entry in std::fs::read_dir(dir.path()).expect("the directory lists") {
+            let text = std::fs::read_to_string(entry.expect("an entry").path()).expect("a topic file");
+            assert!(text.is_empty() || text.ends_with('\n'), "{site}: a torn line");
+            for line in text.lines() {
+                assert!(input.contains(&format!("{line}\n")), "{site}: {line}");
+                lines += 1;
+            }
+        }
+        assert!(lines < 20_000, "{site}: the run stopped at the fault");
+    }
+}
