@@ -434,12 +434,12 @@ impl<'c> Writer<'c> {
             self.dead_letter(&record, example);
         }
         if let Some(e) = &o.error {
-            messages::error(&e);
+            messages::error(e);
             self.status = self.status.max(ExitStatus::Input);
             self.stopped = true;
         }
         if let Some(e) = &o.output_error {
-            messages::error(&e);
+            messages::error(e);
             self.status = self.status.max(ExitStatus::Output);
             self.stopped = true;
         }
@@ -533,7 +533,7 @@ impl<'c> Writer<'c> {
                 self.total.dead_summary()
             ));
             for e in &self.examples {
-                messages::error(&e);
+                messages::error(e);
             }
         }
         if let Some(to) = &self.cfg.stats {
