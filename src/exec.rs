@@ -25,12 +25,27 @@ use std::time::{Duration, Instant};
 /// How many dead letters are quoted on stderr when they are not kept in a file.
 const DEAD_EXAMPLES: usize = 3;
 
+/// How much stdout output is written between two looks at the signal flags.
+const WRITE_PIECE: usize = 256 << 10;
+
+/// The length of the longest prefix of `data` not longer than `max` (when it has a
+/// newline there) that ends on a newline; all of `data` when it is short.
+fn whole_lines_prefix(data: &[u8], max: usize) -> usize {
+    if data.len() <= max {
+        return data.len();
+    }
+    match memchr::memrchr(b'\n', &data[..max]) {
+        Some(i) => i + 1,
+        None => memchr::memchr(b'\n', data).map_or(data.len(), |i| i + 1),
+    }
+}
+
 pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
     let started = Instant::now();
     let cfg = Arc::new(cfg);
     let stop = Arc::new(AtomicBool::new(false));
     let raw_bytes = Arc::new(AtomicU64::new(0));
-    let signals = Signals::install();
+    let signals = Arc::new(Signals::install());
     let failure = Arc::new(Failure::default());
 
     let jobs = cfg.jobs.max(1);
@@ -93,7 +108,7 @@ pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
     let mut live = Live::new(&cfg);
     // The live view owns the terminal; a progress bar would fight it.
     let progress = (cfg.progress && !live.enabled).then(|| Progress::start(&cfg.inputs, raw_bytes.clone()));
-    let mut w = match Writer::new(&cfg, stdout) {
+    let mut w = match Writer::new(&cfg, stdout, signals.clone()) {
         Ok(w) => w,
         Err(status) => return status,
     };
@@ -254,6 +269,12 @@ impl Signals {
         s
     }
 
+    /// Forgets the signals caught so far, so the next one can be told apart.
+    fn rearm(&self) {
+        self.int.store(false, Ordering::Relaxed);
+        self.term.store(false, Ordering::Relaxed);
+    }
+
     fn caught(&self) -> Option<ExitStatus> {
         if self.int.load(Ordering::Relaxed) {
             Some(ExitStatus::Interrupted)
@@ -268,6 +289,7 @@ impl Signals {
 /// The ordered end of the engine: output, dead letters, accounts.
 struct Writer<'c> {
     cfg: &'c Config,
+    signals: Arc<Signals>,
     out: Stdout,
     ordered: Option<Ordered>,
     dead_file: Option<BufWriter<File>>,
@@ -282,7 +304,7 @@ struct Writer<'c> {
 }
 
 impl<'c> Writer<'c> {
-    fn new(cfg: &'c Config, stdout: Box<dyn Write + Send>) -> Result<Writer<'c>, ExitStatus> {
+    fn new(cfg: &'c Config, stdout: Box<dyn Write + Send>, signals: Arc<Signals>) -> Result<Writer<'c>, ExitStatus> {
         let dead_file = match &cfg.dead_letter {
             Some(p) => match File::create(p) {
                 Ok(f) => Some(BufWriter::new(f)),
@@ -295,6 +317,7 @@ impl<'c> Writer<'c> {
         };
         Ok(Writer {
             cfg,
+            signals,
             out: {
                 let mut out = Stdout::new(cfg.format, stdout, cfg.line_buffered);
                 if cfg.line_buffered {
@@ -447,12 +470,24 @@ impl<'c> Writer<'c> {
         self.write(&o.data);
     }
 
-    fn write(&mut self, data: &[u8]) {
-        if self.status >= ExitStatus::Output || self.broken_pipe {
-            return;
-        }
-        if let Err(e) = self.out.write(data) {
-            self.output_error(e);
+    /// Writes whole lines to stdout. Large outputs (a sort's or an aggregate's result
+    /// at the end of input) go in pieces that end on a newline, so SIGINT and SIGTERM
+    /// stop them promptly, after a whole line.
+    fn write(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            if self.status >= ExitStatus::Output || self.broken_pipe {
+                return;
+            }
+            if let Some(s) = self.signals.caught() {
+                self.status = self.status.max(s);
+                self.stopped = true;
+                return;
+            }
+            let piece = whole_lines_prefix(data, WRITE_PIECE);
+            if let Err(e) = self.out.write(&data[..piece]) {
+                self.output_error(e);
+            }
+            data = &data[piece..];
         }
     }
 
@@ -501,6 +536,9 @@ impl<'c> Writer<'c> {
         if let Some(ord) = self.ordered.as_mut() {
             // After an internal error a stage's state cannot be trusted: it is not finished.
             if !self.broken_pipe && self.status != ExitStatus::Internal {
+                // A signal that stopped the input still gets the result of what was
+                // read (as after end of input); one during that output stops it.
+                self.signals.rearm();
                 let mut o = OrderedOut::default();
                 ord.finish(&self.cfg.env, &mut o);
                 let mut total = std::mem::take(&mut self.total);

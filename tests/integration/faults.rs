@@ -125,3 +125,44 @@ fn a_panic_leaves_topic_files_with_whole_lines() {
         assert!(lines < 20_000, "{site}: the run stopped at the fault");
     }
 }
+
+/// Starts `evq ARGS FILE`, waits for the first output byte (the end-of-run
+/// output has begun), sends `signal`, and returns stdout and the exit code.
+fn signal_during_output(args: &[&str], input: &str, signal: i32) -> (String, i32) {
+    use std::io::Read;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("in.ndjson");
+    std::fs::write(&path, input).expect("the input is written");
+    let mut child = evq()
+        .args(args)
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("evq starts");
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let mut out = vec![0u8; 1];
+    stdout.read_exact(&mut out).expect("the output begins");
+    let pid = i32::try_from(child.id()).expect("a pid fits an i32");
+    // kill(2) through libc needs `unsafe`, which the crate forbids: spawn kill(1).
+    let sent = Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status();
+    assert!(sent.expect("kill runs").success());
+    stdout.read_to_end(&mut out).expect("the output ends");
+    let code = child.wait().expect("evq ends").code().unwrap_or(-1);
+    (String::from_utf8(out).expect("UTF-8 output"), code)
+}
+
+#[test]
+fn a_signal_during_the_final_output_stops_it_after_a_whole_line() {
+    let input: String = (0..150_000u64)
+        .map(|i| format!("{{\"k\":{}}}\n", (i * 7919) % 150_001))
+        .collect();
+    for (signal, code) in [(2, 130), (15, 143)] {
+        let (out, status) = signal_during_output(&["sort k"], &input, signal);
+        assert_eq!(status, code);
+        assert!(out.ends_with('\n'), "a torn last line");
+        assert!(out.len() < input.len() / 2, "the output went on: {} bytes", out.len());
+    }
+}
