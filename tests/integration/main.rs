@@ -9,6 +9,7 @@ mod exit_codes;
 mod faults;
 mod fidelity;
 mod golden;
+mod kill;
 mod lang;
 mod output;
 mod props;
