@@ -3,6 +3,7 @@
 
 use super::ast::Expr;
 use super::eval::Env;
+use super::number::{Decimal, Rounded, Rounding};
 use super::value::{Numeric, Val};
 use crate::event::Event;
 use crate::time;
@@ -94,7 +95,7 @@ fn num_val(f: f64) -> Val<'static> {
     if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
         Val::Int(f as i64)
     } else {
-        Val::Float(f)
+        Val::float(f)
     }
 }
 
@@ -105,12 +106,21 @@ fn map_str<'a>(v: Val<'a>, f: impl FnOnce(&str) -> String) -> Val<'a> {
     }
 }
 
-fn round_with(v: &Val, f: fn(f64) -> f64) -> Val<'static> {
-    match v.numeric() {
-        Some(Numeric::I(i)) => Numeric::I(i).into_val(),
-        Some(Numeric::F(x)) => num_val(f(x)),
-        None => Val::Null,
+/// A rounded number: an integer when it fits 128 bits, else its exact text.
+fn rounded_val(r: &Rounded) -> Val<'static> {
+    match r.to_i128() {
+        Some(i) => Numeric::I(i).into_val(),
+        None => Val::Num(Cow::Owned(r.to_text())),
     }
+}
+
+/// `v` rounded to `places` digits after the point, exactly (never through f64).
+fn round_val(v: &Val, places: i128, mode: Rounding) -> Val<'static> {
+    if let (Val::Int(i), true) = (v, places >= 0) {
+        return Val::Int(*i);
+    }
+    let Some(text) = v.decimal_text() else { return Val::Null };
+    Decimal::parse(&text).map_or(Val::Null, |d| rounded_val(&d.round_at(places, mode)))
 }
 
 /// Elements of a lone array argument, or the arguments themselves.
@@ -230,49 +240,30 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
             Val::Str(s) => Val::Str(s),
             v => Val::string(v.to_text().into_owned()),
         },
-        Func::Int => {
-            let v = arg(0);
-            let n = match &v {
-                Val::Str(s) => super::value::parse_numeric(s.trim()),
-                Val::Bool(b) => Some(Numeric::I(i128::from(*b))),
-                v => v.numeric(),
-            };
-            match n {
-                Some(Numeric::I(i)) => Numeric::I(i).into_val(),
-                Some(Numeric::F(f)) if f.is_finite() && f.abs() < 1.7e38 => Numeric::I(f.trunc() as i128).into_val(),
-                _ => Val::Null,
-            }
-        }
+        Func::Int => match arg(0) {
+            Val::Str(s) => Decimal::parse(s.trim()).map_or(Val::Null, |d| rounded_val(&d.round_at(0, Rounding::Trunc))),
+            Val::Bool(b) => Val::Int(i64::from(b)),
+            v => round_val(&v, 0, Rounding::Trunc),
+        },
         Func::Float => {
             let v = arg(0);
             let n = match &v {
                 Val::Str(s) => s.trim().parse::<f64>().ok(),
                 v => v.numeric().map(Numeric::as_f64),
             };
-            n.map_or(Val::Null, Val::Float)
+            n.map_or(Val::Null, Val::float)
         }
         Func::Round => {
-            let v = arg(0);
-            let digits = args.get(1).map(|e| e.eval(ev, env).numeric());
-            match (v.numeric(), digits) {
-                (Some(Numeric::I(i)), _) => Numeric::I(i).into_val(),
-                (Some(Numeric::F(x)), None) => num_val(x.round()),
-                (Some(Numeric::F(x)), Some(Some(Numeric::I(d)))) => {
-                    let p = 10f64.powi(d.clamp(-300, 300) as i32);
-                    Val::Float((x * p).round() / p)
-                }
-                _ => Val::Null,
-            }
+            let places = match args.get(1).map(|e| e.eval(ev, env).numeric()) {
+                None => 0,
+                Some(Some(Numeric::I(d))) => d,
+                Some(_) => return Val::Null,
+            };
+            round_val(&arg(0), places, Rounding::HalfAway)
         }
-        Func::Floor => round_with(&arg(0), f64::floor),
-        Func::Ceil => round_with(&arg(0), f64::ceil),
-        Func::Abs => match arg(0).numeric() {
-            Some(Numeric::I(i)) => i
-                .checked_abs()
-                .map_or(Val::Float((i as f64).abs()), |n| Numeric::I(n).into_val()),
-            Some(Numeric::F(x)) => Val::Float(x.abs()),
-            None => Val::Null,
-        },
+        Func::Floor => round_val(&arg(0), 0, Rounding::Floor),
+        Func::Ceil => round_val(&arg(0), 0, Rounding::Ceil),
+        Func::Abs => arg(0).abs(),
         Func::Min | Func::Max => {
             let vals = spread(args.iter().map(|a| a.eval(ev, env)).collect());
             let it = vals.into_iter().filter(|v| !v.is_null());
@@ -288,7 +279,7 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
             let vals: Vec<Val> = args.iter().map(|a| a.eval(ev, env)).collect();
             Numeric::I(i128::from(hash_vals(&vals))).into_val()
         }
-        Func::Time => time_of(&arg(0)).map_or(Val::Null, Val::Float),
+        Func::Time => time_of(&arg(0)).map_or(Val::Null, Val::float),
         Func::Strftime => {
             let Some(t) = time_of(&arg(0)) else { return Val::Null };
             let fmt = arg(1);

@@ -1,5 +1,6 @@
 //! Values produced by expressions: borrowed from the event where possible, exact for numbers.
 
+use super::{compare, tree};
 use serde_json::{Number, Value};
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -34,15 +35,6 @@ impl Numeric {
         }
     }
 
-    pub fn compare(self, other: Numeric) -> Option<Ordering> {
-        match (self, other) {
-            (Numeric::I(a), Numeric::I(b)) => Some(a.cmp(&b)),
-            (Numeric::F(a), Numeric::F(b)) => a.partial_cmp(&b),
-            (Numeric::I(i), Numeric::F(f)) => cmp_int_float(i, f),
-            (Numeric::F(f), Numeric::I(i)) => cmp_int_float(i, f).map(Ordering::reverse),
-        }
-    }
-
     pub fn into_val(self) -> Val<'static> {
         match self {
             Numeric::I(i) => match i64::try_from(i) {
@@ -51,24 +43,6 @@ impl Numeric {
             },
             Numeric::F(f) => Val::Float(f),
         }
-    }
-}
-
-/// Compares an integer and a float without rounding the integer.
-fn cmp_int_float(i: i128, f: f64) -> Option<Ordering> {
-    if f.is_nan() {
-        return None;
-    }
-    if f >= 1.7e38 {
-        return Some(Ordering::Less);
-    }
-    if f <= -1.7e38 {
-        return Some(Ordering::Greater);
-    }
-    let t = f.trunc();
-    match i.cmp(&(t as i128)) {
-        Ordering::Equal => 0.0f64.partial_cmp(&(f - t)),
-        o => Some(o),
     }
 }
 
@@ -185,50 +159,85 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// Equality: numbers numerically, other types structurally; different types are unequal.
+    /// Equality: numbers by exact value, other types structurally; different types are unequal.
     pub fn equals(&self, other: &Val) -> bool {
-        match (self.numeric(), other.numeric()) {
-            (Some(a), Some(b)) => a.compare(b) == Some(Ordering::Equal),
-            (None, None) => match (self, other) {
-                (Val::Json(a), Val::Json(b)) => json_equal(a, b),
-                (Val::Str(a), Val::Str(b)) => a == b,
-                (Val::Bool(a), Val::Bool(b)) => a == b,
-                (Val::Null, Val::Null) => true,
-                _ => false,
-            },
-            _ => false,
-        }
+        compare::equals(self, other)
     }
 
-    /// Ordering for `< <= > >=`: numbers numerically, strings by bytes, otherwise none.
+    /// Ordering for `< <= > >=`: numbers by exact value, strings by bytes, otherwise none.
     pub fn order(&self, other: &Val) -> Option<Ordering> {
-        if let (Some(a), Some(b)) = (self.numeric(), other.numeric()) {
-            return a.compare(b);
-        }
         match (self, other) {
             (Val::Str(a), Val::Str(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
+            (a, b) if a.is_number() && b.is_number() => Some(compare::num_cmp(a, b)),
             _ => None,
         }
     }
 
-    /// Total order used by sorting: null < false < true < numbers < strings < arrays < objects.
+    /// Total order used by sorting: null < false < true < numbers < strings < arrays < objects;
+    /// equal values (`equals`) compare `Equal`.
     pub fn sort_cmp(&self, other: &Val) -> Ordering {
-        fn rank(v: &Val) -> u8 {
-            match v {
-                Val::Null => 0,
-                Val::Bool(false) => 1,
-                Val::Bool(true) => 2,
-                Val::Int(_) | Val::Float(_) | Val::Num(_) => 3,
-                Val::Str(_) => 4,
-                Val::Json(v) if v.is_array() => 5,
-                Val::Json(_) => 6,
-            }
+        compare::sort_cmp(self, other)
+    }
+
+    fn is_number(&self) -> bool {
+        matches!(self, Val::Int(_) | Val::Float(_) | Val::Num(_))
+    }
+
+    /// The same value, borrowing its text and tree from `self`.
+    pub(crate) fn borrowed(&self) -> Val<'_> {
+        match self {
+            Val::Null => Val::Null,
+            Val::Bool(b) => Val::Bool(*b),
+            Val::Int(i) => Val::Int(*i),
+            Val::Float(f) => Val::Float(*f),
+            Val::Num(t) => Val::Num(Cow::Borrowed(t)),
+            Val::Str(s) => Val::Str(Cow::Borrowed(s)),
+            Val::Json(j) => Val::Json(Cow::Borrowed(j)),
         }
-        match rank(self).cmp(&rank(other)) {
-            Ordering::Equal => self
-                .order(other)
-                .unwrap_or_else(|| self.to_text().cmp(&other.to_text())),
-            o => o,
+    }
+
+    /// A computed float; `null` when it is not finite, as it would print.
+    pub(crate) fn float(f: f64) -> Val<'static> {
+        if f.is_finite() { Val::Float(f) } else { Val::Null }
+    }
+
+    /// The exact decimal text of a number (a float as it prints), `None` for other values.
+    pub(crate) fn decimal_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Val::Float(f) if !f.is_finite() => None,
+            Val::Int(_) | Val::Float(_) | Val::Num(_) => Some(self.to_text()),
+            _ => None,
+        }
+    }
+
+    /// The number with its sign flipped, exactly (text is negated as text); `null` otherwise.
+    pub(crate) fn negated(self) -> Val<'a> {
+        match self {
+            Val::Int(i) => i
+                .checked_neg()
+                .map_or_else(|| Numeric::I(-i128::from(i)).into_val(), Val::Int),
+            Val::Float(f) => Val::Float(-f),
+            Val::Num(t) => {
+                let digits = t.strip_prefix(['-', '+']).unwrap_or(&t);
+                let text = if t.starts_with('-') {
+                    digits.to_string()
+                } else {
+                    format!("-{digits}")
+                };
+                Val::number_text(Cow::Owned(text))
+            }
+            _ => Val::Null,
+        }
+    }
+
+    /// The number without its sign, exactly; `null` for other values.
+    pub(crate) fn abs(self) -> Val<'a> {
+        match self {
+            Val::Num(ref t) if t.starts_with('-') => self.negated(),
+            Val::Int(i) if i < 0 => self.negated(),
+            Val::Float(f) => Val::Float(f.abs()),
+            v if v.is_number() => v,
+            _ => Val::Null,
         }
     }
 
@@ -241,7 +250,13 @@ impl<'a> Val<'a> {
             Val::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
             Val::Int(i) => Cow::Owned(i.to_string()),
             Val::Float(_) => Cow::Owned(self.clone().into_value().to_string()),
-            Val::Json(v) => Cow::Owned(v.to_string()),
+            Val::Json(v) => {
+                let mut out = Vec::new();
+                tree::write_json(v, &mut out);
+                Cow::Owned(
+                    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                )
+            }
         }
     }
 
@@ -257,7 +272,7 @@ impl<'a> Val<'a> {
                 serde_json::to_writer(&mut *out, &v).expect("writing to a Vec cannot fail");
             }
             Val::Str(s) => serde_json::to_writer(&mut *out, s.as_ref()).expect("writing to a Vec cannot fail"),
-            Val::Json(v) => serde_json::to_writer(&mut *out, v.as_ref()).expect("writing to a Vec cannot fail"),
+            Val::Json(v) => tree::write_json(v, out),
         }
     }
 }
@@ -271,23 +286,6 @@ pub fn float_value(f: f64) -> Value {
         return Value::Number((f as i64).into());
     }
     Number::from_f64(f).map_or(Value::Null, Value::Number)
-}
-
-fn json_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|(p, q)| Val::from_value(p).equals(&Val::from_value(q)))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| Val::from_value(v).equals(&Val::from_value(w))))
-        }
-        _ => Val::from_value(a).equals(&Val::from_value(b)),
-    }
 }
 
 #[cfg(test)]
