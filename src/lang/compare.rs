@@ -186,3 +186,206 @@ pub(crate) fn num_cmp(a: &Val, b: &Val) -> Ordering {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::tree::{dismantle, nested};
+    use proptest::prelude::*;
+    use serde_json::{Number, json};
+    use std::borrow::Cow;
+
+    fn num(t: &str) -> Val<'static> {
+        Val::number_text(Cow::Owned(t.to_string()))
+    }
+
+    fn json(v: Value) -> Val<'static> {
+        Val::from_owned_value(v)
+    }
+
+    #[test]
+    fn containers_of_different_types_are_unequal_not_a_crash() {
+        let (arr, obj) = (json(json!([1])), json(json!({})));
+        assert!(!equals(&arr, &obj) && !equals(&obj, &arr));
+        assert!(!equals(&json(json!({})), &json(json!([]))));
+        assert!(!equals(&json(json!([[1]])), &json(json!([{}]))));
+        assert!(!equals(&json(json!([1])), &Val::Int(1)));
+        assert_eq!(sort_cmp(&arr, &obj), Ordering::Less);
+        assert_eq!(sort_cmp(&json(json!([{}])), &json(json!([[1]]))), Ordering::Greater);
+    }
+
+    #[test]
+    fn objects_are_equal_whatever_their_key_order() {
+        let (a, b) = (json(json!({"a": 1, "b": [2.0]})), json(json!({"b": [2], "a": 1.0})));
+        assert!(equals(&a, &b));
+        assert_eq!(sort_cmp(&a, &b), Ordering::Equal);
+        assert!(!equals(&a, &json(json!({"a": 1, "c": [2]}))));
+    }
+
+    #[test]
+    fn containers_order_element_by_element_then_by_length() {
+        assert_eq!(sort_cmp(&json(json!([1, 2])), &json(json!([1, 10]))), Ordering::Less);
+        assert_eq!(sort_cmp(&json(json!([1])), &json(json!([1, 0]))), Ordering::Less);
+        assert_eq!(
+            sort_cmp(&json(json!({"a": 2})), &json(json!({"a": 1, "b": 0}))),
+            Ordering::Greater
+        );
+        assert_eq!(
+            sort_cmp(&json(json!({"b": 0})), &json(json!({"a": 9, "c": 0}))),
+            Ordering::Greater
+        );
+    }
+
+    #[test]
+    fn numbers_compare_by_exact_value() {
+        let cases = [
+            ("9007199254740993.0", "9007199254740992", Ordering::Greater),
+            ("-1e-400", "0", Ordering::Less),
+            ("1e400", "1e399", Ordering::Greater),
+            ("1e-400", "0", Ordering::Greater),
+            ("-0.0", "0", Ordering::Equal),
+            ("18446744073709551615", "18446744073709551616", Ordering::Less),
+            ("1.0", "1", Ordering::Equal),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(num_cmp(&num(a), &num(b)), want, "{a} vs {b}");
+            assert_eq!(num_cmp(&num(b), &num(a)), want.reverse(), "{b} vs {a}");
+        }
+    }
+
+    #[test]
+    fn a_float_counts_as_the_number_it_prints_as() {
+        assert!(equals(&Val::Float(0.1), &num("0.1")));
+        assert!(equals(&Val::Float(0.1 + 0.2), &num("0.30000000000000004")));
+        assert!(!equals(&Val::Float(0.1 + 0.2), &num("0.3")));
+        assert!(equals(&Val::Float(-0.0), &Val::Int(0)));
+        // 2^64 prints as 18446744073709552000.
+        let u = num("18446744073709551615");
+        assert_eq!(num_cmp(&u, &Val::Float(18446744073709551616.0)), Ordering::Less);
+        assert!(equals(
+            &num("18446744073709552000"),
+            &Val::Float(18446744073709551616.0)
+        ));
+    }
+
+    #[test]
+    fn non_finite_floats_sit_outside_the_finite_numbers() {
+        let (inf, nan) = (Val::Float(f64::INFINITY), Val::Float(f64::NAN));
+        assert_eq!(num_cmp(&num("1e400"), &inf), Ordering::Less);
+        assert_eq!(num_cmp(&Val::Float(f64::NEG_INFINITY), &num("-1e400")), Ordering::Less);
+        assert!(equals(&nan, &nan));
+        assert_eq!(num_cmp(&inf, &nan), Ordering::Less);
+    }
+
+    #[test]
+    fn deep_values_compare_without_recursion() {
+        let (a, b) = (json(nested(100_000)), json(nested(100_000)));
+        assert!(equals(&a, &b));
+        assert_eq!(sort_cmp(&a, &b), Ordering::Equal);
+        for v in [a, b] {
+            if let Val::Json(j) = v {
+                dismantle(j.into_owned());
+            }
+        }
+    }
+
+    /// Number text that often collides in value (1, 1.0, 10e-1…) and strays beyond f64.
+    fn number_text() -> impl Strategy<Value = String> {
+        const TRICKY: &[&str] = &[
+            "0",
+            "-0",
+            "0.0",
+            "0e5",
+            "1",
+            "1.0",
+            "10e-1",
+            "0.1e1",
+            "-1",
+            "1.5",
+            "15e-1",
+            "0.1",
+            "1e400",
+            "10e399",
+            "-1e400",
+            "1e-400",
+            "-1e-400",
+            "9007199254740992",
+            "9007199254740993",
+            "9007199254740993.0",
+            "9223372036854775807",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1e99999999999999999999999999999999999999",
+        ];
+        prop_oneof![
+            proptest::sample::select(TRICKY).prop_map(str::to_string),
+            any::<i64>().prop_map(|i| i.to_string()),
+            "-?(0|[1-9][0-9]{0,24})(\\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?",
+        ]
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            number_text().prop_map(|t| Value::Number(Number::from_string_unchecked(t))),
+            "[ab1]{0,2}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec(("[abc]", inner), 0..4)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn any_val() -> impl Strategy<Value = Val<'static>> {
+        prop_oneof![
+            4 => any_json().prop_map(Val::from_owned_value),
+            1 => proptest::sample::select(&[0.1, 1.0, -0.0, 1.5, 9007199254740992.0, 1e300, 0.30000000000000004][..]).prop_map(Val::Float),
+            1 => (-1e20..1e20f64).prop_map(Val::Float),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn equality_is_reflexive_and_symmetric(a in any_val(), b in any_val()) {
+            prop_assert!(equals(&a, &a));
+            prop_assert!(equals(&a, &a.clone().into_static()));
+            prop_assert_eq!(equals(&a, &b), equals(&b, &a));
+        }
+
+        #[test]
+        fn sort_order_is_antisymmetric_and_agrees_with_equality(a in any_val(), b in any_val()) {
+            prop_assert_eq!(sort_cmp(&a, &b), sort_cmp(&b, &a).reverse());
+            prop_assert_eq!(sort_cmp(&a, &b).is_eq(), equals(&a, &b));
+            if let Some(o) = a.order(&b) {
+                prop_assert_eq!(o, sort_cmp(&a, &b));
+            }
+        }
+
+        #[test]
+        fn sort_order_is_transitive(mut vals in proptest::collection::vec(any_val(), 0..12)) {
+            vals.sort_by(sort_cmp);
+            for (i, a) in vals.iter().enumerate() {
+                for b in &vals[i + 1..] {
+                    prop_assert_ne!(sort_cmp(a, b), Ordering::Greater, "{:?} after {:?}", a, b);
+                }
+            }
+        }
+
+        #[test]
+        fn the_f64_fast_path_agrees_with_exact_decimals(a in number_text(), b in number_text()) {
+            let want = Decimal::parse(&a).expect("valid").cmp(&Decimal::parse(&b).expect("valid"));
+            prop_assert_eq!(num_cmp(&num(&a), &num(&b)), want);
+        }
+
+        #[test]
+        fn floats_compare_as_their_printed_text(f in any::<f64>().prop_filter("finite", |f| f.is_finite()), t in number_text()) {
+            let printed = Val::Float(f).to_text().into_owned();
+            let want = Decimal::parse(&printed).expect("valid").cmp(&Decimal::parse(&t).expect("valid"));
+            prop_assert_eq!(num_cmp(&Val::Float(f), &num(&t)), want);
+        }
+    }
+}

@@ -298,3 +298,71 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn num(t: &str) -> Val<'static> {
+        Val::number_text(Cow::Owned(t.to_string()))
+    }
+
+    fn text(v: Val) -> String {
+        v.to_text().into_owned()
+    }
+
+    #[test]
+    fn negative_digits_round_integers_to_tens_and_hundreds() {
+        assert_eq!(round_val(&Val::Int(7), -1, Rounding::HalfAway), Val::Int(10));
+        assert_eq!(round_val(&Val::Int(-15), -1, Rounding::HalfAway), Val::Int(-20));
+        assert_eq!(round_val(&Val::Int(1249), -2, Rounding::HalfAway), Val::Int(1200));
+        assert_eq!(round_val(&Val::Int(7), -30, Rounding::HalfAway), Val::Int(0));
+        assert_eq!(
+            text(round_val(&Val::Int(i64::MAX), -1, Rounding::HalfAway)),
+            "9223372036854775810"
+        );
+        assert_eq!(round_val(&Val::Float(1234.5), -2, Rounding::HalfAway), Val::Int(1200));
+    }
+
+    #[test]
+    fn rounding_never_goes_through_f64() {
+        assert_eq!(
+            text(round_val(&num("9007199254740993.0"), 0, Rounding::Trunc)),
+            "9007199254740993"
+        );
+        assert_eq!(
+            text(round_val(&num("9007199254740993.5"), 0, Rounding::HalfAway)),
+            "9007199254740994"
+        );
+        assert_eq!(text(round_val(&num("1e400"), 0, Rounding::HalfAway)), "1e400");
+        assert_eq!(text(round_val(&num("-1e400"), 0, Rounding::Floor)), "-1e400");
+        assert_eq!(text(round_val(&num("1.5e-400"), 0, Rounding::Ceil)), "1");
+        assert_eq!(text(round_val(&num("2.675"), 2, Rounding::HalfAway)), "2.68");
+        assert_eq!(text(round_val(&Val::Float(0.1 + 0.2), 2, Rounding::HalfAway)), "0.3");
+        assert_eq!(round_val(&Val::str("1"), 0, Rounding::HalfAway), Val::Null);
+        assert_eq!(round_val(&Val::Float(f64::INFINITY), 0, Rounding::HalfAway), Val::Null);
+    }
+
+    proptest! {
+        #[test]
+        fn integer_rounding_matches_integer_arithmetic(i in any::<i64>(), places in -20i128..3) {
+            let got = round_val(&Val::Int(i), places, Rounding::HalfAway);
+            let want = if places >= 0 {
+                i128::from(i)
+            } else {
+                let unit = 10i128.pow((-places) as u32);
+                let half_up = (i128::from(i).abs() + unit / 2) / unit * unit;
+                if i < 0 { -half_up } else { half_up }
+            };
+            prop_assert_eq!(got, Numeric::I(want).into_val());
+        }
+
+        #[test]
+        fn float_rounding_agrees_with_f64_where_f64_is_exact(x in -1e6..1e6f64) {
+            prop_assert_eq!(round_val(&Val::Float(x), 0, Rounding::Floor), num_val(x.floor()));
+            prop_assert_eq!(round_val(&Val::Float(x), 0, Rounding::Ceil), num_val(x.ceil()));
+            prop_assert_eq!(round_val(&Val::Float(x), 0, Rounding::Trunc), num_val(x.trunc()));
+        }
+    }
+}

@@ -69,17 +69,31 @@ fn write_scalar<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
     serde_json::to_writer(&mut *out, v).expect("writing a scalar to a Vec cannot fail");
 }
 
+/// A value nested `levels` deep, alternating arrays and objects, built without recursion.
+#[cfg(test)]
+pub(crate) fn nested(levels: usize) -> Value {
+    (0..levels).fold(Value::from(1), |v, i| match i % 2 {
+        0 => Value::Array(vec![v]),
+        _ => Value::Object([("k".to_string(), v)].into_iter().collect()),
+    })
+}
+
+/// Drops a `nested` value level by level: serde_json's own drop recurses.
+#[cfg(test)]
+pub(crate) fn dismantle(mut v: Value) {
+    while let Some(inner) = match &mut v {
+        Value::Array(a) => a.pop(),
+        Value::Object(m) => m.remove("k"),
+        _ => None,
+    } {
+        v = inner;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn nested(levels: usize) -> Value {
-        (0..levels).fold(json!(1), |v, i| match i % 2 {
-            0 => Value::Array(vec![v]),
-            _ => Value::Object([("k".to_string(), v)].into_iter().collect()),
-        })
-    }
 
     #[test]
     fn text_is_serde_jsons_compact_text() {
@@ -94,22 +108,18 @@ mod tests {
         assert_eq!(depth(&json!(1)), 0);
         assert_eq!(depth(&json!([])), 1);
         assert_eq!(depth(&json!([1, {"a": [[]]}, []])), 4);
-        assert_eq!(depth(&nested(300)), 300);
+        let v = nested(300);
+        assert_eq!(depth(&v), 300);
+        dismantle(v);
     }
 
     #[test]
     fn deep_values_are_written_without_recursion() {
-        let mut v = nested(100_000);
+        let v = nested(100_000);
         let mut out = Vec::new();
         write_json(&v, &mut out);
         assert_eq!(out.len(), 100_000 / 2 * 8 + 1);
-        // serde_json drops recursively: take the levels apart one by one.
-        while let Some(inner) = match &mut v {
-            Value::Array(a) => a.pop(),
-            Value::Object(m) => m.remove("k"),
-            _ => None,
-        } {
-            v = inner;
-        }
+        assert!(out.starts_with(br#"{"k":[{"k":["#));
+        dismantle(v);
     }
 }

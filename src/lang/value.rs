@@ -301,7 +301,12 @@ mod tests {
         let u = Val::number_text("18446744073709551615".into());
         let v = Val::number_text("18446744073709551614".into());
         assert_eq!(u.order(&v), Some(Ordering::Greater));
-        assert!(!u.equals(&Val::Float(18446744073709551615.0)) || u.equals(&Val::Float(18446744073709551616.0)));
+        // The nearest f64 is 2^64, which prints as 18446744073709552000: a different number.
+        let nearest = Val::Float(18446744073709551615.0);
+        assert!(!u.equals(&nearest));
+        assert_eq!(u.order(&nearest), Some(Ordering::Less));
+        assert!(u.equals(&Val::number_text("18446744073709551615.0".into())));
+        assert!(!u.equals(&Val::number_text("18446744073709551615.5".into())));
     }
 
     #[test]
@@ -323,5 +328,44 @@ mod tests {
         for t in ["1.0", "1e400", "-9223372036854775808", "18446744073709551615", "-0"] {
             assert_eq!(Val::number_text(t.into()).into_value().to_string(), t);
         }
+    }
+
+    #[test]
+    fn values_of_every_type_pair_compare_without_crashing() {
+        let vals = [
+            Val::Null,
+            Val::Bool(false),
+            Val::Int(1),
+            Val::Float(1.5),
+            Val::number_text("1e400".into()),
+            Val::str("a"),
+            Val::from_owned_value(serde_json::json!([1])),
+            Val::from_owned_value(serde_json::json!({"a": [1]})),
+        ];
+        for (i, a) in vals.iter().enumerate() {
+            for (j, b) in vals.iter().enumerate() {
+                assert_eq!(a.equals(b), i == j, "{a:?} == {b:?}");
+                assert_eq!(a.sort_cmp(b), i.cmp(&j), "{a:?} vs {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn negation_and_abs_keep_number_text_exact() {
+        let n = |t: &str| Val::number_text(t.to_string().into());
+        assert_eq!(n("1e400").negated().to_text(), "-1e400");
+        assert_eq!(n("-9007199254740993.5").abs().to_text(), "9007199254740993.5");
+        assert_eq!(n("9223372036854775808").negated(), Val::Int(i64::MIN));
+        assert_eq!(Val::Int(i64::MIN).negated().to_text(), "9223372036854775808");
+        assert_eq!(Val::Int(i64::MIN).abs().to_text(), "9223372036854775808");
+        assert_eq!(Val::Float(-2.5).abs(), Val::Float(2.5));
+        assert_eq!(Val::str("1").negated(), Val::Null);
+    }
+
+    #[test]
+    fn computed_non_finite_floats_are_null() {
+        assert_eq!(Val::float(f64::INFINITY), Val::Null);
+        assert_eq!(Val::float(f64::NAN), Val::Null);
+        assert_eq!(Val::float(0.5), Val::Float(0.5));
     }
 }

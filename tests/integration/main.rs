@@ -16,3 +16,4 @@ mod route;
 mod stages;
 mod text;
 mod ux;
+mod values;
