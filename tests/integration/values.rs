@@ -52,7 +52,7 @@ fn every_pair_of_types_compares_without_crashing() {
 }
 
 #[test]
-fn sort_orders_mixed_types_and_keeps_equal_values_in_input_order() {
+fn sort_orders_by_type_then_by_value_element_by_element() {
     let input = r#"{"x":{"b":1}}
 {"x":[2]}
 {"x":"s"}
@@ -62,17 +62,23 @@ fn sort_orders_mixed_types_and_keeps_equal_values_in_input_order() {
 {"x":1}
 {"x":true}
 {"x":{"a":2}}
+{"x":[10]}
+{"x":[9]}
+{"x":{"b":0,"a":1}}
 "#;
     let r = run(&["sort x | keep x"], input);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let want = [
-        r#"null"#,
+        "null",
         "true",
         "1.0",
         "1",
         r#""s""#,
         r#"[1,{"a":[]}]"#,
         "[2]",
+        "[9]",
+        "[10]",
+        r#"{"b":0,"a":1}"#,
         r#"{"a":2}"#,
         r#"{"b":1}"#,
     ];
