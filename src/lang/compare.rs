@@ -140,12 +140,13 @@ fn by_key(m: &Map<String, Value>) -> Vec<(&str, &Value)> {
 
 /// Where a number stands before its value counts: non-finite floats (which only a computation
 /// can make) below and above every finite number, NaN and text that is not a number last.
-fn class(v: &Val) -> u8 {
+/// `approx` is `approx(v)`: text that gives a finite f64 is a valid decimal.
+fn class(v: &Val, approx: f64) -> u8 {
     match v {
-        Val::Float(f) if f.is_nan() => 3,
-        Val::Float(f) if *f == f64::NEG_INFINITY => 0,
-        Val::Float(f) if *f == f64::INFINITY => 2,
-        Val::Num(t) if Decimal::parse(t).is_none() => 3,
+        Val::Float(_) if approx == f64::NEG_INFINITY => 0,
+        Val::Float(_) if approx == f64::INFINITY => 2,
+        Val::Float(_) if approx.is_nan() => 3,
+        Val::Num(t) if !approx.is_finite() && Decimal::parse(t).is_none() => 3,
         _ => 1,
     }
 }
@@ -167,13 +168,14 @@ pub(crate) fn num_cmp(a: &Val, b: &Val) -> Ordering {
     if let (Val::Int(x), Val::Int(y)) = (a, b) {
         return x.cmp(y);
     }
-    let (ca, cb) = (class(a), class(b));
+    let (fa, fb) = (approx(a), approx(b));
+    let (ca, cb) = (class(a, fa), class(b, fb));
     match ca.cmp(&cb) {
         Ordering::Equal if ca == 1 => {}
         Ordering::Equal if ca == 3 => return a.to_text().cmp(&b.to_text()),
         o => return o,
     }
-    match approx(a).partial_cmp(&approx(b)) {
+    match fa.partial_cmp(&fb) {
         Some(Ordering::Less) => Ordering::Less,
         Some(Ordering::Greater) => Ordering::Greater,
         _ if matches!((a, b), (Val::Float(_), Val::Float(_))) => Ordering::Equal,
@@ -188,7 +190,7 @@ pub(crate) fn num_cmp(a: &Val, b: &Val) -> Ordering {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::lang::tree::{dismantle, nested};
     use proptest::prelude::*;
@@ -324,12 +326,13 @@ mod tests {
         ]
     }
 
-    fn any_json() -> impl Strategy<Value = Value> {
+    pub(crate) fn any_json() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
             number_text().prop_map(|t| Value::Number(Number::from_string_unchecked(t))),
             "[ab1]{0,2}".prop_map(Value::String),
+            any::<String>().prop_map(Value::String),
         ];
         leaf.prop_recursive(4, 24, 4, |inner| {
             prop_oneof![

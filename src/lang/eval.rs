@@ -85,16 +85,23 @@ pub fn binary<'a>(op: BinOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
         BinOp::NotIn => Val::Bool(!member(&a, &b)),
         BinOp::Add => match (a, b) {
             (Val::Str(x), Val::Str(y)) => Val::string(format!("{x}{y}")),
-            (Val::Json(x), Val::Json(y)) if x.is_array() && y.is_array() => {
-                let mut v = x.into_owned();
-                let arr = v.as_array_mut().expect("checked is_array");
-                arr.extend(y.as_array().expect("checked is_array").iter().cloned());
-                Val::Json(Cow::Owned(v))
-            }
+            (Val::Json(x), Val::Json(y)) => concat(x, &y),
             (x, y) => arith(op, &x, &y),
         },
         _ => arith(op, &a, &b),
     }
+}
+
+/// `x + y` on arrays: their elements in order; `null` for other containers, as for other types.
+fn concat(x: Cow<Value>, y: &Value) -> Val<'static> {
+    let (Value::Array(_), Value::Array(tail)) = (x.as_ref(), y) else {
+        return Val::Null;
+    };
+    let Value::Array(mut items) = x.into_owned() else {
+        return Val::Null;
+    };
+    items.extend(tail.iter().cloned());
+    Val::Json(Cow::Owned(Value::Array(items)))
 }
 
 fn member(a: &Val, b: &Val) -> bool {
@@ -141,5 +148,5 @@ fn arith(op: BinOp, a: &Val, b: &Val) -> Val<'static> {
         BinOp::Rem => x % y,
         _ => return Val::Null,
     };
-    if r.is_finite() { Val::Float(r) } else { Val::Null }
+    Val::float(r)
 }

@@ -133,8 +133,12 @@ fn spread<'a>(args: Vec<Val<'a>>) -> Vec<Val<'a>> {
     args
 }
 
+/// Stands for an argument that the parser's arity check lets no call lack.
+const NO_ARG: &Expr = &Expr::Const(Val::Null);
+
 pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<'e> {
-    let arg = |i: usize| args[i].eval(ev, env);
+    let expr = |i: usize| args.get(i).unwrap_or(NO_ARG);
+    let arg = |i: usize| expr(i).eval(ev, env);
     match f {
         Func::Now => Val::Float(env.now),
         Func::File => Val::Str(Cow::Owned(env.file_name(ev.meta.file).to_string())),
@@ -142,7 +146,7 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
         Func::Offset => Val::Int(ev.meta.offset as i64),
         Func::Topic => ev.topic.as_ref().map_or(Val::Null, |t| Val::string(t.to_string())),
         Func::Raw => Val::str(ev.raw),
-        Func::Exists => match &args[0] {
+        Func::Exists => match expr(0) {
             Expr::Path(p) => Val::Bool(ev.lookup(p).is_some()),
             e => Val::Bool(!e.eval(ev, env).is_null()),
         },
@@ -189,7 +193,7 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
         Func::Replace => {
             let Val::Str(s) = arg(0) else { return Val::Null };
             let Val::Str(with) = arg(2) else { return Val::Null };
-            match &args[1] {
+            match expr(1) {
                 Expr::Regex(re) => Val::string(re.replace_all(&s, with.as_ref()).into_owned()),
                 e => match e.eval(ev, env) {
                     Val::Str(pat) if !pat.is_empty() => Val::string(s.replace(pat.as_ref(), &with)),
@@ -200,7 +204,7 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
         }
         Func::Split => {
             let Val::Str(s) = arg(0) else { return Val::Null };
-            let parts: Vec<Value> = match &args[1] {
+            let parts: Vec<Value> = match expr(1) {
                 Expr::Regex(re) => re.split(&s).map(|p| Value::String(p.into())).collect(),
                 e => match e.eval(ev, env) {
                     Val::Str(sep) if sep.is_empty() => s.chars().map(|c| Value::String(c.into())).collect(),

@@ -103,6 +103,15 @@ mod tests {
         assert_eq!(String::from_utf8(out).expect("UTF-8"), v.to_string());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn text_is_serde_jsons_for_any_value(v in crate::lang::compare::tests::any_json()) {
+            let mut out = Vec::new();
+            write_json(&v, &mut out);
+            proptest::prop_assert_eq!(String::from_utf8(out).expect("UTF-8"), v.to_string());
+        }
+    }
+
     #[test]
     fn depth_counts_levels() {
         assert_eq!(depth(&json!(1)), 0);
