@@ -2,6 +2,7 @@
 
 use super::ast::{BinOp, Expr};
 use super::func;
+use super::tree;
 use super::value::{Numeric, Val};
 use crate::event::Event;
 use serde_json::Value;
@@ -29,36 +30,15 @@ impl Env {
     }
 }
 
-/// Reborrows a constant so evaluating it does not copy strings.
-fn borrow_const<'a>(v: &'a Val<'static>) -> Val<'a> {
-    match v {
-        Val::Str(s) => Val::Str(Cow::Borrowed(s.as_ref())),
-        Val::Num(s) => Val::Num(Cow::Borrowed(s.as_ref())),
-        Val::Json(j) => Val::Json(Cow::Borrowed(j.as_ref())),
-        Val::Null => Val::Null,
-        Val::Bool(b) => Val::Bool(*b),
-        Val::Int(i) => Val::Int(*i),
-        Val::Float(f) => Val::Float(*f),
-    }
-}
-
 impl Expr {
     pub fn eval<'e>(&'e self, ev: &'e Event<'e>, env: &Env) -> Val<'e> {
         match self {
-            Expr::Const(v) => borrow_const(v),
+            Expr::Const(v) => v.borrowed(),
             Expr::Path(p) => ev.get(p),
             Expr::Regex(re) => Val::str(re.as_str()),
-            Expr::Array(items) => Val::Json(Cow::Owned(Value::Array(
-                items.iter().map(|e| e.eval(ev, env).into_value()).collect(),
-            ))),
+            Expr::Array(items) => array(items.iter().map(|e| e.eval(ev, env).into_value()).collect()),
             Expr::Not(e) => Val::Bool(!e.eval(ev, env).truthy()),
-            Expr::Neg(e) => match e.eval(ev, env).numeric() {
-                Some(Numeric::I(i)) => i
-                    .checked_neg()
-                    .map_or(Val::Float(-(i as f64)), |n| Numeric::I(n).into_val()),
-                Some(Numeric::F(f)) => Val::Float(-f),
-                None => Val::Null,
-            },
+            Expr::Neg(e) => e.eval(ev, env).negated(),
             Expr::Match { expr, re, negate } => {
                 let v = expr.eval(ev, env);
                 let m = v.as_str().is_some_and(|s| re.is_match(s));
@@ -84,6 +64,14 @@ impl Expr {
     }
 }
 
+/// An array of computed values; `null` if it would nest deeper than an input line may.
+fn array(items: Vec<Value>) -> Val<'static> {
+    if items.iter().any(|v| tree::depth(v) >= tree::MAX_LEVELS) {
+        return Val::Null;
+    }
+    Val::Json(Cow::Owned(Value::Array(items)))
+}
+
 pub fn binary<'a>(op: BinOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
     let ord = |want: fn(Ordering) -> bool| Val::Bool(a.order(&b).is_some_and(want));
     match op {
@@ -97,16 +85,23 @@ pub fn binary<'a>(op: BinOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
         BinOp::NotIn => Val::Bool(!member(&a, &b)),
         BinOp::Add => match (a, b) {
             (Val::Str(x), Val::Str(y)) => Val::string(format!("{x}{y}")),
-            (Val::Json(x), Val::Json(y)) if x.is_array() && y.is_array() => {
-                let mut v = x.into_owned();
-                let arr = v.as_array_mut().expect("checked is_array");
-                arr.extend(y.as_array().expect("checked is_array").iter().cloned());
-                Val::Json(Cow::Owned(v))
-            }
+            (Val::Json(x), Val::Json(y)) => concat(x, &y),
             (x, y) => arith(op, &x, &y),
         },
         _ => arith(op, &a, &b),
     }
+}
+
+/// `x + y` on arrays: their elements in order; `null` for other containers, as for other types.
+fn concat(x: Cow<Value>, y: &Value) -> Val<'static> {
+    let (Value::Array(_), Value::Array(tail)) = (x.as_ref(), y) else {
+        return Val::Null;
+    };
+    let Value::Array(mut items) = x.into_owned() else {
+        return Val::Null;
+    };
+    items.extend(tail.iter().cloned());
+    Val::Json(Cow::Owned(Value::Array(items)))
 }
 
 fn member(a: &Val, b: &Val) -> bool {
@@ -153,5 +148,5 @@ fn arith(op: BinOp, a: &Val, b: &Val) -> Val<'static> {
         BinOp::Rem => x % y,
         _ => return Val::Null,
     };
-    if r.is_finite() { Val::Float(r) } else { Val::Null }
+    Val::float(r)
 }

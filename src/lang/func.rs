@@ -3,6 +3,7 @@
 
 use super::ast::Expr;
 use super::eval::Env;
+use super::number::{Decimal, Rounded, Rounding};
 use super::value::{Numeric, Val};
 use crate::event::Event;
 use crate::time;
@@ -94,7 +95,7 @@ fn num_val(f: f64) -> Val<'static> {
     if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
         Val::Int(f as i64)
     } else {
-        Val::Float(f)
+        Val::float(f)
     }
 }
 
@@ -105,12 +106,21 @@ fn map_str<'a>(v: Val<'a>, f: impl FnOnce(&str) -> String) -> Val<'a> {
     }
 }
 
-fn round_with(v: &Val, f: fn(f64) -> f64) -> Val<'static> {
-    match v.numeric() {
-        Some(Numeric::I(i)) => Numeric::I(i).into_val(),
-        Some(Numeric::F(x)) => num_val(f(x)),
-        None => Val::Null,
+/// A rounded number: an integer when it fits 128 bits, else its exact text.
+fn rounded_val(r: &Rounded) -> Val<'static> {
+    match r.to_i128() {
+        Some(i) => Numeric::I(i).into_val(),
+        None => Val::Num(Cow::Owned(r.to_text())),
     }
+}
+
+/// `v` rounded to `places` digits after the point, exactly (never through f64).
+fn round_val(v: &Val, places: i128, mode: Rounding) -> Val<'static> {
+    if let (Val::Int(i), true) = (v, places >= 0) {
+        return Val::Int(*i);
+    }
+    let Some(text) = v.decimal_text() else { return Val::Null };
+    Decimal::parse(&text).map_or(Val::Null, |d| rounded_val(&d.round_at(places, mode)))
 }
 
 /// Elements of a lone array argument, or the arguments themselves.
@@ -123,8 +133,12 @@ fn spread<'a>(args: Vec<Val<'a>>) -> Vec<Val<'a>> {
     args
 }
 
+/// Stands for an argument that the parser's arity check lets no call lack.
+const NO_ARG: &Expr = &Expr::Const(Val::Null);
+
 pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<'e> {
-    let arg = |i: usize| args[i].eval(ev, env);
+    let expr = |i: usize| args.get(i).unwrap_or(NO_ARG);
+    let arg = |i: usize| expr(i).eval(ev, env);
     match f {
         Func::Now => Val::Float(env.now),
         Func::File => Val::Str(Cow::Owned(env.file_name(ev.meta.file).to_string())),
@@ -132,7 +146,7 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
         Func::Offset => Val::Int(ev.meta.offset as i64),
         Func::Topic => ev.topic.as_ref().map_or(Val::Null, |t| Val::string(t.to_string())),
         Func::Raw => Val::str(ev.raw),
-        Func::Exists => match &args[0] {
+        Func::Exists => match expr(0) {
             Expr::Path(p) => Val::Bool(ev.lookup(p).is_some()),
             e => Val::Bool(!e.eval(ev, env).is_null()),
         },
@@ -179,7 +193,7 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
         Func::Replace => {
             let Val::Str(s) = arg(0) else { return Val::Null };
             let Val::Str(with) = arg(2) else { return Val::Null };
-            match &args[1] {
+            match expr(1) {
                 Expr::Regex(re) => Val::string(re.replace_all(&s, with.as_ref()).into_owned()),
                 e => match e.eval(ev, env) {
                     Val::Str(pat) if !pat.is_empty() => Val::string(s.replace(pat.as_ref(), &with)),
@@ -190,7 +204,7 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
         }
         Func::Split => {
             let Val::Str(s) = arg(0) else { return Val::Null };
-            let parts: Vec<Value> = match &args[1] {
+            let parts: Vec<Value> = match expr(1) {
                 Expr::Regex(re) => re.split(&s).map(|p| Value::String(p.into())).collect(),
                 e => match e.eval(ev, env) {
                     Val::Str(sep) if sep.is_empty() => s.chars().map(|c| Value::String(c.into())).collect(),
@@ -230,49 +244,30 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
             Val::Str(s) => Val::Str(s),
             v => Val::string(v.to_text().into_owned()),
         },
-        Func::Int => {
-            let v = arg(0);
-            let n = match &v {
-                Val::Str(s) => super::value::parse_numeric(s.trim()),
-                Val::Bool(b) => Some(Numeric::I(i128::from(*b))),
-                v => v.numeric(),
-            };
-            match n {
-                Some(Numeric::I(i)) => Numeric::I(i).into_val(),
-                Some(Numeric::F(f)) if f.is_finite() && f.abs() < 1.7e38 => Numeric::I(f.trunc() as i128).into_val(),
-                _ => Val::Null,
-            }
-        }
+        Func::Int => match arg(0) {
+            Val::Str(s) => Decimal::parse(s.trim()).map_or(Val::Null, |d| rounded_val(&d.round_at(0, Rounding::Trunc))),
+            Val::Bool(b) => Val::Int(i64::from(b)),
+            v => round_val(&v, 0, Rounding::Trunc),
+        },
         Func::Float => {
             let v = arg(0);
             let n = match &v {
                 Val::Str(s) => s.trim().parse::<f64>().ok(),
                 v => v.numeric().map(Numeric::as_f64),
             };
-            n.map_or(Val::Null, Val::Float)
+            n.map_or(Val::Null, Val::float)
         }
         Func::Round => {
-            let v = arg(0);
-            let digits = args.get(1).map(|e| e.eval(ev, env).numeric());
-            match (v.numeric(), digits) {
-                (Some(Numeric::I(i)), _) => Numeric::I(i).into_val(),
-                (Some(Numeric::F(x)), None) => num_val(x.round()),
-                (Some(Numeric::F(x)), Some(Some(Numeric::I(d)))) => {
-                    let p = 10f64.powi(d.clamp(-300, 300) as i32);
-                    Val::Float((x * p).round() / p)
-                }
-                _ => Val::Null,
-            }
+            let places = match args.get(1).map(|e| e.eval(ev, env).numeric()) {
+                None => 0,
+                Some(Some(Numeric::I(d))) => d,
+                Some(_) => return Val::Null,
+            };
+            round_val(&arg(0), places, Rounding::HalfAway)
         }
-        Func::Floor => round_with(&arg(0), f64::floor),
-        Func::Ceil => round_with(&arg(0), f64::ceil),
-        Func::Abs => match arg(0).numeric() {
-            Some(Numeric::I(i)) => i
-                .checked_abs()
-                .map_or(Val::Float((i as f64).abs()), |n| Numeric::I(n).into_val()),
-            Some(Numeric::F(x)) => Val::Float(x.abs()),
-            None => Val::Null,
-        },
+        Func::Floor => round_val(&arg(0), 0, Rounding::Floor),
+        Func::Ceil => round_val(&arg(0), 0, Rounding::Ceil),
+        Func::Abs => arg(0).abs(),
         Func::Min | Func::Max => {
             let vals = spread(args.iter().map(|a| a.eval(ev, env)).collect());
             let it = vals.into_iter().filter(|v| !v.is_null());
@@ -288,7 +283,7 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
             let vals: Vec<Val> = args.iter().map(|a| a.eval(ev, env)).collect();
             Numeric::I(i128::from(hash_vals(&vals))).into_val()
         }
-        Func::Time => time_of(&arg(0)).map_or(Val::Null, Val::Float),
+        Func::Time => time_of(&arg(0)).map_or(Val::Null, Val::float),
         Func::Strftime => {
             let Some(t) = time_of(&arg(0)) else { return Val::Null };
             let fmt = arg(1);
@@ -304,6 +299,74 @@ pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<
                 return Val::Null;
             }
             num_val((t / d).floor() * d)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn num(t: &str) -> Val<'static> {
+        Val::number_text(Cow::Owned(t.to_string()))
+    }
+
+    fn text(v: Val) -> String {
+        v.to_text().into_owned()
+    }
+
+    #[test]
+    fn negative_digits_round_integers_to_tens_and_hundreds() {
+        assert_eq!(round_val(&Val::Int(7), -1, Rounding::HalfAway), Val::Int(10));
+        assert_eq!(round_val(&Val::Int(-15), -1, Rounding::HalfAway), Val::Int(-20));
+        assert_eq!(round_val(&Val::Int(1249), -2, Rounding::HalfAway), Val::Int(1200));
+        assert_eq!(round_val(&Val::Int(7), -30, Rounding::HalfAway), Val::Int(0));
+        assert_eq!(
+            text(round_val(&Val::Int(i64::MAX), -1, Rounding::HalfAway)),
+            "9223372036854775810"
+        );
+        assert_eq!(round_val(&Val::Float(1234.5), -2, Rounding::HalfAway), Val::Int(1200));
+    }
+
+    #[test]
+    fn rounding_never_goes_through_f64() {
+        assert_eq!(
+            text(round_val(&num("9007199254740993.0"), 0, Rounding::Trunc)),
+            "9007199254740993"
+        );
+        assert_eq!(
+            text(round_val(&num("9007199254740993.5"), 0, Rounding::HalfAway)),
+            "9007199254740994"
+        );
+        assert_eq!(text(round_val(&num("1e400"), 0, Rounding::HalfAway)), "1e400");
+        assert_eq!(text(round_val(&num("-1e400"), 0, Rounding::Floor)), "-1e400");
+        assert_eq!(text(round_val(&num("1.5e-400"), 0, Rounding::Ceil)), "1");
+        assert_eq!(text(round_val(&num("2.675"), 2, Rounding::HalfAway)), "2.68");
+        assert_eq!(text(round_val(&Val::Float(0.1 + 0.2), 2, Rounding::HalfAway)), "0.3");
+        assert_eq!(round_val(&Val::str("1"), 0, Rounding::HalfAway), Val::Null);
+        assert_eq!(round_val(&Val::Float(f64::INFINITY), 0, Rounding::HalfAway), Val::Null);
+    }
+
+    proptest! {
+        #[test]
+        fn integer_rounding_matches_integer_arithmetic(i in any::<i64>(), places in -20i128..3) {
+            let got = round_val(&Val::Int(i), places, Rounding::HalfAway);
+            let want = if places >= 0 {
+                i128::from(i)
+            } else {
+                let unit = 10i128.pow((-places) as u32);
+                let half_up = (i128::from(i).abs() + unit / 2) / unit * unit;
+                if i < 0 { -half_up } else { half_up }
+            };
+            prop_assert_eq!(got, Numeric::I(want).into_val());
+        }
+
+        #[test]
+        fn float_rounding_agrees_with_f64_where_f64_is_exact(x in -1e6..1e6f64) {
+            prop_assert_eq!(round_val(&Val::Float(x), 0, Rounding::Floor), num_val(x.floor()));
+            prop_assert_eq!(round_val(&Val::Float(x), 0, Rounding::Ceil), num_val(x.ceil()));
+            prop_assert_eq!(round_val(&Val::Float(x), 0, Rounding::Trunc), num_val(x.trunc()));
         }
     }
 }

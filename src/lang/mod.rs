@@ -1,11 +1,14 @@
 //! The pipeline language: lexer, parser, AST, values and evaluation.
 
 pub mod ast;
+mod compare;
 pub mod error;
 pub mod eval;
 pub mod func;
 pub mod lexer;
+mod number;
 pub mod parser;
+mod tree;
 pub mod value;
 
 pub use ast::{Expr, Path, StageAst, StageSpec};

@@ -1,5 +1,6 @@
 //! Values produced by expressions: borrowed from the event where possible, exact for numbers.
 
+use super::{compare, tree};
 use serde_json::{Number, Value};
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -34,15 +35,6 @@ impl Numeric {
         }
     }
 
-    pub fn compare(self, other: Numeric) -> Option<Ordering> {
-        match (self, other) {
-            (Numeric::I(a), Numeric::I(b)) => Some(a.cmp(&b)),
-            (Numeric::F(a), Numeric::F(b)) => a.partial_cmp(&b),
-            (Numeric::I(i), Numeric::F(f)) => cmp_int_float(i, f),
-            (Numeric::F(f), Numeric::I(i)) => cmp_int_float(i, f).map(Ordering::reverse),
-        }
-    }
-
     pub fn into_val(self) -> Val<'static> {
         match self {
             Numeric::I(i) => match i64::try_from(i) {
@@ -51,24 +43,6 @@ impl Numeric {
             },
             Numeric::F(f) => Val::Float(f),
         }
-    }
-}
-
-/// Compares an integer and a float without rounding the integer.
-fn cmp_int_float(i: i128, f: f64) -> Option<Ordering> {
-    if f.is_nan() {
-        return None;
-    }
-    if f >= 1.7e38 {
-        return Some(Ordering::Less);
-    }
-    if f <= -1.7e38 {
-        return Some(Ordering::Greater);
-    }
-    let t = f.trunc();
-    match i.cmp(&(t as i128)) {
-        Ordering::Equal => 0.0f64.partial_cmp(&(f - t)),
-        o => Some(o),
     }
 }
 
@@ -185,50 +159,85 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// Equality: numbers numerically, other types structurally; different types are unequal.
+    /// Equality: numbers by exact value, other types structurally; different types are unequal.
     pub fn equals(&self, other: &Val) -> bool {
-        match (self.numeric(), other.numeric()) {
-            (Some(a), Some(b)) => a.compare(b) == Some(Ordering::Equal),
-            (None, None) => match (self, other) {
-                (Val::Json(a), Val::Json(b)) => json_equal(a, b),
-                (Val::Str(a), Val::Str(b)) => a == b,
-                (Val::Bool(a), Val::Bool(b)) => a == b,
-                (Val::Null, Val::Null) => true,
-                _ => false,
-            },
-            _ => false,
-        }
+        compare::equals(self, other)
     }
 
-    /// Ordering for `< <= > >=`: numbers numerically, strings by bytes, otherwise none.
+    /// Ordering for `< <= > >=`: numbers by exact value, strings by bytes, otherwise none.
     pub fn order(&self, other: &Val) -> Option<Ordering> {
-        if let (Some(a), Some(b)) = (self.numeric(), other.numeric()) {
-            return a.compare(b);
-        }
         match (self, other) {
             (Val::Str(a), Val::Str(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
+            (a, b) if a.is_number() && b.is_number() => Some(compare::num_cmp(a, b)),
             _ => None,
         }
     }
 
-    /// Total order used by sorting: null < false < true < numbers < strings < arrays < objects.
+    /// Total order used by sorting: null < false < true < numbers < strings < arrays < objects;
+    /// equal values (`equals`) compare `Equal`.
     pub fn sort_cmp(&self, other: &Val) -> Ordering {
-        fn rank(v: &Val) -> u8 {
-            match v {
-                Val::Null => 0,
-                Val::Bool(false) => 1,
-                Val::Bool(true) => 2,
-                Val::Int(_) | Val::Float(_) | Val::Num(_) => 3,
-                Val::Str(_) => 4,
-                Val::Json(v) if v.is_array() => 5,
-                Val::Json(_) => 6,
-            }
+        compare::sort_cmp(self, other)
+    }
+
+    fn is_number(&self) -> bool {
+        matches!(self, Val::Int(_) | Val::Float(_) | Val::Num(_))
+    }
+
+    /// The same value, borrowing its text and tree from `self`.
+    pub(crate) fn borrowed(&self) -> Val<'_> {
+        match self {
+            Val::Null => Val::Null,
+            Val::Bool(b) => Val::Bool(*b),
+            Val::Int(i) => Val::Int(*i),
+            Val::Float(f) => Val::Float(*f),
+            Val::Num(t) => Val::Num(Cow::Borrowed(t)),
+            Val::Str(s) => Val::Str(Cow::Borrowed(s)),
+            Val::Json(j) => Val::Json(Cow::Borrowed(j)),
         }
-        match rank(self).cmp(&rank(other)) {
-            Ordering::Equal => self
-                .order(other)
-                .unwrap_or_else(|| self.to_text().cmp(&other.to_text())),
-            o => o,
+    }
+
+    /// A computed float; `null` when it is not finite, as it would print.
+    pub(crate) fn float(f: f64) -> Val<'static> {
+        if f.is_finite() { Val::Float(f) } else { Val::Null }
+    }
+
+    /// The exact decimal text of a number (a float as it prints), `None` for other values.
+    pub(crate) fn decimal_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Val::Float(f) if !f.is_finite() => None,
+            Val::Int(_) | Val::Float(_) | Val::Num(_) => Some(self.to_text()),
+            _ => None,
+        }
+    }
+
+    /// The number with its sign flipped, exactly (text is negated as text); `null` otherwise.
+    pub(crate) fn negated(self) -> Val<'a> {
+        match self {
+            Val::Int(i) => i
+                .checked_neg()
+                .map_or_else(|| Numeric::I(-i128::from(i)).into_val(), Val::Int),
+            Val::Float(f) => Val::Float(-f),
+            Val::Num(t) => {
+                let digits = t.strip_prefix(['-', '+']).unwrap_or(&t);
+                let text = if t.starts_with('-') {
+                    digits.to_string()
+                } else {
+                    format!("-{digits}")
+                };
+                Val::number_text(Cow::Owned(text))
+            }
+            _ => Val::Null,
+        }
+    }
+
+    /// The number without its sign, exactly; `null` for other values.
+    pub(crate) fn abs(self) -> Val<'a> {
+        match self {
+            Val::Num(ref t) if t.starts_with('-') => self.negated(),
+            Val::Int(i) if i < 0 => self.negated(),
+            Val::Float(f) => Val::Float(f.abs()),
+            v if v.is_number() => v,
+            _ => Val::Null,
         }
     }
 
@@ -241,7 +250,13 @@ impl<'a> Val<'a> {
             Val::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
             Val::Int(i) => Cow::Owned(i.to_string()),
             Val::Float(_) => Cow::Owned(self.clone().into_value().to_string()),
-            Val::Json(v) => Cow::Owned(v.to_string()),
+            Val::Json(v) => {
+                let mut out = Vec::new();
+                tree::write_json(v, &mut out);
+                Cow::Owned(
+                    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                )
+            }
         }
     }
 
@@ -257,7 +272,7 @@ impl<'a> Val<'a> {
                 serde_json::to_writer(&mut *out, &v).expect("writing to a Vec cannot fail");
             }
             Val::Str(s) => serde_json::to_writer(&mut *out, s.as_ref()).expect("writing to a Vec cannot fail"),
-            Val::Json(v) => serde_json::to_writer(&mut *out, v.as_ref()).expect("writing to a Vec cannot fail"),
+            Val::Json(v) => tree::write_json(v, out),
         }
     }
 }
@@ -273,23 +288,6 @@ pub fn float_value(f: f64) -> Value {
     Number::from_f64(f).map_or(Value::Null, Value::Number)
 }
 
-fn json_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|(p, q)| Val::from_value(p).equals(&Val::from_value(q)))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| Val::from_value(v).equals(&Val::from_value(w))))
-        }
-        _ => Val::from_value(a).equals(&Val::from_value(b)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,7 +301,12 @@ mod tests {
         let u = Val::number_text("18446744073709551615".into());
         let v = Val::number_text("18446744073709551614".into());
         assert_eq!(u.order(&v), Some(Ordering::Greater));
-        assert!(!u.equals(&Val::Float(18446744073709551615.0)) || u.equals(&Val::Float(18446744073709551616.0)));
+        // The nearest f64 is 2^64, which prints as 18446744073709552000: a different number.
+        let nearest = Val::Float(18446744073709551615.0);
+        assert!(!u.equals(&nearest));
+        assert_eq!(u.order(&nearest), Some(Ordering::Less));
+        assert!(u.equals(&Val::number_text("18446744073709551615.0".into())));
+        assert!(!u.equals(&Val::number_text("18446744073709551615.5".into())));
     }
 
     #[test]
@@ -325,5 +328,44 @@ mod tests {
         for t in ["1.0", "1e400", "-9223372036854775808", "18446744073709551615", "-0"] {
             assert_eq!(Val::number_text(t.into()).into_value().to_string(), t);
         }
+    }
+
+    #[test]
+    fn values_of_every_type_pair_compare_without_crashing() {
+        let vals = [
+            Val::Null,
+            Val::Bool(false),
+            Val::Int(1),
+            Val::Float(1.5),
+            Val::number_text("1e400".into()),
+            Val::str("a"),
+            Val::from_owned_value(serde_json::json!([1])),
+            Val::from_owned_value(serde_json::json!({"a": [1]})),
+        ];
+        for (i, a) in vals.iter().enumerate() {
+            for (j, b) in vals.iter().enumerate() {
+                assert_eq!(a.equals(b), i == j, "{a:?} == {b:?}");
+                assert_eq!(a.sort_cmp(b), i.cmp(&j), "{a:?} vs {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn negation_and_abs_keep_number_text_exact() {
+        let n = |t: &str| Val::number_text(t.to_string().into());
+        assert_eq!(n("1e400").negated().to_text(), "-1e400");
+        assert_eq!(n("-9007199254740993.5").abs().to_text(), "9007199254740993.5");
+        assert_eq!(n("9223372036854775808").negated(), Val::Int(i64::MIN));
+        assert_eq!(Val::Int(i64::MIN).negated().to_text(), "9223372036854775808");
+        assert_eq!(Val::Int(i64::MIN).abs().to_text(), "9223372036854775808");
+        assert_eq!(Val::Float(-2.5).abs(), Val::Float(2.5));
+        assert_eq!(Val::str("1").negated(), Val::Null);
+    }
+
+    #[test]
+    fn computed_non_finite_floats_are_null() {
+        assert_eq!(Val::float(f64::INFINITY), Val::Null);
+        assert_eq!(Val::float(f64::NAN), Val::Null);
+        assert_eq!(Val::float(0.5), Val::Float(0.5));
     }
 }

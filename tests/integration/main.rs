@@ -17,3 +17,4 @@ mod route;
 mod stages;
 mod text;
 mod ux;
+mod values;
