@@ -26,6 +26,12 @@ pub(crate) fn write_canonical<W: Write>(v: &Val, out: &mut W) -> std::io::Result
     }
 }
 
+/// True when the canonical bytes of `v` are its compact JSON text (`Val::write_json`), so a
+/// caller that needs both can write one and copy it.
+pub(crate) fn is_json_text(v: &Val) -> bool {
+    matches!(v, Val::Null | Val::Bool(_) | Val::Int(_) | Val::Str(_))
+}
+
 /// A 64-bit hash of the canonical bytes of `v` (xxHash64, seed 0): the same on every machine.
 pub(crate) fn canonical_hash(v: &Val) -> u64 {
     let mut h = HashWriter(twox_hash::XxHash64::with_seed(0));
@@ -266,6 +272,19 @@ mod tests {
         ] {
             let mut json = Vec::new();
             v.write_json(&mut json);
+            assert_eq!(canonical(&v), json, "{v:?}");
+        }
+        for v in [
+            Val::Int(i64::MIN),
+            Val::Int(0),
+            Val::Int(-7000),
+            Val::str("é\u{1}"),
+            Val::Bool(false),
+            Val::Null,
+        ] {
+            let mut json = Vec::new();
+            v.write_json(&mut json);
+            assert!(is_json_text(&v));
             assert_eq!(canonical(&v), json, "{v:?}");
         }
         assert_eq!(text(&num("1.5")), "15e-1");

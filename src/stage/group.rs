@@ -2,7 +2,7 @@
 //! tumbling event-time windows, and per-group accumulators that merge in input order,
 //! so a chunk's partial result can be computed on any thread.
 
-use crate::agg::key::write_canonical;
+use crate::agg::key::{is_json_text, write_canonical};
 use crate::agg::{Acc, AggFn};
 use crate::event::{Event, Needs, set_path};
 use crate::lang::Val;
@@ -191,9 +191,14 @@ impl Groups {
                 self.text.push(SEP);
             }
             let v = k.expr.eval(ev, env);
+            let at = self.canon.len();
             // Writing to a Vec cannot fail.
             let _ = write_canonical(&v, &mut self.canon);
-            v.write_json(&mut self.text);
+            if is_json_text(&v) {
+                self.text.extend_from_slice(&self.canon[at..]);
+            } else {
+                v.write_json(&mut self.text);
+            }
         }
         let (canon, text) = (std::mem::take(&mut self.canon), std::mem::take(&mut self.text));
         let found = self.find_or_insert(spec, &canon, &text, || spec.aggs.iter().map(|(f, _, _)| Acc::new(f)));
@@ -326,18 +331,20 @@ impl Groups {
     }
 
     /// The result rows, in the stage's order.
-    pub fn finish(self, spec: &GroupSpec) -> Vec<Value> {
-        let mut rows = Vec::with_capacity(self.len());
-        self.for_each_row(spec, |r| rows.push(r));
-        rows
+    pub fn finish(self, spec: &Arc<GroupSpec>) -> Vec<Value> {
+        self.into_rows(spec).collect()
     }
 
-    /// Passes the result rows to `f` one at a time, in the stage's order, so that only the
-    /// groups' compact form and one row are held at once.
-    pub fn for_each_row(mut self, spec: &GroupSpec, mut f: impl FnMut(Value)) {
+    /// The result rows, in the stage's order, built one at a time as they are taken.
+    pub fn into_rows(mut self, spec: &Arc<GroupSpec>) -> Rows {
+        // The index is not needed any more: free it before the rows are built.
         self.index = HashTable::new();
-        for g in self.order(spec) {
-            f(self.row(spec, g as usize));
+        let order = self.order(spec).into_iter();
+        Rows {
+            groups: self,
+            spec: Arc::clone(spec),
+            order,
+            extra: None,
         }
     }
 
@@ -374,6 +381,32 @@ impl Groups {
             parse_keys(self.text(spec, g), spec.keys.len()),
             &results,
         )
+    }
+}
+
+/// The result rows of groups, in output order, each built when it is taken.
+#[derive(Debug)]
+pub struct Rows {
+    groups: Groups,
+    spec: Arc<GroupSpec>,
+    order: std::vec::IntoIter<u32>,
+    /// A row after the groups' (the result of a global aggregate over no events).
+    extra: Option<Value>,
+}
+
+impl Iterator for Rows {
+    type Item = Value;
+
+    fn next(&mut self) -> Option<Value> {
+        match self.order.next() {
+            Some(g) => Some(self.groups.row(&self.spec, g as usize)),
+            None => self.extra.take(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.order.len() + usize::from(self.extra.is_some());
+        (n, Some(n))
     }
 }
 
@@ -515,27 +548,27 @@ impl GroupStage {
         }
         self.emitted_before = closed;
         let done = self.groups.split_off_before(&spec, closed);
-        Ok(done.finish(&spec))
+        Ok(done.into_rows(&spec).collect())
     }
 
     /// The rows of everything still held, at the end of input.
     pub fn finish(&mut self) -> Vec<Value> {
-        let mut rows = Vec::with_capacity(self.groups.len());
-        self.finish_each(|r| rows.push(r));
-        rows
+        self.rows().collect()
     }
 
-    /// Passes the rows of everything still held to `f` one at a time, at the end of input:
-    /// holds one row at a time, where [`GroupStage::finish`] holds them all.
-    pub fn finish_each(&mut self, mut f: impl FnMut(Value)) {
+    /// The rows of everything still held, at the end of input, built one at a time as they
+    /// are taken: only the groups' compact form and one row are held at once, where
+    /// [`GroupStage::finish`] holds every row.
+    pub fn rows(&mut self) -> Rows {
         let spec = self.spec.clone();
         let no_groups = self.groups.is_empty();
-        std::mem::take(&mut self.groups).for_each_row(&spec, &mut f);
+        let mut rows = std::mem::take(&mut self.groups).into_rows(&spec);
         // A global aggregate over no events still has a result (`count` → 0).
         if no_groups && spec.keys.is_empty() && spec.every.is_none() && !spec.aggs.is_empty() {
             let results: Vec<Value> = spec.aggs.iter().map(|(f, _, _)| Acc::new(f).result()).collect();
-            f(row(&spec, None, Vec::new(), &results));
+            rows.extra = Some(row(&spec, None, Vec::new(), &results));
         }
+        rows
     }
 }
 
