@@ -151,6 +151,41 @@ case_grep() {
 }
 
 # ---------------------------------------------------------------------------
+# Group memory: `count by k` over 1M and 10M distinct keys ({"k":"user-<i>"},
+# generated once into $BENCH_DATA). The peak RSS column is the point: divided
+# by the number of keys it is the memory per group (target: at most 200 bytes).
+
+CASES+=(groups_1m groups_10m)
+
+# distinct_keys N: prints the path of a file of N lines {"k":"user-<i>"}.
+distinct_keys() {
+  local f=$BENCH_DATA/keys-$1.ndjson
+  if [[ ! -f $f ]]; then
+    log "generating $f"
+    python3 -c 'import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(int(sys.argv[2])):
+        f.write("{\"k\":\"user-%d\"}\n" % i)' "$f.tmp" "$1"
+    mv "$f.tmp" "$f"
+  fi
+  echo "$f"
+}
+
+case_groups_1m() {
+  local IN
+  IN=$(distinct_keys 1000000)
+  evq 'count by k' "$IN"
+  peer mlr mlr --ijsonl --ojsonl count -g k "$IN"
+}
+
+case_groups_10m() {
+  local IN
+  IN=$(distinct_keys 10000000)
+  evq 'count by k' "$IN"
+  peer mlr mlr --ijsonl --ojsonl count -g k "$IN"
+}
+
+# ---------------------------------------------------------------------------
 # Peers and evq.
 
 # Install missing peers: Debian packages with apt-get, crates with cargo.

@@ -1,26 +1,14 @@
 //! Distinct values: an exact count by 64-bit hash, and the first distinct values themselves.
 
+use super::key::canonical_hash;
 use crate::lang::Val;
-use crate::lang::func::hash_vals;
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// The identity of a value for `distinct` and `values`: xxHash64 of its type name and its text.
-///
-/// The text is what a group key compares (`1` and `1.0` differ, `1` and `1.0e0` too); the type
-/// keeps the string `"1"` apart from the number `1`, whose texts are the same.
+/// The identity of a value for `distinct` and `values`: the hash of its canonical bytes (see
+/// [`super::key`]), so `1`, `1.0` and `1E0` are one value and the string `"1"` is another.
 pub fn value_hash(v: &Val) -> u64 {
-    let borrowed = match v {
-        Val::Num(t) => Val::Num(Cow::Borrowed(t)),
-        Val::Str(s) => Val::Str(Cow::Borrowed(s)),
-        Val::Json(j) => Val::Json(Cow::Borrowed(j)),
-        Val::Null => Val::Null,
-        Val::Bool(b) => Val::Bool(*b),
-        Val::Int(i) => Val::Int(*i),
-        Val::Float(f) => Val::Float(*f),
-    };
-    hash_vals(&[Val::str(v.type_name()), borrowed])
+    canonical_hash(v)
 }
 
 /// Hashes a `u64` that is already a hash as itself: the set need not hash it again.
@@ -119,6 +107,7 @@ impl Values {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::borrow::Cow;
 
     #[test]
     fn strings_and_numbers_with_the_same_text_are_distinct() {
@@ -141,7 +130,22 @@ mod tests {
         for v in [Val::Null, Val::str("a"), Val::str("a"), Val::Int(7), Val::Float(7.0)] {
             d.add(&v);
         }
-        assert_eq!(d.count(), 2, "7 and 7.0 print the same, as group keys do");
+        assert_eq!(d.count(), 2, "7 and 7.0 are one number, as in group keys");
+    }
+
+    #[test]
+    fn numbers_are_distinct_by_value_and_big_integers_stay_exact() {
+        let num = |t: &str| Val::number_text(Cow::Owned(t.to_string()));
+        let mut d = Distinct::default();
+        for t in ["1", "1.0", "1E0", "10e-1", "9007199254740992", "9007199254740993", "2"] {
+            d.add(&num(t));
+        }
+        assert_eq!(d.count(), 4);
+        let mut v = Values::default();
+        for t in ["1.0", "1", "1E0", "2"] {
+            v.add(&num(t));
+        }
+        assert_eq!(v.values(), [num("1.0"), num("2")], "the first-seen text is kept");
     }
 
     #[test]

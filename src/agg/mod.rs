@@ -5,6 +5,7 @@
 //! result of one accumulator that saw them all, so results do not depend on the thread count.
 
 mod distinct;
+pub(crate) mod key;
 mod moments;
 mod sketch;
 mod sum;
@@ -146,6 +147,9 @@ impl AggFn {
 }
 
 /// The running state of one aggregate over the values of one group.
+///
+/// 32 bytes whatever the aggregate: a grouping stage keeps one per group and aggregate, so
+/// states larger than a counter live behind a box, allocated only for the groups that use them.
 #[derive(Debug, Clone)]
 pub struct Acc {
     f: AggFn,
@@ -155,28 +159,37 @@ pub struct Acc {
 #[derive(Debug, Clone)]
 enum State {
     Count(u64),
-    Sum(Sum),
+    Sum(Box<Sum>),
     /// Min, max, first or last: the value kept so far.
-    Pick(Option<Val<'static>>),
-    Moments(Moments),
-    Distinct(Distinct),
-    Values(Values),
+    Pick(Option<Box<Val<'static>>>),
+    Moments(Box<Moments>),
+    Distinct(Box<Distinct>),
+    Values(Box<Values>),
     /// A percentile's sketch and its quantile.
-    Sketch(Sketch, f64),
+    Sketch(Box<(Sketch, f64)>),
 }
 
 impl Acc {
     pub fn new(f: &AggFn) -> Acc {
         let state = match f {
             AggFn::Count | AggFn::CountNonNull => State::Count(0),
-            AggFn::Sum | AggFn::Avg => State::Sum(Sum::default()),
+            AggFn::Sum | AggFn::Avg => State::Sum(Box::default()),
             AggFn::Min | AggFn::Max | AggFn::First | AggFn::Last => State::Pick(None),
-            AggFn::Stddev | AggFn::Var => State::Moments(Moments::default()),
-            AggFn::Distinct => State::Distinct(Distinct::default()),
-            AggFn::Values => State::Values(Values::default()),
-            AggFn::Percentile(q) => State::Sketch(Sketch::new(), *q),
+            AggFn::Stddev | AggFn::Var => State::Moments(Box::default()),
+            AggFn::Distinct => State::Distinct(Box::default()),
+            AggFn::Values => State::Values(Box::default()),
+            AggFn::Percentile(q) => State::Sketch(Box::new((Sketch::new(), *q))),
         };
         Acc { f: *f, state }
+    }
+
+    /// The count so far, for `count()` and `count(EXPR)`: what `count` and `top` order by,
+    /// compared without building a result.
+    pub(crate) fn count(&self) -> Option<u64> {
+        match self.state {
+            State::Count(n) => Some(n),
+            _ => None,
+        }
     }
 
     /// The aggregate this accumulator computes.
@@ -191,8 +204,8 @@ impl Acc {
             (State::Count(n), AggFn::Count) => *n += 1,
             (State::Count(n), _) => *n += u64::from(!v.is_null()),
             (State::Pick(kept), f) => {
-                if !v.is_null() && replaces(f, kept.as_ref(), v) {
-                    *kept = Some(v.clone().into_static());
+                if !v.is_null() && replaces(f, kept.as_deref(), v) {
+                    *kept = Some(Box::new(v.clone().into_static()));
                 }
             }
             (State::Distinct(d), _) => d.add(v),
@@ -207,9 +220,9 @@ impl Acc {
                     m.add(x.as_f64());
                 }
             }
-            (State::Sketch(s, _), _) => {
+            (State::Sketch(s), _) => {
                 if let Some(x) = v.numeric() {
-                    s.add(x.as_f64());
+                    s.0.add(x.as_f64());
                 }
             }
         }
@@ -227,15 +240,15 @@ impl Acc {
             (State::Count(a), State::Count(b)) => *a += b,
             (State::Sum(a), State::Sum(b)) => a.merge(&b),
             (State::Pick(kept), State::Pick(Some(v))) => {
-                if replaces(self.f, kept.as_ref(), &v) {
+                if replaces(self.f, kept.as_deref(), &v) {
                     *kept = Some(v);
                 }
             }
             (State::Pick(_), State::Pick(None)) => {}
             (State::Moments(a), State::Moments(b)) => a.merge(&b),
-            (State::Distinct(a), State::Distinct(b)) => a.merge(b),
-            (State::Values(a), State::Values(b)) => a.merge(b),
-            (State::Sketch(a, _), State::Sketch(b, _)) => a.merge(&b),
+            (State::Distinct(a), State::Distinct(b)) => a.merge(*b),
+            (State::Values(a), State::Values(b)) => a.merge(*b),
+            (State::Sketch(a), State::Sketch(b)) => a.0.merge(&b.0),
             _ => unreachable!("the same function has the same kind of state"),
         }
     }
@@ -247,12 +260,12 @@ impl Acc {
             (State::Count(n), _) => Value::from(*n),
             (State::Sum(s), AggFn::Avg) => s.mean().map_or(Value::Null, float_value),
             (State::Sum(s), _) => s.total().map_or(Value::Null, |t| t.into_val().into_value()),
-            (State::Pick(kept), _) => kept.clone().map_or(Value::Null, Val::into_value),
+            (State::Pick(kept), _) => kept.as_deref().map_or(Value::Null, |v| v.clone().into_value()),
             (State::Moments(m), AggFn::Stddev) => m.stddev().map_or(Value::Null, float_value),
             (State::Moments(m), _) => m.var().map_or(Value::Null, float_value),
             (State::Distinct(d), _) => Value::from(d.count()),
             (State::Values(vs), _) => Value::Array(vs.values().iter().map(|v| v.clone().into_value()).collect()),
-            (State::Sketch(s, q), _) => s.quantile(*q).map_or(Value::Null, float_value),
+            (State::Sketch(s), _) => s.0.quantile(s.1).map_or(Value::Null, float_value),
         }
     }
 }

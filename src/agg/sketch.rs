@@ -1,28 +1,31 @@
-//! A mergeable quantile sketch with relative-error guarantees: DDSketch-style logarithmic buckets.
+//! A mergeable quantile sketch with relative-error guarantees over the whole f64 range:
+//! DDSketch-style logarithmic buckets that remember the values they saw at their edges.
 //!
-//! A positive value `x` falls in bucket `k = ceil(log_γ x)`, which covers `(γ^(k-1), γ^k]`; the
-//! bucket's representative `γ^k·(1-α)` is within `α` of every value in it (γ = (1+α)/(1-α)).
-//! Negative values go to a second store by magnitude and zeros are counted exactly, so a
-//! quantile is within `α` of the exact nearest-rank value whatever the signs. Memory is bounded:
-//! each store keeps at most [`MAX_BINS`] counters and folds its smallest magnitudes together past
-//! that. Merging adds counters, so a merged sketch equals the sketch of all the values.
+//! A positive value `x` falls in bucket `k = ceil(log_γ x)`, which covers `(γ^(k-1), γ^k]`, so any
+//! two values in one bucket are within a factor γ of each other. Each bucket keeps its count and
+//! the smallest and largest value it received, and a quantile answers with one of those: a value
+//! that occurred, in the same bucket as the exact nearest-rank value, hence within `γ - 1` < 1% of
+//! it (and exact when the bucket saw at most two distinct values, as small integers do). Negative
+//! values go to a second store by magnitude and zeros are counted apart, so signs do not matter.
+//! No bucket is ever folded into another: memory grows with the number of buckets the data
+//! touches (a few hundred for typical latencies) and is bounded by the f64 range itself,
+//! [`MAX_BINS`] per sign. Merging adds counts and takes minima and maxima, so a merged sketch
+//! equals the sketch of all the values whatever the merge order.
 //! See Masson, Rim & Lee, "DDSketch: a fast and fully-mergeable quantile sketch" (VLDB 2019).
 //!
 //! We do not use a crate: the ones we looked at (sketches-ddsketch, sketches-rust) answer for a
 //! rank spread over `n - 1` (sketches-ddsketch: `1 + floor(q·(n-1))`), not the nearest rank
-//! `ceil(q·n)` the spec asks for, and for small `n` that is another value entirely: p95 of
-//! 1..=10 is 9 there and 10 by nearest rank.
+//! `ceil(q·n)` the spec asks for, fold their lowest buckets together past a fixed count, and
+//! print a bucket's midpoint rather than a value that occurred.
 
-/// Relative accuracy of a bucket's representative value. 0.49% rather than 0.5%: rounding an
-/// estimate of integral data to an integer adds at most 0.5, which is at most `α·v` whenever it
-/// changes anything (`α·v ≥ 0.5`), so results stay within `2α` < 1% with room for float error.
+/// The bucket width parameter: γ = (1+α)/(1-α) ≈ 1.0099, so two values in one bucket are within
+/// `γ - 1` ≈ 0.985% of each other, under the 1% the spec allows, with room for float error in
+/// the bucket computation.
 pub const ALPHA: f64 = 0.0049;
 
-/// Counters per sign. With γ ≈ 1.0099 they span a ratio of γ^4096 ≈ 10^17.4 between the smallest
-/// and the largest magnitude kept exactly; beyond that the smallest magnitudes share the lowest
-/// bucket (as in DDSketch's collapsing-lowest store), so the high quantiles stay accurate.
-/// Worst case per sketch: 2 × 4096 × 8 bytes = 64 KiB; typical data spans a few hundred buckets.
-pub const MAX_BINS: usize = 4096;
+/// An upper bound on the buckets of one sign: the finite positive f64 values, from the smallest
+/// subnormal (ln ≈ -744.4) to `f64::MAX` (ln ≈ 709.8), span about 148,300 buckets of γ.
+pub const MAX_BINS: usize = 150_000;
 
 /// ln γ = ln((1+α)/(1-α)) = 2·atanh(α), summed as a series so that it is a constant (the terms
 /// after α⁹ are below 1e-22).
@@ -38,10 +41,9 @@ fn key(x: f64) -> i32 {
     (x.ln() / LN_GAMMA).ceil() as i32
 }
 
-/// The representative magnitude of a bucket: `γ^k·(1-α)`, computed in logs so that only a
-/// representative beyond `f64::MAX` itself overflows (the clamp to the maximum seen catches it).
-fn value(key: i32) -> f64 {
-    (f64::from(key) * LN_GAMMA + (1.0 - ALPHA).ln()).exp()
+/// The lowest and highest bucket a finite magnitude can have.
+fn key_range() -> (i32, i32) {
+    (key(f64::from_bits(1)), key(f64::MAX))
 }
 
 /// The 1-based nearest rank `ceil(q·n)` of quantile `q` among `n` values; `q = 0` is rank 1.
@@ -56,91 +58,127 @@ pub fn nearest_rank(q: f64, n: u64) -> u64 {
     (rank as u64).clamp(1, n.max(1))
 }
 
-/// Counters for consecutive bucket keys, `offset` being the key of `counts[0]`.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// One bucket: how many magnitudes it received, and the smallest and largest of them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Bin {
+    count: u64,
+    min: f64,
+    max: f64,
+}
+
+impl Bin {
+    fn of(x: f64) -> Bin {
+        Bin {
+            count: 1,
+            min: x,
+            max: x,
+        }
+    }
+
+    fn merge(&mut self, other: &Bin) {
+        self.count += other.count;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+
+    /// The magnitude to answer for the `pos`-th smallest (1-based) of the bucket's magnitudes:
+    /// its smallest for the lower half, its largest for the upper half.
+    fn pick(&self, pos: u64) -> f64 {
+        if pos.saturating_mul(2) <= self.count {
+            self.min
+        } else {
+            self.max
+        }
+    }
+}
+
+/// The buckets of one sign, by key. `slots` maps each key from `offset` on to `1 +` the index
+/// of its bucket in `bins` (0: no bucket yet), so adding a value costs one array access and the
+/// buckets themselves take room only where values fell.
+#[derive(Debug, Clone, Default)]
 struct Store {
     offset: i32,
-    counts: Vec<u64>,
+    slots: Vec<u32>,
+    bins: Vec<Bin>,
 }
 
 impl Store {
-    fn add(&mut self, key: i32, n: u64) {
-        self.cover(key, key);
-        let i = key.max(self.offset) - self.offset;
-        self.counts[i as usize] += n;
+    fn add(&mut self, x: f64) {
+        self.add_bin(key(x), &Bin::of(x));
+    }
+
+    fn add_bin(&mut self, key: i32, bin: &Bin) {
+        let i = self.slot(key);
+        match self.slots[i] {
+            0 => {
+                self.bins.push(*bin);
+                // At most MAX_BINS buckets per store, so the index fits.
+                self.slots[i] = u32::try_from(self.bins.len()).unwrap_or(u32::MAX);
+            }
+            s => self.bins[s as usize - 1].merge(bin),
+        }
     }
 
     fn merge(&mut self, other: &Store) {
-        if other.counts.is_empty() {
-            return;
-        }
-        self.cover(other.offset, other.hi());
-        for (i, &c) in other.counts.iter().enumerate() {
-            let k = (other.offset + i as i32).max(self.offset);
-            self.counts[(k - self.offset) as usize] += c;
+        for (k, bin) in other.iter() {
+            self.add_bin(k, bin);
         }
     }
 
-    fn hi(&self) -> i32 {
-        self.offset + self.counts.len() as i32 - 1
+    /// The buckets with their keys, smallest magnitude first.
+    fn iter(&self) -> impl DoubleEndedIterator<Item = (i32, &Bin)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s != 0)
+            .map(|(i, &s)| (self.offset + i as i32, &self.bins[s as usize - 1]))
     }
 
-    /// Makes room for keys `lo..=hi`. Past [`MAX_BINS`] keys, the lowest ones are folded into the
-    /// lowest kept bucket: a key `k` always ends up in `max(k, lowest)`, so the order in which
-    /// values and merges arrive does not change the result.
-    fn cover(&mut self, lo: i32, hi: i32) {
-        let span = MAX_BINS as i32 - 1;
-        if self.counts.is_empty() {
-            self.offset = lo.max(hi - span);
-            self.counts = vec![0; (hi - self.offset + 1) as usize];
-            return;
+    /// The index of `key` in `slots`, growing them to cover it. They grow by at least their own
+    /// length (within the keys that exist), so covering keys one by one costs linear time.
+    /// `key` comes from [`key`] (here or in a merged store), so it is within [`key_range`].
+    fn slot(&mut self, key: i32) -> usize {
+        if self.slots.is_empty() {
+            self.offset = key;
+            self.slots.push(0);
         }
-        let (old_lo, old_hi) = (self.offset, self.hi());
-        let hi = hi.max(old_hi);
-        let lo = lo.min(old_lo).max(hi - span);
-        if lo == old_lo && hi == old_hi {
-            return;
+        let len = self.slots.len() as i32;
+        if key < self.offset {
+            let lo = key.min(self.offset.saturating_sub(len).max(key_range().0));
+            let mut slots = vec![0; (self.offset - lo) as usize];
+            slots.extend_from_slice(&self.slots);
+            self.slots = slots;
+            self.offset = lo;
         }
-        let mut counts = vec![0; (hi - lo + 1) as usize];
-        for (i, &c) in self.counts.iter().enumerate() {
-            let k = (old_lo + i as i32).max(lo);
-            counts[(k - lo) as usize] += c;
+        let hi = self.offset + self.slots.len() as i32 - 1;
+        if key > hi {
+            let new_hi = key.max(hi.saturating_add(len).min(key_range().1));
+            self.slots.resize((new_hi - self.offset + 1) as usize, 0);
         }
-        self.offset = lo;
-        self.counts = counts;
+        (key - self.offset) as usize
+    }
+}
+
+/// Equal when the buckets are: how far the slots reach and in which order the buckets were
+/// created depend on the order of the values, the answers do not.
+impl PartialEq for Store {
+    fn eq(&self, other: &Store) -> bool {
+        self.iter().eq(other.iter())
     }
 }
 
 /// A quantile sketch over finite numbers. Non-finite values are ignored: they have no bucket.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sketch {
     pos: Store,
     neg: Store,
     zeros: u64,
     count: u64,
-    min: f64,
-    max: f64,
-    /// Every value so far was an integer, so estimates are rounded to integers.
-    integral: bool,
-}
-
-impl Default for Sketch {
-    fn default() -> Sketch {
-        Sketch::new()
-    }
 }
 
 impl Sketch {
     pub fn new() -> Sketch {
-        Sketch {
-            pos: Store::default(),
-            neg: Store::default(),
-            zeros: 0,
-            count: 0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-            integral: true,
-        }
+        Sketch::default()
     }
 
     pub fn add(&mut self, x: f64) {
@@ -148,13 +186,10 @@ impl Sketch {
             return;
         }
         self.count += 1;
-        self.min = self.min.min(x);
-        self.max = self.max.max(x);
-        self.integral &= x.fract() == 0.0;
         if x > 0.0 {
-            self.pos.add(key(x), 1);
+            self.pos.add(x);
         } else if x < 0.0 {
-            self.neg.add(key(-x), 1);
+            self.neg.add(-x);
         } else {
             self.zeros += 1;
         }
@@ -165,9 +200,6 @@ impl Sketch {
         self.neg.merge(&other.neg);
         self.zeros += other.zeros;
         self.count += other.count;
-        self.min = self.min.min(other.min);
-        self.max = self.max.max(other.max);
-        self.integral &= other.integral;
     }
 
     /// How many values were added.
@@ -175,51 +207,40 @@ impl Sketch {
         self.count
     }
 
-    /// How many bucket counters the sketch holds: its memory, at most `2 × MAX_BINS`.
+    /// How many buckets the sketch holds: its memory, at most `2 × MAX_BINS`.
     pub fn bins(&self) -> usize {
-        self.pos.counts.len() + self.neg.counts.len()
+        self.pos.bins.len() + self.neg.bins.len()
     }
 
-    /// The value at nearest rank `ceil(q·n)`, within [`ALPHA`] relative error (2α for integral
-    /// data, see [`ALPHA`]); exact for the minimum (rank 1), the maximum (rank n) and zero.
-    /// `None` when the sketch is empty.
+    /// A value that occurred, within `γ - 1` < 1% of the value at nearest rank `ceil(q·n)`; exact
+    /// for the minimum (rank 1), the maximum (rank n), zero, and any value whose bucket saw at
+    /// most two distinct values. `None` when the sketch is empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
         if self.count == 0 {
             return None;
         }
         let rank = nearest_rank(q, self.count);
-        if rank == 1 {
-            return Some(self.min);
-        }
-        if rank == self.count {
-            return Some(self.max);
-        }
         let mut seen = 0;
-        // Negative values in increasing order: from the largest magnitude down.
-        for (i, &c) in self.neg.counts.iter().enumerate().rev() {
-            seen += c;
-            if seen >= rank {
-                return Some(self.finish(-value(self.neg.offset + i as i32)));
+        // Negative values in increasing order: from the largest magnitude down, and within a
+        // bucket the larger magnitudes are the smaller values.
+        for (_, bin) in self.neg.iter().rev() {
+            if seen + bin.count >= rank {
+                return Some(-bin.pick(bin.count + 1 - (rank - seen)));
             }
+            seen += bin.count;
         }
         seen += self.zeros;
         if seen >= rank {
             return Some(0.0);
         }
-        for (i, &c) in self.pos.counts.iter().enumerate() {
-            seen += c;
-            if seen >= rank {
-                return Some(self.finish(value(self.pos.offset + i as i32)));
+        for (_, bin) in self.pos.iter() {
+            if seen + bin.count >= rank {
+                return Some(bin.pick(rank - seen));
             }
+            seen += bin.count;
         }
-        Some(self.max)
-    }
-
-    /// Rounds the estimate for integral data and keeps it within the values seen, where the exact
-    /// answer is: both only bring it closer.
-    fn finish(&self, estimate: f64) -> f64 {
-        let estimate = if self.integral { estimate.round() } else { estimate };
-        estimate.clamp(self.min, self.max)
+        // Unreachable: the counts add up to `count` ≥ rank.
+        None
     }
 }
 
@@ -235,24 +256,29 @@ mod tests {
     }
 
     #[test]
-    fn representative_is_within_alpha_of_every_value_in_its_bucket() {
+    fn values_in_one_bucket_are_within_one_percent_of_each_other() {
         let mut x = 1e-300f64;
         while x < 1e300 {
-            for y in [x, x * 1.003, x * 1.007, -x] {
-                let est = value(key(y.abs()));
-                assert!((est - y.abs()).abs() <= y.abs() * ALPHA * (1.0 + 1e-9), "{y} -> {est}");
+            let k = key(x);
+            // The bucket's edges: the smallest and largest magnitudes with key k.
+            let (mut lo, mut hi) = (x, x);
+            while key(lo / 1.0001) == k {
+                lo /= 1.0001;
             }
+            while key(hi * 1.0001) == k {
+                hi *= 1.0001;
+            }
+            assert!(hi / lo < 1.01, "{x}: {lo}..{hi}");
             x *= 1.37;
         }
-        for y in [f64::MAX / 2.0, f64::MIN_POSITIVE, 5e-324] {
-            assert!(((value(key(y)) - y) / y).abs() <= ALPHA * (1.0 + 1e-9), "{y}");
-        }
+        let (lowest, highest) = key_range();
+        assert!(((highest - lowest + 1) as usize) <= MAX_BINS);
+        assert_eq!(key(5e-324), lowest);
     }
 
     #[test]
     fn values_near_f64_max_do_not_overflow() {
-        // The top bucket's representative may lie past f64::MAX; it is computed in logs and
-        // clamped to the maximum seen, so it stays finite.
+        // Answers are values that occurred, so the top bucket stays finite.
         let mut s = Sketch::new();
         for x in [f64::MAX, -f64::MAX, 1e300, f64::MAX, -f64::MAX, f64::MAX, -f64::MAX] {
             s.add(x);
@@ -324,22 +350,63 @@ mod tests {
     }
 
     #[test]
-    fn stores_fold_the_smallest_magnitudes_past_max_bins() {
+    fn a_huge_value_does_not_move_the_median_of_small_ones() {
         let mut s = Sketch::new();
-        for e in -200..=200 {
-            s.add(10f64.powi(e));
-            s.add(-(10f64.powi(e)));
-        }
-        assert_eq!(s.pos.counts.len(), MAX_BINS);
-        assert_eq!(s.neg.counts.len(), MAX_BINS);
-        assert_eq!(s.pos.counts.iter().sum::<u64>(), 401);
-        let p99 = s.quantile(0.99).expect("not empty");
-        let exact = 1e192;
-        assert!(((p99 - exact) / exact).abs() <= ALPHA * 1.000_001, "{p99}");
+        (1..=1000).for_each(|i| s.add(f64::from(i)));
+        s.add(1e30);
+        // Rank 501 of 1001; its bucket holds 498..=502 and answers with one of its edges.
+        let p50 = s.quantile(0.5).expect("not empty");
+        assert!((498.0..=502.0).contains(&p50) && p50.fract() == 0.0, "{p50}");
+        assert_eq!(s.quantile(1.0), Some(1e30));
+        assert_eq!(s.quantile(0.0), Some(1.0));
+        let mut tiny = Sketch::new();
+        (1..=1000).for_each(|i| tiny.add(f64::from(i) * 1e-300));
+        tiny.add(1e300);
+        let p50 = tiny.quantile(0.5).expect("not empty");
+        assert!((p50 / 501e-300 - 1.0).abs() < 0.01, "{p50}");
     }
 
     #[test]
-    fn merging_folds_like_adding_in_one_sketch() {
+    fn answers_are_values_that_occurred() {
+        let mut s = Sketch::new();
+        let xs: Vec<f64> = (0..5000).map(|i| f64::from(i * 7 + 1000)).collect();
+        xs.iter().for_each(|&x| s.add(x));
+        for q in [0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999] {
+            let got = s.quantile(q).expect("not empty");
+            assert!(xs.contains(&got), "q {q}: {got} never occurred");
+            let want = xs[nearest_rank(q, 5000) as usize - 1];
+            assert!((got / want - 1.0).abs() < 0.01, "q {q}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn zeros_negative_zero_subnormals_and_extremes() {
+        let mut s = Sketch::new();
+        for x in [-0.0, 0.0, 5e-324, -5e-324, 2.2e-308, f64::MAX, -f64::MAX, -1.5] {
+            s.add(x);
+        }
+        let all: Vec<f64> = [0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0]
+            .iter()
+            .map(|&q| s.quantile(q).expect("not empty"))
+            .collect();
+        assert_eq!(
+            all,
+            [
+                -f64::MAX,
+                -f64::MAX,
+                -1.5,
+                -5e-324,
+                0.0,
+                0.0,
+                5e-324,
+                2.2e-308,
+                f64::MAX
+            ]
+        );
+    }
+
+    #[test]
+    fn merging_equals_adding_in_one_sketch() {
         let xs: Vec<f64> = (0..3000)
             .map(|i| 1.5f64.powi(i % 1500 - 700) * if i % 3 == 0 { -1.0 } else { 1.0 })
             .collect();

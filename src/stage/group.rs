@@ -2,13 +2,17 @@
 //! tumbling event-time windows, and per-group accumulators that merge in input order,
 //! so a chunk's partial result can be computed on any thread.
 
+use crate::agg::key::{is_json_text, write_canonical};
 use crate::agg::{Acc, AggFn};
 use crate::event::{Event, Needs, set_path};
+use crate::lang::Val;
 use crate::lang::ast::{AggSpec, KeyName, KeySpec, Path, Seg};
 use crate::lang::func::time_of;
 use crate::lang::{Env, Expr};
+use hashbrown::HashTable;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::cmp::Ordering;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 /// How the groups are ordered in the output.
@@ -56,6 +60,12 @@ impl TimeField {
     }
 }
 
+/// The groups a stage holds at most without `--max-groups`: at about 70 bytes per one-key
+/// `count` group (more with longer keys or more aggregates) that is under a gigabyte, and it
+/// turns a runaway key (a timestamp or an id by mistake) into a clear error, not an exhausted
+/// machine.
+pub(crate) const DEFAULT_MAX_GROUPS: usize = 10_000_000;
+
 /// What a grouping stage computes; shared by every thread.
 #[derive(Debug)]
 pub struct GroupSpec {
@@ -65,7 +75,8 @@ pub struct GroupSpec {
     every: Option<f64>,
     order: Order,
     time: TimeField,
-    max_groups: Option<usize>,
+    /// `--max-groups`, or [`DEFAULT_MAX_GROUPS`].
+    max_groups: usize,
 }
 
 impl GroupSpec {
@@ -96,8 +107,13 @@ impl GroupSpec {
             every,
             order,
             time,
-            max_groups,
+            max_groups: max_groups.unwrap_or(DEFAULT_MAX_GROUPS),
         }
+    }
+
+    /// The length of the window prefix of a canonical key.
+    fn prefix_len(&self) -> usize {
+        if self.every.is_some() { 8 } else { 0 }
     }
 
     pub fn needs(&self, n: &mut Needs) {
@@ -119,19 +135,30 @@ impl GroupSpec {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Group {
-    window: Option<i64>,
-    keys: Vec<Value>,
-    accs: Vec<Acc>,
-}
+/// Separates the keys of one group in its key bytes: JSON text never holds a raw 0x1e.
+const SEP: u8 = 0x1e;
 
-/// Groups in first-seen order with their accumulators.
+/// Groups in first-seen order with their accumulators, stored compactly: a million one-key
+/// `count` groups take about 70 bytes each (the key's bytes, 16 bytes of offsets, a 32-byte
+/// counter and a few bytes of hash index), with no allocation per group.
+///
+/// Each group's bytes in `arena` are its canonical key (see [`crate::agg::key`]: the window
+/// first when windowed, then the keys' canonical bytes separated by [`SEP`]), which is what
+/// groups compare, followed by the keys' compact JSON as first seen (what the row prints) when
+/// that differs from the canonical bytes: `1.0` after `1` joins group `1` and prints `1`.
 #[derive(Debug, Clone, Default)]
 pub struct Groups {
-    index: HashMap<Vec<u8>, usize>,
-    groups: Vec<Group>,
-    scratch: Vec<u8>,
+    /// Group numbers, found by the hash of their canonical key.
+    index: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+    arena: Vec<u8>,
+    /// Per group: where its bytes start in `arena` and where its first-seen text starts, which
+    /// is where its bytes end (the next group's start) when the text is the canonical key.
+    spans: Vec<(usize, usize)>,
+    /// The accumulators, one per aggregate of the stage for each group in turn.
+    accs: Vec<Acc>,
+    canon: Vec<u8>,
+    text: Vec<u8>,
     /// Set once the number of groups went past `--max-groups`.
     pub overflow: bool,
 }
@@ -144,48 +171,41 @@ pub enum GroupError {
 
 impl Groups {
     pub fn len(&self) -> usize {
-        self.groups.len()
+        self.spans.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
+        self.spans.is_empty()
     }
 
     pub fn add(&mut self, spec: &GroupSpec, ev: &Event, env: &Env) -> Result<(), GroupError> {
-        let window = match spec.every {
-            Some(d) => {
-                let t = spec.time.of(ev).ok_or(GroupError::NoTime)?;
-                Some((t / d).floor() as i64)
-            }
-            None => None,
-        };
-        self.scratch.clear();
-        if let Some(w) = window {
-            self.scratch.extend_from_slice(&w.to_le_bytes());
+        self.canon.clear();
+        self.text.clear();
+        if let Some(d) = spec.every {
+            let t = spec.time.of(ev).ok_or(GroupError::NoTime)?;
+            self.canon.extend_from_slice(&((t / d).floor() as i64).to_le_bytes());
         }
-        let mut vals = Vec::with_capacity(spec.keys.len());
-        for k in &spec.keys {
+        for (i, k) in spec.keys.iter().enumerate() {
+            if i > 0 {
+                self.canon.push(SEP);
+                self.text.push(SEP);
+            }
             let v = k.expr.eval(ev, env);
-            v.write_json(&mut self.scratch);
-            self.scratch.push(0x1e);
-            vals.push(v);
-        }
-        let i = match self.index.get(self.scratch.as_slice()) {
-            Some(&i) => i,
-            None => {
-                if spec.max_groups.is_some_and(|m| self.groups.len() >= m) {
-                    self.overflow = true;
-                    return Ok(());
-                }
-                let keys = vals.into_iter().map(|v| v.into_value()).collect();
-                let accs = spec.aggs.iter().map(|(f, _, _)| Acc::new(f)).collect();
-                self.groups.push(Group { window, keys, accs });
-                self.index.insert(self.scratch.clone(), self.groups.len() - 1);
-                self.groups.len() - 1
+            let at = self.canon.len();
+            // Writing to a Vec cannot fail.
+            let _ = write_canonical(&v, &mut self.canon);
+            if is_json_text(&v) {
+                self.text.extend_from_slice(&self.canon[at..]);
+            } else {
+                v.write_json(&mut self.text);
             }
-        };
-        let g = &mut self.groups[i];
-        for ((_, e, _), acc) in spec.aggs.iter().zip(&mut g.accs) {
+        }
+        let (canon, text) = (std::mem::take(&mut self.canon), std::mem::take(&mut self.text));
+        let found = self.find_or_insert(spec, &canon, &text, || spec.aggs.iter().map(|(f, _, _)| Acc::new(f)));
+        (self.canon, self.text) = (canon, text);
+        let Some(g) = found else { return Ok(()) };
+        let n = spec.aggs.len();
+        for ((_, e, _), acc) in spec.aggs.iter().zip(&mut self.accs[g * n..(g + 1) * n]) {
             match e {
                 Some(e) => acc.add(&e.eval(ev, env)),
                 None => acc.add(&crate::lang::Val::Null),
@@ -194,108 +214,273 @@ impl Groups {
         Ok(())
     }
 
-    /// Merges the groups of events that came later in input order.
-    pub fn merge(&mut self, later: Groups, spec: &GroupSpec) {
-        self.overflow |= later.overflow;
-        let mut by_index: Vec<(usize, Vec<u8>)> = later.index.into_iter().map(|(k, i)| (i, k)).collect();
-        by_index.sort_unstable_by_key(|(i, _)| *i);
-        for ((_, key), g) in by_index.into_iter().zip(later.groups) {
-            match self.index.get(&key) {
-                Some(&i) => {
-                    for (a, b) in self.groups[i].accs.iter_mut().zip(g.accs) {
-                        a.merge(b);
-                    }
-                }
-                None => {
-                    if spec.max_groups.is_some_and(|m| self.groups.len() >= m) {
-                        self.overflow = true;
-                        continue;
-                    }
-                    self.groups.push(g);
-                    self.index.insert(key, self.groups.len() - 1);
+    /// The group of canonical key `canon`, made with first-seen `text` and the accumulators of
+    /// `accs` when it is new; `None` (and `overflow` set) when a new group would pass the limit.
+    fn find_or_insert<I: IntoIterator<Item = Acc>>(
+        &mut self,
+        spec: &GroupSpec,
+        canon: &[u8],
+        text: &[u8],
+        accs: impl FnOnce() -> I,
+    ) -> Option<usize> {
+        let hash = self.hasher.hash_one(canon);
+        let Groups {
+            index,
+            hasher,
+            arena,
+            spans,
+            ..
+        } = self;
+        let key = |g: u32| canon_of(arena, spans, g as usize);
+        if let Some(&g) = index.find(hash, |&g| key(g) == canon) {
+            return Some(g as usize);
+        }
+        let g = spans.len();
+        let Some(id) = u32::try_from(g).ok().filter(|_| g < spec.max_groups) else {
+            self.overflow = true;
+            return None;
+        };
+        index.insert_unique(hash, id, |&g| hasher.hash_one(canon_of(arena, spans, g as usize)));
+        let start = arena.len();
+        arena.extend_from_slice(canon);
+        let prefix = spec.prefix_len();
+        let mid = if text == &canon[prefix.min(canon.len())..] {
+            arena.len()
+        } else {
+            let mid = arena.len();
+            arena.extend_from_slice(text);
+            mid
+        };
+        spans.push((start, mid));
+        self.accs.extend(accs());
+        Some(g)
+    }
+
+    fn end(&self, g: usize) -> usize {
+        self.spans.get(g + 1).map_or(self.arena.len(), |s| s.0)
+    }
+
+    /// The keys' compact JSON as first seen, separated by [`SEP`].
+    fn text(&self, spec: &GroupSpec, g: usize) -> &[u8] {
+        let (start, mid) = self.spans[g];
+        let end = self.end(g);
+        if mid == end {
+            &self.arena[(start + spec.prefix_len()).min(mid)..mid]
+        } else {
+            &self.arena[mid..end]
+        }
+    }
+
+    fn window(&self, spec: &GroupSpec, g: usize) -> Option<i64> {
+        spec.every?;
+        let start = self.spans[g].0;
+        let bytes = self.arena.get(start..start + 8)?;
+        Some(i64::from_le_bytes(bytes.try_into().ok()?))
+    }
+
+    /// Moves group `g` of `from`, with its accumulators, into `self` (merging when `self` has it).
+    fn take_group(&mut self, spec: &GroupSpec, from: &Groups, g: usize, accs: impl Iterator<Item = Acc>) {
+        let canon = canon_of(&from.arena, &from.spans, g);
+        let text = from.text(spec, g);
+        let mut fresh = Some(accs);
+        let found = self.find_or_insert(spec, canon, text, || fresh.take().into_iter().flatten());
+        // Unless the group was new and took them, the accumulators are merged or (past the
+        // limit) dropped: either way used up, so the next group's come next.
+        let Some(accs) = fresh else { return };
+        match found {
+            Some(i) => {
+                let n = spec.aggs.len();
+                for (a, b) in self.accs[i * n..(i + 1) * n].iter_mut().zip(accs) {
+                    a.merge(b);
                 }
             }
+            None => accs.for_each(drop),
+        }
+    }
+
+    /// Merges the groups of events that came later in input order.
+    pub fn merge(&mut self, mut later: Groups, spec: &GroupSpec) {
+        self.overflow |= later.overflow;
+        if self.is_empty() && !self.overflow {
+            *self = later;
+            return;
+        }
+        let n = spec.aggs.len();
+        let mut accs = std::mem::take(&mut later.accs).into_iter();
+        for g in 0..later.len() {
+            self.take_group(spec, &later, g, accs.by_ref().take(n));
         }
     }
 
     /// Removes and returns the groups of windows before `window`.
-    pub fn split_off_before(&mut self, window: i64) -> Groups {
+    pub fn split_off_before(&mut self, spec: &GroupSpec, window: i64) -> Groups {
+        let mut old = std::mem::take(self);
         let mut done = Groups::default();
-        let mut keep = Groups::default();
-        let mut by_index: Vec<(usize, Vec<u8>)> = std::mem::take(&mut self.index)
-            .into_iter()
-            .map(|(k, i)| (i, k))
-            .collect();
-        by_index.sort_unstable_by_key(|(i, _)| *i);
-        for ((_, key), g) in by_index.into_iter().zip(std::mem::take(&mut self.groups)) {
-            let to = if g.window.is_some_and(|w| w < window) {
+        let n = spec.aggs.len();
+        let mut accs = std::mem::take(&mut old.accs).into_iter();
+        for g in 0..old.len() {
+            let to = if old.window(spec, g).is_some_and(|w| w < window) {
                 &mut done
             } else {
-                &mut keep
+                &mut *self
             };
-            to.groups.push(g);
-            to.index.insert(key, to.groups.len() - 1);
+            to.take_group(spec, &old, g, accs.by_ref().take(n));
         }
-        keep.overflow = self.overflow;
-        *self = keep;
+        self.overflow = old.overflow;
         done
     }
 
     /// The result rows, in the stage's order.
-    pub fn finish(self, spec: &GroupSpec) -> Vec<Value> {
-        let mut rows: Vec<(Option<i64>, Value, Vec<Value>)> = self
-            .groups
-            .into_iter()
-            .map(|g| {
-                let results: Vec<Value> = g.accs.iter().map(Acc::result).collect();
-                (g.window, row(spec, g.window, g.keys, &results), results)
-            })
-            .collect();
-        // Windows in time order; within a window, the stage's order (stable sorts keep first-seen ties).
-        rows.sort_by_key(|(w, _, _)| *w);
-        let mut out = Vec::with_capacity(rows.len());
-        let mut start = 0;
-        while start < rows.len() {
-            let end = start + rows[start..].iter().take_while(|r| r.0 == rows[start].0).count();
-            let mut part: Vec<(Option<i64>, Value, Vec<Value>)> = rows[start..end].to_vec();
-            if let Order::Desc { limit } = spec.order {
-                part.sort_by(|a, b| desc_key(&b.2).sort_cmp(&desc_key(&a.2)));
-                if let Some(n) = limit {
-                    part.truncate(usize::try_from(n).unwrap_or(usize::MAX));
-                }
-            }
-            out.extend(part.into_iter().map(|(_, r, _)| r));
-            start = end;
+    pub fn finish(self, spec: &Arc<GroupSpec>) -> Vec<Value> {
+        self.into_rows(spec).collect()
+    }
+
+    /// The result rows, in the stage's order, built one at a time as they are taken.
+    pub fn into_rows(mut self, spec: &Arc<GroupSpec>) -> Rows {
+        // The index is not needed any more: free it before the rows are built.
+        self.index = HashTable::new();
+        let order = self.order(spec).into_iter();
+        Rows {
+            groups: self,
+            spec: Arc::clone(spec),
+            order,
+            extra: None,
         }
-        out
+    }
+
+    /// Group numbers in output order: windows in time order; within a window the stage's order
+    /// (stable sorts keep first-seen ties), cut to `top`'s limit.
+    fn order(&self, spec: &GroupSpec) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        let window = |g: u32| self.window(spec, g as usize);
+        let Order::Desc { limit } = spec.order else {
+            if spec.every.is_some() {
+                order.sort_by_key(|&g| window(g));
+            }
+            return order;
+        };
+        let rank = Rank::of(self, spec);
+        order.sort_by(|&a, &b| window(a).cmp(&window(b)).then_with(|| rank.cmp(b, a)));
+        if let Some(limit) = limit {
+            let mut run = (None, 0u64);
+            order.retain(|&g| {
+                let w = window(g);
+                run = if run.0 == w { (w, run.1 + 1) } else { (w, 1) };
+                run.1 <= limit
+            });
+        }
+        order
+    }
+
+    fn row(&self, spec: &GroupSpec, g: usize) -> Value {
+        let n = spec.aggs.len();
+        let results: Vec<Value> = self.accs[g * n..(g + 1) * n].iter().map(Acc::result).collect();
+        row(
+            spec,
+            self.window(spec, g),
+            parse_keys(self.text(spec, g), spec.keys.len()),
+            &results,
+        )
     }
 }
 
-fn desc_key(results: &[Value]) -> crate::lang::Val<'_> {
-    results
-        .first()
-        .map_or(crate::lang::Val::Null, crate::lang::Val::from_value)
+/// The result rows of groups, in output order, each built when it is taken.
+#[derive(Debug)]
+pub struct Rows {
+    groups: Groups,
+    spec: Arc<GroupSpec>,
+    order: std::vec::IntoIter<u32>,
+    /// A row after the groups' (the result of a global aggregate over no events).
+    extra: Option<Value>,
+}
+
+impl Iterator for Rows {
+    type Item = Value;
+
+    fn next(&mut self) -> Option<Value> {
+        match self.order.next() {
+            Some(g) => Some(self.groups.row(&self.spec, g as usize)),
+            None => self.extra.take(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.order.len() + usize::from(self.extra.is_some());
+        (n, Some(n))
+    }
+}
+
+/// The canonical key of group `g`.
+fn canon_of<'a>(arena: &'a [u8], spans: &[(usize, usize)], g: usize) -> &'a [u8] {
+    let (start, mid) = spans[g];
+    &arena[start..mid]
+}
+
+/// The values of keys written as compact JSON separated by [`SEP`].
+fn parse_keys(text: &[u8], n: usize) -> Vec<Value> {
+    if n == 0 {
+        return Vec::new();
+    }
+    text.split(|&b| b == SEP)
+        .map(|t| {
+            // The text was written as JSON by `Val::write_json`; as a last resort keep it as text.
+            serde_json::from_slice(t).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(t).into_owned()))
+        })
+        .collect()
+}
+
+/// What the groups of a `count` or `top` are ordered by: the first aggregate's result.
+enum Rank<'a> {
+    /// `count()` or `count(EXPR)`: compared as integers, without building results.
+    Counts(&'a [Acc], usize),
+    Results(Vec<Value>),
+}
+
+impl Rank<'_> {
+    fn of<'a>(groups: &'a Groups, spec: &GroupSpec) -> Rank<'a> {
+        let n = spec.aggs.len();
+        match spec.aggs.first() {
+            Some((AggFn::Count | AggFn::CountNonNull, _, _)) => Rank::Counts(&groups.accs, n),
+            _ => Rank::Results(
+                (0..groups.len())
+                    .map(|g| groups.accs.get(g * n).map_or(Value::Null, Acc::result))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn cmp(&self, a: u32, b: u32) -> Ordering {
+        let (a, b) = (a as usize, b as usize);
+        match self {
+            Rank::Counts(accs, n) => {
+                let count = |g: usize| accs.get(g * n).and_then(Acc::count);
+                count(a).cmp(&count(b))
+            }
+            Rank::Results(r) => Val::from_value(&r[a]).sort_cmp(&Val::from_value(&r[b])),
+        }
+    }
 }
 
 fn row(spec: &GroupSpec, window: Option<i64>, keys: Vec<Value>, results: &[Value]) -> Value {
     let mut out = Value::Object(Map::new());
-    let obj = out.as_object_mut().expect("made an object");
+    let insert = |out: &mut Value, k: String, v: Value| {
+        if let Value::Object(obj) = out {
+            obj.insert(k, v);
+        }
+    };
     if let (Some(w), Some(d)) = (window, spec.every) {
         let start = w as f64 * d;
-        obj.insert("window_start".into(), crate::time::rfc3339(start).into());
-        obj.insert("window_end".into(), crate::time::rfc3339(start + d).into());
+        insert(&mut out, "window_start".into(), crate::time::rfc3339(start).into());
+        insert(&mut out, "window_end".into(), crate::time::rfc3339(start + d).into());
     }
     for (k, v) in spec.keys.iter().zip(keys) {
         match &k.name {
             KeyName::Path(p) => set_path(&mut out, &p.segs, v),
-            KeyName::Named(n) => {
-                out.as_object_mut().expect("an object").insert(n.clone(), v);
-            }
+            KeyName::Named(n) => insert(&mut out, n.clone(), v),
         }
     }
-    let obj = out.as_object_mut().expect("an object");
     for ((_, _, name), r) in spec.aggs.iter().zip(results) {
-        obj.insert(name.clone(), r.clone());
+        insert(&mut out, name.clone(), r.clone());
     }
     out
 }
@@ -362,20 +547,148 @@ impl GroupStage {
             return Ok(Vec::new());
         }
         self.emitted_before = closed;
-        let done = self.groups.split_off_before(closed);
-        Ok(done.finish(&spec))
+        let done = self.groups.split_off_before(&spec, closed);
+        Ok(done.into_rows(&spec).collect())
     }
 
     /// The rows of everything still held, at the end of input.
     pub fn finish(&mut self) -> Vec<Value> {
+        self.rows().collect()
+    }
+
+    /// The rows of everything still held, at the end of input, built one at a time as they
+    /// are taken: only the groups' compact form and one row are held at once, where
+    /// [`GroupStage::finish`] holds every row.
+    pub fn rows(&mut self) -> Rows {
         let spec = self.spec.clone();
         let no_groups = self.groups.is_empty();
-        let mut rows = std::mem::take(&mut self.groups).finish(&spec);
+        let mut rows = std::mem::take(&mut self.groups).into_rows(&spec);
         // A global aggregate over no events still has a result (`count` → 0).
         if no_groups && spec.keys.is_empty() && spec.every.is_none() && !spec.aggs.is_empty() {
             let results: Vec<Value> = spec.aggs.iter().map(|(f, _, _)| Acc::new(f).result()).collect();
-            rows.push(row(&spec, None, Vec::new(), &results));
+            rows.extra = Some(row(&spec, None, Vec::new(), &results));
         }
         rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Meta;
+    use crate::stage::{Stage, StageOptions};
+
+    fn stage(pipeline: &str, max_groups: Option<usize>) -> GroupStage {
+        let asts = crate::lang::parser::parse_pipeline(pipeline).expect("a valid pipeline");
+        let opts = StageOptions {
+            max_groups,
+            ..StageOptions::default()
+        };
+        match Stage::build(&asts[0], &opts) {
+            Stage::Group(g) => g,
+            other => panic!("{pipeline}: not a grouping stage: {}", other.name()),
+        }
+    }
+
+    fn add(g: &mut Groups, spec: &GroupSpec, json: &str) {
+        let needs = Needs {
+            keys: Vec::new(),
+            whole: true,
+        };
+        let ev = Event::parse(json, Meta::default(), &needs).expect("valid JSON");
+        g.add(spec, &ev, &Env::default()).expect("no window");
+    }
+
+    /// The heap bytes the groups hold (the scratch buffers aside).
+    fn heap_bytes(g: &Groups) -> usize {
+        g.index.allocation_size()
+            + g.arena.capacity()
+            + g.spans.capacity() * std::mem::size_of::<(usize, usize)>()
+            + g.accs.capacity() * std::mem::size_of::<Acc>()
+    }
+
+    #[test]
+    fn a_one_key_count_group_takes_under_a_hundred_bytes() {
+        let s = stage("count by k", None);
+        let mut g = Groups::default();
+        let n = 200_000;
+        for i in 0..n {
+            add(&mut g, &s.spec, &format!("{{\"k\":\"user-{i}\"}}"));
+        }
+        assert_eq!(g.len(), n);
+        assert!(std::mem::size_of::<Acc>() <= 32, "{}", std::mem::size_of::<Acc>());
+        // Vectors grow by doubling, so up to half of the capacity may be unused.
+        let per_group = heap_bytes(&g) / n;
+        assert!(per_group <= 100, "{per_group} bytes per group");
+    }
+
+    #[test]
+    fn numbers_group_by_value_and_print_the_first_seen_text() {
+        let s = stage("count by k", None);
+        let mut g = Groups::default();
+        for k in [
+            "1.0",
+            "1",
+            "1E0",
+            "\"1\"",
+            "10e-1",
+            "9007199254740993",
+            "9007199254740992",
+            "2",
+        ] {
+            add(&mut g, &s.spec, &format!("{{\"k\":{k}}}"));
+        }
+        let rows: Vec<String> = g.finish(&s.spec).iter().map(Value::to_string).collect();
+        assert_eq!(
+            rows,
+            [
+                r#"{"k":1.0,"count":4}"#,
+                r#"{"k":"1","count":1}"#,
+                r#"{"k":9007199254740993,"count":1}"#,
+                r#"{"k":9007199254740992,"count":1}"#,
+                r#"{"k":2,"count":1}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn merging_in_any_split_gives_the_same_rows() {
+        let s = stage("top 3 k by sum(v)", None);
+        let events: Vec<String> = (0..60)
+            .map(|i| format!("{{\"k\":{},\"v\":{}}}", ["1", "1.0", "2", "2e0", "3", "4.5"][i % 6], i))
+            .collect();
+        let mut one = Groups::default();
+        events.iter().for_each(|e| add(&mut one, &s.spec, e));
+        let want = one.finish(&s.spec);
+        for cut in [1, 7, 30, 59] {
+            let (mut a, mut b) = (Groups::default(), Groups::default());
+            events[..cut].iter().for_each(|e| add(&mut a, &s.spec, e));
+            events[cut..].iter().for_each(|e| add(&mut b, &s.spec, e));
+            a.merge(b, &s.spec);
+            assert_eq!(a.finish(&s.spec), want, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn past_max_groups_later_groups_are_refused_and_flagged() {
+        let s = stage("stats sum(v) by k", Some(2));
+        let (mut a, mut b) = (Groups::default(), Groups::default());
+        for e in [r#"{"k":1,"v":1}"#, r#"{"k":2,"v":2}"#] {
+            add(&mut a, &s.spec, e);
+        }
+        for e in [r#"{"k":3,"v":3}"#, r#"{"k":1.0,"v":10}"#] {
+            add(&mut b, &s.spec, e);
+        }
+        a.merge(b, &s.spec);
+        assert!(a.overflow);
+        let rows: Vec<String> = a.finish(&s.spec).iter().map(Value::to_string).collect();
+        // Group 3's sum is dropped, not given to the groups after it.
+        assert_eq!(rows, [r#"{"k":1,"sum_v":11}"#, r#"{"k":2,"sum_v":2}"#]);
+    }
+
+    #[test]
+    fn without_max_groups_the_default_limit_applies() {
+        assert_eq!(stage("count by k", None).spec.max_groups, DEFAULT_MAX_GROUPS);
+        assert_eq!(stage("count by k", Some(5)).spec.max_groups, 5);
     }
 }

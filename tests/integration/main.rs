@@ -9,6 +9,7 @@ mod exit_codes;
 mod faults;
 mod fidelity;
 mod golden;
+mod groups;
 mod kill;
 mod lang;
 mod output;
