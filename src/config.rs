@@ -148,7 +148,10 @@ impl Config {
             lateness: cli.lateness,
             topic,
         };
-        let inputs = input::expand(&paths);
+        let (inputs, skipped) = input::expand(&paths, cli.follow_links);
+        if let Some(note) = skipped.note() {
+            crate::messages::error(note);
+        }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());

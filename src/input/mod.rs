@@ -6,6 +6,7 @@ pub mod decompress;
 pub mod merge;
 pub mod multiline;
 pub mod reader;
+pub mod walk;
 
 use std::path::{Path, PathBuf};
 
@@ -55,15 +56,19 @@ impl Input {
     }
 }
 
-/// Expands the command line's paths into inputs; no path means stdin.
-pub fn expand(paths: &[String]) -> Vec<Input> {
+/// Expands the command line's paths into inputs; no path means stdin. A path named on the
+/// command line is read as given (also a FIFO); directories are walked (see [`walk`]) and
+/// their files read in byte order of their paths. Also returns what the walks skipped.
+pub fn expand(paths: &[String], follow_links: bool) -> (Vec<Input>, walk::Skipped) {
     if paths.is_empty() {
-        return vec![Input {
+        let stdin = Input {
             name: "-".into(),
             source: Source::Stdin,
-        }];
+        };
+        return (vec![stdin], walk::Skipped::default());
     }
     let mut out = Vec::new();
+    let mut walk = walk::Walk::new(follow_links);
     for p in paths {
         if p == "-" {
             out.push(Input {
@@ -72,7 +77,7 @@ pub fn expand(paths: &[String]) -> Vec<Input> {
             });
         } else if Path::new(p).is_dir() {
             let mut found = Vec::new();
-            walk(Path::new(p), &mut found);
+            walk.dir(Path::new(p), &mut found);
             // Byte order of the whole paths, as `find DIR | LC_ALL=C sort` lists them:
             // `d/a.x` comes before `d/a/y`.
             found.sort_by(|a, b| a.path_bytes().cmp(b.path_bytes()));
@@ -84,32 +89,7 @@ pub fn expand(paths: &[String]) -> Vec<Input> {
             });
         }
     }
-    out
-}
-
-fn walk(dir: &Path, out: &mut Vec<Input>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        // Reported when read, like any unreadable input.
-        out.push(Input {
-            name: dir.display().to_string(),
-            source: Source::File(dir.to_path_buf()),
-        });
-        return;
-    };
-    let paths = entries
-        .filter_map(Result::ok)
-        .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
-        .map(|e| e.path());
-    for p in paths {
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(Input {
-                name: p.display().to_string(),
-                source: Source::File(p),
-            });
-        }
-    }
+    (out, walk.skipped)
 }
 
 #[cfg(test)]
@@ -125,7 +105,8 @@ mod tests {
         std::fs::write(d.path().join("c.ndjson"), "").unwrap();
         std::fs::write(d.path().join(".hidden"), "").unwrap();
         std::fs::write(d.path().join("b.ndjson"), "").unwrap();
-        let names: Vec<String> = expand(&[d.path().display().to_string()])
+        let names: Vec<String> = expand(&[d.path().display().to_string()], false)
+            .0
             .into_iter()
             .map(|i| i.name.rsplit('/').next().unwrap().to_string())
             .collect();
@@ -135,7 +116,7 @@ mod tests {
     #[test]
     fn no_paths_means_stdin() {
         assert_eq!(
-            expand(&[]),
+            expand(&[], false).0,
             vec![Input {
                 name: "-".into(),
                 source: Source::Stdin

@@ -9,6 +9,7 @@ mod exit_codes;
 mod faults;
 mod fidelity;
 mod golden;
+mod inputs;
 mod lang;
 mod output;
 mod props;
