@@ -177,7 +177,14 @@ impl Config {
                 input::InputFormat::Ndjson
             },
         );
+        use input::InputFormat::{Csv, Json, Tsv};
         let multiline = match &cli.multiline_start {
+            Some(_) if matches!(input_format, Json | Csv | Tsv) => {
+                return Err(UsageError(
+                    "evq: --multiline-start joins text lines; -i json, csv and tsv already read records that span lines"
+                        .into(),
+                ));
+            }
             Some(re) => Some(
                 crate::lang::parser::build_regex(re, "", crate::lang::Span::default())
                     .map_err(|e| UsageError(format!("evq: --multiline-start: {}", e.message)))?,

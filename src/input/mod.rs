@@ -3,6 +3,7 @@
 
 pub mod convert;
 pub mod decompress;
+mod json_records;
 pub mod merge;
 pub mod multiline;
 pub mod reader;

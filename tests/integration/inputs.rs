@@ -97,3 +97,157 @@ fn stdin_named_twice_and_a_file_named_twice_end() {
     let r = run(&["count", "-", "-"], "{\"a\":1}\n");
     assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":1}\n"));
 }
+
+/// `--stats` as JSON, from stderr.
+fn stats(stderr: &str) -> serde_json::Value {
+    let start = stderr.find("{\n").expect("--stats printed");
+    serde_json::from_str(&stderr[start..]).expect("--stats is JSON")
+}
+
+/// The dead-letter records written to `path`.
+fn dead_letters(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn assert_fates_add_up(s: &serde_json::Value) {
+    let fates = &s["fates"];
+    let dead: u64 = fates["dead_letter"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    let sum = ["emitted", "filtered", "blank", "skipped", "aggregated"]
+        .iter()
+        .map(|k| fates[*k].as_u64().unwrap_or(0))
+        .sum::<u64>()
+        + dead;
+    assert_eq!(sum, s["lines_read"].as_u64().unwrap(), "{s}");
+}
+
+#[test]
+fn json_input_keeps_the_records_around_a_bad_one() {
+    let d = tempfile::tempdir().unwrap();
+    let input = "{\"a\":1}\n{\n  \"b\": oops\n}\n{\n  \"c\": 3\n}\n";
+    std::fs::write(d.path().join("in.json"), input).unwrap();
+    let r = run_in(
+        d.path(),
+        &[
+            "-i",
+            "json",
+            "--stats",
+            "--dead-letter",
+            "dead.ndjson",
+            "where true",
+            "in.json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"a\":1}\n{\"c\":3}\n");
+    let s = stats(&r.stderr);
+    assert_eq!(s["lines_read"], 3);
+    assert_eq!(s["fates"]["dead_letter"]["invalid_json"], 1);
+    assert_fates_add_up(&s);
+    let dead = dead_letters(&d.path().join("dead.ndjson"));
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0]["line"].as_u64(), dead[0]["offset"].as_u64()),
+        (Some(2), Some(8))
+    );
+    assert_eq!(dead[0]["raw"], "{\n  \"b\": oops\n}");
+}
+
+#[test]
+fn json_input_resumes_after_a_broken_record_at_the_next_document() {
+    let input = "{\"a\":1}\n{\"b\": \"open\n{\"c\":2}\n{\"d\":\n{\"e\":3}\n";
+    let r = run(&["-i", "json", "--stats", "where true"], input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"a\":1}\n{\"c\":2}\n{\"e\":3}\n");
+    let s = stats(&r.stderr);
+    assert_eq!(
+        (
+            s["lines_read"].as_u64(),
+            s["fates"]["dead_letter"]["invalid_json"].as_u64()
+        ),
+        (Some(5), Some(2))
+    );
+    assert_fates_add_up(&s);
+}
+
+#[test]
+fn json_array_keeps_elements_around_a_bad_one_and_an_unclosed_array_is_a_dead_letter() {
+    let r = run(
+        &["-i", "json", "--stats", "where true"],
+        "[\n  {\"a\":1},\n  {\"b\":oops},\n  {\"c\": \"open},\n  {\"d\":4}\n",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"a\":1}\n{\"d\":4}\n");
+    let s = stats(&r.stderr);
+    assert_eq!(s["fates"]["dead_letter"]["invalid_json"], 3, "{}", r.stderr);
+    assert_fates_add_up(&s);
+    assert!(
+        r.stderr.contains("-:1: invalid_json: EOF while parsing a list"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn json_input_with_a_truncated_last_value_keeps_what_came_before() {
+    let r = run(&["-i", "json", "count"], "{\"a\":1}\n{\"a\":2}\n{\"a\":");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":2}\n"), "{}", r.stderr);
+    assert!(r.stderr.contains("-:3: invalid_json"), "{}", r.stderr);
+    let r = run(&["-i", "json", "--strict", "where true"], "{\"a\":1}\n{\"a\":\n");
+    assert_eq!((r.code, r.stdout.as_str()), (3, "{\"a\":1}\n"), "{}", r.stderr);
+}
+
+#[test]
+fn csv_input_keeps_the_rows_around_one_that_is_not_utf8() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("in.csv"), b"a,b\n1,2\n\"x\xff\",3\n4,5\n").unwrap();
+    let r = run_in(
+        d.path(),
+        &[
+            "-i",
+            "csv",
+            "--stats",
+            "--dead-letter",
+            "dead.ndjson",
+            "where true",
+            "in.csv",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"a\":1,\"b\":2}\n{\"a\":4,\"b\":5}\n");
+    let s = stats(&r.stderr);
+    assert_eq!(
+        (
+            s["lines_read"].as_u64(),
+            s["fates"]["dead_letter"]["invalid_utf8"].as_u64()
+        ),
+        (Some(3), Some(1))
+    );
+    assert_fates_add_up(&s);
+    let dead = dead_letters(&d.path().join("dead.ndjson"));
+    assert_eq!(
+        (dead[0]["line"].as_u64(), dead[0]["reason"].as_str()),
+        (Some(3), Some("invalid_utf8"))
+    );
+}
+
+#[test]
+fn ragged_csv_rows_keep_every_value() {
+    let r = run(&["-i", "csv", "where true"], "a,b\n1\n1,2,3\n");
+    assert_eq!(r.stdout, "{\"a\":1}\n{\"a\":1,\"b\":2,\"_3\":3}\n");
+}
+
+#[test]
+fn multiline_start_is_refused_for_record_formats() {
+    let r = run(&["-i", "json", "--multiline-start", "^\\{", "where true"], "{}\n");
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--multiline-start"), "{}", r.stderr);
+}
