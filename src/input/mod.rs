@@ -57,6 +57,53 @@ impl Input {
     }
 }
 
+/// An input's file, by device and inode: an output file that is one would destroy it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    dev: u64,
+    ino: u64,
+    /// The input's name, for messages.
+    pub name: String,
+}
+
+impl Identity {
+    /// The file at `path` (following links), if it exists.
+    fn of(path: &Path, name: &str) -> Option<Identity> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(Identity {
+            dev: m.dev(),
+            ino: m.ino(),
+            name: name.to_string(),
+        })
+    }
+}
+
+/// The files the inputs read: stdin's too, when it is a file (`evq … < in.ndjson`).
+pub fn identities(inputs: &[Input]) -> Vec<Identity> {
+    inputs
+        .iter()
+        .filter_map(|i| match &i.source {
+            Source::Stdin => Identity::of(Path::new("/dev/stdin"), "- (stdin)"),
+            Source::File(p) => Identity::of(p, &i.name),
+        })
+        .collect()
+}
+
+/// The input that the file at `path` is, if it is one.
+pub fn input_at<'a>(inputs: &'a [Identity], path: &Path) -> Option<&'a Identity> {
+    let out = Identity::of(path, "")?;
+    inputs.iter().find(|i| (i.dev, i.ino) == (out.dev, out.ino))
+}
+
+/// The error for an output file that is an input of the run.
+pub fn overwrite_error(input: &Identity) -> std::io::Error {
+    std::io::Error::other(format!(
+        "is the input {} of this run; evq never writes over its input",
+        input.name
+    ))
+}
+
 /// Expands the command line's paths into inputs; no path means stdin. A path named on the
 /// command line is read as given (also a FIFO); directories are walked (see [`walk`]) and
 /// their files read in byte order of their paths. Also returns what the walks skipped.

@@ -251,3 +251,95 @@ fn multiline_start_is_refused_for_record_formats() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--multiline-start"), "{}", r.stderr);
 }
+
+const INPUT: &str = "{\"t\":\"in\"}\n{\"t\":\"other\"}\n";
+
+/// A directory holding `in.ndjson`.
+fn with_input() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("in.ndjson"), INPUT).unwrap();
+    d
+}
+
+#[test]
+fn a_topic_file_that_is_the_input_is_refused_and_the_input_kept() {
+    let d = with_input();
+    let r = run_in(d.path(), &["route by t", "-O", ".", "in.ndjson"]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("in.ndjson: is the input in.ndjson of this run"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_to_string(d.path().join("in.ndjson")).unwrap(), INPUT);
+}
+
+#[test]
+fn a_topic_file_that_is_the_input_through_a_hard_link_is_refused() {
+    let d = with_input();
+    std::fs::create_dir(d.path().join("out")).unwrap();
+    std::fs::hard_link(d.path().join("in.ndjson"), d.path().join("out/in.ndjson")).unwrap();
+    for args in [
+        &["--append", "tee \"out/{t}.ndjson\"", "in.ndjson"][..],
+        &["--atomic", "route by t", "-O", "out", "in.ndjson"],
+    ] {
+        let r = run_in(d.path(), args);
+        assert_eq!(r.code, 4, "{args:?}: {}", r.stderr);
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("in.ndjson")).unwrap(),
+            INPUT,
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn dead_letter_and_stats_files_that_are_inputs_are_refused_before_reading() {
+    let d = with_input();
+    let cases: [&[&str]; 4] = [
+        &["--dead-letter", "in.ndjson", "where true", "in.ndjson"],
+        &["--stats=in.ndjson", "where true", "in.ndjson"],
+        &["--dead-letter", "./in.ndjson", "where true", "."],
+        &["where true | to \"in.ndjson\"", "in.ndjson"],
+    ];
+    for args in cases {
+        let r = run_in(d.path(), args);
+        assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("is the input"), "{args:?}: {}", r.stderr);
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("in.ndjson")).unwrap(),
+            INPUT,
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn a_dead_letter_file_that_is_stdin_is_refused() {
+    let d = with_input();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_evq"))
+        .current_dir(d.path())
+        .args(["--dead-letter", "in.ndjson", "where true"])
+        .stdin(std::fs::File::open(d.path().join("in.ndjson")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(d.path().join("in.ndjson")).unwrap(), INPUT);
+}
+
+#[test]
+fn stdout_appending_to_the_input_is_refused() {
+    let d = with_input();
+    let out = std::fs::OpenOptions::new()
+        .append(true)
+        .open(d.path().join("in.ndjson"))
+        .unwrap();
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_evq"))
+        .current_dir(d.path())
+        .args(["where true", "in.ndjson"])
+        .stdout(out)
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(d.path().join("in.ndjson")).unwrap(), INPUT);
+}
