@@ -109,6 +109,17 @@ impl Capped {
         }
     }
 
+    pub(crate) fn extend(&mut self, bytes: &[u8]) {
+        let room = (self.max + 1).saturating_sub(self.bytes.len()).min(bytes.len());
+        self.bytes.extend_from_slice(&bytes[..room]);
+        self.len += bytes.len() as u64;
+    }
+
+    /// Whether the byte `n` places after the text so far is kept.
+    pub(crate) fn keeps(&self, n: usize) -> bool {
+        self.len + n as u64 <= self.max as u64
+    }
+
     pub(crate) fn too_long(&self) -> bool {
         self.len > self.max as u64
     }

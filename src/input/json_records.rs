@@ -30,6 +30,99 @@ pub(crate) struct JsonRecords<R> {
     pending_at: usize,
 }
 
+/// The scanner's state inside an object, array or string.
+struct Brackets {
+    /// The closing bracket each open one needs, innermost last.
+    closers: Vec<u8>,
+    /// Open brackets past `MAX_CHECKED_DEPTH`.
+    unchecked: usize,
+    in_str: bool,
+    escaped: bool,
+    /// The next byte that is not whitespace is the first of its line.
+    line_start: bool,
+    /// The value's column, and whether it is an element of the top-level array.
+    col: u64,
+    in_array: bool,
+    /// Where in the text the first line that [`restarts`] begins.
+    restart: Option<(usize, Pos)>,
+}
+
+enum Step {
+    Go,
+    /// The value ended, with this byte (`take`) or before it.
+    Stop {
+        take: bool,
+        extent: Extent,
+    },
+}
+
+impl Brackets {
+    /// Reads byte `b`, at `pos` and at index `at` of the text (if the text keeps it).
+    fn step(&mut self, b: u8, pos: Pos, at: Option<usize>) -> Step {
+        if self.line_start && !is_ws(b) {
+            self.line_start = false;
+            if self.restart.is_none() && restarts(b, pos.col, self.col, self.in_array) {
+                self.restart = at.map(|i| (i, pos));
+            }
+        }
+        self.line_start |= b == b'\n' && !self.in_str;
+        let broken = Step::Stop {
+            take: true,
+            extent: Extent::Broken,
+        };
+        if self.in_str {
+            if b == b'\n' {
+                return Step::Stop {
+                    take: false,
+                    extent: Extent::Broken,
+                };
+            }
+            (self.in_str, self.escaped) = (self.escaped || b != b'"', !self.escaped && b == b'\\');
+        } else {
+            match b {
+                b'"' => self.in_str = true,
+                b'{' | b'[' if self.closers.len() < MAX_CHECKED_DEPTH => {
+                    self.closers.push(if b == b'{' { b'}' } else { b']' })
+                }
+                b'{' | b'[' => self.unchecked += 1,
+                b'}' | b']' if self.unchecked > 0 => self.unchecked -= 1,
+                b'}' | b']' if self.closers.pop() != Some(b) => return broken,
+                _ => {}
+            }
+        }
+        match !self.in_str && self.closers.is_empty() && self.unchecked == 0 {
+            true => Step::Stop {
+                take: true,
+                extent: Extent::Whole { scalar: false },
+            },
+            false => Step::Go,
+        }
+    }
+}
+
+/// The reader's buffered bytes, reading more when there are none; empty at the end.
+fn fill<R: Read>(r: &mut BufReader<R>) -> io::Result<&[u8]> {
+    loop {
+        match r.fill_buf() {
+            Ok(_) => return r.fill_buf(),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+impl Pos {
+    fn advance(&mut self, b: u8) {
+        self.offset += 1;
+        if b == b'\n' {
+            self.line += 1;
+            self.col = 0;
+        } else {
+            self.col += 1;
+        }
+    }
+}
+
 /// How a value's text ended.
 enum Extent {
     /// Its brackets and quotes balance (or it is a scalar).
@@ -111,13 +204,7 @@ impl<R: Read> JsonRecords<R> {
         if let Some(&b) = self.pending.get(self.pending_at) {
             return Ok(Some(b));
         }
-        loop {
-            match self.r.fill_buf() {
-                Ok(buf) => return Ok(buf.first().copied()),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        Ok(fill(&mut self.r)?.first().copied())
     }
 
     /// Consumes the next byte (there is one: it was peeked) and returns it.
@@ -128,13 +215,7 @@ impl<R: Read> JsonRecords<R> {
             } else {
                 self.r.consume(1);
             }
-            self.pos.offset += 1;
-            if b == b'\n' {
-                self.pos.line += 1;
-                self.pos.col = 0;
-            } else {
-                self.pos.col += 1;
-            }
+            self.pos.advance(b);
         }
         Ok(())
     }
@@ -204,45 +285,52 @@ impl<R: Read> JsonRecords<R> {
             }
             return Ok((Extent::Whole { scalar: true }, None));
         }
-        let mut restart = None;
-        let mut line_start = false;
-        let mut closers: Vec<u8> = Vec::new();
-        let mut unchecked = 0usize;
-        let (mut in_str, mut escaped) = (false, false);
+        let mut st = Brackets {
+            closers: Vec::new(),
+            unchecked: 0,
+            in_str: false,
+            escaped: false,
+            line_start: false,
+            col,
+            in_array: self.array.is_some(),
+            restart: None,
+        };
         loop {
-            let Some(b) = self.peek()? else {
-                return Ok((Extent::Broken, restart));
+            let mut pos = self.pos;
+            let (n, stop) = {
+                let buf = match self.pending.get(self.pending_at..).filter(|p| !p.is_empty()) {
+                    Some(p) => p,
+                    None => fill(&mut self.r)?,
+                };
+                if buf.is_empty() {
+                    return Ok((Extent::Broken, st.restart));
+                }
+                let mut n = 0;
+                let mut stop = None;
+                for &b in buf {
+                    let at = text.keeps(n).then_some(text.bytes().len() + n);
+                    if let Step::Stop { take, extent } = st.step(b, pos, at) {
+                        if take {
+                            n += 1;
+                            pos.advance(b);
+                        }
+                        stop = Some(extent);
+                        break;
+                    }
+                    n += 1;
+                    pos.advance(b);
+                }
+                text.extend(&buf[..n]);
+                (n, stop)
             };
-            if line_start && !is_ws(b) {
-                line_start = false;
-                if restart.is_none() && restarts(b, self.pos.col, col, self.array.is_some()) {
-                    restart = Some((text.bytes().len(), self.pos)).filter(|_| !text.too_long());
-                }
-            }
-            line_start |= b == b'\n' && !in_str;
-            if in_str {
-                if b == b'\n' {
-                    return Ok((Extent::Broken, restart));
-                }
-                (in_str, escaped) = (escaped || b != b'"', !escaped && b == b'\\');
+            if self.pending_at < self.pending.len() {
+                self.pending_at += n;
             } else {
-                match b {
-                    b'"' => in_str = true,
-                    b'{' | b'[' if closers.len() < MAX_CHECKED_DEPTH => {
-                        closers.push(if b == b'{' { b'}' } else { b']' })
-                    }
-                    b'{' | b'[' => unchecked += 1,
-                    b'}' | b']' if unchecked > 0 => unchecked -= 1,
-                    b'}' | b']' if closers.pop() != Some(b) => {
-                        self.take(b, text)?;
-                        return Ok((Extent::Broken, restart));
-                    }
-                    _ => {}
-                }
+                self.r.consume(n);
             }
-            self.take(b, text)?;
-            if !in_str && closers.is_empty() && unchecked == 0 {
-                return Ok((Extent::Whole { scalar: false }, restart));
+            self.pos = pos;
+            if let Some(extent) = stop {
+                return Ok((extent, st.restart));
             }
         }
     }
@@ -384,5 +472,54 @@ mod tests {
         assert_eq!(rs.len(), 2);
         assert!(rs[0].3);
         assert_eq!(rs[1].2, "{\"a\":1}");
+    }
+
+    proptest::proptest! {
+            /// Any bytes: decoding ends, every good record is one JSON line, and every bad one is
+            /// text that does not parse (so the engine dead-letters it) and is not blank.
+            #[test]
+            fn any_bytes_become_records_that_are_events_or_dead_letters(
+                input in proptest::collection::vec(proptest::sample::select(b"{}[]\"\\,: \n\tax1\xff".to_vec()), 0..200),
+            ) {
+                let mut r = JsonRecords::new(BufReader::with_capacity(5, &input[..]), 64);
+                let mut last = (1, 0);
+                while let Some(rec) = r.next_record().unwrap() {
+                    let parsed = serde_json::from_slice::<serde_json::Value>(&rec.text);
+                    if rec.too_long.is_none() && parsed.is_ok() {
+                        proptest::prop_assert!(!rec.text.contains(&b'\n'));
+                    } else {
+                        proptest::prop_assert!(rec.text.iter().any(|b| !b" \t\r\n".contains(b)));
+                    }
+                    proptest::prop_assert!(rec.offset as usize <= input.len());
+                    proptest::prop_assert!(rec.line >= 1);
+                    last = (rec.line, rec.offset);
+                }
+                let _ = last;
+            }
+
+            /// Valid JSON, pretty or compact, alone or in a top-level array, comes out value for value.
+            #[test]
+            fn valid_values_come_out_unchanged(
+                strings in proptest::collection::vec("[\\[\\]{}\"\\\\,: a\n]{0,8}", 0..6),
+                pretty in proptest::bool::ANY,
+                in_array in proptest::bool::ANY,
+            ) {
+                let values: Vec<serde_json::Value> = strings
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| serde_json::json!({"s": s, "n": [i, {"t": s}], "e": {}}))
+                    .collect();
+                let show = |v: &serde_json::Value| if pretty { serde_json::to_string_pretty(v) } else { serde_json::to_string(v) };
+                let text = if in_array {
+                    show(&serde_json::Value::Array(values.clone())).unwrap()
+                } else {
+                    values.iter().map(|v| show(v).unwrap()).collect::<Vec<_>>().join("\n")
+                };
+                let mut r = JsonRecords::new(BufReader::with_capacity(3, text.as_bytes()), 1 << 20);
+                let got: Vec<serde_json::Value> = std::iter::from_fn(|| r.next_record().unwrap())
+                    .map(|rec| serde_json::from_slice(&rec.text).unwrap())
+                    .collect();
+                proptest::prop_assert_eq!(got, values);
+            }
     }
 }
