@@ -343,3 +343,25 @@ fn stdout_appending_to_the_input_is_refused() {
     assert_eq!(r.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(d.path().join("in.ndjson")).unwrap(), INPUT);
 }
+
+#[test]
+fn merged_json_inputs_keep_the_records_around_a_bad_one() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("a.json"),
+        "{\"ts\":1}\n{\"ts\":3,\n\"oops\"\n{\"ts\":5}\n",
+    )
+    .unwrap();
+    std::fs::write(d.path().join("b.json"), "[{\"ts\":2},\n {\"ts\":4}]").unwrap();
+    let r = run_in(
+        d.path(),
+        &["--merge", "-i", "json", "--stats", "set l = line()", "a.json", "b.json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "{\"ts\":1,\"l\":1}\n{\"ts\":2,\"l\":1}\n{\"ts\":4,\"l\":2}\n{\"ts\":5,\"l\":4}\n"
+    );
+    assert!(r.stderr.contains("a.json:2: invalid_json"), "{}", r.stderr);
+    assert_fates_add_up(&stats(&r.stderr));
+}
