@@ -257,13 +257,14 @@ impl Framer<'_> {
             };
             let ok = match record.too_long {
                 Some(len) => {
-                    let kind = ChunkKind::TooLong { len, line_len: len };
-                    self.send_records(&mut batch, None, send) && {
-                        batch.push(&record, self.file);
-                        batch.data.pop();
-                        batch.kind = kind;
-                        self.send_records(&mut batch, None, send)
-                    }
+                    let mut one = RecordBatch {
+                        kind: ChunkKind::TooLong { len, line_len: len },
+                        ..RecordBatch::default()
+                    };
+                    one.push(&record, self.file);
+                    // A too-long marker holds the record's first bytes, without a line end.
+                    one.data.pop();
+                    self.send_records(&mut batch, None, send) && self.send_records(&mut one, None, send)
                 }
                 None => {
                     let room = u32::MAX as usize - batch.data.len();

@@ -365,3 +365,16 @@ fn merged_json_inputs_keep_the_records_around_a_bad_one() {
     assert!(r.stderr.contains("a.json:2: invalid_json"), "{}", r.stderr);
     assert_fates_add_up(&stats(&r.stderr));
 }
+
+#[test]
+fn a_json_record_longer_than_the_limit_is_a_too_long_dead_letter() {
+    let long = format!("[{{\"a\":\"{}\"}},\n{{\"b\":1}}]", "x".repeat(300));
+    let r = run(
+        &["-i", "json", "--max-line-bytes", "100", "--stats", "where true"],
+        &long,
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"b\":1}\n"), "{}", r.stderr);
+    let s = stats(&r.stderr);
+    assert_eq!(s["fates"]["dead_letter"]["too_long"], 1);
+    assert_fates_add_up(&s);
+}
