@@ -29,6 +29,10 @@ pub struct Cli {
     #[arg(short = 'f', long = "file", value_name = "PIPELINE_FILE")]
     pub file: Option<PathBuf>,
 
+    /// In directory inputs, follow symbolic links (each file and directory is still read once)
+    #[arg(long = "follow-links")]
+    pub follow_links: bool,
+
     /// Input format (default: ndjson, or lines when the pipeline starts with parse)
     #[arg(short = 'i', long = "input", value_enum, value_name = "FORMAT")]
     pub input: Option<crate::input::InputFormat>,

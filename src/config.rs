@@ -36,6 +36,54 @@ fn input_year(i: &Input) -> i32 {
     chrono::DateTime::<chrono::Utc>::from(t.unwrap_or_else(std::time::SystemTime::now)).year()
 }
 
+/// Output files known before reading that are inputs of the run: refused, naming both, since
+/// writing one would destroy the input while it is read (topic files are checked when opened).
+fn refuse_overwrites(
+    inputs: &[input::Identity],
+    dead_letter: Option<&std::path::Path>,
+    stats: Option<&str>,
+    asts: &[crate::lang::StageAst],
+) -> Result<(), UsageError> {
+    let mut outputs: Vec<(String, PathBuf)> = Vec::new();
+    if let Some(p) = dead_letter {
+        outputs.push((format!("--dead-letter {}", p.display()), p.to_path_buf()));
+    }
+    if let Some(p) = stats.filter(|s| *s != "-") {
+        outputs.push((format!("--stats={p}"), p.into()));
+    }
+    for ast in asts {
+        if let Some((stage, path)) = fixed_template_path(&ast.spec) {
+            outputs.push((format!("{stage} {}", path.display()), path));
+        }
+    }
+    // `evq … in.ndjson >> in.ndjson` would read its own output without end.
+    if std::fs::metadata("/dev/stdout").is_ok_and(|m| m.is_file()) {
+        outputs.push(("stdout".into(), "/dev/stdout".into()));
+    }
+    match outputs
+        .iter()
+        .find_map(|(what, p)| input::input_at(inputs, p).map(|i| (what, i)))
+    {
+        Some((what, input)) => Err(UsageError(format!("evq: {what}: {}", input::overwrite_error(input)))),
+        None => Ok(()),
+    }
+}
+
+/// The stage and the file a `to`/`tee` writes when its template has no placeholder.
+fn fixed_template_path(spec: &crate::lang::StageSpec) -> Option<(&'static str, PathBuf)> {
+    let crate::lang::StageSpec::To { template, tee, .. } = spec else {
+        return None;
+    };
+    let mut path = String::new();
+    for part in &template.parts {
+        match part {
+            crate::lang::ast::TemplatePart::Lit(s) => path.push_str(s),
+            crate::lang::ast::TemplatePart::Expr(_) => return None,
+        }
+    }
+    Some((if *tee { "tee" } else { "to" }, path.into()))
+}
+
 #[derive(Debug, Clone)]
 pub enum StatsTo {
     Stderr,
@@ -133,6 +181,12 @@ impl Config {
             // thousands of topics do not close and reopen files; the cache stays under it.
             let _ = rlimit::increase_nofile_limit(u64::MAX);
         }
+        let (inputs, skipped) = input::expand(&paths, cli.follow_links);
+        if let Some(note) = skipped.note() {
+            crate::messages::error(note);
+        }
+        let identities = input::identities(&inputs);
+        refuse_overwrites(&identities, cli.dead_letter.as_deref(), cli.stats.as_deref(), &asts)?;
         let topic = crate::output::topic::TopicOptions {
             append: cli.append,
             atomic: cli.atomic,
@@ -140,6 +194,8 @@ impl Config {
                 .max_open_files
                 .unwrap_or_else(crate::output::safe_path::default_max_open_files)
                 .max(1),
+            // Once per run: the options are `Copy`, and the stages keep them to the end.
+            inputs: Box::leak(identities.into_boxed_slice()),
         };
         let opts = StageOptions {
             time,
@@ -148,7 +204,6 @@ impl Config {
             lateness: cli.lateness,
             topic,
         };
-        let inputs = input::expand(&paths);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
@@ -174,7 +229,14 @@ impl Config {
                 input::InputFormat::Ndjson
             },
         );
+        use input::InputFormat::{Csv, Json, Tsv};
         let multiline = match &cli.multiline_start {
+            Some(_) if matches!(input_format, Json | Csv | Tsv) => {
+                return Err(UsageError(
+                    "evq: --multiline-start joins text lines; -i json, csv and tsv already read records that span lines"
+                        .into(),
+                ));
+            }
             Some(re) => Some(
                 crate::lang::parser::build_regex(re, "", crate::lang::Span::default())
                     .map_err(|e| UsageError(format!("evq: --multiline-start: {}", e.message)))?,

@@ -1,17 +1,72 @@
-//! Input formats that are not one event per line (`-i json`, `-i csv`, `-i tsv`)
-//! are converted to NDJSON as they are read, so the rest of the engine sees lines.
-//! `line()` then counts records, and `offset()` bytes of the converted records.
+//! Input formats that are not one event per line (`-i json`, `-i csv`, `-i tsv`) are decoded
+//! into records as they are read: a good record becomes one NDJSON line, and a bad one keeps
+//! its raw text, so that it becomes a dead letter at its own line while decoding goes on with
+//! the next record. `line()` and `offset()` are where each record starts in the input.
 
 use super::InputFormat;
+use super::json_records::JsonRecords;
+use super::reader::LONG_LINE_PREFIX;
 use serde_json::{Map, Value};
-use std::io::{self, Read};
+use std::io::{self, BufReader, Read};
 
-/// Wraps a decompressed input in its format's converter; NDJSON and text pass through.
-pub fn converter(format: InputFormat, r: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
+/// The largest record kept whole, whatever `--max-line-bytes` says: chunks index records with u32.
+const MAX_RECORD: usize = 1 << 31;
+
+/// One record of the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// One NDJSON line without its newline, or the raw text of a bad record (which fails to
+    /// parse as JSON or is not UTF-8, so that the engine dead-letters it).
+    pub text: Vec<u8>,
+    pub line: u64,
+    pub offset: u64,
+    /// A record longer than `--max-line-bytes`: its length; `text` holds its first bytes.
+    pub too_long: Option<u64>,
+}
+
+impl Record {
+    fn event(v: &Value, line: u64, offset: u64) -> Record {
+        Record {
+            text: serde_json::to_vec(v).unwrap_or_default(),
+            line,
+            offset,
+            too_long: None,
+        }
+    }
+
+    pub(crate) fn bad(text: Vec<u8>, line: u64, offset: u64) -> Record {
+        Record {
+            text,
+            line,
+            offset,
+            too_long: None,
+        }
+    }
+}
+
+/// A source of records.
+pub trait Records: Send {
+    /// The next record; `None` at the end of the input.
+    fn next_record(&mut self) -> io::Result<Option<Record>>;
+
+    /// Whether more input is in memory already: when not, the next record may wait for a
+    /// read, so what was decoded is sent on first (a slow pipe flows record by record).
+    fn buffered(&self) -> bool {
+        true
+    }
+}
+
+/// How an input's bytes are cut: into lines by the framer, or into records here.
+pub enum Decoder {
+    Lines(Box<dyn Read + Send>),
+    Records(Box<dyn Records>),
+}
+
+/// The decoder for `format` over a decompressed input.
+pub fn decoder(format: InputFormat, r: Box<dyn Read + Send>, max_line_bytes: usize) -> Decoder {
+    let max = max_line_bytes.min(MAX_RECORD);
     match format {
-        InputFormat::Json => Box::new(Converted::new(JsonRecords(
-            serde_json::Deserializer::from_reader(r).into_iter::<Value>(),
-        ))),
+        InputFormat::Json => Decoder::Records(Box::new(JsonRecords::new(BufReader::with_capacity(64 << 10, r), max))),
         InputFormat::Csv | InputFormat::Tsv => {
             let delimiter = if format == InputFormat::Csv { b',' } else { b'\t' };
             let reader = csv::ReaderBuilder::new()
@@ -19,119 +74,157 @@ pub fn converter(format: InputFormat, r: Box<dyn Read + Send>) -> Box<dyn Read +
                 .quoting(format == InputFormat::Csv)
                 .flexible(true)
                 .from_reader(r);
-            Box::new(Converted::new(CsvRecords {
+            Decoder::Records(Box::new(CsvRecords {
                 reader,
                 headers: None,
-                record: csv::StringRecord::new(),
+                record: csv::ByteRecord::new(),
+                delimiter,
+                max,
             }))
         }
-        _ => r,
+        _ => Decoder::Lines(r),
     }
 }
 
-/// A source of NDJSON lines, one or more per call.
-trait Records: Send {
-    /// Appends the next records as JSON lines; false at the end.
-    fn next_into(&mut self, out: &mut Vec<u8>) -> io::Result<bool>;
+/// A record's text while it is read, keeping at most one byte more than the limit.
+pub(crate) struct Capped {
+    bytes: Vec<u8>,
+    len: u64,
+    max: usize,
 }
 
-struct Converted<R> {
-    records: R,
-    buf: Vec<u8>,
-    pos: usize,
-    done: bool,
-}
-
-impl<R: Records> Converted<R> {
-    fn new(records: R) -> Self {
-        Converted {
-            records,
-            buf: Vec::new(),
-            pos: 0,
-            done: false,
+impl Capped {
+    pub(crate) fn new(max: usize) -> Capped {
+        Capped {
+            bytes: Vec::new(),
+            len: 0,
+            max,
         }
     }
-}
 
-impl<R: Records> Read for Converted<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        while self.pos == self.buf.len() && !self.done {
-            self.buf.clear();
-            self.pos = 0;
-            // Fill a batch so reads are not one record each.
-            while self.buf.len() < 64 << 10 {
-                if !self.records.next_into(&mut self.buf)? {
-                    self.done = true;
-                    break;
-                }
-            }
+    pub(crate) fn push(&mut self, b: u8) {
+        self.len += 1;
+        if self.bytes.len() <= self.max {
+            self.bytes.push(b);
         }
-        let n = out.len().min(self.buf.len() - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
     }
-}
 
-type JsonStream = serde_json::StreamDeserializer<'static, serde_json::de::IoRead<Box<dyn Read + Send>>, Value>;
+    pub(crate) fn extend(&mut self, bytes: &[u8]) {
+        let room = (self.max + 1).saturating_sub(self.bytes.len()).min(bytes.len());
+        self.bytes.extend_from_slice(&bytes[..room]);
+        self.len += bytes.len() as u64;
+    }
 
-/// Any JSON text: concatenated documents, pretty-printed or not; a top-level array
-/// gives one event per element.
-struct JsonRecords(JsonStream);
+    /// Whether the byte `n` places after the text so far is kept.
+    pub(crate) fn keeps(&self, n: usize) -> bool {
+        self.len + n as u64 <= self.max as u64
+    }
 
-fn write_line(v: &Value, out: &mut Vec<u8>) {
-    serde_json::to_writer(&mut *out, v).expect("writing to a Vec cannot fail");
-    out.push(b'\n');
-}
+    pub(crate) fn too_long(&self) -> bool {
+        self.len > self.max as u64
+    }
 
-impl Records for JsonRecords {
-    fn next_into(&mut self, out: &mut Vec<u8>) -> io::Result<bool> {
-        match self.0.next() {
-            None => Ok(false),
-            Some(Ok(Value::Array(items))) => {
-                items.iter().for_each(|v| write_line(v, out));
-                Ok(true)
-            }
-            Some(Ok(v)) => {
-                write_line(&v, out);
-                Ok(true)
-            }
-            Some(Err(e)) => Err(io::Error::new(io::ErrorKind::InvalidData, format!("invalid JSON: {e}"))),
+    /// Takes the bytes from `at` on out of the text (none may have been cut).
+    pub(crate) fn split_off(&mut self, at: usize) -> Vec<u8> {
+        let tail = self.bytes.split_off(at.min(self.bytes.len()));
+        self.len -= tail.len() as u64;
+        tail
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The record of a bad value (trailing whitespace is not part of it), or of a too long one.
+    pub(crate) fn into_bad(mut self, line: u64, offset: u64) -> Record {
+        if self.too_long() {
+            self.bytes.truncate(LONG_LINE_PREFIX);
+            return Record {
+                text: self.bytes,
+                line,
+                offset,
+                too_long: Some(self.len),
+            };
+        }
+        let end = self
+            .bytes
+            .iter()
+            .rposition(|&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+        self.bytes.truncate(end.map_or(0, |i| i + 1));
+        Record::bad(self.bytes, line, offset)
+    }
+
+    /// The record of a good value.
+    pub(crate) fn into_event(self, v: &Value, line: u64, offset: u64) -> Record {
+        match self.too_long() {
+            true => self.into_bad(line, offset),
+            false => Record::event(v, line, offset),
         }
     }
 }
 
 /// A header row, then one event per record; values that look like JSON numbers become numbers.
+/// A row with more fields than the header names the extra ones `_4`, `_5`…; a row with fewer
+/// lacks the missing keys. A row that is not UTF-8 keeps its bytes (as CSV) for its dead letter.
 struct CsvRecords {
     reader: csv::Reader<Box<dyn Read + Send>>,
     headers: Option<Vec<String>>,
-    record: csv::StringRecord,
+    record: csv::ByteRecord,
+    delimiter: u8,
+    max: usize,
+}
+
+fn csv_error(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        kind => io::Error::new(io::ErrorKind::InvalidData, format!("{kind:?}")),
+    }
 }
 
 impl Records for CsvRecords {
-    fn next_into(&mut self, out: &mut Vec<u8>) -> io::Result<bool> {
-        let csv_error = |e: csv::Error| io::Error::new(io::ErrorKind::InvalidData, e.to_string());
+    fn next_record(&mut self) -> io::Result<Option<Record>> {
         if self.headers.is_none() {
-            self.headers = Some(
-                self.reader
-                    .headers()
-                    .map_err(csv_error)?
-                    .iter()
-                    .map(String::from)
-                    .collect(),
-            );
+            let names = self.reader.byte_headers().map_err(csv_error)?;
+            self.headers = Some(names.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect());
         }
-        if !self.reader.read_record(&mut self.record).map_err(csv_error)? {
-            return Ok(false);
+        if !self.reader.read_byte_record(&mut self.record).map_err(csv_error)? {
+            return Ok(None);
         }
-        let headers = self.headers.as_ref().expect("read above");
+        let (line, offset) = self.record.position().map_or((0, 0), |p| (p.line(), p.byte()));
+        let headers = self.headers.as_deref().unwrap_or_default();
         let mut m = Map::new();
+        let mut text = Capped::new(self.max);
         for (i, field) in self.record.iter().enumerate() {
+            let Ok(field) = std::str::from_utf8(field) else {
+                return Ok(Some(self.raw_row(line, offset)));
+            };
             let key = headers.get(i).cloned().unwrap_or_else(|| format!("_{}", i + 1));
             m.insert(key, crate::parse::typed(field));
         }
-        write_line(&Value::Object(m), out);
-        Ok(true)
+        let v = Value::Object(m);
+        serde_json::to_vec(&v)
+            .unwrap_or_default()
+            .into_iter()
+            .for_each(|b| text.push(b));
+        Ok(Some(text.into_event(&v, line, offset)))
+    }
+}
+
+impl CsvRecords {
+    /// The current row written back as CSV: a bad record with the row's bytes.
+    fn raw_row(&self, line: u64, offset: u64) -> Record {
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(self.delimiter)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let bytes = w
+            .write_byte_record(&self.record)
+            .ok()
+            .and_then(|()| w.into_inner().ok())
+            .unwrap_or_else(|| self.record.as_slice().to_vec());
+        let mut text = Capped::new(self.max);
+        bytes.into_iter().for_each(|b| text.push(b));
+        text.into_bad(line, offset)
     }
 }
 
@@ -139,32 +232,73 @@ impl Records for CsvRecords {
 mod tests {
     use super::*;
 
-    fn convert(format: InputFormat, input: &str) -> io::Result<String> {
-        let mut out = String::new();
-        converter(format, Box::new(io::Cursor::new(input.as_bytes().to_vec()))).read_to_string(&mut out)?;
-        Ok(out)
+    fn convert(format: InputFormat, input: &[u8]) -> Vec<Record> {
+        let Decoder::Records(mut r) = decoder(format, Box::new(io::Cursor::new(input.to_vec())), 1 << 20) else {
+            panic!("{format:?} is decoded into records");
+        };
+        std::iter::from_fn(|| r.next_record().unwrap()).collect()
+    }
+
+    fn lines(format: InputFormat, input: &str) -> String {
+        convert(format, input.as_bytes())
+            .into_iter()
+            .map(|r| String::from_utf8(r.text).unwrap() + "\n")
+            .collect()
     }
 
     #[test]
     fn json_documents_and_arrays_become_lines() {
         let input = "{\n  \"a\": 1,\n  \"n\": 18446744073709551615\n}\n[{\"b\":2},{\"c\":3}] {\"d\":1.0}";
         assert_eq!(
-            convert(InputFormat::Json, input).unwrap(),
+            lines(InputFormat::Json, input),
             "{\"a\":1,\"n\":18446744073709551615}\n{\"b\":2}\n{\"c\":3}\n{\"d\":1.0}\n"
         );
-        assert!(convert(InputFormat::Json, "{\"a\":1} {oops").is_err());
     }
 
     #[test]
     fn csv_and_tsv_use_the_header_row() {
         let csv = "name,n,note\n\"Smith, J\",42,\"say \"\"hi\"\"\"\nx,007,\n";
         assert_eq!(
-            convert(InputFormat::Csv, csv).unwrap(),
+            lines(InputFormat::Csv, csv),
             "{\"name\":\"Smith, J\",\"n\":42,\"note\":\"say \\\"hi\\\"\"}\n{\"name\":\"x\",\"n\":\"007\",\"note\":\"\"}\n"
         );
         assert_eq!(
-            convert(InputFormat::Tsv, "a\tb\n1\t\"q\"\n").unwrap(),
+            lines(InputFormat::Tsv, "a\tb\n1\t\"q\"\n"),
             "{\"a\":1,\"b\":\"\\\"q\\\"\"}\n"
         );
+    }
+
+    #[test]
+    fn a_csv_row_that_is_not_utf8_keeps_its_bytes_and_the_next_row_is_read() {
+        let rs = convert(InputFormat::Csv, b"a,b\n1,2\n\"x\xff\",3\n4,5\n");
+        assert_eq!(rs.len(), 3);
+        assert_eq!(
+            (rs[1].line, rs[1].offset, rs[1].text.as_slice()),
+            (3, 8, &b"x\xff,3"[..])
+        );
+        assert_eq!(rs[2].text, b"{\"a\":4,\"b\":5}");
+    }
+
+    #[test]
+    fn ragged_csv_rows_keep_every_value() {
+        assert_eq!(
+            lines(InputFormat::Csv, "a,b\n1\n1,2,3\n"),
+            "{\"a\":1}\n{\"a\":1,\"b\":2,\"_3\":3}\n"
+        );
+    }
+
+    #[test]
+    fn records_longer_than_the_limit_are_marked() {
+        let Decoder::Records(mut r) = decoder(
+            InputFormat::Json,
+            Box::new(io::Cursor::new(b"[1,\"abcdef\",2]".to_vec())),
+            4,
+        ) else {
+            panic!("json is decoded into records");
+        };
+        let rs: Vec<Record> = std::iter::from_fn(|| r.next_record().unwrap()).collect();
+        assert_eq!(rs.len(), 3);
+        assert_eq!((rs[1].too_long, rs[1].text.as_slice()), (Some(8), &b"\"abcd"[..]));
+        assert_eq!(rs[2].text, b"2");
     }
 }

@@ -8,8 +8,9 @@
 //! keeps the time of the line before it, so continuation lines stay in place; ties
 //! go to the input named first.
 
+use super::convert::{Decoder, Records, decoder};
 use super::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX, ReadConfig, io_message};
-use super::{Input, convert, decompress};
+use super::{Input, decompress};
 use crate::event::{Event, Meta, Needs};
 use crate::stage::TimeField;
 use std::cmp::Reverse;
@@ -18,8 +19,14 @@ use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+/// An input's lines, or its records (`-i json`, `csv`, `tsv`).
+enum Feed {
+    Lines(BufReader<Box<dyn Read + Send>>),
+    Records(Box<dyn Records>),
+}
+
 struct Source {
-    reader: BufReader<Box<dyn Read + Send>>,
+    feed: Feed,
     line: u64,
     offset: u64,
     time: f64,
@@ -29,6 +36,8 @@ struct Source {
 /// The next line of an input, with its time and where it came from.
 struct Next {
     bytes: Vec<u8>,
+    /// A record longer than `--max-line-bytes`: its length (`bytes` holds its first bytes).
+    too_long: Option<u64>,
     meta: Meta,
     time: f64,
 }
@@ -59,7 +68,10 @@ pub fn read_merged(
     for (i, input) in inputs.iter().enumerate() {
         match decompress::open(input, raw_bytes.clone()) {
             Ok(r) => sources.push(Some(Source {
-                reader: BufReader::with_capacity(256 << 10, convert::converter(cfg.format, r)),
+                feed: match decoder(cfg.format, r, cfg.max_line_bytes) {
+                    Decoder::Lines(r) => Feed::Lines(BufReader::with_capacity(256 << 10, r)),
+                    Decoder::Records(r) => Feed::Records(r),
+                },
                 line: 1,
                 offset: 0,
                 time: f64::NEG_INFINITY,
@@ -84,17 +96,19 @@ pub fn read_merged(
     }
     let mut data = Vec::new();
     let mut metas = Vec::new();
+    let mut ends = Vec::new();
     while let Some(Reverse((_, i))) = heap.pop() {
         if stop.load(Ordering::Relaxed) {
             return;
         }
         let n = heads[i].take().expect("a source on the heap has a line");
-        if n.bytes.len() > cfg.max_line_bytes + 2 {
-            if !flush(&mut data, &mut metas, &mut emit) {
+        if n.too_long.is_some() || n.bytes.len() > cfg.max_line_bytes + 2 {
+            if !flush(&mut data, &mut metas, &mut ends, &mut emit) {
                 return;
             }
-            let len = n.bytes.len() as u64;
+            let len = n.too_long.unwrap_or(n.bytes.len() as u64);
             let line_len = n.bytes.strip_suffix(b"\n").map_or(len, |l| l.len() as u64);
+            let line_len = n.too_long.unwrap_or(line_len);
             let c = Chunk {
                 seq: 0,
                 file: n.meta.file,
@@ -115,7 +129,10 @@ pub fn read_merged(
                 data.push(b'\n');
             }
             metas.push(n.meta);
-            if data.len() >= cfg.chunk_size && !flush(&mut data, &mut metas, &mut emit) {
+            // Each line's end: a bad record's raw text may span lines.
+            ends.push((u32::try_from(data.len()).unwrap_or(u32::MAX), 1));
+            let full = data.len() >= cfg.chunk_size.min(u32::MAX as usize / 2);
+            if full && !flush(&mut data, &mut metas, &mut ends, &mut emit) {
                 return;
             }
         }
@@ -124,7 +141,7 @@ pub fn read_merged(
             heap.push(Reverse((key(n.time), i)));
         }
     }
-    flush(&mut data, &mut metas, &mut emit);
+    flush(&mut data, &mut metas, &mut ends, &mut emit);
 }
 
 fn error_chunk(file: u32, error: String) -> Chunk {
@@ -141,7 +158,12 @@ fn error_chunk(file: u32, error: String) -> Chunk {
     }
 }
 
-fn flush(data: &mut Vec<u8>, metas: &mut Vec<Meta>, emit: &mut dyn FnMut(Chunk) -> bool) -> bool {
+fn flush(
+    data: &mut Vec<u8>,
+    metas: &mut Vec<Meta>,
+    ends: &mut Vec<(u32, u32)>,
+    emit: &mut dyn FnMut(Chunk) -> bool,
+) -> bool {
     if metas.is_empty() {
         return true;
     }
@@ -154,7 +176,7 @@ fn flush(data: &mut Vec<u8>, metas: &mut Vec<Meta>, emit: &mut dyn FnMut(Chunk) 
         data: std::mem::take(data),
         kind: ChunkKind::Lines,
         error: None,
-        records: None,
+        records: Some(std::mem::take(ends)),
         metas: Some(std::mem::take(metas)),
     })
 }
@@ -170,8 +192,15 @@ fn read_next(
     emit: &mut dyn FnMut(Chunk) -> bool,
 ) -> Option<Next> {
     let s = sources[i].as_mut()?;
+    let reader = match &mut s.feed {
+        Feed::Lines(r) => r,
+        Feed::Records(r) => {
+            let next = r.next_record();
+            return next_record(sources, i, next, inputs, cfg, needs, time, emit);
+        }
+    };
     let mut bytes = Vec::new();
-    let read = s.reader.read_until(b'\n', &mut bytes);
+    let read = reader.read_until(b'\n', &mut bytes);
     match read {
         Ok(0) => {
             sources[i] = None;
@@ -196,9 +225,54 @@ fn read_next(
             }
             Some(Next {
                 bytes,
+                too_long: None,
                 meta,
                 time: s.time,
             })
+        }
+        Err(e) => {
+            sources[i] = None;
+            emit(error_chunk(i as u32, format!("{}: {}", inputs[i].name, io_message(&e))));
+            None
+        }
+    }
+}
+
+/// The next record of a decoded input, as [`read_next`] returns lines.
+#[allow(clippy::too_many_arguments)]
+fn next_record(
+    sources: &mut [Option<Source>],
+    i: usize,
+    next: std::io::Result<Option<super::convert::Record>>,
+    inputs: &[Input],
+    cfg: &ReadConfig,
+    needs: &Needs,
+    time: &TimeField,
+    emit: &mut dyn FnMut(Chunk) -> bool,
+) -> Option<Next> {
+    let s = sources[i].as_mut()?;
+    match next {
+        Ok(Some(r)) => {
+            if r.too_long.is_none() {
+                if let Some(t) = line_time(&r.text, needs, time, s.year, cfg) {
+                    s.time = t;
+                }
+            }
+            let meta = Meta {
+                file: i as u32,
+                line: r.line,
+                offset: r.offset,
+            };
+            Some(Next {
+                bytes: r.text,
+                too_long: r.too_long,
+                meta,
+                time: s.time,
+            })
+        }
+        Ok(None) => {
+            sources[i] = None;
+            None
         }
         Err(e) => {
             sources[i] = None;

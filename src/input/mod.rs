@@ -3,9 +3,11 @@
 
 pub mod convert;
 pub mod decompress;
+mod json_records;
 pub mod merge;
 pub mod multiline;
 pub mod reader;
+pub mod walk;
 
 use std::path::{Path, PathBuf};
 
@@ -55,15 +57,66 @@ impl Input {
     }
 }
 
-/// Expands the command line's paths into inputs; no path means stdin.
-pub fn expand(paths: &[String]) -> Vec<Input> {
+/// An input's file, by device and inode: an output file that is one would destroy it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    dev: u64,
+    ino: u64,
+    /// The input's name, for messages.
+    pub name: String,
+}
+
+impl Identity {
+    /// The file at `path` (following links), if it exists.
+    fn of(path: &Path, name: &str) -> Option<Identity> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(Identity {
+            dev: m.dev(),
+            ino: m.ino(),
+            name: name.to_string(),
+        })
+    }
+}
+
+/// The files the inputs read: stdin's too, when it is a file (`evq … < in.ndjson`).
+pub fn identities(inputs: &[Input]) -> Vec<Identity> {
+    inputs
+        .iter()
+        .filter_map(|i| match &i.source {
+            Source::Stdin => Identity::of(Path::new("/dev/stdin"), "- (stdin)"),
+            Source::File(p) => Identity::of(p, &i.name),
+        })
+        .collect()
+}
+
+/// The input that the file at `path` is, if it is one.
+pub fn input_at<'a>(inputs: &'a [Identity], path: &Path) -> Option<&'a Identity> {
+    let out = Identity::of(path, "")?;
+    inputs.iter().find(|i| (i.dev, i.ino) == (out.dev, out.ino))
+}
+
+/// The error for an output file that is an input of the run.
+pub fn overwrite_error(input: &Identity) -> std::io::Error {
+    std::io::Error::other(format!(
+        "is the input {} of this run; evq never writes over its input",
+        input.name
+    ))
+}
+
+/// Expands the command line's paths into inputs; no path means stdin. A path named on the
+/// command line is read as given (also a FIFO); directories are walked (see [`walk`]) and
+/// their files read in byte order of their paths. Also returns what the walks skipped.
+pub fn expand(paths: &[String], follow_links: bool) -> (Vec<Input>, walk::Skipped) {
     if paths.is_empty() {
-        return vec![Input {
+        let stdin = Input {
             name: "-".into(),
             source: Source::Stdin,
-        }];
+        };
+        return (vec![stdin], walk::Skipped::default());
     }
     let mut out = Vec::new();
+    let mut walk = walk::Walk::new(follow_links);
     for p in paths {
         if p == "-" {
             out.push(Input {
@@ -72,7 +125,7 @@ pub fn expand(paths: &[String]) -> Vec<Input> {
             });
         } else if Path::new(p).is_dir() {
             let mut found = Vec::new();
-            walk(Path::new(p), &mut found);
+            walk.dir(Path::new(p), &mut found);
             // Byte order of the whole paths, as `find DIR | LC_ALL=C sort` lists them:
             // `d/a.x` comes before `d/a/y`.
             found.sort_by(|a, b| a.path_bytes().cmp(b.path_bytes()));
@@ -84,32 +137,7 @@ pub fn expand(paths: &[String]) -> Vec<Input> {
             });
         }
     }
-    out
-}
-
-fn walk(dir: &Path, out: &mut Vec<Input>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        // Reported when read, like any unreadable input.
-        out.push(Input {
-            name: dir.display().to_string(),
-            source: Source::File(dir.to_path_buf()),
-        });
-        return;
-    };
-    let paths = entries
-        .filter_map(Result::ok)
-        .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
-        .map(|e| e.path());
-    for p in paths {
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(Input {
-                name: p.display().to_string(),
-                source: Source::File(p),
-            });
-        }
-    }
+    (out, walk.skipped)
 }
 
 #[cfg(test)]
@@ -125,7 +153,8 @@ mod tests {
         std::fs::write(d.path().join("c.ndjson"), "").unwrap();
         std::fs::write(d.path().join(".hidden"), "").unwrap();
         std::fs::write(d.path().join("b.ndjson"), "").unwrap();
-        let names: Vec<String> = expand(&[d.path().display().to_string()])
+        let names: Vec<String> = expand(&[d.path().display().to_string()], false)
+            .0
             .into_iter()
             .map(|i| i.name.rsplit('/').next().unwrap().to_string())
             .collect();
@@ -135,7 +164,7 @@ mod tests {
     #[test]
     fn no_paths_means_stdin() {
         assert_eq!(
-            expand(&[]),
+            expand(&[], false).0,
             vec![Input {
                 name: "-".into(),
                 source: Source::Stdin

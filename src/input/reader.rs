@@ -1,8 +1,10 @@
 //! Turns input streams into line-aligned chunks for the workers, numbering lines and
 //! offsets, removing a leading BOM, and cutting lines longer than the limit.
 
+use super::convert::{Decoder, Record, Records, decoder};
 use super::multiline::Multiline;
 use super::{Input, decompress};
+use crate::event::Meta;
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -79,7 +81,10 @@ pub fn read_all(
             None => numbered(c),
         };
         let ok = match decompress::open(input, raw_bytes.clone()) {
-            Ok(r) => framer.run(super::convert::converter(cfg.format, r), stop, &mut to_send),
+            Ok(r) => match decoder(cfg.format, r, cfg.max_line_bytes) {
+                Decoder::Lines(r) => framer.run(r, stop, &mut to_send),
+                Decoder::Records(records) => framer.run_records(records, stop, &mut to_send),
+            },
             Err(e) => framer.send_chunk(
                 Vec::new(),
                 ChunkKind::Lines,
@@ -229,6 +234,81 @@ impl Framer<'_> {
         }
     }
 
+    /// Sends the records of a decoded input (`-i json`, `csv`, `tsv`) in chunks that list
+    /// each record's end and origin; a bad record's raw text may span lines.
+    fn run_records(
+        &mut self,
+        mut records: Box<dyn Records>,
+        stop: &AtomicBool,
+        send: &mut dyn FnMut(Chunk) -> bool,
+    ) -> bool {
+        let mut batch = RecordBatch::default();
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            let record = match records.next_record() {
+                Ok(Some(r)) => r,
+                Ok(None) => return self.send_records(&mut batch, None, send),
+                Err(e) => {
+                    let msg = format!("{}: {}", self.input_name(), io_message(&e));
+                    return self.send_records(&mut batch, Some(msg), send);
+                }
+            };
+            let ok = match record.too_long {
+                Some(len) => {
+                    let mut one = RecordBatch {
+                        kind: ChunkKind::TooLong { len, line_len: len },
+                        ..RecordBatch::default()
+                    };
+                    one.push(&record, self.file);
+                    // A too-long marker holds the record's first bytes, without a line end.
+                    one.data.pop();
+                    self.send_records(&mut batch, None, send) && self.send_records(&mut one, None, send)
+                }
+                None => {
+                    let room = u32::MAX as usize - batch.data.len();
+                    if record.text.len() >= room && !self.send_records(&mut batch, None, send) {
+                        return false;
+                    }
+                    batch.push(&record, self.file);
+                    let full = batch.data.len() >= self.cfg.chunk_size || !records.buffered();
+                    !full || self.send_records(&mut batch, None, send)
+                }
+            };
+            if !ok {
+                return false;
+            }
+        }
+    }
+
+    /// Sends the batch, if it holds records or an error comes with it.
+    fn send_records(
+        &mut self,
+        batch: &mut RecordBatch,
+        error: Option<String>,
+        send: &mut dyn FnMut(Chunk) -> bool,
+    ) -> bool {
+        let batch = std::mem::take(batch);
+        let Some(first) = batch.metas.first().copied() else {
+            return error.is_none() || self.send_chunk(Vec::new(), ChunkKind::Lines, error, send);
+        };
+        let too_long = matches!(batch.kind, ChunkKind::TooLong { .. });
+        let chunk = Chunk {
+            seq: *self.seq,
+            file: self.file,
+            first_line: first.line,
+            first_offset: first.offset,
+            data: batch.data,
+            kind: batch.kind,
+            error,
+            records: (!too_long).then_some(batch.ends),
+            metas: (!too_long).then_some(batch.metas),
+        };
+        *self.seq += 1;
+        send(chunk)
+    }
+
     fn input_name(&self) -> &str {
         self.name
     }
@@ -256,6 +336,39 @@ impl Framer<'_> {
             }
             None => true,
         }
+    }
+}
+
+/// Records on their way into one chunk.
+struct RecordBatch {
+    data: Vec<u8>,
+    /// Each record's end in `data` (after its newline), and that it counts as one line.
+    ends: Vec<(u32, u32)>,
+    metas: Vec<Meta>,
+    kind: ChunkKind,
+}
+
+impl Default for RecordBatch {
+    fn default() -> Self {
+        RecordBatch {
+            data: Vec::new(),
+            ends: Vec::new(),
+            metas: Vec::new(),
+            kind: ChunkKind::Lines,
+        }
+    }
+}
+
+impl RecordBatch {
+    fn push(&mut self, r: &Record, file: u32) {
+        self.data.extend_from_slice(&r.text);
+        self.data.push(b'\n');
+        self.ends.push((u32::try_from(self.data.len()).unwrap_or(u32::MAX), 1));
+        self.metas.push(Meta {
+            file,
+            line: r.line,
+            offset: r.offset,
+        });
     }
 }
 

@@ -27,6 +27,9 @@ pub struct TopicOptions {
     pub atomic: bool,
     /// The most files open at once.
     pub max_open: usize,
+    /// The run's input files, which are never opened for writing (leaked once per run, so
+    /// that the options stay `Copy`).
+    pub inputs: &'static [crate::input::Identity],
 }
 
 impl Default for TopicOptions {
@@ -35,6 +38,7 @@ impl Default for TopicOptions {
             append: false,
             atomic: false,
             max_open: super::safe_path::default_max_open_files(),
+            inputs: &[],
         }
     }
 }
@@ -323,6 +327,9 @@ impl TopicFiles {
             if self.temps.contains(rel) {
                 return Err(at(path, temp_clash()));
             }
+            if let Some(input) = crate::input::input_at(self.opts.inputs, &path) {
+                return Err(at(path, crate::input::overwrite_error(input)));
+            }
         }
         let compressed = matches!(extension(rel).as_deref(), Some("gz" | "zst"));
         self.make_room(compressed)?;
@@ -513,6 +520,7 @@ mod tests {
                 append,
                 atomic,
                 max_open,
+                inputs: &[],
             },
         );
         (dir, files)
@@ -552,6 +560,7 @@ mod tests {
                 append: false,
                 atomic: false,
                 max_open: 8,
+                inputs: &[],
             },
         );
         put(&mut t, "a/b/c.ndjson", "1\n").unwrap();
@@ -592,6 +601,7 @@ mod tests {
                     append,
                     atomic,
                     max_open: 4,
+                    inputs: &[],
                 },
             );
             for rel in ["dir/x", "dir/sub/x", "file", "dangling"] {
@@ -622,6 +632,7 @@ mod tests {
                 append: true,
                 atomic: false,
                 max_open: 1,
+                inputs: &[],
             },
         );
         put(&mut t, "a", "3\n").unwrap();
@@ -818,6 +829,7 @@ mod tests {
                 append: false,
                 atomic: true,
                 max_open: 4,
+                inputs: &[],
             },
         );
         put(&mut t, "a", "new\n").unwrap();

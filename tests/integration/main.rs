@@ -10,6 +10,7 @@ mod faults;
 mod fidelity;
 mod golden;
 mod groups;
+mod inputs;
 mod kill;
 mod lang;
 mod output;

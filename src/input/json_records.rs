@@ -1,0 +1,525 @@
+//! `-i json`: any JSON text (pretty-printed documents, concatenated values, a top-level
+//! array) cut into records without holding more than one record in memory. A record that is
+//! not valid JSON keeps its raw text, so it becomes a dead letter at its own line, and
+//! decoding resumes after it: after its closing bracket when its brackets balance, else at the
+//! next line that starts a value at most as indented as the bad one did (inside a top-level
+//! array, the next element or the array's `]`).
+
+use super::convert::{Capped, Record, Records};
+use std::io::{self, BufRead, BufReader, ErrorKind, Read};
+
+/// Brackets whose kinds are checked; deeper ones are only counted (the record is too deep anyway).
+const MAX_CHECKED_DEPTH: usize = 1024;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Pos {
+    line: u64,
+    col: u64,
+    offset: u64,
+}
+
+pub(crate) struct JsonRecords<R> {
+    r: BufReader<R>,
+    pos: Pos,
+    max: usize,
+    /// Where the open top-level array's `[` is.
+    array: Option<Pos>,
+    started: bool,
+    /// Bytes taken back after a broken record, read again before `r`.
+    pending: Vec<u8>,
+    pending_at: usize,
+}
+
+/// The scanner's state inside an object, array or string.
+struct Brackets {
+    /// The closing bracket each open one needs, innermost last.
+    closers: Vec<u8>,
+    /// Open brackets past `MAX_CHECKED_DEPTH`.
+    unchecked: usize,
+    in_str: bool,
+    escaped: bool,
+    /// The next byte that is not whitespace is the first of its line.
+    line_start: bool,
+    /// The value's column, and whether it is an element of the top-level array.
+    col: u64,
+    in_array: bool,
+    /// Where in the text the first line that [`restarts`] begins.
+    restart: Option<(usize, Pos)>,
+}
+
+enum Step {
+    Go,
+    /// The value ended, with this byte (`take`) or before it.
+    Stop {
+        take: bool,
+        extent: Extent,
+    },
+}
+
+impl Brackets {
+    /// Reads byte `b`, at `pos` and at index `at` of the text (if the text keeps it).
+    fn step(&mut self, b: u8, pos: Pos, at: Option<usize>) -> Step {
+        if self.line_start && !is_ws(b) {
+            self.line_start = false;
+            if self.restart.is_none() && restarts(b, pos.col, self.col, self.in_array) {
+                self.restart = at.map(|i| (i, pos));
+            }
+        }
+        self.line_start |= b == b'\n' && !self.in_str;
+        let broken = Step::Stop {
+            take: true,
+            extent: Extent::Broken,
+        };
+        if self.in_str {
+            if b == b'\n' {
+                return Step::Stop {
+                    take: false,
+                    extent: Extent::Broken,
+                };
+            }
+            (self.in_str, self.escaped) = (self.escaped || b != b'"', !self.escaped && b == b'\\');
+        } else {
+            match b {
+                b'"' => self.in_str = true,
+                b'{' | b'[' if self.closers.len() < MAX_CHECKED_DEPTH => {
+                    self.closers.push(if b == b'{' { b'}' } else { b']' })
+                }
+                b'{' | b'[' => self.unchecked += 1,
+                b'}' | b']' if self.unchecked > 0 => self.unchecked -= 1,
+                b'}' | b']' if self.closers.pop() != Some(b) => return broken,
+                _ => {}
+            }
+        }
+        match !self.in_str && self.closers.is_empty() && self.unchecked == 0 {
+            true => Step::Stop {
+                take: true,
+                extent: Extent::Whole { scalar: false },
+            },
+            false => Step::Go,
+        }
+    }
+}
+
+/// The reader's buffered bytes, reading more when there are none; empty at the end.
+fn fill<R: Read>(r: &mut BufReader<R>) -> io::Result<&[u8]> {
+    loop {
+        match r.fill_buf() {
+            Ok(_) => return r.fill_buf(),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+impl Pos {
+    fn advance(&mut self, b: u8) {
+        self.offset += 1;
+        if b == b'\n' {
+            self.line += 1;
+            self.col = 0;
+        } else {
+            self.col += 1;
+        }
+    }
+}
+
+/// How a value's text ended.
+enum Extent {
+    /// Its brackets and quotes balance (or it is a scalar).
+    Whole { scalar: bool },
+    /// A raw newline in a string, a mismatched bracket, stray punctuation, or the end of input.
+    Broken,
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+fn ends_scalar(b: u8) -> bool {
+    is_ws(b) || matches!(b, b',' | b']' | b'}' | b'[' | b'{' | b'"' | b':')
+}
+
+/// Whether a line's first byte `b`, at column `col`, starts a record after one that started at
+/// column `start`: an object or array at most as indented, or (`in_array`) the array's end.
+fn restarts(b: u8, col: u64, start: u64, in_array: bool) -> bool {
+    col <= start && (matches!(b, b'{' | b'[') || (in_array && b == b']'))
+}
+
+impl<R: Read + Send> Records for JsonRecords<R> {
+    fn next_record(&mut self) -> io::Result<Option<Record>> {
+        if !self.started {
+            self.started = true;
+            if let Some(bad) = self.skip_bom()? {
+                return Ok(Some(bad));
+            }
+        }
+        loop {
+            while self.peek()?.is_some_and(is_ws) {
+                self.bump()?;
+            }
+            let Some(b) = self.peek()? else {
+                // An array never closed: its `[` is a dead letter ("EOF while parsing a list").
+                return Ok(self
+                    .array
+                    .take()
+                    .map(|at| Record::bad(b"[".to_vec(), at.line, at.offset)));
+            };
+            match (b, self.array.is_some()) {
+                (b',', true) => self.bump()?,
+                (b']', true) => {
+                    self.bump()?;
+                    self.array = None;
+                }
+                (b'[', false) => {
+                    self.array = Some(self.pos);
+                    self.bump()?;
+                }
+                _ => return self.value().map(Some),
+            }
+        }
+    }
+
+    fn buffered(&self) -> bool {
+        self.pending_at < self.pending.len() || !self.r.buffer().is_empty()
+    }
+}
+
+impl<R: Read> JsonRecords<R> {
+    pub(crate) fn new(r: BufReader<R>, max: usize) -> Self {
+        JsonRecords {
+            r,
+            pos: Pos {
+                line: 1,
+                ..Pos::default()
+            },
+            max,
+            array: None,
+            started: false,
+            pending: Vec::new(),
+            pending_at: 0,
+        }
+    }
+
+    fn peek(&mut self) -> io::Result<Option<u8>> {
+        if let Some(&b) = self.pending.get(self.pending_at) {
+            return Ok(Some(b));
+        }
+        Ok(fill(&mut self.r)?.first().copied())
+    }
+
+    /// Consumes the next byte (there is one: it was peeked) and returns it.
+    fn bump(&mut self) -> io::Result<()> {
+        if let Some(b) = self.peek()? {
+            if self.pending_at < self.pending.len() {
+                self.pending_at += 1;
+            } else {
+                self.r.consume(1);
+            }
+            self.pos.advance(b);
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, b: u8, text: &mut Capped) -> io::Result<()> {
+        text.push(b);
+        self.bump()
+    }
+
+    /// Skips a UTF-8 BOM; the first bytes of a partial one are a record of their own.
+    fn skip_bom(&mut self) -> io::Result<Option<Record>> {
+        let mut seen = Vec::new();
+        for want in [0xEF, 0xBB, 0xBF] {
+            if self.peek()? != Some(want) {
+                break;
+            }
+            seen.push(want);
+            self.bump()?;
+        }
+        Ok(match seen.len() {
+            0 | 3 => None,
+            _ => Some(Record::bad(seen, 1, 0)),
+        })
+    }
+
+    /// The record starting at the next byte, which is not whitespace.
+    fn value(&mut self) -> io::Result<Record> {
+        let start = self.pos;
+        let mut text = Capped::new(self.max);
+        let (extent, restart) = self.extent(&mut text, start.col)?;
+        match extent {
+            Extent::Whole { .. } if text.too_long() => {}
+            Extent::Whole { scalar } => match serde_json::from_slice::<serde_json::Value>(text.bytes()) {
+                Ok(v) => return Ok(text.into_event(&v, start.line, start.offset)),
+                // Junk between top-level values: the rest of its line goes with it.
+                Err(_) if scalar && self.array.is_none() => self.resync(start.col, &mut text)?,
+                Err(_) => {}
+            },
+            Extent::Broken => match restart.filter(|_| !text.too_long()) {
+                // A record starts inside the broken one's text: read again from there.
+                Some((at, pos)) => self.take_back(text.split_off(at), pos),
+                None => self.resync(start.col, &mut text)?,
+            },
+        }
+        Ok(text.into_bad(start.line, start.offset))
+    }
+
+    /// Reads `bytes` again, before the rest of the input, from position `pos`.
+    fn take_back(&mut self, mut bytes: Vec<u8>, pos: Pos) {
+        bytes.extend_from_slice(&self.pending[self.pending_at..]);
+        (self.pending, self.pending_at, self.pos) = (bytes, 0, pos);
+    }
+
+    /// Takes one value's text: a scalar up to its delimiter, else up to its closing bracket or
+    /// quote. Also returns where in the text the first line that [`restarts`] begins, if any.
+    fn extent(&mut self, text: &mut Capped, col: u64) -> io::Result<(Extent, Option<(usize, Pos)>)> {
+        let Some(first) = self.peek()? else {
+            return Ok((Extent::Broken, None));
+        };
+        if matches!(first, b']' | b'}' | b',' | b':') {
+            self.take(first, text)?;
+            return Ok((Extent::Broken, None));
+        }
+        if !matches!(first, b'{' | b'[' | b'"') {
+            while let Some(b) = self.peek()?.filter(|&b| !ends_scalar(b)) {
+                self.take(b, text)?;
+            }
+            return Ok((Extent::Whole { scalar: true }, None));
+        }
+        let mut st = Brackets {
+            closers: Vec::new(),
+            unchecked: 0,
+            in_str: false,
+            escaped: false,
+            line_start: false,
+            col,
+            in_array: self.array.is_some(),
+            restart: None,
+        };
+        loop {
+            let mut pos = self.pos;
+            let (n, stop) = {
+                let buf = match self.pending.get(self.pending_at..).filter(|p| !p.is_empty()) {
+                    Some(p) => p,
+                    None => fill(&mut self.r)?,
+                };
+                if buf.is_empty() {
+                    return Ok((Extent::Broken, st.restart));
+                }
+                let mut n = 0;
+                let mut stop = None;
+                for &b in buf {
+                    let at = text.keeps(n).then_some(text.bytes().len() + n);
+                    if let Step::Stop { take, extent } = st.step(b, pos, at) {
+                        if take {
+                            n += 1;
+                            pos.advance(b);
+                        }
+                        stop = Some(extent);
+                        break;
+                    }
+                    n += 1;
+                    pos.advance(b);
+                }
+                text.extend(&buf[..n]);
+                (n, stop)
+            };
+            if self.pending_at < self.pending.len() {
+                self.pending_at += n;
+            } else {
+                self.r.consume(n);
+            }
+            self.pos = pos;
+            if let Some(extent) = stop {
+                return Ok((extent, st.restart));
+            }
+        }
+    }
+
+    /// After a broken value: takes the rest of its line, then every line up to the next one that
+    /// starts a value at most as indented as the broken one (or closes the open top-level array).
+    fn resync(&mut self, col: u64, text: &mut Capped) -> io::Result<()> {
+        while let Some(b) = self.peek()? {
+            self.take(b, text)?;
+            if b == b'\n' {
+                break;
+            }
+        }
+        loop {
+            let mut indent = Vec::new();
+            while let Some(b) = self.peek()?.filter(|&b| matches!(b, b' ' | b'\t' | b'\r')) {
+                indent.push(b);
+                self.bump()?;
+            }
+            let Some(b) = self.peek()? else {
+                return Ok(());
+            };
+            if restarts(b, self.pos.col, col, self.array.is_some()) {
+                return Ok(());
+            }
+            indent.into_iter().for_each(|b| text.push(b));
+            while let Some(b) = self.peek()? {
+                self.take(b, text)?;
+                if b == b'\n' {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each record as (line, offset, text, bad).
+    fn records(input: &str) -> Vec<(u64, u64, String, bool)> {
+        let mut r = JsonRecords::new(BufReader::with_capacity(7, input.as_bytes()), 1 << 20);
+        let mut out = Vec::new();
+        while let Some(rec) = r.next_record().unwrap() {
+            let bad = serde_json::from_slice::<serde_json::Value>(&rec.text).is_err();
+            out.push((rec.line, rec.offset, String::from_utf8(rec.text).unwrap(), bad));
+        }
+        out
+    }
+
+    fn texts(input: &str) -> Vec<String> {
+        records(input).into_iter().map(|r| r.2).collect()
+    }
+
+    #[test]
+    fn documents_and_array_elements_become_records_at_their_lines() {
+        let input = "{\n  \"a\": 1\n}\n[{\"b\":2},\n {\"c\":[3]}]\n\"s\" 4";
+        assert_eq!(
+            records(input),
+            [
+                (1, 0, "{\"a\":1}".into(), false),
+                (4, 14, "{\"b\":2}".into(), false),
+                (5, 24, "{\"c\":[3]}".into(), false),
+                (6, 35, "\"s\"".into(), false),
+                (6, 39, "4".into(), false),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_pretty_document_is_one_record_and_the_next_is_kept() {
+        let input = "{\"a\":1}\n{\n  \"b\": \"open\n  \"c\": 2\n}\n{\"d\":3}\n";
+        let rs = records(input);
+        assert_eq!(rs.len(), 3);
+        assert_eq!(rs[1], (2, 8, "{\n  \"b\": \"open\n  \"c\": 2\n}".into(), true));
+        assert_eq!(rs[2].2, "{\"d\":3}");
+    }
+
+    #[test]
+    fn a_balanced_bad_element_is_skipped_alone() {
+        assert_eq!(
+            texts("[{\"a\":1},{\"b\":oops},{\"c\":3}]"),
+            ["{\"a\":1}", "{\"b\":oops}", "{\"c\":3}"]
+        );
+    }
+
+    #[test]
+    fn a_broken_element_resumes_at_the_next_element_line() {
+        let input = "[\n  {\"a\": \"x},\n  {\"b\": 2}\n]\n{\"c\":3}";
+        assert_eq!(texts(input), ["{\"a\": \"x},", "{\"b\":2}", "{\"c\":3}"]);
+    }
+
+    #[test]
+    fn junk_lines_go_with_the_bad_record_before_them() {
+        assert_eq!(
+            texts("{\"a\":1}\nnot json\n}\n{\"b\":2}"),
+            ["{\"a\":1}", "not json\n}", "{\"b\":2}"]
+        );
+    }
+
+    #[test]
+    fn an_unclosed_document_ends_where_the_next_one_starts() {
+        let input = "{\"a\":1}\n{\"b\":\n{\"c\":3}\n{\n  \"d\": [\n    {\"e\": 4}\n  ]\n}\n";
+        let rs = records(input);
+        let got: Vec<(u64, &str, bool)> = rs.iter().map(|r| (r.0, r.2.as_str(), r.3)).collect();
+        assert_eq!(
+            got,
+            [
+                (1, "{\"a\":1}", false),
+                (2, "{\"b\":", true),
+                (3, "{\"c\":3}", false),
+                (4, "{\"d\":[{\"e\":4}]}", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn truncated_values_and_unclosed_arrays_are_bad_records() {
+        let rs = records("{\"a\":1}\n{\"b\":");
+        assert_eq!((rs[1].0, rs[1].2.as_str(), rs[1].3), (2, "{\"b\":", true));
+        let rs = records("[\n{\"a\":1},\n{\"b\":2}");
+        assert_eq!(rs.len(), 3);
+        assert_eq!((rs[2].0, rs[2].1, rs[2].2.as_str(), rs[2].3), (1, 0, "[", true));
+        let rs = records("[{\"a\":1},{\"b\"");
+        assert_eq!(texts("[{\"a\":1},{\"b\""), ["{\"a\":1}", "{\"b\"", "["]);
+        assert!(rs[1].3 && rs[2].3);
+    }
+
+    #[test]
+    fn a_bom_is_skipped_and_counted_in_offsets() {
+        assert_eq!(records("\u{feff}{\"a\":1}"), [(1, 3, "{\"a\":1}".into(), false)]);
+    }
+
+    #[test]
+    fn deep_nesting_ends_without_a_deep_stack() {
+        let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+        let rs = records(&format!("{{\"x\":{deep}}}\n{{\"a\":1}}"));
+        assert_eq!(rs.len(), 2);
+        assert!(rs[0].3);
+        assert_eq!(rs[1].2, "{\"a\":1}");
+    }
+
+    proptest::proptest! {
+            /// Any bytes: decoding ends, every good record is one JSON line, and every bad one is
+            /// text that does not parse (so the engine dead-letters it) and is not blank.
+            #[test]
+            fn any_bytes_become_records_that_are_events_or_dead_letters(
+                input in proptest::collection::vec(proptest::sample::select(b"{}[]\"\\,: \n\tax1\xff".to_vec()), 0..200),
+            ) {
+                let mut r = JsonRecords::new(BufReader::with_capacity(5, &input[..]), 64);
+                let mut last = (1, 0);
+                while let Some(rec) = r.next_record().unwrap() {
+                    let parsed = serde_json::from_slice::<serde_json::Value>(&rec.text);
+                    if rec.too_long.is_none() && parsed.is_ok() {
+                        proptest::prop_assert!(!rec.text.contains(&b'\n'));
+                    } else {
+                        proptest::prop_assert!(rec.text.iter().any(|b| !b" \t\r\n".contains(b)));
+                    }
+                    proptest::prop_assert!(rec.offset as usize <= input.len());
+                    proptest::prop_assert!(rec.line >= 1);
+                    last = (rec.line, rec.offset);
+                }
+                let _ = last;
+            }
+
+            /// Valid JSON, pretty or compact, alone or in a top-level array, comes out value for value.
+            #[test]
+            fn valid_values_come_out_unchanged(
+                strings in proptest::collection::vec("[\\[\\]{}\"\\\\,: a\n]{0,8}", 0..6),
+                pretty in proptest::bool::ANY,
+                in_array in proptest::bool::ANY,
+            ) {
+                let values: Vec<serde_json::Value> = strings
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| serde_json::json!({"s": s, "n": [i, {"t": s}], "e": {}}))
+                    .collect();
+                let show = |v: &serde_json::Value| if pretty { serde_json::to_string_pretty(v) } else { serde_json::to_string(v) };
+                let text = if in_array {
+                    show(&serde_json::Value::Array(values.clone())).unwrap()
+                } else {
+                    values.iter().map(|v| show(v).unwrap()).collect::<Vec<_>>().join("\n")
+                };
+                let mut r = JsonRecords::new(BufReader::with_capacity(3, text.as_bytes()), 1 << 20);
+                let got: Vec<serde_json::Value> = std::iter::from_fn(|| r.next_record().unwrap())
+                    .map(|rec| serde_json::from_slice(&rec.text).unwrap())
+                    .collect();
+                proptest::prop_assert_eq!(got, values);
+            }
+    }
+}

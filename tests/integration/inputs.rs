@@ -1,0 +1,380 @@
+//! Inputs: `-i json`/`-i csv` records around a bad one, directory walks (links, FIFOs,
+//! loops), and output files that are inputs of the same run.
+
+use crate::common::{evq, run};
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::time::Duration;
+
+struct Out {
+    stdout: String,
+    stderr: String,
+    code: i32,
+}
+
+/// Runs evq with a time limit (a walk that blocks on a FIFO fails instead of hanging).
+fn run_in(dir: &Path, args: &[&str]) -> Out {
+    let out = evq()
+        .current_dir(dir)
+        .args(args)
+        .timeout(Duration::from_secs(20))
+        .output()
+        .expect("evq runs");
+    Out {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+fn mkfifo(p: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(p)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+}
+
+#[test]
+fn directory_walk_skips_fifos_and_notes_them() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("logs")).unwrap();
+    std::fs::write(d.path().join("logs/a.ndjson"), "{\"a\":1}\n").unwrap();
+    mkfifo(&d.path().join("logs/pipe"));
+    let r = run_in(d.path(), &["where true", "logs"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"a\":1}\n");
+    assert!(r.stderr.contains("skipped 1 special file"), "{}", r.stderr);
+}
+
+#[test]
+fn directory_walk_does_not_follow_links_out_of_the_tree() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("logs")).unwrap();
+    std::fs::write(d.path().join("secret"), "{\"secret\":1}\n").unwrap();
+    std::fs::write(d.path().join("logs/a.ndjson"), "{\"a\":1}\n").unwrap();
+    symlink(d.path().join("secret"), d.path().join("logs/b.ndjson")).unwrap();
+    let r = run_in(d.path(), &["where true", "logs"]);
+    assert_eq!(r.stdout, "{\"a\":1}\n");
+    assert!(r.stderr.contains("1 symbolic link") && r.stderr.contains("--follow-links"));
+    let r = run_in(d.path(), &["--follow-links", "where true", "logs"]);
+    assert_eq!(r.stdout, "{\"a\":1}\n{\"secret\":1}\n");
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn directory_walk_with_a_link_loop_reads_each_file_once() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(d.path().join("logs/sub")).unwrap();
+    std::fs::write(d.path().join("logs/sub/a.ndjson"), "{\"a\":1}\n").unwrap();
+    symlink("..", d.path().join("logs/sub/loop")).unwrap();
+    for args in [&["count", "logs"][..], &["--follow-links", "count", "logs"]] {
+        let r = run_in(d.path(), args);
+        assert_eq!(r.stdout, "{\"count\":1}\n", "{args:?}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn a_fifo_named_on_the_command_line_is_read() {
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("pipe");
+    mkfifo(&fifo);
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, "{\"a\":1}\n"))
+    };
+    let r = run_in(d.path(), &["where true", "pipe"]);
+    writer.join().unwrap().unwrap();
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"a\":1}\n"), "{}", r.stderr);
+}
+
+#[test]
+fn stdin_named_twice_and_a_file_named_twice_end() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("a.ndjson"), "{\"a\":1}\n").unwrap();
+    let r = run_in(d.path(), &["count", "a.ndjson", "a.ndjson"]);
+    assert_eq!(r.stdout, "{\"count\":2}\n");
+    let r = run(&["count", "-", "-"], "{\"a\":1}\n");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":1}\n"));
+}
+
+/// `--stats` as JSON, from stderr.
+fn stats(stderr: &str) -> serde_json::Value {
+    let start = stderr.find("{\n").expect("--stats printed");
+    serde_json::from_str(&stderr[start..]).expect("--stats is JSON")
+}
+
+/// The dead-letter records written to `path`.
+fn dead_letters(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn assert_fates_add_up(s: &serde_json::Value) {
+    let fates = &s["fates"];
+    let dead: u64 = fates["dead_letter"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    let sum = ["emitted", "filtered", "blank", "skipped", "aggregated"]
+        .iter()
+        .map(|k| fates[*k].as_u64().unwrap_or(0))
+        .sum::<u64>()
+        + dead;
+    assert_eq!(sum, s["lines_read"].as_u64().unwrap(), "{s}");
+}
+
+#[test]
+fn json_input_keeps_the_records_around_a_bad_one() {
+    let d = tempfile::tempdir().unwrap();
+    let input = "{\"a\":1}\n{\n  \"b\": oops\n}\n{\n  \"c\": 3\n}\n";
+    std::fs::write(d.path().join("in.json"), input).unwrap();
+    let r = run_in(
+        d.path(),
+        &[
+            "-i",
+            "json",
+            "--stats",
+            "--dead-letter",
+            "dead.ndjson",
+            "where true",
+            "in.json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"a\":1}\n{\"c\":3}\n");
+    let s = stats(&r.stderr);
+    assert_eq!(s["lines_read"], 3);
+    assert_eq!(s["fates"]["dead_letter"]["invalid_json"], 1);
+    assert_fates_add_up(&s);
+    let dead = dead_letters(&d.path().join("dead.ndjson"));
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0]["line"].as_u64(), dead[0]["offset"].as_u64()),
+        (Some(2), Some(8))
+    );
+    assert_eq!(dead[0]["raw"], "{\n  \"b\": oops\n}");
+}
+
+#[test]
+fn json_input_resumes_after_a_broken_record_at_the_next_document() {
+    let input = "{\"a\":1}\n{\"b\": \"open\n{\"c\":2}\n{\"d\":\n{\"e\":3}\n";
+    let r = run(&["-i", "json", "--stats", "where true"], input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"a\":1}\n{\"c\":2}\n{\"e\":3}\n");
+    let s = stats(&r.stderr);
+    assert_eq!(
+        (
+            s["lines_read"].as_u64(),
+            s["fates"]["dead_letter"]["invalid_json"].as_u64()
+        ),
+        (Some(5), Some(2))
+    );
+    assert_fates_add_up(&s);
+}
+
+#[test]
+fn json_array_keeps_elements_around_a_bad_one_and_an_unclosed_array_is_a_dead_letter() {
+    let r = run(
+        &["-i", "json", "--stats", "where true"],
+        "[\n  {\"a\":1},\n  {\"b\":oops},\n  {\"c\": \"open},\n  {\"d\":4}\n",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"a\":1}\n{\"d\":4}\n");
+    let s = stats(&r.stderr);
+    assert_eq!(s["fates"]["dead_letter"]["invalid_json"], 3, "{}", r.stderr);
+    assert_fates_add_up(&s);
+    assert!(
+        r.stderr.contains("-:1: invalid_json: EOF while parsing a list"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn json_input_with_a_truncated_last_value_keeps_what_came_before() {
+    let r = run(&["-i", "json", "count"], "{\"a\":1}\n{\"a\":2}\n{\"a\":");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":2}\n"), "{}", r.stderr);
+    assert!(r.stderr.contains("-:3: invalid_json"), "{}", r.stderr);
+    let r = run(&["-i", "json", "--strict", "where true"], "{\"a\":1}\n{\"a\":\n");
+    assert_eq!((r.code, r.stdout.as_str()), (3, "{\"a\":1}\n"), "{}", r.stderr);
+}
+
+#[test]
+fn csv_input_keeps_the_rows_around_one_that_is_not_utf8() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("in.csv"), b"a,b\n1,2\n\"x\xff\",3\n4,5\n").unwrap();
+    let r = run_in(
+        d.path(),
+        &[
+            "-i",
+            "csv",
+            "--stats",
+            "--dead-letter",
+            "dead.ndjson",
+            "where true",
+            "in.csv",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"a\":1,\"b\":2}\n{\"a\":4,\"b\":5}\n");
+    let s = stats(&r.stderr);
+    assert_eq!(
+        (
+            s["lines_read"].as_u64(),
+            s["fates"]["dead_letter"]["invalid_utf8"].as_u64()
+        ),
+        (Some(3), Some(1))
+    );
+    assert_fates_add_up(&s);
+    let dead = dead_letters(&d.path().join("dead.ndjson"));
+    assert_eq!(
+        (dead[0]["line"].as_u64(), dead[0]["reason"].as_str()),
+        (Some(3), Some("invalid_utf8"))
+    );
+}
+
+#[test]
+fn ragged_csv_rows_keep_every_value() {
+    let r = run(&["-i", "csv", "where true"], "a,b\n1\n1,2,3\n");
+    assert_eq!(r.stdout, "{\"a\":1}\n{\"a\":1,\"b\":2,\"_3\":3}\n");
+}
+
+#[test]
+fn multiline_start_is_refused_for_record_formats() {
+    let r = run(&["-i", "json", "--multiline-start", "^\\{", "where true"], "{}\n");
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--multiline-start"), "{}", r.stderr);
+}
+
+const INPUT: &str = "{\"t\":\"in\"}\n{\"t\":\"other\"}\n";
+
+/// A directory holding `in.ndjson`.
+fn with_input() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("in.ndjson"), INPUT).unwrap();
+    d
+}
+
+#[test]
+fn a_topic_file_that_is_the_input_is_refused_and_the_input_kept() {
+    let d = with_input();
+    let r = run_in(d.path(), &["route by t", "-O", ".", "in.ndjson"]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("in.ndjson: is the input in.ndjson of this run"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_to_string(d.path().join("in.ndjson")).unwrap(), INPUT);
+}
+
+#[test]
+fn a_topic_file_that_is_the_input_through_a_hard_link_is_refused() {
+    let d = with_input();
+    std::fs::create_dir(d.path().join("out")).unwrap();
+    std::fs::hard_link(d.path().join("in.ndjson"), d.path().join("out/in.ndjson")).unwrap();
+    for args in [
+        &["--append", "tee \"out/{t}.ndjson\"", "in.ndjson"][..],
+        &["--atomic", "route by t", "-O", "out", "in.ndjson"],
+    ] {
+        let r = run_in(d.path(), args);
+        assert_eq!(r.code, 4, "{args:?}: {}", r.stderr);
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("in.ndjson")).unwrap(),
+            INPUT,
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn dead_letter_and_stats_files_that_are_inputs_are_refused_before_reading() {
+    let d = with_input();
+    let cases: [&[&str]; 4] = [
+        &["--dead-letter", "in.ndjson", "where true", "in.ndjson"],
+        &["--stats=in.ndjson", "where true", "in.ndjson"],
+        &["--dead-letter", "./in.ndjson", "where true", "."],
+        &["where true | to \"in.ndjson\"", "in.ndjson"],
+    ];
+    for args in cases {
+        let r = run_in(d.path(), args);
+        assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("is the input"), "{args:?}: {}", r.stderr);
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("in.ndjson")).unwrap(),
+            INPUT,
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn a_dead_letter_file_that_is_stdin_is_refused() {
+    let d = with_input();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_evq"))
+        .current_dir(d.path())
+        .args(["--dead-letter", "in.ndjson", "where true"])
+        .stdin(std::fs::File::open(d.path().join("in.ndjson")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(d.path().join("in.ndjson")).unwrap(), INPUT);
+}
+
+#[test]
+fn stdout_appending_to_the_input_is_refused() {
+    let d = with_input();
+    let out = std::fs::OpenOptions::new()
+        .append(true)
+        .open(d.path().join("in.ndjson"))
+        .unwrap();
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_evq"))
+        .current_dir(d.path())
+        .args(["where true", "in.ndjson"])
+        .stdout(out)
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(d.path().join("in.ndjson")).unwrap(), INPUT);
+}
+
+#[test]
+fn merged_json_inputs_keep_the_records_around_a_bad_one() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("a.json"),
+        "{\"ts\":1}\n{\"ts\":3,\n\"oops\"\n{\"ts\":5}\n",
+    )
+    .unwrap();
+    std::fs::write(d.path().join("b.json"), "[{\"ts\":2},\n {\"ts\":4}]").unwrap();
+    let r = run_in(
+        d.path(),
+        &["--merge", "-i", "json", "--stats", "set l = line()", "a.json", "b.json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "{\"ts\":1,\"l\":1}\n{\"ts\":2,\"l\":1}\n{\"ts\":4,\"l\":2}\n{\"ts\":5,\"l\":4}\n"
+    );
+    assert!(r.stderr.contains("a.json:2: invalid_json"), "{}", r.stderr);
+    assert_fates_add_up(&stats(&r.stderr));
+}
+
+#[test]
+fn a_json_record_longer_than_the_limit_is_a_too_long_dead_letter() {
+    let long = format!("[{{\"a\":\"{}\"}},\n{{\"b\":1}}]", "x".repeat(300));
+    let r = run(
+        &["-i", "json", "--max-line-bytes", "100", "--stats", "where true"],
+        &long,
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"b\":1}\n"), "{}", r.stderr);
+    let s = stats(&r.stderr);
+    assert_eq!(s["fates"]["dead_letter"]["too_long"], 1);
+    assert_fates_add_up(&s);
+}
