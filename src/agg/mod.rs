@@ -9,6 +9,7 @@ pub(crate) mod key;
 mod moments;
 mod sketch;
 mod sum;
+pub(crate) mod table;
 
 #[cfg(test)]
 mod accuracy;

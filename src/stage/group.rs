@@ -3,16 +3,15 @@
 //! so a chunk's partial result can be computed on any thread.
 
 use crate::agg::key::{is_json_text, write_canonical};
+use crate::agg::table::{Layout, Table};
 use crate::agg::{Acc, AggFn};
 use crate::event::{Event, Needs, set_path};
 use crate::lang::Val;
 use crate::lang::ast::{AggSpec, KeyName, KeySpec, Path, Seg};
 use crate::lang::func::time_of;
 use crate::lang::{Env, Expr};
-use hashbrown::HashTable;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
-use std::hash::BuildHasher;
 use std::sync::Arc;
 
 /// How the groups are ordered in the output.
@@ -75,8 +74,8 @@ pub struct GroupSpec {
     every: Option<f64>,
     order: Order,
     time: TimeField,
-    /// `--max-groups`, or [`DEFAULT_MAX_GROUPS`].
-    max_groups: usize,
+    /// How the groups are stored; its limit is `--max-groups` or [`DEFAULT_MAX_GROUPS`].
+    layout: Layout,
 }
 
 impl GroupSpec {
@@ -89,6 +88,11 @@ impl GroupSpec {
         time: TimeField,
         max_groups: Option<usize>,
     ) -> GroupSpec {
+        let layout = Layout {
+            aggs: aggs.len(),
+            prefix: if every.is_some() { 8 } else { 0 },
+            limit: max_groups.unwrap_or(DEFAULT_MAX_GROUPS),
+        };
         let aggs = aggs
             .iter()
             .map(|a| {
@@ -107,13 +111,8 @@ impl GroupSpec {
             every,
             order,
             time,
-            max_groups: max_groups.unwrap_or(DEFAULT_MAX_GROUPS),
+            layout,
         }
-    }
-
-    /// The length of the window prefix of a canonical key.
-    fn prefix_len(&self) -> usize {
-        if self.every.is_some() { 8 } else { 0 }
     }
 
     pub fn needs(&self, n: &mut Needs) {
@@ -138,25 +137,13 @@ impl GroupSpec {
 /// Separates the keys of one group in its key bytes: JSON text never holds a raw 0x1e.
 const SEP: u8 = 0x1e;
 
-/// Groups in first-seen order with their accumulators, stored compactly: a million one-key
-/// `count` groups take about 70 bytes each (the key's bytes, 16 bytes of offsets, a 32-byte
-/// counter and a few bytes of hash index), with no allocation per group.
-///
-/// Each group's bytes in `arena` are its canonical key (see [`crate::agg::key`]: the window
-/// first when windowed, then the keys' canonical bytes separated by [`SEP`]), which is what
-/// groups compare, followed by the keys' compact JSON as first seen (what the row prints) when
-/// that differs from the canonical bytes: `1.0` after `1` joins group `1` and prints `1`.
+/// Groups in first-seen order with their accumulators, stored compactly (see
+/// [`crate::agg::table`]). A group's canonical key is its window number (8 bytes, when
+/// windowed) then its keys' canonical bytes ([`crate::agg::key`]) separated by [`SEP`]; its text
+/// is the keys' compact JSON as first seen, so `1.0` after `1` joins group `1` and prints `1`.
 #[derive(Debug, Clone, Default)]
 pub struct Groups {
-    /// Group numbers, found by the hash of their canonical key.
-    index: HashTable<u32>,
-    hasher: foldhash::fast::RandomState,
-    arena: Vec<u8>,
-    /// Per group: where its bytes start in `arena` and where its first-seen text starts, which
-    /// is where its bytes end (the next group's start) when the text is the canonical key.
-    spans: Vec<(usize, usize)>,
-    /// The accumulators, one per aggregate of the stage for each group in turn.
-    accs: Vec<Acc>,
+    table: Table,
     canon: Vec<u8>,
     text: Vec<u8>,
     /// Set once the number of groups went past `--max-groups`.
@@ -171,11 +158,11 @@ pub enum GroupError {
 
 impl Groups {
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.table.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.table.is_empty()
     }
 
     pub fn add(&mut self, spec: &GroupSpec, ev: &Event, env: &Env) -> Result<(), GroupError> {
@@ -200,134 +187,41 @@ impl Groups {
                 v.write_json(&mut self.text);
             }
         }
-        let (canon, text) = (std::mem::take(&mut self.canon), std::mem::take(&mut self.text));
-        let found = self.find_or_insert(spec, &canon, &text, || spec.aggs.iter().map(|(f, _, _)| Acc::new(f)));
-        (self.canon, self.text) = (canon, text);
-        let Some(g) = found else { return Ok(()) };
-        let n = spec.aggs.len();
-        for ((_, e, _), acc) in spec.aggs.iter().zip(&mut self.accs[g * n..(g + 1) * n]) {
+        let l = &spec.layout;
+        let new_accs = || spec.aggs.iter().map(|(f, _, _)| Acc::new(f));
+        let Some(g) = self.table.find_or_insert(l, &self.canon, &self.text, new_accs) else {
+            self.overflow = true;
+            return Ok(());
+        };
+        for ((_, e, _), acc) in spec.aggs.iter().zip(self.table.accs_mut(l, g)) {
             match e {
                 Some(e) => acc.add(&e.eval(ev, env)),
-                None => acc.add(&crate::lang::Val::Null),
+                None => acc.add(&Val::Null),
             }
         }
         Ok(())
     }
 
-    /// The group of canonical key `canon`, made with first-seen `text` and the accumulators of
-    /// `accs` when it is new; `None` (and `overflow` set) when a new group would pass the limit.
-    fn find_or_insert<I: IntoIterator<Item = Acc>>(
-        &mut self,
-        spec: &GroupSpec,
-        canon: &[u8],
-        text: &[u8],
-        accs: impl FnOnce() -> I,
-    ) -> Option<usize> {
-        let hash = self.hasher.hash_one(canon);
-        let Groups {
-            index,
-            hasher,
-            arena,
-            spans,
-            ..
-        } = self;
-        let key = |g: u32| canon_of(arena, spans, g as usize);
-        if let Some(&g) = index.find(hash, |&g| key(g) == canon) {
-            return Some(g as usize);
-        }
-        let g = spans.len();
-        let Some(id) = u32::try_from(g).ok().filter(|_| g < spec.max_groups) else {
-            self.overflow = true;
-            return None;
-        };
-        index.insert_unique(hash, id, |&g| hasher.hash_one(canon_of(arena, spans, g as usize)));
-        let start = arena.len();
-        arena.extend_from_slice(canon);
-        let prefix = spec.prefix_len();
-        let mid = if text == &canon[prefix.min(canon.len())..] {
-            arena.len()
-        } else {
-            let mid = arena.len();
-            arena.extend_from_slice(text);
-            mid
-        };
-        spans.push((start, mid));
-        self.accs.extend(accs());
-        Some(g)
-    }
-
-    fn end(&self, g: usize) -> usize {
-        self.spans.get(g + 1).map_or(self.arena.len(), |s| s.0)
-    }
-
-    /// The keys' compact JSON as first seen, separated by [`SEP`].
-    fn text(&self, spec: &GroupSpec, g: usize) -> &[u8] {
-        let (start, mid) = self.spans[g];
-        let end = self.end(g);
-        if mid == end {
-            &self.arena[(start + spec.prefix_len()).min(mid)..mid]
-        } else {
-            &self.arena[mid..end]
-        }
-    }
-
+    /// The window number of group `g`, when the stage has windows.
     fn window(&self, spec: &GroupSpec, g: usize) -> Option<i64> {
         spec.every?;
-        let start = self.spans[g].0;
-        let bytes = self.arena.get(start..start + 8)?;
+        let bytes = self.table.canon(g).get(..8)?;
         Some(i64::from_le_bytes(bytes.try_into().ok()?))
     }
 
-    /// Moves group `g` of `from`, with its accumulators, into `self` (merging when `self` has it).
-    fn take_group(&mut self, spec: &GroupSpec, from: &Groups, g: usize, accs: impl Iterator<Item = Acc>) {
-        let canon = canon_of(&from.arena, &from.spans, g);
-        let text = from.text(spec, g);
-        let mut fresh = Some(accs);
-        let found = self.find_or_insert(spec, canon, text, || fresh.take().into_iter().flatten());
-        // Unless the group was new and took them, the accumulators are merged or (past the
-        // limit) dropped: either way used up, so the next group's come next.
-        let Some(accs) = fresh else { return };
-        match found {
-            Some(i) => {
-                let n = spec.aggs.len();
-                for (a, b) in self.accs[i * n..(i + 1) * n].iter_mut().zip(accs) {
-                    a.merge(b);
-                }
-            }
-            None => accs.for_each(drop),
-        }
-    }
-
     /// Merges the groups of events that came later in input order.
-    pub fn merge(&mut self, mut later: Groups, spec: &GroupSpec) {
+    pub fn merge(&mut self, later: Groups, spec: &GroupSpec) {
         self.overflow |= later.overflow;
-        if self.is_empty() && !self.overflow {
-            *self = later;
-            return;
-        }
-        let n = spec.aggs.len();
-        let mut accs = std::mem::take(&mut later.accs).into_iter();
-        for g in 0..later.len() {
-            self.take_group(spec, &later, g, accs.by_ref().take(n));
-        }
+        self.overflow |= !self.table.merge(&spec.layout, later.table);
     }
 
     /// Removes and returns the groups of windows before `window`.
     pub fn split_off_before(&mut self, spec: &GroupSpec, window: i64) -> Groups {
-        let mut old = std::mem::take(self);
-        let mut done = Groups::default();
-        let n = spec.aggs.len();
-        let mut accs = std::mem::take(&mut old.accs).into_iter();
-        for g in 0..old.len() {
-            let to = if old.window(spec, g).is_some_and(|w| w < window) {
-                &mut done
-            } else {
-                &mut *self
-            };
-            to.take_group(spec, &old, g, accs.by_ref().take(n));
+        let before = |prefix: &[u8]| prefix.try_into().is_ok_and(|b| i64::from_le_bytes(b) < window);
+        Groups {
+            table: self.table.split_off(&spec.layout, before),
+            ..Groups::default()
         }
-        self.overflow = old.overflow;
-        done
     }
 
     /// The result rows, in the stage's order.
@@ -338,7 +232,7 @@ impl Groups {
     /// The result rows, in the stage's order, built one at a time as they are taken.
     pub fn into_rows(mut self, spec: &Arc<GroupSpec>) -> Rows {
         // The index is not needed any more: free it before the rows are built.
-        self.index = HashTable::new();
+        self.table.drop_index();
         let order = self.order(spec).into_iter();
         Rows {
             groups: self,
@@ -373,14 +267,10 @@ impl Groups {
     }
 
     fn row(&self, spec: &GroupSpec, g: usize) -> Value {
-        let n = spec.aggs.len();
-        let results: Vec<Value> = self.accs[g * n..(g + 1) * n].iter().map(Acc::result).collect();
-        row(
-            spec,
-            self.window(spec, g),
-            parse_keys(self.text(spec, g), spec.keys.len()),
-            &results,
-        )
+        let l = &spec.layout;
+        let results: Vec<Value> = self.table.accs(l, g).iter().map(Acc::result).collect();
+        let keys = parse_keys(self.table.text(l, g), spec.keys.len());
+        row(spec, self.window(spec, g), keys, &results)
     }
 }
 
@@ -410,12 +300,6 @@ impl Iterator for Rows {
     }
 }
 
-/// The canonical key of group `g`.
-fn canon_of<'a>(arena: &'a [u8], spans: &[(usize, usize)], g: usize) -> &'a [u8] {
-    let (start, mid) = spans[g];
-    &arena[start..mid]
-}
-
 /// The values of keys written as compact JSON separated by [`SEP`].
 fn parse_keys(text: &[u8], n: usize) -> Vec<Value> {
     if n == 0 {
@@ -430,20 +314,24 @@ fn parse_keys(text: &[u8], n: usize) -> Vec<Value> {
 }
 
 /// What the groups of a `count` or `top` are ordered by: the first aggregate's result.
-enum Rank<'a> {
+enum Rank {
     /// `count()` or `count(EXPR)`: compared as integers, without building results.
-    Counts(&'a [Acc], usize),
+    Counts(Vec<u64>),
     Results(Vec<Value>),
 }
 
-impl Rank<'_> {
-    fn of<'a>(groups: &'a Groups, spec: &GroupSpec) -> Rank<'a> {
-        let n = spec.aggs.len();
+impl Rank {
+    fn of(groups: &Groups, spec: &GroupSpec) -> Rank {
+        let first = |g: usize| groups.table.accs(&spec.layout, g).first();
         match spec.aggs.first() {
-            Some((AggFn::Count | AggFn::CountNonNull, _, _)) => Rank::Counts(&groups.accs, n),
+            Some((AggFn::Count | AggFn::CountNonNull, _, _)) => Rank::Counts(
+                (0..groups.len())
+                    .map(|g| first(g).and_then(Acc::count).unwrap_or(0))
+                    .collect(),
+            ),
             _ => Rank::Results(
                 (0..groups.len())
-                    .map(|g| groups.accs.get(g * n).map_or(Value::Null, Acc::result))
+                    .map(|g| first(g).map_or(Value::Null, Acc::result))
                     .collect(),
             ),
         }
@@ -452,10 +340,7 @@ impl Rank<'_> {
     fn cmp(&self, a: u32, b: u32) -> Ordering {
         let (a, b) = (a as usize, b as usize);
         match self {
-            Rank::Counts(accs, n) => {
-                let count = |g: usize| accs.get(g * n).and_then(Acc::count);
-                count(a).cmp(&count(b))
-            }
+            Rank::Counts(c) => c[a].cmp(&c[b]),
             Rank::Results(r) => Val::from_value(&r[a]).sort_cmp(&Val::from_value(&r[b])),
         }
     }
@@ -599,14 +484,6 @@ mod tests {
         g.add(spec, &ev, &Env::default()).expect("no window");
     }
 
-    /// The heap bytes the groups hold (the scratch buffers aside).
-    fn heap_bytes(g: &Groups) -> usize {
-        g.index.allocation_size()
-            + g.arena.capacity()
-            + g.spans.capacity() * std::mem::size_of::<(usize, usize)>()
-            + g.accs.capacity() * std::mem::size_of::<Acc>()
-    }
-
     #[test]
     fn a_one_key_count_group_takes_under_a_hundred_bytes() {
         let s = stage("count by k", None);
@@ -618,7 +495,7 @@ mod tests {
         assert_eq!(g.len(), n);
         assert!(std::mem::size_of::<Acc>() <= 32, "{}", std::mem::size_of::<Acc>());
         // Vectors grow by doubling, so up to half of the capacity may be unused.
-        let per_group = heap_bytes(&g) / n;
+        let per_group = g.table.heap_bytes() / n;
         assert!(per_group <= 100, "{per_group} bytes per group");
     }
 
@@ -688,7 +565,7 @@ mod tests {
 
     #[test]
     fn without_max_groups_the_default_limit_applies() {
-        assert_eq!(stage("count by k", None).spec.max_groups, DEFAULT_MAX_GROUPS);
-        assert_eq!(stage("count by k", Some(5)).spec.max_groups, 5);
+        assert_eq!(stage("count by k", None).spec.layout.limit, DEFAULT_MAX_GROUPS);
+        assert_eq!(stage("count by k", Some(5)).spec.layout.limit, 5);
     }
 }
