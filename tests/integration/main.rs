@@ -13,6 +13,7 @@ mod lang;
 mod output;
 mod props;
 mod route;
+mod sorting;
 mod stages;
 mod text;
 mod ux;

@@ -1,45 +1,43 @@
-//! `sort EXPR [desc], …`: a stable sort of the events. Past `--memory-limit` the
-//! sorted runs spill to temporary files, which are merged at the end, so inputs
-//! larger than memory sort too.
+//! `sort EXPR [desc], …`: a stable sort of the events. Events are held in memory up to `--memory-limit`;
+//! past it each sorted run spills to one anonymous temporary file, and at the end the runs are merged at
+//! most `fan_in` at a time (see `merge`), so inputs larger than memory sort in bounded memory, with at most
+//! two temporary files open however many runs there are.
+
+mod merge;
+mod spill;
 
 use crate::event::{Event, Meta, Needs};
 use crate::lang::{Env, Expr, Val};
-use serde::{Deserialize, Serialize};
+use merge::Budget;
 use serde_json::Value;
-use serde_json::value::RawValue;
+use spill::RunFile;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
+use std::io;
+use std::mem::size_of;
 use std::sync::Arc;
 
+/// What one heap allocation costs beyond its bytes (the allocator's header and rounding), for the count of
+/// memory held.
+const ALLOC: usize = 16;
+
 /// One event waiting to be sorted.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Item {
-    #[serde(rename = "k")]
     keys: Vec<Value>,
-    #[serde(rename = "s")]
     seq: u64,
-    #[serde(rename = "m")]
-    meta: (u32, u64, u64),
-    #[serde(rename = "t")]
-    topic: Option<String>,
-    #[serde(rename = "e")]
-    json: Box<RawValue>,
-    #[serde(rename = "c", default)]
+    meta: Meta,
+    topic: Option<Arc<str>>,
     copy: bool,
+    text: Box<str>,
 }
 
 impl Item {
     pub fn json(&self) -> &str {
-        self.json.get()
+        &self.text
     }
 
     pub fn meta(&self) -> Meta {
-        Meta {
-            file: self.meta.0,
-            line: self.meta.1,
-            offset: self.meta.2,
-        }
+        self.meta
     }
 
     /// An extra copy made by `route all`.
@@ -48,11 +46,32 @@ impl Item {
     }
 
     pub fn topic(&self) -> Option<Arc<str>> {
-        self.topic.as_deref().map(Arc::from)
+        self.topic.clone()
     }
 
-    fn size(&self) -> usize {
-        self.json.get().len() + 64 + self.keys.len() * 32
+    /// Bytes this item holds on the heap, beside its struct.
+    fn heap_bytes(&self) -> usize {
+        let keys = self.keys.capacity() * size_of::<Value>() + self.keys.iter().map(value_heap).sum::<usize>();
+        let topic = self.topic.as_ref().map_or(0, |t| t.len() + ALLOC);
+        self.text.len() + keys + topic + 2 * ALLOC
+    }
+}
+
+/// Heap bytes of a JSON value (an estimate that errs high: it decides when to spill).
+fn value_heap(v: &Value) -> usize {
+    const ENTRY: usize = size_of::<String>() + size_of::<Value>() + 16; // a map entry and its hash slot
+    match v {
+        Value::Null | Value::Bool(_) => 0,
+        Value::Number(n) => n.as_str().len() + ALLOC,
+        Value::String(s) => s.capacity() + ALLOC,
+        Value::Array(a) => a.capacity() * size_of::<Value>() + ALLOC + a.iter().map(value_heap).sum::<usize>(),
+        Value::Object(m) => {
+            let entries: usize = m
+                .iter()
+                .map(|(k, v)| ENTRY + k.capacity() + ALLOC + value_heap(v))
+                .sum();
+            entries + 2 * ALLOC
+        }
     }
 }
 
@@ -61,8 +80,11 @@ pub struct Sort {
     keys: Vec<(Expr, bool)>,
     memory_limit: usize,
     buf: Vec<Item>,
-    buf_bytes: usize,
-    runs: Vec<std::fs::File>,
+    /// Heap bytes of the items in `buf`; their structs are counted from `buf`'s capacity.
+    heap_bytes: usize,
+    spilled: Option<RunFile>,
+    /// Why a spill failed: the stage takes no more events, and merges what it holds at the end.
+    failed: Option<(io::ErrorKind, String)>,
     seq: u64,
 }
 
@@ -79,8 +101,9 @@ impl Sort {
             keys,
             memory_limit,
             buf: Vec::new(),
-            buf_bytes: 0,
-            runs: Vec::new(),
+            heap_bytes: 0,
+            spilled: None,
+            failed: None,
             seq: 0,
         }
     }
@@ -91,98 +114,100 @@ impl Sort {
         }
     }
 
+    /// Takes one event. An error means this event was not taken (nor any later one): no room was left in
+    /// memory and the held events could not spill.
     pub fn push(&mut self, ev: &Event, env: &Env) -> io::Result<()> {
-        let keys = self.keys.iter().map(|(e, _)| e.eval(ev, env).into_value()).collect();
-        let mut json = Vec::new();
-        ev.write_json(&mut json);
-        let json = RawValue::from_string(String::from_utf8(json).expect("JSON text is UTF-8"))
-            .expect("event text is valid JSON");
-        let m = ev.meta;
-        let item = Item {
-            keys,
-            seq: self.seq,
-            meta: (m.file, m.line, m.offset),
-            topic: ev.topic.as_deref().map(String::from),
-            json,
-            copy: ev.copy,
-        };
-        self.seq += 1;
-        self.buf_bytes += item.size();
-        self.buf.push(item);
-        if self.buf_bytes > self.memory_limit {
-            self.spill()?;
+        if let Some((kind, message)) = &self.failed {
+            return Err(io::Error::new(*kind, message.clone()));
         }
+        let item = self.item(ev, env);
+        if !self.buf.is_empty() && !self.fits(&item) {
+            if let Err(e) = self.spill() {
+                self.failed = Some((e.kind(), e.to_string()));
+                return Err(e);
+            }
+        }
+        self.heap_bytes += item.heap_bytes();
+        self.buf.push(item);
         Ok(())
     }
 
-    fn cmp(&self, a: &Item, b: &Item) -> Ordering {
-        compare(&self.keys, a, b)
+    fn item(&mut self, ev: &Event, env: &Env) -> Item {
+        let keys = self.keys.iter().map(|(e, _)| e.eval(ev, env).into_value()).collect();
+        let mut text = Vec::new();
+        ev.write_json(&mut text);
+        // Event text is UTF-8; were it not, a replacement character beats a crash.
+        let text = String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        self.seq += 1;
+        Item {
+            keys,
+            seq: self.seq,
+            meta: ev.meta,
+            topic: ev.topic.clone(),
+            copy: ev.copy,
+            text: text.into_boxed_str(),
+        }
     }
 
+    /// Whether `item` fits in the limit beside the buffered items, counting the buffer's growth.
+    fn fits(&self, item: &Item) -> bool {
+        let capacity = if self.buf.len() < self.buf.capacity() {
+            self.buf.capacity()
+        } else {
+            (self.buf.capacity() * 2).max(4)
+        };
+        let held = capacity * size_of::<Item>() + self.heap_bytes + item.heap_bytes();
+        held <= self.memory_limit
+    }
+
+    /// Memory the buffered items hold: their structs (the whole capacity of `buf`) and their heap bytes.
+    #[cfg(test)]
+    fn held_bytes(&self) -> usize {
+        self.buf.capacity() * size_of::<Item>() + self.heap_bytes
+    }
+
+    /// Sorts the buffer into a new run on disk. `buf` keeps its capacity for the next run, and all its items
+    /// when the spill fails.
     fn spill(&mut self) -> io::Result<()> {
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.sort_by(|a, b| self.cmp(a, b));
-        let mut f = BufWriter::new(tempfile::tempfile()?);
-        for item in &buf {
-            serde_json::to_writer(&mut f, item)?;
-            f.write_all(b"\n")?;
-        }
-        let mut f = f.into_inner().map_err(|e| e.into_error())?;
-        f.rewind()?;
-        self.runs.push(f);
-        self.buf_bytes = 0;
+        let keys = &self.keys;
+        self.buf.sort_unstable_by(|a, b| compare(keys, a, b));
+        let runs = match &mut self.spilled {
+            Some(runs) => runs,
+            None => self.spilled.insert(RunFile::new()?),
+        };
+        runs.write_run(&self.buf, Budget::new(self.memory_limit).buffer)?;
+        self.buf.clear();
+        self.heap_bytes = 0;
         Ok(())
     }
 
     /// Hands every event to `out` in sorted order.
     pub fn drain(&mut self, out: &mut dyn FnMut(Item)) -> io::Result<()> {
-        if self.runs.is_empty() {
-            let mut buf = std::mem::take(&mut self.buf);
-            buf.sort_by(|a, b| self.cmp(a, b));
-            buf.into_iter().for_each(out);
+        if self.spilled.is_some() && !self.buf.is_empty() && self.failed.is_none() {
+            // Spilled, so memory stays free for the merge's buffers; if it cannot, the held events join the
+            // merge from memory.
+            let _ = self.spill();
+        }
+        let keys = &self.keys;
+        self.buf.sort_unstable_by(|a, b| compare(keys, a, b));
+        self.heap_bytes = 0;
+        let held = std::mem::take(&mut self.buf);
+        let Some(runs) = self.spilled.take() else {
+            held.into_iter().for_each(out);
             return Ok(());
-        }
-        if !self.buf.is_empty() {
-            self.spill()?;
-        }
-        let mut readers: Vec<_> = std::mem::take(&mut self.runs)
-            .into_iter()
-            .map(|f| BufReader::new(f).lines())
-            .collect();
-        let mut heap = BinaryHeap::new();
-        for (i, r) in readers.iter_mut().enumerate() {
-            if let Some(item) = next_item(r)? {
-                heap.push(Head {
-                    item,
-                    run: i,
-                    keys: &self.keys,
-                });
-            }
-        }
-        while let Some(Head { item, run, .. }) = heap.pop() {
-            if let Some(next) = next_item(&mut readers[run])? {
-                heap.push(Head {
-                    item: next,
-                    run,
-                    keys: &self.keys,
-                });
-            }
+        };
+        merge::merge(&self.keys, runs, held, Budget::new(self.memory_limit), &mut |item| {
             out(item);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
-fn next_item(r: &mut std::io::Lines<BufReader<std::fs::File>>) -> io::Result<Option<Item>> {
-    match r.next() {
-        None => Ok(None),
-        Some(line) => Ok(Some(serde_json::from_str(&line?)?)),
-    }
-}
-
+/// The sort order: keys in turn (`desc` reverses one), then input order, so the order is total and the
+/// sort stable.
 fn compare(keys: &[(Expr, bool)], a: &Item, b: &Item) -> Ordering {
-    for (i, (_, desc)) in keys.iter().enumerate() {
-        let o = Val::from_value(&a.keys[i]).sort_cmp(&Val::from_value(&b.keys[i]));
+    for (((_, desc), x), y) in keys.iter().zip(&a.keys).zip(&b.keys) {
+        let o = Val::from_value(x).sort_cmp(&Val::from_value(y));
         let o = if *desc { o.reverse() } else { o };
         if o != Ordering::Equal {
             return o;
@@ -191,84 +216,5 @@ fn compare(keys: &[(Expr, bool)], a: &Item, b: &Item) -> Ordering {
     a.seq.cmp(&b.seq)
 }
 
-/// A run's smallest item; the heap is a max-heap, so the order is reversed.
-struct Head<'k> {
-    item: Item,
-    run: usize,
-    keys: &'k [(Expr, bool)],
-}
-
-impl PartialEq for Head<'_> {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
-    }
-}
-impl Eq for Head<'_> {}
-impl PartialOrd for Head<'_> {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Head<'_> {
-    fn cmp(&self, o: &Self) -> Ordering {
-        compare(self.keys, &o.item, &self.item)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::lang::parse_expr;
-
-    fn sorted(lines: &[&str], key: &str, desc: bool, limit: usize) -> Vec<String> {
-        let keys = vec![(parse_expr(key).unwrap(), desc)];
-        let mut s = Sort::new(keys, limit);
-        let mut n = Needs::default();
-        s.needs(&mut n);
-        for (i, l) in lines.iter().enumerate() {
-            let ev = Event::parse(
-                l,
-                Meta {
-                    file: 0,
-                    line: i as u64 + 1,
-                    offset: 0,
-                },
-                &n,
-            )
-            .unwrap();
-            s.push(&ev, &Env::default()).unwrap();
-        }
-        let mut out = Vec::new();
-        s.drain(&mut |it| out.push(it.json().to_string())).unwrap();
-        out
-    }
-
-    #[test]
-    fn sorts_stably_in_memory_and_with_spills() {
-        let lines: Vec<String> = (0..200)
-            .map(|i| format!(r#"{{"k":{},"i":{i}}}"#, (i * 7) % 13))
-            .collect();
-        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-        let in_memory = sorted(&refs, "k", false, usize::MAX);
-        let spilled = sorted(&refs, "k", false, 500);
-        assert_eq!(in_memory, spilled);
-        let mut expected: Vec<(i64, usize)> = (0..200).map(|i| ((i as i64 * 7) % 13, i)).collect();
-        expected.sort();
-        let expected: Vec<String> = expected
-            .iter()
-            .map(|(k, i)| format!(r#"{{"k":{k},"i":{i}}}"#))
-            .collect();
-        assert_eq!(in_memory, expected);
-    }
-
-    #[test]
-    fn descending_keeps_ties_in_input_order() {
-        let out = sorted(
-            &[r#"{"k":1,"n":"a"}"#, r#"{"k":2}"#, r#"{"k":1,"n":"b"}"#],
-            "k",
-            true,
-            100,
-        );
-        assert_eq!(out, [r#"{"k":2}"#, r#"{"k":1,"n":"a"}"#, r#"{"k":1,"n":"b"}"#]);
-    }
-}
+mod tests;
