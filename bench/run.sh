@@ -150,6 +150,18 @@ case_grep() {
   peer grep sh -c 'LC_ALL=C grep -E "\" 5[0-9][0-9] " "$1" > "$2"' sh "$IN" "$TMPD/grep.out"
 }
 
+# Sorting past memory: read the peak RSS column. evq spills past --memory-limit 64M; GNU sort gets the same
+# buffer (-S 64M) and sorts whole lines, which is the order of `ts`, every event's first key. evq-default
+# shows the default --memory-limit (1G). jq (-s) and Miller hold the whole input in memory.
+case_sort() {
+  evq --memory-limit 64M 'sort ts' "$IN"
+  peer evq-default "$EVQ" $EVQ_ARGS 'sort ts' "$IN"
+  peer sort sort -S 64M "$IN"
+  peer jq jq -c -s 'sort_by(.ts)[]' "$IN"
+  peer mlr mlr --ijsonl --ojsonl sort -f ts "$IN"
+}
+CASES+=(sort)
+
 # ---------------------------------------------------------------------------
 # Group memory: `count by k` over 1M and 10M distinct keys ({"k":"user-<i>"},
 # generated once into $BENCH_DATA). The peak RSS column is the point: divided

@@ -533,18 +533,23 @@ impl<'c> Writer<'c> {
     }
 
     fn finish(mut self, elapsed: f64) -> ExitStatus {
-        if let Some(ord) = self.ordered.as_mut() {
+        if let Some(mut ord) = self.ordered.take() {
             // After an internal error a stage's state cannot be trusted: it is not finished.
             if !self.broken_pipe && self.status != ExitStatus::Internal {
                 // A signal that stopped the input still gets the result of what was
                 // read (as after end of input); one during that output stops it.
                 self.signals.rearm();
-                let mut o = OrderedOut::default();
-                ord.finish(&self.cfg.env, &mut o);
+                let cfg = self.cfg;
                 let mut total = std::mem::take(&mut self.total);
+                let mut o = OrderedOut::default();
+                // What the stages release streams out as it comes: a sort's output never gathers whole.
+                ord.finish(&cfg.env, &mut o, &mut |part| {
+                    self.ordered_out(std::mem::take(part), &mut total)
+                });
                 self.ordered_out(o, &mut total);
                 self.total = total;
             }
+            self.ordered = Some(ord);
         }
         if self.status < ExitStatus::Output && !self.broken_pipe {
             if let Err(e) = self.out.finish() {

@@ -486,6 +486,9 @@ pub struct Ordered {
     pending: Pending,
 }
 
+/// How much output the end of input gathers before handing it to the sinks.
+const FINISH_FLUSH_BYTES: usize = 1 << 20;
+
 /// What the ordered part produced for one batch.
 #[derive(Default)]
 pub struct OrderedOut {
@@ -576,7 +579,7 @@ impl Ordered {
         let mut copy = self.clone();
         copy.writes_files = false;
         let mut out = OrderedOut::default();
-        copy.finish(env, &mut out);
+        copy.finish(env, &mut out, &mut |_| {});
         out.data
     }
 
@@ -721,12 +724,17 @@ impl Ordered {
     }
 
     /// Releases what stages hold at the end of input, in pipeline order.
-    pub fn finish(&mut self, env: &Env, out: &mut OrderedOut) {
+    /// `flush` takes what `out` holds whenever it passes `FINISH_FLUSH_BYTES`, so a sort's output streams
+    /// to the sinks instead of gathering in memory.
+    pub fn finish(&mut self, env: &Env, out: &mut OrderedOut, flush: &mut dyn FnMut(&mut OrderedOut)) {
         for i in 0..self.stages.len() {
             match &mut self.stages[i] {
                 Stage::Tail(t) => {
                     for h in t.drain() {
                         self.feed_copy(i + 1, &h.json, h.meta, h.topic, h.copy, env, out);
+                        if out.data.len() >= FINISH_FLUSH_BYTES {
+                            flush(out);
+                        }
                     }
                 }
                 Stage::Group(g) => {
@@ -736,8 +744,12 @@ impl Ordered {
                 Stage::Sort(s) => {
                     // Taken out of the stage list so the sorted events stream on to the next stages.
                     let mut sort = std::mem::replace(s, s.clone());
-                    let result = sort
-                        .drain(&mut |it| self.feed_copy(i + 1, it.json(), it.meta(), it.topic(), it.copy(), env, out));
+                    let result = sort.drain(&mut |it| {
+                        self.feed_copy(i + 1, it.json(), it.meta(), it.topic(), it.copy(), env, out);
+                        if out.data.len() >= FINISH_FLUSH_BYTES {
+                            flush(out);
+                        }
+                    });
                     if let Err(e) = result {
                         out.error
                             .get_or_insert(format!("sort: cannot read a temporary file: {e}"));
@@ -752,6 +764,41 @@ impl Ordered {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finish_hands_a_sorts_output_on_in_pieces() {
+        let asts = crate::lang::parser::parse_pipeline("sort k").expect("valid pipeline");
+        let opts = StageOptions {
+            memory_limit: 1 << 20,
+            ..StageOptions::default()
+        };
+        let mut ord = Ordered::new(&Pipeline::new(&asts, &opts), Format::Ndjson);
+        let (env, mut out) = (Env::default(), OrderedOut::default());
+        let (pad, mut bytes) = ("x".repeat(1000), 0);
+        for i in 0..5000 {
+            let line = format!(r#"{{"k":{},"pad":"{pad}"}}"#, (i * 7) % 100);
+            bytes += line.len() + 1;
+            let meta = Meta {
+                file: 0,
+                line: i + 1,
+                offset: 0,
+            };
+            let rec = Rec {
+                end: line.len(),
+                meta,
+                topic: None,
+                copy: false,
+            };
+            ord.feed(&line, &rec, &env, &mut out);
+        }
+        assert!(out.data.is_empty(), "sort holds its events until the end");
+        let mut pieces = Vec::new();
+        ord.finish(&env, &mut out, &mut |o| pieces.push(std::mem::take(&mut o.data).len()));
+        pieces.push(out.data.len());
+        assert_eq!(pieces.iter().sum::<usize>(), bytes);
+        assert!(pieces.len() > 4, "{pieces:?}");
+        assert!(pieces.iter().all(|&n| n < FINISH_FLUSH_BYTES + 2000), "{pieces:?}");
+    }
 
     /// What the first `parse` of a pipeline builds.
     fn wanted(src: &str) -> Want {

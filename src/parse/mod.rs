@@ -48,10 +48,13 @@
 //!     (day padded with a space or zero; optional `.fraction`) has no year or zone: it becomes
 //!     `YYYY-MM-DDThh:mm:ss` in the given year, without offset (evq reads it as UTC); an impossible date
 //!     (`Feb 29` of a common year) does not match. rsyslog's RFC 3339 timestamps
-//!     (`2026-03-27T13:06:56.123456+00:00`) are kept as written. The tag is a word without spaces, `[`, `]`
-//!     or `:`, followed by `[pid]` and/or a `:` that ends the word (`sshd[42]:`, `su:`, `cron[7]`); `pid` is
-//!     a number when it is digits, `null` when absent, else a string. Without a tag (`12:30 …`), `program`
-//!     and `pid` are `null` and `message` is the whole rest. A first word that is itself a tag (`su:`) means
+//!     (`2026-03-27T13:06:56.123456+00:00`) are kept as written. The tag is the first word (a run without
+//!     spaces, `[`, `]` or `:`), followed by `[pid]` and/or a `:` that ends the word (`sshd[42]:`, `su:`,
+//!     `cron[7]`), or by a space or the end of the line when the word starts with an ASCII letter or digit
+//!     (RFC 3164 §4.1.3: any character that is not alphanumeric ends the tag, so `syslogd 1.4.1: restart.`
+//!     gives `program` `syslogd` and `message` `1.4.1: restart.`); `pid` is a number when it is digits,
+//!     `null` when absent, else a string. Without a tag (`12:30 …`, `-- MARK --`), `program` and `pid` are
+//!     `null` and `message` is the whole rest. A first word that is itself a tag (`su:`) means
 //!     the host was omitted: `host` is `null`.
 //!   - RFC 5424, `<PRI>VERSION TIMESTAMP HOST APP PROCID MSGID SD [MSG]`: `priority`, `facility`,
 //!     `severity`, `version`, `timestamp` (as written), `host`, `program` (APP-NAME), `pid` (PROCID, a

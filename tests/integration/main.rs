@@ -16,6 +16,7 @@ mod lang;
 mod output;
 mod props;
 mod route;
+mod sorting;
 mod stages;
 mod text;
 mod ux;

@@ -196,8 +196,10 @@ fn rfc3339_timestamp(s: &str) -> Option<(String, &str)> {
     Some((token.to_owned(), &s[end..]))
 }
 
-/// `TAG[PID]: MESSAGE` → (program, pid, message). The tag is a run without spaces, `[`, `]` or `:`; it must
-/// be followed by `[pid]` and/or a `:` that ends a word. Otherwise the whole text is the message.
+/// `TAG[PID]: MESSAGE` → (program, pid, message). The tag is the first word: a run without spaces, `[`, `]`
+/// or `:`. It is followed by `[pid]` and/or a `:` that ends the word, or, as RFC 3164 §4.1.3 lets any
+/// character that is not alphanumeric end a tag (`syslogd 1.4.1: restart.`), by a space or the end of the
+/// text when the word starts with an ASCII letter or digit. Otherwise the whole text is the message.
 fn tag(s: &str) -> (Option<&str>, Option<&str>, &str) {
     let none = (None, None, s);
     let b = s.as_bytes();
@@ -219,7 +221,7 @@ fn tag(s: &str) -> (Option<&str>, Option<&str>, &str) {
     }
     match (b.get(i), b.get(i + 1)) {
         (Some(b':'), None | Some(b' ')) => i += 1,
-        (None | Some(b' '), _) if procid.is_some() => {}
+        (None | Some(b' '), _) if procid.is_some() || b.first().is_some_and(u8::is_ascii_alphanumeric) => {}
         _ => return none,
     }
     if b.get(i) == Some(&b' ') {

@@ -80,15 +80,40 @@ fn rfc3164_tags_without_pid_colon_or_program() {
         (&v["program"], &v["pid"], &v["message"]),
         (&json!("postfix/smtpd"), &json!(99), &json!("connect from x"))
     );
-    let v = syslog("Mar 27 13:06:56 h free text 12:30 here").expect("no tag");
+    let v = syslog("Mar 27 13:06:56 h 12:30 free text").expect("no tag");
     assert_eq!(
         (&v["program"], &v["pid"], &v["message"]),
-        (&Value::Null, &Value::Null, &json!("free text 12:30 here"))
+        (&Value::Null, &Value::Null, &json!("12:30 free text"))
     );
+    let v = syslog("Mar 27 13:06:56 h -- MARK --").expect("no tag");
+    assert_eq!((&v["program"], &v["message"]), (&Value::Null, &json!("-- MARK --")));
     let v = syslog("Mar 27 13:06:56 h app[worker-1]: hi").expect("text pid");
     assert_eq!(v["pid"], json!("worker-1"));
     let v = syslog("Mar 27 13:06:56 h app:").expect("empty message");
     assert_eq!((&v["program"], &v["message"]), (&json!("app"), &json!("")));
+}
+
+#[test]
+fn rfc3164_tag_ends_at_a_space_without_pid_or_colon() {
+    let v = syslog("<13>Oct 11 22:14:15 combo syslogd 1.4.1: restart.").expect("parses");
+    assert_eq!(
+        (&v["host"], &v["program"], &v["pid"], &v["message"]),
+        (
+            &json!("combo"),
+            &json!("syslogd"),
+            &Value::Null,
+            &json!("1.4.1: restart.")
+        )
+    );
+    let v = syslog("<13>Feb  5 17:32:18 10.0.0.99 Use the BFG!").expect("RFC 3164 example");
+    assert_eq!((&v["program"], &v["message"]), (&json!("Use"), &json!("the BFG!")));
+    let v = syslog("Mar 27 13:06:56 h systemd-logind New seat").expect("word tag");
+    assert_eq!(
+        (&v["program"], &v["message"]),
+        (&json!("systemd-logind"), &json!("New seat"))
+    );
+    let v = syslog("Mar 27 13:06:56 h restart").expect("tag alone");
+    assert_eq!((&v["program"], &v["message"]), (&json!("restart"), &json!("")));
 }
 
 #[test]

@@ -1,0 +1,220 @@
+//! `sort EXPR [desc], …`: a stable sort of the events. Events are held in memory up to `--memory-limit`;
+//! past it each sorted run spills to one anonymous temporary file, and at the end the runs are merged at
+//! most `fan_in` at a time (see `merge`), so inputs larger than memory sort in bounded memory, with at most
+//! two temporary files open however many runs there are.
+
+mod merge;
+mod spill;
+
+use crate::event::{Event, Meta, Needs};
+use crate::lang::{Env, Expr, Val};
+use merge::Budget;
+use serde_json::Value;
+use spill::RunFile;
+use std::cmp::Ordering;
+use std::io;
+use std::mem::size_of;
+use std::sync::Arc;
+
+/// What one heap allocation costs beyond its bytes (the allocator's header and rounding), for the count of
+/// memory held.
+const ALLOC: usize = 16;
+
+/// One event waiting to be sorted.
+#[derive(Debug, Clone)]
+pub struct Item {
+    keys: Vec<Value>,
+    seq: u64,
+    meta: Meta,
+    topic: Option<Arc<str>>,
+    copy: bool,
+    text: Box<str>,
+}
+
+impl Item {
+    pub fn json(&self) -> &str {
+        &self.text
+    }
+
+    pub fn meta(&self) -> Meta {
+        self.meta
+    }
+
+    /// An extra copy made by `route all`.
+    pub fn copy(&self) -> bool {
+        self.copy
+    }
+
+    pub fn topic(&self) -> Option<Arc<str>> {
+        self.topic.clone()
+    }
+
+    /// Bytes this item holds on the heap, beside its struct.
+    fn heap_bytes(&self) -> usize {
+        let keys = self.keys.capacity() * size_of::<Value>() + self.keys.iter().map(value_heap).sum::<usize>();
+        let topic = self.topic.as_ref().map_or(0, |t| t.len() + ALLOC);
+        self.text.len() + keys + topic + 2 * ALLOC
+    }
+}
+
+/// Heap bytes of a JSON value (an estimate that errs high: it decides when to spill).
+fn value_heap(v: &Value) -> usize {
+    const ENTRY: usize = size_of::<String>() + size_of::<Value>() + 16; // a map entry and its hash slot
+    match v {
+        Value::Null | Value::Bool(_) => 0,
+        Value::Number(n) => n.as_str().len() + ALLOC,
+        Value::String(s) => s.capacity() + ALLOC,
+        Value::Array(a) => a.capacity() * size_of::<Value>() + ALLOC + a.iter().map(value_heap).sum::<usize>(),
+        Value::Object(m) => {
+            let entries: usize = m
+                .iter()
+                .map(|(k, v)| ENTRY + k.capacity() + ALLOC + value_heap(v))
+                .sum();
+            entries + 2 * ALLOC
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Sort {
+    keys: Vec<(Expr, bool)>,
+    memory_limit: usize,
+    buf: Vec<Item>,
+    /// Heap bytes of the items in `buf`; their structs are counted from `buf`'s capacity.
+    heap_bytes: usize,
+    spilled: Option<RunFile>,
+    /// Why a spill failed: the stage takes no more events, and merges what it holds at the end.
+    failed: Option<(io::ErrorKind, String)>,
+    seq: u64,
+}
+
+impl Clone for Sort {
+    /// A fresh stage with the same keys (spilled runs are not shared).
+    fn clone(&self) -> Self {
+        Sort::new(self.keys.clone(), self.memory_limit)
+    }
+}
+
+impl Sort {
+    pub fn new(keys: Vec<(Expr, bool)>, memory_limit: usize) -> Sort {
+        Sort {
+            keys,
+            memory_limit,
+            buf: Vec::new(),
+            heap_bytes: 0,
+            spilled: None,
+            failed: None,
+            seq: 0,
+        }
+    }
+
+    pub fn needs(&self, n: &mut Needs) {
+        for (e, _) in &self.keys {
+            e.visit_paths(&mut |p| n.add_path(p));
+        }
+    }
+
+    /// Takes one event. An error means this event was not taken (nor any later one): no room was left in
+    /// memory and the held events could not spill.
+    pub fn push(&mut self, ev: &Event, env: &Env) -> io::Result<()> {
+        if let Some((kind, message)) = &self.failed {
+            return Err(io::Error::new(*kind, message.clone()));
+        }
+        let item = self.item(ev, env);
+        if !self.buf.is_empty() && !self.fits(&item) {
+            if let Err(e) = self.spill() {
+                self.failed = Some((e.kind(), e.to_string()));
+                return Err(e);
+            }
+        }
+        self.heap_bytes += item.heap_bytes();
+        self.buf.push(item);
+        Ok(())
+    }
+
+    fn item(&mut self, ev: &Event, env: &Env) -> Item {
+        let keys = self.keys.iter().map(|(e, _)| e.eval(ev, env).into_value()).collect();
+        let mut text = Vec::new();
+        ev.write_json(&mut text);
+        // Event text is UTF-8; were it not, a replacement character beats a crash.
+        let text = String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        self.seq += 1;
+        Item {
+            keys,
+            seq: self.seq,
+            meta: ev.meta,
+            topic: ev.topic.clone(),
+            copy: ev.copy,
+            text: text.into_boxed_str(),
+        }
+    }
+
+    /// Whether `item` fits in the limit beside the buffered items, counting the buffer's growth.
+    fn fits(&self, item: &Item) -> bool {
+        let capacity = if self.buf.len() < self.buf.capacity() {
+            self.buf.capacity()
+        } else {
+            (self.buf.capacity() * 2).max(4)
+        };
+        let held = capacity * size_of::<Item>() + self.heap_bytes + item.heap_bytes();
+        held <= self.memory_limit
+    }
+
+    /// Memory the buffered items hold: their structs (the whole capacity of `buf`) and their heap bytes.
+    #[cfg(test)]
+    fn held_bytes(&self) -> usize {
+        self.buf.capacity() * size_of::<Item>() + self.heap_bytes
+    }
+
+    /// Sorts the buffer into a new run on disk. `buf` keeps its capacity for the next run, and all its items
+    /// when the spill fails.
+    fn spill(&mut self) -> io::Result<()> {
+        let keys = &self.keys;
+        self.buf.sort_unstable_by(|a, b| compare(keys, a, b));
+        let runs = match &mut self.spilled {
+            Some(runs) => runs,
+            None => self.spilled.insert(RunFile::new()?),
+        };
+        runs.write_run(&self.buf, Budget::new(self.memory_limit).buffer)?;
+        self.buf.clear();
+        self.heap_bytes = 0;
+        Ok(())
+    }
+
+    /// Hands every event to `out` in sorted order.
+    pub fn drain(&mut self, out: &mut dyn FnMut(Item)) -> io::Result<()> {
+        if self.spilled.is_some() && !self.buf.is_empty() && self.failed.is_none() {
+            // Spilled, so memory stays free for the merge's buffers; if it cannot, the held events join the
+            // merge from memory.
+            let _ = self.spill();
+        }
+        let keys = &self.keys;
+        self.buf.sort_unstable_by(|a, b| compare(keys, a, b));
+        self.heap_bytes = 0;
+        let held = std::mem::take(&mut self.buf);
+        let Some(runs) = self.spilled.take() else {
+            held.into_iter().for_each(out);
+            return Ok(());
+        };
+        merge::merge(&self.keys, runs, held, Budget::new(self.memory_limit), &mut |item| {
+            out(item);
+            Ok(())
+        })
+    }
+}
+
+/// The sort order: keys in turn (`desc` reverses one), then input order, so the order is total and the
+/// sort stable.
+fn compare(keys: &[(Expr, bool)], a: &Item, b: &Item) -> Ordering {
+    for (((_, desc), x), y) in keys.iter().zip(&a.keys).zip(&b.keys) {
+        let o = Val::from_value(x).sort_cmp(&Val::from_value(y));
+        let o = if *desc { o.reverse() } else { o };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    a.seq.cmp(&b.seq)
+}
+
+#[cfg(test)]
+mod tests;
