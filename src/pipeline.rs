@@ -716,7 +716,13 @@ impl Ordered {
     }
 
     /// Passes an aggregate's rows, new events, on to the stages after it.
-    fn feed_rows(&mut self, from: usize, rows: Vec<serde_json::Value>, env: &Env, out: &mut OrderedOut) {
+    fn feed_rows(
+        &mut self,
+        from: usize,
+        rows: impl IntoIterator<Item = serde_json::Value>,
+        env: &Env,
+        out: &mut OrderedOut,
+    ) {
         for row in rows {
             let json = serde_json::to_string(&row).expect("a row serializes");
             self.feed_from(from, &json, Meta::default(), None, env, out);
@@ -738,8 +744,12 @@ impl Ordered {
                     }
                 }
                 Stage::Group(g) => {
-                    let rows = g.finish();
-                    self.feed_rows(i + 1, rows, env, out);
+                    for row in g.rows() {
+                        self.feed_rows(i + 1, [row], env, out);
+                        if out.data.len() >= FINISH_FLUSH_BYTES {
+                            flush(out);
+                        }
+                    }
                 }
                 Stage::Sort(s) => {
                     // Taken out of the stage list so the sorted events stream on to the next stages.
