@@ -11,6 +11,7 @@ pub mod event;
 pub mod exec;
 pub mod exit;
 pub mod input;
+mod json;
 pub mod lang;
 pub mod manual;
 pub mod messages;

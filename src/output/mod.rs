@@ -39,14 +39,18 @@ impl Format {
     pub fn write_event(self, ev: &Event, out: &mut Vec<u8>) {
         match self {
             Format::Ndjson | Format::Json | Format::Csv | Format::Tsv | Format::Table => ev.write_json(out),
-            Format::Logfmt => {
-                rows::write_logfmt(&ev.to_value(), out);
-                return;
-            }
-            Format::Pretty => {
-                let v = ev.to_value();
-                serde_json::to_writer_pretty(&mut *out, &v).expect("writing to a Vec cannot fail");
-            }
+            // Every event's text passed the parser `to_value` uses: the fallback is for the type system.
+            Format::Logfmt => match ev.to_value() {
+                Ok(v) => {
+                    rows::write_logfmt(&v, out);
+                    return;
+                }
+                Err(_) => ev.write_json(out),
+            },
+            Format::Pretty => match ev.to_value() {
+                Ok(v) => serde_json::to_writer_pretty(&mut *out, &v).expect("writing to a Vec cannot fail"),
+                Err(_) => ev.write_json(out),
+            },
         }
         out.push(b'\n');
     }
