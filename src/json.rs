@@ -143,6 +143,18 @@ fn parse_checked<'a, T: de::Deserialize<'a>>(text: &'a str) -> Result<T, JsonErr
     Ok(v)
 }
 
+/// Parses JSON text that evq wrote itself (the tabular formats read their rows back).
+/// It comes from checked events and aggregate rows, so its depth is bounded by
+/// construction (a row may hold an event: a few levels past `MAX_DEPTH`), and
+/// serde_json's limit, which rejects 128 levels, must not apply.
+pub(crate) fn reparse(text: &[u8]) -> Result<Value, JsonError> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    de.disable_recursion_limit();
+    let v = de::Deserialize::deserialize(&mut de).map_err(JsonError::serde)?;
+    de.end().map_err(JsonError::serde)?;
+    Ok(v)
+}
+
 /// Parses JSON text into a tree whose numbers keep their exact text. serde_json
 /// rewrites exponents (`1E5` and `1e400` become `1e+5` and `1e+400`), so a text
 /// with an exponent is walked again, taking each number's text from the line.

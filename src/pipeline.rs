@@ -572,16 +572,20 @@ impl Ordered {
         } else {
             Event::parse(json, meta, &self.needs)
         };
-        match parsed {
-            Ok(mut ev) => {
-                ev.topic = topic;
-                ev.copy = copy;
-                self.feed_event(from, ev, env, out);
-            }
-            // A copy's or a row's line has its fate elsewhere.
-            Err(_) if copy || meta.is_derived() => {}
-            Err(r) => out.dead.push((meta, r.reason, json.to_string())),
-        }
+        let mut ev = match parsed {
+            Ok(ev) => ev,
+            // An aggregate's row may hold a whole event, a level deeper than any event.
+            Err(_) if meta.is_derived() => match crate::json::reparse(json.as_bytes()) {
+                Ok(tree) => Event::derived(json, tree),
+                Err(_) => return,
+            },
+            // A copy's line has its fate elsewhere.
+            Err(_) if copy => return,
+            Err(r) => return out.dead.push((meta, r.reason, json.to_string())),
+        };
+        ev.topic = topic;
+        ev.copy = copy;
+        self.feed_event(from, ev, env, out);
     }
 
     fn feed_event(&mut self, from: usize, mut ev: Event, env: &Env, out: &mut OrderedOut) {
