@@ -448,6 +448,12 @@ impl Out for String {
 /// control characters only.
 pub(crate) fn write_str<O: Out>(out: &mut O, s: &str) {
     out.put("\"");
+    write_str_body(out, s);
+    out.put("\"");
+}
+
+/// `write_str` without the quotes.
+fn write_str_body<O: Out>(out: &mut O, s: &str) {
     let mut start = 0;
     for (i, &b) in s.as_bytes().iter().enumerate() {
         let short = match b {
@@ -470,7 +476,30 @@ pub(crate) fn write_str<O: Out>(out: &mut O, s: &str) {
         start = i + 1;
     }
     out.put(&s[start..]);
-    out.put("\"");
+}
+
+/// Writes a string token of valid JSON text with minimal escapes, rewriting only the
+/// escapes serde_json would not write (`\/`, most `\u`), without building the string.
+fn rewrite_escapes<O: Out>(token: &str, out: &mut O) {
+    let b = token.as_bytes();
+    let (mut i, mut run) = (0, 0);
+    while let Some(at) = b
+        .get(i..)
+        .and_then(|rest| memchr::memchr(b'\\', rest))
+        .map(|off| i + off)
+    {
+        let minimal = matches!(b.get(at + 1), Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f'));
+        let (ch, used) = unescape(&b[at + 1..]);
+        if minimal || used == 0 {
+            i = at + 1 + used.max(1);
+            continue;
+        }
+        out.put(&token[run..at]);
+        write_str_body(out, ch.encode_utf8(&mut [0; 4]));
+        run = at + 1 + used;
+        i = run;
+    }
+    out.put(&token[run..]);
 }
 
 /// Writes a tree as compact JSON text, exactly as serde_json does.
@@ -531,7 +560,7 @@ pub(crate) struct DuplicateKey;
 /// the tree instead.
 pub(crate) fn canonical<O: Out>(text: &str, out: &mut O) -> Result<(), DuplicateKey> {
     let b = text.as_bytes();
-    let mut frames: Vec<Frame> = Vec::new();
+    let mut keys = KeyStack::default();
     let (mut i, mut run) = (0, 0);
     while i < b.len() {
         match b[i] {
@@ -540,29 +569,22 @@ pub(crate) fn canonical<O: Out>(text: &str, out: &mut O) -> Result<(), Duplicate
                 run = i + 1;
             }
             b'"' => {
-                let end = string_end(b, i);
+                let (end, escaped) = string_end(b, i);
                 let token = &text[i..end];
-                if let Some(f) = frames.last_mut().filter(|f| f.expect_key) {
-                    f.add(unquote(token))?;
-                }
-                if token.contains('\\') {
+                keys.string(token, escaped)?;
+                if escaped {
                     out.put(&text[run..i]);
-                    write_str(out, &unquote(token));
+                    rewrite_escapes(token, out);
                     run = end;
                 }
                 i = end;
                 continue;
             }
-            b'{' => frames.push(Frame::object()),
-            b'[' => frames.push(Frame::array()),
-            b'}' | b']' => {
-                frames.pop();
-            }
-            b',' => frames
-                .last_mut()
-                .iter_mut()
-                .for_each(|f| f.expect_key = f.keys.is_some()),
-            b':' => frames.last_mut().iter_mut().for_each(|f| f.expect_key = false),
+            b'{' => keys.open(true),
+            b'[' => keys.open(false),
+            b'}' | b']' => keys.close(),
+            b',' => keys.after_comma(),
+            b':' => keys.after_colon(),
             _ => {}
         }
         i += 1;
@@ -571,58 +593,81 @@ pub(crate) fn canonical<O: Out>(text: &str, out: &mut O) -> Result<(), Duplicate
     Ok(())
 }
 
-/// The end (after the closing quote) of the string token starting at `start`.
-fn string_end(b: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
+/// The end (after the closing quote) of the string token starting at `start`, and
+/// whether it has an escape.
+fn string_end(b: &[u8], start: usize) -> (usize, bool) {
+    let (mut i, mut escaped) = (start + 1, false);
     while let Some(off) = b.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
         let at = i + off;
         if b[at] == b'"' {
-            return at + 1;
+            return (at + 1, escaped);
         }
+        escaped = true;
         i = at + 2;
     }
-    b.len()
+    (b.len(), escaped)
 }
 
-/// An open array or object of `canonical`, with the keys seen so far.
+/// The keys of the objects `canonical` is inside, innermost last, in one buffer.
+#[derive(Default)]
+struct KeyStack<'a> {
+    keys: Vec<Cow<'a, str>>,
+    frames: Vec<Frame<'a>>,
+}
+
+/// An open array or object: where its keys start, and a set once it has many.
 struct Frame<'a> {
-    keys: Option<Keys<'a>>,
+    start: usize,
+    object: bool,
     expect_key: bool,
+    many: Option<HashSet<Cow<'a, str>>>,
 }
 
-enum Keys<'a> {
-    Few(Vec<Cow<'a, str>>),
-    Many(HashSet<Cow<'a, str>>),
-}
+impl<'a> KeyStack<'a> {
+    fn open(&mut self, object: bool) {
+        self.frames.push(Frame {
+            start: self.keys.len(),
+            object,
+            expect_key: object,
+            many: None,
+        });
+    }
 
-impl<'a> Frame<'a> {
-    fn object() -> Frame<'a> {
-        Frame {
-            keys: Some(Keys::Few(Vec::new())),
-            expect_key: true,
+    fn close(&mut self) {
+        if let Some(f) = self.frames.pop() {
+            self.keys.truncate(f.start);
         }
     }
 
-    fn array() -> Frame<'a> {
-        Frame {
-            keys: None,
-            expect_key: false,
+    fn after_comma(&mut self) {
+        if let Some(f) = self.frames.last_mut() {
+            f.expect_key = f.object;
         }
     }
 
-    fn add(&mut self, key: Cow<'a, str>) -> Result<(), DuplicateKey> {
-        let fresh = match &mut self.keys {
-            None => true,
-            Some(Keys::Many(set)) => set.insert(key),
-            Some(Keys::Few(v)) if v.contains(&key) => false,
-            Some(Keys::Few(v)) if v.len() < 16 => {
-                v.push(key);
-                true
-            }
-            Some(Keys::Few(v)) => {
-                let mut set: HashSet<_> = v.drain(..).collect();
-                set.insert(key);
-                self.keys = Some(Keys::Many(set));
+    fn after_colon(&mut self) {
+        if let Some(f) = self.frames.last_mut() {
+            f.expect_key = false;
+        }
+    }
+
+    /// A string token: a key if the innermost object expects one.
+    fn string(&mut self, token: &'a str, escaped: bool) -> Result<(), DuplicateKey> {
+        let Some(f) = self.frames.last_mut().filter(|f| f.expect_key) else {
+            return Ok(());
+        };
+        let key = match escaped {
+            true => unquote(token),
+            false => Cow::Borrowed(token.get(1..token.len() - 1).unwrap_or(token)),
+        };
+        let fresh = match &mut f.many {
+            Some(set) => set.insert(key),
+            None if self.keys[f.start..].contains(&key) => false,
+            None => {
+                self.keys.push(key);
+                if self.keys.len() - f.start > 32 {
+                    f.many = Some(self.keys[f.start..].iter().cloned().collect());
+                }
                 true
             }
         };

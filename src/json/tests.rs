@@ -148,3 +148,11 @@ proptest! {
         let _ = too_deep(text.as_bytes());
     }
 }
+
+#[test]
+fn canonical_rewrites_only_escapes_serde_json_would_not_write() {
+    let text = r#"["\u0022\u005c\u000A\u001F\u0008\/\"\\\n\t\b\f\r\ud83d\ude00\u00e9x"]"#;
+    let want = "[\"\\\"\\\\\\n\\u001f\\b/\\\"\\\\\\n\\t\\b\\f\\r😀éx\"]";
+    assert_eq!(canon(text).as_deref(), Ok(want));
+    assert_eq!(canon(text), Ok(to_string(&tree(text).unwrap_or_default())));
+}
