@@ -1,13 +1,12 @@
 //! One event: its original line, metadata, and a document parsed only as far as the
 //! pipeline needs (the top-level fields it reads), or fully once a stage modifies it.
 
+use crate::json::{self, JsonError, JsonErrorKind, MAX_DEPTH, Out};
 use crate::lang::ast::{Path, Seg};
-use crate::lang::value::Val;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use crate::lang::value::{Val, float_value};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::fmt;
 use std::sync::Arc;
 
 /// Where an event came from. Line 0 marks an event a stage made (an aggregate's
@@ -28,12 +27,13 @@ impl Meta {
     }
 }
 
-/// Why a line could not become an event.
+/// Why a line could not become an event. `ALL` lists them in declaration order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Reason {
     InvalidJson,
     InvalidUtf8,
     TooLong,
+    /// Nested deeper than `json::MAX_DEPTH`, as read or as a stage would make it.
     TooDeep,
     /// A windowed aggregate found no parsable event time.
     NoTime,
@@ -41,10 +41,16 @@ pub enum Reason {
     Late,
     /// `parse` could not parse the event.
     Parse,
+    /// A string escape is a lone UTF-16 surrogate (`"\ud800"`): no string can hold it.
+    InvalidUnicode,
+    /// A stage that sets fields met an event that is not an object.
+    NotObject,
+    /// A stage would write an array index the event cannot hold.
+    InvalidPath,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 7] = [
+    pub const ALL: [Reason; 10] = [
         Reason::InvalidJson,
         Reason::InvalidUtf8,
         Reason::TooLong,
@@ -52,14 +58,14 @@ impl Reason {
         Reason::NoTime,
         Reason::Late,
         Reason::Parse,
+        Reason::InvalidUnicode,
+        Reason::NotObject,
+        Reason::InvalidPath,
     ];
 
     /// The reason's place in `ALL`, for counters indexed by reason.
     pub fn index(self) -> usize {
-        Reason::ALL
-            .iter()
-            .position(|x| *x == self)
-            .expect("every reason is listed")
+        self as usize
     }
 
     pub fn name(self) -> &'static str {
@@ -71,6 +77,19 @@ impl Reason {
             Reason::NoTime => "no_time",
             Reason::Late => "late",
             Reason::Parse => "parse",
+            Reason::InvalidUnicode => "invalid_unicode",
+            Reason::NotObject => "not_object",
+            Reason::InvalidPath => "invalid_path",
+        }
+    }
+
+    /// What a stage's rejection means, for its dead-letter record.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Reason::TooDeep => "the event would nest deeper than 128 levels",
+            Reason::NotObject => "the event is not an object, so it has no fields to set",
+            Reason::InvalidPath => "an array index before the start, more than 1000 past the end, or into a non-array",
+            r => r.name(),
         }
     }
 }
@@ -88,6 +107,17 @@ impl Rejection {
             reason,
             error: error.into(),
         }
+    }
+}
+
+impl From<JsonError> for Rejection {
+    fn from(e: JsonError) -> Rejection {
+        let reason = match e.kind {
+            JsonErrorKind::Invalid => Reason::InvalidJson,
+            JsonErrorKind::TooDeep => Reason::TooDeep,
+            JsonErrorKind::InvalidUnicode => Reason::InvalidUnicode,
+        };
+        Rejection::new(reason, e.message)
     }
 }
 
@@ -110,18 +140,15 @@ impl Needs {
     }
 }
 
+/// The event's text, when it is not held as a tree.
 #[derive(Clone)]
 enum Doc<'a> {
-    /// Top-level fields the pipeline reads, as raw JSON; `object` is false for a
-    /// line that is a JSON value other than an object.
-    Fields {
-        fields: Vec<(Cow<'a, str>, &'a RawValue)>,
-        object: bool,
-    },
-    /// Modified, and kept as JSON text: stages that splice text (`set` of top-level
-    /// fields, `keep`) avoid building a tree.
+    /// The line as read, with the top-level fields the pipeline reads as raw JSON;
+    /// `object` is false for a line that is a JSON value other than an object.
+    Fields { fields: Vec<json::Field<'a>>, object: bool },
+    /// Modified, and kept as canonical JSON text (as `json::write_value` writes it):
+    /// stages that splice text (`set` of top-level fields, `keep`) avoid building a tree.
     Text(String),
-    Full(Value),
     /// A text line read with `-i lines`: the event `{"line": raw}`, built only when written.
     Line,
 }
@@ -134,35 +161,26 @@ pub struct Event<'a> {
     /// An extra copy made by `route all`: its outcome is not its line's fate.
     pub copy: bool,
     doc: Doc<'a>,
+    /// The whole document, once parsed; it then stands for the event, not `doc`.
+    tree: Option<Value>,
     modified: bool,
 }
 
 impl<'a> Event<'a> {
-    /// Parses a line, validating all of it but indexing only what `needs` names.
+    /// Parses a line, validating all of it but indexing only what `needs` names. What
+    /// it accepts always parses in full later, so no later read or change can fail.
     pub fn parse(raw: &'a str, meta: Meta, needs: &Needs) -> Result<Event<'a>, Rejection> {
-        let doc = if needs.whole {
-            Doc::Full(parse_tree(raw).map_err(rejection)?)
+        let mut ev = Event::validated(raw, meta);
+        if needs.whole {
+            ev.tree = Some(json::tree(raw)?);
         } else {
-            let mut de = serde_json::Deserializer::from_str(raw);
-            // A bad line's message is the full parse's, so it does not depend on the fields read.
-            let full_error = |e| rejection(parse_tree(raw).err().unwrap_or(e));
-            let (fields, object) = Capture {
-                want: &needs.keys,
-                one: None,
-            }
-            .deserialize(&mut de)
-            .map_err(full_error)?;
-            de.end().map_err(full_error)?;
-            Doc::Fields { fields, object }
-        };
-        Ok(Event {
-            raw,
-            meta,
-            topic: None,
-            copy: false,
-            doc,
-            modified: false,
-        })
+            let c = json::capture(raw, &needs.keys)?;
+            ev.doc = Doc::Fields {
+                fields: c.fields,
+                object: c.object,
+            };
+        }
+        Ok(ev)
     }
 
     /// An event from JSON text already validated by an earlier stage, for stages that
@@ -175,9 +193,18 @@ impl<'a> Event<'a> {
             copy: false,
             doc: Doc::Fields {
                 fields: Vec::new(),
-                object: true,
+                object: raw.trim_start().starts_with('{'),
             },
+            tree: None,
             modified: false,
+        }
+    }
+
+    /// An event a stage made (an aggregate's row): `raw` is the tree's JSON text.
+    pub fn derived(raw: &'a str, tree: Value) -> Event<'a> {
+        Event {
+            tree: Some(tree),
+            ..Event::validated(raw, Meta::default())
         }
     }
 
@@ -185,10 +212,22 @@ impl<'a> Event<'a> {
         self.modified
     }
 
+    /// True when the event is a JSON object (a text line's event is one).
+    pub fn is_object(&self) -> bool {
+        match (&self.tree, &self.doc) {
+            (Some(v), _) => v.is_object(),
+            (None, Doc::Fields { object, .. }) => *object,
+            (None, Doc::Text(t)) => t.starts_with('{'),
+            (None, Doc::Line) => true,
+        }
+    }
+
     /// The value at `path`, `None` when a key or index is missing.
     pub fn lookup(&self, path: &Path) -> Option<Val<'_>> {
+        if let Some(v) = &self.tree {
+            return navigate(v, &path.segs).map(Val::from_value);
+        }
         match &self.doc {
-            Doc::Full(v) => navigate(v, &path.segs).map(Val::from_value),
             Doc::Text(t) => lookup_text(t, &path.segs),
             Doc::Line => match path.segs.as_slice() {
                 [Seg::Key(k)] if &**k == "line" => Some(Val::str(self.raw)),
@@ -213,30 +252,31 @@ impl<'a> Event<'a> {
     pub fn raw_at(&self, path: &Path) -> Option<&str> {
         let (first, rest) = path.segs.split_first()?;
         let Seg::Key(k) = first else { return None };
-        let start = match &self.doc {
-            Doc::Full(_) | Doc::Line => return None,
-            Doc::Text(t) => raw_field(t, k)?.get(),
-            Doc::Fields { fields, object: true } => fields.iter().rev().find(|(name, _)| name == &**k)?.1.get(),
-            Doc::Fields { .. } => return None,
+        let start = match (&self.tree, &self.doc) {
+            (Some(_), _) | (None, Doc::Line) => return None,
+            (None, Doc::Text(t)) => json::raw_field(t, k)?.get(),
+            (None, Doc::Fields { fields, object: true }) => fields.iter().rev().find(|(name, _)| name == &**k)?.1.get(),
+            (None, Doc::Fields { .. }) => return None,
         };
         rest.iter().try_fold(start, |cur, s| match s {
-            Seg::Key(k) => raw_field(cur, k).map(RawValue::get),
+            Seg::Key(k) => json::raw_field(cur, k).map(RawValue::get),
             Seg::Index(_) => None,
         })
     }
 
     /// The event's current JSON text, unless it is held as a tree.
     pub fn text(&self) -> Option<&str> {
-        match &self.doc {
-            Doc::Fields { .. } => Some(self.raw),
-            Doc::Text(t) => Some(t),
-            Doc::Full(_) | Doc::Line => None,
+        match (&self.tree, &self.doc) {
+            (None, Doc::Fields { .. }) => Some(self.raw),
+            (None, Doc::Text(t)) => Some(t),
+            _ => None,
         }
     }
 
-    /// Replaces the event with new JSON text (which the caller guarantees is valid).
+    /// Replaces the event with new canonical JSON text (see `json::canonical`).
     pub fn set_text(&mut self, t: String) {
         self.doc = Doc::Text(t);
+        self.tree = None;
         self.modified = true;
     }
 
@@ -245,48 +285,55 @@ impl<'a> Event<'a> {
     }
 
     /// The whole document, parsed in full; marks the event modified.
-    pub fn doc_mut(&mut self) -> &mut Value {
-        if let Some(t) = self.text() {
-            let v = parse_tree(t).expect("event text is valid JSON");
-            self.doc = Doc::Full(v);
-        } else if let Doc::Line = self.doc {
-            self.doc = Doc::Full(self.line_value());
-        }
+    pub fn doc_mut(&mut self) -> Result<&mut Value, Rejection> {
+        let tree = match self.tree.take() {
+            Some(v) => v,
+            None => self.to_value()?,
+        };
         self.modified = true;
-        match &mut self.doc {
-            Doc::Full(v) => v,
-            _ => unreachable!("converted above"),
-        }
+        Ok(self.tree.insert(tree))
     }
 
     /// Replaces the whole document.
     pub fn replace(&mut self, v: Value) {
-        self.doc = Doc::Full(v);
+        self.tree = Some(v);
         self.modified = true;
     }
 
     /// Writes the event as one JSON line without the newline: its original bytes
     /// when unmodified.
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        match (&self.doc, self.modified) {
-            (Doc::Full(v), true) => serde_json::to_writer(&mut *out, v).expect("writing to a Vec cannot fail"),
-            (Doc::Text(t), _) => out.extend_from_slice(t.as_bytes()),
-            (Doc::Line, _) => {
-                out.extend_from_slice(b"{\"line\":");
-                serde_json::to_writer(&mut *out, self.raw).expect("writing to a Vec cannot fail");
-                out.push(b'}');
+        self.write_to(out);
+    }
+
+    /// The event's JSON text, as `write_json` writes it.
+    pub fn json_string(&self) -> String {
+        let mut s = String::new();
+        self.write_to(&mut s);
+        s
+    }
+
+    fn write_to<O: Out>(&self, out: &mut O) {
+        match (&self.tree, &self.doc) {
+            (Some(v), _) if self.modified => json::write_value(out, v),
+            (None, Doc::Text(t)) => out.put(t),
+            (None, Doc::Line) => {
+                out.put("{\"line\":");
+                json::write_str(out, self.raw);
+                out.put("}");
             }
-            _ => out.extend_from_slice(self.raw.as_bytes()),
+            _ => out.put(self.raw),
         }
     }
 
-    /// The whole document as a value (parsed on demand).
-    pub fn to_value(&self) -> Value {
-        match &self.doc {
-            Doc::Full(v) => v.clone(),
-            Doc::Text(t) => parse_tree(t).expect("event text is valid JSON"),
-            Doc::Fields { .. } => parse_tree(self.raw).expect("the line was validated when parsed"),
-            Doc::Line => self.line_value(),
+    /// The whole document as a value (parsed on demand). The text of every event was
+    /// validated with the same parser, so the error is only for the type system.
+    pub fn to_value(&self) -> Result<Value, Rejection> {
+        match (&self.tree, &self.doc) {
+            (Some(v), _) => Ok(v.clone()),
+            (None, Doc::Text(t)) => Ok(json::tree(t)?),
+            (None, Doc::Fields { .. }) => Ok(json::tree(self.raw)?),
+            (None, Doc::Line) => Ok(self.line_value()),
         }
     }
 
@@ -298,115 +345,52 @@ impl<'a> Event<'a> {
 
     /// The text of an event read with `-i lines` and not changed since.
     pub fn line_text(&self) -> Option<&'a str> {
-        matches!(self.doc, Doc::Line).then_some(self.raw)
+        matches!((&self.tree, &self.doc), (None, Doc::Line)).then_some(self.raw)
     }
 
     /// A text line as the event `{"line": text}` (`-i lines`).
     pub fn line(raw: &'a str, meta: Meta) -> Event<'a> {
         Event {
-            raw,
-            meta,
-            topic: None,
-            copy: false,
             doc: Doc::Line,
-            modified: false,
+            ..Event::validated(raw, meta)
         }
     }
 
     /// An event made from text by an input format (`-i logfmt`): `raw` is the text,
-    /// `json` the event.
-    pub fn from_json_text(raw: &'a str, meta: Meta, json: String) -> Event<'a> {
+    /// `fields` the event.
+    pub fn from_fields(raw: &'a str, meta: Meta, fields: Map<String, Value>) -> Event<'a> {
         Event {
-            raw,
-            meta,
-            topic: None,
-            copy: false,
-            doc: Doc::Text(json),
+            tree: Some(Value::Object(fields)),
             modified: true,
+            ..Event::validated(raw, meta)
         }
     }
 }
 
-/// Parses JSON text into a tree whose numbers keep their exact text. serde_json
-/// rewrites exponents (`1E5` and `1e400` become `1e+5` and `1e+400`), so a text
-/// with an exponent is walked again, taking each number's text from the line.
-pub fn parse_tree(text: &str) -> serde_json::Result<Value> {
-    let v = serde_json::from_str(text)?;
-    Ok(if has_exponent(text) { exact_tree(text) } else { v })
-}
-
-/// True when a number outside strings has an exponent.
-fn has_exponent(text: &str) -> bool {
-    let mut bytes = text.bytes();
-    let (mut in_str, mut prev) = (false, 0u8);
-    while let Some(b) = bytes.next() {
-        if in_str {
-            match b {
-                b'\\' => {
-                    bytes.next();
-                }
-                b'"' => in_str = false,
-                _ => {}
-            }
-        } else if b == b'"' {
-            in_str = true;
-        } else if matches!(b, b'e' | b'E') && prev.is_ascii_digit() {
-            return true;
-        }
-        prev = b;
-    }
-    false
-}
-
-/// The tree of valid JSON text, each number built from its own text.
-fn exact_tree(text: &str) -> Value {
-    let text = text.trim();
-    match text.as_bytes().first() {
-        Some(b'{') => {
-            let Members(members) = serde_json::from_str(text).expect("validated JSON object");
-            Value::Object(members.into_iter().map(|(k, v)| (k, exact_tree(v.get()))).collect())
-        }
-        Some(b'[') => {
-            let items: Vec<&RawValue> = serde_json::from_str(text).expect("validated JSON array");
-            Value::Array(items.into_iter().map(|v| exact_tree(v.get())).collect())
-        }
-        Some(b'-' | b'0'..=b'9') => Value::Number(serde_json::Number::from_string_unchecked(text.to_string())),
-        _ => serde_json::from_str(text).expect("validated JSON value"),
+/// Writes an expression's value as compact JSON text.
+pub(crate) fn write_val<O: Out>(out: &mut O, v: &Val) {
+    match v {
+        Val::Null => out.put("null"),
+        Val::Bool(b) => out.put(if *b { "true" } else { "false" }),
+        Val::Int(i) => out.put(&i.to_string()),
+        Val::Num(t) => out.put(t),
+        Val::Float(f) => json::write_value(out, &float_value(*f)),
+        Val::Str(s) => json::write_str(out, s),
+        Val::Json(v) => json::write_value(out, v),
     }
 }
 
-/// An object's members in order (repeated keys too), each value as raw text.
-struct Members<'a>(Vec<(String, &'a RawValue)>);
-
-impl<'de> de::Deserialize<'de> for Members<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Members<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
-                let mut members = Vec::new();
-                while let Some(k) = map.next_key::<String>()? {
-                    members.push((k, map.next_value()?));
-                }
-                Ok(Members(members))
-            }
-        }
-        d.deserialize_map(V)
+/// How many levels of arrays and objects a value nests.
+pub fn val_depth(v: &Val) -> usize {
+    match v {
+        Val::Json(v) => json::depth(v),
+        _ => 0,
     }
 }
 
-fn rejection(e: serde_json::Error) -> Rejection {
-    // Each line is its own document, so serde_json's "line 1" adds nothing.
-    let error = e.to_string().replace(" at line 1 column ", " at column ");
-    let reason = if error.starts_with("recursion limit exceeded") {
-        Reason::TooDeep
-    } else {
-        Reason::InvalidJson
-    };
-    Rejection { reason, error }
+/// True when writing `v` at `path` would nest the event deeper than `MAX_DEPTH`.
+pub fn too_deep_at(path: &Path, v: &Val) -> bool {
+    path.segs.len() + val_depth(v) > MAX_DEPTH
 }
 
 /// Follows `segs` from `v`; negative indexes count from the end.
@@ -429,59 +413,41 @@ pub fn resolve_index(i: i64, len: usize) -> Option<usize> {
     }
 }
 
-/// The raw value of `key` in an object's JSON text (the last one if repeated).
-pub fn raw_field<'t>(text: &'t str, key: &str) -> Option<&'t RawValue> {
-    if !text.trim_start().starts_with('{') {
-        return None;
-    }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let (fields, _) = Capture {
-        want: &[],
-        one: Some(key),
-    }
-    .deserialize(&mut de)
-    .ok()?;
-    fields.last().map(|(_, r)| *r)
-}
-
 /// Follows `segs` through JSON text, parsing only the objects on the way.
 fn lookup_text<'t>(text: &'t str, segs: &[Seg]) -> Option<Val<'t>> {
     let mut cur = text;
     for (i, s) in segs.iter().enumerate() {
         match s {
-            Seg::Key(k) => cur = raw_field(cur, k)?.get(),
+            Seg::Key(k) => cur = json::raw_field(cur, k)?.get(),
             Seg::Index(_) => {
-                let v = parse_tree(cur).ok()?;
+                let v = json::tree(cur).ok()?;
                 return navigate(&v, &segs[i..]).cloned().map(Val::from_owned_value);
             }
         }
     }
-    Some(val_from_raw(cur.trim()))
+    val_from_raw(cur.trim())
 }
 
-/// A scalar straight from its JSON text; strings without escapes are borrowed.
-fn val_from_raw(text: &str) -> Val<'_> {
-    match text.as_bytes().first() {
-        Some(b'"') => {
-            let inner = &text[1..text.len() - 1];
-            if inner.contains('\\') {
-                Val::Str(Cow::Owned(serde_json::from_str(text).expect("validated JSON string")))
-            } else {
-                Val::Str(Cow::Borrowed(inner))
-            }
-        }
-        Some(b't') => Val::Bool(true),
-        Some(b'f') => Val::Bool(false),
-        Some(b'n') => Val::Null,
-        Some(b'{' | b'[') => Val::Json(Cow::Owned(parse_tree(text).expect("validated JSON value"))),
+/// A value straight from its JSON text; strings without escapes are borrowed.
+fn val_from_raw(text: &str) -> Option<Val<'_>> {
+    Some(match text.as_bytes().first()? {
+        b'"' => Val::Str(json::unquote(text)),
+        b't' => Val::Bool(true),
+        b'f' => Val::Bool(false),
+        b'n' => Val::Null,
+        b'{' | b'[' => Val::Json(Cow::Owned(json::tree(text).ok()?)),
         _ => Val::number_text(Cow::Borrowed(text)),
-    }
+    })
 }
+
+/// How many nulls `set` may add to reach an index past the end of an array.
+pub const MAX_PAD: usize = 1000;
 
 /// Sets `path` to `new`, creating objects (for keys) and arrays (for indexes) along
-/// the way, padding arrays with nulls; a scalar in the way of a key is replaced.
-/// Nothing changes when an index meets a non-array or counts back past the start.
-pub fn set_path(root: &mut Value, segs: &[Seg], new: Value) {
+/// the way, padding arrays with at most `max_pad` nulls; a scalar in the way of a key
+/// is replaced. An index before the start of an array, further than `max_pad` past
+/// its end, or into a value that is neither an array nor null is `InvalidPath`.
+pub fn write_path(root: &mut Value, segs: &[Seg], new: Value, max_pad: usize) -> Result<(), Reason> {
     let mut cur = root;
     for (n, s) in segs.iter().enumerate() {
         cur = match s {
@@ -489,9 +455,12 @@ pub fn set_path(root: &mut Value, segs: &[Seg], new: Value) {
                 if !cur.is_object() {
                     *cur = Value::Object(Map::new());
                 }
-                let m = cur.as_object_mut().expect("made an object above");
+                let Value::Object(m) = cur else {
+                    return Err(Reason::InvalidPath);
+                };
                 if !m.contains_key(&**k) && matches!(segs.get(n + 1), Some(Seg::Index(i)) if *i < 0) {
-                    return;
+                    // Counting back from the end of an array that is not there.
+                    return Err(Reason::InvalidPath);
                 }
                 m.entry(&**k).or_insert(Value::Null)
             }
@@ -499,8 +468,13 @@ pub fn set_path(root: &mut Value, segs: &[Seg], new: Value) {
                 if cur.is_null() {
                     *cur = Value::Array(Vec::new());
                 }
-                let Value::Array(a) = cur else { return };
-                let Some(ix) = resolve_index(*i, a.len()) else { return };
+                let Value::Array(a) = cur else {
+                    return Err(Reason::InvalidPath);
+                };
+                let ix = resolve_index(*i, a.len()).ok_or(Reason::InvalidPath)?;
+                if ix.saturating_sub(a.len()) > max_pad {
+                    return Err(Reason::InvalidPath);
+                }
                 if ix >= a.len() {
                     a.resize(ix + 1, Value::Null);
                 }
@@ -509,6 +483,13 @@ pub fn set_path(root: &mut Value, segs: &[Seg], new: Value) {
         };
     }
     *cur = new;
+    Ok(())
+}
+
+/// `write_path` for paths that cannot fail in practice (an aggregate's key names):
+/// a path that cannot be written is left out.
+pub fn set_path(root: &mut Value, segs: &[Seg], new: Value) {
+    let _ = write_path(root, segs, new, MAX_PAD);
 }
 
 /// `segs` with negative indexes counted from the end of the arrays in `root`;
@@ -535,17 +516,7 @@ pub fn resolve_path(mut v: &Value, segs: &[Seg]) -> Option<Vec<Seg>> {
 /// Removes `path`, keeping the order of what remains; returns the removed value.
 pub fn remove_path(root: &mut Value, segs: &[Seg]) -> Option<Value> {
     let (last, parents) = segs.split_last()?;
-    let mut cur = root;
-    for s in parents {
-        cur = match (s, cur) {
-            (Seg::Key(k), Value::Object(m)) => m.get_mut(&**k)?,
-            (Seg::Index(i), Value::Array(a)) => {
-                let ix = resolve_index(*i, a.len())?;
-                a.get_mut(ix)?
-            }
-            _ => return None,
-        };
-    }
+    let cur = navigate_mut(root, parents)?;
     match (last, cur) {
         (Seg::Key(k), Value::Object(m)) => m.shift_remove(&**k),
         (Seg::Index(i), Value::Array(a)) => {
@@ -553,90 +524,6 @@ pub fn remove_path(root: &mut Value, segs: &[Seg]) -> Option<Value> {
             (ix < a.len()).then(|| a.remove(ix))
         }
         _ => None,
-    }
-}
-
-/// The key serde_json uses to pass an arbitrary-precision number through a map.
-const NUMBER_TOKEN: &str = "$serde_json::private::Number";
-
-/// Deserializes a line, keeping the raw text of wanted top-level keys only.
-struct Capture<'w> {
-    want: &'w [Box<str>],
-    one: Option<&'w str>,
-}
-
-type Captured<'a> = (Vec<(Cow<'a, str>, &'a RawValue)>, bool);
-
-impl<'de> DeserializeSeed<'de> for Capture<'_> {
-    type Value = Captured<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-macro_rules! not_an_object {
-    ($($name:ident: $t:ty),*) => {$(
-        fn $name<E: de::Error>(self, _: $t) -> Result<Self::Value, E> {
-            Ok((Vec::new(), false))
-        }
-    )*};
-}
-
-impl<'de> Visitor<'de> for Capture<'_> {
-    type Value = Captured<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut fields = Vec::new();
-        while let Some(key) = map.next_key::<Key<'de>>()? {
-            if key.0 == NUMBER_TOKEN {
-                // serde_json's arbitrary-precision numbers arrive as a one-key map.
-                map.next_value::<IgnoredAny>()?;
-                return Ok((Vec::new(), false));
-            }
-            if self.one == Some(&*key.0) || self.want.iter().any(|w| **w == *key.0) {
-                fields.push((key.0, map.next_value::<&'de RawValue>()?));
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok((fields, true))
-    }
-
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok((Vec::new(), false))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok((Vec::new(), false))
-    }
-
-    not_an_object!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
-}
-
-/// A map key, borrowed from the line unless it has escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> de::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(s)))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(s.to_string())))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 
@@ -652,4 +539,16 @@ pub fn navigate_mut<'v>(mut v: &'v mut Value, segs: &[Seg]) -> Option<&'v mut Va
         };
     }
     Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_indexed_by_their_place_in_all() {
+        for (i, r) in Reason::ALL.iter().enumerate() {
+            assert_eq!(r.index(), i, "{r:?}");
+        }
+    }
 }

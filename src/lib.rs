@@ -12,6 +12,7 @@ pub mod exec;
 pub mod exit;
 mod fault;
 pub mod input;
+mod json;
 pub mod lang;
 pub mod manual;
 pub mod messages;

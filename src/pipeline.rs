@@ -250,7 +250,7 @@ fn process_line(
     }
     let lossy: String;
     // simdutf8 validates fast; std's error says where the bad byte is.
-    let text = match simdutf8::basic::from_utf8(line).map_err(|_| std::str::from_utf8(line).expect_err("invalid")) {
+    let text = match simdutf8::basic::from_utf8(line).or_else(|_| std::str::from_utf8(line)) {
         Ok(t) => t,
         // A text line keeps its line (the exact bytes go to a dead letter if it fails later).
         Err(_) if p.input.is_text() => {
@@ -279,10 +279,7 @@ fn process_line(
     let ev = match p.input {
         InputFormat::Lines => Event::line(text, meta),
         InputFormat::Logfmt => match crate::parse::parse(&crate::parse::TextFormat::Logfmt, text) {
-            Some(fields) => {
-                let json = serde_json::to_string(&fields).expect("fields serialize");
-                Event::from_json_text(text, meta, json)
-            }
+            Some(fields) => Event::from_fields(text, meta, fields),
             None => {
                 let error = "not logfmt (key=value pairs)".to_string();
                 return dead(out, meta, line, line_bytes, Rejection::new(Reason::Parse, error), env);
@@ -293,11 +290,6 @@ fn process_line(
             Err(r) => return dead(out, meta, line, line_bytes, r, env),
         },
     };
-    if !p.input.is_text() {
-        if let Some(r) = too_deep(line) {
-            return dead(out, meta, line, line_bytes, r, env);
-        }
-    }
     run_parallel(0, ev, line, line_bytes, p, env, format, direct, out);
 }
 
@@ -339,7 +331,7 @@ fn run_parallel(
                 if counted {
                     let error = match s {
                         Stage::Parse(p) => p.error(),
-                        _ => reason.name().to_string(),
+                        _ => reason.explain().to_string(),
                     };
                     dead(out, ev.meta, line, line_bytes, Rejection { reason, error }, env);
                 }
@@ -392,46 +384,6 @@ fn strip_ansi(text: &str) -> String {
     re.replace_all(text, "").into_owned()
 }
 
-/// serde_json's nesting limit: a document whose 128th level opens is rejected.
-const MAX_DEPTH: usize = 128;
-
-/// The lazy parse skips the fields a pipeline does not read without counting their
-/// depth, so a valid line is checked here, with serde_json's limit and message; a
-/// deep line read later would otherwise fail where it cannot be a dead letter.
-fn too_deep(line: &[u8]) -> Option<Rejection> {
-    // Reaching the limit takes as many brackets as opened levels: most lines stop here.
-    if line.len() < 2 * MAX_DEPTH || memchr::memchr2_iter(b'{', b'[', line).count() < MAX_DEPTH {
-        return None;
-    }
-    let (mut depth, mut in_string, mut escaped) = (0, false, false);
-    for (i, &b) in line.iter().enumerate() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                if depth >= MAX_DEPTH {
-                    return Some(Rejection {
-                        reason: Reason::TooDeep,
-                        error: format!("recursion limit exceeded at column {}", i + 1),
-                    });
-                }
-            }
-            b'}' | b']' => depth -= 1,
-            _ => {}
-        }
-    }
-    None
-}
-
 fn dead(out: &mut ChunkOut, meta: Meta, raw: &[u8], line_bytes: u64, r: Rejection, env: &Env) {
     // The line is already counted as read; the snapshot is the chunk before it.
     let mut stats_before = out.stats.clone();
@@ -466,7 +418,8 @@ pub fn dead_record(env: &Env, meta: Meta, raw: &[u8], reason: Reason, error: &st
             base64::engine::general_purpose::STANDARD.encode(raw).into(),
         ),
     };
-    let mut record = serde_json::to_vec(&rec).expect("a map of strings and numbers serializes");
+    let mut record = Vec::with_capacity(raw.len() + 128);
+    crate::json::write_value(&mut record, &serde_json::Value::Object(rec));
     record.push(b'\n');
     record
 }
@@ -544,7 +497,8 @@ impl Ordered {
     pub fn close_files(&mut self, success: bool) -> Result<(), String> {
         let mut result = self.flush_files();
         for f in self.files.iter_mut().flatten() {
-            let files = f.lock().expect("not poisoned").take();
+            // A panic while the lock was held left whole lines only: the files can still close.
+            let files = f.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
             // A write that failed in the last flush (or an earlier stage's files) fails the run.
             let success = success && result.is_ok();
             if let Some(Err(e)) = files.map(|files| files.finish(success)) {
@@ -599,23 +553,14 @@ impl Ordered {
     }
 
     pub fn feed(&mut self, rec: &str, r: &Rec, env: &Env, out: &mut OrderedOut) {
-        self.feed_copy(0, rec, r.meta, r.topic.clone(), r.copy, env, out);
+        self.feed_text(0, rec, r.meta, r.topic.clone(), r.copy, env, out);
     }
 
-    fn feed_from(
-        &mut self,
-        from: usize,
-        json: &str,
-        meta: Meta,
-        topic: Option<Arc<str>>,
-        env: &Env,
-        out: &mut OrderedOut,
-    ) {
-        self.feed_copy(from, json, meta, topic, false, env, out);
-    }
-
+    /// Parses an event's text as far as the ordered stages read it and feeds it from
+    /// stage `from`. The text passed the decode-time check, or was written from an
+    /// event that did, so it parses; if it did not, the line would be a dead letter.
     #[allow(clippy::too_many_arguments)]
-    fn feed_copy(
+    fn feed_text(
         &mut self,
         from: usize,
         json: &str,
@@ -625,13 +570,28 @@ impl Ordered {
         env: &Env,
         out: &mut OrderedOut,
     ) {
-        let mut ev = if self.needs.keys.is_empty() && !self.needs.whole {
-            Event::validated(json, meta)
+        let parsed = if self.needs.keys.is_empty() && !self.needs.whole {
+            Ok(Event::validated(json, meta))
         } else {
-            Event::parse(json, meta, &self.needs).expect("events between stages are valid JSON")
+            Event::parse(json, meta, &self.needs)
+        };
+        let mut ev = match parsed {
+            Ok(ev) => ev,
+            // An aggregate's row may hold a whole event, a level deeper than any event.
+            Err(_) if meta.is_derived() => match crate::json::reparse(json.as_bytes()) {
+                Ok(tree) => Event::derived(json, tree),
+                Err(_) => return,
+            },
+            // A copy's line has its fate elsewhere.
+            Err(_) if copy => return,
+            Err(r) => return out.dead.push((meta, r.reason, json.to_string())),
         };
         ev.topic = topic;
         ev.copy = copy;
+        self.feed_event(from, ev, env, out);
+    }
+
+    fn feed_event(&mut self, from: usize, mut ev: Event, env: &Env, out: &mut OrderedOut) {
         for i in from..self.stages.len() {
             if let Stage::To(t) = &self.stages[i] {
                 let tee = t.tee;
@@ -653,18 +613,13 @@ impl Ordered {
             }
             let flow = match &mut self.stages[i] {
                 Stage::Head(h) => h.apply(),
-                Stage::Tail(t) => {
-                    let mut json = Vec::new();
-                    ev.write_json(&mut json);
-                    let json = String::from_utf8(json).expect("JSON text is UTF-8");
-                    t.push(Held {
-                        json,
-                        meta: ev.meta,
-                        topic: ev.topic.clone(),
-                        modified: ev.is_modified(),
-                        copy: ev.copy,
-                    })
-                }
+                Stage::Tail(t) => t.push(Held {
+                    json: ev.json_string(),
+                    meta: ev.meta,
+                    topic: ev.topic.clone(),
+                    modified: ev.is_modified(),
+                    copy: ev.copy,
+                }),
                 Stage::Group(g) => match g.add(&ev, env) {
                     Ok(rows) => {
                         // A `route all` copy is not a line: its line was counted once already.
@@ -705,7 +660,7 @@ impl Ordered {
                     return;
                 }
                 Flow::Dead(r) => {
-                    out.dead.push((ev.meta, r, json.to_string()));
+                    out.dead.push((ev.meta, r, ev.raw.to_string()));
                     return;
                 }
                 Flow::Held => return,
@@ -715,7 +670,8 @@ impl Ordered {
         out.written += 1;
     }
 
-    /// Passes an aggregate's rows, new events, on to the stages after it.
+    /// Passes an aggregate's rows, new events, on to the stages after it: as trees,
+    /// never parsed again.
     fn feed_rows(
         &mut self,
         from: usize,
@@ -724,8 +680,8 @@ impl Ordered {
         out: &mut OrderedOut,
     ) {
         for row in rows {
-            let json = serde_json::to_string(&row).expect("a row serializes");
-            self.feed_from(from, &json, Meta::default(), None, env, out);
+            let json = crate::json::to_string(&row);
+            self.feed_event(from, Event::derived(&json, row), env, out);
         }
     }
 
@@ -737,7 +693,7 @@ impl Ordered {
             match &mut self.stages[i] {
                 Stage::Tail(t) => {
                     for h in t.drain() {
-                        self.feed_copy(i + 1, &h.json, h.meta, h.topic, h.copy, env, out);
+                        self.feed_text(i + 1, &h.json, h.meta, h.topic, h.copy, env, out);
                         if out.data.len() >= FINISH_FLUSH_BYTES {
                             flush(out);
                         }
@@ -755,7 +711,7 @@ impl Ordered {
                     // Taken out of the stage list so the sorted events stream on to the next stages.
                     let mut sort = std::mem::replace(s, s.clone());
                     let result = sort.drain(&mut |it| {
-                        self.feed_copy(i + 1, it.json(), it.meta(), it.topic(), it.copy(), env, out);
+                        self.feed_text(i + 1, it.json(), it.meta(), it.topic(), it.copy(), env, out);
                         if out.data.len() >= FINISH_FLUSH_BYTES {
                             flush(out);
                         }

@@ -39,14 +39,18 @@ impl Format {
     pub fn write_event(self, ev: &Event, out: &mut Vec<u8>) {
         match self {
             Format::Ndjson | Format::Json | Format::Csv | Format::Tsv | Format::Table => ev.write_json(out),
-            Format::Logfmt => {
-                rows::write_logfmt(&ev.to_value(), out);
-                return;
-            }
-            Format::Pretty => {
-                let v = ev.to_value();
-                serde_json::to_writer_pretty(&mut *out, &v).expect("writing to a Vec cannot fail");
-            }
+            // Every event's text passed the parser `to_value` uses: the fallback is for the type system.
+            Format::Logfmt => match ev.to_value() {
+                Ok(v) => {
+                    rows::write_logfmt(&v, out);
+                    return;
+                }
+                Err(_) => ev.write_json(out),
+            },
+            Format::Pretty => match ev.to_value() {
+                Ok(v) => serde_json::to_writer_pretty(&mut *out, &v).expect("writing to a Vec cannot fail"),
+                Err(_) => ev.write_json(out),
+            },
         }
         out.push(b'\n');
     }
@@ -88,8 +92,10 @@ impl Stdout {
         }
         if self.format.is_tabular() {
             for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                let v: serde_json::Value = serde_json::from_slice(line).expect("events are valid JSON");
-                self.rows.push(&v);
+                // Lines this run wrote from checked events: they parse (the `if` is for the type system).
+                if let Ok(v) = crate::json::reparse(line) {
+                    self.rows.push(&v);
+                }
             }
             return Ok(());
         }
@@ -129,8 +135,9 @@ impl Stdout {
     pub fn redraw(&mut self, data: &[u8], height: usize) -> io::Result<()> {
         let mut rows = rows::Rows::new();
         for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            let v: serde_json::Value = serde_json::from_slice(line).expect("events are valid JSON");
-            rows.push(&v);
+            if let Ok(v) = crate::json::reparse(line) {
+                rows.push(&v);
+            }
         }
         let mut text = Vec::new();
         table::write_table(&rows, &mut text, self.width)?;

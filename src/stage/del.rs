@@ -23,10 +23,13 @@ impl Del {
         if !self.paths.iter().any(|p| ev.lookup(p).is_some()) {
             return Flow::Pass;
         }
+        let doc = match ev.doc_mut() {
+            Ok(doc) => doc,
+            Err(r) => return Flow::Dead(r.reason),
+        };
         // Every path names a field of the event as it was: `del tags[0], tags[1]`
         // removes the first two elements. Later elements go first, and each once,
         // so that removing one does not shift the others.
-        let doc = ev.doc_mut();
         let mut targets: Vec<_> = self.paths.iter().filter_map(|p| resolve_path(doc, &p.segs)).collect();
         targets.sort_unstable_by(|a, b| b.cmp(a));
         targets.dedup();

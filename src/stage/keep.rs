@@ -1,9 +1,11 @@
 //! `keep PATH, …`: keeps only these fields, in this order (content filter).
 //! Missing fields are left out; explicit nulls are kept. Paths of keys are copied
-//! as raw JSON text, so kept values keep their bytes.
+//! from the event's text without building a tree, written in the one form of every
+//! modified event (`json::canonical`). An event that is not an object is a dead letter.
 
 use super::Flow;
-use crate::event::{Event, Needs, resolve_path, set_path};
+use crate::event::{Event, Needs, Reason, resolve_path, write_path};
+use crate::json::{self, DuplicateKey, Out};
 use crate::lang::Path;
 use crate::lang::ast::Seg;
 use serde_json::{Map, Value};
@@ -27,31 +29,46 @@ impl Keep {
     }
 
     pub fn apply(&self, ev: &mut Event) -> Flow {
+        if !ev.is_object() {
+            return Flow::Dead(Reason::NotObject);
+        }
         if self.keys_only && ev.text().is_some() {
             if let Some(text) = self.render(ev) {
                 ev.set_text(text);
                 return Flow::Pass;
             }
         }
+        match self.tree(ev) {
+            Ok(out) => {
+                ev.replace(out);
+                Flow::Pass
+            }
+            Err(reason) => Flow::Dead(reason),
+        }
+    }
+
+    /// The kept fields as a tree.
+    fn tree(&self, ev: &Event) -> Result<Value, Reason> {
         // `keep tags[-1]` keeps the last element at its place, so negative indexes
         // are first counted from the end of the event's arrays.
         let negative = |p: &Path| p.segs.iter().any(|s| matches!(s, Seg::Index(i) if *i < 0));
-        let tree = self.paths.iter().any(negative).then(|| ev.to_value());
+        let tree = match self.paths.iter().any(negative) {
+            true => Some(ev.to_value().map_err(|r| r.reason)?),
+            false => None,
+        };
         let mut out = Value::Object(Map::new());
         for p in &self.paths {
             if let Some(v) = ev.lookup(p) {
-                let v = v.into_value();
-                match tree.as_ref().and_then(|t| resolve_path(t, &p.segs)) {
-                    Some(segs) => set_path(&mut out, &segs, v),
-                    None => set_path(&mut out, &p.segs, v),
-                }
+                let segs = tree.as_ref().and_then(|t| resolve_path(t, &p.segs));
+                // Indexes of elements the event has: padding is bounded by its arrays.
+                write_path(&mut out, segs.as_deref().unwrap_or(&p.segs), v.into_value(), usize::MAX)?;
             }
         }
-        ev.replace(out);
-        Flow::Pass
+        Ok(out)
     }
 
-    /// The kept fields as JSON text; `None` when one path lies inside another.
+    /// The kept fields as canonical JSON text; `None` when one path lies inside
+    /// another, or a kept value repeats a key (the tree keeps the last one only).
     fn render(&self, ev: &Event) -> Option<String> {
         let mut root = Node::default();
         for p in &self.paths {
@@ -77,7 +94,7 @@ impl Keep {
             node.raw = Some(raw);
         }
         let mut out = String::with_capacity(128);
-        root.write(&mut out);
+        root.write(&mut out).ok()?;
         Some(out)
     }
 }
@@ -89,20 +106,20 @@ struct Node<'a> {
 }
 
 impl Node<'_> {
-    fn write(&self, out: &mut String) {
+    fn write<O: Out>(&self, out: &mut O) -> Result<(), DuplicateKey> {
         if let Some(raw) = self.raw {
-            out.push_str(raw);
-            return;
+            return json::canonical(raw, out);
         }
-        out.push('{');
+        out.put("{");
         for (i, (k, child)) in self.children.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                out.put(",");
             }
-            out.push_str(&serde_json::to_string(k).expect("a string serializes"));
-            out.push(':');
-            child.write(out);
+            json::write_str(out, k);
+            out.put(":");
+            child.write(out)?;
         }
-        out.push('}');
+        out.put("}");
+        Ok(())
     }
 }

@@ -93,7 +93,10 @@ impl Parse {
             ev.replace(Value::Object(obj));
             return Flow::Pass;
         }
-        let doc = ev.doc_mut();
+        let doc = match ev.doc_mut() {
+            Ok(doc) => doc,
+            Err(r) => return Flow::Dead(r.reason),
+        };
         if !doc.is_object() {
             *doc = Value::Object(Map::new());
         }

@@ -1,8 +1,9 @@
 //! `rename PATH as PATH, …`: moves fields (translator). A rename within one object
-//! keeps the field's position.
+//! keeps the field's position. A move the event cannot hold (an index out of
+//! `set`'s bounds, or nesting past `MAX_DEPTH`) is a dead letter.
 
 use super::Flow;
-use crate::event::{Event, Needs, remove_path, set_path};
+use crate::event::{Event, MAX_PAD, Needs, Reason, navigate_mut, remove_path, too_deep_at, write_path};
 use crate::lang::Path;
 use crate::lang::ast::Seg;
 use serde_json::{Map, Value};
@@ -26,23 +27,37 @@ impl Rename {
 
     pub fn apply(&self, ev: &mut Event) -> Flow {
         for (from, to) in &self.pairs {
-            if from == to || ev.lookup(from).is_none() {
+            if from == to {
                 continue;
             }
-            let doc = ev.doc_mut();
-            if let (Some((Seg::Key(a), pa)), Some((Seg::Key(b), pb))) = (from.segs.split_last(), to.segs.split_last()) {
-                if pa == pb {
-                    if let Some(Value::Object(m)) = crate::event::navigate_mut(doc, pa) {
-                        rename_in_place(m, a, b);
-                        continue;
-                    }
+            match ev.lookup(from) {
+                None => continue,
+                Some(v) if to.segs.len() > from.segs.len() && too_deep_at(to, &v) => {
+                    return Flow::Dead(Reason::TooDeep);
                 }
+                Some(_) => {}
             }
-            if let Some(v) = remove_path(doc, &from.segs) {
-                set_path(doc, &to.segs, v);
+            if let Err(reason) = move_field(ev, from, to) {
+                return Flow::Dead(reason);
             }
         }
         Flow::Pass
+    }
+}
+
+fn move_field(ev: &mut Event, from: &Path, to: &Path) -> Result<(), Reason> {
+    let doc = ev.doc_mut().map_err(|r| r.reason)?;
+    if let (Some((Seg::Key(a), pa)), Some((Seg::Key(b), pb))) = (from.segs.split_last(), to.segs.split_last()) {
+        if pa == pb {
+            if let Some(Value::Object(m)) = navigate_mut(doc, pa) {
+                rename_in_place(m, a, b);
+                return Ok(());
+            }
+        }
+    }
+    match remove_path(doc, &from.segs) {
+        Some(v) => write_path(doc, &to.segs, v, MAX_PAD),
+        None => Ok(()),
     }
 }
 

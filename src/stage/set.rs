@@ -1,8 +1,13 @@
 //! `set PATH = EXPR, …`: sets fields, creating nested objects as needed (content enricher).
-//! Top-level fields are spliced into the event's text, so the rest of it keeps its bytes.
+//! Top-level fields are spliced into the event's text, which is then written in the one
+//! form of every modified event (`json::canonical`), so no tree is built.
+//! An event that is not an object, a write it cannot hold (`a[-1]` of a missing array,
+//! `a[N]` more than `MAX_PAD` past the end) or one that would nest it deeper than
+//! `MAX_DEPTH` is a dead letter.
 
 use super::Flow;
-use crate::event::{Event, Needs, set_path};
+use crate::event::{Event, MAX_PAD, Needs, Reason, too_deep_at, write_path, write_val};
+use crate::json;
 use crate::lang::ast::Seg;
 use crate::lang::{Env, Expr, Path, Val};
 
@@ -32,34 +37,48 @@ impl Set {
     }
 
     pub fn apply(&self, ev: &mut Event, env: &Env) -> Flow {
+        if !ev.is_object() {
+            return Flow::Dead(Reason::NotObject);
+        }
         // Every expression sees the event as it was before the stage.
         let values: Vec<Val<'static>> = self
             .assignments
             .iter()
             .map(|(_, e)| e.eval(ev, env).into_static())
             .collect();
+        if self
+            .assignments
+            .iter()
+            .zip(&values)
+            .any(|((p, _), v)| too_deep_at(p, v))
+        {
+            return Flow::Dead(Reason::TooDeep);
+        }
         if self.top_level {
             if let Some(text) = splice(ev, &self.assignments, &values) {
                 ev.set_text(text);
                 return Flow::Pass;
             }
         }
-        let doc = ev.doc_mut();
+        let doc = match ev.doc_mut() {
+            Ok(doc) => doc,
+            Err(r) => return Flow::Dead(r.reason),
+        };
         for ((path, _), v) in self.assignments.iter().zip(values) {
-            set_path(doc, &path.segs, v.into_value());
+            if let Err(reason) = write_path(doc, &path.segs, v.into_value(), MAX_PAD) {
+                return Flow::Dead(reason);
+            }
         }
         Flow::Pass
     }
 }
 
-/// The event's text with each top-level key replaced in place or appended;
-/// `None` when the event is held as a tree or is not an object.
+/// The event's text with each top-level key replaced in place or appended, in
+/// canonical form; `None` when the event is held as a tree or repeats a key (the
+/// tree keeps the last value only).
 fn splice(ev: &Event, assignments: &[(Path, Expr)], values: &[Val]) -> Option<String> {
     let text = ev.text()?;
     let close = text.rfind('}')?;
-    if !text.trim_start().starts_with('{') {
-        return None;
-    }
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let mut appended = String::new();
     for (i, ((path, _), v)) in assignments.iter().zip(values).enumerate() {
@@ -69,9 +88,8 @@ fn splice(ev: &Event, assignments: &[(Path, Expr)], values: &[Val]) -> Option<St
         if assignments[i + 1..].iter().any(|(p, _)| p == path) {
             continue;
         }
-        let mut json = Vec::new();
-        v.write_json(&mut json);
-        let json = String::from_utf8(json).expect("JSON text is UTF-8");
+        let mut json = String::new();
+        write_val(&mut json, v);
         match ev.raw_at(path) {
             Some(old) => {
                 let start = old.as_ptr() as usize - text.as_ptr() as usize;
@@ -79,24 +97,26 @@ fn splice(ev: &Event, assignments: &[(Path, Expr)], values: &[Val]) -> Option<St
             }
             None => {
                 appended.push(',');
-                appended.push_str(&serde_json::to_string(&**k).expect("a string serializes"));
+                json::write_str(&mut appended, k);
                 appended.push(':');
                 appended.push_str(&json);
             }
         }
     }
-    let mut out = String::with_capacity(text.len() + appended.len() + 16);
-    out.push_str(&text[..close]);
+    let mut spliced = String::with_capacity(text.len() + appended.len() + 16);
+    spliced.push_str(&text[..close]);
     if !appended.is_empty() {
         let empty = text[..close].trim_end().ends_with('{');
-        out.push_str(if empty { &appended[1..] } else { &appended });
+        spliced.push_str(if empty { &appended[1..] } else { &appended });
     }
-    out.push_str(&text[close..]);
+    spliced.push_str(&text[close..]);
     edits.sort_by_key(|e| std::cmp::Reverse(e.0));
     for (start, end, json) in edits {
-        out.replace_range(start..end, &json);
+        spliced.replace_range(start..end, &json);
     }
-    Some(out.trim().to_string())
+    let mut out = String::with_capacity(spliced.len());
+    json::canonical(&spliced, &mut out).ok()?;
+    Some(out)
 }
 
 #[cfg(test)]
@@ -106,29 +126,39 @@ mod tests {
     use crate::lang::ast::StageSpec;
     use crate::lang::parse_pipeline;
 
-    fn set_on(line: &str, stage: &str) -> String {
-        let ast = parse_pipeline(stage).unwrap();
+    fn apply(line: &str, stage: &str) -> (Flow, String) {
+        let ast = parse_pipeline(stage).expect("a valid pipeline");
         let StageSpec::Set(a) = &ast[0].spec else {
             panic!("not a set")
         };
         let s = Set::new(a.clone());
         let mut n = Needs::default();
         s.needs(&mut n);
-        let mut ev = Event::parse(line, Meta::default(), &n).unwrap();
-        s.apply(&mut ev, &Env::default());
-        let mut out = Vec::new();
-        ev.write_json(&mut out);
-        String::from_utf8(out).unwrap()
+        let mut ev = Event::parse(line, Meta::default(), &n).expect("a valid event");
+        let flow = s.apply(&mut ev, &Env::default());
+        (flow, ev.json_string())
+    }
+
+    fn set_on(line: &str, stage: &str) -> String {
+        let (flow, out) = apply(line, stage);
+        assert_eq!(flow, Flow::Pass, "{stage} on {line}");
+        out
     }
 
     #[test]
-    fn splices_keep_the_rest_of_the_bytes() {
+    fn splices_write_the_canonical_form_of_the_tree() {
         assert_eq!(
-            set_on(r#"{"a": 1, "s":"\u00e9"}"#, "set b = a + 1"),
-            r#"{"a": 1, "s":"\u00e9","b":2}"#
+            set_on(r#"{"a": 1, "s":"\u00e9\/"}"#, "set b = a + 1"),
+            r#"{"a":1,"s":"é/","b":2}"#
         );
         assert_eq!(set_on(r#"{"a":1,"b":"x"}"#, "set b = a"), r#"{"a":1,"b":1}"#);
-        assert_eq!(set_on("{ }", "set b = 1"), r#"{ "b":1}"#);
+        assert_eq!(set_on("{ }", "set b = 1"), r#"{"b":1}"#);
+        // The same bytes as the tree path (a nested set) writes.
+        let line = r#"{ "a" : [1E5, {"k": "\u0041\n"}], "n": 1.0 }"#;
+        let spliced = set_on(line, "set z = 1");
+        let tree = set_on(line, "set y.z = 1");
+        assert_eq!(spliced, r#"{"a":[1E5,{"k":"A\n"}],"n":1.0,"z":1}"#);
+        assert_eq!(tree, r#"{"a":[1E5,{"k":"A\n"}],"n":1.0,"y":{"z":1}}"#);
     }
 
     #[test]
@@ -137,8 +167,53 @@ mod tests {
     }
 
     #[test]
-    fn nested_paths_and_non_objects_use_the_tree() {
+    fn nested_paths_use_the_tree() {
         assert_eq!(set_on(r#"{"a":1}"#, "set u.id = 5"), r#"{"a":1,"u":{"id":5}}"#);
-        assert_eq!(set_on("[1]", "set a = 1"), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn set_on_an_event_that_is_not_an_object_is_a_dead_letter() {
+        for line in ["[1,2]", "5", "\"s\"", "null", "true"] {
+            for stage in ["set a = 1", "set a.b = 1", "set a[0] = 1"] {
+                assert_eq!(apply(line, stage).0, Flow::Dead(Reason::NotObject), "{stage} on {line}");
+            }
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_keep_only_the_last_value() {
+        assert_eq!(set_on(r#"{"a":1,"a":2}"#, "set b = 1"), r#"{"a":2,"b":1}"#);
+        assert_eq!(set_on(r#"{"a":1,"a":2}"#, "set a = a + 1"), r#"{"a":3}"#);
+        assert_eq!(set_on(r#"{"u":{"k":1,"k":2}}"#, "set b = 1"), r#"{"u":{"k":2},"b":1}"#);
+    }
+
+    #[test]
+    fn index_writes_pad_at_most_max_pad_nulls() {
+        assert_eq!(set_on(r#"{"a":[0]}"#, "set a[3] = 1"), r#"{"a":[0,null,null,1]}"#);
+        assert_eq!(set_on(r#"{"a":[0]}"#, "set a[-1] = 1"), r#"{"a":[1]}"#);
+        assert!(set_on("{}", "set a[1000] = 1").ends_with(",null,1]}"));
+        for stage in [
+            "set a[1002] = 1",
+            "set a[1000000000] = 1",
+            "set a[-2] = 1",
+            "set a[-1000000000] = 1",
+            "set m[-1] = 1",
+            "set s[0] = 1",
+            "set a[9223372036854775807] = 1",
+        ] {
+            let (flow, _) = apply(r#"{"a":[0],"s":"x"}"#, stage);
+            assert_eq!(flow, Flow::Dead(Reason::InvalidPath), "{stage}");
+        }
+    }
+
+    #[test]
+    fn a_set_that_nests_past_the_limit_is_a_dead_letter() {
+        let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        let line = format!(r#"{{"d":{}}}"#, deep(127));
+        assert_eq!(apply(&line, "set e = d").0, Flow::Pass);
+        assert_eq!(apply(&line, "set e = .").0, Flow::Dead(Reason::TooDeep));
+        assert_eq!(apply(&line, "set x.e = d").0, Flow::Dead(Reason::TooDeep));
+        let long = vec!["k"; 129].join(".");
+        assert_eq!(apply("{}", &format!("set {long} = 1")).0, Flow::Dead(Reason::TooDeep));
     }
 }

@@ -680,9 +680,9 @@ fn missing_input_is_named_exits_3_and_other_files_are_still_read() {
 
 #[test]
 fn nesting_limit_is_the_same_for_lazy_and_full_parsing() {
-    // serde_json accepts 127 levels and rejects 128; a pipeline that reads no field
-    // must draw the line at the same place as one that parses the whole event.
-    for (depth, dead) in [(127, false), (128, true)] {
+    // 128 levels are an event and 129 a dead letter (SPEC: deeper than 128); a pipeline
+    // that reads no field must draw the line at the same place as one that parses all.
+    for (depth, dead) in [(127, false), (128, false), (129, true)] {
         let line = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
         for pipeline in ["where true", "where a != null", "where . != null"] {
             let d = tempfile::tempdir().unwrap();

@@ -5,6 +5,7 @@ mod common;
 mod aggregate;
 mod corpus;
 mod engine;
+mod events;
 mod exit_codes;
 mod faults;
 mod fidelity;
