@@ -10,19 +10,50 @@
 //! later write; the end of the run writes every line out, and after a failure [`TopicFiles`] cuts each
 //! file back to its last whole line.
 
-use super::topic::TopicFiles;
+use super::topic::{TopicFiles, TopicOptions};
 use compact_str::CompactString;
 use std::collections::HashMap;
 use std::io::IoSlice;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 /// Seeded per process, so input cannot be made to collide.
 type Fast = foldhash::fast::RandomState;
 
-/// The files of each `to` or `tee` stage, by stage index.
-pub type StageFiles = Vec<Option<Arc<Mutex<Option<TopicFiles>>>>>;
+/// The run's topic files, shared by every `to` and `tee` stage, and each stage's fixed directory.
+#[derive(Clone, Default)]
+pub struct StageFiles {
+    files: Arc<Mutex<Option<TopicFiles>>>,
+    /// By stage index: the key of a `to`/`tee` stage's directory in `files`.
+    roots: Vec<Option<usize>>,
+}
+
+impl StageFiles {
+    /// The files of stages whose fixed directories are `roots`, by stage index (`None`: not a
+    /// `to` or `tee` stage).
+    pub fn new<'a>(roots: impl IntoIterator<Item = Option<&'a Path>>, opts: TopicOptions) -> StageFiles {
+        let mut files = TopicFiles::new(opts);
+        let roots = roots.into_iter().map(|r| r.map(|dir| files.add_root(dir))).collect();
+        StageFiles {
+            files: Arc::new(Mutex::new(Some(files))),
+            roots,
+        }
+    }
+
+    /// Closes every file; with `--atomic`, renames them into place only on `success`.
+    pub fn finish(&self, success: bool) -> Result<(), String> {
+        match lock(&self.files).take() {
+            Some(files) => files.finish(success).map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The files, also after a thread panicked holding them: each file is kept consistent by every write.
+fn lock(files: &Mutex<Option<TopicFiles>>) -> MutexGuard<'_, Option<TopicFiles>> {
+    files.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// How many bytes of lines are held, written or waiting to be, unless told otherwise.
 pub const HELD_BYTES: usize = 24 << 20;
@@ -143,15 +174,15 @@ impl Sink {
         let mut result = Ok(());
         for (file, held) in s.files.drain(..) {
             if !self.failed {
-                let (stage, rel) = &self.names[file as usize];
-                let files = self.files[*stage].as_ref().expect("every to stage has files");
-                let mut files = files.lock().expect("not poisoned");
+                let (stage, path) = &self.names[file as usize];
+                let root = self.files.roots.get(*stage).copied().flatten().unwrap_or_default();
+                let mut files = lock(&self.files.files);
                 let key = &mut self.keys[file as usize];
                 let slices = held.slices();
                 let whole = whole(&slices);
                 let write = |f: &mut TopicFiles| match *key {
                     Some(k) => f.write_at(k, &slices, whole),
-                    None => f.write_vectored(rel, &slices, whole).map(|k| *key = Some(k)),
+                    None => f.write_vectored(root, path, &slices, whole).map(|k| *key = Some(k)),
                 };
                 if let Some(Err(e)) = files.as_mut().map(write) {
                     result = Err(e.to_string());
@@ -187,9 +218,9 @@ struct Handoff {
 /// The writer's side: file ids, the held lines, and the thread writing spills.
 #[derive(Default)]
 pub struct Pending {
-    /// File ids by path relative to the stage's root, for each stage.
-    ids: Vec<HashMap<CompactString, u32, Fast>>,
-    /// Stage and path of files not yet sent to the writing thread.
+    /// File ids by path: one file whichever stages write it.
+    ids: HashMap<CompactString, u32, Fast>,
+    /// Stage (the first to name it) and path of files not yet sent to the writing thread.
     names: Vec<(usize, Box<Path>)>,
     /// The held lines of each file, by id.
     held: Vec<Held>,
@@ -236,19 +267,16 @@ impl Pending {
         }
     }
 
-    /// The id of a stage's file, given its path relative to the stage's root, which `render` appends to
-    /// the string it is given.
+    /// The id of a stage's file, given its path (starting with the stage's fixed directory), which
+    /// `render` appends to the string it is given. Stages naming the same path share the file.
     pub fn file(&mut self, stage: usize, render: impl FnOnce(&mut String)) -> u32 {
-        if self.ids.len() <= stage {
-            self.ids.resize_with(stage + 1, HashMap::default);
-        }
         self.rel.clear();
         render(&mut self.rel);
-        if let Some(&id) = self.ids[stage].get(self.rel.as_str()) {
+        if let Some(&id) = self.ids.get(self.rel.as_str()) {
             return id;
         }
-        let id = u32::try_from(self.held.len()).expect("fewer than 2^32 files");
-        self.ids[stage].insert(self.rel.as_str().into(), id);
+        let id = u32::try_from(self.held.len()).expect("fewer than 2^32 files: each takes memory");
+        self.ids.insert(self.rel.as_str().into(), id);
         let rel = Path::new(&self.rel);
         let compressed = rel
             .extension()
