@@ -65,6 +65,7 @@ where
             _ => ExitStatus::Success,
         };
     }
+    output::ignore_sigxfsz();
     let stdout = Box::new(std::io::BufWriter::with_capacity(256 << 10, std::io::stdout()));
     exec::run(cfg, stdout)
 }

@@ -15,4 +15,5 @@ mod props;
 mod route;
 mod stages;
 mod text;
+mod topics;
 mod ux;
