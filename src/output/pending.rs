@@ -4,11 +4,12 @@
 //! holding the most give their segments to a thread that writes each file's in one vectored write and hands
 //! the segments back, while the pool fills again; a file's lines are never copied after they are held.
 //!
-//! A plain file is written in whole filesystem blocks while the run goes on, so that no write leaves a block
-//! half filled for the next one to finish (which costs the kernel far more than the bytes: measured on
-//! ext4, a third of the run with 10,000 files). A write may so end inside a line, whose rest follows in a
-//! later write; the end of the run writes every line out, and after a failure [`TopicFiles`] cuts each
-//! file back to its last whole line.
+//! Every write to a file others can see holds whole lines, so a run killed at any point (SIGKILL) leaves
+//! no torn line. Only an `--atomic` temporary file, which nobody sees until it is renamed, is written in
+//! whole filesystem blocks while the run goes on, so that no write leaves a block half filled for the next
+//! one to finish (which costs the kernel far more than the bytes: measured on ext4, a third of the run with
+//! 10,000 files). Such a write may end inside a line, whose rest follows in a later write; the end of the
+//! run writes every line out, and after a failure [`TopicFiles`] cuts each file back to its last whole line.
 
 use super::topic::{TopicFiles, TopicOptions};
 use compact_str::CompactString;
@@ -27,6 +28,8 @@ pub struct StageFiles {
     files: Arc<Mutex<Option<TopicFiles>>>,
     /// By stage index: the key of a `to`/`tee` stage's directory in `files`.
     roots: Vec<Option<usize>>,
+    /// Plain files may be written in block pieces that end inside a line (`--atomic` temporaries).
+    blocks: bool,
 }
 
 impl StageFiles {
@@ -38,6 +41,7 @@ impl StageFiles {
         StageFiles {
             files: Arc::new(Mutex::new(Some(files))),
             roots,
+            blocks: opts.atomic,
         }
     }
 
@@ -226,6 +230,8 @@ pub struct Pending {
     held: Vec<Held>,
     /// For each plain file, by id, how far its end is into a filesystem block; `None` when compressed.
     phase: Vec<Option<u16>>,
+    /// Plain files are written in block pieces (see the module documentation).
+    blocks: bool,
     /// The ids of the files holding lines.
     active: Vec<u32>,
     /// Segments holding nothing, and emptied lists of them.
@@ -322,6 +328,7 @@ impl Pending {
         if self.held_segs < self.cap.div_ceil(2) {
             return Ok(());
         }
+        self.blocks = files.blocks;
         if self.io.is_none() {
             let sink = self.sink.take().unwrap_or_else(|| new_sink(files));
             self.io = Some(spawn(sink));
@@ -414,7 +421,8 @@ impl Pending {
 
     /// Moves the lines of the files that can give the most to a spill, until it has about `want` bytes, or
     /// everything with `all`. Files are ranked by the power of two of what they give, close enough and
-    /// linear; a plain file that cannot end a block yet ranks below every one that can.
+    /// linear; with block pieces, a plain file that cannot end a block yet ranks below every one that can;
+    /// without, every file gives all its lines.
     fn fill_spill(&mut self, want: usize, all: bool) -> Spill {
         let mut spill = self.spare.take().unwrap_or_default();
         spill.names.append(&mut self.names);
@@ -422,8 +430,9 @@ impl Pending {
             (usize::BITS - len.leading_zeros()) as usize + usize::from(ends_block) * (usize::BITS as usize + 1)
         };
         let mut bytes_by_rank = [0; 2 * (usize::BITS as usize + 1)];
+        let blocks = self.blocks;
         for &id in &self.active {
-            let p = piece(self.held[id as usize].bytes, self.phase[id as usize]);
+            let p = piece(self.held[id as usize].bytes, self.phase[id as usize].filter(|_| blocks));
             bytes_by_rank[rank(p)] += p.0;
         }
         let (mut least, mut above) = (0, 0);
@@ -448,7 +457,7 @@ impl Pending {
             let h = &mut held[id as usize];
             let (len, ends_block) = match all {
                 true => (h.bytes, false),
-                false => piece(h.bytes, phase[id as usize]),
+                false => piece(h.bytes, phase[id as usize].filter(|_| blocks)),
             };
             let r = rank((len, ends_block));
             if !all && (r < least || (r == least && room == 0)) {
@@ -573,6 +582,39 @@ mod tests {
             got.extend(bytes(&p.held[id as usize]));
             prop_assert_eq!(got, sent);
         }
+    }
+
+    /// Pushes lines of many lengths to a few files, then takes spills: the bytes each file gives.
+    fn spill_pieces(blocks: bool) -> Vec<Vec<u8>> {
+        let mut p = Pending::new(1 << 20);
+        p.blocks = blocks;
+        let ids: Vec<u32> = (0..4)
+            .map(|i| p.file(0, |rel| rel.push_str(&format!("{i}.ndjson"))))
+            .collect();
+        let mut pieces = Vec::new();
+        for round in 0..200usize {
+            for (k, &id) in ids.iter().enumerate() {
+                let line = format!("{}\n", "x".repeat((round * 37 + k * 101) % 700));
+                p.push(id, |buf| buf.extend_from_slice(line.as_bytes()));
+            }
+            if round % 10 == 9 {
+                let spill = p.fill_spill(8 << 10, false);
+                pieces.extend(spill.files.iter().map(|(_, held)| bytes(held)));
+                p.reuse(spill);
+            }
+        }
+        pieces
+    }
+
+    #[test]
+    fn every_piece_of_a_visible_plain_file_is_whole_lines() {
+        let pieces = spill_pieces(false);
+        assert!(pieces.len() > 10);
+        for piece in &pieces {
+            assert_eq!(piece.last(), Some(&b'\n'), "a write would end inside a line");
+        }
+        // Block pieces (for --atomic temporaries) do end inside lines.
+        assert!(spill_pieces(true).iter().any(|p| p.last() != Some(&b'\n')));
     }
 
     #[test]

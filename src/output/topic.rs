@@ -210,8 +210,21 @@ fn drain(file: &File, buf: &mut Vec<u8>) -> io::Result<()> {
     res.map(drop)
 }
 
-/// Writes all of `data`, in as few calls as the system allows; returns how many bytes that was.
-fn write_out(mut file: &File, data: &[IoSlice]) -> io::Result<usize> {
+/// The most slices one write(2) takes (IOV_MAX on Linux and macOS).
+const MAX_SLICES: usize = 1024;
+
+/// Writes all of `data`, in one write(2) unless the system writes less; returns how many bytes that
+/// was. Slices past [`MAX_SLICES`] are joined first: a write cut there would end inside a line.
+fn write_out(file: &File, data: &[IoSlice]) -> io::Result<usize> {
+    if data.len() > MAX_SLICES {
+        let mut joined = Vec::with_capacity(data.iter().map(|d| d.len()).sum());
+        data.iter().for_each(|d| joined.extend_from_slice(d));
+        return write_slices(file, &[IoSlice::new(&joined)]);
+    }
+    write_slices(file, data)
+}
+
+fn write_slices(mut file: &File, data: &[IoSlice]) -> io::Result<usize> {
     let len = data.iter().map(|d| d.len()).sum();
     let room = space_for(len);
     let mut left = room;
@@ -884,6 +897,18 @@ mod tests {
         let path = path(t, rel);
         t.write_vectored(0, &path, &[IoSlice::new(data.as_bytes())], whole)
             .map(drop)
+    }
+
+    #[test]
+    fn more_slices_than_one_call_takes_are_written_whole() {
+        let (dir, mut t) = setup(false, false, 4);
+        let lines: Vec<String> = (0..3000).map(|i| format!("{i}\n")).collect();
+        let slices: Vec<IoSlice> = lines.iter().map(|l| IoSlice::new(l.as_bytes())).collect();
+        let path = path(&t, "a.ndjson");
+        let len = lines.iter().map(String::len).sum();
+        t.write_vectored(0, &path, &slices, len).unwrap();
+        t.finish(true).unwrap();
+        assert_eq!(read(&dir, "a.ndjson"), lines.concat());
     }
 
     #[test]

@@ -340,3 +340,40 @@ fn a_leading_parent_directory_is_allowed() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(d.path().join("out/a.ndjson").exists());
 }
+
+#[test]
+fn a_run_killed_at_any_moment_leaves_plain_files_with_whole_lines() {
+    let d = tmp();
+    let input_path = d.path().join("in.ndjson");
+    let input = events(150_000);
+    fs::write(&input_path, &input).unwrap();
+    let mut wrote = false;
+    for delay_ms in [150, 300, 600, 1200] {
+        let out = d.path().join(format!("out{delay_ms}"));
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("evq"))
+            .args(["--held-bytes", "512K", "-j", "1"])
+            .arg(format!("to \"{}/{{i % 3}}.ndjson\"", out.display()))
+            .arg(&input_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("evq starts");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL: no cleanup runs
+        let _ = child.wait();
+        if !out.exists() {
+            continue;
+        }
+        for rel in files(&out) {
+            let bytes = fs::read(out.join(&rel)).unwrap();
+            wrote |= !bytes.is_empty();
+            assert!(
+                bytes.is_empty() || bytes.ends_with(b"\n"),
+                "{delay_ms} ms: {} ends inside a line",
+                rel.display()
+            );
+        }
+        assert_whole_input_lines(&out, &input);
+    }
+    assert!(wrote, "no run was killed after it wrote to a file");
+}
