@@ -250,6 +250,8 @@ pub struct Pending {
     io: Option<Io>,
     /// Writes on this thread until the pool first fills up.
     sink: Option<Sink>,
+    /// The writing thread could not be started: this thread writes every spill.
+    threadless: bool,
     /// The last path looked up, kept to save an allocation per line.
     rel: String,
     /// The line being held.
@@ -329,9 +331,19 @@ impl Pending {
             return Ok(());
         }
         self.blocks = files.blocks;
-        if self.io.is_none() {
+        if self.io.is_none() && !self.threadless {
             let sink = self.sink.take().unwrap_or_else(|| new_sink(files));
-            self.io = Some(spawn(sink));
+            match spawn(sink) {
+                Ok(io) => self.io = Some(io),
+                Err(sink) => (self.sink, self.threadless) = (sink, true),
+            }
+        }
+        if self.threadless {
+            // No thread could be started: this thread writes, as before the pool first filled.
+            let mut spill = self.fill_spill(self.cap.div_ceil(SPILL_SHARE) * SEG, false);
+            let result = self.sink.get_or_insert_with(|| new_sink(files)).write(&mut spill);
+            self.reuse(spill);
+            return result;
         }
         // Asking costs a little: once in a while, unless the pool is full.
         self.unasked += 1;
@@ -520,27 +532,32 @@ fn new_sink(files: &StageFiles) -> Sink {
     }
 }
 
-fn spawn(mut sink: Sink) -> Io {
+/// Starts the writing thread with `sink`; gives the sink back if the system cannot start a thread.
+fn spawn(sink: Sink) -> Result<Io, Option<Sink>> {
     let shared = Arc::new((Mutex::new(Handoff::default()), Condvar::new()));
-    let theirs = shared.clone();
-    let thread = std::thread::Builder::new()
-        .name("evq-files".into())
-        .spawn(move || {
-            let (handoff, ready) = &*theirs;
-            loop {
-                let mut h = handoff.lock().expect("not poisoned");
-                while h.todo.is_none() && !h.closed {
-                    h = ready.wait(h).expect("not poisoned");
-                }
-                let Some(mut spill) = h.todo.take() else { return };
-                drop(h);
-                let result = sink.write(&mut spill);
-                handoff.lock().expect("not poisoned").done = Some((spill, result));
-                ready.notify_all();
+    let start = Arc::new(Mutex::new(Some(sink)));
+    let (theirs, their_sink) = (shared.clone(), start.clone());
+    let spawned = std::thread::Builder::new().name("evq-files".into()).spawn(move || {
+        let Some(mut sink) = their_sink.lock().ok().and_then(|mut s| s.take()) else {
+            return;
+        };
+        let (handoff, ready) = &*theirs;
+        loop {
+            let mut h = handoff.lock().expect("not poisoned");
+            while h.todo.is_none() && !h.closed {
+                h = ready.wait(h).expect("not poisoned");
             }
-        })
-        .expect("a thread can be started");
-    Io { shared, thread }
+            let Some(mut spill) = h.todo.take() else { return };
+            drop(h);
+            let result = sink.write(&mut spill);
+            handoff.lock().expect("not poisoned").done = Some((spill, result));
+            ready.notify_all();
+        }
+    });
+    match spawned {
+        Ok(thread) => Ok(Io { shared, thread }),
+        Err(_) => Err(start.lock().ok().and_then(|mut s| s.take())),
+    }
 }
 
 #[cfg(test)]
@@ -615,6 +632,32 @@ mod tests {
         }
         // Block pieces (for --atomic temporaries) do end inside lines.
         assert!(spill_pieces(true).iter().any(|p| p.last() != Some(&b'\n')));
+    }
+
+    #[test]
+    fn without_a_writing_thread_this_thread_writes_every_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        let files = StageFiles::new([None, Some(root.as_path())], TopicOptions::default());
+        let mut p = Pending::new(4096);
+        p.threadless = true;
+        let mut want = vec![String::new(); 5];
+        for i in 0..2000 {
+            let line = format!("{{\"i\":{i}}}\n");
+            let id = p.file(1, |rel| rel.push_str(&format!("{}/{}.ndjson", root.display(), i % 5)));
+            p.push(id, |buf| buf.extend_from_slice(line.as_bytes()));
+            want[i % 5].push_str(&line);
+            p.write_if_full(&files).unwrap();
+        }
+        assert!(p.io.is_none());
+        p.flush(&files).unwrap();
+        files.finish(true).unwrap();
+        for (k, want) in want.iter().enumerate() {
+            assert_eq!(
+                &std::fs::read_to_string(root.join(format!("{k}.ndjson"))).unwrap(),
+                want
+            );
+        }
     }
 
     #[test]
