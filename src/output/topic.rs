@@ -113,6 +113,14 @@ impl std::error::Error for TopicError {
     }
 }
 
+/// A compressed file ends its gzip member or zstd frame, and starts another, once this many
+/// compressed bytes follow the last one: a failed write cuts the file back only to there, so it
+/// keeps what came before and still decompresses to whole lines.
+#[cfg(not(test))]
+const MEMBER_BYTES: u64 = 4 << 20;
+#[cfg(test)]
+const MEMBER_BYTES: u64 = 1 << 10;
+
 /// Compressors write into their `Vec`, which is moved to the file after every call: the encoder
 /// never owns the file, so a failed write can be undone and dropping an encoder writes nothing.
 enum Codec {
@@ -171,20 +179,45 @@ impl Open {
                 }
                 self.end += n as u64;
             }),
-            Codec::Gzip(e) => compress(&mut **e, data).and_then(|()| drain(&self.file, e.get_mut())),
-            Codec::Zstd(e) => compress(&mut **e, data).and_then(|()| drain(&self.file, e.get_mut())),
-        };
+            Codec::Gzip(e) => compress(&mut **e, data)
+                .and_then(|()| drain(&self.file, e.get_mut()))
+                .map(|n| self.end += n as u64),
+            Codec::Zstd(e) => compress(&mut **e, data)
+                .and_then(|()| drain(&self.file, e.get_mut()))
+                .map(|n| self.end += n as u64),
+        }
+        .and_then(|()| self.end_member_past(MEMBER_BYTES));
         res.inspect_err(|_| self.undo())
     }
 
     /// Ends the session, completing the gzip member or zstd frame.
     fn close(mut self) -> io::Result<()> {
-        let res = match &mut self.codec {
-            Codec::Plain => Ok(()),
-            Codec::Gzip(e) => e.try_finish().and_then(|()| drain(&self.file, e.get_mut())),
-            Codec::Zstd(e) => e.do_finish().and_then(|()| drain(&self.file, e.get_mut())),
+        self.end_member_past(0).inspect_err(|_| self.undo())
+    }
+
+    /// Completes the gzip member or zstd frame, and starts another, once more than `past` bytes
+    /// were written since the last one ended: the point a failed write cuts the file back to.
+    fn end_member_past(&mut self, past: u64) -> io::Result<()> {
+        let written = self.end - self.rollback;
+        let n = match &mut self.codec {
+            Codec::Plain => return Ok(()),
+            _ if past > 0 && written < past => return Ok(()),
+            Codec::Gzip(e) => {
+                e.try_finish()?;
+                let n = drain(&self.file, e.get_mut())?;
+                **e = GzEncoder::new(Vec::new(), Compression::default());
+                n
+            }
+            Codec::Zstd(e) => {
+                e.do_finish()?;
+                let n = drain(&self.file, e.get_mut())?;
+                **e = zstd::Encoder::new(Vec::new(), zstd::DEFAULT_COMPRESSION_LEVEL)?;
+                n
+            }
         };
-        res.inspect_err(|_| self.undo())
+        self.end += n as u64;
+        self.rollback = self.end;
+        Ok(())
     }
 
     /// Best effort: the write error is what gets reported.
@@ -202,12 +235,13 @@ fn compress(encoder: &mut impl Write, data: &[IoSlice]) -> io::Result<()> {
     data.iter().try_for_each(|d| encoder.write_all(d))
 }
 
-/// Moves a compressor's output to the file; one large write does not keep a large buffer.
-fn drain(file: &File, buf: &mut Vec<u8>) -> io::Result<()> {
+/// Moves a compressor's output to the file; one large write does not keep a large buffer. Returns
+/// how many bytes that was.
+fn drain(file: &File, buf: &mut Vec<u8>) -> io::Result<usize> {
     let res = write_out(file, &[IoSlice::new(buf)]);
     buf.clear();
     buf.shrink_to(1 << 16);
-    res.map(drop)
+    res
 }
 
 /// The most slices one write(2) takes (IOV_MAX on Linux and macOS).
@@ -982,6 +1016,48 @@ mod tests {
         SPACE.set(None);
         assert_eq!(err.path, dir.path().join("a.gz"));
         assert_eq!(gunzip(&dir, "a.gz"), "1\n");
+    }
+
+    #[test]
+    fn a_failed_compressed_write_keeps_the_members_before_it() {
+        for rel in ["a.ndjson.gz", "a.ndjson.zst"] {
+            let (dir, mut t) = setup(false, false, 4);
+            let mut x: u64 = 88172645463325252;
+            let mut noise = |n: usize| -> String {
+                (0..n)
+                    .map(|_| {
+                        (x ^= x << 13, x ^= x >> 7, x ^= x << 17);
+                        char::from(b'a' + (x % 26) as u8)
+                    })
+                    .collect()
+            };
+            let lines: Vec<String> = (0..2000).map(|i| format!("{i} {}\n", noise(200))).collect();
+            for line in &lines {
+                put(&mut t, rel, line).unwrap();
+            }
+            SPACE.set(Some(10));
+            let err = (0..50)
+                .find_map(|_| put(&mut t, rel, &format!("{}\n", noise(5000))).err())
+                .unwrap();
+            SPACE.set(None);
+            assert_eq!(err.kept, Some(Kept::Members), "{rel}");
+            t.finish(false).unwrap();
+            let file = File::open(dir.path().join(rel)).unwrap();
+            let mut text = String::new();
+            if rel.ends_with("gz") {
+                flate2::read::MultiGzDecoder::new(file)
+                    .read_to_string(&mut text)
+                    .unwrap();
+            } else {
+                zstd::Decoder::new(file).unwrap().read_to_string(&mut text).unwrap();
+            }
+            // More than the first member's lines were kept, and nothing after a whole line.
+            assert!(
+                text.len() > 1024 && lines.concat().starts_with(&text),
+                "{rel}: {} bytes",
+                text.len()
+            );
+        }
     }
 
     #[test]
