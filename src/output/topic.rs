@@ -117,7 +117,7 @@ impl std::error::Error for TopicError {
 /// compressed bytes follow the last one: a failed write cuts the file back only to there, so it
 /// keeps what came before and still decompresses to whole lines.
 #[cfg(not(test))]
-const MEMBER_BYTES: u64 = 4 << 20;
+const MEMBER_BYTES: u64 = 1 << 20;
 #[cfg(test)]
 const MEMBER_BYTES: u64 = 1 << 10;
 
@@ -1026,7 +1026,9 @@ mod tests {
             let mut noise = |n: usize| -> String {
                 (0..n)
                     .map(|_| {
-                        (x ^= x << 13, x ^= x >> 7, x ^= x << 17);
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
                         char::from(b'a' + (x % 26) as u8)
                     })
                     .collect()
