@@ -338,7 +338,10 @@ pub struct TopicFiles {
 }
 
 impl TopicFiles {
-    pub fn new(opts: TopicOptions) -> TopicFiles {
+    /// At most `opts.max_open` files are open at once, and never more than a safe share of the
+    /// process's limit: inputs, sort spill files and the dead-letter file need descriptors too.
+    pub fn new(mut opts: TopicOptions) -> TopicFiles {
+        opts.max_open = opts.max_open.min(super::safe_path::default_max_open_files()).max(1);
         TopicFiles {
             opts,
             roots: Vec::new(),
