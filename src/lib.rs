@@ -66,7 +66,10 @@ where
         };
     }
     output::ignore_sigxfsz();
-    let stdout = Box::new(std::io::BufWriter::with_capacity(256 << 10, std::io::stdout()));
+    let stdout = Box::new(std::io::BufWriter::with_capacity(
+        256 << 10,
+        output::whole_lines::stdout(),
+    ));
     exec::run(cfg, stdout)
 }
 

@@ -6,6 +6,7 @@ pub mod rows;
 pub mod safe_path;
 pub mod table;
 pub mod topic;
+pub mod whole_lines;
 
 use crate::event::Event;
 use std::io::{self, Write};

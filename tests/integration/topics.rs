@@ -377,3 +377,31 @@ fn a_run_killed_at_any_moment_leaves_plain_files_with_whole_lines() {
     }
     assert!(wrote, "no run was killed after it wrote to a file");
 }
+
+#[test]
+fn stdout_redirected_to_a_file_ends_on_a_whole_line_after_a_size_limit() {
+    let d = tmp();
+    let input = events(3000);
+    fs::write(d.path().join("in.ndjson"), &input).unwrap();
+    fs::write(d.path().join("appended.ndjson"), "old\n").unwrap();
+    for (redirect, name, before) in [(">", "out.ndjson", ""), (">>", "appended.ndjson", "old\n")] {
+        let out = Command::new("sh")
+            .current_dir(d.path())
+            .arg("-c")
+            .arg(format!("ulimit -f 16 && exec \"$@\" {redirect} {name}"))
+            .arg("sh")
+            .arg(assert_cmd::cargo::cargo_bin("evq"))
+            .args(["where true", "in.ndjson"])
+            .output()
+            .expect("sh runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{stderr}");
+        assert!(stderr.contains("stdout: File too large"), "{stderr}");
+        let text = fs::read_to_string(d.path().join(name)).unwrap();
+        let ours = text.strip_prefix(before).expect("what the file held is kept");
+        assert!(
+            !ours.is_empty() && ours.ends_with('\n') && input.starts_with(ours),
+            "{redirect}: ends inside a line"
+        );
+    }
+}
