@@ -158,6 +158,7 @@ impl Config {
                 span: crate::lang::Span::default(),
             });
         }
+        crate::stage::To::check(&asts, &source).map_err(|e| UsageError(e.render(&source)))?;
         if let Some(fmt) = &cli.time_format {
             if !crate::time::valid_format(fmt) {
                 return Err(UsageError(format!(

@@ -68,7 +68,11 @@ where
             _ => ExitStatus::Success,
         };
     }
-    let stdout = Box::new(std::io::BufWriter::with_capacity(256 << 10, std::io::stdout()));
+    output::ignore_sigxfsz();
+    let stdout = Box::new(std::io::BufWriter::with_capacity(
+        256 << 10,
+        output::whole_lines::stdout(),
+    ));
     exec::run(cfg, stdout)
 }
 

@@ -7,7 +7,6 @@ use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::lang::{Env, StageAst};
 use crate::output::Format;
 use crate::output::pending::{Pending, StageFiles};
-use crate::output::topic::TopicFiles;
 use crate::parse::Want;
 use crate::stage::{Flow, GroupError, GroupSpec, Groups, Held, Rejected, Stage, StageOptions};
 use crate::stats::Stats;
@@ -475,14 +474,11 @@ impl OrderedOut {
 
 impl Ordered {
     pub fn new(p: &Pipeline, format: Format) -> Ordered {
-        let files = p
-            .ordered
-            .iter()
-            .map(|s| match s {
-                Stage::To(t) => Some(Arc::new(std::sync::Mutex::new(Some(TopicFiles::new(&t.root, p.topic))))),
-                _ => None,
-            })
-            .collect();
+        let roots = p.ordered.iter().map(|s| match s {
+            Stage::To(t) => Some(t.root.as_path()),
+            _ => None,
+        });
+        let files = StageFiles::new(roots, p.topic);
         Ordered {
             stages: p.ordered.clone(),
             needs: p.ordered_needs.clone(),
@@ -495,17 +491,10 @@ impl Ordered {
 
     /// Closes every topic file; with `--atomic`, renames them into place only on success.
     pub fn close_files(&mut self, success: bool) -> Result<(), String> {
-        let mut result = self.flush_files();
-        for f in self.files.iter_mut().flatten() {
-            // A panic while the lock was held left whole lines only: the files can still close.
-            let files = f.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-            // A write that failed in the last flush (or an earlier stage's files) fails the run.
-            let success = success && result.is_ok();
-            if let Some(Err(e)) = files.map(|files| files.finish(success)) {
-                result = result.and(Err(e.to_string()));
-            }
-        }
-        result
+        let result = self.flush_files();
+        // A write that failed in the last flush fails the run.
+        let closed = self.files.finish(success && result.is_ok());
+        result.and(closed)
     }
 
     /// Writes the lines held for topic files and waits until they are written.

@@ -6,9 +6,20 @@ pub mod rows;
 pub mod safe_path;
 pub mod table;
 pub mod topic;
+pub mod whole_lines;
 
 use crate::event::Event;
 use std::io::{self, Write};
+
+/// Makes a write past the file size limit (`ulimit -f`) fail with EFBIG, an output error that leaves
+/// whole lines, instead of SIGXFSZ killing the process mid-line. Call once, at start.
+pub fn ignore_sigxfsz() {
+    // A handler, not SIG_IGN: the write fails the same way, and programs evq starts get the default back.
+    let _ = signal_hook::flag::register(
+        signal_hook::consts::SIGXFSZ,
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    );
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

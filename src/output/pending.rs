@@ -4,25 +4,60 @@
 //! holding the most give their segments to a thread that writes each file's in one vectored write and hands
 //! the segments back, while the pool fills again; a file's lines are never copied after they are held.
 //!
-//! A plain file is written in whole filesystem blocks while the run goes on, so that no write leaves a block
-//! half filled for the next one to finish (which costs the kernel far more than the bytes: measured on
-//! ext4, a third of the run with 10,000 files). A write may so end inside a line, whose rest follows in a
-//! later write; the end of the run writes every line out, and after a failure [`TopicFiles`] cuts each
-//! file back to its last whole line.
+//! Every write to a file others can see holds whole lines, so a run killed at any point (SIGKILL) leaves
+//! no torn line. Only an `--atomic` temporary file, which nobody sees until it is renamed, is written in
+//! whole filesystem blocks while the run goes on, so that no write leaves a block half filled for the next
+//! one to finish (which costs the kernel far more than the bytes: measured on ext4, a third of the run with
+//! 10,000 files). Such a write may end inside a line, whose rest follows in a later write; the end of the
+//! run writes every line out, and after a failure [`TopicFiles`] cuts each file back to its last whole line.
 
-use super::topic::TopicFiles;
+use super::topic::{TopicFiles, TopicOptions};
 use compact_str::CompactString;
 use std::collections::HashMap;
 use std::io::IoSlice;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 /// Seeded per process, so input cannot be made to collide.
 type Fast = foldhash::fast::RandomState;
 
-/// The files of each `to` or `tee` stage, by stage index.
-pub type StageFiles = Vec<Option<Arc<Mutex<Option<TopicFiles>>>>>;
+/// The run's topic files, shared by every `to` and `tee` stage, and each stage's fixed directory.
+#[derive(Clone, Default)]
+pub struct StageFiles {
+    files: Arc<Mutex<Option<TopicFiles>>>,
+    /// By stage index: the key of a `to`/`tee` stage's directory in `files`.
+    roots: Vec<Option<usize>>,
+    /// Plain files may be written in block pieces that end inside a line (`--atomic` temporaries).
+    blocks: bool,
+}
+
+impl StageFiles {
+    /// The files of stages whose fixed directories are `roots`, by stage index (`None`: not a
+    /// `to` or `tee` stage).
+    pub fn new<'a>(roots: impl IntoIterator<Item = Option<&'a Path>>, opts: TopicOptions) -> StageFiles {
+        let mut files = TopicFiles::new(opts);
+        let roots = roots.into_iter().map(|r| r.map(|dir| files.add_root(dir))).collect();
+        StageFiles {
+            files: Arc::new(Mutex::new(Some(files))),
+            roots,
+            blocks: opts.atomic,
+        }
+    }
+
+    /// Closes every file; with `--atomic`, renames them into place only on `success`.
+    pub fn finish(&self, success: bool) -> Result<(), String> {
+        match lock(&self.files).take() {
+            Some(files) => files.finish(success).map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The files, also after a thread panicked holding them: each file is kept consistent by every write.
+fn lock(files: &Mutex<Option<TopicFiles>>) -> MutexGuard<'_, Option<TopicFiles>> {
+    files.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// How many bytes of lines are held, written or waiting to be, unless told otherwise.
 pub const HELD_BYTES: usize = 24 << 20;
@@ -143,15 +178,15 @@ impl Sink {
         let mut result = Ok(());
         for (file, held) in s.files.drain(..) {
             if !self.failed {
-                let (stage, rel) = &self.names[file as usize];
-                let files = self.files[*stage].as_ref().expect("every to stage has files");
-                let mut files = files.lock().expect("not poisoned");
+                let (stage, path) = &self.names[file as usize];
+                let root = self.files.roots.get(*stage).copied().flatten().unwrap_or_default();
+                let mut files = lock(&self.files.files);
                 let key = &mut self.keys[file as usize];
                 let slices = held.slices();
                 let whole = whole(&slices);
                 let write = |f: &mut TopicFiles| match *key {
                     Some(k) => f.write_at(k, &slices, whole),
-                    None => f.write_vectored(rel, &slices, whole).map(|k| *key = Some(k)),
+                    None => f.write_vectored(root, path, &slices, whole).map(|k| *key = Some(k)),
                 };
                 if let Some(Err(e)) = files.as_mut().map(write) {
                     result = Err(e.to_string());
@@ -187,14 +222,16 @@ struct Handoff {
 /// The writer's side: file ids, the held lines, and the thread writing spills.
 #[derive(Default)]
 pub struct Pending {
-    /// File ids by path relative to the stage's root, for each stage.
-    ids: Vec<HashMap<CompactString, u32, Fast>>,
-    /// Stage and path of files not yet sent to the writing thread.
+    /// File ids by path: one file whichever stages write it.
+    ids: HashMap<CompactString, u32, Fast>,
+    /// Stage (the first to name it) and path of files not yet sent to the writing thread.
     names: Vec<(usize, Box<Path>)>,
     /// The held lines of each file, by id.
     held: Vec<Held>,
     /// For each plain file, by id, how far its end is into a filesystem block; `None` when compressed.
     phase: Vec<Option<u16>>,
+    /// Plain files are written in block pieces (see the module documentation).
+    blocks: bool,
     /// The ids of the files holding lines.
     active: Vec<u32>,
     /// Segments holding nothing, and emptied lists of them.
@@ -213,6 +250,8 @@ pub struct Pending {
     io: Option<Io>,
     /// Writes on this thread until the pool first fills up.
     sink: Option<Sink>,
+    /// The writing thread could not be started: this thread writes every spill.
+    threadless: bool,
     /// The last path looked up, kept to save an allocation per line.
     rel: String,
     /// The line being held.
@@ -236,19 +275,16 @@ impl Pending {
         }
     }
 
-    /// The id of a stage's file, given its path relative to the stage's root, which `render` appends to
-    /// the string it is given.
+    /// The id of a stage's file, given its path (starting with the stage's fixed directory), which
+    /// `render` appends to the string it is given. Stages naming the same path share the file.
     pub fn file(&mut self, stage: usize, render: impl FnOnce(&mut String)) -> u32 {
-        if self.ids.len() <= stage {
-            self.ids.resize_with(stage + 1, HashMap::default);
-        }
         self.rel.clear();
         render(&mut self.rel);
-        if let Some(&id) = self.ids[stage].get(self.rel.as_str()) {
+        if let Some(&id) = self.ids.get(self.rel.as_str()) {
             return id;
         }
-        let id = u32::try_from(self.held.len()).expect("fewer than 2^32 files");
-        self.ids[stage].insert(self.rel.as_str().into(), id);
+        let id = u32::try_from(self.held.len()).expect("fewer than 2^32 files: each takes memory");
+        self.ids.insert(self.rel.as_str().into(), id);
         let rel = Path::new(&self.rel);
         let compressed = rel
             .extension()
@@ -294,9 +330,20 @@ impl Pending {
         if self.held_segs < self.cap.div_ceil(2) {
             return Ok(());
         }
-        if self.io.is_none() {
+        self.blocks = files.blocks;
+        if self.io.is_none() && !self.threadless {
             let sink = self.sink.take().unwrap_or_else(|| new_sink(files));
-            self.io = Some(spawn(sink));
+            match spawn(sink) {
+                Ok(io) => self.io = Some(io),
+                Err(sink) => (self.sink, self.threadless) = (sink, true),
+            }
+        }
+        if self.threadless {
+            // No thread could be started: this thread writes, as before the pool first filled.
+            let mut spill = self.fill_spill(self.cap.div_ceil(SPILL_SHARE) * SEG, false);
+            let result = self.sink.get_or_insert_with(|| new_sink(files)).write(&mut spill);
+            self.reuse(spill);
+            return result;
         }
         // Asking costs a little: once in a while, unless the pool is full.
         self.unasked += 1;
@@ -386,7 +433,8 @@ impl Pending {
 
     /// Moves the lines of the files that can give the most to a spill, until it has about `want` bytes, or
     /// everything with `all`. Files are ranked by the power of two of what they give, close enough and
-    /// linear; a plain file that cannot end a block yet ranks below every one that can.
+    /// linear; with block pieces, a plain file that cannot end a block yet ranks below every one that can;
+    /// without, every file gives all its lines.
     fn fill_spill(&mut self, want: usize, all: bool) -> Spill {
         let mut spill = self.spare.take().unwrap_or_default();
         spill.names.append(&mut self.names);
@@ -394,8 +442,9 @@ impl Pending {
             (usize::BITS - len.leading_zeros()) as usize + usize::from(ends_block) * (usize::BITS as usize + 1)
         };
         let mut bytes_by_rank = [0; 2 * (usize::BITS as usize + 1)];
+        let blocks = self.blocks;
         for &id in &self.active {
-            let p = piece(self.held[id as usize].bytes, self.phase[id as usize]);
+            let p = piece(self.held[id as usize].bytes, self.phase[id as usize].filter(|_| blocks));
             bytes_by_rank[rank(p)] += p.0;
         }
         let (mut least, mut above) = (0, 0);
@@ -420,7 +469,7 @@ impl Pending {
             let h = &mut held[id as usize];
             let (len, ends_block) = match all {
                 true => (h.bytes, false),
-                false => piece(h.bytes, phase[id as usize]),
+                false => piece(h.bytes, phase[id as usize].filter(|_| blocks)),
             };
             let r = rank((len, ends_block));
             if !all && (r < least || (r == least && room == 0)) {
@@ -483,27 +532,32 @@ fn new_sink(files: &StageFiles) -> Sink {
     }
 }
 
-fn spawn(mut sink: Sink) -> Io {
+/// Starts the writing thread with `sink`; gives the sink back if the system cannot start a thread.
+fn spawn(sink: Sink) -> Result<Io, Option<Sink>> {
     let shared = Arc::new((Mutex::new(Handoff::default()), Condvar::new()));
-    let theirs = shared.clone();
-    let thread = std::thread::Builder::new()
-        .name("evq-files".into())
-        .spawn(move || {
-            let (handoff, ready) = &*theirs;
-            loop {
-                let mut h = handoff.lock().expect("not poisoned");
-                while h.todo.is_none() && !h.closed {
-                    h = ready.wait(h).expect("not poisoned");
-                }
-                let Some(mut spill) = h.todo.take() else { return };
-                drop(h);
-                let result = sink.write(&mut spill);
-                handoff.lock().expect("not poisoned").done = Some((spill, result));
-                ready.notify_all();
+    let start = Arc::new(Mutex::new(Some(sink)));
+    let (theirs, their_sink) = (shared.clone(), start.clone());
+    let spawned = std::thread::Builder::new().name("evq-files".into()).spawn(move || {
+        let Some(mut sink) = their_sink.lock().ok().and_then(|mut s| s.take()) else {
+            return;
+        };
+        let (handoff, ready) = &*theirs;
+        loop {
+            let mut h = handoff.lock().expect("not poisoned");
+            while h.todo.is_none() && !h.closed {
+                h = ready.wait(h).expect("not poisoned");
             }
-        })
-        .expect("a thread can be started");
-    Io { shared, thread }
+            let Some(mut spill) = h.todo.take() else { return };
+            drop(h);
+            let result = sink.write(&mut spill);
+            handoff.lock().expect("not poisoned").done = Some((spill, result));
+            ready.notify_all();
+        }
+    });
+    match spawned {
+        Ok(thread) => Ok(Io { shared, thread }),
+        Err(_) => Err(start.lock().ok().and_then(|mut s| s.take())),
+    }
 }
 
 #[cfg(test)]
@@ -544,6 +598,65 @@ mod tests {
             }
             got.extend(bytes(&p.held[id as usize]));
             prop_assert_eq!(got, sent);
+        }
+    }
+
+    /// Pushes lines of many lengths to a few files, then takes spills: the bytes each file gives.
+    fn spill_pieces(blocks: bool) -> Vec<Vec<u8>> {
+        let mut p = Pending::new(1 << 20);
+        p.blocks = blocks;
+        let ids: Vec<u32> = (0..4)
+            .map(|i| p.file(0, |rel| rel.push_str(&format!("{i}.ndjson"))))
+            .collect();
+        let mut pieces = Vec::new();
+        for round in 0..200usize {
+            for (k, &id) in ids.iter().enumerate() {
+                let line = format!("{}\n", "x".repeat((round * 37 + k * 101) % 700));
+                p.push(id, |buf| buf.extend_from_slice(line.as_bytes()));
+            }
+            if round % 10 == 9 {
+                let spill = p.fill_spill(8 << 10, false);
+                pieces.extend(spill.files.iter().map(|(_, held)| bytes(held)));
+                p.reuse(spill);
+            }
+        }
+        pieces
+    }
+
+    #[test]
+    fn every_piece_of_a_visible_plain_file_is_whole_lines() {
+        let pieces = spill_pieces(false);
+        assert!(pieces.len() > 10);
+        for piece in &pieces {
+            assert_eq!(piece.last(), Some(&b'\n'), "a write would end inside a line");
+        }
+        // Block pieces (for --atomic temporaries) do end inside lines.
+        assert!(spill_pieces(true).iter().any(|p| p.last() != Some(&b'\n')));
+    }
+
+    #[test]
+    fn without_a_writing_thread_this_thread_writes_every_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        let files = StageFiles::new([None, Some(root.as_path())], TopicOptions::default());
+        let mut p = Pending::new(4096);
+        p.threadless = true;
+        let mut want = vec![String::new(); 5];
+        for i in 0..2000 {
+            let line = format!("{{\"i\":{i}}}\n");
+            let id = p.file(1, |rel| rel.push_str(&format!("{}/{}.ndjson", root.display(), i % 5)));
+            p.push(id, |buf| buf.extend_from_slice(line.as_bytes()));
+            want[i % 5].push_str(&line);
+            p.write_if_full(&files).unwrap();
+        }
+        assert!(p.io.is_none());
+        p.flush(&files).unwrap();
+        files.finish(true).unwrap();
+        for (k, want) in want.iter().enumerate() {
+            assert_eq!(
+                &std::fs::read_to_string(root.join(format!("{k}.ndjson"))).unwrap(),
+                want
+            );
         }
     }
 

@@ -1,12 +1,12 @@
 //! Safe paths for topic files: an injective encoding of any placeholder value as one path
-//! component, the fixed directory of a template, a safe share of the open-file limit, and
+//! component, a safe share of the open-file limit, and
 //! creating directories and opening files under a root without ever following a symlink.
 //!
 //! Why the encoding is injective. Let `decode` replace every `%XX` by the byte `0xXX`.
 //! 1. Kept characters (`[A-Za-z0-9._-]` and non-ASCII letters) are copied and never include `%`;
 //!    every other character becomes `%XX` per UTF-8 byte (uppercase hex). The special cases `.`,
-//!    `..`, `_none` and a Windows device name only write some *kept* character as its `%XX`
-//!    form. So for every non-empty value whose encoding is not cut,
+//!    `..`, a leading `.` (no value makes a hidden file), `_none` and a Windows device name only
+//!    write some *kept* character as its `%XX` form. So for every non-empty value whose encoding is not cut,
 //!    `decode(encode_component(v)) == v`: a left inverse exists, hence distinct values give
 //!    distinct encodings.
 //! 2. The empty value becomes `%empty`, which has a `%` not followed by two hex digits (`m` is
@@ -17,7 +17,8 @@
 //! 4. [`NONE`] is `_none`, which is not the encoding of any value: by (1) it could only encode the
 //!    value `_none` itself, and that value is written `%5Fnone`.
 //!
-//! The encoding never yields `/`, `\`, NUL, `.`, `..` or an empty name, and is at most 200 bytes.
+//! The encoding never yields `/`, `\`, NUL, `.`, `..`, an empty name or one starting with `.`, and
+//! is at most 200 bytes.
 //! It is injective as strings: on a case-insensitive filesystem, values differing only in case
 //! still share a file.
 
@@ -87,6 +88,7 @@ pub fn encode_into(value: &str, out: &mut String) {
     if value.len() <= MAX_LEN
         && value.chars().all(is_kept)
         && !matches!(value, "" | "." | ".." | NONE)
+        && !value.starts_with('.')
         && !is_windows_device(value)
     {
         out.push_str(value); // the common case: nothing to encode
@@ -111,7 +113,7 @@ fn encode_slow(value: &str) -> String {
         if out.len() <= MAX_LEN - HASH_LEN {
             fits = out.len();
         }
-        if is_kept(c) && !(i == 0 && device) {
+        if is_kept(c) && !(i == 0 && (device || c == '.')) {
             out.push(c);
         } else {
             push_escaped(&mut out, c);
@@ -124,15 +126,6 @@ fn encode_slow(value: &str) -> String {
         }
     }
     out
-}
-
-/// The fixed directory prefix of a template: everything in `literal_prefix` (the text before
-/// the first placeholder) up to and including its last `/`; empty when there is none.
-pub fn fixed_prefix(literal_prefix: &str) -> &str {
-    match literal_prefix.rfind('/') {
-        Some(i) => &literal_prefix[..=i],
-        None => "",
-    }
 }
 
 /// A safe share of this process's open-file limit for topic files: three quarters of the soft limit minus 16
@@ -274,6 +267,7 @@ mod tests {
         assert!(enc.len() <= MAX_LEN, "{value:?} → {} bytes", enc.len());
         assert_ne!(enc, NONE);
         assert!(!is_windows_device(&enc), "{value:?} → {enc:?}");
+        assert!(!enc.starts_with('.'), "{value:?} makes a hidden file: {enc:?}");
     }
 
     #[test]
@@ -284,6 +278,8 @@ mod tests {
             "/etc/passwd",
             "..",
             ".",
+            ".hidden",
+            ".env.ndjson",
             "",
             "a/b",
             "a%2Fb",
@@ -305,16 +301,17 @@ mod tests {
         for (v, want) in [
             ("a/b", "a%2Fb"),
             ("a%2Fb", "a%252Fb"),
-            ("../../x", "..%2F..%2Fx"),
-            ("..\\x", "..%5Cx"),
+            ("../../x", "%2E.%2F..%2Fx"),
+            ("..\\x", "%2E.%5Cx"),
             ("/etc/passwd", "%2Fetc%2Fpasswd"),
             ("a\0b", "a%00b"),
             ("a\nb", "a%0Ab"),
             ("a~b c", "a%7Eb%20c"),
             (".", "%2E"),
             ("..", "%2E%2E"),
-            ("...", "..."),
-            (".hidden", ".hidden"),
+            ("...", "%2E.."),
+            (".hidden", "%2Ehidden"),
+            ("a.b.", "a.b."),
             ("_none", "%5Fnone"),
             ("__none", "__none"),
             ("Müller", "Müller"),
@@ -371,15 +368,6 @@ mod tests {
         let edge = "y".repeat(MAX_LEN);
         assert_eq!(encode_component(&edge), edge);
         assert!(encode_component(&"y".repeat(MAX_LEN + 1)).contains('~'));
-    }
-
-    #[test]
-    fn fixed_prefix_is_the_directory_before_the_first_placeholder() {
-        assert_eq!(fixed_prefix("out/"), "out/");
-        assert_eq!(fixed_prefix("out/day-"), "out/");
-        assert_eq!(fixed_prefix("/var/log/evq/x"), "/var/log/evq/");
-        assert_eq!(fixed_prefix("topic-"), "");
-        assert_eq!(fixed_prefix(""), "");
     }
 
     #[test]

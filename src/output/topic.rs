@@ -9,7 +9,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, ErrorKind, IoSlice, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// Looked up once per write: a fast hash, seeded per process.
 type Fast = foldhash::fast::RandomState;
@@ -48,21 +48,66 @@ impl Default for TopicOptions {
 pub struct TopicError {
     pub path: PathBuf,
     pub error: io::Error,
+    /// What the file holds after the failure, when that needs saying.
+    pub kept: Option<Kept>,
+    /// How many more files failed when closing.
+    pub more: usize,
+}
+
+/// What a file holds after a write to it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// A plain file: its whole lines, as always.
+    Lines,
+    /// A compressed file, cut back to its last complete member: it decompresses to whole lines.
+    Members,
+    /// A compressed file with no complete member left: removed.
+    Removed,
+    /// An `--atomic` temporary file: removed with the others; no output file changed.
+    Atomic,
 }
 
 fn at(path: impl Into<PathBuf>, error: io::Error) -> TopicError {
     TopicError {
         path: path.into(),
         error,
+        kept: None,
+        more: 0,
+    }
+}
+
+impl TopicError {
+    fn kept(mut self, kept: Kept) -> TopicError {
+        self.kept = Some(kept);
+        self
+    }
+
+    fn and_more(mut self, more: usize) -> TopicError {
+        self.more = more;
+        self
     }
 }
 
 impl fmt::Display for TopicError {
-    /// `PATH: message`, without Rust's ` (os error N)`.
+    /// `PATH: message`, without Rust's ` (os error N)`, then what the file holds if that needs saying.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let msg = self.error.to_string();
         let msg = msg.rfind(" (os error ").map_or(msg.as_str(), |i| &msg[..i]);
-        write!(f, "{}: {msg}", self.path.display())
+        write!(f, "{}: {msg}", self.path.display())?;
+        match self.kept {
+            Some(Kept::Members) => write!(
+                f,
+                " (cut back to its last complete compressed member: it decompresses to whole lines)"
+            )?,
+            Some(Kept::Removed) => write!(f, " (removed: no complete compressed member was left)")?,
+            Some(Kept::Atomic) => write!(f, " (--atomic: no output file was changed)")?,
+            Some(Kept::Lines) | None => {}
+        }
+        match self.more {
+            0 => Ok(()),
+            1 => write!(f, "; 1 more file failed too"),
+            n => write!(f, "; {n} more files failed too"),
+        }
     }
 }
 
@@ -71,6 +116,14 @@ impl std::error::Error for TopicError {
         Some(&self.error)
     }
 }
+
+/// A compressed file ends its gzip member or zstd frame, and starts another, once this many
+/// compressed bytes follow the last one: a failed write cuts the file back only to there, so it
+/// keeps what came before and still decompresses to whole lines.
+#[cfg(not(test))]
+const MEMBER_BYTES: u64 = 1 << 20;
+#[cfg(test)]
+const MEMBER_BYTES: u64 = 1 << 10;
 
 /// Compressors write into their `Vec`, which is moved to the file after every call: the encoder
 /// never owns the file, so a failed write can be undone and dropping an encoder writes nothing.
@@ -94,8 +147,8 @@ struct Open {
 
 impl Open {
     /// `end` is the file's length, `line_end` where its last whole line ends.
-    fn new(file: File, rel: &Path, end: u64, line_end: u64) -> io::Result<Open> {
-        let (codec, rollback) = match extension(rel).as_deref() {
+    fn new(file: File, path: &Path, end: u64, line_end: u64) -> io::Result<Open> {
+        let (codec, rollback) = match extension(path).as_deref() {
             Some("gz") => (
                 Codec::Gzip(Box::new(GzEncoder::new(Vec::new(), Compression::default()))),
                 end,
@@ -130,20 +183,45 @@ impl Open {
                 }
                 self.end += n as u64;
             }),
-            Codec::Gzip(e) => compress(&mut **e, data).and_then(|()| drain(&self.file, e.get_mut())),
-            Codec::Zstd(e) => compress(&mut **e, data).and_then(|()| drain(&self.file, e.get_mut())),
-        };
+            Codec::Gzip(e) => compress(&mut **e, data)
+                .and_then(|()| drain(&self.file, e.get_mut()))
+                .map(|n| self.end += n as u64),
+            Codec::Zstd(e) => compress(&mut **e, data)
+                .and_then(|()| drain(&self.file, e.get_mut()))
+                .map(|n| self.end += n as u64),
+        }
+        .and_then(|()| self.end_member_past(MEMBER_BYTES));
         res.inspect_err(|_| self.undo())
     }
 
     /// Ends the session, completing the gzip member or zstd frame.
     fn close(mut self) -> io::Result<()> {
-        let res = match &mut self.codec {
-            Codec::Plain => Ok(()),
-            Codec::Gzip(e) => e.try_finish().and_then(|()| drain(&self.file, e.get_mut())),
-            Codec::Zstd(e) => e.do_finish().and_then(|()| drain(&self.file, e.get_mut())),
+        self.end_member_past(0).inspect_err(|_| self.undo())
+    }
+
+    /// Completes the gzip member or zstd frame, and starts another, once more than `past` bytes
+    /// were written since the last one ended: the point a failed write cuts the file back to.
+    fn end_member_past(&mut self, past: u64) -> io::Result<()> {
+        let written = self.end - self.rollback;
+        let n = match &mut self.codec {
+            Codec::Plain => return Ok(()),
+            _ if past > 0 && written < past => return Ok(()),
+            Codec::Gzip(e) => {
+                e.try_finish()?;
+                let n = drain(&self.file, e.get_mut())?;
+                **e = GzEncoder::new(Vec::new(), Compression::default());
+                n
+            }
+            Codec::Zstd(e) => {
+                e.do_finish()?;
+                let n = drain(&self.file, e.get_mut())?;
+                **e = zstd::Encoder::new(Vec::new(), zstd::DEFAULT_COMPRESSION_LEVEL)?;
+                n
+            }
         };
-        res.inspect_err(|_| self.undo())
+        self.end += n as u64;
+        self.rollback = self.end;
+        Ok(())
     }
 
     /// Best effort: the write error is what gets reported.
@@ -153,24 +231,38 @@ impl Open {
 }
 
 /// The lowercase extension, which picks the compression.
-fn extension(rel: &Path) -> Option<String> {
-    rel.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
+fn extension(path: &Path) -> Option<String> {
+    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
 fn compress(encoder: &mut impl Write, data: &[IoSlice]) -> io::Result<()> {
     data.iter().try_for_each(|d| encoder.write_all(d))
 }
 
-/// Moves a compressor's output to the file; one large write does not keep a large buffer.
-fn drain(file: &File, buf: &mut Vec<u8>) -> io::Result<()> {
+/// Moves a compressor's output to the file; one large write does not keep a large buffer. Returns
+/// how many bytes that was.
+fn drain(file: &File, buf: &mut Vec<u8>) -> io::Result<usize> {
     let res = write_out(file, &[IoSlice::new(buf)]);
     buf.clear();
     buf.shrink_to(1 << 16);
-    res.map(drop)
+    res
 }
 
-/// Writes all of `data`, in as few calls as the system allows; returns how many bytes that was.
-fn write_out(mut file: &File, data: &[IoSlice]) -> io::Result<usize> {
+/// The most slices one write(2) takes (IOV_MAX on Linux and macOS).
+const MAX_SLICES: usize = 1024;
+
+/// Writes all of `data`, in one write(2) unless the system writes less; returns how many bytes that
+/// was. Slices past [`MAX_SLICES`] are joined first: a write cut there would end inside a line.
+fn write_out(file: &File, data: &[IoSlice]) -> io::Result<usize> {
+    if data.len() > MAX_SLICES {
+        let mut joined = Vec::with_capacity(data.iter().map(|d| d.len()).sum());
+        data.iter().for_each(|d| joined.extend_from_slice(d));
+        return write_slices(file, &[IoSlice::new(&joined)]);
+    }
+    write_slices(file, data)
+}
+
+fn write_slices(mut file: &File, data: &[IoSlice]) -> io::Result<usize> {
     let len = data.iter().map(|d| d.len()).sum();
     let room = space_for(len);
     let mut left = room;
@@ -209,10 +301,14 @@ use tests::space_for;
 
 /// What the run knows about one file.
 struct Slot {
+    /// The file's path, which begins with its root's directory.
+    path: PathBuf,
+    /// The root (of the first template to name the file) it was checked against.
+    root: usize,
     /// Last use: the key of this file in its LRU queue while it is open.
     tick: u64,
     open: Option<Open>,
-    /// With `atomic`: the temporary file written instead, relative to the root.
+    /// With `atomic`: the temporary file written instead.
     tmp: Option<PathBuf>,
     compressed: bool,
     written: bool,
@@ -220,15 +316,22 @@ struct Slot {
     line_end: Option<u64>,
 }
 
-/// The files one `to`/`tee`/`-O` writes, all under one root directory.
+/// A template's fixed directory: made on the first write, never through a symlink.
+struct Root {
+    dir: PathBuf,
+    ready: bool,
+}
+
+/// Every file a run's `to`, `tee` and `-O` write, under their templates' fixed directories: one
+/// registry (a file is truncated only the first time the run opens it, whichever template names
+/// it) and one budget of open files for the whole run.
 pub struct TopicFiles {
-    root: PathBuf,
     opts: TopicOptions,
-    root_ready: bool,
+    roots: Vec<Root>,
     /// Every file of this run, open or not, and where it is in `slots`: a file not in here is
     /// truncated when opened.
     files: HashMap<PathBuf, usize, Fast>,
-    slots: Vec<(PathBuf, Slot)>,
+    slots: Vec<Slot>,
     /// Open files (their place in `slots`) by last use, oldest first; compressed ones (index 1)
     /// apart, for their own cap.
     lru: [BTreeMap<u64, usize>; 2],
@@ -239,41 +342,58 @@ pub struct TopicFiles {
 }
 
 impl TopicFiles {
-    /// `root` is the template's fixed directory: nothing is created outside it. It is created
-    /// (with its parents) on the first write; a symlink at `root` itself is the user's choice.
-    pub fn new(root: &Path, opts: TopicOptions) -> TopicFiles {
-        let (files, temps, lru) = (HashMap::default(), HashSet::new(), [BTreeMap::new(), BTreeMap::new()]);
+    /// At most `opts.max_open` files are open at once, and never more than a safe share of the
+    /// process's limit: inputs, sort spill files and the dead-letter file need descriptors too.
+    pub fn new(mut opts: TopicOptions) -> TopicFiles {
+        opts.max_open = opts.max_open.min(super::safe_path::default_max_open_files()).max(1);
         TopicFiles {
-            root: root.to_path_buf(),
             opts,
-            root_ready: false,
-            files,
+            roots: Vec::new(),
+            files: HashMap::default(),
             slots: Vec::new(),
-            lru,
+            lru: [BTreeMap::new(), BTreeMap::new()],
             tick: 0,
-            temps,
+            temps: HashSet::new(),
             finished: false,
         }
     }
 
-    /// Appends whole lines to the file at `rel`, relative to the root. On failure the file is
-    /// cut back to end on a whole line (or a whole compressed member) and closed.
-    pub fn write(&mut self, rel: &Path, data: &[u8]) -> Result<(), TopicError> {
-        self.write_vectored(rel, &[IoSlice::new(data)], data.len()).map(drop)
+    /// Adds a template's fixed directory (empty: the current one); returns its key. Nothing is
+    /// created outside it. It is made on the first write, each of its names checked: a symlink
+    /// anywhere in it is refused, as in the rest of the output location.
+    pub fn add_root(&mut self, dir: &Path) -> usize {
+        if let Some(i) = self.roots.iter().position(|r| r.dir == dir) {
+            return i;
+        }
+        self.roots.push(Root {
+            dir: dir.to_path_buf(),
+            ready: false,
+        });
+        self.roots.len() - 1
+    }
+
+    /// Appends whole lines to the file at `path`, which begins with the directory of `root`. On
+    /// failure the file is cut back to end on a whole line (or a whole compressed member) and closed.
+    pub fn write(&mut self, root: usize, path: &Path, data: &[u8]) -> Result<(), TopicError> {
+        self.write_vectored(root, path, &[IoSlice::new(data)], data.len())
+            .map(drop)
     }
 
     /// Appends `data`, in several slices, of which the first `whole` bytes end a line; the rest begins
     /// a line that a later write ends. A file left inside a line is cut back to its last whole line
     /// when the files are closed. Returns the file's key for [`TopicFiles::write_at`].
-    pub fn write_vectored(&mut self, rel: &Path, data: &[IoSlice], whole: usize) -> Result<usize, TopicError> {
-        let rel = match rel.as_os_str().as_encoded_bytes() {
-            [b'.', b'/', ..] => rel.strip_prefix(".").unwrap_or(rel),
-            _ => rel,
-        };
+    pub fn write_vectored(
+        &mut self,
+        root: usize,
+        path: &Path,
+        data: &[IoSlice],
+        whole: usize,
+    ) -> Result<usize, TopicError> {
         self.tick += 1;
-        let key = match self.files.get(rel) {
-            Some(&key) if self.slots[key].1.open.is_some() => key,
-            _ => self.open(rel)?,
+        let key = match self.files.get(path) {
+            Some(&key) if self.slots[key].open.is_some() => key,
+            Some(&key) => self.reopen(key)?,
+            None => self.open_new(root, path)?,
         };
         self.write_open(key, data, whole).map(|()| key)
     }
@@ -281,26 +401,29 @@ impl TopicFiles {
     /// [`TopicFiles::write_vectored`] to the file with this key, without looking its path up.
     pub fn write_at(&mut self, key: usize, data: &[IoSlice], whole: usize) -> Result<(), TopicError> {
         self.tick += 1;
-        if self.slots[key].1.open.is_none() {
-            let rel = self.slots[key].0.clone();
-            self.open(&rel)?;
+        if self.slots[key].open.is_none() {
+            self.reopen(key)?;
         }
         self.write_open(key, data, whole)
     }
 
     fn write_open(&mut self, key: usize, data: &[IoSlice], whole: usize) -> Result<(), TopicError> {
-        let (rel, slot) = &mut self.slots[key];
+        let slot = &mut self.slots[key];
         let queue = &mut self.lru[usize::from(slot.compressed)];
         if slot.tick != self.tick {
-            let key = queue.remove(&slot.tick).expect("an open file is in its LRU queue");
-            queue.insert(self.tick, key);
+            if let Some(key) = queue.remove(&slot.tick) {
+                queue.insert(self.tick, key);
+            }
             slot.tick = self.tick;
         }
-        let open = slot.open.as_mut().expect("the file was opened above");
+        let Some(open) = slot.open.as_mut() else {
+            return Err(at(&slot.path, io::Error::other("internal error: the file is not open")));
+        };
         if let Err(error) = open.write(data, whole) {
-            slot.open = None;
             queue.remove(&slot.tick);
-            return Err(at(self.root.join(rel), error));
+            let rollback = slot.open.take().map_or(0, |o| o.rollback);
+            let kept = self.kept_after_failure(key, rollback);
+            return Err(at(&self.slots[key].path, error).kept(kept));
         }
         slot.written = true;
         Ok(())
@@ -314,80 +437,148 @@ impl TopicFiles {
 
     /// How many distinct files received data.
     pub fn files_written(&self) -> usize {
-        self.slots.iter().filter(|(_, s)| s.written).count()
+        self.slots.iter().filter(|s| s.written).count()
     }
 
-    /// Opens the file at `rel`; returns its key.
-    fn open(&mut self, rel: &Path) -> Result<usize, TopicError> {
-        let path = self.root.join(rel);
-        let known = self.files.get(rel).copied();
-        let first = known.is_none();
-        if first {
-            check_relative(rel).map_err(|e| at(&path, e))?;
-            if self.temps.contains(rel) {
-                return Err(at(path, temp_clash()));
-            }
-            if let Some(input) = crate::input::input_at(self.opts.inputs, &path) {
-                return Err(at(path, crate::input::overwrite_error(input)));
-            }
-        }
-        let compressed = matches!(extension(rel).as_deref(), Some("gz" | "zst"));
-        self.make_room(compressed)?;
-        if !self.root_ready {
-            fs::create_dir_all(&self.root).map_err(|e| at(&self.root, e))?;
-            self.root_ready = true;
-        }
-        let mut dir = self.root.clone();
-        for c in rel.parent().map(Path::components).into_iter().flatten() {
-            dir.push(c);
-            ensure_dir(&dir).map_err(|e| at(&dir, e))?;
-        }
-        refuse_symlink(&path).map_err(|e| at(&path, e))?;
-        let tmp = match known {
-            Some(key) => self.slots[key].1.tmp.clone(),
-            None if self.opts.atomic => Some(self.temp_name(rel).map_err(|e| at(&path, e))?),
-            None => None,
+    /// Opens a file the run has not opened yet: truncated unless `append`; returns its key.
+    fn open_new(&mut self, root: usize, path: &Path) -> Result<usize, TopicError> {
+        let Some(dir) = self.roots.get(root).map(|r| r.dir.clone()) else {
+            return Err(at(path, io::Error::other("internal error: unknown output directory")));
         };
-        let target = tmp.as_ref().map_or_else(|| path.clone(), |t| self.root.join(t));
-        let truncate = first && (self.opts.atomic || !self.opts.append);
-        let line_end = known.and_then(|key| self.slots[key].1.line_end);
-        let opened = open_nofollow(&target, truncate).and_then(|mut file| {
-            let len = match (truncate, first && self.opts.append) {
-                (false, _) => file.metadata()?.len(),
-                (true, true) => copy_existing(&path, &mut file)?,
-                (true, false) => 0,
-            };
-            Open::new(file, rel, len, line_end.unwrap_or(len))
-        });
-        let open = opened.map_err(|e| {
-            if first && tmp.is_some() {
-                let _ = fs::remove_file(&target);
+        let rel = path.strip_prefix(&dir).unwrap_or(path);
+        if dir.as_os_str().is_empty() || path.starts_with(&dir) {
+            check_relative(rel).map_err(|e| at(path, e))?;
+        } else {
+            return Err(at(
+                path,
+                io::Error::new(ErrorKind::InvalidInput, "must stay inside the output directory"),
+            ));
+        }
+        if self.temps.contains(path) {
+            return Err(at(path, temp_clash()));
+        }
+        if let Some(input) = crate::input::input_at(self.opts.inputs, path) {
+            return Err(at(path, crate::input::overwrite_error(input)));
+        }
+        self.make_dirs(root, rel).map_err(|(p, e)| at(p, e))?;
+        let compressed = matches!(extension(path).as_deref(), Some("gz" | "zst"));
+        let tmp = match self.opts.atomic {
+            true => Some(self.temp_name(path).map_err(|e| at(path, e))?),
+            false => None,
+        };
+        let target = tmp.as_deref().unwrap_or(path);
+        let open = self.open_file(path, target, true, None).inspect_err(|_| {
+            if tmp.is_some() {
+                let _ = fs::remove_file(target);
             }
-            at(&path, e)
         })?;
-        let key = match known {
-            Some(key) => {
-                let slot = &mut self.slots[key].1;
-                (slot.open, slot.tick, slot.line_end) = (Some(open), self.tick, None);
-                key
-            }
-            None => {
-                self.temps.extend(tmp.clone());
-                let slot = Slot {
-                    tick: self.tick,
-                    open: Some(open),
-                    tmp,
-                    compressed,
-                    written: false,
-                    line_end: None,
-                };
-                self.files.insert(rel.to_path_buf(), self.slots.len());
-                self.slots.push((rel.to_path_buf(), slot));
-                self.slots.len() - 1
-            }
-        };
+        self.temps.extend(tmp.clone());
+        let key = self.slots.len();
+        self.files.insert(path.to_path_buf(), key);
+        self.slots.push(Slot {
+            path: path.to_path_buf(),
+            root,
+            tick: self.tick,
+            open: Some(open),
+            tmp,
+            compressed,
+            written: false,
+            line_end: None,
+        });
         self.lru[usize::from(compressed)].insert(self.tick, key);
         Ok(key)
+    }
+
+    /// Opens again, for appending, a file that was closed to make room.
+    fn reopen(&mut self, key: usize) -> Result<usize, TopicError> {
+        let slot = &self.slots[key];
+        let (path, tmp, root) = (slot.path.clone(), slot.tmp.clone(), slot.root);
+        let dir = self.roots.get(root).map(|r| r.dir.clone()).unwrap_or_default();
+        let rel = path.strip_prefix(&dir).unwrap_or(&path);
+        self.make_dirs(root, rel).map_err(|(p, e)| at(p, e))?;
+        let open = self.open_file(&path, tmp.as_deref().unwrap_or(&path), false, self.slots[key].line_end)?;
+        let slot = &mut self.slots[key];
+        (slot.open, slot.tick, slot.line_end) = (Some(open), self.tick, None);
+        self.lru[usize::from(slot.compressed)].insert(self.tick, key);
+        Ok(key)
+    }
+
+    /// Makes the root's directory, then those of `rel` below it, never through a symlink.
+    fn make_dirs(&mut self, root: usize, rel: &Path) -> Result<(), (PathBuf, io::Error)> {
+        let Some(r) = self.roots.get_mut(root) else {
+            return Ok(());
+        };
+        let mut dir = PathBuf::new();
+        if !r.ready {
+            for c in r.dir.components() {
+                dir.push(c);
+                if let Component::Normal(_) = c {
+                    ensure_dir(&dir).map_err(|e| (dir.clone(), e))?;
+                }
+            }
+            r.ready = true;
+        }
+        let mut dir = r.dir.clone();
+        for c in rel.parent().map(Path::components).into_iter().flatten() {
+            dir.push(c);
+            ensure_dir(&dir).map_err(|e| (dir.clone(), e))?;
+        }
+        Ok(())
+    }
+
+    /// Opens `target` (the file at `path`, or its temporary name), closing the least recently
+    /// used files while the system has no descriptor left: the budget is a share of the limit,
+    /// and inputs, spill files and the dead-letter file take descriptors too.
+    fn open_file(
+        &mut self,
+        path: &Path,
+        target: &Path,
+        first: bool,
+        line_end: Option<u64>,
+    ) -> Result<Open, TopicError> {
+        let compressed = matches!(extension(path).as_deref(), Some("gz" | "zst"));
+        self.make_room(compressed)?;
+        refuse_symlink(path).map_err(|e| at(path, e))?;
+        let truncate = first && (self.opts.atomic || !self.opts.append);
+        let file = loop {
+            match open_nofollow(target, truncate) {
+                Err(e) if out_of_descriptors(&e) && self.open_count() > 0 => self.evict_oldest()?,
+                opened => break opened.map_err(|e| at(path, e))?,
+            }
+        };
+        let mut file = file;
+        let len = match (truncate, first && self.opts.append) {
+            (false, _) => file.metadata().map(|m| m.len()),
+            (true, true) => copy_existing(path, &mut file),
+            (true, false) => Ok(0),
+        };
+        len.and_then(|len| Open::new(file, path, len, line_end.unwrap_or(len)))
+            .map_err(|e| at(path, e))
+    }
+
+    fn open_count(&self) -> usize {
+        self.lru[0].len() + self.lru[1].len()
+    }
+
+    /// After a failed write of the file at `key` (its session `open`, already cut back): what the
+    /// file holds now. A compressed file left with no complete member decompresses to nothing
+    /// valid, so it is removed.
+    fn kept_after_failure(&mut self, key: usize, rollback: u64) -> Kept {
+        let slot = &mut self.slots[key];
+        if slot.tmp.is_some() {
+            return Kept::Atomic;
+        }
+        if !slot.compressed {
+            return Kept::Lines;
+        }
+        if rollback > 0 {
+            return Kept::Members;
+        }
+        slot.line_end = None;
+        match fs::remove_file(&slot.path) {
+            Ok(()) => Kept::Removed,
+            Err(_) => Kept::Members,
+        }
     }
 
     /// Closes the least recently used file if opening one more would pass a cap.
@@ -396,9 +587,14 @@ impl TopicFiles {
         if compressed && self.lru[1].len() >= MAX_OPEN_COMPRESSED.min(cap) {
             return self.evict(1);
         }
-        if self.lru[0].len() + self.lru[1].len() < cap {
+        if self.open_count() < cap {
             return Ok(());
         }
+        self.evict_oldest()
+    }
+
+    /// Closes the least recently used file, plain or compressed.
+    fn evict_oldest(&mut self) -> Result<(), TopicError> {
         let queue = match (self.lru[0].first_key_value(), self.lru[1].first_key_value()) {
             (Some((plain, _)), Some((zipped, _))) => usize::from(zipped < plain),
             (None, _) => 1,
@@ -411,19 +607,26 @@ impl TopicFiles {
         let Some((_, key)) = self.lru[queue].pop_first() else {
             return Ok(());
         };
-        let (rel, slot) = &mut self.slots[key];
-        match slot.open.take() {
-            Some(open) => {
-                slot.line_end = open.partial();
-                open.close().map_err(|e| at(self.root.join(rel), e))
+        let slot = &mut self.slots[key];
+        let Some(open) = slot.open.take() else {
+            return Ok(());
+        };
+        slot.line_end = open.partial();
+        let rollback = open.rollback;
+        match open.close() {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let kept = self.kept_after_failure(key, rollback);
+                Err(at(&self.slots[key].path, e).kept(kept))
             }
-            None => Ok(()),
         }
     }
 
     /// `.NAME.evq-tmp-PID` beside the final file (a hash for names too long to extend).
-    fn temp_name(&self, rel: &Path) -> io::Result<PathBuf> {
-        let name = rel.file_name().expect("check_relative requires a file name");
+    fn temp_name(&self, path: &Path) -> io::Result<PathBuf> {
+        let name = path
+            .file_name()
+            .ok_or_else(|| io::Error::from(ErrorKind::InvalidInput))?;
         let mut tmp = OsString::from(".");
         if name.len() <= 200 {
             tmp.push(name);
@@ -434,13 +637,17 @@ impl TopicFiles {
             ));
         }
         tmp.push(format!(".evq-tmp-{}", std::process::id()));
-        let tmp = rel.with_file_name(tmp);
+        let tmp = path.with_file_name(tmp);
         if self.files.contains_key(&tmp) || self.temps.contains(&tmp) {
             return Err(temp_clash());
         }
         Ok(tmp)
     }
 
+    /// Closes every file: compressed streams are completed (or, when that fails, cut back to
+    /// their last complete member, or removed when none is left), files ending inside a line are
+    /// cut back to their last whole line, and `atomic` temporary files are renamed into place on
+    /// success, else removed. Returns the first failure, with how many more files failed.
     fn close_all(&mut self, success: bool) -> Result<(), TopicError> {
         self.finished = true;
         let mut errors = Vec::new();
@@ -449,22 +656,21 @@ impl TopicFiles {
                 errors.extend(self.evict(queue).err());
             }
         }
-        for (rel, slot) in &self.slots {
+        for slot in &self.slots {
             if let Some(line_end) = slot.line_end {
-                let target = self.root.join(slot.tmp.as_ref().unwrap_or(rel));
-                let cut = open_nofollow(&target, false).and_then(|file| file.set_len(line_end));
+                let target = slot.tmp.as_ref().unwrap_or(&slot.path);
+                let cut = open_nofollow(target, false).and_then(|file| file.set_len(line_end));
                 errors.extend(cut.err().map(|e| at(target, e)));
             }
         }
         self.files.clear();
-        for (rel, slot) in self.slots.drain(..) {
+        for slot in self.slots.drain(..) {
             let Some(tmp) = slot.tmp else { continue };
-            let tmp = self.root.join(tmp);
             // Once anything failed, the remaining temporary files are removed, not renamed.
             if success && errors.is_empty() {
-                match fs::rename(&tmp, self.root.join(&rel)) {
+                match fs::rename(&tmp, &slot.path) {
                     Ok(()) => continue,
-                    Err(e) => errors.push(at(self.root.join(&rel), e)),
+                    Err(e) => errors.push(at(&slot.path, e)),
                 }
             }
             match fs::remove_file(&tmp) {
@@ -472,7 +678,8 @@ impl TopicFiles {
                 _ => {}
             }
         }
-        errors.into_iter().next().map_or(Ok(()), Err)
+        let more = errors.len().saturating_sub(1);
+        errors.into_iter().next().map_or(Ok(()), |e| Err(e.and_more(more)))
     }
 }
 
@@ -483,6 +690,11 @@ impl Drop for TopicFiles {
             let _ = self.close_all(false);
         }
     }
+}
+
+/// The process (or the system) has no file descriptor left.
+fn out_of_descriptors(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
 }
 
 fn temp_clash() -> io::Error {
@@ -514,7 +726,7 @@ mod tests {
     /// A temporary directory and the topic files rooted in it.
     fn setup(append: bool, atomic: bool, max_open: usize) -> (TempDir, TopicFiles) {
         let dir = tempfile::tempdir().unwrap();
-        let files = TopicFiles::new(
+        let files = rooted(
             dir.path(),
             TopicOptions {
                 append,
@@ -526,8 +738,21 @@ mod tests {
         (dir, files)
     }
 
+    /// Topic files with one root, `root`.
+    fn rooted(root: &Path, opts: TopicOptions) -> TopicFiles {
+        let mut t = TopicFiles::new(opts);
+        t.add_root(root);
+        t
+    }
+
+    /// The path of `rel` under the first root.
+    fn path(t: &TopicFiles, rel: &str) -> PathBuf {
+        t.roots[0].dir.join(rel)
+    }
+
     fn put(t: &mut TopicFiles, rel: &str, data: &str) -> Result<(), TopicError> {
-        t.write(Path::new(rel), data.as_bytes())
+        let path = path(t, rel);
+        t.write(0, &path, data.as_bytes())
     }
 
     fn read(dir: &TempDir, rel: &str) -> String {
@@ -554,7 +779,7 @@ mod tests {
     fn writes_lines_and_creates_directories_under_the_root() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("out");
-        let mut t = TopicFiles::new(
+        let mut t = rooted(
             &root,
             TopicOptions {
                 append: false,
@@ -595,7 +820,7 @@ mod tests {
         symlink(outside.join("f"), root.join("file")).unwrap();
         symlink(outside.join("new"), root.join("dangling")).unwrap();
         for (append, atomic) in [(false, false), (true, false), (false, true), (true, true)] {
-            let mut t = TopicFiles::new(
+            let mut t = rooted(
                 &root,
                 TopicOptions {
                     append,
@@ -626,7 +851,7 @@ mod tests {
         put(&mut t, "a", "2\n").unwrap();
         t.finish(true).unwrap();
         assert_eq!(read(&dir, "a"), "1\n2\n");
-        let mut t = TopicFiles::new(
+        let mut t = rooted(
             dir.path(),
             TopicOptions {
                 append: true,
@@ -717,8 +942,21 @@ mod tests {
     /// Writes `data`, whose whole lines are those up to its last newline.
     fn put_part(t: &mut TopicFiles, rel: &str, data: &str) -> Result<(), TopicError> {
         let whole = data.rfind('\n').map_or(0, |i| i + 1);
-        t.write_vectored(Path::new(rel), &[IoSlice::new(data.as_bytes())], whole)
+        let path = path(t, rel);
+        t.write_vectored(0, &path, &[IoSlice::new(data.as_bytes())], whole)
             .map(drop)
+    }
+
+    #[test]
+    fn more_slices_than_one_call_takes_are_written_whole() {
+        let (dir, mut t) = setup(false, false, 4);
+        let lines: Vec<String> = (0..3000).map(|i| format!("{i}\n")).collect();
+        let slices: Vec<IoSlice> = lines.iter().map(|l| IoSlice::new(l.as_bytes())).collect();
+        let path = path(&t, "a.ndjson");
+        let len = lines.iter().map(String::len).sum();
+        t.write_vectored(0, &path, &slices, len).unwrap();
+        t.finish(true).unwrap();
+        assert_eq!(read(&dir, "a.ndjson"), lines.concat());
     }
 
     #[test]
@@ -737,10 +975,10 @@ mod tests {
     fn a_key_writes_to_its_file_also_after_it_was_closed() {
         let (dir, mut t) = setup(false, false, 1);
         let a = t
-            .write_vectored(Path::new("a.ndjson"), &[IoSlice::new(b"1\n")], 2)
+            .write_vectored(0, &path(&t, "a.ndjson"), &[IoSlice::new(b"1\n")], 2)
             .unwrap();
         let b = t
-            .write_vectored(Path::new("./b.ndjson"), &[IoSlice::new(b"x\n")], 2)
+            .write_vectored(0, &path(&t, "./b.ndjson"), &[IoSlice::new(b"x\n")], 2)
             .unwrap();
         assert_ne!(a, b);
         t.write_at(a, &[IoSlice::new(b"2\n"), IoSlice::new(b"3\n")], 4).unwrap(); // reopens a
@@ -795,6 +1033,50 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_compressed_write_keeps_the_members_before_it() {
+        for rel in ["a.ndjson.gz", "a.ndjson.zst"] {
+            let (dir, mut t) = setup(false, false, 4);
+            let mut x: u64 = 88172645463325252;
+            let mut noise = |n: usize| -> String {
+                (0..n)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        char::from(b'a' + (x % 26) as u8)
+                    })
+                    .collect()
+            };
+            let lines: Vec<String> = (0..2000).map(|i| format!("{i} {}\n", noise(200))).collect();
+            for line in &lines {
+                put(&mut t, rel, line).unwrap();
+            }
+            SPACE.set(Some(10));
+            let err = (0..50)
+                .find_map(|_| put(&mut t, rel, &format!("{}\n", noise(5000))).err())
+                .unwrap();
+            SPACE.set(None);
+            assert_eq!(err.kept, Some(Kept::Members), "{rel}");
+            t.finish(false).unwrap();
+            let file = File::open(dir.path().join(rel)).unwrap();
+            let mut text = String::new();
+            if rel.ends_with("gz") {
+                flate2::read::MultiGzDecoder::new(file)
+                    .read_to_string(&mut text)
+                    .unwrap();
+            } else {
+                zstd::Decoder::new(file).unwrap().read_to_string(&mut text).unwrap();
+            }
+            // More than the first member's lines were kept, and nothing after a whole line.
+            assert!(
+                text.len() > 1024 && lines.concat().starts_with(&text),
+                "{rel}: {} bytes",
+                text.len()
+            );
+        }
+    }
+
+    #[test]
     fn atomic_files_appear_only_on_success() {
         let (dir, mut t) = setup(false, true, 1);
         put(&mut t, "a", "1\n").unwrap();
@@ -823,7 +1105,7 @@ mod tests {
             (vec!["a".to_string()], "old\n".to_string())
         );
         // Dropped without finish (a panic): the same.
-        let mut t = TopicFiles::new(
+        let mut t = rooted(
             dir.path(),
             TopicOptions {
                 append: false,

@@ -20,5 +20,6 @@ mod route;
 mod sorting;
 mod stages;
 mod text;
+mod topics;
 mod ux;
 mod values;

@@ -1047,7 +1047,7 @@ fn atomic_run_that_fills_the_disk_changes_no_file_and_leaves_no_temporaries() {
 }
 
 #[test]
-fn atomic_output_named_like_a_temporary_file_fails_without_replacing_anything() {
+fn atomic_output_value_shaped_like_a_temporary_name_gets_a_file_of_its_own() {
     let d = tmp();
     let out = d.path().join("out");
     fs::create_dir(&out).unwrap();
@@ -1059,16 +1059,23 @@ fn atomic_output_named_like_a_temporary_file_fails_without_replacing_anything() 
         .stderr(Stdio::piped())
         .spawn()
         .expect("evq starts");
-    // The value names the temporary file that `a` is written to: `.a.evq-tmp-PID`.
-    let input = format!("{{\"v\":\"a\"}}\n{{\"v\":\".a.evq-tmp-{}\"}}\n", child.id());
+    // The value names the temporary file that `a` is written to, `.a.evq-tmp-PID`; a value's
+    // leading dot is escaped, so it can never take a temporary (hidden) name.
+    let tmp_name = format!(".a.evq-tmp-{}", child.id());
+    let input = format!("{{\"v\":\"a\"}}\n{{\"v\":\"{tmp_name}\"}}\n");
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(input.as_bytes()).unwrap();
     drop(stdin);
     let o = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(4), "{stderr}");
-    assert!(stderr.contains("clashes with the temporary name"), "{stderr}");
-    assert_eq!(flat_files(&out), BTreeMap::from([("a".into(), "old\n".into())]));
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        flat_files(&out),
+        BTreeMap::from([
+            ("a".into(), "{\"v\":\"a\"}\n".into()),
+            (format!("%2E{}", &tmp_name[1..]), format!("{{\"v\":\"{tmp_name}\"}}\n")),
+        ])
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,148 @@
+//! A writer for line files others can see (stdout redirected to a file, the dead-letter file)
+//! that, when a write fails part way (disk full, `ulimit -f`), cuts a regular file back to the end
+//! of its last whole line, as topic files are: a file evq writes never ends inside a line.
+
+use std::fs::File;
+use std::io::{self, ErrorKind, Seek, SeekFrom, Write};
+use std::os::fd::AsFd;
+
+/// Counts what reaches the file, and where its last whole line ends.
+pub struct WholeLines<W> {
+    inner: W,
+    /// The same open file as `inner`, when it is a regular file that can be cut.
+    file: Option<File>,
+    written: u64,
+    line_end: u64,
+}
+
+/// The process's stdout, written straight to its file descriptor (std's own line buffer would hide
+/// which bytes reached the file) and cut back to a whole line after a failed write when it is a
+/// regular file; std's stdout if the descriptor cannot be duplicated.
+pub fn stdout() -> Box<dyn Write + Send> {
+    let dup = || io::stdout().as_fd().try_clone_to_owned().map(File::from);
+    match (dup(), dup()) {
+        (Ok(out), Ok(file)) => Box::new(WholeLines::new(out, Some(file))),
+        _ => Box::new(io::stdout()),
+    }
+}
+
+impl<W: Write> WholeLines<W> {
+    /// `file` is the open file `inner` writes to (a duplicate descriptor), if known.
+    pub fn new(inner: W, file: Option<File>) -> WholeLines<W> {
+        let file = file.filter(|f| f.metadata().is_ok_and(|m| m.is_file()));
+        WholeLines {
+            inner,
+            file,
+            written: 0,
+            line_end: 0,
+        }
+    }
+
+    fn note(&mut self, wrote: &[u8]) {
+        if let Some(i) = memchr::memrchr(b'\n', wrote) {
+            self.line_end = self.written + i as u64 + 1;
+        }
+        self.written += wrote.len() as u64;
+    }
+
+    /// Removes the start of a line that the failed write left at the file's position (its end with
+    /// `>>`), and moves the position back there, so that later writes (stderr with `2>&1`) leave
+    /// no gap. Best effort: the write error is what gets reported.
+    fn cut(&mut self) {
+        let torn = self.written - self.line_end;
+        let Some(mut f) = self.file.as_ref().filter(|_| torn > 0) else {
+            return;
+        };
+        if let Ok(end) = f.stream_position() {
+            let to = end.saturating_sub(torn);
+            let _ = f.set_len(to).and_then(|()| f.seek(SeekFrom::Start(to)));
+            self.written = self.line_end;
+        }
+    }
+}
+
+impl<W: Write> Write for WholeLines<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.inner.write(buf) {
+            Ok(n) => {
+                self.note(&buf[..n]);
+                Ok(n)
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                self.cut();
+                Err(e)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush().inspect_err(|_| self.cut())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::BufWriter;
+
+    /// A file that takes only `room` more bytes, then fails like a full disk.
+    struct Full {
+        file: File,
+        room: usize,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::Error::from_raw_os_error(libc::EFBIG));
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            self.file.write(&buf[..n])
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn write_until_full(before: &str, room: usize, lines: &[&str]) -> (io::Result<()>, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.ndjson");
+        std::fs::write(&path, before).unwrap();
+        let file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let full = Full {
+            file: file.try_clone().unwrap(),
+            room,
+        };
+        let mut w = BufWriter::with_capacity(8, WholeLines::new(full, Some(file)));
+        let res = lines
+            .iter()
+            .try_for_each(|l| w.write_all(l.as_bytes()))
+            .and_then(|()| w.flush());
+        drop(w);
+        (res, std::fs::read_to_string(&path).unwrap())
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_file_on_its_last_whole_line() {
+        let (res, text) = write_until_full("", 13, &["first line\n", "second line\n", "third\n"]);
+        assert_eq!(res.unwrap_err().raw_os_error(), Some(libc::EFBIG));
+        assert_eq!(text, "first line\n");
+    }
+
+    #[test]
+    fn what_the_file_held_before_is_kept() {
+        let (res, text) = write_until_full("old\n", 3, &["new line\n"]);
+        assert!(res.is_err());
+        assert_eq!(text, "old\n");
+    }
+
+    #[test]
+    fn a_write_that_fits_is_untouched() {
+        let (res, text) = write_until_full("", 100, &["a\n", "b\n"]);
+        assert!(res.is_ok());
+        assert_eq!(text, "a\nb\n");
+    }
+}
