@@ -10,6 +10,7 @@ use crate::input::reader::{self, io_message};
 use crate::lang::Env;
 use crate::messages;
 use crate::output::Stdout;
+use crate::output::whole_lines::WholeLines;
 use crate::pipeline::{ChunkOut, Ordered, OrderedOut, process_chunk};
 use crate::progress::Progress;
 use crate::stats::{self, Stats};
@@ -292,7 +293,7 @@ struct Writer<'c> {
     signals: Arc<Signals>,
     out: Stdout,
     ordered: Option<Ordered>,
-    dead_file: Option<BufWriter<File>>,
+    dead_file: Option<BufWriter<WholeLines<File>>>,
     total: Stats,
     per_file: Vec<Stats>,
     dead_seen: u64,
@@ -307,7 +308,11 @@ impl<'c> Writer<'c> {
     fn new(cfg: &'c Config, stdout: Box<dyn Write + Send>, signals: Arc<Signals>) -> Result<Writer<'c>, ExitStatus> {
         let dead_file = match &cfg.dead_letter {
             Some(p) => match File::create(p) {
-                Ok(f) => Some(BufWriter::new(f)),
+                // A failed write (disk full, `ulimit -f`) cuts the file back to a whole line.
+                Ok(f) => {
+                    let cut = f.try_clone().ok();
+                    Some(BufWriter::new(WholeLines::new(f, cut)))
+                }
                 Err(e) => {
                     messages::error(format_args!("{}: {}", p.display(), io_message(&e)));
                     return Err(ExitStatus::Output);
@@ -403,8 +408,10 @@ impl<'c> Writer<'c> {
             ord.merge_partial(g);
         }
         if let Some(stage) = self.ordered.as_ref().and_then(|o| o.overflowed()) {
-            let max = self.cfg.pipeline_max_groups.unwrap_or_default();
-            messages::error(format_args!("{stage}: more than {max} groups (--max-groups {max})"));
+            let max = self.cfg.pipeline_max_groups.unwrap_or(crate::stage::DEFAULT_MAX_GROUPS);
+            messages::error(format_args!(
+                "{stage}: more than {max} groups; raise the limit with --max-groups N"
+            ));
             self.status = self.status.max(ExitStatus::Input);
             self.stopped = true;
         }
@@ -544,7 +551,8 @@ impl<'c> Writer<'c> {
                 let mut o = OrderedOut::default();
                 // What the stages release streams out as it comes: a sort's output never gathers whole.
                 ord.finish(&cfg.env, &mut o, &mut |part| {
-                    self.ordered_out(std::mem::take(part), &mut total)
+                    self.ordered_out(std::mem::take(part), &mut total);
+                    !self.stopped
                 });
                 self.ordered_out(o, &mut total);
                 self.total = total;

@@ -11,6 +11,7 @@ use crate::parse::Want;
 use crate::stage::{Flow, GroupError, GroupSpec, Groups, Held, Rejected, Stage, StageOptions};
 use crate::stats::Stats;
 use base64::Engine;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 /// The runtime pipeline, split where stages stop being independent per event.
@@ -522,7 +523,7 @@ impl Ordered {
         let mut copy = self.clone();
         copy.writes_files = false;
         let mut out = OrderedOut::default();
-        copy.finish(env, &mut out, &mut |_| {});
+        copy.finish(env, &mut out, &mut |_| true);
         out.data
     }
 
@@ -677,42 +678,50 @@ impl Ordered {
     /// Releases what stages hold at the end of input, in pipeline order.
     /// `flush` takes what `out` holds whenever it passes `FINISH_FLUSH_BYTES`, so a sort's output streams
     /// to the sinks instead of gathering in memory.
-    pub fn finish(&mut self, env: &Env, out: &mut OrderedOut, flush: &mut dyn FnMut(&mut OrderedOut)) {
+    /// `flush` returns false when nothing more can be written (a signal, a closed pipe, an output
+    /// error): the stages then stop releasing, and a sort stops merging.
+    pub fn finish(&mut self, env: &Env, out: &mut OrderedOut, flush: &mut dyn FnMut(&mut OrderedOut) -> bool) {
+        let mut go_on = |out: &mut OrderedOut| out.data.len() < FINISH_FLUSH_BYTES || flush(out);
         for i in 0..self.stages.len() {
-            match &mut self.stages[i] {
-                Stage::Tail(t) => {
-                    for h in t.drain() {
-                        self.feed_text(i + 1, &h.json, h.meta, h.topic, h.copy, env, out);
-                        if out.data.len() >= FINISH_FLUSH_BYTES {
-                            flush(out);
-                        }
-                    }
-                }
-                Stage::Group(g) => {
-                    for row in g.rows() {
-                        self.feed_rows(i + 1, [row], env, out);
-                        if out.data.len() >= FINISH_FLUSH_BYTES {
-                            flush(out);
-                        }
-                    }
-                }
+            let flow = match &mut self.stages[i] {
+                Stage::Tail(t) => t.drain().into_iter().try_for_each(|h| {
+                    self.feed_text(i + 1, &h.json, h.meta, h.topic, h.copy, env, out);
+                    continue_if(go_on(out))
+                }),
+                Stage::Group(g) => g.rows().try_for_each(|row| {
+                    self.feed_rows(i + 1, [row], env, out);
+                    continue_if(go_on(out))
+                }),
                 Stage::Sort(s) => {
                     // Taken out of the stage list so the sorted events stream on to the next stages.
                     let mut sort = std::mem::replace(s, s.clone());
                     let result = sort.drain(&mut |it| {
                         self.feed_text(i + 1, it.json(), it.meta(), it.topic(), it.copy(), env, out);
-                        if out.data.len() >= FINISH_FLUSH_BYTES {
-                            flush(out);
-                        }
+                        continue_if(go_on(out))
                     });
-                    if let Err(e) = result {
-                        out.error
-                            .get_or_insert(format!("sort: cannot read a temporary file: {e}"));
+                    match result {
+                        Ok(flow) => flow,
+                        Err(e) => {
+                            out.error
+                                .get_or_insert(format!("sort: cannot read a temporary file: {e}"));
+                            ControlFlow::Continue(())
+                        }
                     }
                 }
-                _ => {}
+                _ => ControlFlow::Continue(()),
+            };
+            if flow.is_break() {
+                return;
             }
         }
+    }
+}
+
+fn continue_if(go_on: bool) -> ControlFlow<()> {
+    if go_on {
+        ControlFlow::Continue(())
+    } else {
+        ControlFlow::Break(())
     }
 }
 
@@ -748,7 +757,10 @@ mod tests {
         }
         assert!(out.data.is_empty(), "sort holds its events until the end");
         let mut pieces = Vec::new();
-        ord.finish(&env, &mut out, &mut |o| pieces.push(std::mem::take(&mut o.data).len()));
+        ord.finish(&env, &mut out, &mut |o| {
+            pieces.push(std::mem::take(&mut o.data).len());
+            true
+        });
         pieces.push(out.data.len());
         assert_eq!(pieces.iter().sum::<usize>(), bytes);
         assert!(pieces.len() > 4, "{pieces:?}");

@@ -14,6 +14,7 @@ mod to;
 mod r#where;
 
 pub use del::Del;
+pub(crate) use group::DEFAULT_MAX_GROUPS;
 pub use group::{GroupError, GroupSpec, GroupStage, Groups, Order, Rejected, TimeField};
 pub use head::Head;
 pub use keep::Keep;

@@ -166,3 +166,21 @@ fn a_signal_during_the_final_output_stops_it_after_a_whole_line() {
         assert!(out.len() < input.len() / 2, "the output went on: {} bytes", out.len());
     }
 }
+
+#[test]
+fn a_dead_letter_file_past_the_file_size_limit_ends_on_a_whole_line() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let input = dir.path().join("in.ndjson");
+    std::fs::write(&input, "bad line\n".repeat(5000)).expect("the input is written");
+    let dead = dir.path().join("dead.ndjson");
+    let script = "ulimit -f 8; exec \"$0\" --dead-letter \"$1\" 'where true' \"$2\" >/dev/null 2>&1";
+    let status = Command::new("sh")
+        .args(["-c", script])
+        .arg(assert_cmd::cargo::cargo_bin("evq"))
+        .args([&dead, &input])
+        .status()
+        .expect("sh runs");
+    assert_eq!(status.code(), Some(4));
+    let text = std::fs::read(&dead).expect("the dead-letter file");
+    assert!(!text.is_empty() && text.ends_with(b"\n"), "{} bytes, torn", text.len());
+}

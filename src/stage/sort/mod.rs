@@ -14,6 +14,7 @@ use spill::RunFile;
 use std::cmp::Ordering;
 use std::io;
 use std::mem::size_of;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 /// What one heap allocation costs beyond its bytes (the allocator's header and rounding), for the count of
@@ -182,7 +183,8 @@ impl Sort {
     }
 
     /// Hands every event to `out` in sorted order.
-    pub fn drain(&mut self, out: &mut dyn FnMut(Item)) -> io::Result<()> {
+    /// Hands the sorted events to `out` until it breaks; reports whether it did.
+    pub fn drain(&mut self, out: &mut dyn FnMut(Item) -> ControlFlow<()>) -> io::Result<ControlFlow<()>> {
         if self.spilled.is_some() && !self.buf.is_empty() && self.failed.is_none() {
             // Spilled, so memory stays free for the merge's buffers; if it cannot, the held events join the
             // merge from memory.
@@ -193,13 +195,21 @@ impl Sort {
         self.heap_bytes = 0;
         let held = std::mem::take(&mut self.buf);
         let Some(runs) = self.spilled.take() else {
-            held.into_iter().for_each(out);
-            return Ok(());
+            return Ok(held.into_iter().try_for_each(out));
         };
-        merge::merge(&self.keys, runs, held, Budget::new(self.memory_limit), &mut |item| {
-            out(item);
-            Ok(())
-        })
+        let mut flow = ControlFlow::Continue(());
+        let merged = merge::merge(&self.keys, runs, held, Budget::new(self.memory_limit), &mut |item| {
+            flow = out(item);
+            match flow {
+                ControlFlow::Continue(()) => Ok(()),
+                // Ends the merge early; not an error.
+                ControlFlow::Break(()) => Err(io::ErrorKind::Interrupted.into()),
+            }
+        });
+        match merged {
+            Err(_) if flow.is_break() => Ok(flow),
+            other => other.map(|()| flow),
+        }
     }
 }
 

@@ -22,7 +22,12 @@ fn sort_stage(key: &str, desc: bool, limit: usize, lines: &[String]) -> Sort {
 
 fn drained(mut s: Sort) -> Vec<Item> {
     let mut out = Vec::new();
-    s.drain(&mut |it| out.push(it)).expect("drain");
+    let _ = s
+        .drain(&mut |it| {
+            out.push(it);
+            std::ops::ControlFlow::Continue(())
+        })
+        .expect("drain");
     out
 }
 
