@@ -11,6 +11,7 @@ mod fidelity;
 mod golden;
 mod lang;
 mod output;
+mod parsing;
 mod props;
 mod route;
 mod stages;
