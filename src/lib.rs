@@ -10,6 +10,8 @@ pub mod config;
 pub mod event;
 pub mod exec;
 pub mod exit;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod input;
 pub mod lang;
 pub mod manual;
