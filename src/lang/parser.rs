@@ -134,6 +134,9 @@ pub fn build_regex(pattern: &str, flags: &str, span: Span) -> Result<Regex, Lang
 fn nearest(word: &str, candidates: &[&str]) -> Option<String> {
     candidates
         .iter()
+        // The distance is at least the difference in length: skip hopeless (and long) words
+        // before the quadratic comparison.
+        .filter(|c| word.len().abs_diff(c.len()) <= 2.max(c.len() / 3) * 4)
         .map(|c| (strsim::damerau_levenshtein(word, c), *c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 3))
         .min()

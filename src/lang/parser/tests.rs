@@ -196,3 +196,12 @@ fn template_errors_inside_escaped_strings_point_at_the_string() {
 fn durations_too_long_for_a_number_are_rejected() {
     assert!(error("count every 1e400s").contains("the duration is too long"));
 }
+
+#[test]
+fn a_very_long_unknown_name_gets_the_list_not_a_slow_suggestion() {
+    let name = "wherewhere".repeat(100_000);
+    let started = std::time::Instant::now();
+    assert!(error(&name).contains("hint: stages are: "));
+    assert!(error(&format!("where {name}(a)")).contains("hint: functions are: "));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
