@@ -95,7 +95,11 @@ fn deeply_nested_expressions_are_usage_errors() {
 /// Saved fuzz inputs (`fuzz/regressions/TARGET/NAME`) that still crash on this branch
 /// because their fix lies in another part of evq. Empty it as those fixes land: every
 /// saved input then replays in the suite below.
-const STILL_CRASHING: &[&str] = &[];
+const STILL_CRASHING: &[&str] = &[
+    // event.rs: a lone surrogate escape such as "\ud800" in a string read by a stage panics
+    // ("validated JSON string: unexpected end of hex escape").
+    "events/lone-surrogate",
+];
 
 /// The environment variable that makes `replay_one_saved_fuzz_input` replay one file.
 const REPLAY: &str = "EVQ_REPLAY_FUZZ_INPUT";
