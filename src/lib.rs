@@ -11,6 +11,8 @@ pub mod event;
 pub mod exec;
 pub mod exit;
 mod fault;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod input;
 mod json;
 pub mod lang;

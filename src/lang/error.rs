@@ -40,12 +40,14 @@ impl LangError {
 
     /// The message with the offending line of the pipeline and a caret under the problem.
     pub fn render(&self, src: &str) -> String {
-        let start = self.span.start.min(src.len());
+        // Any span is accepted: it is cut to the text and moved back to character boundaries.
+        let start = char_floor(src, self.span.start);
         let line_start = src[..start].rfind('\n').map_or(0, |p| p + 1);
         let line_end = src[start..].find('\n').map_or(src.len(), |p| start + p);
         let line = &src[line_start..line_end];
         let col = src[line_start..start].chars().count();
-        let width = src[start..self.span.end.clamp(start, line_end)].chars().count().max(1);
+        let end = char_floor(src, self.span.end.clamp(start, line_end));
+        let width = src[start..end].chars().count().max(1);
         let mut out = format!(
             "evq: pipeline error: {}\n  {}\n  {}{}",
             self.message,
@@ -58,6 +60,15 @@ impl LangError {
         }
         out
     }
+}
+
+/// The largest character boundary of `src` at or before `at`.
+fn char_floor(src: &str, at: usize) -> usize {
+    let mut at = at.min(src.len());
+    while !src.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 impl fmt::Display for LangError {

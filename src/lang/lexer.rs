@@ -65,9 +65,10 @@ pub fn lex(src: &str) -> Result<Vec<Token>, LangError> {
         } else if c == b'"' {
             lex_string(src, &mut i)?
         } else if c == b'`' {
-            let end = src[i + 1..]
-                .find('`')
-                .ok_or_else(|| LangError::new("unterminated backtick name", Span::new(start, b.len())))?;
+            let end = src[i + 1..].find('`').ok_or_else(|| {
+                LangError::new("unterminated backtick name", Span::new(start, b.len()))
+                    .hint("close the field name with a second backtick: `id.orig_h`")
+            })?;
             i = i + 1 + end + 1;
             Tok::Quoted(src[start + 1..i - 1].to_string())
         } else if c == b'/' && regex_allowed(out.last()) {
@@ -77,10 +78,10 @@ pub fn lex(src: &str) -> Result<Vec<Token>, LangError> {
             Tok::Punct(p)
         } else {
             let ch = src[i..].chars().next().unwrap_or('?');
-            return Err(LangError::new(
-                format!("unexpected character `{ch}`"),
-                Span::new(i, i + ch.len_utf8()),
-            ));
+            return Err(
+                LangError::new(format!("unexpected character `{ch}`"), Span::new(i, i + ch.len_utf8()))
+                    .hint("put text in double quotes, and field names with unusual characters in backticks"),
+            );
         };
         out.push(Token {
             tok,
@@ -148,10 +149,12 @@ fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
         }
     };
     *i += unit_len;
-    let n: f64 = text
-        .parse()
-        .map_err(|_| LangError::new("bad number", Span::new(start, *i)))?;
-    Ok(Tok::Duration(n * scale))
+    let seconds = text.parse::<f64>().map(|n| n * scale).unwrap_or(f64::INFINITY);
+    if !seconds.is_finite() {
+        return Err(LangError::new("the duration is too long", Span::new(start, *i))
+            .hint("write a duration such as 250ms, 30s, 5m, 1h, 1d or 1w"));
+    }
+    Ok(Tok::Duration(seconds))
 }
 
 fn lex_string(src: &str, i: &mut usize) -> Result<Tok, LangError> {
@@ -166,37 +169,51 @@ fn lex_string(src: &str, i: &mut usize) -> Result<Tok, LangError> {
         }
     }
     if j >= b.len() {
-        return Err(LangError::new("unterminated string", Span::new(start, b.len())));
+        return Err(LangError::new("unterminated string", Span::new(start, b.len()))
+            .hint("close the string with a double quote; write \\\" for a quote inside it"));
     }
     *i = j + 1;
     let text = &src[start..*i];
     // Strings use JSON escapes; a raw newline or tab inside is allowed.
     let json = text.replace('\n', "\\n").replace('\t', "\\t").replace('\r', "\\r");
-    serde_json::from_str::<String>(&json)
-        .map(Tok::Str)
-        .map_err(|e| LangError::new(format!("bad string: {e}"), Span::new(start, *i)))
+    serde_json::from_str::<String>(&json).map(Tok::Str).map_err(|e| {
+        LangError::new(format!("bad string: {e}"), Span::new(start, *i))
+            .hint("strings use JSON escapes: \\\" \\\\ \\n \\t \\u00e9")
+    })
 }
 
 fn lex_regex(src: &str, i: &mut usize) -> Result<Tok, LangError> {
     let b = src.as_bytes();
     let start = *i;
-    let mut j = start + 1;
     let mut pattern = String::new();
-    while j < b.len() && b[j] != b'/' {
-        if b[j] == b'\\' && j + 1 < b.len() && b[j + 1] == b'/' {
-            pattern.push('/');
-            j += 2;
-            continue;
+    // A backslash escapes the character after it, as in Rust regex syntax: only `\/` is
+    // unescaped (to `/`); every other pair goes to the regex crate as written, so `\\`
+    // before the closing `/` is an escaped backslash, not an escaped slash.
+    let mut chars = src[start + 1..].char_indices().map(|(k, c)| (start + 1 + k, c));
+    let mut close = None;
+    while let Some((k, ch)) = chars.next() {
+        match ch {
+            '/' => {
+                close = Some(k);
+                break;
+            }
+            '\\' => match chars.next() {
+                Some((_, '/')) => pattern.push('/'),
+                Some((_, escaped)) => {
+                    pattern.push('\\');
+                    pattern.push(escaped);
+                }
+                None => pattern.push('\\'),
+            },
+            _ => pattern.push(ch),
         }
-        let ch = src[j..].chars().next().expect("j is on a char boundary");
-        pattern.push(ch);
-        j += ch.len_utf8();
     }
-    if j >= b.len() {
-        return Err(LangError::new("unterminated regex", Span::new(start, b.len())));
-    }
-    j += 1;
-    let fstart = j;
+    let Some(close) = close else {
+        return Err(LangError::new("unterminated regex", Span::new(start, b.len()))
+            .hint("close the regex with /; write \\/ for a slash inside it"));
+    };
+    let fstart = close + 1;
+    let mut j = fstart;
     while j < b.len() && b[j].is_ascii_alphabetic() {
         j += 1;
     }

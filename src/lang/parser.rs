@@ -1,13 +1,12 @@
 //! Recursive-descent parser for pipelines and expressions (precedence climbing).
 
-use super::ast::{BinOp, Expr, Path, Seg, StageAst, StageSpec, Template, TemplatePart};
+use super::ast::{Expr, Path, Seg, StageAst, StageSpec, Template, TemplatePart};
 use super::error::{LangError, Span};
-use super::func::Func;
 use super::lexer::{Tok, Token, lex};
-use super::value::Val;
 use regex::{Regex, RegexBuilder};
 
 mod agg;
+mod expr;
 mod route;
 
 /// Words that need backticks when used as field names.
@@ -25,7 +24,7 @@ pub const STAGES: &[&str] = &[
 pub fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
     let mut p = Parser::new(src)?;
     let mut stages = Vec::new();
-    if p.toks.is_empty() {
+    if p.peek().is_none() {
         return Err(LangError::new("empty pipeline", Span::new(0, src.len().max(1)))
             .hint("try 'where true' to pass every event through"));
     }
@@ -42,8 +41,12 @@ pub fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
         stages.push(p.stage()?);
         match p.peek() {
             None => break,
-            Some(Tok::Punct("|")) => p.pos += 1,
-            Some(_) => return Err(p.error_here("expected `|` before the next stage")),
+            Some(Tok::Punct("|")) => p.advance(),
+            Some(_) => {
+                return Err(p
+                    .error_here("expected `|` before the next stage")
+                    .hint("stages are separated by |, e.g. where status >= 500 | count by service"));
+            }
         }
     }
     Ok(stages)
@@ -54,7 +57,9 @@ pub fn parse_expr(src: &str) -> Result<Expr, LangError> {
     let mut p = Parser::new(src)?;
     let e = p.expr()?;
     if p.peek().is_some() {
-        return Err(p.error_here("unexpected text after the expression"));
+        return Err(p
+            .error_here("unexpected text after the expression")
+            .hint("join conditions with and / or; quote text with double quotes"));
     }
     Ok(e)
 }
@@ -71,9 +76,10 @@ pub fn parse_template(s: &str) -> Result<Template, LangError> {
             rest = &rest[2..];
             at += 2;
         } else if c == '{' {
-            let close = rest
-                .find('}')
-                .ok_or_else(|| LangError::new("unclosed `{` in template", Span::new(at, s.len())))?;
+            let close = rest.find('}').ok_or_else(|| {
+                LangError::new("unclosed `{` in template", Span::new(at, s.len()))
+                    .hint("close the placeholder with }, or write {{ for a literal brace")
+            })?;
             if !lit.is_empty() {
                 parts.push(TemplatePart::Lit(std::mem::take(&mut lit)));
             }
@@ -121,22 +127,47 @@ pub fn build_regex(pattern: &str, flags: &str, span: Span) -> Result<Regex, Lang
                 .trim_start_matches("error: ")
                 .to_string();
             LangError::new(format!("bad regex: {last}"), span)
+                .hint("regexes use Rust regex syntax (no look-around or backreferences)")
         })
 }
 
 fn nearest(word: &str, candidates: &[&str]) -> Option<String> {
     candidates
         .iter()
+        // The distance is at least the difference in length: skip hopeless (and long) words
+        // before the quadratic comparison.
+        .filter(|c| word.len().abs_diff(c.len()) <= 2.max(c.len() / 3) * 4)
         .map(|c| (strsim::damerau_levenshtein(word, c), *c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 3))
         .min()
         .map(|(_, c)| c.to_string())
 }
 
+/// The stages this version parses.
+const SUPPORTED: &[&str] = &[
+    "where", "set", "del", "keep", "rename", "head", "tail", "parse", "route", "to", "tee", "count", "stats", "top",
+    "distinct", "sort",
+];
+
+/// The hint for a missing expression.
+const EXPR_HINT: &str =
+    "an expression is a field, a literal (\"text\", 42, true, null, [1, 2], /regex/) or a function call";
+
+/// How deeply expressions may nest (brackets, `not`, unary minus, chained operators),
+/// so that neither parsing nor evaluating nor dropping an expression can exhaust the stack.
+pub const MAX_DEPTH: usize = 128;
+
+/// The token cursor. Tokens are read only through `peek`, `peek_at`, `next` and `advance`,
+/// which never index past the end: at the end of input they see nothing, and the span
+/// there is the one just past the text, so an error at the end still gets a caret.
 struct Parser {
     toks: Vec<Token>,
+    /// Index of the next token; never more than `toks.len()`.
     pos: usize,
-    end: usize,
+    /// The span of the last token consumed, or of the end of input after reading past it.
+    prev: Span,
+    /// Nesting of the expression being parsed; see `MAX_DEPTH`.
+    depth: usize,
     src: String,
 }
 
@@ -145,23 +176,52 @@ impl Parser {
         Ok(Parser {
             toks: lex(src)?,
             pos: 0,
-            end: src.len(),
+            prev: Span::new(0, 0),
+            depth: 0,
             src: src.to_string(),
         })
     }
 
     fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.pos).map(|t| &t.tok)
+        self.peek_at(0)
+    }
+
+    /// The token `n` places after the next one.
+    fn peek_at(&self, n: usize) -> Option<&Tok> {
+        self.toks.get(self.pos.saturating_add(n)).map(|t| &t.tok)
+    }
+
+    fn end_span(&self) -> Span {
+        Span::new(self.src.len(), self.src.len() + 1)
     }
 
     fn span_here(&self) -> Span {
-        self.toks
-            .get(self.pos)
-            .map_or(Span::new(self.end, self.end + 1), |t| t.span)
+        self.toks.get(self.pos).map_or_else(|| self.end_span(), |t| t.span)
     }
 
     fn prev_span(&self) -> Span {
-        self.toks[self.pos.saturating_sub(1)].span
+        self.prev
+    }
+
+    /// Consumes the next token, if there is one.
+    fn advance(&mut self) {
+        self.prev = self.span_here();
+        if self.pos < self.toks.len() {
+            self.pos += 1;
+        }
+    }
+
+    /// Runs `f` one nesting level deeper, or fails past `MAX_DEPTH`.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Parser) -> Result<T, LangError>) -> Result<T, LangError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self
+                .error_here(&format!("the expression is nested more than {MAX_DEPTH} levels deep"))
+                .hint("split it with set into named fields, or use `in [..]` instead of a long chain of `or`"));
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
     }
 
     fn source_text(&self, span: Span) -> String {
@@ -174,13 +234,13 @@ impl Parser {
 
     fn next(&mut self) -> Option<Token> {
         let t = self.toks.get(self.pos).cloned();
-        self.pos += 1;
+        self.advance();
         t
     }
 
     fn eat_punct(&mut self, p: &str) -> bool {
         if matches!(self.peek(), Some(Tok::Punct(q)) if *q == p) {
-            self.pos += 1;
+            self.advance();
             true
         } else {
             false
@@ -189,7 +249,7 @@ impl Parser {
 
     fn eat_word(&mut self, w: &str) -> bool {
         if matches!(self.peek(), Some(Tok::Ident(x)) if x == w) {
-            self.pos += 1;
+            self.advance();
             true
         } else {
             false
@@ -198,10 +258,17 @@ impl Parser {
 
     fn expect_punct(&mut self, p: &str) -> Result<(), LangError> {
         if self.eat_punct(p) {
-            Ok(())
-        } else {
-            Err(self.error_here(&format!("expected `{p}`")))
+            return Ok(());
         }
+        let hint = match p {
+            ")" | "]" => format!("every opening bracket needs a matching `{p}`"),
+            "(" => "aggregates are called like functions: count(), sum(bytes)".to_string(),
+            "=" => "set assigns with =, e.g. set level = lower(level)".to_string(),
+            ":" => "route rules look like: route errors: level == \"error\" else rest".to_string(),
+            "," => "percentile takes a value and a percentage, e.g. percentile(latency_ms, 95)".to_string(),
+            _ => format!("insert `{p}` here"),
+        };
+        Err(self.error_here(&format!("expected `{p}`")).hint(hint))
     }
 
     fn stage(&mut self) -> Result<StageAst, LangError> {
@@ -226,7 +293,9 @@ impl Parser {
             "rename" => StageSpec::Rename(self.list(|p| {
                 let from = p.path()?;
                 if !p.eat_word("as") {
-                    return Err(p.error_here("expected `as` between the old and the new name"));
+                    return Err(p
+                        .error_here("expected `as` between the old and the new name")
+                        .hint("rename old_name as new_name, other as other2"));
                 }
                 Ok((from, p.path()?))
             })?),
@@ -238,10 +307,10 @@ impl Parser {
             "head" => StageSpec::Head(self.count_arg(10)?),
             "tail" => StageSpec::Tail(self.count_arg(10)?),
             n if STAGES.contains(&n) => {
-                return Err(LangError::new(
-                    format!("stage `{n}` is not supported by this version of evq"),
-                    start,
-                ));
+                return Err(
+                    LangError::new(format!("stage `{n}` is not supported by this version of evq"), start)
+                        .hint(format!("this version supports: {}", SUPPORTED.join(", "))),
+                );
             }
             n => {
                 let e = LangError::new(format!("unknown stage `{n}`"), start);
@@ -268,12 +337,17 @@ impl Parser {
     fn count_arg(&mut self, default: u64) -> Result<u64, LangError> {
         match self.peek() {
             Some(Tok::Num(n)) => {
-                let v = n.parse().map_err(|_| self.error_here("expected a whole number"))?;
-                self.pos += 1;
+                let v = n.parse().map_err(|_| {
+                    self.error_here("expected a whole number")
+                        .hint("write a count such as 10 (from 0 to 18446744073709551615)")
+                })?;
+                self.advance();
                 Ok(v)
             }
             None | Some(Tok::Punct("|")) => Ok(default),
-            _ => Err(self.error_here("expected a whole number")),
+            _ => Err(self
+                .error_here("expected a whole number")
+                .hint("write a count such as 10, e.g. head 10")),
         }
     }
 
@@ -290,29 +364,39 @@ impl Parser {
             Some(Tok::Punct(".")) => match self.peek() {
                 Some(Tok::Ident(w) | Tok::Quoted(w)) if self.span_here().start == start.end => {
                     segs.push(Seg::Key(w.as_str().into()));
-                    self.pos += 1;
+                    self.advance();
                 }
                 _ => {}
             },
-            _ => return Err(LangError::new("expected a field path", start)),
+            _ => {
+                return Err(LangError::new("expected a field path", start)
+                    .hint("a path is a field name such as user.id, tags[0] or `id.orig_h`"));
+            }
         }
         loop {
             if self.eat_punct(".") {
                 match self.next().map(|t| t.tok) {
                     Some(Tok::Ident(w) | Tok::Quoted(w)) => segs.push(Seg::Key(w.into())),
-                    _ => return Err(LangError::new("expected a field name after `.`", self.prev_span())),
+                    _ => {
+                        return Err(LangError::new("expected a field name after `.`", self.prev_span())
+                            .hint("write a name after the dot, e.g. user.id"));
+                    }
                 }
             } else if self.eat_punct("[") {
                 let neg = self.eat_punct("-");
                 let seg = match self.next().map(|t| t.tok) {
                     Some(Tok::Num(n)) => {
-                        let i: i64 = n
-                            .parse()
-                            .map_err(|_| LangError::new("expected a whole number index", self.prev_span()))?;
+                        let i: i64 = n.parse().map_err(|_| {
+                            LangError::new("expected a whole number index", self.prev_span())
+                                .hint("an index is a whole number such as [0] or [-1]")
+                        })?;
                         Seg::Index(if neg { -i } else { i })
                     }
                     Some(Tok::Str(s)) if !neg => Seg::Key(s.into()),
-                    _ => return Err(LangError::new("expected an index or a quoted key", self.prev_span())),
+                    _ => {
+                        return Err(LangError::new("expected an index or a quoted key", self.prev_span())
+                            .hint("write tags[0], tags[-1] or headers[\"user-agent\"]"));
+                    }
                 };
                 segs.push(seg);
                 self.expect_punct("]")?;
@@ -325,221 +409,7 @@ impl Parser {
             span: start.to(self.prev_span()),
         })
     }
-
-    pub fn expr(&mut self) -> Result<Expr, LangError> {
-        self.binary(0)
-    }
-
-    /// Levels, lowest first: or, and, not, ??, comparison, + -, * / %.
-    fn binary(&mut self, level: u8) -> Result<Expr, LangError> {
-        match level {
-            2 => {
-                if self.eat_word("not") || self.eat_punct("!") {
-                    return Ok(Expr::Not(Box::new(self.binary(2)?)));
-                }
-                self.binary(3)
-            }
-            4 => {
-                let lhs = self.binary(5)?;
-                self.comparison(lhs)
-            }
-            7 => self.unary(),
-            _ => {
-                let mut lhs = self.binary(level + 1)?;
-                while let Some(op) = self.binop_at(level) {
-                    let rhs = self.binary(level + 1)?;
-                    lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
-                }
-                Ok(lhs)
-            }
-        }
-    }
-
-    fn binop_at(&mut self, level: u8) -> Option<BinOp> {
-        let op = match (level, self.peek()?) {
-            (0, Tok::Ident(w)) if w == "or" => BinOp::Or,
-            (0, Tok::Punct("||")) => BinOp::Or,
-            (1, Tok::Ident(w)) if w == "and" => BinOp::And,
-            (1, Tok::Punct("&&")) => BinOp::And,
-            (3, Tok::Punct("??")) => BinOp::Coalesce,
-            (5, Tok::Punct("+")) => BinOp::Add,
-            (5, Tok::Punct("-")) => BinOp::Sub,
-            (6, Tok::Punct("*")) => BinOp::Mul,
-            (6, Tok::Punct("/")) => BinOp::Div,
-            (6, Tok::Punct("%")) => BinOp::Rem,
-            _ => return None,
-        };
-        self.pos += 1;
-        Some(op)
-    }
-
-    fn comparison(&mut self, lhs: Expr) -> Result<Expr, LangError> {
-        let op = match self.peek() {
-            Some(Tok::Punct("==")) => BinOp::Eq,
-            Some(Tok::Punct("!=")) => BinOp::Ne,
-            Some(Tok::Punct("<")) => BinOp::Lt,
-            Some(Tok::Punct("<=")) => BinOp::Le,
-            Some(Tok::Punct(">")) => BinOp::Gt,
-            Some(Tok::Punct(">=")) => BinOp::Ge,
-            Some(Tok::Ident(w)) if w == "in" => BinOp::In,
-            Some(Tok::Ident(w))
-                if w == "not"
-                    && matches!(self.toks.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Ident(x)) if x == "in") =>
-            {
-                self.pos += 1;
-                BinOp::NotIn
-            }
-            Some(Tok::Punct(p @ ("=~" | "!~"))) => {
-                let negate = *p == "!~";
-                self.pos += 1;
-                let re = match self.next() {
-                    Some(Token {
-                        tok: Tok::Regex { pattern, flags },
-                        span,
-                    }) => build_regex(&pattern, &flags, span)?,
-                    Some(Token { tok: Tok::Str(s), span }) => build_regex(&s, "", span)?,
-                    _ => {
-                        return Err(LangError::new(
-                            "expected a regex such as /5\\d\\d/ after the match operator",
-                            self.prev_span(),
-                        ));
-                    }
-                };
-                return Ok(Expr::Match {
-                    expr: Box::new(lhs),
-                    re,
-                    negate,
-                });
-            }
-            _ => return Ok(lhs),
-        };
-        self.pos += 1;
-        let rhs = self.binary(5)?;
-        Ok(Expr::Bin(op, Box::new(lhs), Box::new(rhs)))
-    }
-
-    fn unary(&mut self) -> Result<Expr, LangError> {
-        if self.eat_punct("-") {
-            return Ok(match self.unary()? {
-                Expr::Const(Val::Int(i)) => Expr::Const(i.checked_neg().map_or(Val::Float(-(i as f64)), Val::Int)),
-                Expr::Const(Val::Num(t)) => Expr::Const(Val::number_text(format!("-{t}").into())),
-                Expr::Const(Val::Float(f)) => Expr::Const(Val::Float(-f)),
-                e => Expr::Neg(Box::new(e)),
-            });
-        }
-        self.primary()
-    }
-
-    fn primary(&mut self) -> Result<Expr, LangError> {
-        let span = self.span_here();
-        let Some(tok) = self.peek().cloned() else {
-            return Err(LangError::new("expected an expression", span));
-        };
-        match tok {
-            Tok::Str(s) => {
-                self.pos += 1;
-                Ok(Expr::Const(Val::string(s)))
-            }
-            Tok::Num(n) => {
-                self.pos += 1;
-                Ok(Expr::Const(Val::number_text(n.into())))
-            }
-            Tok::Duration(d) => {
-                self.pos += 1;
-                Ok(Expr::Const(if d.fract() == 0.0 {
-                    Val::Int(d as i64)
-                } else {
-                    Val::Float(d)
-                }))
-            }
-            Tok::Regex { pattern, flags } => {
-                self.pos += 1;
-                Ok(Expr::Regex(build_regex(&pattern, &flags, span)?))
-            }
-            Tok::Punct("(") => {
-                self.pos += 1;
-                let e = self.expr()?;
-                self.expect_punct(")")?;
-                Ok(e)
-            }
-            Tok::Punct("[") => {
-                self.pos += 1;
-                let mut items = Vec::new();
-                if !self.eat_punct("]") {
-                    items = self.list(Parser::expr)?;
-                    self.expect_punct("]")?;
-                }
-                Ok(fold_array(items))
-            }
-            Tok::Ident(w) if w == "true" || w == "false" || w == "null" => {
-                self.pos += 1;
-                Ok(Expr::Const(match w.as_str() {
-                    "true" => Val::Bool(true),
-                    "false" => Val::Bool(false),
-                    _ => Val::Null,
-                }))
-            }
-            Tok::Ident(w) if matches!(self.toks.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Punct("("))) => {
-                self.call(&w, span)
-            }
-            Tok::Ident(_) | Tok::Quoted(_) | Tok::Punct(".") => Ok(Expr::Path(self.path()?)),
-            _ => Err(LangError::new("expected an expression", span)),
-        }
-    }
-
-    fn call(&mut self, name: &str, span: Span) -> Result<Expr, LangError> {
-        let Some(f) = Func::from_name(name) else {
-            let e = LangError::new(format!("unknown function `{name}`"), span);
-            return Err(match nearest(name, Func::NAMES) {
-                Some(s) => e.hint(format!("did you mean `{s}`?")),
-                None => e.hint(format!("functions are: {}", Func::NAMES.join(", "))),
-            });
-        };
-        self.pos += 2;
-        let mut args = Vec::new();
-        if !self.eat_punct(")") {
-            args = self.list(Parser::expr)?;
-            self.expect_punct(")")?;
-        }
-        let (min, max) = f.arity();
-        let span = span.to(self.prev_span());
-        if args.len() < min || args.len() > max {
-            let want = if min == max {
-                format!("{min}")
-            } else {
-                format!("{min} to {max}")
-            };
-            return Err(LangError::new(
-                format!("`{name}` takes {want} argument(s), got {}", args.len()),
-                span,
-            ));
-        }
-        if f == Func::Exists && !matches!(args[0], Expr::Path(_)) {
-            return Err(LangError::new("`exists` takes a field path", span));
-        }
-        if f == Func::Strftime {
-            if let Expr::Const(Val::Str(fmt)) = &args[1] {
-                if !crate::time::valid_format(fmt) {
-                    return Err(LangError::new("bad strftime format", span));
-                }
-            }
-        }
-        Ok(Expr::Call(f, args))
-    }
 }
 
-/// An array of constants is itself a constant.
-fn fold_array(items: Vec<Expr>) -> Expr {
-    if items.iter().all(|e| matches!(e, Expr::Const(_))) {
-        let vals = items
-            .into_iter()
-            .map(|e| match e {
-                Expr::Const(v) => v.into_value(),
-                _ => unreachable!("checked all constants"),
-            })
-            .collect();
-        Expr::Const(Val::Json(std::borrow::Cow::Owned(serde_json::Value::Array(vals))))
-    } else {
-        Expr::Array(items)
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -1,31 +1,41 @@
 //! Parsing of the aggregate stages: `count`, `stats`, `top`, `distinct`, `sort`.
 
 use super::{Parser, nearest};
-use crate::lang::ast::{AggSpec, Expr, KeyName, KeySpec, StageSpec};
-use crate::lang::error::LangError;
+use crate::lang::ast::{AggSpec, Expr, KeyName, KeySpec, Path, Seg, StageSpec};
+use crate::lang::error::{LangError, Span};
 use crate::lang::lexer::Tok;
-use crate::lang::value::Val;
 
 /// Aggregate function names, for parsing and suggestions.
 const AGG_NAMES: &[&str] = crate::agg::AggFn::NAMES;
 
 impl Parser {
     pub(super) fn aggregate_stage(&mut self, name: &str) -> Result<StageSpec, LangError> {
-        Ok(match name {
+        let stage_span = self.prev_span();
+        let mut cols = Columns::default();
+        let spec = match name {
             "count" => {
-                let keys = if self.eat_word("by") { self.keys()? } else { Vec::new() };
+                let keys = if self.eat_word("by") {
+                    self.keys(&mut cols)?
+                } else {
+                    Vec::new()
+                };
+                cols.add(vec![Seg::Key("count".into())], "the count".into(), stage_span);
                 StageSpec::Count {
                     keys,
-                    every: self.every()?,
+                    every: self.every(&mut cols)?,
                 }
             }
             "stats" => {
-                let aggs = self.list(Parser::agg)?;
-                let keys = if self.eat_word("by") { self.keys()? } else { Vec::new() };
+                let aggs = self.list(|p| p.agg(&mut cols))?;
+                let keys = if self.eat_word("by") {
+                    self.keys(&mut cols)?
+                } else {
+                    Vec::new()
+                };
                 StageSpec::Stats {
                     aggs,
                     keys,
-                    every: self.every()?,
+                    every: self.every(&mut cols)?,
                 }
             }
             "top" => {
@@ -33,11 +43,18 @@ impl Parser {
                     Some(Tok::Num(_)) => self.count_arg(10)?,
                     _ => 10,
                 };
-                let keys = self.keys()?;
-                let by = if self.eat_word("by") { Some(self.agg()?) } else { None };
+                let keys = self.keys(&mut cols)?;
+                let by = if self.eat_word("by") {
+                    Some(self.agg(&mut cols)?)
+                } else {
+                    cols.add(vec![Seg::Key("count".into())], "the count".into(), stage_span);
+                    None
+                };
                 StageSpec::Top { n, keys, by }
             }
-            "distinct" => StageSpec::Distinct { keys: self.keys()? },
+            "distinct" => StageSpec::Distinct {
+                keys: self.keys(&mut cols)?,
+            },
             _ => StageSpec::Sort {
                 keys: self.list(|p| {
                     let e = p.expr()?;
@@ -48,21 +65,30 @@ impl Parser {
                     Ok((e, desc))
                 })?,
             },
-        })
+        };
+        cols.check()?;
+        Ok(spec)
     }
 
-    fn every(&mut self) -> Result<Option<f64>, LangError> {
+    fn every(&mut self, cols: &mut Columns) -> Result<Option<f64>, LangError> {
         if !self.eat_word("every") {
             return Ok(None);
         }
-        match self.next().map(|t| (t.tok, t.span)) {
-            Some((Tok::Duration(d), _)) if d > 0.0 => Ok(Some(d)),
-            Some((_, span)) => Err(LangError::new("expected a window length such as 1m", span)),
-            None => Err(self.error_here("expected a window length such as 1m")),
+        let start = self.prev_span();
+        let hint = "windows are durations such as 30s, 5m, 1h or 1d";
+        let d = match self.next().map(|t| (t.tok, t.span)) {
+            Some((Tok::Duration(d), _)) if d > 0.0 => d,
+            Some((_, span)) => return Err(LangError::new("expected a window length such as 1m", span).hint(hint)),
+            None => return Err(self.error_here("expected a window length such as 1m").hint(hint)),
+        };
+        let span = start.to(self.prev_span());
+        for name in ["window_start", "window_end"] {
+            cols.add(vec![Seg::Key(name.into())], format!("the window's {name}"), span);
         }
+        Ok(Some(d))
     }
 
-    fn keys(&mut self) -> Result<Vec<KeySpec>, LangError> {
+    fn keys(&mut self, cols: &mut Columns) -> Result<Vec<KeySpec>, LangError> {
         self.list(|p| {
             let start = p.span_here();
             let expr = p.expr()?;
@@ -75,6 +101,12 @@ impl Parser {
                     _ => KeyName::Named(text),
                 }
             };
+            let span = start.to(p.prev_span());
+            let out = match &name {
+                KeyName::Path(path) => path.segs.clone(),
+                KeyName::Named(n) => vec![Seg::Key(n.as_str().into())],
+            };
+            cols.add(out, format!("the key `{}`", p.source_text(span)), span);
             Ok(KeySpec { expr, name })
         })
     }
@@ -82,20 +114,21 @@ impl Parser {
     fn name(&mut self) -> Result<String, LangError> {
         match self.next().map(|t| t.tok) {
             Some(Tok::Ident(w) | Tok::Quoted(w) | Tok::Str(w)) => Ok(w),
-            _ => Err(LangError::new("expected a name after `as`", self.prev_span())),
+            _ => Err(LangError::new("expected a name after `as`", self.prev_span())
+                .hint("a name is a word, a `backtick name` or a \"string\"")),
         }
     }
 
     /// `count()`, `sum(x)`, `percentile(x, 95)`, each optionally `as NAME`.
-    fn agg(&mut self) -> Result<AggSpec, LangError> {
+    fn agg(&mut self, cols: &mut Columns) -> Result<AggSpec, LangError> {
         let span = self.span_here();
         let func = match self.next().map(|t| t.tok) {
             Some(Tok::Ident(w)) => w,
             _ => {
-                return Err(LangError::new(
-                    "expected an aggregate such as count() or avg(latency_ms)",
-                    span,
-                ));
+                return Err(
+                    LangError::new("expected an aggregate such as count() or avg(latency_ms)", span)
+                        .hint(format!("aggregates are: {}", AGG_NAMES.join(", "))),
+                );
             }
         };
         if !AGG_NAMES.contains(&func.as_str()) {
@@ -107,60 +140,128 @@ impl Parser {
         }
         self.expect_punct("(")?;
         let mut arg = None;
-        let mut q = None;
+        let mut percent = None;
         if !self.eat_punct(")") {
             arg = Some(self.expr()?);
             if func == "percentile" {
                 self.expect_punct(",")?;
-                let qspan = self.span_here();
-                let v = match self.expr()? {
-                    Expr::Const(v) => v.numeric().map(|n| n.as_f64()),
-                    _ => None,
-                };
-                match v {
-                    Some(p) if (0.0..=100.0).contains(&p) => q = Some(p / 100.0),
-                    _ => return Err(LangError::new("the percentile must be a number from 0 to 100", qspan)),
-                }
+                percent = Some(self.percentage()?);
             }
             self.expect_punct(")")?;
         }
         let full = span.to(self.prev_span());
         if arg.is_none() && func != "count" {
-            return Err(LangError::new(
-                format!("`{func}` takes a value, e.g. {func}(latency_ms)"),
-                full,
-            ));
+            return Err(
+                LangError::new(format!("`{func}` takes a value, e.g. {func}(latency_ms)"), full)
+                    .hint("count() alone counts events; every other aggregate needs a field or an expression"),
+            );
         }
-        if func == "percentile" && q.is_none() {
+        if func == "percentile" && percent.is_none() {
             return Err(LangError::new(
                 "percentile takes a value and a percentage, e.g. percentile(latency_ms, 95)",
                 full,
-            ));
+            )
+            .hint("or use p50, p90, p95, p99, p999 or median"));
         }
         let name = if self.eat_word("as") {
             self.name()?
         } else {
-            default_name(&func, arg.as_ref(), q)
+            default_name(&func, arg.as_ref(), percent)
         };
-        Ok(AggSpec { func, arg, q, name })
+        let span = span.to(self.prev_span());
+        cols.add(
+            vec![Seg::Key(name.as_str().into())],
+            format!("`{}`", self.source_text(span)),
+            span,
+        );
+        Ok(AggSpec {
+            func,
+            arg,
+            q: percent.map(|p| p / 100.0),
+            name,
+        })
+    }
+
+    /// The Q of `percentile(EXPR, Q)`: a constant from 0 to 100.
+    fn percentage(&mut self) -> Result<f64, LangError> {
+        let qspan = self.span_here();
+        let v = match self.expr()? {
+            Expr::Const(v) => v.numeric().map(|n| n.as_f64()),
+            _ => None,
+        };
+        match v {
+            Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
+            _ => Err(LangError::new("the percentile must be a number from 0 to 100", qspan)
+                .hint("e.g. percentile(latency_ms, 99.9)")),
+        }
     }
 }
 
-/// `count`, `count_user_id`, `sum_latency_ms`, `p95_latency_ms`: usable as plain field names.
-fn default_name(func: &str, arg: Option<&Expr>, q: Option<f64>) -> String {
-    let func = match q {
-        Some(q) => format!("p{}", Val::Float(q * 100.0).to_text()).replace('.', "_"),
+/// An aggregate's default name, as the manual says: its function and its path, with other
+/// characters as `_` (`count`, `count_user_id`, `sum_latency_ms`, `p99_9_latency_ms`,
+/// `max__path` for `_path`). Without a path argument, the function alone.
+fn default_name(func: &str, arg: Option<&Expr>, percent: Option<f64>) -> String {
+    let func = match percent {
+        Some(p) => format!("p{p}").replace('.', "_"),
         None => func.to_string(),
     };
     match arg {
         Some(Expr::Path(p)) if !p.segs.is_empty() => {
-            let path: String = p
-                .to_string()
-                .chars()
-                .map(|c| if c.is_alphanumeric() { c } else { '_' })
+            let path: Vec<String> = p
+                .segs
+                .iter()
+                .map(|s| match s {
+                    Seg::Key(k) => k.chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).collect(),
+                    Seg::Index(i) => i.to_string().replace('-', "_"),
+                })
                 .collect();
-            format!("{func}_{}", path.trim_matches('_'))
+            format!("{func}_{}", path.join("_"))
         }
         _ => func,
+    }
+}
+
+/// The output fields of a grouping stage as they are parsed, so that two of them can never
+/// write the same field: one would silently overwrite the other in every row.
+#[derive(Default)]
+pub(super) struct Columns(Vec<Column>);
+
+struct Column {
+    /// Where the column goes in an output row; a group key keeps its path's shape.
+    path: Vec<Seg>,
+    /// What wrote it, for the error: "`max(a.b)`", "the key `user`", "the count".
+    what: String,
+    span: Span,
+}
+
+impl Columns {
+    fn add(&mut self, path: Vec<Seg>, what: String, span: Span) {
+        self.0.push(Column { path, what, span });
+    }
+
+    /// Fails when two columns are the same field, or one holds the other (`user` and `user.id`).
+    fn check(&self) -> Result<(), LangError> {
+        for (i, a) in self.0.iter().enumerate() {
+            for b in &self.0[i + 1..] {
+                let n = a.path.len().min(b.path.len());
+                if a.path[..n] != b.path[..n] {
+                    continue;
+                }
+                let field = Path {
+                    segs: a.path[..n].to_vec(),
+                    span: Span::default(),
+                };
+                let (first, second) = if a.span.start <= b.span.start { (a, b) } else { (b, a) };
+                return Err(LangError::new(
+                    format!(
+                        "{} and {} both write the output field `{field}`",
+                        first.what, second.what
+                    ),
+                    second.span,
+                )
+                .hint("give one of them another name with `as NAME`"));
+            }
+        }
+        Ok(())
     }
 }

@@ -11,7 +11,7 @@ impl Parser {
         if self.eat_word("by") {
             return Ok(StageSpec::Route(RouteSpec::By(self.expr()?)));
         }
-        let next_is_colon = matches!(self.toks.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Punct(":")));
+        let next_is_colon = matches!(self.peek_at(1), Some(Tok::Punct(":")));
         let all = !next_is_colon && self.eat_word("all");
         let rules = self.list(|p| {
             let name = p.topic_name()?;
@@ -44,10 +44,10 @@ impl Parser {
             Some(Tok::Regex { pattern, flags }) => {
                 let re = super::build_regex(&pattern, &flags, span)?;
                 if re.capture_names().flatten().next().is_none() {
-                    return Err(LangError::new(
-                        "the regex has no named group such as (?P<status>\\d+)",
-                        span,
-                    ));
+                    return Err(
+                        LangError::new("the regex has no named group such as (?P<status>\\d+)", span)
+                            .hint("each named group (?P<name>...) becomes a field"),
+                    );
                 }
                 ParseFormat::Regex(re)
             }
@@ -68,7 +68,8 @@ impl Parser {
                 return Err(LangError::new(
                     "expected a format (combined, common, syslog, logfmt, kv, json) or a /regex/",
                     span,
-                ));
+                )
+                .hint("e.g. parse logfmt, or parse /(?P<status>\\d{3})/"));
             }
         };
         let from = if self.eat_word("from") {
@@ -82,10 +83,11 @@ impl Parser {
                 Some(Tok::Ident(w)) if w == "drop" => Otherwise::Drop,
                 Some(Tok::Ident(w)) if w == "dead" => Otherwise::Dead,
                 _ => {
-                    return Err(LangError::new(
-                        "expected keep, drop or dead after else",
-                        self.prev_span(),
-                    ));
+                    return Err(
+                        LangError::new("expected keep, drop or dead after else", self.prev_span()).hint(
+                            "else keep passes unparsed events on, else drop filters them, else dead makes dead letters",
+                        ),
+                    );
                 }
             }
         } else {
@@ -107,12 +109,19 @@ impl Parser {
                 return Err(LangError::new(
                     "expected a file name template in quotes, e.g. \"out/{topic()}.ndjson\"",
                     span,
-                ));
+                )
+                .hint("{EXPR} parts of the template are replaced by each event's values"));
             }
         };
+        // Point into the string literal (past its opening quote) when its source is the text
+        // itself; with escapes, offsets in the text are not offsets in the source.
+        let verbatim = self.source_text(span).get(1..span.end.saturating_sub(span.start + 1)) == Some(text.as_str());
         let template = parse_template(&text).map_err(|mut e| {
-            // Point into the string literal (past its opening quote).
-            e.span = Span::new(span.start + 1 + e.span.start, span.start + 1 + e.span.end);
+            e.span = if verbatim {
+                Span::new(span.start + 1 + e.span.start, span.start + 1 + e.span.end)
+            } else {
+                span
+            };
             e
         })?;
         Ok(StageSpec::To { template, text, tee })
