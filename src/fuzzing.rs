@@ -173,9 +173,13 @@ pub fn template(data: &[u8]) -> Option<String> {
         files: Arc::new(vec!["-".into()]),
         years: Arc::new(vec![2026]),
     };
-    let mut rel = String::new();
-    to.render(&ev, &env, &mut rel);
+    let mut path = String::new();
+    to.render(&ev, &env, &mut path);
     assert_eq!(to.root, Path::new("out"), "{raw}");
+    let rel = match Path::new(&path).strip_prefix(&to.root) {
+        Ok(rel) => rel.to_string_lossy().into_owned(),
+        Err(_) => panic!("`{path}` is outside `out`, for {raw}"),
+    };
     let parts: Vec<Component> = Path::new(&rel).components().collect();
     assert!(
         parts.len() == 2 && parts.iter().all(|c| matches!(c, Component::Normal(_))),
