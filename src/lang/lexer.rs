@@ -100,6 +100,17 @@ fn regex_allowed(prev: Option<&Token>) -> bool {
     }
 }
 
+/// Number text as JSON allows it: `007` is written `7` (JSON has no leading zeros).
+fn json_number_text(text: &str) -> String {
+    let int_len = text.bytes().take_while(u8::is_ascii_digit).count();
+    let zeros = text[..int_len]
+        .bytes()
+        .take_while(|&b| b == b'0')
+        .count()
+        .min(int_len.saturating_sub(1));
+    text[zeros..].to_string()
+}
+
 fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
     let b = src.as_bytes();
     let start = *i;
@@ -128,7 +139,7 @@ fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
     let rest = &src[*i..];
     let unit_len = rest.bytes().take_while(|c| c.is_ascii_alphabetic()).count();
     if unit_len == 0 {
-        return Ok(Tok::Num(text.to_string()));
+        return Ok(Tok::Num(json_number_text(text)));
     }
     let unit = &rest[..unit_len];
     let scale = match unit {
@@ -145,7 +156,7 @@ fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
                 format!("unknown duration unit `{unit}`").as_str(),
                 Span::new(*i, *i + unit_len),
             )
-            .hint("units are ms, s, m, h, d, w"));
+            .hint("units are ns, us, ms, s, m, h, d, w"));
         }
     };
     *i += unit_len;
@@ -255,6 +266,15 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn number_literals_are_json_number_text() {
+        assert_eq!(json_number_text("007"), "7");
+        assert_eq!(json_number_text("0"), "0");
+        assert_eq!(json_number_text("000.50"), "0.50");
+        assert_eq!(json_number_text("00e5"), "0e5");
+        assert_eq!(json_number_text("120"), "120");
     }
 
     #[test]

@@ -160,3 +160,10 @@ fn arrays_built_deeper_than_an_input_line_may_be_are_null() {
     assert_eq!(val("type([a])", &ev), r#""array""#);
     assert_eq!(val("[[a]]", &ev), "null");
 }
+
+#[test]
+fn number_literals_with_leading_zeros_are_written_as_json() {
+    let r = run(&["set r = 007, s = 00.5"], "{}\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"r\":7,\"s\":0.5}\n");
+}
