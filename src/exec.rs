@@ -353,6 +353,11 @@ impl<'c> Writer<'c> {
         let (mut o, mut fed) = (OrderedOut::default(), 0);
         for i in 0..c.dead.len() {
             if let Some(ord) = self.ordered.as_mut() {
+                // The partial groups of the lines before this dead letter, so a cut here
+                // aggregates exactly the lines it keeps.
+                if let Some(g) = c.dead[i].groups_before.take() {
+                    ord.merge_partial(g);
+                }
                 feed_recs(ord, &c, &mut fed, c.dead[i].recs_len, true, &self.cfg.env, &mut o);
                 if ord.is_done() {
                     for d in c.dead.drain(i..) {
@@ -378,6 +383,7 @@ impl<'c> Writer<'c> {
             stats = s;
             c.data.truncate(d.out_len);
             c.recs.truncate(d.recs_len);
+            c.groups = None;
             c.error = None;
             let why = if self.cfg.strict {
                 "--strict".to_string()

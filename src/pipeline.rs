@@ -108,6 +108,8 @@ pub struct DeadLetter {
     pub out_len: usize,
     pub recs_len: usize,
     pub stats_before: Stats,
+    /// The chunk's partial groups since the dead letter before this one.
+    pub groups_before: Option<Groups>,
     pub file: u32,
     pub line: u64,
     pub reason: Reason,
@@ -395,6 +397,7 @@ fn dead(out: &mut ChunkOut, meta: Meta, raw: &[u8], line_bytes: u64, r: Rejectio
         out_len: out.data.len(),
         recs_len: out.recs.len(),
         stats_before,
+        groups_before: out.groups.take(),
         file: meta.file,
         line: meta.line,
         reason: r.reason,

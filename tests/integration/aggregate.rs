@@ -226,3 +226,15 @@ fn aggregates_are_identical_for_every_thread_count_and_chunk_size() {
         assert_eq!(out.stdout, reference, "-j {j} --chunk-size {chunk}");
     }
 }
+
+#[test]
+fn strict_and_max_errors_cut_aggregates_at_the_offending_line() {
+    let input = "{\"a\":1}\nbad\n{\"a\":2}\nworse\n{\"a\":3}\n";
+    let r = run(&["--strict", "count"], input);
+    assert_eq!((r.code, r.stdout.as_str()), (3, "{\"count\":1}\n"), "{}", r.stderr);
+    let r = run(&["--max-errors", "1", "count by a"], input);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"a\":1,\"count\":1}\n{\"a\":2,\"count\":1}\n");
+    let r = run(&["--max-errors", "2", "stats sum(a)"], input);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"sum_a\":6}\n"), "{}", r.stderr);
+}
