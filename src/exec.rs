@@ -421,9 +421,11 @@ impl<'c> Writer<'c> {
             self.status = self.status.max(ExitStatus::Input);
             self.stopped = true;
         }
-        self.output(&mut c, o, fed, &mut stats);
-        self.per_file[c.file as usize].add(&stats);
+        if let Some(f) = self.per_file.get_mut(c.file as usize) {
+            f.add(&stats);
+        }
         self.total.add(&stats);
+        self.output(&mut c, o, fed);
         if let Some(e) = c.error {
             messages::error(&e);
             self.status = self.status.max(ExitStatus::Input);
@@ -432,7 +434,7 @@ impl<'c> Writer<'c> {
 
     /// Writes the chunk's output; with an ordered part, feeds it the events after the
     /// first `fed`, adding to what it produced so far, `o`.
-    fn output(&mut self, c: &mut ChunkOut, mut o: OrderedOut, mut fed: usize, stats: &mut Stats) {
+    fn output(&mut self, c: &mut ChunkOut, mut o: OrderedOut, mut fed: usize) {
         let data = match self.ordered.as_mut() {
             None => {
                 self.events_out += c.written;
@@ -446,15 +448,15 @@ impl<'c> Writer<'c> {
                     // A read error after the last line `head` needed does not matter.
                     c.error = None;
                 }
-                return self.ordered_out(o, stats);
+                return self.ordered_out(o);
             }
         };
         self.write(&data);
     }
 
     /// Accounts for, and writes, what the ordered part produced.
-    fn ordered_out(&mut self, o: OrderedOut, stats: &mut Stats) {
-        o.settle(stats);
+    fn ordered_out(&mut self, o: OrderedOut) {
+        o.settle(&mut self.total, &mut self.per_file);
         for (meta, reason, json) in &o.dead {
             let error = match reason {
                 crate::event::Reason::NoTime => "no parsable event time",
@@ -553,15 +555,13 @@ impl<'c> Writer<'c> {
                 // read (as after end of input); one during that output stops it.
                 self.signals.rearm();
                 let cfg = self.cfg;
-                let mut total = std::mem::take(&mut self.total);
                 let mut o = OrderedOut::default();
                 // What the stages release streams out as it comes: a sort's output never gathers whole.
                 ord.finish(&cfg.env, &mut o, &mut |part| {
-                    self.ordered_out(std::mem::take(part), &mut total);
+                    self.ordered_out(std::mem::take(part));
                     !self.stopped
                 });
-                self.ordered_out(o, &mut total);
-                self.total = total;
+                self.ordered_out(o);
             }
             self.ordered = Some(ord);
         }

@@ -449,10 +449,9 @@ const FINISH_FLUSH_BYTES: usize = 1 << 20;
 #[derive(Default)]
 pub struct OrderedOut {
     pub data: Vec<u8>,
-    /// Events that a later stage dropped after the parallel part counted them emitted.
-    pub skipped: u64,
-    pub filtered: u64,
-    pub aggregated: u64,
+    /// Events that a later stage dropped after the parallel part counted them emitted:
+    /// the input each came from and its fate.
+    pub dropped: Vec<(u32, Dropped)>,
     /// Events rejected by a stage: where they came from, why, and their JSON text.
     pub dead: Vec<(Meta, Reason, String)>,
     /// Events written to `data`.
@@ -463,15 +462,36 @@ pub struct OrderedOut {
     pub output_error: Option<String>,
 }
 
+/// The fate of an event that the ordered part did not pass on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dropped {
+    Skipped,
+    Filtered,
+    Aggregated,
+}
+
 impl OrderedOut {
-    /// Moves events the ordered part dropped from `emitted` to their real fate.
-    pub fn settle(&self, stats: &mut Stats) {
-        stats.emitted -= self.skipped + self.filtered + self.aggregated + self.dead.len() as u64;
-        stats.skipped += self.skipped;
-        stats.filtered += self.filtered;
-        stats.aggregated += self.aggregated;
-        for (_, r, _) in &self.dead {
-            stats.dead[r.index()] += 1;
+    fn drop_event(&mut self, meta: Meta, fate: Dropped) {
+        self.dropped.push((meta.file, fate));
+    }
+
+    /// Moves events the ordered part dropped from `emitted` to their real fate, in the
+    /// run's totals and in the counts of the input each came from.
+    pub fn settle(&self, total: &mut Stats, per_file: &mut [Stats]) {
+        let dropped = self.dropped.iter().map(|&(file, fate)| (file, Ok(fate)));
+        let dead = self.dead.iter().map(|(meta, reason, _)| (meta.file, Err(*reason)));
+        for (file, fate) in dropped.chain(dead) {
+            for stats in std::iter::once(&mut *total).chain(per_file.get_mut(file as usize)) {
+                // Under --merge a chunk's lines are counted for its first input, so an
+                // input's own count may not hold the event: never below zero.
+                stats.emitted = stats.emitted.saturating_sub(1);
+                match fate {
+                    Ok(Dropped::Skipped) => stats.skipped += 1,
+                    Ok(Dropped::Filtered) => stats.filtered += 1,
+                    Ok(Dropped::Aggregated) => stats.aggregated += 1,
+                    Err(reason) => stats.dead[reason.index()] += 1,
+                }
+            }
         }
     }
 }
@@ -606,18 +626,25 @@ impl Ordered {
             }
             let flow = match &mut self.stages[i] {
                 Stage::Head(h) => h.apply(),
-                Stage::Tail(t) => t.push(Held {
-                    json: ev.json_string(),
-                    meta: ev.meta,
-                    topic: ev.topic.clone(),
-                    modified: ev.is_modified(),
-                    copy: ev.copy,
-                }),
+                Stage::Tail(t) => {
+                    let held = Held {
+                        json: ev.json_string(),
+                        meta: ev.meta,
+                        topic: ev.topic.clone(),
+                        modified: ev.is_modified(),
+                        copy: ev.copy,
+                    };
+                    // The event pushed out is skipped: its own line's fate, not this one's.
+                    if let Some(out_of_view) = t.push(held).filter(|h| !h.copy && !h.meta.is_derived()) {
+                        out.drop_event(out_of_view.meta, Dropped::Skipped);
+                    }
+                    return;
+                }
                 Stage::Group(g) => match g.add(&ev, env) {
                     Ok(rows) => {
                         // A `route all` copy is not a line: its line was counted once already.
                         if !ev.meta.is_derived() && !ev.copy {
-                            out.aggregated += 1;
+                            out.drop_event(ev.meta, Dropped::Aggregated);
                         }
                         self.feed_rows(i + 1, rows, env, out);
                         return;
@@ -641,15 +668,15 @@ impl Ordered {
             match flow {
                 Flow::Pass => {}
                 Flow::Filtered => {
-                    out.filtered += 1;
+                    out.drop_event(ev.meta, Dropped::Filtered);
                     return;
                 }
                 Flow::Skipped => {
-                    out.skipped += 1;
+                    out.drop_event(ev.meta, Dropped::Skipped);
                     return;
                 }
                 Flow::Absorbed => {
-                    out.aggregated += 1;
+                    out.drop_event(ev.meta, Dropped::Aggregated);
                     return;
                 }
                 Flow::Dead(r) => {

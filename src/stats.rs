@@ -65,26 +65,31 @@ impl Stats {
     }
 }
 
+/// Where the lines went: these add up to the lines read, for the run and for each input.
+fn fates(s: &Stats) -> Value {
+    json!({
+        "emitted": s.emitted,
+        "filtered": s.filtered,
+        "blank": s.blank,
+        "skipped": s.skipped,
+        "aggregated": s.aggregated,
+        "dead_letter": s.dead_json(),
+    })
+}
+
 /// The `--stats` report.
 pub fn report(total: &Stats, files: &[(String, Stats)], elapsed: f64, out_events: u64) -> Value {
     let per_file: Vec<Value> = files
         .iter()
         .map(|(name, s)| {
             json!({"file": name, "lines": s.lines, "bytes": s.bytes, "emitted": s.emitted,
-                   "dead_letters": s.dead_total()})
+                   "dead_letters": s.dead_total(), "fates": fates(s)})
         })
         .collect();
     json!({
         "lines_read": total.lines,
         "bytes_read": total.bytes,
-        "fates": {
-            "emitted": total.emitted,
-            "filtered": total.filtered,
-            "blank": total.blank,
-            "skipped": total.skipped,
-            "aggregated": total.aggregated,
-            "dead_letter": total.dead_json(),
-        },
+        "fates": fates(total),
         "copies": total.copies,
         "events_out": out_events,
         "files": per_file,

@@ -1,6 +1,5 @@
 //! `tail N`: the last N events, held in a ring of N until the end of input.
 
-use super::Flow;
 use crate::event::Meta;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -30,17 +29,17 @@ impl Tail {
         }
     }
 
-    /// Holds the event; returns true when an older one was pushed out.
-    pub fn push(&mut self, h: Held) -> Flow {
+    /// Holds the event; returns the one that no longer fits (the oldest, or this one
+    /// for `tail 0`), whose fate is then decided.
+    pub fn push(&mut self, h: Held) -> Option<Held> {
         if self.limit == 0 {
-            return Flow::Skipped;
+            return Some(h);
         }
         self.ring.push_back(h);
         if self.ring.len() > self.limit {
-            self.ring.pop_front();
-            return Flow::Skipped;
+            return self.ring.pop_front();
         }
-        Flow::Held
+        None
     }
 
     pub fn drain(&mut self) -> Vec<Held> {

@@ -1,5 +1,6 @@
-//! Faults outside the data: an unwritable stderr or stdout never aborts evq or
-//! changes its documented exit status.
+//! Faults outside the data — an unwritable stderr or stdout, a panic, a signal
+//! during the final output, a file size limit — never abort evq, tear a line or
+//! change its documented exit status; and the accounts still add up per input.
 
 use std::fs::File;
 use std::io::Write;
@@ -183,4 +184,58 @@ fn a_dead_letter_file_past_the_file_size_limit_ends_on_a_whole_line() {
     assert_eq!(status.code(), Some(4));
     let text = std::fs::read(&dead).expect("the dead-letter file");
     assert!(!text.is_empty() && text.ends_with(b"\n"), "{} bytes, torn", text.len());
+}
+
+/// The fates of one `--stats` object (the run's or an input's), added up.
+fn fates_sum(fates: &serde_json::Value) -> u64 {
+    let plain = ["emitted", "filtered", "blank", "skipped", "aggregated"];
+    let dead = fates["dead_letter"].as_object().expect("dead letters by reason");
+    plain.iter().map(|k| fates[k].as_u64().expect("a count")).sum::<u64>()
+        + dead.values().map(|v| v.as_u64().expect("a count")).sum::<u64>()
+}
+
+#[test]
+fn per_input_fates_add_up_also_for_fates_decided_at_end_of_input() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let a = dir.path().join("a.ndjson");
+    let b = dir.path().join("b.ndjson");
+    std::fs::write(&a, "{\"a\":1}\n{\"a\":2}\nbad\n{\"a\":3}\n").expect("a is written");
+    std::fs::write(&b, "{\"a\":4}\n\n{\"a\":5}\n").expect("b is written");
+    for pipeline in [
+        "tail 2",
+        "sort a desc | head 1",
+        "where a > 2 | tail 1",
+        "route all x: true, y: a > 3 | tail 3",
+    ] {
+        let out = evq()
+            .args(["--stats", pipeline])
+            .args([&a, &b])
+            .output()
+            .expect("evq runs");
+        let err = String::from_utf8(out.stderr).expect("UTF-8");
+        let start = err.find("{\n").expect("a --stats report");
+        let report: serde_json::Value = serde_json::from_str(&err[start..]).expect("the report is JSON");
+        let files = report["files"].as_array().expect("per-input counts");
+        for f in files {
+            assert_eq!(f["lines"].as_u64(), Some(fates_sum(&f["fates"])), "{pipeline}: {f}");
+        }
+        assert_eq!(
+            report["lines_read"].as_u64(),
+            Some(fates_sum(&report["fates"])),
+            "{pipeline}"
+        );
+    }
+    let out = evq()
+        .args(["--stats", "tail 2"])
+        .args([&a, &b])
+        .output()
+        .expect("evq runs");
+    let err = String::from_utf8(out.stderr).expect("UTF-8");
+    let report: serde_json::Value = serde_json::from_str(&err[err.find("{\n").expect("report")..]).expect("JSON");
+    assert_eq!(
+        report["files"][0]["fates"]["skipped"].as_u64(),
+        Some(3),
+        "a's events are the ones tail skipped"
+    );
+    assert_eq!(report["files"][1]["fates"]["emitted"].as_u64(), Some(2));
 }
