@@ -195,8 +195,7 @@ impl Config {
                 .max_open_files
                 .unwrap_or_else(crate::output::safe_path::default_max_open_files)
                 .max(1),
-            // Once per run: the options are `Copy`, and the stages keep them to the end.
-            inputs: Box::leak(identities.into_boxed_slice()),
+            inputs: identities.into(),
         };
         let opts = StageOptions {
             time,

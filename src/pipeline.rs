@@ -66,7 +66,7 @@ impl Pipeline {
             partial,
             input: InputFormat::Ndjson,
             strip_ansi: false,
-            topic: opts.topic,
+            topic: opts.topic.clone(),
             held_bytes: crate::output::pending::HELD_BYTES,
         }
     }
@@ -502,7 +502,7 @@ impl Ordered {
             Stage::To(t) => Some(t.root.as_path()),
             _ => None,
         });
-        let files = StageFiles::new(roots, p.topic);
+        let files = StageFiles::new(roots, p.topic.clone());
         Ordered {
             stages: p.ordered.clone(),
             needs: p.ordered_needs.clone(),

@@ -36,12 +36,13 @@ impl StageFiles {
     /// The files of stages whose fixed directories are `roots`, by stage index (`None`: not a
     /// `to` or `tee` stage).
     pub fn new<'a>(roots: impl IntoIterator<Item = Option<&'a Path>>, opts: TopicOptions) -> StageFiles {
+        let blocks = opts.atomic;
         let mut files = TopicFiles::new(opts);
         let roots = roots.into_iter().map(|r| r.map(|dir| files.add_root(dir))).collect();
         StageFiles {
             files: Arc::new(Mutex::new(Some(files))),
             roots,
-            blocks: opts.atomic,
+            blocks,
         }
     }
 

@@ -19,7 +19,7 @@ type Fast = foldhash::fast::RandomState;
 /// ends its gzip member or zstd frame.
 const MAX_OPEN_COMPRESSED: usize = 8;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TopicOptions {
     /// Keep what files already hold instead of truncating them when first opened.
     pub append: bool,
@@ -29,7 +29,7 @@ pub struct TopicOptions {
     pub max_open: usize,
     /// The run's input files, which are never opened for writing (leaked once per run, so
     /// that the options stay `Copy`).
-    pub inputs: &'static [crate::input::Identity],
+    pub inputs: std::sync::Arc<[crate::input::Identity]>,
 }
 
 impl Default for TopicOptions {
@@ -38,7 +38,7 @@ impl Default for TopicOptions {
             append: false,
             atomic: false,
             max_open: super::safe_path::default_max_open_files(),
-            inputs: &[],
+            inputs: std::sync::Arc::default(),
         }
     }
 }
@@ -457,7 +457,7 @@ impl TopicFiles {
         if self.temps.contains(path) {
             return Err(at(path, temp_clash()));
         }
-        if let Some(input) = crate::input::input_at(self.opts.inputs, path) {
+        if let Some(input) = crate::input::input_at(&self.opts.inputs, path) {
             return Err(at(path, crate::input::overwrite_error(input)));
         }
         self.make_dirs(root, rel).map_err(|(p, e)| at(p, e))?;
@@ -732,7 +732,7 @@ mod tests {
                 append,
                 atomic,
                 max_open,
-                inputs: &[],
+                inputs: std::sync::Arc::default(),
             },
         );
         (dir, files)
@@ -785,7 +785,7 @@ mod tests {
                 append: false,
                 atomic: false,
                 max_open: 8,
-                inputs: &[],
+                inputs: std::sync::Arc::default(),
             },
         );
         put(&mut t, "a/b/c.ndjson", "1\n").unwrap();
@@ -826,7 +826,7 @@ mod tests {
                     append,
                     atomic,
                     max_open: 4,
-                    inputs: &[],
+                    inputs: std::sync::Arc::default(),
                 },
             );
             for rel in ["dir/x", "dir/sub/x", "file", "dangling"] {
@@ -857,7 +857,7 @@ mod tests {
                 append: true,
                 atomic: false,
                 max_open: 1,
-                inputs: &[],
+                inputs: std::sync::Arc::default(),
             },
         );
         put(&mut t, "a", "3\n").unwrap();
@@ -1111,7 +1111,7 @@ mod tests {
                 append: false,
                 atomic: true,
                 max_open: 4,
-                inputs: &[],
+                inputs: std::sync::Arc::default(),
             },
         );
         put(&mut t, "a", "new\n").unwrap();
