@@ -109,22 +109,24 @@ fn sigkill_leaves_stdout_and_dead_letters_on_whole_lines() {
     }
 }
 
+/// `route by t -O OUT INPUT`, with a small pool so that evq writes topic files
+/// all through the run, and `--atomic` when asked.
+fn route_args<'a>(out: &'a Path, input: &'a Path, atomic: bool) -> Vec<&'a str> {
+    let mut args = vec!["--held-bytes", "64K", "route by t", "-O"];
+    args.extend([out, input].map(|p| p.to_str().expect("UTF-8")));
+    if atomic {
+        args.insert(0, "--atomic");
+    }
+    args
+}
+
 #[test]
 fn sigkill_leaves_topic_files_on_whole_lines() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let input = input(dir.path());
     let out = dir.path().join("out");
     for bytes in KILL_AT {
-        // A small pool makes evq write topic files all through the run.
-        let args = [
-            "--held-bytes",
-            "64K",
-            "route by t",
-            "-O",
-            out.to_str().expect("UTF-8"),
-            input.to_str().expect("UTF-8"),
-        ];
-        kill_when_written(dir.path(), &args, &out, bytes);
+        kill_when_written(dir.path(), &route_args(&out, &input, false), &out, bytes);
         assert_whole_lines(dir.path(), &format!("topic files killed at {bytes} bytes"));
     }
 }
@@ -135,16 +137,7 @@ fn sigkill_with_atomic_never_leaves_a_torn_final_file() {
     let input = input(dir.path());
     let out = dir.path().join("out");
     for bytes in KILL_AT {
-        let args = [
-            "--atomic",
-            "--held-bytes",
-            "64K",
-            "route by t",
-            "-O",
-            out.to_str().expect("UTF-8"),
-            input.to_str().expect("UTF-8"),
-        ];
-        kill_when_written(dir.path(), &args, &out, bytes);
+        kill_when_written(dir.path(), &route_args(&out, &input, true), &out, bytes);
         // Temporary files may end anywhere; the final names only appear whole.
         for entry in fs::read_dir(&out).into_iter().flatten().flatten() {
             let path = entry.path();
