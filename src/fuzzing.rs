@@ -109,6 +109,7 @@ pub fn run_engine(pipeline: &str, format: &str, input: &[u8]) -> ExitStatus {
         Err(UsageError(e)) => panic!("the fuzzer's pipeline `{pipeline}` is wrong: {e}"),
     };
     let status = crate::exec::run(cfg, Box::new(std::io::sink()));
+    let _ = std::fs::remove_file(&path);
     // The engine catches a panic in its threads and exits 70: for the fuzzer that is a crash.
     assert_ne!(status, ExitStatus::Internal, "`{pipeline}` -i {format}: internal error");
     status

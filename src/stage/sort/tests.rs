@@ -4,6 +4,11 @@ use super::*;
 use crate::lang::parse_expr;
 
 fn sort_stage(key: &str, desc: bool, limit: usize, lines: &[String]) -> Sort {
+    pushed(key, desc, limit, lines, |_| {})
+}
+
+/// A sort of `lines` by `key`, with `after_push` looking at it after every event.
+fn pushed(key: &str, desc: bool, limit: usize, lines: &[String], mut after_push: impl FnMut(&Sort)) -> Sort {
     let keys = vec![(parse_expr(key).expect("test key"), desc)];
     let mut s = Sort::new(keys, limit);
     let mut n = Needs::default();
@@ -16,6 +21,7 @@ fn sort_stage(key: &str, desc: bool, limit: usize, lines: &[String]) -> Sort {
         };
         let ev = Event::parse(l, meta, &n).expect("test event");
         s.push(&ev, &Env::default()).expect("push");
+        after_push(&s);
     }
     s
 }
@@ -78,20 +84,9 @@ fn many_runs_merge_in_several_passes_stably() {
 #[test]
 fn held_memory_stays_within_the_limit() {
     let lines = numbered(2000, 5);
-    let keys = vec![(parse_expr("k").expect("test key"), false)];
-    let mut s = Sort::new(keys, 64 << 10);
-    let mut n = Needs::default();
-    s.needs(&mut n);
-    for (i, l) in lines.iter().enumerate() {
-        let meta = Meta {
-            file: 0,
-            line: i as u64 + 1,
-            offset: 0,
-        };
-        s.push(&Event::parse(l, meta, &n).expect("event"), &Env::default())
-            .expect("push");
+    let s = pushed("k", false, 64 << 10, &lines, |s| {
         assert!(s.held_bytes() <= 64 << 10, "{} bytes held", s.held_bytes());
-    }
+    });
     assert!(s.spilled.is_some());
 }
 
