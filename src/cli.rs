@@ -16,7 +16,7 @@ The pipeline language, every stage and the exit codes are described in evq(1).";
 
 #[derive(Debug, Parser)]
 #[command(name = "evq", version, about = "A fast, lossless stream processor for newline-delimited events", after_help = EXAMPLES)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// The pipeline: stages separated by `|`, e.g. 'where level == "error" | head 10'
     #[arg(value_name = "PIPELINE", required_unless_present_any = ["file", "generate"])]
     pub pipeline: Option<String>,
@@ -151,7 +151,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Generate {
+pub(crate) enum Generate {
     Man,
     CompleteBash,
     CompleteZsh,
@@ -159,7 +159,7 @@ pub enum Generate {
 }
 
 /// `30s`, `5m`, `250ms`: seconds.
-pub fn parse_duration(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<f64, String> {
     match crate::lang::lexer::lex(s.trim())
         .map(|t| t.into_iter().map(|t| t.tok).collect::<Vec<_>>())
         .as_deref()
@@ -170,7 +170,7 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
 }
 
 /// `4096`, `64K`, `64M`, `1G`.
-pub fn parse_size(s: &str) -> Result<usize, String> {
+pub(crate) fn parse_size(s: &str) -> Result<usize, String> {
     let s = s.trim();
     let (num, mul) = match s.char_indices().last() {
         Some((i, 'k' | 'K')) => (&s[..i], 1usize << 10),

@@ -85,13 +85,13 @@ fn fixed_template_path(spec: &crate::lang::StageSpec) -> Option<(&'static str, P
 }
 
 #[derive(Debug, Clone)]
-pub enum StatsTo {
+pub(crate) enum StatsTo {
     Stderr,
     File(PathBuf),
 }
 
 #[derive(Debug)]
-pub struct Config {
+pub(crate) struct Config {
     pub pipeline: Pipeline,
     pub source: String,
     pub inputs: Vec<Input>,
@@ -109,17 +109,16 @@ pub struct Config {
     pub explain: bool,
     /// `--merge`, with the time field to merge by.
     pub merge: Option<crate::stage::TimeField>,
-    pub input_format: input::InputFormat,
     /// `--max-groups`, for messages.
     pub pipeline_max_groups: Option<usize>,
 }
 
 /// A usage error: the message to print (possibly several lines, for a caret).
 #[derive(Debug)]
-pub struct UsageError(pub String);
+pub(crate) struct UsageError(pub String);
 
 impl Config {
-    pub fn from_cli(cli: Cli) -> Result<Config, UsageError> {
+    pub(crate) fn from_cli(cli: Cli) -> Result<Config, UsageError> {
         let mut paths = cli.paths;
         let source = match &cli.file {
             Some(f) => {
@@ -277,7 +276,6 @@ impl Config {
             progress: !cli.no_progress && (cli.progress || std::io::stderr().is_terminal()),
             explain: cli.explain,
             merge: cli.merge.then(|| crate::stage::TimeField(opts.time.clone())),
-            input_format,
             pipeline_max_groups: cli.max_groups,
         })
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// Where an event came from. Line 0 marks an event a stage made (an aggregate's
 /// row) rather than one read from input: it has no fate in the accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Meta {
+pub(crate) struct Meta {
     /// Index into the run's list of inputs.
     pub file: u32,
     /// 1-based line number within that input.
@@ -22,14 +22,14 @@ pub struct Meta {
 }
 
 impl Meta {
-    pub fn is_derived(&self) -> bool {
+    pub(crate) fn is_derived(&self) -> bool {
         self.line == 0
     }
 }
 
 /// Why a line could not become an event. `ALL` lists them in declaration order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Reason {
+pub(crate) enum Reason {
     InvalidJson,
     InvalidUtf8,
     TooLong,
@@ -50,7 +50,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 10] = [
+    pub(crate) const ALL: [Reason; 10] = [
         Reason::InvalidJson,
         Reason::InvalidUtf8,
         Reason::TooLong,
@@ -64,11 +64,11 @@ impl Reason {
     ];
 
     /// The reason's place in `ALL`, for counters indexed by reason.
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Reason::InvalidJson => "invalid_json",
             Reason::InvalidUtf8 => "invalid_utf8",
@@ -84,7 +84,7 @@ impl Reason {
     }
 
     /// What a stage's rejection means, for its dead-letter record.
-    pub fn explain(self) -> &'static str {
+    pub(crate) fn explain(self) -> &'static str {
         match self {
             Reason::TooDeep => "the event would nest deeper than 128 levels",
             Reason::NotObject => "the event is not an object, so it has no fields to set",
@@ -96,13 +96,13 @@ impl Reason {
 
 /// A rejected line's reason and the parser's message.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Rejection {
+pub(crate) struct Rejection {
     pub reason: Reason,
     pub error: String,
 }
 
 impl Rejection {
-    pub fn new(reason: Reason, error: impl Into<String>) -> Rejection {
+    pub(crate) fn new(reason: Reason, error: impl Into<String>) -> Rejection {
         Rejection {
             reason,
             error: error.into(),
@@ -123,7 +123,7 @@ impl From<JsonError> for Rejection {
 
 /// Which parts of each event the pipeline reads.
 #[derive(Debug, Clone, Default)]
-pub struct Needs {
+pub(crate) struct Needs {
     /// Top-level keys read by some path.
     pub keys: Vec<Box<str>>,
     /// Some expression reads the whole event (`.`).
@@ -131,7 +131,7 @@ pub struct Needs {
 }
 
 impl Needs {
-    pub fn add_path(&mut self, p: &Path) {
+    pub(crate) fn add_path(&mut self, p: &Path) {
         match p.first_key() {
             Some(k) if !self.keys.iter().any(|x| &**x == k) => self.keys.push(k.into()),
             Some(_) => {}
@@ -154,7 +154,7 @@ enum Doc<'a> {
 }
 
 #[derive(Clone)]
-pub struct Event<'a> {
+pub(crate) struct Event<'a> {
     pub raw: &'a str,
     pub meta: Meta,
     pub topic: Option<Arc<str>>,
@@ -169,7 +169,7 @@ pub struct Event<'a> {
 impl<'a> Event<'a> {
     /// Parses a line, validating all of it but indexing only what `needs` names. What
     /// it accepts always parses in full later, so no later read or change can fail.
-    pub fn parse(raw: &'a str, meta: Meta, needs: &Needs) -> Result<Event<'a>, Rejection> {
+    pub(crate) fn parse(raw: &'a str, meta: Meta, needs: &Needs) -> Result<Event<'a>, Rejection> {
         let mut ev = Event::validated(raw, meta);
         if needs.whole {
             ev.tree = Some(json::tree(raw)?);
@@ -185,7 +185,7 @@ impl<'a> Event<'a> {
 
     /// An event from JSON text already validated by an earlier stage, for stages that
     /// read no field (`head`, `tail`, `to` with a field-free template): not parsed again.
-    pub fn validated(raw: &'a str, meta: Meta) -> Event<'a> {
+    pub(crate) fn validated(raw: &'a str, meta: Meta) -> Event<'a> {
         Event {
             raw,
             meta,
@@ -201,19 +201,15 @@ impl<'a> Event<'a> {
     }
 
     /// An event a stage made (an aggregate's row): `raw` is the tree's JSON text.
-    pub fn derived(raw: &'a str, tree: Value) -> Event<'a> {
+    pub(crate) fn derived(raw: &'a str, tree: Value) -> Event<'a> {
         Event {
             tree: Some(tree),
             ..Event::validated(raw, Meta::default())
         }
     }
 
-    pub fn is_modified(&self) -> bool {
-        self.modified
-    }
-
     /// True when the event is a JSON object (a text line's event is one).
-    pub fn is_object(&self) -> bool {
+    pub(crate) fn is_object(&self) -> bool {
         match (&self.tree, &self.doc) {
             (Some(v), _) => v.is_object(),
             (None, Doc::Fields { object, .. }) => *object,
@@ -223,7 +219,7 @@ impl<'a> Event<'a> {
     }
 
     /// The value at `path`, `None` when a key or index is missing.
-    pub fn lookup(&self, path: &Path) -> Option<Val<'_>> {
+    pub(crate) fn lookup(&self, path: &Path) -> Option<Val<'_>> {
         if let Some(v) = &self.tree {
             return navigate(v, &path.segs).map(Val::from_value);
         }
@@ -249,7 +245,7 @@ impl<'a> Event<'a> {
 
     /// The JSON text of the value at a path of keys only, without parsing it;
     /// `None` when missing or when the event is held as a tree.
-    pub fn raw_at(&self, path: &Path) -> Option<&str> {
+    pub(crate) fn raw_at(&self, path: &Path) -> Option<&str> {
         let (first, rest) = path.segs.split_first()?;
         let Seg::Key(k) = first else { return None };
         let start = match (&self.tree, &self.doc) {
@@ -265,7 +261,7 @@ impl<'a> Event<'a> {
     }
 
     /// The event's current JSON text, unless it is held as a tree.
-    pub fn text(&self) -> Option<&str> {
+    pub(crate) fn text(&self) -> Option<&str> {
         match (&self.tree, &self.doc) {
             (None, Doc::Fields { .. }) => Some(self.raw),
             (None, Doc::Text(t)) => Some(t),
@@ -274,18 +270,18 @@ impl<'a> Event<'a> {
     }
 
     /// Replaces the event with new canonical JSON text (see `json::canonical`).
-    pub fn set_text(&mut self, t: String) {
+    pub(crate) fn set_text(&mut self, t: String) {
         self.doc = Doc::Text(t);
         self.tree = None;
         self.modified = true;
     }
 
-    pub fn get(&self, path: &Path) -> Val<'_> {
+    pub(crate) fn get(&self, path: &Path) -> Val<'_> {
         self.lookup(path).unwrap_or(Val::Null)
     }
 
     /// The whole document, parsed in full; marks the event modified.
-    pub fn doc_mut(&mut self) -> Result<&mut Value, Rejection> {
+    pub(crate) fn doc_mut(&mut self) -> Result<&mut Value, Rejection> {
         let tree = match self.tree.take() {
             Some(v) => v,
             None => self.to_value()?,
@@ -295,19 +291,19 @@ impl<'a> Event<'a> {
     }
 
     /// Replaces the whole document.
-    pub fn replace(&mut self, v: Value) {
+    pub(crate) fn replace(&mut self, v: Value) {
         self.tree = Some(v);
         self.modified = true;
     }
 
     /// Writes the event as one JSON line without the newline: its original bytes
     /// when unmodified.
-    pub fn write_json(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         self.write_to(out);
     }
 
     /// The event's JSON text, as `write_json` writes it.
-    pub fn json_string(&self) -> String {
+    pub(crate) fn json_string(&self) -> String {
         let mut s = String::new();
         self.write_to(&mut s);
         s
@@ -328,7 +324,7 @@ impl<'a> Event<'a> {
 
     /// The whole document as a value (parsed on demand). The text of every event was
     /// validated with the same parser, so the error is only for the type system.
-    pub fn to_value(&self) -> Result<Value, Rejection> {
+    pub(crate) fn to_value(&self) -> Result<Value, Rejection> {
         match (&self.tree, &self.doc) {
             (Some(v), _) => Ok(v.clone()),
             (None, Doc::Text(t)) => Ok(json::tree(t)?),
@@ -344,12 +340,12 @@ impl<'a> Event<'a> {
     }
 
     /// The text of an event read with `-i lines` and not changed since.
-    pub fn line_text(&self) -> Option<&'a str> {
+    pub(crate) fn line_text(&self) -> Option<&'a str> {
         matches!((&self.tree, &self.doc), (None, Doc::Line)).then_some(self.raw)
     }
 
     /// A text line as the event `{"line": text}` (`-i lines`).
-    pub fn line(raw: &'a str, meta: Meta) -> Event<'a> {
+    pub(crate) fn line(raw: &'a str, meta: Meta) -> Event<'a> {
         Event {
             doc: Doc::Line,
             ..Event::validated(raw, meta)
@@ -358,7 +354,7 @@ impl<'a> Event<'a> {
 
     /// An event made from text by an input format (`-i logfmt`): `raw` is the text,
     /// `fields` the event.
-    pub fn from_fields(raw: &'a str, meta: Meta, fields: Map<String, Value>) -> Event<'a> {
+    pub(crate) fn from_fields(raw: &'a str, meta: Meta, fields: Map<String, Value>) -> Event<'a> {
         Event {
             tree: Some(Value::Object(fields)),
             modified: true,
@@ -381,7 +377,7 @@ pub(crate) fn write_val<O: Out>(out: &mut O, v: &Val) {
 }
 
 /// How many levels of arrays and objects a value nests.
-pub fn val_depth(v: &Val) -> usize {
+pub(crate) fn val_depth(v: &Val) -> usize {
     match v {
         Val::Json(v) => json::depth(v),
         _ => 0,
@@ -389,12 +385,12 @@ pub fn val_depth(v: &Val) -> usize {
 }
 
 /// True when writing `v` at `path` would nest the event deeper than `MAX_DEPTH`.
-pub fn too_deep_at(path: &Path, v: &Val) -> bool {
+pub(crate) fn too_deep_at(path: &Path, v: &Val) -> bool {
     path.segs.len() + val_depth(v) > MAX_DEPTH
 }
 
 /// Follows `segs` from `v`; negative indexes count from the end.
-pub fn navigate<'v>(mut v: &'v Value, segs: &[Seg]) -> Option<&'v Value> {
+pub(crate) fn navigate<'v>(mut v: &'v Value, segs: &[Seg]) -> Option<&'v Value> {
     for s in segs {
         v = match (s, v) {
             (Seg::Key(k), Value::Object(m)) => m.get(&**k)?,
@@ -405,7 +401,7 @@ pub fn navigate<'v>(mut v: &'v Value, segs: &[Seg]) -> Option<&'v Value> {
     Some(v)
 }
 
-pub fn resolve_index(i: i64, len: usize) -> Option<usize> {
+pub(crate) fn resolve_index(i: i64, len: usize) -> Option<usize> {
     if i >= 0 {
         usize::try_from(i).ok()
     } else {
@@ -441,13 +437,13 @@ fn val_from_raw(text: &str) -> Option<Val<'_>> {
 }
 
 /// How many nulls `set` may add to reach an index past the end of an array.
-pub const MAX_PAD: usize = 1000;
+pub(crate) const MAX_PAD: usize = 1000;
 
 /// Sets `path` to `new`, creating objects (for keys) and arrays (for indexes) along
 /// the way, padding arrays with at most `max_pad` nulls; a scalar in the way of a key
 /// is replaced. An index before the start of an array, further than `max_pad` past
 /// its end, or into a value that is neither an array nor null is `InvalidPath`.
-pub fn write_path(root: &mut Value, segs: &[Seg], new: Value, max_pad: usize) -> Result<(), Reason> {
+pub(crate) fn write_path(root: &mut Value, segs: &[Seg], new: Value, max_pad: usize) -> Result<(), Reason> {
     let mut cur = root;
     for (n, s) in segs.iter().enumerate() {
         cur = match s {
@@ -488,13 +484,13 @@ pub fn write_path(root: &mut Value, segs: &[Seg], new: Value, max_pad: usize) ->
 
 /// `write_path` for paths that cannot fail in practice (an aggregate's key names):
 /// a path that cannot be written is left out.
-pub fn set_path(root: &mut Value, segs: &[Seg], new: Value) {
+pub(crate) fn set_path(root: &mut Value, segs: &[Seg], new: Value) {
     let _ = write_path(root, segs, new, MAX_PAD);
 }
 
 /// `segs` with negative indexes counted from the end of the arrays in `root`;
 /// `None` when the path is missing.
-pub fn resolve_path(mut v: &Value, segs: &[Seg]) -> Option<Vec<Seg>> {
+pub(crate) fn resolve_path(mut v: &Value, segs: &[Seg]) -> Option<Vec<Seg>> {
     let mut out = Vec::with_capacity(segs.len());
     for s in segs {
         match (s, v) {
@@ -514,7 +510,7 @@ pub fn resolve_path(mut v: &Value, segs: &[Seg]) -> Option<Vec<Seg>> {
 }
 
 /// Removes `path`, keeping the order of what remains; returns the removed value.
-pub fn remove_path(root: &mut Value, segs: &[Seg]) -> Option<Value> {
+pub(crate) fn remove_path(root: &mut Value, segs: &[Seg]) -> Option<Value> {
     let (last, parents) = segs.split_last()?;
     let cur = navigate_mut(root, parents)?;
     match (last, cur) {
@@ -527,7 +523,7 @@ pub fn remove_path(root: &mut Value, segs: &[Seg]) -> Option<Value> {
     }
 }
 
-pub fn navigate_mut<'v>(mut v: &'v mut Value, segs: &[Seg]) -> Option<&'v mut Value> {
+pub(crate) fn navigate_mut<'v>(mut v: &'v mut Value, segs: &[Seg]) -> Option<&'v mut Value> {
     for s in segs {
         v = match (s, v) {
             (Seg::Key(k), Value::Object(m)) => m.get_mut(&**k)?,

@@ -41,7 +41,7 @@ fn whole_lines_prefix(data: &[u8], max: usize) -> usize {
     }
 }
 
-pub fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
+pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
     let started = Instant::now();
     let cfg = Arc::new(cfg);
     let stop = Arc::new(AtomicBool::new(false));

@@ -4,32 +4,32 @@
 //! configuration (every usage error surfaces here, before input is read), then
 //! hand it to the engine.
 
-pub mod agg;
-pub mod cli;
-pub mod config;
-pub mod event;
-pub mod exec;
-pub mod exit;
+mod agg;
+mod cli;
+mod config;
+mod event;
+mod exec;
+mod exit;
 mod fault;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod input;
+mod input;
 mod json;
-pub mod lang;
-pub mod manual;
-pub mod messages;
-pub mod output;
-pub mod parse;
-pub mod pipeline;
-pub mod progress;
-pub mod stage;
-pub mod stats;
-pub mod time;
+mod lang;
+mod manual;
+mod messages;
+mod output;
+mod parse;
+mod pipeline;
+mod progress;
+mod stage;
+mod stats;
+mod time;
 
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Generate};
 use config::Config;
-use exit::ExitStatus;
+pub use exit::ExitStatus;
 use std::io::Write;
 
 /// Runs evq with these arguments (the first is the program name).

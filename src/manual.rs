@@ -148,7 +148,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ),
 ];
 
-pub fn render(out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(out: &mut dyn Write) -> io::Result<()> {
     let cmd = Cli::command();
     let man = clap_mangen::Man::new(cmd.clone());
     man.render_title(out)?;

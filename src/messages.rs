@@ -6,19 +6,19 @@ use std::fmt::Display;
 use std::io::Write;
 
 /// Writes `evq: {msg}` and a newline to stderr, ignoring any failure.
-pub fn error(msg: impl Display) {
+pub(crate) fn error(msg: impl Display) {
     text(format_args!("evq: {msg}"));
 }
 
 /// Writes `msg` and a newline to stderr as it is (reports, already prefixed text).
-pub fn text(msg: impl Display) {
+pub(crate) fn text(msg: impl Display) {
     let line = format!("{msg}\n");
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 /// Writes `msg` and a newline to stdout for the few outputs that are not data
 /// (`--explain`); a closed stdout is a quiet success, as on the data path.
-pub fn stdout(msg: impl Display) -> std::io::Result<()> {
+pub(crate) fn stdout(msg: impl Display) -> std::io::Result<()> {
     let line = format!("{msg}\n");
     let mut out = std::io::stdout().lock();
     out.write_all(line.as_bytes())?;

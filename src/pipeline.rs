@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 /// The runtime pipeline, split where stages stop being independent per event.
 #[derive(Debug, Clone)]
-pub struct Pipeline {
+pub(crate) struct Pipeline {
     pub parallel: Vec<Stage>,
     pub ordered: Vec<Stage>,
     /// How input lines become events.
@@ -34,7 +34,7 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(asts: &[StageAst], opts: &StageOptions) -> Pipeline {
+    pub(crate) fn new(asts: &[StageAst], opts: &StageOptions) -> Pipeline {
         let mut stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, opts)).collect();
         for i in 0..stages.len() {
             let want = observed_after(&stages[i + 1..]);
@@ -72,7 +72,7 @@ impl Pipeline {
     }
 
     /// One line per stage, for `--explain`.
-    pub fn explain(&self) -> String {
+    pub(crate) fn explain(&self) -> String {
         self.parallel
             .iter()
             .chain(&self.ordered)
@@ -104,7 +104,7 @@ fn observed_after(stages: &[Stage]) -> Want {
 /// A dead letter found in a chunk, with what had been produced before it so that a
 /// run stopped by `--strict` or `--max-errors` can cut its output exactly there.
 #[derive(Debug, Clone)]
-pub struct DeadLetter {
+pub(crate) struct DeadLetter {
     pub out_len: usize,
     pub recs_len: usize,
     pub stats_before: Stats,
@@ -120,7 +120,7 @@ pub struct DeadLetter {
 
 /// An event that passed the parallel part, when an ordered part follows.
 #[derive(Debug, Clone)]
-pub struct Rec {
+pub(crate) struct Rec {
     pub end: usize,
     pub meta: Meta,
     pub topic: Option<Arc<str>>,
@@ -130,7 +130,7 @@ pub struct Rec {
 
 /// What a worker made of one chunk.
 #[derive(Debug, Default)]
-pub struct ChunkOut {
+pub(crate) struct ChunkOut {
     pub seq: u64,
     pub file: u32,
     /// Formatted output, or with an ordered part, the events' JSON text back to back.
@@ -146,7 +146,7 @@ pub struct ChunkOut {
 }
 
 /// Runs the parallel part over one chunk.
-pub fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_line: usize) -> ChunkOut {
+pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_line: usize) -> ChunkOut {
     let mut out = ChunkOut {
         seq: chunk.seq,
         file: chunk.file,
@@ -407,7 +407,7 @@ fn dead(out: &mut ChunkOut, meta: Meta, raw: &[u8], line_bytes: u64, r: Rejectio
 }
 
 /// One `--dead-letter` record, with its newline.
-pub fn dead_record(env: &Env, meta: Meta, raw: &[u8], reason: Reason, error: &str) -> Vec<u8> {
+pub(crate) fn dead_record(env: &Env, meta: Meta, raw: &[u8], reason: Reason, error: &str) -> Vec<u8> {
     let mut rec = serde_json::Map::new();
     rec.insert("file".into(), env.file_name(meta.file).into());
     rec.insert("line".into(), meta.line.into());
@@ -429,7 +429,7 @@ pub fn dead_record(env: &Env, meta: Meta, raw: &[u8], reason: Reason, error: &st
 
 /// The ordered part's state, fed events in input order on one thread.
 #[derive(Clone)]
-pub struct Ordered {
+pub(crate) struct Ordered {
     stages: Vec<Stage>,
     needs: Needs,
     format: Format,
@@ -447,7 +447,7 @@ const FINISH_FLUSH_BYTES: usize = 1 << 20;
 
 /// What the ordered part produced for one batch.
 #[derive(Default)]
-pub struct OrderedOut {
+pub(crate) struct OrderedOut {
     pub data: Vec<u8>,
     /// Events that a later stage dropped after the parallel part counted them emitted:
     /// the input each came from and its fate.
@@ -464,7 +464,7 @@ pub struct OrderedOut {
 
 /// The fate of an event that the ordered part did not pass on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dropped {
+pub(crate) enum Dropped {
     Skipped,
     Filtered,
     Aggregated,
@@ -477,7 +477,7 @@ impl OrderedOut {
 
     /// Moves events the ordered part dropped from `emitted` to their real fate, in the
     /// run's totals and in the counts of the input each came from.
-    pub fn settle(&self, total: &mut Stats, per_file: &mut [Stats]) {
+    pub(crate) fn settle(&self, total: &mut Stats, per_file: &mut [Stats]) {
         let dropped = self.dropped.iter().map(|&(file, fate)| (file, Ok(fate)));
         let dead = self.dead.iter().map(|(meta, reason, _)| (meta.file, Err(*reason)));
         for (file, fate) in dropped.chain(dead) {
@@ -497,7 +497,7 @@ impl OrderedOut {
 }
 
 impl Ordered {
-    pub fn new(p: &Pipeline, format: Format) -> Ordered {
+    pub(crate) fn new(p: &Pipeline, format: Format) -> Ordered {
         let roots = p.ordered.iter().map(|s| match s {
             Stage::To(t) => Some(t.root.as_path()),
             _ => None,
@@ -514,7 +514,7 @@ impl Ordered {
     }
 
     /// Closes every topic file; with `--atomic`, renames them into place only on success.
-    pub fn close_files(&mut self, success: bool) -> Result<(), String> {
+    pub(crate) fn close_files(&mut self, success: bool) -> Result<(), String> {
         let result = self.flush_files();
         // A write that failed in the last flush fails the run.
         let closed = self.files.finish(success && result.is_ok());
@@ -522,14 +522,14 @@ impl Ordered {
     }
 
     /// Writes the lines held for topic files and waits until they are written.
-    pub fn flush_files(&mut self) -> Result<(), String> {
+    pub(crate) fn flush_files(&mut self) -> Result<(), String> {
         let result = self.pending.flush(&self.files);
         self.pending.stop();
         result
     }
 
     /// True when no further input can change the output (a satisfied `head`).
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         for s in &self.stages {
             match s {
                 Stage::Head(h) if h.is_done() => return true,
@@ -542,7 +542,7 @@ impl Ordered {
     }
 
     /// What the output would be if the input ended now (for the live view).
-    pub fn snapshot(&self, env: &Env) -> Vec<u8> {
+    pub(crate) fn snapshot(&self, env: &Env) -> Vec<u8> {
         let mut copy = self.clone();
         copy.writes_files = false;
         let mut out = OrderedOut::default();
@@ -551,21 +551,21 @@ impl Ordered {
     }
 
     /// Merges a chunk's partial groups into the first stage's.
-    pub fn merge_partial(&mut self, groups: Groups) {
+    pub(crate) fn merge_partial(&mut self, groups: Groups) {
         if let Some(Stage::Group(g)) = self.stages.first_mut() {
             g.groups.merge(groups, &g.spec);
         }
     }
 
     /// The name of a grouping stage that went past `--max-groups`.
-    pub fn overflowed(&self) -> Option<&'static str> {
+    pub(crate) fn overflowed(&self) -> Option<&'static str> {
         self.stages.iter().find_map(|s| match s {
             Stage::Group(g) if g.groups.overflow => Some(g.spec.stage),
             _ => None,
         })
     }
 
-    pub fn feed(&mut self, rec: &str, r: &Rec, env: &Env, out: &mut OrderedOut) {
+    pub(crate) fn feed(&mut self, rec: &str, r: &Rec, env: &Env, out: &mut OrderedOut) {
         self.feed_text(0, rec, r.meta, r.topic.clone(), r.copy, env, out);
     }
 
@@ -631,7 +631,6 @@ impl Ordered {
                         json: ev.json_string(),
                         meta: ev.meta,
                         topic: ev.topic.clone(),
-                        modified: ev.is_modified(),
                         copy: ev.copy,
                     };
                     // The event pushed out is skipped: its own line's fate, not this one's.
@@ -675,10 +674,6 @@ impl Ordered {
                     out.drop_event(ev.meta, Dropped::Skipped);
                     return;
                 }
-                Flow::Absorbed => {
-                    out.drop_event(ev.meta, Dropped::Aggregated);
-                    return;
-                }
                 Flow::Dead(r) => {
                     out.dead.push((ev.meta, r, ev.raw.to_string()));
                     return;
@@ -710,7 +705,7 @@ impl Ordered {
     /// to the sinks instead of gathering in memory.
     /// `flush` returns false when nothing more can be written (a signal, a closed pipe, an output
     /// error): the stages then stop releasing, and a sort stops merging.
-    pub fn finish(&mut self, env: &Env, out: &mut OrderedOut, flush: &mut dyn FnMut(&mut OrderedOut) -> bool) {
+    pub(crate) fn finish(&mut self, env: &Env, out: &mut OrderedOut, flush: &mut dyn FnMut(&mut OrderedOut) -> bool) {
         let mut go_on = |out: &mut OrderedOut| out.data.len() < FINISH_FLUSH_BYTES || flush(out);
         for i in 0..self.stages.len() {
             let flow = match &mut self.stages[i] {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-pub struct Progress {
+pub(crate) struct Progress {
     bar: ProgressBar,
     events: Arc<AtomicU64>,
     done: Arc<AtomicBool>,
@@ -16,7 +16,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn start(inputs: &[Input], raw_bytes: Arc<AtomicU64>) -> Progress {
+    pub(crate) fn start(inputs: &[Input], raw_bytes: Arc<AtomicU64>) -> Progress {
         let total: Option<u64> = inputs
             .iter()
             .map(|i| match &i.source {
@@ -66,11 +66,11 @@ impl Progress {
         }
     }
 
-    pub fn set_events(&self, n: u64) {
+    pub(crate) fn set_events(&self, n: u64) {
         self.events.store(n, Ordering::Relaxed);
     }
 
-    pub fn finish(mut self) {
+    pub(crate) fn finish(mut self) {
         self.done.store(true, Ordering::Relaxed);
         if let Some(t) = self.ticker.take() {
             let _ = t.join();

@@ -4,7 +4,7 @@ use crate::event::Reason;
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stats {
+pub(crate) struct Stats {
     pub lines: u64,
     pub bytes: u64,
     pub emitted: u64,
@@ -20,7 +20,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn add(&mut self, o: &Stats) {
+    pub(crate) fn add(&mut self, o: &Stats) {
         self.lines += o.lines;
         self.bytes += o.bytes;
         self.emitted += o.emitted;
@@ -34,16 +34,17 @@ impl Stats {
         }
     }
 
-    pub fn dead_total(&self) -> u64 {
+    pub(crate) fn dead_total(&self) -> u64 {
         self.dead.iter().sum()
     }
 
     /// The sum of all fates; equals `lines` when nothing was lost.
-    pub fn fates(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn fates(&self) -> u64 {
         self.emitted + self.filtered + self.blank + self.skipped + self.aggregated + self.dead_total()
     }
 
-    pub fn dead_json(&self) -> Value {
+    pub(crate) fn dead_json(&self) -> Value {
         let m: serde_json::Map<String, Value> = Reason::ALL
             .iter()
             .zip(self.dead)
@@ -53,7 +54,7 @@ impl Stats {
     }
 
     /// Reasons with their counts, most frequent first, for the stderr summary.
-    pub fn dead_summary(&self) -> String {
+    pub(crate) fn dead_summary(&self) -> String {
         let mut v: Vec<(u64, &str)> = Reason::ALL
             .iter()
             .zip(self.dead)
@@ -78,7 +79,7 @@ fn fates(s: &Stats) -> Value {
 }
 
 /// The `--stats` report.
-pub fn report(total: &Stats, files: &[(String, Stats)], elapsed: f64, out_events: u64) -> Value {
+pub(crate) fn report(total: &Stats, files: &[(String, Stats)], elapsed: f64, out_events: u64) -> Value {
     let per_file: Vec<Value> = files
         .iter()
         .map(|(name, s)| {

@@ -8,17 +8,17 @@ use std::sync::OnceLock;
 static USER_FORMAT: OnceLock<String> = OnceLock::new();
 
 /// Sets the `--time-format` used for strings no built-in format accepts.
-pub fn set_user_format(fmt: String) {
+pub(crate) fn set_user_format(fmt: String) {
     let _ = USER_FORMAT.set(fmt);
 }
 
 /// True when `fmt` is a valid strftime format.
-pub fn valid_format(fmt: &str) -> bool {
+pub(crate) fn valid_format(fmt: &str) -> bool {
     !StrftimeItems::new(fmt).any(|i| matches!(i, Item::Error))
 }
 
 /// Unix seconds from a number: seconds, milli-, micro- or nanoseconds by magnitude.
-pub fn from_number(n: f64) -> Option<f64> {
+pub(crate) fn from_number(n: f64) -> Option<f64> {
     if !n.is_finite() {
         return None;
     }
@@ -35,7 +35,7 @@ pub fn from_number(n: f64) -> Option<f64> {
 }
 
 /// Unix seconds from text in any accepted format.
-pub fn parse_str(s: &str) -> Option<f64> {
+pub(crate) fn parse_str(s: &str) -> Option<f64> {
     let s = s.trim();
     if let Some(t) = parse_rfc3339(s.as_bytes()) {
         return Some(t);
@@ -66,7 +66,7 @@ fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -77,7 +77,7 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 /// `YYYY-MM-DD[(T| )HH:MM[:SS[.frac]]][Z|±hh:mm|±hhmm]`; no offset means UTC.
-pub fn parse_rfc3339(b: &[u8]) -> Option<f64> {
+pub(crate) fn parse_rfc3339(b: &[u8]) -> Option<f64> {
     let (y, mo, d) = (digits(b, 0, 4)?, digits(b, 5, 2)?, digits(b, 8, 2)?);
     if b[4] != b'-' || b[7] != b'-' || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
         return None;
@@ -136,7 +136,7 @@ pub fn parse_rfc3339(b: &[u8]) -> Option<f64> {
 }
 
 /// Common Log Format: `10/Oct/2000:13:55:36 -0700`.
-pub fn parse_clf(s: &str) -> Option<f64> {
+pub(crate) fn parse_clf(s: &str) -> Option<f64> {
     let b = s.as_bytes();
     if b.len() != 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[20] != b' ' {
         return None;
@@ -158,7 +158,7 @@ pub fn parse_clf(s: &str) -> Option<f64> {
 }
 
 /// Formats Unix seconds with a strftime format, in UTC.
-pub fn strftime(t: f64, fmt: &str) -> Option<String> {
+pub(crate) fn strftime(t: f64, fmt: &str) -> Option<String> {
     if !valid_format(fmt) {
         return None;
     }
@@ -176,7 +176,7 @@ pub fn strftime(t: f64, fmt: &str) -> Option<String> {
 }
 
 /// RFC 3339 text of Unix seconds, UTC, with milliseconds only when needed.
-pub fn rfc3339(t: f64) -> String {
+pub(crate) fn rfc3339(t: f64) -> String {
     let fmt = if t.fract() == 0.0 {
         "%Y-%m-%dT%H:%M:%SZ"
     } else {

@@ -1,6 +1,7 @@
 //! Percentile accuracy against exact nearest-rank values, on data from several distributions.
 
-use super::{Acc, AggFn, MAX_BINS, Sketch, nearest_rank};
+use super::sketch::{MAX_BINS, nearest_rank};
+use super::{Acc, AggFn, Sketch};
 use crate::lang::Val;
 use proptest::prelude::*;
 

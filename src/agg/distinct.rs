@@ -7,13 +7,13 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 /// The identity of a value for `distinct` and `values`: the hash of its canonical bytes (see
 /// [`super::key`]), so `1`, `1.0` and `1E0` are one value and the string `"1"` is another.
-pub fn value_hash(v: &Val) -> u64 {
+pub(crate) fn value_hash(v: &Val) -> u64 {
     canonical_hash(v)
 }
 
 /// Hashes a `u64` that is already a hash as itself: the set need not hash it again.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct IdHasher(u64);
+pub(super) struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
@@ -39,18 +39,18 @@ type HashSet64 = HashSet<u64, BuildHasherDefault<IdHasher>>;
 /// collide with probability 2⁻⁶⁴ per pair, so among n distinct values the chance that any pair
 /// collides (and the count comes out one short) is about n²/2⁶⁵: 3·10⁻⁸ for a million values.
 #[derive(Debug, Clone, Default)]
-pub struct Distinct {
+pub(crate) struct Distinct {
     seen: HashSet64,
 }
 
 impl Distinct {
-    pub fn add(&mut self, v: &Val) {
+    pub(crate) fn add(&mut self, v: &Val) {
         if !v.is_null() {
             self.seen.insert(value_hash(v));
         }
     }
 
-    pub fn merge(&mut self, later: Distinct) {
+    pub(crate) fn merge(&mut self, later: Distinct) {
         if later.seen.len() > self.seen.len() {
             let mine = std::mem::replace(&mut self.seen, later.seen);
             self.seen.extend(mine);
@@ -59,7 +59,7 @@ impl Distinct {
         }
     }
 
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.seen.len() as u64
     }
 }
@@ -68,15 +68,15 @@ impl Distinct {
 /// 100 distinct values of the input. Past the cap further values are ignored, which bounds the
 /// memory per group.
 #[derive(Debug, Clone, Default)]
-pub struct Values {
+pub(crate) struct Values {
     seen: HashSet64,
     vals: Vec<Val<'static>>,
 }
 
 impl Values {
-    pub const CAP: usize = 100;
+    pub(crate) const CAP: usize = 100;
 
-    pub fn add(&mut self, v: &Val) {
+    pub(crate) fn add(&mut self, v: &Val) {
         if v.is_null() || self.vals.len() >= Values::CAP {
             return;
         }
@@ -88,7 +88,7 @@ impl Values {
     /// Appends the values first seen in `later`. Keeping `CAP` values per part is enough: of the
     /// `CAP` that `later` kept, at most `self.vals.len()` are already here, which leaves at least
     /// as many new ones as there is room for.
-    pub fn merge(&mut self, later: Values) {
+    pub(crate) fn merge(&mut self, later: Values) {
         for v in later.vals {
             if self.vals.len() >= Values::CAP {
                 break;
@@ -99,7 +99,7 @@ impl Values {
         }
     }
 
-    pub fn values(&self) -> &[Val<'static>] {
+    pub(crate) fn values(&self) -> &[Val<'static>] {
         &self.vals
     }
 }

@@ -16,10 +16,10 @@ mod accuracy;
 #[cfg(test)]
 mod tests;
 
-pub use distinct::{Distinct, Values, value_hash};
-pub use moments::Moments;
-pub use sketch::{ALPHA, MAX_BINS, Sketch, nearest_rank};
-pub use sum::Sum;
+pub(crate) use distinct::{Distinct, Values};
+pub(crate) use moments::Moments;
+pub(crate) use sketch::Sketch;
+pub(crate) use sum::Sum;
 
 use crate::lang::Val;
 use crate::lang::value::float_value;
@@ -28,7 +28,7 @@ use std::cmp::Ordering;
 
 /// An aggregate function as the user names it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum AggFn {
+pub(crate) enum AggFn {
     /// `count()`: every event.
     Count,
     /// `count(EXPR)`: non-null values.
@@ -65,7 +65,7 @@ const NAMED_QUANTILES: [(&str, f64); 6] = [
 
 impl AggFn {
     /// Every aggregate name, for the parser and its suggestions.
-    pub const NAMES: &'static [&'static str] = &[
+    pub(crate) const NAMES: &'static [&'static str] = &[
         "count",
         "sum",
         "avg",
@@ -89,7 +89,7 @@ impl AggFn {
     /// The aggregate a name stands for. `count` gives `count()`; the caller turns `count(EXPR)`
     /// into [`AggFn::CountNonNull`]. `percentile` gives `Percentile(0.5)`, which the caller
     /// replaces with `Percentile(q)` from the second argument ([`AggFn::from_call`] does both).
-    pub fn from_name(name: &str) -> Option<AggFn> {
+    pub(crate) fn from_name(name: &str) -> Option<AggFn> {
         if let Some(&(_, q)) = NAMED_QUANTILES.iter().find(|(n, _)| *n == name) {
             return Some(AggFn::Percentile(q));
         }
@@ -113,7 +113,8 @@ impl AggFn {
     /// The aggregate of a call as typed: its name, whether it has an argument, and for
     /// `percentile` its quantile `q` as a fraction in `[0, 1]`. `None` for an unknown name, a
     /// missing argument (only `count()` takes none), or a `q` where none belongs or out of range.
-    pub fn from_call(name: &str, has_arg: bool, q: Option<f64>) -> Option<AggFn> {
+    #[cfg(test)]
+    pub(crate) fn from_call(name: &str, has_arg: bool, q: Option<f64>) -> Option<AggFn> {
         match (name, has_arg, q) {
             ("count", false, None) => Some(AggFn::Count),
             ("count", true, None) => Some(AggFn::CountNonNull),
@@ -125,7 +126,7 @@ impl AggFn {
 
     /// The function part of the default output column: `count`, `sum`, `p99`; a quantile
     /// without a name of its own is `percentile`.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         let name = match self {
             AggFn::Count | AggFn::CountNonNull => "count",
             AggFn::Sum => "sum",
@@ -152,7 +153,7 @@ impl AggFn {
 /// 32 bytes whatever the aggregate: a grouping stage keeps one per group and aggregate, so
 /// states larger than a counter live behind a box, allocated only for the groups that use them.
 #[derive(Debug, Clone)]
-pub struct Acc {
+pub(crate) struct Acc {
     f: AggFn,
     state: State,
 }
@@ -171,7 +172,7 @@ enum State {
 }
 
 impl Acc {
-    pub fn new(f: &AggFn) -> Acc {
+    pub(crate) fn new(f: &AggFn) -> Acc {
         let state = match f {
             AggFn::Count | AggFn::CountNonNull => State::Count(0),
             AggFn::Sum | AggFn::Avg => State::Sum(Box::default()),
@@ -193,14 +194,9 @@ impl Acc {
         }
     }
 
-    /// The aggregate this accumulator computes.
-    pub fn func(&self) -> AggFn {
-        self.f
-    }
-
     /// Adds the aggregate's argument for one event; `count()` counts every call whatever `v` is.
     /// Numeric aggregates ignore values that are not numbers; the others ignore `null`.
-    pub fn add(&mut self, v: &Val) {
+    pub(crate) fn add(&mut self, v: &Val) {
         match (&mut self.state, self.f) {
             (State::Count(n), AggFn::Count) => *n += 1,
             (State::Count(n), _) => *n += u64::from(!v.is_null()),
@@ -233,7 +229,7 @@ impl Acc {
     ///
     /// # Panics
     /// When `later` computes another aggregate: the engine merges accumulators of one stage only.
-    pub fn merge(&mut self, later: Acc) {
+    pub(crate) fn merge(&mut self, later: Acc) {
         if std::mem::discriminant(&self.f) != std::mem::discriminant(&later.f) {
             panic!("cannot merge `{}` into `{}`", later.f.name(), self.f.name());
         }
@@ -256,7 +252,7 @@ impl Acc {
 
     /// The aggregate's value: `null` when there was nothing to aggregate (except for the counts,
     /// which are 0, and `values`, which is `[]`).
-    pub fn result(&self) -> Value {
+    pub(crate) fn result(&self) -> Value {
         match (&self.state, self.f) {
             (State::Count(n), _) => Value::from(*n),
             (State::Sum(s), AggFn::Avg) => s.mean().map_or(Value::Null, float_value),

@@ -7,7 +7,7 @@
 /// same stability. On top of that the values are shifted by the first one (exact for values
 /// within a factor of two of it), so the running mean stays small and keeps its low bits.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Moments {
+pub(crate) struct Moments {
     n: u64,
     shift: f64,
     /// The mean of `x - shift`.
@@ -16,7 +16,7 @@ pub struct Moments {
 }
 
 impl Moments {
-    pub fn add(&mut self, x: f64) {
+    pub(crate) fn add(&mut self, x: f64) {
         if self.n == 0 {
             self.shift = x;
         }
@@ -27,7 +27,7 @@ impl Moments {
         self.m2 += d * (y - self.mean);
     }
 
-    pub fn merge(&mut self, later: &Moments) {
+    pub(crate) fn merge(&mut self, later: &Moments) {
         if later.n == 0 {
             return;
         }
@@ -44,12 +44,12 @@ impl Moments {
     }
 
     /// The sample variance (divided by n − 1, like Miller's `var`); `None` below two values.
-    pub fn var(&self) -> Option<f64> {
+    pub(crate) fn var(&self) -> Option<f64> {
         (self.n >= 2).then(|| self.m2.max(0.0) / (self.n - 1) as f64)
     }
 
     /// The sample standard deviation; `None` below two values.
-    pub fn stddev(&self) -> Option<f64> {
+    pub(crate) fn stddev(&self) -> Option<f64> {
         self.var().map(f64::sqrt)
     }
 }

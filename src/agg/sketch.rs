@@ -21,11 +21,12 @@
 /// The bucket width parameter: γ = (1+α)/(1-α) ≈ 1.0099, so two values in one bucket are within
 /// `γ - 1` ≈ 0.985% of each other, under the 1% the spec allows, with room for float error in
 /// the bucket computation.
-pub const ALPHA: f64 = 0.0049;
+pub(crate) const ALPHA: f64 = 0.0049;
 
 /// An upper bound on the buckets of one sign: the finite positive f64 values, from the smallest
 /// subnormal (ln ≈ -744.4) to `f64::MAX` (ln ≈ 709.8), span about 148,300 buckets of γ.
-pub const MAX_BINS: usize = 150_000;
+#[cfg(test)]
+pub(crate) const MAX_BINS: usize = 150_000;
 
 /// ln γ = ln((1+α)/(1-α)) = 2·atanh(α), summed as a series so that it is a constant (the terms
 /// after α⁹ are below 1e-22).
@@ -50,7 +51,7 @@ fn key_range() -> (i32, i32) {
 ///
 /// `q` usually comes from decimal text (`0.07`), so a product a few ulps off an integer is that
 /// integer: `0.07 × 100` is rank 7, not 8.
-pub fn nearest_rank(q: f64, n: u64) -> u64 {
+pub(crate) fn nearest_rank(q: f64, n: u64) -> u64 {
     let r = q * n as f64;
     let k = r.round();
     let rank = if (r - k).abs() <= k.abs() * 1e-12 { k } else { r.ceil() };
@@ -169,7 +170,7 @@ impl PartialEq for Store {
 
 /// A quantile sketch over finite numbers. Non-finite values are ignored: they have no bucket.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Sketch {
+pub(crate) struct Sketch {
     pos: Store,
     neg: Store,
     zeros: u64,
@@ -177,11 +178,11 @@ pub struct Sketch {
 }
 
 impl Sketch {
-    pub fn new() -> Sketch {
+    pub(crate) fn new() -> Sketch {
         Sketch::default()
     }
 
-    pub fn add(&mut self, x: f64) {
+    pub(crate) fn add(&mut self, x: f64) {
         if !x.is_finite() {
             return;
         }
@@ -195,7 +196,7 @@ impl Sketch {
         }
     }
 
-    pub fn merge(&mut self, other: &Sketch) {
+    pub(crate) fn merge(&mut self, other: &Sketch) {
         self.pos.merge(&other.pos);
         self.neg.merge(&other.neg);
         self.zeros += other.zeros;
@@ -203,19 +204,21 @@ impl Sketch {
     }
 
     /// How many values were added.
-    pub fn count(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn count(&self) -> u64 {
         self.count
     }
 
     /// How many buckets the sketch holds: its memory, at most `2 × MAX_BINS`.
-    pub fn bins(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn bins(&self) -> usize {
         self.pos.bins.len() + self.neg.bins.len()
     }
 
     /// A value that occurred, within `γ - 1` < 1% of the value at nearest rank `ceil(q·n)`; exact
     /// for the minimum (rank 1), the maximum (rank n), zero, and any value whose bucket saw at
     /// most two distinct values. `None` when the sketch is empty.
-    pub fn quantile(&self, q: f64) -> Option<f64> {
+    pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
         if self.count == 0 {
             return None;
         }

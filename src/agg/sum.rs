@@ -41,7 +41,7 @@ impl Compensated {
 /// a float, computed as the compensated sum of the floats plus the exact integer part. Only an
 /// i128 overflow, beyond 1.7e38, moves integers into the float part.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Sum {
+pub(crate) struct Sum {
     int: i128,
     float: Compensated,
     has_float: bool,
@@ -49,7 +49,7 @@ pub struct Sum {
 }
 
 impl Sum {
-    pub fn add(&mut self, x: Numeric) {
+    pub(crate) fn add(&mut self, x: Numeric) {
         self.n += 1;
         match x {
             Numeric::I(i) => self.add_int(i),
@@ -70,7 +70,7 @@ impl Sum {
         }
     }
 
-    pub fn merge(&mut self, later: &Sum) {
+    pub(crate) fn merge(&mut self, later: &Sum) {
         self.n += later.n;
         self.add_int(later.int);
         self.float.add(later.float.sum);
@@ -79,12 +79,13 @@ impl Sum {
     }
 
     /// How many numbers were added.
-    pub fn count(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn count(&self) -> u64 {
         self.n
     }
 
     /// The sum, or `None` when no number was added.
-    pub fn total(&self) -> Option<Numeric> {
+    pub(crate) fn total(&self) -> Option<Numeric> {
         if self.n == 0 {
             return None;
         }
@@ -98,7 +99,7 @@ impl Sum {
 
     /// The mean, or `None` when no number was added. Integer sums are divided exactly
     /// (quotient plus remainder), so the mean of large integers loses no more than one rounding.
-    pub fn mean(&self) -> Option<f64> {
+    pub(crate) fn mean(&self) -> Option<f64> {
         let n = i128::from(self.n);
         match self.total()? {
             Numeric::I(s) => Some((s / n) as f64 + (s % n) as f64 / n as f64),

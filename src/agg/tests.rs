@@ -1,5 +1,6 @@
 //! Tests of the aggregates through `Acc`: semantics per function, and merging in any split.
 
+use super::sketch::ALPHA;
 use super::*;
 use proptest::prelude::*;
 use serde_json::json;

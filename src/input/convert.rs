@@ -14,7 +14,7 @@ const MAX_RECORD: usize = 1 << 31;
 
 /// One record of the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
+pub(crate) struct Record {
     /// One NDJSON line without its newline, or the raw text of a bad record (which fails to
     /// parse as JSON or is not UTF-8, so that the engine dead-letters it).
     pub text: Vec<u8>,
@@ -45,7 +45,7 @@ impl Record {
 }
 
 /// A source of records.
-pub trait Records: Send {
+pub(crate) trait Records: Send {
     /// The next record; `None` at the end of the input.
     fn next_record(&mut self) -> io::Result<Option<Record>>;
 
@@ -57,13 +57,13 @@ pub trait Records: Send {
 }
 
 /// How an input's bytes are cut: into lines by the framer, or into records here.
-pub enum Decoder {
+pub(crate) enum Decoder {
     Lines(Box<dyn Read + Send>),
     Records(Box<dyn Records>),
 }
 
 /// The decoder for `format` over a decompressed input.
-pub fn decoder(format: InputFormat, r: Box<dyn Read + Send>, max_line_bytes: usize) -> Decoder {
+pub(crate) fn decoder(format: InputFormat, r: Box<dyn Read + Send>, max_line_bytes: usize) -> Decoder {
     let max = max_line_bytes.min(MAX_RECORD);
     match format {
         InputFormat::Json => Decoder::Records(Box::new(JsonRecords::new(BufReader::with_capacity(64 << 10, r), max))),

@@ -47,7 +47,7 @@ fn key(t: f64) -> i128 {
     (t * 1e9) as i128
 }
 
-pub fn read_merged(
+pub(crate) fn read_merged(
     inputs: &[Input],
     years: &[i32],
     cfg: &ReadConfig,

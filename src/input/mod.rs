@@ -1,19 +1,19 @@
 //! Inputs: which files to read (directories walked in byte order, hidden entries
 //! skipped), how to decompress them, and how their bytes become line-aligned chunks.
 
-pub mod convert;
-pub mod decompress;
+pub(crate) mod convert;
+pub(crate) mod decompress;
 mod json_records;
-pub mod merge;
-pub mod multiline;
-pub mod reader;
-pub mod walk;
+pub(crate) mod merge;
+pub(crate) mod multiline;
+pub(crate) mod reader;
+pub(crate) mod walk;
 
 use std::path::{Path, PathBuf};
 
 /// How input bytes become events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum InputFormat {
+pub(crate) enum InputFormat {
     /// One JSON value per line
     Ndjson,
     /// Any JSON text: pretty-printed documents, concatenated values, a top-level array (one event per element)
@@ -30,19 +30,19 @@ pub enum InputFormat {
 
 impl InputFormat {
     /// Formats whose lines are text, not JSON: kept even when not UTF-8.
-    pub fn is_text(self) -> bool {
+    pub(crate) fn is_text(self) -> bool {
         matches!(self, InputFormat::Lines | InputFormat::Logfmt)
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     Stdin,
     File(PathBuf),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Input {
+pub(crate) struct Input {
     /// The name `file()` returns and messages use: the path as given, `-` for stdin.
     pub name: String,
     pub source: Source,
@@ -59,7 +59,7 @@ impl Input {
 
 /// An input's file, by device and inode: an output file that is one would destroy it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
+pub(crate) struct Identity {
     dev: u64,
     ino: u64,
     /// The input's name, for messages.
@@ -80,7 +80,7 @@ impl Identity {
 }
 
 /// The files the inputs read: stdin's too, when it is a file (`evq … < in.ndjson`).
-pub fn identities(inputs: &[Input]) -> Vec<Identity> {
+pub(crate) fn identities(inputs: &[Input]) -> Vec<Identity> {
     inputs
         .iter()
         .filter_map(|i| match &i.source {
@@ -91,13 +91,13 @@ pub fn identities(inputs: &[Input]) -> Vec<Identity> {
 }
 
 /// The input that the file at `path` is, if it is one.
-pub fn input_at<'a>(inputs: &'a [Identity], path: &Path) -> Option<&'a Identity> {
+pub(crate) fn input_at<'a>(inputs: &'a [Identity], path: &Path) -> Option<&'a Identity> {
     let out = Identity::of(path, "")?;
     inputs.iter().find(|i| (i.dev, i.ino) == (out.dev, out.ino))
 }
 
 /// The error for an output file that is an input of the run.
-pub fn overwrite_error(input: &Identity) -> std::io::Error {
+pub(crate) fn overwrite_error(input: &Identity) -> std::io::Error {
     std::io::Error::other(format!(
         "is the input {} of this run; evq never writes over its input",
         input.name
@@ -107,7 +107,7 @@ pub fn overwrite_error(input: &Identity) -> std::io::Error {
 /// Expands the command line's paths into inputs; no path means stdin. A path named on the
 /// command line is read as given (also a FIFO); directories are walked (see [`walk`]) and
 /// their files read in byte order of their paths. Also returns what the walks skipped.
-pub fn expand(paths: &[String], follow_links: bool) -> (Vec<Input>, walk::Skipped) {
+pub(crate) fn expand(paths: &[String], follow_links: bool) -> (Vec<Input>, walk::Skipped) {
     if paths.is_empty() {
         let stdin = Input {
             name: "-".into(),

@@ -5,7 +5,7 @@
 use super::reader::{Chunk, ChunkKind};
 use regex::Regex;
 
-pub struct Multiline<'r> {
+pub(crate) struct Multiline<'r> {
     start: &'r Regex,
     max: usize,
     file: u32,
@@ -25,7 +25,7 @@ struct Batch {
 }
 
 impl<'r> Multiline<'r> {
-    pub fn new(start: &'r Regex, max: usize, file: u32) -> Self {
+    pub(crate) fn new(start: &'r Regex, max: usize, file: u32) -> Self {
         Multiline {
             start,
             max,
@@ -80,7 +80,7 @@ impl<'r> Multiline<'r> {
 
     /// Regroups a chunk of lines into whole records; the last record is held back
     /// until a line starts the next one.
-    pub fn push(&mut self, c: Chunk) -> Vec<Chunk> {
+    pub(crate) fn push(&mut self, c: Chunk) -> Vec<Chunk> {
         let mut batch = None;
         if let ChunkKind::TooLong { len, .. } = c.kind {
             self.take_carry(&mut batch);
@@ -111,7 +111,7 @@ impl<'r> Multiline<'r> {
     }
 
     /// The last record, at the end of the input.
-    pub fn flush(&mut self) -> Option<Chunk> {
+    pub(crate) fn flush(&mut self) -> Option<Chunk> {
         let mut batch = None;
         self.take_carry(&mut batch);
         self.chunk(batch, None)

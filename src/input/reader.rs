@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// How many bytes of a too-long line the dead letter keeps.
-pub const LONG_LINE_PREFIX: usize = 4096;
+pub(crate) const LONG_LINE_PREFIX: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChunkKind {
+pub(crate) enum ChunkKind {
     /// Whole lines (the last may lack its `\n` at the end of an input).
     Lines,
     /// One line longer than `--max-line-bytes`: `data` holds its first bytes only.
@@ -22,7 +22,7 @@ pub enum ChunkKind {
 }
 
 #[derive(Debug, Clone)]
-pub struct Chunk {
+pub(crate) struct Chunk {
     pub seq: u64,
     pub file: u32,
     pub first_line: u64,
@@ -38,7 +38,7 @@ pub struct Chunk {
 }
 
 #[derive(Debug, Clone)]
-pub struct ReadConfig {
+pub(crate) struct ReadConfig {
     pub chunk_size: usize,
     pub max_line_bytes: usize,
     pub format: super::InputFormat,
@@ -48,7 +48,7 @@ pub struct ReadConfig {
 
 /// Reads every input in order, handing chunks to `send`; stops early when `send`
 /// returns false or `stop` is set.
-pub fn read_all(
+pub(crate) fn read_all(
     inputs: &[Input],
     cfg: &ReadConfig,
     raw_bytes: Arc<AtomicU64>,
@@ -100,7 +100,7 @@ pub fn read_all(
 }
 
 /// An I/O error's message without Rust's "(os error N)" suffix.
-pub fn io_message(e: &io::Error) -> String {
+pub(crate) fn io_message(e: &io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),

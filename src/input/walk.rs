@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// What directory walks left out, for one note on stderr.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Skipped {
+pub(crate) struct Skipped {
     /// FIFOs, sockets and devices.
     pub special: u64,
     /// Symbolic links, without `--follow-links`.
@@ -20,7 +20,7 @@ pub struct Skipped {
 
 impl Skipped {
     /// The note for stderr, if anything was left out.
-    pub fn note(&self) -> Option<String> {
+    pub(crate) fn note(&self) -> Option<String> {
         let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         let mut parts = Vec::new();
         if self.special > 0 {
@@ -46,7 +46,7 @@ impl Skipped {
 }
 
 /// Walks directories for one run: what one walk listed, no later walk lists again.
-pub struct Walk {
+pub(crate) struct Walk {
     follow_links: bool,
     files: HashSet<(u64, u64)>,
     dirs: HashSet<(u64, u64)>,
@@ -65,7 +65,7 @@ fn file(path: PathBuf) -> Input {
 }
 
 impl Walk {
-    pub fn new(follow_links: bool) -> Walk {
+    pub(crate) fn new(follow_links: bool) -> Walk {
         Walk {
             follow_links,
             files: HashSet::new(),
@@ -75,7 +75,7 @@ impl Walk {
     }
 
     /// Appends the files under `dir` to `out`, in no particular order.
-    pub fn dir(&mut self, dir: &Path, out: &mut Vec<Input>) {
+    pub(crate) fn dir(&mut self, dir: &Path, out: &mut Vec<Input>) {
         match fs::metadata(dir) {
             Ok(m) if !self.dirs.insert(id(&m)) => {}
             _ => self.visit(dir, out),

@@ -7,9 +7,8 @@ use regex::Regex;
 
 /// A field path: `user.id`, `tags[-1]`, `` `id.orig_h` ``. No segments means the whole event.
 #[derive(Debug, Clone)]
-pub struct Path {
+pub(crate) struct Path {
     pub segs: Vec<Seg>,
-    pub span: Span,
 }
 
 /// Two paths are equal when they name the same field, wherever they were written.
@@ -20,13 +19,13 @@ impl PartialEq for Path {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Seg {
+pub(crate) enum Seg {
     Key(Box<str>),
     Index(i64),
 }
 
 impl Path {
-    pub fn first_key(&self) -> Option<&str> {
+    pub(crate) fn first_key(&self) -> Option<&str> {
         match self.segs.first() {
             Some(Seg::Key(k)) => Some(k),
             _ => None,
@@ -68,7 +67,7 @@ fn is_plain_key(k: &str) -> bool {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BinOp {
+pub(crate) enum BinOp {
     Or,
     And,
     Coalesce,
@@ -88,7 +87,7 @@ pub enum BinOp {
 }
 
 #[derive(Debug, Clone)]
-pub enum Expr {
+pub(crate) enum Expr {
     Const(Val<'static>),
     Path(Path),
     Regex(Regex),
@@ -102,7 +101,7 @@ pub enum Expr {
 
 impl Expr {
     /// Calls `f` on every path the expression reads.
-    pub fn visit_paths(&self, f: &mut dyn FnMut(&Path)) {
+    pub(crate) fn visit_paths(&self, f: &mut dyn FnMut(&Path)) {
         match self {
             Expr::Const(_) | Expr::Regex(_) => {}
             Expr::Path(p) => f(p),
@@ -118,32 +117,32 @@ impl Expr {
 
 /// A `{EXPR}` template such as `"out/{service}/{topic()}.ndjson"`.
 #[derive(Debug, Clone)]
-pub struct Template {
+pub(crate) struct Template {
     pub parts: Vec<TemplatePart>,
 }
 
 #[derive(Debug, Clone)]
-pub enum TemplatePart {
+pub(crate) enum TemplatePart {
     Lit(String),
     Expr(Expr),
 }
 
 /// A group key: `EXPR [as NAME]`. A path without a name keeps its shape in the output.
 #[derive(Debug, Clone)]
-pub struct KeySpec {
+pub(crate) struct KeySpec {
     pub expr: Expr,
     pub name: KeyName,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum KeyName {
+pub(crate) enum KeyName {
     Path(Path),
     Named(String),
 }
 
 /// An aggregate as written: `sum(latency_ms) as total`.
 #[derive(Debug, Clone)]
-pub struct AggSpec {
+pub(crate) struct AggSpec {
     pub func: String,
     pub arg: Option<Expr>,
     /// The quantile of `percentile(EXPR, Q)`, as a fraction.
@@ -153,7 +152,7 @@ pub struct AggSpec {
 
 /// One stage as written, before the engine builds its runtime state.
 #[derive(Debug, Clone)]
-pub enum StageSpec {
+pub(crate) enum StageSpec {
     Where(Expr),
     Set(Vec<(Path, Expr)>),
     Del(Vec<Path>),
@@ -197,21 +196,21 @@ pub enum StageSpec {
 }
 
 #[derive(Debug, Clone)]
-pub enum ParseFormat {
+pub(crate) enum ParseFormat {
     Named(String),
     Regex(Regex),
 }
 
 /// What `parse` does with an event it cannot parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Otherwise {
+pub(crate) enum Otherwise {
     Keep,
     Drop,
     Dead,
 }
 
 #[derive(Debug, Clone)]
-pub enum RouteSpec {
+pub(crate) enum RouteSpec {
     By(Expr),
     Rules {
         all: bool,
@@ -221,7 +220,7 @@ pub enum RouteSpec {
 }
 
 #[derive(Debug, Clone)]
-pub struct StageAst {
+pub(crate) struct StageAst {
     pub spec: StageSpec,
     pub span: Span,
 }

@@ -3,29 +3,29 @@
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Span {
+pub(crate) struct Span {
     pub start: usize,
     pub end: usize,
 }
 
 impl Span {
-    pub fn new(start: usize, end: usize) -> Self {
+    pub(crate) fn new(start: usize, end: usize) -> Self {
         Span { start, end }
     }
-    pub fn to(self, other: Span) -> Span {
+    pub(crate) fn to(self, other: Span) -> Span {
         Span::new(self.start.min(other.start), self.end.max(other.end))
     }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub struct LangError {
+pub(crate) struct LangError {
     pub message: String,
     pub span: Span,
     pub hint: Option<String>,
 }
 
 impl LangError {
-    pub fn new(message: impl Into<String>, span: Span) -> Self {
+    pub(crate) fn new(message: impl Into<String>, span: Span) -> Self {
         LangError {
             message: message.into(),
             span,
@@ -33,13 +33,13 @@ impl LangError {
         }
     }
 
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
     /// The message with the offending line of the pipeline and a caret under the problem.
-    pub fn render(&self, src: &str) -> String {
+    pub(crate) fn render(&self, src: &str) -> String {
         // Any span is accepted: it is cut to the text and moved back to character boundaries.
         let start = char_floor(src, self.span.start);
         let line_start = src[..start].rfind('\n').map_or(0, |p| p + 1);

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 /// What expressions may read besides the event: the clock and the input names.
 #[derive(Debug, Clone, Default)]
-pub struct Env {
+pub(crate) struct Env {
     pub now: f64,
     pub files: Arc<Vec<String>>,
     /// The year of each input, for syslog timestamps that have none.
@@ -21,17 +21,17 @@ pub struct Env {
 
 impl Env {
     /// The year assumed for input `i` (from --year or its modification time).
-    pub fn year(&self, i: u32) -> i32 {
+    pub(crate) fn year(&self, i: u32) -> i32 {
         self.years.get(i as usize).copied().unwrap_or(1970)
     }
 
-    pub fn file_name(&self, i: u32) -> &str {
+    pub(crate) fn file_name(&self, i: u32) -> &str {
         self.files.get(i as usize).map_or("-", String::as_str)
     }
 }
 
 impl Expr {
-    pub fn eval<'e>(&'e self, ev: &'e Event<'e>, env: &Env) -> Val<'e> {
+    pub(crate) fn eval<'e>(&'e self, ev: &'e Event<'e>, env: &Env) -> Val<'e> {
         match self {
             Expr::Const(v) => v.borrowed(),
             Expr::Path(p) => ev.get(p),
@@ -59,7 +59,7 @@ impl Expr {
     }
 
     /// The expression as a condition: true unless `null` or `false`.
-    pub fn test(&self, ev: &Event, env: &Env) -> bool {
+    pub(crate) fn test(&self, ev: &Event, env: &Env) -> bool {
         self.eval(ev, env).truthy()
     }
 }
@@ -72,7 +72,7 @@ fn array(items: Vec<Value>) -> Val<'static> {
     Val::Json(Cow::Owned(Value::Array(items)))
 }
 
-pub fn binary<'a>(op: BinOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
+pub(crate) fn binary<'a>(op: BinOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
     let ord = |want: fn(Ordering) -> bool| Val::Bool(a.order(&b).is_some_and(want));
     match op {
         BinOp::Eq => Val::Bool(a.equals(&b)),

@@ -14,21 +14,17 @@ use std::hash::Hasher;
 macro_rules! funcs {
     ($($variant:ident $name:literal $min:literal $max:literal,)*) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Func { $($variant),* }
+        pub(crate) enum Func { $($variant),* }
 
         impl Func {
-            pub const NAMES: &'static [&'static str] = &[$($name),*];
+            pub(crate) const NAMES: &'static [&'static str] = &[$($name),*];
 
-            pub fn from_name(name: &str) -> Option<Func> {
+            pub(crate) fn from_name(name: &str) -> Option<Func> {
                 match name { $($name => Some(Func::$variant),)* _ => None }
             }
 
-            pub fn name(self) -> &'static str {
-                match self { $(Func::$variant => $name),* }
-            }
-
             /// Smallest and largest number of arguments.
-            pub fn arity(self) -> (usize, usize) {
+            pub(crate) fn arity(self) -> (usize, usize) {
                 match self { $(Func::$variant => ($min, $max)),* }
             }
         }
@@ -72,7 +68,7 @@ funcs! {
 }
 
 /// A stable 64-bit hash (xxHash64, seed 0) of values' text, the same on every machine.
-pub fn hash_vals(vals: &[Val]) -> u64 {
+pub(crate) fn hash_vals(vals: &[Val]) -> u64 {
     let mut h = twox_hash::XxHash64::with_seed(0);
     for (i, v) in vals.iter().enumerate() {
         if i > 0 {
@@ -84,7 +80,7 @@ pub fn hash_vals(vals: &[Val]) -> u64 {
 }
 
 /// Unix seconds of a time value: a number by magnitude or a string in any accepted format.
-pub fn time_of(v: &Val) -> Option<f64> {
+pub(crate) fn time_of(v: &Val) -> Option<f64> {
     match v {
         Val::Str(s) => time::parse_str(s),
         v => time::from_number(v.numeric()?.as_f64()),
@@ -136,7 +132,7 @@ fn spread<'a>(args: Vec<Val<'a>>) -> Vec<Val<'a>> {
 /// Stands for an argument that the parser's arity check lets no call lack.
 const NO_ARG: &Expr = &Expr::Const(Val::Null);
 
-pub fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<'e> {
+pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<'e> {
     let expr = |i: usize| args.get(i).unwrap_or(NO_ARG);
     let arg = |i: usize| expr(i).eval(ev, env);
     match f {

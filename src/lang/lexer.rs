@@ -4,7 +4,7 @@ use super::error::{LangError, Span};
 
 /// One lexical token.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Tok {
+pub(crate) enum Tok {
     /// A bare word: field name, keyword, stage or function name (`@timestamp` too).
     Ident(String),
     /// A backtick-quoted field name.
@@ -22,7 +22,7 @@ pub enum Tok {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Token {
+pub(crate) struct Token {
     pub tok: Tok,
     pub span: Span,
 }
@@ -37,7 +37,7 @@ const REGEX_AFTER: &[&str] = &[
     "and", "or", "not", "in", "by", "from", "else", "parse", "where", "as", "within",
 ];
 
-pub fn lex(src: &str) -> Result<Vec<Token>, LangError> {
+pub(crate) fn lex(src: &str) -> Result<Vec<Token>, LangError> {
     let b = src.as_bytes();
     let mut out: Vec<Token> = Vec::new();
     let mut i = 0;

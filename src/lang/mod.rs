@@ -1,18 +1,18 @@
 //! The pipeline language: lexer, parser, AST, values and evaluation.
 
-pub mod ast;
+pub(crate) mod ast;
 mod compare;
-pub mod error;
-pub mod eval;
-pub mod func;
-pub mod lexer;
+pub(crate) mod error;
+pub(crate) mod eval;
+pub(crate) mod func;
+pub(crate) mod lexer;
 mod number;
-pub mod parser;
+pub(crate) mod parser;
 mod tree;
-pub mod value;
+pub(crate) mod value;
 
-pub use ast::{Expr, Path, StageAst, StageSpec};
-pub use error::{LangError, Span};
-pub use eval::Env;
-pub use parser::{parse_expr, parse_pipeline, parse_template};
-pub use value::Val;
+pub(crate) use ast::{Expr, Path, StageAst, StageSpec};
+pub(crate) use error::{LangError, Span};
+pub(crate) use eval::Env;
+pub(crate) use parser::{parse_expr, parse_pipeline, parse_template};
+pub(crate) use value::Val;

@@ -10,18 +10,18 @@ mod expr;
 mod route;
 
 /// Words that need backticks when used as field names.
-pub const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "and", "or", "not", "in", "by", "as", "every", "from", "else", "within", "true", "false", "null",
 ];
 
 /// Every stage of the language, for suggestions.
-pub const STAGES: &[&str] = &[
+pub(crate) const STAGES: &[&str] = &[
     "where", "set", "del", "keep", "rename", "head", "tail", "parse", "explode", "route", "to", "tee", "count",
     "stats", "top", "distinct", "sort", "dedupe", "sample", "throttle", "reorder", "fold", "join", "validate",
     "assert",
 ];
 
-pub fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
+pub(crate) fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
     let mut p = Parser::new(src)?;
     let mut stages = Vec::new();
     if p.peek().is_none() {
@@ -53,7 +53,7 @@ pub fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
 }
 
 /// Parses a single expression (used by tests and templates).
-pub fn parse_expr(src: &str) -> Result<Expr, LangError> {
+pub(crate) fn parse_expr(src: &str) -> Result<Expr, LangError> {
     let mut p = Parser::new(src)?;
     let e = p.expr()?;
     if p.peek().is_some() {
@@ -65,7 +65,7 @@ pub fn parse_expr(src: &str) -> Result<Expr, LangError> {
 }
 
 /// Parses `"dir/{service}/{topic()}.ndjson"`; `{{` and `}}` are literal braces.
-pub fn parse_template(s: &str) -> Result<Template, LangError> {
+pub(crate) fn parse_template(s: &str) -> Result<Template, LangError> {
     let mut parts = Vec::new();
     let mut lit = String::new();
     let mut rest = s;
@@ -107,7 +107,7 @@ pub fn parse_template(s: &str) -> Result<Template, LangError> {
 }
 
 /// Builds a regex with the language's flags and size limits.
-pub fn build_regex(pattern: &str, flags: &str, span: Span) -> Result<Regex, LangError> {
+pub(crate) fn build_regex(pattern: &str, flags: &str, span: Span) -> Result<Regex, LangError> {
     RegexBuilder::new(pattern)
         .case_insensitive(flags.contains('i'))
         .multi_line(flags.contains('m'))
@@ -155,7 +155,7 @@ const EXPR_HINT: &str =
 
 /// How deeply expressions may nest (brackets, `not`, unary minus, chained operators),
 /// so that neither parsing nor evaluating nor dropping an expression can exhaust the stack.
-pub const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// The token cursor. Tokens are read only through `peek`, `peek_at`, `next` and `advance`,
 /// which never index past the end: at the end of input they see nothing, and the span
@@ -404,10 +404,7 @@ impl Parser {
                 break;
             }
         }
-        Ok(Path {
-            segs,
-            span: start.to(self.prev_span()),
-        })
+        Ok(Path { segs })
     }
 }
 

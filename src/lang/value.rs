@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 /// An expression's value. Numbers read from events keep their text (`Num`) so that
 /// copying them never changes `1.0`, `1e400` or integers beyond 64 bits.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Val<'a> {
+pub(crate) enum Val<'a> {
     Null,
     Bool(bool),
     Int(i64),
@@ -22,20 +22,20 @@ pub enum Val<'a> {
 
 /// A number in a form that compares exactly.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Numeric {
+pub(crate) enum Numeric {
     I(i128),
     F(f64),
 }
 
 impl Numeric {
-    pub fn as_f64(self) -> f64 {
+    pub(crate) fn as_f64(self) -> f64 {
         match self {
             Numeric::I(i) => i as f64,
             Numeric::F(f) => f,
         }
     }
 
-    pub fn into_val(self) -> Val<'static> {
+    pub(crate) fn into_val(self) -> Val<'static> {
         match self {
             Numeric::I(i) => match i64::try_from(i) {
                 Ok(i) => Val::Int(i),
@@ -47,7 +47,7 @@ impl Numeric {
 }
 
 /// Parses JSON number text to the exact form used for comparison and arithmetic.
-pub fn parse_numeric(text: &str) -> Option<Numeric> {
+pub(crate) fn parse_numeric(text: &str) -> Option<Numeric> {
     if !text.contains(['.', 'e', 'E']) {
         if let Ok(i) = text.parse::<i128>() {
             return Some(Numeric::I(i));
@@ -63,23 +63,23 @@ fn is_canonical_i64(text: &str) -> Option<i64> {
 }
 
 impl<'a> Val<'a> {
-    pub fn str(s: &'a str) -> Val<'a> {
+    pub(crate) fn str(s: &'a str) -> Val<'a> {
         Val::Str(Cow::Borrowed(s))
     }
 
-    pub fn string(s: String) -> Val<'static> {
+    pub(crate) fn string(s: String) -> Val<'static> {
         Val::Str(Cow::Owned(s))
     }
 
     /// A number read from JSON text.
-    pub fn number_text(text: Cow<'a, str>) -> Val<'a> {
+    pub(crate) fn number_text(text: Cow<'a, str>) -> Val<'a> {
         match is_canonical_i64(&text) {
             Some(i) => Val::Int(i),
             None => Val::Num(text),
         }
     }
 
-    pub fn from_value(v: &'a Value) -> Val<'a> {
+    pub(crate) fn from_value(v: &'a Value) -> Val<'a> {
         match v {
             Value::Null => Val::Null,
             Value::Bool(b) => Val::Bool(*b),
@@ -89,7 +89,7 @@ impl<'a> Val<'a> {
         }
     }
 
-    pub fn from_owned_value(v: Value) -> Val<'static> {
+    pub(crate) fn from_owned_value(v: Value) -> Val<'static> {
         match v {
             Value::Null => Val::Null,
             Value::Bool(b) => Val::Bool(b),
@@ -99,7 +99,7 @@ impl<'a> Val<'a> {
         }
     }
 
-    pub fn into_static(self) -> Val<'static> {
+    pub(crate) fn into_static(self) -> Val<'static> {
         match self {
             Val::Null => Val::Null,
             Val::Bool(b) => Val::Bool(b),
@@ -111,7 +111,7 @@ impl<'a> Val<'a> {
         }
     }
 
-    pub fn into_value(self) -> Value {
+    pub(crate) fn into_value(self) -> Value {
         match self {
             Val::Null => Value::Null,
             Val::Bool(b) => Value::Bool(b),
@@ -123,16 +123,16 @@ impl<'a> Val<'a> {
         }
     }
 
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         matches!(self, Val::Null)
     }
 
     /// `null` and `false` are false; everything else is true.
-    pub fn truthy(&self) -> bool {
+    pub(crate) fn truthy(&self) -> bool {
         !matches!(self, Val::Null | Val::Bool(false))
     }
 
-    pub fn numeric(&self) -> Option<Numeric> {
+    pub(crate) fn numeric(&self) -> Option<Numeric> {
         match self {
             Val::Int(i) => Some(Numeric::I(*i as i128)),
             Val::Float(f) => Some(Numeric::F(*f)),
@@ -141,14 +141,14 @@ impl<'a> Val<'a> {
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             Val::Str(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Val::Null => "null",
             Val::Bool(_) => "boolean",
@@ -160,12 +160,12 @@ impl<'a> Val<'a> {
     }
 
     /// Equality: numbers by exact value, other types structurally; different types are unequal.
-    pub fn equals(&self, other: &Val) -> bool {
+    pub(crate) fn equals(&self, other: &Val) -> bool {
         compare::equals(self, other)
     }
 
     /// Ordering for `< <= > >=`: numbers by exact value, strings by bytes, otherwise none.
-    pub fn order(&self, other: &Val) -> Option<Ordering> {
+    pub(crate) fn order(&self, other: &Val) -> Option<Ordering> {
         match (self, other) {
             (Val::Str(a), Val::Str(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
             (a, b) if a.is_number() && b.is_number() => Some(compare::num_cmp(a, b)),
@@ -175,7 +175,7 @@ impl<'a> Val<'a> {
 
     /// Total order used by sorting: null < false < true < numbers < strings < arrays < objects;
     /// equal values (`equals`) compare `Equal`.
-    pub fn sort_cmp(&self, other: &Val) -> Ordering {
+    pub(crate) fn sort_cmp(&self, other: &Val) -> Ordering {
         compare::sort_cmp(self, other)
     }
 
@@ -242,7 +242,7 @@ impl<'a> Val<'a> {
     }
 
     /// The value as text: strings as themselves, everything else as compact JSON.
-    pub fn to_text(&self) -> Cow<'_, str> {
+    pub(crate) fn to_text(&self) -> Cow<'_, str> {
         match self {
             Val::Str(s) => Cow::Borrowed(s),
             Val::Num(t) => Cow::Borrowed(t),
@@ -261,7 +261,7 @@ impl<'a> Val<'a> {
     }
 
     /// Writes the value as compact JSON.
-    pub fn write_json(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         match self {
             Val::Null => out.extend_from_slice(b"null"),
             Val::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -278,7 +278,7 @@ impl<'a> Val<'a> {
 }
 
 /// A float as JSON: integral values print without a fraction, non-finite ones as null.
-pub fn float_value(f: f64) -> Value {
+pub(crate) fn float_value(f: f64) -> Value {
     if !f.is_finite() {
         return Value::Null;
     }

@@ -1,19 +1,19 @@
 //! Output formats for stdout: `ndjson`, `json` (one array), `pretty`, `csv`, `tsv`,
 //! `table` and `logfmt`; and the topic files of `to`, `tee` and `-O`.
 
-pub mod pending;
-pub mod rows;
-pub mod safe_path;
-pub mod table;
-pub mod topic;
-pub mod whole_lines;
+pub(crate) mod pending;
+pub(crate) mod rows;
+pub(crate) mod safe_path;
+pub(crate) mod table;
+pub(crate) mod topic;
+pub(crate) mod whole_lines;
 
 use crate::event::Event;
 use std::io::{self, Write};
 
 /// Makes a write past the file size limit (`ulimit -f`) fail with EFBIG, an output error that leaves
 /// whole lines, instead of SIGXFSZ killing the process mid-line. Call once, at start.
-pub fn ignore_sigxfsz() {
+pub(crate) fn ignore_sigxfsz() {
     // A handler, not SIG_IGN: the write fails the same way, and programs evq starts get the default back.
     let _ = signal_hook::flag::register(
         signal_hook::consts::SIGXFSZ,
@@ -22,7 +22,7 @@ pub fn ignore_sigxfsz() {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// One compact JSON event per line; unmodified events keep their bytes.
     Ndjson,
     /// One JSON array of all events.
@@ -41,13 +41,13 @@ pub enum Format {
 
 impl Format {
     /// True for the formats that need every record before the first line (the columns).
-    pub fn is_tabular(self) -> bool {
+    pub(crate) fn is_tabular(self) -> bool {
         matches!(self, Format::Csv | Format::Tsv | Format::Table)
     }
 
     /// Writes one event. For `json` and the tabular formats this is a compact JSON
     /// line; `Stdout` adds the brackets or collects the rows.
-    pub fn write_event(self, ev: &Event, out: &mut Vec<u8>) {
+    pub(crate) fn write_event(self, ev: &Event, out: &mut Vec<u8>) {
         match self {
             Format::Ndjson | Format::Json | Format::Csv | Format::Tsv | Format::Table => ev.write_json(out),
             // Every event's text passed the parser `to_value` uses: the fallback is for the type system.
@@ -68,7 +68,7 @@ impl Format {
 }
 
 /// Writes formatted event lines to stdout, adding the array brackets for `json`.
-pub struct Stdout {
+pub(crate) struct Stdout {
     format: Format,
     w: Box<dyn Write + Send>,
     line_buffered: bool,
@@ -83,7 +83,7 @@ pub struct Stdout {
 }
 
 impl Stdout {
-    pub fn new(format: Format, w: Box<dyn Write + Send>, line_buffered: bool) -> Self {
+    pub(crate) fn new(format: Format, w: Box<dyn Write + Send>, line_buffered: bool) -> Self {
         Stdout {
             format,
             w,
@@ -97,7 +97,7 @@ impl Stdout {
     }
 
     /// Writes whole formatted lines.
-    pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
+    pub(crate) fn write(&mut self, data: &[u8]) -> io::Result<()> {
         if data.is_empty() {
             return Ok(());
         }
@@ -128,7 +128,7 @@ impl Stdout {
         Ok(())
     }
 
-    pub fn finish(&mut self) -> io::Result<()> {
+    pub(crate) fn finish(&mut self) -> io::Result<()> {
         let clear = self.clear_live();
         self.w.write_all(clear.as_bytes())?;
         match self.format {
@@ -143,7 +143,7 @@ impl Stdout {
 
     /// Redraws the live view in place: the table of `data` (JSON lines), cut to
     /// `height` lines so it never scrolls.
-    pub fn redraw(&mut self, data: &[u8], height: usize) -> io::Result<()> {
+    pub(crate) fn redraw(&mut self, data: &[u8], height: usize) -> io::Result<()> {
         let mut rows = rows::Rows::new();
         for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             if let Ok(v) = crate::json::reparse(line) {
@@ -176,7 +176,7 @@ impl Stdout {
     }
 
     /// Cuts `table` cells so rows fit this many columns (a terminal's width).
-    pub fn set_width(&mut self, width: Option<usize>) {
+    pub(crate) fn set_width(&mut self, width: Option<usize>) {
         self.width = width;
     }
 }

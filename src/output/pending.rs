@@ -24,7 +24,7 @@ type Fast = foldhash::fast::RandomState;
 
 /// The run's topic files, shared by every `to` and `tee` stage, and each stage's fixed directory.
 #[derive(Clone, Default)]
-pub struct StageFiles {
+pub(crate) struct StageFiles {
     files: Arc<Mutex<Option<TopicFiles>>>,
     /// By stage index: the key of a `to`/`tee` stage's directory in `files`.
     roots: Vec<Option<usize>>,
@@ -35,7 +35,7 @@ pub struct StageFiles {
 impl StageFiles {
     /// The files of stages whose fixed directories are `roots`, by stage index (`None`: not a
     /// `to` or `tee` stage).
-    pub fn new<'a>(roots: impl IntoIterator<Item = Option<&'a Path>>, opts: TopicOptions) -> StageFiles {
+    pub(crate) fn new<'a>(roots: impl IntoIterator<Item = Option<&'a Path>>, opts: TopicOptions) -> StageFiles {
         let blocks = opts.atomic;
         let mut files = TopicFiles::new(opts);
         let roots = roots.into_iter().map(|r| r.map(|dir| files.add_root(dir))).collect();
@@ -47,7 +47,7 @@ impl StageFiles {
     }
 
     /// Closes every file; with `--atomic`, renames them into place only on `success`.
-    pub fn finish(&self, success: bool) -> Result<(), String> {
+    pub(crate) fn finish(&self, success: bool) -> Result<(), String> {
         match lock(&self.files).take() {
             Some(files) => files.finish(success).map_err(|e| e.to_string()),
             None => Ok(()),
@@ -61,7 +61,7 @@ fn lock(files: &Mutex<Option<TopicFiles>>) -> MutexGuard<'_, Option<TopicFiles>>
 }
 
 /// How many bytes of lines are held, written or waiting to be, unless told otherwise.
-pub const HELD_BYTES: usize = 24 << 20;
+pub(crate) const HELD_BYTES: usize = 24 << 20;
 
 /// The size of a segment: small, so that a file's partly filled last one wastes little.
 const SEG: usize = 512;
@@ -222,7 +222,7 @@ struct Handoff {
 
 /// The writer's side: file ids, the held lines, and the thread writing spills.
 #[derive(Default)]
-pub struct Pending {
+pub(crate) struct Pending {
     /// File ids by path: one file whichever stages write it.
     ids: HashMap<CompactString, u32, Fast>,
     /// Stage (the first to name it) and path of files not yet sent to the writing thread.
@@ -269,7 +269,7 @@ impl Clone for Pending {
 }
 
 impl Pending {
-    pub fn new(held_bytes: usize) -> Pending {
+    pub(crate) fn new(held_bytes: usize) -> Pending {
         Pending {
             cap: held_bytes.div_ceil(SEG).max(1),
             ..Pending::default()
@@ -278,7 +278,7 @@ impl Pending {
 
     /// The id of a stage's file, given its path (starting with the stage's fixed directory), which
     /// `render` appends to the string it is given. Stages naming the same path share the file.
-    pub fn file(&mut self, stage: usize, render: impl FnOnce(&mut String)) -> u32 {
+    pub(crate) fn file(&mut self, stage: usize, render: impl FnOnce(&mut String)) -> u32 {
         self.rel.clear();
         render(&mut self.rel);
         if let Some(&id) = self.ids.get(self.rel.as_str()) {
@@ -297,7 +297,7 @@ impl Pending {
     }
 
     /// Holds one line for file `id`: `write` appends its bytes, newline included.
-    pub fn push(&mut self, id: u32, write: impl FnOnce(&mut Vec<u8>)) {
+    pub(crate) fn push(&mut self, id: u32, write: impl FnOnce(&mut Vec<u8>)) {
         self.line.clear();
         write(&mut self.line);
         let held = &mut self.held[id as usize];
@@ -327,7 +327,7 @@ impl Pending {
 
     /// Once half the pool holds lines, gives the files holding the most to the writing thread when it is
     /// idle, and waits for it while the pool is full; returns the error of an earlier write, if any.
-    pub fn write_if_full(&mut self, files: &StageFiles) -> Result<(), String> {
+    pub(crate) fn write_if_full(&mut self, files: &StageFiles) -> Result<(), String> {
         if self.held_segs < self.cap.div_ceil(2) {
             return Ok(());
         }
@@ -363,7 +363,7 @@ impl Pending {
     }
 
     /// Writes every held line and waits until they are written.
-    pub fn flush(&mut self, files: &StageFiles) -> Result<(), String> {
+    pub(crate) fn flush(&mut self, files: &StageFiles) -> Result<(), String> {
         if self.io.is_some() {
             let result = self.take_back(true);
             if !self.active.is_empty() {
@@ -382,7 +382,7 @@ impl Pending {
     }
 
     /// Ends the writing thread, after a [`Pending::flush`].
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(io) = self.io.take() {
             let (handoff, ready) = &*io.shared;
             handoff.lock().expect("not poisoned").closed = true;

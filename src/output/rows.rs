@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 /// The text of one cell. The variant is kept so that `table` can right-align numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Cell {
+pub(crate) enum Cell {
     /// `null`, or a column the record does not have: an empty cell.
     #[default]
     Null,
@@ -22,7 +22,7 @@ pub enum Cell {
 
 impl Cell {
     /// The cell of a value. `flatten` never passes a non-empty object; if given one it becomes JSON.
-    pub fn from_value(v: &Value) -> Cell {
+    pub(crate) fn from_value(v: &Value) -> Cell {
         match v {
             Value::Null => Cell::Null,
             Value::Bool(b) => Cell::Bool(*b),
@@ -32,7 +32,7 @@ impl Cell {
         }
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             Cell::Null => "",
             Cell::Bool(true) => "true",
@@ -41,7 +41,7 @@ impl Cell {
         }
     }
 
-    pub fn is_number(&self) -> bool {
+    pub(crate) fn is_number(&self) -> bool {
         matches!(self, Cell::Number(_))
     }
 }
@@ -83,7 +83,7 @@ fn is_empty_object(v: &Value) -> bool {
 /// A record that is not an object is one column named `value`; `{}` has no columns. When a key
 /// contains a dot, `{"a.b":1,"a":{"b":2}}` gives the name `a.b` twice: the later value wins and
 /// stays at the place where the name was first seen, as it would in a column of `Rows`.
-pub fn flatten(v: &Value) -> Vec<(String, Cell)> {
+pub(crate) fn flatten(v: &Value) -> Vec<(String, Cell)> {
     if is_empty_object(v) {
         return Vec::new();
     }
@@ -112,7 +112,7 @@ pub fn flatten(v: &Value) -> Vec<(String, Cell)> {
 ///
 /// csv, tsv and table need every record before the header can be written, so they buffer here.
 #[derive(Debug, Default)]
-pub struct Rows {
+pub(crate) struct Rows {
     columns: Vec<String>,
     index: HashMap<String, usize>,
     /// Cells by column index; a record is as long as the column list was when it came, so
@@ -123,11 +123,11 @@ pub struct Rows {
 static NULL: Cell = Cell::Null;
 
 impl Rows {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
-    pub fn push(&mut self, v: &Value) {
+    pub(crate) fn push(&mut self, v: &Value) {
         let mut rec = vec![Cell::Null; self.columns.len()];
         if !is_empty_object(v) {
             visit(v, &mut String::new(), true, &mut |k, leaf| {
@@ -146,20 +146,22 @@ impl Rows {
         self.records.push(rec);
     }
 
-    pub fn columns(&self) -> &[String] {
+    pub(crate) fn columns(&self) -> &[String] {
         &self.columns
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.records.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
 
     /// Each record's cells, one per column, `Cell::Null` where the record has no such column.
-    pub fn iter(&self) -> impl Iterator<Item = impl Iterator<Item = &Cell>> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = impl Iterator<Item = &Cell>> {
         let n = self.columns.len();
         self.records
             .iter()
@@ -188,7 +190,7 @@ fn io_error(e: csv::Error) -> io::Error {
 /// and the escaping is reversible. Miller's TSV writes `\t` and `\n` the same way.
 ///
 /// Nothing is written when there are no columns.
-pub fn write_csv(rows: &Rows, delimiter: u8, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_csv(rows: &Rows, delimiter: u8, out: &mut dyn Write) -> io::Result<()> {
     if rows.columns().is_empty() {
         return Ok(());
     }
@@ -247,7 +249,7 @@ fn push_tsv_escaped(s: &str, out: &mut Vec<u8>) {
 /// logfmt parsers read back. So `""` stays distinguishable from null, which is `key=` with nothing.
 /// Keys cannot be quoted in logfmt: whitespace, control characters, `"` and `=` in a key become
 /// `_`, and an empty key is written as `_`. The line ends with `\n`.
-pub fn write_logfmt(v: &Value, out: &mut Vec<u8>) {
+pub(crate) fn write_logfmt(v: &Value, out: &mut Vec<u8>) {
     for (i, (k, cell)) in flatten(v).iter().enumerate() {
         if i > 0 {
             out.push(b' ');

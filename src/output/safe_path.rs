@@ -28,7 +28,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path};
 
 /// A missing or null placeholder value. No value encodes to it (a value `_none` becomes `%5Fnone`).
-pub const NONE: &str = "_none";
+pub(crate) const NONE: &str = "_none";
 
 /// The encoding of the empty string; `%e` followed by `m` is not a `%XX` escape, so no value
 /// other than the empty one can produce it.
@@ -77,14 +77,15 @@ fn push_escaped(out: &mut String, c: char) {
 
 /// Encodes one placeholder value as a single safe path component, injectively (see the module
 /// documentation for the argument).
-pub fn encode_component(value: &str) -> String {
+#[cfg(test)]
+pub(crate) fn encode_component(value: &str) -> String {
     let mut out = String::new();
     encode_into(value, &mut out);
     out
 }
 
 /// Appends [`encode_component`]`(value)` to `out`.
-pub fn encode_into(value: &str, out: &mut String) {
+pub(crate) fn encode_into(value: &str, out: &mut String) {
     if value.len() <= MAX_LEN
         && value.chars().all(is_kept)
         && !matches!(value, "" | "." | ".." | NONE)
@@ -130,7 +131,7 @@ fn encode_slow(value: &str) -> String {
 
 /// A safe share of this process's open-file limit for topic files: three quarters of the soft limit minus 16
 /// (inputs, spill files and the dead-letter file need descriptors too), at least 8.
-pub fn default_max_open_files() -> usize {
+pub(crate) fn default_max_open_files() -> usize {
     fs::read_to_string("/proc/self/limits")
         .ok()
         .and_then(|text| soft_open_files(&text))

@@ -23,7 +23,7 @@ const GAP: usize = 2;
 ///   columns) and cut cells end in `…`. A column is never narrower than 1, so with too many
 ///   columns for `max_width` the lines stay longer than asked.
 /// - Lines have no trailing spaces. Nothing is written when there are no columns.
-pub fn write_table(rows: &Rows, out: &mut dyn Write, max_width: Option<usize>) -> io::Result<()> {
+pub(crate) fn write_table(rows: &Rows, out: &mut dyn Write, max_width: Option<usize>) -> io::Result<()> {
     let names = rows.columns();
     if names.is_empty() {
         return Ok(());

@@ -20,7 +20,7 @@ type Fast = foldhash::fast::RandomState;
 const MAX_OPEN_COMPRESSED: usize = 8;
 
 #[derive(Debug, Clone)]
-pub struct TopicOptions {
+pub(crate) struct TopicOptions {
     /// Keep what files already hold instead of truncating them when first opened.
     pub append: bool,
     /// Write temporary files and rename them into place on `finish(true)`.
@@ -45,7 +45,7 @@ impl Default for TopicOptions {
 
 /// A failed file operation and the file it failed on.
 #[derive(Debug)]
-pub struct TopicError {
+pub(crate) struct TopicError {
     pub path: PathBuf,
     pub error: io::Error,
     /// What the file holds after the failure, when that needs saying.
@@ -56,7 +56,7 @@ pub struct TopicError {
 
 /// What a file holds after a write to it failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kept {
+pub(crate) enum Kept {
     /// A plain file: its whole lines, as always.
     Lines,
     /// A compressed file, cut back to its last complete member: it decompresses to whole lines.
@@ -325,7 +325,7 @@ struct Root {
 /// Every file a run's `to`, `tee` and `-O` write, under their templates' fixed directories: one
 /// registry (a file is truncated only the first time the run opens it, whichever template names
 /// it) and one budget of open files for the whole run.
-pub struct TopicFiles {
+pub(crate) struct TopicFiles {
     opts: TopicOptions,
     roots: Vec<Root>,
     /// Every file of this run, open or not, and where it is in `slots`: a file not in here is
@@ -344,7 +344,7 @@ pub struct TopicFiles {
 impl TopicFiles {
     /// At most `opts.max_open` files are open at once, and never more than a safe share of the
     /// process's limit: inputs, sort spill files and the dead-letter file need descriptors too.
-    pub fn new(mut opts: TopicOptions) -> TopicFiles {
+    pub(crate) fn new(mut opts: TopicOptions) -> TopicFiles {
         opts.max_open = opts.max_open.min(super::safe_path::default_max_open_files()).max(1);
         TopicFiles {
             opts,
@@ -361,7 +361,7 @@ impl TopicFiles {
     /// Adds a template's fixed directory (empty: the current one); returns its key. Nothing is
     /// created outside it. It is made on the first write, each of its names checked: a symlink
     /// anywhere in it is refused, as in the rest of the output location.
-    pub fn add_root(&mut self, dir: &Path) -> usize {
+    pub(crate) fn add_root(&mut self, dir: &Path) -> usize {
         if let Some(i) = self.roots.iter().position(|r| r.dir == dir) {
             return i;
         }
@@ -374,7 +374,8 @@ impl TopicFiles {
 
     /// Appends whole lines to the file at `path`, which begins with the directory of `root`. On
     /// failure the file is cut back to end on a whole line (or a whole compressed member) and closed.
-    pub fn write(&mut self, root: usize, path: &Path, data: &[u8]) -> Result<(), TopicError> {
+    #[cfg(test)]
+    pub(crate) fn write(&mut self, root: usize, path: &Path, data: &[u8]) -> Result<(), TopicError> {
         self.write_vectored(root, path, &[IoSlice::new(data)], data.len())
             .map(drop)
     }
@@ -382,7 +383,7 @@ impl TopicFiles {
     /// Appends `data`, in several slices, of which the first `whole` bytes end a line; the rest begins
     /// a line that a later write ends. A file left inside a line is cut back to its last whole line
     /// when the files are closed. Returns the file's key for [`TopicFiles::write_at`].
-    pub fn write_vectored(
+    pub(crate) fn write_vectored(
         &mut self,
         root: usize,
         path: &Path,
@@ -399,7 +400,7 @@ impl TopicFiles {
     }
 
     /// [`TopicFiles::write_vectored`] to the file with this key, without looking its path up.
-    pub fn write_at(&mut self, key: usize, data: &[IoSlice], whole: usize) -> Result<(), TopicError> {
+    pub(crate) fn write_at(&mut self, key: usize, data: &[IoSlice], whole: usize) -> Result<(), TopicError> {
         self.tick += 1;
         if self.slots[key].open.is_none() {
             self.reopen(key)?;
@@ -431,12 +432,13 @@ impl TopicFiles {
 
     /// Flushes and closes every file, completing compressed streams. With `atomic`, renames the
     /// temporary files into place when `success` and nothing failed, else removes them.
-    pub fn finish(mut self, success: bool) -> Result<(), TopicError> {
+    pub(crate) fn finish(mut self, success: bool) -> Result<(), TopicError> {
         self.close_all(success)
     }
 
     /// How many distinct files received data.
-    pub fn files_written(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn files_written(&self) -> usize {
         self.slots.iter().filter(|s| s.written).count()
     }
 

@@ -7,7 +7,7 @@ use std::io::{self, ErrorKind, Seek, SeekFrom, Write};
 use std::os::fd::AsFd;
 
 /// Counts what reaches the file, and where its last whole line ends.
-pub struct WholeLines<W> {
+pub(crate) struct WholeLines<W> {
     inner: W,
     /// The same open file as `inner`, when it is a regular file that can be cut.
     file: Option<File>,
@@ -18,7 +18,7 @@ pub struct WholeLines<W> {
 /// The process's stdout, written straight to its file descriptor (std's own line buffer would hide
 /// which bytes reached the file) and cut back to a whole line after a failed write when it is a
 /// regular file; std's stdout if the descriptor cannot be duplicated.
-pub fn stdout() -> Box<dyn Write + Send> {
+pub(crate) fn stdout() -> Box<dyn Write + Send> {
     let dup = || io::stdout().as_fd().try_clone_to_owned().map(File::from);
     match (dup(), dup()) {
         (Ok(out), Ok(file)) => Box::new(WholeLines::new(out, Some(file))),
@@ -28,7 +28,7 @@ pub fn stdout() -> Box<dyn Write + Send> {
 
 impl<W: Write> WholeLines<W> {
     /// `file` is the open file `inner` writes to (a duplicate descriptor), if known.
-    pub fn new(inner: W, file: Option<File>) -> WholeLines<W> {
+    pub(crate) fn new(inner: W, file: Option<File>) -> WholeLines<W> {
         let file = file.filter(|f| f.metadata().is_ok_and(|m| m.is_file()));
         WholeLines {
             inner,

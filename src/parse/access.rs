@@ -11,10 +11,10 @@ const FIELDS: [&str; 12] = [
 
 /// Which of [`FIELDS`] to build: bit `i` for `FIELDS[i]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Mask(u16);
+pub(crate) struct Mask(u16);
 
 impl Mask {
-    pub fn new(want: &Want) -> Mask {
+    pub(crate) fn new(want: &Want) -> Mask {
         Mask(
             FIELDS
                 .iter()
@@ -33,7 +33,7 @@ impl Mask {
 /// Parses `client ident user [time] "request" status bytes` and, when `combined`, `"referrer" "agent"`.
 /// Field rules are in the module documentation of `parse`. The whole line is always checked; only the
 /// fields in `mask` are built.
-pub fn parse(text: &str, combined: bool, mask: Mask) -> Option<Fields> {
+pub(crate) fn parse(text: &str, combined: bool, mask: Mask) -> Option<Fields> {
     let mut c = Cursor { s: text, i: 0 };
     let client = c.token()?;
     let ident = c.token()?;

@@ -63,7 +63,7 @@
 //!   - `facility` is PRI / 8 and `severity` PRI % 8. No match: a PRI over 191 or malformed, no timestamp,
 //!     no host, or (RFC 5424) a missing header field or unclosed structured data.
 
-pub mod access;
+pub(crate) mod access;
 mod kv;
 mod logfmt;
 #[cfg(test)]
@@ -74,11 +74,11 @@ use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 
 /// The fields of one parsed text, in output order.
-pub type Fields = Map<String, Value>;
+pub(crate) type Fields = Map<String, Value>;
 
 /// A text format that [`parse`] understands.
 #[derive(Debug, Clone)]
-pub enum TextFormat {
+pub(crate) enum TextFormat {
     /// Named captures `(?P<name>…)` become fields; unnamed groups are ignored.
     Regex(regex::Regex),
     /// `key=value key2="quoted value" bare_key`.
@@ -97,11 +97,11 @@ pub enum TextFormat {
 
 impl TextFormat {
     /// The names `from_name` accepts, as users type them.
-    pub const NAMES: &[&str] = &["logfmt", "json", "kv", "combined", "common", "syslog"];
+    pub(crate) const NAMES: &[&str] = &["logfmt", "json", "kv", "combined", "common", "syslog"];
 
     /// The format a name stands for; `year` completes RFC 3164 syslog timestamps. `None` for unknown names
     /// (regexes are built by the caller from `/…/` literals).
-    pub fn from_name(name: &str, year: i32) -> Option<TextFormat> {
+    pub(crate) fn from_name(name: &str, year: i32) -> Option<TextFormat> {
         Some(match name {
             "logfmt" => TextFormat::Logfmt,
             "json" => TextFormat::Json,
@@ -114,7 +114,7 @@ impl TextFormat {
     }
 
     /// The name of this format as users type it (`regex` for a pattern).
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             TextFormat::Regex(_) => "regex",
             TextFormat::Logfmt => "logfmt",
@@ -129,7 +129,7 @@ impl TextFormat {
 
 /// Which fields a caller keeps.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub enum Want {
+pub(crate) enum Want {
     #[default]
     All,
     /// Only these keys are read later, so only these need to be built.
@@ -137,7 +137,7 @@ pub enum Want {
 }
 
 impl Want {
-    pub fn has(&self, key: &str) -> bool {
+    pub(crate) fn has(&self, key: &str) -> bool {
         match self {
             Want::All => true,
             Want::Only(keys) => keys.iter().any(|k| &**k == key),
@@ -146,13 +146,13 @@ impl Want {
 }
 
 /// Parses one line; None when it does not match the format.
-pub fn parse(fmt: &TextFormat, text: &str) -> Option<Fields> {
+pub(crate) fn parse(fmt: &TextFormat, text: &str) -> Option<Fields> {
     parse_only(fmt, text, &Want::All)
 }
 
 /// Like [`parse`], but the fields outside `want` may be left out. Whether the text matches does not depend
 /// on `want`.
-pub fn parse_only(fmt: &TextFormat, text: &str, want: &Want) -> Option<Fields> {
+pub(crate) fn parse_only(fmt: &TextFormat, text: &str, want: &Want) -> Option<Fields> {
     match fmt {
         TextFormat::Regex(re) => captures(re, text),
         TextFormat::Logfmt => logfmt::parse(text),
@@ -166,7 +166,7 @@ pub fn parse_only(fmt: &TextFormat, text: &str, want: &Want) -> Option<Fields> {
 
 /// A capture or value that looks like a JSON number becomes a number (keeping its text exactly);
 /// everything else stays a string.
-pub fn typed(s: &str) -> Value {
+pub(crate) fn typed(s: &str) -> Value {
     if is_json_number(s) {
         Value::Number(Number::from_string_unchecked(s.to_owned()))
     } else {

@@ -6,20 +6,20 @@ use crate::event::{Event, Needs, remove_path, resolve_path};
 use crate::lang::Path;
 
 #[derive(Debug, Clone)]
-pub struct Del {
+pub(crate) struct Del {
     paths: Vec<Path>,
 }
 
 impl Del {
-    pub fn new(paths: Vec<Path>) -> Self {
+    pub(crate) fn new(paths: Vec<Path>) -> Self {
         Del { paths }
     }
 
-    pub fn needs(&self, n: &mut Needs) {
+    pub(crate) fn needs(&self, n: &mut Needs) {
         self.paths.iter().for_each(|p| n.add_path(p));
     }
 
-    pub fn apply(&self, ev: &mut Event) -> Flow {
+    pub(crate) fn apply(&self, ev: &mut Event) -> Flow {
         if !self.paths.iter().any(|p| ev.lookup(p).is_some()) {
             return Flow::Pass;
         }

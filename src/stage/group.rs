@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 /// How the groups are ordered in the output.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Order {
+pub(crate) enum Order {
     /// First seen first (`stats`, `distinct`).
     FirstSeen,
     /// By the first aggregate, highest first; ties in first-seen order (`count`, `top`).
@@ -25,19 +25,18 @@ pub enum Order {
 
 /// Where event time comes from.
 #[derive(Debug, Clone)]
-pub struct TimeField(pub Option<Path>);
+pub(crate) struct TimeField(pub Option<Path>);
 
 impl TimeField {
-    pub const DEFAULTS: [&'static str; 4] = ["ts", "time", "timestamp", "@timestamp"];
+    pub(crate) const DEFAULTS: [&'static str; 4] = ["ts", "time", "timestamp", "@timestamp"];
 
-    pub fn needs(&self, n: &mut Needs) {
+    pub(crate) fn needs(&self, n: &mut Needs) {
         match &self.0 {
             Some(p) => n.add_path(p),
             None => {
                 for k in Self::DEFAULTS {
                     n.add_path(&Path {
                         segs: vec![Seg::Key(k.into())],
-                        span: Default::default(),
                     });
                 }
             }
@@ -45,13 +44,12 @@ impl TimeField {
     }
 
     /// Unix seconds of the event, if it has a parsable time.
-    pub fn of(&self, ev: &Event) -> Option<f64> {
+    pub(crate) fn of(&self, ev: &Event) -> Option<f64> {
         match &self.0 {
             Some(p) => time_of(&ev.lookup(p)?),
             None => Self::DEFAULTS.iter().find_map(|k| {
                 let p = Path {
                     segs: vec![Seg::Key((*k).into())],
-                    span: Default::default(),
                 };
                 ev.lookup(&p).map(|v| time_of(&v))
             })?,
@@ -67,7 +65,7 @@ pub(crate) const DEFAULT_MAX_GROUPS: usize = 10_000_000;
 
 /// What a grouping stage computes; shared by every thread.
 #[derive(Debug)]
-pub struct GroupSpec {
+pub(crate) struct GroupSpec {
     pub stage: &'static str,
     keys: Vec<KeySpec>,
     aggs: Vec<(AggFn, Option<Expr>, String)>,
@@ -79,7 +77,7 @@ pub struct GroupSpec {
 }
 
 impl GroupSpec {
-    pub fn new(
+    pub(crate) fn new(
         stage: &'static str,
         keys: Vec<KeySpec>,
         aggs: &[AggSpec],
@@ -115,7 +113,7 @@ impl GroupSpec {
         }
     }
 
-    pub fn needs(&self, n: &mut Needs) {
+    pub(crate) fn needs(&self, n: &mut Needs) {
         for k in &self.keys {
             k.expr.visit_paths(&mut |p| n.add_path(p));
         }
@@ -129,7 +127,7 @@ impl GroupSpec {
         }
     }
 
-    pub fn windowed(&self) -> bool {
+    pub(crate) fn windowed(&self) -> bool {
         self.every.is_some()
     }
 }
@@ -142,7 +140,7 @@ const SEP: u8 = 0x1e;
 /// windowed) then its keys' canonical bytes ([`crate::agg::key`]) separated by [`SEP`]; its text
 /// is the keys' compact JSON as first seen, so `1.0` after `1` joins group `1` and prints `1`.
 #[derive(Debug, Clone, Default)]
-pub struct Groups {
+pub(crate) struct Groups {
     table: Table,
     canon: Vec<u8>,
     text: Vec<u8>,
@@ -152,20 +150,20 @@ pub struct Groups {
 
 /// Why an event could not be grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupError {
+pub(crate) enum GroupError {
     NoTime,
 }
 
 impl Groups {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.table.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.table.is_empty()
     }
 
-    pub fn add(&mut self, spec: &GroupSpec, ev: &Event, env: &Env) -> Result<(), GroupError> {
+    pub(crate) fn add(&mut self, spec: &GroupSpec, ev: &Event, env: &Env) -> Result<(), GroupError> {
         self.canon.clear();
         self.text.clear();
         if let Some(d) = spec.every {
@@ -210,13 +208,13 @@ impl Groups {
     }
 
     /// Merges the groups of events that came later in input order.
-    pub fn merge(&mut self, later: Groups, spec: &GroupSpec) {
+    pub(crate) fn merge(&mut self, later: Groups, spec: &GroupSpec) {
         self.overflow |= later.overflow;
         self.overflow |= !self.table.merge(&spec.layout, later.table);
     }
 
     /// Removes and returns the groups of windows before `window`.
-    pub fn split_off_before(&mut self, spec: &GroupSpec, window: i64) -> Groups {
+    pub(crate) fn split_off_before(&mut self, spec: &GroupSpec, window: i64) -> Groups {
         let before = |prefix: &[u8]| prefix.try_into().is_ok_and(|b| i64::from_le_bytes(b) < window);
         Groups {
             table: self.table.split_off(&spec.layout, before),
@@ -225,12 +223,13 @@ impl Groups {
     }
 
     /// The result rows, in the stage's order.
-    pub fn finish(self, spec: &Arc<GroupSpec>) -> Vec<Value> {
+    #[cfg(test)]
+    pub(crate) fn finish(self, spec: &Arc<GroupSpec>) -> Vec<Value> {
         self.into_rows(spec).collect()
     }
 
     /// The result rows, in the stage's order, built one at a time as they are taken.
-    pub fn into_rows(mut self, spec: &Arc<GroupSpec>) -> Rows {
+    pub(crate) fn into_rows(mut self, spec: &Arc<GroupSpec>) -> Rows {
         // The index is not needed any more: free it before the rows are built.
         self.table.drop_index();
         let order = self.order(spec).into_iter();
@@ -276,7 +275,7 @@ impl Groups {
 
 /// The result rows of groups, in output order, each built when it is taken.
 #[derive(Debug)]
-pub struct Rows {
+pub(crate) struct Rows {
     groups: Groups,
     spec: Arc<GroupSpec>,
     order: std::vec::IntoIter<u32>,
@@ -375,7 +374,7 @@ fn row(spec: &GroupSpec, window: Option<i64>, keys: Vec<Value>, results: &[Value
 /// as soon as the watermark (largest event time seen minus the lateness) passes
 /// their end, and events for windows already emitted are late.
 #[derive(Debug, Clone)]
-pub struct GroupStage {
+pub(crate) struct GroupStage {
     pub spec: Arc<GroupSpec>,
     pub groups: Groups,
     lateness: Option<f64>,
@@ -386,13 +385,13 @@ pub struct GroupStage {
 
 /// Why an event was not added to a streaming window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rejected {
+pub(crate) enum Rejected {
     NoTime,
     Late,
 }
 
 impl GroupStage {
-    pub fn new(spec: GroupSpec, lateness: Option<f64>) -> GroupStage {
+    pub(crate) fn new(spec: GroupSpec, lateness: Option<f64>) -> GroupStage {
         let lateness = lateness.filter(|_| spec.windowed());
         GroupStage {
             spec: Arc::new(spec),
@@ -404,12 +403,12 @@ impl GroupStage {
     }
 
     /// True when windows stream out while reading, so the stage must see events in order.
-    pub fn streaming(&self) -> bool {
+    pub(crate) fn streaming(&self) -> bool {
         self.lateness.is_some()
     }
 
     /// Adds an event; in streaming mode, returns the rows of windows the watermark closed.
-    pub fn add(&mut self, ev: &Event, env: &Env) -> Result<Vec<Value>, Rejected> {
+    pub(crate) fn add(&mut self, ev: &Event, env: &Env) -> Result<Vec<Value>, Rejected> {
         let spec = self.spec.clone();
         let (Some(lateness), Some(every)) = (self.lateness, spec.every) else {
             return self
@@ -436,15 +435,9 @@ impl GroupStage {
         Ok(done.into_rows(&spec).collect())
     }
 
-    /// The rows of everything still held, at the end of input.
-    pub fn finish(&mut self) -> Vec<Value> {
-        self.rows().collect()
-    }
-
     /// The rows of everything still held, at the end of input, built one at a time as they
-    /// are taken: only the groups' compact form and one row are held at once, where
-    /// [`GroupStage::finish`] holds every row.
-    pub fn rows(&mut self) -> Rows {
+    /// are taken: only the groups' compact form and one row are held at once.
+    pub(crate) fn rows(&mut self) -> Rows {
         let spec = self.spec.clone();
         let no_groups = self.groups.is_empty();
         let mut rows = std::mem::take(&mut self.groups).into_rows(&spec);

@@ -3,17 +3,17 @@
 use super::Flow;
 
 #[derive(Debug, Clone)]
-pub struct Head {
+pub(crate) struct Head {
     limit: u64,
     seen: u64,
 }
 
 impl Head {
-    pub fn new(limit: u64) -> Self {
+    pub(crate) fn new(limit: u64) -> Self {
         Head { limit, seen: 0 }
     }
 
-    pub fn apply(&mut self) -> Flow {
+    pub(crate) fn apply(&mut self) -> Flow {
         if self.seen < self.limit {
             self.seen += 1;
             Flow::Pass
@@ -23,7 +23,7 @@ impl Head {
     }
 
     /// True once no further event can pass.
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         self.seen >= self.limit
     }
 }

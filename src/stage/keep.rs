@@ -11,24 +11,24 @@ use crate::lang::ast::Seg;
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone)]
-pub struct Keep {
+pub(crate) struct Keep {
     paths: Vec<Path>,
     keys_only: bool,
 }
 
 impl Keep {
-    pub fn new(paths: Vec<Path>) -> Self {
+    pub(crate) fn new(paths: Vec<Path>) -> Self {
         let keys_only = paths
             .iter()
             .all(|p| !p.segs.is_empty() && p.segs.iter().all(|s| matches!(s, Seg::Key(_))));
         Keep { paths, keys_only }
     }
 
-    pub fn needs(&self, n: &mut Needs) {
+    pub(crate) fn needs(&self, n: &mut Needs) {
         self.paths.iter().for_each(|p| n.add_path(p));
     }
 
-    pub fn apply(&self, ev: &mut Event) -> Flow {
+    pub(crate) fn apply(&self, ev: &mut Event) -> Flow {
         if !ev.is_object() {
             return Flow::Dead(Reason::NotObject);
         }

@@ -13,19 +13,19 @@ mod tail;
 mod to;
 mod r#where;
 
-pub use del::Del;
+pub(crate) use del::Del;
 pub(crate) use group::DEFAULT_MAX_GROUPS;
-pub use group::{GroupError, GroupSpec, GroupStage, Groups, Order, Rejected, TimeField};
-pub use head::Head;
-pub use keep::Keep;
-pub use parse::Parse;
-pub use rename::Rename;
-pub use route::Route;
-pub use set::Set;
-pub use sort::{Item, Sort};
-pub use tail::{Held, Tail};
-pub use to::To;
-pub use r#where::Where;
+pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, Order, Rejected, TimeField};
+pub(crate) use head::Head;
+pub(crate) use keep::Keep;
+pub(crate) use parse::Parse;
+pub(crate) use rename::Rename;
+pub(crate) use route::Route;
+pub(crate) use set::Set;
+pub(crate) use sort::Sort;
+pub(crate) use tail::{Held, Tail};
+pub(crate) use to::To;
+pub(crate) use r#where::Where;
 
 use crate::event::{Event, Needs, Reason};
 use crate::lang::ast::AggSpec;
@@ -33,7 +33,7 @@ use crate::lang::{Env, StageAst, StageSpec};
 
 /// What happens to an event after a stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
+pub(crate) enum Flow {
     Pass,
     /// Dropped by a filter (`where`).
     Filtered,
@@ -41,15 +41,13 @@ pub enum Flow {
     Skipped,
     /// Held by the stage; it may be released at the end of input.
     Held,
-    /// Consumed by an aggregate.
-    Absorbed,
     /// Rejected: becomes a dead letter.
     Dead(Reason),
 }
 
 /// Run-wide settings some stages need.
 #[derive(Debug, Clone, Default)]
-pub struct StageOptions {
+pub(crate) struct StageOptions {
     pub time: Option<crate::lang::Path>,
     pub max_groups: Option<usize>,
     pub memory_limit: usize,
@@ -60,7 +58,7 @@ pub struct StageOptions {
 }
 
 #[derive(Debug, Clone)]
-pub enum Stage {
+pub(crate) enum Stage {
     Where(Where),
     Set(Set),
     Del(Del),
@@ -76,7 +74,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub fn build(ast: &StageAst, opts: &StageOptions) -> Stage {
+    pub(crate) fn build(ast: &StageAst, opts: &StageOptions) -> Stage {
         let group = |stage, keys: &[_], aggs: &[AggSpec], every, order| {
             let time = TimeField(opts.time.clone());
             Stage::Group(GroupStage::new(
@@ -119,11 +117,11 @@ impl Stage {
                 from,
                 otherwise,
             } => Stage::Parse(Parse::new(format, from.clone(), *otherwise)),
-            StageSpec::To { template, text, tee } => Stage::To(To::new(template.clone(), text.clone(), *tee)),
+            StageSpec::To { template, tee, .. } => Stage::To(To::new(template.clone(), *tee)),
         }
     }
 
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Stage::Where(_) => "where",
             Stage::Set(_) => "set",
@@ -142,7 +140,7 @@ impl Stage {
     }
 
     /// Stateless stages run on every worker thread; the rest run in input order on one.
-    pub fn is_parallel(&self) -> bool {
+    pub(crate) fn is_parallel(&self) -> bool {
         !matches!(
             self,
             Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_) | Stage::To(_)
@@ -150,7 +148,7 @@ impl Stage {
     }
 
     /// Records what the stage reads.
-    pub fn needs(&self, n: &mut Needs) {
+    pub(crate) fn needs(&self, n: &mut Needs) {
         match self {
             Stage::Where(s) => s.needs(n),
             Stage::Set(s) => s.needs(n),
@@ -167,7 +165,7 @@ impl Stage {
     }
 
     /// Applies a stateless stage to one event.
-    pub fn apply(&self, ev: &mut Event, env: &Env) -> Flow {
+    pub(crate) fn apply(&self, ev: &mut Event, env: &Env) -> Flow {
         match self {
             Stage::Where(s) => s.apply(ev, env),
             Stage::Set(s) => s.apply(ev, env),
@@ -183,7 +181,7 @@ impl Stage {
     }
 
     /// Paths the stage reads and writes, for `--explain`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut n = Needs::default();
         self.needs(&mut n);
         let mut reads: Vec<String> = n.keys.iter().map(|k| k.to_string()).collect();

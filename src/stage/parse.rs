@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 #[derive(Debug, Clone)]
-pub struct Parse {
+pub(crate) struct Parse {
     format: TextFormat,
     from: Option<Expr>,
     otherwise: Otherwise,
@@ -21,7 +21,7 @@ pub struct Parse {
 }
 
 impl Parse {
-    pub fn new(format: &ParseFormat, from: Option<Expr>, otherwise: Otherwise) -> Parse {
+    pub(crate) fn new(format: &ParseFormat, from: Option<Expr>, otherwise: Otherwise) -> Parse {
         let format = match format {
             ParseFormat::Regex(re) => TextFormat::Regex(re.clone()),
             ParseFormat::Named(n) => TextFormat::from_name(n, 1970).expect("the parser accepts only known formats"),
@@ -36,27 +36,28 @@ impl Parse {
     }
 
     /// Builds only these fields from now on.
-    pub fn set_want(&mut self, want: Want) {
+    pub(crate) fn set_want(&mut self, want: Want) {
         self.access = access::Mask::new(&want);
         self.want = want;
     }
 
-    pub fn want(&self) -> &Want {
+    #[cfg(test)]
+    pub(crate) fn want(&self) -> &Want {
         &self.want
     }
 
-    pub fn needs(&self, n: &mut Needs) {
+    pub(crate) fn needs(&self, n: &mut Needs) {
         if let Some(e) = &self.from {
             e.visit_paths(&mut |p| n.add_path(p));
         }
     }
 
     /// Why an event became a dead letter, for its record.
-    pub fn error(&self) -> String {
+    pub(crate) fn error(&self) -> String {
         format!("does not match the {} format", self.format.name())
     }
 
-    pub fn apply(&self, ev: &mut Event, env: &Env) -> Flow {
+    pub(crate) fn apply(&self, ev: &mut Event, env: &Env) -> Flow {
         let fields = {
             let text: Cow<str> = match &self.from {
                 None => Cow::Borrowed(ev.raw),

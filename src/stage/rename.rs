@@ -9,23 +9,23 @@ use crate::lang::ast::Seg;
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone)]
-pub struct Rename {
+pub(crate) struct Rename {
     pairs: Vec<(Path, Path)>,
 }
 
 impl Rename {
-    pub fn new(pairs: Vec<(Path, Path)>) -> Self {
+    pub(crate) fn new(pairs: Vec<(Path, Path)>) -> Self {
         Rename { pairs }
     }
 
-    pub fn needs(&self, n: &mut Needs) {
+    pub(crate) fn needs(&self, n: &mut Needs) {
         for (from, to) in &self.pairs {
             n.add_path(from);
             n.add_path(to);
         }
     }
 
-    pub fn apply(&self, ev: &mut Event) -> Flow {
+    pub(crate) fn apply(&self, ev: &mut Event) -> Flow {
         for (from, to) in &self.pairs {
             if from == to {
                 continue;

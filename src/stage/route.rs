@@ -8,10 +8,10 @@ use crate::lang::{Env, Expr, Val};
 use std::sync::Arc;
 
 /// The topic of events no rule matched, when there is no `else`.
-pub const UNMATCHED: &str = "_unmatched";
+pub(super) const UNMATCHED: &str = "_unmatched";
 
 #[derive(Debug, Clone)]
-pub enum Route {
+pub(crate) enum Route {
     By(Expr),
     Rules {
         all: bool,
@@ -21,7 +21,7 @@ pub enum Route {
 }
 
 impl Route {
-    pub fn new(spec: &RouteSpec) -> Route {
+    pub(crate) fn new(spec: &RouteSpec) -> Route {
         match spec {
             RouteSpec::By(e) => Route::By(e.clone()),
             RouteSpec::Rules { all, rules, otherwise } => Route::Rules {
@@ -32,7 +32,7 @@ impl Route {
         }
     }
 
-    pub fn needs(&self, n: &mut Needs) {
+    pub(crate) fn needs(&self, n: &mut Needs) {
         match self {
             Route::By(e) => e.visit_paths(&mut |p| n.add_path(p)),
             Route::Rules { rules, .. } => {
@@ -44,7 +44,7 @@ impl Route {
     }
 
     /// The topics of an event: one, or with `route all` one per matching rule.
-    pub fn topics(&self, ev: &Event, env: &Env) -> Vec<Option<Arc<str>>> {
+    pub(crate) fn topics(&self, ev: &Event, env: &Env) -> Vec<Option<Arc<str>>> {
         match self {
             Route::By(e) => vec![match e.eval(ev, env) {
                 Val::Null => None,
@@ -69,13 +69,13 @@ impl Route {
     }
 
     /// Sets the topic when there is exactly one; `route all` is handled by the engine.
-    pub fn apply(&self, ev: &mut Event, env: &Env) -> Flow {
+    pub(crate) fn apply(&self, ev: &mut Event, env: &Env) -> Flow {
         let mut topics = self.topics(ev, env);
         ev.topic = topics.swap_remove(0);
         Flow::Pass
     }
 
-    pub fn fans_out(&self) -> bool {
+    pub(crate) fn fans_out(&self) -> bool {
         matches!(self, Route::Rules { all: true, .. })
     }
 }

@@ -12,21 +12,21 @@ use crate::lang::ast::Seg;
 use crate::lang::{Env, Expr, Path, Val};
 
 #[derive(Debug, Clone)]
-pub struct Set {
+pub(crate) struct Set {
     assignments: Vec<(Path, Expr)>,
     /// Every path is a single key, so the text can be spliced.
     top_level: bool,
 }
 
 impl Set {
-    pub fn new(assignments: Vec<(Path, Expr)>) -> Self {
+    pub(crate) fn new(assignments: Vec<(Path, Expr)>) -> Self {
         let top_level = assignments
             .iter()
             .all(|(p, _)| matches!(p.segs.as_slice(), [Seg::Key(_)]));
         Set { assignments, top_level }
     }
 
-    pub fn needs(&self, n: &mut Needs) {
+    pub(crate) fn needs(&self, n: &mut Needs) {
         for (p, e) in &self.assignments {
             e.visit_paths(&mut |p| n.add_path(p));
             if self.top_level {
@@ -36,7 +36,7 @@ impl Set {
         }
     }
 
-    pub fn apply(&self, ev: &mut Event, env: &Env) -> Flow {
+    pub(crate) fn apply(&self, ev: &mut Event, env: &Env) -> Flow {
         if !ev.is_object() {
             return Flow::Dead(Reason::NotObject);
         }

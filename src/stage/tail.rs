@@ -6,23 +6,22 @@ use std::sync::Arc;
 
 /// An event kept as its JSON text.
 #[derive(Debug, Clone)]
-pub struct Held {
+pub(crate) struct Held {
     pub json: String,
     pub meta: Meta,
     pub topic: Option<Arc<str>>,
-    pub modified: bool,
     /// An extra copy made by `route all`.
     pub copy: bool,
 }
 
 #[derive(Debug, Clone)]
-pub struct Tail {
+pub(crate) struct Tail {
     limit: usize,
     ring: VecDeque<Held>,
 }
 
 impl Tail {
-    pub fn new(limit: u64) -> Self {
+    pub(crate) fn new(limit: u64) -> Self {
         Tail {
             limit: usize::try_from(limit).unwrap_or(usize::MAX),
             ring: VecDeque::new(),
@@ -31,7 +30,7 @@ impl Tail {
 
     /// Holds the event; returns the one that no longer fits (the oldest, or this one
     /// for `tail 0`), whose fate is then decided.
-    pub fn push(&mut self, h: Held) -> Option<Held> {
+    pub(crate) fn push(&mut self, h: Held) -> Option<Held> {
         if self.limit == 0 {
             return Some(h);
         }
@@ -42,7 +41,7 @@ impl Tail {
         None
     }
 
-    pub fn drain(&mut self) -> Vec<Held> {
+    pub(crate) fn drain(&mut self) -> Vec<Held> {
         self.ring.drain(..).collect()
     }
 }

@@ -35,13 +35,11 @@ enum Piece {
 type Name = Vec<Piece>;
 
 #[derive(Debug, Clone)]
-pub struct To {
+pub(crate) struct To {
     /// The names after the fixed directory; each holds a placeholder, or is the file name.
     names: Vec<Name>,
     /// The fixed directory as text: empty, or ending in `/`.
     prefix: String,
-    /// The template as written, for messages.
-    pub text: String,
     /// `tee`: events go on to the next stage.
     pub tee: bool,
     /// The fixed directory every file is created in (empty: the current directory).
@@ -58,7 +56,7 @@ pub(crate) struct TemplateError {
 impl To {
     /// Builds the stage. A template that [`To::check`] would refuse still builds: the files it
     /// renders are refused when opened (an output error), never created outside its directory.
-    pub fn new(template: Template, text: String, tee: bool) -> To {
+    pub(crate) fn new(template: Template, tee: bool) -> To {
         let (plan, _) = plan(&template);
         let root = match plan.prefix.as_str() {
             "/" => PathBuf::from("/"),
@@ -68,13 +66,12 @@ impl To {
             names: plan.names,
             root,
             prefix: plan.prefix,
-            text,
             tee,
         }
     }
 
     /// Refuses, before any input is read, a `to`/`tee` template that can name no file.
-    pub fn check(asts: &[StageAst], source: &str) -> Result<(), LangError> {
+    pub(crate) fn check(asts: &[StageAst], source: &str) -> Result<(), LangError> {
         for ast in asts {
             let StageSpec::To { template, text, .. } = &ast.spec else {
                 continue;
@@ -91,7 +88,7 @@ impl To {
         Ok(())
     }
 
-    pub fn needs(&self, n: &mut Needs) {
+    pub(crate) fn needs(&self, n: &mut Needs) {
         for p in self.names.iter().flatten() {
             if let Piece::Expr(e) = p {
                 e.visit_paths(&mut |p| n.add_path(p));
@@ -100,7 +97,7 @@ impl To {
     }
 
     /// Appends the path of the file for this event, starting with the fixed directory, to `out`.
-    pub fn render(&self, ev: &Event, env: &Env, out: &mut String) {
+    pub(crate) fn render(&self, ev: &Event, env: &Env, out: &mut String) {
         out.push_str(&self.prefix);
         for (i, name) in self.names.iter().enumerate() {
             if i > 0 {
@@ -257,7 +254,7 @@ mod tests {
     use crate::lang::parse_template;
 
     fn to(text: &str) -> To {
-        To::new(parse_template(text).unwrap(), text.to_string(), false)
+        To::new(parse_template(text).unwrap(), false)
     }
 
     fn render(t: &To, json: &str) -> String {

@@ -5,20 +5,20 @@ use crate::event::{Event, Needs};
 use crate::lang::{Env, Expr};
 
 #[derive(Debug, Clone)]
-pub struct Where {
+pub(crate) struct Where {
     cond: Expr,
 }
 
 impl Where {
-    pub fn new(cond: Expr) -> Self {
+    pub(crate) fn new(cond: Expr) -> Self {
         Where { cond }
     }
 
-    pub fn needs(&self, n: &mut Needs) {
+    pub(crate) fn needs(&self, n: &mut Needs) {
         self.cond.visit_paths(&mut |p| n.add_path(p));
     }
 
-    pub fn apply(&self, ev: &Event, env: &Env) -> Flow {
+    pub(crate) fn apply(&self, ev: &Event, env: &Env) -> Flow {
         if self.cond.test(ev, env) {
             Flow::Pass
         } else {

@@ -6,23 +6,23 @@ use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
 /// The evq binary under test.
-pub fn evq() -> Command {
+pub(crate) fn evq() -> Command {
     Command::cargo_bin("evq").expect("the evq binary is built")
 }
 
 /// What a run produced.
-pub struct Run {
+pub(crate) struct Run {
     pub stdout: String,
     pub stderr: String,
     pub code: i32,
 }
 
 /// Runs evq with `args`, feeding `stdin`.
-pub fn run(args: &[&str], stdin: &str) -> Run {
+pub(crate) fn run(args: &[&str], stdin: &str) -> Run {
     run_bytes(args, stdin.as_bytes())
 }
 
-pub fn run_bytes(args: &[&str], stdin: &[u8]) -> Run {
+pub(crate) fn run_bytes(args: &[&str], stdin: &[u8]) -> Run {
     let out = evq().args(args).write_stdin(stdin.to_vec()).output().expect("evq runs");
     Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -32,7 +32,7 @@ pub fn run_bytes(args: &[&str], stdin: &[u8]) -> Run {
 }
 
 /// The shared corpus, or None (and a note on stderr) when it is absent.
-pub fn corpus(rel: &str) -> Option<PathBuf> {
+pub(crate) fn corpus(rel: &str) -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(rel);
     if p.exists() {
         Some(p)
@@ -45,6 +45,6 @@ pub fn corpus(rel: &str) -> Option<PathBuf> {
 }
 
 /// A fixture shipped with the repository.
-pub fn fixture(rel: &str) -> PathBuf {
+pub(crate) fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
 }

@@ -249,7 +249,6 @@ impl Columns {
                 }
                 let field = Path {
                     segs: a.path[..n].to_vec(),
-                    span: Span::default(),
                 };
                 let (first, second) = if a.span.start <= b.span.start { (a, b) } else { (b, a) };
                 return Err(LangError::new(

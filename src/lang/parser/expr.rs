@@ -8,7 +8,7 @@ use crate::lang::lexer::{Tok, Token};
 use crate::lang::value::Val;
 
 impl Parser {
-    pub fn expr(&mut self) -> Result<Expr, LangError> {
+    pub(super) fn expr(&mut self) -> Result<Expr, LangError> {
         self.nested(|p| p.binary(0))
     }
 

@@ -23,7 +23,7 @@ const ALLOC: usize = 16;
 
 /// One event waiting to be sorted.
 #[derive(Debug, Clone)]
-pub struct Item {
+pub(crate) struct Item {
     keys: Vec<Value>,
     seq: u64,
     meta: Meta,
@@ -33,20 +33,20 @@ pub struct Item {
 }
 
 impl Item {
-    pub fn json(&self) -> &str {
+    pub(crate) fn json(&self) -> &str {
         &self.text
     }
 
-    pub fn meta(&self) -> Meta {
+    pub(crate) fn meta(&self) -> Meta {
         self.meta
     }
 
     /// An extra copy made by `route all`.
-    pub fn copy(&self) -> bool {
+    pub(crate) fn copy(&self) -> bool {
         self.copy
     }
 
-    pub fn topic(&self) -> Option<Arc<str>> {
+    pub(crate) fn topic(&self) -> Option<Arc<str>> {
         self.topic.clone()
     }
 
@@ -77,7 +77,7 @@ fn value_heap(v: &Value) -> usize {
 }
 
 #[derive(Debug)]
-pub struct Sort {
+pub(crate) struct Sort {
     keys: Vec<(Expr, bool)>,
     memory_limit: usize,
     buf: Vec<Item>,
@@ -97,7 +97,7 @@ impl Clone for Sort {
 }
 
 impl Sort {
-    pub fn new(keys: Vec<(Expr, bool)>, memory_limit: usize) -> Sort {
+    pub(crate) fn new(keys: Vec<(Expr, bool)>, memory_limit: usize) -> Sort {
         Sort {
             keys,
             memory_limit,
@@ -109,7 +109,7 @@ impl Sort {
         }
     }
 
-    pub fn needs(&self, n: &mut Needs) {
+    pub(crate) fn needs(&self, n: &mut Needs) {
         for (e, _) in &self.keys {
             e.visit_paths(&mut |p| n.add_path(p));
         }
@@ -117,7 +117,7 @@ impl Sort {
 
     /// Takes one event. An error means this event was not taken (nor any later one): no room was left in
     /// memory and the held events could not spill.
-    pub fn push(&mut self, ev: &Event, env: &Env) -> io::Result<()> {
+    pub(crate) fn push(&mut self, ev: &Event, env: &Env) -> io::Result<()> {
         if let Some((kind, message)) = &self.failed {
             return Err(io::Error::new(*kind, message.clone()));
         }
@@ -184,7 +184,7 @@ impl Sort {
 
     /// Hands every event to `out` in sorted order.
     /// Hands the sorted events to `out` until it breaks; reports whether it did.
-    pub fn drain(&mut self, out: &mut dyn FnMut(Item) -> ControlFlow<()>) -> io::Result<ControlFlow<()>> {
+    pub(crate) fn drain(&mut self, out: &mut dyn FnMut(Item) -> ControlFlow<()>) -> io::Result<ControlFlow<()>> {
         if self.spilled.is_some() && !self.buf.is_empty() && self.failed.is_none() {
             // Spilled, so memory stays free for the merge's buffers; if it cannot, the held events join the
             // merge from memory.
