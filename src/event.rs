@@ -27,6 +27,21 @@ impl Meta {
     }
 }
 
+/// What became of an input line: exactly one per line, recorded where it is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fate {
+    /// Written to stdout or a topic file.
+    Emitted,
+    /// Dropped by a filter (`where`).
+    Filtered,
+    /// Dropped by a limit (`head`, `tail`).
+    Skipped,
+    /// Consumed by an aggregate.
+    Aggregated,
+    /// Rejected: a dead letter.
+    Dead(Reason),
+}
+
 /// Why a line could not become an event. `ALL` lists them in declaration order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Reason {

@@ -3,6 +3,7 @@
 //! input order, runs the ordered part, writes output and dead letters, and keeps
 //! the accounts. A fixed number of chunks is in flight, so memory stays constant.
 
+use crate::chain::{Ordered, OrderedOut};
 use crate::config::{Config, StatsTo};
 use crate::exit::ExitStatus;
 use crate::fault::{self, Site};
@@ -11,7 +12,7 @@ use crate::lang::Env;
 use crate::messages;
 use crate::output::Stdout;
 use crate::output::whole_lines::WholeLines;
-use crate::pipeline::{ChunkOut, Ordered, OrderedOut, process_chunk};
+use crate::pipeline::{ChunkOut, process_chunk};
 use crate::progress::Progress;
 use crate::stats::{self, Stats};
 use crossbeam_channel::{RecvTimeoutError, bounded};
@@ -361,8 +362,9 @@ impl<'c> Writer<'c> {
                 feed_recs(ord, &c, &mut fed, c.dead[i].recs_len, true, &self.cfg.env, &mut o);
                 if ord.is_done() {
                     for d in c.dead.drain(i..) {
-                        stats.dead[d.reason.index()] -= 1;
-                        stats.skipped += 1;
+                        let s = stats.of(d.file);
+                        s.dead[d.reason.index()] -= 1;
+                        s.skipped += 1;
                     }
                     break;
                 }
@@ -378,8 +380,8 @@ impl<'c> Writer<'c> {
             c.dead.truncate(i + 1);
             let d = &c.dead[i];
             let mut s = d.stats_before.clone();
-            s.lines += 1;
-            s.dead[d.reason.index()] += 1;
+            s.of(d.file).lines += 1;
+            s.record(d.file, crate::event::Fate::Dead(d.reason));
             stats = s;
             c.data.truncate(d.out_len);
             c.recs.truncate(d.recs_len);
@@ -421,10 +423,7 @@ impl<'c> Writer<'c> {
             self.status = self.status.max(ExitStatus::Input);
             self.stopped = true;
         }
-        if let Some(f) = self.per_file.get_mut(c.file as usize) {
-            f.add(&stats);
-        }
-        self.total.add(&stats);
+        stats.add_to(&mut self.total, &mut self.per_file);
         self.output(&mut c, o, fed);
         if let Some(e) = c.error {
             messages::error(&e);
@@ -456,7 +455,7 @@ impl<'c> Writer<'c> {
 
     /// Accounts for, and writes, what the ordered part produced.
     fn ordered_out(&mut self, o: OrderedOut) {
-        o.settle(&mut self.total, &mut self.per_file);
+        o.tally.add_to(&mut self.total, &mut self.per_file);
         for (meta, reason, json) in &o.dead {
             let error = match reason {
                 crate::event::Reason::NoTime => "no parsable event time",
@@ -541,6 +540,21 @@ impl<'c> Writer<'c> {
         }
     }
 
+    /// Every line read has exactly one fate, in each input's counts and the run's: a
+    /// mismatch is a wrong count, hence a bug.
+    fn check_fates(&mut self) {
+        let names = self.cfg.inputs.iter().map(|i| i.name.as_str());
+        let inputs = names.zip(&self.per_file).chain([("all inputs", &self.total)]);
+        if let Some((name, s)) = inputs.into_iter().find(|(_, s)| s.lines != s.fates()) {
+            messages::error(format_args!(
+                "internal error: {name}: {} lines read, {} fates",
+                s.lines,
+                s.fates()
+            ));
+            self.status = self.status.max(ExitStatus::Internal);
+        }
+    }
+
     /// A bug stopped the run: nothing more is output, files are closed whole.
     fn fail(&mut self) {
         self.status = self.status.max(ExitStatus::Internal);
@@ -548,6 +562,8 @@ impl<'c> Writer<'c> {
     }
 
     fn finish(mut self, elapsed: f64) -> ExitStatus {
+        // Whether every line read has its fate: not when releasing what stages hold stopped.
+        let mut settled = !self.broken_pipe && self.status != ExitStatus::Internal;
         if let Some(mut ord) = self.ordered.take() {
             // After an internal error a stage's state cannot be trusted: it is not finished.
             if !self.broken_pipe && self.status != ExitStatus::Internal {
@@ -557,10 +573,11 @@ impl<'c> Writer<'c> {
                 let cfg = self.cfg;
                 let mut o = OrderedOut::default();
                 // What the stages release streams out as it comes: a sort's output never gathers whole.
-                ord.finish(&cfg.env, &mut o, &mut |part| {
+                let released = ord.finish(&cfg.env, &mut o, &mut |part| {
                     self.ordered_out(std::mem::take(part));
                     !self.stopped
                 });
+                settled &= released.is_continue();
                 self.ordered_out(o);
             }
             self.ordered = Some(ord);
@@ -581,6 +598,9 @@ impl<'c> Writer<'c> {
             if let Err(e) = f.flush() {
                 self.dead_letter_error(&e);
             }
+        }
+        if settled {
+            self.check_fates();
         }
         let dead = self.total.dead_total();
         if dead > 0 && self.cfg.dead_letter.is_none() {

@@ -5,6 +5,7 @@
 //! hand it to the engine.
 
 mod agg;
+mod chain;
 mod cli;
 mod config;
 mod event;

@@ -1,17 +1,15 @@
 //! A compiled pipeline: the parallel part that every worker runs on its chunks, and
 //! the ordered part that runs on one thread in input order.
 
-use crate::event::{Event, Meta, Needs, Reason, Rejection};
+use crate::event::{Event, Fate, Meta, Needs, Reason, Rejection};
 use crate::input::InputFormat;
 use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::lang::{Env, StageAst};
 use crate::output::Format;
-use crate::output::pending::{Pending, StageFiles};
 use crate::parse::Want;
-use crate::stage::{Flow, GroupError, GroupSpec, Groups, Held, Rejected, Stage, StageOptions};
-use crate::stats::Stats;
+use crate::stage::{Flow, GroupError, GroupSpec, Groups, Stage, StageOptions};
+use crate::stats::Tally;
 use base64::Engine;
-use std::ops::ControlFlow;
 use std::sync::Arc;
 
 /// The runtime pipeline, split where stages stop being independent per event.
@@ -71,6 +69,11 @@ impl Pipeline {
         }
     }
 
+    /// What the ordered stages read.
+    pub(crate) fn ordered_needs(&self) -> &Needs {
+        &self.ordered_needs
+    }
+
     /// One line per stage, for `--explain`.
     pub(crate) fn explain(&self) -> String {
         self.parallel
@@ -107,7 +110,7 @@ fn observed_after(stages: &[Stage]) -> Want {
 pub(crate) struct DeadLetter {
     pub out_len: usize,
     pub recs_len: usize,
-    pub stats_before: Stats,
+    pub stats_before: Tally,
     /// The chunk's partial groups since the dead letter before this one.
     pub groups_before: Option<Groups>,
     pub file: u32,
@@ -132,12 +135,11 @@ pub(crate) struct Rec {
 #[derive(Debug, Default)]
 pub(crate) struct ChunkOut {
     pub seq: u64,
-    pub file: u32,
     /// Formatted output, or with an ordered part, the events' JSON text back to back.
     pub data: Vec<u8>,
     pub recs: Vec<Rec>,
     pub dead: Vec<DeadLetter>,
-    pub stats: Stats,
+    pub stats: Tally,
     pub error: Option<String>,
     /// Events written to `data` (with `route all` copies), in direct mode.
     pub written: u64,
@@ -149,14 +151,14 @@ pub(crate) struct ChunkOut {
 pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_line: usize) -> ChunkOut {
     let mut out = ChunkOut {
         seq: chunk.seq,
-        file: chunk.file,
         error: chunk.error,
         ..ChunkOut::default()
     };
     let direct = p.ordered.is_empty();
     if let ChunkKind::TooLong { len, line_len } = chunk.kind {
-        out.stats.lines = 1;
-        out.stats.bytes = len;
+        let stats = out.stats.of(chunk.file);
+        stats.lines = 1;
+        stats.bytes = len;
         let meta = Meta {
             file: chunk.file,
             line: chunk.first_line,
@@ -199,8 +201,9 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Forma
             meta = *m;
         }
         let mut line = &data[start..end];
-        out.stats.lines += 1;
-        out.stats.bytes += (next - start) as u64;
+        let stats = out.stats.of(meta.file);
+        stats.lines += 1;
+        stats.bytes += (next - start) as u64;
         if let [rest @ .., b'\r'] = line {
             line = rest;
         }
@@ -235,7 +238,7 @@ fn process_line(
     out: &mut ChunkOut,
 ) {
     if line.first() != Some(&b'{') && line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
-        out.stats.blank += 1;
+        out.stats.of(meta.file).blank += 1;
         return;
     }
     if line.len() > max_line {
@@ -314,7 +317,7 @@ fn run_parallel(
         if let Stage::Route(r) = s {
             if r.fans_out() {
                 let topics = r.topics(&ev, env);
-                out.stats.copies += topics.len() as u64 - 1;
+                out.stats.of(ev.meta.file).copies += topics.len() as u64 - 1;
                 for (k, topic) in topics.into_iter().enumerate() {
                     let mut c = ev.clone();
                     c.topic = topic;
@@ -326,7 +329,9 @@ fn run_parallel(
         }
         match s.apply(&mut ev, env) {
             Flow::Filtered => {
-                out.stats.filtered += u64::from(counted);
+                if counted {
+                    out.stats.record(ev.meta.file, Fate::Filtered);
+                }
                 return;
             }
             Flow::Dead(reason) => {
@@ -345,7 +350,8 @@ fn run_parallel(
     if let Some(spec) = &p.partial {
         let groups = out.groups.get_or_insert_with(Groups::default);
         match groups.add(spec, &ev, env) {
-            Ok(()) => out.stats.aggregated += u64::from(counted),
+            Ok(()) if counted => out.stats.record(ev.meta.file, Fate::Aggregated),
+            Ok(()) => {}
             Err(GroupError::NoTime) if counted => {
                 let error = "no parsable event time".to_string();
                 dead(
@@ -361,11 +367,14 @@ fn run_parallel(
         }
         return;
     }
-    out.stats.emitted += u64::from(counted);
     if direct {
+        if counted {
+            out.stats.record(ev.meta.file, Fate::Emitted);
+        }
         format.write_event(&ev, &mut out.data);
         out.written += 1;
     } else {
+        // The line's fate is decided in the ordered part.
         ev.write_json(&mut out.data);
         out.recs.push(Rec {
             end: out.data.len(),
@@ -389,9 +398,10 @@ fn strip_ansi(text: &str) -> String {
 fn dead(out: &mut ChunkOut, meta: Meta, raw: &[u8], line_bytes: u64, r: Rejection, env: &Env) {
     // The line is already counted as read; the snapshot is the chunk before it.
     let mut stats_before = out.stats.clone();
-    stats_before.lines -= 1;
-    stats_before.bytes -= line_bytes;
-    out.stats.dead[r.reason.index()] += 1;
+    let before = stats_before.of(meta.file);
+    before.lines -= 1;
+    before.bytes -= line_bytes;
+    out.stats.record(meta.file, Fate::Dead(r.reason));
     let record = dead_record(env, meta, raw, r.reason, &r.error);
     out.dead.push(DeadLetter {
         out_len: out.data.len(),
@@ -427,370 +437,9 @@ pub(crate) fn dead_record(env: &Env, meta: Meta, raw: &[u8], reason: Reason, err
     record
 }
 
-/// The ordered part's state, fed events in input order on one thread.
-#[derive(Clone)]
-pub(crate) struct Ordered {
-    stages: Vec<Stage>,
-    needs: Needs,
-    format: Format,
-    /// The files of each `to` and `tee` stage, by stage index (shared by live-view snapshots,
-    /// which never write files).
-    files: StageFiles,
-    /// False in a live-view snapshot.
-    writes_files: bool,
-    /// Lines for topic files not yet written.
-    pending: Pending,
-}
-
-/// How much output the end of input gathers before handing it to the sinks.
-const FINISH_FLUSH_BYTES: usize = 1 << 20;
-
-/// What the ordered part produced for one batch.
-#[derive(Default)]
-pub(crate) struct OrderedOut {
-    pub data: Vec<u8>,
-    /// Events that a later stage dropped after the parallel part counted them emitted:
-    /// the input each came from and its fate.
-    pub dropped: Vec<(u32, Dropped)>,
-    /// Events rejected by a stage: where they came from, why, and their JSON text.
-    pub dead: Vec<(Meta, Reason, String)>,
-    /// Events written to `data`.
-    pub written: u64,
-    /// A stage failed (a sort could not spill): the message.
-    pub error: Option<String>,
-    /// A topic file could not be written: the message, naming the file.
-    pub output_error: Option<String>,
-}
-
-/// The fate of an event that the ordered part did not pass on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dropped {
-    Skipped,
-    Filtered,
-    Aggregated,
-}
-
-impl OrderedOut {
-    fn drop_event(&mut self, meta: Meta, fate: Dropped) {
-        self.dropped.push((meta.file, fate));
-    }
-
-    /// Moves events the ordered part dropped from `emitted` to their real fate, in the
-    /// run's totals and in the counts of the input each came from.
-    pub(crate) fn settle(&self, total: &mut Stats, per_file: &mut [Stats]) {
-        let dropped = self.dropped.iter().map(|&(file, fate)| (file, Ok(fate)));
-        let dead = self.dead.iter().map(|(meta, reason, _)| (meta.file, Err(*reason)));
-        for (file, fate) in dropped.chain(dead) {
-            for stats in std::iter::once(&mut *total).chain(per_file.get_mut(file as usize)) {
-                // Under --merge a chunk's lines are counted for its first input, so an
-                // input's own count may not hold the event: never below zero.
-                stats.emitted = stats.emitted.saturating_sub(1);
-                match fate {
-                    Ok(Dropped::Skipped) => stats.skipped += 1,
-                    Ok(Dropped::Filtered) => stats.filtered += 1,
-                    Ok(Dropped::Aggregated) => stats.aggregated += 1,
-                    Err(reason) => stats.dead[reason.index()] += 1,
-                }
-            }
-        }
-    }
-}
-
-impl Ordered {
-    pub(crate) fn new(p: &Pipeline, format: Format) -> Ordered {
-        let roots = p.ordered.iter().map(|s| match s {
-            Stage::To(t) => Some(t.root.as_path()),
-            _ => None,
-        });
-        let files = StageFiles::new(roots, p.topic.clone());
-        Ordered {
-            stages: p.ordered.clone(),
-            needs: p.ordered_needs.clone(),
-            format,
-            files,
-            writes_files: true,
-            pending: Pending::new(p.held_bytes),
-        }
-    }
-
-    /// Closes every topic file; with `--atomic`, renames them into place only on success.
-    pub(crate) fn close_files(&mut self, success: bool) -> Result<(), String> {
-        let result = self.flush_files();
-        // A write that failed in the last flush fails the run.
-        let closed = self.files.finish(success && result.is_ok());
-        result.and(closed)
-    }
-
-    /// Writes the lines held for topic files and waits until they are written.
-    pub(crate) fn flush_files(&mut self) -> Result<(), String> {
-        let result = self.pending.flush(&self.files);
-        self.pending.stop();
-        result
-    }
-
-    /// True when no further input can change the output (a satisfied `head`).
-    pub(crate) fn is_done(&self) -> bool {
-        for s in &self.stages {
-            match s {
-                Stage::Head(h) if h.is_done() => return true,
-                Stage::Head(_) => {}
-                s if s.is_parallel() => {}
-                _ => return false,
-            }
-        }
-        false
-    }
-
-    /// What the output would be if the input ended now (for the live view).
-    pub(crate) fn snapshot(&self, env: &Env) -> Vec<u8> {
-        let mut copy = self.clone();
-        copy.writes_files = false;
-        let mut out = OrderedOut::default();
-        copy.finish(env, &mut out, &mut |_| true);
-        out.data
-    }
-
-    /// Merges a chunk's partial groups into the first stage's.
-    pub(crate) fn merge_partial(&mut self, groups: Groups) {
-        if let Some(Stage::Group(g)) = self.stages.first_mut() {
-            g.groups.merge(groups, &g.spec);
-        }
-    }
-
-    /// The name of a grouping stage that went past `--max-groups`.
-    pub(crate) fn overflowed(&self) -> Option<&'static str> {
-        self.stages.iter().find_map(|s| match s {
-            Stage::Group(g) if g.groups.overflow => Some(g.spec.stage),
-            _ => None,
-        })
-    }
-
-    pub(crate) fn feed(&mut self, rec: &str, r: &Rec, env: &Env, out: &mut OrderedOut) {
-        self.feed_text(0, rec, r.meta, r.topic.clone(), r.copy, env, out);
-    }
-
-    /// Parses an event's text as far as the ordered stages read it and feeds it from
-    /// stage `from`. The text passed the decode-time check, or was written from an
-    /// event that did, so it parses; if it did not, the line would be a dead letter.
-    #[allow(clippy::too_many_arguments)]
-    fn feed_text(
-        &mut self,
-        from: usize,
-        json: &str,
-        meta: Meta,
-        topic: Option<Arc<str>>,
-        copy: bool,
-        env: &Env,
-        out: &mut OrderedOut,
-    ) {
-        let parsed = if self.needs.keys.is_empty() && !self.needs.whole {
-            Ok(Event::validated(json, meta))
-        } else {
-            Event::parse(json, meta, &self.needs)
-        };
-        let mut ev = match parsed {
-            Ok(ev) => ev,
-            // An aggregate's row may hold a whole event, a level deeper than any event.
-            Err(_) if meta.is_derived() => match crate::json::reparse(json.as_bytes()) {
-                Ok(tree) => Event::derived(json, tree),
-                Err(_) => return,
-            },
-            // A copy's line has its fate elsewhere.
-            Err(_) if copy => return,
-            Err(r) => return out.dead.push((meta, r.reason, json.to_string())),
-        };
-        ev.topic = topic;
-        ev.copy = copy;
-        self.feed_event(from, ev, env, out);
-    }
-
-    fn feed_event(&mut self, from: usize, mut ev: Event, env: &Env, out: &mut OrderedOut) {
-        for i in from..self.stages.len() {
-            if let Stage::To(t) = &self.stages[i] {
-                let tee = t.tee;
-                if self.writes_files {
-                    let id = self.pending.file(i, |rel| t.render(&ev, env, rel));
-                    self.pending.push(id, |buf| {
-                        ev.write_json(buf);
-                        buf.push(b'\n');
-                    });
-                    out.written += 1;
-                    if let Err(e) = self.pending.write_if_full(&self.files) {
-                        out.output_error.get_or_insert(e);
-                    }
-                }
-                if tee {
-                    continue;
-                }
-                return;
-            }
-            let flow = match &mut self.stages[i] {
-                Stage::Head(h) => h.apply(),
-                Stage::Tail(t) => {
-                    let held = Held {
-                        json: ev.json_string(),
-                        meta: ev.meta,
-                        topic: ev.topic.clone(),
-                        copy: ev.copy,
-                    };
-                    // The event pushed out is skipped: its own line's fate, not this one's.
-                    if let Some(out_of_view) = t.push(held).filter(|h| !h.copy && !h.meta.is_derived()) {
-                        out.drop_event(out_of_view.meta, Dropped::Skipped);
-                    }
-                    return;
-                }
-                Stage::Group(g) => match g.add(&ev, env) {
-                    Ok(rows) => {
-                        // A `route all` copy is not a line: its line was counted once already.
-                        if !ev.meta.is_derived() && !ev.copy {
-                            out.drop_event(ev.meta, Dropped::Aggregated);
-                        }
-                        self.feed_rows(i + 1, rows, env, out);
-                        return;
-                    }
-                    Err(Rejected::NoTime) => Flow::Dead(Reason::NoTime),
-                    Err(Rejected::Late) => Flow::Dead(Reason::Late),
-                },
-                Stage::Sort(s) => match s.push(&ev, env) {
-                    Ok(()) => Flow::Held,
-                    Err(e) => {
-                        out.error
-                            .get_or_insert(format!("sort: cannot spill to a temporary file: {e}"));
-                        Flow::Skipped
-                    }
-                },
-                s => s.apply(&mut ev, env),
-            };
-            if (ev.meta.is_derived() || ev.copy) && flow != Flow::Pass {
-                return;
-            }
-            match flow {
-                Flow::Pass => {}
-                Flow::Filtered => {
-                    out.drop_event(ev.meta, Dropped::Filtered);
-                    return;
-                }
-                Flow::Skipped => {
-                    out.drop_event(ev.meta, Dropped::Skipped);
-                    return;
-                }
-                Flow::Dead(r) => {
-                    out.dead.push((ev.meta, r, ev.raw.to_string()));
-                    return;
-                }
-                Flow::Held => return,
-            }
-        }
-        self.format.write_event(&ev, &mut out.data);
-        out.written += 1;
-    }
-
-    /// Passes an aggregate's rows, new events, on to the stages after it: as trees,
-    /// never parsed again.
-    fn feed_rows(
-        &mut self,
-        from: usize,
-        rows: impl IntoIterator<Item = serde_json::Value>,
-        env: &Env,
-        out: &mut OrderedOut,
-    ) {
-        for row in rows {
-            let json = crate::json::to_string(&row);
-            self.feed_event(from, Event::derived(&json, row), env, out);
-        }
-    }
-
-    /// Releases what stages hold at the end of input, in pipeline order.
-    /// `flush` takes what `out` holds whenever it passes `FINISH_FLUSH_BYTES`, so a sort's output streams
-    /// to the sinks instead of gathering in memory.
-    /// `flush` returns false when nothing more can be written (a signal, a closed pipe, an output
-    /// error): the stages then stop releasing, and a sort stops merging.
-    pub(crate) fn finish(&mut self, env: &Env, out: &mut OrderedOut, flush: &mut dyn FnMut(&mut OrderedOut) -> bool) {
-        let mut go_on = |out: &mut OrderedOut| out.data.len() < FINISH_FLUSH_BYTES || flush(out);
-        for i in 0..self.stages.len() {
-            let flow = match &mut self.stages[i] {
-                Stage::Tail(t) => t.drain().into_iter().try_for_each(|h| {
-                    self.feed_text(i + 1, &h.json, h.meta, h.topic, h.copy, env, out);
-                    continue_if(go_on(out))
-                }),
-                Stage::Group(g) => g.rows().try_for_each(|row| {
-                    self.feed_rows(i + 1, [row], env, out);
-                    continue_if(go_on(out))
-                }),
-                Stage::Sort(s) => {
-                    // Taken out of the stage list so the sorted events stream on to the next stages.
-                    let mut sort = std::mem::replace(s, s.clone());
-                    let result = sort.drain(&mut |it| {
-                        self.feed_text(i + 1, it.json(), it.meta(), it.topic(), it.copy(), env, out);
-                        continue_if(go_on(out))
-                    });
-                    match result {
-                        Ok(flow) => flow,
-                        Err(e) => {
-                            out.error
-                                .get_or_insert(format!("sort: cannot read a temporary file: {e}"));
-                            ControlFlow::Continue(())
-                        }
-                    }
-                }
-                _ => ControlFlow::Continue(()),
-            };
-            if flow.is_break() {
-                return;
-            }
-        }
-    }
-}
-
-fn continue_if(go_on: bool) -> ControlFlow<()> {
-    if go_on {
-        ControlFlow::Continue(())
-    } else {
-        ControlFlow::Break(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finish_hands_a_sorts_output_on_in_pieces() {
-        let asts = crate::lang::parser::parse_pipeline("sort k").expect("valid pipeline");
-        let opts = StageOptions {
-            memory_limit: 1 << 20,
-            ..StageOptions::default()
-        };
-        let mut ord = Ordered::new(&Pipeline::new(&asts, &opts), Format::Ndjson);
-        let (env, mut out) = (Env::default(), OrderedOut::default());
-        let (pad, mut bytes) = ("x".repeat(1000), 0);
-        for i in 0..5000 {
-            let line = format!(r#"{{"k":{},"pad":"{pad}"}}"#, (i * 7) % 100);
-            bytes += line.len() + 1;
-            let meta = Meta {
-                file: 0,
-                line: i + 1,
-                offset: 0,
-            };
-            let rec = Rec {
-                end: line.len(),
-                meta,
-                topic: None,
-                copy: false,
-            };
-            ord.feed(&line, &rec, &env, &mut out);
-        }
-        assert!(out.data.is_empty(), "sort holds its events until the end");
-        let mut pieces = Vec::new();
-        ord.finish(&env, &mut out, &mut |o| {
-            pieces.push(std::mem::take(&mut o.data).len());
-            true
-        });
-        pieces.push(out.data.len());
-        assert_eq!(pieces.iter().sum::<usize>(), bytes);
-        assert!(pieces.len() > 4, "{pieces:?}");
-        assert!(pieces.iter().all(|&n| n < FINISH_FLUSH_BYTES + 2000), "{pieces:?}");
-    }
 
     /// What the first `parse` of a pipeline builds.
     fn wanted(src: &str) -> Want {

@@ -1,6 +1,6 @@
 //! Accounting: every line read ends in exactly one fate, and the fates add up.
 
-use crate::event::Reason;
+use crate::event::{Fate, Reason};
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,12 +34,22 @@ impl Stats {
         }
     }
 
+    /// Counts one line's fate.
+    pub(crate) fn record(&mut self, fate: Fate) {
+        match fate {
+            Fate::Emitted => self.emitted += 1,
+            Fate::Filtered => self.filtered += 1,
+            Fate::Skipped => self.skipped += 1,
+            Fate::Aggregated => self.aggregated += 1,
+            Fate::Dead(reason) => self.dead[reason.index()] += 1,
+        }
+    }
+
     pub(crate) fn dead_total(&self) -> u64 {
         self.dead.iter().sum()
     }
 
     /// The sum of all fates; equals `lines` when nothing was lost.
-    #[cfg(test)]
     pub(crate) fn fates(&self) -> u64 {
         self.emitted + self.filtered + self.blank + self.skipped + self.aggregated + self.dead_total()
     }
@@ -63,6 +73,40 @@ impl Stats {
             .collect();
         v.sort_by_key(|e| std::cmp::Reverse(e.0));
         v.iter().map(|(n, r)| format!("{n} {r}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Counts kept apart per input, for a piece of work that may span inputs (`--merge`
+/// interleaves them); nearly always one entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Tally(Vec<(u32, Stats)>);
+
+impl Tally {
+    /// The counts of input `file`.
+    pub(crate) fn of(&mut self, file: u32) -> &mut Stats {
+        let at = match self.0.iter().rposition(|(f, _)| *f == file) {
+            Some(i) => i,
+            None => {
+                self.0.push((file, Stats::default()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[at].1
+    }
+
+    /// Records one line's fate for the input it came from.
+    pub(crate) fn record(&mut self, file: u32, fate: Fate) {
+        self.of(file).record(fate);
+    }
+
+    /// Adds these counts to the run's total and to each input's.
+    pub(crate) fn add_to(&self, total: &mut Stats, per_file: &mut [Stats]) {
+        for (file, stats) in &self.0 {
+            total.add(stats);
+            if let Some(f) = per_file.get_mut(*file as usize) {
+                f.add(stats);
+            }
+        }
     }
 }
 

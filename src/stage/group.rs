@@ -2,16 +2,18 @@
 //! tumbling event-time windows, and per-group accumulators that merge in input order,
 //! so a chunk's partial result can be computed on any thread.
 
+use super::Emit;
 use crate::agg::key::{is_json_text, write_canonical};
 use crate::agg::table::{Layout, Table};
 use crate::agg::{Acc, AggFn};
-use crate::event::{Event, Needs, set_path};
+use crate::event::{Event, Fate, Needs, Reason, set_path};
 use crate::lang::Val;
 use crate::lang::ast::{AggSpec, KeyName, KeySpec, Path, Seg};
 use crate::lang::func::time_of;
 use crate::lang::{Env, Expr};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 /// How the groups are ordered in the output.
@@ -407,8 +409,28 @@ impl GroupStage {
         self.lateness.is_some()
     }
 
+    /// Aggregates the event; in streaming mode, hands on the rows of windows the watermark closed.
+    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
+        match self.add(&ev, out.env()) {
+            Ok(rows) => {
+                out.record(&ev, Fate::Aggregated);
+                rows.into_iter().for_each(|row| out.push_row(row));
+            }
+            Err(Rejected::NoTime) => out.dead(&ev, Reason::NoTime),
+            Err(Rejected::Late) => out.dead(&ev, Reason::Late),
+        }
+    }
+
+    /// Hands on the rows of everything still held, at the end of input.
+    pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
+        self.rows().try_for_each(|row| {
+            out.push_row(row);
+            out.go_on()
+        })
+    }
+
     /// Adds an event; in streaming mode, returns the rows of windows the watermark closed.
-    pub(crate) fn add(&mut self, ev: &Event, env: &Env) -> Result<Vec<Value>, Rejected> {
+    fn add(&mut self, ev: &Event, env: &Env) -> Result<Vec<Value>, Rejected> {
         let spec = self.spec.clone();
         let (Some(lateness), Some(every)) = (self.lateness, spec.every) else {
             return self

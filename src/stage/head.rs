@@ -1,6 +1,7 @@
 //! `head N`: the first N events; once they are out, evq stops reading input.
 
-use super::Flow;
+use super::Emit;
+use crate::event::{Event, Fate};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Head {
@@ -13,12 +14,12 @@ impl Head {
         Head { limit, seen: 0 }
     }
 
-    pub(crate) fn apply(&mut self) -> Flow {
+    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
         if self.seen < self.limit {
             self.seen += 1;
-            Flow::Pass
+            out.push(ev);
         } else {
-            Flow::Skipped
+            out.record(&ev, Fate::Skipped);
         }
     }
 

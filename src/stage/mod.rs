@@ -1,6 +1,7 @@
 //! Stages: the runtime form of each stage a pipeline names.
 
 mod del;
+mod emit;
 mod group;
 mod head;
 mod keep;
@@ -14,8 +15,9 @@ mod to;
 mod r#where;
 
 pub(crate) use del::Del;
+pub(crate) use emit::{Emit, Outlet};
 pub(crate) use group::DEFAULT_MAX_GROUPS;
-pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, Order, Rejected, TimeField};
+pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, Order, TimeField};
 pub(crate) use head::Head;
 pub(crate) use keep::Keep;
 pub(crate) use parse::Parse;
@@ -23,13 +25,14 @@ pub(crate) use rename::Rename;
 pub(crate) use route::Route;
 pub(crate) use set::Set;
 pub(crate) use sort::Sort;
-pub(crate) use tail::{Held, Tail};
+pub(crate) use tail::Tail;
 pub(crate) use to::To;
 pub(crate) use r#where::Where;
 
-use crate::event::{Event, Needs, Reason};
+use crate::event::{Event, Fate, Needs, Reason};
 use crate::lang::ast::AggSpec;
 use crate::lang::{Env, StageAst, StageSpec};
+use std::ops::ControlFlow;
 
 /// What happens to an event after a stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,10 +40,6 @@ pub(crate) enum Flow {
     Pass,
     /// Dropped by a filter (`where`).
     Filtered,
-    /// Dropped by a limit (`head`, `tail`).
-    Skipped,
-    /// Held by the stage; it may be released at the end of input.
-    Held,
     /// Rejected: becomes a dead letter.
     Dead(Reason),
 }
@@ -178,6 +177,44 @@ impl Stage {
                 unreachable!("stateful stages run in the ordered part")
             }
         }
+    }
+
+    /// Takes one event in input order, on the ordered thread: hands it on through `out`
+    /// or records its fate.
+    pub(crate) fn push(&mut self, mut ev: Event, out: &mut Emit) {
+        match self {
+            Stage::Head(h) => h.push(ev, out),
+            Stage::Tail(t) => t.push(ev, out),
+            Stage::Group(g) => g.push(ev, out),
+            Stage::Sort(s) => s.push_event(ev, out),
+            Stage::To(t) => t.push(ev, out),
+            _ => match self.apply(&mut ev, out.env()) {
+                Flow::Pass => out.push(ev),
+                Flow::Filtered => out.record(&ev, Fate::Filtered),
+                Flow::Dead(reason) => out.dead(&ev, reason),
+            },
+        }
+    }
+
+    /// At the end of input, hands on what the stage holds; stops when `out` says so.
+    pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
+        match self {
+            Stage::Tail(t) => t.finish(out),
+            Stage::Group(g) => g.finish(out),
+            Stage::Sort(s) => s.finish(out),
+            _ => ControlFlow::Continue(()),
+        }
+    }
+
+    /// Whether no later event can pass this stage (a satisfied `head`).
+    pub(crate) fn done(&self) -> bool {
+        matches!(self, Stage::Head(h) if h.is_done())
+    }
+
+    /// Whether the stage's output depends on events after it is `done`: true for stages
+    /// that hold or write events; false for per-event stages and `head`.
+    pub(crate) fn sees_every_event(&self) -> bool {
+        !self.is_parallel() && !matches!(self, Stage::Head(_))
     }
 
     /// Paths the stage reads and writes, for `--explain`.

@@ -1,17 +1,19 @@
 //! `tail N`: the last N events, held in a ring of N until the end of input.
 
-use crate::event::Meta;
+use super::Emit;
+use crate::event::{Event, Fate, Meta};
 use std::collections::VecDeque;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 /// An event kept as its JSON text.
 #[derive(Debug, Clone)]
-pub(crate) struct Held {
-    pub json: String,
-    pub meta: Meta,
-    pub topic: Option<Arc<str>>,
+struct Held {
+    json: String,
+    meta: Meta,
+    topic: Option<Arc<str>>,
     /// An extra copy made by `route all`.
-    pub copy: bool,
+    copy: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -28,9 +30,21 @@ impl Tail {
         }
     }
 
-    /// Holds the event; returns the one that no longer fits (the oldest, or this one
-    /// for `tail 0`), whose fate is then decided.
-    pub(crate) fn push(&mut self, h: Held) -> Option<Held> {
+    /// Holds the event; the one that no longer fits (the oldest, or this one for `tail 0`)
+    /// is skipped.
+    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
+        let held = Held {
+            json: ev.json_string(),
+            meta: ev.meta,
+            topic: ev.topic.clone(),
+            copy: ev.copy,
+        };
+        if let Some(h) = self.hold(held) {
+            out.record_held(h.meta, h.copy, Fate::Skipped);
+        }
+    }
+
+    fn hold(&mut self, h: Held) -> Option<Held> {
         if self.limit == 0 {
             return Some(h);
         }
@@ -41,7 +55,12 @@ impl Tail {
         None
     }
 
-    pub(crate) fn drain(&mut self) -> Vec<Held> {
-        self.ring.drain(..).collect()
+    /// Releases the events held, oldest first.
+    pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
+        while let Some(h) = self.ring.pop_front() {
+            out.push_text(&h.json, h.meta, h.topic, h.copy);
+            out.go_on()?;
+        }
+        ControlFlow::Continue(())
     }
 }

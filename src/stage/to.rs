@@ -10,7 +10,8 @@
 //! 255-byte limit is cut and given a hash of the whole name, keeping the literal text
 //! after its last placeholder (the extension, which picks the compression).
 
-use crate::event::{Event, Needs};
+use super::Emit;
+use crate::event::{Event, Fate, Needs};
 use crate::lang::ast::{Expr, Template, TemplatePart};
 use crate::lang::{Env, LangError, Span, StageAst, StageSpec, Val};
 use crate::output::safe_path::{NONE, encode_into};
@@ -71,6 +72,16 @@ impl To {
     }
 
     /// Refuses, before any input is read, a `to`/`tee` template that can name no file.
+    /// Writes the event to its file; `tee` passes it on, `to` ends its way.
+    pub(crate) fn push(&self, ev: Event, out: &mut Emit) {
+        out.deliver(self, &ev);
+        if self.tee {
+            out.push(ev);
+        } else {
+            out.record(&ev, Fate::Emitted);
+        }
+    }
+
     pub(crate) fn check(asts: &[StageAst], source: &str) -> Result<(), LangError> {
         for ast in asts {
             let StageSpec::To { template, text, .. } = &ast.spec else {

@@ -239,3 +239,38 @@ fn per_input_fates_add_up_also_for_fates_decided_at_end_of_input() {
     );
     assert_eq!(report["files"][1]["fates"]["emitted"].as_u64(), Some(2));
 }
+
+/// `--stats` of a run, parsed from stderr.
+fn stats_report(args: &[&str], inputs: &[&std::path::Path]) -> serde_json::Value {
+    let out = evq().args(args).args(inputs).output().expect("evq runs");
+    let err = String::from_utf8(out.stderr).expect("UTF-8");
+    serde_json::from_str(&err[err.find("{\n").expect("a --stats report")..]).expect("the report is JSON")
+}
+
+#[test]
+fn merged_inputs_count_each_line_for_the_input_it_came_from() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let a = dir.path().join("a.ndjson");
+    let b = dir.path().join("b.ndjson");
+    std::fs::write(&a, "{\"ts\":1,\"a\":1}\n{\"ts\":3,\"a\":1}\n{\"ts\":5}\n").expect("a is written");
+    std::fs::write(&b, "{\"ts\":2}\n{\"ts\":4}\n{\"ts\":6,\"a\":1}\n\n").expect("b is written");
+    for (pipeline, a_fates, b_fates) in [
+        ("where a == 1", [2, 1, 0, 0], [1, 2, 0, 0]),
+        ("where a == 1 | head 1", [1, 1, 1, 0], [0, 2, 1, 0]),
+        ("count", [0, 0, 0, 3], [0, 0, 0, 3]),
+        ("sort ts desc | head 2", [1, 0, 2, 0], [1, 0, 2, 0]),
+    ] {
+        let report = stats_report(&["--merge", "--stats", pipeline], &[&a, &b]);
+        for (f, (lines, want)) in report["files"]
+            .as_array()
+            .expect("per input")
+            .iter()
+            .zip([(3, a_fates), (4, b_fates)])
+        {
+            let got =
+                ["emitted", "filtered", "skipped", "aggregated"].map(|k| f["fates"][k].as_u64().expect("a count"));
+            assert_eq!((f["lines"].as_u64(), got), (Some(lines), want), "{pipeline}: {f}");
+        }
+        assert_eq!(report["lines_read"].as_u64(), Some(7), "{pipeline}");
+    }
+}

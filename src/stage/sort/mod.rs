@@ -6,7 +6,8 @@
 mod merge;
 mod spill;
 
-use crate::event::{Event, Meta, Needs};
+use super::Emit;
+use crate::event::{Event, Fate, Meta, Needs};
 use crate::lang::{Env, Expr, Val};
 use merge::Budget;
 use serde_json::Value;
@@ -33,20 +34,23 @@ pub(crate) struct Item {
 }
 
 impl Item {
-    pub(crate) fn json(&self) -> &str {
+    #[cfg(test)]
+    fn json(&self) -> &str {
         &self.text
     }
 
-    pub(crate) fn meta(&self) -> Meta {
+    #[cfg(test)]
+    fn meta(&self) -> Meta {
         self.meta
     }
 
-    /// An extra copy made by `route all`.
-    pub(crate) fn copy(&self) -> bool {
+    #[cfg(test)]
+    fn copy(&self) -> bool {
         self.copy
     }
 
-    pub(crate) fn topic(&self) -> Option<Arc<str>> {
+    #[cfg(test)]
+    fn topic(&self) -> Option<Arc<str>> {
         self.topic.clone()
     }
 
@@ -115,9 +119,30 @@ impl Sort {
         }
     }
 
+    /// Holds the event until the end of input. When it can be neither held nor spilled, the run
+    /// stops and the event is skipped.
+    pub(crate) fn push_event(&mut self, ev: Event, out: &mut Emit) {
+        if let Err(e) = self.push(&ev, out.env()) {
+            out.fail(format!("sort: cannot spill to a temporary file: {e}"));
+            out.record(&ev, Fate::Skipped);
+        }
+    }
+
+    /// Hands on the events in sorted order, at the end of input.
+    pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
+        let drained = self.drain(&mut |it| {
+            out.push_text(&it.text, it.meta, it.topic, it.copy);
+            out.go_on()
+        });
+        drained.unwrap_or_else(|e| {
+            out.fail(format!("sort: cannot read a temporary file: {e}"));
+            ControlFlow::Continue(())
+        })
+    }
+
     /// Takes one event. An error means this event was not taken (nor any later one): no room was left in
     /// memory and the held events could not spill.
-    pub(crate) fn push(&mut self, ev: &Event, env: &Env) -> io::Result<()> {
+    fn push(&mut self, ev: &Event, env: &Env) -> io::Result<()> {
         if let Some((kind, message)) = &self.failed {
             return Err(io::Error::new(*kind, message.clone()));
         }
@@ -184,7 +209,7 @@ impl Sort {
 
     /// Hands every event to `out` in sorted order.
     /// Hands the sorted events to `out` until it breaks; reports whether it did.
-    pub(crate) fn drain(&mut self, out: &mut dyn FnMut(Item) -> ControlFlow<()>) -> io::Result<ControlFlow<()>> {
+    fn drain(&mut self, out: &mut dyn FnMut(Item) -> ControlFlow<()>) -> io::Result<ControlFlow<()>> {
         if self.spilled.is_some() && !self.buf.is_empty() && self.failed.is_none() {
             // Spilled, so memory stays free for the merge's buffers; if it cannot, the held events join the
             // merge from memory.

@@ -1,0 +1,261 @@
+//! The ordered part of a pipeline: its stages in a chain, fed events in input order on one
+//! thread. Each stage hands events on through [`Emit`] and records the fates it decides;
+//! this file knows no stage's insides, only the outputs they reach.
+
+use crate::event::{Event, Fate, Meta, Needs, Reason};
+use crate::lang::Env;
+use crate::output::Format;
+use crate::output::pending::{Pending, StageFiles};
+use crate::pipeline::{Pipeline, Rec};
+use crate::stage::{Emit, Outlet, Stage, To};
+use crate::stats::Tally;
+use std::ops::ControlFlow;
+
+/// The ordered part's state.
+#[derive(Clone)]
+pub(crate) struct Ordered {
+    stages: Vec<Stage>,
+    /// What the ordered stages read.
+    needs: Needs,
+    sinks: Sinks,
+}
+
+/// Where the chain's events end: stdout (as `format`) and the topic files of `to`/`tee`.
+#[derive(Clone)]
+struct Sinks {
+    format: Format,
+    /// The files of each `to` and `tee` stage, by stage index (shared by live-view snapshots,
+    /// which never write files).
+    files: StageFiles,
+    /// False in a live-view snapshot.
+    writes_files: bool,
+    /// Lines for topic files not yet written.
+    pending: Pending,
+}
+
+/// How much output the end of input gathers before handing it to the sinks.
+const FINISH_FLUSH_BYTES: usize = 1 << 20;
+
+/// What the ordered part produced for one batch.
+#[derive(Default)]
+pub(crate) struct OrderedOut {
+    pub data: Vec<u8>,
+    /// The fates the ordered stages decided, per input.
+    pub tally: Tally,
+    /// Events rejected by a stage: where they came from, why, and their JSON text.
+    pub dead: Vec<(Meta, Reason, String)>,
+    /// Events written to `data` or to topic files.
+    pub written: u64,
+    /// A stage failed (a sort could not spill): the message.
+    pub error: Option<String>,
+    /// A topic file could not be written: the message, naming the file.
+    pub output_error: Option<String>,
+}
+
+/// The outputs as one push or one end of input reaches them.
+struct Outputs<'a> {
+    sinks: &'a mut Sinks,
+    out: &'a mut OrderedOut,
+    /// At the end of input: takes what `out` holds (see [`Ordered::finish`]).
+    flush: Option<&'a mut dyn FnMut(&mut OrderedOut) -> bool>,
+}
+
+impl Outlet for Outputs<'_> {
+    fn output(&mut self, ev: &Event) {
+        self.sinks.format.write_event(ev, &mut self.out.data);
+        self.out.written += 1;
+    }
+
+    fn deliver(&mut self, stage: usize, to: &To, ev: &Event, env: &Env) {
+        let sinks = &mut *self.sinks;
+        if !sinks.writes_files {
+            return;
+        }
+        let id = sinks.pending.file(stage, |rel| to.render(ev, env, rel));
+        sinks.pending.push(id, |buf| {
+            ev.write_json(buf);
+            buf.push(b'\n');
+        });
+        self.out.written += 1;
+        if let Err(e) = sinks.pending.write_if_full(&sinks.files) {
+            self.out.output_error.get_or_insert(e);
+        }
+    }
+
+    fn record(&mut self, meta: Meta, fate: Fate) {
+        self.out.tally.record(meta.file, fate);
+    }
+
+    fn dead(&mut self, meta: Meta, reason: Reason, text: &str) {
+        self.out.tally.record(meta.file, Fate::Dead(reason));
+        self.out.dead.push((meta, reason, text.to_string()));
+    }
+
+    fn fail(&mut self, message: String) {
+        self.out.error.get_or_insert(message);
+    }
+
+    fn go_on(&mut self) -> bool {
+        match self.flush.as_mut() {
+            Some(flush) => self.out.data.len() < FINISH_FLUSH_BYTES || flush(self.out),
+            None => true,
+        }
+    }
+}
+
+impl Ordered {
+    pub(crate) fn new(p: &Pipeline, format: Format) -> Ordered {
+        let roots = p.ordered.iter().map(|s| match s {
+            Stage::To(t) => Some(t.root.as_path()),
+            _ => None,
+        });
+        Ordered {
+            stages: p.ordered.clone(),
+            needs: p.ordered_needs().clone(),
+            sinks: Sinks {
+                format,
+                files: StageFiles::new(roots, p.topic.clone()),
+                writes_files: true,
+                pending: Pending::new(p.held_bytes),
+            },
+        }
+    }
+
+    /// Closes every topic file; with `--atomic`, renames them into place only on success.
+    pub(crate) fn close_files(&mut self, success: bool) -> Result<(), String> {
+        let result = self.flush_files();
+        // A write that failed in the last flush fails the run.
+        let closed = self.sinks.files.finish(success && result.is_ok());
+        result.and(closed)
+    }
+
+    /// Writes the lines held for topic files and waits until they are written.
+    pub(crate) fn flush_files(&mut self) -> Result<(), String> {
+        let result = self.sinks.pending.flush(&self.sinks.files);
+        self.sinks.pending.stop();
+        result
+    }
+
+    /// True when no further input can change the output: a satisfied `head` that every
+    /// stage before it lets events through.
+    pub(crate) fn is_done(&self) -> bool {
+        for s in &self.stages {
+            if s.done() {
+                return true;
+            }
+            if s.sees_every_event() {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// What the output would be if the input ended now (for the live view).
+    pub(crate) fn snapshot(&self, env: &Env) -> Vec<u8> {
+        let mut copy = self.clone();
+        copy.sinks.writes_files = false;
+        let mut out = OrderedOut::default();
+        let _ = copy.finish(env, &mut out, &mut |_| true);
+        out.data
+    }
+
+    /// Merges a chunk's partial groups into the first stage's.
+    pub(crate) fn merge_partial(&mut self, groups: crate::stage::Groups) {
+        if let Some(Stage::Group(g)) = self.stages.first_mut() {
+            g.groups.merge(groups, &g.spec);
+        }
+    }
+
+    /// The name of a grouping stage that went past `--max-groups`.
+    pub(crate) fn overflowed(&self) -> Option<&'static str> {
+        self.stages.iter().find_map(|s| match s {
+            Stage::Group(g) if g.groups.overflow => Some(g.spec.stage),
+            _ => None,
+        })
+    }
+
+    /// Feeds one event that passed the parallel part, as its JSON text.
+    pub(crate) fn feed(&mut self, json: &str, r: &Rec, env: &Env, out: &mut OrderedOut) {
+        let mut outputs = Outputs {
+            sinks: &mut self.sinks,
+            out,
+            flush: None,
+        };
+        let mut emit = Emit::new(&mut self.stages, 0, env, &self.needs, &mut outputs);
+        emit.push_text(json, r.meta, r.topic.clone(), r.copy);
+    }
+
+    /// Releases what stages hold at the end of input, in pipeline order.
+    /// `flush` takes what `out` holds whenever it passes `FINISH_FLUSH_BYTES`, so a sort's output streams
+    /// to the sinks instead of gathering in memory.
+    /// `flush` returns false when nothing more can be written (a signal, a closed pipe, an output
+    /// error): the stages then stop releasing, and a sort stops merging.
+    /// Breaks when it stopped before everything held was released.
+    pub(crate) fn finish(
+        &mut self,
+        env: &Env,
+        out: &mut OrderedOut,
+        flush: &mut dyn FnMut(&mut OrderedOut) -> bool,
+    ) -> ControlFlow<()> {
+        for i in 0..self.stages.len() {
+            let (done, rest) = self.stages.split_at_mut(i + 1);
+            let mut outputs = Outputs {
+                sinks: &mut self.sinks,
+                out: &mut *out,
+                flush: Some(&mut *flush),
+            };
+            let mut emit = Emit::new(rest, i + 1, env, &self.needs, &mut outputs);
+            done[i].finish(&mut emit)?;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stage::StageOptions;
+
+    #[test]
+    fn finish_hands_a_sorts_output_on_in_pieces() {
+        let asts = crate::lang::parser::parse_pipeline("sort k").expect("valid pipeline");
+        let opts = StageOptions {
+            memory_limit: 1 << 20,
+            ..StageOptions::default()
+        };
+        let mut ord = Ordered::new(&Pipeline::new(&asts, &opts), Format::Ndjson);
+        let (env, mut out) = (Env::default(), OrderedOut::default());
+        let (pad, mut bytes) = ("x".repeat(1000), 0);
+        for i in 0..5000 {
+            let line = format!(r#"{{"k":{},"pad":"{pad}"}}"#, (i * 7) % 100);
+            bytes += line.len() + 1;
+            let meta = Meta {
+                file: 0,
+                line: i + 1,
+                offset: 0,
+            };
+            let rec = Rec {
+                end: line.len(),
+                meta,
+                topic: None,
+                copy: false,
+            };
+            ord.feed(&line, &rec, &env, &mut out);
+        }
+        assert!(out.data.is_empty(), "sort holds its events until the end");
+        let mut pieces = Vec::new();
+        let _ = ord.finish(&env, &mut out, &mut |o| {
+            pieces.push(std::mem::take(&mut o.data).len());
+            true
+        });
+        pieces.push(out.data.len());
+        assert_eq!(pieces.iter().sum::<usize>(), bytes);
+        assert!(pieces.len() > 4, "{pieces:?}");
+        assert!(pieces.iter().all(|&n| n < FINISH_FLUSH_BYTES + 2000), "{pieces:?}");
+        assert_eq!(
+            out.tally.of(0).emitted,
+            5000,
+            "the sort's events are emitted where they are written"
+        );
+    }
+}

@@ -1,0 +1,152 @@
+//! What an ordered stage hands its events to: the stages after it, and through them the
+//! run's outputs. A stage pushes an event on, or records its fate where it decides it;
+//! it never sees how the rest of the chain or the outputs work.
+
+use super::{Stage, To};
+use crate::event::{Event, Fate, Meta, Needs, Reason};
+use crate::lang::Env;
+use serde_json::Value;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+/// The run's outputs, as ordered stages reach them. The engine implements it.
+pub(crate) trait Outlet {
+    /// Past the last stage: the event is output; its line's fate is `Emitted`.
+    fn output(&mut self, ev: &Event);
+    /// `to`/`tee` (the stage at `stage` in the chain) writes the event to its file.
+    fn deliver(&mut self, stage: usize, to: &To, ev: &Event, env: &Env);
+    /// Records the fate of the line at `meta`.
+    fn record(&mut self, meta: Meta, fate: Fate);
+    /// The event is a dead letter; `text` is its JSON text.
+    fn dead(&mut self, meta: Meta, reason: Reason, text: &str);
+    /// A stage cannot go on (a sort could not spill): the message.
+    fn fail(&mut self, message: String);
+    /// At the end of input, between events a stage releases: false when nothing more can be
+    /// written (a signal, a closed pipe, an output error), and releasing stops.
+    fn go_on(&mut self) -> bool;
+}
+
+/// The stages after the current one and the run's outputs.
+pub(crate) struct Emit<'r> {
+    /// The stages after the current one.
+    rest: &'r mut [Stage],
+    /// The place of `rest[0]` in the chain.
+    at: usize,
+    env: &'r Env,
+    /// What the ordered stages read, for events released as text.
+    needs: &'r Needs,
+    out: &'r mut dyn Outlet,
+}
+
+impl<'r> Emit<'r> {
+    pub(crate) fn new(
+        rest: &'r mut [Stage],
+        at: usize,
+        env: &'r Env,
+        needs: &'r Needs,
+        out: &'r mut dyn Outlet,
+    ) -> Self {
+        Emit {
+            rest,
+            at,
+            env,
+            needs,
+            out,
+        }
+    }
+
+    pub(crate) fn env(&self) -> &Env {
+        self.env
+    }
+
+    /// Hands the event to the next stage, or past the last one to the output.
+    pub(crate) fn push(&mut self, ev: Event) {
+        let at = self.at;
+        match self.rest.split_first_mut() {
+            None => {
+                self.out.output(&ev);
+                self.record(&ev, Fate::Emitted);
+            }
+            Some((next, rest)) => {
+                let mut emit = Emit::new(rest, at + 1, self.env, self.needs, &mut *self.out);
+                next.push(ev, &mut emit);
+            }
+        }
+    }
+
+    /// Hands on an event a stage held as JSON text (`tail`, `sort`), parsed as far as the
+    /// stages read it. The text passed the decode-time check or was written from an event
+    /// that did, so it parses; were it not to, the line is a dead letter, never lost.
+    pub(crate) fn push_text(&mut self, text: &str, meta: Meta, topic: Option<Arc<str>>, copy: bool) {
+        let parsed = if self.needs.keys.is_empty() && !self.needs.whole {
+            Ok(Event::validated(text, meta))
+        } else {
+            Event::parse(text, meta, self.needs)
+        };
+        let mut ev = match parsed {
+            Ok(ev) => ev,
+            // An aggregate's row may hold a whole event, a level deeper than any event.
+            Err(_) if meta.is_derived() => match crate::json::reparse(text.as_bytes()) {
+                Ok(tree) => Event::derived(text, tree),
+                Err(_) => return,
+            },
+            // A copy's line has its fate elsewhere.
+            Err(_) if copy => return,
+            Err(r) => return self.out.dead(meta, r.reason, text),
+        };
+        ev.topic = topic;
+        ev.copy = copy;
+        self.push(ev);
+    }
+
+    /// Hands on an event a stage made (an aggregate's row), as a tree never parsed again.
+    pub(crate) fn push_row(&mut self, row: Value) {
+        let text = crate::json::to_string(&row);
+        self.push(Event::derived(&text, row));
+    }
+
+    /// `to`/`tee`: the current stage writes the event to its file; `to` decides its fate.
+    pub(crate) fn deliver(&mut self, to: &To, ev: &Event) {
+        self.out.deliver(self.at - 1, to, ev, self.env);
+    }
+
+    /// The event goes no further: records its line's fate.
+    pub(crate) fn record(&mut self, ev: &Event, fate: Fate) {
+        if counted(ev) {
+            self.out.record(ev.meta, fate);
+        }
+    }
+
+    /// The event is a dead letter.
+    pub(crate) fn dead(&mut self, ev: &Event, reason: Reason) {
+        if counted(ev) {
+            self.out.dead(ev.meta, reason, ev.raw);
+        }
+    }
+
+    /// The fate of a line a stage held as text and let go without passing it on.
+    pub(crate) fn record_held(&mut self, meta: Meta, copy: bool, fate: Fate) {
+        if !copy && !meta.is_derived() {
+            self.out.record(meta, fate);
+        }
+    }
+
+    pub(crate) fn fail(&mut self, message: String) {
+        self.out.fail(message);
+    }
+
+    /// Whether releasing at the end of input goes on (see [`Outlet::go_on`]).
+    pub(crate) fn go_on(&mut self) -> ControlFlow<()> {
+        if self.out.go_on() {
+            ControlFlow::Continue(())
+        } else {
+            ControlFlow::Break(())
+        }
+    }
+}
+
+/// Whether an event's outcome is its line's fate: not for a `route all` copy (its line
+/// is counted once) nor for an event a stage made.
+fn counted(ev: &Event) -> bool {
+    !ev.copy && !ev.meta.is_derived()
+}
