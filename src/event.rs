@@ -27,6 +27,17 @@ impl Meta {
     }
 }
 
+/// An event a stage holds past the event's own turn (`tail`, `sort`, `reorder`): its JSON
+/// text with where it came from. [`Emit::push_owned`](crate::stage::Emit::push_owned) hands it on.
+#[derive(Debug, Clone)]
+pub(crate) struct OwnedEvent {
+    pub text: Box<str>,
+    pub meta: Meta,
+    pub topic: Option<Arc<str>>,
+    /// An extra copy made by `route all`: its outcome is not its line's fate.
+    pub copy: bool,
+}
+
 /// What became of an input line: exactly one per line, recorded where it is decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fate {
@@ -315,6 +326,16 @@ impl<'a> Event<'a> {
     /// when unmodified.
     pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         self.write_to(out);
+    }
+
+    /// The event as a stage holds it.
+    pub(crate) fn to_owned(&self) -> OwnedEvent {
+        OwnedEvent {
+            text: self.json_string().into_boxed_str(),
+            meta: self.meta,
+            topic: self.topic.clone(),
+            copy: self.copy,
+        }
     }
 
     /// The event's JSON text, as `write_json` writes it.

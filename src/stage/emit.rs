@@ -3,7 +3,7 @@
 //! it never sees how the rest of the chain or the outputs work.
 
 use super::{Stage, To};
-use crate::event::{Event, Fate, Meta, Needs, Reason};
+use crate::event::{Event, Fate, Meta, Needs, OwnedEvent, Reason};
 use crate::lang::Env;
 use serde_json::Value;
 use std::ops::ControlFlow;
@@ -74,9 +74,13 @@ impl<'r> Emit<'r> {
         }
     }
 
-    /// Hands on an event a stage held as JSON text (`tail`, `sort`), parsed as far as the
-    /// stages read it. The text passed the decode-time check or was written from an event
+    /// Hands on an event a stage held (`tail`, `sort`), parsed as far as the stages read it. The text passed the decode-time check or was written from an event
     /// that did, so it parses; were it not to, the line is a dead letter, never lost.
+    pub(crate) fn push_owned(&mut self, ev: OwnedEvent) {
+        self.push_text(&ev.text, ev.meta, ev.topic, ev.copy);
+    }
+
+    /// Hands on an event that passed the parallel part as its JSON text (see [`Emit::push_owned`]).
     pub(crate) fn push_text(&mut self, text: &str, meta: Meta, topic: Option<Arc<str>>, copy: bool) {
         let parsed = if self.needs.keys.is_empty() && !self.needs.whole {
             Ok(Event::validated(text, meta))
@@ -124,10 +128,10 @@ impl<'r> Emit<'r> {
         }
     }
 
-    /// The fate of a line a stage held as text and let go without passing it on.
-    pub(crate) fn record_held(&mut self, meta: Meta, copy: bool, fate: Fate) {
-        if !copy && !meta.is_derived() {
-            self.out.record(meta, fate);
+    /// The fate of an event a stage held and let go without passing it on.
+    pub(crate) fn record_owned(&mut self, ev: &OwnedEvent, fate: Fate) {
+        if !ev.copy && !ev.meta.is_derived() {
+            self.out.record(ev.meta, fate);
         }
     }
 

@@ -1,25 +1,14 @@
 //! `tail N`: the last N events, held in a ring of N until the end of input.
 
 use super::Emit;
-use crate::event::{Event, Fate, Meta};
+use crate::event::{Event, Fate, OwnedEvent};
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
-use std::sync::Arc;
-
-/// An event kept as its JSON text.
-#[derive(Debug, Clone)]
-struct Held {
-    json: String,
-    meta: Meta,
-    topic: Option<Arc<str>>,
-    /// An extra copy made by `route all`.
-    copy: bool,
-}
 
 #[derive(Debug, Clone)]
 pub(crate) struct Tail {
     limit: usize,
-    ring: VecDeque<Held>,
+    ring: VecDeque<OwnedEvent>,
 }
 
 impl Tail {
@@ -33,18 +22,12 @@ impl Tail {
     /// Holds the event; the one that no longer fits (the oldest, or this one for `tail 0`)
     /// is skipped.
     pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
-        let held = Held {
-            json: ev.json_string(),
-            meta: ev.meta,
-            topic: ev.topic.clone(),
-            copy: ev.copy,
-        };
-        if let Some(h) = self.hold(held) {
-            out.record_held(h.meta, h.copy, Fate::Skipped);
+        if let Some(h) = self.hold(ev.to_owned()) {
+            out.record_owned(&h, Fate::Skipped);
         }
     }
 
-    fn hold(&mut self, h: Held) -> Option<Held> {
+    fn hold(&mut self, h: OwnedEvent) -> Option<OwnedEvent> {
         if self.limit == 0 {
             return Some(h);
         }
@@ -58,7 +41,7 @@ impl Tail {
     /// Releases the events held, oldest first.
     pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
         while let Some(h) = self.ring.pop_front() {
-            out.push_text(&h.json, h.meta, h.topic, h.copy);
+            out.push_owned(h);
             out.go_on()?;
         }
         ControlFlow::Continue(())

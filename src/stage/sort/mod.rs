@@ -7,7 +7,7 @@ mod merge;
 mod spill;
 
 use super::Emit;
-use crate::event::{Event, Fate, Meta, Needs};
+use crate::event::{Event, Fate, Needs, OwnedEvent};
 use crate::lang::{Env, Expr, Val};
 use merge::Budget;
 use serde_json::Value;
@@ -16,7 +16,6 @@ use std::cmp::Ordering;
 use std::io;
 use std::mem::size_of;
 use std::ops::ControlFlow;
-use std::sync::Arc;
 
 /// What one heap allocation costs beyond its bytes (the allocator's header and rounding), for the count of
 /// memory held.
@@ -27,38 +26,15 @@ const ALLOC: usize = 16;
 pub(crate) struct Item {
     keys: Vec<Value>,
     seq: u64,
-    meta: Meta,
-    topic: Option<Arc<str>>,
-    copy: bool,
-    text: Box<str>,
+    ev: OwnedEvent,
 }
 
 impl Item {
-    #[cfg(test)]
-    fn json(&self) -> &str {
-        &self.text
-    }
-
-    #[cfg(test)]
-    fn meta(&self) -> Meta {
-        self.meta
-    }
-
-    #[cfg(test)]
-    fn copy(&self) -> bool {
-        self.copy
-    }
-
-    #[cfg(test)]
-    fn topic(&self) -> Option<Arc<str>> {
-        self.topic.clone()
-    }
-
     /// Bytes this item holds on the heap, beside its struct.
     fn heap_bytes(&self) -> usize {
         let keys = self.keys.capacity() * size_of::<Value>() + self.keys.iter().map(value_heap).sum::<usize>();
-        let topic = self.topic.as_ref().map_or(0, |t| t.len() + ALLOC);
-        self.text.len() + keys + topic + 2 * ALLOC
+        let topic = self.ev.topic.as_ref().map_or(0, |t| t.len() + ALLOC);
+        self.ev.text.len() + keys + topic + 2 * ALLOC
     }
 }
 
@@ -131,7 +107,7 @@ impl Sort {
     /// Hands on the events in sorted order, at the end of input.
     pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
         let drained = self.drain(&mut |it| {
-            out.push_text(&it.text, it.meta, it.topic, it.copy);
+            out.push_owned(it.ev);
             out.go_on()
         });
         drained.unwrap_or_else(|e| {
@@ -160,18 +136,11 @@ impl Sort {
 
     fn item(&mut self, ev: &Event, env: &Env) -> Item {
         let keys = self.keys.iter().map(|(e, _)| e.eval(ev, env).into_value()).collect();
-        let mut text = Vec::new();
-        ev.write_json(&mut text);
-        // Event text is UTF-8; were it not, a replacement character beats a crash.
-        let text = String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         self.seq += 1;
         Item {
             keys,
             seq: self.seq,
-            meta: ev.meta,
-            topic: ev.topic.clone(),
-            copy: ev.copy,
-            text: text.into_boxed_str(),
+            ev: ev.to_owned(),
         }
     }
 

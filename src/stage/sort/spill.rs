@@ -6,7 +6,7 @@
 //! array `[keys, seq, [file, line, offset], topic, copy]`.
 
 use super::Item;
-use crate::event::Meta;
+use crate::event::{Meta, OwnedEvent};
 use serde_json::Value;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -90,16 +90,16 @@ pub(super) struct RunWriter<'a> {
 impl RunWriter<'_> {
     pub(super) fn push(&mut self, item: &Item) -> io::Result<()> {
         self.header.clear();
-        let m = item.meta;
+        let (ev, m) = (&item.ev, item.ev.meta);
         let header = (
             &item.keys,
             item.seq,
             (m.file, m.line, m.offset),
-            item.topic.as_deref(),
-            item.copy,
+            ev.topic.as_deref(),
+            ev.copy,
         );
         serde_json::to_writer(&mut self.header, &header)?;
-        for part in [&self.header[..], item.text.as_bytes()] {
+        for part in [&self.header[..], ev.text.as_bytes()] {
             self.out.write_all(&(part.len() as u64).to_le_bytes())?;
             self.out.write_all(part)?;
             *self.len += 8 + part.len() as u64;
@@ -153,14 +153,13 @@ impl RunReader<'_> {
         let header = self.part()?;
         let (keys, seq, (file, line, offset), topic, copy): Header = serde_json::from_slice(&header)?;
         let text = String::from_utf8(self.part()?).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        Ok(Some(Item {
-            keys,
-            seq,
+        let ev = OwnedEvent {
+            text: text.into_boxed_str(),
             meta: Meta { file, line, offset },
             topic: topic.map(Arc::from),
             copy,
-            text: text.into_boxed_str(),
-        }))
+        };
+        Ok(Some(Item { keys, seq, ev }))
     }
 
     /// One length-prefixed part of a record.

@@ -1,7 +1,9 @@
 //! Tests of the sort stage: order and stability in memory, through spills, and through multi-pass merges.
 
 use super::*;
+use crate::event::Meta;
 use crate::lang::parse_expr;
+use std::sync::Arc;
 
 fn sort_stage(key: &str, desc: bool, limit: usize, lines: &[String]) -> Sort {
     pushed(key, desc, limit, lines, |_| {})
@@ -39,7 +41,7 @@ fn drained(mut s: Sort) -> Vec<Item> {
 
 fn sorted(lines: &[String], key: &str, desc: bool, limit: usize) -> Vec<String> {
     let s = sort_stage(key, desc, limit, lines);
-    drained(s).iter().map(|it| it.json().to_owned()).collect()
+    drained(s).iter().map(|it| it.ev.text.to_string()).collect()
 }
 
 fn numbered(n: usize, modulus: usize) -> Vec<String> {
@@ -77,7 +79,7 @@ fn many_runs_merge_in_several_passes_stably() {
     let s = sort_stage("k", false, 2000, &lines);
     let runs = s.spilled.as_ref().map_or(0, |r| r.runs().len());
     assert!(runs > 200, "only {runs} runs");
-    let spilled: Vec<String> = drained(s).iter().map(|it| it.json().to_owned()).collect();
+    let spilled: Vec<String> = drained(s).iter().map(|it| it.ev.text.to_string()).collect();
     assert_eq!(spilled, sorted(&lines, "k", false, usize::MAX));
 }
 
@@ -115,14 +117,14 @@ fn spilled_items_keep_keys_metadata_topic_and_copy() {
         s.push(&ev, &Env::default()).expect("push");
     }
     let out = drained(s);
-    let order: Vec<u64> = out.iter().map(|it| it.meta().line).collect();
+    let order: Vec<u64> = out.iter().map(|it| it.ev.meta.line).collect();
     assert_eq!(order, [11, 10, 12, 13], "object > string > number > null, descending");
     for it in &out {
-        let i = it.meta().line - 10;
-        assert_eq!(it.json(), lines[i as usize]);
-        assert_eq!(it.meta().offset, i * 100);
-        assert_eq!(it.meta().file, 3);
-        assert_eq!(it.topic().as_deref(), Some(format!("t/{i}").as_str()));
-        assert_eq!(it.copy(), i % 2 == 1);
+        let i = it.ev.meta.line - 10;
+        assert_eq!(&*it.ev.text, lines[i as usize]);
+        assert_eq!(it.ev.meta.offset, i * 100);
+        assert_eq!(it.ev.meta.file, 3);
+        assert_eq!(it.ev.topic.as_deref(), Some(format!("t/{i}").as_str()));
+        assert_eq!(it.ev.copy, i % 2 == 1);
     }
 }
