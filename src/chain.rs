@@ -18,6 +18,8 @@ pub(crate) struct Ordered {
     /// What the ordered stages read.
     needs: Needs,
     sinks: Sinks,
+    /// A check failed (`assert`): nothing more is output.
+    stopped: bool,
 }
 
 /// Where the chain's events end: stdout (as `format`) and the topic files of `to`/`tee`.
@@ -50,10 +52,14 @@ pub(crate) struct OrderedOut {
     pub error: Option<String>,
     /// A topic file could not be written: the message, naming the file.
     pub output_error: Option<String>,
+    /// A check failed (`assert`): the message, naming the event.
+    pub stop: Option<String>,
 }
 
 /// The outputs as one push or one end of input reaches them.
 struct Outputs<'a> {
+    /// Names the inputs in messages.
+    names: &'a Env,
     sinks: &'a mut Sinks,
     out: &'a mut OrderedOut,
     /// At the end of input: takes what `out` holds (see [`Ordered::finish`]).
@@ -95,7 +101,19 @@ impl Outlet for Outputs<'_> {
         self.out.error.get_or_insert(message);
     }
 
+    fn stop(&mut self, ev: &Event, message: String) {
+        let at = if ev.meta.is_derived() {
+            format!("{message}: {}", ev.json_string())
+        } else {
+            format!("{}:{}: {message}", self.names.file_name(ev.meta.file), ev.meta.line)
+        };
+        self.out.stop.get_or_insert(at);
+    }
+
     fn go_on(&mut self) -> bool {
+        if self.out.stop.is_some() {
+            return false;
+        }
         match self.flush.as_mut() {
             Some(flush) => self.out.data.len() < FINISH_FLUSH_BYTES || flush(self.out),
             None => true,
@@ -118,6 +136,7 @@ impl Ordered {
                 writes_files: true,
                 pending: Pending::new(p.held_bytes),
             },
+            stopped: false,
         }
     }
 
@@ -177,12 +196,14 @@ impl Ordered {
     /// Feeds one event that passed the parallel part, as its JSON text.
     pub(crate) fn feed(&mut self, json: &str, r: &Rec, env: &Env, out: &mut OrderedOut) {
         let mut outputs = Outputs {
+            names: env,
             sinks: &mut self.sinks,
             out,
             flush: None,
         };
         let mut emit = Emit::new(&mut self.stages, 0, env, &self.needs, &mut outputs);
         emit.push_text(json, r.meta, r.topic.clone(), r.copy);
+        self.stopped |= out.stop.is_some();
     }
 
     /// Releases what stages hold at the end of input, in pipeline order.
@@ -197,15 +218,21 @@ impl Ordered {
         out: &mut OrderedOut,
         flush: &mut dyn FnMut(&mut OrderedOut) -> bool,
     ) -> ControlFlow<()> {
+        if self.stopped {
+            return ControlFlow::Break(());
+        }
         for i in 0..self.stages.len() {
             let (done, rest) = self.stages.split_at_mut(i + 1);
             let mut outputs = Outputs {
+                names: env,
                 sinks: &mut self.sinks,
                 out: &mut *out,
                 flush: Some(&mut *flush),
             };
             let mut emit = Emit::new(rest, i + 1, env, &self.needs, &mut outputs);
-            done[i].finish(&mut emit)?;
+            let flow = done[i].finish(&mut emit);
+            self.stopped |= out.stop.is_some();
+            flow?;
         }
         ControlFlow::Continue(())
     }

@@ -49,6 +49,8 @@ pub(crate) enum Fate {
     Skipped,
     /// Consumed by an aggregate.
     Aggregated,
+    /// Failed an `assert`, which ended the run.
+    Failed,
     /// Rejected: a dead letter.
     Dead(Reason),
 }

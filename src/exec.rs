@@ -470,6 +470,11 @@ impl<'c> Writer<'c> {
             );
             self.dead_letter(&record, example);
         }
+        if let Some(e) = &o.stop {
+            messages::error(e);
+            self.status = self.status.max(ExitStatus::CheckFailed);
+            self.stopped = true;
+        }
         if let Some(e) = &o.error {
             messages::error(e);
             self.status = self.status.max(ExitStatus::Input);

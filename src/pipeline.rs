@@ -96,7 +96,7 @@ fn observed_after(stages: &[Stage]) -> Want {
             return Want::All;
         }
         match s {
-            Stage::Group(_) | Stage::Keep(_) => return Want::Only(n.keys),
+            Stage::Group(_) | Stage::Fold(_) | Stage::Keep(_) => return Want::Only(n.keys),
             Stage::To(_) => return Want::All,
             _ => {}
         }

@@ -14,6 +14,8 @@ pub(crate) struct Stats {
     pub skipped: u64,
     /// Consumed by an aggregate (`count`, `stats`, `top`, `distinct`).
     pub aggregated: u64,
+    /// Failed an `assert` (the run ends there).
+    pub failed: u64,
     /// Extra copies made by `route all` (not line fates).
     pub copies: u64,
     pub dead: [u64; Reason::ALL.len()],
@@ -28,6 +30,7 @@ impl Stats {
         self.blank += o.blank;
         self.skipped += o.skipped;
         self.aggregated += o.aggregated;
+        self.failed += o.failed;
         self.copies += o.copies;
         for (a, b) in self.dead.iter_mut().zip(o.dead) {
             *a += b;
@@ -41,6 +44,7 @@ impl Stats {
             Fate::Filtered => self.filtered += 1,
             Fate::Skipped => self.skipped += 1,
             Fate::Aggregated => self.aggregated += 1,
+            Fate::Failed => self.failed += 1,
             Fate::Dead(reason) => self.dead[reason.index()] += 1,
         }
     }
@@ -51,7 +55,7 @@ impl Stats {
 
     /// The sum of all fates; equals `lines` when nothing was lost.
     pub(crate) fn fates(&self) -> u64 {
-        self.emitted + self.filtered + self.blank + self.skipped + self.aggregated + self.dead_total()
+        self.emitted + self.filtered + self.blank + self.skipped + self.aggregated + self.failed + self.dead_total()
     }
 
     pub(crate) fn dead_json(&self) -> Value {
@@ -118,6 +122,7 @@ fn fates(s: &Stats) -> Value {
         "blank": s.blank,
         "skipped": s.skipped,
         "aggregated": s.aggregated,
+        "failed": s.failed,
         "dead_letter": s.dead_json(),
     })
 }

@@ -6,7 +6,7 @@ use super::value::Val;
 use regex::Regex;
 
 /// A field path: `user.id`, `tags[-1]`, `` `id.orig_h` ``. No segments means the whole event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Path {
     pub segs: Vec<Seg>,
 }
@@ -186,6 +186,17 @@ pub(crate) enum StageSpec {
         format: ParseFormat,
         from: Option<Expr>,
         otherwise: Otherwise,
+    },
+    /// `fold by KEYS [from PATH] [emit final|changes]`.
+    Fold {
+        keys: Vec<KeySpec>,
+        from: Option<Path>,
+        changes: bool,
+    },
+    /// `assert EXPR [else "MESSAGE"]`.
+    Assert {
+        check: Expr,
+        message: String,
     },
     /// `to TEMPLATE` (ends the pipeline) and `tee TEMPLATE` (passes events on).
     To {

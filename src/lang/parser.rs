@@ -146,7 +146,7 @@ fn nearest(word: &str, candidates: &[&str]) -> Option<String> {
 /// The stages this version parses.
 const SUPPORTED: &[&str] = &[
     "where", "set", "del", "keep", "rename", "head", "tail", "parse", "route", "to", "tee", "count", "stats", "top",
-    "distinct", "sort",
+    "distinct", "sort", "fold", "assert",
 ];
 
 /// The hint for a missing expression.
@@ -303,7 +303,8 @@ impl Parser {
             "parse" => self.parse_stage()?,
             "to" => self.file_stage(false)?,
             "tee" => self.file_stage(true)?,
-            "count" | "stats" | "top" | "distinct" | "sort" => self.aggregate_stage(&name)?,
+            "count" | "stats" | "top" | "distinct" | "sort" | "fold" => self.aggregate_stage(&name)?,
+            "assert" => self.assert_stage()?,
             "head" => StageSpec::Head(self.count_arg(10)?),
             "tail" => StageSpec::Tail(self.count_arg(10)?),
             n if STAGES.contains(&n) => {
@@ -324,6 +325,23 @@ impl Parser {
             spec,
             span: start.to(self.prev_span()),
         })
+    }
+
+    /// `assert EXPR [else "MESSAGE"]`; without a message, the expression as written is the message.
+    fn assert_stage(&mut self) -> Result<StageSpec, LangError> {
+        let start = self.span_here();
+        let check = self.expr()?;
+        let mut message = self.source_text(start.to(self.prev_span()));
+        if self.eat_word("else") {
+            match self.next().map(|t| t.tok) {
+                Some(Tok::Str(s)) => message = s,
+                _ => {
+                    return Err(LangError::new("expected a \"message\" after `else`", self.prev_span())
+                        .hint("assert status < 500 else \"server errors in the run\""));
+                }
+            }
+        }
+        Ok(StageSpec::Assert { check, message })
     }
 
     fn list<T>(&mut self, mut item: impl FnMut(&mut Parser) -> Result<T, LangError>) -> Result<Vec<T>, LangError> {

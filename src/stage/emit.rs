@@ -21,6 +21,8 @@ pub(crate) trait Outlet {
     fn dead(&mut self, meta: Meta, reason: Reason, text: &str);
     /// A stage cannot go on (a sort could not spill): the message.
     fn fail(&mut self, message: String);
+    /// A check failed on the event (`assert`): the run stops there with exit 1.
+    fn stop(&mut self, ev: &Event, message: String);
     /// At the end of input, between events a stage releases: false when nothing more can be
     /// written (a signal, a closed pipe, an output error), and releasing stops.
     fn go_on(&mut self) -> bool;
@@ -137,6 +139,11 @@ impl<'r> Emit<'r> {
 
     pub(crate) fn fail(&mut self, message: String) {
         self.out.fail(message);
+    }
+
+    /// A check failed on the event: the run stops after what came before it.
+    pub(crate) fn stop(&mut self, ev: &Event, message: String) {
+        self.out.stop(ev, message);
     }
 
     /// Whether releasing at the end of input goes on (see [`Outlet::go_on`]).

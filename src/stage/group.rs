@@ -32,6 +32,19 @@ pub(crate) struct TimeField(pub Option<Path>);
 impl TimeField {
     pub(crate) const DEFAULTS: [&'static str; 4] = ["ts", "time", "timestamp", "@timestamp"];
 
+    /// The event's time as written (the first default field that holds a time), for output.
+    pub(crate) fn value(&self, ev: &Event) -> Option<Value> {
+        let of = |p: &Path| ev.lookup(p).filter(|v| time_of(v).is_some()).map(|v| v.into_value());
+        match &self.0 {
+            Some(p) => of(p),
+            None => Self::DEFAULTS.iter().find_map(|k| {
+                of(&Path {
+                    segs: vec![Seg::Key((*k).into())],
+                })
+            }),
+        }
+    }
+
     pub(crate) fn needs(&self, n: &mut Needs) {
         match &self.0 {
             Some(p) => n.add_path(p),
@@ -172,21 +185,7 @@ impl Groups {
             let t = spec.time.of(ev).ok_or(GroupError::NoTime)?;
             self.canon.extend_from_slice(&((t / d).floor() as i64).to_le_bytes());
         }
-        for (i, k) in spec.keys.iter().enumerate() {
-            if i > 0 {
-                self.canon.push(SEP);
-                self.text.push(SEP);
-            }
-            let v = k.expr.eval(ev, env);
-            let at = self.canon.len();
-            // Writing to a Vec cannot fail.
-            let _ = write_canonical(&v, &mut self.canon);
-            if is_json_text(&v) {
-                self.text.extend_from_slice(&self.canon[at..]);
-            } else {
-                v.write_json(&mut self.text);
-            }
-        }
+        write_key(&spec.keys, ev, env, &mut self.canon, &mut self.text);
         let l = &spec.layout;
         let new_accs = || spec.aggs.iter().map(|(f, _, _)| Acc::new(f));
         let Some(g) = self.table.find_or_insert(l, &self.canon, &self.text, new_accs) else {
@@ -270,8 +269,7 @@ impl Groups {
     fn row(&self, spec: &GroupSpec, g: usize) -> Value {
         let l = &spec.layout;
         let results: Vec<Value> = self.table.accs(l, g).iter().map(Acc::result).collect();
-        let keys = parse_keys(self.table.text(l, g), spec.keys.len());
-        row(spec, self.window(spec, g), keys, &results)
+        row(spec, self.window(spec, g), self.table.text(l, g), &results)
     }
 }
 
@@ -298,6 +296,41 @@ impl Iterator for Rows {
     fn size_hint(&self) -> (usize, Option<usize>) {
         let n = self.order.len() + usize::from(self.extra.is_some());
         (n, Some(n))
+    }
+}
+
+/// Appends an event's values of `keys`: canonical bytes to `canon` (equal values, equal bytes:
+/// `1`, `1.0` and `1E0` are one key) and their compact JSON to `text`, each separated by [`SEP`].
+pub(crate) fn write_key(keys: &[KeySpec], ev: &Event, env: &Env, canon: &mut Vec<u8>, text: &mut Vec<u8>) {
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            canon.push(SEP);
+            text.push(SEP);
+        }
+        let v = k.expr.eval(ev, env);
+        let at = canon.len();
+        // Writing to a Vec cannot fail.
+        let _ = write_canonical(&v, canon);
+        if is_json_text(&v) {
+            text.extend_from_slice(&canon[at..]);
+        } else {
+            v.write_json(text);
+        }
+    }
+}
+
+/// Sets the values of `keys`, as [`write_key`] wrote them to `text`, in `row`: a key written as a
+/// path keeps its shape (`user.country` gives `{"user":{"country":…}}`).
+pub(crate) fn put_key(keys: &[KeySpec], text: &[u8], row: &mut Value) {
+    for (k, v) in keys.iter().zip(parse_keys(text, keys.len())) {
+        match &k.name {
+            KeyName::Path(p) => set_path(row, &p.segs, v),
+            KeyName::Named(n) => {
+                if let Value::Object(obj) = row {
+                    obj.insert(n.clone(), v);
+                }
+            }
+        }
     }
 }
 
@@ -347,7 +380,7 @@ impl Rank {
     }
 }
 
-fn row(spec: &GroupSpec, window: Option<i64>, keys: Vec<Value>, results: &[Value]) -> Value {
+fn row(spec: &GroupSpec, window: Option<i64>, key: &[u8], results: &[Value]) -> Value {
     let mut out = Value::Object(Map::new());
     let insert = |out: &mut Value, k: String, v: Value| {
         if let Value::Object(obj) = out {
@@ -359,12 +392,7 @@ fn row(spec: &GroupSpec, window: Option<i64>, keys: Vec<Value>, results: &[Value
         insert(&mut out, "window_start".into(), crate::time::rfc3339(start).into());
         insert(&mut out, "window_end".into(), crate::time::rfc3339(start + d).into());
     }
-    for (k, v) in spec.keys.iter().zip(keys) {
-        match &k.name {
-            KeyName::Path(p) => set_path(&mut out, &p.segs, v),
-            KeyName::Named(n) => insert(&mut out, n.clone(), v),
-        }
-    }
+    put_key(&spec.keys, key, &mut out);
     for ((_, _, name), r) in spec.aggs.iter().zip(results) {
         insert(&mut out, name.clone(), r.clone());
     }
@@ -466,7 +494,7 @@ impl GroupStage {
         // A global aggregate over no events still has a result (`count` → 0).
         if no_groups && spec.keys.is_empty() && spec.every.is_none() && !spec.aggs.is_empty() {
             let results: Vec<Value> = spec.aggs.iter().map(|(f, _, _)| Acc::new(f).result()).collect();
-            rows.extra = Some(row(&spec, None, Vec::new(), &results));
+            rows.extra = Some(row(&spec, None, &[], &results));
         }
         rows
     }

@@ -1,7 +1,9 @@
 //! Stages: the runtime form of each stage a pipeline names.
 
+mod assert;
 mod del;
 mod emit;
+mod fold;
 mod group;
 mod head;
 mod keep;
@@ -14,8 +16,10 @@ mod tail;
 mod to;
 mod r#where;
 
+pub(crate) use assert::Assert;
 pub(crate) use del::Del;
 pub(crate) use emit::{Emit, Outlet};
+pub(crate) use fold::Fold;
 pub(crate) use group::DEFAULT_MAX_GROUPS;
 pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, Order, TimeField};
 pub(crate) use head::Head;
@@ -70,6 +74,8 @@ pub(crate) enum Stage {
     Route(Route),
     Parse(Parse),
     To(To),
+    Fold(Fold),
+    Assert(Assert),
 }
 
 impl Stage {
@@ -117,6 +123,14 @@ impl Stage {
                 otherwise,
             } => Stage::Parse(Parse::new(format, from.clone(), *otherwise)),
             StageSpec::To { template, tee, .. } => Stage::To(To::new(template.clone(), *tee)),
+            StageSpec::Fold { keys, from, changes } => Stage::Fold(Fold::new(
+                keys.clone(),
+                from.clone(),
+                *changes,
+                TimeField(opts.time.clone()),
+                opts.max_groups.unwrap_or(DEFAULT_MAX_GROUPS),
+            )),
+            StageSpec::Assert { check, message } => Stage::Assert(Assert::new(check.clone(), message.clone())),
         }
     }
 
@@ -135,6 +149,8 @@ impl Stage {
             Stage::Parse(_) => "parse",
             Stage::To(t) if t.tee => "tee",
             Stage::To(_) => "to",
+            Stage::Fold(_) => "fold",
+            Stage::Assert(_) => "assert",
         }
     }
 
@@ -142,7 +158,13 @@ impl Stage {
     pub(crate) fn is_parallel(&self) -> bool {
         !matches!(
             self,
-            Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_) | Stage::To(_)
+            Stage::Head(_)
+                | Stage::Tail(_)
+                | Stage::Group(_)
+                | Stage::Sort(_)
+                | Stage::To(_)
+                | Stage::Fold(_)
+                | Stage::Assert(_)
         )
     }
 
@@ -159,6 +181,8 @@ impl Stage {
             Stage::Route(r) => r.needs(n),
             Stage::Parse(s) => s.needs(n),
             Stage::To(t) => t.needs(n),
+            Stage::Fold(f) => f.needs(n),
+            Stage::Assert(a) => a.needs(n),
             Stage::Head(_) | Stage::Tail(_) => {}
         }
     }
@@ -173,9 +197,14 @@ impl Stage {
             Stage::Rename(s) => s.apply(ev),
             Stage::Route(r) => r.apply(ev, env),
             Stage::Parse(s) => s.apply(ev, env),
-            Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_) | Stage::To(_) => {
-                unreachable!("stateful stages run in the ordered part")
-            }
+            Stage::Head(_)
+            | Stage::Tail(_)
+            | Stage::Group(_)
+            | Stage::Sort(_)
+            | Stage::To(_)
+            | Stage::Fold(_)
+            // Ordered stages are pushed (`Stage::push`), never applied.
+            | Stage::Assert(_) => Flow::Pass,
         }
     }
 
@@ -188,6 +217,8 @@ impl Stage {
             Stage::Group(g) => g.push(ev, out),
             Stage::Sort(s) => s.push_event(ev, out),
             Stage::To(t) => t.push(ev, out),
+            Stage::Fold(f) => f.push(ev, out),
+            Stage::Assert(a) => a.push(ev, out),
             _ => match self.apply(&mut ev, out.env()) {
                 Flow::Pass => out.push(ev),
                 Flow::Filtered => out.record(&ev, Fate::Filtered),
@@ -202,19 +233,24 @@ impl Stage {
             Stage::Tail(t) => t.finish(out),
             Stage::Group(g) => g.finish(out),
             Stage::Sort(s) => s.finish(out),
+            Stage::Fold(f) => f.finish(out),
             _ => ControlFlow::Continue(()),
         }
     }
 
     /// Whether no later event can pass this stage (a satisfied `head`).
     pub(crate) fn done(&self) -> bool {
-        matches!(self, Stage::Head(h) if h.is_done())
+        match self {
+            Stage::Head(h) => h.is_done(),
+            Stage::Assert(a) => a.is_done(),
+            _ => false,
+        }
     }
 
     /// Whether the stage's output depends on events after it is `done`: true for stages
     /// that hold or write events; false for per-event stages and `head`.
     pub(crate) fn sees_every_event(&self) -> bool {
-        !self.is_parallel() && !matches!(self, Stage::Head(_))
+        !self.is_parallel() && !matches!(self, Stage::Head(_) | Stage::Assert(_))
     }
 
     /// Paths the stage reads and writes, for `--explain`.

@@ -3,12 +3,14 @@
 mod common;
 
 mod aggregate;
+mod checks;
 mod corpus;
 mod engine;
 mod events;
 mod exit_codes;
 mod faults;
 mod fidelity;
+mod fold;
 mod golden;
 mod groups;
 mod inputs;

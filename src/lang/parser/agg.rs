@@ -55,6 +55,7 @@ impl Parser {
             "distinct" => StageSpec::Distinct {
                 keys: self.keys(&mut cols)?,
             },
+            "fold" => self.fold(&mut cols)?,
             _ => StageSpec::Sort {
                 keys: self.list(|p| {
                     let e = p.expr()?;
@@ -68,6 +69,45 @@ impl Parser {
         };
         cols.check()?;
         Ok(spec)
+    }
+
+    /// `fold by KEYS [from PATH] [emit final|changes]`.
+    fn fold(&mut self, cols: &mut Columns) -> Result<StageSpec, LangError> {
+        if !self.eat_word("by") {
+            return Err(self
+                .error_here("expected `by` and the keys that name an entity")
+                .hint("fold by order_id, or fold by order_id from data"));
+        }
+        let keys = self.keys(cols)?;
+        let from = if self.eat_word("from") {
+            Some(self.path()?)
+        } else {
+            None
+        };
+        let changes = if self.eat_word("emit") {
+            match self.peek() {
+                Some(Tok::Ident(w)) if w == "changes" || w == "final" => {
+                    let changes = w == "changes";
+                    self.advance();
+                    changes
+                }
+                _ => {
+                    return Err(self.error_here("expected `final` or `changes` after `emit`").hint(
+                        "emit final gives one state per key at the end; emit changes the state after every event",
+                    ));
+                }
+            }
+        } else {
+            false
+        };
+        for name in ["_events", "_last"] {
+            cols.add(
+                vec![Seg::Key(name.into())],
+                format!("the fold's `{name}`"),
+                self.prev_span(),
+            );
+        }
+        Ok(StageSpec::Fold { keys, from, changes })
     }
 
     fn every(&mut self, cols: &mut Columns) -> Result<Option<f64>, LangError> {

@@ -1,0 +1,48 @@
+//! `assert EXPR [else "MESSAGE"]`: a check for CI. Events for which EXPR holds pass on; the
+//! first that fails ends the run with exit 1 and `evq: FILE:LINE: assertion failed: MESSAGE`.
+//! What came before it is output, nothing after it. It runs in input order, so the event that
+//! fails is the first in the input whatever `-j`, and it also checks the rows of an aggregate
+//! (`stats p99(latency_ms) as p99 | assert p99 < 250`).
+
+use super::Emit;
+use crate::event::{Event, Fate, Needs};
+use crate::lang::Expr;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Assert {
+    check: Expr,
+    message: String,
+    /// Set once an event failed: nothing passes after it.
+    failed: bool,
+}
+
+impl Assert {
+    pub(crate) fn new(check: Expr, message: String) -> Assert {
+        Assert {
+            check,
+            message,
+            failed: false,
+        }
+    }
+
+    pub(crate) fn needs(&self, n: &mut Needs) {
+        self.check.visit_paths(&mut |p| n.add_path(p));
+    }
+
+    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
+        if self.failed {
+            return out.record(&ev, Fate::Skipped);
+        }
+        if self.check.test(&ev, out.env()) {
+            return out.push(ev);
+        }
+        self.failed = true;
+        out.stop(&ev, format!("assertion failed: {}", self.message));
+        out.record(&ev, Fate::Failed);
+    }
+
+    /// Whether an event failed: no later event can pass.
+    pub(crate) fn is_done(&self) -> bool {
+        self.failed
+    }
+}
