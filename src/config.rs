@@ -280,3 +280,6 @@ impl Config {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

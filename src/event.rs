@@ -578,6 +578,242 @@ pub(crate) fn navigate_mut<'v>(mut v: &'v mut Value, segs: &[Seg]) -> Option<&'v
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lang::{Expr, parse_expr};
+
+    fn path(src: &str) -> Path {
+        match parse_expr(src) {
+            Ok(Expr::Path(p)) => p,
+            other => panic!("`{src}` is not a path: {other:?}"),
+        }
+    }
+
+    fn needs_of(paths: &[&str]) -> Needs {
+        let mut n = Needs::default();
+        for p in paths {
+            n.add_path(&path(p));
+        }
+        n
+    }
+
+    fn json_of(v: Option<Val>) -> String {
+        v.map_or("missing".into(), |v| {
+            let mut out = Vec::new();
+            v.write_json(&mut out);
+            String::from_utf8(out).expect("JSON text is UTF-8")
+        })
+    }
+
+    /// The value at `p` in `line` held each way an event can be: indexed lazily, parsed in
+    /// full, modified (a tree), and as canonical text; all must agree.
+    fn lookup_every_way(line: &str, p: &str) -> String {
+        let lazy = Event::parse(line, Meta::default(), &needs_of(&[p])).expect("a valid line");
+        let whole = Event::parse(line, Meta::default(), &needs_of(&["."])).expect("a valid line");
+        let mut tree = Event::parse(line, Meta::default(), &Needs::default()).expect("a valid line");
+        tree.doc_mut().expect("a valid line");
+        let mut text = Event::validated(line, Meta::default());
+        text.set_text(whole.to_value().expect("a valid line").to_string());
+        let got = json_of(lazy.lookup(&path(p)));
+        for (how, ev) in [("parsed in full", &whole), ("modified", &tree), ("as text", &text)] {
+            assert_eq!(json_of(ev.lookup(&path(p))), got, "`{p}` in {line}: lazy vs {how}");
+        }
+        got
+    }
+
+    #[test]
+    fn lookup_gives_the_same_value_however_the_event_is_held() {
+        let line =
+            r#"{"a":{"b":[1,{"c":"x"}],"d":1.50},"s":"caf\u00e9","n":null,"a.b":"flat","big":18446744073709551616}"#;
+        let cases = [
+            ("a.d", "1.50"),
+            ("a.b[1].c", r#""x""#),
+            ("a.b[-2]", "1"),
+            ("a.b[2]", "missing"),
+            ("a.b[-3]", "missing"),
+            ("s", r#""café""#),
+            ("n", "null"),
+            ("missing", "missing"),
+            ("a.missing.deeper", "missing"),
+            ("s.x", "missing"),
+            ("`a.b`", r#""flat""#),
+            ("big", "18446744073709551616"),
+            (".", line),
+        ];
+        for (p, want) in cases {
+            let got = lookup_every_way(line, p);
+            if p == "." {
+                // The whole event parses to the same document, whatever its text.
+                let (g, w): (Value, Value) = (
+                    serde_json::from_str(&got).expect("JSON"),
+                    serde_json::from_str(want).expect("JSON"),
+                );
+                assert_eq!(g, w);
+            } else {
+                assert_eq!(got, want, "`{p}`");
+            }
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_reads_its_last_value() {
+        assert_eq!(lookup_every_way(r#"{"k":1,"k":{"z":2}}"#, "k.z"), "2");
+    }
+
+    #[test]
+    fn a_line_that_is_not_an_object_has_no_fields() {
+        for line in ["[1,2]", "\"text\"", "5", "null"] {
+            let ev = Event::parse(line, Meta::default(), &needs_of(&["a"])).expect("a valid line");
+            assert!(!ev.is_object(), "{line}");
+            assert_eq!(json_of(ev.lookup(&path("a"))), "missing", "{line}");
+            assert_eq!(ev.json_string(), line);
+        }
+        let ev = Event::parse("[1,2]", Meta::default(), &needs_of(&["."])).expect("a valid line");
+        assert_eq!(json_of(ev.lookup(&path("."))), "[1,2]");
+    }
+
+    #[test]
+    fn bad_lines_are_rejected_with_their_reason() {
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        let cases = [
+            (r#"{"a":1"#, Reason::InvalidJson),
+            (r#"{"a":1} x"#, Reason::InvalidJson),
+            (r#"{"a":"\ud800"}"#, Reason::InvalidUnicode),
+            (deep.as_str(), Reason::TooDeep),
+        ];
+        for (line, want) in cases {
+            for needs in [needs_of(&["a"]), needs_of(&["."]), Needs::default()] {
+                match Event::parse(line, Meta::default(), &needs) {
+                    Ok(_) => panic!("{line} was accepted"),
+                    Err(e) => assert_eq!(e.reason, want, "{line}: {}", e.error),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn raw_at_gives_the_original_text_of_nested_keys() {
+        let line = r#"{"a": {"b": 1.50 , "c": [1]}, "s": "x"}"#;
+        let ev = Event::parse(line, Meta::default(), &needs_of(&["a", "s"])).expect("a valid line");
+        assert_eq!(ev.raw_at(&path("a.b")), Some("1.50"));
+        assert_eq!(ev.raw_at(&path("a.c")), Some("[1]"));
+        assert_eq!(ev.raw_at(&path("s")), Some(r#""x""#));
+        assert_eq!(ev.raw_at(&path("a.c[0]")), None);
+        assert_eq!(ev.raw_at(&path("a.z")), None);
+        assert_eq!(ev.raw_at(&path(".")), None);
+        let whole = Event::parse(line, Meta::default(), &needs_of(&["."])).expect("a valid line");
+        assert_eq!(whole.raw_at(&path("a.b")), None, "a tree holds no text");
+    }
+
+    #[test]
+    fn unmodified_events_are_written_as_read_and_modified_ones_canonically() {
+        let line = r#"{ "z" : 1.0 , "a" : [ 18446744073709551616 ], "a2": "\u00e9" }"#;
+        let lazy = Event::parse(line, Meta::default(), &needs_of(&["z"])).expect("a valid line");
+        assert_eq!((lazy.json_string().as_str(), lazy.text()), (line, Some(line)));
+        let whole = Event::parse(line, Meta::default(), &needs_of(&["."])).expect("a valid line");
+        assert_eq!(whole.json_string(), line, "parsed in full but not modified");
+
+        let mut ev = Event::parse(line, Meta::default(), &needs_of(&["z"])).expect("a valid line");
+        let doc = ev.doc_mut().expect("a valid line");
+        write_path(doc, &path("b.c").segs, Value::Bool(true), MAX_PAD).expect("a writable path");
+        let want = r#"{"z":1.0,"a":[18446744073709551616],"a2":"é","b":{"c":true}}"#;
+        assert_eq!(ev.json_string(), want);
+        let mut bytes = Vec::new();
+        ev.write_json(&mut bytes);
+        assert_eq!(bytes, want.as_bytes());
+        assert_eq!(ev.text(), None);
+
+        let mut ev = Event::validated(line, Meta::default());
+        ev.set_text(r#"{"new":1}"#.into());
+        assert_eq!(
+            (ev.json_string().as_str(), ev.text()),
+            (r#"{"new":1}"#, Some(r#"{"new":1}"#))
+        );
+        assert_eq!(json_of(ev.lookup(&path("new"))), "1");
+    }
+
+    #[test]
+    fn a_text_line_is_the_event_line_until_changed() {
+        let mut ev = Event::line("plain \"text\"", Meta::default());
+        assert!(ev.is_object());
+        assert_eq!(ev.line_text(), Some("plain \"text\""));
+        assert_eq!(json_of(ev.lookup(&path("line"))), r#""plain \"text\"""#);
+        assert_eq!(json_of(ev.lookup(&path("other"))), "missing");
+        assert_eq!(json_of(ev.lookup(&path("."))), r#"{"line":"plain \"text\""}"#);
+        assert_eq!(ev.json_string(), r#"{"line":"plain \"text\""}"#);
+        let doc = ev.doc_mut().expect("a text line is an object");
+        write_path(doc, &path("n").segs, Value::from(1), MAX_PAD).expect("a writable path");
+        assert_eq!(ev.line_text(), None);
+        assert_eq!(ev.json_string(), r#"{"line":"plain \"text\"","n":1}"#);
+    }
+
+    #[test]
+    fn write_path_creates_what_is_missing_and_refuses_impossible_indexes() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("{}", "a.b.c", r#"{"a":{"b":{"c":0}}}"#),
+            (r#"{"z":1,"a":1}"#, "a", r#"{"z":1,"a":0}"#),
+            (r#"{"a":5}"#, "a.b", r#"{"a":{"b":0}}"#),
+            ("{}", "a[2]", r#"{"a":[null,null,0]}"#),
+            (r#"{"a":null}"#, "a[0].b", r#"{"a":[{"b":0}]}"#),
+            (r#"{"a":[1,2]}"#, "a[-1]", r#"{"a":[1,0]}"#),
+            (r#"{"a":[1,2]}"#, "a[-3]", "invalid"),
+            ("{}", "a[-1]", "invalid"),
+            (r#"{"a":"s"}"#, "a[0]", "invalid"),
+            (r#"{"a":{}}"#, "a[0]", "invalid"),
+            ("{}", "a[1001]", "invalid"),
+        ];
+        for (start, p, want) in cases {
+            let mut v: Value = serde_json::from_str(start).expect("JSON");
+            let got = match write_path(&mut v, &path(p).segs, Value::from(0), MAX_PAD) {
+                Ok(()) => v.to_string(),
+                Err(Reason::InvalidPath) => "invalid".into(),
+                Err(r) => format!("{r:?}"),
+            };
+            assert_eq!(&got, want, "set {p} on {start}");
+        }
+        let mut v = serde_json::json!({});
+        write_path(&mut v, &path("a[1000]").segs, Value::from(0), MAX_PAD).expect("padding up to the limit");
+        assert_eq!(v["a"].as_array().map(Vec::len), Some(1001));
+    }
+
+    #[test]
+    fn remove_path_keeps_the_order_of_what_remains() {
+        let start = r#"{"a":1,"b":{"c":2,"d":3},"e":[1,2,3]}"#;
+        let cases: &[(&str, Option<&str>, &str)] = &[
+            ("b.c", Some("2"), r#"{"a":1,"b":{"d":3},"e":[1,2,3]}"#),
+            ("a", Some("1"), r#"{"b":{"c":2,"d":3},"e":[1,2,3]}"#),
+            ("e[-1]", Some("3"), r#"{"a":1,"b":{"c":2,"d":3},"e":[1,2]}"#),
+            ("e[0]", Some("1"), r#"{"a":1,"b":{"c":2,"d":3},"e":[2,3]}"#),
+            ("e[3]", None, start),
+            ("e[-4]", None, start),
+            ("a.x", None, start),
+            ("missing.x", None, start),
+            (".", None, start),
+        ];
+        for (p, removed, after) in cases {
+            let mut v: Value = serde_json::from_str(start).expect("JSON");
+            let got = remove_path(&mut v, &path(p).segs).map(|r| r.to_string());
+            assert_eq!(got.as_deref(), *removed, "del {p}");
+            assert_eq!(v.to_string(), *after, "del {p}");
+        }
+    }
+
+    #[test]
+    fn resolve_path_counts_negative_indexes_from_the_end() {
+        let v = serde_json::json!({"e": [[1, 2], [3]]});
+        let resolved = |p: &str| resolve_path(&v, &path(p).segs).map(|s| Path { segs: s }.to_string());
+        assert_eq!(resolved("e[-1][-1]").as_deref(), Some("e[1][0]"));
+        assert_eq!(resolved("e[0][1]").as_deref(), Some("e[0][1]"));
+        assert_eq!(resolved("e[-3]"), None);
+        assert_eq!(resolved("e[2]"), None);
+        assert_eq!(resolved("x"), None);
+    }
+
+    #[test]
+    fn needs_lists_each_top_level_key_once_and_the_whole_event_apart() {
+        let n = needs_of(&["a.b", "a[0]", "c", "`x.y`.z"]);
+        assert_eq!(n.keys.iter().map(|k| &**k).collect::<Vec<_>>(), ["a", "c", "x.y"]);
+        assert!(!n.whole);
+        assert!(needs_of(&["a", "."]).whole);
+    }
 
     #[test]
     fn reasons_are_indexed_by_their_place_in_all() {

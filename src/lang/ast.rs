@@ -235,3 +235,53 @@ pub(crate) struct StageAst {
     pub spec: StageSpec,
     pub span: Span,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::parse_expr;
+
+    fn path(src: &str) -> Path {
+        match parse_expr(src) {
+            Ok(Expr::Path(p)) => p,
+            other => panic!("`{src}` is not a path: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn paths_print_as_they_are_written_quoting_only_what_needs_it() {
+        let cases = [
+            ("a.b", "a.b"),
+            ("`a.b`", "`a.b`"),
+            ("`a`.`b`", "a.b"),
+            ("tags[-1]", "tags[-1]"),
+            (r#"headers["user-agent"]"#, "headers.`user-agent`"),
+            ("@timestamp", "@timestamp"),
+            ("`by`", "`by`"),
+            ("`1a`", "`1a`"),
+            ("`é`", "é"),
+            ("`a b`.c[0][1]", "`a b`.c[0][1]"),
+            (".", "."),
+        ];
+        for (src, want) in cases {
+            let p = path(src);
+            assert_eq!(p.to_string(), want, "`{src}`");
+            assert_eq!(path(&p.to_string()), p, "`{src}` does not read back");
+        }
+    }
+
+    #[test]
+    fn first_key_is_the_top_level_field_a_path_reads() {
+        assert_eq!(path("a.b[0]").first_key(), Some("a"));
+        assert_eq!(path("`x.y`.z").first_key(), Some("x.y"));
+        assert_eq!(path(".").first_key(), None);
+    }
+
+    #[test]
+    fn visit_paths_sees_every_path_of_an_expression_in_order() {
+        let e = parse_expr(r#"a == 1 and not (b.c =~ /x/) or len([d, e[0]]) > -f ?? g"#).expect("an expression");
+        let mut seen = Vec::new();
+        e.visit_paths(&mut |p| seen.push(p.to_string()));
+        assert_eq!(seen, ["a", "b.c", "d", "e[0]", "f", "g"]);
+    }
+}

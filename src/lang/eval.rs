@@ -150,3 +150,6 @@ fn arith(op: BinOp, a: &Val, b: &Val) -> Val<'static> {
     };
     Val::float(r)
 }
+
+#[cfg(test)]
+pub(crate) mod tests;

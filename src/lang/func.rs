@@ -344,6 +344,151 @@ mod tests {
         assert_eq!(round_val(&Val::Float(f64::INFINITY), 0, Rounding::HalfAway), Val::Null);
     }
 
+    use crate::lang::eval::tests::check_table;
+
+    const EV: &str = r#"{"s":"ÄbÇ","w":"  padded \t","t":"2026-11-01T10:07:30Z","ms":1700000000123,"n":null,"tags":["a",null,1,true],"o":{"k":1}}"#;
+
+    #[test]
+    fn string_functions_count_characters_and_give_null_for_other_types() {
+        check_table(&[
+            ("len(s)", EV, "3"),
+            (r#"len("héllo👍")"#, EV, "6"),
+            ("len(tags)", EV, "4"),
+            ("len(o)", EV, "1"),
+            ("len(5)", EV, "null"),
+            ("len(n)", EV, "null"),
+            ("lower(s)", EV, r#""äbç""#),
+            (r#"upper("straße")"#, EV, r#""STRASSE""#),
+            ("upper(1)", EV, "null"),
+            ("trim(w)", EV, r#""padded""#),
+            ("trim(tags)", EV, "null"),
+            (r#"contains(s, "bÇ")"#, EV, "true"),
+            (r#"contains(tags, "a")"#, EV, "true"),
+            ("contains(tags, 1.0)", EV, "true"),
+            (r#"contains(o, "k")"#, EV, "true"),
+            ("contains(5, 5)", EV, "false"),
+            (r#"startswith(s, "Ä")"#, EV, "true"),
+            (r#"endswith(s, "Ç")"#, EV, "true"),
+            (r#"startswith(1, "1")"#, EV, "false"),
+            (r#"replace("a.b.c", ".", "/")"#, EV, r#""a/b/c""#),
+            (r#"replace("aXbx", /x/i, "_")"#, EV, r#""a_b_""#),
+            (r#"replace("abc", "", "_")"#, EV, r#""abc""#),
+            (r#"replace("abc", "b", 1)"#, EV, "null"),
+            (r#"replace(1, "1", "2")"#, EV, "null"),
+        ]);
+    }
+
+    #[test]
+    fn split_join_and_substr_keep_to_their_bounds() {
+        check_table(&[
+            (r#"split("a,b,,c", ",")"#, EV, r#"["a","b","","c"]"#),
+            (r#"split("héj", "")"#, EV, r#"["h","é","j"]"#),
+            (r#"split("a1b22c", /\d+/)"#, EV, r#"["a","b","c"]"#),
+            (r#"split("", ",")"#, EV, r#"[""]"#),
+            ("split(tags, 1)", EV, "null"),
+            (r#"join(tags, "-")"#, EV, r#""a-1-true""#),
+            ("join(tags, 5)", EV, r#""a1true""#),
+            (r#"join([], "-")"#, EV, r#""""#),
+            (r#"join(s, "-")"#, EV, "null"),
+            (r#"substr("héllo", 1)"#, EV, r#""éllo""#),
+            (r#"substr("héllo", -3, 2)"#, EV, r#""ll""#),
+            (r#"substr("abc", -10)"#, EV, r#""abc""#),
+            (r#"substr("abc", 5)"#, EV, r#""""#),
+            (r#"substr("abc", 1, 99)"#, EV, r#""bc""#),
+            (r#"substr("abc", 1, -1)"#, EV, r#""""#),
+            (r#"substr("abc", 1.5)"#, EV, "null"),
+            (r#"substr("abc", 0, "2")"#, EV, "null"),
+            ("substr(5, 0)", EV, "null"),
+        ]);
+    }
+
+    #[test]
+    fn conversions_and_numbers_are_exact_or_null() {
+        check_table(&[
+            ("str(o)", EV, r#""{\"k\":1}""#),
+            ("str(n)", EV, r#""null""#),
+            (r#"int("42.9")"#, EV, "42"),
+            (r#"int(" -7 ")"#, EV, "-7"),
+            ("int(true)", EV, "1"),
+            (r#"int("x")"#, EV, "null"),
+            ("int(tags)", EV, "null"),
+            (r#"float("2.5")"#, EV, "2.5"),
+            (r#"float("x")"#, EV, "null"),
+            ("round(2.5)", EV, "3"),
+            ("round(-2.5)", EV, "-3"),
+            ("round(1.2345, 2)", EV, "1.23"),
+            (r#"round(1.5, "1")"#, EV, "null"),
+            ("floor(-1.5)", EV, "-2"),
+            ("ceil(1.1)", EV, "2"),
+            ("abs(-3)", EV, "3"),
+            (r#"abs("3")"#, EV, "null"),
+            (r#"min(3, "a", n, 1)"#, EV, "1"),
+            (r#"max(3, "a", n, 1)"#, EV, r#""a""#),
+            ("max([3, 1, 7])", EV, "7"),
+            ("min(n)", EV, "null"),
+            ("coalesce(n, missing, 0, 1)", EV, "0"),
+            ("coalesce(n)", EV, "null"),
+            ("type(n)", EV, r#""null""#),
+            ("type(missing)", EV, r#""null""#),
+            ("type(1.5)", EV, r#""number""#),
+            ("type(tags)", EV, r#""array""#),
+            ("type(o)", EV, r#""object""#),
+            ("type(s)", EV, r#""string""#),
+            ("type(true)", EV, r#""boolean""#),
+        ]);
+    }
+
+    #[test]
+    fn exists_tells_a_missing_key_from_null() {
+        check_table(&[
+            ("exists(n)", EV, "true"),
+            ("exists(missing)", EV, "false"),
+            ("exists(o.k)", EV, "true"),
+            ("exists(o.k.z)", EV, "false"),
+            ("exists(tags[3])", EV, "true"),
+            ("exists(tags[4])", EV, "false"),
+        ]);
+    }
+
+    #[test]
+    fn time_functions_parse_times_and_give_null_otherwise() {
+        check_table(&[
+            ("time(t)", EV, "1793527650"),
+            ("time(ms)", EV, "1700000000.123"),
+            (r#"time("nope")"#, EV, "null"),
+            ("time(tags)", EV, "null"),
+            (r#"strftime(t, "%Y-%m-%d %H")"#, EV, r#""2026-11-01 10""#),
+            (r#"strftime("nope", "%Y")"#, EV, "null"),
+            ("strftime(t, 5)", EV, "null"),
+            ("bucket(t, 5m)", EV, "1793527500"),
+            ("bucket(t, 0)", EV, "null"),
+            ("bucket(t, -5m)", EV, "null"),
+            ("bucket(n, 5m)", EV, "null"),
+        ]);
+    }
+
+    #[test]
+    fn metadata_functions_read_the_event_origin() {
+        check_table(&[
+            ("line()", EV, "7"),
+            ("offset()", EV, "42"),
+            ("file()", EV, r#""-""#),
+            ("topic()", EV, "null"),
+            ("raw()", r#"{"a": 1}"#, r#""{\"a\": 1}""#),
+        ]);
+    }
+
+    #[test]
+    fn hash_is_stable_and_separates_its_arguments() {
+        check_table(&[
+            // xxHash64 of "a" with seed 0: the same on every machine and version.
+            (r#"hash("a")"#, EV, "15154266338359012955"),
+            (r#"hash("a", "b") == hash("a", "b")"#, EV, "true"),
+            (r#"hash("a", "b") == hash("ab")"#, EV, "false"),
+            (r#"hash("a", "b") == hash("b", "a")"#, EV, "false"),
+        ]);
+    }
+
     proptest! {
         #[test]
         fn integer_rounding_matches_integer_arithmetic(i in any::<i64>(), places in -20i128..3) {

@@ -331,7 +331,30 @@ mod tests {
     }
 
     #[test]
-    fn values_of_every_type_pair_compare_without_crashing() {
+    fn only_canonical_i64_text_becomes_an_int() {
+        let cases = [
+            ("0", Some(0)),
+            ("42", Some(42)),
+            ("-9223372036854775808", Some(i64::MIN)),
+            ("9223372036854775807", Some(i64::MAX)),
+            ("9223372036854775808", None),
+            ("-0", None),
+            ("1.0", None),
+            ("1e2", None),
+            ("007", None),
+            ("+1", None),
+        ];
+        for (text, want) in cases {
+            match (Val::number_text(text.into()), want) {
+                (Val::Int(i), Some(w)) => assert_eq!(i, w, "{text}"),
+                (Val::Num(t), None) => assert_eq!(t, text),
+                (got, _) => panic!("{text} became {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_type_pair_is_unequal_and_sorts_by_type_then_value() {
         let vals = [
             Val::Null,
             Val::Bool(false),

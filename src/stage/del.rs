@@ -39,3 +39,55 @@ impl Del {
         Flow::Pass
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Meta;
+    use crate::lang::{StageSpec, parse_pipeline};
+
+    /// The event `src` (a del) leaves of `line`.
+    fn deleted(src: &str, line: &str) -> String {
+        let d = match parse_pipeline(src).map(|mut s| s.remove(0).spec) {
+            Ok(StageSpec::Del(paths)) => Del::new(paths),
+            other => panic!("`{src}` is not del: {other:?}"),
+        };
+        let mut needs = Needs::default();
+        d.needs(&mut needs);
+        let mut ev = Event::parse(line, Meta::default(), &needs).expect("a valid line");
+        assert!(matches!(d.apply(&mut ev), Flow::Pass), "`{src}` on {line}");
+        ev.json_string()
+    }
+
+    #[test]
+    fn every_path_names_a_field_of_the_event_as_it_was() {
+        let line = r#"{"a":{"c":1, "b":2},"tags":["x","y","z"],"n":1.0}"#;
+        let cases = [
+            ("del a.c", r#"{"a":{"b":2},"tags":["x","y","z"],"n":1.0}"#),
+            ("del tags[0], tags[1]", r#"{"a":{"c":1,"b":2},"tags":["z"],"n":1.0}"#),
+            ("del tags[1], tags[0]", r#"{"a":{"c":1,"b":2},"tags":["z"],"n":1.0}"#),
+            (
+                "del tags[-1], tags[-1]",
+                r#"{"a":{"c":1,"b":2},"tags":["x","y"],"n":1.0}"#,
+            ),
+            (
+                "del tags[-1], tags[2]",
+                r#"{"a":{"c":1,"b":2},"tags":["x","y"],"n":1.0}"#,
+            ),
+            ("del a, a.c", r#"{"tags":["x","y","z"],"n":1.0}"#),
+            ("del n, missing", r#"{"a":{"c":1,"b":2},"tags":["x","y","z"]}"#),
+            // Nothing to remove: the original bytes.
+            ("del missing, tags[3], a.z", line),
+        ];
+        for (src, want) in cases {
+            assert_eq!(deleted(src, line), want, "`{src}`");
+        }
+    }
+
+    #[test]
+    fn del_on_an_event_that_is_not_an_object_leaves_it() {
+        for line in ["[1,2]", "\"a\"", "null"] {
+            assert_eq!(deleted("del a", line), line);
+        }
+    }
+}

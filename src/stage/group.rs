@@ -606,6 +606,135 @@ mod tests {
         assert_eq!(rows, [r#"{"k":1,"sum_v":11}"#, r#"{"k":2,"sum_v":2}"#]);
     }
 
+    /// The grouping stage of `pipeline`, built with `--lateness` and `--time-field` as given.
+    fn stage_with(pipeline: &str, lateness: Option<f64>, time: Option<&str>) -> GroupStage {
+        let asts = crate::lang::parser::parse_pipeline(pipeline).expect("a valid pipeline");
+        let time = time.map(|t| match crate::lang::parse_expr(t) {
+            Ok(Expr::Path(p)) => p,
+            other => panic!("{t}: not a path: {other:?}"),
+        });
+        let opts = StageOptions {
+            lateness,
+            time,
+            ..StageOptions::default()
+        };
+        match Stage::build(&asts[0], &opts) {
+            Stage::Group(g) => g,
+            other => panic!("{pipeline}: not a grouping stage: {}", other.name()),
+        }
+    }
+
+    fn event(json: &str) -> Event<'_> {
+        let needs = Needs {
+            keys: Vec::new(),
+            whole: true,
+        };
+        Event::parse(json, Meta::default(), &needs).expect("valid JSON")
+    }
+
+    fn texts(rows: impl IntoIterator<Item = Value>) -> Vec<String> {
+        rows.into_iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn event_time_is_the_first_default_field_present_or_the_one_named() {
+        let s = stage_with("count every 1m", None, None);
+        let of = |json: &str| s.spec.time.of(&event(json));
+        assert_eq!(of(r#"{"time":60,"ts":120}"#), Some(120.0));
+        assert_eq!(of(r#"{"@timestamp":"1970-01-01T00:01:00Z"}"#), Some(60.0));
+        assert_eq!(of(r#"{"timestamp":1700000000000}"#), Some(1_700_000_000.0));
+        // The first field the event has decides, even when it does not parse.
+        assert_eq!(of(r#"{"ts":"soon","time":60}"#), None);
+        assert_eq!(of(r#"{"at":60}"#), None);
+        let named = stage_with("count every 1m", None, Some("meta.at"));
+        assert_eq!(named.spec.time.of(&event(r#"{"ts":1,"meta":{"at":90}}"#)), Some(90.0));
+        assert_eq!(named.spec.time.of(&event(r#"{"ts":1}"#)), None);
+    }
+
+    #[test]
+    fn count_orders_by_count_with_ties_first_seen_in_any_split() {
+        let s = stage("count by k", None);
+        let keys = ["b", "a", "c", "a", "d", "c", "b", "e"];
+        let events: Vec<String> = keys.iter().map(|k| format!("{{\"k\":\"{k}\"}}")).collect();
+        let want = [
+            r#"{"k":"b","count":2}"#,
+            r#"{"k":"a","count":2}"#,
+            r#"{"k":"c","count":2}"#,
+            r#"{"k":"d","count":1}"#,
+            r#"{"k":"e","count":1}"#,
+        ];
+        for cut in 0..=events.len() {
+            let (mut a, mut b) = (Groups::default(), Groups::default());
+            events[..cut].iter().for_each(|e| add(&mut a, &s.spec, e));
+            events[cut..].iter().for_each(|e| add(&mut b, &s.spec, e));
+            a.merge(b, &s.spec);
+            assert_eq!(texts(a.finish(&s.spec)), want, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn a_global_count_of_nothing_is_zero_but_a_grouped_one_is_empty() {
+        assert_eq!(texts(stage("count", None).rows()), [r#"{"count":0}"#]);
+        assert!(texts(stage("count by k", None).rows()).is_empty());
+        assert!(texts(stage("count every 1m", None).rows()).is_empty());
+    }
+
+    #[test]
+    fn windows_without_lateness_are_all_emitted_at_the_end_in_time_order() {
+        let mut s = stage_with("count by k every 1m", None, None);
+        let env = Env::default();
+        for e in [
+            r#"{"ts":130,"k":"a"}"#,
+            r#"{"ts":10,"k":"a"}"#,
+            r#"{"ts":50,"k":"b"}"#,
+            r#"{"ts":20,"k":"b"}"#,
+        ] {
+            assert_eq!(s.add(&event(e), &env), Ok(Vec::new()), "{e}");
+        }
+        assert_eq!(s.add(&event(r#"{"k":"a"}"#), &env), Err(Rejected::NoTime));
+        assert_eq!(
+            texts(s.rows()),
+            [
+                r#"{"window_start":"1970-01-01T00:00:00Z","window_end":"1970-01-01T00:01:00Z","k":"b","count":2}"#,
+                r#"{"window_start":"1970-01-01T00:00:00Z","window_end":"1970-01-01T00:01:00Z","k":"a","count":1}"#,
+                r#"{"window_start":"1970-01-01T00:02:00Z","window_end":"1970-01-01T00:03:00Z","k":"a","count":1}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn with_lateness_a_window_is_emitted_once_the_watermark_passes_it_and_older_events_are_late() {
+        let mut s = stage_with("count every 1m", Some(10.0), None);
+        assert!(s.streaming());
+        let env = Env::default();
+        let mut add = |json: &str| s.add(&event(json), &env).map(texts);
+        assert_eq!(add(r#"{"ts":5}"#), Ok(vec![]));
+        assert_eq!(
+            add(r#"{"ts":65}"#),
+            Ok(vec![]),
+            "the watermark 55 is inside the first window"
+        );
+        assert_eq!(add(r#"{"ts":50}"#), Ok(vec![]), "within the lateness");
+        assert_eq!(
+            add(r#"{"ts":70}"#),
+            Ok(vec![
+                r#"{"window_start":"1970-01-01T00:00:00Z","window_end":"1970-01-01T00:01:00Z","count":2}"#.to_string()
+            ])
+        );
+        assert_eq!(add(r#"{"ts":59}"#), Err(Rejected::Late));
+        assert_eq!(add(r#"{"ts":"never"}"#), Err(Rejected::NoTime));
+        assert_eq!(add(r#"{"ts":61}"#), Ok(vec![]));
+        assert_eq!(
+            texts(s.rows()),
+            [r#"{"window_start":"1970-01-01T00:01:00Z","window_end":"1970-01-01T00:02:00Z","count":3}"#]
+        );
+    }
+
+    #[test]
+    fn lateness_without_windows_does_not_stream() {
+        assert!(!stage_with("count by k", Some(10.0), None).streaming());
+    }
+
     #[test]
     fn without_max_groups_the_default_limit_applies() {
         assert_eq!(stage("count by k", None).spec.layout.limit, DEFAULT_MAX_GROUPS);

@@ -123,3 +123,68 @@ impl Node<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Meta;
+    use crate::lang::{StageSpec, parse_pipeline};
+
+    fn keep(src: &str) -> Keep {
+        match parse_pipeline(src).map(|mut s| s.remove(0).spec) {
+            Ok(StageSpec::Keep(paths)) => Keep::new(paths),
+            other => panic!("`{src}` is not keep: {other:?}"),
+        }
+    }
+
+    /// The event `keep` leaves of `line`, or the dead-letter reason: spliced from the text
+    /// when the event is indexed lazily, built as a tree when it is parsed in full.
+    fn kept(src: &str, line: &str) -> String {
+        let k = keep(src);
+        let mut lazy = Needs::default();
+        k.needs(&mut lazy);
+        let whole = Needs {
+            whole: true,
+            ..Needs::default()
+        };
+        let outcome = |needs: &Needs| {
+            let mut ev = Event::parse(line, Meta::default(), needs).expect("a valid line");
+            match k.apply(&mut ev) {
+                Flow::Pass => ev.json_string(),
+                Flow::Dead(r) => r.name().to_string(),
+                other => panic!("keep gave {other:?}"),
+            }
+        };
+        let (a, b) = (outcome(&lazy), outcome(&whole));
+        assert_eq!(a, b, "`{src}` on {line}: from text vs from a tree");
+        a
+    }
+
+    #[test]
+    fn keep_writes_the_fields_in_its_order_whether_spliced_or_built() {
+        let line = r#"{"a":{"c":1, "b":2},"tags":["x","y","z"],"n":null,"x":1.50,"d":{"k":1,"k":2}}"#;
+        let cases = [
+            ("keep tags, a", r#"{"tags":["x","y","z"],"a":{"c":1,"b":2}}"#),
+            ("keep a.b, a.c", r#"{"a":{"b":2,"c":1}}"#),
+            ("keep missing", "{}"),
+            ("keep n, missing", r#"{"n":null}"#),
+            ("keep x", r#"{"x":1.50}"#),
+            ("keep a, a.b", r#"{"a":{"c":1,"b":2}}"#),
+            ("keep a.b, a", r#"{"a":{"c":1,"b":2}}"#),
+            ("keep tags[-1]", r#"{"tags":[null,null,"z"]}"#),
+            ("keep tags[1], x", r#"{"tags":[null,"y"],"x":1.50}"#),
+            ("keep tags[9]", "{}"),
+            ("keep d", r#"{"d":{"k":2}}"#),
+        ];
+        for (src, want) in cases {
+            assert_eq!(kept(src, line), want, "`{src}`");
+        }
+    }
+
+    #[test]
+    fn keep_on_an_event_that_is_not_an_object_is_a_dead_letter() {
+        for line in ["[1]", "\"a\"", "3", "null"] {
+            assert_eq!(kept("keep a", line), "not_object", "{line}");
+        }
+    }
+}

@@ -71,3 +71,79 @@ fn rename_in_place(m: &mut Map<String, Value>, from: &str, to: &str) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Meta;
+    use crate::lang::{StageSpec, parse_pipeline};
+
+    /// The event `src` (a rename) leaves of `line`, or the dead-letter reason.
+    fn renamed(src: &str, line: &str) -> String {
+        let r = match parse_pipeline(src).map(|mut s| s.remove(0).spec) {
+            Ok(StageSpec::Rename(pairs)) => Rename::new(pairs),
+            other => panic!("`{src}` is not rename: {other:?}"),
+        };
+        let mut needs = Needs::default();
+        r.needs(&mut needs);
+        let mut ev = Event::parse(line, Meta::default(), &needs).expect("a valid line");
+        match r.apply(&mut ev) {
+            Flow::Pass => ev.json_string(),
+            Flow::Dead(r) => r.name().to_string(),
+            other => panic!("rename gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rename_moves_fields_keeping_the_place_within_one_object() {
+        let line = r#"{"a":{"c":1, "b":2},"tags":["x"],"n":null,"x":1.50}"#;
+        let cases = [
+            (
+                "rename a.c as a.z",
+                r#"{"a":{"z":1,"b":2},"tags":["x"],"n":null,"x":1.50}"#,
+            ),
+            (
+                "rename a.c as q",
+                r#"{"a":{"b":2},"tags":["x"],"n":null,"x":1.50,"q":1}"#,
+            ),
+            ("rename x as a", r#"{"tags":["x"],"n":null,"a":1.50}"#),
+            ("rename x as n", r#"{"a":{"c":1,"b":2},"tags":["x"],"n":1.50}"#),
+            (
+                "rename x as tags[2]",
+                r#"{"a":{"c":1,"b":2},"tags":["x",null,1.50],"n":null}"#,
+            ),
+            (
+                "rename a as a.b",
+                r#"{"tags":["x"],"n":null,"x":1.50,"a":{"b":{"c":1,"b":2}}}"#,
+            ),
+            (
+                "rename x as y, y as z",
+                r#"{"a":{"c":1,"b":2},"tags":["x"],"n":null,"z":1.50}"#,
+            ),
+            ("rename x as tags[2000]", "invalid_path"),
+            (
+                "rename x as tags.k",
+                r#"{"a":{"c":1,"b":2},"tags":{"k":1.50},"n":null}"#,
+            ),
+        ];
+        for (src, want) in cases {
+            assert_eq!(renamed(src, line), want, "`{src}`");
+        }
+    }
+
+    #[test]
+    fn renaming_nothing_leaves_the_original_bytes() {
+        let line = r#"{ "a" : 1.0 }"#;
+        for src in ["rename missing as y", "rename a as a", "rename a.b as c"] {
+            assert_eq!(renamed(src, line), line, "`{src}`");
+        }
+    }
+
+    #[test]
+    fn a_move_past_the_nesting_limit_is_a_dead_letter() {
+        let deep = format!("{}1{}", "[".repeat(120), "]".repeat(120));
+        let line = format!(r#"{{"v":{deep}}}"#);
+        let to = ["k"; 10].join(".");
+        assert_eq!(renamed(&format!("rename v as {to}"), &line), "too_deep");
+    }
+}

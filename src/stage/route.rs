@@ -79,3 +79,88 @@ impl Route {
         matches!(self, Route::Rules { all: true, .. })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Meta;
+    use crate::lang::{StageSpec, parse_pipeline};
+
+    fn route(src: &str) -> Route {
+        match parse_pipeline(src).map(|mut s| s.remove(0).spec) {
+            Ok(StageSpec::Route(spec)) => Route::new(&spec),
+            other => panic!("`{src}` is not a route: {other:?}"),
+        }
+    }
+
+    /// The topics `src` gives the event `line`, `-` for none.
+    fn topics(src: &str, line: &str) -> Vec<String> {
+        let r = route(src);
+        let mut needs = Needs::default();
+        r.needs(&mut needs);
+        let ev = Event::parse(line, Meta::default(), &needs).expect("a valid line");
+        r.topics(&ev, &Env::default())
+            .into_iter()
+            .map(|t| t.map_or("-".into(), |t| t.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn route_by_names_the_topic_by_the_value_as_text() {
+        let cases: &[(&str, &[&str])] = &[
+            (r#"{"k":"api"}"#, &["api"]),
+            (r#"{"k":"a/b c"}"#, &["a/b c"]),
+            (r#"{"k":5}"#, &["5"]),
+            (r#"{"k":1.50}"#, &["1.50"]),
+            (r#"{"k":true}"#, &["true"]),
+            (r#"{"k":[1,"x"]}"#, &[r#"[1,"x"]"#]),
+            (r#"{"k":{"a":1}}"#, &[r#"{"a":1}"#]),
+            (r#"{"k":null}"#, &["-"]),
+            ("{}", &["-"]),
+        ];
+        for (line, want) in cases {
+            assert_eq!(topics("route by k", line), *want, "{line}");
+        }
+    }
+
+    #[test]
+    fn rules_take_the_first_match_and_route_all_every_match_in_rule_order() {
+        let first = r#"route e: level == "error", s: ms > 500 else rest"#;
+        let all = r#"route all e: level == "error", s: ms > 500 else rest"#;
+        let bare = r#"route all e: level == "error", s: ms > 500"#;
+        // The event, then its topics under each of the three stages above.
+        type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+        let cases: &[Case] = &[
+            (r#"{"level":"error","ms":900}"#, &["e"], &["e", "s"], &["e", "s"]),
+            (r#"{"level":"info","ms":900}"#, &["s"], &["s"], &["s"]),
+            (r#"{"level":"error","ms":1}"#, &["e"], &["e"], &["e"]),
+            (r#"{"level":"info","ms":1}"#, &["rest"], &["rest"], &[UNMATCHED]),
+            ("{}", &["rest"], &["rest"], &[UNMATCHED]),
+        ];
+        for (line, want_first, want_all, want_bare) in cases {
+            assert_eq!(topics(first, line), *want_first, "first match: {line}");
+            assert_eq!(topics(all, line), *want_all, "all: {line}");
+            assert_eq!(topics(bare, line), *want_bare, "all without else: {line}");
+        }
+    }
+
+    #[test]
+    fn only_route_all_fans_out() {
+        assert!(route("route all a: true").fans_out());
+        assert!(!route("route a: true, b: true").fans_out());
+        assert!(!route("route by x").fans_out());
+        assert!(!route("route all: true").fans_out(), "a topic named all");
+    }
+
+    #[test]
+    fn apply_sets_the_first_topic() {
+        let r = route(r#"route a: x == 1, b: true"#);
+        let mut needs = Needs::default();
+        r.needs(&mut needs);
+        assert_eq!(needs.keys.iter().map(|k| &**k).collect::<Vec<_>>(), ["x"]);
+        let mut ev = Event::parse(r#"{"x":2}"#, Meta::default(), &needs).expect("a valid line");
+        assert!(matches!(r.apply(&mut ev, &Env::default()), Flow::Pass));
+        assert_eq!(ev.topic.as_deref(), Some("b"));
+        assert_eq!(ev.json_string(), r#"{"x":2}"#, "routing does not change the event");
+    }
+}

@@ -17,6 +17,7 @@ mod inputs;
 mod kill;
 mod lang;
 mod output;
+mod outputs_golden;
 mod parsing;
 mod props;
 mod route;

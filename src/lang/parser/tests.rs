@@ -2,7 +2,7 @@
 
 use super::expr::negate_number_text;
 use super::*;
-use crate::lang::ast::AggSpec;
+use crate::lang::ast::{AggSpec, KeyName, RouteSpec, Template, TemplatePart};
 
 /// The rendered error for `src`, which must not parse.
 fn error(src: &str) -> String {
@@ -204,4 +204,157 @@ fn a_very_long_unknown_name_gets_the_list_not_a_slow_suggestion() {
     assert!(error(&name).contains("hint: stages are: "));
     assert!(error(&format!("where {name}(a)")).contains("hint: functions are: "));
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// The one stage of `src`.
+fn spec(src: &str) -> StageSpec {
+    match parse_pipeline(src) {
+        Ok(mut s) if s.len() == 1 => s.remove(0).spec,
+        Ok(s) => panic!("`{src}` has {} stages", s.len()),
+        Err(e) => panic!("{}", e.render(src)),
+    }
+}
+
+/// A route stage as `by` or `[all] name, name… [else name]`.
+fn route_summary(src: &str) -> String {
+    match spec(src) {
+        StageSpec::Route(RouteSpec::By(_)) => "by".into(),
+        StageSpec::Route(RouteSpec::Rules { all, rules, otherwise }) => {
+            let names: Vec<&str> = rules.iter().map(|(n, _)| n.as_str()).collect();
+            let all = if all { "all " } else { "" };
+            let otherwise = otherwise.map(|o| format!(" else {o}")).unwrap_or_default();
+            format!("{all}{}{otherwise}", names.join(", "))
+        }
+        other => panic!("`{src}` is not a route: {other:?}"),
+    }
+}
+
+#[test]
+fn route_forms_parse_to_their_rules_in_order() {
+    let cases = [
+        ("route by svc", "by"),
+        ("route by lower(svc) + \"-\" + level", "by"),
+        (r#"route errors: level == "error""#, "errors"),
+        (
+            r#"route errors: level == "error", slow: ms > 500 else rest"#,
+            "errors, slow else rest",
+        ),
+        (
+            r#"route all errors: level == "error", slow: ms > 500"#,
+            "all errors, slow",
+        ),
+        (r#"route all e: true else "the rest""#, "all e else the rest"),
+        (r#"route "slow requests": ms > 500, `by`: true"#, "slow requests, by"),
+        // `all` followed by a colon is a topic named all, not the recipient-list form.
+        ("route all: true", "all"),
+    ];
+    for (src, want) in cases {
+        assert_eq!(route_summary(src), want, "`{src}`");
+    }
+}
+
+#[test]
+fn route_without_rules_or_topic_names_is_explained() {
+    for src in [
+        "route by",
+        "route errors",
+        "route errors:",
+        "route errors: true else",
+        "route 5: true",
+    ] {
+        let r = error(src);
+        assert!(r.contains("hint: "), "`{src}`: {r}");
+    }
+}
+
+#[test]
+fn count_keys_keep_paths_or_take_names_and_every_is_in_seconds() {
+    let StageSpec::Count { keys, every } = spec("count by user.country, lower(k) as kind every 5m") else {
+        panic!("a count stage");
+    };
+    assert_eq!(every, Some(300.0));
+    let names: Vec<String> = keys
+        .iter()
+        .map(|k| match &k.name {
+            KeyName::Path(p) => format!("path {p}"),
+            KeyName::Named(n) => format!("named {n}"),
+        })
+        .collect();
+    assert_eq!(names, ["path user.country", "named kind"]);
+    for (src, secs) in [
+        ("count every 250ms", 0.25),
+        ("count every 1h", 3600.0),
+        ("count every 1d", 86400.0),
+    ] {
+        let StageSpec::Count { keys, every } = spec(src) else {
+            panic!("a count stage");
+        };
+        assert!(keys.is_empty(), "`{src}`");
+        assert_eq!(every, Some(secs), "`{src}`");
+    }
+    assert!(matches!(spec("count"), StageSpec::Count { keys, every: None } if keys.is_empty()));
+}
+
+/// A template's parts as text: literals as they are, placeholders as `{…}`.
+fn parts(t: &Template) -> Vec<String> {
+    t.parts
+        .iter()
+        .map(|p| match p {
+            TemplatePart::Lit(s) => s.clone(),
+            TemplatePart::Expr(Expr::Path(p)) => format!("{{{p}}}"),
+            TemplatePart::Expr(_) => "{…}".into(),
+        })
+        .collect()
+}
+
+#[test]
+fn to_and_tee_parse_their_template_into_literals_and_placeholders() {
+    let StageSpec::To { template, text, tee } = spec(r#"to "out/{{x}}/{svc}-{topic()}.ndjson""#) else {
+        panic!("a to stage");
+    };
+    assert!(!tee);
+    assert_eq!(text, "out/{{x}}/{svc}-{topic()}.ndjson");
+    assert_eq!(parts(&template), ["out/{x}/", "{svc}", "-", "{…}", ".ndjson"]);
+    let StageSpec::To { template, tee, .. } = spec(r#"tee "{a.b}""#) else {
+        panic!("a tee stage");
+    };
+    assert!(tee);
+    assert_eq!(parts(&template), ["{a.b}"]);
+}
+
+#[test]
+fn template_errors_point_at_the_brace() {
+    let cases = [
+        ("ab{c", "unclosed `{` in template", 2),
+        ("ab}c", "unmatched `}` in template", 2),
+        ("a{{b}c", "unmatched `}` in template", 4),
+    ];
+    for (src, message, at) in cases {
+        match parse_template(src) {
+            Ok(t) => panic!("`{src}` parsed to {:?}", parts(&t)),
+            Err(e) => {
+                assert_eq!(e.message, message, "`{src}`");
+                assert_eq!(e.span.start, at, "`{src}`");
+            }
+        }
+    }
+    let e = parse_template("x/{a +}").expect_err("a bad placeholder");
+    assert!(e.span.start >= 3, "the span {:?} is inside the placeholder", e.span);
+}
+
+#[test]
+fn operators_bind_as_the_spec_lists_them() {
+    crate::lang::eval::tests::check_table(&[
+        // `??` binds looser than comparisons, `not` looser than `??`.
+        ("2 ?? 1 == 1", "{}", "2"),
+        ("not null ?? 1", "{}", "false"),
+        ("not 1 == 2", "{}", "true"),
+        ("true or false and false", "{}", "true"),
+        ("(true or false) and false", "{}", "false"),
+        ("1 + 2 * 3 - 4 / 2", "{}", "5"),
+        ("-2 * 3", "{}", "-6"),
+        ("10 - 3 - 2", "{}", "5"),
+        ("12 / 3 / 2", "{}", "2"),
+        ("1 + 1 == 2", "{}", "true"),
+    ]);
 }
