@@ -4,11 +4,12 @@
 use crate::event::{Event, Meta, Needs, Reason, Rejection};
 use crate::input::InputFormat;
 use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
+use crate::lang::LangError;
 use crate::lang::{Env, StageAst};
 use crate::output::Format;
 use crate::output::pending::{Pending, StageFiles};
 use crate::parse::Want;
-use crate::stage::{Flow, GroupError, GroupSpec, Groups, Held, Rejected, Stage, StageOptions};
+use crate::stage::{Drop, Flow, GroupError, GroupSpec, Groups, Held, Rejected, Stage, StageOptions, Step};
 use crate::stats::Stats;
 use base64::Engine;
 use std::ops::ControlFlow;
@@ -34,8 +35,10 @@ pub(crate) struct Pipeline {
 }
 
 impl Pipeline {
-    pub(crate) fn new(asts: &[StageAst], opts: &StageOptions) -> Pipeline {
-        let mut stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, opts)).collect();
+    /// Builds the stages; fails for a lookup file or schema that cannot be read, or a stage
+    /// placed where it cannot run yet.
+    pub(crate) fn new(asts: &[StageAst], opts: &StageOptions) -> Result<Pipeline, LangError> {
+        let mut stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, opts)).collect::<Result<_, _>>()?;
         for i in 0..stages.len() {
             let want = observed_after(&stages[i + 1..]);
             if let Stage::Parse(p) = &mut stages[i] {
@@ -43,6 +46,7 @@ impl Pipeline {
             }
         }
         let split = stages.iter().position(|s| !s.is_parallel()).unwrap_or(stages.len());
+        check_placement(&stages, asts, split)?;
         let mut parallel = stages;
         let ordered = parallel.split_off(split);
         let needs = |ss: &[Stage]| {
@@ -58,7 +62,7 @@ impl Pipeline {
         if let Some(spec) = &partial {
             spec.needs(&mut parallel_needs);
         }
-        Pipeline {
+        Ok(Pipeline {
             parallel_needs,
             ordered_needs: needs(&ordered),
             parallel,
@@ -68,7 +72,7 @@ impl Pipeline {
             strip_ansi: false,
             topic: opts.topic.clone(),
             held_bytes: crate::output::pending::HELD_BYTES,
-        }
+        })
     }
 
     /// One line per stage, for `--explain`.
@@ -79,6 +83,34 @@ impl Pipeline {
             .map(|s| s.describe())
             .collect::<Vec<_>>()
             .join("\n")
+    }
+}
+
+/// Refuses `explode`, `sample`, `join` and `validate` after the first ordered stage, naming both.
+fn check_placement(stages: &[Stage], asts: &[StageAst], split: usize) -> Result<(), LangError> {
+    let Some(first) = stages.get(split) else {
+        return Ok(());
+    };
+    match stages
+        .iter()
+        .zip(asts)
+        .skip(split)
+        .find(|(s, _)| s.before_ordered_only())
+    {
+        Some((s, ast)) => Err(LangError::new(
+            format!(
+                "`{}` cannot come after `{}` in this version of evq",
+                s.name(),
+                first.name()
+            ),
+            ast.span,
+        )
+        .hint(format!(
+            "move `{}` before `{}`: it runs on each event as it is read",
+            s.name(),
+            first.name()
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -295,8 +327,8 @@ fn process_line(
     run_parallel(0, ev, line, line_bytes, p, env, format, direct, out);
 }
 
-/// Runs the parallel stages from `from` on one event. `route all` fans out: each
-/// extra copy is marked, so its outcome is not counted as a line's fate.
+/// Runs the parallel stages from `from` on one event. `route all` and `explode` fan out:
+/// each extra copy is marked, so its outcome is not counted as a line's fate.
 #[allow(clippy::too_many_arguments)]
 fn run_parallel(
     from: usize,
@@ -311,35 +343,32 @@ fn run_parallel(
 ) {
     let counted = !ev.copy;
     for (i, s) in p.parallel.iter().enumerate().skip(from) {
-        if let Stage::Route(r) = s {
-            if r.fans_out() {
-                let topics = r.topics(&ev, env);
-                out.stats.copies += topics.len() as u64 - 1;
-                for (k, topic) in topics.into_iter().enumerate() {
-                    let mut c = ev.clone();
-                    c.topic = topic;
+        match s.step(&mut ev, env) {
+            Step::Pass => {}
+            Step::Unmatched => out.stats.unmatched_join += 1,
+            Step::Drop(fate) => {
+                let n = match fate {
+                    Drop::Filtered => &mut out.stats.filtered,
+                    Drop::ExplodedEmpty => &mut out.stats.exploded_empty,
+                    Drop::SampledOut => &mut out.stats.sampled_out,
+                };
+                *n += u64::from(counted);
+                return;
+            }
+            Step::Dead(r) => {
+                if counted {
+                    dead(out, ev.meta, line, line_bytes, r, env);
+                }
+                return;
+            }
+            Step::Many(events) => {
+                out.stats.copies += events.len().saturating_sub(1) as u64;
+                for (k, mut c) in events.into_iter().enumerate() {
                     c.copy |= k > 0;
                     run_parallel(i + 1, c, line, line_bytes, p, env, format, direct, out);
                 }
                 return;
             }
-        }
-        match s.apply(&mut ev, env) {
-            Flow::Filtered => {
-                out.stats.filtered += u64::from(counted);
-                return;
-            }
-            Flow::Dead(reason) => {
-                if counted {
-                    let error = match s {
-                        Stage::Parse(p) => p.error(),
-                        _ => reason.explain().to_string(),
-                    };
-                    dead(out, ev.meta, line, line_bytes, Rejection { reason, error }, env);
-                }
-                return;
-            }
-            _ => {}
         }
     }
     if let Some(spec) = &p.partial {
@@ -761,7 +790,7 @@ mod tests {
             memory_limit: 1 << 20,
             ..StageOptions::default()
         };
-        let mut ord = Ordered::new(&Pipeline::new(&asts, &opts), Format::Ndjson);
+        let mut ord = Ordered::new(&Pipeline::new(&asts, &opts).expect("builds"), Format::Ndjson);
         let (env, mut out) = (Env::default(), OrderedOut::default());
         let (pad, mut bytes) = ("x".repeat(1000), 0);
         for i in 0..5000 {
@@ -795,7 +824,7 @@ mod tests {
     /// What the first `parse` of a pipeline builds.
     fn wanted(src: &str) -> Want {
         let asts = crate::lang::parser::parse_pipeline(src).expect("valid pipeline");
-        let p = Pipeline::new(&asts, &StageOptions::default());
+        let p = Pipeline::new(&asts, &StageOptions::default()).expect("builds");
         match p.parallel.first() {
             Some(Stage::Parse(s)) => s.want().clone(),
             _ => panic!("{src}: no parse stage first"),

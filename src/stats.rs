@@ -14,8 +14,14 @@ pub(crate) struct Stats {
     pub skipped: u64,
     /// Consumed by an aggregate (`count`, `stats`, `top`, `distinct`).
     pub aggregated: u64,
-    /// Extra copies made by `route all` (not line fates).
+    /// `explode` met an empty array, or no array.
+    pub exploded_empty: u64,
+    /// Dropped by `sample`.
+    pub sampled_out: u64,
+    /// Extra copies made by `route all` and `explode` (not line fates).
     pub copies: u64,
+    /// Events `join` found no record for (not a fate: they pass on).
+    pub unmatched_join: u64,
     pub dead: [u64; Reason::ALL.len()],
 }
 
@@ -28,7 +34,10 @@ impl Stats {
         self.blank += o.blank;
         self.skipped += o.skipped;
         self.aggregated += o.aggregated;
+        self.exploded_empty += o.exploded_empty;
+        self.sampled_out += o.sampled_out;
         self.copies += o.copies;
+        self.unmatched_join += o.unmatched_join;
         for (a, b) in self.dead.iter_mut().zip(o.dead) {
             *a += b;
         }
@@ -41,7 +50,14 @@ impl Stats {
     /// The sum of all fates; equals `lines` when nothing was lost.
     #[cfg(test)]
     pub(crate) fn fates(&self) -> u64 {
-        self.emitted + self.filtered + self.blank + self.skipped + self.aggregated + self.dead_total()
+        self.emitted
+            + self.filtered
+            + self.blank
+            + self.skipped
+            + self.aggregated
+            + self.exploded_empty
+            + self.sampled_out
+            + self.dead_total()
     }
 
     pub(crate) fn dead_json(&self) -> Value {
@@ -74,6 +90,8 @@ fn fates(s: &Stats) -> Value {
         "blank": s.blank,
         "skipped": s.skipped,
         "aggregated": s.aggregated,
+        "exploded_empty": s.exploded_empty,
+        "sampled_out": s.sampled_out,
         "dead_letter": s.dead_json(),
     })
 }
@@ -92,6 +110,7 @@ pub(crate) fn report(total: &Stats, files: &[(String, Stats)], elapsed: f64, out
         "bytes_read": total.bytes,
         "fates": fates(total),
         "copies": total.copies,
+        "unmatched_join": total.unmatched_join,
         "events_out": out_events,
         "files": per_file,
         "elapsed_s": (elapsed * 1000.0).round() / 1000.0,

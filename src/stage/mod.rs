@@ -1,35 +1,43 @@
 //! Stages: the runtime form of each stage a pipeline names.
 
 mod del;
+mod explode;
 mod group;
 mod head;
+mod join;
 mod keep;
 mod parse;
 mod rename;
 mod route;
+mod sample;
 mod set;
 mod sort;
 mod tail;
 mod to;
+mod validate;
 mod r#where;
 
 pub(crate) use del::Del;
+pub(crate) use explode::Explode;
 pub(crate) use group::DEFAULT_MAX_GROUPS;
 pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, Order, Rejected, TimeField};
 pub(crate) use head::Head;
+pub(crate) use join::Join;
 pub(crate) use keep::Keep;
 pub(crate) use parse::Parse;
 pub(crate) use rename::Rename;
 pub(crate) use route::Route;
+pub(crate) use sample::Sample;
 pub(crate) use set::Set;
 pub(crate) use sort::Sort;
 pub(crate) use tail::{Held, Tail};
 pub(crate) use to::To;
+pub(crate) use validate::Validate;
 pub(crate) use r#where::Where;
 
-use crate::event::{Event, Needs, Reason};
+use crate::event::{Event, Needs, Reason, Rejection};
 use crate::lang::ast::AggSpec;
-use crate::lang::{Env, StageAst, StageSpec};
+use crate::lang::{Env, LangError, StageAst, StageSpec};
 
 /// What happens to an event after a stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +53,31 @@ pub(crate) enum Flow {
     Dead(Reason),
 }
 
+/// What a stage of the parallel part makes of one event.
+pub(crate) enum Step<'a> {
+    Pass,
+    /// Passes on unchanged: `join` found no record for it.
+    Unmatched,
+    /// Dropped, with this fate.
+    Drop(Drop),
+    /// Rejected: becomes a dead letter.
+    Dead(Rejection),
+    /// Events in its place (`route all`, `explode`): the first keeps the line's fate, the
+    /// others are copies.
+    Many(Vec<Event<'a>>),
+}
+
+/// The fate of an event a stage of the parallel part dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Drop {
+    /// `where` found the condition false.
+    Filtered,
+    /// `explode` found an empty array, or none.
+    ExplodedEmpty,
+    /// `sample` left it out.
+    SampledOut,
+}
+
 /// Run-wide settings some stages need.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StageOptions {
@@ -55,6 +88,8 @@ pub(crate) struct StageOptions {
     pub lateness: Option<f64>,
     /// How `to` and `tee` open their files.
     pub topic: crate::output::topic::TopicOptions,
+    /// `--seed`, for `sample`.
+    pub seed: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -71,10 +106,15 @@ pub(crate) enum Stage {
     Route(Route),
     Parse(Parse),
     To(To),
+    Explode(Explode),
+    Sample(Sample),
+    Join(Join),
+    Validate(Validate),
 }
 
 impl Stage {
-    pub(crate) fn build(ast: &StageAst, opts: &StageOptions) -> Stage {
+    /// The runtime stage; `join` and `validate` read their files here, and fail naming them.
+    pub(crate) fn build(ast: &StageAst, opts: &StageOptions) -> Result<Stage, LangError> {
         let group = |stage, keys: &[_], aggs: &[AggSpec], every, order| {
             let time = TimeField(opts.time.clone());
             Stage::Group(GroupStage::new(
@@ -82,7 +122,8 @@ impl Stage {
                 opts.lateness,
             ))
         };
-        match &ast.spec {
+        let loaded = |r: Result<Stage, String>| r.map_err(|e| LangError::new(e, ast.span));
+        Ok(match &ast.spec {
             StageSpec::Where(e) => Stage::Where(Where::new(e.clone())),
             StageSpec::Set(a) => Stage::Set(Set::new(a.clone())),
             StageSpec::Del(p) => Stage::Del(Del::new(p.clone())),
@@ -118,7 +159,13 @@ impl Stage {
                 otherwise,
             } => Stage::Parse(Parse::new(format, from.clone(), *otherwise)),
             StageSpec::To { template, tee, .. } => Stage::To(To::new(template.clone(), *tee)),
-        }
+            StageSpec::Explode { path, name } => Stage::Explode(Explode::new(path.clone(), name.clone())),
+            StageSpec::Sample { rate, by } => Stage::Sample(Sample::new(rate, by.clone(), opts.seed)),
+            StageSpec::Join { file, on, key, name } => {
+                loaded(Join::load(file, on.clone(), key, name.clone()).map(Stage::Join))?
+            }
+            StageSpec::Validate { file } => loaded(Validate::load(file).map(Stage::Validate))?,
+        })
     }
 
     pub(crate) fn name(&self) -> &'static str {
@@ -136,7 +183,20 @@ impl Stage {
             Stage::Parse(_) => "parse",
             Stage::To(t) if t.tee => "tee",
             Stage::To(_) => "to",
+            Stage::Explode(_) => "explode",
+            Stage::Sample(_) => "sample",
+            Stage::Join(_) => "join",
+            Stage::Validate(_) => "validate",
         }
+    }
+
+    /// Stages that run only before the first ordered stage, since the ordered part cannot
+    /// yet make several events of one or count their fates.
+    pub(crate) fn before_ordered_only(&self) -> bool {
+        matches!(
+            self,
+            Stage::Explode(_) | Stage::Sample(_) | Stage::Join(_) | Stage::Validate(_)
+        )
     }
 
     /// Stateless stages run on every worker thread; the rest run in input order on one.
@@ -160,6 +220,10 @@ impl Stage {
             Stage::Route(r) => r.needs(n),
             Stage::Parse(s) => s.needs(n),
             Stage::To(t) => t.needs(n),
+            Stage::Explode(s) => s.needs(n),
+            Stage::Sample(s) => s.needs(n),
+            Stage::Join(s) => s.needs(n),
+            Stage::Validate(s) => s.needs(n),
             Stage::Head(_) | Stage::Tail(_) => {}
         }
     }
@@ -177,6 +241,31 @@ impl Stage {
             Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_) | Stage::To(_) => {
                 unreachable!("stateful stages run in the ordered part")
             }
+            Stage::Explode(_) | Stage::Sample(_) | Stage::Join(_) | Stage::Validate(_) => {
+                unreachable!("refused after an ordered stage when the pipeline is built")
+            }
+        }
+    }
+
+    /// Applies a stage of the parallel part to one event.
+    pub(crate) fn step<'a>(&self, ev: &mut Event<'a>, env: &Env) -> Step<'a> {
+        match self {
+            Stage::Route(r) if r.fans_out() => Step::Many(r.copies(ev, env)),
+            Stage::Explode(s) => s.apply(ev),
+            Stage::Sample(s) => s.apply(ev, env),
+            Stage::Join(s) => s.apply(ev, env),
+            Stage::Validate(s) => s.apply(ev),
+            s => match s.apply(ev, env) {
+                Flow::Filtered => Step::Drop(Drop::Filtered),
+                Flow::Dead(reason) => {
+                    let error = match s {
+                        Stage::Parse(p) => p.error(),
+                        _ => reason.explain().to_string(),
+                    };
+                    Step::Dead(Rejection { reason, error })
+                }
+                Flow::Pass | Flow::Held | Flow::Skipped => Step::Pass,
+            },
         }
     }
 
@@ -189,10 +278,25 @@ impl Stage {
             reads.push(".".into());
         }
         let run = if self.is_parallel() { "parallel" } else { "ordered" };
-        if reads.is_empty() {
+        let line = if reads.is_empty() {
             format!("{:<8} {run}", self.name())
         } else {
             format!("{:<8} {run:<9} reads {}", self.name(), reads.join(", "))
+        };
+        match self.counts() {
+            Some(what) => format!("{line}; {what}"),
+            None => line,
         }
+    }
+
+    /// The fate or counter a stage adds to `--stats`, for `--explain`.
+    fn counts(&self) -> Option<&'static str> {
+        Some(match self {
+            Stage::Explode(_) => "empty or no array: exploded_empty; extra elements: copies",
+            Stage::Sample(_) => "left out: sampled_out",
+            Stage::Join(_) => "no match: passes on, counted in unmatched_join",
+            Stage::Validate(_) => "invalid: dead letter (schema)",
+            _ => return None,
+        })
     }
 }
