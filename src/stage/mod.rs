@@ -53,6 +53,11 @@ pub(crate) enum Flow {
     Dead(Reason),
 }
 
+const JOIN_HINT: &str = "join reads NDJSON (one object per line), or CSV with a header row when the name ends in \
+                         .csv; a relative name starts in the current directory";
+const VALIDATE_HINT: &str = "validate reads a JSON Schema (draft 2020-12, 2019-09, 7, 6 or 4) from a local file; \
+                             it may not refer to other files or URLs";
+
 /// What a stage of the parallel part makes of one event.
 pub(crate) enum Step<'a> {
     Pass,
@@ -122,7 +127,7 @@ impl Stage {
                 opts.lateness,
             ))
         };
-        let loaded = |r: Result<Stage, String>| r.map_err(|e| LangError::new(e, ast.span));
+        let loaded = |r: Result<Stage, String>, hint: &str| r.map_err(|e| LangError::new(e, ast.span).hint(hint));
         Ok(match &ast.spec {
             StageSpec::Where(e) => Stage::Where(Where::new(e.clone())),
             StageSpec::Set(a) => Stage::Set(Set::new(a.clone())),
@@ -162,9 +167,10 @@ impl Stage {
             StageSpec::Explode { path, name } => Stage::Explode(Explode::new(path.clone(), name.clone())),
             StageSpec::Sample { rate, by } => Stage::Sample(Sample::new(rate, by.clone(), opts.seed)),
             StageSpec::Join { file, on, key, name } => {
-                loaded(Join::load(file, on.clone(), key, name.clone()).map(Stage::Join))?
+                let stage = Join::load(file, on.clone(), key, name.clone()).map(Stage::Join);
+                loaded(stage, JOIN_HINT)?
             }
-            StageSpec::Validate { file } => loaded(Validate::load(file).map(Stage::Validate))?,
+            StageSpec::Validate { file } => loaded(Validate::load(file).map(Stage::Validate), VALIDATE_HINT)?,
         })
     }
 

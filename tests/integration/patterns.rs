@@ -445,3 +445,55 @@ fn explain_lists_the_stages_and_their_fates() {
         assert!(r.stdout.contains(want), "{want}: {}", r.stdout);
     }
 }
+
+/// An event with an array of 0–3 numbers under `a`, sometimes without one; or a bad line.
+fn pattern_event() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        6 => (prop::collection::vec(-5i64..20, 0..4), 0u8..6, "[a-z]{0,12}").prop_map(|(a, k, pad)| {
+            let a: Vec<String> = a.iter().map(ToString::to_string).collect();
+            format!("{{\"k\":{k},\"a\":[{}],\"pad\":\"{pad}\"}}", a.join(","))
+        }),
+        1 => Just("{\"k\":1.0,\"a\":\"none\"}".to_string()),
+        1 => Just("not json".to_string()),
+        1 => Just(String::new()),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 24, failure_persistence: None, ..Default::default() })]
+
+    #[test]
+    fn pattern_stages_give_the_same_output_and_fates_for_every_thread_count_and_read_size(
+        events in proptest::collection::vec(pattern_event(), 0..150),
+        chunk in 1usize..=2048,
+        pipeline in proptest::sample::select(vec![
+            "explode a",
+            "explode a as v | where v > 3",
+            "sample 40%",
+            "sample 1/3 by k | explode a",
+            "explode a | sample 50% by a | count by k",
+            "explode a as v | validate \"schema.json\" | route all big: v > 10, odd: v % 2 == 1",
+            "join \"lookup.ndjson\" on k as extra | explode a",
+        ]),
+    ) {
+        let dir = tmp();
+        write(dir.path(), "schema.json", r#"{"properties":{"v":{"maximum":15}}}"#);
+        write(dir.path(), "lookup.ndjson", "{\"k\":1,\"name\":\"one\"}\n{\"k\":3,\"name\":\"three\"}\n");
+        let input = events.join("\n");
+        let chunk = chunk.to_string();
+        let mut runs = Vec::new();
+        for (j, size) in [("1", "1M"), ("1", chunk.as_str()), ("3", chunk.as_str())] {
+            let dead = format!("dead-{j}-{size}.ndjson");
+            let (r, stats) = with_stats(dir.path(), &["-j", j, "--chunk-size", size, "--dead-letter", &dead, pipeline], &input);
+            proptest::prop_assert_eq!(r.code, 0, "{}", r.stderr);
+            let read = stats["lines_read"].as_u64().unwrap_or(0);
+            proptest::prop_assert_eq!(fate_sum(&stats["fates"]), read, "{}", stats);
+            let dead = fs::read_to_string(dir.path().join(&dead)).unwrap_or_default();
+            runs.push((r.stdout, dead, stats["fates"].clone(), stats["copies"].clone(), stats["unmatched_join"].clone()));
+        }
+        for run in &runs[1..] {
+            proptest::prop_assert_eq!(run, &runs[0], "{} differs across -j / --chunk-size", pipeline);
+        }
+    }
+}
