@@ -6,7 +6,7 @@
 use super::{Drop, Step};
 use crate::event::{Event, MAX_PAD, Needs, Reason, Rejection, navigate_mut, remove_path, write_path};
 use crate::json::{self, MAX_DEPTH};
-use crate::lang::Path;
+use crate::lang::{Path, Val};
 use serde_json::Value;
 
 #[derive(Debug, Clone)]
@@ -26,6 +26,10 @@ impl Explode {
 
     /// The events made from the elements, in array order.
     pub(crate) fn apply<'a>(&self, ev: &mut Event<'a>) -> Step<'a> {
+        // Most events without an array are told apart without parsing them whole.
+        if !matches!(ev.lookup(&self.path), Some(Val::Json(v)) if v.as_array().is_some_and(|a| !a.is_empty())) {
+            return Step::Drop(Drop::ExplodedEmpty);
+        }
         let mut base = match ev.to_value() {
             Ok(v) => v,
             Err(r) => return Step::Dead(r),
