@@ -361,6 +361,11 @@ fn run_parallel(
                 }
                 return;
             }
+            // No event in its place: the line still has a fate.
+            Step::Many(events) if events.is_empty() => {
+                out.stats.filtered += u64::from(counted);
+                return;
+            }
             Step::Many(events) => {
                 out.stats.copies += events.len().saturating_sub(1) as u64;
                 for (k, mut c) in events.into_iter().enumerate() {
