@@ -97,6 +97,14 @@ impl Outlet for Outputs<'_> {
         self.out.dead.push((meta, reason, text.to_string()));
     }
 
+    fn unmatched(&mut self, meta: Meta) {
+        self.out.tally.of(meta.file).unmatched_join += 1;
+    }
+
+    fn copies(&mut self, meta: Meta, n: usize) {
+        self.out.tally.of(meta.file).copies += n as u64;
+    }
+
     fn fail(&mut self, message: String) {
         self.out.error.get_or_insert(message);
     }
@@ -250,7 +258,7 @@ mod tests {
             memory_limit: 1 << 20,
             ..StageOptions::default()
         };
-        let mut ord = Ordered::new(&Pipeline::new(&asts, &opts), Format::Ndjson);
+        let mut ord = Ordered::new(&Pipeline::new(&asts, &opts).expect("builds"), Format::Ndjson);
         let (env, mut out) = (Env::default(), OrderedOut::default());
         let (pad, mut bytes) = ("x".repeat(1000), 0);
         for i in 0..5000 {

@@ -113,6 +113,10 @@ pub(crate) struct Cli {
     #[arg(long = "memory-limit", value_name = "BYTES", default_value = "1G", value_parser = parse_size)]
     pub memory_limit: usize,
 
+    /// Seed of `sample`'s hash: another seed keeps another reproducible share
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+
     /// Strftime format for event times no built-in format accepts
     #[arg(long = "time-format", value_name = "STRFTIME")]
     pub time_format: Option<String>,

@@ -202,6 +202,7 @@ impl Config {
             memory_limit: cli.memory_limit,
             lateness: cli.lateness,
             topic,
+            seed: cli.seed,
         };
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -242,7 +243,7 @@ impl Config {
             ),
             None => None,
         };
-        let mut pipeline = Pipeline::new(&asts, &opts);
+        let mut pipeline = Pipeline::new(&asts, &opts).map_err(|e| UsageError(e.render(&source)))?;
         let writes_files = pipeline.ordered.iter().any(|s| matches!(s, crate::stage::Stage::To(_)));
         pipeline.strip_ansi = cli.strip_ansi;
         pipeline.held_bytes = cli.held_bytes.unwrap_or(pipeline.held_bytes);

@@ -49,6 +49,10 @@ pub(crate) enum Fate {
     Skipped,
     /// Consumed by an aggregate.
     Aggregated,
+    /// `explode` met an empty array, or no array.
+    ExplodedEmpty,
+    /// Left out by `sample`.
+    SampledOut,
     /// Failed an `assert`, which ended the run.
     Failed,
     /// Rejected: a dead letter.
@@ -75,10 +79,12 @@ pub(crate) enum Reason {
     NotObject,
     /// A stage would write an array index the event cannot hold.
     InvalidPath,
+    /// `validate`: the event does not match the JSON Schema.
+    Schema,
 }
 
 impl Reason {
-    pub(crate) const ALL: [Reason; 10] = [
+    pub(crate) const ALL: [Reason; 11] = [
         Reason::InvalidJson,
         Reason::InvalidUtf8,
         Reason::TooLong,
@@ -89,6 +95,7 @@ impl Reason {
         Reason::InvalidUnicode,
         Reason::NotObject,
         Reason::InvalidPath,
+        Reason::Schema,
     ];
 
     /// The reason's place in `ALL`, for counters indexed by reason.
@@ -108,6 +115,7 @@ impl Reason {
             Reason::InvalidUnicode => "invalid_unicode",
             Reason::NotObject => "not_object",
             Reason::InvalidPath => "invalid_path",
+            Reason::Schema => "schema",
         }
     }
 
@@ -316,6 +324,11 @@ impl<'a> Event<'a> {
         };
         self.modified = true;
         Ok(self.tree.insert(tree))
+    }
+
+    /// The whole document when it is already held as a tree.
+    pub(crate) fn tree(&self) -> Option<&Value> {
+        self.tree.as_ref()
     }
 
     /// Replaces the whole document.

@@ -163,7 +163,7 @@ pub fn template(data: &[u8]) -> Option<String> {
     let raw = format!("{{\"x\":{},\"y\":{}}}", json_or_string(x), json_or_string(y));
     let asts = parse_pipeline(r#"to "out/{x}/{y}.ndjson""#).ok()?;
     let ast = asts.first()?;
-    let Stage::To(to) = Stage::build(ast, &StageOptions::default()) else {
+    let Ok(Stage::To(to)) = Stage::build(ast, &StageOptions::default()) else {
         return None;
     };
     let mut needs = Needs::default();

@@ -4,10 +4,11 @@
 use crate::event::{Event, Fate, Meta, Needs, Reason, Rejection};
 use crate::input::InputFormat;
 use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
+use crate::lang::LangError;
 use crate::lang::{Env, StageAst};
 use crate::output::Format;
 use crate::parse::Want;
-use crate::stage::{Flow, GroupError, GroupSpec, Groups, Stage, StageOptions};
+use crate::stage::{GroupError, GroupSpec, Groups, Stage, StageOptions, Step};
 use crate::stats::Tally;
 use base64::Engine;
 use std::sync::Arc;
@@ -32,8 +33,9 @@ pub(crate) struct Pipeline {
 }
 
 impl Pipeline {
-    pub(crate) fn new(asts: &[StageAst], opts: &StageOptions) -> Pipeline {
-        let mut stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, opts)).collect();
+    /// Builds the stages; fails for a lookup file or schema that cannot be read.
+    pub(crate) fn new(asts: &[StageAst], opts: &StageOptions) -> Result<Pipeline, LangError> {
+        let mut stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, opts)).collect::<Result<_, _>>()?;
         for i in 0..stages.len() {
             let want = observed_after(&stages[i + 1..]);
             if let Stage::Parse(p) = &mut stages[i] {
@@ -56,7 +58,7 @@ impl Pipeline {
         if let Some(spec) = &partial {
             spec.needs(&mut parallel_needs);
         }
-        Pipeline {
+        Ok(Pipeline {
             parallel_needs,
             ordered_needs: needs(&ordered),
             parallel,
@@ -66,7 +68,7 @@ impl Pipeline {
             strip_ansi: false,
             topic: opts.topic.clone(),
             held_bytes: crate::output::pending::HELD_BYTES,
-        }
+        })
     }
 
     /// What the ordered stages read.
@@ -298,8 +300,8 @@ fn process_line(
     run_parallel(0, ev, line, line_bytes, p, env, format, direct, out);
 }
 
-/// Runs the parallel stages from `from` on one event. `route all` fans out: each
-/// extra copy is marked, so its outcome is not counted as a line's fate.
+/// Runs the parallel stages from `from` on one event. `route all` and `explode` fan out:
+/// each extra copy is marked, so its outcome is not counted as a line's fate.
 #[allow(clippy::too_many_arguments)]
 fn run_parallel(
     from: usize,
@@ -314,37 +316,36 @@ fn run_parallel(
 ) {
     let counted = !ev.copy;
     for (i, s) in p.parallel.iter().enumerate().skip(from) {
-        if let Stage::Route(r) = s {
-            if r.fans_out() {
-                let topics = r.topics(&ev, env);
-                out.stats.of(ev.meta.file).copies += topics.len() as u64 - 1;
-                for (k, topic) in topics.into_iter().enumerate() {
-                    let mut c = ev.clone();
-                    c.topic = topic;
-                    c.copy |= k > 0;
-                    run_parallel(i + 1, c, line, line_bytes, p, env, format, direct, out);
+        match s.step(&mut ev, env) {
+            Step::Pass => {}
+            Step::Unmatched => out.stats.of(ev.meta.file).unmatched_join += 1,
+            Step::Drop(fate) => {
+                if counted {
+                    out.stats.record(ev.meta.file, fate);
                 }
                 return;
             }
-        }
-        match s.apply(&mut ev, env) {
-            Flow::Filtered => {
+            Step::Dead(r) => {
+                if counted {
+                    dead(out, ev.meta, line, line_bytes, r, env);
+                }
+                return;
+            }
+            // No event in its place: the line still has a fate.
+            Step::Many(events) if events.is_empty() => {
                 if counted {
                     out.stats.record(ev.meta.file, Fate::Filtered);
                 }
                 return;
             }
-            Flow::Dead(reason) => {
-                if counted {
-                    let error = match s {
-                        Stage::Parse(p) => p.error(),
-                        _ => reason.explain().to_string(),
-                    };
-                    dead(out, ev.meta, line, line_bytes, Rejection { reason, error }, env);
+            Step::Many(events) => {
+                out.stats.of(ev.meta.file).copies += events.len() as u64 - 1;
+                for (k, mut c) in events.into_iter().enumerate() {
+                    c.copy |= k > 0;
+                    run_parallel(i + 1, c, line, line_bytes, p, env, format, direct, out);
                 }
                 return;
             }
-            _ => {}
         }
     }
     if let Some(spec) = &p.partial {
@@ -444,7 +445,7 @@ mod tests {
     /// What the first `parse` of a pipeline builds.
     fn wanted(src: &str) -> Want {
         let asts = crate::lang::parser::parse_pipeline(src).expect("valid pipeline");
-        let p = Pipeline::new(&asts, &StageOptions::default());
+        let p = Pipeline::new(&asts, &StageOptions::default()).expect("builds");
         match p.parallel.first() {
             Some(Stage::Parse(s)) => s.want().clone(),
             _ => panic!("{src}: no parse stage first"),

@@ -14,10 +14,16 @@ pub(crate) struct Stats {
     pub skipped: u64,
     /// Consumed by an aggregate (`count`, `stats`, `top`, `distinct`).
     pub aggregated: u64,
+    /// `explode` met an empty array, or no array.
+    pub exploded_empty: u64,
+    /// Dropped by `sample`.
+    pub sampled_out: u64,
     /// Failed an `assert` (the run ends there).
     pub failed: u64,
-    /// Extra copies made by `route all` (not line fates).
+    /// Extra copies made by `route all` and `explode` (not line fates).
     pub copies: u64,
+    /// Events `join` found no record for (not a fate: they pass on).
+    pub unmatched_join: u64,
     pub dead: [u64; Reason::ALL.len()],
 }
 
@@ -30,8 +36,11 @@ impl Stats {
         self.blank += o.blank;
         self.skipped += o.skipped;
         self.aggregated += o.aggregated;
+        self.exploded_empty += o.exploded_empty;
+        self.sampled_out += o.sampled_out;
         self.failed += o.failed;
         self.copies += o.copies;
+        self.unmatched_join += o.unmatched_join;
         for (a, b) in self.dead.iter_mut().zip(o.dead) {
             *a += b;
         }
@@ -44,6 +53,8 @@ impl Stats {
             Fate::Filtered => self.filtered += 1,
             Fate::Skipped => self.skipped += 1,
             Fate::Aggregated => self.aggregated += 1,
+            Fate::ExplodedEmpty => self.exploded_empty += 1,
+            Fate::SampledOut => self.sampled_out += 1,
             Fate::Failed => self.failed += 1,
             Fate::Dead(reason) => self.dead[reason.index()] += 1,
         }
@@ -55,7 +66,15 @@ impl Stats {
 
     /// The sum of all fates; equals `lines` when nothing was lost.
     pub(crate) fn fates(&self) -> u64 {
-        self.emitted + self.filtered + self.blank + self.skipped + self.aggregated + self.failed + self.dead_total()
+        self.emitted
+            + self.filtered
+            + self.blank
+            + self.skipped
+            + self.aggregated
+            + self.exploded_empty
+            + self.sampled_out
+            + self.failed
+            + self.dead_total()
     }
 
     pub(crate) fn dead_json(&self) -> Value {
@@ -122,6 +141,8 @@ fn fates(s: &Stats) -> Value {
         "blank": s.blank,
         "skipped": s.skipped,
         "aggregated": s.aggregated,
+        "exploded_empty": s.exploded_empty,
+        "sampled_out": s.sampled_out,
         "failed": s.failed,
         "dead_letter": s.dead_json(),
     })
@@ -141,6 +162,7 @@ pub(crate) fn report(total: &Stats, files: &[(String, Stats)], elapsed: f64, out
         "bytes_read": total.bytes,
         "fates": fates(total),
         "copies": total.copies,
+        "unmatched_join": total.unmatched_join,
         "events_out": out_events,
         "files": per_file,
         "elapsed_s": (elapsed * 1000.0).round() / 1000.0,

@@ -34,7 +34,12 @@ pub(crate) fn is_json_text(v: &Val) -> bool {
 
 /// A 64-bit hash of the canonical bytes of `v` (xxHash64, seed 0): the same on every machine.
 pub(crate) fn canonical_hash(v: &Val) -> u64 {
-    let mut h = HashWriter(twox_hash::XxHash64::with_seed(0));
+    seeded_canonical_hash(v, 0)
+}
+
+/// `canonical_hash` with another xxHash64 seed (`sample … by` with `--seed`).
+pub(crate) fn seeded_canonical_hash(v: &Val, seed: u64) -> u64 {
+    let mut h = HashWriter(twox_hash::XxHash64::with_seed(seed));
     // Writing to a hasher cannot fail.
     let _ = write_canonical(v, &mut h);
     std::hash::Hasher::finish(&h.0)

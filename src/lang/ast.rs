@@ -204,6 +204,35 @@ pub(crate) enum StageSpec {
         text: String,
         tee: bool,
     },
+    /// `explode PATH [as NAME]`: one event per element of the array at PATH.
+    Explode {
+        path: Path,
+        name: Option<Path>,
+    },
+    /// `sample RATE [by EXPR]`.
+    Sample {
+        rate: Rate,
+        by: Option<Expr>,
+    },
+    /// `join FILE on EXPR [= EXPR] [as NAME]`: `on` is read from the event, `key` from each record.
+    Join {
+        file: String,
+        on: Expr,
+        key: Expr,
+        name: Option<Path>,
+    },
+    /// `validate SCHEMA_FILE`.
+    Validate {
+        file: String,
+    },
+}
+
+/// A sampling rate as the exact fraction `num / den` (`0 < num <= den`), and as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rate {
+    pub num: u64,
+    pub den: u64,
+    pub text: String,
 }
 
 #[derive(Debug, Clone)]

@@ -7,6 +7,7 @@ use regex::{Regex, RegexBuilder};
 
 mod agg;
 mod expr;
+mod patterns;
 mod route;
 
 /// Words that need backticks when used as field names.
@@ -146,7 +147,7 @@ fn nearest(word: &str, candidates: &[&str]) -> Option<String> {
 /// The stages this version parses.
 const SUPPORTED: &[&str] = &[
     "where", "set", "del", "keep", "rename", "head", "tail", "parse", "route", "to", "tee", "count", "stats", "top",
-    "distinct", "sort", "fold", "assert",
+    "distinct", "sort", "explode", "sample", "join", "validate", "fold", "assert",
 ];
 
 /// The hint for a missing expression.
@@ -307,6 +308,10 @@ impl Parser {
             "assert" => self.assert_stage()?,
             "head" => StageSpec::Head(self.count_arg(10)?),
             "tail" => StageSpec::Tail(self.count_arg(10)?),
+            "explode" => self.explode_stage()?,
+            "sample" => self.sample_stage()?,
+            "join" => self.join_stage()?,
+            "validate" => self.validate_stage()?,
             n if STAGES.contains(&n) => {
                 return Err(
                     LangError::new(format!("stage `{n}` is not supported by this version of evq"), start)

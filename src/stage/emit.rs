@@ -19,6 +19,10 @@ pub(crate) trait Outlet {
     fn record(&mut self, meta: Meta, fate: Fate);
     /// The event is a dead letter; `text` is its JSON text.
     fn dead(&mut self, meta: Meta, reason: Reason, text: &str);
+    /// `join` found no record for the event at `meta` (not a fate: it passes on).
+    fn unmatched(&mut self, meta: Meta);
+    /// A stage made `n` copies of the event at `meta` (`route all`, `explode`).
+    fn copies(&mut self, meta: Meta, n: usize);
     /// A stage cannot go on (a sort could not spill): the message.
     fn fail(&mut self, message: String);
     /// A check failed on the event (`assert`): the run stops there with exit 1.
@@ -135,6 +139,14 @@ impl<'r> Emit<'r> {
         if !ev.copy && !ev.meta.is_derived() {
             self.out.record(ev.meta, fate);
         }
+    }
+
+    pub(crate) fn unmatched(&mut self, ev: &Event) {
+        self.out.unmatched(ev.meta);
+    }
+
+    pub(crate) fn copies(&mut self, ev: &Event, n: usize) {
+        self.out.copies(ev.meta, n);
     }
 
     pub(crate) fn fail(&mut self, message: String) {

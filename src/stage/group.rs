@@ -512,7 +512,7 @@ mod tests {
             max_groups,
             ..StageOptions::default()
         };
-        match Stage::build(&asts[0], &opts) {
+        match Stage::build(&asts[0], &opts).expect("builds") {
             Stage::Group(g) => g,
             other => panic!("{pipeline}: not a grouping stage: {}", other.name()),
         }
@@ -618,7 +618,7 @@ mod tests {
             time,
             ..StageOptions::default()
         };
-        match Stage::build(&asts[0], &opts) {
+        match Stage::build(&asts[0], &opts).expect("builds") {
             Stage::Group(g) => g,
             other => panic!("{pipeline}: not a grouping stage: {}", other.name()),
         }

@@ -3,39 +3,47 @@
 mod assert;
 mod del;
 mod emit;
+mod explode;
 mod fold;
 mod group;
 mod head;
+mod join;
 mod keep;
 mod parse;
 mod rename;
 mod route;
+mod sample;
 mod set;
 mod sort;
 mod tail;
 mod to;
+mod validate;
 mod r#where;
 
 pub(crate) use assert::Assert;
 pub(crate) use del::Del;
 pub(crate) use emit::{Emit, Outlet};
+pub(crate) use explode::Explode;
 pub(crate) use fold::Fold;
 pub(crate) use group::DEFAULT_MAX_GROUPS;
 pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, Order, TimeField};
 pub(crate) use head::Head;
+pub(crate) use join::Join;
 pub(crate) use keep::Keep;
 pub(crate) use parse::Parse;
 pub(crate) use rename::Rename;
 pub(crate) use route::Route;
+pub(crate) use sample::Sample;
 pub(crate) use set::Set;
 pub(crate) use sort::Sort;
 pub(crate) use tail::Tail;
 pub(crate) use to::To;
+pub(crate) use validate::Validate;
 pub(crate) use r#where::Where;
 
-use crate::event::{Event, Fate, Needs, Reason};
+use crate::event::{Event, Fate, Needs, Reason, Rejection};
 use crate::lang::ast::AggSpec;
-use crate::lang::{Env, StageAst, StageSpec};
+use crate::lang::{Env, LangError, StageAst, StageSpec};
 use std::ops::ControlFlow;
 
 /// What happens to an event after a stage.
@@ -48,6 +56,25 @@ pub(crate) enum Flow {
     Dead(Reason),
 }
 
+const JOIN_HINT: &str = "join reads NDJSON (one object per line), or CSV with a header row when the name ends in \
+                         .csv; a relative name starts in the current directory";
+const VALIDATE_HINT: &str = "validate reads a JSON Schema (draft 2020-12, 2019-09, 7, 6 or 4) from a local file; \
+                             it may not refer to other files or URLs";
+
+/// What a stage of the parallel part makes of one event.
+pub(crate) enum Step<'a> {
+    Pass,
+    /// Passes on unchanged: `join` found no record for it.
+    Unmatched,
+    /// Dropped, with this fate.
+    Drop(Fate),
+    /// Rejected: becomes a dead letter.
+    Dead(Rejection),
+    /// Events in its place (`route all`, `explode`): the first keeps the line's fate, the
+    /// others are copies.
+    Many(Vec<Event<'a>>),
+}
+
 /// Run-wide settings some stages need.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StageOptions {
@@ -58,6 +85,8 @@ pub(crate) struct StageOptions {
     pub lateness: Option<f64>,
     /// How `to` and `tee` open their files.
     pub topic: crate::output::topic::TopicOptions,
+    /// `--seed`, for `sample`.
+    pub seed: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -76,10 +105,15 @@ pub(crate) enum Stage {
     To(To),
     Fold(Fold),
     Assert(Assert),
+    Explode(Explode),
+    Sample(Sample),
+    Join(Join),
+    Validate(Validate),
 }
 
 impl Stage {
-    pub(crate) fn build(ast: &StageAst, opts: &StageOptions) -> Stage {
+    /// The runtime stage; `join` and `validate` read their files here, and fail naming them.
+    pub(crate) fn build(ast: &StageAst, opts: &StageOptions) -> Result<Stage, LangError> {
         let group = |stage, keys: &[_], aggs: &[AggSpec], every, order| {
             let time = TimeField(opts.time.clone());
             Stage::Group(GroupStage::new(
@@ -87,7 +121,8 @@ impl Stage {
                 opts.lateness,
             ))
         };
-        match &ast.spec {
+        let loaded = |r: Result<Stage, String>, hint: &str| r.map_err(|e| LangError::new(e, ast.span).hint(hint));
+        Ok(match &ast.spec {
             StageSpec::Where(e) => Stage::Where(Where::new(e.clone())),
             StageSpec::Set(a) => Stage::Set(Set::new(a.clone())),
             StageSpec::Del(p) => Stage::Del(Del::new(p.clone())),
@@ -131,7 +166,14 @@ impl Stage {
                 opts.max_groups.unwrap_or(DEFAULT_MAX_GROUPS),
             )),
             StageSpec::Assert { check, message } => Stage::Assert(Assert::new(check.clone(), message.clone())),
-        }
+            StageSpec::Explode { path, name } => Stage::Explode(Explode::new(path.clone(), name.clone())),
+            StageSpec::Sample { rate, by } => Stage::Sample(Sample::new(rate, by.clone(), opts.seed)),
+            StageSpec::Join { file, on, key, name } => {
+                let stage = Join::load(file, on.clone(), key, name.clone()).map(Stage::Join);
+                loaded(stage, JOIN_HINT)?
+            }
+            StageSpec::Validate { file } => loaded(Validate::load(file).map(Stage::Validate), VALIDATE_HINT)?,
+        })
     }
 
     pub(crate) fn name(&self) -> &'static str {
@@ -151,6 +193,10 @@ impl Stage {
             Stage::To(_) => "to",
             Stage::Fold(_) => "fold",
             Stage::Assert(_) => "assert",
+            Stage::Explode(_) => "explode",
+            Stage::Sample(_) => "sample",
+            Stage::Join(_) => "join",
+            Stage::Validate(_) => "validate",
         }
     }
 
@@ -183,6 +229,10 @@ impl Stage {
             Stage::To(t) => t.needs(n),
             Stage::Fold(f) => f.needs(n),
             Stage::Assert(a) => a.needs(n),
+            Stage::Explode(s) => s.needs(n),
+            Stage::Sample(s) => s.needs(n),
+            Stage::Join(s) => s.needs(n),
+            Stage::Validate(s) => s.needs(n),
             Stage::Head(_) | Stage::Tail(_) => {}
         }
     }
@@ -197,14 +247,40 @@ impl Stage {
             Stage::Rename(s) => s.apply(ev),
             Stage::Route(r) => r.apply(ev, env),
             Stage::Parse(s) => s.apply(ev, env),
+            // Ordered stages are pushed (`Stage::push`); the stages below take a `step`.
             Stage::Head(_)
             | Stage::Tail(_)
             | Stage::Group(_)
             | Stage::Sort(_)
             | Stage::To(_)
             | Stage::Fold(_)
-            // Ordered stages are pushed (`Stage::push`), never applied.
-            | Stage::Assert(_) => Flow::Pass,
+            | Stage::Assert(_)
+            | Stage::Explode(_)
+            | Stage::Sample(_)
+            | Stage::Join(_)
+            | Stage::Validate(_) => Flow::Pass,
+        }
+    }
+
+    /// Applies a stage of the parallel part to one event.
+    pub(crate) fn step<'a>(&self, ev: &mut Event<'a>, env: &Env) -> Step<'a> {
+        match self {
+            Stage::Route(r) if r.fans_out() => Step::Many(r.copies(ev, env)),
+            Stage::Explode(s) => s.apply(ev),
+            Stage::Sample(s) => s.apply(ev, env),
+            Stage::Join(s) => s.apply(ev, env),
+            Stage::Validate(s) => s.apply(ev),
+            s => match s.apply(ev, env) {
+                Flow::Filtered => Step::Drop(Fate::Filtered),
+                Flow::Dead(reason) => {
+                    let error = match s {
+                        Stage::Parse(p) => p.error(),
+                        _ => reason.explain().to_string(),
+                    };
+                    Step::Dead(Rejection { reason, error })
+                }
+                Flow::Pass => Step::Pass,
+            },
         }
     }
 
@@ -219,10 +295,23 @@ impl Stage {
             Stage::To(t) => t.push(ev, out),
             Stage::Fold(f) => f.push(ev, out),
             Stage::Assert(a) => a.push(ev, out),
-            _ => match self.apply(&mut ev, out.env()) {
-                Flow::Pass => out.push(ev),
-                Flow::Filtered => out.record(&ev, Fate::Filtered),
-                Flow::Dead(reason) => out.dead(&ev, reason),
+            _ => match self.step(&mut ev, out.env()) {
+                Step::Pass => out.push(ev),
+                Step::Unmatched => {
+                    out.unmatched(&ev);
+                    out.push(ev);
+                }
+                Step::Drop(fate) => out.record(&ev, fate),
+                Step::Dead(r) => out.dead(&ev, r.reason),
+                // No event in its place: the line still has a fate.
+                Step::Many(events) if events.is_empty() => out.record(&ev, Fate::Filtered),
+                Step::Many(events) => {
+                    out.copies(&ev, events.len() - 1);
+                    for (k, mut c) in events.into_iter().enumerate() {
+                        c.copy |= k > 0;
+                        out.push(c);
+                    }
+                }
             },
         }
     }
@@ -262,10 +351,25 @@ impl Stage {
             reads.push(".".into());
         }
         let run = if self.is_parallel() { "parallel" } else { "ordered" };
-        if reads.is_empty() {
+        let line = if reads.is_empty() {
             format!("{:<8} {run}", self.name())
         } else {
             format!("{:<8} {run:<9} reads {}", self.name(), reads.join(", "))
+        };
+        match self.counts() {
+            Some(what) => format!("{line}; {what}"),
+            None => line,
         }
+    }
+
+    /// The fate or counter a stage adds to `--stats`, for `--explain`.
+    fn counts(&self) -> Option<&'static str> {
+        Some(match self {
+            Stage::Explode(_) => "empty or no array: exploded_empty; extra elements: copies",
+            Stage::Sample(_) => "left out: sampled_out",
+            Stage::Join(_) => "no match: passes on, counted in unmatched_join",
+            Stage::Validate(_) => "invalid: dead letter (schema)",
+            _ => return None,
+        })
     }
 }

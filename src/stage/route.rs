@@ -68,6 +68,18 @@ impl Route {
         }
     }
 
+    /// One event per topic (`route all`: one per matching rule), each with its topic set.
+    pub(crate) fn copies<'a>(&self, ev: &Event<'a>, env: &Env) -> Vec<Event<'a>> {
+        self.topics(ev, env)
+            .into_iter()
+            .map(|topic| {
+                let mut c = ev.clone();
+                c.topic = topic;
+                c
+            })
+            .collect()
+    }
+
     /// Sets the topic when there is exactly one; `route all` is handled by the engine.
     pub(crate) fn apply(&self, ev: &mut Event, env: &Env) -> Flow {
         let mut topics = self.topics(ev, env);

@@ -19,6 +19,7 @@ mod lang;
 mod output;
 mod outputs_golden;
 mod parsing;
+mod patterns;
 mod props;
 mod route;
 mod sorting;

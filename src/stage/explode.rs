@@ -1,0 +1,149 @@
+//! `explode PATH [as NAME]` (splitter): one event per element of the array at PATH, the
+//! other fields copied. Without `as`, PATH holds the element (like jq's `.items[]` into
+//! `.items`, Miller's `nest --explode`); with `as NAME`, NAME holds it and PATH is removed.
+//! An empty array, or no array at PATH, gives no event: the fate `exploded_empty`.
+
+use super::Step;
+use crate::event::Fate;
+use crate::event::{Event, MAX_PAD, Needs, Reason, Rejection, navigate_mut, remove_path, write_path};
+use crate::json::{self, MAX_DEPTH};
+use crate::lang::{Path, Val};
+use serde_json::Value;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Explode {
+    path: Path,
+    name: Option<Path>,
+}
+
+impl Explode {
+    pub(crate) fn new(path: Path, name: Option<Path>) -> Self {
+        Explode { path, name }
+    }
+
+    pub(crate) fn needs(&self, n: &mut Needs) {
+        n.add_path(&self.path);
+    }
+
+    /// The events made from the elements, in array order.
+    pub(crate) fn apply<'a>(&self, ev: &mut Event<'a>) -> Step<'a> {
+        // Most events without an array are told apart without parsing them whole.
+        if !matches!(ev.lookup(&self.path), Some(Val::Json(v)) if v.as_array().is_some_and(|a| !a.is_empty())) {
+            return Step::Drop(Fate::ExplodedEmpty);
+        }
+        let mut base = match ev.to_value() {
+            Ok(v) => v,
+            Err(r) => return Step::Dead(r),
+        };
+        let items = match navigate_mut(&mut base, &self.path.segs).map(std::mem::take) {
+            Some(Value::Array(items)) if !items.is_empty() => items,
+            _ => return Step::Drop(Fate::ExplodedEmpty),
+        };
+        if let Some(name) = &self.name {
+            remove_path(&mut base, &self.path.segs);
+            if items.iter().any(|v| name.segs.len() + json::depth(v) > MAX_DEPTH) {
+                return Step::Dead(Rejection::new(Reason::TooDeep, Reason::TooDeep.explain()));
+            }
+        }
+        // The copies start from a cheap event: its document is replaced anyway.
+        ev.replace(Value::Null);
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let mut doc = base.clone();
+            if let Err(reason) = self.place(&mut doc, item) {
+                return Step::Dead(Rejection::new(reason, reason.explain()));
+            }
+            let mut e = ev.clone();
+            e.replace(doc);
+            out.push(e);
+        }
+        Step::Many(out)
+    }
+
+    /// Puts one element where it belongs: at PATH (kept in its place), or at NAME.
+    fn place(&self, doc: &mut Value, item: Value) -> Result<(), Reason> {
+        match &self.name {
+            Some(name) => write_path(doc, &name.segs, item, MAX_PAD),
+            None => match navigate_mut(doc, &self.path.segs) {
+                Some(slot) => {
+                    *slot = item;
+                    Ok(())
+                }
+                None => Err(Reason::InvalidPath),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Meta;
+    use crate::lang::parser::parse_expr;
+
+    fn path(s: &str) -> Path {
+        match parse_expr(s) {
+            Ok(crate::lang::Expr::Path(p)) => p,
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
+    fn explode(line: &str, p: &str, name: Option<&str>) -> Result<Vec<String>, String> {
+        let x = Explode::new(path(p), name.map(path));
+        let mut needs = Needs::default();
+        x.needs(&mut needs);
+        let mut ev = Event::parse(line, Meta::default(), &needs).expect("valid JSON");
+        match x.apply(&mut ev) {
+            Step::Many(evs) => Ok(evs.iter().map(Event::json_string).collect()),
+            Step::Drop(d) => Err(format!("{d:?}")),
+            Step::Dead(r) => Err(r.reason.name().to_string()),
+            _ => Err("other".into()),
+        }
+    }
+
+    #[test]
+    fn the_element_replaces_the_array_in_its_place() {
+        let got = explode(r#"{"id":1,"items":[{"n":1},2],"z":1.0}"#, "items", None);
+        assert_eq!(
+            got,
+            Ok(vec![
+                r#"{"id":1,"items":{"n":1},"z":1.0}"#.into(),
+                r#"{"id":1,"items":2,"z":1.0}"#.into()
+            ])
+        );
+    }
+
+    #[test]
+    fn as_name_holds_the_element_and_removes_the_array() {
+        let got = explode(r#"{"o":{"items":["a","b"],"k":1}}"#, "o.items", Some("item"));
+        assert_eq!(
+            got,
+            Ok(vec![
+                r#"{"o":{"k":1},"item":"a"}"#.into(),
+                r#"{"o":{"k":1},"item":"b"}"#.into()
+            ])
+        );
+    }
+
+    #[test]
+    fn empty_missing_and_non_arrays_give_no_event() {
+        for line in [r#"{"items":[]}"#, r#"{"items":"x"}"#, r#"{"other":1}"#, "[1,2]", "3"] {
+            assert_eq!(explode(line, "items", None), Err("ExplodedEmpty".into()), "{line}");
+        }
+    }
+
+    #[test]
+    fn the_whole_event_may_be_the_array() {
+        assert_eq!(
+            explode("[1,{\"a\":2}]", ".", None),
+            Ok(vec!["1".into(), r#"{"a":2}"#.into()])
+        );
+        assert_eq!(explode("[1]", ".", Some("v")), Ok(vec![r#"{"v":1}"#.into()]));
+    }
+
+    #[test]
+    fn a_name_that_would_nest_too_deep_is_a_dead_letter() {
+        let deep = vec!["a"; MAX_DEPTH].join(".");
+        assert_eq!(explode(r#"{"x":[[1]]}"#, "x", Some(&deep)), Err("too_deep".into()));
+    }
+}
