@@ -384,6 +384,7 @@ impl<'c> Writer<'c> {
             s.record(d.file, crate::event::Fate::Dead(d.reason));
             stats = s;
             c.data.truncate(d.out_len);
+            c.written = d.written;
             c.recs.truncate(d.recs_len);
             c.groups = None;
             c.error = None;

@@ -111,6 +111,8 @@ fn observed_after(stages: &[Stage]) -> Want {
 #[derive(Debug, Clone)]
 pub(crate) struct DeadLetter {
     pub out_len: usize,
+    /// Events in `out_len` bytes of direct-mode output.
+    pub written: u64,
     pub recs_len: usize,
     pub stats_before: Tally,
     /// The chunk's partial groups since the dead letter before this one.
@@ -406,6 +408,7 @@ fn dead(out: &mut ChunkOut, meta: Meta, raw: &[u8], line_bytes: u64, r: Rejectio
     let record = dead_record(env, meta, raw, r.reason, &r.error);
     out.dead.push(DeadLetter {
         out_len: out.data.len(),
+        written: out.written,
         recs_len: out.recs.len(),
         stats_before,
         groups_before: out.groups.take(),

@@ -8,8 +8,8 @@
 //! dropped together, on every machine. Dropped events have the fate `sampled_out`.
 
 use super::Step;
-use crate::event::Fate;
 use crate::agg::key::seeded_canonical_hash;
+use crate::event::Fate;
 use crate::event::{Event, Meta, Needs};
 use crate::lang::ast::Rate;
 use crate::lang::{Env, Expr};

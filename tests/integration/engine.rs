@@ -584,6 +584,15 @@ fn strict_stats_account_for_lines_up_to_the_bad_one() {
     assert_eq!(v["fates"]["emitted"], 200);
     assert_eq!(v["fates"]["filtered"], 100);
     assert_eq!(v["fates"]["dead_letter"]["invalid_json"], 1);
+    assert_eq!(v["events_out"], 200);
+    // Within one chunk: the event after the bad line is cut, and not counted as written.
+    let r = run(
+        &["--strict", &format!("--stats={}", s(&stats)), "where true"],
+        "{\"id\":1}\nbad\n{\"id\":2}\n",
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (3, "{\"id\":1}\n"));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    assert_eq!(v["events_out"], 1);
 }
 
 #[test]
