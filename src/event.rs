@@ -49,6 +49,10 @@ pub(crate) enum Fate {
     Skipped,
     /// Consumed by an aggregate.
     Aggregated,
+    /// A repeat dropped by `dedupe`.
+    Duplicate,
+    /// Over `throttle`'s limit for its window.
+    Throttled,
     /// Rejected: a dead letter.
     Dead(Reason),
 }

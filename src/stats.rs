@@ -14,6 +14,10 @@ pub(crate) struct Stats {
     pub skipped: u64,
     /// Consumed by an aggregate (`count`, `stats`, `top`, `distinct`).
     pub aggregated: u64,
+    /// Repeats dropped by `dedupe`.
+    pub duplicate: u64,
+    /// Over a `throttle` limit.
+    pub throttled: u64,
     /// Extra copies made by `route all` (not line fates).
     pub copies: u64,
     pub dead: [u64; Reason::ALL.len()],
@@ -28,6 +32,8 @@ impl Stats {
         self.blank += o.blank;
         self.skipped += o.skipped;
         self.aggregated += o.aggregated;
+        self.duplicate += o.duplicate;
+        self.throttled += o.throttled;
         self.copies += o.copies;
         for (a, b) in self.dead.iter_mut().zip(o.dead) {
             *a += b;
@@ -41,6 +47,8 @@ impl Stats {
             Fate::Filtered => self.filtered += 1,
             Fate::Skipped => self.skipped += 1,
             Fate::Aggregated => self.aggregated += 1,
+            Fate::Duplicate => self.duplicate += 1,
+            Fate::Throttled => self.throttled += 1,
             Fate::Dead(reason) => self.dead[reason.index()] += 1,
         }
     }
@@ -51,7 +59,14 @@ impl Stats {
 
     /// The sum of all fates; equals `lines` when nothing was lost.
     pub(crate) fn fates(&self) -> u64 {
-        self.emitted + self.filtered + self.blank + self.skipped + self.aggregated + self.dead_total()
+        self.emitted
+            + self.filtered
+            + self.blank
+            + self.skipped
+            + self.aggregated
+            + self.duplicate
+            + self.throttled
+            + self.dead_total()
     }
 
     pub(crate) fn dead_json(&self) -> Value {
@@ -118,6 +133,8 @@ fn fates(s: &Stats) -> Value {
         "blank": s.blank,
         "skipped": s.skipped,
         "aggregated": s.aggregated,
+        "duplicate": s.duplicate,
+        "throttled": s.throttled,
         "dead_letter": s.dead_json(),
     })
 }

@@ -7,6 +7,7 @@ use regex::{Regex, RegexBuilder};
 
 mod agg;
 mod expr;
+mod ordered;
 mod route;
 
 /// Words that need backticks when used as field names.
@@ -146,7 +147,7 @@ fn nearest(word: &str, candidates: &[&str]) -> Option<String> {
 /// The stages this version parses.
 const SUPPORTED: &[&str] = &[
     "where", "set", "del", "keep", "rename", "head", "tail", "parse", "route", "to", "tee", "count", "stats", "top",
-    "distinct", "sort",
+    "distinct", "sort", "dedupe", "throttle", "reorder",
 ];
 
 /// The hint for a missing expression.
@@ -306,6 +307,9 @@ impl Parser {
             "count" | "stats" | "top" | "distinct" | "sort" => self.aggregate_stage(&name)?,
             "head" => StageSpec::Head(self.count_arg(10)?),
             "tail" => StageSpec::Tail(self.count_arg(10)?),
+            "dedupe" => self.dedupe_stage()?,
+            "throttle" => self.throttle_stage()?,
+            "reorder" => self.reorder_stage()?,
             n if STAGES.contains(&n) => {
                 return Err(
                     LangError::new(format!("stage `{n}` is not supported by this version of evq"), start)

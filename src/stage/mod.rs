@@ -1,5 +1,6 @@
 //! Stages: the runtime form of each stage a pipeline names.
 
+mod dedupe;
 mod del;
 mod emit;
 mod group;
@@ -7,13 +8,18 @@ mod head;
 mod keep;
 mod parse;
 mod rename;
+mod reorder;
 mod route;
 mod set;
 mod sort;
 mod tail;
+#[cfg(test)]
+mod testing;
+mod throttle;
 mod to;
 mod r#where;
 
+pub(crate) use dedupe::Dedupe;
 pub(crate) use del::Del;
 pub(crate) use emit::{Emit, Outlet};
 pub(crate) use group::DEFAULT_MAX_GROUPS;
@@ -22,10 +28,12 @@ pub(crate) use head::Head;
 pub(crate) use keep::Keep;
 pub(crate) use parse::Parse;
 pub(crate) use rename::Rename;
+pub(crate) use reorder::Reorder;
 pub(crate) use route::Route;
 pub(crate) use set::Set;
 pub(crate) use sort::Sort;
 pub(crate) use tail::Tail;
+pub(crate) use throttle::Throttle;
 pub(crate) use to::To;
 pub(crate) use r#where::Where;
 
@@ -70,6 +78,9 @@ pub(crate) enum Stage {
     Route(Route),
     Parse(Parse),
     To(To),
+    Dedupe(Dedupe),
+    Throttle(Throttle),
+    Reorder(Reorder),
 }
 
 impl Stage {
@@ -117,6 +128,20 @@ impl Stage {
                 otherwise,
             } => Stage::Parse(Parse::new(format, from.clone(), *otherwise)),
             StageSpec::To { template, tee, .. } => Stage::To(To::new(template.clone(), *tee)),
+            StageSpec::Dedupe { keys, within } => Stage::Dedupe(Dedupe::new(
+                keys.clone(),
+                *within,
+                TimeField(opts.time.clone()),
+                opts.max_groups.unwrap_or(DEFAULT_MAX_GROUPS),
+            )),
+            StageSpec::Throttle { limit, per, by } => Stage::Throttle(Throttle::new(
+                *limit,
+                *per,
+                by.clone(),
+                TimeField(opts.time.clone()),
+                opts.max_groups.unwrap_or(DEFAULT_MAX_GROUPS),
+            )),
+            StageSpec::Reorder { by, within } => Stage::Reorder(Reorder::new(by.clone(), *within, opts.memory_limit)),
         }
     }
 
@@ -135,6 +160,9 @@ impl Stage {
             Stage::Parse(_) => "parse",
             Stage::To(t) if t.tee => "tee",
             Stage::To(_) => "to",
+            Stage::Dedupe(_) => "dedupe",
+            Stage::Throttle(_) => "throttle",
+            Stage::Reorder(_) => "reorder",
         }
     }
 
@@ -142,7 +170,14 @@ impl Stage {
     pub(crate) fn is_parallel(&self) -> bool {
         !matches!(
             self,
-            Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_) | Stage::To(_)
+            Stage::Head(_)
+                | Stage::Tail(_)
+                | Stage::Group(_)
+                | Stage::Sort(_)
+                | Stage::To(_)
+                | Stage::Dedupe(_)
+                | Stage::Throttle(_)
+                | Stage::Reorder(_)
         )
     }
 
@@ -159,6 +194,9 @@ impl Stage {
             Stage::Route(r) => r.needs(n),
             Stage::Parse(s) => s.needs(n),
             Stage::To(t) => t.needs(n),
+            Stage::Dedupe(s) => s.needs(n),
+            Stage::Throttle(s) => s.needs(n),
+            Stage::Reorder(s) => s.needs(n),
             Stage::Head(_) | Stage::Tail(_) => {}
         }
     }
@@ -173,7 +211,14 @@ impl Stage {
             Stage::Rename(s) => s.apply(ev),
             Stage::Route(r) => r.apply(ev, env),
             Stage::Parse(s) => s.apply(ev, env),
-            Stage::Head(_) | Stage::Tail(_) | Stage::Group(_) | Stage::Sort(_) | Stage::To(_) => {
+            Stage::Head(_)
+            | Stage::Tail(_)
+            | Stage::Group(_)
+            | Stage::Sort(_)
+            | Stage::To(_)
+            | Stage::Dedupe(_)
+            | Stage::Throttle(_)
+            | Stage::Reorder(_) => {
                 unreachable!("stateful stages run in the ordered part")
             }
         }
@@ -188,6 +233,9 @@ impl Stage {
             Stage::Group(g) => g.push(ev, out),
             Stage::Sort(s) => s.push_event(ev, out),
             Stage::To(t) => t.push(ev, out),
+            Stage::Dedupe(s) => s.push(ev, out),
+            Stage::Throttle(s) => s.push(ev, out),
+            Stage::Reorder(s) => s.push(ev, out),
             _ => match self.apply(&mut ev, out.env()) {
                 Flow::Pass => out.push(ev),
                 Flow::Filtered => out.record(&ev, Fate::Filtered),
@@ -202,6 +250,7 @@ impl Stage {
             Stage::Tail(t) => t.finish(out),
             Stage::Group(g) => g.finish(out),
             Stage::Sort(s) => s.finish(out),
+            Stage::Reorder(s) => s.finish(out),
             _ => ControlFlow::Continue(()),
         }
     }
