@@ -16,6 +16,7 @@ mod kill;
 mod lang;
 mod output;
 mod parsing;
+mod patterns_ordered;
 mod props;
 mod route;
 mod sorting;
