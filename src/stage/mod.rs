@@ -261,9 +261,14 @@ impl Stage {
     }
 
     /// Whether the stage's output depends on events after it is `done`: true for stages
-    /// that hold or write events; false for per-event stages and `head`.
+    /// that hold or write events; false for per-event stages and `head`, and for the ordered
+    /// stages whose events, once passed on, are final (`dedupe`, `throttle`, `reorder`).
     pub(crate) fn sees_every_event(&self) -> bool {
-        !self.is_parallel() && !matches!(self, Stage::Head(_))
+        !self.is_parallel()
+            && !matches!(
+                self,
+                Stage::Head(_) | Stage::Dedupe(_) | Stage::Throttle(_) | Stage::Reorder(_)
+            )
     }
 
     /// Paths the stage reads and writes, for `--explain`.

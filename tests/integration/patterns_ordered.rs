@@ -199,6 +199,25 @@ fn reorder_within_n_holds_that_many_events() {
 }
 
 #[test]
+fn a_head_after_the_stages_stops_reading_once_satisfied() {
+    let input: String = (0..20_000)
+        .map(|i| format!("{{\"id\":{},\"ts\":{i}}}\n", i % 3))
+        .collect();
+    for pipeline in [
+        "dedupe | head 2",
+        "throttle 1 per 1s | head 2",
+        "reorder by ts within 5s | head 2",
+    ] {
+        let r = run(&["--stats", "--chunk-size", "4K", pipeline], &input);
+        assert_eq!(r.stdout.lines().count(), 2, "{pipeline}");
+        let stats = stats_of(&r.stderr);
+        let read = stats["lines_read"].as_u64().expect("lines read");
+        assert!(read < 20_000, "{pipeline}: read {read} lines");
+        assert_eq!(Some(fates_total(&stats["fates"])), Some(read), "{pipeline}: {stats}");
+    }
+}
+
+#[test]
 fn the_stages_run_in_the_ordered_part() {
     let r = run(
         &[
