@@ -87,43 +87,26 @@ impl Dedupe {
             return out.record(&ev, Fate::Skipped);
         }
         let time = match &self.seen {
-            Seen::All(_) => None,
+            Seen::All(_) => 0.0,
             Seen::Window(_) => match self.time.of(&ev) {
-                Some(t) => Some(t),
+                Some(t) => t,
                 None => return out.dead(&ev, Reason::NoTime),
             },
         };
         if !write_keys(&self.keys, &ev, out.env(), &mut self.key) {
             return out.push(ev);
         }
-        match self.check(time) {
+        let verdict = match &mut self.seen {
+            Seen::All(table) => remember(table, &self.key, self.limit),
+            Seen::Window(w) => w.check(&self.key, time, self.limit),
+        };
+        match verdict {
             Verdict::Kept => out.push(ev),
             Verdict::Duplicate => out.record(&ev, Fate::Duplicate),
             Verdict::Full => {
                 self.failed = true;
                 out.fail(self.overflow_message());
                 out.record(&ev, Fate::Skipped);
-            }
-        }
-    }
-
-    /// Whether the current key repeats one remembered; remembers it when it does not.
-    fn check(&mut self, time: Option<f64>) -> Verdict {
-        match (&mut self.seen, time) {
-            (Seen::Window(w), Some(t)) => w.check(&self.key, t, self.limit),
-            (Seen::Window(_), None) => Verdict::Kept,
-            (Seen::All(table), _) => {
-                let layout = Layout {
-                    aggs: 0,
-                    prefix: 0,
-                    limit: self.limit,
-                };
-                let before = table.len();
-                match table.find_or_insert(&layout, &self.key, &self.key, std::iter::empty::<Acc>) {
-                    None => Verdict::Full,
-                    Some(g) if g < before => Verdict::Duplicate,
-                    Some(_) => Verdict::Kept,
-                }
             }
         }
     }
@@ -141,9 +124,24 @@ impl Dedupe {
     }
 }
 
+/// Whether `key` is in the table; adds it when it is not.
+fn remember(table: &mut Table, key: &[u8], limit: usize) -> Verdict {
+    let layout = Layout {
+        aggs: 0,
+        prefix: 0,
+        limit,
+    };
+    let before = table.len();
+    match table.find_or_insert(&layout, key, key, std::iter::empty::<Acc>) {
+        None => Verdict::Full,
+        Some(g) if g < before => Verdict::Duplicate,
+        Some(_) => Verdict::Kept,
+    }
+}
+
 /// Writes the canonical bytes of the keys' values (as group keys compare them), separated as in
 /// group keys. False when a value is null or missing (what is written is then incomplete).
-pub(super) fn write_keys(keys: &[Expr], ev: &Event, env: &Env, out: &mut Vec<u8>) -> bool {
+fn write_keys(keys: &[Expr], ev: &Event, env: &Env, out: &mut Vec<u8>) -> bool {
     out.clear();
     for (i, k) in keys.iter().enumerate() {
         let v = k.eval(ev, env);

@@ -12,8 +12,8 @@
 //! - Events without a parsable time are dead letters (`no_time`).
 //! - A window holds at most `--max-groups` keys; past that the run fails (exit 3).
 
-use super::dedupe::write_keys;
 use super::{Emit, TimeField};
+use crate::agg::key::write_canonical;
 use crate::event::{Event, Fate, Needs, Reason};
 use crate::lang::Expr;
 use std::collections::HashMap;
@@ -96,11 +96,10 @@ impl Throttle {
             return out.dead(&ev, Reason::NoTime);
         };
         if let Some(by) = &self.by {
-            // A null key is written too (as `null`): it is one key like any other.
-            write_keys(std::slice::from_ref(by), &ev, out.env(), &mut self.key);
-            if self.key.is_empty() {
-                self.key.extend_from_slice(b"null");
-            }
+            // A null or missing value is a key too: `null`.
+            self.key.clear();
+            // Writing to a Vec cannot fail.
+            let _ = write_canonical(&by.eval(&ev, out.env()), &mut self.key);
         }
         match self.count((t / self.per).floor() as i64) {
             Verdict::Pass => out.push(ev),
