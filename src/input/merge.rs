@@ -58,6 +58,12 @@ pub(crate) fn read_merged(
 ) {
     let mut needs = Needs::default();
     time.needs(&mut needs);
+    let ctx = Context {
+        inputs,
+        cfg,
+        needs: &needs,
+        time,
+    };
     let mut seq = 0;
     let mut emit = |c: Chunk| {
         let c = Chunk { seq, ..c };
@@ -88,7 +94,7 @@ pub(crate) fn read_merged(
     let mut heads: Vec<Option<Next>> = Vec::with_capacity(sources.len());
     let mut heap = BinaryHeap::new();
     for i in 0..sources.len() {
-        let next = read_next(&mut sources, i, inputs, cfg, &needs, time, &mut emit);
+        let next = read_next(&mut sources, i, &ctx, &mut emit);
         if let Some(n) = &next {
             heap.push(Reverse((key(n.time), i)));
         }
@@ -136,7 +142,7 @@ pub(crate) fn read_merged(
                 return;
             }
         }
-        heads[i] = read_next(&mut sources, i, inputs, cfg, &needs, time, &mut emit);
+        heads[i] = read_next(&mut sources, i, &ctx, &mut emit);
         if let Some(n) = &heads[i] {
             heap.push(Reverse((key(n.time), i)));
         }
@@ -181,14 +187,20 @@ fn flush(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What reading a line of any input needs.
+struct Context<'a> {
+    inputs: &'a [Input],
+    cfg: &'a ReadConfig,
+    /// What the time field reads.
+    needs: &'a Needs,
+    time: &'a TimeField,
+}
+
+/// The next line of input `i`; `None` at its end or after an error (sent as a chunk).
 fn read_next(
     sources: &mut [Option<Source>],
     i: usize,
-    inputs: &[Input],
-    cfg: &ReadConfig,
-    needs: &Needs,
-    time: &TimeField,
+    ctx: &Context,
     emit: &mut dyn FnMut(Chunk) -> bool,
 ) -> Option<Next> {
     let s = sources[i].as_mut()?;
@@ -196,7 +208,7 @@ fn read_next(
         Feed::Lines(r) => r,
         Feed::Records(r) => {
             let next = r.next_record();
-            return next_record(sources, i, next, inputs, cfg, needs, time, emit);
+            return next_record(sources, i, next, ctx, emit);
         }
     };
     let mut bytes = Vec::new();
@@ -220,7 +232,7 @@ fn read_next(
             };
             s.line += 1;
             s.offset += n as u64;
-            if let Some(t) = line_time(&bytes, needs, time, s.year, cfg) {
+            if let Some(t) = line_time(&bytes, ctx, s.year) {
                 s.time = t;
             }
             Some(Next {
@@ -232,29 +244,28 @@ fn read_next(
         }
         Err(e) => {
             sources[i] = None;
-            emit(error_chunk(i as u32, format!("{}: {}", inputs[i].name, io_message(&e))));
+            emit(error_chunk(
+                i as u32,
+                format!("{}: {}", ctx.inputs[i].name, io_message(&e)),
+            ));
             None
         }
     }
 }
 
 /// The next record of a decoded input, as [`read_next`] returns lines.
-#[allow(clippy::too_many_arguments)]
 fn next_record(
     sources: &mut [Option<Source>],
     i: usize,
     next: std::io::Result<Option<super::convert::Record>>,
-    inputs: &[Input],
-    cfg: &ReadConfig,
-    needs: &Needs,
-    time: &TimeField,
+    ctx: &Context,
     emit: &mut dyn FnMut(Chunk) -> bool,
 ) -> Option<Next> {
     let s = sources[i].as_mut()?;
     match next {
         Ok(Some(r)) => {
             if r.too_long.is_none() {
-                if let Some(t) = line_time(&r.text, needs, time, s.year, cfg) {
+                if let Some(t) = line_time(&r.text, ctx, s.year) {
                     s.time = t;
                 }
             }
@@ -276,19 +287,22 @@ fn next_record(
         }
         Err(e) => {
             sources[i] = None;
-            emit(error_chunk(i as u32, format!("{}: {}", inputs[i].name, io_message(&e))));
+            emit(error_chunk(
+                i as u32,
+                format!("{}: {}", ctx.inputs[i].name, io_message(&e)),
+            ));
             None
         }
     }
 }
 
 /// The event time of a line, if it has one.
-fn line_time(bytes: &[u8], needs: &Needs, time: &TimeField, year: i32, cfg: &ReadConfig) -> Option<f64> {
+fn line_time(bytes: &[u8], ctx: &Context, year: i32) -> Option<f64> {
     let text = std::str::from_utf8(bytes).ok()?.trim_end_matches(['\n', '\r']);
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') && !matches!(cfg.format, super::InputFormat::Lines) {
-        let ev = Event::parse(trimmed, Meta::default(), needs).ok()?;
-        return time.of(&ev);
+    if trimmed.starts_with('{') && !matches!(ctx.cfg.format, super::InputFormat::Lines) {
+        let ev = Event::parse(trimmed, Meta::default(), ctx.needs).ok()?;
+        return ctx.time.of(&ev);
     }
     text_time(trimmed, year)
 }
