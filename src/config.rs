@@ -126,7 +126,7 @@ impl Config {
                     paths.insert(0, p);
                 }
                 std::fs::read_to_string(f)
-                    .map_err(|e| UsageError(format!("evq: {}: {}", f.display(), input::reader::io_message(&e))))?
+                    .map_err(|e| UsageError(format!("evq: {}: {}", f.display(), crate::messages::io_message(&e))))?
             }
             None => cli.pipeline.unwrap_or_default(),
         };

@@ -3,6 +3,7 @@
 
 use crate::json::{self, JsonError, JsonErrorKind, MAX_DEPTH, Out};
 use crate::lang::ast::{Path, Seg};
+use crate::lang::func::time_of;
 use crate::lang::value::{Val, float_value};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -28,7 +29,7 @@ impl Meta {
 }
 
 /// An event a stage holds past the event's own turn (`tail`, `sort`, `reorder`): its JSON
-/// text with where it came from. [`Emit::push_owned`](crate::stage::Emit::push_owned) hands it on.
+/// text with where it came from. The ordered stages hand it on.
 #[derive(Debug, Clone)]
 pub(crate) struct OwnedEvent {
     pub text: Box<str>,
@@ -316,10 +317,6 @@ impl<'a> Event<'a> {
         self.modified = true;
     }
 
-    pub(crate) fn get(&self, path: &Path) -> Val<'_> {
-        self.lookup(path).unwrap_or(Val::Null)
-    }
-
     /// The whole document, parsed in full; marks the event modified.
     pub(crate) fn doc_mut(&mut self) -> Result<&mut Value, Rejection> {
         let tree = match self.tree.take() {
@@ -590,6 +587,79 @@ pub(crate) fn navigate_mut<'v>(mut v: &'v mut Value, segs: &[Seg]) -> Option<&'v
         };
     }
     Some(v)
+}
+
+impl crate::lang::Record for Event<'_> {
+    fn lookup(&self, path: &Path) -> Option<Val<'_>> {
+        Event::lookup(self, path)
+    }
+
+    fn file(&self) -> u32 {
+        self.meta.file
+    }
+
+    fn line(&self) -> u64 {
+        self.meta.line
+    }
+
+    fn offset(&self) -> u64 {
+        self.meta.offset
+    }
+
+    fn topic(&self) -> Option<&str> {
+        self.topic.as_deref()
+    }
+
+    fn raw(&self) -> &str {
+        self.raw
+    }
+}
+
+/// Where event time comes from.
+#[derive(Debug, Clone)]
+pub(crate) struct TimeField(pub Option<Path>);
+
+impl TimeField {
+    pub(crate) const DEFAULTS: [&'static str; 4] = ["ts", "time", "timestamp", "@timestamp"];
+
+    /// The event's time as written (the first default field that holds a time), for output.
+    pub(crate) fn value(&self, ev: &Event) -> Option<Value> {
+        let of = |p: &Path| ev.lookup(p).filter(|v| time_of(v).is_some()).map(|v| v.into_value());
+        match &self.0 {
+            Some(p) => of(p),
+            None => Self::DEFAULTS.iter().find_map(|k| {
+                of(&Path {
+                    segs: vec![Seg::Key((*k).into())],
+                })
+            }),
+        }
+    }
+
+    pub(crate) fn needs(&self, n: &mut Needs) {
+        match &self.0 {
+            Some(p) => n.add_path(p),
+            None => {
+                for k in Self::DEFAULTS {
+                    n.add_path(&Path {
+                        segs: vec![Seg::Key(k.into())],
+                    });
+                }
+            }
+        }
+    }
+
+    /// Unix seconds of the event, if it has a parsable time.
+    pub(crate) fn of(&self, ev: &Event) -> Option<f64> {
+        match &self.0 {
+            Some(p) => time_of(&ev.lookup(p)?),
+            None => Self::DEFAULTS.iter().find_map(|k| {
+                let p = Path {
+                    segs: vec![Seg::Key((*k).into())],
+                };
+                ev.lookup(&p).map(|v| time_of(&v))
+            })?,
+        }
+    }
 }
 
 #[cfg(test)]

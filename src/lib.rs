@@ -17,6 +17,8 @@ pub mod fuzzing;
 mod input;
 mod json;
 mod lang;
+#[cfg(test)]
+mod layers;
 mod manual;
 mod messages;
 mod output;
@@ -65,7 +67,7 @@ where
     if cfg.explain {
         return match messages::stdout(explain(&cfg)) {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                messages::error(format_args!("stdout: {}", input::reader::io_message(&e)));
+                messages::error(format_args!("stdout: {}", crate::messages::io_message(&e)));
                 ExitStatus::Output
             }
             _ => ExitStatus::Success,
@@ -117,7 +119,7 @@ fn generate(what: Generate) -> ExitStatus {
         Ok(()) => ExitStatus::Success,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
         Err(e) => {
-            messages::error(format_args!("stdout: {}", input::reader::io_message(&e)));
+            messages::error(format_args!("stdout: {}", crate::messages::io_message(&e)));
             ExitStatus::Output
         }
     }

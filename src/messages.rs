@@ -24,3 +24,12 @@ pub(crate) fn stdout(msg: impl Display) -> std::io::Result<()> {
     out.write_all(line.as_bytes())?;
     out.flush()
 }
+
+/// An I/O error's message without Rust's "(os error N)" suffix.
+pub(crate) fn io_message(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}

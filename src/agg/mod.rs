@@ -64,28 +64,6 @@ const NAMED_QUANTILES: [(&str, f64); 6] = [
 ];
 
 impl AggFn {
-    /// Every aggregate name, for the parser and its suggestions.
-    pub(crate) const NAMES: &'static [&'static str] = &[
-        "count",
-        "sum",
-        "avg",
-        "min",
-        "max",
-        "first",
-        "last",
-        "stddev",
-        "var",
-        "distinct",
-        "values",
-        "p50",
-        "p90",
-        "p95",
-        "p99",
-        "p999",
-        "percentile",
-        "median",
-    ];
-
     /// The aggregate a name stands for. `count` gives `count()`; the caller turns `count(EXPR)`
     /// into [`AggFn::CountNonNull`]. `percentile` gives `Percentile(0.5)`, which the caller
     /// replaces with `Percentile(q)` from the second argument ([`AggFn::from_call`] does both).

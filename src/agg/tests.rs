@@ -179,7 +179,7 @@ fn percentiles_ignore_non_numbers_and_print_integers_for_integral_data() {
 
 #[test]
 fn every_name_parses_and_named_functions_name_themselves() {
-    for name in AggFn::NAMES {
+    for name in crate::lang::ast::AGG_NAMES {
         let f = AggFn::from_name(name).unwrap_or_else(|| panic!("{name}"));
         if !["median", "percentile"].contains(name) {
             assert_eq!(f.name(), *name);

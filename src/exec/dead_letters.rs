@@ -2,8 +2,8 @@
 //! rejected it, is written to `--dead-letter FILE` or, without one, quoted on stderr (the
 //! first few) at the end of the run. This file also counts them for `--max-errors`.
 
-use crate::input::reader::io_message;
 use crate::messages;
+use crate::messages::io_message;
 use crate::output::whole_lines::WholeLines;
 use crate::stats::Stats;
 use std::fs::File;

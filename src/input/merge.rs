@@ -9,10 +9,11 @@
 //! go to the input named first.
 
 use super::convert::{Decoder, Records, decoder};
-use super::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX, ReadConfig, io_message};
+use super::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX, ReadConfig};
 use super::{Input, decompress};
+use crate::event::TimeField;
 use crate::event::{Event, Meta, Needs};
-use crate::stage::TimeField;
+use crate::messages::io_message;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{BufRead, BufReader, Read};

@@ -5,6 +5,7 @@ use super::convert::{Decoder, Record, Records, decoder};
 use super::multiline::Multiline;
 use super::{Input, decompress};
 use crate::event::Meta;
+use crate::messages::io_message;
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -96,15 +97,6 @@ pub(crate) fn read_all(
         if !ok || stop.load(Ordering::Relaxed) {
             return;
         }
-    }
-}
-
-/// An I/O error's message without Rust's "(os error N)" suffix.
-pub(crate) fn io_message(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
     }
 }
 

@@ -140,6 +140,28 @@ pub(crate) enum KeyName {
     Named(String),
 }
 
+/// Every aggregate name (`crate::agg::AggFn` computes them), for the parser and its suggestions.
+pub(crate) const AGG_NAMES: &[&str] = &[
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "first",
+    "last",
+    "stddev",
+    "var",
+    "distinct",
+    "values",
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "p999",
+    "percentile",
+    "median",
+];
+
 /// An aggregate as written: `sum(latency_ms) as total`.
 #[derive(Debug, Clone)]
 pub(crate) struct AggSpec {

@@ -1,10 +1,9 @@
 //! Evaluation of expressions against an event. Total: never fails at run time.
 
-use super::ast::{BinOp, Expr};
+use super::ast::{BinOp, Expr, Path};
 use super::func;
 use super::tree;
 use super::value::{Numeric, Val};
-use crate::event::Event;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -30,11 +29,28 @@ impl Env {
     }
 }
 
+/// What an expression reads of an event: its fields and where it came from. The event
+/// layer implements it, so the language does not depend on how events are held.
+pub(crate) trait Record {
+    /// The value at `path`, `None` when a key or index is missing.
+    fn lookup(&self, path: &Path) -> Option<Val<'_>>;
+    /// The input the event came from (an index into [`Env`]'s files).
+    fn file(&self) -> u32;
+    /// Its line number in that input; 0 for an event a stage made.
+    fn line(&self) -> u64;
+    /// The byte offset of its line.
+    fn offset(&self) -> u64;
+    /// Its topic, once `route` set one.
+    fn topic(&self) -> Option<&str>;
+    /// Its text as read.
+    fn raw(&self) -> &str;
+}
+
 impl Expr {
-    pub(crate) fn eval<'e>(&'e self, ev: &'e Event<'e>, env: &Env) -> Val<'e> {
+    pub(crate) fn eval<'e>(&'e self, ev: &'e (dyn Record + 'e), env: &Env) -> Val<'e> {
         match self {
             Expr::Const(v) => v.borrowed(),
-            Expr::Path(p) => ev.get(p),
+            Expr::Path(p) => ev.lookup(p).unwrap_or(Val::Null),
             Expr::Regex(re) => Val::str(re.as_str()),
             Expr::Array(items) => array(items.iter().map(|e| e.eval(ev, env).into_value()).collect()),
             Expr::Not(e) => Val::Bool(!e.eval(ev, env).truthy()),
@@ -59,7 +75,7 @@ impl Expr {
     }
 
     /// The expression as a condition: true unless `null` or `false`.
-    pub(crate) fn test(&self, ev: &Event, env: &Env) -> bool {
+    pub(crate) fn test(&self, ev: &dyn Record, env: &Env) -> bool {
         self.eval(ev, env).truthy()
     }
 }

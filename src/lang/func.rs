@@ -3,9 +3,9 @@
 
 use super::ast::Expr;
 use super::eval::Env;
+use super::eval::Record;
 use super::number::{Decimal, Rounded, Rounding};
 use super::value::{Numeric, Val};
-use crate::event::Event;
 use crate::time;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -132,16 +132,16 @@ fn spread<'a>(args: Vec<Val<'a>>) -> Vec<Val<'a>> {
 /// Stands for an argument that the parser's arity check lets no call lack.
 const NO_ARG: &Expr = &Expr::Const(Val::Null);
 
-pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e Event<'e>, env: &Env) -> Val<'e> {
+pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env: &Env) -> Val<'e> {
     let expr = |i: usize| args.get(i).unwrap_or(NO_ARG);
     let arg = |i: usize| expr(i).eval(ev, env);
     match f {
         Func::Now => Val::Float(env.now),
-        Func::File => Val::Str(Cow::Owned(env.file_name(ev.meta.file).to_string())),
-        Func::Line => Val::Int(ev.meta.line as i64),
-        Func::Offset => Val::Int(ev.meta.offset as i64),
-        Func::Topic => ev.topic.as_ref().map_or(Val::Null, |t| Val::string(t.to_string())),
-        Func::Raw => Val::str(ev.raw),
+        Func::File => Val::Str(Cow::Owned(env.file_name(ev.file()).to_string())),
+        Func::Line => Val::Int(ev.line() as i64),
+        Func::Offset => Val::Int(ev.offset() as i64),
+        Func::Topic => ev.topic().map_or(Val::Null, |t| Val::string(t.to_string())),
+        Func::Raw => Val::str(ev.raw()),
         Func::Exists => match expr(0) {
             Expr::Path(p) => Val::Bool(ev.lookup(p).is_some()),
             e => Val::Bool(!e.eval(ev, env).is_null()),

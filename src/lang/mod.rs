@@ -13,6 +13,6 @@ pub(crate) mod value;
 
 pub(crate) use ast::{Expr, Path, StageAst, StageSpec};
 pub(crate) use error::{LangError, Span};
-pub(crate) use eval::Env;
+pub(crate) use eval::{Env, Record};
 pub(crate) use parser::{parse_expr, parse_pipeline, parse_template};
 pub(crate) use value::Val;

@@ -6,10 +6,9 @@ use super::Emit;
 use crate::agg::key::{is_json_text, write_canonical};
 use crate::agg::table::{Layout, Table};
 use crate::agg::{Acc, AggFn};
-use crate::event::{Event, Fate, Needs, Reason, set_path};
+use crate::event::{Event, Fate, Needs, Reason, TimeField, set_path};
 use crate::lang::Val;
-use crate::lang::ast::{AggSpec, KeyName, KeySpec, Path, Seg};
-use crate::lang::func::time_of;
+use crate::lang::ast::{AggSpec, KeyName, KeySpec};
 use crate::lang::{Env, Expr};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
@@ -23,53 +22,6 @@ pub(crate) enum Order {
     FirstSeen,
     /// By the first aggregate, highest first; ties in first-seen order (`count`, `top`).
     Desc { limit: Option<u64> },
-}
-
-/// Where event time comes from.
-#[derive(Debug, Clone)]
-pub(crate) struct TimeField(pub Option<Path>);
-
-impl TimeField {
-    pub(crate) const DEFAULTS: [&'static str; 4] = ["ts", "time", "timestamp", "@timestamp"];
-
-    /// The event's time as written (the first default field that holds a time), for output.
-    pub(crate) fn value(&self, ev: &Event) -> Option<Value> {
-        let of = |p: &Path| ev.lookup(p).filter(|v| time_of(v).is_some()).map(|v| v.into_value());
-        match &self.0 {
-            Some(p) => of(p),
-            None => Self::DEFAULTS.iter().find_map(|k| {
-                of(&Path {
-                    segs: vec![Seg::Key((*k).into())],
-                })
-            }),
-        }
-    }
-
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        match &self.0 {
-            Some(p) => n.add_path(p),
-            None => {
-                for k in Self::DEFAULTS {
-                    n.add_path(&Path {
-                        segs: vec![Seg::Key(k.into())],
-                    });
-                }
-            }
-        }
-    }
-
-    /// Unix seconds of the event, if it has a parsable time.
-    pub(crate) fn of(&self, ev: &Event) -> Option<f64> {
-        match &self.0 {
-            Some(p) => time_of(&ev.lookup(p)?),
-            None => Self::DEFAULTS.iter().find_map(|k| {
-                let p = Path {
-                    segs: vec![Seg::Key((*k).into())],
-                };
-                ev.lookup(&p).map(|v| time_of(&v))
-            })?,
-        }
-    }
 }
 
 /// The groups a stage holds at most without `--max-groups`: at about 70 bytes per one-key

@@ -39,7 +39,7 @@ impl Join {
     /// Reads and indexes FILE; the error names the file and, for bad content, the line.
     pub(crate) fn load(file: &str, on: Expr, key: &Expr, name: Option<Path>) -> Result<Join, String> {
         let bytes = std::fs::read(file)
-            .map_err(|e| format!("join: cannot read `{file}`: {}", crate::input::reader::io_message(&e)))?;
+            .map_err(|e| format!("join: cannot read `{file}`: {}", crate::messages::io_message(&e)))?;
         let records = if file.to_ascii_lowercase().ends_with(".csv") {
             csv_records(file, &bytes)?
         } else {

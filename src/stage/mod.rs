@@ -25,6 +25,7 @@ mod to;
 mod validate;
 mod r#where;
 
+pub(crate) use crate::event::TimeField;
 pub(crate) use assert::Assert;
 pub(crate) use dedupe::Dedupe;
 pub(crate) use del::Del;
@@ -32,7 +33,7 @@ pub(crate) use emit::{Emit, Outlet};
 pub(crate) use explode::Explode;
 pub(crate) use fold::Fold;
 pub(crate) use group::DEFAULT_MAX_GROUPS;
-pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, Order, TimeField};
+pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, Order};
 pub(crate) use head::Head;
 pub(crate) use join::Join;
 pub(crate) use keep::Keep;

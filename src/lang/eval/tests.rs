@@ -2,7 +2,7 @@
 //! the fields it reads) and against the same event parsed in full; both must agree.
 
 use super::*;
-use crate::event::{Meta, Needs};
+use crate::event::{Event, Meta, Needs};
 use crate::lang::parse_expr;
 
 /// `src` evaluated against the event `line`, as compact JSON text. Panics when the lazily

@@ -6,7 +6,7 @@ use crate::lang::error::{LangError, Span};
 use crate::lang::lexer::Tok;
 
 /// Aggregate function names, for parsing and suggestions.
-const AGG_NAMES: &[&str] = crate::agg::AggFn::NAMES;
+const AGG_NAMES: &[&str] = crate::lang::ast::AGG_NAMES;
 
 impl Parser {
     pub(super) fn aggregate_stage(&mut self, name: &str) -> Result<StageSpec, LangError> {
