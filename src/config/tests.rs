@@ -3,19 +3,50 @@
 
 use super::*;
 use clap::Parser;
+use std::time::{Duration, UNIX_EPOCH};
 
-/// The config for `evq ARGS…`, or the usage error's text.
-fn config(args: &[&str]) -> Result<Config, String> {
-    let cli =
-        Cli::try_parse_from(std::iter::once("evq").chain(args.iter().copied())).map_err(|e| format!("clap: {e}"))?;
-    Config::from_cli(cli).map_err(|e| e.0)
+/// 2026-11-28T10:00:00Z.
+const NOW: u64 = 1_795_860_000;
+
+/// Fixed facts: no terminal, stdout a pipe, two cores, [`NOW`], every file modified in 2020.
+fn facts() -> Facts {
+    Facts {
+        stdout_terminal: false,
+        stderr_terminal: false,
+        stdout_file: false,
+        cores: 2,
+        now: UNIX_EPOCH + Duration::from_secs(NOW),
+        modified: |_| Some(UNIX_EPOCH + Duration::from_secs(1_590_000_000)),
+    }
 }
 
-fn error(args: &[&str]) -> String {
+fn cli(args: &[&str]) -> Cli {
+    match Cli::try_parse_from(std::iter::once("evq").chain(args.iter().copied())) {
+        Ok(cli) => cli,
+        Err(e) => panic!("{args:?}: {e}"),
+    }
+}
+
+/// What `evq ARGS…` builds with these facts.
+fn built_with(args: &[&str], facts: &Facts) -> Built {
+    Config::build(cli(args), facts)
+}
+
+/// The config for `evq ARGS…`, or why it is refused.
+fn config(args: &[&str]) -> Result<Config, UsageError> {
+    built_with(args, &facts()).config
+}
+
+fn usage_error(args: &[&str]) -> UsageError {
     match config(args) {
         Ok(_) => panic!("{args:?} was accepted"),
         Err(e) => e,
     }
+}
+
+/// The refusal of `evq ARGS…` as stderr shows it.
+fn error(args: &[&str]) -> String {
+    crate::messages::line(usage_error(args))
 }
 
 #[test]
@@ -148,6 +179,7 @@ fn input_format_is_lines_when_the_pipeline_starts_with_parse() {
 #[test]
 fn writing_topic_files_reads_in_smaller_chunks_unless_told() {
     let chunk = |args: &[&str]| config(args).expect("a valid command").read.chunk_size;
+    assert_eq!(chunk(&[r#"tee "x.ndjson""#]), 512 << 10);
     assert_eq!(chunk(&["where true"]), 1 << 20);
     assert_eq!(chunk(&["route by a", "-O", "out"]), 512 << 10);
     assert_eq!(chunk(&["--chunk-size", "4K", "route by a", "-O", "out"]), 4096);

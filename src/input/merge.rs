@@ -12,6 +12,7 @@ use super::convert::{Decoder, Records, decoder};
 use super::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX, ReadConfig, io_message};
 use super::{Input, decompress};
 use crate::event::{Event, Meta, Needs};
+use crate::lang::Env;
 use crate::stage::TimeField;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -42,6 +43,13 @@ struct Next {
     time: f64,
 }
 
+/// How an event's time is read: the field, and the run's `Env` for `--time-format`.
+#[derive(Clone, Copy)]
+struct Clock<'a> {
+    field: &'a TimeField,
+    env: &'a Env,
+}
+
 /// A time as a key that orders like the number (times are finite).
 fn key(t: f64) -> i128 {
     (t * 1e9) as i128
@@ -49,7 +57,7 @@ fn key(t: f64) -> i128 {
 
 pub(crate) fn read_merged(
     inputs: &[Input],
-    years: &[i32],
+    env: &Env,
     cfg: &ReadConfig,
     time: &TimeField,
     raw_bytes: Arc<AtomicU64>,
@@ -58,6 +66,7 @@ pub(crate) fn read_merged(
 ) {
     let mut needs = Needs::default();
     time.needs(&mut needs);
+    let clock = Clock { field: time, env };
     let mut seq = 0;
     let mut emit = |c: Chunk| {
         let c = Chunk { seq, ..c };
@@ -75,7 +84,7 @@ pub(crate) fn read_merged(
                 line: 1,
                 offset: 0,
                 time: f64::NEG_INFINITY,
-                year: years.get(i).copied().unwrap_or(1970),
+                year: env.year(i as u32),
             })),
             Err(e) => {
                 sources.push(None);
@@ -88,7 +97,7 @@ pub(crate) fn read_merged(
     let mut heads: Vec<Option<Next>> = Vec::with_capacity(sources.len());
     let mut heap = BinaryHeap::new();
     for i in 0..sources.len() {
-        let next = read_next(&mut sources, i, inputs, cfg, &needs, time, &mut emit);
+        let next = read_next(&mut sources, i, inputs, cfg, &needs, clock, &mut emit);
         if let Some(n) = &next {
             heap.push(Reverse((key(n.time), i)));
         }
@@ -136,7 +145,7 @@ pub(crate) fn read_merged(
                 return;
             }
         }
-        heads[i] = read_next(&mut sources, i, inputs, cfg, &needs, time, &mut emit);
+        heads[i] = read_next(&mut sources, i, inputs, cfg, &needs, clock, &mut emit);
         if let Some(n) = &heads[i] {
             heap.push(Reverse((key(n.time), i)));
         }
@@ -188,7 +197,7 @@ fn read_next(
     inputs: &[Input],
     cfg: &ReadConfig,
     needs: &Needs,
-    time: &TimeField,
+    time: Clock<'_>,
     emit: &mut dyn FnMut(Chunk) -> bool,
 ) -> Option<Next> {
     let s = sources[i].as_mut()?;
@@ -247,7 +256,7 @@ fn next_record(
     inputs: &[Input],
     cfg: &ReadConfig,
     needs: &Needs,
-    time: &TimeField,
+    time: Clock<'_>,
     emit: &mut dyn FnMut(Chunk) -> bool,
 ) -> Option<Next> {
     let s = sources[i].as_mut()?;
@@ -283,12 +292,12 @@ fn next_record(
 }
 
 /// The event time of a line, if it has one.
-fn line_time(bytes: &[u8], needs: &Needs, time: &TimeField, year: i32, cfg: &ReadConfig) -> Option<f64> {
+fn line_time(bytes: &[u8], needs: &Needs, time: Clock<'_>, year: i32, cfg: &ReadConfig) -> Option<f64> {
     let text = std::str::from_utf8(bytes).ok()?.trim_end_matches(['\n', '\r']);
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') && !matches!(cfg.format, super::InputFormat::Lines) {
         let ev = Event::parse(trimmed, Meta::default(), needs).ok()?;
-        return time.of(&ev);
+        return time.field.of(&ev, time.env);
     }
     text_time(trimmed, year)
 }
