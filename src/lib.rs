@@ -161,3 +161,28 @@ fn generate(what: Generate) -> anyhow::Result<()> {
     };
     written(result.and_then(|()| out.flush()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn a_closed_stdout_is_a_quiet_success_and_a_full_one_fails_naming_it() {
+        assert!(written(Err(Error::from(ErrorKind::BrokenPipe))).is_ok());
+        let full = written(Err(Error::from_raw_os_error(libc::ENOSPC)));
+        let e = full.as_ref().expect_err("a full disk fails");
+        assert_eq!(format!("{e:#}"), "stdout: No space left on device");
+        assert_eq!(reported(full), ExitStatus::Output);
+        assert_eq!(reported(written(Ok(()))), ExitStatus::Success);
+    }
+
+    #[test]
+    fn facts_are_read_from_this_process() {
+        let f = facts();
+        assert!(f.cores >= 1);
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        assert!((f.modified)(&manifest).is_some());
+        assert_eq!((f.modified)(std::path::Path::new("/nonexistent/evq")), None);
+    }
+}
