@@ -202,15 +202,22 @@ impl Ordered {
     }
 
     /// Feeds one event that passed the parallel part, as its JSON text.
-    pub(crate) fn feed(&mut self, json: &str, r: &Rec, env: &Env, out: &mut OrderedOut) {
+    pub(crate) fn feed(&mut self, json: &[u8], r: &Rec, env: &Env, out: &mut OrderedOut) {
         let mut outputs = Outputs {
             names: env,
             sinks: &mut self.sinks,
             out,
             flush: None,
         };
-        let mut emit = Emit::new(&mut self.stages, 0, env, &self.needs, &mut outputs);
-        emit.push_text(json, r.meta, r.topic.clone(), r.copy);
+        match simdutf8::basic::from_utf8(json) {
+            Ok(text) => {
+                let mut emit = Emit::new(&mut self.stages, 0, env, &self.needs, &mut outputs);
+                emit.push_text(text, r.meta, r.topic.clone(), r.copy);
+            }
+            // Workers write events as UTF-8 JSON; were one not, its line is a dead letter.
+            Err(_) if r.copy => {}
+            Err(_) => outputs.dead(r.meta, Reason::InvalidUtf8, &String::from_utf8_lossy(json)),
+        }
         self.stopped |= out.stop.is_some();
     }
 
@@ -275,7 +282,7 @@ mod tests {
                 topic: None,
                 copy: false,
             };
-            ord.feed(&line, &rec, &env, &mut out);
+            ord.feed(line.as_bytes(), &rec, &env, &mut out);
         }
         assert!(out.data.is_empty(), "sort holds its events until the end");
         let mut pieces = Vec::new();

@@ -101,7 +101,7 @@ pub(crate) struct Cli {
     #[arg(long = "time-field", value_name = "PATH")]
     pub time_field: Option<String>,
 
-    /// Fail (exit 3) when an aggregate or dedupe holds more than N groups
+    /// Fail (exit 3) when an aggregate or fold holds more than N groups, or dedupe or throttle more than N keys
     #[arg(long = "max-groups", value_name = "N")]
     pub max_groups: Option<usize>,
 

@@ -55,6 +55,10 @@ pub(crate) enum Fate {
     SampledOut,
     /// Failed an `assert`, which ended the run.
     Failed,
+    /// A repeat dropped by `dedupe`.
+    Duplicate,
+    /// Over `throttle`'s limit for its window.
+    Throttled,
     /// Rejected: a dead letter.
     Dead(Reason),
 }

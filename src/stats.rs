@@ -20,6 +20,10 @@ pub(crate) struct Stats {
     pub sampled_out: u64,
     /// Failed an `assert` (the run ends there).
     pub failed: u64,
+    /// Repeats dropped by `dedupe`.
+    pub duplicate: u64,
+    /// Over a `throttle` limit.
+    pub throttled: u64,
     /// Extra copies made by `route all` and `explode` (not line fates).
     pub copies: u64,
     /// Events `join` found no record for (not a fate: they pass on).
@@ -39,6 +43,8 @@ impl Stats {
         self.exploded_empty += o.exploded_empty;
         self.sampled_out += o.sampled_out;
         self.failed += o.failed;
+        self.duplicate += o.duplicate;
+        self.throttled += o.throttled;
         self.copies += o.copies;
         self.unmatched_join += o.unmatched_join;
         for (a, b) in self.dead.iter_mut().zip(o.dead) {
@@ -56,6 +62,8 @@ impl Stats {
             Fate::ExplodedEmpty => self.exploded_empty += 1,
             Fate::SampledOut => self.sampled_out += 1,
             Fate::Failed => self.failed += 1,
+            Fate::Duplicate => self.duplicate += 1,
+            Fate::Throttled => self.throttled += 1,
             Fate::Dead(reason) => self.dead[reason.index()] += 1,
         }
     }
@@ -74,6 +82,8 @@ impl Stats {
             + self.exploded_empty
             + self.sampled_out
             + self.failed
+            + self.duplicate
+            + self.throttled
             + self.dead_total()
     }
 
@@ -144,6 +154,8 @@ fn fates(s: &Stats) -> Value {
         "exploded_empty": s.exploded_empty,
         "sampled_out": s.sampled_out,
         "failed": s.failed,
+        "duplicate": s.duplicate,
+        "throttled": s.throttled,
         "dead_letter": s.dead_json(),
     })
 }

@@ -225,6 +225,29 @@ pub(crate) enum StageSpec {
     Validate {
         file: String,
     },
+    /// `dedupe [by EXPR, …] [within DUR]`; `keys` is `[id]` when not written.
+    Dedupe {
+        keys: Vec<Expr>,
+        within: Option<f64>,
+    },
+    /// `throttle N per DUR [by EXPR]`.
+    Throttle {
+        limit: u64,
+        per: f64,
+        by: Option<Expr>,
+    },
+    /// `reorder by EXPR within DUR|N`.
+    Reorder {
+        by: Expr,
+        within: Bound,
+    },
+}
+
+/// How far `reorder` looks back: a span of its key (seconds) or a number of events.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Bound {
+    Span(f64),
+    Events(u64),
 }
 
 /// A sampling rate as the exact fraction `num / den` (`0 < num <= den`), and as written.

@@ -7,6 +7,7 @@ use regex::{Regex, RegexBuilder};
 
 mod agg;
 mod expr;
+mod ordered;
 mod patterns;
 mod route;
 
@@ -147,7 +148,7 @@ fn nearest(word: &str, candidates: &[&str]) -> Option<String> {
 /// The stages this version parses.
 const SUPPORTED: &[&str] = &[
     "where", "set", "del", "keep", "rename", "head", "tail", "parse", "route", "to", "tee", "count", "stats", "top",
-    "distinct", "sort", "explode", "sample", "join", "validate", "fold", "assert",
+    "distinct", "sort", "explode", "sample", "join", "validate", "fold", "assert", "dedupe", "throttle", "reorder",
 ];
 
 /// The hint for a missing expression.
@@ -312,6 +313,9 @@ impl Parser {
             "sample" => self.sample_stage()?,
             "join" => self.join_stage()?,
             "validate" => self.validate_stage()?,
+            "dedupe" => self.dedupe_stage()?,
+            "throttle" => self.throttle_stage()?,
+            "reorder" => self.reorder_stage()?,
             n if STAGES.contains(&n) => {
                 return Err(
                     LangError::new(format!("stage `{n}` is not supported by this version of evq"), start)

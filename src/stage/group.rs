@@ -152,7 +152,7 @@ impl GroupSpec {
 }
 
 /// Separates the keys of one group in its key bytes: JSON text never holds a raw 0x1e.
-const SEP: u8 = 0x1e;
+pub(super) const SEP: u8 = 0x1e;
 
 /// Groups in first-seen order with their accumulators, stored compactly (see
 /// [`crate::agg::table`]). A group's canonical key is its window number (8 bytes, when

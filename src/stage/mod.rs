@@ -1,6 +1,7 @@
 //! Stages: the runtime form of each stage a pipeline names.
 
 mod assert;
+mod dedupe;
 mod del;
 mod emit;
 mod explode;
@@ -11,16 +12,21 @@ mod join;
 mod keep;
 mod parse;
 mod rename;
+mod reorder;
 mod route;
 mod sample;
 mod set;
 mod sort;
 mod tail;
+#[cfg(test)]
+mod testing;
+mod throttle;
 mod to;
 mod validate;
 mod r#where;
 
 pub(crate) use assert::Assert;
+pub(crate) use dedupe::Dedupe;
 pub(crate) use del::Del;
 pub(crate) use emit::{Emit, Outlet};
 pub(crate) use explode::Explode;
@@ -32,11 +38,13 @@ pub(crate) use join::Join;
 pub(crate) use keep::Keep;
 pub(crate) use parse::Parse;
 pub(crate) use rename::Rename;
+pub(crate) use reorder::Reorder;
 pub(crate) use route::Route;
 pub(crate) use sample::Sample;
 pub(crate) use set::Set;
 pub(crate) use sort::Sort;
 pub(crate) use tail::Tail;
+pub(crate) use throttle::Throttle;
 pub(crate) use to::To;
 pub(crate) use validate::Validate;
 pub(crate) use r#where::Where;
@@ -109,6 +117,9 @@ pub(crate) enum Stage {
     Sample(Sample),
     Join(Join),
     Validate(Validate),
+    Dedupe(Dedupe),
+    Throttle(Throttle),
+    Reorder(Reorder),
 }
 
 impl Stage {
@@ -173,6 +184,20 @@ impl Stage {
                 loaded(stage, JOIN_HINT)?
             }
             StageSpec::Validate { file } => loaded(Validate::load(file).map(Stage::Validate), VALIDATE_HINT)?,
+            StageSpec::Dedupe { keys, within } => Stage::Dedupe(Dedupe::new(
+                keys.clone(),
+                *within,
+                TimeField(opts.time.clone()),
+                opts.max_groups.unwrap_or(DEFAULT_MAX_GROUPS),
+            )),
+            StageSpec::Throttle { limit, per, by } => Stage::Throttle(Throttle::new(
+                *limit,
+                *per,
+                by.clone(),
+                TimeField(opts.time.clone()),
+                opts.max_groups.unwrap_or(DEFAULT_MAX_GROUPS),
+            )),
+            StageSpec::Reorder { by, within } => Stage::Reorder(Reorder::new(by.clone(), *within, opts.memory_limit)),
         })
     }
 
@@ -197,6 +222,9 @@ impl Stage {
             Stage::Sample(_) => "sample",
             Stage::Join(_) => "join",
             Stage::Validate(_) => "validate",
+            Stage::Dedupe(_) => "dedupe",
+            Stage::Throttle(_) => "throttle",
+            Stage::Reorder(_) => "reorder",
         }
     }
 
@@ -211,6 +239,9 @@ impl Stage {
                 | Stage::To(_)
                 | Stage::Fold(_)
                 | Stage::Assert(_)
+                | Stage::Dedupe(_)
+                | Stage::Throttle(_)
+                | Stage::Reorder(_)
         )
     }
 
@@ -233,6 +264,9 @@ impl Stage {
             Stage::Sample(s) => s.needs(n),
             Stage::Join(s) => s.needs(n),
             Stage::Validate(s) => s.needs(n),
+            Stage::Dedupe(s) => s.needs(n),
+            Stage::Throttle(s) => s.needs(n),
+            Stage::Reorder(s) => s.needs(n),
             Stage::Head(_) | Stage::Tail(_) => {}
         }
     }
@@ -255,6 +289,9 @@ impl Stage {
             | Stage::To(_)
             | Stage::Fold(_)
             | Stage::Assert(_)
+            | Stage::Dedupe(_)
+            | Stage::Throttle(_)
+            | Stage::Reorder(_)
             | Stage::Explode(_)
             | Stage::Sample(_)
             | Stage::Join(_)
@@ -295,6 +332,9 @@ impl Stage {
             Stage::To(t) => t.push(ev, out),
             Stage::Fold(f) => f.push(ev, out),
             Stage::Assert(a) => a.push(ev, out),
+            Stage::Dedupe(s) => s.push(ev, out),
+            Stage::Throttle(s) => s.push(ev, out),
+            Stage::Reorder(s) => s.push(ev, out),
             _ => match self.step(&mut ev, out.env()) {
                 Step::Pass => out.push(ev),
                 Step::Unmatched => {
@@ -323,6 +363,7 @@ impl Stage {
             Stage::Group(g) => g.finish(out),
             Stage::Sort(s) => s.finish(out),
             Stage::Fold(f) => f.finish(out),
+            Stage::Reorder(s) => s.finish(out),
             _ => ControlFlow::Continue(()),
         }
     }
@@ -337,9 +378,14 @@ impl Stage {
     }
 
     /// Whether the stage's output depends on events after it is `done`: true for stages
-    /// that hold or write events; false for per-event stages and `head`.
+    /// that hold or write events; false for per-event stages and `head`, and for the ordered
+    /// stages whose events, once passed on, are final (`dedupe`, `throttle`, `reorder`).
     pub(crate) fn sees_every_event(&self) -> bool {
-        !self.is_parallel() && !matches!(self, Stage::Head(_) | Stage::Assert(_))
+        !self.is_parallel()
+            && !matches!(
+                self,
+                Stage::Head(_) | Stage::Assert(_) | Stage::Dedupe(_) | Stage::Throttle(_) | Stage::Reorder(_)
+            )
     }
 
     /// Paths the stage reads and writes, for `--explain`.

@@ -188,7 +188,18 @@ fn a_dead_letter_file_past_the_file_size_limit_ends_on_a_whole_line() {
 
 /// The fates of one `--stats` object (the run's or an input's), added up.
 fn fates_sum(fates: &serde_json::Value) -> u64 {
-    let plain = ["emitted", "filtered", "blank", "skipped", "aggregated"];
+    let plain = [
+        "emitted",
+        "filtered",
+        "blank",
+        "skipped",
+        "aggregated",
+        "exploded_empty",
+        "sampled_out",
+        "failed",
+        "duplicate",
+        "throttled",
+    ];
     let dead = fates["dead_letter"].as_object().expect("dead letters by reason");
     plain.iter().map(|k| fates[k].as_u64().expect("a count")).sum::<u64>()
         + dead.values().map(|v| v.as_u64().expect("a count")).sum::<u64>()

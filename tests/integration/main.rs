@@ -21,6 +21,7 @@ mod output;
 mod outputs_golden;
 mod parsing;
 mod patterns;
+mod patterns_ordered;
 mod props;
 mod route;
 mod sorting;

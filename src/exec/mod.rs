@@ -4,6 +4,9 @@
 //! the accounts. A fixed number of chunks is in flight, so memory stays constant.
 
 use crate::chain::{Ordered, OrderedOut};
+mod dead_letters;
+mod ledger;
+
 use crate::config::{Config, StatsTo};
 use crate::exit::ExitStatus;
 use crate::fault::{self, Site};
@@ -11,21 +14,17 @@ use crate::input::reader::{self, io_message};
 use crate::lang::Env;
 use crate::messages;
 use crate::output::Stdout;
-use crate::output::whole_lines::WholeLines;
 use crate::pipeline::{ChunkOut, process_chunk};
 use crate::progress::Progress;
-use crate::stats::{self, Stats};
 use crossbeam_channel::{RecvTimeoutError, bounded};
+use dead_letters::DeadLetters;
+use ledger::Ledger;
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-
-/// How many dead letters are quoted on stderr when they are not kept in a file.
-const DEAD_EXAMPLES: usize = 3;
 
 /// How much stdout output is written between two looks at the signal flags.
 const WRITE_PIECE: usize = 256 << 10;
@@ -119,7 +118,7 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
     loop {
         live.tick(&mut w);
         if let Some(s) = signals.caught() {
-            w.status = w.status.max(s);
+            w.outcome.note(s);
             break;
         }
         if failure.reached(next) {
@@ -150,13 +149,13 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
             }
             let _ = permit_tx.send(());
             if let Some(p) = &progress {
-                p.set_events(w.total.lines);
+                p.set_events(w.ledger.total.lines);
             }
-            if w.stopped {
+            if w.outcome.stopped {
                 break;
             }
         }
-        if w.stopped {
+        if w.outcome.stopped {
             break;
         }
     }
@@ -166,7 +165,7 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
         p.finish();
     }
     if let Some(s) = signals.caught() {
-        w.status = w.status.max(s);
+        w.outcome.note(s);
     }
     // A panic while finishing drops the writer on the way out: topic files are
     // cut back to whole lines and temporaries removed by their `Drop`.
@@ -209,8 +208,7 @@ fn feed_recs(
     while *fed < upto.min(c.recs.len()) && !(until_done && ord.is_done()) {
         let start = if *fed == 0 { 0 } else { c.recs[*fed - 1].end };
         let r = &c.recs[*fed];
-        let json = simdutf8::basic::from_utf8(&c.data[start..r.end]).expect("JSON text is UTF-8");
-        ord.feed(json, r, env, o);
+        ord.feed(&c.data[start..r.end], r, env, o);
         *fed += 1;
     }
 }
@@ -237,11 +235,11 @@ impl Live {
     }
 
     fn tick(&mut self, w: &mut Writer) {
-        if !self.enabled || self.last.elapsed() < Duration::from_millis(250) || w.total.lines == self.drawn_at {
+        if !self.enabled || self.last.elapsed() < Duration::from_millis(250) || w.ledger.total.lines == self.drawn_at {
             return;
         }
         self.last = Instant::now();
-        self.drawn_at = w.total.lines;
+        self.drawn_at = w.ledger.total.lines;
         let Some(ord) = w.ordered.as_ref() else { return };
         let data = ord.snapshot(&w.cfg.env);
         let height = console::Term::stdout()
@@ -294,33 +292,38 @@ struct Writer<'c> {
     signals: Arc<Signals>,
     out: Stdout,
     ordered: Option<Ordered>,
-    dead_file: Option<BufWriter<WholeLines<File>>>,
-    total: Stats,
-    per_file: Vec<Stats>,
-    dead_seen: u64,
-    examples: Vec<String>,
-    events_out: u64,
+    dead: DeadLetters,
+    ledger: Ledger,
+    outcome: Outcome,
+}
+
+/// How the run ends: the worst status so far, and whether it stops early.
+struct Outcome {
     status: ExitStatus,
     stopped: bool,
+    /// Stdout was closed by its reader: a quiet end.
     broken_pipe: bool,
+}
+
+impl Outcome {
+    /// Notes a status; the worst decides the exit code.
+    fn note(&mut self, status: ExitStatus) {
+        self.status = self.status.max(status);
+    }
+
+    /// Notes a status that ends the run.
+    fn stop(&mut self, status: ExitStatus) {
+        self.note(status);
+        self.stopped = true;
+    }
 }
 
 impl<'c> Writer<'c> {
     fn new(cfg: &'c Config, stdout: Box<dyn Write + Send>, signals: Arc<Signals>) -> Result<Writer<'c>, ExitStatus> {
-        let dead_file = match &cfg.dead_letter {
-            Some(p) => match File::create(p) {
-                // A failed write (disk full, `ulimit -f`) cuts the file back to a whole line.
-                Ok(f) => {
-                    let cut = f.try_clone().ok();
-                    Some(BufWriter::new(WholeLines::new(f, cut)))
-                }
-                Err(e) => {
-                    messages::error(format_args!("{}: {}", p.display(), io_message(&e)));
-                    return Err(ExitStatus::Output);
-                }
-            },
-            None => None,
-        };
+        let dead = DeadLetters::open(cfg.dead_letter.as_deref()).map_err(|e| {
+            messages::error(e);
+            ExitStatus::Output
+        })?;
         Ok(Writer {
             cfg,
             signals,
@@ -333,15 +336,13 @@ impl<'c> Writer<'c> {
                 out
             },
             ordered: (!cfg.pipeline.ordered.is_empty()).then(|| Ordered::new(&cfg.pipeline, cfg.format)),
-            dead_file,
-            total: Stats::default(),
-            per_file: vec![Stats::default(); cfg.inputs.len()],
-            dead_seen: 0,
-            examples: Vec::new(),
-            events_out: 0,
-            status: ExitStatus::Success,
-            stopped: false,
-            broken_pipe: false,
+            dead,
+            ledger: Ledger::new(cfg.inputs.len()),
+            outcome: Outcome {
+                status: ExitStatus::Success,
+                stopped: false,
+                broken_pipe: false,
+            },
         })
     }
 
@@ -369,9 +370,7 @@ impl<'c> Writer<'c> {
                     break;
                 }
             }
-            self.dead_seen += 1;
-            let over = self.cfg.strict || self.cfg.max_errors.is_some_and(|m| self.dead_seen > m);
-            if over {
+            if self.dead.over(self.cfg.strict, self.cfg.max_errors) {
                 cut = Some(i);
                 break;
             }
@@ -391,7 +390,7 @@ impl<'c> Writer<'c> {
             let why = if self.cfg.strict {
                 "--strict".to_string()
             } else {
-                format!("more than {} dead letters, --max-errors", self.dead_seen - 1)
+                format!("more than {} dead letters, --max-errors", self.dead.seen() - 1)
             };
             messages::error(format_args!(
                 "{}:{}: {}: {} ({why})",
@@ -400,18 +399,14 @@ impl<'c> Writer<'c> {
                 d.reason.name(),
                 d.error
             ));
-            self.status = self.status.max(ExitStatus::Input);
-            self.stopped = true;
+            self.outcome.stop(ExitStatus::Input);
         }
         for d in &c.dead {
-            let example = format!(
-                "{}:{}: {}: {}",
-                self.cfg.env.file_name(d.file),
-                d.line,
-                d.reason.name(),
-                d.error
-            );
-            self.dead_letter(&d.record, example);
+            let env = &self.cfg.env;
+            let example = || format!("{}:{}: {}: {}", env.file_name(d.file), d.line, d.reason.name(), d.error);
+            if self.dead.send(&d.record, example).is_err() {
+                self.outcome.stop(ExitStatus::Output);
+            }
         }
         if let (Some(g), Some(ord)) = (c.groups.take(), self.ordered.as_mut()) {
             ord.merge_partial(g);
@@ -421,14 +416,13 @@ impl<'c> Writer<'c> {
             messages::error(format_args!(
                 "{stage}: more than {max} groups; raise the limit with --max-groups N"
             ));
-            self.status = self.status.max(ExitStatus::Input);
-            self.stopped = true;
+            self.outcome.stop(ExitStatus::Input);
         }
-        stats.add_to(&mut self.total, &mut self.per_file);
+        self.ledger.add(&stats);
         self.output(&mut c, o, fed);
         if let Some(e) = c.error {
             messages::error(&e);
-            self.status = self.status.max(ExitStatus::Input);
+            self.outcome.note(ExitStatus::Input);
         }
     }
 
@@ -437,14 +431,14 @@ impl<'c> Writer<'c> {
     fn output(&mut self, c: &mut ChunkOut, mut o: OrderedOut, mut fed: usize) {
         let data = match self.ordered.as_mut() {
             None => {
-                self.events_out += c.written;
+                self.ledger.events_out += c.written;
                 std::mem::take(&mut c.data)
             }
             Some(ord) => {
                 // Events after a satisfied `head` are fed too, to be counted as skipped.
                 feed_recs(ord, c, &mut fed, c.recs.len(), false, &self.cfg.env, &mut o);
                 if ord.is_done() {
-                    self.stopped = true;
+                    self.outcome.stopped = true;
                     // A read error after the last line `head` needed does not matter.
                     c.error = None;
                 }
@@ -456,37 +450,32 @@ impl<'c> Writer<'c> {
 
     /// Accounts for, and writes, what the ordered part produced.
     fn ordered_out(&mut self, o: OrderedOut) {
-        o.tally.add_to(&mut self.total, &mut self.per_file);
+        self.ledger.add(&o.tally);
         for (meta, reason, json) in &o.dead {
             let error = match reason {
                 crate::event::Reason::NoTime => "no parsable event time",
+                crate::event::Reason::Late => "older than what was already output",
                 _ => reason.name(),
             };
-            let record = crate::pipeline::dead_record(&self.cfg.env, *meta, json.as_bytes(), *reason, error);
-            let example = format!(
-                "{}:{}: {}: {error}",
-                self.cfg.env.file_name(meta.file),
-                meta.line,
-                reason.name()
-            );
-            self.dead_letter(&record, example);
+            let env = &self.cfg.env;
+            let record = crate::pipeline::dead_record(env, *meta, json.as_bytes(), *reason, error);
+            let example = || format!("{}:{}: {}: {error}", env.file_name(meta.file), meta.line, reason.name());
+            if self.dead.send(&record, example).is_err() {
+                self.outcome.stop(ExitStatus::Output);
+            }
         }
-        if let Some(e) = &o.stop {
-            messages::error(e);
-            self.status = self.status.max(ExitStatus::CheckFailed);
-            self.stopped = true;
+        let stops = [
+            (&o.stop, ExitStatus::CheckFailed),
+            (&o.error, ExitStatus::Input),
+            (&o.output_error, ExitStatus::Output),
+        ];
+        for (message, status) in stops {
+            if let Some(e) = message {
+                messages::error(e);
+                self.outcome.stop(status);
+            }
         }
-        if let Some(e) = &o.error {
-            messages::error(e);
-            self.status = self.status.max(ExitStatus::Input);
-            self.stopped = true;
-        }
-        if let Some(e) = &o.output_error {
-            messages::error(e);
-            self.status = self.status.max(ExitStatus::Output);
-            self.stopped = true;
-        }
-        self.events_out += o.written;
+        self.ledger.events_out += o.written;
         self.write(&o.data);
     }
 
@@ -495,12 +484,11 @@ impl<'c> Writer<'c> {
     /// stop them promptly, after a whole line.
     fn write(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
-            if self.status >= ExitStatus::Output || self.broken_pipe {
+            if self.outcome.status >= ExitStatus::Output || self.outcome.broken_pipe {
                 return;
             }
             if let Some(s) = self.signals.caught() {
-                self.status = self.status.max(s);
-                self.stopped = true;
+                self.outcome.stop(s);
                 return;
             }
             let piece = whole_lines_prefix(data, WRITE_PIECE);
@@ -512,136 +500,88 @@ impl<'c> Writer<'c> {
     }
 
     fn output_error(&mut self, e: io::Error) {
-        self.stopped = true;
+        self.outcome.stopped = true;
         if e.kind() == io::ErrorKind::BrokenPipe {
             // The reader went away (`evq … | head -1`): a quiet success.
-            self.broken_pipe = true;
+            self.outcome.broken_pipe = true;
             return;
         }
         messages::error(format_args!("stdout: {}", io_message(&e)));
-        self.status = self.status.max(ExitStatus::Output);
-    }
-
-    /// The dead-letter file could not be written: an output error naming it.
-    fn dead_letter_error(&mut self, e: &io::Error) {
-        let name = self
-            .cfg
-            .dead_letter
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        messages::error(format_args!("{name}: {}", io_message(e)));
-        self.status = self.status.max(ExitStatus::Output);
-    }
-
-    fn dead_letter(&mut self, record: &[u8], example: String) {
-        if let Some(f) = self.dead_file.as_mut() {
-            if let Err(e) = f.write_all(record) {
-                self.dead_letter_error(&e);
-                self.dead_file = None;
-                self.stopped = true;
-            }
-        } else if self.examples.len() < DEAD_EXAMPLES {
-            self.examples.push(example);
-        }
-    }
-
-    /// Every line read has exactly one fate, in each input's counts and the run's: a
-    /// mismatch is a wrong count, hence a bug.
-    fn check_fates(&mut self) {
-        let names = self.cfg.inputs.iter().map(|i| i.name.as_str());
-        let inputs = names.zip(&self.per_file).chain([("all inputs", &self.total)]);
-        if let Some((name, s)) = inputs.into_iter().find(|(_, s)| s.lines != s.fates()) {
-            messages::error(format_args!(
-                "internal error: {name}: {} lines read, {} fates",
-                s.lines,
-                s.fates()
-            ));
-            self.status = self.status.max(ExitStatus::Internal);
-        }
+        self.outcome.note(ExitStatus::Output);
     }
 
     /// A bug stopped the run: nothing more is output, files are closed whole.
     fn fail(&mut self) {
-        self.status = self.status.max(ExitStatus::Internal);
-        self.stopped = true;
+        self.outcome.stop(ExitStatus::Internal);
     }
 
     fn finish(mut self, elapsed: f64) -> ExitStatus {
-        // Whether every line read has its fate: not when releasing what stages hold stopped.
-        let mut settled = !self.broken_pipe && self.status != ExitStatus::Internal;
-        if let Some(mut ord) = self.ordered.take() {
-            // After an internal error a stage's state cannot be trusted: it is not finished.
-            if !self.broken_pipe && self.status != ExitStatus::Internal {
-                // A signal that stopped the input still gets the result of what was
-                // read (as after end of input); one during that output stops it.
-                self.signals.rearm();
-                let cfg = self.cfg;
-                let mut o = OrderedOut::default();
-                // What the stages release streams out as it comes: a sort's output never gathers whole.
-                let released = ord.finish(&cfg.env, &mut o, &mut |part| {
-                    self.ordered_out(std::mem::take(part));
-                    !self.stopped
-                });
-                settled &= released.is_continue();
-                self.ordered_out(o);
-            }
-            self.ordered = Some(ord);
-        }
-        if self.status < ExitStatus::Output && !self.broken_pipe {
+        let settled = self.release();
+        if self.outcome.status < ExitStatus::Output && !self.outcome.broken_pipe {
             if let Err(e) = self.out.finish() {
                 self.output_error(e);
             }
         }
         if let Some(ord) = self.ordered.as_mut() {
             // --atomic files replace their targets only when the run succeeded.
-            if let Err(e) = ord.close_files(self.status <= ExitStatus::CheckFailed) {
+            if let Err(e) = ord.close_files(self.outcome.status <= ExitStatus::CheckFailed) {
                 messages::error(&e);
-                self.status = self.status.max(ExitStatus::Output);
+                self.outcome.note(ExitStatus::Output);
             }
         }
-        if let Some(mut f) = self.dead_file.take() {
-            if let Err(e) = f.flush() {
-                self.dead_letter_error(&e);
-            }
+        if self
+            .dead
+            .finish(&self.ledger.total, self.cfg.dead_letter.is_some())
+            .is_err()
+        {
+            self.outcome.note(ExitStatus::Output);
         }
+        let names: Vec<&str> = self.cfg.inputs.iter().map(|i| i.name.as_str()).collect();
         if settled {
-            self.check_fates();
-        }
-        let dead = self.total.dead_total();
-        if dead > 0 && self.cfg.dead_letter.is_none() {
-            messages::error(format_args!(
-                "{dead} dead letter{} ({}); keep them with --dead-letter FILE",
-                if dead == 1 { "" } else { "s" },
-                self.total.dead_summary()
-            ));
-            for e in &self.examples {
-                messages::error(e);
+            if let Err(e) = self.ledger.check(&names) {
+                messages::error(format_args!("internal error: {e}"));
+                self.outcome.note(ExitStatus::Internal);
             }
         }
         if let Some(to) = &self.cfg.stats {
-            let files: Vec<(String, Stats)> = self
-                .cfg
-                .inputs
-                .iter()
-                .map(|i| i.name.clone())
-                .zip(self.per_file.iter().cloned())
-                .collect();
-            let report = stats::report(&self.total, &files, elapsed, self.events_out);
-            let text = serde_json::to_string_pretty(&report).expect("a report serializes");
+            let text = format!("{:#}", self.ledger.report(&names, elapsed));
             match to {
                 StatsTo::Stderr => messages::text(&text),
                 StatsTo::File(p) => {
                     if let Err(e) = std::fs::write(p, text + "\n") {
                         messages::error(format_args!("{}: {}", p.display(), io_message(&e)));
-                        self.status = self.status.max(ExitStatus::Output);
+                        self.outcome.note(ExitStatus::Output);
                     }
                 }
             }
         }
-        if self.status == ExitStatus::Success && self.cfg.exit_status && self.events_out == 0 {
+        if self.outcome.status == ExitStatus::Success && self.cfg.exit_status && self.ledger.events_out == 0 {
             return ExitStatus::CheckFailed;
         }
-        self.status
+        self.outcome.status
+    }
+
+    /// At the end of input, the ordered stages release what they hold. A signal that
+    /// stopped the input still gets the result of what was read; one during that output
+    /// stops it. True when every line read then has its fate.
+    fn release(&mut self) -> bool {
+        // After an internal error a stage's state cannot be trusted: it is not finished.
+        if self.outcome.broken_pipe || self.outcome.status == ExitStatus::Internal {
+            return false;
+        }
+        let Some(mut ord) = self.ordered.take() else {
+            return true;
+        };
+        self.signals.rearm();
+        let cfg = self.cfg;
+        let mut o = OrderedOut::default();
+        // What the stages release streams out as it comes: a sort's output never gathers whole.
+        let released = ord.finish(&cfg.env, &mut o, &mut |part| {
+            self.ordered_out(std::mem::take(part));
+            !self.outcome.stopped
+        });
+        self.ordered_out(o);
+        self.ordered = Some(ord);
+        released.is_continue()
     }
 }

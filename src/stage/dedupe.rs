@@ -1,0 +1,377 @@
+//! `dedupe [by KEYS] [within DUR]`: the idempotent receiver. The first event of each key passes;
+//! later events with the same key are dropped with the fate `duplicate`.
+//!
+//! - Keys compare by value, as group keys do (`1`, `1.0` and `1E0` are one key; see
+//!   [`crate::agg::key`]), and are stored exactly, as their canonical bytes: two different keys
+//!   are never taken for one another.
+//! - An event with a key that is null or missing is never a duplicate and is not remembered:
+//!   an event is only dropped for repeating all of its keys.
+//! - Without `within`, every key is remembered until the end of input, up to `--max-groups`
+//!   keys; past that the run fails (exit 3) rather than forget keys and let repeats through.
+//! - With `within DUR`, a repeat is an event whose key was kept less than DUR before, in event
+//!   time; a duplicate does not extend the window (as in Vector's `dedupe` and idempotent
+//!   receivers generally), so a key repeated forever passes once every DUR. Keys are forgotten
+//!   once the newest event time seen is DUR past the time they were kept, so memory holds only
+//!   the keys of the last DUR. With out-of-order times the window is measured from the newest
+//!   time seen. Events without a parsable time are dead letters (`no_time`).
+
+use super::group::SEP;
+use super::{Emit, TimeField};
+use crate::agg::Acc;
+use crate::agg::key::write_canonical;
+use crate::agg::table::{Layout, Table};
+use crate::event::{Event, Fate, Needs, Reason};
+use crate::lang::{Env, Expr};
+use hashbrown::HashTable;
+use std::collections::VecDeque;
+use std::hash::BuildHasher;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Dedupe {
+    keys: Vec<Expr>,
+    time: TimeField,
+    /// The most keys held (`--max-groups`).
+    limit: usize,
+    seen: Seen,
+    /// The canonical key of the current event (kept to reuse its allocation).
+    key: Vec<u8>,
+    /// Set once the keys went past `limit`: the run stops, and no later event passes.
+    failed: bool,
+}
+
+/// The keys remembered.
+#[derive(Debug, Clone)]
+enum Seen {
+    /// Without `within`: every key kept, stored compactly (no allocation per key).
+    All(Table),
+    /// With `within`: the keys of the last DUR of event time.
+    Window(Window),
+}
+
+/// What became of one event's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Kept,
+    Duplicate,
+    /// The key would be one more than the limit.
+    Full,
+}
+
+impl Dedupe {
+    pub(crate) fn new(keys: Vec<Expr>, within: Option<f64>, time: TimeField, limit: usize) -> Dedupe {
+        let seen = match within {
+            Some(span) => Seen::Window(Window::new(span)),
+            None => Seen::All(Table::default()),
+        };
+        Dedupe {
+            keys,
+            time,
+            limit,
+            seen,
+            key: Vec::new(),
+            failed: false,
+        }
+    }
+
+    pub(crate) fn needs(&self, n: &mut Needs) {
+        for k in &self.keys {
+            k.visit_paths(&mut |p| n.add_path(p));
+        }
+        if matches!(self.seen, Seen::Window(_)) {
+            self.time.needs(n);
+        }
+    }
+
+    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
+        if self.failed {
+            return out.record(&ev, Fate::Skipped);
+        }
+        let time = match &self.seen {
+            Seen::All(_) => 0.0,
+            Seen::Window(_) => match self.time.of(&ev) {
+                Some(t) => t,
+                None => return out.dead(&ev, Reason::NoTime),
+            },
+        };
+        if !write_keys(&self.keys, &ev, out.env(), &mut self.key) {
+            return out.push(ev);
+        }
+        let verdict = match &mut self.seen {
+            Seen::All(table) => remember(table, &self.key, self.limit),
+            Seen::Window(w) => w.check(&self.key, time, self.limit),
+        };
+        match verdict {
+            Verdict::Kept => out.push(ev),
+            Verdict::Duplicate => out.record(&ev, Fate::Duplicate),
+            Verdict::Full => {
+                self.failed = true;
+                out.fail(self.overflow_message());
+                out.record(&ev, Fate::Skipped);
+            }
+        }
+    }
+
+    fn overflow_message(&self) -> String {
+        let limit = self.limit;
+        match self.seen {
+            Seen::All(_) => format!(
+                "dedupe: more than {limit} keys; raise the limit with --max-groups N or bound the window with 'within DUR'"
+            ),
+            Seen::Window(_) => format!(
+                "dedupe: more than {limit} keys within the window; raise the limit with --max-groups N or shorten the window"
+            ),
+        }
+    }
+}
+
+/// Whether `key` is in the table; adds it when it is not.
+fn remember(table: &mut Table, key: &[u8], limit: usize) -> Verdict {
+    let layout = Layout {
+        aggs: 0,
+        prefix: 0,
+        limit,
+    };
+    let before = table.len();
+    match table.find_or_insert(&layout, key, key, std::iter::empty::<Acc>) {
+        None => Verdict::Full,
+        Some(g) if g < before => Verdict::Duplicate,
+        Some(_) => Verdict::Kept,
+    }
+}
+
+/// Writes the canonical bytes of the keys' values (as group keys compare them), separated as in
+/// group keys. False when a value is null or missing (what is written is then incomplete).
+fn write_keys(keys: &[Expr], ev: &Event, env: &Env, out: &mut Vec<u8>) -> bool {
+    out.clear();
+    for (i, k) in keys.iter().enumerate() {
+        let v = k.eval(ev, env);
+        if v.is_null() {
+            return false;
+        }
+        if i > 0 {
+            out.push(SEP);
+        }
+        // Writing to a Vec cannot fail.
+        let _ = write_canonical(&v, out);
+    }
+    true
+}
+
+/// The keys kept within the last `span` seconds of event time, with the time each was kept.
+#[derive(Debug, Clone)]
+struct Window {
+    span: f64,
+    /// Each key held, with the time it was kept, found by the hash of the key.
+    held: HashTable<(Box<[u8]>, f64)>,
+    hasher: foldhash::fast::RandomState,
+    /// The time and hash of each key kept, in arrival order: what to forget next.
+    queue: VecDeque<(f64, u64)>,
+    newest: f64,
+}
+
+impl Window {
+    fn new(span: f64) -> Window {
+        Window {
+            span,
+            held: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
+            queue: VecDeque::new(),
+            newest: f64::NEG_INFINITY,
+        }
+    }
+
+    /// Keys kept at or before this time are forgotten.
+    fn horizon(&self) -> f64 {
+        self.newest - self.span
+    }
+
+    fn check(&mut self, key: &[u8], t: f64, limit: usize) -> Verdict {
+        self.newest = self.newest.max(t);
+        let horizon = self.horizon();
+        self.expire(horizon);
+        let hash = self.hasher.hash_one(key);
+        if let Some((_, kept)) = self.held.find_mut(hash, |(k, _)| **k == *key) {
+            if *kept > horizon {
+                return Verdict::Duplicate;
+            }
+            // Forgotten, but not yet removed (a later time was ahead of it in the queue).
+            *kept = t;
+            self.queue.push_back((t, hash));
+            return Verdict::Kept;
+        }
+        if t <= horizon {
+            // Older than the window: it would be forgotten at once.
+            return Verdict::Kept;
+        }
+        if self.held.len() >= limit {
+            self.held.retain(|(_, kept)| *kept > horizon);
+            if self.held.len() >= limit {
+                return Verdict::Full;
+            }
+        }
+        let hasher = &self.hasher;
+        self.held
+            .insert_unique(hash, (key.into(), t), |(k, _)| hasher.hash_one(k));
+        self.queue.push_back((t, hash));
+        Verdict::Kept
+    }
+
+    /// Forgets the keys kept at or before `horizon`, in arrival order. A key whose time is
+    /// behind a later one in the queue stays held a little longer; `check` treats it as
+    /// forgotten. Removing any forgotten key of the hash is right: all of them are forgotten.
+    fn expire(&mut self, horizon: f64) {
+        while let Some(&(t, hash)) = self.queue.front() {
+            if t > horizon {
+                break;
+            }
+            self.queue.pop_front();
+            if let Ok(entry) = self.held.find_entry(hash, |(_, kept)| *kept <= horizon) {
+                entry.remove();
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.held.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stage::StageOptions;
+    use crate::stage::testing::{Recorded, run_stage};
+
+    fn run(stage: &str, max_groups: Option<usize>, lines: &[&str]) -> Recorded {
+        let opts = StageOptions {
+            max_groups,
+            ..StageOptions::default()
+        };
+        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        run_stage(stage, &opts, &lines)
+    }
+
+    #[test]
+    fn repeats_of_id_by_value_are_duplicates_and_null_ids_never_are() {
+        let r = run(
+            "dedupe",
+            None,
+            &[
+                r#"{"id":1}"#,
+                r#"{"id":2}"#,
+                r#"{"id":1.0}"#,
+                r#"{"id":"1"}"#,
+                r#"{"id":null}"#,
+                r#"{"x":1}"#,
+                r#"{"id":null}"#,
+                r#"{"id":1E0,"n":2}"#,
+                r#"{"id":{"b":1,"a":2}}"#,
+                r#"{"id":{"a":2,"b":1}}"#,
+            ],
+        );
+        assert_eq!(r.lines(Fate::Duplicate), [3, 8, 10]);
+        assert_eq!(r.lines(Fate::Emitted), [1, 2, 4, 5, 6, 7, 9]);
+    }
+
+    #[test]
+    fn two_keys_are_one_identity_and_a_missing_one_exempts_the_event() {
+        let r = run(
+            "dedupe by a, b.c",
+            None,
+            &[
+                r#"{"a":1,"b":{"c":"x"}}"#,
+                r#"{"a":1,"b":{"c":"y"}}"#,
+                r#"{"a":1,"b":{"c":"x"},"n":1}"#,
+                r#"{"a":1}"#,
+                r#"{"a":1}"#,
+                r#"{"a":"1\u001e","b":{"c":"x"}}"#,
+            ],
+        );
+        assert_eq!(r.lines(Fate::Duplicate), [3]);
+        assert_eq!(r.out.len(), 5);
+    }
+
+    #[test]
+    fn within_a_window_repeats_are_dropped_and_later_ones_kept() {
+        let r = run(
+            "dedupe within 10s",
+            None,
+            &[
+                r#"{"id":"a","ts":100}"#,
+                r#"{"id":"a","ts":105}"#,
+                // A duplicate does not extend the window: 110 is 10s after the kept 100.
+                r#"{"id":"a","ts":110}"#,
+                r#"{"id":"a","ts":119.5}"#,
+                r#"{"id":"b","ts":"1970-01-01T00:02:00Z"}"#,
+                r#"{"id":"a","ts":120}"#,
+                r#"{"id":"b","ts":121}"#,
+                r#"{"id":"c"}"#,
+            ],
+        );
+        assert_eq!(r.lines(Fate::Emitted), [1, 3, 5, 6]);
+        assert_eq!(r.lines(Fate::Duplicate), [2, 4, 7]);
+        assert_eq!(r.lines(Fate::Dead(Reason::NoTime)), [8]);
+    }
+
+    #[test]
+    fn out_of_order_times_compare_with_the_newest_time() {
+        let r = run(
+            "dedupe within 10s",
+            None,
+            &[
+                r#"{"id":"a","ts":100}"#,
+                r#"{"id":"b","ts":200}"#,
+                // Key a is forgotten: the newest time is 200.
+                r#"{"id":"a","ts":101}"#,
+                r#"{"id":"b","ts":195}"#,
+                r#"{"id":"c","ts":199}"#,
+                r#"{"id":"c","ts":198}"#,
+            ],
+        );
+        assert_eq!(r.lines(Fate::Duplicate), [4, 6]);
+    }
+
+    #[test]
+    fn a_window_holds_only_the_keys_of_its_span() {
+        let mut w = Window::new(10.0);
+        for i in 0..100_000u32 {
+            let key = i.to_le_bytes();
+            assert_eq!(w.check(&key, f64::from(i) / 100.0, usize::MAX), Verdict::Kept);
+            assert!(w.len() <= 1001, "{} keys held at {i}", w.len());
+        }
+        assert!(w.queue.len() <= 1001);
+    }
+
+    #[test]
+    fn past_max_groups_the_run_fails_naming_the_stage() {
+        let r = run(
+            "dedupe",
+            Some(2),
+            &[
+                r#"{"id":1}"#,
+                r#"{"id":2}"#,
+                r#"{"id":1}"#,
+                r#"{"id":3}"#,
+                r#"{"id":4}"#,
+            ],
+        );
+        assert_eq!(
+            r.failed.as_deref(),
+            Some("dedupe: more than 2 keys; raise the limit with --max-groups N or bound the window with 'within DUR'")
+        );
+        assert_eq!(r.lines(Fate::Skipped), [4, 5]);
+        assert_eq!(r.lines(Fate::Duplicate), [3]);
+    }
+
+    #[test]
+    fn a_full_window_first_forgets_expired_keys() {
+        let mut w = Window::new(10.0);
+        // Out of order: key 0 at time 50 stays queued behind key 1 at time 100.
+        assert_eq!(w.check(b"1", 100.0, 2), Verdict::Kept);
+        assert_eq!(w.check(b"0", 95.0, 2), Verdict::Kept);
+        assert_eq!(w.check(b"2", 105.5, 2), Verdict::Kept, "key 0 is forgotten at 105");
+        assert_eq!(w.check(b"3", 106.0, 2), Verdict::Full);
+        assert_eq!(w.check(b"1", 106.0, 2), Verdict::Duplicate);
+    }
+}

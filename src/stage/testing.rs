@@ -1,0 +1,88 @@
+//! A test harness for ordered stages: runs one stage over lines and records what it output,
+//! the fate of every line and any failure.
+
+use super::{Emit, Outlet, Stage, StageOptions, To};
+use crate::event::{Event, Fate, Meta, Needs, Reason};
+use crate::lang::Env;
+use std::collections::BTreeMap;
+
+/// What one run of a stage produced.
+#[derive(Debug, Default)]
+pub(crate) struct Recorded {
+    /// The events output, as JSON text, in order.
+    pub out: Vec<String>,
+    /// The fate of each line, by line number.
+    pub fates: BTreeMap<u64, Fate>,
+    /// The message of a failure that stopped the run.
+    pub failed: Option<String>,
+}
+
+impl Recorded {
+    /// The numbers of the lines that met `fate`.
+    pub(crate) fn lines(&self, fate: Fate) -> Vec<u64> {
+        self.fates
+            .iter()
+            .filter(|(_, f)| **f == fate)
+            .map(|(l, _)| *l)
+            .collect()
+    }
+}
+
+impl Outlet for Recorded {
+    fn output(&mut self, ev: &Event) {
+        self.out.push(ev.json_string());
+    }
+
+    fn deliver(&mut self, _: usize, _: &To, _: &Event, _: &Env) {}
+
+    fn record(&mut self, meta: Meta, fate: Fate) {
+        let before = self.fates.insert(meta.line, fate);
+        assert!(
+            before.is_none(),
+            "line {} has two fates: {before:?} and {fate:?}",
+            meta.line
+        );
+    }
+
+    fn dead(&mut self, meta: Meta, reason: Reason, _: &str) {
+        self.record(meta, Fate::Dead(reason));
+    }
+
+    fn unmatched(&mut self, _: Meta) {}
+
+    fn copies(&mut self, _: Meta, _: usize) {}
+
+    fn fail(&mut self, message: String) {
+        self.failed.get_or_insert(message);
+    }
+
+    fn stop(&mut self, _: &Event, message: String) {
+        self.failed.get_or_insert(message);
+    }
+
+    fn go_on(&mut self) -> bool {
+        true
+    }
+}
+
+/// Runs the stage `src` (one stage of the language) over `lines`, numbered from 1, and
+/// finishes it; checks that every line got exactly one fate.
+pub(crate) fn run_stage(src: &str, opts: &StageOptions, lines: &[String]) -> Recorded {
+    let asts = crate::lang::parse_pipeline(src).unwrap_or_else(|e| panic!("{}", e.render(src)));
+    let mut stage = Stage::build(&asts[0], opts).expect("the stage builds");
+    let mut needs = Needs::default();
+    stage.needs(&mut needs);
+    let (env, mut rec) = (Env::default(), Recorded::default());
+    for (i, line) in lines.iter().enumerate() {
+        let meta = Meta {
+            file: 0,
+            line: i as u64 + 1,
+            offset: 0,
+        };
+        let ev = Event::parse(line, meta, &needs).expect("a test line is valid JSON");
+        stage.push(ev, &mut Emit::new(&mut [], 1, &env, &needs, &mut rec));
+    }
+    let _ = stage.finish(&mut Emit::new(&mut [], 1, &env, &needs, &mut rec));
+    assert_eq!(rec.fates.len(), lines.len(), "every line has a fate: {:?}", rec.fates);
+    rec
+}
