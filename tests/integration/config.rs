@@ -33,6 +33,13 @@ fn time_format_is_read_by_functions_windows_and_merge() {
         r.stderr
     );
 
+    let repeats = "{\"ts\":\"28.11.2026 10:00:00\",\"k\":1}\n{\"ts\":\"28.11.2026 10:00:30\",\"k\":1}\n{\"ts\":\"28.11.2026 10:02:00\",\"k\":1}\n";
+    let kept: String = repeats.lines().step_by(2).map(|l| format!("{l}\n")).collect();
+    for stage in ["dedupe by k within 1m", "throttle 1 per 1m"] {
+        let r = run(&["--time-format", FORMAT, stage], repeats);
+        assert_eq!((r.stdout.as_str(), r.code), (kept.as_str(), 0), "{stage}: {}", r.stderr);
+    }
+
     let d = tempfile::tempdir().unwrap();
     let (a, b) = (d.path().join("a.ndjson"), d.path().join("b.ndjson"));
     std::fs::write(
