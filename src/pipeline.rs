@@ -153,37 +153,36 @@ pub(crate) struct ChunkOut {
 
 /// Runs the parallel part over one chunk.
 pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_line: usize) -> ChunkOut {
-    let mut out = ChunkOut {
-        seq: chunk.seq,
-        error: chunk.error,
-        ..ChunkOut::default()
+    let mut w = Worker {
+        p,
+        env,
+        format,
+        max_line,
+        direct: p.ordered.is_empty(),
+        out: ChunkOut {
+            seq: chunk.seq,
+            error: chunk.error,
+            ..ChunkOut::default()
+        },
     };
-    let direct = p.ordered.is_empty();
-    if let ChunkKind::TooLong { len, line_len } = chunk.kind {
-        let stats = out.stats.of(chunk.file);
-        stats.lines = 1;
-        stats.bytes = len;
-        let meta = Meta {
-            file: chunk.file,
-            line: chunk.first_line,
-            offset: chunk.first_offset,
-        };
-        let error = format!("line is {line_len} bytes, longer than --max-line-bytes {max_line}");
-        dead(
-            &mut out,
-            meta,
-            &chunk.data,
-            len,
-            Rejection::new(Reason::TooLong, error),
-            env,
-        );
-        return out;
-    }
     let mut meta = Meta {
         file: chunk.file,
         line: chunk.first_line,
         offset: chunk.first_offset,
     };
+    if let ChunkKind::TooLong { len, line_len } = chunk.kind {
+        let stats = w.out.stats.of(chunk.file);
+        stats.lines = 1;
+        stats.bytes = len;
+        let error = format!("line is {line_len} bytes, longer than --max-line-bytes {max_line}");
+        let line = Line {
+            text: &chunk.data,
+            len,
+            meta,
+        };
+        w.dead(&line, Rejection::new(Reason::TooLong, error));
+        return w.out;
+    }
     let data = &chunk.data;
     let mut start = 0;
     // Multi-line records (`--multiline-start`) come with their ends and line counts.
@@ -204,186 +203,177 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Forma
         if let Some(m) = metas.as_mut().and_then(Iterator::next) {
             meta = *m;
         }
-        let mut line = &data[start..end];
-        let stats = out.stats.of(meta.file);
+        let len = (next - start) as u64;
+        let stats = w.out.stats.of(meta.file);
         stats.lines += 1;
-        stats.bytes += (next - start) as u64;
-        if let [rest @ .., b'\r'] = line {
-            line = rest;
-        }
-        process_line(
-            line,
-            (next - start) as u64,
-            meta,
-            p,
-            env,
-            format,
-            max_line,
-            direct,
-            &mut out,
-        );
+        stats.bytes += len;
+        let text = match &data[start..end] {
+            [rest @ .., b'\r'] => rest,
+            line => line,
+        };
+        w.line(&Line { text, len, meta });
         meta.line += lines;
-        meta.offset += (next - start) as u64;
+        meta.offset += len;
         start = next;
     }
-    out
+    w.out
 }
 
-#[allow(clippy::too_many_arguments)]
-fn process_line(
-    line: &[u8],
-    line_bytes: u64,
-    meta: Meta,
-    p: &Pipeline,
-    env: &Env,
+/// What a worker needs for the lines of one chunk, and what it made of them so far.
+struct Worker<'a> {
+    p: &'a Pipeline,
+    env: &'a Env,
     format: Format,
     max_line: usize,
+    /// No ordered part: events are formatted for the output here.
     direct: bool,
-    out: &mut ChunkOut,
-) {
-    if line.first() != Some(&b'{') && line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
-        out.stats.of(meta.file).blank += 1;
-        return;
-    }
-    if line.len() > max_line {
-        let error = format!("line is {} bytes, longer than --max-line-bytes {max_line}", line.len());
-        let prefix = &line[..LONG_LINE_PREFIX.min(line.len())];
-        return dead(
-            out,
-            meta,
-            prefix,
-            line_bytes,
-            Rejection::new(Reason::TooLong, error),
-            env,
-        );
-    }
-    let lossy: String;
-    // simdutf8 validates fast; std's error says where the bad byte is.
-    let text = match simdutf8::basic::from_utf8(line).or_else(|_| std::str::from_utf8(line)) {
-        Ok(t) => t,
-        // A text line keeps its line (the exact bytes go to a dead letter if it fails later).
-        Err(_) if p.input.is_text() => {
-            lossy = String::from_utf8_lossy(line).into_owned();
-            &lossy
-        }
-        Err(e) => {
-            let error = format!("invalid UTF-8 at byte {}", e.valid_up_to());
-            return dead(
-                out,
-                meta,
-                line,
-                line_bytes,
-                Rejection::new(Reason::InvalidUtf8, error),
-                env,
-            );
-        }
-    };
-    let stripped: String;
-    let text = if p.strip_ansi && p.input.is_text() && text.contains('\x1b') {
-        stripped = strip_ansi(text);
-        &stripped
-    } else {
-        text
-    };
-    let ev = match p.input {
-        InputFormat::Lines => Event::line(text, meta),
-        InputFormat::Logfmt => match crate::parse::parse(&crate::parse::TextFormat::Logfmt, text) {
-            Some(fields) => Event::from_fields(text, meta, fields),
-            None => {
-                let error = "not logfmt (key=value pairs)".to_string();
-                return dead(out, meta, line, line_bytes, Rejection::new(Reason::Parse, error), env);
-            }
-        },
-        _ => match Event::parse(text, meta, &p.parallel_needs) {
-            Ok(ev) => ev,
-            Err(r) => return dead(out, meta, line, line_bytes, r, env),
-        },
-    };
-    run_parallel(0, ev, line, line_bytes, p, env, format, direct, out);
+    out: ChunkOut,
 }
 
-/// Runs the parallel stages from `from` on one event. `route all` and `explode` fan out:
-/// each extra copy is marked, so its outcome is not counted as a line's fate.
-#[allow(clippy::too_many_arguments)]
-fn run_parallel(
-    from: usize,
-    mut ev: Event,
-    line: &[u8],
-    line_bytes: u64,
-    p: &Pipeline,
-    env: &Env,
-    format: Format,
-    direct: bool,
-    out: &mut ChunkOut,
-) {
-    let counted = !ev.copy;
-    for (i, s) in p.parallel.iter().enumerate().skip(from) {
-        match s.step(&mut ev, env) {
-            Step::Pass => {}
-            Step::Unmatched => out.stats.of(ev.meta.file).unmatched_join += 1,
-            Step::Drop(fate) => {
-                if counted {
-                    out.stats.record(ev.meta.file, fate);
-                }
-                return;
+/// One input line (or multi-line record), without its line ending.
+struct Line<'a> {
+    text: &'a [u8],
+    /// Its length in the input, with the line ending.
+    len: u64,
+    meta: Meta,
+}
+
+impl Worker<'_> {
+    fn line(&mut self, line: &Line) {
+        let (p, max_line) = (self.p, self.max_line);
+        let bytes = line.text;
+        if bytes.first() != Some(&b'{') && bytes.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+            self.out.stats.of(line.meta.file).blank += 1;
+            return;
+        }
+        if bytes.len() > max_line {
+            let error = format!("line is {} bytes, longer than --max-line-bytes {max_line}", bytes.len());
+            let prefix = Line {
+                text: &bytes[..LONG_LINE_PREFIX.min(bytes.len())],
+                ..*line
+            };
+            return self.dead(&prefix, Rejection::new(Reason::TooLong, error));
+        }
+        let lossy: String;
+        // simdutf8 validates fast; std's error says where the bad byte is.
+        let text = match simdutf8::basic::from_utf8(bytes).or_else(|_| std::str::from_utf8(bytes)) {
+            Ok(t) => t,
+            // A text line keeps its line (the exact bytes go to a dead letter if it fails later).
+            Err(_) if p.input.is_text() => {
+                lossy = String::from_utf8_lossy(bytes).into_owned();
+                &lossy
             }
-            Step::Dead(r) => {
-                if counted {
-                    dead(out, ev.meta, line, line_bytes, r, env);
-                }
-                return;
+            Err(e) => {
+                let error = format!("invalid UTF-8 at byte {}", e.valid_up_to());
+                return self.dead(line, Rejection::new(Reason::InvalidUtf8, error));
             }
-            // No event in its place: the line still has a fate.
-            Step::Many(events) if events.is_empty() => {
-                if counted {
-                    out.stats.record(ev.meta.file, Fate::Filtered);
+        };
+        let stripped: String;
+        let text = if p.strip_ansi && p.input.is_text() && text.contains('\x1b') {
+            stripped = strip_ansi(text);
+            &stripped
+        } else {
+            text
+        };
+        let meta = line.meta;
+        let ev = match p.input {
+            InputFormat::Lines => Event::line(text, meta),
+            InputFormat::Logfmt => match crate::parse::parse(&crate::parse::TextFormat::Logfmt, text) {
+                Some(fields) => Event::from_fields(text, meta, fields),
+                None => {
+                    let error = "not logfmt (key=value pairs)".to_string();
+                    return self.dead(line, Rejection::new(Reason::Parse, error));
                 }
-                return;
-            }
-            Step::Many(events) => {
-                out.stats.of(ev.meta.file).copies += events.len() as u64 - 1;
-                for (k, mut c) in events.into_iter().enumerate() {
-                    c.copy |= k > 0;
-                    run_parallel(i + 1, c, line, line_bytes, p, env, format, direct, out);
+            },
+            _ => match Event::parse(text, meta, &p.parallel_needs) {
+                Ok(ev) => ev,
+                Err(r) => return self.dead(line, r),
+            },
+        };
+        self.run(0, ev, line);
+    }
+
+    /// Runs the parallel stages from `from` on one event. `route all` and `explode` fan out:
+    /// each extra copy is marked, so its outcome is not counted as a line's fate.
+    fn run(&mut self, from: usize, mut ev: Event, line: &Line) {
+        let (p, env) = (self.p, self.env);
+        let counted = !ev.copy;
+        let file = ev.meta.file;
+        for (i, s) in p.parallel.iter().enumerate().skip(from) {
+            match s.step(&mut ev, env) {
+                Step::Pass => {}
+                Step::Unmatched => self.out.stats.of(file).unmatched_join += 1,
+                Step::Drop(fate) => return self.record(counted, file, fate),
+                Step::Dead(r) if counted => return self.dead(line, r),
+                Step::Dead(_) => return,
+                // No event in its place: the line still has a fate.
+                Step::Many(events) if events.is_empty() => return self.record(counted, file, Fate::Filtered),
+                Step::Many(events) => {
+                    self.out.stats.of(file).copies += events.len() as u64 - 1;
+                    for (k, mut c) in events.into_iter().enumerate() {
+                        c.copy |= k > 0;
+                        self.run(i + 1, c, line);
+                    }
+                    return;
                 }
-                return;
             }
         }
-    }
-    if let Some(spec) = &p.partial {
-        let groups = out.groups.get_or_insert_with(Groups::default);
-        match groups.add(spec, &ev, env) {
-            Ok(()) if counted => out.stats.record(ev.meta.file, Fate::Aggregated),
-            Ok(()) => {}
-            Err(GroupError::NoTime) if counted => {
-                let error = "no parsable event time".to_string();
-                dead(
-                    out,
-                    ev.meta,
-                    line,
-                    line_bytes,
-                    Rejection::new(Reason::NoTime, error),
-                    env,
-                );
-            }
-            Err(GroupError::NoTime) => {}
+        if let Some(spec) = &p.partial {
+            let groups = self.out.groups.get_or_insert_with(Groups::default);
+            return match groups.add(spec, &ev, env) {
+                Ok(()) => self.record(counted, file, Fate::Aggregated),
+                Err(GroupError::NoTime) if counted => {
+                    self.dead(line, Rejection::new(Reason::NoTime, "no parsable event time"));
+                }
+                Err(GroupError::NoTime) => {}
+            };
         }
-        return;
+        let out = &mut self.out;
+        if self.direct {
+            self.format.write_event(&ev, &mut out.data);
+            out.written += 1;
+            self.record(counted, file, Fate::Emitted);
+        } else {
+            // The line's fate is decided in the ordered part.
+            ev.write_json(&mut out.data);
+            out.recs.push(Rec {
+                end: out.data.len(),
+                meta: ev.meta,
+                topic: ev.topic.clone(),
+                copy: ev.copy,
+            });
+        }
     }
-    if direct {
+
+    /// Records a line's fate, unless the event is a copy (its line has its fate elsewhere).
+    fn record(&mut self, counted: bool, file: u32, fate: Fate) {
         if counted {
-            out.stats.record(ev.meta.file, Fate::Emitted);
+            self.out.stats.record(file, fate);
         }
-        format.write_event(&ev, &mut out.data);
-        out.written += 1;
-    } else {
-        // The line's fate is decided in the ordered part.
-        ev.write_json(&mut out.data);
-        out.recs.push(Rec {
-            end: out.data.len(),
-            meta: ev.meta,
-            topic: ev.topic.clone(),
-            copy: ev.copy,
+    }
+
+    /// The line is a dead letter. The output, counts and partial groups before it are kept
+    /// apart, so that `--strict` and `--max-errors` can cut exactly there.
+    fn dead(&mut self, line: &Line, r: Rejection) {
+        let (out, meta) = (&mut self.out, line.meta);
+        // The line is already counted as read; the snapshot is the chunk before it.
+        let mut stats_before = out.stats.clone();
+        let before = stats_before.of(meta.file);
+        before.lines -= 1;
+        before.bytes -= line.len;
+        out.stats.record(meta.file, Fate::Dead(r.reason));
+        let record = dead_record(self.env, meta, line.text, r.reason, &r.error);
+        out.dead.push(DeadLetter {
+            out_len: out.data.len(),
+            written: out.written,
+            recs_len: out.recs.len(),
+            stats_before,
+            groups_before: out.groups.take(),
+            file: meta.file,
+            line: meta.line,
+            reason: r.reason,
+            error: r.error,
+            record,
         });
     }
 }
@@ -396,28 +386,6 @@ fn strip_ansi(text: &str) -> String {
             .expect("the ANSI pattern is valid")
     });
     re.replace_all(text, "").into_owned()
-}
-
-fn dead(out: &mut ChunkOut, meta: Meta, raw: &[u8], line_bytes: u64, r: Rejection, env: &Env) {
-    // The line is already counted as read; the snapshot is the chunk before it.
-    let mut stats_before = out.stats.clone();
-    let before = stats_before.of(meta.file);
-    before.lines -= 1;
-    before.bytes -= line_bytes;
-    out.stats.record(meta.file, Fate::Dead(r.reason));
-    let record = dead_record(env, meta, raw, r.reason, &r.error);
-    out.dead.push(DeadLetter {
-        out_len: out.data.len(),
-        written: out.written,
-        recs_len: out.recs.len(),
-        stats_before,
-        groups_before: out.groups.take(),
-        file: meta.file,
-        line: meta.line,
-        reason: r.reason,
-        error: r.error,
-        record,
-    });
 }
 
 /// One `--dead-letter` record, with its newline.

@@ -43,13 +43,6 @@ struct Next {
     time: f64,
 }
 
-/// How an event's time is read: the field, and the run's `Env` for `--time-format`.
-#[derive(Clone, Copy)]
-struct Clock<'a> {
-    field: &'a TimeField,
-    env: &'a Env,
-}
-
 /// A time as a key that orders like the number (times are finite).
 fn key(t: f64) -> i128 {
     (t * 1e9) as i128
@@ -66,7 +59,13 @@ pub(crate) fn read_merged(
 ) {
     let mut needs = Needs::default();
     time.needs(&mut needs);
-    let clock = Clock { field: time, env };
+    let ctx = Context {
+        inputs,
+        cfg,
+        needs: &needs,
+        time,
+        env,
+    };
     let mut seq = 0;
     let mut emit = |c: Chunk| {
         let c = Chunk { seq, ..c };
@@ -97,7 +96,7 @@ pub(crate) fn read_merged(
     let mut heads: Vec<Option<Next>> = Vec::with_capacity(sources.len());
     let mut heap = BinaryHeap::new();
     for i in 0..sources.len() {
-        let next = read_next(&mut sources, i, inputs, cfg, &needs, clock, &mut emit);
+        let next = read_next(&mut sources, i, &ctx, &mut emit);
         if let Some(n) = &next {
             heap.push(Reverse((key(n.time), i)));
         }
@@ -145,7 +144,7 @@ pub(crate) fn read_merged(
                 return;
             }
         }
-        heads[i] = read_next(&mut sources, i, inputs, cfg, &needs, clock, &mut emit);
+        heads[i] = read_next(&mut sources, i, &ctx, &mut emit);
         if let Some(n) = &heads[i] {
             heap.push(Reverse((key(n.time), i)));
         }
@@ -190,14 +189,22 @@ fn flush(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What reading a line of any input needs.
+struct Context<'a> {
+    inputs: &'a [Input],
+    cfg: &'a ReadConfig,
+    /// What the time field reads.
+    needs: &'a Needs,
+    time: &'a TimeField,
+    /// The run's env, for `--time-format`.
+    env: &'a Env,
+}
+
+/// The next line of input `i`; `None` at its end or after an error (sent as a chunk).
 fn read_next(
     sources: &mut [Option<Source>],
     i: usize,
-    inputs: &[Input],
-    cfg: &ReadConfig,
-    needs: &Needs,
-    time: Clock<'_>,
+    ctx: &Context,
     emit: &mut dyn FnMut(Chunk) -> bool,
 ) -> Option<Next> {
     let s = sources[i].as_mut()?;
@@ -205,7 +212,7 @@ fn read_next(
         Feed::Lines(r) => r,
         Feed::Records(r) => {
             let next = r.next_record();
-            return next_record(sources, i, next, inputs, cfg, needs, time, emit);
+            return next_record(sources, i, next, ctx, emit);
         }
     };
     let mut bytes = Vec::new();
@@ -229,7 +236,7 @@ fn read_next(
             };
             s.line += 1;
             s.offset += n as u64;
-            if let Some(t) = line_time(&bytes, needs, time, s.year, cfg) {
+            if let Some(t) = line_time(&bytes, ctx, s.year) {
                 s.time = t;
             }
             Some(Next {
@@ -241,29 +248,28 @@ fn read_next(
         }
         Err(e) => {
             sources[i] = None;
-            emit(error_chunk(i as u32, format!("{}: {}", inputs[i].name, io_message(&e))));
+            emit(error_chunk(
+                i as u32,
+                format!("{}: {}", ctx.inputs[i].name, io_message(&e)),
+            ));
             None
         }
     }
 }
 
 /// The next record of a decoded input, as [`read_next`] returns lines.
-#[allow(clippy::too_many_arguments)]
 fn next_record(
     sources: &mut [Option<Source>],
     i: usize,
     next: std::io::Result<Option<super::convert::Record>>,
-    inputs: &[Input],
-    cfg: &ReadConfig,
-    needs: &Needs,
-    time: Clock<'_>,
+    ctx: &Context,
     emit: &mut dyn FnMut(Chunk) -> bool,
 ) -> Option<Next> {
     let s = sources[i].as_mut()?;
     match next {
         Ok(Some(r)) => {
             if r.too_long.is_none() {
-                if let Some(t) = line_time(&r.text, needs, time, s.year, cfg) {
+                if let Some(t) = line_time(&r.text, ctx, s.year) {
                     s.time = t;
                 }
             }
@@ -285,19 +291,22 @@ fn next_record(
         }
         Err(e) => {
             sources[i] = None;
-            emit(error_chunk(i as u32, format!("{}: {}", inputs[i].name, io_message(&e))));
+            emit(error_chunk(
+                i as u32,
+                format!("{}: {}", ctx.inputs[i].name, io_message(&e)),
+            ));
             None
         }
     }
 }
 
 /// The event time of a line, if it has one.
-fn line_time(bytes: &[u8], needs: &Needs, time: Clock<'_>, year: i32, cfg: &ReadConfig) -> Option<f64> {
+fn line_time(bytes: &[u8], ctx: &Context, year: i32) -> Option<f64> {
     let text = std::str::from_utf8(bytes).ok()?.trim_end_matches(['\n', '\r']);
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') && !matches!(cfg.format, super::InputFormat::Lines) {
-        let ev = Event::parse(trimmed, Meta::default(), needs).ok()?;
-        return time.field.of(&ev, time.env);
+    if trimmed.starts_with('{') && !matches!(ctx.cfg.format, super::InputFormat::Lines) {
+        let ev = Event::parse(trimmed, Meta::default(), ctx.needs).ok()?;
+        return ctx.time.of(&ev, ctx.env);
     }
     text_time(trimmed, year)
 }
