@@ -75,8 +75,8 @@ pub(crate) struct Config {
 }
 
 impl Config {
-    /// Checks `cli` and builds the config, in the order a reader of the command meets its
-    /// mistakes: the pipeline, the flags, then the inputs and outputs.
+    /// Checks `cli` and builds the config: the pipeline, the flags, then the inputs and
+    /// outputs; the first mistake found is the one reported.
     pub(crate) fn build(cli: Cli, facts: &Facts) -> Built {
         let mut skipped = Skipped::default();
         let config = Config::checked(cli, facts, &mut skipped);
