@@ -1,87 +1,48 @@
 //! Validates the command line and builds what a run needs: inputs, the compiled
 //! pipeline, output settings. Everything that can be wrong with a command is found
-//! here, before any input is read.
+//! here, before any input is read. Building has no side effects: what it needs to know
+//! of the world comes in as [`Facts`], and what it has to note comes back in [`Built`].
+
+mod usage;
+
+pub(crate) use usage::UsageError;
 
 use crate::cli::Cli;
-use crate::input::{self, Input, reader::ReadConfig};
-use crate::lang::{Env, parse_pipeline};
+use crate::input::walk::Skipped;
+use crate::input::{self, Identity, Input, InputFormat, reader::ReadConfig};
+use crate::lang::{Env, LangError, StageAst, StageSpec, parse_pipeline};
 use crate::output::Format;
+use crate::output::topic::TopicOptions;
 use crate::pipeline::Pipeline;
-use crate::stage::StageOptions;
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use crate::stage::{Stage, StageOptions, TimeField};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
-/// `table` for people at a terminal reading an aggregate's result, else NDJSON.
-fn default_format(asts: &[crate::lang::StageAst]) -> Format {
-    use crate::lang::StageSpec;
-    let aggregate = matches!(
-        asts.last().map(|a| &a.spec),
-        Some(StageSpec::Count { .. } | StageSpec::Stats { .. } | StageSpec::Top { .. } | StageSpec::Distinct { .. })
-    );
-    if aggregate && std::io::stdout().is_terminal() {
-        Format::Table
-    } else {
-        Format::Ndjson
-    }
+/// What building a config reads of the world besides the command line, gathered once by
+/// `lib.rs`, so that a config is a function of the two (and tests fix them).
+#[derive(Debug, Clone)]
+pub(crate) struct Facts {
+    /// A table for an aggregate's result, and a flush after every batch.
+    pub stdout_terminal: bool,
+    /// A progress bar.
+    pub stderr_terminal: bool,
+    /// stdout is a regular file, which must not be an input (`evq … in.ndjson >> in.ndjson`).
+    pub stdout_file: bool,
+    /// The default for `--jobs`.
+    pub cores: usize,
+    /// For `now()`, and the year of syslog timestamps read from stdin.
+    pub now: SystemTime,
+    /// An input file's modification time: its year is the year of its syslog timestamps.
+    pub modified: fn(&Path) -> Option<SystemTime>,
 }
 
-/// The year of an input's modification time (UTC), or this year for stdin.
-fn input_year(i: &Input) -> i32 {
-    use chrono::Datelike;
-    let t = match &i.source {
-        input::Source::File(p) => std::fs::metadata(p).and_then(|m| m.modified()).ok(),
-        input::Source::Stdin => None,
-    };
-    chrono::DateTime::<chrono::Utc>::from(t.unwrap_or_else(std::time::SystemTime::now)).year()
-}
-
-/// Output files known before reading that are inputs of the run: refused, naming both, since
-/// writing one would destroy the input while it is read (topic files are checked when opened).
-fn refuse_overwrites(
-    inputs: &[input::Identity],
-    dead_letter: Option<&std::path::Path>,
-    stats: Option<&str>,
-    asts: &[crate::lang::StageAst],
-) -> Result<(), UsageError> {
-    let mut outputs: Vec<(String, PathBuf)> = Vec::new();
-    if let Some(p) = dead_letter {
-        outputs.push((format!("--dead-letter {}", p.display()), p.to_path_buf()));
-    }
-    if let Some(p) = stats.filter(|s| *s != "-") {
-        outputs.push((format!("--stats={p}"), p.into()));
-    }
-    for ast in asts {
-        if let Some((stage, path)) = fixed_template_path(&ast.spec) {
-            outputs.push((format!("{stage} {}", path.display()), path));
-        }
-    }
-    // `evq … in.ndjson >> in.ndjson` would read its own output without end.
-    if std::fs::metadata("/dev/stdout").is_ok_and(|m| m.is_file()) {
-        outputs.push(("stdout".into(), "/dev/stdout".into()));
-    }
-    match outputs
-        .iter()
-        .find_map(|(what, p)| input::input_at(inputs, p).map(|i| (what, i)))
-    {
-        Some((what, input)) => Err(UsageError(format!("evq: {what}: {}", input::overwrite_error(input)))),
-        None => Ok(()),
-    }
-}
-
-/// The stage and the file a `to`/`tee` writes when its template has no placeholder.
-fn fixed_template_path(spec: &crate::lang::StageSpec) -> Option<(&'static str, PathBuf)> {
-    let crate::lang::StageSpec::To { template, tee, .. } = spec else {
-        return None;
-    };
-    let mut path = String::new();
-    for part in &template.parts {
-        match part {
-            crate::lang::ast::TemplatePart::Lit(s) => path.push_str(s),
-            crate::lang::ast::TemplatePart::Expr(_) => return None,
-        }
-    }
-    Some((if *tee { "tee" } else { "to" }, path.into()))
+/// A command line checked against the facts: the config, or why it is refused; either way
+/// what directory walks skipped, which is noted on stderr before anything else.
+#[derive(Debug)]
+pub(crate) struct Built {
+    pub config: Result<Config, UsageError>,
+    pub skipped: Skipped,
 }
 
 #[derive(Debug, Clone)]
@@ -113,172 +74,305 @@ pub(crate) struct Config {
     pub pipeline_max_groups: Option<usize>,
 }
 
-/// A usage error: the message to print (possibly several lines, for a caret).
-#[derive(Debug)]
-pub(crate) struct UsageError(pub String);
-
 impl Config {
-    pub(crate) fn from_cli(cli: Cli) -> Result<Config, UsageError> {
-        let mut paths = cli.paths;
-        let source = match &cli.file {
-            Some(f) => {
-                if let Some(p) = cli.pipeline {
-                    paths.insert(0, p);
-                }
-                std::fs::read_to_string(f)
-                    .map_err(|e| UsageError(format!("evq: {}: {}", f.display(), crate::messages::io_message(&e))))?
-            }
-            None => cli.pipeline.unwrap_or_default(),
-        };
-        let mut asts = parse_pipeline(&source).map_err(|e| UsageError(e.render(&source)))?;
-        if let Some(dir) = &cli.out_dir {
-            if matches!(
-                asts.last().map(|a| &a.spec),
-                Some(crate::lang::StageSpec::To { tee: false, .. })
-            ) {
-                return Err(UsageError("evq: -O: the pipeline already ends with `to`".into()));
-            }
-            let trimmed = dir.trim_end_matches('/').replace('{', "{{").replace('}', "}}");
-            // `-O /` is the root directory; an empty name is the current one.
-            let base = if trimmed.is_empty() && !dir.starts_with('/') {
-                "."
-            } else {
-                &trimmed
-            };
-            let text = format!("{base}/{{topic()}}.ndjson");
-            let template = crate::lang::parse_template(&text).expect("the -O template is well formed");
-            let spec = crate::lang::StageSpec::To {
-                template,
-                text,
-                tee: false,
-            };
-            asts.push(crate::lang::StageAst {
-                spec,
-                span: crate::lang::Span::default(),
-            });
-        }
-        crate::stage::To::check(&asts, &source).map_err(|e| UsageError(e.render(&source)))?;
-        if let Some(fmt) = &cli.time_format {
-            if !crate::time::valid_format(fmt) {
-                return Err(UsageError(format!(
-                    "evq: --time-format: `{fmt}` is not a valid strftime format"
-                )));
-            }
-            crate::time::set_user_format(fmt.clone());
-        }
-        if cli.jobs == Some(0) {
-            return Err(UsageError("evq: --jobs must be at least 1".into()));
-        }
-        let time = match &cli.time_field {
-            Some(t) => match crate::lang::parse_expr(t) {
-                Ok(crate::lang::Expr::Path(p)) => Some(p),
-                _ => return Err(UsageError(format!("evq: --time-field: `{t}` is not a field path"))),
-            },
-            None => None,
-        };
-        if asts.iter().any(|a| matches!(a.spec, crate::lang::StageSpec::To { .. })) {
-            // Topic files: as many open at once as the system allows (like cargo), so that
-            // thousands of topics do not close and reopen files; the cache stays under it.
-            let _ = rlimit::increase_nofile_limit(u64::MAX);
-        }
-        let (inputs, skipped) = input::expand(&paths, cli.follow_links);
-        if let Some(note) = skipped.note() {
-            crate::messages::error(note);
-        }
+    /// Checks `cli` and builds the config: the pipeline, the flags, then the inputs and
+    /// outputs; the first mistake found is the one reported.
+    pub(crate) fn build(cli: Cli, facts: &Facts) -> Built {
+        let mut skipped = Skipped::default();
+        let config = Config::checked(cli, facts, &mut skipped);
+        Built { config, skipped }
+    }
+
+    /// True when the pipeline writes topic files (`to`, `tee`, `-O`).
+    pub(crate) fn writes_files(&self) -> bool {
+        self.pipeline.ordered.iter().any(|s| matches!(s, Stage::To(_)))
+    }
+
+    fn checked(cli: Cli, facts: &Facts, skipped: &mut Skipped) -> Result<Config, UsageError> {
+        let (source, paths) = pipeline_source(&cli)?;
+        let asts = stages(&source, cli.out_dir.as_deref())?;
+        let time_format = time_format(cli.time_format.as_deref())?;
+        let jobs = jobs(cli.jobs, facts)?;
+        let time = time_field(cli.time_field.as_deref())?;
+        let (inputs, walked) = input::expand(&paths, cli.follow_links);
+        *skipped = walked;
         let identities = input::identities(&inputs);
-        refuse_overwrites(&identities, cli.dead_letter.as_deref(), cli.stats.as_deref(), &asts)?;
-        let topic = crate::output::topic::TopicOptions {
-            append: cli.append,
-            atomic: cli.atomic,
-            max_open: cli
-                .max_open_files
-                .unwrap_or_else(crate::output::safe_path::default_max_open_files)
-                .max(1),
-            inputs: identities.into(),
-        };
-        let opts = StageOptions {
-            time,
-            max_groups: cli.max_groups,
-            memory_limit: cli.memory_limit,
-            lateness: cli.lateness,
-            topic,
-            seed: cli.seed,
-        };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64());
-        let years = inputs
-            .iter()
-            .map(|i| cli.year.unwrap_or_else(|| input_year(i)))
-            .collect();
-        let env = Env {
-            now,
-            files: Arc::new(inputs.iter().map(|i| i.name.clone()).collect()),
-            years: Arc::new(years),
-        };
-        let jobs = cli
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let input_format = cli.input.unwrap_or(
-            if matches!(
-                asts.first().map(|a| &a.spec),
-                Some(crate::lang::StageSpec::Parse { .. })
-            ) {
-                input::InputFormat::Lines
-            } else {
-                input::InputFormat::Ndjson
-            },
-        );
-        use input::InputFormat::{Csv, Json, Tsv};
-        let multiline = match &cli.multiline_start {
-            Some(_) if matches!(input_format, Json | Csv | Tsv) => {
-                return Err(UsageError(
-                    "evq: --multiline-start joins text lines; -i json, csv and tsv already read records that span lines"
-                        .into(),
-                ));
-            }
-            Some(re) => Some(
-                crate::lang::parser::build_regex(re, "", crate::lang::Span::default())
-                    .map_err(|e| UsageError(format!("evq: --multiline-start: {}", e.message)))?,
-            ),
-            None => None,
-        };
-        let mut pipeline = Pipeline::new(&asts, &opts).map_err(|e| UsageError(e.render(&source)))?;
-        let writes_files = pipeline.ordered.iter().any(|s| matches!(s, crate::stage::Stage::To(_)));
-        pipeline.strip_ansi = cli.strip_ansi;
-        pipeline.held_bytes = cli.held_bytes.unwrap_or(pipeline.held_bytes);
-        pipeline.input = input_format;
+        refuse_overwrites(&outputs(&cli, &asts, facts), &identities)?;
+        let read = read_config(&cli, &asts)?;
+        let opts = stage_options(&cli, time, identities);
+        let pipeline = pipeline(&cli, &asts, &opts, &source, read.format)?;
+        let out = output_config(&cli, &asts, facts);
         Ok(Config {
             pipeline,
+            env: env(&inputs, cli.year, time_format, facts),
             source,
             inputs,
-            env,
-            format: cli.output.unwrap_or_else(|| default_format(&asts)),
+            format: out.format,
             jobs,
-            read: ReadConfig {
-                // Topic files hold lines in memory of their own: smaller chunks keep the total down.
-                chunk_size: cli.chunk_size.unwrap_or(if writes_files { 512 << 10 } else { 1 << 20 }),
-                max_line_bytes: cli.max_line_bytes,
-                format: input_format,
-                multiline,
-            },
+            read,
             dead_letter: cli.dead_letter,
             strict: cli.strict,
             max_errors: cli.max_errors,
-            stats: cli.stats.map(|s| {
-                if s == "-" {
-                    StatsTo::Stderr
-                } else {
-                    StatsTo::File(s.into())
-                }
-            }),
-            line_buffered: cli.line_buffered || cli.lateness.is_some() || std::io::stdout().is_terminal(),
+            stats: out.stats,
+            line_buffered: out.line_buffered,
             exit_status: cli.exit_status,
-            progress: !cli.no_progress && (cli.progress || std::io::stderr().is_terminal()),
+            progress: out.progress,
             explain: cli.explain,
-            merge: cli.merge.then(|| crate::stage::TimeField(opts.time.clone())),
+            merge: cli.merge.then(|| TimeField(opts.time.clone())),
             pipeline_max_groups: cli.max_groups,
         })
+    }
+}
+
+/// The pipeline's text and the input paths. With `-f FILE` the pipeline is the file's text
+/// and the first argument is an input.
+fn pipeline_source(cli: &Cli) -> Result<(String, Vec<String>), UsageError> {
+    let Some(file) = &cli.file else {
+        return Ok((cli.pipeline.clone().unwrap_or_default(), cli.paths.clone()));
+    };
+    let source = std::fs::read_to_string(file).map_err(|io| UsageError::PipelineFile { path: file.clone(), io })?;
+    let paths = cli.pipeline.iter().chain(&cli.paths).cloned().collect();
+    Ok((source, paths))
+}
+
+/// The pipeline's stages, with the `to` that `-O DIR` adds, and file name templates checked.
+fn stages(source: &str, out_dir: Option<&str>) -> Result<Vec<StageAst>, UsageError> {
+    let mut asts = parse_pipeline(source).map_err(UsageError::pipeline(source))?;
+    if let Some(dir) = out_dir {
+        let stage = out_dir_stage(dir, &asts)?;
+        asts.push(stage);
+    }
+    crate::stage::To::check(&asts, source).map_err(UsageError::pipeline(source))?;
+    Ok(asts)
+}
+
+/// `-O DIR`: the stage `to "DIR/{topic()}.ndjson"`, unless the pipeline already ends with `to`.
+fn out_dir_stage(dir: &str, asts: &[StageAst]) -> Result<StageAst, UsageError> {
+    if matches!(asts.last().map(|a| &a.spec), Some(StageSpec::To { tee: false, .. })) {
+        return Err(UsageError::flag("-O", "the pipeline already ends with `to`"));
+    }
+    let trimmed = dir.trim_end_matches('/').replace('{', "{{").replace('}', "}}");
+    // `-O /` is the root directory; an empty name is the current one.
+    let base = if trimmed.is_empty() && !dir.starts_with('/') {
+        "."
+    } else {
+        &trimmed
+    };
+    let text = format!("{base}/{{topic()}}.ndjson");
+    let template = crate::lang::parse_template(&text).expect("the -O template is well formed");
+    let spec = StageSpec::To {
+        template,
+        text,
+        tee: false,
+    };
+    Ok(StageAst {
+        spec,
+        span: crate::lang::Span::default(),
+    })
+}
+
+/// `--time-format`, if it is a valid strftime format.
+fn time_format(format: Option<&str>) -> Result<Option<Arc<str>>, UsageError> {
+    match format {
+        Some(f) if !crate::time::valid_format(f) => Err(UsageError::flag(
+            "--time-format",
+            format!("`{f}` is not a valid strftime format"),
+        )),
+        f => Ok(f.map(Arc::from)),
+    }
+}
+
+/// `--jobs`, or one thread per core.
+fn jobs(jobs: Option<usize>, facts: &Facts) -> Result<usize, UsageError> {
+    match jobs {
+        Some(0) => Err(UsageError::NoJobs),
+        jobs => Ok(jobs.unwrap_or(facts.cores)),
+    }
+}
+
+/// `--time-field`, which must be a field path.
+fn time_field(field: Option<&str>) -> Result<Option<crate::lang::Path>, UsageError> {
+    let Some(t) = field else { return Ok(None) };
+    match crate::lang::parse_expr(t) {
+        Ok(crate::lang::Expr::Path(p)) => Ok(Some(p)),
+        _ => Err(UsageError::flag("--time-field", format!("`{t}` is not a field path"))),
+    }
+}
+
+/// The output files known before reading, each with how the command names it.
+fn outputs(cli: &Cli, asts: &[StageAst], facts: &Facts) -> Vec<(String, PathBuf)> {
+    let mut outputs: Vec<(String, PathBuf)> = Vec::new();
+    if let Some(p) = &cli.dead_letter {
+        outputs.push((format!("--dead-letter {}", p.display()), p.clone()));
+    }
+    if let Some(p) = cli.stats.as_deref().filter(|s| *s != "-") {
+        outputs.push((format!("--stats={p}"), p.into()));
+    }
+    for ast in asts {
+        if let Some((stage, path)) = fixed_template_path(&ast.spec) {
+            outputs.push((format!("{stage} {}", path.display()), path));
+        }
+    }
+    // `evq … in.ndjson >> in.ndjson` would read its own output without end.
+    if facts.stdout_file {
+        outputs.push(("stdout".into(), "/dev/stdout".into()));
+    }
+    outputs
+}
+
+/// Outputs that are inputs of the run are refused, naming both, since writing one would
+/// destroy the input while it is read (topic files are checked when opened).
+fn refuse_overwrites(outputs: &[(String, PathBuf)], inputs: &[Identity]) -> Result<(), UsageError> {
+    match outputs
+        .iter()
+        .find_map(|(what, p)| input::input_at(inputs, p).map(|i| (what, i)))
+    {
+        Some((what, input)) => Err(UsageError::Overwrite {
+            what: what.clone(),
+            input: input.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The stage and the file a `to`/`tee` writes when its template has no placeholder.
+fn fixed_template_path(spec: &StageSpec) -> Option<(&'static str, PathBuf)> {
+    let StageSpec::To { template, tee, .. } = spec else {
+        return None;
+    };
+    let mut path = String::new();
+    for part in &template.parts {
+        match part {
+            crate::lang::ast::TemplatePart::Lit(s) => path.push_str(s),
+            crate::lang::ast::TemplatePart::Expr(_) => return None,
+        }
+    }
+    Some((if *tee { "tee" } else { "to" }, path.into()))
+}
+
+/// How inputs are read: the format (lines when the pipeline starts with `parse`), where
+/// records start, and the chunk size.
+fn read_config(cli: &Cli, asts: &[StageAst]) -> Result<ReadConfig, UsageError> {
+    let starts_with_parse = matches!(asts.first().map(|a| &a.spec), Some(StageSpec::Parse { .. }));
+    let format = cli.input.unwrap_or(if starts_with_parse {
+        InputFormat::Lines
+    } else {
+        InputFormat::Ndjson
+    });
+    let multiline = match &cli.multiline_start {
+        Some(_) if matches!(format, InputFormat::Json | InputFormat::Csv | InputFormat::Tsv) => {
+            return Err(UsageError::MultilineRecords);
+        }
+        Some(re) => Some(
+            crate::lang::parser::build_regex(re, "", crate::lang::Span::default())
+                .map_err(|e: LangError| UsageError::flag("--multiline-start", e.message))?,
+        ),
+        None => None,
+    };
+    // `to` is always an ordered stage; topic files hold lines in memory of their own, and
+    // smaller chunks keep the total down.
+    let writes_files = asts.iter().any(|a| matches!(a.spec, StageSpec::To { .. }));
+    Ok(ReadConfig {
+        chunk_size: cli.chunk_size.unwrap_or(if writes_files { 512 << 10 } else { 1 << 20 }),
+        max_line_bytes: cli.max_line_bytes,
+        format,
+        multiline,
+    })
+}
+
+/// The settings stages are built with.
+fn stage_options(cli: &Cli, time: Option<crate::lang::Path>, inputs: Vec<Identity>) -> StageOptions {
+    let topic = TopicOptions {
+        append: cli.append,
+        atomic: cli.atomic,
+        // Without the flag, as many as the open-file limit allows: the share of it is taken
+        // when the files are set up, after `lib.rs` raised the limit.
+        max_open: cli.max_open_files.map_or(usize::MAX, |n| n.max(1)),
+        inputs: inputs.into(),
+    };
+    StageOptions {
+        time,
+        max_groups: cli.max_groups,
+        memory_limit: cli.memory_limit,
+        lateness: cli.lateness,
+        topic,
+        seed: cli.seed,
+    }
+}
+
+/// The compiled pipeline, with the flags that change how its first part decodes lines.
+fn pipeline(
+    cli: &Cli,
+    asts: &[StageAst],
+    opts: &StageOptions,
+    source: &str,
+    input: InputFormat,
+) -> Result<Pipeline, UsageError> {
+    let mut pipeline = Pipeline::new(asts, opts).map_err(UsageError::pipeline(source))?;
+    pipeline.strip_ansi = cli.strip_ansi;
+    pipeline.held_bytes = cli.held_bytes.unwrap_or(pipeline.held_bytes);
+    pipeline.input = input;
+    Ok(pipeline)
+}
+
+/// What expressions read besides the event: the time, the inputs' names and years, and
+/// `--time-format`.
+fn env(inputs: &[Input], year: Option<i32>, time_format: Option<Arc<str>>, facts: &Facts) -> Env {
+    let years = inputs
+        .iter()
+        .map(|i| year.unwrap_or_else(|| input_year(i, facts)))
+        .collect();
+    Env {
+        now: facts
+            .now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64()),
+        files: Arc::new(inputs.iter().map(|i| i.name.clone()).collect()),
+        years: Arc::new(years),
+        time_format,
+    }
+}
+
+/// The year of an input's modification time (UTC), or this year for stdin.
+fn input_year(i: &Input, facts: &Facts) -> i32 {
+    use chrono::Datelike;
+    let modified = match &i.source {
+        input::Source::File(p) => (facts.modified)(p),
+        input::Source::Stdin => None,
+    };
+    chrono::DateTime::<chrono::Utc>::from(modified.unwrap_or(facts.now)).year()
+}
+
+/// How results are written to stdout and stderr.
+struct OutputConfig {
+    format: Format,
+    line_buffered: bool,
+    progress: bool,
+    stats: Option<StatsTo>,
+}
+
+fn output_config(cli: &Cli, asts: &[StageAst], facts: &Facts) -> OutputConfig {
+    OutputConfig {
+        format: cli.output.unwrap_or_else(|| default_format(asts, facts)),
+        line_buffered: cli.line_buffered || cli.lateness.is_some() || facts.stdout_terminal,
+        progress: !cli.no_progress && (cli.progress || facts.stderr_terminal),
+        stats: cli.stats.as_deref().map(|s| match s {
+            "-" => StatsTo::Stderr,
+            file => StatsTo::File(file.into()),
+        }),
+    }
+}
+
+/// `table` for people at a terminal reading an aggregate's result, else NDJSON.
+fn default_format(asts: &[StageAst], facts: &Facts) -> Format {
+    let aggregate = matches!(
+        asts.last().map(|a| &a.spec),
+        Some(StageSpec::Count { .. } | StageSpec::Stats { .. } | StageSpec::Top { .. } | StageSpec::Distinct { .. })
+    );
+    if aggregate && facts.stdout_terminal {
+        Format::Table
+    } else {
+        Format::Ndjson
     }
 }
 

@@ -2,6 +2,7 @@
 //! pipeline needs (the top-level fields it reads), or fully once a stage modifies it.
 
 use crate::json::{self, JsonError, JsonErrorKind, MAX_DEPTH, Out};
+use crate::lang::Env;
 use crate::lang::ast::{Path, Seg};
 use crate::lang::func::time_of;
 use crate::lang::value::{Val, float_value};
@@ -623,8 +624,12 @@ impl TimeField {
     pub(crate) const DEFAULTS: [&'static str; 4] = ["ts", "time", "timestamp", "@timestamp"];
 
     /// The event's time as written (the first default field that holds a time), for output.
-    pub(crate) fn value(&self, ev: &Event) -> Option<Value> {
-        let of = |p: &Path| ev.lookup(p).filter(|v| time_of(v).is_some()).map(|v| v.into_value());
+    pub(crate) fn value(&self, ev: &Event, env: &Env) -> Option<Value> {
+        let of = |p: &Path| {
+            ev.lookup(p)
+                .filter(|v| time_of(v, env).is_some())
+                .map(|v| v.into_value())
+        };
         match &self.0 {
             Some(p) => of(p),
             None => Self::DEFAULTS.iter().find_map(|k| {
@@ -649,14 +654,14 @@ impl TimeField {
     }
 
     /// Unix seconds of the event, if it has a parsable time.
-    pub(crate) fn of(&self, ev: &Event) -> Option<f64> {
+    pub(crate) fn of(&self, ev: &Event, env: &Env) -> Option<f64> {
         match &self.0 {
-            Some(p) => time_of(&ev.lookup(p)?),
+            Some(p) => time_of(&ev.lookup(p)?, env),
             None => Self::DEFAULTS.iter().find_map(|k| {
                 let p = Path {
                     segs: vec![Seg::Key((*k).into())],
                 };
-                ev.lookup(&p).map(|v| time_of(&v))
+                ev.lookup(&p).map(|v| time_of(&v, env))
             })?,
         }
     }

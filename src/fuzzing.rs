@@ -3,7 +3,7 @@
 //! bug: a panic inside evq, or a broken promise that the function checks.
 
 use crate::cli::Cli;
-use crate::config::{Config, UsageError};
+use crate::config::Config;
 use crate::event::{Event, Meta, Needs};
 use crate::exit::ExitStatus;
 use crate::lang::{Env, parse_pipeline};
@@ -28,7 +28,8 @@ pub fn run_target(target: &str, data: &[u8]) -> Option<()> {
 pub fn pipeline(data: &[u8]) -> Option<()> {
     let text = std::str::from_utf8(data).ok()?;
     let cli = Cli::try_parse_from(["evq", "--no-progress", "--", text]).ok()?;
-    if let Err(UsageError(message)) = Config::from_cli(cli) {
+    if let Err(e) = Config::build(cli, &crate::facts()).config {
+        let message = crate::messages::line(e);
         let mut lines = message.lines();
         assert!(
             lines.next().is_some_and(|l| l.starts_with("evq: pipeline error: ")),
@@ -104,9 +105,9 @@ pub fn run_engine(pipeline: &str, format: &str, input: &[u8]) -> ExitStatus {
         Ok(cli) => cli,
         Err(e) => panic!("the fuzzer's arguments are wrong: {e}"),
     };
-    let cfg = match Config::from_cli(cli) {
+    let cfg = match Config::build(cli, &crate::facts()).config {
         Ok(cfg) => cfg,
-        Err(UsageError(e)) => panic!("the fuzzer's pipeline `{pipeline}` is wrong: {e}"),
+        Err(e) => panic!("the fuzzer's pipeline `{pipeline}` is wrong: {e}"),
     };
     let status = crate::exec::run(cfg, Box::new(std::io::sink()));
     let _ = std::fs::remove_file(&path);
@@ -173,6 +174,7 @@ pub fn template(data: &[u8]) -> Option<String> {
         now: 0.0,
         files: Arc::new(vec!["-".into()]),
         years: Arc::new(vec![2026]),
+        time_format: None,
     };
     let mut path = String::new();
     to.render(&ev, &env, &mut path);
@@ -207,7 +209,7 @@ mod tests {
     fn every_event_pipeline_compiles() {
         for p in EVENT_PIPELINES {
             let cli = Cli::try_parse_from(["evq", "--", p]).unwrap();
-            if let Err(UsageError(e)) = Config::from_cli(cli) {
+            if let Err(e) = Config::build(cli, &crate::facts()).config {
                 panic!("{e}");
             }
         }

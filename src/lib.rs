@@ -17,8 +17,6 @@ pub mod fuzzing;
 mod input;
 mod json;
 mod lang;
-#[cfg(test)]
-mod layers;
 mod manual;
 mod messages;
 mod output;
@@ -29,9 +27,10 @@ mod stage;
 mod stats;
 mod time;
 
+use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Generate};
-use config::Config;
+use config::{Config, Facts};
 pub use exit::ExitStatus;
 use std::io::Write;
 
@@ -55,30 +54,74 @@ where
         }
     };
     if let Some(g) = cli.generate {
-        return generate(g);
+        return reported(generate(g));
     }
-    let cfg = match Config::from_cli(cli) {
+    let built = Config::build(cli, &facts());
+    if let Some(note) = built.skipped.note() {
+        messages::error(note);
+    }
+    let cfg = match built.config {
         Ok(c) => c,
         Err(e) => {
-            messages::text(&e.0);
-            return ExitStatus::Usage;
+            messages::error(&e);
+            return e.status();
         }
     };
     if cfg.explain {
-        return match messages::stdout(explain(&cfg)) {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                messages::error(format_args!("stdout: {}", crate::messages::io_message(&e)));
-                ExitStatus::Output
-            }
-            _ => ExitStatus::Success,
-        };
+        return reported(written(messages::stdout(explain(&cfg))));
     }
+    raise_open_file_limit(&cfg);
     output::ignore_sigxfsz();
     let stdout = Box::new(std::io::BufWriter::with_capacity(
         256 << 10,
         output::whole_lines::stdout(),
     ));
     exec::run(cfg, stdout)
+}
+
+/// What building the config needs to know of the world, read once here so that building
+/// it has no side effects and tests can fix each fact.
+fn facts() -> Facts {
+    use std::io::IsTerminal;
+    Facts {
+        stdout_terminal: std::io::stdout().is_terminal(),
+        stderr_terminal: std::io::stderr().is_terminal(),
+        stdout_file: std::fs::metadata("/dev/stdout").is_ok_and(|m| m.is_file()),
+        cores: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        now: std::time::SystemTime::now(),
+        modified: |path| std::fs::metadata(path).and_then(|m| m.modified()).ok(),
+    }
+}
+
+/// Topic files: as many open at once as the system allows (like cargo), so that thousands
+/// of topics do not close and reopen files. Raised before the engine sets the files up,
+/// which is when it takes its share of the limit.
+fn raise_open_file_limit(cfg: &Config) {
+    if cfg.writes_files() {
+        let _ = rlimit::increase_nofile_limit(u64::MAX);
+    }
+}
+
+/// The outcome of a path that only writes to stdout (`--generate`, `--explain`): its error
+/// is reported, and a failed write is an output error, exit 4.
+fn reported(result: anyhow::Result<()>) -> ExitStatus {
+    match result {
+        Ok(()) => ExitStatus::Success,
+        Err(e) => {
+            messages::error(format_args!("{e:#}"));
+            ExitStatus::Output
+        }
+    }
+}
+
+/// A write to stdout: a closed pipe is a quiet success, as on the data path.
+fn written(result: std::io::Result<()>) -> anyhow::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result
+            .map_err(|e| anyhow::Error::msg(messages::io_message(&e)))
+            .context("stdout"),
+    }
 }
 
 fn explain(cfg: &Config) -> String {
@@ -99,7 +142,8 @@ fn explain(cfg: &Config) -> String {
     )
 }
 
-fn generate(what: Generate) -> ExitStatus {
+/// `--generate`: the man page or a shell's completion script on stdout.
+fn generate(what: Generate) -> anyhow::Result<()> {
     let mut cmd = Cli::command();
     let mut out = std::io::stdout().lock();
     let shell = match what {
@@ -115,12 +159,30 @@ fn generate(what: Generate) -> ExitStatus {
             Ok(())
         }
     };
-    match result.and_then(|_| out.flush()) {
-        Ok(()) => ExitStatus::Success,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
-        Err(e) => {
-            messages::error(format_args!("stdout: {}", crate::messages::io_message(&e)));
-            ExitStatus::Output
-        }
+    written(result.and_then(|()| out.flush()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn a_closed_stdout_is_a_quiet_success_and_a_full_one_fails_naming_it() {
+        assert!(written(Err(Error::from(ErrorKind::BrokenPipe))).is_ok());
+        let full = written(Err(Error::from_raw_os_error(libc::ENOSPC)));
+        let e = full.as_ref().expect_err("a full disk fails");
+        assert_eq!(format!("{e:#}"), "stdout: No space left on device");
+        assert_eq!(reported(full), ExitStatus::Output);
+        assert_eq!(reported(written(Ok(()))), ExitStatus::Success);
+    }
+
+    #[test]
+    fn facts_are_read_from_this_process() {
+        let f = facts();
+        assert!(f.cores >= 1);
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        assert!((f.modified)(&manifest).is_some());
+        assert_eq!((f.modified)(std::path::Path::new("/nonexistent/evq")), None);
     }
 }

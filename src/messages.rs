@@ -7,7 +7,12 @@ use std::io::Write;
 
 /// Writes `evq: {msg}` and a newline to stderr, ignoring any failure.
 pub(crate) fn error(msg: impl Display) {
-    text(format_args!("evq: {msg}"));
+    text(line(msg));
+}
+
+/// `evq: {msg}`, as [`error`] writes it (for the checks that read a message whole).
+pub(crate) fn line(msg: impl Display) -> String {
+    format!("evq: {msg}")
 }
 
 /// Writes `msg` and a newline to stderr as it is (reports, already prefixed text).

@@ -1,16 +1,8 @@
 //! Event time: RFC 3339 (fast path), Unix numbers by magnitude, Common Log Format,
-//! and a user strftime format; all to Unix seconds as f64.
+//! and a user strftime format (`--time-format`, passed in); all to Unix seconds as f64.
 
 use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use std::sync::OnceLock;
-
-static USER_FORMAT: OnceLock<String> = OnceLock::new();
-
-/// Sets the `--time-format` used for strings no built-in format accepts.
-pub(crate) fn set_user_format(fmt: String) {
-    let _ = USER_FORMAT.set(fmt);
-}
 
 /// True when `fmt` is a valid strftime format.
 pub(crate) fn valid_format(fmt: &str) -> bool {
@@ -34,8 +26,9 @@ pub(crate) fn from_number(n: f64) -> Option<f64> {
     })
 }
 
-/// Unix seconds from text in any accepted format.
-pub(crate) fn parse_str(s: &str) -> Option<f64> {
+/// Unix seconds from text in any accepted format; `user` (`--time-format`) is tried after
+/// the built-in ones.
+pub(crate) fn parse_str(s: &str, user: Option<&str>) -> Option<f64> {
     let s = s.trim();
     if let Some(t) = parse_rfc3339(s.as_bytes()) {
         return Some(t);
@@ -43,7 +36,7 @@ pub(crate) fn parse_str(s: &str) -> Option<f64> {
     if let Some(t) = parse_clf(s) {
         return Some(t);
     }
-    if let Some(fmt) = USER_FORMAT.get() {
+    if let Some(fmt) = user {
         if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
             return Some(dt.timestamp() as f64 + f64::from(dt.timestamp_subsec_nanos()) / 1e9);
         }
@@ -191,25 +184,37 @@ mod tests {
 
     #[test]
     fn rfc3339_variants() {
-        assert_eq!(parse_str("1970-01-01T00:00:00Z"), Some(0.0));
-        assert_eq!(parse_str("2026-11-28T10:00:00Z"), Some(1795860000.0));
-        assert_eq!(parse_str("2026-11-28 12:00:00+02:00"), Some(1795860000.0));
-        assert_eq!(parse_str("2026-11-28T12:00:00+0200"), Some(1795860000.0));
-        assert_eq!(parse_str("2026-11-28T10:00:00.250Z"), Some(1795860000.25));
+        assert_eq!(parse_str("1970-01-01T00:00:00Z", None), Some(0.0));
+        assert_eq!(parse_str("2026-11-28T10:00:00Z", None), Some(1795860000.0));
+        assert_eq!(parse_str("2026-11-28 12:00:00+02:00", None), Some(1795860000.0));
+        assert_eq!(parse_str("2026-11-28T12:00:00+0200", None), Some(1795860000.0));
+        assert_eq!(parse_str("2026-11-28T10:00:00.250Z", None), Some(1795860000.25));
         assert_eq!(
-            parse_str("2026-11-28T10:00:00.123456789123Z").map(|t| (t * 1e3).round()),
+            parse_str("2026-11-28T10:00:00.123456789123Z", None).map(|t| (t * 1e3).round()),
             Some(1795860000123.0)
         );
-        assert_eq!(parse_str("2026-13-28T10:00:00Z"), None);
-        assert_eq!(parse_str("yesterday"), None);
+        assert_eq!(parse_str("2026-13-28T10:00:00Z", None), None);
+        assert_eq!(parse_str("yesterday", None), None);
     }
 
     #[test]
     fn clf_and_numbers() {
-        assert_eq!(parse_str("10/Oct/2000:13:55:36 -0700"), Some(971211336.0));
+        assert_eq!(parse_str("10/Oct/2000:13:55:36 -0700", None), Some(971211336.0));
         assert_eq!(from_number(1_700_000_000_000.0), Some(1_700_000_000.0));
         assert_eq!(from_number(1_700_000_000_000_000_000.0), Some(1_700_000_000.0));
         assert_eq!(from_number(1_700_000_000.5), Some(1_700_000_000.5));
+    }
+
+    #[test]
+    fn a_user_format_is_tried_after_the_built_in_ones() {
+        let user = Some("%d.%m.%Y %H:%M");
+        assert_eq!(parse_str("28.11.2026 10:00", None), None);
+        assert_eq!(parse_str("28.11.2026 10:00", user), Some(1795860000.0));
+        assert_eq!(
+            parse_str("28.11.2026 10:00 +0200", Some("%d.%m.%Y %H:%M %z")),
+            Some(1795852800.0)
+        );
+        assert_eq!(parse_str("2026-11-28T10:00:00Z", user), Some(1795860000.0));
     }
 
     #[test]

@@ -2,20 +2,52 @@
 //! input is read; a right one becomes the settings the run uses.
 
 use super::*;
+use crate::exit::ExitStatus;
 use clap::Parser;
+use std::time::{Duration, UNIX_EPOCH};
 
-/// The config for `evq ARGS…`, or the usage error's text.
-fn config(args: &[&str]) -> Result<Config, String> {
-    let cli =
-        Cli::try_parse_from(std::iter::once("evq").chain(args.iter().copied())).map_err(|e| format!("clap: {e}"))?;
-    Config::from_cli(cli).map_err(|e| e.0)
+/// 2026-11-28T10:00:00Z.
+const NOW: u64 = 1_795_860_000;
+
+/// Fixed facts: no terminal, stdout a pipe, two cores, [`NOW`], every file modified in 2020.
+fn facts() -> Facts {
+    Facts {
+        stdout_terminal: false,
+        stderr_terminal: false,
+        stdout_file: false,
+        cores: 2,
+        now: UNIX_EPOCH + Duration::from_secs(NOW),
+        modified: |_| Some(UNIX_EPOCH + Duration::from_secs(1_590_000_000)),
+    }
 }
 
-fn error(args: &[&str]) -> String {
+fn cli(args: &[&str]) -> Cli {
+    match Cli::try_parse_from(std::iter::once("evq").chain(args.iter().copied())) {
+        Ok(cli) => cli,
+        Err(e) => panic!("{args:?}: {e}"),
+    }
+}
+
+/// What `evq ARGS…` builds with these facts.
+fn built_with(args: &[&str], facts: &Facts) -> Built {
+    Config::build(cli(args), facts)
+}
+
+/// The config for `evq ARGS…`, or why it is refused.
+fn config(args: &[&str]) -> Result<Config, UsageError> {
+    built_with(args, &facts()).config
+}
+
+fn usage_error(args: &[&str]) -> UsageError {
     match config(args) {
         Ok(_) => panic!("{args:?} was accepted"),
         Err(e) => e,
     }
+}
+
+/// The refusal of `evq ARGS…` as stderr shows it.
+fn error(args: &[&str]) -> String {
+    crate::messages::line(usage_error(args))
 }
 
 #[test]
@@ -148,7 +180,224 @@ fn input_format_is_lines_when_the_pipeline_starts_with_parse() {
 #[test]
 fn writing_topic_files_reads_in_smaller_chunks_unless_told() {
     let chunk = |args: &[&str]| config(args).expect("a valid command").read.chunk_size;
+    assert_eq!(chunk(&[r#"tee "x.ndjson""#]), 512 << 10);
     assert_eq!(chunk(&["where true"]), 1 << 20);
     assert_eq!(chunk(&["route by a", "-O", "out"]), 512 << 10);
     assert_eq!(chunk(&["--chunk-size", "4K", "route by a", "-O", "out"]), 4096);
+}
+
+/// Whether a usage error is of the expected kind.
+type Kind = fn(&UsageError) -> bool;
+
+#[test]
+fn usage_errors_are_typed_exit_2_and_carry_no_prefix() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let input = dir.path().join("in.ndjson");
+    std::fs::write(&input, "{}\n").expect("an input file");
+    let input = input.to_str().expect("a UTF-8 path");
+    let cases: Vec<(Vec<&str>, Kind)> = vec![
+        (vec!["-j", "0", "where true"], |e| matches!(e, UsageError::NoJobs)),
+        (vec!["--time-field", "a + 1", "where true"], |e| {
+            matches!(
+                e,
+                UsageError::Flag {
+                    flag: "--time-field",
+                    ..
+                }
+            )
+        }),
+        (vec!["--time-format", "%Q", "where true"], |e| {
+            matches!(
+                e,
+                UsageError::Flag {
+                    flag: "--time-format",
+                    ..
+                }
+            )
+        }),
+        (vec!["-O", "out", r#"to "x.ndjson""#], |e| {
+            matches!(e, UsageError::Flag { flag: "-O", .. })
+        }),
+        (vec!["-i", "tsv", "--multiline-start", "^x", "where true"], |e| {
+            matches!(e, UsageError::MultilineRecords)
+        }),
+        (vec!["--multiline-start", "(", "where true"], |e| {
+            matches!(
+                e,
+                UsageError::Flag {
+                    flag: "--multiline-start",
+                    ..
+                }
+            )
+        }),
+        (
+            vec!["wher true"],
+            |e| matches!(e, UsageError::Pipeline { text, .. } if text == "wher true"),
+        ),
+        (vec![r#"to "{a}/../x""#], |e| matches!(e, UsageError::Pipeline { .. })),
+        (
+            vec!["-f", "/nonexistent/p.evq"],
+            |e| matches!(e, UsageError::PipelineFile { io, .. } if io.kind() == std::io::ErrorKind::NotFound),
+        ),
+        (
+            vec!["--dead-letter", input, "where true", input],
+            |e| matches!(e, UsageError::Overwrite { what, input } if what.starts_with("--dead-letter ") && input.name.ends_with("in.ndjson")),
+        ),
+    ];
+    for (args, is) in cases {
+        let e = usage_error(&args);
+        assert!(is(&e), "{args:?}: {e:?}");
+        assert_eq!(e.status(), ExitStatus::Usage, "{args:?}");
+        assert!(!e.to_string().starts_with("evq:"), "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn the_messages_of_usage_errors_read_as_before() {
+    let io = std::io::Error::from_raw_os_error(2);
+    let file = UsageError::PipelineFile {
+        path: "p.evq".into(),
+        io,
+    };
+    assert_eq!(file.to_string(), "p.evq: No such file or directory");
+    assert_eq!(
+        UsageError::flag("--time-field", "`x +` is not a field path").to_string(),
+        "--time-field: `x +` is not a field path"
+    );
+    let pipeline = usage_error(&["where a =="]);
+    assert_eq!(
+        pipeline.to_string().lines().next(),
+        Some("pipeline error: expected an expression")
+    );
+}
+
+#[test]
+fn pipeline_source_is_the_argument_or_the_file_before_the_paths() {
+    let (source, paths) = pipeline_source(&cli(&["where true", "a", "b"])).expect("no file to read");
+    assert_eq!(source, "where true");
+    assert_eq!(paths, ["a", "b"]);
+    let (source, paths) = pipeline_source(&cli(&["--", "-x"])).expect("no file to read");
+    assert_eq!((source.as_str(), paths.len()), ("-x", 0));
+}
+
+#[test]
+fn out_dir_adds_a_to_stage_with_the_directory_escaped() {
+    let text = |dir: &str| match out_dir_stage(dir, &[]).expect("no to before").spec {
+        StageSpec::To { text, tee, .. } => {
+            assert!(!tee, "{dir}");
+            text
+        }
+        other => panic!("{dir}: {other:?}"),
+    };
+    assert_eq!(text("out/"), "out/{topic()}.ndjson");
+    assert_eq!(text("/"), "/{topic()}.ndjson");
+    assert_eq!(text(""), "./{topic()}.ndjson");
+    assert_eq!(text("a{b}"), "a{{b}}/{topic()}.ndjson");
+    let tee = parse_pipeline(r#"tee "x.ndjson""#).expect("a valid pipeline");
+    assert!(out_dir_stage("out", &tee).is_ok(), "-O after tee is a second output");
+}
+
+#[test]
+fn terminals_decide_the_output_defaults() {
+    let at_terminal = Facts {
+        stdout_terminal: true,
+        stderr_terminal: true,
+        ..facts()
+    };
+    let built = |args: &[&str], facts: &Facts| built_with(args, facts).config.expect("a valid command");
+    let c = built(&["count by a"], &at_terminal);
+    assert_eq!((c.format, c.line_buffered, c.progress), (Format::Table, true, true));
+    let c = built(&["where true"], &at_terminal);
+    assert_eq!(c.format, Format::Ndjson);
+    let c = built(&["--no-progress", "-o", "ndjson", "count by a"], &at_terminal);
+    assert_eq!((c.format, c.progress), (Format::Ndjson, false));
+    let c = built(&["count by a"], &facts());
+    assert_eq!((c.format, c.line_buffered, c.progress), (Format::Ndjson, false, false));
+    let c = built(&["--progress", "--lateness", "1m", "count every 1m"], &facts());
+    assert_eq!((c.line_buffered, c.progress), (true, true));
+}
+
+#[test]
+fn jobs_default_to_the_cores() {
+    let five = Facts { cores: 5, ..facts() };
+    let jobs = |args: &[&str]| built_with(args, &five).config.expect("a valid command").jobs;
+    assert_eq!(jobs(&["where true"]), 5);
+    assert_eq!(jobs(&["-j", "1", "where true"]), 1);
+}
+
+#[test]
+fn the_env_holds_the_clock_the_years_and_the_time_format() {
+    let c = config(&["where true", "a.log", "-"]).expect("a valid command");
+    assert_eq!(c.env.now, NOW as f64);
+    // A file's year is its modification year (2020 here); stdin's is this year.
+    assert_eq!(c.env.years.as_slice(), [2020, 2026]);
+    assert_eq!(c.env.time_format, None);
+    let unknown = Facts {
+        modified: |_| None,
+        ..facts()
+    };
+    let c = built_with(&["where true", "a.log"], &unknown)
+        .config
+        .expect("a valid command");
+    assert_eq!(c.env.years.as_slice(), [2026]);
+    let c = config(&[
+        "--year",
+        "1999",
+        "--time-format",
+        "%d.%m.%Y",
+        "where true",
+        "a.log",
+        "-",
+    ])
+    .expect("a valid command");
+    assert_eq!(c.env.years.as_slice(), [1999, 1999]);
+    assert_eq!(c.env.time_format.as_deref(), Some("%d.%m.%Y"));
+}
+
+#[test]
+fn stdout_is_an_output_only_when_it_is_a_file() {
+    let args = cli(&["--dead-letter", "d.ndjson", "--stats=-", "where true"]);
+    let asts = parse_pipeline("where true").expect("a valid pipeline");
+    let names =
+        |facts: &Facts| -> Vec<String> { outputs(&args, &asts, facts).into_iter().map(|(what, _)| what).collect() };
+    assert_eq!(names(&facts()), ["--dead-letter d.ndjson"]);
+    let to_file = Facts {
+        stdout_file: true,
+        ..facts()
+    };
+    assert_eq!(names(&to_file), ["--dead-letter d.ndjson", "stdout"]);
+}
+
+#[test]
+fn skipped_directory_entries_come_back_also_with_a_refusal() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join("a.ndjson"), "{}\n").expect("an input file");
+    std::os::unix::fs::symlink(dir.path().join("a.ndjson"), dir.path().join("b.ndjson")).expect("a link");
+    let dir = dir.path().to_str().expect("a UTF-8 path");
+    let built = built_with(&["where true", dir], &facts());
+    assert_eq!(built.skipped.links, 1);
+    assert_eq!(built.config.expect("a valid command").inputs.len(), 1);
+    // Refused after the walk: the note is still there to print.
+    let built = built_with(&["-i", "json", "--multiline-start", "^x", "where true", dir], &facts());
+    assert_eq!(built.skipped.links, 1);
+    assert!(matches!(built.config, Err(UsageError::MultilineRecords)));
+    // Refused before the walk: nothing was walked.
+    let built = built_with(&["-j", "0", "where true", dir], &facts());
+    assert_eq!(built.skipped, Skipped::default());
+}
+
+#[test]
+fn topic_files_open_as_many_as_the_limit_allows_unless_told() {
+    let max_open = |args: &[&str]| config(args).expect("a valid command").pipeline.topic.max_open;
+    assert_eq!(max_open(&["route by a", "-O", "out"]), usize::MAX);
+    assert_eq!(max_open(&["--max-open-files", "50", "route by a", "-O", "out"]), 50);
+    assert_eq!(max_open(&["--max-open-files", "0", "route by a", "-O", "out"]), 1);
+}
+
+#[test]
+fn only_pipelines_with_to_or_tee_write_files() {
+    let writes = |args: &[&str]| config(args).expect("a valid command").writes_files();
+    assert!(!writes(&["where true | count by a"]));
+    assert!(writes(&["route by a", "-O", "out"]));
+    assert!(writes(&[r#"tee "x.ndjson" | count by a"#]));
 }

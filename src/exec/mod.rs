@@ -72,7 +72,7 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
             let read = panic::catch_unwind(AssertUnwindSafe(|| match &cfg.merge {
                 Some(time) => crate::input::merge::read_merged(
                     &cfg.inputs,
-                    &cfg.env.years,
+                    &cfg.env,
                     &cfg.read,
                     time,
                     raw_bytes,

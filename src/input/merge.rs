@@ -13,6 +13,7 @@ use super::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX, ReadConfig};
 use super::{Input, decompress};
 use crate::event::TimeField;
 use crate::event::{Event, Meta, Needs};
+use crate::lang::Env;
 use crate::messages::io_message;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -50,7 +51,7 @@ fn key(t: f64) -> i128 {
 
 pub(crate) fn read_merged(
     inputs: &[Input],
-    years: &[i32],
+    env: &Env,
     cfg: &ReadConfig,
     time: &TimeField,
     raw_bytes: Arc<AtomicU64>,
@@ -64,6 +65,7 @@ pub(crate) fn read_merged(
         cfg,
         needs: &needs,
         time,
+        env,
     };
     let mut seq = 0;
     let mut emit = |c: Chunk| {
@@ -82,7 +84,7 @@ pub(crate) fn read_merged(
                 line: 1,
                 offset: 0,
                 time: f64::NEG_INFINITY,
-                year: years.get(i).copied().unwrap_or(1970),
+                year: env.year(i as u32),
             })),
             Err(e) => {
                 sources.push(None);
@@ -195,6 +197,8 @@ struct Context<'a> {
     /// What the time field reads.
     needs: &'a Needs,
     time: &'a TimeField,
+    /// The run's env, for `--time-format`.
+    env: &'a Env,
 }
 
 /// The next line of input `i`; `None` at its end or after an error (sent as a chunk).
@@ -303,7 +307,7 @@ fn line_time(bytes: &[u8], ctx: &Context, year: i32) -> Option<f64> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') && !matches!(ctx.cfg.format, super::InputFormat::Lines) {
         let ev = Event::parse(trimmed, Meta::default(), ctx.needs).ok()?;
-        return ctx.time.of(&ev);
+        return ctx.time.of(&ev, ctx.env);
     }
     text_time(trimmed, year)
 }

@@ -38,7 +38,8 @@ impl LangError {
         self
     }
 
-    /// The message with the offending line of the pipeline and a caret under the problem.
+    /// The message with the offending line of the pipeline and a caret under the problem;
+    /// `messages` adds the `evq: ` prefix when it prints it.
     pub(crate) fn render(&self, src: &str) -> String {
         // Any span is accepted: it is cut to the text and moved back to character boundaries.
         let start = char_floor(src, self.span.start);
@@ -49,7 +50,7 @@ impl LangError {
         let end = char_floor(src, self.span.end.clamp(start, line_end));
         let width = src[start..end].chars().count().max(1);
         let mut out = format!(
-            "evq: pipeline error: {}\n  {}\n  {}{}",
+            "pipeline error: {}\n  {}\n  {}{}",
             self.message,
             line,
             " ".repeat(col),
@@ -87,7 +88,7 @@ mod tests {
         let r = e.render("wher x");
         assert_eq!(
             r,
-            "evq: pipeline error: unknown stage `wher`\n  wher x\n  ^^^^\n  hint: did you mean `where`?"
+            "pipeline error: unknown stage `wher`\n  wher x\n  ^^^^\n  hint: did you mean `where`?"
         );
     }
 }

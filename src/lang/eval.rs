@@ -9,13 +9,16 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-/// What expressions may read besides the event: the clock and the input names.
+/// What expressions may read besides the event: the clock, the input names and how
+/// event times are written.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Env {
     pub now: f64,
     pub files: Arc<Vec<String>>,
     /// The year of each input, for syslog timestamps that have none.
     pub years: Arc<Vec<i32>>,
+    /// `--time-format`: the strftime format tried for time strings no built-in format reads.
+    pub time_format: Option<Arc<str>>,
 }
 
 impl Env {

@@ -79,10 +79,11 @@ pub(crate) fn hash_vals(vals: &[Val]) -> u64 {
     h.finish()
 }
 
-/// Unix seconds of a time value: a number by magnitude or a string in any accepted format.
-pub(crate) fn time_of(v: &Val) -> Option<f64> {
+/// Unix seconds of a time value: a number by magnitude or a string in any accepted format,
+/// `--time-format` (from `env`) included.
+pub(crate) fn time_of(v: &Val, env: &Env) -> Option<f64> {
     match v {
-        Val::Str(s) => time::parse_str(s),
+        Val::Str(s) => time::parse_str(s, env.time_format.as_deref()),
         v => time::from_number(v.numeric()?.as_f64()),
     }
 }
@@ -279,16 +280,18 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
             let vals: Vec<Val> = args.iter().map(|a| a.eval(ev, env)).collect();
             Numeric::I(i128::from(hash_vals(&vals))).into_val()
         }
-        Func::Time => time_of(&arg(0)).map_or(Val::Null, Val::float),
+        Func::Time => time_of(&arg(0), env).map_or(Val::Null, Val::float),
         Func::Strftime => {
-            let Some(t) = time_of(&arg(0)) else { return Val::Null };
+            let Some(t) = time_of(&arg(0), env) else {
+                return Val::Null;
+            };
             let fmt = arg(1);
             fmt.as_str()
                 .and_then(|f| time::strftime(t, f))
                 .map_or(Val::Null, Val::string)
         }
         Func::Bucket => {
-            let (Some(t), Some(d)) = (time_of(&arg(0)), arg(1).numeric().map(Numeric::as_f64)) else {
+            let (Some(t), Some(d)) = (time_of(&arg(0), env), arg(1).numeric().map(Numeric::as_f64)) else {
                 return Val::Null;
             };
             if d <= 0.0 {

@@ -25,7 +25,8 @@ pub(crate) struct TopicOptions {
     pub append: bool,
     /// Write temporary files and rename them into place on `finish(true)`.
     pub atomic: bool,
-    /// The most files open at once.
+    /// The most files open at once; never more than a safe share of the process's limit, taken
+    /// when the files are set up (after `lib.rs` raised it), so `usize::MAX` means that share.
     pub max_open: usize,
     /// The run's input files, which are never opened for writing (leaked once per run, so
     /// that the options stay `Copy`).

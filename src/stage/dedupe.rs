@@ -88,7 +88,7 @@ impl Dedupe {
         }
         let time = match &self.seen {
             Seen::All(_) => 0.0,
-            Seen::Window(_) => match self.time.of(&ev) {
+            Seen::Window(_) => match self.time.of(&ev, out.env()) {
                 Some(t) => t,
                 None => return out.dead(&ev, Reason::NoTime),
             },

@@ -87,7 +87,7 @@ impl Fold {
             json_patch::merge(&mut entity.state, &patch);
         }
         entity.events += 1;
-        if let Some(t) = self.spec.time.value(&ev) {
+        if let Some(t) = self.spec.time.value(&ev, out.env()) {
             entity.last = Some(t);
         }
         out.record(&ev, Fate::Aggregated);

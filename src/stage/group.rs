@@ -134,7 +134,7 @@ impl Groups {
         self.canon.clear();
         self.text.clear();
         if let Some(d) = spec.every {
-            let t = spec.time.of(ev).ok_or(GroupError::NoTime)?;
+            let t = spec.time.of(ev, env).ok_or(GroupError::NoTime)?;
             self.canon.extend_from_slice(&((t / d).floor() as i64).to_le_bytes());
         }
         write_key(&spec.keys, ev, env, &mut self.canon, &mut self.text);
@@ -419,7 +419,7 @@ impl GroupStage {
                 .map(|()| Vec::new())
                 .map_err(|GroupError::NoTime| Rejected::NoTime);
         };
-        let t = spec.time.of(ev).ok_or(Rejected::NoTime)?;
+        let t = spec.time.of(ev, env).ok_or(Rejected::NoTime)?;
         if ((t / every).floor() as i64) < self.emitted_before {
             return Err(Rejected::Late);
         }
@@ -591,7 +591,8 @@ mod tests {
     #[test]
     fn event_time_is_the_first_default_field_present_or_the_one_named() {
         let s = stage_with("count every 1m", None, None);
-        let of = |json: &str| s.spec.time.of(&event(json));
+        let env = Env::default();
+        let of = |json: &str| s.spec.time.of(&event(json), &env);
         assert_eq!(of(r#"{"time":60,"ts":120}"#), Some(120.0));
         assert_eq!(of(r#"{"@timestamp":"1970-01-01T00:01:00Z"}"#), Some(60.0));
         assert_eq!(of(r#"{"timestamp":1700000000000}"#), Some(1_700_000_000.0));
@@ -599,8 +600,25 @@ mod tests {
         assert_eq!(of(r#"{"ts":"soon","time":60}"#), None);
         assert_eq!(of(r#"{"at":60}"#), None);
         let named = stage_with("count every 1m", None, Some("meta.at"));
-        assert_eq!(named.spec.time.of(&event(r#"{"ts":1,"meta":{"at":90}}"#)), Some(90.0));
-        assert_eq!(named.spec.time.of(&event(r#"{"ts":1}"#)), None);
+        assert_eq!(
+            named.spec.time.of(&event(r#"{"ts":1,"meta":{"at":90}}"#), &env),
+            Some(90.0)
+        );
+        assert_eq!(named.spec.time.of(&event(r#"{"ts":1}"#), &env), None);
+    }
+
+    #[test]
+    fn event_time_in_the_time_format_of_the_env_is_read() {
+        let s = stage_with("count every 1m", None, None);
+        let ev = event(r#"{"ts":"28.11.2026 10:00"}"#);
+        assert_eq!(s.spec.time.of(&ev, &Env::default()), None);
+        let env = Env {
+            time_format: Some("%d.%m.%Y %H:%M".into()),
+            ..Env::default()
+        };
+        assert_eq!(s.spec.time.of(&ev, &env), Some(1_795_860_000.0));
+        assert_eq!(s.spec.time.value(&ev, &env), Some(Value::from("28.11.2026 10:00")));
+        assert_eq!(s.spec.time.value(&ev, &Env::default()), None);
     }
 
     #[test]

@@ -96,7 +96,7 @@ impl Reorder {
 
     /// Holds the event, then releases the events that can no longer be overtaken.
     pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
-        let Some(key) = time_of(&self.by.eval(&ev, out.env())) else {
+        let Some(key) = time_of(&self.by.eval(&ev, out.env()), out.env()) else {
             return out.dead(&ev, Reason::NoTime);
         };
         if self.released.is_some_and(|r| key < r) {

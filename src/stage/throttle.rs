@@ -92,7 +92,7 @@ impl Throttle {
         if self.failed {
             return out.record(&ev, Fate::Skipped);
         }
-        let Some(t) = self.time.of(&ev) else {
+        let Some(t) = self.time.of(&ev, out.env()) else {
             return out.dead(&ev, Reason::NoTime);
         };
         if let Some(by) = &self.by {

@@ -4,6 +4,7 @@ mod common;
 
 mod aggregate;
 mod checks;
+mod config;
 mod corpus;
 mod engine;
 mod events;

@@ -17,7 +17,7 @@ fn parses_or_explains(src: &str) {
     if let Err(e) = parse_pipeline(src) {
         assert!(e.hint.is_some(), "no hint for `{src}`: {}", e.message);
         let r = e.render(src);
-        assert!(r.starts_with("evq: pipeline error: "), "{r}");
+        assert!(r.starts_with("pipeline error: "), "{r}");
         assert!(
             r.lines().nth(2).is_some_and(|l| l.contains('^')),
             "no caret for `{src}`: {r}"

@@ -1,0 +1,51 @@
+//! Why a command line is refused: one variant per kind of mistake, so that tests match the
+//! variant. `Display` is the message without the `evq: ` prefix, which `messages` adds; a
+//! pipeline error is several lines (the pipeline and a caret under the problem).
+
+use crate::exit::ExitStatus;
+use crate::input::{Identity, overwrite_error};
+use crate::lang::LangError;
+use crate::messages::io_message;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum UsageError {
+    /// The pipeline `text` does not compile.
+    #[error("{}", .error.render(.text))]
+    Pipeline { text: String, error: LangError },
+    /// `-f FILE` cannot be read.
+    #[error("{}: {}", .path.display(), io_message(.io))]
+    PipelineFile { path: PathBuf, io: std::io::Error },
+    /// A flag's value is wrong.
+    #[error("{flag}: {why}")]
+    Flag { flag: &'static str, why: String },
+    /// `--jobs 0`.
+    #[error("--jobs must be at least 1")]
+    NoJobs,
+    /// `--multiline-start` with an input format that reads whole records.
+    #[error("--multiline-start joins text lines; -i json, csv and tsv already read records that span lines")]
+    MultilineRecords,
+    /// An output known before reading (`what`: the flag or stage and its file) is an input.
+    #[error("{what}: {}", overwrite_error(.input))]
+    Overwrite { what: String, input: Identity },
+}
+
+impl UsageError {
+    /// A pipeline error in `text`, for `map_err`.
+    pub(crate) fn pipeline(text: &str) -> impl FnOnce(LangError) -> UsageError + '_ {
+        move |error| UsageError::Pipeline {
+            text: text.to_owned(),
+            error,
+        }
+    }
+
+    /// A wrong value of `flag`.
+    pub(crate) fn flag(flag: &'static str, why: impl Into<String>) -> UsageError {
+        UsageError::Flag { flag, why: why.into() }
+    }
+
+    /// Every usage error exits 2, before any input is read.
+    pub(crate) fn status(&self) -> ExitStatus {
+        ExitStatus::Usage
+    }
+}

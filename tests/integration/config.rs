@@ -1,0 +1,96 @@
+//! What the command line configures end to end: `--time-format` everywhere event time is
+//! read, the note on skipped directory entries beside a refusal, and the write errors of
+//! the paths that only print (`--explain`, `--generate`).
+
+use crate::common::run;
+use std::fs::File;
+use std::process::{Command, Stdio};
+
+const FORMAT: &str = "%d.%m.%Y %H:%M:%S";
+
+#[test]
+fn time_format_is_read_by_functions_windows_and_merge() {
+    let r = run(
+        &["--time-format", FORMAT, "set t = time(at)"],
+        "{\"at\":\"28.11.2026 10:00:00\"}\n",
+    );
+    assert_eq!(
+        r.stdout, "{\"at\":\"28.11.2026 10:00:00\",\"t\":1795860000}\n",
+        "{}",
+        r.stderr
+    );
+    let r = run(&["set t = time(at)"], "{\"at\":\"28.11.2026 10:00:00\"}\n");
+    assert_eq!(r.stdout, "{\"at\":\"28.11.2026 10:00:00\",\"t\":null}\n");
+
+    let events =
+        "{\"ts\":\"28.11.2026 10:00:30\"}\n{\"ts\":\"28.11.2026 10:01:10\"}\n{\"ts\":\"28.11.2026 10:00:50\"}\n";
+    let r = run(&["--time-format", FORMAT, "count every 1m"], events);
+    assert_eq!(
+        r.stdout,
+        "{\"window_start\":\"2026-11-28T10:00:00Z\",\"window_end\":\"2026-11-28T10:01:00Z\",\"count\":2}\n\
+         {\"window_start\":\"2026-11-28T10:01:00Z\",\"window_end\":\"2026-11-28T10:02:00Z\",\"count\":1}\n",
+        "{}",
+        r.stderr
+    );
+
+    let repeats = "{\"ts\":\"28.11.2026 10:00:00\",\"k\":1}\n{\"ts\":\"28.11.2026 10:00:30\",\"k\":1}\n{\"ts\":\"28.11.2026 10:02:00\",\"k\":1}\n";
+    let kept: String = repeats.lines().step_by(2).map(|l| format!("{l}\n")).collect();
+    for stage in ["dedupe by k within 1m", "throttle 1 per 1m"] {
+        let r = run(&["--time-format", FORMAT, stage], repeats);
+        assert_eq!((r.stdout.as_str(), r.code), (kept.as_str(), 0), "{stage}: {}", r.stderr);
+    }
+
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (d.path().join("a.ndjson"), d.path().join("b.ndjson"));
+    std::fs::write(
+        &a,
+        "{\"ts\":\"28.11.2026 10:00:30\",\"f\":\"a1\"}\n{\"ts\":\"28.11.2026 10:02:00\",\"f\":\"a2\"}\n",
+    )
+    .unwrap();
+    std::fs::write(&b, "{\"ts\":\"28.11.2026 10:01:00\",\"f\":\"b1\"}\n").unwrap();
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let r = run(&["--merge", "--time-format", FORMAT, "keep f", a, b], "");
+    assert_eq!(
+        r.stdout, "{\"f\":\"a1\"}\n{\"f\":\"b1\"}\n{\"f\":\"a2\"}\n",
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn skipped_directory_entries_are_noted_before_a_refusal() {
+    let d = tempfile::tempdir().unwrap();
+    let logs = d.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(logs.join("a.ndjson"), "{}\n").unwrap();
+    std::os::unix::fs::symlink(logs.join("a.ndjson"), logs.join("b.ndjson")).unwrap();
+    let logs = logs.to_str().unwrap();
+    let r = run(&["-i", "json", "--multiline-start", "^x", "where true", logs], "");
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "evq: skipped 1 symbolic link in directory inputs; --follow-links follows links\n\
+         evq: --multiline-start joins text lines; -i json, csv and tsv already read records that span lines\n"
+    );
+    // A mistake found before the walk: nothing was walked, nothing to note.
+    let r = run(&["-j", "0", "where true", logs], "");
+    assert_eq!((r.code, r.stderr.as_str()), (2, "evq: --jobs must be at least 1\n"));
+}
+
+#[test]
+fn explain_and_generate_into_a_full_disk_exit_4_naming_stdout() {
+    for args in [&["--explain", "where true"][..], &["--generate", "man"]] {
+        let full = File::options().write(true).open("/dev/full").expect("/dev/full opens");
+        let out = Command::new(env!("CARGO_BIN_EXE_evq"))
+            .args(args)
+            .stdout(Stdio::from(full))
+            .output()
+            .expect("evq runs");
+        assert_eq!(out.status.code(), Some(4), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "evq: stdout: No space left on device\n",
+            "{args:?}"
+        );
+    }
+}
