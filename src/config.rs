@@ -159,7 +159,7 @@ fn out_dir_stage(dir: &str, asts: &[StageAst]) -> Result<StageAst, UsageError> {
         &trimmed
     };
     let text = format!("{base}/{{topic()}}.ndjson");
-    let template = crate::lang::parse_template(&text).expect("the -O template is well formed");
+    let template = crate::lang::parse_template(&text).map_err(|e| UsageError::flag("-O", e.message))?;
     let spec = StageSpec::To {
         template,
         text,

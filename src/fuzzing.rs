@@ -68,6 +68,14 @@ pub const EVENT_PIPELINES: &[&str] = &[
     r#"where exists(a) and a in [1, "x", null] | set a[-1] = 1, b[3] = str(a)"#,
     "stats count(), last(a), first(b) every 1m",
     r#"set u = upper(trim(a)), v = round(float(b)), w = abs(int(c)), x = contains(a, "q") | keep u, v, w, x"#,
+    "explode tags as t | sample 50% by t | dedupe by a within 1m",
+    "dedupe by a | throttle 2 per 1m by b",
+    "reorder by ts within 10s | fold by a emit changes",
+    "fold by a from b | assert _events < 3",
+    "explode a | reorder by b within 3 | head 4",
+    "assert a != 7 | count by b",
+    "sample 1/3 | explode b as c | tail 2",
+    "sort a | explode b | dedupe by b | head 3",
 ];
 
 /// The `-i` formats for `events`.

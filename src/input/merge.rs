@@ -110,7 +110,8 @@ pub(crate) fn read_merged(
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        let n = heads[i].take().expect("a source on the heap has a line");
+        // Each input on the heap has its next line in `heads`.
+        let Some(n) = heads[i].take() else { continue };
         if n.too_long.is_some() || n.bytes.len() > cfg.max_line_bytes + 2 {
             if !flush(&mut data, &mut metas, &mut ends, &mut emit) {
                 return;

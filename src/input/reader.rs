@@ -188,12 +188,12 @@ impl Framer<'_> {
                     self.offset += 3;
                 }
             }
-            if let Some(sk) = skipping.as_mut() {
+            if let Some(mut sk) = skipping.take() {
                 match memchr::memchr(b'\n', &buf) {
                     Some(pos) => {
                         sk.take(&buf[..pos]);
                         buf.drain(..=pos);
-                        let (data, kind) = skipping.take().expect("a line is being skipped").marker(true);
+                        let (data, kind) = sk.marker(true);
                         if !self.send_chunk(data, kind, None, send) {
                             return false;
                         }
@@ -201,6 +201,7 @@ impl Framer<'_> {
                     None => {
                         sk.take(&buf);
                         buf.clear();
+                        skipping = Some(sk);
                         continue;
                     }
                 }

@@ -52,7 +52,7 @@ impl GroupSpec {
         order: Order,
         time: TimeField,
         max_groups: Option<usize>,
-    ) -> GroupSpec {
+    ) -> Result<GroupSpec, String> {
         let layout = Layout {
             aggs: aggs.len(),
             prefix: if every.is_some() { 8 } else { 0 },
@@ -62,14 +62,15 @@ impl GroupSpec {
             .iter()
             .map(|a| {
                 let f = match a.q {
-                    Some(q) => AggFn::Percentile(q),
-                    None if a.func == "count" && a.arg.is_some() => AggFn::CountNonNull,
-                    None => AggFn::from_name(&a.func).expect("the parser accepts only known aggregates"),
+                    Some(q) => Some(AggFn::Percentile(q)),
+                    None if a.func == "count" && a.arg.is_some() => Some(AggFn::CountNonNull),
+                    None => AggFn::from_name(&a.func),
                 };
-                (f, a.arg.clone(), a.name.clone())
+                let f = f.ok_or_else(|| format!("unknown aggregate `{}`", a.func))?;
+                Ok((f, a.arg.clone(), a.name.clone()))
             })
-            .collect();
-        GroupSpec {
+            .collect::<Result<_, String>>()?;
+        Ok(GroupSpec {
             stage,
             keys,
             aggs,
@@ -77,7 +78,7 @@ impl GroupSpec {
             order,
             time,
             layout,
-        }
+        })
     }
 
     pub(crate) fn needs(&self, n: &mut Needs) {

@@ -126,12 +126,11 @@ pub(crate) enum Stage {
 impl Stage {
     /// The runtime stage; `join` and `validate` read their files here, and fail naming them.
     pub(crate) fn build(ast: &StageAst, opts: &StageOptions) -> Result<Stage, LangError> {
+        let invalid = |e: String| LangError::new(e, ast.span);
         let group = |stage, keys: &[_], aggs: &[AggSpec], every, order| {
             let time = TimeField(opts.time.clone());
-            Stage::Group(GroupStage::new(
-                GroupSpec::new(stage, keys.to_vec(), aggs, every, order, time, opts.max_groups),
-                opts.lateness,
-            ))
+            let spec = GroupSpec::new(stage, keys.to_vec(), aggs, every, order, time, opts.max_groups);
+            Ok::<_, LangError>(Stage::Group(GroupStage::new(spec.map_err(invalid)?, opts.lateness)))
         };
         let loaded = |r: Result<Stage, String>, hint: &str| r.map_err(|e| LangError::new(e, ast.span).hint(hint));
         Ok(match &ast.spec {
@@ -149,9 +148,9 @@ impl Stage {
                     q: None,
                     name: "count".into(),
                 };
-                group("count", keys, &[count], *every, Order::Desc { limit: None })
+                group("count", keys, &[count], *every, Order::Desc { limit: None })?
             }
-            StageSpec::Stats { aggs, keys, every } => group("stats", keys, aggs, *every, Order::FirstSeen),
+            StageSpec::Stats { aggs, keys, every } => group("stats", keys, aggs, *every, Order::FirstSeen)?,
             StageSpec::Top { n, keys, by } => {
                 let by = by.clone().unwrap_or(AggSpec {
                     func: "count".into(),
@@ -159,16 +158,16 @@ impl Stage {
                     q: None,
                     name: "count".into(),
                 });
-                group("top", keys, &[by], None, Order::Desc { limit: Some(*n) })
+                group("top", keys, &[by], None, Order::Desc { limit: Some(*n) })?
             }
-            StageSpec::Distinct { keys } => group("distinct", keys, &[], None, Order::FirstSeen),
+            StageSpec::Distinct { keys } => group("distinct", keys, &[], None, Order::FirstSeen)?,
             StageSpec::Sort { keys } => Stage::Sort(Sort::new(keys.clone(), opts.memory_limit)),
             StageSpec::Route(r) => Stage::Route(Route::new(r)),
             StageSpec::Parse {
                 format,
                 from,
                 otherwise,
-            } => Stage::Parse(Parse::new(format, from.clone(), *otherwise)),
+            } => Stage::Parse(Parse::new(format, from.clone(), *otherwise).map_err(invalid)?),
             StageSpec::To { template, tee, .. } => Stage::To(To::new(template.clone(), *tee)),
             StageSpec::Fold { keys, from, changes } => Stage::Fold(Fold::new(
                 keys.clone(),

@@ -21,18 +21,18 @@ pub(crate) struct Parse {
 }
 
 impl Parse {
-    pub(crate) fn new(format: &ParseFormat, from: Option<Expr>, otherwise: Otherwise) -> Parse {
+    pub(crate) fn new(format: &ParseFormat, from: Option<Expr>, otherwise: Otherwise) -> Result<Parse, String> {
         let format = match format {
             ParseFormat::Regex(re) => TextFormat::Regex(re.clone()),
-            ParseFormat::Named(n) => TextFormat::from_name(n, 1970).expect("the parser accepts only known formats"),
+            ParseFormat::Named(n) => TextFormat::from_name(n, 1970).ok_or_else(|| format!("unknown format `{n}`"))?,
         };
-        Parse {
+        Ok(Parse {
             format,
             from,
             otherwise,
             want: Want::All,
             access: access::Mask::new(&Want::All),
-        }
+        })
     }
 
     /// Builds only these fields from now on.
