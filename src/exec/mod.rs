@@ -409,6 +409,7 @@ impl<'c> Writer<'c> {
             if self.dead.send(&d.record, example).is_err() {
                 self.outcome.stop(ExitStatus::Output);
             }
+            self.dead.sample(d.reason, &d.record);
         }
         if let (Some(g), Some(ord)) = (c.groups.take(), self.ordered.as_mut()) {
             ord.merge_partial(g);

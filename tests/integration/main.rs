@@ -27,6 +27,7 @@ mod route;
 mod sorting;
 mod stages;
 mod text;
+mod text_hints;
 mod topics;
 mod ux;
 mod values;
