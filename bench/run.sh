@@ -162,6 +162,17 @@ case_sort() {
 }
 CASES+=(sort)
 
+# The event-pattern stages against `count by type` on the same file (target: each at least
+# half its speed; `dedupe … within 1m` at most 128 MiB). The generated events carry a
+# top-level trace_id, which repeats within a trace.
+case_patterns() {
+  evq 'dedupe by trace_id within 1m' "$IN"
+  peer evq-sample "$EVQ" $EVQ_ARGS 'sample 1% by user.id' "$IN"
+  peer evq-fold "$EVQ" $EVQ_ARGS 'fold by user.id' "$IN"
+  peer evq-count "$EVQ" $EVQ_ARGS 'count by type' "$IN"
+}
+CASES+=(patterns)
+
 # ---------------------------------------------------------------------------
 # Group memory: `count by k` over 1M and 10M distinct keys ({"k":"user-<i>"},
 # generated once into $BENCH_DATA). The peak RSS column is the point: divided

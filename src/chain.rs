@@ -119,9 +119,6 @@ impl Outlet for Outputs<'_> {
     }
 
     fn go_on(&mut self) -> bool {
-        if self.out.stop.is_some() {
-            return false;
-        }
         match self.flush.as_mut() {
             Some(flush) => self.out.data.len() < FINISH_FLUSH_BYTES || flush(self.out),
             None => true,
@@ -233,9 +230,6 @@ impl Ordered {
         out: &mut OrderedOut,
         flush: &mut dyn FnMut(&mut OrderedOut) -> bool,
     ) -> ControlFlow<()> {
-        if self.stopped {
-            return ControlFlow::Break(());
-        }
         for i in 0..self.stages.len() {
             let (done, rest) = self.stages.split_at_mut(i + 1);
             let mut outputs = Outputs {
@@ -245,11 +239,30 @@ impl Ordered {
                 flush: Some(&mut *flush),
             };
             let mut emit = Emit::new(rest, i + 1, env, &self.needs, &mut outputs);
+            // After a failed check nothing more is output: what a stage holds is counted.
+            if self.stopped {
+                done[i].abandon(&mut emit);
+                continue;
+            }
             let flow = done[i].finish(&mut emit);
             self.stopped |= out.stop.is_some();
             flow?;
         }
         ControlFlow::Continue(())
+    }
+
+    /// The output is gone (a closed pipe): what the stages hold is counted, not output.
+    pub(crate) fn abandon(&mut self, env: &Env, out: &mut OrderedOut) {
+        for i in 0..self.stages.len() {
+            let (done, rest) = self.stages.split_at_mut(i + 1);
+            let mut outputs = Outputs {
+                names: env,
+                sinks: &mut self.sinks,
+                out: &mut *out,
+                flush: None,
+            };
+            done[i].abandon(&mut Emit::new(rest, i + 1, env, &self.needs, &mut outputs));
+        }
     }
 }
 

@@ -129,7 +129,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     (
         "STATISTICS",
         &[
-            "--stats writes a JSON summary: lines and bytes read, the fate of every line (emitted, filtered by where, blank, skipped by head or tail, aggregated, exploded_empty, sampled_out, duplicate, throttled, failed by assert, dead letters by reason), copies made by route all and explode and events join found no record for (unmatched_join; neither are line fates), events written, per-input counts, elapsed time and throughput. The fates always add up to the lines read. When head ends the run early, lines read counts the lines processed.",
+            "--stats writes a JSON summary: lines and bytes read, the fate of every line (emitted, filtered by where, blank, skipped by head or tail, aggregated, exploded_empty, sampled_out, duplicate, throttled, failed by assert, dead letters by reason), copies made by route all and explode and events join found no record for (unmatched_join; neither are line fates), events written, per-input counts, elapsed time and throughput. The fates always add up to the lines read, and evq checks it at the end of every run (a mismatch is an internal error, exit 70). When head, an assert or a closed output ends the run early, lines read counts the lines processed, and the events that tail, sort or reorder still held are counted as skipped. The one exception: a signal, or an output error, during the output at the end of input stops it at once, and the events not yet output then have no fate in the report.",
         ],
     ),
     (

@@ -569,19 +569,27 @@ impl<'c> Writer<'c> {
     /// stops it. True when every line read then has its fate.
     fn release(&mut self) -> bool {
         // After an internal error a stage's state cannot be trusted: it is not finished.
-        if self.outcome.broken_pipe || self.outcome.status == ExitStatus::Internal {
+        if self.outcome.status == ExitStatus::Internal {
             return false;
         }
         let Some(mut ord) = self.ordered.take() else {
             return true;
         };
+        if self.outcome.broken_pipe {
+            let mut o = OrderedOut::default();
+            ord.abandon(&self.cfg.env, &mut o);
+            self.ledger.add(&o.tally);
+            self.ordered = Some(ord);
+            return true;
+        }
         self.signals.rearm();
         let cfg = self.cfg;
         let mut o = OrderedOut::default();
         // What the stages release streams out as it comes: a sort's output never gathers whole.
         let released = ord.finish(&cfg.env, &mut o, &mut |part| {
             self.ordered_out(std::mem::take(part));
-            !self.outcome.stopped
+            // Nothing more can be written after an output error, a signal or a closed pipe.
+            self.outcome.status < ExitStatus::Output && !self.outcome.broken_pipe
         });
         self.ordered_out(o);
         self.ordered = Some(ord);

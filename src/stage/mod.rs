@@ -368,6 +368,19 @@ impl Stage {
         }
     }
 
+    /// The run stopped before the end of input (a failed `assert`, a closed output): what
+    /// the stage holds is counted, not output.
+    pub(crate) fn abandon(&mut self, out: &mut Emit) {
+        match self {
+            Stage::Tail(t) => t.abandon(out),
+            Stage::Sort(s) => s.abandon(out),
+            Stage::Reorder(s) => s.abandon(out),
+            // The other stages hold no events: an aggregate's or a fold's were counted
+            // as aggregated when they came.
+            _ => {}
+        }
+    }
+
     /// Whether no later event can pass this stage (a satisfied `head`).
     pub(crate) fn done(&self) -> bool {
         match self {

@@ -15,7 +15,7 @@
 //!   held is released in order.
 
 use super::Emit;
-use crate::event::{Event, Needs, OwnedEvent, Reason};
+use crate::event::{Event, Fate, Needs, OwnedEvent, Reason};
 use crate::lang::Expr;
 use crate::lang::ast::Bound;
 use crate::lang::func::time_of;
@@ -137,11 +137,22 @@ impl Reorder {
         }
     }
 
+    /// The run stopped before the end of input: the events held are skipped.
+    pub(crate) fn abandon(&mut self, out: &mut Emit) {
+        for Reverse(h) in self.heap.drain() {
+            out.record_owned(&h.ev, Fate::Skipped);
+        }
+        self.held_bytes = 0;
+    }
+
     /// Releases every event held, in order.
     pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
         while !self.heap.is_empty() {
             self.release(out);
-            out.go_on()?;
+            if out.go_on().is_break() {
+                self.abandon(out);
+                return ControlFlow::Break(());
+            }
         }
         ControlFlow::Continue(())
     }

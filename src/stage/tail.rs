@@ -38,11 +38,21 @@ impl Tail {
         None
     }
 
+    /// The run stopped before the end of input: the events held are skipped.
+    pub(crate) fn abandon(&mut self, out: &mut Emit) {
+        for h in self.ring.drain(..) {
+            out.record_owned(&h, Fate::Skipped);
+        }
+    }
+
     /// Releases the events held, oldest first.
     pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
         while let Some(h) = self.ring.pop_front() {
             out.push_owned(h);
-            out.go_on()?;
+            if out.go_on().is_break() {
+                self.abandon(out);
+                return ControlFlow::Break(());
+            }
         }
         ControlFlow::Continue(())
     }

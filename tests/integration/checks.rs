@@ -102,3 +102,84 @@ fn exit_status_fails_a_run_that_output_nothing() {
     let r = run(&["-e", "where level == \"error\""], "{\"level\":\"error\"}\n");
     assert_eq!(r.code, 0);
 }
+
+/// The fates in a `--stats` report, added up.
+fn fates_sum(report: &serde_json::Value) -> u64 {
+    let fates = report["fates"].as_object().expect("fates");
+    let dead: u64 = fates["dead_letter"]
+        .as_object()
+        .expect("by reason")
+        .values()
+        .filter_map(|v| v.as_u64())
+        .sum();
+    fates.values().filter_map(serde_json::Value::as_u64).sum::<u64>() + dead
+}
+
+#[test]
+fn every_line_has_a_fate_when_an_assert_stops_the_run() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let stats = dir.path().join("stats.json");
+    let arg = format!("--stats={}", stats.display());
+    let input: String = (0..3000)
+        .map(|i| {
+            format!(
+                "{{\"i\":{i},\"k\":{},\"ts\":{}}}\n",
+                i % 7,
+                1_700_000_000 + (i * 7919) % 3000
+            )
+        })
+        .collect();
+    for pipeline in [
+        "sort ts | assert i != 1234",
+        "assert i != 1234 | sort ts",
+        "tail 50 | assert k != 3 | count",
+        "reorder by ts within 1h | assert i != 2000",
+        "dedupe by k | assert k != 5 | tail 3",
+        "count by k | assert count < 400",
+    ] {
+        for jobs in ["1", "2"] {
+            let r = run(&[&arg, "-j", jobs, "--chunk-size", "4096", pipeline], &input);
+            assert_eq!(r.code, 1, "{pipeline} -j {jobs}: {}", r.stderr);
+            let report: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&stats).expect("a report")).expect("JSON");
+            assert_eq!(
+                report["lines_read"].as_u64(),
+                Some(fates_sum(&report)),
+                "{pipeline} -j {jobs}: {report}"
+            );
+            // An aggregate's row is no line: then no line failed.
+            let failed = if pipeline.starts_with("count") { 0 } else { 1 };
+            assert_eq!(report["fates"]["failed"], failed, "{pipeline} -j {jobs}");
+        }
+    }
+}
+
+#[test]
+fn every_line_has_a_fate_when_the_reader_closes_the_pipe() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let stats = dir.path().join("stats.json");
+    let input = dir.path().join("in.ndjson");
+    let lines: String = (0..200_000)
+        .map(|i| format!("{{\"i\":{i},\"pad\":\"{:0>40}\"}}\n", i))
+        .collect();
+    std::fs::write(&input, lines).expect("input written");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("evq"))
+        .arg(format!("--stats={}", stats.display()))
+        .args(["tail 100000", input.to_str().expect("UTF-8")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("evq starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("a line");
+    assert!(first.starts_with("{\"i\":100000,"), "{first}");
+    let status = child.wait().expect("evq ends");
+    assert_eq!(status.code(), Some(0), "a closed pipe is a quiet success");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).expect("a report")).expect("JSON");
+    assert_eq!(report["lines_read"], 200_000);
+    assert_eq!(report["lines_read"].as_u64(), Some(fates_sum(&report)), "{report}");
+    let _ = std::io::stderr().flush();
+}

@@ -104,6 +104,18 @@ impl Sort {
         }
     }
 
+    /// The run stopped before the end of input: the events held, in memory and spilled, are
+    /// skipped (a spill that cannot be read back leaves its events uncounted, and says so).
+    pub(crate) fn abandon(&mut self, out: &mut Emit) {
+        let drained = self.drain(&mut |it| {
+            out.record_owned(&it.ev, Fate::Skipped);
+            ControlFlow::Continue(())
+        });
+        if let Err(e) = drained {
+            out.fail(format!("sort: cannot read a temporary file: {e}"));
+        }
+    }
+
     /// Hands on the events in sorted order, at the end of input.
     pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
         let drained = self.drain(&mut |it| {
