@@ -377,12 +377,17 @@ impl Parser {
     fn path(&mut self) -> Result<Path, LangError> {
         let start = self.span_here();
         let mut segs = Vec::new();
+        // How many leading segments are bare words (for the literal-key form).
+        let mut plain = 0;
         match self.next().map(|t| t.tok) {
             Some(Tok::Ident(w)) if RESERVED.contains(&w.as_str()) => {
                 return Err(LangError::new(format!("`{w}` is a reserved word"), start)
                     .hint(format!("write `{w}` in backticks to use it as a field name")));
             }
-            Some(Tok::Ident(w)) => segs.push(Seg::Key(w.into())),
+            Some(Tok::Ident(w)) => {
+                segs.push(Seg::Key(w.into()));
+                plain = 1;
+            }
             Some(Tok::Quoted(w)) => segs.push(Seg::Key(w.into())),
             Some(Tok::Punct(".")) => match self.peek() {
                 Some(Tok::Ident(w) | Tok::Quoted(w)) if self.span_here().start == start.end => {
@@ -399,7 +404,11 @@ impl Parser {
         loop {
             if self.eat_punct(".") {
                 match self.next().map(|t| t.tok) {
-                    Some(Tok::Ident(w) | Tok::Quoted(w)) => segs.push(Seg::Key(w.into())),
+                    Some(Tok::Ident(w)) => {
+                        plain += usize::from(plain == segs.len());
+                        segs.push(Seg::Key(w.into()));
+                    }
+                    Some(Tok::Quoted(w)) => segs.push(Seg::Key(w.into())),
                     _ => {
                         return Err(LangError::new("expected a field name after `.`", self.prev_span())
                             .hint("write a name after the dot, e.g. user.id"));
@@ -427,7 +436,7 @@ impl Parser {
                 break;
             }
         }
-        Ok(Path { segs })
+        Ok(Path::dotted(segs, plain))
     }
 }
 

@@ -37,11 +37,9 @@ impl TimeField {
         let of = |p: &Path| ev.lookup(p).filter(|v| time_of(v).is_some()).map(|v| v.into_value());
         match &self.0 {
             Some(p) => of(p),
-            None => Self::DEFAULTS.iter().find_map(|k| {
-                of(&Path {
-                    segs: vec![Seg::Key((*k).into())],
-                })
-            }),
+            None => Self::DEFAULTS
+                .iter()
+                .find_map(|k| of(&Path::new(vec![Seg::Key((*k).into())]))),
         }
     }
 
@@ -50,9 +48,7 @@ impl TimeField {
             Some(p) => n.add_path(p),
             None => {
                 for k in Self::DEFAULTS {
-                    n.add_path(&Path {
-                        segs: vec![Seg::Key(k.into())],
-                    });
+                    n.add_path(&Path::new(vec![Seg::Key(k.into())]));
                 }
             }
         }
@@ -63,9 +59,7 @@ impl TimeField {
         match &self.0 {
             Some(p) => time_of(&ev.lookup(p)?),
             None => Self::DEFAULTS.iter().find_map(|k| {
-                let p = Path {
-                    segs: vec![Seg::Key((*k).into())],
-                };
+                let p = Path::new(vec![Seg::Key((*k).into())]);
                 ev.lookup(&p).map(|v| time_of(&v))
             })?,
         }

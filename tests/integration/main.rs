@@ -13,6 +13,7 @@ mod fidelity;
 mod fold;
 mod golden;
 mod groups;
+mod guidance;
 mod inputs;
 mod kill;
 mod lang;

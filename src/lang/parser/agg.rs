@@ -287,9 +287,7 @@ impl Columns {
                 if a.path[..n] != b.path[..n] {
                     continue;
                 }
-                let field = Path {
-                    segs: a.path[..n].to_vec(),
-                };
+                let field = Path::new(a.path[..n].to_vec());
                 let (first, second) = if a.span.start <= b.span.start { (a, b) } else { (b, a) };
                 return Err(LangError::new(
                     format!(

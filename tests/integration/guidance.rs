@@ -1,0 +1,100 @@
+//! A newcomer's pipelines that used to give a silent wrong answer, or an error that
+//! did not teach: each asserts the answer, the message and the exit code.
+
+use crate::common::{corpus, evq, run};
+use std::collections::HashMap;
+use std::io::Read;
+
+const ZEEK_SSH: &str = "zeek-wrccdc2018/ssh.json.gz";
+
+fn zeek_lines(p: &std::path::Path) -> Vec<serde_json::Value> {
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(p).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn dotted_paths_read_flat_keys_of_zeek_and_ecs_events() {
+    let r = run(
+        &["set a = event.code, b = id.orig_h, c = exists(event.code)"],
+        "{\"event.code\":\"4624\",\"id.orig_h\":\"10.0.0.1\"}\n",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "{\"event.code\":\"4624\",\"id.orig_h\":\"10.0.0.1\",\"a\":\"4624\",\"b\":\"10.0.0.1\",\"c\":true}\n"
+    );
+}
+
+#[test]
+fn the_nested_form_wins_and_backticks_force_the_literal_key() {
+    let line = "{\"a\":{\"b\":1},\"a.b\":2}\n";
+    assert_eq!(
+        run(&["set x = a.b, y = `a.b`"], line).stdout,
+        "{\"a\":{\"b\":1},\"a.b\":2,\"x\":1,\"y\":2}\n"
+    );
+}
+
+#[test]
+fn writes_to_a_dotted_path_address_the_flat_key_when_only_it_exists() {
+    let line = "{\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\",\"n\":1}\n";
+    let cases = [
+        (
+            "set id.orig_h = \"x\"",
+            "{\"id.orig_h\":\"x\",\"id.resp_h\":\"10.0.0.2\",\"n\":1}\n",
+        ),
+        ("del id.resp_h", "{\"id.orig_h\":\"10.0.0.1\",\"n\":1}\n"),
+        (
+            "rename id.orig_h as src",
+            "{\"src\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\",\"n\":1}\n",
+        ),
+        ("keep id.resp_h, n", "{\"id.resp_h\":\"10.0.0.2\",\"n\":1}\n"),
+        ("set new.key = 1 | keep new.key", "{\"new\":{\"key\":1}}\n"),
+    ];
+    for (src, want) in cases {
+        let r = run(&[src], line);
+        assert_eq!((r.code, r.stdout.as_str()), (0, want), "`{src}`: {}", r.stderr);
+    }
+}
+
+#[test]
+fn zeek_top_by_a_dotted_key_counts_the_flat_field() {
+    let Some(p) = corpus(ZEEK_SSH) else { return };
+    let mut want: HashMap<String, u64> = HashMap::new();
+    for ev in zeek_lines(&p) {
+        *want.entry(ev["id.orig_h"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    let out = evq().args(["top 3 id.orig_h", p.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    let mut counts: Vec<u64> = want.values().copied().collect();
+    counts.sort_unstable_by(|a, b| b.cmp(a));
+    for (row, c) in rows.iter().zip(&counts) {
+        // The group key keeps the path's shape: {"id":{"orig_h":…}}.
+        let host = row["id"]["orig_h"].as_str().unwrap();
+        assert_eq!(row["count"].as_u64(), Some(*c), "{row}");
+        assert_eq!(want[host], *c, "{row}");
+    }
+}
+
+#[test]
+fn zeek_where_on_a_dotted_key_filters_like_the_flat_field() {
+    let Some(p) = corpus(ZEEK_SSH) else { return };
+    let want = zeek_lines(&p).iter().filter(|e| e["id.resp_p"] == 22).count();
+    assert!(want > 0);
+    let out = evq()
+        .args(["where id.resp_p == 22 | count", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{{\"count\":{want}}}\n")
+    );
+}
