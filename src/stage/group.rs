@@ -105,7 +105,7 @@ impl GroupSpec {
             .map(|a| {
                 let f = match a.q {
                     Some(q) => AggFn::Percentile(q),
-                    None if a.func == "count" && a.arg.is_some() => AggFn::CountNonNull,
+                    None if a.func == "count" && a.arg.is_some() => AggFn::CountWhere,
                     None => AggFn::from_name(&a.func).expect("the parser accepts only known aggregates"),
                 };
                 (f, a.arg.clone(), a.name.clone())
@@ -352,7 +352,7 @@ impl Rank {
     fn of(groups: &Groups, spec: &GroupSpec) -> Rank {
         let first = |g: usize| groups.table.accs(&spec.layout, g).first();
         match spec.aggs.first() {
-            Some((AggFn::Count | AggFn::CountNonNull, _, _)) => Rank::Counts(
+            Some((AggFn::Count | AggFn::CountWhere, _, _)) => Rank::Counts(
                 (0..groups.len())
                     .map(|g| first(g).and_then(Acc::count).unwrap_or(0))
                     .collect(),

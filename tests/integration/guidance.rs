@@ -98,3 +98,27 @@ fn zeek_where_on_a_dotted_key_filters_like_the_flat_field() {
         format!("{{\"count\":{want}}}\n")
     );
 }
+
+#[test]
+fn count_of_a_condition_counts_the_events_where_it_holds() {
+    let input = "{\"status\":200}\n{\"status\":503}\n{\"status\":500}\n{\"other\":1}\n{\"status\":null}\n";
+    let r = run(
+        &["stats count(status >= 500) as errors, count(status) as with_status, count()"],
+        input,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"errors\":2,\"with_status\":3,\"count\":5}\n");
+}
+
+#[test]
+fn count_of_a_boolean_field_counts_its_true_values() {
+    let Some(p) = corpus(ZEEK_SSH) else { return };
+    let evs = zeek_lines(&p);
+    let want = evs.iter().filter(|e| e["auth_success"] == true).count();
+    assert!(want < evs.len(), "the corpus has failed logins");
+    let out = evq()
+        .args(["stats count(auth_success) as ok", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("{{\"ok\":{want}}}\n"));
+}
