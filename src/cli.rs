@@ -121,6 +121,10 @@ pub(crate) struct Cli {
     #[arg(long = "time-format", value_name = "STRFTIME")]
     pub time_format: Option<String>,
 
+    /// Print no warnings or notes on stderr (errors are still printed)
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+
     /// Exit 1 when nothing was output (like grep)
     #[arg(short = 'e', long = "exit-status")]
     pub exit_status: bool,

@@ -183,7 +183,7 @@ impl Config {
         }
         let (inputs, skipped) = input::expand(&paths, cli.follow_links);
         if let Some(note) = skipped.note() {
-            crate::messages::error(note);
+            crate::messages::note(note);
         }
         let identities = input::identities(&inputs);
         refuse_overwrites(&identities, cli.dead_letter.as_deref(), cli.stats.as_deref(), &asts)?;

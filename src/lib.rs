@@ -52,6 +52,7 @@ where
             return status;
         }
     };
+    messages::set_quiet(cli.quiet);
     if let Some(g) = cli.generate {
         return generate(g);
     }
@@ -71,6 +72,7 @@ where
             _ => ExitStatus::Success,
         };
     }
+    messages::waiting_on_terminal(cfg.inputs.iter().map(|i| i.name.as_str()));
     output::ignore_sigxfsz();
     let stdout = Box::new(std::io::BufWriter::with_capacity(
         256 << 10,

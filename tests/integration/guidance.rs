@@ -122,3 +122,65 @@ fn count_of_a_boolean_field_counts_its_true_values() {
         .unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("{{\"ok\":{want}}}\n"));
 }
+
+/// What evq prints when run with stdin (and stdout) a terminal, typing Ctrl-D at once;
+/// `None` when `script` (util-linux) is not there to give it one.
+fn at_a_terminal(args: &str) -> Option<String> {
+    let evq = assert_cmd::cargo::cargo_bin("evq");
+    let cmd = format!("{} {args}", evq.display());
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    std::io::Write::write_all(&mut child.stdin.take()?, b"\x04").ok()?;
+    let out = child.wait_with_output().ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).replace('\r', ""))
+}
+
+#[test]
+fn reading_a_terminal_says_so_once_and_quiet_silences_it() {
+    let note = "evq: reading events from the terminal (Ctrl-D ends); give a file to read it\n";
+    let Some(out) = at_a_terminal("count") else { return };
+    assert!(out.starts_with(note), "{out:?}");
+    assert_eq!(out.matches(note).count(), 1);
+    let Some(quiet) = at_a_terminal("-q count") else { return };
+    assert!(!quiet.contains("terminal"), "{quiet:?}");
+    assert!(quiet.contains("count"), "the run still ends with Ctrl-D: {quiet:?}");
+}
+
+#[test]
+fn a_pipe_on_stdin_gets_no_terminal_note() {
+    let r = run(&["count"], "{}\n");
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "{\"count\":1}\n", "")
+    );
+}
+
+#[test]
+fn quiet_silences_notes_but_not_errors() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("secret"), "{\"secret\":1}\n").unwrap();
+    std::fs::create_dir(d.path().join("logs")).unwrap();
+    std::fs::write(d.path().join("logs/a.ndjson"), "{\"a\":1}\n").unwrap();
+    std::os::unix::fs::symlink(d.path().join("secret"), d.path().join("logs/b.ndjson")).unwrap();
+    let logs = d.path().join("logs");
+    let loud = evq().args(["where true", logs.to_str().unwrap()]).output().unwrap();
+    assert!(String::from_utf8_lossy(&loud.stderr).contains("1 symbolic link"));
+    let quiet = evq()
+        .args(["-q", "where true", logs.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!((quiet.status.code(), quiet.stderr.as_slice()), (Some(0), &b""[..]));
+    assert_eq!(quiet.stdout, b"{\"a\":1}\n");
+    let r = run(&["--quiet", "wher true"], "");
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("evq: pipeline error: unknown stage `wher`"),
+        "{}",
+        r.stderr
+    );
+}
