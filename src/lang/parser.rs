@@ -9,6 +9,7 @@ mod agg;
 mod expr;
 mod patterns;
 mod route;
+mod teach;
 
 /// Words that need backticks when used as field names.
 pub(crate) const RESERVED: &[&str] = &[
@@ -44,9 +45,11 @@ pub(crate) fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
             None => break,
             Some(Tok::Punct("|")) => p.advance(),
             Some(_) => {
-                return Err(p
-                    .error_here("expected `|` before the next stage")
-                    .hint("stages are separated by |, e.g. where status >= 500 | count by service"));
+                let taught = stages.last().and_then(|s| p.unexpected_after(&s.spec));
+                return Err(taught.unwrap_or_else(|| {
+                    p.error_here("expected `|` before the next stage")
+                        .hint("stages are separated by |, e.g. where status >= 500 | count by service")
+                }));
             }
         }
     }
@@ -320,9 +323,11 @@ impl Parser {
             }
             n => {
                 let e = LangError::new(format!("unknown stage `{n}`"), start);
-                return Err(match nearest(n, STAGES) {
-                    Some(s) => e.hint(format!("did you mean `{s}`?")),
-                    None => e.hint(format!("stages are: {}", STAGES.join(", "))),
+                // Only the stages this version has: a suggestion must work when followed.
+                return Err(match (teach::foreign_word(n), nearest(n, SUPPORTED)) {
+                    (Some(h), _) => e.hint(h),
+                    (None, Some(s)) => e.hint(format!("did you mean `{s}`?")),
+                    (None, None) => e.hint(format!("stages are: {}", SUPPORTED.join(", "))),
                 });
             }
         };

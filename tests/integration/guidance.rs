@@ -184,3 +184,97 @@ fn quiet_silences_notes_but_not_errors() {
         r.stderr
     );
 }
+
+/// Each pipeline a newcomer writes from habit, and the line of the error that teaches.
+const TAUGHT: &[(&str, &str)] = &[
+    (
+        "where level = \"error\"",
+        "hint: use == to compare: where level == \"error\"",
+    ),
+    (
+        "where level == 'error'",
+        "hint: write \"error\"; inside a shell's single quotes",
+    ),
+    (
+        "select(.level == \"error\")",
+        "hint: evq filters with where: where a == 1",
+    ),
+    ("map(.level)", "hint: evq has no map"),
+    ("where level eq \"error\"", "hint: write ==: where level == \"error\""),
+    ("where level ne \"error\"", "hint: write !=: where level != \"error\""),
+    (
+        "where msg contains \"timeout\"",
+        "hint: write contains(msg, \"timeout\")",
+    ),
+    (
+        "count by level service",
+        "hint: separate items with commas: count by a, b",
+    ),
+    ("keep ts level", "hint: separate items with commas: keep a, b"),
+    ("where a == 1 b == 2", "hint: join conditions with and / or"),
+    (
+        "where level == \"error\" -O out",
+        "evq: pipeline error: `-O` is an option, not part of the pipeline",
+    ),
+    (
+        "count by level --stats",
+        "hint: put options outside the quotes: evq --stats …",
+    ),
+    (
+        "where count() > 10",
+        "evq: pipeline error: `count` is an aggregate, not a function",
+    ),
+    ("where cout() > 10", "hint: did you mean the aggregate `count`?"),
+    ("sort by ts", "hint: write sort x (sort x desc for the largest first)"),
+    ("dedup", "hint: stages are: where, set,"),
+];
+
+#[test]
+fn habits_from_other_tools_get_an_error_that_teaches() {
+    for (src, want) in TAUGHT {
+        let r = run(&[src], "{\"level\":\"error\"}\n");
+        assert_eq!(r.code, 2, "`{src}`: {}", r.stderr);
+        assert_eq!(r.stdout, "", "`{src}`");
+        assert!(r.stderr.contains(want), "`{src}`:\n{}", r.stderr);
+        assert!(r.stderr.contains('^'), "`{src}` has a caret:\n{}", r.stderr);
+        assert!(!r.stderr.contains("did you mean `round`"), "`{src}`:\n{}", r.stderr);
+    }
+}
+
+#[test]
+fn each_taught_spelling_then_works() {
+    let input = "{\"level\":\"error\",\"msg\":\"a timeout\",\"service\":\"api\",\"ts\":2}\n{\"level\":\"info\",\"msg\":\"ok\",\"service\":\"db\",\"ts\":1}\n";
+    let cases = [
+        ("where level == \"error\" | keep level", "{\"level\":\"error\"}\n"),
+        (
+            "where contains(msg, \"timeout\") | keep service",
+            "{\"service\":\"api\"}\n",
+        ),
+        ("sort ts | keep ts", "{\"ts\":1}\n{\"ts\":2}\n"),
+        (
+            "count by level, service | keep service",
+            "{\"service\":\"api\"}\n{\"service\":\"db\"}\n",
+        ),
+    ];
+    for (src, want) in cases {
+        let r = run(&[src], input);
+        assert_eq!((r.code, r.stdout.as_str()), (0, want), "`{src}`: {}", r.stderr);
+    }
+}
+
+#[test]
+fn jsonl_is_another_name_for_ndjson() {
+    let r = run(&["-o", "jsonl", "-i", "jsonl", "where true"], "{\"a\" : 1}\n");
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "{\"a\" : 1}\n", ""));
+}
+
+#[test]
+fn a_subtraction_is_not_taken_for_an_option() {
+    let r = run(&["set d = a - b, e = a -b"], "{\"a\":5,\"b\":2}\n");
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "{\"a\":5,\"b\":2,\"d\":3,\"e\":3}\n"),
+        "{}",
+        r.stderr
+    );
+}

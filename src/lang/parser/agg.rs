@@ -56,6 +56,11 @@ impl Parser {
                 keys: self.keys(&mut cols)?,
             },
             "fold" => self.fold(&mut cols)?,
+            _ if matches!(self.peek(), Some(Tok::Ident(w)) if w == "by") => {
+                return Err(self
+                    .error_here("sort takes its keys without `by`")
+                    .hint("write sort x (sort x desc for the largest first)"));
+            }
             _ => StageSpec::Sort {
                 keys: self.list(|p| {
                     let e = p.expr()?;
