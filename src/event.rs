@@ -164,10 +164,22 @@ pub(crate) struct Needs {
     pub keys: Vec<Box<str>>,
     /// Some expression reads the whole event (`.`).
     pub whole: bool,
+    /// Every path read from the event as the stage sees it, once each: what the
+    /// end-of-run warning about fields never seen checks.
+    pub reads: Vec<Path>,
 }
 
 impl Needs {
     pub(crate) fn add_path(&mut self, p: &Path) {
+        if !self.reads.contains(p) {
+            self.reads.push(p.clone());
+        }
+        self.add_quiet(p);
+    }
+
+    /// Needs `p` without counting it as read: a field the stage writes (captured so it
+    /// can splice the text), or one of several it tries (the default time fields).
+    pub(crate) fn add_quiet(&mut self, p: &Path) {
         match p.first_key() {
             Some(k) => self.add_key(k),
             None => self.whole = true,
@@ -251,6 +263,25 @@ impl<'a> Event<'a> {
             tree: Some(tree),
             ..Event::validated(raw, Meta::default())
         }
+    }
+
+    /// True when the event has the field at `path` (any value, `null` too), up to its
+    /// first index; never parses a value. For the fields-never-seen warning.
+    pub(crate) fn has(&self, path: &Path) -> bool {
+        let keys = |segs: &[Seg]| segs.iter().take_while(|s| matches!(s, Seg::Key(_))).count();
+        let present = |segs: &[Seg]| {
+            let segs = &segs[..keys(segs)];
+            match (&self.tree, &self.doc) {
+                (Some(v), _) => navigate(v, segs).is_some(),
+                (None, Doc::Line) => match segs {
+                    [] => true,
+                    [Seg::Key(k)] => &**k == "line",
+                    _ => false,
+                },
+                (None, _) => segs.is_empty() || self.raw_segs(segs).is_some(),
+            }
+        };
+        present(&path.segs) || path.flat.as_deref().is_some_and(present)
     }
 
     /// True when the event is a JSON object (a text line's event is one).

@@ -609,6 +609,10 @@ impl<'c> Writer<'c> {
             self.check_fates();
         }
         let dead = self.total.dead_total();
+        self.cfg
+            .pipeline
+            .watch
+            .report(self.total.lines.saturating_sub(self.total.blank + dead));
         if dead > 0 && self.cfg.dead_letter.is_none() {
             messages::error(format_args!(
                 "{dead} dead letter{} ({}); keep them with --dead-letter FILE",

@@ -23,6 +23,7 @@ mod output;
 mod parse;
 mod pipeline;
 mod progress;
+mod seen;
 mod stage;
 mod stats;
 mod time;

@@ -21,7 +21,6 @@ fn quiet() -> bool {
 
 /// Writes `evq: warning: {msg}` unless `-q`: something that may make the answer
 /// not what the user meant, though the run went on.
-#[allow(dead_code)]
 pub(crate) fn warning(msg: impl Display) {
     if !quiet() {
         text(format_args!("evq: warning: {msg}"));

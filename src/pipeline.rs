@@ -30,6 +30,8 @@ pub(crate) struct Pipeline {
     pub partial: Option<Arc<GroupSpec>>,
     parallel_needs: Needs,
     ordered_needs: Needs,
+    /// The fields read that no event has had yet, for the end-of-run warning.
+    pub watch: Arc<crate::seen::Watch>,
 }
 
 impl Pipeline {
@@ -59,6 +61,7 @@ impl Pipeline {
             spec.needs(&mut parallel_needs);
         }
         Ok(Pipeline {
+            watch: Arc::new(crate::seen::Watch::new(&parallel, partial.as_deref())),
             parallel_needs,
             ordered_needs: needs(&ordered),
             parallel,
@@ -299,6 +302,7 @@ fn process_line(
             Err(r) => return dead(out, meta, line, line_bytes, r, env),
         },
     };
+    p.watch.observe(&ev);
     run_parallel(0, ev, line, line_bytes, p, env, format, direct, out);
 }
 

@@ -48,7 +48,7 @@ impl TimeField {
             Some(p) => n.add_path(p),
             None => {
                 for k in Self::DEFAULTS {
-                    n.add_path(&Path::new(vec![Seg::Key(k.into())]));
+                    n.add_quiet(&Path::new(vec![Seg::Key(k.into())]));
                 }
             }
         }
@@ -514,8 +514,8 @@ mod tests {
 
     fn add(g: &mut Groups, spec: &GroupSpec, json: &str) {
         let needs = Needs {
-            keys: Vec::new(),
             whole: true,
+            ..Needs::default()
         };
         let ev = Event::parse(json, Meta::default(), &needs).expect("valid JSON");
         g.add(spec, &ev, &Env::default()).expect("no window");
@@ -620,8 +620,8 @@ mod tests {
 
     fn event(json: &str) -> Event<'_> {
         let needs = Needs {
-            keys: Vec::new(),
             whole: true,
+            ..Needs::default()
         };
         Event::parse(json, Meta::default(), &needs).expect("valid JSON")
     }

@@ -21,7 +21,7 @@ impl Rename {
     pub(crate) fn needs(&self, n: &mut Needs) {
         for (from, to) in &self.pairs {
             n.add_path(from);
-            n.add_path(to);
+            n.add_quiet(to);
         }
     }
 

@@ -31,7 +31,7 @@ impl Set {
             e.visit_paths(&mut |p| n.add_path(p));
             if self.top_level {
                 // Captured on the first parse, so splicing needs no second one.
-                n.add_path(p);
+                n.add_quiet(p);
             }
         }
     }

@@ -278,3 +278,106 @@ fn a_subtraction_is_not_taken_for_an_option() {
         r.stderr
     );
 }
+
+const LEVELS: &str = "{\"level\":\"error\",\"user\":{\"id\":1}}\n{\"level\":\"info\"}\n{\"level\":\"error\"}\n";
+
+#[test]
+fn a_misspelt_field_is_named_at_the_end_with_the_nearest_one() {
+    let r = run(&["where levle == \"error\""], LEVELS);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    assert_eq!(
+        r.stderr,
+        "evq: warning: field \"levle\" was not in any of 3 events; did you mean \"level\"?\n"
+    );
+    let r = run(&["where level == \"error\""], LEVELS);
+    assert_eq!((r.stdout.lines().count(), r.stderr.as_str()), (2, ""));
+}
+
+#[test]
+fn fields_never_seen_are_reported_for_keys_and_routes_and_nested_paths() {
+    let cases = [
+        (
+            "count by levle",
+            "field \"levle\" was not in any of 3 events; did you mean \"level\"?",
+        ),
+        (
+            "route by lvl | count",
+            "field \"lvl\" was not in any of 3 events; did you mean \"level\"?",
+        ),
+        (
+            "where user.idd == 1",
+            "field \"user.idd\" was not in any of 3 events; did you mean \"user.id\"?",
+        ),
+        (
+            "keep levle",
+            "field \"levle\" was not in any of 3 events; did you mean \"level\"?",
+        ),
+    ];
+    for (src, want) in cases {
+        let r = run(&[src], LEVELS);
+        assert_eq!(r.code, 0, "`{src}`");
+        assert_eq!(r.stderr, format!("evq: warning: {want}\n"), "`{src}`");
+    }
+}
+
+#[test]
+fn fields_a_stage_makes_and_fields_some_event_had_give_no_warning() {
+    for src in [
+        "set x = 1 | where x == 1",
+        "where exists(user.id)",
+        "rename level as lvl | where lvl == \"info\"",
+        "count by level | where count > 1",
+    ] {
+        let r = run(&[src], LEVELS);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "`{src}`");
+    }
+}
+
+#[test]
+fn quiet_silences_the_warning_and_keeps_the_answer() {
+    let r = run(&["-q", "count by levle"], LEVELS);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "{\"levle\":null,\"count\":3}\n", "")
+    );
+}
+
+#[test]
+fn the_warning_is_given_once_whatever_the_thread_count() {
+    let input: String = (0..20_000)
+        .map(|i| format!("{{\"level\":\"l{}\",\"n\":{i}}}\n", i % 7))
+        .collect();
+    for jobs in ["1", "2"] {
+        let r = run(
+            &["-j", jobs, "--chunk-size", "4K", "where levle == \"l1\" or n < 0"],
+            &input,
+        );
+        assert_eq!(
+            (r.code, r.stderr.as_str()),
+            (
+                0,
+                "evq: warning: field \"levle\" was not in any of 20,000 events; did you mean \"level\"?\n"
+            ),
+            "-j {jobs}"
+        );
+    }
+}
+
+#[test]
+fn zeek_flat_keys_count_as_seen_and_suggest_themselves() {
+    let Some(p) = corpus(ZEEK_SSH) else { return };
+    let n = zeek_lines(&p).len();
+    let ok = evq()
+        .args(["where id.orig_h == \"x\"", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(ok.stderr, b"");
+    let typo = evq()
+        .args(["where id.orig_hh == \"x\"", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&typo.stderr),
+        format!("evq: warning: field \"id.orig_hh\" was not in any of {n} events; did you mean \"id.orig_h\"?\n")
+    );
+}
