@@ -53,6 +53,14 @@ fn writes_to_a_dotted_path_address_the_flat_key_when_only_it_exists() {
         ("keep id.resp_h, n", "{\"id.resp_h\":\"10.0.0.2\",\"n\":1}\n"),
         ("set new.key = 1 | keep new.key", "{\"new\":{\"key\":1}}\n"),
     ];
+    let line_with_array = "{\"dns.answers\":[\"a\",\"b\"],\"n\":1}\n";
+    let r = run(&["explode dns.answers as answer"], line_with_array);
+    assert_eq!(r.stdout, "{\"n\":1,\"answer\":\"a\"}\n{\"n\":1,\"answer\":\"b\"}\n");
+    let r = run(&["explode dns.answers"], line_with_array);
+    assert_eq!(
+        r.stdout,
+        "{\"dns.answers\":\"a\",\"n\":1}\n{\"dns.answers\":\"b\",\"n\":1}\n"
+    );
     for (src, want) in cases {
         let r = run(&[src], line);
         assert_eq!((r.code, r.stdout.as_str()), (0, want), "`{src}`: {}", r.stderr);
