@@ -609,10 +609,7 @@ impl<'c> Writer<'c> {
             self.check_fates();
         }
         let dead = self.total.dead_total();
-        self.cfg
-            .pipeline
-            .watch
-            .report(self.total.lines.saturating_sub(self.total.blank + dead));
+        crate::seen::report(&self.cfg.pipeline, &self.total);
         if dead > 0 && self.cfg.dead_letter.is_none() {
             messages::error(format_args!(
                 "{dead} dead letter{} ({}); keep them with --dead-letter FILE",

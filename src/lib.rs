@@ -24,6 +24,7 @@ mod parse;
 mod pipeline;
 mod progress;
 mod seen;
+mod sniff;
 mod stage;
 mod stats;
 mod time;

@@ -32,6 +32,8 @@ pub(crate) struct Pipeline {
     ordered_needs: Needs,
     /// The fields read that no event has had yet, for the end-of-run warning.
     pub watch: Arc<crate::seen::Watch>,
+    /// Lines that were not JSON, kept to recognise a text format.
+    pub sniff: Arc<crate::sniff::Sniff>,
 }
 
 impl Pipeline {
@@ -62,6 +64,7 @@ impl Pipeline {
         }
         Ok(Pipeline {
             watch: Arc::new(crate::seen::Watch::new(&parallel, partial.as_deref())),
+            sniff: Arc::default(),
             parallel_needs,
             ordered_needs: needs(&ordered),
             parallel,
@@ -299,7 +302,12 @@ fn process_line(
         },
         _ => match Event::parse(text, meta, &p.parallel_needs) {
             Ok(ev) => ev,
-            Err(r) => return dead(out, meta, line, line_bytes, r, env),
+            Err(r) => {
+                if r.reason == Reason::InvalidJson {
+                    p.sniff.note(line);
+                }
+                return dead(out, meta, line, line_bytes, r, env);
+            }
         },
     };
     p.watch.observe(&ev);

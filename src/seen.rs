@@ -128,6 +128,17 @@ impl Watch {
     }
 }
 
+/// The end-of-run notes about the input: text lines fed as NDJSON (before the
+/// dead-letter summary), then the fields no event had.
+pub(crate) fn report(p: &crate::pipeline::Pipeline, total: &crate::stats::Stats) {
+    let lines = total.lines.saturating_sub(total.blank);
+    let invalid = total.dead[crate::event::Reason::InvalidJson.index()];
+    if let Some(advice) = p.sniff.advice(invalid, lines) {
+        crate::messages::note(advice);
+    }
+    p.watch.report(lines.saturating_sub(total.dead_total()));
+}
+
 /// True for the stages that pass events on with their fields as read.
 fn keeps_fields(s: &Stage) -> bool {
     matches!(

@@ -389,3 +389,62 @@ fn zeek_flat_keys_count_as_seen_and_suggest_themselves() {
         format!("evq: warning: field \"id.orig_hh\" was not in any of {n} events; did you mean \"id.orig_h\"?\n")
     );
 }
+
+#[test]
+fn text_lines_fed_as_ndjson_get_one_note_before_the_dead_letter_summary() {
+    let input = "level=info msg=\"started\" port=8080\nlevel=warn msg=\"slow\" port=8080\n";
+    let r = run(&["count"], input);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":0}\n"));
+    let first = r.stderr.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        "evq: these lines look like logfmt (key=value pairs); add 'parse logfmt' at the start of the pipeline, or read them with -i lines"
+    );
+    assert!(
+        r.stderr
+            .lines()
+            .nth(1)
+            .unwrap_or_default()
+            .starts_with("evq: 2 dead letters")
+    );
+    let r = run(&["parse logfmt | count"], input);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "{\"count\":2}\n", "")
+    );
+    let r = run(&["-q", "count"], input);
+    assert!(!r.stderr.contains("look like"), "{}", r.stderr);
+}
+
+#[test]
+fn a_few_bad_lines_among_json_get_no_text_note() {
+    let r = run(&["count"], "{\"a\":1}\n{\"a\":2}\nlevel=info msg=x port=1\n");
+    assert_eq!(r.stdout, "{\"count\":2}\n");
+    assert!(!r.stderr.contains("look like"), "{}", r.stderr);
+}
+
+#[test]
+fn corpus_access_and_auth_logs_are_recognised() {
+    let cases = [
+        (
+            "apache-access/apache_logs",
+            "parse combined",
+            "an Apache/nginx combined access log",
+        ),
+        ("ssh-authlog/auth.log", "parse syslog", "syslog"),
+    ];
+    for (rel, stage, what) in cases {
+        let Some(p) = corpus(rel) else { return };
+        let out = evq().args(["count", p.to_str().unwrap()]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with(&format!("evq: these lines look like {what}; add '{stage}'")),
+            "{rel}: {err}"
+        );
+        let parsed = evq()
+            .args([&format!("{stage} | count"), p.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(!String::from_utf8_lossy(&parsed.stderr).contains("look like"), "{rel}");
+    }
+}
