@@ -19,6 +19,7 @@ mod json;
 mod lang;
 mod manual;
 mod messages;
+mod mismatch;
 mod output;
 mod parse;
 mod pipeline;

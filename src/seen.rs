@@ -8,6 +8,7 @@
 
 use crate::event::{Event, Needs};
 use crate::lang::Path;
+use crate::mismatch::Mismatches;
 use crate::stage::Stage;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -30,6 +31,8 @@ pub(crate) struct Watch {
     all: u64,
     sampled: AtomicU32,
     names: Mutex<BTreeSet<String>>,
+    /// The `where` comparisons among the same stages.
+    mismatches: Mismatches,
 }
 
 impl Watch {
@@ -39,8 +42,10 @@ impl Watch {
     pub(crate) fn new(parallel: &[Stage], partial: Option<&crate::stage::GroupSpec>) -> Watch {
         let mut n = Needs::default();
         let mut unchanged = true;
+        let mut read = 0;
         for s in parallel {
             s.needs(&mut n);
+            read += 1;
             if !keeps_fields(s) {
                 unchanged = false;
                 break;
@@ -59,12 +64,19 @@ impl Watch {
         Watch {
             paths,
             all,
+            mismatches: Mismatches::new(&parallel[..read]),
             ..Watch::default()
         }
     }
 
-    /// Notes which watched paths `ev` has; nearly free once all have been seen.
+    /// Notes which watched paths `ev` has, and with which types; nearly free once all
+    /// have been seen.
     pub(crate) fn observe(&self, ev: &Event) {
+        self.mismatches.observe(ev);
+        self.observe_paths(ev);
+    }
+
+    fn observe_paths(&self, ev: &Event) {
         let seen = self.seen.load(Ordering::Relaxed);
         if seen == self.all {
             return;
@@ -120,9 +132,9 @@ impl Watch {
             .collect()
     }
 
-    /// Prints the warnings (see `warnings`), unless `-q`.
+    /// Prints the warnings (see `warnings`, then comparisons that never held), unless `-q`.
     pub(crate) fn report(&self, events: u64) {
-        for w in self.warnings(events) {
+        for w in self.warnings(events).into_iter().chain(self.mismatches.warnings()) {
             crate::messages::warning(w);
         }
     }

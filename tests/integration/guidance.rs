@@ -448,3 +448,56 @@ fn corpus_access_and_auth_logs_are_recognised() {
         assert!(!String::from_utf8_lossy(&parsed.stderr).contains("look like"), "{rel}");
     }
 }
+
+#[test]
+fn a_comparison_that_never_held_on_the_data_is_named_with_its_fix() {
+    let input = "{\"LogonType\":\"3\"}\n{\"LogonType\":\"10\"}\n{\"status\":500}\n";
+    let r = run(&["where LogonType == 3 or status == \"500\""], input);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    assert_eq!(
+        r.stderr,
+        "evq: warning: LogonType == 3 never held: LogonType was never a number (it was a string); write LogonType == \"3\", or int(LogonType) == 3\n\
+         evq: warning: status == \"500\" never held: status was never a string (it was a number); write status == 500\n"
+    );
+    let r = run(
+        &["where LogonType == \"3\" or int(LogonType) == 10 or status == 500 | count"],
+        input,
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "{\"count\":3}\n", "")
+    );
+    let r = run(&["-q", "where LogonType == 3"], input);
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn mordor_logon_type_is_a_string_and_the_warning_says_so() {
+    let Some(p) = corpus("mordor-windows/empire_dcom_shellwindows_stager.json.gz") else {
+        return;
+    };
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(&p).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let want = text
+        .lines()
+        .filter(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["LogonType"] == "3")
+        .count();
+    assert!(want > 0);
+    let wrong = evq()
+        .args(["where LogonType == 3 | count", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&wrong.stdout), "{\"count\":0}\n");
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("write LogonType == \"3\", or int(LogonType) == 3"));
+    for fixed in ["where LogonType == \"3\" | count", "where int(LogonType) == 3 | count"] {
+        let out = evq().args([fixed, p.to_str().unwrap()]).output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{{\"count\":{want}}}\n"),
+            "{fixed}"
+        );
+        assert_eq!(out.stderr, b"", "{fixed}");
+    }
+}
