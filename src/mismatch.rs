@@ -94,6 +94,33 @@ impl Mismatches {
     }
 }
 
+/// The single-name paths compared with another path in the `where` stages among
+/// `stages`: `level == error` may mean the text "error".
+pub(crate) fn bare_words(stages: &[Stage]) -> Vec<Path> {
+    fn walk(e: &Expr, out: &mut Vec<Path>) {
+        match e {
+            Expr::Bin(BinOp::Eq | BinOp::Ne | BinOp::In | BinOp::NotIn, a, b) => {
+                if let (Expr::Path(x), Expr::Path(y)) = (&**a, &**b) {
+                    out.extend([x, y].into_iter().filter(|p| p.segs.len() == 1).cloned());
+                }
+            }
+            Expr::Bin(_, a, b) => {
+                walk(a, out);
+                walk(b, out);
+            }
+            Expr::Not(e) => walk(e, out),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for s in stages {
+        if let Stage::Where(w) = s {
+            walk(w.cond(), &mut out);
+        }
+    }
+    out
+}
+
 /// Adds `path OP constant` comparisons (either way round) found anywhere in `e`.
 fn collect(e: &Expr, out: &mut Vec<Comparison>) {
     match e {

@@ -33,6 +33,8 @@ pub(crate) struct Watch {
     names: Mutex<BTreeSet<String>>,
     /// The `where` comparisons among the same stages.
     mismatches: Mismatches,
+    /// Paths compared with another path (`level == error`), which may be meant as text.
+    bare: Vec<Path>,
 }
 
 impl Watch {
@@ -65,6 +67,7 @@ impl Watch {
             paths,
             all,
             mismatches: Mismatches::new(&parallel[..read]),
+            bare: crate::mismatch::bare_words(&parallel[..read]),
             ..Watch::default()
         }
     }
@@ -126,6 +129,9 @@ impl Watch {
                 );
                 if let Some(near) = nearest(&field, &names) {
                     w.push_str(&format!("; did you mean \"{near}\"?"));
+                }
+                if self.bare.contains(p) {
+                    w.push_str(&format!("; to compare with the text, write \"{field}\""));
                 }
                 w
             })
@@ -241,6 +247,14 @@ mod tests {
         assert_eq!(
             warnings("where zzz == 1", &lines),
             [r#"field "zzz" was not in any of 2 events"#]
+        );
+    }
+
+    #[test]
+    fn a_bare_word_compared_with_a_field_may_be_meant_as_text() {
+        assert_eq!(
+            warnings("where level == error", &[r#"{"level":"error"}"#]),
+            [r#"field "error" was not in any of 1 event; to compare with the text, write "error""#]
         );
     }
 

@@ -501,3 +501,17 @@ fn mordor_logon_type_is_a_string_and_the_warning_says_so() {
         assert_eq!(out.stderr, b"", "{fixed}");
     }
 }
+
+#[test]
+fn a_bare_word_compared_with_a_field_is_taken_for_a_field_and_the_warning_says_so() {
+    let r = run(&["where level == error"], LEVELS);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    assert_eq!(
+        r.stderr,
+        "evq: warning: field \"error\" was not in any of 3 events; to compare with the text, write \"error\"\n"
+    );
+    assert_eq!(
+        run(&["where level == \"error\" | count"], LEVELS).stdout,
+        "{\"count\":2}\n"
+    );
+}
