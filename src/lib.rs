@@ -29,6 +29,7 @@ mod sniff;
 mod stage;
 mod stats;
 mod time;
+mod usage;
 
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Generate};
@@ -51,7 +52,7 @@ where
             } else {
                 ExitStatus::Success
             };
-            let _ = e.print();
+            usage::report(&e);
             return status;
         }
     };

@@ -279,6 +279,15 @@ impl Parser {
         let start = self.span_here();
         let name = match self.next() {
             Some(Token { tok: Tok::Ident(n), .. }) => n,
+            Some(Token {
+                tok: Tok::Punct("{" | "["),
+                ..
+            }) if start.start == 0 => {
+                return Err(LangError::new("expected a stage name", start).hint(
+                    "this looks like JSON events, not a pipeline: -f names a file holding the pipeline; \
+                     give files of events after the pipeline",
+                ));
+            }
             _ => {
                 return Err(
                     LangError::new("expected a stage name", start).hint("stages start with a word such as `where`")
@@ -323,6 +332,9 @@ impl Parser {
             }
             n => {
                 let e = LangError::new(format!("unknown stage `{n}`"), start);
+                if let Some(hint) = teach::file_for_pipeline(&self.src) {
+                    return Err(e.hint(hint));
+                }
                 // Only the stages this version has: a suggestion must work when followed.
                 return Err(match (teach::foreign_word(n), nearest(n, SUPPORTED)) {
                     (Some(h), _) => e.hint(h),

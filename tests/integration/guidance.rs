@@ -515,3 +515,62 @@ fn a_bare_word_compared_with_a_field_is_taken_for_a_field_and_the_warning_says_s
         "{\"count\":2}\n"
     );
 }
+
+#[test]
+fn argument_errors_are_one_evq_line_with_a_hint() {
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--frobnicate", "where true"],
+            "evq: unexpected argument '--frobnicate' found; to pass '--frobnicate' as a value, use '-- --frobnicate'\n",
+        ),
+        (
+            &["-j", "x", "where true"],
+            "evq: invalid value 'x' for '--jobs <N>': invalid digit found in string; evq --help lists the options\n",
+        ),
+        (
+            &[],
+            "evq: no pipeline given; write evq 'PIPELINE' [PATH...], e.g. evq 'where level == \"error\"' app.log (man evq describes the pipeline language)\n",
+        ),
+    ];
+    for (args, want) in cases {
+        let r = run(args, "");
+        assert_eq!(
+            (r.code, r.stdout.as_str(), r.stderr.as_str()),
+            (2, "", want),
+            "{args:?}"
+        );
+    }
+    let help = run(&["--help"], "");
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("Usage: evq"));
+}
+
+#[test]
+fn a_file_where_the_pipeline_goes_is_explained() {
+    for args in [&["app.log", "where true"][..], &["--stats", "run.json", "where true"]] {
+        let r = run(args, "");
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(
+            r.stderr
+                .contains("looks like a file name: give the pipeline first, then files"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("--stats takes its file as --stats=FILE"),
+            "{}",
+            r.stderr
+        );
+    }
+    let d = tempfile::tempdir().unwrap();
+    let events = d.path().join("events.ndjson");
+    std::fs::write(&events, "{\"a\":1}\n").unwrap();
+    let r = run(&["-f", events.to_str().unwrap(), "where true"], "");
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("this looks like JSON events, not a pipeline: -f names a file holding the pipeline"),
+        "{}",
+        r.stderr
+    );
+}

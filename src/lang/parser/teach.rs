@@ -58,6 +58,22 @@ pub(super) fn foreign_word(word: &str) -> Option<&'static str> {
     FOREIGN.iter().find(|(w, _)| *w == word).map(|(_, h)| *h)
 }
 
+/// The hint for a pipeline that is a file name (`evq app.log 'where …'`, or
+/// `--stats run.json` without `=`, which leaves `run.json` where the pipeline goes).
+pub(super) fn file_for_pipeline(src: &str) -> Option<String> {
+    let word = src.trim();
+    let named = word.contains('/')
+        || word.rsplit_once('.').is_some_and(|(stem, ext)| {
+            !stem.is_empty() && !ext.is_empty() && ext.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+    (named && !word.contains(char::is_whitespace)).then(|| {
+        format!(
+            "`{word}` looks like a file name: give the pipeline first, then files \
+             (evq 'PIPELINE' {word}); --stats takes its file as --stats=FILE"
+        )
+    })
+}
+
 impl Parser {
     /// A teaching error for the token at the cursor, which ends `stage` where the
     /// pipeline expected `|` or the end.
