@@ -14,6 +14,7 @@ mod exit;
 mod fault;
 #[doc(hidden)]
 pub mod fuzzing;
+mod help;
 mod input;
 mod json;
 mod lang;
@@ -57,6 +58,9 @@ where
         }
     };
     messages::set_quiet(cli.quiet);
+    if let Some(topic) = cli.help {
+        return help::print(topic);
+    }
     if let Some(g) = cli.generate {
         return generate(g);
     }

@@ -148,7 +148,7 @@ fn nearest(word: &str, candidates: &[&str]) -> Option<String> {
 }
 
 /// The stages this version parses.
-const SUPPORTED: &[&str] = &[
+pub(crate) const SUPPORTED: &[&str] = &[
     "where", "set", "del", "keep", "rename", "head", "tail", "parse", "route", "to", "tee", "count", "stats", "top",
     "distinct", "sort", "explode", "sample", "join", "validate", "fold", "assert",
 ];

@@ -574,3 +574,33 @@ fn a_file_where_the_pipeline_goes_is_explained() {
         r.stderr
     );
 }
+
+#[test]
+fn help_lists_stages_and_functions_and_each_topic_in_full() {
+    let r = run(&["--help"], "");
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.contains("\nStages: where set del keep rename head tail parse"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("\nFunctions: len lower upper"), "{}", r.stdout);
+    assert!(r.stdout.contains("man evq"));
+    assert!(
+        !r.stdout.contains("dedupe") && !r.stdout.contains("throttle"),
+        "only stages that exist"
+    );
+    let topics = [
+        ("stages", "  sort EXPR [desc], …"),
+        ("functions", "  exists(path)"),
+        ("formats", "Output formats (-o):"),
+    ];
+    for (topic, want) in topics {
+        let r = run(&["--help", topic], "");
+        assert_eq!(r.code, 0, "{topic}");
+        assert!(r.stdout.contains(want), "{topic}: {}", r.stdout);
+    }
+    let r = run(&["--help", "nothing"], "");
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.starts_with("evq: invalid value 'nothing'"), "{}", r.stderr);
+}
