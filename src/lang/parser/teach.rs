@@ -48,9 +48,37 @@ const INFIX_FUNCTIONS: &[&str] = &["contains", "startswith", "endswith"];
 
 /// evq's options that a newcomer may type inside the quoted pipeline.
 const SHORT_OPTIONS: &[&str] = &["O", "o", "i", "j", "f", "e", "q"];
+/// The first word of each long option (`--dead-letter` lexes as `dead`, `-`, `letter`).
 const LONG_OPTIONS: &[&str] = &[
-    "out", "output", "input", "stats", "strict", "jobs", "file", "dead", "quiet", "explain", "merge", "append",
-    "atomic", "exit", "time", "max", "line", "progress", "no", "follow", "lateness", "seed", "append",
+    "append",
+    "atomic",
+    "chunk",
+    "dead",
+    "exit",
+    "explain",
+    "file",
+    "follow",
+    "generate",
+    "help",
+    "input",
+    "jobs",
+    "lateness",
+    "line",
+    "max",
+    "memory",
+    "merge",
+    "multiline",
+    "no",
+    "out",
+    "output",
+    "progress",
+    "quiet",
+    "seed",
+    "stats",
+    "strict",
+    "strip",
+    "time",
+    "year",
 ];
 
 /// The hint for a word another tool uses, if it is one.
