@@ -15,10 +15,10 @@ Examples:
 The pipeline language, every stage and the exit codes are described in evq(1).";
 
 #[derive(Debug, Parser)]
-#[command(name = "evq", version, about = "A fast, lossless stream processor for newline-delimited events", after_help = EXAMPLES)]
+#[command(name = "evq", version, about = "A fast, lossless stream processor for newline-delimited events", after_help = EXAMPLES, disable_help_flag = true)]
 pub(crate) struct Cli {
     /// The pipeline: stages separated by `|`, e.g. 'where level == "error" | head 10'
-    #[arg(value_name = "PIPELINE", required_unless_present_any = ["file", "generate"])]
+    #[arg(value_name = "PIPELINE", required_unless_present_any = ["file", "generate", "help"])]
     pub pipeline: Option<String>,
 
     /// Files, directories (read recursively) or - for stdin; none means stdin
@@ -121,6 +121,10 @@ pub(crate) struct Cli {
     #[arg(long = "time-format", value_name = "STRFTIME")]
     pub time_format: Option<String>,
 
+    /// Print no warnings or notes on stderr (errors are still printed)
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+
     /// Exit 1 when nothing was output (like grep)
     #[arg(short = 'e', long = "exit-status")]
     pub exit_status: bool,
@@ -141,6 +145,10 @@ pub(crate) struct Cli {
     #[arg(long)]
     pub explain: bool,
 
+    /// Print help: the options, stages and functions; or one list in full (stages, functions, formats)
+    #[arg(short = 'h', long = "help", value_enum, value_name = "TOPIC", num_args = 0..=1, default_missing_value = "all")]
+    pub help: Option<HelpTopic>,
+
     /// Print a man page or a shell completion script and exit
     #[arg(long, value_enum, value_name = "WHAT")]
     pub generate: Option<Generate>,
@@ -152,6 +160,20 @@ pub(crate) struct Cli {
     /// Bytes read per chunk (for tests of the engine)
     #[arg(long = "chunk-size", hide = true, value_parser = parse_size)]
     pub chunk_size: Option<usize>,
+}
+
+/// What `--help` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum HelpTopic {
+    /// Every stage with its syntax
+    Stages,
+    /// Every function with its arguments
+    Functions,
+    /// The input and output formats
+    Formats,
+    /// The options, with the stages and functions in brief
+    #[value(hide = true)]
+    All,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -170,14 +170,35 @@ pub(crate) struct Needs {
     pub keys: Vec<Box<str>>,
     /// Some expression reads the whole event (`.`).
     pub whole: bool,
+    /// Every path read from the event as the stage sees it, once each: what the
+    /// end-of-run warning about fields never seen checks.
+    pub reads: Vec<Path>,
 }
 
 impl Needs {
     pub(crate) fn add_path(&mut self, p: &Path) {
+        if !self.reads.contains(p) {
+            self.reads.push(p.clone());
+        }
+        self.add_quiet(p);
+    }
+
+    /// Needs `p` without counting it as read: a field the stage writes (captured so it
+    /// can splice the text), or one of several it tries (the default time fields).
+    pub(crate) fn add_quiet(&mut self, p: &Path) {
         match p.first_key() {
-            Some(k) if !self.keys.iter().any(|x| &**x == k) => self.keys.push(k.into()),
-            Some(_) => {}
+            Some(k) => self.add_key(k),
             None => self.whole = true,
+        }
+        // A dotted path may read its literal key (`"id.orig_h"`) instead.
+        if let Some(Seg::Key(k)) = p.flat.as_ref().and_then(|f| f.first()) {
+            self.add_key(k);
+        }
+    }
+
+    fn add_key(&mut self, k: &str) {
+        if !self.keys.iter().any(|x| &**x == k) {
+            self.keys.push(k.into());
         }
     }
 }
@@ -250,6 +271,25 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// True when the event has the field at `path` (any value, `null` too), up to its
+    /// first index; never parses a value. For the fields-never-seen warning.
+    pub(crate) fn has(&self, path: &Path) -> bool {
+        let keys = |segs: &[Seg]| segs.iter().take_while(|s| matches!(s, Seg::Key(_))).count();
+        let present = |segs: &[Seg]| {
+            let segs = &segs[..keys(segs)];
+            match (&self.tree, &self.doc) {
+                (Some(v), _) => navigate(v, segs).is_some(),
+                (None, Doc::Line) => match segs {
+                    [] => true,
+                    [Seg::Key(k)] => &**k == "line",
+                    _ => false,
+                },
+                (None, _) => segs.is_empty() || self.raw_segs(segs).is_some(),
+            }
+        };
+        present(&path.segs) || path.flat.as_deref().is_some_and(present)
+    }
+
     /// True when the event is a JSON object (a text line's event is one).
     pub(crate) fn is_object(&self) -> bool {
         match (&self.tree, &self.doc) {
@@ -260,27 +300,42 @@ impl<'a> Event<'a> {
         }
     }
 
-    /// The value at `path`, `None` when a key or index is missing.
+    /// The value at `path`, `None` when a key or index is missing. A dotted path whose
+    /// nested form is missing reads its literal key (`id.orig_h`), if the event has one.
     pub(crate) fn lookup(&self, path: &Path) -> Option<Val<'_>> {
+        self.find(path).map(|(_, v)| v)
+    }
+
+    /// The value at `path` with the segments that reached it: the path's own, or its
+    /// literal-key form when only that is in the event.
+    pub(crate) fn find<'p>(&self, path: &'p Path) -> Option<(&'p [Seg], Val<'_>)> {
+        if let Some(v) = self.lookup_segs(&path.segs) {
+            return Some((&path.segs, v));
+        }
+        let flat = path.flat.as_deref()?;
+        self.lookup_segs(flat).map(|v| (flat, v))
+    }
+
+    fn lookup_segs(&self, segs: &[Seg]) -> Option<Val<'_>> {
         if let Some(v) = &self.tree {
-            return navigate(v, &path.segs).map(Val::from_value);
+            return navigate(v, segs).map(Val::from_value);
         }
         match &self.doc {
-            Doc::Text(t) => lookup_text(t, &path.segs),
-            Doc::Line => match path.segs.as_slice() {
+            Doc::Text(t) => lookup_text(t, segs),
+            Doc::Line => match segs {
                 [Seg::Key(k)] if &**k == "line" => Some(Val::str(self.raw)),
                 [] => Some(Val::Json(Cow::Owned(self.line_value()))),
                 _ => None,
             },
             Doc::Fields { fields, object } => {
-                let Some(Seg::Key(k)) = path.segs.first() else {
-                    return lookup_text(self.raw, &path.segs);
+                let Some(Seg::Key(k)) = segs.first() else {
+                    return lookup_text(self.raw, segs);
                 };
                 if !object {
                     return None;
                 }
                 let (_, raw) = fields.iter().rev().find(|(name, _)| name == &**k)?;
-                lookup_text(raw.get(), &path.segs[1..])
+                lookup_text(raw.get(), &segs[1..])
             }
         }
     }
@@ -288,7 +343,20 @@ impl<'a> Event<'a> {
     /// The JSON text of the value at a path of keys only, without parsing it;
     /// `None` when missing or when the event is held as a tree.
     pub(crate) fn raw_at(&self, path: &Path) -> Option<&str> {
-        let (first, rest) = path.segs.split_first()?;
+        self.raw_find(path).map(|(_, raw)| raw)
+    }
+
+    /// `raw_at` with the segments that reached the value (see `find`).
+    pub(crate) fn raw_find<'p>(&self, path: &'p Path) -> Option<(&'p [Seg], &str)> {
+        if let Some(raw) = self.raw_segs(&path.segs) {
+            return Some((&path.segs, raw));
+        }
+        let flat = path.flat.as_deref()?;
+        self.raw_segs(flat).map(|raw| (flat, raw))
+    }
+
+    fn raw_segs(&self, segs: &[Seg]) -> Option<&str> {
+        let (first, rest) = segs.split_first()?;
         let Seg::Key(k) = first else { return None };
         let start = match (&self.tree, &self.doc) {
             (Some(_), _) | (None, Doc::Line) => return None,
@@ -440,6 +508,16 @@ pub(crate) fn val_depth(v: &Val) -> usize {
 /// True when writing `v` at `path` would nest the event deeper than `MAX_DEPTH`.
 pub(crate) fn too_deep_at(path: &Path, v: &Val) -> bool {
     path.segs.len() + val_depth(v) > MAX_DEPTH
+}
+
+/// The segments a stage writes for `path` in `doc`: the literal-key form when the event
+/// has that key and not the nested form (so `set id.orig_h = …` on Zeek's flat key
+/// replaces it), else the path's own.
+pub(crate) fn write_segs<'p>(doc: &Value, path: &'p Path) -> &'p [Seg] {
+    match &path.flat {
+        Some(flat) if navigate(doc, &path.segs).is_none() && navigate(doc, flat).is_some() => flat,
+        _ => &path.segs,
+    }
 }
 
 /// Follows `segs` from `v`; negative indexes count from the end.
@@ -632,11 +710,9 @@ impl TimeField {
         };
         match &self.0 {
             Some(p) => of(p),
-            None => Self::DEFAULTS.iter().find_map(|k| {
-                of(&Path {
-                    segs: vec![Seg::Key((*k).into())],
-                })
-            }),
+            None => Self::DEFAULTS
+                .iter()
+                .find_map(|k| of(&Path::new(vec![Seg::Key((*k).into())]))),
         }
     }
 
@@ -645,9 +721,7 @@ impl TimeField {
             Some(p) => n.add_path(p),
             None => {
                 for k in Self::DEFAULTS {
-                    n.add_path(&Path {
-                        segs: vec![Seg::Key(k.into())],
-                    });
+                    n.add_quiet(&Path::new(vec![Seg::Key(k.into())]));
                 }
             }
         }
@@ -658,9 +732,7 @@ impl TimeField {
         match &self.0 {
             Some(p) => time_of(&ev.lookup(p)?, env),
             None => Self::DEFAULTS.iter().find_map(|k| {
-                let p = Path {
-                    segs: vec![Seg::Key((*k).into())],
-                };
+                let p = Path::new(vec![Seg::Key((*k).into())]);
                 ev.lookup(&p).map(|v| time_of(&v, env))
             })?,
         }
@@ -743,6 +815,33 @@ mod tests {
                 assert_eq!(got, want, "`{p}`");
             }
         }
+    }
+
+    #[test]
+    fn a_dotted_path_reads_the_literal_key_when_the_nested_form_is_absent() {
+        let line = r#"{"id.orig_h":"h","event":{"x":1},"event.code":"4624","a":{"b":1},"a.b":2,"t.s":[1,2]}"#;
+        let cases = [
+            ("id.orig_h", r#""h""#),
+            ("event.code", r#""4624""#),
+            ("a.b", "1"),
+            ("`a.b`", "2"),
+            ("t.s[1]", "2"),
+            ("id.orig_h.x", "missing"),
+            ("`id`.orig_h", "missing"),
+            ("event.x", "1"),
+        ];
+        for (p, want) in cases {
+            assert_eq!(lookup_every_way(line, p), want, "`{p}`");
+        }
+    }
+
+    #[test]
+    fn writes_address_the_literal_key_only_when_the_nested_form_is_absent() {
+        let doc: Value = serde_json::from_str(r#"{"id.orig_h":"h","a":{"b":1},"a.b":2}"#).expect("JSON");
+        let segs = |p: &str| Path::new(write_segs(&doc, &path(p)).to_vec()).to_string();
+        assert_eq!(segs("id.orig_h"), "`id.orig_h`");
+        assert_eq!(segs("a.b"), "a.b");
+        assert_eq!(segs("new.key"), "new.key");
     }
 
     #[test]
@@ -891,7 +990,7 @@ mod tests {
     #[test]
     fn resolve_path_counts_negative_indexes_from_the_end() {
         let v = serde_json::json!({"e": [[1, 2], [3]]});
-        let resolved = |p: &str| resolve_path(&v, &path(p).segs).map(|s| Path { segs: s }.to_string());
+        let resolved = |p: &str| resolve_path(&v, &path(p).segs).map(|s| Path::new(s).to_string());
         assert_eq!(resolved("e[-1][-1]").as_deref(), Some("e[1][0]"));
         assert_eq!(resolved("e[0][1]").as_deref(), Some("e[0][1]"));
         assert_eq!(resolved("e[-3]"), None);
@@ -902,7 +1001,11 @@ mod tests {
     #[test]
     fn needs_lists_each_top_level_key_once_and_the_whole_event_apart() {
         let n = needs_of(&["a.b", "a[0]", "c", "`x.y`.z"]);
-        assert_eq!(n.keys.iter().map(|k| &**k).collect::<Vec<_>>(), ["a", "c", "x.y"]);
+        // `a.b` may read the literal key "a.b" too.
+        assert_eq!(
+            n.keys.iter().map(|k| &**k).collect::<Vec<_>>(),
+            ["a", "a.b", "c", "x.y"]
+        );
         assert!(!n.whole);
         assert!(needs_of(&["a", "."]).whole);
     }

@@ -7,13 +7,13 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["json", "time", "messages", "exit", "fault"],
     &["lang", "agg", "parse"],
-    &["event", "stats"],
+    &["event", "stats", "sniff"],
     &["input"],
     &["stage"],
-    &["output"],
+    &["output", "seen", "mismatch"],
     &["pipeline", "chain"],
     &["exec", "progress", "config", "cli"],
-    &["manual", "fuzzing", "layers", "lib", "main"],
+    &["manual", "fuzzing", "layers", "lib", "main", "usage", "help"],
 ];
 
 /// Upward imports still to be moved, each with where it goes: (from, to).

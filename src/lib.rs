@@ -14,18 +14,25 @@ mod exit;
 mod fault;
 #[doc(hidden)]
 pub mod fuzzing;
+mod help;
 mod input;
 mod json;
 mod lang;
+#[cfg(test)]
+mod layers;
 mod manual;
 mod messages;
+mod mismatch;
 mod output;
 mod parse;
 mod pipeline;
 mod progress;
+mod seen;
+mod sniff;
 mod stage;
 mod stats;
 mod time;
+mod usage;
 
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
@@ -49,16 +56,20 @@ where
             } else {
                 ExitStatus::Success
             };
-            let _ = e.print();
+            usage::report(&e);
             return status;
         }
     };
+    messages::set_quiet(cli.quiet);
+    if let Some(topic) = cli.help {
+        return help::print(topic);
+    }
     if let Some(g) = cli.generate {
         return reported(generate(g));
     }
     let built = Config::build(cli, &facts());
     if let Some(note) = built.skipped.note() {
-        messages::error(note);
+        messages::note(note);
     }
     let cfg = match built.config {
         Ok(c) => c,
@@ -71,6 +82,7 @@ where
         return reported(written(messages::stdout(explain(&cfg))));
     }
     raise_open_file_limit(&cfg);
+    messages::waiting_on_terminal(cfg.inputs.iter().map(|i| i.name.as_str()));
     output::ignore_sigxfsz();
     let stdout = Box::new(std::io::BufWriter::with_capacity(
         256 << 10,

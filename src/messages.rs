@@ -1,9 +1,55 @@
 //! Every message evq writes to stderr goes through here: one `evq:` prefix, and
 //! best effort. A stderr that cannot be written (`2>/dev/full`, closed) never
 //! changes the exit status or aborts the run; `eprintln!` would panic there.
+//! Warnings and notes (not errors) are silenced by `-q`.
 
 use std::fmt::Display;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// `-q`: set once at start, before any warning or note.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Silences warnings and notes for the rest of the process (`-q`).
+pub(crate) fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Writes `evq: warning: {msg}` unless `-q`: something that may make the answer
+/// not what the user meant, though the run went on.
+pub(crate) fn warning(msg: impl Display) {
+    if !quiet() {
+        text(format_args!("evq: warning: {msg}"));
+    }
+}
+
+/// Writes `evq: {msg}` unless `-q`: information about the run, not a fault.
+pub(crate) fn note(msg: impl Display) {
+    if !quiet() {
+        error(msg);
+    }
+}
+
+/// The note for a run that reads only stdin, when stdin is a terminal: without it,
+/// evq seems to hang while it waits for typed events.
+pub(crate) const TERMINAL_NOTE: &str = "reading events from the terminal (Ctrl-D ends); give a file to read it";
+
+/// Tells the user evq waits on the terminal, when `inputs` (their names) are only stdin
+/// and stdin is a terminal.
+pub(crate) fn waiting_on_terminal<'a>(inputs: impl IntoIterator<Item = &'a str>) {
+    if reads_only_stdin(inputs) && std::io::stdin().is_terminal() {
+        note(TERMINAL_NOTE);
+    }
+}
+
+fn reads_only_stdin<'a>(inputs: impl IntoIterator<Item = &'a str>) -> bool {
+    let mut names = inputs.into_iter();
+    names.next() == Some("-") && names.all(|n| n == "-")
+}
 
 /// Writes `evq: {msg}` and a newline to stderr, ignoring any failure.
 pub(crate) fn error(msg: impl Display) {
@@ -36,5 +82,19 @@ pub(crate) fn io_message(e: &std::io::Error) -> String {
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),
         None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_run_reading_nothing_but_stdin_waits_on_the_terminal() {
+        assert!(reads_only_stdin(["-"]));
+        assert!(reads_only_stdin(["-", "-"]));
+        assert!(!reads_only_stdin(["-", "app.log"]));
+        assert!(!reads_only_stdin(["app.log"]));
+        assert!(!reads_only_stdin([]));
     }
 }

@@ -30,6 +30,10 @@ pub(crate) struct Pipeline {
     pub partial: Option<Arc<GroupSpec>>,
     parallel_needs: Needs,
     ordered_needs: Needs,
+    /// The fields read that no event has had yet, for the end-of-run warning.
+    pub watch: Arc<crate::seen::Watch>,
+    /// Lines that were not JSON, kept to recognise a text format.
+    pub sniff: Arc<crate::sniff::Sniff>,
 }
 
 impl Pipeline {
@@ -59,6 +63,8 @@ impl Pipeline {
             spec.needs(&mut parallel_needs);
         }
         Ok(Pipeline {
+            watch: Arc::new(crate::seen::Watch::new(&parallel, partial.as_deref())),
+            sniff: Arc::default(),
             parallel_needs,
             ordered_needs: needs(&ordered),
             parallel,
@@ -69,6 +75,17 @@ impl Pipeline {
             topic: opts.topic.clone(),
             held_bytes: crate::output::pending::HELD_BYTES,
         })
+    }
+
+    /// At the end of a run: the notes and warnings about what the pipeline met (text fed as
+    /// NDJSON, fields never seen, comparisons that never held).
+    pub(crate) fn report_guidance(&self, total: &crate::stats::Stats) {
+        let lines = total.lines.saturating_sub(total.blank);
+        let invalid = total.dead[Reason::InvalidJson.index()];
+        if let Some(advice) = self.sniff.advice(invalid, lines) {
+            crate::messages::note(advice);
+        }
+        self.watch.report(lines.saturating_sub(total.dead_total()));
     }
 
     /// What the ordered stages read.
@@ -287,9 +304,15 @@ impl Worker<'_> {
             },
             _ => match Event::parse(text, meta, &p.parallel_needs) {
                 Ok(ev) => ev,
-                Err(r) => return self.dead(line, r),
+                Err(r) => {
+                    if r.reason == Reason::InvalidJson {
+                        p.sniff.note(bytes);
+                    }
+                    return self.dead(line, r);
+                }
             },
         };
+        p.watch.observe(&ev);
         self.run(0, ev, line);
     }
 
@@ -435,7 +458,11 @@ mod tests {
             only(&["method", "status", "bytes"])
         );
         assert_eq!(wanted("parse combined | keep path, status"), only(&["path", "status"]));
-        assert_eq!(wanted("parse combined | keep user.id | count"), only(&["user"]));
+        // `user.id` may read the literal key "user.id" too.
+        assert_eq!(
+            wanted("parse combined | keep user.id | count"),
+            only(&["user", "user.id"])
+        );
         assert_eq!(
             wanted("parse combined | head 5 | count by status every 1m"),
             only(&["status", "ts", "time", "timestamp", "@timestamp"])

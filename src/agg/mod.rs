@@ -31,8 +31,9 @@ use std::cmp::Ordering;
 pub(crate) enum AggFn {
     /// `count()`: every event.
     Count,
-    /// `count(EXPR)`: non-null values.
-    CountNonNull,
+    /// `count(EXPR)`: values that are neither null nor false, so a condition
+    /// (`count(status >= 500)`) counts the events where it holds.
+    CountWhere,
     Sum,
     Avg,
     Min,
@@ -65,7 +66,7 @@ const NAMED_QUANTILES: [(&str, f64); 6] = [
 
 impl AggFn {
     /// The aggregate a name stands for. `count` gives `count()`; the caller turns `count(EXPR)`
-    /// into [`AggFn::CountNonNull`]. `percentile` gives `Percentile(0.5)`, which the caller
+    /// into [`AggFn::CountWhere`]. `percentile` gives `Percentile(0.5)`, which the caller
     /// replaces with `Percentile(q)` from the second argument ([`AggFn::from_call`] does both).
     pub(crate) fn from_name(name: &str) -> Option<AggFn> {
         if let Some(&(_, q)) = NAMED_QUANTILES.iter().find(|(n, _)| *n == name) {
@@ -95,7 +96,7 @@ impl AggFn {
     pub(crate) fn from_call(name: &str, has_arg: bool, q: Option<f64>) -> Option<AggFn> {
         match (name, has_arg, q) {
             ("count", false, None) => Some(AggFn::Count),
-            ("count", true, None) => Some(AggFn::CountNonNull),
+            ("count", true, None) => Some(AggFn::CountWhere),
             ("percentile", true, Some(q)) => (0.0..=1.0).contains(&q).then_some(AggFn::Percentile(q)),
             (_, true, None) if name != "percentile" => AggFn::from_name(name),
             _ => None,
@@ -106,7 +107,7 @@ impl AggFn {
     /// without a name of its own is `percentile`.
     pub(crate) fn name(&self) -> String {
         let name = match self {
-            AggFn::Count | AggFn::CountNonNull => "count",
+            AggFn::Count | AggFn::CountWhere => "count",
             AggFn::Sum => "sum",
             AggFn::Avg => "avg",
             AggFn::Min => "min",
@@ -152,7 +153,7 @@ enum State {
 impl Acc {
     pub(crate) fn new(f: &AggFn) -> Acc {
         let state = match f {
-            AggFn::Count | AggFn::CountNonNull => State::Count(0),
+            AggFn::Count | AggFn::CountWhere => State::Count(0),
             AggFn::Sum | AggFn::Avg => State::Sum(Box::default()),
             AggFn::Min | AggFn::Max | AggFn::First | AggFn::Last => State::Pick(None),
             AggFn::Stddev | AggFn::Var => State::Moments(Box::default()),
@@ -177,7 +178,7 @@ impl Acc {
     pub(crate) fn add(&mut self, v: &Val) {
         match (&mut self.state, self.f) {
             (State::Count(n), AggFn::Count) => *n += 1,
-            (State::Count(n), _) => *n += u64::from(!v.is_null()),
+            (State::Count(n), _) => *n += u64::from(v.truthy()),
             (State::Pick(kept), f) => {
                 if !v.is_null() && replaces(f, kept.as_deref(), v) {
                     *kept = Some(Box::new(v.clone().into_static()));

@@ -22,10 +22,18 @@ fn close(got: &Value, want: f64) -> bool {
 }
 
 #[test]
-fn count_counts_every_call_and_count_expr_only_non_null() {
-    let vals = [Val::Null, Val::Int(1), Val::str(""), Val::Null, Val::Bool(false)];
-    assert_eq!(run(AggFn::Count, &vals), json!(5));
-    assert_eq!(run(AggFn::CountNonNull, &vals), json!(3));
+fn count_counts_every_call_and_count_expr_neither_null_nor_false() {
+    let vals = [
+        Val::Null,
+        Val::Int(1),
+        Val::str(""),
+        Val::Null,
+        Val::Bool(false),
+        Val::Bool(true),
+        Val::Int(0),
+    ];
+    assert_eq!(run(AggFn::Count, &vals), json!(7));
+    assert_eq!(run(AggFn::CountWhere, &vals), json!(4));
     assert_eq!(run(AggFn::Count, &[]), json!(0));
 }
 
@@ -189,13 +197,13 @@ fn every_name_parses_and_named_functions_name_themselves() {
     assert_eq!(AggFn::from_name("p999"), Some(AggFn::Percentile(0.999)));
     assert_eq!(AggFn::from_name("mean"), None);
     assert_eq!(AggFn::Percentile(0.42).name(), "percentile");
-    assert_eq!(AggFn::CountNonNull.name(), "count");
+    assert_eq!(AggFn::CountWhere.name(), "count");
 }
 
 #[test]
 fn from_call_checks_arguments() {
     assert_eq!(AggFn::from_call("count", false, None), Some(AggFn::Count));
-    assert_eq!(AggFn::from_call("count", true, None), Some(AggFn::CountNonNull));
+    assert_eq!(AggFn::from_call("count", true, None), Some(AggFn::CountWhere));
     assert_eq!(
         AggFn::from_call("percentile", true, Some(0.95)),
         Some(AggFn::Percentile(0.95))
@@ -221,7 +229,7 @@ fn accumulators_are_send() {
 
 const ALL: [AggFn; 17] = [
     AggFn::Count,
-    AggFn::CountNonNull,
+    AggFn::CountWhere,
     AggFn::Sum,
     AggFn::Avg,
     AggFn::Min,

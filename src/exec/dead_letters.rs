@@ -2,11 +2,9 @@
 //! rejected it, is written to `--dead-letter FILE` or, without one, quoted on stderr (the
 //! first few) at the end of the run. This file also counts them for `--max-errors`.
 
-use crate::event::Reason;
 use crate::messages;
 use crate::messages::io_message;
 use crate::output::whole_lines::WholeLines;
-use crate::parse::TextFormat;
 use crate::stats::Stats;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -15,22 +13,6 @@ use std::path::{Path, PathBuf};
 /// How many dead letters are quoted on stderr when they are not kept in a file.
 const EXAMPLES: usize = 3;
 
-/// How many lines that are not JSON are kept to guess whether they are a text log.
-const SAMPLES: usize = 8;
-
-/// Text formats a line that is not JSON may be in, with how to read them, most specific
-/// first.
-const TEXT_LOGS: &[(&str, &str, &str)] = &[
-    (
-        "combined",
-        "an Apache combined log",
-        "add 'parse combined' or use -i lines",
-    ),
-    ("common", "an Apache common log", "add 'parse common' or use -i lines"),
-    ("syslog", "syslog", "add 'parse syslog' or use -i lines"),
-    ("logfmt", "logfmt", "use -i logfmt, or add 'parse logfmt'"),
-];
-
 pub(super) struct DeadLetters {
     /// `--dead-letter FILE`, until a write to it fails.
     file: Option<(PathBuf, BufWriter<WholeLines<File>>)>,
@@ -38,8 +20,6 @@ pub(super) struct DeadLetters {
     examples: Vec<String>,
     /// How many were sent, for `--max-errors`.
     seen: u64,
-    /// The first lines rejected as invalid JSON, to tell when the input is a text log.
-    samples: Vec<String>,
 }
 
 impl DeadLetters {
@@ -60,7 +40,6 @@ impl DeadLetters {
             file,
             examples: Vec::new(),
             seen: 0,
-            samples: Vec::new(),
         })
     }
 
@@ -97,44 +76,8 @@ impl DeadLetters {
         }
     }
 
-    /// Keeps the first few lines that were not JSON, from their records.
-    pub(super) fn sample(&mut self, reason: Reason, record: &[u8]) {
-        if reason != Reason::InvalidJson || self.samples.len() >= SAMPLES {
-            return;
-        }
-        let raw = serde_json::from_slice::<serde_json::Value>(record)
-            .ok()
-            .and_then(|r| r.get("raw")?.as_str().map(str::to_string));
-        self.samples.extend(raw);
-    }
-
-    /// When most lines were not JSON and the first of them are all one known text format,
-    /// which: its description and how to read it.
-    fn text_log(&self, total: &Stats) -> Option<(&'static str, &'static str)> {
-        let invalid = total.dead[Reason::InvalidJson.index()];
-        if self.samples.is_empty() || invalid * 2 < total.lines {
-            return None;
-        }
-        TEXT_LOGS.iter().find_map(|&(name, what, how)| {
-            let format = TextFormat::from_name(name, 1970)?;
-            let all = self
-                .samples
-                .iter()
-                .all(|line| match crate::parse::parse(&format, line) {
-                    // Any words parse as logfmt keys: it takes key=value pairs.
-                    Some(fields) if name == "logfmt" => fields.len() >= 2 && line.contains('='),
-                    Some(_) => true,
-                    None => false,
-                });
-            all.then_some((what, how))
-        })
-    }
-
     /// Flushes the file; without one, prints the summary of what was rejected.
     pub(super) fn finish(&mut self, total: &Stats, kept: bool) -> io::Result<()> {
-        if let Some((what, how)) = self.text_log(total) {
-            messages::error(format_args!("these lines look like {what}; {how}"));
-        }
         if let Some((path, mut f)) = self.file.take() {
             return f.flush().inspect_err(|e| {
                 messages::error(format_args!("{}: {}", path.display(), io_message(e)));

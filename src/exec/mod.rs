@@ -409,7 +409,6 @@ impl<'c> Writer<'c> {
             if self.dead.send(&d.record, example).is_err() {
                 self.outcome.stop(ExitStatus::Output);
             }
-            self.dead.sample(d.reason, &d.record);
         }
         if let (Some(g), Some(ord)) = (c.groups.take(), self.ordered.as_mut()) {
             ord.merge_partial(g);
@@ -532,6 +531,7 @@ impl<'c> Writer<'c> {
                 self.outcome.note(ExitStatus::Output);
             }
         }
+        self.cfg.pipeline.report_guidance(&self.ledger.total);
         if self
             .dead
             .finish(&self.ledger.total, self.cfg.dead_letter.is_some())

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum InputFormat {
     /// One JSON value per line
+    #[value(alias = "jsonl")]
     Ndjson,
     /// Any JSON text: pretty-printed documents, concatenated values, a top-level array (one event per element)
     Json,

@@ -9,6 +9,10 @@ use regex::Regex;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Path {
     pub segs: Vec<Seg>,
+    /// The literal-key form of a dotted path, read when the nested form is absent:
+    /// `id.orig_h[0]` has `["id.orig_h", 0]` (Zeek's and ECS's flat keys). Only the
+    /// leading run of two or more unquoted names is joined; backticks opt out.
+    pub flat: Option<Vec<Seg>>,
 }
 
 /// Two paths are equal when they name the same field, wherever they were written.
@@ -25,6 +29,29 @@ pub(crate) enum Seg {
 }
 
 impl Path {
+    /// A path with no literal-key form.
+    pub(crate) fn new(segs: Vec<Seg>) -> Path {
+        Path { segs, flat: None }
+    }
+
+    /// A path of unquoted names: the first `plain` segments were written as bare
+    /// words joined by dots, so the path also has a literal-key form.
+    pub(crate) fn dotted(segs: Vec<Seg>, plain: usize) -> Path {
+        let flat = (plain >= 2).then(|| {
+            let joined: Vec<&str> = segs[..plain]
+                .iter()
+                .filter_map(|s| match s {
+                    Seg::Key(k) => Some(&**k),
+                    Seg::Index(_) => None,
+                })
+                .collect();
+            let mut flat = vec![Seg::Key(joined.join(".").into())];
+            flat.extend_from_slice(&segs[plain..]);
+            flat
+        });
+        Path { segs, flat }
+    }
+
     pub(crate) fn first_key(&self) -> Option<&str> {
         match self.segs.first() {
             Some(Seg::Key(k)) => Some(k),

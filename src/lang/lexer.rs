@@ -71,6 +71,8 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, LangError> {
             })?;
             i = i + 1 + end + 1;
             Tok::Quoted(src[start + 1..i - 1].to_string())
+        } else if c == b'\'' {
+            return Err(single_quoted(src, start));
         } else if c == b'/' && regex_allowed(out.last()) {
             lex_regex(src, &mut i)?
         } else if let Some(p) = PUNCTS.iter().find(|p| src[i..].starts_with(**p)) {
@@ -89,6 +91,19 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, LangError> {
         });
     }
     Ok(out)
+}
+
+/// `'error'`: text in single quotes, as SQL and jq's shell habits write it.
+fn single_quoted(src: &str, start: usize) -> LangError {
+    let (inner, end) = match src[start + 1..].find('\'') {
+        Some(p) => (&src[start + 1..start + 1 + p], start + p + 2),
+        None => (&src[start + 1..], src.len()),
+    };
+    let mut quoted = String::new();
+    crate::json::write_str(&mut quoted, inner);
+    LangError::new("strings use double quotes", Span::new(start, end)).hint(format!(
+        "write {quoted}; inside a shell's single quotes, double quotes need no escaping"
+    ))
 }
 
 fn regex_allowed(prev: Option<&Token>) -> bool {

@@ -10,6 +10,7 @@ mod expr;
 mod ordered;
 mod patterns;
 mod route;
+mod teach;
 
 /// Words that need backticks when used as field names.
 pub(crate) const RESERVED: &[&str] = &[
@@ -45,9 +46,11 @@ pub(crate) fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
             None => break,
             Some(Tok::Punct("|")) => p.advance(),
             Some(_) => {
-                return Err(p
-                    .error_here("expected `|` before the next stage")
-                    .hint("stages are separated by |, e.g. where status >= 500 | count by service"));
+                let taught = stages.last().and_then(|s| p.unexpected_after(&s.spec));
+                return Err(taught.unwrap_or_else(|| {
+                    p.error_here("expected `|` before the next stage")
+                        .hint("stages are separated by |, e.g. where status >= 500 | count by service")
+                }));
             }
         }
     }
@@ -146,7 +149,7 @@ fn nearest(word: &str, candidates: &[&str]) -> Option<String> {
 }
 
 /// The stages this version parses.
-const SUPPORTED: &[&str] = &[
+pub(crate) const SUPPORTED: &[&str] = &[
     "where", "set", "del", "keep", "rename", "head", "tail", "parse", "route", "to", "tee", "count", "stats", "top",
     "distinct", "sort", "explode", "sample", "join", "validate", "fold", "assert", "dedupe", "throttle", "reorder",
 ];
@@ -277,6 +280,15 @@ impl Parser {
         let start = self.span_here();
         let name = match self.next() {
             Some(Token { tok: Tok::Ident(n), .. }) => n,
+            Some(Token {
+                tok: Tok::Punct("{" | "["),
+                ..
+            }) if start.start == 0 => {
+                return Err(LangError::new("expected a stage name", start).hint(
+                    "this looks like JSON events, not a pipeline: -f names a file holding the pipeline; \
+                     give files of events after the pipeline",
+                ));
+            }
             _ => {
                 return Err(
                     LangError::new("expected a stage name", start).hint("stages start with a word such as `where`")
@@ -324,9 +336,14 @@ impl Parser {
             }
             n => {
                 let e = LangError::new(format!("unknown stage `{n}`"), start);
-                return Err(match nearest(n, STAGES) {
-                    Some(s) => e.hint(format!("did you mean `{s}`?")),
-                    None => e.hint(format!("stages are: {}", STAGES.join(", "))),
+                if let Some(hint) = teach::file_for_pipeline(&self.src) {
+                    return Err(e.hint(hint));
+                }
+                // Only the stages this version has: a suggestion must work when followed.
+                return Err(match (teach::foreign_word(n), nearest(n, SUPPORTED)) {
+                    (Some(h), _) => e.hint(h),
+                    (None, Some(s)) => e.hint(format!("did you mean `{s}`?")),
+                    (None, None) => e.hint(format!("stages are: {}", SUPPORTED.join(", "))),
                 });
             }
         };
@@ -381,12 +398,17 @@ impl Parser {
     fn path(&mut self) -> Result<Path, LangError> {
         let start = self.span_here();
         let mut segs = Vec::new();
+        // How many leading segments are bare words (for the literal-key form).
+        let mut plain = 0;
         match self.next().map(|t| t.tok) {
             Some(Tok::Ident(w)) if RESERVED.contains(&w.as_str()) => {
                 return Err(LangError::new(format!("`{w}` is a reserved word"), start)
                     .hint(format!("write `{w}` in backticks to use it as a field name")));
             }
-            Some(Tok::Ident(w)) => segs.push(Seg::Key(w.into())),
+            Some(Tok::Ident(w)) => {
+                segs.push(Seg::Key(w.into()));
+                plain = 1;
+            }
             Some(Tok::Quoted(w)) => segs.push(Seg::Key(w.into())),
             Some(Tok::Punct(".")) => match self.peek() {
                 Some(Tok::Ident(w) | Tok::Quoted(w)) if self.span_here().start == start.end => {
@@ -403,7 +425,11 @@ impl Parser {
         loop {
             if self.eat_punct(".") {
                 match self.next().map(|t| t.tok) {
-                    Some(Tok::Ident(w) | Tok::Quoted(w)) => segs.push(Seg::Key(w.into())),
+                    Some(Tok::Ident(w)) => {
+                        plain += usize::from(plain == segs.len());
+                        segs.push(Seg::Key(w.into()));
+                    }
+                    Some(Tok::Quoted(w)) => segs.push(Seg::Key(w.into())),
                     _ => {
                         return Err(LangError::new("expected a field name after `.`", self.prev_span())
                             .hint("write a name after the dot, e.g. user.id"));
@@ -431,7 +457,7 @@ impl Parser {
                 break;
             }
         }
-        Ok(Path { segs })
+        Ok(Path::dotted(segs, plain))
     }
 }
 

@@ -24,6 +24,7 @@ pub(crate) fn ignore_sigxfsz() {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Format {
     /// One compact JSON event per line; unmodified events keep their bytes.
+    #[value(alias = "jsonl")]
     Ndjson,
     /// One JSON array of all events.
     Json,

@@ -2,7 +2,7 @@
 //! stays unmodified, so it is written as its original bytes.
 
 use super::Flow;
-use crate::event::{Event, Needs, remove_path, resolve_path};
+use crate::event::{Event, Needs, remove_path, resolve_path, write_segs};
 use crate::lang::Path;
 
 #[derive(Debug, Clone)]
@@ -30,7 +30,11 @@ impl Del {
         // Every path names a field of the event as it was: `del tags[0], tags[1]`
         // removes the first two elements. Later elements go first, and each once,
         // so that removing one does not shift the others.
-        let mut targets: Vec<_> = self.paths.iter().filter_map(|p| resolve_path(doc, &p.segs)).collect();
+        let mut targets: Vec<_> = self
+            .paths
+            .iter()
+            .filter_map(|p| resolve_path(doc, write_segs(doc, p)))
+            .collect();
         targets.sort_unstable_by(|a, b| b.cmp(a));
         targets.dedup();
         for segs in targets {
@@ -82,6 +86,14 @@ mod tests {
         for (src, want) in cases {
             assert_eq!(deleted(src, line), want, "`{src}`");
         }
+    }
+
+    #[test]
+    fn del_of_a_dotted_path_removes_the_literal_key_when_only_it_exists() {
+        let line = r#"{"id.orig_h":"h","a":{"b":1},"a.b":2}"#;
+        assert_eq!(deleted("del id.orig_h", line), r#"{"a":{"b":1},"a.b":2}"#);
+        assert_eq!(deleted("del a.b", line), r#"{"id.orig_h":"h","a":{},"a.b":2}"#);
+        assert_eq!(deleted("del `a.b`", line), r#"{"id.orig_h":"h","a":{"b":1}}"#);
     }
 
     #[test]

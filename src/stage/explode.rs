@@ -5,8 +5,9 @@
 
 use super::Step;
 use crate::event::Fate;
-use crate::event::{Event, MAX_PAD, Needs, Reason, Rejection, navigate_mut, remove_path, write_path};
+use crate::event::{Event, MAX_PAD, Needs, Reason, Rejection, navigate_mut, remove_path, write_path, write_segs};
 use crate::json::{self, MAX_DEPTH};
+use crate::lang::ast::Seg;
 use crate::lang::{Path, Val};
 use serde_json::Value;
 
@@ -35,12 +36,14 @@ impl Explode {
             Ok(v) => v,
             Err(r) => return Step::Dead(r),
         };
-        let items = match navigate_mut(&mut base, &self.path.segs).map(std::mem::take) {
+        // A dotted path may name a flat key (`explode a.b` on {"a.b": [..]}).
+        let segs = write_segs(&base, &self.path);
+        let items = match navigate_mut(&mut base, segs).map(std::mem::take) {
             Some(Value::Array(items)) if !items.is_empty() => items,
             _ => return Step::Drop(Fate::ExplodedEmpty),
         };
         if let Some(name) = &self.name {
-            remove_path(&mut base, &self.path.segs);
+            remove_path(&mut base, segs);
             if items.iter().any(|v| name.segs.len() + json::depth(v) > MAX_DEPTH) {
                 return Step::Dead(Rejection::new(Reason::TooDeep, Reason::TooDeep.explain()));
             }
@@ -50,7 +53,7 @@ impl Explode {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             let mut doc = base.clone();
-            if let Err(reason) = self.place(&mut doc, item) {
+            if let Err(reason) = self.place(&mut doc, segs, item) {
                 return Step::Dead(Rejection::new(reason, reason.explain()));
             }
             let mut e = ev.clone();
@@ -61,10 +64,10 @@ impl Explode {
     }
 
     /// Puts one element where it belongs: at PATH (kept in its place), or at NAME.
-    fn place(&self, doc: &mut Value, item: Value) -> Result<(), Reason> {
+    fn place(&self, doc: &mut Value, at: &[Seg], item: Value) -> Result<(), Reason> {
         match &self.name {
             Some(name) => write_path(doc, &name.segs, item, MAX_PAD),
-            None => match navigate_mut(doc, &self.path.segs) {
+            None => match navigate_mut(doc, at) {
                 Some(slot) => {
                     *slot = item;
                     Ok(())

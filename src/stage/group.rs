@@ -63,7 +63,7 @@ impl GroupSpec {
             .map(|a| {
                 let f = match a.q {
                     Some(q) => Some(AggFn::Percentile(q)),
-                    None if a.func == "count" && a.arg.is_some() => Some(AggFn::CountNonNull),
+                    None if a.func == "count" && a.arg.is_some() => Some(AggFn::CountWhere),
                     None => AggFn::from_name(&a.func),
                 };
                 let f = f.ok_or_else(|| format!("unknown aggregate `{}`", a.func))?;
@@ -311,7 +311,7 @@ impl Rank {
     fn of(groups: &Groups, spec: &GroupSpec) -> Rank {
         let first = |g: usize| groups.table.accs(&spec.layout, g).first();
         match spec.aggs.first() {
-            Some((AggFn::Count | AggFn::CountNonNull, _, _)) => Rank::Counts(
+            Some((AggFn::Count | AggFn::CountWhere, _, _)) => Rank::Counts(
                 (0..groups.len())
                     .map(|g| first(g).and_then(Acc::count).unwrap_or(0))
                     .collect(),
@@ -473,8 +473,8 @@ mod tests {
 
     fn add(g: &mut Groups, spec: &GroupSpec, json: &str) {
         let needs = Needs {
-            keys: Vec::new(),
             whole: true,
+            ..Needs::default()
         };
         let ev = Event::parse(json, Meta::default(), &needs).expect("valid JSON");
         g.add(spec, &ev, &Env::default()).expect("no window");
@@ -579,8 +579,8 @@ mod tests {
 
     fn event(json: &str) -> Event<'_> {
         let needs = Needs {
-            keys: Vec::new(),
             whole: true,
+            ..Needs::default()
         };
         Event::parse(json, Meta::default(), &needs).expect("valid JSON")
     }

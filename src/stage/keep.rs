@@ -58,10 +58,11 @@ impl Keep {
         };
         let mut out = Value::Object(Map::new());
         for p in &self.paths {
-            if let Some(v) = ev.lookup(p) {
-                let segs = tree.as_ref().and_then(|t| resolve_path(t, &p.segs));
+            // A dotted path read from its literal key keeps that key.
+            if let Some((found, v)) = ev.find(p) {
+                let segs = tree.as_ref().and_then(|t| resolve_path(t, found));
                 // Indexes of elements the event has: padding is bounded by its arrays.
-                write_path(&mut out, segs.as_deref().unwrap_or(&p.segs), v.into_value(), usize::MAX)?;
+                write_path(&mut out, segs.as_deref().unwrap_or(found), v.into_value(), usize::MAX)?;
             }
         }
         Ok(out)
@@ -72,9 +73,9 @@ impl Keep {
     fn render(&self, ev: &Event) -> Option<String> {
         let mut root = Node::default();
         for p in &self.paths {
-            let Some(raw) = ev.raw_at(p) else { continue };
+            let Some((found, raw)) = ev.raw_find(p) else { continue };
             let mut node = &mut root;
-            for s in &p.segs {
+            for s in found {
                 let Seg::Key(k) = s else { return None };
                 if node.raw.is_some() {
                     return None;
@@ -162,7 +163,7 @@ mod tests {
 
     #[test]
     fn keep_writes_the_fields_in_its_order_whether_spliced_or_built() {
-        let line = r#"{"a":{"c":1, "b":2},"tags":["x","y","z"],"n":null,"x":1.50,"d":{"k":1,"k":2}}"#;
+        let line = r#"{"a":{"c":1, "b":2},"tags":["x","y","z"],"n":null,"x":1.50,"d":{"k":1,"k":2},"z.y":true}"#;
         let cases = [
             ("keep tags, a", r#"{"tags":["x","y","z"],"a":{"c":1,"b":2}}"#),
             ("keep a.b, a.c", r#"{"a":{"b":2,"c":1}}"#),
@@ -175,6 +176,8 @@ mod tests {
             ("keep tags[1], x", r#"{"tags":[null,"y"],"x":1.50}"#),
             ("keep tags[9]", "{}"),
             ("keep d", r#"{"d":{"k":2}}"#),
+            ("keep z.y, x", r#"{"z.y":true,"x":1.50}"#),
+            ("keep a.b, `z.y`", r#"{"a":{"b":2},"z.y":true}"#),
         ];
         for (src, want) in cases {
             assert_eq!(kept(src, line), want, "`{src}`");

@@ -3,7 +3,7 @@
 //! `set`'s bounds, or nesting past `MAX_DEPTH`) is a dead letter.
 
 use super::Flow;
-use crate::event::{Event, MAX_PAD, Needs, Reason, navigate_mut, remove_path, too_deep_at, write_path};
+use crate::event::{Event, MAX_PAD, Needs, Reason, navigate_mut, remove_path, too_deep_at, write_path, write_segs};
 use crate::lang::Path;
 use crate::lang::ast::Seg;
 use serde_json::{Map, Value};
@@ -21,7 +21,7 @@ impl Rename {
     pub(crate) fn needs(&self, n: &mut Needs) {
         for (from, to) in &self.pairs {
             n.add_path(from);
-            n.add_path(to);
+            n.add_quiet(to);
         }
     }
 
@@ -47,7 +47,8 @@ impl Rename {
 
 fn move_field(ev: &mut Event, from: &Path, to: &Path) -> Result<(), Reason> {
     let doc = ev.doc_mut().map_err(|r| r.reason)?;
-    if let (Some((Seg::Key(a), pa)), Some((Seg::Key(b), pb))) = (from.segs.split_last(), to.segs.split_last()) {
+    let (from, to) = (write_segs(doc, from), write_segs(doc, to));
+    if let (Some((Seg::Key(a), pa)), Some((Seg::Key(b), pb))) = (from.split_last(), to.split_last()) {
         if pa == pb {
             if let Some(Value::Object(m)) = navigate_mut(doc, pa) {
                 rename_in_place(m, a, b);
@@ -55,8 +56,8 @@ fn move_field(ev: &mut Event, from: &Path, to: &Path) -> Result<(), Reason> {
             }
         }
     }
-    match remove_path(doc, &from.segs) {
-        Some(v) => write_path(doc, &to.segs, v, MAX_PAD),
+    match remove_path(doc, from) {
+        Some(v) => write_path(doc, to, v, MAX_PAD),
         None => Ok(()),
     }
 }
@@ -129,6 +130,20 @@ mod tests {
         for (src, want) in cases {
             assert_eq!(renamed(src, line), want, "`{src}`");
         }
+    }
+
+    #[test]
+    fn rename_of_a_dotted_path_moves_the_literal_key_when_only_it_exists() {
+        let line = r#"{"id.orig_h":"h","id.resp_h":"r"}"#;
+        assert_eq!(
+            renamed("rename id.orig_h as src", line),
+            r#"{"src":"h","id.resp_h":"r"}"#
+        );
+        assert_eq!(renamed("rename id.orig_h as id.resp_h", line), r#"{"id.resp_h":"h"}"#);
+        assert_eq!(
+            renamed("rename id.orig_h as x.y", line),
+            r#"{"id.resp_h":"r","x":{"y":"h"}}"#
+        );
     }
 
     #[test]

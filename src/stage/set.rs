@@ -6,7 +6,7 @@
 //! `MAX_DEPTH` is a dead letter.
 
 use super::Flow;
-use crate::event::{Event, MAX_PAD, Needs, Reason, too_deep_at, write_path, write_val};
+use crate::event::{Event, MAX_PAD, Needs, Reason, too_deep_at, write_path, write_segs, write_val};
 use crate::json;
 use crate::lang::ast::Seg;
 use crate::lang::{Env, Expr, Path, Val};
@@ -31,7 +31,7 @@ impl Set {
             e.visit_paths(&mut |p| n.add_path(p));
             if self.top_level {
                 // Captured on the first parse, so splicing needs no second one.
-                n.add_path(p);
+                n.add_quiet(p);
             }
         }
     }
@@ -65,7 +65,8 @@ impl Set {
             Err(r) => return Flow::Dead(r.reason),
         };
         for ((path, _), v) in self.assignments.iter().zip(values) {
-            if let Err(reason) = write_path(doc, &path.segs, v.into_value(), MAX_PAD) {
+            let segs = write_segs(doc, path);
+            if let Err(reason) = write_path(doc, segs, v.into_value(), MAX_PAD) {
                 return Flow::Dead(reason);
             }
         }

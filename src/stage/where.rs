@@ -14,6 +14,11 @@ impl Where {
         Where { cond }
     }
 
+    /// The condition, for the end-of-run check of comparisons that never held.
+    pub(crate) fn cond(&self) -> &Expr {
+        &self.cond
+    }
+
     pub(crate) fn needs(&self, n: &mut Needs) {
         self.cond.visit_paths(&mut |p| n.add_path(p));
     }

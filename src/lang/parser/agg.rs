@@ -56,6 +56,11 @@ impl Parser {
                 keys: self.keys(&mut cols)?,
             },
             "fold" => self.fold(&mut cols)?,
+            _ if matches!(self.peek(), Some(Tok::Ident(w)) if w == "by") => {
+                return Err(self
+                    .error_here("sort takes its keys without `by`")
+                    .hint("write sort x (sort x desc for the largest first)"));
+            }
             _ => StageSpec::Sort {
                 keys: self.list(|p| {
                     let e = p.expr()?;
@@ -287,9 +292,7 @@ impl Columns {
                 if a.path[..n] != b.path[..n] {
                     continue;
                 }
-                let field = Path {
-                    segs: a.path[..n].to_vec(),
-                };
+                let field = Path::new(a.path[..n].to_vec());
                 let (first, second) = if a.span.start <= b.span.start { (a, b) } else { (b, a) };
                 return Err(LangError::new(
                     format!(

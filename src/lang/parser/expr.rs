@@ -30,6 +30,9 @@ impl Parser {
         };
         let mut compared = false;
         while let Some(level) = self.infix_level() {
+            if let Some(e) = self.option_here() {
+                return Err(e);
+            }
             if level < min || (level == 4 && compared) {
                 break;
             }
@@ -199,7 +202,13 @@ impl Parser {
 
     fn call(&mut self, name: &str, span: Span) -> Result<Expr, LangError> {
         let Some(f) = Func::from_name(name) else {
+            if let Some(e) = self.aggregate_in_expression(name, span) {
+                return Err(e);
+            }
             let e = LangError::new(format!("unknown function `{name}`"), span);
+            if let Some(h) = super::teach::foreign_word(name) {
+                return Err(e.hint(h));
+            }
             return Err(match nearest(name, Func::NAMES) {
                 Some(s) => e.hint(format!("did you mean `{s}`?")),
                 None => e.hint(format!("functions are: {}", Func::NAMES.join(", "))),

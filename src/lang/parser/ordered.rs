@@ -11,9 +11,7 @@ impl Parser {
         let keys = if self.eat_word("by") {
             self.list(Parser::expr)?
         } else {
-            vec![Expr::Path(Path {
-                segs: vec![Seg::Key("id".into())],
-            })]
+            vec![Expr::Path(Path::new(vec![Seg::Key("id".into())]))]
         };
         let within = if self.eat_word("within") {
             Some(self.duration("dedupe by id within 10m")?)

@@ -1,0 +1,268 @@
+//! Fields never seen: the paths a pipeline reads from its input events, checked on
+//! every worker until each has been seen once, and the end-of-run warning for those
+//! no event had (`field "levle" was not in any of 10,000 events; did you mean "level"?`).
+//!
+//! Cost: once every path has been seen, one relaxed atomic load per event (a cache
+//! line all workers only read). Only while some path is missing are events checked,
+//! and the field names of a few of them kept for the suggestion.
+
+use crate::event::{Event, Needs};
+use crate::lang::Path;
+use crate::mismatch::Mismatches;
+use crate::stage::Stage;
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// At most this many paths are watched (one bit each).
+const MAX_PATHS: usize = 64;
+/// Events whose field names are kept for suggestions, and the names kept at most.
+const SAMPLED_EVENTS: u32 = 64;
+const MAX_NAMES: usize = 4096;
+/// How deep field names are listed for suggestions (`a.b.c`).
+const NAME_DEPTH: usize = 3;
+
+/// The paths watched and which of them some event had.
+#[derive(Debug, Default)]
+pub(crate) struct Watch {
+    paths: Vec<Path>,
+    /// Bit `i` is set once an event had `paths[i]`.
+    seen: AtomicU64,
+    all: u64,
+    sampled: AtomicU32,
+    names: Mutex<BTreeSet<String>>,
+    /// The `where` comparisons among the same stages.
+    mismatches: Mismatches,
+    /// Paths compared with another path (`level == error`), which may be meant as text.
+    bare: Vec<Path>,
+}
+
+impl Watch {
+    /// The paths the workers can check: those read by the parallel stages (and the
+    /// aggregate after them, which workers feed) up to and including the first stage
+    /// that adds, moves or removes fields, since later stages read what it made.
+    pub(crate) fn new(parallel: &[Stage], partial: Option<&crate::stage::GroupSpec>) -> Watch {
+        let mut n = Needs::default();
+        let mut unchanged = true;
+        let mut read = 0;
+        for s in parallel {
+            s.needs(&mut n);
+            read += 1;
+            if !keeps_fields(s) {
+                unchanged = false;
+                break;
+            }
+        }
+        if let (true, Some(g)) = (unchanged, partial) {
+            g.needs(&mut n);
+        }
+        let mut paths = n.reads;
+        paths.retain(|p| !p.segs.is_empty());
+        paths.truncate(MAX_PATHS);
+        let all = match paths.len() {
+            MAX_PATHS => u64::MAX,
+            k => (1u64 << k) - 1,
+        };
+        Watch {
+            paths,
+            all,
+            mismatches: Mismatches::new(&parallel[..read]),
+            bare: crate::mismatch::bare_words(&parallel[..read]),
+            ..Watch::default()
+        }
+    }
+
+    /// Notes which watched paths `ev` has, and with which types; nearly free once all
+    /// have been seen.
+    pub(crate) fn observe(&self, ev: &Event) {
+        self.mismatches.observe(ev);
+        self.observe_paths(ev);
+    }
+
+    fn observe_paths(&self, ev: &Event) {
+        let seen = self.seen.load(Ordering::Relaxed);
+        if seen == self.all {
+            return;
+        }
+        let mut now = seen;
+        for (i, p) in self.paths.iter().enumerate() {
+            if now & (1 << i) == 0 && ev.has(p) {
+                now |= 1 << i;
+            }
+        }
+        if now != seen {
+            self.seen.fetch_or(now, Ordering::Relaxed);
+        }
+        // Read first, so that past the sample no worker writes the counter's cache line.
+        if now != self.all
+            && self.sampled.load(Ordering::Relaxed) < SAMPLED_EVENTS
+            && self.sampled.fetch_add(1, Ordering::Relaxed) < SAMPLED_EVENTS
+        {
+            self.sample(ev);
+        }
+    }
+
+    /// Keeps the field names of `ev`, for suggestions.
+    fn sample(&self, ev: &Event) {
+        let Ok(doc) = ev.to_value() else { return };
+        let Ok(mut names) = self.names.lock() else { return };
+        list_names(&doc, "", 1, &mut names);
+    }
+
+    /// The warnings for the paths no event had, once `events` events were read.
+    pub(crate) fn warnings(&self, events: u64) -> Vec<String> {
+        let seen = self.seen.load(Ordering::Relaxed);
+        if events == 0 || seen == self.all {
+            return Vec::new();
+        }
+        let names = self.names.lock().map(|n| n.clone()).unwrap_or_default();
+        let plural = if events == 1 { "" } else { "s" };
+        self.paths
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| seen & (1 << i) == 0)
+            .map(|(_, p)| {
+                let field = p.to_string();
+                let mut w = format!(
+                    "field \"{field}\" was not in any of {} event{plural}",
+                    thousands(events)
+                );
+                if let Some(near) = nearest(&field, &names) {
+                    w.push_str(&format!("; did you mean \"{near}\"?"));
+                }
+                if self.bare.contains(p) {
+                    w.push_str(&format!("; to compare with the text, write \"{field}\""));
+                }
+                w
+            })
+            .collect()
+    }
+
+    /// Prints the warnings (see `warnings`, then comparisons that never held), unless `-q`.
+    pub(crate) fn report(&self, events: u64) {
+        for w in self.warnings(events).into_iter().chain(self.mismatches.warnings()) {
+            crate::messages::warning(w);
+        }
+    }
+}
+
+/// True for the stages that pass events on with their fields as read.
+fn keeps_fields(s: &Stage) -> bool {
+    matches!(
+        s,
+        Stage::Where(_) | Stage::Route(_) | Stage::Sample(_) | Stage::Validate(_) | Stage::Assert(_)
+    )
+}
+
+/// Adds the dotted names of `v`'s fields, down to `NAME_DEPTH` levels.
+fn list_names(v: &serde_json::Value, prefix: &str, depth: usize, out: &mut BTreeSet<String>) {
+    let serde_json::Value::Object(m) = v else { return };
+    for (k, child) in m {
+        if out.len() >= MAX_NAMES {
+            return;
+        }
+        let name = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        if depth < NAME_DEPTH {
+            list_names(child, &name, depth + 1, out);
+        }
+        out.insert(name);
+    }
+}
+
+/// The name nearest `field`, if one is near enough to be a likely misspelling.
+fn nearest<'a>(field: &str, names: &'a BTreeSet<String>) -> Option<&'a str> {
+    let lower = field.to_lowercase();
+    names
+        .iter()
+        .filter(|n| n.len().abs_diff(field.len()) <= 3)
+        .map(|n| (strsim::damerau_levenshtein(&lower, &n.to_lowercase()), n))
+        .filter(|(d, n)| *d <= 2.max(n.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n.as_str())
+}
+
+/// `10000` as `10,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Meta;
+    use crate::lang::parse_pipeline;
+    use crate::stage::StageOptions;
+
+    fn watch(src: &str) -> Watch {
+        let asts = parse_pipeline(src).expect("a pipeline");
+        let opts = StageOptions::default();
+        let stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, &opts).expect("a stage")).collect();
+        Watch::new(&stages, None)
+    }
+
+    fn warnings(src: &str, lines: &[&str]) -> Vec<String> {
+        let w = watch(src);
+        let mut needs = Needs::default();
+        w.paths.iter().for_each(|p| needs.add_path(p));
+        for line in lines {
+            w.observe(&Event::parse(line, Meta::default(), &needs).expect("a valid line"));
+        }
+        w.warnings(lines.len() as u64)
+    }
+
+    #[test]
+    fn a_field_no_event_had_is_named_with_the_nearest_that_occurred() {
+        let lines = [r#"{"level":"error","user":{"id":1}}"#, r#"{"level":"info"}"#];
+        assert_eq!(
+            warnings(r#"where levle == "error" or user.idd == 1"#, &lines),
+            [
+                r#"field "levle" was not in any of 2 events; did you mean "level"?"#,
+                r#"field "user.idd" was not in any of 2 events; did you mean "user.id"?"#,
+            ]
+        );
+        assert!(warnings(r#"where level == "error" and exists(user.id)"#, &lines).is_empty());
+        assert_eq!(
+            warnings("where zzz == 1", &lines),
+            [r#"field "zzz" was not in any of 2 events"#]
+        );
+    }
+
+    #[test]
+    fn a_bare_word_compared_with_a_field_may_be_meant_as_text() {
+        assert_eq!(
+            warnings("where level == error", &[r#"{"level":"error"}"#]),
+            [r#"field "error" was not in any of 1 event; to compare with the text, write "error""#]
+        );
+    }
+
+    #[test]
+    fn fields_a_stage_makes_are_not_watched_after_it() {
+        let w = watch("where a == 1 | set b = c | where b == 2 | keep d");
+        let names: Vec<String> = w.paths.iter().map(|p| p.to_string()).collect();
+        assert_eq!(names, ["a", "c"]);
+    }
+
+    #[test]
+    fn a_flat_key_counts_for_its_dotted_path() {
+        assert!(warnings("where id.orig_h == 1", &[r#"{"id.orig_h":1}"#]).is_empty());
+    }
+
+    #[test]
+    fn counts_have_thousands_separators() {
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}

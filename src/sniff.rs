@@ -1,0 +1,122 @@
+//! Text fed as NDJSON: a few lines that were not JSON are kept (on the workers, only
+//! while fewer than `SAMPLES` are held), and when most lines of the run were not JSON
+//! and the kept ones match a text format evq parses, one note says how to read them:
+//! `evq: these lines look like an Apache/nginx combined access log; add 'parse combined' …`.
+
+use crate::parse::{TextFormat, parse};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Lines kept to recognise a format, and the share of them that must match it.
+const SAMPLES: usize = 16;
+const MATCHING: f64 = 0.8;
+
+/// The lines that were not JSON, kept for recognising their format.
+#[derive(Debug, Default)]
+pub(crate) struct Sniff {
+    kept: AtomicUsize,
+    lines: Mutex<Vec<String>>,
+}
+
+impl Sniff {
+    /// Keeps `line`, which is not JSON, while fewer than `SAMPLES` are kept.
+    pub(crate) fn note(&self, line: &[u8]) {
+        // Read first, so that past the sample no worker writes the counter's cache line.
+        if self.kept.load(Ordering::Relaxed) >= SAMPLES || self.kept.fetch_add(1, Ordering::Relaxed) >= SAMPLES {
+            return;
+        }
+        if let Ok(mut lines) = self.lines.lock() {
+            lines.push(String::from_utf8_lossy(line).into_owned());
+        }
+    }
+
+    /// The note for a run where `invalid` of `events` lines were not JSON, if the kept
+    /// lines look like a text format.
+    pub(crate) fn advice(&self, invalid: u64, events: u64) -> Option<String> {
+        if invalid == 0 || invalid * 2 <= events {
+            return None;
+        }
+        let lines = self.lines.lock().ok()?;
+        let (what, stage) = recognise(&lines)?;
+        Some(format!(
+            "these lines look like {what}; add '{stage}' at the start of the pipeline, or read them with -i lines"
+        ))
+    }
+}
+
+/// The format most of `lines` match: how to name it, and the stage that parses it.
+fn recognise(lines: &[String]) -> Option<(&'static str, &'static str)> {
+    let formats = [
+        (
+            TextFormat::Combined,
+            "an Apache/nginx combined access log",
+            "parse combined",
+        ),
+        (TextFormat::Common, "an Apache/nginx common access log", "parse common"),
+        (TextFormat::Syslog { year: 2000 }, "syslog", "parse syslog"),
+        (TextFormat::Logfmt, "logfmt (key=value pairs)", "parse logfmt"),
+    ];
+    if lines.is_empty() {
+        return None;
+    }
+    formats.into_iter().find_map(|(fmt, what, stage)| {
+        let matching = lines.iter().filter(|l| matches_format(&fmt, l)).count();
+        (matching as f64 >= MATCHING * lines.len() as f64).then_some((what, stage))
+    })
+}
+
+/// True when `line` parses as `fmt`; logfmt needs two `key=value` pairs, since any
+/// words parse as bare keys.
+fn matches_format(fmt: &TextFormat, line: &str) -> bool {
+    match (fmt, parse(fmt, line)) {
+        (TextFormat::Logfmt, Some(fields)) => {
+            fields.len() >= 2 && line.matches('=').count() >= 2 && !line.trim_start().starts_with(['{', '['])
+        }
+        (_, fields) => fields.is_some(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn advice(lines: &[&str], events: u64) -> Option<String> {
+        let s = Sniff::default();
+        lines.iter().for_each(|l| s.note(l.as_bytes()));
+        s.advice(lines.len() as u64, events)
+    }
+
+    #[test]
+    fn access_logs_syslog_and_logfmt_are_recognised() {
+        let combined =
+            r#"83.149.9.216 - - [17/May/2015:10:05:03 +0000] "GET /a HTTP/1.1" 200 203 "http://x/" "Mozilla/5.0""#;
+        let common = r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326"#;
+        let syslog = "Mar 27 13:06:56 ip-10-77-20-248 sshd[1291]: Server listening on 0.0.0.0 port 22.";
+        let logfmt = "level=info msg=\"started\" port=8080";
+        let cases = [
+            (combined, "parse combined"),
+            (common, "parse common"),
+            (syslog, "parse syslog"),
+            (logfmt, "parse logfmt"),
+        ];
+        for (line, stage) in cases {
+            let got = advice(&[line, line, line], 3).unwrap_or_default();
+            assert!(got.contains(&format!("add '{stage}'")), "{line}: {got}");
+        }
+    }
+
+    #[test]
+    fn no_note_when_few_lines_failed_or_they_match_nothing() {
+        let syslog = "Mar 27 13:06:56 host sshd[1291]: Server listening";
+        assert_eq!(advice(&[syslog], 10), None, "one bad line in ten");
+        assert_eq!(advice(&["{\"a\":1", "not json at all"], 2), None);
+        assert_eq!(advice(&[], 0), None);
+    }
+
+    #[test]
+    fn only_a_few_lines_are_kept() {
+        let s = Sniff::default();
+        (0..100).for_each(|_| s.note(b"x=1 y=2"));
+        assert_eq!(s.lines.lock().map(|l| l.len()).unwrap_or(0), SAMPLES);
+    }
+}
