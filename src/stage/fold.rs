@@ -78,19 +78,20 @@ impl Fold {
         let Some(e) = self.entity(&ev, out) else {
             return;
         };
+        if let Some(t) = self.spec.time.value(&ev, out.env()) {
+            self.entities[e].last = Some(t);
+        }
+        out.record(&ev, Fate::Aggregated);
         let patch = match &self.spec.from {
             Some(p) => ev.lookup(p).map(|v| v.into_value()),
-            None => ev.lookup(&Path::default()).map(|v| v.into_value()),
+            // The event checked out as JSON when it was read.
+            None => ev.into_value().ok(),
         };
         let entity = &mut self.entities[e];
         if let Some(patch) = patch {
             json_patch::merge(&mut entity.state, &patch);
         }
         entity.events += 1;
-        if let Some(t) = self.spec.time.value(&ev, out.env()) {
-            entity.last = Some(t);
-        }
-        out.record(&ev, Fate::Aggregated);
         if self.spec.changes {
             out.push_row(self.row(e));
         }
