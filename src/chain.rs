@@ -253,16 +253,9 @@ impl Ordered {
 
     /// The output is gone (a closed pipe): what the stages hold is counted, not output.
     pub(crate) fn abandon(&mut self, env: &Env, out: &mut OrderedOut) {
-        for i in 0..self.stages.len() {
-            let (done, rest) = self.stages.split_at_mut(i + 1);
-            let mut outputs = Outputs {
-                names: env,
-                sinks: &mut self.sinks,
-                out: &mut *out,
-                flush: None,
-            };
-            done[i].abandon(&mut Emit::new(rest, i + 1, env, &self.needs, &mut outputs));
-        }
+        // A stopped chain's `finish` abandons every stage, releasing nothing.
+        self.stopped = true;
+        let _ = self.finish(env, out, &mut |_| false);
     }
 }
 
