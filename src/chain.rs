@@ -2,7 +2,7 @@
 //! thread. Each stage hands events on through [`Emit`] and records the fates it decides;
 //! this file knows no stage's insides, only the outputs they reach.
 
-use crate::event::{Event, Fate, Meta, Needs, Reason};
+use crate::event::{Event, Fate, FieldAt, Meta, Needs, Reason};
 use crate::lang::Env;
 use crate::output::Format;
 use crate::output::pending::{Pending, StageFiles};
@@ -198,8 +198,9 @@ impl Ordered {
         })
     }
 
-    /// Feeds one event that passed the parallel part, as its JSON text.
-    pub(crate) fn feed(&mut self, json: &[u8], r: &Rec, env: &Env, out: &mut OrderedOut) {
+    /// Feeds one event that passed the parallel part, as its JSON text and, when the worker
+    /// found them, the places of its fields.
+    pub(crate) fn feed(&mut self, json: &[u8], r: &Rec, places: Option<&[FieldAt]>, env: &Env, out: &mut OrderedOut) {
         let mut outputs = Outputs {
             names: env,
             sinks: &mut self.sinks,
@@ -209,7 +210,7 @@ impl Ordered {
         match simdutf8::basic::from_utf8(json) {
             Ok(text) => {
                 let mut emit = Emit::new(&mut self.stages, 0, env, &self.needs, &mut outputs);
-                emit.push_text(text, r.meta, r.topic.clone(), r.copy);
+                emit.push_text(text, places, r.meta, r.topic.clone(), r.copy);
             }
             // Workers write events as UTF-8 JSON; were one not, its line is a dead letter.
             Err(_) if r.copy => {}
@@ -287,8 +288,9 @@ mod tests {
                 meta,
                 topic: None,
                 copy: false,
+                places: None,
             };
-            ord.feed(line.as_bytes(), &rec, &env, &mut out);
+            ord.feed(line.as_bytes(), &rec, None, &env, &mut out);
         }
         assert!(out.data.is_empty(), "sort holds its events until the end");
         let mut pieces = Vec::new();

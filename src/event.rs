@@ -6,7 +6,6 @@ use crate::lang::Env;
 use crate::lang::ast::{Path, Seg};
 use crate::lang::func::time_of;
 use crate::lang::value::{Val, float_value};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -163,6 +162,14 @@ impl From<JsonError> for Rejection {
     }
 }
 
+/// Where one top-level field lies in an event's text: its key (without quotes) and its
+/// value, as byte ranges.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct FieldAt {
+    key: (u32, u32),
+    value: (u32, u32),
+}
+
 /// Which parts of each event the pipeline reads.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Needs {
@@ -196,7 +203,7 @@ impl Needs {
         }
     }
 
-    fn add_key(&mut self, k: &str) {
+    pub(crate) fn add_key(&mut self, k: &str) {
         if !self.keys.iter().any(|x| &**x == k) {
             self.keys.push(k.into());
         }
@@ -335,7 +342,7 @@ impl<'a> Event<'a> {
                     return None;
                 }
                 let (_, raw) = fields.iter().rev().find(|(name, _)| name == &**k)?;
-                lookup_text(raw.get(), &segs[1..])
+                lookup_text(raw, &segs[1..])
             }
         }
     }
@@ -360,12 +367,12 @@ impl<'a> Event<'a> {
         let Seg::Key(k) = first else { return None };
         let start = match (&self.tree, &self.doc) {
             (Some(_), _) | (None, Doc::Line) => return None,
-            (None, Doc::Text(t)) => json::raw_field(t, k)?.get(),
-            (None, Doc::Fields { fields, object: true }) => fields.iter().rev().find(|(name, _)| name == &**k)?.1.get(),
+            (None, Doc::Text(t)) => json::raw_field(t, k)?,
+            (None, Doc::Fields { fields, object: true }) => fields.iter().rev().find(|(name, _)| name == &**k)?.1,
             (None, Doc::Fields { .. }) => return None,
         };
         rest.iter().try_fold(start, |cur, s| match s {
-            Seg::Key(k) => json::raw_field(cur, k).map(RawValue::get),
+            Seg::Key(k) => json::raw_field(cur, k),
             Seg::Index(_) => None,
         })
     }
@@ -483,6 +490,51 @@ impl<'a> Event<'a> {
 
     /// An event made from text by an input format (`-i logfmt`): `raw` is the text,
     /// `fields` the event.
+    /// Appends where the captured fields lie in the event's text, for the ordered part to read
+    /// them without scanning the line again. False (and nothing appended) unless the text is
+    /// the line as read, an object, and every captured key is written without escapes.
+    pub(crate) fn field_places(&self, into: &mut Vec<FieldAt>) -> bool {
+        let (None, Doc::Fields { fields, object: true }) = (&self.tree, &self.doc) else {
+            return false;
+        };
+        let base = self.raw.as_ptr() as usize;
+        let place = |s: &str| {
+            let start = (s.as_ptr() as usize).checked_sub(base)?;
+            let end = start.checked_add(s.len()).filter(|&e| e <= self.raw.len())?;
+            Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
+        };
+        let n = into.len();
+        for (key, value) in fields {
+            let places = match key {
+                Cow::Borrowed(k) => place(k).zip(place(value)),
+                Cow::Owned(_) => None,
+            };
+            match places {
+                Some((key, value)) => into.push(FieldAt { key, value }),
+                None => {
+                    into.truncate(n);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// An event from text a worker validated, its fields read at the places the worker found
+    /// them (see [`Event::field_places`]) without a second scan; `None` if a place is not
+    /// within the text.
+    pub(crate) fn placed(raw: &'a str, meta: Meta, places: &[FieldAt]) -> Option<Event<'a>> {
+        let span = |(start, end): (u32, u32)| raw.get(start as usize..end as usize);
+        let fields = places
+            .iter()
+            .map(|p| Some((Cow::Borrowed(span(p.key)?), span(p.value)?)))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Event {
+            doc: Doc::Fields { fields, object: true },
+            ..Event::validated(raw, meta)
+        })
+    }
+
     pub(crate) fn from_fields(raw: &'a str, meta: Meta, fields: Map<String, Value>) -> Event<'a> {
         Event {
             tree: Some(Value::Object(fields)),
@@ -553,7 +605,7 @@ fn lookup_text<'t>(text: &'t str, segs: &[Seg]) -> Option<Val<'t>> {
     let mut cur = text;
     for (i, s) in segs.iter().enumerate() {
         match s {
-            Seg::Key(k) => cur = json::raw_field(cur, k)?.get(),
+            Seg::Key(k) => cur = json::raw_field(cur, k)?,
             Seg::Index(_) => {
                 let v = json::tree(cur).ok()?;
                 return navigate(&v, &segs[i..]).cloned().map(Val::from_owned_value);
@@ -1023,5 +1075,46 @@ mod tests {
         for (i, r) in Reason::ALL.iter().enumerate() {
             assert_eq!(r.index(), i, "{r:?}");
         }
+    }
+
+    #[test]
+    fn fields_read_at_their_places_are_the_fields_parsed() {
+        let line = r#" {"a":1, "b" : {"c":"x\"y"}, "a":[2], "z":null}"#;
+        let ev = Event::parse(line, Meta::default(), &needs_of(&["a", "b.c", "z"])).expect("a valid line");
+        let mut places = vec![FieldAt {
+            key: (0, 0),
+            value: (0, 0),
+        }];
+        assert!(ev.field_places(&mut places));
+        let again = Event::placed(line, Meta::default(), &places[1..]).expect("the places hold the fields");
+        for p in ["a", "b.c", "z", "missing"] {
+            let (want, got) = (
+                ev.lookup(&path(p)).map(|v| v.into_value()),
+                again.lookup(&path(p)).map(|v| v.into_value()),
+            );
+            assert_eq!(got, want, "{p}");
+        }
+        assert_eq!(again.json_string(), line);
+        assert!(
+            Event::placed(
+                line,
+                Meta::default(),
+                &[FieldAt {
+                    key: (3, 4),
+                    value: (5, 99)
+                }]
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn fields_have_no_places_when_a_key_is_escaped_or_the_line_is_no_object() {
+        let mut places = Vec::new();
+        let escaped = Event::parse(r#"{"\u0061":1}"#, Meta::default(), &needs_of(&["a"])).expect("a valid line");
+        assert!(!escaped.field_places(&mut places));
+        let array = Event::parse("[1,2]", Meta::default(), &needs_of(&["a"])).expect("a valid line");
+        assert!(!array.field_places(&mut places));
+        assert!(places.is_empty());
     }
 }

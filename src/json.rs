@@ -245,7 +245,8 @@ impl<'de> de::Deserialize<'de> for Members<'de> {
 // ------------------------------------------------------------------ lazy capture
 
 /// A top-level field: its key and its value's raw text.
-pub(crate) type Field<'a> = (Cow<'a, str>, &'a RawValue);
+/// A top-level field: its key and its value's JSON text, validated when it was captured.
+pub(crate) type Field<'a> = (Cow<'a, str>, &'a str);
 
 /// What the lazy parse kept of a line.
 pub(crate) struct Captured<'a> {
@@ -266,7 +267,7 @@ pub(crate) fn capture<'a>(text: &'a str, want: &[Box<str>]) -> Result<Captured<'
 }
 
 /// The raw value of `key` in an object's JSON text (the last one if repeated).
-pub(crate) fn raw_field<'t>(text: &'t str, key: &str) -> Option<&'t RawValue> {
+pub(crate) fn raw_field<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     if !text.trim_start().starts_with('{') {
         return None;
     }
@@ -328,7 +329,7 @@ impl<'de> Visitor<'de> for Capture<'_> {
                 return Ok(not_object());
             }
             if self.one == Some(&*key.0) || self.want.iter().any(|w| **w == *key.0) {
-                fields.push((key.0, map.next_value::<&'de RawValue>()?));
+                fields.push((key.0, map.next_value::<&'de RawValue>()?.get()));
             } else {
                 map.next_value::<IgnoredAny>()?;
             }

@@ -1,7 +1,7 @@
 //! A compiled pipeline: the parallel part that every worker runs on its chunks, and
 //! the ordered part that runs on one thread in input order.
 
-use crate::event::{Event, Fate, Meta, Needs, Reason, Rejection};
+use crate::event::{Event, Fate, FieldAt, Meta, Needs, Reason, Rejection};
 use crate::input::InputFormat;
 use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::lang::LangError;
@@ -30,6 +30,8 @@ pub(crate) struct Pipeline {
     pub partial: Option<Arc<GroupSpec>>,
     parallel_needs: Needs,
     ordered_needs: Needs,
+    /// Workers hand the ordered part the places of the fields it reads.
+    hand_fields: bool,
     /// The fields read that no event has had yet, for the end-of-run warning.
     pub watch: Arc<crate::seen::Watch>,
     /// Lines that were not JSON, kept to recognise a text format.
@@ -62,11 +64,19 @@ impl Pipeline {
         if let Some(spec) = &partial {
             spec.needs(&mut parallel_needs);
         }
+        let ordered_needs = needs(&ordered);
+        // Workers capture the fields the ordered part reads and say where they lie, so the
+        // one ordered thread does not scan each line again.
+        let hand_fields = partial.is_none() && !ordered_needs.whole && !ordered_needs.keys.is_empty();
+        if hand_fields {
+            ordered_needs.keys.iter().for_each(|k| parallel_needs.add_key(k));
+        }
         Ok(Pipeline {
             watch: Arc::new(crate::seen::Watch::new(&parallel, partial.as_deref())),
             sniff: Arc::default(),
             parallel_needs,
-            ordered_needs: needs(&ordered),
+            ordered_needs,
+            hand_fields,
             parallel,
             ordered,
             partial,
@@ -150,6 +160,9 @@ pub(crate) struct Rec {
     pub topic: Option<Arc<str>>,
     /// An extra copy made by `route all`.
     pub copy: bool,
+    /// Where its fields lie in its text, as a range of `ChunkOut::places`, when the worker
+    /// found them (see `Event::field_places`).
+    pub places: Option<(u32, u32)>,
 }
 
 /// What a worker made of one chunk.
@@ -159,6 +172,8 @@ pub(crate) struct ChunkOut {
     /// Formatted output, or with an ordered part, the events' JSON text back to back.
     pub data: Vec<u8>,
     pub recs: Vec<Rec>,
+    /// The places of the events' fields, for the ordered part.
+    pub places: Vec<FieldAt>,
     pub dead: Vec<DeadLetter>,
     pub stats: Tally,
     pub error: Option<String>,
@@ -359,11 +374,14 @@ impl Worker<'_> {
         } else {
             // The line's fate is decided in the ordered part.
             ev.write_json(&mut out.data);
+            let at = out.places.len() as u32;
+            let placed = p.hand_fields && ev.field_places(&mut out.places);
             out.recs.push(Rec {
                 end: out.data.len(),
                 meta: ev.meta,
                 topic: ev.topic.clone(),
                 copy: ev.copy,
+                places: placed.then_some((at, out.places.len() as u32)),
             });
         }
     }

@@ -210,7 +210,8 @@ fn feed_recs(
     while *fed < upto.min(c.recs.len()) && !(until_done && ord.is_done()) {
         let start = if *fed == 0 { 0 } else { c.recs[*fed - 1].end };
         let r = &c.recs[*fed];
-        ord.feed(&c.data[start..r.end], r, env, o);
+        let places = r.places.and_then(|(a, b)| c.places.get(a as usize..b as usize));
+        ord.feed(&c.data[start..r.end], r, places, env, o);
         *fed += 1;
     }
 }
