@@ -170,6 +170,16 @@ pub(crate) fn tree(text: &str) -> Result<Value, JsonError> {
     if has_exponent(text) { exact_tree(text) } else { Ok(v) }
 }
 
+/// The tree of text that passed the decode-time check (`capture`, `tree`), as `tree` gives it:
+/// its depth and strings are known to be good, so only the numbers' text needs care.
+pub(crate) fn checked_tree(text: &str) -> Result<Value, JsonError> {
+    if has_exponent(text) {
+        exact_tree(text)
+    } else {
+        parse_checked(text)
+    }
+}
+
 /// True when a number outside strings has an exponent.
 fn has_exponent(text: &str) -> bool {
     let mut bytes = text.bytes();

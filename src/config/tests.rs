@@ -15,6 +15,7 @@ fn facts() -> Facts {
         stdout_terminal: false,
         stderr_terminal: false,
         stdout_file: false,
+        no_color: false,
         cores: 2,
         now: UNIX_EPOCH + Duration::from_secs(NOW),
         modified: |_| Some(UNIX_EPOCH + Duration::from_secs(1_590_000_000)),
@@ -152,7 +153,7 @@ fn settings_follow_the_flags() {
     ])
     .expect("a valid command");
     assert_eq!(
-        (c.jobs, c.format, c.strict, c.max_errors),
+        (c.jobs, c.printer.format, c.strict, c.max_errors),
         (3, Format::Csv, true, Some(7))
     );
     assert!(matches!(c.stats, Some(StatsTo::Stderr)), "{:?}", c.stats);
@@ -306,13 +307,19 @@ fn terminals_decide_the_output_defaults() {
     };
     let built = |args: &[&str], facts: &Facts| built_with(args, facts).config.expect("a valid command");
     let c = built(&["count by a"], &at_terminal);
-    assert_eq!((c.format, c.line_buffered, c.progress), (Format::Table, true, true));
+    assert_eq!(
+        (c.printer.format, c.line_buffered, c.progress),
+        (Format::Table, true, true)
+    );
     let c = built(&["where true"], &at_terminal);
-    assert_eq!(c.format, Format::Ndjson);
+    assert_eq!(c.printer.format, Format::Ndjson);
     let c = built(&["--no-progress", "-o", "ndjson", "count by a"], &at_terminal);
-    assert_eq!((c.format, c.progress), (Format::Ndjson, false));
+    assert_eq!((c.printer.format, c.progress), (Format::Ndjson, false));
     let c = built(&["count by a"], &facts());
-    assert_eq!((c.format, c.line_buffered, c.progress), (Format::Ndjson, false, false));
+    assert_eq!(
+        (c.printer.format, c.line_buffered, c.progress),
+        (Format::Ndjson, false, false)
+    );
     let c = built(&["--progress", "--lateness", "1m", "count every 1m"], &facts());
     assert_eq!((c.line_buffered, c.progress), (true, true));
 }
