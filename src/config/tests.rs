@@ -408,3 +408,34 @@ fn only_pipelines_with_to_or_tee_write_files() {
     assert!(writes(&["route by a", "-O", "out"]));
     assert!(writes(&[r#"tee "x.ndjson" | count by a"#]));
 }
+
+#[test]
+fn output_options_build_the_printer_and_colour_follows_each_terminal() {
+    let terminal = |stdout, stderr, no_color| Facts {
+        stdout_terminal: stdout,
+        stderr_terminal: stderr,
+        no_color,
+        ..facts()
+    };
+    let built = |args: &[&str], facts: &Facts| built_with(args, facts).config.expect("a valid command");
+    let c = built(&["-r", "count by a"], &terminal(true, true, false));
+    assert_eq!(
+        (c.printer.format, c.printer.raw),
+        (Format::Ndjson, true),
+        "-r writes ndjson"
+    );
+    assert!(c.printer.color && c.stderr_color);
+    let c = built(&["where true"], &terminal(false, true, false));
+    assert!(!c.printer.color && c.stderr_color, "piped stdout, terminal stderr");
+    let c = built(&["where true"], &terminal(true, true, true));
+    assert!(!c.printer.color && !c.stderr_color, "NO_COLOR");
+    let c = built(&["--color", "always", "where true"], &terminal(false, false, true));
+    assert!(c.printer.color && c.stderr_color);
+    let c = built(&["--color", "never", "where true"], &terminal(true, true, false));
+    assert!(!c.printer.color && !c.stderr_color);
+    let c = built(&["-o", "tsv", "--no-header", "where true"], &facts());
+    assert!(!c.printer.header);
+    let c = built(&["--format", "{a}", "count by a"], &terminal(true, true, false));
+    assert!(c.printer.template.is_some());
+    assert_eq!(c.printer.format, Format::Ndjson, "--format is not a table");
+}
