@@ -96,12 +96,7 @@ impl Stdout {
             return Ok(());
         }
         if self.format.is_tabular() {
-            for line in data.split(|b| *b == b'\n') {
-                // Every event is a row line ending in a newline: the empty piece is after the last.
-                if !line.is_empty() {
-                    self.rows.push_line(line);
-                }
-            }
+            push_row_lines(&mut self.rows, data);
             return Ok(());
         }
         if self.format == Format::Json {
@@ -140,9 +135,7 @@ impl Stdout {
     /// `height` lines so it never scrolls.
     pub(crate) fn redraw(&mut self, data: &[u8], height: usize) -> io::Result<()> {
         let mut rows = rows::Rows::new();
-        for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            rows.push_line(line);
-        }
+        push_row_lines(&mut rows, data);
         let mut text = Vec::new();
         table::write_table(&rows, &mut text, self.width, self.look)?;
         let text = String::from_utf8_lossy(&text);
@@ -174,6 +167,18 @@ impl Stdout {
     }
 }
 
+/// Adds the records of whole row lines. An empty line is a record too: an event without
+/// columns (`{}`), which is a row of empty cells.
+fn push_row_lines(rows: &mut rows::Rows, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    for line in body.split(|b| *b == b'\n') {
+        rows.push_line(line);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +207,23 @@ mod tests {
         assert_eq!(text, "[\n{\"a\":1},\n{\"a\":2},\n{\"a\":3}\n]\n");
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v.as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn an_event_without_columns_is_a_row_of_empty_cells() {
+        let buf = Shared::default();
+        let mut s = Stdout::new(&Printer::plain(Format::Csv), Box::new(buf.clone()), false);
+        let mut lines = Vec::new();
+        for v in [
+            serde_json::json!({"a": 1}),
+            serde_json::json!({}),
+            serde_json::json!({"a": 2}),
+        ] {
+            rowline::write(&v, &mut lines);
+        }
+        s.write(&lines).unwrap();
+        s.finish().unwrap();
+        assert_eq!(buf.0.lock().unwrap().as_slice(), b"a\n1\n\"\"\n2\n");
     }
 
     #[test]

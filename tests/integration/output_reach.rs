@@ -283,3 +283,10 @@ fn help_lists_the_output_options() {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
 }
+
+#[test]
+fn an_event_without_fields_is_a_row_of_empty_cells() {
+    let input = "{\"a\":1}\n{}\n{\"a\":2}\n";
+    assert_eq!(run(&["-o", "csv", "where true"], input).stdout, "a\n1\n\"\"\n2\n");
+    assert_eq!(run(&["-o", "csv", "sort a desc"], input).stdout, "a\n2\n1\n\"\"\n");
+}
