@@ -290,3 +290,21 @@ fn an_event_without_fields_is_a_row_of_empty_cells() {
     assert_eq!(run(&["-o", "csv", "where true"], input).stdout, "a\n1\n\"\"\n2\n");
     assert_eq!(run(&["-o", "csv", "sort a desc"], input).stdout, "a\n2\n1\n\"\"\n");
 }
+
+#[test]
+fn colour_always_paints_the_warning_word_and_auto_leaves_a_pipe_plain() {
+    let coloured = run(&["--color", "always", "where nosuch == 1"], LOGS);
+    assert!(
+        coloured
+            .stderr
+            .starts_with("evq: \x1b[1m\x1b[33mwarning:\x1b[0m field \"nosuch\""),
+        "{:?}",
+        coloured.stderr
+    );
+    let plain = run(&["where nosuch == 1"], LOGS);
+    assert!(
+        plain.stderr.starts_with("evq: warning: field \"nosuch\""),
+        "{:?}",
+        plain.stderr
+    );
+}
