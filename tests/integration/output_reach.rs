@@ -308,3 +308,40 @@ fn colour_always_paints_the_warning_word_and_auto_leaves_a_pipe_plain() {
         plain.stderr
     );
 }
+
+/// stdout redirected to a file that reaches the file size limit (`ulimit -f`, 8 KiB): the run
+/// fails with exit 4 and the file ends on a whole line, in each of the new output forms.
+#[test]
+fn a_failed_write_leaves_whole_lines_in_every_new_output_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.ndjson");
+    let line = r#"{"level":"info","msg":"a message | with text","n":1.2345678}"#;
+    std::fs::write(&input, format!("{line}\n").repeat(2000)).unwrap();
+    let forms: &[&[&str]] = &[
+        &["-r", "keep msg"],
+        &["--format", "{level|upper} {msg}", "where true"],
+        &["-o", "markdown", "where true"],
+        &["-o", "csv", "--no-header", "where true"],
+        &["-o", "table", "where true"],
+        &["--color", "always", "where true"],
+    ];
+    for args in forms {
+        let out = dir.path().join("out.txt");
+        let script = "ulimit -f 8; out=\"$1\"; shift; exec \"$0\" \"$@\" > \"$out\" 2>/dev/null";
+        let status = Command::new("sh")
+            .args(["-c", script])
+            .arg(assert_cmd::cargo::cargo_bin("evq"))
+            .arg(&out)
+            .args(*args)
+            .arg(&input)
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(4), "{args:?}");
+        let text = std::fs::read(&out).unwrap();
+        assert!(
+            !text.is_empty() && text.ends_with(b"\n"),
+            "{args:?}: {} bytes, torn",
+            text.len()
+        );
+    }
+}
