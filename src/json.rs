@@ -13,6 +13,9 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
+mod flat;
+pub(crate) use flat::{Leaf, flatten_text};
+
 /// Deepest nesting accepted: 128 levels of arrays and objects are an event, 129 are
 /// a dead letter (`too_deep`).
 pub(crate) const MAX_DEPTH: usize = 128;

@@ -63,6 +63,10 @@ impl Printer {
             },
             // Every event's text passed the parser `value` uses: the error is for the type system.
             Format::Csv | Format::Tsv | Format::Table | Format::Markdown => {
+                // An event held as text is flattened from it; one held as a tree, from the tree.
+                if ev.text().is_some_and(|t| rowline::write_text(t, out)) {
+                    return;
+                }
                 if let Ok(v) = ev.value() {
                     rowline::write(&v, out);
                 }

@@ -7,6 +7,7 @@
 //! `r`, `u`, so a row line never holds a newline and splits back without a JSON parser.
 
 use super::rows::{Cell, visit_leaves};
+use crate::json::Leaf;
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -16,31 +17,42 @@ const ESCAPE: u8 = 0x10;
 
 /// Appends `v` as a row line, with its newline.
 pub(crate) fn write(v: &Value, out: &mut Vec<u8>) {
-    visit_leaves(v, &mut |name, leaf| {
-        push_escaped(name.as_bytes(), out);
-        out.push(UNIT);
-        match leaf {
-            Value::Null => out.push(b'0'),
-            Value::Bool(b) => {
-                out.push(b'b');
-                out.extend_from_slice(if *b { b"true" } else { b"false" });
-            }
-            Value::Number(n) => {
-                out.push(b'n');
-                out.extend_from_slice(n.as_str().as_bytes());
-            }
-            Value::String(s) => {
-                out.push(b't');
-                push_escaped(s.as_bytes(), out);
-            }
-            Value::Array(_) | Value::Object(_) => {
-                out.push(b'j');
-                push_escaped(Cell::from_value(leaf).as_str().as_bytes(), out);
-            }
-        }
-        out.push(RECORD);
+    visit_leaves(v, &mut |name, leaf| match leaf {
+        Value::Null => push_cell(name, b'0', "", out),
+        Value::Bool(b) => push_cell(name, b'b', if *b { "true" } else { "false" }, out),
+        Value::Number(n) => push_cell(name, b'n', n.as_str(), out),
+        Value::String(s) => push_cell(name, b't', s, out),
+        Value::Array(_) | Value::Object(_) => push_cell(name, b'j', Cell::from_value(leaf).as_str(), out),
     });
     out.push(b'\n');
+}
+
+/// Appends the event whose JSON text is `text` as a row line, with its newline, flattened
+/// straight from the text; false (and nothing appended) when the text must go through a tree
+/// (an object that repeats a key).
+pub(crate) fn write_text(text: &str, out: &mut Vec<u8>) -> bool {
+    let start = out.len();
+    let flat = crate::json::flatten_text(text, &mut |name, leaf| match leaf {
+        Leaf::Null => push_cell(name, b'0', "", out),
+        Leaf::Bool(b) => push_cell(name, b'b', if b { "true" } else { "false" }, out),
+        Leaf::Number(n) => push_cell(name, b'n', n, out),
+        Leaf::Str(s) => push_cell(name, b't', &s, out),
+        Leaf::Json(j) => push_cell(name, b'j', &j, out),
+    });
+    if flat.is_err() {
+        out.truncate(start);
+        return false;
+    }
+    out.push(b'\n');
+    true
+}
+
+fn push_cell(name: &str, kind: u8, text: &str, out: &mut Vec<u8>) {
+    push_escaped(name.as_bytes(), out);
+    out.push(UNIT);
+    out.push(kind);
+    push_escaped(text.as_bytes(), out);
+    out.push(RECORD);
 }
 
 fn push_escaped(bytes: &[u8], out: &mut Vec<u8>) {
@@ -127,6 +139,9 @@ mod tests {
         let v: Value = serde_json::from_str(json).unwrap();
         let mut line = Vec::new();
         write(&v, &mut line);
+        let mut from_text = Vec::new();
+        assert!(write_text(json, &mut from_text));
+        assert_eq!(from_text, line, "from the text as from the tree");
         assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1, "one line");
         assert_eq!(line.last(), Some(&b'\n'));
         let mut cells = Vec::new();
@@ -160,6 +175,13 @@ mod tests {
                 Cell::Text("l1\nl2\u{1f}\u{1e}\u{10}\\n".into())
             )]
         );
+    }
+
+    #[test]
+    fn text_that_repeats_a_key_is_left_to_the_tree() {
+        let mut out = b"kept".to_vec();
+        assert!(!write_text(r#"{"a":1,"a":2}"#, &mut out));
+        assert_eq!(out, b"kept");
     }
 
     #[test]
