@@ -64,6 +64,8 @@ mod tests {
             "2026-11-01T00:00:00Z WARN disk / full n=1.50 id=7 {x}"
         );
         assert_eq!(render("{msg | upper | len}", line), "11");
+        assert_eq!(render("{ts | strftime(\"%H:%M\")}", line), "00:00");
+        assert_eq!(render("{msg | substr(0, 4)}", line), "disk");
     }
 
     #[test]

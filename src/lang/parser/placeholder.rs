@@ -50,6 +50,14 @@ impl Parser {
             )
             .hint(FILTER_HINT));
         }
+        if f == Func::Strftime {
+            if let Expr::Const(crate::lang::Val::Str(fmt)) = &args[1] {
+                if !crate::time::valid_format(fmt) {
+                    return Err(LangError::new("bad strftime format", span.to(self.prev_span()))
+                        .hint("e.g. {ts | strftime(\"%H:%M:%S\")}"));
+                }
+            }
+        }
         Ok(Expr::Call(f, args))
     }
 }
