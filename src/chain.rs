@@ -4,7 +4,7 @@
 
 use crate::event::{Event, Fate, FieldAt, Meta, Needs, Reason};
 use crate::lang::Env;
-use crate::output::Format;
+use crate::output::Printer;
 use crate::output::pending::{Pending, StageFiles};
 use crate::pipeline::{Pipeline, Rec};
 use crate::stage::{Emit, Outlet, Stage, To};
@@ -22,10 +22,10 @@ pub(crate) struct Ordered {
     stopped: bool,
 }
 
-/// Where the chain's events end: stdout (as `format`) and the topic files of `to`/`tee`.
+/// Where the chain's events end: stdout (as `printer` writes them) and the topic files of `to`/`tee`.
 #[derive(Clone)]
 struct Sinks {
-    format: Format,
+    printer: Printer,
     /// The files of each `to` and `tee` stage, by stage index (shared by live-view snapshots,
     /// which never write files).
     files: StageFiles,
@@ -68,7 +68,7 @@ struct Outputs<'a> {
 
 impl Outlet for Outputs<'_> {
     fn output(&mut self, ev: &Event) {
-        self.sinks.format.write_event(ev, &mut self.out.data);
+        self.sinks.printer.write_event(ev, self.names, &mut self.out.data);
         self.out.written += 1;
     }
 
@@ -127,7 +127,7 @@ impl Outlet for Outputs<'_> {
 }
 
 impl Ordered {
-    pub(crate) fn new(p: &Pipeline, format: Format) -> Ordered {
+    pub(crate) fn new(p: &Pipeline, printer: &Printer) -> Ordered {
         let roots = p.ordered.iter().map(|s| match s {
             Stage::To(t) => Some(t.root.as_path()),
             _ => None,
@@ -136,7 +136,7 @@ impl Ordered {
             stages: p.ordered.clone(),
             needs: p.ordered_needs().clone(),
             sinks: Sinks {
-                format,
+                printer: printer.clone(),
                 files: StageFiles::new(roots, p.topic.clone()),
                 writes_files: true,
                 pending: Pending::new(p.held_bytes),
@@ -272,7 +272,10 @@ mod tests {
             memory_limit: 1 << 20,
             ..StageOptions::default()
         };
-        let mut ord = Ordered::new(&Pipeline::new(&asts, &opts).expect("builds"), Format::Ndjson);
+        let mut ord = Ordered::new(
+            &Pipeline::new(&asts, &opts).expect("builds"),
+            &Printer::plain(crate::output::Format::Ndjson),
+        );
         let (env, mut out) = (Env::default(), OrderedOut::default());
         let (pad, mut bytes) = ("x".repeat(1000), 0);
         for i in 0..5000 {

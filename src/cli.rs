@@ -57,6 +57,22 @@ pub(crate) struct Cli {
     #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
     pub output: Option<Format>,
 
+    /// Write an event of one column (as csv would flatten it) as its value: a string without quotes, as jq -r
+    #[arg(short = 'r', long = "raw")]
+    pub raw: bool,
+
+    /// Write each event as a line of text: {EXPR} placeholders as in `to` templates, e.g. '{ts} {level|upper} {msg}'
+    #[arg(long = "format", value_name = "TEMPLATE")]
+    pub format: Option<String>,
+
+    /// Leave out the header line of csv, tsv and table output
+    #[arg(long = "no-header")]
+    pub no_header: bool,
+
+    /// Colour stdout and stderr: auto (when a terminal and NO_COLOR is unset or empty), always, never
+    #[arg(long = "color", value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: crate::output::color::ColorChoice,
+
     /// Write events to DIR/TOPIC.ndjson: shorthand for ending the pipeline with to "DIR/{topic()}.ndjson"
     #[arg(short = 'O', long = "out-dir", value_name = "DIR")]
     pub out_dir: Option<String>,

@@ -3,6 +3,7 @@
 //! here, before any input is read. Building has no side effects: what it needs to know
 //! of the world comes in as [`Facts`], and what it has to note comes back in [`Built`].
 
+mod output;
 mod usage;
 
 pub(crate) use usage::UsageError;
@@ -11,8 +12,8 @@ use crate::cli::Cli;
 use crate::input::walk::Skipped;
 use crate::input::{self, Identity, Input, InputFormat, reader::ReadConfig};
 use crate::lang::{Env, LangError, StageAst, StageSpec, parse_pipeline};
-use crate::output::Format;
 use crate::output::topic::TopicOptions;
+use crate::output::{Format, Printer};
 use crate::pipeline::Pipeline;
 use crate::stage::{Stage, StageOptions, TimeField};
 use std::path::{Path, PathBuf};
@@ -29,6 +30,8 @@ pub(crate) struct Facts {
     pub stderr_terminal: bool,
     /// stdout is a regular file, which must not be an input (`evq … in.ndjson >> in.ndjson`).
     pub stdout_file: bool,
+    /// `NO_COLOR` is set and not empty: no colour unless `--color always`.
+    pub no_color: bool,
     /// The default for `--jobs`.
     pub cores: usize,
     /// For `now()`, and the year of syslog timestamps read from stdin.
@@ -57,7 +60,10 @@ pub(crate) struct Config {
     pub source: String,
     pub inputs: Vec<Input>,
     pub env: Env,
-    pub format: Format,
+    /// How events are written to stdout: the format, `-r`, `--format`, colour.
+    pub printer: Printer,
+    /// Colour on stderr (`--color`).
+    pub stderr_color: bool,
     pub jobs: usize,
     pub read: ReadConfig,
     pub dead_letter: Option<PathBuf>,
@@ -100,14 +106,16 @@ impl Config {
         refuse_overwrites(&outputs(&cli, &asts, facts), &identities)?;
         let read = read_config(&cli, &asts)?;
         let opts = stage_options(&cli, time, identities);
-        let pipeline = pipeline(&cli, &asts, &opts, &source, read.format)?;
+        let mut pipeline = pipeline(&cli, &asts, &opts, &source, read.format)?;
         let out = output_config(&cli, &asts, facts);
+        let printer = output::printer(&cli, out.format, facts, &mut pipeline)?;
         Ok(Config {
             pipeline,
             env: env(&inputs, cli.year, time_format, facts),
             source,
             inputs,
-            format: out.format,
+            printer,
+            stderr_color: cli.color.colors(facts.stderr_terminal, facts.no_color),
             jobs,
             read,
             dead_letter: cli.dead_letter,
@@ -353,7 +361,10 @@ struct OutputConfig {
 
 fn output_config(cli: &Cli, asts: &[StageAst], facts: &Facts) -> OutputConfig {
     OutputConfig {
-        format: cli.output.unwrap_or_else(|| default_format(asts, facts)),
+        format: cli.output.unwrap_or_else(|| match (cli.raw, &cli.format) {
+            (false, None) => default_format(asts, facts),
+            _ => Format::Ndjson,
+        }),
         line_buffered: cli.line_buffered || cli.lateness.is_some() || facts.stdout_terminal,
         progress: !cli.no_progress && (cli.progress || facts.stderr_terminal),
         stats: cli.stats.as_deref().map(|s| match s {

@@ -461,6 +461,17 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// The whole document, borrowed when it is already parsed (an aggregate's row, a changed
+    /// event), else parsed from the text.
+    pub(crate) fn value(&self) -> Result<std::borrow::Cow<'_, Value>, Rejection> {
+        match (&self.tree, &self.doc) {
+            (Some(v), _) => Ok(std::borrow::Cow::Borrowed(v)),
+            // The text passed the decode-time check: it is not checked again.
+            (None, Doc::Fields { .. }) => Ok(std::borrow::Cow::Owned(json::checked_tree(self.raw)?)),
+            _ => self.to_value().map(std::borrow::Cow::Owned),
+        }
+    }
+
     /// The whole document, taken from the event without a copy when it is already parsed.
     pub(crate) fn into_value(self) -> Result<Value, Rejection> {
         match self.tree {

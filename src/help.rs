@@ -145,7 +145,8 @@ fn formats() -> String {
         table(title, &rows)
     };
     format!(
-        "{}\n{}\njsonl is another name for ndjson.",
+        "{}\n{}\njsonl is another name for ndjson. For text, -r writes an event of one field as its value \
+         (as jq -r), and --format '{{ts}} {{level|upper}} {{msg}}' one line per event from a template.",
         section("Input formats (-i)", list::<crate::input::InputFormat>()),
         section("Output formats (-o)", list::<crate::output::Format>()),
     )

@@ -13,6 +13,9 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
+mod flat;
+pub(crate) use flat::{Leaf, flatten_text};
+
 /// Deepest nesting accepted: 128 levels of arrays and objects are an event, 129 are
 /// a dead letter (`too_deep`).
 pub(crate) const MAX_DEPTH: usize = 128;
@@ -168,6 +171,16 @@ pub(crate) fn tree(text: &str) -> Result<Value, JsonError> {
         _ => e,
     })?;
     if has_exponent(text) { exact_tree(text) } else { Ok(v) }
+}
+
+/// The tree of text that passed the decode-time check (`capture`, `tree`), as `tree` gives it:
+/// its depth and strings are known to be good, so only the numbers' text needs care.
+pub(crate) fn checked_tree(text: &str) -> Result<Value, JsonError> {
+    if has_exponent(text) {
+        exact_tree(text)
+    } else {
+        parse_checked(text)
+    }
 }
 
 /// True when a number outside strings has an exponent.

@@ -78,6 +78,7 @@ where
             return e.status();
         }
     };
+    messages::set_color(cfg.stderr_color);
     if cfg.explain {
         return reported(written(messages::stdout(explain(&cfg))));
     }
@@ -99,6 +100,7 @@ fn facts() -> Facts {
         stdout_terminal: std::io::stdout().is_terminal(),
         stderr_terminal: std::io::stderr().is_terminal(),
         stdout_file: std::fs::metadata("/dev/stdout").is_ok_and(|m| m.is_file()),
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         cores: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         now: std::time::SystemTime::now(),
         modified: |path| std::fs::metadata(path).and_then(|m| m.modified()).ok(),
@@ -141,6 +143,7 @@ fn explain(cfg: &Config) -> String {
     let inputs: Vec<&str> = cfg.inputs.iter().map(|i| i.name.as_str()).collect();
     let stages: Vec<String> = cfg.pipeline.explain().lines().map(|l| format!("  {l}")).collect();
     let format = cfg
+        .printer
         .format
         .to_possible_value()
         .map(|v| v.get_name().to_string())

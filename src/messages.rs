@@ -19,12 +19,41 @@ fn quiet() -> bool {
     QUIET.load(Ordering::Relaxed)
 }
 
+/// Bold yellow, as the output's colours are chosen (`output::color`).
+const WARNING: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Yellow)));
+
+/// `--color` for stderr: set once at start.
+static COLOR: AtomicBool = AtomicBool::new(false);
+
+/// Colours warnings and the dead-letter summary for the rest of the process.
+pub(crate) fn set_color(color: bool) {
+    COLOR.store(color, Ordering::Relaxed);
+}
+
+/// `text` in the warning style when stderr is coloured.
+fn highlighted(text: impl Display) -> String {
+    if COLOR.load(Ordering::Relaxed) {
+        let style = WARNING;
+        format!("{}{text}{}", style.render(), style.render_reset())
+    } else {
+        text.to_string()
+    }
+}
+
 /// Writes `evq: warning: {msg}` unless `-q`: something that may make the answer
 /// not what the user meant, though the run went on.
 pub(crate) fn warning(msg: impl Display) {
     if !quiet() {
-        text(format_args!("evq: warning: {msg}"));
+        text(format_args!("evq: {} {msg}", highlighted("warning:")));
     }
+}
+
+/// Writes `evq: {msg}`, the message highlighted (coloured like a warning when stderr is):
+/// a summary the user should not miss, such as the count of dead letters.
+pub(crate) fn alert(msg: impl Display) {
+    error(highlighted(msg));
 }
 
 /// Writes `evq: {msg}` unless `-q`: information about the run, not a fault.

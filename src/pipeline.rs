@@ -6,7 +6,7 @@ use crate::input::InputFormat;
 use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::lang::LangError;
 use crate::lang::{Env, StageAst};
-use crate::output::Format;
+use crate::output::Printer;
 use crate::parse::Want;
 use crate::stage::{GroupError, GroupSpec, Groups, Stage, StageOptions, Step};
 use crate::stats::Tally;
@@ -98,6 +98,13 @@ impl Pipeline {
         self.watch.report(lines.saturating_sub(total.dead_total()));
     }
 
+    /// Adds what the output reads of each event (a `--format` template's fields) to what
+    /// events are parsed for, in whichever part hands them to the output.
+    pub(crate) fn output_reads(&mut self, add: impl Fn(&mut Needs)) {
+        add(&mut self.parallel_needs);
+        add(&mut self.ordered_needs);
+    }
+
     /// What the ordered stages read.
     pub(crate) fn ordered_needs(&self) -> &Needs {
         &self.ordered_needs
@@ -184,11 +191,11 @@ pub(crate) struct ChunkOut {
 }
 
 /// Runs the parallel part over one chunk.
-pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Format, max_line: usize) -> ChunkOut {
+pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Printer, max_line: usize) -> ChunkOut {
     let mut w = Worker {
         p,
         env,
-        format,
+        printer,
         max_line,
         direct: p.ordered.is_empty(),
         out: ChunkOut {
@@ -255,7 +262,7 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, format: Forma
 struct Worker<'a> {
     p: &'a Pipeline,
     env: &'a Env,
-    format: Format,
+    printer: &'a Printer,
     max_line: usize,
     /// No ordered part: events are formatted for the output here.
     direct: bool,
@@ -368,7 +375,7 @@ impl Worker<'_> {
         }
         let out = &mut self.out;
         if self.direct {
-            self.format.write_event(&ev, &mut out.data);
+            self.printer.write_event(&ev, self.env, &mut out.data);
             out.written += 1;
             self.record(counted, file, Fate::Emitted);
         } else {

@@ -50,15 +50,15 @@ mod tests {
     #[test]
     fn clap_errors_become_one_line_with_a_hint() {
         assert_eq!(
-            line(&["--frobnicate", "x"]),
-            "unexpected argument '--frobnicate' found; to pass '--frobnicate' as a value, use '-- --frobnicate'"
+            line(&["--zyxwvut", "x"]),
+            "unexpected argument '--zyxwvut' found; to pass '--zyxwvut' as a value, use '-- --zyxwvut'"
         );
         assert_eq!(
             line(&["-j", "x", "where true"]),
             "invalid value 'x' for '--jobs <N>': invalid digit found in string; evq --help lists the options"
         );
         assert!(line(&[]).starts_with("no pipeline given; write evq 'PIPELINE' [PATH...]"));
-        for args in [&["--frobnicate", "x"][..], &["-o", "xml", "where true"], &[]] {
+        for args in [&["--zyxwvut", "x"][..], &["-o", "xml", "where true"], &[]] {
             assert!(!line(args).contains('\n'), "{args:?}");
         }
     }

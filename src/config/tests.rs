@@ -15,6 +15,7 @@ fn facts() -> Facts {
         stdout_terminal: false,
         stderr_terminal: false,
         stdout_file: false,
+        no_color: false,
         cores: 2,
         now: UNIX_EPOCH + Duration::from_secs(NOW),
         modified: |_| Some(UNIX_EPOCH + Duration::from_secs(1_590_000_000)),
@@ -152,7 +153,7 @@ fn settings_follow_the_flags() {
     ])
     .expect("a valid command");
     assert_eq!(
-        (c.jobs, c.format, c.strict, c.max_errors),
+        (c.jobs, c.printer.format, c.strict, c.max_errors),
         (3, Format::Csv, true, Some(7))
     );
     assert!(matches!(c.stats, Some(StatsTo::Stderr)), "{:?}", c.stats);
@@ -306,13 +307,19 @@ fn terminals_decide_the_output_defaults() {
     };
     let built = |args: &[&str], facts: &Facts| built_with(args, facts).config.expect("a valid command");
     let c = built(&["count by a"], &at_terminal);
-    assert_eq!((c.format, c.line_buffered, c.progress), (Format::Table, true, true));
+    assert_eq!(
+        (c.printer.format, c.line_buffered, c.progress),
+        (Format::Table, true, true)
+    );
     let c = built(&["where true"], &at_terminal);
-    assert_eq!(c.format, Format::Ndjson);
+    assert_eq!(c.printer.format, Format::Ndjson);
     let c = built(&["--no-progress", "-o", "ndjson", "count by a"], &at_terminal);
-    assert_eq!((c.format, c.progress), (Format::Ndjson, false));
+    assert_eq!((c.printer.format, c.progress), (Format::Ndjson, false));
     let c = built(&["count by a"], &facts());
-    assert_eq!((c.format, c.line_buffered, c.progress), (Format::Ndjson, false, false));
+    assert_eq!(
+        (c.printer.format, c.line_buffered, c.progress),
+        (Format::Ndjson, false, false)
+    );
     let c = built(&["--progress", "--lateness", "1m", "count every 1m"], &facts());
     assert_eq!((c.line_buffered, c.progress), (true, true));
 }
@@ -400,4 +407,35 @@ fn only_pipelines_with_to_or_tee_write_files() {
     assert!(!writes(&["where true | count by a"]));
     assert!(writes(&["route by a", "-O", "out"]));
     assert!(writes(&[r#"tee "x.ndjson" | count by a"#]));
+}
+
+#[test]
+fn output_options_build_the_printer_and_colour_follows_each_terminal() {
+    let terminal = |stdout, stderr, no_color| Facts {
+        stdout_terminal: stdout,
+        stderr_terminal: stderr,
+        no_color,
+        ..facts()
+    };
+    let built = |args: &[&str], facts: &Facts| built_with(args, facts).config.expect("a valid command");
+    let c = built(&["-r", "count by a"], &terminal(true, true, false));
+    assert_eq!(
+        (c.printer.format, c.printer.raw),
+        (Format::Ndjson, true),
+        "-r writes ndjson"
+    );
+    assert!(c.printer.color && c.stderr_color);
+    let c = built(&["where true"], &terminal(false, true, false));
+    assert!(!c.printer.color && c.stderr_color, "piped stdout, terminal stderr");
+    let c = built(&["where true"], &terminal(true, true, true));
+    assert!(!c.printer.color && !c.stderr_color, "NO_COLOR");
+    let c = built(&["--color", "always", "where true"], &terminal(false, false, true));
+    assert!(c.printer.color && c.stderr_color);
+    let c = built(&["--color", "never", "where true"], &terminal(true, true, false));
+    assert!(!c.printer.color && !c.stderr_color);
+    let c = built(&["-o", "tsv", "--no-header", "where true"], &facts());
+    assert!(!c.printer.header);
+    let c = built(&["--format", "{a}", "count by a"], &terminal(true, true, false));
+    assert!(c.printer.template.is_some());
+    assert_eq!(c.printer.format, Format::Ndjson, "--format is not a table");
 }

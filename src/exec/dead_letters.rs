@@ -85,7 +85,7 @@ impl DeadLetters {
         }
         let dead = total.dead_total();
         if dead > 0 && !kept {
-            messages::error(format_args!(
+            messages::alert(format_args!(
                 "{dead} dead letter{} ({}); keep them with --dead-letter FILE",
                 if dead == 1 { "" } else { "s" },
                 total.dead_summary()

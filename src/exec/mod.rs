@@ -94,7 +94,7 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
                 let seq = chunk.seq;
                 let out = panic::catch_unwind(AssertUnwindSafe(|| {
                     fault::inject(Site::Worker, seq);
-                    process_chunk(chunk, &cfg.pipeline, &cfg.env, cfg.format, cfg.read.max_line_bytes)
+                    process_chunk(chunk, &cfg.pipeline, &cfg.env, &cfg.printer, cfg.read.max_line_bytes)
                 }));
                 let Ok(out) = out else {
                     failure.at(seq);
@@ -228,8 +228,10 @@ impl Live {
     fn new(cfg: &Config) -> Live {
         let stream = cfg.inputs.iter().any(|i| i.source == crate::input::Source::Stdin);
         let aggregate = matches!(cfg.pipeline.ordered.last(), Some(crate::stage::Stage::Group(_)));
-        let enabled =
-            stream && aggregate && cfg.format == crate::output::Format::Table && std::io::stdout().is_terminal();
+        let enabled = stream
+            && aggregate
+            && cfg.printer.format == crate::output::Format::Table
+            && std::io::stdout().is_terminal();
         Live {
             enabled,
             last: Instant::now(),
@@ -331,14 +333,14 @@ impl<'c> Writer<'c> {
             cfg,
             signals,
             out: {
-                let mut out = Stdout::new(cfg.format, stdout, cfg.line_buffered);
+                let mut out = Stdout::new(&cfg.printer, stdout, cfg.line_buffered);
                 if cfg.line_buffered {
                     // A terminal: fit tables to its width.
                     out.set_width(console::Term::stdout().size_checked().map(|(_, w)| usize::from(w)));
                 }
                 out
             },
-            ordered: (!cfg.pipeline.ordered.is_empty()).then(|| Ordered::new(&cfg.pipeline, cfg.format)),
+            ordered: (!cfg.pipeline.ordered.is_empty()).then(|| Ordered::new(&cfg.pipeline, &cfg.printer)),
             dead,
             ledger: Ledger::new(cfg.inputs.len()),
             outcome: Outcome {

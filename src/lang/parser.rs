@@ -9,6 +9,7 @@ mod agg;
 mod expr;
 mod ordered;
 mod patterns;
+mod placeholder;
 mod route;
 mod teach;
 
@@ -69,7 +70,8 @@ pub(crate) fn parse_expr(src: &str) -> Result<Expr, LangError> {
     Ok(e)
 }
 
-/// Parses `"dir/{service}/{topic()}.ndjson"`; `{{` and `}}` are literal braces.
+/// Parses `"dir/{service}/{topic()}.ndjson"`; `{{` and `}}` are literal braces, and a
+/// placeholder may pass its value through functions: `{level | upper}`.
 pub(crate) fn parse_template(s: &str) -> Result<Template, LangError> {
     let mut parts = Vec::new();
     let mut lit = String::new();
@@ -89,7 +91,7 @@ pub(crate) fn parse_template(s: &str) -> Result<Template, LangError> {
                 parts.push(TemplatePart::Lit(std::mem::take(&mut lit)));
             }
             let inner = &rest[1..close];
-            let e = parse_expr(inner).map_err(|mut e| {
+            let e = Parser::new(inner).and_then(|mut p| p.placeholder()).map_err(|mut e| {
                 e.span = Span::new(e.span.start + at + 1, e.span.end + at + 1);
                 e
             })?;

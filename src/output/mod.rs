@@ -1,14 +1,20 @@
 //! Output formats for stdout: `ndjson`, `json` (one array), `pretty`, `csv`, `tsv`,
-//! `table` and `logfmt`; and the topic files of `to`, `tee` and `-O`.
+//! `table`, `markdown` and `logfmt`, `-r` and `--format` text; and the topic files of `to`,
+//! `tee` and `-O`.
 
+pub(crate) mod color;
+mod markdown;
 pub(crate) mod pending;
+mod printer;
+mod rowline;
 pub(crate) mod rows;
 pub(crate) mod safe_path;
 pub(crate) mod table;
+pub(crate) mod template;
 pub(crate) mod topic;
 pub(crate) mod whole_lines;
 
-use crate::event::Event;
+pub(crate) use printer::Printer;
 use std::io::{self, Write};
 
 /// Makes a write past the file size limit (`ulimit -f`) fail with EFBIG, an output error that leaves
@@ -36,6 +42,8 @@ pub(crate) enum Format {
     Tsv,
     /// Aligned columns for people.
     Table,
+    /// A GitHub pipe table: a header, a separator line, one row per record.
+    Markdown,
     /// key=value pairs, one event per line.
     Logfmt,
 }
@@ -43,34 +51,15 @@ pub(crate) enum Format {
 impl Format {
     /// True for the formats that need every record before the first line (the columns).
     pub(crate) fn is_tabular(self) -> bool {
-        matches!(self, Format::Csv | Format::Tsv | Format::Table)
-    }
-
-    /// Writes one event. For `json` and the tabular formats this is a compact JSON
-    /// line; `Stdout` adds the brackets or collects the rows.
-    pub(crate) fn write_event(self, ev: &Event, out: &mut Vec<u8>) {
-        match self {
-            Format::Ndjson | Format::Json | Format::Csv | Format::Tsv | Format::Table => ev.write_json(out),
-            // Every event's text passed the parser `to_value` uses: the fallback is for the type system.
-            Format::Logfmt => match ev.to_value() {
-                Ok(v) => {
-                    rows::write_logfmt(&v, out);
-                    return;
-                }
-                Err(_) => ev.write_json(out),
-            },
-            Format::Pretty => match ev.to_value() {
-                Ok(v) => serde_json::to_writer_pretty(&mut *out, &v).expect("writing to a Vec cannot fail"),
-                Err(_) => ev.write_json(out),
-            },
-        }
-        out.push(b'\n');
+        matches!(self, Format::Csv | Format::Tsv | Format::Table | Format::Markdown)
     }
 }
 
 /// Writes formatted event lines to stdout, adding the array brackets for `json`.
 pub(crate) struct Stdout {
     format: Format,
+    /// A header line for the tabular formats, coloured or not.
+    look: table::Look,
     w: Box<dyn Write + Send>,
     line_buffered: bool,
     started: bool,
@@ -84,9 +73,13 @@ pub(crate) struct Stdout {
 }
 
 impl Stdout {
-    pub(crate) fn new(format: Format, w: Box<dyn Write + Send>, line_buffered: bool) -> Self {
+    pub(crate) fn new(printer: &Printer, w: Box<dyn Write + Send>, line_buffered: bool) -> Self {
         Stdout {
-            format,
+            format: printer.format,
+            look: table::Look {
+                header: printer.header,
+                color: printer.color,
+            },
             w,
             line_buffered,
             started: false,
@@ -103,12 +96,7 @@ impl Stdout {
             return Ok(());
         }
         if self.format.is_tabular() {
-            for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                // Lines this run wrote from checked events: they parse (the `if` is for the type system).
-                if let Ok(v) = crate::json::reparse(line) {
-                    self.rows.push(&v);
-                }
-            }
+            push_row_lines(&mut self.rows, data);
             return Ok(());
         }
         if self.format == Format::Json {
@@ -134,25 +122,22 @@ impl Stdout {
         self.w.write_all(clear.as_bytes())?;
         match self.format {
             Format::Json => self.w.write_all(if self.started { b"\n]\n" } else { b"[]\n" })?,
-            Format::Csv => rows::write_csv(&self.rows, b',', &mut self.w)?,
-            Format::Tsv => rows::write_csv(&self.rows, b'\t', &mut self.w)?,
-            Format::Table => table::write_table(&self.rows, &mut self.w, self.width)?,
+            Format::Csv => rows::write_csv(&self.rows, b',', self.look.header, &mut self.w)?,
+            Format::Tsv => rows::write_csv(&self.rows, b'\t', self.look.header, &mut self.w)?,
+            Format::Table => table::write_table(&self.rows, &mut self.w, self.width, self.look)?,
+            Format::Markdown => markdown::write_markdown(&self.rows, &mut self.w)?,
             _ => {}
         }
         self.w.flush()
     }
 
-    /// Redraws the live view in place: the table of `data` (JSON lines), cut to
+    /// Redraws the live view in place: the table of `data` (row lines), cut to
     /// `height` lines so it never scrolls.
     pub(crate) fn redraw(&mut self, data: &[u8], height: usize) -> io::Result<()> {
         let mut rows = rows::Rows::new();
-        for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            if let Ok(v) = crate::json::reparse(line) {
-                rows.push(&v);
-            }
-        }
+        push_row_lines(&mut rows, data);
         let mut text = Vec::new();
-        table::write_table(&rows, &mut text, self.width)?;
+        table::write_table(&rows, &mut text, self.width, self.look)?;
         let text = String::from_utf8_lossy(&text);
         let lines: Vec<&str> = text.lines().take(height.saturating_sub(1).max(1)).collect();
         let mut out = self.clear_live();
@@ -182,6 +167,18 @@ impl Stdout {
     }
 }
 
+/// Adds the records of whole row lines. An empty line is a record too: an event without
+/// columns (`{}`), which is a row of empty cells.
+fn push_row_lines(rows: &mut rows::Rows, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    for line in body.split(|b| *b == b'\n') {
+        rows.push_line(line);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,7 +199,7 @@ mod tests {
     #[test]
     fn json_array_framing() {
         let buf = Shared::default();
-        let mut s = Stdout::new(Format::Json, Box::new(buf.clone()), false);
+        let mut s = Stdout::new(&Printer::plain(Format::Json), Box::new(buf.clone()), false);
         s.write(b"{\"a\":1}\n").unwrap();
         s.write(b"{\"a\":2}\n{\"a\":3}\n").unwrap();
         s.finish().unwrap();
@@ -213,9 +210,26 @@ mod tests {
     }
 
     #[test]
+    fn an_event_without_columns_is_a_row_of_empty_cells() {
+        let buf = Shared::default();
+        let mut s = Stdout::new(&Printer::plain(Format::Csv), Box::new(buf.clone()), false);
+        let mut lines = Vec::new();
+        for v in [
+            serde_json::json!({"a": 1}),
+            serde_json::json!({}),
+            serde_json::json!({"a": 2}),
+        ] {
+            rowline::write(&v, &mut lines);
+        }
+        s.write(&lines).unwrap();
+        s.finish().unwrap();
+        assert_eq!(buf.0.lock().unwrap().as_slice(), b"a\n1\n\"\"\n2\n");
+    }
+
+    #[test]
     fn empty_json_output_is_an_empty_array() {
         let buf = Shared::default();
-        let mut s = Stdout::new(Format::Json, Box::new(buf.clone()), false);
+        let mut s = Stdout::new(&Printer::plain(Format::Json), Box::new(buf.clone()), false);
         s.finish().unwrap();
         assert_eq!(buf.0.lock().unwrap().as_slice(), b"[]\n");
     }

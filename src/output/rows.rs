@@ -78,6 +78,13 @@ fn is_empty_object(v: &Value) -> bool {
     matches!(v, Value::Object(m) if m.is_empty())
 }
 
+/// Calls `f` with each column name and leaf of a record, as [`flatten`] names them (`{}` has none).
+pub(crate) fn visit_leaves(v: &Value, f: &mut impl FnMut(&str, &Value)) {
+    if !is_empty_object(v) {
+        visit(v, &mut String::new(), true, f);
+    }
+}
+
 /// A record's columns: nested objects flattened to `a.b` keys in order; arrays and scalars are cells.
 ///
 /// A record that is not an object is one column named `value`; `{}` has no columns. When a key
@@ -127,22 +134,28 @@ impl Rows {
         Self::default()
     }
 
+    #[cfg(test)]
     pub(crate) fn push(&mut self, v: &Value) {
+        let mut line = Vec::new();
+        super::rowline::write(v, &mut line);
+        self.push_line(&line[..line.len() - 1]);
+    }
+
+    /// Adds the record of one row line (see [`super::rowline`]), without its newline.
+    pub(crate) fn push_line(&mut self, line: &[u8]) {
         let mut rec = vec![Cell::Null; self.columns.len()];
-        if !is_empty_object(v) {
-            visit(v, &mut String::new(), true, &mut |k, leaf| {
-                let i = match self.index.get(k) {
-                    Some(&i) => i,
-                    None => {
-                        self.index.insert(k.to_owned(), self.columns.len());
-                        self.columns.push(k.to_owned());
-                        rec.push(Cell::Null);
-                        self.columns.len() - 1
-                    }
-                };
-                rec[i] = Cell::from_value(leaf);
-            });
-        }
+        super::rowline::read(line, &mut |k, cell| {
+            let i = match self.index.get(k) {
+                Some(&i) => i,
+                None => {
+                    self.index.insert(k.to_owned(), self.columns.len());
+                    self.columns.push(k.to_owned());
+                    rec.push(Cell::Null);
+                    self.columns.len() - 1
+                }
+            };
+            rec[i] = cell;
+        });
         self.records.push(rec);
     }
 
@@ -189,19 +202,21 @@ fn io_error(e: csv::Error) -> io::Error {
 /// `\t`, `\n`, `\r`. Every record is then exactly one line that `cut`, `sort` and `grep` handle,
 /// and the escaping is reversible. Miller's TSV writes `\t` and `\n` the same way.
 ///
-/// Nothing is written when there are no columns.
-pub(crate) fn write_csv(rows: &Rows, delimiter: u8, out: &mut dyn Write) -> io::Result<()> {
+/// Nothing is written when there are no columns; without `header`, only the records.
+pub(crate) fn write_csv(rows: &Rows, delimiter: u8, header: bool, out: &mut dyn Write) -> io::Result<()> {
     if rows.columns().is_empty() {
         return Ok(());
     }
     if delimiter == b'\t' {
-        return write_tsv(rows, out);
+        return write_tsv(rows, header, out);
     }
     let mut w = csv::WriterBuilder::new()
         .delimiter(delimiter)
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(out);
-    w.write_record(rows.columns()).map_err(io_error)?;
+    if header {
+        w.write_record(rows.columns()).map_err(io_error)?;
+    }
     for rec in rows.iter() {
         w.write_record(rec.map(Cell::as_str)).map_err(io_error)?;
     }
@@ -210,7 +225,7 @@ pub(crate) fn write_csv(rows: &Rows, delimiter: u8, out: &mut dyn Write) -> io::
 
 /// TSV is written by hand: with fields escaped nothing needs quoting, and the `csv` crate would
 /// still write `""` for a record of one empty field.
-fn write_tsv(rows: &Rows, out: &mut dyn Write) -> io::Result<()> {
+fn write_tsv(rows: &Rows, header: bool, out: &mut dyn Write) -> io::Result<()> {
     let mut line = Vec::new();
     let mut write_line = |fields: &mut dyn Iterator<Item = &str>| {
         line.clear();
@@ -223,7 +238,9 @@ fn write_tsv(rows: &Rows, out: &mut dyn Write) -> io::Result<()> {
         line.push(b'\n');
         out.write_all(&line)
     };
-    write_line(&mut rows.columns().iter().map(String::as_str))?;
+    if header {
+        write_line(&mut rows.columns().iter().map(String::as_str))?;
+    }
     for rec in rows.iter() {
         write_line(&mut rec.map(Cell::as_str))?;
     }

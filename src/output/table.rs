@@ -1,6 +1,6 @@
 //! The `table` format: records as aligned columns for people to read in a terminal.
 
-use super::rows::Rows;
+use super::rows::{Cell, Rows};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -8,6 +8,27 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Spaces between columns.
 const GAP: usize = 2;
+
+/// How a table looks besides its cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Look {
+    /// A header line of column names (`--no-header` leaves it out).
+    pub header: bool,
+    /// The header in bold and underlined (a terminal with colour).
+    pub color: bool,
+}
+
+impl Default for Look {
+    fn default() -> Look {
+        Look {
+            header: true,
+            color: false,
+        }
+    }
+}
+
+/// Significant digits a table shows of a number with a fraction or an exponent.
+const SIGNIFICANT: usize = 6;
 
 /// Writes a header line and one line per record, in aligned columns two spaces apart.
 ///
@@ -22,44 +43,102 @@ const GAP: usize = 2;
 ///   common limit (the largest that fits; spare width goes one column each to the leftmost cut
 ///   columns) and cut cells end in `…`. A column is never narrower than 1, so with too many
 ///   columns for `max_width` the lines stay longer than asked.
+/// - Numbers with a fraction or an exponent show at most [`SIGNIFICANT`] significant digits
+///   (see [`readable`]); integers and all other cells show as they are.
 /// - Lines have no trailing spaces. Nothing is written when there are no columns.
-pub(crate) fn write_table(rows: &Rows, out: &mut dyn Write, max_width: Option<usize>) -> io::Result<()> {
+pub(crate) fn write_table(rows: &Rows, out: &mut dyn Write, max_width: Option<usize>, look: Look) -> io::Result<()> {
     let names = rows.columns();
     if names.is_empty() {
         return Ok(());
     }
-    let mut natural: Vec<usize> = names.iter().map(|n| shown(n).width()).collect();
+    let mut natural: Vec<usize> = names
+        .iter()
+        .map(|n| if look.header { shown(n).width() } else { 0 })
+        .collect();
     let mut numbers = vec![(false, true); names.len()]; // (any number, only numbers or empty)
     for rec in rows.iter() {
         for (i, cell) in rec.enumerate() {
-            natural[i] = natural[i].max(shown(cell.as_str()).width());
+            natural[i] = natural[i].max(shown(&text(cell)).width());
             numbers[i].0 |= cell.is_number();
             numbers[i].1 &= cell.is_number() || cell.as_str().is_empty();
         }
     }
     let widths = fit(&natural, max_width);
     let mut line = String::new();
-    let header = names
-        .iter()
-        .zip(&numbers)
-        .map(|(n, &(any, only))| (n.as_str(), any && only));
-    push_line(&mut line, header, &widths);
-    out.write_all(line.as_bytes())?;
+    if look.header {
+        let header = names
+            .iter()
+            .zip(&numbers)
+            .map(|(n, &(any, only))| (Cow::Borrowed(n.as_str()), any && only));
+        push_line(&mut line, header, &widths);
+        if look.color {
+            let style = super::color::HEADER;
+            line.insert_str(0, &style.render().to_string());
+            line.insert_str(line.len() - 1, &style.render_reset().to_string());
+        }
+        out.write_all(line.as_bytes())?;
+    }
     for rec in rows.iter() {
-        push_line(&mut line, rec.map(|c| (c.as_str(), c.is_number())), &widths);
+        push_line(&mut line, rec.map(|c| (text(c), c.is_number())), &widths);
         out.write_all(line.as_bytes())?;
     }
     Ok(())
 }
 
+/// A cell's text as a table shows it: numbers made [`readable`].
+fn text(cell: &Cell) -> Cow<'_, str> {
+    match cell {
+        Cell::Number(n) => readable(n),
+        c => Cow::Borrowed(c.as_str()),
+    }
+}
+
+/// A number with a fraction or an exponent rounded to [`SIGNIFICANT`] significant digits, but
+/// never to fewer than its integer part has (`1234567.891` shows as `1234568`), with trailing
+/// zeros trimmed (`2.50` as `2.5`, `1.0` as `1`). Below 1e-5 and from 1e15 on (in magnitude) it
+/// shows with an exponent (`1.5e-10`). Integers keep every digit.
+pub(crate) fn readable(n: &str) -> Cow<'_, str> {
+    if !n.contains(['.', 'e', 'E']) {
+        return Cow::Borrowed(n);
+    }
+    let Ok(x) = n.parse::<f64>() else {
+        return Cow::Borrowed(n);
+    };
+    if x == 0.0 {
+        return Cow::Borrowed("0");
+    }
+    if !x.is_finite() {
+        return Cow::Borrowed(n);
+    }
+    let magnitude = x.abs().log10().floor();
+    if !(-5.0..15.0).contains(&magnitude) {
+        let text = format!("{x:.*e}", SIGNIFICANT - 1);
+        let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
+        return Cow::Owned(format!("{}e{exp}", trim_zeros(mantissa)));
+    }
+    // magnitude is within -5..15, so these casts are exact.
+    let decimals = (SIGNIFICANT as i64 - 1 - magnitude as i64).max(0) as usize;
+    let text = format!("{x:.decimals$}");
+    Cow::Owned(trim_zeros(&text).to_string())
+}
+
+/// `2.500` as `2.5`, `3.000` as `3`; text without a point as it is.
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
 /// Sets `line` to the cells `(text, right-aligned)` laid out in `widths`, with a newline.
-fn push_line<'a>(line: &mut String, cells: impl Iterator<Item = (&'a str, bool)>, widths: &[usize]) {
+fn push_line<'a>(line: &mut String, cells: impl Iterator<Item = (Cow<'a, str>, bool)>, widths: &[usize]) {
     line.clear();
     for (i, ((text, right), &w)) in cells.zip(widths).enumerate() {
         if i > 0 {
             line.extend(std::iter::repeat_n(' ', GAP));
         }
-        let text = shown(text);
+        let text = shown(&text);
         let text = cut(&text, w);
         let pad = std::iter::repeat_n(' ', w.saturating_sub(text.width()));
         if right {
@@ -161,8 +240,62 @@ mod tests {
             rows.push(&serde_json::from_str(l).unwrap());
         }
         let mut out = Vec::new();
-        write_table(&rows, &mut out, max_width).unwrap();
+        write_table(&rows, &mut out, max_width, Look::default()).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn floats_show_six_significant_digits_and_integers_every_digit() {
+        let cases = [
+            ("3.14159265", "3.14159"),
+            ("1234567.891", "1234568"),
+            ("0.000123456789", "0.000123457"),
+            ("2.50", "2.5"),
+            ("1.0", "1"),
+            ("-0.5", "-0.5"),
+            ("1.5e-10", "1.5e-10"),
+            ("1e300", "1e300"),
+            ("-2.5E20", "-2.5e20"),
+            ("0.0", "0"),
+            ("99.9999999", "100"),
+            ("18446744073709551616", "18446744073709551616"),
+            ("-17", "-17"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(readable(n), want, "{n}");
+        }
+        let t = table(&[r#"{"avg":12.345678,"n":3}"#, r#"{"avg":0.1,"n":10}"#], None);
+        assert_eq!(t, "    avg   n\n12.3457   3\n    0.1  10\n");
+    }
+
+    #[test]
+    fn no_header_and_a_coloured_header() {
+        let mut rows = Rows::new();
+        rows.push(&serde_json::json!({"name": "a", "n": 1}));
+        let write = |look| {
+            let mut out = Vec::new();
+            write_table(&rows, &mut out, None, look).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            write(Look {
+                header: false,
+                color: false
+            }),
+            "a  1\n"
+        );
+        let coloured = write(Look {
+            header: true,
+            color: true,
+        });
+        assert_eq!(
+            coloured,
+            format!(
+                "{}name  n{}\na     1\n",
+                super::super::color::HEADER.render(),
+                super::super::color::HEADER.render_reset()
+            )
+        );
     }
 
     #[test]

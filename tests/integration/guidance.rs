@@ -520,8 +520,8 @@ fn a_bare_word_compared_with_a_field_is_taken_for_a_field_and_the_warning_says_s
 fn argument_errors_are_one_evq_line_with_a_hint() {
     let cases: [(&[&str], &str); 3] = [
         (
-            &["--frobnicate", "where true"],
-            "evq: unexpected argument '--frobnicate' found; to pass '--frobnicate' as a value, use '-- --frobnicate'\n",
+            &["--zyxwvut", "where true"],
+            "evq: unexpected argument '--zyxwvut' found; to pass '--zyxwvut' as a value, use '-- --zyxwvut'\n",
         ),
         (
             &["-j", "x", "where true"],

@@ -19,6 +19,7 @@ mod inputs;
 mod kill;
 mod lang;
 mod output;
+mod output_reach;
 mod outputs_golden;
 mod parsing;
 mod patterns;

@@ -55,6 +55,7 @@ fn live_view_redraws_in_place_on_a_terminal() {
     let inner = format!("sh -c '{feed}' | {} 'count by k'", evq.display());
     let out = Command::new("script")
         .args(["-qfec", &inner, "/dev/null"])
+        .env("NO_COLOR", "1")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");

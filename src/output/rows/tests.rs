@@ -18,7 +18,7 @@ fn rows(lines: &[&str]) -> Rows {
 
 fn csv(r: &Rows, delimiter: u8) -> String {
     let mut out = Vec::new();
-    write_csv(r, delimiter, &mut out).unwrap();
+    write_csv(r, delimiter, true, &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -123,6 +123,18 @@ fn csv_lone_empty_field_is_quoted_so_the_line_is_not_blank() {
 }
 
 #[test]
+fn no_header_writes_only_the_records() {
+    let r = rows(&[r#"{"a":1,"b":{"c":"x"}}"#, r#"{"b":{"c":"y"},"d":2}"#]);
+    let text = |d| {
+        let mut out = Vec::new();
+        write_csv(&r, d, false, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    assert_eq!(text(b','), "1,x,\n,y,2\n");
+    assert_eq!(text(b'\t'), "1\tx\t\n\ty\t2\n");
+}
+
+#[test]
 fn csv_other_delimiter_quotes_that_delimiter() {
     let r = rows(&[r#"{"a":"x;y","b":"p,q"}"#]);
     assert_eq!(csv(&r, b';'), "a;b\n\"x;y\";p,q\n");
@@ -184,7 +196,7 @@ fn write_errors_keep_their_kind() {
     let r = rows(&[r#"{"a":1}"#]);
     for d in [b',', b'\t'] {
         assert_eq!(
-            write_csv(&r, d, &mut Broken).unwrap_err().kind(),
+            write_csv(&r, d, true, &mut Broken).unwrap_err().kind(),
             io::ErrorKind::BrokenPipe
         );
     }
