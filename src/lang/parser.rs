@@ -486,7 +486,7 @@ impl Parser {
                     Some(Tok::Str(s)) if !neg => Seg::Key(s.into()),
                     _ => {
                         return Err(LangError::new("expected an index or a quoted key", self.prev_span())
-                            .hint("write tags[0], tags[-1] or headers[\"user-agent\"]"));
+                            .hint("write tags[0], tags[-1], tags[i], a slice tags[1:3] or headers[\"user-agent\"]"));
                     }
                 };
                 segs.push(seg);

@@ -49,8 +49,8 @@ impl Parser {
                 Expr::Const(Val::Null)
             };
             if !self.eat_word("end") {
-                let e = LangError::new("expected `end` to close the `if`", self.span_here());
-                return Err(e.hint(format!("{IF_HINT}; the `if` starts at byte {}", start.start)));
+                let e = LangError::new("expected `end` to close the `if`", self.span_here().to(start));
+                return Err(e.hint(format!("{IF_HINT}; every if needs its end")));
             }
             return Ok(Expr::If(Box::new(Cond { arms, otherwise })));
         }
