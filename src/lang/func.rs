@@ -13,6 +13,8 @@ use std::hash::Hasher;
 
 mod array;
 mod clock;
+#[cfg(test)]
+mod props;
 pub(crate) mod text;
 
 macro_rules! funcs {

@@ -111,6 +111,9 @@ pub(super) fn format(fmt: &str, args: &[Val]) -> Option<String> {
 }
 
 fn convert(s: &Spec, v: &Val) -> Option<String> {
+    if s.conv != 's' && !v.numeric()?.as_f64().is_finite() {
+        return None;
+    }
     Some(match s.conv {
         's' => {
             let t = v.to_text();
@@ -160,7 +163,7 @@ pub(super) fn pad(f: Func, s: &str, width: &Val, fill: &str) -> Option<String> {
     let (Some(c), None) = (fill_chars.next(), fill_chars.next()) else {
         return None;
     };
-    let width = usize::try_from(width).unwrap_or(0);
+    let width = usize::try_from(width.max(0)).ok()?;
     let missing = width.saturating_sub(s.chars().count());
     if missing.saturating_mul(c.len_utf8()) > MAX_TEXT {
         return None;
@@ -338,6 +341,9 @@ pub(super) fn to_number(v: &Val) -> Val<'static> {
     let t = s.trim();
     let (neg, digits) = t.strip_prefix('-').map_or((false, t), |d| (true, d));
     if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Val::Null;
+        }
         return i128::from_str_radix(hex, 16)
             .ok()
             .map_or(Val::Null, |i| Numeric::I(if neg { -i } else { i }).into_val());
@@ -402,6 +408,8 @@ mod tests {
             (r#"format("%.2s", "abc")"#, EV, r#""ab""#),
             (r#"format("%d", "x")"#, EV, "null"),
             (r#"format("%s %s", 1)"#, EV, "null"),
+            (r#"format("%d|%s", 1e400, 1e400)"#, EV, "null"),
+            (r#"format("%s", 1e400)"#, EV, r#""1e400""#),
         ]);
         assert!(format_ok("%s %-10s %05d %.3f %x %%"));
         assert!(!format_ok("%q"));
@@ -416,6 +424,8 @@ mod tests {
             (r#"pad_left("long", 2)"#, EV, r#""long""#),
             ("pad_left(n, 4)", EV, r#""  42""#),
             (r#"pad_left("x", 3, "ab")"#, EV, "null"),
+            (r#"pad_left("x", -3)"#, EV, r#""x""#),
+            (r#"pad_left("x", 100000000000000000000000)"#, EV, "null"),
             (r#"repeat("ab", 3)"#, EV, r#""ababab""#),
             (r#"repeat("ab", -1)"#, EV, "null"),
             (r#"repeat("ab", 100000000)"#, EV, "null"),
@@ -485,6 +495,8 @@ mod tests {
             (r#"to_number("1e3")"#, EV, "1000"),
             (r#"to_number("inf")"#, EV, "null"),
             (r#"to_number("0xzz")"#, EV, "null"),
+            (r#"to_number("0x-1")"#, EV, "null"),
+            (r#"to_number("0x")"#, EV, "null"),
             (r#"to_number("")"#, EV, "null"),
             ("to_number(n)", EV, "42"),
             ("to_number(true)", EV, "null"),
