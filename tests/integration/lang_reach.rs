@@ -210,3 +210,27 @@ fn help_lists_the_new_functions_and_syntax() {
         assert!(help.contains(item), "{item} missing from --help functions");
     }
 }
+
+#[test]
+fn templates_take_conditionals_and_parameters() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let pipeline = format!(
+        "to \"{}/{{$env}}-{{if status >= 500 then \\\"err\\\" else \\\"ok\\\" end}}.ndjson\"",
+        dir.path().display()
+    );
+    out(
+        &["--arg", "env", "prod", &pipeline],
+        "{\"status\":503}\n{\"status\":200}\n{\"status\":500}\n",
+    );
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap_or_default();
+    assert_eq!(read("prod-err.ndjson"), "{\"status\":503}\n{\"status\":500}\n");
+    assert_eq!(read("prod-ok.ndjson"), "{\"status\":200}\n");
+}
+
+#[test]
+fn a_single_value_in_parentheses_after_in_is_a_list_not_a_substring() {
+    let input = "{\"level\":\"err\"}\n{\"level\":\"error\"}\n";
+    assert_eq!(out(&[r#"where level in ("error")"#], input), "{\"level\":\"error\"}\n");
+    // A string on the right of `in` (without parentheses) is still a substring test.
+    assert_eq!(out(&[r#"where level in "error""#], input), input);
+}

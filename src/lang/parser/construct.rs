@@ -275,6 +275,11 @@ mod tests {
             (r#"status in (1, 2)"#, EV, "false"),
             (r#"status not in (1, 2)"#, EV, "true"),
             ("(status)", EV, "503"),
+            // One value in parentheses after `in` is a list of one, not a substring test.
+            (r#""éll" in ("héllo")"#, EV, "false"),
+            (r#""éll" in "héllo""#, EV, "true"),
+            (r#"s in ("héllo")"#, EV, "true"),
+            (r#"s not in ("x")"#, EV, "true"),
         ]);
     }
 

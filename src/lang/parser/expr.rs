@@ -109,7 +109,15 @@ impl Parser {
             _ => BinOp::In,
         };
         self.advance();
-        let rhs = self.nested(|p| p.binary(5))?;
+        let rhs = if matches!(op, BinOp::In | BinOp::NotIn) && self.eat_punct("(") {
+            // `in (…)` is always a list, as in SQL: `level in ("error")` is equality, not
+            // the substring test that `in "error"` is.
+            let items = self.nested(|p| p.list(Parser::expr))?;
+            self.expect_punct(")")?;
+            fold_array(items)
+        } else {
+            self.nested(|p| p.binary(5))?
+        };
         Ok(Expr::Bin(op, Box::new(lhs), Box::new(rhs)))
     }
 
