@@ -16,6 +16,7 @@ mod clock;
 #[cfg(test)]
 mod props;
 pub(crate) mod text;
+pub(crate) mod web;
 
 macro_rules! funcs {
     ($($variant:ident $name:literal $min:literal $max:literal $sig:literal,)*) => {
@@ -369,93 +370,7 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
         | Func::First
         | Func::Last
         | Func::Sum => array::call(f, arg(0), args.get(1).map(|e| e.eval(ev, env))),
-        _ => text_call(f, args, ev, env),
-    }
-}
-
-/// A pattern argument: the regex compiled when the pipeline was parsed, or (for a computed
-/// pattern) one compiled now with the language's limits.
-fn pattern<'e>(e: &'e Expr, ev: &'e (dyn Record + 'e), env: &Env) -> Option<Cow<'e, regex::Regex>> {
-    match e {
-        Expr::Regex(re) => Some(Cow::Borrowed(re)),
-        e => {
-            let p = e.eval(ev, env);
-            let built = super::parser::build_regex(p.as_str()?, "", super::Span::default());
-            built.ok().map(Cow::Owned)
-        }
-    }
-}
-
-/// The text functions (see `text`), math, `env` and `strptime`.
-fn text_call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env: &Env) -> Val<'e> {
-    let expr = |i: usize| args.get(i).unwrap_or(NO_ARG);
-    let arg = |i: usize| expr(i).eval(ev, env);
-    let string = |o: Option<String>| o.map_or(Val::Null, Val::string);
-    let s0 = arg(0);
-    let s = s0.as_str();
-    match f {
-        Func::Capture | Func::Match | Func::Sub | Func::Gsub => {
-            let (Some(s), Some(re)) = (s, pattern(expr(1), ev, env)) else {
-                return Val::Null;
-            };
-            if matches!(f, Func::Capture | Func::Match) {
-                return text::regex_find(f, s, &re);
-            }
-            match arg(2) {
-                Val::Str(with) => text::substitute(f, s, &re, &with),
-                _ => Val::Null,
-            }
-        }
-        Func::Format => {
-            let vals: Vec<Val> = args[1..].iter().map(|a| a.eval(ev, env)).collect();
-            string(s.and_then(|fmt| text::format(fmt, &vals)))
-        }
-        Func::PadLeft | Func::PadRight => {
-            let fill = args.get(2).map(|e| e.eval(ev, env));
-            let fill = fill.as_ref().map_or(Some(" "), Val::as_str);
-            let s = s.map(Cow::Borrowed).or_else(|| s0.numeric().map(|_| s0.to_text()));
-            string(s.zip(fill).and_then(|(s, fill)| text::pad(f, &s, &arg(1), fill)))
-        }
-        Func::Repeat => string(s.and_then(|s| text::repeat(s, &arg(1)))),
-        Func::UrlEncode => string(s.map(text::url_encode)),
-        Func::UrlDecode => string(s.and_then(text::url_decode)),
-        Func::Base64Encode => string(s.map(text::base64_encode)),
-        Func::Base64Decode => string(s.and_then(text::base64_decode)),
-        Func::Md5 | Func::Sha1 | Func::Sha256 => string(s.map(|s| text::digest(f, s))),
-        Func::ParseUrl => s
-            .and_then(text::parse_url)
-            .map_or(Val::Null, |v| Val::Json(Cow::Owned(v))),
-        Func::IpIn => {
-            let nets = arg(1);
-            let Some(ip) = s else { return Val::Null };
-            let hit = match &nets {
-                Val::Str(cidr) => text::ip_in(ip, cidr),
-                Val::Json(v) => v.as_array().and_then(|a| {
-                    let hits: Option<Vec<bool>> = a.iter().map(|c| text::ip_in(ip, c.as_str()?)).collect();
-                    hits.map(|h| h.contains(&true))
-                }),
-                _ => None,
-            };
-            hit.map_or(Val::Null, Val::Bool)
-        }
-        Func::ToNumber => text::to_number(&s0),
-        Func::Log | Func::Log10 | Func::Exp | Func::Sqrt | Func::Pow => {
-            let x = s0.numeric().map(Numeric::as_f64);
-            let y = if f == Func::Pow {
-                arg(1).numeric().map(Numeric::as_f64)
-            } else {
-                Some(0.0)
-            };
-            x.zip(y).map_or(Val::Null, |(x, y)| text::math(f, x, y))
-        }
-        Func::Env => string(s.and_then(|name| std::env::var(name).ok())),
-        Func::Strptime => {
-            let fmt = arg(1);
-            s.zip(fmt.as_str())
-                .and_then(|(s, fmt)| clock::strptime(s, fmt))
-                .map_or(Val::Null, Val::float)
-        }
-        _ => Val::Null,
+        _ => text::call(f, args, ev, env),
     }
 }
 

@@ -4,7 +4,7 @@
 use super::build_regex;
 use crate::lang::ast::Expr;
 use crate::lang::error::{LangError, Span};
-use crate::lang::func::{Func, text};
+use crate::lang::func::{Func, text, web};
 use crate::lang::value::Val;
 
 /// Validates the literal arguments of a call to `f`; a string pattern becomes a regex.
@@ -33,7 +33,7 @@ pub(super) fn check(f: Func, args: &mut [Expr], span: Span) -> Result<(), LangEr
             }
         }
         Func::IpIn => {
-            if let Some(cidr) = literal(1).filter(|c| text::parse_cidr(c).is_none()) {
+            if let Some(cidr) = literal(1).filter(|c| web::parse_cidr(c).is_none()) {
                 return Err(LangError::new(format!("bad network \"{cidr}\""), span)
                     .hint("write a CIDR such as \"10.0.0.0/8\" or \"2001:db8::/32\", or one address"));
             }
