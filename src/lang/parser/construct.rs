@@ -56,10 +56,25 @@ impl Parser {
         }
     }
 
-    /// `C ? A : B` is not evq's syntax: says what is.
-    pub(super) fn ternary_error(&self) -> LangError {
-        self.error_here("evq has no `? :` operator")
-            .hint("write if CONDITION then VALUE else OTHER end, e.g. if status >= 500 then \"error\" else \"ok\" end")
+    /// A `?` after a value: `C ? A : B` when a `:` follows in the same stage, else jq's
+    /// `.a?`; neither is evq's syntax, and the error says what is.
+    pub(super) fn ternary_here(&self) -> Option<LangError> {
+        if !matches!(self.peek(), Some(Tok::Punct("?"))) {
+            return None;
+        }
+        let rest = self.toks.get(self.pos..).unwrap_or_default();
+        let colon = rest
+            .iter()
+            .take_while(|t| t.tok != Tok::Punct("|"))
+            .any(|t| t.tok == Tok::Punct(":"));
+        Some(if colon {
+            self.error_here("evq has no `? :` operator").hint(
+                "write if CONDITION then VALUE else OTHER end, e.g. if status >= 500 then \"error\" else \"ok\" end",
+            )
+        } else {
+            self.error_here("evq has no `?` after a value")
+                .hint("a missing field or index is already null, so no `?` is needed; ?? gives a default: a ?? 0")
+        })
     }
 
     /// `{a: x, "b c": y, c}`: `c` alone is `c: c`.
@@ -248,6 +263,8 @@ mod tests {
     #[test]
     fn a_c_style_conditional_teaches_the_if_form() {
         assert!(error("a ? 1 : 2").contains("if CONDITION then VALUE else OTHER end"));
+        assert!(error("a == 1 ? f(b) : [c]").contains("evq has no `? :` operator"));
+        assert!(error("a? == 1").contains("already null"));
         assert!(error("if a then 1").contains("expected `end`"));
         assert!(error("if a 1 end").contains("expected `then`"));
     }

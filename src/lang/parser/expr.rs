@@ -47,8 +47,8 @@ impl Parser {
             // Each operator of a chain nests the tree one level deeper.
             self.depth += 1;
         }
-        if matches!(self.peek(), Some(Tok::Punct("?"))) {
-            return Err(self.ternary_error());
+        if let Some(e) = self.ternary_here() {
+            return Err(e);
         }
         Ok(lhs)
     }
