@@ -432,7 +432,18 @@ impl Parser {
             }
     }
 
+    /// A path where a field is named (`set`, `del`, `keep`…): every `[…]` is part of it.
     fn path(&mut self) -> Result<Path, LangError> {
+        self.path_in(false)
+    }
+
+    /// A path in an expression: it ends before a computed index or a slice, which
+    /// `postfix` reads.
+    fn expr_path(&mut self) -> Result<Path, LangError> {
+        self.path_in(true)
+    }
+
+    fn path_in(&mut self, expression: bool) -> Result<Path, LangError> {
         let start = self.span_here();
         let mut segs = Vec::new();
         // How many leading segments are bare words (for the literal-key form).
@@ -472,7 +483,7 @@ impl Parser {
                             .hint("write a name after the dot, e.g. user.id"));
                     }
                 }
-            } else if self.static_index_here() {
+            } else if matches!(self.peek(), Some(Tok::Punct("["))) && (!expression || self.static_index_here()) {
                 self.advance();
                 let neg = self.eat_punct("-");
                 let seg = match self.next().map(|t| t.tok) {
@@ -486,7 +497,7 @@ impl Parser {
                     Some(Tok::Str(s)) if !neg => Seg::Key(s.into()),
                     _ => {
                         return Err(LangError::new("expected an index or a quoted key", self.prev_span())
-                            .hint("write tags[0], tags[-1], tags[i], a slice tags[1:3] or headers[\"user-agent\"]"));
+                            .hint("write tags[0], tags[-1] or headers[\"user-agent\"]; tags[i] and slices tags[1:3] are read in expressions"));
                     }
                 };
                 segs.push(seg);

@@ -228,7 +228,7 @@ impl Parser {
                 }))
             }
             Tok::Ident(w) if matches!(self.peek_at(1), Some(Tok::Punct("("))) => self.call(&w, span),
-            Tok::Ident(_) | Tok::Quoted(_) | Tok::Punct(".") => Ok(Expr::Path(self.path()?)),
+            Tok::Ident(_) | Tok::Quoted(_) | Tok::Punct(".") => Ok(Expr::Path(self.expr_path()?)),
             _ => Err(LangError::new("expected an expression", span).hint(EXPR_HINT)),
         }
     }
