@@ -56,9 +56,15 @@ impl Parser {
         }
     }
 
-    /// A `?` after a value: `C ? A : B` when a `:` follows in the same stage, else jq's
-    /// `.a?`; neither is evq's syntax, and the error says what is.
-    pub(super) fn ternary_here(&self) -> Option<LangError> {
+    /// An operator of other languages after a value: `=>` outside a lambda, `C ? A : B`
+    /// (a `?` with a `:` after it in the same stage) or jq's `.a?`. The error says what
+    /// evq writes instead.
+    pub(super) fn stray_operator_here(&self) -> Option<LangError> {
+        if matches!(self.peek(), Some(Tok::Punct("=>"))) {
+            return Some(self.error_here("`=>` is not a comparison").hint(
+                "write >= for greater or equal; x => EXPR is a lambda, the last argument of map, filter, any and all",
+            ));
+        }
         if !matches!(self.peek(), Some(Tok::Punct("?"))) {
             return None;
         }
@@ -265,6 +271,7 @@ mod tests {
         assert!(error("a ? 1 : 2").contains("if CONDITION then VALUE else OTHER end"));
         assert!(error("a == 1 ? f(b) : [c]").contains("evq has no `? :` operator"));
         assert!(error("a? == 1").contains("already null"));
+        assert!(error("a => 1").contains("write >= for greater or equal"));
         assert!(error("if a then 1").contains("expected `end`"));
         assert!(error("if a 1 end").contains("expected `then`"));
     }

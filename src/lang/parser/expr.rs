@@ -47,7 +47,7 @@ impl Parser {
             // Each operator of a chain nests the tree one level deeper.
             self.depth += 1;
         }
-        if let Some(e) = self.ternary_here() {
+        if let Some(e) = self.stray_operator_here() {
             return Err(e);
         }
         Ok(lhs)
