@@ -354,6 +354,66 @@ mod tests {
         );
     }
 
+    /// Words and marks of the new expressions, for random pipelines.
+    const PIECES: &[&str] = &[
+        "where",
+        "set",
+        "x",
+        "=",
+        "if",
+        "then",
+        "elif",
+        "else",
+        "end",
+        "{",
+        "}",
+        "[",
+        "]",
+        "(",
+        ")",
+        ":",
+        ",",
+        "=>",
+        "?",
+        "$who",
+        "$ENV",
+        ".",
+        "HOME",
+        "map(",
+        "filter(",
+        "capture(",
+        "format(",
+        "\"%d\"",
+        "/a/",
+        "@2026-11-01",
+        "1",
+        "-2",
+        "in",
+        "not",
+        "|",
+        "a",
+        "b.c",
+        "==",
+        ">=",
+        "+",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn any_sequence_of_the_new_syntax_parses_or_explains_with_a_caret_and_a_hint(
+            picks in proptest::collection::vec(0..PIECES.len(), 1..14)
+        ) {
+            let src: Vec<&str> = picks.iter().map(|&i| PIECES[i]).collect();
+            let src = src.join(" ");
+            let params = Params { vars: vec![("who".into(), serde_json::json!({"k": [1]}))] };
+            if let Err(e) = parse_pipeline_with(&src, &params) {
+                proptest::prop_assert!(e.hint.is_some(), "no hint for `{}`: {}", src, e.message);
+                let r = e.render(&src);
+                proptest::prop_assert!(r.lines().nth(2).is_some_and(|l| l.contains('^')), "no caret: {}", r);
+            }
+        }
+    }
+
     #[test]
     fn lambdas_are_required_where_a_function_takes_one() {
         assert!(error("map(tags)").contains("map(array, x => expr)"));
