@@ -137,6 +137,14 @@ pub(crate) struct Cli {
     #[arg(long = "time-format", value_name = "STRFTIME")]
     pub time_format: Option<String>,
 
+    /// Set $NAME to the string VALUE in the pipeline (repeatable)
+    #[arg(long = "arg", num_args = 2, value_names = ["NAME", "VALUE"], action = clap::ArgAction::Append)]
+    pub args: Vec<String>,
+
+    /// Set $NAME to the JSON value JSON in the pipeline (repeatable)
+    #[arg(long = "argjson", num_args = 2, value_names = ["NAME", "JSON"], action = clap::ArgAction::Append)]
+    pub argjson: Vec<String>,
+
     /// Print no warnings or notes on stderr (errors are still printed)
     #[arg(short = 'q', long)]
     pub quiet: bool,

@@ -11,7 +11,8 @@ pub(crate) use usage::UsageError;
 use crate::cli::Cli;
 use crate::input::walk::Skipped;
 use crate::input::{self, Identity, Input, InputFormat, reader::ReadConfig};
-use crate::lang::{Env, LangError, StageAst, StageSpec, parse_pipeline};
+use crate::lang::parser::{Params, parse_pipeline_with};
+use crate::lang::{Env, LangError, StageAst, StageSpec};
 use crate::output::topic::TopicOptions;
 use crate::output::{Format, Printer};
 use crate::pipeline::Pipeline;
@@ -96,7 +97,7 @@ impl Config {
 
     fn checked(cli: Cli, facts: &Facts, skipped: &mut Skipped) -> Result<Config, UsageError> {
         let (source, paths) = pipeline_source(&cli)?;
-        let asts = stages(&source, cli.out_dir.as_deref())?;
+        let asts = stages(&source, cli.out_dir.as_deref(), &params(&cli)?)?;
         let time_format = time_format(cli.time_format.as_deref())?;
         let jobs = jobs(cli.jobs, facts)?;
         let time = time_field(cli.time_field.as_deref())?;
@@ -144,14 +145,40 @@ fn pipeline_source(cli: &Cli) -> Result<(String, Vec<String>), UsageError> {
 }
 
 /// The pipeline's stages, with the `to` that `-O DIR` adds, and file name templates checked.
-fn stages(source: &str, out_dir: Option<&str>) -> Result<Vec<StageAst>, UsageError> {
-    let mut asts = parse_pipeline(source).map_err(UsageError::pipeline(source))?;
+fn stages(source: &str, out_dir: Option<&str>, params: &Params) -> Result<Vec<StageAst>, UsageError> {
+    let mut asts = parse_pipeline_with(source, params).map_err(UsageError::pipeline(source))?;
     if let Some(dir) = out_dir {
         let stage = out_dir_stage(dir, &asts)?;
         asts.push(stage);
     }
     crate::stage::To::check(&asts, source).map_err(UsageError::pipeline(source))?;
     Ok(asts)
+}
+
+/// `--arg NAME VALUE` and `--argjson NAME JSON`: what `$NAME` stands for in the pipeline.
+fn params(cli: &Cli) -> Result<Params, UsageError> {
+    let mut vars = Vec::new();
+    for (flag, pairs) in [("--arg", &cli.args), ("--argjson", &cli.argjson)] {
+        for pair in pairs.chunks(2) {
+            let [name, value] = pair else { continue };
+            let ok = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok || name == "ENV" {
+                let why = format!("`{name}` cannot be a parameter name; use letters, digits and _, other than ENV");
+                return Err(UsageError::flag(flag, why));
+            }
+            let value = if flag == "--arg" {
+                serde_json::Value::String(value.clone())
+            } else {
+                serde_json::from_str(value).map_err(|e| {
+                    let why = format!("the value of `{name}` is not JSON ({e}); give text with --arg {name} VALUE");
+                    UsageError::flag(flag, why)
+                })?
+            };
+            vars.push((name.clone(), value));
+        }
+    }
+    Ok(Params { vars })
 }
 
 /// `-O DIR`: the stage `to "DIR/{topic()}.ndjson"`, unless the pipeline already ends with `to`.

@@ -5,6 +5,7 @@ use crate::json::{self, JsonError, JsonErrorKind, MAX_DEPTH, Out};
 use crate::lang::Env;
 use crate::lang::ast::{Path, Seg};
 use crate::lang::func::time_of;
+pub(crate) use crate::lang::tree::{navigate, resolve_index};
 use crate::lang::value::{Val, float_value};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -588,26 +589,6 @@ pub(crate) fn write_segs<'p>(doc: &Value, path: &'p Path) -> &'p [Seg] {
     match &path.flat {
         Some(flat) if navigate(doc, &path.segs).is_none() && navigate(doc, flat).is_some() => flat,
         _ => &path.segs,
-    }
-}
-
-/// Follows `segs` from `v`; negative indexes count from the end.
-pub(crate) fn navigate<'v>(mut v: &'v Value, segs: &[Seg]) -> Option<&'v Value> {
-    for s in segs {
-        v = match (s, v) {
-            (Seg::Key(k), Value::Object(m)) => m.get(&**k)?,
-            (Seg::Index(i), Value::Array(a)) => a.get(resolve_index(*i, a.len())?)?,
-            _ => return None,
-        };
-    }
-    Some(v)
-}
-
-pub(crate) fn resolve_index(i: i64, len: usize) -> Option<usize> {
-    if i >= 0 {
-        usize::try_from(i).ok()
-    } else {
-        len.checked_sub(usize::try_from(i.unsigned_abs()).ok()?)
     }
 }
 

@@ -79,10 +79,73 @@ pub(crate) const FUNCTIONS: &[(&str, &str)] = &[
     ("exists(path)", "true when the field is there, even if null"),
     ("type(x)", "null, boolean, number, string, array or object"),
     ("hash(x, …)", "a stable 64-bit hash"),
-    ("time(x) strftime(t, fmt) bucket(t, DUR) now()", "times as Unix seconds"),
+    (
+        "time(x) strftime(t, fmt[, tz]) bucket(t, DUR) now()",
+        "times as Unix seconds; tz: \"Europe/Berlin\"",
+    ),
+    ("strptime(s, fmt)", "a time read with a strftime format"),
+    ("keys(x) values(x)", "an object's keys or values, in order"),
+    (
+        "unique(a) sort(a) reverse(a) flatten(a[, depth])",
+        "arrays (reverse also strings)",
+    ),
+    ("first(a) last(a) sum(a)", "an array's ends, the sum of its numbers"),
+    (
+        "map(a, x => e) filter(a, x => c) any(a, x => c) all(a, x => c)",
+        "per element; x is the element",
+    ),
+    (
+        "capture(s, /(?P<name>re)/) match(s, /re/)",
+        "named groups as an object; the first match",
+    ),
+    (
+        "sub(s, /re/, to) gsub(s, /re/, to)",
+        "replace the first / every match ($1, ${name})",
+    ),
+    ("format(\"%s:%05d\", x, …)", "sprintf: %s %d %f %.2f %x %05d %-10s %%"),
+    (
+        "pad_left(s, n[, c]) pad_right(s, n[, c]) repeat(s, n)",
+        "widen or repeat text",
+    ),
+    (
+        "url_encode(s) url_decode(s) base64_encode(s) base64_decode(s)",
+        "text codings",
+    ),
+    ("md5(s) sha1(s) sha256(s)", "hex digests"),
+    ("parse_url(s)", "{scheme, host, port, path, query, fragment}"),
+    (
+        "ip_in(ip, \"10.0.0.0/8\")",
+        "IPv4/IPv6 network test (or a list of networks)",
+    ),
+    ("to_number(s)", "a number from text: \"3\", \"2.5\", \"0x1f\""),
+    ("log(x) log10(x) exp(x) sqrt(x) pow(x, y)", "math; null where undefined"),
+    ("env(\"NAME\")", "an environment variable ($ENV.NAME, $NAME from --arg)"),
     (
         "file() line() offset() topic() raw()",
         "where the event came from, its topic, its line",
+    ),
+];
+
+/// The expression syntax beyond operators and calls, listed after the functions.
+pub(crate) const SYNTAX: &[(&str, &str)] = &[
+    (
+        "if C then A [elif C2 then B] [else D] end",
+        "a conditional; no else gives null",
+    ),
+    ("{name: x, \"a key\": y, field}", "an object"),
+    ("[x, y]", "an array"),
+    ("x in (\"a\", \"b\")  x in [\"a\", \"b\"]", "membership"),
+    (
+        "x[i] x[1:3] x[-2:] x[:2] x.key",
+        "index, slice (strings by characters), key",
+    ),
+    (
+        "@2026-11-01T00:00:00Z @2026-11-01",
+        "a time, as Unix seconds: time(ts) >= @2026-11-01",
+    ),
+    (
+        "$NAME $ENV.HOME",
+        "--arg NAME VALUE, --argjson NAME JSON, the environment",
     ),
 ];
 
@@ -91,7 +154,7 @@ pub(crate) fn print(topic: HelpTopic) -> ExitStatus {
     let text = match topic {
         HelpTopic::All => overview(),
         HelpTopic::Stages => table("Stages", STAGES),
-        HelpTopic::Functions => table("Functions", FUNCTIONS),
+        HelpTopic::Functions => format!("{}\n{}", table("Functions", FUNCTIONS), table("Expressions", SYNTAX)),
         HelpTopic::Formats => formats(),
     };
     match crate::messages::stdout(text.trim_end()) {

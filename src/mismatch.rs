@@ -153,7 +153,16 @@ fn collect(e: &Expr, out: &mut Vec<Comparison>) {
         }
         Expr::Not(e) | Expr::Neg(e) | Expr::Match { expr: e, .. } => collect(e, out),
         Expr::Array(items) | Expr::Call(_, items) => items.iter().for_each(|e| collect(e, out)),
-        Expr::Const(_) | Expr::Path(_) | Expr::Regex(_) => {}
+        // Conditionals, constructors and lambdas hold comparisons that need not hold for
+        // every event (or read a lambda's element, not a field).
+        Expr::Const(_)
+        | Expr::Path(_)
+        | Expr::Regex(_)
+        | Expr::If(_)
+        | Expr::Object(_)
+        | Expr::Index(_)
+        | Expr::Slice(_)
+        | Expr::Lambda(_) => {}
     }
 }
 

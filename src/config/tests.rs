@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::exit::ExitStatus;
+use crate::lang::parse_pipeline;
 use clap::Parser;
 use std::time::{Duration, UNIX_EPOCH};
 

@@ -122,8 +122,43 @@ pub(crate) enum Expr {
     Not(Box<Expr>),
     Neg(Box<Expr>),
     Bin(BinOp, Box<Expr>, Box<Expr>),
-    Match { expr: Box<Expr>, re: Regex, negate: bool },
+    Match {
+        expr: Box<Expr>,
+        re: Regex,
+        negate: bool,
+    },
     Call(Func, Vec<Expr>),
+    /// `if C then A elif D then B else E end`; boxed so that other expressions stay small.
+    If(Box<Cond>),
+    /// `{a: x, "b c": y}`.
+    Object(Box<[(Box<str>, Expr)]>),
+    /// `EXPR[i]` on a computed value, or a path indexed by an expression.
+    Index(Box<(Expr, Expr)>),
+    /// `EXPR[from:to]`: characters of a string or elements of an array.
+    Slice(Box<Slice>),
+    /// `x => EXPR`, an argument of `map`, `filter`, `any` and `all`.
+    Lambda(Box<Lambda>),
+}
+
+/// The arms of a conditional, tried in order, and what it gives when none holds.
+#[derive(Debug, Clone)]
+pub(crate) struct Cond {
+    pub arms: Vec<(Expr, Expr)>,
+    pub otherwise: Expr,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Slice {
+    pub expr: Expr,
+    pub from: Option<Expr>,
+    pub to: Option<Expr>,
+}
+
+/// `name => body`: inside `body`, paths starting with `name` read the element.
+#[derive(Debug, Clone)]
+pub(crate) struct Lambda {
+    pub name: Box<str>,
+    pub body: Expr,
 }
 
 impl Expr {
@@ -138,6 +173,28 @@ impl Expr {
                 a.visit_paths(f);
                 b.visit_paths(f);
             }
+            Expr::If(c) => {
+                for (cond, then) in &c.arms {
+                    cond.visit_paths(f);
+                    then.visit_paths(f);
+                }
+                c.otherwise.visit_paths(f);
+            }
+            Expr::Object(fields) => fields.iter().for_each(|(_, e)| e.visit_paths(f)),
+            Expr::Index(pair) => {
+                pair.0.visit_paths(f);
+                pair.1.visit_paths(f);
+            }
+            Expr::Slice(s) => {
+                s.expr.visit_paths(f);
+                s.from.iter().chain(&s.to).for_each(|e| e.visit_paths(f));
+            }
+            // The lambda's own name is not a field of the event.
+            Expr::Lambda(l) => l.body.visit_paths(&mut |p| {
+                if p.first_key() != Some(&*l.name) {
+                    f(p);
+                }
+            }),
         }
     }
 }

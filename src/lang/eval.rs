@@ -9,6 +9,8 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
+mod shape;
+
 /// What expressions may read besides the event: the clock, the input names and how
 /// event times are written.
 #[derive(Debug, Clone, Default)]
@@ -65,6 +67,17 @@ impl Expr {
                 Val::Bool(if *negate { !m } else { m })
             }
             Expr::Call(f, args) => func::call(*f, args, ev, env),
+            Expr::If(c) => c
+                .arms
+                .iter()
+                .find(|(cond, _)| cond.test(ev, env))
+                .map_or(&c.otherwise, |(_, then)| then)
+                .eval(ev, env),
+            Expr::Object(fields) => shape::object(fields, ev, env),
+            Expr::Index(pair) => shape::index(pair.0.eval(ev, env), &pair.1.eval(ev, env)),
+            Expr::Slice(s) => shape::slice(s, ev, env),
+            // A lambda is read by the function it is given to; on its own it is nothing.
+            Expr::Lambda(_) => Val::Null,
             Expr::Bin(op, a, b) => match op {
                 BinOp::Or => Val::Bool(a.eval(ev, env).truthy() || b.eval(ev, env).truthy()),
                 BinOp::And => Val::Bool(a.eval(ev, env).truthy() && b.eval(ev, env).truthy()),
@@ -84,7 +97,7 @@ impl Expr {
 }
 
 /// An array of computed values; `null` if it would nest deeper than an input line may.
-fn array(items: Vec<Value>) -> Val<'static> {
+pub(crate) fn array(items: Vec<Value>) -> Val<'static> {
     if items.iter().any(|v| tree::depth(v) >= tree::MAX_LEVELS) {
         return Val::Null;
     }

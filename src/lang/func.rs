@@ -11,8 +11,15 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::hash::Hasher;
 
+mod array;
+mod clock;
+#[cfg(test)]
+mod props;
+pub(crate) mod text;
+pub(crate) mod web;
+
 macro_rules! funcs {
-    ($($variant:ident $name:literal $min:literal $max:literal,)*) => {
+    ($($variant:ident $name:literal $min:literal $max:literal $sig:literal,)*) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub(crate) enum Func { $($variant),* }
 
@@ -27,44 +34,94 @@ macro_rules! funcs {
             pub(crate) fn arity(self) -> (usize, usize) {
                 match self { $(Func::$variant => ($min, $max)),* }
             }
+
+            /// How the function is called, for errors: `substr(s, start[, len])`.
+            pub(crate) fn signature(self) -> &'static str {
+                match self { $(Func::$variant => $sig),* }
+            }
         }
     };
 }
 
 funcs! {
-    Len "len" 1 1,
-    Lower "lower" 1 1,
-    Upper "upper" 1 1,
-    Trim "trim" 1 1,
-    Contains "contains" 2 2,
-    StartsWith "startswith" 2 2,
-    EndsWith "endswith" 2 2,
-    Replace "replace" 3 3,
-    Split "split" 2 2,
-    Join "join" 2 2,
-    Substr "substr" 2 3,
-    Str "str" 1 1,
-    Int "int" 1 1,
-    Float "float" 1 1,
-    Round "round" 1 2,
-    Floor "floor" 1 1,
-    Ceil "ceil" 1 1,
-    Abs "abs" 1 1,
-    Min "min" 1 64,
-    Max "max" 1 64,
-    Coalesce "coalesce" 1 64,
-    Exists "exists" 1 1,
-    Type "type" 1 1,
-    Hash "hash" 1 64,
-    Time "time" 1 1,
-    Strftime "strftime" 2 2,
-    Bucket "bucket" 2 2,
-    Now "now" 0 0,
-    File "file" 0 0,
-    Line "line" 0 0,
-    Offset "offset" 0 0,
-    Topic "topic" 0 0,
-    Raw "raw" 0 0,
+    Len "len" 1 1 "len(x)",
+    Lower "lower" 1 1 "lower(s)",
+    Upper "upper" 1 1 "upper(s)",
+    Trim "trim" 1 1 "trim(s)",
+    Contains "contains" 2 2 "contains(s, t)",
+    StartsWith "startswith" 2 2 "startswith(s, prefix)",
+    EndsWith "endswith" 2 2 "endswith(s, suffix)",
+    Replace "replace" 3 3 "replace(s, from, to)",
+    Split "split" 2 2 "split(s, sep)",
+    Join "join" 2 2 "join(array, sep)",
+    Substr "substr" 2 3 "substr(s, start[, len])",
+    Str "str" 1 1 "str(x)",
+    Int "int" 1 1 "int(x)",
+    Float "float" 1 1 "float(x)",
+    Round "round" 1 2 "round(x[, digits])",
+    Floor "floor" 1 1 "floor(x)",
+    Ceil "ceil" 1 1 "ceil(x)",
+    Abs "abs" 1 1 "abs(x)",
+    Min "min" 1 64 "min(x, …)",
+    Max "max" 1 64 "max(x, …)",
+    Coalesce "coalesce" 1 64 "coalesce(x, …)",
+    Exists "exists" 1 1 "exists(path)",
+    Type "type" 1 1 "type(x)",
+    Hash "hash" 1 64 "hash(x, …)",
+    Time "time" 1 1 "time(x)",
+    Strftime "strftime" 2 3 "strftime(t, fmt[, tz])",
+    Bucket "bucket" 2 2 "bucket(t, DUR)",
+    Now "now" 0 0 "now()",
+    File "file" 0 0 "file()",
+    Line "line" 0 0 "line()",
+    Offset "offset" 0 0 "offset()",
+    Topic "topic" 0 0 "topic()",
+    Raw "raw" 0 0 "raw()",
+    Keys "keys" 1 1 "keys(object_or_array)",
+    Values "values" 1 1 "values(object_or_array)",
+    Unique "unique" 1 1 "unique(array)",
+    Sort "sort" 1 1 "sort(array)",
+    Reverse "reverse" 1 1 "reverse(array_or_string)",
+    Flatten "flatten" 1 2 "flatten(array[, depth])",
+    First "first" 1 1 "first(array)",
+    Last "last" 1 1 "last(array)",
+    Sum "sum" 1 1 "sum(array)",
+    Map "map" 2 2 "map(array, x => expr)",
+    Filter "filter" 2 2 "filter(array, x => cond)",
+    Any "any" 2 2 "any(array, x => cond)",
+    All "all" 2 2 "all(array, x => cond)",
+    Capture "capture" 2 2 "capture(s, /(?P<name>re)/)",
+    Match "match" 2 2 "match(s, /re/)",
+    Sub "sub" 3 3 "sub(s, /re/, replacement)",
+    Gsub "gsub" 3 3 "gsub(s, /re/, replacement)",
+    Format "format" 1 64 "format(\"%s:%05d\", x, …)",
+    PadLeft "pad_left" 2 3 "pad_left(s, width[, char])",
+    PadRight "pad_right" 2 3 "pad_right(s, width[, char])",
+    Repeat "repeat" 2 2 "repeat(s, n)",
+    UrlEncode "url_encode" 1 1 "url_encode(s)",
+    UrlDecode "url_decode" 1 1 "url_decode(s)",
+    Base64Encode "base64_encode" 1 1 "base64_encode(s)",
+    Base64Decode "base64_decode" 1 1 "base64_decode(s)",
+    Md5 "md5" 1 1 "md5(s)",
+    Sha1 "sha1" 1 1 "sha1(s)",
+    Sha256 "sha256" 1 1 "sha256(s)",
+    ParseUrl "parse_url" 1 1 "parse_url(s)",
+    IpIn "ip_in" 2 2 "ip_in(ip, \"10.0.0.0/8\")",
+    ToNumber "to_number" 1 1 "to_number(s)",
+    Log "log" 1 1 "log(x)",
+    Log10 "log10" 1 1 "log10(x)",
+    Exp "exp" 1 1 "exp(x)",
+    Sqrt "sqrt" 1 1 "sqrt(x)",
+    Pow "pow" 2 2 "pow(x, y)",
+    Env "env" 1 1 "env(\"NAME\")",
+    Strptime "strptime" 2 2 "strptime(s, fmt)",
+}
+
+impl Func {
+    /// True for the functions whose second argument is a lambda `x => expr`.
+    pub(crate) fn takes_lambda(self) -> bool {
+        matches!(self, Func::Map | Func::Filter | Func::Any | Func::All)
+    }
 }
 
 /// A stable 64-bit hash (xxHash64, seed 0) of values' text, the same on every machine.
@@ -88,7 +145,7 @@ pub(crate) fn time_of(v: &Val, env: &Env) -> Option<f64> {
     }
 }
 
-fn num_val(f: f64) -> Val<'static> {
+pub(crate) fn num_val(f: f64) -> Val<'static> {
     if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
         Val::Int(f as i64)
     } else {
@@ -286,9 +343,13 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
                 return Val::Null;
             };
             let fmt = arg(1);
-            fmt.as_str()
-                .and_then(|f| time::strftime(t, f))
-                .map_or(Val::Null, Val::string)
+            let Some(fmt) = fmt.as_str() else { return Val::Null };
+            let text = match args.get(2).map(|e| e.eval(ev, env)) {
+                None => time::strftime(t, fmt),
+                Some(Val::Str(tz)) => clock::strftime_in(t, fmt, &tz),
+                Some(_) => None,
+            };
+            text.map_or(Val::Null, Val::string)
         }
         Func::Bucket => {
             let (Some(t), Some(d)) = (time_of(&arg(0), env), arg(1).numeric().map(Numeric::as_f64)) else {
@@ -299,6 +360,17 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
             }
             num_val((t / d).floor() * d)
         }
+        Func::Map | Func::Filter | Func::Any | Func::All => array::each(f, args, ev, env),
+        Func::Keys
+        | Func::Values
+        | Func::Unique
+        | Func::Sort
+        | Func::Reverse
+        | Func::Flatten
+        | Func::First
+        | Func::Last
+        | Func::Sum => array::call(f, arg(0), args.get(1).map(|e| e.eval(ev, env))),
+        _ => text::call(f, args, ev, env),
     }
 }
 

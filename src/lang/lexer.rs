@@ -18,6 +18,10 @@ pub(crate) enum Tok {
         pattern: String,
         flags: String,
     },
+    /// A time literal `@2026-11-01T00:00:00Z`, in Unix seconds.
+    Time(f64),
+    /// A parameter `$NAME` (`--arg`, `--argjson`, `$ENV`).
+    Var(String),
     Punct(&'static str),
 }
 
@@ -28,8 +32,8 @@ pub(crate) struct Token {
 }
 
 const PUNCTS: &[&str] = &[
-    "==", "!=", "<=", ">=", "=~", "!~", "&&", "||", "??", "|", ",", ".", "[", "]", "(", ")", "{", "}", "=", "<", ">",
-    "+", "-", "*", "/", "%", "!", ":",
+    "==", "!=", "<=", ">=", "=~", "!~", "=>", "&&", "||", "??", "?", "|", ",", ".", "[", "]", "(", ")", "{", "}", "=",
+    "<", ">", "+", "-", "*", "/", "%", "!", ":",
 ];
 
 /// Words after which a `/` starts a regex rather than a division.
@@ -54,7 +58,15 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, LangError> {
             continue;
         }
         let start = i;
-        let tok = if c.is_ascii_alphabetic() || c == b'_' || c == b'@' || c >= 0x80 {
+        let tok = if c == b'@' && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            lex_time(src, &mut i)?
+        } else if c == b'$' && b.get(i + 1).is_some_and(|&n| n.is_ascii_alphabetic() || n == b'_') {
+            i += 1;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            Tok::Var(src[start + 1..i].to_string())
+        } else if c.is_ascii_alphabetic() || c == b'_' || c == b'@' || c >= 0x80 {
             i += 1;
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
                 i += 1;
@@ -183,6 +195,28 @@ fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
     Ok(Tok::Duration(seconds))
 }
 
+/// `@2026-11-01T00:00:00Z` or `@2026-11-01` (midnight UTC): a time as Unix seconds.
+fn lex_time(src: &str, i: &mut usize) -> Result<Tok, LangError> {
+    let start = *i;
+    let len = src[start + 1..]
+        .bytes()
+        .take_while(|c| c.is_ascii_digit() || b"-:.+TZtz".contains(c))
+        .count();
+    *i = start + 1 + len;
+    let text = &src[start + 1..*i];
+    let full = if text.len() == 10 {
+        format!("{text}T00:00:00Z")
+    } else {
+        text.to_string()
+    };
+    crate::time::parse_rfc3339(full.as_bytes())
+        .map(Tok::Time)
+        .ok_or_else(|| {
+            LangError::new(format!("bad time literal `@{text}`"), Span::new(start, *i))
+                .hint("write a time as @2026-11-01T00:00:00Z (RFC 3339) or a date as @2026-11-01")
+        })
+}
+
 fn lex_string(src: &str, i: &mut usize) -> Result<Tok, LangError> {
     let b = src.as_bytes();
     let start = *i;
@@ -307,6 +341,21 @@ mod tests {
             toks("`id.orig_h` @timestamp"),
             vec![Tok::Quoted("id.orig_h".into()), Tok::Ident("@timestamp".into())]
         );
+    }
+
+    #[test]
+    fn time_literals_parameters_and_arrows() {
+        assert_eq!(
+            toks("@2026-11-01T00:00:00Z @1970-01-02 $NAME =>"),
+            vec![
+                Tok::Time(1_793_491_200.0),
+                Tok::Time(86_400.0),
+                Tok::Var("NAME".into()),
+                Tok::Punct("=>")
+            ]
+        );
+        assert!(lex("@2026-13-01").is_err());
+        assert_eq!(toks("@timestamp"), vec![Tok::Ident("@timestamp".into())]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub(crate) mod func;
 pub(crate) mod lexer;
 mod number;
 pub(crate) mod parser;
-mod tree;
+pub(crate) mod tree;
 pub(crate) mod value;
 
 pub(crate) use ast::{Expr, Path, StageAst, StageSpec};

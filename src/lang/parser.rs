@@ -5,7 +5,11 @@ use super::error::{LangError, Span};
 use super::lexer::{Tok, Token, lex};
 use regex::{Regex, RegexBuilder};
 
+pub(crate) use construct::Params;
+
 mod agg;
+mod calls;
+mod construct;
 mod expr;
 mod ordered;
 mod patterns;
@@ -15,7 +19,7 @@ mod teach;
 
 /// Words that need backticks when used as field names.
 pub(crate) const RESERVED: &[&str] = &[
-    "and", "or", "not", "in", "by", "as", "every", "from", "else", "within", "true", "false", "null",
+    "and", "or", "not", "in", "by", "as", "every", "from", "else", "within", "true", "false", "null", "if",
 ];
 
 /// Every stage of the language, for suggestions.
@@ -26,7 +30,13 @@ pub(crate) const STAGES: &[&str] = &[
 ];
 
 pub(crate) fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
+    parse_pipeline_with(src, &Params::default())
+}
+
+/// Parses a pipeline in which `$NAME` stands for the values in `params`.
+pub(crate) fn parse_pipeline_with(src: &str, params: &Params) -> Result<Vec<StageAst>, LangError> {
     let mut p = Parser::new(src)?;
+    p.params = params.clone();
     let mut stages = Vec::new();
     if p.peek().is_none() {
         return Err(LangError::new("empty pipeline", Span::new(0, src.len().max(1)))
@@ -60,7 +70,12 @@ pub(crate) fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
 
 /// Parses a single expression (used by tests and templates).
 pub(crate) fn parse_expr(src: &str) -> Result<Expr, LangError> {
+    parse_expr_with(src, &Params::default())
+}
+
+fn parse_expr_with(src: &str, params: &Params) -> Result<Expr, LangError> {
     let mut p = Parser::new(src)?;
+    p.params = params.clone();
     let e = p.expr()?;
     if p.peek().is_some() {
         return Err(p
@@ -73,6 +88,11 @@ pub(crate) fn parse_expr(src: &str) -> Result<Expr, LangError> {
 /// Parses `"dir/{service}/{topic()}.ndjson"`; `{{` and `}}` are literal braces, and a
 /// placeholder may pass its value through functions: `{level | upper}`.
 pub(crate) fn parse_template(s: &str) -> Result<Template, LangError> {
+    parse_template_with(s, &Params::default())
+}
+
+/// `parse_template` in a pipeline whose `$NAME`s stand for `params`.
+fn parse_template_with(s: &str, params: &Params) -> Result<Template, LangError> {
     let mut parts = Vec::new();
     let mut lit = String::new();
     let mut rest = s;
@@ -91,10 +111,15 @@ pub(crate) fn parse_template(s: &str) -> Result<Template, LangError> {
                 parts.push(TemplatePart::Lit(std::mem::take(&mut lit)));
             }
             let inner = &rest[1..close];
-            let e = Parser::new(inner).and_then(|mut p| p.placeholder()).map_err(|mut e| {
-                e.span = Span::new(e.span.start + at + 1, e.span.end + at + 1);
-                e
-            })?;
+            let e = Parser::new(inner)
+                .and_then(|mut p| {
+                    p.params = params.clone();
+                    p.placeholder()
+                })
+                .map_err(|mut e| {
+                    e.span = Span::new(e.span.start + at + 1, e.span.end + at + 1);
+                    e
+                })?;
             parts.push(TemplatePart::Expr(e));
             rest = &rest[close + 1..];
             at += close + 1;
@@ -176,6 +201,8 @@ struct Parser {
     /// Nesting of the expression being parsed; see `MAX_DEPTH`.
     depth: usize,
     src: String,
+    /// What `$NAME` stands for.
+    params: Params,
 }
 
 impl Parser {
@@ -186,6 +213,7 @@ impl Parser {
             prev: Span::new(0, 0),
             depth: 0,
             src: src.to_string(),
+            params: Params::default(),
         })
     }
 
@@ -397,7 +425,32 @@ impl Parser {
         }
     }
 
+    /// True at `[0]`, `[-1]` or `["key"]`: an index that is part of a path. Other
+    /// brackets (`[i]`, `[1:3]`) index the path's value as an expression.
+    fn static_index_here(&self) -> bool {
+        let close = |n| matches!(self.peek_at(n), Some(Tok::Punct("]")));
+        matches!(self.peek(), Some(Tok::Punct("[")))
+            && match self.peek_at(1) {
+                Some(Tok::Num(_) | Tok::Str(_)) => close(2),
+                Some(Tok::Punct("-")) => matches!(self.peek_at(2), Some(Tok::Num(_))) && close(3),
+                // An index cut short is still a path's, so its error says what an index is.
+                None => true,
+                _ => false,
+            }
+    }
+
+    /// A path where a field is named (`set`, `del`, `keep`…): every `[…]` is part of it.
     fn path(&mut self) -> Result<Path, LangError> {
+        self.path_in(false)
+    }
+
+    /// A path in an expression: it ends before a computed index or a slice, which
+    /// `postfix` reads.
+    fn expr_path(&mut self) -> Result<Path, LangError> {
+        self.path_in(true)
+    }
+
+    fn path_in(&mut self, expression: bool) -> Result<Path, LangError> {
         let start = self.span_here();
         let mut segs = Vec::new();
         // How many leading segments are bare words (for the literal-key form).
@@ -437,7 +490,8 @@ impl Parser {
                             .hint("write a name after the dot, e.g. user.id"));
                     }
                 }
-            } else if self.eat_punct("[") {
+            } else if matches!(self.peek(), Some(Tok::Punct("["))) && (!expression || self.static_index_here()) {
+                self.advance();
                 let neg = self.eat_punct("-");
                 let seg = match self.next().map(|t| t.tok) {
                     Some(Tok::Num(n)) => {
@@ -450,7 +504,7 @@ impl Parser {
                     Some(Tok::Str(s)) if !neg => Seg::Key(s.into()),
                     _ => {
                         return Err(LangError::new("expected an index or a quoted key", self.prev_span())
-                            .hint("write tags[0], tags[-1] or headers[\"user-agent\"]"));
+                            .hint("write tags[0], tags[-1] or headers[\"user-agent\"]; tags[i] and slices tags[1:3] are read in expressions"));
                     }
                 };
                 segs.push(seg);

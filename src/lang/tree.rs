@@ -1,6 +1,28 @@
 //! Walks over JSON trees without recursion: their compact text and their nesting depth.
 
+use super::ast::Seg;
 use serde_json::Value;
+
+/// Follows `segs` from `v`; negative indexes count from the end.
+pub(crate) fn navigate<'v>(mut v: &'v Value, segs: &[Seg]) -> Option<&'v Value> {
+    for s in segs {
+        v = match (s, v) {
+            (Seg::Key(k), Value::Object(m)) => m.get(&**k)?,
+            (Seg::Index(i), Value::Array(a)) => a.get(resolve_index(*i, a.len())?)?,
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+/// The position of index `i` (negative from the end) in `len` items, if it is one.
+pub(crate) fn resolve_index(i: i64, len: usize) -> Option<usize> {
+    if i >= 0 {
+        usize::try_from(i).ok()
+    } else {
+        len.checked_sub(usize::try_from(i.unsigned_abs()).ok()?)
+    }
+}
 
 /// The most levels a value may have, as for input lines (serde_json rejects the 128th).
 pub(crate) const MAX_LEVELS: usize = 127;

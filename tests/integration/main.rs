@@ -18,6 +18,7 @@ mod guidance;
 mod inputs;
 mod kill;
 mod lang;
+mod lang_reach;
 mod output;
 mod output_reach;
 mod outputs_golden;

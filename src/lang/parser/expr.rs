@@ -47,6 +47,9 @@ impl Parser {
             // Each operator of a chain nests the tree one level deeper.
             self.depth += 1;
         }
+        if let Some(e) = self.stray_operator_here() {
+            return Err(e);
+        }
         Ok(lhs)
     }
 
@@ -106,7 +109,15 @@ impl Parser {
             _ => BinOp::In,
         };
         self.advance();
-        let rhs = self.nested(|p| p.binary(5))?;
+        let rhs = if matches!(op, BinOp::In | BinOp::NotIn) && self.eat_punct("(") {
+            // `in (…)` is always a list, as in SQL: `level in ("error")` is equality, not
+            // the substring test that `in "error"` is.
+            let items = self.nested(|p| p.list(Parser::expr))?;
+            self.expect_punct(")")?;
+            fold_array(items)
+        } else {
+            self.nested(|p| p.binary(5))?
+        };
         Ok(Expr::Bin(op, Box::new(lhs), Box::new(rhs)))
     }
 
@@ -146,6 +157,14 @@ impl Parser {
     }
 
     fn primary(&mut self) -> Result<Expr, LangError> {
+        let e = self.atom()?;
+        if matches!(self.peek(), Some(Tok::Punct("[" | "."))) {
+            return self.postfix(e);
+        }
+        Ok(e)
+    }
+
+    fn atom(&mut self) -> Result<Expr, LangError> {
         let span = self.span_here();
         let Some(tok) = self.peek().cloned() else {
             return Err(LangError::new("expected an expression", span).hint(EXPR_HINT));
@@ -174,9 +193,23 @@ impl Parser {
             Tok::Punct("(") => {
                 self.advance();
                 let e = self.expr()?;
+                if self.eat_punct(",") {
+                    // `("a", "b")`: a list, as `in` takes it.
+                    let mut items = vec![e];
+                    items.extend(self.list(Parser::expr)?);
+                    self.expect_punct(")")?;
+                    return Ok(fold_array(items));
+                }
                 self.expect_punct(")")?;
                 Ok(e)
             }
+            Tok::Punct("{") => self.object(),
+            Tok::Time(t) => {
+                self.advance();
+                Ok(Expr::Const(crate::lang::func::num_val(t)))
+            }
+            Tok::Var(name) => self.parameter(&name, span),
+            Tok::Ident(w) if w == "if" => self.conditional(),
             Tok::Punct("[") => {
                 self.advance();
                 let mut items = Vec::new();
@@ -195,7 +228,7 @@ impl Parser {
                 }))
             }
             Tok::Ident(w) if matches!(self.peek_at(1), Some(Tok::Punct("("))) => self.call(&w, span),
-            Tok::Ident(_) | Tok::Quoted(_) | Tok::Punct(".") => Ok(Expr::Path(self.path()?)),
+            Tok::Ident(_) | Tok::Quoted(_) | Tok::Punct(".") => Ok(Expr::Path(self.expr_path()?)),
             _ => Err(LangError::new("expected an expression", span).hint(EXPR_HINT)),
         }
     }
@@ -218,7 +251,17 @@ impl Parser {
         self.advance();
         let mut args = Vec::new();
         if !self.eat_punct(")") {
-            args = self.list(Parser::expr)?;
+            args = if f.takes_lambda() {
+                let arr = self.expr()?;
+                if !self.eat_punct(",") {
+                    return Err(self
+                        .error_here("expected `,` before the lambda")
+                        .hint(format!("call it as {}", f.signature())));
+                }
+                vec![arr, self.lambda(name)?]
+            } else {
+                self.list(Parser::expr)?
+            };
             self.expect_punct(")")?;
         }
         let (min, max) = f.arity();
@@ -231,22 +274,14 @@ impl Parser {
             };
             return Err(
                 LangError::new(format!("`{name}` takes {want} argument(s), got {}", args.len()), span)
-                    .hint("separate arguments with commas"),
+                    .hint(format!("call it as {}", f.signature())),
             );
         }
+        super::calls::check(f, &mut args, span)?;
         if f == Func::Exists && !matches!(args[0], Expr::Path(_)) {
             return Err(LangError::new("`exists` takes a field path", span).hint("e.g. exists(user.id)"));
         }
-        if f == Func::Strftime {
-            if let Expr::Const(Val::Str(fmt)) = &args[1] {
-                if !crate::time::valid_format(fmt) {
-                    return Err(
-                        LangError::new("bad strftime format", span).hint("e.g. strftime(ts, \"%Y-%m-%d %H:%M:%S\")")
-                    );
-                }
-            }
-        }
-        Ok(Expr::Call(f, args))
+        Ok(super::calls::fold(f, args))
     }
 }
 

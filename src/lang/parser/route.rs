@@ -1,6 +1,6 @@
 //! Parsing of `route`, `to`, `tee` and `parse`.
 
-use super::{Parser, parse_template};
+use super::{Parser, parse_template_with};
 use crate::lang::ast::{Otherwise, ParseFormat, RouteSpec, StageSpec};
 use crate::lang::error::{LangError, Span};
 use crate::lang::lexer::Tok;
@@ -116,7 +116,7 @@ impl Parser {
         // Point into the string literal (past its opening quote) when its source is the text
         // itself; with escapes, offsets in the text are not offsets in the source.
         let verbatim = self.source_text(span).get(1..span.end.saturating_sub(span.start + 1)) == Some(text.as_str());
-        let template = parse_template(&text).map_err(|mut e| {
+        let template = parse_template_with(&text, &self.params).map_err(|mut e| {
             e.span = if verbatim {
                 Span::new(span.start + 1 + e.span.start, span.start + 1 + e.span.end)
             } else {

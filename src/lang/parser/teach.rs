@@ -13,14 +13,15 @@ const FOREIGN: &[(&str, &str)] = &[
     ("grep", "evq filters with where: where msg =~ /text/"),
     (
         "map",
-        "evq has no map: change fields with set (set a = a * 2), or split an array with explode",
+        "evq has no map stage: change fields with set (set a = a * 2), map an array in an expression \
+         (set b = map(a, x => x * 2)), or split an array with explode",
     ),
     ("length", "write len(x)"),
     ("test", "match a regex with =~: where msg =~ /text/"),
     ("ascii_downcase", "write lower(x)"),
     ("ascii_upcase", "write upper(x)"),
     ("tostring", "write str(x)"),
-    ("tonumber", "write float(x) or int(x)"),
+    ("tonumber", "write to_number(x)"),
     ("has", "write exists(x)"),
     ("group_by", "group with count by x, or stats sum(y) by x"),
     ("sort_by", "write sort x (sort x desc for the largest first)"),

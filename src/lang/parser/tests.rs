@@ -39,6 +39,7 @@ const PIPELINES: &[&str] = &[
     r#"set a.b[0] = lower(x) ?? "n", `k.j` = -5m | del c, d["e"] | keep a | rename a as b"#,
     "stats count(), sum(x) as s, percentile(y, 99.9) by z, q.r as w every 5m | top 3 z by avg(x)",
     r#"parse /(?P<s>\d+)/ from raw() else keep | distinct s | sort s desc, t | tail 2 | tee "o/{s}.nd""#,
+    r#"set s = if a > 1 then {k: b[1:-2], "x y": [c[i], $ENV.HOME]} elif d in (1, 2) then map(e, x => x.f) else @2026-11-01T00:00:00Z - 1h end | where capture(g, /(?P<h>\d)/).h == "1""#,
 ];
 
 #[test]
