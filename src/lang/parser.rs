@@ -6,6 +6,7 @@ use super::lexer::{Tok, Token, lex};
 use regex::{Regex, RegexBuilder};
 
 mod agg;
+mod discover;
 mod expr;
 mod ordered;
 mod patterns;
@@ -19,9 +20,37 @@ pub(crate) const RESERVED: &[&str] = &[
 
 /// Every stage of the language, for suggestions.
 pub(crate) const STAGES: &[&str] = &[
-    "where", "set", "del", "keep", "rename", "head", "tail", "parse", "explode", "route", "to", "tee", "count",
-    "stats", "top", "distinct", "sort", "dedupe", "sample", "throttle", "reorder", "fold", "join", "validate",
+    "where",
+    "set",
+    "del",
+    "keep",
+    "rename",
+    "head",
+    "tail",
+    "parse",
+    "explode",
+    "route",
+    "to",
+    "tee",
+    "count",
+    "stats",
+    "top",
+    "distinct",
+    "sort",
+    "dedupe",
+    "sample",
+    "throttle",
+    "reorder",
+    "fold",
+    "join",
+    "validate",
     "assert",
+    "summary",
+    "shapes",
+    "flatten",
+    "unflatten",
+    "fill-down",
+    "step",
 ];
 
 pub(crate) fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
@@ -150,8 +179,37 @@ fn nearest(word: &str, candidates: &[&str]) -> Option<String> {
 
 /// The stages this version parses.
 pub(crate) const SUPPORTED: &[&str] = &[
-    "where", "set", "del", "keep", "rename", "head", "tail", "parse", "route", "to", "tee", "count", "stats", "top",
-    "distinct", "sort", "explode", "sample", "join", "validate", "fold", "assert", "dedupe", "throttle", "reorder",
+    "where",
+    "set",
+    "del",
+    "keep",
+    "rename",
+    "head",
+    "tail",
+    "parse",
+    "route",
+    "to",
+    "tee",
+    "count",
+    "stats",
+    "top",
+    "distinct",
+    "sort",
+    "explode",
+    "sample",
+    "join",
+    "validate",
+    "fold",
+    "assert",
+    "dedupe",
+    "throttle",
+    "reorder",
+    "summary",
+    "shapes",
+    "flatten",
+    "unflatten",
+    "fill-down",
+    "step",
 ];
 
 /// The hint for a missing expression.
@@ -319,8 +377,8 @@ impl Parser {
             "tee" => self.file_stage(true)?,
             "count" | "stats" | "top" | "distinct" | "sort" | "fold" => self.aggregate_stage(&name)?,
             "assert" => self.assert_stage()?,
-            "head" => StageSpec::Head(self.count_arg(10)?),
-            "tail" => StageSpec::Tail(self.count_arg(10)?),
+            "head" => self.head_tail_stage(false)?,
+            "tail" => self.head_tail_stage(true)?,
             "explode" => self.explode_stage()?,
             "sample" => self.sample_stage()?,
             "join" => self.join_stage()?,
@@ -328,6 +386,12 @@ impl Parser {
             "dedupe" => self.dedupe_stage()?,
             "throttle" => self.throttle_stage()?,
             "reorder" => self.reorder_stage()?,
+            "summary" => StageSpec::Summary,
+            "shapes" => StageSpec::Shapes,
+            "flatten" => self.flatten_stage(false)?,
+            "unflatten" => self.flatten_stage(true)?,
+            "fill" => self.fill_down_stage(start)?,
+            "step" => self.step_stage()?,
             n if STAGES.contains(&n) => {
                 return Err(
                     LangError::new(format!("stage `{n}` is not supported by this version of evq"), start)

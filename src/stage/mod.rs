@@ -17,6 +17,7 @@ mod route;
 mod sample;
 mod set;
 mod sort;
+mod summary;
 mod tail;
 #[cfg(test)]
 mod testing;
@@ -44,6 +45,7 @@ pub(crate) use route::Route;
 pub(crate) use sample::Sample;
 pub(crate) use set::Set;
 pub(crate) use sort::Sort;
+pub(crate) use summary::Summary;
 pub(crate) use tail::Tail;
 pub(crate) use throttle::Throttle;
 pub(crate) use to::To;
@@ -121,6 +123,7 @@ pub(crate) enum Stage {
     Dedupe(Dedupe),
     Throttle(Throttle),
     Reorder(Reorder),
+    Summary(Summary),
 }
 
 impl Stage {
@@ -132,6 +135,7 @@ impl Stage {
             let spec = GroupSpec::new(stage, keys.to_vec(), aggs, every, order, time, opts.max_groups);
             Ok::<_, LangError>(Stage::Group(GroupStage::new(spec.map_err(invalid)?, opts.lateness)))
         };
+        let max_groups = opts.max_groups.unwrap_or(DEFAULT_MAX_GROUPS);
         let loaded = |r: Result<Stage, String>, hint: &str| r.map_err(|e| LangError::new(e, ast.span).hint(hint));
         Ok(match &ast.spec {
             StageSpec::Where(e) => Stage::Where(Where::new(e.clone())),
@@ -139,8 +143,8 @@ impl Stage {
             StageSpec::Del(p) => Stage::Del(Del::new(p.clone())),
             StageSpec::Keep(p) => Stage::Keep(Keep::new(p.clone())),
             StageSpec::Rename(p) => Stage::Rename(Rename::new(p.clone())),
-            StageSpec::Head(n) => Stage::Head(Head::new(*n)),
-            StageSpec::Tail(n) => Stage::Tail(Tail::new(*n)),
+            StageSpec::Head { n, .. } => Stage::Head(Head::new(*n)),
+            StageSpec::Tail { n, .. } => Stage::Tail(Tail::new(*n)),
             StageSpec::Count { keys, every } => {
                 let count = AggSpec {
                     func: "count".into(),
@@ -198,6 +202,10 @@ impl Stage {
                 opts.max_groups.unwrap_or(DEFAULT_MAX_GROUPS),
             )),
             StageSpec::Reorder { by, within } => Stage::Reorder(Reorder::new(by.clone(), *within, opts.memory_limit)),
+            StageSpec::Summary => Stage::Summary(Summary::new(max_groups)),
+            StageSpec::Shapes | StageSpec::Flatten { .. } | StageSpec::FillDown(_) | StageSpec::Step { .. } => {
+                return Err(invalid("this stage is not built yet".into()));
+            }
         })
     }
 
@@ -225,6 +233,7 @@ impl Stage {
             Stage::Dedupe(_) => "dedupe",
             Stage::Throttle(_) => "throttle",
             Stage::Reorder(_) => "reorder",
+            Stage::Summary(_) => "summary",
         }
     }
 
@@ -242,6 +251,7 @@ impl Stage {
                 | Stage::Dedupe(_)
                 | Stage::Throttle(_)
                 | Stage::Reorder(_)
+                | Stage::Summary(_)
         )
     }
 
@@ -267,6 +277,7 @@ impl Stage {
             Stage::Dedupe(s) => s.needs(n),
             Stage::Throttle(s) => s.needs(n),
             Stage::Reorder(s) => s.needs(n),
+            Stage::Summary(s) => s.needs(n),
             Stage::Head(_) | Stage::Tail(_) => {}
         }
     }
@@ -323,6 +334,7 @@ impl Stage {
             Stage::Dedupe(s) => s.push(ev, out),
             Stage::Throttle(s) => s.push(ev, out),
             Stage::Reorder(s) => s.push(ev, out),
+            Stage::Summary(s) => s.push(ev, out),
             _ => match self.step(&mut ev, out.env()) {
                 Step::Pass => out.push(ev),
                 Step::Unmatched => {
@@ -352,6 +364,7 @@ impl Stage {
             Stage::Sort(s) => s.finish(out),
             Stage::Fold(f) => f.finish(out),
             Stage::Reorder(s) => s.finish(out),
+            Stage::Summary(s) => s.finish(out),
             _ => ControlFlow::Continue(()),
         }
     }

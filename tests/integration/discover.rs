@@ -1,0 +1,86 @@
+//! Tests of the discovery and reshaping stages: summary, shapes, flatten, unflatten,
+//! head/tail by, fill-down and step, run as a user would, with `--stats` adding up.
+
+use crate::common::run;
+use serde_json::Value;
+
+/// stdout of `evq ARGS` on `input`, which must succeed; checks that `--stats` fates add up
+/// to the lines read.
+fn out(args: &[&str], input: &str) -> String {
+    let mut all = vec!["--stats"];
+    all.extend_from_slice(args);
+    let r = run(&all, input);
+    assert_eq!(r.code, 0, "{args:?} failed: {}", r.stderr);
+    // Dead-letter notes come before the report.
+    let at = r.stderr.find("{\n").unwrap_or(0);
+    let report: Value = serde_json::from_str(&r.stderr[at..]).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+    assert_eq!(
+        fates_sum(&report),
+        report["lines_read"].as_u64().expect("lines_read"),
+        "fates do not add up for {args:?}: {report}"
+    );
+    r.stdout
+}
+
+/// The fates in a `--stats` report, added up.
+fn fates_sum(report: &Value) -> u64 {
+    let fates = report["fates"].as_object().expect("fates");
+    let dead: u64 = fates["dead_letter"]
+        .as_object()
+        .expect("by reason")
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    fates.values().filter_map(Value::as_u64).sum::<u64>() + dead
+}
+
+/// The output lines as JSON values.
+fn rows(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+// ---------------------------------------------------------------- summary
+
+#[test]
+fn summary_describes_every_field_path_of_an_unknown_input() {
+    let input = concat!(
+        r#"{"ts":"2026-11-01T00:00:00Z","level":"info","user":{"id":7},"tags":["a"]}"#,
+        "\n",
+        r#"{"ts":"2026-11-01T00:00:01Z","level":"error","user":{"id":9,"name":"x"}}"#,
+        "\n",
+        "not json\n",
+        r#"{"level":null,"user":{"id":"guest"}}"#,
+        "\n",
+    );
+    let got = rows(&out(&["summary"], input));
+    let fields: Vec<&str> = got.iter().filter_map(|r| r["field"].as_str()).collect();
+    assert_eq!(
+        fields,
+        ["level", "tags", "tags[]", "ts", "user", "user.id", "user.name"]
+    );
+    let level = &got[0];
+    assert_eq!(level["count"], 3);
+    assert_eq!(level["nulls"], 1);
+    assert_eq!(level["types"], serde_json::json!({"null":1,"string":2}));
+    assert_eq!(level["min"], "error");
+    assert_eq!(level["max"], "info");
+    assert_eq!(level["samples"], serde_json::json!(["info", "error"]));
+    let id = &got[5];
+    assert_eq!(id["min"], 7);
+    assert_eq!(id["max"], "guest");
+    assert_eq!(id["distinct"], 3);
+}
+
+#[test]
+fn summary_of_nothing_is_nothing() {
+    assert_eq!(out(&["summary"], ""), "");
+}
+
+#[test]
+fn summary_past_max_groups_fails_naming_the_stage() {
+    let r = run(&["--max-groups", "1", "summary"], "{\"a\":1,\"b\":2}\n");
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("summary: more than 1 field paths"), "{}", r.stderr);
+}
