@@ -16,6 +16,7 @@ mod reorder;
 mod route;
 mod sample;
 mod set;
+mod shapes;
 mod sort;
 mod summary;
 mod tail;
@@ -44,6 +45,7 @@ pub(crate) use reorder::Reorder;
 pub(crate) use route::Route;
 pub(crate) use sample::Sample;
 pub(crate) use set::Set;
+pub(crate) use shapes::Shapes;
 pub(crate) use sort::Sort;
 pub(crate) use summary::Summary;
 pub(crate) use tail::Tail;
@@ -124,6 +126,7 @@ pub(crate) enum Stage {
     Throttle(Throttle),
     Reorder(Reorder),
     Summary(Summary),
+    Shapes(Shapes),
 }
 
 impl Stage {
@@ -203,7 +206,8 @@ impl Stage {
             )),
             StageSpec::Reorder { by, within } => Stage::Reorder(Reorder::new(by.clone(), *within, opts.memory_limit)),
             StageSpec::Summary => Stage::Summary(Summary::new(max_groups)),
-            StageSpec::Shapes | StageSpec::Flatten { .. } | StageSpec::FillDown(_) | StageSpec::Step { .. } => {
+            StageSpec::Shapes => Stage::Shapes(Shapes::new(max_groups)),
+            StageSpec::Flatten { .. } | StageSpec::FillDown(_) | StageSpec::Step { .. } => {
                 return Err(invalid("this stage is not built yet".into()));
             }
         })
@@ -234,6 +238,7 @@ impl Stage {
             Stage::Throttle(_) => "throttle",
             Stage::Reorder(_) => "reorder",
             Stage::Summary(_) => "summary",
+            Stage::Shapes(_) => "shapes",
         }
     }
 
@@ -252,6 +257,7 @@ impl Stage {
                 | Stage::Throttle(_)
                 | Stage::Reorder(_)
                 | Stage::Summary(_)
+                | Stage::Shapes(_)
         )
     }
 
@@ -278,6 +284,7 @@ impl Stage {
             Stage::Throttle(s) => s.needs(n),
             Stage::Reorder(s) => s.needs(n),
             Stage::Summary(s) => s.needs(n),
+            Stage::Shapes(s) => s.needs(n),
             Stage::Head(_) | Stage::Tail(_) => {}
         }
     }
@@ -335,6 +342,7 @@ impl Stage {
             Stage::Throttle(s) => s.push(ev, out),
             Stage::Reorder(s) => s.push(ev, out),
             Stage::Summary(s) => s.push(ev, out),
+            Stage::Shapes(s) => s.push(ev, out),
             _ => match self.step(&mut ev, out.env()) {
                 Step::Pass => out.push(ev),
                 Step::Unmatched => {
@@ -365,6 +373,7 @@ impl Stage {
             Stage::Fold(f) => f.finish(out),
             Stage::Reorder(s) => s.finish(out),
             Stage::Summary(s) => s.finish(out),
+            Stage::Shapes(s) => s.finish(out),
             _ => ControlFlow::Continue(()),
         }
     }

@@ -84,3 +84,27 @@ fn summary_past_max_groups_fails_naming_the_stage() {
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("summary: more than 1 field paths"), "{}", r.stderr);
 }
+
+// ---------------------------------------------------------------- shapes
+
+#[test]
+fn shapes_counts_key_sets_most_common_first() {
+    let input = "{\"a\":1,\"b\":2}\n{\"c\":1}\n{\"b\":1,\"a\":0}\nbad\n[1]\n\n{\"a\":5,\"b\":{}}\n";
+    assert_eq!(
+        out(&["shapes"], input),
+        "{\"keys\":[\"a\",\"b\"],\"count\":3}\n{\"keys\":[\"c\"],\"count\":1}\n{\"keys\":null,\"count\":1}\n"
+    );
+}
+
+#[test]
+fn shapes_sees_the_fields_earlier_stages_changed() {
+    let input = "{\"a\":1}\n{\"a\":2,\"b\":1}\n";
+    assert_eq!(
+        out(&["set b = 0 | del a | shapes"], input),
+        "{\"keys\":[\"b\"],\"count\":2}\n"
+    );
+    assert_eq!(
+        out(&["-i", "lines", "shapes"], "x\ny\n"),
+        "{\"keys\":[\"line\"],\"count\":2}\n"
+    );
+}
