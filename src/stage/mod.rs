@@ -5,6 +5,7 @@ mod dedupe;
 mod del;
 mod emit;
 mod explode;
+mod flatten;
 mod fold;
 mod group;
 mod head;
@@ -33,6 +34,7 @@ pub(crate) use dedupe::Dedupe;
 pub(crate) use del::Del;
 pub(crate) use emit::{Emit, Outlet};
 pub(crate) use explode::Explode;
+pub(crate) use flatten::Flatten;
 pub(crate) use fold::Fold;
 pub(crate) use group::DEFAULT_MAX_GROUPS;
 pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, Order};
@@ -127,6 +129,7 @@ pub(crate) enum Stage {
     Reorder(Reorder),
     Summary(Summary),
     Shapes(Shapes),
+    Flatten(Flatten),
 }
 
 impl Stage {
@@ -207,7 +210,8 @@ impl Stage {
             StageSpec::Reorder { by, within } => Stage::Reorder(Reorder::new(by.clone(), *within, opts.memory_limit)),
             StageSpec::Summary => Stage::Summary(Summary::new(max_groups)),
             StageSpec::Shapes => Stage::Shapes(Shapes::new(max_groups)),
-            StageSpec::Flatten { .. } | StageSpec::FillDown(_) | StageSpec::Step { .. } => {
+            StageSpec::Flatten { sep, undo } => Stage::Flatten(Flatten::new(sep.clone(), *undo)),
+            StageSpec::FillDown(_) | StageSpec::Step { .. } => {
                 return Err(invalid("this stage is not built yet".into()));
             }
         })
@@ -239,6 +243,7 @@ impl Stage {
             Stage::Reorder(_) => "reorder",
             Stage::Summary(_) => "summary",
             Stage::Shapes(_) => "shapes",
+            Stage::Flatten(f) => f.name(),
         }
     }
 
@@ -285,6 +290,7 @@ impl Stage {
             Stage::Reorder(s) => s.needs(n),
             Stage::Summary(s) => s.needs(n),
             Stage::Shapes(s) => s.needs(n),
+            Stage::Flatten(s) => s.needs(n),
             Stage::Head(_) | Stage::Tail(_) => {}
         }
     }
@@ -313,6 +319,7 @@ impl Stage {
             Stage::Sample(s) => s.apply(ev, env),
             Stage::Join(s) => s.apply(ev, env),
             Stage::Validate(s) => s.apply(ev),
+            Stage::Flatten(s) => s.apply(ev),
             s => match s.apply(ev, env) {
                 Flow::Filtered => Step::Drop(Fate::Filtered),
                 Flow::Dead(reason) => {

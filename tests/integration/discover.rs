@@ -108,3 +108,27 @@ fn shapes_sees_the_fields_earlier_stages_changed() {
         "{\"keys\":[\"line\"],\"count\":2}\n"
     );
 }
+
+// ---------------------------------------------------------------- flatten, unflatten
+
+#[test]
+fn flatten_makes_dotted_keys_and_unflatten_restores_the_event() {
+    let input = "{\"id\":1,\"user\":{\"name\":\"a\",\"roles\":[\"x\",\"y\"]},\"meta\":{}}\n[1,2]\n";
+    let flat = out(&["flatten"], input);
+    assert_eq!(
+        flat,
+        "{\"id\":1,\"user.name\":\"a\",\"user.roles.0\":\"x\",\"user.roles.1\":\"y\",\"meta\":\"{}\"}\n[1,2]\n"
+    );
+    assert_eq!(out(&["-j", "2", "unflatten"], &flat), input);
+    assert_eq!(out(&["flatten \"_\" | unflatten \"_\""], input), input);
+}
+
+#[test]
+fn flatten_after_an_ordered_stage_and_into_csv() {
+    let input = "{\"a\":{\"b\":1}}\n{\"a\":{\"b\":2,\"c\":true}}\n{\"a\":{\"b\":3}}\n";
+    assert_eq!(
+        out(&["tail 2 | flatten \":\""], input),
+        "{\"a:b\":2,\"a:c\":true}\n{\"a:b\":3}\n"
+    );
+    assert_eq!(out(&["-o", "csv", "head 1 | flatten"], input), "a.b\n1\n");
+}
