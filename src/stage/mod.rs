@@ -149,8 +149,8 @@ impl Stage {
             StageSpec::Del(p) => Stage::Del(Del::new(p.clone())),
             StageSpec::Keep(p) => Stage::Keep(Keep::new(p.clone())),
             StageSpec::Rename(p) => Stage::Rename(Rename::new(p.clone())),
-            StageSpec::Head { n, .. } => Stage::Head(Head::new(*n)),
-            StageSpec::Tail { n, .. } => Stage::Tail(Tail::new(*n)),
+            StageSpec::Head { n, by } => Stage::Head(Head::new(*n, by.clone(), max_groups)),
+            StageSpec::Tail { n, by } => Stage::Tail(Tail::new(*n, by.clone(), max_groups)),
             StageSpec::Count { keys, every } => {
                 let count = AggSpec {
                     func: "count".into(),
@@ -291,7 +291,8 @@ impl Stage {
             Stage::Summary(s) => s.needs(n),
             Stage::Shapes(s) => s.needs(n),
             Stage::Flatten(s) => s.needs(n),
-            Stage::Head(_) | Stage::Tail(_) => {}
+            Stage::Head(s) => s.needs(n),
+            Stage::Tail(s) => s.needs(n),
         }
     }
 

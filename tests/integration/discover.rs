@@ -132,3 +132,49 @@ fn flatten_after_an_ordered_stage_and_into_csv() {
     );
     assert_eq!(out(&["-o", "csv", "head 1 | flatten"], input), "a.b\n1\n");
 }
+
+// ---------------------------------------------------------------- head by, tail by
+
+/// `{"k":…,"i":…}` for i in 1..=n, with k cycling through `keys`.
+fn keyed(n: usize, keys: &[&str]) -> String {
+    (1..=n)
+        .map(|i| format!("{{\"k\":\"{}\",\"i\":{i}}}\n", keys[(i - 1) % keys.len()]))
+        .collect()
+}
+
+#[test]
+fn head_by_streams_the_first_n_of_each_group() {
+    let input = keyed(9, &["a", "b", "c"]);
+    assert_eq!(
+        out(&["-j", "2", "head 2 by k | keep i"], &input),
+        "{\"i\":1}\n{\"i\":2}\n{\"i\":3}\n{\"i\":4}\n{\"i\":5}\n{\"i\":6}\n"
+    );
+    // A group seen late still gets its events: reading does not stop early.
+    let input = format!("{}{{\"k\":\"z\",\"i\":99}}\n", keyed(50, &["a"]));
+    assert_eq!(out(&["head 1 by k | keep i"], &input), "{\"i\":1}\n{\"i\":99}\n");
+}
+
+#[test]
+fn tail_by_gives_the_last_n_of_each_group_group_by_group() {
+    let input = keyed(7, &["a", "b"]);
+    assert_eq!(
+        out(&["tail 2 by k | keep i"], &input),
+        "{\"i\":5}\n{\"i\":7}\n{\"i\":4}\n{\"i\":6}\n"
+    );
+}
+
+#[test]
+fn head_and_tail_by_past_max_groups_fail_naming_the_stage() {
+    for stage in ["head", "tail"] {
+        let r = run(
+            &["--max-groups", "2", &format!("{stage} 1 by k")],
+            &keyed(5, &["a", "b", "c"]),
+        );
+        assert_eq!(r.code, 3, "{stage}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("{stage}: more than 2 groups")),
+            "{}",
+            r.stderr
+        );
+    }
+}
