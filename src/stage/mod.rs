@@ -5,6 +5,7 @@ mod dedupe;
 mod del;
 mod emit;
 mod explode;
+mod fill_down;
 mod flatten;
 mod fold;
 mod group;
@@ -34,6 +35,7 @@ pub(crate) use dedupe::Dedupe;
 pub(crate) use del::Del;
 pub(crate) use emit::{Emit, Outlet};
 pub(crate) use explode::Explode;
+pub(crate) use fill_down::FillDown;
 pub(crate) use flatten::Flatten;
 pub(crate) use fold::Fold;
 pub(crate) use group::DEFAULT_MAX_GROUPS;
@@ -130,6 +132,7 @@ pub(crate) enum Stage {
     Summary(Summary),
     Shapes(Shapes),
     Flatten(Flatten),
+    FillDown(FillDown),
 }
 
 impl Stage {
@@ -211,7 +214,8 @@ impl Stage {
             StageSpec::Summary => Stage::Summary(Summary::new(max_groups)),
             StageSpec::Shapes => Stage::Shapes(Shapes::new(max_groups)),
             StageSpec::Flatten { sep, undo } => Stage::Flatten(Flatten::new(sep.clone(), *undo)),
-            StageSpec::FillDown(_) | StageSpec::Step { .. } => {
+            StageSpec::FillDown(paths) => Stage::FillDown(FillDown::new(paths.clone())),
+            StageSpec::Step { .. } => {
                 return Err(invalid("this stage is not built yet".into()));
             }
         })
@@ -243,6 +247,7 @@ impl Stage {
             Stage::Reorder(_) => "reorder",
             Stage::Summary(_) => "summary",
             Stage::Shapes(_) => "shapes",
+            Stage::FillDown(_) => "fill-down",
             Stage::Flatten(f) => f.name(),
         }
     }
@@ -263,6 +268,7 @@ impl Stage {
                 | Stage::Reorder(_)
                 | Stage::Summary(_)
                 | Stage::Shapes(_)
+                | Stage::FillDown(_)
         )
     }
 
@@ -290,6 +296,7 @@ impl Stage {
             Stage::Reorder(s) => s.needs(n),
             Stage::Summary(s) => s.needs(n),
             Stage::Shapes(s) => s.needs(n),
+            Stage::FillDown(s) => s.needs(n),
             Stage::Flatten(s) => s.needs(n),
             Stage::Head(s) => s.needs(n),
             Stage::Tail(s) => s.needs(n),
@@ -351,6 +358,7 @@ impl Stage {
             Stage::Reorder(s) => s.push(ev, out),
             Stage::Summary(s) => s.push(ev, out),
             Stage::Shapes(s) => s.push(ev, out),
+            Stage::FillDown(s) => s.push(ev, out),
             _ => match self.step(&mut ev, out.env()) {
                 Step::Pass => out.push(ev),
                 Step::Unmatched => {
@@ -415,7 +423,12 @@ impl Stage {
         !self.is_parallel()
             && !matches!(
                 self,
-                Stage::Head(_) | Stage::Assert(_) | Stage::Dedupe(_) | Stage::Throttle(_) | Stage::Reorder(_)
+                Stage::Head(_)
+                    | Stage::Assert(_)
+                    | Stage::Dedupe(_)
+                    | Stage::Throttle(_)
+                    | Stage::Reorder(_)
+                    | Stage::FillDown(_)
             )
     }
 

@@ -80,10 +80,10 @@ impl Shapes {
         self.index = HashMap::new();
         let mut shapes = std::mem::take(&mut self.shapes);
         // Stable: ties stay in first-seen order.
-        shapes.sort_by(|a, b| b.1.cmp(&a.1));
+        shapes.sort_by_key(|s| std::cmp::Reverse(s.1));
         for (keys, count) in shapes {
             let mut row = Map::new();
-            let keys = keys.map_or(Value::Null, |k| Value::from(k));
+            let keys = keys.map_or(Value::Null, Value::from);
             row.insert("keys".into(), keys);
             row.insert("count".into(), count.into());
             out.push_row(Value::Object(row));

@@ -178,3 +178,36 @@ fn head_and_tail_by_past_max_groups_fail_naming_the_stage() {
         );
     }
 }
+
+// ---------------------------------------------------------------- fill-down
+
+#[test]
+fn fill_down_fills_missing_and_null_fields_in_input_order() {
+    let mut input = String::new();
+    for i in 0..300 {
+        input.push_str(&match i % 3 {
+            0 => format!("{{\"i\":{i},\"host\":\"h{i}\"}}\n"),
+            1 => format!("{{\"i\":{i},\"host\":null}}\n"),
+            _ => format!("{{\"i\":{i}}}\n"),
+        });
+    }
+    let got = out(
+        &[
+            "-j",
+            "2",
+            "--chunk-size",
+            "64",
+            "fill-down host | stats count(host == \"h\" + str(i - i % 3)) as ok, count() as all",
+        ],
+        &input,
+    );
+    assert_eq!(got, "{\"ok\":300,\"all\":300}\n");
+}
+
+#[test]
+fn fill_down_counts_what_it_cannot_fill_as_dead_letters() {
+    let r = run(&["--stats", "fill-down a[-3]"], "{\"a\":[1,2,3]}\n{\"a\":[1]}\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"a\":[1,2,3]}\n");
+    assert!(r.stderr.contains("1 dead letter (1 invalid_path)"), "{}", r.stderr);
+}
