@@ -20,6 +20,7 @@ mod sample;
 mod set;
 mod shapes;
 mod sort;
+mod step;
 mod summary;
 mod tail;
 #[cfg(test)]
@@ -51,6 +52,7 @@ pub(crate) use sample::Sample;
 pub(crate) use set::Set;
 pub(crate) use shapes::Shapes;
 pub(crate) use sort::Sort;
+pub(crate) use step::Steps;
 pub(crate) use summary::Summary;
 pub(crate) use tail::Tail;
 pub(crate) use throttle::Throttle;
@@ -133,6 +135,7 @@ pub(crate) enum Stage {
     Shapes(Shapes),
     Flatten(Flatten),
     FillDown(FillDown),
+    Step(Steps),
 }
 
 impl Stage {
@@ -215,9 +218,12 @@ impl Stage {
             StageSpec::Shapes => Stage::Shapes(Shapes::new(max_groups)),
             StageSpec::Flatten { sep, undo } => Stage::Flatten(Flatten::new(sep.clone(), *undo)),
             StageSpec::FillDown(paths) => Stage::FillDown(FillDown::new(paths.clone())),
-            StageSpec::Step { .. } => {
-                return Err(invalid("this stage is not built yet".into()));
-            }
+            StageSpec::Step { steps, by } => Stage::Step(Steps::new(
+                steps.clone(),
+                by.clone(),
+                TimeField(opts.time.clone()),
+                max_groups,
+            )),
         })
     }
 
@@ -248,6 +254,7 @@ impl Stage {
             Stage::Summary(_) => "summary",
             Stage::Shapes(_) => "shapes",
             Stage::FillDown(_) => "fill-down",
+            Stage::Step(_) => "step",
             Stage::Flatten(f) => f.name(),
         }
     }
@@ -269,6 +276,7 @@ impl Stage {
                 | Stage::Summary(_)
                 | Stage::Shapes(_)
                 | Stage::FillDown(_)
+                | Stage::Step(_)
         )
     }
 
@@ -297,6 +305,7 @@ impl Stage {
             Stage::Summary(s) => s.needs(n),
             Stage::Shapes(s) => s.needs(n),
             Stage::FillDown(s) => s.needs(n),
+            Stage::Step(s) => s.needs(n),
             Stage::Flatten(s) => s.needs(n),
             Stage::Head(s) => s.needs(n),
             Stage::Tail(s) => s.needs(n),
@@ -359,6 +368,7 @@ impl Stage {
             Stage::Summary(s) => s.push(ev, out),
             Stage::Shapes(s) => s.push(ev, out),
             Stage::FillDown(s) => s.push(ev, out),
+            Stage::Step(s) => s.push(ev, out),
             _ => match self.step(&mut ev, out.env()) {
                 Step::Pass => out.push(ev),
                 Step::Unmatched => {
@@ -429,6 +439,7 @@ impl Stage {
                     | Stage::Throttle(_)
                     | Stage::Reorder(_)
                     | Stage::FillDown(_)
+                    | Stage::Step(_)
             )
     }
 

@@ -211,3 +211,30 @@ fn fill_down_counts_what_it_cannot_fill_as_dead_letters() {
     assert_eq!(r.stdout, "{\"a\":[1,2,3]}\n");
     assert!(r.stderr.contains("1 dead letter (1 invalid_path)"), "{}", r.stderr);
 }
+
+// ---------------------------------------------------------------- step
+
+#[test]
+fn step_runs_per_group_in_input_order_whatever_the_threads() {
+    let input: String = (1..=200)
+        .map(|i| format!("{{\"host\":\"h{}\",\"bytes\":{}}}\n", i % 3, i * 10))
+        .collect();
+    let pipeline = "step delta(bytes), sum(bytes), count() by host | where host == \"h1\" | tail 2";
+    let one = out(&["-j", "1", pipeline], &input);
+    assert_eq!(one, out(&["-j", "2", "--chunk-size", "100", pipeline], &input));
+    assert_eq!(
+        one,
+        "{\"host\":\"h1\",\"bytes\":1960,\"bytes_delta\":30,\"bytes_sum\":65010,\"count\":66}\n\
+         {\"host\":\"h1\",\"bytes\":1990,\"bytes_delta\":30,\"bytes_sum\":67000,\"count\":67}\n"
+    );
+}
+
+#[test]
+fn step_needs_objects_and_reports_bad_functions() {
+    let r = run(&["--stats", "step count()"], "{\"a\":1}\n[1]\n");
+    assert_eq!(r.stdout, "{\"a\":1,\"count\":1}\n");
+    assert!(r.stderr.contains("1 not_object"), "{}", r.stderr);
+    let r = run(&["step avg(x)"], "");
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("`avg` is not a step function"), "{}", r.stderr);
+}
