@@ -238,3 +238,79 @@ fn step_needs_objects_and_reports_bad_functions() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("`avg` is not a step function"), "{}", r.stderr);
 }
+
+// ---------------------------------------------------------------- every stage, any input
+
+/// Mixed lines: objects of several shapes, nesting, nulls, non-objects, bad JSON, blanks.
+fn mixed(n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        let line = match i % 9 {
+            0 => format!("{{\"a\":{i},\"b\":{{\"c\":\"x{}\"}},\"d\":\"g{}\"}}", i % 4, i % 3),
+            1 => format!("{{\"a\":null,\"ts\":{},\"tags\":[1,{{\"e\":{i}}}]}}", 1_700_000_000 + i),
+            2 => "[1,2,{\"a\":3}]".to_string(),
+            3 => "not json".to_string(),
+            4 => String::new(),
+            5 => format!("{{\"d\":\"g{}\",\"a\":{}.5,\"b\":{{}}}}", i % 2, i),
+            6 => "\"text\"".to_string(),
+            7 => format!("{{\"a.b\":{i},\"a\":\"s{i}\",\"c\":[]}}"),
+            _ => format!(
+                "{{\"b\":{{\"c\":null}},\"a\":{}}}",
+                18_446_744_073_709_551_615u64 - i as u64
+            ),
+        };
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+fn the_new_stages_give_the_same_output_on_any_thread_count_and_account_for_every_line() {
+    let input = mixed(400);
+    for pipeline in [
+        "summary",
+        "shapes",
+        "flatten",
+        "flatten | unflatten",
+        "unflatten",
+        "head 3 by d",
+        "tail 2 by d, b.c",
+        "fill-down a, b.c",
+        "step delta(a), shift(b), rate(a), sum(a), count(), count(tags), ewma(a, 0.2) by d",
+        "flatten | fill-down `b.c` | head 2 by d | summary",
+        "step count() | tail 3 | shapes",
+    ] {
+        let one = out(&["-j", "1", pipeline], &input);
+        let two = out(&["-j", "2", "--chunk-size", "97", pipeline], &input);
+        assert_eq!(one, two, "{pipeline}");
+        assert!(!one.is_empty(), "{pipeline}");
+    }
+}
+
+#[test]
+fn the_new_stages_are_listed_in_help_and_suggested_when_misspelt() {
+    let r = run(&["--help", "stages"], "");
+    for stage in [
+        "summary",
+        "shapes",
+        "flatten [SEP]",
+        "unflatten",
+        "fill-down PATH",
+        "step FN",
+        "head N [by KEYS]",
+    ] {
+        assert!(r.stdout.contains(stage), "{stage}: {}", r.stdout);
+    }
+    for (typo, hint) in [
+        ("sumary", "did you mean `summary`?"),
+        ("shape", "did you mean `shapes`?"),
+        ("filldown a", "did you mean `fill-down`?"),
+        ("summarize", "write summary"),
+        ("unflaten", "did you mean `unflatten`?"),
+    ] {
+        let r = run(&[typo], "");
+        assert_eq!(r.code, 2, "{typo}");
+        assert!(r.stderr.contains(hint), "{typo}: {}", r.stderr);
+    }
+}
