@@ -31,6 +31,10 @@ use std::ops::ControlFlow;
 /// Distinct values counted exactly per path; past it the count is `">10000"`.
 pub(crate) const DISTINCT_CAP: usize = 10_000;
 
+/// Hashing for the tables of paths and of value hashes: fast, and the output does not depend
+/// on it (rows are sorted by path).
+type Fast = foldhash::fast::RandomState;
+
 /// Sample values kept per path.
 const SAMPLES: usize = 3;
 
@@ -39,7 +43,7 @@ const TYPES: [&str; 6] = ["null", "boolean", "number", "string", "array", "objec
 
 #[derive(Debug, Clone)]
 pub(crate) struct Summary {
-    fields: HashMap<String, Field>,
+    fields: HashMap<String, Field, Fast>,
     /// The most paths held (`--max-groups`).
     limit: usize,
     /// Set once the paths went past `limit`: later events are skipped.
@@ -54,7 +58,7 @@ struct Field {
     count: u64,
     types: [u64; 6],
     /// Hashes of the distinct scalars; `None` once there were more than the cap.
-    distinct: Option<HashSet<u64>>,
+    distinct: Option<HashSet<u64, Fast>>,
     min_num: Option<Value>,
     max_num: Option<Value>,
     min_str: Option<String>,
@@ -66,7 +70,7 @@ struct Field {
 impl Summary {
     pub(crate) fn new(limit: usize) -> Summary {
         Summary {
-            fields: HashMap::new(),
+            fields: HashMap::default(),
             limit,
             failed: false,
             path: String::new(),
@@ -119,7 +123,7 @@ impl Summary {
             if at > 0 {
                 self.path.push('.');
             }
-            self.path.push_str(&key_text(k));
+            push_key(&mut self.path, k);
             self.add(v)?;
             self.path.truncate(at);
         }
@@ -133,7 +137,7 @@ impl Summary {
                 return Err(());
             }
             let f = Field {
-                distinct: Some(HashSet::new()),
+                distinct: Some(HashSet::default()),
                 ..Field::default()
             };
             self.fields.insert(self.path.clone(), f);
@@ -171,9 +175,16 @@ impl Summary {
     }
 }
 
-/// A key as a path writes it: plain words as they are, others in backticks.
-fn key_text(k: &str) -> String {
-    Path::new(vec![Seg::Key(k.into())]).to_string()
+/// Adds a key as a path writes it: plain words as they are, others in backticks.
+fn push_key(path: &mut String, k: &str) {
+    let plain = k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !crate::lang::parser::RESERVED.contains(&k);
+    if plain {
+        path.push_str(k);
+    } else {
+        path.push_str(&Path::new(vec![Seg::Key(k.into())]).to_string());
+    }
 }
 
 impl Field {
