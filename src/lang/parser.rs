@@ -19,38 +19,11 @@ pub(crate) const RESERVED: &[&str] = &[
 ];
 
 /// Every stage of the language, for suggestions.
+#[rustfmt::skip]
 pub(crate) const STAGES: &[&str] = &[
-    "where",
-    "set",
-    "del",
-    "keep",
-    "rename",
-    "head",
-    "tail",
-    "parse",
-    "explode",
-    "route",
-    "to",
-    "tee",
-    "count",
-    "stats",
-    "top",
-    "distinct",
-    "sort",
-    "dedupe",
-    "sample",
-    "throttle",
-    "reorder",
-    "fold",
-    "join",
-    "validate",
-    "assert",
-    "summary",
-    "shapes",
-    "flatten",
-    "unflatten",
-    "fill-down",
-    "step",
+    "where", "set", "del", "keep", "rename", "head", "tail", "parse", "explode", "route", "to", "tee", "count",
+    "stats", "top", "distinct", "sort", "dedupe", "sample", "throttle", "reorder", "fold", "join", "validate",
+    "assert", "summary", "shapes", "flatten", "unflatten", "fill-down", "step",
 ];
 
 pub(crate) fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
@@ -178,38 +151,11 @@ fn nearest(word: &str, candidates: &[&str]) -> Option<String> {
 }
 
 /// The stages this version parses.
+#[rustfmt::skip]
 pub(crate) const SUPPORTED: &[&str] = &[
-    "where",
-    "set",
-    "del",
-    "keep",
-    "rename",
-    "head",
-    "tail",
-    "parse",
-    "route",
-    "to",
-    "tee",
-    "count",
-    "stats",
-    "top",
-    "distinct",
-    "sort",
-    "explode",
-    "sample",
-    "join",
-    "validate",
-    "fold",
-    "assert",
-    "dedupe",
-    "throttle",
-    "reorder",
-    "summary",
-    "shapes",
-    "flatten",
-    "unflatten",
-    "fill-down",
-    "step",
+    "where", "set", "del", "keep", "rename", "head", "tail", "parse", "route", "to", "tee", "count", "stats", "top",
+    "distinct", "sort", "explode", "sample", "join", "validate", "fold", "assert", "dedupe", "throttle", "reorder",
+    "summary", "shapes", "flatten", "unflatten", "fill-down", "step",
 ];
 
 /// The hint for a missing expression.
