@@ -7,9 +7,11 @@
 //!   nested path: the last wins, in the first one's place.
 //! - `unflatten`: the inverse. A key holding SEP becomes nested objects; an object made this way
 //!   whose keys are exactly `0`, `1`, … `n-1`, in that order, becomes an array. The strings
-//!   `"{}"` and `"[]"` become an empty object and array. A key with an empty part (`a..b`,
-//!   `.a`) stays as it is, and so does a key whose prefix already holds a value that is not an
-//!   object (`{"a":1,"a.b":2}` keeps `a.b`).
+//!   `"{}"` and `"[]"` become an empty object and array. No value is lost, whatever the order
+//!   of the keys: a key with an empty part (`a..b`, `.a`) stays as it is, and so does a key
+//!   whose prefix is another key holding a value that is not an object (`{"a":1,"a.b":2}` keeps
+//!   `a.b`); objects that meet at one key merge (`{"a.b":1,"a":{"c":2}}` gives
+//!   `{"a":{"b":1,"c":2}}`); only the same path written twice keeps the last value.
 //! - Events that are not objects, or have nothing to change, pass with their bytes as read. An
 //!   event that would nest deeper than 128 levels is a dead letter (`too_deep`).
 
@@ -19,6 +21,7 @@ use crate::json::{self, MAX_DEPTH};
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 use std::cmp::Reverse;
+use std::collections::HashSet;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Flatten {
@@ -129,21 +132,34 @@ fn empty_text(v: &Value) -> Option<Value> {
 
 /// The fields with each key holding `sep` nested; `Err` when the result would nest too deep.
 fn unflatten(fields: Map<String, Value>, sep: &str) -> Result<Map<String, Value>, Reason> {
+    // Keys holding a value that is not an object: a key they are a prefix of stays flat, so
+    // neither value is lost, whatever their order.
+    let scalars: HashSet<&str> = fields
+        .iter()
+        .filter(|(_, v)| !v.is_object() && !matches!(v.as_str(), Some("{}")))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let blocked = |k: &str| k.match_indices(sep).any(|(at, _)| scalars.contains(&k[..at]));
+    let keep: HashSet<String> = fields
+        .keys()
+        .filter(|k| k.contains(sep) && (k.split(sep).any(str::is_empty) || blocked(k)))
+        .cloned()
+        .collect();
     let mut root = Map::new();
     // The objects this made, by path: the ones that may become arrays.
     let mut made: Vec<Vec<String>> = Vec::new();
     for (k, v) in fields {
         let v = empty_text(&v).unwrap_or(v);
-        let parts: Vec<&str> = k.split(sep).collect();
-        if parts.len() < 2 || parts.iter().any(|p| p.is_empty()) {
-            root.insert(k, v);
+        if !k.contains(sep) || keep.contains(&k) {
+            merge_put(&mut root, k, v);
             continue;
         }
+        let parts: Vec<&str> = k.split(sep).collect();
         if parts.len() + json::depth(&v) > MAX_DEPTH {
             return Err(Reason::TooDeep);
         }
         if let Err(v) = place(&mut root, &parts, v, &mut made) {
-            root.insert(k, v);
+            merge_put(&mut root, k, v);
         }
     }
     // The deepest first, so a parent is still an object while its children turn.
@@ -176,8 +192,23 @@ fn place(root: &mut Map<String, Value>, parts: &[&str], v: Value, made: &mut Vec
             _ => return Err(v),
         }
     }
-    cur.insert((*last).to_string(), v);
+    merge_put(cur, (*last).to_string(), v);
     Ok(())
+}
+
+/// Sets `key` to `v`; an object meeting an object there merges into it, so that `{"a.b":1,
+/// "a":{"c":2}}` loses neither field. Otherwise the last value wins.
+fn merge_put(map: &mut Map<String, Value>, key: String, v: Value) {
+    match (map.get_mut(&key), v) {
+        (Some(Value::Object(there)), Value::Object(new)) => {
+            for (k, c) in new {
+                merge_put(there, k, c);
+            }
+        }
+        (_, v) => {
+            map.insert(key, v);
+        }
+    }
 }
 
 fn find<'v>(root: &'v mut Map<String, Value>, path: &[String]) -> Option<&'v mut Value> {
@@ -267,6 +298,19 @@ mod tests {
             run(r#"{"a__b":1,"a__c":[2]}"#, "__", true),
             Ok(r#"{"a":{"b":1,"c":[2]}}"#.into())
         );
+    }
+
+    #[test]
+    fn unflatten_loses_no_value_whatever_the_key_order() {
+        for (line, want) in [
+            (r#"{"a.b":2,"a":1}"#, r#"{"a.b":2,"a":1}"#),
+            (r#"{"a.b.c":2,"a.b":1}"#, r#"{"a.b.c":2,"a":{"b":1}}"#),
+            (r#"{"a.b":1,"a":{"c":2}}"#, r#"{"a":{"b":1,"c":2}}"#),
+            (r#"{"a":{"c":2},"a.b":1}"#, r#"{"a":{"c":2,"b":1}}"#),
+            (r#"{"a.b.c":1,"a.b":{"d":2}}"#, r#"{"a":{"b":{"c":1,"d":2}}}"#),
+        ] {
+            assert_eq!(run(line, ".", true), Ok(want.into()), "{line}");
+        }
     }
 
     #[test]
