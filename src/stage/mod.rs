@@ -470,6 +470,10 @@ impl Stage {
             Stage::Sample(_) => "left out: sampled_out",
             Stage::Join(_) => "no match: passes on, counted in unmatched_join",
             Stage::Validate(_) => "invalid: dead letter (schema)",
+            Stage::Summary(_) => "every event: aggregated; one row per field path at the end",
+            Stage::Shapes(_) => "every event: aggregated; one row per set of keys at the end",
+            Stage::Flatten(f) if f.name() == "unflatten" => "nested past 128 levels: dead letter (too_deep)",
+            Stage::Step(_) => "not an object: dead letter (not_object)",
             _ => return None,
         })
     }

@@ -314,3 +314,16 @@ fn the_new_stages_are_listed_in_help_and_suggested_when_misspelt() {
         assert!(r.stderr.contains(hint), "{typo}: {}", r.stderr);
     }
 }
+
+#[test]
+fn explain_says_where_the_new_stages_run_and_what_they_count() {
+    let r = run(&["--explain", "flatten | head 2 by a | summary"], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("flatten  parallel  reads ."), "{}", r.stdout);
+    assert!(r.stdout.contains("head     ordered   reads a"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("summary  ordered   reads .; every event: aggregated"),
+        "{}",
+        r.stdout
+    );
+}
