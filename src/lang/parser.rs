@@ -401,7 +401,7 @@ impl Parser {
             None | Some(Tok::Punct("|")) => Ok(default),
             _ => Err(self
                 .error_here("expected a whole number")
-                .hint("write a count such as 10, e.g. head 10")),
+                .hint("write a count such as 10, e.g. head 10, or head 3 by host for each host")),
         }
     }
 
