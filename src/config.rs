@@ -405,7 +405,14 @@ fn output_config(cli: &Cli, asts: &[StageAst], facts: &Facts) -> OutputConfig {
 fn default_format(asts: &[StageAst], facts: &Facts) -> Format {
     let aggregate = matches!(
         asts.last().map(|a| &a.spec),
-        Some(StageSpec::Count { .. } | StageSpec::Stats { .. } | StageSpec::Top { .. } | StageSpec::Distinct { .. })
+        Some(
+            StageSpec::Count { .. }
+                | StageSpec::Stats { .. }
+                | StageSpec::Top { .. }
+                | StageSpec::Distinct { .. }
+                | StageSpec::Summary
+                | StageSpec::Shapes
+        )
     );
     if aggregate && facts.stdout_terminal {
         Format::Table

@@ -76,6 +76,11 @@ pub const EVENT_PIPELINES: &[&str] = &[
     "assert a != 7 | count by b",
     "sample 1/3 | explode b as c | tail 2",
     "sort a | explode b | dedupe by b | head 3",
+    "summary | head 3",
+    "shapes",
+    r#"flatten | unflatten "_" | flatten ":""#,
+    "head 2 by a | tail 1 by b",
+    "fill-down a, b.c | step delta(a), rate(b), ewma(a, 0.3), count(c), shift(b) by d",
 ];
 
 /// The `-i` formats for `events`.

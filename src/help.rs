@@ -12,7 +12,10 @@ pub(crate) const STAGES: &[(&str, &str)] = &[
     ("del PATH, …", "remove fields"),
     ("keep PATH, …", "keep only these fields, in this order"),
     ("rename PATH as PATH, …", "move fields"),
-    ("head N / tail N", "the first / last N events"),
+    (
+        "head N [by KEYS] / tail N [by KEYS]",
+        "the first / last N events, or of each group",
+    ),
     (
         "parse FORMAT [from EXPR]",
         "turn text into fields: a /regex/, logfmt, json, kv, combined, common, syslog",
@@ -59,6 +62,20 @@ pub(crate) const STAGES: &[(&str, &str)] = &[
     (
         "reorder by EXPR within DUR|N",
         "restore the order of a slightly disordered stream",
+    ),
+    (
+        "summary",
+        "per field path: types, nulls, distinct values, min, max, samples",
+    ),
+    ("shapes", "the distinct sets of top-level keys, most common first"),
+    (
+        "flatten [SEP] / unflatten [SEP]",
+        "nested fields to dotted keys (a.b, tags.0) and back",
+    ),
+    ("fill-down PATH, …", "a missing or null field takes the last value seen"),
+    (
+        "step FN(EXPR), … [by KEYS]",
+        "running delta, shift, rate, sum, count, ewma per group",
     ),
 ];
 

@@ -264,8 +264,16 @@ pub(crate) enum StageSpec {
     Del(Vec<Path>),
     Keep(Vec<Path>),
     Rename(Vec<(Path, Path)>),
-    Head(u64),
-    Tail(u64),
+    /// `head [N] [by KEYS]`: the first N events, or the first N of each group.
+    Head {
+        n: u64,
+        by: Vec<KeySpec>,
+    },
+    /// `tail [N] [by KEYS]`: the last N events, or the last N of each group.
+    Tail {
+        n: u64,
+        by: Vec<KeySpec>,
+    },
     Count {
         keys: Vec<KeySpec>,
         every: Option<f64>,
@@ -347,6 +355,48 @@ pub(crate) enum StageSpec {
         by: Expr,
         within: Bound,
     },
+    /// `summary`: one row per field path seen.
+    Summary,
+    /// `shapes`: the distinct sets of top-level keys, with counts.
+    Shapes,
+    /// `flatten [SEP]` (`undo`: false) and `unflatten [SEP]` (`undo`: true).
+    Flatten {
+        sep: String,
+        undo: bool,
+    },
+    /// `fill-down PATH, …`.
+    FillDown(Vec<Path>),
+    /// `step FN(EXPR) [as NAME], … [by KEYS]`.
+    Step {
+        steps: Vec<StepSpec>,
+        by: Vec<KeySpec>,
+    },
+}
+
+/// What one part of `step` computes per event, from the state of the event's group.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum StepFn {
+    /// This value minus the previous one.
+    Delta,
+    /// The previous value.
+    Shift,
+    /// `Delta` per second of event time.
+    Rate,
+    /// The running sum.
+    Sum,
+    /// The running count: of events (`count()`), or of non-null values.
+    Count,
+    /// The exponentially weighted moving average with this smoothing factor.
+    Ewma(f64),
+}
+
+/// One part of `step` as written: `delta(bytes) as d`.
+#[derive(Debug, Clone)]
+pub(crate) struct StepSpec {
+    pub func: StepFn,
+    pub arg: Option<Expr>,
+    /// Where the result goes in the event.
+    pub name: Path,
 }
 
 /// How far `reorder` looks back: a span of its key (seconds) or a number of events.

@@ -10,6 +10,7 @@ pub(crate) use construct::Params;
 mod agg;
 mod calls;
 mod construct;
+mod discover;
 mod expr;
 mod ordered;
 mod patterns;
@@ -23,10 +24,11 @@ pub(crate) const RESERVED: &[&str] = &[
 ];
 
 /// Every stage of the language, for suggestions.
+#[rustfmt::skip]
 pub(crate) const STAGES: &[&str] = &[
     "where", "set", "del", "keep", "rename", "head", "tail", "parse", "explode", "route", "to", "tee", "count",
     "stats", "top", "distinct", "sort", "dedupe", "sample", "throttle", "reorder", "fold", "join", "validate",
-    "assert",
+    "assert", "summary", "shapes", "flatten", "unflatten", "fill-down", "step",
 ];
 
 pub(crate) fn parse_pipeline(src: &str) -> Result<Vec<StageAst>, LangError> {
@@ -176,9 +178,11 @@ fn nearest(word: &str, candidates: &[&str]) -> Option<String> {
 }
 
 /// The stages this version parses.
+#[rustfmt::skip]
 pub(crate) const SUPPORTED: &[&str] = &[
     "where", "set", "del", "keep", "rename", "head", "tail", "parse", "route", "to", "tee", "count", "stats", "top",
     "distinct", "sort", "explode", "sample", "join", "validate", "fold", "assert", "dedupe", "throttle", "reorder",
+    "summary", "shapes", "flatten", "unflatten", "fill-down", "step",
 ];
 
 /// The hint for a missing expression.
@@ -349,8 +353,8 @@ impl Parser {
             "tee" => self.file_stage(true)?,
             "count" | "stats" | "top" | "distinct" | "sort" | "fold" => self.aggregate_stage(&name)?,
             "assert" => self.assert_stage()?,
-            "head" => StageSpec::Head(self.count_arg(10)?),
-            "tail" => StageSpec::Tail(self.count_arg(10)?),
+            "head" => self.head_tail_stage(false)?,
+            "tail" => self.head_tail_stage(true)?,
             "explode" => self.explode_stage()?,
             "sample" => self.sample_stage()?,
             "join" => self.join_stage()?,
@@ -358,6 +362,12 @@ impl Parser {
             "dedupe" => self.dedupe_stage()?,
             "throttle" => self.throttle_stage()?,
             "reorder" => self.reorder_stage()?,
+            "summary" => StageSpec::Summary,
+            "shapes" => StageSpec::Shapes,
+            "flatten" => self.flatten_stage(false)?,
+            "unflatten" => self.flatten_stage(true)?,
+            "fill" => self.fill_down_stage(start)?,
+            "step" => self.step_stage()?,
             n if STAGES.contains(&n) => {
                 return Err(
                     LangError::new(format!("stage `{n}` is not supported by this version of evq"), start)
@@ -421,7 +431,7 @@ impl Parser {
             None | Some(Tok::Punct("|")) => Ok(default),
             _ => Err(self
                 .error_here("expected a whole number")
-                .hint("write a count such as 10, e.g. head 10")),
+                .hint("write a count such as 10, e.g. head 10, or head 3 by host for each host")),
         }
     }
 

@@ -5,6 +5,8 @@ mod dedupe;
 mod del;
 mod emit;
 mod explode;
+mod fill_down;
+mod flatten;
 mod fold;
 mod group;
 mod head;
@@ -16,7 +18,10 @@ mod reorder;
 mod route;
 mod sample;
 mod set;
+mod shapes;
 mod sort;
+mod step;
+mod summary;
 mod tail;
 #[cfg(test)]
 mod testing;
@@ -31,6 +36,8 @@ pub(crate) use dedupe::Dedupe;
 pub(crate) use del::Del;
 pub(crate) use emit::{Emit, Outlet};
 pub(crate) use explode::Explode;
+pub(crate) use fill_down::FillDown;
+pub(crate) use flatten::Flatten;
 pub(crate) use fold::Fold;
 pub(crate) use group::DEFAULT_MAX_GROUPS;
 pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, Order};
@@ -43,7 +50,10 @@ pub(crate) use reorder::Reorder;
 pub(crate) use route::Route;
 pub(crate) use sample::Sample;
 pub(crate) use set::Set;
+pub(crate) use shapes::Shapes;
 pub(crate) use sort::Sort;
+pub(crate) use step::Steps;
+pub(crate) use summary::Summary;
 pub(crate) use tail::Tail;
 pub(crate) use throttle::Throttle;
 pub(crate) use to::To;
@@ -121,6 +131,11 @@ pub(crate) enum Stage {
     Dedupe(Dedupe),
     Throttle(Throttle),
     Reorder(Reorder),
+    Summary(Summary),
+    Shapes(Shapes),
+    Flatten(Flatten),
+    FillDown(FillDown),
+    Step(Steps),
 }
 
 impl Stage {
@@ -132,6 +147,7 @@ impl Stage {
             let spec = GroupSpec::new(stage, keys.to_vec(), aggs, every, order, time, opts.max_groups);
             Ok::<_, LangError>(Stage::Group(GroupStage::new(spec.map_err(invalid)?, opts.lateness)))
         };
+        let max_groups = opts.max_groups.unwrap_or(DEFAULT_MAX_GROUPS);
         let loaded = |r: Result<Stage, String>, hint: &str| r.map_err(|e| LangError::new(e, ast.span).hint(hint));
         Ok(match &ast.spec {
             StageSpec::Where(e) => Stage::Where(Where::new(e.clone())),
@@ -139,8 +155,8 @@ impl Stage {
             StageSpec::Del(p) => Stage::Del(Del::new(p.clone())),
             StageSpec::Keep(p) => Stage::Keep(Keep::new(p.clone())),
             StageSpec::Rename(p) => Stage::Rename(Rename::new(p.clone())),
-            StageSpec::Head(n) => Stage::Head(Head::new(*n)),
-            StageSpec::Tail(n) => Stage::Tail(Tail::new(*n)),
+            StageSpec::Head { n, by } => Stage::Head(Head::new(*n, by.clone(), max_groups)),
+            StageSpec::Tail { n, by } => Stage::Tail(Tail::new(*n, by.clone(), max_groups)),
             StageSpec::Count { keys, every } => {
                 let count = AggSpec {
                     func: "count".into(),
@@ -198,6 +214,16 @@ impl Stage {
                 opts.max_groups.unwrap_or(DEFAULT_MAX_GROUPS),
             )),
             StageSpec::Reorder { by, within } => Stage::Reorder(Reorder::new(by.clone(), *within, opts.memory_limit)),
+            StageSpec::Summary => Stage::Summary(Summary::new(max_groups)),
+            StageSpec::Shapes => Stage::Shapes(Shapes::new(max_groups)),
+            StageSpec::Flatten { sep, undo } => Stage::Flatten(Flatten::new(sep.clone(), *undo)),
+            StageSpec::FillDown(paths) => Stage::FillDown(FillDown::new(paths.clone())),
+            StageSpec::Step { steps, by } => Stage::Step(Steps::new(
+                steps.clone(),
+                by.clone(),
+                TimeField(opts.time.clone()),
+                max_groups,
+            )),
         })
     }
 
@@ -225,6 +251,11 @@ impl Stage {
             Stage::Dedupe(_) => "dedupe",
             Stage::Throttle(_) => "throttle",
             Stage::Reorder(_) => "reorder",
+            Stage::Summary(_) => "summary",
+            Stage::Shapes(_) => "shapes",
+            Stage::FillDown(_) => "fill-down",
+            Stage::Step(_) => "step",
+            Stage::Flatten(f) => f.name(),
         }
     }
 
@@ -242,6 +273,10 @@ impl Stage {
                 | Stage::Dedupe(_)
                 | Stage::Throttle(_)
                 | Stage::Reorder(_)
+                | Stage::Summary(_)
+                | Stage::Shapes(_)
+                | Stage::FillDown(_)
+                | Stage::Step(_)
         )
     }
 
@@ -267,7 +302,13 @@ impl Stage {
             Stage::Dedupe(s) => s.needs(n),
             Stage::Throttle(s) => s.needs(n),
             Stage::Reorder(s) => s.needs(n),
-            Stage::Head(_) | Stage::Tail(_) => {}
+            Stage::Summary(s) => s.needs(n),
+            Stage::Shapes(s) => s.needs(n),
+            Stage::FillDown(s) => s.needs(n),
+            Stage::Step(s) => s.needs(n),
+            Stage::Flatten(s) => s.needs(n),
+            Stage::Head(s) => s.needs(n),
+            Stage::Tail(s) => s.needs(n),
         }
     }
 
@@ -295,6 +336,7 @@ impl Stage {
             Stage::Sample(s) => s.apply(ev, env),
             Stage::Join(s) => s.apply(ev, env),
             Stage::Validate(s) => s.apply(ev),
+            Stage::Flatten(s) => s.apply(ev),
             s => match s.apply(ev, env) {
                 Flow::Filtered => Step::Drop(Fate::Filtered),
                 Flow::Dead(reason) => {
@@ -323,6 +365,10 @@ impl Stage {
             Stage::Dedupe(s) => s.push(ev, out),
             Stage::Throttle(s) => s.push(ev, out),
             Stage::Reorder(s) => s.push(ev, out),
+            Stage::Summary(s) => s.push(ev, out),
+            Stage::Shapes(s) => s.push(ev, out),
+            Stage::FillDown(s) => s.push(ev, out),
+            Stage::Step(s) => s.push(ev, out),
             _ => match self.step(&mut ev, out.env()) {
                 Step::Pass => out.push(ev),
                 Step::Unmatched => {
@@ -352,6 +398,8 @@ impl Stage {
             Stage::Sort(s) => s.finish(out),
             Stage::Fold(f) => f.finish(out),
             Stage::Reorder(s) => s.finish(out),
+            Stage::Summary(s) => s.finish(out),
+            Stage::Shapes(s) => s.finish(out),
             _ => ControlFlow::Continue(()),
         }
     }
@@ -385,7 +433,13 @@ impl Stage {
         !self.is_parallel()
             && !matches!(
                 self,
-                Stage::Head(_) | Stage::Assert(_) | Stage::Dedupe(_) | Stage::Throttle(_) | Stage::Reorder(_)
+                Stage::Head(_)
+                    | Stage::Assert(_)
+                    | Stage::Dedupe(_)
+                    | Stage::Throttle(_)
+                    | Stage::Reorder(_)
+                    | Stage::FillDown(_)
+                    | Stage::Step(_)
             )
     }
 
@@ -416,6 +470,10 @@ impl Stage {
             Stage::Sample(_) => "left out: sampled_out",
             Stage::Join(_) => "no match: passes on, counted in unmatched_join",
             Stage::Validate(_) => "invalid: dead letter (schema)",
+            Stage::Summary(_) => "every event: aggregated; one row per field path at the end",
+            Stage::Shapes(_) => "every event: aggregated; one row per set of keys at the end",
+            Stage::Flatten(f) if f.name() == "unflatten" => "nested past 128 levels: dead letter (too_deep)",
+            Stage::Step(_) => "not an object: dead letter (not_object)",
             _ => return None,
         })
     }

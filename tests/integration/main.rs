@@ -6,6 +6,7 @@ mod aggregate;
 mod checks;
 mod config;
 mod corpus;
+mod discover;
 mod engine;
 mod events;
 mod exit_codes;

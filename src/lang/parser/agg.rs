@@ -133,7 +133,7 @@ impl Parser {
         Ok(Some(d))
     }
 
-    fn keys(&mut self, cols: &mut Columns) -> Result<Vec<KeySpec>, LangError> {
+    pub(super) fn keys(&mut self, cols: &mut Columns) -> Result<Vec<KeySpec>, LangError> {
         self.list(|p| {
             let start = p.span_here();
             let expr = p.expr()?;

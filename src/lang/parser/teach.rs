@@ -29,6 +29,15 @@ const FOREIGN: &[(&str, &str)] = &[
     ("uniq", "write distinct x"),
     ("limit", "write head N"),
     ("take", "write head N"),
+    (
+        "summarize",
+        "write summary: one row per field with its types, nulls, distinct values and extremes",
+    ),
+    (
+        "describe",
+        "write summary: one row per field with its types, nulls, distinct values and extremes",
+    ),
+    ("fuse", "write shapes: the distinct sets of keys with their counts"),
 ];
 
 /// Word operators of other languages (SQL, Perl, jq's friends) and the evq operator.
@@ -158,6 +167,9 @@ impl Parser {
             StageSpec::Top { .. } => "top 10 a, b",
             StageSpec::Distinct { .. } => "distinct a, b",
             StageSpec::Sort { .. } => "sort a, b desc",
+            StageSpec::FillDown(_) => "fill-down a, b",
+            StageSpec::Step { .. } => "step delta(x), sum(x) by a, b",
+            StageSpec::Head { by, .. } | StageSpec::Tail { by, .. } if !by.is_empty() => "head 3 by a, b",
             _ => return None,
         };
         Some(LangError::new("expected a comma before this", span).hint(format!("separate items with commas: {list}")))
