@@ -473,14 +473,6 @@ impl<'a> Event<'a> {
         }
     }
 
-    /// The whole document, taken from the event without a copy when it is already parsed.
-    pub(crate) fn into_value(self) -> Result<Value, Rejection> {
-        match self.tree {
-            Some(v) => Ok(v),
-            None => self.to_value(),
-        }
-    }
-
     fn line_value(&self) -> Value {
         let mut m = Map::new();
         m.insert("line".into(), Value::String(self.raw.to_string()));

@@ -288,10 +288,26 @@ pub(crate) fn raw_field<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     c.fields.last().map(|(_, r)| *r)
 }
 
+/// Every top-level field of an object's JSON text, in order, repeated keys too; `None` for
+/// text that is not an object (or not JSON).
+pub(crate) fn members(text: &str) -> Option<Vec<Field<'_>>> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let want = Capture {
+        want: &[],
+        one: None,
+        all: true,
+    };
+    let c = want.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    c.object.then_some(c.fields)
+}
+
 fn capture_fields<'a>(text: &'a str, want: &[Box<str>], one: Option<&str>) -> Result<Captured<'a>, JsonError> {
     // Values are skipped or captured without recursion, so serde_json's limit never applies.
     let mut de = serde_json::Deserializer::from_str(text);
-    let c = Capture { want, one }.deserialize(&mut de).map_err(JsonError::serde)?;
+    let c = Capture { want, one, all: false }
+        .deserialize(&mut de)
+        .map_err(JsonError::serde)?;
     de.end().map_err(JsonError::serde)?;
     Ok(c)
 }
@@ -302,6 +318,8 @@ const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 struct Capture<'w> {
     want: &'w [Box<str>],
     one: Option<&'w str>,
+    /// Every field is wanted.
+    all: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Capture<'_> {
@@ -341,7 +359,7 @@ impl<'de> Visitor<'de> for Capture<'_> {
                 map.next_value::<IgnoredAny>()?;
                 return Ok(not_object());
             }
-            if self.one == Some(&*key.0) || self.want.iter().any(|w| **w == *key.0) {
+            if self.all || self.one == Some(&*key.0) || self.want.iter().any(|w| **w == *key.0) {
                 fields.push((key.0, map.next_value::<&'de RawValue>()?.get()));
             } else {
                 map.next_value::<IgnoredAny>()?;

@@ -5,13 +5,20 @@
 //! last event's time, as written, when it had one). `emit final` (the default) gives one
 //! row per entity at the end of input, in first-seen order; `emit changes` gives the row
 //! after every event, a CQRS read-model feed.
+//!
+//! A state is held as its members' JSON text, and an event is applied from its text: a member
+//! the event replaces is overwritten in place, and only nested objects are read apart, so an
+//! entity that keeps its shape costs no allocation per event.
 
 use super::group::{put_key, write_key};
 use super::{Emit, TimeField};
 use crate::event::{Event, Fate, Needs};
+use crate::json;
 use crate::lang::ast::{KeySpec, Path};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -40,7 +47,7 @@ struct FoldSpec {
 struct Entity {
     /// The keys' JSON text, as first seen.
     key: Box<[u8]>,
-    state: Value,
+    state: Node,
     events: u64,
     last: Option<Value>,
 }
@@ -66,9 +73,9 @@ impl Fold {
         for k in &self.spec.keys {
             k.expr.visit_paths(&mut |p| n.add_path(p));
         }
-        match &self.spec.from {
-            Some(p) => n.add_path(p),
-            None => n.whole = true,
+        // The whole event is read from its text (see `patch_text`), not parsed into a tree.
+        if let Some(p) = &self.spec.from {
+            n.add_path(p);
         }
         self.spec.time.needs(n);
     }
@@ -82,14 +89,9 @@ impl Fold {
             self.entities[e].last = Some(t);
         }
         out.record(&ev, Fate::Aggregated);
-        let patch = match &self.spec.from {
-            Some(p) => ev.lookup(p).map(|v| v.into_value()),
-            // The event checked out as JSON when it was read.
-            None => ev.into_value().ok(),
-        };
         let entity = &mut self.entities[e];
-        if let Some(patch) = patch {
-            json_patch::merge(&mut entity.state, &patch);
+        if let Some(patch) = patch_text(&ev, self.spec.from.as_ref()) {
+            entity.state.merge(&patch);
         }
         entity.events += 1;
         if self.spec.changes {
@@ -117,7 +119,7 @@ impl Fold {
         self.index.insert(self.canon.as_slice().into(), self.entities.len());
         self.entities.push(Entity {
             key: self.text.as_slice().into(),
-            state: Value::Object(Map::new()),
+            state: Node::Object(Vec::new()),
             events: 0,
             last: None,
         });
@@ -132,9 +134,9 @@ impl Fold {
         put_key(&self.spec.keys, &entity.key, &mut row);
         if let Value::Object(row) = &mut row {
             match &entity.state {
-                Value::Object(state) => row.extend(state.iter().map(|(k, v)| (k.clone(), v.clone()))),
-                other => {
-                    row.insert("_state".into(), other.clone());
+                Node::Object(members) => row.extend(members.iter().map(|(k, v)| (k.clone(), v.value()))),
+                leaf => {
+                    row.insert("_state".into(), leaf.value());
                 }
             }
             row.insert("_events".into(), entity.events.into());
@@ -152,7 +154,7 @@ impl Fold {
         for e in 0..self.entities.len() {
             let row = self.row(e);
             // The state is in the row now: free it as the rows go.
-            self.entities[e].state = Value::Null;
+            self.entities[e].state = Node::Object(Vec::new());
             out.push_row(row);
             out.go_on()?;
         }
@@ -160,20 +162,154 @@ impl Fold {
     }
 }
 
+/// The event's patch as JSON text: the event itself, or its value at `from`; `None` when
+/// `from` is missing.
+fn patch_text<'e>(ev: &'e Event, from: Option<&Path>) -> Option<Cow<'e, str>> {
+    let text = match from {
+        Some(p) => ev.raw_at(p),
+        None => ev.text(),
+    };
+    if let Some(t) = text {
+        return Some(Cow::Borrowed(t));
+    }
+    let value = match from {
+        Some(p) => ev.lookup(p)?.into_value(),
+        None => ev.to_value().ok()?,
+    };
+    Some(Cow::Owned(json::to_string(&value)))
+}
+
+/// For each member, whether no later member has its key: of a key repeated in one object,
+/// the last one counts (as in a parsed object).
+fn last_of_each_key(members: &[json::Field]) -> Vec<bool> {
+    let hasher = foldhash::fast::FixedState::default();
+    let hashes: Vec<u64> = members.iter().map(|(k, _)| hasher.hash_one(k)).collect();
+    (0..members.len())
+        .map(|i| !(i + 1..members.len()).any(|j| hashes[j] == hashes[i] && members[j].0 == members[i].0))
+        .collect()
+}
+
+/// A state: an object's members, or any other value as its JSON text.
+#[derive(Debug, Clone)]
+enum Node {
+    Object(Vec<(String, Node)>),
+    Text(String),
+}
+
+impl Node {
+    /// Applies a JSON merge patch (RFC 7386), given as valid JSON text.
+    fn merge(&mut self, patch: &str) {
+        let Some(members) = json::members(patch) else {
+            return self.set_text(patch);
+        };
+        if !matches!(self, Node::Object(_)) {
+            *self = Node::Object(Vec::new());
+        }
+        let Node::Object(state) = self else { return };
+        let last = last_of_each_key(&members);
+        // Events of one kind list their keys in the same order: look where the last one was.
+        let mut hint = 0;
+        for ((key, value), last) in members.iter().zip(last) {
+            if !last {
+                continue;
+            }
+            let is_key = |(k, _): &(String, Node)| k == key;
+            let at = match state[hint..].iter().position(is_key) {
+                Some(i) => Some(hint + i),
+                None => state[..hint].iter().position(is_key),
+            };
+            hint = at.map_or(hint, |at| at + 1);
+            match (at, *value) {
+                (Some(at), "null") => {
+                    state.remove(at);
+                    hint = at;
+                }
+                (None, "null") => {}
+                (Some(at), value) => state[at].1.merge(value),
+                (None, value) => {
+                    let mut node = Node::Object(Vec::new());
+                    node.merge(value);
+                    state.push((key.to_string(), node));
+                }
+            }
+        }
+    }
+
+    /// Becomes the value `text`, reusing its own text's room.
+    fn set_text(&mut self, text: &str) {
+        match self {
+            Node::Text(t) => {
+                t.clear();
+                t.push_str(text);
+            }
+            node => *node = Node::Text(text.to_string()),
+        }
+    }
+
+    fn value(&self) -> Value {
+        match self {
+            Node::Object(members) => Value::Object(members.iter().map(|(k, v)| (k.clone(), v.value())).collect()),
+            // Every text came from a checked event.
+            Node::Text(t) => json::reparse(t.as_bytes()).unwrap_or(Value::Null),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use super::Node;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn folded(patches: &[Value]) -> Value {
+        let mut state = Node::Object(Vec::new());
+        patches.iter().for_each(|p| state.merge(&p.to_string()));
+        state.value()
+    }
 
     /// RFC 7386 §3's example, applied the way `fold` applies an event.
     #[test]
     fn merge_patch_follows_rfc_7386() {
-        let mut state = json!({"title":"Goodbye!","author":{"givenName":"John","familyName":"Doe"},"tags":["example","sample"],"content":"This will be unchanged"});
+        let state = json!({"title":"Goodbye!","author":{"givenName":"John","familyName":"Doe"},"tags":["example","sample"],"content":"This will be unchanged"});
         let patch =
             json!({"title":"Hello!","phoneNumber":"+01-123-456-7890","author":{"familyName":null},"tags":["example"]});
-        json_patch::merge(&mut state, &patch);
         assert_eq!(
-            state,
+            folded(&[state, patch]),
             json!({"title":"Hello!","author":{"givenName":"John"},"tags":["example"],"content":"This will be unchanged","phoneNumber":"+01-123-456-7890"})
         );
+    }
+
+    #[test]
+    fn a_repeated_key_counts_once_with_its_last_value() {
+        let state = folded(&[json!({"a": {"x": 1}})]);
+        let mut node = Node::Object(Vec::new());
+        node.merge(&state.to_string());
+        node.merge(r#"{"a":{"y":2},"a":{"z":3}}"#);
+        assert_eq!(node.value(), json!({"a": {"x": 1, "z": 3}}));
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (0i64..5).prop_map(Value::from),
+            "[ab]{0,2}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+                prop::collection::btree_map("[abc]", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Applying patches to the text-held state gives what json_patch's merge gives.
+        #[test]
+        fn merging_text_agrees_with_merging_trees(patches in prop::collection::vec(json_value(), 1..6)) {
+            let mut reference = json!({});
+            patches.iter().for_each(|p| json_patch::merge(&mut reference, p));
+            prop_assert_eq!(folded(&patches), reference);
+        }
     }
 }
