@@ -3,7 +3,14 @@
 //! watched on the workers until some event has the field with the constant's type;
 //! at the end, one warning with the fix for each that never had it.
 //!
-//! Cost: once every comparison has met its type, one relaxed atomic load per event.
+//! `!=` and `not in` are watched the same way: with no event of the constant's type
+//! they always held. Orderings of RFC 3339 times written as text (`ts > "…+02:00"`,
+//! or two time fields) are watched for two UTC offsets that differ, where text order
+//! is not time order.
+//!
+//! Cost: once every comparison has met its type (and every time ordering met two
+//! offsets), one relaxed atomic load per event; until then, a lookup per comparison
+//! and, for time orderings, a few byte checks on the string found.
 
 use crate::event::{Event, write_val};
 use crate::lang::ast::BinOp;
@@ -11,7 +18,7 @@ use crate::lang::{Expr, Path, Val};
 use crate::stage::Stage;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
-/// At most this many comparisons are watched (one bit each).
+/// At most this many comparisons of each kind are watched (one bit each).
 const MAX_COMPARISONS: usize = 64;
 
 /// `path OP value`, as the warning writes it.
@@ -20,43 +27,80 @@ struct Comparison {
     path: Path,
     op: &'static str,
     value: Val<'static>,
+    /// The types (`kind` bits) with which the comparison can hold (or, for `!=` and
+    /// `not in`, can fail).
+    want: u8,
+}
+
+/// `path OP other` where both sides may be RFC 3339 times compared as text.
+#[derive(Debug)]
+struct TimeComparison {
+    path: Path,
+    op: &'static str,
+    other: Side,
+}
+
+#[derive(Debug)]
+enum Side {
+    /// A constant time: its text as written and its UTC offset in minutes.
+    Const(String, i16),
+    Path(Path),
 }
 
 /// The comparisons watched, which met their type, and the types their fields had.
 #[derive(Debug, Default)]
 pub(crate) struct Mismatches {
     items: Vec<Comparison>,
-    /// Bit `i` is set once an event had `items[i].path` with the value's type.
+    /// Bit `i` is set once an event had `items[i].path` with one of its types.
     met: AtomicU64,
     all: u64,
     /// The types (`kind` bits) `items[i].path` had, while it never met its type.
     kinds: Vec<AtomicU8>,
+    times: Vec<TimeComparison>,
+    /// Bit `i` is set once `times[i]` met two times with different UTC offsets.
+    differ: AtomicU64,
+    all_times: u64,
+}
+
+/// The bits for `n` watched comparisons.
+fn bits(n: usize) -> u64 {
+    match n {
+        MAX_COMPARISONS => u64::MAX,
+        k => (1u64 << k) - 1,
+    }
 }
 
 impl Mismatches {
     /// The comparisons of `where` stages among `stages` (the ones the workers see as read).
     pub(crate) fn new(stages: &[Stage]) -> Mismatches {
-        let mut items = Vec::new();
+        let mut found = Found::default();
         for s in stages {
             if let Stage::Where(w) = s {
-                collect(w.cond(), &mut items);
+                collect(w.cond(), &mut found);
             }
         }
+        let Found { mut items, mut times } = found;
         items.truncate(MAX_COMPARISONS);
-        let all = match items.len() {
-            MAX_COMPARISONS => u64::MAX,
-            k => (1u64 << k) - 1,
-        };
+        times.truncate(MAX_COMPARISONS);
         Mismatches {
             kinds: items.iter().map(|_| AtomicU8::new(0)).collect(),
+            all: bits(items.len()),
             items,
-            all,
             met: AtomicU64::new(0),
+            all_times: bits(times.len()),
+            times,
+            differ: AtomicU64::new(0),
         }
     }
 
-    /// Notes the types `ev` has for the watched fields; nearly free once all are met.
+    /// Notes the types and time offsets `ev` has for the watched fields; nearly free
+    /// once all are met.
     pub(crate) fn observe(&self, ev: &Event) {
+        self.observe_types(ev);
+        self.observe_times(ev);
+    }
+
+    fn observe_types(&self, ev: &Event) {
         let met = self.met.load(Ordering::Relaxed);
         if met == self.all {
             return;
@@ -68,7 +112,7 @@ impl Mismatches {
             }
             let Some(v) = ev.lookup(&c.path) else { continue };
             let k = kind(&v);
-            if k == kind(&c.value) {
+            if k & c.want != 0 {
                 now |= 1 << i;
             } else if self.kinds[i].load(Ordering::Relaxed) & k == 0 {
                 self.kinds[i].fetch_or(k, Ordering::Relaxed);
@@ -79,18 +123,54 @@ impl Mismatches {
         }
     }
 
-    /// A warning for each comparison whose field was seen, but never with its type.
+    /// One offset check on the strings each time comparison reads, until it met two
+    /// offsets that differ.
+    fn observe_times(&self, ev: &Event) {
+        let differ = self.differ.load(Ordering::Relaxed);
+        if differ == self.all_times {
+            return;
+        }
+        let offset_at = |p: &Path| ev.lookup(p).and_then(|v| v.as_str().and_then(utc_offset));
+        let mut now = differ;
+        for (i, t) in self.times.iter().enumerate() {
+            if now & (1 << i) != 0 {
+                continue;
+            }
+            let Some(a) = offset_at(&t.path) else { continue };
+            let b = match &t.other {
+                Side::Const(_, b) => Some(*b),
+                Side::Path(q) => offset_at(q),
+            };
+            if b.is_some_and(|b| b != a) {
+                now |= 1 << i;
+            }
+        }
+        if now != differ {
+            self.differ.fetch_or(now, Ordering::Relaxed);
+        }
+    }
+
+    /// A warning for each comparison whose field was seen, but never with its type, then
+    /// one for each that compared times with different offsets as text.
     pub(crate) fn warnings(&self) -> Vec<String> {
         let met = self.met.load(Ordering::Relaxed);
-        self.items
+        let differ = self.differ.load(Ordering::Relaxed);
+        let types = self
+            .items
             .iter()
             .enumerate()
             .filter(|(i, _)| met & (1 << i) == 0)
             .filter_map(|(i, c)| {
                 let seen = self.kinds[i].load(Ordering::Relaxed);
                 (seen != 0).then(|| warning(c, seen))
-            })
-            .collect()
+            });
+        let times = self
+            .times
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| differ & (1 << i) != 0)
+            .map(|(_, t)| time_warning(t));
+        types.chain(times).collect()
     }
 }
 
@@ -121,30 +201,43 @@ pub(crate) fn bare_words(stages: &[Stage]) -> Vec<Path> {
     out
 }
 
-/// Adds `path OP constant` comparisons (either way round) found anywhere in `e`.
-fn collect(e: &Expr, out: &mut Vec<Comparison>) {
+/// The comparisons found in a condition.
+#[derive(Default)]
+struct Found {
+    items: Vec<Comparison>,
+    times: Vec<TimeComparison>,
+}
+
+/// `a OP b` read from the other side: `1 < x` is `x > 1`.
+fn flipped(op: BinOp) -> BinOp {
+    match op {
+        BinOp::Lt => BinOp::Gt,
+        BinOp::Le => BinOp::Ge,
+        BinOp::Gt => BinOp::Lt,
+        BinOp::Ge => BinOp::Le,
+        op => op,
+    }
+}
+
+/// Adds `path OP constant` comparisons (either way round) found anywhere in `e`, and
+/// the orderings of two paths or a path and a constant time.
+fn collect(e: &Expr, out: &mut Found) {
     match e {
         Expr::Bin(op, a, b) => {
-            let flipped = |op| match op {
-                BinOp::Lt => BinOp::Gt,
-                BinOp::Le => BinOp::Ge,
-                BinOp::Gt => BinOp::Lt,
-                BinOp::Ge => BinOp::Le,
-                op => op,
-            };
             let pair = match (&**a, &**b) {
                 (Expr::Path(p), Expr::Const(v)) => Some((p, *op, v)),
                 (Expr::Const(v), Expr::Path(p)) => Some((p, flipped(*op), v)),
                 _ => None,
             };
-            match pair.and_then(|(p, op, v)| Some((p, symbol(op)?, v))) {
-                Some((p, op, v)) if !p.segs.is_empty() && !matches!(v, Val::Null | Val::Json(_)) => {
-                    out.push(Comparison {
-                        path: p.clone(),
-                        op,
-                        value: v.clone(),
-                    });
-                }
+            if let (Expr::Path(p), Expr::Path(q), Some(op)) = (&**a, &**b, ordering(*op)) {
+                out.times.push(TimeComparison {
+                    path: p.clone(),
+                    op,
+                    other: Side::Path(q.clone()),
+                });
+            }
+            match pair.and_then(|(p, op, v)| Some((p, op, v, wanted(op, v)?))) {
+                Some((p, op, v, want)) if !p.segs.is_empty() => add(out, p, op, v, want),
                 _ => {
                     collect(a, out);
                     collect(b, out);
@@ -166,10 +259,66 @@ fn collect(e: &Expr, out: &mut Vec<Comparison>) {
     }
 }
 
-/// The operators for which a value of another type never holds (`!=` always does).
+/// Watches `p OP v`: its type, and when it orders by a constant time, the offsets.
+fn add(out: &mut Found, p: &Path, op: BinOp, v: &Val<'static>, want: u8) {
+    let Some(symbol) = symbol(op) else { return };
+    if let (Some(order), Some(text)) = (ordering(op), v.as_str()) {
+        if let Some(offset) = utc_offset(text) {
+            let mut written = String::new();
+            write_val(&mut written, v);
+            out.times.push(TimeComparison {
+                path: p.clone(),
+                op: order,
+                other: Side::Const(written, offset),
+            });
+        }
+    }
+    out.items.push(Comparison {
+        path: p.clone(),
+        op: symbol,
+        value: v.clone(),
+        want,
+    });
+}
+
+/// The types with which `path OP v` can hold (for `!=` and `not in`: fail), or none
+/// when any type can.
+fn wanted(op: BinOp, v: &Val) -> Option<u8> {
+    symbol(op)?;
+    match (op, v) {
+        (_, Val::Null) => None,
+        (BinOp::In | BinOp::NotIn, Val::Json(j)) => match j.as_ref() {
+            serde_json::Value::Array(items) => {
+                let want = items
+                    .iter()
+                    .filter(|i| !i.is_null())
+                    .fold(0, |k, i| k | kind(&Val::from_value(i)));
+                (want != 0).then_some(want)
+            }
+            serde_json::Value::Object(_) => Some(STRING),
+            _ => None,
+        },
+        (BinOp::In | BinOp::NotIn, Val::Str(_)) => Some(STRING),
+        (BinOp::In | BinOp::NotIn, _) => None,
+        (_, Val::Json(_)) => None,
+        (_, v) => Some(kind(v)),
+    }
+}
+
+/// The operators for which a value of another type never holds (`==`, orderings,
+/// `in`), or always does (`!=`, `not in`).
 fn symbol(op: BinOp) -> Option<&'static str> {
     Some(match op {
         BinOp::Eq => "==",
+        BinOp::Ne => "!=",
+        BinOp::In => "in",
+        BinOp::NotIn => "not in",
+        op => ordering(op)?,
+    })
+}
+
+fn ordering(op: BinOp) -> Option<&'static str> {
+    Some(match op {
         BinOp::Lt => "<",
         BinOp::Le => "<=",
         BinOp::Gt => ">",
@@ -177,6 +326,39 @@ fn symbol(op: BinOp) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+/// The UTC offset in minutes of an RFC 3339 time with one (`Z` is 0), without
+/// allocating: `2026-11-01T00:00:00+02:00` gives 120.
+fn utc_offset(s: &str) -> Option<i16> {
+    let b = s.as_bytes();
+    let shaped = b.len() >= 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && matches!(b[10], b'T' | b't' | b' ')
+        && b[13] == b':'
+        && b[16] == b':';
+    if !shaped {
+        return None;
+    }
+    if matches!(b[b.len() - 1], b'Z' | b'z') {
+        return Some(0);
+    }
+    let tail = &b[b.len() - 6..];
+    let digit = |i: usize| tail[i].is_ascii_digit().then(|| i16::from(tail[i] - b'0'));
+    let sign = match tail[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    if tail[3] != b':' {
+        return None;
+    }
+    let minutes = (digit(1)? * 10 + digit(2)?) * 60 + digit(4)? * 10 + digit(5)?;
+    Some(sign * minutes)
+}
+
+/// The `kind` bit of strings.
+const STRING: u8 = 8;
 
 /// One bit per JSON type.
 fn kind(v: &Val) -> u8 {
@@ -200,15 +382,30 @@ fn warning(c: &Comparison, seen: u8) -> String {
     let mut value = String::new();
     write_val(&mut value, &c.value);
     let (path, op) = (&c.path, c.op);
-    let want = kind_names(kind(&c.value));
+    let outcome = match op {
+        "!=" | "not in" => "always held",
+        _ => "never held",
+    };
     let mut w = format!(
-        "{path} {op} {value} never held: {path} was never {want} (it was {})",
+        "{path} {op} {value} {outcome}: {path} was never {} (it was {})",
+        kind_names(c.want),
         kind_names(seen)
     );
     if let Some(fix) = fix(c, &value, seen) {
         w.push_str(&format!("; write {fix}"));
     }
     w
+}
+
+fn time_warning(t: &TimeComparison) -> String {
+    let (path, op) = (&t.path, t.op);
+    let other = match &t.other {
+        Side::Const(text, _) => text.clone(),
+        Side::Path(q) => q.to_string(),
+    };
+    format!(
+        "{path} and {other} are compared as text, but their UTC offsets differ; compare times: time({path}) {op} time({other})"
+    )
 }
 
 /// The comparison written for the type the field had, when there is one.
@@ -229,8 +426,40 @@ fn fix(c: &Comparison, value: &str, seen: u8) -> Option<String> {
         }
         Val::Str(s) if seen & 2 != 0 && (&**s == "true" || &**s == "false") => Some(format!("{path} {op} {s}")),
         Val::Bool(b) if string => Some(format!("{path} {op} \"{b}\"")),
+        Val::Json(j) => list_fix(c, j.as_array()?, seen),
         _ => None,
     }
+}
+
+/// `status in ["500","503"]` written for numbers, or `[500,503]` for strings.
+fn list_fix(c: &Comparison, items: &[serde_json::Value], seen: u8) -> Option<String> {
+    use serde_json::Value;
+    let (path, op) = (&c.path, c.op);
+    if seen & 4 != 0 {
+        let numbers: Option<Vec<&str>> = items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .filter(|s| serde_json::from_str::<serde_json::Number>(s).is_ok())
+            })
+            .collect();
+        return Some(format!("{path} {op} [{}]", numbers?.join(",")));
+    }
+    if seen & 8 != 0 && items.iter().all(Value::is_number) {
+        let texts: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
+        let numbers: Vec<String> = items.iter().map(Value::to_string).collect();
+        let convert = if numbers.iter().any(|n| n.contains(['.', 'e', 'E'])) {
+            "float"
+        } else {
+            "int"
+        };
+        return Some(format!(
+            "{path} {op} [{}], or {convert}({path}) {op} [{}]",
+            texts.join(","),
+            numbers.join(",")
+        ));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -280,5 +509,61 @@ mod tests {
     fn comparisons_that_met_their_type_once_or_never_saw_the_field_are_quiet() {
         let lines = [r#"{"a":"x"}"#, r#"{"a":1}"#];
         assert!(warnings("where a == 2 or b == 1 or a != 1", &lines).is_empty());
+    }
+
+    #[test]
+    fn not_equal_and_lists_of_the_wrong_type_are_named_with_their_fixes() {
+        let lines = [r#"{"status":200}"#, r#"{"status":503}"#];
+        assert_eq!(
+            warnings(r#"where status != "200" and status in ("500","503")"#, &lines),
+            [
+                r#"status != "200" always held: status was never a string (it was a number); write status != 200"#,
+                r#"status in ["500","503"] never held: status was never a string (it was a number); write status in [500,503]"#,
+            ]
+        );
+        let text = [r#"{"code":"7"}"#];
+        assert_eq!(
+            warnings("where code not in [7, 8]", &text),
+            [
+                r#"code not in [7,8] always held: code was never a number (it was a string); write code not in ["7","8"], or int(code) not in [7,8]"#
+            ]
+        );
+        assert!(warnings(r#"where status in [1, "2"] or status != 3"#, &lines).is_empty());
+    }
+
+    #[test]
+    fn times_ordered_as_text_with_different_offsets_are_named_once() {
+        let lines = [r#"{"ts":"2026-11-01T01:00:00+02:00","t2":"2026-10-31T23:30:00Z"}"#];
+        assert_eq!(
+            warnings(r#"where ts > "2026-11-01T00:00:00Z" and ts >= t2"#, &lines),
+            [
+                r#"ts and "2026-11-01T00:00:00Z" are compared as text, but their UTC offsets differ; compare times: time(ts) > time("2026-11-01T00:00:00Z")"#,
+                r#"ts and t2 are compared as text, but their UTC offsets differ; compare times: time(ts) >= time(t2)"#,
+            ]
+        );
+        assert!(warnings(r#"where ts > "2026-11-01T00:00:00+02:00""#, &lines).is_empty());
+    }
+
+    #[test]
+    fn offsets_are_read_from_rfc3339_text_only() {
+        assert_eq!(utc_offset("2026-11-01T00:00:00Z"), Some(0));
+        assert_eq!(utc_offset("2026-11-01T00:00:00.25-05:30"), Some(-330));
+        assert_eq!(utc_offset("2026-11-01 00:00:00+02:00"), Some(120));
+        assert_eq!(utc_offset("2026-11-01T00:00:00"), None);
+        assert_eq!(utc_offset("2026-11-01"), None);
+        assert_eq!(utc_offset("not a time at all, but long"), None);
+        assert_eq!(utc_offset("2026-11-01T00:00:00+0é:00"), None);
+    }
+
+    #[test]
+    fn conditionals_and_lambdas_are_passed_over() {
+        let lines = [r#"{"tags":[1,2],"status":"5"}"#];
+        assert!(
+            warnings(
+                "where any(tags, x => x == \"1\") and if status == 5 then true else false end",
+                &lines
+            )
+            .is_empty()
+        );
     }
 }

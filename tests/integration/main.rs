@@ -20,6 +20,7 @@ mod inputs;
 mod kill;
 mod lang;
 mod lang_reach;
+mod mismatch_more;
 mod output;
 mod output_reach;
 mod outputs_golden;

@@ -1,0 +1,80 @@
+//! End-of-run warnings for comparisons the data made constant: `!=` that always held,
+//! `in` lists of the wrong type, times ordered as text across UTC offsets, and
+//! conditionals and lambdas the analysis passes over.
+
+use crate::common::run;
+
+#[test]
+fn not_equal_that_always_held_is_named_with_its_fix() {
+    let input = "{\"status\":200}\n{\"status\":404}\n";
+    let r = run(&["where status != \"200\" | count"], input);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":2}\n"));
+    assert_eq!(
+        r.stderr,
+        "evq: warning: status != \"200\" always held: status was never a string (it was a number); write status != 200\n"
+    );
+    let r = run(&["where status != 200 | count"], input);
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"count\":1}\n", ""));
+    let r = run(&["-q", "where status != \"200\" | count"], input);
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn a_list_with_no_element_of_the_fields_type_is_named_with_its_fix() {
+    let input = "{\"status\":500}\n{\"status\":200}\n{\"code\":\"7\"}\n";
+    let r = run(&["where status in [\"500\",\"503\"] or code in (7, 8)"], input);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    assert_eq!(
+        r.stderr,
+        "evq: warning: status in [\"500\",\"503\"] never held: status was never a string (it was a number); write status in [500,503]\n\
+         evq: warning: code in [7,8] never held: code was never a number (it was a string); write code in [\"7\",\"8\"], or int(code) in [7,8]\n"
+    );
+    let r = run(&["where status in [500,503] or int(code) in [7,8] | count"], input);
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"count\":2}\n", ""));
+    let r = run(&["-q", "where status in [\"500\"]"], input);
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn times_ordered_as_text_across_utc_offsets_warn_once() {
+    let input = "{\"ts\":\"2026-11-01T01:00:00+02:00\"}\n{\"ts\":\"2026-10-31T23:30:00Z\"}\n{\"ts\":\"2026-10-31T20:00:00-05:00\"}\n";
+    let r = run(&["where ts > \"2026-11-01T00:00:00+02:00\" | count"], input);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stderr,
+        "evq: warning: ts and \"2026-11-01T00:00:00+02:00\" are compared as text, but their UTC offsets differ; compare times: time(ts) > time(\"2026-11-01T00:00:00+02:00\")\n"
+    );
+    // The fix compares instants: 01:00+02:00 and 23:30Z and 20:00-05:00 are all after 22:00Z.
+    let r = run(&["where time(ts) > time(\"2026-11-01T00:00:00+02:00\") | count"], input);
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"count\":3}\n", ""));
+    let r = run(&["-q", "where ts > \"2026-11-01T00:00:00+02:00\""], input);
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn two_time_fields_with_different_offsets_warn_and_same_offsets_do_not() {
+    let input = "{\"a\":\"2026-11-01T01:00:00+02:00\",\"b\":\"2026-10-31T23:30:00Z\"}\n";
+    let r = run(&["where a < b | count"], input);
+    assert_eq!(
+        r.stderr,
+        "evq: warning: a and b are compared as text, but their UTC offsets differ; compare times: time(a) < time(b)\n"
+    );
+    let same = "{\"a\":\"2026-11-01T01:00:00Z\",\"b\":\"2026-10-31T23:30:00Z\"}\n";
+    let r = run(&["where a < b | count"], same);
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"count\":0}\n", ""));
+}
+
+#[test]
+fn conditionals_and_lambdas_do_not_upset_the_analysis() {
+    let input = "{\"tags\":[1,2],\"status\":\"5\"}\n{\"tags\":[3],\"status\":\"6\"}\n";
+    let r = run(
+        &["where any(tags, x => x == 1) and (if status == \"5\" then true else false end) | count"],
+        input,
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "{\"count\":1}\n", "")
+    );
+    let r = run(&["where all(tags, t => t.n != \"1\") | count"], input);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+}
