@@ -33,6 +33,19 @@ pub(crate) struct Cli {
     #[arg(long = "follow-links")]
     pub follow_links: bool,
 
+    /// In directory inputs, read only files whose path (relative to the directory) matches GLOB;
+    /// `!GLOB` leaves them out; the last matching glob decides (repeatable, as ripgrep's -g)
+    #[arg(short = 'g', long = "glob", value_name = "GLOB", action = clap::ArgAction::Append)]
+    pub globs: Vec<String>,
+
+    /// In directory inputs, also read licences, readmes, Markdown and binary files
+    #[arg(long = "no-ignore")]
+    pub no_ignore: bool,
+
+    /// Say on stderr what directory walks skipped, one line per entry
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+
     /// Input format (default: ndjson, or lines when the pipeline starts with parse)
     #[arg(short = 'i', long = "input", value_enum, value_name = "FORMAT")]
     pub input: Option<crate::input::InputFormat>,

@@ -101,7 +101,7 @@ impl Config {
         let time_format = time_format(cli.time_format.as_deref())?;
         let jobs = jobs(cli.jobs, facts)?;
         let time = time_field(cli.time_field.as_deref())?;
-        let (inputs, walked) = input::expand(&paths, cli.follow_links);
+        let (inputs, walked) = input::expand(&paths, walk_options(&cli)?);
         *skipped = walked;
         let identities = input::identities(&inputs);
         refuse_overwrites(&outputs(&cli, &asts, facts), &identities)?;
@@ -131,6 +131,15 @@ impl Config {
             pipeline_max_groups: cli.max_groups,
         })
     }
+}
+
+/// How directory inputs are walked: `--follow-links`, `--glob`, `--no-ignore`.
+fn walk_options(cli: &Cli) -> Result<input::walk::WalkOptions, UsageError> {
+    Ok(input::walk::WalkOptions {
+        follow_links: cli.follow_links,
+        globs: input::walk::Globs::new(&cli.globs).map_err(|e| UsageError::flag("--glob", e))?,
+        no_ignore: cli.no_ignore,
+    })
 }
 
 /// The pipeline's text and the input paths. With `-f FILE` the pipeline is the file's text
@@ -295,7 +304,12 @@ fn read_config(cli: &Cli, asts: &[StageAst]) -> Result<ReadConfig, UsageError> {
         InputFormat::Ndjson
     });
     let multiline = match &cli.multiline_start {
-        Some(_) if matches!(format, InputFormat::Json | InputFormat::Csv | InputFormat::Tsv) => {
+        Some(_)
+            if matches!(
+                format,
+                InputFormat::Json | InputFormat::Csv | InputFormat::Tsv | InputFormat::Zeek
+            ) =>
+        {
             return Err(UsageError::MultilineRecords);
         }
         Some(re) => Some(

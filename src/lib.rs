@@ -67,8 +67,14 @@ where
     if let Some(g) = cli.generate {
         return reported(generate(g));
     }
+    let verbose = cli.verbose;
     let built = Config::build(cli, &facts());
-    if let Some(note) = built.skipped.note() {
+    if verbose {
+        for (path, why) in &built.skipped.entries {
+            messages::note(format!("skipped {path}: {why}"));
+        }
+    }
+    if let Some(note) = built.skipped.note(verbose) {
         messages::note(note);
     }
     let cfg = match built.config {

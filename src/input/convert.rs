@@ -6,8 +6,9 @@
 use super::InputFormat;
 use super::json_records::JsonRecords;
 use super::reader::LONG_LINE_PREFIX;
+use super::zeek::ZeekRecords;
 use serde_json::{Map, Value};
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 
 /// The largest record kept whole, whatever `--max-line-bytes` says: chunks index records with u32.
 const MAX_RECORD: usize = 1 << 31;
@@ -67,23 +68,40 @@ pub(crate) fn decoder(format: InputFormat, r: Box<dyn Read + Send>, max_line_byt
     let max = max_line_bytes.min(MAX_RECORD);
     match format {
         InputFormat::Json => Decoder::Records(Box::new(JsonRecords::new(BufReader::with_capacity(64 << 10, r), max))),
-        InputFormat::Csv | InputFormat::Tsv => {
-            let delimiter = if format == InputFormat::Csv { b',' } else { b'\t' };
-            let reader = csv::ReaderBuilder::new()
-                .delimiter(delimiter)
-                .quoting(format == InputFormat::Csv)
-                .flexible(true)
-                .from_reader(r);
-            Decoder::Records(Box::new(CsvRecords {
-                reader,
-                headers: None,
-                record: csv::ByteRecord::new(),
-                delimiter,
-                max,
-            }))
+        InputFormat::Zeek => Decoder::Records(Box::new(ZeekRecords::new(BufReader::with_capacity(64 << 10, r), max))),
+        InputFormat::Tsv => {
+            let mut r = BufReader::with_capacity(64 << 10, r);
+            match is_zeek(&mut r) {
+                true => Decoder::Records(Box::new(ZeekRecords::new(r, max))),
+                false => csv_decoder(format, Box::new(r), max),
+            }
         }
+        InputFormat::Csv => csv_decoder(format, r, max),
         _ => Decoder::Lines(r),
     }
+}
+
+/// Whether the input starts with Zeek's `#separator` header (a read error is reported later).
+fn is_zeek(r: &mut impl BufRead) -> bool {
+    r.fill_buf()
+        .is_ok_and(|b| b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b).starts_with(b"#separator "))
+}
+
+/// The decoder of CSV, or of TSV (no quoting).
+fn csv_decoder(format: InputFormat, r: Box<dyn Read + Send>, max: usize) -> Decoder {
+    let delimiter = if format == InputFormat::Csv { b',' } else { b'\t' };
+    let reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .quoting(format == InputFormat::Csv)
+        .flexible(true)
+        .from_reader(r);
+    Decoder::Records(Box::new(CsvRecords {
+        reader,
+        headers: None,
+        record: csv::ByteRecord::new(),
+        delimiter,
+        max,
+    }))
 }
 
 /// A record's text while it is read, keeping at most one byte more than the limit.
@@ -266,6 +284,18 @@ mod tests {
             lines(InputFormat::Tsv, "a\tb\n1\t\"q\"\n"),
             "{\"a\":1,\"b\":\"\\\"q\\\"\"}\n"
         );
+    }
+
+    #[test]
+    fn tsv_that_starts_with_a_zeek_header_is_read_as_zeek() {
+        assert_eq!(
+            lines(
+                InputFormat::Tsv,
+                "#separator \\x09\n#fields\ta\tb\n#types\tcount\tbool\n5\tT\n"
+            ),
+            "\n\n\n{\"a\":5,\"b\":true}\n"
+        );
+        assert_eq!(lines(InputFormat::Tsv, "#a\tb\n5\tT\n"), "{\"#a\":5,\"b\":\"T\"}\n");
     }
 
     #[test]

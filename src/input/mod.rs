@@ -1,5 +1,5 @@
-//! Inputs: which files to read (directories walked in byte order, hidden entries
-//! skipped), how to decompress them, and how their bytes become line-aligned chunks.
+//! Inputs: which files to read (directories walked in byte order, hidden entries and
+//! files that are not event data skipped), how to decompress them, and how their bytes become line-aligned chunks.
 
 pub(crate) mod convert;
 pub(crate) mod decompress;
@@ -8,6 +8,7 @@ pub(crate) mod merge;
 pub(crate) mod multiline;
 pub(crate) mod reader;
 pub(crate) mod walk;
+mod zeek;
 
 use std::path::{Path, PathBuf};
 
@@ -25,8 +26,10 @@ pub(crate) enum InputFormat {
     Logfmt,
     /// Comma-separated values with a header row
     Csv,
-    /// Tab-separated values with a header row
+    /// Tab-separated values with a header row (a Zeek log when it starts with #separator)
     Tsv,
+    /// Zeek TSV logs: #fields names the columns, #types types them
+    Zeek,
 }
 
 impl InputFormat {
@@ -108,7 +111,7 @@ pub(crate) fn overwrite_error(input: &Identity) -> std::io::Error {
 /// Expands the command line's paths into inputs; no path means stdin. A path named on the
 /// command line is read as given (also a FIFO); directories are walked (see [`walk`]) and
 /// their files read in byte order of their paths. Also returns what the walks skipped.
-pub(crate) fn expand(paths: &[String], follow_links: bool) -> (Vec<Input>, walk::Skipped) {
+pub(crate) fn expand(paths: &[String], opts: walk::WalkOptions) -> (Vec<Input>, walk::Skipped) {
     if paths.is_empty() {
         let stdin = Input {
             name: "-".into(),
@@ -117,7 +120,7 @@ pub(crate) fn expand(paths: &[String], follow_links: bool) -> (Vec<Input>, walk:
         return (vec![stdin], walk::Skipped::default());
     }
     let mut out = Vec::new();
-    let mut walk = walk::Walk::new(follow_links);
+    let mut walk = walk::Walk::new(opts);
     for p in paths {
         if p == "-" {
             out.push(Input {
@@ -154,7 +157,7 @@ mod tests {
         std::fs::write(d.path().join("c.ndjson"), "").unwrap();
         std::fs::write(d.path().join(".hidden"), "").unwrap();
         std::fs::write(d.path().join("b.ndjson"), "").unwrap();
-        let names: Vec<String> = expand(&[d.path().display().to_string()], false)
+        let names: Vec<String> = expand(&[d.path().display().to_string()], walk::WalkOptions::default())
             .0
             .into_iter()
             .map(|i| i.name.rsplit('/').next().unwrap().to_string())
@@ -165,7 +168,7 @@ mod tests {
     #[test]
     fn no_paths_means_stdin() {
         assert_eq!(
-            expand(&[], false).0,
+            expand(&[], walk::WalkOptions::default()).0,
             vec![Input {
                 name: "-".into(),
                 source: Source::Stdin

@@ -16,6 +16,7 @@ mod fold;
 mod golden;
 mod groups;
 mod guidance;
+mod input_reach;
 mod inputs;
 mod kill;
 mod lang;
