@@ -18,8 +18,10 @@ const SECTIONS: &[(&str, &[&str])] = &[
     (
         "INPUT",
         &[
-            "Each PATH is a file, a directory (read recursively, entries in byte order of their paths, hidden entries skipped) or - for standard input. No PATH means standard input. Inputs are read in the order given; the output keeps that order whatever the number of threads.",
+            "Each PATH is a file, a directory (read recursively, entries in byte order of their paths, hidden entries and files that are not event data skipped) or - for standard input. No PATH means standard input. Inputs are read in the order given; the output keeps that order whatever the number of threads.",
             "In a directory, FIFOs, sockets, devices and symbolic links are skipped, and one evq: note counts them; with --follow-links, links are followed. Either way every file and directory is read once, compared by device and inode, so link loops and hard links are harmless. A path named on the command line is always read as given, even a FIFO.",
+            "-g, --glob GLOB chooses the files of directory inputs, as ripgrep's -g does: a GLOB without / matches an entry's name at any depth (-g '*.log'), one with / matches its path relative to the directory given on the command line (-g 'app/*.log'; * does not cross /, ** does; a leading / anchors, a trailing / is ignored). !GLOB leaves matching files out, and a matching directory is not entered (-g '!old'). Repeat -g for several patterns: the last one that matches an entry decides. When any -g without ! is given, only files that some pattern includes are read. Globs apply to directory walks only: a file named on the command line is always read. Hidden entries stay skipped.",
+            "Files that are plainly not event data are skipped in directory walks: files named LICENSE, LICENCE, COPYING, NOTICE, README, AUTHORS, CHANGELOG or CONTRIBUTING (any case, also with a -SUFFIX such as LICENSE-MIT, and with a .txt, .md, .rst or .markdown extension), every .md and .markdown file, and binary files: a file that is not gzip, zstd, bzip2 or xz (recognised by magic bytes, so compressed logs are always read) with a NUL byte in its first 8 KiB. So notice.log and notice.json.gz (Zeek logs) are read, NOTICE and README.md are not. --no-ignore reads them all; a -g pattern that includes a file (-g LICENSE, -g '*.bin') reads it too. One note on stderr counts what was skipped, together with the FIFOs and symbolic links; -q silences it. -v, --verbose lists each entry a walk skipped and why, one evq: skipped PATH: REASON line each, and adds the count of entries -g excluded to the note.",
             "Compressed inputs are recognised by their first bytes, not their names: gzip (every member of a multi-member file), zstd, bzip2 and xz.",
             "Each line is one event, normally a JSON object. A trailing carriage return is removed, a UTF-8 byte order mark at the start of an input is removed (offsets still count it), a last line without a newline is a normal line, and lines that are empty or only whitespace are skipped and counted as blank.",
             "A line that is not valid UTF-8, not valid JSON, nested deeper than 128 levels, holding a lone UTF-16 surrogate escape such as \"\\ud800\" in any key or string (invalid_unicode, whatever fields the pipeline reads), or longer than --max-line-bytes is a dead letter (see DEAD LETTERS). It never stops the run unless --strict or --max-errors says so.",
@@ -29,6 +31,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
         "INPUT FORMATS",
         &[
             "-i chooses how input becomes events. ndjson (the default) is one JSON value per line. json is any JSON text: pretty-printed documents spanning lines, concatenated values, and a top-level array, which gives one event per element. lines makes each line the event {\"line\": TEXT}. logfmt reads key=value pairs per line. csv and tsv read a header row, then one event per record; values that look like JSON numbers become numbers. When the pipeline starts with parse, the default is lines.",
+            "zeek reads Zeek TSV logs: the #separator line (written #separator \\x09) sets the field separator, #fields names the columns, #types types them, and #set_separator, #empty_field and #unset_field are honoured (defaults ,, (empty) and -). count, int, double, interval and port values become numbers; time values stay numbers, the Unix seconds Zeek writes (1300475167.096535), which evq reads as event time like any Unix time, as Zeek's own JSON logs do; bool T and F become true and false; set[..] and vector[..] become arrays, split on the set separator and each element typed by the element type; every other type (string, addr, subnet, enum, ...) is a string. The unset field - is null (the key is kept, so every event of a log has the same keys); the empty field (empty) is an empty array for a set or vector and an empty string otherwise. \\xHH escapes in values are decoded when the result is valid UTF-8, and kept as written when not. Dotted names such as id.orig_h are keys as written: where id.orig_h == \"10.0.0.1\" reads them. Every # line (#path, #open, #close, ...) and blank line is counted as blank, so --stats counts every line of the file; a later #separator line starts a new header (logs concatenated with cat). A row with more fields than #fields names the extra ones _N; a line before any #fields is read with _1, _2... as names and values typed as tsv types them. -i tsv reads an input that starts with #separator as zeek. A line that is not valid UTF-8 is an invalid_utf8 dead letter; a line longer than --max-line-bytes a too_long one.",
             "With -i json, a record that is not valid JSON is an invalid_json dead letter at the line where it starts, and the records before and after it are kept. Decoding resumes after the bad value if its brackets balance; otherwise at the next line that starts with { or [ and is indented no more than the bad record (inside a top-level array: the next element or the closing ]). A value cut off at the end of the input is a dead letter, and so is a top-level array that is never closed. A CSV or TSV row that is not valid UTF-8 is an invalid_utf8 dead letter; a row with more fields than the header names the extra ones _N by position, a row with fewer simply lacks the missing keys. --multiline-start cannot be combined with json, csv or tsv.",
             "For json, csv and tsv, line() and offset() give where each record starts in the input. A text line (lines, logfmt) that is not valid UTF-8 is kept, with U+FFFD in its text; if a stage rejects it, the dead letter holds the exact bytes. --strip-ansi removes ANSI colour and cursor sequences from text lines.",
             "--multiline-start REGEX joins every line that does not match REGEX to the record before it (Java stack traces, Python tracebacks, indented continuations). A record is cut at --max-line-bytes; it counts as one line read, and line() is its first line.",
@@ -167,12 +170,25 @@ const SECTIONS: &[(&str, &[&str])] = &[
   evq: warning: EXPR never held: F was never TYPE (it was TYPES); write FIX
       a where comparison of a field with a constant that no event's field could meet
       (LogonType == 3 when LogonType is always a string)
+  evq: warning: X != V always held: X was never TYPE (it was TYPES); write FIX
+      a != (or not in) comparison with a constant of a type the field never had, so it held
+      for every event; the fix writes the constant with the field's type (status != 200) or
+      converts the field (int(code) != 7)
+  evq: warning: X in [V, ...] never held: X was never TYPE (it was TYPES); write FIX
+      no element of the list (written [..] or (..)) had a type the field had in any event;
+      the fix writes the list with the field's type (status in [500,503]) or converts the
+      field (int(code) in [7,8])
+  evq: warning: X and Y are compared as text, but their UTC offsets differ; compare times: time(X) OP time(Y)
+      <, <=, >, >= between RFC 3339 times written as text (a field and a constant time, or
+      two fields) compare the text, which is time order only when both have the same UTC
+      offset; printed once per comparison, when some event had two times with different
+      offsets (Z is +00:00); time(...) compares instants
   evq: these lines look like FORMAT; add 'parse NAME' at the start of the pipeline, or read them with -i lines
       before the dead-letter summary, when most lines were not JSON and look like an access
       log, syslog or logfmt
   evq: reading events from the terminal (Ctrl-D ends); give a file to read it
       no PATH (or only -) and standard input is a terminal",
-            "The checks see what the worker threads see: fields read only by stages after head, tail or sort, and to/tee templates, are not checked; != and in are not checked for types.",
+            "The checks see what the worker threads see: fields read only by stages after head, tail or sort, and to/tee templates, are not checked. Comparisons inside if ... end and inside lambdas are not checked, nor comparisons of two fields of different types; == between times of different offsets is a text test a user may mean and is not reported.",
         ],
     ),
     (
