@@ -138,6 +138,10 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub lateness: Option<f64>,
 
+    /// Time zone (IANA name, e.g. Europe/Berlin) of window bounds, whose days `every 1d` windows follow; default UTC
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+
     /// Memory for sort before it spills to temporary files (suffixes K, M, G)
     #[arg(long = "memory-limit", value_name = "BYTES", default_value = "1G", value_parser = parse_size)]
     pub memory_limit: usize,

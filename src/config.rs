@@ -106,7 +106,9 @@ impl Config {
         let identities = input::identities(&inputs);
         refuse_overwrites(&outputs(&cli, &asts, facts), &identities)?;
         let read = read_config(&cli, &asts)?;
-        let opts = stage_options(&cli, time, identities);
+        let zone = cli.tz.as_deref().map(crate::time::zone).transpose();
+        let zone = zone.map_err(|why| UsageError::flag("--tz", why))?;
+        let opts = stage_options(&cli, time, zone, identities);
         let mut pipeline = pipeline(&cli, &asts, &opts, &source, read.format)?;
         let out = output_config(&cli, &asts, facts);
         let printer = output::printer(&cli, out.format, facts, &mut pipeline)?;
@@ -330,7 +332,12 @@ fn read_config(cli: &Cli, asts: &[StageAst]) -> Result<ReadConfig, UsageError> {
 }
 
 /// The settings stages are built with.
-fn stage_options(cli: &Cli, time: Option<crate::lang::Path>, inputs: Vec<Identity>) -> StageOptions {
+fn stage_options(
+    cli: &Cli,
+    time: Option<crate::lang::Path>,
+    zone: Option<chrono_tz::Tz>,
+    inputs: Vec<Identity>,
+) -> StageOptions {
     let topic = TopicOptions {
         append: cli.append,
         atomic: cli.atomic,
@@ -344,6 +351,7 @@ fn stage_options(cli: &Cli, time: Option<crate::lang::Path>, inputs: Vec<Identit
         max_groups: cli.max_groups,
         memory_limit: cli.memory_limit,
         lateness: cli.lateness,
+        zone,
         topic,
         seed: cli.seed,
     }

@@ -29,9 +29,12 @@ pub(crate) const STAGES: &[(&str, &str)] = &[
         "to TEMPLATE / tee TEMPLATE",
         "write events to files named by the template (tee passes them on)",
     ),
-    ("count [by KEYS] [every DUR]", "count events per group"),
     (
-        "stats AGG [as NAME], … [by KEYS]",
+        "count [by KEYS] [every DUR [slide DUR]]",
+        "count events per group (and window)",
+    ),
+    (
+        "stats AGG [as NAME], … [by KEYS] [every DUR [slide DUR]]",
         "aggregates per group: sum avg min max p99 distinct values …",
     ),
     ("top N KEYS [by AGG]", "the N most frequent groups"),

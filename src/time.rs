@@ -1,8 +1,10 @@
 //! Event time: RFC 3339 (fast path), Unix numbers by magnitude, Common Log Format,
 //! and a user strftime format (`--time-format`, passed in); all to Unix seconds as f64.
+//! Also the time zone of `--tz`: its offsets, and RFC 3339 text in it.
 
 use chrono::format::{Item, StrftimeItems};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
 
 /// True when `fmt` is a valid strftime format.
 pub(crate) fn valid_format(fmt: &str) -> bool {
@@ -178,9 +180,132 @@ pub(crate) fn rfc3339(t: f64) -> String {
     strftime(t, fmt).unwrap_or_default()
 }
 
+/// The IANA time zone `name` (`Europe/Berlin`), or why not: the nearest names, so the message
+/// is one line with a hint.
+pub(crate) fn zone(name: &str) -> Result<Tz, String> {
+    if let Ok(tz) = name.parse::<Tz>() {
+        return Ok(tz);
+    }
+    let near = nearest_zones(name);
+    let hint = match near.as_slice() {
+        [] => "write an IANA time zone such as Europe/Berlin, America/New_York or UTC".to_string(),
+        names => format!("did you mean {}?", names.join(" or ")),
+    };
+    Err(format!("unknown time zone `{name}`; {hint}"))
+}
+
+/// At most three zone names closest to `name`: the same name in other letter case or the zones
+/// whose city is `name` (`Berlin`), else those fewest typing mistakes away.
+fn nearest_zones(name: &str) -> Vec<&'static str> {
+    let lower = name.to_lowercase();
+    let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+    let mut scored: Vec<(usize, &'static str)> = names
+        .filter_map(|n| {
+            let l = n.to_lowercase();
+            let city = l.rsplit('/').next().unwrap_or(&l);
+            let d = if l == lower || city == lower.replace(' ', "_") {
+                0
+            } else {
+                strsim::damerau_levenshtein(&lower, &l)
+            };
+            (d <= 2.max(l.len() / 4)).then_some((d, n))
+        })
+        .collect();
+    scored.sort();
+    let best = scored.first().map_or(0, |s| s.0);
+    scored
+        .into_iter()
+        .take_while(|s| s.0 == best)
+        .take(3)
+        .map(|(_, n)| n)
+        .collect()
+}
+
+/// True for the zones that are UTC itself, whose times are written with `Z`.
+pub(crate) fn is_utc(tz: Tz) -> bool {
+    matches!(
+        tz,
+        Tz::UTC | Tz::Etc__UTC | Tz::Etc__Universal | Tz::Universal | Tz::Zulu | Tz::Etc__Zulu
+    )
+}
+
+/// The offset from UTC, in seconds, of `zone` at Unix second `t` (0 beyond the dates chrono
+/// knows, where no zone has rules).
+pub(crate) fn offset_at(zone: Tz, t: f64) -> i64 {
+    if is_utc(zone) || !t.is_finite() || t.abs() > 9.0e15 {
+        return 0;
+    }
+    match DateTime::<Utc>::from_timestamp(t.floor() as i64, 0) {
+        Some(dt) => i64::from(zone.offset_from_utc_datetime(&dt.naive_utc()).fix().local_minus_utc()),
+        None => 0,
+    }
+}
+
+/// RFC 3339 text of Unix seconds in `zone`, with milliseconds only when needed: `Z` in UTC,
+/// the zone's offset at that instant otherwise (`2026-03-29T00:00:00+01:00`).
+pub(crate) fn rfc3339_in(t: f64, zone: Tz) -> String {
+    if is_utc(zone) {
+        return rfc3339(t);
+    }
+    let fmt = if t.fract() == 0.0 {
+        "%Y-%m-%dT%H:%M:%S%:z"
+    } else {
+        "%Y-%m-%dT%H:%M:%S%.3f%:z"
+    };
+    let micros = (t * 1e6).round();
+    if !micros.is_finite() || micros.abs() > 9.0e18 {
+        return rfc3339(t);
+    }
+    let micros = micros as i64;
+    let secs = micros.div_euclid(1_000_000);
+    let nanos = (micros.rem_euclid(1_000_000) * 1000) as u32;
+    match DateTime::<Utc>::from_timestamp(secs, nanos) {
+        Some(dt) => dt.with_timezone(&zone).format(fmt).to_string(),
+        None => rfc3339(t),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zones_are_iana_names_and_a_wrong_one_gets_the_nearest() {
+        assert_eq!(zone("Europe/Berlin"), Ok(Tz::Europe__Berlin));
+        assert_eq!(zone("UTC"), Ok(Tz::UTC));
+        let e = |n: &str| zone(n).expect_err("unknown");
+        assert_eq!(
+            e("Europe/Berln"),
+            "unknown time zone `Europe/Berln`; did you mean Europe/Berlin?"
+        );
+        assert!(
+            e("europe/berlin").contains("did you mean Europe/Berlin?"),
+            "{}",
+            e("europe/berlin")
+        );
+        assert!(e("Berlin").contains("Europe/Berlin"), "{}", e("Berlin"));
+        assert!(e("New York").contains("America/New_York"), "{}", e("New York"));
+        assert!(e("CEST").contains("CET") || e("CEST").contains("EST"), "{}", e("CEST"));
+        assert_eq!(
+            e("Nowhere/Atlantis-x"),
+            "unknown time zone `Nowhere/Atlantis-x`; write an IANA time zone such as Europe/Berlin, America/New_York or UTC"
+        );
+    }
+
+    #[test]
+    fn times_in_a_zone_carry_its_offset_at_that_instant() {
+        let berlin = Tz::Europe__Berlin;
+        // 2026-03-29T00:00:00+01:00, the day Berlin moves to summer time, and a day later.
+        assert_eq!(rfc3339_in(1_774_738_800.0, berlin), "2026-03-29T00:00:00+01:00");
+        assert_eq!(rfc3339_in(1_774_821_600.0, berlin), "2026-03-30T00:00:00+02:00");
+        assert_eq!(rfc3339_in(1_774_821_600.5, berlin), "2026-03-30T00:00:00.500+02:00");
+        assert_eq!(rfc3339_in(0.0, Tz::UTC), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_in(0.0, Tz::Europe__London), "1970-01-01T01:00:00+01:00");
+        assert_eq!(offset_at(berlin, 1_774_738_800.0), 3600);
+        assert_eq!(offset_at(berlin, 1_774_821_600.0), 7200);
+        assert_eq!(offset_at(berlin, f64::NAN), 0);
+        assert_eq!(offset_at(berlin, 1e300), 0);
+    }
 
     #[test]
     fn rfc3339_variants() {

@@ -103,6 +103,12 @@ impl AggFn {
         }
     }
 
+    /// True when merging two accumulators gives the same result whichever saw its events first
+    /// (up to the rounding of floats): all but `first`, `last` and `values`, which keep input order.
+    pub(crate) fn merges_in_any_order(&self) -> bool {
+        !matches!(self, AggFn::First | AggFn::Last | AggFn::Values)
+    }
+
     /// The function part of the default output column: `count`, `sum`, `p99`; a quantile
     /// without a name of its own is `percentile`.
     pub(crate) fn name(&self) -> String {

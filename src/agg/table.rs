@@ -110,8 +110,15 @@ impl Table {
     /// Moves group `g` of `from` with its accumulators `accs` into this table, merging them
     /// when it has the group. False when the group is new and would pass the limit.
     fn take_group(&mut self, l: &Layout, from: &Table, g: usize, accs: impl Iterator<Item = Acc>) -> bool {
+        self.add_group(l, from.canon(g), from.text(l, g), accs)
+    }
+
+    /// Adds the group of canonical key `canon` and first-seen `text` with its accumulators
+    /// `accs`, merging them (as the later ones) when the table has the group. False when the
+    /// group is new and would pass the limit.
+    pub(crate) fn add_group(&mut self, l: &Layout, canon: &[u8], text: &[u8], accs: impl Iterator<Item = Acc>) -> bool {
         let mut fresh = Some(accs);
-        let found = self.find_or_insert(l, from.canon(g), from.text(l, g), || fresh.take().into_iter().flatten());
+        let found = self.find_or_insert(l, canon, text, || fresh.take().into_iter().flatten());
         // Unless the group was new and took them, the accumulators are merged or (past the
         // limit) dropped: either way used up, so the next group's come next.
         let Some(accs) = fresh else { return true };
@@ -154,6 +161,18 @@ impl Table {
             let to = if done(prefix) { &mut out } else { &mut *self };
             // Neither part holds more groups than the whole did.
             to.take_group(l, &old, g, accs.by_ref().take(l.aggs));
+        }
+        out
+    }
+
+    /// A copy of the groups whose canonical key's prefix `keep` accepts, in the same order.
+    pub(crate) fn copy_where(&self, l: &Layout, keep: impl Fn(&[u8]) -> bool) -> Table {
+        let mut out = Table::default();
+        for g in 0..self.len() {
+            if keep(self.canon(g).get(..l.prefix).unwrap_or_default()) {
+                // The copy holds no more groups than this table.
+                out.take_group(l, self, g, self.accs(l, g).iter().cloned());
+            }
         }
         out
     }

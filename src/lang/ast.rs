@@ -256,6 +256,14 @@ pub(crate) struct AggSpec {
     pub name: String,
 }
 
+/// `every DUR [slide DUR]`: windows `len` seconds long, starting every `slide` seconds; `slide`
+/// divides `len`, and equals it for tumbling windows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Every {
+    pub len: f64,
+    pub slide: f64,
+}
+
 /// One stage as written, before the engine builds its runtime state.
 #[derive(Debug, Clone)]
 pub(crate) enum StageSpec {
@@ -276,12 +284,12 @@ pub(crate) enum StageSpec {
     },
     Count {
         keys: Vec<KeySpec>,
-        every: Option<f64>,
+        every: Option<Every>,
     },
     Stats {
         aggs: Vec<AggSpec>,
         keys: Vec<KeySpec>,
-        every: Option<f64>,
+        every: Option<Every>,
     },
     Top {
         n: u64,

@@ -40,7 +40,7 @@ pub(crate) use fill_down::FillDown;
 pub(crate) use flatten::Flatten;
 pub(crate) use fold::Fold;
 pub(crate) use group::DEFAULT_MAX_GROUPS;
-pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, Order};
+pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, MAX_PER_WINDOW, Order, Windows};
 pub(crate) use head::Head;
 pub(crate) use join::Join;
 pub(crate) use keep::Keep;
@@ -61,7 +61,7 @@ pub(crate) use validate::Validate;
 pub(crate) use r#where::Where;
 
 use crate::event::{Event, Fate, Needs, Reason, Rejection};
-use crate::lang::ast::AggSpec;
+use crate::lang::ast::{AggSpec, Every};
 use crate::lang::{Env, LangError, StageAst, StageSpec};
 use std::ops::ControlFlow;
 
@@ -102,6 +102,9 @@ pub(crate) struct StageOptions {
     pub memory_limit: usize,
     /// `--lateness`: windows stream out once the watermark passes them.
     pub lateness: Option<f64>,
+    /// `--tz`: the zone whose days `every 1d` windows follow and window bounds are written in
+    /// (UTC when `None`).
+    pub zone: Option<chrono_tz::Tz>,
     /// How `to` and `tee` open their files.
     pub topic: crate::output::topic::TopicOptions,
     /// `--seed`, for `sample`.
@@ -142,9 +145,11 @@ impl Stage {
     /// The runtime stage; `join` and `validate` read their files here, and fail naming them.
     pub(crate) fn build(ast: &StageAst, opts: &StageOptions) -> Result<Stage, LangError> {
         let invalid = |e: String| LangError::new(e, ast.span);
-        let group = |stage, keys: &[_], aggs: &[AggSpec], every, order| {
+        let group = |stage, keys: &[_], aggs: &[AggSpec], every: Option<Every>, order| {
             let time = TimeField(opts.time.clone());
-            let spec = GroupSpec::new(stage, keys.to_vec(), aggs, every, order, time, opts.max_groups);
+            let zone = opts.zone.unwrap_or(chrono_tz::Tz::UTC);
+            let windows = every.map(|e| Windows::new(e.len, e.slide, zone));
+            let spec = GroupSpec::new(stage, keys.to_vec(), aggs, windows, order, time, opts.max_groups);
             Ok::<_, LangError>(Stage::Group(GroupStage::new(spec.map_err(invalid)?, opts.lateness)))
         };
         let max_groups = opts.max_groups.unwrap_or(DEFAULT_MAX_GROUPS);

@@ -1,9 +1,13 @@
 //! Parsing of the aggregate stages: `count`, `stats`, `top`, `distinct`, `sort`.
 
 use super::{Parser, nearest};
-use crate::lang::ast::{AggSpec, Expr, KeyName, KeySpec, Path, Seg, StageSpec};
+use crate::lang::ast::{AggSpec, Every, Expr, KeyName, KeySpec, Path, Seg, StageSpec};
 use crate::lang::error::{LangError, Span};
 use crate::lang::lexer::Tok;
+
+const WINDOW_HINT: &str = "windows are durations such as 30s, 5m, 1h or 1d";
+const SLIDE_HINT: &str =
+    "every 5m slide 1m gives windows of 5 minutes starting every minute; the slide divides the window";
 
 /// Aggregate function names, for parsing and suggestions.
 const AGG_NAMES: &[&str] = crate::lang::ast::AGG_NAMES;
@@ -115,22 +119,47 @@ impl Parser {
         Ok(StageSpec::Fold { keys, from, changes })
     }
 
-    fn every(&mut self, cols: &mut Columns) -> Result<Option<f64>, LangError> {
+    /// `every DUR [slide DUR]`: tumbling windows, or sliding ones when a slide is given.
+    fn every(&mut self, cols: &mut Columns) -> Result<Option<Every>, LangError> {
         if !self.eat_word("every") {
             return Ok(None);
         }
         let start = self.prev_span();
-        let hint = "windows are durations such as 30s, 5m, 1h or 1d";
-        let d = match self.next().map(|t| (t.tok, t.span)) {
-            Some((Tok::Duration(d), _)) if d > 0.0 => d,
-            Some((_, span)) => return Err(LangError::new("expected a window length such as 1m", span).hint(hint)),
-            None => return Err(self.error_here("expected a window length such as 1m").hint(hint)),
-        };
+        let len = self.window_duration("a window length such as 1m", WINDOW_HINT)?;
         let span = start.to(self.prev_span());
         for name in ["window_start", "window_end"] {
             cols.add(vec![Seg::Key(name.into())], format!("the window's {name}"), span);
         }
-        Ok(Some(d))
+        if !self.eat_word("slide") {
+            return Ok(Some(Every { len, slide: len }));
+        }
+        let from = self.prev_span();
+        let slide = self.window_duration("how far windows slide, such as 1m", SLIDE_HINT)?;
+        let span = from.to(self.prev_span());
+        let per_window = len / slide;
+        if per_window < 1.0 || (per_window - per_window.round()).abs() > 1e-9 * per_window {
+            return Err(LangError::new("the slide must divide the window length", span).hint(SLIDE_HINT));
+        }
+        if per_window > crate::stage::MAX_PER_WINDOW {
+            return Err(LangError::new(
+                format!(
+                    "windows that slide by {} of their length are too many per event",
+                    per_window.round()
+                ),
+                span,
+            )
+            .hint("every / slide may be at most 10000: slide by a longer step"));
+        }
+        Ok(Some(Every { len, slide }))
+    }
+
+    /// A positive duration after `every` or `slide`.
+    fn window_duration(&mut self, what: &str, hint: &str) -> Result<f64, LangError> {
+        match self.next().map(|t| (t.tok, t.span)) {
+            Some((Tok::Duration(d), _)) if d > 0.0 => Ok(d),
+            Some((_, span)) => Err(LangError::new(format!("expected {what}"), span).hint(hint)),
+            None => Err(self.error_here(&format!("expected {what}")).hint(hint)),
+        }
     }
 
     pub(super) fn keys(&mut self, cols: &mut Columns) -> Result<Vec<KeySpec>, LangError> {

@@ -2,7 +2,7 @@
 
 use super::expr::negate_number_text;
 use super::*;
-use crate::lang::ast::{AggSpec, KeyName, RouteSpec, Template, TemplatePart};
+use crate::lang::ast::{AggSpec, Every, KeyName, RouteSpec, Template, TemplatePart};
 
 /// The rendered error for `src`, which must not parse.
 fn error(src: &str) -> String {
@@ -273,7 +273,13 @@ fn count_keys_keep_paths_or_take_names_and_every_is_in_seconds() {
     let StageSpec::Count { keys, every } = spec("count by user.country, lower(k) as kind every 5m") else {
         panic!("a count stage");
     };
-    assert_eq!(every, Some(300.0));
+    assert_eq!(
+        every,
+        Some(Every {
+            len: 300.0,
+            slide: 300.0
+        })
+    );
     let names: Vec<String> = keys
         .iter()
         .map(|k| match &k.name {
@@ -291,9 +297,45 @@ fn count_keys_keep_paths_or_take_names_and_every_is_in_seconds() {
             panic!("a count stage");
         };
         assert!(keys.is_empty(), "`{src}`");
-        assert_eq!(every, Some(secs), "`{src}`");
+        assert_eq!(every.map(|e| (e.len, e.slide)), Some((secs, secs)), "`{src}`");
     }
     assert!(matches!(spec("count"), StageSpec::Count { keys, every: None } if keys.is_empty()));
+}
+
+#[test]
+fn windows_slide_by_a_step_that_divides_them() {
+    let StageSpec::Stats { every, .. } = spec("stats sum(x) by k every 5m slide 1m") else {
+        panic!("a stats stage");
+    };
+    assert_eq!(
+        every,
+        Some(Every {
+            len: 300.0,
+            slide: 60.0
+        })
+    );
+    let StageSpec::Count { every, .. } = spec("count every 1s slide 250ms") else {
+        panic!("a count stage");
+    };
+    assert_eq!(every, Some(Every { len: 1.0, slide: 0.25 }));
+    let StageSpec::Count { every, .. } = spec("count every 1m slide 1m") else {
+        panic!("a count stage");
+    };
+    assert_eq!(every, Some(Every { len: 60.0, slide: 60.0 }));
+    for (src, want) in [
+        ("count every 5m slide 2m", "the slide must divide the window length"),
+        ("count every 1m slide 5m", "the slide must divide the window length"),
+        ("count every 5m slide", "expected how far windows slide"),
+        ("count every 5m slide x", "expected how far windows slide"),
+        ("count every 1d slide 1s", "too many per event"),
+    ] {
+        let r = error(src);
+        assert!(
+            r.contains(want) && r.contains('^') && r.contains("hint: "),
+            "`{src}`: {r}"
+        );
+    }
+    assert!(error("count every 5m slide 2m").contains("hint: every 5m slide 1m gives windows of 5 minutes"));
 }
 
 /// A template's parts as text: literals as they are, placeholders as `{…}`.

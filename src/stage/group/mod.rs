@@ -1,6 +1,15 @@
 //! Grouped aggregation shared by `count`, `stats`, `top` and `distinct`: group keys,
-//! tumbling event-time windows, and per-group accumulators that merge in input order,
-//! so a chunk's partial result can be computed on any thread.
+//! tumbling and sliding event-time windows ([`window`]), and per-group accumulators that merge
+//! in input order, so a chunk's partial result can be computed on any thread.
+//!
+//! Groups are kept per slot of time: per window, or, for sliding windows whose aggregates
+//! merge, per pane (the slide-long pieces windows are made of), combined into windows as they
+//! are emitted ([`panes`]), so an event is aggregated once rather than once per window.
+
+mod panes;
+mod window;
+
+pub(crate) use window::{MAX_PER_WINDOW, Windows};
 
 use super::Emit;
 use crate::agg::key::{is_json_text, write_canonical};
@@ -10,6 +19,7 @@ use crate::event::{Event, Fate, Needs, Reason, TimeField, set_path};
 use crate::lang::Val;
 use crate::lang::ast::{AggSpec, KeyName, KeySpec};
 use crate::lang::{Env, Expr};
+use panes::Panes;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 use std::ops::ControlFlow;
@@ -36,7 +46,9 @@ pub(crate) struct GroupSpec {
     pub stage: &'static str,
     keys: Vec<KeySpec>,
     aggs: Vec<(AggFn, Option<Expr>, String)>,
-    every: Option<f64>,
+    windows: Option<Windows>,
+    /// Groups are kept per pane and combined into sliding windows when they are emitted.
+    combine: bool,
     order: Order,
     time: TimeField,
     /// How the groups are stored; its limit is `--max-groups` or [`DEFAULT_MAX_GROUPS`].
@@ -48,14 +60,14 @@ impl GroupSpec {
         stage: &'static str,
         keys: Vec<KeySpec>,
         aggs: &[AggSpec],
-        every: Option<f64>,
+        windows: Option<Windows>,
         order: Order,
         time: TimeField,
         max_groups: Option<usize>,
     ) -> Result<GroupSpec, String> {
         let layout = Layout {
             aggs: aggs.len(),
-            prefix: if every.is_some() { 8 } else { 0 },
+            prefix: if windows.is_some() { 8 } else { 0 },
             limit: max_groups.unwrap_or(DEFAULT_MAX_GROUPS),
         };
         let aggs = aggs
@@ -69,12 +81,14 @@ impl GroupSpec {
                 let f = f.ok_or_else(|| format!("unknown aggregate `{}`", a.func))?;
                 Ok((f, a.arg.clone(), a.name.clone()))
             })
-            .collect::<Result<_, String>>()?;
+            .collect::<Result<Vec<_>, String>>()?;
+        let sliding = windows.is_some_and(|w| w.per_window > 1);
         Ok(GroupSpec {
             stage,
             keys,
+            combine: sliding && aggs.iter().all(|(f, _, _)| f.merges_in_any_order()),
             aggs,
-            every,
+            windows,
             order,
             time,
             layout,
@@ -90,13 +104,13 @@ impl GroupSpec {
                 e.visit_paths(&mut |p| n.add_path(p));
             }
         }
-        if self.every.is_some() {
+        if self.windows.is_some() {
             self.time.needs(n);
         }
     }
 
     pub(crate) fn windowed(&self) -> bool {
-        self.every.is_some()
+        self.windows.is_some()
     }
 }
 
@@ -132,18 +146,40 @@ impl Groups {
     }
 
     pub(crate) fn add(&mut self, spec: &GroupSpec, ev: &Event, env: &Env) -> Result<(), GroupError> {
+        self.add_from(spec, ev, env, i64::MIN)
+    }
+
+    /// Adds an event to its group in each of its slots (its pane, or the windows that hold it)
+    /// from slot `open` on: the windows before `open` were emitted.
+    pub(crate) fn add_from(&mut self, spec: &GroupSpec, ev: &Event, env: &Env, open: i64) -> Result<(), GroupError> {
         self.canon.clear();
         self.text.clear();
-        if let Some(d) = spec.every {
-            let t = spec.time.of(ev, env).ok_or(GroupError::NoTime)?;
-            self.canon.extend_from_slice(&((t / d).floor() as i64).to_le_bytes());
-        }
+        let slots = match &spec.windows {
+            Some(w) => {
+                let p = w.pane(spec.time.of(ev, env).ok_or(GroupError::NoTime)?);
+                let first = if spec.combine { p } else { w.first_window(p).max(open) };
+                self.canon.extend_from_slice(&first.to_le_bytes());
+                first..=p
+            }
+            None => 0..=0,
+        };
         write_key(&spec.keys, ev, env, &mut self.canon, &mut self.text);
+        for slot in slots {
+            if spec.windows.is_some() {
+                self.canon[..8].copy_from_slice(&slot.to_le_bytes());
+            }
+            self.add_to_group(spec, ev, env);
+        }
+        Ok(())
+    }
+
+    /// Adds an event to the group of the key in `self.canon` and `self.text`.
+    fn add_to_group(&mut self, spec: &GroupSpec, ev: &Event, env: &Env) {
         let l = &spec.layout;
         let new_accs = || spec.aggs.iter().map(|(f, _, _)| Acc::new(f));
         let Some(g) = self.table.find_or_insert(l, &self.canon, &self.text, new_accs) else {
             self.overflow = true;
-            return Ok(());
+            return;
         };
         for ((_, e, _), acc) in spec.aggs.iter().zip(self.table.accs_mut(l, g)) {
             match e {
@@ -151,12 +187,11 @@ impl Groups {
                 None => acc.add(&Val::Null),
             }
         }
-        Ok(())
     }
 
-    /// The window number of group `g`, when the stage has windows.
+    /// The slot (window or pane number) of group `g`, when the stage has windows.
     fn window(&self, spec: &GroupSpec, g: usize) -> Option<i64> {
-        spec.every?;
+        spec.windows?;
         let bytes = self.table.canon(g).get(..8)?;
         Some(i64::from_le_bytes(bytes.try_into().ok()?))
     }
@@ -167,11 +202,18 @@ impl Groups {
         self.overflow |= !self.table.merge(&spec.layout, later.table);
     }
 
-    /// Removes and returns the groups of windows before `window`.
-    pub(crate) fn split_off_before(&mut self, spec: &GroupSpec, window: i64) -> Groups {
-        let before = |prefix: &[u8]| prefix.try_into().is_ok_and(|b| i64::from_le_bytes(b) < window);
+    /// Removes and returns the groups of slots before `slot`.
+    pub(crate) fn split_off_before(&mut self, spec: &GroupSpec, slot: i64) -> Groups {
         Groups {
-            table: self.table.split_off(&spec.layout, before),
+            table: self.table.split_off(&spec.layout, |prefix| slot_of(prefix) < slot),
+            ..Groups::default()
+        }
+    }
+
+    /// A copy of the groups of slots before `slot`.
+    fn copy_before(&self, spec: &GroupSpec, slot: i64) -> Groups {
+        Groups {
+            table: self.table.copy_where(&spec.layout, |prefix| slot_of(prefix) < slot),
             ..Groups::default()
         }
     }
@@ -183,15 +225,24 @@ impl Groups {
     }
 
     /// The result rows, in the stage's order, built one at a time as they are taken.
-    pub(crate) fn into_rows(mut self, spec: &Arc<GroupSpec>) -> Rows {
+    pub(crate) fn into_rows(self, spec: &Arc<GroupSpec>) -> Rows {
+        self.into_rows_from(spec, i64::MIN)
+    }
+
+    /// The result rows of the windows from `from` on (those before were emitted).
+    fn into_rows_from(mut self, spec: &Arc<GroupSpec>, from: i64) -> Rows {
         // The index is not needed any more: free it before the rows are built.
         self.table.drop_index();
+        if spec.combine {
+            return Rows::of_panes(self, spec, from, i64::MAX);
+        }
         let order = self.order(spec).into_iter();
         Rows {
             groups: self,
             spec: Arc::clone(spec),
             order,
             extra: None,
+            panes: None,
         }
     }
 
@@ -201,7 +252,7 @@ impl Groups {
         let mut order: Vec<u32> = (0..self.len() as u32).collect();
         let window = |g: u32| self.window(spec, g as usize);
         let Order::Desc { limit } = spec.order else {
-            if spec.every.is_some() {
+            if spec.windows.is_some() {
                 order.sort_by_key(|&g| window(g));
             }
             return order;
@@ -234,22 +285,45 @@ pub(crate) struct Rows {
     order: std::vec::IntoIter<u32>,
     /// A row after the groups' (the result of a global aggregate over no events).
     extra: Option<Value>,
+    /// The panes the windows after `groups` are combined from, one window at a time.
+    panes: Option<Panes>,
+}
+
+impl Rows {
+    /// The rows of windows `from .. to` combined from the pane groups `groups`.
+    fn of_panes(groups: Groups, spec: &Arc<GroupSpec>, from: i64, to: i64) -> Rows {
+        Rows {
+            groups: Groups::default(),
+            spec: Arc::clone(spec),
+            order: Vec::new().into_iter(),
+            extra: None,
+            panes: Some(Panes::new(groups, spec, from, to)),
+        }
+    }
 }
 
 impl Iterator for Rows {
     type Item = Value;
 
     fn next(&mut self) -> Option<Value> {
-        match self.order.next() {
-            Some(g) => Some(self.groups.row(&self.spec, g as usize)),
-            None => self.extra.take(),
+        loop {
+            if let Some(g) = self.order.next() {
+                return Some(self.groups.row(&self.spec, g as usize));
+            }
+            match self.panes.as_mut().and_then(|p| p.next_window(&self.spec)) {
+                Some(window) => {
+                    self.order = window.order(&self.spec).into_iter();
+                    self.groups = window;
+                }
+                None => return self.extra.take(),
+            }
         }
     }
+}
 
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.order.len() + usize::from(self.extra.is_some());
-        (n, Some(n))
-    }
+/// The slot a canonical key's prefix names (`i64::MAX` for no prefix).
+fn slot_of(prefix: &[u8]) -> i64 {
+    prefix.try_into().map_or(i64::MAX, i64::from_le_bytes)
 }
 
 /// Appends an event's values of `keys`: canonical bytes to `canon` (equal values, equal bytes:
@@ -340,10 +414,10 @@ fn row(spec: &GroupSpec, window: Option<i64>, key: &[u8], results: &[Value]) -> 
             obj.insert(k, v);
         }
     };
-    if let (Some(w), Some(d)) = (window, spec.every) {
-        let start = w as f64 * d;
-        insert(&mut out, "window_start".into(), crate::time::rfc3339(start).into());
-        insert(&mut out, "window_end".into(), crate::time::rfc3339(start + d).into());
+    if let (Some(w), Some(win)) = (window, spec.windows) {
+        let at = |t: f64| Value::from(crate::time::rfc3339_in(t, win.zone));
+        insert(&mut out, "window_start".into(), at(win.start(w)));
+        insert(&mut out, "window_end".into(), at(win.end(w)));
     }
     put_key(&spec.keys, key, &mut out);
     for ((_, _, name), r) in spec.aggs.iter().zip(results) {
@@ -411,9 +485,11 @@ impl GroupStage {
     }
 
     /// Adds an event; in streaming mode, returns the rows of windows the watermark closed.
+    /// An event is late when every window that holds it was emitted; otherwise it counts in
+    /// those still open.
     fn add(&mut self, ev: &Event, env: &Env) -> Result<Vec<Value>, Rejected> {
         let spec = self.spec.clone();
-        let (Some(lateness), Some(every)) = (self.lateness, spec.every) else {
+        let (Some(lateness), Some(win)) = (self.lateness, spec.windows) else {
             return self
                 .groups
                 .add(&spec, ev, env)
@@ -421,31 +497,43 @@ impl GroupStage {
                 .map_err(|GroupError::NoTime| Rejected::NoTime);
         };
         let t = spec.time.of(ev, env).ok_or(Rejected::NoTime)?;
-        if ((t / every).floor() as i64) < self.emitted_before {
+        if win.pane(t) < self.emitted_before {
             return Err(Rejected::Late);
         }
         self.groups
-            .add(&spec, ev, env)
+            .add_from(&spec, ev, env, self.emitted_before)
             .map_err(|GroupError::NoTime| Rejected::NoTime)?;
         self.max_time = self.max_time.max(t);
         // Windows that end at or before the watermark are complete.
-        let closed = ((self.max_time - lateness) / every).floor() as i64;
+        let closed = win.first_window(win.pane(self.max_time - lateness));
         if closed <= self.emitted_before {
             return Ok(Vec::new());
         }
-        self.emitted_before = closed;
-        let done = self.groups.split_off_before(&spec, closed);
-        Ok(done.into_rows(&spec).collect())
+        Ok(self.close(&spec, closed).collect())
+    }
+
+    /// Takes out the windows before `closed`, as rows: with panes, a copy of the panes they
+    /// need, as the windows after them share some.
+    fn close(&mut self, spec: &Arc<GroupSpec>, closed: i64) -> Rows {
+        let from = std::mem::replace(&mut self.emitted_before, closed);
+        if !spec.combine {
+            return self.groups.split_off_before(spec, closed).into_rows(spec);
+        }
+        // One copy in input order, so the windows' groups keep their first-seen order.
+        let k = spec.windows.map_or(1, |w| w.per_window);
+        let panes = self.groups.copy_before(spec, closed.saturating_add(k - 1));
+        drop(self.groups.split_off_before(spec, closed));
+        Rows::of_panes(panes, spec, from, closed)
     }
 
     /// The rows of everything still held, at the end of input, built one at a time as they
-    /// are taken: only the groups' compact form and one row are held at once.
+    /// are taken: only the groups' compact form and one row (or one window) are held at once.
     pub(crate) fn rows(&mut self) -> Rows {
         let spec = self.spec.clone();
         let no_groups = self.groups.is_empty();
-        let mut rows = std::mem::take(&mut self.groups).into_rows(&spec);
+        let mut rows = std::mem::take(&mut self.groups).into_rows_from(&spec, self.emitted_before);
         // A global aggregate over no events still has a result (`count` → 0).
-        if no_groups && spec.keys.is_empty() && spec.every.is_none() && !spec.aggs.is_empty() {
+        if no_groups && spec.keys.is_empty() && spec.windows.is_none() && !spec.aggs.is_empty() {
             let results: Vec<Value> = spec.aggs.iter().map(|(f, _, _)| Acc::new(f).result()).collect();
             rows.extra = Some(row(&spec, None, &[], &results));
         }
@@ -454,261 +542,4 @@ impl GroupStage {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::event::Meta;
-    use crate::stage::{Stage, StageOptions};
-
-    fn stage(pipeline: &str, max_groups: Option<usize>) -> GroupStage {
-        let asts = crate::lang::parser::parse_pipeline(pipeline).expect("a valid pipeline");
-        let opts = StageOptions {
-            max_groups,
-            ..StageOptions::default()
-        };
-        match Stage::build(&asts[0], &opts).expect("builds") {
-            Stage::Group(g) => g,
-            other => panic!("{pipeline}: not a grouping stage: {}", other.name()),
-        }
-    }
-
-    fn add(g: &mut Groups, spec: &GroupSpec, json: &str) {
-        let needs = Needs {
-            whole: true,
-            ..Needs::default()
-        };
-        let ev = Event::parse(json, Meta::default(), &needs).expect("valid JSON");
-        g.add(spec, &ev, &Env::default()).expect("no window");
-    }
-
-    #[test]
-    fn a_one_key_count_group_takes_under_a_hundred_bytes() {
-        let s = stage("count by k", None);
-        let mut g = Groups::default();
-        let n = 200_000;
-        for i in 0..n {
-            add(&mut g, &s.spec, &format!("{{\"k\":\"user-{i}\"}}"));
-        }
-        assert_eq!(g.len(), n);
-        assert!(std::mem::size_of::<Acc>() <= 32, "{}", std::mem::size_of::<Acc>());
-        // Vectors grow by doubling, so up to half of the capacity may be unused.
-        let per_group = g.table.heap_bytes() / n;
-        assert!(per_group <= 100, "{per_group} bytes per group");
-    }
-
-    #[test]
-    fn numbers_group_by_value_and_print_the_first_seen_text() {
-        let s = stage("count by k", None);
-        let mut g = Groups::default();
-        for k in [
-            "1.0",
-            "1",
-            "1E0",
-            "\"1\"",
-            "10e-1",
-            "9007199254740993",
-            "9007199254740992",
-            "2",
-        ] {
-            add(&mut g, &s.spec, &format!("{{\"k\":{k}}}"));
-        }
-        let rows: Vec<String> = g.finish(&s.spec).iter().map(Value::to_string).collect();
-        assert_eq!(
-            rows,
-            [
-                r#"{"k":1.0,"count":4}"#,
-                r#"{"k":"1","count":1}"#,
-                r#"{"k":9007199254740993,"count":1}"#,
-                r#"{"k":9007199254740992,"count":1}"#,
-                r#"{"k":2,"count":1}"#,
-            ]
-        );
-    }
-
-    #[test]
-    fn merging_in_any_split_gives_the_same_rows() {
-        let s = stage("top 3 k by sum(v)", None);
-        let events: Vec<String> = (0..60)
-            .map(|i| format!("{{\"k\":{},\"v\":{}}}", ["1", "1.0", "2", "2e0", "3", "4.5"][i % 6], i))
-            .collect();
-        let mut one = Groups::default();
-        events.iter().for_each(|e| add(&mut one, &s.spec, e));
-        let want = one.finish(&s.spec);
-        for cut in [1, 7, 30, 59] {
-            let (mut a, mut b) = (Groups::default(), Groups::default());
-            events[..cut].iter().for_each(|e| add(&mut a, &s.spec, e));
-            events[cut..].iter().for_each(|e| add(&mut b, &s.spec, e));
-            a.merge(b, &s.spec);
-            assert_eq!(a.finish(&s.spec), want, "cut at {cut}");
-        }
-    }
-
-    #[test]
-    fn past_max_groups_later_groups_are_refused_and_flagged() {
-        let s = stage("stats sum(v) by k", Some(2));
-        let (mut a, mut b) = (Groups::default(), Groups::default());
-        for e in [r#"{"k":1,"v":1}"#, r#"{"k":2,"v":2}"#] {
-            add(&mut a, &s.spec, e);
-        }
-        for e in [r#"{"k":3,"v":3}"#, r#"{"k":1.0,"v":10}"#] {
-            add(&mut b, &s.spec, e);
-        }
-        a.merge(b, &s.spec);
-        assert!(a.overflow);
-        let rows: Vec<String> = a.finish(&s.spec).iter().map(Value::to_string).collect();
-        // Group 3's sum is dropped, not given to the groups after it.
-        assert_eq!(rows, [r#"{"k":1,"sum_v":11}"#, r#"{"k":2,"sum_v":2}"#]);
-    }
-
-    /// The grouping stage of `pipeline`, built with `--lateness` and `--time-field` as given.
-    fn stage_with(pipeline: &str, lateness: Option<f64>, time: Option<&str>) -> GroupStage {
-        let asts = crate::lang::parser::parse_pipeline(pipeline).expect("a valid pipeline");
-        let time = time.map(|t| match crate::lang::parse_expr(t) {
-            Ok(Expr::Path(p)) => p,
-            other => panic!("{t}: not a path: {other:?}"),
-        });
-        let opts = StageOptions {
-            lateness,
-            time,
-            ..StageOptions::default()
-        };
-        match Stage::build(&asts[0], &opts).expect("builds") {
-            Stage::Group(g) => g,
-            other => panic!("{pipeline}: not a grouping stage: {}", other.name()),
-        }
-    }
-
-    fn event(json: &str) -> Event<'_> {
-        let needs = Needs {
-            whole: true,
-            ..Needs::default()
-        };
-        Event::parse(json, Meta::default(), &needs).expect("valid JSON")
-    }
-
-    fn texts(rows: impl IntoIterator<Item = Value>) -> Vec<String> {
-        rows.into_iter().map(|v| v.to_string()).collect()
-    }
-
-    #[test]
-    fn event_time_is_the_first_default_field_present_or_the_one_named() {
-        let s = stage_with("count every 1m", None, None);
-        let env = Env::default();
-        let of = |json: &str| s.spec.time.of(&event(json), &env);
-        assert_eq!(of(r#"{"time":60,"ts":120}"#), Some(120.0));
-        assert_eq!(of(r#"{"@timestamp":"1970-01-01T00:01:00Z"}"#), Some(60.0));
-        assert_eq!(of(r#"{"timestamp":1700000000000}"#), Some(1_700_000_000.0));
-        // The first field the event has decides, even when it does not parse.
-        assert_eq!(of(r#"{"ts":"soon","time":60}"#), None);
-        assert_eq!(of(r#"{"at":60}"#), None);
-        let named = stage_with("count every 1m", None, Some("meta.at"));
-        assert_eq!(
-            named.spec.time.of(&event(r#"{"ts":1,"meta":{"at":90}}"#), &env),
-            Some(90.0)
-        );
-        assert_eq!(named.spec.time.of(&event(r#"{"ts":1}"#), &env), None);
-    }
-
-    #[test]
-    fn event_time_in_the_time_format_of_the_env_is_read() {
-        let s = stage_with("count every 1m", None, None);
-        let ev = event(r#"{"ts":"28.11.2026 10:00"}"#);
-        assert_eq!(s.spec.time.of(&ev, &Env::default()), None);
-        let env = Env {
-            time_format: Some("%d.%m.%Y %H:%M".into()),
-            ..Env::default()
-        };
-        assert_eq!(s.spec.time.of(&ev, &env), Some(1_795_860_000.0));
-        assert_eq!(s.spec.time.value(&ev, &env), Some(Value::from("28.11.2026 10:00")));
-        assert_eq!(s.spec.time.value(&ev, &Env::default()), None);
-    }
-
-    #[test]
-    fn count_orders_by_count_with_ties_first_seen_in_any_split() {
-        let s = stage("count by k", None);
-        let keys = ["b", "a", "c", "a", "d", "c", "b", "e"];
-        let events: Vec<String> = keys.iter().map(|k| format!("{{\"k\":\"{k}\"}}")).collect();
-        let want = [
-            r#"{"k":"b","count":2}"#,
-            r#"{"k":"a","count":2}"#,
-            r#"{"k":"c","count":2}"#,
-            r#"{"k":"d","count":1}"#,
-            r#"{"k":"e","count":1}"#,
-        ];
-        for cut in 0..=events.len() {
-            let (mut a, mut b) = (Groups::default(), Groups::default());
-            events[..cut].iter().for_each(|e| add(&mut a, &s.spec, e));
-            events[cut..].iter().for_each(|e| add(&mut b, &s.spec, e));
-            a.merge(b, &s.spec);
-            assert_eq!(texts(a.finish(&s.spec)), want, "cut at {cut}");
-        }
-    }
-
-    #[test]
-    fn a_global_count_of_nothing_is_zero_but_a_grouped_one_is_empty() {
-        assert_eq!(texts(stage("count", None).rows()), [r#"{"count":0}"#]);
-        assert!(texts(stage("count by k", None).rows()).is_empty());
-        assert!(texts(stage("count every 1m", None).rows()).is_empty());
-    }
-
-    #[test]
-    fn windows_without_lateness_are_all_emitted_at_the_end_in_time_order() {
-        let mut s = stage_with("count by k every 1m", None, None);
-        let env = Env::default();
-        for e in [
-            r#"{"ts":130,"k":"a"}"#,
-            r#"{"ts":10,"k":"a"}"#,
-            r#"{"ts":50,"k":"b"}"#,
-            r#"{"ts":20,"k":"b"}"#,
-        ] {
-            assert_eq!(s.add(&event(e), &env), Ok(Vec::new()), "{e}");
-        }
-        assert_eq!(s.add(&event(r#"{"k":"a"}"#), &env), Err(Rejected::NoTime));
-        assert_eq!(
-            texts(s.rows()),
-            [
-                r#"{"window_start":"1970-01-01T00:00:00Z","window_end":"1970-01-01T00:01:00Z","k":"b","count":2}"#,
-                r#"{"window_start":"1970-01-01T00:00:00Z","window_end":"1970-01-01T00:01:00Z","k":"a","count":1}"#,
-                r#"{"window_start":"1970-01-01T00:02:00Z","window_end":"1970-01-01T00:03:00Z","k":"a","count":1}"#,
-            ]
-        );
-    }
-
-    #[test]
-    fn with_lateness_a_window_is_emitted_once_the_watermark_passes_it_and_older_events_are_late() {
-        let mut s = stage_with("count every 1m", Some(10.0), None);
-        assert!(s.streaming());
-        let env = Env::default();
-        let mut add = |json: &str| s.add(&event(json), &env).map(texts);
-        assert_eq!(add(r#"{"ts":5}"#), Ok(vec![]));
-        assert_eq!(
-            add(r#"{"ts":65}"#),
-            Ok(vec![]),
-            "the watermark 55 is inside the first window"
-        );
-        assert_eq!(add(r#"{"ts":50}"#), Ok(vec![]), "within the lateness");
-        assert_eq!(
-            add(r#"{"ts":70}"#),
-            Ok(vec![
-                r#"{"window_start":"1970-01-01T00:00:00Z","window_end":"1970-01-01T00:01:00Z","count":2}"#.to_string()
-            ])
-        );
-        assert_eq!(add(r#"{"ts":59}"#), Err(Rejected::Late));
-        assert_eq!(add(r#"{"ts":"never"}"#), Err(Rejected::NoTime));
-        assert_eq!(add(r#"{"ts":61}"#), Ok(vec![]));
-        assert_eq!(
-            texts(s.rows()),
-            [r#"{"window_start":"1970-01-01T00:01:00Z","window_end":"1970-01-01T00:02:00Z","count":3}"#]
-        );
-    }
-
-    #[test]
-    fn lateness_without_windows_does_not_stream() {
-        assert!(!stage_with("count by k", Some(10.0), None).streaming());
-    }
-
-    #[test]
-    fn without_max_groups_the_default_limit_applies() {
-        assert_eq!(stage("count by k", None).spec.layout.limit, DEFAULT_MAX_GROUPS);
-        assert_eq!(stage("count by k", Some(5)).spec.layout.limit, 5);
-    }
-}
+mod tests;
