@@ -265,6 +265,36 @@ pub(crate) fn rfc3339_in(t: f64, zone: Tz) -> String {
     }
 }
 
+/// `s` shown in `zone` when it is an RFC 3339 date-time with seconds and an offset
+/// (`2026-03-29T10:00:00.250Z` in Europe/Berlin is `2026-03-29T12:00:00.250+02:00`): the same
+/// instant, its fraction as written. `None` for any other text.
+pub(crate) fn shown_in(s: &str, zone: Tz) -> Option<String> {
+    let b = s.as_bytes();
+    let offset_at = b.iter().rposition(|&c| matches!(c, b'Z' | b'z' | b'+' | b'-'))?;
+    if b.len() < 20 || offset_at < 19 || !b[..19].is_ascii() || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let fraction = &s[19..offset_at];
+    let digits = |f: &str| f.len() > 1 && f.bytes().skip(1).all(|c| c.is_ascii_digit());
+    if !(fraction.is_empty() || fraction.starts_with(['.', ',']) && digits(fraction)) {
+        return None;
+    }
+    let whole = format!("{}{}", &s[..19], &s[offset_at..]);
+    let t = parse_rfc3339(whole.as_bytes())?;
+    let dt = DateTime::<Utc>::from_timestamp(t as i64, 0)?.with_timezone(&zone);
+    let offset = if is_utc(zone) {
+        "Z".into()
+    } else {
+        dt.format("%:z").to_string()
+    };
+    let sep = char::from(b[10]);
+    Some(format!(
+        "{}{sep}{}{fraction}{offset}",
+        dt.format("%Y-%m-%d"),
+        dt.format("%H:%M:%S")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,6 +320,48 @@ mod tests {
             e("Nowhere/Atlantis-x"),
             "unknown time zone `Nowhere/Atlantis-x`; write an IANA time zone such as Europe/Berlin, America/New_York or UTC"
         );
+    }
+
+    #[test]
+    fn rfc3339_text_with_an_offset_is_shown_in_the_zone_and_other_text_is_not() {
+        let berlin = Tz::Europe__Berlin;
+        let shown = |s: &str| shown_in(s, berlin);
+        assert_eq!(
+            shown("2026-03-29T10:00:00Z").as_deref(),
+            Some("2026-03-29T12:00:00+02:00")
+        );
+        assert_eq!(
+            shown("2026-03-29T00:30:00.250Z").as_deref(),
+            Some("2026-03-29T01:30:00.250+01:00")
+        );
+        assert_eq!(
+            shown("2026-11-01 10:00:00.123456789-05:00").as_deref(),
+            Some("2026-11-01 16:00:00.123456789+01:00")
+        );
+        assert_eq!(
+            shown("2026-11-01T10:00:00+0100").as_deref(),
+            Some("2026-11-01T10:00:00+01:00")
+        );
+        assert_eq!(
+            shown_in("2026-11-01T10:00:00+01:00", Tz::UTC).as_deref(),
+            Some("2026-11-01T09:00:00Z")
+        );
+        for other in [
+            "2026-11-01",
+            "2026-11-01T10:00:00",
+            "2026-11-01T10:00Z",
+            "2026-11-01T10:00:00.Z",
+            "2026-11-01T10:00:00xZ",
+            "2026-11-01T10:00:00x5Z",
+            "2026-11-01T10:00:0é5Z",
+            "2026-11-01T10:00:00.5éZ",
+            "10/Oct/2000:13:55:36 -0700",
+            "error at 2026-11-01T10:00:00Z",
+            "2026-11-01T10:00:00Z trailing",
+            "",
+        ] {
+            assert_eq!(shown(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub(super) fn printer(
         template: template.map(Arc::new),
         color: cli.color.colors(facts.stdout_terminal, facts.no_color),
         header: !cli.no_header,
+        // A wrong zone was refused before the printer was made.
+        zone: cli.tz.as_deref().and_then(|z| crate::time::zone(z).ok()),
     })
 }
 

@@ -79,6 +79,7 @@ impl Stdout {
             look: table::Look {
                 header: printer.header,
                 color: printer.color,
+                zone: printer.zone,
             },
             w,
             line_buffered,

@@ -20,6 +20,8 @@ pub(crate) struct Printer {
     pub color: bool,
     /// A header line for csv, tsv and table (`--no-header` clears it).
     pub header: bool,
+    /// `--tz`, for the times `table` shows.
+    pub zone: Option<chrono_tz::Tz>,
 }
 
 impl Printer {
@@ -32,6 +34,7 @@ impl Printer {
             template: None,
             color: false,
             header: true,
+            zone: None,
         }
     }
 

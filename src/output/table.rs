@@ -16,6 +16,8 @@ pub(crate) struct Look {
     pub header: bool,
     /// The header in bold and underlined (a terminal with colour).
     pub color: bool,
+    /// `--tz`: strings that are RFC 3339 date-times with an offset are shown in this zone.
+    pub zone: Option<chrono_tz::Tz>,
 }
 
 impl Default for Look {
@@ -23,6 +25,7 @@ impl Default for Look {
         Look {
             header: true,
             color: false,
+            zone: None,
         }
     }
 }
@@ -44,7 +47,8 @@ const SIGNIFICANT: usize = 6;
 ///   columns) and cut cells end in `…`. A column is never narrower than 1, so with too many
 ///   columns for `max_width` the lines stay longer than asked.
 /// - Numbers with a fraction or an exponent show at most [`SIGNIFICANT`] significant digits
-///   (see [`readable`]); integers and all other cells show as they are.
+///   (see [`readable`]); with a zone, RFC 3339 date-times with an offset show in it (see
+///   [`crate::time::shown_in`]); integers and all other cells show as they are.
 /// - Lines have no trailing spaces. Nothing is written when there are no columns.
 pub(crate) fn write_table(rows: &Rows, out: &mut dyn Write, max_width: Option<usize>, look: Look) -> io::Result<()> {
     let names = rows.columns();
@@ -58,7 +62,7 @@ pub(crate) fn write_table(rows: &Rows, out: &mut dyn Write, max_width: Option<us
     let mut numbers = vec![(false, true); names.len()]; // (any number, only numbers or empty)
     for rec in rows.iter() {
         for (i, cell) in rec.enumerate() {
-            natural[i] = natural[i].max(shown(&text(cell)).width());
+            natural[i] = natural[i].max(shown(&text(cell, look.zone)).width());
             numbers[i].0 |= cell.is_number();
             numbers[i].1 &= cell.is_number() || cell.as_str().is_empty();
         }
@@ -79,17 +83,18 @@ pub(crate) fn write_table(rows: &Rows, out: &mut dyn Write, max_width: Option<us
         out.write_all(line.as_bytes())?;
     }
     for rec in rows.iter() {
-        push_line(&mut line, rec.map(|c| (text(c), c.is_number())), &widths);
+        push_line(&mut line, rec.map(|c| (text(c, look.zone), c.is_number())), &widths);
         out.write_all(line.as_bytes())?;
     }
     Ok(())
 }
 
-/// A cell's text as a table shows it: numbers made [`readable`].
-fn text(cell: &Cell) -> Cow<'_, str> {
-    match cell {
-        Cell::Number(n) => readable(n),
-        c => Cow::Borrowed(c.as_str()),
+/// A cell's text as a table shows it: numbers made [`readable`], times in `zone`.
+fn text(cell: &Cell, zone: Option<chrono_tz::Tz>) -> Cow<'_, str> {
+    match (cell, zone) {
+        (Cell::Number(n), _) => readable(n),
+        (Cell::Text(s), Some(zone)) => crate::time::shown_in(s, zone).map_or(Cow::Borrowed(s.as_str()), Cow::Owned),
+        (c, _) => Cow::Borrowed(c.as_str()),
     }
 }
 
@@ -280,13 +285,13 @@ mod tests {
         assert_eq!(
             write(Look {
                 header: false,
-                color: false
+                ..Look::default()
             }),
             "a  1\n"
         );
         let coloured = write(Look {
-            header: true,
             color: true,
+            ..Look::default()
         });
         assert_eq!(
             coloured,
@@ -408,5 +413,21 @@ mod tests {
         assert_eq!(fit(&[5, 20, 30], Some(46)), [5, 19, 18]);
         assert_eq!(fit(&[5, 20, 30], Some(4)), [1, 1, 1]);
         assert_eq!(fit(&[0, 0], Some(1)), [0, 0]);
+    }
+
+    #[test]
+    fn with_a_zone_times_with_an_offset_show_in_it_and_other_cells_as_they_are() {
+        let mut rows = Rows::new();
+        rows.push(&serde_json::json!({"ts": "2026-03-29T10:00:00Z", "day": "2026-03-29", "n": 1}));
+        let mut out = Vec::new();
+        let look = Look {
+            zone: Some(chrono_tz::Tz::Europe__Berlin),
+            ..Look::default()
+        };
+        write_table(&rows, &mut out, None, look).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "ts                         day         n\n2026-03-29T12:00:00+02:00  2026-03-29  1\n"
+        );
     }
 }
