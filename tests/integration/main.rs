@@ -36,3 +36,4 @@ mod text;
 mod topics;
 mod ux;
 mod values;
+mod windows_reach;
