@@ -256,6 +256,10 @@ pub(crate) struct AggSpec {
     pub name: String,
 }
 
+/// The most windows that may hold one instant (`every / slide`): each event is aggregated into
+/// up to this many windows, or each window combines this many panes.
+pub(crate) const MAX_PER_WINDOW: f64 = 10_000.0;
+
 /// `every DUR [slide DUR]`: windows `len` seconds long, starting every `slide` seconds; `slide`
 /// divides `len`, and equals it for tumbling windows.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -40,7 +40,7 @@ pub(crate) use fill_down::FillDown;
 pub(crate) use flatten::Flatten;
 pub(crate) use fold::Fold;
 pub(crate) use group::DEFAULT_MAX_GROUPS;
-pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, MAX_PER_WINDOW, Order, Windows};
+pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, Order, Windows};
 pub(crate) use head::Head;
 pub(crate) use join::Join;
 pub(crate) use keep::Keep;

@@ -140,7 +140,7 @@ impl Parser {
         if per_window < 1.0 || (per_window - per_window.round()).abs() > 1e-9 * per_window {
             return Err(LangError::new("the slide must divide the window length", span).hint(SLIDE_HINT));
         }
-        if per_window > crate::stage::MAX_PER_WINDOW {
+        if per_window > crate::lang::ast::MAX_PER_WINDOW {
             return Err(LangError::new(
                 format!(
                     "windows that slide by {} of their length are too many per event",

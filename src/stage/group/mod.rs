@@ -9,7 +9,7 @@
 mod panes;
 mod window;
 
-pub(crate) use window::{MAX_PER_WINDOW, Windows};
+pub(crate) use window::Windows;
 
 use super::Emit;
 use crate::agg::key::{is_json_text, write_canonical};

@@ -16,10 +16,6 @@ use chrono_tz::Tz;
 
 const DAY: f64 = 86_400.0;
 
-/// The most windows that may hold one instant (`every / slide`): each event is aggregated into
-/// up to this many windows, or each window combines this many panes.
-pub(crate) const MAX_PER_WINDOW: f64 = 10_000.0;
-
 /// The windows of a stage's `every DUR [slide DUR]` in a time zone.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Windows {
