@@ -81,6 +81,8 @@ pub const EVENT_PIPELINES: &[&str] = &[
     r#"flatten | unflatten "_" | flatten ":""#,
     "head 2 by a | tail 1 by b",
     "fill-down a, b.c | step delta(a), rate(b), ewma(a, 0.3), count(c), shift(b) by d",
+    "count by a every 3s slide 1s",
+    "stats sum(a), first(b), values(c) by d every 1d slide 12h",
 ];
 
 /// The `-i` formats for `events`.

@@ -104,7 +104,9 @@ impl AggFn {
     }
 
     /// True when merging two accumulators gives the same result whichever saw its events first
-    /// (up to the rounding of floats): all but `first`, `last` and `values`, which keep input order.
+    /// (up to the rounding of floats, and which of two equal numbers written differently, `1`
+    /// and `1.0`, `min` and `max` keep): all but `first`, `last` and `values`, which follow
+    /// input order.
     pub(crate) fn merges_in_any_order(&self) -> bool {
         !matches!(self, AggFn::First | AggFn::Last | AggFn::Values)
     }
