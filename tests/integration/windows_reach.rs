@@ -205,3 +205,49 @@ fn with_lateness_sliding_windows_stream_and_an_event_is_late_only_when_all_its_w
     assert_eq!(stats["fates"]["aggregated"], 5, "{stats}");
     assert_eq!(stats["fates"]["dead_letter"]["late"], 1, "{stats}");
 }
+
+#[test]
+fn weeks_start_on_monday_and_a_week_can_slide_by_days_in_the_zone() {
+    // Thursday 1 January 1970 and Sunday 29 March 2026.
+    let input = "{\"ts\":0}\n{\"ts\":\"2026-03-29T12:00:00Z\"}\n";
+    let r = run(&["count every 1w"], input);
+    assert_eq!(
+        r.stdout,
+        concat!(
+            "{\"window_start\":\"1969-12-29T00:00:00Z\",\"window_end\":\"1970-01-05T00:00:00Z\",\"count\":1}\n",
+            "{\"window_start\":\"2026-03-23T00:00:00Z\",\"window_end\":\"2026-03-30T00:00:00Z\",\"count\":1}\n",
+        )
+    );
+    let r = run(
+        &["--tz", "Europe/Berlin", "count every 1w slide 1d"],
+        "{\"ts\":\"2026-03-29T12:00:00Z\"}\n",
+    );
+    let starts: Vec<&str> = r.stdout.lines().map(|l| &l[17..42]).collect();
+    assert_eq!(starts.len(), 7, "{}", r.stdout);
+    assert_eq!(starts[0], "2026-03-23T00:00:00+01:00");
+    assert_eq!(starts[6], "2026-03-29T00:00:00+01:00");
+    assert!(
+        r.stdout.contains("\"window_end\":\"2026-04-05T00:00:00+02:00\""),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn with_tz_and_lateness_a_local_day_is_emitted_once_the_watermark_passes_its_midnight() {
+    let input = concat!(
+        "{\"ts\":\"2026-10-24T22:30:00Z\"}\n", // 00:30 on the 25th in Berlin (summer time)
+        "{\"ts\":\"2026-10-25T22:59:00Z\"}\n", // 23:59 on the 25th (winter time): a 25-hour day
+        "{\"ts\":\"2026-10-25T23:00:00Z\"}\n", // midnight of the 26th closes the 25th
+        "{\"ts\":\"2026-10-25T12:00:00Z\"}\n", // late
+    );
+    let r = run(&["--tz", "Europe/Berlin", "--lateness", "0s", "count every 1d"], input);
+    assert_eq!(
+        r.stdout,
+        concat!(
+            "{\"window_start\":\"2026-10-25T00:00:00+02:00\",\"window_end\":\"2026-10-26T00:00:00+01:00\",\"count\":2}\n",
+            "{\"window_start\":\"2026-10-26T00:00:00+01:00\",\"window_end\":\"2026-10-27T00:00:00+01:00\",\"count\":1}\n",
+        )
+    );
+    assert!(r.stderr.contains("late"), "{}", r.stderr);
+}
