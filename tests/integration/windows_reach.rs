@@ -251,3 +251,18 @@ fn with_tz_and_lateness_a_local_day_is_emitted_once_the_watermark_passes_its_mid
     );
     assert!(r.stderr.contains("late"), "{}", r.stderr);
 }
+
+#[test]
+fn hourly_windows_follow_the_clock_of_a_zone_with_half_hours() {
+    let input = "{\"ts\":\"2026-05-01T04:45:00Z\"}\n"; // 10:15 in India
+    let r = run(&["--tz", "Asia/Kolkata", "count every 1h"], input);
+    assert_eq!(
+        r.stdout,
+        "{\"window_start\":\"2026-05-01T10:00:00+05:30\",\"window_end\":\"2026-05-01T11:00:00+05:30\",\"count\":1}\n"
+    );
+    let utc = run(&["count every 1h"], input);
+    assert_eq!(
+        utc.stdout,
+        "{\"window_start\":\"2026-05-01T04:00:00Z\",\"window_end\":\"2026-05-01T05:00:00Z\",\"count\":1}\n"
+    );
+}

@@ -5,8 +5,11 @@
 //! `k = every / slide` (1 for tumbling windows), so it starts where pane `w` starts and ends
 //! where pane `w + k` starts. An instant in pane `p` is in windows `p - k + 1 ..= p`.
 //!
-//! Panes shorter than a day are fixed lengths counted from the Unix epoch, whatever the zone.
-//! Panes of whole days (`every 1d`, `every 1w slide 1d`) are calendar days of the `--tz` zone:
+//! Panes shorter than a day are fixed lengths counted from the Unix epoch. In a zone whose
+//! offsets (from 2000 on) are all the same whole number of panes plus a remainder, such as
+//! Asia/Kolkata (+05:30) for hourly panes, they are shifted by that remainder so they start on
+//! the zone's clock (10:00, not 10:30); in zones of whole hours that changes nothing. Panes of
+//! whole days (`every 1d`, `every 1w slide 1d`) are calendar days of the `--tz` zone:
 //! they start at local midnight, so a day is 23 or 25 hours long when the clocks change, and
 //! panes of whole weeks start on Mondays (ISO 8601). In UTC, days are the epoch's.
 
@@ -29,8 +32,8 @@ pub(crate) struct Windows {
 /// Where panes start.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Grid {
-    /// Panes of this many seconds from the Unix epoch.
-    Fixed(f64),
+    /// Panes of `len` seconds from `shift` seconds before the Unix epoch.
+    Fixed { len: f64, shift: f64 },
     /// Panes of `days` calendar days of the zone, counted from the day `from` days after
     /// 1970-01-01 (a Monday, -3, for whole weeks).
     Days { days: i64, from: i64 },
@@ -46,7 +49,7 @@ impl Windows {
             let days = (slide / DAY) as i64;
             let weeks = days % 7 == 0;
             if is_utc(zone) && !weeks {
-                Grid::Fixed(slide)
+                Grid::Fixed { len: slide, shift: 0.0 }
             } else {
                 Grid::Days {
                     days,
@@ -54,7 +57,10 @@ impl Windows {
                 }
             }
         } else {
-            Grid::Fixed(slide)
+            Grid::Fixed {
+                len: slide,
+                shift: clock_shift(zone, slide),
+            }
         };
         Windows { per_window, grid, zone }
     }
@@ -62,7 +68,7 @@ impl Windows {
     /// The pane that holds Unix second `t`.
     pub(crate) fn pane(&self, t: f64) -> i64 {
         match self.grid {
-            Grid::Fixed(slide) => (t / slide).floor() as i64,
+            Grid::Fixed { len, shift } => ((t + shift) / len).floor() as i64,
             Grid::Days { days, from } => {
                 let day = ((t + offset_at(self.zone, t) as f64) / DAY).floor() as i64;
                 day.saturating_sub(from).div_euclid(days)
@@ -73,7 +79,7 @@ impl Windows {
     /// Where pane `p` starts, in Unix seconds; also where window `p` starts.
     pub(crate) fn start(&self, p: i64) -> f64 {
         match self.grid {
-            Grid::Fixed(slide) => p as f64 * slide,
+            Grid::Fixed { len, shift } => p as f64 * len - shift,
             Grid::Days { days, from } => midnight(self.zone, p.saturating_mul(days).saturating_add(from)),
         }
     }
@@ -87,6 +93,28 @@ impl Windows {
     pub(crate) fn first_window(&self, p: i64) -> i64 {
         p.saturating_sub(self.per_window - 1)
     }
+}
+
+/// How far before the epoch panes of `len` seconds start so that they start on `zone`'s clock:
+/// the remainder of its offsets divided by `len`, when that is the same for every offset the zone
+/// has from 2000 to 2100 (sampled weekly); 0 otherwise, and in UTC.
+fn clock_shift(zone: Tz, len: f64) -> f64 {
+    const FROM: f64 = 946_684_800.0; // 2000-01-01
+    const TO: f64 = 4_102_444_800.0; // 2100-01-01
+    if is_utc(zone) {
+        return 0.0;
+    }
+    let mut shift = None;
+    let mut t = FROM;
+    while t < TO {
+        let r = (offset_at(zone, t) as f64).rem_euclid(len);
+        match shift {
+            Some(s) if s != r => return 0.0,
+            _ => shift = Some(r),
+        }
+        t += 7.0 * DAY;
+    }
+    shift.unwrap_or(0.0)
 }
 
 /// The first instant of the local day `day` (days since 1970-01-01) in `zone`: its midnight, the
@@ -137,11 +165,48 @@ mod tests {
         assert_eq!(w.pane(300.0), 1);
         assert_eq!(w.pane(-0.5), -1);
         assert_eq!((w.start(3), w.end(3)), (900.0, 1200.0));
-        // India is 5h30 ahead: hourly windows stay on the epoch's hours, at half past locally.
+        // Berlin's offsets are whole hours: its hours and quarters are the epoch's.
+        let berlin = Windows::new(900.0, 900.0, Tz::Europe__Berlin);
+        assert_eq!(berlin.grid, Grid::Fixed { len: 900.0, shift: 0.0 });
+        assert_eq!(
+            windows_of(&berlin, "2026-10-25T02:20:00+01:00"),
+            [pair("2026-10-25T02:15:00+01:00", "2026-10-25T02:30:00+01:00")]
+        );
+    }
+
+    #[test]
+    fn windows_shorter_than_a_day_start_on_the_clock_of_a_zone_with_half_hours() {
+        // India is 5h30 ahead: hourly windows start on its hours, not at half past.
         let kolkata = Windows::new(3600.0, 3600.0, Tz::Asia__Kolkata);
         assert_eq!(
             windows_of(&kolkata, "2026-05-01T10:15:00+05:30"),
-            [pair("2026-05-01T09:30:00+05:30", "2026-05-01T10:30:00+05:30")]
+            [pair("2026-05-01T10:00:00+05:30", "2026-05-01T11:00:00+05:30")]
+        );
+        // Newfoundland is 3h30 or 2h30 behind: half an hour either way.
+        let st_johns = Windows::new(7200.0, 3600.0, Tz::America__St_Johns);
+        assert_eq!(
+            windows_of(&st_johns, "2026-07-01T10:15:00-02:30"),
+            [
+                pair("2026-07-01T09:00:00-02:30", "2026-07-01T11:00:00-02:30"),
+                pair("2026-07-01T10:00:00-02:30", "2026-07-01T12:00:00-02:30")
+            ]
+        );
+        // Half-hour windows in India are the epoch's, as 5h30 is a whole number of them.
+        assert_eq!(
+            Windows::new(1800.0, 1800.0, Tz::Asia__Kolkata).grid,
+            Grid::Fixed {
+                len: 1800.0,
+                shift: 0.0
+            }
+        );
+        // Berlin is 1h or 2h ahead: two-hour windows cannot follow its clock all year, and stay
+        // the epoch's.
+        assert_eq!(
+            Windows::new(7200.0, 7200.0, Tz::Europe__Berlin).grid,
+            Grid::Fixed {
+                len: 7200.0,
+                shift: 0.0
+            }
         );
     }
 
