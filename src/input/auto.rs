@@ -4,10 +4,12 @@
 //! The sampled bytes are read again by the decoder: nothing is lost, also on stdin.
 //!
 //! In order, the first that fits wins: Zeek (`#separator` header); NDJSON (the first line, or
-//! 80% of the lines, are JSON values) or JSON (one array on one line, or JSON text that spans
-//! lines or holds several values on one line); a combined or common access log, syslog or logfmt
+//! 80% of the lines, are JSON values, or the first line starts with `{` and the sample is not JSON
+//! text) or JSON (one array on one line, or JSON text that spans lines or holds several values on
+//! one line); a combined or common access log, syslog or logfmt
 //! (80% of the lines parse, as the note for text fed as NDJSON decides); TSV or CSV (a header of
-//! two or more names and at least one row, every row as wide); else lines.
+//! two or more names, none empty, longer than 64 bytes or starting with a space, and at least one
+//! row, every row as wide); else lines.
 
 use super::InputFormat;
 use super::convert::{self, Decoder};
@@ -235,8 +237,10 @@ fn json(sample: &[u8], lines: &[&str], complete: bool) -> Option<Detected> {
     if json_text(sample, complete) {
         return Some(Detected::Json);
     }
+    // A text line rarely starts with `{`: broken JSON lines are dead letters, not lines that
+    // no filter would ever match.
     let good = lines.iter().filter(|l| is_json(l)).count();
-    (good as f64 >= MATCHING * lines.len() as f64).then_some(Detected::Ndjson)
+    (first.starts_with('{') || good as f64 >= MATCHING * lines.len() as f64).then_some(Detected::Ndjson)
 }
 
 /// Whether `sample` is JSON values one after another (the last may be cut by the sample's end).
@@ -277,7 +281,10 @@ fn delimited(whole: &[u8], delimiter: u8) -> bool {
         return false;
     };
     let width = header.len();
-    let named = header.iter().all(|h| !h.trim_ascii().is_empty());
+    // Names, not prose: `Hello, world` is not a header.
+    let named = header
+        .iter()
+        .all(|h| !h.trim_ascii().is_empty() && h.len() <= 64 && !h[0].is_ascii_whitespace());
     let mut rows = 0;
     for r in records {
         match r {

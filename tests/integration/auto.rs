@@ -263,3 +263,68 @@ fn wildcard_name_count_must_match_the_stars() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("the pattern has no *"), "{}", r.stderr);
 }
+
+#[test]
+fn stdin_past_the_sample_loses_no_byte() {
+    let ndjson: String = (0..5000)
+        .map(|i| format!("{{\"i\":{i},\"pad\":\"{}\"}}\n", "x".repeat(i % 40)))
+        .collect();
+    assert!(ndjson.len() > 128 << 10);
+    let r = run(&["-i", "auto", "-v", "where true"], &ndjson);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "evq: -: read as NDJSON (-i auto)\n");
+    assert!(r.stdout == ndjson, "NDJSON comes out as it went in");
+    let pretty = format!(
+        "[\n{}\n]\n",
+        (0..5000)
+            .map(|i| format!("  {{\"i\": {i}}}"))
+            .collect::<Vec<_>>()
+            .join(",\n")
+    );
+    let r = run(&["-i", "auto", "-v", "--stats", "count"], &pretty);
+    assert_eq!(r.stdout, "{\"count\":5000}\n");
+    assert!(r.stderr.starts_with("evq: -: read as JSON (-i auto)\n"), "{}", r.stderr);
+}
+
+#[test]
+fn zeek_tsv_is_typed_by_its_header() {
+    let zeek =
+        "#separator \\x09\n#fields\tts\tid.orig_p\tproto\n#types\ttime\tport\tenum\n1300475167.096535\t5353\tudp\n";
+    let r = run(&["-i", "auto", "-v", "keep id.orig_p, proto"], zeek);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "evq: -: read as Zeek TSV log (-i auto)\n");
+    assert_eq!(r.stdout, "{\"id.orig_p\":5353,\"proto\":\"udp\"}\n");
+}
+
+#[test]
+fn merge_interleaves_inputs_of_different_formats() {
+    let d = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        d.path().join("s.log"),
+        "Mar 27 13:06:56 a x: one\nMar 27 13:06:58 a x: three\n",
+    )
+    .expect("write");
+    std::fs::write(
+        d.path().join("j.ndjson"),
+        "{\"ts\":\"2026-03-27T13:06:57Z\",\"message\":\"two\"}\n",
+    )
+    .expect("write");
+    let r = run_in(
+        d.path(),
+        &[
+            "-i",
+            "auto",
+            "--merge",
+            "--year",
+            "2026",
+            "keep message",
+            "s.log",
+            "j.ndjson",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "{\"message\":\"one\"}\n{\"message\":\"two\"}\n{\"message\":\"three\"}\n"
+    );
+}

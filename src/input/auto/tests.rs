@@ -20,6 +20,8 @@ fn ndjson_is_one_value_per_line() {
     // A bad line among good ones is a dead letter later, not another format.
     let mostly = format!("{{\"a\":1\n{}", lines_of("{\"a\":1}", 9));
     assert_eq!(of(&mostly), Detected::Ndjson);
+    // Broken JSON lines stay NDJSON, so that they are dead letters.
+    assert_eq!(of("{\"a\":\n{\"b\n{\"c\":1}\n"), Detected::Ndjson);
 }
 
 #[test]
@@ -72,6 +74,8 @@ fn csv_and_tsv_need_a_header_and_rows_as_wide() {
     assert_eq!(of("a,b\n1,2,3\n"), Detected::Lines, "ragged rows");
     assert_eq!(of("a,b\n"), Detected::Lines, "a header alone");
     assert_eq!(of("a\n1\n"), Detected::Lines, "one column");
+    assert_eq!(of("Hello, world\nGoodbye, moon\n"), Detected::Lines, "prose");
+    assert_eq!(of("first name,age\nAda Lovelace,36\n"), Detected::Csv);
 }
 
 #[test]
