@@ -234,6 +234,10 @@ fn json(sample: &[u8], lines: &[&str], complete: bool) -> Option<Detected> {
         let one_array = lines.len() == 1 && first.starts_with('[');
         return Some(if one_array { Detected::Json } else { Detected::Ndjson });
     }
+    // An object on one line longer than the sample is an NDJSON line (an array is JSON text).
+    if !complete && first.starts_with('{') && memchr::memchr(b'\n', sample).is_none() {
+        return Some(Detected::Ndjson);
+    }
     if json_text(sample, complete) {
         return Some(Detected::Json);
     }

@@ -37,6 +37,11 @@ fn json_cut_by_the_sample_end_is_still_json() {
     let big = format!("[\n{}", "  {\"a\": 1},\n".repeat(10_000));
     let sample = &big.as_bytes()[..SAMPLE_BYTES];
     assert_eq!(detect(sample, false), Detected::Json);
+    // A first line longer than the sample.
+    let long = format!("{{\"a\":\"{}\"}}\n", "x".repeat(SAMPLE_BYTES));
+    assert_eq!(detect(&long.as_bytes()[..SAMPLE_BYTES], false), Detected::Ndjson);
+    let long = format!("[{}1]", "1,".repeat(SAMPLE_BYTES));
+    assert_eq!(detect(&long.as_bytes()[..SAMPLE_BYTES], false), Detected::Json);
     // The same start as a whole input is broken JSON: not JSON, and not any other format.
     assert_eq!(of("[\n  {\"a\": 1},\n"), Detected::Lines);
 }
