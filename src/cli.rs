@@ -42,7 +42,7 @@ pub(crate) struct Cli {
     #[arg(long = "no-ignore")]
     pub no_ignore: bool,
 
-    /// Say on stderr what directory walks skipped, one line per entry
+    /// Say on stderr what directory walks skipped and what -i auto chose, one line per entry
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
 

@@ -105,11 +105,11 @@ impl Config {
         *skipped = walked;
         let identities = input::identities(&inputs);
         refuse_overwrites(&outputs(&cli, &asts, facts), &identities)?;
-        let read = read_config(&cli, &asts)?;
+        let read = read_config(&cli, &asts, inputs.len())?;
         let zone = cli.tz.as_deref().map(crate::time::zone).transpose();
         let zone = zone.map_err(|why| UsageError::flag("--tz", why))?;
         let opts = stage_options(&cli, time, zone, identities);
-        let mut pipeline = pipeline(&cli, &asts, &opts, &source, read.format)?;
+        let mut pipeline = pipeline(&cli, &asts, &opts, &source, &read)?;
         let out = output_config(&cli, &asts, facts);
         let printer = output::printer(&cli, out.format, facts, &mut pipeline)?;
         Ok(Config {
@@ -298,7 +298,7 @@ fn fixed_template_path(spec: &StageSpec) -> Option<(&'static str, PathBuf)> {
 
 /// How inputs are read: the format (lines when the pipeline starts with `parse`), where
 /// records start, and the chunk size.
-fn read_config(cli: &Cli, asts: &[StageAst]) -> Result<ReadConfig, UsageError> {
+fn read_config(cli: &Cli, asts: &[StageAst], inputs: usize) -> Result<ReadConfig, UsageError> {
     let starts_with_parse = matches!(asts.first().map(|a| &a.spec), Some(StageSpec::Parse { .. }));
     let format = cli.input.unwrap_or(if starts_with_parse {
         InputFormat::Lines
@@ -306,6 +306,10 @@ fn read_config(cli: &Cli, asts: &[StageAst]) -> Result<ReadConfig, UsageError> {
         InputFormat::Ndjson
     });
     let multiline = match &cli.multiline_start {
+        Some(_) if format == InputFormat::Auto => {
+            let why = "joins text lines, and -i auto may read records; name the format instead, e.g. -i lines";
+            return Err(UsageError::flag("--multiline-start", why));
+        }
         Some(_)
             if matches!(
                 format,
@@ -328,6 +332,12 @@ fn read_config(cli: &Cli, asts: &[StageAst]) -> Result<ReadConfig, UsageError> {
         max_line_bytes: cli.max_line_bytes,
         format,
         multiline,
+        chosen: Arc::new(input::auto::Chosen::new(if format == InputFormat::Auto {
+            inputs
+        } else {
+            0
+        })),
+        verbose: cli.verbose,
     })
 }
 
@@ -363,12 +373,15 @@ fn pipeline(
     asts: &[StageAst],
     opts: &StageOptions,
     source: &str,
-    input: InputFormat,
+    read: &ReadConfig,
 ) -> Result<Pipeline, UsageError> {
     let mut pipeline = Pipeline::new(asts, opts).map_err(UsageError::pipeline(source))?;
     pipeline.strip_ansi = cli.strip_ansi;
     pipeline.held_bytes = cli.held_bytes.unwrap_or(pipeline.held_bytes);
-    pipeline.input = input;
+    pipeline.input = read.format;
+    if read.format == InputFormat::Auto {
+        pipeline.read_auto(read.chosen.clone());
+    }
     Ok(pipeline)
 }
 

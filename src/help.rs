@@ -18,7 +18,7 @@ pub(crate) const STAGES: &[(&str, &str)] = &[
     ),
     (
         "parse FORMAT [from EXPR]",
-        "turn text into fields: a /regex/, logfmt, json, kv, combined, common, syslog",
+        "turn text into fields: a /regex/, \"* [*] *\" as NAMES, logfmt, json, kv, combined, common, syslog",
     ),
     ("explode PATH [as NAME]", "one event per element of an array"),
     (

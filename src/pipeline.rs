@@ -5,10 +5,11 @@ use crate::event::{Event, Fate, FieldAt, Meta, Needs, Reason, Rejection};
 use crate::input::InputFormat;
 use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::lang::LangError;
+use crate::lang::ast::{Otherwise, ParseFormat};
 use crate::lang::{Env, StageAst};
 use crate::output::Printer;
 use crate::parse::Want;
-use crate::stage::{GroupError, GroupSpec, Groups, Stage, StageOptions, Step};
+use crate::stage::{GroupError, GroupSpec, Groups, Parse, Stage, StageOptions, Step};
 use crate::stats::Tally;
 use base64::Engine;
 use std::sync::Arc;
@@ -36,12 +37,40 @@ pub(crate) struct Pipeline {
     pub watch: Arc<crate::seen::Watch>,
     /// Lines that were not JSON, kept to recognise a text format.
     pub sniff: Arc<crate::sniff::Sniff>,
+    /// What the first stage's events can show (for the parse that `-i auto` puts first).
+    first_want: Want,
+    /// With `-i auto`: what each input is, and the parse of each text format.
+    auto: Option<AutoLines>,
+}
+
+/// The text formats `-i auto` reads line by line, each with the `parse` stage that gives the
+/// events `-i lines | parse FORMAT` would.
+#[derive(Debug, Clone)]
+struct AutoLines {
+    chosen: Arc<crate::input::auto::Chosen>,
+    parses: Vec<(crate::input::auto::Detected, Parse)>,
+}
+
+/// How a worker makes an event of one line.
+enum Decode<'a> {
+    Json,
+    Lines,
+    Logfmt,
+    Parsed(&'a Parse),
+}
+
+impl Decode<'_> {
+    /// Text formats keep lines that are not UTF-8.
+    fn is_text(&self) -> bool {
+        !matches!(self, Decode::Json)
+    }
 }
 
 impl Pipeline {
     /// Builds the stages; fails for a lookup file or schema that cannot be read.
     pub(crate) fn new(asts: &[StageAst], opts: &StageOptions) -> Result<Pipeline, LangError> {
         let mut stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, opts)).collect::<Result<_, _>>()?;
+        let first_want = observed_after(&stages);
         for i in 0..stages.len() {
             let want = observed_after(&stages[i + 1..]);
             if let Stage::Parse(p) = &mut stages[i] {
@@ -74,6 +103,8 @@ impl Pipeline {
         Ok(Pipeline {
             watch: Arc::new(crate::seen::Watch::new(&parallel, partial.as_deref())),
             sniff: Arc::default(),
+            first_want,
+            auto: None,
             parallel_needs,
             ordered_needs,
             hand_fields,
@@ -96,6 +127,39 @@ impl Pipeline {
             crate::messages::note(advice);
         }
         self.watch.report(lines.saturating_sub(total.dead_total()));
+    }
+
+    /// Reads each input as `-i auto` chose for it.
+    pub(crate) fn read_auto(&mut self, chosen: Arc<crate::input::auto::Chosen>) {
+        use crate::input::auto::Detected;
+        let parses = [Detected::Combined, Detected::Common, Detected::Syslog, Detected::Logfmt]
+            .into_iter()
+            .filter_map(|d| {
+                let name = ParseFormat::Named(d.parse_name()?.to_owned());
+                let mut parse = Parse::new(&name, None, Otherwise::Dead).ok()?;
+                parse.set_want(self.first_want.clone());
+                Some((d, parse))
+            })
+            .collect();
+        self.auto = Some(AutoLines { chosen, parses });
+    }
+
+    /// How the lines of input `file` become events.
+    fn decode(&self, file: u32) -> Decode<'_> {
+        use crate::input::auto::Detected;
+        match (self.input, &self.auto) {
+            (InputFormat::Lines, _) => Decode::Lines,
+            (InputFormat::Logfmt, _) => Decode::Logfmt,
+            (InputFormat::Auto, Some(auto)) => match auto.chosen.get(file) {
+                Detected::Lines => Decode::Lines,
+                d => auto
+                    .parses
+                    .iter()
+                    .find(|(of, _)| *of == d)
+                    .map_or(Decode::Json, |(_, p)| Decode::Parsed(p)),
+            },
+            _ => Decode::Json,
+        }
     }
 
     /// Adds what the output reads of each event (a `--format` template's fields) to what
@@ -293,12 +357,13 @@ impl Worker<'_> {
             };
             return self.dead(&prefix, Rejection::new(Reason::TooLong, error));
         }
+        let decode = p.decode(line.meta.file);
         let lossy: String;
         // simdutf8 validates fast; std's error says where the bad byte is.
         let text = match simdutf8::basic::from_utf8(bytes).or_else(|_| std::str::from_utf8(bytes)) {
             Ok(t) => t,
             // A text line keeps its line (the exact bytes go to a dead letter if it fails later).
-            Err(_) if p.input.is_text() => {
+            Err(_) if decode.is_text() => {
                 lossy = String::from_utf8_lossy(bytes).into_owned();
                 &lossy
             }
@@ -308,23 +373,30 @@ impl Worker<'_> {
             }
         };
         let stripped: String;
-        let text = if p.strip_ansi && p.input.is_text() && text.contains('\x1b') {
+        let text = if p.strip_ansi && decode.is_text() && text.contains('\x1b') {
             stripped = strip_ansi(text);
             &stripped
         } else {
             text
         };
         let meta = line.meta;
-        let ev = match p.input {
-            InputFormat::Lines => Event::line(text, meta),
-            InputFormat::Logfmt => match crate::parse::parse(&crate::parse::TextFormat::Logfmt, text) {
+        let ev = match decode {
+            Decode::Lines => Event::line(text, meta),
+            Decode::Parsed(parse) => {
+                let mut ev = Event::line(text, meta);
+                if !matches!(parse.apply(&mut ev, self.env), crate::stage::Flow::Pass) {
+                    return self.dead(line, Rejection::new(Reason::Parse, parse.error()));
+                }
+                ev
+            }
+            Decode::Logfmt => match crate::parse::parse(&crate::parse::TextFormat::Logfmt, text) {
                 Some(fields) => Event::from_fields(text, meta, fields),
                 None => {
                     let error = "not logfmt (key=value pairs)".to_string();
                     return self.dead(line, Rejection::new(Reason::Parse, error));
                 }
             },
-            _ => match Event::parse(text, meta, &p.parallel_needs) {
+            Decode::Json => match Event::parse(text, meta, &p.parallel_needs) {
                 Ok(ev) => ev,
                 Err(r) => {
                     if r.reason == Reason::InvalidJson {

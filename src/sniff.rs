@@ -46,22 +46,29 @@ impl Sniff {
 
 /// The format most of `lines` match: how to name it, and the stage that parses it.
 fn recognise(lines: &[String]) -> Option<(&'static str, &'static str)> {
+    Some(match recognise_format(lines)? {
+        TextFormat::Combined => ("an Apache/nginx combined access log", "parse combined"),
+        TextFormat::Common => ("an Apache/nginx common access log", "parse common"),
+        TextFormat::Syslog { .. } => ("syslog", "parse syslog"),
+        _ => ("logfmt (key=value pairs)", "parse logfmt"),
+    })
+}
+
+/// The first of combined, common, syslog and logfmt that most of `lines` match (also what
+/// `-i auto` chooses among).
+pub(crate) fn recognise_format(lines: &[String]) -> Option<TextFormat> {
     let formats = [
-        (
-            TextFormat::Combined,
-            "an Apache/nginx combined access log",
-            "parse combined",
-        ),
-        (TextFormat::Common, "an Apache/nginx common access log", "parse common"),
-        (TextFormat::Syslog { year: 2000 }, "syslog", "parse syslog"),
-        (TextFormat::Logfmt, "logfmt (key=value pairs)", "parse logfmt"),
+        TextFormat::Combined,
+        TextFormat::Common,
+        TextFormat::Syslog { year: 2000 },
+        TextFormat::Logfmt,
     ];
     if lines.is_empty() {
         return None;
     }
-    formats.into_iter().find_map(|(fmt, what, stage)| {
-        let matching = lines.iter().filter(|l| matches_format(&fmt, l)).count();
-        (matching as f64 >= MATCHING * lines.len() as f64).then_some((what, stage))
+    formats.into_iter().find(|fmt| {
+        let matching = lines.iter().filter(|l| matches_format(fmt, l)).count();
+        matching as f64 >= MATCHING * lines.len() as f64
     })
 }
 

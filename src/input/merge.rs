@@ -8,7 +8,7 @@
 //! keeps the time of the line before it, so continuation lines stay in place; ties
 //! go to the input named first.
 
-use super::convert::{Decoder, Records, decoder};
+use super::convert::{Decoder, Records};
 use super::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX, ReadConfig};
 use super::{Input, decompress};
 use crate::event::TimeField;
@@ -77,7 +77,7 @@ pub(crate) fn read_merged(
     for (i, input) in inputs.iter().enumerate() {
         match decompress::open(input, raw_bytes.clone()) {
             Ok(r) => sources.push(Some(Source {
-                feed: match decoder(cfg.format, r, cfg.max_line_bytes) {
+                feed: match super::auto::decoder(cfg, i as u32, &input.name, r) {
                     Decoder::Lines(r) => Feed::Lines(BufReader::with_capacity(256 << 10, r)),
                     Decoder::Records(r) => Feed::Records(r),
                 },

@@ -1,6 +1,7 @@
 //! Inputs: which files to read (directories walked in byte order, hidden entries and
 //! files that are not event data skipped), how to decompress them, and how their bytes become line-aligned chunks.
 
+pub(crate) mod auto;
 pub(crate) mod convert;
 pub(crate) mod decompress;
 mod json_records;
@@ -30,13 +31,8 @@ pub(crate) enum InputFormat {
     Tsv,
     /// Zeek TSV logs: #fields names the columns, #types types them
     Zeek,
-}
-
-impl InputFormat {
-    /// Formats whose lines are text, not JSON: kept even when not UTF-8.
-    pub(crate) fn is_text(self) -> bool {
-        matches!(self, InputFormat::Lines | InputFormat::Logfmt)
-    }
+    /// Chosen per input from its first lines: ndjson, json, zeek, combined, common, syslog, logfmt, tsv, csv or lines
+    Auto,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Turns input streams into line-aligned chunks for the workers, numbering lines and
 //! offsets, removing a leading BOM, and cutting lines longer than the limit.
 
-use super::convert::{Decoder, Record, Records, decoder};
+use super::convert::{Decoder, Record, Records};
 use super::multiline::Multiline;
 use super::{Input, decompress};
 use crate::event::Meta;
@@ -45,6 +45,10 @@ pub(crate) struct ReadConfig {
     pub format: super::InputFormat,
     /// `--multiline-start`: a line matching this starts a record; others continue it.
     pub multiline: Option<regex::Regex>,
+    /// With `-i auto`: what each input was read as.
+    pub chosen: Arc<super::auto::Chosen>,
+    /// `-v`: say what `-i auto` chose for each input.
+    pub verbose: bool,
 }
 
 /// Reads every input in order, handing chunks to `send`; stops early when `send`
@@ -82,7 +86,7 @@ pub(crate) fn read_all(
             None => numbered(c),
         };
         let ok = match decompress::open(input, raw_bytes.clone()) {
-            Ok(r) => match decoder(cfg.format, r, cfg.max_line_bytes) {
+            Ok(r) => match super::auto::decoder(cfg, i as u32, &input.name, r) {
                 Decoder::Lines(r) => framer.run(r, stop, &mut to_send),
                 Decoder::Records(records) => framer.run_records(records, stop, &mut to_send),
             },
@@ -416,6 +420,8 @@ mod tests {
             max_line_bytes: max_line,
             format: crate::input::InputFormat::Ndjson,
             multiline: None,
+            chosen: Arc::default(),
+            verbose: false,
         };
         let mut out = Vec::new();
         read_all(&inputs, &cfg, Arc::default(), &AtomicBool::new(false), &mut |c| {

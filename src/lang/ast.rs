@@ -430,6 +430,8 @@ pub(crate) struct Rate {
 pub(crate) enum ParseFormat {
     Named(String),
     Regex(Regex),
+    /// `"* - [*]" as a, b`.
+    Wildcard(crate::parse::wildcard::Wildcard),
 }
 
 /// What `parse` does with an event it cannot parse.

@@ -13,6 +13,8 @@
 //!
 //! Formats and their fields:
 //!
+//! - `"PATTERN" as NAMES`: literal text with `*` holes, each named in turn (`_` drops one); see
+//!   [`wildcard`]. Captures are typed.
 //! - `/REGEX/`: each named capture `(?P<name>…)` becomes a field, in the order of the pattern, its text
 //!   typed; a named group that took no part in the match is `null`; unnamed groups are ignored. The pattern
 //!   is searched anywhere in the text (anchor it with `^…$` to match whole lines).
@@ -69,6 +71,7 @@ mod logfmt;
 #[cfg(test)]
 mod props;
 mod syslog;
+pub(crate) mod wildcard;
 
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
@@ -93,6 +96,8 @@ pub(crate) enum TextFormat {
     Common,
     /// RFC 3164 (its timestamp has no year: `year` is used) or RFC 5424, detected per line.
     Syslog { year: i32 },
+    /// An angle-grinder pattern: literal text with `*` holes, each named.
+    Wildcard(wildcard::Wildcard),
 }
 
 impl TextFormat {
@@ -123,6 +128,7 @@ impl TextFormat {
             TextFormat::Combined => "combined",
             TextFormat::Common => "common",
             TextFormat::Syslog { .. } => "syslog",
+            TextFormat::Wildcard(_) => "wildcard",
         }
     }
 }
@@ -161,6 +167,7 @@ pub(crate) fn parse_only(fmt: &TextFormat, text: &str, want: &Want) -> Option<Fi
         TextFormat::Combined => access::parse(text, true, access::Mask::new(want)),
         TextFormat::Common => access::parse(text, false, access::Mask::new(want)),
         TextFormat::Syslog { year } => syslog::parse(text, *year),
+        TextFormat::Wildcard(w) => w.parse(text),
     }
 }
 

@@ -13,6 +13,12 @@ fn formats() -> Vec<TextFormat> {
     all.push(TextFormat::Regex(
         regex::Regex::new(r"(?P<a>\d+)?(?P<b>[^ ]*) (x)").expect("test pattern"),
     ));
+    let names: Vec<String> = ["ip", "_", "ts", "req", "status", "rest"].map(String::from).into();
+    let pattern = super::wildcard::Wildcard::new("* - * [*] \"*\" * *", &names).expect("test pattern");
+    all.push(TextFormat::Wildcard(pattern));
+    all.push(TextFormat::Wildcard(
+        super::wildcard::Wildcard::new("é*=*", &["a".into(), "b".into()]).expect("test pattern"),
+    ));
     all
 }
 

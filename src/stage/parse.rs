@@ -1,4 +1,4 @@
-//! `parse FORMAT [from EXPR] [else keep|drop|dead]`: turns text into fields
+//! `parse FORMAT [from EXPR] [else keep|drop|dead]`, FORMAT a name, a /regex/ or `"PATTERN" as NAMES`: turns text into fields
 //! (translator). The parsed fields are set on the event; an event that does not
 //! parse is a dead letter (reason `parse`) unless `else` says otherwise.
 
@@ -24,6 +24,7 @@ impl Parse {
     pub(crate) fn new(format: &ParseFormat, from: Option<Expr>, otherwise: Otherwise) -> Result<Parse, String> {
         let format = match format {
             ParseFormat::Regex(re) => TextFormat::Regex(re.clone()),
+            ParseFormat::Wildcard(w) => TextFormat::Wildcard(w.clone()),
             ParseFormat::Named(n) => TextFormat::from_name(n, 1970).ok_or_else(|| format!("unknown format `{n}`"))?,
         };
         Ok(Parse {
@@ -54,7 +55,10 @@ impl Parse {
 
     /// Why an event became a dead letter, for its record.
     pub(crate) fn error(&self) -> String {
-        format!("does not match the {} format", self.format.name())
+        match &self.format {
+            TextFormat::Wildcard(w) => format!("does not match the pattern {:?}", w.pattern()),
+            f => format!("does not match the {} format", f.name()),
+        }
     }
 
     pub(crate) fn apply(&self, ev: &mut Event, env: &Env) -> Flow {

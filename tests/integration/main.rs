@@ -3,6 +3,7 @@
 mod common;
 
 mod aggregate;
+mod auto;
 mod checks;
 mod config;
 mod corpus;

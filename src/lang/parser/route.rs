@@ -51,6 +51,7 @@ impl Parser {
                 }
                 ParseFormat::Regex(re)
             }
+            Some(Tok::Str(pattern)) => self.wildcard(pattern, span)?,
             Some(Tok::Ident(name)) if crate::parse::TextFormat::NAMES.contains(&name.as_str()) => {
                 ParseFormat::Named(name)
             }
@@ -66,10 +67,10 @@ impl Parser {
             }
             _ => {
                 return Err(LangError::new(
-                    "expected a format (combined, common, syslog, logfmt, kv, json) or a /regex/",
+                    "expected a format (combined, common, syslog, logfmt, kv, json), a /regex/ or a \"pattern\" as names",
                     span,
                 )
-                .hint("e.g. parse logfmt, or parse /(?P<status>\\d{3})/"));
+                .hint("e.g. parse logfmt, parse /(?P<status>\\d{3})/ or parse \"* [*] *\" as host, ts, msg"));
             }
         };
         let from = if self.eat_word("from") {
@@ -98,6 +99,41 @@ impl Parser {
             from,
             otherwise,
         })
+    }
+
+    /// The rest of `parse "PATTERN" as NAME, …`: one name per `*` of the pattern at `span`.
+    fn wildcard(&mut self, pattern: String, span: Span) -> Result<ParseFormat, LangError> {
+        use crate::parse::wildcard::{Wildcard, WildcardError};
+        let holes = Wildcard::holes(&pattern);
+        let example = "parse \"* [*] *\" as host, ts, msg";
+        if !self.eat_word("as") {
+            let e = LangError::new(
+                "expected `as` and a name for each * after the pattern",
+                self.span_here(),
+            );
+            return Err(e.hint(format!("the pattern has {holes} *; e.g. {example}")));
+        }
+        let names_start = self.span_here();
+        let names = self.list(|p| match p.next().map(|t| t.tok) {
+            Some(Tok::Ident(w) | Tok::Quoted(w) | Tok::Str(w)) => Ok(w),
+            _ => Err(LangError::new("expected a field name", p.prev_span())
+                .hint("a name is a word, a `backtick name` or a \"string\"; _ drops a capture")),
+        })?;
+        let names_span = Span::new(names_start.start, self.prev_span().end);
+        Wildcard::new(&pattern, &names)
+            .map(ParseFormat::Wildcard)
+            .map_err(|e| match e {
+                WildcardError::NoHole => LangError::new("the pattern has no * to capture", span)
+                    .hint(format!("each * matches text up to what follows it; e.g. {example}")),
+                WildcardError::Count { holes, names } => LangError::new(
+                    format!(
+                        "the pattern has {holes} * but {names} name{} follow as",
+                        if names == 1 { "" } else { "s" }
+                    ),
+                    names_span,
+                )
+                .hint("give one name per * in order; use _ for a part you do not keep"),
+            })
     }
 
     /// `to "out/{topic()}.ndjson"` or `tee "…"`.
