@@ -106,7 +106,8 @@ impl Config {
         let identities = input::identities(&inputs);
         refuse_overwrites(&outputs(&cli, &asts, facts), &identities)?;
         let read = read_config(&cli, &asts)?;
-        let opts = stage_options(&cli, time, identities);
+        let range = range(&cli, facts)?;
+        let opts = stage_options(&cli, time, identities, range);
         let mut pipeline = pipeline(&cli, &asts, &opts, &source, read.format)?;
         let out = output_config(&cli, &asts, facts);
         let printer = output::printer(&cli, out.format, facts, &mut pipeline)?;
@@ -318,6 +319,7 @@ fn read_config(cli: &Cli, asts: &[StageAst]) -> Result<ReadConfig, UsageError> {
         ),
         None => None,
     };
+    check_follow(cli, format)?;
     // `to` is always an ordered stage; topic files hold lines in memory of their own, and
     // smaller chunks keep the total down.
     let writes_files = asts.iter().any(|a| matches!(a.spec, StageSpec::To { .. }));
@@ -326,11 +328,63 @@ fn read_config(cli: &Cli, asts: &[StageAst]) -> Result<ReadConfig, UsageError> {
         max_line_bytes: cli.max_line_bytes,
         format,
         multiline,
+        follow: cli.follow,
     })
 }
 
+/// `--follow` reads line formats, and each input as it grows: not with `--merge`, which needs
+/// the next line of every input before it can send one.
+fn check_follow(cli: &Cli, format: InputFormat) -> Result<(), UsageError> {
+    if !cli.follow {
+        return Ok(());
+    }
+    if cli.merge {
+        return Err(UsageError::flag(
+            "--follow",
+            "cannot be used with --merge, which waits for every input's next line; follow the files without --merge",
+        ));
+    }
+    if !matches!(format, InputFormat::Ndjson | InputFormat::Lines | InputFormat::Logfmt) {
+        return Err(UsageError::flag(
+            "--follow",
+            "follows line formats (ndjson, lines, logfmt); -i json, csv, tsv and zeek inputs are read to their end without -F",
+        ));
+    }
+    Ok(())
+}
+
+/// `--since` and `--until` in Unix seconds; durations count back from now.
+fn range(cli: &Cli, facts: &Facts) -> Result<(Option<f64>, Option<f64>), UsageError> {
+    let now = facts
+        .now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let bound = |flag: &'static str, text: &Option<String>| {
+        text.as_deref()
+            .map(|t| crate::stage::bound(t, now).map_err(|why| UsageError::flag(flag, why)))
+            .transpose()
+    };
+    let (since, until) = (bound("--since", &cli.since)?, bound("--until", &cli.until)?);
+    if let (Some(s), Some(u)) = (since, until) {
+        if s >= u {
+            let why = format!(
+                "{} is not after --since {}: no event time is in the range",
+                crate::time::rfc3339(u),
+                crate::time::rfc3339(s)
+            );
+            return Err(UsageError::flag("--until", why));
+        }
+    }
+    Ok((since, until))
+}
+
 /// The settings stages are built with.
-fn stage_options(cli: &Cli, time: Option<crate::lang::Path>, inputs: Vec<Identity>) -> StageOptions {
+fn stage_options(
+    cli: &Cli,
+    time: Option<crate::lang::Path>,
+    inputs: Vec<Identity>,
+    (since, until): (Option<f64>, Option<f64>),
+) -> StageOptions {
     let topic = TopicOptions {
         append: cli.append,
         atomic: cli.atomic,
@@ -343,9 +397,12 @@ fn stage_options(cli: &Cli, time: Option<crate::lang::Path>, inputs: Vec<Identit
         time,
         max_groups: cli.max_groups,
         memory_limit: cli.memory_limit,
-        lateness: cli.lateness,
+        // Following, windows stream out as event time passes them, as with --lateness 0s.
+        lateness: cli.lateness.or(cli.follow.then_some(0.0)),
         topic,
         seed: cli.seed,
+        since,
+        until,
     }
 }
 
@@ -406,8 +463,9 @@ fn output_config(cli: &Cli, asts: &[StageAst], facts: &Facts) -> OutputConfig {
             (false, None) => default_format(asts, facts),
             _ => Format::Ndjson,
         }),
-        line_buffered: cli.line_buffered || cli.lateness.is_some() || facts.stdout_terminal,
-        progress: !cli.no_progress && (cli.progress || facts.stderr_terminal),
+        line_buffered: cli.line_buffered || cli.lateness.is_some() || cli.follow || facts.stdout_terminal,
+        // Following has no end to measure progress against.
+        progress: !cli.no_progress && !cli.follow && (cli.progress || facts.stderr_terminal),
         stats: cli.stats.as_deref().map(|s| match s {
             "-" => StatsTo::Stderr,
             file => StatsTo::File(file.into()),

@@ -131,7 +131,12 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
             Ok(c) => {
                 pending.insert(c.seq, c);
             }
-            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Timeout) => {
+                if cfg.read.follow {
+                    w.idle();
+                }
+                continue;
+            }
             Err(RecvTimeoutError::Disconnected) if failure.reached(next) => {
                 w.fail();
                 break;
@@ -501,6 +506,16 @@ impl<'c> Writer<'c> {
                 self.output_error(e);
             }
             data = &data[piece..];
+        }
+    }
+
+    /// Input is idle under `--follow`: lines held for topic files are written now (stdout is
+    /// flushed after every batch already).
+    fn idle(&mut self) {
+        let Some(ord) = self.ordered.as_mut() else { return };
+        if let Err(e) = ord.write_held() {
+            messages::error(&e);
+            self.outcome.stop(ExitStatus::Output);
         }
     }
 
