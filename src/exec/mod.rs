@@ -313,12 +313,21 @@ struct Outcome {
     stopped: bool,
     /// Stdout was closed by its reader: a quiet end.
     broken_pipe: bool,
+    /// An output failed, or a bug was met: nothing more is written. A signal, which ranks
+    /// above these in the exit status, still lets the result of what was read out.
+    unwritable: bool,
 }
 
 impl Outcome {
     /// Notes a status; the worst decides the exit code.
     fn note(&mut self, status: ExitStatus) {
         self.status = self.status.max(status);
+        self.unwritable |= matches!(status, ExitStatus::Output | ExitStatus::Internal);
+    }
+
+    /// Whether output can still be written.
+    fn writable(&self) -> bool {
+        !self.unwritable && !self.broken_pipe
     }
 
     /// Notes a status that ends the run.
@@ -352,6 +361,7 @@ impl<'c> Writer<'c> {
                 status: ExitStatus::Success,
                 stopped: false,
                 broken_pipe: false,
+                unwritable: false,
             },
         })
     }
@@ -494,7 +504,7 @@ impl<'c> Writer<'c> {
     /// stop them promptly, after a whole line.
     fn write(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
-            if self.outcome.status >= ExitStatus::Output || self.outcome.broken_pipe {
+            if !self.outcome.writable() {
                 return;
             }
             if let Some(s) = self.signals.caught() {
@@ -537,7 +547,7 @@ impl<'c> Writer<'c> {
 
     fn finish(mut self, elapsed: f64) -> ExitStatus {
         let settled = self.release();
-        if self.outcome.status < ExitStatus::Output && !self.outcome.broken_pipe {
+        if self.outcome.writable() {
             if let Err(e) = self.out.finish() {
                 self.output_error(e);
             }
@@ -607,7 +617,7 @@ impl<'c> Writer<'c> {
         let released = ord.finish(&cfg.env, &mut o, &mut |part| {
             self.ordered_out(std::mem::take(part));
             // Nothing more can be written after an output error, a signal or a closed pipe.
-            self.outcome.status < ExitStatus::Output && !self.outcome.broken_pipe
+            self.outcome.writable()
         });
         self.ordered_out(o);
         self.ordered = Some(ord);
