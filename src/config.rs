@@ -105,8 +105,9 @@ impl Config {
         *skipped = walked;
         let identities = input::identities(&inputs);
         refuse_overwrites(&outputs(&cli, &asts, facts), &identities)?;
-        let read = read_config(&cli, &asts)?;
         let range = range(&cli, facts)?;
+        let mut read = read_config(&cli, &asts)?;
+        read.until = merge_until(&cli, &asts, read.format, range.1);
         let opts = stage_options(&cli, time, identities, range);
         let mut pipeline = pipeline(&cli, &asts, &opts, &source, read.format)?;
         let out = output_config(&cli, &asts, facts);
@@ -329,6 +330,7 @@ fn read_config(cli: &Cli, asts: &[StageAst]) -> Result<ReadConfig, UsageError> {
         format,
         multiline,
         follow: cli.follow,
+        until: None,
     })
 }
 
@@ -351,6 +353,13 @@ fn check_follow(cli: &Cli, format: InputFormat) -> Result<(), UsageError> {
         ));
     }
     Ok(())
+}
+
+/// `--until` when `--merge` reads NDJSON that the pipeline does not `parse` first: the merge
+/// orders lines by the time `--until` reads, so reading can stop at the first one past it.
+fn merge_until(cli: &Cli, asts: &[StageAst], format: InputFormat, until: Option<f64>) -> Option<f64> {
+    let parsed = matches!(asts.first().map(|a| &a.spec), Some(StageSpec::Parse { .. }));
+    until.filter(|_| cli.merge && format == InputFormat::Ndjson && !parsed)
 }
 
 /// `--since` and `--until` in Unix seconds; durations count back from now.

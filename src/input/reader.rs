@@ -47,6 +47,9 @@ pub(crate) struct ReadConfig {
     pub multiline: Option<regex::Regex>,
     /// `--follow`: files are read on as they grow (see [`super::follow`]).
     pub follow: bool,
+    /// `--until` with `--merge` on NDJSON: the merged lines are in time order, so reading
+    /// stops at the first line at or after this time.
+    pub until: Option<f64>,
 }
 
 /// Reads every input in order, handing chunks to `send`; stops early when `send`
@@ -471,6 +474,7 @@ mod tests {
             format: crate::input::InputFormat::Ndjson,
             multiline: None,
             follow: false,
+            until: None,
         };
         let mut out = Vec::new();
         read_all(&inputs, &cfg, Arc::default(), &AtomicBool::new(false), &mut |c| {

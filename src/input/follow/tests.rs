@@ -40,6 +40,7 @@ fn config() -> ReadConfig {
         format: InputFormat::Ndjson,
         multiline: None,
         follow: true,
+        until: None,
     }
 }
 
