@@ -13,6 +13,7 @@ mod exit_codes;
 mod faults;
 mod fidelity;
 mod fold;
+mod follow;
 mod golden;
 mod groups;
 mod guidance;
