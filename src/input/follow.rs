@@ -199,6 +199,11 @@ impl<'a> Tail<'a> {
     fn reopen(&mut self, path: &Path) -> io::Result<bool> {
         let first = !self.started;
         self.started = true;
+        // A FIFO or device named on the command line is read whole, opened once, as without -F.
+        if first && std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            self.done = true;
+            return Ok(true);
+        }
         let opened = File::open(path).and_then(|mut file| {
             let m = file.metadata()?;
             let mut head = [0u8; 6];
