@@ -81,6 +81,8 @@ pub(super) fn follow_all(
         .enumerate()
         .map(|(i, input)| Tail::new(input, i as u32, cfg))
         .collect();
+    // Looks in a row that found nothing new.
+    let mut idle = 0;
     loop {
         let mut grew = false;
         for t in &mut tails {
@@ -89,11 +91,16 @@ pub(super) fn follow_all(
                 None => return,
             }
         }
+        idle = if grew { 0 } else { idle + 1 };
         if grew {
             continue;
         }
-        // Idle: a multi-line record waiting for the line that starts the next goes out now.
-        if !tails.iter_mut().all(|t| t.flush_record(send)) || tails.iter().all(|t| t.done) || !pause(stop) {
+        // Nothing came for a whole pause: a multi-line record waiting for the line that
+        // starts the next one goes out as it is.
+        if idle > 1 && !tails.iter_mut().all(|t| t.flush_record(send)) {
+            return;
+        }
+        if tails.iter().all(|t| t.done) || !pause(stop) {
             return;
         }
     }
@@ -167,31 +174,43 @@ impl<'a> Tail<'a> {
             // Not a plain file, or compressed.
             return self.read_whole(raw, stop, send);
         }
-        let mut grew = self.drain(raw, stop, send)?;
+        let grew = self.drain(raw, stop, send)?;
+        Some(self.check(path, raw, stop, send)? || grew)
+    }
+
+    /// At the end of what the open file holds: follows a rotation or truncation. `Some(true)`
+    /// when there was one, `None` when the run stops.
+    fn check(
+        &mut self,
+        path: &Path,
+        raw: &Arc<AtomicU64>,
+        stop: &AtomicBool,
+        send: &mut dyn FnMut(Chunk) -> bool,
+    ) -> Option<bool> {
         let Some(open) = &self.open else { return Some(true) };
         let len = open.file.metadata().map_or(open.pos, |m| m.len());
         let at_path = std::fs::metadata(path).ok().map(|m| FileId::of(&m));
         match change(open.id, open.pos, len, at_path) {
-            Change::Same | Change::Missing => {}
+            Change::Same | Change::Missing => Some(false),
             Change::Rotated => {
                 // What was written to the old file before the new one appeared is read first.
                 self.drain(raw, stop, send)?;
                 self.end_file(send)?;
                 self.open = None;
-                grew = true;
+                Some(true)
             }
             Change::Truncated => {
                 self.end_file(send)?;
-                if let Some(open) = &mut self.open {
-                    open.pos = 0;
-                    if let Err(e) = open.file.seek(SeekFrom::Start(0)) {
-                        return self.fail(&e, send);
-                    }
+                let Some(open) = self.open.as_mut() else {
+                    return Some(true);
+                };
+                open.pos = 0;
+                match open.file.seek(SeekFrom::Start(0)) {
+                    Ok(_) => Some(true),
+                    Err(e) => self.fail(&e, send),
                 }
-                grew = true;
             }
         }
-        Some(grew)
     }
 
     /// Opens the file at `path`; false while there is none. FIFOs, devices and compressed

@@ -147,3 +147,31 @@ fn a_compressed_file_is_read_whole_not_followed() {
     assert!(t.done);
     assert_eq!(got, [(1, "a\n".to_string()), (2, "b\n".to_string())]);
 }
+
+#[test]
+fn a_multiline_record_goes_out_whole_once_its_file_is_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trace.log");
+    append(&path, "start 1\n  at a\n  at b\n");
+    let input = Input {
+        name: "trace.log".into(),
+        source: Source::File(path),
+    };
+    let cfg = ReadConfig {
+        multiline: Some(regex::Regex::new("^start").unwrap()),
+        ..config()
+    };
+    let mut records = Vec::new();
+    // The sender stops the run once the record has come.
+    follow_all(
+        &[input],
+        &cfg,
+        Arc::default(),
+        &AtomicBool::new(false),
+        &mut |c: Chunk| {
+            records.extend(c.records.unwrap_or_default());
+            records.is_empty()
+        },
+    );
+    assert_eq!(records, [(22, 3)], "one record of three lines");
+}
