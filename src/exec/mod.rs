@@ -519,9 +519,12 @@ impl<'c> Writer<'c> {
         }
     }
 
-    /// Input is idle under `--follow`: lines held for topic files are written now (stdout is
-    /// flushed after every batch already).
+    /// Input is idle under `--follow`: dead letters and lines held for topic files are written
+    /// now (stdout is flushed after every batch already).
     fn idle(&mut self) {
+        if self.dead.flush().is_err() {
+            self.outcome.stop(ExitStatus::Output);
+        }
         let Some(ord) = self.ordered.as_mut() else { return };
         if let Err(e) = ord.write_held() {
             messages::error(&e);

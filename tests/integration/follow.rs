@@ -188,17 +188,28 @@ fn follow_prints_an_aggregate_of_what_was_read_at_sigint_with_fates_adding_up() 
 }
 
 #[test]
-fn follow_writes_topic_files_while_input_is_idle() {
+fn follow_writes_topic_files_and_dead_letters_while_input_is_idle() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     append(&log, "{\"k\":\"a\",\"n\":1}\n");
-    let mut evq = Following::start(&["-F", "-O", "out", "route by k", "app.log"], dir.path());
-    append(&log, "{\"k\":\"b\",\"n\":2}\n");
+    let args = [
+        "-F",
+        "-O",
+        "out",
+        "--dead-letter",
+        "dead.ndjson",
+        "route by k",
+        "app.log",
+    ];
+    let mut evq = Following::start(&args, dir.path());
+    append(&log, "{\"k\":\"b\",\"n\":2}\nnot json\n");
     let start = Instant::now();
-    let topic =
-        |k: &str| std::fs::read_to_string(dir.path().join("out").join(format!("{k}.ndjson"))).unwrap_or_default();
-    while topic("a") != "{\"k\":\"a\",\"n\":1}\n" || topic("b") != "{\"k\":\"b\",\"n\":2}\n" {
-        assert!(start.elapsed() < PATIENCE, "topic files were not written while evq ran");
+    let read = |rel: &str| std::fs::read_to_string(dir.path().join(rel)).unwrap_or_default();
+    while read("out/a.ndjson") != "{\"k\":\"a\",\"n\":1}\n"
+        || read("out/b.ndjson") != "{\"k\":\"b\",\"n\":2}\n"
+        || !read("dead.ndjson").contains("\"raw\":\"not json\"")
+    {
+        assert!(start.elapsed() < PATIENCE, "files were not written while evq ran");
         assert!(evq.child.try_wait().unwrap().is_none(), "evq ended");
         std::thread::sleep(Duration::from_millis(20));
     }
