@@ -221,8 +221,8 @@ fn feed_recs(
     }
 }
 
-/// The live view: when stdout is a terminal, input is a stream and the pipeline ends
-/// in an aggregate, its current result is redrawn in place a few times a second.
+/// The live view: when stdout is a terminal, input is a stream (stdin, or `--follow`) and
+/// the pipeline ends in an aggregate, its current result is redrawn in place a few times a second.
 struct Live {
     enabled: bool,
     last: Instant,
@@ -231,7 +231,8 @@ struct Live {
 
 impl Live {
     fn new(cfg: &Config) -> Live {
-        let stream = cfg.inputs.iter().any(|i| i.source == crate::input::Source::Stdin);
+        // Followed files are streams too.
+        let stream = cfg.read.follow || cfg.inputs.iter().any(|i| i.source == crate::input::Source::Stdin);
         let aggregate = matches!(cfg.pipeline.ordered.last(), Some(crate::stage::Stage::Group(_)));
         let enabled = stream
             && aggregate
