@@ -153,6 +153,12 @@ impl Ordered {
         result.and(closed)
     }
 
+    /// Writes the lines held for topic files now, and goes on holding the next ones (input is
+    /// idle under `--follow`).
+    pub(crate) fn write_held(&mut self) -> Result<(), String> {
+        self.sinks.pending.flush(&self.sinks.files)
+    }
+
     /// Writes the lines held for topic files and waits until they are written.
     pub(crate) fn flush_files(&mut self) -> Result<(), String> {
         let result = self.sinks.pending.flush(&self.sinks.files);

@@ -54,6 +54,18 @@ pub(crate) struct Cli {
     #[arg(long)]
     pub merge: bool,
 
+    /// Keep reading files as they grow, across rotation and truncation (as tail -F); Ctrl-C ends
+    #[arg(short = 'F', long = "follow")]
+    pub follow: bool,
+
+    /// Only events at or after TIME (RFC 3339 or a date), or DURATION before now (e.g. 1h)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only events before TIME (RFC 3339 or a date), or DURATION before now (e.g. 10m)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
     /// A line matching REGEX starts a record; other lines are joined to the record before them
     #[arg(long = "multiline-start", value_name = "REGEX")]
     pub multiline_start: Option<String>,

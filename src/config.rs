@@ -105,10 +105,12 @@ impl Config {
         *skipped = walked;
         let identities = input::identities(&inputs);
         refuse_overwrites(&outputs(&cli, &asts, facts), &identities)?;
-        let read = read_config(&cli, &asts, inputs.len())?;
+        let range = range(&cli, facts)?;
+        let mut read = read_config(&cli, &asts, inputs.len())?;
+        read.until = merge_until(&cli, &asts, read.format, range.1);
         let zone = cli.tz.as_deref().map(crate::time::zone).transpose();
         let zone = zone.map_err(|why| UsageError::flag("--tz", why))?;
-        let opts = stage_options(&cli, time, zone, identities);
+        let opts = stage_options(&cli, time, zone, identities, range);
         let mut pipeline = pipeline(&cli, &asts, &opts, &source, &read)?;
         let out = output_config(&cli, &asts, facts);
         let printer = output::printer(&cli, out.format, facts, &mut pipeline)?;
@@ -324,6 +326,7 @@ fn read_config(cli: &Cli, asts: &[StageAst], inputs: usize) -> Result<ReadConfig
         ),
         None => None,
     };
+    check_follow(cli, format)?;
     // `to` is always an ordered stage; topic files hold lines in memory of their own, and
     // smaller chunks keep the total down.
     let writes_files = asts.iter().any(|a| matches!(a.spec, StageSpec::To { .. }));
@@ -338,7 +341,62 @@ fn read_config(cli: &Cli, asts: &[StageAst], inputs: usize) -> Result<ReadConfig
             0
         })),
         verbose: cli.verbose,
+        follow: cli.follow,
+        until: None,
     })
+}
+
+/// `--follow` reads line formats, and each input as it grows: not with `--merge`, which needs
+/// the next line of every input before it can send one.
+fn check_follow(cli: &Cli, format: InputFormat) -> Result<(), UsageError> {
+    if !cli.follow {
+        return Ok(());
+    }
+    if cli.merge {
+        return Err(UsageError::flag(
+            "--follow",
+            "cannot be used with --merge, which waits for every input's next line; follow the files without --merge",
+        ));
+    }
+    if !matches!(format, InputFormat::Ndjson | InputFormat::Lines | InputFormat::Logfmt) {
+        return Err(UsageError::flag(
+            "--follow",
+            "follows line formats (ndjson, lines, logfmt); -i json, csv, tsv, zeek and auto inputs are read to their end without -F",
+        ));
+    }
+    Ok(())
+}
+
+/// `--until` when `--merge` reads NDJSON that the pipeline does not `parse` first: the merge
+/// orders lines by the time `--until` reads, so reading can stop at the first one past it.
+fn merge_until(cli: &Cli, asts: &[StageAst], format: InputFormat, until: Option<f64>) -> Option<f64> {
+    let parsed = matches!(asts.first().map(|a| &a.spec), Some(StageSpec::Parse { .. }));
+    until.filter(|_| cli.merge && format == InputFormat::Ndjson && !parsed)
+}
+
+/// `--since` and `--until` in Unix seconds; durations count back from now.
+fn range(cli: &Cli, facts: &Facts) -> Result<(Option<f64>, Option<f64>), UsageError> {
+    let now = facts
+        .now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let bound = |flag: &'static str, text: &Option<String>| {
+        text.as_deref()
+            .map(|t| crate::stage::bound(t, now).map_err(|why| UsageError::flag(flag, why)))
+            .transpose()
+    };
+    let (since, until) = (bound("--since", &cli.since)?, bound("--until", &cli.until)?);
+    if let (Some(s), Some(u)) = (since, until) {
+        if s >= u {
+            let why = format!(
+                "{} is not after --since {}: no event time is in the range",
+                crate::time::rfc3339(u),
+                crate::time::rfc3339(s)
+            );
+            return Err(UsageError::flag("--until", why));
+        }
+    }
+    Ok((since, until))
 }
 
 /// The settings stages are built with.
@@ -347,6 +405,7 @@ fn stage_options(
     time: Option<crate::lang::Path>,
     zone: Option<chrono_tz::Tz>,
     inputs: Vec<Identity>,
+    (since, until): (Option<f64>, Option<f64>),
 ) -> StageOptions {
     let topic = TopicOptions {
         append: cli.append,
@@ -360,10 +419,13 @@ fn stage_options(
         time,
         max_groups: cli.max_groups,
         memory_limit: cli.memory_limit,
-        lateness: cli.lateness,
+        // Following, windows stream out as event time passes them, as with --lateness 0s.
+        lateness: cli.lateness.or(cli.follow.then_some(0.0)),
         zone,
         topic,
         seed: cli.seed,
+        since,
+        until,
     }
 }
 
@@ -427,8 +489,9 @@ fn output_config(cli: &Cli, asts: &[StageAst], facts: &Facts) -> OutputConfig {
             (false, None) => default_format(asts, facts),
             _ => Format::Ndjson,
         }),
-        line_buffered: cli.line_buffered || cli.lateness.is_some() || facts.stdout_terminal,
-        progress: !cli.no_progress && (cli.progress || facts.stderr_terminal),
+        line_buffered: cli.line_buffered || cli.lateness.is_some() || cli.follow || facts.stdout_terminal,
+        // Following has no end to measure progress against.
+        progress: !cli.no_progress && !cli.follow && (cli.progress || facts.stderr_terminal),
         stats: cli.stats.as_deref().map(|s| match s {
             "-" => StatsTo::Stderr,
             file => StatsTo::File(file.into()),

@@ -61,6 +61,8 @@ pub(crate) enum Fate {
     Duplicate,
     /// Over `throttle`'s limit for its window.
     Throttled,
+    /// Its event time is outside `--since`/`--until`.
+    OutOfRange,
     /// Rejected: a dead letter.
     Dead(Reason),
 }

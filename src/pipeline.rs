@@ -70,6 +70,7 @@ impl Pipeline {
     /// Builds the stages; fails for a lookup file or schema that cannot be read.
     pub(crate) fn new(asts: &[StageAst], opts: &StageOptions) -> Result<Pipeline, LangError> {
         let mut stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, opts)).collect::<Result<_, _>>()?;
+        add_range(&mut stages, opts);
         let first_want = observed_after(&stages);
         for i in 0..stages.len() {
             let want = observed_after(&stages[i + 1..]);
@@ -183,6 +184,20 @@ impl Pipeline {
             .collect::<Vec<_>>()
             .join("\n")
     }
+}
+
+/// Adds `--since`/`--until` after the leading `parse` stages: before them, text has no time.
+fn add_range(stages: &mut Vec<Stage>, opts: &StageOptions) {
+    if opts.since.is_none() && opts.until.is_none() {
+        return;
+    }
+    let at = stages.iter().take_while(|s| matches!(s, Stage::Parse(_))).count();
+    let range = crate::stage::TimeRange {
+        since: opts.since,
+        until: opts.until,
+        time: crate::stage::TimeField(opts.time.clone()),
+    };
+    stages.insert(at, Stage::Range(range));
 }
 
 /// The top-level fields that the stages after a point can observe: those they read, up to the first stage

@@ -24,6 +24,8 @@ pub(crate) struct Stats {
     pub duplicate: u64,
     /// Over a `throttle` limit.
     pub throttled: u64,
+    /// Event time outside `--since`/`--until`.
+    pub out_of_range: u64,
     /// Extra copies made by `route all` and `explode` (not line fates).
     pub copies: u64,
     /// Events `join` found no record for (not a fate: they pass on).
@@ -45,6 +47,7 @@ impl Stats {
         self.failed += o.failed;
         self.duplicate += o.duplicate;
         self.throttled += o.throttled;
+        self.out_of_range += o.out_of_range;
         self.copies += o.copies;
         self.unmatched_join += o.unmatched_join;
         for (a, b) in self.dead.iter_mut().zip(o.dead) {
@@ -64,6 +67,7 @@ impl Stats {
             Fate::Failed => self.failed += 1,
             Fate::Duplicate => self.duplicate += 1,
             Fate::Throttled => self.throttled += 1,
+            Fate::OutOfRange => self.out_of_range += 1,
             Fate::Dead(reason) => self.dead[reason.index()] += 1,
         }
     }
@@ -84,6 +88,7 @@ impl Stats {
             + self.failed
             + self.duplicate
             + self.throttled
+            + self.out_of_range
             + self.dead_total()
     }
 
@@ -156,6 +161,7 @@ fn fates(s: &Stats) -> Value {
         "failed": s.failed,
         "duplicate": s.duplicate,
         "throttled": s.throttled,
+        "out_of_range": s.out_of_range,
         "dead_letter": s.dead_json(),
     })
 }

@@ -76,6 +76,18 @@ impl DeadLetters {
         }
     }
 
+    /// Writes the records buffered so far to the file (input is idle under `--follow`). A
+    /// failed write is reported naming the file, which then takes no more records.
+    pub(super) fn flush(&mut self) -> Result<(), ()> {
+        let Some((path, f)) = self.file.as_mut() else {
+            return Ok(());
+        };
+        let Err(e) = f.flush() else { return Ok(()) };
+        messages::error(format_args!("{}: {}", path.display(), io_message(&e)));
+        self.file = None;
+        Err(())
+    }
+
     /// Flushes the file; without one, prints the summary of what was rejected.
     pub(super) fn finish(&mut self, total: &Stats, kept: bool) -> io::Result<()> {
         if let Some((path, mut f)) = self.file.take() {

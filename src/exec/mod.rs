@@ -131,7 +131,12 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
             Ok(c) => {
                 pending.insert(c.seq, c);
             }
-            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Timeout) => {
+                if cfg.read.follow {
+                    w.idle();
+                }
+                continue;
+            }
             Err(RecvTimeoutError::Disconnected) if failure.reached(next) => {
                 w.fail();
                 break;
@@ -216,8 +221,8 @@ fn feed_recs(
     }
 }
 
-/// The live view: when stdout is a terminal, input is a stream and the pipeline ends
-/// in an aggregate, its current result is redrawn in place a few times a second.
+/// The live view: when stdout is a terminal, input is a stream (stdin, or `--follow`) and
+/// the pipeline ends in an aggregate, its current result is redrawn in place a few times a second.
 struct Live {
     enabled: bool,
     last: Instant,
@@ -226,7 +231,8 @@ struct Live {
 
 impl Live {
     fn new(cfg: &Config) -> Live {
-        let stream = cfg.inputs.iter().any(|i| i.source == crate::input::Source::Stdin);
+        // Followed files are streams too.
+        let stream = cfg.read.follow || cfg.inputs.iter().any(|i| i.source == crate::input::Source::Stdin);
         let aggregate = matches!(cfg.pipeline.ordered.last(), Some(crate::stage::Stage::Group(_)));
         let enabled = stream
             && aggregate
@@ -308,12 +314,21 @@ struct Outcome {
     stopped: bool,
     /// Stdout was closed by its reader: a quiet end.
     broken_pipe: bool,
+    /// An output failed, or a bug was met: nothing more is written. A signal, which ranks
+    /// above these in the exit status, still lets the result of what was read out.
+    unwritable: bool,
 }
 
 impl Outcome {
     /// Notes a status; the worst decides the exit code.
     fn note(&mut self, status: ExitStatus) {
         self.status = self.status.max(status);
+        self.unwritable |= matches!(status, ExitStatus::Output | ExitStatus::Internal);
+    }
+
+    /// Whether output can still be written.
+    fn writable(&self) -> bool {
+        !self.unwritable && !self.broken_pipe
     }
 
     /// Notes a status that ends the run.
@@ -347,6 +362,7 @@ impl<'c> Writer<'c> {
                 status: ExitStatus::Success,
                 stopped: false,
                 broken_pipe: false,
+                unwritable: false,
             },
         })
     }
@@ -489,7 +505,7 @@ impl<'c> Writer<'c> {
     /// stop them promptly, after a whole line.
     fn write(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
-            if self.outcome.status >= ExitStatus::Output || self.outcome.broken_pipe {
+            if !self.outcome.writable() {
                 return;
             }
             if let Some(s) = self.signals.caught() {
@@ -501,6 +517,19 @@ impl<'c> Writer<'c> {
                 self.output_error(e);
             }
             data = &data[piece..];
+        }
+    }
+
+    /// Input is idle under `--follow`: dead letters and lines held for topic files are written
+    /// now (stdout is flushed after every batch already).
+    fn idle(&mut self) {
+        if self.dead.flush().is_err() {
+            self.outcome.stop(ExitStatus::Output);
+        }
+        let Some(ord) = self.ordered.as_mut() else { return };
+        if let Err(e) = ord.write_held() {
+            messages::error(&e);
+            self.outcome.stop(ExitStatus::Output);
         }
     }
 
@@ -522,7 +551,7 @@ impl<'c> Writer<'c> {
 
     fn finish(mut self, elapsed: f64) -> ExitStatus {
         let settled = self.release();
-        if self.outcome.status < ExitStatus::Output && !self.outcome.broken_pipe {
+        if self.outcome.writable() {
             if let Err(e) = self.out.finish() {
                 self.output_error(e);
             }
@@ -592,7 +621,7 @@ impl<'c> Writer<'c> {
         let released = ord.finish(&cfg.env, &mut o, &mut |part| {
             self.ordered_out(std::mem::take(part));
             // Nothing more can be written after an output error, a signal or a closed pipe.
-            self.outcome.status < ExitStatus::Output && !self.outcome.broken_pipe
+            self.outcome.writable()
         });
         self.ordered_out(o);
         self.ordered = Some(ord);

@@ -112,6 +112,10 @@ pub(crate) fn read_merged(
         }
         // Each input on the heap has its next line in `heads`.
         let Some(n) = heads[i].take() else { continue };
+        if cfg.until.is_some_and(|u| n.time >= u) {
+            // `--until`: every line after this one is at least as late.
+            break;
+        }
         if n.too_long.is_some() || n.bytes.len() > cfg.max_line_bytes + 2 {
             if !flush(&mut data, &mut metas, &mut ends, &mut emit) {
                 return;

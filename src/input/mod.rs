@@ -4,6 +4,7 @@
 pub(crate) mod auto;
 pub(crate) mod convert;
 pub(crate) mod decompress;
+mod follow;
 mod json_records;
 pub(crate) mod merge;
 pub(crate) mod multiline;

@@ -49,10 +49,15 @@ pub(crate) struct ReadConfig {
     pub chosen: Arc<super::auto::Chosen>,
     /// `-v`: say what `-i auto` chose for each input.
     pub verbose: bool,
+    /// `--follow`: files are read on as they grow (see [`super::follow`]).
+    pub follow: bool,
+    /// `--until` with `--merge` on NDJSON: the merged lines are in time order, so reading
+    /// stops at the first line at or after this time.
+    pub until: Option<f64>,
 }
 
 /// Reads every input in order, handing chunks to `send`; stops early when `send`
-/// returns false or `stop` is set.
+/// returns false or `stop` is set. With `--follow`, files are then read on as they grow.
 pub(crate) fn read_all(
     inputs: &[Input],
     cfg: &ReadConfig,
@@ -60,7 +65,6 @@ pub(crate) fn read_all(
     stop: &AtomicBool,
     send: &mut dyn FnMut(Chunk) -> bool,
 ) {
-    let mut seq = 0;
     // Chunks are numbered as they leave, since multi-line records regroup them.
     let mut out_seq = 0;
     let mut numbered = |mut c: Chunk| {
@@ -68,54 +72,100 @@ pub(crate) fn read_all(
         out_seq += 1;
         send(c)
     };
+    if cfg.follow {
+        return super::follow::follow_all(inputs, cfg, raw_bytes, stop, &mut numbered);
+    }
     for (i, input) in inputs.iter().enumerate() {
-        let mut framer = Framer {
-            cfg,
-            name: &input.name,
-            file: i as u32,
-            seq: &mut seq,
-            line: 1,
-            offset: 0,
-        };
-        let mut multiline = cfg
-            .multiline
-            .as_ref()
-            .map(|re| Multiline::new(re, cfg.max_line_bytes, i as u32));
-        let mut to_send = |c: Chunk| match multiline.as_mut() {
-            Some(m) => m.push(c).into_iter().all(&mut numbered),
-            None => numbered(c),
-        };
-        let ok = match decompress::open(input, raw_bytes.clone()) {
-            Ok(r) => match super::auto::decoder(cfg, i as u32, &input.name, r) {
-                Decoder::Lines(r) => framer.run(r, stop, &mut to_send),
-                Decoder::Records(records) => framer.run_records(records, stop, &mut to_send),
-            },
-            Err(e) => framer.send_chunk(
-                Vec::new(),
-                ChunkKind::Lines,
-                Some(format!("{}: {}", input.name, io_message(&e))),
-                &mut to_send,
-            ),
-        };
-        let ok = ok && multiline.as_mut().and_then(Multiline::flush).is_none_or(&mut numbered);
-        if !ok || stop.load(Ordering::Relaxed) {
+        if !read_one(input, i as u32, cfg, raw_bytes.clone(), stop, &mut numbered) || stop.load(Ordering::Relaxed) {
             return;
         }
     }
 }
 
-struct Framer<'a> {
+/// Reads one input to its end; false when the run stops.
+pub(super) fn read_one(
+    input: &Input,
+    file: u32,
+    cfg: &ReadConfig,
+    raw_bytes: Arc<AtomicU64>,
+    stop: &AtomicBool,
+    send: &mut dyn FnMut(Chunk) -> bool,
+) -> bool {
+    let mut framer = Framer::new(cfg, &input.name, file);
+    let mut multiline = cfg
+        .multiline
+        .as_ref()
+        .map(|re| Multiline::new(re, cfg.max_line_bytes, file));
+    let mut to_send = |c: Chunk| match multiline.as_mut() {
+        Some(m) => m.push(c).into_iter().all(&mut *send),
+        None => send(c),
+    };
+    let ok = match decompress::open(input, raw_bytes) {
+        Ok(r) => match super::auto::decoder(cfg, file, &input.name, r) {
+            Decoder::Lines(r) => framer.run(r, stop, &mut to_send),
+            Decoder::Records(records) => framer.run_records(records, stop, &mut to_send),
+        },
+        Err(e) => framer.send_chunk(
+            Vec::new(),
+            ChunkKind::Lines,
+            Some(format!("{}: {}", input.name, io_message(&e))),
+            &mut to_send,
+        ),
+    };
+    ok && multiline.as_mut().and_then(Multiline::flush).is_none_or(send)
+}
+
+/// Cuts one input's bytes into chunks of whole lines, numbering them.
+pub(super) struct Framer<'a> {
     cfg: &'a ReadConfig,
     name: &'a str,
     file: u32,
-    seq: &'a mut u64,
     /// Number of the next line to send.
     line: u64,
     /// Offset of the next byte to send, in the decompressed input.
     offset: u64,
+    /// Bytes read and not yet sent: the start of a line, after whole lines of a short chunk.
+    buf: Vec<u8>,
+    /// Nothing was read yet that rules out a BOM at the start.
+    at_start: bool,
+    /// The over-long line being dropped, if any.
+    skipping: Option<Skipping>,
 }
 
-impl Framer<'_> {
+/// What one read gave.
+pub(super) enum Read1 {
+    /// `n` bytes; `short`: fewer than asked for.
+    Data { n: usize, short: bool },
+    /// Nothing: the end of the input, or of what a followed file holds now.
+    End,
+    /// A read error, as a message.
+    Failed(String),
+}
+
+impl<'a> Framer<'a> {
+    pub(super) fn new(cfg: &'a ReadConfig, name: &'a str, file: u32) -> Framer<'a> {
+        Framer {
+            cfg,
+            name,
+            file,
+            line: 1,
+            offset: 0,
+            buf: Vec::new(),
+            at_start: true,
+            skipping: None,
+        }
+    }
+
+    /// The input's number.
+    pub(super) fn file(&self) -> u32 {
+        self.file
+    }
+
+    /// Starts again at line 1, offset 0: a followed file was replaced or truncated.
+    pub(super) fn restart(&mut self) {
+        *self = Framer::new(self.cfg, self.name, self.file);
+    }
+
     fn send_chunk(
         &mut self,
         data: Vec<u8>,
@@ -134,7 +184,7 @@ impl Framer<'_> {
             ChunkKind::TooLong { len, .. } => (1, len),
         };
         let chunk = Chunk {
-            seq: *self.seq,
+            seq: 0,
             file: self.file,
             first_line: self.line,
             first_offset: self.offset,
@@ -144,91 +194,102 @@ impl Framer<'_> {
             records: None,
             metas: None,
         };
-        *self.seq += 1;
         self.line += lines;
         self.offset += len;
         send(chunk)
     }
 
     fn run(&mut self, mut r: Box<dyn Read + Send>, stop: &AtomicBool, send: &mut dyn FnMut(Chunk) -> bool) -> bool {
-        let size = self.cfg.chunk_size.max(1);
-        let mut buf: Vec<u8> = Vec::with_capacity(size);
-        let mut at_start = true;
-        let mut skipping: Option<Skipping> = None;
         loop {
             if stop.load(Ordering::Relaxed) {
                 return false;
             }
-            let old = buf.len();
-            let want = size.saturating_sub(old).max(size.min(64 << 10));
-            buf.resize(old + want, 0);
-            let n = match r.read(&mut buf[old..]) {
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    buf.truncate(old);
-                    continue;
-                }
-                Err(e) => {
-                    buf.truncate(old);
-                    let msg = format!(
-                        "{}: {} after {} bytes",
-                        self.input_name(),
-                        io_message(&e),
-                        self.offset + buf.len() as u64
-                    );
-                    return self.finish(buf, skipping, Some(msg), send);
-                }
+            let ok = match self.read(&mut *r) {
+                Read1::Data { short, .. } => self.take(short, send),
+                Read1::End => return self.finish(None, send),
+                Read1::Failed(msg) => return self.finish(Some(msg), send),
             };
-            buf.truncate(old + n);
-            if n == 0 {
-                return self.finish(buf, skipping, None, send);
+            if !ok {
+                return false;
             }
-            // Decided as soon as the input cannot start with a BOM any more: a BOM
-            // later in the input is data, however the reads were cut.
-            if at_start && (buf.len() >= 3 || !b"\xEF\xBB\xBF".starts_with(&buf)) {
-                at_start = false;
-                if buf.starts_with(b"\xEF\xBB\xBF") {
-                    buf.drain(..3);
-                    self.offset += 3;
-                }
+        }
+    }
+
+    /// Reads once into the buffer, retrying when interrupted.
+    pub(super) fn read(&mut self, r: &mut dyn Read) -> Read1 {
+        let size = self.cfg.chunk_size.max(1);
+        loop {
+            let old = self.buf.len();
+            let want = size.saturating_sub(old).max(size.min(64 << 10));
+            self.buf.resize(old + want, 0);
+            let got = r.read(&mut self.buf[old..]);
+            self.buf.truncate(old + got.as_ref().map_or(0, |n| *n));
+            return match got {
+                Ok(0) => Read1::End,
+                Ok(n) => Read1::Data { n, short: n < want },
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => Read1::Failed(format!(
+                    "{}: {} after {} bytes",
+                    self.name,
+                    io_message(&e),
+                    self.offset + self.buf.len() as u64
+                )),
+            };
+        }
+    }
+
+    /// Takes the `n` bytes just read: removes a BOM at the start, drops what is too long, and
+    /// sends whole lines when the chunk is full or the read came up `short` (a pipe, or the end
+    /// of a file), so slow streams flow line by line. False when the run stops.
+    pub(super) fn take(&mut self, short: bool, send: &mut dyn FnMut(Chunk) -> bool) -> bool {
+        // Decided as soon as the input cannot start with a BOM any more: a BOM
+        // later in the input is data, however the reads were cut.
+        if self.at_start && (self.buf.len() >= 3 || !b"\xEF\xBB\xBF".starts_with(&self.buf)) {
+            self.at_start = false;
+            if self.buf.starts_with(b"\xEF\xBB\xBF") {
+                self.buf.drain(..3);
+                self.offset += 3;
             }
-            if let Some(mut sk) = skipping.take() {
-                match memchr::memchr(b'\n', &buf) {
-                    Some(pos) => {
-                        sk.take(&buf[..pos]);
-                        buf.drain(..=pos);
-                        let (data, kind) = sk.marker(true);
-                        if !self.send_chunk(data, kind, None, send) {
-                            return false;
-                        }
-                    }
-                    None => {
-                        sk.take(&buf);
-                        buf.clear();
-                        skipping = Some(sk);
-                        continue;
-                    }
-                }
-            }
-            // Send when the chunk is full, or whenever a read came up short (a pipe), so
-            // slow streams flow line by line.
-            if buf.len() >= size || n < want {
-                if let Some(pos) = memchr::memrchr(b'\n', &buf) {
-                    let rest = buf.split_off(pos + 1);
-                    let full = std::mem::replace(&mut buf, rest);
-                    if !self.send_chunk(full, ChunkKind::Lines, None, send) {
+        }
+        if let Some(mut sk) = self.skipping.take() {
+            match memchr::memchr(b'\n', &self.buf) {
+                Some(pos) => {
+                    sk.take(&self.buf[..pos]);
+                    self.buf.drain(..=pos);
+                    let (data, kind) = sk.marker(true);
+                    if !self.send_chunk(data, kind, None, send) {
                         return false;
                     }
                 }
-            }
-            // One byte of slack: a `\r` before the `\n` is not part of the line.
-            if buf.len() > self.cfg.max_line_bytes.saturating_add(1) && memchr::memchr(b'\n', &buf).is_none() {
-                let mut sk = Skipping::default();
-                sk.take(&buf);
-                skipping = Some(sk);
-                buf.clear();
+                None => {
+                    sk.take(&self.buf);
+                    self.buf.clear();
+                    self.skipping = Some(sk);
+                    return true;
+                }
             }
         }
+        if (self.buf.len() >= self.cfg.chunk_size.max(1) || short) && !self.send_lines(send) {
+            return false;
+        }
+        // One byte of slack: a `\r` before the `\n` is not part of the line.
+        if self.buf.len() > self.cfg.max_line_bytes.saturating_add(1) && memchr::memchr(b'\n', &self.buf).is_none() {
+            let mut sk = Skipping::default();
+            sk.take(&self.buf);
+            self.skipping = Some(sk);
+            self.buf.clear();
+        }
+        true
+    }
+
+    /// Sends the whole lines in the buffer, keeping the start of a line that has no newline yet.
+    pub(super) fn send_lines(&mut self, send: &mut dyn FnMut(Chunk) -> bool) -> bool {
+        let Some(pos) = memchr::memrchr(b'\n', &self.buf) else {
+            return true;
+        };
+        let rest = self.buf.split_off(pos + 1);
+        let full = std::mem::replace(&mut self.buf, rest);
+        self.send_chunk(full, ChunkKind::Lines, None, send)
     }
 
     /// Sends the records of a decoded input (`-i json`, `csv`, `tsv`) in chunks that list
@@ -292,7 +353,7 @@ impl Framer<'_> {
         };
         let too_long = matches!(batch.kind, ChunkKind::TooLong { .. });
         let chunk = Chunk {
-            seq: *self.seq,
+            seq: 0,
             file: self.file,
             first_line: first.line,
             first_offset: first.offset,
@@ -302,7 +363,6 @@ impl Framer<'_> {
             records: (!too_long).then_some(batch.ends),
             metas: (!too_long).then_some(batch.metas),
         };
-        *self.seq += 1;
         send(chunk)
     }
 
@@ -310,14 +370,11 @@ impl Framer<'_> {
         self.name
     }
 
-    fn finish(
-        &mut self,
-        buf: Vec<u8>,
-        skipping: Option<Skipping>,
-        error: Option<String>,
-        send: &mut dyn FnMut(Chunk) -> bool,
-    ) -> bool {
-        match skipping {
+    /// At the end of the input (or of a followed file that was replaced or truncated): sends
+    /// what is left, a last line without its newline included.
+    pub(super) fn finish(&mut self, error: Option<String>, send: &mut dyn FnMut(Chunk) -> bool) -> bool {
+        let buf = std::mem::take(&mut self.buf);
+        match self.skipping.take() {
             Some(sk) => {
                 let (data, kind) = sk.marker(false);
                 self.send_chunk(data, kind, error, send)
@@ -422,6 +479,8 @@ mod tests {
             multiline: None,
             chosen: Arc::default(),
             verbose: false,
+            follow: false,
+            until: None,
         };
         let mut out = Vec::new();
         read_all(&inputs, &cfg, Arc::default(), &AtomicBool::new(false), &mut |c| {

@@ -13,6 +13,7 @@ mod head;
 mod join;
 mod keep;
 mod parse;
+mod range;
 mod rename;
 mod reorder;
 mod route;
@@ -45,6 +46,7 @@ pub(crate) use head::Head;
 pub(crate) use join::Join;
 pub(crate) use keep::Keep;
 pub(crate) use parse::Parse;
+pub(crate) use range::{TimeRange, bound};
 pub(crate) use rename::Rename;
 pub(crate) use reorder::Reorder;
 pub(crate) use route::Route;
@@ -109,6 +111,9 @@ pub(crate) struct StageOptions {
     pub topic: crate::output::topic::TopicOptions,
     /// `--seed`, for `sample`.
     pub seed: u64,
+    /// `--since` and `--until`, in Unix seconds.
+    pub since: Option<f64>,
+    pub until: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +144,8 @@ pub(crate) enum Stage {
     Flatten(Flatten),
     FillDown(FillDown),
     Step(Steps),
+    /// `--since`/`--until`, placed after the pipeline's leading `parse` stages.
+    Range(TimeRange),
 }
 
 impl Stage {
@@ -261,6 +268,7 @@ impl Stage {
             Stage::FillDown(_) => "fill-down",
             Stage::Step(_) => "step",
             Stage::Flatten(f) => f.name(),
+            Stage::Range(_) => "--since/--until",
         }
     }
 
@@ -314,6 +322,7 @@ impl Stage {
             Stage::Flatten(s) => s.needs(n),
             Stage::Head(s) => s.needs(n),
             Stage::Tail(s) => s.needs(n),
+            Stage::Range(s) => s.needs(n),
         }
     }
 
@@ -342,6 +351,7 @@ impl Stage {
             Stage::Join(s) => s.apply(ev, env),
             Stage::Validate(s) => s.apply(ev),
             Stage::Flatten(s) => s.apply(ev),
+            Stage::Range(s) => s.apply(ev, env),
             s => match s.apply(ev, env) {
                 Flow::Filtered => Step::Drop(Fate::Filtered),
                 Flow::Dead(reason) => {
@@ -479,6 +489,7 @@ impl Stage {
             Stage::Shapes(_) => "every event: aggregated; one row per set of keys at the end",
             Stage::Flatten(f) if f.name() == "unflatten" => "nested past 128 levels: dead letter (too_deep)",
             Stage::Step(_) => "not an object: dead letter (not_object)",
+            Stage::Range(_) => "outside: out_of_range; no time: dead letter (no_time)",
             _ => return None,
         })
     }

@@ -14,6 +14,7 @@ mod exit_codes;
 mod faults;
 mod fidelity;
 mod fold;
+mod follow;
 mod golden;
 mod groups;
 mod guidance;

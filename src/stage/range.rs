@@ -1,0 +1,110 @@
+//! `--since TIME` / `--until TIME`: keeps the events whose event time is in `[since, until)`.
+//!
+//! It runs on the workers right after the pipeline's leading `parse` stages (before them an
+//! event of text has no time yet), and reads only the time field (`--time-field`, or the
+//! first of ts, time, timestamp, @timestamp), as windows do: the line is scanned for that
+//! top-level field, not parsed whole. Events outside the range have the fate
+//! `out_of_range`; an event without a parsable time is a dead letter (`no_time`), as for
+//! windows, so that a wrong `--time-field` is never a silent empty result.
+
+use super::{Step, TimeField};
+use crate::event::{Event, Fate, Needs, Reason, Rejection};
+use crate::lang::Env;
+use crate::lang::lexer::{Tok, lex};
+
+#[derive(Debug, Clone)]
+pub(crate) struct TimeRange {
+    /// Unix seconds: events at or after this pass.
+    pub since: Option<f64>,
+    /// Unix seconds: events before this pass.
+    pub until: Option<f64>,
+    pub time: TimeField,
+}
+
+impl TimeRange {
+    pub(crate) fn needs(&self, n: &mut Needs) {
+        self.time.needs(n);
+    }
+
+    pub(crate) fn apply<'a>(&self, ev: &Event<'a>, env: &Env) -> Step<'a> {
+        match self.time.of(ev, env) {
+            Some(t) if self.holds(t) => Step::Pass,
+            Some(_) => Step::Drop(Fate::OutOfRange),
+            None => Step::Dead(Rejection::new(
+                Reason::NoTime,
+                "no parsable event time for --since/--until",
+            )),
+        }
+    }
+
+    /// Whether `t` is in the range.
+    pub(crate) fn holds(&self, t: f64) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+}
+
+/// A bound as typed, in Unix seconds: a duration before `now` (`90s`, `1h`, `2d`), or a time
+/// as event times are read (RFC 3339, a date `2026-11-01` meaning its midnight UTC, a Unix
+/// number).
+pub(crate) fn bound(text: &str, now: f64) -> Result<f64, String> {
+    let text = text.trim();
+    if let Ok(toks) = lex(text) {
+        if let [t] = toks.as_slice() {
+            if let Tok::Duration(d) = t.tok {
+                return Ok(now - d);
+            }
+        }
+    }
+    crate::time::parse_str(text, None).ok_or_else(|| {
+        format!(
+            "`{text}` is not a time (such as 2026-11-01 or 2026-11-01T12:00:00Z) or a duration before now (such as 1h)"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: f64 = 1_800_000_000.0;
+
+    #[test]
+    fn durations_count_back_from_now() {
+        assert_eq!(bound("1h", NOW), Ok(NOW - 3600.0));
+        assert_eq!(bound(" 90s ", NOW), Ok(NOW - 90.0));
+        assert_eq!(bound("250ms", NOW), Ok(NOW - 0.25));
+    }
+
+    #[test]
+    fn times_and_dates_are_absolute() {
+        assert_eq!(bound("2026-11-01", NOW), Ok(1_793_491_200.0));
+        assert_eq!(bound("2026-11-01T01:00:00+01:00", NOW), Ok(1_793_491_200.0));
+        assert_eq!(bound("1793491200", NOW), Ok(1_793_491_200.0));
+    }
+
+    #[test]
+    fn other_text_is_refused_with_examples() {
+        let e = bound("yesterday", NOW).unwrap_err();
+        assert!(e.contains("`yesterday` is not a time"), "{e}");
+        assert!(bound("-1h", NOW).is_err());
+    }
+
+    #[test]
+    fn the_range_includes_since_and_excludes_until() {
+        let r = TimeRange {
+            since: Some(10.0),
+            until: Some(20.0),
+            time: TimeField(None),
+        };
+        assert!(!r.holds(9.999));
+        assert!(r.holds(10.0));
+        assert!(r.holds(19.999));
+        assert!(!r.holds(20.0));
+        let open = TimeRange {
+            since: None,
+            until: None,
+            time: TimeField(None),
+        };
+        assert!(open.holds(f64::MIN) && open.holds(f64::MAX));
+    }
+}
