@@ -160,6 +160,12 @@ impl Ordered {
         result
     }
 
+    /// Writes the lines held for topic files, and waits until they are written; the
+    /// writing goes on after.
+    pub(crate) fn flush_held(&mut self) -> Result<(), String> {
+        self.sinks.pending.flush(&self.sinks.files)
+    }
+
     /// True when no further input can change the output: a satisfied `head` that every
     /// stage before it lets events through.
     pub(crate) fn is_done(&self) -> bool {

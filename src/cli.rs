@@ -58,6 +58,14 @@ pub(crate) struct Cli {
     #[arg(long = "multiline-start", value_name = "REGEX")]
     pub multiline_start: Option<String>,
 
+    /// Keep reading: a nats:// input waits for new messages instead of stopping when none are pending
+    #[arg(short = 'F', long = "follow")]
+    pub follow: bool,
+
+    /// NATS credentials file for nats:// inputs (default: $NATS_CREDS); never put credentials in the URL
+    #[arg(long = "nats-creds", value_name = "FILE")]
+    pub nats_creds: Option<PathBuf>,
+
     /// Remove ANSI colour and cursor codes from text lines (-i lines, -i logfmt)
     #[arg(long = "strip-ansi")]
     pub strip_ansi: bool,

@@ -79,7 +79,15 @@ pub(crate) struct Config {
     pub merge: Option<crate::stage::TimeField>,
     /// `--max-groups`, for messages.
     pub pipeline_max_groups: Option<usize>,
+    /// The input when it is a `nats://` address.
+    pub nats: Option<Nats>,
 }
+
+/// A `nats://` input; without `--features nats` there is none.
+#[cfg(feature = "nats")]
+pub(crate) type Nats = crate::input::nats::NatsInput;
+#[cfg(not(feature = "nats"))]
+pub(crate) type Nats = std::convert::Infallible;
 
 impl Config {
     /// Checks `cli` and builds the config: the pipeline, the flags, then the inputs and
@@ -103,6 +111,7 @@ impl Config {
         let time = time_field(cli.time_field.as_deref())?;
         let (inputs, walked) = input::expand(&paths, walk_options(&cli)?);
         *skipped = walked;
+        let nats = nats_input(&cli, &inputs)?;
         let identities = input::identities(&inputs);
         refuse_overwrites(&outputs(&cli, &asts, facts), &identities)?;
         let read = read_config(&cli, &asts)?;
@@ -129,7 +138,42 @@ impl Config {
             explain: cli.explain,
             merge: cli.merge.then(|| TimeField(opts.time.clone())),
             pipeline_max_groups: cli.max_groups,
+            nats,
         })
+    }
+}
+
+/// The `nats://` input, checked: it is the only input, and not merged.
+#[cfg(feature = "nats")]
+fn nats_input(cli: &Cli, inputs: &[Input]) -> Result<Option<Nats>, UsageError> {
+    let Some(url) = inputs.iter().find_map(|i| match &i.source {
+        input::Source::Nats(url) => Some(url),
+        _ => None,
+    }) else {
+        return Ok(None);
+    };
+    if inputs.len() > 1 || cli.merge {
+        return Err(UsageError::Nats(format!(
+            "{url}: a nats:// input is read alone; run one evq per stream (without --merge)"
+        )));
+    }
+    let creds = cli.nats_creds.clone().or_else(|| {
+        std::env::var_os("NATS_CREDS")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    Nats::parse(url, cli.follow, creds).map(Some).map_err(UsageError::Nats)
+}
+
+/// Without `--features nats`, a `nats://` input is refused.
+#[cfg(not(feature = "nats"))]
+fn nats_input(_cli: &Cli, inputs: &[Input]) -> Result<Option<Nats>, UsageError> {
+    match inputs.iter().find(|i| matches!(i.source, input::Source::Nats(_))) {
+        Some(i) => Err(UsageError::Nats(format!(
+            "{}: this evq was built without NATS; build it with `cargo build --features nats`",
+            i.name
+        ))),
+        None => Ok(None),
     }
 }
 
@@ -379,6 +423,7 @@ fn env(inputs: &[Input], year: Option<i32>, time_format: Option<Arc<str>>, facts
         files: Arc::new(inputs.iter().map(|i| i.name.clone()).collect()),
         years: Arc::new(years),
         time_format,
+        subjects: Arc::default(),
     }
 }
 
@@ -387,7 +432,7 @@ fn input_year(i: &Input, facts: &Facts) -> i32 {
     use chrono::Datelike;
     let modified = match &i.source {
         input::Source::File(p) => (facts.modified)(p),
-        input::Source::Stdin => None,
+        input::Source::Stdin | input::Source::Nats(_) => None,
     };
     chrono::DateTime::<chrono::Utc>::from(modified.unwrap_or(facts.now)).year()
 }

@@ -76,6 +76,19 @@ impl DeadLetters {
         }
     }
 
+    /// Hands what was written on to the file; a failure is reported as for [`Self::send`].
+    pub(super) fn flush(&mut self) -> Result<(), ()> {
+        let Some((path, f)) = self.file.as_mut() else {
+            return Ok(());
+        };
+        let Err(e) = f.flush() else {
+            return Ok(());
+        };
+        messages::error(format_args!("{}: {}", path.display(), io_message(&e)));
+        self.file = None;
+        Err(())
+    }
+
     /// Flushes the file; without one, prints the summary of what was rejected.
     pub(super) fn finish(&mut self, total: &Stats, kept: bool) -> io::Result<()> {
         if let Some((path, mut f)) = self.file.take() {

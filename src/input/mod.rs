@@ -6,6 +6,8 @@ pub(crate) mod decompress;
 mod json_records;
 pub(crate) mod merge;
 pub(crate) mod multiline;
+#[cfg(feature = "nats")]
+pub(crate) mod nats;
 pub(crate) mod reader;
 pub(crate) mod walk;
 mod zeek;
@@ -43,6 +45,8 @@ impl InputFormat {
 pub(crate) enum Source {
     Stdin,
     File(PathBuf),
+    /// A `nats://` address: a JetStream consumer (with `--features nats`).
+    Nats(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +61,7 @@ impl Input {
         match &self.source {
             Source::Stdin => b"-",
             Source::File(p) => p.as_os_str().as_encoded_bytes(),
+            Source::Nats(url) => url.as_bytes(),
         }
     }
 }
@@ -90,6 +95,7 @@ pub(crate) fn identities(inputs: &[Input]) -> Vec<Identity> {
         .filter_map(|i| match &i.source {
             Source::Stdin => Identity::of(Path::new("/dev/stdin"), "- (stdin)"),
             Source::File(p) => Identity::of(p, &i.name),
+            Source::Nats(_) => None,
         })
         .collect()
 }
@@ -126,6 +132,11 @@ pub(crate) fn expand(paths: &[String], opts: walk::WalkOptions) -> (Vec<Input>, 
             out.push(Input {
                 name: "-".into(),
                 source: Source::Stdin,
+            });
+        } else if p.starts_with("nats://") {
+            out.push(Input {
+                name: p.clone(),
+                source: Source::Nats(p.clone()),
             });
         } else if Path::new(p).is_dir() {
             let mut found = Vec::new();

@@ -117,6 +117,11 @@ impl Stdout {
         Ok(())
     }
 
+    /// Hands what was written on to the file or pipe.
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
+    }
+
     pub(crate) fn finish(&mut self) -> io::Result<()> {
         let clear = self.clear_live();
         self.w.write_all(clear.as_bytes())?;

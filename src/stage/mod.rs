@@ -259,6 +259,31 @@ impl Stage {
         }
     }
 
+    /// True when the stage may keep an event past its turn (or release output only at the
+    /// end): an event's output is then not written when the next one comes.
+    pub(crate) fn holds_events(&self) -> bool {
+        !matches!(
+            self,
+            Stage::Where(_)
+                | Stage::Set(_)
+                | Stage::Del(_)
+                | Stage::Keep(_)
+                | Stage::Rename(_)
+                | Stage::Head(_)
+                | Stage::Route(_)
+                | Stage::Parse(_)
+                | Stage::To(_)
+                | Stage::Assert(_)
+                | Stage::Explode(_)
+                | Stage::Sample(_)
+                | Stage::Join(_)
+                | Stage::Validate(_)
+                | Stage::Dedupe(_)
+                | Stage::Throttle(_)
+                | Stage::Flatten(_)
+        )
+    }
+
     /// Stateless stages run on every worker thread; the rest run in input order on one.
     pub(crate) fn is_parallel(&self) -> bool {
         !matches!(

@@ -1,0 +1,379 @@
+//! NATS JetStream input against a real server (`--features nats`): the server is at
+//! `EVQ_NATS_URL` (HOST:PORT); without it the tests say they were skipped, unless
+//! `EVQ_REQUIRE_NATS=1`. Streams are made and filled here over the plain NATS protocol
+//! (a few lines of text), each test with streams of its own.
+
+use crate::common::evq;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The server's HOST:PORT, or None when the tests are to be skipped.
+fn server() -> Option<String> {
+    match std::env::var("EVQ_NATS_URL") {
+        Ok(url) if !url.is_empty() => Some(url.trim_start_matches("nats://").trim_end_matches('/').to_string()),
+        _ if std::env::var("EVQ_REQUIRE_NATS").as_deref() == Ok("1") => {
+            panic!("EVQ_REQUIRE_NATS=1 but EVQ_NATS_URL is not set")
+        }
+        _ => {
+            eprintln!("skipped: EVQ_NATS_URL not set");
+            None
+        }
+    }
+}
+
+/// A stream name no other test (or earlier run) uses.
+fn stream_name(what: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "EVQ_{what}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A minimal NATS client: publish, request, over one connection.
+struct Nats {
+    out: TcpStream,
+    input: BufReader<TcpStream>,
+    inbox: u32,
+}
+
+impl Nats {
+    fn connect(server: &str) -> Nats {
+        let out = TcpStream::connect(server).expect("the NATS server accepts connections");
+        out.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("a read timeout");
+        let mut n = Nats {
+            input: BufReader::new(out.try_clone().expect("the socket is cloned")),
+            out,
+            inbox: 0,
+        };
+        let info = n.line();
+        assert!(info.starts_with("INFO"), "{info}");
+        n.send(b"CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true}\r\n");
+        n.flush();
+        n
+    }
+
+    fn send(&mut self, data: &[u8]) {
+        self.out.write_all(data).expect("the server takes the data");
+    }
+
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.input.read_line(&mut line).expect("the server answers");
+        line.trim_end().to_string()
+    }
+
+    /// Waits until the server has handled everything sent so far.
+    fn flush(&mut self) {
+        self.send(b"PING\r\n");
+        loop {
+            match self.line().as_str() {
+                "PONG" => return,
+                l if l.starts_with("-ERR") => panic!("{l}"),
+                _ => {}
+            }
+        }
+    }
+
+    fn publish(&mut self, subject: &str, payload: &[u8]) {
+        self.send(format!("PUB {subject} {}\r\n", payload.len()).as_bytes());
+        self.send(payload);
+        self.send(b"\r\n");
+    }
+
+    /// Sends `payload` to `subject` and returns the reply, parsed.
+    fn request(&mut self, subject: &str, payload: &str) -> Value {
+        self.inbox += 1;
+        let inbox = format!("_INBOX.evqtest.{}", self.inbox);
+        self.send(format!("SUB {inbox} {}\r\nUNSUB {} 1\r\n", self.inbox, self.inbox).as_bytes());
+        self.send(format!("PUB {subject} {inbox} {}\r\n{payload}\r\n", payload.len()).as_bytes());
+        loop {
+            let line = self.line();
+            if line == "PING" {
+                self.send(b"PONG\r\n");
+            } else if let Some(rest) = line.strip_prefix("MSG ") {
+                let len: usize = rest.rsplit(' ').next().and_then(|n| n.parse().ok()).expect("a length");
+                let mut body = vec![0; len + 2];
+                self.input.read_exact(&mut body).expect("the reply's body");
+                return serde_json::from_slice(&body[..len]).expect("the reply is JSON");
+            } else {
+                assert!(!line.starts_with("-ERR"), "{line}");
+            }
+        }
+    }
+
+    /// A stream on `NAME.>` held in memory.
+    fn create_stream(&mut self, name: &str) {
+        let config = format!(r#"{{"name":"{name}","subjects":["{name}.>"],"storage":"memory"}}"#);
+        let reply = self.request(&format!("$JS.API.STREAM.CREATE.{name}"), &config);
+        assert!(reply.get("error").is_none(), "{reply}");
+    }
+
+    fn stream_messages(&mut self, name: &str) -> u64 {
+        let info = self.request(&format!("$JS.API.STREAM.INFO.{name}"), "");
+        info["state"]["messages"].as_u64().unwrap_or(0)
+    }
+
+    fn consumer_info(&mut self, stream: &str, durable: &str) -> Value {
+        self.request(&format!("$JS.API.CONSUMER.INFO.{stream}.{durable}"), "")
+    }
+
+    /// Publishes `payloads` to `NAME.SUBJECT` and waits until the stream holds them all.
+    fn fill(&mut self, name: &str, payloads: &[(String, String)]) {
+        let before = self.stream_messages(name);
+        for (subject, payload) in payloads {
+            self.publish(&format!("{name}.{subject}"), payload.as_bytes());
+        }
+        self.flush();
+        let want = before + payloads.len() as u64;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.stream_messages(name) < want {
+            assert!(
+                Instant::now() < deadline,
+                "the stream {name} never held {want} messages"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn events(n: usize) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| {
+            (
+                format!("s{}", i % 3),
+                format!(r#"{{"i":{i},"pad":"{}"}}"#, "x".repeat(i % 40)),
+            )
+        })
+        .collect()
+}
+
+fn run(args: &[&str]) -> (String, String, i32) {
+    let out = evq()
+        .args(args)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("evq runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn messages_are_events_with_subject_and_offset_and_are_acknowledged() {
+    let Some(server) = server() else { return };
+    let mut nats = Nats::connect(&server);
+    let name = stream_name("basic");
+    nats.create_stream(&name);
+    nats.fill(&name, &events(30));
+    let url = format!("nats://{server}/{name}?durable=d&batch=7");
+    let (out, err, code) = run(&["set s = subject(), o = offset() | keep i, s, o", &url, "--stats"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    assert_eq!(lines.len(), 30, "{out}");
+    for (k, ev) in lines.iter().enumerate() {
+        assert_eq!(ev["i"], k as u64, "in stream order");
+        assert_eq!(ev["s"], format!("{name}.s{}", k % 3));
+        assert_eq!(ev["o"], k as u64 + 1, "the stream sequence");
+    }
+    assert!(err.contains("30"), "{err}");
+    let info = nats.consumer_info(&name, "d");
+    assert_eq!(
+        (info["num_pending"].as_u64(), info["num_ack_pending"].as_u64()),
+        (Some(0), Some(0)),
+        "{info}"
+    );
+    // Everything was acknowledged: a second run with the durable finds nothing.
+    let (out, err, code) = run(&["where true", &url]);
+    assert_eq!((out.as_str(), code), ("", 0), "{err}");
+}
+
+#[test]
+fn batch_mode_stops_when_nothing_is_pending() {
+    let Some(server) = server() else { return };
+    let mut nats = Nats::connect(&server);
+    let name = stream_name("empty");
+    nats.create_stream(&name);
+    let started = Instant::now();
+    let (out, err, code) = run(&["where true", &format!("nats://{server}/{name}?deliver=all")]);
+    assert_eq!((out.as_str(), code), ("", 0), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[test]
+fn deliver_all_rebuilds_state_with_fold() {
+    let Some(server) = server() else { return };
+    let mut nats = Nats::connect(&server);
+    let name = stream_name("orders");
+    nats.create_stream(&name);
+    let orders = [
+        r#"{"order_id":1,"status":"new"}"#,
+        r#"{"order_id":2,"status":"new"}"#,
+        r#"{"order_id":1,"status":"paid"}"#,
+        r#"{"order_id":1,"status":"shipped"}"#,
+    ];
+    let payloads: Vec<_> = orders.iter().map(|o| ("o".to_string(), o.to_string())).collect();
+    nats.fill(&name, &payloads);
+    let url = format!("nats://{server}/{name}?deliver=all");
+    for _ in 0..2 {
+        // An ephemeral consumer reads the whole stream each time.
+        let (out, err, code) = run(&["fold by order_id | keep order_id, status", &url]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains(r#""order_id":1,"status":"shipped""#), "{out}");
+        assert!(out.contains(r#""order_id":2,"status":"new""#), "{out}");
+    }
+}
+
+#[test]
+fn poison_messages_are_dead_letters_once_and_do_not_block() {
+    let Some(server) = server() else { return };
+    let mut nats = Nats::connect(&server);
+    let name = stream_name("poison");
+    nats.create_stream(&name);
+    let mut payloads = events(40);
+    for k in [3, 17, 39] {
+        payloads[k].1 = format!("not json {k}");
+    }
+    nats.fill(&name, &payloads);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dl = dir.path().join("dead.ndjson");
+    let url = format!("nats://{server}/{name}?durable=d&batch=10&ack_wait=1s");
+    let dl_arg = dl.to_str().expect("a UTF-8 path");
+    let (out, err, code) = run(&["where true", &url, "--dead-letter", dl_arg, "--stats"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 37, "{out}");
+    let dead = fs::read_to_string(&dl).expect("dead letters");
+    assert_eq!(dead.lines().count(), 3, "{dead}");
+    for k in [3, 17, 39] {
+        assert!(dead.contains(&format!("not json {k}")), "{dead}");
+    }
+    // Terminated, not redelivered: after the ack wait, nothing comes back.
+    std::thread::sleep(Duration::from_millis(1500));
+    let (out, err, code) = run(&["where true", &url, "--dead-letter", dl_arg]);
+    assert_eq!((out.as_str(), code), ("", 0), "{err}");
+    assert_eq!(fs::read_to_string(&dl).expect("dead letters"), "");
+}
+
+/// Starts a consumer writing to `out`.
+fn consumer(url: &str, out: &Path) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("evq"))
+        .args(["where true", url])
+        .stdout(Stdio::from(fs::File::create(out).expect("an output file")))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("evq starts")
+}
+
+fn wait(child: &mut Child, limit: Duration) -> Option<i32> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().expect("evq can be waited on") {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    None
+}
+
+#[test]
+fn three_consumers_share_a_durable_and_a_killed_one_loses_nothing() {
+    let Some(server) = server() else { return };
+    let mut nats = Nats::connect(&server);
+    let name = stream_name("shared");
+    nats.create_stream(&name);
+    const N: usize = 20_000;
+    const BATCH: usize = 100;
+    nats.fill(&name, &events(N));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("nats://{server}/{name}?durable=shared&batch={BATCH}&ack_wait=2s");
+    let outs: Vec<_> = (0..3).map(|k| dir.path().join(format!("out{k}"))).collect();
+    let mut children: Vec<Child> = outs.iter().map(|o| consumer(&url, o)).collect();
+    // The first is killed once it has written some output, before it could acknowledge all.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fs::metadata(&outs[0]).map_or(0, |m| m.len()) < 2_000 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    children[0].kill().expect("the first consumer is killed");
+    let _ = children[0].wait();
+    for child in &mut children[1..] {
+        assert_eq!(
+            wait(child, Duration::from_secs(120)),
+            Some(0),
+            "a consumer ends by itself"
+        );
+    }
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    for out in &outs {
+        let text = fs::read_to_string(out).expect("an output");
+        // The kill may cut the last line short.
+        for ev in text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()) {
+            *seen.entry(ev["i"].as_u64().expect("i")).or_default() += 1;
+        }
+    }
+    assert_eq!(seen.len(), N, "every event is in some output");
+    let duplicates: usize = seen.values().map(|n| n - 1).sum();
+    eprintln!("{duplicates} duplicates");
+    assert!(duplicates <= BATCH, "{duplicates} duplicates");
+    let written: Vec<u64> = outs.iter().map(|o| fs::metadata(o).map_or(0, |m| m.len())).collect();
+    eprintln!("written: {written:?}");
+    assert!(
+        written.iter().filter(|w| **w > 0).count() >= 2,
+        "the work was shared: {written:?}"
+    );
+}
+
+#[test]
+fn sigterm_stops_after_acknowledging_what_was_written() {
+    let Some(server) = server() else { return };
+    let mut nats = Nats::connect(&server);
+    let name = stream_name("term");
+    nats.create_stream(&name);
+    nats.fill(&name, &events(500));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("out");
+    let url = format!("nats://{server}/{name}?durable=d&batch=50");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("evq"))
+        .args(["where true", "-F", &url])
+        .stdout(Stdio::from(fs::File::create(&out).expect("an output file")))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("evq starts");
+    // With -F it waits for more after the 500.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while fs::read_to_string(&out).map_or(0, |t| t.lines().count()) < 500 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().expect("evq can be waited on").is_none(),
+        "-F keeps reading"
+    );
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs")
+            .success()
+    );
+    assert_eq!(wait(&mut child, Duration::from_secs(20)), Some(143));
+    assert_eq!(fs::read_to_string(&out).expect("the output").lines().count(), 500);
+    let info = nats.consumer_info(&name, "d");
+    assert_eq!(
+        (info["num_pending"].as_u64(), info["num_ack_pending"].as_u64()),
+        (Some(0), Some(0)),
+        "{info}"
+    );
+}
