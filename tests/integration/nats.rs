@@ -377,3 +377,107 @@ fn sigterm_stops_after_acknowledging_what_was_written() {
         "{info}"
     );
 }
+
+/// A server of the test's own, on a free port with its store in `dir`, so the test can
+/// stop and start it; None (skipped) when `nats-server` is not installed.
+fn own_server(dir: &Path, port: u16) -> Option<Child> {
+    let child = Command::new("nats-server")
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(child) = child else {
+        assert!(
+            std::env::var("EVQ_REQUIRE_NATS").as_deref() != Ok("1"),
+            "EVQ_REQUIRE_NATS=1 but nats-server cannot be started"
+        );
+        eprintln!("skipped: nats-server is not installed");
+        return None;
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nats-server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(child)
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    l.local_addr().expect("its address").port()
+}
+
+fn lines_of(path: &Path) -> usize {
+    fs::read_to_string(path).map_or(0, |t| t.lines().count())
+}
+
+fn wait_for_lines(path: &Path, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while lines_of(path) < n {
+        assert!(
+            Instant::now() < deadline,
+            "{} has {} lines, not {n}",
+            path.display(),
+            lines_of(path)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn stop(child: &mut Child) {
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let _ = child.wait();
+}
+
+#[test]
+fn a_server_restart_mid_run_loses_nothing() {
+    if server().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = dir.path().join("store");
+    let port = free_port();
+    let Some(mut nats_server) = own_server(&store, port) else {
+        return;
+    };
+    let server = format!("127.0.0.1:{port}");
+    let name = stream_name("restart");
+    let mut nats = Nats::connect(&server);
+    let config = format!(r#"{{"name":"{name}","subjects":["{name}.>"],"storage":"file"}}"#);
+    let reply = nats.request(&format!("$JS.API.STREAM.CREATE.{name}"), &config);
+    assert!(reply.get("error").is_none(), "{reply}");
+    let all = events(2000);
+    nats.fill(&name, &all[..1000]);
+    let out = dir.path().join("out");
+    let url = format!("nats://{server}/{name}?durable=d&batch=50&ack_wait=2s");
+    let mut evq = Command::new(assert_cmd::cargo::cargo_bin("evq"))
+        .args(["where true", "-F", &url])
+        .stdout(Stdio::from(fs::File::create(&out).expect("an output file")))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("evq starts");
+    wait_for_lines(&out, 1000);
+    stop(&mut nats_server);
+    std::thread::sleep(Duration::from_millis(500));
+    let Some(mut nats_server) = own_server(&store, port) else {
+        return;
+    };
+    let mut nats = Nats::connect(&server);
+    nats.fill(&name, &all[1000..]);
+    wait_for_lines(&out, 2000);
+    std::thread::sleep(Duration::from_millis(300));
+    stop(&mut evq);
+    let text = fs::read_to_string(&out).expect("the output");
+    let seen: std::collections::HashSet<u64> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v["i"].as_u64())
+        .collect();
+    assert_eq!(seen.len(), 2000, "every event came through the restart");
+    assert!(text.lines().count() <= 2000 + 50, "at most a batch twice");
+    let info = nats.consumer_info(&name, "d");
+    assert_eq!(info["num_pending"].as_u64(), Some(0), "{info}");
+    stop(&mut nats_server);
+}
