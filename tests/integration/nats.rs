@@ -461,9 +461,7 @@ fn a_server_restart_mid_run_loses_nothing() {
     wait_for_lines(&out, 1000);
     stop(&mut nats_server);
     std::thread::sleep(Duration::from_millis(500));
-    let Some(mut nats_server) = own_server(&store, port) else {
-        return;
-    };
+    let mut nats_server = own_server(&store, port).expect("nats-server starts again");
     let mut nats = Nats::connect(&server);
     nats.fill(&name, &all[1000..]);
     wait_for_lines(&out, 2000);
