@@ -642,9 +642,10 @@ impl<'c> Writer<'c> {
         {
             self.outcome.note(ExitStatus::Output);
         }
-        let written = !matches!(self.outcome.status, ExitStatus::Output | ExitStatus::Internal);
-        self.acks
-            .end(self.ledger.total.lines, settled && written && !self.outcome.broken_pipe);
+        // After an output error, a bug or a signal, what was written is what the chunks
+        // reported; the rest is handed back.
+        let written = self.outcome.status < ExitStatus::Output && !self.outcome.broken_pipe;
+        self.acks.end(self.ledger.total.lines, settled && written);
         let names: Vec<&str> = self.cfg.inputs.iter().map(|i| i.name.as_str()).collect();
         if settled {
             if let Err(e) = self.ledger.check(&names) {

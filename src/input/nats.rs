@@ -18,7 +18,7 @@ use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Messages fetched at a time when the address gives no `batch`.
 const DEFAULT_BATCH: usize = 256;
@@ -26,6 +26,8 @@ const DEFAULT_BATCH: usize = 256;
 const FETCH_WAIT: Duration = Duration::from_millis(500);
 /// The same while messages wait for their acknowledgement: the writer waits on the notes.
 const BUSY_FETCH_WAIT: Duration = Duration::from_millis(20);
+/// How often the source looks whether held messages need an "in progress" acknowledgement.
+const PROGRESS_CHECK: Duration = Duration::from_millis(200);
 /// Failed fetches in a row (half a second apart) before the source gives up.
 const MAX_FETCH_ERRORS: u32 = 60;
 
@@ -191,6 +193,7 @@ impl Engine {
                     Ok(note) => source.settle(note),
                     Err(_) => return false,
                 },
+                default(PROGRESS_CHECK) => source.keep_alive(),
             }
         }
     }
@@ -225,6 +228,7 @@ pub(crate) fn read(
         dead: HashSet::new(),
         line: 1,
         seq: 0,
+        progress_at: Instant::now(),
     };
     if let Some(e) = source.consume(&raw_bytes, stop, &engine) {
         engine.fail(source.seq, format!("{}: {e}", input.url));
@@ -234,11 +238,17 @@ pub(crate) fn read(
     } = engine;
     // The end of input for the engine.
     drop((permits, chunks));
-    for note in notes.iter() {
-        let end = matches!(note, Note::End { .. });
-        source.settle(note);
-        if end {
-            break;
+    loop {
+        match notes.recv_timeout(PROGRESS_CHECK) {
+            Ok(note) => {
+                let end = matches!(note, Note::End { .. });
+                source.settle(note);
+                if end {
+                    break;
+                }
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => source.keep_alive(),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
         }
     }
     source.nak_all();
@@ -293,6 +303,8 @@ struct Source<'a> {
     line: u64,
     /// The number of the next chunk.
     seq: u64,
+    /// When the held messages were last said to be in progress.
+    progress_at: Instant,
 }
 
 impl Source<'_> {
@@ -304,6 +316,7 @@ impl Source<'_> {
             for note in engine.notes.try_iter() {
                 self.settle(note);
             }
+            self.keep_alive();
             let wait = if self.held.is_empty() {
                 FETCH_WAIT
             } else {
@@ -374,6 +387,24 @@ impl Source<'_> {
         };
         self.seq += 1;
         chunk
+    }
+
+    /// Tells the server that the held messages are still being worked on, a few times per
+    /// ack wait, so a pipeline that holds them (a sort, an aggregate) keeps them until its
+    /// output is written instead of seeing them redelivered.
+    fn keep_alive(&mut self) {
+        let ack_wait = self.consumer.cached_info().config.ack_wait;
+        let every = (ack_wait / 3).max(Duration::from_millis(200));
+        if self.held.is_empty() || self.progress_at.elapsed() < every {
+            return;
+        }
+        self.progress_at = Instant::now();
+        self.rt.block_on(async {
+            for (_, msg) in &self.held {
+                let _ = msg.ack_with(AckKind::Progress).await;
+            }
+            let _ = self.client.flush().await;
+        });
     }
 
     /// Acknowledges the messages a note says are done: terminated when dead-lettered.

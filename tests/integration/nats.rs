@@ -479,3 +479,47 @@ fn a_server_restart_mid_run_loses_nothing() {
     assert_eq!(info["num_pending"].as_u64(), Some(0), "{info}");
     stop(&mut nats_server);
 }
+
+#[test]
+fn a_sort_keeps_its_messages_past_the_ack_wait_and_acknowledges_them_after_its_output() {
+    let Some(server) = server() else { return };
+    let mut nats = Nats::connect(&server);
+    let name = stream_name("held");
+    nats.create_stream(&name);
+    nats.fill(&name, &events(100));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("out");
+    let url = format!("nats://{server}/{name}?durable=d&batch=30&ack_wait=1s");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("evq"))
+        .args(["sort i desc", "-F", &url])
+        .stdout(Stdio::from(fs::File::create(&out).expect("an output file")))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("evq starts");
+    // Three ack waits: without "in progress" acknowledgements the server would redeliver.
+    std::thread::sleep(Duration::from_secs(3));
+    let info = nats.consumer_info(&name, "d");
+    assert_eq!(info["num_redelivered"].as_u64(), Some(0), "{info}");
+    assert_eq!(
+        info["num_ack_pending"].as_u64(),
+        Some(100),
+        "held until the output: {info}"
+    );
+    // A signal stops a sort before its output: nothing is written, everything handed back.
+    stop(&mut child);
+    assert_eq!(fs::read_to_string(&out).expect("the output"), "");
+    let (text, err, code) = run(&["sort i desc", &url]);
+    assert_eq!(code, 0, "{err}");
+    let order: Vec<u64> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("JSON")["i"]
+                .as_u64()
+                .expect("i")
+        })
+        .collect();
+    assert_eq!(order, (0..100).rev().collect::<Vec<u64>>());
+    let info = nats.consumer_info(&name, "d");
+    assert_eq!(info["num_ack_pending"].as_u64(), Some(0), "{info}");
+    assert_eq!(info["num_pending"].as_u64(), Some(0), "{info}");
+}
