@@ -62,6 +62,11 @@ pub(crate) struct Cli {
     #[arg(short = 'F', long = "follow")]
     pub follow: bool,
 
+    /// The message id of each event `to "nats://…"` publishes, for deduplication
+    /// (default: a hash of its input, line, offset, subject and text)
+    #[arg(long = "msg-id", value_name = "EXPR")]
+    pub msg_id: Option<String>,
+
     /// NATS credentials file for nats:// inputs (default: $NATS_CREDS); never put credentials in the URL
     #[arg(long = "nats-creds", value_name = "FILE")]
     pub nats_creds: Option<PathBuf>,

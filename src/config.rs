@@ -115,7 +115,8 @@ impl Config {
         let identities = input::identities(&inputs);
         refuse_overwrites(&outputs(&cli, &asts, facts), &identities)?;
         let read = read_config(&cli, &asts)?;
-        let opts = stage_options(&cli, time, identities);
+        let mut opts = stage_options(&cli, time, identities);
+        opts.msg_id = msg_id(&cli, &asts)?;
         let mut pipeline = pipeline(&cli, &asts, &opts, &source, read.format)?;
         let out = output_config(&cli, &asts, facts);
         let printer = output::printer(&cli, out.format, facts, &mut pipeline)?;
@@ -140,6 +141,34 @@ impl Config {
             pipeline_max_groups: cli.max_groups,
             nats,
         })
+    }
+}
+
+/// `--msg-id EXPR`, compiled; a pipeline that publishes to NATS needs a build with it.
+fn msg_id(cli: &Cli, asts: &[StageAst]) -> Result<Option<crate::lang::Expr>, UsageError> {
+    let publishes = asts
+        .iter()
+        .filter_map(fixed_or_template_text)
+        .find(|t| t.starts_with("nats://"));
+    if let Some(text) = publishes.filter(|_| cfg!(not(feature = "nats"))) {
+        return Err(UsageError::Nats(format!(
+            "to \"{text}\": this evq was built without NATS; build it with `cargo build --features nats`"
+        )));
+    }
+    let Some(src) = &cli.msg_id else { return Ok(None) };
+    crate::lang::parse_expr(src).map(Some).map_err(|e| {
+        UsageError::flag(
+            "--msg-id",
+            format!("`{src}`: {}; give an expression such as order_id", e.message),
+        )
+    })
+}
+
+/// The text of a `to`/`tee` template.
+fn fixed_or_template_text(ast: &StageAst) -> Option<&str> {
+    match &ast.spec {
+        StageSpec::To { text, .. } => Some(text.as_str()),
+        _ => None,
     }
 }
 
@@ -390,6 +419,7 @@ fn stage_options(cli: &Cli, time: Option<crate::lang::Path>, inputs: Vec<Identit
         lateness: cli.lateness,
         topic,
         seed: cli.seed,
+        msg_id: None,
     }
 }
 

@@ -464,3 +464,20 @@ fn a_nats_input_is_read_alone_with_its_settings() {
     let e = error(&["where true", "nats://me:secret@127.0.0.1:4222/ORDERS?durable=evq"]);
     assert!(e.contains("--nats-creds") && !e.contains("secret"), "{e}");
 }
+
+#[cfg(not(feature = "nats"))]
+#[test]
+fn publishing_to_nats_needs_the_nats_feature() {
+    let e = usage_error(&["to \"nats://127.0.0.1:4222/OUT.{topic()}\""]);
+    assert_eq!(e.status(), ExitStatus::Usage);
+    assert!(
+        e.to_string().contains("build it with `cargo build --features nats`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_msg_id_must_be_an_expression() {
+    let e = error(&["--msg-id", "(", "where true"]);
+    assert!(e.starts_with("evq: --msg-id: `(`: ") && e.contains("order_id"), "{e}");
+}

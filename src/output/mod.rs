@@ -4,6 +4,8 @@
 
 pub(crate) mod color;
 mod markdown;
+#[cfg(feature = "nats")]
+pub(crate) mod nats;
 pub(crate) mod pending;
 mod printer;
 mod rowline;

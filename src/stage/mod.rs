@@ -106,6 +106,8 @@ pub(crate) struct StageOptions {
     pub topic: crate::output::topic::TopicOptions,
     /// `--seed`, for `sample`.
     pub seed: u64,
+    /// `--msg-id EXPR`: the message id of events `to` publishes to NATS.
+    pub msg_id: Option<crate::lang::Expr>,
 }
 
 #[derive(Debug, Clone)]
@@ -184,7 +186,11 @@ impl Stage {
                 from,
                 otherwise,
             } => Stage::Parse(Parse::new(format, from.clone(), *otherwise).map_err(invalid)?),
-            StageSpec::To { template, tee, .. } => Stage::To(To::new(template.clone(), *tee)),
+            StageSpec::To { template, tee, .. } => {
+                let mut to = To::new(template.clone(), *tee);
+                to.msg_id = opts.msg_id.clone();
+                Stage::To(to)
+            }
             StageSpec::Fold { keys, from, changes } => Stage::Fold(Fold::new(
                 keys.clone(),
                 from.clone(),

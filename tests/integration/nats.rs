@@ -523,3 +523,41 @@ fn a_sort_keeps_its_messages_past_the_ack_wait_and_acknowledges_them_after_its_o
     assert_eq!(info["num_ack_pending"].as_u64(), Some(0), "{info}");
     assert_eq!(info["num_pending"].as_u64(), Some(0), "{info}");
 }
+
+#[test]
+fn publishing_twice_leaves_no_duplicates_and_unacknowledged_publishes_fail_the_run() {
+    let Some(server) = server() else { return };
+    let mut nats = Nats::connect(&server);
+    let name = stream_name("out");
+    nats.create_stream(&name);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let input = dir.path().join("in.ndjson");
+    let text: String = (0..500)
+        .map(|i| format!("{{\"i\":{i},\"t\":\"t{}\"}}\n", i % 4))
+        .collect();
+    fs::write(&input, text).expect("the input is written");
+    let input = input.to_str().expect("a UTF-8 path");
+    let to = format!("route by t | to \"nats://{server}/{name}.{{topic()}}\"");
+    for _ in 0..2 {
+        let (out, err, code) = run(&[&to, input]);
+        assert_eq!((out.as_str(), code), ("", 0), "{err}");
+        assert_eq!(
+            nats.stream_messages(&name),
+            500,
+            "a re-run is deduplicated by its message ids"
+        );
+    }
+    let url = format!("nats://{server}/{name}?deliver=all");
+    let (out, err, code) = run(&["set s = subject() | keep i, s", &url]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 500);
+    assert!(out.contains(&format!(r#"{{"i":5,"s":"{name}.t1"}}"#)), "{out}");
+    // --msg-id: events with the same id are stored once.
+    let (_, err, code) = run(&[&to, input, "--msg-id", "i % 10"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(nats.stream_messages(&name), 510);
+    // No stream takes the subject: nothing is acknowledged, exit 4 with the counts.
+    let (_, err, code) = run(&[&format!("to \"nats://{server}/NOSTREAM_{name}.x\""), input]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("500 of 500 messages were not acknowledged"), "{err}");
+}
