@@ -78,7 +78,9 @@ impl Outputs<'_> {
         let mut payload = Vec::new();
         ev.write_json(&mut payload);
         let id = to.message_id(ev, env, &subject, &payload);
-        self.sinks.nats.publish(server, subject, id, payload);
+        self.sinks
+            .nats
+            .publish(server, to.nats_creds.as_deref(), subject, id, payload);
         self.out.written += 1;
     }
 

@@ -117,6 +117,7 @@ impl Config {
         let read = read_config(&cli, &asts)?;
         let mut opts = stage_options(&cli, time, identities);
         opts.msg_id = msg_id(&cli, &asts)?;
+        opts.nats_creds = nats_creds(&cli);
         let mut pipeline = pipeline(&cli, &asts, &opts, &source, read.format)?;
         let out = output_config(&cli, &asts, facts);
         let printer = output::printer(&cli, out.format, facts, &mut pipeline)?;
@@ -155,12 +156,29 @@ fn msg_id(cli: &Cli, asts: &[StageAst]) -> Result<Option<crate::lang::Expr>, Usa
             "to \"{text}\": this evq was built without NATS; build it with `cargo build --features nats`"
         )));
     }
+    if let Some(text) = publishes {
+        let server = text["nats://".len()..].split('/').next().unwrap_or_default();
+        if let Some((_, host)) = server.rsplit_once('@') {
+            return Err(UsageError::Nats(format!(
+                "to \"nats://…@{host}/…\": credentials never go in the address; give a credentials file with --nats-creds FILE or NATS_CREDS"
+            )));
+        }
+    }
     let Some(src) = &cli.msg_id else { return Ok(None) };
     crate::lang::parse_expr(src).map(Some).map_err(|e| {
         UsageError::flag(
             "--msg-id",
             format!("`{src}`: {}; give an expression such as order_id", e.message),
         )
+    })
+}
+
+/// `--nats-creds FILE`, or `$NATS_CREDS` when it is set and not empty.
+fn nats_creds(cli: &Cli) -> Option<PathBuf> {
+    cli.nats_creds.clone().or_else(|| {
+        std::env::var_os("NATS_CREDS")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
     })
 }
 
@@ -186,12 +204,9 @@ fn nats_input(cli: &Cli, inputs: &[Input]) -> Result<Option<Nats>, UsageError> {
             "{url}: a nats:// input is read alone; run one evq per stream (without --merge)"
         )));
     }
-    let creds = cli.nats_creds.clone().or_else(|| {
-        std::env::var_os("NATS_CREDS")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    });
-    Nats::parse(url, cli.follow, creds).map(Some).map_err(UsageError::Nats)
+    Nats::parse(url, cli.follow, nats_creds(cli))
+        .map(Some)
+        .map_err(UsageError::Nats)
 }
 
 /// Without `--features nats`, a `nats://` input is refused.
@@ -420,6 +435,7 @@ fn stage_options(cli: &Cli, time: Option<crate::lang::Path>, inputs: Vec<Identit
         topic,
         seed: cli.seed,
         msg_id: None,
+        nats_creds: None,
     }
 }
 

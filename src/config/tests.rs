@@ -463,6 +463,8 @@ fn a_nats_input_is_read_alone_with_its_settings() {
     assert!(e.contains("is read alone"), "{e}");
     let e = error(&["where true", "nats://me:secret@127.0.0.1:4222/ORDERS?durable=evq"]);
     assert!(e.contains("--nats-creds") && !e.contains("secret"), "{e}");
+    let e = error(&["to \"nats://me:secret@127.0.0.1:4222/OUT.x\""]);
+    assert!(e.contains("--nats-creds") && !e.contains("secret"), "{e}");
 }
 
 #[cfg(not(feature = "nats"))]

@@ -7,6 +7,7 @@
 use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
 /// Publishes not yet acknowledged before the publisher waits for the oldest.
@@ -18,8 +19,9 @@ enum Job {
         id: String,
         payload: Vec<u8>,
     },
-    /// Wait for every acknowledgement; answer how many publishes failed so far.
-    Flush(Sender<u64>),
+    /// Wait for every acknowledgement; answer how many publishes failed so far, and why
+    /// the connection could not be made, if it could not.
+    Flush(Sender<(u64, Option<String>)>),
 }
 
 /// A connection to one server, publishing on its own thread.
@@ -32,10 +34,10 @@ pub(crate) struct Publisher {
 }
 
 impl Publisher {
-    pub(crate) fn new(server: &str) -> Publisher {
+    pub(crate) fn new(server: &str, creds: Option<PathBuf>) -> Publisher {
         let (tx, rx) = bounded(1024);
         let addr = server.to_string();
-        let thread = std::thread::spawn(move || publish_all(&addr, &rx));
+        let thread = std::thread::spawn(move || publish_all(&addr, creds.as_deref(), &rx));
         Publisher {
             server: server.to_string(),
             jobs: Some(tx),
@@ -55,14 +57,15 @@ impl Publisher {
     /// Waits until every publish so far is acknowledged; an error names how many were not.
     pub(crate) fn flush(&mut self) -> Result<(), String> {
         let (tx, rx) = bounded(1);
-        let failed = match &self.jobs {
-            Some(jobs) if jobs.send(Job::Flush(tx)).is_ok() => rx.recv().unwrap_or(self.sent),
-            _ => self.sent,
+        let (failed, why) = match &self.jobs {
+            Some(jobs) if jobs.send(Job::Flush(tx)).is_ok() => rx.recv().unwrap_or((self.sent, None)),
+            _ => (self.sent, None),
         };
+        let why = why.unwrap_or_else(|| "is a stream listening on their subjects?".to_string());
         match failed {
             0 => Ok(()),
             n => Err(format!(
-                "nats://{}: {n} of {} messages were not acknowledged by a stream",
+                "nats://{}: {n} of {} messages were not acknowledged by a stream ({why})",
                 self.server, self.sent
             )),
         }
@@ -80,17 +83,26 @@ impl Publisher {
 }
 
 /// The publishing thread: connects, then takes jobs until the channel closes.
-fn publish_all(server: &str, jobs: &Receiver<Job>) {
+fn publish_all(server: &str, creds: Option<&Path>, jobs: &Receiver<Job>) {
     let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
         return;
     };
     // The JetStream context starts timers: it needs the runtime entered.
     let _entered = rt.enter();
     let client = rt.block_on(async {
-        let opts = async_nats::ConnectOptions::new().connection_timeout(std::time::Duration::from_secs(5));
-        opts.connect(server).await.ok()
+        let mut opts = async_nats::ConnectOptions::new().connection_timeout(std::time::Duration::from_secs(5));
+        if let Some(path) = creds {
+            opts = opts
+                .credentials_file(path)
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        opts.connect(server).await.map_err(|e| format!("cannot connect: {e}"))
     });
-    let js = client.map(jetstream::new);
+    let (js, why) = match client {
+        Ok(c) => (Some(jetstream::new(c)), None),
+        Err(e) => (None, Some(e)),
+    };
     let mut out: VecDeque<PublishAckFuture> = VecDeque::new();
     let mut failed = 0;
     for job in jobs {
@@ -111,7 +123,7 @@ fn publish_all(server: &str, jobs: &Receiver<Job>) {
             }
             Job::Flush(answer) => {
                 failed += wait(&rt, &mut out, usize::MAX);
-                let _ = answer.send(failed);
+                let _ = answer.send((failed, why.clone()));
             }
         }
     }
@@ -134,12 +146,12 @@ fn wait(rt: &tokio::runtime::Runtime, out: &mut VecDeque<PublishAckFuture>, n: u
 pub(crate) struct Publishers(std::sync::Arc<std::sync::Mutex<Vec<Publisher>>>);
 
 impl Publishers {
-    pub(crate) fn publish(&self, server: &str, subject: String, id: String, payload: Vec<u8>) {
+    pub(crate) fn publish(&self, server: &str, creds: Option<&Path>, subject: String, id: String, payload: Vec<u8>) {
         let Ok(mut all) = self.0.lock() else { return };
         let at = match all.iter().position(|p| p.server == server) {
             Some(i) => i,
             None => {
-                all.push(Publisher::new(server));
+                all.push(Publisher::new(server, creds.map(Path::to_path_buf)));
                 all.len() - 1
             }
         };

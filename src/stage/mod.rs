@@ -108,6 +108,8 @@ pub(crate) struct StageOptions {
     pub seed: u64,
     /// `--msg-id EXPR`: the message id of events `to` publishes to NATS.
     pub msg_id: Option<crate::lang::Expr>,
+    /// `--nats-creds FILE` or `$NATS_CREDS`, for `to "nats://…"`.
+    pub nats_creds: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -189,6 +191,7 @@ impl Stage {
             StageSpec::To { template, tee, .. } => {
                 let mut to = To::new(template.clone(), *tee);
                 to.msg_id = opts.msg_id.clone();
+                to.nats_creds = opts.nats_creds.clone();
                 Stage::To(to)
             }
             StageSpec::Fold { keys, from, changes } => Stage::Fold(Fold::new(

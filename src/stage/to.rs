@@ -49,6 +49,8 @@ pub(crate) struct To {
     pub nats: Option<String>,
     /// `--msg-id EXPR`: the message id of each published event.
     pub msg_id: Option<Expr>,
+    /// The credentials file to publish with.
+    pub nats_creds: Option<PathBuf>,
 }
 
 /// Why a template can name no file, found when the pipeline is built.
@@ -75,6 +77,7 @@ impl To {
             tee,
             nats,
             msg_id: None,
+            nats_creds: None,
         }
     }
 
