@@ -265,14 +265,39 @@ fn poison_messages_are_dead_letters_once_and_do_not_block() {
     assert_eq!(fs::read_to_string(&dl).expect("dead letters"), "");
 }
 
+/// A process the test started: killed and reaped when the test ends, also by a failed assertion.
+struct Running(Child);
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts a consumer writing to `out`.
-fn consumer(url: &str, out: &Path) -> Child {
-    Command::new(assert_cmd::cargo::cargo_bin("evq"))
-        .args(["where true", url])
-        .stdout(Stdio::from(fs::File::create(out).expect("an output file")))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("evq starts")
+fn consumer(url: &str, out: &Path) -> Running {
+    Running(
+        Command::new(assert_cmd::cargo::cargo_bin("evq"))
+            .args(["where true", url])
+            .stdout(Stdio::from(fs::File::create(out).expect("an output file")))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("evq starts"),
+    )
 }
 
 fn wait(child: &mut Child, limit: Duration) -> Option<i32> {
@@ -299,7 +324,7 @@ fn three_consumers_share_a_durable_and_a_killed_one_loses_nothing() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let url = format!("nats://{server}/{name}?durable=shared&batch={BATCH}&ack_wait=2s");
     let outs: Vec<_> = (0..3).map(|k| dir.path().join(format!("out{k}"))).collect();
-    let mut children: Vec<Child> = outs.iter().map(|o| consumer(&url, o)).collect();
+    let mut children: Vec<Running> = outs.iter().map(|o| consumer(&url, o)).collect();
     // The first is killed once it has written some output, before it could acknowledge all.
     let deadline = Instant::now() + Duration::from_secs(60);
     while fs::metadata(&outs[0]).map_or(0, |m| m.len()) < 2_000 && Instant::now() < deadline {
@@ -344,12 +369,14 @@ fn sigterm_stops_after_acknowledging_what_was_written() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let out = dir.path().join("out");
     let url = format!("nats://{server}/{name}?durable=d&batch=50");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("evq"))
-        .args(["where true", "-F", &url])
-        .stdout(Stdio::from(fs::File::create(&out).expect("an output file")))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("evq starts");
+    let mut child = Running(
+        Command::new(assert_cmd::cargo::cargo_bin("evq"))
+            .args(["where true", "-F", &url])
+            .stdout(Stdio::from(fs::File::create(&out).expect("an output file")))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("evq starts"),
+    );
     // With -F it waits for more after the 500.
     let deadline = Instant::now() + Duration::from_secs(30);
     while fs::read_to_string(&out).map_or(0, |t| t.lines().count()) < 500 && Instant::now() < deadline {
@@ -380,7 +407,7 @@ fn sigterm_stops_after_acknowledging_what_was_written() {
 
 /// A server of the test's own, on a free port with its store in `dir`, so the test can
 /// stop and start it; None (skipped) when `nats-server` is not installed.
-fn own_server(dir: &Path, port: u16) -> Option<Child> {
+fn own_server(dir: &Path, port: u16) -> Option<Running> {
     let child = Command::new("nats-server")
         .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
         .arg(dir)
@@ -395,6 +422,7 @@ fn own_server(dir: &Path, port: u16) -> Option<Child> {
         eprintln!("skipped: nats-server is not installed");
         return None;
     };
+    let child = Running(child);
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "nats-server did not start");
@@ -452,12 +480,14 @@ fn a_server_restart_mid_run_loses_nothing() {
     nats.fill(&name, &all[..1000]);
     let out = dir.path().join("out");
     let url = format!("nats://{server}/{name}?durable=d&batch=50&ack_wait=2s");
-    let mut evq = Command::new(assert_cmd::cargo::cargo_bin("evq"))
-        .args(["where true", "-F", &url])
-        .stdout(Stdio::from(fs::File::create(&out).expect("an output file")))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("evq starts");
+    let mut evq = Running(
+        Command::new(assert_cmd::cargo::cargo_bin("evq"))
+            .args(["where true", "-F", &url])
+            .stdout(Stdio::from(fs::File::create(&out).expect("an output file")))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("evq starts"),
+    );
     wait_for_lines(&out, 1000);
     stop(&mut nats_server);
     std::thread::sleep(Duration::from_millis(500));
@@ -490,12 +520,14 @@ fn a_sort_keeps_its_messages_past_the_ack_wait_and_acknowledges_them_after_its_o
     let dir = tempfile::tempdir().expect("a temporary directory");
     let out = dir.path().join("out");
     let url = format!("nats://{server}/{name}?durable=d&batch=30&ack_wait=1s");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("evq"))
-        .args(["sort i desc", "-F", &url])
-        .stdout(Stdio::from(fs::File::create(&out).expect("an output file")))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("evq starts");
+    let mut child = Running(
+        Command::new(assert_cmd::cargo::cargo_bin("evq"))
+            .args(["sort i desc", "-F", &url])
+            .stdout(Stdio::from(fs::File::create(&out).expect("an output file")))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("evq starts"),
+    );
     // Three ack waits: without "in progress" acknowledgements the server would redeliver.
     std::thread::sleep(Duration::from_secs(3));
     let info = nats.consumer_info(&name, "d");
