@@ -593,3 +593,22 @@ fn publishing_twice_leaves_no_duplicates_and_unacknowledged_publishes_fail_the_r
     assert_eq!(code, 4, "{err}");
     assert!(err.contains("500 of 500 messages were not acknowledged"), "{err}");
 }
+
+#[test]
+fn a_missing_server_or_stream_is_one_error_line_and_exit_3() {
+    let port = free_port();
+    let (out, err, code) = run(&["where true", &format!("nats://127.0.0.1:{port}/S?durable=d")]);
+    assert_eq!((out.as_str(), code), ("", 3), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("evq: nats://127.0.0.1:") && err.contains("cannot connect"),
+        "{err}"
+    );
+    let Some(server) = server() else { return };
+    let (_, err, code) = run(&["where true", &format!("nats://{server}/EVQ_NO_SUCH_STREAM?durable=d")]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("stream EVQ_NO_SUCH_STREAM") && err.contains("not found"),
+        "{err}"
+    );
+}
