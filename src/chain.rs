@@ -33,6 +33,9 @@ struct Sinks {
     writes_files: bool,
     /// Lines for topic files not yet written.
     pending: Pending,
+    /// `to "nats://…"`.
+    #[cfg(feature = "nats")]
+    nats: crate::output::nats::Publishers,
 }
 
 /// How much output the end of input gathers before handing it to the sinks.
@@ -66,6 +69,29 @@ struct Outputs<'a> {
     flush: Option<&'a mut dyn FnMut(&mut OrderedOut) -> bool>,
 }
 
+impl Outputs<'_> {
+    /// `to "nats://…"`: publishes the event to the subject its template names.
+    #[cfg(feature = "nats")]
+    fn publish(&mut self, server: &str, to: &To, ev: &Event, env: &Env) {
+        let mut subject = String::new();
+        to.render(ev, env, &mut subject);
+        let mut payload = Vec::new();
+        ev.write_json(&mut payload);
+        let id = to.message_id(ev, env, &subject, &payload);
+        self.sinks
+            .nats
+            .publish(server, to.nats_creds.as_deref(), subject, id, payload);
+        self.out.written += 1;
+    }
+
+    /// Without `--features nats` the configuration refuses such a stage.
+    #[cfg(not(feature = "nats"))]
+    fn publish(&mut self, server: &str, _to: &To, _ev: &Event, _env: &Env) {
+        let e = format!("nats://{server}: this evq was built without NATS");
+        self.out.output_error.get_or_insert(e);
+    }
+}
+
 impl Outlet for Outputs<'_> {
     fn output(&mut self, ev: &Event) {
         self.sinks.printer.write_event(ev, self.names, &mut self.out.data);
@@ -76,6 +102,9 @@ impl Outlet for Outputs<'_> {
         let sinks = &mut *self.sinks;
         if !sinks.writes_files {
             return;
+        }
+        if let Some(server) = &to.nats {
+            return self.publish(server, to, ev, env);
         }
         let id = sinks.pending.file(stage, |rel| to.render(ev, env, rel));
         sinks.pending.push(id, |buf| {
@@ -129,7 +158,7 @@ impl Outlet for Outputs<'_> {
 impl Ordered {
     pub(crate) fn new(p: &Pipeline, printer: &Printer) -> Ordered {
         let roots = p.ordered.iter().map(|s| match s {
-            Stage::To(t) => Some(t.root.as_path()),
+            Stage::To(t) if t.nats.is_none() => Some(t.root.as_path()),
             _ => None,
         });
         Ordered {
@@ -140,6 +169,8 @@ impl Ordered {
                 files: StageFiles::new(roots, p.topic.clone()),
                 writes_files: true,
                 pending: Pending::new(p.held_bytes),
+                #[cfg(feature = "nats")]
+                nats: crate::output::nats::Publishers::default(),
             },
             stopped: false,
         }
@@ -148,21 +179,26 @@ impl Ordered {
     /// Closes every topic file; with `--atomic`, renames them into place only on success.
     pub(crate) fn close_files(&mut self, success: bool) -> Result<(), String> {
         let result = self.flush_files();
+        #[cfg(feature = "nats")]
+        let result = result.and(self.sinks.nats.finish());
         // A write that failed in the last flush fails the run.
         let closed = self.sinks.files.finish(success && result.is_ok());
         result.and(closed)
-    }
-
-    /// Writes the lines held for topic files now, and goes on holding the next ones (input is
-    /// idle under `--follow`).
-    pub(crate) fn write_held(&mut self) -> Result<(), String> {
-        self.sinks.pending.flush(&self.sinks.files)
     }
 
     /// Writes the lines held for topic files and waits until they are written.
     pub(crate) fn flush_files(&mut self) -> Result<(), String> {
         let result = self.sinks.pending.flush(&self.sinks.files);
         self.sinks.pending.stop();
+        result
+    }
+
+    /// Writes the lines held for topic files, and waits until they are written; the
+    /// writing goes on after.
+    pub(crate) fn flush_held(&mut self) -> Result<(), String> {
+        let result = self.sinks.pending.flush(&self.sinks.files);
+        #[cfg(feature = "nats")]
+        let result = result.and(self.sinks.nats.flush());
         result
     }
 

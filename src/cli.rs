@@ -54,7 +54,7 @@ pub(crate) struct Cli {
     #[arg(long)]
     pub merge: bool,
 
-    /// Keep reading files as they grow, across rotation and truncation (as tail -F); Ctrl-C ends
+    /// Keep reading files as they grow, across rotation and truncation (as tail -F), or a nats:// input as messages arrive; Ctrl-C ends
     #[arg(short = 'F', long = "follow")]
     pub follow: bool,
 
@@ -69,6 +69,15 @@ pub(crate) struct Cli {
     /// A line matching REGEX starts a record; other lines are joined to the record before them
     #[arg(long = "multiline-start", value_name = "REGEX")]
     pub multiline_start: Option<String>,
+
+    /// The message id of each event `to "nats://…"` publishes, for deduplication
+    /// (default: a hash of its input, line, offset, subject and text)
+    #[arg(long = "msg-id", value_name = "EXPR")]
+    pub msg_id: Option<String>,
+
+    /// NATS credentials file for nats:// inputs (default: $NATS_CREDS); never put credentials in the URL
+    #[arg(long = "nats-creds", value_name = "FILE")]
+    pub nats_creds: Option<PathBuf>,
 
     /// Remove ANSI colour and cursor codes from text lines (-i lines, -i logfmt)
     #[arg(long = "strip-ansi")]

@@ -79,7 +79,15 @@ pub(crate) struct Config {
     pub merge: Option<crate::stage::TimeField>,
     /// `--max-groups`, for messages.
     pub pipeline_max_groups: Option<usize>,
+    /// The input when it is a `nats://` address.
+    pub nats: Option<Nats>,
 }
+
+/// A `nats://` input; without `--features nats` there is none.
+#[cfg(feature = "nats")]
+pub(crate) type Nats = crate::input::nats::NatsInput;
+#[cfg(not(feature = "nats"))]
+pub(crate) type Nats = std::convert::Infallible;
 
 impl Config {
     /// Checks `cli` and builds the config: the pipeline, the flags, then the inputs and
@@ -103,6 +111,7 @@ impl Config {
         let time = time_field(cli.time_field.as_deref())?;
         let (inputs, walked) = input::expand(&paths, walk_options(&cli)?);
         *skipped = walked;
+        let nats = nats_input(&cli, &inputs)?;
         let identities = input::identities(&inputs);
         refuse_overwrites(&outputs(&cli, &asts, facts), &identities)?;
         let range = range(&cli, facts)?;
@@ -110,7 +119,9 @@ impl Config {
         read.until = merge_until(&cli, &asts, read.format, range.1);
         let zone = cli.tz.as_deref().map(crate::time::zone).transpose();
         let zone = zone.map_err(|why| UsageError::flag("--tz", why))?;
-        let opts = stage_options(&cli, time, zone, identities, range);
+        let mut opts = stage_options(&cli, time, zone, identities, range);
+        opts.msg_id = msg_id(&cli, &asts)?;
+        opts.nats_creds = nats_creds(&cli);
         let mut pipeline = pipeline(&cli, &asts, &opts, &source, &read)?;
         let out = output_config(&cli, &asts, facts);
         let printer = output::printer(&cli, out.format, facts, &mut pipeline)?;
@@ -133,7 +144,84 @@ impl Config {
             explain: cli.explain,
             merge: cli.merge.then(|| TimeField(opts.time.clone())),
             pipeline_max_groups: cli.max_groups,
+            nats,
         })
+    }
+}
+
+/// `--msg-id EXPR`, compiled; a pipeline that publishes to NATS needs a build with it.
+fn msg_id(cli: &Cli, asts: &[StageAst]) -> Result<Option<crate::lang::Expr>, UsageError> {
+    let publishes = asts
+        .iter()
+        .filter_map(fixed_or_template_text)
+        .find(|t| t.starts_with("nats://"));
+    if let Some(text) = publishes.filter(|_| cfg!(not(feature = "nats"))) {
+        return Err(UsageError::Nats(format!(
+            "to \"{text}\": this evq was built without NATS; build it with `cargo build --features nats`"
+        )));
+    }
+    if let Some(text) = publishes {
+        let server = text["nats://".len()..].split('/').next().unwrap_or_default();
+        if let Some((_, host)) = server.rsplit_once('@') {
+            return Err(UsageError::Nats(format!(
+                "to \"nats://…@{host}/…\": credentials never go in the address; give a credentials file with --nats-creds FILE or NATS_CREDS"
+            )));
+        }
+    }
+    let Some(src) = &cli.msg_id else { return Ok(None) };
+    crate::lang::parse_expr(src).map(Some).map_err(|e| {
+        UsageError::flag(
+            "--msg-id",
+            format!("`{src}`: {}; give an expression such as order_id", e.message),
+        )
+    })
+}
+
+/// `--nats-creds FILE`, or `$NATS_CREDS` when it is set and not empty.
+fn nats_creds(cli: &Cli) -> Option<PathBuf> {
+    cli.nats_creds.clone().or_else(|| {
+        std::env::var_os("NATS_CREDS")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
+/// The text of a `to`/`tee` template.
+fn fixed_or_template_text(ast: &StageAst) -> Option<&str> {
+    match &ast.spec {
+        StageSpec::To { text, .. } => Some(text.as_str()),
+        _ => None,
+    }
+}
+
+/// The `nats://` input, checked: it is the only input, and not merged.
+#[cfg(feature = "nats")]
+fn nats_input(cli: &Cli, inputs: &[Input]) -> Result<Option<Nats>, UsageError> {
+    let Some(url) = inputs.iter().find_map(|i| match &i.source {
+        input::Source::Nats(url) => Some(url),
+        _ => None,
+    }) else {
+        return Ok(None);
+    };
+    if inputs.len() > 1 || cli.merge {
+        return Err(UsageError::Nats(format!(
+            "{url}: a nats:// input is read alone; run one evq per stream (without --merge)"
+        )));
+    }
+    Nats::parse(url, cli.follow, nats_creds(cli))
+        .map(Some)
+        .map_err(UsageError::Nats)
+}
+
+/// Without `--features nats`, a `nats://` input is refused.
+#[cfg(not(feature = "nats"))]
+fn nats_input(_cli: &Cli, inputs: &[Input]) -> Result<Option<Nats>, UsageError> {
+    match inputs.iter().find(|i| matches!(i.source, input::Source::Nats(_))) {
+        Some(i) => Err(UsageError::Nats(format!(
+            "{}: this evq was built without NATS; build it with `cargo build --features nats`",
+            i.name
+        ))),
+        None => Ok(None),
     }
 }
 
@@ -426,6 +514,8 @@ fn stage_options(
         seed: cli.seed,
         since,
         until,
+        msg_id: None,
+        nats_creds: None,
     }
 }
 
@@ -462,6 +552,7 @@ fn env(inputs: &[Input], year: Option<i32>, time_format: Option<Arc<str>>, facts
         files: Arc::new(inputs.iter().map(|i| i.name.clone()).collect()),
         years: Arc::new(years),
         time_format,
+        subjects: Arc::default(),
     }
 }
 
@@ -470,7 +561,7 @@ fn input_year(i: &Input, facts: &Facts) -> i32 {
     use chrono::Datelike;
     let modified = match &i.source {
         input::Source::File(p) => (facts.modified)(p),
-        input::Source::Stdin => None,
+        input::Source::Stdin | input::Source::Nats(_) => None,
     };
     chrono::DateTime::<chrono::Utc>::from(modified.unwrap_or(facts.now)).year()
 }

@@ -190,6 +190,7 @@ pub fn template(data: &[u8]) -> Option<String> {
         files: Arc::new(vec!["-".into()]),
         years: Arc::new(vec![2026]),
         time_format: None,
+        subjects: Arc::default(),
     };
     let mut path = String::new();
     to.render(&ev, &env, &mut path);

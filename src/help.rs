@@ -141,8 +141,8 @@ pub(crate) const FUNCTIONS: &[(&str, &str)] = &[
     ("log(x) log10(x) exp(x) sqrt(x) pow(x, y)", "math; null where undefined"),
     ("env(\"NAME\")", "an environment variable ($ENV.NAME, $NAME from --arg)"),
     (
-        "file() line() offset() topic() raw()",
-        "where the event came from, its topic, its line",
+        "file() line() offset() topic() subject() raw()",
+        "where the event came from, its topic, its NATS subject, its line",
     ),
 ];
 

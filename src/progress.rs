@@ -21,7 +21,7 @@ impl Progress {
             .iter()
             .map(|i| match &i.source {
                 Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-                Source::Stdin => None,
+                Source::Stdin | Source::Nats(_) => None,
             })
             .sum();
         let bar = match total {

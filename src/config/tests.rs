@@ -440,3 +440,46 @@ fn output_options_build_the_printer_and_colour_follows_each_terminal() {
     assert!(c.printer.template.is_some());
     assert_eq!(c.printer.format, Format::Ndjson, "--format is not a table");
 }
+
+#[cfg(not(feature = "nats"))]
+#[test]
+fn a_nats_input_needs_the_nats_feature() {
+    let e = usage_error(&["where true", "nats://127.0.0.1:4222/ORDERS?durable=evq"]);
+    assert_eq!(e.status(), ExitStatus::Usage);
+    assert_eq!(
+        e.to_string(),
+        "nats://127.0.0.1:4222/ORDERS?durable=evq: this evq was built without NATS; build it with `cargo build --features nats`"
+    );
+}
+
+#[cfg(feature = "nats")]
+#[test]
+fn a_nats_input_is_read_alone_with_its_settings() {
+    let url = "nats://127.0.0.1:4222/ORDERS?durable=evq&batch=20";
+    let c = config(&["where true", "-F", url]).unwrap();
+    let n = c.nats.expect("a NATS input");
+    assert_eq!((n.stream.as_str(), n.batch, n.follow), ("ORDERS", 20, true));
+    let e = error(&["where true", url, "other.ndjson"]);
+    assert!(e.contains("is read alone"), "{e}");
+    let e = error(&["where true", "nats://me:secret@127.0.0.1:4222/ORDERS?durable=evq"]);
+    assert!(e.contains("--nats-creds") && !e.contains("secret"), "{e}");
+    let e = error(&["to \"nats://me:secret@127.0.0.1:4222/OUT.x\""]);
+    assert!(e.contains("--nats-creds") && !e.contains("secret"), "{e}");
+}
+
+#[cfg(not(feature = "nats"))]
+#[test]
+fn publishing_to_nats_needs_the_nats_feature() {
+    let e = usage_error(&["to \"nats://127.0.0.1:4222/OUT.{topic()}\""]);
+    assert_eq!(e.status(), ExitStatus::Usage);
+    assert!(
+        e.to_string().contains("build it with `cargo build --features nats`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_msg_id_must_be_an_expression() {
+    let e = error(&["--msg-id", "(", "where true"]);
+    assert!(e.starts_with("evq: --msg-id: `(`: ") && e.contains("order_id"), "{e}");
+}

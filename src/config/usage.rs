@@ -25,6 +25,9 @@ pub(crate) enum UsageError {
     /// `--multiline-start` with an input format that reads whole records.
     #[error("--multiline-start joins text lines; -i json, csv and tsv already read records that span lines")]
     MultilineRecords,
+    /// A `nats://` input that cannot be read as given.
+    #[error("{0}")]
+    Nats(String),
     /// An output known before reading (`what`: the flag or stage and its file) is an input.
     #[error("{what}: {}", overwrite_error(.input))]
     Overwrite { what: String, input: Identity },

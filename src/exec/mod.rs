@@ -4,6 +4,7 @@
 //! the accounts. A fixed number of chunks is in flight, so memory stays constant.
 
 use crate::chain::{Ordered, OrderedOut};
+mod acks;
 mod dead_letters;
 mod ledger;
 
@@ -60,9 +61,10 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
         let _ = permit_tx.send(());
     }
 
-    {
+    let (note_tx, nats_reader) = spawn_nats(&cfg, &stop, &raw_bytes, &failure, &permit_rx, &work_tx);
+    if nats_reader.is_none() {
         let (cfg, stop, raw_bytes) = (cfg.clone(), stop.clone(), raw_bytes.clone());
-        let failure = failure.clone();
+        let (failure, permit_rx, work_tx) = (failure.clone(), permit_rx.clone(), work_tx.clone());
         std::thread::spawn(move || {
             let mut sent = 0;
             let mut send = |chunk| {
@@ -106,12 +108,12 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
             }
         });
     }
-    drop((work_rx, done_tx));
+    drop((work_rx, done_tx, work_tx, permit_rx));
 
     let mut live = Live::new(&cfg);
     // The live view owns the terminal; a progress bar would fight it.
     let progress = (cfg.progress && !live.enabled).then(|| Progress::start(&cfg.inputs, raw_bytes.clone()));
-    let mut w = match Writer::new(&cfg, stdout, signals.clone()) {
+    let mut w = match Writer::new(&cfg, stdout, signals.clone(), note_tx) {
         Ok(w) => w,
         Err(status) => return status,
     };
@@ -155,6 +157,7 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
                 break;
             }
             let _ = permit_tx.send(());
+            w.settle();
             if let Some(p) = &progress {
                 p.set_events(w.ledger.total.lines);
             }
@@ -167,7 +170,8 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
         }
     }
     stop.store(true, Ordering::Relaxed);
-    drop(done_rx);
+    // A reader waiting for a permit or a worker's turn is let go.
+    drop((done_rx, permit_tx));
     if let Some(p) = progress {
         p.finish();
     }
@@ -176,7 +180,68 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
     }
     // A panic while finishing drops the writer on the way out: topic files are
     // cut back to whole lines and temporaries removed by their `Drop`.
-    panic::catch_unwind(AssertUnwindSafe(|| w.finish(started.elapsed().as_secs_f64()))).unwrap_or(ExitStatus::Internal)
+    let status = panic::catch_unwind(AssertUnwindSafe(|| w.finish(started.elapsed().as_secs_f64())))
+        .unwrap_or(ExitStatus::Internal);
+    // The NATS source acknowledges what the writer reported, then ends.
+    if let Some(reader) = nats_reader {
+        let _ = reader.join();
+    }
+    status
+}
+
+/// Starts the reader thread of a `nats://` input: the sender of its acknowledgement notes
+/// and the thread, which ends once the writer's last note is settled.
+#[cfg(feature = "nats")]
+fn spawn_nats(
+    cfg: &Arc<Config>,
+    stop: &Arc<AtomicBool>,
+    raw_bytes: &Arc<AtomicU64>,
+    failure: &Arc<Failure>,
+    permit_rx: &crossbeam_channel::Receiver<()>,
+    work_tx: &crossbeam_channel::Sender<crate::input::reader::Chunk>,
+) -> (Option<acks::Sender>, Option<std::thread::JoinHandle<()>>) {
+    let Some(input) = cfg.nats.clone() else {
+        return (None, None);
+    };
+    let (note_tx, note_rx) = crossbeam_channel::unbounded();
+    let (acked_tx, acked_rx) = crossbeam_channel::unbounded();
+    let (subjects, stop, raw_bytes) = (cfg.env.subjects.clone(), stop.clone(), raw_bytes.clone());
+    let failure = failure.clone();
+    let engine = crate::input::nats::Engine {
+        permits: permit_rx.clone(),
+        chunks: work_tx.clone(),
+        notes: note_rx,
+        acked: acked_tx,
+    };
+    let reader = std::thread::spawn(move || {
+        let read = panic::catch_unwind(AssertUnwindSafe(|| {
+            crate::input::nats::read(&input, subjects, raw_bytes, &stop, engine);
+        }));
+        if read.is_err() {
+            failure.at(0);
+        }
+    });
+    let link = acks::Sender {
+        notes: note_tx,
+        acked: acked_rx,
+    };
+    (Some(link), Some(reader))
+}
+
+/// Without `--features nats` there is no NATS input.
+#[cfg(not(feature = "nats"))]
+fn spawn_nats(
+    cfg: &Arc<Config>,
+    _stop: &Arc<AtomicBool>,
+    _raw_bytes: &Arc<AtomicU64>,
+    _failure: &Arc<Failure>,
+    _permit_rx: &crossbeam_channel::Receiver<()>,
+    _work_tx: &crossbeam_channel::Sender<crate::input::reader::Chunk>,
+) -> (Option<acks::Sender>, Option<std::thread::JoinHandle<()>>) {
+    match cfg.nats {
+        Some(never) => match never {},
+        None => (None, None),
+    }
 }
 
 /// The first chunk a panicking reader or worker thread lost. The ordered thread
@@ -306,6 +371,7 @@ struct Writer<'c> {
     dead: DeadLetters,
     ledger: Ledger,
     outcome: Outcome,
+    acks: acks::Acks,
 }
 
 /// How the run ends: the worst status so far, and whether it stops early.
@@ -339,7 +405,12 @@ impl Outcome {
 }
 
 impl<'c> Writer<'c> {
-    fn new(cfg: &'c Config, stdout: Box<dyn Write + Send>, signals: Arc<Signals>) -> Result<Writer<'c>, ExitStatus> {
+    fn new(
+        cfg: &'c Config,
+        stdout: Box<dyn Write + Send>,
+        signals: Arc<Signals>,
+        notes: Option<acks::Sender>,
+    ) -> Result<Writer<'c>, ExitStatus> {
         let dead = DeadLetters::open(cfg.dead_letter.as_deref()).map_err(|e| {
             messages::error(e);
             ExitStatus::Output
@@ -364,6 +435,10 @@ impl<'c> Writer<'c> {
                 broken_pipe: false,
                 unwritable: false,
             },
+            acks: acks::Acks::new(
+                notes,
+                cfg.printer.format.is_tabular() || cfg.pipeline.ordered.iter().any(crate::stage::Stage::holds_events),
+            ),
         })
     }
 
@@ -427,6 +502,8 @@ impl<'c> Writer<'c> {
             let example = || format!("{}:{}: {}: {}", env.file_name(d.file), d.line, d.reason.name(), d.error);
             if self.dead.send(&d.record, example).is_err() {
                 self.outcome.stop(ExitStatus::Output);
+            } else {
+                self.acks.dead(d.line);
             }
         }
         if let (Some(g), Some(ord)) = (c.groups.take(), self.ordered.as_mut()) {
@@ -483,6 +560,8 @@ impl<'c> Writer<'c> {
             let example = || format!("{}:{}: {}: {error}", env.file_name(meta.file), meta.line, reason.name());
             if self.dead.send(&record, example).is_err() {
                 self.outcome.stop(ExitStatus::Output);
+            } else {
+                self.acks.dead(meta.line);
             }
         }
         let stops = [
@@ -523,14 +602,38 @@ impl<'c> Writer<'c> {
     /// Input is idle under `--follow`: dead letters and lines held for topic files are written
     /// now (stdout is flushed after every batch already).
     fn idle(&mut self) {
+        let _ = self.flush_all();
+    }
+
+    /// With a NATS input whose output streams, flushes everything written so far and
+    /// reports it: the source acknowledges those messages.
+    fn settle(&mut self) {
+        if !self.acks.streaming() || self.outcome.status >= ExitStatus::Output || self.outcome.broken_pipe {
+            return;
+        }
+        if let Err(e) = self.out.flush() {
+            return self.output_error(e);
+        }
+        if self.flush_all().is_ok() {
+            let signals = self.signals.clone();
+            self.acks
+                .flushed(self.ledger.total.lines, &|| signals.caught().is_some());
+        }
+    }
+
+    /// Writes dead letters and the lines held for topic files (and publishes) now; a failure
+    /// stops the run with the output status.
+    fn flush_all(&mut self) -> Result<(), ()> {
         if self.dead.flush().is_err() {
             self.outcome.stop(ExitStatus::Output);
+            return Err(());
         }
-        let Some(ord) = self.ordered.as_mut() else { return };
-        if let Err(e) = ord.write_held() {
+        if let Some(Err(e)) = self.ordered.as_mut().map(Ordered::flush_held) {
             messages::error(&e);
             self.outcome.stop(ExitStatus::Output);
+            return Err(());
         }
+        Ok(())
     }
 
     fn output_error(&mut self, e: io::Error) {
@@ -571,6 +674,10 @@ impl<'c> Writer<'c> {
         {
             self.outcome.note(ExitStatus::Output);
         }
+        // After an output error, a bug or a signal, what was written is what the chunks
+        // reported; the rest is handed back.
+        let written = self.outcome.status < ExitStatus::Output && !self.outcome.broken_pipe;
+        self.acks.end(self.ledger.total.lines, settled && written);
         let names: Vec<&str> = self.cfg.inputs.iter().map(|i| i.name.as_str()).collect();
         if settled {
             if let Err(e) = self.ledger.check(&names) {

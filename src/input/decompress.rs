@@ -48,6 +48,7 @@ pub(crate) fn open(input: &Input, raw_bytes: Arc<AtomicU64>) -> io::Result<Box<d
     let inner: Box<dyn Read + Send> = match &input.source {
         Source::Stdin => Box::new(io::stdin()),
         Source::File(p) => Box::new(File::open(p)?),
+        Source::Nats(_) => return Err(io::Error::other("a nats:// input is read by a consumer, not opened")),
     };
     let mut r = BufReader::with_capacity(
         256 << 10,

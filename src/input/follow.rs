@@ -161,7 +161,8 @@ impl<'a> Tail<'a> {
         }
         let path = match &self.input.source {
             Source::File(p) => p,
-            Source::Stdin => return self.read_whole(raw, stop, send),
+            // A nats:// input has a consumer of its own (`--features nats`) and never comes here.
+            Source::Stdin | Source::Nats(_) => return self.read_whole(raw, stop, send),
         };
         if self.open.is_none() {
             match self.reopen(path) {

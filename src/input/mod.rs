@@ -8,6 +8,8 @@ mod follow;
 mod json_records;
 pub(crate) mod merge;
 pub(crate) mod multiline;
+#[cfg(feature = "nats")]
+pub(crate) mod nats;
 pub(crate) mod reader;
 pub(crate) mod walk;
 mod zeek;
@@ -40,6 +42,8 @@ pub(crate) enum InputFormat {
 pub(crate) enum Source {
     Stdin,
     File(PathBuf),
+    /// A `nats://` address: a JetStream consumer (with `--features nats`).
+    Nats(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +58,7 @@ impl Input {
         match &self.source {
             Source::Stdin => b"-",
             Source::File(p) => p.as_os_str().as_encoded_bytes(),
+            Source::Nats(url) => url.as_bytes(),
         }
     }
 }
@@ -87,6 +92,7 @@ pub(crate) fn identities(inputs: &[Input]) -> Vec<Identity> {
         .filter_map(|i| match &i.source {
             Source::Stdin => Identity::of(Path::new("/dev/stdin"), "- (stdin)"),
             Source::File(p) => Identity::of(p, &i.name),
+            Source::Nats(_) => None,
         })
         .collect()
 }
@@ -123,6 +129,11 @@ pub(crate) fn expand(paths: &[String], opts: walk::WalkOptions) -> (Vec<Input>, 
             out.push(Input {
                 name: "-".into(),
                 source: Source::Stdin,
+            });
+        } else if p.starts_with("nats://") {
+            out.push(Input {
+                name: p.clone(),
+                source: Source::Nats(p.clone()),
             });
         } else if Path::new(p).is_dir() {
             let mut found = Vec::new();

@@ -21,6 +21,32 @@ pub(crate) struct Env {
     pub years: Arc<Vec<i32>>,
     /// `--time-format`: the strftime format tried for time strings no built-in format reads.
     pub time_format: Option<Arc<str>>,
+    /// The subjects of the NATS messages in flight, by line, for `subject()`.
+    pub subjects: Arc<Subjects>,
+}
+
+/// The subject of each NATS message between its fetch and its acknowledgement, by the
+/// line number it has in the run. Empty when the input is not NATS.
+#[derive(Debug, Default)]
+pub(crate) struct Subjects(std::sync::RwLock<std::collections::HashMap<u64, Arc<str>>>);
+
+#[cfg_attr(not(feature = "nats"), allow(dead_code))]
+impl Subjects {
+    pub(crate) fn insert(&self, line: u64, subject: &str) {
+        if let Ok(mut m) = self.0.write() {
+            m.insert(line, subject.into());
+        }
+    }
+
+    pub(crate) fn remove(&self, line: u64) {
+        if let Ok(mut m) = self.0.write() {
+            m.remove(&line);
+        }
+    }
+
+    pub(crate) fn get(&self, line: u64) -> Option<Arc<str>> {
+        self.0.read().ok()?.get(&line).cloned()
+    }
 }
 
 impl Env {

@@ -75,6 +75,7 @@ funcs! {
     File "file" 0 0 "file()",
     Line "line" 0 0 "line()",
     Offset "offset" 0 0 "offset()",
+    Subject "subject" 0 0 "subject()",
     Topic "topic" 0 0 "topic()",
     Raw "raw" 0 0 "raw()",
     Keys "keys" 1 1 "keys(object_or_array)",
@@ -198,6 +199,10 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
         Func::File => Val::Str(Cow::Owned(env.file_name(ev.file()).to_string())),
         Func::Line => Val::Int(ev.line() as i64),
         Func::Offset => Val::Int(ev.offset() as i64),
+        Func::Subject => env
+            .subjects
+            .get(ev.line())
+            .map_or(Val::Null, |s| Val::string(s.to_string())),
         Func::Topic => ev.topic().map_or(Val::Null, |t| Val::string(t.to_string())),
         Func::Raw => Val::str(ev.raw()),
         Func::Exists => match expr(0) {
@@ -549,6 +554,7 @@ mod tests {
             ("offset()", EV, "42"),
             ("file()", EV, r#""-""#),
             ("topic()", EV, "null"),
+            ("subject()", EV, "null"),
             ("raw()", r#"{"a": 1}"#, r#""{\"a\": 1}""#),
         ]);
     }

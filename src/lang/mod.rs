@@ -13,6 +13,8 @@ pub(crate) mod value;
 
 pub(crate) use ast::{Expr, Path, StageAst, StageSpec};
 pub(crate) use error::{LangError, Span};
+#[cfg(feature = "nats")]
+pub(crate) use eval::Subjects;
 pub(crate) use eval::{Env, Record};
 pub(crate) use parser::{parse_expr, parse_pipeline, parse_template};
 pub(crate) use value::Val;

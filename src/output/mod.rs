@@ -4,6 +4,8 @@
 
 pub(crate) mod color;
 mod markdown;
+#[cfg(feature = "nats")]
+pub(crate) mod nats;
 pub(crate) mod pending;
 mod printer;
 mod rowline;
@@ -116,6 +118,11 @@ impl Stdout {
             self.w.flush()?;
         }
         Ok(())
+    }
+
+    /// Hands what was written on to the file or pipe.
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
     }
 
     pub(crate) fn finish(&mut self) -> io::Result<()> {

@@ -114,6 +114,10 @@ pub(crate) struct StageOptions {
     /// `--since` and `--until`, in Unix seconds.
     pub since: Option<f64>,
     pub until: Option<f64>,
+    /// `--msg-id EXPR`: the message id of events `to` publishes to NATS.
+    pub msg_id: Option<crate::lang::Expr>,
+    /// `--nats-creds FILE` or `$NATS_CREDS`, for `to "nats://…"`.
+    pub nats_creds: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -196,7 +200,12 @@ impl Stage {
                 from,
                 otherwise,
             } => Stage::Parse(Parse::new(format, from.clone(), *otherwise).map_err(invalid)?),
-            StageSpec::To { template, tee, .. } => Stage::To(To::new(template.clone(), *tee)),
+            StageSpec::To { template, tee, .. } => {
+                let mut to = To::new(template.clone(), *tee);
+                to.msg_id = opts.msg_id.clone();
+                to.nats_creds = opts.nats_creds.clone();
+                Stage::To(to)
+            }
             StageSpec::Fold { keys, from, changes } => Stage::Fold(Fold::new(
                 keys.clone(),
                 from.clone(),
@@ -270,6 +279,31 @@ impl Stage {
             Stage::Flatten(f) => f.name(),
             Stage::Range(_) => "--since/--until",
         }
+    }
+
+    /// True when the stage may keep an event past its turn (or release output only at the
+    /// end): an event's output is then not written when the next one comes.
+    pub(crate) fn holds_events(&self) -> bool {
+        !matches!(
+            self,
+            Stage::Where(_)
+                | Stage::Set(_)
+                | Stage::Del(_)
+                | Stage::Keep(_)
+                | Stage::Rename(_)
+                | Stage::Head(_)
+                | Stage::Route(_)
+                | Stage::Parse(_)
+                | Stage::To(_)
+                | Stage::Assert(_)
+                | Stage::Explode(_)
+                | Stage::Sample(_)
+                | Stage::Join(_)
+                | Stage::Validate(_)
+                | Stage::Dedupe(_)
+                | Stage::Throttle(_)
+                | Stage::Flatten(_)
+        )
     }
 
     /// Stateless stages run on every worker thread; the rest run in input order on one.

@@ -45,6 +45,12 @@ pub(crate) struct To {
     pub tee: bool,
     /// The fixed directory every file is created in (empty: the current directory).
     pub root: PathBuf,
+    /// `to "nats://HOST:PORT/SUBJECT"`: the server; the template is then the subject.
+    pub nats: Option<String>,
+    /// `--msg-id EXPR`: the message id of each published event.
+    pub msg_id: Option<Expr>,
+    /// The credentials file to publish with.
+    pub nats_creds: Option<PathBuf>,
 }
 
 /// Why a template can name no file, found when the pipeline is built.
@@ -58,6 +64,7 @@ impl To {
     /// Builds the stage. A template that [`To::check`] would refuse still builds: the files it
     /// renders are refused when opened (an output error), never created outside its directory.
     pub(crate) fn new(template: Template, tee: bool) -> To {
+        let (nats, template) = nats_target(template);
         let (plan, _) = plan(&template);
         let root = match plan.prefix.as_str() {
             "/" => PathBuf::from("/"),
@@ -68,7 +75,27 @@ impl To {
             root,
             prefix: plan.prefix,
             tee,
+            nats,
+            msg_id: None,
+            nats_creds: None,
         }
+    }
+
+    /// The message id of an event published to NATS: `--msg-id EXPR`, or a hash of where it
+    /// came from and its text, the same when the same input is run again.
+    #[cfg_attr(not(feature = "nats"), allow(dead_code))]
+    pub(crate) fn message_id(&self, ev: &Event, env: &Env, subject: &str, payload: &[u8]) -> String {
+        if let Some(e) = &self.msg_id {
+            return e.eval(ev, env).to_text().into_owned();
+        }
+        let mut h = twox_hash::XxHash64::with_seed(0);
+        for part in [env.file_name(ev.meta.file).as_bytes(), subject.as_bytes(), payload] {
+            std::hash::Hasher::write(&mut h, part);
+            std::hash::Hasher::write_u8(&mut h, 0);
+        }
+        std::hash::Hasher::write_u64(&mut h, ev.meta.line);
+        std::hash::Hasher::write_u64(&mut h, ev.meta.offset);
+        format!("{:016x}", std::hash::Hasher::finish(&h))
     }
 
     /// Refuses, before any input is read, a `to`/`tee` template that can name no file.
@@ -105,6 +132,9 @@ impl To {
                 e.visit_paths(&mut |p| n.add_path(p));
             }
         }
+        if let Some(e) = self.msg_id.as_ref().filter(|_| self.nats.is_some()) {
+            e.visit_paths(&mut |p| n.add_path(p));
+        }
     }
 
     /// Appends the path of the file for this event, starting with the fixed directory, to `out`.
@@ -133,6 +163,23 @@ impl To {
             }
         }
     }
+}
+
+/// A template that starts with `nats://HOST:PORT/` publishes: the server, and the rest as
+/// the subject's template.
+fn nats_target(mut template: Template) -> (Option<String>, Template) {
+    let Some(TemplatePart::Lit(first)) = template.parts.first_mut() else {
+        return (None, template);
+    };
+    let Some(rest) = first.strip_prefix("nats://") else {
+        return (None, template);
+    };
+    let Some((server, subject)) = rest.split_once('/') else {
+        return (None, template);
+    };
+    let server = server.to_string();
+    *first = subject.to_string();
+    (Some(server), template)
 }
 
 /// Cuts the name that starts at `start` in `out` to [`NAME_MAX`] bytes: its rendered part (up to

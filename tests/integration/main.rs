@@ -24,6 +24,8 @@ mod kill;
 mod lang;
 mod lang_reach;
 mod mismatch_more;
+#[cfg(feature = "nats")]
+mod nats;
 mod output;
 mod output_reach;
 mod outputs_golden;
