@@ -674,10 +674,9 @@ impl<'c> Writer<'c> {
         {
             self.outcome.note(ExitStatus::Output);
         }
-        // After an output error, a bug or a signal, what was written is what the chunks
-        // reported; the rest is handed back.
-        let written = self.outcome.status < ExitStatus::Output && !self.outcome.broken_pipe;
-        self.acks.end(self.ledger.total.lines, settled && written);
+        // After an output error or a bug, what was written is what the chunks reported; the
+        // rest is handed back. A signal still writes the output of what was read.
+        self.acks.end(self.ledger.total.lines, settled && self.outcome.writable());
         let names: Vec<&str> = self.cfg.inputs.iter().map(|i| i.name.as_str()).collect();
         if settled {
             if let Err(e) = self.ledger.check(&names) {

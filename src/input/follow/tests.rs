@@ -39,6 +39,8 @@ fn config() -> ReadConfig {
         max_line_bytes: 1 << 20,
         format: InputFormat::Ndjson,
         multiline: None,
+        chosen: Arc::default(),
+        verbose: false,
         follow: true,
         until: None,
     }
