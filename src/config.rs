@@ -120,6 +120,7 @@ impl Config {
         let zone = cli.tz.as_deref().map(crate::time::zone).transpose();
         let zone = zone.map_err(|why| UsageError::flag("--tz", why))?;
         let mut opts = stage_options(&cli, time, zone, identities, range);
+        opts.topic.seal = nats.is_some();
         opts.msg_id = msg_id(&cli, &asts)?;
         opts.nats_creds = nats_creds(&cli);
         let mut pipeline = pipeline(&cli, &asts, &opts, &source, &read)?;
@@ -502,6 +503,8 @@ fn stage_options(
         // when the files are set up, after `lib.rs` raised the limit.
         max_open: cli.max_open_files.map_or(usize::MAX, |n| n.max(1)),
         inputs: inputs.into(),
+        // Set for an acknowledged input (see `Config::from_cli`).
+        seal: false,
     };
     StageOptions {
         time,

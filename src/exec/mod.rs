@@ -676,7 +676,8 @@ impl<'c> Writer<'c> {
         }
         // After an output error or a bug, what was written is what the chunks reported; the
         // rest is handed back. A signal still writes the output of what was read.
-        self.acks.end(self.ledger.total.lines, settled && self.outcome.writable());
+        self.acks
+            .end(self.ledger.total.lines, settled && self.outcome.writable());
         let names: Vec<&str> = self.cfg.inputs.iter().map(|i| i.name.as_str()).collect();
         if settled {
             if let Err(e) = self.ledger.check(&names) {

@@ -277,6 +277,10 @@ async fn connect(input: &NatsInput) -> Result<(async_nats::Client, PullConsumer)
         filter_subject: input.subject.clone().unwrap_or_default(),
         ack_wait: input.ack_wait.unwrap_or_default(),
         max_deliver: input.max_deliver.unwrap_or_default(),
+        // No cap on messages out unacknowledged (the server's default is 1,000): readers
+        // sharing the durable each hold a batch, and a sort or an aggregate holds every
+        // message until its output; evq bounds what it holds by its own batches.
+        max_ack_pending: -1,
         ..pull::Config::default()
     };
     let consumer = match &input.durable {

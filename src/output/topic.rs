@@ -31,6 +31,10 @@ pub(crate) struct TopicOptions {
     /// The run's input files, which are never opened for writing (leaked once per run, so
     /// that the options stay `Copy`).
     pub inputs: std::sync::Arc<[crate::input::Identity]>,
+    /// Every write completes its gzip member or zstd frame, so that what was written can be
+    /// read from the file at once: for inputs whose messages are acknowledged after their
+    /// output is flushed (NATS).
+    pub seal: bool,
 }
 
 impl Default for TopicOptions {
@@ -40,6 +44,7 @@ impl Default for TopicOptions {
             atomic: false,
             max_open: super::safe_path::default_max_open_files(),
             inputs: std::sync::Arc::default(),
+            seal: false,
         }
     }
 }
@@ -144,11 +149,13 @@ struct Open {
     /// The length to cut the file back to when a write fails: the end of the last whole line
     /// (plain), or the start of this session's gzip member or zstd frame (compressed).
     rollback: u64,
+    /// Bytes after which a gzip member or zstd frame is completed: 0 completes one per write.
+    member_bytes: u64,
 }
 
 impl Open {
     /// `end` is the file's length, `line_end` where its last whole line ends.
-    fn new(file: File, path: &Path, end: u64, line_end: u64) -> io::Result<Open> {
+    fn new(file: File, path: &Path, end: u64, line_end: u64, seal: bool) -> io::Result<Open> {
         let (codec, rollback) = match extension(path).as_deref() {
             Some("gz") => (
                 Codec::Gzip(Box::new(GzEncoder::new(Vec::new(), Compression::default()))),
@@ -165,6 +172,7 @@ impl Open {
             codec,
             end,
             rollback,
+            member_bytes: if seal { 0 } else { MEMBER_BYTES },
         })
     }
 
@@ -191,7 +199,7 @@ impl Open {
                 .and_then(|()| drain(&self.file, e.get_mut()))
                 .map(|n| self.end += n as u64),
         }
-        .and_then(|()| self.end_member_past(MEMBER_BYTES));
+        .and_then(|()| self.end_member_past(self.member_bytes));
         res.inspect_err(|_| self.undo())
     }
 
@@ -555,7 +563,7 @@ impl TopicFiles {
             (true, true) => copy_existing(path, &mut file),
             (true, false) => Ok(0),
         };
-        len.and_then(|len| Open::new(file, path, len, line_end.unwrap_or(len)))
+        len.and_then(|len| Open::new(file, path, len, line_end.unwrap_or(len), self.opts.seal))
             .map_err(|e| at(path, e))
     }
 
@@ -736,6 +744,7 @@ mod tests {
                 atomic,
                 max_open,
                 inputs: std::sync::Arc::default(),
+                seal: false,
             },
         );
         (dir, files)
@@ -789,6 +798,7 @@ mod tests {
                 atomic: false,
                 max_open: 8,
                 inputs: std::sync::Arc::default(),
+                seal: false,
             },
         );
         put(&mut t, "a/b/c.ndjson", "1\n").unwrap();
@@ -830,6 +840,7 @@ mod tests {
                     atomic,
                     max_open: 4,
                     inputs: std::sync::Arc::default(),
+                    seal: false,
                 },
             );
             for rel in ["dir/x", "dir/sub/x", "file", "dangling"] {
@@ -861,6 +872,7 @@ mod tests {
                 atomic: false,
                 max_open: 1,
                 inputs: std::sync::Arc::default(),
+                seal: false,
             },
         );
         put(&mut t, "a", "3\n").unwrap();
@@ -902,6 +914,29 @@ mod tests {
         let zst = zstd::decode_all(File::open(dir.path().join("b.ndjson.zst")).unwrap()).unwrap();
         assert_eq!(String::from_utf8(zst).unwrap(), want("b.ndjson.zst"));
         assert_eq!(read(&dir, "d.ndjson"), want("d.ndjson"));
+    }
+
+    #[test]
+    fn sealed_compressed_files_are_readable_after_every_write_before_they_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = TopicOptions {
+            seal: true,
+            ..TopicOptions::default()
+        };
+        let mut t = rooted(dir.path(), opts);
+        let mut want = String::new();
+        for round in 0..3 {
+            let line = format!("{{\"n\":{round}}}\n");
+            put(&mut t, "a.ndjson.gz", &line).unwrap();
+            put(&mut t, "b.ndjson.zst", &line).unwrap();
+            want.push_str(&line);
+            // Still open: every member or frame written so far is complete.
+            assert_eq!(gunzip(&dir, "a.ndjson.gz"), want);
+            let zst = zstd::decode_all(File::open(dir.path().join("b.ndjson.zst")).unwrap()).unwrap();
+            assert_eq!(String::from_utf8(zst).unwrap(), want);
+        }
+        t.finish(true).unwrap();
+        assert_eq!(gunzip(&dir, "a.ndjson.gz"), want);
     }
 
     #[test]
@@ -1115,6 +1150,7 @@ mod tests {
                 atomic: true,
                 max_open: 4,
                 inputs: std::sync::Arc::default(),
+                seal: false,
             },
         );
         put(&mut t, "a", "new\n").unwrap();
