@@ -25,6 +25,10 @@ pub(crate) struct Cli {
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
 
+    /// An input given as an option, read after the PATHs: a file, a directory, - or a nats:// address
+    #[arg(long = "from", value_name = "SOURCE")]
+    pub from: Vec<String>,
+
     /// Read the pipeline from a file (`#` starts a comment); every argument is then a PATH
     #[arg(short = 'f', long = "file", value_name = "PIPELINE_FILE")]
     pub file: Option<PathBuf>,

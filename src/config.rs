@@ -237,12 +237,20 @@ fn walk_options(cli: &Cli) -> Result<input::walk::WalkOptions, UsageError> {
 
 /// The pipeline's text and the input paths. With `-f FILE` the pipeline is the file's text
 /// and the first argument is an input.
+/// `--from SOURCE` inputs come after the paths.
 fn pipeline_source(cli: &Cli) -> Result<(String, Vec<String>), UsageError> {
     let Some(file) = &cli.file else {
-        return Ok((cli.pipeline.clone().unwrap_or_default(), cli.paths.clone()));
+        let paths = cli.paths.iter().chain(&cli.from).cloned().collect();
+        return Ok((cli.pipeline.clone().unwrap_or_default(), paths));
     };
     let source = std::fs::read_to_string(file).map_err(|io| UsageError::PipelineFile { path: file.clone(), io })?;
-    let paths = cli.pipeline.iter().chain(&cli.paths).cloned().collect();
+    let paths = cli
+        .pipeline
+        .iter()
+        .chain(&cli.paths)
+        .chain(&cli.from)
+        .cloned()
+        .collect();
     Ok((source, paths))
 }
 

@@ -98,6 +98,17 @@ fn stdin_named_twice_and_a_file_named_twice_end() {
     assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":1}\n"));
 }
 
+#[test]
+fn an_input_given_with_from_is_read_after_the_paths() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("a.ndjson"), "{\"a\":1}\n").unwrap();
+    std::fs::write(d.path().join("b.ndjson"), "{\"a\":2}\n").unwrap();
+    let r = run_in(d.path(), &["--from", "a.ndjson", "keep a", "b.ndjson"]);
+    assert_eq!(r.stdout, "{\"a\":2}\n{\"a\":1}\n");
+    let r = run_in(d.path(), &["count", "--from", "a.ndjson", "--from", "b.ndjson"]);
+    assert_eq!(r.stdout, "{\"count\":2}\n");
+}
+
 /// `--stats` as JSON, from stderr.
 fn stats(stderr: &str) -> serde_json::Value {
     let start = stderr.find("{\n").expect("--stats printed");

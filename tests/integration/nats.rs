@@ -226,9 +226,11 @@ fn deliver_all_rebuilds_state_with_fold() {
     let payloads: Vec<_> = orders.iter().map(|o| ("o".to_string(), o.to_string())).collect();
     nats.fill(&name, &payloads);
     let url = format!("nats://{server}/{name}?deliver=all");
-    for _ in 0..2 {
-        // An ephemeral consumer reads the whole stream each time.
-        let (out, err, code) = run(&["fold by order_id | keep order_id, status", &url]);
+    for args in [vec![url.as_str()], vec!["--from", url.as_str()]] {
+        // An ephemeral consumer reads the whole stream each time, given as a PATH or with --from.
+        let mut all = vec!["fold by order_id | keep order_id, status"];
+        all.extend(args);
+        let (out, err, code) = run(&all);
         assert_eq!(code, 0, "{err}");
         assert!(out.contains(r#""order_id":1,"status":"shipped""#), "{out}");
         assert!(out.contains(r#""order_id":2,"status":"new""#), "{out}");
