@@ -88,7 +88,7 @@ pub(crate) fn read_merged(
             })),
             Err(e) => {
                 sources.push(None);
-                if !emit(error_chunk(i as u32, format!("{}: {}", input.name, io_message(&e)))) {
+                if !emit(Chunk::error(i as u32, format!("{}: {}", input.name, io_message(&e)))) {
                     return;
                 }
             }
@@ -156,20 +156,6 @@ pub(crate) fn read_merged(
         }
     }
     flush(&mut data, &mut metas, &mut ends, &mut emit);
-}
-
-fn error_chunk(file: u32, error: String) -> Chunk {
-    Chunk {
-        seq: 0,
-        file,
-        first_line: 1,
-        first_offset: 0,
-        data: Vec::new(),
-        kind: ChunkKind::Lines,
-        error: Some(error),
-        records: None,
-        metas: None,
-    }
 }
 
 fn flush(
@@ -254,7 +240,7 @@ fn read_next(
         }
         Err(e) => {
             sources[i] = None;
-            emit(error_chunk(
+            emit(Chunk::error(
                 i as u32,
                 format!("{}: {}", ctx.inputs[i].name, io_message(&e)),
             ));
@@ -297,7 +283,7 @@ fn next_record(
         }
         Err(e) => {
             sources[i] = None;
-            emit(error_chunk(
+            emit(Chunk::error(
                 i as u32,
                 format!("{}: {}", ctx.inputs[i].name, io_message(&e)),
             ));

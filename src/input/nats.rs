@@ -171,14 +171,7 @@ impl Engine {
     fn fail(&self, seq: u64, error: String) {
         let chunk = Chunk {
             seq,
-            file: 0,
-            first_line: 1,
-            first_offset: 0,
-            data: Vec::new(),
-            kind: ChunkKind::Lines,
-            error: Some(error),
-            records: None,
-            metas: None,
+            ..Chunk::error(0, error)
         };
         let _ = self.permits.recv().is_ok() && self.chunks.send(chunk).is_ok();
     }

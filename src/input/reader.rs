@@ -38,6 +38,23 @@ pub(crate) struct Chunk {
     pub metas: Option<Vec<crate::event::Meta>>,
 }
 
+impl Chunk {
+    /// A chunk that carries only a read error of input `file`: the engine reports it.
+    pub(crate) fn error(file: u32, error: String) -> Chunk {
+        Chunk {
+            seq: 0,
+            file,
+            first_line: 1,
+            first_offset: 0,
+            data: Vec::new(),
+            kind: ChunkKind::Lines,
+            error: Some(error),
+            records: None,
+            metas: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct ReadConfig {
     pub chunk_size: usize,
