@@ -225,17 +225,25 @@ impl Ordered {
         out.data
     }
 
-    /// Merges a chunk's partial groups into the first stage's.
-    pub(crate) fn merge_partial(&mut self, groups: crate::stage::Groups) {
-        if let Some(Stage::Group(g)) = self.stages.first_mut() {
-            g.groups.merge(groups, &g.spec);
+    /// Merges a chunk's part of the first stage (see `PartialSpec`) into it.
+    pub(crate) fn merge_partial(&mut self, part: crate::stage::Partial) {
+        use crate::stage::Partial;
+        match (self.stages.first_mut(), part) {
+            (Some(Stage::Group(g)), Partial::Groups(groups)) => g.groups.merge(groups, &g.spec),
+            (Some(Stage::Fold(f)), Partial::Fold(part)) => f.merge(part),
+            _ => {}
         }
     }
 
-    /// The name of a grouping stage that went past `--max-groups`.
-    pub(crate) fn overflowed(&self) -> Option<&'static str> {
+    /// The error of a stage whose groups went past `--max-groups` (`max`) as workers' parts
+    /// were merged.
+    pub(crate) fn overflowed(&self, max: usize) -> Option<String> {
         self.stages.iter().find_map(|s| match s {
-            Stage::Group(g) if g.groups.overflow => Some(g.spec.stage),
+            Stage::Group(g) if g.groups.overflow => Some(format!(
+                "{}: more than {max} groups; raise the limit with --max-groups N",
+                g.spec.stage
+            )),
+            Stage::Fold(f) if f.overflow => Some(crate::stage::fold_too_many(max)),
             _ => None,
         })
     }

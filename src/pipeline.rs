@@ -9,7 +9,7 @@ use crate::lang::ast::{Otherwise, ParseFormat};
 use crate::lang::{Env, StageAst};
 use crate::output::Printer;
 use crate::parse::Want;
-use crate::stage::{GroupError, GroupSpec, Groups, Parse, Stage, StageOptions, Step};
+use crate::stage::{GroupError, Parse, Partial, PartialSpec, Stage, StageOptions, Step};
 use crate::stats::Tally;
 use base64::Engine;
 use std::sync::Arc;
@@ -27,8 +27,8 @@ pub(crate) struct Pipeline {
     pub topic: crate::output::topic::TopicOptions,
     /// How many bytes of lines for topic files are held before some are written.
     pub held_bytes: usize,
-    /// The aggregate right after the parallel part: workers compute partial groups.
-    pub partial: Option<Arc<GroupSpec>>,
+    /// The stage right after the parallel part that workers compute in parts.
+    pub partial: Option<PartialSpec>,
     parallel_needs: Needs,
     ordered_needs: Needs,
     /// Workers hand the ordered part the places of the fields it reads.
@@ -86,10 +86,7 @@ impl Pipeline {
             ss.iter().for_each(|s| s.needs(&mut n));
             n
         };
-        let partial = match ordered.first() {
-            Some(Stage::Group(g)) if !g.streaming() => Some(g.spec.clone()),
-            _ => None,
-        };
+        let partial = ordered.first().and_then(PartialSpec::of);
         let mut parallel_needs = needs(&parallel);
         if let Some(spec) = &partial {
             spec.needs(&mut parallel_needs);
@@ -102,7 +99,7 @@ impl Pipeline {
             ordered_needs.keys.iter().for_each(|k| parallel_needs.add_key(k));
         }
         Ok(Pipeline {
-            watch: Arc::new(crate::seen::Watch::new(&parallel, partial.as_deref())),
+            watch: Arc::new(crate::seen::Watch::new(&parallel, partial.as_ref())),
             sniff: Arc::default(),
             first_want,
             auto: None,
@@ -228,8 +225,8 @@ pub(crate) struct DeadLetter {
     pub written: u64,
     pub recs_len: usize,
     pub stats_before: Tally,
-    /// The chunk's partial groups since the dead letter before this one.
-    pub groups_before: Option<Groups>,
+    /// The chunk's part of the `partial` stage since the dead letter before this one.
+    pub partial_before: Option<Partial>,
     pub file: u32,
     pub line: u64,
     pub reason: Reason,
@@ -265,8 +262,8 @@ pub(crate) struct ChunkOut {
     pub error: Option<String>,
     /// Events written to `data` (with `route all` copies), in direct mode.
     pub written: u64,
-    /// Partial groups, when the pipeline has a `partial` aggregate.
-    pub groups: Option<Groups>,
+    /// The chunk's part of the pipeline's `partial` stage.
+    pub partial: Option<Partial>,
 }
 
 /// Runs the parallel part over one chunk.
@@ -451,8 +448,8 @@ impl Worker<'_> {
             }
         }
         if let Some(spec) = &p.partial {
-            let groups = self.out.groups.get_or_insert_with(Groups::default);
-            return match groups.add(spec, &ev, env) {
+            let part = self.out.partial.get_or_insert_with(|| spec.start());
+            return match part.add(spec, &ev, env) {
                 Ok(()) => self.record(counted, file, Fate::Aggregated),
                 Err(GroupError::NoTime) if counted => {
                     self.dead(line, Rejection::new(Reason::NoTime, "no parsable event time"));
@@ -503,7 +500,7 @@ impl Worker<'_> {
             written: out.written,
             recs_len: out.recs.len(),
             stats_before,
-            groups_before: out.groups.take(),
+            partial_before: out.partial.take(),
             file: meta.file,
             line: meta.line,
             reason: r.reason,

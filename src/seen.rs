@@ -41,7 +41,7 @@ impl Watch {
     /// The paths the workers can check: those read by the parallel stages (and the
     /// aggregate after them, which workers feed) up to and including the first stage
     /// that adds, moves or removes fields, since later stages read what it made.
-    pub(crate) fn new(parallel: &[Stage], partial: Option<&crate::stage::GroupSpec>) -> Watch {
+    pub(crate) fn new(parallel: &[Stage], partial: Option<&crate::stage::PartialSpec>) -> Watch {
         let mut n = Needs::default();
         let mut unchanged = true;
         let mut read = 0;

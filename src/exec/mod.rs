@@ -451,9 +451,9 @@ impl<'c> Writer<'c> {
         let (mut o, mut fed) = (OrderedOut::default(), 0);
         for i in 0..c.dead.len() {
             if let Some(ord) = self.ordered.as_mut() {
-                // The partial groups of the lines before this dead letter, so a cut here
-                // aggregates exactly the lines it keeps.
-                if let Some(g) = c.dead[i].groups_before.take() {
+                // The partial stage's part of the lines before this dead letter, so a cut
+                // here aggregates exactly the lines it keeps.
+                if let Some(g) = c.dead[i].partial_before.take() {
                     ord.merge_partial(g);
                 }
                 feed_recs(ord, &c, &mut fed, c.dead[i].recs_len, true, &self.cfg.env, &mut o);
@@ -481,7 +481,7 @@ impl<'c> Writer<'c> {
             c.data.truncate(d.out_len);
             c.written = d.written;
             c.recs.truncate(d.recs_len);
-            c.groups = None;
+            c.partial = None;
             c.error = None;
             let why = if self.cfg.strict {
                 "--strict".to_string()
@@ -506,14 +506,12 @@ impl<'c> Writer<'c> {
                 self.acks.dead(d.line);
             }
         }
-        if let (Some(g), Some(ord)) = (c.groups.take(), self.ordered.as_mut()) {
+        if let (Some(g), Some(ord)) = (c.partial.take(), self.ordered.as_mut()) {
             ord.merge_partial(g);
         }
-        if let Some(stage) = self.ordered.as_ref().and_then(|o| o.overflowed()) {
-            let max = self.cfg.pipeline_max_groups.unwrap_or(crate::stage::DEFAULT_MAX_GROUPS);
-            messages::error(format_args!(
-                "{stage}: more than {max} groups; raise the limit with --max-groups N"
-            ));
+        let max = self.cfg.pipeline_max_groups.unwrap_or(crate::stage::DEFAULT_MAX_GROUPS);
+        if let Some(message) = self.ordered.as_ref().and_then(|o| o.overflowed(max)) {
+            messages::error(message);
             self.outcome.stop(ExitStatus::Input);
         }
         self.ledger.add(&stats);

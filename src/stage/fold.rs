@@ -6,41 +6,52 @@
 //! row per entity at the end of input, in first-seen order; `emit changes` gives the row
 //! after every event, a CQRS read-model feed.
 //!
-//! A state is held as its members' JSON text, and an event is applied from its text: a member
-//! the event replaces is overwritten in place, and only nested objects are read apart, so an
-//! entity that keeps its shape costs no allocation per event.
+//! An event's patch is read apart once into [`Patches`]: a list of steps (set this member to
+//! this JSON text, delete that one, go into this object) over one text buffer. A state holds
+//! its members' JSON text, so applying steps overwrites texts in place: an entity that keeps
+//! its shape costs no allocation per event. With `emit final` right after the parallel part,
+//! the workers read their chunks' patches apart ([`FoldPart`]) and the ordered part only
+//! applies the steps, in input order.
 
 use super::group::{put_key, write_key};
 use super::{Emit, TimeField};
 use crate::event::{Event, Fate, Needs};
 use crate::json;
+use crate::lang::Env;
 use crate::lang::ast::{KeySpec, Path};
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Fold {
-    spec: Arc<FoldSpec>,
-    /// Entity number by canonical key.
-    index: HashMap<Box<[u8]>, usize>,
-    /// The entities in first-seen order.
-    entities: Vec<Entity>,
-    /// Scratch space for one event's key.
+    pub spec: Arc<FoldSpec>,
+    table: Table,
+    /// Scratch space for one event's key and patch.
     canon: Vec<u8>,
     text: Vec<u8>,
+    patch: Patches,
+    /// Set once the entities went past `--max-groups` (while merging workers' parts).
+    pub overflow: bool,
 }
 
 #[derive(Debug)]
-struct FoldSpec {
+pub(crate) struct FoldSpec {
     keys: Vec<KeySpec>,
     from: Option<Path>,
     changes: bool,
     time: TimeField,
     max: usize,
+}
+
+/// The entities, in first-seen order.
+#[derive(Debug, Clone, Default)]
+struct Table {
+    /// Entity number by canonical key.
+    index: HashMap<Box<[u8]>, usize>,
+    entities: Vec<Entity>,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +61,26 @@ struct Entity {
     state: Node,
     events: u64,
     last: Option<Value>,
+}
+
+/// A chunk's events as the ordered part applies them: each one's entity key, time and patch.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FoldPart {
+    /// The events' canonical keys, then their keys' JSON text, back to back.
+    keys: Vec<u8>,
+    events: Vec<PartEvent>,
+    patches: Patches,
+    /// Scratch space for one event's key text.
+    text: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+struct PartEvent {
+    canon: Range<usize>,
+    key: Range<usize>,
+    last: Option<Value>,
+    /// Its steps in `patches`.
+    steps: Range<usize>,
 }
 
 impl Fold {
@@ -62,74 +93,55 @@ impl Fold {
                 time,
                 max,
             }),
-            index: HashMap::new(),
-            entities: Vec::new(),
+            table: Table::default(),
             canon: Vec::new(),
             text: Vec::new(),
+            patch: Patches::default(),
+            overflow: false,
         }
     }
 
     pub(crate) fn needs(&self, n: &mut Needs) {
-        for k in &self.spec.keys {
-            k.expr.visit_paths(&mut |p| n.add_path(p));
-        }
-        // The whole event is read from its text (see `patch_text`), not parsed into a tree.
-        if let Some(p) = &self.spec.from {
-            n.add_path(p);
-        }
-        self.spec.time.needs(n);
+        self.spec.needs(n);
     }
 
     /// Applies the event to its entity's state; the event itself goes no further.
     pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
-        let Some(e) = self.entity(&ev, out) else {
-            return;
+        self.canon.clear();
+        self.text.clear();
+        write_key(&self.spec.keys, &ev, out.env(), &mut self.canon, &mut self.text);
+        let Some(e) = self.table.entity(&self.canon, &self.text, self.spec.max) else {
+            out.fail(too_many(self.spec.max));
+            return out.record(&ev, Fate::Skipped);
         };
-        if let Some(t) = self.spec.time.value(&ev, out.env()) {
-            self.entities[e].last = Some(t);
-        }
         out.record(&ev, Fate::Aggregated);
-        let entity = &mut self.entities[e];
-        if let Some(patch) = patch_text(&ev, self.spec.from.as_ref()) {
-            entity.state.merge(&patch);
-        }
-        entity.events += 1;
+        self.patch.clear();
+        self.patch.read(&ev, self.spec.from.as_ref());
+        let last = self.spec.time.value(&ev, out.env());
+        self.table.entities[e].apply(&self.patch, 0..self.patch.steps.len(), last);
         if self.spec.changes {
             out.push_row(self.row(e));
         }
     }
 
-    /// The number of the event's entity, new if it was not seen; `None` when there are more
-    /// entities than `--max-groups` (the run then stops, naming the stage).
-    fn entity(&mut self, ev: &Event, out: &mut Emit) -> Option<usize> {
-        self.canon.clear();
-        self.text.clear();
-        write_key(&self.spec.keys, ev, out.env(), &mut self.canon, &mut self.text);
-        if let Some(&e) = self.index.get(self.canon.as_slice()) {
-            return Some(e);
+    /// Applies a worker's chunk of events, the chunk after those applied so far.
+    pub(crate) fn merge(&mut self, part: FoldPart) {
+        for ev in part.events {
+            let Some(e) = self
+                .table
+                .entity(&part.keys[ev.canon], &part.keys[ev.key], self.spec.max)
+            else {
+                self.overflow = true;
+                return;
+            };
+            self.table.entities[e].apply(&part.patches, ev.steps, ev.last);
         }
-        if self.entities.len() >= self.spec.max {
-            out.fail(format!(
-                "fold: more than {} entities; raise the limit with --max-groups N",
-                self.spec.max
-            ));
-            out.record(ev, Fate::Skipped);
-            return None;
-        }
-        self.index.insert(self.canon.as_slice().into(), self.entities.len());
-        self.entities.push(Entity {
-            key: self.text.as_slice().into(),
-            state: Node::Object(Vec::new()),
-            events: 0,
-            last: None,
-        });
-        Some(self.entities.len() - 1)
     }
 
     /// Entity `e` as output: its keys, its state's fields (a state that is not an object is
     /// `_state`), `_events` and `_last`.
     fn row(&self, e: usize) -> Value {
-        let entity = &self.entities[e];
+        let entity = &self.table.entities[e];
         let mut row = Value::Object(Map::new());
         put_key(&self.spec.keys, &entity.key, &mut row);
         if let Value::Object(row) = &mut row {
@@ -150,11 +162,11 @@ impl Fold {
         if self.spec.changes {
             return ControlFlow::Continue(());
         }
-        self.index = HashMap::new();
-        for e in 0..self.entities.len() {
+        self.table.index = HashMap::new();
+        for e in 0..self.table.entities.len() {
             let row = self.row(e);
             // The state is in the row now: free it as the rows go.
-            self.entities[e].state = Node::Object(Vec::new());
+            self.table.entities[e].state = Node::empty();
             out.push_row(row);
             out.go_on()?;
         }
@@ -162,26 +174,179 @@ impl Fold {
     }
 }
 
-/// The event's patch as JSON text: the event itself, or its value at `from`; `None` when
-/// `from` is missing.
-fn patch_text<'e>(ev: &'e Event, from: Option<&Path>) -> Option<Cow<'e, str>> {
-    let text = match from {
-        Some(p) => ev.raw_at(p),
-        None => ev.text(),
-    };
-    if let Some(t) = text {
-        return Some(Cow::Borrowed(t));
+/// The message of a fold stopped by `--max-groups`.
+pub(crate) fn too_many(max: usize) -> String {
+    format!("fold: more than {max} entities; raise the limit with --max-groups N")
+}
+
+impl Table {
+    /// The number of the entity with key `canon`, new (with `text` as its key) if it was not
+    /// seen; `None` when there are `max` entities already.
+    fn entity(&mut self, canon: &[u8], text: &[u8], max: usize) -> Option<usize> {
+        if let Some(&e) = self.index.get(canon) {
+            return Some(e);
+        }
+        if self.entities.len() >= max {
+            return None;
+        }
+        self.index.insert(canon.into(), self.entities.len());
+        self.entities.push(Entity {
+            key: text.into(),
+            state: Node::empty(),
+            events: 0,
+            last: None,
+        });
+        Some(self.entities.len() - 1)
     }
-    let value = match from {
-        Some(p) => ev.lookup(p)?.into_value(),
-        None => ev.to_value().ok()?,
-    };
-    Some(Cow::Owned(json::to_string(&value)))
+}
+
+impl FoldSpec {
+    pub(crate) fn needs(&self, n: &mut Needs) {
+        for k in &self.keys {
+            k.expr.visit_paths(&mut |p| n.add_path(p));
+        }
+        // The whole event is read from its text (see `Patches::read`), not parsed into a tree.
+        if let Some(p) = &self.from {
+            n.add_path(p);
+        }
+        self.time.needs(n);
+    }
+
+    /// Whether workers can take a chunk's events apart: the rows come only at the end.
+    pub(crate) fn in_parts(&self) -> bool {
+        !self.changes
+    }
+}
+
+impl FoldPart {
+    /// Adds one event of the chunk.
+    pub(crate) fn add(&mut self, spec: &FoldSpec, ev: &Event, env: &Env) {
+        let at = self.keys.len();
+        self.text.clear();
+        write_key(&spec.keys, ev, env, &mut self.keys, &mut self.text);
+        let canon = at..self.keys.len();
+        let key = self.keys.len()..self.keys.len() + self.text.len();
+        self.keys.extend_from_slice(&self.text);
+        let start = self.patches.steps.len();
+        self.patches.read(ev, spec.from.as_ref());
+        self.events.push(PartEvent {
+            canon,
+            key,
+            last: spec.time.value(ev, env),
+            steps: start..self.patches.steps.len(),
+        });
+    }
+}
+
+impl Entity {
+    /// Applies one event: its steps in `patches`, and its time.
+    fn apply(&mut self, patches: &Patches, steps: Range<usize>, last: Option<Value>) {
+        if last.is_some() {
+            self.last = last;
+        }
+        self.state.apply(patches, &mut patches.steps[steps].iter());
+        self.events += 1;
+    }
+}
+
+/// Merge patches read apart into steps, over one text buffer.
+#[derive(Debug, Clone, Default)]
+struct Patches {
+    /// Keys (unescaped) and values' JSON text, back to back.
+    text: String,
+    steps: Vec<Step>,
+}
+
+/// One step of applying a merge patch; keys and texts are ranges of [`Patches::text`]. A
+/// patch is a `Replace`, or an object: an `Enter` (with an empty key), its members, a `Leave`.
+#[derive(Debug, Clone)]
+enum Step {
+    /// The state becomes this value (a patch that is not an object).
+    Replace(Range<usize>),
+    /// The member is set to this value (not an object, not `null`).
+    Set {
+        key: Range<usize>,
+        text: Range<usize>,
+    },
+    /// The member is deleted (`null`).
+    Delete(Range<usize>),
+    /// The member merges the object whose members follow, up to `Leave`.
+    Enter(Range<usize>),
+    Leave,
+}
+
+impl Patches {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.steps.clear();
+    }
+
+    /// Adds the steps of the event's patch: the event itself, or its value at `from`; none
+    /// when `from` is missing.
+    fn read(&mut self, ev: &Event, from: Option<&Path>) {
+        let text = match from {
+            Some(p) => ev.raw_at(p),
+            None => ev.text(),
+        };
+        if let Some(t) = text {
+            return self.read_text(t);
+        }
+        let value = match from {
+            Some(p) => ev.lookup(p).map(crate::lang::Val::into_value),
+            None => ev.to_value().ok(),
+        };
+        if let Some(v) = value {
+            self.read_text(&json::to_string(&v));
+        }
+    }
+
+    /// Adds the steps of a patch given as valid JSON text.
+    fn read_text(&mut self, patch: &str) {
+        match json::members(patch) {
+            Some(fields) => {
+                self.steps.push(Step::Enter(0..0));
+                self.read_members(&fields);
+                self.steps.push(Step::Leave);
+            }
+            None => {
+                let text = self.put(patch);
+                self.steps.push(Step::Replace(text));
+            }
+        }
+    }
+
+    fn read_members(&mut self, fields: &[json::Field]) {
+        for ((key, value), last) in fields.iter().zip(last_of_each_key(fields)) {
+            if !last {
+                continue;
+            }
+            let key = self.put(key);
+            if *value == "null" {
+                self.steps.push(Step::Delete(key));
+            } else if let Some(inner) = json::members(value) {
+                self.steps.push(Step::Enter(key));
+                self.read_members(&inner);
+                self.steps.push(Step::Leave);
+            } else {
+                let text = self.put(value);
+                self.steps.push(Step::Set { key, text });
+            }
+        }
+    }
+
+    fn put(&mut self, s: &str) -> Range<usize> {
+        let at = self.text.len();
+        self.text.push_str(s);
+        at..self.text.len()
+    }
 }
 
 /// For each member, whether no later member has its key: of a key repeated in one object,
 /// the last one counts (as in a parsed object).
 fn last_of_each_key(members: &[json::Field]) -> Vec<bool> {
+    if members.len() < 2 {
+        return vec![true; members.len()];
+    }
     let hasher = foldhash::fast::FixedState::default();
     let hashes: Vec<u64> = members.iter().map(|(k, _)| hasher.hash_one(k)).collect();
     (0..members.len())
@@ -197,40 +362,52 @@ enum Node {
 }
 
 impl Node {
-    /// Applies a JSON merge patch (RFC 7386), given as valid JSON text.
-    fn merge(&mut self, patch: &str) {
-        let Some(members) = json::members(patch) else {
-            return self.set_text(patch);
-        };
-        if !matches!(self, Node::Object(_)) {
-            *self = Node::Object(Vec::new());
+    fn empty() -> Node {
+        Node::Object(Vec::new())
+    }
+
+    /// Applies one patch's steps (RFC 7386): a `Replace`, or an object's.
+    fn apply<'s>(&mut self, patches: &Patches, steps: &mut impl Iterator<Item = &'s Step>) {
+        match steps.next() {
+            Some(Step::Replace(value)) => self.set_text(&patches.text[value.clone()]),
+            Some(Step::Enter(_)) => self.merge(patches, steps),
+            _ => {}
         }
-        let Node::Object(state) = self else { return };
-        let last = last_of_each_key(&members);
+    }
+
+    /// Merges the members that `steps` give, up to their `Leave`, into this object (what is
+    /// not an object becomes an empty one first).
+    fn merge<'s>(&mut self, patches: &Patches, steps: &mut impl Iterator<Item = &'s Step>) {
+        let text = |r: &Range<usize>| &patches.text[r.clone()];
+        if !matches!(self, Node::Object(_)) {
+            *self = Node::empty();
+        }
+        let Node::Object(members) = self else { return };
         // Events of one kind list their keys in the same order: look where the last one was.
         let mut hint = 0;
-        for ((key, value), last) in members.iter().zip(last) {
-            if !last {
-                continue;
-            }
-            let is_key = |(k, _): &(String, Node)| k == key;
-            let at = match state[hint..].iter().position(is_key) {
-                Some(i) => Some(hint + i),
-                None => state[..hint].iter().position(is_key),
+        while let Some(step) = steps.next() {
+            let (Step::Set { key, .. } | Step::Delete(key) | Step::Enter(key)) = step else {
+                return;
             };
+            let at = find(members, text(key), hint);
             hint = at.map_or(hint, |at| at + 1);
-            match (at, *value) {
-                (Some(at), "null") => {
-                    state.remove(at);
+            match (step, at) {
+                (Step::Set { text: value, .. }, Some(at)) => members[at].1.set_text(text(value)),
+                (Step::Set { text: value, .. }, None) => {
+                    members.push((text(key).to_owned(), Node::Text(text(value).to_owned())));
+                }
+                (Step::Delete(_), Some(at)) => {
+                    members.remove(at);
                     hint = at;
                 }
-                (None, "null") => {}
-                (Some(at), value) => state[at].1.merge(value),
-                (None, value) => {
-                    let mut node = Node::Object(Vec::new());
-                    node.merge(value);
-                    state.push((key.to_string(), node));
+                (Step::Enter(_), at) => {
+                    let at = at.unwrap_or_else(|| {
+                        members.push((text(key).to_owned(), Node::empty()));
+                        members.len() - 1
+                    });
+                    members[at].1.merge(patches, steps);
                 }
+                _ => {}
             }
         }
     }
@@ -255,15 +432,31 @@ impl Node {
     }
 }
 
+/// Where `key` is among `members`, looking from `hint` on first.
+fn find(members: &[(String, Node)], key: &str, hint: usize) -> Option<usize> {
+    let is_key = |(k, _): &(String, Node)| k == key;
+    let hint = hint.min(members.len());
+    match members[hint..].iter().position(is_key) {
+        Some(i) => Some(hint + i),
+        None => members[..hint].iter().position(is_key),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Node;
+    use super::{Node, Patches};
     use proptest::prelude::*;
     use serde_json::{Value, json};
 
+    fn apply(state: &mut Node, patch: &str) {
+        let mut patches = Patches::default();
+        patches.read_text(patch);
+        state.apply(&patches, &mut patches.steps.iter());
+    }
+
     fn folded(patches: &[Value]) -> Value {
-        let mut state = Node::Object(Vec::new());
-        patches.iter().for_each(|p| state.merge(&p.to_string()));
+        let mut state = Node::empty();
+        patches.iter().for_each(|p| apply(&mut state, &p.to_string()));
         state.value()
     }
 
@@ -279,12 +472,24 @@ mod tests {
         );
     }
 
+    /// A member deleted and set again moves to the end; an empty object replaces a value.
+    #[test]
+    fn a_member_deleted_and_set_again_comes_last() {
+        let patches = [
+            json!({"a": 1, "b": 2}),
+            json!({"a": null}),
+            json!({"a": 3}),
+            json!({"b": {}}),
+        ];
+        assert_eq!(folded(&patches).to_string(), r#"{"b":{},"a":3}"#);
+    }
+
     #[test]
     fn a_repeated_key_counts_once_with_its_last_value() {
         let state = folded(&[json!({"a": {"x": 1}})]);
-        let mut node = Node::Object(Vec::new());
-        node.merge(&state.to_string());
-        node.merge(r#"{"a":{"y":2},"a":{"z":3}}"#);
+        let mut node = Node::empty();
+        apply(&mut node, &state.to_string());
+        apply(&mut node, r#"{"a":{"y":2},"a":{"z":3}}"#);
         assert_eq!(node.value(), json!({"a": {"x": 1, "z": 3}}));
     }
 

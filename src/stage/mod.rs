@@ -39,7 +39,7 @@ pub(crate) use emit::{Emit, Outlet};
 pub(crate) use explode::Explode;
 pub(crate) use fill_down::FillDown;
 pub(crate) use flatten::Flatten;
-pub(crate) use fold::Fold;
+pub(crate) use fold::{Fold, FoldPart, FoldSpec, too_many as fold_too_many};
 pub(crate) use group::DEFAULT_MAX_GROUPS;
 pub(crate) use group::{GroupError, GroupSpec, GroupStage, Groups, Order, Windows};
 pub(crate) use head::Head;
@@ -66,6 +66,64 @@ use crate::event::{Event, Fate, Needs, Reason, Rejection};
 use crate::lang::ast::{AggSpec, Every};
 use crate::lang::{Env, LangError, StageAst, StageSpec};
 use std::ops::ControlFlow;
+
+/// The ordered stage right after the parallel part when the workers can compute it over
+/// their chunks, in parts that the ordered part merges in input order: an aggregate that
+/// gives its rows at the end, or `fold … emit final`.
+#[derive(Debug, Clone)]
+pub(crate) enum PartialSpec {
+    Group(std::sync::Arc<GroupSpec>),
+    Fold(std::sync::Arc<FoldSpec>),
+}
+
+/// One chunk's part of a [`PartialSpec`] stage.
+#[derive(Debug, Clone)]
+pub(crate) enum Partial {
+    Groups(Groups),
+    Fold(FoldPart),
+}
+
+impl PartialSpec {
+    /// The partial form of `stage`, when it has one.
+    pub(crate) fn of(stage: &Stage) -> Option<PartialSpec> {
+        match stage {
+            Stage::Group(g) if !g.streaming() => Some(PartialSpec::Group(g.spec.clone())),
+            Stage::Fold(f) if f.spec.in_parts() => Some(PartialSpec::Fold(f.spec.clone())),
+            _ => None,
+        }
+    }
+
+    /// Records what the workers read for it.
+    pub(crate) fn needs(&self, n: &mut Needs) {
+        match self {
+            PartialSpec::Group(g) => g.needs(n),
+            PartialSpec::Fold(f) => f.needs(n),
+        }
+    }
+
+    /// A chunk's part, with nothing in it yet.
+    pub(crate) fn start(&self) -> Partial {
+        match self {
+            PartialSpec::Group(_) => Partial::Groups(Groups::default()),
+            PartialSpec::Fold(_) => Partial::Fold(FoldPart::default()),
+        }
+    }
+}
+
+impl Partial {
+    /// Adds an event of the chunk.
+    pub(crate) fn add(&mut self, spec: &PartialSpec, ev: &Event, env: &Env) -> Result<(), GroupError> {
+        match (self, spec) {
+            (Partial::Groups(g), PartialSpec::Group(spec)) => g.add(spec, ev, env),
+            (Partial::Fold(f), PartialSpec::Fold(spec)) => {
+                f.add(spec, ev, env);
+                Ok(())
+            }
+            // A part is started by its own spec.
+            _ => Ok(()),
+        }
+    }
+}
 
 /// What happens to an event after a stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
