@@ -347,10 +347,11 @@ mod tests {
         }
         assert!(out.data.is_empty(), "sort holds its events until the end");
         let mut pieces = Vec::new();
-        let _ = ord.finish(&env, &mut out, &mut |o| {
+        let released = ord.finish(&env, &mut out, &mut |o| {
             pieces.push(std::mem::take(&mut o.data).len());
             true
         });
+        assert!(released.is_continue(), "every held event was released");
         pieces.push(out.data.len());
         assert_eq!(pieces.iter().sum::<usize>(), bytes);
         assert!(pieces.len() > 4, "{pieces:?}");

@@ -483,3 +483,50 @@ fn a_msg_id_must_be_an_expression() {
     let e = error(&["--msg-id", "(", "where true"]);
     assert!(e.starts_with("evq: --msg-id: `(`: ") && e.contains("order_id"), "{e}");
 }
+
+#[test]
+fn follow_reads_line_formats_and_not_with_merge() {
+    let merged = error(&["-F", "--merge", "where true", "a", "b"]);
+    assert!(merged.contains("cannot be used with --merge"), "{merged}");
+    for format in ["json", "csv", "auto"] {
+        let got = error(&["-F", "-i", format, "where true", "a"]);
+        assert!(got.contains("follows line formats"), "-i {format}: {got}");
+    }
+    for format in ["ndjson", "lines", "logfmt"] {
+        assert!(config(&["-F", "-i", format, "where true", "a"]).is_ok(), "-i {format}");
+    }
+}
+
+#[test]
+fn since_and_until_count_back_from_now_and_must_leave_a_range() {
+    let now = NOW as f64;
+    let range_of = |args: &[&str]| range(&cli(args), &facts()).expect("a valid range");
+    assert_eq!(range_of(&["--since", "1h", "where true"]), (Some(now - 3600.0), None));
+    assert_eq!(
+        range_of(&["--since", "2d", "--until", "1d", "where true"]),
+        (Some(now - 172_800.0), Some(now - 86_400.0))
+    );
+    let empty = error(&["--since", "1h", "--until", "2h", "where true"]);
+    assert!(empty.contains("is not after --since"), "{empty}");
+    assert!(error(&["--since", "yesterday", "where true"]).starts_with("evq: --since"));
+}
+
+#[test]
+fn merge_stops_reading_at_until_only_when_it_orders_by_that_time() {
+    let until = |args: &[&str]| config(args).expect("a valid command").read.until;
+    let at = "2026-11-01T00:00:00Z";
+    assert_eq!(
+        until(&["--merge", "--until", at, "where true", "a", "b"]),
+        Some(1_793_491_200.0)
+    );
+    assert_eq!(until(&["--until", at, "where true", "a", "b"]), None, "without --merge");
+    assert_eq!(
+        until(&["--merge", "--until", at, "parse json", "a", "b"]),
+        None,
+        "parse first"
+    );
+    assert_eq!(
+        until(&["--merge", "-i", "lines", "--until", at, "where true", "a"]),
+        None
+    );
+}

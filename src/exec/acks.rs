@@ -85,3 +85,19 @@ impl Acks {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_nats_input_nothing_is_reported() {
+        // Files and stdin are never acknowledged: the writer does not flush after every chunk.
+        let mut a = Acks::new(None, false);
+        assert!(!a.streaming());
+        a.dead(5);
+        assert!(a.dead.is_empty());
+        a.flushed(5, &|| unreachable!("nothing to wait for"));
+        a.end(5, true);
+    }
+}

@@ -109,3 +109,71 @@ impl DeadLetters {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_errors_allows_that_many_and_strict_none() {
+        let mut d = DeadLetters::open(None).unwrap();
+        let over: Vec<bool> = (0..4).map(|_| d.over(false, Some(2))).collect();
+        assert_eq!(over, [false, false, true, true]);
+        assert_eq!(d.seen(), 4);
+        let mut d = DeadLetters::open(None).unwrap();
+        assert!(d.over(true, None));
+        let mut d = DeadLetters::open(None).unwrap();
+        assert!((0..1000).all(|_| !d.over(false, None)));
+    }
+
+    #[test]
+    fn without_a_file_only_the_first_few_are_kept_as_examples() {
+        let mut d = DeadLetters::open(None).unwrap();
+        let mut asked = 0;
+        for i in 0..5 {
+            let example = || {
+                asked += 1;
+                format!("example {i}")
+            };
+            assert_eq!(d.send(b"{}\n", example), Ok(()));
+        }
+        assert_eq!(d.examples, ["example 0", "example 1", "example 2"]);
+        assert_eq!(asked, EXAMPLES, "an example is made only when it is kept");
+    }
+
+    #[test]
+    fn with_a_file_every_record_is_written_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dead.ndjson");
+        let mut d = DeadLetters::open(Some(&path)).unwrap();
+        for r in ["{\"line\":1}\n", "{\"line\":2}\n"] {
+            assert_eq!(d.send(r.as_bytes(), || unreachable!("no example with a file")), Ok(()));
+        }
+        d.finish(&Stats::default(), true).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"line\":1}\n{\"line\":2}\n");
+        assert!(d.examples.is_empty());
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_created_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing/dead.ndjson");
+        let Err(e) = DeadLetters::open(Some(&path)) else {
+            panic!("a file in a missing directory was created");
+        };
+        assert!(e.starts_with(&path.display().to_string()), "{e}");
+    }
+
+    #[test]
+    fn a_file_that_fails_takes_no_more_records() {
+        let Ok(mut d) = DeadLetters::open(Some(Path::new("/dev/full"))) else {
+            return; // no /dev/full on this system
+        };
+        assert_eq!(d.send(b"{}\n", String::new), Ok(()), "buffered, not yet written");
+        assert_eq!(d.flush(), Err(()));
+        assert!(d.file.is_none());
+        assert_eq!(d.flush(), Ok(()), "no file is left to fail");
+        assert_eq!(d.send(b"{}\n", || "kept".to_string()), Ok(()));
+        assert_eq!(d.examples, ["kept"]);
+    }
+}

@@ -47,3 +47,69 @@ impl Ledger {
         stats::report(&self.total, &files, elapsed, self.events_out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Fate, Reason};
+
+    /// A tally of `lines` read from input `file`, each with one of `fates`.
+    fn tally(file: u32, lines: u64, fates: &[Fate]) -> Tally {
+        let mut t = Tally::default();
+        t.of(file).lines = lines;
+        for f in fates {
+            t.record(file, *f);
+        }
+        t
+    }
+
+    #[test]
+    fn lines_that_each_have_a_fate_add_up() {
+        let mut l = Ledger::new(2);
+        l.add(&tally(0, 2, &[Fate::Emitted, Fate::Filtered]));
+        l.add(&tally(1, 1, &[Fate::Dead(Reason::InvalidJson)]));
+        assert_eq!(l.check(&["a", "b"]), Ok(()));
+        assert_eq!((l.total.lines, l.total.fates()), (3, 3));
+    }
+
+    #[test]
+    fn the_first_input_whose_fates_do_not_add_up_is_named() {
+        let mut l = Ledger::new(2);
+        l.add(&tally(0, 1, &[Fate::Emitted]));
+        l.add(&tally(1, 3, &[Fate::Aggregated, Fate::Skipped]));
+        assert_eq!(l.check(&["a", "b"]), Err("b: 3 lines read, 2 fates".to_string()));
+        // A fate with no line read is as wrong as a line with none.
+        let mut l = Ledger::new(1);
+        l.add(&tally(0, 0, &[Fate::Emitted]));
+        assert_eq!(l.check(&["a"]), Err("a: 0 lines read, 1 fates".to_string()));
+    }
+
+    #[test]
+    fn the_run_total_is_checked_beside_each_input() {
+        // Counts for an input the run does not list reach only the total.
+        let mut l = Ledger::new(1);
+        l.add(&tally(0, 1, &[Fate::Emitted]));
+        l.add(&tally(5, 1, &[]));
+        assert_eq!(l.check(&["a"]), Err("all inputs: 2 lines read, 1 fates".to_string()));
+    }
+
+    #[test]
+    fn the_report_counts_each_input_apart() {
+        let mut l = Ledger::new(2);
+        l.add(&tally(0, 2, &[Fate::Emitted, Fate::Emitted]));
+        l.add(&tally(1, 1, &[Fate::Dead(Reason::TooLong)]));
+        l.events_out = 2;
+        let r = l.report(&["a", "b"], 1.0);
+        assert_eq!((r["lines_read"].as_u64(), r["events_out"].as_u64()), (Some(3), Some(2)));
+        let files = r["files"].as_array().expect("a list of inputs");
+        assert_eq!(files[0]["file"], "a");
+        assert_eq!(
+            (files[0]["emitted"].as_u64(), files[0]["dead_letters"].as_u64()),
+            (Some(2), Some(0))
+        );
+        assert_eq!(
+            (files[1]["lines"].as_u64(), files[1]["dead_letters"].as_u64()),
+            (Some(1), Some(1))
+        );
+    }
+}

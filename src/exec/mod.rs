@@ -733,3 +733,73 @@ impl<'c> Writer<'c> {
         released.is_continue()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_pieces_end_on_a_newline() {
+        assert_eq!(whole_lines_prefix(b"a\nb\n", 10), 4, "short: all of it");
+        assert_eq!(whole_lines_prefix(b"ab\ncd\nef\n", 7), 6, "the last newline within max");
+        assert_eq!(
+            whole_lines_prefix(b"abcdef\ngh\n", 3),
+            7,
+            "a line longer than max goes whole"
+        );
+        assert_eq!(whole_lines_prefix(b"abcdef", 3), 6, "no newline at all: everything");
+    }
+
+    #[test]
+    fn a_lost_chunk_stops_the_output_just_before_it() {
+        let f = Failure::default();
+        assert!(!f.reached(u64::MAX - 1), "nothing lost");
+        f.at(7);
+        f.at(3);
+        f.at(9);
+        assert!(!f.reached(2));
+        assert!(f.reached(3), "the earliest lost chunk counts");
+    }
+
+    fn outcome() -> Outcome {
+        Outcome {
+            status: ExitStatus::Success,
+            stopped: false,
+            broken_pipe: false,
+            unwritable: false,
+        }
+    }
+
+    #[test]
+    fn the_worst_status_decides_and_only_output_failures_stop_writing() {
+        let mut o = outcome();
+        o.note(ExitStatus::Input);
+        o.note(ExitStatus::CheckFailed);
+        assert_eq!(o.status, ExitStatus::Input);
+        assert!(o.writable() && !o.stopped, "a bad line does not stop the output");
+        o.stop(ExitStatus::Output);
+        assert_eq!(o.status, ExitStatus::Output);
+        assert!(!o.writable() && o.stopped);
+        o.note(ExitStatus::Interrupted);
+        assert_eq!(o.status, ExitStatus::Interrupted);
+        let mut o = outcome();
+        o.broken_pipe = true;
+        assert!(!o.writable());
+        assert_eq!(o.status, ExitStatus::Success, "a closed pipe is a quiet success");
+    }
+
+    #[test]
+    fn sigint_ranks_above_sigterm_until_rearmed() {
+        let s = Signals {
+            int: Arc::default(),
+            term: Arc::default(),
+        };
+        assert_eq!(s.caught(), None);
+        s.term.store(true, Ordering::Relaxed);
+        assert_eq!(s.caught(), Some(ExitStatus::Terminated));
+        s.int.store(true, Ordering::Relaxed);
+        assert_eq!(s.caught(), Some(ExitStatus::Interrupted));
+        s.rearm();
+        assert_eq!(s.caught(), None);
+    }
+}

@@ -183,3 +183,62 @@ impl<'r> Emit<'r> {
 fn counted(ev: &Event) -> bool {
     !ev.copy && !ev.meta.is_derived()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stage::testing::Recorded;
+
+    fn meta(line: u64) -> Meta {
+        Meta {
+            file: 0,
+            line,
+            offset: 0,
+        }
+    }
+
+    /// What the end of a chain records for events handed to it by `push`.
+    fn at_the_end(needs: &Needs, push: impl FnOnce(&mut Emit)) -> Recorded {
+        let (env, mut rec) = (Env::default(), Recorded::default());
+        push(&mut Emit::new(&mut [], 1, &env, needs, &mut rec));
+        rec
+    }
+
+    #[test]
+    fn past_the_last_stage_an_event_is_output_and_its_line_emitted() {
+        let rec = at_the_end(&Needs::default(), |e| {
+            e.push_text(r#"{"a":1}"#, None, meta(4), None, false)
+        });
+        assert_eq!(rec.out, [r#"{"a":1}"#]);
+        assert_eq!(rec.lines(Fate::Emitted), [4]);
+    }
+
+    #[test]
+    fn copies_and_rows_a_stage_made_are_output_without_a_fate() {
+        let rec = at_the_end(&Needs::default(), |e| {
+            e.push_text(r#"{"a":1}"#, None, meta(4), None, true);
+            e.push_row(serde_json::json!({"count": 2}));
+        });
+        assert_eq!(rec.out, [r#"{"a":1}"#, r#"{"count":2}"#]);
+        assert!(rec.fates.is_empty(), "{:?}", rec.fates);
+    }
+
+    #[test]
+    fn held_text_that_does_not_parse_is_a_dead_letter_once() {
+        let needs = Needs {
+            whole: true,
+            ..Needs::default()
+        };
+        let rec = at_the_end(&needs, |e| {
+            e.push_text("{\"a\":", None, meta(2), None, false);
+            e.push_text("{\"a\":", None, meta(3), None, true);
+        });
+        assert!(rec.out.is_empty());
+        assert_eq!(
+            rec.lines(Fate::Dead(Reason::InvalidJson)),
+            [2],
+            "the copy's line has its fate elsewhere"
+        );
+        assert_eq!(rec.fates.len(), 1);
+    }
+}

@@ -98,7 +98,6 @@ impl To {
         format!("{:016x}", std::hash::Hasher::finish(&h))
     }
 
-    /// Refuses, before any input is read, a `to`/`tee` template that can name no file.
     /// Writes the event to its file; `tee` passes it on, `to` ends its way.
     pub(crate) fn push(&self, ev: Event, out: &mut Emit) {
         out.deliver(self, &ev);
@@ -109,6 +108,7 @@ impl To {
         }
     }
 
+    /// Refuses, before any input is read, a `to`/`tee` template that can name no file.
     pub(crate) fn check(asts: &[StageAst], source: &str) -> Result<(), LangError> {
         for ast in asts {
             let StageSpec::To { template, text, .. } = &ast.spec else {

@@ -6,13 +6,26 @@
 //! - `out`: the exact stdout (empty when absent).
 //! - `status`: the exit code (0 when absent).
 //! - `err`: text that stderr must contain (optional).
+//! - `files/`: the files evq must write, at their paths relative to the case's folder
+//!   (`to`, `tee`, `-O`). The run must create exactly these, with exactly this content:
+//!   a file missing, different, one too many or outside the case's folder fails the case.
+//!   Without `files/`, the run must write no file.
 //!
-//! evq runs inside the case's folder, so arguments may name files there.
+//! evq runs inside a temporary copy of the case's folder (without `cmd`, `out`, `err`,
+//! `status` and `files/`; symlinks are copied as symlinks), so arguments may name files
+//! there and nothing a case writes lands in the repository.
 //! A regression is a new folder; all failures are reported together.
 
 use crate::common::evq;
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+/// The folder of a case that holds the files it must write.
+const FILES: &str = "files";
+
+/// What a case's folder holds to describe the run, not copied to where it runs.
+const CASE_FILES: [&str; 5] = ["cmd", "out", "err", "status", FILES];
 
 fn cases_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
@@ -61,8 +74,12 @@ fn check_case(dir: &Path) -> Result<(), String> {
     };
     let want_err = read_opt(dir, "err").map(|s| s.trim_end_matches('\n').to_string());
 
+    let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a temporary folder: {e}"))?;
+    let work = scratch.path().join("case");
+    copy_tree(dir, &work, &CASE_FILES).map_err(|e| format!("cannot copy the case: {e}"))?;
+    let before = files_under(scratch.path());
     let output = evq()
-        .current_dir(dir)
+        .current_dir(&work)
         .args(&args)
         .write_stdin(stdin)
         .output()
@@ -83,11 +100,96 @@ fn check_case(dir: &Path) -> Result<(), String> {
             problems.push(format!("stderr should contain {e:?}"));
         }
     }
+    let mut written = files_under(scratch.path());
+    written.retain(|path, _| !before.contains_key(path));
+    problems.extend(compare_files(&want_files(dir), &written));
     if problems.is_empty() {
         Ok(())
     } else {
         Err(format!("{}\nstderr: {got_err}", problems.join("\n")))
     }
+}
+
+/// Copies the folder `from` to `to`, leaving out the names `skip` at its top.
+fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if skip.iter().any(|s| name == *s) {
+            continue;
+        }
+        let kind = entry.file_type()?;
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(entry.path())?, to.join(&name))?;
+        } else if kind.is_dir() {
+            copy_tree(&entry.path(), &to.join(&name), &[])?;
+        } else {
+            fs::copy(entry.path(), to.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
+/// Every file (or symlink, which is not followed) below `dir`, in no particular order.
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let (mut out, mut stack) = (Vec::new(), vec![dir.to_path_buf()]);
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+/// Every file below `root` and its bytes, by its path relative to `root/case` (a file outside
+/// that folder, which no case may write, starts with `../`).
+fn files_under(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let case = root.join("case");
+    let name = |p: &Path| match p.strip_prefix(&case) {
+        Ok(rel) => rel.display().to_string(),
+        Err(_) => format!("../{}", p.strip_prefix(root).unwrap_or(p).display()),
+    };
+    files_in(root)
+        .iter()
+        .map(|p| (name(p), fs::read(p).unwrap_or_default()))
+        .collect()
+}
+
+/// The files the case at `dir` must write: those in its `files/`, by their paths below it.
+fn want_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let want = dir.join(FILES);
+    let name = |p: &Path| p.strip_prefix(&want).unwrap_or(p).display().to_string();
+    files_in(&want)
+        .iter()
+        .map(|p| (name(p), fs::read(p).unwrap_or_default()))
+        .collect()
+}
+
+/// What differs between the files a case wants and those the run wrote.
+fn compare_files(want: &BTreeMap<String, Vec<u8>>, got: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let mut problems = Vec::new();
+    for (name, bytes) in want {
+        match got.get(name) {
+            None => problems.push(format!("file {name}: not written")),
+            Some(g) if g != bytes => problems.push(format!(
+                "file {name}:\n--- want\n{}--- got\n{}---",
+                text(bytes),
+                text(g)
+            )),
+            Some(_) => {}
+        }
+    }
+    for name in got.keys().filter(|n| !want.contains_key(*n)) {
+        problems.push(format!("file {name}: written, but not in files/"));
+    }
+    problems
 }
 
 /// Checks every case under `root`; the error lists each failing case by name.
@@ -164,4 +266,45 @@ fn golden_runner_reports_every_failing_case_by_name() {
     assert!(!report.contains("=== ok/"), "{report}");
     assert!(report.contains("status: want 0, got 2"), "{report}");
     assert!(report.contains("stderr should contain \"no such text\""), "{report}");
+}
+
+#[test]
+fn golden_runner_checks_every_file_a_case_writes() {
+    let root = tempfile::tempdir().unwrap();
+    let case = |name: &str, files: &[(&str, &str)]| {
+        let d = root.path().join(name);
+        for (f, text) in files {
+            let p = d.join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, text).unwrap();
+        }
+    };
+    let two = "{\"a\":\"x\"}\n{\"a\":\"y\"}\n";
+    let cmd = "to \"out/{a}.ndjson\"\n";
+    let x = ("files/out/x.ndjson", "{\"a\":\"x\"}\n");
+    let y = ("files/out/y.ndjson", "{\"a\":\"y\"}\n");
+    case("ok/both", &[("cmd", cmd), ("in.ndjson", two), x, y]);
+    case("bad/extra", &[("cmd", cmd), ("in.ndjson", two), x]);
+    case(
+        "bad/content",
+        &[("cmd", cmd), ("in.ndjson", two), x, ("files/out/y.ndjson", "{}\n")],
+    );
+    case(
+        "bad/missing",
+        &[("cmd", cmd), ("in.ndjson", two), x, y, ("files/z", "z\n")],
+    );
+    case("bad/unlisted", &[("cmd", cmd), ("in.ndjson", two)]);
+
+    let report = check_all(root.path()).expect_err("four cases are wrong");
+    assert!(report.starts_with("4 of 5 golden cases failed"), "{report}");
+    assert!(!report.contains("=== ok/"), "{report}");
+    for line in [
+        "file out/y.ndjson: written, but not in files/",
+        "file out/y.ndjson:\n--- want\n{}\n--- got\n{\"a\":\"y\"}\n---",
+        "file z: not written",
+    ] {
+        assert!(report.contains(line), "{line:?} missing from:\n{report}");
+    }
+    // The cases ran in copies: nothing was written beside them.
+    assert!(!root.path().join("ok/both/out").exists());
 }

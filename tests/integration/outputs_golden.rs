@@ -1,6 +1,6 @@
 //! Golden runs of the stages that write files (`to`, `tee`, `-O`): each case runs evq in
 //! an empty directory and compares stdout and every file written there, byte for byte.
-//! (The folder cases in `tests/cases/` run inside the repository, so they cannot write.)
+//! (The folder cases in `tests/cases/to` and `tests/cases/tee` check written files too, with `files/`.)
 
 use crate::common::evq;
 use std::collections::BTreeMap;

@@ -185,3 +185,27 @@ fn arrays_of_expressions_hold_their_values() {
         ("[[a]]", EV, "[[1]]"),
     ]);
 }
+
+#[test]
+fn the_env_names_inputs_and_their_years_with_defaults_past_the_end() {
+    let env = Env {
+        files: Arc::new(vec!["a.log".to_string()]),
+        years: Arc::new(vec![2024]),
+        ..Env::default()
+    };
+    assert_eq!((env.file_name(0), env.file_name(1)), ("a.log", "-"));
+    assert_eq!((env.year(0), env.year(1)), (2024, 1970));
+    let s = Subjects::default();
+    s.insert(3, "orders.eu");
+    assert_eq!(s.get(3).as_deref(), Some("orders.eu"));
+    s.remove(3);
+    assert_eq!(s.get(3), None);
+}
+
+#[test]
+fn an_array_too_deep_for_an_input_line_is_null() {
+    let nest = |levels: usize| (1..levels).fold(serde_json::json!([]), |v, _| serde_json::json!([v]));
+    assert_eq!(tree::depth(&nest(tree::MAX_LEVELS - 1)), tree::MAX_LEVELS - 1);
+    assert!(matches!(array(vec![nest(tree::MAX_LEVELS - 1)]), Val::Json(_)));
+    assert_eq!(array(vec![serde_json::json!(1), nest(tree::MAX_LEVELS)]), Val::Null);
+}

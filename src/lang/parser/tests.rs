@@ -401,3 +401,49 @@ fn operators_bind_as_the_spec_lists_them() {
         ("1 + 1 == 2", "{}", "true"),
     ]);
 }
+
+#[test]
+fn a_pipeline_is_stages_joined_by_bars_and_to_ends_it() {
+    for src in ["", "   "] {
+        assert_eq!(
+            parse_pipeline(src).expect_err("nothing to run").message,
+            "empty pipeline"
+        );
+    }
+    let src = r#"where a | to "x.ndjson" | count"#;
+    let e = parse_pipeline(src).expect_err("a stage after to");
+    assert_eq!(e.message, "`to` ends the pipeline");
+    assert_eq!(&src[e.span.start..e.span.end], r#"to "x.ndjson""#);
+    assert_eq!(e.hint.as_deref(), Some("use `tee` to write events and pass them on"));
+    assert_eq!(
+        parse_pipeline(r#"where a | tee "x.ndjson" | count"#).map(|s| s.len()),
+        Ok(3)
+    );
+    let e = parse_pipeline("head 3 4").expect_err("no bar");
+    assert_eq!(e.message, "expected `|` before the next stage");
+    assert_eq!(e.span.start, 7);
+}
+
+#[test]
+fn suggestions_are_the_nearest_name_within_a_third_of_its_length() {
+    assert_eq!(nearest("wehre", STAGES).as_deref(), Some("where"));
+    assert_eq!(nearest("cuont", STAGES).as_deref(), Some("count"));
+    assert_eq!(nearest("fill_down", STAGES).as_deref(), Some("fill-down"));
+    assert_eq!(nearest("zzzzz", STAGES), None);
+    assert_eq!(nearest("x", &["sum"]), None);
+}
+
+#[test]
+fn regex_flags_apply_and_a_bad_pattern_keeps_its_span() {
+    let at = Span::new(3, 9);
+    let matches = |p: &str, flags: &str, text: &str| build_regex(p, flags, at).expect("builds").is_match(text);
+    assert!(matches("abc", "i", "xABCx") && !matches("abc", "", "ABC"));
+    assert!(matches("a.b", "s", "a\nb") && !matches("a.b", "", "a\nb"));
+    assert!(matches("^b$", "m", "a\nb\nc") && !matches("^b$", "", "a\nb\nc"));
+    assert!(matches("a b # comment", "x", "ab") && !matches("a b", "", "ab"));
+    let e = build_regex("a(b", "", at).expect_err("unclosed group");
+    assert!(e.message.starts_with("bad regex: "), "{}", e.message);
+    assert!(!e.message.contains('\n'), "one line: {}", e.message);
+    assert_eq!(e.span, at);
+    assert!(build_regex("(a{1000}){1000}", "", at).is_err(), "over the size limit");
+}

@@ -445,3 +445,35 @@ fn windows_of_days_follow_the_zone_of_tz() {
         ]
     );
 }
+
+/// The canonical key and the key text [`write_key`] writes for `json`.
+fn keys_of(spec: &GroupSpec, json: &str) -> (Vec<u8>, Vec<u8>) {
+    let (mut canon, mut text) = (Vec::new(), Vec::new());
+    write_key(&spec.keys, &event(json), &Env::default(), &mut canon, &mut text);
+    (canon, text)
+}
+
+#[test]
+fn keys_are_written_by_value_and_put_back_in_the_shape_they_were_named() {
+    let s = stage("count by user.country, lower(svc) as s, n, missing", None);
+    let (canon, text) = keys_of(&s.spec, r#"{"user":{"country":"DE"},"svc":"API","n":1.0}"#);
+    let mut row = Value::Object(Map::new());
+    put_key(&s.spec.keys, &text, &mut row);
+    assert_eq!(
+        row.to_string(),
+        r#"{"user":{"country":"DE"},"s":"api","n":1.0,"missing":null}"#
+    );
+    // Key order in the event and the text of a number do not make another key.
+    let (same, other_text) = keys_of(&s.spec, r#"{"n":1,"svc":"api","user":{"country":"DE"}}"#);
+    assert_eq!(canon, same);
+    assert_ne!(text, other_text, "each group prints the text it first saw");
+    // A string is never the number it spells, and a missing value is null.
+    assert_ne!(
+        canon,
+        keys_of(&s.spec, r#"{"user":{"country":"DE"},"svc":"API","n":"1"}"#).0
+    );
+    assert_eq!(
+        keys_of(&s.spec, r#"{"user":{"country":"DE"},"svc":"API","n":1,"missing":null}"#).0,
+        canon
+    );
+}
