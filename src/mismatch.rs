@@ -1,12 +1,18 @@
 //! Comparisons that could never hold on the data seen: `LogonType == 3` when LogonType
 //! was a string in every event. Each `where` comparison of a field with a constant is
 //! watched on the workers until some event has the field with the constant's type;
-//! at the end, one warning with the fix for each that never had it.
+//! at the end, one warning with the fix for each that never had it. A comparison of two
+//! fields (`a == b`, `a < b`) is watched until some event has both with one type; one
+//! that never did, on the events that had both, is named with the conversion.
 //!
 //! `!=` and `not in` are watched the same way: with no event of the constant's type
 //! they always held. Orderings of RFC 3339 times written as text (`ts > "…+02:00"`,
 //! or two time fields) are watched for two UTC offsets that differ, where text order
 //! is not time order.
+//!
+//! Comparisons are read in the condition of `where`, in the first condition of an `if`
+//! within it, and in lambdas, except for paths that read the lambda's element: that is
+//! no field of the event.
 //!
 //! Cost: once every comparison has met its type (and every time ordering met two
 //! offsets), one relaxed atomic load per event; until then, a lookup per comparison
@@ -40,6 +46,15 @@ struct TimeComparison {
     other: Side,
 }
 
+/// `a OP b` of two fields, which never holds (or, for `!=`, always does) on an event
+/// where their types differ.
+#[derive(Debug)]
+struct PairComparison {
+    a: Path,
+    op: &'static str,
+    b: Path,
+}
+
 #[derive(Debug)]
 enum Side {
     /// A constant time: its text as written and its UTC offset in minutes.
@@ -60,6 +75,12 @@ pub(crate) struct Mismatches {
     /// Bit `i` is set once `times[i]` met two times with different UTC offsets.
     differ: AtomicU64,
     all_times: u64,
+    pairs: Vec<PairComparison>,
+    /// Bit `i` is set once an event had both fields of `pairs[i]` with one type.
+    matched: AtomicU64,
+    all_pairs: u64,
+    /// The types `pairs[i]`'s fields had on the events that had both, while they never matched.
+    pair_kinds: Vec<[AtomicU8; 2]>,
 }
 
 /// The bits for `n` watched comparisons.
@@ -72,17 +93,26 @@ fn bits(n: usize) -> u64 {
 
 impl Mismatches {
     /// The comparisons of `where` stages among `stages` (the ones the workers see as read).
-    pub(crate) fn new(stages: &[Stage]) -> Mismatches {
+    pub(crate) fn new(stages: &[&Stage]) -> Mismatches {
         let mut found = Found::default();
         for s in stages {
             if let Stage::Where(w) = s {
-                collect(w.cond(), &mut found);
+                collect(w.cond(), &[], &mut found);
             }
         }
-        let Found { mut items, mut times } = found;
+        let Found {
+            mut items,
+            mut times,
+            mut pairs,
+        } = found;
         items.truncate(MAX_COMPARISONS);
         times.truncate(MAX_COMPARISONS);
+        pairs.truncate(MAX_COMPARISONS);
         Mismatches {
+            pair_kinds: pairs.iter().map(|_| Default::default()).collect(),
+            all_pairs: bits(pairs.len()),
+            pairs,
+            matched: AtomicU64::new(0),
             kinds: items.iter().map(|_| AtomicU8::new(0)).collect(),
             all: bits(items.len()),
             items,
@@ -94,16 +124,18 @@ impl Mismatches {
     }
 
     /// Notes the types and time offsets `ev` has for the watched fields; nearly free
-    /// once all are met.
-    pub(crate) fn observe(&self, ev: &Event) {
-        self.observe_types(ev);
-        self.observe_times(ev);
+    /// once all are met, which it returns.
+    pub(crate) fn observe(&self, ev: &Event) -> bool {
+        let types = self.observe_types(ev);
+        let times = self.observe_times(ev);
+        let pairs = self.observe_pairs(ev);
+        types && times && pairs
     }
 
-    fn observe_types(&self, ev: &Event) {
+    fn observe_types(&self, ev: &Event) -> bool {
         let met = self.met.load(Ordering::Relaxed);
         if met == self.all {
-            return;
+            return true;
         }
         let mut now = met;
         for (i, c) in self.items.iter().enumerate() {
@@ -121,14 +153,46 @@ impl Mismatches {
         if now != met {
             self.met.fetch_or(now, Ordering::Relaxed);
         }
+        now == self.all
+    }
+
+    /// One lookup of each field of the pairs not yet matched.
+    fn observe_pairs(&self, ev: &Event) -> bool {
+        let matched = self.matched.load(Ordering::Relaxed);
+        if matched == self.all_pairs {
+            return true;
+        }
+        let mut now = matched;
+        for (i, c) in self.pairs.iter().enumerate() {
+            if now & (1 << i) != 0 {
+                continue;
+            }
+            let (Some(a), Some(b)) = (ev.lookup(&c.a), ev.lookup(&c.b)) else {
+                continue;
+            };
+            let kinds = [kind(&a), kind(&b)];
+            if kinds[0] == kinds[1] {
+                now |= 1 << i;
+                continue;
+            }
+            for (had, k) in self.pair_kinds[i].iter().zip(kinds) {
+                if had.load(Ordering::Relaxed) & k == 0 {
+                    had.fetch_or(k, Ordering::Relaxed);
+                }
+            }
+        }
+        if now != matched {
+            self.matched.fetch_or(now, Ordering::Relaxed);
+        }
+        now == self.all_pairs
     }
 
     /// One offset check on the strings each time comparison reads, until it met two
     /// offsets that differ.
-    fn observe_times(&self, ev: &Event) {
+    fn observe_times(&self, ev: &Event) -> bool {
         let differ = self.differ.load(Ordering::Relaxed);
         if differ == self.all_times {
-            return;
+            return true;
         }
         let offset_at = |p: &Path| ev.lookup(p).and_then(|v| v.as_str().and_then(utc_offset));
         let mut now = differ;
@@ -148,6 +212,7 @@ impl Mismatches {
         if now != differ {
             self.differ.fetch_or(now, Ordering::Relaxed);
         }
+        now == self.all_times
     }
 
     /// A warning for each comparison whose field was seen, but never with its type, then
@@ -170,13 +235,24 @@ impl Mismatches {
             .enumerate()
             .filter(|(i, _)| differ & (1 << i) != 0)
             .map(|(_, t)| time_warning(t));
-        types.chain(times).collect()
+        let matched = self.matched.load(Ordering::Relaxed);
+        let pairs = self
+            .pairs
+            .iter()
+            .zip(&self.pair_kinds)
+            .enumerate()
+            .filter(|(i, _)| matched & (1 << i) == 0)
+            .filter_map(|(_, (c, [a, b]))| {
+                let kinds = [a.load(Ordering::Relaxed), b.load(Ordering::Relaxed)];
+                (kinds[0] != 0).then(|| pair_warning(c, kinds))
+            });
+        types.chain(times).chain(pairs).collect()
     }
 }
 
 /// The single-name paths compared with another path in the `where` stages among
 /// `stages`: `level == error` may mean the text "error".
-pub(crate) fn bare_words(stages: &[Stage]) -> Vec<Path> {
+pub(crate) fn bare_words(stages: &[&Stage]) -> Vec<Path> {
     fn walk(e: &Expr, out: &mut Vec<Path>) {
         match e {
             Expr::Bin(BinOp::Eq | BinOp::Ne | BinOp::In | BinOp::NotIn, a, b) => {
@@ -206,6 +282,7 @@ pub(crate) fn bare_words(stages: &[Stage]) -> Vec<Path> {
 struct Found {
     items: Vec<Comparison>,
     times: Vec<TimeComparison>,
+    pairs: Vec<PairComparison>,
 }
 
 /// `a OP b` read from the other side: `1 < x` is `x > 1`.
@@ -219,43 +296,73 @@ fn flipped(op: BinOp) -> BinOp {
     }
 }
 
-/// Adds `path OP constant` comparisons (either way round) found anywhere in `e`, and
-/// the orderings of two paths or a path and a constant time.
-fn collect(e: &Expr, out: &mut Found) {
+/// Adds `path OP constant` comparisons (either way round) found in `e`, the orderings of
+/// two paths or a path and a constant time, and comparisons of two paths. `bound` holds the
+/// names of the lambdas around `e`: a path starting with one reads an element, not a field.
+///
+/// Of a conditional, only the first condition is read: it is tested on every event that
+/// reaches it, while later conditions and the branches run only when another held (often
+/// a guard on the type, `if type(x) == "string" then x == "3" else x == 3 end`).
+fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
+    let field = |e| field_in(e, bound);
     match e {
         Expr::Bin(op, a, b) => {
             let pair = match (&**a, &**b) {
-                (Expr::Path(p), Expr::Const(v)) => Some((p, *op, v)),
-                (Expr::Const(v), Expr::Path(p)) => Some((p, flipped(*op), v)),
+                (x, Expr::Const(v)) => field(x).map(|p| (p, *op, v)),
+                (Expr::Const(v), x) => field(x).map(|p| (p, flipped(*op), v)),
                 _ => None,
             };
-            if let (Expr::Path(p), Expr::Path(q), Some(op)) = (&**a, &**b, ordering(*op)) {
-                out.times.push(TimeComparison {
-                    path: p.clone(),
-                    op,
-                    other: Side::Path(q.clone()),
-                });
+            if let (Some(p), Some(q)) = (field(a), field(b)) {
+                two_fields(out, p, *op, q);
             }
             match pair.and_then(|(p, op, v)| Some((p, op, v, wanted(op, v)?))) {
-                Some((p, op, v, want)) if !p.segs.is_empty() => add(out, p, op, v, want),
-                _ => {
-                    collect(a, out);
-                    collect(b, out);
+                Some((p, op, v, want)) => add(out, p, op, v, want),
+                None => {
+                    collect(a, bound, out);
+                    collect(b, bound, out);
                 }
             }
         }
-        Expr::Not(e) | Expr::Neg(e) | Expr::Match { expr: e, .. } => collect(e, out),
-        Expr::Array(items) | Expr::Call(_, items) => items.iter().for_each(|e| collect(e, out)),
-        // Conditionals, constructors and lambdas hold comparisons that need not hold for
-        // every event (or read a lambda's element, not a field).
-        Expr::Const(_)
-        | Expr::Path(_)
-        | Expr::Regex(_)
-        | Expr::If(_)
-        | Expr::Object(_)
-        | Expr::Index(_)
-        | Expr::Slice(_)
-        | Expr::Lambda(_) => {}
+        Expr::Not(e) | Expr::Neg(e) | Expr::Match { expr: e, .. } => collect(e, bound, out),
+        Expr::Array(items) | Expr::Call(_, items) => items.iter().for_each(|e| collect(e, bound, out)),
+        Expr::If(c) => {
+            if let Some((cond, _)) = c.arms.first() {
+                collect(cond, bound, out);
+            }
+        }
+        Expr::Lambda(l) => {
+            let mut inner = bound.to_vec();
+            inner.push(&l.name);
+            collect(&l.body, &inner, out);
+        }
+        // Constructors hold values, not conditions.
+        Expr::Const(_) | Expr::Path(_) | Expr::Regex(_) | Expr::Object(_) | Expr::Index(_) | Expr::Slice(_) => {}
+    }
+}
+
+/// The field `e` reads, when it is a path of the event (not `.`, not a lambda's element).
+fn field_in<'e>(e: &'e Expr, bound: &[&str]) -> Option<&'e Path> {
+    match e {
+        Expr::Path(p) if !p.segs.is_empty() && !p.first_key().is_some_and(|k| bound.contains(&k)) => Some(p),
+        _ => None,
+    }
+}
+
+/// Watches `p OP q` of two fields: their types, and for an ordering, the offsets of times.
+fn two_fields(out: &mut Found, p: &Path, op: BinOp, q: &Path) {
+    if let Some(op) = ordering(op) {
+        out.times.push(TimeComparison {
+            path: p.clone(),
+            op,
+            other: Side::Path(q.clone()),
+        });
+    }
+    if let Some(op) = symbol(op).filter(|_| !matches!(op, BinOp::In | BinOp::NotIn)) {
+        out.pairs.push(PairComparison {
+            a: p.clone(),
+            op,
+            b: q.clone(),
+        });
     }
 }
 
@@ -357,7 +464,9 @@ fn utc_offset(s: &str) -> Option<i16> {
     Some(sign * minutes)
 }
 
-/// The `kind` bit of strings.
+/// The `kind` bits of null, numbers and strings.
+const NULL: u8 = 1;
+const NUMBER: u8 = 4;
 const STRING: u8 = 8;
 
 /// One bit per JSON type.
@@ -406,6 +515,34 @@ fn time_warning(t: &TimeComparison) -> String {
     format!(
         "{path} and {other} are compared as text, but their UTC offsets differ; compare times: time({path}) {op} time({other})"
     )
+}
+
+fn pair_warning(c: &PairComparison, kinds: [u8; 2]) -> String {
+    let (a, op, b) = (&c.a, c.op, &c.b);
+    let outcome = match op {
+        "!=" => "always held",
+        _ => "never held",
+    };
+    let mut w = format!(
+        "{a} {op} {b} {outcome}: on every event with both, their types differed ({a} was {}, {b} was {})",
+        kind_names(kinds[0]),
+        kind_names(kinds[1])
+    );
+    // Nulls aside, a string and a number: convert either side (to text only for equality:
+    // text orders "10" before "9").
+    let [x, y] = kinds.map(|k| k & !NULL);
+    let text = matches!(op, "==" | "!=");
+    let fix = match (x, y) {
+        (STRING, NUMBER) if text => Some(format!("to_number({a}) {op} {b}, or {a} {op} str({b})")),
+        (NUMBER, STRING) if text => Some(format!("{a} {op} to_number({b}), or str({a}) {op} {b}")),
+        (STRING, NUMBER) => Some(format!("to_number({a}) {op} {b}")),
+        (NUMBER, STRING) => Some(format!("{a} {op} to_number({b})")),
+        _ => None,
+    };
+    if let Some(fix) = fix {
+        w.push_str(&format!("; write {fix}"));
+    }
+    w
 }
 
 /// The comparison written for the type the field had, when there is one.
@@ -473,7 +610,7 @@ mod tests {
         let asts = parse_pipeline(src).expect("a pipeline");
         let opts = StageOptions::default();
         let stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, &opts).expect("a stage")).collect();
-        let m = Mismatches::new(&stages);
+        let m = Mismatches::new(&stages.iter().collect::<Vec<_>>());
         let needs = Needs {
             whole: true,
             ..Needs::default()
@@ -556,14 +693,47 @@ mod tests {
     }
 
     #[test]
-    fn conditionals_and_lambdas_are_passed_over() {
+    fn the_first_condition_of_an_if_and_fields_in_lambdas_are_watched() {
         let lines = [r#"{"tags":[1,2],"status":"5"}"#];
-        assert!(
+        assert_eq!(
             warnings(
-                "where any(tags, x => x == \"1\") and if status == 5 then true else false end",
+                "where any(tags, x => x == \"1\" and status == 5) or if status == 6 then true else false end",
                 &lines
-            )
-            .is_empty()
+            ),
+            [
+                r#"status == 5 never held: status was never a number (it was a string); write status == "5", or int(status) == 5"#,
+                r#"status == 6 never held: status was never a number (it was a string); write status == "6", or int(status) == 6"#,
+            ]
         );
+    }
+
+    #[test]
+    fn lambda_elements_later_conditions_and_branches_are_passed_over() {
+        let lines = [r#"{"tags":[1,2],"status":"5"}"#];
+        let src = "where any(tags, x => x == \"1\" or all(x, y => y == \"2\")) and \
+                   if type(status) == \"string\" then status == \"5\" elif status == 5 then true else status > 4 end";
+        assert!(warnings(src, &lines).is_empty());
+    }
+
+    #[test]
+    fn two_fields_whose_types_never_matched_are_named_with_the_conversions() {
+        let lines = [r#"{"a":"3","b":3}"#, r#"{"a":"4","b":null}"#, r#"{"a":"5"}"#];
+        assert_eq!(
+            warnings("where a == b or b > a", &lines),
+            [
+                r#"a == b never held: on every event with both, their types differed (a was a string, b was null or a number); write to_number(a) == b, or a == str(b)"#,
+                r#"b > a never held: on every event with both, their types differed (b was null or a number, a was a string); write b > to_number(a)"#,
+            ]
+        );
+        assert_eq!(
+            warnings("where a != c", &[r#"{"a":"x","c":true}"#]),
+            [r#"a != c always held: on every event with both, their types differed (a was a string, c was a boolean)"#]
+        );
+    }
+
+    #[test]
+    fn two_fields_that_matched_once_or_never_met_are_quiet() {
+        let lines = [r#"{"a":"3","b":3}"#, r#"{"a":4,"b":4.5}"#, r#"{"c":"x"}"#, r#"{"d":1}"#];
+        assert!(warnings("where a == b or c == d or a == zz", &lines).is_empty());
     }
 }

@@ -98,8 +98,10 @@ impl Pipeline {
         if hand_fields {
             ordered_needs.keys.iter().for_each(|k| parallel_needs.add_key(k));
         }
+        let watch = crate::seen::Watch::new(&parallel, &ordered, None);
+        watch.needs(&mut parallel_needs);
         Ok(Pipeline {
-            watch: Arc::new(crate::seen::Watch::new(&parallel, partial.as_ref())),
+            watch: Arc::new(watch),
             sniff: Arc::default(),
             first_want,
             auto: None,
@@ -161,10 +163,16 @@ impl Pipeline {
     }
 
     /// Adds what the output reads of each event (a `--format` template's fields) to what
-    /// events are parsed for, in whichever part hands them to the output.
+    /// events are parsed for, in whichever part hands them to the output, and to the fields
+    /// watched when no stage changes them.
     pub(crate) fn output_reads(&mut self, add: impl Fn(&mut Needs)) {
         add(&mut self.parallel_needs);
         add(&mut self.ordered_needs);
+        let mut output = Needs::default();
+        add(&mut output);
+        let watch = crate::seen::Watch::new(&self.parallel, &self.ordered, Some(&output));
+        watch.needs(&mut self.parallel_needs);
+        self.watch = Arc::new(watch);
     }
 
     /// What the ordered stages read.

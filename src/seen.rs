@@ -12,7 +12,7 @@ use crate::mismatch::Mismatches;
 use crate::stage::Stage;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// At most this many paths are watched (one bit each).
 const MAX_PATHS: usize = 64;
@@ -29,32 +29,38 @@ pub(crate) struct Watch {
     /// Bit `i` is set once an event had `paths[i]`.
     seen: AtomicU64,
     all: u64,
+    /// Set once every path was seen and every comparison met its type: then each event
+    /// costs this one load.
+    done: AtomicBool,
     sampled: AtomicU32,
     names: Mutex<BTreeSet<String>>,
     /// The `where` comparisons among the same stages.
     mismatches: Mismatches,
     /// Paths compared with another path (`level == error`), which may be meant as text.
     bare: Vec<Path>,
+    /// The top-level keys the watched stages read, which workers must capture.
+    keys: Vec<Box<str>>,
 }
 
 impl Watch {
-    /// The paths the workers can check: those read by the parallel stages (and the
-    /// aggregate after them, which workers feed) up to and including the first stage
-    /// that adds, moves or removes fields, since later stages read what it made.
-    pub(crate) fn new(parallel: &[Stage], partial: Option<&crate::stage::PartialSpec>) -> Watch {
+    /// The paths the workers can check, which see events as read: those read by the stages
+    /// in order, parallel or ordered (`sort`, `head`, `to` templates…), up to and including
+    /// the first that adds, moves or removes fields or aggregates, since later stages read
+    /// what it made. When no stage changes fields, what the output reads (`--format`) too.
+    pub(crate) fn new(parallel: &[Stage], ordered: &[Stage], output: Option<&Needs>) -> Watch {
         let mut n = Needs::default();
+        let mut read = Vec::new();
         let mut unchanged = true;
-        let mut read = 0;
-        for s in parallel {
+        for s in parallel.iter().chain(ordered) {
             s.needs(&mut n);
-            read += 1;
+            read.push(s);
             if !keeps_fields(s) {
                 unchanged = false;
                 break;
             }
         }
-        if let (true, Some(g)) = (unchanged, partial) {
-            g.needs(&mut n);
+        if let (true, Some(out)) = (unchanged, output) {
+            out.reads.iter().for_each(|p| n.add_path(p));
         }
         let mut paths = n.reads;
         paths.retain(|p| !p.segs.is_empty());
@@ -66,23 +72,36 @@ impl Watch {
         Watch {
             paths,
             all,
-            mismatches: Mismatches::new(&parallel[..read]),
-            bare: crate::mismatch::bare_words(&parallel[..read]),
+            mismatches: Mismatches::new(&read),
+            bare: crate::mismatch::bare_words(&read),
+            keys: n.keys,
             ..Watch::default()
         }
+    }
+
+    /// Adds the keys the watched paths start with to what workers capture of each line: an
+    /// ordered stage may read a field the parallel part does not.
+    pub(crate) fn needs(&self, n: &mut Needs) {
+        self.keys.iter().for_each(|k| n.add_key(k));
     }
 
     /// Notes which watched paths `ev` has, and with which types; nearly free once all
     /// have been seen.
     pub(crate) fn observe(&self, ev: &Event) {
-        self.mismatches.observe(ev);
-        self.observe_paths(ev);
+        if self.done.load(Ordering::Relaxed) {
+            return;
+        }
+        let met = self.mismatches.observe(ev);
+        if self.observe_paths(ev) && met {
+            self.done.store(true, Ordering::Relaxed);
+        }
     }
 
-    fn observe_paths(&self, ev: &Event) {
+    /// True once every path was seen.
+    fn observe_paths(&self, ev: &Event) -> bool {
         let seen = self.seen.load(Ordering::Relaxed);
         if seen == self.all {
-            return;
+            return true;
         }
         let mut now = seen;
         for (i, p) in self.paths.iter().enumerate() {
@@ -100,6 +119,7 @@ impl Watch {
         {
             self.sample(ev);
         }
+        now == self.all
     }
 
     /// Keeps the field names of `ev`, for suggestions.
@@ -146,11 +166,24 @@ impl Watch {
     }
 }
 
-/// True for the stages that pass events on with their fields as read.
+/// True for the stages that pass events on with their fields as read (or write them out
+/// as read: `to`).
 fn keeps_fields(s: &Stage) -> bool {
     matches!(
         s,
-        Stage::Where(_) | Stage::Route(_) | Stage::Sample(_) | Stage::Validate(_) | Stage::Assert(_)
+        Stage::Where(_)
+            | Stage::Route(_)
+            | Stage::Sample(_)
+            | Stage::Validate(_)
+            | Stage::Assert(_)
+            | Stage::Range(_)
+            | Stage::Head(_)
+            | Stage::Tail(_)
+            | Stage::Sort(_)
+            | Stage::Dedupe(_)
+            | Stage::Throttle(_)
+            | Stage::Reorder(_)
+            | Stage::To(_)
     )
 }
 
@@ -208,8 +241,10 @@ mod tests {
     fn watch(src: &str) -> Watch {
         let asts = parse_pipeline(src).expect("a pipeline");
         let opts = StageOptions::default();
-        let stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, &opts).expect("a stage")).collect();
-        Watch::new(&stages, None)
+        let mut stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, &opts).expect("a stage")).collect();
+        let split = stages.iter().position(|s| !s.is_parallel()).unwrap_or(stages.len());
+        let ordered = stages.split_off(split);
+        Watch::new(&stages, &ordered, None)
     }
 
     fn warnings(src: &str, lines: &[&str]) -> Vec<String> {
@@ -252,6 +287,19 @@ mod tests {
         let w = watch("where a == 1 | set b = c | where b == 2 | keep d");
         let names: Vec<String> = w.paths.iter().map(|p| p.to_string()).collect();
         assert_eq!(names, ["a", "c"]);
+    }
+
+    #[test]
+    fn ordered_stages_that_keep_fields_are_watched_up_to_one_that_changes_them() {
+        let w = watch("sort a | head 5 by b | where c == 1 | dedupe by d | to \"out/{e}.ndjson\"");
+        let names: Vec<String> = w.paths.iter().map(|p| p.to_string()).collect();
+        assert_eq!(names, ["a", "b", "c", "d", "e"]);
+        let w = watch("tail 3 | count by f | where g == 1");
+        let names: Vec<String> = w.paths.iter().map(|p| p.to_string()).collect();
+        assert_eq!(names, ["f"]);
+        let w = watch("sort a | fill-down b | where c == 1");
+        let names: Vec<String> = w.paths.iter().map(|p| p.to_string()).collect();
+        assert_eq!(names, ["a", "b"]);
     }
 
     #[test]

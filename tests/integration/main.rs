@@ -18,6 +18,7 @@ mod follow;
 mod golden;
 mod groups;
 mod guidance;
+mod guidance_more;
 mod input_reach;
 mod inputs;
 mod kill;

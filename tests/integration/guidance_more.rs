@@ -1,0 +1,217 @@
+//! End-of-run warnings, continued: fields never seen that ordered stages (`sort`, `head`,
+//! `dedupe`…), `to` templates and `--format` read; comparisons in the first condition of an
+//! `if` and in lambdas; two fields compared whose types never matched. Each with the text,
+//! the exit code, `-q`, and the cases that must stay quiet.
+
+use crate::common::{Run, evq, run};
+
+const EVENTS: &str = "{\"level\":\"error\",\"msg\":\"a\",\"service\":\"api\"}\n\
+                      {\"level\":\"info\",\"msg\":\"b\",\"service\":\"db\"}\n\
+                      {\"level\":\"error\",\"msg\":\"c\",\"service\":\"api\"}\n";
+
+const LEVLE: &str = "evq: warning: field \"levle\" was not in any of 3 events; did you mean \"level\"?\n";
+
+/// Runs evq with `args` in the directory `dir`, feeding `stdin`.
+fn run_in(dir: &std::path::Path, args: &[&str], stdin: &str) -> Run {
+    let out = evq()
+        .current_dir(dir)
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .expect("evq runs");
+    Run {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+#[test]
+fn ordered_stages_that_read_input_fields_warn_for_a_field_never_seen() {
+    for src in [
+        "sort levle",
+        "head 5 | count by levle",
+        "sort msg | where levle == \"x\"",
+        "dedupe by levle",
+        "tail 2 by levle",
+        "sample 100% by levle | sort msg desc",
+    ] {
+        let r = run(&[src], EVENTS);
+        assert_eq!((r.code, r.stderr.as_str()), (0, LEVLE), "`{src}`");
+    }
+    let r = run(&["head 5 | count by levle"], EVENTS);
+    assert_eq!(r.stdout, "{\"levle\":null,\"count\":3}\n");
+    let r = run(&["-q", "sort levle"], EVENTS);
+    assert_eq!((r.code, r.stdout.lines().count(), r.stderr.as_str()), (0, 3, ""));
+}
+
+#[test]
+fn ordered_stages_after_a_stage_that_makes_fields_or_a_field_in_one_event_give_no_warning() {
+    let late = "{\"msg\":\"a\"}\n{\"msg\":\"b\"}\n{\"msg\":\"c\",\"levle\":1}\n";
+    for (src, input) in [
+        ("set levle = 1 | sort levle", EVENTS),
+        ("rename level as lvl | head 1 | count by lvl", EVENTS),
+        ("count by level | sort -count | head 1", EVENTS),
+        ("sort level | dedupe by service", EVENTS),
+        ("sort levle", late),
+        ("head 1 | count by levle", late),
+    ] {
+        let r = run(&[src], input);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "`{src}`");
+    }
+}
+
+#[test]
+fn a_to_template_placeholder_no_event_had_is_named() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let r = run_in(dir.path(), &["to \"out/{servce}.ndjson\""], EVENTS);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stderr,
+        "evq: warning: field \"servce\" was not in any of 3 events; did you mean \"service\"?\n"
+    );
+    assert!(dir.path().join("out/_none.ndjson").exists());
+    let r = run_in(dir.path(), &["-q", "tee \"out/{servce}.ndjson\" | count"], EVENTS);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "{\"count\":3}\n", "")
+    );
+    let r = run_in(
+        dir.path(),
+        &["where level == \"error\" | to \"out/{service}.ndjson\""],
+        EVENTS,
+    );
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let r = run_in(
+        dir.path(),
+        &["set servce = service | to \"out/{servce}.ndjson\""],
+        EVENTS,
+    );
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+}
+
+#[test]
+fn a_format_placeholder_no_event_had_is_named() {
+    let r = run(&["--format", "{levle} {msg}", "head 2"], EVENTS);
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, " a\n b\n", LEVLE));
+    let r = run(&["-q", "--format", "{levle} {msg}", "sort msg"], EVENTS);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let r = run(&["--format", "{level} {msg}", "head 1"], EVENTS);
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "error a\n", ""));
+    // After a stage that makes fields, the template reads what it made.
+    for (args, out) in [
+        (
+            ["--format", "{levle}", "set levle = upper(level)"],
+            "ERROR\nINFO\nERROR\n",
+        ),
+        (["--format", "{count}", "count by level"], "2\n1\n"),
+    ] {
+        let r = run(&args, EVENTS);
+        assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, out, ""), "{args:?}");
+    }
+}
+
+const STATUS: &str = "{\"status\":\"5\",\"tags\":[\"1\",\"2\"]}\n{\"status\":\"6\",\"tags\":[\"3\"]}\n";
+
+#[test]
+fn a_comparison_in_the_first_condition_of_an_if_that_never_held_is_named() {
+    let r = run(&["where if status == 5 then true else false end | count"], STATUS);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":0}\n"));
+    assert_eq!(
+        r.stderr,
+        "evq: warning: status == 5 never held: status was never a number (it was a string); write status == \"5\", or int(status) == 5\n"
+    );
+    let r = run(&["-q", "where if status == 5 then true else false end | count"], STATUS);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let r = run(&["where if int(status) == 5 then true else false end | count"], STATUS);
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"count\":1}\n", ""));
+}
+
+#[test]
+fn a_field_compared_inside_a_lambda_is_watched_but_the_element_is_not() {
+    let r = run(&["where any(tags, t => status == 6) | count"], STATUS);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":0}\n"));
+    assert_eq!(
+        r.stderr,
+        "evq: warning: status == 6 never held: status was never a number (it was a string); write status == \"6\", or int(status) == 6\n"
+    );
+    // The element `t` is a string where the lambda compares it with a number: it is no field,
+    // so neither "never held" nor "never seen" is said of it.
+    let r = run(&["where any(tags, t => t == 3) | count"], STATUS);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "{\"count\":0}\n", "")
+    );
+}
+
+#[test]
+fn branches_and_later_conditions_of_an_if_give_no_false_warning() {
+    let mixed = "{\"status\":\"5\"}\n{\"status\":\"6\"}\n";
+    let src = "where if type(status) == \"string\" then status == \"5\" elif status == 5 then true else status > 4 end | count";
+    let r = run(&[src], mixed);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "{\"count\":1}\n", "")
+    );
+}
+
+const PAIRS: &str = "{\"a\":\"3\",\"b\":3}\n{\"a\":\"4\",\"b\":5}\n{\"a\":\"7\"}\n";
+
+#[test]
+fn two_fields_whose_types_never_matched_are_named_with_the_conversions() {
+    let r = run(&["where a == b | count"], PAIRS);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":0}\n"));
+    assert_eq!(
+        r.stderr,
+        "evq: warning: a == b never held: on every event with both, their types differed (a was a string, b was a number); write to_number(a) == b, or a == str(b)\n"
+    );
+    let r = run(&["-q", "where a == b | count"], PAIRS);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    for fix in ["where to_number(a) == b | count", "where a == str(b) | count"] {
+        let r = run(&[fix], PAIRS);
+        assert_eq!(
+            (r.stdout.as_str(), r.stderr.as_str()),
+            ("{\"count\":1}\n", ""),
+            "`{fix}`"
+        );
+    }
+    let r = run(&["where b < a | count"], PAIRS);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            0,
+            "evq: warning: b < a never held: on every event with both, their types differed (b was a number, a was a string); write b < to_number(a)\n"
+        )
+    );
+    let r = run(&["sort a | where a != b | count"], PAIRS);
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        (
+            "{\"count\":3}\n",
+            "evq: warning: a != b always held: on every event with both, their types differed (a was a string, b was a number); write to_number(a) != b, or a != str(b)\n"
+        )
+    );
+}
+
+#[test]
+fn two_fields_that_matched_on_one_event_or_never_met_give_no_pair_warning() {
+    let mut once: String = (0..50).map(|i| format!("{{\"a\":\"{i}\",\"b\":{i}}}\n")).collect();
+    once.push_str("{\"a\":7,\"b\":7}\n");
+    let r = run(&["where a == b | count"], &once);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "{\"count\":1}\n", "")
+    );
+    let apart = "{\"a\":\"3\"}\n{\"b\":3}\n";
+    let r = run(&["where a == b | count"], apart);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    // A field no event had gets its own warning, not a type one.
+    let r = run(&["where a == code | count"], PAIRS);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            0,
+            "evq: warning: field \"code\" was not in any of 3 events; to compare with the text, write \"code\"\n"
+        )
+    );
+}
