@@ -180,6 +180,8 @@ pub(crate) struct Needs {
     pub keys: Vec<Box<str>>,
     /// Some expression reads the whole event (`.`).
     pub whole: bool,
+    /// A stage reads every top-level field's text (`fold` takes its patch from them).
+    pub members: bool,
     /// Every path read from the event as the stage sees it, once each: what the
     /// end-of-run warning about fields never seen checks.
     pub reads: Vec<Path>,
@@ -237,6 +239,8 @@ pub(crate) struct Event<'a> {
     /// The whole document, once parsed; it then stands for the event, not `doc`.
     tree: Option<Value>,
     modified: bool,
+    /// `doc`'s fields are every top-level field (see `Needs::members`).
+    members: bool,
 }
 
 impl<'a> Event<'a> {
@@ -247,11 +251,12 @@ impl<'a> Event<'a> {
         if needs.whole {
             ev.tree = Some(json::tree(raw)?);
         } else {
-            let c = json::capture(raw, &needs.keys)?;
+            let c = json::capture(raw, &needs.keys, needs.members)?;
             ev.doc = Doc::Fields {
                 fields: c.fields,
                 object: c.object,
             };
+            ev.members = needs.members;
         }
         Ok(ev)
     }
@@ -270,6 +275,7 @@ impl<'a> Event<'a> {
             },
             tree: None,
             modified: false,
+            members: false,
         }
     }
 
@@ -298,6 +304,15 @@ impl<'a> Event<'a> {
             }
         };
         present(&path.segs) || path.flat.as_deref().is_some_and(present)
+    }
+
+    /// Every top-level field with its value's JSON text, in order, repeated keys too, when
+    /// the event is an object read as is with `Needs::members`.
+    pub(crate) fn members(&self) -> Option<&[json::Field<'a>]> {
+        match (&self.tree, &self.doc) {
+            (None, Doc::Fields { fields, object: true }) if self.members => Some(fields),
+            _ => None,
+        }
     }
 
     /// True when the event is a JSON object (a text line's event is one).

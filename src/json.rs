@@ -272,8 +272,8 @@ pub(crate) struct Captured<'a> {
 /// Validates a whole line as an event, keeping the raw text of the wanted top-level
 /// keys only. It rejects exactly what `tree` rejects, with `tree`'s message, so the
 /// reason and message do not depend on the fields a pipeline reads.
-pub(crate) fn capture<'a>(text: &'a str, want: &[Box<str>]) -> Result<Captured<'a>, JsonError> {
-    match capture_fields(text, want, None) {
+pub(crate) fn capture<'a>(text: &'a str, want: &[Box<str>], all: bool) -> Result<Captured<'a>, JsonError> {
+    match capture_fields(text, want, None, all) {
         Ok(c) => check_lazy(text).map(|()| c),
         Err(e) => Err(tree(text).err().unwrap_or(e)),
     }
@@ -284,7 +284,7 @@ pub(crate) fn raw_field<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     if !text.trim_start().starts_with('{') {
         return None;
     }
-    let c = capture_fields(text, &[], Some(key)).ok()?;
+    let c = capture_fields(text, &[], Some(key), false).ok()?;
     c.fields.last().map(|(_, r)| *r)
 }
 
@@ -302,10 +302,15 @@ pub(crate) fn members(text: &str) -> Option<Vec<Field<'_>>> {
     c.object.then_some(c.fields)
 }
 
-fn capture_fields<'a>(text: &'a str, want: &[Box<str>], one: Option<&str>) -> Result<Captured<'a>, JsonError> {
+fn capture_fields<'a>(
+    text: &'a str,
+    want: &[Box<str>],
+    one: Option<&str>,
+    all: bool,
+) -> Result<Captured<'a>, JsonError> {
     // Values are skipped or captured without recursion, so serde_json's limit never applies.
     let mut de = serde_json::Deserializer::from_str(text);
-    let c = Capture { want, one, all: false }
+    let c = Capture { want, one, all }
         .deserialize(&mut de)
         .map_err(JsonError::serde)?;
     de.end().map_err(JsonError::serde)?;

@@ -13,21 +13,27 @@ fn nested(n: usize) -> String {
 #[test]
 fn max_depth_levels_parse_and_one_more_is_too_deep() {
     assert!(tree(&nested(MAX_DEPTH)).is_ok());
-    assert!(capture(&nested(MAX_DEPTH), &[]).is_ok());
+    assert!(capture(&nested(MAX_DEPTH), &[], false).is_ok());
     for text in [nested(MAX_DEPTH + 1), format!("{{\"a\":{}}}", nested(MAX_DEPTH))] {
         assert_eq!(tree(&text).map_err(|e| e.kind), Err(JsonErrorKind::TooDeep));
-        assert_eq!(capture(&text, &[]).err().map(|e| e.kind), Some(JsonErrorKind::TooDeep));
+        assert_eq!(
+            capture(&text, &[], false).err().map(|e| e.kind),
+            Some(JsonErrorKind::TooDeep)
+        );
     }
     // Brackets in strings are not nesting.
     let in_string = format!("{{\"s\":\"{}\"}}", "[".repeat(500));
-    assert!(capture(&in_string, &[]).is_ok());
+    assert!(capture(&in_string, &[], false).is_ok());
 }
 
 #[test]
 fn unclosed_deep_text_is_too_deep_without_recursing() {
     let text = "[".repeat(1_000_000);
     assert_eq!(tree(&text).map_err(|e| e.kind), Err(JsonErrorKind::TooDeep));
-    assert_eq!(capture(&text, &[]).err().map(|e| e.kind), Some(JsonErrorKind::TooDeep));
+    assert_eq!(
+        capture(&text, &[], false).err().map(|e| e.kind),
+        Some(JsonErrorKind::TooDeep)
+    );
 }
 
 #[test]
@@ -42,8 +48,8 @@ fn lone_surrogates_are_rejected_wherever_they_are() {
         r#""\ud83d""#,
     ] {
         let want: &[Box<str>] = &["s".into(), "a".into()];
-        let lazy = capture(text, &[]).err();
-        let read = capture(text, want).err();
+        let lazy = capture(text, &[], false).err();
+        let read = capture(text, want, false).err();
         let full = tree(text).err();
         assert_eq!(
             lazy.as_ref().map(|e| e.kind),
@@ -54,7 +60,7 @@ fn lone_surrogates_are_rejected_wherever_they_are() {
         assert_eq!(lazy, full, "{text}: the same as the full parse");
     }
     for text in [r#"{"s":"\ud83d\ude00"}"#, r#"{"s":"\\ud800"}"#, r#"{"s":"\u00e9"}"#] {
-        assert!(capture(text, &[]).is_ok(), "{text}");
+        assert!(capture(text, &[], false).is_ok(), "{text}");
         assert!(tree(text).is_ok(), "{text}");
     }
 }
@@ -143,7 +149,7 @@ proptest! {
     #[test]
     fn checks_never_panic_on_any_text(text in "[\\[\\]{}\"\\\\u0-9a-fA-F:, dD]{0,64}") {
         let _ = tree(&text);
-        let _ = capture(&text, &["a".into()]);
+        let _ = capture(&text, &["a".into()], false);
         let _ = unquote(&text);
         let _ = too_deep(text.as_bytes());
     }

@@ -50,7 +50,7 @@ pub(crate) struct FoldSpec {
 #[derive(Debug, Clone, Default)]
 struct Table {
     /// Entity number by canonical key.
-    index: HashMap<Box<[u8]>, usize>,
+    index: HashMap<Box<[u8]>, usize, foldhash::fast::RandomState>,
     entities: Vec<Entity>,
 }
 
@@ -146,7 +146,7 @@ impl Fold {
         put_key(&self.spec.keys, &entity.key, &mut row);
         if let Value::Object(row) = &mut row {
             match &entity.state {
-                Node::Object(members) => row.extend(members.iter().map(|(k, v)| (k.clone(), v.value()))),
+                Node::Object(members) => row.extend(members.iter().map(|m| (m.key.clone(), m.node.value()))),
                 leaf => {
                     row.insert("_state".into(), leaf.value());
                 }
@@ -162,7 +162,7 @@ impl Fold {
         if self.spec.changes {
             return ControlFlow::Continue(());
         }
-        self.table.index = HashMap::new();
+        self.table.index = HashMap::default();
         for e in 0..self.table.entities.len() {
             let row = self.row(e);
             // The state is in the row now: free it as the rows go.
@@ -205,9 +205,10 @@ impl FoldSpec {
         for k in &self.keys {
             k.expr.visit_paths(&mut |p| n.add_path(p));
         }
-        // The whole event is read from its text (see `Patches::read`), not parsed into a tree.
-        if let Some(p) = &self.from {
-            n.add_path(p);
+        // The patch is read from text (see `Patches::read`), not parsed into a tree.
+        match &self.from {
+            Some(p) => n.add_path(p),
+            None => n.members = true,
         }
         self.time.needs(n);
     }
@@ -265,14 +266,22 @@ enum Step {
     Replace(Range<usize>),
     /// The member is set to this value (not an object, not `null`).
     Set {
-        key: Range<usize>,
+        key: Key,
         text: Range<usize>,
     },
     /// The member is deleted (`null`).
-    Delete(Range<usize>),
+    Delete(Key),
     /// The member merges the object whose members follow, up to `Leave`.
-    Enter(Range<usize>),
+    Enter(Key),
     Leave,
+}
+
+/// A member's key: its text in [`Patches::text`] and its hash, which a state keeps with
+/// the member so that finding it compares numbers, not texts.
+#[derive(Debug, Clone, Default)]
+struct Key {
+    text: Range<usize>,
+    hash: u64,
 }
 
 impl Patches {
@@ -284,6 +293,9 @@ impl Patches {
     /// Adds the steps of the event's patch: the event itself, or its value at `from`; none
     /// when `from` is missing.
     fn read(&mut self, ev: &Event, from: Option<&Path>) {
+        if let (None, Some(fields)) = (from, ev.members()) {
+            return self.read_object(fields);
+        }
         let text = match from {
             Some(p) => ev.raw_at(p),
             None => ev.text(),
@@ -303,11 +315,7 @@ impl Patches {
     /// Adds the steps of a patch given as valid JSON text.
     fn read_text(&mut self, patch: &str) {
         match json::members(patch) {
-            Some(fields) => {
-                self.steps.push(Step::Enter(0..0));
-                self.read_members(&fields);
-                self.steps.push(Step::Leave);
-            }
+            Some(fields) => self.read_object(&fields),
             None => {
                 let text = self.put(patch);
                 self.steps.push(Step::Replace(text));
@@ -315,12 +323,22 @@ impl Patches {
         }
     }
 
+    fn read_object(&mut self, fields: &[json::Field]) {
+        self.steps.push(Step::Enter(Key::default()));
+        self.read_members(fields);
+        self.steps.push(Step::Leave);
+    }
+
     fn read_members(&mut self, fields: &[json::Field]) {
-        for ((key, value), last) in fields.iter().zip(last_of_each_key(fields)) {
-            if !last {
+        let hashes = key_hashes(fields);
+        for (i, (key, value)) in fields.iter().enumerate() {
+            if !is_last_of_key(fields, &hashes, i) {
                 continue;
             }
-            let key = self.put(key);
+            let key = Key {
+                text: self.put(key),
+                hash: hashes[i],
+            };
             if *value == "null" {
                 self.steps.push(Step::Delete(key));
             } else if let Some(inner) = json::members(value) {
@@ -341,24 +359,31 @@ impl Patches {
     }
 }
 
-/// For each member, whether no later member has its key: of a key repeated in one object,
-/// the last one counts (as in a parsed object).
-fn last_of_each_key(members: &[json::Field]) -> Vec<bool> {
-    if members.len() < 2 {
-        return vec![true; members.len()];
-    }
+/// The hash of each member's key.
+fn key_hashes(members: &[json::Field]) -> Vec<u64> {
     let hasher = foldhash::fast::FixedState::default();
-    let hashes: Vec<u64> = members.iter().map(|(k, _)| hasher.hash_one(k)).collect();
-    (0..members.len())
-        .map(|i| !(i + 1..members.len()).any(|j| hashes[j] == hashes[i] && members[j].0 == members[i].0))
-        .collect()
+    members.iter().map(|(k, _)| hasher.hash_one(&**k)).collect()
+}
+
+/// Whether no member after `i` has its key: of a key repeated in one object, the last one
+/// counts (as in a parsed object).
+fn is_last_of_key(members: &[json::Field], hashes: &[u64], i: usize) -> bool {
+    !(i + 1..members.len()).any(|j| hashes[j] == hashes[i] && members[j].0 == members[i].0)
 }
 
 /// A state: an object's members, or any other value as its JSON text.
 #[derive(Debug, Clone)]
 enum Node {
-    Object(Vec<(String, Node)>),
+    Object(Vec<Member>),
     Text(String),
+}
+
+#[derive(Debug, Clone)]
+struct Member {
+    /// The key's hash (see [`Key`]).
+    hash: u64,
+    key: String,
+    node: Node,
 }
 
 impl Node {
@@ -379,6 +404,11 @@ impl Node {
     /// not an object becomes an empty one first).
     fn merge<'s>(&mut self, patches: &Patches, steps: &mut impl Iterator<Item = &'s Step>) {
         let text = |r: &Range<usize>| &patches.text[r.clone()];
+        let member = |key: &Key, node| Member {
+            hash: key.hash,
+            key: text(&key.text).to_owned(),
+            node,
+        };
         if !matches!(self, Node::Object(_)) {
             *self = Node::empty();
         }
@@ -389,12 +419,12 @@ impl Node {
             let (Step::Set { key, .. } | Step::Delete(key) | Step::Enter(key)) = step else {
                 return;
             };
-            let at = find(members, text(key), hint);
+            let at = find(members, key.hash, text(&key.text), hint);
             hint = at.map_or(hint, |at| at + 1);
             match (step, at) {
-                (Step::Set { text: value, .. }, Some(at)) => members[at].1.set_text(text(value)),
+                (Step::Set { text: value, .. }, Some(at)) => members[at].node.set_text(text(value)),
                 (Step::Set { text: value, .. }, None) => {
-                    members.push((text(key).to_owned(), Node::Text(text(value).to_owned())));
+                    members.push(member(key, Node::Text(text(value).to_owned())));
                 }
                 (Step::Delete(_), Some(at)) => {
                     members.remove(at);
@@ -402,10 +432,10 @@ impl Node {
                 }
                 (Step::Enter(_), at) => {
                     let at = at.unwrap_or_else(|| {
-                        members.push((text(key).to_owned(), Node::empty()));
+                        members.push(member(key, Node::empty()));
                         members.len() - 1
                     });
-                    members[at].1.merge(patches, steps);
+                    members[at].node.merge(patches, steps);
                 }
                 _ => {}
             }
@@ -425,16 +455,16 @@ impl Node {
 
     fn value(&self) -> Value {
         match self {
-            Node::Object(members) => Value::Object(members.iter().map(|(k, v)| (k.clone(), v.value())).collect()),
+            Node::Object(members) => Value::Object(members.iter().map(|m| (m.key.clone(), m.node.value())).collect()),
             // Every text came from a checked event.
             Node::Text(t) => json::reparse(t.as_bytes()).unwrap_or(Value::Null),
         }
     }
 }
 
-/// Where `key` is among `members`, looking from `hint` on first.
-fn find(members: &[(String, Node)], key: &str, hint: usize) -> Option<usize> {
-    let is_key = |(k, _): &(String, Node)| k == key;
+/// Where the key with `hash` is among `members`, looking from `hint` on first.
+fn find(members: &[Member], hash: u64, key: &str, hint: usize) -> Option<usize> {
+    let is_key = |m: &Member| m.hash == hash && m.key == key;
     let hint = hint.min(members.len());
     match members[hint..].iter().position(is_key) {
         Some(i) => Some(hint + i),
