@@ -359,8 +359,7 @@ impl<'a> Event<'a> {
                 if !object {
                     return None;
                 }
-                let (_, raw) = fields.iter().rev().find(|(name, _)| name == &**k)?;
-                lookup_text(raw, &segs[1..])
+                lookup_text(captured(fields, k)?, &segs[1..])
             }
         }
     }
@@ -386,13 +385,13 @@ impl<'a> Event<'a> {
         let start = match (&self.tree, &self.doc) {
             (Some(_), _) | (None, Doc::Line) => return None,
             (None, Doc::Text(t)) => json::raw_field(t, k)?,
-            (None, Doc::Fields { fields, object: true }) => fields.iter().rev().find(|(name, _)| name == &**k)?.1,
+            (None, Doc::Fields { fields, object: true }) => captured(fields, k)?,
             (None, Doc::Fields { .. }) => return None,
         };
-        rest.iter().try_fold(start, |cur, s| match s {
-            Seg::Key(k) => json::raw_field(cur, k),
-            Seg::Index(_) => None,
-        })
+        match walk_text(start, rest)? {
+            (raw, []) => Some(raw),
+            _ => None,
+        }
     }
 
     /// The event's current JSON text, unless it is held as a tree.
@@ -601,19 +600,35 @@ pub(crate) fn write_segs<'p>(doc: &Value, path: &'p Path) -> &'p [Seg] {
     }
 }
 
+/// The raw value of the top-level field `key` among those captured (the last one if repeated).
+fn captured<'t>(fields: &[json::Field<'t>], key: &str) -> Option<&'t str> {
+    fields.iter().rev().find(|(name, _)| name == key).map(|(_, raw)| *raw)
+}
+
 /// Follows `segs` through JSON text, parsing only the objects on the way.
 fn lookup_text<'t>(text: &'t str, segs: &[Seg]) -> Option<Val<'t>> {
+    match walk_text(text, segs)? {
+        (raw, []) => val_from_raw(raw.trim()),
+        // An index: the array is parsed, and the rest of the path followed in the tree.
+        (raw, rest) => {
+            let v = json::tree(raw).ok()?;
+            navigate(&v, rest).cloned().map(Val::from_owned_value)
+        }
+    }
+}
+
+/// The one walk of a path through JSON text: follows its keys, scanning only the objects on
+/// the way, up to its first index. Returns the text reached and the segments not followed
+/// (empty, or starting at that index); `None` when a key is missing.
+fn walk_text<'t, 's>(text: &'t str, segs: &'s [Seg]) -> Option<(&'t str, &'s [Seg])> {
     let mut cur = text;
     for (i, s) in segs.iter().enumerate() {
         match s {
             Seg::Key(k) => cur = json::raw_field(cur, k)?,
-            Seg::Index(_) => {
-                let v = json::tree(cur).ok()?;
-                return navigate(&v, &segs[i..]).cloned().map(Val::from_owned_value);
-            }
+            Seg::Index(_) => return Some((cur, &segs[i..])),
         }
     }
-    val_from_raw(cur.trim())
+    Some((cur, &[]))
 }
 
 /// A value straight from its JSON text; strings without escapes are borrowed.

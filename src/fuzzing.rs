@@ -72,6 +72,7 @@ pub const EVENT_PIPELINES: &[&str] = &[
     "dedupe by a | throttle 2 per 1m by b",
     "reorder by ts within 10s | fold by a emit changes",
     "fold by a from b | assert _events < 3",
+    "fold by a, b.c | where _events > 1",
     "explode a | reorder by b within 3 | head 4",
     "assert a != 7 | count by b",
     "sample 1/3 | explode b as c | tail 2",
