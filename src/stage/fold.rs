@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::ops::{ControlFlow, Range};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Fold {
@@ -44,7 +44,13 @@ pub(crate) struct FoldSpec {
     changes: bool,
     time: TimeField,
     max: usize,
+    /// Parts the ordered part has applied, emptied, for workers to fill again: their buffers
+    /// are not allocated (and their pages not faulted in) afresh for every chunk.
+    spare: Mutex<Vec<FoldPart>>,
 }
+
+/// How many emptied parts are kept for reuse.
+const SPARE_PARTS: usize = 8;
 
 /// The entities, in first-seen order.
 #[derive(Debug, Clone, Default)]
@@ -92,6 +98,7 @@ impl Fold {
                 changes,
                 time,
                 max,
+                spare: Mutex::default(),
             }),
             table: Table::default(),
             canon: Vec::new(),
@@ -125,17 +132,18 @@ impl Fold {
     }
 
     /// Applies a worker's chunk of events, the chunk after those applied so far.
-    pub(crate) fn merge(&mut self, part: FoldPart) {
-        for ev in part.events {
+    pub(crate) fn merge(&mut self, mut part: FoldPart) {
+        for ev in part.events.drain(..) {
             let Some(e) = self
                 .table
                 .entity(&part.keys[ev.canon], &part.keys[ev.key], self.spec.max)
             else {
                 self.overflow = true;
-                return;
+                break;
             };
             self.table.entities[e].apply(&part.patches, ev.steps, ev.last);
         }
+        self.spec.recycle(part);
     }
 
     /// Entity `e` as output: its keys, its state's fields (a state that is not an object is
@@ -216,6 +224,24 @@ impl FoldSpec {
     /// Whether workers can take a chunk's events apart: the rows come only at the end.
     pub(crate) fn in_parts(&self) -> bool {
         !self.changes
+    }
+
+    /// An empty part for a worker's chunk.
+    pub(crate) fn part(&self) -> FoldPart {
+        let spare = self.spare.lock().ok().and_then(|mut s| s.pop());
+        spare.unwrap_or_default()
+    }
+
+    /// Keeps an applied part's buffers for another chunk.
+    fn recycle(&self, mut part: FoldPart) {
+        part.keys.clear();
+        part.events.clear();
+        part.patches.clear();
+        if let Ok(mut spare) = self.spare.lock()
+            && spare.len() < SPARE_PARTS
+        {
+            spare.push(part);
+        }
     }
 }
 

@@ -105,7 +105,7 @@ impl PartialSpec {
     pub(crate) fn start(&self) -> Partial {
         match self {
             PartialSpec::Group(_) => Partial::Groups(Groups::default()),
-            PartialSpec::Fold(_) => Partial::Fold(FoldPart::default()),
+            PartialSpec::Fold(f) => Partial::Fold(f.part()),
         }
     }
 }
