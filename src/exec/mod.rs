@@ -830,6 +830,141 @@ mod tests {
         assert_eq!(o.status, ExitStatus::Success, "a closed pipe is a quiet success");
     }
 
+    /// Stdout for a test writer: what was written is kept.
+    #[derive(Clone, Default)]
+    struct Kept(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Kept {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().expect("not poisoned").extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The config of `evq ARGS…` reading stdin.
+    fn config(args: &[&str]) -> Config {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(std::iter::once("evq").chain(args.iter().copied()));
+        let facts = crate::config::Facts {
+            stdout_terminal: false,
+            stderr_terminal: false,
+            stdout_file: false,
+            no_color: true,
+            cores: 1,
+            now: std::time::SystemTime::UNIX_EPOCH,
+            modified: |_| None,
+        };
+        crate::config::Config::build(cli.expect("valid command line"), &facts)
+            .config
+            .expect("a valid config")
+    }
+
+    /// What the ordered side made of `input` as one chunk: the counts, the events written,
+    /// then at the end of the run stdout and the status.
+    struct Took {
+        total: crate::stats::Stats,
+        events_out: u64,
+        stopped: bool,
+        stdout: String,
+        status: ExitStatus,
+    }
+
+    fn take(args: &[&str], input: &str) -> Took {
+        let cfg = config(args);
+        let kept = Kept::default();
+        let signals = Arc::new(Signals {
+            int: Arc::default(),
+            term: Arc::default(),
+        });
+        let Ok(mut w) = Writer::new(&cfg, Box::new(kept.clone()), signals, None) else {
+            panic!("no writer");
+        };
+        let chunk = reader::Chunk {
+            seq: 0,
+            file: 0,
+            first_line: 1,
+            first_offset: 0,
+            data: input.as_bytes().to_vec(),
+            kind: reader::ChunkKind::Lines,
+            error: None,
+            records: None,
+            metas: None,
+        };
+        w.chunk(process_chunk(chunk, &cfg.pipeline, &cfg.env, &cfg.printer, 1 << 20));
+        let (total, events_out, stopped) = (w.ledger.total.clone(), w.ledger.events_out, w.outcome.stopped);
+        let status = w.finish(0.0);
+        let stdout = String::from_utf8(kept.0.lock().expect("not poisoned").clone()).expect("UTF-8");
+        Took {
+            total,
+            events_out,
+            stopped,
+            stdout,
+            status,
+        }
+    }
+
+    /// Two dead letters between three events.
+    const TWO_DEAD: &str = "{\"a\":1}\nbad\n{\"a\":2}\nworse\n{\"a\":3}\n";
+
+    #[test]
+    fn a_cut_at_the_first_dead_letter_keeps_its_segment_only() {
+        for (args, stdout, fate) in [
+            (&["--strict", "where true"][..], "{\"a\":1}\n", (1, 0)),
+            (&["--strict", "count"][..], "{\"count\":1}\n", (0, 1)),
+        ] {
+            let t = take(args, TWO_DEAD);
+            assert_eq!((t.stdout.as_str(), t.status), (stdout, ExitStatus::Input), "{args:?}");
+            let s = &t.total;
+            assert_eq!(
+                (s.lines, s.bytes, s.dead_total()),
+                (2, 12, 1),
+                "{args:?}: the line read, and its bytes"
+            );
+            assert_eq!((s.emitted, s.aggregated), fate, "{args:?}");
+            assert_eq!(s.fates(), s.lines);
+            assert!(t.stopped);
+        }
+    }
+
+    #[test]
+    fn a_cut_at_the_second_dead_letter_keeps_the_first_two_segments() {
+        let t = take(&["--max-errors", "1", "where true"], TWO_DEAD);
+        assert_eq!(t.stdout, "{\"a\":1}\n{\"a\":2}\n");
+        assert_eq!((t.total.lines, t.total.emitted, t.total.dead_total()), (4, 2, 2));
+        assert_eq!(t.events_out, 2);
+        let t = take(&["--max-errors", "1", "count"], TWO_DEAD);
+        assert_eq!((t.stdout.as_str(), t.status), ("{\"count\":2}\n", ExitStatus::Input));
+        assert_eq!((t.total.lines, t.total.aggregated, t.total.dead_total()), (4, 2, 2));
+    }
+
+    #[test]
+    fn without_a_cut_every_segment_is_taken() {
+        let t = take(&["--max-errors", "2", "count"], TWO_DEAD);
+        assert_eq!((t.stdout.as_str(), t.status), ("{\"count\":3}\n", ExitStatus::Success));
+        assert_eq!((t.total.lines, t.total.aggregated, t.total.dead_total()), (5, 3, 2));
+        assert!(!t.stopped);
+    }
+
+    #[test]
+    fn a_head_satisfied_before_the_first_dead_letter_skips_the_rest() {
+        let t = take(&["--strict", "head 1"], TWO_DEAD);
+        assert_eq!((t.stdout.as_str(), t.status), ("{\"a\":1}\n", ExitStatus::Success));
+        let s = &t.total;
+        assert_eq!((s.lines, s.emitted, s.skipped, s.dead_total()), (5, 1, 4, 0));
+        assert!(t.stopped, "nothing after can change the output");
+        // Satisfied in the second segment: the first dead letter counts, the second is skipped.
+        let t = take(&["--max-errors", "1", "head 2"], TWO_DEAD);
+        assert_eq!(
+            (t.stdout.as_str(), t.status),
+            ("{\"a\":1}\n{\"a\":2}\n", ExitStatus::Success)
+        );
+        let s = &t.total;
+        assert_eq!((s.lines, s.emitted, s.skipped, s.dead_total()), (5, 2, 2, 1));
+    }
+
     #[test]
     fn sigint_ranks_above_sigterm_until_rearmed() {
         let s = Signals {
