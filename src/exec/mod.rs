@@ -280,7 +280,7 @@ fn feed_recs(ord: &mut Ordered, c: &ChunkOut, fed: &mut usize, upto: usize, env:
 
 /// How far the ordered side took a chunk: where the taken segments' events end (in `recs`
 /// with an ordered part, in `data` in direct mode) and, in direct mode, how many they are.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 struct Taken {
     upto: usize,
     written: u64,
