@@ -224,23 +224,33 @@ fn observed_after(stages: &[Stage]) -> Want {
     Want::All
 }
 
-/// A dead letter found in a chunk, with what had been produced before it so that a
-/// run stopped by `--strict` or `--max-errors` can cut its output exactly there.
+/// A line a worker rejected: it closes a segment.
 #[derive(Debug, Clone)]
 pub(crate) struct DeadLetter {
-    pub out_len: usize,
-    /// Events in `out_len` bytes of direct-mode output.
-    pub written: u64,
-    pub recs_len: usize,
-    pub stats_before: Tally,
-    /// The chunk's part of the `partial` stage since the dead letter before this one.
-    pub partial_before: Option<Partial>,
     pub file: u32,
     pub line: u64,
     pub reason: Reason,
     pub error: String,
     /// The NDJSON record for `--dead-letter`, with its newline.
     pub record: Vec<u8>,
+}
+
+/// A run of a chunk's lines that ends at a dead letter, or at the chunk's end. The ordered
+/// side takes a segment whole or not at all, so `--strict` and `--max-errors` stop output,
+/// counts and partial aggregates at exactly the line that closed one.
+#[derive(Debug, Default)]
+pub(crate) struct Segment {
+    /// The lines read and the fates workers decided. The closing dead letter is read here;
+    /// its fate is recorded where the segment is taken (sent, or skipped after `head`).
+    pub tally: Tally,
+    /// Where its events end: in `ChunkOut::data` in direct mode, in `ChunkOut::recs` otherwise.
+    pub upto: usize,
+    /// Events it wrote to `data` (with `route all` copies), in direct mode.
+    pub written: u64,
+    /// Its part of the pipeline's `partial` stage.
+    pub part: Option<Partial>,
+    /// The dead letter that closed it; none for a chunk's last segment.
+    pub end: Option<DeadLetter>,
 }
 
 /// An event that passed the parallel part, when an ordered part follows.
@@ -265,13 +275,9 @@ pub(crate) struct ChunkOut {
     pub recs: Vec<Rec>,
     /// The places of the events' fields, for the ordered part.
     pub places: Vec<FieldAt>,
-    pub dead: Vec<DeadLetter>,
-    pub stats: Tally,
+    /// The chunk's lines in order, cut at each dead letter; the last one has no dead letter.
+    pub segments: Vec<Segment>,
     pub error: Option<String>,
-    /// Events written to `data` (with `route all` copies), in direct mode.
-    pub written: u64,
-    /// The chunk's part of the pipeline's `partial` stage.
-    pub partial: Option<Partial>,
 }
 
 /// Runs the parallel part over one chunk.
@@ -287,6 +293,7 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
             error: chunk.error,
             ..ChunkOut::default()
         },
+        open: Segment::default(),
     };
     let mut meta = Meta {
         file: chunk.file,
@@ -294,17 +301,16 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
         offset: chunk.first_offset,
     };
     if let ChunkKind::TooLong { len, line_len } = chunk.kind {
-        let stats = w.out.stats.of(chunk.file);
+        let stats = w.open.tally.of(chunk.file);
         stats.lines = 1;
         stats.bytes = len;
         let error = format!("line is {line_len} bytes, longer than --max-line-bytes {max_line}");
         let line = Line {
             text: &chunk.data,
-            len,
             meta,
         };
         w.dead(&line, Rejection::new(Reason::TooLong, error));
-        return w.out;
+        return w.finish();
     }
     let data = &chunk.data;
     let mut start = 0;
@@ -327,19 +333,19 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
             meta = *m;
         }
         let len = (next - start) as u64;
-        let stats = w.out.stats.of(meta.file);
+        let stats = w.open.tally.of(meta.file);
         stats.lines += 1;
         stats.bytes += len;
         let text = match &data[start..end] {
             [rest @ .., b'\r'] => rest,
             line => line,
         };
-        w.line(&Line { text, len, meta });
+        w.line(&Line { text, meta });
         meta.line += lines;
         meta.offset += len;
         start = next;
     }
-    w.out
+    w.finish()
 }
 
 /// What a worker needs for the lines of one chunk, and what it made of them so far.
@@ -351,13 +357,13 @@ struct Worker<'a> {
     /// No ordered part: events are formatted for the output here.
     direct: bool,
     out: ChunkOut,
+    /// The segment the next lines belong to.
+    open: Segment,
 }
 
 /// One input line (or multi-line record), without its line ending.
 struct Line<'a> {
     text: &'a [u8],
-    /// Its length in the input, with the line ending.
-    len: u64,
     meta: Meta,
 }
 
@@ -366,7 +372,7 @@ impl Worker<'_> {
         let (p, max_line) = (self.p, self.max_line);
         let bytes = line.text;
         if bytes.first() != Some(&b'{') && bytes.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
-            self.out.stats.of(line.meta.file).blank += 1;
+            self.open.tally.of(line.meta.file).blank += 1;
             return;
         }
         if bytes.len() > max_line {
@@ -439,14 +445,14 @@ impl Worker<'_> {
         for (i, s) in p.parallel.iter().enumerate().skip(from) {
             match s.step(&mut ev, env) {
                 Step::Pass => {}
-                Step::Unmatched => self.out.stats.of(file).unmatched_join += 1,
+                Step::Unmatched => self.open.tally.of(file).unmatched_join += 1,
                 Step::Drop(fate) => return self.record(counted, file, fate),
                 Step::Dead(r) if counted => return self.dead(line, r),
                 Step::Dead(_) => return,
                 // No event in its place: the line still has a fate.
                 Step::Many(events) if events.is_empty() => return self.record(counted, file, Fate::Filtered),
                 Step::Many(events) => {
-                    self.out.stats.of(file).copies += events.len() as u64 - 1;
+                    self.open.tally.of(file).copies += events.len() as u64 - 1;
                     for (k, mut c) in events.into_iter().enumerate() {
                         c.copy |= k > 0;
                         self.run(i + 1, c, line);
@@ -456,7 +462,7 @@ impl Worker<'_> {
             }
         }
         if let Some(spec) = &p.partial {
-            let part = self.out.partial.get_or_insert_with(|| spec.start());
+            let part = self.open.part.get_or_insert_with(|| spec.start());
             return match part.add(spec, &ev, env) {
                 Ok(()) => self.record(counted, file, Fate::Aggregated),
                 Err(GroupError::NoTime) if counted => {
@@ -468,7 +474,7 @@ impl Worker<'_> {
         let out = &mut self.out;
         if self.direct {
             self.printer.write_event(&ev, self.env, &mut out.data);
-            out.written += 1;
+            self.open.written += 1;
             self.record(counted, file, Fate::Emitted);
         } else {
             // The line's fate is decided in the ordered part.
@@ -488,33 +494,39 @@ impl Worker<'_> {
     /// Records a line's fate, unless the event is a copy (its line has its fate elsewhere).
     fn record(&mut self, counted: bool, file: u32, fate: Fate) {
         if counted {
-            self.out.stats.record(file, fate);
+            self.open.tally.record(file, fate);
         }
     }
 
-    /// The line is a dead letter. The output, counts and partial groups before it are kept
-    /// apart, so that `--strict` and `--max-errors` can cut exactly there.
+    /// The line is a dead letter: it closes the open segment, so that `--strict` and
+    /// `--max-errors` can stop exactly there. The line is counted as read in that segment.
     fn dead(&mut self, line: &Line, r: Rejection) {
-        let (out, meta) = (&mut self.out, line.meta);
-        // The line is already counted as read; the snapshot is the chunk before it.
-        let mut stats_before = out.stats.clone();
-        let before = stats_before.of(meta.file);
-        before.lines -= 1;
-        before.bytes -= line.len;
-        out.stats.record(meta.file, Fate::Dead(r.reason));
+        let meta = line.meta;
         let record = dead_record(self.env, meta, line.text, r.reason, &r.error);
-        out.dead.push(DeadLetter {
-            out_len: out.data.len(),
-            written: out.written,
-            recs_len: out.recs.len(),
-            stats_before,
-            partial_before: out.partial.take(),
+        self.close(Some(DeadLetter {
             file: meta.file,
             line: meta.line,
             reason: r.reason,
             error: r.error,
             record,
-        });
+        }));
+    }
+
+    /// Closes the open segment where the output made so far ends.
+    fn close(&mut self, end: Option<DeadLetter>) {
+        let upto = if self.direct {
+            self.out.data.len()
+        } else {
+            self.out.recs.len()
+        };
+        let done = std::mem::take(&mut self.open);
+        self.out.segments.push(Segment { upto, end, ..done });
+    }
+
+    /// The chunk's result, its last segment closed.
+    fn finish(mut self) -> ChunkOut {
+        self.close(None);
+        self.out
     }
 }
 
@@ -565,6 +577,77 @@ mod tests {
 
     fn only(keys: &[&str]) -> Want {
         Want::Only(keys.iter().map(|k| (*k).into()).collect())
+    }
+
+    /// The segments a worker makes of `input` for pipeline `src`, in direct mode or not.
+    fn segments(src: &str, input: &str) -> ChunkOut {
+        let asts = crate::lang::parser::parse_pipeline(src).expect("valid pipeline");
+        let p = Pipeline::new(&asts, &StageOptions::default()).expect("builds");
+        let chunk = Chunk {
+            seq: 0,
+            file: 0,
+            first_line: 1,
+            first_offset: 0,
+            data: input.as_bytes().to_vec(),
+            kind: ChunkKind::Lines,
+            error: None,
+            records: None,
+            metas: None,
+        };
+        let printer = Printer::plain(crate::output::Format::Ndjson);
+        process_chunk(chunk, &p, &Env::default(), &printer, 1 << 20)
+    }
+
+    /// Two dead letters between three events, a blank line in the second segment.
+    const TWO_DEAD: &str = "{\"a\":1}\nbad\n{\"a\":2}\n\nworse\n{\"a\":3}\n";
+
+    #[test]
+    fn each_dead_letter_closes_a_segment_that_counts_its_line_as_read() {
+        let c = segments("where true", TWO_DEAD);
+        let ends: Vec<_> = c
+            .segments
+            .iter()
+            .map(|s| s.end.as_ref().map(|d| (d.line, d.reason)))
+            .collect();
+        assert_eq!(
+            ends,
+            [Some((2, Reason::InvalidJson)), Some((5, Reason::InvalidJson)), None]
+        );
+        let counts: Vec<_> = c.segments.iter().map(|s| s.tally.clone().of(0).clone()).collect();
+        let read: Vec<_> = counts.iter().map(|s| (s.lines, s.bytes, s.emitted, s.blank)).collect();
+        assert_eq!(read, [(2, 12, 1, 0), (3, 15, 1, 1), (1, 8, 1, 0)]);
+        assert!(
+            counts.iter().all(|s| s.dead_total() == 0),
+            "a dead letter's fate is decided where its segment is taken"
+        );
+        let ends: Vec<_> = c.segments.iter().map(|s| (s.upto, s.written)).collect();
+        assert_eq!(
+            ends,
+            [(8, 1), (16, 1), (24, 1)],
+            "direct mode: bytes of output, and events"
+        );
+        assert_eq!(c.data, b"{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n");
+    }
+
+    #[test]
+    fn segments_end_in_events_with_an_ordered_part_and_hold_their_part_of_an_aggregate() {
+        let c = segments("head 5", TWO_DEAD);
+        let ends: Vec<_> = c.segments.iter().map(|s| (s.upto, s.written)).collect();
+        assert_eq!(ends, [(1, 0), (2, 0), (3, 0)], "the events each segment ends after");
+        let c = segments("count", TWO_DEAD);
+        assert!(c.recs.is_empty() && c.data.is_empty());
+        let aggregated: Vec<_> = c.segments.iter().map(|s| s.tally.clone().of(0).aggregated).collect();
+        assert_eq!(aggregated, [1, 1, 1]);
+        assert!(c.segments.iter().all(|s| s.part.is_some()), "each its own part");
+    }
+
+    #[test]
+    fn a_chunk_without_dead_letters_is_one_segment() {
+        let c = segments("where a > 1", "{\"a\":1}\n{\"a\":2}\n");
+        assert_eq!(c.segments.len(), 1);
+        let s = c.segments[0].tally.clone().of(0).clone();
+        assert_eq!((s.lines, s.filtered, s.emitted), (2, 1, 1));
+        assert!(c.segments[0].end.is_none());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! Fates are recorded where they are decided (workers, ordered stages) and arrive here as
 //! tallies; at the end every input's lines must equal its fates.
 
+use crate::event::Fate;
 use crate::stats::{self, Stats, Tally};
 use serde_json::Value;
 
@@ -22,6 +23,15 @@ impl Ledger {
 
     pub(super) fn add(&mut self, tally: &Tally) {
         tally.add_to(&mut self.total, &mut self.per_input);
+    }
+
+    /// Records the fate of one line of input `file` decided on the ordered side (a worker's
+    /// dead letter, sent or skipped).
+    pub(super) fn record(&mut self, file: u32, fate: Fate) {
+        self.total.record(fate);
+        if let Some(s) = self.per_input.get_mut(file as usize) {
+            s.record(fate);
+        }
     }
 
     /// Every line read has exactly one fate, in each input's counts and the run's: the
@@ -51,7 +61,7 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Fate, Reason};
+    use crate::event::Reason;
 
     /// A tally of `lines` read from input `file`, each with one of `fates`.
     fn tally(file: u32, lines: u64, fates: &[Fate]) -> Tally {

@@ -9,6 +9,7 @@ mod dead_letters;
 mod ledger;
 
 use crate::config::{Config, StatsTo};
+use crate::event::Fate;
 use crate::exit::ExitStatus;
 use crate::fault::{self, Site};
 use crate::input::reader;
@@ -16,7 +17,7 @@ use crate::lang::Env;
 use crate::messages;
 use crate::messages::io_message;
 use crate::output::Stdout;
-use crate::pipeline::{ChunkOut, process_chunk};
+use crate::pipeline::{ChunkOut, DeadLetter, Segment, process_chunk};
 use crate::progress::Progress;
 use crossbeam_channel::{RecvTimeoutError, bounded};
 use dead_letters::DeadLetters;
@@ -266,24 +267,33 @@ impl Failure {
     }
 }
 
-/// Feeds a chunk's events from `*fed` up to `upto` to the ordered part; with
-/// `until_done`, stops as soon as no further input can change the output.
-fn feed_recs(
-    ord: &mut Ordered,
-    c: &ChunkOut,
-    fed: &mut usize,
-    upto: usize,
-    until_done: bool,
-    env: &Env,
-    o: &mut OrderedOut,
-) {
-    while *fed < upto.min(c.recs.len()) && !(until_done && ord.is_done()) {
+/// Feeds a chunk's events from `*fed` up to `upto` to the ordered part.
+fn feed_recs(ord: &mut Ordered, c: &ChunkOut, fed: &mut usize, upto: usize, env: &Env, o: &mut OrderedOut) {
+    while *fed < upto.min(c.recs.len()) {
         let start = if *fed == 0 { 0 } else { c.recs[*fed - 1].end };
         let r = &c.recs[*fed];
         let places = r.places.and_then(|(a, b)| c.places.get(a as usize..b as usize));
         ord.feed(&c.data[start..r.end], r, places, env, o);
         *fed += 1;
     }
+}
+
+/// How far the ordered side took a chunk: where the taken segments' events end (in `recs`
+/// with an ordered part, in `data` in direct mode) and, in direct mode, how many they are.
+#[derive(Debug, Default)]
+struct Taken {
+    upto: usize,
+    written: u64,
+}
+
+/// What comes after a segment that was taken.
+enum Next {
+    /// The next segment.
+    Take,
+    /// Nothing: `--strict` or `--max-errors` stopped the run at its dead letter.
+    Cut,
+    /// The chain is done (a satisfied `head`): its dead letter, and the segments after, are skipped.
+    Skip(DeadLetter),
 }
 
 /// The live view: when stdout is a terminal, input is a stream (stdin, or `--follow`) and
@@ -442,106 +452,138 @@ impl<'c> Writer<'c> {
         })
     }
 
+    /// Takes a chunk's segments in order, up to where `--strict` or `--max-errors` stops
+    /// the run, then writes what they produced.
     fn chunk(&mut self, mut c: ChunkOut) {
-        let mut stats = std::mem::take(&mut c.stats);
-        let mut cut = None;
-        // The ordered part takes the events up to each dead letter first: once it is
-        // done (a satisfied `head`), the lines after are not looked at, so dead letters,
-        // `--strict` and read errors do not depend on how far the reader got ahead.
-        let (mut o, mut fed) = (OrderedOut::default(), 0);
-        for i in 0..c.dead.len() {
-            if let Some(ord) = self.ordered.as_mut() {
-                // The partial stage's part of the lines before this dead letter, so a cut
-                // here aggregates exactly the lines it keeps.
-                if let Some(g) = c.dead[i].partial_before.take() {
-                    ord.merge_partial(g);
+        let (mut o, mut taken) = (OrderedOut::default(), Taken::default());
+        let mut segments = std::mem::take(&mut c.segments).into_iter();
+        while let Some(seg) = segments.next() {
+            match self.segment(&c, seg, &mut taken, &mut o) {
+                Next::Take => {}
+                Next::Cut => {
+                    c.error = None;
+                    break;
                 }
-                feed_recs(ord, &c, &mut fed, c.dead[i].recs_len, true, &self.cfg.env, &mut o);
-                if ord.is_done() {
-                    for d in c.dead.drain(i..) {
-                        let s = stats.of(d.file);
-                        s.dead[d.reason.index()] -= 1;
-                        s.skipped += 1;
-                    }
+                Next::Skip(d) => {
+                    self.skip(&c, d, segments, &mut taken, &mut o);
                     break;
                 }
             }
-            if self.dead.over(self.cfg.strict, self.cfg.max_errors) {
-                cut = Some(i);
-                break;
-            }
-        }
-        if let Some(i) = cut {
-            c.dead.truncate(i + 1);
-            let d = &c.dead[i];
-            let mut s = d.stats_before.clone();
-            s.of(d.file).lines += 1;
-            s.record(d.file, crate::event::Fate::Dead(d.reason));
-            stats = s;
-            c.data.truncate(d.out_len);
-            c.written = d.written;
-            c.recs.truncate(d.recs_len);
-            c.partial = None;
-            c.error = None;
-            let why = if self.cfg.strict {
-                "--strict".to_string()
-            } else {
-                format!("more than {} dead letters, --max-errors", self.dead.seen() - 1)
-            };
-            messages::error(format_args!(
-                "{}:{}: {}: {} ({why})",
-                self.cfg.env.file_name(d.file),
-                d.line,
-                d.reason.name(),
-                d.error
-            ));
-            self.outcome.stop(ExitStatus::Input);
-        }
-        for d in &c.dead {
-            let env = &self.cfg.env;
-            let example = || format!("{}:{}: {}: {}", env.file_name(d.file), d.line, d.reason.name(), d.error);
-            if self.dead.send(&d.record, example).is_err() {
-                self.outcome.stop(ExitStatus::Output);
-            } else {
-                self.acks.dead(d.line);
-            }
-        }
-        if let (Some(g), Some(ord)) = (c.partial.take(), self.ordered.as_mut()) {
-            ord.merge_partial(g);
         }
         let max = self.cfg.pipeline_max_groups.unwrap_or(crate::stage::DEFAULT_MAX_GROUPS);
         if let Some(message) = self.ordered.as_ref().and_then(|o| o.overflowed(max)) {
             messages::error(message);
             self.outcome.stop(ExitStatus::Input);
         }
-        self.ledger.add(&stats);
-        self.output(&mut c, o, fed);
+        self.output(&mut c, o, &taken);
         if let Some(e) = c.error {
             messages::error(&e);
             self.outcome.note(ExitStatus::Input);
         }
     }
 
-    /// Writes the chunk's output; with an ordered part, feeds it the events after the
-    /// first `fed`, adding to what it produced so far, `o`.
-    fn output(&mut self, c: &mut ChunkOut, mut o: OrderedOut, mut fed: usize) {
-        let data = match self.ordered.as_mut() {
-            None => {
-                self.ledger.events_out += c.written;
-                std::mem::take(&mut c.data)
-            }
-            Some(ord) => {
-                // Events after a satisfied `head` are fed too, to be counted as skipped.
-                feed_recs(ord, c, &mut fed, c.recs.len(), false, &self.cfg.env, &mut o);
-                if ord.is_done() {
-                    self.outcome.stopped = true;
-                    // A read error after the last line `head` needed does not matter.
-                    c.error = None;
-                }
-                return self.ordered_out(o);
-            }
+    /// Takes one segment: its counts, its part of the aggregate and its events, then its dead
+    /// letter, which is sent or stops the run. Once the chain is done (a satisfied `head`), the
+    /// lines after are not looked at, so dead letters and `--strict` do not depend on how far
+    /// the reader got ahead.
+    fn segment(&mut self, c: &ChunkOut, mut seg: Segment, taken: &mut Taken, o: &mut OrderedOut) -> Next {
+        self.ledger.add(&seg.tally);
+        let done = self.take_events(c, &mut seg, taken, o);
+        let Some(d) = seg.end else {
+            return Next::Take;
         };
-        self.write(&data);
+        if done {
+            return Next::Skip(d);
+        }
+        let over = self.dead.over(self.cfg.strict, self.cfg.max_errors);
+        if over {
+            self.cut_at(&d);
+        }
+        self.send(d);
+        if over { Next::Cut } else { Next::Take }
+    }
+
+    /// Feeds a segment's events to the chain after merging its part of the aggregate, or in
+    /// direct mode marks its output as taken. True when the chain is done.
+    fn take_events(&mut self, c: &ChunkOut, seg: &mut Segment, taken: &mut Taken, o: &mut OrderedOut) -> bool {
+        let Some(ord) = self.ordered.as_mut() else {
+            taken.upto = seg.upto;
+            taken.written += seg.written;
+            return false;
+        };
+        if let Some(part) = seg.part.take() {
+            ord.merge_partial(part);
+        }
+        feed_recs(ord, c, &mut taken.upto, seg.upto, &self.cfg.env, o);
+        ord.is_done()
+    }
+
+    /// The chain is done: dead letter `first` and the rest of the chunk can no longer change
+    /// the output. Their dead letters are skipped, neither sent nor counted toward `--strict`
+    /// or `--max-errors`; their events go to the chain, which skips them; the fates workers
+    /// gave their other lines stand.
+    fn skip(
+        &mut self,
+        c: &ChunkOut,
+        first: DeadLetter,
+        rest: impl Iterator<Item = Segment>,
+        taken: &mut Taken,
+        o: &mut OrderedOut,
+    ) {
+        self.ledger.record(first.file, Fate::Skipped);
+        for mut seg in rest {
+            self.ledger.add(&seg.tally);
+            self.take_events(c, &mut seg, taken, o);
+            if let Some(d) = seg.end {
+                self.ledger.record(d.file, Fate::Skipped);
+            }
+        }
+    }
+
+    /// `--strict` or `--max-errors` stops the run at dead letter `d`.
+    fn cut_at(&mut self, d: &DeadLetter) {
+        let why = if self.cfg.strict {
+            "--strict".to_string()
+        } else {
+            format!("more than {} dead letters, --max-errors", self.dead.seen() - 1)
+        };
+        let name = self.cfg.env.file_name(d.file);
+        messages::error(format_args!(
+            "{name}:{}: {}: {} ({why})",
+            d.line,
+            d.reason.name(),
+            d.error
+        ));
+        self.outcome.stop(ExitStatus::Input);
+    }
+
+    /// Counts a worker's dead letter and sends it.
+    fn send(&mut self, d: DeadLetter) {
+        self.ledger.record(d.file, Fate::Dead(d.reason));
+        let env = &self.cfg.env;
+        let example = || format!("{}:{}: {}: {}", env.file_name(d.file), d.line, d.reason.name(), d.error);
+        if self.dead.send(&d.record, example).is_err() {
+            self.outcome.stop(ExitStatus::Output);
+        } else {
+            self.acks.dead(d.line);
+        }
+    }
+
+    /// Writes what the taken segments produced: in direct mode their output; otherwise what
+    /// the chain made of their events.
+    fn output(&mut self, c: &mut ChunkOut, o: OrderedOut, taken: &Taken) {
+        let Some(ord) = self.ordered.as_ref() else {
+            self.ledger.events_out += taken.written;
+            let mut data = std::mem::take(&mut c.data);
+            data.truncate(taken.upto);
+            return self.write(&data);
+        };
+        if ord.is_done() {
+            self.outcome.stopped = true;
+            // A read error after the last line `head` needed does not matter.
+            c.error = None;
+        }
+        self.ordered_out(o);
     }
 
     /// Accounts for, and writes, what the ordered part produced.
@@ -786,6 +828,141 @@ mod tests {
         o.broken_pipe = true;
         assert!(!o.writable());
         assert_eq!(o.status, ExitStatus::Success, "a closed pipe is a quiet success");
+    }
+
+    /// Stdout for a test writer: what was written is kept.
+    #[derive(Clone, Default)]
+    struct Kept(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Kept {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().expect("not poisoned").extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The config of `evq ARGS…` reading stdin.
+    fn config(args: &[&str]) -> Config {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(std::iter::once("evq").chain(args.iter().copied()));
+        let facts = crate::config::Facts {
+            stdout_terminal: false,
+            stderr_terminal: false,
+            stdout_file: false,
+            no_color: true,
+            cores: 1,
+            now: std::time::SystemTime::UNIX_EPOCH,
+            modified: |_| None,
+        };
+        crate::config::Config::build(cli.expect("valid command line"), &facts)
+            .config
+            .expect("a valid config")
+    }
+
+    /// What the ordered side made of `input` as one chunk: the counts, the events written,
+    /// then at the end of the run stdout and the status.
+    struct Took {
+        total: crate::stats::Stats,
+        events_out: u64,
+        stopped: bool,
+        stdout: String,
+        status: ExitStatus,
+    }
+
+    fn take(args: &[&str], input: &str) -> Took {
+        let cfg = config(args);
+        let kept = Kept::default();
+        let signals = Arc::new(Signals {
+            int: Arc::default(),
+            term: Arc::default(),
+        });
+        let Ok(mut w) = Writer::new(&cfg, Box::new(kept.clone()), signals, None) else {
+            panic!("no writer");
+        };
+        let chunk = reader::Chunk {
+            seq: 0,
+            file: 0,
+            first_line: 1,
+            first_offset: 0,
+            data: input.as_bytes().to_vec(),
+            kind: reader::ChunkKind::Lines,
+            error: None,
+            records: None,
+            metas: None,
+        };
+        w.chunk(process_chunk(chunk, &cfg.pipeline, &cfg.env, &cfg.printer, 1 << 20));
+        let (total, events_out, stopped) = (w.ledger.total.clone(), w.ledger.events_out, w.outcome.stopped);
+        let status = w.finish(0.0);
+        let stdout = String::from_utf8(kept.0.lock().expect("not poisoned").clone()).expect("UTF-8");
+        Took {
+            total,
+            events_out,
+            stopped,
+            stdout,
+            status,
+        }
+    }
+
+    /// Two dead letters between three events.
+    const TWO_DEAD: &str = "{\"a\":1}\nbad\n{\"a\":2}\nworse\n{\"a\":3}\n";
+
+    #[test]
+    fn a_cut_at_the_first_dead_letter_keeps_its_segment_only() {
+        for (args, stdout, fate) in [
+            (&["--strict", "where true"][..], "{\"a\":1}\n", (1, 0)),
+            (&["--strict", "count"][..], "{\"count\":1}\n", (0, 1)),
+        ] {
+            let t = take(args, TWO_DEAD);
+            assert_eq!((t.stdout.as_str(), t.status), (stdout, ExitStatus::Input), "{args:?}");
+            let s = &t.total;
+            assert_eq!(
+                (s.lines, s.bytes, s.dead_total()),
+                (2, 12, 1),
+                "{args:?}: the line read, and its bytes"
+            );
+            assert_eq!((s.emitted, s.aggregated), fate, "{args:?}");
+            assert_eq!(s.fates(), s.lines);
+            assert!(t.stopped);
+        }
+    }
+
+    #[test]
+    fn a_cut_at_the_second_dead_letter_keeps_the_first_two_segments() {
+        let t = take(&["--max-errors", "1", "where true"], TWO_DEAD);
+        assert_eq!(t.stdout, "{\"a\":1}\n{\"a\":2}\n");
+        assert_eq!((t.total.lines, t.total.emitted, t.total.dead_total()), (4, 2, 2));
+        assert_eq!(t.events_out, 2);
+        let t = take(&["--max-errors", "1", "count"], TWO_DEAD);
+        assert_eq!((t.stdout.as_str(), t.status), ("{\"count\":2}\n", ExitStatus::Input));
+        assert_eq!((t.total.lines, t.total.aggregated, t.total.dead_total()), (4, 2, 2));
+    }
+
+    #[test]
+    fn without_a_cut_every_segment_is_taken() {
+        let t = take(&["--max-errors", "2", "count"], TWO_DEAD);
+        assert_eq!((t.stdout.as_str(), t.status), ("{\"count\":3}\n", ExitStatus::Success));
+        assert_eq!((t.total.lines, t.total.aggregated, t.total.dead_total()), (5, 3, 2));
+        assert!(!t.stopped);
+    }
+
+    #[test]
+    fn a_head_satisfied_before_the_first_dead_letter_skips_the_rest() {
+        let t = take(&["--strict", "head 1"], TWO_DEAD);
+        assert_eq!((t.stdout.as_str(), t.status), ("{\"a\":1}\n", ExitStatus::Success));
+        let s = &t.total;
+        assert_eq!((s.lines, s.emitted, s.skipped, s.dead_total()), (5, 1, 4, 0));
+        assert!(t.stopped, "nothing after can change the output");
+        // Satisfied in the second segment: the first dead letter counts, the second is skipped.
+        let t = take(&["--max-errors", "1", "head 2"], TWO_DEAD);
+        assert_eq!(
+            (t.stdout.as_str(), t.status),
+            ("{\"a\":1}\n{\"a\":2}\n", ExitStatus::Success)
+        );
+        let s = &t.total;
+        assert_eq!((s.lines, s.emitted, s.skipped, s.dead_total()), (5, 2, 2, 1));
     }
 
     #[test]

@@ -35,6 +35,7 @@ mod patterns;
 mod patterns_ordered;
 mod props;
 mod route;
+mod segments;
 mod sorting;
 mod stages;
 mod text;

@@ -1,0 +1,80 @@
+//! A worker's chunk is cut into segments at its dead letters, and the run takes a segment
+//! whole or not at all: where `--strict` or `--max-errors` stops it, the output, the
+//! aggregates and `--stats` all end at the same line, whatever the chunk size or threads.
+
+use crate::common::run;
+use serde_json::Value;
+
+/// The `--stats` report written to `path`.
+fn stats(path: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(path).expect("the stats file is written");
+    serde_json::from_str(&text).expect("the stats file is JSON")
+}
+
+/// Runs `evq ARGS… --stats=FILE`: stdout, status and the report.
+fn with_stats(args: &[&str], input: &str) -> (String, i32, Value) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("stats.json");
+    let flag = format!("--stats={}", path.display());
+    let all: Vec<&str> = [flag.as_str()].into_iter().chain(args.iter().copied()).collect();
+    let r = run(&all, input);
+    (r.stdout, r.code, stats(&path))
+}
+
+const ONE_BAD: &str = "{\"a\":1}\nbad\n{\"a\":2}\n{\"a\":3}\n";
+
+#[test]
+fn strict_count_counts_what_stats_says_was_aggregated() {
+    for jobs in ["1", "3"] {
+        for chunk in ["1M", "8", "12"] {
+            let args = ["--strict", "-j", jobs, "--chunk-size", chunk, "count"];
+            let (stdout, code, s) = with_stats(&args, ONE_BAD);
+            assert_eq!((stdout.as_str(), code), ("{\"count\":1}\n", 3), "{args:?}");
+            assert_eq!(s["lines_read"], 2, "{args:?}: the bad line is read, the ones after not");
+            assert_eq!(s["fates"]["aggregated"], 1, "{args:?}");
+            assert_eq!(s["fates"]["dead_letter"]["invalid_json"], 1, "{args:?}");
+            assert_eq!(
+                s["bytes_read"],
+                "{\"a\":1}\nbad\n".len(),
+                "{args:?}: bytes agree with lines"
+            );
+        }
+    }
+}
+
+#[test]
+fn max_errors_stops_output_counts_and_stats_at_the_same_line() {
+    let input = "{\"a\":1}\nbad\n{\"a\":2}\nworse\n{\"a\":3}\nworst\n{\"a\":4}\n";
+    for chunk in ["1M", "9"] {
+        let args = ["--max-errors", "2", "--chunk-size", chunk, "where true"];
+        let (stdout, code, s) = with_stats(&args, input);
+        assert_eq!(
+            (stdout.as_str(), code),
+            ("{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n", 3),
+            "{args:?}"
+        );
+        assert_eq!(
+            (s["lines_read"].as_u64(), s["events_out"].as_u64()),
+            (Some(6), Some(3)),
+            "{args:?}"
+        );
+        assert_eq!(s["fates"]["emitted"], 3, "{args:?}");
+        assert_eq!(s["fates"]["dead_letter"]["invalid_json"], 3, "{args:?}");
+        let args = ["--max-errors", "2", "--chunk-size", chunk, "stats sum(a)"];
+        let (stdout, _, s) = with_stats(&args, input);
+        assert_eq!(stdout, "{\"sum_a\":6}\n", "{args:?}");
+        assert_eq!(s["fates"]["aggregated"], 3, "{args:?}");
+    }
+}
+
+#[test]
+fn dead_letters_after_a_satisfied_head_are_skipped_not_counted() {
+    let input = "{\"a\":1}\nbad\n{\"a\":2}\nworse\n";
+    let (stdout, code, s) = with_stats(&["--strict", "head 1"], input);
+    assert_eq!((stdout.as_str(), code), ("{\"a\":1}\n", 0));
+    assert_eq!(
+        (s["lines_read"].as_u64(), s["fates"]["skipped"].as_u64()),
+        (Some(4), Some(3))
+    );
+    assert_eq!(s["fates"]["dead_letter"]["invalid_json"], 0);
+}
