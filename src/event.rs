@@ -779,11 +779,7 @@ impl TimeField {
 
     /// The event's time as written (the first default field that holds a time), for output.
     pub(crate) fn value(&self, ev: &Event, env: &Env) -> Option<Value> {
-        let of = |p: &Path| {
-            ev.lookup(p)
-                .filter(|v| time_of(v, env).is_some())
-                .map(|v| v.into_value())
-        };
+        let of = |p: &Path| ev.lookup(p).filter(|v| time_of(v, env).is_some()).map(Val::into_value);
         match &self.0 {
             Some(p) => of(p),
             None => Self::DEFAULTS
@@ -1105,8 +1101,8 @@ mod tests {
         let again = Event::placed(line, Meta::default(), &places[1..]).expect("the places hold the fields");
         for p in ["a", "b.c", "z", "missing"] {
             let (want, got) = (
-                ev.lookup(&path(p)).map(|v| v.into_value()),
-                again.lookup(&path(p)).map(|v| v.into_value()),
+                ev.lookup(&path(p)).map(Val::into_value),
+                again.lookup(&path(p)).map(Val::into_value),
             );
             assert_eq!(got, want, "{p}");
         }

@@ -18,7 +18,7 @@ fn report(info: &PanicHookInfo<'_>) {
     let what = info
         .payload()
         .downcast_ref::<&str>()
-        .map(|s| s.to_string())
+        .map(ToString::to_string)
         .or_else(|| info.payload().downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panic".to_string());
     let at = info

@@ -47,7 +47,7 @@ pub fn pipeline(data: &[u8]) -> Option<()> {
 /// Pipelines for `events`: each stage that runs on events, and the text parsers.
 pub const EVENT_PIPELINES: &[&str] = &[
     r#"where a == 1 or b =~ /x/i or c > "m""#,
-    r#"set c = a + 1, d.e[2] = lower(b), f = len(b) ?? 0, g = a * 2 / 3 % 7, h = -a"#,
+    r"set c = a + 1, d.e[2] = lower(b), f = len(b) ?? 0, g = a * 2 / 3 % 7, h = -a",
     "keep a, b.c, d[0], `x.y`",
     "del a, b.c, d[-1]",
     "rename a as z, b.c as y.w",

@@ -213,7 +213,7 @@ fn formats() -> String {
     fn list<T: ValueEnum>() -> Vec<(String, String)> {
         T::value_variants()
             .iter()
-            .filter_map(|v| v.to_possible_value())
+            .filter_map(clap::ValueEnum::to_possible_value)
             .filter(|v| !v.is_hide_set())
             .map(|v| {
                 (

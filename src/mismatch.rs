@@ -675,7 +675,7 @@ mod tests {
             warnings(r#"where ts > "2026-11-01T00:00:00Z" and ts >= t2"#, &lines),
             [
                 r#"ts and "2026-11-01T00:00:00Z" are compared as text, but their UTC offsets differ; compare times: time(ts) > time("2026-11-01T00:00:00Z")"#,
-                r#"ts and t2 are compared as text, but their UTC offsets differ; compare times: time(ts) >= time(t2)"#,
+                r"ts and t2 are compared as text, but their UTC offsets differ; compare times: time(ts) >= time(t2)",
             ]
         );
         assert!(warnings(r#"where ts > "2026-11-01T00:00:00+02:00""#, &lines).is_empty());
@@ -721,13 +721,13 @@ mod tests {
         assert_eq!(
             warnings("where a == b or b > a", &lines),
             [
-                r#"a == b never held: on every event with both, their types differed (a was a string, b was null or a number); write to_number(a) == b, or a == str(b)"#,
-                r#"b > a never held: on every event with both, their types differed (b was null or a number, a was a string); write b > to_number(a)"#,
+                r"a == b never held: on every event with both, their types differed (a was a string, b was null or a number); write to_number(a) == b, or a == str(b)",
+                r"b > a never held: on every event with both, their types differed (b was null or a number, a was a string); write b > to_number(a)",
             ]
         );
         assert_eq!(
             warnings("where a != c", &[r#"{"a":"x","c":true}"#]),
-            [r#"a != c always held: on every event with both, their types differed (a was a string, c was a boolean)"#]
+            [r"a != c always held: on every event with both, their types differed (a was a string, c was a boolean)"]
         );
     }
 

@@ -185,7 +185,7 @@ impl Pipeline {
         self.parallel
             .iter()
             .chain(&self.ordered)
-            .map(|s| s.describe())
+            .map(Stage::describe)
             .collect::<Vec<_>>()
             .join("\n")
     }

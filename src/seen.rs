@@ -285,20 +285,20 @@ mod tests {
     #[test]
     fn fields_a_stage_makes_are_not_watched_after_it() {
         let w = watch("where a == 1 | set b = c | where b == 2 | keep d");
-        let names: Vec<String> = w.paths.iter().map(|p| p.to_string()).collect();
+        let names: Vec<String> = w.paths.iter().map(ToString::to_string).collect();
         assert_eq!(names, ["a", "c"]);
     }
 
     #[test]
     fn ordered_stages_that_keep_fields_are_watched_up_to_one_that_changes_them() {
         let w = watch("sort a | head 5 by b | where c == 1 | dedupe by d | to \"out/{e}.ndjson\"");
-        let names: Vec<String> = w.paths.iter().map(|p| p.to_string()).collect();
+        let names: Vec<String> = w.paths.iter().map(ToString::to_string).collect();
         assert_eq!(names, ["a", "b", "c", "d", "e"]);
         let w = watch("tail 3 | count by f | where g == 1");
-        let names: Vec<String> = w.paths.iter().map(|p| p.to_string()).collect();
+        let names: Vec<String> = w.paths.iter().map(ToString::to_string).collect();
         assert_eq!(names, ["f"]);
         let w = watch("sort a | fill-down b | where c == 1");
-        let names: Vec<String> = w.paths.iter().map(|p| p.to_string()).collect();
+        let names: Vec<String> = w.paths.iter().map(ToString::to_string).collect();
         assert_eq!(names, ["a", "b"]);
     }
 

@@ -211,7 +211,7 @@ fn nearest_zones(name: &str) -> Vec<&'static str> {
             (d <= 2.max(l.len() / 4)).then_some((d, n))
         })
         .collect();
-    scored.sort();
+    scored.sort_unstable();
     let best = scored.first().map_or(0, |s| s.0);
     scored
         .into_iter()

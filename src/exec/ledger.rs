@@ -51,7 +51,7 @@ impl Ledger {
     pub(super) fn report(&self, names: &[&str], elapsed: f64) -> Value {
         let files: Vec<(String, Stats)> = names
             .iter()
-            .map(|n| n.to_string())
+            .map(ToString::to_string)
             .zip(self.per_input.iter().cloned())
             .collect();
         stats::report(&self.total, &files, elapsed, self.events_out)

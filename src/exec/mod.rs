@@ -150,7 +150,7 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
             next += 1;
             if panic::catch_unwind(AssertUnwindSafe(|| {
                 fault::inject(Site::Ordered, c.seq);
-                w.chunk(c)
+                w.chunk(c);
             }))
             .is_err()
             {

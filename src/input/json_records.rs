@@ -82,7 +82,7 @@ impl Brackets {
             match b {
                 b'"' => self.in_str = true,
                 b'{' | b'[' if self.closers.len() < MAX_CHECKED_DEPTH => {
-                    self.closers.push(if b == b'{' { b'}' } else { b']' })
+                    self.closers.push(if b == b'{' { b'}' } else { b']' });
                 }
                 b'{' | b'[' => self.unchecked += 1,
                 b'}' | b']' if self.unchecked > 0 => self.unchecked -= 1,

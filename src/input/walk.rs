@@ -411,7 +411,7 @@ mod tests {
     }
 
     fn globbed(root: &Path, globs: &[&str]) -> Vec<String> {
-        let globs = Globs::new(&globs.iter().map(|g| g.to_string()).collect::<Vec<_>>()).unwrap();
+        let globs = Globs::new(&globs.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap();
         walked(
             root,
             WalkOptions {

@@ -501,7 +501,7 @@ mod tests {
 
     #[test]
     fn visit_paths_sees_every_path_of_an_expression_in_order() {
-        let e = parse_expr(r#"a == 1 and not (b.c =~ /x/) or len([d, e[0]]) > -f ?? g"#).expect("an expression");
+        let e = parse_expr(r"a == 1 and not (b.c =~ /x/) or len([d, e[0]]) > -f ?? g").expect("an expression");
         let mut seen = Vec::new();
         e.visit_paths(&mut |p| seen.push(p.to_string()));
         assert_eq!(seen, ["a", "b.c", "d", "e[0]", "f", "g"]);

@@ -154,7 +154,7 @@ pub(crate) fn num_val(f: f64) -> Val<'static> {
     }
 }
 
-fn map_str<'a>(v: Val<'a>, f: impl FnOnce(&str) -> String) -> Val<'a> {
+fn map_str(v: Val<'_>, f: impl FnOnce(&str) -> String) -> Val<'_> {
     match v {
         Val::Str(s) => Val::string(f(&s)),
         _ => Val::Null,
@@ -179,7 +179,7 @@ fn round_val(v: &Val, places: i128, mode: Rounding) -> Val<'static> {
 }
 
 /// Elements of a lone array argument, or the arguments themselves.
-fn spread<'a>(args: Vec<Val<'a>>) -> Vec<Val<'a>> {
+fn spread(args: Vec<Val<'_>>) -> Vec<Val<'_>> {
     if let [Val::Json(v)] = args.as_slice() {
         if let Value::Array(a) = v.as_ref() {
             return a.iter().map(|x| Val::from_owned_value(x.clone())).collect();

@@ -164,7 +164,7 @@ fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
     let text = &src[start..*i];
     // A unit right after the digits makes a duration.
     let rest = &src[*i..];
-    let unit_len = rest.bytes().take_while(|c| c.is_ascii_alphabetic()).count();
+    let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
     if unit_len == 0 {
         return Ok(Tok::Num(json_number_text(text)));
     }
@@ -187,7 +187,7 @@ fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
         }
     };
     *i += unit_len;
-    let seconds = text.parse::<f64>().map(|n| n * scale).unwrap_or(f64::INFINITY);
+    let seconds = text.parse::<f64>().map_or(f64::INFINITY, |n| n * scale);
     if !seconds.is_finite() {
         return Err(LangError::new("the duration is too long", Span::new(start, *i))
             .hint("write a duration such as 250ms, 30s, 5m, 1h, 1d or 1w"));

@@ -134,7 +134,7 @@ impl<'a> Val<'a> {
 
     pub(crate) fn numeric(&self) -> Option<Numeric> {
         match self {
-            Val::Int(i) => Some(Numeric::I(*i as i128)),
+            Val::Int(i) => Some(Numeric::I(i128::from(*i))),
             Val::Float(f) => Some(Numeric::F(*f)),
             Val::Num(t) => parse_numeric(t),
             _ => None,

@@ -16,7 +16,7 @@ use compact_str::CompactString;
 use std::collections::HashMap;
 use std::io::IoSlice;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 /// Seeded per process, so input cannot be made to collide.
@@ -57,7 +57,7 @@ impl StageFiles {
 
 /// The files, also after a thread panicked holding them: each file is kept consistent by every write.
 fn lock(files: &Mutex<Option<TopicFiles>>) -> MutexGuard<'_, Option<TopicFiles>> {
-    files.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    files.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// How many bytes of lines are held, written or waiting to be, unless told otherwise.

@@ -96,7 +96,7 @@ pub(crate) fn flatten(v: &Value) -> Vec<(String, Cell)> {
     }
     let mut cols: Vec<(String, Cell)> = Vec::new();
     let dotted = visit(v, &mut String::new(), true, &mut |k, leaf| {
-        cols.push((k.to_owned(), Cell::from_value(leaf)))
+        cols.push((k.to_owned(), Cell::from_value(leaf)));
     });
     if dotted {
         let mut first: HashMap<String, usize> = HashMap::new();
@@ -286,7 +286,7 @@ pub(crate) fn write_logfmt(v: &Value, out: &mut Vec<u8>) {
         match cell.as_str() {
             _ if *cell == Cell::Null => {}
             text if text.is_empty() || text.chars().any(needs_logfmt_quote) => {
-                serde_json::to_writer(&mut *out, text).expect("writing a string to a Vec cannot fail")
+                serde_json::to_writer(&mut *out, text).expect("writing a string to a Vec cannot fail");
             }
             text => out.extend_from_slice(text.as_bytes()),
         }

@@ -282,7 +282,7 @@ mod tests {
         assert!(common(r#"h - - [t]"GET / HTTP/1.1" 200 5"#).is_none());
         assert!(common(r#"h - - [t] "GET / HTTP/1.1" OK 5"#).is_none());
         assert!(common(r#"h - - [t] "GET / HTTP/1.1" 200 5kB"#).is_none());
-        assert!(common(r#"h - - [t] GET / HTTP/1.1 200 5"#).is_none());
+        assert!(common(r"h - - [t] GET / HTTP/1.1 200 5").is_none());
     }
 
     #[test]

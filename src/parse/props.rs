@@ -27,7 +27,7 @@ const SEEDS: &[&str] = &[
     r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a\"b HTTP/1.0" 200 2326 "http://x/" "Mozilla \"5\"""#,
     "Mar 27 13:06:56 ip-10-77-20-248 sshd[1291]: Server listening on 0.0.0.0 port 22.",
     r#"<165>1 2003-10-11T22:14:15.003Z host evntslog 8710 - [a@1 x="\"]"][b@2 y="1"] msg"#,
-    r#"<13>2026-03-27T13:06:56.1+00:00 su: 'su root'"#,
+    r"<13>2026-03-27T13:06:56.1+00:00 su: 'su root'",
     r#"ts=1 msg="a \"b\" \u00e9\ud83d\ude00" flag k="#,
     r#"a='x\'y', b="z"; c=007 'free a=1' =x"#,
     r#"{"a":[1,{"b":"\u0000"}],"c":1e400}"#,

@@ -248,7 +248,7 @@ mod tests {
             max_groups,
             ..StageOptions::default()
         };
-        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let lines: Vec<String> = lines.iter().map(ToString::to_string).collect();
         run_stage(stage, &opts, &lines)
     }
 

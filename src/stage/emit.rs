@@ -207,7 +207,7 @@ mod tests {
     #[test]
     fn past_the_last_stage_an_event_is_output_and_its_line_emitted() {
         let rec = at_the_end(&Needs::default(), |e| {
-            e.push_text(r#"{"a":1}"#, None, meta(4), None, false)
+            e.push_text(r#"{"a":1}"#, None, meta(4), None, false);
         });
         assert_eq!(rec.out, [r#"{"a":1}"#]);
         assert_eq!(rec.lines(Fate::Emitted), [4]);

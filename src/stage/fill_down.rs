@@ -72,7 +72,7 @@ mod tests {
     use crate::stage::testing::run_stage;
 
     fn fill(src: &str, lines: &[&str]) -> Vec<String> {
-        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let lines: Vec<String> = lines.iter().map(ToString::to_string).collect();
         let rec = run_stage(src, &StageOptions::default(), &lines);
         assert_eq!(rec.lines(Fate::Emitted).len(), lines.len());
         rec.out

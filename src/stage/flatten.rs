@@ -183,7 +183,7 @@ fn place(root: &mut Map<String, Value>, parts: &[&str], v: Value, made: &mut Vec
         let slot = match cur.entry(*p) {
             Entry::Occupied(o) => o.into_mut(),
             Entry::Vacant(e) => {
-                made.push(parts[..=i].iter().map(|s| s.to_string()).collect());
+                made.push(parts[..=i].iter().map(ToString::to_string).collect());
                 e.insert(Value::Object(Map::new()))
             }
         };

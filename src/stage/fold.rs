@@ -155,7 +155,7 @@ impl Fold {
         if let Value::Object(row) = &mut row {
             match &entity.state {
                 Node::Object(members) => row.extend(members.iter().map(|m| (m.key.clone(), m.node.value()))),
-                leaf => {
+                leaf @ Node::Text(_) => {
                     row.insert("_state".into(), leaf.value());
                 }
             }
@@ -475,7 +475,7 @@ impl Node {
                 t.clear();
                 t.push_str(text);
             }
-            node => *node = Node::Text(text.to_string()),
+            node @ Node::Object(_) => *node = Node::Text(text.to_string()),
         }
     }
 

@@ -139,7 +139,7 @@ mod tests {
     use crate::stage::testing::run_stage;
 
     fn lines(items: &[&str]) -> Vec<String> {
-        items.iter().map(|l| l.to_string()).collect()
+        items.iter().map(ToString::to_string).collect()
     }
 
     #[test]

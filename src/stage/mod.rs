@@ -554,7 +554,7 @@ impl Stage {
     pub(crate) fn describe(&self) -> String {
         let mut n = Needs::default();
         self.needs(&mut n);
-        let mut reads: Vec<String> = n.keys.iter().map(|k| k.to_string()).collect();
+        let mut reads: Vec<String> = n.keys.iter().map(ToString::to_string).collect();
         if n.whole {
             reads.push(".".into());
         }

@@ -91,7 +91,7 @@ mod tests {
         match r.apply(&mut ev) {
             Flow::Pass => ev.json_string(),
             Flow::Dead(r) => r.name().to_string(),
-            other => panic!("rename gave {other:?}"),
+            other @ Flow::Filtered => panic!("rename gave {other:?}"),
         }
     }
 

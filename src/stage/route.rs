@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn apply_sets_the_first_topic() {
-        let r = route(r#"route a: x == 1, b: true"#);
+        let r = route(r"route a: x == 1, b: true");
         let mut needs = Needs::default();
         r.needs(&mut needs);
         assert_eq!(needs.keys.iter().map(|k| &**k).collect::<Vec<_>>(), ["x"]);

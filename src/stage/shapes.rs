@@ -143,7 +143,7 @@ mod tests {
     use crate::stage::testing::run_stage;
 
     fn shapes(lines: &[&str], opts: &StageOptions) -> (Vec<String>, crate::stage::testing::Recorded) {
-        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let lines: Vec<String> = lines.iter().map(ToString::to_string).collect();
         let rec = run_stage("shapes", opts, &lines);
         (rec.out.clone(), rec)
     }
@@ -159,7 +159,7 @@ mod tests {
                 r#"{"c":"y"}"#,
                 r#"{"c":1,"c":2}"#,
                 "7",
-                r#"{}"#,
+                r"{}",
             ],
             &StageOptions::default(),
         );

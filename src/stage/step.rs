@@ -215,7 +215,7 @@ mod tests {
     use crate::stage::testing::run_stage;
 
     fn step(src: &str, lines: &[&str]) -> Vec<String> {
-        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let lines: Vec<String> = lines.iter().map(ToString::to_string).collect();
         let rec = run_stage(src, &StageOptions::default(), &lines);
         rec.out
     }

@@ -278,7 +278,7 @@ mod tests {
     use serde_json::{Value, json};
 
     fn summary(lines: &[&str]) -> Vec<Value> {
-        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let lines: Vec<String> = lines.iter().map(ToString::to_string).collect();
         let rec = run_stage("summary", &StageOptions::default(), &lines);
         assert_eq!(rec.lines(Fate::Aggregated).len(), lines.len());
         rec.out

@@ -254,7 +254,7 @@ fn wildcard_name_count_must_match_the_stars() {
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("^"), "a caret under the names: {}", r.stderr);
+    assert!(r.stderr.contains('^'), "a caret under the names: {}", r.stderr);
     assert!(r.stderr.contains("_ for a part you do not keep"), "{}", r.stderr);
     let r = run(&["parse \"* *\""], "");
     assert_eq!(r.code, 2);

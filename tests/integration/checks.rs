@@ -110,7 +110,7 @@ fn fates_sum(report: &serde_json::Value) -> u64 {
         .as_object()
         .expect("by reason")
         .values()
-        .filter_map(|v| v.as_u64())
+        .filter_map(serde_json::Value::as_u64)
         .sum();
     fates.values().filter_map(serde_json::Value::as_u64).sum::<u64>() + dead
 }
@@ -148,7 +148,7 @@ fn every_line_has_a_fate_when_an_assert_stops_the_run() {
                 "{pipeline} -j {jobs}: {report}"
             );
             // An aggregate's row is no line: then no line failed.
-            let failed = if pipeline.starts_with("count") { 0 } else { 1 };
+            let failed = i32::from(!pipeline.starts_with("count"));
             assert_eq!(report["fates"]["failed"], failed, "{pipeline} -j {jobs}");
         }
     }
@@ -161,7 +161,7 @@ fn every_line_has_a_fate_when_the_reader_closes_the_pipe() {
     let stats = dir.path().join("stats.json");
     let input = dir.path().join("in.ndjson");
     let lines: String = (0..200_000)
-        .map(|i| format!("{{\"i\":{i},\"pad\":\"{:0>40}\"}}\n", i))
+        .map(|i| format!("{{\"i\":{i},\"pad\":\"{i:0>40}\"}}\n"))
         .collect();
     std::fs::write(&input, lines).expect("input written");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("evq"))

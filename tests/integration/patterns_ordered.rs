@@ -244,7 +244,7 @@ fn jittered(times: &[(u32, u32)], window: u32) -> Vec<(u32, usize)> {
         .enumerate()
         .map(|(i, &(t, d))| (t + d % (window + 1), i, t))
         .collect();
-    arrivals.sort();
+    arrivals.sort_unstable();
     arrivals.into_iter().map(|(_, i, t)| (t, i)).collect()
 }
 

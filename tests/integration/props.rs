@@ -237,7 +237,7 @@ fn event() -> impl Strategy<Value = String> {
             }),
         1 => Just("{\"z\":1}".to_string()),
         1 => Just("not json".to_string()),
-        1 => Just("".to_string()),
+        1 => Just(String::new()),
         1 => Just("{\"x\":9}\r".to_string()),
     ]
 }

@@ -80,8 +80,7 @@ fn flat_files(dir: &Path) -> BTreeMap<String, String> {
     let t = tree(dir);
     assert!(
         t.dirs.is_empty() && t.other.is_empty(),
-        "{:?} holds more than files: {t:?}",
-        dir
+        "{dir:?} holds more than files: {t:?}"
     );
     t.files
         .into_iter()

@@ -7,15 +7,15 @@ use serde_json::{Value, json};
 
 /// Expressions over the fields `a`, `b` and `d`, whatever their types.
 const EXPRS: &[&str] = &[
-    r#"if a > 1 then {k: b[1:-1], l: map(d, x => x.e ?? x)} elif b then [a, b] else null end"#,
+    r"if a > 1 then {k: b[1:-1], l: map(d, x => x.e ?? x)} elif b then [a, b] else null end",
     r#"[capture(b, /(?P<n>\d+)/), match(b, /\w+/), sub(b, /a/, "$0$0"), gsub(b, "", "-")]"#,
     r#"[format("%05d|%-4s|%.2f|%x|%%", a, b, a, a), pad_left(b, a, "*"), repeat(b, a)]"#,
     r#"[parse_url(b), ip_in(b, "10.0.0.0/8"), ip_in(b, d), to_number(b), to_number(a)]"#,
-    r#"[url_decode(b), url_encode(b), base64_decode(b), base64_encode(b), md5(b), sha256(b)]"#,
+    r"[url_decode(b), url_encode(b), base64_decode(b), base64_encode(b), md5(b), sha256(b)]",
     r#"[strftime(a, "%H:%M", "Europe/Berlin"), strptime(b, "%Y-%m-%d"), time(b) - 1h >= @2026-01-01]"#,
-    r#"[keys(d), values(d), unique(d), sort(d), reverse(d), flatten(d), first(d), last(d), sum(d)]"#,
+    r"[keys(d), values(d), unique(d), sort(d), reverse(d), flatten(d), first(d), last(d), sum(d)]",
     r#"[filter(d, x => x), any(d, x => x == a), all(d, x => type(x) == "number"), d[a], d[a:b]]"#,
-    r#"[b[a:], b[:a], d[-2:], log(a), log10(a), exp(a), sqrt(a), pow(a, a), a in (b, d)]"#,
+    r"[b[a:], b[:a], d[-2:], log(a), log10(a), exp(a), sqrt(a), pow(a, a), a in (b, d)]",
 ];
 
 fn scalar() -> impl Strategy<Value = Value> {

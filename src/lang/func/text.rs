@@ -204,7 +204,7 @@ pub(super) fn to_number(v: &Val) -> Val<'static> {
     match crate::lang::value::parse_numeric(t.trim_start_matches('+')) {
         Some(n) if json_like => match n {
             Numeric::F(f) => Val::float(f),
-            n => n.into_val(),
+            n @ Numeric::I(_) => n.into_val(),
         },
         _ => Val::Null,
     }
@@ -318,15 +318,15 @@ mod tests {
     fn regex_functions_capture_match_and_substitute() {
         check_table(&[
             (
-                r#"capture(req, /(?P<method>\w+) (?P<path>\S+)(?P<none>X)?/)"#,
+                r"capture(req, /(?P<method>\w+) (?P<path>\S+)(?P<none>X)?/)",
                 EV,
                 r#"{"method":"GET","path":"/api/v1/users?id=7","none":null}"#,
             ),
             (r#"capture(req, "(?P<v>\\d+)")"#, EV, r#"{"v":"1"}"#),
             ("capture(req, /(?P<x>zzz)/)", EV, "null"),
-            (r#"match(req, /\d+/)"#, EV, r#""1""#),
+            (r"match(req, /\d+/)", EV, r#""1""#),
             ("match(req, pat)", EV, r#""1""#),
-            (r#"match(n, /\d/)"#, EV, "null"),
+            (r"match(n, /\d/)", EV, "null"),
             (r#"sub(s, "-", "+")"#, EV, r#""a+b-c""#),
             (r#"gsub(s, /-/, "+")"#, EV, r#""a+b+c""#),
             (r#"gsub(s, /(\w)/, "<$1>")"#, EV, r#""<a>-<b>-<c>""#),

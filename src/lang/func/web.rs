@@ -21,7 +21,7 @@ pub(super) fn url_decode(s: &str) -> Option<String> {
     percent_encoding::percent_decode_str(s)
         .decode_utf8()
         .ok()
-        .map(|c| c.into_owned())
+        .map(std::borrow::Cow::into_owned)
 }
 
 pub(super) fn base64_encode(s: &str) -> String {
@@ -215,7 +215,7 @@ mod tests {
             (r#"ip_in(ip6, "0.0.0.0/0")"#, EV, "false"),
             (r#"ip_in(ip, ["192.168.0.0/16", "10.0.0.0/8"])"#, EV, "true"),
             (r#"ip_in("nope", "10.0.0.0/8")"#, EV, "null"),
-            (r#"ip_in(ip, s)"#, EV, "null"),
+            (r"ip_in(ip, s)", EV, "null"),
         ]);
         assert!(parse_cidr("10.0.0.0/33").is_none());
         assert!(parse_cidr("::/129").is_none());

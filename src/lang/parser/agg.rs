@@ -260,7 +260,7 @@ impl Parser {
     fn percentage(&mut self) -> Result<f64, LangError> {
         let qspan = self.span_here();
         let v = match self.expr()? {
-            Expr::Const(v) => v.numeric().map(|n| n.as_f64()),
+            Expr::Const(v) => v.numeric().map(crate::lang::value::Numeric::as_f64),
             _ => None,
         };
         match v {

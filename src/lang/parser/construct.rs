@@ -253,9 +253,9 @@ mod tests {
         check_table(&[
             (r#"if status >= 500 then "error" else "ok" end"#, EV, r#""error""#),
             (r#"if status < 500 then "ok" end"#, EV, "null"),
-            (r#"if status < 400 then 1 elif status < 500 then 2 else 3 end"#, EV, "3"),
+            (r"if status < 400 then 1 elif status < 500 then 2 else 3 end", EV, "3"),
             (
-                r#"if status < 400 then 1 else if status < 600 then 2 else 3 end"#,
+                r"if status < 400 then 1 else if status < 600 then 2 else 3 end",
                 EV,
                 "2",
             ),
@@ -286,7 +286,7 @@ mod tests {
             ),
             ("{}", EV, "{}"),
             ("[status, s, [1]]", EV, r#"[503,"héllo",[1]]"#),
-            (r#"{a: 1, a: 2}"#, EV, r#"{"a":2}"#),
+            (r"{a: 1, a: 2}", EV, r#"{"a":2}"#),
         ]);
         assert!(error("{a: 1").contains("expected `}`"));
         assert!(error("{1: 2}").contains("expected a key"));
@@ -296,8 +296,8 @@ mod tests {
     fn a_list_in_brackets_or_parentheses_is_a_set_for_in() {
         check_table(&[
             (r#"s in ("héllo", "x")"#, EV, "true"),
-            (r#"status in (1, 2)"#, EV, "false"),
-            (r#"status not in (1, 2)"#, EV, "true"),
+            (r"status in (1, 2)", EV, "false"),
+            (r"status not in (1, 2)", EV, "true"),
             ("(status)", EV, "503"),
             // One value in parentheses after `in` is a list of one, not a substring test.
             (r#""éll" in ("héllo")"#, EV, "false"),
@@ -327,7 +327,7 @@ mod tests {
             ("s[1:2]", EV, r#""é""#),
             (r#"o["k"]"#, EV, r#""v""#),
             (r#"{a: [1, 2]}["a"][-1]"#, EV, "2"),
-            (r#"{a: {b: [1, {c: 3}]}}.a.b[1].c"#, EV, "3"),
+            (r"{a: {b: [1, {c: 3}]}}.a.b[1].c", EV, "3"),
             ("tags[end].x", EV, "null"),
         ]);
         assert!(error("tags[:").contains("expected"));

@@ -229,7 +229,7 @@ impl Parser {
             }
             Tok::Ident(w) if matches!(self.peek_at(1), Some(Tok::Punct("("))) => self.call(&w, span),
             Tok::Ident(_) | Tok::Quoted(_) | Tok::Punct(".") => Ok(Expr::Path(self.expr_path()?)),
-            _ => Err(LangError::new("expected an expression", span).hint(EXPR_HINT)),
+            Tok::Punct(_) => Err(LangError::new("expected an expression", span).hint(EXPR_HINT)),
         }
     }
 

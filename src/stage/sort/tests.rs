@@ -57,7 +57,7 @@ fn sorts_stably_in_memory_and_with_spills() {
     let spilled = sorted(&lines, "k", false, 5000);
     assert_eq!(in_memory, spilled);
     let mut expected: Vec<(usize, usize)> = (0..200).map(|i| ((i * 7) % 13, i)).collect();
-    expected.sort();
+    expected.sort_unstable();
     let expected: Vec<String> = expected
         .iter()
         .map(|(k, i)| format!(r#"{{"k":{k},"i":{i}}}"#))
