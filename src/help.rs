@@ -4,6 +4,7 @@
 use crate::cli::{Cli, HelpTopic};
 use crate::exit::ExitStatus;
 use clap::{CommandFactory, ValueEnum};
+use std::fmt::Write as _;
 
 /// Every stage this version has, as typed, and what it does.
 pub(crate) const STAGES: &[(&str, &str)] = &[
@@ -204,7 +205,7 @@ fn table(title: &str, items: &[(&str, &str)]) -> String {
     let width = items.iter().map(|(c, _)| c.chars().count()).max().unwrap_or(0);
     let mut out = format!("{title}:\n");
     for (call, what) in items {
-        out.push_str(&format!("  {call:width$}  {what}\n"));
+        let _ = writeln!(out, "  {call:width$}  {what}");
     }
     out
 }

@@ -22,6 +22,7 @@ use crate::event::{Event, write_val};
 use crate::lang::ast::BinOp;
 use crate::lang::{Expr, Path, Val};
 use crate::stage::Stage;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 /// At most this many comparisons of each kind are watched (one bit each).
@@ -501,7 +502,7 @@ fn warning(c: &Comparison, seen: u8) -> String {
         kind_names(seen)
     );
     if let Some(fix) = fix(c, &value, seen) {
-        w.push_str(&format!("; write {fix}"));
+        let _ = write!(w, "; write {fix}");
     }
     w
 }
@@ -540,7 +541,7 @@ fn pair_warning(c: &PairComparison, kinds: [u8; 2]) -> String {
         _ => None,
     };
     if let Some(fix) = fix {
-        w.push_str(&format!("; write {fix}"));
+        let _ = write!(w, "; write {fix}");
     }
     w
 }

@@ -11,6 +11,7 @@ use crate::lang::Path;
 use crate::mismatch::Mismatches;
 use crate::stage::Stage;
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
@@ -148,10 +149,10 @@ impl Watch {
                     thousands(events)
                 );
                 if let Some(near) = nearest(&field, &names) {
-                    w.push_str(&format!("; did you mean \"{near}\"?"));
+                    let _ = write!(w, "; did you mean \"{near}\"?");
                 }
                 if self.bare.contains(p) {
-                    w.push_str(&format!("; to compare with the text, write \"{field}\""));
+                    let _ = write!(w, "; to compare with the text, write \"{field}\"");
                 }
                 w
             })

@@ -132,13 +132,13 @@ pub(crate) fn parse_rfc3339(b: &[u8]) -> Option<f64> {
 
 /// Common Log Format: `10/Oct/2000:13:55:36 -0700`.
 pub(crate) fn parse_clf(s: &str) -> Option<f64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let b = s.as_bytes();
     if b.len() != 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[20] != b' ' {
         return None;
     }
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     let mo = MONTHS.iter().position(|m| *m == &s[3..6])? as i64 + 1;
     let iso = format!(
         "{}-{:02}-{}T{}{}:{}",

@@ -1,6 +1,7 @@
 //! Pipeline errors with a span, printed as the pipeline with a caret under the problem.
 
 use std::fmt;
+use std::fmt::Write as _;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Span {
@@ -57,7 +58,7 @@ impl LangError {
             "^".repeat(width)
         );
         if let Some(h) = &self.hint {
-            out.push_str(&format!("\n  hint: {h}"));
+            let _ = write!(out, "\n  hint: {h}");
         }
         out
     }

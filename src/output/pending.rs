@@ -565,6 +565,7 @@ fn spawn(sink: Sink) -> Result<Io, Option<Sink>> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::fmt::Write as _;
 
     fn bytes(held: &Held) -> Vec<u8> {
         held.slices().iter().flat_map(|s| s.to_vec()).collect()
@@ -607,7 +608,7 @@ mod tests {
         let mut p = Pending::new(1 << 20);
         p.blocks = blocks;
         let ids: Vec<u32> = (0..4)
-            .map(|i| p.file(0, |rel| rel.push_str(&format!("{i}.ndjson"))))
+            .map(|i| p.file(0, |rel| write!(rel, "{i}.ndjson").unwrap()))
             .collect();
         let mut pieces = Vec::new();
         for round in 0..200usize {
@@ -645,7 +646,7 @@ mod tests {
         let mut want = vec![String::new(); 5];
         for i in 0..2000 {
             let line = format!("{{\"i\":{i}}}\n");
-            let id = p.file(1, |rel| rel.push_str(&format!("{}/{}.ndjson", root.display(), i % 5)));
+            let id = p.file(1, |rel| write!(rel, "{}/{}.ndjson", root.display(), i % 5).unwrap());
             p.push(id, |buf| buf.extend_from_slice(line.as_bytes()));
             want[i % 5].push_str(&line);
             p.write_if_full(&files).unwrap();

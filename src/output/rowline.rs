@@ -142,7 +142,7 @@ mod tests {
         let mut from_text = Vec::new();
         assert!(write_text(json, &mut from_text));
         assert_eq!(from_text, line, "from the text as from the tree");
-        assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1, "one line");
+        assert_eq!(memchr::memchr_iter(b'\n', &line).count(), 1, "one line");
         assert_eq!(line.last(), Some(&b'\n'));
         let mut cells = Vec::new();
         read(&line[..line.len() - 1], &mut |k, c| cells.push((k.to_owned(), c)));

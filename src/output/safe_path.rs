@@ -22,6 +22,7 @@
 //! It is injective as strings: on a case-insensitive filesystem, values differing only in case
 //! still share a file.
 
+use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind};
 use std::os::unix::fs::OpenOptionsExt;
@@ -122,7 +123,7 @@ fn encode_slow(value: &str) -> String {
         if out.len() > MAX_LEN {
             out.truncate(fits);
             let hash = twox_hash::XxHash64::oneshot(0, value.as_bytes());
-            out.push_str(&format!("~{hash:016x}"));
+            let _ = write!(out, "~{hash:016x}");
             break;
         }
     }

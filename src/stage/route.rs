@@ -137,11 +137,11 @@ mod tests {
 
     #[test]
     fn rules_take_the_first_match_and_route_all_every_match_in_rule_order() {
+        // The event, then its topics under each of the three stages below.
+        type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]);
         let first = r#"route e: level == "error", s: ms > 500 else rest"#;
         let all = r#"route all e: level == "error", s: ms > 500 else rest"#;
         let bare = r#"route all e: level == "error", s: ms > 500"#;
-        // The event, then its topics under each of the three stages above.
-        type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]);
         let cases: &[Case] = &[
             (r#"{"level":"error","ms":900}"#, &["e"], &["e", "s"], &["e", "s"]),
             (r#"{"level":"info","ms":900}"#, &["s"], &["s"], &["s"]),

@@ -15,6 +15,7 @@ use crate::event::{Event, Fate, Needs};
 use crate::lang::ast::{Expr, Template, TemplatePart};
 use crate::lang::{Env, LangError, Span, StageAst, StageSpec, Val};
 use crate::output::safe_path::{NONE, encode_into};
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// The longest name of a file or directory, in bytes (NAME_MAX on Linux, macOS and the BSDs).
@@ -194,7 +195,7 @@ fn shorten(out: &mut String, start: usize, suffix: usize) {
         cut -= 1;
     }
     out.truncate(cut);
-    out.push_str(&format!("~{hash:016x}"));
+    let _ = write!(out, "~{hash:016x}");
     out.push_str(&tail);
 }
 

@@ -78,7 +78,7 @@ fn mordor_channel_counts_match_the_corpus_readme() {
         ("Security", 224),
     ] {
         let out = stdout_of(&[&format!("where Channel == \"{channel}\""), f]);
-        assert_eq!(out.iter().filter(|b| **b == b'\n').count(), n, "{channel}");
+        assert_eq!(memchr::memchr_iter(b'\n', &out).count(), n, "{channel}");
     }
 }
 
@@ -93,7 +93,7 @@ fn zeek_directory_reads_every_event_in_path_order() {
         .collect();
     files.sort();
     let expected: Vec<u8> = files.iter().flat_map(|f| gunzip(f)).collect();
-    assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 158_439);
+    assert_eq!(memchr::memchr_iter(b'\n', &out).count(), 158_439);
     assert_eq!(out, expected);
 }
 
@@ -103,7 +103,7 @@ fn zeek_dotted_keys_and_path_counts() {
     let d = dir.to_str().unwrap();
     for (path, n) in ZEEK_PATH_COUNTS {
         let out = stdout_of(&[&format!("where _path == \"{path}\""), d]);
-        assert_eq!(out.iter().filter(|b| **b == b'\n').count(), n, "{path}");
+        assert_eq!(memchr::memchr_iter(b'\n', &out).count(), n, "{path}");
     }
     let out = stdout_of(&[
         "where _path == \"dns\" and exists(`id.orig_h`) | keep `id.orig_h` | head 1",

@@ -185,11 +185,12 @@ fn head_and_tail_by_past_max_groups_fail_naming_the_stage() {
 fn fill_down_fills_missing_and_null_fields_in_input_order() {
     let mut input = String::new();
     for i in 0..300 {
-        input.push_str(&match i % 3 {
+        let line = match i % 3 {
             0 => format!("{{\"i\":{i},\"host\":\"h{i}\"}}\n"),
             1 => format!("{{\"i\":{i},\"host\":null}}\n"),
             _ => format!("{{\"i\":{i}}}\n"),
-        });
+        };
+        input.push_str(&line);
     }
     let got = out(
         &[

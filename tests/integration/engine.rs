@@ -4,6 +4,7 @@
 use crate::common::{evq, run, run_bytes};
 use base64::Engine as _;
 use serde_json::Value;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -629,7 +630,7 @@ fn output_is_identical_for_one_and_four_threads() {
         match i % 97 {
             0 => input.push_str("not json\n"),
             1 => input.push('\n'),
-            _ => input.push_str(&format!("{{\"i\":{i},\"g\":\"{}\",\"x\":{}}}\n", i % 7, i % 13)),
+            _ => writeln!(input, "{{\"i\":{i},\"g\":\"{}\",\"x\":{}}}", i % 7, i % 13).unwrap(),
         }
     }
     for pipeline in [

@@ -2,6 +2,7 @@
 //! stdout, signals, `-e`, and stopping promptly on endless input.
 
 use crate::common::{evq, run};
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -132,7 +133,7 @@ fn pipeline_file_is_read_with_comments_and_newlines() {
 fn truncated_gzip_outputs_the_complete_lines_then_exits_3_naming_the_file() {
     let mut plain = String::new();
     for i in 0..3000 {
-        plain.push_str(&format!("{{\"n\":{i},\"pad\":\"{}\"}}\n", "x".repeat(i % 41)));
+        writeln!(plain, "{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(i % 41)).unwrap();
     }
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(plain.as_bytes()).unwrap();

@@ -316,12 +316,12 @@ fn wait(child: &mut Child, limit: Duration) -> Option<i32> {
 
 #[test]
 fn three_consumers_share_a_durable_and_a_killed_one_loses_nothing() {
+    const N: usize = 20_000;
+    const BATCH: usize = 100;
     let Some(server) = server() else { return };
     let mut nats = Nats::connect(&server);
     let name = stream_name("shared");
     nats.create_stream(&name);
-    const N: usize = 20_000;
-    const BATCH: usize = 100;
     nats.fill(&name, &events(N));
     let dir = tempfile::tempdir().expect("a temporary directory");
     let url = format!("nats://{server}/{name}?durable=shared&batch={BATCH}&ack_wait=2s");

@@ -2,6 +2,7 @@
 //! and `-o logfmt`, colour (`--color`, `NO_COLOR`), and tables that round floats.
 
 use crate::common::{evq, run};
+use std::fmt::Write as _;
 use std::process::Command;
 
 const LOGS: &str = concat!(
@@ -157,10 +158,7 @@ fn table_rounds_floats_and_csv_keeps_them_exact() {
 fn tabular_output_is_the_same_for_changed_events_aggregates_and_any_thread_count() {
     let mut input = String::new();
     for i in 0..3000 {
-        input.push_str(&format!(
-            "{{\"k\":\"k{}\",\"v\":{i},\"o\":{{\"p\":\"a|b\\nc\"}}}}\n",
-            i % 7
-        ));
+        writeln!(input, "{{\"k\":\"k{}\",\"v\":{i},\"o\":{{\"p\":\"a|b\\nc\"}}}}", i % 7).unwrap();
     }
     for pipeline in [
         "set w = v * 2 | del v",

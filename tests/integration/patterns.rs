@@ -5,6 +5,7 @@
 use crate::common::{Run, evq};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
@@ -409,7 +410,7 @@ fn the_fates_of_all_four_stages_add_up_to_the_lines_read() {
     let mut input = orders(2000);
     input.push_str("not json\n\n");
     for order in 5000..5030 {
-        input.push_str(&format!("{{\"order\":{order},\"items\":[\"not an object\"]}}\n"));
+        writeln!(input, "{{\"order\":{order},\"items\":[\"not an object\"]}}").unwrap();
     }
     let pipeline = "explode items | sample 60% by order | join \"skus.csv\" on items.sku = sku as price \
                     | validate \"event.schema.json\" | where order != 5";

@@ -5,6 +5,7 @@
 use crate::common::{Run, corpus, evq, run};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
@@ -80,7 +81,8 @@ fn flat_files(dir: &Path) -> BTreeMap<String, String> {
     let t = tree(dir);
     assert!(
         t.dirs.is_empty() && t.other.is_empty(),
-        "{dir:?} holds more than files: {t:?}"
+        "{} holds more than files: {t:?}",
+        dir.display()
     );
     t.files
         .into_iter()
@@ -504,7 +506,7 @@ fn assert_one_file_per_value(files: &BTreeMap<PathBuf, Vec<u8>>, input: &str, ke
     for line in input.lines() {
         let ev: Value = serde_json::from_str(line).unwrap();
         let k = ev.get(key).cloned().unwrap_or(Value::Null).to_string();
-        want.entry(k).or_default().push_str(&format!("{line}\n"));
+        writeln!(want.entry(k).or_default(), "{line}").unwrap();
     }
     let mut seen = BTreeSet::new();
     for (name, bytes) in files {
@@ -679,7 +681,7 @@ fn many_topics(topics: usize, rounds: usize, pad: usize) -> String {
     let mut out = String::new();
     for r in 0..rounds {
         for t in 0..topics {
-            out.push_str(&format!("{{\"t\":\"t{t}\",\"r\":{r},\"pad\":\"{pad}\"}}\n"));
+            writeln!(out, "{{\"t\":\"t{t}\",\"r\":{r},\"pad\":\"{pad}\"}}").unwrap();
         }
     }
     out
@@ -898,11 +900,13 @@ fn full_filesystem_fails_with_exit_4_and_leaves_whole_json_lines() {
     };
     let mut input = String::new();
     for i in 0..3000 {
-        input.push_str(&format!(
-            "{{\"t\":\"t{}\",\"i\":{i},\"pad\":\"{}\"}}\n",
+        writeln!(
+            input,
+            "{{\"t\":\"t{}\",\"i\":{i},\"pad\":\"{}\"}}",
             i % 7,
             "x".repeat(50)
-        ));
+        )
+        .unwrap();
     }
     let r = run(&["route by t", "-O", s(&out)], &input);
     assert_eq!(r.code, 4, "{}", r.stderr);
@@ -1027,11 +1031,13 @@ fn atomic_run_that_fills_the_disk_changes_no_file_and_leaves_no_temporaries() {
     fs::write(out.join("t0.ndjson"), "old\n").unwrap();
     let mut input = String::new();
     for i in 0..3000 {
-        input.push_str(&format!(
-            "{{\"t\":\"t{}\",\"i\":{i},\"pad\":\"{}\"}}\n",
+        writeln!(
+            input,
+            "{{\"t\":\"t{}\",\"i\":{i},\"pad\":\"{}\"}}",
             i % 7,
             "x".repeat(50)
-        ));
+        )
+        .unwrap();
     }
     let r = run(&["route by t", "-O", s(&out), "--atomic"], &input);
     assert_eq!(r.code, 4, "{}", r.stderr);

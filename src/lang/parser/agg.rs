@@ -196,14 +196,11 @@ impl Parser {
     /// `count()`, `sum(x)`, `percentile(x, 95)`, each optionally `as NAME`.
     fn agg(&mut self, cols: &mut Columns) -> Result<AggSpec, LangError> {
         let span = self.span_here();
-        let func = match self.next().map(|t| t.tok) {
-            Some(Tok::Ident(w)) => w,
-            _ => {
-                return Err(
-                    LangError::new("expected an aggregate such as count() or avg(latency_ms)", span)
-                        .hint(format!("aggregates are: {}", AGG_NAMES.join(", "))),
-                );
-            }
+        let Some(Tok::Ident(func)) = self.next().map(|t| t.tok) else {
+            return Err(
+                LangError::new("expected an aggregate such as count() or avg(latency_ms)", span)
+                    .hint(format!("aggregates are: {}", AGG_NAMES.join(", "))),
+            );
         };
         if !AGG_NAMES.contains(&func.as_str()) {
             let e = LangError::new(format!("unknown aggregate `{func}`"), span);

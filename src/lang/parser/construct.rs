@@ -169,9 +169,8 @@ impl Parser {
     /// `name => body`, the last argument of `map`, `filter`, `any` and `all`.
     pub(super) fn lambda(&mut self, func: &str) -> Result<Expr, LangError> {
         let hint = format!("write {func}(ARRAY, x => EXPRESSION), where x stands for each element");
-        let name = match (self.peek().cloned(), self.peek_at(1)) {
-            (Some(Tok::Ident(n)), Some(Tok::Punct("=>"))) => n,
-            _ => return Err(self.error_here("expected `NAME =>`").hint(hint)),
+        let (Some(Tok::Ident(name)), Some(Tok::Punct("=>"))) = (self.peek().cloned(), self.peek_at(1)) else {
+            return Err(self.error_here("expected `NAME =>`").hint(hint));
         };
         self.advance();
         self.advance();

@@ -139,15 +139,12 @@ impl Parser {
     /// `to "out/{topic()}.ndjson"` or `tee "…"`.
     pub(super) fn file_stage(&mut self, tee: bool) -> Result<StageSpec, LangError> {
         let span = self.span_here();
-        let text = match self.next().map(|t| t.tok) {
-            Some(Tok::Str(s)) => s,
-            _ => {
-                return Err(LangError::new(
-                    "expected a file name template in quotes, e.g. \"out/{topic()}.ndjson\"",
-                    span,
-                )
-                .hint("{EXPR} parts of the template are replaced by each event's values"));
-            }
+        let Some(Tok::Str(text)) = self.next().map(|t| t.tok) else {
+            return Err(LangError::new(
+                "expected a file name template in quotes, e.g. \"out/{topic()}.ndjson\"",
+                span,
+            )
+            .hint("{EXPR} parts of the template are replaced by each event's values"));
         };
         // Point into the string literal (past its opening quote) when its source is the text
         // itself; with escapes, offsets in the text are not offsets in the source.

@@ -112,8 +112,8 @@ fn stage_with(pipeline: &str, lateness: Option<f64>, time: Option<&str>) -> Grou
         other => panic!("{t}: not a path: {other:?}"),
     });
     let opts = StageOptions {
-        lateness,
         time,
+        lateness,
         ..StageOptions::default()
     };
     match Stage::build(&asts[0], &opts).expect("builds") {
