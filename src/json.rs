@@ -1,7 +1,7 @@
-//! serde_json's quirks in one file: one nesting limit (`MAX_DEPTH`) for the lazy and
+//! `serde_json`'s quirks in one file: one nesting limit (`MAX_DEPTH`) for the lazy and
 //! the full parse, strings that must be valid Unicode, numbers that keep their text,
 //! duplicate keys (the last wins), the lazy capture of top-level fields, and one way
-//! to write JSON text: compact, with minimal escapes, as serde_json writes it.
+//! to write JSON text: compact, with minimal escapes, as `serde_json` writes it.
 //!
 //! The decode-time check (`capture`, `tree`) rejects exactly what a later full parse
 //! rejects, so text that passed it always parses again.
@@ -92,7 +92,7 @@ pub(crate) fn too_deep(line: &[u8]) -> Option<JsonError> {
 }
 
 /// The first `\u` escape of syntactically valid JSON text that is a lone surrogate.
-/// serde_json skips such escapes in values it does not build, and fails on them in
+/// `serde_json` skips such escapes in values it does not build, and fails on them in
 /// values it does.
 pub(crate) fn lone_surrogate(text: &str) -> Option<JsonError> {
     let b = text.as_bytes();
@@ -136,7 +136,7 @@ fn check_lazy(text: &str) -> Result<(), JsonError> {
 
 // ------------------------------------------------------------------ parsing
 
-/// Deserializes all of `text`, whose depth is already checked: serde_json's own limit
+/// Deserializes all of `text`, whose depth is already checked: `serde_json`'s own limit
 /// (which rejects 128 levels) is replaced by `MAX_DEPTH`.
 fn parse_checked<'a, T: de::Deserialize<'a>>(text: &'a str) -> Result<T, JsonError> {
     let mut de = serde_json::Deserializer::from_str(text);
@@ -149,7 +149,7 @@ fn parse_checked<'a, T: de::Deserialize<'a>>(text: &'a str) -> Result<T, JsonErr
 /// Parses JSON text that evq wrote itself (the tabular formats read their rows back).
 /// It comes from checked events and aggregate rows, so its depth is bounded by
 /// construction (a row may hold an event: a few levels past `MAX_DEPTH`), and
-/// serde_json's limit, which rejects 128 levels, must not apply.
+/// `serde_json`'s limit, which rejects 128 levels, must not apply.
 pub(crate) fn reparse(text: &[u8]) -> Result<Value, JsonError> {
     let mut de = serde_json::Deserializer::from_slice(text);
     de.disable_recursion_limit();
@@ -158,7 +158,7 @@ pub(crate) fn reparse(text: &[u8]) -> Result<Value, JsonError> {
     Ok(v)
 }
 
-/// Parses JSON text into a tree whose numbers keep their exact text. serde_json
+/// Parses JSON text into a tree whose numbers keep their exact text. `serde_json`
 /// rewrites exponents (`1E5` and `1e400` become `1e+5` and `1e+400`), so a text
 /// with an exponent is walked again, taking each number's text from the line.
 pub(crate) fn tree(text: &str) -> Result<Value, JsonError> {
@@ -317,7 +317,7 @@ fn capture_fields<'a>(
     Ok(c)
 }
 
-/// The key serde_json uses to pass an arbitrary-precision number through a map.
+/// The key `serde_json` uses to pass an arbitrary-precision number through a map.
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
 struct Capture<'w> {
@@ -481,7 +481,7 @@ impl Out for String {
     }
 }
 
-/// Writes `s` as a JSON string with serde_json's minimal escapes: `"`, `\` and
+/// Writes `s` as a JSON string with `serde_json`'s minimal escapes: `"`, `\` and
 /// control characters only.
 pub(crate) fn write_str<O: Out>(out: &mut O, s: &str) {
     out.put("\"");
@@ -516,7 +516,7 @@ fn write_str_body<O: Out>(out: &mut O, s: &str) {
 }
 
 /// Writes a string token of valid JSON text with minimal escapes, rewriting only the
-/// escapes serde_json would not write (`\/`, most `\u`), without building the string.
+/// escapes `serde_json` would not write (`\/`, most `\u`), without building the string.
 fn rewrite_escapes<O: Out>(token: &str, out: &mut O) {
     let b = token.as_bytes();
     let (mut i, mut run) = (0, 0);
@@ -539,7 +539,7 @@ fn rewrite_escapes<O: Out>(token: &str, out: &mut O) {
     out.put(&token[run..]);
 }
 
-/// Writes a tree as compact JSON text, exactly as serde_json does.
+/// Writes a tree as compact JSON text, exactly as `serde_json` does.
 pub(crate) fn write_value<O: Out>(out: &mut O, v: &Value) {
     match v {
         Value::Null => out.put("null"),

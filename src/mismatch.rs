@@ -1,4 +1,4 @@
-//! Comparisons that could never hold on the data seen: `LogonType == 3` when LogonType
+//! Comparisons that could never hold on the data seen: `LogonType == 3` when `LogonType`
 //! was a string in every event. Each `where` comparison of a field with a constant is
 //! watched on the workers until some event has the field with the constant's type;
 //! at the end, one warning with the fix for each that never had it. A comparison of two

@@ -83,7 +83,9 @@ impl Pipeline {
         let ordered = parallel.split_off(split);
         let needs = |ss: &[Stage]| {
             let mut n = Needs::default();
-            ss.iter().for_each(|s| s.needs(&mut n));
+            for s in ss {
+                s.needs(&mut n);
+            }
             n
         };
         let partial = ordered.first().and_then(PartialSpec::of);

@@ -89,7 +89,9 @@ mod tests {
 
     fn advice(lines: &[&str], events: u64) -> Option<String> {
         let s = Sniff::default();
-        lines.iter().for_each(|l| s.note(l.as_bytes()));
+        for l in lines {
+            s.note(l.as_bytes());
+        }
         s.advice(lines.len() as u64, events)
     }
 

@@ -77,7 +77,9 @@ fn worst_error(xs: &[f64], parts: usize) -> f64 {
     let mut sketch = Sketch::new();
     for chunk in xs.chunks(xs.len().div_ceil(parts)) {
         let mut part = Sketch::new();
-        chunk.iter().for_each(|&x| part.add(x));
+        for &x in chunk {
+            part.add(x);
+        }
         sketch.merge(&part);
     }
     QS.iter()
@@ -112,7 +114,9 @@ fn percentile_results_through_acc_match_the_sketch() {
     sorted.sort_by(f64::total_cmp);
     for q in [0.5, 0.9, 0.95, 0.99, 0.999] {
         let mut acc = Acc::new(&AggFn::Percentile(q));
-        xs.iter().for_each(|&i| acc.add(&Val::Int(i)));
+        for &i in &xs {
+            acc.add(&Val::Int(i));
+        }
         let got = acc.result();
         assert!(got.is_i64(), "integral data gives integers: {got}");
         let got = got.as_f64().expect("a number");

@@ -60,7 +60,9 @@ mod tests {
 
     fn of(xs: &[f64]) -> Moments {
         let mut m = Moments::default();
-        xs.iter().for_each(|&x| m.add(x));
+        for &x in xs {
+            m.add(x);
+        }
         m
     }
 

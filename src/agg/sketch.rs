@@ -373,7 +373,9 @@ mod tests {
     fn answers_are_values_that_occurred() {
         let mut s = Sketch::new();
         let xs: Vec<f64> = (0..5000).map(|i| f64::from(i * 7 + 1000)).collect();
-        xs.iter().for_each(|&x| s.add(x));
+        for &x in &xs {
+            s.add(x);
+        }
         for q in [0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999] {
             let got = s.quantile(q).expect("not empty");
             assert!(xs.contains(&got), "q {q}: {got} never occurred");
@@ -414,11 +416,17 @@ mod tests {
             .map(|i| 1.5f64.powi(i % 1500 - 700) * if i % 3 == 0 { -1.0 } else { 1.0 })
             .collect();
         let mut one = Sketch::new();
-        xs.iter().for_each(|&x| one.add(x));
+        for &x in &xs {
+            one.add(x);
+        }
         let (a, b) = xs.split_at(1234);
         let (mut sa, mut sb) = (Sketch::new(), Sketch::new());
-        a.iter().for_each(|&x| sa.add(x));
-        b.iter().for_each(|&x| sb.add(x));
+        for &x in a {
+            sa.add(x);
+        }
+        for &x in b {
+            sb.add(x);
+        }
         sa.merge(&sb);
         assert_eq!(sa, one);
     }

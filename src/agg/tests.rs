@@ -12,7 +12,9 @@ fn num(text: &str) -> Val<'static> {
 
 fn run(f: AggFn, vals: &[Val]) -> Value {
     let mut acc = Acc::new(&f);
-    vals.iter().for_each(|v| acc.add(v));
+    for v in vals {
+        acc.add(v);
+    }
     acc.result()
 }
 
@@ -275,7 +277,9 @@ fn split_acc(f: AggFn, vals: &[Val], cuts: &[f64]) -> Acc {
         }
         _ => {
             let mut acc = Acc::new(&f);
-            vals.iter().for_each(|v| acc.add(v));
+            for v in vals {
+                acc.add(v);
+            }
             acc
         }
     }

@@ -241,7 +241,9 @@ impl CsvRecords {
             .and_then(|()| w.into_inner().ok())
             .unwrap_or_else(|| self.record.as_slice().to_vec());
         let mut text = Capped::new(self.max);
-        bytes.into_iter().for_each(|b| text.push(b));
+        for b in bytes {
+            text.push(b);
+        }
         text.into_bad(line, offset)
     }
 }

@@ -356,7 +356,9 @@ impl<R: Read> JsonRecords<R> {
             if restarts(b, self.pos.col, col, self.array.is_some()) {
                 return Ok(());
             }
-            indent.into_iter().for_each(|b| text.push(b));
+            for b in indent {
+                text.push(b);
+            }
             while let Some(b) = self.peek()? {
                 self.take(b, text)?;
                 if b == b'\n' {

@@ -46,7 +46,7 @@ fn digits(s: &[u8]) -> usize {
     s.iter().take_while(|b| b.is_ascii_digit()).count()
 }
 
-/// The exponent after `e`: sign and digits, clamped to ±EXP_LIMIT.
+/// The exponent after `e`: sign and digits, clamped to ±`EXP_LIMIT`.
 fn parse_exp(s: &[u8]) -> Option<i128> {
     let (neg, s) = match s.split_first() {
         Some((b'-', rest)) => (true, rest),

@@ -24,7 +24,7 @@ pub(crate) fn resolve_index(i: i64, len: usize) -> Option<usize> {
     }
 }
 
-/// The most levels a value may have, as for input lines (serde_json rejects the 128th).
+/// The most levels a value may have, as for input lines (`serde_json` rejects the 128th).
 pub(crate) const MAX_LEVELS: usize = 127;
 
 /// The number of nested arrays and objects: 0 for a scalar, 1 for `[1]`.
@@ -86,7 +86,7 @@ pub(crate) fn write_json(v: &Value, out: &mut Vec<u8>) {
     }
 }
 
-/// A string, number, boolean or null: serde_json writes these without recursing.
+/// A string, number, boolean or null: `serde_json` writes these without recursing.
 fn write_scalar<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
     serde_json::to_writer(&mut *out, v).expect("writing a scalar to a Vec cannot fail");
 }
@@ -100,7 +100,7 @@ pub(crate) fn nested(levels: usize) -> Value {
     })
 }
 
-/// Drops a `nested` value level by level: serde_json's own drop recurses.
+/// Drops a `nested` value level by level: `serde_json`'s own drop recurses.
 #[cfg(test)]
 pub(crate) fn dismantle(mut v: Value) {
     while let Some(inner) = match &mut v {

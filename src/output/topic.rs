@@ -257,7 +257,7 @@ fn drain(file: &File, buf: &mut Vec<u8>) -> io::Result<usize> {
     res
 }
 
-/// The most slices one write(2) takes (IOV_MAX on Linux and macOS).
+/// The most slices one write(2) takes (`IOV_MAX` on Linux and macOS).
 const MAX_SLICES: usize = 1024;
 
 /// Writes all of `data`, in one write(2) unless the system writes less; returns how many bytes that
@@ -265,7 +265,9 @@ const MAX_SLICES: usize = 1024;
 fn write_out(file: &File, data: &[IoSlice]) -> io::Result<usize> {
     if data.len() > MAX_SLICES {
         let mut joined = Vec::with_capacity(data.iter().map(|d| d.len()).sum());
-        data.iter().for_each(|d| joined.extend_from_slice(d));
+        for d in data {
+            joined.extend_from_slice(d);
+        }
         return write_slices(file, &[IoSlice::new(&joined)]);
     }
     write_slices(file, data)

@@ -1,4 +1,4 @@
-//! Property tests: `parse` never panics on any text in any format, and `typed` agrees with serde_json.
+//! Property tests: `parse` never panics on any text in any format, and `typed` agrees with `serde_json`.
 
 use super::{TextFormat, parse, typed};
 use proptest::prelude::*;

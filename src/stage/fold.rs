@@ -512,7 +512,9 @@ mod tests {
 
     fn folded(patches: &[Value]) -> Value {
         let mut state = Node::empty();
-        patches.iter().for_each(|p| apply(&mut state, &p.to_string()));
+        for p in patches {
+            apply(&mut state, &p.to_string());
+        }
         state.value()
     }
 
@@ -569,7 +571,9 @@ mod tests {
         #[test]
         fn merging_text_agrees_with_merging_trees(patches in prop::collection::vec(json_value(), 1..6)) {
             let mut reference = json!({});
-            patches.iter().for_each(|p| json_patch::merge(&mut reference, p));
+            for p in &patches {
+                json_patch::merge(&mut reference, p);
+            }
             prop_assert_eq!(folded(&patches), reference);
         }
     }

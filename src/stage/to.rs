@@ -18,7 +18,7 @@ use crate::output::safe_path::{NONE, encode_into};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-/// The longest name of a file or directory, in bytes (NAME_MAX on Linux, macOS and the BSDs).
+/// The longest name of a file or directory, in bytes (`NAME_MAX` on Linux, macOS and the BSDs).
 const NAME_MAX: usize = 255;
 
 /// `~` and 16 hex digits of a cut name's xxHash64.

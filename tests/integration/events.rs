@@ -311,7 +311,7 @@ fn a_change_that_would_nest_past_128_is_too_deep() {
 // ---------------------------------------------------------------- fuzz
 
 /// True when `line` is JSON text, at any depth (an event may nest 128 levels, past
-/// serde_json's default limit).
+/// `serde_json`'s default limit).
 fn is_json(line: &str) -> bool {
     let mut de = serde_json::Deserializer::from_str(line);
     de.disable_recursion_limit();

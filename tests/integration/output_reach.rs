@@ -246,7 +246,7 @@ fn bad_color_values_are_usage_errors() {
     );
 }
 
-/// Under a pseudo-terminal (script(1)), stdout is coloured by default, unless NO_COLOR is set.
+/// Under a pseudo-terminal (script(1)), stdout is coloured by default, unless `NO_COLOR` is set.
 #[test]
 fn a_terminal_gets_colour_unless_no_color_is_set() {
     if Command::new("script").arg("--version").output().is_err() {

@@ -403,7 +403,7 @@ proptest! {
     }
 }
 
-/// Found by `lazy_and_full_parsing_reject_the_same_lines`: serde_json reports a cut number
+/// Found by `lazy_and_full_parsing_reject_the_same_lines`: `serde_json` reports a cut number
 /// differently when it skips the value than when it builds it.
 #[test]
 fn a_line_cut_inside_a_number_gets_one_message_whatever_the_pipeline() {

@@ -469,7 +469,9 @@ impl GroupStage {
         match self.add(&ev, out.env()) {
             Ok(rows) => {
                 out.record(&ev, Fate::Aggregated);
-                rows.into_iter().for_each(|row| out.push_row(row));
+                for row in rows {
+                    out.push_row(row);
+                }
             }
             Err(Rejected::NoTime) => out.dead(&ev, Reason::NoTime),
             Err(Rejected::Late) => out.dead(&ev, Reason::Late),

@@ -76,7 +76,9 @@ fn merging_in_any_split_gives_the_same_rows() {
         .map(|i| format!("{{\"k\":{},\"v\":{}}}", ["1", "1.0", "2", "2e0", "3", "4.5"][i % 6], i))
         .collect();
     let mut one = Groups::default();
-    events.iter().for_each(|e| add(&mut one, &s.spec, e));
+    for e in &events {
+        add(&mut one, &s.spec, e);
+    }
     let want = one.finish(&s.spec);
     for cut in [1, 7, 30, 59] {
         let (mut a, mut b) = (Groups::default(), Groups::default());
@@ -375,7 +377,9 @@ fn sliding_windows_merge_the_same_in_any_split() {
         let s = stage(pipeline, None);
         let events = sliding_events();
         let mut one = Groups::default();
-        events.iter().for_each(|e| add(&mut one, &s.spec, e));
+        for e in &events {
+            add(&mut one, &s.spec, e);
+        }
         let want = one.finish(&s.spec);
         assert!(!want.is_empty());
         for cut in 0..=events.len() {
