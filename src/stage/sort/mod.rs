@@ -176,8 +176,7 @@ impl Sort {
     /// Sorts the buffer into a new run on disk. `buf` keeps its capacity for the next run, and all its items
     /// when the spill fails.
     fn spill(&mut self) -> io::Result<()> {
-        let keys = &self.keys;
-        self.buf.sort_unstable_by(|a, b| compare(keys, a, b));
+        self.sort_buf();
         let runs = match &mut self.spilled {
             Some(runs) => runs,
             None => self.spilled.insert(RunFile::new()?),
@@ -188,7 +187,14 @@ impl Sort {
         Ok(())
     }
 
-    /// Hands every event to `out` in sorted order.
+    /// Sorts the held items, on all cores: at the end of input the worker threads are idle, and a
+    /// spill while reading would otherwise stop the ordered thread for the whole sort.
+    fn sort_buf(&mut self) {
+        use rayon::slice::ParallelSliceMut as _;
+        let keys = &self.keys;
+        self.buf.par_sort_unstable_by(|a, b| compare(keys, a, b));
+    }
+
     /// Hands the sorted events to `out` until it breaks; reports whether it did.
     fn drain(&mut self, out: &mut dyn FnMut(Item) -> ControlFlow<()>) -> io::Result<ControlFlow<()>> {
         if self.spilled.is_some() && !self.buf.is_empty() && self.failed.is_none() {
@@ -196,8 +202,7 @@ impl Sort {
             // merge from memory.
             let _ = self.spill();
         }
-        let keys = &self.keys;
-        self.buf.sort_unstable_by(|a, b| compare(keys, a, b));
+        self.sort_buf();
         self.heap_bytes = 0;
         let held = std::mem::take(&mut self.buf);
         let Some(runs) = self.spilled.take() else {
