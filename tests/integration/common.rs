@@ -23,7 +23,16 @@ pub(crate) fn run(args: &[&str], stdin: &str) -> Run {
 }
 
 pub(crate) fn run_bytes(args: &[&str], stdin: &[u8]) -> Run {
-    let out = evq().args(args).write_stdin(stdin.to_vec()).output().expect("evq runs");
+    finish(evq().args(args).write_stdin(stdin.to_vec()))
+}
+
+/// Runs evq with `args` in the directory `dir`, feeding `stdin`.
+pub(crate) fn run_in(dir: &Path, args: &[&str], stdin: impl AsRef<[u8]>) -> Run {
+    finish(evq().current_dir(dir).args(args).write_stdin(stdin.as_ref().to_vec()))
+}
+
+fn finish(cmd: &mut Command) -> Run {
+    let out = cmd.output().expect("evq runs");
     Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

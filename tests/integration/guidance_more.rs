@@ -3,28 +3,13 @@
 //! `if` and in lambdas; two fields compared whose types never matched. Each with the text,
 //! the exit code, `-q`, and the cases that must stay quiet.
 
-use crate::common::{Run, evq, run};
+use crate::common::{run, run_in};
 
 const EVENTS: &str = "{\"level\":\"error\",\"msg\":\"a\",\"service\":\"api\"}\n\
                       {\"level\":\"info\",\"msg\":\"b\",\"service\":\"db\"}\n\
                       {\"level\":\"error\",\"msg\":\"c\",\"service\":\"api\"}\n";
 
 const LEVLE: &str = "evq: warning: field \"levle\" was not in any of 3 events; did you mean \"level\"?\n";
-
-/// Runs evq with `args` in the directory `dir`, feeding `stdin`.
-fn run_in(dir: &std::path::Path, args: &[&str], stdin: &str) -> Run {
-    let out = evq()
-        .current_dir(dir)
-        .args(args)
-        .write_stdin(stdin)
-        .output()
-        .expect("evq runs");
-    Run {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
-}
 
 #[test]
 fn ordered_stages_that_read_input_fields_warn_for_a_field_never_seen() {

@@ -2,27 +2,12 @@
 //! and `validate` (JSON Schema), their fates in `--stats`, and their promises: the same output
 //! for every `-j` and read-chunk size, reproducible sampling, files read before any input.
 
-use crate::common::{Run, evq};
+use crate::common::{Run, run_in};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
-
-/// Runs evq in `dir` with `args`, feeding `stdin`.
-fn run_in(dir: &Path, args: &[&str], stdin: &str) -> Run {
-    let out = evq()
-        .current_dir(dir)
-        .args(args)
-        .write_stdin(stdin.as_bytes().to_vec())
-        .output()
-        .expect("evq runs");
-    Run {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
-}
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")

@@ -2,7 +2,7 @@
 //! `to`, `tee`, `-O`, and their promises: safe names, any number of files, truncation, compression,
 //! whole lines after any failure, `--atomic`, and accounting.
 
-use crate::common::{Run, corpus, evq, run};
+use crate::common::{Run, corpus, evq, run, run_in};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -16,21 +16,6 @@ use std::time::{Duration, Instant};
 /// The binary `evq()` runs, for commands built by hand.
 fn evq_path() -> PathBuf {
     assert_cmd::cargo::cargo_bin("evq")
-}
-
-/// Runs evq with `args` in the directory `cwd`, feeding `stdin`.
-fn run_in(cwd: &Path, args: &[&str], stdin: &[u8]) -> Run {
-    let out = evq()
-        .current_dir(cwd)
-        .args(args)
-        .write_stdin(stdin.to_vec())
-        .output()
-        .expect("evq runs");
-    Run {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
 }
 
 fn tmp() -> tempfile::TempDir {
