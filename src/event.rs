@@ -774,6 +774,17 @@ impl crate::lang::Record for Event<'_> {
 #[derive(Debug, Clone)]
 pub(crate) struct TimeField(pub Option<Path>);
 
+/// [`TimeField::DEFAULTS`] as paths, made once.
+fn default_time_paths() -> &'static [Path] {
+    static PATHS: std::sync::LazyLock<Vec<Path>> = std::sync::LazyLock::new(|| {
+        TimeField::DEFAULTS
+            .iter()
+            .map(|k| Path::new(vec![Seg::Key((*k).into())]))
+            .collect()
+    });
+    &PATHS
+}
+
 impl TimeField {
     pub(crate) const DEFAULTS: [&'static str; 4] = ["ts", "time", "timestamp", "@timestamp"];
 
@@ -782,9 +793,7 @@ impl TimeField {
         let of = |p: &Path| ev.lookup(p).filter(|v| time_of(v, env).is_some()).map(Val::into_value);
         match &self.0 {
             Some(p) => of(p),
-            None => Self::DEFAULTS
-                .iter()
-                .find_map(|k| of(&Path::new(vec![Seg::Key((*k).into())]))),
+            None => default_time_paths().iter().find_map(of),
         }
     }
 
@@ -803,10 +812,9 @@ impl TimeField {
     pub(crate) fn of(&self, ev: &Event, env: &Env) -> Option<f64> {
         match &self.0 {
             Some(p) => time_of(&ev.lookup(p)?, env),
-            None => Self::DEFAULTS.iter().find_map(|k| {
-                let p = Path::new(vec![Seg::Key((*k).into())]);
-                ev.lookup(&p).map(|v| time_of(&v, env))
-            })?,
+            None => default_time_paths()
+                .iter()
+                .find_map(|p| ev.lookup(p).map(|v| time_of(&v, env)))?,
         }
     }
 }

@@ -1,0 +1,342 @@
+//! `fold by KEYS [from PATH] [emit final|changes]`: event sourcing. Each entity's state is
+//! rebuilt by applying its events in input order as JSON merge patches (RFC 7386: a field
+//! set to `null` is deleted, objects merge, anything else replaces). The output per entity
+//! is its keys, the state's fields, `_events` (how many events built it) and `_last` (the
+//! last event's time, as written, when it had one). `emit final` (the default) gives one
+//! row per entity at the end of input, in first-seen order; `emit changes` gives the row
+//! after every event, a CQRS read-model feed.
+//!
+//! An event's patch is read apart once into [`Patches`]: a list of steps (set this member to
+//! this JSON text, delete that one, go into this object) over one text buffer. A state holds
+//! its members' JSON text, so applying steps overwrites texts in place: an entity that keeps
+//! its shape costs no allocation per event. With `emit final` right after the parallel part,
+//! the workers read their chunks' patches apart ([`FoldPart`]) and the ordered part only
+//! applies the steps, in input order.
+
+mod patch;
+mod state;
+
+use super::group::{put_key, write_key};
+use super::{Emit, TimeField};
+use crate::event::{Event, Fate, Meta, Needs};
+use crate::json;
+use crate::lang::Env;
+use crate::lang::ast::{KeySpec, Path};
+use patch::Patches;
+use serde_json::{Map, Value};
+use state::{Part, State};
+use std::collections::HashMap;
+use std::ops::{ControlFlow, Range};
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Fold {
+    pub spec: Arc<FoldSpec>,
+    table: Table,
+    /// Scratch space for one event's key and patch.
+    canon: Vec<u8>,
+    text: Vec<u8>,
+    patch: Patches,
+    /// Scratch space for a row's text, and for a part's entities.
+    row_text: String,
+    ids: Vec<usize>,
+    /// Set once the entities went past `--max-groups` (while merging workers' parts).
+    pub overflow: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct FoldSpec {
+    keys: Vec<KeySpec>,
+    from: Option<Path>,
+    changes: bool,
+    time: TimeField,
+    max: usize,
+    /// Parts the ordered part has applied, emptied, for workers to fill again: their buffers
+    /// are not allocated (and their pages not faulted in) afresh for every chunk.
+    spare: Mutex<Vec<FoldPart>>,
+}
+
+/// How many events ahead of the one being applied the state is read (see [`Fold::merge`]).
+const READ_AHEAD: usize = 8;
+
+/// How many emptied parts are kept for reuse.
+const SPARE_PARTS: usize = 8;
+
+/// The entities, in first-seen order.
+#[derive(Debug, Clone, Default)]
+struct Table {
+    /// Entity number by canonical key.
+    index: HashMap<Box<[u8]>, usize, foldhash::fast::RandomState>,
+    entities: Vec<Entity>,
+}
+
+#[derive(Debug, Clone)]
+struct Entity {
+    /// The keys' JSON text, as first seen.
+    key: Box<[u8]>,
+    state: State,
+    events: u64,
+    last: Option<Value>,
+}
+
+/// A chunk's events as the ordered part applies them: each one's entity key, time and patch.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FoldPart {
+    /// The events' canonical keys, then their keys' JSON text, back to back.
+    keys: Vec<u8>,
+    events: Vec<PartEvent>,
+    patches: Patches,
+    /// Scratch space for one event's key text.
+    text: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+struct PartEvent {
+    canon: Range<usize>,
+    key: Range<usize>,
+    last: Option<Value>,
+    /// Its steps in `patches`.
+    steps: Range<usize>,
+}
+
+impl Fold {
+    pub(crate) fn new(keys: Vec<KeySpec>, from: Option<Path>, changes: bool, time: TimeField, max: usize) -> Fold {
+        Fold {
+            spec: Arc::new(FoldSpec {
+                keys,
+                from,
+                changes,
+                time,
+                max,
+                spare: Mutex::default(),
+            }),
+            table: Table::default(),
+            canon: Vec::new(),
+            text: Vec::new(),
+            patch: Patches::default(),
+            row_text: String::new(),
+            ids: Vec::new(),
+            overflow: false,
+        }
+    }
+
+    pub(crate) fn needs(&self, n: &mut Needs) {
+        self.spec.needs(n);
+    }
+
+    /// Applies the event to its entity's state; the event itself goes no further.
+    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
+        self.canon.clear();
+        self.text.clear();
+        write_key(&self.spec.keys, &ev, out.env(), &mut self.canon, &mut self.text);
+        let Some(e) = self.table.entity(&self.canon, &self.text, self.spec.max) else {
+            out.fail(too_many(self.spec.max));
+            return out.record(&ev, Fate::Skipped);
+        };
+        out.record(&ev, Fate::Aggregated);
+        self.patch.clear();
+        self.patch.read(&ev, self.spec.from.as_ref());
+        let last = self.spec.time.value(&ev, out.env());
+        self.table.entities[e].apply(&self.patch, 0..self.patch.steps.len(), last);
+        if self.spec.changes {
+            self.push_row(e, out);
+        }
+    }
+
+    /// Applies a worker's chunk of events, the chunk after those applied so far.
+    pub(crate) fn merge(&mut self, mut part: FoldPart) {
+        // All the events' entities are found first, so that the cache misses of finding them
+        // overlap; then each state is read ahead of its turn, for the same reason.
+        let mut ids = std::mem::take(&mut self.ids);
+        ids.clear();
+        for ev in &part.events {
+            match self
+                .table
+                .entity(&part.keys[ev.canon.clone()], &part.keys[ev.key.clone()], self.spec.max)
+            {
+                Some(e) => ids.push(e),
+                None => {
+                    self.overflow = true;
+                    break;
+                }
+            }
+        }
+        for (i, ev) in part.events.drain(..ids.len()).enumerate() {
+            if let Some(&ahead) = ids.get(i + READ_AHEAD) {
+                self.table.entities[ahead].state.touch();
+            }
+            self.table.entities[ids[i]].apply(&part.patches, ev.steps, ev.last);
+        }
+        self.ids = ids;
+        self.spec.recycle(part);
+    }
+
+    /// Entity `e` as output, JSON text written from the state's texts (nothing is parsed): its
+    /// keys, its state's fields (a state that is not an object is `_state`), `_events` and
+    /// `_last`. A name met again takes the first one's place, as in a JSON object: a state's
+    /// member named like a key is written where the key is.
+    fn row(&self, e: usize, text: &mut String) {
+        let entity = &self.table.entities[e];
+        let mut keys = Value::Object(Map::new());
+        put_key(&self.spec.keys, &entity.key, &mut keys);
+        let mut row: Vec<(&str, Piece)> = Vec::new();
+        let mut put = |name, piece| match row.iter_mut().find(|(n, _)| *n == name) {
+            Some(entry) => entry.1 = piece,
+            None => row.push((name, piece)),
+        };
+        if let Value::Object(keys) = &keys {
+            for (name, v) in keys {
+                put(name, Piece::Value(v));
+            }
+        }
+        match entity.state.members() {
+            Some(members) => {
+                for (name, part) in members {
+                    put(name, Piece::State(part));
+                }
+            }
+            None => put("_state", Piece::State(entity.state.whole())),
+        }
+        let events = Value::from(entity.events);
+        let last = entity.last.clone().unwrap_or(Value::Null);
+        put("_events", Piece::Value(&events));
+        put("_last", Piece::Value(&last));
+        text.clear();
+        text.push('{');
+        for (i, (name, piece)) in row.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            json::write_str(text, name);
+            text.push(':');
+            match piece {
+                Piece::Value(v) => json::write_value(text, v),
+                Piece::State(part) => part.write(text),
+            }
+        }
+        text.push('}');
+    }
+
+    /// Hands on entity `e`'s row.
+    fn push_row(&mut self, e: usize, out: &mut Emit) {
+        let mut text = std::mem::take(&mut self.row_text);
+        self.row(e, &mut text);
+        out.push_text(&text, None, Meta::default(), None, false);
+        self.row_text = text;
+    }
+
+    /// With `emit final`, hands on each entity's state, in first-seen order.
+    pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
+        if self.spec.changes {
+            return ControlFlow::Continue(());
+        }
+        self.table.index = HashMap::default();
+        for e in 0..self.table.entities.len() {
+            self.push_row(e, out);
+            // The state is in the row now: free it as the rows go.
+            self.table.entities[e].state = State::default();
+            out.go_on()?;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The message of a fold stopped by `--max-groups`.
+pub(crate) fn too_many(max: usize) -> String {
+    format!("fold: more than {max} entities; raise the limit with --max-groups N")
+}
+
+impl Table {
+    /// The number of the entity with key `canon`, new (with `text` as its key) if it was not
+    /// seen; `None` when there are `max` entities already.
+    fn entity(&mut self, canon: &[u8], text: &[u8], max: usize) -> Option<usize> {
+        if let Some(&e) = self.index.get(canon) {
+            return Some(e);
+        }
+        if self.entities.len() >= max {
+            return None;
+        }
+        self.index.insert(canon.into(), self.entities.len());
+        self.entities.push(Entity {
+            key: text.into(),
+            state: State::default(),
+            events: 0,
+            last: None,
+        });
+        Some(self.entities.len() - 1)
+    }
+}
+
+impl FoldSpec {
+    pub(crate) fn needs(&self, n: &mut Needs) {
+        for k in &self.keys {
+            k.expr.visit_paths(&mut |p| n.add_path(p));
+        }
+        // The patch is read from text (see `Patches::read`), not parsed into a tree.
+        match &self.from {
+            Some(p) => n.add_path(p),
+            None => n.members = true,
+        }
+        self.time.needs(n);
+    }
+
+    /// Whether workers can take a chunk's events apart: the rows come only at the end.
+    pub(crate) fn in_parts(&self) -> bool {
+        !self.changes
+    }
+
+    /// An empty part for a worker's chunk.
+    pub(crate) fn part(&self) -> FoldPart {
+        let spare = self.spare.lock().ok().and_then(|mut s| s.pop());
+        spare.unwrap_or_default()
+    }
+
+    /// Keeps an applied part's buffers for another chunk.
+    fn recycle(&self, mut part: FoldPart) {
+        part.keys.clear();
+        part.events.clear();
+        part.patches.clear();
+        if let Ok(mut spare) = self.spare.lock()
+            && spare.len() < SPARE_PARTS
+        {
+            spare.push(part);
+        }
+    }
+}
+
+impl FoldPart {
+    /// Adds one event of the chunk.
+    pub(crate) fn add(&mut self, spec: &FoldSpec, ev: &Event, env: &Env) {
+        let at = self.keys.len();
+        self.text.clear();
+        write_key(&spec.keys, ev, env, &mut self.keys, &mut self.text);
+        let canon = at..self.keys.len();
+        let key = self.keys.len()..self.keys.len() + self.text.len();
+        self.keys.extend_from_slice(&self.text);
+        let start = self.patches.steps.len();
+        self.patches.read(ev, spec.from.as_ref());
+        self.events.push(PartEvent {
+            canon,
+            key,
+            last: spec.time.value(ev, env),
+            steps: start..self.patches.steps.len(),
+        });
+    }
+}
+
+impl Entity {
+    /// Applies one event: its steps in `patches`, and its time.
+    fn apply(&mut self, patches: &Patches, steps: Range<usize>, last: Option<Value>) {
+        if last.is_some() {
+            self.last = last;
+        }
+        self.state.apply(patches, &patches.steps[steps]);
+        self.events += 1;
+    }
+}
+
+/// A part of an output row: a key's or count's value, or a part of a state.
+enum Piece<'a> {
+    Value(&'a Value),
+    State(Part<'a>),
+}
