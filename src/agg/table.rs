@@ -1,6 +1,6 @@
 //! Compact storage of groups and their accumulators, with no allocation per group: a million
-//! one-key `count` groups take about 70 bytes each (the key's bytes, 16 bytes of offsets, a
-//! 32-byte counter and a few bytes of hash index).
+//! one-key `count` groups take about 80 bytes each (the key's bytes, 16 bytes of offsets, the
+//! key's 8-byte hash, a 32-byte counter and a few bytes of hash index).
 //!
 //! A group is found by its canonical key (the bytes of [`super::key`], after an opaque prefix
 //! such as a window number) and remembers the text its keys had when first seen, which is what
@@ -34,6 +34,8 @@ pub(crate) struct Table {
     /// Per group: where its bytes start in `arena` and where its first-seen text starts, which
     /// is where its bytes end (the next group's start) when the text is the canonical key.
     spans: Vec<(usize, usize)>,
+    /// Per group: the hash of its canonical key, so that growing the index reads no key.
+    hashes: Vec<u64>,
     /// `Layout::aggs` accumulators for each group in turn.
     accs: Vec<Acc>,
 }
@@ -59,9 +61,9 @@ impl Table {
         let hash = self.hasher.hash_one(canon);
         let Table {
             index,
-            hasher,
             arena,
             spans,
+            hashes,
             ..
         } = self;
         if let Some(&g) = index.find(hash, |&g| canon_of(arena, spans, g) == canon) {
@@ -69,7 +71,8 @@ impl Table {
         }
         let g = spans.len();
         let id = u32::try_from(g).ok().filter(|_| g < l.limit)?;
-        index.insert_unique(hash, id, |&g| hasher.hash_one(canon_of(arena, spans, g)));
+        hashes.push(hash);
+        index.insert_unique(hash, id, |&g| hashes[g as usize]);
         let start = arena.len();
         arena.extend_from_slice(canon);
         let mid = arena.len();
@@ -177,9 +180,10 @@ impl Table {
         out
     }
 
-    /// Frees the hash index: no group can be found or added after this, only read by number.
+    /// Frees the hash index (and the keys' hashes): no group can be found or added after this, only read by number.
     pub(crate) fn drop_index(&mut self) {
         self.index = HashTable::new();
+        self.hashes = Vec::new();
     }
 
     /// The heap bytes the table holds.
@@ -188,6 +192,7 @@ impl Table {
         self.index.allocation_size()
             + self.arena.capacity()
             + self.spans.capacity() * std::mem::size_of::<(usize, usize)>()
+            + self.hashes.capacity() * std::mem::size_of::<u64>()
             + self.accs.capacity() * std::mem::size_of::<Acc>()
     }
 }
