@@ -17,12 +17,13 @@ pub(crate) fn write_markdown(rows: &Rows, out: &mut dyn Write) -> io::Result<()>
         return Ok(());
     }
     let mut right = vec![(false, true); names.len()]; // (any number, only numbers or empty)
-    for rec in rows.iter() {
+    rows.each(|rec| {
         for (i, cell) in rec.enumerate() {
             right[i].0 |= cell.is_number();
             right[i].1 &= cell.is_number() || cell.as_str().is_empty();
         }
-    }
+        Ok(())
+    })?;
     let mut line = String::new();
     push_row(&mut line, names.iter().map(String::as_str));
     out.write_all(line.as_bytes())?;
@@ -32,12 +33,11 @@ pub(crate) fn write_markdown(rows: &Rows, out: &mut dyn Write) -> io::Result<()>
         .map(|&(any, only)| if any && only { "---:" } else { "---" });
     push_row(&mut line, rule);
     out.write_all(line.as_bytes())?;
-    for rec in rows.iter() {
+    rows.each(|rec| {
         line.clear();
         push_row(&mut line, rec.map(Cell::as_str));
-        out.write_all(line.as_bytes())?;
-    }
-    Ok(())
+        out.write_all(line.as_bytes())
+    })
 }
 
 /// Appends `| a | b |` and a newline.

@@ -128,6 +128,7 @@ impl Stdout {
     pub(crate) fn finish(&mut self) -> io::Result<()> {
         let clear = self.clear_live();
         self.w.write_all(clear.as_bytes())?;
+        self.rows.seal()?;
         match self.format {
             Format::Json => self.w.write_all(if self.started { b"\n]\n" } else { b"[]\n" })?,
             Format::Csv => rows::write_csv(&self.rows, b',', self.look.header, &mut self.w)?,

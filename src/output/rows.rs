@@ -3,7 +3,7 @@
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
-use std::io::{self, Write};
+use std::io::{self, BufRead, Seek, Write};
 
 /// The text of one cell. The variant is kept so that `table` can right-align numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -117,14 +117,74 @@ pub(crate) fn flatten(v: &Value) -> Vec<(String, Cell)> {
 
 /// Collects records, tracking columns in first-seen order across all records.
 ///
-/// csv, tsv and table need every record before the header can be written, so they buffer here.
-#[derive(Debug, Default)]
+/// csv, tsv and table need every record before the header can be written, so they buffer here:
+/// in memory up to [`HELD_MAX`] bytes, then as row lines in a temporary file, read back when the
+/// rows are written. Memory stays bounded however many rows there are.
+#[derive(Debug)]
 pub(crate) struct Rows {
     columns: Vec<String>,
     index: HashMap<String, usize>,
     /// Cells by column index; a record is as long as the column list was when it came, so
     /// columns first seen later are missing from it and read as `Cell::Null`.
     records: Vec<Vec<Cell>>,
+    /// About how many bytes `records` holds, and how many it may.
+    held: usize,
+    budget: usize,
+    /// The records after those in memory, when there were too many.
+    spill: Option<Spill>,
+}
+
+/// Row lines in a temporary file (deleted when closed), each with its newline.
+#[derive(Debug)]
+struct Spill {
+    file: Result<std::fs::File, io::Error>,
+    buf: Vec<u8>,
+}
+
+/// The bytes of records held in memory before the rest go to a temporary file.
+const HELD_MAX: usize = 16 << 20;
+
+/// Spilled row lines are written in pieces of about this size.
+const SPILL_PIECE: usize = 1 << 20;
+
+impl Default for Rows {
+    fn default() -> Self {
+        Rows {
+            columns: Vec::new(),
+            index: HashMap::new(),
+            records: Vec::new(),
+            held: 0,
+            budget: HELD_MAX,
+            spill: None,
+        }
+    }
+}
+
+impl Spill {
+    fn new() -> Spill {
+        Spill {
+            file: tempfile::tempfile(),
+            buf: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, line: &[u8]) {
+        self.buf.extend_from_slice(line);
+        self.buf.push(b'\n');
+        if self.buf.len() >= SPILL_PIECE {
+            self.write_buf();
+        }
+    }
+
+    /// Writes the buffered lines; the first failure is kept for [`Rows::seal`].
+    fn write_buf(&mut self) {
+        if let Ok(file) = &mut self.file
+            && let Err(e) = file.write_all(&self.buf)
+        {
+            self.file = Err(e);
+        }
+        self.buf.clear();
+    }
 }
 
 static NULL: Cell = Cell::Null;
@@ -143,20 +203,44 @@ impl Rows {
 
     /// Adds the record of one row line (see [`super::rowline`]), without its newline.
     pub(crate) fn push_line(&mut self, line: &[u8]) {
+        if self.spill.is_none() && self.held > self.budget {
+            self.spill = Some(Spill::new());
+        }
         let mut rec = vec![Cell::Null; self.columns.len()];
+        let (columns, index) = (&mut self.columns, &mut self.index);
         super::rowline::read(line, &mut |k, cell| {
-            let i = match self.index.get(k) {
+            let i = match index.get(k) {
                 Some(&i) => i,
                 None => {
-                    self.index.insert(k.to_owned(), self.columns.len());
-                    self.columns.push(k.to_owned());
+                    index.insert(k.to_owned(), columns.len());
+                    columns.push(k.to_owned());
                     rec.push(Cell::Null);
-                    self.columns.len() - 1
+                    columns.len() - 1
                 }
             };
             rec[i] = cell;
         });
-        self.records.push(rec);
+        match &mut self.spill {
+            Some(spill) => spill.push(line),
+            None => {
+                self.held += line.len() + std::mem::size_of_val(rec.as_slice());
+                self.records.push(rec);
+            }
+        }
+    }
+
+    /// Ends the adding of records: the spilled ones are all in their file, or the error that
+    /// kept them from it is returned.
+    pub(crate) fn seal(&mut self) -> io::Result<()> {
+        let Some(spill) = &mut self.spill else { return Ok(()) };
+        spill.write_buf();
+        match &mut spill.file {
+            Ok(file) => file.flush(),
+            Err(e) => Err(io::Error::new(
+                e.kind(),
+                format!("cannot keep the rows in a temporary file (set TMPDIR to a writable directory): {e}"),
+            )),
+        }
     }
 
     pub(crate) fn columns(&self) -> &[String] {
@@ -173,12 +257,32 @@ impl Rows {
         self.records.is_empty()
     }
 
-    /// Each record's cells, one per column, `Cell::Null` where the record has no such column.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = impl Iterator<Item = &Cell>> {
+    /// Calls `f` with each record's cells in turn, one per column, `Cell::Null` where the
+    /// record has no such column. Spilled records are read back ([`Rows::seal`] first).
+    pub(crate) fn each(&self, mut f: impl FnMut(&mut dyn Iterator<Item = &Cell>) -> io::Result<()>) -> io::Result<()> {
         let n = self.columns.len();
-        self.records
-            .iter()
-            .map(move |r| r.iter().chain(std::iter::repeat_n(&NULL, n - r.len())))
+        for r in &self.records {
+            f(&mut r.iter().chain(std::iter::repeat_n(&NULL, n - r.len())))?;
+        }
+        let Some(spill) = &self.spill else { return Ok(()) };
+        let mut file = match &spill.file {
+            Ok(file) => file.try_clone()?,
+            Err(e) => return Err(io::Error::new(e.kind(), e.to_string())),
+        };
+        file.seek(io::SeekFrom::Start(0))?;
+        let mut reader = io::BufReader::new(file);
+        let (mut line, mut rec) = (Vec::new(), vec![Cell::Null; n]);
+        while reader.read_until(b'\n', &mut line)? > 0 {
+            rec.fill(Cell::Null);
+            super::rowline::read(line.strip_suffix(b"\n").unwrap_or(&line), &mut |k, cell| {
+                if let Some(&i) = self.index.get(k) {
+                    rec[i] = cell;
+                }
+            });
+            f(&mut rec.iter())?;
+            line.clear();
+        }
+        Ok(())
     }
 }
 
@@ -217,9 +321,7 @@ pub(crate) fn write_csv(rows: &Rows, delimiter: u8, header: bool, out: &mut dyn 
     if header {
         w.write_record(rows.columns()).map_err(io_error)?;
     }
-    for rec in rows.iter() {
-        w.write_record(rec.map(Cell::as_str)).map_err(io_error)?;
-    }
+    rows.each(|rec| w.write_record(rec.map(Cell::as_str)).map_err(io_error))?;
     w.flush()
 }
 
@@ -241,10 +343,7 @@ fn write_tsv(rows: &Rows, header: bool, out: &mut dyn Write) -> io::Result<()> {
     if header {
         write_line(&mut rows.columns().iter().map(String::as_str))?;
     }
-    for rec in rows.iter() {
-        write_line(&mut rec.map(Cell::as_str))?;
-    }
-    Ok(())
+    rows.each(|rec| write_line(&mut rec.map(Cell::as_str)))
 }
 
 fn push_tsv_escaped(s: &str, out: &mut Vec<u8>) {

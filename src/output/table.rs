@@ -60,13 +60,14 @@ pub(crate) fn write_table(rows: &Rows, out: &mut dyn Write, max_width: Option<us
         .map(|n| if look.header { shown(n).width() } else { 0 })
         .collect();
     let mut numbers = vec![(false, true); names.len()]; // (any number, only numbers or empty)
-    for rec in rows.iter() {
+    rows.each(|rec| {
         for (i, cell) in rec.enumerate() {
             natural[i] = natural[i].max(shown(&text(cell, look.zone)).width());
             numbers[i].0 |= cell.is_number();
             numbers[i].1 &= cell.is_number() || cell.as_str().is_empty();
         }
-    }
+        Ok(())
+    })?;
     let widths = fit(&natural, max_width);
     let mut line = String::new();
     if look.header {
@@ -82,11 +83,10 @@ pub(crate) fn write_table(rows: &Rows, out: &mut dyn Write, max_width: Option<us
         }
         out.write_all(line.as_bytes())?;
     }
-    for rec in rows.iter() {
+    rows.each(|rec| {
         push_line(&mut line, rec.map(|c| (text(c, look.zone), c.is_number())), &widths);
-        out.write_all(line.as_bytes())?;
-    }
-    Ok(())
+        out.write_all(line.as_bytes())
+    })
 }
 
 /// A cell's text as a table shows it: numbers made [`readable`], times in `zone`.

@@ -79,7 +79,12 @@ fn rows_track_columns_first_seen_across_records() {
     assert_eq!(r.columns(), ["b", "a", "c", "d.e"]);
     assert_eq!(r.len(), 4);
     assert!(!r.is_empty());
-    let grid: Vec<Vec<&str>> = r.iter().map(|rec| rec.map(Cell::as_str).collect()).collect();
+    let mut grid: Vec<Vec<String>> = Vec::new();
+    r.each(|rec| {
+        grid.push(rec.map(|c| c.as_str().to_owned()).collect());
+        Ok(())
+    })
+    .unwrap();
     assert_eq!(
         grid,
         [
@@ -254,5 +259,44 @@ proptest! {
         prop_assert_eq!(lines.len(), 2);
         let back: Vec<String> = lines[1].split('\t').map(unescape_tsv).collect();
         prop_assert_eq!(&back, &cells);
+    }
+}
+
+/// Past its memory budget, `Rows` keeps the records in a temporary file: the csv, tsv, table
+/// and markdown written from it are the same, columns first seen in spilled records included.
+#[test]
+fn spilled_rows_are_written_as_held_ones() {
+    let lines = [
+        r#"{"a":1,"b":"x"}"#,
+        r#"{"a":2,"c":{"d":"line\nbreak"}}"#,
+        r#"{"b":"\u001e\u001f\u0010","e":[1,2]}"#,
+        "{}",
+        r#"{"a":null,"f":true}"#,
+    ];
+    let held = rows(&lines);
+    for budget in [0, 40] {
+        let mut spilled = Rows::new();
+        spilled.budget = budget;
+        for l in &lines {
+            spilled.push(&val(l));
+        }
+        spilled.seal().unwrap();
+        assert!(spilled.spill.is_some() && spilled.records.len() < lines.len());
+        assert_eq!(spilled.columns(), held.columns());
+        for delimiter in [b',', b'\t'] {
+            assert_eq!(csv(&spilled, delimiter), csv(&held, delimiter));
+        }
+        let table = |r: &Rows| {
+            let mut out = Vec::new();
+            crate::output::table::write_table(r, &mut out, None, crate::output::table::Look::default()).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(table(&spilled), table(&held));
+        let markdown = |r: &Rows| {
+            let mut out = Vec::new();
+            crate::output::markdown::write_markdown(r, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(markdown(&spilled), markdown(&held));
     }
 }
