@@ -287,6 +287,53 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// The event's text with each top-level key of `paths` set to its value in `values`,
+    /// replaced in place or appended, in canonical form (`json::canonical`); `None` when a
+    /// path is not one key, or the event is held as a tree or repeats a key (the tree keeps
+    /// the last value only). Of a path given twice, the last value counts.
+    pub(crate) fn spliced(&self, paths: &[&Path], values: &[Val]) -> Option<String> {
+        let text = self.text()?;
+        let close = text.rfind('}')?;
+        let mut edits: Vec<(usize, usize, String)> = Vec::new();
+        let mut appended = String::new();
+        for (i, (path, v)) in paths.iter().zip(values).enumerate() {
+            let [Seg::Key(k)] = path.segs.as_slice() else {
+                return None;
+            };
+            if paths[i + 1..].contains(path) {
+                continue;
+            }
+            let mut json = String::new();
+            write_val(&mut json, v);
+            match self.raw_at(path) {
+                Some(old) => {
+                    let start = old.as_ptr() as usize - text.as_ptr() as usize;
+                    edits.push((start, start + old.len(), json));
+                }
+                None => {
+                    appended.push(',');
+                    json::write_str(&mut appended, k);
+                    appended.push(':');
+                    appended.push_str(&json);
+                }
+            }
+        }
+        let mut spliced = String::with_capacity(text.len() + appended.len() + 16);
+        spliced.push_str(&text[..close]);
+        if !appended.is_empty() {
+            let empty = text[..close].trim_end().ends_with('{');
+            spliced.push_str(if empty { &appended[1..] } else { &appended });
+        }
+        spliced.push_str(&text[close..]);
+        edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+        for (start, end, json) in edits {
+            spliced.replace_range(start..end, &json);
+        }
+        let mut out = String::with_capacity(spliced.len());
+        json::canonical(&spliced, &mut out).ok()?;
+        Some(out)
+    }
+
     /// True when the event has the field at `path` (any value, `null` too), up to its
     /// first index; never parses a value. For the fields-never-seen warning.
     pub(crate) fn has(&self, path: &Path) -> bool {

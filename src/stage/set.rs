@@ -6,8 +6,7 @@
 //! `MAX_DEPTH` is a dead letter.
 
 use super::Flow;
-use crate::event::{Event, MAX_PAD, Needs, Reason, too_deep_at, write_path, write_segs, write_val};
-use crate::json;
+use crate::event::{Event, MAX_PAD, Needs, Reason, too_deep_at, write_path, write_segs};
 use crate::lang::ast::Seg;
 use crate::lang::{Env, Expr, Path, Val};
 
@@ -55,7 +54,8 @@ impl Set {
             return Flow::Dead(Reason::TooDeep);
         }
         if self.top_level {
-            if let Some(text) = splice(ev, &self.assignments, &values) {
+            let paths: Vec<&Path> = self.assignments.iter().map(|(p, _)| p).collect();
+            if let Some(text) = ev.spliced(&paths, &values) {
                 ev.set_text(text);
                 return Flow::Pass;
             }
@@ -72,52 +72,6 @@ impl Set {
         }
         Flow::Pass
     }
-}
-
-/// The event's text with each top-level key replaced in place or appended, in
-/// canonical form; `None` when the event is held as a tree or repeats a key (the
-/// tree keeps the last value only).
-fn splice(ev: &Event, assignments: &[(Path, Expr)], values: &[Val]) -> Option<String> {
-    let text = ev.text()?;
-    let close = text.rfind('}')?;
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    let mut appended = String::new();
-    for (i, ((path, _), v)) in assignments.iter().zip(values).enumerate() {
-        let Some(Seg::Key(k)) = path.segs.first() else {
-            return None;
-        };
-        if assignments[i + 1..].iter().any(|(p, _)| p == path) {
-            continue;
-        }
-        let mut json = String::new();
-        write_val(&mut json, v);
-        match ev.raw_at(path) {
-            Some(old) => {
-                let start = old.as_ptr() as usize - text.as_ptr() as usize;
-                edits.push((start, start + old.len(), json));
-            }
-            None => {
-                appended.push(',');
-                json::write_str(&mut appended, k);
-                appended.push(':');
-                appended.push_str(&json);
-            }
-        }
-    }
-    let mut spliced = String::with_capacity(text.len() + appended.len() + 16);
-    spliced.push_str(&text[..close]);
-    if !appended.is_empty() {
-        let empty = text[..close].trim_end().ends_with('{');
-        spliced.push_str(if empty { &appended[1..] } else { &appended });
-    }
-    spliced.push_str(&text[close..]);
-    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
-    for (start, end, json) in edits {
-        spliced.replace_range(start..end, &json);
-    }
-    let mut out = String::with_capacity(spliced.len());
-    json::canonical(&spliced, &mut out).ok()?;
-    Some(out)
 }
 
 #[cfg(test)]

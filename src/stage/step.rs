@@ -20,9 +20,9 @@ use super::head::GroupIndex;
 use super::{Emit, TimeField};
 use crate::agg::Sum;
 use crate::event::{Event, Fate, MAX_PAD, Needs, Reason, too_deep_at, write_path, write_segs};
-use crate::lang::Val;
 use crate::lang::ast::{KeySpec, StepFn, StepSpec};
 use crate::lang::value::Numeric;
+use crate::lang::{Path, Val};
 use serde_json::Value;
 
 #[derive(Debug, Clone)]
@@ -67,6 +67,10 @@ impl Steps {
             if let Some(e) = &s.arg {
                 e.visit_paths(&mut |p| n.add_path(p));
             }
+        }
+        for s in &self.steps {
+            // Captured on the first parse, so splicing the results in needs no second one.
+            n.add_quiet(&s.name);
         }
         if let Some(groups) = &self.by {
             groups.needs(n);
@@ -117,11 +121,18 @@ impl Steps {
     }
 
     fn write(&self, ev: &mut Event, results: Vec<Value>) -> Result<(), Reason> {
+        let values: Vec<Val> = results.iter().map(Val::from_value).collect();
+        if self.steps.iter().zip(&values).any(|(s, v)| too_deep_at(&s.name, v)) {
+            return Err(Reason::TooDeep);
+        }
+        let paths: Vec<&Path> = self.steps.iter().map(|s| &s.name).collect();
+        if let Some(text) = ev.spliced(&paths, &values) {
+            ev.set_text(text);
+            return Ok(());
+        }
+        drop(values);
         let doc = ev.doc_mut().map_err(|r| r.reason)?;
         for (s, v) in self.steps.iter().zip(results) {
-            if too_deep_at(&s.name, &Val::from_value(&v)) {
-                return Err(Reason::TooDeep);
-            }
             let segs = write_segs(doc, &s.name);
             write_path(doc, segs, v, MAX_PAD)?;
         }
