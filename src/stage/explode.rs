@@ -29,8 +29,17 @@ impl Explode {
     /// The events made from the elements, in array order.
     pub(crate) fn apply<'a>(&self, ev: &mut Event<'a>) -> Step<'a> {
         // Most events without an array are told apart without parsing them whole.
-        if !matches!(ev.lookup(&self.path), Some(Val::Json(v)) if v.as_array().is_some_and(|a| !a.is_empty())) {
-            return Step::Drop(Fate::ExplodedEmpty);
+        let items = match ev.lookup(&self.path) {
+            Some(Val::Json(v)) => match v.into_owned() {
+                Value::Array(items) if !items.is_empty() => items,
+                _ => return Step::Drop(Fate::ExplodedEmpty),
+            },
+            _ => return Step::Drop(Fate::ExplodedEmpty),
+        };
+        if self.name.is_none()
+            && let Some(copies) = self.spliced(ev, &items)
+        {
+            return Step::Many(copies);
         }
         let mut base = match ev.to_value() {
             Ok(v) => v,
@@ -61,6 +70,21 @@ impl Explode {
             out.push(e);
         }
         Step::Many(out)
+    }
+
+    /// The copies, each with its element spliced into the event's text in PATH's place; `None`
+    /// unless PATH is one key and the event is held as text (see [`Event::spliced`]).
+    fn spliced<'a>(&self, ev: &Event<'a>, items: &[Value]) -> Option<Vec<Event<'a>>> {
+        let path = [&self.path];
+        items
+            .iter()
+            .map(|item| {
+                let text = ev.spliced(&path, &[Val::from_value(item)])?;
+                let mut copy = ev.clone();
+                copy.set_text(text);
+                Some(copy)
+            })
+            .collect()
     }
 
     /// Puts one element where it belongs: at PATH (kept in its place), or at NAME.
