@@ -5,7 +5,7 @@ use std::path::Path;
 
 /// The crate's top-level modules, lowest layer first.
 const LAYERS: &[&[&str]] = &[
-    &["json", "time", "messages", "exit", "fault"],
+    &["json", "time", "messages", "exit", "fault", "flags"],
     &["lang", "agg", "parse"],
     &["event", "stats", "sniff"],
     &["input"],

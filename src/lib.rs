@@ -12,6 +12,7 @@ mod event;
 mod exec;
 mod exit;
 mod fault;
+mod flags;
 #[doc(hidden)]
 pub mod fuzzing;
 mod help;

@@ -19,14 +19,12 @@
 //! and, for time orderings, a few byte checks on the string found.
 
 use crate::event::{Event, write_val};
+use crate::flags::{Flags, MAX_FLAGS};
 use crate::lang::ast::BinOp;
 use crate::lang::{Expr, Path, Val};
 use crate::stage::Stage;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-
-/// At most this many comparisons of each kind are watched (one bit each).
-const MAX_COMPARISONS: usize = 64;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// `path OP value`, as the warning writes it.
 #[derive(Debug)]
@@ -68,28 +66,17 @@ enum Side {
 pub(crate) struct Mismatches {
     items: Vec<Comparison>,
     /// Bit `i` is set once an event had `items[i].path` with one of its types.
-    met: AtomicU64,
-    all: u64,
+    met: Flags,
     /// The types (`kind` bits) `items[i].path` had, while it never met its type.
     kinds: Vec<AtomicU8>,
     times: Vec<TimeComparison>,
     /// Bit `i` is set once `times[i]` met two times with different UTC offsets.
-    differ: AtomicU64,
-    all_times: u64,
+    differ: Flags,
     pairs: Vec<PairComparison>,
     /// Bit `i` is set once an event had both fields of `pairs[i]` with one type.
-    matched: AtomicU64,
-    all_pairs: u64,
+    matched: Flags,
     /// The types `pairs[i]`'s fields had on the events that had both, while they never matched.
     pair_kinds: Vec<[AtomicU8; 2]>,
-}
-
-/// The bits for `n` watched comparisons.
-fn bits(n: usize) -> u64 {
-    match n {
-        MAX_COMPARISONS => u64::MAX,
-        k => (1u64 << k) - 1,
-    }
 }
 
 impl Mismatches {
@@ -106,21 +93,18 @@ impl Mismatches {
             mut times,
             mut pairs,
         } = found;
-        items.truncate(MAX_COMPARISONS);
-        times.truncate(MAX_COMPARISONS);
-        pairs.truncate(MAX_COMPARISONS);
+        items.truncate(MAX_FLAGS);
+        times.truncate(MAX_FLAGS);
+        pairs.truncate(MAX_FLAGS);
         Mismatches {
             pair_kinds: pairs.iter().map(|_| Default::default()).collect(),
-            all_pairs: bits(pairs.len()),
+            matched: Flags::new(pairs.len()),
             pairs,
-            matched: AtomicU64::new(0),
             kinds: items.iter().map(|_| AtomicU8::new(0)).collect(),
-            all: bits(items.len()),
+            met: Flags::new(items.len()),
             items,
-            met: AtomicU64::new(0),
-            all_times: bits(times.len()),
+            differ: Flags::new(times.len()),
             times,
-            differ: AtomicU64::new(0),
         }
     }
 
@@ -134,98 +118,59 @@ impl Mismatches {
     }
 
     fn observe_types(&self, ev: &Event) -> bool {
-        let met = self.met.load(Ordering::Relaxed);
-        if met == self.all {
-            return true;
-        }
-        let mut now = met;
-        for (i, c) in self.items.iter().enumerate() {
-            if now & (1 << i) != 0 {
-                continue;
-            }
-            let Some(v) = ev.lookup(&c.path) else { continue };
+        self.met.update(|i| {
+            let c = &self.items[i];
+            let Some(v) = ev.lookup(&c.path) else { return false };
             let k = kind(&v);
             if k & c.want != 0 {
-                now |= 1 << i;
-            } else if self.kinds[i].load(Ordering::Relaxed) & k == 0 {
-                self.kinds[i].fetch_or(k, Ordering::Relaxed);
+                return true;
             }
-        }
-        if now != met {
-            self.met.fetch_or(now, Ordering::Relaxed);
-        }
-        now == self.all
+            note_kind(&self.kinds[i], k);
+            false
+        })
     }
 
     /// One lookup of each field of the pairs not yet matched.
     fn observe_pairs(&self, ev: &Event) -> bool {
-        let matched = self.matched.load(Ordering::Relaxed);
-        if matched == self.all_pairs {
-            return true;
-        }
-        let mut now = matched;
-        for (i, c) in self.pairs.iter().enumerate() {
-            if now & (1 << i) != 0 {
-                continue;
-            }
+        self.matched.update(|i| {
+            let c = &self.pairs[i];
             let (Some(a), Some(b)) = (ev.lookup(&c.a), ev.lookup(&c.b)) else {
-                continue;
+                return false;
             };
             let kinds = [kind(&a), kind(&b)];
             if kinds[0] == kinds[1] {
-                now |= 1 << i;
-                continue;
+                return true;
             }
             for (had, k) in self.pair_kinds[i].iter().zip(kinds) {
-                if had.load(Ordering::Relaxed) & k == 0 {
-                    had.fetch_or(k, Ordering::Relaxed);
-                }
+                note_kind(had, k);
             }
-        }
-        if now != matched {
-            self.matched.fetch_or(now, Ordering::Relaxed);
-        }
-        now == self.all_pairs
+            false
+        })
     }
 
     /// One offset check on the strings each time comparison reads, until it met two
     /// offsets that differ.
     fn observe_times(&self, ev: &Event) -> bool {
-        let differ = self.differ.load(Ordering::Relaxed);
-        if differ == self.all_times {
-            return true;
-        }
         let offset_at = |p: &Path| ev.lookup(p).and_then(|v| v.as_str().and_then(utc_offset));
-        let mut now = differ;
-        for (i, t) in self.times.iter().enumerate() {
-            if now & (1 << i) != 0 {
-                continue;
-            }
-            let Some(a) = offset_at(&t.path) else { continue };
+        self.differ.update(|i| {
+            let t = &self.times[i];
+            let Some(a) = offset_at(&t.path) else { return false };
             let b = match &t.other {
                 Side::Const(_, b) => Some(*b),
                 Side::Path(q) => offset_at(q),
             };
-            if b.is_some_and(|b| b != a) {
-                now |= 1 << i;
-            }
-        }
-        if now != differ {
-            self.differ.fetch_or(now, Ordering::Relaxed);
-        }
-        now == self.all_times
+            b.is_some_and(|b| b != a)
+        })
     }
 
     /// A warning for each comparison whose field was seen, but never with its type, then
     /// one for each that compared times with different offsets as text.
     pub(crate) fn warnings(&self) -> Vec<String> {
-        let met = self.met.load(Ordering::Relaxed);
-        let differ = self.differ.load(Ordering::Relaxed);
         let types = self
             .items
             .iter()
             .enumerate()
-            .filter(|(i, _)| met & (1 << i) == 0)
+            .filter(|(i, _)| !self.met.is_raised(*i))
             .filter_map(|(i, c)| {
                 let seen = self.kinds[i].load(Ordering::Relaxed);
                 (seen != 0).then(|| warning(c, seen))
@@ -234,20 +179,26 @@ impl Mismatches {
             .times
             .iter()
             .enumerate()
-            .filter(|(i, _)| differ & (1 << i) != 0)
+            .filter(|(i, _)| self.differ.is_raised(*i))
             .map(|(_, t)| time_warning(t));
-        let matched = self.matched.load(Ordering::Relaxed);
         let pairs = self
             .pairs
             .iter()
             .zip(&self.pair_kinds)
             .enumerate()
-            .filter(|(i, _)| matched & (1 << i) == 0)
+            .filter(|(i, _)| !self.matched.is_raised(*i))
             .filter_map(|(_, (c, [a, b]))| {
                 let kinds = [a.load(Ordering::Relaxed), b.load(Ordering::Relaxed)];
                 (kinds[0] != 0).then(|| pair_warning(c, kinds))
             });
         types.chain(times).chain(pairs).collect()
+    }
+}
+
+/// Adds the kind bit `k` to `had`, writing only when it is new.
+fn note_kind(had: &AtomicU8, k: u8) {
+    if had.load(Ordering::Relaxed) & k == 0 {
+        had.fetch_or(k, Ordering::Relaxed);
     }
 }
 

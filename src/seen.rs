@@ -7,16 +7,15 @@
 //! and the field names of a few of them kept for the suggestion.
 
 use crate::event::{Event, Needs};
+use crate::flags::{Flags, MAX_FLAGS};
 use crate::lang::Path;
 use crate::mismatch::Mismatches;
 use crate::stage::Stage;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-/// At most this many paths are watched (one bit each).
-const MAX_PATHS: usize = 64;
 /// Events whose field names are kept for suggestions, and the names kept at most.
 const SAMPLED_EVENTS: u32 = 64;
 const MAX_NAMES: usize = 4096;
@@ -28,8 +27,7 @@ const NAME_DEPTH: usize = 3;
 pub(crate) struct Watch {
     paths: Vec<Path>,
     /// Bit `i` is set once an event had `paths[i]`.
-    seen: AtomicU64,
-    all: u64,
+    seen: Flags,
     /// Set once every path was seen and every comparison met its type: then each event
     /// costs this one load.
     done: AtomicBool,
@@ -65,14 +63,10 @@ impl Watch {
         }
         let mut paths = n.reads;
         paths.retain(|p| !p.segs.is_empty());
-        paths.truncate(MAX_PATHS);
-        let all = match paths.len() {
-            MAX_PATHS => u64::MAX,
-            k => (1u64 << k) - 1,
-        };
+        paths.truncate(MAX_FLAGS);
         Watch {
+            seen: Flags::new(paths.len()),
             paths,
-            all,
             mismatches: Mismatches::new(&read),
             bare: crate::mismatch::bare_words(&read),
             keys: n.keys,
@@ -100,27 +94,18 @@ impl Watch {
 
     /// True once every path was seen.
     fn observe_paths(&self, ev: &Event) -> bool {
-        let seen = self.seen.load(Ordering::Relaxed);
-        if seen == self.all {
+        if self.seen.all_raised() {
             return true;
         }
-        let mut now = seen;
-        for (i, p) in self.paths.iter().enumerate() {
-            if now & (1 << i) == 0 && ev.has(p) {
-                now |= 1 << i;
-            }
-        }
-        if now != seen {
-            self.seen.fetch_or(now, Ordering::Relaxed);
-        }
+        let all = self.seen.update(|i| ev.has(&self.paths[i]));
         // Read first, so that past the sample no worker writes the counter's cache line.
-        if now != self.all
+        if !all
             && self.sampled.load(Ordering::Relaxed) < SAMPLED_EVENTS
             && self.sampled.fetch_add(1, Ordering::Relaxed) < SAMPLED_EVENTS
         {
             self.sample(ev);
         }
-        now == self.all
+        all
     }
 
     /// Keeps the field names of `ev`, for suggestions.
@@ -132,8 +117,7 @@ impl Watch {
 
     /// The warnings for the paths no event had, once `events` events were read.
     pub(crate) fn warnings(&self, events: u64) -> Vec<String> {
-        let seen = self.seen.load(Ordering::Relaxed);
-        if events == 0 || seen == self.all {
+        if events == 0 || self.seen.all_raised() {
             return Vec::new();
         }
         let names = self.names.lock().map(|n| n.clone()).unwrap_or_default();
@@ -141,7 +125,7 @@ impl Watch {
         self.paths
             .iter()
             .enumerate()
-            .filter(|(i, _)| seen & (1 << i) == 0)
+            .filter(|(i, _)| !self.seen.is_raised(*i))
             .map(|(_, p)| {
                 let field = p.to_string();
                 let mut w = format!(
