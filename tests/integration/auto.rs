@@ -1,30 +1,8 @@
 //! `-i auto` (each input's format chosen from its first lines, said with `-v`) and wildcard
 //! `parse "PATTERN" as NAMES`.
 
-use crate::common::{corpus, evq, run};
+use crate::common::{corpus, run, run_in, stats};
 use std::io::Write;
-use std::path::Path;
-
-struct Out {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Out {
-    let out = evq().current_dir(dir).args(args).output().expect("evq runs");
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
-}
-
-/// `--stats` as JSON, from stderr.
-fn stats(stderr: &str) -> serde_json::Value {
-    let start = stderr.find("{\n").expect("--stats printed");
-    serde_json::from_str(&stderr[start..]).expect("--stats is JSON")
-}
 
 /// The fates of a `--stats` report added up (dead letters of every reason together).
 fn fates_total(s: &serde_json::Value) -> u64 {
@@ -98,7 +76,7 @@ fn gzip_input_is_detected_after_decompression() {
     gz.write_all(b"level=info msg=\"started\" port=8080\nlevel=warn msg=slow ms=250\n")
         .expect("gzip in memory");
     std::fs::write(&path, gz.finish().expect("gzip in memory")).expect("write gz");
-    let r = run_in(d.path(), &["-i", "auto", "-v", "keep level, ms", "app.log.gz"]);
+    let r = run_in(d.path(), &["-i", "auto", "-v", "keep level, ms", "app.log.gz"], "");
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stderr, "evq: app.log.gz: read as logfmt (-i auto)\n");
     assert_eq!(r.stdout, "{\"level\":\"info\"}\n{\"level\":\"warn\",\"ms\":250}\n");
@@ -130,6 +108,7 @@ fn a_directory_of_mixed_formats_is_read_file_by_file() {
             "set f = file() | count by f | sort f",
             "logs",
         ],
+        "",
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let said: Vec<&str> = r.stderr.lines().filter(|l| l.contains("(-i auto)")).collect();
@@ -152,7 +131,7 @@ fn a_directory_of_mixed_formats_is_read_file_by_file() {
     );
     let s = stats(&r.stderr);
     assert_eq!(fates_total(&s), s["lines_read"].as_u64().expect("lines"));
-    let kinds = run_in(d.path(), &["-i", "auto", "where file() == \"logs/e.txt\"", "logs"]);
+    let kinds = run_in(d.path(), &["-i", "auto", "where file() == \"logs/e.txt\"", "logs"], "");
     assert_eq!(
         kinds.stdout,
         "{\"line\":\"just some words\"}\n{\"line\":\"and more words\"}\n"
@@ -321,6 +300,7 @@ fn merge_interleaves_inputs_of_different_formats() {
             "s.log",
             "j.ndjson",
         ],
+        "",
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(

@@ -40,6 +40,12 @@ fn finish(cmd: &mut Command) -> Run {
     }
 }
 
+/// `--stats` as JSON, from stderr.
+pub(crate) fn stats(stderr: &str) -> serde_json::Value {
+    let start = stderr.find("{\n").expect("--stats printed");
+    serde_json::from_str(&stderr[start..]).expect("--stats is JSON")
+}
+
 /// The shared corpus, or None (and a note on stderr) when it is absent.
 pub(crate) fn corpus(rel: &str) -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(rel);

@@ -1,29 +1,7 @@
 //! Input reach: Zeek TSV logs (`-i zeek`, and `-i tsv` that starts with `#separator`), and
 //! what directory walks read (`--glob`, files that are not event data, `--no-ignore`).
 
-use crate::common::{evq, run};
-use std::path::Path;
-
-struct Out {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Out {
-    let out = evq().current_dir(dir).args(args).output().expect("evq runs");
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
-}
-
-/// `--stats` as JSON, from stderr.
-fn stats(stderr: &str) -> serde_json::Value {
-    let start = stderr.find("{\n").expect("--stats printed");
-    serde_json::from_str(&stderr[start..]).expect("--stats is JSON")
-}
+use crate::common::{evq, run, run_in, stats};
 
 /// The dead letters of a `--stats` report, all reasons together.
 fn dead_total(s: &serde_json::Value) -> u64 {
@@ -124,7 +102,7 @@ fn tree() -> tempfile::TempDir {
 #[test]
 fn directory_walks_skip_licences_readmes_and_binary_files_with_one_note() {
     let d = tree();
-    let r = run_in(d.path(), &["--stats", "keep f", "logs"]);
+    let r = run_in(d.path(), &["--stats", "keep f", "logs"], "");
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, "{\"f\":\"a\"}\n{\"f\":\"b\"}\n{\"f\":\"c\"}\n{\"f\":\"z\"}\n");
     let notes: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("evq: skipped")).collect();
@@ -142,28 +120,28 @@ fn directory_walks_skip_licences_readmes_and_binary_files_with_one_note() {
 #[test]
 fn no_ignore_reads_every_file_and_a_file_named_on_the_command_line_is_always_read() {
     let d = tree();
-    let r = run_in(d.path(), &["--no-ignore", "-q", "--stats", "where true", "logs"]);
+    let r = run_in(d.path(), &["--no-ignore", "-q", "--stats", "where true", "logs"], "");
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(stats(&r.stderr)["files"].as_array().unwrap().len(), 7);
-    let r = run_in(d.path(), &["-q", "--stats", "where true", "logs/LICENSE"]);
+    let r = run_in(d.path(), &["-q", "--stats", "where true", "logs/LICENSE"], "");
     assert_eq!(stats(&r.stderr)["files"][0]["file"], "logs/LICENSE");
 }
 
 #[test]
 fn globs_choose_files_relative_to_the_walked_directory() {
     let d = tree();
-    let r = run_in(d.path(), &["-g", "*.ndjson", "keep f", "logs"]);
+    let r = run_in(d.path(), &["-g", "*.ndjson", "keep f", "logs"], "");
     assert_eq!(r.stdout, "{\"f\":\"a\"}\n{\"f\":\"c\"}\n", "{}", r.stderr);
-    let r = run_in(d.path(), &["-g", "!old/", "-g", "!*.gz", "keep f", "logs"]);
+    let r = run_in(d.path(), &["-g", "!old/", "-g", "!*.gz", "keep f", "logs"], "");
     assert_eq!(r.stdout, "{\"f\":\"a\"}\n{\"f\":\"b\"}\n", "{}", r.stderr);
-    let r = run_in(d.path(), &["--glob", "old/*", "keep f", "logs"]);
+    let r = run_in(d.path(), &["--glob", "old/*", "keep f", "logs"], "");
     assert_eq!(r.stdout, "{\"f\":\"c\"}\n", "{}", r.stderr);
 }
 
 #[test]
 fn a_glob_that_names_an_ignored_file_reads_it() {
     let d = tree();
-    let r = run_in(d.path(), &["-g", "LICENSE", "--stats", "where true", "logs"]);
+    let r = run_in(d.path(), &["-g", "LICENSE", "--stats", "where true", "logs"], "");
     let s = stats(&r.stderr);
     assert_eq!(s["files"][0]["file"], "logs/LICENSE", "{s}");
     assert_eq!(s["fates"]["dead_letter"]["invalid_json"], 1, "{s}");
@@ -172,7 +150,7 @@ fn a_glob_that_names_an_ignored_file_reads_it() {
 #[test]
 fn verbose_lists_each_skipped_entry() {
     let d = tree();
-    let r = run_in(d.path(), &["-v", "-g", "!*.gz", "where true", "logs"]);
+    let r = run_in(d.path(), &["-v", "-g", "!*.gz", "where true", "logs"], "");
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stderr

@@ -1,7 +1,7 @@
 //! Inputs: `-i json`/`-i csv` records around a bad one, directory walks (links, FIFOs,
 //! loops), and output files that are inputs of the same run.
 
-use crate::common::{evq, run};
+use crate::common::{evq, run, stats};
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::time::Duration;
@@ -107,12 +107,6 @@ fn an_input_given_with_from_is_read_after_the_paths() {
     assert_eq!(r.stdout, "{\"a\":2}\n{\"a\":1}\n");
     let r = run_in(d.path(), &["count", "--from", "a.ndjson", "--from", "b.ndjson"]);
     assert_eq!(r.stdout, "{\"count\":2}\n");
-}
-
-/// `--stats` as JSON, from stderr.
-fn stats(stderr: &str) -> serde_json::Value {
-    let start = stderr.find("{\n").expect("--stats printed");
-    serde_json::from_str(&stderr[start..]).expect("--stats is JSON")
 }
 
 /// The dead-letter records written to `path`.
