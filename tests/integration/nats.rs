@@ -292,9 +292,14 @@ impl Drop for Running {
 
 /// Starts a consumer writing to `out`.
 fn consumer(url: &str, out: &Path) -> Running {
+    start(&["where true", url], out)
+}
+
+/// Starts evq with `args`, writing its output to `out`.
+fn start(args: &[&str], out: &Path) -> Running {
     Running(
         Command::new(assert_cmd::cargo::cargo_bin("evq"))
-            .args(["where true", url])
+            .args(args)
             .stdout(Stdio::from(fs::File::create(out).expect("an output file")))
             .stderr(Stdio::null())
             .spawn()
@@ -371,14 +376,7 @@ fn sigterm_stops_after_acknowledging_what_was_written() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let out = dir.path().join("out");
     let url = format!("nats://{server}/{name}?durable=d&batch=50");
-    let mut child = Running(
-        Command::new(assert_cmd::cargo::cargo_bin("evq"))
-            .args(["where true", "-F", &url])
-            .stdout(Stdio::from(fs::File::create(&out).expect("an output file")))
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("evq starts"),
-    );
+    let mut child = start(&["where true", "-F", &url], &out);
     // With -F it waits for more after the 500.
     let deadline = Instant::now() + Duration::from_secs(30);
     while fs::read_to_string(&out).map_or(0, |t| t.lines().count()) < 500 && Instant::now() < deadline {
@@ -482,14 +480,7 @@ fn a_server_restart_mid_run_loses_nothing() {
     nats.fill(&name, &all[..1000]);
     let out = dir.path().join("out");
     let url = format!("nats://{server}/{name}?durable=d&batch=50&ack_wait=2s");
-    let mut evq = Running(
-        Command::new(assert_cmd::cargo::cargo_bin("evq"))
-            .args(["where true", "-F", &url])
-            .stdout(Stdio::from(fs::File::create(&out).expect("an output file")))
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("evq starts"),
-    );
+    let mut evq = start(&["where true", "-F", &url], &out);
     wait_for_lines(&out, 1000);
     stop(&mut nats_server);
     std::thread::sleep(Duration::from_millis(500));
@@ -525,14 +516,7 @@ fn a_sort_keeps_its_messages_past_the_ack_wait_and_acknowledges_them_after_its_o
     let dir = tempfile::tempdir().expect("a temporary directory");
     let out = dir.path().join("out");
     let url = format!("nats://{server}/{name}?durable=d&batch=30&ack_wait=1s");
-    let mut child = Running(
-        Command::new(assert_cmd::cargo::cargo_bin("evq"))
-            .args(["sort i desc", "-F", &url])
-            .stdout(Stdio::from(fs::File::create(&out).expect("an output file")))
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("evq starts"),
-    );
+    let mut child = start(&["sort i desc", "-F", &url], &out);
     // Three ack waits: without "in progress" acknowledgements the server would redeliver.
     std::thread::sleep(Duration::from_secs(3));
     let info = nats.consumer_info(&name, "d");
