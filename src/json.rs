@@ -214,7 +214,7 @@ fn exact_tree(text: &str) -> Result<Value, JsonError> {
             let Members(members) = parse_checked(text)?;
             let mut m = serde_json::Map::new();
             for (k, v) in members {
-                m.insert(k, exact_tree(v.get())?);
+                m.insert(k.0.into_owned(), exact_tree(v.get())?);
             }
             Value::Object(m)
         }
@@ -232,8 +232,9 @@ fn exact_tree(text: &str) -> Result<Value, JsonError> {
     })
 }
 
-/// An object's members in order (repeated keys too), each value as raw text.
-struct Members<'a>(Vec<(String, &'a RawValue)>);
+/// An object's members in order (repeated keys too), keys borrowed unless escaped, each
+/// value as raw text.
+struct Members<'a>(Vec<(Key<'a>, &'a RawValue)>);
 
 impl<'de> de::Deserialize<'de> for Members<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -245,7 +246,7 @@ impl<'de> de::Deserialize<'de> for Members<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
                 let mut members = Vec::new();
-                while let Some(k) = map.next_key::<String>()? {
+                while let Some(k) = map.next_key::<Key<'de>>()? {
                     members.push((k, map.next_value()?));
                 }
                 Ok(Members(members))

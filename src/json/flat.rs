@@ -2,11 +2,9 @@
 //! csv, tsv, table and markdown: no tree is built, keys and strings without escapes are borrowed
 //! from the text, and numbers keep their text exactly.
 
-use super::{JsonError, Key, checked_tree, parse_checked, unquote};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use super::{JsonError, Key, Members, checked_tree, parse_checked, unquote};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::fmt;
 
 /// One leaf of a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,29 +80,6 @@ fn repeats_a_key(members: &[(Key<'_>, &RawValue)]) -> bool {
         .iter()
         .enumerate()
         .any(|(i, (k, _))| members[..i].iter().any(|(seen, _)| seen.0 == k.0))
-}
-
-/// An object's members in order, keys borrowed unless escaped, values as raw text.
-struct Members<'a>(Vec<(Key<'a>, &'a RawValue)>);
-
-impl<'de> de::Deserialize<'de> for Members<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Members<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
-                let mut members = Vec::new();
-                while let Some(k) = map.next_key::<Key<'de>>()? {
-                    members.push((k, map.next_value()?));
-                }
-                Ok(Members(members))
-            }
-        }
-        d.deserialize_map(V)
-    }
 }
 
 #[cfg(test)]
