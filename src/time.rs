@@ -154,6 +154,12 @@ pub(crate) fn parse_clf(s: &str) -> Option<f64> {
 
 /// Formats Unix seconds with a strftime format, in UTC.
 pub(crate) fn strftime(t: f64, fmt: &str) -> Option<String> {
+    Some(utc_of(t, fmt)?.format(fmt).to_string())
+}
+
+/// Unix seconds as a UTC time, to be formatted with `fmt`; `None` for a format that is not
+/// valid or a time out of range.
+pub(crate) fn utc_of(t: f64, fmt: &str) -> Option<DateTime<Utc>> {
     if !valid_format(fmt) {
         return None;
     }
@@ -163,11 +169,10 @@ pub(crate) fn strftime(t: f64, fmt: &str) -> Option<String> {
         return None;
     }
     let micros = micros as i64;
-    let dt = DateTime::<Utc>::from_timestamp(
+    DateTime::<Utc>::from_timestamp(
         micros.div_euclid(1_000_000),
         (micros.rem_euclid(1_000_000) * 1000) as u32,
-    )?;
-    Some(dt.format(fmt).to_string())
+    )
 }
 
 /// RFC 3339 text of Unix seconds, UTC, with milliseconds only when needed.

@@ -1,7 +1,7 @@
 //! Time functions beyond `time`: `strptime` with a given format, and `strftime` in an
 //! IANA time zone.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 fn seconds<Tz: chrono::TimeZone>(dt: &DateTime<Tz>) -> f64 {
     dt.timestamp() as f64 + f64::from(dt.timestamp_subsec_nanos()) / 1e9
@@ -27,18 +27,7 @@ pub(super) fn strptime(s: &str, fmt: &str) -> Option<f64> {
 /// unknown zone or format.
 pub(super) fn strftime_in(t: f64, fmt: &str, tz: &str) -> Option<String> {
     let zone: chrono_tz::Tz = tz.parse().ok()?;
-    if !crate::time::valid_format(fmt) {
-        return None;
-    }
-    let micros = (t * 1e6).round();
-    if !micros.is_finite() || micros.abs() > 9.0e18 {
-        return None;
-    }
-    let micros = micros as i64;
-    let dt = DateTime::<Utc>::from_timestamp(
-        micros.div_euclid(1_000_000),
-        (micros.rem_euclid(1_000_000) * 1000) as u32,
-    )?;
+    let dt = crate::time::utc_of(t, fmt)?;
     Some(dt.with_timezone(&zone).format(fmt).to_string())
 }
 
