@@ -287,7 +287,7 @@ impl Stage {
             )),
             StageSpec::Throttle { limit, per, by } => Stage::Throttle(Throttle::new(
                 *limit,
-                *per,
+                Windows::new(*per, *per, opts.zone.unwrap_or(chrono_tz::Tz::UTC)),
                 by.clone(),
                 TimeField(opts.time.clone()),
                 opts.max_groups.unwrap_or(DEFAULT_MAX_GROUPS),

@@ -1,7 +1,8 @@
 //! `throttle N per DUR [by EXPR]`: at most N events per key in each event-time window; the rest
 //! are dropped with the fate `throttled`.
 //!
-//! - Windows are tumbling and aligned to the Unix epoch, like `every DUR`; a window's count
+//! - Windows are tumbling and fall as `every DUR`'s do ([`Windows`]): on the clock of `--tz`
+//!   (UTC by default), whole days from the zone's midnight, weeks from Monday; a window's count
 //!   includes only the events that passed.
 //! - Without `by`, all events share one key. With `by`, keys compare by value as group keys do;
 //!   a null or missing value is one key like any other.
@@ -12,7 +13,7 @@
 //! - Events without a parsable time are dead letters (`no_time`).
 //! - A window holds at most `--max-groups` keys; past that the run fails (exit 3).
 
-use super::{Emit, TimeField};
+use super::{Emit, TimeField, Windows};
 use crate::agg::key::write_canonical;
 use crate::event::{Event, Fate, Needs, Reason};
 use crate::lang::Expr;
@@ -21,7 +22,7 @@ use std::collections::HashMap;
 #[derive(Debug, Clone)]
 pub(crate) struct Throttle {
     limit: u64,
-    per: f64,
+    windows: Windows,
     by: Option<Expr>,
     time: TimeField,
     /// The most keys one window holds (`--max-groups`).
@@ -67,10 +68,10 @@ enum Verdict {
 }
 
 impl Throttle {
-    pub(crate) fn new(limit: u64, per: f64, by: Option<Expr>, time: TimeField, max_keys: usize) -> Throttle {
+    pub(crate) fn new(limit: u64, windows: Windows, by: Option<Expr>, time: TimeField, max_keys: usize) -> Throttle {
         Throttle {
             limit,
-            per,
+            windows,
             by,
             time,
             max_keys,
@@ -101,7 +102,7 @@ impl Throttle {
             // Writing to a Vec cannot fail.
             let _ = write_canonical(&by.eval(&ev, out.env()), &mut self.key);
         }
-        match self.count((t / self.per).floor() as i64) {
+        match self.count(self.windows.pane(t)) {
             Verdict::Pass => out.push(ev),
             Verdict::Throttled => out.record(&ev, Fate::Throttled),
             Verdict::Full => {

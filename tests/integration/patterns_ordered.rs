@@ -168,6 +168,20 @@ fn throttle_passes_n_per_window_per_key_and_counts_the_rest() {
     assert_eq!(field(&r.stdout, "i"), [Value::from(0)]);
 }
 
+/// `throttle … per 1d` follows `--tz`'s days, as `every 1d` does; weeks start on Monday.
+#[test]
+fn throttle_windows_follow_the_zone_of_tz() {
+    // 23:30 UTC and 00:30 UTC the next day: two UTC days, one day in Tokyo (08:30 and 09:30).
+    let input = "{\"ts\":\"2026-11-01T23:30:00Z\",\"i\":1}\n{\"ts\":\"2026-11-02T00:30:00Z\",\"i\":2}\n";
+    let utc = run(&["throttle 1 per 1d"], input);
+    assert_eq!(field(&utc.stdout, "i"), [1, 2].map(Value::from), "{}", utc.stderr);
+    let tokyo = run(&["--tz", "Asia/Tokyo", "throttle 1 per 1d"], input);
+    assert_eq!(field(&tokyo.stdout, "i"), [Value::from(1)], "{}", tokyo.stderr);
+    // Sunday 2026-11-01 and Monday 2026-11-02 fall in two weeks.
+    let week = run(&["throttle 1 per 1w"], input);
+    assert_eq!(field(&week.stdout, "i"), [1, 2].map(Value::from), "{}", week.stderr);
+}
+
 #[test]
 fn reorder_dead_letters_late_events_with_reason_late() {
     let input = "{\"ts\":10,\"n\":1}\n{\"ts\":30,\"n\":2}\n{\"ts\":12,\"n\":3}\n{\"ts\":25,\"n\":4}\n\
