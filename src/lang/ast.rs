@@ -299,9 +299,11 @@ pub(crate) enum StageSpec {
         n: u64,
         keys: Vec<KeySpec>,
         by: Option<AggSpec>,
+        every: Option<Every>,
     },
     Distinct {
         keys: Vec<KeySpec>,
+        every: Option<Every>,
     },
     Sort {
         keys: Vec<(Expr, bool)>,

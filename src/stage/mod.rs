@@ -241,16 +241,16 @@ impl Stage {
                 group("count", keys, &[count], *every, Order::Desc { limit: None })?
             }
             StageSpec::Stats { aggs, keys, every } => group("stats", keys, aggs, *every, Order::FirstSeen)?,
-            StageSpec::Top { n, keys, by } => {
+            StageSpec::Top { n, keys, by, every } => {
                 let by = by.clone().unwrap_or(AggSpec {
                     func: "count".into(),
                     arg: None,
                     q: None,
                     name: "count".into(),
                 });
-                group("top", keys, &[by], None, Order::Desc { limit: Some(*n) })?
+                group("top", keys, &[by], *every, Order::Desc { limit: Some(*n) })?
             }
-            StageSpec::Distinct { keys } => group("distinct", keys, &[], None, Order::FirstSeen)?,
+            StageSpec::Distinct { keys, every } => group("distinct", keys, &[], *every, Order::FirstSeen)?,
             StageSpec::Sort { keys } => Stage::Sort(Sort::new(keys.clone(), opts.memory_limit)),
             StageSpec::Route(r) => Stage::Route(Route::new(r)),
             StageSpec::Parse {

@@ -54,10 +54,16 @@ impl Parser {
                     cols.add(vec![Seg::Key("count".into())], "the count".into(), stage_span);
                     None
                 };
-                StageSpec::Top { n, keys, by }
+                StageSpec::Top {
+                    n,
+                    keys,
+                    by,
+                    every: self.every(&mut cols)?,
+                }
             }
             "distinct" => StageSpec::Distinct {
                 keys: self.keys(&mut cols)?,
+                every: self.every(&mut cols)?,
             },
             "fold" => self.fold(&mut cols)?,
             _ if matches!(self.peek(), Some(Tok::Ident(w)) if w == "by") => {

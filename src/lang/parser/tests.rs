@@ -447,3 +447,19 @@ fn regex_flags_apply_and_a_bad_pattern_keeps_its_span() {
     assert_eq!(e.span, at);
     assert!(build_regex("(a{1000}){1000}", "", at).is_err(), "over the size limit");
 }
+
+#[test]
+fn top_and_distinct_take_windows() {
+    let StageSpec::Top { n, every, .. } = spec("top 3 a by sum(b) every 5m slide 1m") else {
+        panic!("not top")
+    };
+    assert_eq!(n, 3);
+    let every = every.expect("a window");
+    assert_eq!((every.len, every.slide), (300.0, 60.0));
+    let StageSpec::Distinct { keys, every } = spec("distinct a, b every 1h") else {
+        panic!("not distinct")
+    };
+    assert_eq!(keys.len(), 2);
+    assert_eq!(every.map(|e| e.len), Some(3600.0));
+    assert!(matches!(spec("distinct a"), StageSpec::Distinct { every: None, .. }));
+}
