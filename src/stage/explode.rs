@@ -5,7 +5,9 @@
 
 use super::Step;
 use crate::event::Fate;
-use crate::event::{Event, MAX_PAD, Needs, Reason, Rejection, navigate_mut, remove_path, write_path, write_segs};
+use crate::event::{
+    Event, MAX_PAD, Needs, Reason, Rejection, navigate_mut, remove_path, write_path, write_segs, write_val,
+};
 use crate::json::{self, MAX_DEPTH};
 use crate::lang::ast::Seg;
 use crate::lang::{Path, Val};
@@ -24,6 +26,10 @@ impl Explode {
 
     pub(crate) fn needs(&self, n: &mut Needs) {
         n.add_path(&self.path);
+        if self.name.is_some() {
+            // `as NAME` writes the copies from the event's members (see `Explode::renamed`).
+            n.members = true;
+        }
     }
 
     /// The events made from the elements, in array order.
@@ -36,9 +42,16 @@ impl Explode {
             },
             _ => return Step::Drop(Fate::ExplodedEmpty),
         };
-        if self.name.is_none()
-            && let Some(copies) = self.spliced(ev, &items)
+        if let Some(name) = &self.name
+            && items.iter().any(|v| name.segs.len() + json::depth(v) > MAX_DEPTH)
         {
+            return Step::Dead(Rejection::new(Reason::TooDeep, Reason::TooDeep.explain()));
+        }
+        let copies = match &self.name {
+            None => self.spliced(ev, &items),
+            Some(name) => self.renamed(ev, name, &items),
+        };
+        if let Some(copies) = copies {
             return Step::Many(copies);
         }
         let mut base = match ev.to_value() {
@@ -51,11 +64,8 @@ impl Explode {
             Some(Value::Array(items)) if !items.is_empty() => items,
             _ => return Step::Drop(Fate::ExplodedEmpty),
         };
-        if let Some(name) = &self.name {
+        if self.name.is_some() {
             remove_path(&mut base, segs);
-            if items.iter().any(|v| name.segs.len() + json::depth(v) > MAX_DEPTH) {
-                return Step::Dead(Rejection::new(Reason::TooDeep, Reason::TooDeep.explain()));
-            }
         }
         // The copies start from a cheap event: its document is replaced anyway.
         ev.replace(Value::Null);
@@ -87,6 +97,47 @@ impl Explode {
             .collect()
     }
 
+    /// With `as NAME` (PATH and NAME one key each): the copies written from the event's
+    /// members, PATH left out and NAME holding the element, where the event had NAME or else
+    /// last, as the tree path places it; `None` when the members were not captured or an
+    /// object repeats a key.
+    fn renamed<'a>(&self, ev: &Event<'a>, name: &Path, items: &[Value]) -> Option<Vec<Event<'a>>> {
+        let ([Seg::Key(from)], [Seg::Key(to)]) = (self.path.segs.as_slice(), name.segs.as_slice()) else {
+            return None;
+        };
+        let members = ev.members()?;
+        let mut copies = Vec::with_capacity(items.len());
+        let (mut text, mut element, mut out) = (String::new(), String::new(), String::new());
+        for item in items {
+            element.clear();
+            write_val(&mut element, &Val::from_value(item));
+            text.clear();
+            text.push('{');
+            let mut placed = false;
+            for (key, raw) in members {
+                let value = match &**key {
+                    k if k == &**from => continue,
+                    k if k == &**to => {
+                        placed = true;
+                        element.as_str()
+                    }
+                    _ => *raw,
+                };
+                push_member(&mut text, key, value);
+            }
+            if !placed {
+                push_member(&mut text, to, &element);
+            }
+            text.push('}');
+            out.clear();
+            json::canonical(&text, &mut out).ok()?;
+            let mut copy = ev.clone();
+            copy.set_text(out.clone());
+            copies.push(copy);
+        }
+        Some(copies)
+    }
+
     /// Puts one element where it belongs: at PATH (kept in its place), or at NAME.
     fn place(&self, doc: &mut Value, at: &[Seg], item: Value) -> Result<(), Reason> {
         match &self.name {
@@ -100,6 +151,16 @@ impl Explode {
             },
         }
     }
+}
+
+/// Appends `"key":value` to an object's text being written.
+fn push_member(text: &mut String, key: &str, value: &str) {
+    if text.len() > 1 {
+        text.push(',');
+    }
+    json::write_str(text, key);
+    text.push(':');
+    text.push_str(value);
 }
 
 #[cfg(test)]
@@ -150,6 +211,29 @@ mod tests {
                 r#"{"o":{"k":1},"item":"b"}"#.into()
             ])
         );
+    }
+
+    /// Written from the members (one-key PATH and NAME) as the tree would be: NAME in its place
+    /// when the event has it, else last; escapes and spacing made canonical; an object that
+    /// repeats a key keeps its last value, as in the tree.
+    #[test]
+    fn as_name_from_the_members_matches_the_tree() {
+        let got = explode(
+            r#"{ "id": 1, "tags": ["a", {"k": "\u0041"}], "t": 0, "z": 1E5 }"#,
+            "tags",
+            Some("t"),
+        );
+        assert_eq!(
+            got,
+            Ok(vec![
+                r#"{"id":1,"t":"a","z":1E5}"#.into(),
+                r#"{"id":1,"t":{"k":"A"},"z":1E5}"#.into()
+            ])
+        );
+        let got = explode(r#"{"tags":[1],"id":2}"#, "tags", Some("tags"));
+        assert_eq!(got, Ok(vec![r#"{"id":2,"tags":1}"#.into()]));
+        let got = explode(r#"{"a":1,"tags":[1],"a":2}"#, "tags", Some("t"));
+        assert_eq!(got, Ok(vec![r#"{"a":2,"t":1}"#.into()]));
     }
 
     #[test]
