@@ -75,6 +75,8 @@ pub const EVENT_PIPELINES: &[&str] = &[
     "fold by a, b.c | where _events > 1",
     "explode a | reorder by b within 3 | head 4",
     "assert a != 7 | count by b",
+    "step delta(a), shift(b) as p, sum(a) by c | throttle 3 per 1d",
+    "top 2 a every 1m | distinct a every 1m slide 30s",
     "sample 1/3 | explode b as c | tail 2",
     "sort a | explode b | dedupe by b | head 3",
     "summary | head 3",
