@@ -209,6 +209,39 @@ case_groups_10m() {
 }
 
 # ---------------------------------------------------------------------------
+# Cardinality: `count by k` over the same 2M lines with 1k, 100k and 1M distinct
+# keys ({"k":"user-<i mod N>","v":<i>}). The target: 1M keys within 2x the time
+# of 1k keys; the peak RSS column gives the memory per group.
+
+CASES+=(keys_1k keys_100k keys_1m)
+
+# cycled_keys N: prints the path of a file of 2M lines whose k cycles through N values.
+cycled_keys() {
+  local f=$BENCH_DATA/keys-2m-of-$1.ndjson
+  if [[ ! -f $f ]]; then
+    log "generating $f"
+    python3 -c 'import sys
+n = int(sys.argv[2])
+with open(sys.argv[1], "w") as f:
+    for i in range(2000000):
+        f.write("{\"k\":\"user-%d\",\"v\":%d}\n" % (i % n, i))' "$f.tmp" "$1"
+    mv "$f.tmp" "$f"
+  fi
+  echo "$f"
+}
+
+keys_case() {
+  local IN
+  IN=$(cycled_keys "$1")
+  evq 'count by k' "$IN"
+  peer mlr mlr --ijsonl --ojsonl count -g k "$IN"
+}
+
+case_keys_1k() { keys_case 1000; }
+case_keys_100k() { keys_case 100000; }
+case_keys_1m() { keys_case 1000000; }
+
+# ---------------------------------------------------------------------------
 # Peers and evq.
 
 # Install missing peers: Debian packages with apt-get, crates with cargo.
