@@ -6,12 +6,13 @@
 //! row per entity at the end of input, in first-seen order; `emit changes` gives the row
 //! after every event, a CQRS read-model feed.
 //!
-//! An event's patch is read apart once into [`Patches`]: a list of steps (set this member to
-//! this JSON text, delete that one, go into this object) over one text buffer. A state holds
-//! its members' JSON text, so applying steps overwrites texts in place: an entity that keeps
-//! its shape costs no allocation per event. With `emit final` right after the parallel part,
-//! the workers read their chunks' patches apart ([`FoldPart`]) and the ordered part only
-//! applies the steps, in input order.
+//! An event's patch is read apart once into [`Patches`] ([`patch`]): a list of steps (set this
+//! member to this JSON text, delete that one, go into this object) over one text buffer. A
+//! [`State`] ([`state`]) holds its keys and values' JSON text in one buffer of the entity's,
+//! so applying steps overwrites texts in place, and rows are written from those texts without
+//! parsing them. With `emit final` right after the parallel part, the workers read their
+//! chunks' patches apart ([`FoldPart`]) and the ordered part only applies the steps, in input
+//! order, finding a part's entities first so that their cache misses overlap.
 
 mod patch;
 mod state;
