@@ -15,7 +15,7 @@ use super::decompress::{Compression, detect};
 use super::multiline::Multiline;
 use super::reader::{Chunk, Framer, Read1, ReadConfig, read_one};
 use super::{Input, Source};
-use crate::messages::{self, io_message};
+use crate::messages;
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
@@ -317,7 +317,7 @@ impl<'a> Tail<'a> {
     fn fail(&mut self, e: &io::Error, send: &mut dyn FnMut(Chunk) -> bool) -> Option<bool> {
         self.done = true;
         self.open = None;
-        let msg = format!("{}: {}", self.input.name, io_message(e));
+        let msg = format!("{}: {}", self.input.name, messages::io(e));
         let (framer, multiline) = (&mut self.framer, &mut self.multiline);
         framer
             .finish(Some(msg), &mut |c| via(multiline, send, c))

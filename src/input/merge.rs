@@ -14,7 +14,7 @@ use super::{Input, decompress};
 use crate::event::TimeField;
 use crate::event::{Event, Meta, Needs};
 use crate::lang::Env;
-use crate::messages::io_message;
+use crate::messages;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{BufRead, BufReader, Read};
@@ -88,7 +88,7 @@ pub(crate) fn read_merged(
             })),
             Err(e) => {
                 sources.push(None);
-                if !emit(Chunk::error(i as u32, format!("{}: {}", input.name, io_message(&e)))) {
+                if !emit(Chunk::error(i as u32, format!("{}: {}", input.name, messages::io(&e)))) {
                     return;
                 }
             }
@@ -242,7 +242,7 @@ fn read_next(
             sources[i] = None;
             emit(Chunk::error(
                 i as u32,
-                format!("{}: {}", ctx.inputs[i].name, io_message(&e)),
+                format!("{}: {}", ctx.inputs[i].name, messages::io(&e)),
             ));
             None
         }
@@ -285,7 +285,7 @@ fn next_record(
             sources[i] = None;
             emit(Chunk::error(
                 i as u32,
-                format!("{}: {}", ctx.inputs[i].name, io_message(&e)),
+                format!("{}: {}", ctx.inputs[i].name, messages::io(&e)),
             ));
             None
         }

@@ -5,7 +5,7 @@ use super::convert::{Decoder, Record, Records};
 use super::multiline::Multiline;
 use super::{Input, decompress};
 use crate::event::Meta;
-use crate::messages::io_message;
+use crate::messages;
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -125,7 +125,7 @@ pub(super) fn read_one(
         Err(e) => framer.send_chunk(
             Vec::new(),
             ChunkKind::Lines,
-            Some(format!("{}: {}", input.name, io_message(&e))),
+            Some(format!("{}: {}", input.name, messages::io(&e))),
             &mut to_send,
         ),
     };
@@ -248,7 +248,7 @@ impl<'a> Framer<'a> {
                 Err(e) => Read1::Failed(format!(
                     "{}: {} after {} bytes",
                     self.name,
-                    io_message(&e),
+                    messages::io(&e),
                     self.offset + self.buf.len() as u64
                 )),
             };
@@ -326,7 +326,7 @@ impl<'a> Framer<'a> {
                 Ok(Some(r)) => r,
                 Ok(None) => return self.send_records(&mut batch, None, send),
                 Err(e) => {
-                    let msg = format!("{}: {}", self.input_name(), io_message(&e));
+                    let msg = format!("{}: {}", self.input_name(), messages::io(&e));
                     return self.send_records(&mut batch, Some(msg), send);
                 }
             };
