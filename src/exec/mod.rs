@@ -477,7 +477,7 @@ impl<'c> Writer<'c> {
         self.output(&mut c, o, &taken);
         if let Some(e) = c.error {
             messages::error(&e);
-            self.outcome.note(ExitStatus::Input);
+            self.outcome.note(e.status());
         }
     }
 
