@@ -7,7 +7,7 @@ use crate::lang::Env;
 use crate::output::pending::{Pending, StageFiles};
 use crate::output::{OutputError, Printer};
 use crate::pipeline::{Pipeline, Rec};
-use crate::stage::{Emit, Outlet, Stage, To};
+use crate::stage::{Emit, Outlet, Stage, StageError, To};
 use crate::stats::Tally;
 use std::ops::ControlFlow;
 
@@ -51,8 +51,8 @@ pub(crate) struct OrderedOut {
     pub dead: Vec<(Meta, Reason, String)>,
     /// Events written to `data` or to topic files.
     pub written: u64,
-    /// A stage failed (a sort could not spill): the message.
-    pub error: Option<String>,
+    /// A stage failed (a sort could not spill).
+    pub error: Option<StageError>,
     /// A topic file could not be written (or events published).
     pub output_error: Option<OutputError>,
     /// A check failed (`assert`): the message, naming the event.
@@ -134,8 +134,8 @@ impl Outlet for Outputs<'_> {
         self.out.tally.of(meta.file).copies += n as u64;
     }
 
-    fn fail(&mut self, message: String) {
-        self.out.error.get_or_insert(message);
+    fn fail(&mut self, e: StageError) {
+        self.out.error.get_or_insert(e);
     }
 
     fn stop(&mut self, ev: &Event, message: String) {
@@ -237,12 +237,9 @@ impl Ordered {
 
     /// The error of a stage whose groups went past `--max-groups` (`max`) as workers' parts
     /// were merged.
-    pub(crate) fn overflowed(&self, max: usize) -> Option<String> {
+    pub(crate) fn overflowed(&self, max: usize) -> Option<StageError> {
         self.stages.iter().find_map(|s| match s {
-            Stage::Group(g) if g.groups.overflow => Some(format!(
-                "{}: more than {max} groups; raise the limit with --max-groups N",
-                g.spec.stage
-            )),
+            Stage::Group(g) if g.groups.overflow => Some(StageError::too_many(g.spec.stage, max, "groups")),
             Stage::Fold(f) if f.overflow => Some(crate::stage::fold_too_many(max)),
             _ => None,
         })

@@ -470,9 +470,8 @@ impl<'c> Writer<'c> {
             }
         }
         let max = self.cfg.pipeline_max_groups.unwrap_or(crate::stage::DEFAULT_MAX_GROUPS);
-        if let Some(message) = self.ordered.as_ref().and_then(|o| o.overflowed(max)) {
-            messages::error(message);
-            self.outcome.stop(ExitStatus::Input);
+        if let Some(e) = self.ordered.as_ref().and_then(|o| o.overflowed(max)) {
+            self.stop_on(&e, e.status());
         }
         self.output(&mut c, o, &taken);
         if let Some(e) = c.error {
@@ -563,7 +562,7 @@ impl<'c> Writer<'c> {
         let example = || format!("{}:{}: {}: {}", env.file_name(d.file), d.line, d.reason.name(), d.error);
         match self.dead.send(&d.record, example) {
             Ok(()) => self.acks.dead(d.line),
-            Err(e) => self.stop_on(&e),
+            Err(e) => self.stop_on(&e, e.status()),
         }
     }
 
@@ -598,18 +597,17 @@ impl<'c> Writer<'c> {
             let example = || format!("{}:{}: {}: {error}", env.file_name(meta.file), meta.line, reason.name());
             match self.dead.send(&record, example) {
                 Ok(()) => self.acks.dead(meta.line),
-                Err(e) => self.stop_on(&e),
+                Err(e) => self.stop_on(&e, e.status()),
             }
         }
-        let stops = [(&o.stop, ExitStatus::CheckFailed), (&o.error, ExitStatus::Input)];
-        for (message, status) in stops {
-            if let Some(e) = message {
-                messages::error(e);
-                self.outcome.stop(status);
-            }
+        if let Some(message) = &o.stop {
+            self.stop_on(message, ExitStatus::CheckFailed);
+        }
+        if let Some(e) = &o.error {
+            self.stop_on(e, e.status());
         }
         if let Some(e) = &o.output_error {
-            self.stop_on(e);
+            self.stop_on(e, e.status());
         }
         self.ledger.events_out += o.written;
         self.write(&o.data);
@@ -661,20 +659,20 @@ impl<'c> Writer<'c> {
     /// stops the run with the output status.
     fn flush_all(&mut self) -> Result<(), ()> {
         if let Err(e) = self.dead.flush() {
-            self.stop_on(&e);
+            self.stop_on(&e, e.status());
             return Err(());
         }
         if let Some(Err(e)) = self.ordered.as_mut().map(Ordered::flush_held) {
-            self.stop_on(&e);
+            self.stop_on(&e, e.status());
             return Err(());
         }
         Ok(())
     }
 
-    /// Reports an output error and stops the run with its status.
-    fn stop_on(&mut self, e: &OutputError) {
+    /// Reports an error and stops the run with its status.
+    fn stop_on(&mut self, e: &impl std::fmt::Display, status: ExitStatus) {
         messages::error(e);
-        self.outcome.stop(e.status());
+        self.outcome.stop(status);
     }
 
     /// Reports an output error met at the end of the run, noting its status.

@@ -19,6 +19,7 @@ use crate::event::{Event, Fate, Needs};
 use crate::json;
 use crate::lang::Env;
 use crate::lang::ast::{KeySpec, Path};
+use crate::stage::StageError;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -183,8 +184,8 @@ impl Fold {
 }
 
 /// The message of a fold stopped by `--max-groups`.
-pub(crate) fn too_many(max: usize) -> String {
-    format!("fold: more than {max} entities; raise the limit with --max-groups N")
+pub(crate) fn too_many(max: usize) -> StageError {
+    StageError::too_many("fold", max, "entities")
 }
 
 impl Table {
