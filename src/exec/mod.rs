@@ -738,8 +738,9 @@ impl<'c> Writer<'c> {
                 }
             }
         }
-        if self.outcome.status == ExitStatus::Success && self.cfg.exit_status && self.ledger.events_out == 0 {
-            return ExitStatus::CheckFailed;
+        if self.cfg.exit_status && self.ledger.events_out == 0 {
+            // -e: nothing output is a failed check, unless something worse happened.
+            self.outcome.note(ExitStatus::CheckFailed);
         }
         self.outcome.status
     }
