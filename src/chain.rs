@@ -4,10 +4,10 @@
 
 use crate::event::{Event, Fate, FieldAt, Meta, Needs, Reason};
 use crate::lang::Env;
-use crate::output::Printer;
 use crate::output::pending::{Pending, StageFiles};
+use crate::output::{OutputError, Printer};
 use crate::pipeline::{Pipeline, Rec};
-use crate::stage::{Emit, Outlet, Stage, To};
+use crate::stage::{Emit, Outlet, Stage, StageError, To};
 use crate::stats::Tally;
 use std::ops::ControlFlow;
 
@@ -51,10 +51,10 @@ pub(crate) struct OrderedOut {
     pub dead: Vec<(Meta, Reason, String)>,
     /// Events written to `data` or to topic files.
     pub written: u64,
-    /// A stage failed (a sort could not spill): the message.
-    pub error: Option<String>,
-    /// A topic file could not be written: the message, naming the file.
-    pub output_error: Option<String>,
+    /// A stage failed (a sort could not spill).
+    pub error: Option<StageError>,
+    /// A topic file could not be written (or events published).
+    pub output_error: Option<OutputError>,
     /// A check failed (`assert`): the message, naming the event.
     pub stop: Option<String>,
 }
@@ -87,7 +87,7 @@ impl Outputs<'_> {
     /// Without `--features nats` the configuration refuses such a stage.
     #[cfg(not(feature = "nats"))]
     fn publish(&mut self, server: &str, _to: &To, _ev: &Event, _env: &Env) {
-        let e = format!("nats://{server}: this evq was built without NATS");
+        let e = OutputError::Publish(format!("nats://{server}: this evq was built without NATS"));
         self.out.output_error.get_or_insert(e);
     }
 }
@@ -134,8 +134,8 @@ impl Outlet for Outputs<'_> {
         self.out.tally.of(meta.file).copies += n as u64;
     }
 
-    fn fail(&mut self, message: String) {
-        self.out.error.get_or_insert(message);
+    fn fail(&mut self, e: StageError) {
+        self.out.error.get_or_insert(e);
     }
 
     fn stop(&mut self, ev: &Event, message: String) {
@@ -177,7 +177,7 @@ impl Ordered {
     }
 
     /// Closes every topic file; with `--atomic`, renames them into place only on success.
-    pub(crate) fn close_files(&mut self, success: bool) -> Result<(), String> {
+    pub(crate) fn close_files(&mut self, success: bool) -> Result<(), OutputError> {
         let result = self.flush_files();
         #[cfg(feature = "nats")]
         let result = result.and(self.sinks.nats.finish());
@@ -187,7 +187,7 @@ impl Ordered {
     }
 
     /// Writes the lines held for topic files and waits until they are written.
-    pub(crate) fn flush_files(&mut self) -> Result<(), String> {
+    pub(crate) fn flush_files(&mut self) -> Result<(), OutputError> {
         let result = self.sinks.pending.flush(&self.sinks.files);
         self.sinks.pending.stop();
         result
@@ -195,7 +195,7 @@ impl Ordered {
 
     /// Writes the lines held for topic files, and waits until they are written; the
     /// writing goes on after.
-    pub(crate) fn flush_held(&mut self) -> Result<(), String> {
+    pub(crate) fn flush_held(&mut self) -> Result<(), OutputError> {
         let result = self.sinks.pending.flush(&self.sinks.files);
         #[cfg(feature = "nats")]
         let result = result.and(self.sinks.nats.flush());
@@ -237,12 +237,9 @@ impl Ordered {
 
     /// The error of a stage whose groups went past `--max-groups` (`max`) as workers' parts
     /// were merged.
-    pub(crate) fn overflowed(&self, max: usize) -> Option<String> {
+    pub(crate) fn overflowed(&self, max: usize) -> Option<StageError> {
         self.stages.iter().find_map(|s| match s {
-            Stage::Group(g) if g.groups.overflow => Some(format!(
-                "{}: more than {max} groups; raise the limit with --max-groups N",
-                g.spec.stage
-            )),
+            Stage::Group(g) if g.groups.overflow => Some(StageError::too_many(g.spec.stage, max, "groups")),
             Stage::Fold(f) if f.overflow => Some(crate::stage::fold_too_many(max)),
             _ => None,
         })

@@ -140,7 +140,7 @@ fn written(result: std::io::Result<()>) -> anyhow::Result<()> {
     match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         result => result
-            .map_err(|e| anyhow::Error::msg(messages::io_message(&e)))
+            .map_err(|e| anyhow::Error::msg(messages::io(&e)))
             .context("stdout"),
     }
 }

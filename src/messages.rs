@@ -105,8 +105,9 @@ pub(crate) fn stdout(msg: impl Display) -> std::io::Result<()> {
     out.flush()
 }
 
-/// An I/O error's message without Rust's "(os error N)" suffix.
-pub(crate) fn io_message(e: &std::io::Error) -> String {
+/// An I/O error's message without Rust's "(os error N)" suffix: the one spelling of an
+/// I/O failure in every error type's message.
+pub(crate) fn io(e: &std::io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),

@@ -2,8 +2,8 @@
 //! the ordered part that runs on one thread in input order.
 
 use crate::event::{Event, Fate, FieldAt, Meta, Needs, Reason, Rejection};
-use crate::input::InputFormat;
 use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
+use crate::input::{InputError, InputFormat};
 use crate::lang::LangError;
 use crate::lang::ast::{Otherwise, ParseFormat};
 use crate::lang::{Env, StageAst};
@@ -279,7 +279,8 @@ pub(crate) struct ChunkOut {
     pub places: Vec<FieldAt>,
     /// The chunk's lines in order, cut at each dead letter; the last one has no dead letter.
     pub segments: Vec<Segment>,
-    pub error: Option<String>,
+    /// A read error that ended this input after this chunk.
+    pub error: Option<InputError>,
 }
 
 /// Runs the parallel part over one chunk.

@@ -5,7 +5,7 @@
 use crate::exit::ExitStatus;
 use crate::input::{Identity, overwrite_error};
 use crate::lang::LangError;
-use crate::messages::io_message;
+use crate::messages;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,7 +14,7 @@ pub(crate) enum UsageError {
     #[error("{}", .error.render(.text))]
     Pipeline { text: String, error: LangError },
     /// `-f FILE` cannot be read.
-    #[error("{}: {}", .path.display(), io_message(.io))]
+    #[error("{}: {}", .path.display(), messages::io(.io))]
     PipelineFile { path: PathBuf, io: std::io::Error },
     /// A flag's value is wrong.
     #[error("{flag}: {why}")]

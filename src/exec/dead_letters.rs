@@ -3,11 +3,12 @@
 //! first few) at the end of the run. This file also counts them for `--max-errors`.
 
 use crate::messages;
-use crate::messages::io_message;
+use crate::output::OutputError;
 use crate::output::whole_lines::WholeLines;
 use crate::stats::Stats;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+
 use std::path::{Path, PathBuf};
 
 /// How many dead letters are quoted on stderr when they are not kept in a file.
@@ -24,7 +25,7 @@ pub(super) struct DeadLetters {
 
 impl DeadLetters {
     /// Creates the `--dead-letter` file, if there is one; the error names it.
-    pub(super) fn open(path: Option<&Path>) -> Result<DeadLetters, String> {
+    pub(super) fn open(path: Option<&Path>) -> Result<DeadLetters, OutputError> {
         let file = match path {
             Some(p) => match File::create(p) {
                 // A failed write (disk full, `ulimit -f`) cuts the file back to a whole line.
@@ -32,7 +33,7 @@ impl DeadLetters {
                     let cut = f.try_clone().ok();
                     Some((p.to_path_buf(), BufWriter::new(WholeLines::new(f, cut))))
                 }
-                Err(e) => return Err(format!("{}: {}", p.display(), io_message(&e))),
+                Err(source) => return Err(dead_letter(p, source)),
             },
             None => None,
         };
@@ -55,17 +56,17 @@ impl DeadLetters {
         self.seen
     }
 
-    /// Writes one record (`--dead-letter`) or keeps its example for stderr. A failed write
-    /// is reported naming the file, which then takes no more records.
-    pub(super) fn send(&mut self, record: &[u8], example: impl FnOnce() -> String) -> Result<(), ()> {
+    /// Writes one record (`--dead-letter`) or keeps its example for stderr. After a failed
+    /// write the file takes no more records.
+    pub(super) fn send(&mut self, record: &[u8], example: impl FnOnce() -> String) -> Result<(), OutputError> {
         match self.file.as_mut() {
             Some((path, f)) => {
-                let Err(e) = f.write_all(record) else {
+                let Err(source) = f.write_all(record) else {
                     return Ok(());
                 };
-                messages::error(format_args!("{}: {}", path.display(), io_message(&e)));
+                let e = dead_letter(path, source);
                 self.file = None;
-                Err(())
+                Err(e)
             }
             None => {
                 if self.examples.len() < EXAMPLES {
@@ -76,24 +77,22 @@ impl DeadLetters {
         }
     }
 
-    /// Writes the records buffered so far to the file (input is idle under `--follow`). A
-    /// failed write is reported naming the file, which then takes no more records.
-    pub(super) fn flush(&mut self) -> Result<(), ()> {
+    /// Writes the records buffered so far to the file (input is idle under `--follow`). After
+    /// a failed write the file takes no more records.
+    pub(super) fn flush(&mut self) -> Result<(), OutputError> {
         let Some((path, f)) = self.file.as_mut() else {
             return Ok(());
         };
-        let Err(e) = f.flush() else { return Ok(()) };
-        messages::error(format_args!("{}: {}", path.display(), io_message(&e)));
+        let Err(source) = f.flush() else { return Ok(()) };
+        let e = dead_letter(path, source);
         self.file = None;
-        Err(())
+        Err(e)
     }
 
     /// Flushes the file; without one, prints the summary of what was rejected.
-    pub(super) fn finish(&mut self, total: &Stats, kept: bool) -> io::Result<()> {
+    pub(super) fn finish(&mut self, total: &Stats, kept: bool) -> Result<(), OutputError> {
         if let Some((path, mut f)) = self.file.take() {
-            return f.flush().inspect_err(|e| {
-                messages::error(format_args!("{}: {}", path.display(), io_message(e)));
-            });
+            return f.flush().map_err(|source| dead_letter(&path, source));
         }
         let dead = total.dead_total();
         if dead > 0 && !kept {
@@ -107,6 +106,14 @@ impl DeadLetters {
             }
         }
         Ok(())
+    }
+}
+
+/// The error of the `--dead-letter` file at `path`.
+fn dead_letter(path: &Path, source: io::Error) -> OutputError {
+    OutputError::DeadLetter {
+        path: path.to_path_buf(),
+        source,
     }
 }
 
@@ -135,7 +142,7 @@ mod tests {
                 asked += 1;
                 format!("example {i}")
             };
-            assert_eq!(d.send(b"{}\n", example), Ok(()));
+            assert!(d.send(b"{}\n", example).is_ok());
         }
         assert_eq!(d.examples, ["example 0", "example 1", "example 2"]);
         assert_eq!(asked, EXAMPLES, "an example is made only when it is kept");
@@ -147,7 +154,7 @@ mod tests {
         let path = dir.path().join("dead.ndjson");
         let mut d = DeadLetters::open(Some(&path)).unwrap();
         for r in ["{\"line\":1}\n", "{\"line\":2}\n"] {
-            assert_eq!(d.send(r.as_bytes(), || unreachable!("no example with a file")), Ok(()));
+            assert!(d.send(r.as_bytes(), || unreachable!("no example with a file")).is_ok());
         }
         d.finish(&Stats::default(), true).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"line\":1}\n{\"line\":2}\n");
@@ -161,7 +168,11 @@ mod tests {
         let Err(e) = DeadLetters::open(Some(&path)) else {
             panic!("a file in a missing directory was created");
         };
-        assert!(e.starts_with(&path.display().to_string()), "{e}");
+        assert!(
+            matches!(&e, OutputError::DeadLetter { path: p, .. } if *p == path),
+            "{e:?}"
+        );
+        assert_eq!(e.to_string(), format!("{}: No such file or directory", path.display()));
     }
 
     #[test]
@@ -169,11 +180,12 @@ mod tests {
         let Ok(mut d) = DeadLetters::open(Some(Path::new("/dev/full"))) else {
             return; // no /dev/full on this system
         };
-        assert_eq!(d.send(b"{}\n", String::new), Ok(()), "buffered, not yet written");
-        assert_eq!(d.flush(), Err(()));
+        assert!(d.send(b"{}\n", String::new).is_ok(), "buffered, not yet written");
+        let e = d.flush().expect_err("/dev/full is full");
+        assert_eq!(e.to_string(), "/dev/full: No space left on device");
         assert!(d.file.is_none());
-        assert_eq!(d.flush(), Ok(()), "no file is left to fail");
-        assert_eq!(d.send(b"{}\n", || "kept".to_string()), Ok(()));
+        assert!(d.flush().is_ok(), "no file is left to fail");
+        assert!(d.send(b"{}\n", || "kept".to_string()).is_ok());
         assert_eq!(d.examples, ["kept"]);
     }
 }

@@ -15,8 +15,7 @@ use crate::fault::{self, Site};
 use crate::input::reader;
 use crate::lang::Env;
 use crate::messages;
-use crate::messages::io_message;
-use crate::output::Stdout;
+use crate::output::{OutputError, Stdout};
 use crate::pipeline::{ChunkOut, DeadLetter, Segment, process_chunk};
 use crate::progress::Progress;
 use crossbeam_channel::{RecvTimeoutError, bounded};
@@ -422,8 +421,8 @@ impl<'c> Writer<'c> {
         notes: Option<acks::Sender>,
     ) -> Result<Writer<'c>, ExitStatus> {
         let dead = DeadLetters::open(cfg.dead_letter.as_deref()).map_err(|e| {
-            messages::error(e);
-            ExitStatus::Output
+            messages::error(&e);
+            e.status()
         })?;
         Ok(Writer {
             cfg,
@@ -471,14 +470,13 @@ impl<'c> Writer<'c> {
             }
         }
         let max = self.cfg.pipeline_max_groups.unwrap_or(crate::stage::DEFAULT_MAX_GROUPS);
-        if let Some(message) = self.ordered.as_ref().and_then(|o| o.overflowed(max)) {
-            messages::error(message);
-            self.outcome.stop(ExitStatus::Input);
+        if let Some(e) = self.ordered.as_ref().and_then(|o| o.overflowed(max)) {
+            self.stop_on(&e, e.status());
         }
         self.output(&mut c, o, &taken);
         if let Some(e) = c.error {
             messages::error(&e);
-            self.outcome.note(ExitStatus::Input);
+            self.outcome.note(e.status());
         }
     }
 
@@ -562,10 +560,9 @@ impl<'c> Writer<'c> {
         self.ledger.record(d.file, Fate::Dead(d.reason));
         let env = &self.cfg.env;
         let example = || format!("{}:{}: {}: {}", env.file_name(d.file), d.line, d.reason.name(), d.error);
-        if self.dead.send(&d.record, example).is_err() {
-            self.outcome.stop(ExitStatus::Output);
-        } else {
-            self.acks.dead(d.line);
+        match self.dead.send(&d.record, example) {
+            Ok(()) => self.acks.dead(d.line),
+            Err(e) => self.stop_on(&e, e.status()),
         }
     }
 
@@ -598,22 +595,19 @@ impl<'c> Writer<'c> {
             let env = &self.cfg.env;
             let record = crate::pipeline::dead_record(env, *meta, json.as_bytes(), *reason, error);
             let example = || format!("{}:{}: {}: {error}", env.file_name(meta.file), meta.line, reason.name());
-            if self.dead.send(&record, example).is_err() {
-                self.outcome.stop(ExitStatus::Output);
-            } else {
-                self.acks.dead(meta.line);
+            match self.dead.send(&record, example) {
+                Ok(()) => self.acks.dead(meta.line),
+                Err(e) => self.stop_on(&e, e.status()),
             }
         }
-        let stops = [
-            (&o.stop, ExitStatus::CheckFailed),
-            (&o.error, ExitStatus::Input),
-            (&o.output_error, ExitStatus::Output),
-        ];
-        for (message, status) in stops {
-            if let Some(e) = message {
-                messages::error(e);
-                self.outcome.stop(status);
-            }
+        if let Some(message) = &o.stop {
+            self.stop_on(message, ExitStatus::CheckFailed);
+        }
+        if let Some(e) = &o.error {
+            self.stop_on(e, e.status());
+        }
+        if let Some(e) = &o.output_error {
+            self.stop_on(e, e.status());
         }
         self.ledger.events_out += o.written;
         self.write(&o.data);
@@ -664,16 +658,27 @@ impl<'c> Writer<'c> {
     /// Writes dead letters and the lines held for topic files (and publishes) now; a failure
     /// stops the run with the output status.
     fn flush_all(&mut self) -> Result<(), ()> {
-        if self.dead.flush().is_err() {
-            self.outcome.stop(ExitStatus::Output);
+        if let Err(e) = self.dead.flush() {
+            self.stop_on(&e, e.status());
             return Err(());
         }
         if let Some(Err(e)) = self.ordered.as_mut().map(Ordered::flush_held) {
-            messages::error(&e);
-            self.outcome.stop(ExitStatus::Output);
+            self.stop_on(&e, e.status());
             return Err(());
         }
         Ok(())
+    }
+
+    /// Reports an error and stops the run with its status.
+    fn stop_on(&mut self, e: &impl std::fmt::Display, status: ExitStatus) {
+        messages::error(e);
+        self.outcome.stop(status);
+    }
+
+    /// Reports an output error met at the end of the run, noting its status.
+    fn note(&mut self, e: &OutputError) {
+        messages::error(e);
+        self.outcome.note(e.status());
     }
 
     fn output_error(&mut self, e: io::Error) {
@@ -683,8 +688,7 @@ impl<'c> Writer<'c> {
             self.outcome.broken_pipe = true;
             return;
         }
-        messages::error(format_args!("stdout: {}", io_message(&e)));
-        self.outcome.note(ExitStatus::Output);
+        self.note(&OutputError::Stdout(e));
     }
 
     /// A bug stopped the run: nothing more is output, files are closed whole.
@@ -702,17 +706,12 @@ impl<'c> Writer<'c> {
         if let Some(ord) = self.ordered.as_mut() {
             // --atomic files replace their targets only when the run succeeded.
             if let Err(e) = ord.close_files(self.outcome.status <= ExitStatus::CheckFailed) {
-                messages::error(&e);
-                self.outcome.note(ExitStatus::Output);
+                self.note(&e);
             }
         }
         self.cfg.pipeline.report_guidance(&self.ledger.total);
-        if self
-            .dead
-            .finish(&self.ledger.total, self.cfg.dead_letter.is_some())
-            .is_err()
-        {
-            self.outcome.note(ExitStatus::Output);
+        if let Err(e) = self.dead.finish(&self.ledger.total, self.cfg.dead_letter.is_some()) {
+            self.note(&e);
         }
         // After an output error or a bug, what was written is what the chunks reported; the
         // rest is handed back. A signal still writes the output of what was read.
@@ -729,16 +728,19 @@ impl<'c> Writer<'c> {
             let text = format!("{:#}", self.ledger.report(&names, elapsed));
             match to {
                 StatsTo::Stderr => messages::text(&text),
-                StatsTo::File(p) => {
-                    if let Err(e) = std::fs::write(p, text + "\n") {
-                        messages::error(format_args!("{}: {}", p.display(), io_message(&e)));
-                        self.outcome.note(ExitStatus::Output);
+                StatsTo::File(path) => {
+                    if let Err(source) = std::fs::write(path, text + "\n") {
+                        self.note(&OutputError::Stats {
+                            path: path.clone(),
+                            source,
+                        });
                     }
                 }
             }
         }
-        if self.outcome.status == ExitStatus::Success && self.cfg.exit_status && self.ledger.events_out == 0 {
-            return ExitStatus::CheckFailed;
+        if self.cfg.exit_status && self.ledger.events_out == 0 {
+            // -e: nothing output is a failed check, unless something worse happened.
+            self.outcome.note(ExitStatus::CheckFailed);
         }
         self.outcome.status
     }

@@ -14,8 +14,8 @@
 use super::decompress::{Compression, detect};
 use super::multiline::Multiline;
 use super::reader::{Chunk, Framer, Read1, ReadConfig, read_one};
-use super::{Input, Source};
-use crate::messages::{self, io_message};
+use super::{Input, InputError, Source};
+use crate::messages;
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
@@ -168,7 +168,7 @@ impl<'a> Tail<'a> {
             match self.reopen(path) {
                 Ok(true) => {}
                 Ok(false) => return Some(false),
-                Err(e) => return self.fail(&e, send),
+                Err(e) => return self.fail(e, send),
             }
         }
         if self.done {
@@ -208,7 +208,7 @@ impl<'a> Tail<'a> {
                 open.pos = 0;
                 match open.file.seek(SeekFrom::Start(0)) {
                     Ok(_) => Some(true),
-                    Err(e) => self.fail(&e, send),
+                    Err(e) => self.fail(e, send),
                 }
             }
         }
@@ -314,10 +314,14 @@ impl<'a> Tail<'a> {
     }
 
     /// A read error ends this input (reported as its error); the others are followed on.
-    fn fail(&mut self, e: &io::Error, send: &mut dyn FnMut(Chunk) -> bool) -> Option<bool> {
+    fn fail(&mut self, e: io::Error, send: &mut dyn FnMut(Chunk) -> bool) -> Option<bool> {
         self.done = true;
         self.open = None;
-        let msg = format!("{}: {}", self.input.name, io_message(e));
+        let msg = InputError::Read {
+            name: self.input.name.clone(),
+            after: None,
+            source: e,
+        };
         let (framer, multiline) = (&mut self.framer, &mut self.multiline);
         framer
             .finish(Some(msg), &mut |c| via(multiline, send, c))

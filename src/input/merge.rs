@@ -10,11 +10,10 @@
 
 use super::convert::{Decoder, Records};
 use super::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX, ReadConfig};
-use super::{Input, decompress};
+use super::{Input, InputError, decompress};
 use crate::event::TimeField;
 use crate::event::{Event, Meta, Needs};
 use crate::lang::Env;
-use crate::messages::io_message;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{BufRead, BufReader, Read};
@@ -88,7 +87,11 @@ pub(crate) fn read_merged(
             })),
             Err(e) => {
                 sources.push(None);
-                if !emit(Chunk::error(i as u32, format!("{}: {}", input.name, io_message(&e)))) {
+                let e = InputError::Open {
+                    name: input.name.clone(),
+                    source: e,
+                };
+                if !emit(Chunk::error(i as u32, e)) {
                     return;
                 }
             }
@@ -240,10 +243,7 @@ fn read_next(
         }
         Err(e) => {
             sources[i] = None;
-            emit(Chunk::error(
-                i as u32,
-                format!("{}: {}", ctx.inputs[i].name, io_message(&e)),
-            ));
+            emit(Chunk::error(i as u32, read_error(ctx, i, e)));
             None
         }
     }
@@ -283,12 +283,18 @@ fn next_record(
         }
         Err(e) => {
             sources[i] = None;
-            emit(Chunk::error(
-                i as u32,
-                format!("{}: {}", ctx.inputs[i].name, io_message(&e)),
-            ));
+            emit(Chunk::error(i as u32, read_error(ctx, i, e)));
             None
         }
+    }
+}
+
+/// The error of a failed read of input `i`.
+fn read_error(ctx: &Context, i: usize, source: std::io::Error) -> InputError {
+    InputError::Read {
+        name: ctx.inputs[i].name.clone(),
+        after: None,
+        source,
     }
 }
 

@@ -4,6 +4,7 @@
 pub(crate) mod auto;
 pub(crate) mod convert;
 pub(crate) mod decompress;
+mod error;
 mod follow;
 mod json_records;
 pub(crate) mod merge;
@@ -13,6 +14,8 @@ pub(crate) mod nats;
 pub(crate) mod reader;
 pub(crate) mod walk;
 mod zeek;
+
+pub(crate) use error::InputError;
 
 use std::path::{Path, PathBuf};
 

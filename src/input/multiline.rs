@@ -2,6 +2,7 @@
 //! record before it (stack traces, tracebacks, indented continuations). Records
 //! keep the number of their first line; one is cut once it reaches the size cap.
 
+use super::InputError;
 use super::reader::{Chunk, ChunkKind};
 use regex::Regex;
 
@@ -55,7 +56,7 @@ impl<'r> Multiline<'r> {
         self.carry_lines = 0;
     }
 
-    fn chunk(&self, batch: Option<Batch>, error: Option<String>) -> Option<Chunk> {
+    fn chunk(&self, batch: Option<Batch>, error: Option<InputError>) -> Option<Chunk> {
         if batch.is_none() && error.is_none() {
             return None;
         }

@@ -171,7 +171,7 @@ impl Engine {
     fn fail(&self, seq: u64, error: String) {
         let chunk = Chunk {
             seq,
-            ..Chunk::error(0, error)
+            ..Chunk::error(0, super::InputError::Source(error))
         };
         let _ = self.permits.recv().is_ok() && self.chunks.send(chunk).is_ok();
     }

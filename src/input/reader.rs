@@ -3,9 +3,8 @@
 
 use super::convert::{Decoder, Record, Records};
 use super::multiline::Multiline;
-use super::{Input, decompress};
+use super::{Input, InputError, decompress};
 use crate::event::Meta;
-use crate::messages::io_message;
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,7 +21,7 @@ pub(crate) enum ChunkKind {
     TooLong { len: u64, line_len: u64 },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Chunk {
     pub seq: u64,
     pub file: u32,
@@ -31,7 +30,7 @@ pub(crate) struct Chunk {
     pub data: Vec<u8>,
     pub kind: ChunkKind,
     /// A read error that ended this input after this chunk.
-    pub error: Option<String>,
+    pub error: Option<InputError>,
     /// With `--multiline-start`: each record's end in `data` and how many lines it joins.
     pub records: Option<Vec<(u32, u32)>>,
     /// With `--merge`: where each line came from (lines of several inputs interleave).
@@ -40,7 +39,7 @@ pub(crate) struct Chunk {
 
 impl Chunk {
     /// A chunk that carries only a read error of input `file`: the engine reports it.
-    pub(crate) fn error(file: u32, error: String) -> Chunk {
+    pub(crate) fn error(file: u32, error: InputError) -> Chunk {
         Chunk {
             seq: 0,
             file,
@@ -125,7 +124,10 @@ pub(super) fn read_one(
         Err(e) => framer.send_chunk(
             Vec::new(),
             ChunkKind::Lines,
-            Some(format!("{}: {}", input.name, io_message(&e))),
+            Some(InputError::Open {
+                name: input.name.clone(),
+                source: e,
+            }),
             &mut to_send,
         ),
     };
@@ -156,7 +158,7 @@ pub(super) enum Read1 {
     /// Nothing: the end of the input, or of what a followed file holds now.
     End,
     /// A read error, as a message.
-    Failed(String),
+    Failed(InputError),
 }
 
 impl<'a> Framer<'a> {
@@ -187,7 +189,7 @@ impl<'a> Framer<'a> {
         &mut self,
         data: Vec<u8>,
         kind: ChunkKind,
-        error: Option<String>,
+        error: Option<InputError>,
         send: &mut dyn FnMut(Chunk) -> bool,
     ) -> bool {
         let (lines, len) = match kind {
@@ -224,7 +226,7 @@ impl<'a> Framer<'a> {
             let ok = match self.read(&mut *r) {
                 Read1::Data { short, .. } => self.take(short, send),
                 Read1::End => return self.finish(None, send),
-                Read1::Failed(msg) => return self.finish(Some(msg), send),
+                Read1::Failed(e) => return self.finish(Some(e), send),
             };
             if !ok {
                 return false;
@@ -245,12 +247,11 @@ impl<'a> Framer<'a> {
                 Ok(0) => Read1::End,
                 Ok(n) => Read1::Data { n, short: n < want },
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => Read1::Failed(format!(
-                    "{}: {} after {} bytes",
-                    self.name,
-                    io_message(&e),
-                    self.offset + self.buf.len() as u64
-                )),
+                Err(e) => Read1::Failed(InputError::Read {
+                    name: self.name.to_string(),
+                    after: Some(self.offset + self.buf.len() as u64),
+                    source: e,
+                }),
             };
         }
     }
@@ -326,8 +327,11 @@ impl<'a> Framer<'a> {
                 Ok(Some(r)) => r,
                 Ok(None) => return self.send_records(&mut batch, None, send),
                 Err(e) => {
-                    let msg = format!("{}: {}", self.input_name(), io_message(&e));
-                    return self.send_records(&mut batch, Some(msg), send);
+                    let e = InputError::Corrupt {
+                        name: self.input_name().to_string(),
+                        source: e,
+                    };
+                    return self.send_records(&mut batch, Some(e), send);
                 }
             };
             let ok = match record.too_long {
@@ -361,7 +365,7 @@ impl<'a> Framer<'a> {
     fn send_records(
         &mut self,
         batch: &mut RecordBatch,
-        error: Option<String>,
+        error: Option<InputError>,
         send: &mut dyn FnMut(Chunk) -> bool,
     ) -> bool {
         let batch = std::mem::take(batch);
@@ -389,7 +393,7 @@ impl<'a> Framer<'a> {
 
     /// At the end of the input (or of a followed file that was replaced or truncated): sends
     /// what is left, a last line without its newline included.
-    pub(super) fn finish(&mut self, error: Option<String>, send: &mut dyn FnMut(Chunk) -> bool) -> bool {
+    pub(super) fn finish(&mut self, error: Option<InputError>, send: &mut dyn FnMut(Chunk) -> bool) -> bool {
         let buf = std::mem::take(&mut self.buf);
         match self.skipping.take() {
             Some(sk) => {

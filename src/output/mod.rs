@@ -3,6 +3,7 @@
 //! `tee` and `-O`.
 
 pub(crate) mod color;
+mod error;
 mod markdown;
 #[cfg(feature = "nats")]
 pub(crate) mod nats;
@@ -16,6 +17,7 @@ pub(crate) mod template;
 pub(crate) mod topic;
 pub(crate) mod whole_lines;
 
+pub(crate) use error::OutputError;
 pub(crate) use printer::Printer;
 use std::io::{self, Write};
 

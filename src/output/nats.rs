@@ -4,6 +4,7 @@
 //! and collects the stream's acknowledgements, a bounded number outstanding. `flush` waits
 //! for every acknowledgement, so the input's watermark covers what was published.
 
+use super::OutputError;
 use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::collections::VecDeque;
@@ -55,7 +56,7 @@ impl Publisher {
     }
 
     /// Waits until every publish so far is acknowledged; an error names how many were not.
-    pub(crate) fn flush(&mut self) -> Result<(), String> {
+    pub(crate) fn flush(&mut self) -> Result<(), OutputError> {
         let (tx, rx) = bounded(1);
         let (failed, why) = match &self.jobs {
             Some(jobs) if jobs.send(Job::Flush(tx)).is_ok() => rx.recv().unwrap_or((self.sent, None)),
@@ -64,15 +65,15 @@ impl Publisher {
         let why = why.unwrap_or_else(|| "is a stream listening on their subjects?".to_string());
         match failed {
             0 => Ok(()),
-            n => Err(format!(
+            n => Err(OutputError::Publish(format!(
                 "nats://{}: {n} of {} messages were not acknowledged by a stream ({why})",
                 self.server, self.sent
-            )),
+            ))),
         }
     }
 
     /// Flushes and ends the thread.
-    pub(crate) fn finish(&mut self) -> Result<(), String> {
+    pub(crate) fn finish(&mut self) -> Result<(), OutputError> {
         let result = if self.sent > 0 { self.flush() } else { Ok(()) };
         self.jobs = None;
         if let Some(t) = self.thread.take() {
@@ -159,13 +160,13 @@ impl Publishers {
     }
 
     /// Waits for every acknowledgement; the first error.
-    pub(crate) fn flush(&self) -> Result<(), String> {
+    pub(crate) fn flush(&self) -> Result<(), OutputError> {
         let Ok(mut all) = self.0.lock() else { return Ok(()) };
         all.iter_mut().map(Publisher::flush).fold(Ok(()), Result::and)
     }
 
     /// Flushes and closes every connection; the first error.
-    pub(crate) fn finish(&self) -> Result<(), String> {
+    pub(crate) fn finish(&self) -> Result<(), OutputError> {
         let Ok(mut all) = self.0.lock() else { return Ok(()) };
         all.iter_mut().map(Publisher::finish).fold(Ok(()), Result::and)
     }

@@ -11,6 +11,7 @@
 //! 10,000 files). Such a write may end inside a line, whose rest follows in a later write; the end of the
 //! run writes every line out, and after a failure [`TopicFiles`] cuts each file back to its last whole line.
 
+use super::OutputError;
 use super::topic::{TopicFiles, TopicOptions};
 use compact_str::CompactString;
 use std::collections::HashMap;
@@ -47,9 +48,9 @@ impl StageFiles {
     }
 
     /// Closes every file; with `--atomic`, renames them into place only on `success`.
-    pub(crate) fn finish(&self, success: bool) -> Result<(), String> {
+    pub(crate) fn finish(&self, success: bool) -> Result<(), OutputError> {
         match lock(&self.files).take() {
-            Some(files) => files.finish(success).map_err(|e| e.to_string()),
+            Some(files) => files.finish(success).map_err(OutputError::from),
             None => Ok(()),
         }
     }
@@ -173,7 +174,7 @@ struct Sink {
 
 impl Sink {
     /// After a failure the run is stopping: later spills are not written.
-    fn write(&mut self, s: &mut Spill) -> Result<(), String> {
+    fn write(&mut self, s: &mut Spill) -> Result<(), OutputError> {
         self.names.append(&mut s.names);
         self.keys.resize(self.names.len(), None);
         let mut result = Ok(());
@@ -190,7 +191,7 @@ impl Sink {
                     None => f.write_vectored(root, path, &slices, whole).map(|k| *key = Some(k)),
                 };
                 if let Some(Err(e)) = files.as_mut().map(write) {
-                    result = Err(e.to_string());
+                    result = Err(e.into());
                     self.failed = true;
                 }
             }
@@ -215,7 +216,7 @@ struct Handoff {
     /// A spill to write.
     todo: Option<Spill>,
     /// A written spill, emptied, and how writing it went.
-    done: Option<(Spill, Result<(), String>)>,
+    done: Option<(Spill, Result<(), OutputError>)>,
     /// No more spills come.
     closed: bool,
 }
@@ -327,7 +328,7 @@ impl Pending {
 
     /// Once half the pool holds lines, gives the files holding the most to the writing thread when it is
     /// idle, and waits for it while the pool is full; returns the error of an earlier write, if any.
-    pub(crate) fn write_if_full(&mut self, files: &StageFiles) -> Result<(), String> {
+    pub(crate) fn write_if_full(&mut self, files: &StageFiles) -> Result<(), OutputError> {
         if self.held_segs < self.cap.div_ceil(2) {
             return Ok(());
         }
@@ -363,7 +364,7 @@ impl Pending {
     }
 
     /// Writes every held line and waits until they are written.
-    pub(crate) fn flush(&mut self, files: &StageFiles) -> Result<(), String> {
+    pub(crate) fn flush(&mut self, files: &StageFiles) -> Result<(), OutputError> {
         if self.io.is_some() {
             let result = self.take_back(true);
             if !self.active.is_empty() {
@@ -392,7 +393,7 @@ impl Pending {
     }
 
     /// Takes back the spill the writing thread has written, waiting for it if `wait`.
-    fn take_back(&mut self, wait: bool) -> Result<(), String> {
+    fn take_back(&mut self, wait: bool) -> Result<(), OutputError> {
         if !self.out {
             return Ok(());
         }

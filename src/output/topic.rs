@@ -97,9 +97,7 @@ impl TopicError {
 impl fmt::Display for TopicError {
     /// `PATH: message`, without Rust's ` (os error N)`, then what the file holds if that needs saying.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let msg = self.error.to_string();
-        let msg = msg.rfind(" (os error ").map_or(msg.as_str(), |i| &msg[..i]);
-        write!(f, "{}: {msg}", self.path.display())?;
+        write!(f, "{}: {}", self.path.display(), crate::messages::io(&self.error))?;
         match self.kept {
             Some(Kept::Members) => write!(
                 f,

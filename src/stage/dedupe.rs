@@ -22,6 +22,7 @@ use crate::agg::key::write_canonical;
 use crate::agg::table::{Layout, Table};
 use crate::event::{Event, Fate, Needs, Reason};
 use crate::lang::{Env, Expr};
+use crate::stage::StageError;
 use hashbrown::HashTable;
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
@@ -105,21 +106,22 @@ impl Dedupe {
             Verdict::Duplicate => out.record(&ev, Fate::Duplicate),
             Verdict::Full => {
                 self.failed = true;
-                out.fail(self.overflow_message());
+                out.fail(self.overflow());
                 out.record(&ev, Fate::Skipped);
             }
         }
     }
 
-    fn overflow_message(&self) -> String {
-        let limit = self.limit;
-        match self.seen {
-            Seen::All(_) => format!(
-                "dedupe: more than {limit} keys; raise the limit with --max-groups N or bound the window with 'within DUR'"
-            ),
-            Seen::Window(_) => format!(
-                "dedupe: more than {limit} keys within the window; raise the limit with --max-groups N or shorten the window"
-            ),
+    fn overflow(&self) -> StageError {
+        let (what, or) = match self.seen {
+            Seen::All(_) => ("keys", " or bound the window with 'within DUR'"),
+            Seen::Window(_) => ("keys within the window", " or shorten the window"),
+        };
+        StageError::TooMany {
+            stage: "dedupe",
+            limit: self.limit,
+            what,
+            or,
         }
     }
 }

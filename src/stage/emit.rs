@@ -5,6 +5,7 @@
 use super::{Stage, To};
 use crate::event::{Event, Fate, FieldAt, Meta, Needs, OwnedEvent, Reason};
 use crate::lang::Env;
+use crate::stage::StageError;
 use serde_json::Value;
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -23,8 +24,8 @@ pub(crate) trait Outlet {
     fn unmatched(&mut self, meta: Meta);
     /// A stage made `n` copies of the event at `meta` (`route all`, `explode`).
     fn copies(&mut self, meta: Meta, n: usize);
-    /// A stage cannot go on (a sort could not spill): the message.
-    fn fail(&mut self, message: String);
+    /// A stage cannot go on (a sort could not spill).
+    fn fail(&mut self, e: StageError);
     /// A check failed on the event (`assert`): the run stops there with exit 1.
     fn stop(&mut self, ev: &Event, message: String);
     /// At the end of input, between events a stage releases: false when nothing more can be
@@ -159,8 +160,8 @@ impl<'r> Emit<'r> {
         self.out.copies(ev.meta, n);
     }
 
-    pub(crate) fn fail(&mut self, message: String) {
-        self.out.fail(message);
+    pub(crate) fn fail(&mut self, e: StageError) {
+        self.out.fail(e);
     }
 
     /// A check failed on the event: the run stops after what came before it.

@@ -7,6 +7,7 @@ use super::group::write_key;
 use crate::event::{Event, Fate, Needs};
 use crate::lang::Env;
 use crate::lang::ast::KeySpec;
+use crate::stage::StageError;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -124,11 +125,8 @@ impl GroupIndex {
     }
 
     /// The message of a stage that met one group more than `max`.
-    pub(super) fn overflow(&self, stage: &str) -> String {
-        format!(
-            "{stage}: more than {} groups; raise the limit with --max-groups N",
-            self.max
-        )
+    pub(super) fn overflow(&self, stage: &'static str) -> StageError {
+        StageError::too_many(stage, self.max, "groups")
     }
 }
 

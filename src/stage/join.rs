@@ -38,8 +38,8 @@ pub(crate) struct Lookup {
 impl Join {
     /// Reads and indexes FILE; the error names the file and, for bad content, the line.
     pub(crate) fn load(file: &str, on: Expr, key: &Expr, name: Option<Path>) -> Result<Join, String> {
-        let bytes = std::fs::read(file)
-            .map_err(|e| format!("join: cannot read `{file}`: {}", crate::messages::io_message(&e)))?;
+        let bytes =
+            std::fs::read(file).map_err(|e| format!("join: cannot read `{file}`: {}", crate::messages::io(&e)))?;
         let records = if file.to_ascii_lowercase().ends_with(".csv") {
             csv_records(file, &bytes)?
         } else {

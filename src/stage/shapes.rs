@@ -10,6 +10,7 @@
 
 use super::Emit;
 use crate::event::{Event, Fate, Needs};
+use crate::stage::StageError;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -61,10 +62,7 @@ impl Shapes {
         }
         if self.shapes.len() >= self.limit {
             self.failed = true;
-            out.fail(format!(
-                "shapes: more than {} shapes; raise the limit with --max-groups N",
-                self.limit
-            ));
+            out.fail(StageError::too_many("shapes", self.limit, "shapes"));
             return out.record(&ev, Fate::Skipped);
         }
         self.index.insert(id, self.shapes.len());

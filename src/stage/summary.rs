@@ -23,6 +23,7 @@ use crate::agg::key::canonical_hash;
 use crate::event::{Event, Fate, Needs};
 use crate::lang::Val;
 use crate::lang::ast::{Path, Seg};
+use crate::stage::StageError;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
@@ -95,11 +96,12 @@ impl Summary {
         };
         if doc.is_err() {
             self.failed = true;
-            out.fail(format!(
-                "summary: more than {} field paths; raise the limit with --max-groups N, or keep only \
-                 some fields first (keep a, b | summary)",
-                self.limit
-            ));
+            out.fail(StageError::TooMany {
+                stage: "summary",
+                limit: self.limit,
+                what: "field paths",
+                or: ", or keep only some fields first (keep a, b | summary)",
+            });
             return out.record(&ev, Fate::Skipped);
         }
         out.record(&ev, Fate::Aggregated);

@@ -4,6 +4,7 @@
 use super::{Emit, Outlet, Stage, StageOptions, To};
 use crate::event::{Event, Fate, Meta, Needs, Reason};
 use crate::lang::Env;
+use crate::stage::StageError;
 use std::collections::BTreeMap;
 
 /// What one run of a stage produced.
@@ -52,8 +53,8 @@ impl Outlet for Recorded {
 
     fn copies(&mut self, _: Meta, _: usize) {}
 
-    fn fail(&mut self, message: String) {
-        self.failed.get_or_insert(message);
+    fn fail(&mut self, e: StageError) {
+        self.failed.get_or_insert(e.to_string());
     }
 
     fn stop(&mut self, _: &Event, message: String) {

@@ -17,6 +17,7 @@ use super::{Emit, TimeField, Windows};
 use crate::agg::key::write_canonical;
 use crate::event::{Event, Fate, Needs, Reason};
 use crate::lang::Expr;
+use crate::stage::StageError;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -107,10 +108,7 @@ impl Throttle {
             Verdict::Throttled => out.record(&ev, Fate::Throttled),
             Verdict::Full => {
                 self.failed = true;
-                out.fail(format!(
-                    "throttle: more than {} keys in one window; raise the limit with --max-groups N",
-                    self.max_keys
-                ));
+                out.fail(StageError::too_many("throttle", self.max_keys, "keys in one window"));
                 out.record(&ev, Fate::Skipped);
             }
         }

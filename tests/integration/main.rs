@@ -9,6 +9,7 @@ mod config;
 mod corpus;
 mod discover;
 mod engine;
+mod errors;
 mod events;
 mod exit_codes;
 mod faults;

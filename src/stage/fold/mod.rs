@@ -23,6 +23,7 @@ use crate::event::{Event, Fate, Meta, Needs};
 use crate::json;
 use crate::lang::Env;
 use crate::lang::ast::{KeySpec, Path};
+use crate::stage::StageError;
 use patch::Patches;
 use serde_json::{Map, Value};
 use state::{Part, State};
@@ -243,8 +244,8 @@ impl Fold {
 }
 
 /// The message of a fold stopped by `--max-groups`.
-pub(crate) fn too_many(max: usize) -> String {
-    format!("fold: more than {max} entities; raise the limit with --max-groups N")
+pub(crate) fn too_many(max: usize) -> StageError {
+    StageError::too_many("fold", max, "entities")
 }
 
 impl Table {

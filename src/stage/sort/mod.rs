@@ -9,6 +9,7 @@ mod spill;
 use super::Emit;
 use crate::event::{Event, Fate, Needs, OwnedEvent};
 use crate::lang::{Env, Expr, Val};
+use crate::stage::StageError;
 use merge::Budget;
 use serde_json::Value;
 use spill::RunFile;
@@ -99,7 +100,7 @@ impl Sort {
     /// stops and the event is skipped.
     pub(crate) fn push_event(&mut self, ev: Event, out: &mut Emit) {
         if let Err(e) = self.push(&ev, out.env()) {
-            out.fail(format!("sort: cannot spill to a temporary file: {e}"));
+            out.fail(StageError::SortSpill(e));
             out.record(&ev, Fate::Skipped);
         }
     }
@@ -112,7 +113,7 @@ impl Sort {
             ControlFlow::Continue(())
         });
         if let Err(e) = drained {
-            out.fail(format!("sort: cannot read a temporary file: {e}"));
+            out.fail(StageError::SortRead(e));
         }
     }
 
@@ -123,7 +124,7 @@ impl Sort {
             out.go_on()
         });
         drained.unwrap_or_else(|e| {
-            out.fail(format!("sort: cannot read a temporary file: {e}"));
+            out.fail(StageError::SortRead(e));
             ControlFlow::Continue(())
         })
     }

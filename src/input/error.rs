@@ -1,0 +1,92 @@
+//! The input layer's one error type: an input that could not be opened, that failed while
+//! being read, or whose records (`-i json`, `csv`, `tsv`) could not be decoded past a point.
+//! Each ends that input after what came before it; the message names the input and never has
+//! the `evq: ` prefix (`messages` adds it). Every input error exits with the input status.
+
+use crate::exit::ExitStatus;
+use crate::messages;
+use std::io;
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum InputError {
+    /// The input could not be opened (or its compression not recognized).
+    #[error("{name}: {}", messages::io(.source))]
+    Open { name: String, source: io::Error },
+    /// A read failed, `after` this many bytes of the input when that is known.
+    #[error("{name}: {}{}", messages::io(.source), After(*.after))]
+    Read {
+        name: String,
+        after: Option<u64>,
+        source: io::Error,
+    },
+    /// A decoded input's records could not be read past this point.
+    #[error("{name}: {}", messages::io(.source))]
+    Corrupt { name: String, source: io::Error },
+    /// A message source (NATS) failed: the message names its URL.
+    #[cfg(feature = "nats")]
+    #[error("{0}")]
+    Source(String),
+}
+
+impl InputError {
+    /// The exit status of a run this error ended an input of.
+    pub(crate) fn status(&self) -> ExitStatus {
+        ExitStatus::Input
+    }
+}
+
+/// ` after N bytes`, when the offset of a failed read is known.
+struct After(Option<u64>);
+
+impl std::fmt::Display for After {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, " after {n} bytes"),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eio() -> io::Error {
+        io::Error::from_raw_os_error(5)
+    }
+
+    #[test]
+    fn a_failed_read_says_after_how_many_bytes_when_known() {
+        let e = InputError::Read {
+            name: "app.log".into(),
+            after: Some(4096),
+            source: eio(),
+        };
+        assert_eq!(e.to_string(), "app.log: Input/output error after 4096 bytes");
+        let e = InputError::Read {
+            name: "app.log".into(),
+            after: None,
+            source: eio(),
+        };
+        assert_eq!(e.to_string(), "app.log: Input/output error");
+    }
+
+    #[test]
+    fn every_input_error_names_the_input_and_exits_with_the_input_status() {
+        let all = [
+            InputError::Open {
+                name: "missing.log".into(),
+                source: io::Error::from_raw_os_error(2),
+            },
+            InputError::Corrupt {
+                name: "a.csv".into(),
+                source: io::Error::new(io::ErrorKind::InvalidData, "UnequalLengths"),
+            },
+        ];
+        let want = ["missing.log: No such file or directory", "a.csv: UnequalLengths"];
+        for (e, want) in all.iter().zip(want) {
+            assert_eq!(e.to_string(), want);
+            assert_eq!(e.status(), ExitStatus::Input);
+        }
+    }
+}

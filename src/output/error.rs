@@ -1,0 +1,78 @@
+//! The output layer's one error type: which output failed (stdout, a topic file, the
+//! dead-letter file, the `--stats` file, a publication) and why. Its message never has the
+//! `evq: ` prefix (`messages` adds it); every output error exits with the output status.
+
+use super::topic::TopicError;
+use crate::exit::ExitStatus;
+use crate::messages;
+use std::io;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OutputError {
+    /// Stdout could not be written (a closed pipe is not an error: the run ends quietly).
+    #[error("stdout: {}", messages::io(.0))]
+    Stdout(#[source] io::Error),
+    /// A topic file (`to`, `tee`, `-O`): the message names it and says what it holds.
+    #[error(transparent)]
+    File(#[from] TopicError),
+    /// The `--dead-letter` file.
+    #[error("{}: {}", .path.display(), messages::io(.source))]
+    DeadLetter { path: PathBuf, source: io::Error },
+    /// The `--stats=FILE` file.
+    #[error("{}: {}", .path.display(), messages::io(.source))]
+    Stats { path: PathBuf, source: io::Error },
+    /// Events could not be published (NATS), or this evq cannot publish: the message.
+    #[error("{0}")]
+    Publish(String),
+}
+
+impl OutputError {
+    /// The exit status of a run this error stopped.
+    pub(crate) fn status(&self) -> ExitStatus {
+        ExitStatus::Output
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full() -> io::Error {
+        io::Error::from_raw_os_error(28)
+    }
+
+    #[test]
+    fn a_full_disk_names_the_file_without_the_os_error_number() {
+        let e = OutputError::DeadLetter {
+            path: "/tmp/dead.ndjson".into(),
+            source: full(),
+        };
+        assert_eq!(e.to_string(), "/tmp/dead.ndjson: No space left on device");
+        let e = OutputError::Stats {
+            path: "s.json".into(),
+            source: full(),
+        };
+        assert_eq!(e.to_string(), "s.json: No space left on device");
+        assert_eq!(
+            OutputError::Stdout(full()).to_string(),
+            "stdout: No space left on device"
+        );
+    }
+
+    #[test]
+    fn no_message_has_the_prefix_and_every_one_exits_with_the_output_status() {
+        let all = [
+            OutputError::Stdout(full()),
+            OutputError::Publish("nats://x: this evq was built without NATS".into()),
+            OutputError::Stats {
+                path: "s".into(),
+                source: io::Error::from(io::ErrorKind::PermissionDenied),
+            },
+        ];
+        for e in all {
+            assert!(!e.to_string().starts_with("evq:"), "{e}");
+            assert_eq!(e.status(), ExitStatus::Output);
+        }
+    }
+}
