@@ -107,7 +107,11 @@ impl Explode {
         };
         let members = ev.members()?;
         let mut copies = Vec::with_capacity(items.len());
-        let (mut text, mut element, mut out) = (String::new(), String::new(), String::new());
+        // Sized once: growing them for every copy is many reallocations, and those take the
+        // allocator's locks that the other threads contend for.
+        let size = members.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>() + 2;
+        let mut element = String::with_capacity(64);
+        let (mut text, mut out) = (String::with_capacity(size + 64), String::with_capacity(size + 64));
         for item in items {
             element.clear();
             write_val(&mut element, &Val::from_value(item));
@@ -130,6 +134,7 @@ impl Explode {
             }
             text.push('}');
             out.clear();
+            out.reserve(text.len());
             json::canonical(&text, &mut out).ok()?;
             let mut copy = ev.clone();
             copy.set_text(out.clone());
