@@ -40,6 +40,22 @@ pub(crate) struct OwnedEvent {
     pub copy: bool,
 }
 
+impl OwnedEvent {
+    /// The held event as an [`Event`] again, capturing only the fields `needs` names (none
+    /// for stages that read no field). Its text passed the decode-time check or was written
+    /// from an event that did, so only a stage's row nested past the limit fails here.
+    pub(crate) fn view(&self, needs: &Needs) -> Result<Event<'_>, Rejection> {
+        let mut ev = if needs.keys.is_empty() && !needs.whole {
+            Event::validated(&self.text, self.meta)
+        } else {
+            Event::parse(&self.text, self.meta, needs)?
+        };
+        ev.topic.clone_from(&self.topic);
+        ev.copy = self.copy;
+        Ok(ev)
+    }
+}
+
 /// What became of an input line: exactly one per line, recorded where it is decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fate {
@@ -884,6 +900,58 @@ mod tests {
             n.add_path(&path(p));
         }
         n
+    }
+
+    fn held() -> OwnedEvent {
+        let meta = Meta {
+            file: 2,
+            line: 7,
+            offset: 130,
+        };
+        let mut ev = Event::parse(r#"{"a":1,"b":{"c":2},"d":"x"}"#, meta, &needs_of(&["a"])).expect("a valid line");
+        ev.topic = Some(Arc::from("errors"));
+        ev.copy = true;
+        ev.to_owned()
+    }
+
+    fn captured(ev: &Event) -> usize {
+        match &ev.doc {
+            Doc::Fields { fields, .. } => fields.len(),
+            _ => usize::MAX,
+        }
+    }
+
+    #[test]
+    fn owned_round_trip_keeps_origin_topic_and_text() {
+        let owned = held();
+        let ev = owned.view(&needs_of(&["b.c"])).expect("held text parses");
+        assert_eq!((ev.meta.file, ev.meta.line, ev.meta.offset), (2, 7, 130));
+        assert_eq!(ev.topic.as_deref(), Some("errors"));
+        assert!(ev.copy);
+        assert_eq!(json_of(ev.lookup(&path("b.c"))), "2");
+        let again = ev.to_owned();
+        assert_eq!(again.text, owned.text);
+        assert_eq!(
+            (again.meta, again.topic, again.copy),
+            (owned.meta, owned.topic.clone(), true)
+        );
+    }
+
+    #[test]
+    fn owned_view_captures_only_the_needed_fields() {
+        let owned = held();
+        assert_eq!(captured(&owned.view(&Needs::default()).expect("held text parses")), 0);
+        assert_eq!(captured(&owned.view(&needs_of(&["d"])).expect("held text parses")), 1);
+        let two = owned.view(&needs_of(&["a", "d"])).expect("held text parses");
+        assert_eq!(captured(&two), 2);
+        assert!(two.tree().is_none(), "a view parses no whole tree unless asked");
+        assert!(
+            owned
+                .view(&needs_of(&["."]))
+                .expect("held text parses")
+                .tree()
+                .is_some()
+        );
     }
 
     fn json_of(v: Option<Val>) -> String {

@@ -3,7 +3,7 @@
 //! it never sees how the rest of the chain or the outputs work.
 
 use super::{Stage, To};
-use crate::event::{Event, Fate, FieldAt, Meta, Needs, OwnedEvent, Reason};
+use crate::event::{Event, Fate, FieldAt, Meta, Needs, OwnedEvent, Reason, Rejection};
 use crate::lang::Env;
 use crate::stage::StageError;
 use serde_json::Value;
@@ -84,7 +84,10 @@ impl<'r> Emit<'r> {
     /// Hands on an event a stage held (`tail`, `sort`), parsed as far as the stages read it. The text passed the decode-time check or was written from an event
     /// that did, so it parses; were it not to, the line is a dead letter, never lost.
     pub(crate) fn push_owned(&mut self, ev: OwnedEvent) {
-        self.push_text(&ev.text, None, ev.meta, ev.topic, ev.copy);
+        match ev.view(self.needs) {
+            Ok(view) => self.push(view),
+            Err(r) => self.unparsed(&ev.text, ev.meta, ev.topic.clone(), ev.copy, r),
+        }
     }
 
     /// Hands on an event that passed the parallel part as its JSON text (see [`Emit::push_owned`]).
@@ -106,18 +109,27 @@ impl<'r> Emit<'r> {
         };
         let mut ev = match parsed {
             Ok(ev) => ev,
-            // An aggregate's row may hold a whole event, a level deeper than any event.
-            Err(_) if meta.is_derived() => match crate::json::reparse(text.as_bytes()) {
-                Ok(tree) => Event::derived(text, tree),
-                Err(_) => return,
-            },
-            // A copy's line has its fate elsewhere.
-            Err(_) if copy => return,
-            Err(r) => return self.out.dead(meta, r.reason, text),
+            Err(r) => return self.unparsed(text, meta, topic, copy, r),
         };
         ev.topic = topic;
         ev.copy = copy;
         self.push(ev);
+    }
+
+    /// A handed-on text that did not parse: an aggregate's row may hold a whole event, a
+    /// level deeper than any event, so it is read without the limit; a copy's line has its
+    /// fate elsewhere; anything else is a dead letter.
+    fn unparsed(&mut self, text: &str, meta: Meta, topic: Option<Arc<str>>, copy: bool, r: Rejection) {
+        if meta.is_derived() {
+            if let Ok(tree) = crate::json::reparse(text.as_bytes()) {
+                let mut ev = Event::derived(text, tree);
+                ev.topic = topic;
+                ev.copy = copy;
+                self.push(ev);
+            }
+        } else if !copy {
+            self.out.dead(meta, r.reason, text);
+        }
     }
 
     /// Hands on an event a stage made (an aggregate's row), as a tree never parsed again.
