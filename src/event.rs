@@ -45,11 +45,7 @@ impl OwnedEvent {
     /// for stages that read no field). Its text passed the decode-time check or was written
     /// from an event that did, so only a stage's row nested past the limit fails here.
     pub(crate) fn view(&self, needs: &Needs) -> Result<Event<'_>, Rejection> {
-        let mut ev = if needs.keys.is_empty() && !needs.whole {
-            Event::validated(&self.text, self.meta)
-        } else {
-            Event::parse(&self.text, self.meta, needs)?
-        };
+        let mut ev = Event::reread(&self.text, self.meta, needs)?;
         ev.topic.clone_from(&self.topic);
         ev.copy = self.copy;
         Ok(ev)
@@ -204,6 +200,11 @@ pub(crate) struct Needs {
 }
 
 impl Needs {
+    /// True when no stage reads a field: an event's text need not be parsed at all.
+    pub(crate) fn nothing(&self) -> bool {
+        self.keys.is_empty() && !self.whole
+    }
+
     pub(crate) fn add_path(&mut self, p: &Path) {
         if !self.reads.contains(p) {
             self.reads.push(p.clone());
@@ -275,6 +276,16 @@ impl<'a> Event<'a> {
             ev.members = needs.members;
         }
         Ok(ev)
+    }
+
+    /// An event from JSON text checked once already (a held or handed-on event), captured
+    /// as far as `needs` names: not parsed at all when no stage reads a field.
+    pub(crate) fn reread(text: &'a str, meta: Meta, needs: &Needs) -> Result<Event<'a>, Rejection> {
+        if needs.nothing() {
+            Ok(Event::validated(text, meta))
+        } else {
+            Event::parse(text, meta, needs)
+        }
     }
 
     /// An event from JSON text already validated by an earlier stage, for stages that

@@ -100,13 +100,10 @@ impl<'r> Emit<'r> {
         topic: Option<Arc<str>>,
         copy: bool,
     ) {
-        let parsed = if self.needs.keys.is_empty() && !self.needs.whole {
-            Ok(Event::validated(text, meta))
-        } else if let Some(ev) = places.and_then(|p| Event::placed(text, meta, p)) {
-            Ok(ev)
-        } else {
-            Event::parse(text, meta, self.needs)
-        };
+        let placed = places
+            .filter(|_| !self.needs.nothing())
+            .and_then(|p| Event::placed(text, meta, p));
+        let parsed = placed.map_or_else(|| Event::reread(text, meta, self.needs), Ok);
         let mut ev = match parsed {
             Ok(ev) => ev,
             Err(r) => return self.unparsed(text, meta, topic, copy, r),
