@@ -37,6 +37,14 @@ fn evq_run(args: &[&str], stdin: &[u8]) -> Out {
     }
 }
 
+/// Whether `text` is one JSON value, however deep: evq passes events nested up to its own
+/// limit, 128 levels, one past what `serde_json` reads by default.
+fn is_json(text: &str) -> bool {
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    serde::Deserialize::deserialize(&mut de).is_ok_and(|_: serde::de::IgnoredAny| de.end().is_ok())
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().expect("temporary paths are UTF-8")
 }
@@ -366,7 +374,7 @@ proptest! {
         prop_assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
         prop_assert!(matches!(r.code, Some(0 | 3)), "exit {:?}: {}", r.code, r.stderr);
         for l in String::from_utf8(r.stdout).expect("output is UTF-8").lines() {
-            prop_assert!(serde_json::from_str::<Value>(l).is_ok(), "output line is not JSON: {:?}", l);
+            prop_assert!(is_json(l), "output line is not JSON: {:?}", l);
         }
         let st: Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
         prop_assert_eq!(sum_fates(&st["fates"]), st["lines_read"].as_u64().unwrap(), "{}", st);
@@ -423,4 +431,18 @@ fn a_line_cut_inside_a_number_gets_one_message_whatever_the_pipeline() {
     assert_eq!(errors[0].len(), 2);
     assert_eq!(errors[0], errors[1]);
     assert_eq!(errors[0], errors[2]);
+}
+
+/// Found by `any_bytes_never_crash_evq_and_fates_still_add_up`: a value nested as deep as
+/// evq accepts is output whole, as JSON that reads back at that depth.
+#[test]
+fn a_value_nested_to_the_limit_is_output_whole() {
+    let deep = format!("{}1{}", "[".repeat(128), "]".repeat(128));
+    for pipeline in ["where true", "where . != null"] {
+        let r = evq_run(&[pipeline], format!("{{\"ok\":1}}\n{deep}\n").as_bytes());
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        let out = String::from_utf8(r.stdout).unwrap();
+        assert_eq!(out, format!("{{\"ok\":1}}\n{deep}\n"));
+        assert!(out.lines().all(is_json));
+    }
 }
