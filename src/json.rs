@@ -280,6 +280,12 @@ pub(crate) fn capture<'a>(text: &'a str, want: &[Box<str>], all: bool) -> Result
     }
 }
 
+/// Whether `text` passes the decode-time check, capturing nothing: what `capture`
+/// accepts, at the cost of validation alone.
+pub(crate) fn is_event(text: &str) -> bool {
+    capture(text, &[], false).is_ok()
+}
+
 /// The raw value of `key` in an object's JSON text (the last one if repeated).
 pub(crate) fn raw_field<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     if !text.trim_start().starts_with('{') {

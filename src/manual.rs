@@ -246,7 +246,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     (
         "PERFORMANCE",
         &[
-            "evq uses all cores by default (-j to choose). A reader thread cuts input into line-aligned chunks, workers run the parallel stages, and results are put back in input order, so the output is byte-identical for every -j. Only the top-level fields a pipeline reads are indexed; every line is still fully validated. Likewise parse builds only the fields that later stages can see (all of them when events are written out); whether a line parses never depends on that. Pipelines without tail run in constant memory.",
+            "evq uses all cores by default (-j to choose). A reader thread cuts input into line-aligned chunks, workers run the parallel stages, and results are put back in input order, so the output is byte-identical for every -j. Only the top-level fields a pipeline reads are indexed; every line is still fully validated. When the first stage is a where that compares fields with strings (level == \"error\", level in [\"error\", \"fatal\"], joined by and/or), a line that holds none of those strings in quotes, and no backslash escape, is only validated: it cannot match. This starts once every field the pipeline reads has been seen, so the end-of-run warnings learn the same from events. Likewise parse builds only the fields that later stages can see (all of them when events are written out); whether a line parses never depends on that. Pipelines without tail run in constant memory.",
         ],
     ),
 ];

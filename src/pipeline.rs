@@ -35,6 +35,9 @@ pub(crate) struct Pipeline {
     hand_fields: bool,
     /// The fields read that no event has had yet, for the end-of-run warning.
     pub watch: Arc<crate::seen::Watch>,
+    /// Texts a JSON line must hold to pass the first stage, a `where`: lines without
+    /// them are only validated.
+    needles: Option<crate::lang::Needles>,
     /// Lines that were not JSON, kept to recognise a text format.
     pub sniff: Arc<crate::sniff::Sniff>,
     /// What the first stage's events can show (for the parse that `-i auto` puts first).
@@ -102,7 +105,12 @@ impl Pipeline {
         }
         let watch = crate::seen::Watch::new(&parallel, &ordered, None);
         watch.needs(&mut parallel_needs);
+        let needles = match parallel.first() {
+            Some(Stage::Where(w)) => w.needles(),
+            _ => None,
+        };
         Ok(Pipeline {
+            needles,
             watch: Arc::new(watch),
             sniff: Arc::default(),
             first_want,
@@ -147,6 +155,15 @@ impl Pipeline {
     }
 
     /// How the lines of input `file` become events.
+    /// True when a JSON line cannot pass the first stage, found without reading its fields.
+    /// Only once every field read has been seen, so that what is learnt from events for
+    /// the end-of-run warnings is the same.
+    fn cannot_pass(&self, line: &[u8]) -> bool {
+        self.needles
+            .as_ref()
+            .is_some_and(|n| self.watch.is_done() && !n.may_match(line))
+    }
+
     fn decode(&self, file: u32) -> Decode<'_> {
         use crate::input::auto::Detected;
         match (self.input, &self.auto) {
@@ -425,6 +442,9 @@ impl Worker<'_> {
                     return self.dead(line, Rejection::new(Reason::Parse, error));
                 }
             },
+            Decode::Json if p.cannot_pass(bytes) && crate::json::is_event(text) => {
+                return self.record(true, meta.file, Fate::Filtered);
+            }
             Decode::Json => match Event::parse(text, meta, &p.parallel_needs) {
                 Ok(ev) => ev,
                 Err(r) => {

@@ -92,6 +92,12 @@ impl Watch {
         }
     }
 
+    /// True once every path was seen with the types its comparisons meet: nothing more
+    /// to learn from events, so workers may drop lines without reading their fields.
+    pub(crate) fn is_done(&self) -> bool {
+        self.done.load(Ordering::Relaxed)
+    }
+
     /// True once every path was seen.
     fn observe_paths(&self, ev: &Event) -> bool {
         if self.seen.all_raised() {

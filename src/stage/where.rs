@@ -2,7 +2,7 @@
 
 use super::Flow;
 use crate::event::{Event, Needs};
-use crate::lang::{Env, Expr};
+use crate::lang::{Env, Expr, Needles};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Where {
@@ -17,6 +17,11 @@ impl Where {
     /// The condition, for the end-of-run check of comparisons that never held.
     pub(crate) fn cond(&self) -> &Expr {
         &self.cond
+    }
+
+    /// The texts a line must hold for the condition to hold, if it needs any.
+    pub(crate) fn needles(&self) -> Option<Needles> {
+        Needles::of(&self.cond)
     }
 
     pub(crate) fn needs(&self, n: &mut Needs) {

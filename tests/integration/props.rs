@@ -411,6 +411,61 @@ proptest! {
     }
 }
 
+// ---------------------------------------------------------------- lines dropped unread
+
+/// Lines for a `where level == "error"`: events of either level, spelled with escapes or
+/// not, other fields holding the text, and lines that are no event (cut, not UTF-8, too
+/// deep, a lone surrogate).
+fn level_lines() -> impl Strategy<Value = Vec<u8>> {
+    let line = prop::sample::select(vec![
+        r#"{"level":"error","n":1}"#.as_bytes().to_vec(),
+        br#"{"level":"info","n":2}"#.to_vec(),
+        br#"{"level":"err\u006fr"}"#.to_vec(),
+        br#"{"level":"info","msg":"error"}"#.to_vec(),
+        br#"{"msg":"\"error\""}"#.to_vec(),
+        br#"{"level":"info","n":"#.to_vec(),
+        br#"{"level":"info","n":01}"#.to_vec(),
+        b"{\"level\":\"info\xff\"}".to_vec(),
+        br#"{"level":"info","s":"\ud800"}"#.to_vec(),
+        format!("{}{}", "[".repeat(129), "]".repeat(129)).into_bytes(),
+        br#"["error"]"#.to_vec(),
+        br#"{"level":"info"} x"#.to_vec(),
+        b"   ".to_vec(),
+    ]);
+    prop::collection::vec(line, 0..80).prop_map(|lines| lines.join(&b'\n'))
+}
+
+proptest! {
+    #![proptest_config(config(32))]
+
+    /// A line without the text a `where` compares with is dropped before its fields are
+    /// read: output, fates, dead letters and warnings are those of a condition read in full.
+    #[test]
+    fn lines_dropped_unread_end_as_lines_read_in_full_do(
+        input in level_lines(),
+        chunk in 1usize..=256,
+        jobs in 1usize..3,
+    ) {
+        let d = tempfile::tempdir().unwrap();
+        let mut runs = Vec::new();
+        for pipeline in [r#"where level == "error""#, r#"where (level == "error") == true"#] {
+            let (dl, stats) = (d.path().join("dead.ndjson"), d.path().join("stats.json"));
+            let (chunk, jobs) = (chunk.to_string(), jobs.to_string());
+            let stats_arg = format!("--stats={}", s(&stats));
+            let r = evq_run(
+                &[pipeline, "--chunk-size", &chunk, "-j", &jobs, "--dead-letter", s(&dl), &stats_arg],
+                &input,
+            );
+            prop_assert!(matches!(r.code, Some(0 | 3)), "exit {:?}: {}", r.code, r.stderr);
+            let st: Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+            let stats = (st["lines_read"].clone(), st["fates"].clone());
+            let warnings: Vec<String> = r.stderr.lines().filter(|l| l.starts_with("evq:")).map(String::from).collect();
+            runs.push((r.stdout, stats, warnings, std::fs::read(&dl).unwrap()));
+        }
+        prop_assert_eq!(&runs[0], &runs[1]);
+    }
+}
+
 /// Found by `lazy_and_full_parsing_reject_the_same_lines`: `serde_json` reports a cut number
 /// differently when it skips the value than when it builds it.
 #[test]
