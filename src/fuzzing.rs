@@ -20,6 +20,7 @@ pub fn run_target(target: &str, data: &[u8]) -> Option<()> {
         "events" => events(data).map(drop),
         "text" => text(data),
         "template" => template(data).map(drop),
+        "json" => json(data),
         _ => None,
     }
 }
@@ -40,6 +41,22 @@ pub fn pipeline(data: &[u8]) -> Option<()> {
             lines.next().is_some_and(|l| l.starts_with("  hint: ")),
             "no hint: {message}"
         );
+    }
+    Some(())
+}
+
+/// Any text as a JSON line: the decode-time check's fast path accepts only what
+/// `serde_json` accepts, and captures the same fields. The first byte picks the fields.
+pub fn json(data: &[u8]) -> Option<()> {
+    let (&pick, rest) = data.split_first()?;
+    let text = std::str::from_utf8(rest).ok()?;
+    let want: Vec<Box<str>> = ["a", "b", "", "é"]
+        .iter()
+        .take(usize::from(pick % 5))
+        .map(|k| (*k).into())
+        .collect();
+    if let Err(e) = crate::json::fast_path_agrees(text, &want, pick >= 128) {
+        panic!("{e}");
     }
     Some(())
 }

@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 mod flat;
+mod scan;
 pub(crate) use flat::{Leaf, flatten_text};
 
 /// Deepest nesting accepted: 128 levels of arrays and objects are an event, 129 are
@@ -274,9 +275,29 @@ pub(crate) struct Captured<'a> {
 /// keys only. It rejects exactly what `tree` rejects, with `tree`'s message, so the
 /// reason and message do not depend on the fields a pipeline reads.
 pub(crate) fn capture<'a>(text: &'a str, want: &[Box<str>], all: bool) -> Result<Captured<'a>, JsonError> {
+    if let Some(c) = scan::capture(text, want, None, all) {
+        return Ok(c);
+    }
     match capture_fields(text, want, None, all) {
         Ok(c) => check_lazy(text).map(|()| c),
         Err(e) => Err(tree(text).err().unwrap_or(e)),
+    }
+}
+
+/// The fast path's answer for `text` against `serde_json`'s (for tests and fuzzing): an
+/// error when it accepted what `serde_json` rejects or captured other fields. It may
+/// decline what `serde_json` accepts; `serde_json` then decides.
+pub(crate) fn fast_path_agrees(text: &str, want: &[Box<str>], all: bool) -> Result<(), String> {
+    let Some(fast) = scan::capture(text, want, None, all) else {
+        return Ok(());
+    };
+    match capture_fields(text, want, None, all).and_then(|c| check_lazy(text).map(|()| c)) {
+        Err(e) => Err(format!("accepted what serde_json rejects ({}): {text:?}", e.message)),
+        Ok(full) if full.fields != fast.fields || full.object != fast.object => Err(format!(
+            "captured {:?}, serde_json {:?}: {text:?}",
+            fast.fields, full.fields
+        )),
+        Ok(_) => Ok(()),
     }
 }
 
@@ -291,13 +312,19 @@ pub(crate) fn raw_field<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     if !text.trim_start().starts_with('{') {
         return None;
     }
-    let c = capture_fields(text, &[], Some(key), false).ok()?;
+    let c = match scan::capture(text, &[], Some(key), false) {
+        Some(c) => c,
+        None => capture_fields(text, &[], Some(key), false).ok()?,
+    };
     c.fields.last().map(|(_, r)| *r)
 }
 
 /// Every top-level field of an object's JSON text, in order, repeated keys too; `None` for
 /// text that is not an object (or not JSON).
 pub(crate) fn members(text: &str) -> Option<Vec<Field<'_>>> {
+    if let Some(c) = scan::capture(text, &[], None, true) {
+        return c.object.then_some(c.fields);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let want = Capture {
         want: &[],

@@ -162,3 +162,60 @@ fn canonical_rewrites_only_escapes_serde_json_would_not_write() {
     assert_eq!(canon(text).as_deref(), Ok(want));
     assert_eq!(canon(text), Ok(to_string(&tree(text).unwrap_or_default())));
 }
+
+/// Text cut from valid JSON, spliced with bytes that break it in every way the fast path
+/// must notice: control characters, bad escapes, numbers out of grammar, trailing text.
+fn broken_json_text() -> impl Strategy<Value = String> {
+    let junk = prop::sample::select(vec![
+        "", "\u{1}", "\t", "\\", "\\x", "\\u12", "\\ud800", "01", "-", "1.", "1e", ".5", "tru", "nul", "}", "]", ",",
+        ":", "\"", " x", "\u{7f}", "é",
+    ]);
+    (json_text(), any::<prop::sample::Index>(), junk).prop_map(|(text, at, junk)| {
+        let cut = at.index(text.len() + 1);
+        let cut = (0..=cut).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+        format!("{}{junk}{}", &text[..cut], &text[cut..])
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn the_fast_path_accepts_only_what_serde_json_accepts_with_the_same_fields(
+        text in prop_oneof![json_text(), broken_json_text(), "[\\[\\]{}\"\\\\u0-9a-fA-F:,.eE+\\- \t\u{1}]{0,48}"],
+        all in any::<bool>(),
+    ) {
+        for want in [&[][..], &["a".into(), "é".into()][..]] {
+            prop_assert!(fast_path_agrees(&text, want, all).is_ok(), "{:?}", fast_path_agrees(&text, want, all));
+        }
+    }
+}
+
+#[test]
+fn the_fast_path_decides_plain_lines_and_declines_unusual_ones() {
+    let want: Vec<Box<str>> = vec!["a".into(), "s".into()];
+    for plain in [
+        r#"{"a":1,"s":"x\"\\\/\b\f\n\r\t\u00e9","n":[-0,0.5,1e9,2E-3,true,false,null,{}],"o":{"p":[]}}"#,
+        r#"  { "a" : [ 1 , 2 ] }  "#,
+        r#"[1,"a"]"#,
+        "\"just text\"",
+        "-12.5e+7",
+    ] {
+        assert!(scan::capture(plain, &want, None, false).is_some(), "{plain}");
+        assert_eq!(fast_path_agrees(plain, &want, false), Ok(()));
+    }
+    let c = scan::capture(r#"{"a": {"b":1} ,"z":2,"s":"t"}"#, &want, None, false).unwrap();
+    assert_eq!(c.fields, vec![("a".into(), r#"{"b":1}"#), ("s".into(), r#""t""#)]);
+    for declined in [
+        r#"{"\u0061":1}"#,
+        r#"{"$serde_json::private::Number":"1"}"#,
+        r#"{"a":"\ud800"}"#,
+        &format!("{}{}", "[".repeat(129), "]".repeat(129)),
+        r#"{"a":01}"#,
+        "{\"a\":\"\u{1}\"}",
+        r#"{"a":1} x"#,
+        "",
+    ] {
+        assert!(scan::capture(declined, &want, None, false).is_none(), "{declined}");
+    }
+}

@@ -1,0 +1,261 @@
+//! The decode-time check's fast path: one pass over a line's bytes that validates it and
+//! keeps the wanted top-level fields, for the plain lines that make up nearly every
+//! input. It says `None` for anything it does not decide alone — a line that is not
+//! valid, or is valid in an unusual way (a key with escapes, nesting past `MAX_DEPTH`,
+//! `serde_json`'s private number key) — and the caller then runs the `serde_json` path,
+//! which gives the message. What it accepts, `serde_json` accepts, with the same fields.
+
+use super::{Captured, MAX_DEPTH, NUMBER_TOKEN, lone_surrogate};
+use std::borrow::Cow;
+
+/// The wanted fields of `text` when it is plainly valid JSON, else `None`.
+pub(super) fn capture<'a>(text: &'a str, want: &[Box<str>], one: Option<&str>, all: bool) -> Option<Captured<'a>> {
+    let mut s = Scan {
+        text,
+        b: text.as_bytes(),
+        i: 0,
+        depth: 0,
+        escaped_unicode: false,
+    };
+    s.space();
+    let captured = if s.peek() == Some(b'{') {
+        s.top_object(|key| all || one == Some(key) || want.iter().any(|w| **w == *key))?
+    } else {
+        s.value()?;
+        Captured {
+            fields: Vec::new(),
+            object: false,
+        }
+    };
+    s.space();
+    let whole = s.i == s.b.len();
+    (whole && !(s.escaped_unicode && lone_surrogate(text).is_some())).then_some(captured)
+}
+
+struct Scan<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+    depth: usize,
+    /// A `\u` escape was met: lone surrogates are looked for at the end.
+    escaped_unicode: bool,
+}
+
+impl<'a> Scan<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn space(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek() == Some(byte)).then(|| self.i += 1)
+    }
+
+    /// The top-level object, keeping the raw values of the keys `wanted` picks.
+    fn top_object(&mut self, wanted: impl Fn(&str) -> bool) -> Option<Captured<'a>> {
+        let mut fields = Vec::new();
+        self.open()?;
+        if self.eat(b'}').is_none() {
+            loop {
+                let key = self.key()?;
+                if key == NUMBER_TOKEN {
+                    return None;
+                }
+                self.space();
+                self.eat(b':')?;
+                self.space();
+                let start = self.i;
+                self.value()?;
+                if wanted(key) {
+                    let raw = self.text.get(start..self.i)?;
+                    fields.push((Cow::Borrowed(key), raw));
+                }
+                if !self.next_member(b'}')? {
+                    break;
+                }
+            }
+        }
+        self.depth -= 1;
+        Some(Captured { fields, object: true })
+    }
+
+    /// Enters an object or array past its opening bracket.
+    fn open(&mut self) -> Option<()> {
+        self.i += 1;
+        self.depth += 1;
+        self.space();
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+
+    /// After a member or element: true past a comma, false past the closing `close`.
+    fn next_member(&mut self, close: u8) -> Option<bool> {
+        self.space();
+        match self.peek()? {
+            b',' => {
+                self.i += 1;
+                self.space();
+                Some(true)
+            }
+            b if b == close => {
+                self.i += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// A key without escapes, as text.
+    fn key(&mut self) -> Option<&'a str> {
+        let start = self.i + 1;
+        if self.string()? {
+            return None;
+        }
+        self.text.get(start..self.i - 1)
+    }
+
+    fn value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'{' => {
+                self.open()?;
+                if self.eat(b'}').is_none() {
+                    loop {
+                        self.string()?;
+                        self.space();
+                        self.eat(b':')?;
+                        self.space();
+                        self.value()?;
+                        if !self.next_member(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Some(())
+            }
+            b'[' => {
+                self.open()?;
+                if self.eat(b']').is_none() {
+                    loop {
+                        self.value()?;
+                        if !self.next_member(b']')? {
+                            break;
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Some(())
+            }
+            b'"' => self.string().map(drop),
+            b't' => self.word(b"true"),
+            b'f' => self.word(b"false"),
+            b'n' => self.word(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn word(&mut self, w: &[u8]) -> Option<()> {
+        self.b[self.i..].starts_with(w).then(|| self.i += w.len())
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    fn number(&mut self) -> Option<()> {
+        let _ = self.eat(b'-');
+        match self.peek()? {
+            b'0' => self.i += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.eat(b'.').is_some() {
+            self.some_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            self.some_digits()?;
+        }
+        Some(())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn some_digits(&mut self) -> Option<()> {
+        let start = self.i;
+        self.digits();
+        (self.i > start).then_some(())
+    }
+
+    /// A string from its opening quote past its closing one; true if it had escapes.
+    fn string(&mut self) -> Option<bool> {
+        self.eat(b'"')?;
+        let mut escapes = false;
+        loop {
+            self.i += special(&self.b[self.i..])?;
+            match self.b[self.i] {
+                b'"' => {
+                    self.i += 1;
+                    return Some(escapes);
+                }
+                b'\\' => {
+                    escapes = true;
+                    self.escape()?;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// One escape, from its backslash.
+    fn escape(&mut self) -> Option<()> {
+        match *self.b.get(self.i + 1)? {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 2,
+            b'u' => {
+                let hex = self.b.get(self.i + 2..self.i + 6)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                self.escaped_unicode = true;
+                self.i += 6;
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+}
+
+/// Where the first quote, backslash or control character of `b` is, eight bytes at a time.
+fn special(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    while let Some(chunk) = b.get(at..at + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().ok()?);
+        let quote = v ^ (ONES * u64::from(b'"'));
+        let backslash = v ^ (ONES * u64::from(b'\\'));
+        // A byte is flagged when it is zero (for the XORs) or below 0x20; borrows can only
+        // flag bytes above a flagged one, so the lowest flag is exact.
+        let found = (quote.wrapping_sub(ONES) & !quote
+            | backslash.wrapping_sub(ONES) & !backslash
+            | v.wrapping_sub(ONES * 0x20) & !v)
+            & HIGH;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    b[at..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|p| at + p)
+}
