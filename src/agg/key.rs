@@ -18,7 +18,8 @@ pub(crate) fn write_canonical<W: Write>(v: &Val, out: &mut W) -> std::io::Result
     match v {
         Val::Null => out.write_all(b"null"),
         Val::Bool(b) => out.write_all(if *b { b"true" } else { b"false" }),
-        Val::Int(i) => write_number_text(&i.to_string(), out),
+        // An i64 has at most 19 digits and no leading zero: its text is its canonical form.
+        Val::Int(i) => write!(out, "{i}"),
         Val::Float(f) => write_float(*f, out),
         Val::Num(t) => write_number_text(t, out),
         Val::Str(s) => serde_json::to_writer(&mut *out, s.as_ref()).map_err(std::io::Error::from),
@@ -169,6 +170,9 @@ fn parse_exp(text: &str) -> Option<i64> {
 /// Writes number text as its exact decimal value; text that is not a number (which JSON never
 /// gives) is written as itself inside a marker, so it can equal no number.
 fn write_number_text<W: Write>(text: &str, out: &mut W) -> std::io::Result<()> {
+    if is_plain_integer(text) {
+        return out.write_all(text.as_bytes());
+    }
     match parse_decimal(text) {
         Some(d) => write_decimal(&d, out),
         None => {
@@ -176,6 +180,14 @@ fn write_number_text<W: Write>(text: &str, out: &mut W) -> std::io::Result<()> {
             out.write_all(text.as_bytes())
         }
     }
+}
+
+/// True for `0` and for integers of 1 to 21 digits without a leading zero (`-` allowed):
+/// text that `write_decimal` would write back unchanged, so it need not be parsed.
+fn is_plain_integer(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    text == "0"
+        || (1..=21).contains(&digits.len()) && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Integers of up to 21 digits are written in full (so `100` stays `100`, as it prints); other
@@ -239,6 +251,33 @@ mod tests {
         assert_eq!(text(&Val::Float(2.5)), text(&num("2.5")));
         assert_eq!(text(&Val::Float(-0.0)), "0");
         assert_eq!(text(&Val::Float(0.1)), text(&num("0.1")));
+    }
+
+    #[test]
+    fn plain_integers_skip_the_parse_and_keep_the_form_it_gives() {
+        let through_parse = |t: &str| {
+            let mut out = Vec::new();
+            write_decimal(&parse_decimal(t).unwrap(), &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        for t in [
+            "0",
+            "7",
+            "-7",
+            "100",
+            "-120",
+            "123456789012345678901",
+            "-999999999999999999999",
+        ] {
+            assert!(is_plain_integer(t), "{t}");
+            assert_eq!(text(&num(t)), through_parse(t));
+        }
+        for t in ["-0", "00", "01", "1.0", "1e2", "1234567890123456789012", "", "-", "+1"] {
+            assert!(!is_plain_integer(t), "{t}");
+        }
+        for i in [0, 1, -1, 10, -100, i64::MAX, i64::MIN] {
+            assert_eq!(text(&Val::Int(i)), through_parse(&i.to_string()));
+        }
     }
 
     #[test]
