@@ -301,10 +301,11 @@ pub(crate) fn fast_path_agrees(text: &str, want: &[Box<str>], all: bool) -> Resu
     }
 }
 
-/// Whether `text` passes the decode-time check, capturing nothing: what `capture`
-/// accepts, at the cost of validation alone.
+/// Whether the decode-time check's fast path accepts `text`, capturing nothing: true only
+/// for valid lines. False for every invalid line and for the few valid ones it leaves to
+/// `serde_json`; the caller reads those in full, which finds the error only once.
 pub(crate) fn is_event(text: &str) -> bool {
-    capture(text, &[], false).is_ok()
+    scan::capture(text, &[], None, false).is_some()
 }
 
 /// The raw value of `key` in an object's JSON text (the last one if repeated).
