@@ -862,9 +862,14 @@ fn default_time_paths() -> &'static [Path] {
 impl TimeField {
     pub(crate) const DEFAULTS: [&'static str; 4] = ["ts", "time", "timestamp", "@timestamp"];
 
-    /// The event's time as written (the first default field that holds a time), for output.
-    pub(crate) fn value(&self, ev: &Event, env: &Env) -> Option<Value> {
-        let of = |p: &Path| ev.lookup(p).filter(|v| time_of(v, env).is_some()).map(Val::into_value);
+    /// Writes the event's time as written (the first default field that holds a time), as
+    /// compact JSON text; false when it has none.
+    pub(crate) fn write<O: json::Out>(&self, ev: &Event, env: &Env, out: &mut O) -> bool {
+        self.val(ev, env).map(|v| write_val(out, &v)).is_some()
+    }
+
+    fn val<'e>(&self, ev: &'e Event, env: &Env) -> Option<Val<'e>> {
+        let of = |p: &Path| ev.lookup(p).filter(|v| time_of(v, env).is_some());
         match &self.0 {
             Some(p) => of(p),
             None => default_time_paths().iter().find_map(of),

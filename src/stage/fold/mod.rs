@@ -27,7 +27,7 @@ use crate::stage::StageError;
 use patch::Patches;
 use serde_json::{Map, Value};
 use state::{Part, State};
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::ops::{ControlFlow, Range};
 use std::sync::{Arc, Mutex};
 
@@ -35,9 +35,10 @@ use std::sync::{Arc, Mutex};
 pub(crate) struct Fold {
     pub spec: Arc<FoldSpec>,
     table: Table,
-    /// Scratch space for one event's key and patch.
+    /// Scratch space for one event's key, time and patch.
     canon: Vec<u8>,
     text: Vec<u8>,
+    time: Vec<u8>,
     patch: Patches,
     /// Scratch space for a row's text, and for a part's entities.
     row_text: String,
@@ -53,6 +54,8 @@ pub(crate) struct FoldSpec {
     changes: bool,
     time: TimeField,
     max: usize,
+    /// Hashes canonical keys, on the workers and in the table alike.
+    hasher: foldhash::fast::RandomState,
     /// Parts the ordered part has applied, emptied, for workers to fill again: their buffers
     /// are not allocated (and their pages not faulted in) afresh for every chunk.
     spare: Mutex<Vec<FoldPart>>,
@@ -67,8 +70,8 @@ const SPARE_PARTS: usize = 8;
 /// The entities, in first-seen order.
 #[derive(Debug, Clone, Default)]
 struct Table {
-    /// Entity number by canonical key.
-    index: HashMap<Box<[u8]>, usize, foldhash::fast::RandomState>,
+    /// Entity number by canonical key, with the key's hash (see [`FoldSpec::hash`]).
+    index: hashbrown::HashTable<(u64, Box<[u8]>, usize)>,
     entities: Vec<Entity>,
 }
 
@@ -78,13 +81,14 @@ struct Entity {
     key: Box<[u8]>,
     state: State,
     events: u64,
-    last: Option<Value>,
+    /// The last event time's JSON text; empty while no event had a time.
+    last: String,
 }
 
 /// A chunk's events as the ordered part applies them: each one's entity key, time and patch.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FoldPart {
-    /// The events' canonical keys, then their keys' JSON text, back to back.
+    /// The events' canonical keys, their keys' JSON text and their times' JSON text, back to back.
     keys: Vec<u8>,
     events: Vec<PartEvent>,
     patches: Patches,
@@ -95,8 +99,10 @@ pub(crate) struct FoldPart {
 #[derive(Debug, Clone)]
 struct PartEvent {
     canon: Range<usize>,
+    hash: u64,
     key: Range<usize>,
-    last: Option<Value>,
+    /// Empty when the event has no time.
+    last: Range<usize>,
     /// Its steps in `patches`.
     steps: Range<usize>,
 }
@@ -110,11 +116,13 @@ impl Fold {
                 changes,
                 time,
                 max,
+                hasher: foldhash::fast::RandomState::default(),
                 spare: Mutex::default(),
             }),
             table: Table::default(),
             canon: Vec::new(),
             text: Vec::new(),
+            time: Vec::new(),
             patch: Patches::default(),
             row_text: String::new(),
             ids: Vec::new(),
@@ -131,31 +139,35 @@ impl Fold {
         self.canon.clear();
         self.text.clear();
         write_key(&self.spec.keys, &ev, out.env(), &mut self.canon, &mut self.text);
-        let Some(e) = self.table.entity(&self.canon, &self.text, self.spec.max) else {
+        let hash = self.spec.hash(&self.canon);
+        let Some(e) = self.table.entity(&self.canon, hash, &self.text, self.spec.max) else {
             out.fail(too_many(self.spec.max));
             return out.record(&ev, Fate::Skipped);
         };
         out.record(&ev, Fate::Aggregated);
         self.patch.clear();
         self.patch.read(&ev, self.spec.from.as_ref());
-        let last = self.spec.time.value(&ev, out.env());
-        self.table.entities[e].apply(&self.patch, 0..self.patch.steps.len(), last);
+        self.time.clear();
+        self.spec.time.write(&ev, out.env(), &mut self.time);
+        self.table.entities[e].apply(&self.patch, 0..self.patch.steps.len(), &self.time);
         if self.spec.changes {
             self.push_row(e, out);
         }
     }
 
     /// Applies a worker's chunk of events, the chunk after those applied so far.
-    pub(crate) fn merge(&mut self, mut part: FoldPart) {
+    pub(crate) fn merge(&mut self, part: FoldPart) {
         // All the events' entities are found first, so that the cache misses of finding them
         // overlap; then each state is read ahead of its turn, for the same reason.
         let mut ids = std::mem::take(&mut self.ids);
         ids.clear();
         for ev in &part.events {
-            match self
-                .table
-                .entity(&part.keys[ev.canon.clone()], &part.keys[ev.key.clone()], self.spec.max)
-            {
+            match self.table.entity(
+                &part.keys[ev.canon.clone()],
+                ev.hash,
+                &part.keys[ev.key.clone()],
+                self.spec.max,
+            ) {
                 Some(e) => ids.push(e),
                 None => {
                     self.overflow = true;
@@ -163,11 +175,11 @@ impl Fold {
                 }
             }
         }
-        for (i, ev) in part.events.drain(..ids.len()).enumerate() {
+        for (i, (&e, ev)) in ids.iter().zip(&part.events).enumerate() {
             if let Some(&ahead) = ids.get(i + READ_AHEAD) {
                 self.table.entities[ahead].state.touch();
             }
-            self.table.entities[ids[i]].apply(&part.patches, ev.steps, ev.last);
+            self.table.entities[e].apply(&part.patches, ev.steps.clone(), &part.keys[ev.last.clone()]);
         }
         self.ids = ids;
         self.spec.recycle(part);
@@ -200,9 +212,11 @@ impl Fold {
             None => put("_state", Piece::State(entity.state.whole())),
         }
         let events = Value::from(entity.events);
-        let last = entity.last.clone().unwrap_or(Value::Null);
         put("_events", Piece::Value(&events));
-        put("_last", Piece::Value(&last));
+        put(
+            "_last",
+            Piece::Text(if entity.last.is_empty() { "null" } else { &entity.last }),
+        );
         text.clear();
         text.push('{');
         for (i, (name, piece)) in row.iter().enumerate() {
@@ -213,6 +227,7 @@ impl Fold {
             text.push(':');
             match piece {
                 Piece::Value(v) => json::write_value(text, v),
+                Piece::Text(t) => text.push_str(t),
                 Piece::State(part) => part.write(text),
             }
         }
@@ -232,7 +247,7 @@ impl Fold {
         if self.spec.changes {
             return ControlFlow::Continue(());
         }
-        self.table.index = HashMap::default();
+        self.table.index = hashbrown::HashTable::new();
         for e in 0..self.table.entities.len() {
             self.push_row(e, out);
             // The state is in the row now: free it as the rows go.
@@ -249,27 +264,35 @@ pub(crate) fn too_many(max: usize) -> StageError {
 }
 
 impl Table {
-    /// The number of the entity with key `canon`, new (with `text` as its key) if it was not
-    /// seen; `None` when there are `max` entities already.
-    fn entity(&mut self, canon: &[u8], text: &[u8], max: usize) -> Option<usize> {
-        if let Some(&e) = self.index.get(canon) {
-            return Some(e);
+    /// The number of the entity with key `canon` (whose hash is `hash`), new (with `text` as its
+    /// key) if it was not seen; `None` when there are `max` entities already.
+    fn entity(&mut self, canon: &[u8], hash: u64, text: &[u8], max: usize) -> Option<usize> {
+        let entry = self
+            .index
+            .entry(hash, |(h, k, _)| *h == hash && **k == *canon, |(h, _, _)| *h);
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => Some(e.get().2),
+            hashbrown::hash_table::Entry::Vacant(_) if self.entities.len() >= max => None,
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert((hash, canon.into(), self.entities.len()));
+                self.entities.push(Entity {
+                    key: text.into(),
+                    state: State::default(),
+                    events: 0,
+                    last: String::new(),
+                });
+                Some(self.entities.len() - 1)
+            }
         }
-        if self.entities.len() >= max {
-            return None;
-        }
-        self.index.insert(canon.into(), self.entities.len());
-        self.entities.push(Entity {
-            key: text.into(),
-            state: State::default(),
-            events: 0,
-            last: None,
-        });
-        Some(self.entities.len() - 1)
     }
 }
 
 impl FoldSpec {
+    /// The hash of a canonical key.
+    fn hash(&self, canon: &[u8]) -> u64 {
+        self.hasher.hash_one(canon)
+    }
+
     pub(crate) fn needs(&self, n: &mut Needs) {
         for k in &self.keys {
             k.expr.visit_paths(&mut |p| n.add_path(p));
@@ -313,24 +336,30 @@ impl FoldPart {
         self.text.clear();
         write_key(&spec.keys, ev, env, &mut self.keys, &mut self.text);
         let canon = at..self.keys.len();
+        let hash = spec.hash(&self.keys[canon.clone()]);
         let key = self.keys.len()..self.keys.len() + self.text.len();
         self.keys.extend_from_slice(&self.text);
+        let time = self.keys.len();
+        spec.time.write(ev, env, &mut self.keys);
         let start = self.patches.steps.len();
         self.patches.read(ev, spec.from.as_ref());
         self.events.push(PartEvent {
             canon,
+            hash,
             key,
-            last: spec.time.value(ev, env),
+            last: time..self.keys.len(),
             steps: start..self.patches.steps.len(),
         });
     }
 }
 
 impl Entity {
-    /// Applies one event: its steps in `patches`, and its time.
-    fn apply(&mut self, patches: &Patches, steps: Range<usize>, last: Option<Value>) {
-        if last.is_some() {
-            self.last = last;
+    /// Applies one event: its steps in `patches`, and its time's JSON text (empty if none).
+    fn apply(&mut self, patches: &Patches, steps: Range<usize>, last: &[u8]) {
+        if !last.is_empty() {
+            self.last.clear();
+            // The time was written as JSON text by `TimeField::write`.
+            self.last.push_str(std::str::from_utf8(last).unwrap_or("null"));
         }
         self.state.apply(patches, &patches.steps[steps]);
         self.events += 1;
@@ -340,5 +369,7 @@ impl Entity {
 /// A part of an output row: a key's or count's value, or a part of a state.
 enum Piece<'a> {
     Value(&'a Value),
+    /// JSON text, written as it is.
+    Text(&'a str),
     State(Part<'a>),
 }

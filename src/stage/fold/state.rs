@@ -42,18 +42,19 @@ impl Default for Node {
     }
 }
 
-/// An object's members, in order, and apart from them their keys' hashes (see [`Key`]):
-/// finding a member reads only the hashes, a few cache lines.
+/// An object's members, in order: their names, and apart from them their values. Finding a
+/// member reads only the names, a few cache lines that [`State::touch`] can load ahead.
 #[derive(Debug, Clone, Default)]
 struct Object {
-    hashes: Vec<u64>,
-    members: Vec<Member>,
+    names: Vec<Name>,
+    nodes: Vec<Node>,
 }
 
-#[derive(Debug, Clone)]
-struct Member {
+/// A member's key, and its hash (see [`Key`]), compared first.
+#[derive(Debug, Clone, Copy)]
+struct Name {
+    hash: u64,
     key: Span,
-    node: Node,
 }
 
 /// Below this many unused bytes a state is not compacted.
@@ -73,11 +74,13 @@ impl State {
         }
     }
 
-    /// Reads the first bytes of the state's parts, so that they are in the cache when the
-    /// state's turn comes.
+    /// Reads the top-level names and the first bytes of the texts, so that they are in the
+    /// cache when the state's turn comes.
     pub(super) fn touch(&self) {
         if let Node::Object(object) = &self.root {
-            std::hint::black_box((object.hashes.first().copied(), object.members.first().map(|m| m.key.at)));
+            // One read per cache line of names.
+            let lines = object.names.iter().step_by(64 / size_of::<Name>().max(1));
+            std::hint::black_box(lines.fold(0, |sum: u64, n| sum.wrapping_add(n.hash)));
         }
         std::hint::black_box(self.arena.bytes.first().copied());
     }
@@ -86,12 +89,12 @@ impl State {
     /// not an object.
     pub(super) fn members(&self) -> Option<impl Iterator<Item = (&str, Part<'_>)>> {
         let Node::Object(object) = &self.root else { return None };
-        Some(object.members.iter().map(|m| {
+        Some(object.names.iter().zip(&object.nodes).map(|(name, node)| {
             let part = Part {
-                node: &m.node,
+                node,
                 arena: &self.arena,
             };
-            (self.arena.str(m.key), part)
+            (self.arena.str(name.key), part)
         }))
     }
 
@@ -127,13 +130,13 @@ impl Part<'_> {
         match self.node {
             Node::Object(object) => {
                 out.push('{');
-                for (i, m) in object.members.iter().enumerate() {
+                for (i, (name, node)) in object.names.iter().zip(&object.nodes).enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
-                    json::write_str(out, self.arena.str(m.key));
+                    json::write_str(out, self.arena.str(name.key));
                     out.push(':');
-                    Part { node: &m.node, ..*self }.write(out);
+                    Part { node, ..*self }.write(out);
                 }
                 out.push('}');
             }
@@ -189,9 +192,9 @@ impl Arena {
         match node {
             Node::Text(span) => self.garbage += span.len,
             Node::Object(object) => {
-                for m in &object.members {
-                    self.garbage += m.key.len;
-                    self.free(&m.node);
+                for (name, node) in object.names.iter().zip(&object.nodes) {
+                    self.garbage += name.key.len;
+                    self.free(node);
                 }
             }
         }
@@ -228,21 +231,19 @@ impl Node {
             let at = object.find(arena, key.hash, name, hint);
             hint = at.map_or(hint, |at| at + 1);
             match (step, at) {
-                (Step::Set { text, .. }, Some(at)) => object.members[at].node.set_text(arena, patches.text(text)),
+                (Step::Set { text, .. }, Some(at)) => object.nodes[at].set_text(arena, patches.text(text)),
                 (Step::Set { text, .. }, None) => {
                     let node = Node::Text(arena.put(patches.text(text)));
                     object.push(arena, key, name, node);
                 }
                 (Step::Delete(_), Some(at)) => {
-                    object.hashes.remove(at);
-                    let gone = object.members.remove(at);
-                    arena.garbage += gone.key.len;
-                    arena.free(&gone.node);
+                    arena.garbage += object.names.remove(at).key.len;
+                    arena.free(&object.nodes.remove(at));
                     hint = at;
                 }
                 (Step::Enter(_), at) => {
                     let at = at.unwrap_or_else(|| object.push(arena, key, name, Node::default()));
-                    object.members[at].node.merge(arena, patches, steps);
+                    object.nodes[at].merge(arena, patches, steps);
                 }
                 _ => {}
             }
@@ -254,9 +255,9 @@ impl Node {
         match self {
             Node::Text(span) => *span = new.put(old.str(*span)),
             Node::Object(object) => {
-                for m in &mut object.members {
-                    m.key = new.put(old.str(m.key));
-                    m.node.move_texts(old, new);
+                for (name, node) in object.names.iter_mut().zip(&mut object.nodes) {
+                    name.key = new.put(old.str(name.key));
+                    node.move_texts(old, new);
                 }
             }
         }
@@ -266,19 +267,22 @@ impl Node {
 impl Object {
     /// Adds a member at the end; its place.
     fn push(&mut self, arena: &mut Arena, key: &Key, name: &str, node: Node) -> usize {
-        self.hashes.push(key.hash);
-        self.members.push(Member {
+        self.names.push(Name {
+            hash: key.hash,
             key: arena.put(name),
-            node,
         });
-        self.members.len() - 1
+        self.nodes.push(node);
+        self.nodes.len() - 1
     }
 
     /// Where the key `name` with `hash` is, looking from `hint` on first.
     fn find(&self, arena: &Arena, hash: u64, name: &str, hint: usize) -> Option<usize> {
-        let is_key = |at: usize| self.hashes[at] == hash && arena.bytes(self.members[at].key) == name.as_bytes();
-        let hint = hint.min(self.hashes.len());
-        (hint..self.hashes.len()).chain(0..hint).find(|&at| is_key(at))
+        let is_key = |at: usize| {
+            let n = &self.names[at];
+            n.hash == hash && n.key.len == name.len() && arena.bytes(n.key) == name.as_bytes()
+        };
+        let hint = hint.min(self.names.len());
+        (hint..self.names.len()).chain(0..hint).find(|&at| is_key(at))
     }
 }
 
