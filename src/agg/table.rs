@@ -9,7 +9,13 @@
 
 use super::Acc;
 use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 use std::hash::BuildHasher;
+use std::sync::LazyLock;
+
+/// Hashes canonical keys: seeded once per process, so input cannot be made to collide, and
+/// the same in every table, so that merging tables reuses the hashes they hold.
+static HASHER: LazyLock<foldhash::fast::RandomState> = LazyLock::new(foldhash::fast::RandomState::default);
 
 /// The shape of one stage's groups.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,7 +35,6 @@ pub(crate) struct Layout {
 pub(crate) struct Table {
     /// Group numbers, found by the hash of their canonical key.
     index: HashTable<u32>,
-    hasher: foldhash::fast::RandomState,
     arena: Vec<u8>,
     /// Per group: where its bytes start in `arena` and where its first-seen text starts, which
     /// is where its bytes end (the next group's start) when the text is the canonical key.
@@ -58,7 +63,18 @@ impl Table {
         text: &[u8],
         accs: impl FnOnce() -> I,
     ) -> Option<usize> {
-        let hash = self.hasher.hash_one(canon);
+        self.find_or_insert_hashed(l, HASHER.hash_one(canon), canon, text, accs)
+    }
+
+    /// [`Table::find_or_insert`] for a key whose hash is known.
+    fn find_or_insert_hashed<I: IntoIterator<Item = Acc>>(
+        &mut self,
+        l: &Layout,
+        hash: u64,
+        canon: &[u8],
+        text: &[u8],
+        accs: impl FnOnce() -> I,
+    ) -> Option<usize> {
         let Table {
             index,
             arena,
@@ -66,13 +82,14 @@ impl Table {
             hashes,
             ..
         } = self;
-        if let Some(&g) = index.find(hash, |&g| canon_of(arena, spans, g) == canon) {
-            return Some(g as usize);
-        }
         let g = spans.len();
+        let slot = match index.entry(hash, |&g| canon_of(arena, spans, g) == canon, |&g| hashes[g as usize]) {
+            Entry::Occupied(found) => return Some(*found.get() as usize),
+            Entry::Vacant(slot) => slot,
+        };
         let id = u32::try_from(g).ok().filter(|_| g < l.limit)?;
+        slot.insert(id);
         hashes.push(hash);
-        index.insert_unique(hash, id, |&g| hashes[g as usize]);
         let start = arena.len();
         arena.extend_from_slice(canon);
         let mid = arena.len();
@@ -113,15 +130,28 @@ impl Table {
     /// Moves group `g` of `from` with its accumulators `accs` into this table, merging them
     /// when it has the group. False when the group is new and would pass the limit.
     fn take_group(&mut self, l: &Layout, from: &Table, g: usize, accs: impl Iterator<Item = Acc>) -> bool {
-        self.add_group(l, from.canon(g), from.text(l, g), accs)
+        let canon = from.canon(g);
+        let hash = from.hashes.get(g).copied().unwrap_or_else(|| HASHER.hash_one(canon));
+        self.add_hashed(l, hash, canon, from.text(l, g), accs)
     }
 
     /// Adds the group of canonical key `canon` and first-seen `text` with its accumulators
     /// `accs`, merging them (as the later ones) when the table has the group. False when the
     /// group is new and would pass the limit.
     pub(crate) fn add_group(&mut self, l: &Layout, canon: &[u8], text: &[u8], accs: impl Iterator<Item = Acc>) -> bool {
+        self.add_hashed(l, HASHER.hash_one(canon), canon, text, accs)
+    }
+
+    fn add_hashed(
+        &mut self,
+        l: &Layout,
+        hash: u64,
+        canon: &[u8],
+        text: &[u8],
+        accs: impl Iterator<Item = Acc>,
+    ) -> bool {
         let mut fresh = Some(accs);
-        let found = self.find_or_insert(l, canon, text, || fresh.take().into_iter().flatten());
+        let found = self.find_or_insert_hashed(l, hash, canon, text, || fresh.take().into_iter().flatten());
         // Unless the group was new and took them, the accumulators are merged or (past the
         // limit) dropped: either way used up, so the next group's come next.
         let Some(accs) = fresh else { return true };
