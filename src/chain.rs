@@ -2,7 +2,7 @@
 //! thread. Each stage hands events on through [`Emit`] and records the fates it decides;
 //! this file knows no stage's insides, only the outputs they reach.
 
-use crate::event::{Event, Fate, FieldAt, Meta, Needs, Reason};
+use crate::event::{Event, Fate, FieldAt, Needs, Origin, Reason};
 use crate::lang::Env;
 use crate::output::pending::{Pending, StageFiles};
 use crate::output::{OutputError, Printer};
@@ -48,7 +48,7 @@ pub(crate) struct OrderedOut {
     /// The fates the ordered stages decided, per input.
     pub tally: Tally,
     /// Events rejected by a stage: where they came from, why, and their JSON text.
-    pub dead: Vec<(Meta, Reason, String)>,
+    pub dead: Vec<(Origin, Reason, String)>,
     /// Events written to `data` or to topic files.
     pub written: u64,
     /// A stage failed (a sort could not spill).
@@ -117,21 +117,21 @@ impl Outlet for Outputs<'_> {
         }
     }
 
-    fn record(&mut self, meta: Meta, fate: Fate) {
-        self.out.tally.record(meta.file, fate);
+    fn record(&mut self, origin: Origin, fate: Fate) {
+        self.out.tally.record(origin.file, fate);
     }
 
-    fn dead(&mut self, meta: Meta, reason: Reason, text: &str) {
-        self.out.tally.record(meta.file, Fate::Dead(reason));
-        self.out.dead.push((meta, reason, text.to_string()));
+    fn dead(&mut self, origin: Origin, reason: Reason, text: &str) {
+        self.out.tally.record(origin.file, Fate::Dead(reason));
+        self.out.dead.push((origin, reason, text.to_string()));
     }
 
-    fn unmatched(&mut self, meta: Meta) {
-        self.out.tally.of(meta.file).unmatched_join += 1;
+    fn unmatched(&mut self, origin: Origin) {
+        self.out.tally.of(origin.file).unmatched_join += 1;
     }
 
-    fn copies(&mut self, meta: Meta, n: usize) {
-        self.out.tally.of(meta.file).copies += n as u64;
+    fn copies(&mut self, origin: Origin, n: usize) {
+        self.out.tally.of(origin.file).copies += n as u64;
     }
 
     fn fail(&mut self, e: StageError) {
@@ -139,10 +139,10 @@ impl Outlet for Outputs<'_> {
     }
 
     fn stop(&mut self, ev: &Event, message: String) {
-        let at = if ev.meta.is_derived() {
+        let at = if ev.origin.is_derived() {
             format!("{message}: {}", ev.json_string())
         } else {
-            format!("{}:{}: {message}", self.names.file_name(ev.meta.file), ev.meta.line)
+            format!("{}:{}: {message}", self.names.file_name(ev.origin.file), ev.origin.line)
         };
         self.out.stop.get_or_insert(at);
     }
@@ -257,11 +257,11 @@ impl Ordered {
         match simdutf8::basic::from_utf8(json) {
             Ok(text) => {
                 let mut emit = Emit::new(&mut self.stages, 0, env, &self.needs, &mut outputs);
-                emit.push_text(text, places, r.meta, r.topic.clone(), r.copy);
+                emit.push_text(text, places, r.origin, r.topic.clone());
             }
             // Workers write events as UTF-8 JSON; were one not, its line is a dead letter.
-            Err(_) if r.copy => {}
-            Err(_) => outputs.dead(r.meta, Reason::InvalidUtf8, &String::from_utf8_lossy(json)),
+            Err(_) if r.origin.is_copy() => {}
+            Err(_) => outputs.dead(r.origin, Reason::InvalidUtf8, &String::from_utf8_lossy(json)),
         }
         self.stopped |= out.stop.is_some();
     }
@@ -328,16 +328,11 @@ mod tests {
         for i in 0..5000 {
             let line = format!(r#"{{"k":{},"pad":"{pad}"}}"#, (i * 7) % 100);
             bytes += line.len() + 1;
-            let meta = Meta {
-                file: 0,
-                line: i + 1,
-                offset: 0,
-            };
+            let origin = Origin::line(0, i + 1, 0);
             let rec = Rec {
                 end: line.len(),
-                meta,
+                origin,
                 topic: None,
-                copy: false,
                 places: None,
             };
             ord.feed(line.as_bytes(), &rec, None, &env, &mut out);

@@ -11,21 +11,65 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
 
-/// Where an event came from. Line 0 marks an event a stage made (an aggregate's
-/// row) rather than one read from input: it has no fate in the accounts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct Meta {
+/// Where an event came from, and how it stands to that line's fate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Origin {
     /// Index into the run's list of inputs.
     pub file: u32,
     /// 1-based line number within that input.
     pub line: u64,
     /// Byte offset of the line in the decompressed input.
     pub offset: u64,
+    pub lineage: Lineage,
 }
 
-impl Meta {
+/// How an event stands to the input line it came from: only the line's own event decides
+/// the line's fate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Lineage {
+    /// The line's own event.
+    Line,
+    /// An extra copy of it (`route all`, `explode`): its outcome is counted as a copy.
+    Copy,
+    /// Made by a stage (an aggregate's row, a fold's state), from no one line.
+    #[default]
+    Derived,
+}
+
+impl Origin {
+    /// The origin of line `line` of input `file`, `offset` bytes into it.
+    pub(crate) fn line(file: u32, line: u64, offset: u64) -> Origin {
+        Origin {
+            file,
+            line,
+            offset,
+            lineage: Lineage::Line,
+        }
+    }
+
     pub(crate) fn is_derived(&self) -> bool {
-        self.line == 0
+        self.lineage == Lineage::Derived
+    }
+
+    pub(crate) fn is_copy(&self) -> bool {
+        self.lineage == Lineage::Copy
+    }
+
+    /// Whether the event's outcome is its line's fate.
+    pub(crate) fn owns_fate(&self) -> bool {
+        self.lineage == Lineage::Line
+    }
+
+    /// The origin of another copy of the event: a line's event becomes a copy; an event a
+    /// stage made stays one.
+    pub(crate) fn copied(self) -> Origin {
+        match self.lineage {
+            Lineage::Line => Origin {
+                lineage: Lineage::Copy,
+                ..self
+            },
+            Lineage::Copy | Lineage::Derived => self,
+        }
     }
 }
 
@@ -34,10 +78,8 @@ impl Meta {
 #[derive(Debug, Clone)]
 pub(crate) struct OwnedEvent {
     pub text: Box<str>,
-    pub meta: Meta,
+    pub origin: Origin,
     pub topic: Option<Arc<str>>,
-    /// An extra copy made by `route all`: its outcome is not its line's fate.
-    pub copy: bool,
 }
 
 impl OwnedEvent {
@@ -45,9 +87,8 @@ impl OwnedEvent {
     /// for stages that read no field). Its text passed the decode-time check or was written
     /// from an event that did, so only a stage's row nested past the limit fails here.
     pub(crate) fn view(&self, needs: &Needs) -> Result<Event<'_>, Rejection> {
-        let mut ev = Event::reread(&self.text, self.meta, needs)?;
+        let mut ev = Event::reread(&self.text, self.origin, needs)?;
         ev.topic.clone_from(&self.topic);
-        ev.copy = self.copy;
         Ok(ev)
     }
 }
@@ -248,10 +289,8 @@ enum Doc<'a> {
 #[derive(Clone)]
 pub(crate) struct Event<'a> {
     pub raw: &'a str,
-    pub meta: Meta,
+    pub origin: Origin,
     pub topic: Option<Arc<str>>,
-    /// An extra copy made by `route all`: its outcome is not its line's fate.
-    pub copy: bool,
     doc: Doc<'a>,
     /// The whole document, once parsed; it then stands for the event, not `doc`.
     tree: Option<Value>,
@@ -263,8 +302,8 @@ pub(crate) struct Event<'a> {
 impl<'a> Event<'a> {
     /// Parses a line, validating all of it but indexing only what `needs` names. What
     /// it accepts always parses in full later, so no later read or change can fail.
-    pub(crate) fn parse(raw: &'a str, meta: Meta, needs: &Needs) -> Result<Event<'a>, Rejection> {
-        let mut ev = Event::validated(raw, meta);
+    pub(crate) fn parse(raw: &'a str, origin: Origin, needs: &Needs) -> Result<Event<'a>, Rejection> {
+        let mut ev = Event::validated(raw, origin);
         if needs.whole {
             ev.tree = Some(json::tree(raw)?);
         } else {
@@ -280,22 +319,21 @@ impl<'a> Event<'a> {
 
     /// An event from JSON text checked once already (a held or handed-on event), captured
     /// as far as `needs` names: not parsed at all when no stage reads a field.
-    pub(crate) fn reread(text: &'a str, meta: Meta, needs: &Needs) -> Result<Event<'a>, Rejection> {
+    pub(crate) fn reread(text: &'a str, origin: Origin, needs: &Needs) -> Result<Event<'a>, Rejection> {
         if needs.nothing() {
-            Ok(Event::validated(text, meta))
+            Ok(Event::validated(text, origin))
         } else {
-            Event::parse(text, meta, needs)
+            Event::parse(text, origin, needs)
         }
     }
 
     /// An event from JSON text already validated by an earlier stage, for stages that
     /// read no field (`head`, `tail`, `to` with a field-free template): not parsed again.
-    pub(crate) fn validated(raw: &'a str, meta: Meta) -> Event<'a> {
+    pub(crate) fn validated(raw: &'a str, origin: Origin) -> Event<'a> {
         Event {
             raw,
-            meta,
+            origin,
             topic: None,
-            copy: false,
             doc: Doc::Fields {
                 fields: Vec::new(),
                 object: raw.trim_start().starts_with('{'),
@@ -310,7 +348,7 @@ impl<'a> Event<'a> {
     pub(crate) fn derived(raw: &'a str, tree: Value) -> Event<'a> {
         Event {
             tree: Some(tree),
-            ..Event::validated(raw, Meta::default())
+            ..Event::validated(raw, Origin::default())
         }
     }
 
@@ -515,9 +553,8 @@ impl<'a> Event<'a> {
     pub(crate) fn to_owned(&self) -> OwnedEvent {
         OwnedEvent {
             text: self.json_string().into_boxed_str(),
-            meta: self.meta,
+            origin: self.origin,
             topic: self.topic.clone(),
-            copy: self.copy,
         }
     }
 
@@ -575,10 +612,10 @@ impl<'a> Event<'a> {
     }
 
     /// A text line as the event `{"line": text}` (`-i lines`).
-    pub(crate) fn line(raw: &'a str, meta: Meta) -> Event<'a> {
+    pub(crate) fn line(raw: &'a str, origin: Origin) -> Event<'a> {
         Event {
             doc: Doc::Line,
-            ..Event::validated(raw, meta)
+            ..Event::validated(raw, origin)
         }
     }
 
@@ -617,7 +654,7 @@ impl<'a> Event<'a> {
     /// An event from text a worker validated, its fields read at the places the worker found
     /// them (see [`Event::field_places`]) without a second scan; `None` if a place is not
     /// within the text.
-    pub(crate) fn placed(raw: &'a str, meta: Meta, places: &[FieldAt]) -> Option<Event<'a>> {
+    pub(crate) fn placed(raw: &'a str, origin: Origin, places: &[FieldAt]) -> Option<Event<'a>> {
         let span = |(start, end): (u32, u32)| raw.get(start as usize..end as usize);
         let fields = places
             .iter()
@@ -625,15 +662,15 @@ impl<'a> Event<'a> {
             .collect::<Option<Vec<_>>>()?;
         Some(Event {
             doc: Doc::Fields { fields, object: true },
-            ..Event::validated(raw, meta)
+            ..Event::validated(raw, origin)
         })
     }
 
-    pub(crate) fn from_fields(raw: &'a str, meta: Meta, fields: Map<String, Value>) -> Event<'a> {
+    pub(crate) fn from_fields(raw: &'a str, origin: Origin, fields: Map<String, Value>) -> Event<'a> {
         Event {
             tree: Some(Value::Object(fields)),
             modified: true,
-            ..Event::validated(raw, meta)
+            ..Event::validated(raw, origin)
         }
     }
 }
@@ -824,15 +861,15 @@ impl crate::lang::Record for Event<'_> {
     }
 
     fn file(&self) -> u32 {
-        self.meta.file
+        self.origin.file
     }
 
     fn line(&self) -> u64 {
-        self.meta.line
+        self.origin.line
     }
 
     fn offset(&self) -> u64 {
-        self.meta.offset
+        self.origin.offset
     }
 
     fn topic(&self) -> Option<&str> {
@@ -919,14 +956,10 @@ mod tests {
     }
 
     fn held() -> OwnedEvent {
-        let meta = Meta {
-            file: 2,
-            line: 7,
-            offset: 130,
-        };
-        let mut ev = Event::parse(r#"{"a":1,"b":{"c":2},"d":"x"}"#, meta, &needs_of(&["a"])).expect("a valid line");
+        let origin = Origin::line(2, 7, 130).copied();
+        let ev = Event::parse(r#"{"a":1,"b":{"c":2},"d":"x"}"#, origin, &needs_of(&["a"])).expect("a valid line");
+        let mut ev = ev;
         ev.topic = Some(Arc::from("errors"));
-        ev.copy = true;
         ev.to_owned()
     }
 
@@ -941,16 +974,13 @@ mod tests {
     fn owned_round_trip_keeps_origin_topic_and_text() {
         let owned = held();
         let ev = owned.view(&needs_of(&["b.c"])).expect("held text parses");
-        assert_eq!((ev.meta.file, ev.meta.line, ev.meta.offset), (2, 7, 130));
+        assert_eq!((ev.origin.file, ev.origin.line, ev.origin.offset), (2, 7, 130));
         assert_eq!(ev.topic.as_deref(), Some("errors"));
-        assert!(ev.copy);
+        assert!(ev.origin.is_copy());
         assert_eq!(json_of(ev.lookup(&path("b.c"))), "2");
         let again = ev.to_owned();
         assert_eq!(again.text, owned.text);
-        assert_eq!(
-            (again.meta, again.topic, again.copy),
-            (owned.meta, owned.topic.clone(), true)
-        );
+        assert_eq!((again.origin, again.topic), (owned.origin, owned.topic.clone()));
     }
 
     #[test]
@@ -981,11 +1011,11 @@ mod tests {
     /// The value at `p` in `line` held each way an event can be: indexed lazily, parsed in
     /// full, modified (a tree), and as canonical text; all must agree.
     fn lookup_every_way(line: &str, p: &str) -> String {
-        let lazy = Event::parse(line, Meta::default(), &needs_of(&[p])).expect("a valid line");
-        let whole = Event::parse(line, Meta::default(), &needs_of(&["."])).expect("a valid line");
-        let mut tree = Event::parse(line, Meta::default(), &Needs::default()).expect("a valid line");
+        let lazy = Event::parse(line, Origin::default(), &needs_of(&[p])).expect("a valid line");
+        let whole = Event::parse(line, Origin::default(), &needs_of(&["."])).expect("a valid line");
+        let mut tree = Event::parse(line, Origin::default(), &Needs::default()).expect("a valid line");
         tree.doc_mut().expect("a valid line");
-        let mut text = Event::validated(line, Meta::default());
+        let mut text = Event::validated(line, Origin::default());
         text.set_text(whole.to_value().expect("a valid line").to_string());
         let got = json_of(lazy.lookup(&path(p)));
         for (how, ev) in [("parsed in full", &whole), ("modified", &tree), ("as text", &text)] {
@@ -1063,12 +1093,12 @@ mod tests {
     #[test]
     fn a_line_that_is_not_an_object_has_no_fields() {
         for line in ["[1,2]", "\"text\"", "5", "null"] {
-            let ev = Event::parse(line, Meta::default(), &needs_of(&["a"])).expect("a valid line");
+            let ev = Event::parse(line, Origin::default(), &needs_of(&["a"])).expect("a valid line");
             assert!(!ev.is_object(), "{line}");
             assert_eq!(json_of(ev.lookup(&path("a"))), "missing", "{line}");
             assert_eq!(ev.json_string(), line);
         }
-        let ev = Event::parse("[1,2]", Meta::default(), &needs_of(&["."])).expect("a valid line");
+        let ev = Event::parse("[1,2]", Origin::default(), &needs_of(&["."])).expect("a valid line");
         assert_eq!(json_of(ev.lookup(&path("."))), "[1,2]");
     }
 
@@ -1083,7 +1113,7 @@ mod tests {
         ];
         for (line, want) in cases {
             for needs in [needs_of(&["a"]), needs_of(&["."]), Needs::default()] {
-                match Event::parse(line, Meta::default(), &needs) {
+                match Event::parse(line, Origin::default(), &needs) {
                     Ok(_) => panic!("{line} was accepted"),
                     Err(e) => assert_eq!(e.reason, want, "{line}: {}", e.error),
                 }
@@ -1094,26 +1124,26 @@ mod tests {
     #[test]
     fn raw_at_gives_the_original_text_of_nested_keys() {
         let line = r#"{"a": {"b": 1.50 , "c": [1]}, "s": "x"}"#;
-        let ev = Event::parse(line, Meta::default(), &needs_of(&["a", "s"])).expect("a valid line");
+        let ev = Event::parse(line, Origin::default(), &needs_of(&["a", "s"])).expect("a valid line");
         assert_eq!(ev.raw_at(&path("a.b")), Some("1.50"));
         assert_eq!(ev.raw_at(&path("a.c")), Some("[1]"));
         assert_eq!(ev.raw_at(&path("s")), Some(r#""x""#));
         assert_eq!(ev.raw_at(&path("a.c[0]")), None);
         assert_eq!(ev.raw_at(&path("a.z")), None);
         assert_eq!(ev.raw_at(&path(".")), None);
-        let whole = Event::parse(line, Meta::default(), &needs_of(&["."])).expect("a valid line");
+        let whole = Event::parse(line, Origin::default(), &needs_of(&["."])).expect("a valid line");
         assert_eq!(whole.raw_at(&path("a.b")), None, "a tree holds no text");
     }
 
     #[test]
     fn unmodified_events_are_written_as_read_and_modified_ones_canonically() {
         let line = r#"{ "z" : 1.0 , "a" : [ 18446744073709551616 ], "a2": "\u00e9" }"#;
-        let lazy = Event::parse(line, Meta::default(), &needs_of(&["z"])).expect("a valid line");
+        let lazy = Event::parse(line, Origin::default(), &needs_of(&["z"])).expect("a valid line");
         assert_eq!((lazy.json_string().as_str(), lazy.text()), (line, Some(line)));
-        let whole = Event::parse(line, Meta::default(), &needs_of(&["."])).expect("a valid line");
+        let whole = Event::parse(line, Origin::default(), &needs_of(&["."])).expect("a valid line");
         assert_eq!(whole.json_string(), line, "parsed in full but not modified");
 
-        let mut ev = Event::parse(line, Meta::default(), &needs_of(&["z"])).expect("a valid line");
+        let mut ev = Event::parse(line, Origin::default(), &needs_of(&["z"])).expect("a valid line");
         let doc = ev.doc_mut().expect("a valid line");
         write_path(doc, &path("b.c").segs, Value::Bool(true), MAX_PAD).expect("a writable path");
         let want = r#"{"z":1.0,"a":[18446744073709551616],"a2":"é","b":{"c":true}}"#;
@@ -1123,7 +1153,7 @@ mod tests {
         assert_eq!(bytes, want.as_bytes());
         assert_eq!(ev.text(), None);
 
-        let mut ev = Event::validated(line, Meta::default());
+        let mut ev = Event::validated(line, Origin::default());
         ev.set_text(r#"{"new":1}"#.into());
         assert_eq!(
             (ev.json_string().as_str(), ev.text()),
@@ -1134,7 +1164,7 @@ mod tests {
 
     #[test]
     fn a_text_line_is_the_event_line_until_changed() {
-        let mut ev = Event::line("plain \"text\"", Meta::default());
+        let mut ev = Event::line("plain \"text\"", Origin::default());
         assert!(ev.is_object());
         assert_eq!(ev.line_text(), Some("plain \"text\""));
         assert_eq!(json_of(ev.lookup(&path("line"))), r#""plain \"text\"""#);
@@ -1231,13 +1261,13 @@ mod tests {
     #[test]
     fn fields_read_at_their_places_are_the_fields_parsed() {
         let line = r#" {"a":1, "b" : {"c":"x\"y"}, "a":[2], "z":null}"#;
-        let ev = Event::parse(line, Meta::default(), &needs_of(&["a", "b.c", "z"])).expect("a valid line");
+        let ev = Event::parse(line, Origin::default(), &needs_of(&["a", "b.c", "z"])).expect("a valid line");
         let mut places = vec![FieldAt {
             key: (0, 0),
             value: (0, 0),
         }];
         assert!(ev.field_places(&mut places));
-        let again = Event::placed(line, Meta::default(), &places[1..]).expect("the places hold the fields");
+        let again = Event::placed(line, Origin::default(), &places[1..]).expect("the places hold the fields");
         for p in ["a", "b.c", "z", "missing"] {
             let (want, got) = (
                 ev.lookup(&path(p)).map(Val::into_value),
@@ -1249,7 +1279,7 @@ mod tests {
         assert!(
             Event::placed(
                 line,
-                Meta::default(),
+                Origin::default(),
                 &[FieldAt {
                     key: (3, 4),
                     value: (5, 99)
@@ -1262,9 +1292,9 @@ mod tests {
     #[test]
     fn fields_have_no_places_when_a_key_is_escaped_or_the_line_is_no_object() {
         let mut places = Vec::new();
-        let escaped = Event::parse(r#"{"\u0061":1}"#, Meta::default(), &needs_of(&["a"])).expect("a valid line");
+        let escaped = Event::parse(r#"{"\u0061":1}"#, Origin::default(), &needs_of(&["a"])).expect("a valid line");
         assert!(!escaped.field_places(&mut places));
-        let array = Event::parse("[1,2]", Meta::default(), &needs_of(&["a"])).expect("a valid line");
+        let array = Event::parse("[1,2]", Origin::default(), &needs_of(&["a"])).expect("a valid line");
         assert!(!array.field_places(&mut places));
         assert!(places.is_empty());
     }

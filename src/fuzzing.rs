@@ -4,7 +4,7 @@
 
 use crate::cli::Cli;
 use crate::config::Config;
-use crate::event::{Event, Meta, Needs};
+use crate::event::{Event, Needs, Origin};
 use crate::exit::ExitStatus;
 use crate::lang::{Env, parse_pipeline};
 use crate::parse::{TextFormat, Want};
@@ -204,7 +204,7 @@ pub fn template(data: &[u8]) -> Option<String> {
     };
     let mut needs = Needs::default();
     to.needs(&mut needs);
-    let ev = Event::parse(&raw, Meta::default(), &needs).ok()?;
+    let ev = Event::parse(&raw, Origin::default(), &needs).ok()?;
     let env = Env {
         now: 0.0,
         files: Arc::new(vec!["-".into()]),

@@ -554,7 +554,7 @@ fn list_fix(c: &Comparison, items: &[serde_json::Value], seen: u8) -> Option<Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Meta, Needs};
+    use crate::event::{Needs, Origin};
     use crate::lang::parse_pipeline;
     use crate::stage::StageOptions;
 
@@ -568,7 +568,7 @@ mod tests {
             ..Needs::default()
         };
         for line in lines {
-            m.observe(&Event::parse(line, Meta::default(), &needs).expect("a valid line"));
+            m.observe(&Event::parse(line, Origin::default(), &needs).expect("a valid line"));
         }
         m.warnings()
     }

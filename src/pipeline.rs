@@ -1,7 +1,7 @@
 //! A compiled pipeline: the parallel part that every worker runs on its chunks, and
 //! the ordered part that runs on one thread in input order.
 
-use crate::event::{Event, Fate, FieldAt, Meta, Needs, Reason, Rejection};
+use crate::event::{Event, Fate, FieldAt, Needs, Origin, Reason, Rejection};
 use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::input::{InputError, InputFormat};
 use crate::lang::LangError;
@@ -276,10 +276,8 @@ pub(crate) struct Segment {
 #[derive(Debug, Clone)]
 pub(crate) struct Rec {
     pub end: usize,
-    pub meta: Meta,
+    pub origin: Origin,
     pub topic: Option<Arc<str>>,
-    /// An extra copy made by `route all`.
-    pub copy: bool,
     /// Where its fields lie in its text, as a range of `ChunkOut::places`, when the worker
     /// found them (see `Event::field_places`).
     pub places: Option<(u32, u32)>,
@@ -315,11 +313,7 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
         },
         open: Segment::default(),
     };
-    let mut meta = Meta {
-        file: chunk.file,
-        line: chunk.first_line,
-        offset: chunk.first_offset,
-    };
+    let mut origin = Origin::line(chunk.file, chunk.first_line, chunk.first_offset);
     if let ChunkKind::TooLong { len, line_len } = chunk.kind {
         let stats = w.open.tally.of(chunk.file);
         stats.lines = 1;
@@ -327,7 +321,7 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
         let error = format!("line is {line_len} bytes, longer than --max-line-bytes {max_line}");
         let line = Line {
             text: &chunk.data,
-            meta,
+            origin,
         };
         w.dead(&line, Rejection::new(Reason::TooLong, error));
         return w.finish();
@@ -336,7 +330,7 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
     let mut start = 0;
     // Multi-line records (`--multiline-start`) come with their ends and line counts.
     let mut records = chunk.records.as_ref().map(|r| r.iter());
-    let mut metas = chunk.metas.as_ref().map(|m| m.iter());
+    let mut origins = chunk.origins.as_ref().map(|m| m.iter());
     while start < data.len() {
         let (end, next, lines) = match records.as_mut().and_then(Iterator::next) {
             Some(&(next, lines)) => {
@@ -349,20 +343,20 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
                 (end, (end + 1).min(data.len()), 1)
             }
         };
-        if let Some(m) = metas.as_mut().and_then(Iterator::next) {
-            meta = *m;
+        if let Some(m) = origins.as_mut().and_then(Iterator::next) {
+            origin = *m;
         }
         let len = (next - start) as u64;
-        let stats = w.open.tally.of(meta.file);
+        let stats = w.open.tally.of(origin.file);
         stats.lines += 1;
         stats.bytes += len;
         let text = match &data[start..end] {
             [rest @ .., b'\r'] => rest,
             line => line,
         };
-        w.line(&Line { text, meta });
-        meta.line += lines;
-        meta.offset += len;
+        w.line(&Line { text, origin });
+        origin.line += lines;
+        origin.offset += len;
         start = next;
     }
     w.finish()
@@ -384,7 +378,7 @@ struct Worker<'a> {
 /// One input line (or multi-line record), without its line ending.
 struct Line<'a> {
     text: &'a [u8],
-    meta: Meta,
+    origin: Origin,
 }
 
 impl Worker<'_> {
@@ -392,7 +386,7 @@ impl Worker<'_> {
         let (p, max_line) = (self.p, self.max_line);
         let bytes = line.text;
         if bytes.first() != Some(&b'{') && bytes.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
-            self.open.tally.of(line.meta.file).blank += 1;
+            self.open.tally.of(line.origin.file).blank += 1;
             return;
         }
         if bytes.len() > max_line {
@@ -403,7 +397,7 @@ impl Worker<'_> {
             };
             return self.dead(&prefix, Rejection::new(Reason::TooLong, error));
         }
-        let decode = p.decode(line.meta.file);
+        let decode = p.decode(line.origin.file);
         let lossy: String;
         // simdutf8 validates fast; std's error says where the bad byte is.
         let text = match simdutf8::basic::from_utf8(bytes).or_else(|_| std::str::from_utf8(bytes)) {
@@ -425,27 +419,27 @@ impl Worker<'_> {
         } else {
             text
         };
-        let meta = line.meta;
+        let origin = line.origin;
         let ev = match decode {
-            Decode::Lines => Event::line(text, meta),
+            Decode::Lines => Event::line(text, origin),
             Decode::Parsed(parse) => {
-                let mut ev = Event::line(text, meta);
+                let mut ev = Event::line(text, origin);
                 if !matches!(parse.apply(&mut ev, self.env), crate::stage::Flow::Pass) {
                     return self.dead(line, Rejection::new(Reason::Parse, parse.error()));
                 }
                 ev
             }
             Decode::Logfmt => match crate::parse::parse(&crate::parse::TextFormat::Logfmt, text) {
-                Some(fields) => Event::from_fields(text, meta, fields),
+                Some(fields) => Event::from_fields(text, origin, fields),
                 None => {
                     let error = "not logfmt (key=value pairs)".to_string();
                     return self.dead(line, Rejection::new(Reason::Parse, error));
                 }
             },
             Decode::Json if p.cannot_pass(bytes) && crate::json::is_event(text) => {
-                return self.record(true, meta.file, Fate::Filtered);
+                return self.record(true, origin.file, Fate::Filtered);
             }
-            Decode::Json => match Event::parse(text, meta, &p.parallel_needs) {
+            Decode::Json => match Event::parse(text, origin, &p.parallel_needs) {
                 Ok(ev) => ev,
                 Err(r) => {
                     if r.reason == Reason::InvalidJson {
@@ -463,8 +457,8 @@ impl Worker<'_> {
     /// each extra copy is marked, so its outcome is not counted as a line's fate.
     fn run(&mut self, from: usize, mut ev: Event, line: &Line) {
         let (p, env) = (self.p, self.env);
-        let counted = !ev.copy;
-        let file = ev.meta.file;
+        let counted = ev.origin.owns_fate();
+        let file = ev.origin.file;
         for (i, s) in p.parallel.iter().enumerate().skip(from) {
             match s.step(&mut ev, env) {
                 Step::Pass => {}
@@ -477,7 +471,9 @@ impl Worker<'_> {
                 Step::Many(events) => {
                     self.open.tally.of(file).copies += events.len() as u64 - 1;
                     for (k, mut c) in events.into_iter().enumerate() {
-                        c.copy |= k > 0;
+                        if k > 0 {
+                            c.origin = c.origin.copied();
+                        }
                         self.run(i + 1, c, line);
                     }
                     return;
@@ -506,9 +502,8 @@ impl Worker<'_> {
             let placed = p.hand_fields && ev.field_places(&mut out.places);
             out.recs.push(Rec {
                 end: out.data.len(),
-                meta: ev.meta,
+                origin: ev.origin,
                 topic: ev.topic.clone(),
-                copy: ev.copy,
                 places: placed.then_some((at, out.places.len() as u32)),
             });
         }
@@ -524,11 +519,11 @@ impl Worker<'_> {
     /// The line is a dead letter: it closes the open segment, so that `--strict` and
     /// `--max-errors` can stop exactly there. The line is counted as read in that segment.
     fn dead(&mut self, line: &Line, r: Rejection) {
-        let meta = line.meta;
-        let record = dead_record(self.env, meta, line.text, r.reason, &r.error);
+        let origin = line.origin;
+        let record = dead_record(self.env, origin, line.text, r.reason, &r.error);
         self.close(Some(DeadLetter {
-            file: meta.file,
-            line: meta.line,
+            file: origin.file,
+            line: origin.line,
             reason: r.reason,
             error: r.error,
             record,
@@ -564,11 +559,11 @@ fn strip_ansi(text: &str) -> String {
 }
 
 /// One `--dead-letter` record, with its newline.
-pub(crate) fn dead_record(env: &Env, meta: Meta, raw: &[u8], reason: Reason, error: &str) -> Vec<u8> {
+pub(crate) fn dead_record(env: &Env, origin: Origin, raw: &[u8], reason: Reason, error: &str) -> Vec<u8> {
     let mut rec = serde_json::Map::new();
-    rec.insert("file".into(), env.file_name(meta.file).into());
-    rec.insert("line".into(), meta.line.into());
-    rec.insert("offset".into(), meta.offset.into());
+    rec.insert("file".into(), env.file_name(origin.file).into());
+    rec.insert("line".into(), origin.line.into());
+    rec.insert("offset".into(), origin.offset.into());
     rec.insert("reason".into(), reason.name().into());
     rec.insert("error".into(), error.into());
     match std::str::from_utf8(raw) {
@@ -615,7 +610,7 @@ mod tests {
             kind: ChunkKind::Lines,
             error: None,
             records: None,
-            metas: None,
+            origins: None,
         };
         let printer = Printer::plain(crate::output::Format::Ndjson);
         process_chunk(chunk, &p, &Env::default(), &printer, 1 << 20)

@@ -225,7 +225,7 @@ fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Meta;
+    use crate::event::Origin;
     use crate::lang::parse_pipeline;
     use crate::stage::StageOptions;
 
@@ -243,7 +243,7 @@ mod tests {
         let mut needs = Needs::default();
         w.paths.iter().for_each(|p| needs.add_path(p));
         for line in lines {
-            w.observe(&Event::parse(line, Meta::default(), &needs).expect("a valid line"));
+            w.observe(&Event::parse(line, Origin::default(), &needs).expect("a valid line"));
         }
         w.warnings(lines.len() as u64)
     }

@@ -586,17 +586,24 @@ impl<'c> Writer<'c> {
     /// Accounts for, and writes, what the ordered part produced.
     fn ordered_out(&mut self, o: OrderedOut) {
         self.ledger.add(&o.tally);
-        for (meta, reason, json) in &o.dead {
+        for (origin, reason, json) in &o.dead {
             let error = match reason {
                 crate::event::Reason::NoTime => "no parsable event time",
                 crate::event::Reason::Late => "older than what was already output",
                 _ => reason.name(),
             };
             let env = &self.cfg.env;
-            let record = crate::pipeline::dead_record(env, *meta, json.as_bytes(), *reason, error);
-            let example = || format!("{}:{}: {}: {error}", env.file_name(meta.file), meta.line, reason.name());
+            let record = crate::pipeline::dead_record(env, *origin, json.as_bytes(), *reason, error);
+            let example = || {
+                format!(
+                    "{}:{}: {}: {error}",
+                    env.file_name(origin.file),
+                    origin.line,
+                    reason.name()
+                )
+            };
             match self.dead.send(&record, example) {
-                Ok(()) => self.acks.dead(meta.line),
+                Ok(()) => self.acks.dead(origin.line),
                 Err(e) => self.stop_on(&e, e.status()),
             }
         }
@@ -893,7 +900,7 @@ mod tests {
             kind: reader::ChunkKind::Lines,
             error: None,
             records: None,
-            metas: None,
+            origins: None,
         };
         w.chunk(process_chunk(chunk, &cfg.pipeline, &cfg.env, &cfg.printer, 1 << 20));
         let (total, events_out, stopped) = (w.ledger.total.clone(), w.ledger.events_out, w.outcome.stopped);

@@ -12,7 +12,7 @@ use super::convert::{Decoder, Records};
 use super::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX, ReadConfig};
 use super::{Input, InputError, decompress};
 use crate::event::TimeField;
-use crate::event::{Event, Meta, Needs};
+use crate::event::{Event, Needs, Origin};
 use crate::lang::Env;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -39,7 +39,7 @@ struct Next {
     bytes: Vec<u8>,
     /// A record longer than `--max-line-bytes`: its length (`bytes` holds its first bytes).
     too_long: Option<u64>,
-    meta: Meta,
+    origin: Origin,
     time: f64,
 }
 
@@ -107,7 +107,7 @@ pub(crate) fn read_merged(
         heads.push(next);
     }
     let mut data = Vec::new();
-    let mut metas = Vec::new();
+    let mut origins = Vec::new();
     let mut ends = Vec::new();
     while let Some(Reverse((_, i))) = heap.pop() {
         if stop.load(Ordering::Relaxed) {
@@ -120,7 +120,7 @@ pub(crate) fn read_merged(
             break;
         }
         if n.too_long.is_some() || n.bytes.len() > cfg.max_line_bytes + 2 {
-            if !flush(&mut data, &mut metas, &mut ends, &mut emit) {
+            if !flush(&mut data, &mut origins, &mut ends, &mut emit) {
                 return;
             }
             let len = n.too_long.unwrap_or(n.bytes.len() as u64);
@@ -128,14 +128,14 @@ pub(crate) fn read_merged(
             let line_len = n.too_long.unwrap_or(line_len);
             let c = Chunk {
                 seq: 0,
-                file: n.meta.file,
-                first_line: n.meta.line,
-                first_offset: n.meta.offset,
+                file: n.origin.file,
+                first_line: n.origin.line,
+                first_offset: n.origin.offset,
                 data: n.bytes[..LONG_LINE_PREFIX.min(n.bytes.len())].to_vec(),
                 kind: ChunkKind::TooLong { len, line_len },
                 error: None,
                 records: None,
-                metas: None,
+                origins: None,
             };
             if !emit(c) {
                 return;
@@ -145,11 +145,11 @@ pub(crate) fn read_merged(
             if !n.bytes.ends_with(b"\n") {
                 data.push(b'\n');
             }
-            metas.push(n.meta);
+            origins.push(n.origin);
             // Each line's end: a bad record's raw text may span lines.
             ends.push((u32::try_from(data.len()).unwrap_or(u32::MAX), 1));
             let full = data.len() >= cfg.chunk_size.min(u32::MAX as usize / 2);
-            if full && !flush(&mut data, &mut metas, &mut ends, &mut emit) {
+            if full && !flush(&mut data, &mut origins, &mut ends, &mut emit) {
                 return;
             }
         }
@@ -158,19 +158,19 @@ pub(crate) fn read_merged(
             heap.push(Reverse((key(n.time), i)));
         }
     }
-    flush(&mut data, &mut metas, &mut ends, &mut emit);
+    flush(&mut data, &mut origins, &mut ends, &mut emit);
 }
 
 fn flush(
     data: &mut Vec<u8>,
-    metas: &mut Vec<Meta>,
+    origins: &mut Vec<Origin>,
     ends: &mut Vec<(u32, u32)>,
     emit: &mut dyn FnMut(Chunk) -> bool,
 ) -> bool {
-    if metas.is_empty() {
+    if origins.is_empty() {
         return true;
     }
-    let first = metas[0];
+    let first = origins[0];
     emit(Chunk {
         seq: 0,
         file: first.file,
@@ -180,7 +180,7 @@ fn flush(
         kind: ChunkKind::Lines,
         error: None,
         records: Some(std::mem::take(ends)),
-        metas: Some(std::mem::take(metas)),
+        origins: Some(std::mem::take(origins)),
     })
 }
 
@@ -224,11 +224,7 @@ fn read_next(
             } else {
                 0
             };
-            let meta = Meta {
-                file: i as u32,
-                line: s.line,
-                offset: s.offset + bom,
-            };
+            let origin = Origin::line(i as u32, s.line, s.offset + bom);
             s.line += 1;
             s.offset += n as u64;
             if let Some(t) = line_time(&bytes, ctx, s.year) {
@@ -237,7 +233,7 @@ fn read_next(
             Some(Next {
                 bytes,
                 too_long: None,
-                meta,
+                origin,
                 time: s.time,
             })
         }
@@ -265,15 +261,11 @@ fn next_record(
                     s.time = t;
                 }
             }
-            let meta = Meta {
-                file: i as u32,
-                line: r.line,
-                offset: r.offset,
-            };
+            let origin = Origin::line(i as u32, r.line, r.offset);
             Some(Next {
                 bytes: r.text,
                 too_long: r.too_long,
-                meta,
+                origin,
                 time: s.time,
             })
         }
@@ -303,7 +295,7 @@ fn line_time(bytes: &[u8], ctx: &Context, year: i32) -> Option<f64> {
     let text = std::str::from_utf8(bytes).ok()?.trim_end_matches(['\n', '\r']);
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') && !matches!(ctx.cfg.format, super::InputFormat::Lines) {
-        let ev = Event::parse(trimmed, Meta::default(), ctx.needs).ok()?;
+        let ev = Event::parse(trimmed, Origin::default(), ctx.needs).ok()?;
         return ctx.time.of(&ev, ctx.env);
     }
     text_time(trimmed, year)

@@ -75,7 +75,7 @@ impl<'r> Multiline<'r> {
             kind: ChunkKind::Lines,
             error,
             records: Some(b.marks),
-            metas: None,
+            origins: None,
         })
     }
 
@@ -133,7 +133,7 @@ mod tests {
             kind: ChunkKind::Lines,
             error: None,
             records: None,
-            metas: None,
+            origins: None,
         }
     }
 

@@ -8,7 +8,7 @@
 //! left unacknowledged at the end is nak'ed, so the server redelivers it at once.
 
 use super::reader::{Chunk, ChunkKind};
-use crate::event::Meta;
+use crate::event::Origin;
 use crate::lang::Subjects;
 use async_nats::jetstream::consumer::{DeliverPolicy, PullConsumer, pull};
 use async_nats::jetstream::{self, AckKind, Message};
@@ -359,7 +359,7 @@ impl Source<'_> {
     fn chunk(&mut self, batch: Vec<Message>, raw_bytes: &AtomicU64) -> Chunk {
         let first_line = self.line;
         let mut data = Vec::new();
-        let mut metas = Vec::with_capacity(batch.len());
+        let mut origins = Vec::with_capacity(batch.len());
         for msg in batch {
             let offset = msg.info().map_or(0, |i| i.stream_sequence);
             let line = self.line;
@@ -367,7 +367,7 @@ impl Source<'_> {
             raw_bytes.fetch_add(msg.payload.len() as u64, Ordering::Relaxed);
             data.extend(msg.payload.iter().map(|&b| if b == b'\n' { b' ' } else { b }));
             data.push(b'\n');
-            metas.push(Meta { file: 0, line, offset });
+            origins.push(Origin::line(0, line, offset));
             self.subjects.insert(line, msg.subject.as_str());
             self.held.push_back((line, msg));
         }
@@ -375,12 +375,12 @@ impl Source<'_> {
             seq: self.seq,
             file: 0,
             first_line,
-            first_offset: metas.first().map_or(0, |m| m.offset),
+            first_offset: origins.first().map_or(0, |m| m.offset),
             data,
             kind: ChunkKind::Lines,
             error: None,
             records: None,
-            metas: Some(metas),
+            origins: Some(origins),
         };
         self.seq += 1;
         chunk

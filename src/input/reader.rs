@@ -4,7 +4,7 @@
 use super::convert::{Decoder, Record, Records};
 use super::multiline::Multiline;
 use super::{Input, InputError, decompress};
-use crate::event::Meta;
+use crate::event::Origin;
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -34,7 +34,7 @@ pub(crate) struct Chunk {
     /// With `--multiline-start`: each record's end in `data` and how many lines it joins.
     pub records: Option<Vec<(u32, u32)>>,
     /// With `--merge`: where each line came from (lines of several inputs interleave).
-    pub metas: Option<Vec<crate::event::Meta>>,
+    pub origins: Option<Vec<crate::event::Origin>>,
 }
 
 impl Chunk {
@@ -49,7 +49,7 @@ impl Chunk {
             kind: ChunkKind::Lines,
             error: Some(error),
             records: None,
-            metas: None,
+            origins: None,
         }
     }
 }
@@ -211,7 +211,7 @@ impl<'a> Framer<'a> {
             kind,
             error,
             records: None,
-            metas: None,
+            origins: None,
         };
         self.line += lines;
         self.offset += len;
@@ -369,7 +369,7 @@ impl<'a> Framer<'a> {
         send: &mut dyn FnMut(Chunk) -> bool,
     ) -> bool {
         let batch = std::mem::take(batch);
-        let Some(first) = batch.metas.first().copied() else {
+        let Some(first) = batch.origins.first().copied() else {
             return error.is_none() || self.send_chunk(Vec::new(), ChunkKind::Lines, error, send);
         };
         let too_long = matches!(batch.kind, ChunkKind::TooLong { .. });
@@ -382,7 +382,7 @@ impl<'a> Framer<'a> {
             kind: batch.kind,
             error,
             records: (!too_long).then_some(batch.ends),
-            metas: (!too_long).then_some(batch.metas),
+            origins: (!too_long).then_some(batch.origins),
         };
         send(chunk)
     }
@@ -419,7 +419,7 @@ struct RecordBatch {
     data: Vec<u8>,
     /// Each record's end in `data` (after its newline), and that it counts as one line.
     ends: Vec<(u32, u32)>,
-    metas: Vec<Meta>,
+    origins: Vec<Origin>,
     kind: ChunkKind,
 }
 
@@ -428,7 +428,7 @@ impl Default for RecordBatch {
         RecordBatch {
             data: Vec::new(),
             ends: Vec::new(),
-            metas: Vec::new(),
+            origins: Vec::new(),
             kind: ChunkKind::Lines,
         }
     }
@@ -439,11 +439,7 @@ impl RecordBatch {
         self.data.extend_from_slice(&r.text);
         self.data.push(b'\n');
         self.ends.push((u32::try_from(self.data.len()).unwrap_or(u32::MAX), 1));
-        self.metas.push(Meta {
-            file,
-            line: r.line,
-            offset: r.offset,
-        });
+        self.origins.push(Origin::line(file, r.line, r.offset));
     }
 }
 

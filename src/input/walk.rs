@@ -250,7 +250,7 @@ impl Walk {
 
     fn entry(&mut self, path: PathBuf, out: &mut Vec<Input>) {
         // `symlink_metadata` does not follow a link: the entry's own type.
-        let meta = match fs::symlink_metadata(&path) {
+        let origin = match fs::symlink_metadata(&path) {
             Ok(m) if m.file_type().is_symlink() && !self.opts.follow_links => {
                 self.skipped.links += 1;
                 self.skipped.skip(&path, "a symbolic link (--follow-links follows it)");
@@ -259,17 +259,17 @@ impl Walk {
             Ok(m) if m.file_type().is_symlink() => fs::metadata(&path),
             other => other,
         };
-        let Ok(meta) = meta else {
+        let Ok(origin) = origin else {
             // A dangling link or a vanished entry: reported when read.
             out.push(file(path));
             return;
         };
-        let kind = meta.file_type();
+        let kind = origin.file_type();
         let verdict = self.opts.globs.verdict(path.strip_prefix(&self.root).unwrap_or(&path));
         if kind.is_dir() {
             if verdict == Some(false) {
                 self.excluded(&path);
-            } else if self.dirs.insert(id(&meta)) {
+            } else if self.dirs.insert(id(&origin)) {
                 self.visit(&path, out);
             }
         } else if !kind.is_file() {
@@ -277,7 +277,7 @@ impl Walk {
             self.skipped.skip(&path, "a FIFO, socket or device");
         } else if verdict == Some(false) || (verdict.is_none() && self.opts.globs.includes_any()) {
             self.excluded(&path);
-        } else if (verdict.is_some() || self.opts.no_ignore || self.is_data(&path)) && self.files.insert(id(&meta)) {
+        } else if (verdict.is_some() || self.opts.no_ignore || self.is_data(&path)) && self.files.insert(id(&origin)) {
             out.push(file(path));
         }
     }

@@ -115,10 +115,10 @@ fn write_raw(ev: &Event, out: &mut Vec<u8>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Meta, Needs};
+    use crate::event::{Needs, Origin};
 
     fn print(p: &Printer, line: &str) -> String {
-        let ev = Event::parse(line, Meta::default(), &Needs::default()).unwrap();
+        let ev = Event::parse(line, Origin::default(), &Needs::default()).unwrap();
         let mut out = Vec::new();
         p.write_event(&ev, &Env::default(), &mut out);
         String::from_utf8(out).unwrap()
@@ -157,7 +157,7 @@ mod tests {
         // The event is parsed as far as the template reads, as the config arranges.
         let mut needs = Needs::default();
         p.template.as_ref().unwrap().needs(&mut needs);
-        let ev = Event::parse(r#"{"level":"warn","msg":"x"}"#, Meta::default(), &needs).unwrap();
+        let ev = Event::parse(r#"{"level":"warn","msg":"x"}"#, Origin::default(), &needs).unwrap();
         let mut out = Vec::new();
         p.write_event(&ev, &Env::default(), &mut out);
         assert_eq!(out, b"WARN: x\n");

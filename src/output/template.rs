@@ -44,13 +44,13 @@ impl TextTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Meta;
+    use crate::event::Origin;
 
     fn render(template: &str, line: &str) -> String {
         let t = TextTemplate::parse(template).unwrap();
         let mut needs = Needs::default();
         t.needs(&mut needs);
-        let ev = Event::parse(line, Meta::default(), &needs).unwrap();
+        let ev = Event::parse(line, Origin::default(), &needs).unwrap();
         let mut out = Vec::new();
         t.render(&ev, &Env::default(), &mut out);
         String::from_utf8(out).unwrap()

@@ -47,7 +47,7 @@ impl Del {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Meta;
+    use crate::event::Origin;
     use crate::lang::{StageSpec, parse_pipeline};
 
     /// The event `src` (a del) leaves of `line`.
@@ -58,7 +58,7 @@ mod tests {
         };
         let mut needs = Needs::default();
         d.needs(&mut needs);
-        let mut ev = Event::parse(line, Meta::default(), &needs).expect("a valid line");
+        let mut ev = Event::parse(line, Origin::default(), &needs).expect("a valid line");
         assert!(matches!(d.apply(&mut ev), Flow::Pass), "`{src}` on {line}");
         ev.json_string()
     }

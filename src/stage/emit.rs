@@ -3,7 +3,7 @@
 //! it never sees how the rest of the chain or the outputs work.
 
 use super::{Stage, To};
-use crate::event::{Event, Fate, FieldAt, Meta, Needs, OwnedEvent, Reason, Rejection};
+use crate::event::{Event, Fate, FieldAt, Needs, Origin, OwnedEvent, Reason, Rejection};
 use crate::lang::Env;
 use crate::stage::StageError;
 use serde_json::Value;
@@ -16,14 +16,14 @@ pub(crate) trait Outlet {
     fn output(&mut self, ev: &Event);
     /// `to`/`tee` (the stage at `stage` in the chain) writes the event to its file.
     fn deliver(&mut self, stage: usize, to: &To, ev: &Event, env: &Env);
-    /// Records the fate of the line at `meta`.
-    fn record(&mut self, meta: Meta, fate: Fate);
+    /// Records the fate of the line at `origin`.
+    fn record(&mut self, origin: Origin, fate: Fate);
     /// The event is a dead letter; `text` is its JSON text.
-    fn dead(&mut self, meta: Meta, reason: Reason, text: &str);
-    /// `join` found no record for the event at `meta` (not a fate: it passes on).
-    fn unmatched(&mut self, meta: Meta);
-    /// A stage made `n` copies of the event at `meta` (`route all`, `explode`).
-    fn copies(&mut self, meta: Meta, n: usize);
+    fn dead(&mut self, origin: Origin, reason: Reason, text: &str);
+    /// `join` found no record for the event at `origin` (not a fate: it passes on).
+    fn unmatched(&mut self, origin: Origin);
+    /// A stage made `n` copies of the event at `origin` (`route all`, `explode`).
+    fn copies(&mut self, origin: Origin, n: usize);
     /// A stage cannot go on (a sort could not spill).
     fn fail(&mut self, e: StageError);
     /// A check failed on the event (`assert`): the run stops there with exit 1.
@@ -86,7 +86,7 @@ impl<'r> Emit<'r> {
     pub(crate) fn push_owned(&mut self, ev: OwnedEvent) {
         match ev.view(self.needs) {
             Ok(view) => self.push(view),
-            Err(r) => self.unparsed(&ev.text, ev.meta, ev.topic.clone(), ev.copy, r),
+            Err(r) => self.unparsed(&ev.text, ev.origin, ev.topic.clone(), r),
         }
     }
 
@@ -96,36 +96,33 @@ impl<'r> Emit<'r> {
         &mut self,
         text: &str,
         places: Option<&[FieldAt]>,
-        meta: Meta,
+        origin: Origin,
         topic: Option<Arc<str>>,
-        copy: bool,
     ) {
         let placed = places
             .filter(|_| !self.needs.nothing())
-            .and_then(|p| Event::placed(text, meta, p));
-        let parsed = placed.map_or_else(|| Event::reread(text, meta, self.needs), Ok);
+            .and_then(|p| Event::placed(text, origin, p));
+        let parsed = placed.map_or_else(|| Event::reread(text, origin, self.needs), Ok);
         let mut ev = match parsed {
             Ok(ev) => ev,
-            Err(r) => return self.unparsed(text, meta, topic, copy, r),
+            Err(r) => return self.unparsed(text, origin, topic, r),
         };
         ev.topic = topic;
-        ev.copy = copy;
         self.push(ev);
     }
 
     /// A handed-on text that did not parse: an aggregate's row may hold a whole event, a
     /// level deeper than any event, so it is read without the limit; a copy's line has its
-    /// fate elsewhere; anything else is a dead letter.
-    fn unparsed(&mut self, text: &str, meta: Meta, topic: Option<Arc<str>>, copy: bool, r: Rejection) {
-        if meta.is_derived() {
+    /// fate elsewhere; a line's own event is a dead letter.
+    fn unparsed(&mut self, text: &str, origin: Origin, topic: Option<Arc<str>>, r: Rejection) {
+        if origin.is_derived() {
             if let Ok(tree) = crate::json::reparse(text.as_bytes()) {
                 let mut ev = Event::derived(text, tree);
                 ev.topic = topic;
-                ev.copy = copy;
                 self.push(ev);
             }
-        } else if !copy {
-            self.out.dead(meta, r.reason, text);
+        } else if origin.owns_fate() {
+            self.out.dead(origin, r.reason, text);
         }
     }
 
@@ -143,30 +140,30 @@ impl<'r> Emit<'r> {
     /// The event goes no further: records its line's fate.
     pub(crate) fn record(&mut self, ev: &Event, fate: Fate) {
         if counted(ev) {
-            self.out.record(ev.meta, fate);
+            self.out.record(ev.origin, fate);
         }
     }
 
     /// The event is a dead letter.
     pub(crate) fn dead(&mut self, ev: &Event, reason: Reason) {
         if counted(ev) {
-            self.out.dead(ev.meta, reason, ev.raw);
+            self.out.dead(ev.origin, reason, ev.raw);
         }
     }
 
     /// The fate of an event a stage held and let go without passing it on.
     pub(crate) fn record_owned(&mut self, ev: &OwnedEvent, fate: Fate) {
-        if !ev.copy && !ev.meta.is_derived() {
-            self.out.record(ev.meta, fate);
+        if ev.origin.owns_fate() {
+            self.out.record(ev.origin, fate);
         }
     }
 
     pub(crate) fn unmatched(&mut self, ev: &Event) {
-        self.out.unmatched(ev.meta);
+        self.out.unmatched(ev.origin);
     }
 
     pub(crate) fn copies(&mut self, ev: &Event, n: usize) {
-        self.out.copies(ev.meta, n);
+        self.out.copies(ev.origin, n);
     }
 
     pub(crate) fn fail(&mut self, e: StageError) {
@@ -191,7 +188,7 @@ impl<'r> Emit<'r> {
 /// Whether an event's outcome is its line's fate: not for a `route all` copy (its line
 /// is counted once) nor for an event a stage made.
 fn counted(ev: &Event) -> bool {
-    !ev.copy && !ev.meta.is_derived()
+    ev.origin.owns_fate()
 }
 
 #[cfg(test)]
@@ -199,12 +196,8 @@ mod tests {
     use super::*;
     use crate::stage::testing::Recorded;
 
-    fn meta(line: u64) -> Meta {
-        Meta {
-            file: 0,
-            line,
-            offset: 0,
-        }
+    fn origin(line: u64) -> Origin {
+        Origin::line(0, line, 0)
     }
 
     /// What the end of a chain records for events handed to it by `push`.
@@ -217,7 +210,7 @@ mod tests {
     #[test]
     fn past_the_last_stage_an_event_is_output_and_its_line_emitted() {
         let rec = at_the_end(&Needs::default(), |e| {
-            e.push_text(r#"{"a":1}"#, None, meta(4), None, false);
+            e.push_text(r#"{"a":1}"#, None, origin(4), None);
         });
         assert_eq!(rec.out, [r#"{"a":1}"#]);
         assert_eq!(rec.lines(Fate::Emitted), [4]);
@@ -226,7 +219,7 @@ mod tests {
     #[test]
     fn copies_and_rows_a_stage_made_are_output_without_a_fate() {
         let rec = at_the_end(&Needs::default(), |e| {
-            e.push_text(r#"{"a":1}"#, None, meta(4), None, true);
+            e.push_text(r#"{"a":1}"#, None, origin(4).copied(), None);
             e.push_row(serde_json::json!({"count": 2}));
         });
         assert_eq!(rec.out, [r#"{"a":1}"#, r#"{"count":2}"#]);
@@ -240,8 +233,8 @@ mod tests {
             ..Needs::default()
         };
         let rec = at_the_end(&needs, |e| {
-            e.push_text("{\"a\":", None, meta(2), None, false);
-            e.push_text("{\"a\":", None, meta(3), None, true);
+            e.push_text("{\"a\":", None, origin(2), None);
+            e.push_text("{\"a\":", None, origin(3).copied(), None);
         });
         assert!(rec.out.is_empty());
         assert_eq!(

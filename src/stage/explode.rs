@@ -171,7 +171,7 @@ fn push_member(text: &mut String, key: &str, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Meta;
+    use crate::event::Origin;
     use crate::lang::parser::parse_expr;
 
     fn path(s: &str) -> Path {
@@ -185,7 +185,7 @@ mod tests {
         let x = Explode::new(path(p), name.map(path));
         let mut needs = Needs::default();
         x.needs(&mut needs);
-        let mut ev = Event::parse(line, Meta::default(), &needs).expect("valid JSON");
+        let mut ev = Event::parse(line, Origin::default(), &needs).expect("valid JSON");
         match x.apply(&mut ev) {
             Step::Many(evs) => Ok(evs.iter().map(Event::json_string).collect()),
             Step::Drop(d) => Err(format!("{d:?}")),

@@ -233,13 +233,13 @@ fn to_array(slot: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Meta;
+    use crate::event::Origin;
 
     fn run(line: &str, sep: &str, undo: bool) -> Result<String, String> {
         let f = Flatten::new(sep.into(), undo);
         let mut needs = Needs::default();
         f.needs(&mut needs);
-        let mut ev = Event::parse(line, Meta::default(), &needs).expect("valid JSON");
+        let mut ev = Event::parse(line, Origin::default(), &needs).expect("valid JSON");
         match f.apply(&mut ev) {
             Step::Pass => Ok(ev.json_string()),
             Step::Dead(r) => Err(r.reason.name().to_string()),

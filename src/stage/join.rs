@@ -175,7 +175,7 @@ fn csv_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Meta;
+    use crate::event::Origin;
     use crate::lang::parser::parse_expr;
 
     fn expr(s: &str) -> Expr {
@@ -198,7 +198,7 @@ mod tests {
     fn run(j: &Join, line: &str) -> String {
         let mut needs = Needs::default();
         j.needs(&mut needs);
-        let mut ev = Event::parse(line, Meta::default(), &needs).expect("valid JSON");
+        let mut ev = Event::parse(line, Origin::default(), &needs).expect("valid JSON");
         match j.apply(&mut ev, &Env::default()) {
             Step::Pass => ev.json_string(),
             Step::Unmatched => format!("unmatched {}", ev.json_string()),

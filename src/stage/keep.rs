@@ -128,7 +128,7 @@ impl Node<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Meta;
+    use crate::event::Origin;
     use crate::lang::{StageSpec, parse_pipeline};
 
     fn keep(src: &str) -> Keep {
@@ -149,7 +149,7 @@ mod tests {
             ..Needs::default()
         };
         let outcome = |needs: &Needs| {
-            let mut ev = Event::parse(line, Meta::default(), needs).expect("a valid line");
+            let mut ev = Event::parse(line, Origin::default(), needs).expect("a valid line");
             match k.apply(&mut ev) {
                 Flow::Pass => ev.json_string(),
                 Flow::Dead(r) => r.name().to_string(),

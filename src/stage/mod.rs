@@ -491,7 +491,9 @@ impl Stage {
                 Step::Many(events) => {
                     out.copies(&ev, events.len() - 1);
                     for (k, mut c) in events.into_iter().enumerate() {
-                        c.copy |= k > 0;
+                        if k > 0 {
+                            c.origin = c.origin.copied();
+                        }
                         out.push(c);
                     }
                 }

@@ -75,7 +75,7 @@ impl Parse {
                 // RFC 3164 has no year: it comes from --year or the input's modification time.
                 TextFormat::Syslog { .. } => parse_only(
                     &TextFormat::Syslog {
-                        year: env.year(ev.meta.file),
+                        year: env.year(ev.origin.file),
                     },
                     &text,
                     &self.want,

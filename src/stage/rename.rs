@@ -76,7 +76,7 @@ fn rename_in_place(m: &mut Map<String, Value>, from: &str, to: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Meta;
+    use crate::event::Origin;
     use crate::lang::{StageSpec, parse_pipeline};
 
     /// The event `src` (a rename) leaves of `line`, or the dead-letter reason.
@@ -87,7 +87,7 @@ mod tests {
         };
         let mut needs = Needs::default();
         r.needs(&mut needs);
-        let mut ev = Event::parse(line, Meta::default(), &needs).expect("a valid line");
+        let mut ev = Event::parse(line, Origin::default(), &needs).expect("a valid line");
         match r.apply(&mut ev) {
             Flow::Pass => ev.json_string(),
             Flow::Dead(r) => r.name().to_string(),

@@ -95,7 +95,7 @@ impl Route {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Meta;
+    use crate::event::Origin;
     use crate::lang::{StageSpec, parse_pipeline};
 
     fn route(src: &str) -> Route {
@@ -110,7 +110,7 @@ mod tests {
         let r = route(src);
         let mut needs = Needs::default();
         r.needs(&mut needs);
-        let ev = Event::parse(line, Meta::default(), &needs).expect("a valid line");
+        let ev = Event::parse(line, Origin::default(), &needs).expect("a valid line");
         r.topics(&ev, &Env::default())
             .into_iter()
             .map(|t| t.map_or("-".into(), |t| t.to_string()))
@@ -170,7 +170,7 @@ mod tests {
         let mut needs = Needs::default();
         r.needs(&mut needs);
         assert_eq!(needs.keys.iter().map(|k| &**k).collect::<Vec<_>>(), ["x"]);
-        let mut ev = Event::parse(r#"{"x":2}"#, Meta::default(), &needs).expect("a valid line");
+        let mut ev = Event::parse(r#"{"x":2}"#, Origin::default(), &needs).expect("a valid line");
         assert!(matches!(r.apply(&mut ev, &Env::default()), Flow::Pass));
         assert_eq!(ev.topic.as_deref(), Some("b"));
         assert_eq!(ev.json_string(), r#"{"x":2}"#, "routing does not change the event");

@@ -10,7 +10,7 @@
 use super::Step;
 use crate::agg::key::seeded_canonical_hash;
 use crate::event::Fate;
-use crate::event::{Event, Meta, Needs};
+use crate::event::{Event, Needs, Origin};
 use crate::lang::ast::Rate;
 use crate::lang::{Env, Expr};
 use std::hash::Hasher;
@@ -39,7 +39,7 @@ impl Sample {
     pub(crate) fn apply<'a>(&self, ev: &Event<'a>, env: &Env) -> Step<'a> {
         let hash = match &self.by {
             Some(key) => seeded_canonical_hash(&key.eval(ev, env), self.seed),
-            None => line_hash(ev.meta, self.seed),
+            None => line_hash(ev.origin, self.seed),
         };
         if u128::from(hash) < self.threshold {
             Step::Pass
@@ -50,10 +50,10 @@ impl Sample {
 }
 
 /// xxHash64 of the input index (4 bytes) and line number (8 bytes), little-endian.
-fn line_hash(meta: Meta, seed: u64) -> u64 {
+fn line_hash(origin: Origin, seed: u64) -> u64 {
     let mut h = twox_hash::XxHash64::with_seed(seed);
-    h.write(&meta.file.to_le_bytes());
-    h.write(&meta.line.to_le_bytes());
+    h.write(&origin.file.to_le_bytes());
+    h.write(&origin.line.to_le_bytes());
     h.finish()
 }
 
@@ -76,12 +76,8 @@ mod tests {
         let env = Env::default();
         (0..lines.len())
             .filter(|&i| {
-                let meta = Meta {
-                    file: 0,
-                    line: i as u64 + 1,
-                    offset: 0,
-                };
-                let ev = Event::parse(&lines[i], meta, &needs).expect("valid JSON");
+                let origin = Origin::line(0, i as u64 + 1, 0);
+                let ev = Event::parse(&lines[i], origin, &needs).expect("valid JSON");
                 matches!(s.apply(&ev, &env), Step::Pass)
             })
             .collect()

@@ -77,7 +77,7 @@ impl Set {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Meta;
+    use crate::event::Origin;
     use crate::lang::ast::StageSpec;
     use crate::lang::parse_pipeline;
 
@@ -89,7 +89,7 @@ mod tests {
         let s = Set::new(a.clone());
         let mut n = Needs::default();
         s.needs(&mut n);
-        let mut ev = Event::parse(line, Meta::default(), &n).expect("a valid event");
+        let mut ev = Event::parse(line, Origin::default(), &n).expect("a valid event");
         let flow = s.apply(&mut ev, &Env::default());
         (flow, ev.json_string())
     }

@@ -2,7 +2,7 @@
 //! the fate of every line and any failure.
 
 use super::{Emit, Outlet, Stage, StageOptions, To};
-use crate::event::{Event, Fate, Meta, Needs, Reason};
+use crate::event::{Event, Fate, Needs, Origin, Reason};
 use crate::lang::Env;
 use crate::stage::StageError;
 use std::collections::BTreeMap;
@@ -36,22 +36,22 @@ impl Outlet for Recorded {
 
     fn deliver(&mut self, _: usize, _: &To, _: &Event, _: &Env) {}
 
-    fn record(&mut self, meta: Meta, fate: Fate) {
-        let before = self.fates.insert(meta.line, fate);
+    fn record(&mut self, origin: Origin, fate: Fate) {
+        let before = self.fates.insert(origin.line, fate);
         assert!(
             before.is_none(),
             "line {} has two fates: {before:?} and {fate:?}",
-            meta.line
+            origin.line
         );
     }
 
-    fn dead(&mut self, meta: Meta, reason: Reason, _: &str) {
-        self.record(meta, Fate::Dead(reason));
+    fn dead(&mut self, origin: Origin, reason: Reason, _: &str) {
+        self.record(origin, Fate::Dead(reason));
     }
 
-    fn unmatched(&mut self, _: Meta) {}
+    fn unmatched(&mut self, _: Origin) {}
 
-    fn copies(&mut self, _: Meta, _: usize) {}
+    fn copies(&mut self, _: Origin, _: usize) {}
 
     fn fail(&mut self, e: StageError) {
         self.failed.get_or_insert(e.to_string());
@@ -75,12 +75,8 @@ pub(crate) fn run_stage(src: &str, opts: &StageOptions, lines: &[String]) -> Rec
     stage.needs(&mut needs);
     let (env, mut rec) = (Env::default(), Recorded::default());
     for (i, line) in lines.iter().enumerate() {
-        let meta = Meta {
-            file: 0,
-            line: i as u64 + 1,
-            offset: 0,
-        };
-        let ev = Event::parse(line, meta, &needs).expect("a test line is valid JSON");
+        let origin = Origin::line(0, i as u64 + 1, 0);
+        let ev = Event::parse(line, origin, &needs).expect("a test line is valid JSON");
         stage.push(ev, &mut Emit::new(&mut [], 1, &env, &needs, &mut rec));
     }
     let _ = stage.finish(&mut Emit::new(&mut [], 1, &env, &needs, &mut rec));

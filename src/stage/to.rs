@@ -90,12 +90,12 @@ impl To {
             return e.eval(ev, env).to_text().into_owned();
         }
         let mut h = twox_hash::XxHash64::with_seed(0);
-        for part in [env.file_name(ev.meta.file).as_bytes(), subject.as_bytes(), payload] {
+        for part in [env.file_name(ev.origin.file).as_bytes(), subject.as_bytes(), payload] {
             std::hash::Hasher::write(&mut h, part);
             std::hash::Hasher::write_u8(&mut h, 0);
         }
-        std::hash::Hasher::write_u64(&mut h, ev.meta.line);
-        std::hash::Hasher::write_u64(&mut h, ev.meta.offset);
+        std::hash::Hasher::write_u64(&mut h, ev.origin.line);
+        std::hash::Hasher::write_u64(&mut h, ev.origin.offset);
         format!("{:016x}", std::hash::Hasher::finish(&h))
     }
 
@@ -309,7 +309,7 @@ fn split(template: &Template) -> (bool, Vec<Name>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Meta;
+    use crate::event::Origin;
     use crate::lang::parse_template;
 
     fn to(text: &str) -> To {
@@ -321,7 +321,7 @@ mod tests {
             whole: true,
             ..Needs::default()
         };
-        let ev = Event::parse(json, Meta::default(), &needs).unwrap();
+        let ev = Event::parse(json, Origin::default(), &needs).unwrap();
         let mut out = String::new();
         t.render(&ev, &Env::default(), &mut out);
         out

@@ -93,7 +93,7 @@ fn clip(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Meta;
+    use crate::event::Origin;
 
     fn schema(s: &str) -> Result<Validate, String> {
         Validate::compile("s.json", &serde_json::from_str(s).expect("valid JSON"))
@@ -102,7 +102,7 @@ mod tests {
     fn check(v: &Validate, line: &str) -> Result<(), String> {
         let mut needs = Needs::default();
         v.needs(&mut needs);
-        let ev = Event::parse(line, Meta::default(), &needs).expect("valid JSON");
+        let ev = Event::parse(line, Origin::default(), &needs).expect("valid JSON");
         match v.apply(&ev) {
             Step::Pass => Ok(()),
             Step::Dead(r) => Err(format!("{}: {}", r.reason.name(), r.error)),

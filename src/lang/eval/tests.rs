@@ -2,7 +2,7 @@
 //! the fields it reads) and against the same event parsed in full; both must agree.
 
 use super::*;
-use crate::event::{Event, Meta, Needs};
+use crate::event::{Event, Needs, Origin};
 use crate::lang::parse_expr;
 
 /// `src` evaluated against the event `line`, as compact JSON text. Panics when the lazily
@@ -15,14 +15,10 @@ pub(crate) fn eval_json(src: &str, line: &str) -> String {
         whole: true,
         ..Needs::default()
     };
-    let meta = Meta {
-        file: 0,
-        line: 7,
-        offset: 42,
-    };
+    let origin = Origin::line(0, 7, 42);
     let env = Env::default();
     let text = |needs: &Needs| {
-        let ev = Event::parse(line, meta, needs).unwrap_or_else(|e| panic!("{line}: {e:?}"));
+        let ev = Event::parse(line, origin, needs).unwrap_or_else(|e| panic!("{line}: {e:?}"));
         let mut out = Vec::new();
         expr.eval(&ev, &env).write_json(&mut out);
         String::from_utf8(out).expect("JSON text is UTF-8")

@@ -19,7 +19,7 @@ mod state;
 
 use super::group::{put_key, write_key};
 use super::{Emit, TimeField};
-use crate::event::{Event, Fate, Meta, Needs};
+use crate::event::{Event, Fate, Needs, Origin};
 use crate::json;
 use crate::lang::Env;
 use crate::lang::ast::{KeySpec, Path};
@@ -238,7 +238,7 @@ impl Fold {
     fn push_row(&mut self, e: usize, out: &mut Emit) {
         let mut text = std::mem::take(&mut self.row_text);
         self.row(e, &mut text);
-        out.push_text(&text, None, Meta::default(), None, false);
+        out.push_text(&text, None, Origin::default(), None);
         self.row_text = text;
     }
 

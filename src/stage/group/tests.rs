@@ -1,7 +1,7 @@
 //! Tests of grouping: keys, merging across threads, windows and lateness.
 
 use super::*;
-use crate::event::Meta;
+use crate::event::Origin;
 use crate::stage::{Stage, StageOptions};
 
 fn stage(pipeline: &str, max_groups: Option<usize>) -> GroupStage {
@@ -21,7 +21,7 @@ fn add(g: &mut Groups, spec: &GroupSpec, json: &str) {
         whole: true,
         ..Needs::default()
     };
-    let ev = Event::parse(json, Meta::default(), &needs).expect("valid JSON");
+    let ev = Event::parse(json, Origin::default(), &needs).expect("valid JSON");
     g.add(spec, &ev, &Env::default()).expect("no window");
 }
 
@@ -129,7 +129,7 @@ fn event(json: &str) -> Event<'_> {
         whole: true,
         ..Needs::default()
     };
-    Event::parse(json, Meta::default(), &needs).expect("valid JSON")
+    Event::parse(json, Origin::default(), &needs).expect("valid JSON")
 }
 
 fn texts(rows: impl IntoIterator<Item = Value>) -> Vec<String> {

@@ -3,10 +3,10 @@
 //! own offset: a sort holds one descriptor however many runs it spills, and never meets the open-file limit.
 //!
 //! A record is `u64 length, header, u64 length, event text`, lengths little-endian; the header is the JSON
-//! array `[keys, seq, [file, line, offset], topic, copy]`.
+//! array `[keys, seq, origin, topic]`.
 
 use super::Item;
-use crate::event::{Meta, OwnedEvent};
+use crate::event::{Origin, OwnedEvent};
 use serde_json::Value;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -90,14 +90,8 @@ pub(super) struct RunWriter<'a> {
 impl RunWriter<'_> {
     pub(super) fn push(&mut self, item: &Item) -> io::Result<()> {
         self.header.clear();
-        let (ev, m) = (&item.ev, item.ev.meta);
-        let header = (
-            &item.keys,
-            item.seq,
-            (m.file, m.line, m.offset),
-            ev.topic.as_deref(),
-            ev.copy,
-        );
+        let ev = &item.ev;
+        let header = (&item.keys, item.seq, ev.origin, ev.topic.as_deref());
         serde_json::to_writer(&mut self.header, &header)?;
         for part in [&self.header[..], ev.text.as_bytes()] {
             self.out.write_all(&(part.len() as u64).to_le_bytes())?;
@@ -142,7 +136,7 @@ pub(super) struct RunReader<'a> {
     left: u64,
 }
 
-type Header = (Vec<Value>, u64, (u32, u64, u64), Option<String>, bool);
+type Header = (Vec<Value>, u64, Origin, Option<String>);
 
 impl RunReader<'_> {
     /// The next item, `None` at the end of the run.
@@ -151,13 +145,12 @@ impl RunReader<'_> {
             return Ok(None);
         }
         let header = self.part()?;
-        let (keys, seq, (file, line, offset), topic, copy): Header = serde_json::from_slice(&header)?;
+        let (keys, seq, origin, topic): Header = serde_json::from_slice(&header)?;
         let text = String::from_utf8(self.part()?).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         let ev = OwnedEvent {
             text: text.into_boxed_str(),
-            meta: Meta { file, line, offset },
+            origin,
             topic: topic.map(Arc::from),
-            copy,
         };
         Ok(Some(Item { keys, seq, ev }))
     }

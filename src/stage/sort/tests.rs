@@ -1,7 +1,7 @@
 //! Tests of the sort stage: order and stability in memory, through spills, and through multi-pass merges.
 
 use super::*;
-use crate::event::Meta;
+use crate::event::Origin;
 use crate::lang::parse_expr;
 use std::sync::Arc;
 
@@ -16,12 +16,8 @@ fn pushed(key: &str, desc: bool, limit: usize, lines: &[String], mut after_push:
     let mut n = Needs::default();
     s.needs(&mut n);
     for (i, l) in lines.iter().enumerate() {
-        let meta = Meta {
-            file: 0,
-            line: i as u64 + 1,
-            offset: 0,
-        };
-        let ev = Event::parse(l, meta, &n).expect("test event");
+        let origin = Origin::line(0, i as u64 + 1, 0);
+        let ev = Event::parse(l, origin, &n).expect("test event");
         s.push(&ev, &Env::default()).expect("push");
         after_push(&s);
     }
@@ -106,25 +102,21 @@ fn spilled_items_keep_keys_metadata_topic_and_copy() {
     let mut n = Needs::default();
     s.needs(&mut n);
     for (i, l) in lines.iter().enumerate() {
-        let meta = Meta {
-            file: 3,
-            line: i as u64 + 10,
-            offset: i as u64 * 100,
-        };
-        let mut ev = Event::parse(l, meta, &n).expect("event");
+        let origin = Origin::line(3, i as u64 + 10, i as u64 * 100);
+        let origin = if i % 2 == 1 { origin.copied() } else { origin };
+        let mut ev = Event::parse(l, origin, &n).expect("event");
         ev.topic = Some(Arc::from(format!("t/{i}")));
-        ev.copy = i % 2 == 1;
         s.push(&ev, &Env::default()).expect("push");
     }
     let out = drained(s);
-    let order: Vec<u64> = out.iter().map(|it| it.ev.meta.line).collect();
+    let order: Vec<u64> = out.iter().map(|it| it.ev.origin.line).collect();
     assert_eq!(order, [11, 10, 12, 13], "object > string > number > null, descending");
     for it in &out {
-        let i = it.ev.meta.line - 10;
+        let i = it.ev.origin.line - 10;
         assert_eq!(&*it.ev.text, lines[i as usize]);
-        assert_eq!(it.ev.meta.offset, i * 100);
-        assert_eq!(it.ev.meta.file, 3);
+        assert_eq!(it.ev.origin.offset, i * 100);
+        assert_eq!(it.ev.origin.file, 3);
         assert_eq!(it.ev.topic.as_deref(), Some(format!("t/{i}").as_str()));
-        assert_eq!(it.ev.copy, i % 2 == 1);
+        assert_eq!(it.ev.origin.is_copy(), i % 2 == 1);
     }
 }
