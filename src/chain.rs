@@ -2,11 +2,11 @@
 //! thread. Each stage hands events on through [`Emit`] and records the fates it decides;
 //! this file knows no stage's insides, only the outputs they reach.
 
-use crate::event::{Event, Fate, FieldAt, Needs, Origin, Reason};
+use crate::event::{Buffered, Event, Fate, Needs, Origin, Reason};
 use crate::lang::Env;
 use crate::output::pending::{Pending, StageFiles};
 use crate::output::{OutputError, Printer};
-use crate::pipeline::{Pipeline, Rec};
+use crate::pipeline::Pipeline;
 use crate::stage::{Emit, Outlet, Stage, StageError, To};
 use crate::stats::Tally;
 use std::ops::ControlFlow;
@@ -247,21 +247,21 @@ impl Ordered {
 
     /// Feeds one event that passed the parallel part, as its JSON text and, when the worker
     /// found them, the places of its fields.
-    pub(crate) fn feed(&mut self, json: &[u8], r: &Rec, places: Option<&[FieldAt]>, env: &Env, out: &mut OrderedOut) {
+    pub(crate) fn feed(&mut self, ev: Buffered, env: &Env, out: &mut OrderedOut) {
         let mut outputs = Outputs {
             names: env,
             sinks: &mut self.sinks,
             out,
             flush: None,
         };
-        match simdutf8::basic::from_utf8(json) {
+        match simdutf8::basic::from_utf8(ev.text) {
             Ok(text) => {
                 let mut emit = Emit::new(&mut self.stages, 0, env, &self.needs, &mut outputs);
-                emit.push_text(text, places, r.origin, r.topic.clone());
+                emit.push_text(text, ev.places, ev.origin, ev.topic.cloned());
             }
             // Workers write events as UTF-8 JSON; were one not, its line is a dead letter.
-            Err(_) if r.origin.is_copy() => {}
-            Err(_) => outputs.dead(r.origin, Reason::InvalidUtf8, &String::from_utf8_lossy(json)),
+            Err(_) if ev.origin.is_copy() => {}
+            Err(_) => outputs.dead(ev.origin, Reason::InvalidUtf8, &String::from_utf8_lossy(ev.text)),
         }
         self.stopped |= out.stop.is_some();
     }
@@ -328,14 +328,13 @@ mod tests {
         for i in 0..5000 {
             let line = format!(r#"{{"k":{},"pad":"{pad}"}}"#, (i * 7) % 100);
             bytes += line.len() + 1;
-            let origin = Origin::line(0, i + 1, 0);
-            let rec = Rec {
-                end: line.len(),
-                origin,
+            let ev = Buffered {
+                text: line.as_bytes(),
+                origin: Origin::line(0, i + 1, 0),
                 topic: None,
                 places: None,
             };
-            ord.feed(line.as_bytes(), &rec, None, &env, &mut out);
+            ord.feed(ev, &env, &mut out);
         }
         assert!(out.data.is_empty(), "sort holds its events until the end");
         let mut pieces = Vec::new();

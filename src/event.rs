@@ -11,6 +11,9 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
 
+mod buf;
+pub(crate) use buf::{Buffered, EventBuf};
+
 /// Where an event came from, and how it stands to that line's fate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Origin {

@@ -1,7 +1,7 @@
 //! A compiled pipeline: the parallel part that every worker runs on its chunks, and
 //! the ordered part that runs on one thread in input order.
 
-use crate::event::{Event, Fate, FieldAt, Needs, Origin, Reason, Rejection};
+use crate::event::{Event, EventBuf, Fate, Needs, Origin, Reason, Rejection};
 use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::input::{InputError, InputFormat};
 use crate::lang::LangError;
@@ -272,26 +272,14 @@ pub(crate) struct Segment {
     pub end: Option<DeadLetter>,
 }
 
-/// An event that passed the parallel part, when an ordered part follows.
-#[derive(Debug, Clone)]
-pub(crate) struct Rec {
-    pub end: usize,
-    pub origin: Origin,
-    pub topic: Option<Arc<str>>,
-    /// Where its fields lie in its text, as a range of `ChunkOut::places`, when the worker
-    /// found them (see `Event::field_places`).
-    pub places: Option<(u32, u32)>,
-}
-
 /// What a worker made of one chunk.
 #[derive(Debug, Default)]
 pub(crate) struct ChunkOut {
     pub seq: u64,
-    /// Formatted output, or with an ordered part, the events' JSON text back to back.
+    /// Formatted output, without an ordered part.
     pub data: Vec<u8>,
-    pub recs: Vec<Rec>,
-    /// The places of the events' fields, for the ordered part.
-    pub places: Vec<FieldAt>,
+    /// The events for the ordered part, when there is one.
+    pub events: EventBuf,
     /// The chunk's lines in order, cut at each dead letter; the last one has no dead letter.
     pub segments: Vec<Segment>,
     /// A read error that ended this input after this chunk.
@@ -497,15 +485,7 @@ impl Worker<'_> {
             self.record(counted, file, Fate::Emitted);
         } else {
             // The line's fate is decided in the ordered part.
-            ev.write_json(&mut out.data);
-            let at = out.places.len() as u32;
-            let placed = p.hand_fields && ev.field_places(&mut out.places);
-            out.recs.push(Rec {
-                end: out.data.len(),
-                origin: ev.origin,
-                topic: ev.topic.clone(),
-                places: placed.then_some((at, out.places.len() as u32)),
-            });
+            out.events.push(&ev, p.hand_fields);
         }
     }
 
@@ -535,7 +515,7 @@ impl Worker<'_> {
         let upto = if self.direct {
             self.out.data.len()
         } else {
-            self.out.recs.len()
+            self.out.events.len()
         };
         let done = std::mem::take(&mut self.open);
         self.out.segments.push(Segment { upto, end, ..done });
@@ -653,7 +633,7 @@ mod tests {
         let ends: Vec<_> = c.segments.iter().map(|s| (s.upto, s.written)).collect();
         assert_eq!(ends, [(1, 0), (2, 0), (3, 0)], "the events each segment ends after");
         let c = segments("count", TWO_DEAD);
-        assert!(c.recs.is_empty() && c.data.is_empty());
+        assert!(c.events.len() == 0 && c.data.is_empty());
         let aggregated: Vec<_> = c.segments.iter().map(|s| s.tally.clone().of(0).aggregated).collect();
         assert_eq!(aggregated, [1, 1, 1]);
         assert!(c.segments.iter().all(|s| s.part.is_some()), "each its own part");

@@ -268,11 +268,10 @@ impl Failure {
 
 /// Feeds a chunk's events from `*fed` up to `upto` to the ordered part.
 fn feed_recs(ord: &mut Ordered, c: &ChunkOut, fed: &mut usize, upto: usize, env: &Env, o: &mut OrderedOut) {
-    while *fed < upto.min(c.recs.len()) {
-        let start = if *fed == 0 { 0 } else { c.recs[*fed - 1].end };
-        let r = &c.recs[*fed];
-        let places = r.places.and_then(|(a, b)| c.places.get(a as usize..b as usize));
-        ord.feed(&c.data[start..r.end], r, places, env, o);
+    while *fed < upto
+        && let Some(ev) = c.events.get(*fed)
+    {
+        ord.feed(ev, env, o);
         *fed += 1;
     }
 }
