@@ -6,7 +6,7 @@ use crate::event::{Buffered, Event, Fate, Needs, Origin, Reason};
 use crate::lang::Env;
 use crate::output::pending::{Pending, StageFiles};
 use crate::output::{OutputError, Printer};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{DeadLetter, Pipeline};
 use crate::stage::{Emit, Outlet, Stage, StageError, To};
 use crate::stats::Tally;
 use std::ops::ControlFlow;
@@ -47,8 +47,8 @@ pub(crate) struct OrderedOut {
     pub data: Vec<u8>,
     /// The fates the ordered stages decided, per input.
     pub tally: Tally,
-    /// Events rejected by a stage: where they came from, why, and their JSON text.
-    pub dead: Vec<(Origin, Reason, String)>,
+    /// Events a stage rejected; their fates are recorded where they are sent.
+    pub dead: Vec<DeadLetter>,
     /// Events written to `data` or to topic files.
     pub written: u64,
     /// A stage failed (a sort could not spill).
@@ -122,8 +122,13 @@ impl Outlet for Outputs<'_> {
     }
 
     fn dead(&mut self, origin: Origin, reason: Reason, text: &str) {
-        self.out.tally.record(origin.file, Fate::Dead(reason));
-        self.out.dead.push((origin, reason, text.to_string()));
+        let error = match reason {
+            Reason::NoTime => "no parsable event time",
+            Reason::Late => "older than what was already output",
+            _ => reason.name(),
+        };
+        let d = DeadLetter::new(self.names, origin, text.as_bytes(), reason, error.to_string());
+        self.out.dead.push(d);
     }
 
     fn unmatched(&mut self, origin: Origin) {

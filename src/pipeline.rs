@@ -243,7 +243,8 @@ fn observed_after(stages: &[Stage]) -> Want {
     Want::All
 }
 
-/// A line a worker rejected: it closes a segment.
+/// A rejected line, whether a worker rejected it (it closes a segment) or an ordered stage
+/// did: its record is rendered once, where it was rejected.
 #[derive(Debug, Clone)]
 pub(crate) struct DeadLetter {
     pub file: u32,
@@ -499,15 +500,8 @@ impl Worker<'_> {
     /// The line is a dead letter: it closes the open segment, so that `--strict` and
     /// `--max-errors` can stop exactly there. The line is counted as read in that segment.
     fn dead(&mut self, line: &Line, r: Rejection) {
-        let origin = line.origin;
-        let record = dead_record(self.env, origin, line.text, r.reason, &r.error);
-        self.close(Some(DeadLetter {
-            file: origin.file,
-            line: origin.line,
-            reason: r.reason,
-            error: r.error,
-            record,
-        }));
+        let d = DeadLetter::new(self.env, line.origin, line.text, r.reason, r.error);
+        self.close(Some(d));
     }
 
     /// Closes the open segment where the output made so far ends.
@@ -539,7 +533,21 @@ fn strip_ansi(text: &str) -> String {
 }
 
 /// One `--dead-letter` record, with its newline.
-pub(crate) fn dead_record(env: &Env, origin: Origin, raw: &[u8], reason: Reason, error: &str) -> Vec<u8> {
+impl DeadLetter {
+    /// The dead letter of the line at `origin` whose text is `raw`.
+    pub(crate) fn new(env: &Env, origin: Origin, raw: &[u8], reason: Reason, error: String) -> DeadLetter {
+        DeadLetter {
+            file: origin.file,
+            line: origin.line,
+            reason,
+            record: dead_record(env, origin, raw, reason, &error),
+            error,
+        }
+    }
+}
+
+/// The `--dead-letter` record of a rejected line, as one NDJSON line.
+fn dead_record(env: &Env, origin: Origin, raw: &[u8], reason: Reason, error: &str) -> Vec<u8> {
     let mut rec = serde_json::Map::new();
     rec.insert("file".into(), env.file_name(origin.file).into());
     rec.insert("line".into(), origin.line.into());

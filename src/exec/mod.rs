@@ -554,7 +554,7 @@ impl<'c> Writer<'c> {
         self.outcome.stop(ExitStatus::Input);
     }
 
-    /// Counts a worker's dead letter and sends it.
+    /// Records a dead letter's fate and sends it: the one place either happens.
     fn send(&mut self, d: DeadLetter) {
         self.ledger.record(d.file, Fate::Dead(d.reason));
         let env = &self.cfg.env;
@@ -583,28 +583,10 @@ impl<'c> Writer<'c> {
     }
 
     /// Accounts for, and writes, what the ordered part produced.
-    fn ordered_out(&mut self, o: OrderedOut) {
+    fn ordered_out(&mut self, mut o: OrderedOut) {
         self.ledger.add(&o.tally);
-        for (origin, reason, json) in &o.dead {
-            let error = match reason {
-                crate::event::Reason::NoTime => "no parsable event time",
-                crate::event::Reason::Late => "older than what was already output",
-                _ => reason.name(),
-            };
-            let env = &self.cfg.env;
-            let record = crate::pipeline::dead_record(env, *origin, json.as_bytes(), *reason, error);
-            let example = || {
-                format!(
-                    "{}:{}: {}: {error}",
-                    env.file_name(origin.file),
-                    origin.line,
-                    reason.name()
-                )
-            };
-            match self.dead.send(&record, example) {
-                Ok(()) => self.acks.dead(origin.line),
-                Err(e) => self.stop_on(&e, e.status()),
-            }
+        for d in std::mem::take(&mut o.dead) {
+            self.send(d);
         }
         if let Some(message) = &o.stop {
             self.stop_on(message, ExitStatus::CheckFailed);
