@@ -283,17 +283,7 @@ fn default_name(func: &str, arg: Option<&Expr>, percent: Option<f64>) -> String 
         None => func.to_string(),
     };
     match arg {
-        Some(Expr::Path(p)) if !p.segs.is_empty() => {
-            let path: Vec<String> = p
-                .segs
-                .iter()
-                .map(|s| match s {
-                    Seg::Key(k) => k.chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).collect(),
-                    Seg::Index(i) => i.to_string().replace('-', "_"),
-                })
-                .collect();
-            format!("{func}_{}", path.join("_"))
-        }
+        Some(Expr::Path(p)) if !p.segs.is_empty() => format!("{func}_{}", super::discover::underscored(p)),
         _ => func,
     }
 }

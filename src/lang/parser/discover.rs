@@ -185,7 +185,7 @@ impl Parser {
 }
 
 /// A path as one plain word: its keys and indexes joined by `_`, other characters as `_`.
-fn underscored(p: &Path) -> String {
+pub(super) fn underscored(p: &Path) -> String {
     let parts: Vec<String> = p
         .segs
         .iter()
@@ -200,20 +200,7 @@ fn underscored(p: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use crate::lang::ast::{StageSpec, StepFn};
-    use crate::lang::parse_pipeline;
-
-    fn spec(src: &str) -> StageSpec {
-        match parse_pipeline(src) {
-            Ok(mut stages) => stages.remove(0).spec,
-            Err(e) => panic!("{}", e.render(src)),
-        }
-    }
-
-    fn error(src: &str) -> String {
-        let e = parse_pipeline(src).err().unwrap_or_else(|| panic!("`{src}` parsed"));
-        assert!(e.hint.is_some(), "no hint for `{src}`");
-        e.render(src)
-    }
+    use crate::lang::parser::tests::{explained as error, first_stage as spec};
 
     #[test]
     fn head_and_tail_take_an_optional_count_and_keys() {

@@ -98,23 +98,7 @@ impl Parser {
 #[cfg(test)]
 mod tests {
     use crate::lang::ast::{Bound, StageSpec};
-    use crate::lang::parse_pipeline;
-
-    fn spec(src: &str) -> StageSpec {
-        match parse_pipeline(src) {
-            Ok(mut stages) => stages.remove(0).spec,
-            Err(e) => panic!("{}", e.render(src)),
-        }
-    }
-
-    /// The rendered error of a pipeline that must not parse: message, caret and hint.
-    fn error(src: &str) -> String {
-        let e = parse_pipeline(src).err().unwrap_or_else(|| panic!("`{src}` parsed"));
-        assert!(e.hint.is_some(), "no hint for `{src}`");
-        let r = e.render(src);
-        assert!(r.contains('^'), "no caret for `{src}`: {r}");
-        r
-    }
+    use crate::lang::parser::tests::{explained as error, first_stage as spec};
 
     #[test]
     fn the_stages_parse_with_their_defaults() {

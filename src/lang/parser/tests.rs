@@ -12,6 +12,15 @@ fn error(src: &str) -> String {
     }
 }
 
+/// The rendered error of a pipeline that must not parse, which has a caret and a hint.
+pub(super) fn explained(src: &str) -> String {
+    let e = parse_pipeline(src).err().unwrap_or_else(|| panic!("`{src}` parsed"));
+    assert!(e.hint.is_some(), "no hint for `{src}`");
+    let r = e.render(src);
+    assert!(r.contains('^'), "no caret for `{src}`: {r}");
+    r
+}
+
 /// Asserts that `src` parses, or fails with a message, a caret and a hint.
 fn parses_or_explains(src: &str) {
     if let Err(e) = parse_pipeline(src) {
@@ -205,6 +214,14 @@ fn a_very_long_unknown_name_gets_the_list_not_a_slow_suggestion() {
     assert!(error(&name).contains("hint: stages are: "));
     assert!(error(&format!("where {name}(a)")).contains("hint: functions are: "));
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// The first stage of `src`.
+pub(super) fn first_stage(src: &str) -> StageSpec {
+    match parse_pipeline(src) {
+        Ok(mut stages) => stages.remove(0).spec,
+        Err(e) => panic!("{}", e.render(src)),
+    }
 }
 
 /// The one stage of `src`.
