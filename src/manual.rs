@@ -201,6 +201,10 @@ const SECTIONS: &[(&str, &[&str])] = &[
       two fields) compare the text, which is time order only when both have the same UTC
       offset; printed once per comparison, when some event had two times with different
       offsets (Z is +00:00); time(...) compares instants
+  evq: warning: explode P made no event: P was never an array (it was TYPES)
+      the path of an explode was in events, but never an array (a JSON array written as
+      a string, say), so every event was dropped as exploded_empty; not printed when some
+      event had an array there, even an empty one
   evq: these lines look like FORMAT; add 'parse NAME' at the start of the pipeline, or read them with -i lines
       before the dead-letter summary, when most lines were not JSON and look like an access
       log, syslog or logfmt

@@ -6,7 +6,8 @@
 //! that never did, on the events that had both, is named with the conversion.
 //!
 //! `!=` and `not in` are watched the same way: with no event of the constant's type
-//! they always held. Orderings of RFC 3339 times written as text (`ts > "…+02:00"`,
+//! they always held. The path of `explode` is watched the same way for an array: with
+//! none, it made no event. Orderings of RFC 3339 times written as text (`ts > "…+02:00"`,
 //! or two time fields) are watched for two UTC offsets that differ, where text order
 //! is not time order.
 //!
@@ -77,17 +78,26 @@ pub(crate) struct Mismatches {
     matched: Flags,
     /// The types `pairs[i]`'s fields had on the events that had both, while they never matched.
     pair_kinds: Vec<[AtomicU8; 2]>,
+    /// The paths `explode` splits; bit `i` is set once an event had an array at `splits[i]`.
+    splits: Vec<Path>,
+    split: Flags,
+    /// The types `splits[i]` had, while it never had an array.
+    split_kinds: Vec<AtomicU8>,
 }
 
 impl Mismatches {
     /// The comparisons of `where` stages among `stages` (the ones the workers see as read).
     pub(crate) fn new(stages: &[&Stage]) -> Mismatches {
         let mut found = Found::default();
+        let mut splits = Vec::new();
         for s in stages {
-            if let Stage::Where(w) = s {
-                collect(w.cond(), &[], &mut found);
+            match s {
+                Stage::Where(w) => collect(w.cond(), &[], &mut found),
+                Stage::Explode(e) => splits.push(e.path().clone()),
+                _ => {}
             }
         }
+        splits.truncate(MAX_FLAGS);
         let Found {
             mut items,
             mut times,
@@ -105,6 +115,9 @@ impl Mismatches {
             items,
             differ: Flags::new(times.len()),
             times,
+            split: Flags::new(splits.len()),
+            split_kinds: splits.iter().map(|_| AtomicU8::new(0)).collect(),
+            splits,
         }
     }
 
@@ -114,7 +127,23 @@ impl Mismatches {
         let types = self.observe_types(ev);
         let times = self.observe_times(ev);
         let pairs = self.observe_pairs(ev);
-        types && times && pairs
+        let splits = self.observe_splits(ev);
+        types && times && pairs && splits
+    }
+
+    /// One lookup of each `explode` path that has not had an array yet.
+    fn observe_splits(&self, ev: &Event) -> bool {
+        self.split.update(|i| {
+            let Some(v) = ev.lookup(&self.splits[i]) else {
+                return false;
+            };
+            let k = kind(&v);
+            if k == ARRAY {
+                return true;
+            }
+            note_kind(&self.split_kinds[i], k);
+            false
+        })
     }
 
     fn observe_types(&self, ev: &Event) -> bool {
@@ -191,7 +220,22 @@ impl Mismatches {
                 let kinds = [a.load(Ordering::Relaxed), b.load(Ordering::Relaxed)];
                 (kinds[0] != 0).then(|| pair_warning(c, kinds))
             });
-        types.chain(times).chain(pairs).collect()
+        let splits = self
+            .splits
+            .iter()
+            .zip(&self.split_kinds)
+            .enumerate()
+            .filter(|(i, _)| !self.split.is_raised(*i))
+            .filter_map(|(_, (path, seen))| {
+                let seen = seen.load(Ordering::Relaxed);
+                (seen != 0).then(|| {
+                    format!(
+                        "explode {path} made no event: {path} was never an array (it was {})",
+                        kind_names(seen)
+                    )
+                })
+            });
+        types.chain(times).chain(pairs).chain(splits).collect()
     }
 }
 
@@ -420,6 +464,7 @@ fn utc_offset(s: &str) -> Option<i16> {
 const NULL: u8 = 1;
 const NUMBER: u8 = 4;
 const STRING: u8 = 8;
+const ARRAY: u8 = 16;
 
 /// One bit per JSON type.
 fn kind(v: &Val) -> u8 {
@@ -428,7 +473,7 @@ fn kind(v: &Val) -> u8 {
         "boolean" => 2,
         "number" => 4,
         "string" => 8,
-        "array" => 16,
+        "array" => ARRAY,
         _ => 32,
     }
 }

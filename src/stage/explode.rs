@@ -24,6 +24,11 @@ impl Explode {
         Explode { path, name }
     }
 
+    /// The path whose arrays it splits.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub(crate) fn needs(&self, n: &mut Needs) {
         n.add_path(&self.path);
         if self.name.is_some() {

@@ -200,3 +200,24 @@ fn two_fields_that_matched_on_one_event_or_never_met_give_no_pair_warning() {
         )
     );
 }
+
+#[test]
+fn an_explode_whose_path_was_never_an_array_is_named() {
+    let input = "{\"items\":\"[1,2]\"}\n{\"items\":{\"a\":1}}\n{\"id\":3}\n";
+    let r = run(&["explode items"], input);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    assert_eq!(
+        r.stderr,
+        "evq: warning: explode items made no event: items was never an array (it was a string or an object)\n"
+    );
+    let r = run(&["-q", "explode items"], input);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    // One array, even empty, and the path can mean what was typed.
+    let r = run(&["explode items | count"], &format!("{input}{{\"items\":[]}}\n"));
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"count\":0}\n", ""));
+    let r = run(
+        &["explode items as i | count"],
+        &format!("{input}{{\"items\":[1,2]}}\n"),
+    );
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"count\":2}\n", ""));
+}
