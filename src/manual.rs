@@ -205,6 +205,12 @@ const SECTIONS: &[(&str, &[&str])] = &[
       the path of an explode was in events, but never an array (a JSON array written as
       a string, say), so every event was dropped as exploded_empty; not printed when some
       event had an array there, even an empty one
+  evq: warning: join \"FILE\" matched no event: A was TYPES in the events, B TYPES in the file; write on FIX = B
+      no event found its record, and the keys had different types on the two sides
+      (numbers in the events, strings in a CSV or NDJSON file, say): keys are equal only
+      with one type; FIX is str(A) or to_number(A) when one side was numbers and the other
+      strings. \"no record of the file has B\" when B was in no record; not printed when some
+      event matched, nor when no event had a key (the field warning above says so)
   evq: these lines look like FORMAT; add 'parse NAME' at the start of the pipeline, or read them with -i lines
       before the dead-letter summary, when most lines were not JSON and look like an access
       log, syslog or logfmt

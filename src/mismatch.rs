@@ -22,6 +22,8 @@
 use crate::event::{Event, write_val};
 use crate::flags::{Flags, MAX_FLAGS};
 use crate::lang::ast::BinOp;
+use crate::lang::value::kind::{ARRAY, NULL, NUMBER, STRING};
+use crate::lang::value::kind_names;
 use crate::lang::{Expr, Path, Val};
 use crate::stage::Stage;
 use std::fmt::Write as _;
@@ -137,7 +139,7 @@ impl Mismatches {
             let Some(v) = ev.lookup(&self.splits[i]) else {
                 return false;
             };
-            let k = kind(&v);
+            let k = v.kind();
             if k == ARRAY {
                 return true;
             }
@@ -150,7 +152,7 @@ impl Mismatches {
         self.met.update(|i| {
             let c = &self.items[i];
             let Some(v) = ev.lookup(&c.path) else { return false };
-            let k = kind(&v);
+            let k = v.kind();
             if k & c.want != 0 {
                 return true;
             }
@@ -166,7 +168,7 @@ impl Mismatches {
             let (Some(a), Some(b)) = (ev.lookup(&c.a), ev.lookup(&c.b)) else {
                 return false;
             };
-            let kinds = [kind(&a), kind(&b)];
+            let kinds = [a.kind(), b.kind()];
             if kinds[0] == kinds[1] {
                 return true;
             }
@@ -395,7 +397,7 @@ fn wanted(op: BinOp, v: &Val) -> Option<u8> {
                 let want = items
                     .iter()
                     .filter(|i| !i.is_null())
-                    .fold(0, |k, i| k | kind(&Val::from_value(i)));
+                    .fold(0, |k, i| k | Val::from_value(i).kind());
                 (want != 0).then_some(want)
             }
             serde_json::Value::Object(_) => Some(STRING),
@@ -404,7 +406,7 @@ fn wanted(op: BinOp, v: &Val) -> Option<u8> {
         (BinOp::In | BinOp::NotIn, Val::Str(_)) => Some(STRING),
         (BinOp::In | BinOp::NotIn, _) => None,
         (_, Val::Json(_)) => None,
-        (_, v) => Some(kind(v)),
+        (_, v) => Some(v.kind()),
     }
 }
 
@@ -458,30 +460,6 @@ fn utc_offset(s: &str) -> Option<i16> {
     }
     let minutes = (digit(1)? * 10 + digit(2)?) * 60 + digit(4)? * 10 + digit(5)?;
     Some(sign * minutes)
-}
-
-/// The `kind` bits of null, numbers and strings.
-const NULL: u8 = 1;
-const NUMBER: u8 = 4;
-const STRING: u8 = 8;
-const ARRAY: u8 = 16;
-
-/// One bit per JSON type.
-fn kind(v: &Val) -> u8 {
-    match v.type_name() {
-        "null" => 1,
-        "boolean" => 2,
-        "number" => 4,
-        "string" => 8,
-        "array" => ARRAY,
-        _ => 32,
-    }
-}
-
-fn kind_names(seen: u8) -> String {
-    let names = ["null", "a boolean", "a number", "a string", "an array", "an object"];
-    let had: Vec<&str> = (0..6).filter(|i| seen & (1 << i) != 0).map(|i| names[i]).collect();
-    had.join(" or ")
 }
 
 fn warning(c: &Comparison, seen: u8) -> String {

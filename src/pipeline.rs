@@ -137,6 +137,13 @@ impl Pipeline {
             crate::messages::note(advice);
         }
         self.watch.report(lines.saturating_sub(total.dead_total()));
+        for s in self.parallel.iter().chain(&self.ordered) {
+            if let Stage::Join(j) = s
+                && let Some(w) = j.warning()
+            {
+                crate::messages::warning(w);
+            }
+        }
     }
 
     /// Reads each input as `-i auto` chose for it.

@@ -5,6 +5,24 @@ use serde_json::{Number, Value};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+/// One bit per JSON type: [`Val::kind`] gives a value's, and a set of them (the types a field
+/// had) is their union.
+pub(crate) mod kind {
+    pub(crate) const NULL: u8 = 1;
+    pub(crate) const BOOLEAN: u8 = 2;
+    pub(crate) const NUMBER: u8 = 4;
+    pub(crate) const STRING: u8 = 8;
+    pub(crate) const ARRAY: u8 = 16;
+    pub(crate) const OBJECT: u8 = 32;
+}
+
+/// A set of [`kind`] bits in words: "a string or a number".
+pub(crate) fn kind_names(kinds: u8) -> String {
+    let names = ["null", "a boolean", "a number", "a string", "an array", "an object"];
+    let had: Vec<&str> = (0..6).filter(|i| kinds & (1 << i) != 0).map(|i| names[i]).collect();
+    had.join(" or ")
+}
+
 /// An expression's value. Numbers read from events keep their text (`Num`) so that
 /// copying them never changes `1.0`, `1e400` or integers beyond 64 bits.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +163,18 @@ impl<'a> Val<'a> {
         match self {
             Val::Str(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// The value's type as one bit (see [`kind`]), for sets of the types met.
+    pub(crate) fn kind(&self) -> u8 {
+        match self {
+            Val::Null => kind::NULL,
+            Val::Bool(_) => kind::BOOLEAN,
+            Val::Int(_) | Val::Float(_) | Val::Num(_) => kind::NUMBER,
+            Val::Str(_) => kind::STRING,
+            Val::Json(v) if v.is_array() => kind::ARRAY,
+            Val::Json(_) => kind::OBJECT,
         }
     }
 

@@ -9,21 +9,38 @@
 //! - A match adds the record's fields to the event, overwriting fields of the same name
 //!   (like jq's `. + $record`), or with `as NAME` puts the record at NAME. No match leaves
 //!   the event unchanged; it passes on and is counted in `unmatched_join`.
+//! - When no event matched, the end of the run says why, if it can: the types the keys had
+//!   on each side (`uid` numbers against `id` strings), or a key no record had.
 
 use super::Step;
 use crate::agg::key::write_canonical;
 use crate::event::{Event, MAX_PAD, Needs, Reason, Rejection, write_path};
 use crate::json::{self, MAX_DEPTH};
+use crate::lang::value::kind::{self, NUMBER, STRING};
+use crate::lang::value::kind_names;
 use crate::lang::{Env, Expr, Path, Val};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Join {
+    file: String,
     on: Expr,
+    key: Expr,
     name: Option<Path>,
     table: Arc<Lookup>,
+    /// What the workers met, shared by every copy of the stage.
+    met: Arc<Met>,
+}
+
+/// Whether some event found its record, and the types of the keys that found none.
+#[derive(Debug, Default)]
+struct Met {
+    matched: AtomicBool,
+    missed: AtomicU8,
 }
 
 /// The records of a lookup file, indexed by the canonical bytes of their keys.
@@ -33,6 +50,8 @@ pub(crate) struct Lookup {
     index: HashMap<Vec<u8>, usize>,
     /// How deeply the deepest record nests.
     depth: usize,
+    /// The types the records' keys had (see [`kind`]).
+    kinds: u8,
 }
 
 impl Join {
@@ -46,9 +65,12 @@ impl Join {
             ndjson_records(file, &bytes)?
         };
         Ok(Join {
+            file: file.to_string(),
             on,
+            key: key.clone(),
             name,
             table: Arc::new(Lookup::new(records, key)),
+            met: Arc::default(),
         })
     }
 
@@ -57,9 +79,12 @@ impl Join {
     }
 
     pub(crate) fn apply<'a>(&self, ev: &mut Event<'a>, env: &Env) -> Step<'a> {
-        let Some(record) = self.table.get(&self.on.eval(ev, env)) else {
+        let key = self.on.eval(ev, env);
+        let Some(record) = self.table.get(&key) else {
+            self.met.missed(&key);
             return Step::Unmatched;
         };
+        self.met.matched();
         if !ev.is_object() {
             return dead(Reason::NotObject);
         }
@@ -91,6 +116,63 @@ impl Join {
     }
 }
 
+impl Join {
+    /// Why no event matched, when none did but some had a key: the types on each side,
+    /// with the conversion that makes them meet, or a key no record had.
+    pub(crate) fn warning(&self) -> Option<String> {
+        let missed = self.met.missed.load(Ordering::Relaxed);
+        if self.met.matched.load(Ordering::Relaxed) || missed == 0 {
+            return None;
+        }
+        let (on, key) = (side(&self.on), side(&self.key));
+        let file = &self.file;
+        let have = self.table.kinds;
+        if have == 0 {
+            return Some(format!(
+                "join \"{file}\" matched no event: no record of the file has {key}"
+            ));
+        }
+        let mut w = format!(
+            "join \"{file}\" matched no event: {on} was {} in the events, {key} {} in the file",
+            kind_names(missed),
+            kind_names(have)
+        );
+        let fix = match (missed, have) {
+            (NUMBER, STRING) => Some(format!("str({on})")),
+            (STRING, NUMBER) => Some(format!("to_number({on})")),
+            _ => None,
+        };
+        if let (Some(fix), Expr::Path(_), Expr::Path(_)) = (fix, &self.on, &self.key) {
+            let _ = write!(w, "; write on {fix} = {key}");
+        }
+        Some(w)
+    }
+}
+
+/// An expression as a warning names it: a path as written.
+fn side(e: &Expr) -> String {
+    match e {
+        Expr::Path(p) => p.to_string(),
+        _ => "the key".to_string(),
+    }
+}
+
+impl Met {
+    fn matched(&self) {
+        if !self.matched.load(Ordering::Relaxed) {
+            self.matched.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Notes the type of a key that found no record; null keys match nothing by design.
+    fn missed(&self, key: &Val) {
+        let k = key.kind();
+        if k != kind::NULL && self.missed.load(Ordering::Relaxed) & k == 0 {
+            self.missed.fetch_or(k, Ordering::Relaxed);
+        }
+    }
+}
+
 fn dead<'a>(reason: Reason) -> Step<'a> {
     Step::Dead(Rejection::new(reason, reason.explain()))
 }
@@ -104,7 +186,9 @@ impl Lookup {
             table.depth = table.depth.max(json::depth(&value));
             let text = json::to_string(&value);
             let ev = Event::derived(&text, value);
-            if let Some(bytes) = canonical(&key.eval(&ev, &env)) {
+            let value = key.eval(&ev, &env);
+            if let Some(bytes) = canonical(&value) {
+                table.kinds |= value.kind();
                 table.index.entry(bytes).or_insert(i);
             }
         }
@@ -189,9 +273,12 @@ mod tests {
             other => panic!("{other:?}"),
         });
         Join {
+            file: "t".into(),
             on: expr(on),
+            key: expr(key),
             name,
             table: Arc::new(Lookup::new(records, &expr(key))),
+            met: Arc::default(),
         }
     }
 

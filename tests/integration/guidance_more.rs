@@ -221,3 +221,47 @@ fn an_explode_whose_path_was_never_an_array_is_named() {
     );
     assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"count\":2}\n", ""));
 }
+
+#[test]
+fn a_join_that_matched_no_event_names_the_types_of_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.ndjson");
+    std::fs::write(&users, "{\"id\":\"1\",\"name\":\"a\"}\n{\"id\":\"2\",\"name\":\"b\"}\n").unwrap();
+    let users = users.to_str().unwrap();
+    let input = "{\"uid\":1}\n{\"uid\":2}\n";
+    let r = run(&[&format!("join \"{users}\" on uid = id as user")], input);
+    assert_eq!((r.code, r.stdout.as_str()), (0, input));
+    assert_eq!(
+        r.stderr,
+        format!(
+            "evq: warning: join \"{users}\" matched no event: uid was a number in the events, id a string in the file; write on str(uid) = id\n"
+        )
+    );
+    // The fix it names matches every event.
+    let r = run(
+        &[&format!(
+            "join \"{users}\" on str(uid) = id as user | count by user.name"
+        )],
+        input,
+    );
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        (
+            "{\"user\":{\"name\":\"a\"},\"count\":1}\n{\"user\":{\"name\":\"b\"},\"count\":1}\n",
+            ""
+        )
+    );
+    let r = run(&[&format!("join \"{users}\" on uid = user_id")], input);
+    assert_eq!(
+        r.stderr,
+        format!("evq: warning: join \"{users}\" matched no event: no record of the file has user_id\n")
+    );
+    // One match is enough: the rest are left joins as documented.
+    let r = run(
+        &[&format!("join \"{users}\" on str(uid) = id")],
+        "{\"uid\":1}\n{\"uid\":7}\n",
+    );
+    assert_eq!(r.stderr, "");
+    let r = run(&["-q", &format!("join \"{users}\" on uid = id")], input);
+    assert_eq!(r.stderr, "");
+}
