@@ -205,6 +205,10 @@ const SECTIONS: &[(&str, &[&str])] = &[
       the path of an explode was in events, but never an array (a JSON array written as
       a string, say), so every event was dropped as exploded_empty; not printed when some
       event had an array there, even an empty one
+  evq: warning: FUNC(F) ignored every value: F was never a number (it was TYPES); write FUNC(to_number(F)) as NAME
+      sum, avg, stddev, var and the percentiles (p50, p99, percentile(F, Q) ...) read only
+      numbers; a field the events held as text (\"5\") gave null; to_number converts it and
+      as NAME keeps the column's name; not printed when some event had a number there
   evq: warning: join \"FILE\" matched no event: A was TYPES in the events, B TYPES in the file; write on FIX = B
       no event found its record, and the keys had different types on the two sides
       (numbers in the events, strings in a CSV or NDJSON file, say): keys are equal only

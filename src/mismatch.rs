@@ -6,8 +6,9 @@
 //! that never did, on the events that had both, is named with the conversion.
 //!
 //! `!=` and `not in` are watched the same way: with no event of the constant's type
-//! they always held. The path of `explode` is watched the same way for an array: with
-//! none, it made no event. Orderings of RFC 3339 times written as text (`ts > "…+02:00"`,
+//! they always held. Paths a stage needs of one type are watched the same way: with no
+//! array at the path of `explode` it made no event, and with no number in the field of a
+//! numeric aggregate (`sum(n)`, `p99(n)`) it ignored every value. Orderings of RFC 3339 times written as text (`ts > "…+02:00"`,
 //! or two time fields) are watched for two UTC offsets that differ, where text order
 //! is not time order.
 //!
@@ -48,6 +49,18 @@ struct TimeComparison {
     other: Side,
 }
 
+/// A path a stage reads that must have one type to do anything: `explode`'s array, a numeric
+/// aggregate's number.
+#[derive(Debug)]
+struct Expect {
+    path: Path,
+    want: u8,
+    /// What the stage did without it: "explode items made no event".
+    outcome: String,
+    /// How to convert the field, when that can help.
+    fix: Option<String>,
+}
+
 /// `a OP b` of two fields, which never holds (or, for `!=`, always does) on an event
 /// where their types differ.
 #[derive(Debug)]
@@ -80,26 +93,37 @@ pub(crate) struct Mismatches {
     matched: Flags,
     /// The types `pairs[i]`'s fields had on the events that had both, while they never matched.
     pair_kinds: Vec<[AtomicU8; 2]>,
-    /// The paths `explode` splits; bit `i` is set once an event had an array at `splits[i]`.
-    splits: Vec<Path>,
-    split: Flags,
-    /// The types `splits[i]` had, while it never had an array.
-    split_kinds: Vec<AtomicU8>,
+    expects: Vec<Expect>,
+    /// Bit `i` is set once an event had `expects[i].path` with its type.
+    expected: Flags,
+    /// The types `expects[i].path` had, while it never had its type.
+    expect_kinds: Vec<AtomicU8>,
 }
 
 impl Mismatches {
     /// The comparisons of `where` stages among `stages` (the ones the workers see as read).
     pub(crate) fn new(stages: &[&Stage]) -> Mismatches {
         let mut found = Found::default();
-        let mut splits = Vec::new();
+        let mut expects = Vec::new();
         for s in stages {
             match s {
                 Stage::Where(w) => collect(w.cond(), &[], &mut found),
-                Stage::Explode(e) => splits.push(e.path().clone()),
+                Stage::Explode(e) => expects.push(Expect {
+                    path: e.path().clone(),
+                    want: ARRAY,
+                    outcome: format!("explode {} made no event", e.path()),
+                    fix: None,
+                }),
+                Stage::Group(g) => expects.extend(g.spec.numeric_args().map(|(func, path, name)| Expect {
+                    outcome: format!("{func}({path}) ignored every value"),
+                    fix: (func != "percentile").then(|| format!("{func}(to_number({path})) as {name}")),
+                    path: path.clone(),
+                    want: NUMBER,
+                })),
                 _ => {}
             }
         }
-        splits.truncate(MAX_FLAGS);
+        expects.truncate(MAX_FLAGS);
         let Found {
             mut items,
             mut times,
@@ -117,9 +141,9 @@ impl Mismatches {
             items,
             differ: Flags::new(times.len()),
             times,
-            split: Flags::new(splits.len()),
-            split_kinds: splits.iter().map(|_| AtomicU8::new(0)).collect(),
-            splits,
+            expected: Flags::new(expects.len()),
+            expect_kinds: expects.iter().map(|_| AtomicU8::new(0)).collect(),
+            expects,
         }
     }
 
@@ -129,21 +153,22 @@ impl Mismatches {
         let types = self.observe_types(ev);
         let times = self.observe_times(ev);
         let pairs = self.observe_pairs(ev);
-        let splits = self.observe_splits(ev);
-        types && times && pairs && splits
+        let expects = self.observe_expects(ev);
+        types && times && pairs && expects
     }
 
-    /// One lookup of each `explode` path that has not had an array yet.
-    fn observe_splits(&self, ev: &Event) -> bool {
-        self.split.update(|i| {
-            let Some(v) = ev.lookup(&self.splits[i]) else {
+    /// One lookup of each path a stage needs of one type, until it had that type.
+    fn observe_expects(&self, ev: &Event) -> bool {
+        self.expected.update(|i| {
+            let e = &self.expects[i];
+            let Some(v) = ev.lookup(&e.path) else {
                 return false;
             };
             let k = v.kind();
-            if k == ARRAY {
+            if k & e.want != 0 {
                 return true;
             }
-            note_kind(&self.split_kinds[i], k);
+            note_kind(&self.expect_kinds[i], k);
             false
         })
     }
@@ -222,22 +247,17 @@ impl Mismatches {
                 let kinds = [a.load(Ordering::Relaxed), b.load(Ordering::Relaxed)];
                 (kinds[0] != 0).then(|| pair_warning(c, kinds))
             });
-        let splits = self
-            .splits
+        let expects = self
+            .expects
             .iter()
-            .zip(&self.split_kinds)
+            .zip(&self.expect_kinds)
             .enumerate()
-            .filter(|(i, _)| !self.split.is_raised(*i))
-            .filter_map(|(_, (path, seen))| {
+            .filter(|(i, _)| !self.expected.is_raised(*i))
+            .filter_map(|(_, (e, seen))| {
                 let seen = seen.load(Ordering::Relaxed);
-                (seen != 0).then(|| {
-                    format!(
-                        "explode {path} made no event: {path} was never an array (it was {})",
-                        kind_names(seen)
-                    )
-                })
+                (seen != 0).then(|| expect_warning(e, seen))
             });
-        types.chain(times).chain(pairs).chain(splits).collect()
+        types.chain(times).chain(pairs).chain(expects).collect()
     }
 }
 
@@ -460,6 +480,20 @@ fn utc_offset(s: &str) -> Option<i16> {
     }
     let minutes = (digit(1)? * 10 + digit(2)?) * 60 + digit(4)? * 10 + digit(5)?;
     Some(sign * minutes)
+}
+
+fn expect_warning(e: &Expect, seen: u8) -> String {
+    let path = &e.path;
+    let mut w = format!(
+        "{}: {path} was never {} (it was {})",
+        e.outcome,
+        kind_names(e.want),
+        kind_names(seen)
+    );
+    if let Some(fix) = &e.fix {
+        let _ = write!(w, "; write {fix}");
+    }
+    w
 }
 
 fn warning(c: &Comparison, seen: u8) -> String {

@@ -103,6 +103,14 @@ impl AggFn {
         }
     }
 
+    /// True for the aggregates of numbers, which ignore other values.
+    pub(crate) fn is_numeric(&self) -> bool {
+        matches!(
+            self,
+            AggFn::Sum | AggFn::Avg | AggFn::Stddev | AggFn::Var | AggFn::Percentile(_)
+        )
+    }
+
     /// True when merging two accumulators gives the same result whichever saw its events first
     /// (up to the rounding of floats, and which of two equal numbers written differently, `1`
     /// and `1.0`, `min` and `max` keep): all but `first`, `last` and `values`, which follow

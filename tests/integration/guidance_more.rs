@@ -265,3 +265,28 @@ fn a_join_that_matched_no_event_names_the_types_of_its_keys() {
     let r = run(&["-q", &format!("join \"{users}\" on uid = id")], input);
     assert_eq!(r.stderr, "");
 }
+
+#[test]
+fn a_numeric_aggregate_whose_field_was_never_a_number_is_named_with_its_fix() {
+    let input = "{\"k\":1,\"n\":\"5\"}\n{\"k\":1,\"n\":\"7\"}\n";
+    let r = run(&["stats sum(n), avg(n) as mean, p99(n), max(n) by k"], input);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (
+            0,
+            "{\"k\":1,\"sum_n\":null,\"mean\":null,\"p99_n\":null,\"max_n\":\"7\"}\n"
+        )
+    );
+    assert_eq!(
+        r.stderr,
+        "evq: warning: sum(n) ignored every value: n was never a number (it was a string); write sum(to_number(n)) as sum_n\n\
+         evq: warning: avg(n) ignored every value: n was never a number (it was a string); write avg(to_number(n)) as mean\n\
+         evq: warning: p99(n) ignored every value: n was never a number (it was a string); write p99(to_number(n)) as p99_n\n"
+    );
+    // The fix it names gives the same columns, with the sums.
+    let r = run(&["stats sum(to_number(n)) as sum_n by k"], input);
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"k\":1,\"sum_n\":12}\n", ""));
+    // One number is enough: the aggregate could mean what was typed.
+    let r = run(&["stats sum(n) by k"], &format!("{input}{{\"k\":1,\"n\":1}}\n"));
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"k\":1,\"sum_n\":1}\n", ""));
+}

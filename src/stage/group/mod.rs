@@ -95,6 +95,15 @@ impl GroupSpec {
         })
     }
 
+    /// The fields the numeric aggregates read (`sum(n)`), with each function's name and
+    /// the aggregate's output name.
+    pub(crate) fn numeric_args(&self) -> impl Iterator<Item = (String, &crate::lang::Path, &str)> {
+        self.aggs.iter().filter_map(|(f, arg, name)| match arg {
+            Some(Expr::Path(p)) if f.is_numeric() && !p.segs.is_empty() => Some((f.name(), p, name.as_str())),
+            _ => None,
+        })
+    }
+
     pub(crate) fn needs(&self, n: &mut Needs) {
         for k in &self.keys {
             k.expr.visit_paths(&mut |p| n.add_path(p));
