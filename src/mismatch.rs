@@ -49,6 +49,13 @@ struct TimeComparison {
     other: Side,
 }
 
+/// A field that must have one of some types for what reads it to mean what was typed.
+#[derive(Debug)]
+enum Need {
+    Comparison(Comparison),
+    Stage(Expect),
+}
+
 /// A path a stage reads that must have one type to do anything: `explode`'s array, a numeric
 /// aggregate's number.
 #[derive(Debug)]
@@ -77,10 +84,10 @@ enum Side {
     Path(Path),
 }
 
-/// The comparisons watched, which met their type, and the types their fields had.
+/// The comparisons and stages watched, which met their types, and the types their fields had.
 #[derive(Debug, Default)]
 pub(crate) struct Mismatches {
-    items: Vec<Comparison>,
+    items: Vec<Need>,
     /// Bit `i` is set once an event had `items[i].path` with one of its types.
     met: Flags,
     /// The types (`kind` bits) `items[i].path` had, while it never met its type.
@@ -93,37 +100,32 @@ pub(crate) struct Mismatches {
     matched: Flags,
     /// The types `pairs[i]`'s fields had on the events that had both, while they never matched.
     pair_kinds: Vec<[AtomicU8; 2]>,
-    expects: Vec<Expect>,
-    /// Bit `i` is set once an event had `expects[i].path` with its type.
-    expected: Flags,
-    /// The types `expects[i].path` had, while it never had its type.
-    expect_kinds: Vec<AtomicU8>,
 }
 
 impl Mismatches {
     /// The comparisons of `where` stages among `stages` (the ones the workers see as read).
     pub(crate) fn new(stages: &[&Stage]) -> Mismatches {
         let mut found = Found::default();
-        let mut expects = Vec::new();
         for s in stages {
             match s {
                 Stage::Where(w) => collect(w.cond(), &[], &mut found),
-                Stage::Explode(e) => expects.push(Expect {
+                Stage::Explode(e) => found.items.push(Need::Stage(Expect {
                     path: e.path().clone(),
                     want: ARRAY,
                     outcome: format!("explode {} made no event", e.path()),
                     fix: None,
-                }),
-                Stage::Group(g) => expects.extend(g.spec.numeric_args().map(|(func, path, name)| Expect {
-                    outcome: format!("{func}({path}) ignored every value"),
-                    fix: (func != "percentile").then(|| format!("{func}(to_number({path})) as {name}")),
-                    path: path.clone(),
-                    want: NUMBER,
+                })),
+                Stage::Group(g) => found.items.extend(g.spec.numeric_args().map(|(func, path, name)| {
+                    Need::Stage(Expect {
+                        outcome: format!("{func}({path}) ignored every value"),
+                        fix: (func != "percentile").then(|| format!("{func}(to_number({path})) as {name}")),
+                        path: path.clone(),
+                        want: NUMBER,
+                    })
                 })),
                 _ => {}
             }
         }
-        expects.truncate(MAX_FLAGS);
         let Found {
             mut items,
             mut times,
@@ -141,9 +143,6 @@ impl Mismatches {
             items,
             differ: Flags::new(times.len()),
             times,
-            expected: Flags::new(expects.len()),
-            expect_kinds: expects.iter().map(|_| AtomicU8::new(0)).collect(),
-            expects,
         }
     }
 
@@ -153,32 +152,15 @@ impl Mismatches {
         let types = self.observe_types(ev);
         let times = self.observe_times(ev);
         let pairs = self.observe_pairs(ev);
-        let expects = self.observe_expects(ev);
-        types && times && pairs && expects
-    }
-
-    /// One lookup of each path a stage needs of one type, until it had that type.
-    fn observe_expects(&self, ev: &Event) -> bool {
-        self.expected.update(|i| {
-            let e = &self.expects[i];
-            let Some(v) = ev.lookup(&e.path) else {
-                return false;
-            };
-            let k = v.kind();
-            if k & e.want != 0 {
-                return true;
-            }
-            note_kind(&self.expect_kinds[i], k);
-            false
-        })
+        types && times && pairs
     }
 
     fn observe_types(&self, ev: &Event) -> bool {
         self.met.update(|i| {
-            let c = &self.items[i];
-            let Some(v) = ev.lookup(&c.path) else { return false };
+            let (path, want) = self.items[i].field();
+            let Some(v) = ev.lookup(path) else { return false };
             let k = v.kind();
-            if k & c.want != 0 {
+            if k & want != 0 {
                 return true;
             }
             note_kind(&self.kinds[i], k);
@@ -219,8 +201,9 @@ impl Mismatches {
         })
     }
 
-    /// A warning for each comparison whose field was seen, but never with its type, then
-    /// one for each that compared times with different offsets as text.
+    /// A warning for each comparison or stage whose field was seen, but never with its
+    /// type, then one for each comparison of times with different offsets as text, then
+    /// for pairs of fields that never had one type.
     pub(crate) fn warnings(&self) -> Vec<String> {
         let types = self
             .items
@@ -229,7 +212,10 @@ impl Mismatches {
             .filter(|(i, _)| !self.met.is_raised(*i))
             .filter_map(|(i, c)| {
                 let seen = self.kinds[i].load(Ordering::Relaxed);
-                (seen != 0).then(|| warning(c, seen))
+                (seen != 0).then(|| match c {
+                    Need::Comparison(c) => warning(c, seen),
+                    Need::Stage(e) => expect_warning(e, seen),
+                })
             });
         let times = self
             .times
@@ -247,17 +233,7 @@ impl Mismatches {
                 let kinds = [a.load(Ordering::Relaxed), b.load(Ordering::Relaxed)];
                 (kinds[0] != 0).then(|| pair_warning(c, kinds))
             });
-        let expects = self
-            .expects
-            .iter()
-            .zip(&self.expect_kinds)
-            .enumerate()
-            .filter(|(i, _)| !self.expected.is_raised(*i))
-            .filter_map(|(_, (e, seen))| {
-                let seen = seen.load(Ordering::Relaxed);
-                (seen != 0).then(|| expect_warning(e, seen))
-            });
-        types.chain(times).chain(pairs).chain(expects).collect()
+        types.chain(times).chain(pairs).collect()
     }
 }
 
@@ -298,7 +274,7 @@ pub(crate) fn bare_words(stages: &[&Stage]) -> Vec<Path> {
 /// The comparisons found in a condition.
 #[derive(Default)]
 struct Found {
-    items: Vec<Comparison>,
+    items: Vec<Need>,
     times: Vec<TimeComparison>,
     pairs: Vec<PairComparison>,
 }
@@ -398,12 +374,12 @@ fn add(out: &mut Found, p: &Path, op: BinOp, v: &Val<'static>, want: u8) {
             });
         }
     }
-    out.items.push(Comparison {
+    out.items.push(Need::Comparison(Comparison {
         path: p.clone(),
         op: symbol,
         value: v.clone(),
         want,
-    });
+    }));
 }
 
 /// The types with which `path OP v` can hold (for `!=` and `not in`: fail), or none
@@ -480,6 +456,16 @@ fn utc_offset(s: &str) -> Option<i16> {
     }
     let minutes = (digit(1)? * 10 + digit(2)?) * 60 + digit(4)? * 10 + digit(5)?;
     Some(sign * minutes)
+}
+
+impl Need {
+    /// The field, and the types it must have one of.
+    fn field(&self) -> (&Path, u8) {
+        match self {
+            Need::Comparison(c) => (&c.path, c.want),
+            Need::Stage(e) => (&e.path, e.want),
+        }
+    }
 }
 
 fn expect_warning(e: &Expect, seen: u8) -> String {
