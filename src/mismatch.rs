@@ -8,9 +8,9 @@
 //! `!=` and `not in` are watched the same way: with no event of the constant's type
 //! they always held. Paths a stage needs of one type are watched the same way: with no
 //! array at the path of `explode` it made no event, and with no number in the field of a
-//! numeric aggregate (`sum(n)`, `p99(n)`) it ignored every value. Orderings of RFC 3339 times written as text (`ts > "…+02:00"`,
-//! or two time fields) are watched for two UTC offsets that differ, where text order
-//! is not time order.
+//! numeric aggregate (`sum(n)`, `p99(n)`) it ignored every value. Orderings of RFC 3339
+//! times written as text (`ts > "…+02:00"`, or two time fields) are watched for two UTC
+//! offsets that differ, where text order is not time order.
 //!
 //! Comparisons are read in the condition of `where`, in the first condition of an `if`
 //! within it, and in lambdas, except for paths that read the lambda's element: that is
