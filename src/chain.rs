@@ -122,9 +122,9 @@ impl Outlet for Outputs<'_> {
     }
 
     fn dead(&mut self, origin: Origin, reason: Reason, text: &str) {
+        // The stages that reject in order say only why: the time's reasons are explained.
         let error = match reason {
-            Reason::NoTime => "no parsable event time",
-            Reason::Late => "older than what was already output",
+            Reason::NoTime | Reason::Late => reason.explain(),
             _ => reason.name(),
         };
         let d = DeadLetter::new(self.names, origin, text.as_bytes(), reason, error.to_string());

@@ -189,6 +189,8 @@ impl Reason {
             Reason::TooDeep => "the event would nest deeper than 128 levels",
             Reason::NotObject => "the event is not an object, so it has no fields to set",
             Reason::InvalidPath => "an array index before the start, more than 1000 past the end, or into a non-array",
+            Reason::NoTime => "no parsable event time",
+            Reason::Late => "older than what was already output",
             r => r.name(),
         }
     }

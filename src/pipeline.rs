@@ -481,7 +481,7 @@ impl Worker<'_> {
             return match part.add(spec, &ev, env) {
                 Ok(()) => self.record(counted, file, Fate::Aggregated),
                 Err(GroupError::NoTime) if counted => {
-                    self.dead(line, Rejection::new(Reason::NoTime, "no parsable event time"));
+                    self.dead(line, Rejection::new(Reason::NoTime, Reason::NoTime.explain()));
                 }
                 Err(GroupError::NoTime) => {}
             };

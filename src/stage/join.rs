@@ -114,9 +114,7 @@ impl Join {
         }
         Step::Pass
     }
-}
 
-impl Join {
     /// Why no event matched, when none did but some had a key: the types on each side,
     /// with the conversion that makes them meet, or a key no record had.
     pub(crate) fn warning(&self) -> Option<String> {
