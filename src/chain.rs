@@ -13,7 +13,7 @@ use std::ops::ControlFlow;
 
 /// The ordered part's state.
 #[derive(Clone)]
-pub(crate) struct Ordered {
+pub(crate) struct Chain {
     stages: Vec<Stage>,
     /// What the ordered stages read.
     needs: Needs,
@@ -65,7 +65,7 @@ struct Outputs<'a> {
     names: &'a Env,
     sinks: &'a mut Sinks,
     out: &'a mut OrderedOut,
-    /// At the end of input: takes what `out` holds (see [`Ordered::finish`]).
+    /// At the end of input: takes what `out` holds (see [`Chain::finish`]).
     flush: Option<&'a mut dyn FnMut(&mut OrderedOut) -> bool>,
 }
 
@@ -160,13 +160,10 @@ impl Outlet for Outputs<'_> {
     }
 }
 
-impl Ordered {
-    pub(crate) fn new(p: &Pipeline, printer: &Printer) -> Ordered {
-        let roots = p.ordered.iter().map(|s| match s {
-            Stage::To(t) if t.nats.is_none() => Some(t.root.as_path()),
-            _ => None,
-        });
-        Ordered {
+impl Chain {
+    pub(crate) fn new(p: &Pipeline, printer: &Printer) -> Chain {
+        let roots = p.ordered.iter().map(Stage::files_root);
+        Chain {
             stages: p.ordered.clone(),
             needs: p.ordered_needs().clone(),
             sinks: Sinks {
@@ -232,22 +229,15 @@ impl Ordered {
 
     /// Merges a chunk's part of the first stage (see `PartialSpec`) into it.
     pub(crate) fn merge_partial(&mut self, part: crate::stage::Partial) {
-        use crate::stage::Partial;
-        match (self.stages.first_mut(), part) {
-            (Some(Stage::Group(g)), Partial::Groups(groups)) => g.groups.merge(groups, &g.spec),
-            (Some(Stage::Fold(f)), Partial::Fold(part)) => f.merge(part),
-            _ => {}
+        if let Some(first) = self.stages.first_mut() {
+            first.merge(part);
         }
     }
 
     /// The error of a stage whose groups went past `--max-groups` (`max`) as workers' parts
     /// were merged.
     pub(crate) fn overflowed(&self, max: usize) -> Option<StageError> {
-        self.stages.iter().find_map(|s| match s {
-            Stage::Group(g) if g.groups.overflow => Some(StageError::too_many(g.spec.stage, max, "groups")),
-            Stage::Fold(f) if f.overflow => Some(crate::stage::fold_too_many(max)),
-            _ => None,
-        })
+        self.stages.iter().find_map(|s| s.overflowed(max))
     }
 
     /// Feeds one event that passed the parallel part, as its JSON text and, when the worker
@@ -324,7 +314,7 @@ mod tests {
             memory_limit: 1 << 20,
             ..StageOptions::default()
         };
-        let mut ord = Ordered::new(
+        let mut ord = Chain::new(
             &Pipeline::new(&asts, &opts).expect("builds"),
             &Printer::plain(crate::output::Format::Ndjson),
         );

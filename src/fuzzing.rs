@@ -203,7 +203,7 @@ pub fn template(data: &[u8]) -> Option<String> {
         return None;
     };
     let mut needs = Needs::default();
-    to.needs(&mut needs);
+    crate::stage::Describe::needs(&to, &mut needs);
     let ev = Event::parse(&raw, Origin::default(), &needs).ok()?;
     let env = Env {
         now: 0.0,

@@ -3,7 +3,7 @@
 //! input order, runs the ordered part, writes output and dead letters, and keeps
 //! the accounts. A fixed number of chunks is in flight, so memory stays constant.
 
-use crate::chain::{Ordered, OrderedOut};
+use crate::chain::{Chain, OrderedOut};
 mod acks;
 mod dead_letters;
 mod ledger;
@@ -267,7 +267,7 @@ impl Failure {
 }
 
 /// Feeds a chunk's events from `*fed` up to `upto` to the ordered part.
-fn feed_recs(ord: &mut Ordered, c: &ChunkOut, fed: &mut usize, upto: usize, env: &Env, o: &mut OrderedOut) {
+fn feed_recs(ord: &mut Chain, c: &ChunkOut, fed: &mut usize, upto: usize, env: &Env, o: &mut OrderedOut) {
     while *fed < upto
         && let Some(ev) = c.events.get(*fed)
     {
@@ -375,7 +375,7 @@ struct Writer<'c> {
     cfg: &'c Config,
     signals: Arc<Signals>,
     out: Stdout,
-    ordered: Option<Ordered>,
+    ordered: Option<Chain>,
     dead: DeadLetters,
     ledger: Ledger,
     outcome: Outcome,
@@ -434,7 +434,7 @@ impl<'c> Writer<'c> {
                 }
                 out
             },
-            ordered: (!cfg.pipeline.ordered.is_empty()).then(|| Ordered::new(&cfg.pipeline, &cfg.printer)),
+            ordered: (!cfg.pipeline.ordered.is_empty()).then(|| Chain::new(&cfg.pipeline, &cfg.printer)),
             dead,
             ledger: Ledger::new(cfg.inputs.len()),
             outcome: Outcome {
@@ -650,7 +650,7 @@ impl<'c> Writer<'c> {
             self.stop_on(&e, e.status());
             return Err(());
         }
-        if let Some(Err(e)) = self.ordered.as_mut().map(Ordered::flush_held) {
+        if let Some(Err(e)) = self.ordered.as_mut().map(Chain::flush_held) {
             self.stop_on(&e, e.status());
             return Err(());
         }

@@ -7,6 +7,7 @@
 use super::Emit;
 use crate::event::{Event, Fate, Needs};
 use crate::lang::Expr;
+use crate::stage::{Describe, Ordered};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Assert {
@@ -24,12 +25,20 @@ impl Assert {
             failed: false,
         }
     }
+}
 
-    pub(crate) fn needs(&self, n: &mut Needs) {
+impl Describe for Assert {
+    fn needs(&self, n: &mut Needs) {
         self.check.visit_paths(&mut |p| n.add_path(p));
     }
 
-    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
+    fn name(&self) -> &'static str {
+        "assert"
+    }
+}
+
+impl Ordered for Assert {
+    fn push(&mut self, ev: Event, out: &mut Emit) {
         if self.failed {
             return out.record(&ev, Fate::Skipped);
         }
@@ -42,7 +51,15 @@ impl Assert {
     }
 
     /// Whether an event failed: no later event can pass.
-    pub(crate) fn is_done(&self) -> bool {
+    fn done(&self) -> bool {
         self.failed
+    }
+
+    fn holds_events(&self) -> bool {
+        false
+    }
+
+    fn sees_every_event(&self) -> bool {
+        false
     }
 }

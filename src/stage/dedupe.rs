@@ -23,6 +23,7 @@ use crate::agg::table::{Layout, Table};
 use crate::event::{Event, Fate, Needs, Reason};
 use crate::lang::{Env, Expr};
 use crate::stage::StageError;
+use crate::stage::{Describe, Ordered};
 use hashbrown::HashTable;
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
@@ -74,7 +75,22 @@ impl Dedupe {
         }
     }
 
-    pub(crate) fn needs(&self, n: &mut Needs) {
+    fn overflow(&self) -> StageError {
+        let (what, or) = match self.seen {
+            Seen::All(_) => ("keys", " or bound the window with 'within DUR'"),
+            Seen::Window(_) => ("keys within the window", " or shorten the window"),
+        };
+        StageError::TooMany {
+            stage: "dedupe",
+            limit: self.limit,
+            what,
+            or,
+        }
+    }
+}
+
+impl Describe for Dedupe {
+    fn needs(&self, n: &mut Needs) {
         for k in &self.keys {
             k.visit_paths(&mut |p| n.add_path(p));
         }
@@ -83,7 +99,13 @@ impl Dedupe {
         }
     }
 
-    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
+    fn name(&self) -> &'static str {
+        "dedupe"
+    }
+}
+
+impl Ordered for Dedupe {
+    fn push(&mut self, ev: Event, out: &mut Emit) {
         if self.failed {
             return out.record(&ev, Fate::Skipped);
         }
@@ -112,17 +134,12 @@ impl Dedupe {
         }
     }
 
-    fn overflow(&self) -> StageError {
-        let (what, or) = match self.seen {
-            Seen::All(_) => ("keys", " or bound the window with 'within DUR'"),
-            Seen::Window(_) => ("keys within the window", " or shorten the window"),
-        };
-        StageError::TooMany {
-            stage: "dedupe",
-            limit: self.limit,
-            what,
-            or,
-        }
+    fn holds_events(&self) -> bool {
+        false
+    }
+
+    fn sees_every_event(&self) -> bool {
+        false
     }
 }
 

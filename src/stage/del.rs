@@ -3,7 +3,9 @@
 
 use super::Flow;
 use crate::event::{Event, Needs, remove_path, resolve_path, write_segs};
+use crate::lang::Env;
 use crate::lang::Path;
+use crate::stage::{Describe, PerEvent, Step};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Del {
@@ -13,10 +15,6 @@ pub(crate) struct Del {
 impl Del {
     pub(crate) fn new(paths: Vec<Path>) -> Self {
         Del { paths }
-    }
-
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        self.paths.iter().for_each(|p| n.add_path(p));
     }
 
     pub(crate) fn apply(&self, ev: &mut Event) -> Flow {
@@ -41,6 +39,22 @@ impl Del {
             remove_path(doc, &segs);
         }
         Flow::Pass
+    }
+}
+
+impl Describe for Del {
+    fn needs(&self, n: &mut Needs) {
+        self.paths.iter().for_each(|p| n.add_path(p));
+    }
+
+    fn name(&self) -> &'static str {
+        "del"
+    }
+}
+
+impl PerEvent for Del {
+    fn step<'a>(&self, ev: &mut Event<'a>, _: &Env) -> Step<'a> {
+        Step::of(self.apply(ev))
     }
 }
 

@@ -9,8 +9,10 @@ use crate::event::{
     Event, MAX_PAD, Needs, Reason, Rejection, navigate_mut, remove_path, write_path, write_segs, write_val,
 };
 use crate::json::{self, MAX_DEPTH};
+use crate::lang::Env;
 use crate::lang::ast::Seg;
 use crate::lang::{Path, Val};
+use crate::stage::{Describe, PerEvent};
 use serde_json::Value;
 
 #[derive(Debug, Clone)]
@@ -27,14 +29,6 @@ impl Explode {
     /// The path whose arrays it splits.
     pub(crate) fn path(&self) -> &Path {
         &self.path
-    }
-
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        n.add_path(&self.path);
-        if self.name.is_some() {
-            // `as NAME` writes the copies from the event's members (see `Explode::renamed`).
-            n.members = true;
-        }
     }
 
     /// The events made from the elements, in array order.
@@ -160,6 +154,29 @@ impl Explode {
                 None => Err(Reason::InvalidPath),
             },
         }
+    }
+}
+
+impl Describe for Explode {
+    fn needs(&self, n: &mut Needs) {
+        n.add_path(&self.path);
+        if self.name.is_some() {
+            // `as NAME` writes the copies from the event's members (see `Explode::renamed`).
+            n.members = true;
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "explode"
+    }
+    fn counts(&self) -> Option<&'static str> {
+        Some("empty or no array: exploded_empty; extra elements: copies")
+    }
+}
+
+impl PerEvent for Explode {
+    fn step<'a>(&self, ev: &mut Event<'a>, _: &Env) -> Step<'a> {
+        self.apply(ev)
     }
 }
 

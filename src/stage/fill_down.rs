@@ -9,6 +9,7 @@
 use super::Emit;
 use crate::event::{Event, MAX_PAD, Needs, Reason, too_deep_at, write_path, write_segs};
 use crate::lang::{Path, Val};
+use crate::stage::{Describe, Ordered};
 use serde_json::Value;
 
 #[derive(Debug, Clone)]
@@ -24,13 +25,34 @@ impl FillDown {
         FillDown { paths, last }
     }
 
-    pub(crate) fn needs(&self, n: &mut Needs) {
+    fn fill(&self, ev: &mut Event, fills: Vec<(usize, Value)>) -> Result<(), Reason> {
+        let doc = ev.doc_mut().map_err(|r| r.reason)?;
+        for (i, v) in fills {
+            let path = &self.paths[i];
+            if too_deep_at(path, &Val::from_value(&v)) {
+                return Err(Reason::TooDeep);
+            }
+            let segs = write_segs(doc, path);
+            write_path(doc, segs, v, MAX_PAD)?;
+        }
+        Ok(())
+    }
+}
+
+impl Describe for FillDown {
+    fn needs(&self, n: &mut Needs) {
         for p in &self.paths {
             n.add_path(p);
         }
     }
 
-    pub(crate) fn push(&mut self, mut ev: Event, out: &mut Emit) {
+    fn name(&self) -> &'static str {
+        "fill-down"
+    }
+}
+
+impl Ordered for FillDown {
+    fn push(&mut self, mut ev: Event, out: &mut Emit) {
         let mut fills: Vec<(usize, Value)> = Vec::new();
         for (i, p) in self.paths.iter().enumerate() {
             match ev.lookup(p) {
@@ -51,17 +73,8 @@ impl FillDown {
         }
     }
 
-    fn fill(&self, ev: &mut Event, fills: Vec<(usize, Value)>) -> Result<(), Reason> {
-        let doc = ev.doc_mut().map_err(|r| r.reason)?;
-        for (i, v) in fills {
-            let path = &self.paths[i];
-            if too_deep_at(path, &Val::from_value(&v)) {
-                return Err(Reason::TooDeep);
-            }
-            let segs = write_segs(doc, path);
-            write_path(doc, segs, v, MAX_PAD)?;
-        }
-        Ok(())
+    fn sees_every_event(&self) -> bool {
+        false
     }
 }
 

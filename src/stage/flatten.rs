@@ -18,6 +18,8 @@
 use super::Step;
 use crate::event::{Event, Needs, Reason, Rejection};
 use crate::json::{self, MAX_DEPTH};
+use crate::lang::Env;
+use crate::stage::{Describe, PerEvent};
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 use std::cmp::Reverse;
@@ -33,14 +35,6 @@ pub(crate) struct Flatten {
 impl Flatten {
     pub(crate) fn new(sep: String, undo: bool) -> Flatten {
         Flatten { sep, undo }
-    }
-
-    pub(crate) fn name(&self) -> &'static str {
-        if self.undo { "unflatten" } else { "flatten" }
-    }
-
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        n.whole = true;
     }
 
     pub(crate) fn apply<'a>(&self, ev: &mut Event<'a>) -> Step<'a> {
@@ -85,6 +79,26 @@ impl Flatten {
         } else {
             m.values().any(|v| v.is_object() || v.is_array())
         }
+    }
+}
+
+impl Describe for Flatten {
+    fn name(&self) -> &'static str {
+        if self.undo { "unflatten" } else { "flatten" }
+    }
+
+    fn needs(&self, n: &mut Needs) {
+        n.whole = true;
+    }
+
+    fn counts(&self) -> Option<&'static str> {
+        self.undo.then_some("nested past 128 levels: dead letter (too_deep)")
+    }
+}
+
+impl PerEvent for Flatten {
+    fn step<'a>(&self, ev: &mut Event<'a>, _: &Env) -> Step<'a> {
+        self.apply(ev)
     }
 }
 

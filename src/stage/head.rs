@@ -8,6 +8,7 @@ use crate::event::{Event, Fate, Needs};
 use crate::lang::Env;
 use crate::lang::ast::KeySpec;
 use crate::stage::StageError;
+use crate::stage::{Describe, Ordered};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -31,13 +32,30 @@ impl Head {
         }
     }
 
-    pub(crate) fn needs(&self, n: &mut Needs) {
+    fn push_first(&mut self, ev: Event, out: &mut Emit) {
+        if self.seen < self.limit {
+            self.seen += 1;
+            out.push(ev);
+        } else {
+            out.record(&ev, Fate::Skipped);
+        }
+    }
+}
+
+impl Describe for Head {
+    fn needs(&self, n: &mut Needs) {
         if let Some((groups, _)) = &self.by {
             groups.needs(n);
         }
     }
 
-    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
+    fn name(&self) -> &'static str {
+        "head"
+    }
+}
+
+impl Ordered for Head {
+    fn push(&mut self, ev: Event, out: &mut Emit) {
         let Some((groups, passed)) = &mut self.by else {
             return self.push_first(ev, out);
         };
@@ -60,22 +78,21 @@ impl Head {
         }
     }
 
-    fn push_first(&mut self, ev: Event, out: &mut Emit) {
-        if self.seen < self.limit {
-            self.seen += 1;
-            out.push(ev);
-        } else {
-            out.record(&ev, Fate::Skipped);
-        }
-    }
-
     /// True once no further event can pass: never for `head N by` while N > 0, as a new
     /// group may come.
-    pub(crate) fn is_done(&self) -> bool {
+    fn done(&self) -> bool {
         match self.by {
             None => self.seen >= self.limit,
             Some(_) => self.limit == 0,
         }
+    }
+
+    fn holds_events(&self) -> bool {
+        false
+    }
+
+    fn sees_every_event(&self) -> bool {
+        false
     }
 }
 

@@ -19,6 +19,7 @@ use crate::json::{self, MAX_DEPTH};
 use crate::lang::value::kind::{self, NUMBER, STRING};
 use crate::lang::value::kind_names;
 use crate::lang::{Env, Expr, Path, Val};
+use crate::stage::{Describe, PerEvent};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -72,10 +73,6 @@ impl Join {
             table: Arc::new(Lookup::new(records, key)),
             met: Arc::default(),
         })
-    }
-
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        self.on.visit_paths(&mut |p| n.add_path(p));
     }
 
     pub(crate) fn apply<'a>(&self, ev: &mut Event<'a>, env: &Env) -> Step<'a> {
@@ -144,6 +141,25 @@ impl Join {
             let _ = write!(w, "; write on {fix} = {key}");
         }
         Some(w)
+    }
+}
+
+impl Describe for Join {
+    fn needs(&self, n: &mut Needs) {
+        self.on.visit_paths(&mut |p| n.add_path(p));
+    }
+
+    fn name(&self) -> &'static str {
+        "join"
+    }
+    fn counts(&self) -> Option<&'static str> {
+        Some("no match: passes on, counted in unmatched_join")
+    }
+}
+
+impl PerEvent for Join {
+    fn step<'a>(&self, ev: &mut Event<'a>, env: &Env) -> Step<'a> {
+        self.apply(ev, env)
     }
 }
 

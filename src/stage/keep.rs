@@ -6,8 +6,10 @@
 use super::Flow;
 use crate::event::{Event, Needs, Reason, resolve_path, write_path};
 use crate::json::{self, DuplicateKey, Out};
+use crate::lang::Env;
 use crate::lang::Path;
 use crate::lang::ast::Seg;
+use crate::stage::{Describe, PerEvent, Step};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone)]
@@ -22,10 +24,6 @@ impl Keep {
             .iter()
             .all(|p| !p.segs.is_empty() && p.segs.iter().all(|s| matches!(s, Seg::Key(_))));
         Keep { paths, keys_only }
-    }
-
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        self.paths.iter().for_each(|p| n.add_path(p));
     }
 
     pub(crate) fn apply(&self, ev: &mut Event) -> Flow {
@@ -97,6 +95,22 @@ impl Keep {
         let mut out = String::with_capacity(128);
         root.write(&mut out).ok()?;
         Some(out)
+    }
+}
+
+impl Describe for Keep {
+    fn needs(&self, n: &mut Needs) {
+        self.paths.iter().for_each(|p| n.add_path(p));
+    }
+
+    fn name(&self) -> &'static str {
+        "keep"
+    }
+}
+
+impl PerEvent for Keep {
+    fn step<'a>(&self, ev: &mut Event<'a>, _: &Env) -> Step<'a> {
+        Step::of(self.apply(ev))
     }
 }
 

@@ -3,10 +3,12 @@
 //! parse is a dead letter (reason `parse`) unless `else` says otherwise.
 
 use super::Flow;
+use crate::event::Rejection;
 use crate::event::{Event, Needs, Reason};
 use crate::lang::ast::{Otherwise, ParseFormat};
 use crate::lang::{Env, Expr, Val};
 use crate::parse::{TextFormat, Want, access, parse_only};
+use crate::stage::{Describe, PerEvent, Step};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -45,12 +47,6 @@ impl Parse {
     #[cfg(test)]
     pub(crate) fn want(&self) -> &Want {
         &self.want
-    }
-
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        if let Some(e) = &self.from {
-            e.visit_paths(&mut |p| n.add_path(p));
-        }
     }
 
     /// Why an event became a dead letter, for its record.
@@ -117,6 +113,30 @@ impl Parse {
             Otherwise::Keep => Flow::Pass,
             Otherwise::Drop => Flow::Filtered,
             Otherwise::Dead => Flow::Dead(Reason::Parse),
+        }
+    }
+}
+
+impl Describe for Parse {
+    fn needs(&self, n: &mut Needs) {
+        if let Some(e) = &self.from {
+            e.visit_paths(&mut |p| n.add_path(p));
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "parse"
+    }
+}
+
+impl PerEvent for Parse {
+    fn step<'a>(&self, ev: &mut Event<'a>, env: &Env) -> Step<'a> {
+        match self.apply(ev, env) {
+            Flow::Dead(reason) => Step::Dead(Rejection {
+                reason,
+                error: self.error(),
+            }),
+            flow => Step::of(flow),
         }
     }
 }

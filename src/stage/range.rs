@@ -11,6 +11,7 @@ use super::{Step, TimeField};
 use crate::event::{Event, Fate, Needs, Reason, Rejection};
 use crate::lang::Env;
 use crate::lang::lexer::{Tok, lex};
+use crate::stage::{Describe, PerEvent};
 
 #[derive(Debug, Clone)]
 pub(crate) struct TimeRange {
@@ -22,10 +23,6 @@ pub(crate) struct TimeRange {
 }
 
 impl TimeRange {
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        self.time.needs(n);
-    }
-
     pub(crate) fn apply<'a>(&self, ev: &Event<'a>, env: &Env) -> Step<'a> {
         match self.time.of(ev, env) {
             Some(t) if self.holds(t) => Step::Pass,
@@ -40,6 +37,25 @@ impl TimeRange {
     /// Whether `t` is in the range.
     pub(crate) fn holds(&self, t: f64) -> bool {
         self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+}
+
+impl Describe for TimeRange {
+    fn needs(&self, n: &mut Needs) {
+        self.time.needs(n);
+    }
+
+    fn name(&self) -> &'static str {
+        "--since/--until"
+    }
+    fn counts(&self) -> Option<&'static str> {
+        Some("outside: out_of_range; no time: dead letter (no_time)")
+    }
+}
+
+impl PerEvent for TimeRange {
+    fn step<'a>(&self, ev: &mut Event<'a>, env: &Env) -> Step<'a> {
+        self.apply(ev, env)
     }
 }
 

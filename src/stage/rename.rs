@@ -4,8 +4,10 @@
 
 use super::Flow;
 use crate::event::{Event, MAX_PAD, Needs, Reason, navigate_mut, remove_path, too_deep_at, write_path, write_segs};
+use crate::lang::Env;
 use crate::lang::Path;
 use crate::lang::ast::Seg;
+use crate::stage::{Describe, PerEvent, Step};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone)]
@@ -16,13 +18,6 @@ pub(crate) struct Rename {
 impl Rename {
     pub(crate) fn new(pairs: Vec<(Path, Path)>) -> Self {
         Rename { pairs }
-    }
-
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        for (from, to) in &self.pairs {
-            n.add_path(from);
-            n.add_quiet(to);
-        }
     }
 
     pub(crate) fn apply(&self, ev: &mut Event) -> Flow {
@@ -42,6 +37,25 @@ impl Rename {
             }
         }
         Flow::Pass
+    }
+}
+
+impl Describe for Rename {
+    fn needs(&self, n: &mut Needs) {
+        for (from, to) in &self.pairs {
+            n.add_path(from);
+            n.add_quiet(to);
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "rename"
+    }
+}
+
+impl PerEvent for Rename {
+    fn step<'a>(&self, ev: &mut Event<'a>, _: &Env) -> Step<'a> {
+        Step::of(self.apply(ev))
     }
 }
 

@@ -19,6 +19,7 @@ use crate::event::{Event, Fate, Needs, OwnedEvent, Reason};
 use crate::lang::Expr;
 use crate::lang::ast::Bound;
 use crate::lang::func::time_of;
+use crate::stage::{Describe, Ordered};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::ops::ControlFlow;
@@ -90,32 +91,6 @@ impl Reorder {
         }
     }
 
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        self.by.visit_paths(&mut |p| n.add_path(p));
-    }
-
-    /// Holds the event, then releases the events that can no longer be overtaken.
-    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
-        let Some(key) = time_of(&self.by.eval(&ev, out.env()), out.env()) else {
-            return out.dead(&ev, Reason::NoTime);
-        };
-        if self.released.is_some_and(|r| key < r) {
-            return out.dead(&ev, Reason::Late);
-        }
-        let held = Held {
-            key,
-            seq: self.seq,
-            ev: ev.to_owned(),
-        };
-        self.seq += 1;
-        self.held_bytes += held.bytes();
-        self.heap.push(Reverse(held));
-        self.newest = self.newest.max(key);
-        while self.ready() {
-            self.release(out);
-        }
-    }
-
     /// Whether the smallest event held is due.
     fn ready(&self) -> bool {
         let Some(Reverse(first)) = self.heap.peek() else {
@@ -136,9 +111,43 @@ impl Reorder {
             out.push_owned(h.ev);
         }
     }
+}
+
+impl Describe for Reorder {
+    fn needs(&self, n: &mut Needs) {
+        self.by.visit_paths(&mut |p| n.add_path(p));
+    }
+
+    fn name(&self) -> &'static str {
+        "reorder"
+    }
+}
+
+impl Ordered for Reorder {
+    /// Holds the event, then releases the events that can no longer be overtaken.
+    fn push(&mut self, ev: Event, out: &mut Emit) {
+        let Some(key) = time_of(&self.by.eval(&ev, out.env()), out.env()) else {
+            return out.dead(&ev, Reason::NoTime);
+        };
+        if self.released.is_some_and(|r| key < r) {
+            return out.dead(&ev, Reason::Late);
+        }
+        let held = Held {
+            key,
+            seq: self.seq,
+            ev: ev.to_owned(),
+        };
+        self.seq += 1;
+        self.held_bytes += held.bytes();
+        self.heap.push(Reverse(held));
+        self.newest = self.newest.max(key);
+        while self.ready() {
+            self.release(out);
+        }
+    }
 
     /// The run stopped before the end of input: the events held are skipped.
-    pub(crate) fn abandon(&mut self, out: &mut Emit) {
+    fn abandon(&mut self, out: &mut Emit) {
         for Reverse(h) in self.heap.drain() {
             out.record_owned(&h.ev, Fate::Skipped);
         }
@@ -146,7 +155,7 @@ impl Reorder {
     }
 
     /// Releases every event held, in order.
-    pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
+    fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
         while !self.heap.is_empty() {
             self.release(out);
             if out.go_on().is_break() {
@@ -155,6 +164,10 @@ impl Reorder {
             }
         }
         ControlFlow::Continue(())
+    }
+
+    fn sees_every_event(&self) -> bool {
+        false
     }
 }
 

@@ -5,6 +5,7 @@ use super::Flow;
 use crate::event::{Event, Needs};
 use crate::lang::ast::RouteSpec;
 use crate::lang::{Env, Expr, Val};
+use crate::stage::{Describe, PerEvent, Step};
 use std::sync::Arc;
 
 /// The topic of events no rule matched, when there is no `else`.
@@ -29,17 +30,6 @@ impl Route {
                 rules: rules.iter().map(|(n, e)| (Arc::from(n.as_str()), e.clone())).collect(),
                 otherwise: Arc::from(otherwise.as_deref().unwrap_or(UNMATCHED)),
             },
-        }
-    }
-
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        match self {
-            Route::By(e) => e.visit_paths(&mut |p| n.add_path(p)),
-            Route::Rules { rules, .. } => {
-                for (_, e) in rules {
-                    e.visit_paths(&mut |p| n.add_path(p));
-                }
-            }
         }
     }
 
@@ -89,6 +79,33 @@ impl Route {
 
     pub(crate) fn fans_out(&self) -> bool {
         matches!(self, Route::Rules { all: true, .. })
+    }
+}
+
+impl Describe for Route {
+    fn needs(&self, n: &mut Needs) {
+        match self {
+            Route::By(e) => e.visit_paths(&mut |p| n.add_path(p)),
+            Route::Rules { rules, .. } => {
+                for (_, e) in rules {
+                    e.visit_paths(&mut |p| n.add_path(p));
+                }
+            }
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "route"
+    }
+}
+
+impl PerEvent for Route {
+    fn step<'a>(&self, ev: &mut Event<'a>, env: &Env) -> Step<'a> {
+        if self.fans_out() {
+            Step::Many(self.copies(ev, env))
+        } else {
+            Step::of(self.apply(ev, env))
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use crate::event::Fate;
 use crate::event::{Event, Needs, Origin};
 use crate::lang::ast::Rate;
 use crate::lang::{Env, Expr};
+use crate::stage::{Describe, PerEvent};
 use std::hash::Hasher;
 
 #[derive(Debug, Clone)]
@@ -30,12 +31,6 @@ impl Sample {
         Sample { threshold, by, seed }
     }
 
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        if let Some(e) = &self.by {
-            e.visit_paths(&mut |p| n.add_path(p));
-        }
-    }
-
     pub(crate) fn apply<'a>(&self, ev: &Event<'a>, env: &Env) -> Step<'a> {
         let hash = match &self.by {
             Some(key) => seeded_canonical_hash(&key.eval(ev, env), self.seed),
@@ -46,6 +41,27 @@ impl Sample {
         } else {
             Step::Drop(Fate::SampledOut)
         }
+    }
+}
+
+impl Describe for Sample {
+    fn needs(&self, n: &mut Needs) {
+        if let Some(e) = &self.by {
+            e.visit_paths(&mut |p| n.add_path(p));
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "sample"
+    }
+    fn counts(&self) -> Option<&'static str> {
+        Some("left out: sampled_out")
+    }
+}
+
+impl PerEvent for Sample {
+    fn step<'a>(&self, ev: &mut Event<'a>, env: &Env) -> Step<'a> {
+        self.apply(ev, env)
     }
 }
 

@@ -9,6 +9,7 @@ use super::Flow;
 use crate::event::{Event, MAX_PAD, Needs, Reason, too_deep_at, write_path, write_segs};
 use crate::lang::ast::Seg;
 use crate::lang::{Env, Expr, Path, Val};
+use crate::stage::{Describe, PerEvent, Step};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Set {
@@ -23,16 +24,6 @@ impl Set {
             .iter()
             .all(|(p, _)| matches!(p.segs.as_slice(), [Seg::Key(_)]));
         Set { assignments, top_level }
-    }
-
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        for (p, e) in &self.assignments {
-            e.visit_paths(&mut |p| n.add_path(p));
-            if self.top_level {
-                // Captured on the first parse, so splicing needs no second one.
-                n.add_quiet(p);
-            }
-        }
     }
 
     pub(crate) fn apply(&self, ev: &mut Event, env: &Env) -> Flow {
@@ -71,6 +62,28 @@ impl Set {
             }
         }
         Flow::Pass
+    }
+}
+
+impl Describe for Set {
+    fn needs(&self, n: &mut Needs) {
+        for (p, e) in &self.assignments {
+            e.visit_paths(&mut |p| n.add_path(p));
+            if self.top_level {
+                // Captured on the first parse, so splicing needs no second one.
+                n.add_quiet(p);
+            }
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "set"
+    }
+}
+
+impl PerEvent for Set {
+    fn step<'a>(&self, ev: &mut Event<'a>, env: &Env) -> Step<'a> {
+        Step::of(self.apply(ev, env))
     }
 }
 

@@ -11,6 +11,7 @@
 use super::Emit;
 use crate::event::{Event, Fate, Needs};
 use crate::stage::StageError;
+use crate::stage::{Describe, Ordered};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -39,11 +40,22 @@ impl Shapes {
             failed: false,
         }
     }
+}
 
+impl Describe for Shapes {
     /// Reads no field: the keys come from the event's text.
-    pub(crate) fn needs(&self, _: &mut Needs) {}
+    fn needs(&self, _: &mut Needs) {}
 
-    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
+    fn name(&self) -> &'static str {
+        "shapes"
+    }
+    fn counts(&self) -> Option<&'static str> {
+        Some("every event: aggregated; one row per set of keys at the end")
+    }
+}
+
+impl Ordered for Shapes {
+    fn push(&mut self, ev: Event, out: &mut Emit) {
         if self.failed {
             return out.record(&ev, Fate::Skipped);
         }
@@ -71,7 +83,7 @@ impl Shapes {
     }
 
     /// Hands on one row per shape, the most common first.
-    pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
+    fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
         if self.failed {
             return ControlFlow::Continue(());
         }

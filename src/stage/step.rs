@@ -23,6 +23,7 @@ use crate::event::{Event, Fate, MAX_PAD, Needs, Reason, too_deep_at, write_path,
 use crate::lang::ast::{KeySpec, StepFn, StepSpec};
 use crate::lang::value::Numeric;
 use crate::lang::{Path, Val};
+use crate::stage::{Describe, Ordered};
 use serde_json::Value;
 
 #[derive(Debug, Clone)]
@@ -62,7 +63,28 @@ impl Steps {
         }
     }
 
-    pub(crate) fn needs(&self, n: &mut Needs) {
+    fn write(&self, ev: &mut Event, results: Vec<Value>) -> Result<(), Reason> {
+        let values: Vec<Val> = results.iter().map(Val::from_value).collect();
+        if self.steps.iter().zip(&values).any(|(s, v)| too_deep_at(&s.name, v)) {
+            return Err(Reason::TooDeep);
+        }
+        let paths: Vec<&Path> = self.steps.iter().map(|s| &s.name).collect();
+        if let Some(text) = ev.spliced(&paths, &values) {
+            ev.set_text(text);
+            return Ok(());
+        }
+        drop(values);
+        let doc = ev.doc_mut().map_err(|r| r.reason)?;
+        for (s, v) in self.steps.iter().zip(results) {
+            let segs = write_segs(doc, &s.name);
+            write_path(doc, segs, v, MAX_PAD)?;
+        }
+        Ok(())
+    }
+}
+
+impl Describe for Steps {
+    fn needs(&self, n: &mut Needs) {
         for s in &self.steps {
             if let Some(e) = &s.arg {
                 e.visit_paths(&mut |p| n.add_path(p));
@@ -80,7 +102,16 @@ impl Steps {
         }
     }
 
-    pub(crate) fn push(&mut self, mut ev: Event, out: &mut Emit) {
+    fn name(&self) -> &'static str {
+        "step"
+    }
+    fn counts(&self) -> Option<&'static str> {
+        Some("not an object: dead letter (not_object)")
+    }
+}
+
+impl Ordered for Steps {
+    fn push(&mut self, mut ev: Event, out: &mut Emit) {
         if self.failed {
             return out.record(&ev, Fate::Skipped);
         }
@@ -120,23 +151,8 @@ impl Steps {
         }
     }
 
-    fn write(&self, ev: &mut Event, results: Vec<Value>) -> Result<(), Reason> {
-        let values: Vec<Val> = results.iter().map(Val::from_value).collect();
-        if self.steps.iter().zip(&values).any(|(s, v)| too_deep_at(&s.name, v)) {
-            return Err(Reason::TooDeep);
-        }
-        let paths: Vec<&Path> = self.steps.iter().map(|s| &s.name).collect();
-        if let Some(text) = ev.spliced(&paths, &values) {
-            ev.set_text(text);
-            return Ok(());
-        }
-        drop(values);
-        let doc = ev.doc_mut().map_err(|r| r.reason)?;
-        for (s, v) in self.steps.iter().zip(results) {
-            let segs = write_segs(doc, &s.name);
-            write_path(doc, segs, v, MAX_PAD)?;
-        }
-        Ok(())
+    fn sees_every_event(&self) -> bool {
+        false
     }
 }
 

@@ -24,6 +24,7 @@ use crate::event::{Event, Fate, Needs};
 use crate::lang::Val;
 use crate::lang::ast::{Path, Seg};
 use crate::stage::StageError;
+use crate::stage::{Describe, Ordered};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
@@ -76,35 +77,6 @@ impl Summary {
             failed: false,
             path: String::new(),
         }
-    }
-
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        n.whole = true;
-    }
-
-    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
-        if self.failed {
-            return out.record(&ev, Fate::Skipped);
-        }
-        let doc = match ev.tree() {
-            Some(tree) => self.add_event(tree),
-            None => match ev.to_value() {
-                Ok(tree) => self.add_event(&tree),
-                // Every event's text was checked as JSON when it was read.
-                Err(_) => Ok(()),
-            },
-        };
-        if doc.is_err() {
-            self.failed = true;
-            out.fail(StageError::TooMany {
-                stage: "summary",
-                limit: self.limit,
-                what: "field paths",
-                or: ", or keep only some fields first (keep a, b | summary)",
-            });
-            return out.record(&ev, Fate::Skipped);
-        }
-        out.record(&ev, Fate::Aggregated);
     }
 
     /// Adds every path of one event; `Err` when a new path would be one past the limit.
@@ -161,9 +133,49 @@ impl Summary {
             _ => Ok(()),
         }
     }
+}
+
+impl Describe for Summary {
+    fn needs(&self, n: &mut Needs) {
+        n.whole = true;
+    }
+
+    fn name(&self) -> &'static str {
+        "summary"
+    }
+    fn counts(&self) -> Option<&'static str> {
+        Some("every event: aggregated; one row per field path at the end")
+    }
+}
+
+impl Ordered for Summary {
+    fn push(&mut self, ev: Event, out: &mut Emit) {
+        if self.failed {
+            return out.record(&ev, Fate::Skipped);
+        }
+        let doc = match ev.tree() {
+            Some(tree) => self.add_event(tree),
+            None => match ev.to_value() {
+                Ok(tree) => self.add_event(&tree),
+                // Every event's text was checked as JSON when it was read.
+                Err(_) => Ok(()),
+            },
+        };
+        if doc.is_err() {
+            self.failed = true;
+            out.fail(StageError::TooMany {
+                stage: "summary",
+                limit: self.limit,
+                what: "field paths",
+                or: ", or keep only some fields first (keep a, b | summary)",
+            });
+            return out.record(&ev, Fate::Skipped);
+        }
+        out.record(&ev, Fate::Aggregated);
+    }
 
     /// Hands on one row per path, sorted by path.
-    pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
+    fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
         if self.failed {
             return ControlFlow::Continue(());
         }

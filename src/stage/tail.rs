@@ -7,6 +7,7 @@ use super::Emit;
 use super::head::GroupIndex;
 use crate::event::{Event, Fate, Needs, OwnedEvent};
 use crate::lang::ast::KeySpec;
+use crate::stage::{Describe, Ordered};
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
 
@@ -29,16 +30,24 @@ impl Tail {
             failed: false,
         }
     }
+}
 
-    pub(crate) fn needs(&self, n: &mut Needs) {
+impl Describe for Tail {
+    fn needs(&self, n: &mut Needs) {
         if let Some(groups) = &self.by {
             groups.needs(n);
         }
     }
 
+    fn name(&self) -> &'static str {
+        "tail"
+    }
+}
+
+impl Ordered for Tail {
     /// Holds the event; the one that no longer fits (the oldest of its ring, or this one
     /// for `tail 0`) is skipped.
-    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
+    fn push(&mut self, ev: Event, out: &mut Emit) {
         if self.failed || self.limit == 0 {
             return out.record(&ev, Fate::Skipped);
         }
@@ -66,7 +75,7 @@ impl Tail {
     }
 
     /// The run stopped before the end of input: the events held are skipped.
-    pub(crate) fn abandon(&mut self, out: &mut Emit) {
+    fn abandon(&mut self, out: &mut Emit) {
         for ring in &mut self.rings {
             for h in ring.drain(..) {
                 out.record_owned(&h, Fate::Skipped);
@@ -75,7 +84,7 @@ impl Tail {
     }
 
     /// Releases the events held, ring by ring, oldest first.
-    pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
+    fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
         for r in 0..self.rings.len() {
             while let Some(h) = self.rings[r].pop_front() {
                 out.push_owned(h);

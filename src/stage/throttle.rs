@@ -18,6 +18,7 @@ use crate::agg::key::write_canonical;
 use crate::event::{Event, Fate, Needs, Reason};
 use crate::lang::Expr;
 use crate::stage::StageError;
+use crate::stage::{Describe, Ordered};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -83,37 +84,6 @@ impl Throttle {
         }
     }
 
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        if let Some(e) = &self.by {
-            e.visit_paths(&mut |p| n.add_path(p));
-        }
-        self.time.needs(n);
-    }
-
-    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
-        if self.failed {
-            return out.record(&ev, Fate::Skipped);
-        }
-        let Some(t) = self.time.of(&ev, out.env()) else {
-            return out.dead(&ev, Reason::NoTime);
-        };
-        if let Some(by) = &self.by {
-            // A null or missing value is a key too: `null`.
-            self.key.clear();
-            // Writing to a Vec cannot fail.
-            let _ = write_canonical(&by.eval(&ev, out.env()), &mut self.key);
-        }
-        match self.count(self.windows.pane(t)) {
-            Verdict::Pass => out.push(ev),
-            Verdict::Throttled => out.record(&ev, Fate::Throttled),
-            Verdict::Full => {
-                self.failed = true;
-                out.fail(StageError::too_many("throttle", self.max_keys, "keys in one window"));
-                out.record(&ev, Fate::Skipped);
-            }
-        }
-    }
-
     /// Counts the current key's event in `window`, if it is under the limit there.
     fn count(&mut self, window: i64) -> Verdict {
         if window > self.current.window {
@@ -145,6 +115,53 @@ impl Throttle {
                 Verdict::Pass
             }
         }
+    }
+}
+
+impl Describe for Throttle {
+    fn needs(&self, n: &mut Needs) {
+        if let Some(e) = &self.by {
+            e.visit_paths(&mut |p| n.add_path(p));
+        }
+        self.time.needs(n);
+    }
+
+    fn name(&self) -> &'static str {
+        "throttle"
+    }
+}
+
+impl Ordered for Throttle {
+    fn push(&mut self, ev: Event, out: &mut Emit) {
+        if self.failed {
+            return out.record(&ev, Fate::Skipped);
+        }
+        let Some(t) = self.time.of(&ev, out.env()) else {
+            return out.dead(&ev, Reason::NoTime);
+        };
+        if let Some(by) = &self.by {
+            // A null or missing value is a key too: `null`.
+            self.key.clear();
+            // Writing to a Vec cannot fail.
+            let _ = write_canonical(&by.eval(&ev, out.env()), &mut self.key);
+        }
+        match self.count(self.windows.pane(t)) {
+            Verdict::Pass => out.push(ev),
+            Verdict::Throttled => out.record(&ev, Fate::Throttled),
+            Verdict::Full => {
+                self.failed = true;
+                out.fail(StageError::too_many("throttle", self.max_keys, "keys in one window"));
+                out.record(&ev, Fate::Skipped);
+            }
+        }
+    }
+
+    fn holds_events(&self) -> bool {
+        false
+    }
+
+    fn sees_every_event(&self) -> bool {
+        false
     }
 }
 

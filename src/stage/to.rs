@@ -15,6 +15,7 @@ use crate::event::{Event, Fate, Needs};
 use crate::lang::ast::{Expr, Template, TemplatePart};
 use crate::lang::{Env, LangError, Span, StageAst, StageSpec, Val};
 use crate::output::safe_path::{NONE, encode_into};
+use crate::stage::{Describe, Ordered};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -99,16 +100,6 @@ impl To {
         format!("{:016x}", std::hash::Hasher::finish(&h))
     }
 
-    /// Writes the event to its file; `tee` passes it on, `to` ends its way.
-    pub(crate) fn push(&self, ev: Event, out: &mut Emit) {
-        out.deliver(self, &ev);
-        if self.tee {
-            out.push(ev);
-        } else {
-            out.record(&ev, Fate::Emitted);
-        }
-    }
-
     /// Refuses, before any input is read, a `to`/`tee` template that can name no file.
     pub(crate) fn check(asts: &[StageAst], source: &str) -> Result<(), LangError> {
         for ast in asts {
@@ -125,17 +116,6 @@ impl To {
             }
         }
         Ok(())
-    }
-
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        for p in self.names.iter().flatten() {
-            if let Piece::Expr(e) = p {
-                e.visit_paths(&mut |p| n.add_path(p));
-            }
-        }
-        if let Some(e) = self.msg_id.as_ref().filter(|_| self.nats.is_some()) {
-            e.visit_paths(&mut |p| n.add_path(p));
-        }
     }
 
     /// Appends the path of the file for this event, starting with the fixed directory, to `out`.
@@ -163,6 +143,43 @@ impl To {
                 shorten(out, start, suffix);
             }
         }
+    }
+}
+
+impl Describe for To {
+    fn needs(&self, n: &mut Needs) {
+        for p in self.names.iter().flatten() {
+            if let Piece::Expr(e) = p {
+                e.visit_paths(&mut |p| n.add_path(p));
+            }
+        }
+        if let Some(e) = self.msg_id.as_ref().filter(|_| self.nats.is_some()) {
+            e.visit_paths(&mut |p| n.add_path(p));
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        if self.tee { "tee" } else { "to" }
+    }
+}
+
+impl Ordered for To {
+    /// Writes the event to its file; `tee` passes it on, `to` ends its way.
+    fn push(&mut self, ev: Event, out: &mut Emit) {
+        out.deliver(self, &ev);
+        if self.tee {
+            out.push(ev);
+        } else {
+            out.record(&ev, Fate::Emitted);
+        }
+    }
+
+    fn holds_events(&self) -> bool {
+        false
+    }
+
+    fn files_root(&self) -> Option<&std::path::Path> {
+        self.nats.is_none().then_some(self.root.as_path())
     }
 }
 

@@ -7,6 +7,8 @@
 
 use super::Step;
 use crate::event::{Event, Needs, Reason, Rejection};
+use crate::lang::Env;
+use crate::stage::{Describe, PerEvent};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -51,10 +53,6 @@ impl Validate {
         })
     }
 
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        n.whole = true;
-    }
-
     pub(crate) fn apply<'a>(&self, ev: &Event<'a>) -> Step<'a> {
         let owned;
         let doc = match ev.tree() {
@@ -75,6 +73,25 @@ impl Validate {
                 Step::Dead(Rejection::new(Reason::Schema, error))
             }
         }
+    }
+}
+
+impl Describe for Validate {
+    fn needs(&self, n: &mut Needs) {
+        n.whole = true;
+    }
+
+    fn name(&self) -> &'static str {
+        "validate"
+    }
+    fn counts(&self) -> Option<&'static str> {
+        Some("invalid: dead letter (schema)")
+    }
+}
+
+impl PerEvent for Validate {
+    fn step<'a>(&self, ev: &mut Event<'a>, _: &Env) -> Step<'a> {
+        self.apply(ev)
     }
 }
 

@@ -3,6 +3,7 @@
 use super::Flow;
 use crate::event::{Event, Needs};
 use crate::lang::{Env, Expr, Needles};
+use crate::stage::{Describe, PerEvent, Step};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Where {
@@ -24,15 +25,27 @@ impl Where {
         Needles::of(&self.cond)
     }
 
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        self.cond.visit_paths(&mut |p| n.add_path(p));
-    }
-
     pub(crate) fn apply(&self, ev: &Event, env: &Env) -> Flow {
         if self.cond.test(ev, env) {
             Flow::Pass
         } else {
             Flow::Filtered
         }
+    }
+}
+
+impl Describe for Where {
+    fn needs(&self, n: &mut Needs) {
+        self.cond.visit_paths(&mut |p| n.add_path(p));
+    }
+
+    fn name(&self) -> &'static str {
+        "where"
+    }
+}
+
+impl PerEvent for Where {
+    fn step<'a>(&self, ev: &mut Event<'a>, env: &Env) -> Step<'a> {
+        Step::of(self.apply(ev, env))
     }
 }

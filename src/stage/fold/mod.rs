@@ -24,6 +24,7 @@ use crate::json;
 use crate::lang::Env;
 use crate::lang::ast::{KeySpec, Path};
 use crate::stage::StageError;
+use crate::stage::{Describe, Ordered, Partial, PartialSpec};
 use patch::Patches;
 use serde_json::{Map, Value};
 use state::{Part, State};
@@ -130,33 +131,8 @@ impl Fold {
         }
     }
 
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        self.spec.needs(n);
-    }
-
-    /// Applies the event to its entity's state; the event itself goes no further.
-    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
-        self.canon.clear();
-        self.text.clear();
-        write_key(&self.spec.keys, &ev, out.env(), &mut self.canon, &mut self.text);
-        let hash = self.spec.hash(&self.canon);
-        let Some(e) = self.table.entity(&self.canon, hash, &self.text, self.spec.max) else {
-            out.fail(too_many(self.spec.max));
-            return out.record(&ev, Fate::Skipped);
-        };
-        out.record(&ev, Fate::Aggregated);
-        self.patch.clear();
-        self.patch.read(&ev, self.spec.from.as_ref());
-        self.time.clear();
-        self.spec.time.write(&ev, out.env(), &mut self.time);
-        self.table.entities[e].apply(&self.patch, 0..self.patch.steps.len(), &self.time);
-        if self.spec.changes {
-            self.push_row(e, out);
-        }
-    }
-
     /// Applies a worker's chunk of events, the chunk after those applied so far.
-    pub(crate) fn merge(&mut self, part: FoldPart) {
+    fn apply_part(&mut self, part: FoldPart) {
         // All the events' entities are found first, so that the cache misses of finding them
         // overlap; then each state is read ahead of its turn, for the same reason.
         let mut ids = std::mem::take(&mut self.ids);
@@ -241,9 +217,42 @@ impl Fold {
         out.push_text(&text, None, Origin::default(), None);
         self.row_text = text;
     }
+}
+
+impl Describe for Fold {
+    fn needs(&self, n: &mut Needs) {
+        self.spec.needs(n);
+    }
+
+    fn name(&self) -> &'static str {
+        "fold"
+    }
+}
+
+impl Ordered for Fold {
+    /// Applies the event to its entity's state; the event itself goes no further.
+    fn push(&mut self, ev: Event, out: &mut Emit) {
+        self.canon.clear();
+        self.text.clear();
+        write_key(&self.spec.keys, &ev, out.env(), &mut self.canon, &mut self.text);
+        let hash = self.spec.hash(&self.canon);
+        let Some(e) = self.table.entity(&self.canon, hash, &self.text, self.spec.max) else {
+            out.fail(too_many(self.spec.max));
+            return out.record(&ev, Fate::Skipped);
+        };
+        out.record(&ev, Fate::Aggregated);
+        self.patch.clear();
+        self.patch.read(&ev, self.spec.from.as_ref());
+        self.time.clear();
+        self.spec.time.write(&ev, out.env(), &mut self.time);
+        self.table.entities[e].apply(&self.patch, 0..self.patch.steps.len(), &self.time);
+        if self.spec.changes {
+            self.push_row(e, out);
+        }
+    }
 
     /// With `emit final`, hands on each entity's state, in first-seen order.
-    pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
+    fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
         if self.spec.changes {
             return ControlFlow::Continue(());
         }
@@ -255,6 +264,20 @@ impl Fold {
             out.go_on()?;
         }
         ControlFlow::Continue(())
+    }
+
+    fn partial(&self) -> Option<PartialSpec> {
+        self.spec.in_parts().then(|| PartialSpec::Fold(self.spec.clone()))
+    }
+
+    fn merge(&mut self, part: Partial) {
+        if let Partial::Fold(part) = part {
+            self.apply_part(part);
+        }
+    }
+
+    fn overflowed(&self, max: usize) -> Option<StageError> {
+        self.overflow.then(|| too_many(max))
     }
 }
 

@@ -19,6 +19,7 @@ use crate::event::{Event, Fate, Needs, Reason, TimeField, set_path};
 use crate::lang::Val;
 use crate::lang::ast::{AggSpec, KeyName, KeySpec};
 use crate::lang::{Env, Expr};
+use crate::stage::{Describe, Ordered, Partial, PartialSpec, StageError};
 use panes::Panes;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
@@ -473,28 +474,6 @@ impl GroupStage {
         self.lateness.is_some()
     }
 
-    /// Aggregates the event; in streaming mode, hands on the rows of windows the watermark closed.
-    pub(crate) fn push(&mut self, ev: Event, out: &mut Emit) {
-        match self.add(&ev, out.env()) {
-            Ok(rows) => {
-                out.record(&ev, Fate::Aggregated);
-                for row in rows {
-                    out.push_row(row);
-                }
-            }
-            Err(Rejected::NoTime) => out.dead(&ev, Reason::NoTime),
-            Err(Rejected::Late) => out.dead(&ev, Reason::Late),
-        }
-    }
-
-    /// Hands on the rows of everything still held, at the end of input.
-    pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
-        self.rows().try_for_each(|row| {
-            out.push_row(row);
-            out.go_on()
-        })
-    }
-
     /// Adds an event; in streaming mode, returns the rows of windows the watermark closed.
     /// An event is late when every window that holds it was emitted; otherwise it counts in
     /// those still open.
@@ -549,6 +528,56 @@ impl GroupStage {
             rows.extra = Some(row(&spec, None, &[], &results));
         }
         rows
+    }
+}
+
+impl Describe for GroupStage {
+    fn name(&self) -> &'static str {
+        self.spec.stage
+    }
+
+    fn needs(&self, n: &mut Needs) {
+        self.spec.needs(n);
+    }
+}
+
+impl Ordered for GroupStage {
+    /// Aggregates the event; in streaming mode, hands on the rows of windows the watermark closed.
+    fn push(&mut self, ev: Event, out: &mut Emit) {
+        match self.add(&ev, out.env()) {
+            Ok(rows) => {
+                out.record(&ev, Fate::Aggregated);
+                for row in rows {
+                    out.push_row(row);
+                }
+            }
+            Err(Rejected::NoTime) => out.dead(&ev, Reason::NoTime),
+            Err(Rejected::Late) => out.dead(&ev, Reason::Late),
+        }
+    }
+
+    /// Hands on the rows of everything still held, at the end of input.
+    fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
+        self.rows().try_for_each(|row| {
+            out.push_row(row);
+            out.go_on()
+        })
+    }
+
+    fn partial(&self) -> Option<PartialSpec> {
+        (!self.streaming()).then(|| PartialSpec::Group(self.spec.clone()))
+    }
+
+    fn merge(&mut self, part: Partial) {
+        if let Partial::Groups(groups) = part {
+            self.groups.merge(groups, &self.spec);
+        }
+    }
+
+    fn overflowed(&self, max: usize) -> Option<StageError> {
+        self.groups
+            .overflow
+            .then(|| StageError::too_many(self.spec.stage, max, "groups"))
     }
 }
 

@@ -10,6 +10,7 @@ use super::Emit;
 use crate::event::{Event, Fate, Needs, OwnedEvent};
 use crate::lang::{Env, Expr, Val};
 use crate::stage::StageError;
+use crate::stage::{Describe, Ordered};
 use merge::Budget;
 use serde_json::Value;
 use spill::RunFile;
@@ -90,48 +91,9 @@ impl Sort {
         }
     }
 
-    pub(crate) fn needs(&self, n: &mut Needs) {
-        for (e, _) in &self.keys {
-            e.visit_paths(&mut |p| n.add_path(p));
-        }
-    }
-
-    /// Holds the event until the end of input. When it can be neither held nor spilled, the run
-    /// stops and the event is skipped.
-    pub(crate) fn push_event(&mut self, ev: Event, out: &mut Emit) {
-        if let Err(e) = self.push(&ev, out.env()) {
-            out.fail(StageError::SortSpill(e));
-            out.record(&ev, Fate::Skipped);
-        }
-    }
-
-    /// The run stopped before the end of input: the events held, in memory and spilled, are
-    /// skipped (a spill that cannot be read back leaves its events uncounted, and says so).
-    pub(crate) fn abandon(&mut self, out: &mut Emit) {
-        let drained = self.drain(&mut |it| {
-            out.record_owned(&it.ev, Fate::Skipped);
-            ControlFlow::Continue(())
-        });
-        if let Err(e) = drained {
-            out.fail(StageError::SortRead(e));
-        }
-    }
-
-    /// Hands on the events in sorted order, at the end of input.
-    pub(crate) fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
-        let drained = self.drain(&mut |it| {
-            out.push_owned(it.ev);
-            out.go_on()
-        });
-        drained.unwrap_or_else(|e| {
-            out.fail(StageError::SortRead(e));
-            ControlFlow::Continue(())
-        })
-    }
-
     /// Takes one event. An error means this event was not taken (nor any later one): no room was left in
     /// memory and the held events could not spill.
-    fn push(&mut self, ev: &Event, env: &Env) -> io::Result<()> {
+    fn hold(&mut self, ev: &Event, env: &Env) -> io::Result<()> {
         if let Some((kind, message)) = &self.failed {
             return Err(io::Error::new(*kind, message.clone()));
         }
@@ -222,6 +184,53 @@ impl Sort {
             Err(_) if flow.is_break() => Ok(flow),
             other => other.map(|()| flow),
         }
+    }
+}
+
+impl Describe for Sort {
+    fn needs(&self, n: &mut Needs) {
+        for (e, _) in &self.keys {
+            e.visit_paths(&mut |p| n.add_path(p));
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "sort"
+    }
+}
+
+impl Ordered for Sort {
+    /// Holds the event until the end of input. When it can be neither held nor spilled, the run
+    /// stops and the event is skipped.
+    fn push(&mut self, ev: Event, out: &mut Emit) {
+        if let Err(e) = self.hold(&ev, out.env()) {
+            out.fail(StageError::SortSpill(e));
+            out.record(&ev, Fate::Skipped);
+        }
+    }
+
+    /// The run stopped before the end of input: the events held, in memory and spilled, are
+    /// skipped (a spill that cannot be read back leaves its events uncounted, and says so).
+    fn abandon(&mut self, out: &mut Emit) {
+        let drained = self.drain(&mut |it| {
+            out.record_owned(&it.ev, Fate::Skipped);
+            ControlFlow::Continue(())
+        });
+        if let Err(e) = drained {
+            out.fail(StageError::SortRead(e));
+        }
+    }
+
+    /// Hands on the events in sorted order, at the end of input.
+    fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
+        let drained = self.drain(&mut |it| {
+            out.push_owned(it.ev);
+            out.go_on()
+        });
+        drained.unwrap_or_else(|e| {
+            out.fail(StageError::SortRead(e));
+            ControlFlow::Continue(())
+        })
     }
 }
 

@@ -18,7 +18,7 @@ fn pushed(key: &str, desc: bool, limit: usize, lines: &[String], mut after_push:
     for (i, l) in lines.iter().enumerate() {
         let origin = Origin::line(0, i as u64 + 1, 0);
         let ev = Event::parse(l, origin, &n).expect("test event");
-        s.push(&ev, &Env::default()).expect("push");
+        s.hold(&ev, &Env::default()).expect("held");
         after_push(&s);
     }
     s
@@ -106,7 +106,7 @@ fn spilled_items_keep_keys_metadata_topic_and_copy() {
         let origin = if i % 2 == 1 { origin.copied() } else { origin };
         let mut ev = Event::parse(l, origin, &n).expect("event");
         ev.topic = Some(Arc::from(format!("t/{i}")));
-        s.push(&ev, &Env::default()).expect("push");
+        s.hold(&ev, &Env::default()).expect("held");
     }
     let out = drained(s);
     let order: Vec<u64> = out.iter().map(|it| it.ev.origin.line).collect();
