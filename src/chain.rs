@@ -2,7 +2,7 @@
 //! thread. Each stage hands events on through [`Emit`] and records the fates it decides;
 //! this file knows no stage's insides, only the outputs they reach.
 
-use crate::event::{Buffered, Event, Fate, Needs, Origin, Reason};
+use crate::event::{Buffered, Event, Fate, Needs, Origin, Reason, Rejection};
 use crate::lang::Env;
 use crate::output::pending::{Pending, StageFiles};
 use crate::output::{OutputError, Printer};
@@ -20,6 +20,12 @@ pub(crate) struct Chain {
     sinks: Sinks,
     /// A check failed (`assert`): nothing more is output.
     stopped: bool,
+    /// A dead letter went past what `--strict` or `--max-errors` allows: no later event is
+    /// taken, and what the stages hold is released at the end, as after a worker's dead letter.
+    cut: bool,
+    /// How many more dead letters the stages may make before the run stops there (`None`:
+    /// any number); see [`Chain::allow_dead`].
+    dead_allowed: Option<u64>,
 }
 
 /// Where the chain's events end: stdout (as `printer` writes them) and the topic files of `to`/`tee`.
@@ -57,6 +63,9 @@ pub(crate) struct OrderedOut {
     pub output_error: Option<OutputError>,
     /// A check failed (`assert`): the message, naming the event.
     pub stop: Option<String>,
+    /// The last of `dead` went past what `--strict` or `--max-errors` allows: the chain
+    /// stopped after its event.
+    pub cut: bool,
 }
 
 /// The outputs as one push or one end of input reaches them.
@@ -67,6 +76,8 @@ struct Outputs<'a> {
     out: &'a mut OrderedOut,
     /// At the end of input: takes what `out` holds (see [`Chain::finish`]).
     flush: Option<&'a mut dyn FnMut(&mut OrderedOut) -> bool>,
+    /// See [`Chain::allow_dead`].
+    dead_allowed: &'a mut Option<u64>,
 }
 
 impl Outputs<'_> {
@@ -121,14 +132,14 @@ impl Outlet for Outputs<'_> {
         self.out.tally.record(origin.file, fate);
     }
 
-    fn dead(&mut self, origin: Origin, reason: Reason, text: &str) {
-        // The stages that reject in order say only why: the time's reasons are explained.
-        let error = match reason {
-            Reason::NoTime | Reason::Late => reason.explain(),
-            _ => reason.name(),
-        };
-        let d = DeadLetter::new(self.names, origin, text.as_bytes(), reason, error.to_string());
+    fn dead(&mut self, origin: Origin, why: Rejection, text: &str) {
+        let d = DeadLetter::new(self.names, origin, text.as_bytes(), why.reason, why.error);
         self.out.dead.push(d);
+        match self.dead_allowed {
+            Some(0) => self.out.cut = true,
+            Some(left) => *left -= 1,
+            None => {}
+        }
     }
 
     fn unmatched(&mut self, origin: Origin) {
@@ -175,6 +186,8 @@ impl Chain {
                 nats: crate::output::nats::Publishers::default(),
             },
             stopped: false,
+            cut: false,
+            dead_allowed: None,
         }
     }
 
@@ -240,14 +253,29 @@ impl Chain {
         self.stages.iter().find_map(|s| s.overflowed(max))
     }
 
+    /// Sets how many more dead letters the stages may make (`None`: any number); the one
+    /// past that stops the chain after its event, as `--strict` and `--max-errors` stop the
+    /// run at a worker's dead letter.
+    pub(crate) fn allow_dead(&mut self, allowed: Option<u64>) {
+        self.dead_allowed = allowed;
+    }
+
     /// Feeds one event that passed the parallel part, as its JSON text and, when the worker
-    /// found them, the places of its fields.
+    /// found them, the places of its fields. After the chain stopped or was cut, the
+    /// event's line is skipped.
     pub(crate) fn feed(&mut self, ev: Buffered, env: &Env, out: &mut OrderedOut) {
+        if self.stopped || self.cut {
+            if ev.origin.owns_fate() {
+                out.tally.record(ev.origin.file, Fate::Skipped);
+            }
+            return;
+        }
         let mut outputs = Outputs {
             names: env,
             sinks: &mut self.sinks,
             out,
             flush: None,
+            dead_allowed: &mut self.dead_allowed,
         };
         match simdutf8::basic::from_utf8(ev.text) {
             Ok(text) => {
@@ -256,9 +284,10 @@ impl Chain {
             }
             // Workers write events as UTF-8 JSON; were one not, its line is a dead letter.
             Err(_) if ev.origin.is_copy() => {}
-            Err(_) => outputs.dead(ev.origin, Reason::InvalidUtf8, &String::from_utf8_lossy(ev.text)),
+            Err(_) => outputs.dead(ev.origin, Reason::InvalidUtf8.into(), &String::from_utf8_lossy(ev.text)),
         }
         self.stopped |= out.stop.is_some();
+        self.cut |= out.cut;
     }
 
     /// Releases what stages hold at the end of input, in pipeline order.
@@ -280,6 +309,7 @@ impl Chain {
                 sinks: &mut self.sinks,
                 out: &mut *out,
                 flush: Some(&mut *flush),
+                dead_allowed: &mut self.dead_allowed,
             };
             let mut emit = Emit::new(rest, i + 1, env, &self.needs, &mut outputs);
             // After a failed check nothing more is output: what a stage holds is counted.

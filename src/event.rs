@@ -203,6 +203,13 @@ pub(crate) struct Rejection {
     pub error: String,
 }
 
+/// A rejection that says why in the reason's own words.
+impl From<Reason> for Rejection {
+    fn from(reason: Reason) -> Rejection {
+        Rejection::new(reason, reason.explain())
+    }
+}
+
 impl Rejection {
     pub(crate) fn new(reason: Reason, error: impl Into<String>) -> Rejection {
         Rejection {

@@ -51,6 +51,16 @@ impl DeadLetters {
         strict || max.is_some_and(|m| self.seen > m)
     }
 
+    /// How many more dead letters `--strict` or `--max-errors` allows before the run stops
+    /// (`None`: any number).
+    pub(super) fn allowed(&self, strict: bool, max: Option<u64>) -> Option<u64> {
+        if strict {
+            Some(0)
+        } else {
+            max.map(|m| m.saturating_sub(self.seen))
+        }
+    }
+
     /// How many were counted.
     pub(super) fn seen(&self) -> u64 {
         self.seen

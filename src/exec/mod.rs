@@ -486,6 +486,9 @@ impl<'c> Writer<'c> {
     fn segment(&mut self, c: &ChunkOut, mut seg: Segment, taken: &mut Taken, o: &mut OrderedOut) -> Next {
         self.ledger.add(&seg.tally);
         let done = self.take_events(c, &mut seg, taken, o);
+        if self.send_ordered_dead(o) {
+            return Next::Cut;
+        }
         let Some(d) = seg.end else {
             return Next::Take;
         };
@@ -511,6 +514,7 @@ impl<'c> Writer<'c> {
         if let Some(part) = seg.part.take() {
             ord.merge_partial(part);
         }
+        ord.allow_dead(self.dead.allowed(self.cfg.strict, self.cfg.max_errors));
         feed_recs(ord, c, &mut taken.upto, seg.upto, &self.cfg.env, o);
         ord.is_done()
     }
@@ -554,6 +558,21 @@ impl<'c> Writer<'c> {
         self.outcome.stop(ExitStatus::Input);
     }
 
+    /// Sends the dead letters the ordered stages made, in order; the one past what `--strict`
+    /// or `--max-errors` allows stops the run there (the chain stopped after its event).
+    /// True when it did.
+    fn send_ordered_dead(&mut self, o: &mut OrderedOut) -> bool {
+        for d in std::mem::take(&mut o.dead) {
+            if self.dead.over(self.cfg.strict, self.cfg.max_errors) {
+                self.cut_at(&d);
+                self.send(d);
+                return true;
+            }
+            self.send(d);
+        }
+        false
+    }
+
     /// Records a dead letter's fate and sends it: the one place either happens.
     fn send(&mut self, d: DeadLetter) {
         self.ledger.record(d.file, Fate::Dead(d.reason));
@@ -585,9 +604,7 @@ impl<'c> Writer<'c> {
     /// Accounts for, and writes, what the ordered part produced.
     fn ordered_out(&mut self, mut o: OrderedOut) {
         self.ledger.add(&o.tally);
-        for d in std::mem::take(&mut o.dead) {
-            self.send(d);
-        }
+        self.send_ordered_dead(&mut o);
         if let Some(message) = &o.stop {
             self.stop_on(message, ExitStatus::CheckFailed);
         }

@@ -3,7 +3,7 @@
 //! it never sees how the rest of the chain or the outputs work.
 
 use super::{Stage, To};
-use crate::event::{Event, Fate, FieldAt, Needs, Origin, OwnedEvent, Reason, Rejection};
+use crate::event::{Event, Fate, FieldAt, Needs, Origin, OwnedEvent, Rejection};
 use crate::lang::Env;
 use crate::stage::StageError;
 use serde_json::Value;
@@ -19,7 +19,7 @@ pub(crate) trait Outlet {
     /// Records the fate of the line at `origin`.
     fn record(&mut self, origin: Origin, fate: Fate);
     /// The event is a dead letter; `text` is its JSON text.
-    fn dead(&mut self, origin: Origin, reason: Reason, text: &str);
+    fn dead(&mut self, origin: Origin, why: Rejection, text: &str);
     /// `join` found no record for the event at `origin` (not a fate: it passes on).
     fn unmatched(&mut self, origin: Origin);
     /// A stage made `n` copies of the event at `origin` (`route all`, `explode`).
@@ -122,7 +122,7 @@ impl<'r> Emit<'r> {
                 self.push(ev);
             }
         } else if origin.owns_fate() {
-            self.out.dead(origin, r.reason, text);
+            self.out.dead(origin, r, text);
         }
     }
 
@@ -145,9 +145,9 @@ impl<'r> Emit<'r> {
     }
 
     /// The event is a dead letter.
-    pub(crate) fn dead(&mut self, ev: &Event, reason: Reason) {
+    pub(crate) fn dead(&mut self, ev: &Event, why: impl Into<Rejection>) {
         if counted(ev) {
-            self.out.dead(ev.origin, reason, ev.raw);
+            self.out.dead(ev.origin, why.into(), ev.raw);
         }
     }
 
@@ -238,7 +238,7 @@ mod tests {
         });
         assert!(rec.out.is_empty());
         assert_eq!(
-            rec.lines(Fate::Dead(Reason::InvalidJson)),
+            rec.lines(Fate::Dead(crate::event::Reason::InvalidJson)),
             [2],
             "the copy's line has its fate elsewhere"
         );

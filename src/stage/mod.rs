@@ -249,10 +249,7 @@ impl Step<'_> {
         match flow {
             Flow::Pass => Step::Pass,
             Flow::Filtered => Step::Drop(Fate::Filtered),
-            Flow::Dead(reason) => Step::Dead(Rejection {
-                reason,
-                error: reason.explain().to_string(),
-            }),
+            Flow::Dead(reason) => Step::Dead(reason.into()),
         }
     }
 }
@@ -347,7 +344,7 @@ fn pass_on<'a>(step: Step<'a>, ev: Event<'a>, out: &mut Emit) {
             out.push(ev);
         }
         Step::Drop(fate) => out.record(&ev, fate),
-        Step::Dead(r) => out.dead(&ev, r.reason),
+        Step::Dead(r) => out.dead(&ev, r),
         // No event in its place: the line still has a fate.
         Step::Many(events) if events.is_empty() => out.record(&ev, Fate::Filtered),
         Step::Many(events) => {

@@ -2,7 +2,7 @@
 //! the fate of every line and any failure.
 
 use super::{Emit, Outlet, Stage, StageOptions, To};
-use crate::event::{Event, Fate, Needs, Origin, Reason};
+use crate::event::{Event, Fate, Needs, Origin, Rejection};
 use crate::lang::Env;
 use crate::stage::StageError;
 use std::collections::BTreeMap;
@@ -45,8 +45,8 @@ impl Outlet for Recorded {
         );
     }
 
-    fn dead(&mut self, origin: Origin, reason: Reason, _: &str) {
-        self.record(origin, Fate::Dead(reason));
+    fn dead(&mut self, origin: Origin, why: Rejection, _: &str) {
+        self.record(origin, Fate::Dead(why.reason));
     }
 
     fn unmatched(&mut self, _: Origin) {}

@@ -78,3 +78,55 @@ fn dead_letters_after_a_satisfied_head_are_skipped_not_counted() {
     );
     assert_eq!(s["fates"]["dead_letter"]["invalid_json"], 0);
 }
+
+#[test]
+fn strict_and_max_errors_stop_at_a_dead_letter_an_ordered_stage_makes() {
+    let late = "{\"ts\":10}\n{\"ts\":20}\n{\"ts\":5}\n{\"ts\":30}\n";
+    let not_object = "{\"a\":1}\n[1]\n{\"a\":3}\n";
+    for jobs in ["1", "3"] {
+        for chunk in ["1M", "10"] {
+            let args = ["--strict", "-j", jobs, "--chunk-size", chunk, "reorder by ts within 2s"];
+            let (stdout, code, s) = with_stats(&args, late);
+            assert_eq!((stdout.as_str(), code), ("{\"ts\":10}\n{\"ts\":20}\n", 3), "{args:?}");
+            assert_eq!(s["fates"]["dead_letter"]["late"], 1, "{args:?}");
+            assert_eq!(s["fates"]["emitted"], 2, "{args:?}: held events are released");
+
+            let args = [
+                "--max-errors",
+                "0",
+                "-j",
+                jobs,
+                "--chunk-size",
+                chunk,
+                "head 5 | set b = 1",
+            ];
+            let (stdout, code, s) = with_stats(&args, not_object);
+            assert_eq!((stdout.as_str(), code), ("{\"a\":1,\"b\":1}\n", 3), "{args:?}");
+            assert_eq!(s["fates"]["dead_letter"]["not_object"], 1, "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn max_errors_counts_ordered_and_worker_dead_letters_together() {
+    let input = "{\"ts\":10}\nbad\n{\"ts\":20}\n{\"ts\":5}\n{\"ts\":30}\n";
+    let args = ["--max-errors", "1", "reorder by ts within 2s"];
+    let (stdout, code, s) = with_stats(&args, input);
+    assert_eq!(
+        (stdout.as_str(), code),
+        ("{\"ts\":10}\n{\"ts\":20}\n", 3),
+        "the second dead letter (late) stops the run"
+    );
+    assert_eq!(s["fates"]["dead_letter"]["invalid_json"], 1);
+    assert_eq!(s["fates"]["dead_letter"]["late"], 1);
+}
+
+#[test]
+fn an_ordered_stage_s_dead_letter_says_why_in_words() {
+    let r = run(&["head 5 | set b = 1"], "{\"a\":1}\n[1]\n");
+    assert!(
+        r.stderr.contains("-:2: not_object: the event is not an object"),
+        "{}",
+        r.stderr
+    );
+}
