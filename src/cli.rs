@@ -127,7 +127,7 @@ pub(crate) struct Cli {
     #[arg(long = "max-open-files", value_name = "N")]
     pub max_open_files: Option<usize>,
 
-    /// Worker threads (default: all cores)
+    /// Worker threads, 1 to 1024 (default: all cores); when the system starts fewer, the run uses those, with the same output
     #[arg(short = 'j', long = "jobs", value_name = "N")]
     pub jobs: Option<usize>,
 

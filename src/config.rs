@@ -327,10 +327,20 @@ fn time_format(format: Option<&str>) -> Result<Option<Arc<str>>, UsageError> {
     }
 }
 
+/// The most worker threads `--jobs` may ask for: more than the cores only waste memory.
+const MAX_JOBS: usize = 1024;
+
 /// `--jobs`, or one thread per core.
 fn jobs(jobs: Option<usize>, facts: &Facts) -> Result<usize, UsageError> {
     match jobs {
         Some(0) => Err(UsageError::NoJobs),
+        Some(n) if n > MAX_JOBS => Err(UsageError::flag(
+            "--jobs",
+            format!(
+                "{n} threads are more than the {MAX_JOBS} evq runs at most (this machine has {} cores)",
+                facts.cores
+            ),
+        )),
         jobs => Ok(jobs.unwrap_or(facts.cores)),
     }
 }

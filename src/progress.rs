@@ -47,7 +47,8 @@ impl Progress {
         let done = Arc::new(AtomicBool::new(false));
         let ticker = {
             let (bar, events, done) = (bar.clone(), events.clone(), done.clone());
-            std::thread::spawn(move || {
+            // Without a thread there is no progress bar; the run goes on.
+            std::thread::Builder::new().name("evq-progress".into()).spawn(move || {
                 let started = std::time::Instant::now();
                 while !done.load(Ordering::Relaxed) {
                     bar.set_position(raw_bytes.load(Ordering::Relaxed));
@@ -62,7 +63,7 @@ impl Progress {
             bar,
             events,
             done,
-            ticker: Some(ticker),
+            ticker: ticker.ok(),
         }
     }
 

@@ -43,6 +43,20 @@ fn whole_lines_prefix(data: &[u8], max: usize) -> usize {
     }
 }
 
+/// A thread of the run, by name.
+fn thread(name: &str) -> std::thread::Builder {
+    std::thread::Builder::new().name(name.into())
+}
+
+/// The system would not start a thread the run needs.
+fn no_thread(e: &io::Error) -> ExitStatus {
+    messages::error(format_args!(
+        "cannot start a thread: {}; a smaller -j needs fewer",
+        messages::io(e)
+    ));
+    ExitStatus::Internal
+}
+
 pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
     let started = Instant::now();
     let cfg = Arc::new(cfg);
@@ -65,7 +79,7 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
     if nats_reader.is_none() {
         let (cfg, stop, raw_bytes) = (cfg.clone(), stop.clone(), raw_bytes.clone());
         let (failure, permit_rx, work_tx) = (failure.clone(), permit_rx.clone(), work_tx.clone());
-        std::thread::spawn(move || {
+        let reader = thread("evq-reader").spawn(move || {
             let mut sent = 0;
             let mut send = |chunk| {
                 fault::inject(Site::Reader, sent);
@@ -88,10 +102,13 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
                 failure.at(sent);
             }
         });
+        if let Err(e) = reader {
+            return no_thread(&e);
+        }
     }
-    for _ in 0..jobs {
+    for started in 0..jobs {
         let (cfg, work_rx, done_tx, failure) = (cfg.clone(), work_rx.clone(), done_tx.clone(), failure.clone());
-        std::thread::spawn(move || {
+        let worker = thread("evq-worker").spawn(move || {
             for chunk in work_rx {
                 let seq = chunk.seq;
                 let out = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -107,6 +124,12 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
                 }
             }
         });
+        // Fewer workers give the same output, only later.
+        match worker {
+            Ok(_) => {}
+            Err(e) if started == 0 => return no_thread(&e),
+            Err(_) => break,
+        }
     }
     drop((work_rx, done_tx, work_tx, permit_rx));
 
@@ -213,7 +236,8 @@ fn spawn_nats(
         notes: note_rx,
         acked: acked_tx,
     };
-    let reader = std::thread::spawn(move || {
+    let failed = failure.clone();
+    let reader = thread("evq-nats").spawn(move || {
         let read = panic::catch_unwind(AssertUnwindSafe(|| {
             crate::input::nats::read(&input, subjects, raw_bytes, &stop, engine);
         }));
@@ -221,11 +245,15 @@ fn spawn_nats(
             failure.at(0);
         }
     });
+    let reader = reader.map_err(|e| {
+        messages::error(format_args!("cannot start a thread: {}", messages::io(&e)));
+        failed.at(0);
+    });
     let link = acks::Sender {
         notes: note_tx,
         acked: acked_rx,
     };
-    (Some(link), Some(reader))
+    (Some(link), reader.ok())
 }
 
 /// Without `--features nats` there is no NATS input.

@@ -38,11 +38,15 @@ impl Publisher {
     pub(crate) fn new(server: &str, creds: Option<PathBuf>) -> Publisher {
         let (tx, rx) = bounded(1024);
         let addr = server.to_string();
-        let thread = std::thread::spawn(move || publish_all(&addr, creds.as_deref(), &rx));
+        // Without its thread every publish fails, as when the thread ends.
+        let thread = std::thread::Builder::new()
+            .name("evq-publish".into())
+            .spawn(move || publish_all(&addr, creds.as_deref(), &rx))
+            .ok();
         Publisher {
             server: server.to_string(),
             jobs: Some(tx),
-            thread: Some(thread),
+            thread,
             sent: 0,
         }
     }
