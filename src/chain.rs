@@ -294,7 +294,7 @@ impl Chain {
     /// `flush` takes what `out` holds whenever it passes `FINISH_FLUSH_BYTES`, so a sort's output streams
     /// to the sinks instead of gathering in memory.
     /// `flush` returns false when nothing more can be written (a signal, a closed pipe, an output
-    /// error): the stages then stop releasing, and a sort stops merging.
+    /// error): the stages then stop releasing, and what each still holds is counted as skipped.
     /// Breaks when it stopped before everything held was released.
     pub(crate) fn finish(
         &mut self,
@@ -302,6 +302,7 @@ impl Chain {
         out: &mut OrderedOut,
         flush: &mut dyn FnMut(&mut OrderedOut) -> bool,
     ) -> ControlFlow<()> {
+        let mut released = ControlFlow::Continue(());
         for i in 0..self.stages.len() {
             let (done, rest) = self.stages.split_at_mut(i + 1);
             let mut outputs = Outputs {
@@ -318,10 +319,15 @@ impl Chain {
                 continue;
             }
             let flow = done[i].finish(&mut emit);
-            self.stopped |= out.stop.is_some();
-            flow?;
+            if flow.is_break() {
+                // Nothing more can be written: what this stage and the later ones still hold
+                // is counted.
+                done[i].abandon(&mut emit);
+                released = flow;
+            }
+            self.stopped |= out.stop.is_some() || flow.is_break();
         }
-        ControlFlow::Continue(())
+        released
     }
 
     /// The output is gone (a closed pipe): what the stages hold is counted, not output.

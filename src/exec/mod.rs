@@ -737,8 +737,9 @@ impl<'c> Writer<'c> {
             }
         }
         if let Some(ord) = self.ordered.as_mut() {
-            // --atomic files replace their targets only when the run succeeded.
-            if let Err(e) = ord.close_files(self.outcome.status <= ExitStatus::CheckFailed) {
+            // --atomic files replace their targets only when the run succeeded: not after a
+            // failed assert either.
+            if let Err(e) = ord.close_files(self.outcome.status == ExitStatus::Success) {
                 self.note(&e);
             }
         }

@@ -6,13 +6,17 @@ use std::fs::File;
 use std::io::{self, ErrorKind, Seek, SeekFrom, Write};
 use std::os::fd::AsFd;
 
-/// Counts what reaches the file, and where its last whole line ends.
+/// Counts what reaches the file, and where its last whole line ends. After a failed write it
+/// writes nothing more: a retry of the rest of a line (a `BufWriter` flushing as it is dropped)
+/// would land after the cut and leave a line's end without its start.
 pub(crate) struct WholeLines<W> {
     inner: W,
     /// The same open file as `inner`, when it is a regular file that can be cut.
     file: Option<File>,
     written: u64,
     line_end: u64,
+    /// A write failed with this kind of error.
+    failed: Option<ErrorKind>,
 }
 
 /// The process's stdout, written straight to its file descriptor (std's own line buffer would hide
@@ -35,6 +39,7 @@ impl<W: Write> WholeLines<W> {
             file,
             written: 0,
             line_end: 0,
+            failed: None,
         }
     }
 
@@ -43,6 +48,13 @@ impl<W: Write> WholeLines<W> {
             self.line_end = self.written + i as u64 + 1;
         }
         self.written += wrote.len() as u64;
+    }
+
+    /// A write failed: the file is cut back to its last whole line and takes nothing more.
+    fn fail(&mut self, e: io::Error) -> io::Error {
+        self.cut();
+        self.failed = Some(e.kind());
+        e
     }
 
     /// Removes the start of a line that the failed write left at the file's position (its end with
@@ -63,21 +75,24 @@ impl<W: Write> WholeLines<W> {
 
 impl<W: Write> Write for WholeLines<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(kind) = self.failed {
+            return Err(io::Error::new(kind, "an earlier write failed"));
+        }
         match self.inner.write(buf) {
             Ok(n) => {
                 self.note(&buf[..n]);
                 Ok(n)
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => Err(e),
-            Err(e) => {
-                self.cut();
-                Err(e)
-            }
+            Err(e) => Err(self.fail(e)),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush().inspect_err(|_| self.cut())
+        if let Some(kind) = self.failed {
+            return Err(io::Error::new(kind, "an earlier write failed"));
+        }
+        self.inner.flush().map_err(|e| self.fail(e))
     }
 }
 
@@ -144,5 +159,51 @@ mod tests {
         let (res, text) = write_until_full("", 100, &["a\n", "b\n"]);
         assert!(res.is_ok());
         assert_eq!(text, "a\nb\n");
+    }
+
+    /// A disk that is full once, then has room again (the cut freed some).
+    struct FullOnce {
+        file: File,
+        room: usize,
+        failed: bool,
+    }
+
+    impl Write for FullOnce {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.room == 0 && !self.failed {
+                self.failed = true;
+                return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+            }
+            let n = if self.failed {
+                buf.len()
+            } else {
+                buf.len().min(self.room)
+            };
+            self.room -= n.min(self.room);
+            self.file.write(&buf[..n])
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn nothing_is_written_after_a_failed_write_not_even_the_rest_of_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dead.ndjson");
+        let file = File::create(&path).unwrap();
+        let disk = FullOnce {
+            file: file.try_clone().unwrap(),
+            room: 15,
+            failed: false,
+        };
+        let mut w = BufWriter::with_capacity(64, WholeLines::new(disk, Some(file)));
+        w.write_all(b"first line\nsecond line\n").unwrap();
+        assert!(w.flush().is_err(), "the disk was full");
+        assert!(w.write_all(b"third line\n").and_then(|()| w.flush()).is_err());
+        // Dropping a BufWriter flushes what it holds, ignoring errors.
+        drop(w);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "first line\n");
     }
 }

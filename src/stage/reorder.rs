@@ -158,10 +158,7 @@ impl Ordered for Reorder {
     fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
         while !self.heap.is_empty() {
             self.release(out);
-            if out.go_on().is_break() {
-                self.abandon(out);
-                return ControlFlow::Break(());
-            }
+            out.go_on()?;
         }
         ControlFlow::Continue(())
     }

@@ -88,10 +88,7 @@ impl Ordered for Tail {
         for r in 0..self.rings.len() {
             while let Some(h) = self.rings[r].pop_front() {
                 out.push_owned(h);
-                if out.go_on().is_break() {
-                    self.abandon(out);
-                    return ControlFlow::Break(());
-                }
+                out.go_on()?;
             }
         }
         ControlFlow::Continue(())

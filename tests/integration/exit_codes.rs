@@ -217,6 +217,46 @@ fn closed_stdout_after_one_line_is_a_quiet_success() {
     assert_eq!(err, "", "a closed stdout is quiet");
 }
 
+/// The events a stage held and could not write after stdout closed are skipped: `--stats`
+/// still adds up, in memory and past `--memory-limit` (a merge of spilled runs).
+#[test]
+fn closed_stdout_while_a_sort_releases_counts_the_rest_as_skipped() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("ids.ndjson");
+    let mut data = Vec::new();
+    for i in 0..200_000 {
+        writeln!(data, "{{\"id\":{i}}}").unwrap();
+    }
+    std::fs::write(&input, &data).unwrap();
+    for (limit, pipeline) in [
+        ("1G", "sort id desc"),
+        ("1M", "sort id desc"),
+        ("1G", "sort id | tail 150000"),
+    ] {
+        let stats = d.path().join("stats.json");
+        let flag = format!("--stats={}", stats.display());
+        let mut child = Command::new(EVQ)
+            .args(["--memory-limit", limit, &flag, pipeline, s(&input)])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let status = wait_within(&mut child, PROMPT, "| head -1");
+        let err = stderr_of(&mut child);
+        assert_eq!(status.code(), Some(0), "{pipeline} {limit}: {err}");
+        let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+        let fates = &report["fates"];
+        let (emitted, skipped) = (fates["emitted"].as_u64().unwrap(), fates["skipped"].as_u64().unwrap());
+        assert!(emitted < 200_000, "{pipeline} {limit}: stdout closed early");
+        assert_eq!(emitted + skipped, 200_000, "{pipeline} {limit}: {report}");
+    }
+}
+
 #[test]
 fn closed_stdout_stops_reading_an_endless_input_promptly() {
     let mut child = Command::new(EVQ)

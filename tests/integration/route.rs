@@ -988,6 +988,20 @@ fn atomic_run_that_fails_on_bad_input_changes_no_file_and_leaves_no_temporaries(
 }
 
 #[test]
+fn atomic_run_whose_assert_fails_changes_no_file_and_leaves_no_temporaries() {
+    let d = tmp();
+    let target = d.path().join("out.ndjson");
+    fs::write(&target, "old\n").unwrap();
+    let pipeline = format!("tee \"{}\" | assert x != 2", target.display());
+    let r = run(&["--atomic", &pipeline], "{\"x\":1}\n{\"x\":2}\n");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        flat_files(d.path()),
+        BTreeMap::from([("out.ndjson".into(), "old\n".into())])
+    );
+}
+
+#[test]
 fn atomic_run_interrupted_by_sigint_changes_no_file_and_leaves_no_temporaries() {
     let d = tmp();
     let out = d.path().join("out");

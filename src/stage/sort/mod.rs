@@ -222,15 +222,23 @@ impl Ordered for Sort {
     }
 
     /// Hands on the events in sorted order, at the end of input.
+    /// Hands on the events in sorted order. Once nothing more can be written, the rest
+    /// are read on only to be counted as skipped: the merge holds them, not the stage.
     fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
+        let mut flow = ControlFlow::Continue(());
         let drained = self.drain(&mut |it| {
-            out.push_owned(it.ev);
-            out.go_on()
-        });
-        drained.unwrap_or_else(|e| {
-            out.fail(StageError::SortRead(e));
+            if flow.is_continue() {
+                out.push_owned(it.ev);
+                flow = out.go_on();
+            } else {
+                out.record_owned(&it.ev, Fate::Skipped);
+            }
             ControlFlow::Continue(())
-        })
+        });
+        if let Err(e) = drained {
+            out.fail(StageError::SortRead(e));
+        }
+        flow
     }
 }
 
