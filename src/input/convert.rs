@@ -90,18 +90,106 @@ fn is_zeek(r: &mut impl BufRead) -> bool {
 /// The decoder of CSV, or of TSV (no quoting).
 fn csv_decoder(format: InputFormat, r: Box<dyn Read + Send>, max: usize) -> Decoder {
     let delimiter = if format == InputFormat::Csv { b',' } else { b'\t' };
-    let reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .quoting(format == InputFormat::Csv)
-        .flexible(true)
-        .from_reader(r);
     Decoder::Records(Box::new(CsvRecords {
-        reader,
+        reader: csv_reader(delimiter, format == InputFormat::Csv, true, r),
         headers: None,
         record: csv::ByteRecord::new(),
         delimiter,
         max,
+        base: (0, 0),
     }))
+}
+
+fn csv_reader(delimiter: u8, quoting: bool, headers: bool, r: Box<dyn Read + Send>) -> csv::Reader<Kept> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .quoting(quoting)
+        .has_headers(headers)
+        .flexible(true)
+        .from_reader(Kept::new(r))
+}
+
+/// The bytes a CSV reader took from its input, from about the record being read on, so that
+/// a record that a quote left open to the end of input can be read again line by line.
+struct Kept {
+    inner: Box<dyn Read + Send>,
+    bytes: Vec<u8>,
+    /// The input offset of `bytes[0]`.
+    from: u64,
+    /// The input ended.
+    eof: bool,
+}
+
+/// Bytes kept before the current record are let go past this many.
+const KEPT_SLACK: usize = 1 << 16;
+
+impl Kept {
+    fn new(inner: Box<dyn Read + Send>) -> Kept {
+        Kept {
+            inner,
+            bytes: Vec::new(),
+            from: 0,
+            eof: false,
+        }
+    }
+
+    /// Lets go of the bytes before input offset `at` (some of them, now and then).
+    fn forget_before(&mut self, at: u64) {
+        let n = usize::try_from(at.saturating_sub(self.from))
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        if n > KEPT_SLACK {
+            self.bytes.drain(..n);
+            self.from += n as u64;
+        }
+    }
+
+    /// Where the record the reader placed at line `line`, offset `at`, starts: the reader
+    /// places a record after a CRLF at that line's `\n`, still on the line before.
+    fn past_line_ends(&self, mut line: u64, mut at: u64) -> (u64, u64) {
+        let start = usize::try_from(at.saturating_sub(self.from)).unwrap_or(usize::MAX);
+        for &b in self.bytes.get(start..).unwrap_or_default() {
+            match b {
+                b'\n' => line += 1,
+                b'\r' => {}
+                _ => break,
+            }
+            at += 1;
+        }
+        (line, at)
+    }
+
+    /// The bytes from input offset `at` to the end of input, once it ended there.
+    fn rest_from(&self, at: u64, end: u64) -> Option<&[u8]> {
+        let start = usize::try_from(at.checked_sub(self.from)?).ok()?;
+        (self.eof && end == self.from + self.bytes.len() as u64).then(|| self.bytes.get(start..))?
+    }
+}
+
+impl Read for Kept {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.eof |= n == 0 && !buf.is_empty();
+        self.bytes.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Whether CSV text `raw`, read from a record's start, ends inside a quoted field.
+pub(crate) fn ends_in_quotes(raw: &[u8], delimiter: u8) -> bool {
+    let (mut quoted, mut field_start) = (false, true);
+    let mut bytes = raw.iter().peekable();
+    while let Some(&b) = bytes.next() {
+        if quoted {
+            if b == b'"' && bytes.next_if_eq(&&b'"').is_none() {
+                quoted = false;
+            }
+        } else if field_start && b == b'"' {
+            quoted = true;
+        }
+        field_start = !quoted && (matches!(b, b'\n' | b'\r') || b == delimiter);
+    }
+    quoted
 }
 
 /// A record's text while it is read, keeping at most one byte more than the limit.
@@ -184,12 +272,16 @@ impl Capped {
 /// A header row, then one event per record; values that look like JSON numbers become numbers.
 /// A row with more fields than the header names the extra ones `_4`, `_5`…; a row with fewer
 /// lacks the missing keys. A row that is not UTF-8 keeps its bytes (as CSV) for its dead letter.
+/// A quote left open to the end of input would take every line after it into one field:
+/// that record's first line is a bad record instead, and the lines after it are read again.
 struct CsvRecords {
-    reader: csv::Reader<Box<dyn Read + Send>>,
+    reader: csv::Reader<Kept>,
     headers: Option<Vec<String>>,
     record: csv::ByteRecord,
     delimiter: u8,
     max: usize,
+    /// The line (less one) and offset where `reader`'s input starts in the whole input.
+    base: (u64, u64),
 }
 
 fn csv_error(e: csv::Error) -> io::Error {
@@ -203,12 +295,30 @@ impl Records for CsvRecords {
     fn next_record(&mut self) -> io::Result<Option<Record>> {
         if self.headers.is_none() {
             let names = self.reader.byte_headers().map_err(csv_error)?;
+            let at = names.position().map_or(0, csv::Position::byte);
             self.headers = Some(names.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect());
+            let end = self.reader.position().byte();
+            if self
+                .reader
+                .get_ref()
+                .rest_from(at, end)
+                .is_some_and(|raw| ends_in_quotes(raw, self.delimiter))
+            {
+                let why = "the header row opens a quote that never closes: it would take in every line after it";
+                return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+            }
         }
         if !self.reader.read_byte_record(&mut self.record).map_err(csv_error)? {
             return Ok(None);
         }
-        let (line, offset) = self.record.position().map_or((0, 0), |p| (p.line(), p.byte()));
+        let (line, at) = self.record.position().map_or((1, 0), |p| (p.line(), p.byte()));
+        let (line, at) = self.reader.get_ref().past_line_ends(line, at);
+        let end = self.reader.position().byte();
+        if let Some(bad) = self.open_quote(line, at, end) {
+            return Ok(Some(bad));
+        }
+        self.reader.get_mut().forget_before(at);
+        let (line, offset) = (self.base.0 + line, self.base.1 + at);
         let headers = self.headers.as_deref().unwrap_or_default();
         let mut m = Map::new();
         let mut text = Capped::new(self.max);
@@ -229,6 +339,25 @@ impl Records for CsvRecords {
 }
 
 impl CsvRecords {
+    /// When the record read from input offset `at` to `end` (its first line `line`) was a
+    /// quote left open to the end of input: its first line as a bad record, with the lines
+    /// after it to be read again.
+    fn open_quote(&mut self, line: u64, at: u64, end: u64) -> Option<Record> {
+        let raw = self.reader.get_ref().rest_from(at, end)?;
+        if !ends_in_quotes(raw, self.delimiter) {
+            return None;
+        }
+        let cut = memchr::memchr(b'\n', raw).map_or(raw.len(), |i| i + 1);
+        let (first, rest) = raw.split_at(cut);
+        let text = first.strip_suffix(b"\n").unwrap_or(first);
+        let text = text.strip_suffix(b"\r").unwrap_or(text).to_vec();
+        let bad = Record::bad(text, self.base.0 + line, self.base.1 + at);
+        let rest: Box<dyn Read + Send> = Box::new(io::Cursor::new(rest.to_vec()));
+        self.reader = csv_reader(self.delimiter, true, false, rest);
+        self.base = (self.base.0 + line, self.base.1 + at + cut as u64);
+        Some(bad)
+    }
+
     /// The current row written back as CSV: a bad record with the row's bytes.
     fn raw_row(&self, line: u64, offset: u64) -> Record {
         let mut w = csv::WriterBuilder::new()
@@ -286,6 +415,33 @@ mod tests {
             lines(InputFormat::Tsv, "a\tb\n1\t\"q\"\n"),
             "{\"a\":1,\"b\":\"\\\"q\\\"\"}\n"
         );
+    }
+
+    #[test]
+    fn a_quote_left_open_to_the_end_loses_only_its_line() {
+        let records = convert(InputFormat::Csv, b"a,b\r\n1,\"oops\r\n2,x\r\n3,y\r\n");
+        let got: Vec<(String, u64, u64)> = records
+            .into_iter()
+            .map(|r| (String::from_utf8(r.text).unwrap(), r.line, r.offset))
+            .collect();
+        let want = [
+            ("1,\"oops", 2, 5),
+            ("{\"a\":2,\"b\":\"x\"}", 3, 14),
+            ("{\"a\":3,\"b\":\"y\"}", 4, 19),
+        ];
+        let want: Vec<(String, u64, u64)> = want.iter().map(|&(t, l, o)| (t.to_string(), l, o)).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn quoted_fields_that_close_are_untouched() {
+        assert!(!ends_in_quotes(b"1,\"a\nb\",\"c\"\"d\"\n", b','));
+        assert!(
+            !ends_in_quotes(b"1,a\"b\n", b','),
+            "a quote inside a field is a character"
+        );
+        assert!(ends_in_quotes(b"1,\"a\"\"\n2,b\n", b','));
+        assert!(ends_in_quotes(b"\"", b','));
     }
 
     #[test]

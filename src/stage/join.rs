@@ -15,6 +15,7 @@
 use super::Step;
 use crate::agg::key::write_canonical;
 use crate::event::{Event, MAX_PAD, Needs, Reason, Rejection, write_path};
+use crate::input::convert::ends_in_quotes;
 use crate::json::{self, MAX_DEPTH};
 use crate::lang::value::kind::{self, NUMBER, STRING};
 use crate::lang::value::kind_names;
@@ -257,15 +258,27 @@ fn csv_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, Stri
         format!("join: {file}{line}: {e}")
     };
     let headers = reader.headers().map_err(error)?.clone();
+    let mut last = headers.position().cloned();
     let mut out = Vec::new();
     for row in reader.records() {
         let row = row.map_err(error)?;
+        last = row.position().cloned();
         let record = headers
             .iter()
             .zip(row.iter())
             .map(|(h, v)| (h.to_string(), crate::parse::typed(v)))
             .collect();
         out.push(record);
+    }
+    // A quote left open takes in every line after it: the table would lack them.
+    if let Some(p) = last.filter(|p| {
+        let from = usize::try_from(p.byte()).unwrap_or(usize::MAX);
+        bytes.get(from..).is_some_and(|rest| ends_in_quotes(rest, b','))
+    }) {
+        return Err(format!(
+            "join: {file}:{}: a quote opened in this row never closes",
+            p.line()
+        ));
     }
     Ok(out)
 }
@@ -347,6 +360,10 @@ mod tests {
         assert!(e.contains("u.ndjson:1: a lookup record must be a JSON object"), "{e}");
         let e = csv_records("u.csv", b"id,name\n1,a\n2\n").expect_err("ragged");
         assert!(e.starts_with("join: u.csv:3: "), "{e}");
+        let e = csv_records("u.csv", b"id,name\n1,\"a\n2,b\n").expect_err("open quote");
+        assert_eq!(e, "join: u.csv:2: a quote opened in this row never closes");
+        let e = csv_records("u.csv", b"id,\"name\n1,a\n").expect_err("open quote in the header");
+        assert_eq!(e, "join: u.csv:1: a quote opened in this row never closes");
     }
 
     #[test]

@@ -383,3 +383,45 @@ fn a_json_record_longer_than_the_limit_is_a_too_long_dead_letter() {
     assert_eq!(s["fates"]["dead_letter"]["too_long"], 1);
     assert_fates_add_up(&s);
 }
+
+#[test]
+fn csv_quote_left_open_to_the_end_costs_only_its_line_which_is_a_dead_letter() {
+    let d = tempfile::tempdir().unwrap();
+    let rows: String = (2..=1000).map(|i| format!("{i},x\r\n")).collect();
+    let csv = format!("a,b\r\n1,\"oops\r\n{rows}");
+    std::fs::write(d.path().join("in.csv"), csv).unwrap();
+    let args = [
+        "-i",
+        "csv",
+        "--stats",
+        "--dead-letter",
+        "dead.ndjson",
+        "count",
+        "in.csv",
+    ];
+    let r = run_in(d.path(), &args);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":999}\n"), "{}", r.stderr);
+    let s = stats(&r.stderr);
+    assert_eq!(s["lines_read"].as_u64(), Some(1000));
+    assert_fates_add_up(&s);
+    let dead = dead_letters(&d.path().join("dead.ndjson"));
+    assert_eq!((dead.len(), dead[0]["line"].as_u64()), (1, Some(2)));
+    assert_eq!(dead[0]["raw"], "1,\"oops");
+}
+
+#[test]
+fn csv_rows_after_crlf_line_ends_are_numbered_by_their_own_line() {
+    let r = crate::common::run_bytes(&["-i", "csv", "where true"], b"a,b\r\n1,x\r\n2,y\r\n\xff,z\r\n");
+    assert!(r.stderr.contains("-:4: invalid_utf8"), "{}", r.stderr);
+}
+
+#[test]
+fn csv_header_that_opens_a_quote_never_closed_is_corrupt_input() {
+    let r = run(&["-i", "csv", "where true"], "a,\"b\n1,2\n3,4\n");
+    assert_eq!((r.code, r.stdout.as_str()), (3, ""), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the header row opens a quote that never closes"),
+        "{}",
+        r.stderr
+    );
+}
