@@ -11,13 +11,17 @@ pub(crate) fn valid_format(fmt: &str) -> bool {
     !StrftimeItems::new(fmt).any(|i| matches!(i, Item::Error))
 }
 
+/// The times evq reads and writes: years 0000 to 9999, which RFC 3339 can write. A time
+/// past them is no time (a window bound would have no text).
+const TIMES: std::ops::Range<f64> = -62_167_219_200.0..253_402_300_800.0;
+
 /// Unix seconds from a number: seconds, milli-, micro- or nanoseconds by magnitude.
 pub(crate) fn from_number(n: f64) -> Option<f64> {
     if !n.is_finite() {
         return None;
     }
     let a = n.abs();
-    Some(if a < 1e11 {
+    let t = if a < 1e11 {
         n
     } else if a < 1e14 {
         n / 1e3
@@ -25,13 +29,17 @@ pub(crate) fn from_number(n: f64) -> Option<f64> {
         n / 1e6
     } else {
         n / 1e9
-    })
+    };
+    TIMES.contains(&t).then_some(t)
 }
 
 /// Unix seconds from text in any accepted format; `user` (`--time-format`) is tried after
 /// the built-in ones.
 pub(crate) fn parse_str(s: &str, user: Option<&str>) -> Option<f64> {
-    let s = s.trim();
+    parse_text(s.trim(), user).filter(|t| TIMES.contains(t))
+}
+
+fn parse_text(s: &str, user: Option<&str>) -> Option<f64> {
     if let Some(t) = parse_rfc3339(s.as_bytes()) {
         return Some(t);
     }
@@ -60,6 +68,16 @@ fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
     })
 }
 
+/// How many days month `m` (1 to 12) of year `y` has: no February 30 rolls into March.
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date.
 pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -74,7 +92,7 @@ pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 /// `YYYY-MM-DD[(T| )HH:MM[:SS[.frac]]][Z|±hh:mm|±hhmm]`; no offset means UTC.
 pub(crate) fn parse_rfc3339(b: &[u8]) -> Option<f64> {
     let (y, mo, d) = (digits(b, 0, 4)?, digits(b, 5, 2)?, digits(b, 8, 2)?);
-    if b[4] != b'-' || b[7] != b'-' || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+    if b[4] != b'-' || b[7] != b'-' || !(1..=12).contains(&mo) || !(1..=days_in_month(y, mo)).contains(&d) {
         return None;
     }
     let days = days_from_civil(y, mo, d);
@@ -397,6 +415,30 @@ mod tests {
         );
         assert_eq!(parse_str("2026-13-28T10:00:00Z", None), None);
         assert_eq!(parse_str("yesterday", None), None);
+    }
+
+    #[test]
+    fn days_past_the_end_of_their_month_are_no_time() {
+        for bad in [
+            "2024-02-30T00:00:00Z",
+            "2023-02-29",
+            "1900-02-29 10:00:00",
+            "2024-04-31T00:00:00Z",
+        ] {
+            assert_eq!(parse_str(bad, None), None, "{bad}");
+        }
+        assert_eq!(parse_str("31/Apr/2024:10:00:00 +0000", None), None);
+        assert_eq!(parse_str("2024-02-29", None), Some(1_709_164_800.0));
+        assert_eq!(parse_str("2000-02-29", None), Some(951_782_400.0));
+        assert_eq!(parse_str("2024-12-31", None), Some(1_735_603_200.0));
+    }
+
+    #[test]
+    fn times_past_year_9999_are_no_time() {
+        assert_eq!(from_number(99_999_999_999_999_999_999_999.0), None);
+        assert_eq!(parse_str("9999-12-31T23:59:59Z", None), Some(253_402_300_799.0));
+        assert_eq!(parse_str("9999-12-31T23:59:59-01:00", None), None);
+        assert_eq!(parse_str("0000-01-01T00:00:00Z", None), Some(-62_167_219_200.0));
     }
 
     #[test]
