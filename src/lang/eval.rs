@@ -2,7 +2,6 @@
 
 use super::ast::{BinOp, Expr, Path};
 use super::func;
-use super::tree;
 use super::value::{Numeric, Val};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -124,9 +123,6 @@ impl Expr {
 
 /// An array of computed values; `null` if it would nest deeper than an input line may.
 pub(crate) fn array(items: Vec<Value>) -> Val<'static> {
-    if items.iter().any(|v| tree::depth(v) >= tree::MAX_LEVELS) {
-        return Val::Null;
-    }
     Val::Json(Cow::Owned(Value::Array(items)))
 }
 

@@ -24,25 +24,6 @@ pub(crate) fn resolve_index(i: i64, len: usize) -> Option<usize> {
     }
 }
 
-/// The most levels a value may have, as for input lines (`serde_json` rejects the 128th).
-pub(crate) const MAX_LEVELS: usize = 127;
-
-/// The number of nested arrays and objects: 0 for a scalar, 1 for `[1]`.
-pub(crate) fn depth(v: &Value) -> usize {
-    let mut deepest = 0;
-    let mut todo = vec![(v, 0)];
-    while let Some((v, d)) = todo.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match v {
-            Value::Array(a) => Box::new(a.iter()),
-            Value::Object(m) => Box::new(m.values()),
-            _ => continue,
-        };
-        deepest = deepest.max(d + 1);
-        todo.extend(children.filter(|c| c.is_array() || c.is_object()).map(|c| (c, d + 1)));
-    }
-    deepest
-}
-
 /// What is left to write, latest first.
 enum Step<'v> {
     Value(&'v Value),
@@ -132,16 +113,6 @@ mod tests {
             write_json(&v, &mut out);
             proptest::prop_assert_eq!(String::from_utf8(out).expect("UTF-8"), v.to_string());
         }
-    }
-
-    #[test]
-    fn depth_counts_levels() {
-        assert_eq!(depth(&json!(1)), 0);
-        assert_eq!(depth(&json!([])), 1);
-        assert_eq!(depth(&json!([1, {"a": [[]]}, []])), 4);
-        let v = nested(300);
-        assert_eq!(depth(&v), 300);
-        dismantle(v);
     }
 
     #[test]

@@ -155,10 +155,12 @@ fn deeply_nested_values_compare_and_sort() {
 }
 
 #[test]
-fn arrays_built_deeper_than_an_input_line_may_be_are_null() {
+fn arrays_built_deeper_than_an_input_line_may_be_are_dead_letters_when_set() {
     let ev = deep_event(127);
-    assert_eq!(val("type([a])", &ev), r#""array""#);
-    assert_eq!(val("[[a]]", &ev), "null");
+    assert_eq!(val("type([[a]])", &ev), r#""array""#);
+    let r = run(&["set r = [[a]]"], &format!("{ev}\n"));
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    assert!(r.stderr.contains("too_deep"), "{}", r.stderr);
 }
 
 #[test]

@@ -2,7 +2,6 @@
 
 use super::{Env, Record, array};
 use crate::lang::ast::{Expr, Slice};
-use crate::lang::tree;
 use crate::lang::value::{Numeric, Val};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -13,11 +12,7 @@ pub(super) fn object(fields: &[(Box<str>, Expr)], ev: &dyn Record, env: &Env) ->
     for (k, e) in fields {
         m.insert(k.to_string(), e.eval(ev, env).into_value());
     }
-    let v = Value::Object(m);
-    if tree::depth(&v) > tree::MAX_LEVELS {
-        return Val::Null;
-    }
-    Val::Json(Cow::Owned(v))
+    Val::Json(Cow::Owned(Value::Object(m)))
 }
 
 /// A whole-number index, if `i` is one.
