@@ -108,6 +108,12 @@ impl Config {
         let asts = stages(&source, cli.out_dir.as_deref(), &params(&cli)?)?;
         let time_format = time_format(cli.time_format.as_deref())?;
         let jobs = jobs(cli.jobs, facts)?;
+        if cli.max_groups == Some(0) {
+            return Err(UsageError::flag(
+                "--max-groups",
+                "0 groups leaves no room for any; give at least 1",
+            ));
+        }
         let time = time_field(cli.time_field.as_deref())?;
         let (inputs, walked) = input::expand(&paths, walk_options(&cli)?);
         *skipped = walked;

@@ -336,10 +336,10 @@ impl Parser {
                 p.expect_punct("=")?;
                 Ok((path, p.expr()?))
             })?),
-            "del" => StageSpec::Del(self.list(Parser::path)?),
+            "del" => StageSpec::Del(self.list(Parser::field_path)?),
             "keep" => StageSpec::Keep(self.list(Parser::path)?),
             "rename" => StageSpec::Rename(self.list(|p| {
-                let from = p.path()?;
+                let from = p.field_path()?;
                 if !p.eat_word("as") {
                     return Err(p
                         .error_here("expected `as` between the old and the new name")
@@ -452,6 +452,19 @@ impl Parser {
     /// A path where a field is named (`set`, `del`, `keep`…): every `[…]` is part of it.
     fn path(&mut self) -> Result<Path, LangError> {
         self.path_in(false)
+    }
+
+    /// A path that names a field, not the whole event (what `del` removes, what `rename` moves).
+    fn field_path(&mut self) -> Result<Path, LangError> {
+        let start = self.span_here();
+        let path = self.path()?;
+        if path.segs.is_empty() {
+            return Err(
+                LangError::new("`.` is the whole event, not a field", start.to(self.prev_span()))
+                    .hint("name fields here; to drop events use where, to replace an event use set . = EXPR"),
+            );
+        }
+        Ok(path)
     }
 
     /// A path in an expression: it ends before a computed index or a slice, which

@@ -480,3 +480,11 @@ fn top_and_distinct_take_windows() {
     assert_eq!(every.map(|e| e.len), Some(3600.0));
     assert!(matches!(spec("distinct a"), StageSpec::Distinct { every: None, .. }));
 }
+
+#[test]
+fn del_and_rename_take_fields_not_the_whole_event() {
+    for src in ["del .", "del a, .", "rename . as x"] {
+        assert!(explained(src).contains("`.` is the whole event"), "{src}");
+    }
+    assert!(matches!(first_stage("set . = {b: a}"), StageSpec::Set(_)));
+}
