@@ -304,4 +304,14 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_234_567), "1,234,567");
     }
+
+    #[test]
+    fn a_field_an_earlier_rename_pair_moved_in_is_not_missing() {
+        let lines = [r#"{"a":{"x":1}}"#];
+        assert_eq!(warnings("rename a as b, b.x as c", &lines), Vec::<String>::new());
+        assert_eq!(
+            warnings("rename a as b, d as e", &lines),
+            [r#"field "d" was not in any of 1 event; did you mean "a"?"#]
+        );
+    }
 }

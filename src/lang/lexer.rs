@@ -237,8 +237,12 @@ fn lex_string(src: &str, i: &mut usize) -> Result<Tok, LangError> {
     // Strings use JSON escapes; a raw newline or tab inside is allowed.
     let json = text.replace('\n', "\\n").replace('\t', "\\t").replace('\r', "\\r");
     serde_json::from_str::<String>(&json).map(Tok::Str).map_err(|e| {
-        LangError::new(format!("bad string: {e}"), Span::new(start, *i))
-            .hint("strings use JSON escapes: \\\" \\\\ \\n \\t \\u00e9")
+        let span = Span::new(start, *i);
+        if crate::json::lone_surrogate(&json).is_some() {
+            return LangError::new("a \\u escape of half a UTF-16 surrogate pair is not a character", span)
+                .hint("write both halves, as in \"\\ud83d\\ude00\", or the character itself");
+        }
+        LangError::new(format!("bad string: {e}"), span).hint("strings use JSON escapes: \\\" \\\\ \\n \\t \\u00e9")
     })
 }
 

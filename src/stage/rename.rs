@@ -41,9 +41,18 @@ impl Rename {
 }
 
 impl Describe for Rename {
+    /// A field an earlier pair moved in (`rename a as b, b as c`) is read, but not from the
+    /// input: no warning when no event had it.
     fn needs(&self, n: &mut Needs) {
-        for (from, to) in &self.pairs {
-            n.add_path(from);
+        for (i, (from, to)) in self.pairs.iter().enumerate() {
+            let moved_in = self.pairs[..i]
+                .iter()
+                .any(|(_, earlier)| from.segs.starts_with(&earlier.segs));
+            if moved_in {
+                n.add_quiet(from);
+            } else {
+                n.add_path(from);
+            }
             n.add_quiet(to);
         }
     }

@@ -83,7 +83,15 @@ impl Parser {
                 den,
                 text: self.source_text(span).split_whitespace().collect(),
             }),
-            _ => Err(LangError::new("the sampling rate must be above 0 and at most 100%", span).hint(RATE_HINT)),
+            Some(_) => Err(LangError::new("the sampling rate must be above 0 and at most 100%", span).hint(RATE_HINT)),
+            None => Err(LangError::new(
+                format!(
+                    "a sampling rate is a percentage with at most {MAX_RATE_DECIMALS} decimals, no exponent, or a \
+                     fraction of whole numbers"
+                ),
+                span,
+            )
+            .hint(RATE_HINT)),
         }
     }
 }
@@ -137,6 +145,14 @@ mod tests {
     fn zero_and_more_than_all_are_refused() {
         for bad in ["0%", "0/5", "100.5%", "3/2", "1/0", "1e2%", "10", "%", "1/x"] {
             assert!(rate(bad).is_err(), "{bad}");
+        }
+        for (bad, says) in [
+            ("0%", "above 0"),
+            ("1e-30%", "no exponent"),
+            ("0.0000000000001%", "12 decimals"),
+        ] {
+            let e = rate(bad).expect_err(bad);
+            assert!(e.contains(says), "{bad}: {e}");
         }
     }
 

@@ -488,3 +488,10 @@ fn del_and_rename_take_fields_not_the_whole_event() {
     }
     assert!(matches!(first_stage("set . = {b: a}"), StageSpec::Set(_)));
 }
+
+#[test]
+fn half_a_surrogate_pair_in_a_string_is_named() {
+    for src in [r#"where "\ud800" == a"#, r#"where a == "x\udc00""#] {
+        assert!(explained(src).contains("half a UTF-16 surrogate pair"), "{src}");
+    }
+}
