@@ -139,6 +139,13 @@ impl Stdout {
             Format::Markdown => markdown::write_markdown(&self.rows, &mut self.w)?,
             _ => {}
         }
+        if let Some((column, n)) = self.rows.shared_column() {
+            let events = if n == 1 { "event" } else { "events" };
+            crate::messages::warning(format!(
+                "{n} {events} had two fields that flatten to the column \"{column}\" (a nested field and a key \
+                 with a dot); the column shows the later one: rename one of them first"
+            ));
+        }
         self.w.flush()
     }
 

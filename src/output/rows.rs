@@ -132,6 +132,13 @@ pub(crate) struct Rows {
     budget: usize,
     /// The records after those in memory, when there were too many.
     spill: Option<Spill>,
+    /// Per column, the last record that had a cell in it (records are numbered from 1).
+    filled: Vec<u64>,
+    /// Records taken so far.
+    taken: u64,
+    /// A column two cells of one record flattened to (a nested `a.b` and a key `"a.b"`), and
+    /// how many records had such a pair: the later cell is the one kept.
+    shared: Option<(String, u64)>,
 }
 
 /// Row lines in a temporary file (deleted when closed), each with its newline.
@@ -156,6 +163,9 @@ impl Default for Rows {
             held: 0,
             budget: HELD_MAX,
             spill: None,
+            filled: Vec::new(),
+            taken: 0,
+            shared: None,
         }
     }
 }
@@ -201,13 +211,20 @@ impl Rows {
         self.push_line(&line[..line.len() - 1]);
     }
 
+    /// A column two cells of one record went to, and how many records had such a pair.
+    pub(crate) fn shared_column(&self) -> Option<(&str, u64)> {
+        self.shared.as_ref().map(|(name, n)| (name.as_str(), *n))
+    }
+
     /// Adds the record of one row line (see [`super::rowline`]), without its newline.
     pub(crate) fn push_line(&mut self, line: &[u8]) {
         if self.spill.is_none() && self.held > self.budget {
             self.spill = Some(Spill::new());
         }
         let mut rec = vec![Cell::Null; self.columns.len()];
-        let (columns, index) = (&mut self.columns, &mut self.index);
+        self.taken += 1;
+        let (columns, index, filled, taken) = (&mut self.columns, &mut self.index, &mut self.filled, self.taken);
+        let mut shared = None;
         super::rowline::read(line, &mut |k, cell| {
             let i = match index.get(k) {
                 Some(&i) => i,
@@ -215,11 +232,20 @@ impl Rows {
                     index.insert(k.to_owned(), columns.len());
                     columns.push(k.to_owned());
                     rec.push(Cell::Null);
+                    filled.push(0);
                     columns.len() - 1
                 }
             };
+            if filled[i] == taken {
+                shared.get_or_insert(i);
+            }
+            filled[i] = taken;
             rec[i] = cell;
         });
+        if let Some(i) = shared {
+            let entry = self.shared.get_or_insert_with(|| (self.columns[i].clone(), 0));
+            entry.1 += 1;
+        }
         match &mut self.spill {
             Some(spill) => spill.push(line),
             None => {

@@ -65,3 +65,24 @@ fn live_view_redraws_in_place_on_a_terminal() {
     let final_part = text.rsplit("\x1b[J").next().unwrap();
     assert_eq!(final_part, "k   count\na1      3\na0      3\n", "{text:?}");
 }
+
+#[test]
+fn columns_two_fields_of_one_event_flatten_to_are_named_in_a_warning() {
+    let input = "{\"a\":{\"b\":1},\"a.b\":2}\n{\"a.b\":3}\n";
+    for format in ["csv", "tsv", "table", "markdown"] {
+        let r = run(&["-o", format, "where true"], input);
+        assert_eq!(r.code, 0, "{format}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains("1 event had two fields that flatten to the column \"a.b\""),
+            "{format}: {}",
+            r.stderr
+        );
+    }
+    let r = run(&["-o", "csv", "where true"], "{\"a\":{\"b\":1}}\n{\"a.b\":3}\n");
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("a.b\n1\n3\n", ""),
+        "one field per event is fine"
+    );
+}
