@@ -201,6 +201,9 @@ const SECTIONS: &[(&str, &[&str])] = &[
       two fields) compare the text, which is time order only when both have the same UTC
       offset; printed once per comparison, when some event had two times with different
       offsets (Z is +00:00); time(...) compares instants
+  evq: warning: lower(X) == \"TEXT\" never holds: lower() never gives \"TEXT\"; write lower(X) == \"text\"
+      == (or, always holding, !=) between lower() or upper() and a string with letters of
+      the other case, which no data can meet; printed whatever the events
   evq: warning: explode P made no event: P was never an array (it was TYPES)
       the path of an explode was in events, but never an array (a JSON array written as
       a string, say), so every event was dropped as exploded_empty; not printed when some

@@ -23,6 +23,7 @@
 use crate::event::{Event, write_val};
 use crate::flags::{Flags, MAX_FLAGS};
 use crate::lang::ast::BinOp;
+use crate::lang::func::Func;
 use crate::lang::value::kind::{ARRAY, NULL, NUMBER, STRING};
 use crate::lang::value::kind_names;
 use crate::lang::{Expr, Path, Val};
@@ -100,6 +101,8 @@ pub(crate) struct Mismatches {
     matched: Flags,
     /// The types `pairs[i]`'s fields had on the events that had both, while they never matched.
     pair_kinds: Vec<[AtomicU8; 2]>,
+    /// Comparisons that never hold whatever the data: their warnings.
+    never: Vec<String>,
 }
 
 impl Mismatches {
@@ -130,6 +133,7 @@ impl Mismatches {
             mut items,
             mut times,
             mut pairs,
+            never,
         } = found;
         items.truncate(MAX_FLAGS);
         times.truncate(MAX_FLAGS);
@@ -143,6 +147,7 @@ impl Mismatches {
             items,
             differ: Flags::new(times.len()),
             times,
+            never,
         }
     }
 
@@ -233,7 +238,13 @@ impl Mismatches {
                 let kinds = [a.load(Ordering::Relaxed), b.load(Ordering::Relaxed)];
                 (kinds[0] != 0).then(|| pair_warning(c, kinds))
             });
-        types.chain(times).chain(pairs).collect()
+        self.never
+            .iter()
+            .cloned()
+            .chain(types)
+            .chain(times)
+            .chain(pairs)
+            .collect()
     }
 }
 
@@ -277,6 +288,8 @@ struct Found {
     items: Vec<Need>,
     times: Vec<TimeComparison>,
     pairs: Vec<PairComparison>,
+    /// Comparisons that can never hold whatever the data (`lower(x) == "ERROR"`): warnings.
+    never: Vec<String>,
 }
 
 /// `a OP b` read from the other side: `1 < x` is `x > 1`.
@@ -301,6 +314,7 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
     let field = |e| field_in(e, bound);
     match e {
         Expr::Bin(op, a, b) => {
+            out.never.extend(case_never(*op, a, b));
             let pair = match (&**a, &**b) {
                 (x, Expr::Const(v)) => field(x).map(|p| (p, *op, v)),
                 (Expr::Const(v), x) => field(x).map(|p| (p, flipped(*op), v)),
@@ -332,6 +346,33 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
         // Constructors hold values, not conditions.
         Expr::Const(_) | Expr::Path(_) | Expr::Regex(_) | Expr::Object(_) | Expr::Index(_) | Expr::Slice(_) => {}
     }
+}
+
+/// `lower(x) == "ERROR"`: `==` or `!=` between `lower` (or `upper`) and a string it can never
+/// give, so the comparison never holds (or always does) whatever the data; its warning.
+fn case_never(op: BinOp, a: &Expr, b: &Expr) -> Option<String> {
+    let ((Expr::Call(f, args), Expr::Const(Val::Str(text))) | (Expr::Const(Val::Str(text)), Expr::Call(f, args))) =
+        (a, b)
+    else {
+        return None;
+    };
+    let (name, fixed) = match f {
+        Func::Lower => ("lower", text.to_lowercase()),
+        Func::Upper => ("upper", text.to_uppercase()),
+        _ => return None,
+    };
+    let op = symbol(op).filter(|_| matches!(op, BinOp::Eq | BinOp::Ne))?;
+    if fixed == **text {
+        return None;
+    }
+    let arg = match args.first() {
+        Some(Expr::Path(p)) => p.to_string(),
+        _ => "…".to_string(),
+    };
+    let outcome = if op == "==" { "never holds" } else { "always holds" };
+    Some(format!(
+        "{name}({arg}) {op} \"{text}\" {outcome}: {name}() never gives \"{text}\"; write {name}({arg}) {op} \"{fixed}\""
+    ))
 }
 
 /// The field `e` reads, when it is a path of the event (not `.`, not a lambda's element).
@@ -730,5 +771,19 @@ mod tests {
     fn two_fields_that_matched_once_or_never_met_are_quiet() {
         let lines = [r#"{"a":"3","b":3}"#, r#"{"a":4,"b":4.5}"#, r#"{"c":"x"}"#, r#"{"d":1}"#];
         assert!(warnings("where a == b or c == d or a == zz", &lines).is_empty());
+    }
+
+    #[test]
+    fn a_case_lower_or_upper_never_gives_is_named_whatever_the_data() {
+        let lines = [r#"{"level":"error"}"#];
+        assert_eq!(
+            warnings(r#"where lower(level) == "ERROR""#, &lines),
+            [r#"lower(level) == "ERROR" never holds: lower() never gives "ERROR"; write lower(level) == "error""#]
+        );
+        assert_eq!(
+            warnings(r#"where "Warn" != upper(level)"#, &lines),
+            [r#"upper(level) != "Warn" always holds: upper() never gives "Warn"; write upper(level) != "WARN""#]
+        );
+        assert!(warnings(r#"where lower(level) == "error" or upper(level) == "É1""#, &lines).is_empty());
     }
 }
