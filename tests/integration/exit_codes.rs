@@ -188,6 +188,25 @@ fn corrupt_input_still_lets_the_next_files_be_read() {
 
 // ---------------------------------------------------------------- closed stdout
 
+/// Runs evq with `args`, reads the first line of its output and closes stdout, like
+/// `| head -1`: that line, the exit status and stderr.
+fn first_line_then_close(args: &[&str]) -> (String, std::process::ExitStatus, String) {
+    let mut child = Command::new(EVQ)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is dropped here, like `head -1` exiting.
+    let status = wait_within(&mut child, PROMPT, "| head -1");
+    (first, status, stderr_of(&mut child))
+}
+
 #[test]
 fn closed_stdout_after_one_line_is_a_quiet_success() {
     let d = tempfile::tempdir().unwrap();
@@ -199,21 +218,8 @@ fn closed_stdout_after_one_line_is_a_quiet_success() {
         i += 1;
     }
     std::fs::write(&big, &data).unwrap();
-    let mut child = Command::new(EVQ)
-        .args(["where true", s(&big)])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let (first, status, err) = first_line_then_close(&["where true", s(&big)]);
     assert_eq!(first, "{\"i\":0,\"msg\":\"some event text to fill the line\"}\n");
-    // The reader is dropped here, like `head -1` exiting.
-    let status = wait_within(&mut child, PROMPT, "| head -1");
-    let err = stderr_of(&mut child);
     assert_eq!(status.code(), Some(0), "stderr: {err}");
     assert_eq!(err, "", "a closed stdout is quiet");
 }
@@ -236,19 +242,7 @@ fn closed_stdout_while_a_sort_releases_counts_the_rest_as_skipped() {
     ] {
         let stats = d.path().join("stats.json");
         let flag = format!("--stats={}", stats.display());
-        let mut child = Command::new(EVQ)
-            .args(["--memory-limit", limit, &flag, pipeline, s(&input)])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        let status = wait_within(&mut child, PROMPT, "| head -1");
-        let err = stderr_of(&mut child);
+        let (_, status, err) = first_line_then_close(&["--memory-limit", limit, &flag, pipeline, s(&input)]);
         assert_eq!(status.code(), Some(0), "{pipeline} {limit}: {err}");
         let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
         let fates = &report["fates"];
