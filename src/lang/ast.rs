@@ -73,6 +73,13 @@ impl std::fmt::Display for Path {
                     }
                     f.write_str(k)?;
                 }
+                // A backtick cannot be in a backtick name: the key is a string index.
+                Seg::Key(k) if k.contains('`') => {
+                    if i == 0 {
+                        f.write_str(".")?;
+                    }
+                    write!(f, "[{}]", crate::json::to_string(&serde_json::Value::from(&**k)))?;
+                }
                 Seg::Key(k) => {
                     if i > 0 {
                         f.write_str(".")?;

@@ -94,9 +94,6 @@ impl Summary {
     fn add_members(&mut self, m: &Map<String, Value>) -> Result<(), ()> {
         let at = self.path.len();
         for (k, v) in m {
-            if at > 0 {
-                self.path.push('.');
-            }
             push_key(&mut self.path, k);
             self.add(v)?;
             self.path.truncate(at);
@@ -189,15 +186,25 @@ impl Ordered for Summary {
     }
 }
 
-/// Adds a key as a path writes it: plain words as they are, others in backticks.
+/// Adds a key to `path` as a path writes it: `.` and plain words as they are, others in
+/// backticks, and a key that holds a backtick as a string index, `a["…"]`.
 fn push_key(path: &mut String, k: &str) {
     let plain = k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         && !crate::lang::parser::RESERVED.contains(&k);
-    if plain {
-        path.push_str(k);
+    let written = if plain {
+        k.to_string()
     } else {
-        path.push_str(&Path::new(vec![Seg::Key(k.into())]).to_string());
+        Path::new(vec![Seg::Key(k.into())]).to_string()
+    };
+    match written.strip_prefix(".[") {
+        Some(_) if !path.is_empty() => path.push_str(&written[1..]),
+        _ => {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&written);
+        }
     }
 }
 

@@ -328,3 +328,22 @@ fn explain_says_where_the_new_stages_run_and_what_they_count() {
         r.stdout
     );
 }
+
+/// Every field summary names can be pasted into a pipeline, even keys with a backtick,
+/// a space or a dot.
+#[test]
+fn summary_names_fields_a_pipeline_can_read_back() {
+    let event = "{\"`x\":1,\"a\":{\"b`c\":[2],\"d e\":3,\"f.g\":4}}\n";
+    let r = run(&["summary"], event);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for line in r.stdout.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).expect("a row");
+        let field = row["field"].as_str().expect("a field name");
+        if field.ends_with("[]") {
+            continue;
+        }
+        let back = run(&[&format!("set v = {field} | keep v")], event);
+        assert_eq!(back.code, 0, "{field}: {}", back.stderr);
+        assert!(!back.stdout.contains("null"), "{field} reads nothing back: {}", back.stdout);
+    }
+}
