@@ -169,6 +169,7 @@ impl Describe for Explode {
     fn name(&self) -> &'static str {
         "explode"
     }
+
     fn counts(&self) -> Option<&'static str> {
         Some("empty or no array: exploded_empty; extra elements: copies")
     }

@@ -153,6 +153,7 @@ impl Describe for Join {
     fn name(&self) -> &'static str {
         "join"
     }
+
     fn counts(&self) -> Option<&'static str> {
         Some("no match: passes on, counted in unmatched_join")
     }

@@ -48,6 +48,7 @@ impl Describe for TimeRange {
     fn name(&self) -> &'static str {
         "--since/--until"
     }
+
     fn counts(&self) -> Option<&'static str> {
         Some("outside: out_of_range; no time: dead letter (no_time)")
     }

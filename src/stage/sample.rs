@@ -54,6 +54,7 @@ impl Describe for Sample {
     fn name(&self) -> &'static str {
         "sample"
     }
+
     fn counts(&self) -> Option<&'static str> {
         Some("left out: sampled_out")
     }

@@ -49,6 +49,7 @@ impl Describe for Shapes {
     fn name(&self) -> &'static str {
         "shapes"
     }
+
     fn counts(&self) -> Option<&'static str> {
         Some("every event: aggregated; one row per set of keys at the end")
     }

@@ -105,6 +105,7 @@ impl Describe for Steps {
     fn name(&self) -> &'static str {
         "step"
     }
+
     fn counts(&self) -> Option<&'static str> {
         Some("not an object: dead letter (not_object)")
     }

@@ -140,6 +140,7 @@ impl Describe for Summary {
     fn name(&self) -> &'static str {
         "summary"
     }
+
     fn counts(&self) -> Option<&'static str> {
         Some("every event: aggregated; one row per field path at the end")
     }

@@ -84,6 +84,7 @@ impl Describe for Validate {
     fn name(&self) -> &'static str {
         "validate"
     }
+
     fn counts(&self) -> Option<&'static str> {
         Some("invalid: dead letter (schema)")
     }

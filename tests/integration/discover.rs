@@ -344,6 +344,10 @@ fn summary_names_fields_a_pipeline_can_read_back() {
         }
         let back = run(&[&format!("set v = {field} | keep v")], event);
         assert_eq!(back.code, 0, "{field}: {}", back.stderr);
-        assert!(!back.stdout.contains("null"), "{field} reads nothing back: {}", back.stdout);
+        assert!(
+            !back.stdout.contains("null"),
+            "{field} reads nothing back: {}",
+            back.stdout
+        );
     }
 }
