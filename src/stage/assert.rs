@@ -4,10 +4,9 @@
 //! fails is the first in the input whatever `-j`, and it also checks the rows of an aggregate
 //! (`stats p99(latency_ms) as p99 | assert p99 < 250`).
 
-use super::Emit;
+use super::{Describe, Emit, Ordered};
 use crate::event::{Event, Fate, Needs};
 use crate::lang::Expr;
-use crate::stage::{Describe, Ordered};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Assert {

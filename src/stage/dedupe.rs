@@ -16,14 +16,12 @@
 //!   time seen. Events without a parsable time are dead letters (`no_time`).
 
 use super::group::SEP;
-use super::{Emit, TimeField};
+use super::{Describe, Emit, Ordered, StageError, TimeField};
 use crate::agg::Acc;
 use crate::agg::key::write_canonical;
 use crate::agg::table::{Layout, Table};
 use crate::event::{Event, Fate, Needs, Reason};
 use crate::lang::{Env, Expr};
-use crate::stage::StageError;
-use crate::stage::{Describe, Ordered};
 use hashbrown::HashTable;
 use std::collections::VecDeque;
 use std::hash::BuildHasher;

@@ -1,11 +1,10 @@
 //! `del PATH, …`: removes fields (content filter). An event that has none of them
 //! stays unmodified, so it is written as its original bytes.
 
-use super::Flow;
+use super::{Describe, Flow, PerEvent, Step};
 use crate::event::{Event, Needs, remove_path, resolve_path, write_segs};
 use crate::lang::Env;
 use crate::lang::Path;
-use crate::stage::{Describe, PerEvent, Step};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Del {

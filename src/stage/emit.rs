@@ -2,10 +2,9 @@
 //! run's outputs. A stage pushes an event on, or records its fate where it decides it;
 //! it never sees how the rest of the chain or the outputs work.
 
-use super::{Stage, To};
+use super::{Stage, StageError, To};
 use crate::event::{Event, Fate, FieldAt, Needs, Origin, OwnedEvent, Rejection};
 use crate::lang::Env;
-use crate::stage::StageError;
 use serde_json::Value;
 use std::ops::ControlFlow;
 use std::sync::Arc;

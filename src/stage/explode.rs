@@ -3,7 +3,7 @@
 //! `.items`, Miller's `nest --explode`); with `as NAME`, NAME holds it and PATH is removed.
 //! An empty array, or no array at PATH, gives no event: the fate `exploded_empty`.
 
-use super::Step;
+use super::{Describe, PerEvent, Step};
 use crate::event::Fate;
 use crate::event::{
     Event, MAX_PAD, Needs, Reason, Rejection, navigate_mut, remove_path, write_path, write_segs, write_val,
@@ -12,7 +12,6 @@ use crate::json::{self, MAX_DEPTH};
 use crate::lang::Env;
 use crate::lang::ast::Seg;
 use crate::lang::{Path, Val};
-use crate::stage::{Describe, PerEvent};
 use serde_json::Value;
 
 #[derive(Debug, Clone)]

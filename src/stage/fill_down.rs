@@ -6,10 +6,9 @@
 //! not objects pass unchanged; a fill `set` could not make (`a[5]` of a short array) makes the
 //! event a dead letter, as with `set`.
 
-use super::Emit;
+use super::{Describe, Emit, Ordered};
 use crate::event::{Event, MAX_PAD, Needs, Reason, too_deep_at, write_path, write_segs};
 use crate::lang::{Path, Val};
-use crate::stage::{Describe, Ordered};
 use serde_json::Value;
 
 #[derive(Debug, Clone)]

@@ -15,11 +15,10 @@
 //! - Events that are not objects, or have nothing to change, pass with their bytes as read. An
 //!   event that would nest deeper than 128 levels is a dead letter (`too_deep`).
 
-use super::Step;
+use super::{Describe, PerEvent, Step};
 use crate::event::{Event, Needs, Reason, Rejection};
 use crate::json::{self, MAX_DEPTH};
 use crate::lang::Env;
-use crate::stage::{Describe, PerEvent};
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 use std::cmp::Reverse;

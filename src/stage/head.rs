@@ -2,13 +2,11 @@
 //! reading input. With `by KEYS`, the first N events of each group (Miller's `head -g`), in
 //! input order; the groups are held up to `--max-groups` (past that the run fails, exit 3).
 
-use super::Emit;
 use super::group::write_key;
+use super::{Describe, Emit, Ordered, StageError};
 use crate::event::{Event, Fate, Needs};
 use crate::lang::Env;
 use crate::lang::ast::KeySpec;
-use crate::stage::StageError;
-use crate::stage::{Describe, Ordered};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@
 //! - When no event matched, the end of the run says why, if it can: the types the keys had
 //!   on each side (`uid` numbers against `id` strings), or a key no record had.
 
-use super::Step;
+use super::{Describe, PerEvent, Step};
 use crate::agg::key::write_canonical;
 use crate::event::{Event, MAX_PAD, Needs, Reason, Rejection, write_path};
 use crate::input::convert::ends_in_quotes;
@@ -20,7 +20,6 @@ use crate::json::{self, MAX_DEPTH};
 use crate::lang::value::kind::{self, NUMBER, STRING};
 use crate::lang::value::kind_names;
 use crate::lang::{Env, Expr, Path, Val};
-use crate::stage::{Describe, PerEvent};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::fmt::Write as _;

@@ -3,13 +3,12 @@
 //! from the event's text without building a tree, written in the one form of every
 //! modified event (`json::canonical`). An event that is not an object is a dead letter.
 
-use super::Flow;
+use super::{Describe, Flow, PerEvent, Step};
 use crate::event::{Event, Needs, Reason, resolve_path, write_path};
 use crate::json::{self, DuplicateKey, Out};
 use crate::lang::Env;
 use crate::lang::Path;
 use crate::lang::ast::Seg;
-use crate::stage::{Describe, PerEvent, Step};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone)]

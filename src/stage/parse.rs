@@ -2,13 +2,12 @@
 //! (translator). The parsed fields are set on the event; an event that does not
 //! parse is a dead letter (reason `parse`) unless `else` says otherwise.
 
-use super::Flow;
+use super::{Describe, Flow, PerEvent, Step};
 use crate::event::Rejection;
 use crate::event::{Event, Needs, Reason};
 use crate::lang::ast::{Otherwise, ParseFormat};
 use crate::lang::{Env, Expr, Val};
 use crate::parse::{TextFormat, Want, access, parse_only};
-use crate::stage::{Describe, PerEvent, Step};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 

@@ -7,11 +7,10 @@
 //! `out_of_range`; an event without a parsable time is a dead letter (`no_time`), as for
 //! windows, so that a wrong `--time-field` is never a silent empty result.
 
-use super::{Step, TimeField};
+use super::{Describe, PerEvent, Step, TimeField};
 use crate::event::{Event, Fate, Needs, Reason, Rejection};
 use crate::lang::Env;
 use crate::lang::lexer::{Tok, lex};
-use crate::stage::{Describe, PerEvent};
 
 #[derive(Debug, Clone)]
 pub(crate) struct TimeRange {

@@ -2,12 +2,11 @@
 //! keeps the field's position. A move the event cannot hold (an index out of
 //! `set`'s bounds, or nesting past `MAX_DEPTH`) is a dead letter.
 
-use super::Flow;
+use super::{Describe, Flow, PerEvent, Step};
 use crate::event::{Event, MAX_PAD, Needs, Reason, navigate_mut, remove_path, too_deep_at, write_path, write_segs};
 use crate::lang::Env;
 use crate::lang::Path;
 use crate::lang::ast::Seg;
-use crate::stage::{Describe, PerEvent, Step};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone)]

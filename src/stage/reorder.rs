@@ -14,12 +14,11 @@
 //!   longer be put in its place: it is a dead letter (`late`). At the end of input, everything
 //!   held is released in order.
 
-use super::Emit;
+use super::{Describe, Emit, Ordered};
 use crate::event::{Event, Fate, Needs, OwnedEvent, Reason};
 use crate::lang::Expr;
 use crate::lang::ast::Bound;
 use crate::lang::func::time_of;
-use crate::stage::{Describe, Ordered};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::ops::ControlFlow;

@@ -1,11 +1,10 @@
 //! `route by EXPR`, `route NAME: EXPR, … [else NAME]` (content-based router) and
 //! `route all NAME: EXPR, … [else NAME]` (recipient list): set the event's topic.
 
-use super::Flow;
+use super::{Describe, Flow, PerEvent, Step};
 use crate::event::{Event, Needs};
 use crate::lang::ast::RouteSpec;
 use crate::lang::{Env, Expr, Val};
-use crate::stage::{Describe, PerEvent, Step};
 use std::sync::Arc;
 
 /// The topic of events no rule matched, when there is no `else`.

@@ -7,13 +7,12 @@
 //! bytes (`agg::key`: `1`, `1.0` and `1E0` are one key), so a key's events are kept or
 //! dropped together, on every machine. Dropped events have the fate `sampled_out`.
 
-use super::Step;
+use super::{Describe, PerEvent, Step};
 use crate::agg::key::seeded_canonical_hash;
 use crate::event::Fate;
 use crate::event::{Event, Needs, Origin};
 use crate::lang::ast::Rate;
 use crate::lang::{Env, Expr};
-use crate::stage::{Describe, PerEvent};
 use std::hash::Hasher;
 
 #[derive(Debug, Clone)]

@@ -5,11 +5,10 @@
 //! `a[N]` more than `MAX_PAD` past the end) or one that would nest it deeper than
 //! `MAX_DEPTH` is a dead letter.
 
-use super::Flow;
+use super::{Describe, Flow, PerEvent, Step};
 use crate::event::{Event, MAX_PAD, Needs, Reason, too_deep_at, write_path, write_segs};
 use crate::lang::ast::Seg;
 use crate::lang::{Env, Expr, Path, Val};
-use crate::stage::{Describe, PerEvent, Step};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Set {

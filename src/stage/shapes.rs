@@ -8,10 +8,8 @@
 //! - Only the top-level keys are read: events are not parsed in full.
 //! - Memory: at most `--max-groups` shapes; past that the run fails (exit 3).
 
-use super::Emit;
+use super::{Describe, Emit, Ordered, StageError};
 use crate::event::{Event, Fate, Needs};
-use crate::stage::StageError;
-use crate::stage::{Describe, Ordered};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use std::borrow::Cow;

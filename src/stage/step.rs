@@ -17,13 +17,12 @@
 //! with `set`. Groups are held up to `--max-groups` (past that the run fails, exit 3).
 
 use super::head::GroupIndex;
-use super::{Emit, TimeField};
+use super::{Describe, Emit, Ordered, TimeField};
 use crate::agg::Sum;
 use crate::event::{Event, Fate, MAX_PAD, Needs, Reason, too_deep_at, write_path, write_segs};
 use crate::lang::ast::{KeySpec, StepFn, StepSpec};
 use crate::lang::value::Numeric;
 use crate::lang::{Path, Val};
-use crate::stage::{Describe, Ordered};
 use serde_json::Value;
 
 #[derive(Debug, Clone)]

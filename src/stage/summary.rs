@@ -18,13 +18,11 @@
 //! - Memory: at most `--max-groups` paths (past that the run fails, exit 3), and per path at
 //!   most [`DISTINCT_CAP`] 8-byte hashes, three samples and the extremes.
 
-use super::Emit;
+use super::{Describe, Emit, Ordered, StageError};
 use crate::agg::key::canonical_hash;
 use crate::event::{Event, Fate, Needs};
 use crate::lang::Val;
 use crate::lang::ast::{Path, Seg};
-use crate::stage::StageError;
-use crate::stage::{Describe, Ordered};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};

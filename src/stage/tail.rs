@@ -3,11 +3,10 @@
 //! group by group in the order the groups were first seen, each group's events oldest first;
 //! at most `--max-groups` groups are held (past that the run fails, exit 3).
 
-use super::Emit;
 use super::head::GroupIndex;
+use super::{Describe, Emit, Ordered};
 use crate::event::{Event, Fate, Needs, OwnedEvent};
 use crate::lang::ast::KeySpec;
-use crate::stage::{Describe, Ordered};
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
 

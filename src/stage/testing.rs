@@ -1,10 +1,9 @@
 //! A test harness for ordered stages: runs one stage over lines and records what it output,
 //! the fate of every line and any failure.
 
-use super::{Emit, Outlet, Stage, StageOptions, To};
+use super::{Emit, Outlet, Stage, StageError, StageOptions, To};
 use crate::event::{Event, Fate, Needs, Origin, Rejection};
 use crate::lang::Env;
-use crate::stage::StageError;
 use std::collections::BTreeMap;
 
 /// What one run of a stage produced.

@@ -13,12 +13,10 @@
 //! - Events without a parsable time are dead letters (`no_time`).
 //! - A window holds at most `--max-groups` keys; past that the run fails (exit 3).
 
-use super::{Emit, TimeField, Windows};
+use super::{Describe, Emit, Ordered, StageError, TimeField, Windows};
 use crate::agg::key::write_canonical;
 use crate::event::{Event, Fate, Needs, Reason};
 use crate::lang::Expr;
-use crate::stage::StageError;
-use crate::stage::{Describe, Ordered};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]

@@ -10,12 +10,11 @@
 //! 255-byte limit is cut and given a hash of the whole name, keeping the literal text
 //! after its last placeholder (the extension, which picks the compression).
 
-use super::Emit;
+use super::{Describe, Emit, Ordered};
 use crate::event::{Event, Fate, Needs};
 use crate::lang::ast::{Expr, Template, TemplatePart};
 use crate::lang::{Env, LangError, Span, StageAst, StageSpec, Val};
 use crate::output::safe_path::{NONE, encode_into};
-use crate::stage::{Describe, Ordered};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 

@@ -5,10 +5,9 @@
 //! reason `schema`; its `error` is the JSON pointer of the first failing value (`/user/age`,
 //! or `(root)` for the whole event) and the validator's message.
 
-use super::Step;
+use super::{Describe, PerEvent, Step};
 use crate::event::{Event, Needs, Reason, Rejection};
 use crate::lang::Env;
-use crate::stage::{Describe, PerEvent};
 use serde_json::Value;
 use std::sync::Arc;
 

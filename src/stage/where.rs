@@ -1,9 +1,8 @@
 //! `where EXPR`: keeps events for which EXPR is true (message filter).
 
-use super::Flow;
+use super::{Describe, Flow, PerEvent, Step};
 use crate::event::{Event, Needs};
 use crate::lang::{Env, Expr, Needles};
-use crate::stage::{Describe, PerEvent, Step};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Where {

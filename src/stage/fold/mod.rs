@@ -18,13 +18,11 @@ mod patch;
 mod state;
 
 use super::group::{put_key, write_key};
-use super::{Emit, TimeField};
+use super::{Describe, Emit, Ordered, Partial, PartialSpec, StageError, TimeField};
 use crate::event::{Event, Fate, Needs, Origin};
 use crate::json;
 use crate::lang::Env;
 use crate::lang::ast::{KeySpec, Path};
-use crate::stage::StageError;
-use crate::stage::{Describe, Ordered, Partial, PartialSpec};
 use patch::Patches;
 use serde_json::{Map, Value};
 use state::{Part, State};

@@ -11,7 +11,7 @@ mod window;
 
 pub(crate) use window::Windows;
 
-use super::Emit;
+use super::{Describe, Emit, Ordered, Partial, PartialSpec, StageError};
 use crate::agg::key::{is_json_text, write_canonical};
 use crate::agg::table::{Layout, Table};
 use crate::agg::{Acc, AggFn};
@@ -19,7 +19,6 @@ use crate::event::{Event, Fate, Needs, Reason, TimeField, set_path};
 use crate::lang::Val;
 use crate::lang::ast::{AggSpec, KeyName, KeySpec};
 use crate::lang::{Env, Expr};
-use crate::stage::{Describe, Ordered, Partial, PartialSpec, StageError};
 use panes::Panes;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;

@@ -6,11 +6,9 @@
 mod merge;
 mod spill;
 
-use super::Emit;
+use super::{Describe, Emit, Ordered, StageError};
 use crate::event::{Event, Fate, Needs, OwnedEvent};
 use crate::lang::{Env, Expr, Val};
-use crate::stage::StageError;
-use crate::stage::{Describe, Ordered};
 use merge::Budget;
 use serde_json::Value;
 use spill::RunFile;
