@@ -124,7 +124,7 @@ pub(crate) struct Cli {
     pub atomic: bool,
 
     /// The most topic files open at once (default: a safe share of the process limit)
-    #[arg(long = "max-open-files", value_name = "N")]
+    #[arg(long = "max-open-files", value_name = "N", value_parser = parse_count)]
     pub max_open_files: Option<usize>,
 
     /// Worker threads, 1 to 1024 (default: all cores); when the system starts fewer, the run uses those, with the same output
@@ -156,7 +156,7 @@ pub(crate) struct Cli {
     pub time_field: Option<String>,
 
     /// Fail (exit 3) when an aggregate or fold holds more than N groups, or dedupe or throttle more than N keys
-    #[arg(long = "max-groups", value_name = "N")]
+    #[arg(long = "max-groups", value_name = "N", value_parser = parse_count)]
     pub max_groups: Option<usize>,
 
     /// Emit each window once the watermark (largest event time minus DUR) passes its end; older events are late
@@ -278,6 +278,15 @@ pub(crate) fn parse_size(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("`{s}` is out of range"))
 }
 
+/// A count of things evq may hold at once (`--max-groups`, `--max-open-files`): at least 1.
+fn parse_count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("0 leaves no room for any; give at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +297,8 @@ mod tests {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert_eq!(parse_size("2k"), Ok(2048));
         assert!(parse_size("0").is_err());
+        assert_eq!(parse_count("3"), Ok(3));
+        assert!(parse_count("0").is_err_and(|e| e.contains("at least 1")));
         assert!(parse_size("lots").is_err());
     }
 

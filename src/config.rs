@@ -108,12 +108,6 @@ impl Config {
         let asts = stages(&source, cli.out_dir.as_deref(), &params(&cli)?)?;
         let time_format = time_format(cli.time_format.as_deref())?;
         let jobs = jobs(cli.jobs, facts)?;
-        if cli.max_groups == Some(0) {
-            return Err(UsageError::flag(
-                "--max-groups",
-                "0 groups leaves no room for any; give at least 1",
-            ));
-        }
         let time = time_field(cli.time_field.as_deref())?;
         let (inputs, walked) = input::expand(&paths, walk_options(&cli)?);
         *skipped = walked;
@@ -525,7 +519,7 @@ fn stage_options(
         atomic: cli.atomic,
         // Without the flag, as many as the open-file limit allows: the share of it is taken
         // when the files are set up, after `lib.rs` raised the limit.
-        max_open: cli.max_open_files.map_or(usize::MAX, |n| n.max(1)),
+        max_open: cli.max_open_files.unwrap_or(usize::MAX),
         inputs: inputs.into(),
         // Set for an acknowledged input (see `Config::from_cli`).
         seal: false,

@@ -197,7 +197,7 @@ impl Reason {
 }
 
 /// A rejected line's reason and the parser's message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Rejection {
     pub reason: Reason,
     pub error: String,
@@ -216,6 +216,14 @@ impl Rejection {
             reason,
             error: error.into(),
         }
+    }
+
+    /// A line (or decoded record) of `len` bytes, longer than `--max-line-bytes max`.
+    pub(crate) fn too_long(len: u64, max: usize) -> Rejection {
+        Rejection::new(
+            Reason::TooLong,
+            format!("line is {len} bytes, longer than --max-line-bytes {max}"),
+        )
     }
 }
 

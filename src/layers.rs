@@ -7,8 +7,8 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["json", "time", "messages", "exit", "fault", "flags"],
     &["lang", "agg", "parse"],
-    &["event", "stats", "sniff"],
-    &["input"],
+    &["event", "stats"],
+    &["input", "sniff"],
     &["stage"],
     &["output", "seen", "mismatch"],
     &["pipeline", "chain"],

@@ -156,7 +156,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     (
         "DEAD LETTERS",
         &[
-            "With --dead-letter FILE, every rejected line becomes one NDJSON record: {\"file\", \"line\", \"offset\", \"reason\", \"error\", \"raw\"}, with raw_b64 (base64) instead of raw when the line is not UTF-8. For too_long lines, raw holds the first 4096 bytes. Reasons: invalid_json, invalid_utf8, invalid_unicode (a lone surrogate escape), too_long, too_deep, parse (parse or -i logfmt could not parse the line), not_object (set or keep on an event that is not an object), invalid_path (an array index write out of bounds), no_time (a windowed aggregate found no event time) and late (older than a window already emitted).",
+            "With --dead-letter FILE, every rejected line becomes one NDJSON record: {\"file\", \"line\", \"offset\", \"reason\", \"error\", \"raw\"}, with raw_b64 (base64) instead of raw when the line is not UTF-8. For too_long lines, raw holds the first 4096 bytes. Reasons: invalid_json, invalid_utf8, invalid_unicode (a lone surrogate escape), too_long, too_deep, parse (parse or -i logfmt could not parse the line, or a csv or tsv row opened a quote that never closes), not_object (set or keep on an event that is not an object), invalid_path (an array index write out of bounds), no_time (a windowed aggregate found no event time) and late (older than a window already emitted).",
             "Without --dead-letter, the number of dead letters by reason and the first three go to stderr at the end of the run: never silent.",
         ],
     ),
@@ -221,6 +221,8 @@ const SECTIONS: &[(&str, &[&str])] = &[
   evq: these lines look like FORMAT; add 'parse NAME' at the start of the pipeline, or read them with -i lines
       before the dead-letter summary, when most lines were not JSON and look like an access
       log, syslog or logfmt
+  evq: these lines look like FORMAT; read them with -i NAME (or let -i auto choose)
+      the same, for CSV, TSV, a Zeek log or JSON text spanning lines
   evq: reading events from the terminal (Ctrl-D ends); give a file to read it
       no PATH (or only -) and standard input is a terminal",
             "The checks see the events as read: a stage's fields are checked while no stage before it changed fields (set, rename, del, keep, parse, join, explode, flatten, fill-down, an aggregate ...), whether it runs on the worker threads or in order (sort, head, tail, dedupe, to/tee ...); the placeholders of --format are checked when no stage changes fields. Of an if ... end, only the first condition is checked: later conditions and the branches run only when another condition held, often to handle another type. In a lambda (x => ...), paths starting with its name read the element, not a field, and are not checked. == between times of different offsets is a text test a user may mean and is not reported; in and not in between two fields are not checked.",

@@ -310,16 +310,15 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
         open: Segment::default(),
     };
     let mut origin = Origin::line(chunk.file, chunk.first_line, chunk.first_offset);
-    if let ChunkKind::TooLong { len, line_len } = chunk.kind {
+    if let ChunkKind::Rejected { len, why } = chunk.kind {
         let stats = w.open.tally.of(chunk.file);
         stats.lines = 1;
         stats.bytes = len;
-        let error = format!("line is {line_len} bytes, longer than --max-line-bytes {max_line}");
         let line = Line {
             text: &chunk.data,
             origin,
         };
-        w.dead(&line, Rejection::new(Reason::TooLong, error));
+        w.dead(&line, why);
         return w.finish();
     }
     let data = &chunk.data;
@@ -386,12 +385,11 @@ impl Worker<'_> {
             return;
         }
         if bytes.len() > max_line {
-            let error = format!("line is {} bytes, longer than --max-line-bytes {max_line}", bytes.len());
             let prefix = Line {
                 text: &bytes[..LONG_LINE_PREFIX.min(bytes.len())],
                 ..*line
             };
-            return self.dead(&prefix, Rejection::new(Reason::TooLong, error));
+            return self.dead(&prefix, Rejection::too_long(bytes.len() as u64, max_line));
         }
         let decode = p.decode(line.origin.file);
         let lossy: String;

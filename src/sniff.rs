@@ -1,8 +1,10 @@
 //! Text fed as NDJSON: a few lines that were not JSON are kept (on the workers, only
 //! while fewer than `SAMPLES` are held), and when most lines of the run were not JSON
-//! and the kept ones match a text format evq parses, one note says how to read them:
-//! `evq: these lines look like an Apache/nginx combined access log; add 'parse combined' …`.
+//! and the kept ones match a format evq reads, one note says how to read them:
+//! `evq: these lines look like an Apache/nginx combined access log; add 'parse combined' …`,
+//! or, for CSV, TSV, a Zeek log or JSON text spanning lines, which `-i` reads them.
 
+use crate::input::auto::{Detected, detect};
 use crate::parse::{TextFormat, parse};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -37,21 +39,29 @@ impl Sniff {
             return None;
         }
         let lines = self.lines.lock().ok()?;
-        let (what, stage) = recognise(&lines)?;
+        let mut sample = lines.join("\n");
+        sample.push('\n');
+        // The kept lines are a sample cut anywhere, perhaps in the middle of a JSON text.
+        let (what, how) = match detect(sample.as_bytes(), false) {
+            Detected::Combined => ("an Apache/nginx combined access log", "parse combined"),
+            Detected::Common => ("an Apache/nginx common access log", "parse common"),
+            Detected::Syslog => ("syslog", "parse syslog"),
+            Detected::Logfmt => ("logfmt (key=value pairs)", "parse logfmt"),
+            Detected::Csv => return Some(read_with("CSV", "-i csv")),
+            Detected::Tsv => return Some(read_with("TSV", "-i tsv")),
+            Detected::Zeek => return Some(read_with("a Zeek TSV log", "-i zeek")),
+            Detected::Json => return Some(read_with("JSON text spanning lines", "-i json")),
+            Detected::Ndjson | Detected::Lines => return None,
+        };
         Some(format!(
-            "these lines look like {what}; add '{stage}' at the start of the pipeline, or read them with -i lines"
+            "these lines look like {what}; add '{how}' at the start of the pipeline, or read them with -i lines"
         ))
     }
 }
 
-/// The format most of `lines` match: how to name it, and the stage that parses it.
-fn recognise(lines: &[String]) -> Option<(&'static str, &'static str)> {
-    Some(match recognise_format(lines)? {
-        TextFormat::Combined => ("an Apache/nginx combined access log", "parse combined"),
-        TextFormat::Common => ("an Apache/nginx common access log", "parse common"),
-        TextFormat::Syslog { .. } => ("syslog", "parse syslog"),
-        _ => ("logfmt (key=value pairs)", "parse logfmt"),
-    })
+/// The note for lines of a format `-i` reads.
+fn read_with(what: &str, flag: &str) -> String {
+    format!("these lines look like {what}; read them with {flag} (or let -i auto choose)")
 }
 
 /// The first of combined, common, syslog and logfmt that most of `lines` match (also what
@@ -120,6 +130,20 @@ mod tests {
         assert_eq!(advice(&[syslog], 10), None, "one bad line in ten");
         assert_eq!(advice(&["{\"a\":1", "not json at all"], 2), None);
         assert_eq!(advice(&[], 0), None);
+    }
+
+    #[test]
+    fn formats_that_i_reads_are_named_with_their_flag() {
+        let cases: [(&[&str], &str); 4] = [
+            (&["name,n", "a,1", "b,2"], "-i csv"),
+            (&["name\tn", "a\t1"], "-i tsv"),
+            (&["{", "  \"a\": 1,", "  \"b\": {\"c\": 2}", "}"], "-i json"),
+            (&["#separator \\x09", "#fields\tts"], "-i zeek"),
+        ];
+        for (lines, flag) in cases {
+            let got = advice(lines, lines.len() as u64).unwrap_or_default();
+            assert!(got.contains(&format!("read them with {flag}")), "{lines:?}: {got}");
+        }
     }
 
     #[test]

@@ -399,7 +399,6 @@ fn topic_files_open_as_many_as_the_limit_allows_unless_told() {
     let max_open = |args: &[&str]| config(args).expect("a valid command").pipeline.topic.max_open;
     assert_eq!(max_open(&["route by a", "-O", "out"]), usize::MAX);
     assert_eq!(max_open(&["--max-open-files", "50", "route by a", "-O", "out"]), 50);
-    assert_eq!(max_open(&["--max-open-files", "0", "route by a", "-O", "out"]), 1);
 }
 
 #[test]

@@ -7,6 +7,7 @@ use super::InputFormat;
 use super::json_records::JsonRecords;
 use super::reader::LONG_LINE_PREFIX;
 use super::zeek::ZeekRecords;
+use crate::event::{Reason, Rejection};
 use serde_json::{Map, Value};
 use std::io::{self, BufRead, BufReader, Read};
 
@@ -21,8 +22,9 @@ pub(crate) struct Record {
     pub text: Vec<u8>,
     pub line: u64,
     pub offset: u64,
-    /// A record longer than `--max-line-bytes`: its length; `text` holds its first bytes.
-    pub too_long: Option<u64>,
+    /// A record rejected while decoding (too long, or a quote left open): its length with its
+    /// line end, and why. `text` holds its first bytes when it is too long.
+    pub rejected: Option<(u64, Rejection)>,
 }
 
 impl Record {
@@ -31,7 +33,7 @@ impl Record {
             text: serde_json::to_vec(v).unwrap_or_default(),
             line,
             offset,
-            too_long: None,
+            rejected: None,
         }
     }
 
@@ -40,7 +42,7 @@ impl Record {
             text,
             line,
             offset,
-            too_long: None,
+            rejected: None,
         }
     }
 }
@@ -249,7 +251,7 @@ impl Capped {
                 text: self.bytes,
                 line,
                 offset,
-                too_long: Some(self.len),
+                rejected: Some((self.len, Rejection::too_long(self.len, self.max))),
             };
         }
         let end = self
@@ -351,7 +353,11 @@ impl CsvRecords {
         let (first, rest) = raw.split_at(cut);
         let text = first.strip_suffix(b"\n").unwrap_or(first);
         let text = text.strip_suffix(b"\r").unwrap_or(text).to_vec();
-        let bad = Record::bad(text, self.base.0 + line, self.base.1 + at);
+        let why = "a quote opened in this row never closes; the lines after it are read as rows again";
+        let bad = Record {
+            rejected: Some((cut as u64, Rejection::new(Reason::Parse, why))),
+            ..Record::bad(text, self.base.0 + line, self.base.1 + at)
+        };
         let rest: Box<dyn Read + Send> = Box::new(io::Cursor::new(rest.to_vec()));
         self.reader = csv_reader(self.delimiter, true, false, rest);
         self.base = (self.base.0 + line, self.base.1 + at + cut as u64);
@@ -486,7 +492,8 @@ mod tests {
         };
         let rs: Vec<Record> = std::iter::from_fn(|| r.next_record().unwrap()).collect();
         assert_eq!(rs.len(), 3);
-        assert_eq!((rs[1].too_long, rs[1].text.as_slice()), (Some(8), &b"\"abcd"[..]));
+        assert_eq!(rs[1].rejected, Some((8, Rejection::too_long(8, 4))));
+        assert_eq!(rs[1].text, b"\"abcd");
         assert_eq!(rs[2].text, b"2");
     }
 }

@@ -487,7 +487,7 @@ mod tests {
                 let mut last = (1, 0);
                 while let Some(rec) = r.next_record().unwrap() {
                     let parsed = serde_json::from_slice::<serde_json::Value>(&rec.text);
-                    if rec.too_long.is_none() && parsed.is_ok() {
+                    if rec.rejected.is_none() && parsed.is_ok() {
                         proptest::prop_assert!(!rec.text.contains(&b'\n'));
                     } else {
                         proptest::prop_assert!(rec.text.iter().any(|b| !b" \t\r\n".contains(b)));

@@ -12,7 +12,7 @@ use super::convert::{Decoder, Records};
 use super::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX, ReadConfig};
 use super::{Input, InputError, decompress};
 use crate::event::TimeField;
-use crate::event::{Event, Needs, Origin};
+use crate::event::{Event, Needs, Origin, Rejection};
 use crate::lang::Env;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -37,10 +37,17 @@ struct Source {
 /// The next line of an input, with its time and where it came from.
 struct Next {
     bytes: Vec<u8>,
-    /// A record longer than `--max-line-bytes`: its length (`bytes` holds its first bytes).
-    too_long: Option<u64>,
+    /// A record its decoder rejected: its length and why (`bytes` holds its first bytes).
+    rejected: Option<(u64, Rejection)>,
     origin: Origin,
     time: f64,
+}
+
+/// A line (with its line end) longer than `--max-line-bytes`: its length and rejection.
+fn too_long(line: &[u8], max: usize) -> Option<(u64, Rejection)> {
+    let text = line.strip_suffix(b"\n").unwrap_or(line);
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
+    (text.len() > max).then(|| (line.len() as u64, Rejection::too_long(text.len() as u64, max)))
 }
 
 /// A time as a key that orders like the number (times are finite).
@@ -119,20 +126,17 @@ pub(crate) fn read_merged(
             // `--until`: every line after this one is at least as late.
             break;
         }
-        if n.too_long.is_some() || n.bytes.len() > cfg.max_line_bytes + 2 {
+        if let Some((len, why)) = n.rejected.or_else(|| too_long(&n.bytes, cfg.max_line_bytes)) {
             if !flush(&mut data, &mut origins, &mut ends, &mut emit) {
                 return;
             }
-            let len = n.too_long.unwrap_or(n.bytes.len() as u64);
-            let line_len = n.bytes.strip_suffix(b"\n").map_or(len, |l| l.len() as u64);
-            let line_len = n.too_long.unwrap_or(line_len);
             let c = Chunk {
                 seq: 0,
                 file: n.origin.file,
                 first_line: n.origin.line,
                 first_offset: n.origin.offset,
                 data: n.bytes[..LONG_LINE_PREFIX.min(n.bytes.len())].to_vec(),
-                kind: ChunkKind::TooLong { len, line_len },
+                kind: ChunkKind::Rejected { len, why },
                 error: None,
                 records: None,
                 origins: None,
@@ -232,7 +236,7 @@ fn read_next(
             }
             Some(Next {
                 bytes,
-                too_long: None,
+                rejected: None,
                 origin,
                 time: s.time,
             })
@@ -256,7 +260,7 @@ fn next_record(
     let s = sources[i].as_mut()?;
     match next {
         Ok(Some(r)) => {
-            if r.too_long.is_none() {
+            if r.rejected.is_none() {
                 if let Some(t) = line_time(&r.text, ctx, s.year) {
                     s.time = t;
                 }
@@ -264,7 +268,7 @@ fn next_record(
             let origin = Origin::line(i as u32, r.line, r.offset);
             Some(Next {
                 bytes: r.text,
-                too_long: r.too_long,
+                rejected: r.rejected,
                 origin,
                 time: s.time,
             })

@@ -83,7 +83,7 @@ impl<'r> Multiline<'r> {
     /// until a line starts the next one.
     pub(crate) fn push(&mut self, c: Chunk) -> Vec<Chunk> {
         let mut batch = None;
-        if let ChunkKind::TooLong { len, .. } = c.kind {
+        if let ChunkKind::Rejected { len, .. } = c.kind {
             self.take_carry(&mut batch);
             let mut out: Vec<Chunk> = self.chunk(batch, None).into_iter().collect();
             self.carry_line = c.first_line + 1;

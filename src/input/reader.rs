@@ -4,7 +4,7 @@
 use super::convert::{Decoder, Record, Records};
 use super::multiline::Multiline;
 use super::{Input, InputError, decompress};
-use crate::event::Origin;
+use crate::event::{Origin, Rejection};
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,9 +16,10 @@ pub(crate) const LONG_LINE_PREFIX: usize = 4096;
 pub(crate) enum ChunkKind {
     /// Whole lines (the last may lack its `\n` at the end of an input).
     Lines,
-    /// One line longer than `--max-line-bytes`: `data` holds its first bytes only.
-    /// `len` counts all its bytes with its line end; `line_len` those of the line.
-    TooLong { len: u64, line_len: u64 },
+    /// One line or record that reading rejected already (too long, or a decoder's bad
+    /// record): `data` holds it without its line end, or only its first bytes when too long.
+    /// `len` counts all its bytes with its line end.
+    Rejected { len: u64, why: Rejection },
 }
 
 #[derive(Debug)]
@@ -192,7 +193,7 @@ impl<'a> Framer<'a> {
         error: Option<InputError>,
         send: &mut dyn FnMut(Chunk) -> bool,
     ) -> bool {
-        let (lines, len) = match kind {
+        let (lines, len) = match &kind {
             ChunkKind::Lines => {
                 let n = memchr::memchr_iter(b'\n', &data).count() as u64;
                 (
@@ -200,7 +201,7 @@ impl<'a> Framer<'a> {
                     data.len() as u64,
                 )
             }
-            ChunkKind::TooLong { len, .. } => (1, len),
+            ChunkKind::Rejected { len, .. } => (1, *len),
         };
         let chunk = Chunk {
             seq: 0,
@@ -274,7 +275,7 @@ impl<'a> Framer<'a> {
                 Some(pos) => {
                     sk.take(&self.buf[..pos]);
                     self.buf.drain(..=pos);
-                    let (data, kind) = sk.marker(true);
+                    let (data, kind) = sk.marker(true, self.cfg.max_line_bytes);
                     if !self.send_chunk(data, kind, None, send) {
                         return false;
                     }
@@ -323,7 +324,7 @@ impl<'a> Framer<'a> {
             if stop.load(Ordering::Relaxed) {
                 return false;
             }
-            let record = match records.next_record() {
+            let mut record = match records.next_record() {
                 Ok(Some(r)) => r,
                 Ok(None) => return self.send_records(&mut batch, None, send),
                 Err(e) => {
@@ -334,14 +335,14 @@ impl<'a> Framer<'a> {
                     return self.send_records(&mut batch, Some(e), send);
                 }
             };
-            let ok = match record.too_long {
-                Some(len) => {
+            let ok = match record.rejected.take() {
+                Some((len, why)) => {
                     let mut one = RecordBatch {
-                        kind: ChunkKind::TooLong { len, line_len: len },
+                        kind: ChunkKind::Rejected { len, why },
                         ..RecordBatch::default()
                     };
                     one.push(&record, self.file);
-                    // A too-long marker holds the record's first bytes, without a line end.
+                    // A rejected record is held without a line end.
                     one.data.pop();
                     self.send_records(&mut batch, None, send) && self.send_records(&mut one, None, send)
                 }
@@ -372,7 +373,7 @@ impl<'a> Framer<'a> {
         let Some(first) = batch.origins.first().copied() else {
             return error.is_none() || self.send_chunk(Vec::new(), ChunkKind::Lines, error, send);
         };
-        let too_long = matches!(batch.kind, ChunkKind::TooLong { .. });
+        let rejected = matches!(batch.kind, ChunkKind::Rejected { .. });
         let chunk = Chunk {
             seq: 0,
             file: self.file,
@@ -381,8 +382,8 @@ impl<'a> Framer<'a> {
             data: batch.data,
             kind: batch.kind,
             error,
-            records: (!too_long).then_some(batch.ends),
-            origins: (!too_long).then_some(batch.origins),
+            records: (!rejected).then_some(batch.ends),
+            origins: (!rejected).then_some(batch.origins),
         };
         send(chunk)
     }
@@ -397,7 +398,7 @@ impl<'a> Framer<'a> {
         let buf = std::mem::take(&mut self.buf);
         match self.skipping.take() {
             Some(sk) => {
-                let (data, kind) = sk.marker(false);
+                let (data, kind) = sk.marker(false, self.cfg.max_line_bytes);
                 self.send_chunk(data, kind, error, send)
             }
             None if !buf.is_empty() || error.is_some() => {
@@ -465,12 +466,12 @@ impl Skipping {
     /// The marker chunk's data and kind. The line is described as if it had fit in a
     /// chunk (without its `\r`, the prefix as long as the pipeline would keep), so its
     /// dead letter does not depend on how the input was read.
-    fn marker(mut self, newline: bool) -> (Vec<u8>, ChunkKind) {
+    fn marker(mut self, newline: bool, max: usize) -> (Vec<u8>, ChunkKind) {
         let line_len = self.len - u64::from(self.cr);
         self.prefix.truncate(usize::try_from(line_len).unwrap_or(usize::MAX));
-        let kind = ChunkKind::TooLong {
+        let kind = ChunkKind::Rejected {
             len: self.len + u64::from(newline),
-            line_len,
+            why: Rejection::too_long(line_len, max),
         };
         (self.prefix, kind)
     }
@@ -535,14 +536,14 @@ mod tests {
         let cs = chunks_of(&data, 64, 100);
         let long: Vec<&Chunk> = cs
             .iter()
-            .filter(|c| matches!(c.kind, ChunkKind::TooLong { .. }))
+            .filter(|c| matches!(c.kind, ChunkKind::Rejected { .. }))
             .collect();
         assert_eq!(long.len(), 1);
         assert_eq!(
             long[0].kind,
-            ChunkKind::TooLong {
+            ChunkKind::Rejected {
                 len: 10_001,
-                line_len: 10_000
+                why: Rejection::too_long(10_000, 100)
             }
         );
         assert_eq!(long[0].data.len(), LONG_LINE_PREFIX);

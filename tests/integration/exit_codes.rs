@@ -95,6 +95,10 @@ fn bad_option_is_a_usage_error_before_reading_input() {
     assert_usage_error(&["-j", "lots", "where true"], "lots");
     assert_usage_error(&["-j", "100000", "where true"], "the 1024 evq runs at most");
     assert_usage_error(&["--max-groups", "0", "count"], "--max-groups");
+    assert_usage_error(
+        &["--max-open-files", "0", "route by a", "-O", "out"],
+        "--max-open-files",
+    );
     assert_usage_error(&["--max-line-bytes", "0", "where true"], "max-line-bytes");
 }
 

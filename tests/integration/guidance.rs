@@ -417,6 +417,27 @@ fn text_lines_fed_as_ndjson_get_one_note_before_the_dead_letter_summary() {
 }
 
 #[test]
+fn csv_and_pretty_json_fed_as_ndjson_get_a_note_naming_the_input_format() {
+    let cases = [
+        (
+            "name,n\nada,1\nbob,2\n",
+            "evq: these lines look like CSV; read them with -i csv",
+        ),
+        (
+            "{\n  \"a\": 1,\n  \"b\": \"x\"\n}\n",
+            "evq: these lines look like JSON text spanning lines; read them with -i json",
+        ),
+    ];
+    for (input, note) in cases {
+        let r = run(&["count"], input);
+        assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":0}\n"));
+        assert!(r.stderr.starts_with(note), "{}", r.stderr);
+    }
+    let r = run(&["-i", "csv", "count"], cases[0].0);
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"count\":2}\n", ""));
+}
+
+#[test]
 fn a_few_bad_lines_among_json_get_no_text_note() {
     let r = run(&["count"], "{\"a\":1}\n{\"a\":2}\nlevel=info msg=x port=1\n");
     assert_eq!(r.stdout, "{\"count\":2}\n");

@@ -407,6 +407,9 @@ fn csv_quote_left_open_to_the_end_costs_only_its_line_which_is_a_dead_letter() {
     let dead = dead_letters(&d.path().join("dead.ndjson"));
     assert_eq!((dead.len(), dead[0]["line"].as_u64()), (1, Some(2)));
     assert_eq!(dead[0]["raw"], "1,\"oops");
+    assert_eq!(dead[0]["reason"], "parse");
+    let error = dead[0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("a quote opened in this row never closes"), "{error}");
 }
 
 #[test]
