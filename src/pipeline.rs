@@ -260,6 +260,8 @@ pub(crate) struct DeadLetter {
     pub error: String,
     /// The NDJSON record for `--dead-letter`, with its newline.
     pub record: Vec<u8>,
+    /// The event was made or copied by a stage: its rejection is not its line's fate.
+    pub made: bool,
 }
 
 /// A run of a chunk's lines that ends at a dead letter, or at the chunk's end. The ordered
@@ -459,7 +461,7 @@ impl Worker<'_> {
                 Step::Unmatched => self.open.tally.of(file).unmatched_join += 1,
                 Step::Drop(fate) => return self.record(counted, file, fate),
                 Step::Dead(r) if counted => return self.dead(line, r),
-                Step::Dead(_) => return,
+                Step::Dead(r) => return self.dead_copy(&ev, r),
                 // No event in its place: the line still has a fate.
                 Step::Many(events) if events.is_empty() => return self.record(counted, file, Fate::Filtered),
                 Step::Many(events) => {
@@ -509,6 +511,14 @@ impl Worker<'_> {
         self.close(Some(d));
     }
 
+    /// A copy of the line's event (`route all`, `explode`) is a dead letter: as a line's, it
+    /// closes the open segment; its record holds the copy.
+    fn dead_copy(&mut self, ev: &Event, r: Rejection) {
+        let text = ev.json_string();
+        let d = DeadLetter::new(self.env, ev.origin, text.as_bytes(), r.reason, r.error);
+        self.close(Some(d));
+    }
+
     /// Closes the open segment where the output made so far ends.
     fn close(&mut self, end: Option<DeadLetter>) {
         let upto = if self.direct {
@@ -539,7 +549,8 @@ fn strip_ansi(text: &str) -> String {
 
 /// One `--dead-letter` record, with its newline.
 impl DeadLetter {
-    /// The dead letter of the line at `origin` whose text is `raw`.
+    /// The dead letter of the event at `origin` whose text is `raw`: a line's, or one a
+    /// stage made or copied.
     pub(crate) fn new(env: &Env, origin: Origin, raw: &[u8], reason: Reason, error: String) -> DeadLetter {
         DeadLetter {
             file: origin.file,
@@ -547,6 +558,7 @@ impl DeadLetter {
             reason,
             record: dead_record(env, origin, raw, reason, &error),
             error,
+            made: !origin.owns_fate(),
         }
     }
 }
@@ -554,9 +566,17 @@ impl DeadLetter {
 /// The `--dead-letter` record of a rejected line, as one NDJSON line.
 fn dead_record(env: &Env, origin: Origin, raw: &[u8], reason: Reason, error: &str) -> Vec<u8> {
     let mut rec = serde_json::Map::new();
-    rec.insert("file".into(), env.file_name(origin.file).into());
-    rec.insert("line".into(), origin.line.into());
-    rec.insert("offset".into(), origin.offset.into());
+    // An aggregate's row comes from no one line.
+    let at = |v: serde_json::Value| {
+        if origin.is_derived() {
+            serde_json::Value::Null
+        } else {
+            v
+        }
+    };
+    rec.insert("file".into(), at(env.file_name(origin.file).into()));
+    rec.insert("line".into(), at(origin.line.into()));
+    rec.insert("offset".into(), at(origin.offset.into()));
     rec.insert("reason".into(), reason.name().into());
     rec.insert("error".into(), error.into());
     match std::str::from_utf8(raw) {

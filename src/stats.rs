@@ -31,6 +31,9 @@ pub(crate) struct Stats {
     /// Events `join` found no record for (not a fate: they pass on).
     pub unmatched_join: u64,
     pub dead: [u64; Reason::ALL.len()],
+    /// Dead letters of events a stage made or copied (an aggregate's rows, `route all` and
+    /// `explode` copies): not line fates, since their lines have one of their own.
+    pub made_dead: [u64; Reason::ALL.len()],
 }
 
 impl Stats {
@@ -51,6 +54,9 @@ impl Stats {
         self.copies += o.copies;
         self.unmatched_join += o.unmatched_join;
         for (a, b) in self.dead.iter_mut().zip(o.dead) {
+            *a += b;
+        }
+        for (a, b) in self.made_dead.iter_mut().zip(o.made_dead) {
             *a += b;
         }
     }
@@ -101,11 +107,17 @@ impl Stats {
         Value::Object(m)
     }
 
-    /// Reasons with their counts, most frequent first, for the stderr summary.
+    /// Every dead letter: the lines' and those of events stages made.
+    pub(crate) fn dead_letters(&self) -> u64 {
+        self.dead_total() + self.made_dead.iter().sum::<u64>()
+    }
+
+    /// Reasons with their counts (of all dead letters), most frequent first, for the stderr
+    /// summary.
     pub(crate) fn dead_summary(&self) -> String {
         let mut v: Vec<(u64, &str)> = Reason::ALL
             .iter()
-            .zip(self.dead)
+            .zip(self.dead.iter().zip(self.made_dead).map(|(a, b)| a + b))
             .filter(|(_, n)| *n > 0)
             .map(|(r, n)| (n, r.name()))
             .collect();
@@ -180,6 +192,7 @@ pub(crate) fn report(total: &Stats, files: &[(String, Stats)], elapsed: f64, out
         "bytes_read": total.bytes,
         "fates": fates(total),
         "copies": total.copies,
+        "made_dead_letters": total.made_dead.iter().sum::<u64>(),
         "unmatched_join": total.unmatched_join,
         "events_out": out_events,
         "files": per_file,

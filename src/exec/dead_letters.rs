@@ -104,7 +104,7 @@ impl DeadLetters {
         if let Some((path, mut f)) = self.file.take() {
             return f.flush().map_err(|source| dead_letter(&path, source));
         }
-        let dead = total.dead_total();
+        let dead = total.dead_letters();
         if dead > 0 && !kept {
             messages::alert(format_args!(
                 "{dead} dead letter{} ({}); keep them with --dead-letter FILE",

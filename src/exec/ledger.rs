@@ -3,6 +3,7 @@
 //! tallies; at the end every input's lines must equal its fates.
 
 use crate::event::Fate;
+use crate::pipeline::DeadLetter;
 use crate::stats::{self, Stats, Tally};
 use serde_json::Value;
 
@@ -31,6 +32,17 @@ impl Ledger {
         self.total.record(fate);
         if let Some(s) = self.per_input.get_mut(file as usize) {
             s.record(fate);
+        }
+    }
+
+    /// Records a dead letter's fate, `sent` or skipped: its line's, unless a stage made the
+    /// event (then it is counted apart, when sent).
+    pub(super) fn dead(&mut self, d: &DeadLetter, sent: bool) {
+        match (d.made, sent) {
+            (false, true) => self.record(d.file, Fate::Dead(d.reason)),
+            (false, false) => self.record(d.file, Fate::Skipped),
+            (true, true) => self.total.made_dead[d.reason.index()] += 1,
+            (true, false) => {}
         }
     }
 

@@ -9,7 +9,6 @@ mod dead_letters;
 mod ledger;
 
 use crate::config::{Config, StatsTo};
-use crate::event::Fate;
 use crate::exit::ExitStatus;
 use crate::fault::{self, Site};
 use crate::input::reader;
@@ -515,6 +514,10 @@ impl<'c> Writer<'c> {
         self.ledger.add(&seg.tally);
         let done = self.take_events(c, &mut seg, taken, o);
         if self.send_ordered_dead(o) {
+            // The chain was cut within this segment: its own dead letter comes after the cut.
+            if let Some(d) = seg.end {
+                self.ledger.dead(&d, false);
+            }
             return Next::Cut;
         }
         let Some(d) = seg.end else {
@@ -559,12 +562,12 @@ impl<'c> Writer<'c> {
         taken: &mut Taken,
         o: &mut OrderedOut,
     ) {
-        self.ledger.record(first.file, Fate::Skipped);
+        self.ledger.dead(&first, false);
         for mut seg in rest {
             self.ledger.add(&seg.tally);
             self.take_events(c, &mut seg, taken, o);
             if let Some(d) = seg.end {
-                self.ledger.record(d.file, Fate::Skipped);
+                self.ledger.dead(&d, false);
             }
         }
     }
@@ -603,11 +606,14 @@ impl<'c> Writer<'c> {
 
     /// Records a dead letter's fate and sends it: the one place either happens.
     fn send(&mut self, d: DeadLetter) {
-        self.ledger.record(d.file, Fate::Dead(d.reason));
+        self.ledger.dead(&d, true);
         let env = &self.cfg.env;
-        let example = || format!("{}:{}: {}: {}", env.file_name(d.file), d.line, d.reason.name(), d.error);
+        let example = || match d.line {
+            0 => format!("an event a stage made: {}: {}", d.reason.name(), d.error),
+            line => format!("{}:{line}: {}: {}", env.file_name(d.file), d.reason.name(), d.error),
+        };
         match self.dead.send(&d.record, example) {
-            Ok(()) => self.acks.dead(d.line),
+            Ok(()) => self.acks.dead(if d.made { 0 } else { d.line }),
             Err(e) => self.stop_on(&e, e.status()),
         }
     }

@@ -54,6 +54,11 @@ pub(crate) fn parse_pipeline_with(src: &str, params: &Params) -> Result<Vec<Stag
                 LangError::new("`to` ends the pipeline", *span).hint("use `tee` to write events and pass them on")
             );
         }
+        if stages.len() == MAX_STAGES {
+            return Err(p
+                .error_here(&format!("a pipeline has at most {MAX_STAGES} stages"))
+                .hint("split the work into several evq runs joined by a shell pipe"));
+        }
         stages.push(p.stage()?);
         match p.peek() {
             None => break,
@@ -192,6 +197,10 @@ const EXPR_HINT: &str =
 /// How deeply expressions may nest (brackets, `not`, unary minus, chained operators),
 /// so that neither parsing nor evaluating nor dropping an expression can exhaust the stack.
 pub(crate) const MAX_DEPTH: usize = 128;
+
+/// How many stages a pipeline may have: an event passes the ordered stages down the call
+/// stack, so that their number must stay far from what the stack holds.
+pub(crate) const MAX_STAGES: usize = 1000;
 
 /// The token cursor. Tokens are read only through `peek`, `peek_at`, `next` and `advance`,
 /// which never index past the end: at the end of input they see nothing, and the span

@@ -145,9 +145,7 @@ impl<'r> Emit<'r> {
 
     /// The event is a dead letter.
     pub(crate) fn dead(&mut self, ev: &Event, why: impl Into<Rejection>) {
-        if counted(ev) {
-            self.out.dead(ev.origin, why.into(), ev.raw);
-        }
+        self.out.dead(ev.origin, why.into(), ev.raw);
     }
 
     /// The fate of an event a stage held and let go without passing it on.

@@ -10,7 +10,7 @@
 use super::{Describe, PerEvent, Step};
 use crate::agg::key::seeded_canonical_hash;
 use crate::event::Fate;
-use crate::event::{Event, Needs, Origin};
+use crate::event::{Event, Needs};
 use crate::lang::ast::Rate;
 use crate::lang::{Env, Expr};
 use std::hash::Hasher;
@@ -33,7 +33,7 @@ impl Sample {
     pub(crate) fn apply<'a>(&self, ev: &Event<'a>, env: &Env) -> Step<'a> {
         let hash = match &self.by {
             Some(key) => seeded_canonical_hash(&key.eval(ev, env), self.seed),
-            None => line_hash(ev.origin, self.seed),
+            None => place_hash(ev, self.seed),
         };
         if u128::from(hash) < self.threshold {
             Step::Pass
@@ -66,16 +66,24 @@ impl PerEvent for Sample {
 }
 
 /// xxHash64 of the input index (4 bytes) and line number (8 bytes), little-endian.
-fn line_hash(origin: Origin, seed: u64) -> u64 {
+/// The hash of where the event came from: its input and line; for an event a stage made or
+/// copied (an aggregate's row, an `explode` element), which shares its place with others,
+/// also its text.
+fn place_hash(ev: &Event, seed: u64) -> u64 {
+    let origin = ev.origin;
     let mut h = twox_hash::XxHash64::with_seed(seed);
     h.write(&origin.file.to_le_bytes());
     h.write(&origin.line.to_le_bytes());
+    if !origin.owns_fate() {
+        h.write(ev.json_string().as_bytes());
+    }
     h.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Origin;
     use crate::lang::parser::parse_expr;
 
     fn rate(num: u64, den: u64) -> Rate {
@@ -101,6 +109,21 @@ mod tests {
 
     fn lines(n: usize) -> Vec<String> {
         (0..n).map(|i| format!(r#"{{"k":{}}}"#, i % 50)).collect()
+    }
+
+    #[test]
+    fn events_a_stage_made_are_sampled_each_on_its_own() {
+        let s = Sample::new(&rate(1, 2), None, 0);
+        let env = Env::default();
+        let rows: Vec<String> = (0..1000).map(|k| format!(r#"{{"k":{k},"count":1}}"#)).collect();
+        let kept = rows
+            .iter()
+            .filter(|row| {
+                let ev = Event::derived(row, serde_json::from_str(row).expect("valid JSON"));
+                matches!(s.apply(&ev, &env), Step::Pass)
+            })
+            .count();
+        assert!((400..600).contains(&kept), "{kept} of 1000 rows kept");
     }
 
     #[test]

@@ -434,3 +434,16 @@ fn dead_letters_alone_do_not_fail_the_run() {
     assert_eq!(out.stdout, b"{\"a\":1}\n");
     assert!(!out.stderr.is_empty(), "never silent about dead letters");
 }
+
+#[test]
+fn the_most_stages_a_pipeline_may_have_run_and_one_more_is_refused() {
+    for stage in ["step count()", "dedupe by a", "head 5", "sort a", "tail 3"] {
+        let pipeline = vec![stage; 1000].join(" | ");
+        let r = run(&[pipeline.as_str()], "{\"a\":1}\n{\"a\":2}\n");
+        assert_eq!(r.code, 0, "{stage}: {}", r.stderr);
+        let pipeline = format!("{pipeline} | {stage}");
+        let r = run(&[pipeline.as_str()], "{\"a\":1}\n");
+        assert_eq!(r.code, 2, "{stage}");
+        assert!(r.stderr.contains("at most 1000 stages"), "{stage}");
+    }
+}

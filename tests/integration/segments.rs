@@ -100,9 +100,13 @@ fn strict_and_max_errors_stop_at_a_dead_letter_an_ordered_stage_makes() {
                 chunk,
                 "head 5 | set b = 1",
             ];
-            let (stdout, code, s) = with_stats(&args, not_object);
-            assert_eq!((stdout.as_str(), code), ("{\"a\":1,\"b\":1}\n", 3), "{args:?}");
-            assert_eq!(s["fates"]["dead_letter"]["not_object"], 1, "{args:?}");
+            // A line that is a worker's dead letter after the cut is skipped, not lost.
+            for input in [not_object, "{\"a\":1}\n[1]\nbad\n{\"a\":4}\n"] {
+                let (stdout, code, s) = with_stats(&args, input);
+                assert_eq!((stdout.as_str(), code), ("{\"a\":1,\"b\":1}\n", 3), "{args:?}");
+                assert_eq!(s["fates"]["dead_letter"]["not_object"], 1, "{args:?}");
+                assert_eq!(s["fates"]["dead_letter"]["invalid_json"], 0, "{args:?}");
+            }
         }
     }
 }
@@ -129,4 +133,39 @@ fn an_ordered_stage_s_dead_letter_says_why_in_words() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn a_row_an_aggregate_made_that_a_later_stage_rejects_is_a_dead_letter_not_a_line_fate() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dead = dir.path().join("dead.ndjson");
+    let flag = format!("--dead-letter={}", dead.display());
+    let input = "{\"k\":1}\n{\"k\":2}\n{\"k\":1}\n";
+    let (stdout, code, s) = with_stats(&[flag.as_str(), "count by k | count every 1h"], input);
+    assert_eq!((stdout.as_str(), code), ("", 0));
+    assert_eq!(
+        (s["fates"]["aggregated"].as_u64(), s["made_dead_letters"].as_u64()),
+        (Some(3), Some(2))
+    );
+    let records: Vec<Value> = std::fs::read_to_string(&dead)
+        .expect("the dead-letter file")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON record"))
+        .collect();
+    assert_eq!(records.len(), 2);
+    assert_eq!(
+        (&records[0]["reason"], &records[0]["line"]),
+        (&"no_time".into(), &Value::Null)
+    );
+    assert_eq!(records[0]["raw"], "{\"k\":1,\"count\":2}");
+
+    let r = run(&["count by k | set x[5000] = 1"], input);
+    assert!(
+        r.stderr.contains("evq: 2 dead letters (2 invalid_path)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("an event a stage made: invalid_path"), "{}", r.stderr);
+    let r = run(&["--strict", "count by k | set x[5000] = 1"], input);
+    assert_eq!(r.code, 3, "{}", r.stderr);
 }

@@ -173,6 +173,17 @@ fn deep_nesting_is_a_usage_error_not_a_stack_overflow() {
 }
 
 #[test]
+fn a_pipeline_of_more_stages_than_the_limit_is_refused() {
+    let stages = |n: usize| vec!["head 5"; n].join(" | ");
+    assert_eq!(
+        parse_pipeline(&stages(MAX_STAGES)).map(|s| s.len()).ok(),
+        Some(MAX_STAGES)
+    );
+    let r = error(&stages(MAX_STAGES + 1));
+    assert!(r.contains(&format!("at most {MAX_STAGES} stages")), "{}", &r[..100]);
+}
+
+#[test]
 fn nesting_up_to_the_limit_parses_on_a_small_stack() {
     // Test threads have 2 MiB of stack, like the engine's worker threads.
     let depth = MAX_DEPTH - 1;
