@@ -44,8 +44,10 @@ struct Sinks {
     nats: crate::output::nats::Publishers,
 }
 
-/// How much output the end of input gathers before handing it to the sinks.
-const FINISH_FLUSH_BYTES: usize = 1 << 20;
+/// How much output the end of input gathers before handing it to the sinks: what is handed
+/// on is written whole (its lines' fates are counted), so a signal stops the output after
+/// at most this much more.
+const FINISH_FLUSH_BYTES: usize = 256 << 10;
 
 /// What the ordered part produced for one batch.
 #[derive(Default)]

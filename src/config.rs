@@ -405,11 +405,20 @@ fn fixed_template_path(spec: &StageSpec) -> Option<(&'static str, PathBuf)> {
     Some((if *tee { "tee" } else { "to" }, path.into()))
 }
 
-/// How inputs are read: the format (lines when the pipeline starts with `parse`), where
-/// records start, and the chunk size.
+/// How inputs are read: the format (lines when the pipeline starts with `parse` of the line,
+/// reading no other field), where records start, and the chunk size.
 fn read_config(cli: &Cli, asts: &[StageAst], inputs: usize) -> Result<ReadConfig, UsageError> {
-    let starts_with_parse = matches!(asts.first().map(|a| &a.spec), Some(StageSpec::Parse { .. }));
-    let format = cli.input.unwrap_or(if starts_with_parse {
+    let parses_the_line = match asts.first().map(|a| &a.spec) {
+        Some(StageSpec::Parse { from: None, .. }) => true,
+        // `from line`, `from replace(raw(), …)`: no field but the line's.
+        Some(StageSpec::Parse { from: Some(e), .. }) => {
+            let mut other_field = false;
+            e.visit_paths(&mut |p| other_field |= p.to_string() != "line");
+            !other_field
+        }
+        _ => false,
+    };
+    let format = cli.input.unwrap_or(if parses_the_line {
         InputFormat::Lines
     } else {
         InputFormat::Ndjson

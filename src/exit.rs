@@ -15,8 +15,8 @@ pub enum ExitStatus {
     Output,
     /// A bug: output files were still closed on whole lines.
     Internal,
-    Interrupted,
-    Terminated,
+    /// Stopped by the signal numbered so (SIGINT, SIGTERM, SIGHUP…): 128 plus it.
+    Signal(u8),
 }
 
 impl ExitStatus {
@@ -28,8 +28,7 @@ impl ExitStatus {
             ExitStatus::Input => 3,
             ExitStatus::Output => 4,
             ExitStatus::Internal => 70,
-            ExitStatus::Interrupted => 130,
-            ExitStatus::Terminated => 143,
+            ExitStatus::Signal(n) => 128u8.saturating_add(n),
         }
     }
 }
@@ -53,8 +52,9 @@ mod tests {
             (ExitStatus::Input, 3),
             (ExitStatus::Output, 4),
             (ExitStatus::Internal, 70),
-            (ExitStatus::Interrupted, 130),
-            (ExitStatus::Terminated, 143),
+            (ExitStatus::Signal(2), 130),
+            (ExitStatus::Signal(15), 143),
+            (ExitStatus::Signal(1), 129),
         ];
         for (s, c) in all {
             assert_eq!(s.code(), c);
@@ -66,6 +66,6 @@ mod tests {
         assert!(ExitStatus::Output > ExitStatus::Input);
         assert!(ExitStatus::Input > ExitStatus::CheckFailed);
         assert!(ExitStatus::Internal > ExitStatus::Output);
-        assert!(ExitStatus::Interrupted > ExitStatus::Internal);
+        assert!(ExitStatus::Signal(2) > ExitStatus::Internal);
     }
 }

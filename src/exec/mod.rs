@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How much stdout output is written between two looks at the signal flags.
@@ -183,7 +183,8 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
             if let Some(p) = &progress {
                 p.set_events(w.ledger.total.lines);
             }
-            if w.outcome.stopped {
+            // A signal is taken between batches, at the top of the loop.
+            if w.outcome.stopped || signals.caught().is_some() {
                 break;
             }
         }
@@ -362,37 +363,45 @@ impl Live {
     }
 }
 
-/// SIGINT and SIGTERM set flags; the run then stops after whole chunks.
+/// The signals whose default action ends the process without a core dump: each is caught,
+/// and the run then stops after whole chunks and lines, as on SIGINT.
+const STOPPING: &[i32] = &[
+    signal_hook::consts::SIGHUP,
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGUSR1,
+    signal_hook::consts::SIGUSR2,
+    signal_hook::consts::SIGALRM,
+    signal_hook::consts::SIGVTALRM,
+    signal_hook::consts::SIGPROF,
+    signal_hook::consts::SIGIO,
+    signal_hook::consts::SIGXCPU,
+];
+
+/// The last stopping signal caught (0: none).
 struct Signals {
-    int: Arc<AtomicBool>,
-    term: Arc<AtomicBool>,
+    caught: Arc<AtomicUsize>,
 }
 
 impl Signals {
     fn install() -> Signals {
-        let s = Signals {
-            int: Arc::default(),
-            term: Arc::default(),
-        };
-        // If a handler cannot be installed the default action (exit) remains: no data path depends on it.
-        let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, s.int.clone());
-        let _ = signal_hook::flag::register(signal_hook::consts::SIGTERM, s.term.clone());
+        let s = Signals { caught: Arc::default() };
+        for &sig in STOPPING {
+            // If a handler cannot be installed the default action (exit) remains: no data path depends on it.
+            let _ = signal_hook::flag::register_usize(sig, s.caught.clone(), sig.unsigned_abs() as usize);
+        }
         s
     }
 
     /// Forgets the signals caught so far, so the next one can be told apart.
     fn rearm(&self) {
-        self.int.store(false, Ordering::Relaxed);
-        self.term.store(false, Ordering::Relaxed);
+        self.caught.store(0, Ordering::Relaxed);
     }
 
     fn caught(&self) -> Option<ExitStatus> {
-        if self.int.load(Ordering::Relaxed) {
-            Some(ExitStatus::Interrupted)
-        } else if self.term.load(Ordering::Relaxed) {
-            Some(ExitStatus::Terminated)
-        } else {
-            None
+        match self.caught.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(ExitStatus::Signal(u8::try_from(n).unwrap_or(u8::MAX))),
         }
     }
 }
@@ -652,16 +661,12 @@ impl<'c> Writer<'c> {
         self.write(&o.data);
     }
 
-    /// Writes whole lines to stdout. Large outputs (a sort's or an aggregate's result
-    /// at the end of input) go in pieces that end on a newline, so SIGINT and SIGTERM
-    /// stop them promptly, after a whole line.
+    /// Writes whole lines to stdout, all of them: their lines' fates are counted already. A
+    /// signal stops the run between batches (and between the parts a stage releases at the
+    /// end), never within one.
     fn write(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
             if !self.outcome.writable() {
-                return;
-            }
-            if let Some(s) = self.signals.caught() {
-                self.outcome.stop(s);
                 return;
             }
             let piece = whole_lines_prefix(data, WRITE_PIECE);
@@ -809,7 +814,11 @@ impl<'c> Writer<'c> {
         // What the stages release streams out as it comes: a sort's output never gathers whole.
         let released = ord.finish(&cfg.env, &mut o, &mut |part| {
             self.ordered_out(std::mem::take(part));
-            // Nothing more can be written after an output error, a signal or a closed pipe.
+            if let Some(s) = self.signals.caught() {
+                self.outcome.stop(s);
+                return false;
+            }
+            // Nothing more can be written after an output error or a closed pipe.
             self.outcome.writable()
         });
         self.ordered_out(o);
@@ -864,8 +873,8 @@ mod tests {
         o.stop(ExitStatus::Output);
         assert_eq!(o.status, ExitStatus::Output);
         assert!(!o.writable() && o.stopped);
-        o.note(ExitStatus::Interrupted);
-        assert_eq!(o.status, ExitStatus::Interrupted);
+        o.note(ExitStatus::Signal(2));
+        assert_eq!(o.status, ExitStatus::Signal(2));
         let mut o = outcome();
         o.broken_pipe = true;
         assert!(!o.writable());
@@ -917,10 +926,7 @@ mod tests {
     fn take(args: &[&str], input: &str) -> Took {
         let cfg = config(args);
         let kept = Kept::default();
-        let signals = Arc::new(Signals {
-            int: Arc::default(),
-            term: Arc::default(),
-        });
+        let signals = Arc::new(Signals { caught: Arc::default() });
         let Ok(mut w) = Writer::new(&cfg, Box::new(kept.clone()), signals, None) else {
             panic!("no writer");
         };
@@ -1008,16 +1014,13 @@ mod tests {
     }
 
     #[test]
-    fn sigint_ranks_above_sigterm_until_rearmed() {
-        let s = Signals {
-            int: Arc::default(),
-            term: Arc::default(),
-        };
+    fn the_last_signal_caught_counts_until_rearmed() {
+        let s = Signals { caught: Arc::default() };
         assert_eq!(s.caught(), None);
-        s.term.store(true, Ordering::Relaxed);
-        assert_eq!(s.caught(), Some(ExitStatus::Terminated));
-        s.int.store(true, Ordering::Relaxed);
-        assert_eq!(s.caught(), Some(ExitStatus::Interrupted));
+        s.caught.store(15, Ordering::Relaxed);
+        assert_eq!(s.caught().map(ExitStatus::code), Some(143));
+        s.caught.store(1, Ordering::Relaxed);
+        assert_eq!(s.caught().map(ExitStatus::code), Some(129));
         s.rearm();
         assert_eq!(s.caught(), None);
     }

@@ -398,6 +398,27 @@ fn sigterm_exits_143_after_writing_whole_lines() {
     assert_whole_json_lines(&out);
 }
 
+#[test]
+fn other_stopping_signals_exit_128_plus_their_number_after_writing_whole_lines() {
+    for (sig, code) in [("-HUP", 129), ("-USR1", 138), ("-ALRM", 142)] {
+        let (status, out, err) = interrupt(sig, &["--line-buffered"], Some(Duration::from_millis(2)));
+        assert_eq!(status.code(), Some(code), "{sig}: {status:?} {err}");
+        assert_whole_json_lines(&out);
+    }
+}
+
+#[test]
+fn after_a_signal_every_event_counted_as_written_is_in_the_output() {
+    for jobs in ["1", "2"] {
+        let (status, out, err) = interrupt("-INT", &["--stats", "-j", jobs], None);
+        assert_eq!(status.code(), Some(130), "{err}");
+        let json = &err[err.find('{').unwrap_or(0)..];
+        let s = crate::common::stats(json);
+        assert_eq!(s["events_out"].as_u64(), Some(out.lines().count() as u64), "-j {jobs}");
+        assert_eq!(s["fates"]["emitted"], s["events_out"], "-j {jobs}");
+    }
+}
+
 // ---------------------------------------------------------------- 1: -e
 
 #[test]

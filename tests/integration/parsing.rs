@@ -166,3 +166,18 @@ fn replay_one_saved_fuzz_input() {
     let data = std::fs::read(&file).unwrap();
     evq::fuzzing::run_target(&target, &data);
 }
+
+#[test]
+fn parse_of_another_field_first_reads_ndjson_and_parse_of_the_line_reads_lines() {
+    let r = run(&["parse kv from m"], "{\"m\":\"a=1 b=2\"}\n");
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "{\"m\":\"a=1 b=2\",\"a\":1,\"b\":2}\n"),
+        "{}",
+        r.stderr
+    );
+    for pipeline in ["parse kv", "parse kv from line"] {
+        let r = run(&[pipeline], "a=1 b=2\n");
+        assert_eq!(r.stdout, "{\"line\":\"a=1 b=2\",\"a\":1,\"b\":2}\n", "{pipeline}");
+    }
+}
