@@ -112,8 +112,11 @@ impl Config {
         let (inputs, walked) = input::expand(&paths, walk_options(&cli)?);
         *skipped = walked;
         let nats = nats_input(&cli, &inputs)?;
-        let identities = input::identities(&inputs);
-        refuse_overwrites(&outputs(&cli, &asts, facts), &identities)?;
+        let mut identities = input::identities(&inputs);
+        identities.extend(files_read(&cli, &asts));
+        let outputs = outputs(&cli, &asts, facts);
+        refuse_overwrites(&outputs, &identities)?;
+        refuse_shared_outputs(&outputs)?;
         let range = range(&cli, facts)?;
         let mut read = read_config(&cli, &asts, inputs.len())?;
         read.until = merge_until(&cli, &asts, read.format, range.1);
@@ -373,6 +376,47 @@ fn outputs(cli: &Cli, asts: &[StageAst], facts: &Facts) -> Vec<(String, PathBuf)
         outputs.push(("stdout".into(), "/dev/stdout".into()));
     }
     outputs
+}
+
+/// The files the run reads besides its inputs: the pipeline file, `join`'s and `validate`'s.
+/// Writing any of them would destroy what the run depends on.
+fn files_read(cli: &Cli, asts: &[StageAst]) -> Vec<Identity> {
+    let pipeline = cli.file.iter().map(|p| (p.clone(), "(the pipeline file)"));
+    let stages = asts.iter().filter_map(|a| match &a.spec {
+        StageSpec::Join { file, .. } => Some((PathBuf::from(file), "(join's lookup file)")),
+        StageSpec::Validate { file } => Some((PathBuf::from(file), "(validate's schema)")),
+        _ => None,
+    });
+    pipeline
+        .chain(stages)
+        .filter_map(|(p, what)| Identity::of(&p, &format!("{} {what}", p.display())))
+        .collect()
+}
+
+/// Two outputs known before reading that are one file (stdout redirected to the dead-letter
+/// file, say) are refused: their lines would overwrite each other. `to` and `tee` may name
+/// one file together; they share it line by line.
+fn refuse_shared_outputs(outputs: &[(String, PathBuf)]) -> Result<(), UsageError> {
+    let stage = |what: &str| what.starts_with("to ") || what.starts_with("tee ");
+    for (i, (a, pa)) in outputs.iter().enumerate() {
+        for (b, pb) in &outputs[i + 1..] {
+            if !(stage(a) && stage(b)) && same_file(pa, pb) {
+                return Err(UsageError::SharedOutput {
+                    first: a.clone(),
+                    second: b.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether two paths name one regular file: the same file when both exist, or the same path.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (Identity::of(a, ""), Identity::of(b, "")) {
+        (Some(x), Some(y)) => x.same(&y),
+        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
+    }
 }
 
 /// Outputs that are inputs of the run are refused, naming both, since writing one would

@@ -28,6 +28,9 @@ pub(crate) enum UsageError {
     /// A `nats://` input that cannot be read as given.
     #[error("{0}")]
     Nats(String),
+    /// Two outputs known before reading are one file.
+    #[error("{first} and {second} are the same file; give each output its own")]
+    SharedOutput { first: String, second: String },
     /// An output known before reading (`what`: the flag or stage and its file) is an input.
     #[error("{what}: {}", overwrite_error(.input))]
     Overwrite { what: String, input: Identity },

@@ -27,7 +27,7 @@ impl DeadLetters {
     /// Creates the `--dead-letter` file, if there is one; the error names it.
     pub(super) fn open(path: Option<&Path>) -> Result<DeadLetters, OutputError> {
         let file = match path {
-            Some(p) => match File::create(p) {
+            Some(p) => match crate::output::safe_path::create_output(p) {
                 // A failed write (disk full, `ulimit -f`) cuts the file back to a whole line.
                 Ok(f) => {
                     let cut = f.try_clone().ok();

@@ -774,7 +774,9 @@ impl<'c> Writer<'c> {
             match to {
                 StatsTo::Stderr => messages::text(&text),
                 StatsTo::File(path) => {
-                    if let Err(source) = std::fs::write(path, text + "\n") {
+                    let written = crate::output::safe_path::create_output(path)
+                        .and_then(|mut f| f.write_all((text + "\n").as_bytes()));
+                    if let Err(source) = written {
                         self.note(&OutputError::Stats {
                             path: path.clone(),
                             source,

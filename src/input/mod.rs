@@ -76,10 +76,11 @@ pub(crate) struct Identity {
 }
 
 impl Identity {
-    /// The file at `path` (following links), if it exists.
-    fn of(path: &Path, name: &str) -> Option<Identity> {
+    /// The regular file at `path` (following links), if there is one: a device or a pipe
+    /// (`/dev/null`, a FIFO) holds nothing that writing it could destroy.
+    pub(crate) fn of(path: &Path, name: &str) -> Option<Identity> {
         use std::os::unix::fs::MetadataExt;
-        let m = std::fs::metadata(path).ok()?;
+        let m = std::fs::metadata(path).ok().filter(std::fs::Metadata::is_file)?;
         Some(Identity {
             dev: m.dev(),
             ino: m.ino(),
@@ -103,7 +104,14 @@ pub(crate) fn identities(inputs: &[Input]) -> Vec<Identity> {
 /// The input that the file at `path` is, if it is one.
 pub(crate) fn input_at<'a>(inputs: &'a [Identity], path: &Path) -> Option<&'a Identity> {
     let out = Identity::of(path, "")?;
-    inputs.iter().find(|i| (i.dev, i.ino) == (out.dev, out.ino))
+    inputs.iter().find(|i| i.same(&out))
+}
+
+impl Identity {
+    /// Whether both are the same file.
+    pub(crate) fn same(&self, other: &Identity) -> bool {
+        (self.dev, self.ino) == (other.dev, other.ino)
+    }
 }
 
 /// The error for an output file that is an input of the run.

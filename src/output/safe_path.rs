@@ -218,7 +218,14 @@ fn nofollow_error(e: io::Error) -> io::Error {
 }
 
 /// Opens for writing, creating the file, without following a symlink: truncating, or appending.
+/// Only a regular file is opened: a topic file is cut back and renamed, and a named pipe
+/// would block the open until some process read it.
 pub(crate) fn open_nofollow(path: &Path, truncate: bool) -> io::Result<File> {
+    if fs::symlink_metadata(path).is_ok_and(|m| !m.is_file() && !m.is_symlink()) {
+        return Err(io::Error::other(
+            "is not a regular file (a named pipe, a device or a socket); topic files are files",
+        ));
+    }
     let mut o = OpenOptions::new();
     if truncate {
         o.write(true).truncate(true);
@@ -229,6 +236,22 @@ pub(crate) fn open_nofollow(path: &Path, truncate: bool) -> io::Result<File> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(nofollow_error)
+}
+
+/// Creates or truncates `path` for writing, as `File::create` does, but fails at once on a
+/// named pipe that no process reads, where opening it would wait for one without end.
+pub(crate) fn create_output(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::FileTypeExt;
+    if fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo()) {
+        let probe = OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path);
+        if let Err(e) = probe {
+            return Err(match e.raw_os_error() {
+                Some(libc::ENXIO) => io::Error::other("is a named pipe that no process reads"),
+                _ => e,
+            });
+        }
+    }
+    File::create(path)
 }
 
 /// Copies the file at `path`, if there is one, to the end of `to`, without following a symlink.

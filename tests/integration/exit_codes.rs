@@ -468,3 +468,97 @@ fn the_most_stages_a_pipeline_may_have_run_and_one_more_is_refused() {
         assert!(r.stderr.contains("at most 1000 stages"), "{stage}");
     }
 }
+
+#[test]
+fn two_outputs_that_are_one_file_are_refused_before_reading() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let input = dir.path().join("in.ndjson");
+    std::fs::write(&input, "{\"a\":1}\nbad\n").expect("the input");
+    let out = dir.path().join("out.ndjson");
+    let input = input.to_str().expect("a UTF-8 path");
+    let flags = [
+        format!("--dead-letter={}", out.display()),
+        format!("--stats={}", out.display()),
+    ];
+    for flag in &flags {
+        let stdout = std::fs::File::create(&out).expect("stdout's file");
+        let r = Command::new(EVQ)
+            .args([flag.as_str(), "where true", input])
+            .stdout(stdout)
+            .output()
+            .expect("evq runs");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{flag}: {err}");
+        assert!(err.contains("and stdout are the same file"), "{flag}: {err}");
+    }
+    let r = run(&[flags[0].as_str(), flags[1].as_str(), "where true", input], "");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("are the same file"), "{}", r.stderr);
+}
+
+#[test]
+fn files_the_run_reads_besides_its_inputs_are_never_written() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let pipeline = dir.path().join("p.evq");
+    std::fs::write(&pipeline, "where true").expect("the pipeline file");
+    let lookup = dir.path().join("users.ndjson");
+    std::fs::write(&lookup, "{\"id\":1}\n").expect("the lookup file");
+    let (p, l) = (pipeline.to_str().expect("UTF-8"), lookup.to_str().expect("UTF-8"));
+    let dead = format!("--dead-letter={p}");
+    let r = run(&[dead.as_str(), "-f", p], "{\"a\":1}\n");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("(the pipeline file)"), "{}", r.stderr);
+    let join = format!("join \"{l}\" on a = id | to \"{l}\"");
+    let r = run(&[join.as_str()], "{\"a\":1}\n");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("(join's lookup file)"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&pipeline).expect("kept"), "where true");
+    assert_eq!(std::fs::read_to_string(&lookup).expect("kept"), "{\"id\":1}\n");
+    // A device is no file to protect: reading /dev/null and writing it is fine.
+    let r = Command::new(EVQ)
+        .args(["where true", "/dev/null"])
+        .stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/null")
+                .expect("/dev/null"),
+        )
+        .output()
+        .expect("evq runs");
+    assert_eq!(r.status.code(), Some(0));
+}
+
+#[test]
+fn a_named_pipe_no_process_reads_is_an_output_error_not_a_hang() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let fifo = dir.path().join("a.ndjson");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let dead = format!("--dead-letter={}", fifo.display());
+    let stats = format!("--stats={}", fifo.display());
+    let out_dir = dir.path().to_str().expect("UTF-8");
+    let cases: [(&[&str], &str); 3] = [
+        (&[dead.as_str(), "where true"], "is a named pipe that no process reads"),
+        (&[stats.as_str(), "where true"], "is a named pipe that no process reads"),
+        (&["route by t", "-O", out_dir], "is not a regular file"),
+    ];
+    for (args, message) in cases {
+        let mut child = Command::new(EVQ)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("evq starts");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(b"{\"t\":\"a\"}\nbad\n")
+            .expect("the input is written");
+        let status = wait_within(&mut child, PROMPT, "a named pipe");
+        let err = stderr_of(&mut child);
+        assert_eq!(status.code(), Some(4), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+}
