@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Lines kept to recognise a format, and the share of them that must match it.
 const SAMPLES: usize = 16;
 const MATCHING: f64 = 0.8;
+/// How much of each line is kept.
+const KEPT_BYTES: usize = 4096;
 
 /// The lines that were not JSON, kept for recognising their format.
 #[derive(Debug, Default)]
@@ -28,7 +30,8 @@ impl Sniff {
             return;
         }
         if let Ok(mut lines) = self.lines.lock() {
-            lines.push(String::from_utf8_lossy(line).into_owned());
+            // A format shows in a line's start; a huge line is not copied whole.
+            lines.push(String::from_utf8_lossy(&line[..line.len().min(KEPT_BYTES)]).into_owned());
         }
     }
 

@@ -286,6 +286,23 @@ struct CsvRecords {
     base: (u64, u64),
 }
 
+/// Column names as keys: an empty name becomes `_N` (its column's number) and a repeated one
+/// `NAME_2`, `NAME_3`…, so that no column's value takes another's place.
+pub(crate) fn unique_names(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, name) in names.enumerate() {
+        let base = if name.is_empty() { format!("_{}", i + 1) } else { name };
+        let mut unique = base.clone();
+        let mut n = 1;
+        while out.contains(&unique) {
+            n += 1;
+            unique = format!("{base}_{n}");
+        }
+        out.push(unique);
+    }
+    out
+}
+
 fn csv_error(e: csv::Error) -> io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
@@ -298,7 +315,9 @@ impl Records for CsvRecords {
         if self.headers.is_none() {
             let names = self.reader.byte_headers().map_err(csv_error)?;
             let at = names.position().map_or(0, csv::Position::byte);
-            self.headers = Some(names.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect());
+            self.headers = Some(unique_names(
+                names.iter().map(|h| String::from_utf8_lossy(h).into_owned()),
+            ));
             let end = self.reader.position().byte();
             if self
                 .reader
@@ -407,6 +426,14 @@ mod tests {
         assert_eq!(
             lines(InputFormat::Json, input),
             "{\"a\":1,\"n\":18446744073709551615}\n{\"b\":2}\n{\"c\":3}\n{\"d\":1.0}\n"
+        );
+    }
+
+    #[test]
+    fn repeated_and_empty_column_names_keep_every_value() {
+        assert_eq!(
+            lines(InputFormat::Csv, "a,a,,b,a\n1,2,3,4,5\n"),
+            "{\"a\":1,\"a_2\":2,\"_3\":3,\"b\":4,\"a_3\":5}\n"
         );
     }
 

@@ -178,7 +178,7 @@ impl Header {
             "#set_separator" => self.set_separator = first().into_bytes(),
             "#empty_field" => self.empty = first(),
             "#unset_field" => self.unset = first(),
-            "#fields" => self.fields = values,
+            "#fields" => self.fields = super::convert::unique_names(values.into_iter()),
             "#types" => self.types = values,
             _ => {}
         }

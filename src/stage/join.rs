@@ -257,8 +257,9 @@ fn csv_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, Stri
         let line = e.position().map_or(String::new(), |p| format!(":{}", p.line()));
         format!("join: {file}{line}: {e}")
     };
-    let headers = reader.headers().map_err(error)?.clone();
-    let mut last = headers.position().cloned();
+    let header = reader.headers().map_err(error)?.clone();
+    let mut last = header.position().cloned();
+    let headers = crate::input::convert::unique_names(header.iter().map(str::to_owned));
     let mut out = Vec::new();
     for row in reader.records() {
         let row = row.map_err(error)?;
@@ -266,7 +267,7 @@ fn csv_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, Stri
         let record = headers
             .iter()
             .zip(row.iter())
-            .map(|(h, v)| (h.to_string(), crate::parse::typed(v)))
+            .map(|(h, v)| (h.clone(), crate::parse::typed(v)))
             .collect();
         out.push(record);
     }
