@@ -106,6 +106,7 @@ impl Config {
     fn checked(cli: Cli, facts: &Facts, skipped: &mut Skipped) -> Result<Config, UsageError> {
         let (source, paths) = pipeline_source(&cli)?;
         let asts = stages(&source, cli.out_dir.as_deref(), &params(&cli)?)?;
+        refuse_stdout_format_without_stdout(&cli, &asts)?;
         let time_format = time_format(cli.time_format.as_deref())?;
         let jobs = jobs(cli.jobs, facts)?;
         let time = time_field(cli.time_field.as_deref())?;
@@ -266,6 +267,25 @@ fn stages(source: &str, out_dir: Option<&str>, params: &Params) -> Result<Vec<St
     }
     crate::stage::To::check(&asts, source).map_err(UsageError::pipeline(source))?;
     Ok(asts)
+}
+
+/// `-o`, `--format` and `-r` shape what stdout gets; when every event goes to files (`-O`, or
+/// a pipeline ending in `to`), which are NDJSON, stdout gets nothing and they would be ignored.
+fn refuse_stdout_format_without_stdout(cli: &Cli, asts: &[StageAst]) -> Result<(), UsageError> {
+    let to_files = matches!(asts.last().map(|a| &a.spec), Some(StageSpec::To { tee: false, .. }));
+    let shaping = match (cli.output, &cli.format, cli.raw) {
+        (Some(f), _, _) if f != crate::output::Format::Ndjson => Some("-o"),
+        (_, Some(_), _) => Some("--format"),
+        (_, _, true) => Some("-r"),
+        _ => None,
+    };
+    match shaping {
+        Some(flag) if to_files => Err(UsageError::flag(
+            flag,
+            "shapes stdout, but every event goes to files (-O or to), which are NDJSON; use tee to keep events on stdout",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `--arg NAME VALUE` and `--argjson NAME JSON`: what `$NAME` stands for in the pipeline.

@@ -188,12 +188,16 @@ fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
     };
     *i += unit_len;
     let seconds = text.parse::<f64>().map_or(f64::INFINITY, |n| n * scale);
-    if !seconds.is_finite() {
-        return Err(LangError::new("the duration is too long", Span::new(start, *i))
-            .hint("write a duration such as 250ms, 30s, 5m, 1h, 1d or 1w"));
+    if seconds > MAX_DURATION {
+        return Err(LangError::new("the duration is too long", Span::new(start, *i)).hint(
+            "a duration is at most 10000 years (the span of times evq reads), such as 250ms, 30s, 5m, 1h, 1d or 1w",
+        ));
     }
     Ok(Tok::Duration(seconds))
 }
+
+/// The longest duration, in seconds: 10,000 years, the span of the times evq reads.
+const MAX_DURATION: f64 = 10_000.0 * 365.2425 * 86_400.0;
 
 /// `@2026-11-01T00:00:00Z` or `@2026-11-01` (midnight UTC): a time as Unix seconds.
 fn lex_time(src: &str, i: &mut usize) -> Result<Tok, LangError> {

@@ -176,3 +176,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_key_names_the_entity_even_when_its_state_has_a_field_so_named() {
+    let input = "{\"id\":4,\"p\":{\"id\":5,\"v\":\"four\"}}\n{\"id\":5,\"p\":{\"v\":\"five\"}}\n";
+    let r = run(&["fold by id from p"], input);
+    assert_eq!(
+        r.stdout,
+        "{\"id\":4,\"v\":\"four\",\"_events\":1,\"_last\":null}\n{\"id\":5,\"v\":\"five\",\"_events\":1,\"_last\":null}\n"
+    );
+    let r = run(&["fold by id as v"], "{\"id\":4,\"v\":1}\n");
+    assert_eq!(r.stdout, "{\"v\":4,\"id\":4,\"_events\":1,\"_last\":null}\n");
+}

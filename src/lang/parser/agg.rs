@@ -5,6 +5,10 @@ use crate::lang::ast::{AggSpec, Every, Expr, KeyName, KeySpec, Path, Seg, StageS
 use crate::lang::error::{LangError, Span};
 use crate::lang::lexer::Tok;
 
+/// The longest window, in seconds: 100 years, so that windows of any time evq reads have
+/// bounds it can write.
+const MAX_WINDOW: f64 = 100.0 * 365.2425 * 86_400.0;
+
 const WINDOW_HINT: &str = "windows are durations such as 30s, 5m, 1h or 1d";
 const SLIDE_HINT: &str =
     "every 5m slide 1m gives windows of 5 minutes starting every minute; the slide divides the window";
@@ -159,10 +163,16 @@ impl Parser {
         Ok(Some(Every { len, slide }))
     }
 
-    /// A positive duration after `every` or `slide`.
+    /// A duration after `every` or `slide`: from 1ms (window bounds are written to the
+    /// millisecond) to 100 years.
     fn window_duration(&mut self, what: &str, hint: &str) -> Result<f64, LangError> {
         match self.next().map(|t| (t.tok, t.span)) {
-            Some((Tok::Duration(d), _)) if d > 0.0 => Ok(d),
+            Some((Tok::Duration(d), _)) if (0.001..=MAX_WINDOW).contains(&d) => Ok(d),
+            Some((Tok::Duration(_), span)) => Err(LangError::new(
+                "a window is from 1ms (its bounds are written to the millisecond) to 100 years long",
+                span,
+            )
+            .hint(hint)),
             Some((_, span)) => Err(LangError::new(format!("expected {what}"), span).hint(hint)),
             None => Err(self.error_here(&format!("expected {what}")).hint(hint)),
         }

@@ -216,6 +216,10 @@ fn template_errors_inside_escaped_strings_point_at_the_string() {
 #[test]
 fn durations_too_long_for_a_number_are_rejected() {
     assert!(error("count every 1e400s").contains("the duration is too long"));
+    assert!(error("dedupe within 99999999999999999999999s").contains("the duration is too long"));
+    assert!(error("count every 1ns").contains("a window is from 1ms"));
+    assert!(error("count every 999999d").contains("to 100 years long"));
+    assert!(parse_pipeline("count every 1ms | count every 36500d").is_ok());
 }
 
 #[test]

@@ -161,26 +161,27 @@ impl Fold {
 
     /// Entity `e` as output, JSON text written from the state's texts (nothing is parsed): its
     /// keys, its state's fields (a state that is not an object is `_state`), `_events` and
-    /// `_last`. A name met again takes the first one's place, as in a JSON object: a state's
-    /// member named like a key is written where the key is.
+    /// `_last`. The row's own fields win: a state's member named like a key is left out (the
+    /// key says which entity the row is), and `_events` and `_last` take the place of state
+    /// members so named.
     fn row(&self, e: usize, text: &mut String) {
         let entity = &self.table.entities[e];
         let mut keys = Value::Object(Map::new());
         put_key(&self.spec.keys, &entity.key, &mut keys);
         let mut row: Vec<(&str, Piece)> = Vec::new();
+        if let Value::Object(keys) = &keys {
+            row.extend(keys.iter().map(|(name, v)| (name.as_str(), Piece::Value(v))));
+        }
         let mut put = |name, piece| match row.iter_mut().find(|(n, _)| *n == name) {
             Some(entry) => entry.1 = piece,
             None => row.push((name, piece)),
         };
-        if let Value::Object(keys) = &keys {
-            for (name, v) in keys {
-                put(name, Piece::Value(v));
-            }
-        }
         match entity.state.members() {
             Some(members) => {
                 for (name, part) in members {
-                    put(name, Piece::State(part));
+                    if !keys.as_object().is_some_and(|k| k.contains_key(name)) {
+                        put(name, Piece::State(part));
+                    }
                 }
             }
             None => put("_state", Piece::State(entity.state.whole())),
