@@ -254,6 +254,29 @@ pub(crate) fn create_output(path: &Path) -> io::Result<File> {
     File::create(path)
 }
 
+/// With `--append`, a file that ends inside a line (a run cut off, another writer) is refused:
+/// the first line appended would be glued to that part of a line.
+pub(crate) fn refuse_partial_last_line(path: &Path) -> io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = match OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(nofollow_error(e)),
+    };
+    if f.metadata()?.len() == 0 {
+        return Ok(());
+    }
+    let mut last = [0u8];
+    f.seek(SeekFrom::End(-1))?;
+    f.read_exact(&mut last)?;
+    if last[0] == b'\n' {
+        return Ok(());
+    }
+    Err(io::Error::other(
+        "ends inside a line (no newline at its end); --append adds whole lines only: end that line or remove it",
+    ))
+}
+
 /// Copies the file at `path`, if there is one, to the end of `to`, without following a symlink.
 pub(crate) fn copy_existing(path: &Path, to: &mut File) -> io::Result<u64> {
     match OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path) {

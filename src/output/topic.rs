@@ -2,7 +2,9 @@
 //! that never follows a symlink, gzip/zstd by extension, whole lines even after a failed write,
 //! and with `atomic` temporary files renamed into place only when the run succeeds.
 
-use super::safe_path::{check_relative, copy_existing, ensure_dir, open_nofollow, refuse_symlink};
+use super::safe_path::{
+    check_relative, copy_existing, ensure_dir, open_nofollow, refuse_partial_last_line, refuse_symlink,
+};
 use flate2::{Compression, write::GzEncoder};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsString;
@@ -550,6 +552,9 @@ impl TopicFiles {
         let compressed = matches!(extension(path).as_deref(), Some("gz" | "zst"));
         self.make_room(compressed)?;
         refuse_symlink(path).map_err(|e| at(path, e))?;
+        if first && self.opts.append && !compressed {
+            refuse_partial_last_line(path).map_err(|e| at(path, e))?;
+        }
         let truncate = first && (self.opts.atomic || !self.opts.append);
         let file = loop {
             match open_nofollow(target, truncate) {

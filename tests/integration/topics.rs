@@ -416,3 +416,25 @@ fn stdout_redirected_to_a_file_ends_on_a_whole_line_after_a_size_limit() {
         );
     }
 }
+
+#[test]
+fn append_refuses_a_file_that_ends_inside_a_line() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("a.ndjson");
+    std::fs::write(&file, "{\"old\":1}\n{\"partial\":").expect("a cut-off file");
+    let out = dir.path().to_str().expect("UTF-8");
+    let r = crate::common::run(&["--append", "route by t", "-O", out], "{\"t\":\"a\"}\n");
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("ends inside a line"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("kept"),
+        "{\"old\":1}\n{\"partial\":"
+    );
+    std::fs::write(&file, "{\"old\":1}\n").expect("a whole file");
+    let r = crate::common::run(&["--append", "route by t", "-O", out], "{\"t\":\"a\"}\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("appended"),
+        "{\"old\":1}\n{\"t\":\"a\"}\n"
+    );
+}
