@@ -248,11 +248,12 @@ impl<R: Read> JsonRecords<R> {
         let (extent, restart) = self.extent(&mut text, start.col)?;
         match extent {
             Extent::Whole { .. } if text.too_long() => {}
-            Extent::Whole { scalar } => match serde_json::from_slice::<serde_json::Value>(text.bytes()) {
-                Ok(v) => return Ok(text.into_event(&v, start.line, start.offset)),
+            // Numbers keep their text (`1E5` stays `1E5`).
+            Extent::Whole { scalar } => match std::str::from_utf8(text.bytes()).ok().map(crate::json::tree) {
+                Some(Ok(v)) => return Ok(text.into_event(&v, start.line, start.offset)),
                 // Junk between top-level values: the rest of its line goes with it.
-                Err(_) if scalar && self.array.is_none() => self.resync(start.col, &mut text)?,
-                Err(_) => {}
+                _ if scalar && self.array.is_none() => self.resync(start.col, &mut text)?,
+                _ => {}
             },
             Extent::Broken => match restart.filter(|_| !text.too_long()) {
                 // A record starts inside the broken one's text: read again from there.

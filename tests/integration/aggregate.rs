@@ -238,3 +238,13 @@ fn strict_and_max_errors_cut_aggregates_at_the_offending_line() {
     let r = run(&["--max-errors", "2", "stats sum(a)"], input);
     assert_eq!((r.code, r.stdout.as_str()), (0, "{\"sum_a\":6}\n"), "{}", r.stderr);
 }
+
+#[test]
+fn group_keys_and_json_text_input_keep_numbers_as_written() {
+    let r = run(&["count by k"], "{\"k\":1E5}\n{\"k\":100000}\n{\"k\":1e400}\n");
+    assert_eq!(r.stdout, "{\"k\":1E5,\"count\":2}\n{\"k\":1e400,\"count\":1}\n");
+    let r = run(&["distinct k"], "{\"k\":2.50}\n");
+    assert_eq!(r.stdout, "{\"k\":2.50}\n");
+    let r = run(&["-i", "json", "where true"], "[{\"a\":1E5},\n{\"b\":[2E-3]}]\n");
+    assert_eq!(r.stdout, "{\"a\":1E5}\n{\"b\":[2E-3]}\n");
+}

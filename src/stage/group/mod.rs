@@ -378,7 +378,11 @@ fn parse_keys(text: &[u8], n: usize) -> Vec<Value> {
     text.split(|&b| b == SEP)
         .map(|t| {
             // The text was written as JSON by `Val::write_json`; as a last resort keep it as text.
-            serde_json::from_slice(t).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(t).into_owned()))
+            // Numbers keep their text (`1E5` stays `1E5`).
+            let tree = std::str::from_utf8(t)
+                .ok()
+                .and_then(|t| crate::json::checked_tree(t).ok());
+            tree.unwrap_or_else(|| Value::String(String::from_utf8_lossy(t).into_owned()))
         })
         .collect()
 }
