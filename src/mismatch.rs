@@ -592,8 +592,19 @@ fn fix(c: &Comparison, value: &str, seen: u8) -> Option<String> {
             } else {
                 "int"
             };
-            Some(format!("{path} {op} \"{value}\", or {convert}({path}) {op} {value}"))
+            if !matches!(op, "<" | "<=" | ">" | ">=") {
+                return Some(format!("{path} {op} \"{value}\", or {convert}({path}) {op} {value}"));
+            }
+            // Text orders digit by digit: only a conversion compares numbers. A number as
+            // large as a Unix time (an `@2024-01-01` literal) wants the string read as a time.
+            let time = value.parse::<f64>().is_ok_and(|n| n >= 1e8);
+            Some(match time {
+                true => format!("time({path}) {op} {value} if {path} holds times, or {convert}({path}) {op} {value}"),
+                false => format!("{convert}({path}) {op} {value}"),
+            })
         }
+        // `x in "123"` on a number: `in` with a string looks for text in it.
+        Val::Str(s) if seen & 4 != 0 && matches!(op, "in" | "not in") => Some(format!("str({path}) {op} \"{s}\"")),
         Val::Str(s) if seen & 4 != 0 && serde_json::from_str::<serde_json::Number>(s).is_ok() => {
             Some(format!("{path} {op} {s}"))
         }

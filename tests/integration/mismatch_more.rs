@@ -78,3 +78,27 @@ fn conditionals_and_lambdas_do_not_upset_the_analysis() {
     let r = run(&["where all(tags, t => t.n != \"1\") | count"], input);
     assert_eq!((r.code, r.stderr.as_str()), (0, ""));
 }
+
+#[test]
+fn hints_for_ordering_text_and_in_a_string_are_ones_that_work() {
+    let input = "{\"ts\":\"2024-01-02T00:00:00Z\",\"x\":123,\"n\":\"5\"}\n";
+    let cases = [
+        (
+            "where ts > @2024-01-01",
+            "write time(ts) > 1704067200 if ts holds times",
+        ),
+        ("where n > 3", "write int(n) > 3"),
+        ("where x in \"123\"", "write str(x) in \"123\""),
+    ];
+    for (pipeline, hint) in cases {
+        let r = run(&[pipeline], input);
+        assert!(r.stderr.contains(hint), "{pipeline}: {}", r.stderr);
+        let fixed = hint
+            .trim_start_matches("write ")
+            .split(" if ")
+            .next()
+            .unwrap_or_default();
+        let r = run(&[format!("where {fixed}").as_str()], input);
+        assert_eq!(r.stdout, input, "{fixed}: {}", r.stderr);
+    }
+}
