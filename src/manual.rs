@@ -196,7 +196,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
       event had both fields, nor when their types matched on any event
   evq: warning: A != B always held: on every event with both, their types differed (A was TYPES, B was TYPES); write FIX
       the same for !=, which then held for every event
-  evq: warning: X and Y are compared as text, but their UTC offsets differ; compare times: time(X) OP time(Y)
+  evq: warning: X and Y are compared as text, but they are written with different UTC offsets or fractions of a second; compare times: time(X) OP time(Y)
       <, <=, >, >= between RFC 3339 times written as text (a field and a constant time, or
       two fields) compare the text, which is time order only when both have the same UTC
       offset; printed once per comparison, when some event had two times with different

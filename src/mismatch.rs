@@ -10,7 +10,7 @@
 //! array at the path of `explode` it made no event, and with no number in the field of a
 //! numeric aggregate (`sum(n)`, `p99(n)`) it ignored every value. Orderings of RFC 3339
 //! times written as text (`ts > "…+02:00"`, or two time fields) are watched for two UTC
-//! offsets that differ, where text order is not time order.
+//! offsets, or fractions of a second, that differ, where text order is not time order.
 //!
 //! Comparisons are read in the condition of `where`, in the first condition of an `if`
 //! within it, and in lambdas, except for paths that read the lambda's element: that is
@@ -80,8 +80,8 @@ struct PairComparison {
 
 #[derive(Debug)]
 enum Side {
-    /// A constant time: its text as written and its UTC offset in minutes.
-    Const(String, i16),
+    /// A constant time: its text as written and its shape (see [`time_shape`]).
+    Const(String, (i16, usize)),
     Path(Path),
 }
 
@@ -94,7 +94,7 @@ pub(crate) struct Mismatches {
     /// The types (`kind` bits) `items[i].path` had, while it never met its type.
     kinds: Vec<AtomicU8>,
     times: Vec<TimeComparison>,
-    /// Bit `i` is set once `times[i]` met two times with different UTC offsets.
+    /// Bit `i` is set once `times[i]` met two times written differently (see [`time_shape`]).
     differ: Flags,
     pairs: Vec<PairComparison>,
     /// Bit `i` is set once an event had both fields of `pairs[i]` with one type.
@@ -194,7 +194,7 @@ impl Mismatches {
     /// One offset check on the strings each time comparison reads, until it met two
     /// offsets that differ.
     fn observe_times(&self, ev: &Event) -> bool {
-        let offset_at = |p: &Path| ev.lookup(p).and_then(|v| v.as_str().and_then(utc_offset));
+        let offset_at = |p: &Path| ev.lookup(p).and_then(|v| v.as_str().and_then(time_shape));
         self.differ.update(|i| {
             let t = &self.times[i];
             let Some(a) = offset_at(&t.path) else { return false };
@@ -405,7 +405,7 @@ fn two_fields(out: &mut Found, p: &Path, op: BinOp, q: &Path) {
 fn add(out: &mut Found, p: &Path, op: BinOp, v: &Val<'static>, want: u8) {
     let Some(symbol) = symbol(op) else { return };
     if let (Some(order), Some(text)) = (ordering(op), v.as_str()) {
-        if let Some(offset) = utc_offset(text) {
+        if let Some(offset) = time_shape(text) {
             let mut written = String::new();
             write_val(&mut written, v);
             out.times.push(TimeComparison {
@@ -467,6 +467,17 @@ fn ordering(op: BinOp) -> Option<&'static str> {
         BinOp::Ge => ">=",
         _ => return None,
     })
+}
+
+/// How an RFC 3339 time is written, as far as ordering it as text depends on it: its UTC
+/// offset and how many digits its fraction of a second has (`…00.5Z` sorts before `…00Z`).
+fn time_shape(s: &str) -> Option<(i16, usize)> {
+    let offset = utc_offset(s)?;
+    let digits = match s.as_bytes().get(19) {
+        Some(b'.') => s.as_bytes()[20..].iter().take_while(|c| c.is_ascii_digit()).count(),
+        _ => 0,
+    };
+    Some((offset, digits))
 }
 
 /// The UTC offset in minutes of an RFC 3339 time with one (`Z` is 0), without
@@ -549,7 +560,7 @@ fn time_warning(t: &TimeComparison) -> String {
         Side::Path(q) => q.to_string(),
     };
     format!(
-        "{path} and {other} are compared as text, but their UTC offsets differ; compare times: time({path}) {op} time({other})"
+        "{path} and {other} are compared as text, but they are written with different UTC offsets or fractions of a second; compare times: time({path}) {op} time({other})"
     )
 }
 
@@ -716,13 +727,20 @@ mod tests {
     }
 
     #[test]
+    fn a_time_s_shape_is_its_offset_and_fraction_digits() {
+        assert_eq!(time_shape("2026-11-01T00:00:00Z"), Some((0, 0)));
+        assert_eq!(time_shape("2026-11-01T00:00:00.500+01:00"), Some((60, 3)));
+        assert_eq!(time_shape("2026-11-01"), None);
+    }
+
+    #[test]
     fn times_ordered_as_text_with_different_offsets_are_named_once() {
         let lines = [r#"{"ts":"2026-11-01T01:00:00+02:00","t2":"2026-10-31T23:30:00Z"}"#];
         assert_eq!(
             warnings(r#"where ts > "2026-11-01T00:00:00Z" and ts >= t2"#, &lines),
             [
-                r#"ts and "2026-11-01T00:00:00Z" are compared as text, but their UTC offsets differ; compare times: time(ts) > time("2026-11-01T00:00:00Z")"#,
-                r"ts and t2 are compared as text, but their UTC offsets differ; compare times: time(ts) >= time(t2)",
+                r#"ts and "2026-11-01T00:00:00Z" are compared as text, but they are written with different UTC offsets or fractions of a second; compare times: time(ts) > time("2026-11-01T00:00:00Z")"#,
+                r"ts and t2 are compared as text, but they are written with different UTC offsets or fractions of a second; compare times: time(ts) >= time(t2)",
             ]
         );
         assert!(warnings(r#"where ts > "2026-11-01T00:00:00+02:00""#, &lines).is_empty());

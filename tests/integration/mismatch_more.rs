@@ -42,7 +42,7 @@ fn times_ordered_as_text_across_utc_offsets_warn_once() {
     assert_eq!(r.code, 0);
     assert_eq!(
         r.stderr,
-        "evq: warning: ts and \"2026-11-01T00:00:00+02:00\" are compared as text, but their UTC offsets differ; compare times: time(ts) > time(\"2026-11-01T00:00:00+02:00\")\n"
+        "evq: warning: ts and \"2026-11-01T00:00:00+02:00\" are compared as text, but they are written with different UTC offsets or fractions of a second; compare times: time(ts) > time(\"2026-11-01T00:00:00+02:00\")\n"
     );
     // The fix compares instants: 01:00+02:00 and 23:30Z and 20:00-05:00 are all after 22:00Z.
     let r = run(&["where time(ts) > time(\"2026-11-01T00:00:00+02:00\") | count"], input);
@@ -57,7 +57,7 @@ fn two_time_fields_with_different_offsets_warn_and_same_offsets_do_not() {
     let r = run(&["where a < b | count"], input);
     assert_eq!(
         r.stderr,
-        "evq: warning: a and b are compared as text, but their UTC offsets differ; compare times: time(a) < time(b)\n"
+        "evq: warning: a and b are compared as text, but they are written with different UTC offsets or fractions of a second; compare times: time(a) < time(b)\n"
     );
     let same = "{\"a\":\"2026-11-01T01:00:00Z\",\"b\":\"2026-10-31T23:30:00Z\"}\n";
     let r = run(&["where a < b | count"], same);
