@@ -112,7 +112,7 @@ pub(crate) struct Cli {
     pub color: crate::output::color::ColorChoice,
 
     /// Write events to DIR/TOPIC.ndjson: shorthand for ending the pipeline with to "DIR/{topic()}.ndjson"
-    #[arg(short = 'O', long = "out-dir", value_name = "DIR")]
+    #[arg(short = 'O', long = "out-dir", value_name = "DIR", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub out_dir: Option<String>,
 
     /// Keep what topic files hold instead of truncating them when first opened
@@ -144,7 +144,14 @@ pub(crate) struct Cli {
     pub max_errors: Option<u64>,
 
     /// Write a JSON summary of the run to FILE, or to stderr without FILE
-    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", require_equals = true)]
+    #[arg(
+        long,
+        value_name = "FILE",
+        num_args = 0..=1,
+        default_missing_value = "-",
+        require_equals = true,
+        value_parser = clap::builder::NonEmptyStringValueParser::new()
+    )]
     pub stats: Option<String>,
 
     /// Lines longer than this are dead letters (suffixes K, M, G)

@@ -100,6 +100,8 @@ fn bad_option_is_a_usage_error_before_reading_input() {
         "--max-open-files",
     );
     assert_usage_error(&["-o", "csv", "route by a", "-O", "out"], "-o: shapes stdout");
+    assert_usage_error(&["route by a", "-O", ""], "--out-dir");
+    assert_usage_error(&["--stats=", "where true"], "--stats");
     assert_usage_error(&["-r", "to \"out.ndjson\""], "-r: shapes stdout");
     assert_usage_error(&["--max-line-bytes", "0", "where true"], "max-line-bytes");
 }
