@@ -6,13 +6,12 @@
 //! row per entity at the end of input, in first-seen order; `emit changes` gives the row
 //! after every event, a CQRS read-model feed.
 //!
-//! An event's patch is read apart once into [`Patches`] ([`patch`]): a list of steps (set this
-//! member to this JSON text, delete that one, go into this object) over one text buffer. A
-//! [`State`] ([`state`]) holds its keys and values' JSON text in one buffer of the entity's,
-//! so applying steps overwrites texts in place, and rows are written from those texts without
-//! parsing them. With `emit final` right after the parallel part, the workers read their
-//! chunks' patches apart ([`FoldPart`]) and the ordered part only applies the steps, in input
-//! order, finding a part's entities first so that their cache misses overlap.
+//! An event's patch is read once into [`Patches`] ([`patch`]): its members' keys and JSON
+//! texts in a compact encoding that a [`State`] ([`state`]) shares, one buffer per entity,
+//! so applying a patch merges two encoded values front to back, and rows are written from
+//! those texts without parsing them. With `emit final` right after the parallel part, the
+//! workers encode their chunks' patches ([`FoldPart`]) and the ordered part only merges them,
+//! in input order, finding a part's entities first so that their cache misses overlap.
 
 mod patch;
 mod state;
@@ -25,7 +24,7 @@ use crate::lang::Env;
 use crate::lang::ast::{KeySpec, Path};
 use patch::Patches;
 use serde_json::{Map, Value};
-use state::{Part, State};
+use state::{Merger, Part, State};
 use std::hash::BuildHasher;
 use std::ops::{ControlFlow, Range};
 use std::sync::{Arc, Mutex};
@@ -39,6 +38,7 @@ pub(crate) struct Fold {
     text: Vec<u8>,
     time: Vec<u8>,
     patch: Patches,
+    merger: Merger,
     /// Scratch space for a row's text, and for a part's entities.
     row_text: String,
     ids: Vec<usize>,
@@ -102,8 +102,8 @@ struct PartEvent {
     key: Range<usize>,
     /// Empty when the event has no time.
     last: Range<usize>,
-    /// Its steps in `patches`.
-    steps: Range<usize>,
+    /// Its encoded patch in `patches`.
+    patch: Range<usize>,
 }
 
 impl Fold {
@@ -123,6 +123,7 @@ impl Fold {
             text: Vec::new(),
             time: Vec::new(),
             patch: Patches::default(),
+            merger: Merger::default(),
             row_text: String::new(),
             ids: Vec::new(),
             overflow: false,
@@ -153,7 +154,8 @@ impl Fold {
             if let Some(&ahead) = ids.get(i + READ_AHEAD) {
                 self.table.entities[ahead].state.touch();
             }
-            self.table.entities[e].apply(&part.patches, ev.steps.clone(), &part.keys[ev.last.clone()]);
+            let patch = &part.patches.bytes[ev.patch.clone()];
+            self.table.entities[e].apply(patch, &part.keys[ev.last.clone()], &mut self.merger);
         }
         self.ids = ids;
         self.spec.recycle(part);
@@ -244,7 +246,7 @@ impl Ordered for Fold {
         self.patch.read(&ev, self.spec.from.as_ref());
         self.time.clear();
         self.spec.time.write(&ev, out.env(), &mut self.time);
-        self.table.entities[e].apply(&self.patch, 0..self.patch.steps.len(), &self.time);
+        self.table.entities[e].apply(&self.patch.bytes, &self.time, &mut self.merger);
         if self.spec.changes {
             self.push_row(e, out);
         }
@@ -363,27 +365,27 @@ impl FoldPart {
         self.keys.extend_from_slice(&self.text);
         let time = self.keys.len();
         spec.time.write(ev, env, &mut self.keys);
-        let start = self.patches.steps.len();
+        let start = self.patches.bytes.len();
         self.patches.read(ev, spec.from.as_ref());
         self.events.push(PartEvent {
             canon,
             hash,
             key,
             last: time..self.keys.len(),
-            steps: start..self.patches.steps.len(),
+            patch: start..self.patches.bytes.len(),
         });
     }
 }
 
 impl Entity {
-    /// Applies one event: its steps in `patches`, and its time's JSON text (empty if none).
-    fn apply(&mut self, patches: &Patches, steps: Range<usize>, last: &[u8]) {
+    /// Applies one event: its encoded patch, and its time's JSON text (empty if none).
+    fn apply(&mut self, patch: &[u8], last: &[u8], merger: &mut Merger) {
         if !last.is_empty() {
             self.last.clear();
             // The time was written as JSON text by `TimeField::write`.
             self.last.push_str(std::str::from_utf8(last).unwrap_or("null"));
         }
-        self.state.apply(patches, &patches.steps[steps]);
+        self.state.apply(patch, merger);
         self.events += 1;
     }
 }
