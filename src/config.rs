@@ -110,7 +110,7 @@ impl Config {
         let time_format = time_format(cli.time_format.as_deref())?;
         let jobs = jobs(cli.jobs, facts)?;
         let time = time_field(cli.time_field.as_deref())?;
-        let (inputs, walked) = input::expand(&paths, walk_options(&cli)?);
+        let (inputs, walked) = input::expand(&paths, walk_options(&cli, &asts)?);
         *skipped = walked;
         let nats = nats_input(&cli, &inputs)?;
         let mut identities = input::identities(&inputs);
@@ -230,13 +230,36 @@ fn nats_input(_cli: &Cli, inputs: &[Input]) -> Result<Option<Nats>, UsageError> 
     }
 }
 
-/// How directory inputs are walked: `--follow-links`, `--glob`, `--no-ignore`.
-fn walk_options(cli: &Cli) -> Result<input::walk::WalkOptions, UsageError> {
+/// How directory inputs are walked: `--follow-links`, `--glob`, `--no-ignore`; and the
+/// directories topic files go to, which walks leave out (a rerun of `evq … -O dir/out dir`
+/// must not read the last run's topic files).
+fn walk_options(cli: &Cli, asts: &[StageAst]) -> Result<input::walk::WalkOptions, UsageError> {
     Ok(input::walk::WalkOptions {
         follow_links: cli.follow_links,
         globs: input::walk::Globs::new(&cli.globs).map_err(|e| UsageError::flag("--glob", e))?,
         no_ignore: cli.no_ignore,
+        topic_dirs: asts.iter().filter_map(|a| topic_dir(&a.spec)).collect(),
     })
+}
+
+/// The directory a `to` or `tee` stage with placeholders writes its files under: the
+/// directory part of the path before its first placeholder (`out` for `out/{type}.ndjson`,
+/// and for `-O out`). None when the path starts with a placeholder.
+fn topic_dir(spec: &StageSpec) -> Option<PathBuf> {
+    let StageSpec::To { template, .. } = spec else {
+        return None;
+    };
+    let mut fixed = String::new();
+    for part in &template.parts {
+        match part {
+            crate::lang::ast::TemplatePart::Lit(s) => fixed.push_str(s),
+            crate::lang::ast::TemplatePart::Expr(_) => {
+                let dir = &fixed[..fixed.rfind('/')?];
+                return Some(PathBuf::from(if dir.is_empty() { "/" } else { dir }));
+            }
+        }
+    }
+    None
 }
 
 /// The pipeline's text and the input paths. With `-f FILE` the pipeline is the file's text

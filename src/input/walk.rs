@@ -28,6 +28,9 @@ pub(crate) struct Skipped {
     pub binary: u64,
     /// Files and directories that `--glob` patterns leave out.
     pub excluded: u64,
+    /// Directories this run writes topic files to: a rerun must not read what the last run
+    /// wrote.
+    pub outputs: u64,
     /// Each entry left out and why, for `-v`.
     pub entries: Vec<(String, &'static str)>,
 }
@@ -49,6 +52,11 @@ impl Skipped {
                 "licence, readme and Markdown files",
             ),
             (self.binary, "binary file", "binary files"),
+            (
+                self.outputs,
+                "topic directory of this run",
+                "topic directories of this run",
+            ),
             (
                 if verbose { self.excluded } else { 0 },
                 "entry excluded by --glob",
@@ -143,12 +151,14 @@ impl Globs {
     }
 }
 
-/// How directories are walked: `--follow-links`, `--glob`, `--no-ignore`.
+/// How directories are walked: `--follow-links`, `--glob`, `--no-ignore`, and the directories
+/// this run writes topic files to, which walks leave out.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct WalkOptions {
     pub follow_links: bool,
     pub globs: Globs,
     pub no_ignore: bool,
+    pub topic_dirs: Vec<PathBuf>,
 }
 
 /// Names of files that hold no events: `LICENSE`, `README.md`, `COPYING-LGPL.txt`…
@@ -197,6 +207,8 @@ pub(crate) struct Walk {
     root: PathBuf,
     files: HashSet<(u64, u64)>,
     dirs: HashSet<(u64, u64)>,
+    /// The topic directories that exist already, by device and inode.
+    topic_dirs: HashSet<(u64, u64)>,
     pub skipped: Skipped,
 }
 
@@ -213,7 +225,9 @@ fn file(path: PathBuf) -> Input {
 
 impl Walk {
     pub(crate) fn new(opts: WalkOptions) -> Walk {
+        let topic_dirs = opts.topic_dirs.iter().filter_map(|p| fs::metadata(p).ok());
         Walk {
+            topic_dirs: topic_dirs.filter(Metadata::is_dir).map(|m| id(&m)).collect(),
             opts,
             root: PathBuf::new(),
             files: HashSet::new(),
@@ -264,6 +278,11 @@ impl Walk {
             out.push(file(path));
             return;
         };
+        if self.topic_dirs.contains(&id(&origin)) {
+            self.skipped.outputs += 1;
+            self.skipped.skip(&path, "this run writes its topic files there");
+            return;
+        }
         let kind = origin.file_type();
         let verdict = self.opts.globs.verdict(path.strip_prefix(&self.root).unwrap_or(&path));
         if kind.is_dir() {

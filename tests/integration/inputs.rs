@@ -428,3 +428,32 @@ fn csv_header_that_opens_a_quote_never_closed_is_corrupt_input() {
         r.stderr
     );
 }
+
+/// A rerun of `evq … -O dir/out dir` walks past its own topic directory: the last run's
+/// topic files are not read as input, and the run says what it left out.
+#[test]
+fn a_walk_leaves_out_the_directories_the_run_writes_topic_files_to() {
+    let d = with_input();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let st = elsewhere.path().join("st.json");
+    let stats_arg = format!("--stats={}", st.display());
+    for args in [
+        &["route by t", "-O", "out", "."][..],
+        &["route by t | to \"out/{t}.ndjson\"", "."],
+    ] {
+        for run in 0..2 {
+            let r = run_in(d.path(), &[&[stats_arg.as_str()], args].concat());
+            assert_eq!(r.code, 0, "{args:?} run {run}: {}", r.stderr);
+            let stats: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&st).unwrap()).unwrap();
+            assert_eq!(stats["lines_read"], 2, "{args:?} run {run}: {}", r.stderr);
+            assert_eq!(
+                std::fs::read_to_string(d.path().join("out/in.ndjson")).unwrap(),
+                "{\"t\":\"in\"}\n",
+                "{args:?} run {run}"
+            );
+            let note = r.stderr.contains("skipped 1 topic directory of this run");
+            assert_eq!(note, run == 1, "{args:?} run {run}: {}", r.stderr);
+        }
+        std::fs::remove_dir_all(d.path().join("out")).unwrap();
+    }
+}
