@@ -218,6 +218,15 @@ impl Rejection {
         }
     }
 
+    /// A `--multiline-start` record of `len` bytes over `lines` lines, longer than
+    /// `--max-line-bytes max`.
+    pub(crate) fn record_too_long(len: u64, lines: u32, max: usize) -> Rejection {
+        Rejection::new(
+            Reason::TooLong,
+            format!("record is {len} bytes in {lines} lines, longer than --max-line-bytes {max}"),
+        )
+    }
+
     /// A line (or decoded record) of `len` bytes, longer than `--max-line-bytes max`.
     pub(crate) fn too_long(len: u64, max: usize) -> Rejection {
         Rejection::new(

@@ -330,7 +330,12 @@ impl<'a> Tail<'a> {
 
     /// Sends the multi-line record held back for the line that would start the next one.
     fn flush_record(&mut self, send: &mut dyn FnMut(Chunk) -> bool) -> bool {
-        self.multiline.as_mut().and_then(Multiline::flush).is_none_or(send)
+        self.multiline
+            .as_mut()
+            .map(Multiline::flush)
+            .unwrap_or_default()
+            .into_iter()
+            .all(send)
     }
 }
 

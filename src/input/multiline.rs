@@ -1,9 +1,12 @@
 //! `--multiline-start REGEX`: joins every line that does not match REGEX to the
 //! record before it (stack traces, tracebacks, indented continuations). Records
-//! keep the number of their first line; one is cut once it reaches the size cap.
+//! keep the number of their first line. A record that grows past `--max-line-bytes`
+//! is one `too_long` dead letter, as a too-long line is: never pieces that look like
+//! records of their own.
 
 use super::InputError;
-use super::reader::{Chunk, ChunkKind};
+use super::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
+use crate::event::Rejection;
 use regex::Regex;
 
 pub(crate) struct Multiline<'r> {
@@ -15,6 +18,9 @@ pub(crate) struct Multiline<'r> {
     carry_lines: u32,
     carry_line: u64,
     carry_offset: u64,
+    /// Set once the record went past the cap: its length in bytes. `carry` then keeps only
+    /// the record's first bytes, for its dead letter.
+    too_long: Option<u64>,
 }
 
 /// Complete records waiting to be sent as one chunk.
@@ -35,7 +41,52 @@ impl<'r> Multiline<'r> {
             carry_lines: 0,
             carry_line: 1,
             carry_offset: 0,
+            too_long: None,
         }
+    }
+
+    /// Adds a line to the record being built.
+    fn add(&mut self, line: &[u8]) {
+        self.carry_lines += 1;
+        if self.too_long.is_none() && self.carry.len() + line.len() <= self.max {
+            return self.carry.extend_from_slice(line);
+        }
+        let len = self.too_long.unwrap_or(self.carry.len() as u64) + line.len() as u64;
+        self.too_long = Some(len);
+        let room = LONG_LINE_PREFIX.saturating_sub(self.carry.len()).min(line.len());
+        self.carry.extend_from_slice(&line[..room]);
+        self.carry.truncate(LONG_LINE_PREFIX);
+    }
+
+    /// Ends the record being built: into the batch, or, past the cap, as a chunk of its own
+    /// after the batch's records.
+    fn end_record(&mut self, batch: &mut Option<Batch>, out: &mut Vec<Chunk>) {
+        let Some(len) = self.too_long.take() else {
+            return self.take_carry(batch);
+        };
+        out.extend(self.chunk(batch.take(), None));
+        let mut data = std::mem::take(&mut self.carry);
+        if data.len() as u64 == len {
+            // Whole: held without its line end, as a rejected line is.
+            data.pop_if(|b| *b == b'\n');
+        }
+        out.push(Chunk {
+            seq: 0,
+            file: self.file,
+            first_line: self.carry_line,
+            first_offset: self.carry_offset,
+            data,
+            kind: ChunkKind::Rejected {
+                len,
+                why: Rejection::record_too_long(len, self.carry_lines, self.max),
+            },
+            error: None,
+            records: None,
+            origins: None,
+        });
+        self.carry_line += u64::from(self.carry_lines);
+        self.carry_offset += len;
+        self.carry_lines = 0;
     }
 
     fn take_carry(&mut self, batch: &mut Option<Batch>) {
@@ -83,9 +134,10 @@ impl<'r> Multiline<'r> {
     /// until a line starts the next one.
     pub(crate) fn push(&mut self, c: Chunk) -> Vec<Chunk> {
         let mut batch = None;
+        let mut out = Vec::new();
         if let ChunkKind::Rejected { len, .. } = c.kind {
-            self.take_carry(&mut batch);
-            let mut out: Vec<Chunk> = self.chunk(batch, None).into_iter().collect();
+            self.end_record(&mut batch, &mut out);
+            out.extend(self.chunk(batch, None));
             self.carry_line = c.first_line + 1;
             self.carry_offset = c.first_offset + len;
             out.push(c);
@@ -98,24 +150,25 @@ impl<'r> Multiline<'r> {
         for line in c.data.split_inclusive(|b| *b == b'\n') {
             let text = line.strip_suffix(b"\n").unwrap_or(line);
             let text = text.strip_suffix(b"\r").unwrap_or(text);
-            let starts = self.start.is_match(&String::from_utf8_lossy(text));
-            if !self.carry.is_empty() && (starts || self.carry.len() + line.len() > self.max) {
-                self.take_carry(&mut batch);
+            if !self.carry.is_empty() && self.start.is_match(&String::from_utf8_lossy(text)) {
+                self.end_record(&mut batch, &mut out);
             }
-            self.carry.extend_from_slice(line);
-            self.carry_lines += 1;
+            self.add(line);
         }
         if c.error.is_some() {
-            self.take_carry(&mut batch);
+            self.end_record(&mut batch, &mut out);
         }
-        self.chunk(batch, c.error).into_iter().collect()
+        out.extend(self.chunk(batch, c.error));
+        out
     }
 
     /// The last record, at the end of the input.
-    pub(crate) fn flush(&mut self) -> Option<Chunk> {
+    pub(crate) fn flush(&mut self) -> Vec<Chunk> {
         let mut batch = None;
-        self.take_carry(&mut batch);
-        self.chunk(batch, None)
+        let mut out = Vec::new();
+        self.end_record(&mut batch, &mut out);
+        out.extend(self.chunk(batch, None));
+        out
     }
 }
 
@@ -168,15 +221,29 @@ mod tests {
         assert_eq!(out.last().unwrap().first_offset, 28);
     }
 
+    /// A record past the cap is one rejected chunk, with its first line's number, all its
+    /// bytes and lines counted; the records around it are untouched.
     #[test]
-    fn records_are_cut_at_the_size_cap() {
+    fn a_record_past_the_size_cap_is_rejected_whole() {
         let re = Regex::new(r"^S").unwrap();
         let mut m = Multiline::new(&re, 10, 0);
-        let mut out = m.push(lines_chunk(1, 0, "S1\nxxxx\nyyyy\nzzzz\n"));
+        let mut out = m.push(lines_chunk(1, 0, "S1\nS2\nxxxx\nyyyy\n"));
+        out.extend(m.push(lines_chunk(5, 16, "zzzz\nS3\n")));
         out.extend(m.flush());
-        let r = records(&out);
-        assert_eq!(r.len(), 2);
-        assert_eq!(r[0], (1, "S1\nxxxx\n".to_string()));
-        assert_eq!(r[1], (3, "yyyy\nzzzz\n".to_string()));
+        let rejected: Vec<_> = out
+            .iter()
+            .filter(|c| matches!(c.kind, ChunkKind::Rejected { .. }))
+            .collect();
+        assert_eq!(rejected.len(), 1);
+        let r = rejected[0];
+        assert_eq!((r.first_line, r.first_offset), (2, 3));
+        assert_eq!(r.data, b"S2\nxxxx\nyyyy\nzzzz");
+        let ChunkKind::Rejected { len, why } = &r.kind else {
+            unreachable!()
+        };
+        assert_eq!(*len, 18);
+        assert!(why.error.contains("18 bytes in 4 lines"), "{}", why.error);
+        let whole: Vec<_> = out.into_iter().filter(|c| c.kind == ChunkKind::Lines).collect();
+        assert_eq!(records(&whole), [(1, "S1\n".to_string()), (6, "S3\n".to_string())]);
     }
 }

@@ -132,7 +132,12 @@ pub(super) fn read_one(
             &mut to_send,
         ),
     };
-    ok && multiline.as_mut().and_then(Multiline::flush).is_none_or(send)
+    ok && multiline
+        .as_mut()
+        .map(Multiline::flush)
+        .unwrap_or_default()
+        .into_iter()
+        .all(send)
 }
 
 /// Cuts one input's bytes into chunks of whole lines, numbering them.

@@ -1,6 +1,6 @@
 //! Tests of text logs and input formats: parse, -i, multi-line records, merge.
 
-use crate::common::{corpus, evq, run, run_bytes};
+use crate::common::{corpus, evq, run, run_bytes, stats};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -124,6 +124,44 @@ fn multiline_records_join_stack_traces() {
         "2026-01-01 ERROR boom\n\tat a.B(B.java:1)\n\tat c.D(D.java:2)"
     );
     assert_eq!(out[1]["l"], 4);
+}
+
+/// A record longer than --max-line-bytes is one too_long dead letter with its first line's
+/// number, never pieces that look like records of their own; the next record is whole.
+#[test]
+fn a_multiline_record_past_max_line_bytes_is_one_dead_letter() {
+    let mut input = String::from("2026-01-01 start A\n");
+    for i in 0..300 {
+        input.push_str(&format!("  cont {i:03} {}\n", "x".repeat(20)));
+    }
+    input.push_str("2026-01-01 start B\n");
+    let r = run(
+        &[
+            "-i",
+            "lines",
+            "--multiline-start",
+            "^\\d{4}-",
+            "--max-line-bytes",
+            "2K",
+            "--stats",
+            "set l = line() | keep l, line",
+        ],
+        &input,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"l\":302,\"line\":\"2026-01-01 start B\"}\n");
+    assert!(
+        r.stderr
+            .contains("1: too_long: record is 9619 bytes in 301 lines, longer than --max-line-bytes 2048"),
+        "{}",
+        r.stderr
+    );
+    let stats = stats(&r.stderr);
+    assert_eq!(
+        (stats["lines_read"].as_u64(), stats["fates"]["emitted"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(stats["fates"]["dead_letter"]["too_long"], 1);
 }
 
 #[test]
