@@ -68,7 +68,9 @@ impl<'r> Multiline<'r> {
         let mut data = std::mem::take(&mut self.carry);
         if data.len() as u64 == len {
             // Whole: held without its line end, as a rejected line is.
-            data.pop_if(|b| *b == b'\n');
+            if data.last() == Some(&b'\n') {
+                data.pop();
+            }
         }
         out.push(Chunk {
             seq: 0,
