@@ -126,15 +126,12 @@ fn multiline_records_join_stack_traces() {
     assert_eq!(out[1]["l"], 4);
 }
 
-/// A record longer than --max-line-bytes is one too_long dead letter with its first line's
+/// A record longer than `--max-line-bytes` is one `too_long` dead letter with its first line's
 /// number, never pieces that look like records of their own; the next record is whole.
 #[test]
 fn a_multiline_record_past_max_line_bytes_is_one_dead_letter() {
-    let mut input = String::from("2026-01-01 start A\n");
-    for i in 0..300 {
-        input.push_str(&format!("  cont {i:03} {}\n", "x".repeat(20)));
-    }
-    input.push_str("2026-01-01 start B\n");
+    let lines = (0..300).map(|i| format!("  cont {i:03} {}\n", "x".repeat(20)));
+    let input = format!("2026-01-01 start A\n{}2026-01-01 start B\n", lines.collect::<String>());
     let r = run(
         &[
             "-i",
