@@ -105,6 +105,9 @@ impl Config {
 
     fn checked(cli: Cli, facts: &Facts, skipped: &mut Skipped) -> Result<Config, UsageError> {
         let (source, paths) = pipeline_source(&cli)?;
+        if paths.iter().any(String::is_empty) {
+            return Err(UsageError::EmptyPath);
+        }
         let asts = stages(&source, cli.out_dir.as_deref(), &params(&cli)?)?;
         refuse_stdout_format_without_stdout(&cli, &asts)?;
         let time_format = time_format(cli.time_format.as_deref())?;

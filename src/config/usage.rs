@@ -29,6 +29,8 @@ pub(crate) enum UsageError {
     #[error("{0}")]
     Nats(String),
     /// Two outputs known before reading are one file.
+    #[error("an input path is empty (''); name a file, a directory, or - for stdin")]
+    EmptyPath,
     #[error("{first} and {second} are the same file; give each output its own")]
     SharedOutput { first: String, second: String },
     /// An output known before reading (`what`: the flag or stage and its file) is an input.

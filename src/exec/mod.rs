@@ -413,6 +413,9 @@ struct Writer<'c> {
     out: Stdout,
     ordered: Option<Chain>,
     dead: DeadLetters,
+    /// The `--stats=FILE` file, created before reading, so that a path that cannot be
+    /// written stops the run before it starts, not after all its output.
+    stats_file: Option<std::fs::File>,
     ledger: Ledger,
     outcome: Outcome,
     acks: acks::Acks,
@@ -455,10 +458,20 @@ impl<'c> Writer<'c> {
         signals: Arc<Signals>,
         notes: Option<acks::Sender>,
     ) -> Result<Writer<'c>, ExitStatus> {
-        let dead = DeadLetters::open(cfg.dead_letter.as_deref()).map_err(|e| {
+        let refused = |e: OutputError| {
             messages::error(&e);
             e.status()
-        })?;
+        };
+        let dead = DeadLetters::open(cfg.dead_letter.as_deref()).map_err(refused)?;
+        let stats_file = match &cfg.stats {
+            Some(StatsTo::File(path)) => Some(crate::output::safe_path::create_output(path).map_err(|source| {
+                refused(OutputError::Stats {
+                    path: path.clone(),
+                    source,
+                })
+            })?),
+            _ => None,
+        };
         Ok(Writer {
             cfg,
             signals,
@@ -472,6 +485,7 @@ impl<'c> Writer<'c> {
             },
             ordered: (!cfg.pipeline.ordered.is_empty()).then(|| Chain::new(&cfg.pipeline, &cfg.printer)),
             dead,
+            stats_file,
             ledger: Ledger::new(cfg.inputs.len()),
             outcome: Outcome {
                 status: ExitStatus::Success,
@@ -774,8 +788,10 @@ impl<'c> Writer<'c> {
             match to {
                 StatsTo::Stderr => messages::text(&text),
                 StatsTo::File(path) => {
-                    let written = crate::output::safe_path::create_output(path)
-                        .and_then(|mut f| f.write_all((text + "\n").as_bytes()));
+                    let written = match self.stats_file.as_mut() {
+                        Some(f) => f.write_all((text + "\n").as_bytes()),
+                        None => Ok(()),
+                    };
                     if let Err(source) = written {
                         self.note(&OutputError::Stats {
                             path: path.clone(),

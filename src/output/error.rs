@@ -20,7 +20,7 @@ pub(crate) enum OutputError {
     #[error("{}: {}", .path.display(), messages::io(.source))]
     DeadLetter { path: PathBuf, source: io::Error },
     /// The `--stats=FILE` file.
-    #[error("{}: {}", .path.display(), messages::io(.source))]
+    #[error("--stats={}: {}", .path.display(), messages::io(.source))]
     Stats { path: PathBuf, source: io::Error },
     /// Events could not be published (NATS), or this evq cannot publish: the message.
     #[error("{0}")]
@@ -53,7 +53,7 @@ mod tests {
             path: "s.json".into(),
             source: full(),
         };
-        assert_eq!(e.to_string(), "s.json: No space left on device");
+        assert_eq!(e.to_string(), "--stats=s.json: No space left on device");
         assert_eq!(
             OutputError::Stdout(full()).to_string(),
             "stdout: No space left on device"

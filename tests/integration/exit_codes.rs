@@ -104,6 +104,21 @@ fn bad_option_is_a_usage_error_before_reading_input() {
     assert_usage_error(&["--stats=", "where true"], "--stats");
     assert_usage_error(&["-r", "to \"out.ndjson\""], "-r: shapes stdout");
     assert_usage_error(&["--max-line-bytes", "0", "where true"], "max-line-bytes");
+    assert_usage_error(&["where true", ""], "an input path is empty");
+}
+
+/// A `--stats=FILE` that cannot be created stops the run before it reads anything (exit 4),
+/// as a `--dead-letter` file does, and the message says which option named it.
+#[test]
+fn a_stats_file_that_cannot_be_created_stops_the_run_before_reading() {
+    let r = run(&["--stats=/nonexistent/dir/s.json", "where true"], "{\"a\":1}\n");
+    assert_eq!((r.code, r.stdout.as_str()), (4, ""), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--stats=/nonexistent/dir/s.json: No such file or directory"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
