@@ -32,6 +32,24 @@ struct Source {
     offset: u64,
     time: f64,
     year: i32,
+    /// The input's time went back once already (and a warning said so).
+    went_back: bool,
+}
+
+impl Source {
+    /// Takes the time of line `line` of input `name`. The first time an input's time goes
+    /// back, a warning says so: the merge assumes each input is in time order, and its
+    /// output is out of order from there.
+    fn take_time(&mut self, t: f64, name: &str, line: u64) {
+        if t < self.time && !self.went_back {
+            self.went_back = true;
+            crate::messages::warning(format_args!(
+                "{name}:{line}: time goes back here; --merge needs each input in time order, \
+                 so its output is out of order from this line (sort the input first)"
+            ));
+        }
+        self.time = t;
+    }
 }
 
 /// The next line of an input, with its time and where it came from.
@@ -91,6 +109,7 @@ pub(crate) fn read_merged(
                 offset: 0,
                 time: f64::NEG_INFINITY,
                 year: env.year(i as u32),
+                went_back: false,
             })),
             Err(e) => {
                 sources.push(None);
@@ -229,11 +248,11 @@ fn read_next(
                 0
             };
             let origin = Origin::line(i as u32, s.line, s.offset + bom);
+            if let Some(t) = line_time(&bytes, ctx, s.year) {
+                s.take_time(t, &ctx.inputs[i].name, s.line);
+            }
             s.line += 1;
             s.offset += n as u64;
-            if let Some(t) = line_time(&bytes, ctx, s.year) {
-                s.time = t;
-            }
             Some(Next {
                 bytes,
                 rejected: None,
@@ -262,7 +281,7 @@ fn next_record(
         Ok(Some(r)) => {
             if r.rejected.is_none() {
                 if let Some(t) = line_time(&r.text, ctx, s.year) {
-                    s.time = t;
+                    s.take_time(t, &ctx.inputs[i].name, r.line);
                 }
             }
             let origin = Origin::line(i as u32, r.line, r.offset);

@@ -161,6 +161,24 @@ fn a_multiline_record_past_max_line_bytes_is_one_dead_letter() {
     assert_eq!(stats["fates"]["dead_letter"]["too_long"], 1);
 }
 
+/// An input whose time goes back gets one warning naming where: the merged output is out
+/// of order from there, and evq says so instead of staying silent.
+#[test]
+fn merge_warns_once_where_an_input_goes_back_in_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.ndjson");
+    let e = dir.path().join("e.ndjson");
+    std::fs::write(&a, "{\"ts\":1}\n{\"ts\":3}\n").unwrap();
+    std::fs::write(&e, "{\"ts\":0}\n{\"ts\":10}\n{\"ts\":6}\n{\"ts\":2}\n").unwrap();
+    let r = run(&["--merge", "where true", a.to_str().unwrap(), e.to_str().unwrap()], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 6);
+    assert!(r.stderr.contains("e.ndjson:3: time goes back here"), "{}", r.stderr);
+    assert_eq!(r.stderr.matches("time goes back").count(), 1, "{}", r.stderr);
+    let ordered = run(&["--merge", "where true", a.to_str().unwrap()], "");
+    assert!(!ordered.stderr.contains("time goes back"), "{}", ordered.stderr);
+}
+
 #[test]
 fn merge_interleaves_inputs_by_time() {
     let dir = tempfile::tempdir().unwrap();
