@@ -74,6 +74,8 @@ pub(crate) struct Stdout {
     width: Option<usize>,
     /// Lines of the live view now on the screen.
     live_lines: usize,
+    /// How many events `logfmt` wrote with changed keys (counted by the printer).
+    renamed_keys: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Stdout {
@@ -92,6 +94,7 @@ impl Stdout {
             rows: rows::Rows::new(),
             width: None,
             live_lines: 0,
+            renamed_keys: printer.renamed_keys.clone(),
         }
     }
 
@@ -144,6 +147,15 @@ impl Stdout {
             crate::messages::warning(format!(
                 "{n} {events} had two fields that flatten to the column \"{column}\" (a nested field and a key \
                  with a dot); the column shows the later one: rename one of them first"
+            ));
+        }
+        let renamed = self.renamed_keys.load(std::sync::atomic::Ordering::Relaxed);
+        if renamed > 0 {
+            let events = if renamed == 1 { "event" } else { "events" };
+            crate::messages::warning(format!(
+                "{renamed} {events} had keys that logfmt cannot write (empty, or with whitespace, a control \
+                 character, \" or =); they were written with _ in their place, so two keys may read as one: \
+                 rename them first"
             ));
         }
         self.w.flush()

@@ -8,6 +8,7 @@ use super::{Format, color, rowline};
 use crate::event::Event;
 use crate::lang::Env;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Printer {
@@ -22,6 +23,8 @@ pub(crate) struct Printer {
     pub header: bool,
     /// `--tz`, for the times `table` shows.
     pub zone: Option<chrono_tz::Tz>,
+    /// How many events `logfmt` wrote with keys it had to change (see [`write_logfmt`]).
+    pub renamed_keys: Arc<AtomicU64>,
 }
 
 impl Printer {
@@ -35,6 +38,7 @@ impl Printer {
             color: false,
             header: true,
             zone: None,
+            renamed_keys: Arc::default(),
         }
     }
 
@@ -58,7 +62,11 @@ impl Printer {
                 Err(_) => self.write_json(out, |o| ev.write_json(o)),
             },
             Format::Logfmt => match ev.value() {
-                Ok(v) => write_logfmt(&v, out),
+                Ok(v) => {
+                    if write_logfmt(&v, out) {
+                        self.renamed_keys.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
                 Err(_) => {
                     ev.write_json(out);
                     out.push(b'\n');

@@ -390,18 +390,22 @@ fn push_tsv_escaped(s: &str, out: &mut Vec<u8>) {
 /// `=`; then it is quoted and escaped as a JSON string (`\"`, `\\`, `\n`, `\u001b`…), which is what
 /// logfmt parsers read back. So `""` stays distinguishable from null, which is `key=` with nothing.
 /// Keys cannot be quoted in logfmt: whitespace, control characters, `"` and `=` in a key become
-/// `_`, and an empty key is written as `_`. The line ends with `\n`.
-pub(crate) fn write_logfmt(v: &Value, out: &mut Vec<u8>) {
+/// `_`, and an empty key is written as `_`: true when that happened, for a warning (two keys
+/// may then read as one). The line ends with `\n`.
+pub(crate) fn write_logfmt(v: &Value, out: &mut Vec<u8>) -> bool {
+    let mut renamed = false;
     for (i, (k, cell)) in flatten(v).iter().enumerate() {
         if i > 0 {
             out.push(b' ');
         }
         if k.is_empty() {
             out.push(b'_');
+            renamed = true;
         }
         for c in k.chars() {
             if needs_logfmt_quote(c) {
                 out.push(b'_');
+                renamed = true;
             } else {
                 let mut buf = [0; 4];
                 out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
@@ -417,6 +421,7 @@ pub(crate) fn write_logfmt(v: &Value, out: &mut Vec<u8>) {
         }
     }
     out.push(b'\n');
+    renamed
 }
 
 fn needs_logfmt_quote(c: char) -> bool {

@@ -31,6 +31,29 @@ fn table_aligns_by_display_width() {
     assert_eq!(r.stdout, "svc   count\na         1\n日本      1\n");
 }
 
+/// logfmt cannot quote keys: a key it has to change gets a warning, since two keys may then
+/// read as one; keys it can write get none.
+#[test]
+fn logfmt_warns_when_it_changes_keys() {
+    let r = run(
+        &["-o", "logfmt", "where true"],
+        "{\"a b\":1,\"a_b\":2}\n{\"\":3}\n{\"x\":1}\n",
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "a_b=1 a_b=2\n_=3\nx=1\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("2 events had keys that logfmt cannot write"),
+        "{}",
+        r.stderr
+    );
+    let clean = run(&["-o", "logfmt", "where true"], "{\"x\":1,\"y.z\":2}\n");
+    assert_eq!(clean.stderr, "");
+}
+
 #[test]
 fn logfmt_writes_one_line_per_event() {
     let r = run(&["-o", "logfmt", "keep svc, msg"], EVENTS);
