@@ -99,6 +99,12 @@ fn csv_decoder(format: InputFormat, r: Box<dyn Read + Send>, max: usize) -> Deco
         delimiter,
         max,
         base: (0, 0),
+        next_line: 1,
+        rest: Rest::default(),
+        after: (1, Rest::default()),
+        blanks: 0..0,
+        held: None,
+        ended: false,
     }))
 }
 
@@ -159,6 +165,19 @@ impl Kept {
             at += 1;
         }
         (line, at)
+    }
+
+    /// The bytes from input offset `at` to what was read so far, if still kept.
+    fn tail_from(&self, at: u64) -> &[u8] {
+        let start = usize::try_from(at.saturating_sub(self.from)).unwrap_or(usize::MAX);
+        self.bytes.get(start..).unwrap_or_default()
+    }
+
+    /// The bytes from input offset `at` to `end`, if still kept.
+    fn span(&self, at: u64, end: u64) -> Option<&[u8]> {
+        let start = usize::try_from(at.checked_sub(self.from)?).ok()?;
+        let end = usize::try_from(end.checked_sub(self.from)?).ok()?;
+        self.bytes.get(start..end)
     }
 
     /// The bytes from input offset `at` to the end of input, once it ended there.
@@ -276,6 +295,8 @@ impl Capped {
 /// lacks the missing keys. A row that is not UTF-8 keeps its bytes (as CSV) for its dead letter.
 /// A quote left open to the end of input would take every line after it into one field:
 /// that record's first line is a bad record instead, and the lines after it are read again.
+/// The header row's lines and blank lines are empty records, counted as blank, so that the
+/// fates add up to the lines read (as for Zeek's `#` lines).
 struct CsvRecords {
     reader: csv::Reader<Kept>,
     headers: Option<Vec<String>>,
@@ -284,6 +305,25 @@ struct CsvRecords {
     max: usize,
     /// The line (less one) and offset where `reader`'s input starts in the whole input.
     base: (u64, u64),
+    /// The first line of the whole input that no record has accounted for, and where in
+    /// `reader`'s input the bytes not accounted for start.
+    next_line: u64,
+    rest: Rest,
+    /// `next_line` and `rest` once the record just read is handed out.
+    after: (u64, Rest),
+    /// Lines with no record (the header's, blank ones) still to hand out, before `held`.
+    blanks: std::ops::Range<u64>,
+    held: Option<Record>,
+    /// The input ended, and its last lines were accounted for.
+    ended: bool,
+}
+
+/// Where the bytes no record accounted for start: at `at` in the reader's input, within the
+/// line of the record before them (`mid`: its line end is among them) or at a line's start.
+#[derive(Debug, Clone, Copy, Default)]
+struct Rest {
+    at: u64,
+    mid: bool,
 }
 
 /// Column names as keys: an empty name becomes `_N` (its column's number) and a repeated one
@@ -312,6 +352,37 @@ fn csv_error(e: csv::Error) -> io::Error {
 
 impl Records for CsvRecords {
     fn next_record(&mut self) -> io::Result<Option<Record>> {
+        if let Some(line) = self.blanks.next() {
+            let offset = self.held.as_ref().map_or(0, |r| r.offset);
+            return Ok(Some(Record::bad(Vec::new(), line, offset)));
+        }
+        if let Some(r) = self.held.take() {
+            return Ok(Some(r));
+        }
+        let record = self.read()?;
+        let upto = match &record {
+            Some(r) => r.line,
+            None if self.ended => return Ok(None),
+            None => {
+                self.ended = true;
+                self.next_line + self.lines_left()
+            }
+        };
+        self.blanks = self.next_line..upto.max(self.next_line);
+        if record.is_some() {
+            (self.next_line, self.rest) = self.after;
+        }
+        if self.blanks.is_empty() {
+            return Ok(record);
+        }
+        self.held = record;
+        self.next_record()
+    }
+}
+
+impl CsvRecords {
+    /// The next row as a record, past the header row and blank lines.
+    fn read(&mut self) -> io::Result<Option<Record>> {
         if self.headers.is_none() {
             let names = self.reader.byte_headers().map_err(csv_error)?;
             let at = names.position().map_or(0, csv::Position::byte);
@@ -336,13 +407,17 @@ impl Records for CsvRecords {
         let (line, at) = self.reader.get_ref().past_line_ends(line, at);
         let end = self.reader.position().byte();
         if let Some(bad) = self.open_quote(line, at, end) {
+            self.after = (bad.line + 1, Rest::default());
             return Ok(Some(bad));
         }
-        self.reader.get_mut().forget_before(at);
+        self.after = self.after_row(self.base.0 + line, at, end);
         let (line, offset) = (self.base.0 + line, self.base.1 + at);
+        if end - at > self.max as u64 {
+            return Ok(Some(self.too_long(line, offset, at, end)));
+        }
+        self.reader.get_mut().forget_before(at);
         let headers = self.headers.as_deref().unwrap_or_default();
         let mut m = Map::new();
-        let mut text = Capped::new(self.max);
         for (i, field) in self.record.iter().enumerate() {
             let Ok(field) = std::str::from_utf8(field) else {
                 return Ok(Some(self.raw_row(line, offset)));
@@ -350,16 +425,50 @@ impl Records for CsvRecords {
             let key = headers.get(i).cloned().unwrap_or_else(|| format!("_{}", i + 1));
             m.insert(key, crate::parse::typed(field));
         }
-        let v = Value::Object(m);
-        serde_json::to_vec(&v)
-            .unwrap_or_default()
-            .into_iter()
-            .for_each(|b| text.push(b));
-        Ok(Some(text.into_event(&v, line, offset)))
+        Ok(Some(Record::event(&Value::Object(m), line, offset)))
     }
-}
 
-impl CsvRecords {
+    /// Where accounting goes on after the row at line `line`, from input offset `at` to `end`:
+    /// at its last line's end (a quoted field may span lines).
+    fn after_row(&self, line: u64, at: u64, end: u64) -> (u64, Rest) {
+        let raw = self.reader.get_ref().span(at, end).unwrap_or_default();
+        let text = raw.strip_suffix(b"\n").unwrap_or(raw);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        let inside = memchr::memchr_iter(b'\n', text).count() as u64;
+        let rest = Rest {
+            at: at + text.len() as u64,
+            mid: true,
+        };
+        (line + inside + 1, rest)
+    }
+
+    /// At the end of input, the lines after the last row (the header's, blank ones).
+    fn lines_left(&self) -> u64 {
+        let tail = self.reader.get_ref().tail_from(self.rest.at);
+        let mut lines = memchr::memchr_iter(b'\n', tail).count() as u64;
+        if tail.last().is_some_and(|&b| b != b'\n') {
+            lines += 1;
+        }
+        // The first line end ends the last row's line.
+        lines.saturating_sub(u64::from(self.rest.mid))
+    }
+
+    /// A row (from input offset `at` to `end`, line end included) longer than
+    /// `--max-line-bytes`: its first bytes, its length and its rejection.
+    fn too_long(&mut self, line: u64, offset: u64, at: u64, end: u64) -> Record {
+        let raw = self.reader.get_ref().span(at, end).unwrap_or_default();
+        let text = raw.strip_suffix(b"\n").unwrap_or(raw);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        let record = Record {
+            text: text[..text.len().min(LONG_LINE_PREFIX)].to_vec(),
+            line,
+            offset,
+            rejected: Some((end - at, Rejection::too_long(text.len() as u64, self.max))),
+        };
+        self.reader.get_mut().forget_before(end);
+        record
+    }
+
     /// When the record read from input offset `at` to `end` (its first line `line`) was a
     /// quote left open to the end of input: its first line as a bad record, with the lines
     /// after it to be read again.
@@ -433,7 +542,7 @@ mod tests {
     fn repeated_and_empty_column_names_keep_every_value() {
         assert_eq!(
             lines(InputFormat::Csv, "a,a,,b,a\n1,2,3,4,5\n"),
-            "{\"a\":1,\"a_2\":2,\"_3\":3,\"b\":4,\"a_3\":5}\n"
+            "\n{\"a\":1,\"a_2\":2,\"_3\":3,\"b\":4,\"a_3\":5}\n"
         );
     }
 
@@ -442,11 +551,11 @@ mod tests {
         let csv = "name,n,note\n\"Smith, J\",42,\"say \"\"hi\"\"\"\nx,007,\n";
         assert_eq!(
             lines(InputFormat::Csv, csv),
-            "{\"name\":\"Smith, J\",\"n\":42,\"note\":\"say \\\"hi\\\"\"}\n{\"name\":\"x\",\"n\":\"007\",\"note\":\"\"}\n"
+            "\n{\"name\":\"Smith, J\",\"n\":42,\"note\":\"say \\\"hi\\\"\"}\n{\"name\":\"x\",\"n\":\"007\",\"note\":\"\"}\n"
         );
         assert_eq!(
             lines(InputFormat::Tsv, "a\tb\n1\t\"q\"\n"),
-            "{\"a\":1,\"b\":\"\\\"q\\\"\"}\n"
+            "\n{\"a\":1,\"b\":\"\\\"q\\\"\"}\n"
         );
     }
 
@@ -457,7 +566,9 @@ mod tests {
             .into_iter()
             .map(|r| (String::from_utf8(r.text).unwrap(), r.line, r.offset))
             .collect();
+        // The header row is a blank record (counted as blank).
         let want = [
+            ("", 1, 5),
             ("1,\"oops", 2, 5),
             ("{\"a\":2,\"b\":\"x\"}", 3, 14),
             ("{\"a\":3,\"b\":\"y\"}", 4, 19),
@@ -486,25 +597,47 @@ mod tests {
             ),
             "\n\n\n{\"a\":5,\"b\":true}\n"
         );
-        assert_eq!(lines(InputFormat::Tsv, "#a\tb\n5\tT\n"), "{\"#a\":5,\"b\":\"T\"}\n");
+        assert_eq!(lines(InputFormat::Tsv, "#a\tb\n5\tT\n"), "\n{\"#a\":5,\"b\":\"T\"}\n");
     }
 
     #[test]
     fn a_csv_row_that_is_not_utf8_keeps_its_bytes_and_the_next_row_is_read() {
         let rs = convert(InputFormat::Csv, b"a,b\n1,2\n\"x\xff\",3\n4,5\n");
-        assert_eq!(rs.len(), 3);
+        assert_eq!(rs.len(), 4);
         assert_eq!(
-            (rs[1].line, rs[1].offset, rs[1].text.as_slice()),
+            (rs[2].line, rs[2].offset, rs[2].text.as_slice()),
             (3, 8, &b"x\xff,3"[..])
         );
-        assert_eq!(rs[2].text, b"{\"a\":4,\"b\":5}");
+        assert_eq!(rs[3].text, b"{\"a\":4,\"b\":5}");
+    }
+
+    /// The header row's lines, blank lines and the lines a quoted field spans are accounted
+    /// for: each line is a record (blank ones empty) or part of one, wherever it is.
+    #[test]
+    fn every_csv_line_is_accounted_for() {
+        let blanks_and_lines = |input: &str| {
+            let rs = convert(InputFormat::Csv, input.as_bytes());
+            let lines: Vec<u64> = rs.iter().map(|r| r.line).collect();
+            let blank = rs.iter().filter(|r| r.text.is_empty()).count();
+            (blank, lines)
+        };
+        assert_eq!(blanks_and_lines("a,b\n1,2\n\n3,4\n"), (2, vec![1, 2, 3, 4]));
+        assert_eq!(blanks_and_lines("a,b\n1,2\n\n3,4"), (2, vec![1, 2, 3, 4]));
+        assert_eq!(
+            blanks_and_lines("\n\na,b\r\n1,2\r\n\r\n\n"),
+            (5, vec![1, 2, 3, 4, 5, 6])
+        );
+        assert_eq!(blanks_and_lines("a,b\n1,\"x\ny\"\n\n2,3\n"), (2, vec![1, 2, 4, 5]));
+        assert_eq!(blanks_and_lines("a,b\n"), (1, vec![1]));
+        assert_eq!(blanks_and_lines("a,b"), (1, vec![1]));
+        assert_eq!(blanks_and_lines(""), (0, vec![]));
     }
 
     #[test]
     fn ragged_csv_rows_keep_every_value() {
         assert_eq!(
             lines(InputFormat::Csv, "a,b\n1\n1,2,3\n"),
-            "{\"a\":1}\n{\"a\":1,\"b\":2,\"_3\":3}\n"
+            "\n{\"a\":1}\n{\"a\":1,\"b\":2,\"_3\":3}\n"
         );
     }
 

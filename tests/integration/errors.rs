@@ -30,7 +30,7 @@ fn a_full_stats_file_is_named_and_exits_4() {
     }
     let r = run(&["--stats=/dev/full", "where true"], "{\"k\":1}\n");
     assert_eq!(r.code, 4, "{}", r.stderr);
-    assert_eq!(r.stderr, "evq: /dev/full: No space left on device\n");
+    assert_eq!(r.stderr, "evq: --stats=/dev/full: No space left on device\n");
     assert_eq!(r.stdout, "{\"k\":1}\n");
 }
 

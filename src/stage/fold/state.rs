@@ -172,7 +172,7 @@ impl Part<'_> {
                 if json::canonical(text, out).is_err() {
                     // A repeated key inside an array's object: write it as its tree has it.
                     out.truncate(at);
-                    json::write_value(out, &json::reparse(text.as_bytes()).unwrap_or(Value::Null));
+                    json::write_value(out, &json::checked_tree(text).unwrap_or(Value::Null));
                 }
             }
         }
@@ -253,6 +253,9 @@ mod tests {
             r#"{"n": 1E5, "a": [1, {"k": 2}], "d": [{"x":1,"x":2}], "s": "\u00e9"}"#,
         );
         assert_eq!(text(&state), r#"{"n":1E5,"a":[1,{"k":2}],"d":[{"x":2}],"s":"é"}"#);
+        let mut state = State::default();
+        apply(&mut state, r#"{"c": [1E5, {"k": 1, "k": 2, "n": 2E-0}]}"#);
+        assert_eq!(text(&state), r#"{"c":[1E5,{"k":2,"n":2E-0}]}"#);
     }
 
     /// Texts that grow, shrink and go leave nothing behind: the state's buffer is always
