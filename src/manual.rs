@@ -223,6 +223,8 @@ const SECTIONS: &[(&str, &[&str])] = &[
       log, syslog or logfmt
   evq: these lines look like FORMAT; read them with -i NAME (or let -i auto choose)
       the same, for CSV, TSV, a Zeek log or JSON text spanning lines
+  evq: these lines look like UTF-16 text (...); convert the input to UTF-8 first: iconv -f UTF-16 -t UTF-8 FILE
+      the same, for UTF-16 text (what Windows PowerShell 5 writes with >)
   evq: reading events from the terminal (Ctrl-D ends); give a file to read it
       no PATH (or only -) and standard input is a terminal",
             "The checks see the events as read: a stage's fields are checked while no stage before it changed fields (set, rename, del, keep, parse, join, explode, flatten, fill-down, an aggregate ...), whether it runs on the worker threads or in order (sort, head, tail, dedupe, to/tee ...); the placeholders of --format are checked when no stage changes fields. Of an if ... end, only the first condition is checked: later conditions and the branches run only when another condition held, often to handle another type. In a lambda (x => ...), paths starting with its name read the element, not a field, and are not checked. == between times of different offsets is a text test a user may mean and is not reported; in and not in between two fields are not checked.",

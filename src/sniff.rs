@@ -44,6 +44,13 @@ impl Sniff {
         let lines = self.lines.lock().ok()?;
         let mut sample = lines.join("\n");
         sample.push('\n');
+        if looks_utf16(&sample) {
+            return Some(
+                "these lines look like UTF-16 text (a NUL byte beside every character, as Windows \
+                 PowerShell writes); convert the input to UTF-8 first: iconv -f UTF-16 -t UTF-8 FILE"
+                    .to_string(),
+            );
+        }
         // The kept lines are a sample cut anywhere, perhaps in the middle of a JSON text.
         let (what, how) = match detect(sample.as_bytes(), false) {
             Detected::Combined => ("an Apache/nginx combined access log", "parse combined"),
@@ -63,6 +70,13 @@ impl Sniff {
 }
 
 /// The note for lines of a format `-i` reads.
+/// Whether a sample is UTF-16 text read as bytes: ASCII characters then come with a NUL byte
+/// each, so at least a third of its characters are NULs.
+fn looks_utf16(sample: &str) -> bool {
+    let nuls = sample.chars().filter(|&c| c == '\0').count();
+    nuls > 0 && nuls * 3 >= sample.chars().count()
+}
+
 fn read_with(what: &str, flag: &str) -> String {
     format!("these lines look like {what}; read them with {flag} (or let -i auto choose)")
 }
@@ -147,6 +161,15 @@ mod tests {
             let got = advice(lines, lines.len() as u64).unwrap_or_default();
             assert!(got.contains(&format!("read them with {flag}")), "{lines:?}: {got}");
         }
+    }
+
+    #[test]
+    fn utf16_text_is_named_with_how_to_convert_it() {
+        let utf16: Vec<u8> = "{\"a\":1}".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let text = String::from_utf8_lossy(&utf16).into_owned();
+        let note = advice(&[&text, &text], 2).expect("a note");
+        assert!(note.contains("UTF-16") && note.contains("iconv -f UTF-16"), "{note}");
+        assert_eq!(advice(&["not json at all", "nor this"], 2), None);
     }
 
     #[test]

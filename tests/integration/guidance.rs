@@ -1,7 +1,7 @@
 //! A newcomer's pipelines that used to give a silent wrong answer, or an error that
 //! did not teach: each asserts the answer, the message and the exit code.
 
-use crate::common::{corpus, evq, run};
+use crate::common::{corpus, evq, run, run_bytes};
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -414,6 +414,21 @@ fn text_lines_fed_as_ndjson_get_one_note_before_the_dead_letter_summary() {
     );
     let r = run(&["-q", "count"], input);
     assert!(!r.stderr.contains("look like"), "{}", r.stderr);
+}
+
+/// UTF-16 input (what Windows PowerShell 5 writes with `>`) gets a note saying how to convert
+/// it, instead of only a dead letter per line.
+#[test]
+fn utf16_input_gets_a_note_on_converting_it() {
+    let mut input = vec![0xFF, 0xFE];
+    input.extend("{\"a\":1}\r\n{\"a\":2}\r\n".encode_utf16().flat_map(u16::to_le_bytes));
+    let r = run_bytes(&["where true"], &input);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("look like UTF-16 text") && r.stderr.contains("iconv -f UTF-16 -t UTF-8"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
