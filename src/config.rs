@@ -110,6 +110,7 @@ impl Config {
         }
         let asts = stages(&source, cli.out_dir.as_deref(), &params(&cli)?)?;
         refuse_stdout_format_without_stdout(&cli, &asts)?;
+        refuse_compressed_names(&cli)?;
         let time_format = time_format(cli.time_format.as_deref())?;
         let jobs = jobs(cli.jobs, facts)?;
         let time = time_field(cli.time_field.as_deref())?;
@@ -422,6 +423,32 @@ fn outputs(cli: &Cli, asts: &[StageAst], facts: &Facts) -> Vec<(String, PathBuf)
         outputs.push(("stdout".into(), "/dev/stdout".into()));
     }
     outputs
+}
+
+/// `--dead-letter` and `--stats=FILE` are plain text: a name that says compressed (`.gz`,
+/// `.zst`, `.bz2`, `.xz`) would give a file that no decompressor reads, so it is refused.
+fn refuse_compressed_names(cli: &Cli) -> Result<(), UsageError> {
+    let compressed = |p: &Path| {
+        p.extension()
+            .is_some_and(|e| ["gz", "zst", "bz2", "xz"].iter().any(|c| e.eq_ignore_ascii_case(c)))
+    };
+    let files = [
+        ("--dead-letter", cli.dead_letter.as_deref()),
+        ("--stats", cli.stats.as_deref().filter(|s| *s != "-").map(Path::new)),
+    ];
+    for (flag, path) in files {
+        if let Some(p) = path.filter(|p| compressed(p)) {
+            return Err(UsageError::flag(
+                flag,
+                format!(
+                    "{} names a compressed file, but evq writes it as plain text; name it without the \
+                     compression suffix and compress it after the run",
+                    p.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The files the run reads besides its inputs: the pipeline file, `join`'s and `validate`'s.

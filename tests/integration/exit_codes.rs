@@ -105,6 +105,11 @@ fn bad_option_is_a_usage_error_before_reading_input() {
     assert_usage_error(&["-r", "to \"out.ndjson\""], "-r: shapes stdout");
     assert_usage_error(&["--max-line-bytes", "0", "where true"], "max-line-bytes");
     assert_usage_error(&["where true", ""], "an input path is empty");
+    assert_usage_error(
+        &["--dead-letter", "dl.ndjson.gz", "where true"],
+        "names a compressed file",
+    );
+    assert_usage_error(&["--stats=s.json.zst", "where true"], "names a compressed file");
 }
 
 /// A `--stats=FILE` that cannot be created stops the run before it reads anything (exit 4),
