@@ -250,20 +250,11 @@ fn walk_options(cli: &Cli, asts: &[StageAst]) -> Result<input::walk::WalkOptions
 /// directory part of the path before its first placeholder (`out` for `out/{type}.ndjson`,
 /// and for `-O out`). None when the path starts with a placeholder.
 fn topic_dir(spec: &StageSpec) -> Option<PathBuf> {
-    let StageSpec::To { template, .. } = spec else {
+    let (_, fixed, false) = template_prefix(spec)? else {
         return None;
     };
-    let mut fixed = String::new();
-    for part in &template.parts {
-        match part {
-            crate::lang::ast::TemplatePart::Lit(s) => fixed.push_str(s),
-            crate::lang::ast::TemplatePart::Expr(_) => {
-                let dir = &fixed[..fixed.rfind('/')?];
-                return Some(PathBuf::from(if dir.is_empty() { "/" } else { dir }));
-            }
-        }
-    }
-    None
+    let dir = &fixed[..fixed.rfind('/')?];
+    Some(PathBuf::from(if dir.is_empty() { "/" } else { dir }))
 }
 
 /// The pipeline's text and the input paths. With `-f FILE` the pipeline is the file's text
@@ -509,17 +500,27 @@ fn refuse_overwrites(outputs: &[(String, PathBuf)], inputs: &[Identity]) -> Resu
 
 /// The stage and the file a `to`/`tee` writes when its template has no placeholder.
 fn fixed_template_path(spec: &StageSpec) -> Option<(&'static str, PathBuf)> {
+    let (stage, path, true) = template_prefix(spec)? else {
+        return None;
+    };
+    Some((stage, path.into()))
+}
+
+/// A `to` or `tee` stage's name and its path up to its first placeholder, and whether that
+/// is the whole path.
+fn template_prefix(spec: &StageSpec) -> Option<(&'static str, String, bool)> {
     let StageSpec::To { template, tee, .. } = spec else {
         return None;
     };
-    let mut path = String::new();
+    let stage = if *tee { "tee" } else { "to" };
+    let mut fixed = String::new();
     for part in &template.parts {
         match part {
-            crate::lang::ast::TemplatePart::Lit(s) => path.push_str(s),
-            crate::lang::ast::TemplatePart::Expr(_) => return None,
+            crate::lang::ast::TemplatePart::Lit(s) => fixed.push_str(s),
+            crate::lang::ast::TemplatePart::Expr(_) => return Some((stage, fixed, false)),
         }
     }
-    Some((if *tee { "tee" } else { "to" }, path.into()))
+    Some((stage, fixed, true))
 }
 
 /// How inputs are read: the format (lines when the pipeline starts with `parse` of the line,

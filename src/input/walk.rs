@@ -30,7 +30,7 @@ pub(crate) struct Skipped {
     pub excluded: u64,
     /// Directories this run writes topic files to: a rerun must not read what the last run
     /// wrote.
-    pub outputs: u64,
+    pub topic_dirs: u64,
     /// Each entry left out and why, for `-v`.
     pub entries: Vec<(String, &'static str)>,
 }
@@ -53,7 +53,7 @@ impl Skipped {
             ),
             (self.binary, "binary file", "binary files"),
             (
-                self.outputs,
+                self.topic_dirs,
                 "topic directory of this run",
                 "topic directories of this run",
             ),
@@ -279,7 +279,7 @@ impl Walk {
             return;
         };
         if self.topic_dirs.contains(&id(&origin)) {
-            self.skipped.outputs += 1;
+            self.skipped.topic_dirs += 1;
             self.skipped.skip(&path, "this run writes its topic files there");
             return;
         }
