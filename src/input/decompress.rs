@@ -61,6 +61,51 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// The members of a gzip file, one after another, as GNU gzip reads them: zero bytes after
+/// the last member (tape or block padding) end the input, and other bytes there are an error
+/// that says what they are, not an "unexpected end of file".
+struct GzMembers<R: BufRead>(Option<flate2::bufread::GzDecoder<R>>);
+
+impl<R: BufRead> Read for GzMembers<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(member) = self.0.as_mut() else { return Ok(0) };
+            let n = member.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            let Some(member) = self.0.take() else { return Ok(0) };
+            let mut rest = member.into_inner();
+            let head = rest.fill_buf()?;
+            if head.is_empty() {
+                return Ok(0);
+            }
+            if !head.starts_with(&[0x1f, 0x8b]) {
+                return after_last_member(rest).map(|()| 0);
+            }
+            self.0 = Some(flate2::bufread::GzDecoder::new(rest));
+        }
+    }
+}
+
+/// Reads what follows a gzip file's last member: only zero bytes may.
+fn after_last_member(mut rest: impl BufRead) -> io::Result<()> {
+    loop {
+        let bytes = rest.fill_buf()?;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if bytes.iter().any(|&b| b != 0) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "bytes that are not gzip data follow the last gzip member",
+            ));
+        }
+        let n = bytes.len();
+        rest.consume(n);
+    }
+}
+
 /// Opens an input as a stream of decompressed bytes.
 pub(crate) fn open(input: &Input, raw_bytes: Arc<AtomicU64>) -> io::Result<Box<dyn Read + Send>> {
     let inner: Box<dyn Read + Send> = match &input.source {
@@ -84,7 +129,7 @@ pub(crate) fn open(input: &Input, raw_bytes: Arc<AtomicU64>) -> io::Result<Box<d
     };
     Ok(match kind {
         Compression::None => Box::new(r),
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(r)),
+        Compression::Gzip => Box::new(GzMembers(Some(flate2::bufread::GzDecoder::new(r)))),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(r)?),
         Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(r)),
         Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(r)),
@@ -94,6 +139,35 @@ pub(crate) fn open(input: &Input, raw_bytes: Arc<AtomicU64>) -> io::Result<Box<d
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn gzip(text: &str) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn gunzip(bytes: Vec<u8>) -> io::Result<String> {
+        let mut out = String::new();
+        let r = BufReader::with_capacity(7, io::Cursor::new(bytes));
+        GzMembers(Some(flate2::bufread::GzDecoder::new(r))).read_to_string(&mut out)?;
+        Ok(out)
+    }
+
+    /// Members are read one after another; zero padding after the last ends the input, as
+    /// GNU gzip reads it; other bytes there are an error that says so.
+    #[test]
+    fn gzip_members_then_zero_padding_or_garbage() {
+        let mut two = gzip("a\n");
+        two.extend(gzip("b\n"));
+        assert_eq!(gunzip(two.clone()).unwrap(), "a\nb\n");
+        let mut padded = two.clone();
+        padded.extend([0; 4000]);
+        assert_eq!(gunzip(padded).unwrap(), "a\nb\n");
+        let mut garbage = two;
+        garbage.extend(b"\0\0junk");
+        let e = gunzip(garbage).unwrap_err();
+        assert!(e.to_string().contains("not gzip data"), "{e}");
+    }
 
     #[test]
     fn magic_bytes() {

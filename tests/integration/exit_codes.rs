@@ -159,6 +159,31 @@ fn pipeline_file_is_read_with_comments_and_newlines() {
 
 // ---------------------------------------------------------------- 3: corrupt input
 
+/// Zero bytes after a gzip file's last member (tape or block padding) are read past, as GNU
+/// gzip does; other bytes there are an error (exit 3) that says what they are.
+#[test]
+fn gzip_padding_is_read_past_and_trailing_garbage_is_named() {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(b"{\"a\":1}\n{\"a\":2}\n").unwrap();
+    let gz = e.finish().unwrap();
+    let d = tempfile::tempdir().unwrap();
+    for (tail, code) in [(&[0u8; 512][..], 0), (&b"\0junk"[..], 3)] {
+        let p = d.path().join("in.ndjson.gz");
+        std::fs::write(&p, [gz.as_slice(), tail].concat()).unwrap();
+        let r = run(&["where true", s(&p)], "");
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (code, "{\"a\":1}\n{\"a\":2}\n"),
+            "{}",
+            r.stderr
+        );
+        let named = r
+            .stderr
+            .contains("bytes that are not gzip data follow the last gzip member");
+        assert_eq!(named, code == 3, "{}", r.stderr);
+    }
+}
+
 #[test]
 fn truncated_gzip_outputs_the_complete_lines_then_exits_3_naming_the_file() {
     let mut plain = String::new();
