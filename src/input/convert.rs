@@ -412,7 +412,7 @@ impl CsvRecords {
         }
         self.after = self.after_row(self.base.0 + line, at, end);
         let (line, offset) = (self.base.0 + line, self.base.1 + at);
-        if end - at > self.max as u64 {
+        if end.saturating_sub(at) > self.max as u64 {
             return Ok(Some(self.too_long(line, offset, at, end)));
         }
         self.reader.get_mut().forget_before(at);
@@ -463,7 +463,7 @@ impl CsvRecords {
             text: text[..text.len().min(LONG_LINE_PREFIX)].to_vec(),
             line,
             offset,
-            rejected: Some((end - at, Rejection::too_long(text.len() as u64, self.max))),
+            rejected: Some((end.saturating_sub(at), Rejection::too_long(text.len() as u64, self.max))),
         };
         self.reader.get_mut().forget_before(end);
         record

@@ -47,7 +47,8 @@ impl<'r> Multiline<'r> {
 
     /// Adds a line to the record being built.
     fn add(&mut self, line: &[u8]) {
-        self.carry_lines += 1;
+        // Past the cap a record takes in every line up to the next start: never wrap.
+        self.carry_lines = self.carry_lines.saturating_add(1);
         if self.too_long.is_none() && self.carry.len() + line.len() <= self.max {
             return self.carry.extend_from_slice(line);
         }
