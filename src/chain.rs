@@ -5,7 +5,7 @@
 use crate::event::{Buffered, Event, Fate, Needs, Origin, Reason, Rejection};
 use crate::lang::Env;
 use crate::output::pending::{Pending, StageFiles};
-use crate::output::{OutputError, Printer};
+use crate::output::{OutputError, Printed, Printer};
 use crate::pipeline::{DeadLetter, Pipeline};
 use crate::stage::{Emit, Outlet, Stage, StageError, To};
 use crate::stats::Tally;
@@ -52,12 +52,13 @@ const FINISH_FLUSH_BYTES: usize = 256 << 10;
 /// What the ordered part produced for one batch.
 #[derive(Default)]
 pub(crate) struct OrderedOut {
-    pub data: Vec<u8>,
+    /// Output for stdout; its lines' fates are decided where it is written.
+    pub printed: Printed,
     /// The fates the ordered stages decided, per input.
     pub tally: Tally,
     /// Events a stage rejected; their fates are recorded where they are sent.
     pub dead: Vec<DeadLetter>,
-    /// Events written to `data` or to topic files.
+    /// Events written to topic files or published.
     pub written: u64,
     /// A stage failed (a sort could not spill).
     pub error: Option<StageError>,
@@ -107,8 +108,8 @@ impl Outputs<'_> {
 
 impl Outlet for Outputs<'_> {
     fn output(&mut self, ev: &Event) {
-        self.sinks.printer.write_event(ev, self.names, &mut self.out.data);
-        self.out.written += 1;
+        let input = ev.origin.owns_fate().then_some(ev.origin.file);
+        self.out.printed.push(&self.sinks.printer, ev, self.names, input);
     }
 
     fn deliver(&mut self, stage: usize, to: &To, ev: &Event, env: &Env) {
@@ -167,7 +168,7 @@ impl Outlet for Outputs<'_> {
 
     fn go_on(&mut self) -> bool {
         match self.flush.as_mut() {
-            Some(flush) => self.out.data.len() < FINISH_FLUSH_BYTES || flush(self.out),
+            Some(flush) => self.out.printed.bytes.len() < FINISH_FLUSH_BYTES || flush(self.out),
             None => true,
         }
     }
@@ -239,7 +240,7 @@ impl Chain {
         copy.sinks.writes_files = false;
         let mut out = OrderedOut::default();
         let _ = copy.finish(env, &mut out, &mut |_| true);
-        out.data
+        out.printed.bytes
     }
 
     /// Merges a chunk's part of the first stage (see `PartialSpec`) into it.
@@ -369,21 +370,28 @@ mod tests {
             };
             ord.feed(ev, &env, &mut out);
         }
-        assert!(out.data.is_empty(), "sort holds its events until the end");
+        assert!(out.printed.records.is_empty(), "sort holds its events until the end");
         let mut pieces = Vec::new();
+        let mut records = 0;
+        let mut take = |o: &mut OrderedOut| {
+            let p = std::mem::take(&mut o.printed);
+            records += p.records.iter().filter(|r| r.input == Some(0)).count();
+            pieces.push(p.bytes.len());
+        };
         let released = ord.finish(&env, &mut out, &mut |o| {
-            pieces.push(std::mem::take(&mut o.data).len());
+            take(o);
             true
         });
         assert!(released.is_continue(), "every held event was released");
-        pieces.push(out.data.len());
+        take(&mut out);
         assert_eq!(pieces.iter().sum::<usize>(), bytes);
         assert!(pieces.len() > 4, "{pieces:?}");
         assert!(pieces.iter().all(|&n| n < FINISH_FLUSH_BYTES + 2000), "{pieces:?}");
+        assert_eq!(records, 5000, "each released event is a record of its line");
         assert_eq!(
             out.tally.of(0).emitted,
-            5000,
-            "the sort's events are emitted where they are written"
+            0,
+            "the sort's events are emitted where stdout takes them"
         );
     }
 }

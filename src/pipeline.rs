@@ -7,7 +7,7 @@ use crate::input::{InputError, InputFormat};
 use crate::lang::LangError;
 use crate::lang::ast::{Otherwise, ParseFormat};
 use crate::lang::{Env, StageAst};
-use crate::output::Printer;
+use crate::output::{Printed, Printer};
 use crate::parse::Want;
 use crate::stage::{GroupError, Parse, Partial, PartialSpec, Stage, StageOptions, Step};
 use crate::stats::Tally;
@@ -272,10 +272,9 @@ pub(crate) struct Segment {
     /// The lines read and the fates workers decided. The closing dead letter is read here;
     /// its fate is recorded where the segment is taken (sent, or skipped after `head`).
     pub tally: Tally,
-    /// Where its events end: in `ChunkOut::data` in direct mode, in `ChunkOut::recs` otherwise.
+    /// How many events (with `route all` copies) the chunk holds when it ends: records of
+    /// `ChunkOut::printed` in direct mode, of `ChunkOut::events` otherwise.
     pub upto: usize,
-    /// Events it wrote to `data` (with `route all` copies), in direct mode.
-    pub written: u64,
     /// Its part of the pipeline's `partial` stage.
     pub part: Option<Partial>,
     /// The dead letter that closed it; none for a chunk's last segment.
@@ -286,8 +285,9 @@ pub(crate) struct Segment {
 #[derive(Debug, Default)]
 pub(crate) struct ChunkOut {
     pub seq: u64,
-    /// Formatted output, without an ordered part.
-    pub data: Vec<u8>,
+    /// Formatted output, without an ordered part. Its lines' fates are decided where it is
+    /// written.
+    pub printed: Printed,
     /// The events for the ordered part, when there is one.
     pub events: EventBuf,
     /// The chunk's lines in order, cut at each dead letter; the last one has no dead letter.
@@ -488,9 +488,7 @@ impl Worker<'_> {
         }
         let out = &mut self.out;
         if self.direct {
-            self.printer.write_event(&ev, self.env, &mut out.data);
-            self.open.written += 1;
-            self.record(counted, file, Fate::Emitted);
+            out.printed.push(self.printer, &ev, self.env, counted.then_some(file));
         } else {
             // The line's fate is decided in the ordered part.
             out.events.push(&ev, p.hand_fields);
@@ -522,7 +520,7 @@ impl Worker<'_> {
     /// Closes the open segment where the output made so far ends.
     fn close(&mut self, end: Option<DeadLetter>) {
         let upto = if self.direct {
-            self.out.data.len()
+            self.out.printed.records.len()
         } else {
             self.out.events.len()
         };
@@ -646,27 +644,29 @@ mod tests {
         );
         let counts: Vec<_> = c.segments.iter().map(|s| s.tally.clone().of(0).clone()).collect();
         let read: Vec<_> = counts.iter().map(|s| (s.lines, s.bytes, s.emitted, s.blank)).collect();
-        assert_eq!(read, [(2, 12, 1, 0), (3, 15, 1, 1), (1, 8, 1, 0)]);
+        assert_eq!(
+            read,
+            [(2, 12, 0, 0), (3, 15, 0, 1), (1, 8, 0, 0)],
+            "an output line's fate is decided where it is written"
+        );
         assert!(
             counts.iter().all(|s| s.dead_total() == 0),
             "a dead letter's fate is decided where its segment is taken"
         );
-        let ends: Vec<_> = c.segments.iter().map(|s| (s.upto, s.written)).collect();
-        assert_eq!(
-            ends,
-            [(8, 1), (16, 1), (24, 1)],
-            "direct mode: bytes of output, and events"
-        );
-        assert_eq!(c.data, b"{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n");
+        let ends: Vec<_> = c.segments.iter().map(|s| s.upto).collect();
+        assert_eq!(ends, [1, 2, 3], "direct mode: records of output");
+        assert_eq!(c.printed.bytes, b"{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n");
+        let inputs: Vec<_> = c.printed.records.iter().map(|r| (r.end, r.input)).collect();
+        assert_eq!(inputs, [(8, Some(0)), (16, Some(0)), (24, Some(0))]);
     }
 
     #[test]
     fn segments_end_in_events_with_an_ordered_part_and_hold_their_part_of_an_aggregate() {
         let c = segments("head 5", TWO_DEAD);
-        let ends: Vec<_> = c.segments.iter().map(|s| (s.upto, s.written)).collect();
-        assert_eq!(ends, [(1, 0), (2, 0), (3, 0)], "the events each segment ends after");
+        let ends: Vec<_> = c.segments.iter().map(|s| s.upto).collect();
+        assert_eq!(ends, [1, 2, 3], "the events each segment ends after");
         let c = segments("count", TWO_DEAD);
-        assert!(c.events.len() == 0 && c.data.is_empty());
+        assert!(c.events.len() == 0 && c.printed.records.is_empty());
         let aggregated: Vec<_> = c.segments.iter().map(|s| s.tally.clone().of(0).aggregated).collect();
         assert_eq!(aggregated, [1, 1, 1]);
         assert!(c.segments.iter().all(|s| s.part.is_some()), "each its own part");
@@ -677,7 +677,12 @@ mod tests {
         let c = segments("where a > 1", "{\"a\":1}\n{\"a\":2}\n");
         assert_eq!(c.segments.len(), 1);
         let s = c.segments[0].tally.clone().of(0).clone();
-        assert_eq!((s.lines, s.filtered, s.emitted), (2, 1, 1));
+        assert_eq!((s.lines, s.filtered, s.emitted), (2, 1, 0));
+        assert_eq!(
+            c.printed.records.len(),
+            1,
+            "the other line's fate is decided where it is written"
+        );
         assert!(c.segments[0].end.is_none());
     }
 

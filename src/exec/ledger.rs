@@ -3,6 +3,7 @@
 //! tallies; at the end every input's lines must equal its fates.
 
 use crate::event::Fate;
+use crate::output::printed::Record;
 use crate::pipeline::DeadLetter;
 use crate::stats::{self, Stats, Tally};
 use serde_json::Value;
@@ -32,6 +33,19 @@ impl Ledger {
         self.total.record(fate);
         if let Some(s) = self.per_input.get_mut(file as usize) {
             s.record(fate);
+        }
+    }
+
+    /// Records the fate of the lines whose events are these records of stdout's output:
+    /// emitted when stdout took them, skipped when it could not (a failed write, a closed
+    /// pipe). Every record is an event written when they were.
+    pub(super) fn output(&mut self, records: &[Record], written: bool) {
+        let fate = if written { Fate::Emitted } else { Fate::Skipped };
+        for input in records.iter().filter_map(|r| r.input) {
+            self.record(input, fate);
+        }
+        if written {
+            self.events_out += records.len() as u64;
         }
     }
 

@@ -14,7 +14,9 @@ use crate::fault::{self, Site};
 use crate::input::reader;
 use crate::lang::Env;
 use crate::messages;
-use crate::output::{OutputError, Stdout};
+use crate::output::printed::Record;
+use crate::output::whole_lines::Output;
+use crate::output::{OutputError, Printed, Stdout};
 use crate::pipeline::{ChunkOut, DeadLetter, Segment, process_chunk};
 use crate::progress::Progress;
 use crossbeam_channel::{RecvTimeoutError, bounded};
@@ -30,18 +32,6 @@ use std::time::{Duration, Instant};
 /// How much stdout output is written between two looks at the signal flags.
 const WRITE_PIECE: usize = 256 << 10;
 
-/// The length of the longest prefix of `data` not longer than `max` (when it has a
-/// newline there) that ends on a newline; all of `data` when it is short.
-fn whole_lines_prefix(data: &[u8], max: usize) -> usize {
-    if data.len() <= max {
-        return data.len();
-    }
-    match memchr::memrchr(b'\n', &data[..max]) {
-        Some(i) => i + 1,
-        None => memchr::memchr(b'\n', data).map_or(data.len(), |i| i + 1),
-    }
-}
-
 /// A thread of the run, by name.
 fn thread(name: &str) -> std::thread::Builder {
     std::thread::Builder::new().name(name.into())
@@ -56,7 +46,7 @@ fn no_thread(e: &io::Error) -> ExitStatus {
     ExitStatus::Internal
 }
 
-pub(crate) fn run(cfg: Config, stdout: Box<dyn Write + Send>) -> ExitStatus {
+pub(crate) fn run(cfg: Config, stdout: Box<dyn Output>) -> ExitStatus {
     let started = Instant::now();
     let cfg = Arc::new(cfg);
     let stop = Arc::new(AtomicBool::new(false));
@@ -304,12 +294,11 @@ fn feed_recs(ord: &mut Chain, c: &ChunkOut, fed: &mut usize, upto: usize, env: &
     }
 }
 
-/// How far the ordered side took a chunk: where the taken segments' events end (in `recs`
-/// with an ordered part, in `data` in direct mode) and, in direct mode, how many they are.
+/// How far the ordered side took a chunk: how many of its events (its records of output in
+/// direct mode) the taken segments hold.
 #[derive(Debug, Default)]
 struct Taken {
     upto: usize,
-    written: u64,
 }
 
 /// What comes after a segment that was taken.
@@ -417,6 +406,8 @@ struct Writer<'c> {
     /// written stops the run before it starts, not after all its output.
     stats_file: Option<std::fs::File>,
     ledger: Ledger,
+    /// The records the tabular formats hold until the end.
+    held: Vec<Record>,
     outcome: Outcome,
     acks: acks::Acks,
 }
@@ -454,7 +445,7 @@ impl Outcome {
 impl<'c> Writer<'c> {
     fn new(
         cfg: &'c Config,
-        stdout: Box<dyn Write + Send>,
+        stdout: Box<dyn Output>,
         signals: Arc<Signals>,
         notes: Option<acks::Sender>,
     ) -> Result<Writer<'c>, ExitStatus> {
@@ -487,6 +478,7 @@ impl<'c> Writer<'c> {
             dead,
             stats_file,
             ledger: Ledger::new(cfg.inputs.len()),
+            held: Vec::new(),
             outcome: Outcome {
                 status: ExitStatus::Success,
                 stopped: false,
@@ -562,7 +554,6 @@ impl<'c> Writer<'c> {
     fn take_events(&mut self, c: &ChunkOut, seg: &mut Segment, taken: &mut Taken, o: &mut OrderedOut) -> bool {
         let Some(ord) = self.ordered.as_mut() else {
             taken.upto = seg.upto;
-            taken.written += seg.written;
             return false;
         };
         if let Some(part) = seg.part.take() {
@@ -645,10 +636,7 @@ impl<'c> Writer<'c> {
     /// the chain made of their events.
     fn output(&mut self, c: &mut ChunkOut, o: OrderedOut, taken: &Taken) {
         let Some(ord) = self.ordered.as_ref() else {
-            self.ledger.events_out += taken.written;
-            let mut data = std::mem::take(&mut c.data);
-            data.truncate(taken.upto);
-            return self.write(&data);
+            return self.write(&c.printed, taken.upto);
         };
         if ord.is_done() {
             self.outcome.stopped = true;
@@ -672,22 +660,33 @@ impl<'c> Writer<'c> {
             self.stop_on(e, e.status());
         }
         self.ledger.events_out += o.written;
-        self.write(&o.data);
+        self.write(&o.printed, usize::MAX);
     }
 
-    /// Writes whole lines to stdout, all of them: their lines' fates are counted already. A
-    /// signal stops the run between batches (and between the parts a stage releases at the
-    /// end), never within one.
-    fn write(&mut self, mut data: &[u8]) {
-        while !data.is_empty() {
-            if !self.outcome.writable() {
-                return;
+    /// Writes the first `n` records to stdout, and records their lines' fates: emitted when
+    /// stdout took them, skipped after a write failed or stdout was closed. A signal stops the
+    /// run between batches (and between the parts a stage releases at the end), never within
+    /// one. The tabular formats hold their records until the end: see [`Writer::finish`].
+    fn write(&mut self, printed: &Printed, n: usize) {
+        for piece in printed.pieces(n, WRITE_PIECE) {
+            let kept = if self.outcome.writable() {
+                self.out.write(piece.bytes, &piece.ends).map_or_else(
+                    |kept| {
+                        self.output_error(kept.error);
+                        kept.records
+                    },
+                    |()| piece.records.len(),
+                )
+            } else {
+                0
+            };
+            let (written, lost) = piece.records.split_at(kept);
+            if self.out.holds_records() {
+                self.held.extend_from_slice(written);
+            } else {
+                self.ledger.output(written, true);
             }
-            let piece = whole_lines_prefix(data, WRITE_PIECE);
-            if let Err(e) = self.out.write(&data[..piece]) {
-                self.output_error(e);
-            }
-            data = &data[piece..];
+            self.ledger.output(lost, false);
         }
     }
 
@@ -756,11 +755,9 @@ impl<'c> Writer<'c> {
 
     fn finish(mut self, elapsed: f64) -> ExitStatus {
         let settled = self.release();
-        if self.outcome.writable() {
-            if let Err(e) = self.out.finish() {
-                self.output_error(e);
-            }
-        }
+        let written = self.outcome.writable() && self.out.finish().map_err(|e| self.output_error(e)).is_ok();
+        let held = std::mem::take(&mut self.held);
+        self.ledger.output(&held, written);
         if let Some(ord) = self.ordered.as_mut() {
             // --atomic files replace their targets only when the run succeeded: not after a
             // failed assert either.
@@ -850,18 +847,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn output_pieces_end_on_a_newline() {
-        assert_eq!(whole_lines_prefix(b"a\nb\n", 10), 4, "short: all of it");
-        assert_eq!(whole_lines_prefix(b"ab\ncd\nef\n", 7), 6, "the last newline within max");
-        assert_eq!(
-            whole_lines_prefix(b"abcdef\ngh\n", 3),
-            7,
-            "a line longer than max goes whole"
-        );
-        assert_eq!(whole_lines_prefix(b"abcdef", 3), 6, "no newline at all: everything");
-    }
-
-    #[test]
     fn a_lost_chunk_stops_the_output_just_before_it() {
         let f = Failure::default();
         assert!(!f.reached(u64::MAX - 1), "nothing lost");
@@ -912,6 +897,8 @@ mod tests {
             Ok(())
         }
     }
+
+    impl Output for Kept {}
 
     /// The config of `evq ARGS…` reading stdin.
     fn config(args: &[&str]) -> Config {

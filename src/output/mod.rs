@@ -8,6 +8,7 @@ mod markdown;
 #[cfg(feature = "nats")]
 pub(crate) mod nats;
 pub(crate) mod pending;
+pub(crate) mod printed;
 mod printer;
 mod rowline;
 pub(crate) mod rows;
@@ -18,8 +19,10 @@ pub(crate) mod topic;
 pub(crate) mod whole_lines;
 
 pub(crate) use error::OutputError;
+pub(crate) use printed::Printed;
 pub(crate) use printer::Printer;
 use std::io::{self, Write};
+use whole_lines::{Kept, Output};
 
 /// Makes a write past the file size limit (`ulimit -f`) fail with EFBIG, an output error that leaves
 /// whole lines, instead of SIGXFSZ killing the process mid-line. Call once, at start.
@@ -64,7 +67,7 @@ pub(crate) struct Stdout {
     format: Format,
     /// A header line for the tabular formats, coloured or not.
     look: table::Look,
-    w: Box<dyn Write + Send>,
+    w: Box<dyn Output>,
     line_buffered: bool,
     started: bool,
     scratch: Vec<u8>,
@@ -79,7 +82,7 @@ pub(crate) struct Stdout {
 }
 
 impl Stdout {
-    pub(crate) fn new(printer: &Printer, w: Box<dyn Write + Send>, line_buffered: bool) -> Self {
+    pub(crate) fn new(printer: &Printer, w: Box<dyn Output>, line_buffered: bool) -> Self {
         Stdout {
             format: printer.format,
             look: table::Look {
@@ -98,16 +101,25 @@ impl Stdout {
         }
     }
 
-    /// Writes whole formatted lines.
-    pub(crate) fn write(&mut self, data: &[u8]) -> io::Result<()> {
+    /// True when records are held until the end (the columns of a table need them all): they
+    /// reach the output at [`Stdout::finish`], not at [`Stdout::write`].
+    pub(crate) fn holds_records(&self) -> bool {
+        self.format.is_tabular()
+    }
+
+    /// Writes whole records (see [`Printed`]), each ending at one of `ends`. After a failed
+    /// write, the error tells how many of them stdout got whole.
+    pub(crate) fn write(&mut self, data: &[u8], ends: &[usize]) -> Result<(), Kept> {
         if data.is_empty() {
             return Ok(());
         }
-        if self.format.is_tabular() {
+        if self.holds_records() {
             push_row_lines(&mut self.rows, data);
             return Ok(());
         }
+        let lost = |error| Kept { error, records: 0 };
         if self.format == Format::Json {
+            // A cut array is no JSON: none of its records count as written.
             self.scratch.clear();
             for line in data.split_inclusive(|b| *b == b'\n') {
                 self.scratch
@@ -115,12 +127,15 @@ impl Stdout {
                 self.started = true;
                 self.scratch.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
             }
-            self.w.write_all(&self.scratch)?;
+            self.w.write_all(&self.scratch).map_err(lost)?;
         } else {
-            self.w.write_all(data)?;
+            self.w.write_records(data, ends)?;
         }
         if self.line_buffered {
-            self.w.flush()?;
+            self.w.flush().map_err(|error| Kept {
+                error,
+                records: ends.len(),
+            })?;
         }
         Ok(())
     }
@@ -225,13 +240,14 @@ mod tests {
             Ok(())
         }
     }
+    impl Output for Shared {}
 
     #[test]
     fn json_array_framing() {
         let buf = Shared::default();
         let mut s = Stdout::new(&Printer::plain(Format::Json), Box::new(buf.clone()), false);
-        s.write(b"{\"a\":1}\n").unwrap();
-        s.write(b"{\"a\":2}\n{\"a\":3}\n").unwrap();
+        s.write(b"{\"a\":1}\n", &[8]).unwrap();
+        s.write(b"{\"a\":2}\n{\"a\":3}\n", &[8, 16]).unwrap();
         s.finish().unwrap();
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         assert_eq!(text, "[\n{\"a\":1},\n{\"a\":2},\n{\"a\":3}\n]\n");
@@ -251,7 +267,7 @@ mod tests {
         ] {
             rowline::write(&v, &mut lines);
         }
-        s.write(&lines).unwrap();
+        s.write(&lines, &[]).unwrap();
         s.finish().unwrap();
         assert_eq!(buf.0.lock().unwrap().as_slice(), b"a\n1\n\"\"\n2\n");
     }

@@ -1,6 +1,8 @@
 //! A writer for line files others can see (stdout redirected to a file, the dead-letter file)
 //! that, when a write fails part way (disk full, `ulimit -f`), cuts a regular file back to the end
-//! of its last whole line, as topic files are: a file evq writes never ends inside a line.
+//! of its last whole line, as topic files are: a file evq writes never ends inside a line. When
+//! its writer says where records end (a record of `-o pretty` spans lines), it cuts back to the
+//! end of the last whole record instead.
 
 use std::fs::File;
 use std::io::{self, ErrorKind, Seek, SeekFrom, Write};
@@ -14,6 +16,7 @@ pub(crate) struct WholeLines<W> {
     /// The same open file as `inner`, when it is a regular file that can be cut.
     file: Option<File>,
     written: u64,
+    /// Where the last whole line (or record) ends: what a failed write cuts the file back to.
     line_end: u64,
     /// A write failed with this kind of error.
     failed: Option<ErrorKind>,
@@ -22,7 +25,7 @@ pub(crate) struct WholeLines<W> {
 /// The process's stdout, written straight to its file descriptor (std's own line buffer would hide
 /// which bytes reached the file) and cut back to a whole line after a failed write when it is a
 /// regular file; std's stdout if the descriptor cannot be duplicated.
-pub(crate) fn stdout() -> Box<dyn Write + Send> {
+pub(crate) fn stdout() -> Box<dyn Output> {
     let dup = || io::stdout().as_fd().try_clone_to_owned().map(File::from);
     match (dup(), dup()) {
         (Ok(out), Ok(file)) => Box::new(WholeLines::new(out, Some(file))),
@@ -72,6 +75,75 @@ impl<W: Write> WholeLines<W> {
         }
     }
 }
+
+/// Stdout as the output writes it: lines, or records that may span lines.
+pub(crate) trait Output: Write + Send {
+    /// Writes whole records, each ending at one of `ends` (offsets in `bytes`, ascending, the
+    /// last at its end). After a failed write, a file the writer cuts is cut back to the end of
+    /// the last record it got whole, not to its last newline; the error tells how many those are.
+    fn write_records(&mut self, bytes: &[u8], ends: &[usize]) -> Result<(), Kept> {
+        let _ = ends;
+        self.write_all(bytes).map_err(|error| Kept { error, records: 0 })
+    }
+}
+
+/// A failed [`Output::write_records`]: the error, and how many of the records the output
+/// holds whole.
+#[derive(Debug)]
+pub(crate) struct Kept {
+    pub(crate) error: io::Error,
+    pub(crate) records: usize,
+}
+
+impl<W: Write + Send> Output for WholeLines<W> {
+    fn write_records(&mut self, bytes: &[u8], ends: &[usize]) -> Result<(), Kept> {
+        let base = self.written;
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            if let Some(kind) = self.failed {
+                let error = io::Error::new(kind, "an earlier write failed");
+                return Err(Kept { error, records: 0 });
+            }
+            let error = match self.inner.write(rest) {
+                Ok(0) => io::Error::from(ErrorKind::WriteZero),
+                Ok(n) => {
+                    self.written += n as u64;
+                    rest = &rest[n..];
+                    continue;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => e,
+            };
+            let done = (self.written - base) as usize;
+            let records = ends.partition_point(|&e| e <= done);
+            self.line_end = base + records.checked_sub(1).map_or(0, |last| ends[last]) as u64;
+            return Err(Kept {
+                error: self.fail(error),
+                records,
+            });
+        }
+        self.line_end = self.written;
+        Ok(())
+    }
+}
+
+impl<O: Output + ?Sized> Output for Box<O> {
+    fn write_records(&mut self, bytes: &[u8], ends: &[usize]) -> Result<(), Kept> {
+        (**self).write_records(bytes, ends)
+    }
+}
+
+/// A buffer in front: what it holds is written first, then the records straight through.
+impl<W: Output> Output for io::BufWriter<W> {
+    fn write_records(&mut self, bytes: &[u8], ends: &[usize]) -> Result<(), Kept> {
+        self.flush().map_err(|error| Kept { error, records: 0 })?;
+        self.get_mut().write_records(bytes, ends)
+    }
+}
+
+impl Output for io::Stdout {}
+
+impl Output for io::Sink {}
 
 impl<W: Write> Write for WholeLines<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -145,6 +217,30 @@ mod tests {
         let (res, text) = write_until_full("", 13, &["first line\n", "second line\n", "third\n"]);
         assert_eq!(res.unwrap_err().raw_os_error(), Some(libc::EFBIG));
         assert_eq!(text, "first line\n");
+    }
+
+    #[test]
+    fn written_as_records_a_failed_write_cuts_back_to_the_last_whole_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        let file = File::create(&path).unwrap();
+        let full = Full {
+            file: file.try_clone().unwrap(),
+            room: 30,
+        };
+        let mut w = io::BufWriter::new(WholeLines::new(full, Some(file)));
+        w.write_all(b"[\n").unwrap();
+        let (a, b) = ("{\n  \"a\": 1\n}\n", "{\n  \"b\": 2\n}\n");
+        w.write_records(a.as_bytes(), &[a.len()]).unwrap();
+        let ab = format!("{a}{b}");
+        let kept = w.write_records(ab.as_bytes(), &[a.len(), ab.len()]).unwrap_err();
+        assert_eq!((kept.error.raw_os_error(), kept.records), (Some(libc::EFBIG), 1));
+        drop(w);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("[\n{a}{a}"),
+            "not the next record's first lines"
+        );
     }
 
     #[test]

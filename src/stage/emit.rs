@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 /// The run's outputs, as ordered stages reach them. The engine implements it.
 pub(crate) trait Outlet {
-    /// Past the last stage: the event is output; its line's fate is `Emitted`.
+    /// Past the last stage: the event is output. Its line's fate, `Emitted` (or `Skipped`
+    /// when the output failed first), is recorded where it is written.
     fn output(&mut self, ev: &Event);
     /// `to`/`tee` (the stage at `stage` in the chain) writes the event to its file.
     fn deliver(&mut self, stage: usize, to: &To, ev: &Event, env: &Env);
@@ -69,10 +70,7 @@ impl<'r> Emit<'r> {
     pub(crate) fn push(&mut self, ev: Event) {
         let at = self.at;
         match self.rest.split_first_mut() {
-            None => {
-                self.out.output(&ev);
-                self.record(&ev, Fate::Emitted);
-            }
+            None => self.out.output(&ev),
             Some((next, rest)) => {
                 let mut emit = Emit::new(rest, at + 1, self.env, self.needs, &mut *self.out);
                 next.push(ev, &mut emit);

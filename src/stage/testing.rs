@@ -29,8 +29,12 @@ impl Recorded {
 }
 
 impl Outlet for Recorded {
+    /// As the engine's writer does once the event is written: its line is emitted.
     fn output(&mut self, ev: &Event) {
         self.out.push(ev.json_string());
+        if ev.origin.owns_fate() {
+            self.record(ev.origin, Fate::Emitted);
+        }
     }
 
     fn deliver(&mut self, _: usize, _: &To, _: &Event, _: &Env) {}

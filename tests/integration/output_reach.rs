@@ -3,6 +3,7 @@
 
 use crate::common::{evq, run};
 use std::fmt::Write as _;
+use std::path::Path;
 use std::process::Command;
 
 const LOGS: &str = concat!(
@@ -340,6 +341,76 @@ fn a_failed_write_leaves_whole_lines_in_every_new_output_form() {
             !text.is_empty() && text.ends_with(b"\n"),
             "{args:?}: {} bytes, torn",
             text.len()
+        );
+    }
+}
+
+/// Runs evq with stdout to `out` under an 8 KiB file size limit; its exit code.
+fn run_into_full_file(out: &Path, args: &[&str]) -> Option<i32> {
+    let script = "ulimit -f 8; out=\"$1\"; shift; exec \"$0\" \"$@\" > \"$out\" 2>/dev/null";
+    Command::new("sh")
+        .args(["-c", script])
+        .arg(assert_cmd::cargo::cargo_bin("evq"))
+        .arg(out)
+        .args(args)
+        .status()
+        .unwrap()
+        .code()
+}
+
+/// A file that fills up ends at a whole event, also where events span lines (`-o pretty`, `-r`
+/// of a string with newlines), and `--stats` counts as emitted exactly the events it holds;
+/// the lines whose events it could not take are skipped.
+#[test]
+fn a_full_output_file_ends_at_a_whole_event_and_the_stats_count_what_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.ndjson");
+    let mut text = String::new();
+    for i in 0..3000 {
+        writeln!(text, "{{\"n\":{i},\"msg\":\"line one\\nline two\\n{i}\"}}").unwrap();
+    }
+    std::fs::write(&input, text).unwrap();
+    let stats = dir.path().join("stats.json");
+    let (out, stats_arg) = (dir.path().join("out.txt"), format!("--stats={}", stats.display()));
+    let input = input.to_str().unwrap();
+    for (args, per_event) in [
+        (&["-o", "pretty", "where true"][..], None),
+        (&["-r", "keep msg"][..], Some(3)),
+        (&["where true"][..], Some(1)),
+        (&["-j", "2", "sort n desc"][..], Some(1)),
+    ] {
+        let all: Vec<&str> = [stats_arg.as_str()]
+            .into_iter()
+            .chain(args.iter().copied())
+            .chain([input])
+            .collect();
+        assert_eq!(run_into_full_file(&out, &all), Some(4), "{args:?}");
+        let written = String::from_utf8(std::fs::read(&out).unwrap()).unwrap();
+        assert!(written.len() > 1000 && written.ends_with('\n'), "{args:?}");
+        let events = match per_event {
+            // Whole pretty objects one after another: each closes with `}` at the start of a line.
+            None => {
+                let n = serde_json::Deserializer::from_str(&written)
+                    .into_iter::<serde_json::Value>()
+                    .collect::<Result<Vec<_>, _>>()
+                    .expect("whole objects only")
+                    .len();
+                assert!(written.ends_with("\n}\n"), "{args:?}: ends inside an object");
+                n
+            }
+            Some(lines) => {
+                assert_eq!(written.lines().count() % lines, 0, "{args:?}: a part of an event");
+                written.lines().count() / lines
+            }
+        };
+        let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+        let fates = &s["fates"];
+        assert_eq!(fates["emitted"].as_u64(), Some(events as u64), "{args:?}: {s}");
+        assert_eq!(s["events_out"].as_u64(), Some(events as u64), "{args:?}");
+        assert_eq!(
+            fates["emitted"].as_u64().unwrap() + fates["skipped"].as_u64().unwrap(),
+            s["lines_read"].as_u64().unwrap(),
+            "{args:?}: every line read has its fate"
         );
     }
 }
