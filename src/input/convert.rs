@@ -9,6 +9,7 @@ use super::reader::LONG_LINE_PREFIX;
 use super::zeek::ZeekRecords;
 use crate::event::{Reason, Rejection};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::io::{self, BufRead, BufReader, Read};
 
 /// The largest record kept whole, whatever `--max-line-bytes` says: chunks index records with u32.
@@ -87,6 +88,35 @@ pub(crate) fn decoder(format: InputFormat, r: Box<dyn Read + Send>, max_line_byt
 fn is_zeek(r: &mut impl BufRead) -> bool {
     r.fill_buf()
         .is_ok_and(|b| b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b).starts_with(b"#separator "))
+}
+
+/// A TSV field as `-o tsv` (and Miller) writes it: `\t`, `\n`, `\r` and `\\` stand for a tab, a
+/// newline, a carriage return and a backslash; any other backslash is itself.
+fn tsv_unescape(field: &str) -> Cow<'_, str> {
+    if !field.contains('\\') {
+        return Cow::Borrowed(field);
+    }
+    let mut out = String::with_capacity(field.len());
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let rest = chars.as_str();
+        match rest.chars().next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('\\') => out.push('\\'),
+            _ => {
+                out.push('\\');
+                continue;
+            }
+        }
+        chars.next();
+    }
+    Cow::Owned(out)
 }
 
 /// The decoder of CSV, or of TSV (no quoting).
@@ -386,9 +416,15 @@ impl CsvRecords {
         if self.headers.is_none() {
             let names = self.reader.byte_headers().map_err(csv_error)?;
             let at = names.position().map_or(0, csv::Position::byte);
-            self.headers = Some(unique_names(
-                names.iter().map(|h| String::from_utf8_lossy(h).into_owned()),
-            ));
+            let tsv = self.delimiter == b'\t';
+            self.headers = Some(unique_names(names.iter().map(|h| {
+                let name = String::from_utf8_lossy(h);
+                if tsv {
+                    tsv_unescape(&name).into_owned()
+                } else {
+                    name.into_owned()
+                }
+            })));
             let end = self.reader.position().byte();
             if self
                 .reader
@@ -423,7 +459,12 @@ impl CsvRecords {
                 return Ok(Some(self.raw_row(line, offset)));
             };
             let key = headers.get(i).cloned().unwrap_or_else(|| format!("_{}", i + 1));
-            m.insert(key, crate::parse::typed(field));
+            let field = if self.delimiter == b'\t' {
+                tsv_unescape(field)
+            } else {
+                Cow::Borrowed(field)
+            };
+            m.insert(key, crate::parse::typed(&field));
         }
         Ok(Some(Record::event(&Value::Object(m), line, offset)))
     }
@@ -544,6 +585,18 @@ mod tests {
             lines(InputFormat::Csv, "a,a,,b,a\n1,2,3,4,5\n"),
             "\n{\"a\":1,\"a_2\":2,\"_3\":3,\"b\":4,\"a_3\":5}\n"
         );
+    }
+
+    #[test]
+    fn tsv_fields_and_names_read_back_the_escapes_tsv_output_writes() {
+        assert_eq!(
+            lines(InputFormat::Tsv, "a\\tb\tc\nx\\ty\tl1\\nl2\\\\n\\r C:\\data\\\n"),
+            "\n{\"a\\tb\":\"x\\ty\",\"c\":\"l1\\nl2\\\\n\\r C:\\\\data\\\\\"}\n",
+            "the header row is a blank record; \\d is kept as written"
+        );
+        assert_eq!(tsv_unescape("plain"), "plain");
+        assert_eq!(tsv_unescape("\\\\t"), "\\t", "an escaped backslash before t");
+        assert_eq!(tsv_unescape("end\\"), "end\\");
     }
 
     #[test]
