@@ -96,7 +96,9 @@ impl Records for ZeekRecords {
         }
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
         if bytes.starts_with(b"#") {
-            self.header.directive(bytes);
+            self.header
+                .directive(bytes)
+                .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, format!("line {line}: {why}")))?;
             return Ok(Some(Record::bad(Vec::new(), line, start)));
         }
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -157,19 +159,49 @@ fn split<'a>(text: &'a str, sep: &[u8]) -> Vec<&'a str> {
     text.split(sep).collect()
 }
 
+/// The header lines whose values evq reads.
+const DIRECTIVES: [&str; 5] = ["#set_separator", "#empty_field", "#unset_field", "#fields", "#types"];
+
+/// The separator `#separator` gives: bytes written as `\xHH`, or as themselves.
+fn separator(text: &[u8]) -> Result<Vec<u8>, String> {
+    let sep = unescape(text);
+    let hexes = memchr::memmem::find_iter(text, b"\\x").count();
+    let decoded = text.len() - sep.len() == 3 * hexes;
+    if sep.is_empty() || !decoded || std::str::from_utf8(&sep).is_err() {
+        let written = String::from_utf8_lossy(text);
+        return Err(format!(
+            "#separator {written} is not a separator: Zeek writes one as \\xHH (#separator \\x09 for a tab)"
+        ));
+    }
+    Ok(sep)
+}
+
 impl Header {
-    /// Takes in a `#` line: `#separator \x09` (with a space), the others separated by the separator.
-    fn directive(&mut self, line: &[u8]) {
+    /// Takes in a `#` line: `#separator \x09` (with a space), the others separated by the
+    /// separator. A header line evq reads that it cannot understand is corrupt input: the rows
+    /// after it would get wrong names or values.
+    fn directive(&mut self, line: &[u8]) -> Result<(), String> {
         if let Some(sep) = line.strip_prefix(b"#separator ") {
             *self = Header {
-                separator: unescape(sep),
+                separator: separator(sep)?,
                 ..Header::default()
             };
-            return;
+            return Ok(());
         }
+        let named = DIRECTIVES.into_iter().find(|d| line.starts_with(d.as_bytes()));
         let Ok(line) = std::str::from_utf8(line) else {
-            return;
+            return match named {
+                Some(name) => Err(format!("the {name} line is not valid UTF-8")),
+                None => Ok(()),
+            };
         };
+        if let Some(name) = named {
+            let after = &line.as_bytes()[name.len()..];
+            if !after.is_empty() && !after.starts_with(&self.separator) {
+                let sep: String = self.separator.iter().map(|b| format!("\\x{b:02x}")).collect();
+                return Err(format!("the {name} line is not separated by the #separator ({sep})"));
+            }
+        }
         let mut parts = split(line, &self.separator).into_iter();
         let name = parts.next().unwrap_or_default();
         let values: Vec<String> = parts.map(unescaped_string).collect();
@@ -182,6 +214,7 @@ impl Header {
             "#types" => self.types = values,
             _ => {}
         }
+        Ok(())
     }
 
     /// The event of a data line.
@@ -254,6 +287,49 @@ mod tests {
             1 << 20,
         );
         std::iter::from_fn(|| r.next_record().unwrap()).collect()
+    }
+
+    /// The error that stops reading `input`, after the records before it.
+    fn corrupt(input: &[u8]) -> (usize, String) {
+        let mut r = ZeekRecords::new(BufReader::new(Box::new(io::Cursor::new(input.to_vec()))), 1 << 20);
+        let mut n = 0;
+        loop {
+            match r.next_record() {
+                Ok(Some(_)) => n += 1,
+                Ok(None) => panic!("read to the end without an error"),
+                Err(e) => return (n, e.to_string()),
+            }
+        }
+    }
+
+    #[test]
+    fn a_header_line_that_cannot_be_read_is_corrupt_input() {
+        assert_eq!(
+            corrupt(b"#separator \\xZZ\n#fields\ta\n1\n"),
+            (
+                0,
+                "line 1: #separator \\xZZ is not a separator: Zeek writes one as \\xHH (#separator \\x09 for a tab)"
+                    .to_string()
+            )
+        );
+        assert!(corrupt(b"#separator \n").1.contains("is not a separator"), "empty");
+        assert_eq!(
+            corrupt(b"#separator \\x09\n#fields,a,b\n"),
+            (
+                1,
+                "line 2: the #fields line is not separated by the #separator (\\x09)".to_string()
+            )
+        );
+        assert_eq!(
+            corrupt(b"#separator \\x09\n#fields\ta\xff\n"),
+            (1, "line 2: the #fields line is not valid UTF-8".to_string())
+        );
+        let fine = records("#separator ,\n#fields,a\n#comment \u{e9}\n#fields\n1\n");
+        assert_eq!(
+            fine.len(),
+            5,
+            "other # lines, and a #fields line naming nothing, are read past"
+        );
     }
 
     #[test]
