@@ -416,6 +416,11 @@ impl CsvRecords {
         if self.headers.is_none() {
             let names = self.reader.byte_headers().map_err(csv_error)?;
             let at = names.position().map_or(0, csv::Position::byte);
+            if std::str::from_utf8(names.as_slice()).is_err() {
+                let why =
+                    "the header row is not valid UTF-8: convert the file first, such as with iconv -f latin1 -t utf-8";
+                return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+            }
             let tsv = self.delimiter == b'\t';
             self.headers = Some(unique_names(names.iter().map(|h| {
                 let name = String::from_utf8_lossy(h);

@@ -340,11 +340,7 @@ impl Parser {
         };
         let spec = match name.as_str() {
             "where" => StageSpec::Where(self.expr()?),
-            "set" => StageSpec::Set(self.list(|p| {
-                let path = p.path()?;
-                p.expect_punct("=")?;
-                Ok((path, p.expr()?))
-            })?),
+            "set" => StageSpec::Set(self.assignments()?),
             "del" => StageSpec::Del(self.list(Parser::field_path)?),
             "keep" => StageSpec::Keep(self.list(Parser::path)?),
             "rename" => StageSpec::Rename(self.list(|p| {
@@ -417,6 +413,36 @@ impl Parser {
             }
         }
         Ok(StageSpec::Assert { check, message })
+    }
+
+    /// `set`'s `PATH = EXPR, …`. Every value is computed from the event as it came in, so a path
+    /// that replaces one assigned before it (`a.b = 2, a = 1`) would leave that one no effect.
+    fn assignments(&mut self) -> Result<Vec<(Path, Expr)>, LangError> {
+        let mut out: Vec<(Path, Expr)> = Vec::new();
+        loop {
+            let start = self.span_here();
+            let path = self.path()?;
+            let at = start.to(self.prev_span());
+            if out.iter().any(|(p, _)| p.segs == path.segs) {
+                return Err(LangError::new(format!("`{path}` is assigned twice in this set"), at)
+                    .hint("only the last value would be kept: assign each field once"));
+            }
+            if let Some((earlier, _)) = out.iter().find(|(p, _)| p.segs.starts_with(&path.segs)) {
+                return Err(LangError::new(
+                    format!("`{path}` replaces `{earlier}`, which this set assigns before it"),
+                    at,
+                )
+                .hint(format!(
+                    "every value in one set is computed from the event as it came in, so `{earlier} = …` would \
+                     have no effect: assign each field once, or use two stages (set {path} = … | set {earlier} = …)"
+                )));
+            }
+            self.expect_punct("=")?;
+            out.push((path, self.expr()?));
+            if !self.eat_punct(",") {
+                return Ok(out);
+            }
+        }
     }
 
     fn list<T>(&mut self, mut item: impl FnMut(&mut Parser) -> Result<T, LangError>) -> Result<Vec<T>, LangError> {

@@ -459,3 +459,12 @@ fn a_walk_leaves_out_the_directories_the_run_writes_topic_files_to() {
         std::fs::remove_dir_all(d.path().join("out")).unwrap();
     }
 }
+
+#[test]
+fn csv_and_tsv_headers_that_are_not_utf8_are_corrupt_input_not_renamed_columns() {
+    for format in ["csv", "tsv"] {
+        let r = crate::common::run_bytes(&["-i", format, "where true"], b"a\xff,b\tc\n1,2\t3\n");
+        assert_eq!((r.code, r.stdout.as_str()), (3, ""), "{format}: {}", r.stderr);
+        assert!(r.stderr.contains("the header row is not valid UTF-8"), "{}", r.stderr);
+    }
+}

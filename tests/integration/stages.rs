@@ -102,14 +102,20 @@ fn set_evaluates_every_assignment_against_the_event_as_it_was() {
     assert_eq!(out("set y = x", "{\"x\":0}\n"), "{\"x\":0,\"y\":0}\n");
 }
 
+/// Every value of one `set` is computed from the event as it came in, so a second assignment
+/// of a field, or one that replaces a field assigned before it, is a mistake evq names.
 #[test]
-fn set_of_the_same_field_twice_keeps_the_last_value() {
-    assert_eq!(out("set a = 100, a = 2", "{\"a\":0}\n"), "{\"a\":2}\n");
-    assert_eq!(out("set b = 1, b = 2", "{\"a\":0}\n"), "{\"a\":0,\"b\":2}\n");
-    assert_eq!(
-        out("set u.b = 1, u.b = 2", "{\"a\":0}\n"),
-        "{\"a\":0,\"u\":{\"b\":2}}\n"
-    );
+fn set_of_the_same_field_twice_is_a_usage_error() {
+    for (pipeline, said) in [
+        ("set a = 100, a = 2", "`a` is assigned twice in this set"),
+        ("set u.b = 1, u.b = 2", "`u.b` is assigned twice in this set"),
+        ("set u.b = 1, u = 2", "`u` replaces `u.b`"),
+    ] {
+        let r = run(&[pipeline], "{\"a\":0}\n");
+        assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{pipeline}");
+        assert!(r.stderr.contains(said), "{pipeline}: {}", r.stderr);
+    }
+    assert_eq!(out("set u = {}, u.b = 2", "{\"a\":0}\n"), "{\"a\":0,\"u\":{\"b\":2}}\n");
 }
 
 #[test]

@@ -510,3 +510,18 @@ fn half_a_surrogate_pair_in_a_string_is_named() {
         assert!(explained(src).contains("half a UTF-16 surrogate pair"), "{src}");
     }
 }
+
+#[test]
+fn a_set_that_assigns_a_field_and_then_replaces_it_is_an_error() {
+    assert!(error("set a = 1, a = 2").contains("`a` is assigned twice in this set"));
+    let e = error("set a.b = 2, x = 1, a = 1");
+    assert!(
+        e.contains("`a` replaces `a.b`, which this set assigns before it"),
+        "{e}"
+    );
+    assert!(e.contains("set a = … | set a.b = …"), "{e}");
+    assert!(error("set t[0] = 1, t = []").contains("`t` replaces `t[0]`"));
+    for fine in ["set a = {}, a.b = 2", "set a.b = 1, a.c = 2", "set a = 1, ab = 2"] {
+        assert!(matches!(spec(fine), StageSpec::Set(_)), "{fine}");
+    }
+}
