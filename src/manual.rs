@@ -178,8 +178,12 @@ const SECTIONS: &[(&str, &[&str])] = &[
       templates and of --format; fields an earlier stage makes are not checked (after set,
       rename, parse, join, explode, an aggregate ... the check stops)
   evq: warning: EXPR never held: F was never TYPE (it was TYPES); write FIX
-      a where comparison of a field with a constant that no event's field could meet
-      (LogonType == 3 when LogonType is always a string)
+      a comparison of a field with a constant, in a where, assert or route condition, that
+      no event's field could meet (LogonType == 3 when LogonType is always a string); an
+      assert whose condition then always held is a check that could not fail
+  evq: warning: X =~ /RE/ never matched: X was never a string (it was TYPES); write str(X) =~ /RE/
+      a regex match reads text: a field that was never a string never matches (!~ always
+      held); str() matches the number's text
   evq: warning: X != V always held: X was never TYPE (it was TYPES); write FIX
       a != (or not in) comparison with a constant of a type the field never had, so it held
       for every event; the fix writes the constant with the field's type (status != 200) or

@@ -12,8 +12,9 @@
 //! times written as text (`ts > "…+02:00"`, or two time fields) are watched for two UTC
 //! offsets, or fractions of a second, that differ, where text order is not time order.
 //!
-//! Comparisons are read in the condition of `where`, in the first condition of an `if`
-//! within it, and in lambdas, except for paths that read the lambda's element: that is
+//! Comparisons, and regex matches of a field (`x =~ /1/` never matches a number), are
+//! read in the conditions of `where`, `assert` and `route`, in the first condition of an `if`
+//! within one, and in lambdas, except for paths that read the lambda's element: that is
 //! no field of the event.
 //!
 //! Cost: once every comparison has met its type (and every time ordering met two
@@ -112,6 +113,8 @@ impl Mismatches {
         for s in stages {
             match s {
                 Stage::Where(w) => collect(w.cond(), &[], &mut found),
+                Stage::Assert(a) => collect(a.check(), &[], &mut found),
+                Stage::Route(r) => r.conditions().for_each(|c| collect(c, &[], &mut found)),
                 Stage::Explode(e) => found.items.push(Need::Stage(Expect {
                     path: e.path().clone(),
                     want: ARRAY,
@@ -331,7 +334,11 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
                 }
             }
         }
-        Expr::Not(e) | Expr::Neg(e) | Expr::Match { expr: e, .. } => collect(e, bound, out),
+        Expr::Match { expr, re, negate } => match field(expr) {
+            Some(p) => out.items.push(Need::Stage(matched_text(p, re, *negate))),
+            None => collect(expr, bound, out),
+        },
+        Expr::Not(e) | Expr::Neg(e) => collect(e, bound, out),
         Expr::Array(items) | Expr::Call(_, items) => items.iter().for_each(|e| collect(e, bound, out)),
         Expr::If(c) => {
             if let Some((cond, _)) = c.arms.first() {
@@ -345,6 +352,21 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
         }
         // Constructors hold values, not conditions.
         Expr::Const(_) | Expr::Path(_) | Expr::Regex(_) | Expr::Object(_) | Expr::Index(_) | Expr::Slice(_) => {}
+    }
+}
+
+/// `x =~ /re/` reads text: with no string at `x` it never matched (`!~`: always held).
+fn matched_text(p: &Path, re: &regex::Regex, negate: bool) -> Expect {
+    let (op, outcome) = if negate {
+        ("!~", "always held")
+    } else {
+        ("=~", "never matched")
+    };
+    Expect {
+        path: p.clone(),
+        want: STRING,
+        outcome: format!("{p} {op} /{re}/ {outcome}"),
+        fix: Some(format!("str({p}) {op} /{re}/")),
     }
 }
 
@@ -689,6 +711,28 @@ mod tests {
             ]
         );
         assert!(warnings(r#"where LogonType == "3""#, &lines).is_empty());
+    }
+
+    #[test]
+    fn assert_and_route_conditions_and_regex_matches_are_watched_too() {
+        let numbers = [r#"{"x":1}"#, r#"{"x":2}"#];
+        assert_eq!(
+            warnings(r#"assert x != "1""#, &numbers),
+            [r#"x != "1" always held: x was never a string (it was a number); write x != 1"#]
+        );
+        assert_eq!(
+            warnings(r#"route one: x == "1", two: x > 1"#, &numbers),
+            [r#"x == "1" never held: x was never a string (it was a number); write x == 1"#]
+        );
+        assert_eq!(
+            warnings("where x =~ /1/ or x !~ /2/", &numbers),
+            [
+                "x =~ /1/ never matched: x was never a string (it was a number); write str(x) =~ /1/",
+                "x !~ /2/ always held: x was never a string (it was a number); write str(x) !~ /2/"
+            ]
+        );
+        assert!(warnings("where x =~ /1/", &[r#"{"x":2}"#, r#"{"x":"1"}"#]).is_empty());
+        assert!(warnings("where str(x) =~ /1/", &numbers).is_empty());
     }
 
     #[test]

@@ -24,6 +24,11 @@ impl Assert {
             failed: false,
         }
     }
+
+    /// The condition every event must meet.
+    pub(crate) fn check(&self) -> &Expr {
+        &self.check
+    }
 }
 
 impl Describe for Assert {

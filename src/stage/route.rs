@@ -81,6 +81,17 @@ impl Route {
     }
 }
 
+impl Route {
+    /// The conditions of `route NAME: EXPR, …` (none for `route by`).
+    pub(crate) fn conditions(&self) -> impl Iterator<Item = &Expr> {
+        let rules = match self {
+            Route::By(_) => &[][..],
+            Route::Rules { rules, .. } => &rules[..],
+        };
+        rules.iter().map(|(_, e)| e)
+    }
+}
+
 impl Describe for Route {
     fn needs(&self, n: &mut Needs) {
         match self {
