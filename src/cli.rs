@@ -214,7 +214,9 @@ pub(crate) struct Cli {
     #[arg(long = "no-progress")]
     pub no_progress: bool,
 
-    /// Print the parsed pipeline and exit without reading input
+    /// Print the parsed pipeline and exit without reading input: each stage, whether it runs
+    /// on every thread (parallel) or on one in input order (ordered: every stage from the first
+    /// that needs order on), and the fields its expressions read
     #[arg(long)]
     pub explain: bool,
 

@@ -208,12 +208,9 @@ impl Pipeline {
 
     /// One line per stage, for `--explain`.
     pub(crate) fn explain(&self) -> String {
-        self.parallel
-            .iter()
-            .chain(&self.ordered)
-            .map(Stage::describe)
-            .collect::<Vec<_>>()
-            .join("\n")
+        let parallel = self.parallel.iter().map(|s| s.describe(true));
+        let ordered = self.ordered.iter().map(|s| s.describe(false));
+        parallel.chain(ordered).collect::<Vec<_>>().join("\n")
     }
 }
 

@@ -343,15 +343,7 @@ impl Parser {
             "set" => StageSpec::Set(self.assignments()?),
             "del" => StageSpec::Del(self.list(Parser::field_path)?),
             "keep" => StageSpec::Keep(self.list(Parser::path)?),
-            "rename" => StageSpec::Rename(self.list(|p| {
-                let from = p.field_path()?;
-                if !p.eat_word("as") {
-                    return Err(p
-                        .error_here("expected `as` between the old and the new name")
-                        .hint("rename old_name as new_name, other as other2"));
-                }
-                Ok((from, p.path()?))
-            })?),
+            "rename" => StageSpec::Rename(self.renames()?),
             "route" => self.route_stage()?,
             "parse" => self.parse_stage()?,
             "to" => self.file_stage(false)?,
@@ -439,6 +431,43 @@ impl Parser {
             }
             self.expect_punct("=")?;
             out.push((path, self.expr()?));
+            if !self.eat_punct(",") {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// `rename`'s `OLD as NEW, …`, moved one after another: a NEW that another field was moved
+    /// to before, and not moved away since, would replace that field's value.
+    fn renames(&mut self) -> Result<Vec<(Path, Path)>, LangError> {
+        let mut out: Vec<(Path, Path)> = Vec::new();
+        loop {
+            let from = self.field_path()?;
+            if !self.eat_word("as") {
+                return Err(self
+                    .error_here("expected `as` between the old and the new name")
+                    .hint("rename old_name as new_name, other as other2"));
+            }
+            let start = self.span_here();
+            let to = self.path()?;
+            let at = start.to(self.prev_span());
+            let still_there = |i: usize| !out[i + 1..].iter().any(|(away, _)| to.segs.starts_with(&away.segs));
+            if let Some(i) = (0..out.len())
+                .rev()
+                .find(|&i| out[i].1.segs == to.segs && still_there(i))
+            {
+                let earlier = &out[i].0;
+                return Err(LangError::new(
+                    format!(
+                        "`{to}` is the new name of `{earlier}` and of `{from}`: the second would replace the first"
+                    ),
+                    at,
+                )
+                .hint(format!(
+                    "give them different names, or drop one first: del {earlier} | rename {from} as {to}"
+                )));
+            }
+            out.push((from, to));
             if !self.eat_punct(",") {
                 return Ok(out);
             }

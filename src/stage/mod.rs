@@ -315,14 +315,16 @@ impl Stage {
     }
 
     /// Paths the stage reads and writes, for `--explain`.
-    pub(crate) fn describe(&self) -> String {
+    /// Its `--explain` line: where it runs (`parallel`, when it is in the pipeline's parallel
+    /// part) and the fields its expressions read, as written.
+    pub(crate) fn describe(&self, parallel: bool) -> String {
         let mut n = Needs::default();
         self.needs(&mut n);
-        let mut reads: Vec<String> = n.keys.iter().map(ToString::to_string).collect();
-        if n.whole {
+        let mut reads: Vec<String> = n.reads.iter().map(ToString::to_string).collect();
+        if n.whole && !reads.iter().any(|r| r == ".") {
             reads.push(".".into());
         }
-        let run = if self.is_parallel() { "parallel" } else { "ordered" };
+        let run = if parallel { "parallel" } else { "ordered" };
         let line = if reads.is_empty() {
             format!("{:<8} {run}", self.name())
         } else {

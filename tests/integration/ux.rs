@@ -55,6 +55,29 @@ fn explain_lists_stages_and_what_they_read_without_reading_input() {
     assert!(r.stdout.contains("threads: 2"), "{}", r.stdout);
 }
 
+/// A per-event stage after an ordered one runs on one thread in input order, and a stage
+/// reads the paths its expressions name, as written, not the fields it writes.
+#[test]
+fn explain_marks_stages_after_an_ordered_one_as_ordered_and_names_paths_as_written() {
+    let r = run(
+        &[
+            "--explain",
+            "head 5 | set b = c | where `a b` == 1 | keep `x.y`, u.id | sort b",
+        ],
+        "",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for line in [
+        "head     ordered\n",
+        "set      ordered   reads c\n",
+        "where    ordered   reads `a b`\n",
+        "keep     ordered   reads `x.y`, u.id\n",
+        "sort     ordered   reads b\n",
+    ] {
+        assert!(r.stdout.contains(line), "{line:?} in {}", r.stdout);
+    }
+}
+
 #[test]
 fn no_pipeline_is_a_usage_error() {
     let r = run(&[], "");

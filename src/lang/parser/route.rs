@@ -1,7 +1,7 @@
 //! Parsing of `route`, `to`, `tee` and `parse`.
 
 use super::{Parser, parse_template_with};
-use crate::lang::ast::{Otherwise, ParseFormat, RouteSpec, StageSpec};
+use crate::lang::ast::{Expr, Otherwise, ParseFormat, RouteSpec, StageSpec};
 use crate::lang::error::{LangError, Span};
 use crate::lang::lexer::Tok;
 
@@ -13,11 +13,28 @@ impl Parser {
         }
         let next_is_colon = matches!(self.peek_at(1), Some(Tok::Punct(":")));
         let all = !next_is_colon && self.eat_word("all");
-        let rules = self.list(|p| {
-            let name = p.topic_name()?;
-            p.expect_punct(":")?;
-            Ok((name, p.expr()?))
-        })?;
+        let mut rules: Vec<(String, Expr)> = Vec::new();
+        loop {
+            let at = self.span_here();
+            let name = self.topic_name()?;
+            if rules.iter().any(|(n, _)| *n == name) {
+                let copies = if all {
+                    ": route all would write an event to it twice"
+                } else {
+                    ""
+                };
+                return Err(
+                    LangError::new(format!("the topic `{name}` has two rules{copies}"), at).hint(format!(
+                        "give it one rule, its conditions joined with or: {name}: A or B"
+                    )),
+                );
+            }
+            self.expect_punct(":")?;
+            rules.push((name, self.expr()?));
+            if !self.eat_punct(",") {
+                break;
+            }
+        }
         let otherwise = if self.eat_word("else") {
             Some(self.topic_name()?)
         } else {

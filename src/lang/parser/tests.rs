@@ -525,3 +525,23 @@ fn a_set_that_assigns_a_field_and_then_replaces_it_is_an_error() {
         assert!(matches!(spec(fine), StageSpec::Set(_)), "{fine}");
     }
 }
+
+#[test]
+fn two_fields_renamed_to_one_name_and_a_topic_with_two_rules_are_errors() {
+    let e = error("rename a as b, c as b");
+    assert!(e.contains("`b` is the new name of `a` and of `c`"), "{e}");
+    assert!(e.contains("del a | rename c as b"), "{e}");
+    for fine in [
+        "rename a as b, b as c, d as b",
+        "rename a as b, c as d",
+        "rename a as b.x, c as b.y",
+    ] {
+        assert!(matches!(spec(fine), StageSpec::Rename(_)), "{fine}");
+    }
+    let e = error("route all a: x == 1, b: true, a: y == 2");
+    assert!(
+        e.contains("the topic `a` has two rules: route all would write an event to it twice"),
+        "{e}"
+    );
+    assert!(error("route a: x == 1, a: y == 2").contains("a: A or B"));
+}
