@@ -178,13 +178,7 @@ fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
         "h" => 3600.0,
         "d" => 86400.0,
         "w" => 604800.0,
-        _ => {
-            return Err(LangError::new(
-                format!("unknown duration unit `{unit}`").as_str(),
-                Span::new(*i, *i + unit_len),
-            )
-            .hint("units are ns, us, ms, s, m, h, d, w"));
-        }
+        _ => return Err(not_a_unit(text, unit, Span::new(start, *i + unit_len))),
     };
     *i += unit_len;
     let seconds = text.parse::<f64>().map_or(f64::INFINITY, |n| n * scale);
@@ -194,6 +188,20 @@ fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
         ));
     }
     Ok(Tok::Duration(seconds))
+}
+
+/// Letters after a number that are no duration unit: a hex number, an exponent without
+/// digits, or a unit misspelt.
+fn not_a_unit(number: &str, unit: &str, span: Span) -> LangError {
+    if number == "0" && unit.starts_with(['x', 'X']) {
+        return LangError::new("hex numbers are not supported", span)
+            .hint("write the number in decimal (0x10 is 16), or compare text: \"0x10\"");
+    }
+    if unit.starts_with(['e', 'E']) && !number.contains(['e', 'E']) {
+        return LangError::new("a number's exponent needs digits", span).hint("write 1e3 or 1e-3, or 1 for one");
+    }
+    let at = Span::new(span.start + number.len(), span.end);
+    LangError::new(format!("unknown duration unit `{unit}`"), at).hint("units are ns, us, ms, s, m, h, d, w")
 }
 
 /// The longest duration, in seconds: 10,000 years, the span of the times evq reads.
@@ -246,8 +254,50 @@ fn lex_string(src: &str, i: &mut usize) -> Result<Tok, LangError> {
             return LangError::new("a \\u escape of half a UTF-16 surrogate pair is not a character", span)
                 .hint("write both halves, as in \"\\ud83d\\ude00\", or the character itself");
         }
-        LangError::new(format!("bad string: {e}"), span).hint("strings use JSON escapes: \\\" \\\\ \\n \\t \\u00e9")
+        bad_escape(text, start).unwrap_or_else(|| {
+            LangError::new(format!("bad string: {e}"), span).hint("strings use JSON escapes: \\\" \\\\ \\n \\t \\u00e9")
+        })
     })
+}
+
+/// The first escape in string literal `text` (at `start` in the pipeline) that JSON has not.
+fn bad_escape(text: &str, start: usize) -> Option<LangError> {
+    let b = text.as_bytes();
+    let mut k = 1;
+    while k < b.len() {
+        if b[k] != b'\\' {
+            k += 1;
+            continue;
+        }
+        let len = match b.get(k + 1) {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                k += 2;
+                continue;
+            }
+            Some(b'u') => {
+                let hex = b[k + 2..].iter().take(4).take_while(|c| c.is_ascii_hexdigit()).count();
+                if hex == 4 {
+                    k += 6;
+                    continue;
+                }
+                2 + hex
+            }
+            _ => 1 + text[k + 1..].chars().next().map_or(0, char::len_utf8),
+        };
+        let end = (k + len).min(b.len() - 1);
+        let escape = text.get(k..end).unwrap_or("\\");
+        let what = if escape.starts_with("\\u") {
+            format!("`{escape}` needs four hex digits")
+        } else {
+            format!("`{escape}` is not an escape")
+        };
+        return Some(
+            LangError::new(what, Span::new(start + k, start + end)).hint(
+                "strings use JSON escapes: \\\" \\\\ \\/ \\n \\t \\r \\b \\f \\u00e9; write \\\\ for a backslash",
+            ),
+        );
+    }
+    None
 }
 
 fn lex_regex(src: &str, i: &mut usize) -> Result<Tok, LangError> {

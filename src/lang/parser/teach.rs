@@ -126,6 +126,19 @@ impl Parser {
                 LangError::new("`=` assigns; it does not compare", span)
                     .hint(format!("use == to compare: {}", self.rewrite(span, "=="))),
             ),
+            Tok::Punct(op @ ("<" | "<=" | ">" | ">=" | "==" | "!=")) => {
+                let (before, after) = (
+                    self.token_text(self.pos.checked_sub(1)),
+                    self.token_text(Some(self.pos + 1)),
+                );
+                Some(
+                    LangError::new("comparisons do not chain", span)
+                        .hint(format!("join two comparisons with and: … and {before} {op} {after}")),
+                )
+            }
+            Tok::Num(n) if self.right_after_a_dot() => Some(
+                LangError::new("a number starts with a digit", span.to(self.prev_span())).hint(format!("write 0.{n}")),
+            ),
             Tok::Ident(w) if INFIX_FUNCTIONS.contains(&w.as_str()) => Some(self.infix_function(w, span)),
             Tok::Ident(w) => {
                 if let Some((_, op)) = WORD_OPERATORS.iter().find(|(x, _)| x == w) {
@@ -139,6 +152,17 @@ impl Parser {
             Tok::Quoted(_) | Tok::Str(_) | Tok::Num(_) => self.missing_separator(stage, span),
             _ => None,
         }
+    }
+
+    /// The current token follows a `.` with no space between (`.5`).
+    fn right_after_a_dot(&self) -> bool {
+        let (Some(dot), Some(here)) = (
+            self.pos.checked_sub(1).and_then(|i| self.toks.get(i)),
+            self.toks.get(self.pos),
+        ) else {
+            return false;
+        };
+        matches!(dot.tok, Tok::Punct(".")) && dot.span.end == here.span.start
     }
 
     /// `msg contains "x"`: the function written between its arguments.

@@ -545,3 +545,25 @@ fn two_fields_renamed_to_one_name_and_a_topic_with_two_rules_are_errors() {
     );
     assert!(error("route a: x == 1, a: y == 2").contains("a: A or B"));
 }
+
+#[test]
+fn number_and_string_mistakes_are_named_where_they_are() {
+    for (src, said, at) in [
+        ("where a == 0x10", "hex numbers are not supported", "0x"),
+        ("where a == 1e", "a number's exponent needs digits", "1e"),
+        ("where a == 5mins", "unknown duration unit `mins`", "mins"),
+        ("where a == .5", "a number starts with a digit", ".5"),
+        ("where 1 < a < 3", "comparisons do not chain", "<"),
+        (r#"where a == "x\q""#, r"`\q` is not an escape", r"\q"),
+        (r#"where a == "\u12""#, r"`\u12` needs four hex digits", r"\u12"),
+    ] {
+        let e = parse_pipeline(src).expect_err(src);
+        assert_eq!(e.message, said, "{src}");
+        assert_eq!(&src[e.span.start..e.span.end], at, "{src}");
+        assert!(e.hint.is_some(), "{src}");
+    }
+    assert_eq!(
+        parse_pipeline("where 1 < a < 3").unwrap_err().hint.as_deref(),
+        Some("join two comparisons with and: … and a < 3")
+    );
+}
