@@ -135,12 +135,12 @@ pub(crate) struct Cli {
     #[arg(long = "dead-letter", value_name = "FILE")]
     pub dead_letter: Option<PathBuf>,
 
-    /// Fail (exit 3) at the first dead letter
-    #[arg(long)]
+    /// Fail (exit 3) at the first dead letter (--max-errors 0)
+    #[arg(long, conflicts_with = "max_errors")]
     pub strict: bool,
 
     /// Fail (exit 3) once more than N lines are dead letters
-    #[arg(long = "max-errors", value_name = "N")]
+    #[arg(long = "max-errors", value_name = "N", allow_hyphen_values = true, value_parser = error_count)]
     pub max_errors: Option<u64>,
 
     /// Write a JSON summary of the run to FILE, or to stderr without FILE
@@ -294,6 +294,12 @@ fn parse_count(s: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(_) => Err(format!("`{s}` is not a whole number")),
     }
+}
+
+/// `--max-errors N`: a count of lines, which cannot be negative.
+fn error_count(text: &str) -> Result<u64, String> {
+    text.parse()
+        .map_err(|_| format!("`{text}` is not a count of lines: write 0 or more (--max-errors 0 is --strict)"))
 }
 
 #[cfg(test)]

@@ -141,21 +141,18 @@ fn a_pipeline_file_turns_the_first_argument_into_an_input() {
 
 #[test]
 fn settings_follow_the_flags() {
-    let c = config(&[
-        "-j",
-        "3",
-        "-o",
-        "csv",
-        "--strict",
-        "--max-errors",
-        "7",
-        "--stats",
-        "where true",
-    ])
-    .expect("a valid command");
+    let c = config(&["-j", "3", "-o", "csv", "--max-errors", "7", "--stats", "where true"]).expect("a valid command");
     assert_eq!(
         (c.jobs, c.printer.format, c.strict, c.max_errors),
-        (3, Format::Csv, true, Some(7))
+        (3, Format::Csv, false, Some(7))
+    );
+    assert!(config(&["--strict", "where true"]).expect("a valid command").strict);
+    let both = Cli::try_parse_from(["evq", "--strict", "--max-errors", "7", "where true"]);
+    assert!(both.is_err(), "--strict is --max-errors 0: not both");
+    let negative = Cli::try_parse_from(["evq", "--max-errors", "-1", "where true"]).expect_err("refused");
+    assert!(
+        negative.to_string().contains("`-1` is not a count of lines"),
+        "{negative}"
     );
     assert!(matches!(c.stats, Some(StatsTo::Stderr)), "{:?}", c.stats);
     assert_eq!(c.env.files.as_slice(), ["-"]);

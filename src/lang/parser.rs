@@ -110,7 +110,7 @@ fn parse_template_with(s: &str, params: &Params) -> Result<Template, LangError> 
             rest = &rest[2..];
             at += 2;
         } else if c == '{' {
-            let close = rest.find('}').ok_or_else(|| {
+            let close = placeholder_end(rest).ok_or_else(|| {
                 LangError::new("unclosed `{` in template", Span::new(at, s.len()))
                     .hint("close the placeholder with }, or write {{ for a literal brace")
             })?;
@@ -143,6 +143,28 @@ fn parse_template_with(s: &str, params: &Params) -> Result<Template, LangError> 
         parts.push(TemplatePart::Lit(lit));
     }
     Ok(Template { parts })
+}
+
+/// Where the placeholder that `rest` starts with (at its `{`) closes: the first `}` not
+/// inside a string, a backtick name or braces of its own (`{if a then "}" else {b: 1} end}`).
+fn placeholder_end(rest: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote = None;
+    let mut escaped = false;
+    for (i, b) in rest.bytes().enumerate() {
+        match (quote, b) {
+            (Some(_), _) if escaped => escaped = false,
+            (Some(b'"'), b'\\') => escaped = true,
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'`') => quote = Some(b),
+            (None, b'{') => depth += 1,
+            (None, b'}') if depth == 1 => return Some(i),
+            (None, b'}') => depth = depth.saturating_sub(1),
+            (None, _) => {}
+        }
+    }
+    None
 }
 
 /// Builds a regex with the language's flags and size limits.

@@ -202,11 +202,16 @@ impl Parser {
     }
 
     fn name(&mut self) -> Result<String, LangError> {
-        match self.next().map(|t| t.tok) {
-            Some(Tok::Ident(w) | Tok::Quoted(w) | Tok::Str(w)) => Ok(w),
-            _ => Err(LangError::new("expected a name after `as`", self.prev_span())
-                .hint("a name is a word, a `backtick name` or a \"string\"")),
+        let Some(Tok::Ident(name) | Tok::Quoted(name) | Tok::Str(name)) = self.next().map(|t| t.tok) else {
+            return Err(LangError::new("expected a name after `as`", self.prev_span())
+                .hint("a name is a word, a `backtick name` or a \"string\""));
+        };
+        if matches!(self.peek(), Some(Tok::Punct("." | "["))) {
+            return Err(self
+                .error_here("a name after `as` is one word, not a path")
+                .hint(format!("write as {name}_…, or quote the name: as \"{name}.…\"")));
         }
+        Ok(name)
     }
 
     /// `count()`, `sum(x)`, `percentile(x, 95)`, each optionally `as NAME`.

@@ -567,3 +567,27 @@ fn number_and_string_mistakes_are_named_where_they_are() {
         Some("join two comparisons with and: … and a < 3")
     );
 }
+
+#[test]
+fn a_placeholder_closes_at_its_own_brace_not_one_in_a_string_or_an_object() {
+    let parts = |t: &str| parse_template(t).map(|t| t.parts.len()).map_err(|e| e.message);
+    assert_eq!(parts(r#"x{"}"}y"#), Ok(3));
+    assert_eq!(parts(r#"{if a then "}" else {b: 1} end}"#), Ok(1));
+    assert_eq!(parts(r#"{"\"}"}"#), Ok(1), "an escaped quote does not end the string");
+    assert_eq!(parts("{`a}b`}"), Ok(1), "a backtick name");
+    assert_eq!(parts("{a"), Err("unclosed `{` in template".to_string()));
+    assert_eq!(parts(r#"{"}"#), Err("unclosed `{` in template".to_string()));
+}
+
+#[test]
+fn a_name_after_as_that_goes_on_as_a_path_is_named() {
+    for src in [
+        "count by a as x, a.b as x.y",
+        "stats sum(n) as s.t",
+        "count by a as x[0]",
+    ] {
+        let e = parse_pipeline(src).expect_err(src);
+        assert_eq!(e.message, "a name after `as` is one word, not a path", "{src}");
+    }
+    assert!(parse_pipeline(r#"count by a.b as "x.y""#).is_ok());
+}
