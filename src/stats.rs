@@ -149,6 +149,11 @@ impl Tally {
         self.of(file).record(fate);
     }
 
+    /// The lines read, of every input.
+    pub(crate) fn lines(&self) -> u64 {
+        self.0.iter().map(|(_, s)| s.lines).sum()
+    }
+
     /// Adds these counts to the run's total and to each input's.
     pub(crate) fn add_to(&self, total: &mut Stats, per_file: &mut [Stats]) {
         for (file, stats) in &self.0 {

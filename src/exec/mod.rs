@@ -501,7 +501,11 @@ impl<'c> Writer<'c> {
             match self.segment(&c, seg, &mut taken, &mut o) {
                 Next::Take => {}
                 Next::Cut => {
-                    c.error = None;
+                    // A read error right after the line that stopped the run is kept: it is
+                    // why that line was cut off (a truncated archive's last line).
+                    if segments.as_slice().iter().any(|s| s.tally.lines() > 0) {
+                        c.error = None;
+                    }
                     break;
                 }
                 Next::Skip(d) => {

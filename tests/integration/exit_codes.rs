@@ -222,6 +222,32 @@ fn truncated_gzip_outputs_the_complete_lines_then_exits_3_naming_the_file() {
             r.stderr
         );
         assert!(errors[0].starts_with("evq: "), "{}", errors[0]);
+        // With --strict the cut-off last line stops the run, and the read error that cut it
+        // off is still named: it is the cause.
+        let strict = run(&["--strict", "where true", s(&p)], "");
+        assert_eq!(
+            (strict.code, strict.stdout.as_str()),
+            (3, r.stdout.as_str()),
+            "cut {cut}"
+        );
+        let said: Vec<&str> = strict.stderr.lines().filter(|l| l.contains(s(&p))).collect();
+        if cut == gz.len() / 2 {
+            assert!(
+                said.len() >= 2,
+                "cut {cut}: the dead letter, then the cause: {}",
+                strict.stderr
+            );
+            assert!(
+                said[0].contains("invalid_json") && said[0].ends_with("(--strict)"),
+                "{}",
+                said[0]
+            );
+            assert!(
+                said[1].contains("deflate") || said[1].contains("end of file"),
+                "{}",
+                said[1]
+            );
+        }
     }
 }
 
