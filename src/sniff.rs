@@ -93,10 +93,17 @@ pub(crate) fn recognise_format(lines: &[String]) -> Option<TextFormat> {
     if lines.is_empty() {
         return None;
     }
-    formats.into_iter().find(|fmt| {
-        let matching = lines.iter().filter(|l| matches_format(fmt, l)).count();
-        matching as f64 >= MATCHING * lines.len() as f64
-    })
+    let matching = formats
+        .each_ref()
+        .map(|fmt| lines.iter().filter(|l| matches_format(fmt, l)).count());
+    let chosen = (0..formats.len()).find(|&i| matching[i] as f64 >= MATCHING * lines.len() as f64)?;
+    // `common` reads a combined line too, ignoring its referrer and agent: when at least half
+    // the lines are combined ones (the rest cut short, say), they are read as combined, and
+    // the others become visible parse dead letters instead of every line losing two fields.
+    if matches!(formats[chosen], TextFormat::Common) && 2 * matching[0] >= matching[1] {
+        return Some(TextFormat::Combined);
+    }
+    formats.into_iter().nth(chosen)
 }
 
 /// True when `line` parses as `fmt`; logfmt needs two `key=value` pairs, since any
@@ -139,6 +146,18 @@ mod tests {
             let got = advice(&[line, line, line], 3).unwrap_or_default();
             assert!(got.contains(&format!("add '{stage}'")), "{line}: {got}");
         }
+    }
+
+    #[test]
+    fn a_combined_log_with_lines_cut_short_is_combined_and_a_common_one_stays_common() {
+        let combined = r#"1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET /a HTTP/1.1" 200 203 "http://x/" "curl""#;
+        let cut = r#"1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET /a HTTP/1.1" 200 203"#;
+        let lines = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let recognised = |v: &[&str]| recognise_format(&lines(v)).map(|f| format!("{f:?}"));
+        assert_eq!(recognised(&[combined, cut, combined, cut]).as_deref(), Some("Combined"));
+        assert_eq!(recognised(&[combined, cut, cut, cut]).as_deref(), Some("Common"));
+        assert_eq!(recognised(&[cut, cut]).as_deref(), Some("Common"));
+        assert_eq!(recognised(&[combined, combined]).as_deref(), Some("Combined"));
     }
 
     #[test]
