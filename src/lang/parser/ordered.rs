@@ -49,7 +49,14 @@ impl Parser {
         }
         let within = match self.peek() {
             Some(Tok::Num(_)) => {
-                Bound::Events(self.whole_number("write a number of events such as 1000, or a duration such as 5s")?)
+                let span = self.span_here();
+                match self.whole_number("write a number of events such as 1000, or a duration such as 5s")? {
+                    0 => {
+                        return Err(LangError::new("reorder within 0 events holds nothing back", span)
+                            .hint("write 1 or more events (within 1000), or a duration such as 5s"));
+                    }
+                    n => Bound::Events(n),
+                }
             }
             _ => Bound::Span(self.duration("reorder by ts within 5s, or within 1000 for a number of events")?),
         };
@@ -129,6 +136,7 @@ mod tests {
         for (src, message) in [
             ("dedupe within", "expected a duration"),
             ("dedupe by id within 0s", "longer than zero"),
+            ("reorder by seq within 0", "reorder within 0 events holds nothing back"),
             ("dedupe within 10", "expected a duration"),
             ("throttle per 1m", "expected a whole number"),
             ("throttle 0 per 1m", "at least 1"),
