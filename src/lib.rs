@@ -149,12 +149,20 @@ fn explain(cfg: &Config) -> String {
     use clap::ValueEnum;
     let inputs: Vec<&str> = cfg.inputs.iter().map(|i| i.name.as_str()).collect();
     let stages: Vec<String> = cfg.pipeline.explain().lines().map(|l| format!("  {l}")).collect();
-    let format = cfg
+    let mut format = cfg
         .printer
         .format
         .to_possible_value()
         .map(|v| v.get_name().to_string())
         .unwrap_or_default();
+    if let Some(t) = &cfg.printer.template {
+        let mut n = event::Needs::default();
+        t.needs(&mut n);
+        let reads: Vec<String> = n.reads.iter().map(ToString::to_string).collect();
+        format = format!("--format TEMPLATE, reads {}", reads.join(", "));
+    } else if cfg.printer.raw {
+        format.push_str(" (-r: an event of one field as its value, a string without quotes)");
+    }
     format!(
         "pipeline: {}\nstages:\n{}\ninputs: {}\nthreads: {} (parallel stages run on every thread; ordered ones on one, in input order)\noutput: {format}",
         cfg.source.trim(),

@@ -406,7 +406,8 @@ struct Writer<'c> {
     /// written stops the run before it starts, not after all its output.
     stats_file: Option<std::fs::File>,
     ledger: Ledger,
-    /// The records the tabular formats hold until the end.
+    /// The records of an output that is all or nothing (a table, a JSON array), whose fates
+    /// are decided when it is finished.
     held: Vec<Record>,
     outcome: Outcome,
     acks: acks::Acks,
@@ -670,7 +671,7 @@ impl<'c> Writer<'c> {
     /// Writes the first `n` records to stdout, and records their lines' fates: emitted when
     /// stdout took them, skipped after a write failed or stdout was closed. A signal stops the
     /// run between batches (and between the parts a stage releases at the end), never within
-    /// one. The tabular formats hold their records until the end: see [`Writer::finish`].
+    /// one. A table or a JSON array is all or nothing: its records' fates wait for [`Writer::finish`].
     fn write(&mut self, printed: &Printed, n: usize) {
         for piece in printed.pieces(n, WRITE_PIECE) {
             let kept = if self.outcome.writable() {
@@ -685,7 +686,7 @@ impl<'c> Writer<'c> {
                 0
             };
             let (written, lost) = piece.records.split_at(kept);
-            if self.out.holds_records() {
+            if self.out.all_or_nothing() {
                 self.held.extend_from_slice(written);
             } else {
                 self.ledger.output(written, true);

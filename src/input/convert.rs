@@ -417,8 +417,15 @@ impl CsvRecords {
             let names = self.reader.byte_headers().map_err(csv_error)?;
             let at = names.position().map_or(0, csv::Position::byte);
             if std::str::from_utf8(names.as_slice()).is_err() {
-                let why =
-                    "the header row is not valid UTF-8: convert the file first, such as with iconv -f latin1 -t utf-8";
+                let nuls = memchr::memchr_iter(0, names.as_slice()).count();
+                let from = if nuls * 3 >= names.as_slice().len() {
+                    "UTF-16"
+                } else {
+                    "latin1"
+                };
+                let why = format!(
+                    "the header row is not valid UTF-8: convert the file first, such as with iconv -f {from} -t UTF-8"
+                );
                 return Err(io::Error::new(io::ErrorKind::InvalidData, why));
             }
             let tsv = self.delimiter == b'\t';

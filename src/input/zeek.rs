@@ -181,9 +181,9 @@ impl Header {
     /// separator. A header line evq reads that it cannot understand is corrupt input: the rows
     /// after it would get wrong names or values.
     fn directive(&mut self, line: &[u8]) -> Result<(), String> {
-        if let Some(sep) = line.strip_prefix(b"#separator ") {
+        if let Some(rest) = line.strip_prefix(b"#separator") {
             *self = Header {
-                separator: separator(sep)?,
+                separator: separator(rest.strip_prefix(b" ").unwrap_or(b""))?,
                 ..Header::default()
             };
             return Ok(());
@@ -313,6 +313,7 @@ mod tests {
             )
         );
         assert!(corrupt(b"#separator \n").1.contains("is not a separator"), "empty");
+        assert!(corrupt(b"#separator\n").1.contains("is not a separator"), "no value");
         assert_eq!(
             corrupt(b"#separator \\x09\n#fields,a,b\n"),
             (

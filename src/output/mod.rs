@@ -101,10 +101,11 @@ impl Stdout {
         }
     }
 
-    /// True when records are held until the end (the columns of a table need them all): they
-    /// reach the output at [`Stdout::finish`], not at [`Stdout::write`].
-    pub(crate) fn holds_records(&self) -> bool {
-        self.format.is_tabular()
+    /// True when the output is one whole, written or not: a table (whose columns need every
+    /// record, so its records are held until [`Stdout::finish`]) or a JSON array. A failed
+    /// write cuts a file back to where it began.
+    pub(crate) fn all_or_nothing(&self) -> bool {
+        self.format.is_tabular() || self.format == Format::Json
     }
 
     /// Writes whole records (see [`Printed`]), each ending at one of `ends`. After a failed
@@ -113,13 +114,15 @@ impl Stdout {
         if data.is_empty() {
             return Ok(());
         }
-        if self.holds_records() {
+        if self.format.is_tabular() {
             push_row_lines(&mut self.rows, data);
             return Ok(());
         }
         let lost = |error| Kept { error, records: 0 };
         if self.format == Format::Json {
-            // A cut array is no JSON: none of its records count as written.
+            if !self.started {
+                self.w.begin_record().map_err(lost)?;
+            }
             self.scratch.clear();
             for line in data.split_inclusive(|b| *b == b'\n') {
                 self.scratch
@@ -149,6 +152,9 @@ impl Stdout {
         let clear = self.clear_live();
         self.w.write_all(clear.as_bytes())?;
         self.rows.seal()?;
+        if self.format.is_tabular() || (self.format == Format::Json && !self.started) {
+            self.w.begin_record()?;
+        }
         match self.format {
             Format::Json => self.w.write_all(if self.started { b"\n]\n" } else { b"[]\n" })?,
             Format::Csv => rows::write_csv(&self.rows, b',', self.look.header, &mut self.w)?,
@@ -156,6 +162,9 @@ impl Stdout {
             Format::Table => table::write_table(&self.rows, &mut self.w, self.width, self.look)?,
             Format::Markdown => markdown::write_markdown(&self.rows, &mut self.w)?,
             _ => {}
+        }
+        if self.all_or_nothing() {
+            self.w.end_record()?;
         }
         if let Some((column, n)) = self.rows.shared_column() {
             let events = if n == 1 { "event" } else { "events" };

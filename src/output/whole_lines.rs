@@ -18,6 +18,8 @@ pub(crate) struct WholeLines<W> {
     written: u64,
     /// Where the last whole line (or record) ends: what a failed write cuts the file back to.
     line_end: u64,
+    /// Within a record begun by [`Output::begin_record`]: newlines do not end lines.
+    in_record: bool,
     /// A write failed with this kind of error.
     failed: Option<ErrorKind>,
 }
@@ -42,12 +44,13 @@ impl<W: Write> WholeLines<W> {
             file,
             written: 0,
             line_end: 0,
+            in_record: false,
             failed: None,
         }
     }
 
     fn note(&mut self, wrote: &[u8]) {
-        if let Some(i) = memchr::memrchr(b'\n', wrote) {
+        if let Some(i) = memchr::memrchr(b'\n', wrote).filter(|_| !self.in_record) {
             self.line_end = self.written + i as u64 + 1;
         }
         self.written += wrote.len() as u64;
@@ -84,6 +87,17 @@ pub(crate) trait Output: Write + Send {
     fn write_records(&mut self, bytes: &[u8], ends: &[usize]) -> Result<(), Kept> {
         let _ = ends;
         self.write_all(bytes).map_err(|error| Kept { error, records: 0 })
+    }
+
+    /// What is written from here to [`Output::end_record`] is one record, of many lines (a
+    /// whole table, a JSON array): a failed write in between cuts the file back to here.
+    fn begin_record(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Ends the record [`Output::begin_record`] began.
+    fn end_record(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -125,11 +139,31 @@ impl<W: Write + Send> Output for WholeLines<W> {
         self.line_end = self.written;
         Ok(())
     }
+
+    fn begin_record(&mut self) -> io::Result<()> {
+        self.in_record = true;
+        self.line_end = self.written;
+        Ok(())
+    }
+
+    fn end_record(&mut self) -> io::Result<()> {
+        self.in_record = false;
+        self.line_end = self.written;
+        Ok(())
+    }
 }
 
 impl<O: Output + ?Sized> Output for Box<O> {
     fn write_records(&mut self, bytes: &[u8], ends: &[usize]) -> Result<(), Kept> {
         (**self).write_records(bytes, ends)
+    }
+
+    fn begin_record(&mut self) -> io::Result<()> {
+        (**self).begin_record()
+    }
+
+    fn end_record(&mut self) -> io::Result<()> {
+        (**self).end_record()
     }
 }
 
@@ -138,6 +172,16 @@ impl<W: Output> Output for io::BufWriter<W> {
     fn write_records(&mut self, bytes: &[u8], ends: &[usize]) -> Result<(), Kept> {
         self.flush().map_err(|error| Kept { error, records: 0 })?;
         self.get_mut().write_records(bytes, ends)
+    }
+
+    fn begin_record(&mut self) -> io::Result<()> {
+        self.flush()?;
+        self.get_mut().begin_record()
+    }
+
+    fn end_record(&mut self) -> io::Result<()> {
+        self.flush()?;
+        self.get_mut().end_record()
     }
 }
 

@@ -76,6 +76,12 @@ fn explain_marks_stages_after_an_ordered_one_as_ordered_and_names_paths_as_writt
     ] {
         assert!(r.stdout.contains(line), "{line:?} in {}", r.stdout);
     }
+    let r = run(&["--explain", "--format", "{a} {b.c}", "where true"], "");
+    assert!(
+        r.stdout.ends_with("output: --format TEMPLATE, reads a, b.c\n"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
