@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::fmt::Write as _;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Span {
@@ -47,14 +48,13 @@ impl LangError {
         let line_start = src[..start].rfind('\n').map_or(0, |p| p + 1);
         let line_end = src[start..].find('\n').map_or(src.len(), |p| start + p);
         let line = &src[line_start..line_end];
-        let col = src[line_start..start].chars().count();
         let end = char_floor(src, self.span.end.clamp(start, line_end));
-        let width = src[start..end].chars().count().max(1);
+        let width = UnicodeWidthStr::width(&src[start..end]).max(1);
         let mut out = format!(
             "pipeline error: {}\n  {}\n  {}{}",
             self.message,
             line,
-            " ".repeat(col),
+            padding(&src[line_start..start]),
             "^".repeat(width)
         );
         if let Some(h) = &self.hint {
@@ -62,6 +62,19 @@ impl LangError {
         }
         out
     }
+}
+
+/// What puts the caret under the text after `before` on a terminal: a tab for a tab, and as
+/// many spaces as columns for every other character (two for a wide one, none for a combining one).
+fn padding(before: &str) -> String {
+    let mut pad = String::with_capacity(before.len());
+    for c in before.chars() {
+        match c {
+            '\t' => pad.push('\t'),
+            c => pad.extend(std::iter::repeat_n(' ', UnicodeWidthChar::width(c).unwrap_or(0))),
+        }
+    }
+    pad
 }
 
 /// The largest character boundary of `src` at or before `at`.
@@ -90,6 +103,21 @@ mod tests {
         assert_eq!(
             r,
             "pipeline error: unknown stage `wher`\n  wher x\n  ^^^^\n  hint: did you mean `where`?"
+        );
+    }
+
+    #[test]
+    fn the_caret_lines_up_after_wide_characters_and_tabs() {
+        let src = "where name == \"日本\"\tand x = 1";
+        let at = src.find('=').map(|i| src[i + 2..].find('=').unwrap() + i + 2).unwrap();
+        let r = LangError::new("m", Span::new(at, at + 1)).render(src);
+        let caret = r.lines().nth(2).unwrap();
+        assert_eq!(caret, format!("  {}\t{}^", " ".repeat(20), " ".repeat(6)));
+        let wide = LangError::new("m", Span::new(15, 21)).render(src);
+        assert_eq!(
+            wide.lines().nth(2).unwrap(),
+            format!("  {}^^^^", " ".repeat(15)),
+            "two columns each"
         );
     }
 }
