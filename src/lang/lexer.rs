@@ -260,39 +260,49 @@ fn lex_string(src: &str, i: &mut usize) -> Result<Tok, LangError> {
     })
 }
 
-/// The first escape in string literal `text` (at `start` in the pipeline) that JSON has not.
+/// The first mistake in string literal `text` (at `start` in the pipeline) that JSON refuses:
+/// an escape it has not, or a raw control character other than a line break or a tab.
 fn bad_escape(text: &str, start: usize) -> Option<LangError> {
-    let b = text.as_bytes();
-    let mut k = 1;
-    while k < b.len() {
-        if b[k] != b'\\' {
-            k += 1;
-            continue;
-        }
-        let len = match b.get(k + 1) {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
-                k += 2;
-                continue;
-            }
-            Some(b'u') => {
-                let hex = b[k + 2..].iter().take(4).take_while(|c| c.is_ascii_hexdigit()).count();
-                if hex == 4 {
-                    k += 6;
-                    continue;
+    let inner = text.get(1..text.len().saturating_sub(1))?;
+    let mut chars = inner.char_indices().peekable();
+    while let Some((k, c)) = chars.next() {
+        let (what, len) = match c {
+            '\\' => {
+                let Some(&(_, next)) = chars.peek() else { break };
+                let hex = inner[k + 2..]
+                    .chars()
+                    .take(4)
+                    .take_while(char::is_ascii_hexdigit)
+                    .count();
+                match next {
+                    '"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't' | '\n' | '\t' | '\r' => {
+                        chars.next();
+                        continue;
+                    }
+                    'u' if hex == 4 => {
+                        chars.nth(4);
+                        continue;
+                    }
+                    'u' => (format!("`{}` needs four hex digits", &inner[k..k + 2 + hex]), 2 + hex),
+                    c if c.is_control() => (
+                        format!("`\\` before U+{:04X} is not an escape", u32::from(c)),
+                        1 + c.len_utf8(),
+                    ),
+                    c => (format!("`\\{c}` is not an escape"), 1 + c.len_utf8()),
                 }
-                2 + hex
             }
-            _ => 1 + text[k + 1..].chars().next().map_or(0, char::len_utf8),
+            c if c.is_control() && !matches!(c, '\n' | '\t' | '\r') => (
+                format!(
+                    "a string cannot hold the control character U+{:04X} as it is",
+                    u32::from(c)
+                ),
+                c.len_utf8(),
+            ),
+            _ => continue,
         };
-        let end = (k + len).min(b.len() - 1);
-        let escape = text.get(k..end).unwrap_or("\\");
-        let what = if escape.starts_with("\\u") {
-            format!("`{escape}` needs four hex digits")
-        } else {
-            format!("`{escape}` is not an escape")
-        };
+        let at = start + 1 + k;
         return Some(
-            LangError::new(what, Span::new(start + k, start + end)).hint(
+            LangError::new(what, Span::new(at, at + len)).hint(
                 "strings use JSON escapes: \\\" \\\\ \\/ \\n \\t \\r \\b \\f \\u00e9; write \\\\ for a backslash",
             ),
         );

@@ -591,3 +591,23 @@ fn a_name_after_as_that_goes_on_as_a_path_is_named() {
     }
     assert!(parse_pipeline(r#"count by a.b as "x.y""#).is_ok());
 }
+
+#[test]
+fn a_string_mistake_is_one_line_naming_the_character() {
+    for (src, said) in [
+        (
+            "where a == \"x\\\n\u{0}\"",
+            "a string cannot hold the control character U+0000 as it is",
+        ),
+        ("where a == \"\\\u{1}\"", "`\\` before U+0001 is not an escape"),
+        ("where a == \"\\u00e9\\u12\"", "`\\u12` needs four hex digits"),
+    ] {
+        let e = parse_pipeline(src).expect_err(src);
+        assert_eq!(e.message, said, "{src:?}");
+        assert!(!e.render(src).lines().nth(1).unwrap_or_default().is_empty());
+    }
+    assert!(
+        parse_pipeline("where a == \"x\\\ny\\u00e9\"").is_ok(),
+        "a backslash before a raw line break"
+    );
+}
