@@ -110,7 +110,8 @@ fn parse_template_with(s: &str, params: &Params) -> Result<Template, LangError> 
             rest = &rest[2..];
             at += 2;
         } else if c == '{' {
-            let close = placeholder_end(rest).ok_or_else(|| {
+            // A quote in a regex (`/"/`) can mislead the scan: then the first `}` closes it.
+            let close = placeholder_end(rest).or_else(|| rest.find('}')).ok_or_else(|| {
                 LangError::new("unclosed `{` in template", Span::new(at, s.len()))
                     .hint("close the placeholder with }, or write {{ for a literal brace")
             })?;
