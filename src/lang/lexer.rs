@@ -269,21 +269,24 @@ fn bad_escape(text: &str, start: usize) -> Option<LangError> {
         let (what, len) = match c {
             '\\' => {
                 let Some(&(_, next)) = chars.peek() else { break };
-                let hex = inner[k + 2..]
-                    .chars()
-                    .take(4)
-                    .take_while(char::is_ascii_hexdigit)
-                    .count();
                 match next {
                     '"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't' | '\n' | '\t' | '\r' => {
                         chars.next();
                         continue;
                     }
-                    'u' if hex == 4 => {
-                        chars.nth(4);
-                        continue;
+                    'u' => {
+                        // `u` is one byte: the digits start right after it.
+                        let hex = inner[k + 2..]
+                            .chars()
+                            .take(4)
+                            .take_while(char::is_ascii_hexdigit)
+                            .count();
+                        if hex == 4 {
+                            chars.nth(4);
+                            continue;
+                        }
+                        (format!("`{}` needs four hex digits", &inner[k..k + 2 + hex]), 2 + hex)
                     }
-                    'u' => (format!("`{}` needs four hex digits", &inner[k..k + 2 + hex]), 2 + hex),
                     c if c.is_control() => (
                         format!("`\\` before U+{:04X} is not an escape", u32::from(c)),
                         1 + c.len_utf8(),

@@ -602,6 +602,8 @@ fn a_string_mistake_is_one_line_naming_the_character() {
         ),
         ("where a == \"\\\u{1}\"", "`\\` before U+0001 is not an escape"),
         ("where a == \"\\u00e9\\u12\"", "`\\u12` needs four hex digits"),
+        ("where a == \"\\\u{e9}\"", "`\\\u{e9}` is not an escape"),
+        ("where a == \"\\\u{65e5}x\"", "`\\\u{65e5}` is not an escape"),
     ] {
         let e = parse_pipeline(src).expect_err(src);
         assert_eq!(e.message, said, "{src:?}");
