@@ -1,7 +1,8 @@
 //! Texts a condition needs in a JSON line to hold, so that lines without them are dropped
 //! before their fields are read: `level == "error"` can hold only where the line holds
 //! `"error"`, quotes included. A string may also be written with escapes (`"err\u006fr"`),
-//! so a line with any backslash is always read in full.
+//! but a needle holds no quote, backslash or control character, so only a `\u` escape (or
+//! `\/`, for a needle with a slash) can spell it otherwise: a line with one is read in full.
 //!
 //! Only comparisons of an event's field with a string (`==`, `in [...]`) give a needle,
 //! joined by `and` (every clause must be met) and `or` (either side's). Anything else —
@@ -17,25 +18,39 @@ use serde_json::Value;
 #[derive(Debug, Clone)]
 pub(crate) struct Needles {
     clauses: Vec<Vec<Finder<'static>>>,
+    /// Some text holds a `/`, which JSON may also write as `\/`.
+    slash: bool,
 }
 
 impl Needles {
     /// The texts `cond` needs, or `None` when it can hold without any.
     pub(crate) fn of(cond: &Expr) -> Option<Needles> {
-        let clauses: Vec<Vec<Finder<'static>>> = clauses(cond)
-            .into_iter()
+        let texts = clauses(cond);
+        let slash = texts.iter().flatten().any(|t| t.contains('/'));
+        let clauses: Vec<Vec<Finder<'static>>> = texts
+            .iter()
             .map(|texts| texts.iter().map(|t| Finder::new(t.as_bytes()).into_owned()).collect())
             .collect();
-        (!clauses.is_empty()).then_some(Needles { clauses })
+        (!clauses.is_empty()).then_some(Needles { clauses, slash })
     }
 
     /// False only when `line` cannot hold the condition whatever its fields.
     pub(crate) fn may_match(&self, line: &[u8]) -> bool {
-        memchr::memchr(b'\\', line).is_some()
+        self.may_spell_otherwise(line)
             || self
                 .clauses
                 .iter()
                 .all(|any| any.iter().any(|f| f.find(line).is_some()))
+    }
+
+    /// Whether `line` has an escape that could spell a needle's text: `\u`, or `\/` when a
+    /// text holds a slash. (The `u` of an escaped backslash, `\\u`, is taken for one too.)
+    fn may_spell_otherwise(&self, line: &[u8]) -> bool {
+        memchr::memchr_iter(b'\\', line).any(|i| match line.get(i + 1) {
+            Some(b'u') => true,
+            Some(b'/') => self.slash,
+            _ => false,
+        })
     }
 }
 
@@ -118,9 +133,18 @@ mod tests {
     }
 
     #[test]
-    fn a_backslash_anywhere_reads_the_line() {
+    fn a_line_that_may_spell_a_needle_with_escapes_is_read() {
         assert!(may(r#"level == "error""#, r#"{"level":"err\u006fr"}"#));
-        assert!(may(r#"level == "error""#, r#"{"msg":"a\"b"}"#));
+        assert!(may(r#"level == "error""#, r#"{"level":"err\\u006fr"}"#));
+        assert!(may(r#"path == "/a""#, r#"{"path":"\/a"}"#));
+        assert!(may(r#"path in ["x", "/a"]"#, r#"{"path":"\/a"}"#));
+    }
+
+    #[test]
+    fn other_escapes_cannot_spell_a_needle() {
+        assert!(!may(r#"level == "error""#, r#"{"msg":"a\"b","level":"info"}"#));
+        assert!(!may(r#"level == "error""#, r#"{"msg":"a\\b\n\/","level":"info"}"#));
+        assert!(!may(r#"path == "/a""#, r#"{"msg":"a\"b\n","path":"/b"}"#));
     }
 
     #[test]
