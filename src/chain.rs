@@ -4,7 +4,7 @@
 
 use crate::event::{Buffered, Event, Fate, Needs, Origin, Reason, Rejection};
 use crate::lang::Env;
-use crate::output::pending::{Pending, StageFiles};
+use crate::output::pending::{Landed, Pending, StageFiles};
 use crate::output::{OutputError, Printed, Printer};
 use crate::pipeline::{DeadLetter, Pipeline};
 use crate::stage::{Emit, Outlet, Stage, StageError, To};
@@ -58,7 +58,7 @@ pub(crate) struct OrderedOut {
     pub tally: Tally,
     /// Events a stage rejected; their fates are recorded where they are sent.
     pub dead: Vec<DeadLetter>,
-    /// Events written to topic files or published.
+    /// Events topic files took for good, or published.
     pub written: u64,
     /// A stage failed (a sort could not spill).
     pub error: Option<StageError>,
@@ -84,7 +84,8 @@ struct Outputs<'a> {
 }
 
 impl Outputs<'_> {
-    /// `to "nats://…"`: publishes the event to the subject its template names.
+    /// `to "nats://…"`: publishes the event to the subject its template names; `to`'s event
+    /// is emitted once handed to the publisher.
     #[cfg(feature = "nats")]
     fn publish(&mut self, server: &str, to: &To, ev: &Event, env: &Env) {
         let mut subject = String::new();
@@ -96,6 +97,16 @@ impl Outputs<'_> {
             .nats
             .publish(server, to.nats_creds.as_deref(), subject, id, payload);
         self.out.written += 1;
+        if let Some(input) = fate_of(to, ev) {
+            self.out.tally.record(input, Fate::Emitted);
+        }
+    }
+
+    /// Adds the fates the topic files settled to this batch's.
+    fn land(&mut self) {
+        let landed = self.sinks.pending.take_landed();
+        self.out.tally.absorb(&landed.tally);
+        self.out.written += landed.events;
     }
 
     /// Without `--features nats` the configuration refuses such a stage.
@@ -121,14 +132,14 @@ impl Outlet for Outputs<'_> {
             return self.publish(server, to, ev, env);
         }
         let id = sinks.pending.file(stage, |rel| to.render(ev, env, rel));
-        sinks.pending.push(id, |buf| {
+        sinks.pending.push(id, fate_of(to, ev), |buf| {
             ev.write_json(buf);
             buf.push(b'\n');
         });
-        self.out.written += 1;
         if let Err(e) = sinks.pending.write_if_full(&sinks.files) {
             self.out.output_error.get_or_insert(e);
         }
+        self.land();
     }
 
     fn record(&mut self, origin: Origin, fate: Fate) {
@@ -174,6 +185,12 @@ impl Outlet for Outputs<'_> {
     }
 }
 
+/// The input whose line's fate `to` decides by writing `ev`: none for `tee`, whose event goes
+/// on, nor for an event a stage made or copied.
+fn fate_of(to: &To, ev: &Event) -> Option<u32> {
+    (!to.tee && ev.origin.owns_fate()).then_some(ev.origin.file)
+}
+
 impl Chain {
     pub(crate) fn new(p: &Pipeline, printer: &Printer) -> Chain {
         let roots = p.ordered.iter().map(Stage::files_root);
@@ -184,7 +201,7 @@ impl Chain {
                 printer: printer.clone(),
                 files: StageFiles::new(roots, p.topic.clone()),
                 writes_files: true,
-                pending: Pending::new(p.held_bytes),
+                pending: Pending::new(p.held_bytes, p.topic.atomic),
                 #[cfg(feature = "nats")]
                 nats: crate::output::nats::Publishers::default(),
             },
@@ -195,13 +212,21 @@ impl Chain {
     }
 
     /// Closes every topic file; with `--atomic`, renames them into place only on success.
+    /// Then every line `to` wrote has its fate (see [`Chain::take_landed`]).
     pub(crate) fn close_files(&mut self, success: bool) -> Result<(), OutputError> {
         let result = self.flush_files();
         #[cfg(feature = "nats")]
         let result = result.and(self.sinks.nats.finish());
         // A write that failed in the last flush fails the run.
-        let closed = self.sinks.files.finish(success && result.is_ok());
+        let (closed, kept) = self.sinks.files.finish(success && result.is_ok());
+        self.sinks.pending.settle(&kept);
         result.and(closed)
+    }
+
+    /// The fates of lines `to` wrote that topic files settled (see `output::pending`) outside a
+    /// batch: when the files were flushed or closed.
+    pub(crate) fn take_landed(&mut self) -> Landed {
+        self.sinks.pending.take_landed()
     }
 
     /// Writes the lines held for topic files and waits until they are written.

@@ -63,19 +63,24 @@ impl Stats {
 
     /// Counts one line's fate.
     pub(crate) fn record(&mut self, fate: Fate) {
-        match fate {
-            Fate::Emitted => self.emitted += 1,
-            Fate::Filtered => self.filtered += 1,
-            Fate::Skipped => self.skipped += 1,
-            Fate::Aggregated => self.aggregated += 1,
-            Fate::ExplodedEmpty => self.exploded_empty += 1,
-            Fate::SampledOut => self.sampled_out += 1,
-            Fate::Failed => self.failed += 1,
-            Fate::Duplicate => self.duplicate += 1,
-            Fate::Throttled => self.throttled += 1,
-            Fate::OutOfRange => self.out_of_range += 1,
-            Fate::Dead(reason) => self.dead[reason.index()] += 1,
-        }
+        self.record_n(fate, 1);
+    }
+
+    /// Counts the same fate of `n` lines.
+    pub(crate) fn record_n(&mut self, fate: Fate, n: u64) {
+        *match fate {
+            Fate::Emitted => &mut self.emitted,
+            Fate::Filtered => &mut self.filtered,
+            Fate::Skipped => &mut self.skipped,
+            Fate::Aggregated => &mut self.aggregated,
+            Fate::ExplodedEmpty => &mut self.exploded_empty,
+            Fate::SampledOut => &mut self.sampled_out,
+            Fate::Failed => &mut self.failed,
+            Fate::Duplicate => &mut self.duplicate,
+            Fate::Throttled => &mut self.throttled,
+            Fate::OutOfRange => &mut self.out_of_range,
+            Fate::Dead(reason) => &mut self.dead[reason.index()],
+        } += n;
     }
 
     pub(crate) fn dead_total(&self) -> u64 {
@@ -147,6 +152,13 @@ impl Tally {
     /// Records one line's fate for the input it came from.
     pub(crate) fn record(&mut self, file: u32, fate: Fate) {
         self.of(file).record(fate);
+    }
+
+    /// Adds `other`'s counts to these.
+    pub(crate) fn absorb(&mut self, other: &Tally) {
+        for (file, stats) in &other.0 {
+            self.of(*file).add(stats);
+        }
     }
 
     /// The lines read, of every input.

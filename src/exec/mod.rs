@@ -724,11 +724,22 @@ impl<'c> Writer<'c> {
             self.stop_on(&e, e.status());
             return Err(());
         }
-        if let Some(Err(e)) = self.ordered.as_mut().map(Chain::flush_held) {
+        let flushed = self.ordered.as_mut().map(Chain::flush_held);
+        self.land_topic_lines();
+        if let Some(Err(e)) = flushed {
             self.stop_on(&e, e.status());
             return Err(());
         }
         Ok(())
+    }
+
+    /// Accounts for the lines `to` wrote whose fates topic files settled outside a batch.
+    fn land_topic_lines(&mut self) {
+        if let Some(ord) = self.ordered.as_mut() {
+            let landed = ord.take_landed();
+            self.ledger.add(&landed.tally);
+            self.ledger.events_out += landed.events;
+        }
     }
 
     /// Reports an error and stops the run with its status.
@@ -769,6 +780,7 @@ impl<'c> Writer<'c> {
             if let Err(e) = ord.close_files(self.outcome.status == ExitStatus::Success) {
                 self.note(&e);
             }
+            self.land_topic_lines();
         }
         self.cfg.pipeline.report_guidance(&self.ledger.total);
         if let Err(e) = self.dead.finish(&self.ledger.total, self.cfg.dead_letter.is_some()) {

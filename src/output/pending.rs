@@ -10,11 +10,18 @@
 //! one to finish (which costs the kernel far more than the bytes: measured on ext4, a third of the run with
 //! 10,000 files). Such a write may end inside a line, whose rest follows in a later write; the end of the
 //! run writes every line out, and after a failure [`TopicFiles`] cuts each file back to its last whole line.
+//!
+//! A line `to` wrote is its input line's fate once its file keeps it whatever fails later: a plain file's
+//! once written, a compressed file's once its member is complete, an `--atomic` file's once renamed into
+//! place. Until then each file's lines wait in [`Unsettled`], by input; the lines a failure took away
+//! again, or that were never written, are skipped.
 
 use super::OutputError;
 use super::topic::{TopicFiles, TopicOptions};
+use crate::event::Fate;
+use crate::stats::Tally;
 use compact_str::CompactString;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::IoSlice;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -47,11 +54,15 @@ impl StageFiles {
         }
     }
 
-    /// Closes every file; with `--atomic`, renames them into place only on `success`.
-    pub(crate) fn finish(&self, success: bool) -> Result<(), OutputError> {
+    /// Closes every file; with `--atomic`, renames them into place only on `success`. Also
+    /// returns how many of the run's lines each file (by its key) holds in the end.
+    pub(crate) fn finish(&self, success: bool) -> (Result<(), OutputError>, Vec<u64>) {
         match lock(&self.files).take() {
-            Some(files) => files.finish(success).map_err(OutputError::from),
-            None => Ok(()),
+            Some(files) => {
+                let (result, lines) = files.finish(success);
+                (result.map_err(OutputError::from), lines)
+            }
+            None => (Ok(()), Vec::new()),
         }
     }
 }
@@ -161,6 +172,8 @@ struct Spill {
     lists: Vec<Vec<Seg>>,
     /// How many segments it took.
     segs: usize,
+    /// After writing: how many lines each file written (by id) keeps for good.
+    kept: Vec<(u32, u64)>,
 }
 
 /// Writes spills, in order, to the stages' files.
@@ -169,17 +182,20 @@ struct Sink {
     names: Vec<(usize, Box<Path>)>,
     /// Each file's key in its stage's files, once written.
     keys: Vec<Option<usize>>,
-    failed: bool,
+    /// Each file's write failed: it is written no more.
+    failed: Vec<bool>,
 }
 
 impl Sink {
-    /// After a failure the run is stopping: later spills are not written.
+    /// Returns the first failure. The run stops after one, but the files that did not fail
+    /// still get the lines held for them.
     fn write(&mut self, s: &mut Spill) -> Result<(), OutputError> {
         self.names.append(&mut s.names);
         self.keys.resize(self.names.len(), None);
-        let mut result = Ok(());
+        self.failed.resize(self.names.len(), false);
+        let (mut failure, mut more) = (None::<super::topic::TopicError>, 0);
         for (file, held) in s.files.drain(..) {
-            if !self.failed {
+            if !self.failed[file as usize] {
                 let (stage, path) = &self.names[file as usize];
                 let root = self.files.roots.get(*stage).copied().flatten().unwrap_or_default();
                 let mut files = lock(&self.files.files);
@@ -191,15 +207,23 @@ impl Sink {
                     None => f.write_vectored(root, path, &slices, whole).map(|k| *key = Some(k)),
                 };
                 if let Some(Err(e)) = files.as_mut().map(write) {
-                    result = Err(e.into());
-                    self.failed = true;
+                    match failure {
+                        Some(_) => more += 1,
+                        None => failure = Some(e),
+                    }
+                    self.failed[file as usize] = true;
+                    // A first write that failed may still have left lines in the file.
+                    *key = key.or_else(|| files.as_ref().and_then(|f| f.key(path)));
+                }
+                if let (Some(k), Some(f)) = (*key, files.as_ref()) {
+                    s.kept.push((file, f.lines(k)));
                 }
             }
             let mut held = held;
             held.empty_into(&mut s.free);
             s.lists.push(held.full);
         }
-        result
+        failure.map_or(Ok(()), |e| Err(e.and_more(more).into()))
     }
 }
 
@@ -208,7 +232,8 @@ impl Sink {
 /// every core is busy.
 struct Io {
     shared: Arc<(Mutex<Handoff>, Condvar)>,
-    thread: JoinHandle<()>,
+    /// Gives the sink back when it ends.
+    thread: JoinHandle<Option<Sink>>,
 }
 
 #[derive(Default)]
@@ -219,6 +244,75 @@ struct Handoff {
     done: Option<(Spill, Result<(), OutputError>)>,
     /// No more spills come.
     closed: bool,
+}
+
+/// What an input line's event in a topic file stands for when the line has no fate there: a
+/// `tee` copy, or an event a stage made.
+const NO_INPUT: u32 = u32::MAX;
+
+/// The lines of one file whose fates wait until the file keeps them (see the module
+/// documentation), oldest first, as runs of lines of one input, and how many lines of the
+/// file were settled before them.
+#[derive(Default)]
+struct Unsettled {
+    runs: VecDeque<(u32, u64)>,
+    settled: u64,
+}
+
+impl Unsettled {
+    /// One more line of `input`'s; `anywhere`: the file keeps all its lines or none, so their
+    /// order does not matter and a line joins its input's run wherever it is.
+    fn push(&mut self, input: u32, anywhere: bool) {
+        let run = match anywhere {
+            true => self.runs.iter().rposition(|r| r.0 == input),
+            false => self.runs.len().checked_sub(1).filter(|&i| self.runs[i].0 == input),
+        };
+        match run {
+            Some(i) => self.runs[i].1 += 1,
+            None => self.runs.push_back((input, 1)),
+        }
+    }
+
+    /// The file keeps its first `kept` lines for good: theirs are emitted. With `last`, the
+    /// file is closed, and the lines after those are skipped.
+    fn settle(&mut self, kept: u64, last: bool, landed: &mut Landed) {
+        let mut n = kept.saturating_sub(self.settled);
+        self.settled += n;
+        while n > 0
+            && let Some(run) = self.runs.front_mut()
+        {
+            let k = n.min(run.1);
+            landed.add(run.0, Fate::Emitted, k);
+            (run.1, n) = (run.1 - k, n - k);
+            if run.1 == 0 {
+                self.runs.pop_front();
+            }
+        }
+        if last {
+            for (input, k) in self.runs.drain(..) {
+                landed.add(input, Fate::Skipped, k);
+            }
+        }
+    }
+}
+
+/// What topic files took for good, or lost: the fates of the lines `to` wrote there, by input,
+/// and how many events the files keep.
+#[derive(Debug, Default)]
+pub(crate) struct Landed {
+    pub(crate) tally: Tally,
+    pub(crate) events: u64,
+}
+
+impl Landed {
+    fn add(&mut self, input: u32, fate: Fate, n: u64) {
+        if fate == Fate::Emitted {
+            self.events += n;
+        }
+        if input != NO_INPUT {
+            self.tally.of(input).record_n(fate, n);
+        }
+    }
 }
 
 /// The writer's side: file ids, the held lines, and the thread writing spills.
@@ -260,6 +354,11 @@ pub(crate) struct Pending {
     line: Vec<u8>,
     /// How many segments may exist.
     cap: usize,
+    /// Each file's lines whose fates wait, by id; the fates settled since last taken.
+    unsettled: Vec<Unsettled>,
+    landed: Landed,
+    /// Files keep all their lines or none (`--atomic`).
+    atomic: bool,
 }
 
 impl Clone for Pending {
@@ -270,9 +369,11 @@ impl Clone for Pending {
 }
 
 impl Pending {
-    pub(crate) fn new(held_bytes: usize) -> Pending {
+    /// Holds up to about `held_bytes`; `atomic`: files keep all their lines or none.
+    pub(crate) fn new(held_bytes: usize, atomic: bool) -> Pending {
         Pending {
             cap: held_bytes.div_ceil(SEG).max(1),
+            atomic,
             ..Pending::default()
         }
     }
@@ -294,11 +395,14 @@ impl Pending {
         self.phase.push((!compressed).then_some(0));
         self.names.push((stage, rel.into()));
         self.held.push(Held::default());
+        self.unsettled.push(Unsettled::default());
         id
     }
 
-    /// Holds one line for file `id`: `write` appends its bytes, newline included.
-    pub(crate) fn push(&mut self, id: u32, write: impl FnOnce(&mut Vec<u8>)) {
+    /// Holds one line for file `id`: `write` appends its bytes, newline included. `input`: the
+    /// input whose line's fate this is, once the file keeps it.
+    pub(crate) fn push(&mut self, id: u32, input: Option<u32>, write: impl FnOnce(&mut Vec<u8>)) {
+        self.unsettled[id as usize].push(input.unwrap_or(NO_INPUT), self.atomic);
         self.line.clear();
         write(&mut self.line);
         let held = &mut self.held[id as usize];
@@ -371,7 +475,7 @@ impl Pending {
                 let spill = self.fill_spill(0, true);
                 self.send(spill);
             }
-            return result.and(self.take_back(true));
+            return both(result, self.take_back(true));
         }
         if self.active.is_empty() {
             return Ok(());
@@ -388,8 +492,26 @@ impl Pending {
             let (handoff, ready) = &*io.shared;
             handoff.lock().expect("not poisoned").closed = true;
             ready.notify_all();
-            let _ = io.thread.join();
+            if let Ok(Some(sink)) = io.thread.join() {
+                self.sink = Some(sink);
+            }
         }
+    }
+
+    /// After [`Pending::stop`] and the files' [`StageFiles::finish`], which found how many
+    /// lines each file (by key) holds in the end: settles the fates of every line.
+    pub(crate) fn settle(&mut self, kept_by_key: &[u64]) {
+        let keys = self.sink.as_ref().map_or(&[][..], |s| &s.keys[..]);
+        for (id, unsettled) in self.unsettled.iter_mut().enumerate() {
+            let key = keys.get(id).copied().flatten();
+            let kept = key.and_then(|k| kept_by_key.get(k)).copied().unwrap_or(0);
+            unsettled.settle(kept, true, &mut self.landed);
+        }
+    }
+
+    /// The fates settled since last asked.
+    pub(crate) fn take_landed(&mut self) -> Landed {
+        std::mem::take(&mut self.landed)
     }
 
     /// Takes back the spill the writing thread has written, waiting for it if `wait`.
@@ -415,6 +537,9 @@ impl Pending {
 
     /// Keeps a written spill's segments, but no more than the pool holds (a long line takes more).
     fn reuse(&mut self, mut spill: Spill) {
+        for (id, kept) in spill.kept.drain(..) {
+            self.unsettled[id as usize].settle(kept, false, &mut self.landed);
+        }
         self.free.append(&mut spill.free);
         self.lists.append(&mut spill.lists);
         let extra = self.segs.saturating_sub(self.cap).min(self.free.len());
@@ -495,6 +620,14 @@ impl Pending {
     }
 }
 
+/// The first failure of two, saying that the files of the second failed too.
+fn both(first: Result<(), OutputError>, then: Result<(), OutputError>) -> Result<(), OutputError> {
+    match (first, then) {
+        (Err(OutputError::File(a)), Err(OutputError::File(b))) => Err(a.and_more(1 + b.more).into()),
+        (first, then) => first.and(then),
+    }
+}
+
 /// How much of a file holding `bytes` to write, and whether that ends on a block boundary: a plain file
 /// (`phase`: how far its end is into a block) gives what does, if it holds that much; a compressed one all.
 fn piece(bytes: usize, phase: Option<u16>) -> (usize, bool) {
@@ -530,7 +663,7 @@ fn new_sink(files: &StageFiles) -> Sink {
         files: files.clone(),
         names: Vec::new(),
         keys: Vec::new(),
-        failed: false,
+        failed: Vec::new(),
     }
 }
 
@@ -540,16 +673,16 @@ fn spawn(sink: Sink) -> Result<Io, Option<Sink>> {
     let start = Arc::new(Mutex::new(Some(sink)));
     let (theirs, their_sink) = (shared.clone(), start.clone());
     let spawned = std::thread::Builder::new().name("evq-files".into()).spawn(move || {
-        let Some(mut sink) = their_sink.lock().ok().and_then(|mut s| s.take()) else {
-            return;
-        };
+        let mut sink = their_sink.lock().ok().and_then(|mut s| s.take())?;
         let (handoff, ready) = &*theirs;
         loop {
             let mut h = handoff.lock().expect("not poisoned");
             while h.todo.is_none() && !h.closed {
                 h = ready.wait(h).expect("not poisoned");
             }
-            let Some(mut spill) = h.todo.take() else { return };
+            let Some(mut spill) = h.todo.take() else {
+                return Some(sink);
+            };
             drop(h);
             let result = sink.write(&mut spill);
             handoff.lock().expect("not poisoned").done = Some((spill, result));
@@ -579,14 +712,14 @@ mod tests {
         fn fronts_taken_at_any_point_give_back_the_lines(
             steps in prop::collection::vec((1usize..1500, any::<bool>(), 0usize..5000), 1..40),
         ) {
-            let mut p = Pending::new(HELD_BYTES);
+            let mut p = Pending::new(HELD_BYTES, false);
             let id = p.file(0, |rel| rel.push_str("a.ndjson"));
             let (mut sent, mut got) = (Vec::new(), Vec::new());
             let mut lists = Vec::new();
             for (n, take, len) in steps {
                 let line: Vec<u8> = (0..n).map(|i| if i + 1 == n { b'\n' } else { b'a' + (i % 26) as u8 }).collect();
                 sent.extend_from_slice(&line);
-                p.push(id, |buf| buf.extend_from_slice(&line));
+                p.push(id, None, |buf| buf.extend_from_slice(&line));
                 let held = &mut p.held[id as usize];
                 if take {
                     let len = len.min(held.bytes);
@@ -606,7 +739,7 @@ mod tests {
 
     /// Pushes lines of many lengths to a few files, then takes spills: the bytes each file gives.
     fn spill_pieces(blocks: bool) -> Vec<Vec<u8>> {
-        let mut p = Pending::new(1 << 20);
+        let mut p = Pending::new(1 << 20, false);
         p.blocks = blocks;
         let ids: Vec<u32> = (0..4)
             .map(|i| p.file(0, |rel| write!(rel, "{i}.ndjson").unwrap()))
@@ -615,7 +748,7 @@ mod tests {
         for round in 0..200usize {
             for (k, &id) in ids.iter().enumerate() {
                 let line = format!("{}\n", "x".repeat((round * 37 + k * 101) % 700));
-                p.push(id, |buf| buf.extend_from_slice(line.as_bytes()));
+                p.push(id, None, |buf| buf.extend_from_slice(line.as_bytes()));
             }
             if round % 10 == 9 {
                 let spill = p.fill_spill(8 << 10, false);
@@ -642,19 +775,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("out");
         let files = StageFiles::new([None, Some(root.as_path())], TopicOptions::default());
-        let mut p = Pending::new(4096);
+        let mut p = Pending::new(4096, false);
         p.threadless = true;
         let mut want = vec![String::new(); 5];
         for i in 0..2000 {
             let line = format!("{{\"i\":{i}}}\n");
             let id = p.file(1, |rel| write!(rel, "{}/{}.ndjson", root.display(), i % 5).unwrap());
-            p.push(id, |buf| buf.extend_from_slice(line.as_bytes()));
+            p.push(id, None, |buf| buf.extend_from_slice(line.as_bytes()));
             want[i % 5].push_str(&line);
             p.write_if_full(&files).unwrap();
         }
         assert!(p.io.is_none());
         p.flush(&files).unwrap();
-        files.finish(true).unwrap();
+        files.finish(true).0.unwrap();
         for (k, want) in want.iter().enumerate() {
             assert_eq!(
                 &std::fs::read_to_string(root.join(format!("{k}.ndjson"))).unwrap(),

@@ -221,10 +221,14 @@ fn nofollow_error(e: io::Error) -> io::Error {
 /// Only a regular file is opened: a topic file is cut back and renamed, and a named pipe
 /// would block the open until some process read it.
 pub(crate) fn open_nofollow(path: &Path, truncate: bool) -> io::Result<File> {
-    if fs::symlink_metadata(path).is_ok_and(|m| !m.is_file() && !m.is_symlink()) {
-        return Err(io::Error::other(
-            "is not a regular file (a named pipe, a device or a socket); topic files are files",
-        ));
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => return Err(io::Error::other("is a directory; an output file cannot take its place")),
+        Ok(m) if !m.is_file() && !m.is_symlink() => {
+            return Err(io::Error::other(
+                "is not a regular file (a named pipe, a device or a socket); topic files are files",
+            ));
+        }
+        _ => {}
     }
     let mut o = OpenOptions::new();
     if truncate {

@@ -90,8 +90,9 @@ impl TopicError {
         self
     }
 
-    fn and_more(mut self, more: usize) -> TopicError {
-        self.more = more;
+    /// Says that `more` other files failed too.
+    pub(crate) fn and_more(mut self, more: usize) -> TopicError {
+        self.more += more;
         self
     }
 }
@@ -151,6 +152,10 @@ struct Open {
     rollback: u64,
     /// Bytes after which a gzip member or zstd frame is completed: 0 completes one per write.
     member_bytes: u64,
+    /// The whole lines this session wrote, and how many of them the file keeps whatever
+    /// fails next: those before `rollback`.
+    lines: u64,
+    kept: u64,
 }
 
 impl Open {
@@ -173,6 +178,8 @@ impl Open {
             end,
             rollback,
             member_bytes: if seal { 0 } else { MEMBER_BYTES },
+            lines: 0,
+            kept: 0,
         })
     }
 
@@ -185,13 +192,22 @@ impl Open {
 
     /// Appends `data`, whose first `whole` bytes end a line.
     fn write(&mut self, data: &[IoSlice], whole: usize) -> io::Result<()> {
+        let lines: u64 = data.iter().map(|d| memchr::memchr_iter(b'\n', d).count() as u64).sum();
         let res = match &mut self.codec {
-            Codec::Plain => write_out(&self.file, data).map(|n| {
-                if whole > 0 {
-                    self.rollback = self.end + whole as u64;
+            Codec::Plain => match write_out(&self.file, data) {
+                Ok(n) => {
+                    if whole > 0 {
+                        self.rollback = self.end + whole as u64;
+                        self.kept = self.lines + lines;
+                    }
+                    self.end += n as u64;
+                    Ok(())
                 }
-                self.end += n as u64;
-            }),
+                Err(short) => {
+                    self.keep_whole_lines(data, short.written);
+                    Err(short.error)
+                }
+            },
             Codec::Gzip(e) => compress(&mut **e, data)
                 .and_then(|()| drain(&self.file, e.get_mut()))
                 .map(|n| self.end += n as u64),
@@ -199,12 +215,35 @@ impl Open {
                 .and_then(|()| drain(&self.file, e.get_mut()))
                 .map(|n| self.end += n as u64),
         }
+        .map(|()| self.lines += lines)
         .and_then(|()| self.end_member_past(self.member_bytes));
         res.inspect_err(|_| self.undo())
     }
 
-    /// Ends the session, completing the gzip member or zstd frame.
-    fn close(mut self) -> io::Result<()> {
+    /// After a plain write failed once `written` bytes of `data` went out: the whole lines among
+    /// them stay (the rest is cut off by [`Open::undo`]).
+    fn keep_whole_lines(&mut self, data: &[IoSlice], written: usize) {
+        let (mut at, mut last_end, mut lines) = (0, None, 0);
+        for d in data {
+            let part = &d[..d.len().min(written - at)];
+            lines += memchr::memchr_iter(b'\n', part).count() as u64;
+            last_end = memchr::memrchr(b'\n', part).map(|i| at + i + 1).or(last_end);
+            at += part.len();
+            if at == written {
+                break;
+            }
+        }
+        if let Some(end) = last_end {
+            self.rollback = self.end + end as u64;
+            self.lines += lines;
+            self.kept = self.lines;
+        }
+        self.end += written as u64;
+    }
+
+    /// Ends the session, completing the gzip member or zstd frame; then every line it wrote
+    /// is kept, or after a failure those the file was cut back to.
+    fn close(&mut self) -> io::Result<()> {
         self.end_member_past(0).inspect_err(|_| self.undo())
     }
 
@@ -230,12 +269,14 @@ impl Open {
         };
         self.end += n as u64;
         self.rollback = self.end;
+        self.kept = self.lines;
         Ok(())
     }
 
-    /// Best effort: the write error is what gets reported.
-    fn undo(&self) {
+    /// Cuts the file back to `rollback`, best effort: the write error is what gets reported.
+    fn undo(&mut self) {
         let _ = self.file.set_len(self.rollback);
+        self.lines = self.kept;
     }
 }
 
@@ -251,7 +292,7 @@ fn compress(encoder: &mut impl Write, data: &[IoSlice]) -> io::Result<()> {
 /// Moves a compressor's output to the file; one large write does not keep a large buffer. Returns
 /// how many bytes that was.
 fn drain(file: &File, buf: &mut Vec<u8>) -> io::Result<usize> {
-    let res = write_out(file, &[IoSlice::new(buf)]);
+    let res = write_out(file, &[IoSlice::new(buf)]).map_err(|short| short.error);
     buf.clear();
     buf.shrink_to(1 << 16);
     res
@@ -260,9 +301,15 @@ fn drain(file: &File, buf: &mut Vec<u8>) -> io::Result<usize> {
 /// The most slices one write(2) takes (`IOV_MAX` on Linux and macOS).
 const MAX_SLICES: usize = 1024;
 
+/// A write that failed after some of its bytes went out.
+struct Short {
+    error: io::Error,
+    written: usize,
+}
+
 /// Writes all of `data`, in one write(2) unless the system writes less; returns how many bytes that
 /// was. Slices past [`MAX_SLICES`] are joined first: a write cut there would end inside a line.
-fn write_out(file: &File, data: &[IoSlice]) -> io::Result<usize> {
+fn write_out(file: &File, data: &[IoSlice]) -> Result<usize, Short> {
     if data.len() > MAX_SLICES {
         let mut joined = Vec::with_capacity(data.iter().map(|d| d.len()).sum());
         for d in data {
@@ -273,7 +320,7 @@ fn write_out(file: &File, data: &[IoSlice]) -> io::Result<usize> {
     write_slices(file, data)
 }
 
-fn write_slices(mut file: &File, data: &[IoSlice]) -> io::Result<usize> {
+fn write_slices(mut file: &File, data: &[IoSlice]) -> Result<usize, Short> {
     let len = data.iter().map(|d| d.len()).sum();
     let room = space_for(len);
     let mut left = room;
@@ -287,16 +334,21 @@ fn write_slices(mut file: &File, data: &[IoSlice]) -> io::Result<usize> {
         })
         .collect();
     let mut rest = slices.as_mut_slice();
+    let mut written = 0;
+    let short = |error, written| Err(Short { error, written });
     while !rest.is_empty() {
         match file.write_vectored(rest) {
-            Ok(0) => return Err(ErrorKind::WriteZero.into()),
-            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Ok(0) => return short(ErrorKind::WriteZero.into(), written),
+            Ok(n) => {
+                IoSlice::advance_slices(&mut rest, n);
+                written += n;
+            }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return short(e, written),
         }
     }
     if room < len {
-        return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+        return short(io::Error::from_raw_os_error(libc::ENOSPC), written);
     }
     Ok(len)
 }
@@ -325,6 +377,8 @@ struct Slot {
     written: bool,
     /// While closed, when the file ends inside a line: where its last whole line ends.
     line_end: Option<u64>,
+    /// The lines this run wrote that the sessions closed so far kept.
+    lines: u64,
 }
 
 /// A template's fixed directory: made on the first write, never through a symlink.
@@ -350,6 +404,8 @@ pub(crate) struct TopicFiles {
     /// With `atomic`: the temporary names in use, which no output file may take.
     temps: HashSet<PathBuf>,
     finished: bool,
+    /// Once closed: how many of the run's lines each file holds, by key.
+    kept_lines: Vec<u64>,
 }
 
 impl TopicFiles {
@@ -366,6 +422,7 @@ impl TopicFiles {
             tick: 0,
             temps: HashSet::new(),
             finished: false,
+            kept_lines: Vec::new(),
         }
     }
 
@@ -433,7 +490,9 @@ impl TopicFiles {
         };
         if let Err(error) = open.write(data, whole) {
             queue.remove(&slot.tick);
-            let rollback = slot.open.take().map_or(0, |o| o.rollback);
+            let rollback = open.rollback;
+            slot.lines += open.lines;
+            slot.open = None;
             let kept = self.kept_after_failure(key, rollback);
             return Err(at(&self.slots[key].path, error).kept(kept));
         }
@@ -442,9 +501,26 @@ impl TopicFiles {
     }
 
     /// Flushes and closes every file, completing compressed streams. With `atomic`, renames the
-    /// temporary files into place when `success` and nothing failed, else removes them.
-    pub(crate) fn finish(mut self, success: bool) -> Result<(), TopicError> {
-        self.close_all(success)
+    /// temporary files into place when `success` and nothing failed, else removes them. Also
+    /// returns how many of the lines the run gave each file (by key) it holds in the end.
+    pub(crate) fn finish(mut self, success: bool) -> (Result<(), TopicError>, Vec<u64>) {
+        let result = self.close_all(success);
+        (result, std::mem::take(&mut self.kept_lines))
+    }
+
+    /// The key of the file at `path`, once the run opened it.
+    pub(crate) fn key(&self, path: &Path) -> Option<usize> {
+        self.files.get(path).copied()
+    }
+
+    /// How many of the lines the run gave the file at `key` it keeps whatever fails later: none
+    /// of an `--atomic` file's until it is renamed into place.
+    pub(crate) fn lines(&self, key: usize) -> u64 {
+        let slot = &self.slots[key];
+        match slot.tmp {
+            Some(_) => 0,
+            None => slot.lines + slot.open.as_ref().map_or(0, |o| o.kept),
+        }
     }
 
     /// How many distinct files received data.
@@ -497,6 +573,7 @@ impl TopicFiles {
             compressed,
             written: false,
             line_end: None,
+            lines: 0,
         });
         self.lru[usize::from(compressed)].insert(self.tick, key);
         Ok(key)
@@ -590,7 +667,7 @@ impl TopicFiles {
         if rollback > 0 {
             return Kept::Members;
         }
-        slot.line_end = None;
+        (slot.line_end, slot.lines) = (None, 0);
         match fs::remove_file(&slot.path) {
             Ok(()) => Kept::Removed,
             Err(_) => Kept::Members,
@@ -624,12 +701,14 @@ impl TopicFiles {
             return Ok(());
         };
         let slot = &mut self.slots[key];
-        let Some(open) = slot.open.take() else {
+        let Some(mut open) = slot.open.take() else {
             return Ok(());
         };
         slot.line_end = open.partial();
         let rollback = open.rollback;
-        match open.close() {
+        let closed = open.close();
+        slot.lines += open.lines;
+        match closed {
             Ok(()) => Ok(()),
             Err(e) => {
                 let kept = self.kept_after_failure(key, rollback);
@@ -680,7 +759,8 @@ impl TopicFiles {
             }
         }
         self.files.clear();
-        for slot in self.slots.drain(..) {
+        self.kept_lines = self.slots.iter().map(|s| s.lines).collect();
+        for (key, slot) in self.slots.drain(..).enumerate() {
             let Some(tmp) = slot.tmp else { continue };
             // Once anything failed, the remaining temporary files are removed, not renamed.
             if success && errors.is_empty() {
@@ -689,6 +769,7 @@ impl TopicFiles {
                     Err(e) => errors.push(at(&slot.path, e)),
                 }
             }
+            self.kept_lines[key] = 0;
             match fs::remove_file(&tmp) {
                 Err(e) if e.kind() != ErrorKind::NotFound => errors.push(at(tmp, e)),
                 _ => {}
@@ -810,7 +891,7 @@ mod tests {
         put(&mut t, "./top.ndjson", "2\n").unwrap();
         put(&mut t, "a/b/c.ndjson", "3\n4\n").unwrap();
         assert_eq!(t.files_written(), 2);
-        t.finish(true).unwrap();
+        t.finish(true).0.unwrap();
         assert_eq!(fs::read_to_string(root.join("a/b/c.ndjson")).unwrap(), "1\n3\n4\n");
         assert_eq!(fs::read_to_string(root.join("top.ndjson")).unwrap(), "2\n");
     }
@@ -822,7 +903,7 @@ mod tests {
             let err = put(&mut t, rel, "1\n").unwrap_err();
             assert_eq!(err.error.kind(), ErrorKind::InvalidInput, "{rel:?}");
         }
-        t.finish(true).unwrap();
+        t.finish(true).0.unwrap();
         assert!(names(dir.path()).is_empty());
         assert!(!Path::new("/tmp/evq-escape").exists());
     }
@@ -855,7 +936,7 @@ mod tests {
                         .ends_with("is a symbolic link, which evq never follows in an output location")
                 );
             }
-            t.finish(true).unwrap();
+            t.finish(true).0.unwrap();
         }
         assert_eq!(names(&outside), ["f"]);
         assert_eq!(fs::read_to_string(outside.join("f")).unwrap(), "keep\n");
@@ -868,7 +949,7 @@ mod tests {
         put(&mut t, "a", "1\n").unwrap();
         put(&mut t, "c", "x\n").unwrap(); // evicts a, which is reopened in append mode
         put(&mut t, "a", "2\n").unwrap();
-        t.finish(true).unwrap();
+        t.finish(true).0.unwrap();
         assert_eq!(read(&dir, "a"), "1\n2\n");
         let mut t = rooted(
             dir.path(),
@@ -881,7 +962,7 @@ mod tests {
             },
         );
         put(&mut t, "a", "3\n").unwrap();
-        t.finish(true).unwrap();
+        t.finish(true).0.unwrap();
         assert_eq!(read(&dir, "a"), "1\n2\n3\n");
     }
 
@@ -896,7 +977,7 @@ mod tests {
             }
         }
         assert_eq!(t.files_written(), 5000);
-        t.finish(true).unwrap();
+        t.finish(true).0.unwrap();
         for i in 0..5000 {
             let want: String = (0..3).map(|round| line(i, round)).collect();
             assert_eq!(read(&dir, &format!("d{}/f{i}.ndjson", i % 7)), want);
@@ -912,7 +993,7 @@ mod tests {
                 put(&mut t, rel, &format!("{rel} {round}\n")).unwrap();
             }
         }
-        t.finish(true).unwrap();
+        t.finish(true).0.unwrap();
         let want = |rel: &str| (0..40).map(|r| format!("{rel} {r}\n")).collect::<String>();
         assert_eq!(gunzip(&dir, "a.ndjson.gz"), want("a.ndjson.gz"));
         assert_eq!(gunzip(&dir, "c.ndjson.GZ"), want("c.ndjson.GZ"));
@@ -940,7 +1021,7 @@ mod tests {
             let zst = zstd::decode_all(File::open(dir.path().join("b.ndjson.zst")).unwrap()).unwrap();
             assert_eq!(String::from_utf8(zst).unwrap(), want);
         }
-        t.finish(true).unwrap();
+        t.finish(true).0.unwrap();
         assert_eq!(gunzip(&dir, "a.ndjson.gz"), want);
     }
 
@@ -962,7 +1043,7 @@ mod tests {
             (t.lru[0].len(), t.lru[1].len()),
             (MAX_OPEN_COMPRESSED + 5, MAX_OPEN_COMPRESSED)
         );
-        t.finish(true).unwrap();
+        t.finish(true).0.unwrap();
     }
 
     #[test]
@@ -978,8 +1059,38 @@ mod tests {
         );
         assert_eq!(read(&dir, "a.ndjson"), "1\n");
         put(&mut t, "a.ndjson", "4\n").unwrap();
-        t.finish(true).unwrap();
+        let key = t.files[&path(&t, "a.ndjson")];
+        assert_eq!(t.lines(key), 2);
+        let (result, kept) = t.finish(true);
+        result.unwrap();
         assert_eq!(read(&dir, "a.ndjson"), "1\n4\n");
+        assert_eq!(kept, [2]);
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_whole_lines_that_went_out() {
+        let (dir, mut t) = setup(false, false, 4);
+        put(&mut t, "a.ndjson", "1\n").unwrap();
+        SPACE.set(Some(7));
+        put(&mut t, "a.ndjson", "2222\n3333\n").unwrap_err();
+        SPACE.set(None);
+        assert_eq!(read(&dir, "a.ndjson"), "1\n2222\n");
+        let (result, kept) = t.finish(true);
+        result.unwrap();
+        assert_eq!(kept, [2], "the file keeps two of the run's lines");
+    }
+
+    #[test]
+    fn an_atomic_file_keeps_its_lines_only_once_renamed() {
+        let (_dir, mut t) = setup(false, true, 4);
+        put(&mut t, "a.ndjson", "1\n2\n").unwrap();
+        assert_eq!(t.lines(0), 0);
+        let (result, kept) = t.finish(true);
+        result.unwrap();
+        assert_eq!(kept, [2]);
+        let (_dir, mut t) = setup(false, true, 4);
+        put(&mut t, "a.ndjson", "1\n2\n").unwrap();
+        assert_eq!(t.finish(false).1, [0]);
     }
 
     /// Writes `data`, whose whole lines are those up to its last newline.
@@ -998,7 +1109,7 @@ mod tests {
         let path = path(&t, "a.ndjson");
         let len = lines.iter().map(String::len).sum();
         t.write_vectored(0, &path, &slices, len).unwrap();
-        t.finish(true).unwrap();
+        t.finish(true).0.unwrap();
         assert_eq!(read(&dir, "a.ndjson"), lines.concat());
     }
 
@@ -1009,7 +1120,7 @@ mod tests {
         put_part(&mut t, "b.ndjson", "x").unwrap(); // evicts a, which ends inside a line
         put_part(&mut t, "a.ndjson", "2\n").unwrap();
         put_part(&mut t, "b.ndjson", "y\n").unwrap();
-        t.finish(true).unwrap();
+        t.finish(true).0.unwrap();
         assert_eq!(read(&dir, "a.ndjson"), "1\n22\n");
         assert_eq!(read(&dir, "b.ndjson"), "xy\n");
     }
@@ -1026,7 +1137,7 @@ mod tests {
         assert_ne!(a, b);
         t.write_at(a, &[IoSlice::new(b"2\n"), IoSlice::new(b"3\n")], 4).unwrap(); // reopens a
         t.write_at(b, &[IoSlice::new(b"y\n")], 2).unwrap();
-        t.finish(true).unwrap();
+        t.finish(true).0.unwrap();
         assert_eq!(read(&dir, "a.ndjson"), "1\n2\n3\n");
         assert_eq!(read(&dir, "b.ndjson"), "x\ny\n");
     }
@@ -1042,7 +1153,7 @@ mod tests {
         put_part(&mut t, "y.ndjson", "y\n").unwrap(); // evicts x.ndjson
         assert_eq!(read(&dir, "closed.ndjson"), "a\nbb\nc");
         // The run stops before the rest of the lines come.
-        t.finish(false).unwrap();
+        t.finish(false).0.unwrap();
         assert_eq!(read(&dir, "open.ndjson"), "1\n");
         assert_eq!(read(&dir, "closed.ndjson"), "a\nbb\n");
         assert_eq!(read(&dir, "x.ndjson"), "x\n");
@@ -1058,7 +1169,7 @@ mod tests {
         SPACE.set(None);
         assert_eq!(err.path, dir.path().join("a.ndjson"));
         assert_eq!(read(&dir, "a.ndjson"), "1\n");
-        t.finish(false).unwrap();
+        t.finish(false).0.unwrap();
         assert_eq!(read(&dir, "a.ndjson"), "1\n");
     }
 
@@ -1069,7 +1180,7 @@ mod tests {
         put(&mut t, "b.gz", "x\n").unwrap(); // evicts a: its first gzip member is complete
         put(&mut t, "a.gz", "2\n").unwrap();
         SPACE.set(Some(5));
-        let err = t.finish(false).unwrap_err();
+        let err = t.finish(false).0.unwrap_err();
         SPACE.set(None);
         assert_eq!(err.path, dir.path().join("a.gz"));
         assert_eq!(gunzip(&dir, "a.gz"), "1\n");
@@ -1100,7 +1211,8 @@ mod tests {
                 .unwrap();
             SPACE.set(None);
             assert_eq!(err.kept, Some(Kept::Members), "{rel}");
-            t.finish(false).unwrap();
+            let (result, kept) = t.finish(false);
+            result.unwrap();
             let file = File::open(dir.path().join(rel)).unwrap();
             let mut text = String::new();
             if rel.ends_with("gz") {
@@ -1116,6 +1228,7 @@ mod tests {
                 "{rel}: {} bytes",
                 text.len()
             );
+            assert_eq!(kept, [text.lines().count() as u64], "{rel}: the lines it keeps");
         }
     }
 
@@ -1129,7 +1242,7 @@ mod tests {
             names(dir.path()),
             [format!(".a.evq-tmp-{}", std::process::id()), "sub".into()]
         );
-        t.finish(true).unwrap();
+        t.finish(true).0.unwrap();
         assert_eq!(names(dir.path()), ["a", "sub"]);
         assert_eq!(names(&dir.path().join("sub")), ["b.gz"]);
         assert_eq!(read(&dir, "a"), "1\n3\n");
@@ -1142,7 +1255,7 @@ mod tests {
         fs::write(dir.path().join("a"), "old\n").unwrap();
         put(&mut t, "a", "new\n").unwrap();
         put(&mut t, "b", "new\n").unwrap();
-        t.finish(false).unwrap();
+        t.finish(false).0.unwrap();
         assert_eq!(
             (names(dir.path()), read(&dir, "a")),
             (vec!["a".to_string()], "old\n".to_string())
@@ -1174,7 +1287,7 @@ mod tests {
         put(&mut t, "b", "x\n").unwrap();
         put(&mut t, "a", "newer\n").unwrap();
         assert_eq!(read(&dir, "a"), "old\n");
-        t.finish(true).unwrap();
+        t.finish(true).0.unwrap();
         assert_eq!(read(&dir, "a"), "old\nnew\nnewer\n");
     }
 
@@ -1193,7 +1306,7 @@ mod tests {
             put(&mut t, "c", "4\n").unwrap_err().error.kind(),
             ErrorKind::AlreadyExists
         );
-        t.finish(true).unwrap();
+        t.finish(true).0.unwrap();
         assert_eq!(
             (read(&dir, "a"), read(&dir, &tmp("c"))),
             ("1\n".to_string(), "3\n".to_string())

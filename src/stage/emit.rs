@@ -14,7 +14,8 @@ pub(crate) trait Outlet {
     /// Past the last stage: the event is output. Its line's fate, `Emitted` (or `Skipped`
     /// when the output failed first), is recorded where it is written.
     fn output(&mut self, ev: &Event);
-    /// `to`/`tee` (the stage at `stage` in the chain) writes the event to its file.
+    /// `to`/`tee` (the stage at `stage` in the chain) writes the event to its file; for `to`,
+    /// the output records the line's fate, as for [`Outlet::output`].
     fn deliver(&mut self, stage: usize, to: &To, ev: &Event, env: &Env);
     /// Records the fate of the line at `origin`.
     fn record(&mut self, origin: Origin, fate: Fate);

@@ -37,7 +37,12 @@ impl Outlet for Recorded {
         }
     }
 
-    fn deliver(&mut self, _: usize, _: &To, _: &Event, _: &Env) {}
+    /// As the topic files do once they keep the line: `to`'s line is emitted.
+    fn deliver(&mut self, _: usize, to: &To, ev: &Event, _: &Env) {
+        if !to.tee && ev.origin.owns_fate() {
+            self.record(ev.origin, Fate::Emitted);
+        }
+    }
 
     fn record(&mut self, origin: Origin, fate: Fate) {
         let before = self.fates.insert(origin.line, fate);

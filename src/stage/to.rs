@@ -11,7 +11,7 @@
 //! after its last placeholder (the extension, which picks the compression).
 
 use super::{Describe, Emit, Ordered};
-use crate::event::{Event, Fate, Needs};
+use crate::event::{Event, Needs};
 use crate::lang::ast::{Expr, Template, TemplatePart};
 use crate::lang::{Env, LangError, Span, StageAst, StageSpec, Val};
 use crate::output::safe_path::{NONE, encode_into};
@@ -163,13 +163,12 @@ impl Describe for To {
 }
 
 impl Ordered for To {
-    /// Writes the event to its file; `tee` passes it on, `to` ends its way.
+    /// Writes the event to its file; `tee` passes it on, `to` ends its way: its line is
+    /// emitted once the file keeps it, which the output decides.
     fn push(&mut self, ev: Event, out: &mut Emit) {
         out.deliver(self, &ev);
         if self.tee {
             out.push(ev);
-        } else {
-            out.record(&ev, Fate::Emitted);
         }
     }
 
