@@ -71,7 +71,7 @@ pub(crate) struct Cli {
     pub until: Option<String>,
 
     /// A line matching REGEX starts a record; other lines are joined to the record before them
-    #[arg(long = "multiline-start", value_name = "REGEX")]
+    #[arg(long = "multiline-start", value_name = "REGEX", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub multiline_start: Option<String>,
 
     /// The message id of each event `to "nats://…"` publishes, for deduplication
@@ -87,8 +87,8 @@ pub(crate) struct Cli {
     #[arg(long = "strip-ansi")]
     pub strip_ansi: bool,
 
-    /// Year for syslog timestamps without one (default: each input's modification year)
-    #[arg(long, value_name = "YEAR")]
+    /// Year for syslog timestamps without one, 0 to 9999 (default: each input's modification year)
+    #[arg(long, value_name = "YEAR", value_parser = clap::value_parser!(i32).range(0..=9999))]
     pub year: Option<i32>,
 
     /// Output format (default: ndjson; table when stdout is a terminal and the pipeline ends in an aggregate)
@@ -183,7 +183,7 @@ pub(crate) struct Cli {
     pub seed: u64,
 
     /// Strftime format for event times no built-in format accepts
-    #[arg(long = "time-format", value_name = "STRFTIME")]
+    #[arg(long = "time-format", value_name = "STRFTIME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub time_format: Option<String>,
 
     /// Set $NAME to the string VALUE in the pipeline (repeatable)

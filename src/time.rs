@@ -140,12 +140,42 @@ pub(crate) fn parse_rfc3339(b: &[u8]) -> Option<f64> {
                 3 => 0,
                 _ => return None,
             };
+            if oh > 23 || om > 59 {
+                return None;
+            }
             let o = oh * 3600 + om * 60;
             if sign == b'+' { o } else { -o }
         }
         _ => return None,
     };
-    Some((days * 86400 + h * 3600 + mi * 60 + sec - offset) as f64 + frac)
+    if sec == 60 {
+        // A leap second is 23:59:60 UTC; it counts as the last second of its day.
+        if (h * 3600 + mi * 60 + 59 - offset).rem_euclid(86400) != 86399 {
+            return None;
+        }
+        sec = 59;
+    }
+    Some(within_second(
+        (days * 86400 + h * 3600 + mi * 60 + sec - offset) as f64,
+        frac,
+    ))
+}
+
+/// The time `frac` (below 1) after the whole second `second`, never rounded up into the next
+/// second: a double keeps about a quarter of a microsecond of today's times, so
+/// `…:59.999999999` stays in its second, minute and day.
+fn within_second(second: f64, frac: f64) -> f64 {
+    let t = second + frac;
+    let next = second + 1.0;
+    if t < next {
+        return t;
+    }
+    // The double just below `next` (an integer, so not zero unless `second` is -1).
+    match next {
+        0.0 => -f64::from_bits(1),
+        n if n > 0.0 => f64::from_bits(n.to_bits() - 1),
+        n => f64::from_bits(n.to_bits() + 1),
+    }
 }
 
 /// Common Log Format: `10/Oct/2000:13:55:36 -0700`.
@@ -415,6 +445,36 @@ mod tests {
         );
         assert_eq!(parse_str("2026-13-28T10:00:00Z", None), None);
         assert_eq!(parse_str("yesterday", None), None);
+    }
+
+    #[test]
+    fn offsets_past_23_59_and_a_second_60_off_the_end_of_a_utc_day_are_no_time() {
+        for bad in [
+            "2026-11-01T12:00:00+99:99",
+            "2026-11-01T12:00:00+12:60",
+            "2026-11-01T00:00:00+24:00",
+            "2026-11-01T00:00:60.5Z",
+            "2026-11-01T23:59:60+01:00",
+        ] {
+            assert_eq!(parse_str(bad, None), None, "{bad}");
+        }
+        let day_end = parse_str("2016-12-31T23:59:59.5Z", None);
+        assert_eq!(parse_str("2016-12-31T23:59:60.5Z", None), day_end);
+        assert_eq!(parse_str("2017-01-01T00:59:60.5+01:00", None), day_end);
+    }
+
+    #[test]
+    fn a_fraction_never_rounds_a_time_into_the_next_second() {
+        for (text, second) in [
+            ("2026-11-01T00:59:59.999999999Z", 1_793_494_799.0),
+            ("2026-11-01T00:59:59.9999999Z", 1_793_494_799.0),
+            ("2026-10-31T23:59:59.9999999999999Z", 1_793_491_199.0),
+            ("1969-12-31T23:59:59.9999999999Z", -1.0),
+            ("1969-12-31T23:59:58.9999999999Z", -2.0),
+        ] {
+            let t = parse_str(text, None).unwrap();
+            assert!(t >= second && t < second + 1.0, "{text}: {t}");
+        }
     }
 
     #[test]

@@ -43,9 +43,12 @@ impl Moments {
         self.n += later.n;
     }
 
-    /// The sample variance (divided by n − 1, like Miller's `var`); `None` below two values.
+    /// The sample variance (divided by n − 1, like Miller's `var`); `None` below two values,
+    /// and when it is past the range of a double (values near ±1e308, or ±1e400 themselves).
     pub(crate) fn var(&self) -> Option<f64> {
-        (self.n >= 2).then(|| self.m2.max(0.0) / (self.n - 1) as f64)
+        (self.n >= 2)
+            .then(|| self.m2.max(0.0) / (self.n - 1) as f64)
+            .filter(|v| self.m2.is_finite() && v.is_finite())
     }
 
     /// The sample standard deviation; `None` below two values.
@@ -96,6 +99,14 @@ mod tests {
         let exact = ds.iter().map(|d| (d - mean) * (d - mean)).sum::<f64>() / (ds.len() - 1) as f64;
         let v = of(&xs).var().expect("many values");
         assert!((v / exact - 1.0).abs() < 1e-6, "{v} vs {exact}");
+    }
+
+    #[test]
+    fn a_variance_past_the_range_of_a_double_is_none_not_zero() {
+        assert_eq!(of(&[1e308, -1e308]).var(), None);
+        assert_eq!(of(&[5.0, f64::INFINITY, 7.0]).var(), None);
+        assert_eq!(of(&[5.0, f64::INFINITY, 7.0]).stddev(), None);
+        assert_eq!(of(&[1e200, 1e200, -1e200]).var(), None);
     }
 
     #[test]

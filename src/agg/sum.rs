@@ -4,15 +4,26 @@ use crate::lang::value::Numeric;
 
 /// A float sum with a running compensation for the low-order bits that each addition drops
 /// (Neumaier's improvement of Kahan summation, which also handles terms larger than the sum).
+/// A sum of finite terms that would pass the range of a double is kept scaled down by
+/// [`SCALE`] from then on, so that the mean of values near 1e308 is still found.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Compensated {
     sum: f64,
     comp: f64,
+    scaled: bool,
 }
+
+/// 2^-64: scaling by it is exact for every value far from the smallest doubles.
+const SCALE: f64 = 1.0 / 18_446_744_073_709_551_616.0;
 
 impl Compensated {
     fn add(&mut self, x: f64) {
+        let x = if self.scaled { x * SCALE } else { x };
         let t = self.sum + x;
+        if t.is_infinite() && !self.scaled && x.is_finite() && self.sum.is_finite() {
+            (self.sum, self.comp, self.scaled) = (self.sum * SCALE, self.comp * SCALE, true);
+            return self.add(x);
+        }
         if self.sum.abs() >= x.abs() {
             self.comp += (self.sum - t) + x;
         } else {
@@ -31,7 +42,33 @@ impl Compensated {
     }
 
     fn value(self) -> f64 {
-        self.sum + self.comp
+        self.divided(1.0)
+    }
+
+    /// The sum divided by `n`, scaled back up only after the division.
+    fn divided(self, n: f64) -> f64 {
+        let v = (self.sum + self.comp) / n;
+        if self.scaled { v / SCALE } else { v }
+    }
+
+    /// Adds another sum's parts.
+    fn merge(&mut self, later: Compensated) {
+        match (self.scaled, later.scaled) {
+            (false, true) => {
+                let mine = *self;
+                *self = later;
+                self.add(mine.sum);
+                self.add(mine.comp);
+            }
+            (true, false) => {
+                self.add(later.sum);
+                self.add(later.comp);
+            }
+            _ => {
+                self.add(later.sum);
+                self.comp += later.comp;
+            }
+        }
     }
 }
 
@@ -73,8 +110,7 @@ impl Sum {
     pub(crate) fn merge(&mut self, later: &Sum) {
         self.n += later.n;
         self.add_int(later.int);
-        self.float.add(later.float.sum);
-        self.float.comp += later.float.comp;
+        self.float.merge(later.float);
         self.has_float |= later.has_float;
     }
 
@@ -101,10 +137,16 @@ impl Sum {
     /// (quotient plus remainder), so the mean of large integers loses no more than one rounding.
     pub(crate) fn mean(&self) -> Option<f64> {
         let n = i128::from(self.n);
-        match self.total()? {
-            Numeric::I(s) => Some((s / n) as f64 + (s % n) as f64 / n as f64),
-            Numeric::F(f) => Some(f / n as f64),
+        if self.n == 0 {
+            return None;
         }
+        if !self.has_float {
+            let s = self.int;
+            return Some((s / n) as f64 + (s % n) as f64 / n as f64);
+        }
+        let mut f = self.float;
+        f.add_int(self.int);
+        Some(f.divided(self.n as f64))
     }
 }
 
@@ -119,6 +161,19 @@ mod tests {
             s.add(parse_numeric(t).expect("a number"));
         }
         s
+    }
+
+    #[test]
+    fn the_mean_of_values_whose_sum_passes_the_range_of_a_double_is_found() {
+        assert_eq!(sum_of(&["1e308", "1e308"]).mean(), Some(1e308));
+        assert_eq!(sum_of(&["1e308", "1e308", "-1e308", "1"]).mean(), Some(2.5e307));
+        assert_eq!(sum_of(&["1e308", "1e308"]).total(), Some(Numeric::F(f64::INFINITY)));
+        let (mut a, b) = (sum_of(&["1e308", "1e308"]), sum_of(&["2", "4"]));
+        a.merge(&b);
+        assert_eq!(a.mean(), Some(5e307));
+        let mut b = sum_of(&["2", "4"]);
+        b.merge(&sum_of(&["1e308", "1e308"]));
+        assert_eq!(b.mean(), Some(5e307));
     }
 
     #[test]

@@ -802,8 +802,11 @@ impl<'c> Writer<'c> {
             match to {
                 StatsTo::Stderr => messages::text(&text),
                 StatsTo::File(path) => {
+                    // One JSON document: all of it, or (cut back) nothing.
                     let written = match self.stats_file.as_mut() {
-                        Some(f) => f.write_all((text + "\n").as_bytes()),
+                        Some(f) => f.write_all((text + "\n").as_bytes()).inspect_err(|_| {
+                            let _ = f.set_len(0);
+                        }),
                         None => Ok(()),
                     };
                     if let Err(source) = written {

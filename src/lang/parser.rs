@@ -505,13 +505,19 @@ impl Parser {
         Ok(out)
     }
 
+    /// The count of `head`, `tail` and `top`: at least 1, as a count of 0 would keep nothing.
     fn count_arg(&mut self, default: u64) -> Result<u64, LangError> {
         match self.peek() {
             Some(Tok::Num(n)) => {
                 let v = n.parse().map_err(|_| {
                     self.error_here("expected a whole number")
-                        .hint("write a count such as 10 (from 0 to 18446744073709551615)")
+                        .hint("write a count such as 10 (from 1 to 18446744073709551615)")
                 })?;
+                if v == 0 {
+                    return Err(self
+                        .error_here("a count of 0 keeps no event")
+                        .hint("write a count of at least 1, e.g. head 10"));
+                }
                 self.advance();
                 Ok(v)
             }

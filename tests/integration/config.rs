@@ -94,3 +94,24 @@ fn explain_and_generate_into_a_full_disk_exit_4_naming_stdout() {
         );
     }
 }
+
+/// Option values that could not mean anything are usage errors naming the option: an empty
+/// `--time-format` or `--multiline-start`, and a `--year` no time can have.
+#[test]
+fn empty_formats_and_years_past_9999_are_usage_errors() {
+    for (args, option) in [
+        (&["--time-format", ""][..], "--time-format"),
+        (&["--multiline-start", ""][..], "--multiline-start"),
+        (&["--year", "99999"][..], "--year"),
+    ] {
+        let all: Vec<&str> = args.iter().copied().chain(["where true"]).collect();
+        let r = run(&all, "{}\n");
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(
+            r.stderr.starts_with("evq: ") && r.stderr.contains(option),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(run(&["--year", "2024", "where true"], "{}\n").code, 0);
+}

@@ -429,3 +429,21 @@ fn a_full_output_file_ends_at_a_whole_event_and_the_stats_count_what_it_holds() 
         );
     }
 }
+
+/// `--stats=FILE` holds one JSON document: when it does not fit, the file holds nothing, never
+/// a cut document.
+#[test]
+fn a_stats_file_that_cannot_be_written_whole_is_left_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let stats = dir.path().join("stats.json");
+    let script = "ulimit -f 1; exec \"$0\" \"$@\" > /dev/null 2>&1";
+    let status = Command::new("sh")
+        .args(["-c", script])
+        .arg(assert_cmd::cargo::cargo_bin("evq"))
+        .arg(format!("--stats={}", stats.display()))
+        .args(["where true", "/dev/null"])
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(4));
+    assert_eq!(std::fs::read(&stats).unwrap(), b"", "a cut JSON document was left");
+}
