@@ -354,6 +354,7 @@ fn out_dir_stage(dir: &str, asts: &[StageAst]) -> Result<StageAst, UsageError> {
     Ok(StageAst {
         spec,
         span: crate::lang::Span::default(),
+        rows: None,
     })
 }
 

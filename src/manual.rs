@@ -176,7 +176,10 @@ const SECTIONS: &[(&str, &[&str])] = &[
       of count, stats, top, distinct, fold and step, the keys of sort, head/tail ... by,
       dedupe, throttle, sample and reorder, assert, fill-down, the placeholders of to/tee
       templates and of --format; fields an earlier stage makes are not checked (after set,
-      rename, parse, join, explode, an aggregate ... the check stops)
+      rename, parse, join, explode, an aggregate ... the check stops). The rows of count,
+      stats, top and distinct have fields known before the run: a later stage reading one
+      they never have (count by svc | where cnt > 1) is a pipeline error (exit 2) naming the
+      fields they have, followed through set, del, rename and keep
   evq: warning: EXPR never held: F was never TYPE (it was TYPES); write FIX
       a comparison of a field with a constant, in a where, assert or route condition, that
       no event's field could meet (LogonType == 3 when LogonType is always a string); an

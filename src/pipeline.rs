@@ -73,6 +73,7 @@ impl Pipeline {
     /// Builds the stages; fails for a lookup file or schema that cannot be read.
     pub(crate) fn new(asts: &[StageAst], opts: &StageOptions) -> Result<Pipeline, LangError> {
         let mut stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, opts)).collect::<Result<_, _>>()?;
+        crate::seen::check_row_fields(asts, &stages)?;
         add_range(&mut stages, opts);
         let first_want = observed_after(&stages);
         for i in 0..stages.len() {

@@ -8,7 +8,8 @@
 
 use crate::event::{Event, Needs};
 use crate::flags::{Flags, MAX_FLAGS};
-use crate::lang::Path;
+use crate::lang::ast::Seg;
+use crate::lang::{LangError, Path, StageAst, StageSpec};
 use crate::mismatch::Mismatches;
 use crate::stage::Stage;
 use std::collections::BTreeSet;
@@ -159,6 +160,85 @@ impl Watch {
 
 /// True for the stages that pass events on with their fields as read (or write them out
 /// as read: `to`).
+/// Refuses a stage that reads a field the rows of the aggregate before it never have:
+/// `count by svc | where cnt > 1` could only ever find `cnt` missing. The rows' fields are
+/// followed through `set`, `del`, `rename` and `keep`, and through the stages that keep
+/// fields, up to the first other stage. `stages` are those `asts` built.
+pub(crate) fn check_row_fields(asts: &[StageAst], stages: &[Stage]) -> Result<(), LangError> {
+    for (i, (ast, aggregate)) in asts.iter().zip(stages).enumerate() {
+        let Some(rows) = &ast.rows else { continue };
+        let mut rows = rows.clone();
+        for (later, stage) in asts.iter().zip(stages).skip(i + 1) {
+            let mut n = Needs::default();
+            stage.needs(&mut n);
+            let missing = n.reads.iter().find_map(|p| match p.segs.first() {
+                Some(Seg::Key(k)) if !rows.iter().any(|r| **r == **k) => Some(k),
+                _ => None,
+            });
+            if let Some(field) = missing {
+                let what = format!("`{field}` is not a field of the rows `{}` makes", aggregate.name());
+                return Err(LangError::new(what, later.span).hint(row_hint(field, &rows)));
+            }
+            if !keeps_fields(stage) && !follow_fields(&later.spec, &mut rows) {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the rows have, and the likeliest meant: a field that starts with the one written
+/// (`avg` for `avg_lat`), else the nearest spelling.
+fn row_hint(field: &str, rows: &[String]) -> String {
+    let mut hint = format!("at this stage its rows have only {}", rows.join(", "));
+    let names: BTreeSet<String> = rows.iter().cloned().collect();
+    let near = rows
+        .iter()
+        .find(|r| r.starts_with(field))
+        .map(String::as_str)
+        .or_else(|| nearest(field, &names));
+    if let Some(near) = near {
+        let _ = write!(hint, "; did you mean `{near}`?");
+    }
+    hint
+}
+
+/// The top-level fields of events after `spec`, given those before it: false when the stage
+/// is not one that only adds, removes or renames named fields.
+fn follow_fields(spec: &StageSpec, rows: &mut Vec<String>) -> bool {
+    let top = |p: &Path| match p.segs.first() {
+        Some(Seg::Key(k)) => Some(k.to_string()),
+        _ => None,
+    };
+    let add = |rows: &mut Vec<String>, name: Option<String>| {
+        if let Some(name) = name.filter(|n| !rows.contains(n)) {
+            rows.push(name);
+        }
+    };
+    match spec {
+        StageSpec::Set(assignments) => assignments.iter().for_each(|(p, _)| add(rows, top(p))),
+        StageSpec::Del(paths) => {
+            for p in paths.iter().filter(|p| p.segs.len() == 1) {
+                rows.retain(|r| Some(r) != top(p).as_ref());
+            }
+        }
+        StageSpec::Rename(pairs) => {
+            for (from, to) in pairs {
+                if from.segs.len() == 1 {
+                    rows.retain(|r| Some(r) != top(from).as_ref());
+                }
+                add(rows, top(to));
+            }
+        }
+        StageSpec::Keep(paths) => {
+            let kept: Vec<Option<String>> = paths.iter().map(top).collect();
+            rows.retain(|r| kept.contains(&Some(r.clone())));
+        }
+        _ => return false,
+    }
+    true
+}
+
 fn keeps_fields(s: &Stage) -> bool {
     matches!(
         s,
@@ -246,6 +326,49 @@ mod tests {
             w.observe(&Event::parse(line, Origin::default(), &needs).expect("a valid line"));
         }
         w.warnings(lines.len() as u64)
+    }
+
+    /// The first row-field error of `pipeline`, as message and hint.
+    fn row_error(pipeline: &str) -> Option<(String, String)> {
+        let asts = crate::lang::parse_pipeline(pipeline).unwrap();
+        let opts = crate::stage::StageOptions::default();
+        let stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, &opts).unwrap()).collect();
+        check_row_fields(&asts, &stages)
+            .err()
+            .map(|e| (e.message, e.hint.unwrap_or_default()))
+    }
+
+    #[test]
+    fn a_field_an_aggregates_rows_never_have_is_refused_with_the_likeliest_meant() {
+        let (message, hint) = row_error("count by svc | where cnt > 1").unwrap();
+        assert_eq!(message, "`cnt` is not a field of the rows `count` makes");
+        assert_eq!(
+            hint,
+            "at this stage its rows have only svc, count; did you mean `count`?"
+        );
+        let (_, hint) = row_error("stats avg(lat) by svc | sort avg desc").unwrap();
+        assert!(hint.ends_with("did you mean `avg_lat`?"), "{hint}");
+        let (message, hint) = row_error("count by svc | rename count as n | where count > 1").unwrap();
+        assert!(message.starts_with("`count`"), "{message}");
+        assert!(hint.contains("only svc, n;") || hint.ends_with("only svc, n"), "{hint}");
+        assert!(row_error("top 3 svc | set x = count * 2 | where y > 1").is_some());
+        assert!(row_error("count by svc | keep svc | sort count").is_some());
+    }
+
+    #[test]
+    fn fields_the_rows_have_or_that_stages_add_pass() {
+        for ok in [
+            "count by svc | where count > 1",
+            "count by user.id | where user.id > 3",
+            "stats avg(lat) by svc every 1h | where window_start != null and avg_lat > 1",
+            "count by svc | rename count as n | where n > 1",
+            "count by svc | set a.b = 1 | where a.b == 1",
+            "count by svc | parse logfmt from svc | where anything",
+            "fold by id | where status == 1",
+            "where a > 1 | count by b",
+        ] {
+            assert_eq!(row_error(ok), None, "{ok}");
+        }
     }
 
     #[test]

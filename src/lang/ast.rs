@@ -465,6 +465,9 @@ pub(crate) enum RouteSpec {
 pub(crate) struct StageAst {
     pub spec: StageSpec,
     pub span: Span,
+    /// The top-level fields of every row an aggregate makes (`count by svc`: `svc`, `count`);
+    /// `None` for other stages and for `fold`, whose rows also hold the entities' fields.
+    pub rows: Option<Vec<String>>,
 }
 
 #[cfg(test)]

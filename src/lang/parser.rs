@@ -48,6 +48,7 @@ pub(crate) fn parse_pipeline_with(src: &str, params: &Params) -> Result<Vec<Stag
         if let Some(StageAst {
             spec: StageSpec::To { tee: false, .. },
             span,
+            ..
         }) = stages.last()
         {
             return Err(
@@ -239,6 +240,8 @@ struct Parser {
     src: String,
     /// What `$NAME` stands for.
     params: Params,
+    /// The row fields of the aggregate just parsed (see [`StageAst::rows`]).
+    rows: Option<Vec<String>>,
 }
 
 impl Parser {
@@ -250,6 +253,7 @@ impl Parser {
             depth: 0,
             src: src.to_string(),
             params: Params::default(),
+            rows: None,
         })
     }
 
@@ -410,6 +414,7 @@ impl Parser {
         Ok(StageAst {
             spec,
             span: start.to(self.prev_span()),
+            rows: self.rows.take(),
         })
     }
 

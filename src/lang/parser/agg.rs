@@ -87,6 +87,12 @@ impl Parser {
             },
         };
         cols.check()?;
+        if matches!(
+            spec,
+            StageSpec::Count { .. } | StageSpec::Stats { .. } | StageSpec::Top { .. } | StageSpec::Distinct { .. }
+        ) {
+            self.rows = Some(cols.top_level());
+        }
         Ok(spec)
     }
 
@@ -319,6 +325,19 @@ struct Column {
 impl Columns {
     fn add(&mut self, path: Vec<Seg>, what: String, span: Span) {
         self.0.push(Column { path, what, span });
+    }
+
+    /// The fields at the top of a row, in order, each once (`user.id` and `user.name`: `user`).
+    fn top_level(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for c in &self.0 {
+            if let Some(Seg::Key(k)) = c.path.first()
+                && !names.iter().any(|n| **n == **k)
+            {
+                names.push(k.to_string());
+            }
+        }
+        names
     }
 
     /// Fails when two columns are the same field, or one holds the other (`user` and `user.id`).
