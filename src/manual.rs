@@ -210,7 +210,13 @@ const SECTIONS: &[(&str, &[&str])] = &[
       offsets (Z is +00:00); time(...) compares instants
   evq: warning: lower(X) == \"TEXT\" never holds: lower() never gives \"TEXT\"; write lower(X) == \"text\"
       == (or, always holding, !=) between lower() or upper() and a string with letters of
-      the other case, which no data can meet; printed whatever the events
+      the other case, which no data can meet, and startswith, endswith or contains of
+      lower(X) or upper(X) and such a string; printed whatever the events
+  evq: warning: type(X) == \"int\" never holds: type() gives null, boolean, number, string, array, object; write type(X) == \"number\"
+      a name type() never gives; and a function that gives a number (len, int, float,
+      round, floor, ceil, abs, hash, line, offset) or a time (time, bucket, now) compared
+      with a string, which never equals or orders with a number (len(s) > \"2\": write
+      len(s) > 2; time(ts) > \"2026-01-01\": write time(ts) > @2026-01-01)
   evq: warning: explode P made no event: P was never an array (it was TYPES)
       the path of an explode was in events, but never an array (a JSON array written as
       a string, say), so every event was dropped as exploded_empty; not printed when some

@@ -317,7 +317,8 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
     let field = |e| field_in(e, bound);
     match e {
         Expr::Bin(op, a, b) => {
-            out.never.extend(case_never(*op, a, b));
+            out.never
+                .extend(case_never(*op, a, b).or_else(|| type_never(*op, a, b)));
             let pair = match (&**a, &**b) {
                 (x, Expr::Const(v)) => field(x).map(|p| (p, *op, v)),
                 (Expr::Const(v), x) => field(x).map(|p| (p, flipped(*op), v)),
@@ -339,7 +340,13 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
             None => collect(expr, bound, out),
         },
         Expr::Not(e) | Expr::Neg(e) => collect(e, bound, out),
-        Expr::Array(items) | Expr::Call(_, items) => items.iter().for_each(|e| collect(e, bound, out)),
+        Expr::Call(f, items) => {
+            out.never.extend(affix_never(*f, items));
+            for e in items {
+                collect(e, bound, out);
+            }
+        }
+        Expr::Array(items) => items.iter().for_each(|e| collect(e, bound, out)),
         Expr::If(c) => {
             if let Some((cond, _)) = c.arms.first() {
                 collect(cond, bound, out);
@@ -394,6 +401,116 @@ fn case_never(op: BinOp, a: &Expr, b: &Expr) -> Option<String> {
     let outcome = if op == "==" { "never holds" } else { "always holds" };
     Some(format!(
         "{name}({arg}) {op} \"{text}\" {outcome}: {name}() never gives \"{text}\"; write {name}({arg}) {op} \"{fixed}\""
+    ))
+}
+
+/// The names `type()` gives.
+const TYPE_NAMES: &[&str] = &["null", "boolean", "number", "string", "array", "object"];
+
+/// Functions whose value is a number or null, whatever their arguments.
+fn gives_a_number(f: Func) -> bool {
+    matches!(
+        f,
+        Func::Len
+            | Func::Int
+            | Func::Float
+            | Func::Round
+            | Func::Floor
+            | Func::Ceil
+            | Func::Abs
+            | Func::Hash
+            | Func::Time
+            | Func::Bucket
+            | Func::Now
+            | Func::Line
+            | Func::Offset
+    )
+}
+
+/// A function's call as written in a warning: `len(svc)`, or `len(…)`.
+fn call_text(name: &str, args: &[Expr]) -> String {
+    match args.first() {
+        Some(Expr::Path(p)) => format!("{name}({p})"),
+        _ => format!("{name}(…)"),
+    }
+}
+
+/// `type(x) == "int"` (a name `type()` never gives), or `len(x) > "2"` (a function that gives
+/// a number compared with text): the comparison never holds (`!=`: always), whatever the data.
+fn type_never(op: BinOp, a: &Expr, b: &Expr) -> Option<String> {
+    let ((Expr::Call(f, args), Expr::Const(Val::Str(text))) | (Expr::Const(Val::Str(text)), Expr::Call(f, args))) =
+        (a, b)
+    else {
+        return None;
+    };
+    let sym = symbol(op).filter(|_| !matches!(op, BinOp::In | BinOp::NotIn))?;
+    let outcome = if sym == "!=" { "always holds" } else { "never holds" };
+    let name = Func::NAMES.iter().copied().find(|n| Func::from_name(n) == Some(*f))?;
+    let call = call_text(name, args);
+    match f {
+        Func::Type if matches!(op, BinOp::Eq | BinOp::Ne) && !TYPE_NAMES.contains(&&**text) => Some(format!(
+            "{call} {sym} \"{text}\" {outcome}: type() gives {}; write {call} {sym} \"{}\"",
+            TYPE_NAMES.join(", "),
+            type_meant(text)
+        )),
+        Func::Time | Func::Bucket | Func::Now => {
+            let fix = match crate::time::parse_str(text, None) {
+                Some(_) => format!("@{text}"),
+                None => "a time such as @2026-01-01T00:00:00Z".to_string(),
+            };
+            Some(format!(
+                "{call} {sym} \"{text}\" {outcome}: {name}() gives a time, which text never equals or orders with; compare with {fix}"
+            ))
+        }
+        f if gives_a_number(*f) => {
+            let fix = text
+                .trim()
+                .parse::<f64>()
+                .map_or_else(|_| "a number".to_string(), |_| text.trim().to_string());
+            Some(format!(
+                "{call} {sym} \"{text}\" {outcome}: {name}() gives a number, which text never equals or orders with; compare with {fix}"
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The `type()` name a user most likely meant by `text`.
+fn type_meant(text: &str) -> &'static str {
+    match text.to_lowercase().as_str() {
+        "int" | "integer" | "float" | "double" | "num" | "long" | "decimal" => "number",
+        "bool" => "boolean",
+        "str" | "text" => "string",
+        "list" | "vec" | "tuple" => "array",
+        "dict" | "map" | "hash" | "record" | "obj" => "object",
+        "none" | "nil" | "undefined" | "missing" => "null",
+        _ => "number",
+    }
+}
+
+/// `startswith(lower(x), "API")`: `startswith`, `endswith` or `contains` of what `lower` (or
+/// `upper`) gives and a text it can never hold, so the test never holds.
+fn affix_never(f: Func, args: &[Expr]) -> Option<String> {
+    let name = match f {
+        Func::StartsWith => "startswith",
+        Func::EndsWith => "endswith",
+        Func::Contains => "contains",
+        _ => return None,
+    };
+    let [Expr::Call(case, inner), Expr::Const(Val::Str(text))] = args else {
+        return None;
+    };
+    let (case_name, fixed) = match case {
+        Func::Lower => ("lower", text.to_lowercase()),
+        Func::Upper => ("upper", text.to_uppercase()),
+        _ => return None,
+    };
+    if fixed == **text {
+        return None;
+    }
+    let call = call_text(case_name, inner);
+    Some(format!(
+        "{name}({call}, \"{text}\") never holds: {case_name}() never gives \"{text}\"; write {name}({call}, \"{fixed}\")"
     ))
 }
 
@@ -858,5 +975,42 @@ mod tests {
             [r#"upper(level) != "Warn" always holds: upper() never gives "Warn"; write upper(level) != "WARN""#]
         );
         assert!(warnings(r#"where lower(level) == "error" or upper(level) == "É1""#, &lines).is_empty());
+    }
+
+    #[test]
+    fn a_function_compared_with_what_it_never_gives_is_named() {
+        let lines = [r#"{"svc":"api","lat":5,"ts":"2026-11-01T00:00:00Z"}"#];
+        assert_eq!(
+            warnings(r#"where type(lat) == "int""#, &lines),
+            [
+                r#"type(lat) == "int" never holds: type() gives null, boolean, number, string, array, object; write type(lat) == "number""#
+            ]
+        );
+        assert_eq!(
+            warnings(r#"where len(svc) > "2""#, &lines),
+            [
+                r#"len(svc) > "2" never holds: len() gives a number, which text never equals or orders with; compare with 2"#
+            ]
+        );
+        assert_eq!(
+            warnings(r#"where time(ts) != "2026-01-01""#, &lines),
+            [
+                r#"time(ts) != "2026-01-01" always holds: time() gives a time, which text never equals or orders with; compare with @2026-01-01"#
+            ]
+        );
+        assert_eq!(
+            warnings(r#"where startswith(lower(svc), "API")"#, &lines),
+            [
+                r#"startswith(lower(svc), "API") never holds: lower() never gives "API"; write startswith(lower(svc), "api")"#
+            ]
+        );
+        for fine in [
+            r#"where type(lat) == "number""#,
+            "where len(svc) > 2",
+            r#"where startswith(lower(svc), "ap")"#,
+            r#"where str(lat) == "5""#,
+        ] {
+            assert!(warnings(fine, &lines).is_empty(), "{fine}");
+        }
     }
 }
