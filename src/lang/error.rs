@@ -47,14 +47,24 @@ impl LangError {
         let start = char_floor(src, self.span.start);
         let line_start = src[..start].rfind('\n').map_or(0, |p| p + 1);
         let line_end = src[start..].find('\n').map_or(src.len(), |p| start + p);
-        let line = &src[line_start..line_end];
         let end = char_floor(src, self.span.end.clamp(start, line_end));
+        // A long line is shown around the mistake only, cut where marked with `…`.
+        let (shown_start, end, shown_end) = match line_end - line_start > 3 * CONTEXT {
+            true => {
+                let end = char_floor(src, end.min(start + 2 * CONTEXT));
+                let from = char_floor(src, start.saturating_sub(CONTEXT).max(line_start));
+                (from, end, char_floor(src, (end + CONTEXT).min(line_end)))
+            }
+            false => (line_start, end, line_end),
+        };
+        let lead = if shown_start > line_start { "…" } else { "" };
+        let trail = if shown_end < line_end { "…" } else { "" };
         let width = UnicodeWidthStr::width(&src[start..end]).max(1);
         let mut out = format!(
-            "pipeline error: {}\n  {}\n  {}{}",
+            "pipeline error: {}\n  {lead}{}{trail}\n  {}{}",
             self.message,
-            line,
-            padding(&src[line_start..start]),
+            &src[shown_start..shown_end],
+            padding(&format!("{lead}{}", &src[shown_start..start])),
             "^".repeat(width)
         );
         if let Some(h) = &self.hint {
@@ -63,6 +73,9 @@ impl LangError {
         out
     }
 }
+
+/// How many bytes of a long pipeline line are shown before and after a mistake.
+const CONTEXT: usize = 60;
 
 /// What puts the caret under the text after `before` on a terminal: a tab for a tab, and as
 /// many spaces as columns for every other character (two for a wide one, none for a combining one).
@@ -104,6 +117,29 @@ mod tests {
             r,
             "pipeline error: unknown stage `wher`\n  wher x\n  ^^^^\n  hint: did you mean `where`?"
         );
+    }
+
+    #[test]
+    fn a_long_line_is_shown_around_the_mistake_only() {
+        let src = format!(
+            "{} | wher x | {}",
+            "where a == 1 or b == 2".repeat(400),
+            "set c = 1 | ".repeat(400)
+        );
+        let at = src.find("wher x").unwrap();
+        let r = LangError::new("unknown stage `wher`", Span::new(at, src.len())).render(&src);
+        let lines: Vec<&str> = r.lines().collect();
+        assert!(lines[1].len() < 400, "{} bytes", lines[1].len());
+        assert!(lines[1].starts_with("  …") && lines[1].ends_with('…'), "{}", lines[1]);
+        let caret = lines[2].find('^').unwrap();
+        assert_eq!(
+            &lines[1][caret + 2..caret + 8],
+            "wher x",
+            "the caret is under the mistake"
+        );
+        assert!(lines[2].len() < 400);
+        let short = LangError::new("m", Span::new(0, 1)).render("wher x");
+        assert_eq!(short.lines().nth(1), Some("  wher x"));
     }
 
     #[test]
