@@ -172,7 +172,7 @@ pub(crate) fn check_row_fields(asts: &[StageAst], stages: &[Stage]) -> Result<()
             let mut n = Needs::default();
             stage.needs(&mut n);
             let missing = n.reads.iter().find_map(|p| match p.segs.first() {
-                Some(Seg::Key(k)) if !rows.iter().any(|r| **r == **k) => Some(k),
+                Some(Seg::Key(k)) if !in_rows(p, &rows) => Some(k),
                 _ => None,
             });
             if let Some(field) = missing {
@@ -185,6 +185,23 @@ pub(crate) fn check_row_fields(asts: &[StageAst], stages: &[Stage]) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Whether a row field holds what `p` reads: its first name, or a flat key its first names
+/// spell with dots (`id.orig_h` reads the key `"id.orig_h"` when there is no `id` object).
+fn in_rows(p: &Path, rows: &[String]) -> bool {
+    let mut dotted = String::new();
+    for seg in &p.segs {
+        let Seg::Key(k) = seg else { return false };
+        if !dotted.is_empty() {
+            dotted.push('.');
+        }
+        dotted.push_str(k);
+        if rows.contains(&dotted) {
+            return true;
+        }
+    }
+    false
 }
 
 /// What the rows have, and the likeliest meant: a field that starts with the one written
@@ -210,6 +227,19 @@ fn follow_fields(spec: &StageSpec, rows: &mut Vec<String>) -> bool {
         Some(Seg::Key(k)) => Some(k.to_string()),
         _ => None,
     };
+    // A stage that sets, moves or removes the whole event (`set . = …`) makes fields not
+    // known here; `keep .` keeps them all.
+    let whole = |p: &Path| p.segs.is_empty();
+    let unknown = match spec {
+        StageSpec::Set(assignments) => assignments.iter().any(|(p, _)| whole(p)),
+        StageSpec::Del(paths) => paths.iter().any(whole),
+        StageSpec::Rename(pairs) => pairs.iter().any(|(from, to)| whole(from) || whole(to)),
+        StageSpec::Keep(paths) if paths.iter().any(whole) => return true,
+        _ => false,
+    };
+    if unknown {
+        return false;
+    }
     let add = |rows: &mut Vec<String>, name: Option<String>| {
         if let Some(name) = name.filter(|n| !rows.contains(n)) {
             rows.push(name);
@@ -365,6 +395,11 @@ mod tests {
             "count by svc | set a.b = 1 | where a.b == 1",
             "count by svc | parse logfmt from svc | where anything",
             "fold by id | where status == 1",
+            "count by `id.orig_h` | where id.orig_h == \"1.2.3.4\"",
+            "count by a as `s.t` | where s.t != null",
+            "count by a | set `p.q` = 1 | where p.q == 1",
+            "count by a | set . = {row: .} | where row.a == \"x\"",
+            "count by a | keep . | where count > 1",
             "where a > 1 | count by b",
         ] {
             assert_eq!(row_error(ok), None, "{ok}");

@@ -211,16 +211,20 @@ pub(crate) fn utc_of(t: f64, fmt: &str) -> Option<DateTime<Utc>> {
     if !valid_format(fmt) {
         return None;
     }
-    // Whole microseconds first: an f64 holds 1.123 as 1.12299…, which must print .123.
-    let micros = (t * 1e6).round();
-    if !micros.is_finite() || micros.abs() > 9.0e18 {
+    let (secs, nanos) = seconds_and_nanos(t)?;
+    DateTime::<Utc>::from_timestamp(secs, nanos)
+}
+
+/// Unix seconds as whole seconds and nanoseconds, the fraction to the nearest microsecond (an
+/// f64 holds 1.123 as 1.12299…, which must print .123) but never rounded up into the next
+/// second (…59.9999999 stays in its minute). `None` out of range.
+fn seconds_and_nanos(t: f64) -> Option<(i64, u32)> {
+    let secs = t.floor();
+    if !secs.is_finite() || secs.abs() > 9.0e15 {
         return None;
     }
-    let micros = micros as i64;
-    DateTime::<Utc>::from_timestamp(
-        micros.div_euclid(1_000_000),
-        (micros.rem_euclid(1_000_000) * 1000) as u32,
-    )
+    let micros = ((t - secs) * 1e6).round().min(999_999.0);
+    Some((secs as i64, micros as u32 * 1000))
 }
 
 /// RFC 3339 text of Unix seconds, UTC, with milliseconds only when needed.
@@ -305,13 +309,9 @@ pub(crate) fn rfc3339_in(t: f64, zone: Tz) -> String {
     } else {
         "%Y-%m-%dT%H:%M:%S%.3f%:z"
     };
-    let micros = (t * 1e6).round();
-    if !micros.is_finite() || micros.abs() > 9.0e18 {
+    let Some((secs, nanos)) = seconds_and_nanos(t) else {
         return rfc3339(t);
-    }
-    let micros = micros as i64;
-    let secs = micros.div_euclid(1_000_000);
-    let nanos = (micros.rem_euclid(1_000_000) * 1000) as u32;
+    };
     match DateTime::<Utc>::from_timestamp(secs, nanos) {
         Some(dt) => dt.with_timezone(&zone).format(fmt).to_string(),
         None => rfc3339(t),
@@ -461,6 +461,15 @@ mod tests {
         let day_end = parse_str("2016-12-31T23:59:59.5Z", None);
         assert_eq!(parse_str("2016-12-31T23:59:60.5Z", None), day_end);
         assert_eq!(parse_str("2017-01-01T00:59:60.5+01:00", None), day_end);
+    }
+
+    #[test]
+    fn a_time_is_never_written_in_the_next_second() {
+        let t = parse_str("2026-12-31T23:59:59.9999999Z", None).unwrap();
+        assert_eq!(strftime(t, "%Y-%m-%d %H:%M:%S").as_deref(), Some("2026-12-31 23:59:59"));
+        assert_eq!(rfc3339(t), "2026-12-31T23:59:59.999Z");
+        assert_eq!(strftime(1.123, "%S%.3f").as_deref(), Some("01.123"));
+        assert_eq!(strftime(-0.5, "%H:%M:%S%.3f").as_deref(), Some("23:59:59.500"));
     }
 
     #[test]

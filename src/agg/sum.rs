@@ -18,12 +18,19 @@ const SCALE: f64 = 1.0 / 18_446_744_073_709_551_616.0;
 
 impl Compensated {
     fn add(&mut self, x: f64) {
-        let x = if self.scaled { x * SCALE } else { x };
-        let t = self.sum + x;
-        if t.is_infinite() && !self.scaled && x.is_finite() && self.sum.is_finite() {
-            (self.sum, self.comp, self.scaled) = (self.sum * SCALE, self.comp * SCALE, true);
-            return self.add(x);
+        if self.scaled {
+            return self.add_in_units(x * SCALE);
         }
+        if (self.sum + x).is_infinite() && x.is_finite() && self.sum.is_finite() {
+            (self.sum, self.comp, self.scaled) = (self.sum * SCALE, self.comp * SCALE, true);
+            return self.add_in_units(x * SCALE);
+        }
+        self.add_in_units(x);
+    }
+
+    /// Adds `x`, already in the sum's units (scaled down when the sum is).
+    fn add_in_units(&mut self, x: f64) {
+        let t = self.sum + x;
         if self.sum.abs() >= x.abs() {
             self.comp += (self.sum - t) + x;
         } else {
@@ -51,23 +58,19 @@ impl Compensated {
         if self.scaled { v / SCALE } else { v }
     }
 
-    /// Adds another sum's parts.
+    /// Adds another sum's parts, in whichever units the two share.
     fn merge(&mut self, later: Compensated) {
-        match (self.scaled, later.scaled) {
-            (false, true) => {
-                let mine = *self;
-                *self = later;
-                self.add(mine.sum);
-                self.add(mine.comp);
-            }
-            (true, false) => {
-                self.add(later.sum);
-                self.add(later.comp);
-            }
-            _ => {
-                self.add(later.sum);
-                self.comp += later.comp;
-            }
+        if later.scaled && !self.scaled {
+            let mine = *self;
+            *self = later;
+            self.add(mine.sum);
+            self.add(mine.comp);
+        } else if later.scaled {
+            self.add_in_units(later.sum);
+            self.add_in_units(later.comp);
+        } else {
+            self.add(later.sum);
+            self.add(later.comp);
         }
     }
 }
@@ -174,6 +177,17 @@ mod tests {
         let mut b = sum_of(&["2", "4"]);
         b.merge(&sum_of(&["1e308", "1e308"]));
         assert_eq!(b.mean(), Some(5e307));
+        // Parts that each passed the range, and parts that pass it only once merged.
+        let mut c = sum_of(&["1e308", "1e308"]);
+        c.merge(&sum_of(&["1e308", "1e308"]));
+        assert_eq!(c.mean(), Some(1e308));
+        let part = vec!["1e304"; 4000];
+        let mut d = sum_of(&part);
+        for _ in 0..9 {
+            d.merge(&sum_of(&part));
+        }
+        let mean = d.mean().unwrap();
+        assert!((mean / 1e304 - 1.0).abs() < 1e-12, "{mean}");
     }
 
     #[test]

@@ -248,3 +248,24 @@ fn group_keys_and_json_text_input_keep_numbers_as_written() {
     let r = run(&["-i", "json", "where true"], "[{\"a\":1E5},\n{\"b\":[2E-3]}]\n");
     assert_eq!(r.stdout, "{\"a\":1E5}\n{\"b\":[2E-3]}\n");
 }
+
+/// A key counting from the end of an array cannot keep its shape in a row: it is named by
+/// its text, as an expression is (it was silently left out of every row).
+#[test]
+fn a_key_with_a_negative_index_is_named_by_its_text() {
+    let input = "{\"tags\":[\"a\",\"b\"]}\n{\"tags\":[\"c\"]}\n{\"tags\":[\"b\"]}\n";
+    let r = run(&["count by tags[-1]"], input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        lines(&r.stdout),
+        [
+            serde_json::json!({"tags[-1]": "b", "count": 2}),
+            serde_json::json!({"tags[-1]": "c", "count": 1})
+        ]
+    );
+    let r = run(&["distinct tags[-1] as last"], input);
+    assert_eq!(
+        lines(&r.stdout),
+        [serde_json::json!({"last": "b"}), serde_json::json!({"last": "c"})]
+    );
+}

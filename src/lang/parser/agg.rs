@@ -192,8 +192,14 @@ impl Parser {
             let name = if p.eat_word("as") {
                 KeyName::Named(p.name()?)
             } else {
+                // A path keeps its shape, unless it counts from the end of an array, which
+                // no row can show: then it is named by its text, as an expression is.
                 match &expr {
-                    Expr::Path(path) if !path.segs.is_empty() => KeyName::Path(path.clone()),
+                    Expr::Path(path)
+                        if !path.segs.is_empty() && !path.segs.iter().any(|s| matches!(s, Seg::Index(i) if *i < 0)) =>
+                    {
+                        KeyName::Path(path.clone())
+                    }
                     _ => KeyName::Named(text),
                 }
             };
