@@ -102,6 +102,14 @@ impl Outputs<'_> {
         }
     }
 
+    /// Keeps an output failure: the first, and how many more files failed after it.
+    fn failed(&mut self, e: OutputError) {
+        self.out.output_error = Some(match self.out.output_error.take() {
+            Some(first) => first.and_then(e),
+            None => e,
+        });
+    }
+
     /// Adds the fates the topic files settled to this batch's.
     fn land(&mut self) {
         let landed = self.sinks.pending.take_landed();
@@ -113,7 +121,7 @@ impl Outputs<'_> {
     #[cfg(not(feature = "nats"))]
     fn publish(&mut self, server: &str, _to: &To, _ev: &Event, _env: &Env) {
         let e = OutputError::Publish(format!("nats://{server}: this evq was built without NATS"));
-        self.out.output_error.get_or_insert(e);
+        self.failed(e);
     }
 }
 
@@ -137,7 +145,7 @@ impl Outlet for Outputs<'_> {
             buf.push(b'\n');
         });
         if let Err(e) = sinks.pending.write_if_full(&sinks.files) {
-            self.out.output_error.get_or_insert(e);
+            self.failed(e);
         }
         self.land();
     }

@@ -28,6 +28,15 @@ pub(crate) enum OutputError {
 }
 
 impl OutputError {
+    /// This error, followed by `later`: one message for both when both are topic files'
+    /// (the first, and how many more files failed), else this one.
+    pub(crate) fn and_then(self, later: OutputError) -> OutputError {
+        match (self, later) {
+            (OutputError::File(a), OutputError::File(b)) => a.and_more(1 + b.more).into(),
+            (first, _) => first,
+        }
+    }
+
     /// The exit status of a run this error stopped.
     pub(crate) fn status(&self) -> ExitStatus {
         ExitStatus::Output

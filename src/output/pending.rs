@@ -623,7 +623,7 @@ impl Pending {
 /// The first failure of two, saying that the files of the second failed too.
 fn both(first: Result<(), OutputError>, then: Result<(), OutputError>) -> Result<(), OutputError> {
     match (first, then) {
-        (Err(OutputError::File(a)), Err(OutputError::File(b))) => Err(a.and_more(1 + b.more).into()),
+        (Err(a), Err(b)) => Err(a.and_then(b)),
         (first, then) => first.and(then),
     }
 }
