@@ -168,12 +168,16 @@ impl PartialEq for Store {
     }
 }
 
-/// A quantile sketch over finite numbers. Non-finite values are ignored: they have no bucket.
+/// A quantile sketch over numbers. Those past the range of a double (±1e400) are counted at
+/// its ends, so they keep their ranks; NaN is ignored.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Sketch {
     pos: Store,
     neg: Store,
     zeros: u64,
+    /// Values past the range: above it, and below it.
+    above: u64,
+    below: u64,
     count: u64,
 }
 
@@ -183,11 +187,15 @@ impl Sketch {
     }
 
     pub(crate) fn add(&mut self, x: f64) {
-        if !x.is_finite() {
+        if x.is_nan() {
             return;
         }
         self.count += 1;
-        if x > 0.0 {
+        if x == f64::INFINITY {
+            self.above += 1;
+        } else if x == f64::NEG_INFINITY {
+            self.below += 1;
+        } else if x > 0.0 {
             self.pos.add(x);
         } else if x < 0.0 {
             self.neg.add(-x);
@@ -200,6 +208,8 @@ impl Sketch {
         self.pos.merge(&other.pos);
         self.neg.merge(&other.neg);
         self.zeros += other.zeros;
+        self.above += other.above;
+        self.below += other.below;
         self.count += other.count;
     }
 
@@ -217,13 +227,17 @@ impl Sketch {
 
     /// A value that occurred, within `γ - 1` < 1% of the value at nearest rank `ceil(q·n)`; exact
     /// for the minimum (rank 1), the maximum (rank n), zero, and any value whose bucket saw at
-    /// most two distinct values. `None` when the sketch is empty.
+    /// most two distinct values. `None` when the sketch is empty; ±infinity when the rank
+    /// falls on a value past the range of a double.
     pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
         if self.count == 0 {
             return None;
         }
         let rank = nearest_rank(q, self.count);
-        let mut seen = 0;
+        if rank <= self.below {
+            return Some(f64::NEG_INFINITY);
+        }
+        let mut seen = self.below;
         // Negative values in increasing order: from the largest magnitude down, and within a
         // bucket the larger magnitudes are the smaller values.
         for (_, bin) in self.neg.iter().rev() {
@@ -242,8 +256,8 @@ impl Sketch {
             }
             seen += bin.count;
         }
-        // Unreachable: the counts add up to `count` ≥ rank.
-        None
+        // The counts add up to `count` ≥ rank: the rest are above the range.
+        Some(f64::INFINITY)
     }
 }
 
@@ -280,6 +294,23 @@ mod tests {
     }
 
     #[test]
+    fn values_past_the_range_keep_their_ranks() {
+        let mut s = Sketch::new();
+        for x in [5.0, f64::INFINITY, 7.0, f64::NAN] {
+            s.add(x);
+        }
+        assert_eq!(s.count(), 3);
+        assert_eq!(s.quantile(0.5), Some(7.0));
+        assert_eq!(s.quantile(1.0), Some(f64::INFINITY));
+        let mut low = Sketch::new();
+        low.add(f64::NEG_INFINITY);
+        low.add(1.0);
+        s.merge(&low);
+        assert_eq!(s.quantile(0.0), Some(f64::NEG_INFINITY));
+        assert_eq!(s.quantile(0.4), Some(1.0));
+    }
+
+    #[test]
     fn values_near_f64_max_do_not_overflow() {
         // Answers are values that occurred, so the top bucket stays finite.
         let mut s = Sketch::new();
@@ -311,8 +342,13 @@ mod tests {
         assert_eq!(Sketch::new().quantile(0.5), None);
         let mut s = Sketch::new();
         s.add(f64::NAN);
-        s.add(f64::INFINITY);
         assert_eq!(s.quantile(0.5), None);
+        s.add(f64::INFINITY);
+        assert_eq!(
+            s.quantile(0.5),
+            Some(f64::INFINITY),
+            "a value past the range is a value"
+        );
     }
 
     #[test]
