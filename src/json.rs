@@ -320,23 +320,6 @@ pub(crate) fn raw_field<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     c.fields.last().map(|(_, r)| *r)
 }
 
-/// Every top-level field of an object's JSON text, in order, repeated keys too; `None` for
-/// text that is not an object (or not JSON).
-pub(crate) fn members(text: &str) -> Option<Vec<Field<'_>>> {
-    if let Some(c) = scan::capture(text, &[], None, true) {
-        return c.object.then_some(c.fields);
-    }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let want = Capture {
-        want: &[],
-        one: None,
-        all: true,
-    };
-    let c = want.deserialize(&mut de).ok()?;
-    de.end().ok()?;
-    c.object.then_some(c.fields)
-}
-
 fn capture_fields<'a>(
     text: &'a str,
     want: &[Box<str>],
@@ -667,15 +650,19 @@ pub(crate) fn canonical<O: Out>(text: &str, out: &mut O) -> Result<(), Duplicate
 
 /// The end (after the closing quote) of the string token starting at `start`, and
 /// whether it has an escape.
-fn string_end(b: &[u8], start: usize) -> (usize, bool) {
+pub(crate) fn string_end(b: &[u8], start: usize) -> (usize, bool) {
     let (mut i, mut escaped) = (start + 1, false);
-    while let Some(off) = b.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
+    while let Some(off) = b.get(i..).and_then(scan::special) {
         let at = i + off;
-        if b[at] == b'"' {
-            return (at + 1, escaped);
+        match b[at] {
+            b'"' => return (at + 1, escaped),
+            b'\\' => {
+                escaped = true;
+                i = at + 2;
+            }
+            // A control character, which only text that is not JSON holds.
+            _ => i = at + 1,
         }
-        escaped = true;
-        i = at + 2;
     }
     (b.len(), escaped)
 }

@@ -235,7 +235,7 @@ impl<'a> Scan<'a> {
 }
 
 /// Where the first quote, backslash or control character of `b` is, eight bytes at a time.
-fn special(b: &[u8]) -> Option<usize> {
+pub(super) fn special(b: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut at = 0;

@@ -6,12 +6,13 @@
 //! row per entity at the end of input, in first-seen order; `emit changes` gives the row
 //! after every event, a CQRS read-model feed.
 //!
-//! An event's patch is read once into [`Patches`] ([`patch`]): its members' keys and JSON
-//! texts in a compact encoding that a [`State`] ([`state`]) shares, one buffer per entity,
-//! so applying a patch merges two encoded values front to back, and rows are written from
-//! those texts without parsing them. With `emit final` right after the parallel part, the
-//! workers encode their chunks' patches ([`FoldPart`]) and the ordered part only merges them,
-//! in input order, finding a part's entities first so that their cache misses overlap.
+//! An event's patch is read once into [`Patches`] ([`patch`]): nodes that place its members'
+//! keys and JSON texts, read from the event's text in one walk. A [`State`] ([`state`]) holds
+//! an entity's value as slots and texts: applying a patch sets the members it names in place,
+//! and rows are written from those texts without parsing them. With `emit final` right after
+//! the parallel part, the workers read their chunks' patches ([`FoldPart`]) and the ordered
+//! part only merges them, in input order, finding a part's entities first so that their cache
+//! misses overlap.
 
 mod patch;
 mod state;
@@ -24,7 +25,7 @@ use crate::lang::Env;
 use crate::lang::ast::{KeySpec, Path};
 use patch::Patches;
 use serde_json::{Map, Value};
-use state::{Merger, Part, State};
+use state::{Keys, Merger, Part, State};
 use std::hash::BuildHasher;
 use std::ops::{ControlFlow, Range};
 use std::sync::{Arc, Mutex};
@@ -39,6 +40,8 @@ pub(crate) struct Fold {
     time: Vec<u8>,
     patch: Patches,
     merger: Merger,
+    /// The states' keys.
+    names: Keys,
     /// Scratch space for a row's text, and for a part's entities.
     row_text: String,
     ids: Vec<usize>,
@@ -61,7 +64,7 @@ pub(crate) struct FoldSpec {
 }
 
 /// How many events ahead of the one being applied the state is read (see [`Fold::merge`]).
-const READ_AHEAD: usize = 8;
+const READ_AHEAD: usize = 16;
 
 /// How many emptied parts are kept for reuse.
 const SPARE_PARTS: usize = 8;
@@ -102,7 +105,7 @@ struct PartEvent {
     key: Range<usize>,
     /// Empty when the event has no time.
     last: Range<usize>,
-    /// Its encoded patch in `patches`.
+    /// Its patch's nodes in `patches`.
     patch: Range<usize>,
 }
 
@@ -124,6 +127,7 @@ impl Fold {
             time: Vec::new(),
             patch: Patches::default(),
             merger: Merger::default(),
+            names: Keys::default(),
             row_text: String::new(),
             ids: Vec::new(),
             overflow: false,
@@ -151,11 +155,20 @@ impl Fold {
             }
         }
         for (i, (&e, ev)) in ids.iter().zip(&part.events).enumerate() {
-            if let Some(&ahead) = ids.get(i + READ_AHEAD) {
-                self.table.entities[ahead].state.touch();
+            if i % READ_AHEAD == 0 {
+                let next = ids.get(i + READ_AHEAD..).unwrap_or_default();
+                let touched = next
+                    .iter()
+                    .take(READ_AHEAD)
+                    .map(|&e| self.table.entities[e].state.touch());
+                std::hint::black_box(touched.fold(0, |a, b| a ^ b));
             }
-            let patch = &part.patches.bytes[ev.patch.clone()];
-            self.table.entities[e].apply(patch, &part.keys[ev.last.clone()], &mut self.merger);
+            let patch = Patch {
+                nodes: &part.patches.nodes[ev.patch.clone()],
+                bytes: &part.patches.bytes,
+                last: &part.keys[ev.last.clone()],
+            };
+            self.table.entities[e].apply(patch, &mut self.names, &mut self.merger);
         }
         self.ids = ids;
         self.spec.recycle(part);
@@ -178,7 +191,7 @@ impl Fold {
             Some(entry) => entry.1 = piece,
             None => row.push((name, piece)),
         };
-        match entity.state.members() {
+        match entity.state.members(&self.names) {
             Some(members) => {
                 for (name, part) in members {
                     if !keys.as_object().is_some_and(|k| k.contains_key(name)) {
@@ -186,7 +199,7 @@ impl Fold {
                     }
                 }
             }
-            None => put("_state", Piece::State(entity.state.whole())),
+            None => put("_state", Piece::State(entity.state.whole(&self.names))),
         }
         let events = Value::from(entity.events);
         put("_events", Piece::Value(&events));
@@ -246,7 +259,12 @@ impl Ordered for Fold {
         self.patch.read(&ev, self.spec.from.as_ref());
         self.time.clear();
         self.spec.time.write(&ev, out.env(), &mut self.time);
-        self.table.entities[e].apply(&self.patch.bytes, &self.time, &mut self.merger);
+        let patch = Patch {
+            nodes: &self.patch.nodes,
+            bytes: &self.patch.bytes,
+            last: &self.time,
+        };
+        self.table.entities[e].apply(patch, &mut self.names, &mut self.merger);
         if self.spec.changes {
             self.push_row(e, out);
         }
@@ -321,10 +339,9 @@ impl FoldSpec {
         for k in &self.keys {
             k.expr.visit_paths(&mut |p| n.add_path(p));
         }
-        // The patch is read from text (see `Patches::read`), not parsed into a tree.
-        match &self.from {
-            Some(p) => n.add_path(p),
-            None => n.members = true,
+        // The patch is read from the event's text (see `Patches::read`), not parsed into a tree.
+        if let Some(p) = &self.from {
+            n.add_path(p);
         }
         self.time.needs(n);
     }
@@ -365,27 +382,35 @@ impl FoldPart {
         self.keys.extend_from_slice(&self.text);
         let time = self.keys.len();
         spec.time.write(ev, env, &mut self.keys);
-        let start = self.patches.bytes.len();
+        let start = self.patches.nodes.len();
         self.patches.read(ev, spec.from.as_ref());
         self.events.push(PartEvent {
             canon,
             hash,
             key,
             last: time..self.keys.len(),
-            patch: start..self.patches.bytes.len(),
+            patch: start..self.patches.nodes.len(),
         });
     }
 }
 
+/// One event as an entity takes it.
+struct Patch<'a> {
+    /// Its patch's nodes, and the bytes that hold their keys and texts.
+    nodes: &'a [patch::Node],
+    bytes: &'a [u8],
+    /// Its time's JSON text (empty if none).
+    last: &'a [u8],
+}
+
 impl Entity {
-    /// Applies one event: its encoded patch, and its time's JSON text (empty if none).
-    fn apply(&mut self, patch: &[u8], last: &[u8], merger: &mut Merger) {
-        if !last.is_empty() {
+    fn apply(&mut self, patch: Patch, names: &mut Keys, merger: &mut Merger) {
+        if !patch.last.is_empty() {
             self.last.clear();
             // The time was written as JSON text by `TimeField::write`.
-            self.last.push_str(std::str::from_utf8(last).unwrap_or("null"));
+            self.last.push_str(std::str::from_utf8(patch.last).unwrap_or("null"));
         }
-        self.state.apply(patch, merger);
+        self.state.apply(patch.nodes, patch.bytes, names, merger);
         self.events += 1;
     }
 }

@@ -1,142 +1,108 @@
-//! JSON merge patches (RFC 7386) and `fold` states in one compact encoding: a value is an
-//! [`Item`] — a tag, its key's hash, its key and its body — and an object's body is its
-//! members' items, back to back. A patch's member set to `null` is a `Delete` item. Workers
-//! encode events' patches; the ordered part merges them into states (see [`super::state`])
-//! reading each state from one buffer, front to back.
+//! JSON merge patches (RFC 7386) read apart for `fold`: a patch is its JSON text and a list
+//! of [`Node`]s in pre-order, each a key and a value's place in that text. An object's node
+//! counts the nodes below it, so a merge steps over a member it does not need; a member set
+//! to `null` is a `Delete` node. Reading walks text the decode-time check already found
+//! valid, once, without checking it again; the ordered part merges the nodes into states
+//! (see [`super::state`]).
 
 use crate::event::Event;
 use crate::json;
 use crate::lang::ast::Path;
-use std::hash::BuildHasher;
 
-/// Events' patches, each one root item (with an empty key), back to back.
+/// Events' patches, back to back: their texts (and unescaped keys) in `bytes`, their nodes
+/// in `nodes`, each patch one root node (with an empty key) and the nodes below it.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Patches {
     pub(super) bytes: Vec<u8>,
-    /// Scratch space: the hashes of the keys of the objects being read, outermost first.
-    hashes: Vec<u64>,
+    pub(super) nodes: Vec<Node>,
+    /// Scratch space: the members of the objects being read, outermost first.
+    members: Vec<Member>,
 }
 
-/// What an item's body is.
+/// One value of a patch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Tag {
+pub(super) struct Node {
+    pub(super) kind: Kind,
+    /// The key, unescaped, in the patches' bytes; empty for a root. (A key is part of a line,
+    /// which the reader holds below 4 GiB.)
+    key_len: u32,
+    key_start: usize,
+    /// A `Text` node's JSON text in the patches' bytes; for the other kinds, `len` counts the
+    /// nodes below this one.
+    pub(super) body: Span,
+}
+
+/// What a node's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
     /// A value other than an object, as JSON text.
-    Text = 0,
-    /// An object: its members' items.
-    Object = 1,
-    /// In a patch, a member set to `null`: it is deleted. The body is empty.
-    Delete = 2,
+    Text,
+    /// An object: its members are the nodes below.
+    Object,
+    /// A member set to `null`: it is deleted.
+    Delete,
+    /// A member whose key comes again later in its object, which only the last one sets.
+    Repeated,
 }
 
-/// One encoded value: `tag`, then the key's hash, the key's length and the body's length
-/// (little-endian `u32`, `u32`, `u64`), then the key (unescaped) and the body.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Item<'a> {
-    pub(super) tag: Tag,
-    pub(super) hash: u32,
-    pub(super) key: &'a [u8],
-    pub(super) body: &'a [u8],
-    /// The whole item, header included.
-    pub(super) bytes: &'a [u8],
+/// A place in a buffer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Span {
+    pub(super) start: usize,
+    pub(super) len: usize,
 }
 
-const HEADER: usize = 17;
-
-/// The items of an object's body, in order.
-#[derive(Debug, Clone)]
-pub(super) struct Items<'a>(pub(super) &'a [u8]);
-
-impl<'a> Iterator for Items<'a> {
-    type Item = Item<'a>;
-
-    fn next(&mut self) -> Option<Item<'a>> {
-        let item = Item::at(self.0)?;
-        self.0 = &self.0[item.bytes.len()..];
-        Some(item)
+impl Span {
+    pub(super) fn of<'b>(&self, bytes: &'b [u8]) -> &'b [u8] {
+        bytes.get(self.start..self.start + self.len).unwrap_or_default()
     }
 }
 
-impl<'a> Item<'a> {
-    /// The item that starts `bytes`; `None` when they hold none.
-    pub(super) fn at(bytes: &'a [u8]) -> Option<Item<'a>> {
-        let header = bytes.get(..HEADER)?;
-        let tag = match header[0] {
-            0 => Tag::Text,
-            1 => Tag::Object,
-            _ => Tag::Delete,
+impl Node {
+    pub(super) fn key<'b>(&self, bytes: &'b [u8]) -> &'b [u8] {
+        let span = Span {
+            start: self.key_start,
+            len: self.key_len as usize,
         };
-        let number = |r: std::ops::Range<usize>| {
-            let mut n = [0; 8];
-            n[..r.len()].copy_from_slice(&header[r]);
-            usize::try_from(u64::from_le_bytes(n)).unwrap_or(usize::MAX)
-        };
-        let key_end = HEADER.checked_add(number(5..9))?;
-        let end = key_end.checked_add(number(9..17))?;
-        Some(Item {
-            tag,
-            hash: u32::try_from(number(1..5)).unwrap_or_default(),
-            key: bytes.get(HEADER..key_end)?,
-            body: bytes.get(key_end..end)?,
-            bytes: &bytes[..end],
-        })
+        span.of(bytes)
     }
 
-    /// The body's members when the item is an object; none otherwise.
-    pub(super) fn members(&self) -> Items<'a> {
-        Items(if self.tag == Tag::Object { self.body } else { &[] })
+    /// The key's [`ident`], read without copying the key.
+    pub(super) fn ident(&self, bytes: &[u8]) -> u128 {
+        let len = self.key_len as usize;
+        match bytes.get(self.key_start..self.key_start + 16) {
+            Some(head) if len < 16 => {
+                let head = u128::from_le_bytes(head.try_into().unwrap_or_default());
+                head & ((1 << (8 * len)) - 1) | (len as u128) << 120
+            }
+            _ => ident(self.key(bytes)),
+        }
+    }
+
+    /// How many nodes this one and those below it take.
+    pub(super) fn size(&self) -> usize {
+        match self.kind {
+            Kind::Text => 1,
+            _ => 1 + self.body.len,
+        }
     }
 }
 
-/// An item [`begin`] started: where its body's length goes, and where its body starts.
+/// A member of an object being read: its node.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Open {
-    slot: usize,
-    body: usize,
-}
-
-/// Starts an item whose body the caller writes next; [`end`] closes it.
-pub(super) fn begin(out: &mut Vec<u8>, tag: Tag, hash: u32, key: &[u8]) -> Open {
-    let mut header = [0; HEADER];
-    header[0] = tag as u8;
-    header[1..5].copy_from_slice(&hash.to_le_bytes());
-    // A key is part of one line, far below 4 GiB.
-    header[5..9].copy_from_slice(&u32::try_from(key.len()).unwrap_or(u32::MAX).to_le_bytes());
-    out.reserve(HEADER + key.len());
-    let slot = out.len() + 9;
-    out.extend_from_slice(&header);
-    out.extend_from_slice(key);
-    Open { slot, body: out.len() }
-}
-
-/// Closes the item [`begin`] started: its body is what was written since.
-pub(super) fn end(out: &mut [u8], open: Open) {
-    let len = (out.len() - open.body) as u64;
-    out[open.slot..open.slot + 8].copy_from_slice(&len.to_le_bytes());
-}
-
-/// Writes a whole item.
-fn put(out: &mut Vec<u8>, tag: Tag, hash: u32, key: &[u8], body: &[u8]) {
-    let at = begin(out, tag, hash, key);
-    out.extend_from_slice(body);
-    end(out, at);
-}
-
-/// The hash an item keeps of its key, the same on every thread.
-pub(super) fn key_hash(key: &str) -> u64 {
-    foldhash::fast::FixedState::default().hash_one(key)
+struct Member {
+    node: usize,
 }
 
 impl Patches {
     pub(super) fn clear(&mut self) {
         self.bytes.clear();
+        self.nodes.clear();
     }
 
     /// Adds the event's patch: the event itself, or its value at `from`; nothing when `from`
     /// is missing.
     pub(super) fn read(&mut self, ev: &Event, from: Option<&Path>) {
-        if let (None, Some(fields)) = (from, ev.members()) {
-            return self.read_object(fields);
-        }
         let text = match from {
             Some(p) => ev.raw_at(p),
             None => ev.text(),
@@ -155,54 +121,276 @@ impl Patches {
 
     /// Adds a patch given as valid JSON text.
     pub(super) fn read_text(&mut self, patch: &str) {
-        match object_members(patch) {
-            Some(fields) => self.read_object(&fields),
-            None => put(&mut self.bytes, Tag::Text, 0, b"", patch.as_bytes()),
+        let base = self.bytes.len();
+        self.bytes.extend_from_slice(patch.as_bytes());
+        let mut walk = Walk {
+            text: patch,
+            base,
+            i: 0,
+        };
+        walk.space();
+        if walk.peek() == Some(b'{') {
+            self.object(&mut walk, Span::default());
+        } else {
+            let start = walk.i;
+            walk.skip_value();
+            self.push(Kind::Text, Span::default(), walk.span(start));
         }
     }
 
-    fn read_object(&mut self, fields: &[json::Field]) {
-        let at = begin(&mut self.bytes, Tag::Object, 0, b"");
-        self.read_members(fields);
-        end(&mut self.bytes, at);
+    fn push(&mut self, kind: Kind, key: Span, body: Span) {
+        self.nodes.push(Node {
+            kind,
+            key_len: u32::try_from(key.len).unwrap_or(u32::MAX),
+            key_start: key.start,
+            body,
+        });
     }
 
-    /// Writes an object's members as items; of a key repeated in one object, the last one
-    /// counts (as in a parsed object), so a patch's object holds each key once.
-    fn read_members(&mut self, fields: &[json::Field]) {
-        let base = self.hashes.len();
-        self.hashes.extend(fields.iter().map(|(k, _)| key_hash(k)));
-        for (i, (key, value)) in fields.iter().enumerate() {
-            if !is_last_of_key(fields, &self.hashes[base..], i) {
-                continue;
+    /// Reads the object at the walk's place, under `key`.
+    fn object(&mut self, walk: &mut Walk, key: Span) {
+        let at = self.nodes.len();
+        self.push(Kind::Object, key, Span::default());
+        let base = self.members.len();
+        let mut seen = 0u64;
+        walk.i += 1;
+        loop {
+            walk.space();
+            if walk.peek() != Some(b'"') {
+                walk.i += 1;
+                break;
             }
-            // Items keep the low half of the hash: compared first, then the key.
-            let hash = self.hashes[base + i] as u32;
-            if *value == "null" {
-                put(&mut self.bytes, Tag::Delete, hash, key.as_bytes(), b"");
-            } else if let Some(inner) = object_members(value) {
-                let at = begin(&mut self.bytes, Tag::Object, hash, key.as_bytes());
-                self.read_members(&inner);
-                end(&mut self.bytes, at);
-            } else {
-                put(&mut self.bytes, Tag::Text, hash, key.as_bytes(), value.as_bytes());
+            let key = self.key(walk);
+            walk.space();
+            walk.i += 1;
+            walk.space();
+            let node = self.nodes.len();
+            self.member(walk, key);
+            let bit = 1 << (mix(self.nodes[node].ident(&self.bytes)) >> 58);
+            if seen & bit != 0 {
+                self.mark_repeated(base, node);
+            }
+            seen |= bit;
+            self.members.push(Member { node });
+            walk.space();
+            if walk.peek() != Some(b',') {
+                walk.i += 1;
+                break;
+            }
+            walk.i += 1;
+        }
+        self.members.truncate(base);
+        self.nodes[at].body.len = self.nodes.len() - at - 1;
+    }
+
+    /// Reads a member's value.
+    fn member(&mut self, walk: &mut Walk, key: Span) {
+        match walk.peek() {
+            Some(b'{') => self.object(walk, key),
+            Some(b'n') => {
+                walk.skip_value();
+                self.push(Kind::Delete, key, Span::default());
+            }
+            _ => {
+                let start = walk.i;
+                walk.skip_value();
+                self.push(Kind::Text, key, walk.span(start));
             }
         }
-        self.hashes.truncate(base);
+    }
+
+    /// The key string at the walk's place, past it: in the text when it has no escapes,
+    /// unescaped after the texts otherwise.
+    fn key(&mut self, walk: &mut Walk) -> Span {
+        let (end, escaped) = json::string_end(walk.text.as_bytes(), walk.i);
+        let token = walk.text.get(walk.i..end).unwrap_or_default();
+        let key = if escaped {
+            let start = self.bytes.len();
+            self.bytes.extend_from_slice(json::unquote(token).as_bytes());
+            Span {
+                start,
+                len: self.bytes.len() - start,
+            }
+        } else {
+            Span {
+                start: walk.base + walk.i + 1,
+                len: token.len().saturating_sub(2),
+            }
+        };
+        walk.i = end;
+        key
+    }
+
+    /// Marks the member of the object being read (its members from `base`) that has the key
+    /// of node `last` as repeated: `last` sets the key.
+    fn mark_repeated(&mut self, base: usize, last: usize) {
+        let (bytes, nodes) = (&self.bytes, &self.nodes);
+        let earlier = self.members[base..]
+            .iter()
+            .find(|m| nodes[m.node].kind != Kind::Repeated && same_key(&nodes[m.node], &nodes[last], bytes));
+        if let Some(m) = earlier {
+            let node = &mut self.nodes[m.node];
+            if node.kind == Kind::Text {
+                node.body = Span::default();
+            }
+            node.kind = Kind::Repeated;
+        }
     }
 }
 
-/// The members of `value` when it is an object (valid JSON text); any other value is not
-/// parsed.
-fn object_members(value: &str) -> Option<Vec<json::Field<'_>>> {
-    value
-        .trim_start()
-        .starts_with('{')
-        .then(|| json::members(value))
-        .flatten()
+/// A key's first 15 bytes and its length (at most 255) in the last byte: two keys shorter
+/// than 16 bytes are the same exactly when their idents are, so most keys are compared
+/// without reading them.
+pub(super) fn ident(key: &[u8]) -> u128 {
+    let mut b = [0; 16];
+    let n = key.len().min(15);
+    b[..n].copy_from_slice(&key[..n]);
+    b[15] = u8::try_from(key.len()).unwrap_or(u8::MAX);
+    u128::from_le_bytes(b)
 }
 
-/// Whether no member after `i` has its key.
-fn is_last_of_key(members: &[json::Field], hashes: &[u64], i: usize) -> bool {
-    !(i + 1..members.len()).any(|j| hashes[j] == hashes[i] && members[j].0 == members[i].0)
+/// Whether a key of `ident` is the same as `key`, whose ident is `other`.
+pub(super) fn same(ident: u128, other: u128, key: impl FnOnce() -> bool) -> bool {
+    ident == other && (ident >> 120 < 16 || key())
+}
+
+fn same_key(a: &Node, b: &Node, bytes: &[u8]) -> bool {
+    same(a.ident(bytes), b.ident(bytes), || a.key(bytes) == b.key(bytes))
+}
+
+/// An ident's bits mixed, the high ones depending on all.
+fn mix(ident: u128) -> u64 {
+    ((ident as u64) ^ (ident >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// A walk through valid JSON text, which is copied to `base` in the patches' bytes.
+struct Walk<'t> {
+    text: &'t str,
+    base: usize,
+    i: usize,
+}
+
+impl Walk<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.i).copied()
+    }
+
+    fn space(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    /// The place in the patches' bytes of the text from `start` to the walk's place.
+    fn span(&self, start: usize) -> Span {
+        Span {
+            start: self.base + start,
+            len: self.i.min(self.text.len()).saturating_sub(start),
+        }
+    }
+
+    /// Steps over the value at the walk's place.
+    fn skip_value(&mut self) {
+        let b = self.text.as_bytes();
+        let mut depth = 0usize;
+        while let Some(&c) = b.get(self.i) {
+            match c {
+                b'"' => {
+                    self.i = json::string_end(b, self.i).0;
+                    if depth == 0 {
+                        return;
+                    }
+                    continue;
+                }
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' if depth > 0 => {
+                    depth -= 1;
+                    if depth == 0 {
+                        self.i += 1;
+                        return;
+                    }
+                }
+                b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => return,
+                _ => {}
+            }
+            self.i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Kind, Patches};
+
+    /// Each node as (kind, key, text), text for a `Text` node only.
+    fn nodes(patch: &str) -> Vec<(Kind, String, String)> {
+        let mut p = Patches::default();
+        p.read_text(patch);
+        let text = |s: super::Span| String::from_utf8(s.of(&p.bytes).to_vec()).unwrap();
+        p.nodes
+            .iter()
+            .map(|n| {
+                let body = if n.kind == Kind::Text {
+                    text(n.body)
+                } else {
+                    n.body.len.to_string()
+                };
+                (n.kind, String::from_utf8(n.key(&p.bytes).to_vec()).unwrap(), body)
+            })
+            .collect()
+    }
+
+    fn node(kind: Kind, key: &str, body: &str) -> (Kind, String, String) {
+        (kind, key.to_owned(), body.to_owned())
+    }
+
+    #[test]
+    fn a_patch_is_read_into_nodes_in_pre_order() {
+        assert_eq!(
+            nodes(r#" { "a" : [1, {"x": "]"}] , "o": {"b": null, "c": "s\"}"}, "n": -1.5e3 } "#),
+            vec![
+                node(Kind::Object, "", "5"),
+                node(Kind::Text, "a", r#"[1, {"x": "]"}]"#),
+                node(Kind::Object, "o", "2"),
+                node(Kind::Delete, "b", "0"),
+                node(Kind::Text, "c", r#""s\"}""#),
+                node(Kind::Text, "n", "-1.5e3"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_patch_that_is_not_an_object_is_one_text() {
+        assert_eq!(nodes(" null "), vec![node(Kind::Text, "", "null")]);
+        assert_eq!(nodes(r#""{""#), vec![node(Kind::Text, "", r#""{""#)]);
+        assert_eq!(nodes("[{}]"), vec![node(Kind::Text, "", "[{}]")]);
+    }
+
+    #[test]
+    fn keys_are_unescaped_and_only_the_last_of_a_repeated_key_counts() {
+        assert_eq!(
+            nodes(r#"{"a\u0062": 1, "k": {"x": 1}, "ab": 2, "k": 3, "k": null}"#),
+            vec![
+                node(Kind::Object, "", "6"),
+                node(Kind::Repeated, "ab", "0"),
+                node(Kind::Repeated, "k", "1"),
+                node(Kind::Text, "x", "1"),
+                node(Kind::Text, "ab", "2"),
+                node(Kind::Repeated, "k", "0"),
+                node(Kind::Delete, "k", "0"),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_object_has_no_nodes_below() {
+        assert_eq!(
+            nodes(r#"{"e": {}, "f": { }}"#),
+            vec![
+                node(Kind::Object, "", "2"),
+                node(Kind::Object, "e", "0"),
+                node(Kind::Object, "f", "0"),
+            ]
+        );
+    }
 }
