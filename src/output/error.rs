@@ -37,6 +37,14 @@ impl OutputError {
         }
     }
 
+    /// The first failure of two results, saying that the files of the second failed too.
+    pub(crate) fn first_of(first: Result<(), OutputError>, then: Result<(), OutputError>) -> Result<(), OutputError> {
+        match (first, then) {
+            (Err(a), Err(b)) => Err(a.and_then(b)),
+            (first, then) => first.and(then),
+        }
+    }
+
     /// The exit status of a run this error stopped.
     pub(crate) fn status(&self) -> ExitStatus {
         ExitStatus::Output

@@ -193,7 +193,7 @@ impl Sink {
         self.names.append(&mut s.names);
         self.keys.resize(self.names.len(), None);
         self.failed.resize(self.names.len(), false);
-        let (mut failure, mut more) = (None::<super::topic::TopicError>, 0);
+        let mut failure = None::<OutputError>;
         for (file, held) in s.files.drain(..) {
             if !self.failed[file as usize] {
                 let (stage, path) = &self.names[file as usize];
@@ -207,10 +207,10 @@ impl Sink {
                     None => f.write_vectored(root, path, &slices, whole).map(|k| *key = Some(k)),
                 };
                 if let Some(Err(e)) = files.as_mut().map(write) {
-                    match failure {
-                        Some(_) => more += 1,
-                        None => failure = Some(e),
-                    }
+                    failure = Some(match failure {
+                        Some(first) => first.and_then(e.into()),
+                        None => e.into(),
+                    });
                     self.failed[file as usize] = true;
                     // A first write that failed may still have left lines in the file.
                     *key = key.or_else(|| files.as_ref().and_then(|f| f.key(path)));
@@ -223,7 +223,7 @@ impl Sink {
             held.empty_into(&mut s.free);
             s.lists.push(held.full);
         }
-        failure.map_or(Ok(()), |e| Err(e.and_more(more).into()))
+        failure.map_or(Ok(()), Err)
     }
 }
 
@@ -475,7 +475,7 @@ impl Pending {
                 let spill = self.fill_spill(0, true);
                 self.send(spill);
             }
-            return both(result, self.take_back(true));
+            return OutputError::first_of(result, self.take_back(true));
         }
         if self.active.is_empty() {
             return Ok(());
@@ -617,14 +617,6 @@ impl Pending {
         });
         self.held_segs -= taken;
         spill
-    }
-}
-
-/// The first failure of two, saying that the files of the second failed too.
-fn both(first: Result<(), OutputError>, then: Result<(), OutputError>) -> Result<(), OutputError> {
-    match (first, then) {
-        (Err(a), Err(b)) => Err(a.and_then(b)),
-        (first, then) => first.and(then),
     }
 }
 

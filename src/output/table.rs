@@ -101,7 +101,8 @@ fn text(cell: &Cell, zone: Option<chrono_tz::Tz>) -> Cow<'_, str> {
 /// A number with a fraction or an exponent rounded to [`SIGNIFICANT`] significant digits, but
 /// never to fewer than its integer part has (`1234567.891` shows as `1234568`), with trailing
 /// zeros trimmed (`2.50` as `2.5`, `1.0` as `1`). Below 1e-5 and from 1e15 on (in magnitude) it
-/// shows with an exponent (`1.5e-10`). Integers keep every digit.
+/// shows with an exponent (`1.5e-10`). Integers keep every digit, and so do numbers past the
+/// range of a double (`1e-400`), which would otherwise show as 0.
 pub(crate) fn readable(n: &str) -> Cow<'_, str> {
     if !n.contains(['.', 'e', 'E']) {
         return Cow::Borrowed(n);
@@ -109,10 +110,16 @@ pub(crate) fn readable(n: &str) -> Cow<'_, str> {
     let Ok(x) = n.parse::<f64>() else {
         return Cow::Borrowed(n);
     };
-    if x == 0.0 {
+    let zero = !n
+        .split(['e', 'E'])
+        .next()
+        .unwrap_or(n)
+        .contains(|c: char| ('1'..='9').contains(&c));
+    if x == 0.0 && zero {
         return Cow::Borrowed("0");
     }
-    if !x.is_finite() {
+    if x == 0.0 || !x.is_finite() {
+        // Past the range of a double (1e-400, 1e400): shown as written, not as 0 or inf.
         return Cow::Borrowed(n);
     }
     let magnitude = x.abs().log10().floor();
@@ -262,6 +269,9 @@ mod tests {
             ("1e300", "1e300"),
             ("-2.5E20", "-2.5e20"),
             ("0.0", "0"),
+            ("-0e5", "0"),
+            ("-1e-400", "-1e-400"),
+            ("1e400", "1e400"),
             ("99.9999999", "100"),
             ("18446744073709551616", "18446744073709551616"),
             ("-17", "-17"),

@@ -63,19 +63,58 @@ pub(super) struct State {
     garbage: usize,
 }
 
-/// One value of a state: its key's number (none for the root), and its text's place in the
-/// state's buffer or, for an object, in `body.len` the number of slots below it.
+/// One value of a state: its key's number (none for the root) with a bit that says whether
+/// it is an object, and its text's place in the state's buffer or, for an object, in `len`
+/// the number of slots below it. (A text is part of one line, which the reader holds below
+/// 4 GiB.)
 #[derive(Debug, Clone, Copy)]
 struct Slot {
+    start: usize,
     key: u32,
-    object: bool,
-    body: Span,
+    len: u32,
 }
 
+/// The bit of [`Slot::key`] set for an object.
+const OBJECT: u32 = 1 << 31;
+
+/// The key number of a root, which has none.
+const NO_KEY: u32 = OBJECT - 1;
+
 impl Slot {
+    /// An empty text or object named `key`.
+    fn new(key: u32, object: bool) -> Slot {
+        let flag = if object { OBJECT } else { 0 };
+        Slot {
+            start: 0,
+            key: key.min(NO_KEY) | flag,
+            len: 0,
+        }
+    }
+
+    fn key(&self) -> u32 {
+        self.key & !OBJECT
+    }
+
+    fn object(&self) -> bool {
+        self.key & OBJECT != 0
+    }
+
+    /// A text's place in the state's buffer.
+    fn body(&self) -> Span {
+        Span {
+            start: self.start,
+            len: self.len as usize,
+        }
+    }
+
     /// How many slots this one and those below it take.
     fn size(&self) -> usize {
-        if self.object { 1 + self.body.len } else { 1 }
+        if self.object() { 1 + self.len as usize } else { 1 }
+    }
+
+    /// Adds `n` (which may be negative) to an object's count of slots below it.
+    fn grow(&mut self, n: isize) {
+        self.len = self.len.saturating_add_signed(i32::try_from(n).unwrap_or_default());
     }
 }
 
@@ -99,25 +138,21 @@ impl State {
             self.slots.clear();
             self.text.clear();
             self.garbage = 0;
-            self.slots.push(Slot {
-                key: u32::MAX,
-                object: false,
-                body: Span::default(),
-            });
+            self.slots.push(Slot::new(NO_KEY, false));
             self.set_text(0, root.body.of(bytes));
             return;
         }
-        if !self.slots.first().is_none_or(|s| s.object) {
+        if !self.slots.first().is_none_or(Slot::object) {
             self.slots.clear();
             self.text.clear();
             self.garbage = 0;
         }
         if self.slots.is_empty() {
-            self.slots.push(Slot {
-                key: u32::MAX,
-                object: true,
-                body: Span::default(),
-            });
+            // A new state: room for what the patch sets, and no more.
+            self.slots.reserve_exact(patch.len());
+            let texts = patch.iter().filter(|n| n.kind == Kind::Text);
+            self.text.reserve_exact(texts.map(|n| n.body.len).sum());
+            self.slots.push(Slot::new(NO_KEY, true));
         }
         m.path.clear();
         m.path.push(0);
@@ -182,7 +217,7 @@ impl State {
         let from = |mut i: usize, to: usize| {
             while i < to {
                 let slot = self.slots[i];
-                if keys.is(slot.key, key, ident) {
+                if keys.is(slot.key(), key, ident) {
                     return Some(i);
                 }
                 i += slot.size();
@@ -195,16 +230,9 @@ impl State {
     /// Adds an empty member named `id` at the end of object `obj`; its slot.
     fn add(&mut self, obj: usize, id: u32, object: bool, m: &Merger) -> usize {
         let at = obj + self.slots[obj].size();
-        self.slots.insert(
-            at,
-            Slot {
-                key: id,
-                object,
-                body: Span::default(),
-            },
-        );
+        self.slots.insert(at, Slot::new(id, object));
         for &o in &m.path {
-            self.slots[o].body.len += 1;
+            self.slots[o].grow(1);
         }
         at
     }
@@ -212,51 +240,48 @@ impl State {
     /// Removes `n` slots from `at`, in the object that is the last of `m.path`.
     fn remove(&mut self, at: usize, n: usize, m: &Merger) {
         for slot in self.slots.drain(at..at + n) {
-            if !slot.object {
-                self.garbage += slot.body.len;
+            if !slot.object() {
+                self.garbage += slot.body().len;
             }
         }
         for &o in &m.path {
-            self.slots[o].body.len -= n;
+            self.slots[o].grow(-isize::try_from(n).unwrap_or_default());
         }
     }
 
     /// Makes member `c` a text, with no text yet.
     fn make_text(&mut self, c: usize, m: &mut Merger) {
-        if self.slots[c].object {
+        let slot = self.slots[c];
+        if slot.object() {
             m.path.push(c);
-            self.remove(c + 1, self.slots[c].body.len, m);
+            self.remove(c + 1, slot.size() - 1, m);
             m.path.pop();
-            self.slots[c].object = false;
-            self.slots[c].body = Span::default();
+            self.slots[c] = Slot::new(slot.key(), false);
         }
     }
 
     /// Makes member `c` an object, empty if it was not one.
     fn make_object(&mut self, c: usize) {
-        let slot = &mut self.slots[c];
-        if !slot.object {
-            self.garbage += slot.body.len;
-            slot.object = true;
-            slot.body = Span::default();
+        let slot = self.slots[c];
+        if !slot.object() {
+            self.garbage += slot.body().len;
+            self.slots[c] = Slot::new(slot.key(), true);
         }
     }
 
     /// Sets text slot `c`'s text: in its place when it fits, at the buffer's end otherwise.
     fn set_text(&mut self, c: usize, new: &[u8]) {
-        let old = self.slots[c].body;
+        let old = self.slots[c].body();
+        let len = u32::try_from(new.len()).unwrap_or(u32::MAX);
         if new.len() <= old.len {
             self.text[old.start..old.start + new.len()].copy_from_slice(new);
             self.garbage += old.len - new.len();
-            self.slots[c].body.len = new.len();
         } else {
             self.garbage += old.len;
-            self.slots[c].body = Span {
-                start: self.text.len(),
-                len: new.len(),
-            };
+            self.slots[c].start = self.text.len();
             self.text.extend_from_slice(new);
         }
+        self.slots[c].len = len;
     }
 
     /// Writes the buffer afresh when more than half of it is texts no slot holds.
@@ -265,10 +290,10 @@ impl State {
             return;
         }
         let mut text = Vec::with_capacity(self.text.len() - self.garbage);
-        for slot in self.slots.iter_mut().filter(|s| !s.object) {
+        for slot in self.slots.iter_mut().filter(|s| !s.object()) {
             let start = text.len();
-            text.extend_from_slice(slot.body.of(&self.text));
-            slot.body.start = start;
+            text.extend_from_slice(slot.body().of(&self.text));
+            slot.start = start;
         }
         self.text = text;
         self.garbage = 0;
@@ -277,7 +302,7 @@ impl State {
     /// Reads the state's first slots and texts, and a few further on, so that they are in
     /// the cache when the state's turn comes.
     pub(super) fn touch(&self) -> u32 {
-        let slots = self.slots.iter().step_by(2).fold(0, |sum, s| sum ^ s.key);
+        let slots = self.slots.iter().step_by(4).fold(0, |sum, s| sum ^ s.key);
         let text = self.text.iter().step_by(64).fold(0, |sum, b| sum ^ u32::from(*b));
         slots ^ text
     }
@@ -316,7 +341,7 @@ pub(super) struct Part<'a> {
 impl<'a> Part<'a> {
     /// True for an object, and for the empty state.
     fn is_object(&self) -> bool {
-        self.state.slots.get(self.at).is_none_or(|s| s.object)
+        self.state.slots.get(self.at).is_none_or(Slot::object)
     }
 
     /// An object's members, name and part of each.
@@ -328,7 +353,7 @@ impl<'a> Part<'a> {
             let slot = slots.get(c).filter(|_| c < end)?;
             let part = Part { at: c, ..self };
             c += slot.size();
-            let name = std::str::from_utf8(self.keys.name(slot.key)).unwrap_or_default();
+            let name = std::str::from_utf8(self.keys.name(slot.key())).unwrap_or_default();
             Some((name, part))
         })
     }
@@ -349,7 +374,7 @@ impl<'a> Part<'a> {
             return;
         }
         // Every text came from a checked event, whole.
-        let body = self.state.slots[self.at].body.of(&self.state.text);
+        let body = self.state.slots[self.at].body().of(&self.state.text);
         let text = std::str::from_utf8(body).unwrap_or("null");
         let at = out.len();
         if json::canonical(text, out).is_err() {
