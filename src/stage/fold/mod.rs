@@ -73,7 +73,7 @@ const SPARE_PARTS: usize = 8;
 #[derive(Debug, Clone, Default)]
 struct Table {
     /// Entity number by canonical key, with the key's hash (see [`FoldSpec::hash`]).
-    index: hashbrown::HashTable<(u64, Box<[u8]>, usize)>,
+    index: hashbrown::HashTable<(u64, Canon, usize)>,
     entities: Vec<Entity>,
 }
 
@@ -83,8 +83,6 @@ struct Entity {
     key: Box<[u8]>,
     state: State,
     events: u64,
-    /// The last event time's JSON text; empty while no event had a time.
-    last: String,
 }
 
 /// A chunk's events as the ordered part applies them: each one's entity key, time and patch.
@@ -203,10 +201,7 @@ impl Fold {
         }
         let events = Value::from(entity.events);
         put("_events", Piece::Value(&events));
-        put(
-            "_last",
-            Piece::Text(if entity.last.is_empty() { "null" } else { &entity.last }),
-        );
+        put("_last", Piece::Text(entity.state.last().unwrap_or("null")));
         text.clear();
         text.push('{');
         for (i, (name, piece)) in row.iter().enumerate() {
@@ -311,17 +306,16 @@ impl Table {
     fn entity(&mut self, canon: &[u8], hash: u64, text: &[u8], max: usize) -> Option<usize> {
         let entry = self
             .index
-            .entry(hash, |(h, k, _)| *h == hash && **k == *canon, |(h, _, _)| *h);
+            .entry(hash, |(h, k, _)| *h == hash && k.bytes() == canon, |(h, _, _)| *h);
         match entry {
             hashbrown::hash_table::Entry::Occupied(e) => Some(e.get().2),
             hashbrown::hash_table::Entry::Vacant(_) if self.entities.len() >= max => None,
             hashbrown::hash_table::Entry::Vacant(e) => {
-                e.insert((hash, canon.into(), self.entities.len()));
+                e.insert((hash, Canon::new(canon), self.entities.len()));
                 self.entities.push(Entity {
                     key: text.into(),
                     state: State::default(),
                     events: 0,
-                    last: String::new(),
                 });
                 Some(self.entities.len() - 1)
             }
@@ -405,13 +399,41 @@ struct Patch<'a> {
 
 impl Entity {
     fn apply(&mut self, patch: Patch, names: &mut Keys, merger: &mut Merger) {
-        if !patch.last.is_empty() {
-            self.last.clear();
-            // The time was written as JSON text by `TimeField::write`.
-            self.last.push_str(std::str::from_utf8(patch.last).unwrap_or("null"));
-        }
         self.state.apply(patch.nodes, patch.bytes, names, merger);
+        if !patch.last.is_empty() {
+            self.state.set_last(patch.last);
+        }
         self.events += 1;
+    }
+}
+
+/// A canonical key in the entities' index: short ones (most) in place, so that finding an
+/// entity reads no other memory.
+#[derive(Debug, Clone)]
+enum Canon {
+    Short { len: u8, bytes: [u8; SHORT] },
+    Long(Box<[u8]>),
+}
+
+const SHORT: usize = 22;
+
+impl Canon {
+    fn new(key: &[u8]) -> Canon {
+        match key.len() {
+            len @ 0..=SHORT => {
+                let mut bytes = [0; SHORT];
+                bytes[..len].copy_from_slice(key);
+                Canon::Short { len: len as u8, bytes }
+            }
+            _ => Canon::Long(key.into()),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Canon::Short { len, bytes } => &bytes[..usize::from(*len)],
+            Canon::Long(key) => key,
+        }
     }
 }
 

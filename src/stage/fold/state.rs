@@ -59,6 +59,8 @@ impl Keys {
 pub(super) struct State {
     slots: Vec<Slot>,
     text: Vec<u8>,
+    /// The last event time's JSON text, in `text` as a slot's is, once an event had a time.
+    last: Option<Slot>,
     /// How many bytes of `text` no slot holds.
     garbage: usize,
 }
@@ -135,17 +137,14 @@ impl State {
     pub(super) fn apply(&mut self, patch: &[Node], bytes: &[u8], keys: &mut Keys, m: &mut Merger) {
         let Some(root) = patch.first() else { return };
         if root.kind != Kind::Object {
-            self.slots.clear();
-            self.text.clear();
-            self.garbage = 0;
+            self.clear();
             self.slots.push(Slot::new(NO_KEY, false));
             self.set_text(0, root.body.of(bytes));
+            self.compact();
             return;
         }
         if !self.slots.first().is_none_or(Slot::object) {
-            self.slots.clear();
-            self.text.clear();
-            self.garbage = 0;
+            self.clear();
         }
         if self.slots.is_empty() {
             // A new state: room for what the patch sets, and no more.
@@ -158,6 +157,25 @@ impl State {
         m.path.push(0);
         self.merge(0, below(patch, 0), bytes, keys, m);
         self.compact();
+    }
+
+    /// Drops every slot: their texts are left to [`State::compact`].
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.garbage = self.text.len() - self.last.map_or(0, |l| l.body().len);
+    }
+
+    /// Sets the last event time's JSON text.
+    pub(super) fn set_last(&mut self, new: &[u8]) {
+        let mut last = self.last.unwrap_or(Slot::new(NO_KEY, false));
+        put_text(&mut self.text, &mut self.garbage, &mut last, new);
+        self.last = Some(last);
+    }
+
+    /// The last event time's JSON text, once an event had a time.
+    pub(super) fn last(&self) -> Option<&str> {
+        self.last
+            .and_then(|l| std::str::from_utf8(l.body().of(&self.text)).ok())
     }
 
     /// Merges the members of a patch object (`patch`: its nodes below it) into the object
@@ -271,17 +289,7 @@ impl State {
 
     /// Sets text slot `c`'s text: in its place when it fits, at the buffer's end otherwise.
     fn set_text(&mut self, c: usize, new: &[u8]) {
-        let old = self.slots[c].body();
-        let len = u32::try_from(new.len()).unwrap_or(u32::MAX);
-        if new.len() <= old.len {
-            self.text[old.start..old.start + new.len()].copy_from_slice(new);
-            self.garbage += old.len - new.len();
-        } else {
-            self.garbage += old.len;
-            self.slots[c].start = self.text.len();
-            self.text.extend_from_slice(new);
-        }
-        self.slots[c].len = len;
+        put_text(&mut self.text, &mut self.garbage, &mut self.slots[c], new);
     }
 
     /// Writes the buffer afresh when more than half of it is texts no slot holds.
@@ -290,7 +298,7 @@ impl State {
             return;
         }
         let mut text = Vec::with_capacity(self.text.len() - self.garbage);
-        for slot in self.slots.iter_mut().filter(|s| !s.object()) {
+        for slot in self.slots.iter_mut().chain(&mut self.last).filter(|s| !s.object()) {
             let start = text.len();
             text.extend_from_slice(slot.body().of(&self.text));
             slot.start = start;
@@ -322,6 +330,20 @@ impl State {
             at: 0,
         }
     }
+}
+
+/// Sets text `slot`'s text in `text`: in its place when it fits, at the end otherwise.
+fn put_text(text: &mut Vec<u8>, garbage: &mut usize, slot: &mut Slot, new: &[u8]) {
+    let old = slot.body();
+    if new.len() <= old.len {
+        text[old.start..old.start + new.len()].copy_from_slice(new);
+        *garbage += old.len - new.len();
+    } else {
+        *garbage += old.len;
+        slot.start = text.len();
+        text.extend_from_slice(new);
+    }
+    slot.len = u32::try_from(new.len()).unwrap_or(u32::MAX);
 }
 
 /// The nodes below node `at` of `patch`.
