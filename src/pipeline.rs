@@ -231,7 +231,8 @@ fn add_range(stages: &mut Vec<Stage>, opts: &StageOptions) {
 
 /// The top-level fields that the stages after a point can observe: those they read, up to the first stage
 /// that no longer passes events on (an aggregate, or `keep`, which drops every other field). When events
-/// reach the output or a file, or an expression reads the whole event, every field is observed.
+/// reach the output or a file, an expression reads the whole event, or `fold` takes the whole event as
+/// its patch, every field is observed.
 fn observed_after(stages: &[Stage]) -> Want {
     let mut n = Needs::default();
     for s in stages {
@@ -240,6 +241,7 @@ fn observed_after(stages: &[Stage]) -> Want {
             return Want::All;
         }
         match s {
+            Stage::Fold(f) if f.patches_whole_events() => return Want::All,
             Stage::Group(_) | Stage::Fold(_) | Stage::Keep(_) => return Want::Only(n.keys),
             Stage::To(_) => return Want::All,
             _ => {}
@@ -692,6 +694,10 @@ mod tests {
             only(&["method", "status", "bytes"])
         );
         assert_eq!(wanted("parse combined | keep path, status"), only(&["path", "status"]));
+        assert_eq!(
+            wanted("parse combined | fold by status from path"),
+            only(&["status", "path", "ts", "time", "timestamp", "@timestamp"])
+        );
         // `user.id` may read the literal key "user.id" too.
         assert_eq!(
             wanted("parse combined | keep user.id | count"),
@@ -713,6 +719,7 @@ mod tests {
             "parse combined | route by status | to \"{topic()}.ndjson\"",
             "parse combined | where . != null | count",
             "parse combined | count by len(.)",
+            "parse combined | fold by status",
         ] {
             assert_eq!(wanted(src), Want::All, "{src}");
         }

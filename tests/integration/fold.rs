@@ -188,3 +188,23 @@ fn the_key_names_the_entity_even_when_its_state_has_a_field_so_named() {
     let r = run(&["fold by id as v"], "{\"id\":4,\"v\":1}\n");
     assert_eq!(r.stdout, "{\"v\":4,\"id\":4,\"_events\":1,\"_last\":null}\n");
 }
+
+/// A `parse` before `fold` builds every field: `fold` takes the whole event as its patch. It
+/// used to build only the key and the time, so every other parsed field was missing.
+#[test]
+fn a_fold_after_parse_holds_every_parsed_field() {
+    let log = "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET /a HTTP/1.0\" 200 2326\n\
+               10.0.0.2 - bob [10/Oct/2000:13:55:37 -0700] \"POST /b HTTP/1.1\" 200 7\n";
+    let r = run(&["-i", "lines", "parse common | fold by status"], log);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = lines(&r.stdout);
+    assert_eq!(rows.len(), 1, "{}", r.stdout);
+    let row = &rows[0];
+    assert_eq!(row["client"], "10.0.0.2");
+    assert_eq!(row["user"], "bob");
+    assert_eq!(row["method"], "POST");
+    assert_eq!(row["path"], "/b");
+    assert_eq!(row["bytes"], 7);
+    assert_eq!(row["_events"], 2);
+    assert!(row.get("ident").is_none(), "a null deletes: {row}");
+}

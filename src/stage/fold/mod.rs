@@ -132,6 +132,11 @@ impl Fold {
         }
     }
 
+    /// Whether each event's patch is the whole event (no `from`): every field is read.
+    pub(crate) fn patches_whole_events(&self) -> bool {
+        self.spec.from.is_none()
+    }
+
     /// Applies a worker's chunk of events, the chunk after those applied so far.
     fn apply_part(&mut self, part: FoldPart) {
         // All the events' entities are found first, so that the cache misses of finding them
