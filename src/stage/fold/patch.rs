@@ -41,8 +41,6 @@ pub(super) enum Kind {
     Object,
     /// A member set to `null`: it is deleted.
     Delete,
-    /// A member whose key comes again later in its object, which only the last one sets.
-    Repeated,
 }
 
 /// A place in a buffer.
@@ -152,7 +150,9 @@ impl Patches {
         let at = self.nodes.len();
         self.push(Kind::Object, key, Span::default());
         let base = self.members.len();
-        let mut seen = 0u64;
+        // One bit per key's mix: two members on one bit may have one key, which is checked
+        // then (past a few dozen members, once at the end).
+        let (mut seen, mut repeated) = (0u64, false);
         walk.i += 1;
         loop {
             walk.space();
@@ -167,8 +167,12 @@ impl Patches {
             let node = self.nodes.len();
             self.member(walk, key);
             let bit = 1 << (mix(self.nodes[node].ident(&self.bytes)) >> 58);
-            if seen & bit != 0 {
-                self.mark_repeated(base, node);
+            if seen & bit != 0 && !repeated {
+                let earlier = &self.members[base..];
+                repeated = earlier.len() > 64
+                    || earlier
+                        .iter()
+                        .any(|m| same_key(&self.nodes[m.node], &self.nodes[node], &self.bytes));
             }
             seen |= bit;
             self.members.push(Member { node });
@@ -179,8 +183,40 @@ impl Patches {
             }
             walk.i += 1;
         }
+        if repeated {
+            self.keep_last_of_each_key(at, base);
+        }
         self.members.truncate(base);
         self.nodes[at].body.len = self.nodes.len() - at - 1;
+    }
+
+    /// Makes the members of the object at node `at` (from `base` in `members`) hold each key
+    /// once, as the parsed object does: with its last value, in its first place.
+    fn keep_last_of_each_key(&mut self, at: usize, base: usize) {
+        let (bytes, nodes) = (&self.bytes, &self.nodes);
+        let members = &self.members[base..];
+        let key = |i: usize| (nodes[members[i].node].ident(bytes), nodes[members[i].node].key(bytes));
+        let mut order: Vec<usize> = (0..members.len()).collect();
+        order.sort_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
+        // Each key's first place and last member, in the order of first places.
+        let mut keys: Vec<(usize, usize)> = Vec::new();
+        for (n, &i) in order.iter().enumerate() {
+            match keys.last_mut() {
+                Some(k) if n > 0 && key(order[n - 1]) == key(i) => k.1 = i,
+                _ => keys.push((i, i)),
+            }
+        }
+        if keys.len() == members.len() {
+            return;
+        }
+        keys.sort_unstable();
+        let mut kept = Vec::with_capacity(nodes.len() - at - 1);
+        for (_, last) in keys {
+            let node = members[last].node;
+            kept.extend_from_slice(&nodes[node..node + nodes[node].size()]);
+        }
+        self.nodes.truncate(at + 1);
+        self.nodes.append(&mut kept);
     }
 
     /// Reads a member's value.
@@ -219,22 +255,6 @@ impl Patches {
         };
         walk.i = end;
         key
-    }
-
-    /// Marks the member of the object being read (its members from `base`) that has the key
-    /// of node `last` as repeated: `last` sets the key.
-    fn mark_repeated(&mut self, base: usize, last: usize) {
-        let (bytes, nodes) = (&self.bytes, &self.nodes);
-        let earlier = self.members[base..]
-            .iter()
-            .find(|m| nodes[m.node].kind != Kind::Repeated && same_key(&nodes[m.node], &nodes[last], bytes));
-        if let Some(m) = earlier {
-            let node = &mut self.nodes[m.node];
-            if node.kind == Kind::Text {
-                node.body = Span::default();
-            }
-            node.kind = Kind::Repeated;
-        }
     }
 }
 
@@ -367,17 +387,16 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_unescaped_and_only_the_last_of_a_repeated_key_counts() {
+    fn keys_are_unescaped_and_a_repeated_key_has_its_last_value_in_its_first_place() {
         assert_eq!(
-            nodes(r#"{"a\u0062": 1, "k": {"x": 1}, "ab": 2, "k": 3, "k": null}"#),
+            nodes(r#"{"a\u0062": 1, "k": {"x": 1}, "ab": 2, "k": 3, "o": {"x": 1, "y": {}, "x": 2}, "k": null}"#),
             vec![
-                node(Kind::Object, "", "6"),
-                node(Kind::Repeated, "ab", "0"),
-                node(Kind::Repeated, "k", "1"),
-                node(Kind::Text, "x", "1"),
+                node(Kind::Object, "", "5"),
                 node(Kind::Text, "ab", "2"),
-                node(Kind::Repeated, "k", "0"),
                 node(Kind::Delete, "k", "0"),
+                node(Kind::Object, "o", "2"),
+                node(Kind::Text, "x", "2"),
+                node(Kind::Object, "y", "0"),
             ]
         );
     }

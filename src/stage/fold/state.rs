@@ -187,9 +187,6 @@ impl State {
         while let Some(node) = patch.get(p) {
             let at = p;
             p += node.size();
-            if node.kind == Kind::Repeated {
-                continue;
-            }
             let key = node.key(bytes);
             let ident = node.ident(bytes);
             let found = self.find(obj, hint, key, ident, keys);
@@ -224,7 +221,6 @@ impl State {
                     m.path.pop();
                     hint = c + self.slots[c].size();
                 }
-                Kind::Repeated => {}
             }
         }
     }
@@ -478,6 +474,10 @@ mod tests {
         e.apply(r#"{"a":{"x":1},"b":{"x":1}}"#);
         e.apply(r#"{"a":{"y":2},"b":null,"a":{"z":3},"b":{"y":2}}"#);
         assert_eq!(e.text(), r#"{"a":{"x":1,"z":3},"b":{"x":1,"y":2}}"#);
+        // A new member repeated takes its first place, as in the parsed object.
+        let mut e = Entity::default();
+        e.apply(r#"{"a":1,"b":2,"a":{"c":3},"a":4}"#);
+        assert_eq!(e.text(), r#"{"a":4,"b":2}"#);
     }
 
     /// Texts are written as compact JSON, numbers as written; an object in an array with a
