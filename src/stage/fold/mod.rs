@@ -63,7 +63,8 @@ pub(crate) struct FoldSpec {
     spare: Mutex<Vec<FoldPart>>,
 }
 
-/// How many events ahead of the one being applied the state is read (see [`Fold::merge`]).
+/// How many events' states are read at once, a batch ahead of those being applied, so that
+/// their cache misses overlap (see [`Fold::apply_part`]).
 const READ_AHEAD: usize = 16;
 
 /// How many emptied parts are kept for reuse.

@@ -15,8 +15,8 @@ use crate::lang::ast::Path;
 pub(super) struct Patches {
     pub(super) bytes: Vec<u8>,
     pub(super) nodes: Vec<Node>,
-    /// Scratch space: the members of the objects being read, outermost first.
-    members: Vec<Member>,
+    /// Scratch space: the nodes of the members of the objects being read, outermost first.
+    members: Vec<usize>,
 }
 
 /// One value of a patch.
@@ -84,12 +84,6 @@ impl Node {
             _ => 1 + self.body.len,
         }
     }
-}
-
-/// A member of an object being read: its node.
-#[derive(Debug, Clone, Copy)]
-struct Member {
-    node: usize,
 }
 
 impl Patches {
@@ -172,10 +166,10 @@ impl Patches {
                 repeated = earlier.len() > 64
                     || earlier
                         .iter()
-                        .any(|m| same_key(&self.nodes[m.node], &self.nodes[node], &self.bytes));
+                        .any(|&m| same_key(&self.nodes[m], &self.nodes[node], &self.bytes));
             }
             seen |= bit;
-            self.members.push(Member { node });
+            self.members.push(node);
             walk.space();
             if walk.peek() != Some(b',') {
                 walk.i += 1;
@@ -195,7 +189,7 @@ impl Patches {
     fn keep_last_of_each_key(&mut self, at: usize, base: usize) {
         let (bytes, nodes) = (&self.bytes, &self.nodes);
         let members = &self.members[base..];
-        let key = |i: usize| (nodes[members[i].node].ident(bytes), nodes[members[i].node].key(bytes));
+        let key = |i: usize| (nodes[members[i]].ident(bytes), nodes[members[i]].key(bytes));
         let mut order: Vec<usize> = (0..members.len()).collect();
         order.sort_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
         // Each key's first place and last member, in the order of first places.
@@ -212,7 +206,7 @@ impl Patches {
         keys.sort_unstable();
         let mut kept = Vec::with_capacity(nodes.len() - at - 1);
         for (_, last) in keys {
-            let node = members[last].node;
+            let node = members[last];
             kept.extend_from_slice(&nodes[node..node + nodes[node].size()]);
         }
         self.nodes.truncate(at + 1);
