@@ -191,23 +191,18 @@ impl Fold {
         if let Value::Object(keys) = &keys {
             row.extend(keys.iter().map(|(name, v)| (name.as_str(), Piece::Value(v))));
         }
-        let mut put = |name, piece| match row.iter_mut().find(|(n, _)| *n == name) {
-            Some(entry) => entry.1 = piece,
-            None => row.push((name, piece)),
-        };
         match entity.state.members(&self.names) {
-            Some(members) => {
-                for (name, part) in members {
-                    if !keys.as_object().is_some_and(|k| k.contains_key(name)) {
-                        put(name, Piece::State(part));
-                    }
-                }
-            }
-            None => put("_state", Piece::State(entity.state.whole(&self.names))),
+            // A state's members have names of their own: only the keys' are looked up.
+            Some(members) => row.extend(
+                members
+                    .filter(|(name, _)| !keys.as_object().is_some_and(|k| k.contains_key(*name)))
+                    .map(|(name, part)| (name, Piece::State(part))),
+            ),
+            None => put(&mut row, "_state", Piece::State(entity.state.whole(&self.names))),
         }
         let events = Value::from(entity.events);
-        put("_events", Piece::Value(&events));
-        put("_last", Piece::Text(entity.state.last().unwrap_or("null")));
+        put(&mut row, "_events", Piece::Value(&events));
+        put(&mut row, "_last", Piece::Text(entity.state.last().unwrap_or("null")));
         text.clear();
         text.push('{');
         for (i, (name, piece)) in row.iter().enumerate() {
@@ -440,6 +435,14 @@ impl Canon {
             Canon::Short { len, bytes } => &bytes[..usize::from(*len)],
             Canon::Long(key) => key,
         }
+    }
+}
+
+/// Sets the row's field `name` in its place, or adds it at the end.
+fn put<'a>(row: &mut Vec<(&'a str, Piece<'a>)>, name: &'a str, piece: Piece<'a>) {
+    match row.iter_mut().find(|(n, _)| *n == name) {
+        Some(entry) => entry.1 = piece,
+        None => row.push((name, piece)),
     }
 }
 

@@ -44,6 +44,18 @@ impl Keys {
         }
     }
 
+    /// The number of `key` (whose ident is `ident`), if it was seen.
+    fn find(&self, key: &[u8], ident: u128) -> Option<u32> {
+        let hash = self.hasher.hash_one(key);
+        let idents = &self.idents;
+        let names = &self.names;
+        self.index
+            .find(hash, |&id| {
+                patch::same(idents[id as usize], ident, || *names[id as usize] == *key)
+            })
+            .copied()
+    }
+
     fn name(&self, id: u32) -> &[u8] {
         self.names.get(id as usize).map_or(&[], |n| n)
     }
@@ -127,6 +139,10 @@ pub(super) struct Merger {
     path: Vec<usize>,
 }
 
+/// How many slots and patch nodes an object's merge may look through member by member; past
+/// that, [`State::merge_wide`] finds members by a table.
+const WIDE: usize = 128;
+
 /// The buffer's size below which it is never written afresh.
 const SMALL: usize = 256;
 
@@ -155,7 +171,7 @@ impl State {
         }
         m.path.clear();
         m.path.push(0);
-        self.merge(0, below(patch, 0), bytes, keys, m);
+        self.merge(0, member(patch, 0).get(1..).unwrap_or_default(), bytes, keys, m);
         self.compact();
     }
 
@@ -181,46 +197,99 @@ impl State {
     /// Merges the members of a patch object (`patch`: its nodes below it) into the object
     /// at slot `obj`, the last of `m.path`.
     fn merge(&mut self, obj: usize, patch: &[Node], bytes: &[u8], keys: &mut Keys, m: &mut Merger) {
+        if self.slots[obj].size() + patch.len() > WIDE {
+            return self.merge_wide(obj, patch, bytes, keys, m);
+        }
         // Events of one kind list their keys in the same order: look after the last one first.
         let mut hint = obj + 1;
-        let mut p = 0;
-        while let Some(node) = patch.get(p) {
-            let at = p;
-            p += node.size();
-            let key = node.key(bytes);
-            let ident = node.ident(bytes);
-            let found = self.find(obj, hint, key, ident, keys);
-            match node.kind {
-                Kind::Delete => {
-                    if let Some(c) = found {
-                        self.remove(c, self.slots[c].size(), m);
-                        hint = c;
+        // A patch object holds each key once: in an object empty at first, none is found.
+        let fresh = self.slots[obj].size() == 1;
+        for at in members(patch) {
+            let node = &patch[at];
+            let (key, ident) = (node.key(bytes), node.ident(bytes));
+            let found = if fresh {
+                None
+            } else {
+                self.find(obj, hint, key, ident, keys)
+            };
+            hint = self.put(obj, found, member(patch, at), bytes, keys, m);
+        }
+    }
+
+    /// [`State::merge`] for an object or patch with many members, in time in proportion to
+    /// their number: the state's members the patch names are found by a table, and set from the
+    /// object's end back, so that a change leaves the places of those still to set as they are;
+    /// then the patch's new members are added, in its order.
+    fn merge_wide(&mut self, obj: usize, patch: &[Node], bytes: &[u8], keys: &mut Keys, m: &mut Merger) {
+        let end = obj + self.slots[obj].size();
+        let mut places = std::collections::HashMap::with_hasher(foldhash::fast::FixedState::default());
+        let mut i = obj + 1;
+        while i < end {
+            places.insert(self.slots[i].key(), i);
+            i += self.slots[i].size();
+        }
+        let (mut found, mut new) = (Vec::new(), Vec::new());
+        for at in members(patch) {
+            let node = &patch[at];
+            match keys
+                .find(node.key(bytes), node.ident(bytes))
+                .and_then(|id| places.get(&id))
+            {
+                Some(&c) => found.push((c, at)),
+                None => new.push(at),
+            }
+        }
+        found.sort_unstable_by(|a, b| b.cmp(a));
+        for (c, at) in found {
+            self.put(obj, Some(c), member(patch, at), bytes, keys, m);
+        }
+        for at in new {
+            self.put(obj, None, member(patch, at), bytes, keys, m);
+        }
+    }
+
+    /// Applies a patch member (`member`: its node and those below) to object `obj`, whose
+    /// member it sets is at slot `found` (none: not a member yet); the slot after the member.
+    fn put(
+        &mut self,
+        obj: usize,
+        found: Option<usize>,
+        member: &[Node],
+        bytes: &[u8],
+        keys: &mut Keys,
+        m: &mut Merger,
+    ) -> usize {
+        let Some(node) = member.first() else { return obj + 1 };
+        let mut id = || keys.id(node.key(bytes), node.ident(bytes));
+        match node.kind {
+            Kind::Delete => {
+                let Some(c) = found else { return obj + 1 };
+                self.remove(c, self.slots[c].size(), m);
+                c
+            }
+            Kind::Text => {
+                let c = match found {
+                    Some(c) => {
+                        self.make_text(c, m);
+                        c
                     }
-                }
-                Kind::Text => {
-                    let c = match found {
-                        Some(c) => {
-                            self.make_text(c, m);
-                            c
-                        }
-                        None => self.add(obj, keys.id(key, ident), false, m),
-                    };
-                    self.set_text(c, node.body.of(bytes));
-                    hint = c + 1;
-                }
-                Kind::Object => {
-                    let c = match found {
-                        Some(c) => {
-                            self.make_object(c);
-                            c
-                        }
-                        None => self.add(obj, keys.id(key, ident), true, m),
-                    };
-                    m.path.push(c);
-                    self.merge(c, below(patch, at), bytes, keys, m);
-                    m.path.pop();
-                    hint = c + self.slots[c].size();
-                }
+                    None => self.add(obj, id(), false, m),
+                };
+                self.set_text(c, node.body.of(bytes));
+                c + 1
+            }
+            Kind::Object => {
+                let c = match found {
+                    Some(c) => {
+                        self.make_object(c);
+                        c
+                    }
+                    None => self.add(obj, id(), true, m),
+                };
+                m.path.push(c);
+                self.merge(c, &member[1..], bytes, keys, m);
+                m.path.pop();
+                c + self.slots[c].size()
             }
         }
     }
@@ -342,10 +411,21 @@ fn put_text(text: &mut Vec<u8>, garbage: &mut usize, slot: &mut Slot, new: &[u8]
     slot.len = u32::try_from(new.len()).unwrap_or(u32::MAX);
 }
 
-/// The nodes below node `at` of `patch`.
-fn below(patch: &[Node], at: usize) -> &[Node] {
+/// Where each member of a patch object is in `patch`, the nodes below the object.
+fn members(patch: &[Node]) -> impl Iterator<Item = usize> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let node = patch.get(at)?;
+        let this = at;
+        at += node.size();
+        Some(this)
+    })
+}
+
+/// Node `at` of `patch` and the nodes below it.
+fn member(patch: &[Node], at: usize) -> &[Node] {
     let end = at + patch.get(at).map_or(1, Node::size);
-    patch.get(at + 1..end).unwrap_or_default()
+    patch.get(at..end).unwrap_or_default()
 }
 
 /// A part of a state, ready to be written as JSON.
@@ -562,6 +642,31 @@ mod tests {
                 let text = object_text(members);
                 json_patch::merge(&mut reference, &serde_json::from_str(&text).unwrap());
                 e.apply(&text);
+            }
+            prop_assert_eq!(e.value(), reference);
+        }
+
+        /// Objects with many members (merged by a table, see `State::merge_wide`) merge as
+        /// json_patch's merge does.
+        #[test]
+        fn wide_objects_merge_as_trees_do(
+            patches in prop::collection::vec(
+                prop::collection::btree_map("[a-z]{1,2}", prop_oneof![
+                    Just(Value::Null),
+                    (0i64..3).prop_map(Value::from),
+                    prop::collection::btree_map("[ab]", (0i64..3).prop_map(Value::from), 0..3)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ], 100..300).prop_map(|m| Value::Object(m.into_iter().collect())),
+                1..5,
+            )
+        ) {
+            let mut reference = json!({});
+            for p in &patches {
+                json_patch::merge(&mut reference, p);
+            }
+            let mut e = Entity::default();
+            for p in &patches {
+                e.apply(&p.to_string());
             }
             prop_assert_eq!(e.value(), reference);
         }
