@@ -605,6 +605,40 @@ pub(crate) fn depth(v: &Value) -> usize {
     }
 }
 
+/// A set of an object's keys, kept as a list while it is small (most objects' keys) and as a
+/// hash set past that, so that objects with many members take time in proportion to them.
+#[derive(Debug)]
+pub(crate) struct KeySet<K> {
+    few: Vec<K>,
+    many: Option<HashSet<K>>,
+}
+
+impl<K> Default for KeySet<K> {
+    fn default() -> KeySet<K> {
+        KeySet {
+            few: Vec::new(),
+            many: None,
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq> KeySet<K> {
+    /// Adds `key`; false when it is in the set already.
+    pub(crate) fn insert(&mut self, key: K) -> bool {
+        if let Some(set) = &mut self.many {
+            return set.insert(key);
+        }
+        if self.few.contains(&key) {
+            return false;
+        }
+        self.few.push(key);
+        if self.few.len() > 32 {
+            self.many = Some(self.few.drain(..).collect());
+        }
+        true
+    }
+}
+
 /// An object in `text` repeats a key: its text cannot be copied as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DuplicateKey;

@@ -360,14 +360,23 @@ struct Rest {
 /// `NAME_2`, `NAME_3`…, so that no column's value takes another's place.
 pub(crate) fn unique_names(names: impl Iterator<Item = String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut taken = std::collections::HashSet::new();
+    // The last number each repeated name took, so that the next repeat starts past it.
+    let mut last = std::collections::HashMap::new();
     for (i, name) in names.enumerate() {
         let base = if name.is_empty() { format!("_{}", i + 1) } else { name };
         let mut unique = base.clone();
-        let mut n = 1;
-        while out.contains(&unique) {
-            n += 1;
-            unique = format!("{base}_{n}");
+        if taken.contains(&unique) {
+            let n = last.entry(base.clone()).or_insert(1);
+            loop {
+                *n += 1;
+                unique = format!("{base}_{n}");
+                if !taken.contains(&unique) {
+                    break;
+                }
+            }
         }
+        taken.insert(unique.clone());
         out.push(unique);
     }
     out
@@ -580,6 +589,16 @@ mod tests {
             .into_iter()
             .map(|r| String::from_utf8(r.text).unwrap() + "\n")
             .collect()
+    }
+
+    /// Repeated and empty names are numbered past every name taken, genuine ones included.
+    #[test]
+    fn column_names_are_made_unique() {
+        let names = ["a", "a_2", "a", "", "a", "a_3", "b", "b"].map(String::from);
+        assert_eq!(
+            unique_names(names.into_iter()),
+            ["a", "a_2", "a_3", "_4", "a_4", "a_3_2", "b", "b_2"]
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! csv, tsv, table and markdown: no tree is built, keys and strings without escapes are borrowed
 //! from the text, and numbers keep their text exactly.
 
-use super::{JsonError, Key, Members, checked_tree, parse_checked, unquote};
+use super::{JsonError, Key, KeySet, Members, checked_tree, parse_checked, unquote};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
@@ -74,12 +74,10 @@ fn walk(text: &str, path: &mut String, top: bool, f: &mut impl FnMut(&str, Leaf<
     Ok(())
 }
 
-/// Whether two members have the same key; events have few keys, so pairs are compared.
+/// Whether two members have the same key.
 fn repeats_a_key(members: &[(Key<'_>, &RawValue)]) -> bool {
-    members
-        .iter()
-        .enumerate()
-        .any(|(i, (k, _))| members[..i].iter().any(|(seen, _)| seen.0 == k.0))
+    let mut seen = KeySet::default();
+    members.iter().any(|(k, _)| !seen.insert(k.0.as_ref()))
 }
 
 #[cfg(test)]

@@ -129,11 +129,11 @@ impl<'de> Visitor<'de> for KeysOf {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
-        let mut keys: Vec<String> = Vec::new();
+        let (mut keys, mut seen): (Vec<String>, _) = (Vec::new(), crate::json::KeySet::default());
         while let Some(k) = map.next_key::<Cow<'de, str>>()? {
             map.next_value::<IgnoredAny>()?;
             // A repeated key is one key, in its first place (the last value wins).
-            if !keys.iter().any(|x| *x == *k) {
+            if seen.insert(k.clone()) {
                 keys.push(k.into_owned());
             }
         }
