@@ -83,16 +83,25 @@ impl Explode {
     /// The copies, each with its element spliced into the event's text in PATH's place; `None`
     /// unless PATH is one key and the event is held as text (see [`Event::spliced`]).
     fn spliced<'a>(&self, ev: &Event<'a>, items: &[Value]) -> Option<Vec<Event<'a>>> {
-        let path = [&self.path];
-        items
-            .iter()
-            .map(|item| {
-                let text = ev.spliced(&path, &[Val::from_value(item)])?;
-                let mut copy = ev.clone();
-                copy.set_text(text);
-                Some(copy)
-            })
-            .collect()
+        let [Seg::Key(key)] = self.path.segs.as_slice() else {
+            return None;
+        };
+        // The event's text with null in PATH's place, made once: each copy is the element
+        // written into that hole, so a long array takes time in proportion to its copies.
+        let text = ev.spliced(&[&self.path], &[Val::Null])?;
+        let hole = json::raw_field(&text, key)?;
+        let start = hole.as_ptr() as usize - text.as_ptr() as usize;
+        let (before, after) = (&text[..start], &text[start + hole.len()..]);
+        let copies = items.iter().map(|item| {
+            let mut copy_text = String::with_capacity(before.len() + after.len() + 16);
+            copy_text.push_str(before);
+            write_val(&mut copy_text, &Val::from_value(item));
+            copy_text.push_str(after);
+            let mut copy = ev.clone();
+            copy.set_text(copy_text);
+            copy
+        });
+        Some(copies.collect())
     }
 
     /// With `as NAME` (PATH and NAME one key each): the copies written from the event's
