@@ -204,20 +204,11 @@ impl Fold {
         put(&mut row, "_events", Piece::Value(&events));
         put(&mut row, "_last", Piece::Text(entity.state.last().unwrap_or("null")));
         text.clear();
-        text.push('{');
-        for (i, (name, piece)) in row.iter().enumerate() {
-            if i > 0 {
-                text.push(',');
-            }
-            json::write_str(text, name);
-            text.push(':');
-            match piece {
-                Piece::Value(v) => json::write_value(text, v),
-                Piece::Text(t) => text.push_str(t),
-                Piece::State(part) => part.write(text),
-            }
-        }
-        text.push('}');
+        state::write_object(text, row, |piece, text| match piece {
+            Piece::Value(v) => json::write_value(text, v),
+            Piece::Text(t) => text.push_str(t),
+            Piece::State(part) => part.write(text),
+        });
     }
 
     /// Hands on entity `e`'s row.

@@ -411,6 +411,24 @@ fn put_text(text: &mut Vec<u8>, garbage: &mut usize, slot: &mut Slot, new: &[u8]
     slot.len = u32::try_from(new.len()).unwrap_or(u32::MAX);
 }
 
+/// Writes an object of `members` as compact JSON, each value by `value`.
+pub(super) fn write_object<'n, T>(
+    out: &mut String,
+    members: impl IntoIterator<Item = (&'n str, T)>,
+    mut value: impl FnMut(T, &mut String),
+) {
+    out.push('{');
+    for (i, (name, v)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        json::write_str(out, name);
+        out.push(':');
+        value(v, out);
+    }
+    out.push('}');
+}
+
 /// Where each member of a patch object is in `patch`, the nodes below the object.
 fn members(patch: &[Node]) -> impl Iterator<Item = usize> + '_ {
     let mut at = 0;
@@ -459,17 +477,7 @@ impl<'a> Part<'a> {
     /// Writes the value as compact JSON; numbers as written.
     pub(super) fn write(&self, out: &mut String) {
         if self.is_object() {
-            out.push('{');
-            for (i, (name, part)) in self.members().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                json::write_str(out, name);
-                out.push(':');
-                part.write(out);
-            }
-            out.push('}');
-            return;
+            return write_object(out, self.members(), |part, out| part.write(out));
         }
         // Every text came from a checked event, whole.
         let body = self.state.slots[self.at].body().of(&self.state.text);
