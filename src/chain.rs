@@ -18,10 +18,12 @@ pub(crate) struct Chain {
     /// What the ordered stages read.
     needs: Needs,
     sinks: Sinks,
-    /// A check failed (`assert`): nothing more is output.
+    /// A check failed (`assert`) or a stage went past `--max-groups`: no later event is
+    /// taken, and nothing more is output.
     stopped: bool,
-    /// A dead letter went past what `--strict` or `--max-errors` allows: no later event is
-    /// taken, and what the stages hold is released at the end, as after a worker's dead letter.
+    /// A dead letter went past what `--strict` or `--max-errors` allows, or a stage failed:
+    /// no later event is taken, and what the stages hold is released at the end, as after a
+    /// worker's dead letter.
     cut: bool,
     /// How many more dead letters the stages may make before the run stops there (`None`:
     /// any number); see [`Chain::allow_dead`].
@@ -60,7 +62,7 @@ pub(crate) struct OrderedOut {
     pub dead: Vec<DeadLetter>,
     /// Events topic files took for good, or published.
     pub written: u64,
-    /// A stage failed (a sort could not spill).
+    /// A stage failed (`--max-groups`, a sort that could not spill).
     pub error: Option<StageError>,
     /// A topic file could not be written (or events published).
     pub output_error: Option<OutputError>,
@@ -69,6 +71,13 @@ pub(crate) struct OrderedOut {
     /// The last of `dead` went past what `--strict` or `--max-errors` allows: the chain
     /// stopped after its event.
     pub cut: bool,
+}
+
+impl OrderedOut {
+    /// Whether nothing more is output: a check failed, or a stage whose groups are wrong now.
+    fn halts(&self) -> bool {
+        self.stop.is_some() || self.error.as_ref().is_some_and(StageError::spoils_what_is_held)
+    }
 }
 
 /// The outputs as one push or one end of input reaches them.
@@ -186,6 +195,9 @@ impl Outlet for Outputs<'_> {
     }
 
     fn go_on(&mut self) -> bool {
+        if self.out.halts() {
+            return false;
+        }
         match self.flush.as_mut() {
             Some(flush) => self.out.printed.bytes.len() < FINISH_FLUSH_BYTES || flush(self.out),
             None => true,
@@ -284,9 +296,11 @@ impl Chain {
     }
 
     /// The error of a stage whose groups went past `--max-groups` (`max`) as workers' parts
-    /// were merged.
-    pub(crate) fn overflowed(&self, max: usize) -> Option<StageError> {
-        self.stages.iter().find_map(|s| s.overflowed(max))
+    /// were merged; the chain then stops, as when a stage fails on an event.
+    pub(crate) fn overflowed(&mut self, max: usize) -> Option<StageError> {
+        let e = self.stages.iter().find_map(|s| s.overflowed(max));
+        self.stopped |= e.is_some();
+        e
     }
 
     /// Sets how many more dead letters the stages may make (`None`: any number); the one
@@ -322,8 +336,9 @@ impl Chain {
             Err(_) if ev.origin.is_copy() => {}
             Err(_) => outputs.dead(ev.origin, Reason::InvalidUtf8.into(), &String::from_utf8_lossy(ev.text)),
         }
-        self.stopped |= out.stop.is_some();
-        self.cut |= out.cut;
+        self.stopped |= out.halts();
+        // After any stage failed, no later event is taken.
+        self.cut |= out.cut || out.error.is_some();
     }
 
     /// Releases what stages hold at the end of input, in pipeline order.
@@ -361,7 +376,7 @@ impl Chain {
                 done[i].abandon(&mut emit);
                 released = flow;
             }
-            self.stopped |= out.stop.is_some() || flow.is_break();
+            self.stopped |= out.halts() || flow.is_break();
         }
         released
     }

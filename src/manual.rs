@@ -270,7 +270,8 @@ const SECTIONS: &[(&str, &[&str])] = &[
             "SIGKILL cannot be caught: plain files hold whole lines up to the last write, but Linux may stop a write that is copying several pages at a page boundary when the process is killed, so the last line of a file may be cut short. Use --atomic when a file must be all or nothing.",
             "  nesting             128 levels in events and in expressions; deeper: too_deep dead letter / usage error
   line length         --max-line-bytes (64M); longer: too_long dead letter holding the first 4096 bytes
-  groups              --max-groups (10,000,000) per aggregate; past it: exit 3 naming the stage
+  groups              --max-groups (10,000,000) per aggregate; past it: exit 3 naming the stage,
+                      no later event taken and nothing more output (an aggregate's rows would be partial)
   sort memory         --memory-limit (1G); past it: spills to a temporary file
   open files          --max-open-files (3/4 of the limit, minus 16) for all topic files; more files: closed and reopened
   file names          255 bytes; longer: cut with a hash, still distinct

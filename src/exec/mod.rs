@@ -516,7 +516,7 @@ impl<'c> Writer<'c> {
             }
         }
         let max = self.cfg.pipeline_max_groups.unwrap_or(crate::stage::DEFAULT_MAX_GROUPS);
-        if let Some(e) = self.ordered.as_ref().and_then(|o| o.overflowed(max)) {
+        if let Some(e) = self.ordered.as_mut().and_then(|o| o.overflowed(max)) {
             self.stop_on(&e, e.status());
         }
         self.output(&mut c, o, &taken);

@@ -35,8 +35,6 @@ pub(crate) struct Dedupe {
     seen: Seen,
     /// The canonical key of the current event (kept to reuse its allocation).
     key: Vec<u8>,
-    /// Set once the keys went past `limit`: the run stops, and no later event passes.
-    failed: bool,
 }
 
 /// The keys remembered.
@@ -69,7 +67,6 @@ impl Dedupe {
             limit,
             seen,
             key: Vec::new(),
-            failed: false,
         }
     }
 
@@ -104,9 +101,6 @@ impl Describe for Dedupe {
 
 impl Ordered for Dedupe {
     fn push(&mut self, ev: Event, out: &mut Emit) {
-        if self.failed {
-            return out.record(&ev, Fate::Skipped);
-        }
         let time = match &self.seen {
             Seen::All(_) => 0.0,
             Seen::Window(_) => match self.time.of(&ev, out.env()) {
@@ -125,7 +119,6 @@ impl Ordered for Dedupe {
             Verdict::Kept => out.push(ev),
             Verdict::Duplicate => out.record(&ev, Fate::Duplicate),
             Verdict::Full => {
-                self.failed = true;
                 out.fail(self.overflow());
                 out.record(&ev, Fate::Skipped);
             }

@@ -25,12 +25,13 @@ pub(crate) trait Outlet {
     fn unmatched(&mut self, origin: Origin);
     /// A stage made `n` copies of the event at `origin` (`route all`, `explode`).
     fn copies(&mut self, origin: Origin, n: usize);
-    /// A stage cannot go on (a sort could not spill).
+    /// A stage cannot go on (a sort could not spill, groups past `--max-groups`).
     fn fail(&mut self, e: StageError);
     /// A check failed on the event (`assert`): the run stops there with exit 1.
     fn stop(&mut self, ev: &Event, message: String);
     /// At the end of input, between events a stage releases: false when nothing more can be
-    /// written (a signal, a closed pipe, an output error), and releasing stops.
+    /// written (a signal, a closed pipe, an output error) or output (a failed check, a stage
+    /// past `--max-groups`), and releasing stops.
     fn go_on(&mut self) -> bool;
 }
 

@@ -36,6 +36,14 @@ impl StageError {
         }
     }
 
+    /// Whether what the stages hold is still right after this error, and is output: a sort's
+    /// events are (the run stops taking events, as after `--strict`'s dead letter), but a
+    /// stage past `--max-groups` has left events out of its groups, so no row it would give
+    /// is output, nor anything after it.
+    pub(crate) fn spoils_what_is_held(&self) -> bool {
+        matches!(self, StageError::TooMany { .. })
+    }
+
     /// The exit status of a run this error stopped.
     pub(crate) fn status(&self) -> ExitStatus {
         ExitStatus::Input

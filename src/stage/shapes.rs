@@ -25,8 +25,6 @@ pub(crate) struct Shapes {
     shapes: Vec<(Option<Vec<String>>, u64)>,
     /// The most shapes held (`--max-groups`).
     limit: usize,
-    /// Set once the shapes went past `limit`: later events are skipped.
-    failed: bool,
 }
 
 impl Shapes {
@@ -35,7 +33,6 @@ impl Shapes {
             index: HashMap::new(),
             shapes: Vec::new(),
             limit,
-            failed: false,
         }
     }
 }
@@ -55,9 +52,6 @@ impl Describe for Shapes {
 
 impl Ordered for Shapes {
     fn push(&mut self, ev: Event, out: &mut Emit) {
-        if self.failed {
-            return out.record(&ev, Fate::Skipped);
-        }
         let keys = top_keys(&ev);
         let id = match &keys {
             Some(k) => {
@@ -72,7 +66,6 @@ impl Ordered for Shapes {
             return out.record(&ev, Fate::Aggregated);
         }
         if self.shapes.len() >= self.limit {
-            self.failed = true;
             out.fail(StageError::too_many("shapes", self.limit, "shapes"));
             return out.record(&ev, Fate::Skipped);
         }
@@ -83,9 +76,6 @@ impl Ordered for Shapes {
 
     /// Hands on one row per shape, the most common first.
     fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
-        if self.failed {
-            return ControlFlow::Continue(());
-        }
         self.index = HashMap::new();
         let mut shapes = std::mem::take(&mut self.shapes);
         // Stable: ties stay in first-seen order.

@@ -32,8 +32,6 @@ pub(crate) struct Steps {
     time: TimeField,
     /// The state of each step, per group in first-seen order.
     groups: Vec<Vec<State>>,
-    /// Set once the groups went past the limit: later events are skipped.
-    failed: bool,
 }
 
 /// What one step remembers of a group.
@@ -58,7 +56,6 @@ impl Steps {
             by: (!by.is_empty()).then(|| GroupIndex::new(by, max_groups)),
             time,
             groups: Vec::new(),
-            failed: false,
         }
     }
 
@@ -112,9 +109,6 @@ impl Describe for Steps {
 
 impl Ordered for Steps {
     fn push(&mut self, mut ev: Event, out: &mut Emit) {
-        if self.failed {
-            return out.record(&ev, Fate::Skipped);
-        }
         if !ev.is_object() {
             return out.dead(&ev, Reason::NotObject);
         }
@@ -123,7 +117,6 @@ impl Ordered for Steps {
             Some(groups) => match groups.group(&ev, out.env()) {
                 Some(g) => g,
                 None => {
-                    self.failed = true;
                     out.fail(groups.overflow("step"));
                     return out.record(&ev, Fate::Skipped);
                 }

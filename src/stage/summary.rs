@@ -46,8 +46,6 @@ pub(crate) struct Summary {
     fields: HashMap<String, Field, Fast>,
     /// The most paths held (`--max-groups`).
     limit: usize,
-    /// Set once the paths went past `limit`: later events are skipped.
-    failed: bool,
     /// The path being walked.
     path: String,
 }
@@ -72,7 +70,6 @@ impl Summary {
         Summary {
             fields: HashMap::default(),
             limit,
-            failed: false,
             path: String::new(),
         }
     }
@@ -146,9 +143,6 @@ impl Describe for Summary {
 
 impl Ordered for Summary {
     fn push(&mut self, ev: Event, out: &mut Emit) {
-        if self.failed {
-            return out.record(&ev, Fate::Skipped);
-        }
         let doc = match ev.tree() {
             Some(tree) => self.add_event(tree),
             None => match ev.to_value() {
@@ -158,7 +152,6 @@ impl Ordered for Summary {
             },
         };
         if doc.is_err() {
-            self.failed = true;
             out.fail(StageError::TooMany {
                 stage: "summary",
                 limit: self.limit,
@@ -172,9 +165,6 @@ impl Ordered for Summary {
 
     /// Hands on one row per path, sorted by path.
     fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
-        if self.failed {
-            return ControlFlow::Continue(());
-        }
         let mut fields: Vec<(String, Field)> = std::mem::take(&mut self.fields).into_iter().collect();
         fields.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (path, field) in fields {

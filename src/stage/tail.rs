@@ -16,8 +16,6 @@ pub(crate) struct Tail {
     /// The rings: one, or one per group in first-seen order.
     rings: Vec<VecDeque<OwnedEvent>>,
     by: Option<GroupIndex>,
-    /// Set once the groups went past the limit: later events are skipped.
-    failed: bool,
 }
 
 impl Tail {
@@ -26,7 +24,6 @@ impl Tail {
             limit: usize::try_from(limit).unwrap_or(usize::MAX),
             rings: Vec::new(),
             by: (!by.is_empty()).then(|| GroupIndex::new(by, max_groups)),
-            failed: false,
         }
     }
 }
@@ -47,7 +44,7 @@ impl Ordered for Tail {
     /// Holds the event; the one that no longer fits (the oldest of its ring, or this one
     /// for `tail 0`) is skipped.
     fn push(&mut self, ev: Event, out: &mut Emit) {
-        if self.failed || self.limit == 0 {
+        if self.limit == 0 {
             return out.record(&ev, Fate::Skipped);
         }
         let ring = match &mut self.by {
@@ -55,7 +52,6 @@ impl Ordered for Tail {
             Some(groups) => match groups.group(&ev, out.env()) {
                 Some(g) => g,
                 None => {
-                    self.failed = true;
                     out.fail(groups.overflow("tail"));
                     return out.record(&ev, Fate::Skipped);
                 }
@@ -139,6 +135,8 @@ mod tests {
                 .as_deref()
                 .is_some_and(|m| m.contains("tail: more than 1 groups"))
         );
-        assert_eq!(rec.lines(Fate::Skipped), [2]);
+        // Nothing is output: the event held is skipped as well.
+        assert!(rec.out.is_empty());
+        assert_eq!(rec.lines(Fate::Skipped), [1, 2]);
     }
 }

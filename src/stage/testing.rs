@@ -15,6 +15,8 @@ pub(crate) struct Recorded {
     pub fates: BTreeMap<u64, Fate>,
     /// The message of a failure that stopped the run.
     pub failed: Option<String>,
+    /// The failure left what the stage holds wrong: it is abandoned, not finished.
+    pub spoiled: bool,
 }
 
 impl Recorded {
@@ -62,6 +64,7 @@ impl Outlet for Recorded {
     fn copies(&mut self, _: Origin, _: usize) {}
 
     fn fail(&mut self, e: StageError) {
+        self.spoiled |= e.spoils_what_is_held();
         self.failed.get_or_insert(e.to_string());
     }
 
@@ -75,7 +78,9 @@ impl Outlet for Recorded {
 }
 
 /// Runs the stage `src` (one stage of the language) over `lines`, numbered from 1, and
-/// finishes it; checks that every line got exactly one fate.
+/// finishes it; checks that every line got exactly one fate. As in the chain, once the
+/// stage failed no later line reaches it (each is skipped), and it is abandoned, not
+/// finished, when the failure left what it holds wrong.
 pub(crate) fn run_stage(src: &str, opts: &StageOptions, lines: &[String]) -> Recorded {
     let asts = crate::lang::parse_pipeline(src).unwrap_or_else(|e| panic!("{}", e.render(src)));
     let mut stage = Stage::build(&asts[0], opts).expect("the stage builds");
@@ -84,10 +89,20 @@ pub(crate) fn run_stage(src: &str, opts: &StageOptions, lines: &[String]) -> Rec
     let (env, mut rec) = (Env::default(), Recorded::default());
     for (i, line) in lines.iter().enumerate() {
         let origin = Origin::line(0, i as u64 + 1, 0);
+        if rec.failed.is_some() {
+            rec.record(origin, Fate::Skipped);
+            continue;
+        }
         let ev = Event::parse(line, origin, &needs).expect("a test line is valid JSON");
         stage.push(ev, &mut Emit::new(&mut [], 1, &env, &needs, &mut rec));
     }
-    let _ = stage.finish(&mut Emit::new(&mut [], 1, &env, &needs, &mut rec));
+    let spoiled = rec.spoiled;
+    let mut end = Emit::new(&mut [], 1, &env, &needs, &mut rec);
+    if spoiled {
+        stage.abandon(&mut end);
+    } else {
+        let _ = stage.finish(&mut end);
+    }
     assert_eq!(rec.fates.len(), lines.len(), "every line has a fate: {:?}", rec.fates);
     rec
 }

@@ -33,8 +33,6 @@ pub(crate) struct Throttle {
     previous: Counts,
     /// The canonical key of the current event (kept to reuse its allocation).
     key: Vec<u8>,
-    /// Set once a window went past `max_keys`: the run stops, and no later event passes.
-    failed: bool,
 }
 
 /// The events passed in one window, per key.
@@ -78,7 +76,6 @@ impl Throttle {
             current: Counts::new(),
             previous: Counts::new(),
             key: Vec::new(),
-            failed: false,
         }
     }
 
@@ -131,9 +128,6 @@ impl Describe for Throttle {
 
 impl Ordered for Throttle {
     fn push(&mut self, ev: Event, out: &mut Emit) {
-        if self.failed {
-            return out.record(&ev, Fate::Skipped);
-        }
         let Some(t) = self.time.of(&ev, out.env()) else {
             return out.dead(&ev, Reason::NoTime);
         };
@@ -147,7 +141,6 @@ impl Ordered for Throttle {
             Verdict::Pass => out.push(ev),
             Verdict::Throttled => out.record(&ev, Fate::Throttled),
             Verdict::Full => {
-                self.failed = true;
                 out.fail(StageError::too_many("throttle", self.max_keys, "keys in one window"));
                 out.record(&ev, Fate::Skipped);
             }

@@ -57,6 +57,38 @@ fn a_stage_past_max_groups_names_itself_and_the_way_out_and_exits_3() {
     );
 }
 
+/// Past `--max-groups` the run stops at that event whatever the pipeline's shape: no later
+/// line is taken, an aggregate's rows (which would leave events out) are not output, a
+/// streaming stage's events before it are; and a line elsewhere in the input (here an
+/// invalid one) changes nothing.
+#[test]
+fn a_stage_past_max_groups_takes_no_later_event_and_outputs_no_partial_rows() {
+    let mut input = String::from("{\"id\":1}\n{\"id\":2}\n{\"id\":3}\n");
+    input.extend((1..=5).map(|n| format!("{{\"id\":1,\"n\":{n}}}\n")));
+    let with_bad_line = input.replacen("{\"id\":3}\n", "{\"id\":3}\nbad\n", 1);
+    let cases = [
+        ("count by id", ""),
+        ("where true | count by id", ""),
+        ("sort n | count by id", ""),
+        ("fold by id", ""),
+        ("sort n | fold by id", ""),
+        (
+            "fold by id emit changes",
+            "{\"id\":1,\"_events\":1,\"_last\":null}\n{\"id\":2,\"_events\":1,\"_last\":null}\n",
+        ),
+        ("dedupe by id", "{\"id\":1}\n{\"id\":2}\n"),
+        ("tail 9 by id", ""),
+    ];
+    for (pipeline, expected) in cases {
+        for (text, j) in [(&input, "1"), (&input, "2"), (&with_bad_line, "2")] {
+            let r = run(&["-q", "-j", j, "--max-groups", "2", pipeline], text);
+            assert_eq!(r.code, 3, "{pipeline}: {}", r.stderr);
+            assert!(r.stderr.contains("more than 2"), "{pipeline}: {}", r.stderr);
+            assert_eq!(r.stdout, expected, "{pipeline} -j {j}");
+        }
+    }
+}
+
 #[test]
 fn no_message_carries_the_prefix_twice() {
     let runs = [

@@ -546,8 +546,13 @@ impl Describe for GroupStage {
 
 impl Ordered for GroupStage {
     /// Aggregates the event; in streaming mode, hands on the rows of windows the watermark closed.
+    /// An event whose group would go past `--max-groups` fails the stage.
     fn push(&mut self, ev: Event, out: &mut Emit) {
         match self.add(&ev, out.env()) {
+            Ok(_) if self.groups.overflow => {
+                out.fail(StageError::too_many(self.spec.stage, self.spec.layout.limit, "groups"));
+                out.record(&ev, Fate::Skipped);
+            }
             Ok(rows) => {
                 out.record(&ev, Fate::Aggregated);
                 for row in rows {
