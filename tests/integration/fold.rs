@@ -98,6 +98,25 @@ fn keys_are_one_entity_by_value_and_a_state_that_is_not_an_object_is_kept() {
     assert_eq!(r.stdout, "{\"id\":1,\"_state\":7,\"_events\":1,\"_last\":null}\n");
 }
 
+/// A key inside an object (`user.id`) says which entity the row is; the object's other
+/// members stay in the row.
+#[test]
+fn a_key_inside_an_object_keeps_the_objects_other_members() {
+    let input =
+        "{\"user\":{\"id\":1,\"name\":\"a\"},\"v\":1}\n{\"user\":{\"id\":1,\"email\":\"e\"}}\n{\"user\":{\"id\":2}}\n";
+    let r = run(&["fold by user.id"], input);
+    assert_eq!(
+        r.stdout,
+        "{\"user\":{\"id\":1,\"name\":\"a\",\"email\":\"e\"},\"v\":1,\"_events\":2,\"_last\":null}\n\
+         {\"user\":{\"id\":2},\"_events\":1,\"_last\":null}\n"
+    );
+    let r = run(&["fold by user.id emit changes"], input);
+    assert_eq!(
+        r.stdout.lines().nth(1),
+        Some("{\"user\":{\"id\":1,\"name\":\"a\",\"email\":\"e\"},\"v\":1,\"_events\":2,\"_last\":null}")
+    );
+}
+
 #[test]
 fn more_entities_than_max_groups_stop_the_run_naming_the_stage() {
     let input: String = (0..10).map(|i| format!("{{\"id\":{i}}}\n")).collect();

@@ -22,7 +22,7 @@ use super::{Describe, Emit, Ordered, Partial, PartialSpec, StageError, TimeField
 use crate::event::{Event, Fate, Needs, Origin};
 use crate::json;
 use crate::lang::Env;
-use crate::lang::ast::{KeySpec, Path};
+use crate::lang::ast::{KeyName, KeySpec, Path, Seg};
 use patch::Patches;
 use serde_json::{Map, Value};
 use state::{Keys, Merger, Part, State};
@@ -178,14 +178,15 @@ impl Fold {
         self.spec.recycle(part);
     }
 
-    /// Entity `e` as output, JSON text written from the state's texts (nothing is parsed): its
-    /// keys, its state's fields (a state that is not an object is `_state`), `_events` and
-    /// `_last`. The row's own fields win: a state's member named like a key is left out (the
-    /// key says which entity the row is), and `_events` and `_last` take the place of state
-    /// members so named.
+    /// Entity `e` as output, JSON text written from the state's texts (only a member that a
+    /// key's path goes into is parsed): its keys, its state's fields (a state that is not an
+    /// object is `_state`), `_events` and `_last`. The row's own fields win: a state's member
+    /// named like a key is left out (the key says which entity the row is), but an object that
+    /// a key's path goes into (`user` for `by user.id`) keeps its other members; `_events` and
+    /// `_last` take the place of state members so named.
     fn row(&self, e: usize, text: &mut String) {
         let entity = &self.table.entities[e];
-        let mut keys = Value::Object(Map::new());
+        let mut keys = self.objects_keys_go_into(&entity.state);
         put_key(&self.spec.keys, &entity.key, &mut keys);
         let mut row: Vec<(&str, Piece)> = Vec::new();
         if let Value::Object(keys) = &keys {
@@ -209,6 +210,32 @@ impl Fold {
             Piece::Text(t) => text.push_str(t),
             Piece::State(part) => part.write(text),
         });
+    }
+
+    /// The state's objects that the keys' paths go into (`user` for `by user.id`), as the
+    /// object the keys are then set in.
+    fn objects_keys_go_into(&self, state: &State) -> Value {
+        let mut row = Map::new();
+        let heads = self.spec.keys.iter().filter_map(|k| match &k.name {
+            KeyName::Path(p) if p.segs.len() > 1 => match p.segs.first() {
+                Some(Seg::Key(head)) => Some(head),
+                _ => None,
+            },
+            _ => None,
+        });
+        for head in heads {
+            let member = state
+                .members(&self.names)
+                .and_then(|mut m| m.find(|(name, _)| name == &&**head));
+            if let Some((name, part)) = member {
+                let mut text = String::new();
+                part.write(&mut text);
+                if let Ok(v @ Value::Object(_)) = json::checked_tree(&text) {
+                    row.insert(name.to_string(), v);
+                }
+            }
+        }
+        Value::Object(row)
     }
 
     /// Hands on entity `e`'s row.
