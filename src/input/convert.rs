@@ -46,6 +46,17 @@ impl Record {
             rejected: None,
         }
     }
+
+    /// Text that is not valid JSON where it stands (`why`), though it may parse on its own.
+    pub(crate) fn rejected(text: Vec<u8>, line: u64, offset: u64, why: String) -> Record {
+        let len = text.len() as u64;
+        Record {
+            text,
+            line,
+            offset,
+            rejected: Some((len, Rejection::new(Reason::InvalidJson, why))),
+        }
+    }
 }
 
 /// A source of records.
@@ -309,6 +320,14 @@ impl Capped {
             .rposition(|&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
         self.bytes.truncate(end.map_or(0, |i| i + 1));
         Record::bad(self.bytes, line, offset)
+    }
+
+    /// The record of a good value that is out of place (`why`): its text as read.
+    pub(crate) fn into_rejected(self, why: String, line: u64, offset: u64) -> Record {
+        if self.too_long() {
+            return self.into_bad(line, offset);
+        }
+        Record::rejected(self.bytes, line, offset, why)
     }
 
     /// The record of a good value.

@@ -3,7 +3,9 @@
 //! not valid JSON keeps its raw text, so it becomes a dead letter at its own line, and
 //! decoding resumes after it: after its closing bracket when its brackets balance, else at the
 //! next line that starts a value at most as indented as the bad one did (inside a top-level
-//! array, the next element or the array's `]`).
+//! array, the next element or the array's `]`). A top-level array's commas are checked as
+//! JSON has them: a comma with no element before it or after it (`[,1]`, `[1,,2]`, `[1,]`) is
+//! a dead letter of its own, and an element with no comma before it (`[1 2]`) is one too.
 
 use super::convert::{Capped, Record, Records};
 use std::io::{self, BufRead, BufReader, ErrorKind, Read};
@@ -24,10 +26,26 @@ pub(crate) struct JsonRecords<R> {
     max: usize,
     /// Where the open top-level array's `[` is.
     array: Option<Pos>,
+    /// What the open array takes next, and where its last comma is.
+    next: Next,
+    comma: Pos,
     started: bool,
     /// Bytes taken back after a broken record, read again before `r`.
     pending: Vec<u8>,
     pending_at: usize,
+}
+
+/// What a top-level array takes next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// Past its `[`: an element or its `]`.
+    First,
+    /// Past a comma: an element.
+    Element,
+    /// Past an element: a comma or the `]`.
+    Separator,
+    /// Past a broken element, whose end is a guess: any of them.
+    Any,
 }
 
 /// The scanner's state inside an object, array or string.
@@ -164,17 +182,34 @@ impl<R: Read + Send> Records for JsonRecords<R> {
                     .take()
                     .map(|at| Record::bad(b"[".to_vec(), at.line, at.offset)));
             };
-            match (b, self.array.is_some()) {
-                (b',', true) => self.bump()?,
-                (b']', true) => {
+            let at = self.pos;
+            match (b, self.array.is_some(), self.next) {
+                (b',', true, Next::Separator | Next::Any) => {
+                    (self.comma, self.next) = (at, Next::Element);
+                    self.bump()?;
+                }
+                (b',', true, _) => {
+                    self.bump()?;
+                    let why = "expected an array element before ','".to_string();
+                    return Ok(Some(Record::rejected(b",".to_vec(), at.line, at.offset, why)));
+                }
+                (b']', true, next) => {
                     self.bump()?;
                     self.array = None;
+                    if next == Next::Element {
+                        let (c, why) = (self.comma, "trailing comma before the array's ']'".to_string());
+                        return Ok(Some(Record::rejected(b",".to_vec(), c.line, c.offset, why)));
+                    }
                 }
-                (b'[', false) => {
-                    self.array = Some(self.pos);
+                (b'[', false, _) => {
+                    (self.array, self.next) = (Some(at), Next::First);
                     self.bump()?;
                 }
-                _ => return self.value().map(Some),
+                (_, in_array, next) => {
+                    let (record, good) = self.value(in_array && next == Next::Separator)?;
+                    self.next = if good { Next::Separator } else { Next::Any };
+                    return Ok(Some(record));
+                }
             }
         }
     }
@@ -194,6 +229,8 @@ impl<R: Read> JsonRecords<R> {
             },
             max,
             array: None,
+            next: Next::First,
+            comma: Pos::default(),
             started: false,
             pending: Vec::new(),
             pending_at: 0,
@@ -241,16 +278,21 @@ impl<R: Read> JsonRecords<R> {
         })
     }
 
-    /// The record starting at the next byte, which is not whitespace.
-    fn value(&mut self) -> io::Result<Record> {
+    /// The record starting at the next byte, which is not whitespace, and whether it is a
+    /// whole value. `no_comma`: it is an array element with no comma before it.
+    fn value(&mut self, no_comma: bool) -> io::Result<(Record, bool)> {
         let start = self.pos;
         let mut text = Capped::new(self.max);
         let (extent, restart) = self.extent(&mut text, start.col)?;
         match extent {
             Extent::Whole { .. } if text.too_long() => {}
+            Extent::Whole { .. } if no_comma => {
+                let why = "expected ',' or ']' before this array element".to_string();
+                return Ok((text.into_rejected(why, start.line, start.offset), true));
+            }
             // Numbers keep their text (`1E5` stays `1E5`).
             Extent::Whole { scalar } => match std::str::from_utf8(text.bytes()).ok().map(crate::json::tree) {
-                Some(Ok(v)) => return Ok(text.into_event(&v, start.line, start.offset)),
+                Some(Ok(v)) => return Ok((text.into_event(&v, start.line, start.offset), true)),
                 // Junk between top-level values: the rest of its line goes with it.
                 _ if scalar && self.array.is_none() => self.resync(start.col, &mut text)?,
                 _ => {}
@@ -261,7 +303,7 @@ impl<R: Read> JsonRecords<R> {
                 None => self.resync(start.col, &mut text)?,
             },
         }
-        Ok(text.into_bad(start.line, start.offset))
+        Ok((text.into_bad(start.line, start.offset), false))
     }
 
     /// Reads `bytes` again, before the rest of the input, from position `pos`.
@@ -379,7 +421,7 @@ mod tests {
         let mut r = JsonRecords::new(BufReader::with_capacity(7, input.as_bytes()), 1 << 20);
         let mut out = Vec::new();
         while let Some(rec) = r.next_record().unwrap() {
-            let bad = serde_json::from_slice::<serde_json::Value>(&rec.text).is_err();
+            let bad = rec.rejected.is_some() || serde_json::from_slice::<serde_json::Value>(&rec.text).is_err();
             out.push((rec.line, rec.offset, String::from_utf8(rec.text).unwrap(), bad));
         }
         out
@@ -461,6 +503,29 @@ mod tests {
         let rs = records("[{\"a\":1},{\"b\"");
         assert_eq!(texts("[{\"a\":1},{\"b\""), ["{\"a\":1}", "{\"b\"", "["]);
         assert!(rs[1].3 && rs[2].3);
+    }
+
+    /// Python's `json` rejects every one of these arrays; each stray or missing comma is a
+    /// dead letter of its own, and the elements around it are kept.
+    #[test]
+    fn an_arrays_commas_are_checked() {
+        let bad = |input: &str| -> Vec<(String, bool)> {
+            records(input)
+                .into_iter()
+                .map(|(_, _, text, bad)| (text, bad))
+                .collect()
+        };
+        let good = |t: &str| (t.to_string(), false);
+        let stray = |t: &str| (t.to_string(), true);
+        assert_eq!(bad("[1,,2]"), [good("1"), stray(","), good("2")]);
+        assert_eq!(bad("[,1]"), [stray(","), good("1")]);
+        assert_eq!(bad("[1,]"), [good("1"), stray(",")]);
+        assert_eq!(bad("[1 2]"), [good("1"), stray("2")]);
+        assert_eq!(bad("[{\"a\":1}{\"b\":2}]"), [good("{\"a\":1}"), stray("{\"b\":2}")]);
+        assert_eq!(bad("[1,2] [3]"), [good("1"), good("2"), good("3")]);
+        assert_eq!(bad("[]"), []);
+        // After a bad element, the comma after it is taken as usual.
+        assert_eq!(bad("[{\"a\" 1},{\"b\":2}]"), [stray("{\"a\" 1}"), good("{\"b\":2}")]);
     }
 
     #[test]
