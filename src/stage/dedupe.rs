@@ -109,6 +109,10 @@ impl Ordered for Dedupe {
             },
         };
         if !write_keys(&self.keys, &ev, out.env(), &mut self.key) {
+            // Without a key the event is not remembered, but its time is the newest seen.
+            if let Seen::Window(w) = &mut self.seen {
+                w.see(time);
+            }
             return out.push(ev);
         }
         let verdict = match &mut self.seen {
@@ -195,8 +199,13 @@ impl Window {
         self.newest - self.span
     }
 
-    fn check(&mut self, key: &[u8], t: f64, limit: usize) -> Verdict {
+    /// An event at time `t`: the newest time seen moves on.
+    fn see(&mut self, t: f64) {
         self.newest = self.newest.max(t);
+    }
+
+    fn check(&mut self, key: &[u8], t: f64, limit: usize) -> Verdict {
+        self.see(t);
         let horizon = self.horizon();
         self.expire(horizon);
         let hash = self.hasher.hash_one(key);
@@ -322,6 +331,14 @@ mod tests {
         assert_eq!(r.lines(Fate::Emitted), [1, 3, 5, 6]);
         assert_eq!(r.lines(Fate::Duplicate), [2, 4, 7]);
         assert_eq!(r.lines(Fate::Dead(Reason::NoTime)), [8]);
+    }
+
+    /// The newest time seen counts every event, also one without the key.
+    #[test]
+    fn an_event_without_the_key_moves_the_window_on() {
+        let lines = [r#"{"ts":100,"b":2}"#, r#"{"ts":200}"#, r#"{"ts":100,"b":2}"#];
+        let r = run("dedupe by b within 3s", None, &lines);
+        assert_eq!(r.lines(Fate::Emitted), [1, 2, 3]);
     }
 
     #[test]
