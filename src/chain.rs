@@ -4,6 +4,7 @@
 
 use crate::event::{Buffered, Event, Fate, Needs, Origin, Reason, Rejection};
 use crate::lang::Env;
+use crate::messages;
 use crate::output::pending::{Landed, Pending, StageFiles};
 use crate::output::{OutputError, Printed, Printer};
 use crate::pipeline::{DeadLetter, Pipeline};
@@ -45,6 +46,9 @@ struct Sinks {
     #[cfg(feature = "nats")]
     nats: crate::output::nats::Publishers,
 }
+
+/// How much of a row a failed check's message shows.
+const SHOWN_ROW_CHARS: usize = 300;
 
 /// How much output the end of input gathers before handing it to the sinks: what is handed
 /// on is written whole (its lines' fates are counted), so a signal stops the output after
@@ -185,13 +189,15 @@ impl Outlet for Outputs<'_> {
         self.out.error.get_or_insert(e);
     }
 
+    /// The message names the event's line, or shows a row (cut short) that a stage made; it
+    /// stays one line whatever the message, file name or row hold.
     fn stop(&mut self, ev: &Event, message: String) {
         let at = if ev.origin.is_derived() {
-            format!("{message}: {}", ev.json_string())
+            format!("{message}: {}", messages::one_line(&ev.json_string(), SHOWN_ROW_CHARS))
         } else {
             format!("{}:{}: {message}", self.names.file_name(ev.origin.file), ev.origin.line)
         };
-        self.out.stop.get_or_insert(at);
+        self.out.stop.get_or_insert(messages::one_line(&at, usize::MAX));
     }
 
     fn go_on(&mut self) -> bool {

@@ -3,7 +3,7 @@
 //! changes the exit status or aborts the run; `eprintln!` would panic there.
 //! Warnings and notes (not errors) are silenced by `-q`.
 
-use std::fmt::Display;
+use std::fmt::{Display, Write as _};
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -105,6 +105,28 @@ pub(crate) fn stdout(msg: impl Display) -> std::io::Result<()> {
     out.flush()
 }
 
+/// `text` with its control characters escaped (`\n`, `\u{1b}`), so that a message holding it
+/// stays one line, and cut to about `max` characters (marked with `…`).
+pub(crate) fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (n, c) in text.chars().enumerate() {
+        if n == max {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// An I/O error's message without Rust's "(os error N)" suffix: the one spelling of an
 /// I/O failure in every error type's message.
 pub(crate) fn io(e: &std::io::Error) -> String {
@@ -118,6 +140,13 @@ pub(crate) fn io(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_line_escapes_control_characters_and_cuts_long_text() {
+        assert_eq!(one_line("a\nb\r\tc\u{1b}d", 100), "a\\nb\\r\\tc\\u{1b}d");
+        assert_eq!(one_line("ééééé", 3), "ééé…");
+        assert_eq!(one_line("abc", 3), "abc");
+    }
 
     #[test]
     fn only_a_run_reading_nothing_but_stdin_waits_on_the_terminal() {

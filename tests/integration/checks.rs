@@ -46,6 +46,20 @@ fn the_first_failing_event_ends_the_run_whatever_the_threads() {
     }
 }
 
+/// The failure is one line whatever the message or the row hold; a long row is cut short.
+#[test]
+fn a_failed_assert_is_one_line_of_bounded_length() {
+    let r = run(&["assert a == 2 else \"x\ny\""], "{\"a\":1}\n");
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr, "evq: -:1: assertion failed: x\\ny\n");
+    let long = format!("{{\"k\":\"{}\"}}\n", "x".repeat(5000));
+    let r = run(&["count by k | assert count > 5"], &long);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.len() < 400, "{}", r.stderr);
+    assert!(r.stderr.trim_end().ends_with('…'), "{}", r.stderr);
+}
+
 #[test]
 fn an_assert_after_an_aggregate_checks_its_rows() {
     let input = "{\"ms\":100}\n{\"ms\":300}\n{\"ms\":200}\n";
