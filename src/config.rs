@@ -17,6 +17,7 @@ use crate::output::topic::TopicOptions;
 use crate::output::{Format, Printer};
 use crate::pipeline::Pipeline;
 use crate::stage::{Stage, StageOptions, TimeField};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -257,6 +258,9 @@ fn topic_dir(spec: &StageSpec) -> Option<PathBuf> {
     Some(PathBuf::from(if dir.is_empty() { "/" } else { dir }))
 }
 
+/// The most of a pipeline file (`-f`) that is read.
+const PIPELINE_FILE_LIMIT: usize = 64 << 20;
+
 /// The pipeline's text and the input paths. With `-f FILE` the pipeline is the file's text
 /// and the first argument is an input.
 /// `--from SOURCE` inputs come after the paths.
@@ -265,7 +269,11 @@ fn pipeline_source(cli: &Cli) -> Result<(String, Vec<String>), UsageError> {
         let paths = cli.paths.iter().chain(&cli.from).cloned().collect();
         return Ok((cli.pipeline.clone().unwrap_or_default(), paths));
     };
-    let source = std::fs::read_to_string(file).map_err(|io| UsageError::PipelineFile { path: file.clone(), io })?;
+    let source = crate::input::read_whole(file, PIPELINE_FILE_LIMIT)
+        .and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
+        })
+        .map_err(|io| UsageError::PipelineFile { path: file.clone(), io })?;
     let paths = cli
         .pipeline
         .iter()

@@ -163,6 +163,25 @@ pub(crate) fn expand(paths: &[String], opts: walk::WalkOptions) -> (Vec<Input>, 
     (out, walk.skipped)
 }
 
+/// The whole of a file that evq holds in memory (a pipeline file, a lookup file, a schema),
+/// read only up to `limit` bytes: a larger file, or one that never ends (`/dev/zero`), is an
+/// error saying so instead of a run that reads forever.
+pub(crate) fn read_whole(path: impl AsRef<Path>, limit: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    std::fs::File::open(path)?.take(cap).read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        let size = match limit % (1 << 20) {
+            0 => format!("{} MiB", limit >> 20),
+            _ => format!("{limit} bytes"),
+        };
+        let message = format!("larger than {size}, the most evq reads of it into memory");
+        return Err(std::io::Error::new(std::io::ErrorKind::FileTooLarge, message));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

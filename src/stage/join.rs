@@ -57,9 +57,10 @@ pub(crate) struct Lookup {
 
 impl Join {
     /// Reads and indexes FILE; the error names the file and, for bad content, the line.
-    pub(crate) fn load(file: &str, on: Expr, key: &Expr, name: Option<Path>) -> Result<Join, String> {
-        let bytes =
-            std::fs::read(file).map_err(|e| format!("join: cannot read `{file}`: {}", crate::messages::io(&e)))?;
+    /// The file is held in memory: it may hold at most `limit` bytes.
+    pub(crate) fn load(file: &str, on: Expr, key: &Expr, name: Option<Path>, limit: usize) -> Result<Join, String> {
+        let bytes = crate::input::read_whole(file, limit)
+            .map_err(|e| format!("join: cannot read `{file}`: {}", crate::messages::io(&e)))?;
         let records = if file.to_ascii_lowercase().ends_with(".csv") {
             csv_records(file, &bytes)?
         } else {

@@ -171,10 +171,13 @@ impl Stage {
             StageSpec::Explode { path, name } => Stage::Explode(Explode::new(path.clone(), name.clone())),
             StageSpec::Sample { rate, by } => Stage::Sample(Sample::new(rate, by.clone(), opts.seed)),
             StageSpec::Join { file, on, key, name } => {
-                let stage = Join::load(file, on.clone(), key, name.clone()).map(Stage::Join);
+                let stage = Join::load(file, on.clone(), key, name.clone(), opts.memory_limit).map(Stage::Join);
                 loaded(stage, JOIN_HINT)?
             }
-            StageSpec::Validate { file } => loaded(Validate::load(file).map(Stage::Validate), VALIDATE_HINT)?,
+            StageSpec::Validate { file } => loaded(
+                Validate::load(file, opts.memory_limit).map(Stage::Validate),
+                VALIDATE_HINT,
+            )?,
             StageSpec::Dedupe { keys, within } => Stage::Dedupe(Dedupe::new(
                 keys.clone(),
                 *within,

@@ -30,9 +30,10 @@ impl std::fmt::Debug for Validate {
 
 impl Validate {
     /// Reads and compiles the schema; the error names the file and what is wrong.
-    pub(crate) fn load(file: &str) -> Result<Validate, String> {
-        let text =
-            std::fs::read(file).map_err(|e| format!("validate: cannot read `{file}`: {}", crate::messages::io(&e)))?;
+    /// The schema is held in memory: it may hold at most `limit` bytes.
+    pub(crate) fn load(file: &str, limit: usize) -> Result<Validate, String> {
+        let text = crate::input::read_whole(file, limit)
+            .map_err(|e| format!("validate: cannot read `{file}`: {}", crate::messages::io(&e)))?;
         let schema: Value =
             serde_json::from_slice(&text).map_err(|e| format!("validate: {file}: not valid JSON: {e}"))?;
         Validate::compile(file, &schema)

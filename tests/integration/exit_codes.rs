@@ -139,8 +139,9 @@ fn unreadable_pipeline_file_is_a_usage_error_naming_it() {
     let d = tempfile::tempdir().unwrap();
     let missing = d.path().join("pipeline.evq");
     assert_usage_error(&["-f", s(&missing)], s(&missing));
-    // A directory cannot be read as a pipeline file either.
+    // A directory cannot be read as a pipeline file either, nor one that never ends.
     assert_usage_error(&["-f", s(d.path())], s(d.path()));
+    assert_usage_error(&["-f", "/dev/zero"], "larger than 64 MiB");
 }
 
 #[test]

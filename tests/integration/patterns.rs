@@ -311,8 +311,11 @@ fn join_files_that_cannot_be_read_stop_the_run_before_any_input() {
         ("join \"missing.ndjson\" on id", "missing.ndjson"),
         ("join \"bad.ndjson\" on id", "bad.ndjson:2"),
         ("join \"bad.csv\" on id", "bad.csv:3"),
+        // A file that never ends is read up to --memory-limit, not forever.
+        ("join \"/dev/zero\" on id", "larger than 1 MiB"),
+        ("validate \"/dev/zero\"", "larger than 1 MiB"),
     ] {
-        let r = run_in(dir.path(), &[pipeline], "{\"id\":1}\n");
+        let r = run_in(dir.path(), &["--memory-limit", "1M", pipeline], "{\"id\":1}\n");
         assert_eq!(r.code, 2, "{pipeline}: {}", r.stderr);
         assert!(r.stderr.contains(says), "{pipeline}: {}", r.stderr);
         assert!(r.stdout.is_empty(), "{pipeline}");
