@@ -106,6 +106,24 @@ fn after_last_member(mut rest: impl BufRead) -> io::Result<()> {
     }
 }
 
+/// The last byte a whole gzip (with `zstd`: zstd) stream read from `r` decompresses to,
+/// `None` when it holds none; an error when the stream is damaged, cut short or not one.
+pub(crate) fn last_byte(r: impl BufRead, zstd: bool) -> io::Result<Option<u8>> {
+    let mut stream: Box<dyn Read + '_> = match zstd {
+        true => Box::new(zstd::stream::read::Decoder::with_buffer(r)?),
+        false => Box::new(GzMembers(Some(flate2::bufread::GzDecoder::new(r)))),
+    };
+    let (mut buf, mut last) = (vec![0; 64 << 10], None);
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(last),
+            Ok(n) => last = buf.get(n - 1).copied(),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Opens an input as a stream of decompressed bytes.
 pub(crate) fn open(input: &Input, raw_bytes: Arc<AtomicU64>) -> io::Result<Box<dyn Read + Send>> {
     let inner: Box<dyn Read + Send> = match &input.source {

@@ -281,6 +281,33 @@ pub(crate) fn refuse_partial_last_line(path: &Path) -> io::Result<()> {
     ))
 }
 
+/// Refuses to append to a compressed file at `path` (zstd with `zstd`, else gzip) that is
+/// not a whole stream (cut short, damaged, or not compressed at all), or whose lines do not
+/// end whole: what was appended could not be read back. Reads the whole file.
+pub(crate) fn refuse_damaged_compressed(path: &Path, zstd: bool) -> io::Result<()> {
+    let f = match OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(nofollow_error(e)),
+    };
+    if f.metadata()?.len() == 0 {
+        return Ok(());
+    }
+    let kind = if zstd { "zstd" } else { "gzip" };
+    let last = crate::input::decompress::last_byte(io::BufReader::new(f), zstd).map_err(|e| {
+        io::Error::other(format!(
+            "is not a whole {kind} file ({}); --append adds to a whole compressed file only: repair or remove it",
+            crate::messages::io(&e)
+        ))
+    })?;
+    if last.is_some_and(|b| b != b'\n') {
+        return Err(io::Error::other(
+            "ends inside a line (no newline at its end); --append adds whole lines only: end that line or remove it",
+        ));
+    }
+    Ok(())
+}
+
 /// Copies the file at `path`, if there is one, to the end of `to`, without following a symlink.
 pub(crate) fn copy_existing(path: &Path, to: &mut File) -> io::Result<u64> {
     match OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path) {

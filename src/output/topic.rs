@@ -3,7 +3,8 @@
 //! and with `atomic` temporary files renamed into place only when the run succeeds.
 
 use super::safe_path::{
-    check_relative, copy_existing, ensure_dir, open_nofollow, refuse_partial_last_line, refuse_symlink,
+    check_relative, copy_existing, ensure_dir, open_nofollow, refuse_damaged_compressed, refuse_partial_last_line,
+    refuse_symlink,
 };
 use flate2::{Compression, write::GzEncoder};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -629,8 +630,13 @@ impl TopicFiles {
         let compressed = matches!(extension(path).as_deref(), Some("gz" | "zst"));
         self.make_room(compressed)?;
         refuse_symlink(path).map_err(|e| at(path, e))?;
-        if first && self.opts.append && !compressed {
-            refuse_partial_last_line(path).map_err(|e| at(path, e))?;
+        if first && self.opts.append {
+            let zstd = extension(path).as_deref() == Some("zst");
+            match compressed {
+                true => refuse_damaged_compressed(path, zstd),
+                false => refuse_partial_last_line(path),
+            }
+            .map_err(|e| at(path, e))?;
         }
         let truncate = first && (self.opts.atomic || !self.opts.append);
         let file = loop {

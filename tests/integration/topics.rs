@@ -481,6 +481,47 @@ fn stdout_redirected_to_a_file_ends_on_a_whole_line_after_a_size_limit() {
     }
 }
 
+/// Appending to a compressed file that is cut short, damaged or not compressed would leave
+/// lines no reader gets back: refused, the file kept as it was; a whole one is appended to.
+#[test]
+fn append_refuses_a_compressed_file_that_is_not_whole() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("a.ndjson.gz");
+    let out = dir.path().to_str().expect("UTF-8");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, b"{\"old\":1}\n").expect("compressed");
+    let whole = gz.finish().expect("a gzip stream");
+    let zstd_whole = zstd::encode_all(&b"{\"old\":1}\n"[..], 1).expect("a zstd frame");
+    let cases: [(&str, &[u8], &str); 4] = [
+        ("a.ndjson.gz", &whole[..whole.len() - 4], "is not a whole gzip file"),
+        ("a.ndjson.gz", b"{\"plain\":1}\n", "is not a whole gzip file"),
+        (
+            "a.ndjson.zst",
+            &zstd_whole[..zstd_whole.len() - 3],
+            "is not a whole zstd file",
+        ),
+        ("a.ndjson.zst", b"{\"plain\":1}\n", "is not a whole zstd file"),
+    ];
+    for (name, bytes, says) in cases {
+        let file = dir.path().join(name);
+        std::fs::write(&file, bytes).expect("a damaged file");
+        let pipeline = format!("to \"{out}/{name}\"");
+        let r = crate::common::run(&["--append", &pipeline], "{\"t\":\"a\"}\n");
+        assert_eq!(r.code, 4, "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{name}: {}", r.stderr);
+        assert_eq!(std::fs::read(&file).expect("kept"), bytes, "{name}");
+    }
+    std::fs::write(&file, &whole).expect("a whole file");
+    let pipeline = format!("to \"{out}/a.ndjson.gz\"");
+    let r = crate::common::run(&["--append", &pipeline], "{\"t\":\"a\"}\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(&file).expect("appended"))
+        .read_to_string(&mut text)
+        .expect("readable");
+    assert_eq!(text, "{\"old\":1}\n{\"t\":\"a\"}\n");
+}
+
 #[test]
 fn append_refuses_a_file_that_ends_inside_a_line() {
     let dir = tempfile::tempdir().expect("a temporary directory");
