@@ -128,7 +128,7 @@ pub(crate) struct Cli {
     pub max_open_files: Option<usize>,
 
     /// Worker threads, 1 to 1024 (default: all cores); when the system starts fewer, the run uses those, with the same output
-    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    #[arg(short = 'j', long = "jobs", value_name = "N", allow_hyphen_values = true, value_parser = jobs)]
     pub jobs: Option<usize>,
 
     /// Write rejected lines here, one NDJSON record each
@@ -289,17 +289,31 @@ pub(crate) fn parse_size(s: &str) -> Result<usize, String> {
 
 /// A count of things evq may hold at once (`--max-groups`, `--max-open-files`): at least 1.
 fn parse_count(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(0) => Err("0 leaves no room for any; give at least 1".to_owned()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("`{s}` is not a whole number")),
+    match whole(s)? {
+        0 => Err("0 leaves no room for any; give at least 1".to_owned()),
+        n => Ok(n),
     }
+}
+
+/// `-j N`: 0 is refused with the other settings (see `config`).
+fn jobs(s: &str) -> Result<usize, String> {
+    whole(s)
 }
 
 /// `--max-errors N`: a count of lines, which cannot be negative.
 fn error_count(text: &str) -> Result<u64, String> {
     text.parse()
         .map_err(|_| format!("`{text}` is not a count of lines: write 0 or more (--max-errors 0 is --strict)"))
+}
+
+/// A whole number, with a message that says what is wrong with one that is not.
+fn whole(s: &str) -> Result<usize, String> {
+    use std::num::IntErrorKind;
+    s.trim().parse::<usize>().map_err(|e| match e.kind() {
+        IntErrorKind::PosOverflow => format!("`{s}` is too large: at most {}", usize::MAX),
+        _ if s.trim().starts_with('-') => format!("`{s}` is negative: give at least 1"),
+        _ => format!("`{s}` is not a whole number"),
+    })
 }
 
 #[cfg(test)]
@@ -315,6 +329,8 @@ mod tests {
         assert_eq!(parse_count("3"), Ok(3));
         assert!(parse_count("0").is_err_and(|e| e.contains("at least 1")));
         assert!(parse_size("lots").is_err());
+        assert!(parse_count("18446744073709551616").is_err_and(|e| e.contains("too large")));
+        assert!(parse_count("-1").is_err_and(|e| e.contains("negative")));
     }
 
     #[test]

@@ -55,7 +55,7 @@ mod tests {
         );
         assert_eq!(
             line(&["-j", "x", "where true"]),
-            "invalid value 'x' for '--jobs <N>': invalid digit found in string; evq --help lists the options"
+            "invalid value 'x' for '--jobs <N>': `x` is not a whole number; evq --help lists the options"
         );
         assert!(line(&[]).starts_with("no pipeline given; write evq 'PIPELINE' [PATH...]"));
         for args in [&["--zyxwvut", "x"][..], &["-o", "xml", "where true"], &[]] {

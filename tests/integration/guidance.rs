@@ -561,7 +561,7 @@ fn argument_errors_are_one_evq_line_with_a_hint() {
         ),
         (
             &["-j", "x", "where true"],
-            "evq: invalid value 'x' for '--jobs <N>': invalid digit found in string; evq --help lists the options\n",
+            "evq: invalid value 'x' for '--jobs <N>': `x` is not a whole number; evq --help lists the options\n",
         ),
         (
             &[],
