@@ -3,6 +3,7 @@
 //! changes the exit status or aborts the run; `eprintln!` would panic there.
 //! Warnings and notes (not errors) are silenced by `-q`.
 
+use std::borrow::Cow;
 use std::fmt::{Display, Write as _};
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -108,23 +109,31 @@ pub(crate) fn stdout(msg: impl Display) -> std::io::Result<()> {
 /// `text` with its control characters escaped (`\n`, `\u{1b}`), so that a message holding it
 /// stays one line, and cut to about `max` characters (marked with `…`).
 pub(crate) fn one_line(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    for (n, c) in text.chars().enumerate() {
-        if n == max {
-            out.push('…');
-            break;
-        }
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", escaped(&text[..end])),
+        None => escaped(text).into_owned(),
+    }
+}
+
+/// `s` with its control characters escaped (`\n`, `\t`, `\r`, `\u{1b}`), so that it stays on
+/// its line (a message, a table cell).
+pub(crate) fn escaped(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
         match c {
             '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
             c if c.is_control() => {
                 let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
             }
             c => out.push(c),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// An I/O error's message without Rust's "(os error N)" suffix: the one spelling of an

@@ -262,14 +262,9 @@ pub(crate) fn create_output(path: &Path) -> io::Result<File> {
 /// the first line appended would be glued to that part of a line.
 pub(crate) fn refuse_partial_last_line(path: &Path) -> io::Result<()> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut f = match OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(nofollow_error(e)),
-    };
-    if f.metadata()?.len() == 0 {
+    let Some(mut f) = existing_bytes(path)? else {
         return Ok(());
-    }
+    };
     let mut last = [0u8];
     f.seek(SeekFrom::End(-1))?;
     f.read_exact(&mut last)?;
@@ -285,14 +280,9 @@ pub(crate) fn refuse_partial_last_line(path: &Path) -> io::Result<()> {
 /// not a whole stream (cut short, damaged, or not compressed at all), or whose lines do not
 /// end whole: what was appended could not be read back. Reads the whole file.
 pub(crate) fn refuse_damaged_compressed(path: &Path, zstd: bool) -> io::Result<()> {
-    let f = match OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(nofollow_error(e)),
-    };
-    if f.metadata()?.len() == 0 {
+    let Some(f) = existing_bytes(path)? else {
         return Ok(());
-    }
+    };
     let kind = if zstd { "zstd" } else { "gzip" };
     let last = crate::input::decompress::last_byte(io::BufReader::new(f), zstd).map_err(|e| {
         io::Error::other(format!(
@@ -306,6 +296,17 @@ pub(crate) fn refuse_damaged_compressed(path: &Path, zstd: bool) -> io::Result<(
         ));
     }
     Ok(())
+}
+
+/// The file at `path` opened for reading, without following a symlink; `None` when there is
+/// none or it is empty (nothing to append after).
+fn existing_bytes(path: &Path) -> io::Result<Option<File>> {
+    let f = match OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(nofollow_error(e)),
+    };
+    Ok((f.metadata()?.len() > 0).then_some(f))
 }
 
 /// Copies the file at `path`, if there is one, to the end of `to`, without following a symlink.

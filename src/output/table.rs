@@ -1,8 +1,8 @@
 //! The `table` format: records as aligned columns for people to read in a terminal.
 
 use super::rows::{Cell, Rows};
+use crate::messages::escaped;
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::io::{self, Write};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
@@ -57,12 +57,12 @@ pub(crate) fn write_table(rows: &Rows, out: &mut dyn Write, max_width: Option<us
     }
     let mut natural: Vec<usize> = names
         .iter()
-        .map(|n| if look.header { shown(n).width() } else { 0 })
+        .map(|n| if look.header { escaped(n).width() } else { 0 })
         .collect();
     let mut numbers = vec![(false, true); names.len()]; // (any number, only numbers or empty)
     rows.each(|rec| {
         for (i, cell) in rec.enumerate() {
-            natural[i] = natural[i].max(shown(&text(cell, look.zone)).width());
+            natural[i] = natural[i].max(escaped(&text(cell, look.zone)).width());
             numbers[i].0 |= cell.is_number();
             numbers[i].1 &= cell.is_number() || cell.as_str().is_empty();
         }
@@ -150,7 +150,7 @@ fn push_line<'a>(line: &mut String, cells: impl Iterator<Item = (Cow<'a, str>, b
         if i > 0 {
             line.extend(std::iter::repeat_n(' ', GAP));
         }
-        let text = shown(&text);
+        let text = escaped(&text);
         let text = cut(&text, w);
         let pad = std::iter::repeat_n(' ', w.saturating_sub(text.width()));
         if right {
@@ -163,26 +163,6 @@ fn push_line<'a>(line: &mut String, cells: impl Iterator<Item = (Cow<'a, str>, b
     }
     line.truncate(line.trim_end_matches(' ').len());
     line.push('\n');
-}
-
-/// The text of a cell as displayed: control characters escaped so the cell stays on its line.
-fn shown(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => {
-                write!(out, "\\u{{{:x}}}", c as u32).expect("writing to a String cannot fail");
-            }
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
 }
 
 /// `s` cut to display width `w`, ending in `…` when cut. A wide character that does not fit
