@@ -44,7 +44,9 @@ impl LangError {
     /// `messages` adds the `evq: ` prefix when it prints it.
     pub(crate) fn render(&self, src: &str) -> String {
         // Any span is accepted: it is cut to the text and moved back to character boundaries.
-        let start = char_floor(src, self.span.start);
+        // A mistake at the end of the text (a missing expression) is shown after its last
+        // visible character, not on the empty line a final newline starts.
+        let start = char_floor(src, self.span.start).min(src.trim_end().len());
         let line_start = src[..start].rfind('\n').map_or(0, |p| p + 1);
         let line_end = src[start..].find('\n').map_or(src.len(), |p| start + p);
         let end = char_floor(src, self.span.end.clamp(start, line_end));
@@ -116,6 +118,15 @@ mod tests {
         assert_eq!(
             r,
             "pipeline error: unknown stage `wher`\n  wher x\n  ^^^^\n  hint: did you mean `where`?"
+        );
+    }
+
+    #[test]
+    fn a_mistake_at_the_end_of_a_file_is_shown_after_its_last_line_not_under_an_empty_one() {
+        let e = LangError::new("expected an expression", Span::new(20, 20));
+        assert_eq!(
+            e.render("count\n| where a ==\n\n"),
+            "pipeline error: expected an expression\n  | where a ==\n              ^"
         );
     }
 

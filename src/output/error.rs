@@ -17,7 +17,7 @@ pub(crate) enum OutputError {
     #[error(transparent)]
     File(#[from] TopicError),
     /// The `--dead-letter` file.
-    #[error("{}: {}", .path.display(), messages::io(.source))]
+    #[error("--dead-letter {}: {}", .path.display(), messages::io(.source))]
     DeadLetter { path: PathBuf, source: io::Error },
     /// The `--stats=FILE` file.
     #[error("--stats={}: {}", .path.display(), messages::io(.source))]
@@ -65,7 +65,7 @@ mod tests {
             path: "/tmp/dead.ndjson".into(),
             source: full(),
         };
-        assert_eq!(e.to_string(), "/tmp/dead.ndjson: No space left on device");
+        assert_eq!(e.to_string(), "--dead-letter /tmp/dead.ndjson: No space left on device");
         let e = OutputError::Stats {
             path: "s.json".into(),
             source: full(),

@@ -1,7 +1,8 @@
 //! `--format TEMPLATE`: one line of text per event from a template with `{EXPR}` placeholders,
 //! parsed by the parser of `to` templates (so `{{`, `}}` and `{level | upper}` read the same).
 //! Unlike a file name, the text is not made safe: a value is written as `to_text` gives it
-//! (strings as themselves, other values as compact JSON), and a missing or null value as nothing.
+//! (strings as themselves, other values as compact JSON), and a missing or null value as nothing,
+//! except that a line end in a value is written `\n` or `\r`, so one event stays one line.
 
 use crate::event::{Event, Needs};
 use crate::lang::ast::TemplatePart;
@@ -34,9 +35,20 @@ impl TextTemplate {
                 TemplatePart::Lit(s) => out.extend_from_slice(s.as_bytes()),
                 TemplatePart::Expr(e) => match e.eval(ev, env) {
                     Val::Null => {}
-                    v => out.extend_from_slice(v.to_text().as_bytes()),
+                    v => push_on_one_line(&v.to_text(), out),
                 },
             }
+        }
+    }
+}
+
+/// Appends `text` with its line ends escaped, so that a value cannot start a line of its own.
+fn push_on_one_line(text: &str, out: &mut Vec<u8>) {
+    for &b in text.as_bytes() {
+        match b {
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b => out.push(b),
         }
     }
 }
@@ -73,6 +85,14 @@ mod tests {
         assert_eq!(
             render("[{nope}][{z}][{u}]", r#"{"z":null,"u":{"a":[1,"x"]}}"#),
             r#"[][][{"a":[1,"x"]}]"#
+        );
+    }
+
+    #[test]
+    fn a_line_end_in_a_value_is_escaped_so_each_event_stays_one_line() {
+        assert_eq!(
+            render("{a}|{b}", r#"{"a":"x\ny\r\nz","b":"t\tu"}"#),
+            "x\\ny\\r\\nz|t\tu"
         );
     }
 
