@@ -6,9 +6,24 @@ use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
-/// True when `fmt` is a valid strftime format.
+/// True when `fmt` is a valid strftime format to read times with.
 pub(crate) fn valid_format(fmt: &str) -> bool {
     !StrftimeItems::new(fmt).any(|i| matches!(i, Item::Error))
+}
+
+/// True when `fmt` is a strftime format that can write times: some that read times (`%#z`)
+/// cannot, so a time in a zone with an offset is written with it once to see.
+pub(crate) fn writable_format(fmt: &str) -> bool {
+    let sample = DateTime::<Utc>::UNIX_EPOCH.with_timezone(&chrono_tz::Asia::Kolkata);
+    valid_format(fmt) && written(sample.format(fmt)).is_some()
+}
+
+/// A chrono formatting as text, or `None` where chrono cannot write it: its `to_string` panics.
+pub(crate) fn written(formatted: impl std::fmt::Display) -> Option<String> {
+    use std::fmt::Write;
+    let mut s = String::new();
+    write!(s, "{formatted}").ok()?;
+    Some(s)
 }
 
 /// The times evq reads and writes: years 0000 to 9999, which RFC 3339 can write. A time
@@ -202,13 +217,13 @@ pub(crate) fn parse_clf(s: &str) -> Option<f64> {
 
 /// Formats Unix seconds with a strftime format, in UTC.
 pub(crate) fn strftime(t: f64, fmt: &str) -> Option<String> {
-    Some(utc_of(t, fmt)?.format(fmt).to_string())
+    written(utc_of(t, fmt)?.format(fmt))
 }
 
 /// Unix seconds as a UTC time, to be formatted with `fmt`; `None` for a format that is not
 /// valid or a time out of range.
 pub(crate) fn utc_of(t: f64, fmt: &str) -> Option<DateTime<Utc>> {
-    if !valid_format(fmt) {
+    if !writable_format(fmt) {
         return None;
     }
     let (secs, nanos) = seconds_and_nanos(t)?;
@@ -225,6 +240,30 @@ fn seconds_and_nanos(t: f64) -> Option<(i64, u32)> {
     }
     let micros = ((t - secs) * 1e6).round().min(999_999.0);
     Some((secs as i64, micros as u32 * 1000))
+}
+
+/// Which slot of `len` seconds, counted from `shift` seconds before the Unix epoch, holds Unix
+/// second `t`. Counted in whole nanoseconds of `t` as it is written (to the microsecond), since
+/// dividing floats puts an instant on a boundary (…00.100 in slots of 100ms) in the slot before.
+pub(crate) fn slot(t: f64, len: f64, shift: f64) -> i64 {
+    let Some((secs, nanos)) = seconds_and_nanos(t) else {
+        return ((t + shift) / len).floor() as i64;
+    };
+    let at = i128::from(secs) * 1_000_000_000 + i128::from(nanos) + nanos_of(shift);
+    let n = at.div_euclid(nanos_of(len).max(1));
+    i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// Where slot `n` of [`slot`] starts, in Unix seconds.
+pub(crate) fn slot_start(n: i64, len: f64, shift: f64) -> f64 {
+    let at = i128::from(n) * nanos_of(len).max(1) - nanos_of(shift);
+    let secs = at.div_euclid(1_000_000_000);
+    secs as f64 + at.rem_euclid(1_000_000_000) as f64 / 1e9
+}
+
+/// A duration in seconds as whole nanoseconds.
+fn nanos_of(seconds: f64) -> i128 {
+    (seconds * 1e9).round() as i128
 }
 
 /// RFC 3339 text of Unix seconds, UTC, with milliseconds only when needed.
@@ -313,7 +352,7 @@ pub(crate) fn rfc3339_in(t: f64, zone: Tz) -> String {
         return rfc3339(t);
     };
     match DateTime::<Utc>::from_timestamp(secs, nanos) {
-        Some(dt) => dt.with_timezone(&zone).format(fmt).to_string(),
+        Some(dt) => written(dt.with_timezone(&zone).format(fmt)).unwrap_or_else(|| rfc3339(t)),
         None => rfc3339(t),
     }
 }
@@ -470,6 +509,34 @@ mod tests {
         assert_eq!(rfc3339(t), "2026-12-31T23:59:59.999Z");
         assert_eq!(strftime(1.123, "%S%.3f").as_deref(), Some("01.123"));
         assert_eq!(strftime(-0.5, "%H:%M:%S%.3f").as_deref(), Some("23:59:59.500"));
+    }
+
+    #[test]
+    fn a_format_that_only_reads_times_writes_none_instead_of_panicking() {
+        for fmt in ["%#z", "%Y %#z"] {
+            assert!(valid_format(fmt), "{fmt} reads times");
+            assert!(!writable_format(fmt), "{fmt} cannot write them");
+            assert_eq!(strftime(0.0, fmt), None);
+        }
+        assert!(writable_format("%Y-%m-%d %H:%M:%S%.3f %z %Z"));
+    }
+
+    #[test]
+    fn an_instant_on_a_slots_boundary_is_in_the_slot_it_starts() {
+        let t = |s| parse_str(s, None).unwrap();
+        for (at, len, start) in [
+            ("2026-01-01T00:00:00.100Z", 0.1, "2026-01-01T00:00:00.100Z"),
+            ("2026-01-01T00:00:00.150Z", 0.1, "2026-01-01T00:00:00.100Z"),
+            ("2026-01-01T00:00:00.200Z", 0.1, "2026-01-01T00:00:00.200Z"),
+            ("2026-01-01T00:00:00.123Z", 0.001, "2026-01-01T00:00:00.123Z"),
+            ("2026-01-01T00:00:59.999999Z", 60.0, "2026-01-01T00:00:00Z"),
+            ("1969-12-31T23:59:59.900Z", 0.1, "1969-12-31T23:59:59.900Z"),
+        ] {
+            let n = slot(t(at), len, 0.0);
+            assert_eq!(rfc3339(slot_start(n, len, 0.0)), start, "{at} in slots of {len}s");
+        }
+        assert_eq!(slot(1_700_000_000.3, 0.1, 0.0), 17_000_000_003);
+        assert_eq!(slot_start(3, 3600.0, 1800.0), 9000.0);
     }
 
     #[test]

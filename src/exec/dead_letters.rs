@@ -182,7 +182,10 @@ mod tests {
             matches!(&e, OutputError::DeadLetter { path: p, .. } if *p == path),
             "{e:?}"
         );
-        assert_eq!(e.to_string(), format!("{}: No such file or directory", path.display()));
+        assert_eq!(
+            e.to_string(),
+            format!("--dead-letter {}: No such file or directory", path.display())
+        );
     }
 
     #[test]
@@ -192,7 +195,7 @@ mod tests {
         };
         assert!(d.send(b"{}\n", String::new).is_ok(), "buffered, not yet written");
         let e = d.flush().expect_err("/dev/full is full");
-        assert_eq!(e.to_string(), "/dev/full: No space left on device");
+        assert_eq!(e.to_string(), "--dead-letter /dev/full: No space left on device");
         assert!(d.file.is_none());
         assert!(d.flush().is_ok(), "no file is left to fail");
         assert!(d.send(b"{}\n", || "kept".to_string()).is_ok());

@@ -363,7 +363,7 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
             if d <= 0.0 {
                 return Val::Null;
             }
-            num_val((t / d).floor() * d)
+            num_val(crate::time::slot_start(crate::time::slot(t, d, 0.0), d, 0.0))
         }
         Func::Map | Func::Filter | Func::Any | Func::All => array::each(f, args, ev, env),
         Func::Keys

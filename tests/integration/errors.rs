@@ -18,7 +18,10 @@ fn a_full_dead_letter_file_is_named_and_exits_4() {
     }
     let r = run(&["--dead-letter", "/dev/full", "where true"], INPUT);
     assert_eq!(r.code, 4, "{}", r.stderr);
-    assert_eq!(lines(&r.stderr)[0], "evq: /dev/full: No space left on device");
+    assert_eq!(
+        lines(&r.stderr)[0],
+        "evq: --dead-letter /dev/full: No space left on device"
+    );
     assert_eq!(r.stdout, "{\"k\":1}\n{\"k\":2}\n{\"k\":3}\n");
 }
 

@@ -266,3 +266,35 @@ fn hourly_windows_follow_the_clock_of_a_zone_with_half_hours() {
         "{\"window_start\":\"2026-05-01T04:00:00Z\",\"window_end\":\"2026-05-01T05:00:00Z\",\"count\":1}\n"
     );
 }
+
+#[test]
+fn an_event_on_a_sub_second_windows_start_is_counted_in_that_window() {
+    let input: String = ["00.100", "00.150", "00.200", "00.250", "00.999"]
+        .iter()
+        .map(|s| format!("{{\"ts\":\"2026-01-01T00:00:{s}Z\"}}\n"))
+        .collect();
+    let r = run(&["count every 100ms"], &input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let w = |s: &str, e: &str, n: u32| {
+        format!(
+            "{{\"window_start\":\"2026-01-01T00:00:00.{s}Z\",\"window_end\":\"2026-01-01T00:00:{e}Z\",\"count\":{n}}}\n"
+        )
+    };
+    assert_eq!(
+        r.stdout,
+        [w("100", "00.200", 2), w("200", "00.300", 2), w("900", "01", 1)].concat()
+    );
+    let r = run(&["throttle 1 per 100ms | count"], &input);
+    assert_eq!(r.stdout, "{\"count\":3}\n", "{}", r.stderr);
+    let r = run(&["set b = bucket(ts, 100ms) | keep b"], &input);
+    assert_eq!(
+        r.stdout.lines().map(|l| &l[5..]).collect::<Vec<_>>(),
+        [
+            "1767225600.1}",
+            "1767225600.1}",
+            "1767225600.2}",
+            "1767225600.2}",
+            "1767225600.9}"
+        ]
+    );
+}

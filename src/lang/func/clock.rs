@@ -28,7 +28,7 @@ pub(super) fn strptime(s: &str, fmt: &str) -> Option<f64> {
 pub(super) fn strftime_in(t: f64, fmt: &str, tz: &str) -> Option<String> {
     let zone: chrono_tz::Tz = tz.parse().ok()?;
     let dt = crate::time::utc_of(t, fmt)?;
-    Some(dt.with_timezone(&zone).format(fmt).to_string())
+    crate::time::written(dt.with_timezone(&zone).format(fmt))
 }
 
 #[cfg(test)]

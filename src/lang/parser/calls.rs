@@ -15,7 +15,11 @@ pub(super) fn check(f: Func, args: &mut [Expr], span: Span) -> Result<(), LangEr
     };
     match f {
         Func::Strftime | Func::Strptime => {
-            if literal(1).is_some_and(|fmt| !crate::time::valid_format(&fmt)) {
+            let valid = match f {
+                Func::Strftime => crate::time::writable_format,
+                _ => crate::time::valid_format,
+            };
+            if literal(1).is_some_and(|fmt| !valid(&fmt)) {
                 return Err(LangError::new(
                     format!("bad {} format", f.signature().split('(').next().unwrap_or("")),
                     span,

@@ -52,7 +52,7 @@ impl Parser {
         }
         if f == Func::Strftime {
             if let Expr::Const(crate::lang::Val::Str(fmt)) = &args[1] {
-                if !crate::time::valid_format(fmt) {
+                if !crate::time::writable_format(fmt) {
                     return Err(LangError::new("bad strftime format", span.to(self.prev_span()))
                         .hint("e.g. {ts | strftime(\"%H:%M:%S\")}"));
                 }

@@ -68,7 +68,7 @@ impl Windows {
     /// The pane that holds Unix second `t`.
     pub(crate) fn pane(&self, t: f64) -> i64 {
         match self.grid {
-            Grid::Fixed { len, shift } => ((t + shift) / len).floor() as i64,
+            Grid::Fixed { len, shift } => crate::time::slot(t, len, shift),
             Grid::Days { days, from } => {
                 let day = ((t + offset_at(self.zone, t) as f64) / DAY).floor() as i64;
                 day.saturating_sub(from).div_euclid(days)
@@ -79,7 +79,7 @@ impl Windows {
     /// Where pane `p` starts, in Unix seconds; also where window `p` starts.
     pub(crate) fn start(&self, p: i64) -> f64 {
         match self.grid {
-            Grid::Fixed { len, shift } => p as f64 * len - shift,
+            Grid::Fixed { len, shift } => crate::time::slot_start(p, len, shift),
             Grid::Days { days, from } => midnight(self.zone, p.saturating_mul(days).saturating_add(from)),
         }
     }
