@@ -287,15 +287,15 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
         }
         Func::Substr => {
             let Val::Str(s) = arg(0) else { return Val::Null };
-            let Some(Numeric::I(start)) = arg(1).numeric() else {
+            let Some(start) = arg(1).numeric().and_then(Numeric::whole) else {
                 return Val::Null;
             };
             let n = s.chars().count() as i128;
             let start = if start < 0 { (n + start).max(0) } else { start.min(n) };
-            let len = match args.get(2).map(|e| e.eval(ev, env).numeric()) {
+            let len = match args.get(2).map(|e| e.eval(ev, env).numeric().and_then(Numeric::whole)) {
                 None => n - start,
-                Some(Some(Numeric::I(l))) => l.clamp(0, n - start),
-                Some(_) => return Val::Null,
+                Some(Some(l)) => l.clamp(0, n - start),
+                Some(None) => return Val::Null,
             };
             Val::string(s.chars().skip(start as usize).take(len as usize).collect())
         }
@@ -317,10 +317,10 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
             n.map_or(Val::Null, Val::float)
         }
         Func::Round => {
-            let places = match args.get(1).map(|e| e.eval(ev, env).numeric()) {
+            let places = match args.get(1).map(|e| e.eval(ev, env).numeric().and_then(Numeric::whole)) {
                 None => 0,
-                Some(Some(Numeric::I(d))) => d,
-                Some(_) => return Val::Null,
+                Some(Some(d)) => d,
+                Some(None) => return Val::Null,
             };
             round_val(&arg(0), places, Rounding::HalfAway)
         }

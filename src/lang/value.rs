@@ -46,6 +46,16 @@ pub(crate) enum Numeric {
 }
 
 impl Numeric {
+    /// The number as a whole number, if it is one (`3` and `3.0`); a float past the range of
+    /// `i128` saturates, as a count or a bound that large means "all".
+    pub(crate) fn whole(self) -> Option<i128> {
+        match self {
+            Numeric::I(i) => Some(i),
+            Numeric::F(f) if f.fract() == 0.0 || f.is_infinite() => Some(f as i128),
+            Numeric::F(_) => None,
+        }
+    }
+
     pub(crate) fn as_f64(self) -> f64 {
         match self {
             Numeric::I(i) => i as f64,

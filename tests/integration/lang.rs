@@ -491,6 +491,19 @@ fn substr_counts_characters_and_clamps() {
     assert_eq!(val("substr(s, 10)", ev), r#""""#);
 }
 
+#[test]
+fn bounds_and_counts_past_any_integer_range_are_clamped_and_whole_floats_count() {
+    let ev = r#"{"s":"a-b-c","a":[1,2,3]}"#;
+    assert_eq!(val("s[9223372036854775808:]", ev), r#""""#);
+    assert_eq!(val("a[:9223372036854775808]", ev), "[1,2,3]");
+    assert_eq!(val("a[-1e30:]", ev), "[1,2,3]");
+    assert_eq!(val("substr(s, 0, 1e20)", ev), r#""a-b-c""#);
+    assert_eq!(val("substr(s, 1.0, 2)", ev), r#""-b""#);
+    assert_eq!(val("substr(s, 1.5)", ev), "null");
+    assert_eq!(val("round(1.2345, 2.0)", ev), "1.23");
+    assert_eq!(val(r#"pad_left("x", 3.0)"#, ev), r#""  x""#);
+}
+
 // ---------------------------------------------------------------- functions: numbers
 
 #[test]

@@ -2,7 +2,7 @@
 
 use super::{Env, Record, array};
 use crate::lang::ast::{Expr, Slice};
-use crate::lang::value::{Numeric, Val};
+use crate::lang::value::Val;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -15,13 +15,11 @@ pub(super) fn object(fields: &[(Box<str>, Expr)], ev: &dyn Record, env: &Env) ->
     Val::Json(Cow::Owned(Value::Object(m)))
 }
 
-/// A whole-number index, if `i` is one.
+/// A whole-number index or bound, if `i` is one; one past the range of `i64` is as far as it
+/// goes, which is past either end of anything.
 fn whole(i: &Val) -> Option<i64> {
-    match i.numeric()? {
-        Numeric::I(n) => i64::try_from(n).ok(),
-        Numeric::F(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(f as i64),
-        Numeric::F(_) => None,
-    }
+    let n = i.numeric()?.whole()?;
+    Some(i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX }))
 }
 
 fn pick<'v>(j: &'v Value, i: &Val) -> Option<&'v Value> {

@@ -110,9 +110,9 @@ pub(super) fn call<'a>(f: Func, v: Val<'a>, depth: Option<Val>) -> Val<'a> {
         Func::Unique => owned(unique(elems)),
         Func::Sum => sum(elems),
         Func::Flatten => {
-            let depth = match depth.map(|d| d.numeric()) {
+            let depth = match depth.map(|d| d.numeric().and_then(crate::lang::value::Numeric::whole)) {
                 None => usize::MAX,
-                Some(Some(crate::lang::value::Numeric::I(d))) if d >= 0 => usize::try_from(d).unwrap_or(usize::MAX),
+                Some(Some(d)) if d >= 0 => usize::try_from(d).unwrap_or(usize::MAX),
                 Some(_) => return Val::Null,
             };
             let mut out = Vec::new();

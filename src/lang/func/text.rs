@@ -158,9 +158,7 @@ fn pad_to(out: &mut String, body: &str, s: &Spec) {
 
 /// `pad_left` / `pad_right`: `s` widened to `width` characters with `fill` (one character).
 pub(super) fn pad(f: Func, s: &str, width: &Val, fill: &str) -> Option<String> {
-    let Numeric::I(width) = width.numeric()? else {
-        return None;
-    };
+    let width = width.numeric()?.whole()?;
     let mut fill_chars = fill.chars();
     let (Some(c), None) = (fill_chars.next(), fill_chars.next()) else {
         return None;
@@ -180,7 +178,7 @@ pub(super) fn pad(f: Func, s: &str, width: &Val, fill: &str) -> Option<String> {
 
 /// `repeat(s, n)`; `null` past a megabyte.
 pub(super) fn repeat(s: &str, n: &Val) -> Option<String> {
-    let Numeric::I(n) = n.numeric()? else { return None };
+    let n = n.numeric()?.whole()?;
     let n = usize::try_from(n).ok()?;
     (s.len().saturating_mul(n) <= MAX_TEXT).then(|| s.repeat(n))
 }
