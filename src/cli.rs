@@ -88,7 +88,7 @@ pub(crate) struct Cli {
     pub strip_ansi: bool,
 
     /// Year for syslog timestamps without one, 0 to 9999 (default: each input's modification year)
-    #[arg(long, value_name = "YEAR", value_parser = clap::value_parser!(i32).range(0..=9999))]
+    #[arg(long, value_name = "YEAR", allow_hyphen_values = true, value_parser = clap::value_parser!(i32).range(0..=9999))]
     pub year: Option<i32>,
 
     /// Output format (default: ndjson; table when stdout is a terminal and the pipeline ends in an aggregate)
@@ -124,7 +124,7 @@ pub(crate) struct Cli {
     pub atomic: bool,
 
     /// The most topic files open at once (default: a safe share of the process limit)
-    #[arg(long = "max-open-files", value_name = "N", value_parser = parse_count)]
+    #[arg(long = "max-open-files", value_name = "N", allow_hyphen_values = true, value_parser = parse_count)]
     pub max_open_files: Option<usize>,
 
     /// Worker threads, 1 to 1024 (default: all cores); when the system starts fewer, the run uses those, with the same output
@@ -155,7 +155,7 @@ pub(crate) struct Cli {
     pub stats: Option<String>,
 
     /// Lines longer than this are dead letters (suffixes K, M, G)
-    #[arg(long = "max-line-bytes", value_name = "BYTES", default_value = "64M", value_parser = parse_size)]
+    #[arg(long = "max-line-bytes", value_name = "BYTES", default_value = "64M", allow_hyphen_values = true, value_parser = parse_size)]
     pub max_line_bytes: usize,
 
     /// Read event time from this field (default: the first of ts, time, timestamp, @timestamp)
@@ -163,11 +163,11 @@ pub(crate) struct Cli {
     pub time_field: Option<String>,
 
     /// Fail (exit 3) when an aggregate or fold holds more than N groups, or dedupe or throttle more than N keys
-    #[arg(long = "max-groups", value_name = "N", value_parser = parse_count)]
+    #[arg(long = "max-groups", value_name = "N", allow_hyphen_values = true, value_parser = parse_count)]
     pub max_groups: Option<usize>,
 
     /// Emit each window once the watermark (largest event time minus DUR) passes its end; older events are late
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
     pub lateness: Option<f64>,
 
     /// Time zone (IANA name, e.g. Europe/Berlin) of window bounds, whose days `every 1d` windows follow; default UTC
@@ -175,11 +175,11 @@ pub(crate) struct Cli {
     pub tz: Option<String>,
 
     /// Memory for sort before it spills to temporary files (suffixes K, M, G)
-    #[arg(long = "memory-limit", value_name = "BYTES", default_value = "1G", value_parser = parse_size)]
+    #[arg(long = "memory-limit", value_name = "BYTES", default_value = "1G", allow_hyphen_values = true, value_parser = parse_size)]
     pub memory_limit: usize,
 
     /// Seed of `sample`'s hash: another seed keeps another reproducible share
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, allow_hyphen_values = true, value_parser = seed)]
     pub seed: u64,
 
     /// Strftime format for event times no built-in format accepts
@@ -304,6 +304,13 @@ fn jobs(s: &str) -> Result<usize, String> {
 fn error_count(text: &str) -> Result<u64, String> {
     text.parse()
         .map_err(|_| format!("`{text}` is not a count of lines: write 0 or more (--max-errors 0 is --strict)"))
+}
+
+/// `--seed N`: any whole number a 64-bit hash can be seeded with.
+fn seed(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a seed: write a whole number from 0 to {}", u64::MAX))
 }
 
 /// A whole number, with a message that says what is wrong with one that is not.

@@ -576,6 +576,27 @@ fn argument_errors_are_one_evq_line_with_a_hint() {
             "{args:?}"
         );
     }
+    // A negative value is read as the option's value and refused with what is wrong with it,
+    // not taken for an unknown option.
+    for (option, value, why) in [
+        ("--lateness", "-1s", "`-1s` is not a duration"),
+        ("--seed", "-1", "`-1` is not a seed"),
+        ("--year", "-1", "-1 is not in 0..=9999"),
+        ("--max-groups", "-5", "`-5` is negative"),
+        ("--max-open-files", "-1", "`-1` is negative"),
+        ("--memory-limit", "-1", "`-1` is not a size"),
+        ("--max-line-bytes", "-2", "`-2` is not a size"),
+    ] {
+        let r = run(&[option, value, "where true"], "");
+        assert_eq!(r.code, 2, "{option} {value}");
+        assert!(
+            r.stderr
+                .starts_with(&format!("evq: invalid value '{value}' for '{option} <"))
+                && r.stderr.contains(why),
+            "{option} {value}: {}",
+            r.stderr
+        );
+    }
     let help = run(&["--help"], "");
     assert_eq!(help.code, 0);
     assert!(help.stdout.contains("Usage: evq"));
