@@ -45,7 +45,7 @@ pub(super) fn printer(
         header: !cli.no_header,
         // A wrong zone was refused before the printer was made.
         zone: cli.tz.as_deref().and_then(|z| crate::time::zone(z).ok()),
-        renamed_keys: Arc::default(),
+        changed_keys: Arc::default(),
     })
 }
 

@@ -78,7 +78,7 @@ pub(crate) struct Stdout {
     /// Lines of the live view now on the screen.
     live_lines: usize,
     /// How many events `logfmt` wrote with changed keys (counted by the printer).
-    renamed_keys: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    changed_keys: std::sync::Arc<printer::ChangedKeys>,
 }
 
 impl Stdout {
@@ -97,7 +97,7 @@ impl Stdout {
             rows: rows::Rows::new(),
             width: None,
             live_lines: 0,
-            renamed_keys: printer.renamed_keys.clone(),
+            changed_keys: printer.changed_keys.clone(),
         }
     }
 
@@ -167,19 +167,27 @@ impl Stdout {
             self.w.end_record()?;
         }
         if let Some((column, n)) = self.rows.shared_column() {
-            let events = if n == 1 { "event" } else { "events" };
             crate::messages::warning(format!(
-                "{n} {events} had two fields that flatten to the column \"{column}\" (a nested field and a key \
-                 with a dot); the column shows the later one: rename one of them first"
+                "{} had two fields that flatten to the column \"{column}\" (a nested field and a key \
+                 with a dot); the column shows the later one: rename one of them first",
+                events(n)
             ));
         }
-        let renamed = self.renamed_keys.load(std::sync::atomic::Ordering::Relaxed);
-        if renamed > 0 {
-            let events = if renamed == 1 { "event" } else { "events" };
+        let merged = self.changed_keys.merged.load(std::sync::atomic::Ordering::Relaxed);
+        if merged > 0 {
             crate::messages::warning(format!(
-                "{renamed} {events} had keys that logfmt cannot write (empty, or with whitespace, a control \
+                "{} had two fields that flatten to one logfmt key (a nested field and a key with a dot); \
+                 the later one was written: rename one of them first",
+                events(merged)
+            ));
+        }
+        let renamed = self.changed_keys.renamed.load(std::sync::atomic::Ordering::Relaxed);
+        if renamed > 0 {
+            crate::messages::warning(format!(
+                "{} had keys that logfmt cannot write (empty, or with whitespace, a control \
                  character, \" or =); they were written with _ in their place, so two keys may read as one: \
-                 rename them first"
+                 rename them first",
+                events(renamed)
             ));
         }
         self.w.flush()
@@ -231,6 +239,11 @@ fn push_row_lines(rows: &mut rows::Rows, data: &[u8]) {
     for line in body.split(|b| *b == b'\n') {
         rows.push_line(line);
     }
+}
+
+/// "1 event" or "N events", for a warning.
+fn events(n: u64) -> String {
+    format!("{n} {}", if n == 1 { "event" } else { "events" })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! Workers call it in direct mode and the chain's end otherwise: wherever the event is, with
 //! whatever of it is already parsed, so nothing is parsed again on the way to stdout.
 
-use super::rows::{Cell, visit_leaves, write_logfmt};
+use super::rows::{Cell, KeyChanges, visit_leaves, write_logfmt};
 use super::template::TextTemplate;
 use super::{Format, color, rowline};
 use crate::event::Event;
@@ -24,7 +24,25 @@ pub(crate) struct Printer {
     /// `--tz`, for the times `table` shows.
     pub zone: Option<chrono_tz::Tz>,
     /// How many events `logfmt` wrote with keys it had to change (see [`write_logfmt`]).
-    pub renamed_keys: Arc<AtomicU64>,
+    pub changed_keys: Arc<ChangedKeys>,
+}
+
+/// How many events `logfmt` wrote with keys renamed, and with two fields merged into one key.
+#[derive(Debug, Default)]
+pub(crate) struct ChangedKeys {
+    pub renamed: AtomicU64,
+    pub merged: AtomicU64,
+}
+
+impl ChangedKeys {
+    fn count(&self, changes: KeyChanges) {
+        if changes.renamed {
+            self.renamed.fetch_add(1, Ordering::Relaxed);
+        }
+        if changes.merged {
+            self.merged.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Printer {
@@ -38,7 +56,7 @@ impl Printer {
             color: false,
             header: true,
             zone: None,
-            renamed_keys: Arc::default(),
+            changed_keys: Arc::default(),
         }
     }
 
@@ -63,9 +81,8 @@ impl Printer {
             },
             Format::Logfmt => match ev.value() {
                 Ok(v) => {
-                    if write_logfmt(&v, out) {
-                        self.renamed_keys.fetch_add(1, Ordering::Relaxed);
-                    }
+                    let changes = write_logfmt(&v, out);
+                    self.changed_keys.count(changes);
                 }
                 Err(_) => {
                     ev.write_json(out);

@@ -90,20 +90,25 @@ pub(crate) fn visit_leaves(v: &Value, f: &mut impl FnMut(&str, &Value)) {
 /// A record that is not an object is one column named `value`; `{}` has no columns. When a key
 /// contains a dot, `{"a.b":1,"a":{"b":2}}` gives the name `a.b` twice: the later value wins and
 /// stays at the place where the name was first seen, as it would in a column of `Rows`.
-pub(crate) fn flatten(v: &Value) -> Vec<(String, Cell)> {
+/// Also says whether two fields went to one column (the later kept).
+pub(crate) fn flatten(v: &Value) -> (Vec<(String, Cell)>, bool) {
     if is_empty_object(v) {
-        return Vec::new();
+        return (Vec::new(), false);
     }
     let mut cols: Vec<(String, Cell)> = Vec::new();
     let dotted = visit(v, &mut String::new(), true, &mut |k, leaf| {
         cols.push((k.to_owned(), Cell::from_value(leaf)));
     });
+    let mut merged = false;
     if dotted {
         let mut first: HashMap<String, usize> = HashMap::new();
         let mut out: Vec<(String, Cell)> = Vec::with_capacity(cols.len());
         for (k, cell) in cols {
             match first.get(&k) {
-                Some(&i) => out[i].1 = cell,
+                Some(&i) => {
+                    out[i].1 = cell;
+                    merged = true;
+                }
                 None => {
                     first.insert(k.clone(), out.len());
                     out.push((k, cell));
@@ -112,7 +117,7 @@ pub(crate) fn flatten(v: &Value) -> Vec<(String, Cell)> {
         }
         cols = out;
     }
-    cols
+    (cols, merged)
 }
 
 /// Collects records, tracking columns in first-seen order across all records.
@@ -390,11 +395,12 @@ fn push_tsv_escaped(s: &str, out: &mut Vec<u8>) {
 /// `=`; then it is quoted and escaped as a JSON string (`\"`, `\\`, `\n`, `\u001b`…), which is what
 /// logfmt parsers read back. So `""` stays distinguishable from null, which is `key=` with nothing.
 /// Keys cannot be quoted in logfmt: whitespace, control characters, `"` and `=` in a key become
-/// `_`, and an empty key is written as `_`: true when that happened, for a warning (two keys
-/// may then read as one). The line ends with `\n`.
-pub(crate) fn write_logfmt(v: &Value, out: &mut Vec<u8>) -> bool {
+/// `_`, and an empty key is written as `_`. What was changed is returned, for a warning at the
+/// end. The line ends with `\n`.
+pub(crate) fn write_logfmt(v: &Value, out: &mut Vec<u8>) -> KeyChanges {
     let mut renamed = false;
-    for (i, (k, cell)) in flatten(v).iter().enumerate() {
+    let (cells, merged) = flatten(v);
+    for (i, (k, cell)) in cells.iter().enumerate() {
         if i > 0 {
             out.push(b' ');
         }
@@ -421,7 +427,17 @@ pub(crate) fn write_logfmt(v: &Value, out: &mut Vec<u8>) -> bool {
         }
     }
     out.push(b'\n');
-    renamed
+    KeyChanges { renamed, merged }
+}
+
+/// What `logfmt` had to change in an event's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyChanges {
+    /// A key was written with `_` in place of what logfmt cannot write, so two keys may read
+    /// as one.
+    pub renamed: bool,
+    /// Two fields flatten to one key (a nested `a.b` and a key `"a.b"`): the later was written.
+    pub merged: bool,
 }
 
 fn needs_logfmt_quote(c: char) -> bool {

@@ -52,6 +52,16 @@ fn logfmt_warns_when_it_changes_keys() {
     );
     let clean = run(&["-o", "logfmt", "where true"], "{\"x\":1,\"y.z\":2}\n");
     assert_eq!(clean.stderr, "");
+    let merged = run(
+        &["-o", "logfmt", "where true"],
+        "{\"a\":{\"b\":1},\"a.b\":2}\n{\"a.b\":3}\n",
+    );
+    assert_eq!((merged.code, merged.stdout.as_str()), (0, "a.b=2\na.b=3\n"));
+    assert_eq!(
+        merged.stderr,
+        "evq: warning: 1 event had two fields that flatten to one logfmt key (a nested field and a key with a \
+         dot); the later one was written: rename one of them first\n"
+    );
 }
 
 #[test]

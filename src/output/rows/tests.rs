@@ -22,6 +22,10 @@ fn csv(r: &Rows, delimiter: u8) -> String {
     String::from_utf8(out).unwrap()
 }
 
+fn flatten_cells(v: &Value) -> Vec<(String, Cell)> {
+    flatten(v).0
+}
+
 fn logfmt(s: &str) -> String {
     let mut out = Vec::new();
     write_logfmt(&val(s), &mut out);
@@ -34,7 +38,7 @@ fn names(cols: &[(String, Cell)]) -> Vec<&str> {
 
 #[test]
 fn flatten_nests_objects_as_dotted_keys_in_order() {
-    let cols = flatten(&val(
+    let cols = flatten_cells(&val(
         r#"{"z":1,"a":{"y":"s","b":{"c":null}},"m":[1,{"x":2}],"e":{},"t":true}"#,
     ));
     assert_eq!(names(&cols), ["z", "a.y", "a.b.c", "m", "e", "t"]);
@@ -46,29 +50,34 @@ fn flatten_nests_objects_as_dotted_keys_in_order() {
 
 #[test]
 fn flatten_keeps_exact_number_text() {
-    let cols = flatten(&val(r#"{"big":18446744073709551616,"f":1.0,"e":-0.50,"a":[1.50]}"#));
+    let cols = flatten_cells(&val(r#"{"big":18446744073709551616,"f":1.0,"e":-0.50,"a":[1.50]}"#));
     let texts: Vec<&str> = cols.iter().map(|(_, c)| c.as_str()).collect();
     assert_eq!(texts, ["18446744073709551616", "1.0", "-0.50", "[1.50]"]);
 }
 
 #[test]
 fn flatten_non_object_is_one_value_column() {
-    assert_eq!(flatten(&json!("hi")), [("value".to_string(), Cell::Text("hi".into()))]);
     assert_eq!(
-        flatten(&json!([1, 2])),
+        flatten_cells(&json!("hi")),
+        [("value".to_string(), Cell::Text("hi".into()))]
+    );
+    assert_eq!(
+        flatten_cells(&json!([1, 2])),
         [("value".to_string(), Cell::Json("[1,2]".into()))]
     );
-    assert_eq!(flatten(&json!(null)), [("value".to_string(), Cell::Null)]);
-    assert!(flatten(&json!({})).is_empty());
+    assert_eq!(flatten_cells(&json!(null)), [("value".to_string(), Cell::Null)]);
+    assert!(flatten_cells(&json!({})).is_empty());
 }
 
 #[test]
 fn flatten_colliding_names_keep_first_place_and_last_value() {
-    let cols = flatten(&val(r#"{"a.b":1,"x":0,"a":{"b":2}}"#));
+    let (cols, merged) = flatten(&val(r#"{"a.b":1,"x":0,"a":{"b":2}}"#));
+    assert!(merged);
+    assert!(!flatten(&val(r#"{"a.b":1,"a":{"c":2}}"#)).1);
     assert_eq!(names(&cols), ["a.b", "x"]);
     assert_eq!(cols[0].1.as_str(), "2");
     assert_eq!(
-        names(&flatten(&val(r#"{"":1,"a":{"":2},"b":{"":{"c":3}}}"#))),
+        names(&flatten_cells(&val(r#"{"":1,"a":{"":2},"b":{"":{"c":3}}}"#))),
         ["", "a.", "b..c"]
     );
 }
