@@ -4,9 +4,11 @@
 //!
 //! A line's time is its JSON event time (`--time-field`, or the first of ts, time,
 //! timestamp, @timestamp) or, for text, a timestamp at its start (RFC 3339, syslog's
-//! `Mmm dd hh:mm:ss`) or a bracketed Common Log Format time. A line without one
-//! keeps the time of the line before it, so continuation lines stay in place; ties
-//! go to the input named first.
+//! `Mmm dd hh:mm:ss`, either after a syslog `<PRI>` and RFC 5424's version), the value of
+//! one of those keys in a logfmt line (`ts=…`), or a bracketed Common Log Format time. A
+//! line without one keeps the time of the line before it, so continuation lines stay in
+//! place; ties go to the input named first. An input none of whose lines has a time is
+//! named in a warning: its lines cannot be put in time order.
 
 use super::convert::{Decoder, Records};
 use super::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX, ReadConfig};
@@ -34,6 +36,8 @@ struct Source {
     year: i32,
     /// The input's time went back once already (and a warning said so).
     went_back: bool,
+    /// A line of the input had a time.
+    timed: bool,
 }
 
 impl Source {
@@ -49,6 +53,18 @@ impl Source {
             ));
         }
         self.time = t;
+        self.timed = true;
+    }
+
+    /// At the input's end: a warning when it had lines but none had a time, so they were
+    /// merged as they came, before every timed line of the other inputs.
+    fn end(&self, name: &str) {
+        if !self.timed && self.line > 1 {
+            crate::messages::warning(format_args!(
+                "{name}: no line has a time --merge can read (a JSON time field, or a time at the \
+                 line's start, in a logfmt ts= or in brackets), so its lines were not put in time order"
+            ));
+        }
     }
 }
 
@@ -110,6 +126,7 @@ pub(crate) fn read_merged(
                 time: f64::NEG_INFINITY,
                 year: env.year(i as u32),
                 went_back: false,
+                timed: false,
             })),
             Err(e) => {
                 sources.push(None);
@@ -237,6 +254,7 @@ fn read_next(
     let read = reader.read_until(b'\n', &mut bytes);
     match read {
         Ok(0) => {
+            s.end(&ctx.inputs[i].name);
             sources[i] = None;
             None
         }
@@ -285,6 +303,7 @@ fn next_record(
                 }
             }
             let origin = Origin::line(i as u32, r.line, r.offset);
+            s.line = r.line + 1;
             Some(Next {
                 bytes: r.text,
                 rejected: r.rejected,
@@ -293,6 +312,7 @@ fn next_record(
             })
         }
         Ok(None) => {
+            s.end(&ctx.inputs[i].name);
             sources[i] = None;
             None
         }
@@ -321,11 +341,70 @@ fn line_time(bytes: &[u8], ctx: &Context, year: i32) -> Option<f64> {
         let ev = Event::parse(trimmed, Origin::default(), ctx.needs).ok()?;
         return ctx.time.of(&ev, ctx.env);
     }
-    text_time(trimmed, year)
+    text_time(trimmed, year, ctx.env.time_format.as_deref())
 }
 
-/// A timestamp at the start of a text line, or a bracketed CLF time in it.
-fn text_time(text: &str, year: i32) -> Option<f64> {
+/// A timestamp at the start of a text line (after a syslog priority), the time of a logfmt
+/// line, or a bracketed CLF time in the line.
+fn text_time(text: &str, year: i32, user: Option<&str>) -> Option<f64> {
+    let text = after_priority(text);
+    if let Some(t) = leading_time(text, year) {
+        return Some(t);
+    }
+    if let Some(t) = logfmt_time(text, user) {
+        return Some(t);
+    }
+    let open = text.find('[')?;
+    let close = open + text[open..].find(']')?;
+    crate::time::parse_clf(&text[open + 1..close])
+}
+
+/// The line after a syslog priority (`<13>`) and, in RFC 5424, the version after it (`1 `).
+fn after_priority(text: &str) -> &str {
+    let Some(rest) = text.strip_prefix('<') else {
+        return text;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let Some(rest) = rest[digits..].strip_prefix('>').filter(|_| (1..=3).contains(&digits)) else {
+        return text;
+    };
+    let version = rest.bytes().take_while(u8::is_ascii_digit).count();
+    match rest[version..].strip_prefix(' ') {
+        Some(after) if version > 0 => after,
+        _ => rest,
+    }
+}
+
+/// The value of the first time key (ts, time, timestamp, @timestamp) of a logfmt line that
+/// holds a time: `ts=2026-01-01T00:00:00Z` or `time="2026-01-01 00:00:00"`.
+fn logfmt_time(text: &str, user: Option<&str>) -> Option<f64> {
+    let mut rest = text;
+    while let Some(eq) = rest.find('=') {
+        let key = rest[..eq].rsplit(char::is_whitespace).next().unwrap_or("");
+        let after = &rest[eq + 1..];
+        let (value, next) = match after.strip_prefix('"') {
+            Some(quoted) => {
+                let end = quoted.find('"').unwrap_or(quoted.len());
+                (&quoted[..end], &quoted[(end + 1).min(quoted.len())..])
+            }
+            None => {
+                let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                (&after[..end], &after[end..])
+            }
+        };
+        if crate::event::TimeField::DEFAULTS.contains(&key) {
+            if let Some(t) = crate::time::parse_str(value, user) {
+                return Some(t);
+            }
+        }
+        rest = next;
+    }
+    None
+}
+
+/// A timestamp at the start of a text line: RFC 3339 (date and time, or a date), or syslog's
+/// `Mmm dd hh:mm:ss`.
+fn leading_time(text: &str, year: i32) -> Option<f64> {
     let mut words = text.splitn(3, ' ');
     let first = words.next()?;
     // `date time` before `date` alone, which would mean midnight.
@@ -348,9 +427,7 @@ fn text_time(text: &str, year: i32) -> Option<f64> {
             }
         }
     }
-    let open = text.find('[')?;
-    let close = open + text[open..].find(']')?;
-    crate::time::parse_clf(&text[open + 1..close])
+    None
 }
 
 #[cfg(test)]
@@ -359,13 +436,22 @@ mod tests {
 
     #[test]
     fn text_times() {
-        assert_eq!(text_time("2026-01-01T00:00:01Z hello", 2026), Some(1767225601.0));
-        assert_eq!(text_time("2026-01-01 00:00:01 hello", 2026), Some(1767225601.0));
-        assert_eq!(text_time("Jan  1 00:00:01 host sshd[1]: x", 2026), Some(1767225601.0));
-        assert_eq!(
-            text_time("1.2.3.4 - - [01/Jan/2026:00:00:01 +0000] \"GET / HTTP/1.1\"", 2026),
-            Some(1767225601.0)
-        );
-        assert_eq!(text_time("  at java.lang.Thread.run", 2026), None);
+        let t = |line| text_time(line, 2026, None);
+        for line in [
+            "2026-01-01T00:00:01Z hello",
+            "2026-01-01 00:00:01 hello",
+            "Jan  1 00:00:01 host sshd[1]: x",
+            "<13>Jan  1 00:00:01 host sshd[1]: x",
+            "<165>1 2026-01-01T00:00:01Z host app - - - x",
+            "1.2.3.4 - - [01/Jan/2026:00:00:01 +0000] \"GET / HTTP/1.1\"",
+            "level=info ts=2026-01-01T00:00:01Z msg=a",
+            "level=info msg=\"a b=c\" time=\"2026-01-01 00:00:01\"",
+            "msg=x timestamp=1767225601000",
+        ] {
+            assert_eq!(t(line), Some(1767225601.0), "{line}");
+        }
+        assert_eq!(t("  at java.lang.Thread.run"), None);
+        assert_eq!(t("level=info myts=2026-01-01T00:00:01Z"), None);
+        assert_eq!(t("<13> not a time"), None);
     }
 }

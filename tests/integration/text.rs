@@ -331,3 +331,51 @@ fn parse_projection_gives_the_same_result_as_parsing_every_field() {
         }
     }
 }
+
+/// Logfmt lines are merged by their `ts=` (or time=, timestamp=), syslog lines also after a
+/// `<PRI>` and RFC 5424's version; an input with no time at all is named in a warning.
+#[test]
+fn merge_reads_logfmt_and_prioritised_syslog_times_and_names_an_input_without_any() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let a = file(
+        "a.log",
+        "level=info ts=2026-01-01T00:00:01Z msg=a1\nlevel=info time=\"2026-01-01 00:00:03\" msg=a3\n",
+    );
+    let b = file("b.log", "msg=b2 ts=2026-01-01T00:00:02Z\n");
+    let r = run(&["--merge", "-i", "logfmt", "keep msg", &a, &b], "");
+    assert_eq!(
+        r.stdout, "{\"msg\":\"a1\"}\n{\"msg\":\"b2\"}\n{\"msg\":\"a3\"}\n",
+        "{}",
+        r.stderr
+    );
+    let c = file(
+        "c.log",
+        "<13>1 2020-01-01T00:00:01Z h a - - - c1\n<13>1 2020-01-01T00:00:03Z h a - - - c3\n",
+    );
+    let d = file("d.log", "<13>Jan  1 00:00:02 h b: d2\n");
+    let r = run(
+        &["--merge", "--year", "2020", "parse syslog | keep message", &c, &d],
+        "",
+    );
+    assert_eq!(
+        r.stdout, "{\"message\":\"c1\"}\n{\"message\":\"d2\"}\n{\"message\":\"c3\"}\n",
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr, "");
+    let untimed = file("untimed.log", "a\nb\n");
+    let r = run(&["--merge", "-i", "lines", "where true", &untimed, &c], "");
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout.lines().count(), 4);
+    assert!(
+        r.stderr.contains("untimed.log: no line has a time --merge can read"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+}
