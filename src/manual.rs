@@ -208,6 +208,10 @@ const SECTIONS: &[(&str, &[&str])] = &[
       two fields) compare the text, which is time order only when both have the same UTC
       offset; printed once per comparison, when some event had two times with different
       offsets (Z is +00:00); time(...) compares instants
+  evq: warning: sort X orders times as text, but they are written with different UTC offsets or fractions of a second, where text order is not time order; sort by the time: sort time(X)
+      sort by a field holding RFC 3339 times of more than one UTC offset, or with and without
+      a fraction of a second (…00.5Z sorts before …00Z), orders the text; printed once
+      per key; reorder reads its key as a time and needs no warning
   evq: warning: lower(X) == \"TEXT\" never holds: lower() never gives \"TEXT\"; write lower(X) == \"text\"
       == (or, always holding, !=) between lower() or upper() and a string with letters of
       the other case, which no data can meet, and startswith, endswith or contains of

@@ -84,6 +84,9 @@ enum Side {
     /// A constant time: its text as written and its shape (see [`time_shape`]).
     Const(String, (i16, usize)),
     Path(Path),
+    /// The same field of other events, as `sort` orders them: the shape of the first time
+    /// seen, packed by [`pack_shape`] (0 until one is seen).
+    Sorted(std::sync::atomic::AtomicU32),
 }
 
 /// The comparisons and stages watched, which met their types, and the types their fields had.
@@ -115,6 +118,11 @@ impl Mismatches {
                 Stage::Where(w) => collect(w.cond(), &[], &mut found),
                 Stage::Assert(a) => collect(a.check(), &[], &mut found),
                 Stage::Route(r) => r.conditions().for_each(|c| collect(c, &[], &mut found)),
+                Stage::Sort(s) => found.times.extend(s.field_keys().map(|p| TimeComparison {
+                    path: p.clone(),
+                    op: "sort",
+                    other: Side::Sorted(Default::default()),
+                })),
                 Stage::Explode(e) => found.items.push(Need::Stage(Expect {
                     path: e.path().clone(),
                     want: ARRAY,
@@ -204,6 +212,10 @@ impl Mismatches {
             let b = match &t.other {
                 Side::Const(_, b) => Some(*b),
                 Side::Path(q) => offset_at(q),
+                Side::Sorted(first) => {
+                    let _ = first.compare_exchange(0, pack_shape(a), Ordering::Relaxed, Ordering::Relaxed);
+                    Some(unpack_shape(first.load(Ordering::Relaxed)))
+                }
             };
             b.is_some_and(|b| b != a)
         })
@@ -608,6 +620,16 @@ fn ordering(op: BinOp) -> Option<&'static str> {
     })
 }
 
+/// A time's shape (see [`time_shape`]) as one nonzero number, for an atomic.
+fn pack_shape((offset, digits): (i16, usize)) -> u32 {
+    ((u32::from(offset as u16)) << 8 | digits.min(254) as u32) + 1
+}
+
+fn unpack_shape(packed: u32) -> (i16, usize) {
+    let p = packed.saturating_sub(1);
+    ((p >> 8) as u16 as i16, (p & 0xff) as usize)
+}
+
 /// How an RFC 3339 time is written, as far as ordering it as text depends on it: its UTC
 /// offset and how many digits its fraction of a second has (`…00.5Z` sorts before `…00Z`).
 fn time_shape(s: &str) -> Option<(i16, usize)> {
@@ -697,6 +719,12 @@ fn time_warning(t: &TimeComparison) -> String {
     let other = match &t.other {
         Side::Const(text, _) => text.clone(),
         Side::Path(q) => q.to_string(),
+        Side::Sorted(_) => {
+            return format!(
+                "sort {path} orders times as text, but they are written with different UTC offsets or fractions \
+                 of a second, where text order is not time order; sort by the time: sort time({path})"
+            );
+        }
     };
     format!(
         "{path} and {other} are compared as text, but they are written with different UTC offsets or fractions of a second; compare times: time({path}) {op} time({other})"

@@ -65,6 +65,28 @@ fn two_time_fields_with_different_offsets_warn_and_same_offsets_do_not() {
 }
 
 #[test]
+fn sorting_times_written_with_different_offsets_as_text_warns() {
+    let mixed = "{\"ts\":\"2026-01-01T01:30:00+02:00\",\"n\":1}\n{\"ts\":\"2026-01-01T00:00:00Z\",\"n\":2}\n";
+    let r = run(&["sort ts | keep n"], mixed);
+    assert_eq!(r.stdout, "{\"n\":2}\n{\"n\":1}\n", "text order, as written");
+    assert_eq!(
+        r.stderr,
+        "evq: warning: sort ts orders times as text, but they are written with different UTC offsets or fractions \
+         of a second, where text order is not time order; sort by the time: sort time(ts)\n"
+    );
+    let r = run(&["sort time(ts) | keep n"], mixed);
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"n\":1}\n{\"n\":2}\n", ""));
+    let fractions = "{\"ts\":\"2026-01-01T00:00:00.5Z\"}\n{\"ts\":\"2026-01-01T00:00:00Z\"}\n";
+    assert!(
+        run(&["sort ts"], fractions)
+            .stderr
+            .contains("sort ts orders times as text")
+    );
+    let same = "{\"ts\":\"2026-01-01T00:00:01Z\"}\n{\"ts\":\"2026-01-01T00:00:00Z\"}\n";
+    assert_eq!(run(&["-j", "2", "sort ts"], same).stderr, "");
+}
+
+#[test]
 fn conditionals_and_lambdas_do_not_upset_the_analysis() {
     let input = "{\"tags\":[1,2],\"status\":\"5\"}\n{\"tags\":[3],\"status\":\"6\"}\n";
     let r = run(

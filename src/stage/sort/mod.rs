@@ -89,6 +89,14 @@ impl Sort {
         }
     }
 
+    /// The keys that are fields (`sort ts`, not `sort time(ts)`): what is ordered as it is written.
+    pub(crate) fn field_keys(&self) -> impl Iterator<Item = &crate::lang::Path> {
+        self.keys.iter().filter_map(|(e, _)| match e {
+            Expr::Path(p) => Some(p),
+            _ => None,
+        })
+    }
+
     /// Takes one event. An error means this event was not taken (nor any later one): no room was left in
     /// memory and the held events could not spill.
     fn hold(&mut self, ev: &Event, env: &Env) -> io::Result<()> {
