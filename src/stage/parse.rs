@@ -6,6 +6,7 @@ use super::{Describe, Flow, PerEvent, Step};
 use crate::event::Rejection;
 use crate::event::{Event, Needs, Reason};
 use crate::lang::ast::{Otherwise, ParseFormat};
+use crate::lang::value::kind::{ARRAY, OBJECT};
 use crate::lang::{Env, Expr, Val};
 use crate::parse::{TextFormat, Want, access, parse_only};
 use serde_json::{Map, Value};
@@ -62,7 +63,9 @@ impl Parse {
                 None => Cow::Borrowed(ev.raw),
                 Some(e) => match e.eval(ev, env) {
                     Val::Str(s) => Cow::Owned(s.into_owned()),
+                    // An object or array is no text: its JSON would match patterns by accident.
                     Val::Null => return self.unparsed(),
+                    v if v.kind() & (OBJECT | ARRAY) != 0 => return self.unparsed(),
                     v => Cow::Owned(v.to_text().into_owned()),
                 },
             };

@@ -181,3 +181,21 @@ fn parse_of_another_field_first_reads_ndjson_and_parse_of_the_line_reads_lines()
         assert_eq!(r.stdout, "{\"line\":\"a=1 b=2\",\"a\":1,\"b\":2}\n", "{pipeline}");
     }
 }
+
+#[test]
+fn parse_from_a_number_reads_its_text_and_from_an_object_or_array_parses_nothing() {
+    let input = "{\"m\":{\"a\":1},\"l\":[7],\"n\":500}\n";
+    let r = run(&["parse /(?P<d>\\d)/ from n | keep d"], input);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"d\":5}\n"), "{}", r.stderr);
+    for from in ["m", "l"] {
+        let r = run(&["--stats", &format!("parse /(?P<d>\\d)/ from {from}")], input);
+        assert_eq!(r.stdout, "", "from {from}");
+        assert!(
+            r.stderr.contains("1 dead letter (1 parse)"),
+            "from {from}: {}",
+            r.stderr
+        );
+        let kept = run(&[&format!("parse /(?P<d>\\d)/ from {from} else keep")], input);
+        assert_eq!(kept.stdout, input, "from {from}");
+    }
+}
