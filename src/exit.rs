@@ -1,6 +1,17 @@
 //! Exit codes, as documented in the man page.
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
+
+/// The number of the last stopping signal caught (0: none). The engine's handlers set it;
+/// the engine looks at it between batches, and stdout while it waits on a reader.
+pub(crate) static CAUGHT: LazyLock<Arc<AtomicUsize>> = LazyLock::new(Arc::default);
+
+/// Whether a stopping signal was caught (and not yet forgotten by the engine).
+pub(crate) fn signal_caught() -> bool {
+    CAUGHT.load(Ordering::Relaxed) != 0
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExitStatus {

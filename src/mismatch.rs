@@ -121,7 +121,7 @@ impl Mismatches {
                 Stage::Sort(s) => found.times.extend(s.field_keys().map(|p| TimeComparison {
                     path: p.clone(),
                     op: "sort",
-                    other: Side::Sorted(Default::default()),
+                    other: Side::Sorted(std::sync::atomic::AtomicU32::default()),
                 })),
                 Stage::Explode(e) => found.items.push(Need::Stage(Expect {
                     path: e.path().clone(),

@@ -374,7 +374,9 @@ struct Signals {
 
 impl Signals {
     fn install() -> Signals {
-        let s = Signals { caught: Arc::default() };
+        let s = Signals {
+            caught: crate::exit::CAUGHT.clone(),
+        };
         for &sig in STOPPING {
             // If a handler cannot be installed the default action (exit) remains: no data path depends on it.
             let _ = signal_hook::flag::register_usize(sig, s.caught.clone(), sig.unsigned_abs() as usize);
@@ -759,6 +761,12 @@ impl<'c> Writer<'c> {
         if e.kind() == io::ErrorKind::BrokenPipe {
             // The reader went away (`evq … | head -1`): a quiet success.
             self.outcome.broken_pipe = true;
+            return;
+        }
+        if crate::output::is_stopped(&e) {
+            // A signal came while the reader of stdout took nothing: the signal's status, and
+            // nothing more is written.
+            self.outcome.unwritable = true;
             return;
         }
         self.note(&OutputError::Stdout(e));

@@ -8,6 +8,7 @@ mod markdown;
 #[cfg(feature = "nats")]
 pub(crate) mod nats;
 pub(crate) mod pending;
+mod pipe;
 pub(crate) mod printed;
 mod printer;
 mod rowline;
@@ -19,6 +20,7 @@ pub(crate) mod topic;
 pub(crate) mod whole_lines;
 
 pub(crate) use error::OutputError;
+pub(crate) use pipe::is_stopped;
 pub(crate) use printed::Printed;
 pub(crate) use printer::Printer;
 use std::io::{self, Write};

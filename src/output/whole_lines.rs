@@ -30,7 +30,7 @@ pub(crate) struct WholeLines<W> {
 pub(crate) fn stdout() -> Box<dyn Output> {
     let dup = || io::stdout().as_fd().try_clone_to_owned().map(File::from);
     match (dup(), dup()) {
-        (Ok(out), Ok(file)) => Box::new(WholeLines::new(out, Some(file))),
+        (Ok(out), Ok(file)) => Box::new(WholeLines::new(super::pipe::StdoutFile::new(out), Some(file))),
         _ => Box::new(io::stdout()),
     }
 }

@@ -483,6 +483,45 @@ fn other_stopping_signals_exit_128_plus_their_number_after_writing_whole_lines()
     }
 }
 
+/// A reader that stopped reading fills the pipe and a plain write would wait on it for ever:
+/// evq still stops at SIGINT or SIGTERM, with the signal's status, and what the pipe holds
+/// ends on a whole line; so does the output of a sort at the end.
+#[test]
+fn a_signal_stops_evq_while_the_reader_of_stdout_takes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.ndjson");
+    let mut text = String::new();
+    for i in 0..200_000 {
+        let _ = writeln!(text, "{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(40));
+    }
+    std::fs::write(&input, text).unwrap();
+    for (pipeline, sig, code) in [("where true", "-TERM", 143), ("sort -n", "-INT", 130)] {
+        let mut child = Command::new(EVQ)
+            .args([pipeline, s(&input)])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Nothing reads stdout until evq has ended.
+        std::thread::sleep(Duration::from_millis(800));
+        signal(&child, sig);
+        let status = wait_within(&mut child, PROMPT, sig);
+        assert_eq!(status.code(), Some(code), "{pipeline}: {}", stderr_of(&mut child));
+        let mut out = String::new();
+        child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        assert!(
+            out.ends_with('\n'),
+            "{pipeline}: {:?}",
+            &out[out.len().saturating_sub(40)..]
+        );
+        assert!(out.lines().count() > 100, "{pipeline}: the pipe held what was written");
+        for l in out.lines() {
+            assert!(l.starts_with("{\"n\":") && l.ends_with("x\"}"), "{pipeline}: {l}");
+        }
+        assert_eq!(stderr_of(&mut child), "", "{pipeline}");
+    }
+}
+
 #[test]
 fn after_a_signal_every_event_counted_as_written_is_in_the_output() {
     for jobs in ["1", "2"] {
