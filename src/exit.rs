@@ -1,16 +1,19 @@
 //! Exit codes, as documented in the man page.
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
-/// The number of the last stopping signal caught (0: none). The engine's handlers set it;
-/// the engine looks at it between batches, and stdout while it waits on a reader.
+/// The number of the last stopping signal caught (0: none), which the engine looks at between
+/// batches and forgets once it has stopped reading. The engine's handlers set it.
 pub(crate) static CAUGHT: LazyLock<Arc<AtomicUsize>> = LazyLock::new(Arc::default);
 
-/// Whether a stopping signal was caught (and not yet forgotten by the engine).
-pub(crate) fn signal_caught() -> bool {
-    CAUGHT.load(Ordering::Relaxed) != 0
+/// Set by the same handlers and never forgotten: stdout looks at it while it waits on a reader.
+pub(crate) static SIGNALLED: LazyLock<Arc<AtomicBool>> = LazyLock::new(Arc::default);
+
+/// Whether a stopping signal came during the run.
+pub(crate) fn signalled() -> bool {
+    SIGNALLED.load(Ordering::Relaxed)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

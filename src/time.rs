@@ -250,7 +250,12 @@ pub(crate) fn slot(t: f64, len: f64, shift: f64) -> i64 {
         return ((t + shift) / len).floor() as i64;
     };
     let at = i128::from(secs) * 1_000_000_000 + i128::from(nanos) + nanos_of(shift);
-    let n = at.div_euclid(nanos_of(len).max(1));
+    let len = nanos_of(len).max(1);
+    // Times up to the year 2262 are in reach of an i64 of nanoseconds, whose division is faster.
+    if let (Ok(at), Ok(len)) = (i64::try_from(at), i64::try_from(len)) {
+        return at.div_euclid(len);
+    }
+    let n = at.div_euclid(len);
     i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX })
 }
 

@@ -380,6 +380,7 @@ impl Signals {
         for &sig in STOPPING {
             // If a handler cannot be installed the default action (exit) remains: no data path depends on it.
             let _ = signal_hook::flag::register_usize(sig, s.caught.clone(), sig.unsigned_abs() as usize);
+            let _ = signal_hook::flag::register(sig, crate::exit::SIGNALLED.clone());
         }
         s
     }

@@ -4,9 +4,9 @@
 //! SIGTERM. So before each write the free room is measured (the pipe's size less what it holds,
 //! less two pages for pages part filled) and no more is written than fits, cut after a line end
 //! where one is in reach; when nothing fits, evq waits for room in slices of 100 ms and looks
-//! at the signal flags between them. After a signal it still finishes the line it is in, for at
-//! most a second, and then gives up with [`Stopped`]; stdout then ends on a whole line unless
-//! the reader took none of it in that second.
+//! at the signal flags between them. After a signal (also one taken while reading, after which
+//! the result of what was read is still written), a write that finds no room for a second gives
+//! up with [`Stopped`]: a reader that is slow but reads is waited on, one that stalled is not.
 //!
 //! Anything but a pipe (a file, a terminal, a socket) is written as it is.
 
@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 /// A page of a pipe: a write of at most this much into a pipe with a free page never blocks.
 const PAGE: usize = 4096;
 
-/// How long a line begun is given to be finished after a signal.
-const FINISH_LINE: Duration = Duration::from_secs(1);
+/// How long a write waits for room after a signal.
+const GRACE: Duration = Duration::from_secs(1);
 
 /// The error of a write given up on a stalled reader after a signal: the run stops with the
 /// signal's status, and no message about stdout.
@@ -44,8 +44,6 @@ pub(crate) fn is_stopped(e: &io::Error) -> bool {
 pub(crate) struct StdoutFile {
     file: File,
     pipe_size: Option<usize>,
-    /// The last byte written ended a line (or nothing was written).
-    at_line_start: bool,
 }
 
 impl StdoutFile {
@@ -56,11 +54,7 @@ impl StdoutFile {
             .then(|| rustix::pipe::fcntl_getpipe_size(file.as_fd()).ok())
             .flatten()
             .filter(|_| room(&file, usize::MAX).is_some());
-        StdoutFile {
-            file,
-            pipe_size,
-            at_line_start: true,
-        }
+        StdoutFile { file, pipe_size }
     }
 
     /// Writes what fits without waiting, waiting for room (and looking at the signal flags)
@@ -72,11 +66,8 @@ impl StdoutFile {
             if fits >= buf.len().min(PAGE) {
                 return self.file.write(&buf[..cut(buf, fits)]);
             }
-            if crate::exit::signal_caught() {
-                let since = *signalled.get_or_insert_with(Instant::now);
-                if self.at_line_start || since.elapsed() >= FINISH_LINE {
-                    return Err(io::Error::other(Stopped));
-                }
+            if crate::exit::signalled() && signalled.get_or_insert_with(Instant::now).elapsed() >= GRACE {
+                return Err(io::Error::other(Stopped));
             }
             if wait_for_room(&self.file)? {
                 return self.file.write(&buf[..cut(buf, PAGE)]);
@@ -87,14 +78,10 @@ impl StdoutFile {
 
 impl Write for StdoutFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = match self.pipe_size {
-            Some(size) if !buf.is_empty() => self.write_in_pipe(buf, size)?,
-            _ => self.file.write(buf)?,
-        };
-        if n > 0 {
-            self.at_line_start = buf[n - 1] == b'\n';
+        match self.pipe_size {
+            Some(size) if !buf.is_empty() => self.write_in_pipe(buf, size),
+            _ => self.file.write(buf),
         }
-        Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -153,7 +140,6 @@ mod tests {
         assert_eq!(room(&out.file, size), Some(size - 2 * PAGE));
         out.write_all(b"{\"a\":1}\n").unwrap();
         assert_eq!(room(&out.file, size), Some(size - 2 * PAGE - 8));
-        assert!(out.at_line_start);
         drop(reader);
         let file = StdoutFile::new(tempfile::tempfile().unwrap());
         assert_eq!(file.pipe_size, None);
