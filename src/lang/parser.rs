@@ -515,7 +515,12 @@ impl Parser {
         match self.peek() {
             Some(Tok::Num(n)) => {
                 let v = n.parse().map_err(|_| {
-                    self.error_here("expected a whole number")
+                    let what = if all_digits(n) {
+                        "the count is too large"
+                    } else {
+                        "expected a whole number"
+                    };
+                    self.error_here(what)
                         .hint("write a count such as 10 (from 1 to 18446744073709551615)")
                 })?;
                 if v == 0 {
@@ -636,6 +641,11 @@ impl Parser {
         }
         Ok(Path::dotted(segs, plain))
     }
+}
+
+/// True for a number written as digits alone: one that is not a whole number only by its size.
+fn all_digits(n: &str) -> bool {
+    !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

@@ -210,6 +210,7 @@ mod tests {
         assert!(matches!(spec("tail 2 | head 1"), StageSpec::Tail { n: 2, ref by } if by.is_empty()));
         assert!(error("head by").contains("expected"));
         assert!(error("head x").contains("expected a whole number"));
+        assert!(error("head 99999999999999999999").contains("the count is too large"));
     }
 
     #[test]

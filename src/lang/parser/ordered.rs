@@ -88,15 +88,18 @@ impl Parser {
     }
 
     fn whole_number(&mut self, what: &str) -> Result<u64, LangError> {
-        let n = match self.peek() {
-            Some(Tok::Num(n)) => n.parse::<u64>().ok(),
-            _ => None,
+        let (n, digits) = match self.peek() {
+            Some(Tok::Num(n)) => (n.parse::<u64>().ok(), super::all_digits(n)),
+            _ => (None, false),
         };
         match n {
             Some(n) => {
                 self.advance();
                 Ok(n)
             }
+            None if digits => Err(self
+                .error_here("the number is too large: at most 18446744073709551615")
+                .hint(what.to_string())),
             None => Err(self.error_here("expected a whole number").hint(what.to_string())),
         }
     }
@@ -140,6 +143,10 @@ mod tests {
             ("dedupe within 10", "expected a duration"),
             ("throttle per 1m", "expected a whole number"),
             ("throttle 0 per 1m", "at least 1"),
+            (
+                "throttle 99999999999999999999 per 1m",
+                "the number is too large: at most 18446744073709551615",
+            ),
             ("throttle 5 1m", "expected `per`"),
             ("throttle 5 per", "expected a duration"),
             ("throttle 5 per 1m by", "expected"),
