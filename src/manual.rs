@@ -187,6 +187,12 @@ const SECTIONS: &[(&str, &[&str])] = &[
   evq: warning: X =~ /RE/ never matched: X was never a string (it was TYPES); write str(X) =~ /RE/
       a regex match reads text: a field that was never a string never matches (!~ always
       held); str() matches the number's text
+  evq: warning: F(X, ...) was always null: X was never TYPE (it was TYPES); write FIX
+      a function that reads text, an array, an object or a number (upper, replace, len,
+      contains, first, abs, ...), or arithmetic (X * 2, -X, X + \"s\"), given a field that never
+      had that type, in a where, assert or route condition or a set expression; a test
+      (contains, startswith, endswith, any, all) says \"never held\"; the fix converts the
+      field with str() or to_number()
   evq: warning: X != V always held: X was never TYPE (it was TYPES); write FIX
       a != (or not in) comparison with a constant of a type the field never had, so it held
       for every event; the fix writes the constant with the field's type (status != 200) or

@@ -12,10 +12,13 @@
 //! times written as text (`ts > "…+02:00"`, or two time fields) are watched for two UTC
 //! offsets, or fractions of a second, that differ, where text order is not time order.
 //!
-//! Comparisons, and regex matches of a field (`x =~ /1/` never matches a number), are
-//! read in the conditions of `where`, `assert` and `route`, in the first condition of an `if`
-//! within one, and in lambdas, except for paths that read the lambda's element: that is
-//! no field of the event.
+//! A function's first argument that is a field, and a field in arithmetic, are watched for
+//! the type they read (`upper(code)` of a number, `s * 2` of a string, is always null).
+//!
+//! Comparisons, function arguments, arithmetic and regex matches of a field (`x =~ /1/`
+//! never matches a number) are read in the conditions of `where`, `assert` and `route`, in
+//! `set`'s expressions, in the first condition of an `if` within one, and in lambdas, except
+//! for paths that read the lambda's element: that is no field of the event.
 //!
 //! Cost: once every comparison has met its type (and every time ordering met two
 //! offsets), one relaxed atomic load per event; until then, a lookup per comparison
@@ -25,7 +28,7 @@ use crate::event::{Event, write_val};
 use crate::flags::{Flags, MAX_FLAGS};
 use crate::lang::ast::BinOp;
 use crate::lang::func::Func;
-use crate::lang::value::kind::{ARRAY, NULL, NUMBER, STRING};
+use crate::lang::value::kind::{ARRAY, NULL, NUMBER, OBJECT, STRING};
 use crate::lang::value::kind_names;
 use crate::lang::{Expr, Path, Val};
 use crate::stage::Stage;
@@ -117,6 +120,7 @@ impl Mismatches {
             match s {
                 Stage::Where(w) => collect(w.cond(), &[], &mut found),
                 Stage::Assert(a) => collect(a.check(), &[], &mut found),
+                Stage::Set(s) => s.expressions().for_each(|e| collect(e, &[], &mut found)),
                 Stage::Route(r) => r.conditions().for_each(|c| collect(c, &[], &mut found)),
                 Stage::Sort(s) => found.times.extend(s.field_keys().map(|p| TimeComparison {
                     path: p.clone(),
@@ -331,6 +335,8 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
         Expr::Bin(op, a, b) => {
             out.never
                 .extend(case_never(*op, a, b).or_else(|| type_never(*op, a, b)));
+            out.items
+                .extend(arithmetic(*op, a, b, bound).into_iter().map(Need::Stage));
             let pair = match (&**a, &**b) {
                 (x, Expr::Const(v)) => field(x).map(|p| (p, *op, v)),
                 (Expr::Const(v), x) => field(x).map(|p| (p, flipped(*op), v)),
@@ -351,9 +357,16 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
             Some(p) => out.items.push(Need::Stage(matched_text(p, re, *negate))),
             None => collect(expr, bound, out),
         },
-        Expr::Not(e) | Expr::Neg(e) => collect(e, bound, out),
+        Expr::Not(e) => collect(e, bound, out),
+        Expr::Neg(e) => match field(e) {
+            Some(p) => out.items.push(Need::Stage(negated(p))),
+            None => collect(e, bound, out),
+        },
         Expr::Call(f, items) => {
             out.never.extend(affix_never(*f, items));
+            let first = items.first().and_then(field);
+            out.items
+                .extend(first.and_then(|p| argument(*f, p, items.len())).map(Need::Stage));
             for e in items {
                 collect(e, bound, out);
             }
@@ -371,6 +384,143 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
         }
         // Constructors hold values, not conditions.
         Expr::Const(_) | Expr::Path(_) | Expr::Regex(_) | Expr::Object(_) | Expr::Index(_) | Expr::Slice(_) => {}
+    }
+}
+
+/// The types a function's first argument must have for it to give anything but null (or
+/// false, for a test): `upper(x)` of a number is null.
+fn first_argument_types(f: Func) -> Option<u8> {
+    Some(match f {
+        Func::Lower
+        | Func::Upper
+        | Func::Trim
+        | Func::StartsWith
+        | Func::EndsWith
+        | Func::Replace
+        | Func::Split
+        | Func::Substr
+        | Func::Capture
+        | Func::Match
+        | Func::Sub
+        | Func::Gsub
+        | Func::Repeat
+        | Func::UrlEncode
+        | Func::UrlDecode
+        | Func::Base64Encode
+        | Func::Base64Decode
+        | Func::Md5
+        | Func::Sha1
+        | Func::Sha256
+        | Func::ParseUrl
+        | Func::IpIn
+        | Func::Strptime => STRING,
+        Func::Len | Func::Contains => STRING | ARRAY | OBJECT,
+        Func::Reverse => STRING | ARRAY,
+        Func::Keys | Func::Values => ARRAY | OBJECT,
+        Func::First
+        | Func::Last
+        | Func::Sum
+        | Func::Join
+        | Func::Sort
+        | Func::Unique
+        | Func::Flatten
+        | Func::Map
+        | Func::Filter
+        | Func::Any
+        | Func::All => ARRAY,
+        Func::Abs
+        | Func::Round
+        | Func::Floor
+        | Func::Ceil
+        | Func::Log
+        | Func::Log10
+        | Func::Exp
+        | Func::Sqrt
+        | Func::Pow => NUMBER,
+        _ => return None,
+    })
+}
+
+/// `f(p, …)` where `f` reads its first argument as one type: with no such value at `p`, it
+/// never held (a test) or was always null.
+fn argument(f: Func, p: &Path, args: usize) -> Option<Expect> {
+    let want = first_argument_types(f)?;
+    let name = Func::NAMES.iter().copied().find(|n| Func::from_name(n) == Some(f))?;
+    let rest = if args > 1 { ", …" } else { "" };
+    let test = matches!(
+        f,
+        Func::Contains | Func::StartsWith | Func::EndsWith | Func::Any | Func::All
+    );
+    let outcome = if test { "never held" } else { "was always null" };
+    Some(Expect {
+        path: p.clone(),
+        want,
+        outcome: format!("{name}({p}{rest}) {outcome}"),
+        fix: converted(p, want).map(|arg| format!("{name}({arg}{rest})")),
+    })
+}
+
+/// `p` converted to the type `want` names, when a conversion exists.
+fn converted(p: &Path, want: u8) -> Option<String> {
+    if want & STRING != 0 {
+        Some(format!("str({p})"))
+    } else if want == NUMBER {
+        Some(format!("to_number({p})"))
+    } else {
+        None
+    }
+}
+
+/// `a OP b` of arithmetic with a field on either side: with no number there (for `+`, no
+/// value of the other side's type), it was always null.
+fn arithmetic(op: BinOp, a: &Expr, b: &Expr, bound: &[&str]) -> Vec<Expect> {
+    let sym = match op {
+        BinOp::Add => Some("+"),
+        BinOp::Sub => Some("-"),
+        BinOp::Mul => Some("*"),
+        BinOp::Div => Some("/"),
+        BinOp::Rem => Some("%"),
+        _ => None,
+    };
+    let sides = [(a, b, true), (b, a, false)];
+    sides
+        .into_iter()
+        .filter_map(move |(side, other, left)| {
+            let (sym, p) = (sym?, field_in(side, bound)?);
+            let want = match (op, other) {
+                (BinOp::Add, Expr::Const(Val::Str(_))) => STRING,
+                (BinOp::Add, Expr::Const(v)) if v.kind() == NUMBER => NUMBER,
+                (BinOp::Add, _) => NUMBER | STRING | ARRAY,
+                _ => NUMBER,
+            };
+            let mut o = String::new();
+            match other {
+                Expr::Const(v) => write_val(&mut o, v),
+                _ => o.push('…'),
+            }
+            let written = |p: &dyn std::fmt::Display| match left {
+                true => format!("{p} {sym} {o}"),
+                false => format!("{o} {sym} {p}"),
+            };
+            Some(Expect {
+                path: p.clone(),
+                want,
+                outcome: format!("{} was always null", written(p)),
+                fix: converted(p, want)
+                    .filter(|_| want != NUMBER | STRING | ARRAY)
+                    .map(|c| written(&c)),
+            })
+        })
+        .collect()
+}
+
+/// `-p`: with no number at `p`, it was always null.
+fn negated(p: &Path) -> Expect {
+    Expect {
+        path: p.clone(),
+        want: NUMBER,
+        outcome: format!("-{p} was always null"),
+        fix: converted(p, NUMBER).map(|c| format!("-{c}")),
     }
 }
 

@@ -25,6 +25,11 @@ impl Set {
         Set { assignments, top_level }
     }
 
+    /// The expressions assigned, each read from the event as it was before the stage.
+    pub(crate) fn expressions(&self) -> impl Iterator<Item = &Expr> {
+        self.assignments.iter().map(|(_, e)| e)
+    }
+
     pub(crate) fn apply(&self, ev: &mut Event, env: &Env) -> Flow {
         if !ev.is_object() {
             return Flow::Dead(Reason::NotObject);

@@ -124,3 +124,37 @@ fn hints_for_ordering_text_and_in_a_string_are_ones_that_work() {
         assert_eq!(r.stdout, input, "{fixed}: {}", r.stderr);
     }
 }
+
+#[test]
+fn a_function_or_arithmetic_on_a_field_of_the_wrong_type_is_named_with_its_fix() {
+    let input = "{\"code\":500,\"s\":\"abc\",\"tags\":\"x\"}\n{\"code\":404,\"s\":\"7\",\"tags\":\"y\"}\n";
+    let r = run(&["where contains(code, \"5\") | count"], input);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":0}\n"));
+    assert_eq!(
+        r.stderr,
+        "evq: warning: contains(code, …) never held: code was never a string or an array or an object (it was a number); write contains(str(code), …)\n"
+    );
+    let r = run(
+        &["set u = upper(code), n = s * 2, m = -s, f = first(tags), c = code + \"x\" | count"],
+        input,
+    );
+    assert_eq!(
+        r.stderr,
+        "evq: warning: upper(code) was always null: code was never a string (it was a number); write upper(str(code))\n\
+         evq: warning: s * 2 was always null: s was never a number (it was a string); write to_number(s) * 2\n\
+         evq: warning: -s was always null: s was never a number (it was a string); write -to_number(s)\n\
+         evq: warning: first(tags) was always null: tags was never an array (it was a string)\n\
+         evq: warning: code + \"x\" was always null: code was never a string (it was a number); write str(code) + \"x\"\n"
+    );
+    // The fixes work, and a field with the type on some event is not named.
+    let r = run(&["set u = upper(str(code)), n = to_number(s) * 2 | keep u, n"], input);
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("{\"u\":\"500\",\"n\":null}\n{\"u\":\"404\",\"n\":14}\n", "")
+    );
+    let mixed = "{\"v\":\"a\"}\n{\"v\":3}\n";
+    let r = run(&["set a = upper(v), b = v + 1, c = len(v) | count"], mixed);
+    assert_eq!(r.stderr, "");
+    let r = run(&["-q", "set u = upper(code)"], input);
+    assert_eq!(r.stderr, "");
+}
