@@ -128,7 +128,12 @@ impl Config {
         read.until = merge_until(&cli, &asts, read.format, range.1);
         let zone = cli.tz.as_deref().map(crate::time::zone).transpose();
         let zone = zone.map_err(|why| UsageError::flag("--tz", why))?;
-        let mut opts = stage_options(&cli, time, zone, identities, range);
+        let others = outputs
+            .iter()
+            .filter(|(what, _)| !is_stage_output(what))
+            .cloned()
+            .collect();
+        let mut opts = stage_options(&cli, time, zone, (identities, others), range);
         opts.topic.seal = nats.is_some();
         opts.msg_id = msg_id(&cli, &asts)?;
         opts.nats_creds = nats_creds(&cli);
@@ -470,10 +475,9 @@ fn files_read(cli: &Cli, asts: &[StageAst]) -> Vec<Identity> {
 /// file, say) are refused: their lines would overwrite each other. `to` and `tee` may name
 /// one file together; they share it line by line.
 fn refuse_shared_outputs(outputs: &[(String, PathBuf)]) -> Result<(), UsageError> {
-    let stage = |what: &str| what.starts_with("to ") || what.starts_with("tee ");
     for (i, (a, pa)) in outputs.iter().enumerate() {
         for (b, pb) in &outputs[i + 1..] {
-            if !(stage(a) && stage(b)) && same_file(pa, pb) {
+            if !(is_stage_output(a) && is_stage_output(b)) && same_file(pa, pb) {
                 return Err(UsageError::SharedOutput {
                     first: a.clone(),
                     second: b.clone(),
@@ -484,11 +488,16 @@ fn refuse_shared_outputs(outputs: &[(String, PathBuf)]) -> Result<(), UsageError
     Ok(())
 }
 
+/// Whether an output of [`outputs`] is a `to` or `tee` stage's file.
+fn is_stage_output(what: &str) -> bool {
+    what.starts_with("to ") || what.starts_with("tee ")
+}
+
 /// Whether two paths name one regular file: the same file when both exist, or the same path.
 fn same_file(a: &Path, b: &Path) -> bool {
     match (Identity::of(a, ""), Identity::of(b, "")) {
         (Some(x), Some(y)) => x.same(&y),
-        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
+        _ => crate::output::safe_path::normal(a) == crate::output::safe_path::normal(b),
     }
 }
 
@@ -647,7 +656,7 @@ fn stage_options(
     cli: &Cli,
     time: Option<crate::lang::Path>,
     zone: Option<chrono_tz::Tz>,
-    inputs: Vec<Identity>,
+    (inputs, others): (Vec<Identity>, Vec<(String, PathBuf)>),
     (since, until): (Option<f64>, Option<f64>),
 ) -> StageOptions {
     let topic = TopicOptions {
@@ -659,6 +668,7 @@ fn stage_options(
         inputs: inputs.into(),
         // Set for an acknowledged input (see `Config::from_cli`).
         seal: false,
+        others: others.into(),
     };
     StageOptions {
         time,

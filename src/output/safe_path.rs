@@ -159,6 +159,24 @@ fn share_of_limit(soft: u64) -> usize {
 // caught: that would take openat(2) on every component.
 
 /// `rel` must name a file below the root: no `..`, no root, no prefix.
+/// `path` made absolute, its `.` and `..` resolved by name: two spellings of one output file
+/// (`out/a`, `./out/../out/a`, `$PWD/out/a`) give one path. Output paths never go through a
+/// symlink (see [`refuse_symlink`]), so resolving by name is resolving in the filesystem.
+pub(crate) fn normal(path: &Path) -> std::path::PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = std::path::PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 pub(crate) fn check_relative(rel: &Path) -> io::Result<()> {
     if rel
         .components()

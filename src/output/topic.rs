@@ -3,8 +3,8 @@
 //! and with `atomic` temporary files renamed into place only when the run succeeds.
 
 use super::safe_path::{
-    check_relative, copy_existing, ensure_dir, open_nofollow, refuse_damaged_compressed, refuse_partial_last_line,
-    refuse_symlink,
+    check_relative, copy_existing, ensure_dir, normal, open_nofollow, refuse_damaged_compressed,
+    refuse_partial_last_line, refuse_symlink,
 };
 use flate2::{Compression, write::GzEncoder};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -38,6 +38,9 @@ pub(crate) struct TopicOptions {
     /// read from the file at once: for inputs whose messages are acknowledged after their
     /// output is flushed (NATS).
     pub seal: bool,
+    /// The run's other output files (`--dead-letter`, `--stats=FILE`, stdout when it is a file),
+    /// each with how the command names it: a topic file that is one of them is refused.
+    pub others: std::sync::Arc<[(String, PathBuf)]>,
 }
 
 impl Default for TopicOptions {
@@ -48,6 +51,7 @@ impl Default for TopicOptions {
             max_open: super::safe_path::default_max_open_files(),
             inputs: std::sync::Arc::default(),
             seal: false,
+            others: std::sync::Arc::default(),
         }
     }
 }
@@ -394,9 +398,11 @@ struct Root {
 pub(crate) struct TopicFiles {
     opts: TopicOptions,
     roots: Vec<Root>,
-    /// Every file of this run, open or not, and where it is in `slots`: a file not in here is
-    /// truncated when opened.
+    /// Every file of this run, open or not, and where it is in `slots`, by each spelling of its
+    /// path met and by its [`normal`] path: a file not in here is truncated when opened.
     files: HashMap<PathBuf, usize, Fast>,
+    /// The files of `opts.others`, once a topic file is opened (they exist by then).
+    others: Option<Vec<crate::input::Identity>>,
     slots: Vec<Slot>,
     /// Open files (their place in `slots`) by last use, oldest first; compressed ones (index 1)
     /// apart, for their own cap.
@@ -418,6 +424,7 @@ impl TopicFiles {
             opts,
             roots: Vec::new(),
             files: HashMap::default(),
+            others: None,
             slots: Vec::new(),
             lru: [BTreeMap::new(), BTreeMap::new()],
             tick: 0,
@@ -460,12 +467,23 @@ impl TopicFiles {
         whole: usize,
     ) -> Result<usize, TopicError> {
         self.tick += 1;
-        let key = match self.files.get(path) {
-            Some(&key) if self.slots[key].open.is_some() => key,
-            Some(&key) => self.reopen(key)?,
+        let key = match self.known(path) {
+            Some(key) if self.slots[key].open.is_some() => key,
+            Some(key) => self.reopen(key)?,
             None => self.open_new(root, path)?,
         };
         self.write_open(key, data, whole).map(|()| key)
+    }
+
+    /// The key of the file at `path` if the run opened it, under this spelling of its path or
+    /// another (which is then remembered).
+    fn known(&mut self, path: &Path) -> Option<usize> {
+        if let Some(&key) = self.files.get(path) {
+            return Some(key);
+        }
+        let key = *self.files.get(&normal(path))?;
+        self.files.insert(path.to_path_buf(), key);
+        Some(key)
     }
 
     /// [`TopicFiles::write_vectored`] to the file with this key, without looking its path up.
@@ -550,6 +568,7 @@ impl TopicFiles {
         if let Some(input) = crate::input::input_at(&self.opts.inputs, path) {
             return Err(at(path, crate::input::overwrite_error(input)));
         }
+        self.refuse_other_output(path)?;
         self.make_dirs(root, rel).map_err(|(p, e)| at(p, e))?;
         let compressed = matches!(extension(path).as_deref(), Some("gz" | "zst"));
         let tmp = match self.opts.atomic {
@@ -565,6 +584,7 @@ impl TopicFiles {
         self.temps.extend(tmp.clone());
         let key = self.slots.len();
         self.files.insert(path.to_path_buf(), key);
+        self.files.insert(normal(path), key);
         self.slots.push(Slot {
             path: path.to_path_buf(),
             root,
@@ -578,6 +598,33 @@ impl TopicFiles {
         });
         self.lru[usize::from(compressed)].insert(self.tick, key);
         Ok(key)
+    }
+
+    /// Refuses a topic file that is another output of the run (the dead-letter file, say):
+    /// their lines would overwrite each other.
+    fn refuse_other_output(&mut self, path: &Path) -> Result<(), TopicError> {
+        if self.opts.others.is_empty() {
+            return Ok(());
+        }
+        let others = self.others.get_or_insert_with(|| {
+            let others = self.opts.others.iter();
+            others
+                .filter_map(|(name, p)| crate::input::Identity::of(p, name))
+                .collect()
+        });
+        let Some(file) = crate::input::Identity::of(path, "") else {
+            return Ok(());
+        };
+        match others.iter().find(|o| o.same(&file)) {
+            Some(other) => Err(at(
+                path,
+                io::Error::other(format!(
+                    "is also the run's {}; two outputs in one file would overwrite each other",
+                    other.name
+                )),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Opens again, for appending, a file that was closed to make room.
@@ -837,6 +884,7 @@ mod tests {
                 max_open,
                 inputs: std::sync::Arc::default(),
                 seal: false,
+                others: std::sync::Arc::default(),
             },
         );
         (dir, files)
@@ -891,6 +939,7 @@ mod tests {
                 max_open: 8,
                 inputs: std::sync::Arc::default(),
                 seal: false,
+                others: std::sync::Arc::default(),
             },
         );
         put(&mut t, "a/b/c.ndjson", "1\n").unwrap();
@@ -933,6 +982,7 @@ mod tests {
                     max_open: 4,
                     inputs: std::sync::Arc::default(),
                     seal: false,
+                    others: std::sync::Arc::default(),
                 },
             );
             for rel in ["dir/x", "dir/sub/x", "file", "dangling"] {
@@ -965,6 +1015,7 @@ mod tests {
                 max_open: 1,
                 inputs: std::sync::Arc::default(),
                 seal: false,
+                others: std::sync::Arc::default(),
             },
         );
         put(&mut t, "a", "3\n").unwrap();
@@ -1275,6 +1326,7 @@ mod tests {
                 max_open: 4,
                 inputs: std::sync::Arc::default(),
                 seal: false,
+                others: std::sync::Arc::default(),
             },
         );
         put(&mut t, "a", "new\n").unwrap();

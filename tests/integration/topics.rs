@@ -543,3 +543,62 @@ fn append_refuses_a_file_that_ends_inside_a_line() {
         "{\"old\":1}\n{\"t\":\"a\"}\n"
     );
 }
+
+#[test]
+fn one_file_named_in_two_spellings_gets_the_lines_of_both_stages() {
+    let dir = tmp();
+    let input = "{\"k\":\"a\",\"n\":1}\n{\"k\":\"a\",\"n\":2}\n";
+    let absolute = format!("to \"{}/out/a.ndjson\"", dir.path().display());
+    let up = format!(
+        "to \"../{}/out/{{k}}.ndjson\"",
+        dir.path().file_name().unwrap().to_str().unwrap()
+    );
+    for second in [absolute.as_str(), up.as_str(), "to \"./out/./a.ndjson\""] {
+        let r = run_in(dir.path(), &[&format!("tee \"out/a.ndjson\" | {second}")], input);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{second}");
+        let lines = text_of(&dir.path().join("out/a.ndjson"));
+        assert_eq!(lines.lines().count(), 4, "{second}: {lines}");
+    }
+}
+
+#[test]
+fn a_topic_file_that_is_another_output_of_the_run_is_refused() {
+    let dir = tmp();
+    fs::create_dir(dir.path().join("out")).unwrap();
+    let input = "{\"k\":\"a\",\"n\":1}\nbad\n{\"k\":\"a\",\"n\":2}\n";
+    for flag in ["--dead-letter=out/a.ndjson", "--stats=out/a.ndjson"] {
+        let r = run_in(dir.path(), &[flag, "to \"out/{k}.ndjson\""], input);
+        assert_eq!(r.code, 4, "{flag}: {}", r.stderr);
+        let option = flag.split('=').next().unwrap();
+        let said = format!("evq: out/a.ndjson: is also the run's {option}");
+        assert!(r.stderr.contains(&said), "{flag}: {}", r.stderr);
+        // What the other output wrote is whole and was not overwritten by events.
+        let kept = text_of(&dir.path().join("out/a.ndjson"));
+        assert!(!kept.contains("\"n\":1"), "{flag}: {kept}");
+    }
+    // Stdout redirected into the file a template names.
+    let out = dir.path().join("out/a.ndjson");
+    let r = Command::new(assert_cmd::cargo::cargo_bin("evq"))
+        .current_dir(dir.path())
+        .args(["tee \"out/{k}.ndjson\""])
+        .stdin(fs::File::open(write_input(dir.path(), input)).unwrap())
+        .stdout(fs::File::create(&out).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("is also the run's stdout"));
+    // Known before reading: two options naming one file through `..`.
+    let up = format!(
+        "--dead-letter=../{}/x.json",
+        dir.path().file_name().unwrap().to_str().unwrap()
+    );
+    let r = run_in(dir.path(), &["--stats=x.json", &up, "where true"], input);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("are the same file"), "{}", r.stderr);
+}
+
+fn write_input(dir: &Path, text: &str) -> PathBuf {
+    let p = dir.join("in.ndjson");
+    fs::write(&p, text).unwrap();
+    p
+}
