@@ -24,6 +24,10 @@ pub(crate) struct Origin {
     /// Byte offset of the line in the decompressed input.
     pub offset: u64,
     pub lineage: Lineage,
+    /// Which copy of its line's event this is: 0 for the line's own, another number for each
+    /// copy `explode` or `route all` made (see [`Origin::copied`]; it wraps, so two copies of
+    /// very many may share one). `sample` reads it to pick each copy on its own.
+    pub copy: u16,
 }
 
 /// How an event stands to the input line it came from: only the line's own event decides
@@ -47,6 +51,7 @@ impl Origin {
             line,
             offset,
             lineage: Lineage::Line,
+            copy: 0,
         }
     }
 
@@ -63,15 +68,17 @@ impl Origin {
         self.lineage == Lineage::Line
     }
 
-    /// The origin of another copy of the event: a line's event becomes a copy; an event a
-    /// stage made stays one.
-    pub(crate) fn copied(self) -> Origin {
+    /// The origin of copy `k` (from 1) of the event: a line's event becomes a copy, numbered
+    /// after the copy it was made from; an event a stage made stays one.
+    pub(crate) fn copied(self, k: usize) -> Origin {
+        let copy = self.copy.wrapping_mul(257).wrapping_add(k as u16);
         match self.lineage {
-            Lineage::Line => Origin {
+            Lineage::Line | Lineage::Copy => Origin {
                 lineage: Lineage::Copy,
+                copy,
                 ..self
             },
-            Lineage::Copy | Lineage::Derived => self,
+            Lineage::Derived => self,
         }
     }
 }
@@ -985,7 +992,7 @@ mod tests {
     }
 
     fn held() -> OwnedEvent {
-        let origin = Origin::line(2, 7, 130).copied();
+        let origin = Origin::line(2, 7, 130).copied(1);
         let ev = Event::parse(r#"{"a":1,"b":{"c":2},"d":"x"}"#, origin, &needs_of(&["a"])).expect("a valid line");
         let mut ev = ev;
         ev.topic = Some(Arc::from("errors"));

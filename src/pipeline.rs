@@ -468,7 +468,7 @@ impl Worker<'_> {
                     self.open.tally.of(file).copies += events.len() as u64 - 1;
                     for (k, mut c) in events.into_iter().enumerate() {
                         if k > 0 {
-                            c.origin = c.origin.copied();
+                            c.origin = c.origin.copied(k);
                         }
                         self.run(i + 1, c, line);
                     }

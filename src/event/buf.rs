@@ -86,7 +86,7 @@ mod tests {
         let lines = [r#"{"a":1,"b":2}"#, r#"{"b":{"c":[1]},"a":"x"}"#];
         for (i, line) in lines.iter().enumerate() {
             let origin = Origin::line(1, i as u64 + 1, 0);
-            let mut ev = Event::parse(line, if i == 1 { origin.copied() } else { origin }, &n).expect("valid");
+            let mut ev = Event::parse(line, if i == 1 { origin.copied(1) } else { origin }, &n).expect("valid");
             ev.topic = (i == 0).then(|| Arc::from("t"));
             buf.push(&ev, i == 0);
         }

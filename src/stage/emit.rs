@@ -216,7 +216,7 @@ mod tests {
     #[test]
     fn copies_and_rows_a_stage_made_are_output_without_a_fate() {
         let rec = at_the_end(&Needs::default(), |e| {
-            e.push_text(r#"{"a":1}"#, None, origin(4).copied(), None);
+            e.push_text(r#"{"a":1}"#, None, origin(4).copied(1), None);
             e.push_row(serde_json::json!({"count": 2}));
         });
         assert_eq!(rec.out, [r#"{"a":1}"#, r#"{"count":2}"#]);
@@ -231,7 +231,7 @@ mod tests {
         };
         let rec = at_the_end(&needs, |e| {
             e.push_text("{\"a\":", None, origin(2), None);
-            e.push_text("{\"a\":", None, origin(3).copied(), None);
+            e.push_text("{\"a\":", None, origin(3).copied(1), None);
         });
         assert!(rec.out.is_empty());
         assert_eq!(

@@ -353,7 +353,7 @@ fn pass_on<'a>(step: Step<'a>, ev: Event<'a>, out: &mut Emit) {
             out.copies(&ev, events.len() - 1);
             for (k, mut c) in events.into_iter().enumerate() {
                 if k > 0 {
-                    c.origin = c.origin.copied();
+                    c.origin = c.origin.copied(k);
                 }
                 out.push(c);
             }

@@ -2,8 +2,10 @@
 //!
 //! Each event gets a 64-bit xxHash64 (seeded with `--seed`, default 0) and is kept when
 //! `hash / 2^64 < RATE`. Without `by`, the hash is of the event's input (its index in the
-//! run's list of inputs) and line number, so the kept lines are the same for every `-j`
-//! and every run with the same inputs and seed. With `by`, it is of the key's canonical
+//! run's list of inputs), line number and byte offset (records of one line, as `-i json`
+//! reads a top-level array, each have their own), so the kept lines are the same for every
+//! `-j` and every run with the same inputs and seed. A copy (`explode`, `route all`) also
+//! hashes its copy number and text, so each is picked on its own. With `by`, it is of the key's canonical
 //! bytes (`agg::key`: `1`, `1.0` and `1E0` are one key), so a key's events are kept or
 //! dropped together, on every machine. Dropped events have the fate `sampled_out`.
 
@@ -65,16 +67,18 @@ impl PerEvent for Sample {
     }
 }
 
-/// xxHash64 of the input index (4 bytes) and line number (8 bytes), little-endian.
-/// The hash of where the event came from: its input and line; for an event a stage made or
-/// copied (an aggregate's row, an `explode` element), which shares its place with others,
-/// also its text.
+/// The hash of where the event came from: xxHash64 of its input's index (4 bytes), line
+/// number and byte offset (8 bytes each), little-endian; for an event a stage made or copied
+/// (an aggregate's row, an `explode` element), which shares its place with others, also its
+/// copy number and text.
 fn place_hash(ev: &Event, seed: u64) -> u64 {
     let origin = ev.origin;
     let mut h = twox_hash::XxHash64::with_seed(seed);
     h.write(&origin.file.to_le_bytes());
     h.write(&origin.line.to_le_bytes());
+    h.write(&origin.offset.to_le_bytes());
     if !origin.owns_fate() {
+        h.write(&origin.copy.to_le_bytes());
         h.write(ev.json_string().as_bytes());
     }
     h.finish()

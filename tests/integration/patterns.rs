@@ -193,6 +193,38 @@ fn sample_is_reproducible_for_every_thread_count_and_the_seed_changes_it() {
 }
 
 #[test]
+fn sample_picks_each_record_of_one_line_and_each_copy_on_its_own() {
+    let array = format!(
+        "[{}]\n",
+        (0..1000)
+            .map(|i| format!("{{\"i\":{i}}}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let same = format!("{{\"a\":[{}]}}\n", vec!["\"x\""; 400].join(","));
+    for seed in ["0", "1", "2"] {
+        let r = run_in(Path::new("."), &["-i", "json", "--seed", seed, "sample 10%"], &array);
+        let kept = r.stdout.lines().count();
+        assert!(
+            (50..=150).contains(&kept),
+            "seed {seed}: {kept} of 1000 records of one line kept"
+        );
+        let r = run_in(Path::new("."), &["--seed", seed, "explode a | sample 50%"], &same);
+        let kept = r.stdout.lines().count();
+        assert!(
+            (120..=280).contains(&kept),
+            "seed {seed}: {kept} of 400 equal copies kept"
+        );
+        let j2 = run_in(
+            Path::new("."),
+            &["-j", "2", "--seed", seed, "explode a | sample 50%"],
+            &same,
+        );
+        assert_eq!(j2.stdout, r.stdout);
+    }
+}
+
+#[test]
 fn sample_by_keeps_whole_keys_the_same_across_threads_and_runs() {
     let input = events(10_000, 500);
     let run = |args: &[&str]| run_in(Path::new("."), args, &input);

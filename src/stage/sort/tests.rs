@@ -103,7 +103,7 @@ fn spilled_items_keep_keys_metadata_topic_and_copy() {
     s.needs(&mut n);
     for (i, l) in lines.iter().enumerate() {
         let origin = Origin::line(3, i as u64 + 10, i as u64 * 100);
-        let origin = if i % 2 == 1 { origin.copied() } else { origin };
+        let origin = if i % 2 == 1 { origin.copied(1) } else { origin };
         let mut ev = Event::parse(l, origin, &n).expect("event");
         ev.topic = Some(Arc::from(format!("t/{i}")));
         s.hold(&ev, &Env::default()).expect("held");
