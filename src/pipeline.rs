@@ -311,6 +311,9 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
         },
         open: Segment::default(),
     };
+    if chunk.kind == ChunkKind::Records {
+        w.max_line = usize::MAX;
+    }
     let mut origin = Origin::line(chunk.file, chunk.first_line, chunk.first_offset);
     if let ChunkKind::Rejected { len, why } = chunk.kind {
         let stats = w.open.tally.of(chunk.file);

@@ -16,6 +16,9 @@ pub(crate) const LONG_LINE_PREFIX: usize = 4096;
 pub(crate) enum ChunkKind {
     /// Whole lines (the last may lack its `\n` at the end of an input).
     Lines,
+    /// Records a decoder made of the input (`-i json`, csv, tsv, zeek), one per line: each was
+    /// measured against `--max-line-bytes` by its input bytes, not by the JSON made of it.
+    Records,
     /// One line or record that reading rejected already (too long, or a decoder's bad
     /// record): `data` holds it without its line end, or only its first bytes when too long.
     /// `len` counts all its bytes with its line end.
@@ -199,7 +202,7 @@ impl<'a> Framer<'a> {
         send: &mut dyn FnMut(Chunk) -> bool,
     ) -> bool {
         let (lines, len) = match &kind {
-            ChunkKind::Lines => {
+            ChunkKind::Lines | ChunkKind::Records => {
                 let n = memchr::memchr_iter(b'\n', &data).count() as u64;
                 (
                     n + u64::from(!data.is_empty() && data.last() != Some(&b'\n')),
@@ -435,7 +438,7 @@ impl Default for RecordBatch {
             data: Vec::new(),
             ends: Vec::new(),
             origins: Vec::new(),
-            kind: ChunkKind::Lines,
+            kind: ChunkKind::Records,
         }
     }
 }

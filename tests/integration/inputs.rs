@@ -386,6 +386,24 @@ fn a_json_record_longer_than_the_limit_is_a_too_long_dead_letter() {
 }
 
 #[test]
+fn a_csv_or_json_record_is_measured_by_its_input_bytes_not_by_the_event_made_of_it() {
+    // Each row is 3 bytes; the events made of them are 33: under the limit of 20, every row is kept.
+    let csv = "aaaaaaaaaa,bbbbbbbbbbbb\n1,2\n3,4\n5,6789012345678901234567890\n";
+    let r = run(&["-i", "csv", "--max-line-bytes", "20", "--stats", "count"], csv);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":2}\n"), "{}", r.stderr);
+    let s = stats(&r.stderr);
+    assert_eq!(s["fates"]["dead_letter"]["too_long"], 1, "{}", r.stderr);
+    assert!(r.stderr.contains("line is 27 bytes"), "{}", r.stderr);
+    assert_fates_add_up(&s);
+    let tsv = "aaaaaaaaaa\tbbbbbbbbbbbb\n1\t2\n";
+    let r = run(&["-i", "tsv", "--max-line-bytes", "20", "count"], tsv);
+    assert_eq!(r.stdout, "{\"count\":1}\n", "{}", r.stderr);
+    let json = "[{\"aaaaaaaaaaaaaaaaaaaa\":1}]";
+    let r = run(&["-i", "json", "--max-line-bytes", "30", "count"], json);
+    assert_eq!(r.stdout, "{\"count\":1}\n", "{}", r.stderr);
+}
+
+#[test]
 fn csv_quote_left_open_to_the_end_costs_only_its_line_which_is_a_dead_letter() {
     let d = tempfile::tempdir().unwrap();
     let rows: String = (2..=1000).map(|i| format!("{i},x\r\n")).collect();
