@@ -143,3 +143,18 @@ fn streaming_windows_keep_numbers_grouped_by_value() {
         .collect();
     assert_eq!(counts, [2, 1, 1]);
 }
+
+#[test]
+fn streaming_windows_count_only_the_groups_they_still_hold_against_max_groups() {
+    // Two groups per window: window 0 is emitted before window 1's first group is added.
+    let input = "{\"a\":1,\"ts\":0}\n{\"a\":2,\"ts\":0}\n{\"a\":1,\"ts\":1}\n{\"a\":2,\"ts\":1}\n";
+    let r = run(&["--max-groups", "2", "--lateness", "0s", "count by a every 1s"], input);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    assert_eq!(rows(&r.stdout).len(), 4);
+    // One too many in a window: the windows before it are out, and the error is said once.
+    let input = "{\"a\":1,\"ts\":0}\n{\"a\":2,\"ts\":1}\n{\"a\":3,\"ts\":1}\n";
+    let r = run(&["--max-groups", "1", "--lateness", "0s", "count by a every 1s"], input);
+    assert_eq!(r.code, 3);
+    assert_eq!(rows(&r.stdout).len(), 1, "{}", r.stdout);
+    assert_eq!(r.stderr.matches("more than 1 groups").count(), 1, "{}", r.stderr);
+}

@@ -493,16 +493,19 @@ impl GroupStage {
         if win.pane(t) < self.emitted_before {
             return Err(Rejected::Late);
         }
+        // Windows that end at or before the watermark are complete; they never hold this
+        // event, and go before it is added, so that its group is counted against
+        // `--max-groups` among the groups still held only.
+        self.max_time = self.max_time.max(t);
+        let closed = win.first_window(win.pane(self.max_time - lateness));
+        let rows = match closed > self.emitted_before {
+            true => self.close(&spec, closed).collect(),
+            false => Vec::new(),
+        };
         self.groups
             .add_from(&spec, ev, env, self.emitted_before)
             .map_err(|GroupError::NoTime| Rejected::NoTime)?;
-        self.max_time = self.max_time.max(t);
-        // Windows that end at or before the watermark are complete.
-        let closed = win.first_window(win.pane(self.max_time - lateness));
-        if closed <= self.emitted_before {
-            return Ok(Vec::new());
-        }
-        Ok(self.close(&spec, closed).collect())
+        Ok(rows)
     }
 
     /// Takes out the windows before `closed`, as rows: with panes, a copy of the panes they
@@ -549,14 +552,16 @@ impl Ordered for GroupStage {
     /// An event whose group would go past `--max-groups` fails the stage.
     fn push(&mut self, ev: Event, out: &mut Emit) {
         match self.add(&ev, out.env()) {
-            Ok(_) if self.groups.overflow => {
-                out.fail(StageError::too_many(self.spec.stage, self.spec.layout.limit, "groups"));
-                out.record(&ev, Fate::Skipped);
-            }
             Ok(rows) => {
-                out.record(&ev, Fate::Aggregated);
+                // The windows the event closed are complete, also when its own group is one too many.
                 for row in rows {
                     out.push_row(row);
+                }
+                if self.groups.overflow {
+                    out.fail(StageError::too_many(self.spec.stage, self.spec.layout.limit, "groups"));
+                    out.record(&ev, Fate::Skipped);
+                } else {
+                    out.record(&ev, Fate::Aggregated);
                 }
             }
             Err(Rejected::NoTime) => out.dead(&ev, Reason::NoTime),
@@ -582,10 +587,10 @@ impl Ordered for GroupStage {
         }
     }
 
+    /// Past `--max-groups` as workers' parts were merged; a streaming stage, which takes no
+    /// parts, says so where the event that went past it is pushed.
     fn overflowed(&self, max: usize) -> Option<StageError> {
-        self.groups
-            .overflow
-            .then(|| StageError::too_many(self.spec.stage, max, "groups"))
+        (self.groups.overflow && !self.streaming()).then(|| StageError::too_many(self.spec.stage, max, "groups"))
     }
 }
 
