@@ -271,9 +271,13 @@ impl Chain {
         result
     }
 
-    /// True when no further input can change the output: a satisfied `head` that every
-    /// stage before it lets events through.
+    /// True when no further input can change the output: the chain stopped (a failed check, a
+    /// stage past `--max-groups`), or a satisfied `head` that every stage before it lets
+    /// events through.
     pub(crate) fn is_done(&self) -> bool {
+        if self.stopped {
+            return true;
+        }
         for s in &self.stages {
             if s.done() {
                 return true;

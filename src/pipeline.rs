@@ -137,7 +137,16 @@ impl Pipeline {
         if let Some(advice) = self.sniff.advice(invalid, lines) {
             crate::messages::note(advice);
         }
-        self.watch.report(lines.saturating_sub(total.dead_total()));
+        // The events the checks saw: lines that decoded, whatever a stage made of them later
+        // (a `reorder` whose key is never there makes `no_time` dead letters of them all).
+        let undecoded = [
+            Reason::InvalidJson,
+            Reason::InvalidUtf8,
+            Reason::TooLong,
+            Reason::InvalidUnicode,
+        ];
+        let undecoded: u64 = undecoded.iter().map(|r| total.dead[r.index()]).sum();
+        self.watch.report(lines.saturating_sub(undecoded));
         for s in self.parallel.iter().chain(&self.ordered) {
             if let Stage::Join(j) = s
                 && let Some(w) = j.warning()

@@ -197,3 +197,34 @@ fn every_line_has_a_fate_when_the_reader_closes_the_pipe() {
     assert_eq!(report["lines_read"].as_u64(), Some(fates_sum(&report)), "{report}");
     let _ = std::io::stderr().flush();
 }
+
+#[test]
+fn lines_after_a_failed_assert_are_skipped_whatever_stage_comes_before_it() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let stats = dir.path().join("stats.json");
+    let dead = dir.path().join("dead.ndjson");
+    let files = dir.path().join("t/{a}.ndjson");
+    let input = "{\"a\":1}\n{\"a\":5}\ngarbage\n";
+    let tee = format!("tee \"{}\" | assert a < 5", files.display());
+    for pipeline in ["assert a < 5", tee.as_str(), "head 5 | assert a < 5"] {
+        let args = [
+            format!("--stats={}", stats.display()),
+            format!("--dead-letter={}", dead.display()),
+        ];
+        let r = run(&[&args[0], &args[1], pipeline], input);
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (1, "{\"a\":1}\n"),
+            "{pipeline}: {}",
+            r.stderr
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&stats).expect("a report")).expect("JSON");
+        assert_eq!(report["fates"]["skipped"], 1, "{pipeline}: {report}");
+        assert_eq!(
+            report["fates"]["dead_letter"]["invalid_json"], 0,
+            "{pipeline}: {report}"
+        );
+        assert_eq!(std::fs::read_to_string(&dead).unwrap_or_default(), "", "{pipeline}");
+    }
+}

@@ -227,3 +227,18 @@ fn a_fold_after_parse_holds_every_parsed_field() {
     assert_eq!(row["_events"], 2);
     assert!(row.get("ident").is_none(), "a null deletes: {row}");
 }
+
+#[test]
+fn a_key_read_from_one_flat_dotted_field_is_not_repeated_from_the_state() {
+    let input = "{\"event.code\":4624,\"x\":1}\n{\"event.code\":4624,\"y\":2}\n";
+    let r = run(&["fold by event.code"], input);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (
+            0,
+            "{\"event\":{\"code\":4624},\"x\":1,\"y\":2,\"_events\":2,\"_last\":null}\n"
+        ),
+        "{}",
+        r.stderr
+    );
+}

@@ -158,3 +158,14 @@ fn a_function_or_arithmetic_on_a_field_of_the_wrong_type_is_named_with_its_fix()
     let r = run(&["-q", "set u = upper(code)"], input);
     assert_eq!(r.stderr, "");
 }
+
+#[test]
+fn a_reorder_key_never_seen_is_named_though_every_event_became_a_dead_letter() {
+    let r = run(&["reorder by tss within 5s"], "{\"ts\":1}\n{\"ts\":2}\n");
+    assert!(
+        r.stderr
+            .contains("evq: warning: field \"tss\" was not in any of 2 events; did you mean \"ts\"?"),
+        "{}",
+        r.stderr
+    );
+}

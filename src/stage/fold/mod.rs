@@ -192,11 +192,23 @@ impl Fold {
         if let Value::Object(keys) = &keys {
             row.extend(keys.iter().map(|(name, v)| (name.as_str(), Piece::Value(v))));
         }
+        // A key's path read as one flat key (`event.code` of `{"event.code":…}`) is the key too.
+        let flat: Vec<String> = self
+            .spec
+            .keys
+            .iter()
+            .filter_map(|k| match &k.name {
+                KeyName::Path(p) if p.segs.len() > 1 => Some(p.to_string()),
+                _ => None,
+            })
+            .collect();
+        let is_key =
+            |name: &str| keys.as_object().is_some_and(|k| k.contains_key(name)) || flat.iter().any(|f| f == name);
         match entity.state.members(&self.names) {
             // A state's members have names of their own: only the keys' are looked up.
             Some(members) => row.extend(
                 members
-                    .filter(|(name, _)| !keys.as_object().is_some_and(|k| k.contains_key(*name)))
+                    .filter(|(name, _)| !is_key(name))
                     .map(|(name, part)| (name, Piece::State(part))),
             ),
             None => put(&mut row, "_state", Piece::State(entity.state.whole(&self.names))),
