@@ -246,7 +246,8 @@ impl Chain {
         // A write that failed in the last flush fails the run.
         let (closed, kept) = self.sinks.files.finish(success && result.is_ok());
         self.sinks.pending.settle(&kept);
-        result.and(closed)
+        // Files that failed only as they were closed (a compressed stream removed) are said too.
+        OutputError::first_of(result, closed)
     }
 
     /// The fates of lines `to` wrote that topic files settled (see `output::pending`) outside a

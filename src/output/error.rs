@@ -32,7 +32,7 @@ impl OutputError {
     /// (the first, and how many more files failed), else this one.
     pub(crate) fn and_then(self, later: OutputError) -> OutputError {
         match (self, later) {
-            (OutputError::File(a), OutputError::File(b)) => a.and_more(1 + b.more).into(),
+            (OutputError::File(a), OutputError::File(b)) => a.and_then(b).into(),
             (first, _) => first,
         }
     }

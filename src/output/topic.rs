@@ -63,8 +63,10 @@ pub(crate) struct TopicError {
     pub error: io::Error,
     /// What the file holds after the failure, when that needs saying.
     pub kept: Option<Kept>,
-    /// How many more files failed when closing.
+    /// How many more files failed (when closing, or in other writes of the same run).
     pub more: usize,
+    /// The compressed files among those that were removed (see [`Kept::Removed`]).
+    pub removed: Vec<PathBuf>,
 }
 
 /// What a file holds after a write to it failed.
@@ -86,6 +88,7 @@ fn at(path: impl Into<PathBuf>, error: io::Error) -> TopicError {
         error,
         kept: None,
         more: 0,
+        removed: Vec::new(),
     }
 }
 
@@ -95,9 +98,13 @@ impl TopicError {
         self
     }
 
-    /// Says that `more` other files failed too.
-    pub(crate) fn and_more(mut self, more: usize) -> TopicError {
-        self.more += more;
+    /// Says that the files of `later` failed too, naming those that were removed.
+    pub(crate) fn and_then(mut self, later: TopicError) -> TopicError {
+        self.more += 1 + later.more;
+        if later.kept == Some(Kept::Removed) {
+            self.removed.push(later.path);
+        }
+        self.removed.extend(later.removed);
         self
     }
 }
@@ -116,10 +123,20 @@ impl fmt::Display for TopicError {
             Some(Kept::Lines) | None => {}
         }
         match self.more {
-            0 => Ok(()),
-            1 => write!(f, "; 1 more file failed too"),
-            n => write!(f, "; {n} more files failed too"),
+            0 => {}
+            1 => write!(f, "; 1 more file failed too")?,
+            n => write!(f, "; {n} more files failed too")?,
         }
+        if let Some(first) = self.removed.first() {
+            write!(f, ", and {} was removed", first.display())?;
+            match self.removed.len() - 1 {
+                0 => {}
+                1 => write!(f, " with 1 more")?,
+                n => write!(f, " with {n} more")?,
+            }
+            write!(f, " (no complete compressed member was left)")?;
+        }
+        Ok(())
     }
 }
 
@@ -828,8 +845,8 @@ impl TopicFiles {
                 _ => {}
             }
         }
-        let more = errors.len().saturating_sub(1);
-        errors.into_iter().next().map_or(Ok(()), |e| Err(e.and_more(more)))
+        let mut errors = errors.into_iter();
+        errors.next().map_or(Ok(()), |first| Err(errors.fold(first, TopicError::and_then)))
     }
 }
 

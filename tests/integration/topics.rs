@@ -602,3 +602,30 @@ fn write_input(dir: &Path, text: &str) -> PathBuf {
     fs::write(&p, text).unwrap();
     p
 }
+
+#[test]
+fn compressed_files_removed_as_the_run_closes_them_are_named_after_a_plain_files_failure() {
+    let dir = tmp();
+    // Each of the three compressed files grows past the limit (the pad compresses badly) and
+    // has no complete member to keep; the plain file fails first.
+    let input = events(12_000);
+    let r = run_limited(
+        dir.path(),
+        "-f 200",
+        &["-q", "tee \"gz/{k}.ndjson.gz\" | to \"pl/all.ndjson\""],
+        &input,
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    let gone: Vec<String> = ["t0", "t1", "t2"]
+        .iter()
+        .filter(|k| !dir.path().join(format!("gz/{k}.ndjson.gz")).exists())
+        .map(|k| format!("gz/{k}.ndjson.gz"))
+        .collect();
+    assert!(!gone.is_empty(), "no compressed file was removed: {}", r.stderr);
+    assert!(
+        gone.iter().any(|g| r.stderr.contains(g.as_str())) && r.stderr.contains("was removed"),
+        "{gone:?}: {}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+}
