@@ -192,7 +192,13 @@ const SECTIONS: &[(&str, &[&str])] = &[
       contains, first, abs, ...), or arithmetic (X * 2, -X, X + \"s\"), given a field that never
       had that type, in a where, assert or route condition or a set expression; a test
       (contains, startswith, endswith, any, all) says \"never held\"; the fix converts the
-      field with str() or to_number()
+      field with str() (a number or boolean) or to_number() (text), and is left out when no
+      conversion helps (a field that was only null, a boolean into a number); not printed
+      where a null is handled (upper(x) ?? x, coalesce(upper(x), x)), nor for a field whose
+      type the left side of and/or, or an earlier where, tested (type(x) == \"string\" and
+      upper(x) == \"A\")
+  evq: warning: X * \"2\" is always null: * reads numbers, and \"2\" is not one; write X * 2
+      -, *, / and % with a constant that is not a number, printed whatever the events
   evq: warning: X != V always held: X was never TYPE (it was TYPES); write FIX
       a != (or not in) comparison with a constant of a type the field never had, so it held
       for every event; the fix writes the constant with the field's type (status != 200) or

@@ -28,7 +28,7 @@ use crate::event::{Event, write_val};
 use crate::flags::{Flags, MAX_FLAGS};
 use crate::lang::ast::BinOp;
 use crate::lang::func::Func;
-use crate::lang::value::kind::{ARRAY, NULL, NUMBER, OBJECT, STRING};
+use crate::lang::value::kind::{self, ARRAY, NULL, NUMBER, OBJECT, STRING};
 use crate::lang::value::kind_names;
 use crate::lang::{Expr, Path, Val};
 use crate::stage::Stage;
@@ -69,8 +69,11 @@ struct Expect {
     want: u8,
     /// What the stage did without it: "explode items made no event".
     outcome: String,
-    /// How to convert the field, when that can help.
+    /// How to convert the field, when that can help: written only when the field had some of
+    /// the types `converts` names and no others but null (`to_number(flag)` of a boolean, or
+    /// `str(s)` of a field that was always null, would not help).
     fix: Option<String>,
+    converts: u8,
 }
 
 /// `a OP b` of two fields, which never holds (or, for `!=`, always does) on an event
@@ -115,8 +118,12 @@ pub(crate) struct Mismatches {
 impl Mismatches {
     /// The comparisons of `where` stages among `stages` (the ones the workers see as read).
     pub(crate) fn new(stages: &[&Stage]) -> Mismatches {
-        let mut found = Found::default();
+        let mut all = Found::default();
+        // Fields whose type an earlier `where` tested (`where type(x) == "string"`): the later
+        // stages see only some of the events the checks see, so their fields are not checked.
+        let mut guarded = Vec::new();
         for s in stages {
+            let mut found = Found::default();
             match s {
                 Stage::Where(w) => collect(w.cond(), &[], &mut found),
                 Stage::Assert(a) => collect(a.check(), &[], &mut found),
@@ -132,16 +139,23 @@ impl Mismatches {
                     want: ARRAY,
                     outcome: format!("explode {} made no event", e.path()),
                     fix: None,
+                    converts: 0,
                 })),
                 Stage::Group(g) => found.items.extend(g.spec.numeric_args().map(|(func, path, name)| {
                     Need::Stage(Expect {
                         outcome: format!("{func}({path}) ignored every value"),
                         fix: (func != "percentile").then(|| format!("{func}(to_number({path})) as {name}")),
+                        converts: STRING,
                         path: path.clone(),
                         want: NUMBER,
                     })
                 })),
                 _ => {}
+            }
+            found.drop_guarded(&guarded);
+            all.append(found);
+            if let Stage::Where(w) = s {
+                type_tested(w.cond(), &mut guarded);
             }
         }
         let Found {
@@ -149,7 +163,7 @@ impl Mismatches {
             mut times,
             mut pairs,
             never,
-        } = found;
+        } = all;
         items.truncate(MAX_FLAGS);
         times.truncate(MAX_FLAGS);
         pairs.truncate(MAX_FLAGS);
@@ -311,6 +325,26 @@ struct Found {
     never: Vec<String>,
 }
 
+impl Found {
+    fn append(&mut self, mut other: Found) {
+        self.items.append(&mut other.items);
+        self.times.append(&mut other.times);
+        self.pairs.append(&mut other.pairs);
+        self.never.append(&mut other.never);
+    }
+
+    /// Leaves out what reads a field in `guarded` (or below one), whose type a guard tested.
+    fn drop_guarded(&mut self, guarded: &[Path]) {
+        if guarded.is_empty() {
+            return;
+        }
+        let free = |p: &Path| !guarded.iter().any(|g| p.segs.starts_with(&g.segs));
+        self.items.retain(|n| free(n.field().0));
+        self.times.retain(|t| free(&t.path));
+        self.pairs.retain(|c| free(&c.a) && free(&c.b));
+    }
+}
+
 /// `a OP b` read from the other side: `1 < x` is `x > 1`.
 fn flipped(op: BinOp) -> BinOp {
     match op {
@@ -332,9 +366,26 @@ fn flipped(op: BinOp) -> BinOp {
 fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
     let field = |e| field_in(e, bound);
     match e {
+        // A null on the left is handled: it is not a mistake there.
+        Expr::Bin(BinOp::Coalesce, a, b) => {
+            collect_handled(a, bound, out);
+            collect(b, bound, out);
+        }
+        // The right side runs only when the left held (or failed): a test of a field's type
+        // there is a guard, as an `if`'s first condition is.
+        Expr::Bin(BinOp::And | BinOp::Or, a, b) => {
+            collect(a, bound, out);
+            let mut right = Found::default();
+            collect(b, bound, &mut right);
+            let mut guarded = Vec::new();
+            type_tested(a, &mut guarded);
+            right.drop_guarded(&guarded);
+            out.append(right);
+        }
         Expr::Bin(op, a, b) => {
             out.never
                 .extend(case_never(*op, a, b).or_else(|| type_never(*op, a, b)));
+            out.never.extend(constant_not_a_number(*op, a, b));
             out.items
                 .extend(arithmetic(*op, a, b, bound).into_iter().map(Need::Stage));
             let pair = match (&**a, &**b) {
@@ -362,6 +413,15 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
             Some(p) => out.items.push(Need::Stage(negated(p))),
             None => collect(e, bound, out),
         },
+        Expr::Call(Func::Coalesce, items) => {
+            let last = items.len().saturating_sub(1);
+            for (i, e) in items.iter().enumerate() {
+                match i < last {
+                    true => collect_handled(e, bound, out),
+                    false => collect(e, bound, out),
+                }
+            }
+        }
         Expr::Call(f, items) => {
             out.never.extend(affix_never(*f, items));
             let first = items.first().and_then(field);
@@ -452,41 +512,75 @@ fn argument(f: Func, p: &Path, args: usize) -> Option<Expect> {
         Func::Contains | Func::StartsWith | Func::EndsWith | Func::Any | Func::All
     );
     let outcome = if test { "never held" } else { "was always null" };
+    let (fix, converts) = converted(p, want);
     Some(Expect {
         path: p.clone(),
         want,
         outcome: format!("{name}({p}{rest}) {outcome}"),
-        fix: converted(p, want).map(|arg| format!("{name}({arg}{rest})")),
+        fix: fix.map(|arg| format!("{name}({arg}{rest})")),
+        converts,
     })
 }
 
-/// `p` converted to the type `want` names, when a conversion exists.
-fn converted(p: &Path, want: u8) -> Option<String> {
+/// `p` converted to the type `want` names, when a conversion exists, and the types it converts:
+/// `str()` makes text of numbers and booleans, `to_number()` numbers of text.
+fn converted(p: &Path, want: u8) -> (Option<String>, u8) {
     if want & STRING != 0 {
-        Some(format!("str({p})"))
+        (Some(format!("str({p})")), NUMBER | kind::BOOLEAN)
     } else if want == NUMBER {
-        Some(format!("to_number({p})"))
+        (Some(format!("to_number({p})")), STRING)
     } else {
-        None
+        (None, 0)
+    }
+}
+
+/// The children of `e`, whose own null is handled (`upper(x) ?? x`, `coalesce(x * 2, 0)`): a
+/// function's argument or an operand of arithmetic of the wrong type is no mistake there.
+fn collect_handled(e: &Expr, bound: &[&str], out: &mut Found) {
+    match e {
+        Expr::Call(f, items) if !f.takes_lambda() => items.iter().for_each(|i| collect(i, bound, out)),
+        Expr::Bin(BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem, a, b) => {
+            collect(a, bound, out);
+            collect(b, bound, out);
+        }
+        Expr::Neg(x) => collect(x, bound, out),
+        e => collect(e, bound, out),
+    }
+}
+
+/// Adds the fields whose type `e` tests (`type(x) == "string"`) to `out`.
+fn type_tested(e: &Expr, out: &mut Vec<Path>) {
+    match e {
+        Expr::Call(Func::Type, items) => {
+            if let Some(Expr::Path(p)) = items.first() {
+                out.push(p.clone());
+            }
+        }
+        Expr::Call(_, items) | Expr::Array(items) => items.iter().for_each(|i| type_tested(i, out)),
+        Expr::Bin(_, a, b) => {
+            type_tested(a, out);
+            type_tested(b, out);
+        }
+        Expr::Not(x) | Expr::Neg(x) => type_tested(x, out),
+        _ => {}
     }
 }
 
 /// `a OP b` of arithmetic with a field on either side: with no number there (for `+`, no
 /// value of the other side's type), it was always null.
 fn arithmetic(op: BinOp, a: &Expr, b: &Expr, bound: &[&str]) -> Vec<Expect> {
-    let sym = match op {
-        BinOp::Add => Some("+"),
-        BinOp::Sub => Some("-"),
-        BinOp::Mul => Some("*"),
-        BinOp::Div => Some("/"),
-        BinOp::Rem => Some("%"),
-        _ => None,
+    let Some(sym) = arithmetic_symbol(op) else {
+        return Vec::new();
     };
     let sides = [(a, b, true), (b, a, false)];
     sides
         .into_iter()
         .filter_map(move |(side, other, left)| {
-            let (sym, p) = (sym?, field_in(side, bound)?);
+            let p = field_in(side, bound)?;
+            if op != BinOp::Add && matches!(other, Expr::Const(v) if v.kind() != NUMBER) {
+                // `x * "2"` is null whatever `x` is: [`constant_not_a_number`] says so.
+                return None;
+            }
             let want = match (op, other) {
                 (BinOp::Add, Expr::Const(Val::Str(_))) => STRING,
                 (BinOp::Add, Expr::Const(v)) if v.kind() == NUMBER => NUMBER,
@@ -502,16 +596,66 @@ fn arithmetic(op: BinOp, a: &Expr, b: &Expr, bound: &[&str]) -> Vec<Expect> {
                 true => format!("{p} {sym} {o}"),
                 false => format!("{o} {sym} {p}"),
             };
+            let (fix, converts) = converted(p, want);
             Some(Expect {
                 path: p.clone(),
                 want,
                 outcome: format!("{} was always null", written(p)),
-                fix: converted(p, want)
-                    .filter(|_| want != NUMBER | STRING | ARRAY)
-                    .map(|c| written(&c)),
+                fix: fix.filter(|_| want != NUMBER | STRING | ARRAY).map(|c| written(&c)),
+                converts,
             })
         })
         .collect()
+}
+
+/// The symbol of an arithmetic operator.
+fn arithmetic_symbol(op: BinOp) -> Option<&'static str> {
+    Some(match op {
+        BinOp::Add => "+",
+        BinOp::Sub => "-",
+        BinOp::Mul => "*",
+        BinOp::Div => "/",
+        BinOp::Rem => "%",
+        _ => return None,
+    })
+}
+
+/// `x * "2"`, `"a" - x`: `-`, `*`, `/` and `%` of a constant that is not a number are null
+/// whatever the data; the warning, with the number written as one when the text is one.
+fn constant_not_a_number(op: BinOp, a: &Expr, b: &Expr) -> Option<String> {
+    let sym = arithmetic_symbol(op).filter(|_| op != BinOp::Add)?;
+    let (v, other, left) = match (a, b) {
+        (x, Expr::Const(v)) if v.kind() != NUMBER => (v, x, true),
+        (Expr::Const(v), x) if v.kind() != NUMBER => (v, x, false),
+        _ => return None,
+    };
+    let mut constant = String::new();
+    write_val(&mut constant, v);
+    let operand = match other {
+        Expr::Path(p) => p.to_string(),
+        Expr::Const(c) => {
+            let mut t = String::new();
+            write_val(&mut t, c);
+            t
+        }
+        _ => "…".to_string(),
+    };
+    let written = |c: &str| match left {
+        true => format!("{operand} {sym} {c}"),
+        false => format!("{c} {sym} {operand}"),
+    };
+    let mut w = format!(
+        "{} is always null: {sym} reads numbers, and {constant} is not one",
+        written(&constant)
+    );
+    if let Some(n) = v
+        .as_str()
+        .map(str::trim)
+        .filter(|t| t.parse::<f64>().is_ok_and(f64::is_finite))
+    {
+        let _ = write!(w, "; write {}", written(n));
+    }
+    Some(w)
 }
 
 /// `-p`: with no number at `p`, it was always null.
@@ -520,7 +664,8 @@ fn negated(p: &Path) -> Expect {
         path: p.clone(),
         want: NUMBER,
         outcome: format!("-{p} was always null"),
-        fix: converted(p, NUMBER).map(|c| format!("-{c}")),
+        fix: converted(p, NUMBER).0.map(|c| format!("-{c}")),
+        converts: STRING,
     }
 }
 
@@ -536,6 +681,7 @@ fn matched_text(p: &Path, re: &regex::Regex, negate: bool) -> Expect {
         want: STRING,
         outcome: format!("{p} {op} /{re}/ {outcome}"),
         fix: Some(format!("str({p}) {op} /{re}/")),
+        converts: NUMBER | kind::BOOLEAN,
     }
 }
 
@@ -839,7 +985,8 @@ fn expect_warning(e: &Expect, seen: u8) -> String {
         kind_names(e.want),
         kind_names(seen)
     );
-    if let Some(fix) = &e.fix {
+    let others = seen & !(e.converts | NULL);
+    if let Some(fix) = e.fix.as_ref().filter(|_| seen & e.converts != 0 && others == 0) {
         let _ = write!(w, "; write {fix}");
     }
     w

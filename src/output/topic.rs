@@ -846,7 +846,9 @@ impl TopicFiles {
             }
         }
         let mut errors = errors.into_iter();
-        errors.next().map_or(Ok(()), |first| Err(errors.fold(first, TopicError::and_then)))
+        errors
+            .next()
+            .map_or(Ok(()), |first| Err(errors.fold(first, TopicError::and_then)))
     }
 }
 

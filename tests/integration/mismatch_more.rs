@@ -169,3 +169,37 @@ fn a_reorder_key_never_seen_is_named_though_every_event_became_a_dead_letter() {
         r.stderr
     );
 }
+
+#[test]
+fn a_handled_null_a_type_guard_or_a_field_that_was_only_null_gives_no_wrong_fix() {
+    let numbers = "{\"code\":1}\n{\"code\":2}\n";
+    for pipeline in [
+        "set u = upper(code) ?? code, v = coalesce(upper(code), code)",
+        "where type(code) == \"string\" and upper(code) == \"X\"",
+        "where type(code) != \"string\" or upper(code) != \"X\"",
+        "where type(code) == \"string\" | set u = upper(code)",
+        "set u = if type(code) == \"string\" and upper(code) == \"A\" then 1 else 0 end",
+    ] {
+        let r = run(&[pipeline], numbers);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{pipeline}");
+    }
+    // Only null: said, but no conversion is offered (str(s) would make "null" of it).
+    let r = run(&["set u = upper(s)"], "{\"id\":1}\n{\"id\":2,\"s\":null}\n");
+    assert_eq!(
+        r.stderr,
+        "evq: warning: upper(s) was always null: s was never a string (it was null)\n"
+    );
+    // No conversion helps a boolean, an array or an object into a number.
+    let r = run(&["set a = -flag, b = tags + 1"], "{\"flag\":true,\"tags\":[1]}\n");
+    assert_eq!(
+        r.stderr,
+        "evq: warning: -flag was always null: flag was never a number (it was a boolean)\n\
+         evq: warning: tags + 1 was always null: tags was never a number (it was an array)\n"
+    );
+    // A constant that is not a number makes arithmetic null whatever the field.
+    let r = run(&["set u = code * \"2\""], numbers);
+    assert_eq!(
+        r.stderr,
+        "evq: warning: code * \"2\" is always null: * reads numbers, and \"2\" is not one; write code * 2\n"
+    );
+}
