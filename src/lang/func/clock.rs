@@ -1,26 +1,34 @@
 //! Time functions beyond `time`: `strptime` with a given format, and `strftime` in an
 //! IANA time zone.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::DateTime;
+use chrono::format::{Parsed, StrftimeItems, parse};
 
 fn seconds<Tz: chrono::TimeZone>(dt: &DateTime<Tz>) -> f64 {
     dt.timestamp() as f64 + f64::from(dt.timestamp_subsec_nanos()) / 1e9
 }
 
 /// Unix seconds of `s` read with the strftime format `fmt`: with an offset (`%z`) as
-/// written, without one as UTC, and a date alone as its midnight in UTC.
+/// written, without one as UTC; a time of day without minutes or seconds starts at the whole
+/// hour or minute, and a date alone is its midnight. All of the text must be read.
 pub(super) fn strptime(s: &str, fmt: &str) -> Option<f64> {
-    let s = s.trim();
-    if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
-        return Some(seconds(&dt));
+    let mut p = Parsed::new();
+    parse(&mut p, s.trim(), StrftimeItems::new(fmt)).ok()?;
+    // Seconds since the epoch (`%s`) say the whole time.
+    let partial = p.timestamp().is_none();
+    if partial && p.hour_div_12().is_none() && p.hour_mod_12().is_none() {
+        p.set_hour(0).ok()?;
     }
-    if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
-        return Some(seconds(&dt.and_utc()));
+    if partial && p.minute().is_none() {
+        p.set_minute(0).ok()?;
     }
-    NaiveDate::parse_from_str(s, fmt)
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|dt| seconds(&dt.and_utc()))
+    if partial && p.second().is_none() {
+        p.set_second(0).ok()?;
+    }
+    match p.offset() {
+        Some(_) => p.to_datetime().ok().map(|dt| seconds(&dt)),
+        None => p.to_naive_datetime_with_offset(0).ok().map(|dt| seconds(&dt.and_utc())),
+    }
 }
 
 /// `t` formatted with `fmt` in the time zone `tz` (`"Europe/Berlin"`); `None` for an
@@ -48,6 +56,17 @@ mod tests {
             ),
             (r#"strptime(day, "%Y-%m-%d")"#, EV, "1793491200"),
             (r#"strptime(day, "%d/%m/%Y")"#, EV, "null"),
+            (r#"strptime("2024-01-02 03 +0100", "%Y-%m-%d %H %z")"#, EV, "1704160800"),
+            (r#"strptime("2024-01-02 -0500", "%Y-%m-%d %z")"#, EV, "1704171600"),
+            (r#"strptime("2024-01-02 03", "%Y-%m-%d %H")"#, EV, "1704164400"),
+            (
+                r#"strptime("2024-01-02 03:04 +0100", "%Y-%m-%d %H:%M %z")"#,
+                EV,
+                "1704161040",
+            ),
+            (r#"strptime("2024-01-02 03 PM", "%Y-%m-%d %I %p")"#, EV, "1704207600"),
+            (r#"strptime("2024-01-02 x", "%Y-%m-%d")"#, EV, "null"),
+            (r#"strptime("1700000000", "%s")"#, EV, "1700000000"),
             (r#"strptime(1, "%Y")"#, EV, "null"),
         ]);
     }
