@@ -147,9 +147,8 @@ impl Parser {
     fn unary(&mut self) -> Result<Expr, LangError> {
         if self.eat_punct("-") {
             return Ok(match self.nested(Parser::unary)? {
-                Expr::Const(Val::Int(i)) => Expr::Const(i.checked_neg().map_or(Val::Float(-(i as f64)), Val::Int)),
-                Expr::Const(Val::Num(t)) => Expr::Const(Val::number_text(negate_number_text(&t).into())),
-                Expr::Const(Val::Float(f)) => Expr::Const(Val::Float(-f)),
+                // A negative literal is negated as a value is, exactly.
+                Expr::Const(v @ (Val::Int(_) | Val::Float(_) | Val::Num(_))) => Expr::Const(v.negated()),
                 e => Expr::Neg(Box::new(e)),
             });
         }
@@ -282,14 +281,6 @@ impl Parser {
             return Err(LangError::new("`exists` takes a field path", span).hint("e.g. exists(user.id)"));
         }
         Ok(super::calls::fold(f, args))
-    }
-}
-
-/// `-` before a number's text: `1e400` becomes `-1e400`, `-1e400` becomes `1e400`.
-pub(super) fn negate_number_text(t: &str) -> String {
-    match t.strip_prefix('-') {
-        Some(positive) => positive.to_string(),
-        None => format!("-{t}"),
     }
 }
 
