@@ -139,7 +139,8 @@ pub(crate) struct Cli {
     #[arg(long, conflicts_with = "max_errors")]
     pub strict: bool,
 
-    /// Fail (exit 3) once more than N lines are dead letters
+    /// Fail (exit 3) once there are more than N dead letters (each copy that explode or route all
+    /// made counts on its own)
     #[arg(long = "max-errors", value_name = "N", allow_hyphen_values = true, value_parser = error_count)]
     pub max_errors: Option<u64>,
 
@@ -300,7 +301,7 @@ fn jobs(s: &str) -> Result<usize, String> {
     whole(s)
 }
 
-/// `--max-errors N`: a count of lines, which cannot be negative.
+/// `--max-errors N`: a count of dead letters, which cannot be negative.
 fn error_count(text: &str) -> Result<u64, String> {
     text.parse()
         .map_err(|_| format!("`{text}` is not a count of lines: write 0 or more (--max-errors 0 is --strict)"))
