@@ -505,7 +505,7 @@ fn first_argument_types(f: Func) -> Option<u8> {
 /// never held (a test) or was always null.
 fn argument(f: Func, p: &Path, args: usize) -> Option<Expect> {
     let want = first_argument_types(f)?;
-    let name = Func::NAMES.iter().copied().find(|n| Func::from_name(n) == Some(f))?;
+    let name = f.name();
     let rest = if args > 1 { ", …" } else { "" };
     let test = matches!(
         f,
@@ -753,7 +753,7 @@ fn type_never(op: BinOp, a: &Expr, b: &Expr) -> Option<String> {
     };
     let sym = symbol(op).filter(|_| !matches!(op, BinOp::In | BinOp::NotIn))?;
     let outcome = if sym == "!=" { "always holds" } else { "never holds" };
-    let name = Func::NAMES.iter().copied().find(|n| Func::from_name(n) == Some(*f))?;
+    let name = f.name();
     let call = call_text(name, args);
     match f {
         Func::Type if matches!(op, BinOp::Eq | BinOp::Ne) && !TYPE_NAMES.contains(&&**text) => Some(format!(

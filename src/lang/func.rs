@@ -30,6 +30,11 @@ macro_rules! funcs {
                 match name { $($name => Some(Func::$variant),)* _ => None }
             }
 
+            /// The name the function is called by.
+            pub(crate) fn name(self) -> &'static str {
+                match self { $(Func::$variant => $name),* }
+            }
+
             /// Smallest and largest number of arguments.
             pub(crate) fn arity(self) -> (usize, usize) {
                 match self { $(Func::$variant => ($min, $max)),* }

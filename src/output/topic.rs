@@ -484,23 +484,26 @@ impl TopicFiles {
         whole: usize,
     ) -> Result<usize, TopicError> {
         self.tick += 1;
-        let key = match self.known(path) {
-            Some(key) if self.slots[key].open.is_some() => key,
-            Some(key) => self.reopen(key)?,
-            None => self.open_new(root, path)?,
+        let key = match self.files.get(path) {
+            Some(&key) if self.slots[key].open.is_some() => key,
+            Some(&key) => self.reopen(key)?,
+            None => self.first_spelling(root, path)?,
         };
         self.write_open(key, data, whole).map(|()| key)
     }
 
-    /// The key of the file at `path` if the run opened it, under this spelling of its path or
-    /// another (which is then remembered).
-    fn known(&mut self, path: &Path) -> Option<usize> {
-        if let Some(&key) = self.files.get(path) {
-            return Some(key);
-        }
-        let key = *self.files.get(&normal(path))?;
+    /// The key of the file at `path`, a spelling of its path not met before: the file the run
+    /// opened under another spelling (reopened if need be), or a new one.
+    fn first_spelling(&mut self, root: usize, path: &Path) -> Result<usize, TopicError> {
+        let normal = normal(path);
+        let Some(&key) = self.files.get(&normal) else {
+            return self.open_new(root, path, normal);
+        };
         self.files.insert(path.to_path_buf(), key);
-        Some(key)
+        match self.slots[key].open {
+            Some(_) => Ok(key),
+            None => self.reopen(key),
+        }
     }
 
     /// [`TopicFiles::write_vectored`] to the file with this key, without looking its path up.
@@ -565,8 +568,9 @@ impl TopicFiles {
         self.slots.iter().filter(|s| s.written).count()
     }
 
-    /// Opens a file the run has not opened yet: truncated unless `append`; returns its key.
-    fn open_new(&mut self, root: usize, path: &Path) -> Result<usize, TopicError> {
+    /// Opens a file the run has not opened yet (`normal` is its [`normal`] path): truncated unless
+    /// `append`; returns its key.
+    fn open_new(&mut self, root: usize, path: &Path, normal: PathBuf) -> Result<usize, TopicError> {
         let Some(dir) = self.roots.get(root).map(|r| r.dir.clone()) else {
             return Err(at(path, io::Error::other("internal error: unknown output directory")));
         };
@@ -601,7 +605,7 @@ impl TopicFiles {
         self.temps.extend(tmp.clone());
         let key = self.slots.len();
         self.files.insert(path.to_path_buf(), key);
-        self.files.insert(normal(path), key);
+        self.files.insert(normal, key);
         self.slots.push(Slot {
             path: path.to_path_buf(),
             root,
