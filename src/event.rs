@@ -269,8 +269,11 @@ pub(crate) struct Needs {
     pub keys: Vec<Box<str>>,
     /// Some expression reads the whole event (`.`).
     pub whole: bool,
-    /// A stage reads every top-level field's text (`fold` takes its patch from them).
+    /// A stage reads every top-level field's text (`explode` writes its copies from them).
     pub members: bool,
+    /// A stage reads the structure of the whole event's text (`fold` takes its patch from
+    /// it): the decode-time check writes it down as it goes.
+    pub tape: bool,
     /// Every path read from the event as the stage sees it, once each: what the
     /// end-of-run warning about fields never seen checks.
     pub reads: Vec<Path>,
@@ -313,8 +316,13 @@ impl Needs {
 #[derive(Clone)]
 enum Doc<'a> {
     /// The line as read, with the top-level fields the pipeline reads as raw JSON;
-    /// `object` is false for a line that is a JSON value other than an object.
-    Fields { fields: Vec<json::Field<'a>>, object: bool },
+    /// `object` is false for a line that is a JSON value other than an object; `tape` is the
+    /// line's structure when a stage reads it (see `Needs::tape`) and the check found it.
+    Fields {
+        fields: Vec<json::Field<'a>>,
+        object: bool,
+        tape: Option<json::Tape>,
+    },
     /// Modified, and kept as canonical JSON text (as `json::write_value` writes it):
     /// stages that splice text (`set` of top-level fields, `keep`) avoid building a tree.
     Text(String),
@@ -343,10 +351,15 @@ impl<'a> Event<'a> {
         if needs.whole {
             ev.tree = Some(json::tree(raw)?);
         } else {
-            let c = json::capture(raw, &needs.keys, needs.members)?;
+            let (c, tape) = if needs.tape {
+                json::capture_with_tape(raw, &needs.keys, needs.members)?
+            } else {
+                (json::capture(raw, &needs.keys, needs.members)?, None)
+            };
             ev.doc = Doc::Fields {
                 fields: c.fields,
                 object: c.object,
+                tape,
             };
             ev.members = needs.members;
         }
@@ -373,6 +386,7 @@ impl<'a> Event<'a> {
             doc: Doc::Fields {
                 fields: Vec::new(),
                 object: raw.trim_start().starts_with('{'),
+                tape: None,
             },
             tree: None,
             modified: false,
@@ -458,7 +472,21 @@ impl<'a> Event<'a> {
     /// the event is an object read as is with `Needs::members`.
     pub(crate) fn members(&self) -> Option<&[json::Field<'a>]> {
         match (&self.tree, &self.doc) {
-            (None, Doc::Fields { fields, object: true }) if self.members => Some(fields),
+            (
+                None,
+                Doc::Fields {
+                    fields, object: true, ..
+                },
+            ) if self.members => Some(fields),
+            _ => None,
+        }
+    }
+
+    /// The event's text and its structure, when the text is the line as read and the
+    /// decode-time check read its structure (`Needs::tape`).
+    pub(crate) fn tape(&self) -> Option<(&'a str, &json::Tape)> {
+        match (&self.tree, &self.doc) {
+            (None, Doc::Fields { tape: Some(t), .. }) => Some((self.raw, t)),
             _ => None,
         }
     }
@@ -500,7 +528,7 @@ impl<'a> Event<'a> {
                 [] => Some(Val::Json(Cow::Owned(self.line_value()))),
                 _ => None,
             },
-            Doc::Fields { fields, object } => {
+            Doc::Fields { fields, object, .. } => {
                 let Some(Seg::Key(k)) = segs.first() else {
                     return lookup_text(self.raw, segs);
                 };
@@ -533,7 +561,12 @@ impl<'a> Event<'a> {
         let start = match (&self.tree, &self.doc) {
             (Some(_), _) | (None, Doc::Line) => return None,
             (None, Doc::Text(t)) => json::raw_field(t, k)?,
-            (None, Doc::Fields { fields, object: true }) => captured(fields, k)?,
+            (
+                None,
+                Doc::Fields {
+                    fields, object: true, ..
+                },
+            ) => captured(fields, k)?,
             (None, Doc::Fields { .. }) => return None,
         };
         match walk_text(start, rest)? {
@@ -661,7 +694,13 @@ impl<'a> Event<'a> {
     /// them without scanning the line again. False (and nothing appended) unless the text is
     /// the line as read, an object, and every captured key is written without escapes.
     pub(crate) fn field_places(&self, into: &mut Vec<FieldAt>) -> bool {
-        let (None, Doc::Fields { fields, object: true }) = (&self.tree, &self.doc) else {
+        let (
+            None,
+            Doc::Fields {
+                fields, object: true, ..
+            },
+        ) = (&self.tree, &self.doc)
+        else {
             return false;
         };
         let base = self.raw.as_ptr() as usize;
@@ -697,7 +736,11 @@ impl<'a> Event<'a> {
             .map(|p| Some((Cow::Borrowed(span(p.key)?), span(p.value)?)))
             .collect::<Option<Vec<_>>>()?;
         Some(Event {
-            doc: Doc::Fields { fields, object: true },
+            doc: Doc::Fields {
+                fields,
+                object: true,
+                tape: None,
+            },
             ..Event::validated(raw, origin)
         })
     }

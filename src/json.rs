@@ -15,7 +15,10 @@ use std::fmt;
 
 mod flat;
 mod scan;
+mod tape;
+
 pub(crate) use flat::{Leaf, flatten_text};
+pub(crate) use tape::{Kind as TapeKind, Node as TapeNode, Span, Tape, same, tape};
 
 /// Deepest nesting accepted: 128 levels of arrays and objects are an event, 129 are
 /// a dead letter (`too_deep`).
@@ -275,9 +278,30 @@ pub(crate) struct Captured<'a> {
 /// keys only. It rejects exactly what `tree` rejects, with `tree`'s message, so the
 /// reason and message do not depend on the fields a pipeline reads.
 pub(crate) fn capture<'a>(text: &'a str, want: &[Box<str>], all: bool) -> Result<Captured<'a>, JsonError> {
-    if let Some(c) = scan::capture(text, want, None, all) {
-        return Ok(c);
+    match scan::capture(text, want, None, all) {
+        Some(c) => Ok(c),
+        None => capture_checked(text, want, all),
     }
+}
+
+/// [`capture`], and the line's [`Tape`] from the same pass when the fast path decides it.
+pub(crate) fn capture_with_tape<'a>(
+    text: &'a str,
+    want: &[Box<str>],
+    all: bool,
+) -> Result<(Captured<'a>, Option<Tape>), JsonError> {
+    let mut b = tape::Builder::new(text);
+    match scan::capture_shaped(text, want, None, all, &mut b) {
+        Some(c) => Ok((c, Some(b.finish()))),
+        None => {
+            b.finish();
+            Ok((capture_checked(text, want, all)?, None))
+        }
+    }
+}
+
+/// [`capture`] through `serde_json`, for what the fast path leaves to it.
+fn capture_checked<'a>(text: &'a str, want: &[Box<str>], all: bool) -> Result<Captured<'a>, JsonError> {
     match capture_fields(text, want, None, all) {
         Ok(c) => check_lazy(text).map(|()| c),
         Err(e) => Err(tree(text).err().unwrap_or(e)),

@@ -4,12 +4,51 @@
 //! valid, or is valid in an unusual way (a key with escapes, nesting past `MAX_DEPTH`,
 //! `serde_json`'s private number key) — and the caller then runs the `serde_json` path,
 //! which gives the message. What it accepts, `serde_json` accepts, with the same fields.
+//! The same pass can report the objects' structure to a [`Shape`] (see [`super::tape`]).
 
-use super::{Captured, MAX_DEPTH, NUMBER_TOKEN, lone_surrogate};
+use super::{Captured, MAX_DEPTH, NUMBER_TOKEN, lone_surrogate, unquote};
 use std::borrow::Cow;
+use std::ops::Range;
+
+/// What a scan reports of the objects it walks through outside arrays: each one's start
+/// and end, and each other value, each with its key. `()` takes nothing.
+pub(super) trait Shape {
+    /// An object starts, under `key`.
+    fn object(&mut self, key: Key);
+    /// The object started last ends.
+    fn end(&mut self);
+    /// A value other than an object, at `value` in the text, under `key`.
+    fn value(&mut self, key: Key, value: Range<usize>);
+}
+
+impl Shape for () {
+    fn object(&mut self, _: Key) {}
+    fn end(&mut self) {}
+    fn value(&mut self, _: Key, _: Range<usize>) {}
+}
+
+/// A member's key as a place in the text: its string token, quotes included, and whether
+/// it has escapes; empty for a value that is no member.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Key {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) escaped: bool,
+}
 
 /// The wanted fields of `text` when it is plainly valid JSON, else `None`.
 pub(super) fn capture<'a>(text: &'a str, want: &[Box<str>], one: Option<&str>, all: bool) -> Option<Captured<'a>> {
+    capture_shaped(text, want, one, all, &mut ())
+}
+
+/// [`capture`], reporting the structure to `shape` on the way.
+pub(super) fn capture_shaped<'a, S: Shape>(
+    text: &'a str,
+    want: &[Box<str>],
+    one: Option<&str>,
+    all: bool,
+    shape: &mut S,
+) -> Option<Captured<'a>> {
     let mut s = Scan {
         text,
         b: text.as_bytes(),
@@ -19,9 +58,9 @@ pub(super) fn capture<'a>(text: &'a str, want: &[Box<str>], one: Option<&str>, a
     };
     s.space();
     let captured = if s.peek() == Some(b'{') {
-        s.top_object(|key| all || one == Some(key) || want.iter().any(|w| **w == *key))?
+        s.top_object(shape, |key| all || one == Some(key) || want.iter().any(|w| **w == *key))?
     } else {
-        s.value()?;
+        s.value(shape, Key::default())?;
         Captured {
             fields: Vec::new(),
             object: false,
@@ -57,31 +96,59 @@ impl<'a> Scan<'a> {
     }
 
     /// The top-level object, keeping the raw values of the keys `wanted` picks.
-    fn top_object(&mut self, wanted: impl Fn(&str) -> bool) -> Option<Captured<'a>> {
+    fn top_object<S: Shape>(&mut self, shape: &mut S, wanted: impl Fn(&str) -> bool) -> Option<Captured<'a>> {
         let mut fields = Vec::new();
+        self.object(shape, Key::default(), |s, key, value| {
+            let token = s.text.get(key.start..key.end)?;
+            let name = if key.escaped {
+                unquote(token)
+            } else {
+                Cow::Borrowed(token.get(1..token.len() - 1)?)
+            };
+            if name == NUMBER_TOKEN {
+                return None;
+            }
+            if wanted(&name) {
+                fields.push((name, s.text.get(value)?));
+            }
+            Some(())
+        })?;
+        Some(Captured { fields, object: true })
+    }
+
+    /// An object from its opening brace past its closing one, under `key`; `member` takes
+    /// each member's key and value once the value is scanned.
+    fn object<S: Shape>(
+        &mut self,
+        shape: &mut S,
+        key: Key,
+        mut member: impl FnMut(&Self, Key, Range<usize>) -> Option<()>,
+    ) -> Option<()> {
+        shape.object(key);
         self.open()?;
         if self.eat(b'}').is_none() {
             loop {
-                let key = self.key()?;
-                if key == NUMBER_TOKEN {
-                    return None;
-                }
+                let start = self.i;
+                let escaped = self.string()?;
+                let key = Key {
+                    start,
+                    end: self.i,
+                    escaped,
+                };
                 self.space();
                 self.eat(b':')?;
                 self.space();
-                let start = self.i;
-                self.value()?;
-                if wanted(key) {
-                    let raw = self.text.get(start..self.i)?;
-                    fields.push((Cow::Borrowed(key), raw));
-                }
+                let value = self.i;
+                self.value(shape, key)?;
+                member(self, key, value..self.i)?;
                 if !self.next_member(b'}')? {
                     break;
                 }
             }
         }
         self.depth -= 1;
-        Some(Captured { fields, object: true })
+        shape.end();
+        Some(())
     }
 
     /// Enters an object or array past its opening bracket.
@@ -109,54 +176,34 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// A key without escapes, as text.
-    fn key(&mut self) -> Option<&'a str> {
-        let start = self.i + 1;
-        if self.string()? {
-            return None;
-        }
-        self.text.get(start..self.i - 1)
-    }
-
-    fn value(&mut self) -> Option<()> {
+    /// A value under `key`; an array's elements are reported to no shape.
+    fn value<S: Shape>(&mut self, shape: &mut S, key: Key) -> Option<()> {
+        let start = self.i;
         match self.peek()? {
-            b'{' => {
-                self.open()?;
-                if self.eat(b'}').is_none() {
-                    loop {
-                        self.string()?;
-                        self.space();
-                        self.eat(b':')?;
-                        self.space();
-                        self.value()?;
-                        if !self.next_member(b'}')? {
-                            break;
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Some(())
-            }
+            b'{' => return self.object(shape, key, |_, _, _| Some(())),
             b'[' => {
                 self.open()?;
                 if self.eat(b']').is_none() {
                     loop {
-                        self.value()?;
+                        self.value(&mut (), Key::default())?;
                         if !self.next_member(b']')? {
                             break;
                         }
                     }
                 }
                 self.depth -= 1;
-                Some(())
             }
-            b'"' => self.string().map(drop),
-            b't' => self.word(b"true"),
-            b'f' => self.word(b"false"),
-            b'n' => self.word(b"null"),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => None,
+            b'"' => {
+                self.string()?;
+            }
+            b't' => self.word(b"true")?,
+            b'f' => self.word(b"false")?,
+            b'n' => self.word(b"null")?,
+            b'-' | b'0'..=b'9' => self.number()?,
+            _ => return None,
         }
+        shape.value(key, start..self.i);
+        Some(())
     }
 
     fn word(&mut self, w: &[u8]) -> Option<()> {

@@ -200,14 +200,16 @@ fn the_fast_path_decides_plain_lines_and_declines_unusual_ones() {
         r#"[1,"a"]"#,
         "\"just text\"",
         "-12.5e+7",
+        r#"{"\u0061":1,"s\"":2}"#,
     ] {
         assert!(scan::capture(plain, &want, None, false).is_some(), "{plain}");
         assert_eq!(fast_path_agrees(plain, &want, false), Ok(()));
     }
     let c = scan::capture(r#"{"a": {"b":1} ,"z":2,"s":"t"}"#, &want, None, false).unwrap();
     assert_eq!(c.fields, vec![("a".into(), r#"{"b":1}"#), ("s".into(), r#""t""#)]);
+    let escaped = scan::capture(r#"{"\u0061":1}"#, &want, None, false).unwrap();
+    assert_eq!(escaped.fields, vec![("a".into(), "1")]);
     for declined in [
-        r#"{"\u0061":1}"#,
         r#"{"$serde_json::private::Number":"1"}"#,
         r#"{"a":"\ud800"}"#,
         &format!("{}{}", "[".repeat(129), "]".repeat(129)),

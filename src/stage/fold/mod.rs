@@ -364,9 +364,11 @@ impl FoldSpec {
         for k in &self.keys {
             k.expr.visit_paths(&mut |p| n.add_path(p));
         }
-        // The patch is read from the event's text (see `Patches::read`), not parsed into a tree.
-        if let Some(p) = &self.from {
-            n.add_path(p);
+        // The patch is read from the event's text (see `Patches::read`), not parsed into a tree:
+        // the whole event's from the structure the decode-time check finds.
+        match &self.from {
+            Some(p) => n.add_path(p),
+            None => n.tape = true,
         }
         self.time.needs(n);
     }
@@ -422,7 +424,7 @@ impl FoldPart {
 /// One event as an entity takes it.
 struct Patch<'a> {
     /// Its patch's nodes, and the bytes that hold their keys and texts.
-    nodes: &'a [patch::Node],
+    nodes: &'a [json::TapeNode],
     bytes: &'a [u8],
     /// Its time's JSON text (empty if none).
     last: &'a [u8],

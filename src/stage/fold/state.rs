@@ -6,8 +6,7 @@
 //! The buffer is written afresh once more than half of it is texts no slot holds any more.
 //! An empty state is the empty object.
 
-use super::patch::{self, Kind, Node, Span};
-use crate::json;
+use crate::json::{self, Span, TapeKind as Kind, TapeNode as Node};
 use serde_json::Value;
 use std::hash::BuildHasher;
 
@@ -15,7 +14,7 @@ use std::hash::BuildHasher;
 #[derive(Debug, Clone, Default)]
 pub(super) struct Keys {
     names: Vec<Box<[u8]>>,
-    /// Each name's [`patch::ident`].
+    /// Each name's ident (see [`Node::ident`]).
     idents: Vec<u128>,
     index: hashbrown::HashTable<u32>,
     hasher: foldhash::fast::FixedState,
@@ -51,7 +50,7 @@ impl Keys {
         let names = &self.names;
         self.index
             .find(hash, |&id| {
-                patch::same(idents[id as usize], ident, || *names[id as usize] == *key)
+                json::same(idents[id as usize], ident, || *names[id as usize] == *key)
             })
             .copied()
     }
@@ -63,7 +62,7 @@ impl Keys {
     /// Whether key number `id` is `key`, whose ident is `ident`.
     fn is(&self, id: u32, key: &[u8], ident: u128) -> bool {
         let known = self.idents.get(id as usize).copied().unwrap_or_default();
-        patch::same(known, ident, || self.name(id) == key)
+        json::same(known, ident, || self.name(id) == key)
     }
 }
 
@@ -152,6 +151,7 @@ impl State {
     /// into it. `bytes` hold the patch's keys and texts.
     pub(super) fn apply(&mut self, patch: &[Node], bytes: &[u8], keys: &mut Keys, m: &mut Merger) {
         let Some(root) = patch.first() else { return };
+        // A patch that is `null` replaces the state with `null`, as any other text does.
         if root.kind != Kind::Object {
             self.clear();
             self.slots.push(Slot::new(NO_KEY, false));
@@ -165,7 +165,7 @@ impl State {
         if self.slots.is_empty() {
             // A new state: room for what the patch sets, and no more.
             self.slots.reserve_exact(patch.len());
-            let texts = patch.iter().filter(|n| n.kind == Kind::Text);
+            let texts = patch.iter().filter(|n| n.kind != Kind::Object);
             self.text.reserve_exact(texts.map(|n| n.body.len).sum());
             self.slots.push(Slot::new(NO_KEY, true));
         }
@@ -262,7 +262,7 @@ impl State {
         let Some(node) = member.first() else { return obj + 1 };
         let mut id = || keys.id(node.key(bytes), node.ident(bytes));
         match node.kind {
-            Kind::Delete => {
+            Kind::Null => {
                 let Some(c) = found else { return obj + 1 };
                 self.remove(c, self.slots[c].size(), m);
                 c
