@@ -147,11 +147,87 @@ pub(crate) fn open(input: &Input, raw_bytes: Arc<AtomicU64>) -> io::Result<Box<d
     };
     Ok(match kind {
         Compression::None => Box::new(r),
-        Compression::Gzip => Box::new(GzMembers(Some(flate2::bufread::GzDecoder::new(r)))),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(r)?),
-        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(r)),
-        Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(r)),
+        Compression::Gzip => Box::new(Capped(GzMembers(Some(flate2::bufread::GzDecoder::new(r))))),
+        Compression::Zstd => Box::new(Capped(zstd::stream::read::Decoder::with_buffer(r)?)),
+        Compression::Bzip2 => Box::new(Capped(bzip2::bufread::MultiBzDecoder::new(r))),
+        Compression::Xz => Box::new(Xz::new(r)?),
     })
+}
+
+/// How much one read asks of a decompressor. A decompressor that meets damaged data fails
+/// the whole read, and what it made of the good data before the damage in that read is
+/// lost: reads as small as the tools' own (`zstd -dc` writes 128 KiB at a time) lose no more
+/// than they do.
+const DECODED_PER_READ: usize = 64 << 10;
+
+/// A decompressor read at most [`DECODED_PER_READ`] bytes at a time.
+struct Capped<R>(R);
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(DECODED_PER_READ);
+        self.0.read(&mut buf[..n])
+    }
+}
+
+/// xz streams, one after another, decoded so that damage loses nothing before it: a read
+/// that meets it returns what it decoded first, and the next read the error.
+struct Xz<R> {
+    r: R,
+    stream: liblzma::stream::Stream,
+    failed: Option<io::Error>,
+}
+
+impl<R: BufRead> Xz<R> {
+    fn new(r: R) -> io::Result<Xz<R>> {
+        let stream = liblzma::stream::Stream::new_stream_decoder(u64::MAX, liblzma::stream::CONCATENATED)?;
+        Ok(Xz {
+            r,
+            stream,
+            failed: None,
+        })
+    }
+}
+
+impl<R: BufRead> Read for Xz<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use liblzma::stream::{Action, Status};
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let input = self.r.fill_buf()?;
+            let eof = input.is_empty();
+            let (was_in, was_out) = (self.stream.total_in(), self.stream.total_out());
+            let action = if eof { Action::Finish } else { Action::Run };
+            let status = self.stream.process(input, buf, action);
+            let read = usize::try_from(self.stream.total_out() - was_out).unwrap_or(0);
+            let consumed = usize::try_from(self.stream.total_in() - was_in).unwrap_or(0);
+            self.r.consume(consumed);
+            match status {
+                Err(e) if read > 0 => {
+                    self.failed = Some(e.into());
+                    return Ok(read);
+                }
+                Err(e) => return Err(e.into()),
+                Ok(Status::StreamEnd) => return Ok(read),
+                Ok(_) if read > 0 => return Ok(read),
+                Ok(_) if eof => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the xz stream is cut short",
+                    ));
+                }
+                Ok(_) if consumed == 0 => {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, "corrupt xz stream"));
+                }
+                Ok(_) => {}
+            }
+        }
+    }
 }
 
 #[cfg(test)]

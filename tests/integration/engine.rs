@@ -257,6 +257,40 @@ fn xz_is_recognised_by_magic_bytes_not_name() {
     assert_reads_as(&p, &data);
 }
 
+/// A damaged compressed stream keeps what was decoded before the damage, as `xz -dc` and
+/// `zstd -dc` do: a whole good stream before a damaged one, and the blocks of one stream
+/// before its damaged block, not the whole buffer the damage fell in.
+#[test]
+fn damage_in_a_compressed_input_loses_nothing_decoded_before_it() {
+    let good = "{\"s\":1}\n{\"s\":2}\n";
+    let mut damaged = xz(&b"{\"j\":1}\n".repeat(10_000));
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0xff;
+    let mut two = xz(good.as_bytes());
+    two.extend(&damaged);
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "two.xz", &two);
+    let r = run(&["where s", s(&p)], "");
+    assert_eq!((r.code, r.stdout.as_str()), (3, good), "{}", r.stderr);
+    assert!(r.stderr.contains("two.xz: lzma data error"), "{}", r.stderr);
+
+    let lines: String = (0..40_000)
+        .map(|i| format!("{{\"i\":{i},\"h\":{}}}\n", i * 7919 % 10_007))
+        .collect();
+    let mut zst = zstd::encode_all(lines.as_bytes(), 3).unwrap();
+    let at = zst.len() * 3 / 4;
+    zst[at] ^= 0xff;
+    let p = write(d.path(), "one.zst", &zst);
+    let r = run(&["where true", s(&p)], "");
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let kept = r.stdout.lines().count();
+    assert!(kept > 20_000, "only {kept} lines kept: {}", r.stderr);
+    assert!(
+        lines.starts_with(&r.stdout),
+        "the lines kept are the input's first ones"
+    );
+}
+
 #[test]
 fn compressed_stdin_is_decompressed() {
     let data = sample_events();
