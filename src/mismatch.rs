@@ -390,6 +390,8 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
                 .extend(arithmetic(*op, a, b, bound).into_iter().map(Need::Stage));
             let pair = match (&**a, &**b) {
                 (x, Expr::Const(v)) => field(x).map(|p| (p, *op, v)),
+                // `"k" in x` tests x's text, elements or keys: it is no comparison of x's type.
+                (Expr::Const(_), _) if matches!(op, BinOp::In | BinOp::NotIn) => None,
                 (Expr::Const(v), x) => field(x).map(|p| (p, flipped(*op), v)),
                 _ => None,
             };
@@ -1184,6 +1186,14 @@ mod tests {
             warnings(r#"where "500" <= status"#, &lines),
             [r#"status >= "500" never held: status was never a string (it was null or a number); write status >= 500"#]
         );
+    }
+
+    /// `"k" in x` tests x's text, elements or keys, whatever x is: no type is wrong for it.
+    #[test]
+    fn a_constant_in_a_field_is_no_comparison_of_the_fields_type() {
+        let lines = [r#"{"e":{"k":1}}"#, r#"{"e":["k"]}"#, r#"{"e":5}"#];
+        assert!(warnings(r#"where "k" in e"#, &lines).is_empty());
+        assert!(warnings(r#"where "z" not in e"#, &lines).is_empty());
     }
 
     #[test]
