@@ -137,6 +137,17 @@ impl Parser {
                 .hint("a name is a word, a `backtick name` or a \"string\"; _ drops a capture")),
         })?;
         let names_span = Span::new(names_start.start, self.prev_span().end);
+        if let Some(twice) = names
+            .iter()
+            .enumerate()
+            .find_map(|(i, n)| (n != "_" && names[..i].contains(n)).then_some(n))
+        {
+            return Err(
+                LangError::new(format!("`{twice}` names two * of the pattern"), names_span).hint(
+                    "only the last capture would be kept: give each * its own name, or _ for a part you do not keep",
+                ),
+            );
+        }
         Wildcard::new(&pattern, &names)
             .map(ParseFormat::Wildcard)
             .map_err(|e| match e {
