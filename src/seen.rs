@@ -119,7 +119,7 @@ impl Watch {
     fn sample(&self, ev: &Event) {
         let Ok(doc) = ev.to_value() else { return };
         let Ok(mut names) = self.names.lock() else { return };
-        list_names(&doc, "", 1, &mut names);
+        list_names(&doc, &mut Vec::new(), &mut names);
     }
 
     /// The warnings for the paths no event had, once `events` events were read.
@@ -288,23 +288,32 @@ fn keeps_fields(s: &Stage) -> bool {
     )
 }
 
-/// Adds the dotted names of `v`'s fields, down to `NAME_DEPTH` levels.
-fn list_names(v: &serde_json::Value, prefix: &str, depth: usize, out: &mut BTreeSet<String>) {
+/// Adds the paths of `v`'s fields, as they are typed, down to `NAME_DEPTH` levels.
+fn list_names(v: &serde_json::Value, prefix: &mut Vec<Seg>, out: &mut BTreeSet<String>) {
     let serde_json::Value::Object(m) = v else { return };
     for (k, child) in m {
         if out.len() >= MAX_NAMES {
             return;
         }
-        let name = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        if depth < NAME_DEPTH {
-            list_names(child, &name, depth + 1, out);
+        prefix.push(Seg::Key(k.as_str().into()));
+        if prefix.len() < NAME_DEPTH {
+            list_names(child, prefix, out);
         }
-        out.insert(name);
+        out.insert(typed(prefix));
+        prefix.pop();
     }
+}
+
+/// The path of the field at `segs` as it is typed, so that a suggestion can be pasted: a
+/// top-level key with dots as its dotted path, which reads the flat key (`id.orig_h`), and
+/// a key deeper down with a dot or a dash in backticks (`` `a.b`.c ``, `` h.`user-agent` ``).
+fn typed(segs: &[Seg]) -> String {
+    if let [Seg::Key(k)] = segs
+        && !k.split('.').any(str::is_empty)
+    {
+        return Path::new(k.split('.').map(|part| Seg::Key(part.into())).collect()).to_string();
+    }
+    Path::new(segs.to_vec()).to_string()
 }
 
 /// The name nearest `field`, if one is near enough to be a likely misspelling.

@@ -328,6 +328,16 @@ fn fields_never_seen_are_reported_for_keys_and_routes_and_nested_paths() {
     }
 }
 
+/// A suggestion is written as the path is typed, so that it can be pasted: a key with a dot
+/// or a dash in backticks.
+#[test]
+fn a_suggested_field_is_written_as_it_is_typed() {
+    let r = run(&["where a.b.c == 9"], "{\"a.b\":{\"c\":9}}\n");
+    assert!(r.stderr.contains("did you mean \"`a.b`.c\"?"), "{}", r.stderr);
+    let r = run(&["where h[\"user-agnt\"] == \"x\""], "{\"h\":{\"user-agent\":\"x\"}}\n");
+    assert!(r.stderr.contains("did you mean \"h.`user-agent`\"?"), "{}", r.stderr);
+}
+
 #[test]
 fn fields_a_stage_makes_and_fields_some_event_had_give_no_warning() {
     for src in [
