@@ -30,6 +30,12 @@ pub(crate) fn written(formatted: impl std::fmt::Display) -> Option<String> {
 /// past them is no time (a window bound would have no text).
 const TIMES: std::ops::Range<f64> = -62_167_219_200.0..253_402_300_800.0;
 
+/// Whether Unix second `t` is a time evq can write: years 0000 to 9999 (a window's end may
+/// be the first instant past them, 10000-01-01, which it cannot).
+pub(crate) fn writable(t: f64) -> bool {
+    TIMES.contains(&t)
+}
+
 /// Unix seconds from a number: seconds, milli-, micro- or nanoseconds by magnitude.
 pub(crate) fn from_number(n: f64) -> Option<f64> {
     if !n.is_finite() {

@@ -165,7 +165,8 @@ impl Groups {
         self.text.clear();
         let slots = match &spec.windows {
             Some(w) => {
-                let p = w.pane(spec.time.of(ev, env).ok_or(GroupError::NoTime)?);
+                let t = spec.time.of(ev, env).ok_or(GroupError::NoTime)?;
+                let p = w.writable_pane(t).ok_or(GroupError::NoTime)?;
                 let first = if spec.combine { p } else { w.first_window(p).max(open) };
                 self.canon.extend_from_slice(&first.to_le_bytes());
                 first..=p

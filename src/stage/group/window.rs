@@ -13,7 +13,7 @@
 //! they start at local midnight, so a day is 23 or 25 hours long when the clocks change, and
 //! panes of whole weeks start on Mondays (ISO 8601). In UTC, days are the epoch's.
 
-use crate::time::{is_utc, offset_at};
+use crate::time::{is_utc, offset_at, writable};
 use chrono::{LocalResult, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
@@ -89,6 +89,14 @@ impl Windows {
         self.start(w.saturating_add(self.per_window))
     }
 
+    /// The pane that holds Unix second `t`, when every window that holds it has bounds that
+    /// can be written (a window of 9999-12-31 ends in year 10000): `None` otherwise.
+    pub(crate) fn writable_pane(&self, t: f64) -> Option<i64> {
+        let p = self.pane(t);
+        let within = writable(self.start(self.first_window(p))) && writable(self.end(p));
+        within.then_some(p)
+    }
+
     /// The first window that holds pane `p`.
     pub(crate) fn first_window(&self, p: i64) -> i64 {
         p.saturating_sub(self.per_window - 1)
@@ -142,6 +150,23 @@ mod tests {
 
     fn at(s: &str) -> f64 {
         parse_rfc3339(s.as_bytes()).expect("a valid time")
+    }
+
+    /// A window whose bounds RFC 3339 cannot write (past 9999-12-31, before 0000-01-01) holds
+    /// no event: its row could not say where it ends.
+    #[test]
+    fn only_windows_with_writable_bounds_take_events() {
+        let w = Windows::new(3_600.0, 3_600.0, chrono_tz::UTC);
+        assert_eq!(w.writable_pane(at("9999-12-31T23:30:00Z")), None);
+        let p = w.writable_pane(at("9999-12-31T22:30:00Z")).expect("ends at 23:00");
+        assert_eq!(rfc3339_in(w.end(p), w.zone), "9999-12-31T23:00:00Z");
+        let sliding = Windows::new(7_200.0, 3_600.0, chrono_tz::UTC);
+        assert_eq!(
+            sliding.writable_pane(at("0000-01-01T00:30:00Z")),
+            None,
+            "the first window starts in year -1"
+        );
+        assert!(sliding.writable_pane(at("0000-01-01T01:30:00Z")).is_some());
     }
 
     /// The bounds of the windows holding `t`, as RFC 3339 text in the windows' zone.
