@@ -145,12 +145,34 @@ pub(crate) fn open(input: &Input, raw_bytes: Arc<AtomicU64>) -> io::Result<Box<d
             Err(e) => return Err(e),
         }
     };
-    Ok(match kind {
+    let decoded: Box<dyn Read + Send> = match kind {
         Compression::None => Box::new(r),
         Compression::Gzip => Box::new(Capped(GzMembers(Some(flate2::bufread::GzDecoder::new(r))))),
         Compression::Zstd => Box::new(Capped(zstd::stream::read::Decoder::with_buffer(r)?)),
         Compression::Bzip2 => Box::new(Capped(bzip2::bufread::MultiBzDecoder::new(r))),
         Compression::Xz => Box::new(Xz::new(r)?),
+    };
+    as_utf8(decoded)
+}
+
+/// Text that starts with a UTF-16 byte order mark (as Windows PowerShell writes it) as UTF-8,
+/// as ripgrep reads it; any other text as it is. Line offsets then count the UTF-8 text.
+fn as_utf8(decoded: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
+    let mut r = BufReader::with_capacity(64 << 10, decoded);
+    let utf16 = loop {
+        match r.fill_buf() {
+            Ok(head) => break head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    Ok(match utf16 {
+        true => Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .bom_sniffing(true)
+                .build(r),
+        ),
+        false => Box::new(r),
     })
 }
 

@@ -426,13 +426,34 @@ fn text_lines_fed_as_ndjson_get_one_note_before_the_dead_letter_summary() {
     assert!(!r.stderr.contains("look like"), "{}", r.stderr);
 }
 
-/// UTF-16 input (what Windows PowerShell 5 writes with `>`) gets a note saying how to convert
-/// it, instead of only a dead letter per line.
+/// UTF-16 input (what Windows PowerShell 5 writes with `>`) that starts with its byte order
+/// mark is read as the text it is, in every input format, compressed or not; without the mark
+/// it gets a note saying how to convert it, instead of only a dead letter per line.
 #[test]
-fn utf16_input_gets_a_note_on_converting_it() {
-    let mut input = vec![0xFF, 0xFE];
-    input.extend("{\"a\":1}\r\n{\"a\":2}\r\n".encode_utf16().flat_map(u16::to_le_bytes));
-    let r = run_bytes(&["where true"], &input);
+fn utf16_input_is_read_with_its_byte_order_mark_and_gets_a_note_without() {
+    let utf16 = |text: &str, bom: bool| -> Vec<u8> {
+        let mark = if bom { "\u{feff}" } else { "" };
+        format!("{mark}{text}")
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect()
+    };
+    let events = "{\"a\":\"é\"}\r\n{\"a\":2}\r\n";
+    let r = run_bytes(&["where true"], &utf16(events, true));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "{\"a\":\"é\"}\n{\"a\":2}\n"),
+        "{}",
+        r.stderr
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &utf16("hello\r\n", true)).unwrap();
+    let r = run_bytes(&["-i", "lines", "where true"], &gz.finish().unwrap());
+    assert_eq!(r.stdout, "{\"line\":\"hello\"}\n", "{}", r.stderr);
+    let r = run_bytes(&["-i", "csv", "where true"], &utf16("a,b\n1,x\n", true));
+    assert_eq!(r.stdout, "{\"a\":1,\"b\":\"x\"}\n", "{}", r.stderr);
+
+    let r = run_bytes(&["where true"], &utf16(events, false));
     assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
     assert!(
         r.stderr.contains("look like UTF-16 text") && r.stderr.contains("iconv -f UTF-16 -t UTF-8"),
