@@ -152,28 +152,86 @@ pub(crate) fn open(input: &Input, raw_bytes: Arc<AtomicU64>) -> io::Result<Box<d
         Compression::Bzip2 => Box::new(Capped(bzip2::bufread::MultiBzDecoder::new(r))),
         Compression::Xz => Box::new(Xz::new(r)?),
     };
-    as_utf8(decoded)
+    as_text_lines(decoded)
 }
 
-/// Text that starts with a UTF-16 byte order mark (as Windows PowerShell writes it) as UTF-8,
-/// as ripgrep reads it; any other text as it is. Line offsets then count the UTF-8 text.
-fn as_utf8(decoded: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
+/// How a decompressed input's text is read, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Text {
+    /// UTF-8 (or bytes that are not text), lines ending in LF or CRLF: read as it is.
+    Plain,
+    /// It starts with a UTF-16 byte order mark, as Windows PowerShell writes files.
+    Utf16,
+    /// Its lines end in a lone CR, as classic Mac OS and Excel's "Macintosh" CSV do: its first
+    /// bytes hold CRs and no LF.
+    CrLines,
+}
+
+fn text_of(head: &[u8]) -> Text {
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        return Text::Utf16;
+    }
+    // Lone CRs in text with LF line ends (a terminal's progress lines) stay as they are.
+    match memchr::memchr(b'\n', head) {
+        None if memchr::memchr(b'\r', head).is_some() => Text::CrLines,
+        _ => Text::Plain,
+    }
+}
+
+/// Text that starts with a UTF-16 byte order mark as UTF-8, as ripgrep reads it (line offsets
+/// then count the UTF-8 text), and text whose lines end in a lone CR with LF line ends
+/// (offsets unchanged), so that every input format reads their lines; other text as it is.
+fn as_text_lines(decoded: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
     let mut r = BufReader::with_capacity(64 << 10, decoded);
-    let utf16 = loop {
+    let text = loop {
         match r.fill_buf() {
-            Ok(head) => break head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]),
+            Ok(head) => break text_of(head),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
     };
-    Ok(match utf16 {
-        true => Box::new(
+    Ok(match text {
+        Text::Plain => Box::new(r),
+        Text::Utf16 => Box::new(
             encoding_rs_io::DecodeReaderBytesBuilder::new()
                 .bom_sniffing(true)
                 .build(r),
         ),
-        false => Box::new(r),
+        Text::CrLines => Box::new(CrLines {
+            inner: r,
+            after_cr: false,
+        }),
     })
+}
+
+/// Lines ending in a lone CR read as lines ending in LF; a CRLF stays one line end.
+struct CrLines<R> {
+    inner: R,
+    /// The last byte read was a CR, now an LF: an LF right after it belongs to that line end.
+    after_cr: bool,
+}
+
+impl<R: Read> Read for CrLines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let mut n = self.inner.read(buf)?;
+            if n > 0 && std::mem::take(&mut self.after_cr) && buf[0] == b'\n' {
+                buf.copy_within(1..n, 0);
+                n -= 1;
+                if n == 0 {
+                    continue;
+                }
+            }
+            let got = &mut buf[..n];
+            self.after_cr = got.last() == Some(&b'\r');
+            for i in memchr::memchr_iter(b'\r', got).collect::<Vec<_>>() {
+                if got.get(i + 1) != Some(&b'\n') {
+                    got[i] = b'\n';
+                }
+            }
+            return Ok(n);
+        }
+    }
 }
 
 /// How much one read asks of a decompressor. A decompressor that meets damaged data fails
@@ -283,6 +341,32 @@ mod tests {
         garbage.extend(b"\0\0junk");
         let e = gunzip(garbage).unwrap_err();
         assert!(e.to_string().contains("not gzip data"), "{e}");
+    }
+
+    /// Lone CRs end lines as LFs do, also when a CRLF is split between reads; offsets stay.
+    #[test]
+    fn lines_ending_in_a_lone_cr_are_read_as_lines() {
+        /// Reads of `cap` bytes at most, so that a CRLF falls between two of them.
+        struct Trickle<'a>(&'a [u8], usize);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.1.min(buf.len()).min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        assert_eq!(text_of(b"a,b\r1,2\r"), Text::CrLines);
+        assert_eq!(text_of(b"a,b\r\n1,2\r"), Text::Plain);
+        assert_eq!(text_of(b"get 10%\rget 20%\rdone\n"), Text::Plain, "progress lines");
+        assert_eq!(text_of(b"\xff\xfea\x00"), Text::Utf16);
+        for cap in [1, 2, 3, 64] {
+            let mut out = Vec::new();
+            let inner = Trickle(b"a\rb\r\rc\r\nd\r", cap);
+            CrLines { inner, after_cr: false }.read_to_end(&mut out).unwrap();
+            let text = String::from_utf8(out).unwrap().replace("\r\n", "\n");
+            assert_eq!(text, "a\nb\n\nc\nd\n", "reads of {cap} bytes");
+        }
     }
 
     #[test]

@@ -291,6 +291,30 @@ fn damage_in_a_compressed_input_loses_nothing_decoded_before_it() {
     );
 }
 
+/// Lines that end in a lone CR (classic Mac OS, Excel's "Macintosh" CSV) are lines in every
+/// format: counted, numbered and parsed as with LF line ends.
+#[test]
+fn lines_ending_in_a_lone_cr_are_lines_in_every_format() {
+    let d = tempfile::tempdir().unwrap();
+    let stats = d.path().join("stats.json");
+    let stats_arg = format!("--stats={}", s(&stats));
+    let r = run(&["-i", "csv", &stats_arg, "set l = line()"], "a,b\r1,2\r\r3,4\r");
+    assert_eq!(
+        r.stdout, "{\"a\":1,\"b\":2,\"l\":2}\n{\"a\":3,\"b\":4,\"l\":4}\n",
+        "{}",
+        r.stderr
+    );
+    let st: Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    assert_eq!(
+        (st["lines_read"].as_u64(), st["fates"]["blank"].as_u64()),
+        (Some(4), Some(2))
+    );
+    let r = run(&["-i", "logfmt", "where true"], "a=1 b=2\rc=3\r");
+    assert_eq!(r.stdout, "{\"a\":1,\"b\":2}\n{\"c\":3}\n", "{}", r.stderr);
+    let r = run(&["where true"], "{\"a\":1}\r{\"a\":2}\r{\"a\":3}");
+    assert_eq!(r.stdout, "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n", "{}", r.stderr);
+}
+
 #[test]
 fn compressed_stdin_is_decompressed() {
     let data = sample_events();
