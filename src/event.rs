@@ -321,7 +321,8 @@ enum Doc<'a> {
     Fields {
         fields: Vec<json::Field<'a>>,
         object: bool,
-        tape: Option<json::Tape>,
+        /// Boxed: an event is moved through every stage, and its size is stack in each.
+        tape: Option<Box<json::Tape>>,
     },
     /// Modified, and kept as canonical JSON text (as `json::write_value` writes it):
     /// stages that splice text (`set` of top-level fields, `keep`) avoid building a tree.
@@ -359,7 +360,7 @@ impl<'a> Event<'a> {
             ev.doc = Doc::Fields {
                 fields: c.fields,
                 object: c.object,
-                tape,
+                tape: tape.map(Box::new),
             };
             ev.members = needs.members;
         }
@@ -486,7 +487,7 @@ impl<'a> Event<'a> {
     /// decode-time check read its structure (`Needs::tape`).
     pub(crate) fn tape(&self) -> Option<(&'a str, &json::Tape)> {
         match (&self.tree, &self.doc) {
-            (None, Doc::Fields { tape: Some(t), .. }) => Some((self.raw, t)),
+            (None, Doc::Fields { tape: Some(t), .. }) => Some((self.raw, &**t)),
             _ => None,
         }
     }
