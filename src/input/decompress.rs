@@ -138,15 +138,16 @@ pub(crate) fn open(input: &Input, raw_bytes: Arc<AtomicU64>) -> io::Result<Box<d
             count: raw_bytes,
         },
     );
-    let kind = loop {
+    let (kind, text) = loop {
         match r.fill_buf() {
-            Ok(head) => break detect(head),
+            Ok(head) => break (detect(head), text_of(head)),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
     };
     let decoded: Box<dyn Read + Send> = match kind {
-        Compression::None => Box::new(r),
+        // Its first bytes were read already: a terminal's Ctrl-D is read once, not waited for again.
+        Compression::None => return Ok(as_text(r, text)),
         Compression::Gzip => Box::new(Capped(GzMembers(Some(flate2::bufread::GzDecoder::new(r))))),
         Compression::Zstd => Box::new(Capped(zstd::stream::read::Decoder::with_buffer(r)?)),
         Compression::Bzip2 => Box::new(Capped(bzip2::bufread::MultiBzDecoder::new(r))),
@@ -190,7 +191,12 @@ fn as_text_lines(decoded: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Sen
             Err(e) => return Err(e),
         }
     };
-    Ok(match text {
+    Ok(as_text(r, text))
+}
+
+/// `r`, whose text is `text`, read as UTF-8 lines ending in LF or CRLF.
+fn as_text<R: Read + Send + 'static>(r: R, text: Text) -> Box<dyn Read + Send> {
+    match text {
         Text::Plain => Box::new(r),
         Text::Utf16 => Box::new(
             encoding_rs_io::DecodeReaderBytesBuilder::new()
@@ -201,7 +207,7 @@ fn as_text_lines(decoded: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Sen
             inner: r,
             after_cr: false,
         }),
-    })
+    }
 }
 
 /// Lines ending in a lone CR read as lines ending in LF; a CRLF stays one line end.
