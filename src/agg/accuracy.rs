@@ -83,7 +83,7 @@ fn worst_error(xs: &[f64], parts: usize) -> f64 {
         sketch.merge(&part);
     }
     QS.iter()
-        .map(|&q| rel_error(sketch.quantile(q).expect("not empty"), exact(&sorted, q)))
+        .map(|&q| rel_error(sketch.quantile_f64(q).expect("not empty"), exact(&sorted, q)))
         .fold(0.0, f64::max)
 }
 
@@ -138,7 +138,7 @@ fn memory_stays_bounded_for_a_million_values_over_six_hundred_orders_of_magnitud
     assert_eq!(sketch.count(), 1_000_000);
     assert!(sketch.bins() <= 2 * MAX_BINS, "{} bins", sketch.bins());
     // The top of the range keeps its accuracy when the bottom is folded.
-    let p999 = sketch.quantile(0.999).expect("not empty");
+    let p999 = sketch.quantile_f64(0.999).expect("not empty");
     assert!(p999 > 1e290 && p999 < 1e300, "{p999}");
 }
 
@@ -172,7 +172,7 @@ proptest! {
         xs[..at].iter().for_each(|&x| a.add(x));
         xs[at..].iter().for_each(|&x| b.add(x));
         a.merge(&b);
-        let got = a.quantile(q).expect("not empty");
+        let got = a.quantile_f64(q).expect("not empty");
         let want = exact(&sorted, q);
         prop_assert!(rel_error(got, want) <= 0.01, "q {}: {} vs {}", q, got, want);
     }

@@ -22,7 +22,7 @@ pub(crate) use sketch::Sketch;
 pub(crate) use sum::Sum;
 
 use crate::lang::Val;
-use crate::lang::value::float_value;
+use crate::lang::value::{Numeric, float_value};
 use serde_json::Value;
 use std::cmp::Ordering;
 
@@ -202,11 +202,7 @@ impl Acc {
             }
             (State::Distinct(d), _) => d.add(v),
             (State::Values(vs), _) => vs.add(v),
-            (State::Sum(s), _) => {
-                if let Some(x) = v.numeric() {
-                    s.add(x);
-                }
-            }
+            (State::Sum(s), _) => s.add(v),
             (State::Moments(m), _) => {
                 if let Some(x) = v.numeric() {
                     m.add(x.as_f64());
@@ -214,7 +210,7 @@ impl Acc {
             }
             (State::Sketch(s), _) => {
                 if let Some(x) = v.numeric() {
-                    s.0.add(x.as_f64());
+                    s.0.add_numeric(x);
                 }
             }
         }
@@ -251,13 +247,17 @@ impl Acc {
         match (&self.state, self.f) {
             (State::Count(n), _) => Value::from(*n),
             (State::Sum(s), AggFn::Avg) => s.mean().map_or(Value::Null, float_value),
-            (State::Sum(s), _) => s.total().map_or(Value::Null, |t| t.into_val().into_value()),
+            (State::Sum(s), _) => s.total().map_or(Value::Null, Val::into_value),
             (State::Pick(kept), _) => kept.as_deref().map_or(Value::Null, |v| v.clone().into_value()),
             (State::Moments(m), AggFn::Stddev) => m.stddev().map_or(Value::Null, float_value),
             (State::Moments(m), _) => m.var().map_or(Value::Null, float_value),
             (State::Distinct(d), _) => Value::from(d.count()),
             (State::Values(vs), _) => Value::Array(vs.values().iter().map(|v| v.clone().into_value()).collect()),
-            (State::Sketch(s), _) => s.0.quantile(s.1).map_or(Value::Null, float_value),
+            (State::Sketch(s), _) => match s.0.quantile(s.1) {
+                Some(Numeric::F(f)) => float_value(f),
+                Some(i) => i.into_val().into_value(),
+                None => Value::Null,
+            },
         }
     }
 }

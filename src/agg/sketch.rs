@@ -18,6 +18,9 @@
 //! `ceil(q·n)` the spec asks for, fold their lowest buckets together past a fixed count, and
 //! print a bucket's midpoint rather than a value that occurred.
 
+use crate::lang::value::Numeric;
+use std::cmp::Ordering;
+
 /// The bucket width parameter: γ = (1+α)/(1-α) ≈ 1.0099, so two values in one bucket are within
 /// `γ - 1` ≈ 0.985% of each other, under the 1% the spec allows, with room for float error in
 /// the bucket computation.
@@ -59,16 +62,81 @@ pub(crate) fn nearest_rank(q: f64, n: u64) -> u64 {
     (rank as u64).clamp(1, n.max(1))
 }
 
+/// A magnitude a bucket received, as it occurred: a double, or an integer past 2^53 (at most
+/// 2^127, from an i128), which no double holds exactly. The integer is kept in two halves so
+/// that a bucket stays 8-byte aligned.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Magnitude {
+    F(f64),
+    Int { hi: u64, lo: u64 },
+}
+
+/// Integers up to this magnitude are exact as doubles.
+const EXACT_AS_F64: u128 = 1 << 53;
+
+impl Magnitude {
+    fn int(u: u128) -> Magnitude {
+        Magnitude::Int {
+            hi: (u >> 64) as u64,
+            lo: u as u64,
+        }
+    }
+
+    /// The nearest double, which decides the bucket.
+    fn approx(self) -> f64 {
+        match self {
+            Magnitude::F(f) => f,
+            Magnitude::Int { hi, lo } => wide(hi, lo) as f64,
+        }
+    }
+
+    /// The exact order of two magnitudes.
+    fn cmp(self, other: Magnitude) -> Ordering {
+        match (self, other) {
+            (Magnitude::F(a), Magnitude::F(b)) => a.total_cmp(&b),
+            (Magnitude::Int { hi, lo }, Magnitude::Int { hi: h, lo: l }) => wide(hi, lo).cmp(&wide(h, l)),
+            (Magnitude::F(f), Magnitude::Int { hi, lo }) => cmp_float_int(f, wide(hi, lo)),
+            (Magnitude::Int { hi, lo }, Magnitude::F(f)) => cmp_float_int(f, wide(hi, lo)).reverse(),
+        }
+    }
+
+    /// The number with sign `negative`.
+    fn signed(self, negative: bool) -> Numeric {
+        match self {
+            Magnitude::F(f) => Numeric::F(if negative { -f } else { f }),
+            // At most 2^127: as an i128 that is i128::MIN, which negated is itself, -2^127.
+            Magnitude::Int { hi, lo } => {
+                let i = wide(hi, lo) as i128;
+                Numeric::I(if negative { i.wrapping_neg() } else { i })
+            }
+        }
+    }
+}
+
+fn wide(hi: u64, lo: u64) -> u128 {
+    (u128::from(hi) << 64) | u128::from(lo)
+}
+
+/// Compares a finite double with an integer past 2^53 exactly: where the integer's nearest
+/// double equals `f`, `f` is a whole number no larger than 2^128 and compares as an integer.
+fn cmp_float_int(f: f64, u: u128) -> Ordering {
+    match f.total_cmp(&(u as f64)) {
+        Ordering::Equal if f >= 2f64.powi(128) => Ordering::Greater,
+        Ordering::Equal => (f as u128).cmp(&u),
+        o => o,
+    }
+}
+
 /// One bucket: how many magnitudes it received, and the smallest and largest of them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Bin {
     count: u64,
-    min: f64,
-    max: f64,
+    min: Magnitude,
+    max: Magnitude,
 }
 
 impl Bin {
-    fn of(x: f64) -> Bin {
+    fn of(x: Magnitude) -> Bin {
         Bin {
             count: 1,
             min: x,
@@ -78,13 +146,17 @@ impl Bin {
 
     fn merge(&mut self, other: &Bin) {
         self.count += other.count;
-        self.min = self.min.min(other.min);
-        self.max = self.max.max(other.max);
+        if other.min.cmp(self.min).is_lt() {
+            self.min = other.min;
+        }
+        if other.max.cmp(self.max).is_gt() {
+            self.max = other.max;
+        }
     }
 
     /// The magnitude to answer for the `pos`-th smallest (1-based) of the bucket's magnitudes:
     /// its smallest for the lower half, its largest for the upper half.
-    fn pick(&self, pos: u64) -> f64 {
+    fn pick(&self, pos: u64) -> Magnitude {
         if pos.saturating_mul(2) <= self.count {
             self.min
         } else {
@@ -104,8 +176,8 @@ struct Store {
 }
 
 impl Store {
-    fn add(&mut self, x: f64) {
-        self.add_bin(key(x), &Bin::of(x));
+    fn add(&mut self, x: Magnitude) {
+        self.add_bin(key(x.approx()), &Bin::of(x));
     }
 
     fn add_bin(&mut self, key: i32, bin: &Bin) {
@@ -186,6 +258,18 @@ impl Sketch {
         Sketch::default()
     }
 
+    /// Adds a number; an integer past 2^53 is kept exactly, so it can be the answer.
+    pub(crate) fn add_numeric(&mut self, x: Numeric) {
+        match x {
+            Numeric::I(i) if i.unsigned_abs() > EXACT_AS_F64 => {
+                self.count += 1;
+                let store = if i > 0 { &mut self.pos } else { &mut self.neg };
+                store.add(Magnitude::int(i.unsigned_abs()));
+            }
+            x => self.add(x.as_f64()),
+        }
+    }
+
     pub(crate) fn add(&mut self, x: f64) {
         if x.is_nan() {
             return;
@@ -196,9 +280,9 @@ impl Sketch {
         } else if x == f64::NEG_INFINITY {
             self.below += 1;
         } else if x > 0.0 {
-            self.pos.add(x);
+            self.pos.add(Magnitude::F(x));
         } else if x < 0.0 {
-            self.neg.add(-x);
+            self.neg.add(Magnitude::F(-x));
         } else {
             self.zeros += 1;
         }
@@ -229,35 +313,41 @@ impl Sketch {
     /// for the minimum (rank 1), the maximum (rank n), zero, and any value whose bucket saw at
     /// most two distinct values. `None` when the sketch is empty; ±infinity when the rank
     /// falls on a value past the range of a double.
-    pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
+    pub(crate) fn quantile(&self, q: f64) -> Option<Numeric> {
         if self.count == 0 {
             return None;
         }
         let rank = nearest_rank(q, self.count);
         if rank <= self.below {
-            return Some(f64::NEG_INFINITY);
+            return Some(Numeric::F(f64::NEG_INFINITY));
         }
         let mut seen = self.below;
         // Negative values in increasing order: from the largest magnitude down, and within a
         // bucket the larger magnitudes are the smaller values.
         for (_, bin) in self.neg.iter().rev() {
             if seen + bin.count >= rank {
-                return Some(-bin.pick(bin.count + 1 - (rank - seen)));
+                return Some(bin.pick(bin.count + 1 - (rank - seen)).signed(true));
             }
             seen += bin.count;
         }
         seen += self.zeros;
         if seen >= rank {
-            return Some(0.0);
+            return Some(Numeric::F(0.0));
         }
         for (_, bin) in self.pos.iter() {
             if seen + bin.count >= rank {
-                return Some(bin.pick(rank - seen));
+                return Some(bin.pick(rank - seen).signed(false));
             }
             seen += bin.count;
         }
         // The counts add up to `count` ≥ rank: the rest are above the range.
-        Some(f64::INFINITY)
+        Some(Numeric::F(f64::INFINITY))
+    }
+
+    /// [`Sketch::quantile`] as a double.
+    #[cfg(test)]
+    pub(crate) fn quantile_f64(&self, q: f64) -> Option<f64> {
+        self.quantile(q).map(Numeric::as_f64)
     }
 }
 
@@ -300,14 +390,14 @@ mod tests {
             s.add(x);
         }
         assert_eq!(s.count(), 3);
-        assert_eq!(s.quantile(0.5), Some(7.0));
-        assert_eq!(s.quantile(1.0), Some(f64::INFINITY));
+        assert_eq!(s.quantile_f64(0.5), Some(7.0));
+        assert_eq!(s.quantile_f64(1.0), Some(f64::INFINITY));
         let mut low = Sketch::new();
         low.add(f64::NEG_INFINITY);
         low.add(1.0);
         s.merge(&low);
-        assert_eq!(s.quantile(0.0), Some(f64::NEG_INFINITY));
-        assert_eq!(s.quantile(0.4), Some(1.0));
+        assert_eq!(s.quantile_f64(0.0), Some(f64::NEG_INFINITY));
+        assert_eq!(s.quantile_f64(0.4), Some(1.0));
     }
 
     #[test]
@@ -318,7 +408,7 @@ mod tests {
             s.add(x);
         }
         for (q, want) in [(0.3, -f64::MAX), (0.5, 1e300), (0.7, f64::MAX)] {
-            let got = s.quantile(q).expect("not empty");
+            let got = s.quantile_f64(q).expect("not empty");
             assert!(got.is_finite() && ((got - want) / want).abs() <= ALPHA, "q {q}: {got}");
         }
     }
@@ -339,13 +429,13 @@ mod tests {
 
     #[test]
     fn empty_sketch_has_no_quantiles() {
-        assert_eq!(Sketch::new().quantile(0.5), None);
+        assert_eq!(Sketch::new().quantile_f64(0.5), None);
         let mut s = Sketch::new();
         s.add(f64::NAN);
-        assert_eq!(s.quantile(0.5), None);
+        assert_eq!(s.quantile_f64(0.5), None);
         s.add(f64::INFINITY);
         assert_eq!(
-            s.quantile(0.5),
+            s.quantile_f64(0.5),
             Some(f64::INFINITY),
             "a value past the range is a value"
         );
@@ -357,9 +447,9 @@ mod tests {
         for x in [-3.25, 0.0, 0.0, 0.0, 7.125] {
             s.add(x);
         }
-        assert_eq!(s.quantile(0.0), Some(-3.25));
-        assert_eq!(s.quantile(0.5), Some(0.0));
-        assert_eq!(s.quantile(1.0), Some(7.125));
+        assert_eq!(s.quantile_f64(0.0), Some(-3.25));
+        assert_eq!(s.quantile_f64(0.5), Some(0.0));
+        assert_eq!(s.quantile_f64(1.0), Some(7.125));
     }
 
     #[test]
@@ -369,12 +459,12 @@ mod tests {
             s.add(f64::from(x));
         }
         for (q, want) in [(0.5, 5.0), (0.9, 9.0), (0.95, 10.0), (0.31, 4.0)] {
-            assert_eq!(s.quantile(q), Some(want), "q = {q}");
+            assert_eq!(s.quantile_f64(q), Some(want), "q = {q}");
         }
         let mut s = Sketch::new();
         s.add(1.0);
         s.add(100.0);
-        assert_eq!(s.quantile(0.5), Some(1.0), "nearest rank, not interpolation");
+        assert_eq!(s.quantile_f64(0.5), Some(1.0), "nearest rank, not interpolation");
     }
 
     #[test]
@@ -383,9 +473,9 @@ mod tests {
         for x in [-1000.0, -10.0, -1.0, 1.0, 10.0] {
             s.add(x);
         }
-        assert_eq!(s.quantile(0.4), Some(-10.0));
-        assert_eq!(s.quantile(0.6), Some(-1.0));
-        assert_eq!(s.quantile(0.8), Some(1.0));
+        assert_eq!(s.quantile_f64(0.4), Some(-10.0));
+        assert_eq!(s.quantile_f64(0.6), Some(-1.0));
+        assert_eq!(s.quantile_f64(0.8), Some(1.0));
     }
 
     #[test]
@@ -394,15 +484,45 @@ mod tests {
         (1..=1000).for_each(|i| s.add(f64::from(i)));
         s.add(1e30);
         // Rank 501 of 1001; its bucket holds 498..=502 and answers with one of its edges.
-        let p50 = s.quantile(0.5).expect("not empty");
+        let p50 = s.quantile_f64(0.5).expect("not empty");
         assert!((498.0..=502.0).contains(&p50) && p50.fract() == 0.0, "{p50}");
-        assert_eq!(s.quantile(1.0), Some(1e30));
-        assert_eq!(s.quantile(0.0), Some(1.0));
+        assert_eq!(s.quantile_f64(1.0), Some(1e30));
+        assert_eq!(s.quantile_f64(0.0), Some(1.0));
         let mut tiny = Sketch::new();
         (1..=1000).for_each(|i| tiny.add(f64::from(i) * 1e-300));
         tiny.add(1e300);
-        let p50 = tiny.quantile(0.5).expect("not empty");
+        let p50 = tiny.quantile_f64(0.5).expect("not empty");
         assert!((p50 / 501e-300 - 1.0).abs() < 0.01, "{p50}");
+    }
+
+    #[test]
+    fn integers_past_2_pow_53_come_back_exactly() {
+        let mut s = Sketch::new();
+        let ints = [
+            9_007_199_254_740_993,
+            9_007_199_254_740_995,
+            -9_007_199_254_740_997,
+            i128::MAX,
+            i128::MIN,
+        ];
+        for i in ints {
+            s.add_numeric(Numeric::I(i));
+        }
+        // 9007199254740996.0 lies between the two positive ones and must not be the answer.
+        s.add(9_007_199_254_740_996.0);
+        let at = |q: f64| s.quantile(q).expect("not empty");
+        assert_eq!(at(0.0), Numeric::I(i128::MIN));
+        assert_eq!(at(0.3), Numeric::I(-9_007_199_254_740_997));
+        assert_eq!(at(0.5), Numeric::I(9_007_199_254_740_993));
+        assert_eq!(at(0.7), Numeric::F(9_007_199_254_740_996.0));
+        assert_eq!(at(1.0), Numeric::I(i128::MAX));
+        let mut merged = Sketch::new();
+        merged.add(9_007_199_254_740_996.0);
+        let mut other = Sketch::new();
+        other.add_numeric(Numeric::I(9_007_199_254_740_995));
+        merged.merge(&other);
+        assert_eq!(merged.quantile(1.0), Some(Numeric::F(9_007_199_254_740_996.0)));
+        assert_eq!(merged.quantile(0.0), Some(Numeric::I(9_007_199_254_740_995)));
     }
 
     #[test]
@@ -413,7 +533,7 @@ mod tests {
             s.add(x);
         }
         for q in [0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999] {
-            let got = s.quantile(q).expect("not empty");
+            let got = s.quantile_f64(q).expect("not empty");
             assert!(xs.contains(&got), "q {q}: {got} never occurred");
             let want = xs[nearest_rank(q, 5000) as usize - 1];
             assert!((got / want - 1.0).abs() < 0.01, "q {q}: {got} vs {want}");
@@ -428,7 +548,7 @@ mod tests {
         }
         let all: Vec<f64> = [0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0]
             .iter()
-            .map(|&q| s.quantile(q).expect("not empty"))
+            .map(|&q| s.quantile_f64(q).expect("not empty"))
             .collect();
         assert_eq!(
             all,

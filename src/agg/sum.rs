@@ -1,6 +1,9 @@
-//! Exact sums: integers in i128, floats with Neumaier's compensated summation.
+//! Exact sums: integers in i128 and past it in a `BigInt`, floats with Neumaier's compensated summation.
 
+use crate::lang::Val;
 use crate::lang::value::Numeric;
+use crate::lang::wide;
+use num_bigint::BigInt;
 
 /// A float sum with a running compensation for the low-order bits that each addition drops
 /// (Neumaier's improvement of Kahan summation, which also handles terms larger than the sum).
@@ -77,42 +80,55 @@ impl Compensated {
 
 /// The sum of the numbers added, and how many there were (for `avg`).
 ///
-/// Integers (i64, u64 and integer text up to i128) add up exactly; a float turns the result into
-/// a float, computed as the compensated sum of the floats plus the exact integer part. Only an
-/// i128 overflow, beyond 1.7e38, moves integers into the float part.
+/// Integers add up exactly: in i128 while they fit, and past it (a sum beyond 1.7e38, or integer
+/// text too long for i128) in a `BigInt`. A float turns the result into a float, computed as the
+/// compensated sum of the floats plus the exact integer part.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Sum {
     int: i128,
+    /// What did not fit in `int`.
+    wide: Option<Box<BigInt>>,
     float: Compensated,
     has_float: bool,
     n: u64,
 }
 
 impl Sum {
-    pub(crate) fn add(&mut self, x: Numeric) {
+    /// Adds a number; other values are ignored.
+    pub(crate) fn add(&mut self, v: &Val) {
+        let Some(x) = v.numeric() else {
+            return;
+        };
         self.n += 1;
         match x {
             Numeric::I(i) => self.add_int(i),
-            Numeric::F(f) => {
-                self.float.add(f);
-                self.has_float = true;
-            }
+            Numeric::F(f) => match wide::integer(v) {
+                Some(i) => self.add_wide(&i),
+                None => {
+                    self.float.add(f);
+                    self.has_float = true;
+                }
+            },
         }
     }
 
     fn add_int(&mut self, i: i128) {
         match self.int.checked_add(i) {
             Some(s) => self.int = s,
-            None => {
-                self.float.add_int(i);
-                self.has_float = true;
-            }
+            None => self.add_wide(&BigInt::from(i)),
         }
+    }
+
+    fn add_wide(&mut self, i: &BigInt) {
+        **self.wide.get_or_insert_default() += i;
     }
 
     pub(crate) fn merge(&mut self, later: &Sum) {
         self.n += later.n;
         self.add_int(later.int);
+        if let Some(w) = &later.wide {
+            self.add_wide(w);
+        }
         self.float.merge(later.float);
         self.has_float |= later.has_float;
     }
@@ -123,45 +139,63 @@ impl Sum {
         self.n
     }
 
+    /// The exact sum of the integers, when it does not fit in i128.
+    fn wide_total(&self) -> Option<BigInt> {
+        self.wide.as_deref().map(|w| w + self.int)
+    }
+
+    /// The float sum, with the integers added in.
+    fn float_total(&self) -> Compensated {
+        let mut f = self.float;
+        f.add_int(self.int);
+        if let Some(w) = &self.wide {
+            f.add(wide::to_f64(w));
+        }
+        f
+    }
+
     /// The sum, or `None` when no number was added.
-    pub(crate) fn total(&self) -> Option<Numeric> {
+    pub(crate) fn total(&self) -> Option<Val<'static>> {
         if self.n == 0 {
             return None;
         }
-        if !self.has_float {
-            return Some(Numeric::I(self.int));
+        if self.has_float {
+            return Some(Numeric::F(self.float_total().value()).into_val());
         }
-        let mut f = self.float;
-        f.add_int(self.int);
-        Some(Numeric::F(f.value()))
+        Some(match self.wide_total() {
+            Some(w) => wide::into_val(w),
+            None => Numeric::I(self.int).into_val(),
+        })
     }
 
     /// The mean, or `None` when no number was added. Integer sums are divided exactly
     /// (quotient plus remainder), so the mean of large integers loses no more than one rounding.
     pub(crate) fn mean(&self) -> Option<f64> {
-        let n = i128::from(self.n);
         if self.n == 0 {
             return None;
         }
-        if !self.has_float {
-            let s = self.int;
-            return Some((s / n) as f64 + (s % n) as f64 / n as f64);
+        if self.has_float {
+            return Some(self.float_total().divided(self.n as f64));
         }
-        let mut f = self.float;
-        f.add_int(self.int);
-        Some(f.divided(self.n as f64))
+        let n = i128::from(self.n);
+        Some(match self.wide_total() {
+            Some(w) => {
+                let n = BigInt::from(n);
+                wide::to_f64(&(&w / &n)) + wide::to_f64(&(&w % &n)) / wide::to_f64(&n)
+            }
+            None => (self.int / n) as f64 + (self.int % n) as f64 / n as f64,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::value::parse_numeric;
 
     fn sum_of(texts: &[&str]) -> Sum {
         let mut s = Sum::default();
         for t in texts {
-            s.add(parse_numeric(t).expect("a number"));
+            s.add(&Val::number_text(std::borrow::Cow::Borrowed(t)));
         }
         s
     }
@@ -170,7 +204,10 @@ mod tests {
     fn the_mean_of_values_whose_sum_passes_the_range_of_a_double_is_found() {
         assert_eq!(sum_of(&["1e308", "1e308"]).mean(), Some(1e308));
         assert_eq!(sum_of(&["1e308", "1e308", "-1e308", "1"]).mean(), Some(2.5e307));
-        assert_eq!(sum_of(&["1e308", "1e308"]).total(), Some(Numeric::F(f64::INFINITY)));
+        assert_eq!(
+            sum_of(&["1e308", "1e308"]).total(),
+            Some(Numeric::F(f64::INFINITY).into_val())
+        );
         let (mut a, b) = (sum_of(&["1e308", "1e308"]), sum_of(&["2", "4"]));
         a.merge(&b);
         assert_eq!(a.mean(), Some(5e307));
@@ -193,57 +230,68 @@ mod tests {
     #[test]
     fn integers_near_i64_max_sum_exactly() {
         let s = sum_of(&["9223372036854775807", "9223372036854775807", "-1"]);
-        assert_eq!(s.total(), Some(Numeric::I(2 * i128::from(i64::MAX) - 1)));
+        assert_eq!(s.total(), Some(Numeric::I(2 * i128::from(i64::MAX) - 1).into_val()));
         let s = sum_of(&["9223372036854775807", "1"]);
-        assert_eq!(s.total(), Some(Numeric::I(9_223_372_036_854_775_808)));
+        assert_eq!(s.total(), Some(Numeric::I(9_223_372_036_854_775_808).into_val()));
     }
 
     #[test]
     fn integers_near_u64_max_sum_exactly() {
         let s = sum_of(&["18446744073709551615", "1"]);
-        assert_eq!(s.total(), Some(Numeric::I(18_446_744_073_709_551_616)));
+        assert_eq!(s.total(), Some(Numeric::I(18_446_744_073_709_551_616).into_val()));
         let s = sum_of(&["18446744073709551615", "18446744073709551615", "-18446744073709551615"]);
-        assert_eq!(s.total(), Some(Numeric::I(18_446_744_073_709_551_615)));
+        assert_eq!(s.total(), Some(Numeric::I(18_446_744_073_709_551_615).into_val()));
     }
 
     #[test]
     fn odd_integers_beyond_two_to_the_53_are_not_rounded() {
         let s = sum_of(&["9007199254740993", "2"]);
-        assert_eq!(s.total(), Some(Numeric::I(9_007_199_254_740_995)));
+        assert_eq!(s.total(), Some(Numeric::I(9_007_199_254_740_995).into_val()));
     }
 
     #[test]
     fn a_float_makes_a_float_sum_with_the_exact_integer_part() {
         let s = sum_of(&["9007199254740993", "0.5"]);
         // 9007199254740993.5 rounds to the nearest double: 9007199254740994.
-        assert_eq!(s.total(), Some(Numeric::F(9_007_199_254_740_994.0)));
+        assert_eq!(s.total(), Some(Numeric::F(9_007_199_254_740_994.0).into_val()));
         let s = sum_of(&["1", "2.5"]);
-        assert_eq!(s.total(), Some(Numeric::F(3.5)));
+        assert_eq!(s.total(), Some(Numeric::F(3.5).into_val()));
     }
 
     #[test]
     fn compensated_float_sum_keeps_small_terms() {
         let mut s = Sum::default();
-        s.add(Numeric::F(1e16));
+        s.add(&Val::Float(1e16));
         for _ in 0..1000 {
-            s.add(Numeric::F(1.0));
+            s.add(&Val::Float(1.0));
         }
-        s.add(Numeric::F(-1e16));
-        assert_eq!(s.total(), Some(Numeric::F(1000.0)));
+        s.add(&Val::Float(-1e16));
+        assert_eq!(s.total(), Some(Numeric::F(1000.0).into_val()));
         // Ten times the double nearest 0.1 is 1.0000000000000000555: naive summation gives
         // 0.9999999999999999, the compensated sum the correctly rounded 1.
         let s = sum_of(&["0.1"; 10]);
-        assert_eq!(s.total(), Some(Numeric::F(1.0)));
+        assert_eq!(s.total(), Some(Numeric::F(1.0).into_val()));
     }
 
     #[test]
-    fn i128_overflow_falls_back_to_a_float() {
+    fn integers_past_i128_sum_exactly() {
         let max = i128::MAX.to_string();
         let s = sum_of(&[&max, &max]);
-        let Some(Numeric::F(f)) = s.total() else {
-            panic!("a float")
-        };
-        assert_eq!(f, 2.0 * i128::MAX as f64);
+        let twice = "340282366920938463463374607431768211454";
+        assert_eq!(s.total().map(Val::into_value).unwrap().to_string(), twice);
+        let past = "340282366920938463463374607431768211457";
+        let mut s = sum_of(&[past, "-340282366920938463463374607431768211456"]);
+        assert_eq!(s.total(), Some(Val::Int(1)));
+        s.merge(&sum_of(&[&max, &max]));
+        assert_eq!(
+            s.total().map(Val::into_value).unwrap().to_string(),
+            "340282366920938463463374607431768211455"
+        );
+        assert_eq!(s.count(), 4);
+        let s = sum_of(&[past, "3"]);
+        assert_eq!(s.mean(), Some(1.701_411_834_604_692_3e38));
+        let s = sum_of(&[past, "0.5"]);
+        assert_eq!(s.total(), Some(Val::Float(3.402_823_669_209_385e38)));
     }
 
     #[test]
@@ -264,7 +312,7 @@ mod tests {
     fn mean_of_1e9_plus_small_floats_is_stable() {
         let mut s = Sum::default();
         for k in 0..1_000_000 {
-            s.add(Numeric::F(1e9 + f64::from(k % 10) * 0.1));
+            s.add(&Val::Float(1e9 + f64::from(k % 10) * 0.1));
         }
         let m = s.mean().expect("numbers were added");
         assert!((m - (1e9 + 0.45)).abs() < 1e-6, "{m}");
@@ -274,7 +322,7 @@ mod tests {
     fn merge_continues_the_sum() {
         let mut a = sum_of(&["18446744073709551615", "0.25"]);
         a.merge(&sum_of(&["1", "0.25"]));
-        assert_eq!(a.total(), Some(Numeric::F(18_446_744_073_709_551_616.5)));
+        assert_eq!(a.total(), Some(Numeric::F(18_446_744_073_709_551_616.5).into_val()));
         assert_eq!(a.count(), 4);
     }
 }

@@ -191,6 +191,9 @@ fn arith(op: BinOp, a: &Val, b: &Val) -> Val<'static> {
             return Numeric::I(r).into_val();
         }
     }
+    if let Some(r) = wide_arith(op, a, b) {
+        return r;
+    }
     let (x, y) = (x.as_f64(), y.as_f64());
     let r = match op {
         BinOp::Add => x + y,
@@ -203,6 +206,14 @@ fn arith(op: BinOp, a: &Val, b: &Val) -> Val<'static> {
         _ => return Val::Null,
     };
     Val::float(r)
+}
+
+/// Integer arithmetic that i128 cannot hold, or on integer text past it, done exactly.
+fn wide_arith(op: BinOp, a: &Val, b: &Val) -> Option<Val<'static>> {
+    let (Some(i), Some(j)) = (super::wide::integer(a), super::wide::integer(b)) else {
+        return None;
+    };
+    super::wide::arith(op, &i, &j)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod number;
 pub(crate) mod parser;
 pub(crate) mod tree;
 pub(crate) mod value;
+pub(crate) mod wide;
 
 pub(crate) use ast::{Expr, Path, StageAst, StageSpec};
 pub(crate) use error::{LangError, Span};

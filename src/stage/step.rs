@@ -186,10 +186,8 @@ impl State {
                 _ => Value::Null,
             },
             State::Sum(sum) => {
-                if let Some(x) = x {
-                    sum.add(x);
-                }
-                sum.total().map_or(Value::Null, number)
+                sum.add(v);
+                sum.total().map_or(Value::Null, Val::into_value)
             }
             State::Count(n) => {
                 *n += u64::from(v.truthy());

@@ -69,6 +69,45 @@ fn integer_sums_are_exact_beyond_f64() {
 }
 
 #[test]
+fn integers_past_128_bits_sum_and_compute_exactly() {
+    let past = "170141183460469231731687303715884105728"; // 2^127: one past i128::MAX
+    let input = format!("{{\"n\":{past}}}\n{{\"n\":{past}}}\n{{\"n\":-1}}\n");
+    let r = run(&["stats sum(n), avg(n)"], &input);
+    assert_eq!(
+        r.stdout,
+        "{\"sum_n\":340282366920938463463374607431768211455,\"avg_n\":1.1342745564031281e+38}\n"
+    );
+    let r = run(&["step sum(n) as s | keep s"], &input);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "{{\"s\":{past}}}\n{{\"s\":340282366920938463463374607431768211456}}\n{{\"s\":340282366920938463463374607431768211455}}\n"
+        )
+    );
+    let big = "10000000000000000000000000000000000000000";
+    let input = format!("{{\"v\":{big},\"a\":[{big},1,-{big}]}}\n");
+    let r = run(
+        &["where v - 1 != v | set d = v - 1, p = v * v, s = sum(a) | keep d, p, s"],
+        &input,
+    );
+    assert_eq!(
+        r.stdout,
+        format!("{{\"d\":{},\"p\":1{},\"s\":1}}\n", "9".repeat(40), "0".repeat(80))
+    );
+}
+
+#[test]
+fn percentiles_of_integers_past_2_pow_53_are_values_that_occurred() {
+    let input =
+        "{\"n\":9007199254740993}\n{\"n\":9007199254740995}\n{\"n\":-170141183460469231731687303715884105728}\n";
+    let r = run(&["stats p50(n), p99(n), percentile(n, 0) as lo"], input);
+    assert_eq!(
+        r.stdout,
+        "{\"p50_n\":9007199254740993,\"p99_n\":9007199254740995,\"lo\":-170141183460469231731687303715884105728}\n"
+    );
+}
+
+#[test]
 fn top_n_by_count_and_by_aggregate() {
     assert_eq!(run(&["top 1 svc"], EVENTS).stdout, "{\"svc\":\"a\",\"count\":3}\n");
     assert_eq!(
