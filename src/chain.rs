@@ -322,10 +322,11 @@ impl Chain {
     }
 
     /// Feeds one event that passed the parallel part, as its JSON text and, when the worker
-    /// found them, the places of its fields. After the chain stopped or was cut, the
-    /// event's line is skipped.
+    /// found them, the places of its fields. After the chain stopped, was cut or is done (a
+    /// satisfied `head`), the event's line is skipped: no stage before the `head` decides
+    /// another fate for it (a `dedupe`'s `no_time`).
     pub(crate) fn feed(&mut self, ev: Buffered, env: &Env, out: &mut OrderedOut) {
-        if self.stopped || self.cut {
+        if self.cut || self.is_done() {
             if ev.origin.owns_fate() {
                 out.tally.record(ev.origin.file, Fate::Skipped);
             }

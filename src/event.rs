@@ -277,6 +277,8 @@ pub(crate) struct Needs {
     /// Every path read from the event as the stage sees it, once each: what the
     /// end-of-run warning about fields never seen checks.
     pub reads: Vec<Path>,
+    /// A stage reads event time from the first of the default time fields the event has.
+    pub time: bool,
 }
 
 impl Needs {
@@ -979,17 +981,22 @@ fn default_time_paths() -> &'static [Path] {
 impl TimeField {
     pub(crate) const DEFAULTS: [&'static str; 4] = ["ts", "time", "timestamp", "@timestamp"];
 
-    /// Writes the event's time as written (the first default field that holds a time), as
-    /// compact JSON text; false when it has none.
+    /// Writes the event's time as written, as compact JSON text; false when it has none (its
+    /// time field is missing or holds no time).
     pub(crate) fn write<O: json::Out>(&self, ev: &Event, env: &Env, out: &mut O) -> bool {
         self.val(ev, env).map(|v| write_val(out, &v)).is_some()
     }
 
     fn val<'e>(&self, ev: &'e Event, env: &Env) -> Option<Val<'e>> {
-        let of = |p: &Path| ev.lookup(p).filter(|v| time_of(v, env).is_some());
+        self.field(ev).filter(|v| time_of(v, env).is_some())
+    }
+
+    /// The field event time is read from: `--time-field`, or the first default field the
+    /// event has, whether or not it holds a time.
+    fn field<'e>(&self, ev: &'e Event) -> Option<Val<'e>> {
         match &self.0 {
-            Some(p) => of(p),
-            None => default_time_paths().iter().find_map(of),
+            Some(p) => ev.lookup(p),
+            None => default_time_paths().iter().find_map(|p| ev.lookup(p)),
         }
     }
 
@@ -997,6 +1004,7 @@ impl TimeField {
         match &self.0 {
             Some(p) => n.add_path(p),
             None => {
+                n.time = true;
                 for k in Self::DEFAULTS {
                     n.add_quiet(&Path::new(vec![Seg::Key(k.into())]));
                 }
@@ -1006,12 +1014,7 @@ impl TimeField {
 
     /// Unix seconds of the event, if it has a parsable time.
     pub(crate) fn of(&self, ev: &Event, env: &Env) -> Option<f64> {
-        match &self.0 {
-            Some(p) => time_of(&ev.lookup(p)?, env),
-            None => default_time_paths()
-                .iter()
-                .find_map(|p| ev.lookup(p).map(|v| time_of(&v, env)))?,
-        }
+        time_of(&self.field(ev)?, env)
     }
 }
 

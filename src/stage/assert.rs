@@ -39,6 +39,10 @@ impl Describe for Assert {
     fn name(&self) -> &'static str {
         "assert"
     }
+
+    fn counts(&self) -> Option<&'static str> {
+        Some("the first event that fails: failed; the lines after it: skipped")
+    }
 }
 
 impl Ordered for Assert {

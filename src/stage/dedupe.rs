@@ -97,6 +97,13 @@ impl Describe for Dedupe {
     fn name(&self) -> &'static str {
         "dedupe"
     }
+
+    fn counts(&self) -> Option<&'static str> {
+        Some(match self.seen {
+            Seen::All(_) => "repeat: duplicate",
+            Seen::Window(_) => "repeat: duplicate; no time: dead letter (no_time)",
+        })
+    }
 }
 
 impl Ordered for Dedupe {

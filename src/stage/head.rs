@@ -50,6 +50,10 @@ impl Describe for Head {
     fn name(&self) -> &'static str {
         "head"
     }
+
+    fn counts(&self) -> Option<&'static str> {
+        Some("the lines after: skipped")
+    }
 }
 
 impl Ordered for Head {

@@ -113,8 +113,9 @@ impl Join {
         Step::Pass
     }
 
-    /// Why no event matched, when none did but some had a key: the types on each side,
-    /// with the conversion that makes them meet, or a key no record had.
+    /// Why no event matched, when none did but some had a key: the types on each side when
+    /// they differ, with the conversion that makes them meet; a key no record had; or values
+    /// that differ although the types agree.
     pub(crate) fn warning(&self) -> Option<String> {
         let missed = self.met.missed.load(Ordering::Relaxed);
         if self.met.matched.load(Ordering::Relaxed) || missed == 0 {
@@ -126,6 +127,12 @@ impl Join {
         if have == 0 {
             return Some(format!(
                 "join \"{file}\" matched no event: no record of the file has {key}"
+            ));
+        }
+        if missed & have != 0 {
+            // The types meet: the values do not.
+            return Some(format!(
+                "join \"{file}\" matched no event: no value of {on} in the events is a value of {key} in the file"
             ));
         }
         let mut w = format!(

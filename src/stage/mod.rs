@@ -324,6 +324,9 @@ impl Stage {
         if n.whole && !reads.iter().any(|r| r == ".") {
             reads.push(".".into());
         }
+        if n.time {
+            reads.push("event time (ts, time, timestamp or @timestamp)".into());
+        }
         let run = if parallel { "parallel" } else { "ordered" };
         let line = if reads.is_empty() {
             format!("{:<8} {run}", self.name())

@@ -129,6 +129,14 @@ impl Describe for Parse {
     fn name(&self) -> &'static str {
         "parse"
     }
+
+    fn counts(&self) -> Option<&'static str> {
+        match self.otherwise {
+            Otherwise::Keep => None,
+            Otherwise::Drop => Some("no match: filtered"),
+            Otherwise::Dead => Some("no match: dead letter (parse)"),
+        }
+    }
 }
 
 impl PerEvent for Parse {

@@ -120,6 +120,10 @@ impl Describe for Reorder {
     fn name(&self) -> &'static str {
         "reorder"
     }
+
+    fn counts(&self) -> Option<&'static str> {
+        Some("older than what went out: dead letter (late); no time: dead letter (no_time)")
+    }
 }
 
 impl Ordered for Reorder {

@@ -107,6 +107,13 @@ impl Describe for Route {
     fn name(&self) -> &'static str {
         "route"
     }
+
+    fn counts(&self) -> Option<&'static str> {
+        match self {
+            Route::Rules { all: true, .. } => Some("extra topics: copies"),
+            _ => None,
+        }
+    }
 }
 
 impl PerEvent for Route {

@@ -38,6 +38,10 @@ impl Describe for Tail {
     fn name(&self) -> &'static str {
         "tail"
     }
+
+    fn counts(&self) -> Option<&'static str> {
+        Some("the lines before: skipped")
+    }
 }
 
 impl Ordered for Tail {

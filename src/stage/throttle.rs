@@ -124,6 +124,10 @@ impl Describe for Throttle {
     fn name(&self) -> &'static str {
         "throttle"
     }
+
+    fn counts(&self) -> Option<&'static str> {
+        Some("over the limit: throttled; no time: dead letter (no_time)")
+    }
 }
 
 impl Ordered for Throttle {

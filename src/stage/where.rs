@@ -41,6 +41,10 @@ impl Describe for Where {
     fn name(&self) -> &'static str {
         "where"
     }
+
+    fn counts(&self) -> Option<&'static str> {
+        Some("false: filtered")
+    }
 }
 
 impl PerEvent for Where {

@@ -251,6 +251,14 @@ fn a_join_that_matched_no_event_names_the_types_of_its_keys() {
             ""
         )
     );
+    // Keys of the same type (strings) whose values differ: not a matter of types.
+    let r = run(&[&format!("join \"{users}\" on str(uid + 10) = id")], input);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "evq: warning: join \"{users}\" matched no event: no value of the key in the events is a value of id in the file\n"
+        )
+    );
     let r = run(&[&format!("join \"{users}\" on uid = user_id")], input);
     assert_eq!(
         r.stderr,

@@ -232,6 +232,36 @@ fn a_head_after_the_stages_stops_reading_once_satisfied() {
 }
 
 #[test]
+fn lines_after_a_satisfied_head_are_skipped_not_dead_letters() {
+    let input = "{\"id\":1,\"ts\":1}\n{\"id\":2,\"ts\":2}\n{\"id\":3}\n{\"id\":4,\"ts\":0}\n";
+    // (pipeline, lines output, lines skipped): `reorder … within 1` holds line 2 when `head 1`
+    // is satisfied by line 1.
+    for (pipeline, out, skipped) in [
+        ("dedupe within 5s | head 2", 2, 2),
+        ("throttle 5 per 1m | head 2", 2, 2),
+        ("reorder by ts within 1 | head 1", 1, 3),
+        ("fold by id emit changes | head 2", 2, 2),
+    ] {
+        let r = run(&["--strict", "--stats", pipeline], input);
+        assert_eq!(r.code, 0, "{pipeline}: {}", r.stderr);
+        assert_eq!(r.stdout.lines().count(), out, "{pipeline}");
+        let stats = stats_of(&r.stderr);
+        assert_eq!(stats["fates"]["skipped"], skipped, "{pipeline}: {stats}");
+        assert_eq!(fates_total(&stats["fates"]), 4, "{pipeline}: {stats}");
+    }
+}
+
+#[test]
+fn fold_reads_event_time_where_the_windowed_stages_do() {
+    // `ts` is the event's time field, and it holds no time: `time` is not looked at.
+    let input = "{\"id\":1,\"ts\":\"x\",\"time\":\"2026-01-01T00:00:00Z\"}\n";
+    let r = run(&["fold by id | keep _last"], input);
+    assert_eq!(r.stdout, "{\"_last\":null}\n");
+    let r = run(&["count every 1h"], input);
+    assert!(r.stderr.contains("no_time"), "{}", r.stderr);
+}
+
+#[test]
 fn the_stages_run_in_the_ordered_part() {
     let r = run(
         &[

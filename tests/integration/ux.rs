@@ -68,11 +68,19 @@ fn explain_marks_stages_after_an_ordered_one_as_ordered_and_names_paths_as_writt
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     for line in [
-        "head     ordered\n",
+        "head     ordered; the lines after: skipped\n",
         "set      ordered   reads c\n",
-        "where    ordered   reads `a b`\n",
+        "where    ordered   reads `a b`; false: filtered\n",
         "keep     ordered   reads `x.y`, u.id\n",
         "sort     ordered   reads b\n",
+    ] {
+        assert!(r.stdout.contains(line), "{line:?} in {}", r.stdout);
+    }
+    // The time field a stage reads and the fates it decides are named too.
+    let r = run(&["--explain", "dedupe by id within 5m | assert n > 0"], "");
+    for line in [
+        "dedupe   ordered   reads id, event time (ts, time, timestamp or @timestamp); repeat: duplicate; no time: dead letter (no_time)\n",
+        "assert   ordered   reads n; the first event that fails: failed; the lines after it: skipped\n",
     ] {
         assert!(r.stdout.contains(line), "{line:?} in {}", r.stdout);
     }

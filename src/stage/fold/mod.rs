@@ -267,6 +267,10 @@ impl Describe for Fold {
     fn name(&self) -> &'static str {
         "fold"
     }
+
+    fn counts(&self) -> Option<&'static str> {
+        Some("every event: aggregated")
+    }
 }
 
 impl Ordered for Fold {
@@ -309,6 +313,12 @@ impl Ordered for Fold {
             out.go_on()?;
         }
         ControlFlow::Continue(())
+    }
+
+    /// With `emit changes`, every row goes out as its event comes: a `head` after it is
+    /// satisfied without the rest of the input.
+    fn sees_every_event(&self) -> bool {
+        !self.spec.changes
     }
 
     fn partial(&self) -> Option<PartialSpec> {

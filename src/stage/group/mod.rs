@@ -546,6 +546,13 @@ impl Describe for GroupStage {
     fn needs(&self, n: &mut Needs) {
         self.spec.needs(n);
     }
+
+    fn counts(&self) -> Option<&'static str> {
+        Some(match self.spec.windows {
+            None => "every event: aggregated",
+            Some(_) => "every event: aggregated; no time: dead letter (no_time); past --lateness: dead letter (late)",
+        })
+    }
 }
 
 impl Ordered for GroupStage {
