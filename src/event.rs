@@ -230,7 +230,10 @@ impl Rejection {
     pub(crate) fn record_too_long(len: u64, lines: u32, max: usize) -> Rejection {
         Rejection::new(
             Reason::TooLong,
-            format!("record is {len} bytes in {lines} lines, longer than --max-line-bytes {max}"),
+            format!(
+                "record is {len} bytes in {}, longer than --max-line-bytes {max}",
+                crate::messages::counted(lines, "line", "lines")
+            ),
         )
     }
 

@@ -82,6 +82,12 @@ fn reads_only_stdin<'a>(inputs: impl IntoIterator<Item = &'a str>) -> bool {
 }
 
 /// Writes `evq: {msg}` and a newline to stderr, ignoring any failure.
+/// `n` and a noun, singular for one: "1 line", "2 lines".
+pub(crate) fn counted(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 pub(crate) fn error(msg: impl Display) {
     text(line(msg));
 }

@@ -337,6 +337,7 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
     }
     let data = &chunk.data;
     let mut start = 0;
+    let mut joined = Vec::new();
     // Multi-line records (`--multiline-start`) come with their ends and line counts.
     let mut records = chunk.records.as_ref().map(|r| r.iter());
     let mut origins = chunk.origins.as_ref().map(|m| m.iter());
@@ -359,10 +360,24 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
         let stats = w.open.tally.of(origin.file);
         stats.lines += 1;
         stats.bytes += len;
-        let text = match &data[start..end] {
+        let mut text = match &data[start..end] {
             [rest @ .., b'\r'] => rest,
             line => line,
         };
+        if lines > 1 && memchr::memchr(b'\r', text).is_some() {
+            // A record joined from CRLF lines: each line loses its CR, as a single line does.
+            joined.clear();
+            for line in text.split_inclusive(|b| *b == b'\n') {
+                match line.strip_suffix(b"\r\n") {
+                    Some(body) => {
+                        joined.extend_from_slice(body);
+                        joined.push(b'\n');
+                    }
+                    None => joined.extend_from_slice(line),
+                }
+            }
+            text = &joined;
+        }
         w.line(&Line { text, origin });
         origin.line += lines;
         origin.offset += len;

@@ -107,8 +107,8 @@ impl DeadLetters {
         let dead = total.dead_letters();
         if dead > 0 && !kept {
             messages::alert(format_args!(
-                "{dead} dead letter{} ({}); keep them with --dead-letter FILE",
-                if dead == 1 { "" } else { "s" },
+                "{} ({}); keep them with --dead-letter FILE",
+                messages::counted(dead, "dead letter", "dead letters"),
                 total.dead_summary()
             ));
             for e in &self.examples {

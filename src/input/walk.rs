@@ -38,7 +38,7 @@ pub(crate) struct Skipped {
 impl Skipped {
     /// The note for stderr, if anything was left out; `verbose` counts what globs excluded too.
     pub(crate) fn note(&self, verbose: bool) -> Option<String> {
-        let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let plural = |n: u64, one: &str, many: &str| crate::messages::counted(n, one, many);
         let counts = [
             (
                 self.special,

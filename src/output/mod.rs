@@ -245,7 +245,7 @@ fn push_row_lines(rows: &mut rows::Rows, data: &[u8]) {
 
 /// "1 event" or "N events", for a warning.
 fn events(n: u64) -> String {
-    format!("{n} {}", if n == 1 { "event" } else { "events" })
+    crate::messages::counted(n, "event", "events")
 }
 
 #[cfg(test)]

@@ -126,6 +126,19 @@ fn multiline_records_join_stack_traces() {
     assert_eq!(out[1]["l"], 4);
 }
 
+#[test]
+fn a_multiline_record_of_crlf_lines_keeps_no_cr() {
+    let input = "2026-01-01 ERROR boom\r\n\tat a.B(B.java:1)\r\n2026-01-01 INFO ok\r\n";
+    let r = run(
+        &["--multiline-start", "^\\d{4}-", "-i", "lines", "set o = offset()"],
+        input,
+    );
+    assert_eq!(
+        r.stdout,
+        "{\"line\":\"2026-01-01 ERROR boom\\n\\tat a.B(B.java:1)\",\"o\":0}\n{\"line\":\"2026-01-01 INFO ok\",\"o\":42}\n"
+    );
+}
+
 /// A record longer than `--max-line-bytes` is one `too_long` dead letter with its first line's
 /// number, never pieces that look like records of their own; the next record is whole.
 #[test]

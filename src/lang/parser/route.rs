@@ -155,8 +155,8 @@ impl Parser {
                     .hint(format!("each * matches text up to what follows it; e.g. {example}")),
                 WildcardError::Count { holes, names } => LangError::new(
                     format!(
-                        "the pattern has {holes} * but {names} name{} follow as",
-                        if names == 1 { "" } else { "s" }
+                        "the pattern has {holes} * but {} follow as",
+                        crate::messages::counted(names as u64, "name", "names")
                     ),
                     names_span,
                 )
