@@ -131,7 +131,7 @@ pub(crate) struct Cli {
     #[arg(short = 'j', long = "jobs", value_name = "N", allow_hyphen_values = true, value_parser = jobs)]
     pub jobs: Option<usize>,
 
-    /// Write rejected lines here, one NDJSON record each
+    /// Write rejected lines here, one NDJSON record each (a file: - is refused, ./- names one)
     #[arg(long = "dead-letter", value_name = "FILE")]
     pub dead_letter: Option<PathBuf>,
 
@@ -298,7 +298,13 @@ fn parse_count(s: &str) -> Result<usize, String> {
 
 /// `-j N`: 0 is refused with the other settings (see `config`).
 fn jobs(s: &str) -> Result<usize, String> {
-    whole(s)
+    match s.trim().parse::<usize>() {
+        Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => Err(format!(
+            "`{s}` threads are more than the {} evq runs at most",
+            crate::config::MAX_JOBS
+        )),
+        _ => whole(s),
+    }
 }
 
 /// `--max-errors N`: a count of dead letters, which cannot be negative.

@@ -112,6 +112,7 @@ impl Config {
         let asts = stages(&source, cli.out_dir.as_deref(), &params(&cli)?)?;
         refuse_stdout_format_without_stdout(&cli, &asts)?;
         refuse_compressed_names(&cli)?;
+        refuse_dash_files(&cli, &asts)?;
         let time_format = time_format(cli.time_format.as_deref())?;
         let jobs = jobs(cli.jobs, facts)?;
         let time = time_field(cli.time_field.as_deref())?;
@@ -383,7 +384,7 @@ fn time_format(format: Option<&str>) -> Result<Option<Arc<str>>, UsageError> {
 }
 
 /// The most worker threads `--jobs` may ask for: more than the cores only waste memory.
-const MAX_JOBS: usize = 1024;
+pub(crate) const MAX_JOBS: usize = 1024;
 
 /// `--jobs`, or one thread per core.
 fn jobs(jobs: Option<usize>, facts: &Facts) -> Result<usize, UsageError> {
@@ -454,6 +455,25 @@ fn refuse_compressed_names(cli: &Cli) -> Result<(), UsageError> {
         }
     }
     Ok(())
+}
+
+/// `-` names stdin as an input, but the files evq writes are files: `--dead-letter -` and
+/// `to "-"` would create a file named `-` where a user expects stdout, so they are refused.
+fn refuse_dash_files(cli: &Cli, asts: &[StageAst]) -> Result<(), UsageError> {
+    if cli.dead_letter.as_deref() == Some(Path::new("-")) {
+        return Err(UsageError::flag(
+            "--dead-letter",
+            "- is not stdout here: dead letters go to a file, apart from the output; name one (./- for a file named -)",
+        ));
+    }
+    match asts.iter().find_map(|a| fixed_template_path(&a.spec)) {
+        Some((stage, path)) if path == Path::new("-") => Err(UsageError::flag(
+            if stage == "tee" { "tee" } else { "to" },
+            "\"-\" is not stdout here: the events that reach the end of the pipeline go to stdout; \
+             name a file (\"./-\" for a file named -)",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The files the run reads besides its inputs: the pipeline file, `join`'s and `validate`'s.

@@ -79,7 +79,10 @@ fn wrong_command_lines_are_refused_with_their_message() {
         ),
         (&["--multiline-start", "(", "where true"], "evq: --multiline-start: "),
         (&["wher true"], "evq: pipeline error: unknown stage `wher`"),
-        (&["-f", "/nonexistent/evq-pipeline"], "evq: /nonexistent/evq-pipeline: "),
+        (
+            &["-f", "/nonexistent/evq-pipeline"],
+            "evq: -f /nonexistent/evq-pipeline: the pipeline file",
+        ),
     ];
     for (args, want) in cases {
         let got = error(args);
@@ -258,7 +261,10 @@ fn the_messages_of_usage_errors_read_as_before() {
         path: "p.evq".into(),
         io,
     };
-    assert_eq!(file.to_string(), "p.evq: No such file or directory");
+    assert_eq!(
+        file.to_string(),
+        "-f p.evq: the pipeline file cannot be read: No such file or directory"
+    );
     assert_eq!(
         UsageError::flag("--time-field", "`x +` is not a field path").to_string(),
         "--time-field: `x +` is not a field path"

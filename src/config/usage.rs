@@ -14,7 +14,7 @@ pub(crate) enum UsageError {
     #[error("{}", .error.render(.text))]
     Pipeline { text: String, error: LangError },
     /// `-f FILE` cannot be read.
-    #[error("{}: {}", .path.display(), messages::io(.io))]
+    #[error("-f {}: the pipeline file cannot be read: {}", .path.display(), messages::io(.io))]
     PipelineFile { path: PathBuf, io: std::io::Error },
     /// A flag's value is wrong.
     #[error("{flag}: {why}")]

@@ -115,3 +115,29 @@ fn empty_formats_and_years_past_9999_are_usage_errors() {
     }
     assert_eq!(run(&["--year", "2024", "where true"], "{}\n").code, 0);
 }
+
+#[test]
+fn dash_is_no_output_file_and_the_pipeline_file_is_named_as_such() {
+    for (args, says) in [
+        (
+            &["--dead-letter", "-", "where true"][..],
+            "evq: --dead-letter: - is not stdout here",
+        ),
+        (&["to \"-\""][..], "evq: to: \"-\" is not stdout here"),
+        (&["tee \"-\""][..], "evq: tee: \"-\" is not stdout here"),
+        (
+            &["-f", "/nonexistent/evq-config/p.evq"][..],
+            "evq: -f /nonexistent/evq-config/p.evq: the pipeline file cannot be read: ",
+        ),
+        (
+            &["-j", "99999999999999999999", "where true"][..],
+            "threads are more than the 1024 evq runs at most",
+        ),
+    ] {
+        let r = run(args, "{}\n");
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+        assert_eq!(r.stdout, "", "{args:?}");
+    }
+    assert!(!std::path::Path::new("-").exists(), "no file named - was made");
+}
