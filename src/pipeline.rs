@@ -133,7 +133,7 @@ impl Pipeline {
     /// NDJSON, fields never seen, comparisons that never held).
     pub(crate) fn report_guidance(&self, total: &crate::stats::Stats) {
         let lines = total.lines.saturating_sub(total.blank);
-        let invalid = total.dead[Reason::InvalidJson.index()];
+        let invalid = total.dead[Reason::InvalidJson.index()] + total.dead[Reason::InvalidUtf8.index()];
         if let Some(advice) = self.sniff.advice(invalid, lines) {
             crate::messages::note(advice);
         }
@@ -431,6 +431,9 @@ impl Worker<'_> {
                 &lossy
             }
             Err(e) => {
+                // UTF-16 text without its byte order mark is not UTF-8 once it holds a non-ASCII
+                // character: the end-of-run note looks at such lines too.
+                p.sniff.note(bytes);
                 let error = format!("invalid UTF-8 at byte {}", e.valid_up_to());
                 return self.dead(line, Rejection::new(Reason::InvalidUtf8, error));
             }

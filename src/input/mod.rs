@@ -116,9 +116,14 @@ impl Identity {
 
 /// The error for an output file that is an input of the run.
 pub(crate) fn overwrite_error(input: &Identity) -> std::io::Error {
+    let name = std::path::Path::new(&input.name)
+        .file_name()
+        .map(|n| n.to_string_lossy());
     std::io::Error::other(format!(
-        "is the input {} of this run; evq never writes over its input",
-        input.name
+        "is the input {} of this run; evq never writes over its input: write it elsewhere{}",
+        input.name,
+        name.map(|n| format!(", or leave it out of a directory input with -g '!{n}'"))
+            .unwrap_or_default()
     ))
 }
 

@@ -453,13 +453,16 @@ fn utf16_input_is_read_with_its_byte_order_mark_and_gets_a_note_without() {
     let r = run_bytes(&["-i", "csv", "where true"], &utf16("a,b\n1,x\n", true));
     assert_eq!(r.stdout, "{\"a\":1,\"b\":\"x\"}\n", "{}", r.stderr);
 
-    let r = run_bytes(&["where true"], &utf16(events, false));
-    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
-    assert!(
-        r.stderr.contains("look like UTF-16 text") && r.stderr.contains("iconv -f UTF-16 -t UTF-8"),
-        "{}",
-        r.stderr
-    );
+    // Without the mark, also when non-ASCII characters make the lines invalid UTF-8.
+    for text in [events, "{\"a\":\"é1\"}\n{\"a\":\"é2\"}\n{\"a\":\"é3\"}\n"] {
+        let r = run_bytes(&["where true"], &utf16(text, false));
+        assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("look like UTF-16 text") && r.stderr.contains("iconv -f UTF-16 -t UTF-8"),
+            "{}",
+            r.stderr
+        );
+    }
 }
 
 #[test]
