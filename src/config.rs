@@ -466,13 +466,14 @@ fn refuse_dash_files(cli: &Cli, asts: &[StageAst]) -> Result<(), UsageError> {
             "- is not stdout here: dead letters go to a file, apart from the output; name one (./- for a file named -)",
         ));
     }
-    match asts.iter().find_map(|a| fixed_template_path(&a.spec)) {
-        Some((stage, path)) if path == Path::new("-") => Err(UsageError::flag(
-            if stage == "tee" { "tee" } else { "to" },
+    let mut fixed = asts.iter().filter_map(|a| fixed_template_path(&a.spec));
+    match fixed.find(|(_, path)| path == Path::new("-")) {
+        Some((stage, _)) => Err(UsageError::flag(
+            stage,
             "\"-\" is not stdout here: the events that reach the end of the pipeline go to stdout; \
              name a file (\"./-\" for a file named -)",
         )),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 

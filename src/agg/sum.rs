@@ -180,8 +180,8 @@ impl Sum {
         let n = i128::from(self.n);
         Some(match self.wide_total() {
             Some(w) => {
-                let n = BigInt::from(n);
-                wide::to_f64(&(&w / &n)) + wide::to_f64(&(&w % &n)) / wide::to_f64(&n)
+                let big_n = BigInt::from(n);
+                wide::to_f64(&(&w / &big_n)) + wide::to_f64(&(&w % &big_n)) / n as f64
             }
             None => (self.int / n) as f64 + (self.int % n) as f64 / n as f64,
         })

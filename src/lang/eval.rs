@@ -174,24 +174,31 @@ fn arith(op: BinOp, a: &Val, b: &Val) -> Val<'static> {
     let (Some(x), Some(y)) = (a.numeric(), b.numeric()) else {
         return Val::Null;
     };
-    if let (Numeric::I(i), Numeric::I(j)) = (x, y) {
-        let r = match op {
-            BinOp::Add => i.checked_add(j),
-            BinOp::Sub => i.checked_sub(j),
-            BinOp::Mul => i.checked_mul(j),
-            BinOp::Div if j == 0 => return Val::Null,
-            // `checked_*`: i128::MIN / -1 overflows; it falls through to floats.
-            BinOp::Div if i.checked_rem(j) == Some(0) => i.checked_div(j),
-            BinOp::Div => None,
-            BinOp::Rem if j == 0 => return Val::Null,
-            BinOp::Rem => i.checked_rem(j),
-            _ => None,
-        };
-        if let Some(r) = r {
-            return Numeric::I(r).into_val();
+    let wide = match (x, y) {
+        (Numeric::I(i), Numeric::I(j)) => {
+            let r = match op {
+                BinOp::Add => i.checked_add(j),
+                BinOp::Sub => i.checked_sub(j),
+                BinOp::Mul => i.checked_mul(j),
+                BinOp::Div if j == 0 => return Val::Null,
+                // A division with a remainder is a float; `checked_*`: i128::MIN / -1
+                // overflows, and is done exactly past i128.
+                BinOp::Div if i.checked_rem(j).is_some_and(|r| r != 0) => None,
+                BinOp::Div => i.checked_div(j),
+                BinOp::Rem if j == 0 => return Val::Null,
+                BinOp::Rem => i.checked_rem(j),
+                _ => None,
+            };
+            if let Some(r) = r {
+                return Numeric::I(r).into_val();
+            }
+            // Past i128: exactly, unless only the remainder made it a float.
+            op != BinOp::Div || i.checked_rem(j).is_none()
         }
-    }
-    if let Some(r) = wide_arith(op, a, b) {
+        // Integer text past i128 on both sides.
+        _ => super::wide::is_integer(a) && super::wide::is_integer(b),
+    };
+    if wide && let Some(r) = wide_arith(op, a, b) {
         return r;
     }
     let (x, y) = (x.as_f64(), y.as_f64());

@@ -23,11 +23,23 @@ pub(crate) fn integer(v: &Val) -> Option<BigInt> {
     }
 }
 
+/// Whether [`integer`] takes the value, checked without converting it.
+pub(crate) fn is_integer(v: &Val) -> bool {
+    match v {
+        Val::Int(_) => true,
+        Val::Num(text) => is_integer_text(text),
+        _ => false,
+    }
+}
+
 /// Integer text as JSON writes it (an optional `-`, then digits), within [`MAX_DIGITS`].
-fn integer_text(text: &str) -> Option<BigInt> {
+fn is_integer_text(text: &str) -> bool {
     let digits = text.strip_prefix('-').unwrap_or(text);
-    let plain = !digits.is_empty() && digits.len() <= MAX_DIGITS && digits.bytes().all(|b| b.is_ascii_digit());
-    plain.then(|| text.parse().ok()).flatten()
+    !digits.is_empty() && digits.len() <= MAX_DIGITS && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn integer_text(text: &str) -> Option<BigInt> {
+    is_integer_text(text).then(|| text.parse().ok()).flatten()
 }
 
 /// `x op y` for `+ - * / %` on exact integers; division only when it leaves no remainder

@@ -126,6 +126,10 @@ fn dash_is_no_output_file_and_the_pipeline_file_is_named_as_such() {
         (&["to \"-\""][..], "evq: to: \"-\" is not stdout here"),
         (&["tee \"-\""][..], "evq: tee: \"-\" is not stdout here"),
         (
+            &["tee \"kept.ndjson\" | to \"-\""][..],
+            "evq: to: \"-\" is not stdout here",
+        ),
+        (
             &["-f", "/nonexistent/evq-config/p.evq"][..],
             "evq: -f /nonexistent/evq-config/p.evq: the pipeline file cannot be read: ",
         ),
