@@ -66,9 +66,9 @@ impl DeadLetters {
         self.seen
     }
 
-    /// Writes one record (`--dead-letter`) or keeps its example for stderr. After a failed
-    /// write the file takes no more records.
-    pub(super) fn send(&mut self, record: &[u8], example: impl FnOnce() -> String) -> Result<(), OutputError> {
+    /// Writes one record (`--dead-letter`) or keeps its example, if it has one, for stderr.
+    /// After a failed write the file takes no more records.
+    pub(super) fn send(&mut self, record: &[u8], example: impl FnOnce() -> Option<String>) -> Result<(), OutputError> {
         match self.file.as_mut() {
             Some((path, f)) => {
                 let Err(source) = f.write_all(record) else {
@@ -80,7 +80,7 @@ impl DeadLetters {
             }
             None => {
                 if self.examples.len() < EXAMPLES {
-                    self.examples.push(example());
+                    self.examples.extend(example());
                 }
                 Ok(())
             }
@@ -150,7 +150,7 @@ mod tests {
         for i in 0..5 {
             let example = || {
                 asked += 1;
-                format!("example {i}")
+                Some(format!("example {i}"))
             };
             assert!(d.send(b"{}\n", example).is_ok());
         }
@@ -193,12 +193,15 @@ mod tests {
         let Ok(mut d) = DeadLetters::open(Some(Path::new("/dev/full"))) else {
             return; // no /dev/full on this system
         };
-        assert!(d.send(b"{}\n", String::new).is_ok(), "buffered, not yet written");
+        assert!(
+            d.send(b"{}\n", || Some(String::new())).is_ok(),
+            "buffered, not yet written"
+        );
         let e = d.flush().expect_err("/dev/full is full");
         assert_eq!(e.to_string(), "--dead-letter /dev/full: No space left on device");
         assert!(d.file.is_none());
         assert!(d.flush().is_ok(), "no file is left to fail");
-        assert!(d.send(b"{}\n", || "kept".to_string()).is_ok());
+        assert!(d.send(b"{}\n", || Some("kept".to_string())).is_ok());
         assert_eq!(d.examples, ["kept"]);
     }
 }

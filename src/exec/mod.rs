@@ -551,9 +551,10 @@ impl<'c> Writer<'c> {
         }
         let over = self.dead.over(self.cfg.strict, self.cfg.max_errors);
         if over {
-            self.cut_at(&d);
+            self.cut_at(d);
+        } else {
+            self.send(d, true);
         }
-        self.send(d);
         if over { Next::Cut } else { Next::Take }
     }
 
@@ -594,8 +595,9 @@ impl<'c> Writer<'c> {
         }
     }
 
-    /// `--strict` or `--max-errors` stops the run at dead letter `d`.
-    fn cut_at(&mut self, d: &DeadLetter) {
+    /// `--strict` or `--max-errors` stops the run at dead letter `d`: it is named now, and
+    /// sent without a second quote in the summary.
+    fn cut_at(&mut self, d: DeadLetter) {
         let why = if self.cfg.strict {
             "--strict".to_string()
         } else {
@@ -609,6 +611,7 @@ impl<'c> Writer<'c> {
             d.error
         ));
         self.outcome.stop(ExitStatus::Input);
+        self.send(d, false);
     }
 
     /// Sends the dead letters the ordered stages made, in order; the one past what `--strict`
@@ -617,22 +620,24 @@ impl<'c> Writer<'c> {
     fn send_ordered_dead(&mut self, o: &mut OrderedOut) -> bool {
         for d in std::mem::take(&mut o.dead) {
             if self.dead.over(self.cfg.strict, self.cfg.max_errors) {
-                self.cut_at(&d);
-                self.send(d);
+                self.cut_at(d);
                 return true;
             }
-            self.send(d);
+            self.send(d, true);
         }
         false
     }
 
-    /// Records a dead letter's fate and sends it: the one place either happens.
-    fn send(&mut self, d: DeadLetter) {
+    /// Records a dead letter's fate and sends it, `quote`d among the summary's examples or
+    /// not: the one place either happens.
+    fn send(&mut self, d: DeadLetter, quote: bool) {
         self.ledger.dead(&d, true);
         let env = &self.cfg.env;
-        let example = || match d.line {
-            0 => format!("an event a stage made: {}: {}", d.reason.name(), d.error),
-            line => format!("{}:{line}: {}: {}", env.file_name(d.file), d.reason.name(), d.error),
+        let example = || {
+            quote.then(|| match d.line {
+                0 => format!("an event a stage made: {}: {}", d.reason.name(), d.error),
+                line => format!("{}:{line}: {}: {}", env.file_name(d.file), d.reason.name(), d.error),
+            })
         };
         match self.dead.send(&d.record, example) {
             Ok(()) => self.acks.dead(if d.made { 0 } else { d.line }),

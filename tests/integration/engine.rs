@@ -616,7 +616,12 @@ fn strict_stops_exactly_before_the_first_bad_line_and_exits_3() {
                 "--chunk-size {chunk} -j {jobs}: output must stop at line 300"
             );
             let msg = format!("{}:301:", s(&p));
-            assert!(r.stderr.contains(&msg), "names file:line: {}", r.stderr);
+            assert_eq!(
+                r.stderr.matches(&msg).count(),
+                1,
+                "names file:line once, not again in the summary: {}",
+                r.stderr
+            );
             assert!(!r.stderr.contains(":302:"), "{}", r.stderr);
         }
     }
