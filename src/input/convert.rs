@@ -401,6 +401,16 @@ pub(crate) fn unique_names(names: impl Iterator<Item = String>) -> Vec<String> {
     out
 }
 
+/// The names of a row's `n` fields: the header's, then for each field past it `_N` (its
+/// column's number), made unique against the header's names as they are among themselves.
+pub(crate) fn row_names(headers: &[String], n: usize) -> Cow<'_, [String]> {
+    if n <= headers.len() {
+        return Cow::Borrowed(headers);
+    }
+    let extra = std::iter::repeat_n(String::new(), n - headers.len());
+    Cow::Owned(unique_names(headers.iter().cloned().chain(extra)))
+}
+
 fn csv_error(e: csv::Error) -> io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
@@ -492,19 +502,18 @@ impl CsvRecords {
             return Ok(Some(self.too_long(line, offset, at, end)));
         }
         self.reader.get_mut().forget_before(at);
-        let headers = self.headers.as_deref().unwrap_or_default();
+        let names = row_names(self.headers.as_deref().unwrap_or_default(), self.record.len());
         let mut m = Map::new();
-        for (i, field) in self.record.iter().enumerate() {
+        for (field, key) in self.record.iter().zip(names.iter()) {
             let Ok(field) = std::str::from_utf8(field) else {
                 return Ok(Some(self.raw_row(line, offset)));
             };
-            let key = headers.get(i).cloned().unwrap_or_else(|| format!("_{}", i + 1));
             let field = if self.delimiter == b'\t' {
                 tsv_unescape(field)
             } else {
                 Cow::Borrowed(field)
             };
-            m.insert(key, crate::parse::typed(&field));
+            m.insert(key.clone(), crate::parse::typed(&field));
         }
         Ok(Some(Record::event(&Value::Object(m), line, offset)))
     }

@@ -219,10 +219,11 @@ impl Header {
 
     /// The event of a data line.
     fn event(&self, row: &str) -> Value {
+        let fields = split(row, &self.separator);
+        let names = super::convert::row_names(&self.fields, fields.len());
         let mut m = Map::new();
-        for (i, field) in split(row, &self.separator).into_iter().enumerate() {
-            let key = self.fields.get(i).cloned().unwrap_or_else(|| format!("_{}", i + 1));
-            m.insert(key, self.value(field, self.types.get(i).map(String::as_str)));
+        for (i, (field, key)) in fields.into_iter().zip(names.iter()).enumerate() {
+            m.insert(key.clone(), self.value(field, self.types.get(i).map(String::as_str)));
         }
         Value::Object(m)
     }

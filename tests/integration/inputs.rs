@@ -249,6 +249,16 @@ fn csv_input_keeps_the_rows_around_one_that_is_not_utf8() {
 fn ragged_csv_rows_keep_every_value() {
     let r = run(&["-i", "csv", "where true"], "a,b\n1\n1,2,3\n");
     assert_eq!(r.stdout, "{\"a\":1}\n{\"a\":1,\"b\":2,\"_3\":3}\n");
+    // A field past the header never takes the place of a column the header names.
+    let want = "{\"a\":1,\"_3\":2,\"_3_2\":3,\"_4\":4}\n";
+    for (format, input) in [
+        ("csv", "a,_3\n1,2,3,4\n"),
+        ("tsv", "a\t_3\n1\t2\t3\t4\n"),
+        ("zeek", "#separator \\x09\n#fields\ta\t_3\n1\t2\t3\t4\n"),
+    ] {
+        let r = run(&["-i", format, "where true"], input);
+        assert_eq!(r.stdout, want, "-i {format}: {}", r.stderr);
+    }
 }
 
 #[test]
