@@ -248,6 +248,18 @@ fn seconds_and_nanos(t: f64) -> Option<(i64, u32)> {
     Some((secs as i64, micros as u32 * 1000))
 }
 
+/// Days from the Monday that starts the epoch's ISO week (1969-12-29) to the epoch, a
+/// Thursday: windows of whole weeks are counted from that Monday (ISO 8601).
+pub(crate) const EPOCH_WEEKDAY: i64 = 3;
+
+/// How far before the epoch UTC windows of `len` seconds are counted from: whole weeks from
+/// the Monday before it, anything else from the epoch itself.
+pub(crate) fn utc_shift(len: f64) -> f64 {
+    const WEEK: f64 = 7.0 * 86_400.0;
+    let weeks = len >= WEEK && (len / WEEK).fract() == 0.0;
+    if weeks { (EPOCH_WEEKDAY * 86_400) as f64 } else { 0.0 }
+}
+
 /// Which slot of `len` seconds, counted from `shift` seconds before the Unix epoch, holds Unix
 /// second `t`. Counted in whole nanoseconds of `t` as it is written (to the microsecond), since
 /// dividing floats puts an instant on a boundary (…00.100 in slots of 100ms) in the slot before.

@@ -368,7 +368,8 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
             if d <= 0.0 {
                 return Val::Null;
             }
-            num_val(crate::time::slot_start(crate::time::slot(t, d, 0.0), d, 0.0))
+            let shift = crate::time::utc_shift(d);
+            num_val(crate::time::slot_start(crate::time::slot(t, d, shift), d, shift))
         }
         Func::Map | Func::Filter | Func::Any | Func::All => array::each(f, args, ev, env),
         Func::Keys

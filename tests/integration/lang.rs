@@ -654,6 +654,12 @@ fn bucket_is_the_start_of_the_window() {
         "1793527200"
     );
     assert_eq!(val("bucket(1793491399, 0)", "{}"), "null");
+    // Weeks start on Monday, as count every 1w's windows do (1970-01-01 was a Thursday).
+    let ts = r#"{"ts":"2024-01-03T12:00:00Z"}"#;
+    assert_eq!(val(r#"strftime(bucket(ts, 1w), "%F %a")"#, ts), "\"2024-01-01 Mon\"");
+    assert_eq!(val(r#"strftime(bucket(ts, 2w), "%a")"#, ts), "\"Mon\"");
+    let every = run(&["count every 1w | keep window_start"], &format!("{ts}\n"));
+    assert_eq!(every.stdout, "{\"window_start\":\"2024-01-01T00:00:00Z\"}\n");
 }
 
 #[test]

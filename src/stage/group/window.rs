@@ -53,7 +53,7 @@ impl Windows {
             } else {
                 Grid::Days {
                     days,
-                    from: if weeks { -3 } else { 0 },
+                    from: if weeks { -crate::time::EPOCH_WEEKDAY } else { 0 },
                 }
             }
         } else {
