@@ -69,17 +69,29 @@ fn parse_text(s: &str, user: Option<&str>) -> Option<f64> {
     }
     if let Some(fmt) = user {
         if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
-            return Some(dt.timestamp() as f64 + f64::from(dt.timestamp_subsec_nanos()) / 1e9);
+            return unix_seconds(&dt);
         }
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
-            let dt = dt.and_utc();
-            return Some(dt.timestamp() as f64 + f64::from(dt.timestamp_subsec_nanos()) / 1e9);
+            return unix_seconds(&dt.and_utc());
         }
     }
     if s.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
         return s.parse::<f64>().ok().and_then(from_number);
     }
     None
+}
+
+/// Unix seconds of a time chrono read. Chrono reads second 60 of any minute, as a second 59
+/// that lasts two: only 23:59:60 UTC is a leap second, counted as the day's last second, as
+/// RFC 3339 times are; any other is no time.
+pub(crate) fn unix_seconds<Tz: TimeZone>(dt: &DateTime<Tz>) -> Option<f64> {
+    let whole = dt.timestamp();
+    let nanos = dt.timestamp_subsec_nanos();
+    if nanos < 1_000_000_000 {
+        return Some(whole as f64 + f64::from(nanos) / 1e9);
+    }
+    let last_of_day = whole.rem_euclid(86_400) == 86_399;
+    last_of_day.then(|| within_second(whole as f64, f64::from(nanos - 1_000_000_000) / 1e9))
 }
 
 fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
@@ -618,6 +630,10 @@ mod tests {
             Some(1795852800.0)
         );
         assert_eq!(parse_str("2026-11-28T10:00:00Z", user), Some(1795860000.0));
+        // Second 60 as RFC 3339 takes it: only at 23:59:60 UTC, the day's last second.
+        let user = Some("%d.%m.%Y %H:%M:%S");
+        assert_eq!(parse_str("31.12.2016 23:59:60", user), Some(1483228799.0));
+        assert_eq!(parse_str("30.06.2016 10:59:60", user), None);
     }
 
     #[test]

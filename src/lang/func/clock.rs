@@ -1,12 +1,8 @@
 //! Time functions beyond `time`: `strptime` with a given format, and `strftime` in an
 //! IANA time zone.
 
-use chrono::DateTime;
+use crate::time::unix_seconds;
 use chrono::format::{Parsed, StrftimeItems, parse};
-
-fn seconds<Tz: chrono::TimeZone>(dt: &DateTime<Tz>) -> f64 {
-    dt.timestamp() as f64 + f64::from(dt.timestamp_subsec_nanos()) / 1e9
-}
 
 /// Unix seconds of `s` read with the strftime format `fmt`: with an offset (`%z`) as
 /// written, without one as UTC; a time of day without minutes or seconds starts at the whole
@@ -26,8 +22,11 @@ pub(super) fn strptime(s: &str, fmt: &str) -> Option<f64> {
         p.set_second(0).ok()?;
     }
     match p.offset() {
-        Some(_) => p.to_datetime().ok().map(|dt| seconds(&dt)),
-        None => p.to_naive_datetime_with_offset(0).ok().map(|dt| seconds(&dt.and_utc())),
+        Some(_) => p.to_datetime().ok().and_then(|dt| unix_seconds(&dt)),
+        None => p
+            .to_naive_datetime_with_offset(0)
+            .ok()
+            .and_then(|dt| unix_seconds(&dt.and_utc())),
     }
 }
 
@@ -68,6 +67,11 @@ mod tests {
             (r#"strptime("2024-01-02 x", "%Y-%m-%d")"#, EV, "null"),
             (r#"strptime("1700000000", "%s")"#, EV, "1700000000"),
             (r#"strptime(1, "%Y")"#, EV, "null"),
+            // Second 60 is a leap second only at 23:59:60 UTC: the day's last second.
+            (r#"strptime("2016-12-31 23:59:60", "%F %T")"#, EV, "1483228799"),
+            (r#"strptime("2016-12-31 23:59:60.5", "%F %T%.f")"#, EV, "1483228799.5"),
+            (r#"strptime("2017-01-01 00:59:60 +0100", "%F %T %z")"#, EV, "1483228799"),
+            (r#"strptime("2016-06-30 10:59:60", "%F %T")"#, EV, "null"),
         ]);
     }
 
