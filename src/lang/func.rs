@@ -283,10 +283,13 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
             let Some(items) = v.as_array() else { return Val::Null };
             let sep = arg(1);
             let sep = sep.as_str().unwrap_or("");
+            // A null is an empty text, as in jq: every element keeps its place between separators.
             let texts: Vec<String> = items
                 .iter()
-                .filter(|i| !i.is_null())
-                .map(|i| Val::from_value(i).to_text().into_owned())
+                .map(|i| match i {
+                    Value::Null => String::new(),
+                    i => Val::from_value(i).to_text().into_owned(),
+                })
                 .collect();
             Val::string(texts.join(sep))
         }
@@ -472,10 +475,11 @@ mod tests {
             (r#"split("a1b22c", /\d+/)"#, EV, r#"["a","b","c"]"#),
             (r#"split("", ",")"#, EV, r#"[""]"#),
             ("split(tags, 1)", EV, "null"),
-            (r#"join(tags, "-")"#, EV, r#""a-1-true""#),
+            (r#"join(tags, "-")"#, EV, r#""a--1-true""#),
             ("join(tags, 5)", EV, r#""a1true""#),
             (r#"join([], "-")"#, EV, r#""""#),
             (r#"join(s, "-")"#, EV, "null"),
+            (r#"join(["x", null, "z", null], ",")"#, EV, r#""x,,z,""#),
             (r#"substr("héllo", 1)"#, EV, r#""éllo""#),
             (r#"substr("héllo", -3, 2)"#, EV, r#""ll""#),
             (r#"substr("abc", -10)"#, EV, r#""abc""#),
