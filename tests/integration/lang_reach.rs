@@ -126,6 +126,24 @@ fn text_functions_parse_access_log_fields() {
 fn a_literal_pattern_or_format_that_is_wrong_is_refused_before_reading() {
     assert!(refused(&["set x = capture(a, \"(\")"]).contains("bad regex"));
     assert!(refused(&["set x = format(\"%q\", a)"]).contains("bad format"));
+    let e = refused(&["set x = format(\"%d %d\", 1)"]);
+    assert!(e.contains("converts 2 values but is given 1 value"), "{e}");
+    assert!(refused(&["set x = format(\"%s%%\", 1, 2)"]).contains("converts 1 value but is given 2"));
+    assert_eq!(
+        out(&["set x = format(\"%d%%\", 5) | keep x"], "{}\n"),
+        "{\"x\":\"5%\"}\n"
+    );
+    // A replacement's $name takes every letter, digit and _ after the $: $1x names no group.
+    for call in [
+        r#"gsub(s, /(a)/, "$1x")"#,
+        r#"sub(s, "(a)", "$nope")"#,
+        r#"replace(s, /(?P<g>a)/, "${h}")"#,
+    ] {
+        let e = refused(&[&format!("set r = {call}")]);
+        assert!(e.contains("a group") && e.contains("${1}x"), "{call}: {e}");
+    }
+    let ok = r#"set r = gsub(s, /(a)(?P<g>b)/, "${1}x$2$g$$ $") | keep r"#;
+    assert_eq!(out(&[ok], "{\"s\":\"ab\"}\n"), "{\"r\":\"axbb$ $\"}\n");
     assert!(refused(&["set x = ip_in(a, \"10.0.0.0/40\")"]).contains("bad network"));
     assert!(refused(&["set x = strftime(a, \"%Y\", \"Mars/Olympus\")"]).contains("unknown time zone"));
     let e = refused(&["set x = pad_left(a)"]);

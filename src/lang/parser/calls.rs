@@ -6,6 +6,7 @@ use crate::lang::ast::Expr;
 use crate::lang::error::{LangError, Span};
 use crate::lang::func::{Func, text, web};
 use crate::lang::value::Val;
+use crate::messages::counted;
 
 /// Validates the literal arguments of a call to `f`; a string pattern becomes a regex.
 pub(super) fn check(f: Func, args: &mut [Expr], span: Span) -> Result<(), LangError> {
@@ -35,7 +36,11 @@ pub(super) fn check(f: Func, args: &mut [Expr], span: Span) -> Result<(), LangEr
             if let Some(pattern) = literal(1) {
                 args[1] = Expr::Regex(build_regex(&pattern, "", span)?);
             }
+            if f != Func::Capture && f != Func::Match {
+                check_groups(args, span)?;
+            }
         }
+        Func::Replace => check_groups(args, span)?,
         Func::IpIn => {
             if let Some(cidr) = literal(1).filter(|c| web::parse_cidr(c).is_none()) {
                 return Err(LangError::new(format!("bad network \"{cidr}\""), span)
@@ -43,14 +48,76 @@ pub(super) fn check(f: Func, args: &mut [Expr], span: Span) -> Result<(), LangEr
             }
         }
         Func::Format => {
-            if let Some(fmt) = literal(0).filter(|fmt| !text::format_ok(fmt)) {
+            let Some(fmt) = literal(0) else { return Ok(()) };
+            let Some(wanted) = text::conversions(&fmt) else {
                 return Err(LangError::new(format!("bad format \"{fmt}\""), span)
                     .hint("conversions are %s %d %f %.2f %x %05d %-10s, and %% for a percent sign"));
+            };
+            let given = args.len() - 1;
+            if given != wanted {
+                return Err(LangError::new(
+                    format!(
+                        "format \"{fmt}\" converts {} but is given {}",
+                        counted(wanted as u64, "value", "values"),
+                        counted(given as u64, "value", "values")
+                    ),
+                    span,
+                )
+                .hint("give one value after the format for each conversion (%% converts none)"));
             }
         }
         _ => {}
     }
     Ok(())
+}
+
+/// Checks that a literal replacement refers only to groups its literal regex has, by the
+/// regex crate's rule: `$name` takes every letter, digit and `_` after the `$`, so `$1x` names
+/// a group `1x`, not group 1 then `x`; such a reference would silently insert nothing.
+fn check_groups(args: &[Expr], span: Span) -> Result<(), LangError> {
+    let (Some(Expr::Regex(re)), Some(Expr::Const(Val::Str(to)))) = (args.get(1), args.get(2)) else {
+        return Ok(());
+    };
+    let has = |name: &str| match name.parse::<usize>() {
+        Ok(i) => i < re.captures_len(),
+        Err(_) => re.capture_names().flatten().any(|n| n == name),
+    };
+    match group_names(to).find(|name| !has(name)) {
+        Some(name) => Err(LangError::new(
+            format!("the replacement refers to ${name}, a group /{re}/ does not have"),
+            span,
+        )
+        .hint("a group's name takes every letter, digit and _ after $: write ${1}x for group 1 then x, and $$ for a dollar sign")),
+        None => Ok(()),
+    }
+}
+
+/// The group names a replacement text refers to: `$name` and `${name}` (`$$` is a dollar sign).
+fn group_names(to: &str) -> impl Iterator<Item = &str> {
+    let mut rest = to;
+    std::iter::from_fn(move || {
+        loop {
+            let at = rest.find('$')?;
+            let after = &rest[at + 1..];
+            if let Some(braced) = after.strip_prefix('{')
+                && let Some(end) = braced.find('}')
+            {
+                rest = &braced[end + 1..];
+                return Some(&braced[..end]);
+            }
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            rest = if after.starts_with('$') {
+                &after[1..]
+            } else {
+                &after[len..]
+            };
+            if len > 0 {
+                return Some(&after[..len]);
+            }
+        }
+    })
 }
 
 /// The call, or its value when it is known before any event: `env("HOME")`.
