@@ -108,11 +108,7 @@ fn group_names(to: &str) -> impl Iterator<Item = &str> {
             let len = after
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .unwrap_or(after.len());
-            rest = if after.starts_with('$') {
-                &after[1..]
-            } else {
-                &after[len..]
-            };
+            rest = after.strip_prefix('$').unwrap_or(&after[len..]);
             if len > 0 {
                 return Some(&after[..len]);
             }
