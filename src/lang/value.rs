@@ -204,11 +204,14 @@ impl<'a> Val<'a> {
         compare::equals(self, other)
     }
 
-    /// Ordering for `< <= > >=`: numbers by exact value, strings by bytes, otherwise none.
+    /// Ordering for `< <= > >=`: numbers by exact value, strings by bytes, other values of
+    /// one type as sorting orders them (false < true, arrays element by element); values of
+    /// different types have none.
     pub(crate) fn order(&self, other: &Val) -> Option<Ordering> {
         match (self, other) {
             (Val::Str(a), Val::Str(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
             (a, b) if a.is_number() && b.is_number() => Some(compare::num_cmp(a, b)),
+            (a, b) if a.type_name() == b.type_name() => Some(a.sort_cmp(b)),
             _ => None,
         }
     }
@@ -361,6 +364,18 @@ mod tests {
         assert!(!Val::str("1").equals(&Val::Int(1)));
         assert_eq!(Val::str("1").order(&Val::Int(1)), None);
         assert!(!Val::Null.equals(&Val::Bool(false)));
+        assert_eq!(Val::Null.order(&Val::Bool(false)), None);
+    }
+
+    #[test]
+    fn values_of_one_type_order_as_sorting_does() {
+        let json = |s: &str| Val::from_value(&serde_json::from_str::<Value>(s).unwrap()).into_static();
+        assert_eq!(Val::Bool(false).order(&Val::Bool(true)), Some(Ordering::Less));
+        assert_eq!(json("[1, 2]").order(&json("[1, 3]")), Some(Ordering::Less));
+        assert_eq!(json("[1, 2]").order(&json("[1]")), Some(Ordering::Greater));
+        assert_eq!(json("[2]").order(&json("[10]")), Some(Ordering::Less));
+        assert_eq!(Val::Null.order(&Val::Null), Some(Ordering::Equal));
+        assert_eq!(json("[1]").order(&json("{}")), None);
     }
 
     #[test]

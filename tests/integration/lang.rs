@@ -322,6 +322,19 @@ fn numbers_compare_numerically_and_strings_by_bytes() {
 }
 
 #[test]
+fn booleans_arrays_and_objects_order_as_sort_orders_them() {
+    let ev = r#"{"a":[1,2],"b":[1,3],"t":true,"o":{"k":1}}"#;
+    assert_eq!(val("a < b", ev), "true");
+    assert_eq!(val("b <= a", ev), "false");
+    assert_eq!(val("a < [5]", ev), "true");
+    assert_eq!(val("t > false", ev), "true");
+    assert_eq!(val("o >= {k: 1}", ev), "true");
+    assert_eq!(val("a < t", ev), "false");
+    // sort agrees: the smaller one comes first.
+    assert_eq!(val("sort([b, a])[0] == a", ev), "true");
+}
+
+#[test]
 fn arithmetic_with_null_or_non_numbers_is_null() {
     let ev = r#"{"s":"a"}"#;
     assert_eq!(val("missing + 1", ev), "null");
