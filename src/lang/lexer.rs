@@ -139,6 +139,35 @@ fn json_number_text(text: &str) -> String {
 }
 
 fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
+    let start = *i;
+    let text = number_text(src, i);
+    // A unit right after the digits makes a duration.
+    let Some(scale) = unit(src, i, text)? else {
+        return Ok(Tok::Num(json_number_text(text)));
+    };
+    let mut seconds = part_seconds(text, scale);
+    // Parts written one after another, each with its unit, add up: 1h30m, 2m30s.
+    while src.as_bytes().get(*i).is_some_and(u8::is_ascii_digit) {
+        let part = *i;
+        let text = number_text(src, i);
+        let Some(scale) = unit(src, i, text)? else {
+            return Err(
+                LangError::new("each part of a duration needs a unit", Span::new(part, *i))
+                    .hint("such as 1h30m or 2m30s; units are ns, us, ms, s, m, h, d, w"),
+            );
+        };
+        seconds += part_seconds(text, scale);
+    }
+    if seconds > MAX_DURATION {
+        return Err(LangError::new("the duration is too long", Span::new(start, *i)).hint(
+            "a duration is at most 10000 years (the span of times evq reads), such as 250ms, 30s, 5m, 1h, 1d or 1w",
+        ));
+    }
+    Ok(Tok::Duration(seconds))
+}
+
+/// The text of a number from `*i`: digits, a fraction, an exponent.
+fn number_text<'s>(src: &'s str, i: &mut usize) -> &'s str {
     let b = src.as_bytes();
     let start = *i;
     let digits = |i: &mut usize| {
@@ -161,12 +190,16 @@ fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
             digits(i);
         }
     }
-    let text = &src[start..*i];
-    // A unit right after the digits makes a duration.
+    &src[start..*i]
+}
+
+/// The seconds of the duration unit at `*i`, right after `number`, read past; `None` when
+/// no letters follow the number.
+fn unit(src: &str, i: &mut usize, number: &str) -> Result<Option<f64>, LangError> {
     let rest = &src[*i..];
     let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
     if unit_len == 0 {
-        return Ok(Tok::Num(json_number_text(text)));
+        return Ok(None);
     }
     let unit = &rest[..unit_len];
     let scale = match unit {
@@ -178,20 +211,20 @@ fn lex_number(src: &str, i: &mut usize) -> Result<Tok, LangError> {
         "h" => 3600.0,
         "d" => 86400.0,
         "w" => 604800.0,
-        _ => return Err(not_a_unit(text, unit, Span::new(start, *i + unit_len))),
+        _ => {
+            let start = *i - number.len();
+            return Err(not_a_unit(number, unit, Span::new(start, *i + unit_len)));
+        }
     };
     *i += unit_len;
-    let seconds = text.parse::<f64>().map_or(f64::INFINITY, |n| n * scale);
-    if seconds > MAX_DURATION {
-        return Err(LangError::new("the duration is too long", Span::new(start, *i)).hint(
-            "a duration is at most 10000 years (the span of times evq reads), such as 250ms, 30s, 5m, 1h, 1d or 1w",
-        ));
-    }
-    Ok(Tok::Duration(seconds))
+    Ok(Some(scale))
 }
 
-/// Letters after a number that are no duration unit: a hex number, an exponent without
-/// digits, or a unit misspelt.
+/// The seconds of one part of a duration, `number` of a unit `scale` seconds long.
+fn part_seconds(number: &str, scale: f64) -> f64 {
+    number.parse::<f64>().map_or(f64::INFINITY, |n| n * scale)
+}
+
 fn not_a_unit(number: &str, unit: &str, span: Span) -> LangError {
     if number == "0" && unit.starts_with(['x', 'X']) {
         return LangError::new("hex numbers are not supported", span)
@@ -404,6 +437,19 @@ mod tests {
             vec![Tok::Duration(0.25), Tok::Duration(300.0), Tok::Num("1.5e3".into())]
         );
         assert!(lex("5parsecs").is_err());
+        assert_eq!(
+            toks("1h30m 2m30s 1d12h 1s500ms"),
+            vec![
+                Tok::Duration(5400.0),
+                Tok::Duration(150.0),
+                Tok::Duration(129_600.0),
+                Tok::Duration(1.5)
+            ]
+        );
+        let e = lex("1h30").unwrap_err();
+        assert!(e.to_string().contains("each part of a duration needs a unit"), "{e}");
+        assert!(lex("1h30x").is_err());
+        assert!(lex(&"1s".repeat(100_000)).is_ok(), "many parts need no deep stack");
     }
 
     #[test]
