@@ -621,7 +621,9 @@ impl Parser {
                 let neg = self.eat_punct("-");
                 let seg = match self.next().map(|t| t.tok) {
                     Some(Tok::Num(n)) => {
-                        let i: i64 = n.parse().map_err(|_| {
+                        // An index past i64 is as far out of any array as i64::MAX.
+                        let far = all_digits(&n).then_some(i64::MAX);
+                        let i: i64 = n.parse().ok().or(far).ok_or_else(|| {
                             LangError::new("expected a whole number index", self.prev_span())
                                 .hint("an index is a whole number such as [0] or [-1]")
                         })?;

@@ -67,6 +67,8 @@ fn index_paths_count_from_the_start_and_from_the_end() {
     assert_eq!(val("tags[-3]", ev), r#""a""#);
     assert_eq!(val("tags[3]", ev), "null");
     assert_eq!(val("tags[-4]", ev), "null");
+    assert_eq!(val("tags[99999999999999999999]", ev), "null");
+    assert_eq!(val("tags[-99999999999999999999]", ev), "null");
 }
 
 #[test]
