@@ -335,8 +335,11 @@ fn params(cli: &Cli) -> Result<Params, UsageError> {
             let value = if flag == "--arg" {
                 serde_json::Value::String(value.clone())
             } else {
-                serde_json::from_str(value).map_err(|e| {
-                    let why = format!("the value of `{name}` is not JSON ({e}); give text with --arg {name} VALUE");
+                crate::json::tree(value).map_err(|e| {
+                    let why = format!(
+                        "the value of `{name}` is not JSON ({}); give text with --arg {name} VALUE",
+                        e.message
+                    );
                     UsageError::flag(flag, why)
                 })?
             };

@@ -189,6 +189,9 @@ fn parameters_come_from_arg_argjson_and_the_environment() {
 fn a_wrong_parameter_is_a_one_line_usage_error() {
     let e = refused(&["--argjson", "n", "{oops", "where a == $n"]);
     assert!(e.starts_with("evq: --argjson: the value of `n` is not JSON"), "{e}");
+    let e = refused(&["--argjson", "n", "\"\\ud800\"", "where a == $n"]);
+    assert!(e.contains("lone surrogate"), "{e}");
+    assert_eq!(out(&["--argjson", "n", "1E5", "set a = $n"], "{}\n"), "{\"a\":1E5}\n");
     assert_eq!(e.lines().count(), 1, "{e}");
     let e = refused(&["--arg", "svc", "api", "where a == $sv"]);
     assert!(e.contains("unknown parameter `$sv`"), "{e}");
