@@ -82,6 +82,8 @@ pub(crate) struct Config {
     pub pipeline_max_groups: Option<usize>,
     /// The input when it is a `nats://` address.
     pub nats: Option<Nats>,
+    /// Warnings about flags the pipeline gives nothing to do, printed before the run.
+    pub warnings: Vec<String>,
 }
 
 /// A `nats://` input; without `--features nats` there is none.
@@ -141,6 +143,7 @@ impl Config {
         let mut pipeline = pipeline(&cli, &asts, &opts, &source, &read)?;
         let out = output_config(&cli, &asts, facts);
         let printer = output::printer(&cli, out.format, facts, &mut pipeline)?;
+        let warnings = idle_flags(&cli, &pipeline);
         Ok(Config {
             pipeline,
             env: env(&inputs, cli.year, time_format, facts),
@@ -161,8 +164,26 @@ impl Config {
             merge: cli.merge.then(|| TimeField(opts.time.clone())),
             pipeline_max_groups: cli.max_groups,
             nats,
+            warnings,
         })
     }
+}
+
+/// Warnings for flags that change nothing in this pipeline: the run does what it would do
+/// without them, which the user did not mean.
+fn idle_flags(cli: &Cli, pipeline: &Pipeline) -> Vec<String> {
+    let streams = pipeline
+        .ordered
+        .iter()
+        .any(|s| matches!(s, Stage::Group(g) if g.streaming()));
+    let mut warnings = Vec::new();
+    if cli.lateness.is_some() && !streams {
+        warnings.push(
+            "--lateness has no effect: no aggregate in the pipeline has windows (count, stats, top or distinct with every DUR)"
+                .to_string(),
+        );
+    }
+    warnings
 }
 
 /// `--msg-id EXPR`, compiled; a pipeline that publishes to NATS needs a build with it.

@@ -86,6 +86,9 @@ where
         }
     };
     messages::set_color(cfg.stderr_color);
+    for w in &cfg.warnings {
+        messages::warning(w);
+    }
     if cfg.explain {
         return reported(written(messages::stdout(explain(&cfg))));
     }

@@ -203,11 +203,11 @@ impl Acc {
             (State::Distinct(d), _) => d.add(v),
             (State::Values(vs), _) => vs.add(v),
             (State::Sum(s), _) => s.add(v),
-            (State::Moments(m), _) => {
-                if let Some(x) = v.numeric() {
-                    m.add(x.as_f64());
-                }
-            }
+            (State::Moments(m), _) => match v.numeric() {
+                Some(Numeric::I(i)) => m.add_int(i),
+                Some(Numeric::F(f)) => m.add(f),
+                None => {}
+            },
             (State::Sketch(s), _) => {
                 if let Some(x) = v.numeric() {
                     s.0.add_numeric(x);

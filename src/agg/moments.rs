@@ -1,59 +1,151 @@
-//! Sample variance and standard deviation: Welford's updates, merged with Chan et al.'s formula.
+//! Sample variance and standard deviation from exact sums. Σx and Σx² are each kept as
+//! Shewchuk's non-overlapping partials (the algorithm of Python's `math.fsum`), every x² split
+//! exactly into a double and its rounding error (and an integer past 2^53 into two doubles
+//! first), so the sums are the exact sums of the values read. An exact sum does not depend on
+//! the order of its additions: merging the parts of any split of the input gives what one pass
+//! gives, so the result is the same for every `-j` and chunk size. The variance is
+//! n·Σx² − (Σx)², worked out exactly, rounded once, divided by n(n − 1).
 
-/// Count, mean and sum of squared deviations from the mean (M2) of the values seen.
-///
-/// Welford's update never subtracts two large nearly equal sums, so `1e9 + small` values keep
-/// their variance; Chan, Golub & LeVeque's pairwise formula merges two partial results with the
-/// same stability. On top of that the values are shifted by the first one (exact for values
-/// within a factor of two of it), so the running mean stays small and keeps its low bits.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// Count, sum and sum of squares of the values seen, all exact.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Moments {
     n: u64,
-    shift: f64,
-    /// The mean of `x - shift`.
-    mean: f64,
-    m2: f64,
+    sum: Exact,
+    squares: Exact,
 }
 
 impl Moments {
     pub(crate) fn add(&mut self, x: f64) {
-        if self.n == 0 {
-            self.shift = x;
-        }
         self.n += 1;
-        let y = x - self.shift;
-        let d = y - self.mean;
-        self.mean += d / self.n as f64;
-        self.m2 += d * (y - self.mean);
+        self.sum.add(x);
+        self.squares.add_product(x, x);
+    }
+
+    /// Adds an integer without first rounding it to 53 bits: as its high part and the rest,
+    /// each a double, which add up to it exactly.
+    pub(crate) fn add_int(&mut self, i: i128) {
+        let hi = i as f64;
+        // `hi` rounds `i` to 53 significant bits, so the rest is exact as an i128 unless `hi`
+        // saturated at the very edge of the range (then the rest is negligible anyway).
+        let lo = i.saturating_sub(hi as i128) as f64;
+        self.n += 1;
+        self.sum.add(hi);
+        self.sum.add(lo);
+        // (hi + lo)² = hi² + 2·hi·lo + lo².
+        self.squares.add_product(hi, hi);
+        self.squares.add_product(2.0 * hi, lo);
+        self.squares.add_product(lo, lo);
     }
 
     pub(crate) fn merge(&mut self, later: &Moments) {
-        if later.n == 0 {
-            return;
-        }
-        if self.n == 0 {
-            *self = *later;
-            return;
-        }
-        let (na, nb) = (self.n as f64, later.n as f64);
-        let n = na + nb;
-        let d = (later.mean - self.mean) + (later.shift - self.shift);
-        self.mean += d * (nb / n);
-        self.m2 += later.m2 + d * d * (na * nb / n);
         self.n += later.n;
+        self.sum.merge(&later.sum);
+        self.squares.merge(&later.squares);
     }
 
     /// The sample variance (divided by n − 1, like Miller's `var`); `None` below two values,
     /// and when it is past the range of a double (values near ±1e308, or ±1e400 themselves).
     pub(crate) fn var(&self) -> Option<f64> {
-        (self.n >= 2)
-            .then(|| self.m2.max(0.0) / (self.n - 1) as f64)
-            .filter(|v| self.m2.is_finite() && v.is_finite())
+        if self.n < 2 {
+            return None;
+        }
+        let n = self.n as f64;
+        let mut spread = Exact::default();
+        for &s in &self.squares.partials {
+            spread.add_product(s, n);
+        }
+        for &a in &self.sum.partials {
+            for &b in &self.sum.partials {
+                spread.add_product(-a, b);
+            }
+        }
+        let finite = !(self.sum.overflow || self.squares.overflow || spread.overflow);
+        let v = spread.value().max(0.0) / (n * (n - 1.0));
+        (finite && v.is_finite()).then_some(v)
     }
 
     /// The sample standard deviation; `None` below two values.
     pub(crate) fn stddev(&self) -> Option<f64> {
         self.var().map(f64::sqrt)
+    }
+}
+
+/// A sum of doubles held exactly, as partials that do not overlap, smallest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Exact {
+    partials: Vec<f64>,
+    /// A term or a partial went past the range of a double: the sum is not known.
+    overflow: bool,
+}
+
+impl Exact {
+    fn add(&mut self, mut x: f64) {
+        if !x.is_finite() {
+            self.overflow = true;
+            return;
+        }
+        let mut kept = 0;
+        for i in 0..self.partials.len() {
+            let mut y = self.partials[i];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                self.partials[kept] = lo;
+                kept += 1;
+            }
+            x = hi;
+        }
+        self.partials.truncate(kept);
+        self.overflow |= !x.is_finite();
+        self.partials.push(x);
+    }
+
+    /// Adds `a·b` exactly: the rounded product and its rounding error.
+    fn add_product(&mut self, a: f64, b: f64) {
+        let p = a * b;
+        self.add(p);
+        if p.is_finite() {
+            self.add(a.mul_add(b, -p));
+        }
+    }
+
+    fn merge(&mut self, other: &Exact) {
+        self.overflow |= other.overflow;
+        for &p in &other.partials {
+            self.add(p);
+        }
+    }
+
+    /// The sum rounded once, to nearest with ties to even, as `math.fsum` rounds it: a
+    /// function of the exact sum alone, whatever partials hold it.
+    fn value(&self) -> f64 {
+        let p = &self.partials;
+        let Some((&top, below)) = p.split_last() else {
+            return 0.0;
+        };
+        let (mut hi, mut lo, mut n) = (top, 0.0, below.len());
+        while n > 0 {
+            let x = hi;
+            n -= 1;
+            let y = p[n];
+            hi = x + y;
+            lo = y - (hi - x);
+            if lo != 0.0 {
+                break;
+            }
+        }
+        // Half-way between two doubles by the partials so far: the ones below decide.
+        if n > 0 && ((lo < 0.0 && p[n - 1] < 0.0) || (lo > 0.0 && p[n - 1] > 0.0)) {
+            let y = lo * 2.0;
+            let x = hi + y;
+            if y == x - hi {
+                hi = x;
+            }
+        }
+        hi
     }
 }
 
@@ -115,18 +207,63 @@ mod tests {
     }
 
     #[test]
-    fn merge_equals_one_pass() {
-        let xs: Vec<f64> = (0..1000).map(|i| 1e9 + f64::from(i * i % 97) * 0.5).collect();
+    fn every_split_merges_to_what_one_pass_gives() {
+        let xs: Vec<f64> = (0..1000).map(|i| 1e9 + f64::from(i * i % 97) * 0.1).collect();
+        let whole = of(&xs);
         let ds: Vec<f64> = xs.iter().map(|x| x - 1e9).collect();
         let mean = ds.iter().sum::<f64>() / ds.len() as f64;
         let exact = ds.iter().map(|d| (d - mean) * (d - mean)).sum::<f64>() / (ds.len() - 1) as f64;
-        for cut in [0, 1, 2, 500, 999, 1000] {
+        let v = whole.var().expect("n ≥ 2");
+        assert!((v / exact - 1.0).abs() < 1e-9, "{v} vs {exact}");
+        for cut in [0, 1, 2, 3, 500, 999, 1000] {
             let mut a = of(&xs[..cut]);
             a.merge(&of(&xs[cut..]));
-            assert_eq!(a.n, 1000);
-            assert!((a.mean + a.shift - (mean + 1e9)).abs() <= 1e-6);
-            let v = a.var().expect("n ≥ 2");
-            assert!((v / exact - 1.0).abs() < 1e-12, "cut {cut}: {v} vs {exact}");
+            assert_eq!(a.var(), whole.var(), "cut {cut}");
         }
+        // Three parts merged, and the values one by one: the same to the last bit.
+        let mut parts = of(&xs[..10]);
+        parts.merge(&of(&xs[10..700]));
+        parts.merge(&of(&xs[700..]));
+        assert_eq!(parts.var(), whole.var());
+        let mut one = Moments::default();
+        for &x in &xs {
+            let mut m = Moments::default();
+            m.add(x);
+            one.merge(&m);
+        }
+        assert_eq!(one.var(), whole.var());
+        // 0.1, 0.2 and 0.3, split anywhere, give one variance.
+        let small = of(&[0.1, 0.2, 0.3]);
+        let mut split = of(&[0.1]);
+        split.merge(&of(&[0.2, 0.3]));
+        assert_eq!(small.var(), split.var());
+    }
+
+    #[test]
+    fn integers_past_2_pow_53_are_exact() {
+        let mut m = Moments::default();
+        for i in [u64::MAX - 2, u64::MAX - 1, u64::MAX] {
+            m.add_int(i128::from(i));
+        }
+        assert_eq!((m.var(), m.stddev()), (Some(1.0), Some(1.0)));
+        let mut m = Moments::default();
+        for k in [1, 3, 5] {
+            m.add_int((1i128 << 53) + k);
+        }
+        assert_eq!(m.stddev(), Some(2.0));
+    }
+
+    #[test]
+    fn exact_sums_round_once() {
+        let mut e = Exact::default();
+        for x in [1e100, 1.0, -1e100, 1e-100] {
+            e.add(x);
+        }
+        assert_eq!(e.value(), 1.0 + 1e-100);
+        let mut e = Exact::default();
+        for x in [0.1; 10] {
+            e.add(x);
+        }
+        assert_eq!(e.value(), 1.0);
     }
 }

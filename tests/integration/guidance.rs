@@ -696,3 +696,13 @@ fn help_lists_stages_and_functions_and_each_topic_in_full() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.starts_with("evq: invalid value 'nothing'"), "{}", r.stderr);
 }
+
+#[test]
+fn lateness_without_a_windowed_aggregate_is_said_to_have_no_effect() {
+    let ev = "{\"ts\":\"2026-01-01T00:00:00Z\"}\n";
+    let r = run(&["--lateness", "5m", "keep ts"], ev);
+    assert_eq!(r.stdout, ev);
+    assert!(r.stderr.contains("--lateness has no effect"), "{}", r.stderr);
+    let r = run(&["--lateness", "5m", "count every 1m"], ev);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+}

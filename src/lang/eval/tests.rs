@@ -86,9 +86,12 @@ fn comparisons_are_exact_and_false_between_types() {
         ("big > 9007199254740992", EV, "true"),
         ("big == 9007199254740992", EV, "false"),
         ("tags == [\"x\", \"y\", \"z\"]", EV, "true"),
-        ("o.k < [10, 30]", EV, "false"),
+        // Values of one other type order as sort orders them.
+        ("o.k < [10, 30]", EV, "true"),
+        ("o.k < [10]", EV, "false"),
         ("t == true", EV, "true"),
-        ("t > false", EV, "false"),
+        ("t > false", EV, "true"),
+        ("t > 0", EV, "false"),
     ]);
 }
 
