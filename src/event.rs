@@ -195,7 +195,9 @@ impl Reason {
         match self {
             Reason::TooDeep => "the event would nest deeper than 128 levels",
             Reason::NotObject => "the event is not an object, so it has no fields to set",
-            Reason::InvalidPath => "an array index before the start, more than 1000 past the end, or into a non-array",
+            Reason::InvalidPath => {
+                "an array index before the start, more than 1000 past the end, or into a non-array; or a key into an array"
+            }
             Reason::NoTime => "no parsable event time",
             Reason::Late => "older than what was already output",
             r => r.name(),
@@ -845,13 +847,14 @@ pub(crate) const MAX_PAD: usize = 1000;
 /// Sets `path` to `new`, creating objects (for keys) and arrays (for indexes) along
 /// the way, padding arrays with at most `max_pad` nulls; a scalar in the way of a key
 /// is replaced. An index before the start of an array, further than `max_pad` past
-/// its end, or into a value that is neither an array nor null is `InvalidPath`.
+/// its end, or into a value that is neither an array nor null is `InvalidPath`, and so is a
+/// key into an array (which would throw away every element).
 pub(crate) fn write_path(root: &mut Value, segs: &[Seg], new: Value, max_pad: usize) -> Result<(), Reason> {
     let mut cur = root;
     for (n, s) in segs.iter().enumerate() {
         cur = match s {
             Seg::Key(k) => {
-                if !cur.is_object() {
+                if !cur.is_object() && !cur.is_array() {
                     *cur = Value::Object(Map::new());
                 }
                 let Value::Object(m) = cur else {

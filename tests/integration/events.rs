@@ -206,7 +206,7 @@ fn del_and_rename_pass_events_that_are_not_objects_unchanged() {
 // ---------------------------------------------------------------- index writes
 
 #[test]
-fn index_writes_far_past_the_end_or_before_the_start_are_dead_letters() {
+fn index_writes_far_past_the_end_or_before_the_start_or_keys_into_arrays_are_dead_letters() {
     let input = "{\"a\":[0]}\n";
     for pipeline in [
         "set a[1000000000] = 1",
@@ -215,6 +215,9 @@ fn index_writes_far_past_the_end_or_before_the_start_are_dead_letters() {
         "set b[-1] = 1",
         "set a[9223372036854775807] = 1",
         "rename a as b[5000]",
+        // A key into an array would throw its elements away.
+        "set a.x = 1",
+        "set b = 1, a.x = 2",
     ] {
         let o = ok(pipeline, input);
         assert_eq!(reasons(&o), ["invalid_path"], "`{pipeline}`: {}", o.stderr);
