@@ -604,12 +604,14 @@ impl<'c> Writer<'c> {
             format!("more than {} dead letters, --max-errors", self.dead.seen() - 1)
         };
         let name = self.cfg.env.file_name(d.file);
-        messages::error(format_args!(
-            "{name}:{}: {}: {} ({why})",
-            d.line,
-            d.reason.name(),
-            d.error
-        ));
+        match d.line {
+            0 => messages::error(format_args!(
+                "an event a stage made: {}: {} ({why})",
+                d.reason.name(),
+                d.error
+            )),
+            line => messages::error(format_args!("{name}:{line}: {}: {} ({why})", d.reason.name(), d.error)),
+        }
         self.outcome.stop(ExitStatus::Input);
         self.send(d, false);
     }

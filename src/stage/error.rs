@@ -9,7 +9,9 @@ use std::io;
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum StageError {
     /// `sort` could not write the events it holds to a temporary file.
-    #[error("sort: cannot spill to a temporary file: {0}")]
+    #[error(
+        "sort: cannot spill to a temporary file: {0}; point TMPDIR at a directory with room, or raise --memory-limit"
+    )]
     SortSpill(#[source] io::Error),
     /// `sort` could not read back a temporary file it spilled to.
     #[error("sort: cannot read a temporary file: {0}")]
@@ -57,7 +59,10 @@ mod tests {
     #[test]
     fn a_sort_that_cannot_spill_says_so_and_why() {
         let e = StageError::SortSpill(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
-        assert_eq!(e.to_string(), "sort: cannot spill to a temporary file: disk full");
+        assert_eq!(
+            e.to_string(),
+            "sort: cannot spill to a temporary file: disk full; point TMPDIR at a directory with room, or raise --memory-limit"
+        );
         let e = StageError::SortRead(io::Error::new(io::ErrorKind::UnexpectedEof, "cut short"));
         assert_eq!(e.to_string(), "sort: cannot read a temporary file: cut short");
         assert_eq!(e.status(), ExitStatus::Input);

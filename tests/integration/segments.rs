@@ -168,4 +168,9 @@ fn a_row_an_aggregate_made_that_a_later_stage_rejects_is_a_dead_letter_not_a_lin
     assert!(r.stderr.contains("an event a stage made: invalid_path"), "{}", r.stderr);
     let r = run(&["--strict", "count by k | set x[5000] = 1"], input);
     assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("evq: an event a stage made: invalid_path") && !r.stderr.contains(":0:"),
+        "{}",
+        r.stderr
+    );
 }
