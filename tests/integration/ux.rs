@@ -84,6 +84,15 @@ fn explain_marks_stages_after_an_ordered_one_as_ordered_and_names_paths_as_writt
     ] {
         assert!(r.stdout.contains(line), "{line:?} in {}", r.stdout);
     }
+    // Events are late only when windows are emitted while reading.
+    for (args, late) in [
+        (vec!["--explain", "count every 1m"], false),
+        (vec!["--explain", "--lateness", "1m", "count every 1m"], true),
+    ] {
+        let r = run(&args, "");
+        assert!(r.stdout.contains("no time: dead letter (no_time)"), "{}", r.stdout);
+        assert_eq!(r.stdout.contains("dead letter (late)"), late, "{args:?}: {}", r.stdout);
+    }
     let r = run(&["--explain", "--format", "{a} {b.c}", "where true"], "");
     assert!(
         r.stdout.ends_with("output: --format TEMPLATE, reads a, b.c\n"),

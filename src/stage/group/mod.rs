@@ -548,9 +548,12 @@ impl Describe for GroupStage {
     }
 
     fn counts(&self) -> Option<&'static str> {
-        Some(match self.spec.windows {
-            None => "every event: aggregated",
-            Some(_) => "every event: aggregated; no time: dead letter (no_time); past --lateness: dead letter (late)",
+        Some(match (self.spec.windows, self.lateness) {
+            (None, _) => "every event: aggregated",
+            (Some(_), None) => "every event: aggregated; no time: dead letter (no_time)",
+            (Some(_), Some(_)) => {
+                "every event: aggregated; no time: dead letter (no_time); past --lateness: dead letter (late)"
+            }
         })
     }
 }
