@@ -24,10 +24,7 @@ impl Moments {
     /// Adds an integer without first rounding it to 53 bits: as its high part and the rest,
     /// each a double, which add up to it exactly.
     pub(crate) fn add_int(&mut self, i: i128) {
-        let hi = i as f64;
-        // `hi` rounds `i` to 53 significant bits, so the rest is exact as an i128 unless `hi`
-        // saturated at the very edge of the range (then the rest is negligible anyway).
-        let lo = i.saturating_sub(hi as i128) as f64;
+        let (hi, lo) = super::sum::int_halves(i);
         self.n += 1;
         self.sum.add(hi);
         self.sum.add(lo);

@@ -44,11 +44,9 @@ impl Compensated {
 
     /// Adds an integer without first rounding it to 53 bits: its high part, then the rest.
     fn add_int(&mut self, i: i128) {
-        let hi = i as f64;
+        let (hi, lo) = int_halves(i);
         self.add(hi);
-        // `hi` rounds `i` to 53 significant bits, so the rest is exact as an i128 unless `hi`
-        // saturated at the very edge of the range (then the rest is negligible anyway).
-        self.add(i.saturating_sub(hi as i128) as f64);
+        self.add(lo);
     }
 
     fn value(self) -> f64 {
@@ -186,6 +184,14 @@ impl Sum {
             None => (self.int / n) as f64 + (self.int % n) as f64 / n as f64,
         })
     }
+}
+
+/// An integer as two doubles that add up to it: its value rounded to 53 significant bits, and
+/// the rest. The rest is exact as an i128 unless the rounding saturated at the very edge of the
+/// range (then it is negligible anyway).
+pub(crate) fn int_halves(i: i128) -> (f64, f64) {
+    let hi = i as f64;
+    (hi, i.saturating_sub(hi as i128) as f64)
 }
 
 #[cfg(test)]
