@@ -416,6 +416,14 @@ struct Writer<'c> {
     acks: acks::Acks,
 }
 
+/// A dead letter as stderr names it: where it was read and why it was rejected.
+fn quoted(d: &DeadLetter, env: &Env) -> String {
+    match d.line {
+        0 => format!("an event a stage made: {}: {}", d.reason.name(), d.error),
+        line => format!("{}:{line}: {}: {}", env.file_name(d.file), d.reason.name(), d.error),
+    }
+}
+
 /// How the run ends: the worst status so far, and whether it stops early.
 struct Outcome {
     status: ExitStatus,
@@ -603,15 +611,7 @@ impl<'c> Writer<'c> {
         } else {
             format!("more than {} dead letters, --max-errors", self.dead.seen() - 1)
         };
-        let name = self.cfg.env.file_name(d.file);
-        match d.line {
-            0 => messages::error(format_args!(
-                "an event a stage made: {}: {} ({why})",
-                d.reason.name(),
-                d.error
-            )),
-            line => messages::error(format_args!("{name}:{line}: {}: {} ({why})", d.reason.name(), d.error)),
-        }
+        messages::error(format_args!("{} ({why})", quoted(&d, &self.cfg.env)));
         self.outcome.stop(ExitStatus::Input);
         self.send(d, false);
     }
@@ -635,12 +635,7 @@ impl<'c> Writer<'c> {
     fn send(&mut self, d: DeadLetter, quote: bool) {
         self.ledger.dead(&d, true);
         let env = &self.cfg.env;
-        let example = || {
-            quote.then(|| match d.line {
-                0 => format!("an event a stage made: {}: {}", d.reason.name(), d.error),
-                line => format!("{}:{line}: {}: {}", env.file_name(d.file), d.reason.name(), d.error),
-            })
-        };
+        let example = || quote.then(|| quoted(&d, env));
         match self.dead.send(&d.record, example) {
             Ok(()) => self.acks.dead(if d.made { 0 } else { d.line }),
             Err(e) => self.stop_on(&e, e.status()),
