@@ -299,19 +299,15 @@ impl Chain {
         out.printed.bytes
     }
 
-    /// Merges a chunk's part of the first stage (see `PartialSpec`) into it.
-    pub(crate) fn merge_partial(&mut self, part: crate::stage::Partial) {
-        if let Some(first) = self.stages.first_mut() {
-            first.merge(part);
-        }
-    }
-
-    /// The error of a stage whose groups went past `--max-groups` (`max`) as workers' parts
-    /// were merged; the chain then stops, as when a stage fails on an event.
-    pub(crate) fn overflowed(&mut self, max: usize) -> Option<StageError> {
-        let e = self.stages.iter().find_map(|s| s.overflowed(max));
-        self.stopped |= e.is_some();
-        e
+    /// Merges a chunk's part of the first stage (see `PartialSpec`) into it: true when it was
+    /// taken, false when the chain had stopped. A part that takes the stage past
+    /// `--max-groups` stops the chain, as when a stage fails on an event.
+    pub(crate) fn merge_partial(&mut self, part: crate::stage::Partial) -> Result<bool, StageError> {
+        let Some(first) = self.stages.first_mut().filter(|_| !self.stopped) else {
+            return Ok(false);
+        };
+        first.merge(part).inspect_err(|_| self.stopped = true)?;
+        Ok(true)
     }
 
     /// Sets how many more dead letters the stages may make (`None`: any number); the one

@@ -78,8 +78,6 @@ pub(crate) struct Config {
     pub explain: bool,
     /// `--merge`, with the time field to merge by.
     pub merge: Option<crate::stage::TimeField>,
-    /// `--max-groups`, for messages.
-    pub pipeline_max_groups: Option<usize>,
     /// The input when it is a `nats://` address.
     pub nats: Option<Nats>,
     /// Warnings about flags the pipeline gives nothing to do, printed before the run.
@@ -162,7 +160,6 @@ impl Config {
             progress: out.progress,
             explain: cli.explain,
             merge: cli.merge.then(|| TimeField(opts.time.clone())),
-            pipeline_max_groups: cli.max_groups,
             nats,
             warnings,
         })

@@ -286,6 +286,9 @@ pub(crate) struct Segment {
     pub upto: usize,
     /// Its part of the pipeline's `partial` stage.
     pub part: Option<Partial>,
+    /// The lines whose events went into `part`, as aggregated: their fate is recorded where
+    /// the part is merged, which may refuse it (a stage past `--max-groups`).
+    pub part_lines: Tally,
     /// The dead letter that closed it; none for a chunk's last segment.
     pub end: Option<DeadLetter>,
 }
@@ -509,7 +512,8 @@ impl Worker<'_> {
         if let Some(spec) = &p.partial {
             let part = self.open.part.get_or_insert_with(|| spec.start());
             return match part.add(spec, &ev, env) {
-                Ok(()) => self.record(counted, file, Fate::Aggregated),
+                Ok(()) if counted => self.open.part_lines.record(file, Fate::Aggregated),
+                Ok(()) => {}
                 Err(GroupError::NoTime) if counted => {
                     self.dead(line, Rejection::new(Reason::NoTime, Reason::NoTime.explain()));
                 }

@@ -161,6 +161,11 @@ impl Tally {
         }
     }
 
+    /// Each input's counts.
+    pub(crate) fn files(&self) -> impl Iterator<Item = (u32, &Stats)> {
+        self.0.iter().map(|(file, s)| (*file, s))
+    }
+
     /// The lines read, of every input.
     pub(crate) fn lines(&self) -> u64 {
         self.0.iter().map(|(_, s)| s.lines).sum()

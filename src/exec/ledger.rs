@@ -27,6 +27,20 @@ impl Ledger {
         tally.add_to(&mut self.total, &mut self.per_input);
     }
 
+    /// Records the fate of the lines whose events went into a worker's part of an aggregate
+    /// (`lines`, counted as aggregated): theirs when the part was `taken`, else skipped.
+    pub(super) fn part(&mut self, lines: &Tally, taken: bool) {
+        if taken {
+            return self.add(lines);
+        }
+        for (file, s) in lines.files() {
+            self.total.record_n(Fate::Skipped, s.aggregated);
+            if let Some(p) = self.per_input.get_mut(file as usize) {
+                p.record_n(Fate::Skipped, s.aggregated);
+            }
+        }
+    }
+
     /// Records the fate of one line of input `file` decided on the ordered side (a worker's
     /// dead letter, sent or skipped).
     pub(super) fn record(&mut self, file: u32, fate: Fate) {

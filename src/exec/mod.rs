@@ -526,10 +526,6 @@ impl<'c> Writer<'c> {
                 }
             }
         }
-        let max = self.cfg.pipeline_max_groups.unwrap_or(crate::stage::DEFAULT_MAX_GROUPS);
-        if let Some(e) = self.ordered.as_mut().and_then(|o| o.overflowed(max)) {
-            self.stop_on(&e, e.status());
-        }
         self.output(&mut c, o, &taken);
         if let Some(e) = c.error {
             messages::error(&e);
@@ -574,7 +570,12 @@ impl<'c> Writer<'c> {
             return false;
         };
         if let Some(part) = seg.part.take() {
-            ord.merge_partial(part);
+            let taken = ord.merge_partial(part).unwrap_or_else(|e| {
+                messages::error(&e);
+                self.outcome.stop(e.status());
+                false
+            });
+            self.ledger.part(&seg.part_lines, taken);
         }
         ord.allow_dead(self.dead.allowed(self.cfg.strict, self.cfg.max_errors));
         feed_recs(ord, c, &mut taken.upto, seg.upto, &self.cfg.env, o);

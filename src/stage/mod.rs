@@ -229,12 +229,11 @@ pub(crate) trait Ordered: Describe {
         None
     }
 
-    /// Takes a chunk's part, computed on a worker, the chunk after those taken so far.
-    fn merge(&mut self, _part: Partial) {}
-
-    /// The error of a stage that went past `--max-groups` (`max`) as parts were merged.
-    fn overflowed(&self, _max: usize) -> Option<StageError> {
-        None
+    /// Takes a chunk's part, computed on a worker, the chunk after those taken so far; an
+    /// error when it takes the stage past `--max-groups` (the run then stops, and the part's
+    /// lines are skipped).
+    fn merge(&mut self, _part: Partial) -> Result<(), StageError> {
+        Ok(())
     }
 
     /// The directory the stage writes its topic files below.
@@ -298,15 +297,8 @@ impl Stage {
     }
 
     /// See [`Ordered::merge`].
-    pub(crate) fn merge(&mut self, part: Partial) {
-        if let Some(s) = self.as_ordered_mut() {
-            s.merge(part);
-        }
-    }
-
-    /// See [`Ordered::overflowed`].
-    pub(crate) fn overflowed(&self, max: usize) -> Option<StageError> {
-        self.as_ordered().and_then(|s| s.overflowed(max))
+    pub(crate) fn merge(&mut self, part: Partial) -> Result<(), StageError> {
+        self.as_ordered_mut().map_or(Ok(()), |s| s.merge(part))
     }
 
     /// See [`Ordered::files_root`].

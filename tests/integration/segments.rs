@@ -174,3 +174,32 @@ fn a_row_an_aggregate_made_that_a_later_stage_rejects_is_a_dead_letter_not_a_lin
         r.stderr
     );
 }
+
+/// A worker's part of an aggregate that takes it past `--max-groups` is refused whole: its
+/// lines are skipped, not aggregated, in every pipeline shape, chunk size and thread count,
+/// and the stage's message is printed once.
+#[test]
+fn lines_of_a_part_past_max_groups_are_skipped_not_aggregated() {
+    let input: String = (0..3000).map(|i| format!("{{\"k\":{i}}}\n")).collect();
+    for pipeline in ["count by k", "stats sum(k) by k", "fold by k", "head 5000 | count by k"] {
+        for jobs in ["1", "2"] {
+            for chunk in ["1M", "4K"] {
+                let args = ["-j", jobs, "--chunk-size", chunk, "--max-groups", "10", pipeline];
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let path = dir.path().join("stats.json");
+                let flag = format!("--stats={}", path.display());
+                let r = run(&[&[flag.as_str()][..], &args].concat(), &input);
+                let s = stats(&path);
+                assert_eq!(r.code, 3, "{args:?}: {}", r.stderr);
+                assert_eq!(r.stderr.matches("more than 10").count(), 1, "{args:?}: {}", r.stderr);
+                let aggregated = s["fates"]["aggregated"].as_u64().expect("a count");
+                assert!(aggregated <= 10, "{args:?}: {aggregated} aggregated past 10 groups");
+                assert_eq!(
+                    s["fates"]["skipped"].as_u64().expect("a count") + aggregated,
+                    s["lines_read"].as_u64().expect("a count"),
+                    "{args:?}"
+                );
+            }
+        }
+    }
+}

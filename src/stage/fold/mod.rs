@@ -45,8 +45,6 @@ pub(crate) struct Fold {
     /// Scratch space for a row's text, and for a part's entities.
     row_text: String,
     ids: Vec<usize>,
-    /// Set once the entities went past `--max-groups` (while merging workers' parts).
-    pub overflow: bool,
 }
 
 #[derive(Debug)]
@@ -129,7 +127,6 @@ impl Fold {
             names: Keys::default(),
             row_text: String::new(),
             ids: Vec::new(),
-            overflow: false,
         }
     }
 
@@ -138,8 +135,9 @@ impl Fold {
         self.spec.from.is_none()
     }
 
-    /// Applies a worker's chunk of events, the chunk after those applied so far.
-    fn apply_part(&mut self, part: FoldPart) {
+    /// Applies a worker's chunk of events, the chunk after those applied so far; an error
+    /// when its entities go past `--max-groups`, and then none of its events is applied.
+    fn apply_part(&mut self, part: FoldPart) -> Result<(), StageError> {
         // All the events' entities are found first, so that the cache misses of finding them
         // overlap; then each state is read ahead of its turn, for the same reason.
         let mut ids = std::mem::take(&mut self.ids);
@@ -153,8 +151,8 @@ impl Fold {
             ) {
                 Some(e) => ids.push(e),
                 None => {
-                    self.overflow = true;
-                    break;
+                    self.spec.recycle(part);
+                    return Err(too_many(self.spec.max));
                 }
             }
         }
@@ -176,6 +174,7 @@ impl Fold {
         }
         self.ids = ids;
         self.spec.recycle(part);
+        Ok(())
     }
 
     /// Entity `e` as output, JSON text written from the state's texts (only a member that a
@@ -325,14 +324,11 @@ impl Ordered for Fold {
         self.spec.in_parts().then(|| PartialSpec::Fold(self.spec.clone()))
     }
 
-    fn merge(&mut self, part: Partial) {
-        if let Partial::Fold(part) = part {
-            self.apply_part(part);
+    fn merge(&mut self, part: Partial) -> Result<(), StageError> {
+        match part {
+            Partial::Fold(part) => self.apply_part(part),
+            Partial::Groups(_) => Ok(()),
         }
-    }
-
-    fn overflowed(&self, max: usize) -> Option<StageError> {
-        self.overflow.then(|| too_many(max))
     }
 }
 

@@ -462,6 +462,11 @@ pub(crate) enum Rejected {
 }
 
 impl GroupStage {
+    /// The error of a stage whose groups went past `--max-groups`.
+    fn too_many(&self) -> StageError {
+        StageError::too_many(self.spec.stage, self.spec.layout.limit, "groups")
+    }
+
     pub(crate) fn new(spec: GroupSpec, lateness: Option<f64>) -> GroupStage {
         let lateness = lateness.filter(|_| spec.windowed());
         GroupStage {
@@ -569,7 +574,7 @@ impl Ordered for GroupStage {
                     out.push_row(row);
                 }
                 if self.groups.overflow {
-                    out.fail(StageError::too_many(self.spec.stage, self.spec.layout.limit, "groups"));
+                    out.fail(self.too_many());
                     out.record(&ev, Fate::Skipped);
                 } else {
                     out.record(&ev, Fate::Aggregated);
@@ -592,16 +597,14 @@ impl Ordered for GroupStage {
         (!self.streaming()).then(|| PartialSpec::Group(self.spec.clone()))
     }
 
-    fn merge(&mut self, part: Partial) {
+    fn merge(&mut self, part: Partial) -> Result<(), StageError> {
         if let Partial::Groups(groups) = part {
             self.groups.merge(groups, &self.spec);
         }
-    }
-
-    /// Past `--max-groups` as workers' parts were merged; a streaming stage, which takes no
-    /// parts, says so where the event that went past it is pushed.
-    fn overflowed(&self, max: usize) -> Option<StageError> {
-        (self.groups.overflow && !self.streaming()).then(|| StageError::too_many(self.spec.stage, max, "groups"))
+        if self.groups.overflow {
+            return Err(self.too_many());
+        }
+        Ok(())
     }
 }
 
