@@ -152,10 +152,12 @@ pub(crate) enum Reason {
     InvalidPath,
     /// `validate`: the event does not match the JSON Schema.
     Schema,
+    /// A read error (a damaged or cut-off archive) ended the input inside the line.
+    Truncated,
 }
 
 impl Reason {
-    pub(crate) const ALL: [Reason; 11] = [
+    pub(crate) const ALL: [Reason; 12] = [
         Reason::InvalidJson,
         Reason::InvalidUtf8,
         Reason::TooLong,
@@ -167,6 +169,7 @@ impl Reason {
         Reason::NotObject,
         Reason::InvalidPath,
         Reason::Schema,
+        Reason::Truncated,
     ];
 
     /// The reason's place in `ALL`, for counters indexed by reason.
@@ -187,6 +190,7 @@ impl Reason {
             Reason::NotObject => "not_object",
             Reason::InvalidPath => "invalid_path",
             Reason::Schema => "schema",
+            Reason::Truncated => "truncated",
         }
     }
 

@@ -701,8 +701,17 @@ mod tests {
         assert_eq!(ends, [1, 2, 3], "the events each segment ends after");
         let c = segments("count", TWO_DEAD);
         assert!(c.events.len() == 0 && c.printed.records.is_empty());
-        let aggregated: Vec<_> = c.segments.iter().map(|s| s.tally.clone().of(0).aggregated).collect();
-        assert_eq!(aggregated, [1, 1, 1]);
+        let aggregated: Vec<_> = c
+            .segments
+            .iter()
+            .map(|s| s.part_lines.clone().of(0).aggregated)
+            .collect();
+        assert_eq!(
+            aggregated,
+            [1, 1, 1],
+            "held with the part, whose merge decides their fate"
+        );
+        assert!(c.segments.iter().all(|s| s.tally.clone().of(0).aggregated == 0));
         assert!(c.segments.iter().all(|s| s.part.is_some()), "each its own part");
     }
 

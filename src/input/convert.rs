@@ -4,6 +4,7 @@
 //! the next record. `line()` and `offset()` are where each record starts in the input.
 
 use super::InputFormat;
+use super::cut::CutShort;
 use super::json_records::JsonRecords;
 use super::reader::LONG_LINE_PREFIX;
 use super::zeek::ZeekRecords;
@@ -81,17 +82,26 @@ pub(crate) enum Decoder {
 pub(crate) fn decoder(format: InputFormat, r: Box<dyn Read + Send>, max_line_bytes: usize) -> Decoder {
     let max = max_line_bytes.min(MAX_RECORD);
     match format {
-        InputFormat::Json => Decoder::Records(Box::new(JsonRecords::new(BufReader::with_capacity(64 << 10, r), max))),
-        InputFormat::Zeek => Decoder::Records(Box::new(ZeekRecords::new(BufReader::with_capacity(64 << 10, r), max))),
+        InputFormat::Json | InputFormat::Zeek | InputFormat::Tsv | InputFormat::Csv => {
+            Decoder::Records(Box::new(CutShort::new(r, |r| records(format, r, max))))
+        }
+        _ => Decoder::Lines(r),
+    }
+}
+
+/// The records of `r` in one of the decoded formats.
+fn records(format: InputFormat, r: Box<dyn Read + Send>, max: usize) -> Box<dyn Records> {
+    match format {
+        InputFormat::Json => Box::new(JsonRecords::new(BufReader::with_capacity(64 << 10, r), max)),
+        InputFormat::Zeek => Box::new(ZeekRecords::new(BufReader::with_capacity(64 << 10, r), max)),
         InputFormat::Tsv => {
             let mut r = BufReader::with_capacity(64 << 10, r);
             match is_zeek(&mut r) {
-                true => Decoder::Records(Box::new(ZeekRecords::new(r, max))),
-                false => csv_decoder(format, Box::new(r), max),
+                true => Box::new(ZeekRecords::new(r, max)),
+                false => csv_records(format, Box::new(r), max),
             }
         }
-        InputFormat::Csv => csv_decoder(format, r, max),
-        _ => Decoder::Lines(r),
+        _ => csv_records(format, r, max),
     }
 }
 
@@ -131,9 +141,9 @@ fn tsv_unescape(field: &str) -> Cow<'_, str> {
 }
 
 /// The decoder of CSV, or of TSV (no quoting).
-fn csv_decoder(format: InputFormat, r: Box<dyn Read + Send>, max: usize) -> Decoder {
+fn csv_records(format: InputFormat, r: Box<dyn Read + Send>, max: usize) -> Box<dyn Records> {
     let delimiter = if format == InputFormat::Csv { b',' } else { b'\t' };
-    Decoder::Records(Box::new(CsvRecords {
+    Box::new(CsvRecords {
         reader: csv_reader(delimiter, format == InputFormat::Csv, true, r),
         headers: None,
         record: csv::ByteRecord::new(),
@@ -146,7 +156,7 @@ fn csv_decoder(format: InputFormat, r: Box<dyn Read + Send>, max: usize) -> Deco
         blanks: 0..0,
         held: None,
         ended: false,
-    }))
+    })
 }
 
 fn csv_reader(delimiter: u8, quoting: bool, headers: bool, r: Box<dyn Read + Send>) -> csv::Reader<Kept> {

@@ -38,6 +38,8 @@ struct Source {
     went_back: bool,
     /// A line of the input had a time.
     timed: bool,
+    /// The read error that cut the input's last line short, sent after that line.
+    failed: Option<InputError>,
 }
 
 impl Source {
@@ -127,6 +129,7 @@ pub(crate) fn read_merged(
                 year: env.year(i as u32),
                 went_back: false,
                 timed: false,
+                failed: None,
             })),
             Err(e) => {
                 sources.push(None);
@@ -243,6 +246,11 @@ fn read_next(
     emit: &mut dyn FnMut(Chunk) -> bool,
 ) -> Option<Next> {
     let s = sources[i].as_mut()?;
+    if let Some(e) = s.failed.take() {
+        sources[i] = None;
+        emit(Chunk::error(i as u32, e));
+        return None;
+    }
     let reader = match &mut s.feed {
         Feed::Lines(r) => r,
         Feed::Records(r) => {
@@ -278,10 +286,24 @@ fn read_next(
                 time: s.time,
             })
         }
-        Err(e) => {
+        Err(e) if bytes.is_empty() => {
+            let e = read_error(ctx, i, e, s.offset);
             sources[i] = None;
-            emit(Chunk::error(i as u32, read_error(ctx, i, e)));
+            emit(Chunk::error(i as u32, e));
             None
+        }
+        Err(e) => {
+            // The error cut this line short: it is a dead letter, and the error comes after it.
+            let rejected = Some((bytes.len() as u64, super::cut::cut_off(&e)));
+            let e = read_error(ctx, i, e, s.offset + bytes.len() as u64);
+            let origin = Origin::line(i as u32, s.line, s.offset);
+            s.failed = Some(e);
+            Some(Next {
+                bytes,
+                rejected,
+                origin,
+                time: s.time,
+            })
         }
     }
 }
@@ -318,17 +340,17 @@ fn next_record(
         }
         Err(e) => {
             sources[i] = None;
-            emit(Chunk::error(i as u32, read_error(ctx, i, e)));
+            emit(Chunk::error(i as u32, read_error(ctx, i, e, None)));
             None
         }
     }
 }
 
 /// The error of a failed read of input `i`.
-fn read_error(ctx: &Context, i: usize, source: std::io::Error) -> InputError {
+fn read_error(ctx: &Context, i: usize, source: std::io::Error, after: impl Into<Option<u64>>) -> InputError {
     InputError::Read {
         name: ctx.inputs[i].name.clone(),
-        after: None,
+        after: after.into(),
         source,
     }
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod auto;
 pub(crate) mod convert;
+mod cut;
 pub(crate) mod decompress;
 mod error;
 mod follow;

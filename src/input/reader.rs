@@ -411,12 +411,25 @@ impl<'a> Framer<'a> {
             }
             None if !buf.is_empty() || error.is_some() => {
                 // A lone BOM is not a line.
-                let buf = if self.line == 1 && buf == b"\xEF\xBB\xBF" {
+                let mut buf = if self.line == 1 && buf == b"\xEF\xBB\xBF" {
                     Vec::new()
                 } else {
                     buf
                 };
-                self.send_chunk(buf, ChunkKind::Lines, error, send)
+                match error {
+                    // The read error cut the last line short: whatever it holds, it is not the line.
+                    Some(e) if buf.last().is_some_and(|&b| b != b'\n') => {
+                        let cut = memchr::memrchr(b'\n', &buf).map_or(0, |p| p + 1);
+                        let last = buf.split_off(cut);
+                        let kind = ChunkKind::Rejected {
+                            len: last.len() as u64,
+                            why: super::cut::cut_off_by(&e),
+                        };
+                        (buf.is_empty() || self.send_chunk(buf, ChunkKind::Lines, None, send))
+                            && self.send_chunk(last, kind, Some(e), send)
+                    }
+                    error => self.send_chunk(buf, ChunkKind::Lines, error, send),
+                }
             }
             None => true,
         }
