@@ -2,9 +2,9 @@
 //! Fates are recorded where they are decided (workers, ordered stages) and arrive here as
 //! tallies; at the end every input's lines must equal its fates.
 
+use super::dead_letters::Letter;
 use crate::event::Fate;
 use crate::output::printed::Record;
-use crate::pipeline::DeadLetter;
 use crate::stats::{self, Stats, Tally};
 use serde_json::Value;
 
@@ -65,7 +65,7 @@ impl Ledger {
 
     /// Records a dead letter's fate, `sent` or skipped: its line's, unless a stage made the
     /// event (then it is counted apart, when sent).
-    pub(super) fn dead(&mut self, d: &DeadLetter, sent: bool) {
+    pub(super) fn dead(&mut self, d: Letter, sent: bool) {
         match (d.made, sent) {
             (false, true) => self.record(d.file, Fate::Dead(d.reason)),
             (false, false) => self.record(d.file, Fate::Skipped),

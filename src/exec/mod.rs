@@ -20,7 +20,7 @@ use crate::output::{OutputError, Printed, Stdout};
 use crate::pipeline::{ChunkOut, DeadLetter, Segment, process_chunk};
 use crate::progress::Progress;
 use crossbeam_channel::{RecvTimeoutError, bounded};
-use dead_letters::DeadLetters;
+use dead_letters::{DeadLetters, Settled};
 use ledger::Ledger;
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
@@ -543,7 +543,7 @@ impl<'c> Writer<'c> {
         if self.send_ordered_dead(o) {
             // The chain was cut within this segment: its own dead letter comes after the cut.
             if let Some(d) = seg.end {
-                self.ledger.dead(&d, false);
+                self.ledger.dead((&d).into(), false);
             }
             return Next::Cut;
         }
@@ -594,12 +594,12 @@ impl<'c> Writer<'c> {
         taken: &mut Taken,
         o: &mut OrderedOut,
     ) {
-        self.ledger.dead(&first, false);
+        self.ledger.dead((&first).into(), false);
         for mut seg in rest {
             self.ledger.add(&seg.tally);
             self.take_events(c, &mut seg, taken, o);
             if let Some(d) = seg.end {
-                self.ledger.dead(&d, false);
+                self.ledger.dead((&d).into(), false);
             }
         }
     }
@@ -631,16 +631,29 @@ impl<'c> Writer<'c> {
         false
     }
 
-    /// Records a dead letter's fate and sends it, `quote`d among the summary's examples or
-    /// not: the one place either happens.
+    /// Sends a dead letter, `quote`d among the summary's examples or not: the one place
+    /// either happens.
     fn send(&mut self, d: DeadLetter, quote: bool) {
-        self.ledger.dead(&d, true);
         let env = &self.cfg.env;
         let example = || quote.then(|| quoted(&d, env));
-        match self.dead.send(&d.record, example) {
-            Ok(()) => self.acks.dead(if d.made { 0 } else { d.line }),
-            Err(e) => self.stop_on(&e, e.status()),
+        let settled = self.dead.send(&d, example);
+        self.settle_dead(settled);
+    }
+
+    /// Records the fates of dead letters whose records the file kept (or that were counted
+    /// without one), and of those a failed write lost (skipped), whose error stops the run.
+    /// False when a write failed.
+    fn settle_dead(&mut self, s: Settled) -> bool {
+        for l in s.kept {
+            self.ledger.dead(l, true);
+            self.acks.dead(if l.made { 0 } else { l.line });
         }
+        for l in s.lost {
+            self.ledger.dead(l, false);
+        }
+        let Some(e) = s.error else { return true };
+        self.stop_on(&e, e.status());
+        false
     }
 
     /// Writes what the taken segments produced: in direct mode their output; otherwise what
@@ -726,8 +739,8 @@ impl<'c> Writer<'c> {
     /// Writes dead letters and the lines held for topic files (and publishes) now; a failure
     /// stops the run with the output status.
     fn flush_all(&mut self) -> Result<(), ()> {
-        if let Err(e) = self.dead.flush() {
-            self.stop_on(&e, e.status());
+        let settled = self.dead.flush();
+        if !self.settle_dead(settled) {
             return Err(());
         }
         let flushed = self.ordered.as_mut().map(Chain::flush_held);
@@ -794,10 +807,11 @@ impl<'c> Writer<'c> {
             }
             self.land_topic_lines();
         }
+        // The file's last dead letters are counted before the guidance reads the counts.
+        let letters = self.dead.flush();
+        self.settle_dead(letters);
         self.cfg.pipeline.report_guidance(&self.ledger.total);
-        if let Err(e) = self.dead.finish(&self.ledger.total, self.cfg.dead_letter.is_some()) {
-            self.note(&e);
-        }
+        self.dead.summary(&self.ledger.total);
         // After an output error or a bug, what was written is what the chunks reported; the
         // rest is handed back. A signal still writes the output of what was read.
         self.acks

@@ -25,6 +25,24 @@ fn a_full_dead_letter_file_is_named_and_exits_4() {
     assert_eq!(r.stdout, "{\"k\":1}\n{\"k\":2}\n{\"k\":3}\n");
 }
 
+/// A dead letter counts as one when its record is in the file: those a full disk did not
+/// take are skipped, as stdout's events are.
+#[test]
+fn dead_letters_a_full_file_did_not_keep_are_skipped_not_counted_as_kept() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipping: /dev/full is absent");
+        return;
+    }
+    let input = "not json\n".repeat(20_000);
+    let r = run(&["--dead-letter", "/dev/full", "--stats", "where true"], &input);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    let s = crate::common::stats(&r.stderr);
+    let read = s["lines_read"].as_u64().expect("a count");
+    assert!(read > 0);
+    assert_eq!(s["fates"]["dead_letter"]["invalid_json"], 0, "{s}");
+    assert_eq!(s["fates"]["skipped"], read, "{s}");
+}
+
 #[test]
 fn a_full_stats_file_is_named_and_exits_4() {
     if !Path::new("/dev/full").exists() {
