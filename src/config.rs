@@ -119,6 +119,7 @@ impl Config {
         let (inputs, walked) = input::expand(&paths, walk_options(&cli, &asts)?);
         *skipped = walked;
         let nats = nats_input(&cli, &inputs)?;
+        refuse_stdin_read_twice(&cli, &asts, &inputs)?;
         let mut identities = input::identities(&inputs);
         identities.extend(files_read(&cli, &asts));
         let outputs = outputs(&cli, &asts, facts);
@@ -501,16 +502,41 @@ fn refuse_dash_files(cli: &Cli, asts: &[StageAst]) -> Result<(), UsageError> {
 /// The files the run reads besides its inputs: the pipeline file, `join`'s and `validate`'s.
 /// Writing any of them would destroy what the run depends on.
 fn files_read(cli: &Cli, asts: &[StageAst]) -> Vec<Identity> {
-    let pipeline = cli.file.iter().map(|p| (p.clone(), "(the pipeline file)"));
+    other_files(cli, asts)
+        .into_iter()
+        .filter_map(|(p, what)| Identity::of(&p, &format!("{} ({what})", p.display())))
+        .collect()
+}
+
+/// The files the run reads besides its inputs, each with what it is.
+fn other_files(cli: &Cli, asts: &[StageAst]) -> Vec<(PathBuf, &'static str)> {
+    let pipeline = cli.file.iter().map(|p| (p.clone(), "the pipeline file"));
     let stages = asts.iter().filter_map(|a| match &a.spec {
-        StageSpec::Join { file, .. } => Some((PathBuf::from(file), "(join's lookup file)")),
-        StageSpec::Validate { file } => Some((PathBuf::from(file), "(validate's schema)")),
+        StageSpec::Join { file, .. } => Some((PathBuf::from(file), "join's lookup file")),
+        StageSpec::Validate { file } => Some((PathBuf::from(file), "validate's schema")),
         _ => None,
     });
-    pipeline
-        .chain(stages)
-        .filter_map(|(p, what)| Identity::of(&p, &format!("{} {what}", p.display())))
-        .collect()
+    pipeline.chain(stages).collect()
+}
+
+/// A file the run reads besides its inputs that is standard input (`join "/dev/stdin"`)
+/// while standard input is an input too: one would take the other's bytes, leaving it empty
+/// without a word, so it is refused.
+fn refuse_stdin_read_twice(cli: &Cli, asts: &[StageAst], inputs: &[input::Input]) -> Result<(), UsageError> {
+    use std::os::unix::fs::MetadataExt;
+    if !inputs.iter().any(|i| matches!(i.source, input::Source::Stdin)) {
+        return Ok(());
+    }
+    let Ok(stdin) = std::fs::metadata("/dev/stdin") else {
+        return Ok(());
+    };
+    let is_stdin = |p: &Path| std::fs::metadata(p).is_ok_and(|m| (m.dev(), m.ino()) == (stdin.dev(), stdin.ino()));
+    match other_files(cli, asts).into_iter().find(|(p, _)| is_stdin(p)) {
+        Some((path, what)) => Err(UsageError::StdinReadTwice {
+            what: format!("{} ({what})", path.display()),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Two outputs known before reading that are one file (stdout redirected to the dead-letter

@@ -33,6 +33,13 @@ pub(crate) enum UsageError {
     EmptyPath,
     #[error("{first} and {second} are the same file; give each output its own")]
     SharedOutput { first: String, second: String },
+    /// A file read besides the inputs (`what`: it and what it is) is standard input, which is
+    /// an input too.
+    #[error(
+        "{what} is standard input, which the events are read from too; save it to a file and name that, \
+         or pass the events as a file"
+    )]
+    StdinReadTwice { what: String },
     /// An output known before reading (`what`: the flag or stage and its file) is an input.
     #[error("{what}: {}", overwrite_error(.input))]
     Overwrite { what: String, input: Identity },

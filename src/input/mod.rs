@@ -55,6 +55,8 @@ pub(crate) struct Input {
     /// The name `file()` returns and messages use: the path as given, `-` for stdin.
     pub name: String,
     pub source: Source,
+    /// Found by walking a directory named on the command line (which `-g` chooses from).
+    pub walked: bool,
 }
 
 impl Input {
@@ -74,6 +76,8 @@ pub(crate) struct Identity {
     ino: u64,
     /// The input's name, for messages.
     pub name: String,
+    /// The input was found in a directory walk: `-g '!NAME'` leaves it out.
+    pub walked: bool,
 }
 
 impl Identity {
@@ -86,6 +90,7 @@ impl Identity {
             dev: m.dev(),
             ino: m.ino(),
             name: name.to_string(),
+            walked: false,
         })
     }
 }
@@ -96,7 +101,7 @@ pub(crate) fn identities(inputs: &[Input]) -> Vec<Identity> {
         .iter()
         .filter_map(|i| match &i.source {
             Source::Stdin => Identity::of(Path::new("/dev/stdin"), "- (stdin)"),
-            Source::File(p) => Identity::of(p, &i.name),
+            Source::File(p) => Identity::of(p, &i.name).map(|id| Identity { walked: i.walked, ..id }),
             Source::Nats(_) => None,
         })
         .collect()
@@ -117,9 +122,8 @@ impl Identity {
 
 /// The error for an output file that is an input of the run.
 pub(crate) fn overwrite_error(input: &Identity) -> std::io::Error {
-    let name = std::path::Path::new(&input.name)
-        .file_name()
-        .map(|n| n.to_string_lossy());
+    let path = std::path::Path::new(&input.name);
+    let name = path.file_name().filter(|_| input.walked).map(|n| n.to_string_lossy());
     std::io::Error::other(format!(
         "is the input {} of this run; evq never writes over its input: write it elsewhere{}",
         input.name,
@@ -136,6 +140,7 @@ pub(crate) fn expand(paths: &[String], opts: walk::WalkOptions) -> (Vec<Input>, 
         let stdin = Input {
             name: "-".into(),
             source: Source::Stdin,
+            walked: false,
         };
         return (vec![stdin], walk::Skipped::default());
     }
@@ -146,11 +151,13 @@ pub(crate) fn expand(paths: &[String], opts: walk::WalkOptions) -> (Vec<Input>, 
             out.push(Input {
                 name: "-".into(),
                 source: Source::Stdin,
+                walked: false,
             });
         } else if p.starts_with("nats://") {
             out.push(Input {
                 name: p.clone(),
                 source: Source::Nats(p.clone()),
+                walked: false,
             });
         } else if Path::new(p).is_dir() {
             let mut found = Vec::new();
@@ -163,6 +170,7 @@ pub(crate) fn expand(paths: &[String], opts: walk::WalkOptions) -> (Vec<Input>, 
             out.push(Input {
                 name: p.clone(),
                 source: Source::File(PathBuf::from(p)),
+                walked: false,
             });
         }
     }
@@ -215,7 +223,8 @@ mod tests {
             expand(&[], walk::WalkOptions::default()).0,
             vec![Input {
                 name: "-".into(),
-                source: Source::Stdin
+                source: Source::Stdin,
+                walked: false,
             }]
         );
     }

@@ -510,6 +510,7 @@ mod tests {
         let inputs = vec![Input {
             name: "in".into(),
             source: Source::File(p),
+            walked: false,
         }];
         let cfg = ReadConfig {
             chunk_size,

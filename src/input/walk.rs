@@ -220,6 +220,7 @@ fn file(path: PathBuf) -> Input {
     Input {
         name: path.display().to_string(),
         source: Source::File(path),
+        walked: true,
     }
 }
 

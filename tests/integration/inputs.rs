@@ -496,3 +496,50 @@ fn csv_and_tsv_headers_that_are_not_utf8_are_corrupt_input_not_renamed_columns()
         assert!(r.stderr.contains("the header row is not valid UTF-8"), "{}", r.stderr);
     }
 }
+
+/// The `-g` hint of an output that is an input is given only for a file a directory walk
+/// found; a lookup file or a file named on the command line is named as what it is.
+#[test]
+fn the_glob_hint_is_only_for_files_a_directory_walk_found() {
+    let d = with_input();
+    std::fs::create_dir(d.path().join("dir")).unwrap();
+    std::fs::write(d.path().join("dir/a.ndjson"), INPUT).unwrap();
+    std::fs::write(d.path().join("lookup.ndjson"), "{\"t\":1}\n").unwrap();
+    let walked = run_in(d.path(), &["--dead-letter", "dir/a.ndjson", "where true", "dir"]);
+    assert_eq!(walked.code, 2, "{}", walked.stderr);
+    assert!(walked.stderr.contains("with -g '!a.ndjson'"), "{}", walked.stderr);
+    let named = run_in(d.path(), &["--dead-letter", "in.ndjson", "where true", "in.ndjson"]);
+    assert_eq!(named.code, 2, "{}", named.stderr);
+    assert!(!named.stderr.contains("-g"), "{}", named.stderr);
+    let lookup = run_in(
+        d.path(),
+        &[
+            "--dead-letter",
+            "lookup.ndjson",
+            "join \"lookup.ndjson\" on t",
+            "in.ndjson",
+        ],
+    );
+    assert_eq!(lookup.code, 2, "{}", lookup.stderr);
+    assert!(
+        lookup.stderr.contains("lookup.ndjson (join's lookup file)"),
+        "{}",
+        lookup.stderr
+    );
+    assert!(!lookup.stderr.contains("-g"), "{}", lookup.stderr);
+}
+
+/// A lookup file or schema that is standard input, while the events come from standard
+/// input too, is refused: one would read the other's bytes and leave it empty.
+#[test]
+fn a_lookup_file_that_is_the_stdin_input_is_refused() {
+    for pipeline in ["join \"/dev/stdin\" on id", "validate \"/dev/stdin\""] {
+        let r = run(&[pipeline], "{\"id\":1}\n");
+        assert_eq!(r.code, 2, "{pipeline}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("/dev/stdin") && r.stderr.contains("is standard input"),
+            "{}",
+            r.stderr
+        );
+    }
+}

@@ -77,6 +77,7 @@ fn a_followed_file_is_read_across_growth_rotation_and_truncation() {
     let input = Input {
         name: "app.log".into(),
         source: Source::File(path.clone()),
+        walked: false,
     };
     let cfg = config();
     let mut t = Tail::new(&input, 0, &cfg);
@@ -121,6 +122,7 @@ fn a_missing_file_is_read_once_it_appears() {
     let input = Input {
         name: "later.log".into(),
         source: Source::File(path.clone()),
+        walked: false,
     };
     let cfg = config();
     let mut t = Tail::new(&input, 0, &cfg);
@@ -141,6 +143,7 @@ fn a_compressed_file_is_read_whole_not_followed() {
     let input = Input {
         name: "old.log.gz".into(),
         source: Source::File(path),
+        walked: false,
     };
     let cfg = config();
     let mut t = Tail::new(&input, 0, &cfg);
@@ -158,6 +161,7 @@ fn a_multiline_record_goes_out_whole_once_its_file_is_idle() {
     let input = Input {
         name: "trace.log".into(),
         source: Source::File(path),
+        walked: false,
     };
     let cfg = ReadConfig {
         multiline: Some(regex::Regex::new("^start").unwrap()),
