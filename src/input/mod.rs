@@ -178,13 +178,20 @@ pub(crate) fn expand(paths: &[String], opts: walk::WalkOptions) -> (Vec<Input>, 
 }
 
 /// The whole of a file that evq holds in memory (a pipeline file, a lookup file, a schema),
-/// read only up to `limit` bytes: a larger file, or one that never ends (`/dev/zero`), is an
-/// error saying so instead of a run that reads forever.
+/// decompressed as inputs are, read only up to `limit` bytes: a larger file, or one that
+/// never ends (`/dev/zero`), is an error saying so instead of a run that reads forever.
 pub(crate) fn read_whole(path: impl AsRef<Path>, limit: usize) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
+    let input = Input {
+        name: path.as_ref().display().to_string(),
+        source: Source::File(path.as_ref().to_path_buf()),
+        walked: false,
+    };
     let mut bytes = Vec::new();
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    std::fs::File::open(path)?.take(cap).read_to_end(&mut bytes)?;
+    decompress::open(&input, std::sync::Arc::default())?
+        .take(cap)
+        .read_to_end(&mut bytes)?;
     if bytes.len() > limit {
         let size = match limit % (1 << 20) {
             0 => format!("{} MiB", limit >> 20),

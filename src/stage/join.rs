@@ -61,7 +61,11 @@ impl Join {
     pub(crate) fn load(file: &str, on: Expr, key: &Expr, name: Option<Path>, limit: usize) -> Result<Join, String> {
         let bytes = crate::input::read_whole(file, limit)
             .map_err(|e| format!("join: cannot read `{file}`: {}", crate::messages::io(&e)))?;
-        let records = if file.to_ascii_lowercase().ends_with(".csv") {
+        let lower = file.to_ascii_lowercase();
+        let plain = [".gz", ".zst", ".bz2", ".xz"]
+            .iter()
+            .find_map(|z| lower.strip_suffix(z));
+        let records = if plain.unwrap_or(&lower).ends_with(".csv") {
             csv_records(file, &bytes)?
         } else {
             ndjson_records(file, &bytes)?

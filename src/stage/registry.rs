@@ -13,7 +13,7 @@ use crate::lang::ast::{AggSpec, Every};
 use crate::lang::{Env, LangError, StageAst, StageSpec};
 
 const JOIN_HINT: &str = "join reads NDJSON (one object per line), or CSV with a header row when the name ends in \
-                         .csv; a relative name starts in the current directory";
+                         .csv (or .csv.gz); a relative name starts in the current directory";
 const VALIDATE_HINT: &str = "validate reads a JSON Schema (draft 2020-12, 2019-09, 7, 6 or 4) from a local file; \
                              it may not refer to other files or URLs";
 

@@ -524,3 +524,18 @@ proptest::proptest! {
         }
     }
 }
+
+/// A compressed lookup file is read as inputs are, and `.csv.gz` is CSV.
+#[test]
+fn join_reads_a_compressed_lookup_file() {
+    use std::io::Write as _;
+    let d = tempfile::tempdir().unwrap();
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(b"id,name\n1,alice\n").unwrap();
+    std::fs::write(d.path().join("users.csv.gz"), e.finish().unwrap()).unwrap();
+    let file = d.path().join("users.csv.gz");
+    let pipeline = format!("join \"{}\" on id", file.display());
+    let r = crate::common::run(&[&pipeline], "{\"id\":1}\n{\"id\":2}\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"id\":1,\"name\":\"alice\"}\n{\"id\":2}\n");
+}
