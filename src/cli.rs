@@ -179,9 +179,9 @@ pub(crate) struct Cli {
     #[arg(long = "memory-limit", value_name = "BYTES", default_value = "1G", allow_hyphen_values = true, value_parser = parse_size)]
     pub memory_limit: usize,
 
-    /// Seed of `sample`'s hash: another seed keeps another reproducible share
-    #[arg(long, value_name = "N", default_value_t = 0, allow_hyphen_values = true, value_parser = seed)]
-    pub seed: u64,
+    /// Seed of `sample`'s hash (default 0): another seed keeps another reproducible share
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = seed)]
+    pub seed: Option<u64>,
 
     /// Strftime format for event times no built-in format accepts
     #[arg(long = "time-format", value_name = "STRFTIME", value_parser = clap::builder::NonEmptyStringValueParser::new())]

@@ -142,7 +142,7 @@ impl Config {
         let mut pipeline = pipeline(&cli, &asts, &opts, &source, &read)?;
         let out = output_config(&cli, &asts, facts);
         let printer = output::printer(&cli, out.format, facts, &mut pipeline)?;
-        let warnings = idle_flags(&cli, &pipeline);
+        let warnings = idle_flags(&cli, &pipeline, &asts, printer.format);
         Ok(Config {
             pipeline,
             env: env(&inputs, cli.year, time_format, facts),
@@ -169,19 +169,64 @@ impl Config {
 
 /// Warnings for flags that change nothing in this pipeline: the run does what it would do
 /// without them, which the user did not mean.
-fn idle_flags(cli: &Cli, pipeline: &Pipeline) -> Vec<String> {
+fn idle_flags(cli: &Cli, pipeline: &Pipeline, asts: &[StageAst], format: Format) -> Vec<String> {
     let streams = pipeline
         .ordered
         .iter()
         .any(|s| matches!(s, Stage::Group(g) if g.streaming()));
-    let mut warnings = Vec::new();
-    if cli.lateness.is_some() && !streams {
-        warnings.push(
-            "--lateness has no effect: no aggregate in the pipeline has windows (count, stats, top or distinct with every DUR)"
-                .to_string(),
-        );
-    }
-    warnings
+    let targets: Vec<&str> = asts.iter().filter_map(fixed_or_template_text).collect();
+    let files = targets.iter().any(|t| !t.starts_with("nats://"));
+    let publishes = targets.iter().any(|t| t.starts_with("nats://"));
+    let windows = asts.iter().any(|a| match &a.spec {
+        StageSpec::Count { every, .. }
+        | StageSpec::Stats { every, .. }
+        | StageSpec::Top { every, .. }
+        | StageSpec::Distinct { every, .. } => every.is_some(),
+        StageSpec::Throttle { .. } => true,
+        _ => false,
+    });
+    let samples = asts.iter().any(|a| matches!(a.spec, StageSpec::Sample { .. }));
+    let idle = [
+        (
+            cli.lateness.is_some() && !streams,
+            "--lateness",
+            "no aggregate in the pipeline has windows (count, stats, top or distinct with every DUR)",
+        ),
+        (
+            cli.append && !files,
+            "--append",
+            "the pipeline writes no topic files (to, tee or -O)",
+        ),
+        (
+            cli.atomic && !files,
+            "--atomic",
+            "the pipeline writes no topic files (to, tee or -O)",
+        ),
+        (
+            cli.max_open_files.is_some() && !files,
+            "--max-open-files",
+            "the pipeline writes no topic files (to, tee or -O)",
+        ),
+        (
+            cli.msg_id.is_some() && !publishes,
+            "--msg-id",
+            "the pipeline publishes nothing (to \"nats://…\")",
+        ),
+        (
+            cli.seed.is_some() && !samples,
+            "--seed",
+            "the pipeline has no sample stage",
+        ),
+        (
+            cli.tz.is_some() && !windows && format != Format::Table,
+            "--tz",
+            "it sets the zone of window bounds (every DUR), throttle's windows and -o table's times, and the pipeline has none of them; strftime and bucket take no zone",
+        ),
+    ];
+    idle.into_iter()
+        .filter(|(idle, ..)| *idle)
+        .map(|(_, flag, why)| format!("{flag} has no effect: {why}"))
+        .collect()
 }
 
 /// `--msg-id EXPR`, compiled; a pipeline that publishes to NATS needs a build with it.
@@ -746,7 +791,7 @@ fn stage_options(
         lateness: cli.lateness.or(cli.follow.then_some(0.0)),
         zone,
         topic,
-        seed: cli.seed,
+        seed: cli.seed.unwrap_or(0),
         since,
         until,
         msg_id: None,

@@ -706,3 +706,37 @@ fn lateness_without_a_windowed_aggregate_is_said_to_have_no_effect() {
     let r = run(&["--lateness", "5m", "count every 1m"], ev);
     assert!(r.stderr.is_empty(), "{}", r.stderr);
 }
+
+/// A flag that only changes stages or outputs the pipeline does not have is said to have
+/// no effect, and the run goes on; with such a stage or output, nothing is said.
+#[test]
+fn flags_for_stages_the_pipeline_lacks_are_said_to_have_no_effect() {
+    let ev = "{\"t\":\"a\",\"ts\":\"2026-01-01T00:00:00Z\"}\n";
+    let d = tempfile::tempdir().unwrap();
+    let to = format!("to \"{}/{{t}}.ndjson\"", d.path().display());
+    let cases: [(&[&str], &str, &str); 6] = [
+        (&["--append"], "where true", "to \"DIR\""),
+        (&["--atomic"], "where true", "to \"DIR\""),
+        (&["--max-open-files", "4"], "where true", "to \"DIR\""),
+        (&["--msg-id", "t"], "where true", "to \"DIR\""),
+        (&["--seed", "3"], "where true", "sample 50%"),
+        (&["--tz", "Europe/Berlin"], "where true", "count every 1d"),
+    ];
+    for (flag, idle, used) in cases {
+        let r = run(&[flag, &[idle][..]].concat(), ev);
+        assert_eq!((r.code, r.stdout.as_str()), (0, ev), "{flag:?}");
+        let said = format!("evq: warning: {} has no effect: ", flag[0]);
+        assert!(r.stderr.starts_with(&said), "{flag:?}: {}", r.stderr);
+        let used = used.replace("to \"DIR\"", &to);
+        let r = run(&[flag, &[used.as_str()][..]].concat(), ev);
+        // A topic file is not a NATS subject: --msg-id still does nothing.
+        assert_eq!(
+            r.stderr.contains(&said),
+            flag[0] == "--msg-id",
+            "{flag:?} {used}: {}",
+            r.stderr
+        );
+    }
+    let r = run(&["--tz", "Europe/Berlin", "-o", "table", "where true"], ev);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+}
