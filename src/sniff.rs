@@ -44,6 +44,13 @@ impl Sniff {
         let lines = self.lines.lock().ok()?;
         let mut sample = lines.join("\n");
         sample.push('\n');
+        if looks_binary(&sample) {
+            return Some(
+                "these lines look like binary data, not text (a file compressed twice, say, or one that holds no \
+                 events); see what the input is with: file FILE"
+                    .to_string(),
+            );
+        }
         if looks_utf16(&sample) {
             return Some(
                 "these lines look like UTF-16 text (a NUL byte beside every character, as Windows \
@@ -69,7 +76,6 @@ impl Sniff {
     }
 }
 
-/// The note for lines of a format `-i` reads.
 /// Whether a sample is UTF-16 text read as bytes: ASCII characters then come with a NUL byte
 /// each, so at least a third of its characters are NULs.
 fn looks_utf16(sample: &str) -> bool {
@@ -77,6 +83,15 @@ fn looks_utf16(sample: &str) -> bool {
     nuls > 0 && nuls * 3 >= sample.chars().count()
 }
 
+/// Whether a sample (read as UTF-8, each invalid byte replaced) is binary data: at least a
+/// fifth of its characters are invalid bytes, which text in any encoding evq reads (UTF-8,
+/// UTF-16 with or without a byte order mark) does not have.
+fn looks_binary(sample: &str) -> bool {
+    let invalid = sample.chars().filter(|&c| c == char::REPLACEMENT_CHARACTER).count();
+    invalid > 0 && invalid * 5 >= sample.chars().count()
+}
+
+/// The note for lines of a format `-i` reads.
 fn read_with(what: &str, flag: &str) -> String {
     format!("these lines look like {what}; read them with {flag} (or let -i auto choose)")
 }
@@ -189,6 +204,19 @@ mod tests {
         let note = advice(&[&text, &text], 2).expect("a note");
         assert!(note.contains("UTF-16") && note.contains("iconv -f UTF-16"), "{note}");
         assert_eq!(advice(&["not json at all", "nor this"], 2), None);
+    }
+
+    #[test]
+    fn binary_data_is_named_as_such_not_as_utf16() {
+        // A gzip stream's first bytes, as a file compressed twice shows them once decompressed.
+        let gzip = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\x56\x4a\xb4\x32\xac\xe5\x02\x00\xfa\x8e\xbb\xd3";
+        let text = String::from_utf8_lossy(gzip).into_owned();
+        let note = advice(&[&text, &text], 2).expect("a note");
+        assert!(note.contains("binary data") && !note.contains("UTF-16"), "{note}");
+        let german: Vec<u8> = "{\"größe\":1}".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let text = String::from_utf8_lossy(&german).into_owned();
+        let note = advice(&[&text, &text], 2).expect("a note");
+        assert!(note.contains("UTF-16"), "{note}");
     }
 
     #[test]
