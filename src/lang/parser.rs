@@ -457,6 +457,22 @@ impl Parser {
                      have no effect: assign each field once, or use two stages (set {path} = … | set {earlier} = …)"
                 )));
             }
+            let into = out
+                .iter()
+                .find(|(p, _)| path.segs.len() > p.segs.len() && path.segs.starts_with(&p.segs));
+            if let Some((earlier, e)) = into {
+                if let Some(what) = constant_in_the_way(e, &path.segs[earlier.segs.len()]) {
+                    return Err(LangError::new(
+                        format!("`{path}` goes into `{earlier}`, which this set assigns a constant {what} before it"),
+                        at,
+                    )
+                    .hint(format!(
+                        "a key replaces a value that is not an object (in an array, it is a dead letter), and an index into \
+                         one that is not an array is a dead letter: assign `{earlier}` its whole value at once, or leave out \
+                         `{earlier} = …`"
+                    )));
+                }
+            }
             self.expect_punct("=")?;
             out.push((path, self.expr()?));
             if !self.eat_punct(",") {
@@ -648,6 +664,22 @@ impl Parser {
 /// True for a number written as digits alone: one that is not a whole number only by its size.
 fn all_digits(n: &str) -> bool {
     !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// What constant `e` is, when `seg` cannot go into it: a key into a value that is not an
+/// object (which the write replaces, so the constant has no effect, or, for an array, a dead
+/// letter), or an index into one that is not an array (always a dead letter).
+fn constant_in_the_way(e: &Expr, seg: &Seg) -> Option<&'static str> {
+    let kind = match e {
+        Expr::Const(v) => v.type_name(),
+        Expr::Object(_) => "object",
+        Expr::Array(_) => "array",
+        _ => return None,
+    };
+    match (seg, kind) {
+        (Seg::Key(_), "object") | (Seg::Index(_), "array") => None,
+        _ => Some(kind),
+    }
 }
 
 #[cfg(test)]

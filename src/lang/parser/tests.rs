@@ -530,6 +530,34 @@ fn a_set_that_assigns_a_field_and_then_replaces_it_is_an_error() {
 }
 
 #[test]
+fn a_path_into_a_constant_the_set_assigned_before_that_it_cannot_go_into_is_an_error() {
+    let cases = [
+        (
+            "set a = 1, a.b = 2",
+            "`a.b` goes into `a`, which this set assigns a constant number before it",
+        ),
+        ("set a = \"s\", a.b.c = 2", "a constant string"),
+        ("set a = null, a[0] = 2", "a constant null"),
+        ("set a = [1], a.b = 2", "a constant array"),
+        ("set a = {}, a[0] = 2", "a constant object"),
+        ("set a = {\"b\": 1}, a[0] = 2", "a constant object"),
+    ];
+    for (src, said) in cases {
+        let e = error(src);
+        assert!(e.contains(said), "{src}: {e}");
+    }
+    let fine = [
+        "set a = [], a[0] = 2",
+        "set a = {\"b\": 1}, a.c = 2",
+        "set a = x, a.b = 2",
+        "set a = 1, b.c = 2",
+    ];
+    for src in fine {
+        assert!(matches!(spec(src), StageSpec::Set(_)), "{src}");
+    }
+}
+
+#[test]
 fn two_fields_renamed_to_one_name_and_a_topic_with_two_rules_are_errors() {
     let e = error("rename a as b, c as b");
     assert!(e.contains("`b` is the new name of `a` and of `c`"), "{e}");
