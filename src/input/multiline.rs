@@ -6,7 +6,7 @@
 
 use super::InputError;
 use super::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
-use crate::event::Rejection;
+use crate::event::{Reason, Rejection};
 use regex::Regex;
 
 pub(crate) struct Multiline<'r> {
@@ -21,6 +21,8 @@ pub(crate) struct Multiline<'r> {
     /// Set once the record went past the cap: its length in bytes. `carry` then keeps only
     /// the record's first bytes, for its dead letter.
     too_long: Option<u64>,
+    /// Set when a read error cut the record's last line short: why the record is a dead letter.
+    cut: Option<Rejection>,
 }
 
 /// Complete records waiting to be sent as one chunk.
@@ -42,6 +44,7 @@ impl<'r> Multiline<'r> {
             carry_line: 1,
             carry_offset: 0,
             too_long: None,
+            cut: None,
         }
     }
 
@@ -62,8 +65,11 @@ impl<'r> Multiline<'r> {
     /// Ends the record being built: into the batch, or, past the cap, as a chunk of its own
     /// after the batch's records.
     fn end_record(&mut self, batch: &mut Option<Batch>, out: &mut Vec<Chunk>) {
-        let Some(len) = self.too_long.take() else {
-            return self.take_carry(batch);
+        let cut = self.cut.take();
+        let len = match (self.too_long.take(), &cut) {
+            (Some(len), _) => len,
+            (None, Some(_)) => self.carry.len() as u64,
+            (None, None) => return self.take_carry(batch),
         };
         out.extend(self.chunk(batch.take(), None));
         let mut data = std::mem::take(&mut self.carry);
@@ -81,7 +87,7 @@ impl<'r> Multiline<'r> {
             data,
             kind: ChunkKind::Rejected {
                 len,
-                why: Rejection::record_too_long(len, self.carry_lines, self.max),
+                why: cut.unwrap_or_else(|| Rejection::record_too_long(len, self.carry_lines, self.max)),
             },
             error: None,
             records: None,
@@ -138,6 +144,19 @@ impl<'r> Multiline<'r> {
     pub(crate) fn push(&mut self, c: Chunk) -> Vec<Chunk> {
         let mut batch = None;
         let mut out = Vec::new();
+        if let ChunkKind::Rejected { why, .. } = &c.kind {
+            let continues = why.reason == Reason::Truncated
+                && !self.carry.is_empty()
+                && !self.start.is_match(&String::from_utf8_lossy(&c.data));
+            if continues {
+                // The line the damage cut continues the record before it: the record is cut.
+                self.add(&c.data);
+                self.cut = Some(why.clone());
+                self.end_record(&mut batch, &mut out);
+                out.extend(self.chunk(batch, c.error));
+                return out;
+            }
+        }
         if let ChunkKind::Rejected { len, .. } = c.kind {
             self.end_record(&mut batch, &mut out);
             out.extend(self.chunk(batch, None));
@@ -222,6 +241,50 @@ mod tests {
             ]
         );
         assert_eq!(out.last().unwrap().first_offset, 28);
+    }
+
+    /// A line a read error cut short that continues a record makes the whole record a
+    /// `truncated` dead letter; one that starts a record is one on its own.
+    #[test]
+    fn a_cut_continuation_line_makes_its_record_truncated() {
+        let re = Regex::new(r"^S").unwrap();
+        let cut = |first_line, first_offset, data: &str| Chunk {
+            kind: ChunkKind::Rejected {
+                len: data.len() as u64,
+                why: Rejection::new(Reason::Truncated, "cut"),
+            },
+            ..lines_chunk(first_line, first_offset, data)
+        };
+        let mut m = Multiline::new(&re, 1 << 20, 0);
+        let mut out = m.push(lines_chunk(1, 0, "S1\nS2\n  a\n"));
+        out.extend(m.push(cut(4, 10, "  b")));
+        out.extend(m.flush());
+        let rejected: Vec<_> = out
+            .iter()
+            .filter(|c| matches!(c.kind, ChunkKind::Rejected { .. }))
+            .collect();
+        assert_eq!(rejected.len(), 1);
+        assert_eq!((rejected[0].first_line, rejected[0].first_offset), (2, 3));
+        assert_eq!(rejected[0].data, b"S2\n  a\n  b");
+        let ChunkKind::Rejected { len, why } = &rejected[0].kind else {
+            unreachable!()
+        };
+        assert_eq!((*len, why.reason), (10, Reason::Truncated));
+        let whole: Vec<_> = out.into_iter().filter(|c| c.kind == ChunkKind::Lines).collect();
+        assert_eq!(records(&whole), [(1, "S1\n".to_string())]);
+
+        let mut m = Multiline::new(&re, 1 << 20, 0);
+        let mut out = m.push(lines_chunk(1, 0, "S1\n  a\n"));
+        out.extend(m.push(cut(3, 8, "S2")));
+        let rejected: Vec<_> = out
+            .iter()
+            .filter(|c| matches!(c.kind, ChunkKind::Rejected { .. }))
+            .collect();
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(
+            rejected[0].data, b"S2",
+            "a cut line that starts a record is one on its own"
+        );
     }
 
     /// A record past the cap is one rejected chunk, with its first line's number, all its

@@ -735,3 +735,39 @@ fn the_line_a_damaged_archive_cuts_short_is_a_truncated_dead_letter_in_every_for
         assert!(r.stderr.contains("incomplete deflate stream"), "{args:?}: {}", r.stderr);
     }
 }
+
+/// With `--multiline-start`, the record whose continuation line a read error cut short is
+/// the `truncated` dead letter, whole: it is not output without its end.
+#[test]
+fn a_multiline_record_a_damaged_archive_cuts_short_is_a_truncated_dead_letter() {
+    let text: String = (0..20_000)
+        .map(|n| format!("2026-01-01 start {n}\n  continued {n}\n"))
+        .collect();
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(text.as_bytes()).unwrap();
+    let gz = e.finish().unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("cut.gz");
+    let dead = d.path().join("dead.ndjson");
+    // Cut where a continuation line is cut short.
+    for cut in (gz.len() / 2..gz.len() / 2 + 64).step_by(8) {
+        std::fs::write(&p, &gz[..cut]).unwrap();
+        let flag = format!("--dead-letter={}", dead.display());
+        let r = run(
+            &[&flag, "-i", "lines", "--multiline-start", "^2026", "where true", s(&p)],
+            "",
+        );
+        assert_eq!(r.code, 3, "{}", r.stderr);
+        let letter: serde_json::Value =
+            serde_json::from_str(std::fs::read_to_string(&dead).unwrap().trim_end()).expect("one dead letter");
+        assert_eq!(letter["reason"], "truncated");
+        let raw = letter["raw"].as_str().unwrap();
+        assert!(raw.starts_with("2026-01-01 start "), "the whole record: {raw:?}");
+        for event in r.stdout.lines() {
+            assert!(
+                event.contains("\\n  continued "),
+                "every record output is whole: {event}"
+            );
+        }
+    }
+}
