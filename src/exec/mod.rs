@@ -570,13 +570,15 @@ impl<'c> Writer<'c> {
             return false;
         };
         if let Some(part) = seg.part.take() {
-            let taken = ord.merge_partial(part).unwrap_or_else(|e| {
-                messages::error(&e);
-                self.outcome.stop(e.status());
-                false
-            });
-            self.ledger.part(&seg.part_lines, taken);
+            let merged = ord.merge_partial(part);
+            self.ledger.part(&seg.part_lines, matches!(merged, Ok(true)));
+            if let Err(e) = merged {
+                self.stop_on(&e, e.status());
+            }
         }
+        let Some(ord) = self.ordered.as_mut() else {
+            return false;
+        };
         ord.allow_dead(self.dead.allowed(self.cfg.strict, self.cfg.max_errors));
         feed_recs(ord, c, &mut taken.upto, seg.upto, &self.cfg.env, o);
         ord.is_done()

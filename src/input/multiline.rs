@@ -226,6 +226,13 @@ mod tests {
         out
     }
 
+    /// The chunks of `out` that hold a rejected record.
+    fn rejected_in(out: &[Chunk]) -> Vec<&Chunk> {
+        out.iter()
+            .filter(|c| matches!(c.kind, ChunkKind::Rejected { .. }))
+            .collect()
+    }
+
     #[test]
     fn continuation_lines_join_across_chunks() {
         let re = Regex::new(r"^\d{4}-").unwrap();
@@ -259,10 +266,7 @@ mod tests {
         let mut out = m.push(lines_chunk(1, 0, "S1\nS2\n  a\n"));
         out.extend(m.push(cut(4, 10, "  b")));
         out.extend(m.flush());
-        let rejected: Vec<_> = out
-            .iter()
-            .filter(|c| matches!(c.kind, ChunkKind::Rejected { .. }))
-            .collect();
+        let rejected = rejected_in(&out);
         assert_eq!(rejected.len(), 1);
         assert_eq!((rejected[0].first_line, rejected[0].first_offset), (2, 3));
         assert_eq!(rejected[0].data, b"S2\n  a\n  b");
@@ -276,10 +280,7 @@ mod tests {
         let mut m = Multiline::new(&re, 1 << 20, 0);
         let mut out = m.push(lines_chunk(1, 0, "S1\n  a\n"));
         out.extend(m.push(cut(3, 8, "S2")));
-        let rejected: Vec<_> = out
-            .iter()
-            .filter(|c| matches!(c.kind, ChunkKind::Rejected { .. }))
-            .collect();
+        let rejected = rejected_in(&out);
         assert_eq!(rejected.len(), 1);
         assert_eq!(
             rejected[0].data, b"S2",
@@ -296,10 +297,7 @@ mod tests {
         let mut out = m.push(lines_chunk(1, 0, "S1\nS2\nxxxx\nyyyy\n"));
         out.extend(m.push(lines_chunk(5, 16, "zzzz\nS3\n")));
         out.extend(m.flush());
-        let rejected: Vec<_> = out
-            .iter()
-            .filter(|c| matches!(c.kind, ChunkKind::Rejected { .. }))
-            .collect();
+        let rejected = rejected_in(&out);
         assert_eq!(rejected.len(), 1);
         let r = rejected[0];
         assert_eq!((r.first_line, r.first_offset), (2, 3));
