@@ -32,6 +32,10 @@ use std::time::{Duration, Instant};
 /// How much stdout output is written between two looks at the signal flags.
 const WRITE_PIECE: usize = 256 << 10;
 
+/// How long a stopped run waits for `--follow`'s reader to end (it looks at the stop every
+/// 50 ms), so that what it says comes before the summary.
+const FOLLOWER_STOPS: Duration = Duration::from_millis(500);
+
 /// A thread of the run, by name.
 fn thread(name: &str) -> std::thread::Builder {
     std::thread::Builder::new().name(name.into())
@@ -65,6 +69,8 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Output>) -> ExitStatus {
     }
 
     let (note_tx, nats_reader) = spawn_nats(&cfg, &stop, &raw_bytes, &failure, &permit_rx, &work_tx);
+    // The reader says when it is done: a followed file's notes at a stop come before the summary.
+    let (read_tx, read_rx) = bounded::<()>(1);
     if nats_reader.is_none() {
         let (cfg, stop, raw_bytes) = (cfg.clone(), stop.clone(), raw_bytes.clone());
         let (failure, permit_rx, work_tx) = (failure.clone(), permit_rx.clone(), work_tx.clone());
@@ -90,6 +96,7 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Output>) -> ExitStatus {
             if read.is_err() {
                 failure.at(sent);
             }
+            let _ = read_tx.send(());
         });
         if let Err(e) = reader {
             return no_thread(&e);
@@ -185,6 +192,10 @@ pub(crate) fn run(cfg: Config, stdout: Box<dyn Output>) -> ExitStatus {
     stop.store(true, Ordering::Relaxed);
     // A reader waiting for a permit or a worker's turn is let go.
     drop((done_rx, permit_tx));
+    if cfg.read.follow {
+        // A follower ends within one look; a pipe it reads whole may never end.
+        let _ = read_rx.recv_timeout(FOLLOWER_STOPS);
+    }
     if let Some(p) = progress {
         p.finish();
     }

@@ -81,12 +81,27 @@ pub(super) fn follow_all(
         .enumerate()
         .map(|(i, input)| Tail::new(input, i as u32, cfg))
         .collect();
+    follow_until_stopped(&mut tails, &raw_bytes, stop, send);
+    if crate::exit::signalled() {
+        for t in &tails {
+            t.note_unfinished_line();
+        }
+    }
+}
+
+/// Follows the files until `stop` is set or `send` refuses a chunk.
+fn follow_until_stopped(
+    tails: &mut [Tail],
+    raw_bytes: &Arc<AtomicU64>,
+    stop: &AtomicBool,
+    send: &mut dyn FnMut(Chunk) -> bool,
+) {
     // Looks in a row that found nothing new.
     let mut idle = 0;
     loop {
         let mut grew = false;
-        for t in &mut tails {
-            match t.poll(&raw_bytes, stop, send) {
+        for t in tails.iter_mut() {
+            match t.poll(raw_bytes, stop, send) {
                 Some(g) => grew |= g,
                 None => return,
             }
@@ -326,6 +341,18 @@ impl<'a> Tail<'a> {
         framer
             .finish(Some(msg), &mut |c| via(multiline, send, c))
             .then_some(true)
+    }
+
+    /// Says that a signal stopped the run with the start of a line read and left unread: the
+    /// writer may be in the middle of it.
+    fn note_unfinished_line(&self) {
+        let held = self.framer.unfinished();
+        if held > 0 {
+            messages::note(format_args!(
+                "{}: the run stopped with {held} bytes of an unfinished last line unread (no newline yet)",
+                self.input.name
+            ));
+        }
     }
 
     /// Sends the multi-line record held back for the line that would start the next one.

@@ -189,6 +189,11 @@ impl<'a> Framer<'a> {
         self.file
     }
 
+    /// How many bytes of a line with no newline yet are held.
+    pub(super) fn unfinished(&self) -> u64 {
+        self.buf.len() as u64 + self.skipping.as_ref().map_or(0, |s| s.len)
+    }
+
     /// Starts again at line 1, offset 0: a followed file was replaced or truncated.
     pub(super) fn restart(&mut self) {
         *self = Framer::new(self.cfg, self.name, self.file);

@@ -188,6 +188,24 @@ fn follow_prints_an_aggregate_of_what_was_read_at_sigint_with_fates_adding_up() 
 }
 
 #[test]
+fn a_signal_leaves_an_unfinished_last_line_unread_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, "{\"n\":1}\n{\"n\":");
+    let mut evq = Following::start(&["-F", "--stats", "where true", "app.log"], dir.path());
+    evq.wait_for("{\"n\":1}\n");
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, out, err) = evq.interrupt();
+    assert_eq!(code, Some(130), "{err}");
+    assert_eq!(out, "{\"n\":1}\n");
+    assert!(
+        err.contains("evq: app.log: the run stopped with 5 bytes of an unfinished last line unread (no newline yet)"),
+        "{err}"
+    );
+    assert!(err.contains("\"lines_read\": 1"), "{err}");
+}
+
+#[test]
 fn follow_writes_topic_files_and_dead_letters_while_input_is_idle() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
