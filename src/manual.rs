@@ -181,8 +181,9 @@ const SECTIONS: &[(&str, &[&str])] = &[
       they never have (count by svc | where cnt > 1) is a pipeline error (exit 2) naming the
       fields they have, followed through set, del, rename and keep
   evq: warning: EXPR never held: F was never TYPE (it was TYPES); write FIX
-      a comparison of a field with a constant, in a where, assert or route condition, that
-      no event's field could meet (LogonType == 3 when LogonType is always a string); an
+      a comparison of a field with a constant, in a where, assert or route condition, a set
+      expression, an aggregate's argument or key (stats count(s == \"500\"), count by s == 1)
+      or a step's argument, that no event's field could meet (LogonType == 3 when LogonType is always a string); an
       assert whose condition then always held is a check that could not fail
   evq: warning: X =~ /RE/ never matched: X was never a string (it was TYPES); write str(X) =~ /RE/
       a regex match reads text: a field that was never a string never matches (!~ always
@@ -233,6 +234,14 @@ const SECTIONS: &[(&str, &[&str])] = &[
       round, floor, ceil, abs, hash, line, offset) or a time (time, bucket, now) compared
       with a string, which never equals or orders with a number (len(s) > \"2\": write
       len(s) > 2; time(ts) > \"2026-01-01\": write time(ts) > @2026-01-01)
+  evq: warning: \"warn\" in `or` is always true (every value but false and null is), so the `or` always holds; compare each: level == \"error\" or level == \"warn\", or write level in [\"error\", \"warn\"]
+      a constant other than true, false and null as an operand of or (which then always
+      holds) or and (which is then its other side alone), after not, or as the whole
+      condition of where or assert (where \"error\": printed as where \"error\" does not depend
+      on the data); an assert so written can never fail; printed whatever the events
+  evq: warning: \"level\" == \"error\" compares two constants: it does not depend on the data; a field is named without quotes (level) or in backticks (`level`)
+      ==, !=, <, <=, >, >=, in or not in between two constants; the hint is given when the
+      left one is a string, which SQL habits use for a column's name
   evq: warning: explode P made no event: P was never an array (it was TYPES)
       the path of an explode was in events, but never an array (a JSON array written as
       a string, say), so every event was dropped as exploded_empty; not printed when some

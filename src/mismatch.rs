@@ -17,8 +17,10 @@
 //!
 //! Comparisons, function arguments, arithmetic and regex matches of a field (`x =~ /1/`
 //! never matches a number) are read in the conditions of `where`, `assert` and `route`, in
-//! `set`'s expressions, in the first condition of an `if` within one, and in lambdas, except
-//! for paths that read the lambda's element: that is no field of the event.
+//! `set`'s expressions, in aggregates' keys and arguments and steps' arguments, in the first
+//! condition of an `if` within one, and in lambdas, except for paths that read the lambda's
+//! element: that is no field of the event. A constant where a condition goes (`level ==
+//! "error" or "warn"`) and a comparison of two constants are named whatever the data.
 //!
 //! Cost: once every comparison has met its type (and every time ordering met two
 //! offsets), one relaxed atomic load per event; until then, a lookup per comparison
@@ -125,8 +127,14 @@ impl Mismatches {
         for s in stages {
             let mut found = Found::default();
             match s {
-                Stage::Where(w) => collect(w.cond(), &[], &mut found),
-                Stage::Assert(a) => collect(a.check(), &[], &mut found),
+                Stage::Where(w) => {
+                    found.never.extend(constant_condition(w.cond(), "where"));
+                    collect(w.cond(), &[], &mut found);
+                }
+                Stage::Assert(a) => {
+                    found.never.extend(constant_condition(a.check(), "assert"));
+                    collect(a.check(), &[], &mut found);
+                }
                 Stage::Set(s) => s.expressions().for_each(|e| collect(e, &[], &mut found)),
                 Stage::Route(r) => r.conditions().for_each(|c| collect(c, &[], &mut found)),
                 Stage::Sort(s) => found.times.extend(s.field_keys().map(|p| TimeComparison {
@@ -141,15 +149,19 @@ impl Mismatches {
                     fix: None,
                     converts: 0,
                 })),
-                Stage::Group(g) => found.items.extend(g.spec.numeric_args().map(|(func, path, name)| {
-                    Need::Stage(Expect {
-                        outcome: format!("{func}({path}) ignored every value"),
-                        fix: (func != "percentile").then(|| format!("{func}(to_number({path})) as {name}")),
-                        converts: STRING,
-                        path: path.clone(),
-                        want: NUMBER,
-                    })
-                })),
+                Stage::Group(g) => {
+                    g.spec.expressions().for_each(|e| collect(e, &[], &mut found));
+                    found.items.extend(g.spec.numeric_args().map(|(func, path, name)| {
+                        Need::Stage(Expect {
+                            outcome: format!("{func}({path}) ignored every value"),
+                            fix: (func != "percentile").then(|| format!("{func}(to_number({path})) as {name}")),
+                            converts: STRING,
+                            path: path.clone(),
+                            want: NUMBER,
+                        })
+                    }));
+                }
+                Stage::Step(s) => s.expressions().for_each(|e| collect(e, &[], &mut found)),
                 _ => {}
             }
             found.drop_guarded(&guarded);
@@ -373,7 +385,9 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
         }
         // The right side runs only when the left held (or failed): a test of a field's type
         // there is a guard, as an `if`'s first condition is.
-        Expr::Bin(BinOp::And | BinOp::Or, a, b) => {
+        Expr::Bin(op @ (BinOp::And | BinOp::Or), a, b) => {
+            out.never
+                .extend(constant_operand(*op, a, b).or_else(|| constant_operand(*op, b, a)));
             collect(a, bound, out);
             let mut right = Found::default();
             collect(b, bound, &mut right);
@@ -383,8 +397,11 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
             out.append(right);
         }
         Expr::Bin(op, a, b) => {
-            out.never
-                .extend(case_never(*op, a, b).or_else(|| type_never(*op, a, b)));
+            out.never.extend(
+                case_never(*op, a, b)
+                    .or_else(|| type_never(*op, a, b))
+                    .or_else(|| two_constants(*op, a, b)),
+            );
             out.never.extend(constant_not_a_number(*op, a, b));
             out.items
                 .extend(arithmetic(*op, a, b, bound).into_iter().map(Need::Stage));
@@ -410,7 +427,10 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
             Some(p) => out.items.push(Need::Stage(matched_text(p, re, *negate))),
             None => collect(expr, bound, out),
         },
-        Expr::Not(e) => collect(e, bound, out),
+        Expr::Not(e) => {
+            out.never.extend(constant_condition(e, "not"));
+            collect(e, bound, out);
+        }
         Expr::Neg(e) => match field(e) {
             Some(p) => out.items.push(Need::Stage(negated(p))),
             None => collect(e, bound, out),
@@ -620,6 +640,81 @@ fn arithmetic_symbol(op: BinOp) -> Option<&'static str> {
         BinOp::Rem => "%",
         _ => return None,
     })
+}
+
+/// The text of a constant, as written in a pipeline.
+fn constant_text(v: &Val) -> String {
+    let mut t = String::new();
+    write_val(&mut t, v);
+    t
+}
+
+/// A constant that is not `true`, `false` or `null` where a condition goes (`where "error"`,
+/// `not "x"`): it is always true, so what reads it does not depend on the data; the warning.
+fn constant_condition(e: &Expr, reader: &str) -> Option<String> {
+    let Expr::Const(v) = e else { return None };
+    if matches!(v, Val::Bool(_) | Val::Null) {
+        return None;
+    }
+    let c = constant_text(v);
+    Some(format!(
+        "{reader} {c} does not depend on the data: every value but false and null is true; compare a field with it, as in level == {c}"
+    ))
+}
+
+/// `level == "error" or "warn"`: a constant operand of `and` or `or` is always true, so the
+/// `or` always holds (the `and` is its other side alone); the warning, with `in` as the fix
+/// when the other side compares a field with a constant.
+fn constant_operand(op: BinOp, constant: &Expr, other: &Expr) -> Option<String> {
+    let Expr::Const(v) = constant else { return None };
+    if matches!(v, Val::Bool(_) | Val::Null) {
+        return None;
+    }
+    let c = constant_text(v);
+    let (word, outcome) = match op {
+        BinOp::Or => ("or", "always holds"),
+        _ => ("and", "is only its other side"),
+    };
+    let compared = match other {
+        Expr::Bin(BinOp::Eq, a, b) => match (&**a, &**b) {
+            (Expr::Path(p), Expr::Const(k)) | (Expr::Const(k), Expr::Path(p)) => Some((p, k)),
+            _ => None,
+        },
+        _ => None,
+    };
+    let fix = match compared {
+        Some((p, k)) if op == BinOp::Or => {
+            format!(
+                "compare each: {p} == {} or {p} == {c}, or write {p} in [{}, {c}]",
+                constant_text(k),
+                constant_text(k)
+            )
+        }
+        Some((p, _)) => format!("compare it: {p} == {c}"),
+        None => format!("compare a field with it, as in level == {c}"),
+    };
+    Some(format!(
+        "{c} in `{word}` is always true (every value but false and null is), so the `{word}` {outcome}; {fix}"
+    ))
+}
+
+/// `"level" == "error"`: a comparison of two constants holds or fails whatever the data.
+fn two_constants(op: BinOp, a: &Expr, b: &Expr) -> Option<String> {
+    let (Expr::Const(x), Expr::Const(y)) = (a, b) else {
+        return None;
+    };
+    let sym = symbol(op)?;
+    let (x, y) = (constant_text(x), constant_text(y));
+    let hint = match a {
+        Expr::Const(Val::Str(name)) => format!(
+            "; a field is named without quotes ({}) or in backticks (`{name}`)",
+            name
+        ),
+        _ => String::new(),
+    };
+    Some(format!(
+        "{x} {sym} {y} compares two constants: it does not depend on the data{hint}"
+    ))
 }
 
 /// `x * "2"`, `"a" - x`: `-`, `*`, `/` and `%` of a constant that is not a number are null

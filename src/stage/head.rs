@@ -110,6 +110,11 @@ pub(super) struct GroupIndex {
 }
 
 impl GroupIndex {
+    /// The keys' expressions.
+    pub(super) fn expressions(&self) -> impl Iterator<Item = &crate::lang::Expr> {
+        self.keys.iter().map(|k| &k.expr)
+    }
+
     pub(super) fn new(keys: Vec<KeySpec>, max: usize) -> GroupIndex {
         GroupIndex {
             keys,

@@ -22,7 +22,7 @@ use crate::agg::Sum;
 use crate::event::{Event, Fate, MAX_PAD, Needs, Reason, too_deep_at, write_path, write_segs};
 use crate::lang::ast::{KeySpec, StepFn, StepSpec};
 use crate::lang::value::Numeric;
-use crate::lang::{Path, Val};
+use crate::lang::{Expr, Path, Val};
 use serde_json::Value;
 
 #[derive(Debug, Clone)]
@@ -57,6 +57,12 @@ impl Steps {
             time,
             groups: Vec::new(),
         }
+    }
+
+    /// The steps' arguments and the keys' expressions.
+    pub(crate) fn expressions(&self) -> impl Iterator<Item = &Expr> {
+        let keys = self.by.iter().flat_map(GroupIndex::expressions);
+        self.steps.iter().filter_map(|s| s.arg.as_ref()).chain(keys)
     }
 
     fn write(&self, ev: &mut Event, results: Vec<Value>) -> Result<(), Reason> {

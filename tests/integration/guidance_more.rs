@@ -298,3 +298,63 @@ fn a_numeric_aggregate_whose_field_was_never_a_number_is_named_with_its_fix() {
     let r = run(&["stats sum(n) by k"], &format!("{input}{{\"k\":1,\"n\":1}}\n"));
     assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"k\":1,\"sum_n\":1}\n", ""));
 }
+
+#[test]
+fn a_constant_where_a_condition_goes_is_named_as_always_true() {
+    let or = "evq: warning: \"warn\" in `or` is always true (every value but false and null is), so the `or` always holds; \
+              compare each: level == \"error\" or level == \"warn\", or write level in [\"error\", \"warn\"]\n";
+    for src in [
+        "where level == \"error\" or \"warn\"",
+        "assert level == \"error\" or \"warn\"",
+    ] {
+        let r = run(&[src], EVENTS);
+        assert_eq!(
+            (r.code, r.stdout.lines().count(), r.stderr.as_str()),
+            (0, 3, or),
+            "`{src}`"
+        );
+    }
+    let r = run(&["where \"error\""], EVENTS);
+    assert_eq!(
+        r.stderr,
+        "evq: warning: where \"error\" does not depend on the data: every value but false and null is true; \
+         compare a field with it, as in level == \"error\"\n"
+    );
+    let r = run(&["where \"level\" == \"error\""], EVENTS);
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        (
+            "",
+            "evq: warning: \"level\" == \"error\" compares two constants: it does not depend on the data; \
+             a field is named without quotes (level) or in backticks (`level`)\n"
+        )
+    );
+    let r = run(&["where level == \"error\" and 1"], EVENTS);
+    assert!(r.stderr.contains("1 in `and` is always true"), "{}", r.stderr);
+    for quiet in [
+        "where true",
+        "where level == \"error\" or false",
+        "where not null",
+        "assert true",
+    ] {
+        let r = run(&[quiet], EVENTS);
+        assert_eq!(r.stderr, "", "`{quiet}`");
+    }
+}
+
+#[test]
+fn comparisons_inside_aggregates_and_steps_are_watched_as_in_where() {
+    let events = "{\"s\":500,\"h\":\"a\"}\n{\"s\":200,\"h\":\"a\"}\n";
+    let never = "evq: warning: s == \"500\" never held: s was never a string (it was a number); write s == 500\n";
+    for src in [
+        "stats count(s == \"500\") as errs",
+        "count by s == \"500\"",
+        "step count(s == \"500\") as errs by h",
+        "stats count(s == \"500\") as errs by h every 1m",
+    ] {
+        let r = run(&["--time-field", "s", src], events);
+        assert_eq!(r.stderr, never, "`{src}`");
+    }
+    let r = run(&["stats count(s >= 500) as e"], events);
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"e\":1}\n", ""));
+}

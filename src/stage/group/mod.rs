@@ -104,6 +104,12 @@ impl GroupSpec {
         })
     }
 
+    /// The keys' expressions and the aggregates' arguments.
+    pub(crate) fn expressions(&self) -> impl Iterator<Item = &Expr> {
+        let args = self.aggs.iter().filter_map(|(_, arg, _)| arg.as_ref());
+        self.keys.iter().map(|k| &k.expr).chain(args)
+    }
+
     pub(crate) fn needs(&self, n: &mut Needs) {
         for k in &self.keys {
             k.expr.visit_paths(&mut |p| n.add_path(p));
