@@ -706,10 +706,7 @@ fn two_constants(op: BinOp, a: &Expr, b: &Expr) -> Option<String> {
     let sym = symbol(op)?;
     let (x, y) = (constant_text(x), constant_text(y));
     let hint = match a {
-        Expr::Const(Val::Str(name)) => format!(
-            "; a field is named without quotes ({}) or in backticks (`{name}`)",
-            name
-        ),
+        Expr::Const(Val::Str(name)) => format!("; a field is named without quotes ({name}) or in backticks (`{name}`)"),
         _ => String::new(),
     };
     Some(format!(
