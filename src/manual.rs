@@ -239,6 +239,10 @@ const SECTIONS: &[(&str, &[&str])] = &[
       holds) or and (which is then its other side alone), after not, or as the whole
       condition of where or assert (where \"error\": printed as where \"error\" does not depend
       on the data); an assert so written can never fail; printed whatever the events
+  evq: warning: F is read as a condition, but it holds \"true\" or \"false\" as text, and any text is true (only false and null are false); write F == \"true\"
+      a field used as a condition (where F, not F, an operand of and/or, assert, route,
+      count(F)) whose value in the first event that had it was the text true or false, as
+      logfmt (k=true) and csv give them: \"false\" is true there
   evq: warning: \"level\" == \"error\" compares two constants: it does not depend on the data; a field is named without quotes (level) or in backticks (`level`)
       ==, !=, <, <=, >, >=, in or not in between two constants; the hint is given when the
       left one is a string, which SQL habits use for a column's name

@@ -35,7 +35,7 @@ use crate::lang::value::kind_names;
 use crate::lang::{Expr, Path, Val};
 use crate::stage::Stage;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// `path OP value`, as the warning writes it.
 #[derive(Debug)]
@@ -115,6 +115,12 @@ pub(crate) struct Mismatches {
     pair_kinds: Vec<[AtomicU8; 2]>,
     /// Comparisons that never hold whatever the data: their warnings.
     never: Vec<String>,
+    /// Fields read as conditions; bit `i` of `decided` is set once an event had
+    /// `conditions[i]`, and `boolean_text[i]` when that first value was the text "true" or
+    /// "false" (which is true as a condition, as any text is).
+    conditions: Vec<Path>,
+    decided: Flags,
+    boolean_text: Vec<AtomicBool>,
 }
 
 impl Mismatches {
@@ -129,14 +135,19 @@ impl Mismatches {
             match s {
                 Stage::Where(w) => {
                     found.never.extend(constant_condition(w.cond(), "where"));
+                    found.condition_in(w.cond(), &[]);
                     collect(w.cond(), &[], &mut found);
                 }
                 Stage::Assert(a) => {
                     found.never.extend(constant_condition(a.check(), "assert"));
+                    found.condition_in(a.check(), &[]);
                     collect(a.check(), &[], &mut found);
                 }
                 Stage::Set(s) => s.expressions().for_each(|e| collect(e, &[], &mut found)),
-                Stage::Route(r) => r.conditions().for_each(|c| collect(c, &[], &mut found)),
+                Stage::Route(r) => r.conditions().for_each(|c| {
+                    found.condition_in(c, &[]);
+                    collect(c, &[], &mut found);
+                }),
                 Stage::Sort(s) => found.times.extend(s.field_keys().map(|p| TimeComparison {
                     path: p.clone(),
                     op: "sort",
@@ -151,6 +162,7 @@ impl Mismatches {
                 })),
                 Stage::Group(g) => {
                     g.spec.expressions().for_each(|e| collect(e, &[], &mut found));
+                    g.spec.counted().for_each(|e| found.condition_in(e, &[]));
                     found.items.extend(g.spec.numeric_args().map(|(func, path, name)| {
                         Need::Stage(Expect {
                             outcome: format!("{func}({path}) ignored every value"),
@@ -161,7 +173,10 @@ impl Mismatches {
                         })
                     }));
                 }
-                Stage::Step(s) => s.expressions().for_each(|e| collect(e, &[], &mut found)),
+                Stage::Step(s) => {
+                    s.expressions().for_each(|e| collect(e, &[], &mut found));
+                    s.counted().for_each(|e| found.condition_in(e, &[]));
+                }
                 _ => {}
             }
             found.drop_guarded(&guarded);
@@ -175,11 +190,16 @@ impl Mismatches {
             mut times,
             mut pairs,
             never,
+            mut conditions,
         } = all;
         items.truncate(MAX_FLAGS);
         times.truncate(MAX_FLAGS);
         pairs.truncate(MAX_FLAGS);
+        conditions.truncate(MAX_FLAGS);
         Mismatches {
+            decided: Flags::new(conditions.len()),
+            boolean_text: conditions.iter().map(|_| AtomicBool::new(false)).collect(),
+            conditions,
             pair_kinds: pairs.iter().map(|_| Default::default()).collect(),
             matched: Flags::new(pairs.len()),
             pairs,
@@ -198,7 +218,21 @@ impl Mismatches {
         let types = self.observe_types(ev);
         let times = self.observe_times(ev);
         let pairs = self.observe_pairs(ev);
-        types && times && pairs
+        let conditions = self.observe_conditions(ev);
+        types && times && pairs && conditions
+    }
+
+    /// One lookup of each field read as a condition, until an event had it.
+    fn observe_conditions(&self, ev: &Event) -> bool {
+        self.decided.update(|i| {
+            let Some(v) = ev.lookup(&self.conditions[i]) else {
+                return false;
+            };
+            if v.as_str().is_some_and(is_boolean_text) {
+                self.boolean_text[i].store(true, Ordering::Relaxed);
+            }
+            true
+        })
     }
 
     fn observe_types(&self, ev: &Event) -> bool {
@@ -283,14 +317,33 @@ impl Mismatches {
                 let kinds = [a.load(Ordering::Relaxed), b.load(Ordering::Relaxed)];
                 (kinds[0] != 0).then(|| pair_warning(c, kinds))
             });
+        let conditions = self
+            .conditions
+            .iter()
+            .zip(&self.boolean_text)
+            .filter(|(_, b)| b.load(Ordering::Relaxed))
+            .map(|(p, _)| condition_warning(p));
         self.never
             .iter()
             .cloned()
             .chain(types)
             .chain(times)
             .chain(pairs)
+            .chain(conditions)
             .collect()
     }
+}
+
+/// Whether text is a boolean written as text, as logfmt and CSV give `true` and `false`.
+fn is_boolean_text(s: &str) -> bool {
+    s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false")
+}
+
+/// The warning for a field read as a condition whose values are booleans written as text.
+fn condition_warning(p: &Path) -> String {
+    format!(
+        "{p} is read as a condition, but it holds \"true\" or \"false\" as text, and any text is true (only false and null are false); write {p} == \"true\""
+    )
 }
 
 /// Adds the kind bit `k` to `had`, writing only when it is new.
@@ -335,14 +388,33 @@ struct Found {
     pairs: Vec<PairComparison>,
     /// Comparisons that can never hold whatever the data (`lower(x) == "ERROR"`): warnings.
     never: Vec<String>,
+    /// Fields read as conditions (`where cached`, `count(ok)`).
+    conditions: Vec<Path>,
 }
 
 impl Found {
     fn append(&mut self, mut other: Found) {
+        for p in other.conditions.drain(..) {
+            self.condition(p);
+        }
         self.items.append(&mut other.items);
         self.times.append(&mut other.times);
         self.pairs.append(&mut other.pairs);
         self.never.append(&mut other.never);
+    }
+
+    /// Adds a field read as a condition, once.
+    fn condition(&mut self, p: Path) {
+        if !self.conditions.contains(&p) {
+            self.conditions.push(p);
+        }
+    }
+
+    /// Adds `e` when it is a field read as a condition.
+    fn condition_in(&mut self, e: &Expr, bound: &[&str]) {
+        if let Some(p) = field_in(e, bound) {
+            self.condition(p.clone());
+        }
     }
 
     /// Leaves out what reads a field in `guarded` (or below one), whose type a guard tested.
@@ -354,6 +426,7 @@ impl Found {
         self.items.retain(|n| free(n.field().0));
         self.times.retain(|t| free(&t.path));
         self.pairs.retain(|c| free(&c.a) && free(&c.b));
+        self.conditions.retain(free);
     }
 }
 
@@ -388,6 +461,8 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
         Expr::Bin(op @ (BinOp::And | BinOp::Or), a, b) => {
             out.never
                 .extend(constant_operand(*op, a, b).or_else(|| constant_operand(*op, b, a)));
+            out.condition_in(a, bound);
+            out.condition_in(b, bound);
             collect(a, bound, out);
             let mut right = Found::default();
             collect(b, bound, &mut right);
@@ -429,6 +504,7 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
         },
         Expr::Not(e) => {
             out.never.extend(constant_condition(e, "not"));
+            out.condition_in(e, bound);
             collect(e, bound, out);
         }
         Expr::Neg(e) => match field(e) {
@@ -456,6 +532,7 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
         Expr::Array(items) => items.iter().for_each(|e| collect(e, bound, out)),
         Expr::If(c) => {
             if let Some((cond, _)) = c.arms.first() {
+                out.condition_in(cond, bound);
                 collect(cond, bound, out);
             }
         }

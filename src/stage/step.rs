@@ -59,6 +59,12 @@ impl Steps {
         }
     }
 
+    /// The arguments of `count(EXPR)`, which counts where EXPR is neither null nor false.
+    pub(crate) fn counted(&self) -> impl Iterator<Item = &Expr> {
+        let counts = self.steps.iter().filter(|s| s.func == StepFn::Count);
+        counts.filter_map(|s| s.arg.as_ref())
+    }
+
     /// The steps' arguments and the keys' expressions.
     pub(crate) fn expressions(&self) -> impl Iterator<Item = &Expr> {
         let keys = self.by.iter().flat_map(GroupIndex::expressions);

@@ -358,3 +358,30 @@ fn comparisons_inside_aggregates_and_steps_are_watched_as_in_where() {
     let r = run(&["stats count(s >= 500) as e"], events);
     assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"e\":1}\n", ""));
 }
+
+#[test]
+fn a_field_read_as_a_condition_that_holds_booleans_as_text_is_named() {
+    let logfmt = "msg=a cached=false\nmsg=b cached=true\n";
+    let warning = "evq: warning: cached is read as a condition, but it holds \"true\" or \"false\" as text, \
+                   and any text is true (only false and null are false); write cached == \"true\"\n";
+    for src in [
+        "where cached",
+        "where not cached",
+        "stats count(cached) as hits",
+        "where msg == \"a\" and cached",
+    ] {
+        let r = run(&["-i", "logfmt", src], logfmt);
+        assert_eq!(r.stderr, warning, "`{src}`");
+    }
+    let r = run(&["-i", "csv", "where active"], "name,active\na,false\nb,true\n");
+    assert_eq!(r.stdout.lines().count(), 2);
+    assert!(r.stderr.contains("active is read as a condition"), "{}", r.stderr);
+    for (src, input) in [
+        ("where cached", "{\"cached\":false}\n{\"cached\":true}\n"),
+        ("where msg", "{\"msg\":\"false alarm\"}\n"),
+        ("where cached == \"true\"", "{\"cached\":\"true\"}\n"),
+    ] {
+        let r = run(&[src], input);
+        assert_eq!(r.stderr, "", "`{src}`");
+    }
+}

@@ -104,6 +104,12 @@ impl GroupSpec {
         })
     }
 
+    /// The arguments of `count(EXPR)`, which counts where EXPR is neither null nor false.
+    pub(crate) fn counted(&self) -> impl Iterator<Item = &Expr> {
+        let counts = self.aggs.iter().filter(|(f, _, _)| f.name() == "count");
+        counts.filter_map(|(_, arg, _)| arg.as_ref())
+    }
+
     /// The keys' expressions and the aggregates' arguments.
     pub(crate) fn expressions(&self) -> impl Iterator<Item = &Expr> {
         let args = self.aggs.iter().filter_map(|(_, arg, _)| arg.as_ref());
