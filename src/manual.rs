@@ -243,6 +243,11 @@ const SECTIONS: &[(&str, &[&str])] = &[
       a field used as a condition (where F, not F, an operand of and/or, assert, route,
       count(F)) whose value in the first event that had it was the text true or false, as
       logfmt (k=true) and csv give them: \"false\" is true there
+  evq: warning: F holds Unix times in milliseconds, but 1767225600 (@2026-01-01T00:00:00Z) is in seconds: as numbers they are not the same times; read the field as a time: time(F)
+      a field compared with a number that is a Unix time on a whole minute between the years
+      2000 and 2100 (a time literal @... is one, in seconds), or taken from or compared with now(), whose
+      first number was a Unix time of those years in another unit (seconds, milliseconds,
+      microseconds, nanoseconds): every event was on one side; time() reads all four units
   evq: warning: \"level\" == \"error\" compares two constants: it does not depend on the data; a field is named without quotes (level) or in backticks (`level`)
       ==, !=, <, <=, >, >=, in or not in between two constants; the hint is given when the
       left one is a string, which SQL habits use for a column's name

@@ -121,6 +121,12 @@ pub(crate) struct Mismatches {
     conditions: Vec<Path>,
     decided: Flags,
     boolean_text: Vec<AtomicBool>,
+    /// Fields compared with a Unix time; bit `i` of `units_decided` is set once an event had a
+    /// number at `units[i].path`, and `units_seen[i]` is that number's unit, plus one, when it
+    /// was a Unix time of another unit than the other side's.
+    units: Vec<Units>,
+    units_decided: Flags,
+    units_seen: Vec<AtomicU8>,
 }
 
 impl Mismatches {
@@ -191,12 +197,17 @@ impl Mismatches {
             mut pairs,
             never,
             mut conditions,
+            mut units,
         } = all;
+        units.truncate(MAX_FLAGS);
         items.truncate(MAX_FLAGS);
         times.truncate(MAX_FLAGS);
         pairs.truncate(MAX_FLAGS);
         conditions.truncate(MAX_FLAGS);
         Mismatches {
+            units_decided: Flags::new(units.len()),
+            units_seen: units.iter().map(|_| AtomicU8::new(0)).collect(),
+            units,
             decided: Flags::new(conditions.len()),
             boolean_text: conditions.iter().map(|_| AtomicBool::new(false)).collect(),
             conditions,
@@ -219,7 +230,21 @@ impl Mismatches {
         let times = self.observe_times(ev);
         let pairs = self.observe_pairs(ev);
         let conditions = self.observe_conditions(ev);
-        types && times && pairs && conditions
+        let units = self.observe_units(ev);
+        types && times && pairs && conditions && units
+    }
+
+    /// One lookup of each field compared with a Unix time, until an event had a number there.
+    fn observe_units(&self, ev: &Event) -> bool {
+        self.units_decided.update(|i| {
+            let Some(n) = ev.lookup(&self.units[i].path).and_then(|v| v.numeric()) else {
+                return false;
+            };
+            if let Some(unit) = time_unit(n.as_f64()).filter(|&u| u != self.units[i].unit) {
+                self.units_seen[i].store(unit + 1, Ordering::Relaxed);
+            }
+            true
+        })
     }
 
     /// One lookup of each field read as a condition, until an event had it.
@@ -323,6 +348,10 @@ impl Mismatches {
             .zip(&self.boolean_text)
             .filter(|(_, b)| b.load(Ordering::Relaxed))
             .map(|(p, _)| condition_warning(p));
+        let units = self.units.iter().zip(&self.units_seen).filter_map(|(u, seen)| {
+            let seen = seen.load(Ordering::Relaxed);
+            (seen != 0).then(|| units_warning(u, seen - 1))
+        });
         self.never
             .iter()
             .cloned()
@@ -330,8 +359,77 @@ impl Mismatches {
             .chain(times)
             .chain(pairs)
             .chain(conditions)
+            .chain(units)
             .collect()
     }
+}
+
+/// The names of the units of Unix times, by [`time_unit`].
+const TIME_UNITS: [&str; 4] = ["seconds", "milliseconds", "microseconds", "nanoseconds"];
+
+/// The unit of a number that is a Unix time between the years 2000 and 2100 in seconds (0),
+/// milliseconds (1), microseconds (2) or nanoseconds (3); `None` for any other number.
+fn time_unit(n: f64) -> Option<u8> {
+    const FROM: f64 = 946_684_800.0;
+    const TO: f64 = 4_102_444_800.0;
+    (0..4u8).find(|&u| {
+        let scale = 1000f64.powi(i32::from(u));
+        (FROM * scale..TO * scale).contains(&n)
+    })
+}
+
+/// Whether a Unix time in unit `unit` is on a whole minute, as times written as literals
+/// (`@2026-01-01`) are, and is not a round decimal number (a billion bytes is no time).
+fn on_a_whole_minute(n: f64, unit: u8) -> bool {
+    let scale = 1000f64.powi(i32::from(unit));
+    n % (60.0 * scale) == 0.0 && n % (1e6 * scale) != 0.0
+}
+
+/// `ts >= @2026-01-01` (a constant that is a Unix time on a whole minute), `now() - ts` or
+/// `ts < now()`: the field and the unit of the other side.
+fn unit_of_other_side(op: BinOp, a: &Expr, b: &Expr, bound: &[&str]) -> Option<Units> {
+    if symbol(op).is_none() && op != BinOp::Sub {
+        return None;
+    }
+    let (path, other) = match (field_in(a, bound), field_in(b, bound)) {
+        (Some(p), None) => (p, b),
+        (None, Some(p)) => (p, a),
+        _ => return None,
+    };
+    let (unit, text) = match other {
+        Expr::Call(Func::Now, _) => (0, "now()".to_string()),
+        Expr::Const(v) if symbol(op).is_some() => {
+            let n = v.numeric()?.as_f64();
+            let unit = time_unit(n).filter(|&u| on_a_whole_minute(n, u))?;
+            let text = match unit {
+                0 => format!("{} (@{})", constant_text(v), crate::time::rfc3339(n)),
+                _ => constant_text(v),
+            };
+            (unit, text)
+        }
+        _ => return None,
+    };
+    Some(Units {
+        path: path.clone(),
+        unit,
+        other: text,
+    })
+}
+
+/// The warning for a field of Unix times in one unit compared with a time in another.
+fn units_warning(u: &Units, seen: u8) -> String {
+    let name = |unit: u8| TIME_UNITS.get(usize::from(unit)).copied().unwrap_or("seconds");
+    let fix = match u.unit {
+        0 => format!("read the field as a time: time({})", u.path),
+        _ => format!("read both as times: time({}) and time({})", u.path, u.other),
+    };
+    format!(
+        "{} holds Unix times in {}, but {} is in {}: as numbers they are not the same times; {fix}",
+        u.path,
+        name(seen),
+        u.other,
+        name(u.unit),
+    )
 }
 
 /// Whether text is a boolean written as text, as logfmt and CSV give `true` and `false`.
@@ -390,6 +488,17 @@ struct Found {
     never: Vec<String>,
     /// Fields read as conditions (`where cached`, `count(ok)`).
     conditions: Vec<Path>,
+    units: Vec<Units>,
+}
+
+/// A field compared with (or taken from) a Unix time of one unit: `ts >= @2026-01-01` and
+/// `now() - ts` are in seconds, and a field of milliseconds is always on one side.
+#[derive(Debug)]
+struct Units {
+    path: Path,
+    /// The other side's unit (see [`time_unit`]), and how it is written.
+    unit: u8,
+    other: String,
 }
 
 impl Found {
@@ -401,6 +510,7 @@ impl Found {
         self.times.append(&mut other.times);
         self.pairs.append(&mut other.pairs);
         self.never.append(&mut other.never);
+        self.units.append(&mut other.units);
     }
 
     /// Adds a field read as a condition, once.
@@ -427,6 +537,7 @@ impl Found {
         self.times.retain(|t| free(&t.path));
         self.pairs.retain(|c| free(&c.a) && free(&c.b));
         self.conditions.retain(free);
+        self.units.retain(|u| free(&u.path));
     }
 }
 
@@ -480,6 +591,7 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
             out.never.extend(constant_not_a_number(*op, a, b));
             out.items
                 .extend(arithmetic(*op, a, b, bound).into_iter().map(Need::Stage));
+            out.units.extend(unit_of_other_side(*op, a, b, bound));
             let pair = match (&**a, &**b) {
                 (x, Expr::Const(v)) => field(x).map(|p| (p, *op, v)),
                 // `"k" in x` tests x's text, elements or keys: it is no comparison of x's type.

@@ -385,3 +385,38 @@ fn a_field_read_as_a_condition_that_holds_booleans_as_text_is_named() {
         assert_eq!(r.stderr, "", "`{src}`");
     }
 }
+
+#[test]
+fn a_field_of_unix_times_in_another_unit_than_what_it_is_compared_with_is_named() {
+    let millis = "{\"ts\":1767312000000}\n{\"ts\":1767139200000}\n";
+    let literal = "evq: warning: ts holds Unix times in milliseconds, but 1767225600 (@2026-01-01T00:00:00Z) is in seconds: \
+                   as numbers they are not the same times; read the field as a time: time(ts)\n";
+    for src in ["where ts >= @2026-01-01 | count", "where ts < @2026-01-01"] {
+        let r = run(&[src], millis);
+        assert_eq!(r.stderr, literal, "`{src}`");
+    }
+    let r = run(&["set age = now() - ts | where age < 1h"], millis);
+    assert!(
+        r.stderr
+            .contains("ts holds Unix times in milliseconds, but now() is in seconds"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["where ts >= 1767312000000"], "{\"ts\":1767312000}\n");
+    assert!(
+        r.stderr
+            .contains("read both as times: time(ts) and time(1767312000000)"),
+        "{}",
+        r.stderr
+    );
+    for (src, input) in [
+        ("where time(ts) >= @2026-01-01", millis),
+        ("where ts > 1767139200000", millis),
+        ("where ts >= @2026-01-01", "{\"ts\":1767312000}\n"),
+        ("where bytes > 1000000000", "{\"bytes\":2000000000000}\n"),
+        ("where bytes > 1200000000", "{\"bytes\":2000000000000}\n"),
+    ] {
+        let r = run(&[src], input);
+        assert_eq!(r.stderr, "", "`{src}`");
+    }
+}
