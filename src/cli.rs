@@ -87,7 +87,7 @@ pub(crate) struct Cli {
     #[arg(long = "strip-ansi")]
     pub strip_ansi: bool,
 
-    /// Year for syslog timestamps without one, 0 to 9999 (default: each input's modification year)
+    /// Year for syslog timestamps without one, 0 to 9999 (default: each input's modification year; a date past that time is of the year before)
     #[arg(long, value_name = "YEAR", allow_hyphen_values = true, value_parser = clap::value_parser!(i32).range(0..=9999))]
     pub year: Option<i32>,
 

@@ -822,7 +822,7 @@ fn pipeline(
 fn env(inputs: &[Input], year: Option<i32>, time_format: Option<Arc<str>>, facts: &Facts) -> Env {
     let years = inputs
         .iter()
-        .map(|i| year.unwrap_or_else(|| input_year(i, facts)))
+        .map(|i| year.map_or_else(|| input_year(i, facts), crate::parse::Year::fixed))
         .collect();
     Env {
         now: facts
@@ -836,14 +836,19 @@ fn env(inputs: &[Input], year: Option<i32>, time_format: Option<Arc<str>>, facts
     }
 }
 
-/// The year of an input's modification time (UTC), or this year for stdin.
-fn input_year(i: &Input, facts: &Facts) -> i32 {
+/// The year of an input's modification time (UTC), or of now for stdin, with that time as
+/// the latest a line of it can have.
+fn input_year(i: &Input, facts: &Facts) -> crate::parse::Year {
     use chrono::Datelike;
     let modified = match &i.source {
         input::Source::File(p) => (facts.modified)(p),
         input::Source::Stdin | input::Source::Nats(_) => None,
     };
-    chrono::DateTime::<chrono::Utc>::from(modified.unwrap_or(facts.now)).year()
+    let latest = chrono::DateTime::<chrono::Utc>::from(modified.unwrap_or(facts.now));
+    crate::parse::Year {
+        year: latest.year(),
+        latest: Some(latest.timestamp()),
+    }
 }
 
 /// How results are written to stdout and stderr.

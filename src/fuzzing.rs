@@ -174,7 +174,9 @@ pub fn text(data: &[u8]) -> Option<()> {
         TextFormat::Kv,
         TextFormat::Combined,
         TextFormat::Common,
-        TextFormat::Syslog { year: 2026 },
+        TextFormat::Syslog {
+            year: crate::parse::Year::fixed(2026),
+        },
         TextFormat::Json,
     ];
     let format = &formats[usize::from(pick) % formats.len()];
@@ -208,7 +210,7 @@ pub fn template(data: &[u8]) -> Option<String> {
     let env = Env {
         now: 0.0,
         files: Arc::new(vec!["-".into()]),
-        years: Arc::new(vec![2026]),
+        years: Arc::new(vec![crate::parse::Year::fixed(2026)]),
         time_format: None,
         subjects: Arc::default(),
     };

@@ -102,7 +102,9 @@ pub(crate) fn recognise_format(lines: &[String]) -> Option<TextFormat> {
     let formats = [
         TextFormat::Combined,
         TextFormat::Common,
-        TextFormat::Syslog { year: 2000 },
+        TextFormat::Syslog {
+            year: crate::parse::Year::fixed(2000),
+        },
         TextFormat::Logfmt,
     ];
     if lines.is_empty() {

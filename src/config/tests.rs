@@ -4,6 +4,7 @@
 use super::*;
 use crate::exit::ExitStatus;
 use crate::lang::parse_pipeline;
+use crate::parse::Year;
 use clap::Parser;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -169,7 +170,7 @@ fn settings_follow_the_flags() {
         "{:?}",
         c.stats
     );
-    assert_eq!(c.env.years.as_slice(), [2020]);
+    assert_eq!(c.env.years.as_slice(), [Year::fixed(2020)]);
     assert!(c.merge.is_none());
 }
 
@@ -343,8 +344,17 @@ fn jobs_default_to_the_cores() {
 fn the_env_holds_the_clock_the_years_and_the_time_format() {
     let c = config(&["where true", "a.log", "-"]).expect("a valid command");
     assert_eq!(c.env.now, NOW as f64);
-    // A file's year is its modification year (2020 here); stdin's is this year.
-    assert_eq!(c.env.years.as_slice(), [2020, 2026]);
+    // A file's year is its modification year (2020 here), and no line is later than that
+    // time; stdin's is this year, and no line is later than now.
+    let modified = Year {
+        year: 2020,
+        latest: Some(1_590_000_000),
+    };
+    let now = Year {
+        year: 2026,
+        latest: Some(NOW as i64),
+    };
+    assert_eq!(c.env.years.as_slice(), [modified, now]);
     assert_eq!(c.env.time_format, None);
     let unknown = Facts {
         modified: |_| None,
@@ -353,7 +363,7 @@ fn the_env_holds_the_clock_the_years_and_the_time_format() {
     let c = built_with(&["where true", "a.log"], &unknown)
         .config
         .expect("a valid command");
-    assert_eq!(c.env.years.as_slice(), [2026]);
+    assert_eq!(c.env.years.as_slice(), [now]);
     let c = config(&[
         "--year",
         "1999",
@@ -364,7 +374,7 @@ fn the_env_holds_the_clock_the_years_and_the_time_format() {
         "-",
     ])
     .expect("a valid command");
-    assert_eq!(c.env.years.as_slice(), [1999, 1999]);
+    assert_eq!(c.env.years.as_slice(), [Year::fixed(1999), Year::fixed(1999)]);
     assert_eq!(c.env.time_format.as_deref(), Some("%d.%m.%Y"));
 }
 

@@ -16,6 +16,7 @@ use super::{Input, InputError, decompress};
 use crate::event::TimeField;
 use crate::event::{Event, Needs, Origin, Rejection};
 use crate::lang::Env;
+use crate::parse::Year;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{BufRead, BufReader, Read};
@@ -33,7 +34,7 @@ struct Source {
     line: u64,
     offset: u64,
     time: f64,
-    year: i32,
+    year: Year,
     /// The input's time went back once already (and a warning said so).
     went_back: bool,
     /// A line of the input had a time.
@@ -356,7 +357,7 @@ fn read_error(ctx: &Context, i: usize, source: std::io::Error, after: impl Into<
 }
 
 /// The event time of a line, if it has one.
-fn line_time(bytes: &[u8], ctx: &Context, year: i32) -> Option<f64> {
+fn line_time(bytes: &[u8], ctx: &Context, year: Year) -> Option<f64> {
     let text = std::str::from_utf8(bytes).ok()?.trim_end_matches(['\n', '\r']);
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') && !matches!(ctx.cfg.format, super::InputFormat::Lines) {
@@ -368,7 +369,7 @@ fn line_time(bytes: &[u8], ctx: &Context, year: i32) -> Option<f64> {
 
 /// A timestamp at the start of a text line (after a syslog priority), the time of a logfmt
 /// line, or a bracketed CLF time in the line.
-fn text_time(text: &str, year: i32, user: Option<&str>) -> Option<f64> {
+fn text_time(text: &str, year: Year, user: Option<&str>) -> Option<f64> {
     let text = after_priority(text);
     if let Some(t) = leading_time(text, year) {
         return Some(t);
@@ -426,7 +427,7 @@ fn logfmt_time(text: &str, user: Option<&str>) -> Option<f64> {
 
 /// A timestamp at the start of a text line: RFC 3339 (date and time, or a date), or syslog's
 /// `Mmm dd hh:mm:ss`.
-fn leading_time(text: &str, year: i32) -> Option<f64> {
+fn leading_time(text: &str, year: Year) -> Option<f64> {
     let mut words = text.splitn(3, ' ');
     let first = words.next()?;
     // `date time` before `date` alone, which would mean midnight.
@@ -443,6 +444,7 @@ fn leading_time(text: &str, year: i32) -> Option<f64> {
     if text.len() >= 15 && text.is_char_boundary(15) {
         let head = text[..15].split_whitespace().collect::<Vec<_>>();
         if let [mon, day, clock] = head.as_slice() {
+            let year = year.of_written(mon, day, clock);
             let iso = format!("{day:0>2}/{mon}/{year}:{clock} +0000");
             if let Some(t) = crate::time::parse_clf(&iso) {
                 return Some(t);
@@ -458,7 +460,7 @@ mod tests {
 
     #[test]
     fn text_times() {
-        let t = |line| text_time(line, 2026, None);
+        let t = |line| text_time(line, Year::fixed(2026), None);
         for line in [
             "2026-01-01T00:00:01Z hello",
             "2026-01-01 00:00:01 hello",

@@ -3,6 +3,7 @@
 use super::ast::{BinOp, Expr, Path};
 use super::func;
 use super::value::{Numeric, Val};
+use crate::parse::Year;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -17,7 +18,7 @@ pub(crate) struct Env {
     pub now: f64,
     pub files: Arc<Vec<String>>,
     /// The year of each input, for syslog timestamps that have none.
-    pub years: Arc<Vec<i32>>,
+    pub years: Arc<Vec<Year>>,
     /// `--time-format`: the strftime format tried for time strings no built-in format reads.
     pub time_format: Option<Arc<str>>,
     /// The subjects of the NATS messages in flight, by line, for `subject()`.
@@ -50,8 +51,8 @@ impl Subjects {
 
 impl Env {
     /// The year assumed for input `i` (from --year or its modification time).
-    pub(crate) fn year(&self, i: u32) -> i32 {
-        self.years.get(i as usize).copied().unwrap_or(1970)
+    pub(crate) fn year(&self, i: u32) -> Year {
+        self.years.get(i as usize).copied().unwrap_or(Year::fixed(1970))
     }
 
     pub(crate) fn file_name(&self, i: u32) -> &str {

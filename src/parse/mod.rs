@@ -48,8 +48,8 @@
 //!   - RFC 3164, `[<PRI>]TIMESTAMP HOST TAG[PID]: MESSAGE`: `priority`, `facility`, `severity` (numbers,
 //!     only when the line has `<PRI>`), `timestamp`, `host`, `program`, `pid`, `message`. `Mmm dd hh:mm:ss`
 //!     (day padded with a space or zero; optional `.fraction`) has no year or zone: it becomes
-//!     `YYYY-MM-DDThh:mm:ss` in the given year, without offset (evq reads it as UTC); an impossible date
-//!     (`Feb 29` of a common year) does not match. rsyslog's RFC 3339 timestamps
+//!     `YYYY-MM-DDThh:mm:ss` in the year [`Year`] gives it, without offset (evq reads it as UTC); an
+//!     impossible date (`Feb 29` of a common year with no leap year to fall back on) does not match. rsyslog's RFC 3339 timestamps
 //!     (`2026-03-27T13:06:56.123456+00:00`) are kept as written. The tag is the first word (a run without
 //!     spaces, `[`, `]` or `:`), followed by `[pid]` and/or a `:` that ends the word (`sshd[42]:`, `su:`,
 //!     `cron[7]`), or by a space or the end of the line when the word starts with an ASCII letter or digit
@@ -94,10 +94,59 @@ pub(crate) enum TextFormat {
     Combined,
     /// Common Log Format (Apache/nginx access log without referrer and agent).
     Common,
-    /// RFC 3164 (its timestamp has no year: `year` is used) or RFC 5424, detected per line.
-    Syslog { year: i32 },
+    /// RFC 3164 (its timestamp has no year: `year` gives it) or RFC 5424, detected per line.
+    Syslog { year: Year },
     /// An angle-grinder pattern: literal text with `*` holes, each named.
     Wildcard(wildcard::Wildcard),
+}
+
+/// The year RFC 3164 timestamps, which have none, are completed with: `--year`, or the year
+/// of the input's modification time (of now, for standard input), except that a date more
+/// than a day past that time is of the year before, since no line was written after its file
+/// was: a log written across New Year has December's lines before January's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Year {
+    pub(crate) year: i32,
+    /// The time (Unix seconds) no line of the input is later than; none with `--year`.
+    pub(crate) latest: Option<i64>,
+}
+
+impl Year {
+    /// Always `year`, as `--year` gives it.
+    pub(crate) fn fixed(year: i32) -> Year {
+        Year { year, latest: None }
+    }
+
+    /// The year of the date `month`/`day`, at `seconds` into the day (read as UTC).
+    pub(crate) fn of(&self, month: u32, day: u32, seconds: u32) -> i32 {
+        let Some(latest) = self.latest else { return self.year };
+        let at = |year: i32| {
+            let midnight = chrono::NaiveDate::from_ymd_opt(year, month, day)?.and_hms_opt(0, 0, 0)?;
+            Some(midnight.and_utc().timestamp() + i64::from(seconds))
+        };
+        match at(self.year) {
+            Some(t) if t <= latest + 86_400 => self.year,
+            // Past the latest time, or Feb 29 of a common year: the year before, if it has the date.
+            _ if at(self.year - 1).is_some() => self.year - 1,
+            _ => self.year,
+        }
+    }
+
+    /// The year of a date written `Mmm`, `dd` and `hh:mm:ss` as syslog writes them; `year`
+    /// when they do not read.
+    pub(crate) fn of_written(&self, month: &str, day: &str, clock: &str) -> i32 {
+        let month = syslog::MONTHS.iter().position(|m| *m == month);
+        let seconds = clock
+            .split(':')
+            .take(3)
+            .zip([3600, 60, 1])
+            .map(|(part, scale)| part.parse::<u32>().ok().map(|n| n * scale))
+            .sum::<Option<u32>>();
+        match (month, day.parse::<u32>(), seconds) {
+            (Some(m), Ok(day), Some(seconds)) => self.of(m as u32 + 1, day, seconds),
+            _ => self.year,
+        }
+    }
 }
 
 impl TextFormat {
@@ -106,7 +155,7 @@ impl TextFormat {
 
     /// The format a name stands for; `year` completes RFC 3164 syslog timestamps. `None` for unknown names
     /// (regexes are built by the caller from `/…/` literals).
-    pub(crate) fn from_name(name: &str, year: i32) -> Option<TextFormat> {
+    pub(crate) fn from_name(name: &str, year: Year) -> Option<TextFormat> {
         Some(match name {
             "logfmt" => TextFormat::Logfmt,
             "json" => TextFormat::Json,
@@ -312,15 +361,38 @@ mod tests {
     #[test]
     fn from_name_knows_every_name() {
         for name in TextFormat::NAMES {
-            let fmt = TextFormat::from_name(name, 2026).expect("listed name");
+            let fmt = TextFormat::from_name(name, Year::fixed(2026)).expect("listed name");
             assert_eq!(fmt.name(), *name);
         }
-        assert!(TextFormat::from_name("xml", 2026).is_none());
-        assert!(TextFormat::from_name("JSON", 2026).is_none());
-        assert!(matches!(
-            TextFormat::from_name("syslog", 1999),
-            Some(TextFormat::Syslog { year: 1999 })
-        ));
+        assert!(TextFormat::from_name("xml", Year::fixed(2026)).is_none());
+        assert!(TextFormat::from_name("JSON", Year::fixed(2026)).is_none());
+        assert_eq!(
+            TextFormat::from_name("syslog", Year::fixed(1999)).map(|f| f.name()),
+            Some("syslog")
+        );
+    }
+
+    #[test]
+    fn a_date_past_the_latest_time_of_its_input_is_of_the_year_before() {
+        // 2026-01-01T00:05:00Z: a file last written just after New Year.
+        let year = Year {
+            year: 2026,
+            latest: Some(1_767_225_900),
+        };
+        assert_eq!(year.of(12, 31, 86_390), 2025);
+        assert_eq!(year.of(1, 1, 10), 2026);
+        // A local time up to a day ahead of UTC is still this year's.
+        assert_eq!(year.of(1, 1, 86_399), 2026);
+        assert_eq!(year.of(1, 2, 86_399), 2025);
+        assert_eq!(year.of_written("Dec", "31", "23:59:50"), 2025);
+        assert_eq!(year.of_written("Dec", "x", "23:59:50"), 2026);
+        // Feb 29 of a common year is the leap year's before it, when that has one.
+        let in_2025 = Year {
+            year: 2025,
+            latest: Some(1_736_467_200),
+        };
+        assert_eq!(in_2025.of(2, 29, 0), 2024);
+        assert_eq!(Year::fixed(2025).of(12, 31, 0), 2025);
     }
 
     #[test]

@@ -7,9 +7,11 @@ use serde_json::Value;
 fn formats() -> Vec<TextFormat> {
     let mut all: Vec<TextFormat> = TextFormat::NAMES
         .iter()
-        .map(|n| TextFormat::from_name(n, 2026).expect("listed name"))
+        .map(|n| TextFormat::from_name(n, crate::parse::Year::fixed(2026)).expect("listed name"))
         .collect();
-    all.push(TextFormat::Syslog { year: 2028 });
+    all.push(TextFormat::Syslog {
+        year: crate::parse::Year::fixed(2028),
+    });
     all.push(TextFormat::Regex(
         regex::Regex::new(r"(?P<a>\d+)?(?P<b>[^ ]*) (x)").expect("test pattern"),
     ));

@@ -27,7 +27,8 @@ impl Parse {
         let format = match format {
             ParseFormat::Regex(re) => TextFormat::Regex(re.clone()),
             ParseFormat::Wildcard(w) => TextFormat::Wildcard(w.clone()),
-            ParseFormat::Named(n) => TextFormat::from_name(n, 1970).ok_or_else(|| format!("unknown format `{n}`"))?,
+            ParseFormat::Named(n) => TextFormat::from_name(n, crate::parse::Year::fixed(1970))
+                .ok_or_else(|| format!("unknown format `{n}`"))?,
         };
         Ok(Parse {
             format,

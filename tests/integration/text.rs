@@ -392,3 +392,39 @@ fn merge_reads_logfmt_and_prioritised_syslog_times_and_names_an_input_without_an
     );
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
 }
+
+#[test]
+fn syslog_dates_past_their_file_s_modification_time_are_of_the_year_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("messages");
+    std::fs::write(&log, "Dec 31 23:59:50 h prog[1]: a\nJan  1 00:00:10 h prog[1]: b\n").unwrap();
+    // 2026-01-01T00:05:00Z: the log was last written just after New Year.
+    let written = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_900);
+    std::fs::File::options()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .set_modified(written)
+        .unwrap();
+    let log = log.to_str().unwrap();
+    let r = run(&["-i", "auto", "keep timestamp, message", log], "");
+    assert_eq!(
+        r.stdout,
+        "{\"timestamp\":\"2025-12-31T23:59:50\",\"message\":\"a\"}\n\
+         {\"timestamp\":\"2026-01-01T00:00:10\",\"message\":\"b\"}\n"
+    );
+    let r = run(&["-i", "auto", "count every 1d", log], "");
+    assert_eq!(r.stdout.lines().count(), 2, "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with("{\"window_start\":\"2025-12-31T00:00:00Z\""),
+        "{}",
+        r.stdout
+    );
+    // --year is taken as given.
+    let r = run(&["-i", "auto", "--year", "2026", "keep timestamp", log], "");
+    assert!(
+        r.stdout.starts_with("{\"timestamp\":\"2026-12-31T23:59:50\"}"),
+        "{}",
+        r.stdout
+    );
+}

@@ -189,11 +189,11 @@ fn arrays_of_expressions_hold_their_values() {
 fn the_env_names_inputs_and_their_years_with_defaults_past_the_end() {
     let env = Env {
         files: Arc::new(vec!["a.log".to_string()]),
-        years: Arc::new(vec![2024]),
+        years: Arc::new(vec![Year::fixed(2024)]),
         ..Env::default()
     };
     assert_eq!((env.file_name(0), env.file_name(1)), ("a.log", "-"));
-    assert_eq!((env.year(0), env.year(1)), (2024, 1970));
+    assert_eq!((env.year(0), env.year(1)), (Year::fixed(2024), Year::fixed(1970)));
     let s = Subjects::default();
     s.insert(3, "orders.eu");
     assert_eq!(s.get(3).as_deref(), Some("orders.eu"));

@@ -1,16 +1,16 @@
 //! Syslog lines: RFC 3164 (BSD, as written to /var/log by rsyslog and syslog-ng) and RFC 5424, told apart per line.
 
-use super::{Fields, dash_null, typed};
+use super::{Fields, Year, dash_null, typed};
 use chrono::{DateTime, NaiveDate};
 use serde_json::{Map, Value};
 
-const MONTHS: [&str; 12] = [
+pub(super) const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
 /// Parses one syslog line; `year` completes RFC 3164 timestamps. Field rules are in the module documentation
 /// of `parse`.
-pub(super) fn parse(text: &str, year: i32) -> Option<Fields> {
+pub(super) fn parse(text: &str, year: Year) -> Option<Fields> {
     let (pri, rest) = priority(text)?;
     if let Some(pri) = pri
         && let Some((version, rest)) = version(rest)
@@ -114,7 +114,7 @@ fn structured_data_len(s: &str) -> Option<usize> {
 }
 
 /// `[<PRI>]TIMESTAMP HOST TAG[PID]: MESSAGE`.
-fn rfc3164(pri: Option<u8>, rest: &str, year: i32) -> Option<Fields> {
+fn rfc3164(pri: Option<u8>, rest: &str, year: Year) -> Option<Fields> {
     let rest = rest.trim_start_matches(' ');
     let (timestamp, rest) = bsd_timestamp(rest, year).or_else(|| rfc3339_timestamp(rest))?;
     let rest = rest.trim_start_matches(' ');
@@ -149,7 +149,7 @@ fn rfc3164(pri: Option<u8>, rest: &str, year: i32) -> Option<Fields> {
 }
 
 /// `Mmm dd hh:mm:ss[.frac]` (day padded with a space or a zero, or not at all) → `YYYY-MM-DDThh:mm:ss[.frac]`.
-fn bsd_timestamp(s: &str, year: i32) -> Option<(String, &str)> {
+fn bsd_timestamp(s: &str, year: Year) -> Option<(String, &str)> {
     let month = MONTHS.iter().position(|m| s.starts_with(m))? + 1;
     let rest = s[3..].strip_prefix(' ')?;
     let rest = rest.strip_prefix(' ').unwrap_or(rest);
@@ -170,6 +170,7 @@ fn bsd_timestamp(s: &str, year: i32) -> Option<(String, &str)> {
     if b[2] != b':' || b[5] != b':' || h > 23 || m > 59 || sec > 60 {
         return None;
     }
+    let year = year.of(month as u32, day, h * 3600 + m * 60 + sec);
     NaiveDate::from_ymd_opt(year, month as u32, day)?;
     let mut end = 8;
     if b.get(end) == Some(&b'.') {
