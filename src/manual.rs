@@ -224,7 +224,8 @@ const SECTIONS: &[(&str, &[&str])] = &[
   evq: warning: sort X orders times as text, but they are written with different UTC offsets or fractions of a second, where text order is not time order; sort by the time: sort time(X)
       sort by a field holding RFC 3339 times of more than one UTC offset, or with and without
       a fraction of a second (…00.5Z sorts before …00Z), orders the text; printed once
-      per key; reorder reads its key as a time and needs no warning
+      per key; reorder reads its key as a time and needs no warning; min(X) and max(X) of
+      such times get the same warning, with min(time(X)) as the fix
   evq: warning: lower(X) == \"TEXT\" never holds: lower() never gives \"TEXT\"; write lower(X) == \"text\"
       == (or, always holding, !=) between lower() or upper() and a string with letters of
       the other case, which no data can meet, and startswith, endswith or contains of

@@ -169,6 +169,13 @@ impl Mismatches {
                 Stage::Group(g) => {
                     g.spec.expressions().for_each(|e| collect(e, &[], &mut found));
                     g.spec.counted().for_each(|e| found.condition_in(e, &[]));
+                    found
+                        .times
+                        .extend(g.spec.ordered_fields().map(|(op, p)| TimeComparison {
+                            path: p.clone(),
+                            op,
+                            other: Side::Sorted(std::sync::atomic::AtomicU32::default()),
+                        }));
                     found.items.extend(g.spec.numeric_args().map(|(func, path, name)| {
                         Need::Stage(Expect {
                             outcome: format!("{func}({path}) ignored every value"),
@@ -1299,10 +1306,16 @@ fn time_warning(t: &TimeComparison) -> String {
     let other = match &t.other {
         Side::Const(text, _) => text.clone(),
         Side::Path(q) => q.to_string(),
-        Side::Sorted(_) => {
+        Side::Sorted(_) if op == "sort" => {
             return format!(
                 "sort {path} orders times as text, but they are written with different UTC offsets or fractions \
                  of a second, where text order is not time order; sort by the time: sort time({path})"
+            );
+        }
+        Side::Sorted(_) => {
+            return format!(
+                "{op}({path}) orders times as text, but they are written with different UTC offsets or fractions \
+                 of a second, where text order is not time order; order the times: {op}(time({path}))"
             );
         }
     };

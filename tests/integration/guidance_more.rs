@@ -420,3 +420,19 @@ fn a_field_of_unix_times_in_another_unit_than_what_it_is_compared_with_is_named(
         assert_eq!(r.stderr, "", "`{src}`");
     }
 }
+
+#[test]
+fn min_and_max_of_times_written_with_different_offsets_are_named() {
+    let mixed = "{\"ts\":\"2026-01-01T10:00:00+02:00\"}\n{\"ts\":\"2026-01-01T09:00:00Z\"}\n";
+    let r = run(&["stats max(ts) as last"], mixed);
+    assert_eq!(
+        r.stderr,
+        "evq: warning: max(ts) orders times as text, but they are written with different UTC offsets or \
+         fractions of a second, where text order is not time order; order the times: max(time(ts))\n"
+    );
+    let r = run(&["top 1 svc by min(ts) as first"], mixed);
+    assert!(r.stderr.contains("min(ts) orders times as text"), "{}", r.stderr);
+    let one_offset = "{\"ts\":\"2026-01-01T10:00:00Z\"}\n{\"ts\":\"2026-01-01T09:00:00Z\"}\n";
+    let r = run(&["stats max(ts) as last, min(ts) as first"], one_offset);
+    assert_eq!(r.stderr, "");
+}

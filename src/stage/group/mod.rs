@@ -104,6 +104,15 @@ impl GroupSpec {
         })
     }
 
+    /// The fields `min` and `max` order, with each one's name.
+    pub(crate) fn ordered_fields(&self) -> impl Iterator<Item = (&'static str, &crate::lang::Path)> {
+        self.aggs.iter().filter_map(|(f, arg, _)| match (f, arg) {
+            (AggFn::Min, Some(Expr::Path(p))) => Some(("min", p)),
+            (AggFn::Max, Some(Expr::Path(p))) => Some(("max", p)),
+            _ => None,
+        })
+    }
+
     /// The arguments of `count(EXPR)`, which counts where EXPR is neither null nor false.
     pub(crate) fn counted(&self) -> impl Iterator<Item = &Expr> {
         let counts = self.aggs.iter().filter(|(f, _, _)| f.name() == "count");
