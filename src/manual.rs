@@ -179,7 +179,8 @@ const SECTIONS: &[(&str, &[&str])] = &[
       rename, parse, join, explode, an aggregate ... the check stops). The rows of count,
       stats, top and distinct have fields known before the run: a later stage reading one
       they never have (count by svc | where cnt > 1) is a pipeline error (exit 2) naming the
-      fields they have, followed through set, del, rename and keep
+      fields they have, followed through set, del, rename and keep; so is a stage after keep
+      reading a field keep did not name (keep a | where b == 2), since no event then has it
   evq: warning: EXPR never held: F was never TYPE (it was TYPES); write FIX
       a comparison of a field with a constant, in a where, assert or route condition, a set
       expression, an aggregate's argument or key (stats count(s == \"500\"), count by s == 1)

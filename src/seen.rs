@@ -166,8 +166,11 @@ impl Watch {
 /// fields, up to the first other stage. `stages` are those `asts` built.
 pub(crate) fn check_row_fields(asts: &[StageAst], stages: &[Stage]) -> Result<(), LangError> {
     for (i, (ast, aggregate)) in asts.iter().zip(stages).enumerate() {
-        let Some(rows) = &ast.rows else { continue };
-        let mut rows = rows.clone();
+        let (mut rows, made) = match (&ast.rows, kept_fields(&ast.spec)) {
+            (Some(rows), _) => (rows.clone(), "the rows"),
+            (None, Some(kept)) => (kept, "the events"),
+            (None, None) => continue,
+        };
         for (later, stage) in asts.iter().zip(stages).skip(i + 1) {
             let mut n = Needs::default();
             stage.needs(&mut n);
@@ -176,8 +179,14 @@ pub(crate) fn check_row_fields(asts: &[StageAst], stages: &[Stage]) -> Result<()
                 _ => None,
             });
             if let Some(field) = missing {
-                let what = format!("`{field}` is not a field of the rows `{}` makes", aggregate.name());
-                return Err(LangError::new(what, later.span).hint(row_hint(field, &rows)));
+                let what = match made {
+                    "the rows" => format!("`{field}` is not a field of the rows `{}` makes", aggregate.name()),
+                    _ => format!(
+                        "`{field}` is not a field of the events `{}` passes on",
+                        aggregate.name()
+                    ),
+                };
+                return Err(LangError::new(what, later.span).hint(row_hint(field, &rows, made)));
             }
             if !keeps_fields(stage) && !follow_fields(&later.spec, &mut rows) {
                 break;
@@ -185,6 +194,20 @@ pub(crate) fn check_row_fields(asts: &[StageAst], stages: &[Stage]) -> Result<()
         }
     }
     Ok(())
+}
+
+/// The top-level fields `keep` can pass on, when it names each: an event after it has no
+/// other. `None` for another stage, or a `keep` of the whole event.
+fn kept_fields(spec: &StageSpec) -> Option<Vec<String>> {
+    let StageSpec::Keep(paths) = spec else { return None };
+    let mut kept: Vec<String> = Vec::new();
+    for p in paths {
+        let Some(Seg::Key(k)) = p.segs.first() else { return None };
+        if !kept.iter().any(|n| n == &**k) {
+            kept.push(k.to_string());
+        }
+    }
+    Some(kept)
 }
 
 /// Whether a row field holds what `p` reads: its first name, or a flat key its first names
@@ -206,8 +229,9 @@ fn in_rows(p: &Path, rows: &[String]) -> bool {
 
 /// What the rows have, and the likeliest meant: a field that starts with the one written
 /// (`avg` for `avg_lat`), else the nearest spelling.
-fn row_hint(field: &str, rows: &[String]) -> String {
-    let mut hint = format!("at this stage its rows have only {}", rows.join(", "));
+fn row_hint(field: &str, rows: &[String], made: &str) -> String {
+    let holders = if made == "the rows" { "its rows" } else { "events" };
+    let mut hint = format!("at this stage {holders} have only {}", rows.join(", "));
     let names: BTreeSet<String> = rows.iter().cloned().collect();
     let near = rows
         .iter()

@@ -436,3 +436,25 @@ fn min_and_max_of_times_written_with_different_offsets_are_named() {
     let r = run(&["stats max(ts) as last, min(ts) as first"], one_offset);
     assert_eq!(r.stderr, "");
 }
+
+#[test]
+fn a_field_keep_left_out_read_by_a_later_stage_is_a_pipeline_error() {
+    let r = run(&["keep level | where service == \"api\""], EVENTS);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "evq: pipeline error: `service` is not a field of the events `keep` passes on\n  \
+         keep level | where service == \"api\"\n               ^^^^^^^^^^^^^^^^^^^^^^\n  \
+         hint: at this stage events have only level\n"
+    );
+    let r = run(&["keep level, msg | count by servce"], EVENTS);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for fine in [
+        "keep level | set service = \"x\" | where service == \"x\"",
+        "keep level, service | where service == \"api\"",
+        "keep level | rename level as lvl | count by lvl",
+    ] {
+        let r = run(&[fine], EVENTS);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "`{fine}`");
+    }
+}

@@ -62,7 +62,7 @@ fn explain_marks_stages_after_an_ordered_one_as_ordered_and_names_paths_as_writt
     let r = run(
         &[
             "--explain",
-            "head 5 | set b = c | where `a b` == 1 | keep `x.y`, u.id | sort b",
+            "head 5 | set b = c | where `a b` == 1 | keep `x.y`, u.id, b | sort b",
         ],
         "",
     );
@@ -71,7 +71,7 @@ fn explain_marks_stages_after_an_ordered_one_as_ordered_and_names_paths_as_writt
         "head     ordered; the lines after: skipped\n",
         "set      ordered   reads c\n",
         "where    ordered   reads `a b`; false: filtered\n",
-        "keep     ordered   reads `x.y`, u.id\n",
+        "keep     ordered   reads `x.y`, u.id, b\n",
         "sort     ordered   reads b\n",
     ] {
         assert!(r.stdout.contains(line), "{line:?} in {}", r.stdout);
