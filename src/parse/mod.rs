@@ -140,8 +140,8 @@ impl Year {
             .split(':')
             .take(3)
             .zip([3600, 60, 1])
-            .map(|(part, scale)| part.parse::<u32>().ok().map(|n| n * scale))
-            .sum::<Option<u32>>();
+            .map(|(part, scale)| part.parse::<u32>().ok().and_then(|n| n.checked_mul(scale)))
+            .try_fold(0u32, |sum, n| sum.checked_add(n?));
         match (month, day.parse::<u32>(), seconds) {
             (Some(m), Ok(day), Some(seconds)) => self.of(m as u32 + 1, day, seconds),
             _ => self.year,
@@ -386,6 +386,7 @@ mod tests {
         assert_eq!(year.of(1, 2, 86_399), 2025);
         assert_eq!(year.of_written("Dec", "31", "23:59:50"), 2025);
         assert_eq!(year.of_written("Dec", "x", "23:59:50"), 2026);
+        assert_eq!(year.of_written("Dec", "31", "99999999:00:00"), 2026);
         // Feb 29 of a common year is the leap year's before it, when that has one.
         let in_2025 = Year {
             year: 2025,
