@@ -35,7 +35,7 @@ use crate::lang::value::kind_names;
 use crate::lang::{Expr, Path, Val};
 use crate::stage::Stage;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// `path OP value`, as the warning writes it.
 #[derive(Debug)]
@@ -115,18 +115,12 @@ pub(crate) struct Mismatches {
     pair_kinds: Vec<[AtomicU8; 2]>,
     /// Comparisons that never hold whatever the data: their warnings.
     never: Vec<String>,
-    /// Fields read as conditions; bit `i` of `decided` is set once an event had
-    /// `conditions[i]`, and `boolean_text[i]` when that first value was the text "true" or
-    /// "false" (which is true as a condition, as any text is).
-    conditions: Vec<Path>,
+    /// Fields whose first value decides a warning; bit `i` of `decided` is set once an event
+    /// had a value `firsts[i]` looks at, and `verdicts[i]` is its verdict (see
+    /// [`FirstValue::verdict`]).
+    firsts: Vec<FirstValue>,
     decided: Flags,
-    boolean_text: Vec<AtomicBool>,
-    /// Fields compared with a Unix time; bit `i` of `units_decided` is set once an event had a
-    /// number at `units[i].path`, and `units_seen[i]` is that number's unit, plus one, when it
-    /// was a Unix time of another unit than the other side's.
-    units: Vec<Units>,
-    units_decided: Flags,
-    units_seen: Vec<AtomicU8>,
+    verdicts: Vec<AtomicU8>,
 }
 
 impl Mismatches {
@@ -203,21 +197,16 @@ impl Mismatches {
             mut times,
             mut pairs,
             never,
-            mut conditions,
-            mut units,
+            mut firsts,
         } = all;
-        units.truncate(MAX_FLAGS);
+        firsts.truncate(MAX_FLAGS);
         items.truncate(MAX_FLAGS);
         times.truncate(MAX_FLAGS);
         pairs.truncate(MAX_FLAGS);
-        conditions.truncate(MAX_FLAGS);
         Mismatches {
-            units_decided: Flags::new(units.len()),
-            units_seen: units.iter().map(|_| AtomicU8::new(0)).collect(),
-            units,
-            decided: Flags::new(conditions.len()),
-            boolean_text: conditions.iter().map(|_| AtomicBool::new(false)).collect(),
-            conditions,
+            decided: Flags::new(firsts.len()),
+            verdicts: firsts.iter().map(|_| AtomicU8::new(0)).collect(),
+            firsts,
             pair_kinds: pairs.iter().map(|_| Default::default()).collect(),
             matched: Flags::new(pairs.len()),
             pairs,
@@ -236,32 +225,18 @@ impl Mismatches {
         let types = self.observe_types(ev);
         let times = self.observe_times(ev);
         let pairs = self.observe_pairs(ev);
-        let conditions = self.observe_conditions(ev);
-        let units = self.observe_units(ev);
-        types && times && pairs && conditions && units
+        let firsts = self.observe_firsts(ev);
+        types && times && pairs && firsts
     }
 
-    /// One lookup of each field compared with a Unix time, until an event had a number there.
-    fn observe_units(&self, ev: &Event) -> bool {
-        self.units_decided.update(|i| {
-            let Some(n) = ev.lookup(&self.units[i].path).and_then(|v| v.numeric()) else {
-                return false;
-            };
-            if let Some(unit) = time_unit(n.as_f64()).filter(|&u| u != self.units[i].unit) {
-                self.units_seen[i].store(unit + 1, Ordering::Relaxed);
-            }
-            true
-        })
-    }
-
-    /// One lookup of each field read as a condition, until an event had it.
-    fn observe_conditions(&self, ev: &Event) -> bool {
+    /// One lookup of each field watched for its first value, until an event had one.
+    fn observe_firsts(&self, ev: &Event) -> bool {
         self.decided.update(|i| {
-            let Some(v) = ev.lookup(&self.conditions[i]) else {
+            let Some(verdict) = ev.lookup(&self.firsts[i].path).and_then(|v| self.firsts[i].verdict(&v)) else {
                 return false;
             };
-            if v.as_str().is_some_and(is_boolean_text) {
-                self.boolean_text[i].store(true, Ordering::Relaxed);
+            if verdict != 0 {
+                self.verdicts[i].store(verdict, Ordering::Relaxed);
             }
             true
         })
@@ -349,15 +324,9 @@ impl Mismatches {
                 let kinds = [a.load(Ordering::Relaxed), b.load(Ordering::Relaxed)];
                 (kinds[0] != 0).then(|| pair_warning(c, kinds))
             });
-        let conditions = self
-            .conditions
-            .iter()
-            .zip(&self.boolean_text)
-            .filter(|(_, b)| b.load(Ordering::Relaxed))
-            .map(|(p, _)| condition_warning(p));
-        let units = self.units.iter().zip(&self.units_seen).filter_map(|(u, seen)| {
-            let seen = seen.load(Ordering::Relaxed);
-            (seen != 0).then(|| units_warning(u, seen - 1))
+        let firsts = self.firsts.iter().zip(&self.verdicts).filter_map(|(f, verdict)| {
+            let verdict = verdict.load(Ordering::Relaxed);
+            (verdict != 0).then(|| f.warning(verdict))
         });
         self.never
             .iter()
@@ -365,8 +334,7 @@ impl Mismatches {
             .chain(types)
             .chain(times)
             .chain(pairs)
-            .chain(conditions)
-            .chain(units)
+            .chain(firsts)
             .collect()
     }
 }
@@ -393,8 +361,8 @@ fn on_a_whole_minute(n: f64, unit: u8) -> bool {
 }
 
 /// `ts >= @2026-01-01` (a constant that is a Unix time on a whole minute), `now() - ts` or
-/// `ts < now()`: the field and the unit of the other side.
-fn unit_of_other_side(op: BinOp, a: &Expr, b: &Expr, bound: &[&str]) -> Option<Units> {
+/// `ts < now()`: the field, watched for a Unix time of another unit than the other side's.
+fn unit_of_other_side(op: BinOp, a: &Expr, b: &Expr, bound: &[&str]) -> Option<FirstValue> {
     if symbol(op).is_none() && op != BinOp::Sub {
         return None;
     }
@@ -416,39 +384,52 @@ fn unit_of_other_side(op: BinOp, a: &Expr, b: &Expr, bound: &[&str]) -> Option<U
         }
         _ => return None,
     };
-    Some(Units {
+    Some(FirstValue {
         path: path.clone(),
-        unit,
-        other: text,
+        check: Check::Unit { unit, other: text },
     })
 }
 
-/// The warning for a field of Unix times in one unit compared with a time in another.
-fn units_warning(u: &Units, seen: u8) -> String {
-    let name = |unit: u8| TIME_UNITS.get(usize::from(unit)).copied().unwrap_or("seconds");
-    let fix = match u.unit {
-        0 => format!("read the field as a time: time({})", u.path),
-        _ => format!("read both as times: time({}) and time({})", u.path, u.other),
-    };
-    format!(
-        "{} holds Unix times in {}, but {} is in {}: as numbers they are not the same times; {fix}",
-        u.path,
-        name(seen),
-        u.other,
-        name(u.unit),
-    )
-}
+impl FirstValue {
+    /// What a value of the field says: `None` when it says nothing yet (no number, for a
+    /// unit), 0 when it is as meant, and otherwise the warning's code: 1 for a condition's
+    /// boolean written as text, the unit plus one for a time in another unit.
+    fn verdict(&self, v: &Val) -> Option<u8> {
+        match &self.check {
+            Check::Condition => {
+                let text = v.as_str();
+                Some(u8::from(text.is_some_and(|s| {
+                    s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false")
+                })))
+            }
+            Check::Unit { unit, .. } => {
+                let seen = time_unit(v.numeric()?.as_f64());
+                Some(seen.filter(|s| s != unit).map_or(0, |s| s + 1))
+            }
+        }
+    }
 
-/// Whether text is a boolean written as text, as logfmt and CSV give `true` and `false`.
-fn is_boolean_text(s: &str) -> bool {
-    s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false")
-}
-
-/// The warning for a field read as a condition whose values are booleans written as text.
-fn condition_warning(p: &Path) -> String {
-    format!(
-        "{p} is read as a condition, but it holds \"true\" or \"false\" as text, and any text is true (only false and null are false); write {p} == \"true\""
-    )
+    /// The warning for verdict `verdict` (not 0).
+    fn warning(&self, verdict: u8) -> String {
+        let p = &self.path;
+        match &self.check {
+            Check::Condition => format!(
+                "{p} is read as a condition, but it holds \"true\" or \"false\" as text, and any text is true (only false and null are false); write {p} == \"true\""
+            ),
+            Check::Unit { unit, other } => {
+                let name = |unit: u8| TIME_UNITS.get(usize::from(unit)).copied().unwrap_or("seconds");
+                let fix = match unit {
+                    0 => format!("read the field as a time: time({p})"),
+                    _ => format!("read both as times: time({p}) and time({other})"),
+                };
+                format!(
+                    "{p} holds Unix times in {}, but {other} is in {}: as numbers they are not the same times; {fix}",
+                    name(verdict - 1),
+                    name(*unit),
+                )
+            }
+        }
+    }
 }
 
 /// Adds the kind bit `k` to `had`, writing only when it is new.
@@ -493,44 +474,52 @@ struct Found {
     pairs: Vec<PairComparison>,
     /// Comparisons that can never hold whatever the data (`lower(x) == "ERROR"`): warnings.
     never: Vec<String>,
-    /// Fields read as conditions (`where cached`, `count(ok)`).
-    conditions: Vec<Path>,
-    units: Vec<Units>,
+    firsts: Vec<FirstValue>,
 }
 
-/// A field compared with (or taken from) a Unix time of one unit: `ts >= @2026-01-01` and
-/// `now() - ts` are in seconds, and a field of milliseconds is always on one side.
-#[derive(Debug)]
-struct Units {
+/// A field whose first value says whether what reads it means what was typed.
+#[derive(Debug, PartialEq)]
+struct FirstValue {
     path: Path,
-    /// The other side's unit (see [`time_unit`]), and how it is written.
-    unit: u8,
-    other: String,
+    check: Check,
+}
+
+#[derive(Debug, PartialEq)]
+enum Check {
+    /// Read as a condition (`where cached`, `count(ok)`): the text "true" or "false" is true
+    /// there, as any text is.
+    Condition,
+    /// Compared with (or taken from) a Unix time in `unit` (see [`time_unit`]), written
+    /// `other`: `ts >= @2026-01-01` and `now() - ts` are in seconds, and a field of
+    /// milliseconds is always on one side.
+    Unit { unit: u8, other: String },
 }
 
 impl Found {
     fn append(&mut self, mut other: Found) {
-        for p in other.conditions.drain(..) {
-            self.condition(p);
+        for f in other.firsts.drain(..) {
+            self.watch_first(f);
         }
         self.items.append(&mut other.items);
         self.times.append(&mut other.times);
         self.pairs.append(&mut other.pairs);
         self.never.append(&mut other.never);
-        self.units.append(&mut other.units);
     }
 
-    /// Adds a field read as a condition, once.
-    fn condition(&mut self, p: Path) {
-        if !self.conditions.contains(&p) {
-            self.conditions.push(p);
+    /// Watches a field's first value, once for each check.
+    fn watch_first(&mut self, f: FirstValue) {
+        if !self.firsts.contains(&f) {
+            self.firsts.push(f);
         }
     }
 
     /// Adds `e` when it is a field read as a condition.
     fn condition_in(&mut self, e: &Expr, bound: &[&str]) {
         if let Some(p) = field_in(e, bound) {
-            self.condition(p.clone());
+            self.watch_first(FirstValue {
+                path: p.clone(),
+                check: Check::Condition,
+            });
         }
     }
 
@@ -543,8 +532,7 @@ impl Found {
         self.items.retain(|n| free(n.field().0));
         self.times.retain(|t| free(&t.path));
         self.pairs.retain(|c| free(&c.a) && free(&c.b));
-        self.conditions.retain(free);
-        self.units.retain(|u| free(&u.path));
+        self.firsts.retain(|f| free(&f.path));
     }
 }
 
@@ -598,7 +586,9 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
             out.never.extend(constant_not_a_number(*op, a, b));
             out.items
                 .extend(arithmetic(*op, a, b, bound).into_iter().map(Need::Stage));
-            out.units.extend(unit_of_other_side(*op, a, b, bound));
+            if let Some(f) = unit_of_other_side(*op, a, b, bound) {
+                out.watch_first(f);
+            }
             let pair = match (&**a, &**b) {
                 (x, Expr::Const(v)) => field(x).map(|p| (p, *op, v)),
                 // `"k" in x` tests x's text, elements or keys: it is no comparison of x's type.
@@ -845,14 +835,18 @@ fn constant_text(v: &Val) -> String {
     t
 }
 
+/// `e` when it is a constant other than `true`, `false` and `null`: one that is always true.
+fn always_true(e: &Expr) -> Option<&Val<'static>> {
+    match e {
+        Expr::Const(v) if !matches!(v, Val::Bool(_) | Val::Null) => Some(v),
+        _ => None,
+    }
+}
+
 /// A constant that is not `true`, `false` or `null` where a condition goes (`where "error"`,
 /// `not "x"`): it is always true, so what reads it does not depend on the data; the warning.
 fn constant_condition(e: &Expr, reader: &str) -> Option<String> {
-    let Expr::Const(v) = e else { return None };
-    if matches!(v, Val::Bool(_) | Val::Null) {
-        return None;
-    }
-    let c = constant_text(v);
+    let c = constant_text(always_true(e)?);
     Some(format!(
         "{reader} {c} does not depend on the data: every value but false and null is true; compare a field with it, as in level == {c}"
     ))
@@ -862,11 +856,7 @@ fn constant_condition(e: &Expr, reader: &str) -> Option<String> {
 /// `or` always holds (the `and` is its other side alone); the warning, with `in` as the fix
 /// when the other side compares a field with a constant.
 fn constant_operand(op: BinOp, constant: &Expr, other: &Expr) -> Option<String> {
-    let Expr::Const(v) = constant else { return None };
-    if matches!(v, Val::Bool(_) | Val::Null) {
-        return None;
-    }
-    let c = constant_text(v);
+    let c = constant_text(always_true(constant)?);
     let (word, outcome) = match op {
         BinOp::Or => ("or", "always holds"),
         _ => ("and", "is only its other side"),
@@ -1421,6 +1411,36 @@ fn list_fix(c: &Comparison, items: &[serde_json::Value], seen: u8) -> Option<Str
 mod tests {
     use super::*;
     use crate::event::{Needs, Origin};
+    use crate::lang::ast::Seg;
+
+    #[test]
+    fn a_first_value_gives_a_verdict_once_it_says_something() {
+        let path = Path::new(vec![Seg::Key("ts".into())]);
+        let condition = FirstValue {
+            path: path.clone(),
+            check: Check::Condition,
+        };
+        assert_eq!(condition.verdict(&Val::Str("False".into())), Some(1));
+        assert_eq!(condition.verdict(&Val::Str("no".into())), Some(0));
+        assert_eq!(condition.verdict(&Val::Bool(false)), Some(0));
+        let seconds = FirstValue {
+            path,
+            check: Check::Unit {
+                unit: 0,
+                other: "now()".into(),
+            },
+        };
+        // A text says nothing of the unit; milliseconds give verdict 2, seconds are as meant.
+        assert_eq!(seconds.verdict(&Val::Str("x".into())), None);
+        assert_eq!(seconds.verdict(&Val::Int(1_767_312_000_000)), Some(2));
+        assert_eq!(seconds.verdict(&Val::Int(1_767_312_000)), Some(0));
+        assert_eq!(seconds.verdict(&Val::Int(42)), Some(0));
+        assert!(
+            seconds
+                .warning(2)
+                .starts_with("ts holds Unix times in milliseconds, but now() is in seconds")
+        );
+    }
     use crate::lang::parse_pipeline;
     use crate::stage::StageOptions;
 

@@ -115,7 +115,10 @@ impl GroupSpec {
 
     /// The arguments of `count(EXPR)`, which counts where EXPR is neither null nor false.
     pub(crate) fn counted(&self) -> impl Iterator<Item = &Expr> {
-        let counts = self.aggs.iter().filter(|(f, _, _)| f.name() == "count");
+        let counts = self
+            .aggs
+            .iter()
+            .filter(|(f, _, _)| matches!(f, AggFn::Count | AggFn::CountWhere));
         counts.filter_map(|(_, arg, _)| arg.as_ref())
     }
 
