@@ -166,9 +166,10 @@ impl Watch {
 /// fields, up to the first other stage. `stages` are those `asts` built.
 pub(crate) fn check_row_fields(asts: &[StageAst], stages: &[Stage]) -> Result<(), LangError> {
     for (i, (ast, aggregate)) in asts.iter().zip(stages).enumerate() {
-        let (mut rows, made) = match (&ast.rows, kept_fields(&ast.spec)) {
-            (Some(rows), _) => (rows.clone(), "the rows"),
-            (None, Some(kept)) => (kept, "the events"),
+        // An aggregate's rows, or the events `keep` passes on.
+        let (mut rows, aggregated) = match (&ast.rows, kept_fields(&ast.spec)) {
+            (Some(rows), _) => (rows.clone(), true),
+            (None, Some(kept)) => (kept, false),
             (None, None) => continue,
         };
         for (later, stage) in asts.iter().zip(stages).skip(i + 1) {
@@ -179,14 +180,14 @@ pub(crate) fn check_row_fields(asts: &[StageAst], stages: &[Stage]) -> Result<()
                 _ => None,
             });
             if let Some(field) = missing {
-                let what = match made {
-                    "the rows" => format!("`{field}` is not a field of the rows `{}` makes", aggregate.name()),
-                    _ => format!(
+                let what = match aggregated {
+                    true => format!("`{field}` is not a field of the rows `{}` makes", aggregate.name()),
+                    false => format!(
                         "`{field}` is not a field of the events `{}` passes on",
                         aggregate.name()
                     ),
                 };
-                return Err(LangError::new(what, later.span).hint(row_hint(field, &rows, made)));
+                return Err(LangError::new(what, later.span).hint(row_hint(field, &rows, aggregated)));
             }
             if !keeps_fields(stage) && !follow_fields(&later.spec, &mut rows) {
                 break;
@@ -229,8 +230,8 @@ fn in_rows(p: &Path, rows: &[String]) -> bool {
 
 /// What the rows have, and the likeliest meant: a field that starts with the one written
 /// (`avg` for `avg_lat`), else the nearest spelling.
-fn row_hint(field: &str, rows: &[String], made: &str) -> String {
-    let holders = if made == "the rows" { "its rows" } else { "events" };
+fn row_hint(field: &str, rows: &[String], aggregated: bool) -> String {
+    let holders = if aggregated { "its rows" } else { "events" };
     let mut hint = format!("at this stage {holders} have only {}", rows.join(", "));
     let names: BTreeSet<String> = rows.iter().cloned().collect();
     let near = rows

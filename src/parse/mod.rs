@@ -117,18 +117,21 @@ impl Year {
         Year { year, latest: None }
     }
 
-    /// The year of the date `month`/`day`, at `seconds` into the day (read as UTC).
-    pub(crate) fn of(&self, month: u32, day: u32, seconds: u32) -> i32 {
-        let Some(latest) = self.latest else { return self.year };
+    /// The year of the date `month`/`day`, at `seconds` into the day (read as UTC); `None`
+    /// when no year it may be in has that date (`Feb 29` of a common year, `Apr 31`).
+    pub(crate) fn of(&self, month: u32, day: u32, seconds: u32) -> Option<i32> {
         let at = |year: i32| {
             let midnight = chrono::NaiveDate::from_ymd_opt(year, month, day)?.and_hms_opt(0, 0, 0)?;
             Some(midnight.and_utc().timestamp() + i64::from(seconds))
         };
+        let Some(latest) = self.latest else {
+            return at(self.year).map(|_| self.year);
+        };
         match at(self.year) {
-            Some(t) if t <= latest + 86_400 => self.year,
+            Some(t) if t <= latest + 86_400 => Some(self.year),
             // Past the latest time, or Feb 29 of a common year: the year before, if it has the date.
-            _ if at(self.year - 1).is_some() => self.year - 1,
-            _ => self.year,
+            _ if at(self.year - 1).is_some() => Some(self.year - 1),
+            t => t.map(|_| self.year),
         }
     }
 
@@ -143,7 +146,7 @@ impl Year {
             .map(|(part, scale)| part.parse::<u32>().ok().and_then(|n| n.checked_mul(scale)))
             .try_fold(0u32, |sum, n| sum.checked_add(n?));
         match (month, day.parse::<u32>(), seconds) {
-            (Some(m), Ok(day), Some(seconds)) => self.of(m as u32 + 1, day, seconds),
+            (Some(m), Ok(day), Some(seconds)) => self.of(m as u32 + 1, day, seconds).unwrap_or(self.year),
             _ => self.year,
         }
     }
@@ -379,11 +382,12 @@ mod tests {
             year: 2026,
             latest: Some(1_767_225_900),
         };
-        assert_eq!(year.of(12, 31, 86_390), 2025);
-        assert_eq!(year.of(1, 1, 10), 2026);
+        assert_eq!(year.of(12, 31, 86_390), Some(2025));
+        assert_eq!(year.of(1, 1, 10), Some(2026));
         // A local time up to a day ahead of UTC is still this year's.
-        assert_eq!(year.of(1, 1, 86_399), 2026);
-        assert_eq!(year.of(1, 2, 86_399), 2025);
+        assert_eq!(year.of(1, 1, 86_399), Some(2026));
+        assert_eq!(year.of(1, 2, 86_399), Some(2025));
+        assert_eq!(year.of(4, 31, 0), None);
         assert_eq!(year.of_written("Dec", "31", "23:59:50"), 2025);
         assert_eq!(year.of_written("Dec", "x", "23:59:50"), 2026);
         assert_eq!(year.of_written("Dec", "31", "99999999:00:00"), 2026);
@@ -392,8 +396,9 @@ mod tests {
             year: 2025,
             latest: Some(1_736_467_200),
         };
-        assert_eq!(in_2025.of(2, 29, 0), 2024);
-        assert_eq!(Year::fixed(2025).of(12, 31, 0), 2025);
+        assert_eq!(in_2025.of(2, 29, 0), Some(2024));
+        assert_eq!(Year::fixed(2025).of(12, 31, 0), Some(2025));
+        assert_eq!(Year::fixed(2025).of(2, 29, 0), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Syslog lines: RFC 3164 (BSD, as written to /var/log by rsyslog and syslog-ng) and RFC 5424, told apart per line.
 
 use super::{Fields, Year, dash_null, typed};
-use chrono::{DateTime, NaiveDate};
+use chrono::DateTime;
 use serde_json::{Map, Value};
 
 pub(super) const MONTHS: [&str; 12] = [
@@ -170,8 +170,8 @@ fn bsd_timestamp(s: &str, year: Year) -> Option<(String, &str)> {
     if b[2] != b':' || b[5] != b':' || h > 23 || m > 59 || sec > 60 {
         return None;
     }
-    let year = year.of(month as u32, day, h * 3600 + m * 60 + sec);
-    NaiveDate::from_ymd_opt(year, month as u32, day)?;
+    // The date exists in the year it is given, or does not match.
+    let year = year.of(month as u32, day, h * 3600 + m * 60 + sec)?;
     let mut end = 8;
     if b.get(end) == Some(&b'.') {
         let frac = b[end + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
