@@ -180,7 +180,10 @@ const SECTIONS: &[(&str, &[&str])] = &[
       stats, top and distinct have fields known before the run: a later stage reading one
       they never have (count by svc | where cnt > 1) is a pipeline error (exit 2) naming the
       fields they have, followed through set, del, rename and keep; so is a stage after keep
-      reading a field keep did not name (keep a | where b == 2), since no event then has it
+      reading a field keep did not name (keep a | where b == 2), or one del or rename took
+      away (del b | where b == 2; rename b as c | count by b), since no event then has it.
+      Only a field of one name counts as taken away: after del id, id.orig_h still reads a
+      flat key \"id.orig_h\"
   evq: warning: EXPR never held: F was never TYPE (it was TYPES); write FIX
       a comparison of a field with a constant, in a where, assert or route condition, a set
       expression, an aggregate's argument or key (stats count(s == \"500\"), count by s == 1)

@@ -158,38 +158,29 @@ impl Watch {
     }
 }
 
-/// True for the stages that pass events on with their fields as read (or write them out
-/// as read: `to`).
-/// Refuses a stage that reads a field the rows of the aggregate before it never have:
-/// `count by svc | where cnt > 1` could only ever find `cnt` missing. The rows' fields are
-/// followed through `set`, `del`, `rename` and `keep`, and through the stages that keep
+/// Refuses a stage that reads a field the events before it cannot have: the rows of an
+/// aggregate (`count by svc | where cnt > 1` could only ever find `cnt` missing), the fields
+/// `keep` named, or a field `del` or `rename` took away (`del b | where b == 2`). The fields
+/// are followed through `set`, `del`, `rename` and `keep`, and through the stages that keep
 /// fields, up to the first other stage. `stages` are those `asts` built.
 pub(crate) fn check_row_fields(asts: &[StageAst], stages: &[Stage]) -> Result<(), LangError> {
-    for (i, (ast, aggregate)) in asts.iter().zip(stages).enumerate() {
-        // An aggregate's rows, or the events `keep` passes on.
-        let (mut rows, aggregated) = match (&ast.rows, kept_fields(&ast.spec)) {
-            (Some(rows), _) => (rows.clone(), true),
-            (None, Some(kept)) => (kept, false),
-            (None, None) => continue,
-        };
+    for (i, (ast, maker)) in asts.iter().zip(stages).enumerate() {
+        let Some(mut known) = Known::after(ast) else { continue };
         for (later, stage) in asts.iter().zip(stages).skip(i + 1) {
             let mut n = Needs::default();
             stage.needs(&mut n);
             let missing = n.reads.iter().find_map(|p| match p.segs.first() {
-                Some(Seg::Key(k)) if !in_rows(p, &rows) => Some(k),
+                Some(Seg::Key(k)) if known.lacks(p) => Some(k),
                 _ => None,
             });
             if let Some(field) = missing {
-                let what = match aggregated {
-                    true => format!("`{field}` is not a field of the rows `{}` makes", aggregate.name()),
-                    false => format!(
-                        "`{field}` is not a field of the events `{}` passes on",
-                        aggregate.name()
-                    ),
+                let what = match &known {
+                    Known::Rows(_) => format!("`{field}` is not a field of the rows `{}` makes", maker.name()),
+                    _ => format!("`{field}` is not a field of the events `{}` passes on", maker.name()),
                 };
-                return Err(LangError::new(what, later.span).hint(row_hint(field, &rows, aggregated)));
+                return Err(LangError::new(what, later.span).hint(known.hint(field, &ast.spec)));
             }
-            if !keeps_fields(stage) && !follow_fields(&later.spec, &mut rows) {
+            if !keeps_fields(stage) && !known.follow(&later.spec) {
                 break;
             }
         }
@@ -197,10 +188,78 @@ pub(crate) fn check_row_fields(asts: &[StageAst], stages: &[Stage]) -> Result<()
     Ok(())
 }
 
+/// What is known of the top-level fields of the events a stage passes on.
+enum Known {
+    /// An aggregate's rows have these fields only.
+    Rows(Vec<String>),
+    /// `keep` passes on these fields only.
+    Kept(Vec<String>),
+    /// `del` or `rename` took these fields away.
+    Removed(Vec<String>),
+}
+
+impl Known {
+    /// What is known of the events after `ast`, if it is a stage that fixes some fields.
+    fn after(ast: &StageAst) -> Option<Known> {
+        let top = |p: &Path| match p.segs.as_slice() {
+            [Seg::Key(k)] => Some(k.to_string()),
+            _ => None,
+        };
+        match (&ast.rows, &ast.spec) {
+            (Some(rows), _) => Some(Known::Rows(rows.clone())),
+            (None, StageSpec::Keep(paths)) => kept_fields(paths).map(Known::Kept),
+            (None, StageSpec::Del(paths)) => Some(Known::Removed(paths.iter().filter_map(top).collect())),
+            (None, StageSpec::Rename(pairs)) => {
+                let removed = pairs
+                    .iter()
+                    .filter(|(from, to)| from != to)
+                    .filter_map(|(from, _)| top(from));
+                Some(Known::Removed(removed.collect()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether no event can have what `p` reads. A path of more than one name is never
+    /// taken to be removed: a flat key spelt with dots (`id.orig_h`) outlives `del id`.
+    fn lacks(&self, p: &Path) -> bool {
+        match self {
+            Known::Rows(rows) | Known::Kept(rows) => !in_rows(p, rows),
+            Known::Removed(removed) => match p.segs.as_slice() {
+                [Seg::Key(k)] => removed.iter().any(|r| r == &**k),
+                _ => false,
+            },
+        }
+    }
+
+    /// The hint for a `field` the events lack after the stage `made` them.
+    fn hint(&self, field: &str, made: &StageSpec) -> String {
+        match self {
+            Known::Rows(rows) => row_hint(field, rows, true),
+            Known::Kept(kept) => row_hint(field, kept, false),
+            Known::Removed(_) => match made {
+                StageSpec::Rename(pairs) => match pairs.iter().find(|(from, _)| from.to_string() == field) {
+                    Some((_, to)) => format!("`rename` named it `{to}`: read `{to}`, or rename after this stage"),
+                    None => format!("`rename` took `{field}` away"),
+                },
+                _ => format!("`del {field}` removed it: read it before `del`"),
+            },
+        }
+    }
+
+    /// Follows the fields through `spec`: false when it is not a stage that only adds,
+    /// removes or renames named fields.
+    fn follow(&mut self, spec: &StageSpec) -> bool {
+        match self {
+            Known::Rows(rows) | Known::Kept(rows) => follow_fields(spec, rows),
+            Known::Removed(removed) => follow_removed(spec, removed),
+        }
+    }
+}
+
 /// The top-level fields `keep` can pass on, when it names each: an event after it has no
-/// other. `None` for another stage, or a `keep` of the whole event.
-fn kept_fields(spec: &StageSpec) -> Option<Vec<String>> {
-    let StageSpec::Keep(paths) = spec else { return None };
+/// other. `None` for a `keep` of the whole event.
+fn kept_fields(paths: &[Path]) -> Option<Vec<String>> {
     let mut kept: Vec<String> = Vec::new();
     for p in paths {
         let Some(Seg::Key(k)) = p.segs.first() else { return None };
@@ -232,7 +291,10 @@ fn in_rows(p: &Path, rows: &[String]) -> bool {
 /// (`avg` for `avg_lat`), else the nearest spelling.
 fn row_hint(field: &str, rows: &[String], aggregated: bool) -> String {
     let holders = if aggregated { "its rows" } else { "events" };
-    let mut hint = format!("at this stage {holders} have only {}", rows.join(", "));
+    let mut hint = match rows.is_empty() {
+        true => format!("at this stage {holders} have no fields"),
+        false => format!("at this stage {holders} have only {}", rows.join(", ")),
+    };
     let names: BTreeSet<String> = rows.iter().cloned().collect();
     let near = rows
         .iter()
@@ -294,6 +356,32 @@ fn follow_fields(spec: &StageSpec, rows: &mut Vec<String>) -> bool {
     true
 }
 
+/// The fields still removed after `spec`, given those before it: `set` and `rename … as`
+/// give a removed name back. False for any other stage but `del`, whose own removals
+/// are checked from it.
+fn follow_removed(spec: &StageSpec, removed: &mut Vec<String>) -> bool {
+    let top = |p: &Path| match p.segs.first() {
+        Some(Seg::Key(k)) => Some(k.to_string()),
+        _ => None,
+    };
+    let given = match spec {
+        StageSpec::Set(assignments) => assignments.iter().map(|(p, _)| p).collect(),
+        StageSpec::Rename(pairs) => pairs.iter().map(|(_, to)| to).collect(),
+        StageSpec::Del(_) => Vec::new(),
+        _ => return false,
+    };
+    for p in given {
+        if p.segs.is_empty() {
+            // `set . = …` makes a whole new event.
+            return false;
+        }
+        removed.retain(|r| Some(r) != top(p).as_ref());
+    }
+    true
+}
+
+/// True for the stages that pass events on with their fields as read (or write them out
+/// as read: `to`).
 fn keeps_fields(s: &Stage) -> bool {
     matches!(
         s,

@@ -458,3 +458,43 @@ fn a_field_keep_left_out_read_by_a_later_stage_is_a_pipeline_error() {
         assert_eq!((r.code, r.stderr.as_str()), (0, ""), "`{fine}`");
     }
 }
+
+#[test]
+fn a_field_del_or_rename_took_away_read_by_a_later_stage_is_a_pipeline_error() {
+    let r = run(&["del service | where service == \"api\""], EVENTS);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "evq: pipeline error: `service` is not a field of the events `del` passes on\n  \
+         del service | where service == \"api\"\n                ^^^^^^^^^^^^^^^^^^^^^^\n  \
+         hint: `del service` removed it: read it before `del`\n"
+    );
+    let r = run(
+        &["rename service as svc | where level == \"error\" | count by service"],
+        EVENTS,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("hint: `rename` named it `svc`: read `svc`, or rename after this stage"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["keep level | del level | where level"], EVENTS);
+    assert!(
+        r.stderr.contains("hint: at this stage events have no fields"),
+        "{}",
+        r.stderr
+    );
+    for fine in [
+        "del service | set service = \"x\" | where service == \"x\"",
+        "rename service as svc | rename svc as service | where service == \"api\"",
+        "rename service as service | where service == \"api\"",
+        "del service | count by level",
+        "del service.name | where service == \"api\"",
+    ] {
+        let r = run(&[fine], EVENTS);
+        assert_eq!(r.code, 0, "`{fine}`: {}", r.stderr);
+        assert!(!r.stderr.contains("pipeline error"), "`{fine}`: {}", r.stderr);
+    }
+}
