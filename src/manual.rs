@@ -230,6 +230,10 @@ const SECTIONS: &[(&str, &[&str])] = &[
       a fraction of a second (…00.5Z sorts before …00Z), orders the text; printed once
       per key; reorder reads its key as a time and needs no warning; min(X) and max(X) of
       such times get the same warning, with min(time(X)) as the fix
+  evq: warning: sort X orders text, but X holds numbers written as text, where \"9\" comes after \"10\"; order the numbers: sort to_number(X)
+      sort, min or max of a field whose first value is a number written as text
+      (\"status\":\"200\"), which orders by text; a number with a leading zero (\"02134\",
+      a zip code) is taken for a code whose text order is meant, and says nothing
   evq: warning: lower(X) == \"TEXT\" never holds: lower() never gives \"TEXT\"; write lower(X) == \"text\"
       == (or, always holding, !=) between lower() or upper() and a string with letters of
       the other case, which no data can meet, and startswith, endswith or contains of

@@ -148,11 +148,7 @@ impl Mismatches {
                     found.condition_in(c, &[]);
                     collect(c, &[], &mut found);
                 }),
-                Stage::Sort(s) => found.times.extend(s.field_keys().map(|p| TimeComparison {
-                    path: p.clone(),
-                    op: "sort",
-                    other: Side::Sorted(std::sync::atomic::AtomicU32::default()),
-                })),
+                Stage::Sort(s) => s.field_keys().for_each(|p| found.ordered(p, "sort")),
                 Stage::Explode(e) => found.items.push(Need::Stage(Expect {
                     path: e.path().clone(),
                     want: ARRAY,
@@ -163,13 +159,7 @@ impl Mismatches {
                 Stage::Group(g) => {
                     g.spec.expressions().for_each(|e| collect(e, &[], &mut found));
                     g.spec.counted().for_each(|e| found.condition_in(e, &[]));
-                    found
-                        .times
-                        .extend(g.spec.ordered_fields().map(|(op, p)| TimeComparison {
-                            path: p.clone(),
-                            op,
-                            other: Side::Sorted(std::sync::atomic::AtomicU32::default()),
-                        }));
+                    g.spec.ordered_fields().for_each(|(op, p)| found.ordered(p, op));
                     found.items.extend(g.spec.numeric_args().map(|(func, path, name)| {
                         Need::Stage(Expect {
                             outcome: format!("{func}({path}) ignored every value"),
@@ -406,6 +396,8 @@ impl FirstValue {
                 let seen = time_unit(v.numeric()?.as_f64());
                 Some(seen.filter(|s| s != unit).map_or(0, |s| s + 1))
             }
+            Check::Ordered(_) if v.is_null() => None,
+            Check::Ordered(_) => Some(u8::from(v.as_str().is_some_and(plain_number))),
         }
     }
 
@@ -428,8 +420,26 @@ impl FirstValue {
                     name(*unit),
                 )
             }
+            Check::Ordered(op) => {
+                let (read, fix) = match *op {
+                    "sort" => (format!("sort {p}"), format!("sort to_number({p})")),
+                    op => (format!("{op}({p})"), format!("{op}(to_number({p}))")),
+                };
+                format!(
+                    "{read} orders text, but {p} holds numbers written as text, where \"9\" comes after \"10\"; order the numbers: {fix}"
+                )
+            }
         }
     }
+}
+
+/// Whether `s` is a number as JSON writes one, without leading zeros (a code such as a zip
+/// code, `"02134"`, is text to be ordered as text).
+fn plain_number(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole) && all_digits(fraction) && (whole == "0" || !whole.starts_with('0'))
 }
 
 /// Adds the kind bit `k` to `had`, writing only when it is new.
@@ -493,6 +503,9 @@ enum Check {
     /// `other`: `ts >= @2026-01-01` and `now() - ts` are in seconds, and a field of
     /// milliseconds is always on one side.
     Unit { unit: u8, other: String },
+    /// Put in order by `sort`, `min` or `max`: numbers written as text are ordered by their
+    /// text, where "9" comes after "10".
+    Ordered(&'static str),
 }
 
 impl Found {
@@ -521,6 +534,20 @@ impl Found {
                 check: Check::Condition,
             });
         }
+    }
+
+    /// Adds a field that `op` (`sort`, `min`, `max`) puts in order: its times must be
+    /// written alike, and its numbers not as text.
+    fn ordered(&mut self, p: &Path, op: &'static str) {
+        self.times.push(TimeComparison {
+            path: p.clone(),
+            op,
+            other: Side::Sorted(std::sync::atomic::AtomicU32::default()),
+        });
+        self.watch_first(FirstValue {
+            path: p.clone(),
+            check: Check::Ordered(op),
+        });
     }
 
     /// Leaves out what reads a field in `guarded` (or below one), whose type a guard tested.
@@ -1412,6 +1439,16 @@ mod tests {
     use super::*;
     use crate::event::{Needs, Origin};
     use crate::lang::ast::Seg;
+
+    #[test]
+    fn plain_numbers_are_json_numbers_without_leading_zeros() {
+        for yes in ["0", "10", "-3", "2.50", "0.5", "-0.25"] {
+            assert!(plain_number(yes), "{yes}");
+        }
+        for no in ["", "-", "02134", "1.", ".5", "1e3", " 1", "1,5", "0x10", "inf", "10 ms"] {
+            assert!(!plain_number(no), "{no}");
+        }
+    }
 
     #[test]
     fn a_first_value_gives_a_verdict_once_it_says_something() {

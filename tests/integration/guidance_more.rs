@@ -173,7 +173,8 @@ fn two_fields_whose_types_never_matched_are_named_with_the_conversions() {
         (r.stdout.as_str(), r.stderr.as_str()),
         (
             "{\"count\":3}\n",
-            "evq: warning: a != b always held: on every event with both, their types differed (a was a string, b was a number); write to_number(a) != b, or a != str(b)\n"
+            "evq: warning: a != b always held: on every event with both, their types differed (a was a string, b was a number); write to_number(a) != b, or a != str(b)\n\
+             evq: warning: sort a orders text, but a holds numbers written as text, where \"9\" comes after \"10\"; order the numbers: sort to_number(a)\n"
         )
     );
 }
@@ -289,7 +290,8 @@ fn a_numeric_aggregate_whose_field_was_never_a_number_is_named_with_its_fix() {
         r.stderr,
         "evq: warning: sum(n) ignored every value: n was never a number (it was a string); write sum(to_number(n)) as sum_n\n\
          evq: warning: avg(n) ignored every value: n was never a number (it was a string); write avg(to_number(n)) as mean\n\
-         evq: warning: p99(n) ignored every value: n was never a number (it was a string); write p99(to_number(n)) as p99_n\n"
+         evq: warning: p99(n) ignored every value: n was never a number (it was a string); write p99(to_number(n)) as p99_n\n\
+         evq: warning: max(n) orders text, but n holds numbers written as text, where \"9\" comes after \"10\"; order the numbers: max(to_number(n))\n"
     );
     // The fix it names gives the same columns, with the sums.
     let r = run(&["stats sum(to_number(n)) as sum_n by k"], input);
@@ -496,5 +498,32 @@ fn a_field_del_or_rename_took_away_read_by_a_later_stage_is_a_pipeline_error() {
         let r = run(&[fine], EVENTS);
         assert_eq!(r.code, 0, "`{fine}`: {}", r.stderr);
         assert!(!r.stderr.contains("pipeline error"), "`{fine}`: {}", r.stderr);
+    }
+}
+
+#[test]
+fn ordering_numbers_written_as_text_is_named_with_to_number_as_the_fix() {
+    let text = "{\"ms\":\"10\"}\n{\"ms\":\"9\"}\n";
+    let r = run(&["stats max(ms) as slowest"], text);
+    assert_eq!(r.stdout, "{\"slowest\":\"9\"}\n");
+    assert_eq!(
+        r.stderr,
+        "evq: warning: max(ms) orders text, but ms holds numbers written as text, where \"9\" comes after \
+         \"10\"; order the numbers: max(to_number(ms))\n"
+    );
+    let r = run(&["sort ms"], text);
+    assert!(
+        r.stderr.contains("order the numbers: sort to_number(ms)"),
+        "{}",
+        r.stderr
+    );
+    for quiet in [
+        ("sort to_number(ms)", text),
+        ("sort ms", "{\"ms\":10}\n{\"ms\":9}\n"),
+        ("sort zip", "{\"zip\":\"02134\"}\n{\"zip\":\"10001\"}\n"),
+        ("stats min(name)", "{\"name\":\"b\"}\n{\"name\":\"a\"}\n"),
+    ] {
+        let r = run(&[quiet.0], quiet.1);
+        assert_eq!(r.stderr, "", "`{}`", quiet.0);
     }
 }
