@@ -212,6 +212,11 @@ const SECTIONS: &[(&str, &[&str])] = &[
       no element of the list (written [..] or (..)) had a type the field had in any event;
       the fix writes the list with the field's type (status in [500,503]) or converts the
       field (int(code) in [7,8])
+  evq: warning: the element V of X in [V, ...] never matched: X was never TYPE (it was TYPES); write FIX
+      a list of more than one type (status in [500, \"503\"]) is watched one type at a
+      time: the elements of a type the field never had could never match; the fix writes
+      every element with the field's type (status in [500,503]); for not in, they never
+      excluded an event
   evq: warning: A OP B never held: on every event with both, their types differed (A was TYPES, B was TYPES); write FIX
       a where comparison of two fields (==, <, <=, >, >=) that no event having both had with
       one type: a string and a number are never equal, and only two numbers or two strings

@@ -28,6 +28,7 @@
 
 use crate::event::{Event, write_val};
 use crate::flags::{Flags, MAX_FLAGS};
+use crate::json;
 use crate::lang::ast::BinOp;
 use crate::lang::func::Func;
 use crate::lang::value::kind::{self, ARRAY, NULL, NUMBER, OBJECT, STRING};
@@ -626,6 +627,10 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
             if let (Some(p), Some(q)) = (field(a), field(b)) {
                 two_fields(out, p, *op, q);
             }
+            if let Some(mixed) = pair.and_then(|(p, op, v)| mixed_list(p, op, v)) {
+                out.items.extend(mixed.into_iter().map(Need::Stage));
+                return;
+            }
             match pair.and_then(|(p, op, v)| Some((p, op, v, wanted(op, v)?))) {
                 Some((p, op, v, want)) => add(out, p, op, v, want),
                 None => {
@@ -1175,6 +1180,70 @@ fn add(out: &mut Found, p: &Path, op: BinOp, v: &Val<'static>, want: u8) {
         value: v.clone(),
         want,
     }));
+}
+
+/// `x in [1, "2"]`, a list of more than one type: the elements of a type the field never
+/// has never match it. One watch for each type of element, each naming those elements.
+fn mixed_list(p: &Path, op: BinOp, v: &Val) -> Option<Vec<Expect>> {
+    use serde_json::Value;
+    let (BinOp::In | BinOp::NotIn, Val::Json(j)) = (op, v) else {
+        return None;
+    };
+    let items: Vec<&Value> = j.as_array()?.iter().filter(|i| !i.is_null()).collect();
+    let kind_of = |i: &Value| Val::from_value(i).kind();
+    let kinds = items.iter().fold(0u8, |k, i| k | kind_of(i));
+    if kinds.count_ones() < 2 {
+        return None;
+    }
+    let (symbol, outcome) = match op {
+        BinOp::In => ("in", "never matched"),
+        _ => ("not in", "never excluded an event"),
+    };
+    let list = json::to_string(&Value::Array(items.iter().map(|&i| i.clone()).collect()));
+    let expects = (0..8).map(|bit| 1u8 << bit).filter(|k| kinds & k != 0).map(|k| {
+        let of_kind: Vec<String> = items
+            .iter()
+            .filter(|i| kind_of(i) == k)
+            .map(|i| json::to_string(i))
+            .collect();
+        let plural = if of_kind.len() == 1 { "" } else { "s" };
+        // The whole list in the type the field has: numbers for a number, text for text.
+        let (converts, fix) = match k {
+            STRING => (NUMBER, as_kind(&items, NUMBER).map(|l| format!("{p} {symbol} {l}"))),
+            NUMBER => (STRING, as_kind(&items, STRING).map(|l| format!("{p} {symbol} {l}"))),
+            _ => (0, None),
+        };
+        Expect {
+            path: p.clone(),
+            want: k,
+            outcome: format!(
+                "the element{plural} {} of {p} {symbol} {list} {outcome}",
+                of_kind.join(", ")
+            ),
+            fix,
+            converts,
+        }
+    });
+    Some(expects.collect())
+}
+
+/// The list `items` with every element as a number (`kind` NUMBER) or as text (STRING),
+/// when each can be.
+fn as_kind(items: &[&serde_json::Value], kind: u8) -> Option<String> {
+    use serde_json::Value;
+    let converted: Option<Vec<String>> = items
+        .iter()
+        .map(|i| match (kind, i) {
+            (NUMBER, Value::Number(n)) => Some(n.to_string()),
+            (NUMBER, Value::String(s)) => serde_json::from_str::<serde_json::Number>(s)
+                .ok()
+                .map(|n| n.to_string()),
+            (STRING, Value::String(_)) => Some(json::to_string(i)),
+            (STRING, Value::Number(n)) => Some(format!("\"{n}\"")),
+            _ => None,
+        })
+        .collect();
+    Some(format!("[{}]", converted?.join(",")))
 }
 
 /// The types with which `path OP v` can hold (for `!=` and `not in`: fail), or none

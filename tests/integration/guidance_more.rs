@@ -527,3 +527,26 @@ fn ordering_numbers_written_as_text_is_named_with_to_number_as_the_fix() {
         assert_eq!(r.stderr, "", "`{}`", quiet.0);
     }
 }
+
+#[test]
+fn the_elements_of_a_mixed_list_of_a_type_the_field_never_had_are_named() {
+    let statuses = "{\"status\":500}\n{\"status\":503}\n{\"status\":200}\n";
+    let r = run(&["where status in [500, \"503\"]"], statuses);
+    assert_eq!(r.stdout, "{\"status\":500}\n");
+    assert_eq!(
+        r.stderr,
+        "evq: warning: the element \"503\" of status in [500,\"503\"] never matched: status was never a string \
+         (it was a number); write status in [500,503]\n"
+    );
+    let r = run(&["where status not in [\"503\", \"504\", 200]"], statuses);
+    assert!(
+        r.stderr
+            .contains("the elements \"503\", \"504\" of status not in [\"503\",\"504\",200] never excluded an event"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["where status in [500, 503]"], statuses);
+    assert_eq!(r.stderr, "");
+    let r = run(&["where v in [1, \"a\"]"], "{\"v\":1}\n{\"v\":\"a\"}\n");
+    assert_eq!((r.stdout.lines().count(), r.stderr.as_str()), (2, ""));
+}
