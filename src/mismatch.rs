@@ -1639,7 +1639,13 @@ mod tests {
                 r#"code not in [7,8] always held: code was never a number (it was a string); write code not in ["7","8"], or int(code) not in [7,8]"#
             ]
         );
-        assert!(warnings(r#"where status in [1, "2"] or status != 3"#, &lines).is_empty());
+        assert_eq!(
+            warnings(r#"where status in [1, "2"] or status != 3"#, &lines),
+            [
+                r#"the element "2" of status in [1,"2"] never matched: status was never a string (it was a number); write status in [1,2]"#
+            ]
+        );
+        assert!(warnings(r#"where status in [1, 2, null] or status != 3"#, &lines).is_empty());
     }
 
     #[test]
