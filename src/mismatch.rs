@@ -1645,7 +1645,7 @@ mod tests {
                 r#"the element "2" of status in [1,"2"] never matched: status was never a string (it was a number); write status in [1,2]"#
             ]
         );
-        assert!(warnings(r#"where status in [1, 2, null] or status != 3"#, &lines).is_empty());
+        assert!(warnings("where status in [1, 2, null] or status != 3", &lines).is_empty());
     }
 
     #[test]
