@@ -217,6 +217,11 @@ const SECTIONS: &[(&str, &[&str])] = &[
       time: the elements of a type the field never had could never match; the fix writes
       every element with the field's type (status in [500,503]); for not in, they never
       excluded an event
+  evq: warning: to_number(X) was null for every event: no value of X could be read (the first was V)
+      to_number, int, float, time or strptime (with a constant format) of a field, in any
+      stage's expression, that gave null for every event that had the field; inside
+      coalesce(...), which is there to handle null, it says nothing. For time the hint
+      names strptime; for strptime, the format
   evq: warning: A OP B never held: on every event with both, their types differed (A was TYPES, B was TYPES); write FIX
       a where comparison of two fields (==, <, <=, >, >=) that no event having both had with
       one type: a string and a number are never equal, and only two numbers or two strings

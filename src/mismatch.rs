@@ -33,9 +33,10 @@ use crate::lang::ast::BinOp;
 use crate::lang::func::Func;
 use crate::lang::value::kind::{self, ARRAY, NULL, NUMBER, OBJECT, STRING};
 use crate::lang::value::kind_names;
-use crate::lang::{Expr, Path, Val};
+use crate::lang::{Env, Expr, Path, Val};
 use crate::stage::Stage;
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// `path OP value`, as the warning writes it.
@@ -77,6 +78,15 @@ struct Expect {
     /// `str(s)` of a field that was always null, would not help).
     fix: Option<String>,
     converts: u8,
+}
+
+/// `to_number(f)`, `int(f)`, `float(f)`, `time(f)` or `strptime(f, "FMT")`: a conversion of
+/// a field, which is null for each value it cannot read.
+#[derive(Debug)]
+struct Conversion {
+    path: Path,
+    /// The call as written, its other arguments constants.
+    call: Expr,
 }
 
 /// `a OP b` of two fields, which never holds (or, for `!=`, always does) on an event
@@ -122,6 +132,11 @@ pub(crate) struct Mismatches {
     firsts: Vec<FirstValue>,
     decided: Flags,
     verdicts: Vec<AtomicU8>,
+    /// Bit `i` is set once `conversions[i]` read a value of its field; until then,
+    /// `unread[i]` holds the first value it could not read.
+    conversions: Vec<Conversion>,
+    converted: Flags,
+    unread: Vec<OnceLock<String>>,
 }
 
 impl Mismatches {
@@ -189,8 +204,10 @@ impl Mismatches {
             mut pairs,
             never,
             mut firsts,
+            mut conversions,
         } = all;
         firsts.truncate(MAX_FLAGS);
+        conversions.truncate(MAX_FLAGS);
         items.truncate(MAX_FLAGS);
         times.truncate(MAX_FLAGS);
         pairs.truncate(MAX_FLAGS);
@@ -207,17 +224,40 @@ impl Mismatches {
             differ: Flags::new(times.len()),
             times,
             never,
+            converted: Flags::new(conversions.len()),
+            unread: conversions.iter().map(|_| OnceLock::new()).collect(),
+            conversions,
         }
     }
 
     /// Notes the types and time offsets `ev` has for the watched fields; nearly free
     /// once all are met, which it returns.
-    pub(crate) fn observe(&self, ev: &Event) -> bool {
+    pub(crate) fn observe(&self, ev: &Event, env: &Env) -> bool {
         let types = self.observe_types(ev);
         let times = self.observe_times(ev);
         let pairs = self.observe_pairs(ev);
         let firsts = self.observe_firsts(ev);
-        types && times && pairs && firsts
+        let conversions = self.observe_conversions(ev, env);
+        types && times && pairs && firsts && conversions
+    }
+
+    /// One conversion of each watched field's value, until one was read.
+    fn observe_conversions(&self, ev: &Event, env: &Env) -> bool {
+        self.converted.update(|i| {
+            let c = &self.conversions[i];
+            let Some(v) = ev.lookup(&c.path).filter(|v| !v.is_null()) else {
+                return false;
+            };
+            if !c.call.eval(ev, env).is_null() {
+                return true;
+            }
+            self.unread[i].get_or_init(|| {
+                let mut text = String::new();
+                write_val(&mut text, &v);
+                text
+            });
+            false
+        })
     }
 
     /// One lookup of each field watched for its first value, until an event had one.
@@ -319,6 +359,13 @@ impl Mismatches {
             let verdict = verdict.load(Ordering::Relaxed);
             (verdict != 0).then(|| f.warning(verdict))
         });
+        let conversions = self
+            .conversions
+            .iter()
+            .zip(&self.unread)
+            .enumerate()
+            .filter(|(i, _)| !self.converted.is_raised(*i))
+            .filter_map(|(_, (c, unread))| Some(conversion_warning(c, unread.get()?)));
         self.never
             .iter()
             .cloned()
@@ -326,6 +373,7 @@ impl Mismatches {
             .chain(times)
             .chain(pairs)
             .chain(firsts)
+            .chain(conversions)
             .collect()
     }
 }
@@ -486,6 +534,7 @@ struct Found {
     /// Comparisons that can never hold whatever the data (`lower(x) == "ERROR"`): warnings.
     never: Vec<String>,
     firsts: Vec<FirstValue>,
+    conversions: Vec<Conversion>,
 }
 
 /// A field whose first value says whether what reads it means what was typed.
@@ -518,6 +567,7 @@ impl Found {
         self.times.append(&mut other.times);
         self.pairs.append(&mut other.pairs);
         self.never.append(&mut other.never);
+        self.conversions.append(&mut other.conversions);
     }
 
     /// Watches a field's first value, once for each check.
@@ -561,6 +611,7 @@ impl Found {
         self.times.retain(|t| free(&t.path));
         self.pairs.retain(|c| free(&c.a) && free(&c.b));
         self.firsts.retain(|f| free(&f.path));
+        self.conversions.retain(|c| free(&c.path));
     }
 }
 
@@ -663,6 +714,7 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
         }
         Expr::Call(f, items) => {
             out.never.extend(affix_never(*f, items));
+            out.conversions.extend(conversion(e, *f, items, bound));
             let first = items.first().and_then(field);
             out.items
                 .extend(first.and_then(|p| argument(*f, p, items.len())).map(Need::Stage));
@@ -685,6 +737,52 @@ fn collect(e: &Expr, bound: &[&str], out: &mut Found) {
         // Constructors hold values, not conditions.
         Expr::Const(_) | Expr::Path(_) | Expr::Regex(_) | Expr::Object(_) | Expr::Index(_) | Expr::Slice(_) => {}
     }
+}
+
+/// `f(items)`, the expression `call`, when it converts a field (its first argument) that
+/// can fail to read: `to_number(level)`, `strptime(ts, "%d/%m/%Y")`.
+fn conversion(call: &Expr, f: Func, items: &[Expr], bound: &[&str]) -> Option<Conversion> {
+    if !matches!(
+        f,
+        Func::ToNumber | Func::Int | Func::Float | Func::Time | Func::Strptime
+    ) {
+        return None;
+    }
+    let (first, rest) = items.split_first()?;
+    let path = field_in(first, bound)?;
+    rest.iter().all(|e| matches!(e, Expr::Const(_))).then(|| Conversion {
+        path: path.clone(),
+        call: call.clone(),
+    })
+}
+
+/// The warning for a conversion that read no value of its field; `unread` is the first.
+fn conversion_warning(c: &Conversion, unread: &str) -> String {
+    const SHOWN: usize = 40;
+    let shown = match unread.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}…", &unread[..end]),
+        None => unread.to_string(),
+    };
+    let path = &c.path;
+    let Expr::Call(f, items) = &c.call else {
+        return String::new();
+    };
+    let mut call = format!("{}({path}", f.name());
+    for e in items.iter().skip(1) {
+        if let Expr::Const(v) = e {
+            call.push_str(", ");
+            write_val(&mut call, v);
+        }
+    }
+    call.push(')');
+    let why = match f {
+        Func::Time => {
+            format!("; time() reads RFC 3339 text and Unix times: for another layout write strptime({path}, FORMAT)")
+        }
+        Func::Strptime => "; the format does not match the text".to_string(),
+        _ => String::new(),
+    };
+    format!("{call} was null for every event: no value of {path} could be read (the first was {shown}){why}")
 }
 
 /// The types a function's first argument must have for it to give anything but null (or
@@ -1560,7 +1658,10 @@ mod tests {
             ..Needs::default()
         };
         for line in lines {
-            m.observe(&Event::parse(line, Origin::default(), &needs).expect("a valid line"));
+            m.observe(
+                &Event::parse(line, Origin::default(), &needs).expect("a valid line"),
+                &Env::default(),
+            );
         }
         m.warnings()
     }

@@ -478,7 +478,7 @@ impl Worker<'_> {
                 }
             },
         };
-        p.watch.observe(&ev);
+        p.watch.observe(&ev, self.env);
         self.run(0, ev, line);
     }
 

@@ -9,7 +9,7 @@
 use crate::event::{Event, Needs};
 use crate::flags::{Flags, MAX_FLAGS};
 use crate::lang::ast::Seg;
-use crate::lang::{LangError, Path, StageAst, StageSpec};
+use crate::lang::{Env, LangError, Path, StageAst, StageSpec};
 use crate::mismatch::Mismatches;
 use crate::stage::Stage;
 use std::collections::BTreeSet;
@@ -83,11 +83,11 @@ impl Watch {
 
     /// Notes which watched paths `ev` has, and with which types; nearly free once all
     /// have been seen.
-    pub(crate) fn observe(&self, ev: &Event) {
+    pub(crate) fn observe(&self, ev: &Event, env: &Env) {
         if self.done.load(Ordering::Relaxed) {
             return;
         }
-        let met = self.mismatches.observe(ev);
+        let met = self.mismatches.observe(ev, env);
         if self.observe_paths(ev) && met {
             self.done.store(true, Ordering::Relaxed);
         }
@@ -477,7 +477,10 @@ mod tests {
         let mut needs = Needs::default();
         w.paths.iter().for_each(|p| needs.add_path(p));
         for line in lines {
-            w.observe(&Event::parse(line, Origin::default(), &needs).expect("a valid line"));
+            w.observe(
+                &Event::parse(line, Origin::default(), &needs).expect("a valid line"),
+                &Env::default(),
+            );
         }
         w.warnings(lines.len() as u64)
     }

@@ -550,3 +550,38 @@ fn the_elements_of_a_mixed_list_of_a_type_the_field_never_had_are_named() {
     let r = run(&["where v in [1, \"a\"]"], "{\"v\":1}\n{\"v\":\"a\"}\n");
     assert_eq!((r.stdout.lines().count(), r.stderr.as_str()), (2, ""));
 }
+
+#[test]
+fn a_conversion_that_read_no_value_of_its_field_is_named_with_the_first_value() {
+    let input = "{\"level\":\"error\",\"at\":\"06/12/2026\"}\n{\"level\":\"info\",\"at\":\"07/12/2026\"}\n";
+    let r = run(&["stats max(to_number(level)) as top"], input);
+    assert_eq!(r.stdout, "{\"top\":null}\n");
+    assert_eq!(
+        r.stderr,
+        "evq: warning: to_number(level) was null for every event: no value of level could be read (the first was \
+         \"error\")\n"
+    );
+    let r = run(&["set t = strptime(at, \"%Y-%m-%d\")"], input);
+    assert!(
+        r.stderr.contains("strptime(at, \"%Y-%m-%d\") was null for every event")
+            && r.stderr.contains("the format does not match the text"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["set t = time(at)"], input);
+    assert!(r.stderr.contains("write strptime(at, FORMAT)"), "{}", r.stderr);
+    for quiet in [
+        "set t = strptime(at, \"%d/%m/%Y\")",
+        "set n = coalesce(to_number(level), 0)",
+        "set n = to_number(missing_everywhere) | del n",
+    ] {
+        let r = run(&[quiet], input);
+        assert!(
+            !r.stderr.contains("was null for every event"),
+            "`{quiet}`: {}",
+            r.stderr
+        );
+    }
+    let r = run(&["set n = int(v)"], "{\"v\":\"x\"}\n{\"v\":\"7\"}\n");
+    assert_eq!(r.stderr, "");
+}
