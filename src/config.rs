@@ -142,7 +142,8 @@ impl Config {
         let mut pipeline = pipeline(&cli, &asts, &opts, &source, &read)?;
         let out = output_config(&cli, &asts, facts);
         let printer = output::printer(&cli, out.format, facts, &mut pipeline)?;
-        let warnings = idle_flags(&cli, &pipeline, &asts, printer.format);
+        let mut warnings = idle_flags(&cli, &pipeline, &asts, printer.format);
+        warnings.extend(topic_without_route(&asts, cli.out_dir.as_deref()));
         Ok(Config {
             pipeline,
             env: env(&inputs, cli.year, time_format, facts),
@@ -227,6 +228,31 @@ fn idle_flags(cli: &Cli, pipeline: &Pipeline, asts: &[StageAst], format: Format)
         .filter(|(idle, ..)| *idle)
         .map(|(_, flag, why)| format!("{flag} has no effect: {why}"))
         .collect()
+}
+
+/// A `to` or `tee` whose file names hold `topic()` with no `route` before it: every topic is
+/// null, and every event goes to one file, `_none`. `-O DIR` is such a `to` when the
+/// pipeline has no `route`.
+fn topic_without_route(asts: &[StageAst], out_dir: Option<&str>) -> Option<String> {
+    use crate::lang::ast::TemplatePart;
+    use crate::lang::func::Func;
+    let before_route = asts.iter().take_while(|a| !matches!(a.spec, StageSpec::Route(_)));
+    let (last, text) = before_route.enumerate().find_map(|(i, a)| match &a.spec {
+        StageSpec::To { template, text, .. } => template
+            .parts
+            .iter()
+            .any(|p| matches!(p, TemplatePart::Expr(e) if e.calls(Func::Topic)))
+            .then_some((i + 1 == asts.len(), text)),
+        _ => None,
+    })?;
+    Some(match out_dir {
+        Some(dir) if last => format!(
+            "-O {dir} writes a file for each topic, but no route sets one: every event goes to one file, _none.ndjson; add route by EXPR (route by type) to the pipeline"
+        ),
+        _ => format!(
+            "to \"{text}\" names files by topic(), but no route before it sets one: topic() is null, and every event goes to one _none file; put route by EXPR before it"
+        ),
+    })
 }
 
 /// `--msg-id EXPR`, compiled; a pipeline that publishes to NATS needs a build with it.

@@ -169,40 +169,55 @@ pub(crate) struct Lambda {
 }
 
 impl Expr {
-    /// Calls `f` on every path the expression reads.
-    pub(crate) fn visit_paths(&self, f: &mut dyn FnMut(&Path)) {
+    /// Calls `f` on each expression directly inside this one.
+    pub(crate) fn each_child(&self, f: &mut dyn FnMut(&Expr)) {
         match self {
-            Expr::Const(_) | Expr::Regex(_) => {}
-            Expr::Path(p) => f(p),
-            Expr::Array(items) | Expr::Call(_, items) => items.iter().for_each(|e| e.visit_paths(f)),
-            Expr::Not(e) | Expr::Neg(e) | Expr::Match { expr: e, .. } => e.visit_paths(f),
+            Expr::Const(_) | Expr::Regex(_) | Expr::Path(_) => {}
+            Expr::Array(items) | Expr::Call(_, items) => items.iter().for_each(f),
+            Expr::Not(e) | Expr::Neg(e) | Expr::Match { expr: e, .. } => f(e),
             Expr::Bin(_, a, b) => {
-                a.visit_paths(f);
-                b.visit_paths(f);
+                f(a);
+                f(b);
             }
             Expr::If(c) => {
                 for (cond, then) in &c.arms {
-                    cond.visit_paths(f);
-                    then.visit_paths(f);
+                    f(cond);
+                    f(then);
                 }
-                c.otherwise.visit_paths(f);
+                f(&c.otherwise);
             }
-            Expr::Object(fields) => fields.iter().for_each(|(_, e)| e.visit_paths(f)),
+            Expr::Object(fields) => fields.iter().for_each(|(_, e)| f(e)),
             Expr::Index(pair) => {
-                pair.0.visit_paths(f);
-                pair.1.visit_paths(f);
+                f(&pair.0);
+                f(&pair.1);
             }
             Expr::Slice(s) => {
-                s.expr.visit_paths(f);
-                s.from.iter().chain(&s.to).for_each(|e| e.visit_paths(f));
+                f(&s.expr);
+                s.from.iter().chain(&s.to).for_each(f);
             }
+            Expr::Lambda(l) => f(&l.body),
+        }
+    }
+
+    /// Calls `f` on every path the expression reads.
+    pub(crate) fn visit_paths(&self, f: &mut dyn FnMut(&Path)) {
+        match self {
+            Expr::Path(p) => f(p),
             // The lambda's own name is not a field of the event.
             Expr::Lambda(l) => l.body.visit_paths(&mut |p| {
                 if p.first_key() != Some(&*l.name) {
                     f(p);
                 }
             }),
+            e => e.each_child(&mut |child| child.visit_paths(f)),
         }
+    }
+
+    /// Whether the expression calls `func` anywhere in it.
+    pub(crate) fn calls(&self, func: Func) -> bool {
+        let mut found = matches!(self, Expr::Call(f, _) if *f == func);
+        self.each_child(&mut |child| found |= child.calls(func));
+        found
     }
 }
 
@@ -480,6 +495,30 @@ mod tests {
             Ok(Expr::Path(p)) => p,
             other => panic!("`{src}` is not a path: {other:?}"),
         }
+    }
+
+    #[test]
+    fn calls_finds_a_function_at_any_depth() {
+        let calls = |src: &str| parse_expr(src).expect("an expression").calls(Func::Topic);
+        for yes in [
+            "topic()",
+            "lower(topic())",
+            "x == 1 and [1, {a: topic()}][0]",
+            "if a then b else topic() end",
+        ] {
+            assert!(calls(yes), "{yes}");
+        }
+        for no in ["topic", "lower(x)", "map(xs, t => t)"] {
+            assert!(!calls(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn paths_inside_a_lambda_leave_out_its_own_name() {
+        let mut read = Vec::new();
+        let e = parse_expr("map(xs, t => t.a + y) + z[0]").expect("an expression");
+        e.visit_paths(&mut |p| read.push(p.to_string()));
+        assert_eq!(read, ["xs", "y", "z[0]"]);
     }
 
     #[test]

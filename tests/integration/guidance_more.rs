@@ -585,3 +585,35 @@ fn a_conversion_that_read_no_value_of_its_field_is_named_with_the_first_value() 
     let r = run(&["set n = int(v)"], "{\"v\":\"x\"}\n{\"v\":\"7\"}\n");
     assert_eq!(r.stderr, "");
 }
+
+#[test]
+fn files_named_by_topic_with_no_route_before_them_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let r = run(&["-O", out, "where level == \"error\""], EVENTS);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "evq: warning: -O {out} writes a file for each topic, but no route sets one: every event goes to one \
+             file, _none.ndjson; add route by EXPR (route by type) to the pipeline\n"
+        )
+    );
+    assert!(dir.path().join("out/_none.ndjson").exists());
+    let tee = format!("tee \"{out}/{{topic() | lower}}.x\" | route by level");
+    let r = run(&[&tee], EVENTS);
+    assert!(
+        r.stderr
+            .contains("names files by topic(), but no route before it sets one"),
+        "{}",
+        r.stderr
+    );
+    for quiet in [
+        vec!["route by level", "-O", out],
+        vec!["-q", "-O", out, "where level == \"error\""],
+    ] {
+        let r = run(&quiet, EVENTS);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{quiet:?}");
+    }
+}
