@@ -230,14 +230,16 @@ const SECTIONS: &[(&str, &[&str])] = &[
       event had both fields, nor when their types matched on any event
   evq: warning: A != B always held: on every event with both, their types differed (A was TYPES, B was TYPES); write FIX
       the same for !=, which then held for every event
-  evq: warning: X and Y are compared as text, but they are written with different UTC offsets or fractions of a second; compare times: time(X) OP time(Y)
-      <, <=, >, >= between RFC 3339 times written as text (a field and a constant time, or
-      two fields) compare the text, which is time order only when both have the same UTC
-      offset; printed once per comparison, when some event had two times with different
-      offsets (Z is +00:00); time(...) compares instants
-  evq: warning: sort X orders times as text, but they are written with different UTC offsets or fractions of a second, where text order is not time order; sort by the time: sort time(X)
-      sort by a field holding RFC 3339 times of more than one UTC offset, or with and without
-      a fraction of a second (…00.5Z sorts before …00Z), orders the text; printed once
+  evq: warning: X and Y are compared as text, but they are written in different layouts (UTC offset, fraction of a second, separator); compare times: time(X) OP time(Y)
+      <, <=, >, >= between date-times written as text (a field and a constant time, or
+      two fields) compare the text, which is time order only when both have one layout:
+      the same UTC offset (Z is +00:00), or none for both; as many digits of a fraction of a
+      second; seconds or none; T or a space between date and time (2026-01-01 23:30 is
+      before 2026-01-01T23:00:00Z as text); printed once per comparison, when some event
+      had two layouts; time(...) compares instants
+  evq: warning: sort X orders times as text, but they are written in different layouts (UTC offset, fraction of a second, separator), where text order is not time order; sort by the time: sort time(X)
+      sort by a field holding date-times of more than one layout (UTC offsets, with and
+      without a fraction of a second: …00.5Z sorts before …00Z) orders the text; printed once
       per key; reorder reads its key as a time and needs no warning; min(X) and max(X) of
       such times get the same warning, with min(time(X)) as the fix
   evq: warning: sort X orders text, but X holds numbers written as text, where \"9\" comes after \"10\"; order the numbers: sort to_number(X)

@@ -101,10 +101,10 @@ struct PairComparison {
 #[derive(Debug)]
 enum Side {
     /// A constant time: its text as written and its shape (see [`time_shape`]).
-    Const(String, (i16, usize)),
+    Const(String, u32),
     Path(Path),
     /// The same field of other events, as `sort` orders them: the shape of the first time
-    /// seen, packed by [`pack_shape`] (0 until one is seen).
+    /// seen (0 until one is seen).
     Sorted(std::sync::atomic::AtomicU32),
 }
 
@@ -315,8 +315,8 @@ impl Mismatches {
                 Side::Const(_, b) => Some(*b),
                 Side::Path(q) => offset_at(q),
                 Side::Sorted(first) => {
-                    let _ = first.compare_exchange(0, pack_shape(a), Ordering::Relaxed, Ordering::Relaxed);
-                    Some(unpack_shape(first.load(Ordering::Relaxed)))
+                    let _ = first.compare_exchange(0, a, Ordering::Relaxed, Ordering::Relaxed);
+                    Some(first.load(Ordering::Relaxed))
                 }
             };
             b.is_some_and(|b| b != a)
@@ -1390,55 +1390,57 @@ fn ordering(op: BinOp) -> Option<&'static str> {
     })
 }
 
-/// A time's shape (see [`time_shape`]) as one nonzero number, for an atomic.
-fn pack_shape((offset, digits): (i16, usize)) -> u32 {
-    ((u32::from(offset as u16)) << 8 | digits.min(254) as u32) + 1
-}
-
-fn unpack_shape(packed: u32) -> (i16, usize) {
-    let p = packed.saturating_sub(1);
-    ((p >> 8) as u16 as i16, (p & 0xff) as usize)
-}
-
-/// How an RFC 3339 time is written, as far as ordering it as text depends on it: its UTC
-/// offset and how many digits its fraction of a second has (`…00.5Z` sorts before `…00Z`).
-fn time_shape(s: &str) -> Option<(i16, usize)> {
-    let offset = utc_offset(s)?;
-    let digits = match s.as_bytes().get(19) {
-        Some(b'.') => s.as_bytes()[20..].iter().take_while(|c| c.is_ascii_digit()).count(),
+/// How a date-time written as text is laid out, as far as ordering it as text depends on
+/// it, as one nonzero number: the letter between date and time (`T` or a space), whether it
+/// has seconds, how many digits its fraction has (`…00.5Z` sorts before `…00Z`) and its UTC
+/// offset, or none. `None` for text that is no date and time.
+fn time_shape(s: &str) -> Option<u32> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    // Past 16 bytes (`YYYY-MM-DDTHH:MM`), every index below is in the text.
+    let dated = b.len() >= 16
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && matches!(b[10], b'T' | b't' | b' ')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16);
+    if !dated {
+        return None;
+    }
+    let seconds = b.get(16) == Some(&b':') && digits(17..19);
+    let fraction = match (seconds, b.get(19)) {
+        (true, Some(b'.')) => b[20..].iter().take_while(|c| c.is_ascii_digit()).count(),
         _ => 0,
     };
-    Some((offset, digits))
+    let end = match (seconds, fraction) {
+        (false, _) => 16,
+        (true, 0) => 19,
+        (true, n) => 20 + n,
+    };
+    // No offset is a local time: one more layout, apart from every offset.
+    let offset = match &b[end..] {
+        [] => 0x8000,
+        rest => i32::from(utc_offset(rest)?) & 0x7fff,
+    };
+    let layout = u32::from(b[10]) << 24 | u32::from(seconds) << 23 | (fraction.min(127) as u32) << 16;
+    Some(layout | offset as u32 | 1 << 31)
 }
 
-/// The UTC offset in minutes of an RFC 3339 time with one (`Z` is 0), without
-/// allocating: `2026-11-01T00:00:00+02:00` gives 120.
-fn utc_offset(s: &str) -> Option<i16> {
-    let b = s.as_bytes();
-    let shaped = b.len() >= 20
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && matches!(b[10], b'T' | b't' | b' ')
-        && b[13] == b':'
-        && b[16] == b':';
-    if !shaped {
-        return None;
+/// The UTC offset in minutes written at the end of a time (`Z`, `+02:00`, `-05:30`).
+fn utc_offset(tail: &[u8]) -> Option<i16> {
+    let digit = |c: u8| c.is_ascii_digit().then(|| i16::from(c - b'0'));
+    match *tail {
+        [b'Z' | b'z'] => Some(0),
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let minutes = (digit(h1)? * 10 + digit(h2)?) * 60 + digit(m1)? * 10 + digit(m2)?;
+            Some(if sign == b'-' { -minutes } else { minutes })
+        }
+        _ => None,
     }
-    if matches!(b[b.len() - 1], b'Z' | b'z') {
-        return Some(0);
-    }
-    let tail = &b[b.len() - 6..];
-    let digit = |i: usize| tail[i].is_ascii_digit().then(|| i16::from(tail[i] - b'0'));
-    let sign = match tail[0] {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    if tail[3] != b':' {
-        return None;
-    }
-    let minutes = (digit(1)? * 10 + digit(2)?) * 60 + digit(4)? * 10 + digit(5)?;
-    Some(sign * minutes)
 }
 
 impl Need {
@@ -1492,19 +1494,19 @@ fn time_warning(t: &TimeComparison) -> String {
         Side::Path(q) => q.to_string(),
         Side::Sorted(_) if op == "sort" => {
             return format!(
-                "sort {path} orders times as text, but they are written with different UTC offsets or fractions \
-                 of a second, where text order is not time order; sort by the time: sort time({path})"
+                "sort {path} orders times as text, but they are written in different layouts (UTC offset, fraction of a second, \
+                 separator), where text order is not time order; sort by the time: sort time({path})"
             );
         }
         Side::Sorted(_) => {
             return format!(
-                "{op}({path}) orders times as text, but they are written with different UTC offsets or fractions \
-                 of a second, where text order is not time order; order the times: {op}(time({path}))"
+                "{op}({path}) orders times as text, but they are written in different layouts (UTC offset, fraction of a second, \
+                 separator), where text order is not time order; order the times: {op}(time({path}))"
             );
         }
     };
     format!(
-        "{path} and {other} are compared as text, but they are written with different UTC offsets or fractions of a second; compare times: time({path}) {op} time({other})"
+        "{path} and {other} are compared as text, but they are written in different layouts (UTC offset, fraction of a second, separator); compare times: time({path}) {op} time({other})"
     )
 }
 
@@ -1750,10 +1752,29 @@ mod tests {
     }
 
     #[test]
-    fn a_time_s_shape_is_its_offset_and_fraction_digits() {
-        assert_eq!(time_shape("2026-11-01T00:00:00Z"), Some((0, 0)));
-        assert_eq!(time_shape("2026-11-01T00:00:00.500+01:00"), Some((60, 3)));
-        assert_eq!(time_shape("2026-11-01"), None);
+    fn a_time_s_shape_is_its_layout() {
+        let same = |a: &str, b: &str| time_shape(a).expect(a) == time_shape(b).expect(b);
+        assert!(same("2026-11-01T00:00:00Z", "2025-01-31T23:59:59Z"));
+        assert!(same("2026-11-01T00:00:00.500+01:00", "2026-11-01T10:00:00.125+01:00"));
+        assert!(same("2026-11-01 00:00", "2026-12-01 10:30"));
+        for (a, b) in [
+            ("2026-11-01T00:00:00Z", "2026-11-01T00:00:00+00:01"),
+            ("2026-11-01T00:00:00Z", "2026-11-01T00:00:00.5Z"),
+            ("2026-11-01T00:00:00Z", "2026-11-01 00:00:00Z"),
+            ("2026-11-01T00:00:00Z", "2026-11-01T00:00:00"),
+            ("2026-11-01T00:00", "2026-11-01T00:00:00"),
+            ("2026-11-01T00:00:00-00:00", "2026-11-01T00:00:00"),
+        ] {
+            assert!(!same(a, b), "{a} {b}");
+        }
+        for no in [
+            "2026-11-01",
+            "2026-11-01T00:00:00+0é:00",
+            "not a time at all, but long",
+            "2026-11-01T00:00:00 UTC",
+        ] {
+            assert_eq!(time_shape(no), None, "{no}");
+        }
     }
 
     #[test]
@@ -1762,22 +1783,34 @@ mod tests {
         assert_eq!(
             warnings(r#"where ts > "2026-11-01T00:00:00Z" and ts >= t2"#, &lines),
             [
-                r#"ts and "2026-11-01T00:00:00Z" are compared as text, but they are written with different UTC offsets or fractions of a second; compare times: time(ts) > time("2026-11-01T00:00:00Z")"#,
-                r"ts and t2 are compared as text, but they are written with different UTC offsets or fractions of a second; compare times: time(ts) >= time(t2)",
+                r#"ts and "2026-11-01T00:00:00Z" are compared as text, but they are written in different layouts (UTC offset, fraction of a second, separator); compare times: time(ts) > time("2026-11-01T00:00:00Z")"#,
+                r"ts and t2 are compared as text, but they are written in different layouts (UTC offset, fraction of a second, separator); compare times: time(ts) >= time(t2)",
             ]
         );
         assert!(warnings(r#"where ts > "2026-11-01T00:00:00+02:00""#, &lines).is_empty());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn a_time_s_shape_reads_any_text_without_panicking(
+            cut in 0usize..30,
+            tail in "[0-9T :.+Zz-]{0,6}",
+            any in "[0-9T :.+Zz-]{0,28}",
+        ) {
+            let whole = "2026-11-01T00:00:00.500+01:00";
+            let _ = time_shape(&format!("{}{tail}", &whole[..cut.min(whole.len())]));
+            let _ = time_shape(&any);
+        }
+    }
+
     #[test]
     fn offsets_are_read_from_rfc3339_text_only() {
-        assert_eq!(utc_offset("2026-11-01T00:00:00Z"), Some(0));
-        assert_eq!(utc_offset("2026-11-01T00:00:00.25-05:30"), Some(-330));
-        assert_eq!(utc_offset("2026-11-01 00:00:00+02:00"), Some(120));
-        assert_eq!(utc_offset("2026-11-01T00:00:00"), None);
-        assert_eq!(utc_offset("2026-11-01"), None);
-        assert_eq!(utc_offset("not a time at all, but long"), None);
-        assert_eq!(utc_offset("2026-11-01T00:00:00+0é:00"), None);
+        assert_eq!(utc_offset(b"Z"), Some(0));
+        assert_eq!(utc_offset(b"-05:30"), Some(-330));
+        assert_eq!(utc_offset(b"+02:00"), Some(120));
+        for no in [&b""[..], b"+0200", b"UTC", b"+0\xc3:00", b" Z"] {
+            assert_eq!(utc_offset(no), None, "{no:?}");
+        }
     }
 
     #[test]

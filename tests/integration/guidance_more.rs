@@ -429,8 +429,8 @@ fn min_and_max_of_times_written_with_different_offsets_are_named() {
     let r = run(&["stats max(ts) as last"], mixed);
     assert_eq!(
         r.stderr,
-        "evq: warning: max(ts) orders times as text, but they are written with different UTC offsets or \
-         fractions of a second, where text order is not time order; order the times: max(time(ts))\n"
+        "evq: warning: max(ts) orders times as text, but they are written in different layouts (UTC offset, \
+         fraction of a second, separator), where text order is not time order; order the times: max(time(ts))\n"
     );
     let r = run(&["top 1 svc by min(ts) as first"], mixed);
     assert!(r.stderr.contains("min(ts) orders times as text"), "{}", r.stderr);

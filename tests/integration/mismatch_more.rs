@@ -42,7 +42,7 @@ fn times_ordered_as_text_across_utc_offsets_warn_once() {
     assert_eq!(r.code, 0);
     assert_eq!(
         r.stderr,
-        "evq: warning: ts and \"2026-11-01T00:00:00+02:00\" are compared as text, but they are written with different UTC offsets or fractions of a second; compare times: time(ts) > time(\"2026-11-01T00:00:00+02:00\")\n"
+        "evq: warning: ts and \"2026-11-01T00:00:00+02:00\" are compared as text, but they are written in different layouts (UTC offset, fraction of a second, separator); compare times: time(ts) > time(\"2026-11-01T00:00:00+02:00\")\n"
     );
     // The fix compares instants: 01:00+02:00 and 23:30Z and 20:00-05:00 are all after 22:00Z.
     let r = run(&["where time(ts) > time(\"2026-11-01T00:00:00+02:00\") | count"], input);
@@ -57,7 +57,7 @@ fn two_time_fields_with_different_offsets_warn_and_same_offsets_do_not() {
     let r = run(&["where a < b | count"], input);
     assert_eq!(
         r.stderr,
-        "evq: warning: a and b are compared as text, but they are written with different UTC offsets or fractions of a second; compare times: time(a) < time(b)\n"
+        "evq: warning: a and b are compared as text, but they are written in different layouts (UTC offset, fraction of a second, separator); compare times: time(a) < time(b)\n"
     );
     let same = "{\"a\":\"2026-11-01T01:00:00Z\",\"b\":\"2026-10-31T23:30:00Z\"}\n";
     let r = run(&["where a < b | count"], same);
@@ -71,8 +71,8 @@ fn sorting_times_written_with_different_offsets_as_text_warns() {
     assert_eq!(r.stdout, "{\"n\":2}\n{\"n\":1}\n", "text order, as written");
     assert_eq!(
         r.stderr,
-        "evq: warning: sort ts orders times as text, but they are written with different UTC offsets or fractions \
-         of a second, where text order is not time order; sort by the time: sort time(ts)\n"
+        "evq: warning: sort ts orders times as text, but they are written in different layouts (UTC offset, fraction of a second, \
+         separator), where text order is not time order; sort by the time: sort time(ts)\n"
     );
     let r = run(&["sort time(ts) | keep n"], mixed);
     assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"n\":1}\n{\"n\":2}\n", ""));
