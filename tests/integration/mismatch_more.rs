@@ -203,3 +203,27 @@ fn a_handled_null_a_type_guard_or_a_field_that_was_only_null_gives_no_wrong_fix(
         "evq: warning: code * \"2\" is always null: * reads numbers, and \"2\" is not one; write code * 2\n"
     );
 }
+
+#[test]
+fn times_written_with_a_space_or_without_seconds_ordered_against_rfc3339_text_warn() {
+    let input = "{\"t\":\"2026-01-01 23:30\"}\n{\"t\":\"2026-01-01 22:00\"}\n";
+    let r = run(&["where t < \"2026-01-01T23:00:00Z\""], input);
+    // Text order: a space sorts before `T`, so 23:30 passed as if it were earlier.
+    assert_eq!(r.stdout.lines().count(), 2);
+    assert!(
+        r.stderr
+            .contains("t and \"2026-01-01T23:00:00Z\" are compared as text, but they are written in different layouts"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["where time(t) < time(\"2026-01-01T23:00:00Z\")"], input);
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("{\"t\":\"2026-01-01 22:00\"}\n", "")
+    );
+    let r = run(&["where t < \"2026-01-01 23:00\" | sort t"], input);
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("{\"t\":\"2026-01-01 22:00\"}\n", "")
+    );
+}
