@@ -85,8 +85,10 @@ struct Expect {
 #[derive(Debug)]
 struct Conversion {
     path: Path,
-    /// The call as written, its other arguments constants.
+    func: Func,
+    /// The call, its other arguments constants, and as the warning writes it.
     call: Expr,
+    written: String,
 }
 
 /// `a OP b` of two fields, which never holds (or, for `!=`, always does) on an event
@@ -750,9 +752,18 @@ fn conversion(call: &Expr, f: Func, items: &[Expr], bound: &[&str]) -> Option<Co
     }
     let (first, rest) = items.split_first()?;
     let path = field_in(first, bound)?;
-    rest.iter().all(|e| matches!(e, Expr::Const(_))).then(|| Conversion {
+    let mut written = format!("{}({path}", f.name());
+    for e in rest {
+        let Expr::Const(v) = e else { return None };
+        written.push_str(", ");
+        write_val(&mut written, v);
+    }
+    written.push(')');
+    Some(Conversion {
         path: path.clone(),
+        func: f,
         call: call.clone(),
+        written,
     })
 }
 
@@ -763,19 +774,8 @@ fn conversion_warning(c: &Conversion, unread: &str) -> String {
         Some((end, _)) => format!("{}…", &unread[..end]),
         None => unread.to_string(),
     };
-    let path = &c.path;
-    let Expr::Call(f, items) = &c.call else {
-        return String::new();
-    };
-    let mut call = format!("{}({path}", f.name());
-    for e in items.iter().skip(1) {
-        if let Expr::Const(v) = e {
-            call.push_str(", ");
-            write_val(&mut call, v);
-        }
-    }
-    call.push(')');
-    let why = match f {
+    let (path, call) = (&c.path, &c.written);
+    let why = match c.func {
         Func::Time => {
             format!("; time() reads RFC 3339 text and Unix times: for another layout write strptime({path}, FORMAT)")
         }

@@ -201,27 +201,30 @@ enum Known {
 impl Known {
     /// What is known of the events after `ast`, if it is a stage that fixes some fields.
     fn after(ast: &StageAst) -> Option<Known> {
-        let top = |p: &Path| match p.segs.as_slice() {
+        // A whole top-level field: a flat key spelt with dots (`id.orig_h`) outlives `del id`.
+        let whole = |p: &Path| match p.segs.as_slice() {
             [Seg::Key(k)] => Some(k.to_string()),
             _ => None,
         };
         match (&ast.rows, &ast.spec) {
             (Some(rows), _) => Some(Known::Rows(rows.clone())),
             (None, StageSpec::Keep(paths)) => kept_fields(paths).map(Known::Kept),
-            (None, StageSpec::Del(paths)) => Some(Known::Removed(paths.iter().filter_map(top).collect())),
+            (None, StageSpec::Del(paths)) => Some(Known::Removed(paths.iter().filter_map(whole).collect())),
             (None, StageSpec::Rename(pairs)) => {
-                let removed = pairs
-                    .iter()
-                    .filter(|(from, to)| from != to)
-                    .filter_map(|(from, _)| top(from));
-                Some(Known::Removed(removed.collect()))
+                // In order: `rename a as b, b as a` leaves `a` and takes `b` away.
+                let mut removed = Vec::new();
+                for (from, to) in pairs {
+                    removed.extend(whole(from));
+                    removed.retain(|r| Some(r) != top_name(to).as_ref());
+                }
+                Some(Known::Removed(removed))
             }
             _ => None,
         }
     }
 
     /// Whether no event can have what `p` reads. A path of more than one name is never
-    /// taken to be removed: a flat key spelt with dots (`id.orig_h`) outlives `del id`.
+    /// taken to be removed, for the same flat keys.
     fn lacks(&self, p: &Path) -> bool {
         match self {
             Known::Rows(rows) | Known::Kept(rows) => !in_rows(p, rows),
@@ -310,10 +313,6 @@ fn row_hint(field: &str, rows: &[String], aggregated: bool) -> String {
 /// The top-level fields of events after `spec`, given those before it: false when the stage
 /// is not one that only adds, removes or renames named fields.
 fn follow_fields(spec: &StageSpec, rows: &mut Vec<String>) -> bool {
-    let top = |p: &Path| match p.segs.first() {
-        Some(Seg::Key(k)) => Some(k.to_string()),
-        _ => None,
-    };
     // A stage that sets, moves or removes the whole event (`set . = …`) makes fields not
     // known here; `keep .` keeps them all.
     let whole = |p: &Path| p.segs.is_empty();
@@ -333,22 +332,22 @@ fn follow_fields(spec: &StageSpec, rows: &mut Vec<String>) -> bool {
         }
     };
     match spec {
-        StageSpec::Set(assignments) => assignments.iter().for_each(|(p, _)| add(rows, top(p))),
+        StageSpec::Set(assignments) => assignments.iter().for_each(|(p, _)| add(rows, top_name(p))),
         StageSpec::Del(paths) => {
             for p in paths.iter().filter(|p| p.segs.len() == 1) {
-                rows.retain(|r| Some(r) != top(p).as_ref());
+                rows.retain(|r| Some(r) != top_name(p).as_ref());
             }
         }
         StageSpec::Rename(pairs) => {
             for (from, to) in pairs {
                 if from.segs.len() == 1 {
-                    rows.retain(|r| Some(r) != top(from).as_ref());
+                    rows.retain(|r| Some(r) != top_name(from).as_ref());
                 }
-                add(rows, top(to));
+                add(rows, top_name(to));
             }
         }
         StageSpec::Keep(paths) => {
-            let kept: Vec<Option<String>> = paths.iter().map(top).collect();
+            let kept: Vec<Option<String>> = paths.iter().map(top_name).collect();
             rows.retain(|r| kept.contains(&Some(r.clone())));
         }
         _ => return false,
@@ -360,10 +359,6 @@ fn follow_fields(spec: &StageSpec, rows: &mut Vec<String>) -> bool {
 /// give a removed name back. False for any other stage but `del`, whose own removals
 /// are checked from it.
 fn follow_removed(spec: &StageSpec, removed: &mut Vec<String>) -> bool {
-    let top = |p: &Path| match p.segs.first() {
-        Some(Seg::Key(k)) => Some(k.to_string()),
-        _ => None,
-    };
     let given = match spec {
         StageSpec::Set(assignments) => assignments.iter().map(|(p, _)| p).collect(),
         StageSpec::Rename(pairs) => pairs.iter().map(|(_, to)| to).collect(),
@@ -375,9 +370,17 @@ fn follow_removed(spec: &StageSpec, removed: &mut Vec<String>) -> bool {
             // `set . = …` makes a whole new event.
             return false;
         }
-        removed.retain(|r| Some(r) != top(p).as_ref());
+        removed.retain(|r| Some(r) != top_name(p).as_ref());
     }
     true
+}
+
+/// The first name of `p`, the top-level field it is in.
+fn top_name(p: &Path) -> Option<String> {
+    match p.segs.first() {
+        Some(Seg::Key(k)) => Some(k.to_string()),
+        _ => None,
+    }
 }
 
 /// True for the stages that pass events on with their fields as read (or write them out

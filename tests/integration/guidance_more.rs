@@ -482,6 +482,11 @@ fn a_field_del_or_rename_took_away_read_by_a_later_stage_is_a_pipeline_error() {
         "{}",
         r.stderr
     );
+    let r = run(
+        &["rename service as level, level as service | where level == \"error\""],
+        EVENTS,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
     let r = run(&["keep level | del level | where level"], EVENTS);
     assert!(
         r.stderr.contains("hint: at this stage events have no fields"),
@@ -492,6 +497,7 @@ fn a_field_del_or_rename_took_away_read_by_a_later_stage_is_a_pipeline_error() {
         "del service | set service = \"x\" | where service == \"x\"",
         "rename service as svc | rename svc as service | where service == \"api\"",
         "rename service as service | where service == \"api\"",
+        "rename service as level, level as service | where service == \"api\"",
         "del service | count by level",
         "del service.name | where service == \"api\"",
     ] {
