@@ -16,8 +16,8 @@ use std::ops::ControlFlow;
 #[derive(Clone)]
 pub(crate) struct Chain {
     stages: Vec<Stage>,
-    /// What the ordered stages read.
-    needs: Needs,
+    /// What the ordered stages read from each place on (see [`Pipeline::needs_from`]).
+    needs: Vec<Needs>,
     sinks: Sinks,
     /// A check failed (`assert`) or a stage went past `--max-groups`: no later event is
     /// taken, and nothing more is output.
@@ -222,7 +222,7 @@ impl Chain {
         let roots = p.ordered.iter().map(Stage::files_root);
         Chain {
             stages: p.ordered.clone(),
-            needs: p.ordered_needs().clone(),
+            needs: p.needs_from().to_vec(),
             sinks: Sinks {
                 printer: printer.clone(),
                 files: StageFiles::new(roots, p.topic.clone()),

@@ -291,6 +291,18 @@ pub(crate) struct Needs {
 }
 
 impl Needs {
+    /// What reads nothing.
+    pub(crate) const fn nothing_read() -> Needs {
+        Needs {
+            keys: Vec::new(),
+            whole: false,
+            members: false,
+            tape: false,
+            reads: Vec::new(),
+            time: false,
+        }
+    }
+
     /// True when no stage reads a field: an event's text need not be parsed at all.
     pub(crate) fn nothing(&self) -> bool {
         self.keys.is_empty() && !self.whole

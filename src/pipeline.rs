@@ -31,6 +31,9 @@ pub(crate) struct Pipeline {
     pub partial: Option<PartialSpec>,
     parallel_needs: Needs,
     ordered_needs: Needs,
+    /// By place in the ordered part: what its stages from there on and the output read, the
+    /// last what the output alone reads.
+    needs_from: Vec<Needs>,
     /// Workers hand the ordered part the places of the fields it reads.
     hand_fields: bool,
     /// The fields read that no event has had yet, for the end-of-run warning.
@@ -98,6 +101,7 @@ impl Pipeline {
             spec.needs(&mut parallel_needs);
         }
         let ordered_needs = needs(&ordered);
+        let needs_from = (0..=ordered.len()).map(|i| needs(&ordered[i..])).collect();
         // Workers capture the fields the ordered part reads and say where they lie, so the
         // one ordered thread does not scan each line again.
         let hand_fields = partial.is_none() && !ordered_needs.whole && !ordered_needs.keys.is_empty();
@@ -118,6 +122,7 @@ impl Pipeline {
             auto: None,
             parallel_needs,
             ordered_needs,
+            needs_from,
             hand_fields,
             parallel,
             ordered,
@@ -204,6 +209,7 @@ impl Pipeline {
     pub(crate) fn output_reads(&mut self, add: impl Fn(&mut Needs)) {
         add(&mut self.parallel_needs);
         add(&mut self.ordered_needs);
+        self.needs_from.iter_mut().for_each(&add);
         let mut output = Needs::default();
         add(&mut output);
         let watch = crate::seen::Watch::new(&self.parallel, &self.ordered, Some(&output));
@@ -211,9 +217,10 @@ impl Pipeline {
         self.watch = Arc::new(watch);
     }
 
-    /// What the ordered stages read.
-    pub(crate) fn ordered_needs(&self) -> &Needs {
-        &self.ordered_needs
+    /// What the ordered stages read from each place on, and the output reads (see
+    /// [`Emit`](crate::stage::Emit)).
+    pub(crate) fn needs_from(&self) -> &[Needs] {
+        &self.needs_from
     }
 
     /// One line per stage, for `--explain`.
@@ -766,5 +773,28 @@ mod tests {
         ] {
             assert_eq!(wanted(src), Want::All, "{src}");
         }
+    }
+
+    /// An event handed from one ordered stage to the next is read for what the stages from
+    /// there on and the output read: a row of `count` is not parsed for the key it grouped by.
+    #[test]
+    fn each_place_in_the_ordered_part_reads_what_is_still_to_read() {
+        let asts = crate::lang::parser::parse_pipeline("sort k | count by k | where count > 1").expect("valid");
+        let mut p = Pipeline::new(&asts, &StageOptions::default()).expect("builds");
+        p.output_reads(|n| n.add_key("out"));
+        let keys: Vec<Vec<&str>> = p
+            .needs_from()
+            .iter()
+            .map(|n| n.keys.iter().map(|k| &**k).collect())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                vec!["k", "count", "out"],
+                vec!["k", "count", "out"],
+                vec!["count", "out"],
+                vec!["out"]
+            ]
+        );
     }
 }

@@ -42,8 +42,9 @@ pub(crate) struct Emit<'r> {
     /// The place of `rest[0]` in the chain.
     at: usize,
     env: &'r Env,
-    /// What the ordered stages read, for events released as text.
-    needs: &'r Needs,
+    /// By place in the chain: what the stages from there on and the output read, for events
+    /// released as text, so that an event is parsed for what is still to read it.
+    needs: &'r [Needs],
     out: &'r mut dyn Outlet,
 }
 
@@ -52,7 +53,7 @@ impl<'r> Emit<'r> {
         rest: &'r mut [Stage],
         at: usize,
         env: &'r Env,
-        needs: &'r Needs,
+        needs: &'r [Needs],
         out: &'r mut dyn Outlet,
     ) -> Self {
         Emit {
@@ -66,6 +67,13 @@ impl<'r> Emit<'r> {
 
     pub(crate) fn env(&self) -> &Env {
         self.env
+    }
+
+    /// What the next stage, those after it and the output read.
+    fn needs(&self) -> &'r Needs {
+        static NOTHING: Needs = Needs::nothing_read();
+        let needs: &'r [Needs] = self.needs;
+        needs.get(self.at).or(needs.last()).unwrap_or(&NOTHING)
     }
 
     /// Hands the event to the next stage, or past the last one to the output.
@@ -83,7 +91,7 @@ impl<'r> Emit<'r> {
     /// Hands on an event a stage held (`tail`, `sort`), parsed as far as the stages read it. The text passed the decode-time check or was written from an event
     /// that did, so it parses; were it not to, the line is a dead letter, never lost.
     pub(crate) fn push_owned(&mut self, ev: OwnedEvent) {
-        match ev.view(self.needs) {
+        match ev.view(self.needs()) {
             Ok(view) => self.push(view),
             Err(r) => self.unparsed(&ev.text, ev.origin, ev.topic.clone(), r),
         }
@@ -99,9 +107,9 @@ impl<'r> Emit<'r> {
         topic: Option<Arc<str>>,
     ) {
         let placed = places
-            .filter(|_| !self.needs.nothing())
+            .filter(|_| !self.needs().nothing())
             .and_then(|p| Event::placed(text, origin, p));
-        let parsed = placed.map_or_else(|| Event::reread(text, origin, self.needs), Ok);
+        let parsed = placed.map_or_else(|| Event::reread(text, origin, self.needs()), Ok);
         let mut ev = match parsed {
             Ok(ev) => ev,
             Err(r) => return self.unparsed(text, origin, topic, r),
@@ -200,7 +208,7 @@ mod tests {
     /// What the end of a chain records for events handed to it by `push`.
     fn at_the_end(needs: &Needs, push: impl FnOnce(&mut Emit)) -> Recorded {
         let (env, mut rec) = (Env::default(), Recorded::default());
-        push(&mut Emit::new(&mut [], 1, &env, needs, &mut rec));
+        push(&mut Emit::new(&mut [], 1, &env, std::slice::from_ref(needs), &mut rec));
         rec
     }
 

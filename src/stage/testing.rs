@@ -94,10 +94,13 @@ pub(crate) fn run_stage(src: &str, opts: &StageOptions, lines: &[String]) -> Rec
             continue;
         }
         let ev = Event::parse(line, origin, &needs).expect("a test line is valid JSON");
-        stage.push(ev, &mut Emit::new(&mut [], 1, &env, &needs, &mut rec));
+        stage.push(
+            ev,
+            &mut Emit::new(&mut [], 1, &env, std::slice::from_ref(&needs), &mut rec),
+        );
     }
     let spoiled = rec.spoiled;
-    let mut end = Emit::new(&mut [], 1, &env, &needs, &mut rec);
+    let mut end = Emit::new(&mut [], 1, &env, std::slice::from_ref(&needs), &mut rec);
     if spoiled {
         stage.abandon(&mut end);
     } else {

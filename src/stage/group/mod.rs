@@ -15,9 +15,10 @@ use super::{Describe, Emit, Ordered, Partial, PartialSpec, StageError};
 use crate::agg::key::{is_json_text, write_canonical};
 use crate::agg::table::{Layout, Table};
 use crate::agg::{Acc, AggFn};
-use crate::event::{Event, Fate, Needs, Reason, TimeField, set_path};
+use crate::event::{Event, Fate, Needs, Origin, Reason, TimeField, set_path};
+use crate::json;
 use crate::lang::Val;
-use crate::lang::ast::{AggSpec, KeyName, KeySpec};
+use crate::lang::ast::{AggSpec, KeyName, KeySpec, Seg};
 use crate::lang::{Env, Expr};
 use panes::Panes;
 use serde_json::{Map, Value};
@@ -53,6 +54,8 @@ pub(crate) struct GroupSpec {
     time: TimeField,
     /// How the groups are stored; its limit is `--max-groups` or [`DEFAULT_MAX_GROUPS`].
     layout: Layout,
+    /// Rows are written as text straight from the groups (see [`plain_rows`]).
+    plain: bool,
 }
 
 impl GroupSpec {
@@ -85,6 +88,7 @@ impl GroupSpec {
         let sliding = windows.is_some_and(|w| w.per_window > 1);
         Ok(GroupSpec {
             stage,
+            plain: plain_rows(&keys, &aggs, windows.is_some()),
             keys,
             combine: sliding && aggs.iter().all(|(f, _, _)| f.merges_in_any_order()),
             aggs,
@@ -309,6 +313,82 @@ impl Groups {
         let results: Vec<Value> = self.table.accs(l, g).iter().map(Acc::result).collect();
         row(spec, self.window(spec, g), self.table.text(l, g), &results)
     }
+
+    /// Writes group `g`'s row into `text` as the JSON text of the tree [`Groups::row`] builds,
+    /// without building it; only for a spec whose rows are plain (see [`plain_rows`]).
+    fn write_row(&self, spec: &GroupSpec, g: usize, text: &mut String) {
+        let l = &spec.layout;
+        text.clear();
+        text.push('{');
+        let field = |text: &mut String, name: &str| {
+            if text.len() > 1 {
+                text.push(',');
+            }
+            json::write_str(text, name);
+            text.push(':');
+        };
+        if let (Some(w), Some(win)) = (self.window(spec, g), spec.windows) {
+            for (name, t) in [("window_start", win.start(w)), ("window_end", win.end(w))] {
+                field(text, name);
+                json::write_str(text, &crate::time::rfc3339_in(t, win.zone));
+            }
+        }
+        let parts = self.table.text(l, g).split(|&b| b == SEP);
+        for (k, part) in spec.keys.iter().zip(parts) {
+            let names = key_names(&k.name);
+            let (first, inner) = names.split_first().unwrap_or((&"", &[]));
+            field(text, first);
+            for name in inner {
+                text.push('{');
+                json::write_str(text, name);
+                text.push(':');
+            }
+            write_key_part(text, part);
+            text.extend(inner.iter().map(|_| '}'));
+        }
+        for ((_, _, name), acc) in spec.aggs.iter().zip(self.table.accs(l, g)) {
+            field(text, name);
+            json::write_value(text, &acc.result());
+        }
+        text.push('}');
+    }
+}
+
+/// Whether a stage's rows can be written as text straight from its groups: every key is
+/// named by one name or a path of names, and the first names of the keys, the aggregates'
+/// names and the window's are all different, so no field of a row is set twice.
+fn plain_rows(keys: &[KeySpec], aggs: &[(AggFn, Option<Expr>, String)], windows: bool) -> bool {
+    let window = if windows {
+        &["window_start", "window_end"][..]
+    } else {
+        &[]
+    };
+    let plain_key = |k: &KeySpec| match &k.name {
+        KeyName::Named(_) => true,
+        KeyName::Path(p) => !p.segs.is_empty() && p.segs.iter().all(|s| matches!(s, Seg::Key(_))),
+    };
+    let mut names: Vec<&str> = window.to_vec();
+    names.extend(keys.iter().filter_map(|k| key_names(&k.name).first().copied()));
+    names.extend(aggs.iter().map(|(_, _, name)| name.as_str()));
+    let count = names.len();
+    names.sort_unstable();
+    names.dedup();
+    keys.iter().all(plain_key) && names.len() == count
+}
+
+/// The names a key's field is set under in its row: one, or a path's.
+fn key_names(name: &KeyName) -> Vec<&str> {
+    match name {
+        KeyName::Named(n) => vec![n.as_str()],
+        KeyName::Path(p) => p
+            .segs
+            .iter()
+            .filter_map(|s| match s {
+                Seg::Key(k) => Some(&**k),
+                Seg::Index(_) => None,
+            })
+            .collect(),
+    }
 }
 
 /// The result rows of groups, in output order, each built when it is taken.
@@ -336,21 +416,60 @@ impl Rows {
     }
 }
 
-impl Iterator for Rows {
-    type Item = Value;
+/// What comes next from [`Rows`]: a group, or a row built whole.
+enum Next {
+    Group(usize),
+    Row(Value),
+}
 
-    fn next(&mut self) -> Option<Value> {
+impl Rows {
+    fn advance(&mut self) -> Option<Next> {
         loop {
             if let Some(g) = self.order.next() {
-                return Some(self.groups.row(&self.spec, g as usize));
+                return Some(Next::Group(g as usize));
             }
             match self.panes.as_mut().and_then(|p| p.next_window(&self.spec)) {
                 Some(window) => {
                     self.order = window.order(&self.spec).into_iter();
                     self.groups = window;
                 }
-                None => return self.extra.take(),
+                None => return self.extra.take().map(Next::Row),
             }
+        }
+    }
+
+    /// Hands on the next row, written as text with `text` as scratch space when the stage's
+    /// rows are plain (no tree is built); false when there are no more.
+    fn push_next(&mut self, out: &mut Emit, text: &mut String) -> bool {
+        match self.advance() {
+            None => return false,
+            Some(Next::Group(g)) if self.spec.plain => {
+                self.groups.write_row(&self.spec, g, text);
+                out.push_text(text, None, Origin::default(), None);
+            }
+            Some(Next::Group(g)) => out.push_row(self.groups.row(&self.spec, g)),
+            Some(Next::Row(row)) => out.push_row(row),
+        }
+        true
+    }
+
+    /// Hands on every row, as [`Rows::push_next`] does, while the rest of the chain goes on.
+    fn push_all(mut self, out: &mut Emit) -> ControlFlow<()> {
+        let mut text = String::new();
+        while self.push_next(out, &mut text) {
+            out.go_on()?;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+impl Iterator for Rows {
+    type Item = Value;
+
+    fn next(&mut self) -> Option<Value> {
+        match self.advance()? {
+            Next::Group(g) => Some(self.groups.row(&self.spec, g)),
+            Next::Row(row) => Some(row),
         }
     }
 }
@@ -400,16 +519,24 @@ fn parse_keys(text: &[u8], n: usize) -> Vec<Value> {
     if n == 0 {
         return Vec::new();
     }
-    text.split(|&b| b == SEP)
-        .map(|t| {
-            // The text was written as JSON by `Val::write_json`; as a last resort keep it as text.
-            // Numbers keep their text (`1E5` stays `1E5`).
-            let tree = std::str::from_utf8(t)
-                .ok()
-                .and_then(|t| crate::json::checked_tree(t).ok());
-            tree.unwrap_or_else(|| Value::String(String::from_utf8_lossy(t).into_owned()))
-        })
-        .collect()
+    text.split(|&b| b == SEP).map(parse_key).collect()
+}
+
+/// One key's value as [`write_key`] wrote it.
+fn parse_key(text: &[u8]) -> Value {
+    // The text was written as JSON by `Val::write_json`; as a last resort keep it as text.
+    // Numbers keep their text (`1E5` stays `1E5`).
+    let tree = std::str::from_utf8(text).ok().and_then(|t| json::checked_tree(t).ok());
+    tree.unwrap_or_else(|| Value::String(String::from_utf8_lossy(text).into_owned()))
+}
+
+/// Writes one key's value, as [`write_key`] wrote it, as the tree [`parse_key`] makes of it is
+/// written: valid JSON text without escapes or nesting as it is, which is the same.
+fn write_key_part(text: &mut String, part: &[u8]) {
+    match std::str::from_utf8(part) {
+        Ok(t) if !t.starts_with(['{', '[']) && !t.contains('\\') && json::is_event(t) => text.push_str(t),
+        _ => json::write_value(text, &parse_key(part)),
+    }
 }
 
 /// What the groups of a `count` or `top` are ordered by: the first aggregate's result.
@@ -611,10 +738,7 @@ impl Ordered for GroupStage {
 
     /// Hands on the rows of everything still held, at the end of input.
     fn finish(&mut self, out: &mut Emit) -> ControlFlow<()> {
-        self.rows().try_for_each(|row| {
-            out.push_row(row);
-            out.go_on()
-        })
+        self.rows().push_all(out)
     }
 
     fn partial(&self) -> Option<PartialSpec> {

@@ -485,3 +485,43 @@ fn keys_are_written_by_value_and_put_back_in_the_shape_they_were_named() {
         canon
     );
 }
+
+/// A plain row written as text is the text of the row built as a tree, whatever the keys'
+/// values (escapes, numbers as written, nesting, text that is not JSON); specs whose rows set
+/// a field twice are not plain.
+#[test]
+fn plain_rows_written_as_text_are_the_trees_text() {
+    let events = [
+        r#"{"ts":10,"k":"a\"b","n":1E5,"o":{"x":[1,2]},"u":{"id":1,"p":"x"}}"#,
+        r#"{"ts":70,"k":"\u00e9\u0001","n":-0,"o":{"x":"\\"},"u":{"id":"1"}}"#,
+        r#"{"ts":80,"k":"a\/b","n":12345678901234567890123,"o":[],"u":null}"#,
+        r#"{"ts":90,"k":"😀","n":1.50,"o":"s"}"#,
+        r#"{"ts":200,"k":"tab\there","n":2.5e-3}"#,
+    ];
+    let plain = [
+        "count by k",
+        "count by k, n, o",
+        "count by u.id, u.p as p",
+        "stats sum(n), min(k), first(o), p50(n) by u.id",
+        "count by n + 1 as m, lower(k) as l",
+        "count by k every 1m",
+        "count",
+        "distinct k, n",
+    ];
+    for pipeline in plain {
+        let s = stage(pipeline, None);
+        assert!(s.spec.plain, "{pipeline}");
+        let mut g = Groups::default();
+        for e in events {
+            add(&mut g, &s.spec, e);
+        }
+        let mut text = String::new();
+        for group in 0..g.len() {
+            g.write_row(&s.spec, group, &mut text);
+            assert_eq!(text, g.row(&s.spec, group).to_string(), "{pipeline}");
+        }
+    }
+    for pipeline in ["count by u.id, u.p", "count by tags[0]"] {
+        assert!(!stage(pipeline, None).spec.plain, "{pipeline}");
+    }
+}
