@@ -243,6 +243,17 @@ impl Acc {
 
     /// The aggregate's value: `null` when there was nothing to aggregate (except for the counts,
     /// which are 0, and `values`, which is `[]`).
+    /// Writes the result as JSON text, as [`Acc::result`]'s is written.
+    pub(crate) fn write_result(&self, out: &mut String) {
+        match self.state {
+            State::Count(n) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{n}");
+            }
+            _ => crate::json::write_value(out, &self.result()),
+        }
+    }
+
     pub(crate) fn result(&self) -> Value {
         match (&self.state, self.f) {
             (State::Count(n), _) => Value::from(*n),

@@ -54,8 +54,8 @@ pub(crate) struct GroupSpec {
     time: TimeField,
     /// How the groups are stored; its limit is `--max-groups` or [`DEFAULT_MAX_GROUPS`].
     layout: Layout,
-    /// Rows are written as text straight from the groups (see [`plain_rows`]).
-    plain: bool,
+    /// The names of the rows' fields, when rows are written as text straight from the groups.
+    pieces: Option<RowPieces>,
 }
 
 impl GroupSpec {
@@ -88,7 +88,7 @@ impl GroupSpec {
         let sliding = windows.is_some_and(|w| w.per_window > 1);
         Ok(GroupSpec {
             stage,
-            plain: plain_rows(&keys, &aggs, windows.is_some()),
+            pieces: RowPieces::of(&keys, &aggs, windows.is_some()),
             keys,
             combine: sliding && aggs.iter().all(|(f, _, _)| f.merges_in_any_order()),
             aggs,
@@ -315,8 +315,8 @@ impl Groups {
     }
 
     /// Writes group `g`'s row into `text` as the JSON text of the tree [`Groups::row`] builds,
-    /// without building it; only for a spec whose rows are plain (see [`plain_rows`]).
-    fn write_row(&self, spec: &GroupSpec, g: usize, text: &mut String) {
+    /// without building it, from the fields' names as `pieces` has them written.
+    fn write_row(&self, spec: &GroupSpec, pieces: &RowPieces, g: usize, text: &mut String) {
         let l = &spec.layout;
         text.clear();
         text.push('{');
@@ -324,70 +324,89 @@ impl Groups {
             if text.len() > 1 {
                 text.push(',');
             }
-            json::write_str(text, name);
-            text.push(':');
+            text.push_str(name);
         };
         if let (Some(w), Some(win)) = (self.window(spec, g), spec.windows) {
-            for (name, t) in [("window_start", win.start(w)), ("window_end", win.end(w))] {
+            for (name, t) in [("\"window_start\":", win.start(w)), ("\"window_end\":", win.end(w))] {
                 field(text, name);
                 json::write_str(text, &crate::time::rfc3339_in(t, win.zone));
             }
         }
         let parts = self.table.text(l, g).split(|&b| b == SEP);
-        for (k, part) in spec.keys.iter().zip(parts) {
-            let names = key_names(&k.name);
-            let (first, inner) = names.split_first().unwrap_or((&"", &[]));
-            field(text, first);
-            for name in inner {
-                text.push('{');
-                json::write_str(text, name);
-                text.push(':');
-            }
+        for ((open, close), part) in pieces.keys.iter().zip(parts) {
+            field(text, open);
             write_key_part(text, part);
-            text.extend(inner.iter().map(|_| '}'));
+            text.push_str(close);
         }
-        for ((_, _, name), acc) in spec.aggs.iter().zip(self.table.accs(l, g)) {
+        for (name, acc) in pieces.aggs.iter().zip(self.table.accs(l, g)) {
             field(text, name);
-            json::write_value(text, &acc.result());
+            acc.write_result(text);
         }
         text.push('}');
     }
 }
 
-/// Whether a stage's rows can be written as text straight from its groups: every key is
-/// named by one name or a path of names, and the first names of the keys, the aggregates'
-/// names and the window's are all different, so no field of a row is set twice.
-fn plain_rows(keys: &[KeySpec], aggs: &[(AggFn, Option<Expr>, String)], windows: bool) -> bool {
-    let window = if windows {
-        &["window_start", "window_end"][..]
-    } else {
-        &[]
-    };
-    let plain_key = |k: &KeySpec| match &k.name {
-        KeyName::Named(_) => true,
-        KeyName::Path(p) => !p.segs.is_empty() && p.segs.iter().all(|s| matches!(s, Seg::Key(_))),
-    };
-    let mut names: Vec<&str> = window.to_vec();
-    names.extend(keys.iter().filter_map(|k| key_names(&k.name).first().copied()));
-    names.extend(aggs.iter().map(|(_, _, name)| name.as_str()));
-    let count = names.len();
-    names.sort_unstable();
-    names.dedup();
-    keys.iter().all(plain_key) && names.len() == count
+/// The names of a row's fields as JSON text, for a stage whose rows can be written as text
+/// straight from its groups: every key is named by one name or a path of names, and the first
+/// names of the keys, the aggregates' names and the window's are all different, so no field of
+/// a row is set twice.
+#[derive(Debug)]
+struct RowPieces {
+    /// Each key's text before its value (`"user":{"id":`) and after it (`}`).
+    keys: Vec<(String, String)>,
+    /// Each aggregate's name with its colon.
+    aggs: Vec<String>,
 }
 
-/// The names a key's field is set under in its row: one, or a path's.
-fn key_names(name: &KeyName) -> Vec<&str> {
+impl RowPieces {
+    fn of(keys: &[KeySpec], aggs: &[(AggFn, Option<Expr>, String)], windows: bool) -> Option<RowPieces> {
+        let window = if windows {
+            &["window_start", "window_end"][..]
+        } else {
+            &[]
+        };
+        let paths = keys.iter().map(|k| key_names(&k.name)).collect::<Option<Vec<_>>>()?;
+        let mut names: Vec<&str> = window.to_vec();
+        names.extend(paths.iter().filter_map(|p| p.first().copied()));
+        names.extend(aggs.iter().map(|(_, _, name)| name.as_str()));
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        if names.len() != count {
+            return None;
+        }
+        let named = |name: &str| {
+            let mut text = String::new();
+            json::write_str(&mut text, name);
+            text.push(':');
+            text
+        };
+        let keys = paths
+            .iter()
+            .map(|path| {
+                let open: Vec<String> = path.iter().map(|name| named(name)).collect();
+                (open.join("{"), "}".repeat(path.len() - 1))
+            })
+            .collect();
+        let aggs = aggs.iter().map(|(_, _, name)| named(name)).collect();
+        Some(RowPieces { keys, aggs })
+    }
+}
+
+/// The names a key's field is set under in its row, one or a path's; `None` for a path with an
+/// index or none at all.
+fn key_names(name: &KeyName) -> Option<Vec<&str>> {
     match name {
-        KeyName::Named(n) => vec![n.as_str()],
-        KeyName::Path(p) => p
+        KeyName::Named(n) => Some(vec![n.as_str()]),
+        KeyName::Path(p) if !p.segs.is_empty() => p
             .segs
             .iter()
-            .filter_map(|s| match s {
+            .map(|s| match s {
                 Seg::Key(k) => Some(&**k),
                 Seg::Index(_) => None,
             })
             .collect(),
+        KeyName::Path(_) => None,
     }
 }
 
@@ -441,14 +460,15 @@ impl Rows {
     /// Hands on the next row, written as text with `text` as scratch space when the stage's
     /// rows are plain (no tree is built); false when there are no more.
     fn push_next(&mut self, out: &mut Emit, text: &mut String) -> bool {
-        match self.advance() {
-            None => return false,
-            Some(Next::Group(g)) if self.spec.plain => {
-                self.groups.write_row(&self.spec, g, text);
+        let (next, pieces) = (self.advance(), self.spec.pieces.as_ref());
+        match (next, pieces) {
+            (None, _) => return false,
+            (Some(Next::Group(g)), Some(pieces)) => {
+                self.groups.write_row(&self.spec, pieces, g, text);
                 out.push_text(text, None, Origin::default(), None);
             }
-            Some(Next::Group(g)) => out.push_row(self.groups.row(&self.spec, g)),
-            Some(Next::Row(row)) => out.push_row(row),
+            (Some(Next::Group(g)), None) => out.push_row(self.groups.row(&self.spec, g)),
+            (Some(Next::Row(row)), _) => out.push_row(row),
         }
         true
     }

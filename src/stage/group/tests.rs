@@ -510,18 +510,18 @@ fn plain_rows_written_as_text_are_the_trees_text() {
     ];
     for pipeline in plain {
         let s = stage(pipeline, None);
-        assert!(s.spec.plain, "{pipeline}");
+        let pieces = s.spec.pieces.as_ref().expect(pipeline);
         let mut g = Groups::default();
         for e in events {
             add(&mut g, &s.spec, e);
         }
         let mut text = String::new();
         for group in 0..g.len() {
-            g.write_row(&s.spec, group, &mut text);
+            g.write_row(&s.spec, pieces, group, &mut text);
             assert_eq!(text, g.row(&s.spec, group).to_string(), "{pipeline}");
         }
     }
     for pipeline in ["count by u.id, u.p", "count by tags[0]"] {
-        assert!(!stage(pipeline, None).spec.plain, "{pipeline}");
+        assert!(stage(pipeline, None).spec.pieces.is_none(), "{pipeline}");
     }
 }
