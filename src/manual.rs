@@ -246,6 +246,11 @@ const SECTIONS: &[(&str, &[&str])] = &[
       sort, min or max of a field whose first value is a number written as text
       (\"status\":\"200\"), which orders by text; a number with a leading zero (\"02134\",
       a zip code) is taken for a code whose text order is meant, and says nothing
+  evq: warning: where X == \"ERROR\" passed no event, but X held \"error\", which differs from \"ERROR\" only in case; write X == \"error\", or lower(X) == \"error\" for any case
+      a where comparing a field with text by == (or in [...] of texts, where the fix is
+      lower(X) in [...]) that passed no event, while the field held one of the texts in
+      another case; the field's values are looked at in the first 10,000 events, and only
+      the first where that passed no event is named (a later one saw none)
   evq: warning: lower(X) == \"TEXT\" never holds: lower() never gives \"TEXT\"; write lower(X) == \"text\"
       == (or, always holding, !=) between lower() or upper() and a string with letters of
       the other case, which no data can meet, and startswith, endswith or contains of

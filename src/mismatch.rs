@@ -26,6 +26,8 @@
 //! offsets), one relaxed atomic load per event; until then, a lookup per comparison
 //! and, for time orderings, a few byte checks on the string found.
 
+mod cased;
+
 use crate::event::{Event, write_val};
 use crate::flags::{Flags, MAX_FLAGS};
 use crate::json;
@@ -139,6 +141,7 @@ pub(crate) struct Mismatches {
     conversions: Vec<Conversion>,
     converted: Flags,
     unread: Vec<OnceLock<String>>,
+    cased: cased::CaseWatch,
 }
 
 impl Mismatches {
@@ -148,6 +151,7 @@ impl Mismatches {
         // Fields whose type an earlier `where` tested (`where type(x) == "string"`): the later
         // stages see only some of the events the checks see, so their fields are not checked.
         let mut guarded = Vec::new();
+        let mut case_watch = cased::CaseWatch::default();
         for s in stages {
             let mut found = Found::default();
             match s {
@@ -195,6 +199,10 @@ impl Mismatches {
                 _ => {}
             }
             found.drop_guarded(&guarded);
+            let items = std::mem::take(&mut found.cased);
+            if let Stage::Where(w) = s {
+                case_watch.add(items, w.passed());
+            }
             all.append(found);
             if let Stage::Where(w) = s {
                 type_tested(w.cond(), &mut guarded);
@@ -207,7 +215,9 @@ impl Mismatches {
             never,
             mut firsts,
             mut conversions,
+            cased: _,
         } = all;
+        case_watch.start(MAX_FLAGS);
         firsts.truncate(MAX_FLAGS);
         conversions.truncate(MAX_FLAGS);
         items.truncate(MAX_FLAGS);
@@ -229,6 +239,7 @@ impl Mismatches {
             converted: Flags::new(conversions.len()),
             unread: conversions.iter().map(|_| OnceLock::new()).collect(),
             conversions,
+            cased: case_watch,
         }
     }
 
@@ -240,7 +251,8 @@ impl Mismatches {
         let pairs = self.observe_pairs(ev);
         let firsts = self.observe_firsts(ev);
         let conversions = self.observe_conversions(ev, env);
-        types && times && pairs && firsts && conversions
+        let cased = self.cased.observe(ev);
+        types && times && pairs && firsts && conversions && cased
     }
 
     /// One conversion of each watched field's value, until one was read.
@@ -376,6 +388,7 @@ impl Mismatches {
             .chain(pairs)
             .chain(firsts)
             .chain(conversions)
+            .chain(self.cased.warnings())
             .collect()
     }
 }
@@ -537,6 +550,8 @@ struct Found {
     never: Vec<String>,
     firsts: Vec<FirstValue>,
     conversions: Vec<Conversion>,
+    /// Comparisons with texts, watched for the field's texts in another case.
+    cased: Vec<cased::Cased>,
 }
 
 /// A field whose first value says whether what reads it means what was typed.
@@ -570,6 +585,7 @@ impl Found {
         self.pairs.append(&mut other.pairs);
         self.never.append(&mut other.never);
         self.conversions.append(&mut other.conversions);
+        self.cased.append(&mut other.cased);
     }
 
     /// Watches a field's first value, once for each check.
@@ -614,6 +630,7 @@ impl Found {
         self.pairs.retain(|c| free(&c.a) && free(&c.b));
         self.firsts.retain(|f| free(&f.path));
         self.conversions.retain(|c| free(&c.path));
+        self.cased.retain(|c| free(c.path()));
     }
 }
 
@@ -1272,6 +1289,7 @@ fn add(out: &mut Found, p: &Path, op: BinOp, v: &Val<'static>, want: u8) {
             });
         }
     }
+    out.cased.extend(cased::cased(p, op, v));
     out.items.push(Need::Comparison(Comparison {
         path: p.clone(),
         op: symbol,

@@ -3,15 +3,28 @@
 use super::{Describe, Flow, PerEvent, Step};
 use crate::event::{Event, Needs};
 use crate::lang::{Env, Expr, Needles};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Where {
     cond: Expr,
+    /// Raised once the stage passed an event, on any thread.
+    passed: Arc<AtomicBool>,
 }
 
 impl Where {
     pub(crate) fn new(cond: Expr) -> Self {
-        Where { cond }
+        Where {
+            cond,
+            passed: Arc::default(),
+        }
+    }
+
+    /// Raised once the stage passed an event, for the end-of-run check of texts compared in
+    /// another case than the data's.
+    pub(crate) fn passed(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.passed)
     }
 
     /// The condition, for the end-of-run check of comparisons that never held.
@@ -26,6 +39,9 @@ impl Where {
 
     pub(crate) fn apply(&self, ev: &Event, env: &Env) -> Flow {
         if self.cond.test(ev, env) {
+            if !self.passed.load(Ordering::Relaxed) {
+                self.passed.store(true, Ordering::Relaxed);
+            }
             Flow::Pass
         } else {
             Flow::Filtered

@@ -227,3 +227,37 @@ fn times_written_with_a_space_or_without_seconds_ordered_against_rfc3339_text_wa
         ("{\"t\":\"2026-01-01 22:00\"}\n", "")
     );
 }
+
+#[test]
+fn a_where_that_passed_nothing_because_of_the_texts_case_is_named_with_the_fix() {
+    let input = "{\"level\":\"error\",\"n\":1}\n{\"level\":\"warn\",\"n\":2}\n{\"name\":\"Émile\",\"n\":3}\n";
+    let r = run(&["where level == \"ERROR\""], input);
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr.contains(
+            "where level == \"ERROR\" passed no event, but level held \"error\", which differs from \"ERROR\" only in \
+             case; write level == \"error\", or lower(level) == \"error\" for any case"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["where level in [\"ERROR\", \"WARN\"] and n > 0"], input);
+    assert!(
+        r.stderr.contains("write lower(level) in [\"error\", \"warn\"]"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["where name == \"émile\""], input);
+    assert!(r.stderr.contains("name held \"Émile\""), "{}", r.stderr);
+    // Quiet: a text the data never has in any case, a `where` that passed some event, and a
+    // later `where` that saw no event because an earlier one passed none.
+    for quiet in [
+        "where level == \"fatal\"",
+        "where level == \"ERROR\" or n == 2",
+        "where level == \"error\"",
+        "where n > 5 | where level == \"ERROR\"",
+    ] {
+        let r = run(&[quiet], input);
+        assert!(!r.stderr.contains("only in case"), "{quiet}: {}", r.stderr);
+    }
+}
