@@ -246,6 +246,10 @@ const SECTIONS: &[(&str, &[&str])] = &[
       sort, min or max of a field whose first value is a number written as text
       (\"status\":\"200\"), which orders by text; a number with a leading zero (\"02134\",
       a zip code) is taken for a code whose text order is meant, and says nothing
+  evq: warning: count > \"100\" never holds: count is a number in the rows of count, which text never equals or orders with; compare with 100
+      a where after count, stats, top or distinct (or after stages that pass its rows on
+      as they are: head, sort, where, ...) comparing with text a result that is a number
+      (a count, sum, avg, stddev, var, distinct or percentile); printed at the start
   evq: warning: where X == \"ERROR\" passed no event, but X held \"error\", which differs from \"ERROR\" only in case; write X == \"error\", or lower(X) == \"error\" for any case
       a where comparing a field with text by == (or in [...] of texts, where the fix is
       lower(X) in [...]) that passed no event, while the field held one of the texts in

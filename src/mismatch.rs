@@ -27,6 +27,9 @@
 //! and, for time orderings, a few byte checks on the string found.
 
 mod cased;
+mod rows;
+
+pub(crate) use rows::aggregate_rows;
 
 use crate::event::{Event, write_val};
 use crate::flags::{Flags, MAX_FLAGS};
@@ -1197,17 +1200,19 @@ fn type_never(op: BinOp, a: &Expr, b: &Expr) -> Option<String> {
                 "{call} {sym} \"{text}\" {outcome}: {name}() gives a time, which text never equals or orders with; compare with {fix}"
             ))
         }
-        f if gives_a_number(*f) => {
-            let fix = text
-                .trim()
-                .parse::<f64>()
-                .map_or_else(|_| "a number".to_string(), |_| text.trim().to_string());
-            Some(format!(
-                "{call} {sym} \"{text}\" {outcome}: {name}() gives a number, which text never equals or orders with; compare with {fix}"
-            ))
-        }
+        f if gives_a_number(*f) => Some(format!(
+            "{call} {sym} \"{text}\" {outcome}: {name}() gives a number, which text never equals or orders with; compare with {}",
+            number_fix(text)
+        )),
         _ => None,
     }
+}
+
+/// What to compare a number with in place of `text`: the number it spells, if it spells one.
+fn number_fix(text: &str) -> String {
+    let text = text.trim();
+    text.parse::<f64>()
+        .map_or_else(|_| "a number".to_string(), |_| text.to_string())
 }
 
 /// The `type()` name a user most likely meant by `text`.

@@ -223,6 +223,13 @@ impl Pipeline {
         &self.needs_from
     }
 
+    /// Comparisons with an aggregate's numbers that never hold (see
+    /// [`crate::mismatch::aggregate_rows`]), known before the run.
+    pub(crate) fn aggregate_row_warnings(&self) -> Vec<String> {
+        let stages: Vec<&Stage> = self.parallel.iter().chain(&self.ordered).collect();
+        crate::mismatch::aggregate_rows(&stages)
+    }
+
     /// One line per stage, for `--explain`.
     pub(crate) fn explain(&self) -> String {
         let parallel = self.parallel.iter().map(|s| s.describe(true));

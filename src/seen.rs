@@ -385,7 +385,7 @@ fn top_name(p: &Path) -> Option<String> {
 
 /// True for the stages that pass events on with their fields as read (or write them out
 /// as read: `to`).
-fn keeps_fields(s: &Stage) -> bool {
+pub(crate) fn keeps_fields(s: &Stage) -> bool {
     matches!(
         s,
         Stage::Where(_)

@@ -261,3 +261,23 @@ fn a_where_that_passed_nothing_because_of_the_texts_case_is_named_with_the_fix()
         assert!(!r.stderr.contains("only in case"), "{quiet}: {}", r.stderr);
     }
 }
+
+#[test]
+fn an_aggregates_number_compared_with_text_is_named_at_the_start() {
+    let input = "{\"t\":\"a\"}\n{\"t\":\"a\"}\n{\"t\":\"b\"}\n";
+    let r = run(&["count by t | where count > \"1\""], input);
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr.contains(
+            "count > \"1\" never holds: count is a number in the rows of count, which text never equals or orders \
+             with; compare with 1"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["count by t | where count > 1"], input);
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("{\"t\":\"a\",\"count\":2}\n", "")
+    );
+}

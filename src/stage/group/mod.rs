@@ -99,6 +99,25 @@ impl GroupSpec {
         })
     }
 
+    /// The names of the results that are numbers (or null): counts, sums, means, spreads and
+    /// quantiles.
+    pub(crate) fn numeric_results(&self) -> impl Iterator<Item = &str> {
+        self.aggs.iter().filter_map(|(f, _, name)| {
+            let number = matches!(
+                f,
+                AggFn::Count
+                    | AggFn::CountWhere
+                    | AggFn::Sum
+                    | AggFn::Avg
+                    | AggFn::Stddev
+                    | AggFn::Var
+                    | AggFn::Distinct
+                    | AggFn::Percentile(_)
+            );
+            number.then_some(name.as_str())
+        })
+    }
+
     /// The fields the numeric aggregates read (`sum(n)`), with each function's name and
     /// the aggregate's output name.
     pub(crate) fn numeric_args(&self) -> impl Iterator<Item = (String, &crate::lang::Path, &str)> {
