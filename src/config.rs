@@ -144,7 +144,7 @@ impl Config {
         let printer = output::printer(&cli, out.format, facts, &mut pipeline)?;
         let mut warnings = idle_flags(&cli, &pipeline, &asts, printer.format);
         warnings.extend(topic_without_route(&asts, cli.out_dir.as_deref()));
-        warnings.extend(pipeline.aggregate_row_warnings());
+        warnings.extend(pipeline.start_warnings());
         Ok(Config {
             pipeline,
             env: env(&inputs, cli.year, time_format, facts),

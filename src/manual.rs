@@ -250,6 +250,9 @@ const SECTIONS: &[(&str, &[&str])] = &[
       a where after count, stats, top or distinct (or after stages that pass its rows on
       as they are: head, sort, where, ...) comparing with text a result that is a number
       (a count, sum, avg, stddev, var, distinct or percentile); printed at the start
+  evq: warning: topic() in STAGE is null for every event: no route before it sets a topic; put route by EXPR (route by type) before it
+      topic() read in a where, assert, set, aggregate or step before any route: it is
+      the topic route sets, so it is null there; printed at the start
   evq: warning: where X == \"ERROR\" passed no event, but X held \"error\", which differs from \"ERROR\" only in case; write X == \"error\", or lower(X) == \"error\" for any case
       a where comparing a field with text by == (or in [...] of texts, where the fix is
       lower(X) in [...]) that passed no event, while the field held one of the texts in

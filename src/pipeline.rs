@@ -6,7 +6,7 @@ use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::input::{InputError, InputFormat};
 use crate::lang::LangError;
 use crate::lang::ast::{Otherwise, ParseFormat};
-use crate::lang::{Env, StageAst};
+use crate::lang::{Env, Expr, StageAst};
 use crate::output::{Printed, Printer};
 use crate::parse::Want;
 use crate::stage::{GroupError, Parse, Partial, PartialSpec, Stage, StageOptions, Step};
@@ -223,11 +223,14 @@ impl Pipeline {
         &self.needs_from
     }
 
-    /// Comparisons with an aggregate's numbers that never hold (see
-    /// [`crate::mismatch::aggregate_rows`]), known before the run.
-    pub(crate) fn aggregate_row_warnings(&self) -> Vec<String> {
+    /// What the stages cannot mean as typed, known before the run: comparisons with an
+    /// aggregate's numbers that never hold (see [`crate::mismatch::aggregate_rows`]), and
+    /// `topic()` read before any `route` set one.
+    pub(crate) fn start_warnings(&self) -> Vec<String> {
         let stages: Vec<&Stage> = self.parallel.iter().chain(&self.ordered).collect();
-        crate::mismatch::aggregate_rows(&stages)
+        let mut warnings = crate::mismatch::aggregate_rows(&stages);
+        warnings.extend(topic_before_route(&stages));
+        warnings
     }
 
     /// One line per stage, for `--explain`.
@@ -236,6 +239,28 @@ impl Pipeline {
         let ordered = self.ordered.iter().map(|s| s.describe(false));
         parallel.chain(ordered).collect::<Vec<_>>().join("\n")
     }
+}
+
+/// A warning for the first stage before any `route` whose expressions call `topic()`, which is
+/// null for every event there.
+fn topic_before_route(stages: &[&Stage]) -> Option<String> {
+    use crate::lang::func::Func;
+    let before = stages.iter().take_while(|s| !matches!(s, Stage::Route(_)));
+    let reads = before.map(|s| {
+        let exprs: Vec<&Expr> = match s {
+            Stage::Where(w) => vec![w.cond()],
+            Stage::Assert(a) => vec![a.check()],
+            Stage::Set(s) => s.expressions().collect(),
+            Stage::Group(g) => g.spec.expressions().collect(),
+            Stage::Step(s) => s.expressions().collect(),
+            _ => Vec::new(),
+        };
+        (s.name(), exprs.iter().any(|e| e.calls(Func::Topic)))
+    });
+    let (name, _) = reads.into_iter().find(|(_, reads)| *reads)?;
+    Some(format!(
+        "topic() in {name} is null for every event: no route before it sets a topic; put route by EXPR (route by type) before it"
+    ))
 }
 
 /// Adds `--since`/`--until` after the leading `parse` stages: before them, text has no time.

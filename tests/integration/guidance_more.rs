@@ -623,3 +623,31 @@ fn files_named_by_topic_with_no_route_before_them_are_named() {
         assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{quiet:?}");
     }
 }
+
+#[test]
+fn topic_read_before_any_route_is_named() {
+    let r = run(&["where topic() == \"api\" | route by service"], EVENTS);
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr.contains(
+            "topic() in where is null for every event: no route before it sets a topic; put route by EXPR (route by \
+             type) before it"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["count by topic()"], EVENTS);
+    assert!(
+        r.stderr.contains("topic() in count is null for every event"),
+        "{}",
+        r.stderr
+    );
+    for quiet in [
+        "route by service | where topic() == \"api\"",
+        "route by service | count by topic()",
+    ] {
+        let r = run(&[quiet], EVENTS);
+        assert_eq!(r.stderr, "", "{quiet}");
+        assert!(!r.stdout.is_empty(), "{quiet}");
+    }
+}
