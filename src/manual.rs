@@ -257,7 +257,8 @@ const SECTIONS: &[(&str, &[&str])] = &[
       a where comparing a field with text by == (or in [...] of texts, where the fix is
       lower(X) in [...]) that passed no event, while the field held one of the texts in
       another case; the field's values are looked at in the first 10,000 events, and only
-      the first where that passed no event is named (a later one saw none)
+      the first where that passed no event is named (a later one saw none); a where after
+      count, stats, top or distinct comparing a key of its rows is watched the same way
   evq: warning: lower(X) == \"TEXT\" never holds: lower() never gives \"TEXT\"; write lower(X) == \"text\"
       == (or, always holding, !=) between lower() or upper() and a string with letters of
       the other case, which no data can meet, and startswith, endswith or contains of

@@ -34,7 +34,7 @@ pub(crate) use rows::aggregate_rows;
 use crate::event::{Event, write_val};
 use crate::flags::{Flags, MAX_FLAGS};
 use crate::json;
-use crate::lang::ast::BinOp;
+use crate::lang::ast::{BinOp, Seg};
 use crate::lang::func::Func;
 use crate::lang::value::kind::{self, ARRAY, NULL, NUMBER, OBJECT, STRING};
 use crate::lang::value::kind_names;
@@ -148,8 +148,9 @@ pub(crate) struct Mismatches {
 }
 
 impl Mismatches {
-    /// The comparisons of `where` stages among `stages` (the ones the workers see as read).
-    pub(crate) fn new(stages: &[&Stage]) -> Mismatches {
+    /// The comparisons of `where` stages among `stages` (the ones the workers see as read),
+    /// and of `rows`, the stages that see the rows of an aggregate last in `stages`.
+    pub(crate) fn new(stages: &[&Stage], rows: &[&Stage]) -> Mismatches {
         let mut all = Found::default();
         // Fields whose type an earlier `where` tested (`where type(x) == "string"`): the later
         // stages see only some of the events the checks see, so their fields are not checked.
@@ -220,6 +221,9 @@ impl Mismatches {
             mut conversions,
             cased: _,
         } = all;
+        if let Some(Stage::Group(g)) = stages.last() {
+            watch_rows(&mut case_watch, g, rows);
+        }
         case_watch.start(MAX_FLAGS);
         firsts.truncate(MAX_FLAGS);
         conversions.truncate(MAX_FLAGS);
@@ -634,6 +638,24 @@ impl Found {
         self.firsts.retain(|f| free(&f.path));
         self.conversions.retain(|c| free(&c.path));
         self.cased.retain(|c| free(c.path()));
+    }
+}
+
+/// Watches the comparisons with texts of the `where` stages among `rows`, which see the rows of
+/// `g`, whose fields are its keys: each key that is an event's field holds that field's texts.
+fn watch_rows(watch: &mut cased::CaseWatch, g: &crate::stage::GroupStage, rows: &[&Stage]) {
+    for s in rows {
+        let Stage::Where(w) = s else { continue };
+        let mut found = Found::default();
+        collect(w.cond(), &[], &mut found);
+        let on_rows = found.cased.into_iter().filter_map(|c| {
+            let (_, source) = g
+                .spec
+                .key_fields()
+                .find(|(name, _)| c.path().segs == [Seg::Key((*name).into())])?;
+            Some(c.on_rows(source))
+        });
+        watch.add(on_rows.collect(), w.passed());
     }
 }
 
@@ -1677,7 +1699,7 @@ mod tests {
         let asts = parse_pipeline(src).expect("a pipeline");
         let opts = StageOptions::default();
         let stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, &opts).expect("a stage")).collect();
-        let m = Mismatches::new(&stages.iter().collect::<Vec<_>>());
+        let m = Mismatches::new(&stages.iter().collect::<Vec<_>>(), &[]);
         let needs = Needs {
             whole: true,
             ..Needs::default()

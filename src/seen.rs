@@ -51,7 +51,8 @@ impl Watch {
         let mut n = Needs::default();
         let mut read = Vec::new();
         let mut unchanged = true;
-        for s in parallel.iter().chain(ordered) {
+        let mut stages = parallel.iter().chain(ordered);
+        for s in stages.by_ref() {
             s.needs(&mut n);
             read.push(s);
             if !keeps_fields(s) {
@@ -59,6 +60,8 @@ impl Watch {
                 break;
             }
         }
+        // The stages that see an aggregate's rows as it made them.
+        let rows: Vec<&Stage> = stages.take_while(|s| keeps_fields(s)).collect();
         if let (true, Some(out)) = (unchanged, output) {
             out.reads.iter().for_each(|p| n.add_path(p));
         }
@@ -68,7 +71,7 @@ impl Watch {
         Watch {
             seen: Flags::new(paths.len()),
             paths,
-            mismatches: Mismatches::new(&read),
+            mismatches: Mismatches::new(&read, &rows),
             bare: crate::mismatch::bare_words(&read),
             keys: n.keys,
             ..Watch::default()

@@ -19,6 +19,9 @@ const WATCHED: u32 = 10_000;
 #[derive(Debug)]
 pub(super) struct Cased {
     path: Path,
+    /// The event's field whose texts are watched: `path`, or for a `where` after an aggregate,
+    /// the field the row's key holds (`level` for `count by level as lvl | where lvl == …`).
+    source: Path,
     op: &'static str,
     texts: Vec<String>,
     /// The `where` it is in, by its place among the `where` stages watched.
@@ -40,6 +43,7 @@ pub(super) fn cased(p: &Path, op: BinOp, v: &Val) -> Option<Cased> {
     let cased = |t: &String| t.chars().any(char::is_alphabetic);
     texts.iter().any(cased).then(|| Cased {
         path: p.clone(),
+        source: p.clone(),
         op,
         texts,
         stage: 0,
@@ -49,6 +53,15 @@ pub(super) fn cased(p: &Path, op: BinOp, v: &Val) -> Option<Cased> {
 impl Cased {
     pub(super) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The comparison, in a `where` after an aggregate, of the row's field that holds the
+    /// event's field `source`.
+    pub(super) fn on_rows(self, source: &Path) -> Cased {
+        Cased {
+            source: source.clone(),
+            ..self
+        }
     }
 
     /// The comparison of `field` as written, with `texts` in place of its own.
@@ -129,7 +142,7 @@ impl CaseWatch {
                 return true;
             }
             let c = &self.items[i];
-            let Some(v) = ev.lookup(&c.path) else { return false };
+            let Some(v) = ev.lookup(&c.source) else { return false };
             let Some(s) = v.as_str() else { return false };
             if c.texts.iter().any(|t| t == s) {
                 return true;

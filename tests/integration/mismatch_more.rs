@@ -249,6 +249,15 @@ fn a_where_that_passed_nothing_because_of_the_texts_case_is_named_with_the_fix()
     );
     let r = run(&["where name == \"émile\""], input);
     assert!(r.stderr.contains("name held \"Émile\""), "{}", r.stderr);
+    // After an aggregate, a key of its rows holds the event's field.
+    let r = run(&["count by level as lvl | sort lvl | where lvl == \"WARN\""], input);
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr
+            .contains("where lvl == \"WARN\" passed no event, but lvl held \"warn\""),
+        "{}",
+        r.stderr
+    );
     // Quiet: a text the data never has in any case, a `where` that passed some event, and a
     // later `where` that saw no event because an earlier one passed none.
     for quiet in [
@@ -256,6 +265,8 @@ fn a_where_that_passed_nothing_because_of_the_texts_case_is_named_with_the_fix()
         "where level == \"ERROR\" or n == 2",
         "where level == \"error\"",
         "where n > 5 | where level == \"ERROR\"",
+        "count by level | where level == \"warn\"",
+        "count by n | where level == \"ERROR\"",
     ] {
         let r = run(&[quiet], input);
         assert!(!r.stderr.contains("only in case"), "{quiet}: {}", r.stderr);

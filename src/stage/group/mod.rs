@@ -99,6 +99,22 @@ impl GroupSpec {
         })
     }
 
+    /// For each key that is a field: the name of its row's field and the event's field it
+    /// holds (`level` and `level` for `by level`, `lvl` and `level` for `by level as lvl`).
+    pub(crate) fn key_fields(&self) -> impl Iterator<Item = (&str, &crate::lang::Path)> {
+        self.keys.iter().filter_map(|k| {
+            let Expr::Path(source) = &k.expr else { return None };
+            let name = match &k.name {
+                KeyName::Named(n) => n.as_str(),
+                KeyName::Path(p) => match p.segs.as_slice() {
+                    [Seg::Key(name)] => &**name,
+                    _ => return None,
+                },
+            };
+            Some((name, source))
+        })
+    }
+
     /// The names of the results that are numbers (or null): counts, sums, means, spreads and
     /// quantiles.
     pub(crate) fn numeric_results(&self) -> impl Iterator<Item = &str> {
