@@ -11,6 +11,7 @@ use crate::pipeline::{DeadLetter, Pipeline};
 use crate::stage::{Emit, Outlet, Stage, StageError, To};
 use crate::stats::Tally;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 /// The ordered part's state.
 #[derive(Clone)]
@@ -29,6 +30,29 @@ pub(crate) struct Chain {
     /// How many more dead letters the stages may make before the run stops there (`None`:
     /// any number); see [`Chain::allow_dead`].
     dead_allowed: Option<u64>,
+    /// The topics of the events taken, each made once on this thread (see [`EventBuf`](crate::event::EventBuf)).
+    topics: Topics,
+}
+
+/// Topics by their text, each held once; emptied when it holds [`MAX_TOPICS`].
+#[derive(Clone, Default)]
+struct Topics(std::collections::HashMap<Box<str>, Arc<str>, foldhash::fast::RandomState>);
+
+/// How many topics [`Topics`] holds at most: past that, each is one more allocation per event.
+const MAX_TOPICS: usize = 1 << 16;
+
+impl Topics {
+    fn get(&mut self, topic: &str) -> Arc<str> {
+        if let Some(t) = self.0.get(topic) {
+            return Arc::clone(t);
+        }
+        if self.0.len() >= MAX_TOPICS {
+            self.0.clear();
+        }
+        let t: Arc<str> = Arc::from(topic);
+        self.0.insert(topic.into(), Arc::clone(&t));
+        t
+    }
 }
 
 /// Where the chain's events end: stdout (as `printer` writes them) and the topic files of `to`/`tee`.
@@ -234,6 +258,7 @@ impl Chain {
             stopped: false,
             cut: false,
             dead_allowed: None,
+            topics: Topics::default(),
         }
     }
 
@@ -338,7 +363,8 @@ impl Chain {
         match simdutf8::basic::from_utf8(ev.text) {
             Ok(text) => {
                 let mut emit = Emit::new(&mut self.stages, 0, env, &self.needs, &mut outputs);
-                emit.push_text(text, ev.places, ev.origin, ev.topic.cloned());
+                let topic = ev.topic.map(|t| self.topics.get(t));
+                emit.push_text(text, ev.places, ev.origin, topic);
             }
             // Workers write events as UTF-8 JSON; were one not, its line is a dead letter.
             Err(_) if ev.origin.is_copy() => {}
@@ -449,5 +475,18 @@ mod tests {
             0,
             "the sort's events are emitted where stdout takes them"
         );
+    }
+
+    /// Each topic is made once on the ordered thread, and the table of them stays bounded.
+    #[test]
+    fn a_topic_is_made_once_and_the_table_of_them_is_bounded() {
+        let mut topics = Topics::default();
+        let a = topics.get("a");
+        assert!(Arc::ptr_eq(&a, &topics.get("a")));
+        for i in 0..MAX_TOPICS {
+            topics.get(&i.to_string());
+        }
+        assert!(topics.0.len() <= MAX_TOPICS);
+        assert_eq!(&*topics.get("a"), "a");
     }
 }

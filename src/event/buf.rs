@@ -1,15 +1,19 @@
 //! [`EventBuf`]: the events of one chunk that passed the parallel part, on their way to the
 //! ordered part: their JSON texts back to back in one buffer, each with its origin, its topic
-//! and where the worker found its fields, so the ordered part need not scan them again.
+//! and where the worker found its fields, so the ordered part need not scan them again. A
+//! topic goes as text: an `Arc` made on a worker and let go on the ordered thread would cost
+//! an atomic operation on a cache line the worker's allocator still writes, for every event.
 
 use super::{Event, FieldAt, Origin};
-use std::sync::Arc;
+use std::ops::Range;
 
 #[derive(Debug, Default)]
 pub(crate) struct EventBuf {
     text: Vec<u8>,
     items: Vec<Item>,
     places: Vec<FieldAt>,
+    /// The events' topics, back to back.
+    topics: String,
 }
 
 #[derive(Debug)]
@@ -17,7 +21,8 @@ struct Item {
     /// Where its text ends in `text`; it starts where the one before ends.
     end: usize,
     origin: Origin,
-    topic: Option<Arc<str>>,
+    /// Its topic's place in `topics`.
+    topic: Option<Range<usize>>,
     /// Its fields' places, as a range of `places`, when the worker found them.
     places: Option<(u32, u32)>,
 }
@@ -27,7 +32,7 @@ struct Item {
 pub(crate) struct Buffered<'a> {
     pub text: &'a [u8],
     pub origin: Origin,
-    pub topic: Option<&'a Arc<str>>,
+    pub topic: Option<&'a str>,
     pub places: Option<&'a [FieldAt]>,
 }
 
@@ -40,10 +45,15 @@ impl EventBuf {
         let places = found
             .then(|| Some((u32::try_from(at).ok()?, u32::try_from(self.places.len()).ok()?)))
             .flatten();
+        let topic = ev.topic.as_deref().map(|t| {
+            let start = self.topics.len();
+            self.topics.push_str(t);
+            start..self.topics.len()
+        });
         self.items.push(Item {
             end: self.text.len(),
             origin: ev.origin,
-            topic: ev.topic.clone(),
+            topic,
             places,
         });
     }
@@ -59,7 +69,7 @@ impl EventBuf {
         Some(Buffered {
             text: &self.text[start..item.end],
             origin: item.origin,
-            topic: item.topic.as_ref(),
+            topic: item.topic.clone().and_then(|r| self.topics.get(r)),
             places: item.places.and_then(|(a, b)| self.places.get(a as usize..b as usize)),
         })
     }
@@ -87,13 +97,13 @@ mod tests {
         for (i, line) in lines.iter().enumerate() {
             let origin = Origin::line(1, i as u64 + 1, 0);
             let mut ev = Event::parse(line, if i == 1 { origin.copied(1) } else { origin }, &n).expect("valid");
-            ev.topic = (i == 0).then(|| Arc::from("t"));
+            ev.topic = (i == 0).then(|| std::sync::Arc::from("t"));
             buf.push(&ev, i == 0);
         }
         assert_eq!(buf.len(), 2);
         let first = buf.get(0).expect("first");
         assert_eq!(first.text, lines[0].as_bytes());
-        assert_eq!((first.origin.line, first.topic.map(|t| &**t)), (1, Some("t")));
+        assert_eq!((first.origin.line, first.topic), (1, Some("t")));
         let places = first.places.expect("asked for");
         let again = Event::placed(lines[0], first.origin, places).expect("the places hold the fields");
         assert_eq!(
