@@ -203,12 +203,10 @@ impl Mismatches {
                 _ => {}
             }
             found.drop_guarded(&guarded);
-            let items = std::mem::take(&mut found.cased);
-            if let Stage::Where(w) = s {
-                case_watch.add(items, w.passed());
-            }
+            let cased = std::mem::take(&mut found.cased);
             all.append(found);
             if let Stage::Where(w) = s {
+                case_watch.add(cased, w.passed());
                 type_tested(w.cond(), &mut guarded);
             }
         }

@@ -30,7 +30,6 @@ pub(crate) struct Pipeline {
     /// The stage right after the parallel part that workers compute in parts.
     pub partial: Option<PartialSpec>,
     parallel_needs: Needs,
-    ordered_needs: Needs,
     /// By place in the ordered part: what its stages from there on and the output read, the
     /// last what the output alone reads.
     needs_from: Vec<Needs>,
@@ -100,8 +99,9 @@ impl Pipeline {
         if let Some(spec) = &partial {
             spec.needs(&mut parallel_needs);
         }
-        let ordered_needs = needs(&ordered);
-        let needs_from = (0..=ordered.len()).map(|i| needs(&ordered[i..])).collect();
+        let needs_from: Vec<Needs> = (0..=ordered.len()).map(|i| needs(&ordered[i..])).collect();
+        // What the whole ordered part reads is what it reads from its first place on.
+        let ordered_needs = needs_from.first().cloned().unwrap_or_default();
         // Workers capture the fields the ordered part reads and say where they lie, so the
         // one ordered thread does not scan each line again.
         let hand_fields = partial.is_none() && !ordered_needs.whole && !ordered_needs.keys.is_empty();
@@ -121,7 +121,6 @@ impl Pipeline {
             first_want,
             auto: None,
             parallel_needs,
-            ordered_needs,
             needs_from,
             hand_fields,
             parallel,
@@ -208,7 +207,6 @@ impl Pipeline {
     /// watched when no stage changes them.
     pub(crate) fn output_reads(&mut self, add: impl Fn(&mut Needs)) {
         add(&mut self.parallel_needs);
-        add(&mut self.ordered_needs);
         self.needs_from.iter_mut().for_each(&add);
         let mut output = Needs::default();
         add(&mut output);
