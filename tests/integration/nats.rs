@@ -42,6 +42,9 @@ fn stream_name(what: &str) -> String {
 struct Nats {
     out: TcpStream,
     input: BufReader<TcpStream>,
+    /// This connection's number in the process: its reply subjects are its own, so that tests
+    /// running at once never take each other's replies.
+    id: u32,
     inbox: u32,
 }
 
@@ -50,9 +53,11 @@ impl Nats {
         let out = TcpStream::connect(server).expect("the NATS server accepts connections");
         out.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("a read timeout");
+        static CONNECTIONS: AtomicU32 = AtomicU32::new(0);
         let mut n = Nats {
             input: BufReader::new(out.try_clone().expect("the socket is cloned")),
             out,
+            id: CONNECTIONS.fetch_add(1, Ordering::Relaxed),
             inbox: 0,
         };
         let info = n.line();
@@ -93,7 +98,7 @@ impl Nats {
     /// Sends `payload` to `subject` and returns the reply, parsed.
     fn request(&mut self, subject: &str, payload: &str) -> Value {
         self.inbox += 1;
-        let inbox = format!("_INBOX.evqtest.{}", self.inbox);
+        let inbox = format!("_INBOX.evqtest.{}.{}.{}", std::process::id(), self.id, self.inbox);
         self.send(format!("SUB {inbox} {}\r\nUNSUB {} 1\r\n", self.inbox, self.inbox).as_bytes());
         self.send(format!("PUB {subject} {inbox} {}\r\n{payload}\r\n", payload.len()).as_bytes());
         loop {
