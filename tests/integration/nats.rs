@@ -38,6 +38,9 @@ fn stream_name(what: &str) -> String {
     )
 }
 
+/// How many [`Nats`] connections this process made: each one's number.
+static CONNECTIONS: AtomicU32 = AtomicU32::new(0);
+
 /// A minimal NATS client: publish, request, over one connection.
 struct Nats {
     out: TcpStream,
@@ -53,7 +56,6 @@ impl Nats {
         let out = TcpStream::connect(server).expect("the NATS server accepts connections");
         out.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("a read timeout");
-        static CONNECTIONS: AtomicU32 = AtomicU32::new(0);
         let mut n = Nats {
             input: BufReader::new(out.try_clone().expect("the socket is cloned")),
             out,
