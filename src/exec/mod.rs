@@ -424,6 +424,8 @@ struct Writer<'c> {
     /// are decided when it is finished.
     held: Vec<Record>,
     outcome: Outcome,
+    /// The topic files that failed: said once, at the end, with those that failed after them.
+    files_failed: Option<OutputError>,
     acks: acks::Acks,
 }
 
@@ -508,6 +510,7 @@ impl<'c> Writer<'c> {
                 broken_pipe: false,
                 unwritable: false,
             },
+            files_failed: None,
             acks: acks::Acks::new(
                 notes,
                 cfg.printer.format.is_tabular() || cfg.pipeline.ordered.iter().any(crate::stage::Stage::holds_events),
@@ -693,8 +696,8 @@ impl<'c> Writer<'c> {
         if let Some(e) = &o.error {
             self.stop_on(e, e.status());
         }
-        if let Some(e) = &o.output_error {
-            self.stop_on(e, e.status());
+        if let Some(e) = o.output_error.take() {
+            self.output_failed(e);
         }
         self.ledger.events_out += o.written;
         self.write(&o.printed, usize::MAX);
@@ -759,7 +762,7 @@ impl<'c> Writer<'c> {
         let flushed = self.ordered.as_mut().map(Chain::flush_held);
         self.land_topic_lines();
         if let Some(Err(e)) = flushed {
-            self.stop_on(&e, e.status());
+            self.output_failed(e);
             return Err(());
         }
         Ok(())
@@ -778,6 +781,21 @@ impl<'c> Writer<'c> {
     fn stop_on(&mut self, e: &impl std::fmt::Display, status: ExitStatus) {
         messages::error(e);
         self.outcome.stop(status);
+    }
+
+    /// An output failed: the run stops. A topic file's failure is said at the end of the run,
+    /// in one message with the other files that failed (see [`Writer::finish`]).
+    fn output_failed(&mut self, e: OutputError) {
+        self.outcome.stop(e.status());
+        match e {
+            OutputError::File(_) => {
+                self.files_failed = Some(match self.files_failed.take() {
+                    Some(first) => first.and_then(e),
+                    None => e,
+                });
+            }
+            e => messages::error(&e),
+        }
     }
 
     /// Reports an output error met at the end of the run, noting its status.
@@ -812,13 +830,14 @@ impl<'c> Writer<'c> {
         let written = self.outcome.writable() && self.out.finish().map_err(|e| self.output_error(e)).is_ok();
         let held = std::mem::take(&mut self.held);
         self.ledger.output(&held, written);
-        if let Some(ord) = self.ordered.as_mut() {
-            // --atomic files replace their targets only when the run succeeded: not after a
-            // failed assert either.
-            if let Err(e) = ord.close_files(self.outcome.status == ExitStatus::Success) {
-                self.note(&e);
-            }
-            self.land_topic_lines();
+        // --atomic files replace their targets only when the run succeeded: not after a
+        // failed assert either.
+        let success = self.outcome.status == ExitStatus::Success;
+        let closed = self.ordered.as_mut().map_or(Ok(()), |ord| ord.close_files(success));
+        self.land_topic_lines();
+        let failed = self.files_failed.take().map_or(Ok(()), Err);
+        if let Err(e) = OutputError::first_of(failed, closed) {
+            self.note(&e);
         }
         // The file's last dead letters are counted before the guidance reads the counts.
         let letters = self.dead.flush();

@@ -7,7 +7,7 @@ use super::safe_path::{
     refuse_partial_last_line, refuse_symlink,
 };
 use flate2::{Compression, write::GzEncoder};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::{self, File};
@@ -63,8 +63,9 @@ pub(crate) struct TopicError {
     pub error: io::Error,
     /// What the file holds after the failure, when that needs saying.
     pub kept: Option<Kept>,
-    /// How many more files failed (when closing, or in other writes of the same run).
-    pub more: usize,
+    /// The other files that failed (when closing, or in other writes of the same run), each
+    /// once however often it failed.
+    pub others: BTreeSet<PathBuf>,
     /// The compressed files among those that were removed (see [`Kept::Removed`]).
     pub removed: Vec<PathBuf>,
 }
@@ -87,7 +88,7 @@ fn at(path: impl Into<PathBuf>, error: io::Error) -> TopicError {
         path: path.into(),
         error,
         kept: None,
-        more: 0,
+        others: BTreeSet::new(),
         removed: Vec::new(),
     }
 }
@@ -98,13 +99,18 @@ impl TopicError {
         self
     }
 
-    /// Says that the files of `later` failed too, naming those that were removed.
+    /// Says that the files of `later` failed too, naming those that were removed; a file
+    /// counts once, however often it failed.
     pub(crate) fn and_then(mut self, later: TopicError) -> TopicError {
-        self.more += 1 + later.more;
-        if later.kept == Some(Kept::Removed) {
-            self.removed.push(later.path);
+        let removed = (later.kept == Some(Kept::Removed)).then(|| later.path.clone());
+        for path in removed.into_iter().chain(later.removed) {
+            if path != self.path && !self.removed.contains(&path) {
+                self.removed.push(path);
+            }
         }
-        self.removed.extend(later.removed);
+        self.others.insert(later.path);
+        self.others.extend(later.others);
+        self.others.remove(&self.path);
         self
     }
 }
@@ -122,7 +128,7 @@ impl fmt::Display for TopicError {
             Some(Kept::Atomic) => write!(f, " (--atomic: no output file was changed)")?,
             Some(Kept::Lines) | None => {}
         }
-        match self.more {
+        match self.others.len() {
             0 => {}
             1 => write!(f, "; 1 more file failed too")?,
             n => write!(f, "; {n} more files failed too")?,
@@ -1145,6 +1151,31 @@ mod tests {
         result.unwrap();
         assert_eq!(read(&dir, "a.ndjson"), "1\n4\n");
         assert_eq!(kept, [2]);
+    }
+
+    #[test]
+    fn failures_name_the_first_file_and_count_each_other_file_once() {
+        let full = || io::Error::from_raw_os_error(28);
+        let removed = |p: &str| at(p, full()).kept(Kept::Removed);
+        let err = [
+            at("b", full()),
+            at("a", full()),
+            removed("c.gz"),
+            at("b", full()),
+            removed("c.gz"),
+        ]
+        .into_iter()
+        .fold(at("a", full()), TopicError::and_then);
+        assert_eq!(
+            err.to_string(),
+            "a: No space left on device; 2 more files failed too, and c.gz was removed \
+             (no complete compressed member was left)"
+        );
+        let first_removed = removed("a.gz").and_then(removed("a.gz"));
+        assert_eq!(
+            first_removed.to_string(),
+            "a.gz: No space left on device (removed: no complete compressed member was left)"
+        );
     }
 
     #[test]
