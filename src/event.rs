@@ -564,6 +564,21 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// The kind of the value at `path` (see [`Val::kind`]): read from the first byte of its
+    /// text where the event is held as text, so that a long array is not parsed to tell.
+    pub(crate) fn kind_at(&self, path: &Path) -> Option<u8> {
+        use crate::lang::value::kind;
+        match self.raw_at(path).and_then(|raw| raw.bytes().next()) {
+            Some(b'n') => Some(kind::NULL),
+            Some(b't' | b'f') => Some(kind::BOOLEAN),
+            Some(b'"') => Some(kind::STRING),
+            Some(b'[') => Some(kind::ARRAY),
+            Some(b'{') => Some(kind::OBJECT),
+            Some(_) => Some(kind::NUMBER),
+            None => self.lookup(path).map(|v| v.kind()),
+        }
+    }
+
     /// The JSON text of the value at a path of keys only, without parsing it;
     /// `None` when missing or when the event is held as a tree.
     pub(crate) fn raw_at(&self, path: &Path) -> Option<&str> {
@@ -1238,6 +1253,20 @@ mod tests {
         assert_eq!(ev.raw_at(&path(".")), None);
         let whole = Event::parse(line, Origin::default(), &needs_of(&["."])).expect("a valid line");
         assert_eq!(whole.raw_at(&path("a.b")), None, "a tree holds no text");
+    }
+
+    #[test]
+    fn kind_at_reads_the_kind_from_the_text_as_lookup_would_tell_it() {
+        let line = r#"{"n": null, "t": true, "f": false, "s": "x", "i": -1.5e3, "a": [1, 2], "o": {"k": {}}}"#;
+        let fields = ["n", "t", "f", "s", "i", "a", "o", "o.k", "o.k.z", "a[1]", "missing"];
+        let lazy = Event::parse(line, Origin::default(), &needs_of(&fields)).expect("a valid line");
+        let whole = Event::parse(line, Origin::default(), &needs_of(&["."])).expect("a valid line");
+        for field in fields {
+            let want = whole.lookup(&path(field)).map(|v| v.kind());
+            assert_eq!(lazy.kind_at(&path(field)), want, "{field}");
+            assert_eq!(whole.kind_at(&path(field)), want, "{field}");
+        }
+        assert_eq!(lazy.raw_at(&path("a")), Some("[1, 2]"), "told from the text");
     }
 
     #[test]

@@ -706,6 +706,34 @@ pub(crate) fn canonical<O: Out>(text: &str, out: &mut O) -> Result<(), Duplicate
     Ok(())
 }
 
+/// The element of a valid JSON array's text that starts at or after `at` (`at` 1 for the
+/// first), and where to look for the next one; `None` past the last.
+pub(crate) fn next_element(array: &str, at: usize) -> Option<(&str, usize)> {
+    let b = array.as_bytes();
+    let start = at
+        + b.get(at..)?
+            .iter()
+            .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b','))?;
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i = string_end(b, i).0;
+                continue;
+            }
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' if depth == 0 => break,
+            b']' | b'}' => depth -= 1,
+            b',' if depth == 0 => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    let element = array[start..i].trim_end_matches([' ', '\t', '\n', '\r']);
+    (!element.is_empty()).then_some((element, i))
+}
+
 /// The end (after the closing quote) of the string token starting at `start`, and
 /// whether it has an escape.
 pub(crate) fn string_end(b: &[u8], start: usize) -> (usize, bool) {

@@ -295,8 +295,7 @@ impl Mismatches {
     fn observe_types(&self, ev: &Event) -> bool {
         self.met.update(|i| {
             let (path, want) = self.items[i].field();
-            let Some(v) = ev.lookup(path) else { return false };
-            let k = v.kind();
+            let Some(k) = ev.kind_at(path) else { return false };
             if k & want != 0 {
                 return true;
             }
@@ -309,10 +308,10 @@ impl Mismatches {
     fn observe_pairs(&self, ev: &Event) -> bool {
         self.matched.update(|i| {
             let c = &self.pairs[i];
-            let (Some(a), Some(b)) = (ev.lookup(&c.a), ev.lookup(&c.b)) else {
+            let (Some(a), Some(b)) = (ev.kind_at(&c.a), ev.kind_at(&c.b)) else {
                 return false;
             };
-            let kinds = [a.kind(), b.kind()];
+            let kinds = [a, b];
             if kinds[0] == kinds[1] {
                 return true;
             }

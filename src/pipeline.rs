@@ -532,15 +532,19 @@ impl Worker<'_> {
                 Step::Drop(fate) => return self.record(counted, file, fate),
                 Step::Dead(r) if counted => return self.dead(line, r),
                 Step::Dead(r) => return self.dead_copy(&ev, r),
-                // No event in its place: the line still has a fate.
-                Step::Many(events) if events.is_empty() => return self.record(counted, file, Fate::Filtered),
                 Step::Many(events) => {
-                    self.open.tally.of(file).copies += events.len() as u64 - 1;
-                    for (k, mut c) in events.into_iter().enumerate() {
-                        if k > 0 {
-                            c.origin = c.origin.copied(k);
+                    let mut made = 0;
+                    for mut c in events {
+                        if made > 0 {
+                            self.open.tally.of(file).copies += 1;
+                            c.origin = c.origin.copied(made);
                         }
                         self.run(i + 1, c, line);
+                        made += 1;
+                    }
+                    if made == 0 {
+                        // No event in its place: the line still has a fate.
+                        self.record(counted, file, Fate::Filtered);
                     }
                     return;
                 }

@@ -147,6 +147,22 @@ proptest! {
     }
 
     #[test]
+    fn next_element_walks_an_arrays_elements_as_written(items in prop::collection::vec(json_text(), 0..6)) {
+        let array = format!("[ {} ]", items.join(" ,\n"));
+        let (mut found, mut at) = (Vec::new(), 1);
+        while let Some((element, next)) = next_element(&array, at) {
+            found.push(element.to_string());
+            at = next;
+        }
+        prop_assert_eq!(&found, &items);
+        let elements: Vec<String> = found.iter().map(|e| to_string(&tree(e).unwrap_or_default())).collect();
+        let Ok(Value::Array(whole)) = tree(&array) else {
+            return Err(TestCaseError::fail(format!("{array} is not an array")));
+        };
+        prop_assert_eq!(elements, whole.iter().map(to_string).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn checks_never_panic_on_any_text(text in "[\\[\\]{}\"\\\\u0-9a-fA-F:, dD]{0,64}") {
         let _ = tree(&text);
         let _ = capture(&text, &["a".into()], false);

@@ -5,9 +5,7 @@
 
 use super::{Describe, PerEvent, Step};
 use crate::event::Fate;
-use crate::event::{
-    Event, MAX_PAD, Needs, Reason, Rejection, navigate_mut, remove_path, write_path, write_segs, write_val,
-};
+use crate::event::{Event, MAX_PAD, Needs, Reason, Rejection, navigate_mut, remove_path, write_path, write_segs};
 use crate::json::{self, MAX_DEPTH};
 use crate::lang::Env;
 use crate::lang::ast::Seg;
@@ -32,6 +30,9 @@ impl Explode {
 
     /// The events made from the elements, in array order.
     pub(crate) fn apply<'a>(&self, ev: &mut Event<'a>) -> Step<'a> {
+        if let Some(step) = self.streamed(ev) {
+            return step;
+        }
         // Most events without an array are told apart without parsing them whole.
         let items = match ev.lookup(&self.path) {
             Some(Val::Json(v)) => match v.into_owned() {
@@ -44,13 +45,6 @@ impl Explode {
             && items.iter().any(|v| name.segs.len() + json::depth(v) > MAX_DEPTH)
         {
             return Step::Dead(Rejection::new(Reason::TooDeep, Reason::TooDeep.explain()));
-        }
-        let copies = match &self.name {
-            None => self.spliced(ev, &items),
-            Some(name) => self.renamed(ev, name, &items),
-        };
-        if let Some(copies) = copies {
-            return Step::Many(copies);
         }
         let mut base = match ev.to_value() {
             Ok(v) => v,
@@ -77,77 +71,55 @@ impl Explode {
             e.replace(doc);
             out.push(e);
         }
-        Step::Many(out)
+        Step::Many(Box::new(out.into_iter()))
     }
 
-    /// The copies, each with its element spliced into the event's text in PATH's place; `None`
-    /// unless PATH is one key and the event is held as text (see [`Event::spliced`]).
-    fn spliced<'a>(&self, ev: &Event<'a>, items: &[Value]) -> Option<Vec<Event<'a>>> {
+    /// The copies, written from the event's text one at a time as they are taken, the
+    /// elements read from the array's text: a long array's copies (or its elements as trees)
+    /// are never all held. `None` unless PATH is one key and the event is held as text (with
+    /// `as NAME`, NAME one key and the event's members read); the tree path makes those.
+    fn streamed<'a>(&self, ev: &Event<'a>) -> Option<Step<'a>> {
         let [Seg::Key(key)] = self.path.segs.as_slice() else {
             return None;
         };
-        // The event's text with null in PATH's place, made once: each copy is the element
-        // written into that hole, so a long array takes time in proportion to its copies.
-        let text = ev.spliced(&[&self.path], &[Val::Null])?;
-        let hole = json::raw_field(&text, key)?;
-        let start = hole.as_ptr() as usize - text.as_ptr() as usize;
-        let (before, after) = (&text[..start], &text[start + hole.len()..]);
-        let copies = items.iter().map(|item| {
-            let mut copy_text = String::with_capacity(before.len() + after.len() + 16);
-            copy_text.push_str(before);
-            write_val(&mut copy_text, &Val::from_value(item));
-            copy_text.push_str(after);
-            let mut copy = ev.clone();
-            copy.set_text(copy_text);
-            copy
-        });
-        Some(copies.collect())
-    }
-
-    /// With `as NAME` (PATH and NAME one key each): the copies written from the event's
-    /// members, PATH left out and NAME holding the element, where the event had NAME or else
-    /// last, as the tree path places it; `None` when the members were not captured or an
-    /// object repeats a key.
-    fn renamed<'a>(&self, ev: &Event<'a>, name: &Path, items: &[Value]) -> Option<Vec<Event<'a>>> {
-        let ([Seg::Key(from)], [Seg::Key(to)]) = (self.path.segs.as_slice(), name.segs.as_slice()) else {
-            return None;
+        ev.text()?;
+        let array = match ev.raw_at(&self.path) {
+            Some(a) if a.starts_with('[') && json::next_element(a, 1).is_some() => a,
+            _ => return Some(Step::Drop(Fate::ExplodedEmpty)),
         };
-        let members = ev.members()?;
-        let mut copies = Vec::with_capacity(items.len());
-        // Sized once: growing them for every copy is many reallocations, and those take the
-        // allocator's locks that the other threads contend for.
-        let size = members.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>() + 2;
-        let mut element = String::with_capacity(64);
-        let (mut text, mut out) = (String::with_capacity(size + 64), String::with_capacity(size + 64));
-        for item in items {
-            element.clear();
-            write_val(&mut element, &Val::from_value(item));
-            text.clear();
-            text.push('{');
-            let mut placed = false;
-            for (key, raw) in members {
-                let value = match &**key {
-                    k if k == &**from => continue,
-                    k if k == &**to => {
-                        placed = true;
-                        element.as_str()
-                    }
-                    _ => *raw,
+        let form = match &self.name {
+            None => {
+                // The event's text with null in PATH's place, made once: each copy is an
+                // element written into that hole.
+                let text = ev.spliced(&[&self.path], &[Val::Null])?;
+                let hole = json::raw_field(&text, key)?;
+                let start = hole.as_ptr() as usize - text.as_ptr() as usize;
+                let end = start + hole.len();
+                Form::Hole { text, start, end }
+            }
+            Some(name) => {
+                let [Seg::Key(to)] = name.segs.as_slice() else {
+                    return None;
                 };
-                push_member(&mut text, key, value);
+                let members = ev.members()?.iter().filter(|(k, _)| **k != **key).cloned();
+                Form::Renamed {
+                    members: members.collect(),
+                    to: to.clone(),
+                }
             }
-            if !placed {
-                push_member(&mut text, to, &element);
-            }
-            text.push('}');
-            out.clear();
-            out.reserve(text.len());
-            json::canonical(&text, &mut out).ok()?;
-            let mut copy = ev.clone();
-            copy.set_text(out.clone());
-            copies.push(copy);
-        }
-        Some(copies)
+        };
+        let array = array.to_string();
+        // The copies start from a cheap event: each one's text is its own.
+        let mut proto = ev.clone();
+        proto.set_text(String::new());
+        let copies = Copies {
+            proto,
+            array,
+            at: 1,
+            form,
+            element: String::new(),
+        };
+        Some(Step::Many(Box::new(copies)))
     }
 
     /// Puts one element where it belongs: at PATH (kept in its place), or at NAME.
@@ -161,6 +133,87 @@ impl Explode {
                 }
                 None => Err(Reason::InvalidPath),
             },
+        }
+    }
+}
+
+/// How a copy's text is written around its element.
+enum Form<'a> {
+    /// The event's text with a hole where PATH's array was.
+    Hole { text: String, start: usize, end: usize },
+    /// `as NAME`: the event's members but PATH, NAME holding the element (in its place when
+    /// the event has it, else last).
+    Renamed {
+        members: Vec<json::Field<'a>>,
+        to: Box<str>,
+    },
+}
+
+/// The copies of one event, made as they are taken.
+struct Copies<'a> {
+    proto: Event<'a>,
+    /// The array's text, and where its next element starts.
+    array: String,
+    at: usize,
+    form: Form<'a>,
+    element: String,
+}
+
+impl<'a> Iterator for Copies<'a> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        let (raw, next) = json::next_element(&self.array, self.at)?;
+        self.at = next;
+        self.element.clear();
+        canonical_or_tree(raw, &mut self.element);
+        let text = match &self.form {
+            Form::Hole { text, start, end } => {
+                let mut copy = String::with_capacity(text.len() - (end - start) + self.element.len());
+                copy.push_str(&text[..*start]);
+                copy.push_str(&self.element);
+                copy.push_str(&text[*end..]);
+                copy
+            }
+            Form::Renamed { members, to } => {
+                let size = members.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>();
+                let mut text = String::with_capacity(size + self.element.len() + to.len() + 8);
+                text.push('{');
+                let mut placed = false;
+                for (key, raw) in members {
+                    let value = if key == &**to {
+                        placed = true;
+                        self.element.as_str()
+                    } else {
+                        raw
+                    };
+                    push_member(&mut text, key, value);
+                }
+                if !placed {
+                    push_member(&mut text, to, &self.element);
+                }
+                text.push('}');
+                let mut copy = String::with_capacity(text.len());
+                canonical_or_tree(&text, &mut copy);
+                copy
+            }
+        };
+        let mut copy = self.proto.clone();
+        copy.set_text(text);
+        Some(copy)
+    }
+}
+
+/// Writes valid JSON text as its tree would be written: canonical, and where an object
+/// repeats a key, through the tree (which keeps the last value, in the first one's place).
+fn canonical_or_tree(text: &str, out: &mut String) {
+    let mark = out.len();
+    if json::canonical(text, out).is_err() {
+        out.truncate(mark);
+        match json::tree(text) {
+            Ok(v) => json::write_value(out, &v),
+            // Not reached: the text was read as JSON already.
+            Err(_) => out.push_str(text),
         }
     }
 }
@@ -218,10 +271,33 @@ mod tests {
         x.needs(&mut needs);
         let mut ev = Event::parse(line, Origin::default(), &needs).expect("valid JSON");
         match x.apply(&mut ev) {
-            Step::Many(evs) => Ok(evs.iter().map(Event::json_string).collect()),
+            Step::Many(evs) => Ok(evs.map(|e| e.json_string()).collect()),
             Step::Drop(d) => Err(format!("{d:?}")),
             Step::Dead(r) => Err(r.reason.name().to_string()),
             _ => Err("other".into()),
+        }
+    }
+
+    /// A long array's copies are made as they are taken, from the array's text: none is made
+    /// before it is asked for, and the elements are never all parsed.
+    #[test]
+    fn a_long_arrays_copies_are_made_one_at_a_time() {
+        let items: Vec<String> = (0..100_000).map(|i| format!("{{\"n\":{i}}}")).collect();
+        let line = format!(r#"{{"id":1,"items":[{}]}}"#, items.join(","));
+        for name in [None, Some("item")] {
+            let x = Explode::new(path("items"), name.map(path));
+            let mut needs = Needs::default();
+            x.needs(&mut needs);
+            let mut ev = Event::parse(&line, Origin::default(), &needs).expect("valid JSON");
+            let Step::Many(mut copies) = x.apply(&mut ev) else {
+                panic!("copies")
+            };
+            let field = name.unwrap_or("items");
+            let first = copies.next().map(|c| c.json_string());
+            assert_eq!(first, Some(format!(r#"{{"id":1,"{field}":{{"n":0}}}}"#)));
+            assert_eq!(copies.size_hint(), (0, None), "nothing counted ahead");
+            let last = copies.last().map(|c| c.json_string());
+            assert_eq!(last, Some(format!(r#"{{"id":1,"{field}":{{"n":99999}}}}"#)));
         }
     }
 

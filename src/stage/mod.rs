@@ -145,8 +145,12 @@ pub(crate) enum Step<'a> {
     Dead(Rejection),
     /// Events in its place (`route all`, `explode`): the first keeps the line's fate, the
     /// others are copies.
-    Many(Vec<Event<'a>>),
+    Many(Copies<'a>),
 }
+
+/// The events a stage puts in one event's place, made one at a time as they are taken: the
+/// copies of a long array are never all held at once.
+pub(crate) type Copies<'a> = Box<dyn Iterator<Item = Event<'a>> + 'a>;
 
 /// Run-wide settings some stages need.
 #[derive(Debug, Clone, Default)]
@@ -342,15 +346,19 @@ fn pass_on<'a>(step: Step<'a>, ev: Event<'a>, out: &mut Emit) {
         }
         Step::Drop(fate) => out.record(&ev, fate),
         Step::Dead(r) => out.dead(&ev, r),
-        // No event in its place: the line still has a fate.
-        Step::Many(events) if events.is_empty() => out.record(&ev, Fate::Filtered),
         Step::Many(events) => {
-            out.copies(&ev, events.len() - 1);
-            for (k, mut c) in events.into_iter().enumerate() {
-                if k > 0 {
-                    c.origin = c.origin.copied(k);
+            let mut made = 0;
+            for mut c in events {
+                if made > 0 {
+                    out.copies(&ev, 1);
+                    c.origin = c.origin.copied(made);
                 }
                 out.push(c);
+                made += 1;
+            }
+            if made == 0 {
+                // No event in its place: the line still has a fate.
+                out.record(&ev, Fate::Filtered);
             }
         }
     }

@@ -119,7 +119,7 @@ impl Describe for Route {
 impl PerEvent for Route {
     fn step<'a>(&self, ev: &mut Event<'a>, env: &Env) -> Step<'a> {
         if self.fans_out() {
-            Step::Many(self.copies(ev, env))
+            Step::Many(Box::new(self.copies(ev, env).into_iter()))
         } else {
             Step::of(self.apply(ev, env))
         }
