@@ -269,6 +269,15 @@ fn the_messages_of_usage_errors_read_as_before() {
         file.to_string(),
         "-f p.evq: the pipeline file cannot be read: No such file or directory"
     );
+    let format = UsageError::PipelineFile {
+        path: "csv".into(),
+        io: std::io::Error::from_raw_os_error(2),
+    };
+    assert_eq!(
+        format.to_string(),
+        "-f csv: the pipeline file cannot be read: No such file or directory; \
+         -f names a file holding the pipeline; for csv output, use -o csv"
+    );
     assert_eq!(
         UsageError::flag("--time-field", "`x +` is not a field path").to_string(),
         "--time-field: `x +` is not a field path"

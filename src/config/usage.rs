@@ -14,7 +14,7 @@ pub(crate) enum UsageError {
     #[error("{}", .error.render(.text))]
     Pipeline { text: String, error: LangError },
     /// `-f FILE` cannot be read.
-    #[error("-f {}: the pipeline file cannot be read: {}", .path.display(), messages::io(.io))]
+    #[error("-f {}: the pipeline file cannot be read: {}{}", .path.display(), messages::io(.io), format_hint(.path, .io))]
     PipelineFile { path: PathBuf, io: std::io::Error },
     /// A flag's value is wrong.
     #[error("{flag}: {why}")]
@@ -62,5 +62,17 @@ impl UsageError {
     /// Every usage error exits 2, before any input is read.
     pub(crate) fn status(&self) -> ExitStatus {
         ExitStatus::Usage
+    }
+}
+
+/// `-f csv` where no file `csv` is: the output format is set with `-o`.
+fn format_hint(path: &std::path::Path, io: &std::io::Error) -> String {
+    use clap::ValueEnum;
+    let name = path.to_str().unwrap_or_default();
+    match crate::output::Format::from_str(name, true) {
+        Ok(_) if io.kind() == std::io::ErrorKind::NotFound => {
+            format!("; -f names a file holding the pipeline; for {name} output, use -o {name}")
+        }
+        _ => String::new(),
     }
 }
