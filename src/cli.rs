@@ -155,9 +155,9 @@ pub(crate) struct Cli {
     )]
     pub stats: Option<String>,
 
-    /// Lines longer than this are dead letters (suffixes K, M, G)
-    #[arg(long = "max-line-bytes", value_name = "BYTES", default_value = "64M", allow_hyphen_values = true, value_parser = parse_size)]
-    pub max_line_bytes: usize,
+    /// Lines longer than this are dead letters (suffixes K, M, G; default 64M, less under a memory limit)
+    #[arg(long = "max-line-bytes", value_name = "BYTES", allow_hyphen_values = true, value_parser = parse_size)]
+    pub max_line_bytes: Option<usize>,
 
     /// Read event time from this field (default: the first of ts, time, timestamp, @timestamp)
     #[arg(long = "time-field", value_name = "PATH")]

@@ -40,6 +40,8 @@ pub(crate) struct Facts {
     pub now: SystemTime,
     /// An input file's modification time: its year is the year of its syslog timestamps.
     pub modified: fn(&Path) -> Option<SystemTime>,
+    /// The memory the process may use (`ulimit -v`, its cgroup's `memory.max`), when limited.
+    pub memory_limit: Option<u64>,
 }
 
 /// A command line checked against the facts: the config, or why it is refused; either way
@@ -127,6 +129,7 @@ impl Config {
         refuse_shared_outputs(&outputs)?;
         let range = range(&cli, facts)?;
         let mut read = read_config(&cli, &asts, inputs.len())?;
+        read.max_line_bytes = max_line_bytes(cli.max_line_bytes, jobs, facts);
         read.until = merge_until(&cli, &asts, read.format, range.1);
         let zone = cli.tz.as_deref().map(crate::time::zone).transpose();
         let zone = zone.map_err(|why| UsageError::flag("--tz", why))?;
@@ -147,7 +150,7 @@ impl Config {
         warnings.extend(pipeline.start_warnings());
         Ok(Config {
             pipeline,
-            env: env(&inputs, cli.year, time_format, facts),
+            env: env(&inputs, cli.year, time_format, read.max_line_bytes, facts),
             source,
             inputs,
             printer,
@@ -477,6 +480,27 @@ fn time_format(format: Option<&str>) -> Result<Option<Arc<str>>, UsageError> {
     }
 }
 
+/// `--max-line-bytes` unless given.
+const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
+
+/// How many times its text an event may take in memory, held as a tree (measured: about 50
+/// times for an array of small objects).
+const TREE_TIMES_TEXT: u64 = 64;
+
+/// `--max-line-bytes`, or 64 MiB. Under a memory limit, at most what lets each worker and
+/// the ordered part hold one event of that length as a tree, so that a long line, or an
+/// event a pipeline builds (`set a = [., .]`), is a dead letter instead of the process
+/// running out of memory. Never below 64 KiB.
+fn max_line_bytes(given: Option<usize>, jobs: usize, facts: &Facts) -> usize {
+    given.unwrap_or_else(|| {
+        let share = facts
+            .memory_limit
+            .map_or(u64::MAX, |m| m / (jobs as u64 + 1) / TREE_TIMES_TEXT);
+        let share = usize::try_from(share).unwrap_or(usize::MAX);
+        DEFAULT_MAX_LINE_BYTES.min(share).max(64 << 10)
+    })
+}
+
 /// The most worker threads `--jobs` may ask for: more than the cores only waste memory.
 pub(crate) const MAX_JOBS: usize = 1024;
 
@@ -724,7 +748,7 @@ fn read_config(cli: &Cli, asts: &[StageAst], inputs: usize) -> Result<ReadConfig
     let writes_files = asts.iter().any(|a| matches!(a.spec, StageSpec::To { .. }));
     Ok(ReadConfig {
         chunk_size: cli.chunk_size.unwrap_or(if writes_files { 512 << 10 } else { 1 << 20 }),
-        max_line_bytes: cli.max_line_bytes,
+        max_line_bytes: DEFAULT_MAX_LINE_BYTES,
         format,
         multiline,
         chosen: Arc::new(input::auto::Chosen::new(if format == InputFormat::Auto {
@@ -846,7 +870,7 @@ fn pipeline(
 
 /// What expressions read besides the event: the time, the inputs' names and years, and
 /// `--time-format`.
-fn env(inputs: &[Input], year: Option<i32>, time_format: Option<Arc<str>>, facts: &Facts) -> Env {
+fn env(inputs: &[Input], year: Option<i32>, time_format: Option<Arc<str>>, max_bytes: usize, facts: &Facts) -> Env {
     let years = inputs
         .iter()
         .map(|i| year.map_or_else(|| input_year(i, facts), crate::parse::Year::fixed))
@@ -860,6 +884,7 @@ fn env(inputs: &[Input], year: Option<i32>, time_format: Option<Arc<str>>, facts
         years: Arc::new(years),
         time_format,
         subjects: Arc::default(),
+        max_bytes: crate::lang::eval::MaxBytes(max_bytes),
     }
 }
 

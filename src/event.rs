@@ -204,6 +204,7 @@ impl Reason {
             }
             Reason::NoTime => "no parsable event time",
             Reason::Late => "older than what was already output",
+            Reason::TooLong => "the event would be longer than --max-line-bytes",
             r => r.name(),
         }
     }
@@ -561,6 +562,23 @@ impl<'a> Event<'a> {
                 }
                 lookup_text(captured(fields, k)?, &segs[1..])
             }
+        }
+    }
+
+    /// Whether the event's text with `added` values written into it stays within `limit`
+    /// bytes (about: replaced fields are counted twice, escapes not at all).
+    pub(crate) fn fits_with(&self, added: &[Val], limit: usize) -> bool {
+        let mut left = limit;
+        for v in added {
+            match v.text_len_within(left) {
+                Some(n) => left -= n,
+                None => return false,
+            }
+        }
+        match (&self.tree, self.text()) {
+            (Some(tree), _) => json::text_len_within(tree, left).is_some(),
+            (None, Some(text)) => text.len() <= left,
+            (None, None) => self.raw.len() + 12 <= left,
         }
     }
 
@@ -979,16 +997,16 @@ impl crate::lang::Record for Event<'_> {
         Event::lookup(self, path)
     }
 
-    fn file(&self) -> u32 {
-        self.origin.file
+    fn file(&self) -> Option<u32> {
+        (!self.origin.is_derived()).then_some(self.origin.file)
     }
 
-    fn line(&self) -> u64 {
-        self.origin.line
+    fn line(&self) -> Option<u64> {
+        (!self.origin.is_derived()).then_some(self.origin.line)
     }
 
-    fn offset(&self) -> u64 {
-        self.origin.offset
+    fn offset(&self) -> Option<u64> {
+        (!self.origin.is_derived()).then_some(self.origin.offset)
     }
 
     fn topic(&self) -> Option<&str> {

@@ -212,7 +212,7 @@ pub fn template(data: &[u8]) -> Option<String> {
         files: Arc::new(vec!["-".into()]),
         years: Arc::new(vec![crate::parse::Year::fixed(2026)]),
         time_format: None,
-        subjects: Arc::default(),
+        ..Env::default()
     };
     let mut path = String::new();
     to.render(&ev, &env, &mut path);

@@ -620,6 +620,32 @@ pub(crate) fn to_string(v: &Value) -> String {
     s
 }
 
+/// About how long a tree's compact JSON text is (escapes not counted), or `None` once that
+/// passes `limit`: the walk stops there, so it costs little more than `limit` bytes' worth.
+pub(crate) fn text_len_within(v: &Value, limit: usize) -> Option<usize> {
+    let len = match v {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(n) => n.as_str().len(),
+        Value::String(s) => s.len() + 2,
+        Value::Array(a) => {
+            let mut len = a.len() + 1;
+            for item in a {
+                len += text_len_within(item, limit.checked_sub(len)?)?;
+            }
+            len
+        }
+        Value::Object(m) => {
+            let mut len = m.len() * 4 + 1;
+            for (k, item) in m {
+                len += k.len();
+                len += text_len_within(item, limit.checked_sub(len)?)?;
+            }
+            len
+        }
+    };
+    (len <= limit).then_some(len)
+}
+
 /// How many levels of arrays and objects a tree nests.
 pub(crate) fn depth(v: &Value) -> usize {
     match v {
@@ -735,7 +761,9 @@ pub(crate) fn next_element(array: &str, at: usize) -> Option<(&str, usize)> {
 }
 
 /// The end (after the closing quote) of the string token starting at `start`, and
-/// whether it has an escape.
+/// whether it has an escape. Inlined: `canonical` spends a quarter of `set`'s time here
+/// (measured: 7% slower called).
+#[inline(always)]
 pub(crate) fn string_end(b: &[u8], start: usize) -> (usize, bool) {
     let (mut i, mut escaped) = (start + 1, false);
     while let Some(off) = b.get(i..).and_then(scan::special) {

@@ -114,7 +114,21 @@ fn facts() -> Facts {
         cores: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         now: std::time::SystemTime::now(),
         modified: |path| std::fs::metadata(path).and_then(|m| m.modified()).ok(),
+        memory_limit: memory_limit(),
     }
+}
+
+/// The memory the process may use: `ulimit -v`, or its cgroup's `memory.max`, whichever is
+/// less; `None` when neither is set.
+fn memory_limit() -> Option<u64> {
+    let address_space = rlimit::getrlimit(rlimit::Resource::AS)
+        .ok()
+        .map(|(soft, _)| soft)
+        .filter(|&soft| soft != rlimit::INFINITY);
+    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+        .ok()
+        .and_then(|max| max.trim().parse::<u64>().ok());
+    address_space.into_iter().chain(cgroup).min()
 }
 
 /// Topic files: as many open at once as the system allows (like cargo), so that thousands

@@ -21,6 +21,7 @@ fn facts() -> Facts {
         cores: 2,
         now: UNIX_EPOCH + Duration::from_secs(NOW),
         modified: |_| Some(UNIX_EPOCH + Duration::from_secs(1_590_000_000)),
+        memory_limit: None,
     }
 }
 
@@ -347,6 +348,30 @@ fn jobs_default_to_the_cores() {
     let jobs = |args: &[&str]| built_with(args, &five).config.expect("a valid command").jobs;
     assert_eq!(jobs(&["where true"]), 5);
     assert_eq!(jobs(&["-j", "1", "where true"]), 1);
+}
+
+#[test]
+fn the_longest_line_is_64_mib_or_what_a_memory_limit_leaves_each_job() {
+    let limit = |args: &[&str], memory_limit| {
+        let facts = Facts {
+            memory_limit,
+            ..facts()
+        };
+        let c = built_with(args, &facts).config.expect("a valid command");
+        assert_eq!(c.env.max_bytes.0, c.read.max_line_bytes, "{args:?}");
+        c.read.max_line_bytes
+    };
+    assert_eq!(limit(&["where true"], None), 64 << 20);
+    assert_eq!(limit(&["where true"], Some(1 << 40)), 64 << 20);
+    // 2 GiB over three threads (two jobs and the ordered part), 64 times a line each.
+    assert_eq!(limit(&["where true"], Some(2 << 30)), (2 << 30) / 3 / 64);
+    assert_eq!(limit(&["-j", "1", "where true"], Some(2 << 30)), (2 << 30) / 2 / 64);
+    assert_eq!(limit(&["where true"], Some(1 << 20)), 64 << 10, "never below 64 KiB");
+    assert_eq!(
+        limit(&["--max-line-bytes", "1G", "where true"], Some(2 << 30)),
+        1 << 30,
+        "as given"
+    );
 }
 
 #[test]

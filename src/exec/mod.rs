@@ -990,6 +990,7 @@ mod tests {
             cores: 1,
             now: std::time::SystemTime::UNIX_EPOCH,
             modified: |_| None,
+            memory_limit: None,
         };
         crate::config::Config::build(cli.expect("valid command line"), &facts)
             .config

@@ -23,6 +23,29 @@ pub(crate) struct Env {
     pub time_format: Option<Arc<str>>,
     /// The subjects of the NATS messages in flight, by line, for `subject()`.
     pub subjects: Arc<Subjects>,
+    /// The longest an event may be.
+    pub max_bytes: MaxBytes,
+}
+
+/// The longest an event may be, as its JSON text: `--max-line-bytes`, as for a line read. A
+/// value an expression builds (`[...]`, `{...}`, `+`) that would be longer is null, and an
+/// event `set` would make longer is a dead letter (`too_long`), so that no pipeline can make
+/// its events grow without bound (`set a = [., .]` again and again).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MaxBytes(pub usize);
+
+impl Default for MaxBytes {
+    fn default() -> MaxBytes {
+        MaxBytes(64 << 20)
+    }
+}
+
+/// A value an expression built: null when its text would be longer than an event may be.
+fn bounded<'a>(v: Val<'a>, env: &Env) -> Val<'a> {
+    match v.text_len_within(env.max_bytes.0) {
+        Some(_) => v,
+        None => Val::Null,
+    }
 }
 
 /// The subject of each NATS message between its fetch and its acknowledgement, by the
@@ -65,12 +88,13 @@ impl Env {
 pub(crate) trait Record {
     /// The value at `path`, `None` when a key or index is missing.
     fn lookup(&self, path: &Path) -> Option<Val<'_>>;
-    /// The input the event came from (an index into [`Env`]'s files).
-    fn file(&self) -> u32;
-    /// Its line number in that input; 0 for an event a stage made.
-    fn line(&self) -> u64;
-    /// The byte offset of its line.
-    fn offset(&self) -> u64;
+    /// The input the event came from (an index into [`Env`]'s files); `None` for an event a
+    /// stage made (an aggregate's row, a fold's state), which comes from no one line.
+    fn file(&self) -> Option<u32>;
+    /// Its line number in that input, from 1; `None` for an event a stage made.
+    fn line(&self) -> Option<u64>;
+    /// The byte offset of its line; `None` for an event a stage made.
+    fn offset(&self) -> Option<u64>;
     /// Its topic, once `route` set one.
     fn topic(&self) -> Option<&str>;
     /// Its text as read.
@@ -83,7 +107,7 @@ impl Expr {
             Expr::Const(v) => v.borrowed(),
             Expr::Path(p) => ev.lookup(p).unwrap_or(Val::Null),
             Expr::Regex(re) => Val::str(re.as_str()),
-            Expr::Array(items) => array(items.iter().map(|e| e.eval(ev, env).into_value()).collect()),
+            Expr::Array(items) => bounded(array(items.iter().map(|e| e.eval(ev, env).into_value()).collect()), env),
             Expr::Not(e) => Val::Bool(!e.eval(ev, env).truthy()),
             Expr::Neg(e) => e.eval(ev, env).negated(),
             Expr::Match { expr, re, negate } => {
@@ -99,7 +123,7 @@ impl Expr {
                 .find(|(cond, _)| cond.test(ev, env))
                 .map_or(&c.otherwise, |(_, then)| then)
                 .eval(ev, env),
-            Expr::Object(fields) => shape::object(fields, ev, env),
+            Expr::Object(fields) => bounded(shape::object(fields, ev, env), env),
             Expr::Index(pair) => shape::index(pair.0.eval(ev, env), &pair.1.eval(ev, env)),
             Expr::Slice(s) => shape::slice(s, ev, env),
             // A lambda is read by the function it is given to; on its own it is nothing.
@@ -111,6 +135,7 @@ impl Expr {
                     Val::Null => b.eval(ev, env),
                     v => v,
                 },
+                BinOp::Add => bounded(binary(*op, a.eval(ev, env), b.eval(ev, env)), env),
                 _ => binary(*op, a.eval(ev, env), b.eval(ev, env)),
             },
         }

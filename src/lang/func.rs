@@ -201,12 +201,14 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
     let arg = |i: usize| expr(i).eval(ev, env);
     match f {
         Func::Now => Val::Float(env.now),
-        Func::File => Val::Str(Cow::Owned(env.file_name(ev.file()).to_string())),
-        Func::Line => Val::Int(ev.line() as i64),
-        Func::Offset => Val::Int(ev.offset() as i64),
-        Func::Subject => env
-            .subjects
-            .get(ev.line())
+        Func::File => ev
+            .file()
+            .map_or(Val::Null, |f| Val::Str(Cow::Owned(env.file_name(f).to_string()))),
+        Func::Line => ev.line().map_or(Val::Null, |l| Val::Int(l as i64)),
+        Func::Offset => ev.offset().map_or(Val::Null, |o| Val::Int(o as i64)),
+        Func::Subject => ev
+            .line()
+            .and_then(|line| env.subjects.get(line))
             .map_or(Val::Null, |s| Val::string(s.to_string())),
         Func::Topic => ev.topic().map_or(Val::Null, |t| Val::string(t.to_string())),
         Func::Raw => Val::str(ev.raw()),

@@ -139,6 +139,19 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// About how long the value's JSON text is, or `None` past `limit` (see
+    /// [`crate::json::text_len_within`]).
+    pub(crate) fn text_len_within(&self, limit: usize) -> Option<usize> {
+        let len = match self {
+            Val::Null | Val::Bool(_) => 5,
+            Val::Int(_) | Val::Float(_) => 24,
+            Val::Num(t) => t.len(),
+            Val::Str(s) => s.len() + 2,
+            Val::Json(v) => return crate::json::text_len_within(v, limit),
+        };
+        (len <= limit).then_some(len)
+    }
+
     pub(crate) fn into_value(self) -> Value {
         match self {
             Val::Null => Value::Null,

@@ -48,6 +48,9 @@ impl Set {
         {
             return Flow::Dead(Reason::TooDeep);
         }
+        if !ev.fits_with(&values, env.max_bytes.0) {
+            return Flow::Dead(Reason::TooLong);
+        }
         if self.top_level {
             let paths: Vec<&Path> = self.assignments.iter().map(|(p, _)| p).collect();
             if let Some(text) = ev.spliced(&paths, &values) {

@@ -124,3 +124,48 @@ fn no_message_carries_the_prefix_twice() {
         }
     }
 }
+
+/// A pipeline cannot make an event grow without bound: an event `set` would make longer than
+/// `--max-line-bytes` is a dead letter, as such a line would be.
+#[test]
+fn an_event_that_set_would_make_longer_than_a_line_may_be_is_a_dead_letter() {
+    let doubling = vec!["set a = [., .]"; 40].join(" | ");
+    let r = run(&["--max-line-bytes", "64K", "--stats", &doubling], "{\"x\":1}\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr
+            .contains("-:1: too_long: the event would be longer than --max-line-bytes"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("\"too_long\": 1"), "{}", r.stderr);
+}
+
+/// A row an aggregate or fold made comes from no one line: `file()`, `line()` and
+/// `offset()` are null for it, as its dead-letter record says, while an event read (or a
+/// copy of it) keeps where it was read.
+#[test]
+fn a_row_a_stage_made_has_no_file_line_or_offset() {
+    let input = "{\"t\":0,\"s\":\"a\",\"tags\":[1,2]}\n{\"t\":1,\"s\":\"b\",\"tags\":[3]}\n";
+    for pipeline in [
+        "count by s | set f = file(), l = line(), o = offset() | keep f, l, o | head 1",
+        "fold by s | set f = file(), l = line(), o = offset() | keep f, l, o | head 1",
+        "count every 1h | set f = file(), l = line(), o = offset() | keep f, l, o",
+    ] {
+        let r = run(&["--time-field", "t", pipeline], input);
+        assert_eq!(
+            r.stdout, "{\"f\":null,\"l\":null,\"o\":null}\n",
+            "{pipeline}: {}",
+            r.stderr
+        );
+    }
+    let r = run(
+        &["explode tags | set f = file(), l = line(), o = offset() | keep f, l, o"],
+        input,
+    );
+    assert_eq!(
+        r.stdout,
+        "{\"f\":\"-\",\"l\":1,\"o\":0}\n{\"f\":\"-\",\"l\":1,\"o\":0}\n{\"f\":\"-\",\"l\":2,\"o\":29}\n"
+    );
+}

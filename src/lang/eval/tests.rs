@@ -210,3 +210,28 @@ fn an_array_deeper_than_an_input_line_is_built_whole() {
     let built = array(vec![serde_json::json!(1), nest.clone()]).into_value();
     assert_eq!(built, serde_json::json!([1, nest]));
 }
+
+#[test]
+fn a_value_built_longer_than_an_event_may_be_is_null() {
+    let env = Env {
+        max_bytes: MaxBytes(30),
+        ..Env::default()
+    };
+    let line = r#"{"s":"0123456789","a":[1,2,3,4,5,6,7,8]}"#;
+    let whole = Needs {
+        whole: true,
+        ..Needs::default()
+    };
+    let ev = Event::parse(line, Origin::default(), &whole).expect("a valid line");
+    let eval = |src: &str| {
+        let expr = parse_expr(src).unwrap_or_else(|e| panic!("{}", e.render(src)));
+        let mut out = Vec::new();
+        expr.eval(&ev, &env).write_json(&mut out);
+        String::from_utf8(out).expect("JSON text is UTF-8")
+    };
+    assert_eq!(eval("[s, s]"), r#"["0123456789","0123456789"]"#);
+    assert_eq!(eval("s + s"), r#""01234567890123456789""#);
+    for too_long in ["[s, s, s]", "{a: a, b: a, c: a}", "a + a + a", "s + s + s", "[.]"] {
+        assert_eq!(eval(too_long), "null", "{too_long}");
+    }
+}

@@ -22,13 +22,13 @@ impl Record for Scoped<'_> {
         }
         self.event.lookup(path)
     }
-    fn file(&self) -> u32 {
+    fn file(&self) -> Option<u32> {
         self.event.file()
     }
-    fn line(&self) -> u64 {
+    fn line(&self) -> Option<u64> {
         self.event.line()
     }
-    fn offset(&self) -> u64 {
+    fn offset(&self) -> Option<u64> {
         self.event.offset()
     }
     fn topic(&self) -> Option<&str> {
