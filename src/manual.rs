@@ -293,6 +293,8 @@ const SECTIONS: &[(&str, &[&str])] = &[
       sum, avg, stddev, var and the percentiles (p50, p99, percentile(F, Q) ...) read only
       numbers; a field the events held as text (\"5\") gave null; to_number converts it and
       as NAME keeps the column's name; not printed when some event had a number there
+  evq: warning: step FUNC(F) gave null for every event: F was never a number (it was TYPES); write FUNC(to_number(F)) as NAME
+      the same for step's delta, rate, sum and ewma, whose results were all null
   evq: warning: join \"FILE\" matched no event: A was TYPES in the events, B TYPES in the file; write on FIX = B
       no event found its record, and the keys had different types on the two sides
       (numbers in the events, strings in a CSV or NDJSON file, say): keys are equal only

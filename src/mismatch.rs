@@ -199,6 +199,15 @@ impl Mismatches {
                 Stage::Step(s) => {
                     s.expressions().for_each(|e| collect(e, &[], &mut found));
                     s.counted().for_each(|e| found.condition_in(e, &[]));
+                    found.items.extend(s.numeric_args().map(|(func, path, fix)| {
+                        Need::Stage(Expect {
+                            outcome: format!("step {func}({path}) gave null for every event"),
+                            fix: Some(fix),
+                            converts: STRING,
+                            path: path.clone(),
+                            want: NUMBER,
+                        })
+                    }));
                 }
                 _ => {}
             }

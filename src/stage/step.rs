@@ -65,6 +65,23 @@ impl Steps {
         counts.filter_map(|s| s.arg.as_ref())
     }
 
+    /// The steps that read numbers from a field (`delta`, `rate`, `sum`, `ewma`): each
+    /// one's name as written, its field, and the step as written with the field made a
+    /// number (`delta(to_number(x)) as x_delta`).
+    pub(crate) fn numeric_args(&self) -> impl Iterator<Item = (&'static str, &Path, String)> {
+        self.steps.iter().filter_map(|s| {
+            let Some(Expr::Path(p)) = &s.arg else { return None };
+            let (func, arg) = match s.func {
+                StepFn::Delta => ("delta", format!("to_number({p})")),
+                StepFn::Rate => ("rate", format!("to_number({p})")),
+                StepFn::Sum => ("sum", format!("to_number({p})")),
+                StepFn::Ewma(alpha) => ("ewma", format!("to_number({p}), {alpha}")),
+                StepFn::Shift | StepFn::Count => return None,
+            };
+            (!p.segs.is_empty()).then(|| (func, p, format!("{func}({arg}) as {}", s.name)))
+        })
+    }
+
     /// The steps' arguments and the keys' expressions.
     pub(crate) fn expressions(&self) -> impl Iterator<Item = &Expr> {
         let keys = self.by.iter().flat_map(GroupIndex::expressions);

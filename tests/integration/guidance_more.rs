@@ -302,6 +302,33 @@ fn a_numeric_aggregate_whose_field_was_never_a_number_is_named_with_its_fix() {
 }
 
 #[test]
+fn a_numeric_step_whose_field_was_never_a_number_is_named_with_its_fix() {
+    let input = "{\"n\":\"5\"}\n{\"n\":\"7\"}\n";
+    let r = run(&["step delta(n), ewma(n, 0.25) as e, shift(n)"], input);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stderr,
+        "evq: warning: step delta(n) gave null for every event: n was never a number (it was a string); write delta(to_number(n)) as n_delta\n\
+         evq: warning: step ewma(n) gave null for every event: n was never a number (it was a string); write ewma(to_number(n), 0.25) as e\n"
+    );
+    // The fixes it names give the numbers.
+    let r = run(
+        &["step delta(to_number(n)) as n_delta, ewma(to_number(n), 0.25) as e"],
+        input,
+    );
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        (
+            "{\"n\":\"5\",\"n_delta\":0,\"e\":5}\n{\"n\":\"7\",\"n_delta\":2,\"e\":5.5}\n",
+            ""
+        )
+    );
+    // One number is enough.
+    let r = run(&["step delta(n)"], &format!("{input}{{\"n\":9}}\n"));
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
 fn a_constant_where_a_condition_goes_is_named_as_always_true() {
     let or = "evq: warning: \"warn\" in `or` is always true (every value but false and null is), so the `or` always holds; \
               compare each: level == \"error\" or level == \"warn\", or write level in [\"error\", \"warn\"]\n";
