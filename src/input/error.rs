@@ -13,7 +13,7 @@ pub(crate) enum InputError {
     #[error("{name}: {}", messages::io(.source))]
     Open { name: String, source: io::Error },
     /// A read failed, `after` this many bytes of the input when that is known.
-    #[error("{name}: {}{}", messages::io(.source), After(*.after))]
+    #[error("{name}: {}{}{}", messages::io(.source), After(*.after), Damaged(.source))]
     Read {
         name: String,
         after: Option<u64>,
@@ -32,6 +32,22 @@ impl InputError {
     /// The exit status of a run this error ended an input of.
     pub(crate) fn status(&self) -> ExitStatus {
         ExitStatus::Input
+    }
+}
+
+/// What a read that found damaged compressed data means for what came before: a stream's
+/// checksum is checked at its end, after its lines were decoded and passed on.
+struct Damaged<'e>(&'e io::Error);
+
+impl std::fmt::Display for Damaged<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.kind() {
+            // flate2 says InvalidInput for a damaged stream, the others InvalidData.
+            io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => {
+                write!(f, "; the lines decoded just before it may be damaged too")
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -69,6 +85,19 @@ mod tests {
             source: eio(),
         };
         assert_eq!(e.to_string(), "app.log: Input/output error");
+        let e = InputError::Read {
+            name: "app.log.gz".into(),
+            after: Some(118_890),
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "corrupt gzip stream does not have a matching checksum",
+            ),
+        };
+        assert_eq!(
+            e.to_string(),
+            "app.log.gz: corrupt gzip stream does not have a matching checksum after 118890 bytes; \
+             the lines decoded just before it may be damaged too"
+        );
     }
 
     #[test]
