@@ -285,6 +285,10 @@ const SECTIONS: &[(&str, &[&str])] = &[
   evq: warning: \"level\" == \"error\" compares two constants: it does not depend on the data; a field is named without quotes (level) or in backticks (`level`)
       ==, !=, <, <=, >, >=, in or not in between two constants; the hint is given when the
       left one is a string, which SQL habits use for a column's name
+  evq: warning: A and B can never both hold, so where passes no event; for either, join them with or
+      two comparisons of one field with constants, in one where (joined by and) or in where
+      stages in a row, leave it no value: x > 10 and x < 5, level == \"error\" and level ==
+      \"warn\", a number bound and a text bound; only constants are compared
   evq: warning: explode P made no event: P was never an array (it was TYPES)
       the path of an explode was in events, but never an array (a JSON array written as
       a string, say), so every event was dropped as exploded_empty; not printed when some

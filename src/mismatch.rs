@@ -27,6 +27,7 @@
 //! and, for time orderings, a few byte checks on the string found.
 
 mod cased;
+mod contradiction;
 mod rows;
 
 pub(crate) use rows::aggregate_rows;
@@ -156,10 +157,21 @@ impl Mismatches {
         // stages see only some of the events the checks see, so their fields are not checked.
         let mut guarded = Vec::new();
         let mut case_watch = cased::CaseWatch::default();
+        // The conditions of the `where` stages in a row so far, all of which an event passes.
+        let mut in_a_row: Vec<&Expr> = Vec::new();
         for s in stages {
             let mut found = Found::default();
             match s {
+                Stage::Where(_) => {}
+                _ => in_a_row.clear(),
+            }
+            match s {
                 Stage::Where(w) => {
+                    in_a_row.push(w.cond());
+                    if let Some(never) = contradiction::never_together(&in_a_row) {
+                        found.never.push(never);
+                        in_a_row.clear();
+                    }
                     found.never.extend(constant_condition(w.cond(), "where"));
                     found.condition_in(w.cond(), &[]);
                     collect(w.cond(), &[], &mut found);

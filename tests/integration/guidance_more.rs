@@ -678,3 +678,46 @@ fn topic_read_before_any_route_is_named() {
         assert!(!r.stdout.is_empty(), "{quiet}");
     }
 }
+
+#[test]
+fn comparisons_that_can_never_both_hold_are_named_with_the_fix() {
+    let never = |a: &str, b: &str| {
+        format!(
+            "evq: warning: {a} and {b} can never both hold, so where passes no event; for either, join them with or\n"
+        )
+    };
+    for (pipeline, a, b) in [
+        (
+            "where level == \"error\" and level == \"info\" | count",
+            "level == \"error\"",
+            "level == \"info\"",
+        ),
+        (
+            "where level == \"error\" | where level == \"info\" | count",
+            "level == \"error\"",
+            "level == \"info\"",
+        ),
+        (
+            "where len(msg) > 0 and service > \"x\" and service < \"b\" | count",
+            "service > \"x\"",
+            "service < \"b\"",
+        ),
+    ] {
+        let r = run(&[pipeline], EVENTS);
+        assert_eq!(
+            (r.stdout.as_str(), r.stderr.starts_with(&never(a, b))),
+            ("{\"count\":0}\n", true),
+            "{pipeline}: {}",
+            r.stderr
+        );
+    }
+    // The fix it names, and conditions that leave room, are quiet.
+    for pipeline in [
+        "where level == \"error\" or level == \"info\" | count",
+        "where level == \"error\" | where service == \"api\" | count",
+        "where level == \"error\" | set level = \"info\" | where level == \"info\" | count",
+    ] {
+        let r = run(&[pipeline], EVENTS);
+        assert_eq!(r.stderr, "", "{pipeline}");
+    }
+}
