@@ -118,16 +118,19 @@ fn facts() -> Facts {
     }
 }
 
-/// The memory the process may use: `ulimit -v`, or its cgroup's `memory.max`, whichever is
-/// less; `None` when neither is set.
+/// The memory the process may use: `ulimit -v`, or its cgroup's limit (v2 `memory.max`, v1
+/// `memory.limit_in_bytes`), whichever is least; `None` when none is set.
 fn memory_limit() -> Option<u64> {
     let address_space = rlimit::getrlimit(rlimit::Resource::AS)
         .ok()
         .map(|(soft, _)| soft)
         .filter(|&soft| soft != rlimit::INFINITY);
-    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
-        .ok()
-        .and_then(|max| max.trim().parse::<u64>().ok());
+    let cgroup = [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .into_iter()
+    .filter_map(|file| std::fs::read_to_string(file).ok()?.trim().parse::<u64>().ok());
     address_space.into_iter().chain(cgroup).min()
 }
 

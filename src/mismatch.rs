@@ -161,9 +161,8 @@ impl Mismatches {
         let mut in_a_row: Vec<&Expr> = Vec::new();
         for s in stages {
             let mut found = Found::default();
-            match s {
-                Stage::Where(_) => {}
-                _ => in_a_row.clear(),
+            if !matches!(s, Stage::Where(_)) {
+                in_a_row.clear();
             }
             match s {
                 Stage::Where(w) => {

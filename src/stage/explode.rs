@@ -82,6 +82,7 @@ impl Explode {
         let [Seg::Key(key)] = self.path.segs.as_slice() else {
             return None;
         };
+        // An event held as a tree has no text to copy: the tree path copies it.
         ev.text()?;
         let array = match ev.raw_at(&self.path) {
             Some(a) if a.starts_with('[') && json::next_element(a, 1).is_some() => a,
