@@ -760,6 +760,17 @@ pub(crate) fn next_element(array: &str, at: usize) -> Option<(&str, usize)> {
     (!element.is_empty()).then_some((element, i))
 }
 
+/// Writes text that passed the decode-time check as its tree would be written: canonical,
+/// and where an object repeats a key, through the tree (which keeps the last value, in the
+/// first one's place).
+pub(crate) fn write_checked(text: &str, out: &mut String) {
+    let at = out.len();
+    if canonical(text, out).is_err() {
+        out.truncate(at);
+        write_value(out, &checked_tree(text).unwrap_or(Value::Null));
+    }
+}
+
 /// The end (after the closing quote) of the string token starting at `start`, and
 /// whether it has an escape. Inlined: `canonical` spends a quarter of `set`'s time here
 /// (measured: 7% slower called).

@@ -3,7 +3,7 @@
 //! Each comparison of a field with a constant is taken as what the field may be; two that
 //! leave it nothing are named with the run's other guidance, with `or` as the likely meaning.
 
-use super::{constant_text, symbol};
+use super::{constant_text, flipped, symbol};
 use crate::lang::ast::BinOp;
 use crate::lang::eval::binary;
 use crate::lang::{Expr, Path, Val};
@@ -66,7 +66,8 @@ fn fact(e: &Expr) -> Option<Fact<'_>> {
     let Expr::Bin(op, a, b) = e else { return None };
     let (path, op, constant) = match (&**a, &**b) {
         (Expr::Path(p), c) => (p, *op, c),
-        (c, Expr::Path(p)) => (p, turned(*op)?, c),
+        // `"a" in tags` asks tags, not the field `"a"` is compared with.
+        (c, Expr::Path(p)) if *op != BinOp::In => (p, flipped(*op), c),
         _ => return None,
     };
     let holds = match (op, constant) {
@@ -80,18 +81,6 @@ fn fact(e: &Expr) -> Option<Fact<'_>> {
         _ => format!("{path} in [...]"),
     };
     Some(Fact { path, holds, text })
-}
-
-/// The operator with its sides swapped: `5 < x` is `x > 5`.
-fn turned(op: BinOp) -> Option<BinOp> {
-    Some(match op {
-        BinOp::Eq | BinOp::Ne => op,
-        BinOp::Lt => BinOp::Gt,
-        BinOp::Le => BinOp::Ge,
-        BinOp::Gt => BinOp::Lt,
-        BinOp::Ge => BinOp::Le,
-        _ => return None,
-    })
 }
 
 /// The constants of a list written out (`in ["a", "b"]`).
@@ -208,6 +197,7 @@ mod tests {
             &[r#"s > "a" and s < "b""#],
             &["x > 10", "x < 20"],
             &["x == y and x == 2"],
+            &[r#""a" in tags and "b" in tags"#],
         ] {
             assert_eq!(never(conditions), None, "{conditions:?}");
         }

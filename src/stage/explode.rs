@@ -167,7 +167,7 @@ impl<'a> Iterator for Copies<'a> {
         let (raw, next) = json::next_element(&self.array, self.at)?;
         self.at = next;
         self.element.clear();
-        canonical_or_tree(raw, &mut self.element);
+        json::write_checked(raw, &mut self.element);
         let text = match &self.form {
             Form::Hole { text, start, end } => {
                 let mut copy = String::with_capacity(text.len() - (end - start) + self.element.len());
@@ -195,27 +195,13 @@ impl<'a> Iterator for Copies<'a> {
                 }
                 text.push('}');
                 let mut copy = String::with_capacity(text.len());
-                canonical_or_tree(&text, &mut copy);
+                json::write_checked(&text, &mut copy);
                 copy
             }
         };
         let mut copy = self.proto.clone();
         copy.set_text(text);
         Some(copy)
-    }
-}
-
-/// Writes valid JSON text as its tree would be written: canonical, and where an object
-/// repeats a key, through the tree (which keeps the last value, in the first one's place).
-fn canonical_or_tree(text: &str, out: &mut String) {
-    let mark = out.len();
-    if json::canonical(text, out).is_err() {
-        out.truncate(mark);
-        match json::tree(text) {
-            Ok(v) => json::write_value(out, &v),
-            // Not reached: the text was read as JSON already.
-            Err(_) => out.push_str(text),
-        }
     }
 }
 

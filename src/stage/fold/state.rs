@@ -7,7 +7,6 @@
 //! An empty state is the empty object.
 
 use crate::json::{self, Span, TapeKind as Kind, TapeNode as Node};
-use serde_json::Value;
 use std::hash::BuildHasher;
 
 /// The keys of all states, each numbered once.
@@ -482,12 +481,8 @@ impl<'a> Part<'a> {
         // Every text came from a checked event, whole.
         let body = self.state.slots[self.at].body().of(&self.state.text);
         let text = std::str::from_utf8(body).unwrap_or("null");
-        let at = out.len();
-        if json::canonical(text, out).is_err() {
-            // A repeated key inside an array's object: write it as its tree has it.
-            out.truncate(at);
-            json::write_value(out, &json::checked_tree(text).unwrap_or(Value::Null));
-        }
+        // A repeated key inside an array's object is written as its tree has it.
+        json::write_checked(text, out);
     }
 }
 
