@@ -309,6 +309,11 @@ impl Needs {
         self.keys.is_empty() && !self.whole
     }
 
+    /// Needs every path `e` reads.
+    pub(crate) fn add_expr(&mut self, e: &crate::lang::Expr) {
+        e.visit_paths(&mut |p| self.add_path(p));
+    }
+
     pub(crate) fn add_path(&mut self, p: &Path) {
         if !self.reads.contains(p) {
             self.reads.push(p.clone());

@@ -173,18 +173,12 @@ impl Mismatches {
                     }
                     found.never.extend(constant_condition(w.cond(), "where"));
                     found.condition_in(w.cond(), &[]);
-                    collect(w.cond(), &[], &mut found);
                 }
                 Stage::Assert(a) => {
                     found.never.extend(constant_condition(a.check(), "assert"));
                     found.condition_in(a.check(), &[]);
-                    collect(a.check(), &[], &mut found);
                 }
-                Stage::Set(s) => s.expressions().for_each(|e| collect(e, &[], &mut found)),
-                Stage::Route(r) => r.conditions().for_each(|c| {
-                    found.condition_in(c, &[]);
-                    collect(c, &[], &mut found);
-                }),
+                Stage::Route(r) => r.conditions().for_each(|c| found.condition_in(c, &[])),
                 Stage::Sort(s) => s.field_keys().for_each(|p| found.ordered(p, "sort")),
                 Stage::Explode(e) => found.items.push(Need::Stage(Expect {
                     path: e.path().clone(),
@@ -194,7 +188,6 @@ impl Mismatches {
                     converts: 0,
                 })),
                 Stage::Group(g) => {
-                    g.spec.expressions().for_each(|e| collect(e, &[], &mut found));
                     g.spec.counted().for_each(|e| found.condition_in(e, &[]));
                     g.spec.ordered_fields().for_each(|(op, p)| found.ordered(p, op));
                     found.items.extend(g.spec.numeric_args().map(|(func, path, name)| {
@@ -208,7 +201,6 @@ impl Mismatches {
                     }));
                 }
                 Stage::Step(s) => {
-                    s.expressions().for_each(|e| collect(e, &[], &mut found));
                     s.counted().for_each(|e| found.condition_in(e, &[]));
                     found.items.extend(s.numeric_args().map(|(func, path, fix)| {
                         Need::Stage(Expect {
@@ -222,6 +214,7 @@ impl Mismatches {
                 }
                 _ => {}
             }
+            s.expressions().into_iter().for_each(|e| collect(e, &[], &mut found));
             found.drop_guarded(&guarded);
             let cased = std::mem::take(&mut found.cased);
             all.append(found);

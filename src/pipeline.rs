@@ -6,7 +6,7 @@ use crate::input::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::input::{InputError, InputFormat};
 use crate::lang::LangError;
 use crate::lang::ast::{Otherwise, ParseFormat};
-use crate::lang::{Env, Expr, StageAst};
+use crate::lang::{Env, StageAst};
 use crate::output::{Printed, Printer};
 use crate::parse::Want;
 use crate::stage::{GroupError, Parse, Partial, PartialSpec, Stage, StageOptions, Step};
@@ -244,18 +244,11 @@ impl Pipeline {
 fn topic_before_route(stages: &[&Stage]) -> Option<String> {
     use crate::lang::func::Func;
     let before = stages.iter().take_while(|s| !matches!(s, Stage::Route(_)));
-    let reads = before.map(|s| {
-        let exprs: Vec<&Expr> = match s {
-            Stage::Where(w) => vec![w.cond()],
-            Stage::Assert(a) => vec![a.check()],
-            Stage::Set(s) => s.expressions().collect(),
-            Stage::Group(g) => g.spec.expressions().collect(),
-            Stage::Step(s) => s.expressions().collect(),
-            _ => Vec::new(),
-        };
-        (s.name(), exprs.iter().any(|e| e.calls(Func::Topic)))
-    });
-    let (name, _) = reads.into_iter().find(|(_, reads)| *reads)?;
+    // A file name's `topic()` (`to`, `tee`, `-O`) is named with its own fix as the options are read.
+    let mut reads = before
+        .filter(|s| !matches!(s, Stage::To(_)))
+        .filter(|s| s.expressions().iter().any(|e| e.calls(Func::Topic)));
+    let name = reads.next()?.name();
     Some(format!(
         "topic() in {name} is null for every event: no route before it sets a topic; put route by EXPR (route by type) before it"
     ))

@@ -5,7 +5,7 @@
 //! (`stats p99(latency_ms) as p99 | assert p99 < 250`).
 
 use super::{Describe, Emit, Ordered};
-use crate::event::{Event, Fate, Needs};
+use crate::event::{Event, Fate};
 use crate::lang::Expr;
 
 #[derive(Debug, Clone)]
@@ -32,8 +32,8 @@ impl Assert {
 }
 
 impl Describe for Assert {
-    fn needs(&self, n: &mut Needs) {
-        self.check.visit_paths(&mut |p| n.add_path(p));
+    fn expressions(&self) -> Vec<&Expr> {
+        vec![&self.check]
     }
 
     fn name(&self) -> &'static str {

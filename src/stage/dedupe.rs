@@ -85,10 +85,12 @@ impl Dedupe {
 }
 
 impl Describe for Dedupe {
+    fn expressions(&self) -> Vec<&Expr> {
+        self.keys.iter().collect()
+    }
+
     fn needs(&self, n: &mut Needs) {
-        for k in &self.keys {
-            k.visit_paths(&mut |p| n.add_path(p));
-        }
+        self.keys.iter().for_each(|e| n.add_expr(e));
         if matches!(self.seen, Seen::Window(_)) {
             self.time.needs(n);
         }

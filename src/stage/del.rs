@@ -4,6 +4,7 @@
 use super::{Describe, Flow, PerEvent, Step};
 use crate::event::{Event, Needs, remove_path, resolve_path, write_segs};
 use crate::lang::Env;
+use crate::lang::Expr;
 use crate::lang::Path;
 
 #[derive(Debug, Clone)]
@@ -42,6 +43,10 @@ impl Del {
 }
 
 impl Describe for Del {
+    fn expressions(&self) -> Vec<&Expr> {
+        Vec::new()
+    }
+
     fn needs(&self, n: &mut Needs) {
         self.paths.iter().for_each(|p| n.add_path(p));
     }

@@ -8,6 +8,7 @@ use crate::event::Fate;
 use crate::event::{Event, MAX_PAD, Needs, Reason, Rejection, navigate_mut, remove_path, write_path, write_segs};
 use crate::json::{self, MAX_DEPTH};
 use crate::lang::Env;
+use crate::lang::Expr;
 use crate::lang::ast::Seg;
 use crate::lang::{Path, Val};
 use serde_json::Value;
@@ -206,6 +207,10 @@ impl<'a> Iterator for Copies<'a> {
 }
 
 impl Describe for Explode {
+    fn expressions(&self) -> Vec<&Expr> {
+        Vec::new()
+    }
+
     fn needs(&self, n: &mut Needs) {
         n.add_path(&self.path);
         if self.name.is_some() {

@@ -8,6 +8,7 @@
 
 use super::{Describe, Emit, Ordered};
 use crate::event::{Event, MAX_PAD, Needs, Reason, too_deep_at, write_path, write_segs};
+use crate::lang::Expr;
 use crate::lang::{Path, Val};
 use serde_json::Value;
 
@@ -39,6 +40,10 @@ impl FillDown {
 }
 
 impl Describe for FillDown {
+    fn expressions(&self) -> Vec<&Expr> {
+        Vec::new()
+    }
+
     fn needs(&self, n: &mut Needs) {
         for p in &self.paths {
             n.add_path(p);

@@ -19,6 +19,7 @@ use super::{Describe, PerEvent, Step};
 use crate::event::{Event, Needs, Reason, Rejection};
 use crate::json::{self, MAX_DEPTH};
 use crate::lang::Env;
+use crate::lang::Expr;
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 use std::cmp::Reverse;
@@ -82,6 +83,10 @@ impl Flatten {
 }
 
 impl Describe for Flatten {
+    fn expressions(&self) -> Vec<&Expr> {
+        Vec::new()
+    }
+
     fn name(&self) -> &'static str {
         if self.undo { "unflatten" } else { "flatten" }
     }

@@ -6,6 +6,7 @@ use super::group::write_key;
 use super::{Describe, Emit, Ordered, StageError};
 use crate::event::{Event, Fate, Needs};
 use crate::lang::Env;
+use crate::lang::Expr;
 use crate::lang::ast::KeySpec;
 use std::collections::HashMap;
 
@@ -41,6 +42,10 @@ impl Head {
 }
 
 impl Describe for Head {
+    fn expressions(&self) -> Vec<&Expr> {
+        self.by.iter().flat_map(|(groups, _)| groups.expressions()).collect()
+    }
+
     fn needs(&self, n: &mut Needs) {
         if let Some((groups, _)) = &self.by {
             groups.needs(n);

@@ -14,7 +14,7 @@
 
 use super::{Describe, PerEvent, Step};
 use crate::agg::key::write_canonical;
-use crate::event::{Event, MAX_PAD, Needs, Reason, Rejection, write_path};
+use crate::event::{Event, MAX_PAD, Reason, Rejection, write_path};
 use crate::input::convert::ends_in_quotes;
 use crate::json::{self, MAX_DEPTH};
 use crate::lang::value::kind::{self, NUMBER, STRING};
@@ -157,8 +157,8 @@ impl Join {
 }
 
 impl Describe for Join {
-    fn needs(&self, n: &mut Needs) {
-        self.on.visit_paths(&mut |p| n.add_path(p));
+    fn expressions(&self) -> Vec<&Expr> {
+        vec![&self.on]
     }
 
     fn name(&self) -> &'static str {
@@ -299,6 +299,7 @@ fn csv_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Needs;
     use crate::event::Origin;
     use crate::lang::parser::parse_expr;
 

@@ -7,6 +7,7 @@ use super::{Describe, Flow, PerEvent, Step};
 use crate::event::{Event, Needs, Reason, resolve_path, write_path};
 use crate::json::{self, DuplicateKey, Out};
 use crate::lang::Env;
+use crate::lang::Expr;
 use crate::lang::Path;
 use crate::lang::ast::Seg;
 use serde_json::{Map, Value};
@@ -98,6 +99,10 @@ impl Keep {
 }
 
 impl Describe for Keep {
+    fn expressions(&self) -> Vec<&Expr> {
+        Vec::new()
+    }
+
     fn needs(&self, n: &mut Needs) {
         self.paths.iter().for_each(|p| n.add_path(p));
     }

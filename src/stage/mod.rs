@@ -67,7 +67,7 @@ pub(crate) use validate::Validate;
 pub(crate) use r#where::Where;
 
 use crate::event::{Event, Fate, Needs, Reason, Rejection};
-use crate::lang::Env;
+use crate::lang::{Env, Expr};
 use std::ops::ControlFlow;
 
 /// The ordered stage right after the parallel part when the workers can compute it over
@@ -181,8 +181,15 @@ pub(crate) trait Describe {
     /// The stage's name, as the pipeline spells it.
     fn name(&self) -> &'static str;
 
-    /// Records the paths the stage reads.
-    fn needs(&self, n: &mut Needs);
+    /// Every expression the stage evaluates on an event. Each stage says, so that the checks
+    /// made before reading (`topic()` read before a route sets it, a field compared with a
+    /// constant of another type) miss none.
+    fn expressions(&self) -> Vec<&Expr>;
+
+    /// Records the paths the stage reads: by default, those its expressions read.
+    fn needs(&self, n: &mut Needs) {
+        self.expressions().into_iter().for_each(|e| n.add_expr(e));
+    }
 
     /// The fate or counter the stage adds to `--stats`, for `--explain`.
     fn counts(&self) -> Option<&'static str> {
@@ -270,6 +277,11 @@ impl Stage {
     /// Records what the stage reads.
     pub(crate) fn needs(&self, n: &mut Needs) {
         self.describe_it().needs(n);
+    }
+
+    /// See [`Describe::expressions`].
+    pub(crate) fn expressions(&self) -> Vec<&Expr> {
+        self.describe_it().expressions()
     }
 
     /// See [`Ordered::holds_events`]; a per-event stage holds none.

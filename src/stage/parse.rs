@@ -4,7 +4,7 @@
 
 use super::{Describe, Flow, PerEvent, Step};
 use crate::event::Rejection;
-use crate::event::{Event, Needs, Reason};
+use crate::event::{Event, Reason};
 use crate::lang::ast::{Otherwise, ParseFormat};
 use crate::lang::value::kind::{ARRAY, OBJECT};
 use crate::lang::{Env, Expr, Val};
@@ -121,10 +121,8 @@ impl Parse {
 }
 
 impl Describe for Parse {
-    fn needs(&self, n: &mut Needs) {
-        if let Some(e) = &self.from {
-            e.visit_paths(&mut |p| n.add_path(p));
-        }
+    fn expressions(&self) -> Vec<&Expr> {
+        self.from.iter().collect()
     }
 
     fn name(&self) -> &'static str {

@@ -10,6 +10,7 @@
 use super::{Describe, PerEvent, Step, TimeField};
 use crate::event::{Event, Fate, Needs, Reason, Rejection};
 use crate::lang::Env;
+use crate::lang::Expr;
 use crate::lang::lexer::{Tok, lex};
 
 #[derive(Debug, Clone)]
@@ -40,6 +41,10 @@ impl TimeRange {
 }
 
 impl Describe for TimeRange {
+    fn expressions(&self) -> Vec<&Expr> {
+        Vec::new()
+    }
+
     fn needs(&self, n: &mut Needs) {
         self.time.needs(n);
     }

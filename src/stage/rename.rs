@@ -5,6 +5,7 @@
 use super::{Describe, Flow, PerEvent, Step};
 use crate::event::{Event, MAX_PAD, Needs, Reason, navigate_mut, remove_path, too_deep_at, write_path, write_segs};
 use crate::lang::Env;
+use crate::lang::Expr;
 use crate::lang::Path;
 use crate::lang::ast::Seg;
 use serde_json::{Map, Value};
@@ -40,6 +41,10 @@ impl Rename {
 }
 
 impl Describe for Rename {
+    fn expressions(&self) -> Vec<&Expr> {
+        Vec::new()
+    }
+
     /// A field an earlier pair moved in (`rename a as b, b as c`) is read, but not from the
     /// input: no warning when no event had it.
     fn needs(&self, n: &mut Needs) {

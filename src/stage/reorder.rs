@@ -15,7 +15,7 @@
 //!   held is released in order.
 
 use super::{Describe, Emit, Ordered};
-use crate::event::{Event, Fate, Needs, OwnedEvent, Reason};
+use crate::event::{Event, Fate, OwnedEvent, Reason};
 use crate::lang::Expr;
 use crate::lang::ast::Bound;
 use crate::lang::func::time_of;
@@ -113,8 +113,8 @@ impl Reorder {
 }
 
 impl Describe for Reorder {
-    fn needs(&self, n: &mut Needs) {
-        self.by.visit_paths(&mut |p| n.add_path(p));
+    fn expressions(&self) -> Vec<&Expr> {
+        vec![&self.by]
     }
 
     fn name(&self) -> &'static str {

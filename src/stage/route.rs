@@ -2,7 +2,7 @@
 //! `route all NAME: EXPR, … [else NAME]` (recipient list): set the event's topic.
 
 use super::{Describe, Flow, PerEvent, Step};
-use crate::event::{Event, Needs};
+use crate::event::Event;
 use crate::lang::ast::RouteSpec;
 use crate::lang::{Env, Expr, Val};
 use std::sync::Arc;
@@ -93,14 +93,10 @@ impl Route {
 }
 
 impl Describe for Route {
-    fn needs(&self, n: &mut Needs) {
+    fn expressions(&self) -> Vec<&Expr> {
         match self {
-            Route::By(e) => e.visit_paths(&mut |p| n.add_path(p)),
-            Route::Rules { rules, .. } => {
-                for (_, e) in rules {
-                    e.visit_paths(&mut |p| n.add_path(p));
-                }
-            }
+            Route::By(e) => vec![e],
+            Route::Rules { .. } => self.conditions().collect(),
         }
     }
 
@@ -129,6 +125,7 @@ impl PerEvent for Route {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Needs;
     use crate::event::Origin;
     use crate::lang::{StageSpec, parse_pipeline};
 

@@ -11,8 +11,8 @@
 
 use super::{Describe, PerEvent, Step};
 use crate::agg::key::seeded_canonical_hash;
+use crate::event::Event;
 use crate::event::Fate;
-use crate::event::{Event, Needs};
 use crate::lang::ast::Rate;
 use crate::lang::{Env, Expr};
 use std::hash::Hasher;
@@ -46,10 +46,8 @@ impl Sample {
 }
 
 impl Describe for Sample {
-    fn needs(&self, n: &mut Needs) {
-        if let Some(e) = &self.by {
-            e.visit_paths(&mut |p| n.add_path(p));
-        }
+    fn expressions(&self) -> Vec<&Expr> {
+        self.by.iter().collect()
     }
 
     fn name(&self) -> &'static str {
@@ -87,6 +85,7 @@ fn place_hash(ev: &Event, seed: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Needs;
     use crate::event::Origin;
     use crate::lang::parser::parse_expr;
 

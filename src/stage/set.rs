@@ -73,9 +73,13 @@ impl Set {
 }
 
 impl Describe for Set {
+    fn expressions(&self) -> Vec<&Expr> {
+        self.expressions().collect()
+    }
+
     fn needs(&self, n: &mut Needs) {
         for (p, e) in &self.assignments {
-            e.visit_paths(&mut |p| n.add_path(p));
+            n.add_expr(e);
             if self.top_level {
                 // Captured on the first parse, so splicing needs no second one.
                 n.add_quiet(p);

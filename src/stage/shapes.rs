@@ -10,6 +10,7 @@
 
 use super::{Describe, Emit, Ordered, StageError};
 use crate::event::{Event, Fate, Needs};
+use crate::lang::Expr;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -38,6 +39,10 @@ impl Shapes {
 }
 
 impl Describe for Shapes {
+    fn expressions(&self) -> Vec<&Expr> {
+        Vec::new()
+    }
+
     /// Reads no field: the keys come from the event's text.
     fn needs(&self, _: &mut Needs) {}
 

@@ -109,11 +109,13 @@ impl Steps {
 }
 
 impl Describe for Steps {
+    fn expressions(&self) -> Vec<&Expr> {
+        self.expressions().collect()
+    }
+
     fn needs(&self, n: &mut Needs) {
-        for s in &self.steps {
-            if let Some(e) = &s.arg {
-                e.visit_paths(&mut |p| n.add_path(p));
-            }
+        for e in self.steps.iter().filter_map(|s| s.arg.as_ref()) {
+            n.add_expr(e);
         }
         for s in &self.steps {
             // Captured on the first parse, so splicing the results in needs no second one.

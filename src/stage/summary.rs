@@ -21,6 +21,7 @@
 use super::{Describe, Emit, Ordered, StageError};
 use crate::agg::key::canonical_hash;
 use crate::event::{Event, Fate, Needs};
+use crate::lang::Expr;
 use crate::lang::Val;
 use crate::lang::ast::{Path, Seg};
 use serde_json::{Map, Value};
@@ -128,6 +129,10 @@ impl Summary {
 }
 
 impl Describe for Summary {
+    fn expressions(&self) -> Vec<&Expr> {
+        Vec::new()
+    }
+
     fn needs(&self, n: &mut Needs) {
         n.whole = true;
     }

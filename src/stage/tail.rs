@@ -6,6 +6,7 @@
 use super::head::GroupIndex;
 use super::{Describe, Emit, Ordered};
 use crate::event::{Event, Fate, Needs, OwnedEvent};
+use crate::lang::Expr;
 use crate::lang::ast::KeySpec;
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
@@ -29,6 +30,10 @@ impl Tail {
 }
 
 impl Describe for Tail {
+    fn expressions(&self) -> Vec<&Expr> {
+        self.by.iter().flat_map(GroupIndex::expressions).collect()
+    }
+
     fn needs(&self, n: &mut Needs) {
         if let Some(groups) = &self.by {
             groups.needs(n);

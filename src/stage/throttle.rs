@@ -114,10 +114,12 @@ impl Throttle {
 }
 
 impl Describe for Throttle {
+    fn expressions(&self) -> Vec<&Expr> {
+        self.by.iter().collect()
+    }
+
     fn needs(&self, n: &mut Needs) {
-        if let Some(e) = &self.by {
-            e.visit_paths(&mut |p| n.add_path(p));
-        }
+        self.by.iter().for_each(|e| n.add_expr(e));
         self.time.needs(n);
     }
 

@@ -11,7 +11,7 @@
 //! after its last placeholder (the extension, which picks the compression).
 
 use super::{Describe, Emit, Ordered};
-use crate::event::{Event, Needs};
+use crate::event::Event;
 use crate::lang::ast::{Expr, Template, TemplatePart};
 use crate::lang::{Env, LangError, Span, StageAst, StageSpec, Val};
 use crate::output::safe_path::{NONE, encode_into};
@@ -146,15 +146,13 @@ impl To {
 }
 
 impl Describe for To {
-    fn needs(&self, n: &mut Needs) {
-        for p in self.names.iter().flatten() {
-            if let Piece::Expr(e) = p {
-                e.visit_paths(&mut |p| n.add_path(p));
-            }
-        }
-        if let Some(e) = self.msg_id.as_ref().filter(|_| self.nats.is_some()) {
-            e.visit_paths(&mut |p| n.add_path(p));
-        }
+    fn expressions(&self) -> Vec<&Expr> {
+        let pieces = self.names.iter().flatten().filter_map(|p| match p {
+            Piece::Expr(e) => Some(e),
+            Piece::Lit(_) => None,
+        });
+        let msg_id = self.msg_id.as_ref().filter(|_| self.nats.is_some());
+        pieces.chain(msg_id).collect()
     }
 
     fn name(&self) -> &'static str {
@@ -324,6 +322,7 @@ fn split(template: &Template) -> (bool, Vec<Name>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Needs;
     use crate::event::Origin;
     use crate::lang::parse_template;
 

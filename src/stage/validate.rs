@@ -8,6 +8,7 @@
 use super::{Describe, PerEvent, Step};
 use crate::event::{Event, Needs, Reason, Rejection};
 use crate::lang::Env;
+use crate::lang::Expr;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -77,6 +78,10 @@ impl Validate {
 }
 
 impl Describe for Validate {
+    fn expressions(&self) -> Vec<&Expr> {
+        Vec::new()
+    }
+
     fn needs(&self, n: &mut Needs) {
         n.whole = true;
     }

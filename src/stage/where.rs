@@ -1,7 +1,7 @@
 //! `where EXPR`: keeps events for which EXPR is true (message filter).
 
 use super::{Describe, Flow, PerEvent, Step};
-use crate::event::{Event, Needs};
+use crate::event::Event;
 use crate::lang::{Env, Expr, Needles};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,8 +50,8 @@ impl Where {
 }
 
 impl Describe for Where {
-    fn needs(&self, n: &mut Needs) {
-        self.cond.visit_paths(&mut |p| n.add_path(p));
+    fn expressions(&self) -> Vec<&Expr> {
+        vec![&self.cond]
     }
 
     fn name(&self) -> &'static str {

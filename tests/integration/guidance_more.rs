@@ -663,12 +663,23 @@ fn topic_read_before_any_route_is_named() {
         "{}",
         r.stderr
     );
-    let r = run(&["count by topic()"], EVENTS);
-    assert!(
-        r.stderr.contains("topic() in count is null for every event"),
-        "{}",
-        r.stderr
-    );
+    // Every stage that evaluates an expression is checked, not only the common ones.
+    for (stage, pipeline) in [
+        ("count", "count by topic()"),
+        ("dedupe", "dedupe by topic() | route by service"),
+        ("sample", "sample 50% by topic() | route by service"),
+        ("sort", "sort topic() | route by service"),
+        ("head", "head 1 by topic() | route by service"),
+        ("fold", "fold by topic()"),
+    ] {
+        let r = run(&[pipeline], EVENTS);
+        assert!(
+            r.stderr
+                .contains(&format!("topic() in {stage} is null for every event")),
+            "{pipeline}: {}",
+            r.stderr
+        );
+    }
     for quiet in [
         "route by service | where topic() == \"api\"",
         "route by service | count by topic()",

@@ -20,6 +20,23 @@ fn not_equal_that_always_held_is_named_with_its_fix() {
 }
 
 #[test]
+fn comparisons_in_every_stages_expressions_are_watched() {
+    let input = "{\"status\":500}\n{\"status\":200}\n";
+    let never = "evq: warning: status == \"500\" never held: status was never a string (it was a number); write status == 500\n";
+    for pipeline in [
+        "dedupe by status == \"500\"",
+        "sort status == \"500\"",
+        "head 1 by status == \"500\"",
+        "sample 50% by status == \"500\"",
+        "fold by status == \"500\"",
+        "route by status == \"500\"",
+    ] {
+        let r = run(&[pipeline], input);
+        assert_eq!((r.code, r.stderr.as_str()), (0, never), "{pipeline}");
+    }
+}
+
+#[test]
 fn a_list_with_no_element_of_the_fields_type_is_named_with_its_fix() {
     let input = "{\"status\":500}\n{\"status\":200}\n{\"code\":\"7\"}\n";
     let r = run(&["where status in [\"500\",\"503\"] or code in (7, 8)"], input);

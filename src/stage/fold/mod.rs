@@ -22,6 +22,7 @@ use super::{Describe, Emit, Ordered, Partial, PartialSpec, StageError, TimeField
 use crate::event::{Event, Fate, Needs, Origin};
 use crate::json;
 use crate::lang::Env;
+use crate::lang::Expr;
 use crate::lang::ast::{KeyName, KeySpec, Path, Seg};
 use patch::Patches;
 use serde_json::{Map, Value};
@@ -259,6 +260,10 @@ impl Fold {
 }
 
 impl Describe for Fold {
+    fn expressions(&self) -> Vec<&Expr> {
+        self.spec.keys.iter().map(|k| &k.expr).collect()
+    }
+
     fn needs(&self, n: &mut Needs) {
         self.spec.needs(n);
     }
@@ -367,9 +372,7 @@ impl FoldSpec {
     }
 
     pub(crate) fn needs(&self, n: &mut Needs) {
-        for k in &self.keys {
-            k.expr.visit_paths(&mut |p| n.add_path(p));
-        }
+        self.keys.iter().for_each(|k| n.add_expr(&k.expr));
         // The patch is read from the event's text (see `Patches::read`), not parsed into a tree:
         // the whole event's from the structure the decode-time check finds.
         match &self.from {

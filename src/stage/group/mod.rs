@@ -750,6 +750,10 @@ impl GroupStage {
 }
 
 impl Describe for GroupStage {
+    fn expressions(&self) -> Vec<&Expr> {
+        self.spec.expressions().collect()
+    }
+
     fn name(&self) -> &'static str {
         self.spec.stage
     }

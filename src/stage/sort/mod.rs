@@ -7,7 +7,7 @@ mod merge;
 mod spill;
 
 use super::{Describe, Emit, Ordered, StageError};
-use crate::event::{Event, Fate, Needs, OwnedEvent};
+use crate::event::{Event, Fate, OwnedEvent};
 use crate::lang::{Env, Expr, Val};
 use merge::Budget;
 use serde_json::Value;
@@ -194,10 +194,8 @@ impl Sort {
 }
 
 impl Describe for Sort {
-    fn needs(&self, n: &mut Needs) {
-        for (e, _) in &self.keys {
-            e.visit_paths(&mut |p| n.add_path(p));
-        }
+    fn expressions(&self) -> Vec<&Expr> {
+        self.keys.iter().map(|(e, _)| e).collect()
     }
 
     fn name(&self) -> &'static str {

@@ -1,6 +1,7 @@
 //! Tests of the sort stage: order and stability in memory, through spills, and through multi-pass merges.
 
 use super::*;
+use crate::event::Needs;
 use crate::event::Origin;
 use crate::lang::parse_expr;
 use std::sync::Arc;
