@@ -27,11 +27,24 @@ pub(crate) struct Chain {
     /// no later event is taken, and what the stages hold is released at the end, as after a
     /// worker's dead letter.
     cut: bool,
-    /// How many more dead letters the stages may make before the run stops there (`None`:
-    /// any number); see [`Chain::allow_dead`].
-    dead_allowed: Option<u64>,
+    /// How many more dead letters the stages may make before the run stops there; see
+    /// [`Chain::allow_dead`].
+    dead_allowed: DeadBudget,
     /// The topics of the events taken, each made once on this thread (see [`EventBuf`](crate::event::EventBuf)).
     topics: Topics,
+}
+
+/// The dead letters the ordered stages may still make (`--strict`, `--max-errors`).
+#[derive(Clone, Copy, Default)]
+struct DeadBudget {
+    /// How many more (`None`: any number).
+    left: Option<u64>,
+    /// One went past the budget: the run stops at it, and a later event that would be a
+    /// dead letter is counted as skipped, as the lines after a worker's cut are.
+    spent: bool,
+    /// Releasing at the end of input stops: a dead letter went past the budget, or came
+    /// after it, while the stages were releasing what they held.
+    halted: bool,
 }
 
 /// Topics by their text, each held once; emptied when it holds [`MAX_TOPICS`].
@@ -117,7 +130,7 @@ struct Outputs<'a> {
     /// At the end of input: takes what `out` holds (see [`Chain::finish`]).
     flush: Option<&'a mut dyn FnMut(&mut OrderedOut) -> bool>,
     /// See [`Chain::allow_dead`].
-    dead_allowed: &'a mut Option<u64>,
+    dead_allowed: &'a mut DeadBudget,
 }
 
 impl Outputs<'_> {
@@ -192,10 +205,22 @@ impl Outlet for Outputs<'_> {
     }
 
     fn dead(&mut self, origin: Origin, why: Rejection, text: &str) {
+        let budget = &mut *self.dead_allowed;
+        // Releasing at the end of input stops at the dead letter that spends the budget.
+        budget.halted |= budget.spent || budget.left == Some(0);
+        if budget.spent {
+            if origin.owns_fate() {
+                self.record(origin, Fate::Skipped);
+            }
+            return;
+        }
         let d = DeadLetter::new(self.names, origin, text.as_bytes(), why.reason, why.error);
         self.out.dead.push(d);
-        match self.dead_allowed {
-            Some(0) => self.out.cut = true,
+        match &mut budget.left {
+            Some(0) => {
+                self.out.cut = true;
+                budget.spent = true;
+            }
             Some(left) => *left -= 1,
             None => {}
         }
@@ -225,7 +250,7 @@ impl Outlet for Outputs<'_> {
     }
 
     fn go_on(&mut self) -> bool {
-        if self.out.halts() {
+        if self.out.halts() || self.dead_allowed.halted {
             return false;
         }
         match self.flush.as_mut() {
@@ -257,7 +282,7 @@ impl Chain {
             },
             stopped: false,
             cut: false,
-            dead_allowed: None,
+            dead_allowed: DeadBudget::default(),
             topics: Topics::default(),
         }
     }
@@ -339,7 +364,7 @@ impl Chain {
     /// past that stops the chain after its event, as `--strict` and `--max-errors` stop the
     /// run at a worker's dead letter.
     pub(crate) fn allow_dead(&mut self, allowed: Option<u64>) {
-        self.dead_allowed = allowed;
+        self.dead_allowed.left = allowed;
     }
 
     /// Feeds one event that passed the parallel part, as its JSON text and, when the worker
@@ -388,6 +413,9 @@ impl Chain {
         flush: &mut dyn FnMut(&mut OrderedOut) -> bool,
     ) -> ControlFlow<()> {
         let mut released = ControlFlow::Continue(());
+        // What the stages held when a dead letter cut the input short came before it: it is
+        // released, up to a dead letter past the budget among it.
+        self.dead_allowed.halted = false;
         for i in 0..self.stages.len() {
             let (done, rest) = self.stages.split_at_mut(i + 1);
             let mut outputs = Outputs {

@@ -112,6 +112,37 @@ fn strict_and_max_errors_stop_at_a_dead_letter_an_ordered_stage_makes() {
 }
 
 #[test]
+fn a_dead_letter_past_the_budget_while_stages_release_stops_the_release_and_skips_the_rest() {
+    let input = "{\"a\":2}\n{\"a\":1}\n{\"a\":3}\n{\"a\":0}\n";
+    for (pipeline, stopped) in [
+        ("sort a | set x[2000] = 1", "invalid_path"),
+        ("tail 5 | set x[2000] = 1", "invalid_path"),
+        ("sort a | count every 1m", "no_time"),
+        ("tail 5 | dedupe by a within 1m", "no_time"),
+    ] {
+        for (budget, dead) in [(["--strict", "-q"], 1), (["--max-errors", "1"], 2)] {
+            let args = [budget[0], budget[1], pipeline];
+            let (stdout, code, s) = with_stats(&args, input);
+            assert_eq!((stdout.as_str(), code), ("", 3), "{args:?}");
+            assert_eq!(s["fates"]["dead_letter"][stopped], dead, "{args:?}");
+            assert_eq!(s["fates"]["skipped"], 4 - dead, "{args:?}: the rest held are skipped");
+        }
+    }
+    // Events held before the cut, a worker's or an ordered stage's, are still released.
+    for (pipeline, cut) in [("sort a", "bad"), ("dedupe by a within 1m | sort a", "{\"a\":5}")] {
+        let args = ["-q", "--strict", pipeline];
+        let input = format!("{{\"a\":2,\"ts\":1}}\n{{\"a\":1,\"ts\":2}}\n{cut}\n{{\"a\":0,\"ts\":3}}\n");
+        let (stdout, code, s) = with_stats(&args, &input);
+        assert_eq!(
+            (stdout.as_str(), code),
+            ("{\"a\":1,\"ts\":2}\n{\"a\":2,\"ts\":1}\n", 3),
+            "{args:?}"
+        );
+        assert_eq!(s["fates"]["emitted"], 2, "{args:?}");
+    }
+}
+
+#[test]
 fn max_errors_counts_ordered_and_worker_dead_letters_together() {
     let input = "{\"ts\":10}\nbad\n{\"ts\":20}\n{\"ts\":5}\n{\"ts\":30}\n";
     let args = ["--max-errors", "1", "reorder by ts within 2s"];
