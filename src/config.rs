@@ -658,7 +658,12 @@ fn is_stage_output(what: &str) -> bool {
 }
 
 /// Whether two paths name one regular file: the same file when both exist, or the same path.
+/// A device or a pipe (`/dev/null`) is not a file whose lines could be torn.
 fn same_file(a: &Path, b: &Path) -> bool {
+    let not_a_file = |p: &Path| std::fs::metadata(p).is_ok_and(|m| !m.is_file());
+    if not_a_file(a) || not_a_file(b) {
+        return false;
+    }
     match (Identity::of(a, ""), Identity::of(b, "")) {
         (Some(x), Some(y)) => x.same(&y),
         _ => crate::output::safe_path::normal(a) == crate::output::safe_path::normal(b),

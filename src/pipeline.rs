@@ -345,6 +345,7 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
         env,
         printer,
         max_line,
+        sniffs: chunk.kind == ChunkKind::Lines,
         direct: p.ordered.is_empty(),
         out: ChunkOut {
             seq: chunk.seq,
@@ -425,6 +426,9 @@ struct Worker<'a> {
     env: &'a Env,
     printer: &'a Printer,
     max_line: usize,
+    /// The chunk holds lines as read, not records a decoder made (`-i json`, csv): the lines
+    /// that are not JSON are kept for the end-of-run note on what format they look like.
+    sniffs: bool,
     /// No ordered part: events are formatted for the output here.
     direct: bool,
     out: ChunkOut,
@@ -439,6 +443,13 @@ struct Line<'a> {
 }
 
 impl Worker<'_> {
+    /// Keeps a line that is not JSON for the end-of-run note (see [`crate::sniff`]).
+    fn sniff(&self, line: &[u8]) {
+        if self.sniffs {
+            self.p.sniff.note(line);
+        }
+    }
+
     fn line(&mut self, line: &Line) {
         let (p, max_line) = (self.p, self.max_line);
         let bytes = line.text;
@@ -466,7 +477,7 @@ impl Worker<'_> {
             Err(e) => {
                 // UTF-16 text without its byte order mark is not UTF-8 once it holds a non-ASCII
                 // character: the end-of-run note looks at such lines too.
-                p.sniff.note(bytes);
+                self.sniff(bytes);
                 let error = format!("invalid UTF-8 at byte {}", e.valid_up_to());
                 return self.dead(line, Rejection::new(Reason::InvalidUtf8, error));
             }
@@ -502,7 +513,7 @@ impl Worker<'_> {
                 Ok(ev) => ev,
                 Err(r) => {
                     if r.reason == Reason::InvalidJson {
-                        p.sniff.note(bytes);
+                        self.sniff(bytes);
                     }
                     return self.dead(line, r);
                 }

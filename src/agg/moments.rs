@@ -4,7 +4,10 @@
 //! first), so the sums are the exact sums of the values read. An exact sum does not depend on
 //! the order of its additions: merging the parts of any split of the input gives what one pass
 //! gives, so the result is the same for every `-j` and chunk size. The variance is
-//! n·Σx² − (Σx)², worked out exactly, rounded once, divided by n(n − 1).
+//! n·Σx² − (Σx)², worked out exactly, rounded once, divided by n(n − 1). The squares of
+//! values past 2^400 are summed apart, scaled by 2^-1200, so that no square passes a double's
+//! range; with any of them, the spread is worked out at that scale, and the standard deviation
+//! is finite whenever it is, though the variance of values past 1e154 may not be.
 
 /// Count, sum and sum of squares of the values seen, all exact.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -12,13 +15,30 @@ pub(crate) struct Moments {
     n: u64,
     sum: Exact,
     squares: Exact,
+    /// The squares of values past [`BIG`], each value scaled by [`DOWN`] first.
+    big_squares: Exact,
 }
+
+/// Values past this have their squares summed scaled down: no sum of squares below it
+/// passes a double's range before 2^224 values.
+const BIG: f64 = 1.0e120; // about 2^398.6
+
+/// The scale of a big value, 2^-600; its square is scaled by 2^-1200.
+const DOWN: f64 = 2.409919865102884e-181;
+
+/// The exponent of [`DOWN`], negated.
+const DOWN_EXP: i32 = 600;
 
 impl Moments {
     pub(crate) fn add(&mut self, x: f64) {
         self.n += 1;
         self.sum.add(x);
-        self.squares.add_product(x, x);
+        if x.abs() > BIG {
+            let s = x * DOWN;
+            self.big_squares.add_product(s, s);
+        } else {
+            self.squares.add_product(x, x);
+        }
     }
 
     /// Adds an integer without first rounding it to 53 bits: as its high part and the rest,
@@ -38,32 +58,48 @@ impl Moments {
         self.n += later.n;
         self.sum.merge(&later.sum);
         self.squares.merge(&later.squares);
+        self.big_squares.merge(&later.big_squares);
     }
 
     /// The sample variance (divided by n − 1, like Miller's `var`); `None` below two values,
     /// and when it is past the range of a double (values near ±1e308, or ±1e400 themselves).
     pub(crate) fn var(&self) -> Option<f64> {
-        if self.n < 2 {
-            return None;
-        }
-        let n = self.n as f64;
-        let mut spread = Exact::default();
-        for &s in &self.squares.partials {
-            spread.add_product(s, n);
-        }
-        for &a in &self.sum.partials {
-            for &b in &self.sum.partials {
-                spread.add_product(-a, b);
-            }
-        }
-        let finite = !(self.sum.overflow || self.squares.overflow || spread.overflow);
-        let v = spread.value().max(0.0) / (n * (n - 1.0));
-        (finite && v.is_finite()).then_some(v)
+        let (v, k) = self.scaled_var()?;
+        let v = v * 2f64.powi(k) * 2f64.powi(k);
+        v.is_finite().then_some(v)
     }
 
     /// The sample standard deviation; `None` below two values.
     pub(crate) fn stddev(&self) -> Option<f64> {
-        self.var().map(f64::sqrt)
+        let (v, k) = self.scaled_var()?;
+        let s = v.sqrt() * 2f64.powi(k);
+        s.is_finite().then_some(s)
+    }
+
+    /// The variance scaled by 2^-2k, and k: 0, or [`DOWN_EXP`] once a value was past [`BIG`].
+    fn scaled_var(&self) -> Option<(f64, i32)> {
+        if self.n < 2 {
+            return None;
+        }
+        let n = self.n as f64;
+        let big = !self.big_squares.partials.is_empty();
+        let (k, down) = if big { (DOWN_EXP, DOWN) } else { (0, 1.0) };
+        let mut spread = Exact::default();
+        for &s in &self.squares.partials {
+            // Scaled twice: 2^-1200 is below a double's range.
+            spread.add_product(s * down * down, n);
+        }
+        for &s in &self.big_squares.partials {
+            spread.add_product(s, n);
+        }
+        for &a in &self.sum.partials {
+            for &b in &self.sum.partials {
+                spread.add_product(-a * down, b * down);
+            }
+        }
+        let overflow = self.sum.overflow || self.squares.overflow || self.big_squares.overflow;
+        let v = spread.value().max(0.0) / (n * (n - 1.0));
+        (!(overflow || spread.overflow) && v.is_finite()).then_some((v, k))
     }
 }
 
@@ -201,6 +237,28 @@ mod tests {
     #[test]
     fn constant_values_have_zero_variance() {
         assert_eq!(of(&[1e9 + 0.1; 1000]).var(), Some(0.0));
+        assert_eq!(of(&[1e200, 1e200]).var(), Some(0.0));
+        assert_eq!(of(&[-1e300, -1e300, -1e300]).stddev(), Some(0.0));
+    }
+
+    #[test]
+    fn values_whose_squares_pass_a_doubles_range_keep_their_standard_deviation() {
+        // The variance, about 3.3e393, is past a double's range; its root is not.
+        let m = of(&[1e197, 1e197, 1.0]);
+        assert_eq!(m.var(), None);
+        let want = (1e197f64 / 3.0).sqrt() * 1e197f64.sqrt();
+        let got = m.stddev().expect("a finite standard deviation");
+        assert!((got - want).abs() <= want * 1e-15, "{got} vs {want}");
+        // Big and small values together, split any way: the same as one pass.
+        let xs = [3e150, 1.0, -2.5e160, 7.0, 1e-300, 4e159];
+        let whole = of(&xs);
+        let (mut a, b) = (of(&xs[..2]), of(&xs[2..]));
+        a.merge(&b);
+        assert_eq!(a.stddev(), whole.stddev());
+        let mean = xs.iter().sum::<f64>() / 6.0;
+        let direct = (xs.iter().map(|x| ((x - mean) / 1e150).powi(2)).sum::<f64>() / 5.0).sqrt() * 1e150;
+        let got = whole.stddev().expect("finite");
+        assert!((got - direct).abs() <= direct * 1e-12, "{got} vs {direct}");
     }
 
     #[test]

@@ -363,11 +363,13 @@ impl Live {
     }
 }
 
-/// The signals whose default action ends the process without a core dump: each is caught,
-/// and the run then stops after whole chunks and lines, as on SIGINT.
+/// The signals whose default action ends the process (SIGQUIT's with a core dump, whose
+/// user at a terminal asked for it to stop all the same): each is caught, and the run then
+/// stops after whole chunks and lines, as on SIGINT.
 const STOPPING: &[i32] = &[
     signal_hook::consts::SIGHUP,
     signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGQUIT,
     signal_hook::consts::SIGTERM,
     signal_hook::consts::SIGUSR1,
     signal_hook::consts::SIGUSR2,

@@ -476,7 +476,7 @@ fn sigterm_exits_143_after_writing_whole_lines() {
 
 #[test]
 fn other_stopping_signals_exit_128_plus_their_number_after_writing_whole_lines() {
-    for (sig, code) in [("-HUP", 129), ("-USR1", 138), ("-ALRM", 142)] {
+    for (sig, code) in [("-HUP", 129), ("-QUIT", 131), ("-USR1", 138), ("-ALRM", 142)] {
         let (status, out, err) = interrupt(sig, &["--line-buffered"], Some(Duration::from_millis(2)));
         assert_eq!(status.code(), Some(code), "{sig}: {status:?} {err}");
         assert_whole_json_lines(&out);
@@ -609,6 +609,12 @@ fn two_outputs_that_are_one_file_are_refused_before_reading() {
     let r = run(&[flags[0].as_str(), flags[1].as_str(), "where true", input], "");
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("are the same file"), "{}", r.stderr);
+    // A device is not a file to protect: both outputs may go to /dev/null.
+    let r = run(
+        &["--dead-letter=/dev/null", "--stats=/dev/null", "where true", input],
+        "",
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"a\":1}\n"), "{}", r.stderr);
 }
 
 #[test]

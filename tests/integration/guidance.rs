@@ -484,6 +484,11 @@ fn csv_and_pretty_json_fed_as_ndjson_get_a_note_naming_the_input_format() {
     }
     let r = run(&["-i", "csv", "count"], cases[0].0);
     assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("{\"count\":2}\n", ""));
+    // Records a decoder made that are still not JSON get no note to read them as they were.
+    for input in ["[\n", "{\"a\":\n{\"b\":\n"] {
+        let r = run(&["-i", "json", "count"], input);
+        assert!(!r.stderr.contains("look like"), "{}", r.stderr);
+    }
 }
 
 #[test]
