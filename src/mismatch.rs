@@ -1208,13 +1208,21 @@ fn call_text(name: &str, args: &[Expr]) -> String {
 /// `type(x) == "int"` (a name `type()` never gives), or `len(x) > "2"` (a function that gives
 /// a number compared with text): the comparison never holds (`!=`: always), whatever the data.
 fn type_never(op: BinOp, a: &Expr, b: &Expr) -> Option<String> {
+    let sym = symbol(op).filter(|_| !matches!(op, BinOp::In | BinOp::NotIn))?;
+    let outcome = if sym == "!=" { "always holds" } else { "never holds" };
+    if let (e, Expr::Const(Val::Str(text))) | (Expr::Const(Val::Str(text)), e) = (a, b)
+        && let Some(arith) = numeric_arithmetic(e)
+    {
+        return Some(format!(
+            "{arith} {sym} \"{text}\" {outcome}: {arith} gives a number, which text never equals or orders with; compare with {}",
+            number_fix(text)
+        ));
+    }
     let ((Expr::Call(f, args), Expr::Const(Val::Str(text))) | (Expr::Const(Val::Str(text)), Expr::Call(f, args))) =
         (a, b)
     else {
         return None;
     };
-    let sym = symbol(op).filter(|_| !matches!(op, BinOp::In | BinOp::NotIn))?;
-    let outcome = if sym == "!=" { "always holds" } else { "never holds" };
     let name = f.name();
     let call = call_text(name, args);
     match f {
@@ -1238,6 +1246,23 @@ fn type_never(op: BinOp, a: &Expr, b: &Expr) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// Arithmetic whose value is a number or null whatever its operands (`-`, `*`, `/`, `%`, and `+`
+/// with a number on one side), as written: `x + 0`, or `x * …` past a field and a constant.
+fn numeric_arithmetic(e: &Expr) -> Option<String> {
+    let Expr::Bin(op, a, b) = e else { return None };
+    let sym = arithmetic_symbol(*op)?;
+    let number = |e: &Expr| matches!(e, Expr::Const(v) if v.kind() == NUMBER);
+    if *op == BinOp::Add && !(number(a) || number(b)) {
+        return None;
+    }
+    let side = |e: &Expr| match e {
+        Expr::Path(p) => p.to_string(),
+        Expr::Const(v) => constant_text(v),
+        _ => "…".to_string(),
+    };
+    Some(format!("{} {sym} {}", side(a), side(b)))
 }
 
 /// What to compare a number with in place of `text`: the number it spells, if it spells one.
@@ -1942,6 +1967,15 @@ mod tests {
                 r#"len(svc) > "2" never holds: len() gives a number, which text never equals or orders with; compare with 2"#
             ]
         );
+        assert_eq!(
+            warnings(r#"where lat + 0 == "5" or lat * 2 < "1""#, &lines),
+            [
+                r#"lat + 0 == "5" never holds: lat + 0 gives a number, which text never equals or orders with; compare with 5"#,
+                r#"lat * 2 < "1" never holds: lat * 2 gives a number, which text never equals or orders with; compare with 1"#
+            ]
+        );
+        // `+` of two fields may join texts: no warning.
+        assert!(warnings(r#"where svc + svc == "apiapi""#, &lines).is_empty());
         assert_eq!(
             warnings(r#"where time(ts) != "2026-01-01""#, &lines),
             [

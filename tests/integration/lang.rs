@@ -668,7 +668,15 @@ fn bucket_is_the_start_of_the_window() {
         val("bucket(ts, 1h)", r#"{"ts":"2026-11-01T10:59:59.999Z"}"#),
         "1793527200"
     );
-    assert_eq!(val("bucket(1793491399, 0)", "{}"), "null");
+    // A window of 0 is null; written as a constant, it is a pipeline error.
+    assert_eq!(val("bucket(1793491399, d)", r#"{"d":0}"#), "null");
+    let r = run(&["set b = bucket(ts, 0)"], "{}\n");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("its DUR must be a duration longer than 0, not 0"),
+        "{}",
+        r.stderr
+    );
     // Weeks start on Monday, as count every 1w's windows do (1970-01-01 was a Thursday).
     let ts = r#"{"ts":"2024-01-03T12:00:00Z"}"#;
     assert_eq!(val(r#"strftime(bucket(ts, 1w), "%F %a")"#, ts), "\"2024-01-01 Mon\"");

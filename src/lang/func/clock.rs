@@ -90,7 +90,7 @@ mod tests {
                 r#""2026-11-01 05""#,
             ),
             (r#"strftime(ts, "%H", "UTC")"#, EV, r#""10""#),
-            (r#"strftime(ts, "%H", 1)"#, EV, "null"),
+            (r#"strftime(ts, "%H", len(ts))"#, EV, "null"),
         ]);
     }
 

@@ -5,11 +5,12 @@ use super::build_regex;
 use crate::lang::ast::Expr;
 use crate::lang::error::{LangError, Span};
 use crate::lang::func::{Func, text, web};
-use crate::lang::value::Val;
+use crate::lang::value::{Val, kind};
 use crate::messages::counted;
 
 /// Validates the literal arguments of a call to `f`; a string pattern becomes a regex.
 pub(super) fn check(f: Func, args: &mut [Expr], span: Span) -> Result<(), LangError> {
+    check_constant_types(f, args, span)?;
     let literal = |i: usize| match args.get(i) {
         Some(Expr::Const(Val::Str(s))) => Some(s.to_string()),
         _ => None,
@@ -69,6 +70,99 @@ pub(super) fn check(f: Func, args: &mut [Expr], span: Span) -> Result<(), LangEr
         _ => {}
     }
     Ok(())
+}
+
+/// What a function's parameter must be: given as a constant of another type, it makes every
+/// call null (or false), whatever the events hold.
+#[derive(Debug, Clone, Copy)]
+enum Param {
+    Text,
+    /// Text, or a list of texts (`ip_in`'s networks).
+    Texts,
+    Number,
+    /// A number of seconds above 0, written as a duration (`1h`).
+    Duration,
+}
+
+/// What parameter `i` of `f` must be, for the parameters that are settings of the call (a
+/// prefix, a separator, a width) rather than the value it works on.
+fn param(f: Func, i: usize) -> Option<Param> {
+    use Func as F;
+    Some(match (f, i) {
+        (F::IpIn, 1) => Param::Texts,
+        (F::StartsWith | F::EndsWith | F::Split | F::Join | F::Strptime | F::Capture | F::Match, 1)
+        | (F::Replace | F::Sub | F::Gsub | F::Strftime, 1 | 2)
+        | (F::PadLeft | F::PadRight, 2)
+        | (F::Format | F::Env, 0) => Param::Text,
+        (F::Substr, 1 | 2) | (F::Round | F::Repeat | F::Flatten | F::PadLeft | F::PadRight | F::Pow, 1) => {
+            Param::Number
+        }
+        (F::Bucket, 1) => Param::Duration,
+        _ => return None,
+    })
+}
+
+/// A constant given for a parameter of another type is a pipeline error, with the fix: it
+/// would make the call null on every event without a word.
+fn check_constant_types(f: Func, args: &[Expr], span: Span) -> Result<(), LangError> {
+    for (i, arg) in args.iter().enumerate() {
+        let (Some(want), Expr::Const(v)) = (param(f, i), arg) else {
+            continue;
+        };
+        let positive = || v.numeric().is_some_and(|n| n.as_f64() > 0.0);
+        let (fits, wanted) = match want {
+            Param::Text => (matches!(v, Val::Str(_)), "text"),
+            Param::Texts => (v.kind() & (kind::STRING | kind::ARRAY) != 0, "text or a list of texts"),
+            Param::Number => (v.kind() == kind::NUMBER, "a number"),
+            Param::Duration => (v.kind() == kind::NUMBER && positive(), "a duration longer than 0"),
+        };
+        if fits {
+            continue;
+        }
+        let name = param_name(f, i);
+        let given = match v {
+            Val::Str(_) => "text".to_string(),
+            v if v.kind() == kind::NUMBER && matches!(want, Param::Duration) => v.to_text().into_owned(),
+            v if v.kind() == kind::ARRAY => "an array".to_string(),
+            v => format!("a {}", v.type_name()),
+        };
+        let hint = match (want, v) {
+            (Param::Text | Param::Texts, v) => format!(
+                "write the {name} in quotes: {}",
+                crate::json::to_string(&v.to_text().into())
+            ),
+            (Param::Number, Val::Str(s)) if s.trim().parse::<f64>().is_ok() => {
+                format!("write the {name} without quotes: {}", s.trim())
+            }
+            (Param::Number, _) => format!("write the {name} as a number: {}", f.signature()),
+            (Param::Duration, _) => "write a duration such as 30s, 5m or 1h, without quotes".to_string(),
+        };
+        return Err(LangError::new(
+            format!("{}: its {name} must be {wanted}, not {given}", f.signature()),
+            span,
+        )
+        .hint(hint));
+    }
+    Ok(())
+}
+
+/// The name of parameter `i` in `f`'s signature (`prefix` in `startswith(s, prefix)`).
+fn param_name(f: Func, i: usize) -> String {
+    match (f, i) {
+        (Func::IpIn, 1) => return "network".to_string(),
+        (Func::Format, 0) => return "format".to_string(),
+        (Func::Capture | Func::Match | Func::Sub | Func::Gsub, 1) => return "pattern".to_string(),
+        _ => {}
+    }
+    let sig = f.signature();
+    let inside = sig.split_once('(').map_or("", |(_, rest)| rest.trim_end_matches(')'));
+    let names = inside
+        .split(',')
+        .map(|n| n.trim_matches(|c: char| c == ' ' || c == '[' || c == ']'));
+    match names.into_iter().nth(i) {
+        Some(n) if n.chars().all(|c| c.is_alphanumeric() || c == '_') && !n.is_empty() => n.to_string(),
+        _ => format!("argument {}", i + 1),
+    }
 }
 
 /// Checks that a literal replacement refers only to groups its literal regex has, by the

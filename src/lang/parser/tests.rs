@@ -645,3 +645,54 @@ fn a_string_mistake_is_one_line_naming_the_character() {
         "a backslash before a raw line break"
     );
 }
+
+#[test]
+fn a_constant_of_the_wrong_type_for_a_parameter_is_an_error_with_the_fix() {
+    for (src, message, hint) in [
+        (
+            "where startswith(s, 1)",
+            "startswith(s, prefix): its prefix must be text, not a number",
+            "\"1\"",
+        ),
+        (
+            "set a = substr(s, \"1\")",
+            "its start must be a number, not text",
+            "without quotes: 1",
+        ),
+        (
+            "set a = bucket(t, \"1h\")",
+            "its DUR must be a duration longer than 0, not text",
+            "30s, 5m or 1h",
+        ),
+        (
+            "set a = bucket(t, 0s)",
+            "its DUR must be a duration longer than 0, not 0",
+            "30s, 5m or 1h",
+        ),
+        (
+            "where ip_in(ip, 10)",
+            "its network must be text or a list of texts, not a number",
+            "\"10\"",
+        ),
+        ("set a = join(tags, 1)", "its sep must be text, not a number", "\"1\""),
+        (
+            "set a = round(x, null)",
+            "its digits must be a number, not a null",
+            "round(x[, digits])",
+        ),
+        ("set a = format(5, x)", "its format must be text, not a number", "\"5\""),
+    ] {
+        let r = explained(src);
+        assert!(r.contains(message) && r.contains(hint), "`{src}`: {r}");
+    }
+    for fine in [
+        "set a = substr(s, -1, 2)",
+        "set a = bucket(t, 1h)",
+        "set a = pad_left(s, 5, \"0\")",
+        "set a = round(x, n)",
+        "where contains(tags, 1)",
+        "set a = sub(s, /a/, \"b\")",
+    ] {
+        assert!(parse_pipeline(fine).is_ok(), "`{fine}`");
+    }
+}
