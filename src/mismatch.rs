@@ -977,11 +977,10 @@ fn arithmetic(op: BinOp, a: &Expr, b: &Expr, bound: &[&str]) -> Vec<Expect> {
                 (BinOp::Add, _) => NUMBER | STRING | ARRAY,
                 _ => NUMBER,
             };
-            let mut o = String::new();
-            match other {
-                Expr::Const(v) => write_val(&mut o, v),
-                _ => o.push('…'),
-            }
+            let o = match other {
+                Expr::Const(v) => constant_text(v),
+                _ => "…".to_string(),
+            };
             let written = |p: &dyn std::fmt::Display| match left {
                 true => format!("{p} {sym} {o}"),
                 false => format!("{o} {sym} {p}"),
@@ -1257,12 +1256,17 @@ fn numeric_arithmetic(e: &Expr) -> Option<String> {
     if *op == BinOp::Add && !(number(a) || number(b)) {
         return None;
     }
-    let side = |e: &Expr| match e {
+    Some(format!("{} {sym} {}", operand_text(a), operand_text(b)))
+}
+
+/// An operand of arithmetic as a warning writes it: a field or a constant as written, `…`
+/// for anything else.
+fn operand_text(e: &Expr) -> String {
+    match e {
         Expr::Path(p) => p.to_string(),
         Expr::Const(v) => constant_text(v),
         _ => "…".to_string(),
-    };
-    Some(format!("{} {sym} {}", side(a), side(b)))
+    }
 }
 
 /// What to compare a number with in place of `text`: the number it spells, if it spells one.

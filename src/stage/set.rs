@@ -25,11 +25,6 @@ impl Set {
         Set { assignments, top_level }
     }
 
-    /// The expressions assigned, each read from the event as it was before the stage.
-    pub(crate) fn expressions(&self) -> impl Iterator<Item = &Expr> {
-        self.assignments.iter().map(|(_, e)| e)
-    }
-
     pub(crate) fn apply(&self, ev: &mut Event, env: &Env) -> Flow {
         if !ev.is_object() {
             return Flow::Dead(Reason::NotObject);
@@ -73,8 +68,9 @@ impl Set {
 }
 
 impl Describe for Set {
+    /// The expressions assigned, each read from the event as it was before the stage.
     fn expressions(&self) -> Vec<&Expr> {
-        self.expressions().collect()
+        self.assignments.iter().map(|(_, e)| e).collect()
     }
 
     fn needs(&self, n: &mut Needs) {

@@ -71,21 +71,16 @@ impl Steps {
     pub(crate) fn numeric_args(&self) -> impl Iterator<Item = (&'static str, &Path, String)> {
         self.steps.iter().filter_map(|s| {
             let Some(Expr::Path(p)) = &s.arg else { return None };
-            let (func, arg) = match s.func {
-                StepFn::Delta => ("delta", format!("to_number({p})")),
-                StepFn::Rate => ("rate", format!("to_number({p})")),
-                StepFn::Sum => ("sum", format!("to_number({p})")),
-                StepFn::Ewma(alpha) => ("ewma", format!("to_number({p}), {alpha}")),
+            let (func, rest) = match s.func {
+                StepFn::Delta => ("delta", String::new()),
+                StepFn::Rate => ("rate", String::new()),
+                StepFn::Sum => ("sum", String::new()),
+                StepFn::Ewma(alpha) => ("ewma", format!(", {alpha}")),
                 StepFn::Shift | StepFn::Count => return None,
             };
-            (!p.segs.is_empty()).then(|| (func, p, format!("{func}({arg}) as {}", s.name)))
+            let fix = format!("{func}(to_number({p}){rest}) as {}", s.name);
+            (!p.segs.is_empty()).then_some((func, p, fix))
         })
-    }
-
-    /// The steps' arguments and the keys' expressions.
-    pub(crate) fn expressions(&self) -> impl Iterator<Item = &Expr> {
-        let keys = self.by.iter().flat_map(GroupIndex::expressions);
-        self.steps.iter().filter_map(|s| s.arg.as_ref()).chain(keys)
     }
 
     fn write(&self, ev: &mut Event, results: Vec<Value>) -> Result<(), Reason> {
@@ -109,8 +104,10 @@ impl Steps {
 }
 
 impl Describe for Steps {
+    /// The steps' arguments and the keys' expressions.
     fn expressions(&self) -> Vec<&Expr> {
-        self.expressions().collect()
+        let keys = self.by.iter().flat_map(GroupIndex::expressions);
+        self.steps.iter().filter_map(|s| s.arg.as_ref()).chain(keys).collect()
     }
 
     fn needs(&self, n: &mut Needs) {
