@@ -151,12 +151,8 @@ impl Pipeline {
         ];
         let undecoded: u64 = undecoded.iter().map(|r| total.dead[r.index()]).sum();
         self.watch.report(lines.saturating_sub(undecoded));
-        for s in self.parallel.iter().chain(&self.ordered) {
-            if let Stage::Join(j) = s
-                && let Some(w) = j.warning()
-            {
-                crate::messages::warning(w);
-            }
+        for w in self.parallel.iter().chain(&self.ordered).filter_map(Stage::warning) {
+            crate::messages::warning(w);
         }
     }
 

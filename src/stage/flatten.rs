@@ -4,14 +4,16 @@
 //! - `flatten`: `{"a":{"b":1},"t":["x","y"]}` becomes `{"a.b":1,"t.0":"x","t.1":"y"}`: objects
 //!   by key, arrays by index from 0. An empty object or array becomes the string `"{}"` or
 //!   `"[]"` (as Miller writes them), so nothing is lost. A flat key that repeats one made from a
-//!   nested path: the last wins, in the first one's place.
+//!   nested path: the last wins, in the first one's place, and the run ends with a warning that
+//!   counts such events.
 //! - `unflatten`: the inverse. A key holding SEP becomes nested objects; an object made this way
 //!   whose keys are exactly `0`, `1`, … `n-1`, in that order, becomes an array. The strings
 //!   `"{}"` and `"[]"` become an empty object and array. No value is lost, whatever the order
 //!   of the keys: a key with an empty part (`a..b`, `.a`) stays as it is, and so does a key
 //!   whose prefix is another key holding a value that is not an object (`{"a":1,"a.b":2}` keeps
 //!   `a.b`); objects that meet at one key merge (`{"a.b":1,"a":{"c":2}}` gives
-//!   `{"a":{"b":1,"c":2}}`); only the same path written twice keeps the last value.
+//!   `{"a":{"b":1,"c":2}}`); only the same path written twice keeps the last value, counted for
+//!   the warning as `flatten`'s.
 //! - Events that are not objects, or have nothing to change, pass with their bytes as read. An
 //!   event that would nest deeper than 128 levels is a dead letter (`too_deep`).
 
@@ -24,17 +26,25 @@ use serde_json::map::Entry;
 use serde_json::{Map, Value};
 use std::cmp::Reverse;
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Flatten {
     sep: String,
     /// `unflatten`.
     undo: bool,
+    /// How many events had two fields at one key, one written over (on every worker).
+    overwritten: Arc<AtomicU64>,
 }
 
 impl Flatten {
     pub(crate) fn new(sep: String, undo: bool) -> Flatten {
-        Flatten { sep, undo }
+        Flatten {
+            sep,
+            undo,
+            overwritten: Arc::default(),
+        }
     }
 
     pub(crate) fn apply<'a>(&self, ev: &mut Event<'a>) -> Step<'a> {
@@ -56,11 +66,15 @@ impl Flatten {
             }
             Err(r) => return Step::Dead(r),
         };
+        let mut lost = false;
         let done = if self.undo {
-            unflatten(fields, &self.sep)
+            unflatten(fields, &self.sep, &mut lost)
         } else {
-            Ok(flatten(fields, &self.sep))
+            Ok(flatten(fields, &self.sep, &mut lost))
         };
+        if lost {
+            self.overwritten.fetch_add(1, Ordering::Relaxed);
+        }
         match done {
             Ok(m) => {
                 ev.replace(Value::Object(m));
@@ -98,6 +112,19 @@ impl Describe for Flatten {
     fn counts(&self) -> Option<&'static str> {
         self.undo.then_some("nested past 128 levels: dead letter (too_deep)")
     }
+
+    fn warning(&self) -> Option<String> {
+        let n = self.overwritten.load(Ordering::Relaxed);
+        (n > 0).then(|| {
+            format!(
+                "{}: {} had a nested field and a key holding \"{}\" that name one field; the later value \
+                 was kept and the other lost: rename one of them first",
+                self.name(),
+                crate::messages::counted(n, "event", "events"),
+                self.sep,
+            )
+        })
+    }
 }
 
 impl PerEvent for Flatten {
@@ -106,37 +133,35 @@ impl PerEvent for Flatten {
     }
 }
 
-/// The fields with every nested value under its joined path.
-fn flatten(fields: Map<String, Value>, sep: &str) -> Map<String, Value> {
+/// The fields with every nested value under its joined path; `lost` is set when two of them
+/// had one path, and the later was kept.
+fn flatten(fields: Map<String, Value>, sep: &str, lost: &mut bool) -> Map<String, Value> {
     let mut out = Map::new();
     for (k, v) in fields {
-        put(&mut out, k, v, sep);
+        put(&mut out, k, v, sep, lost);
     }
     out
 }
 
-fn put(out: &mut Map<String, Value>, key: String, v: Value, sep: &str) {
-    match v {
+fn put(out: &mut Map<String, Value>, key: String, v: Value, sep: &str, lost: &mut bool) {
+    let flat = match v {
         Value::Object(m) if !m.is_empty() => {
             for (k, c) in m {
-                put(out, format!("{key}{sep}{k}"), c, sep);
+                put(out, format!("{key}{sep}{k}"), c, sep, lost);
             }
+            return;
         }
         Value::Array(a) if !a.is_empty() => {
             for (i, c) in a.into_iter().enumerate() {
-                put(out, format!("{key}{sep}{i}"), c, sep);
+                put(out, format!("{key}{sep}{i}"), c, sep, lost);
             }
+            return;
         }
-        Value::Object(_) => {
-            out.insert(key, Value::String("{}".into()));
-        }
-        Value::Array(_) => {
-            out.insert(key, Value::String("[]".into()));
-        }
-        scalar => {
-            out.insert(key, scalar);
-        }
-    }
+        Value::Object(_) => Value::String("{}".into()),
+        Value::Array(_) => Value::String("[]".into()),
+        scalar => scalar,
+    };
+    *lost |= out.insert(key, flat).is_some();
 }
 
 /// The empty object or array that `flatten` wrote as `"{}"` or `"[]"`.
@@ -149,7 +174,7 @@ fn empty_text(v: &Value) -> Option<Value> {
 }
 
 /// The fields with each key holding `sep` nested; `Err` when the result would nest too deep.
-fn unflatten(fields: Map<String, Value>, sep: &str) -> Result<Map<String, Value>, Reason> {
+fn unflatten(fields: Map<String, Value>, sep: &str, lost: &mut bool) -> Result<Map<String, Value>, Reason> {
     // Keys holding a value that is not an object: a key they are a prefix of stays flat, so
     // neither value is lost, whatever their order.
     let scalars: HashSet<&str> = fields
@@ -169,15 +194,15 @@ fn unflatten(fields: Map<String, Value>, sep: &str) -> Result<Map<String, Value>
     for (k, v) in fields {
         let v = empty_text(&v).unwrap_or(v);
         if !k.contains(sep) || keep.contains(&k) {
-            merge_put(&mut root, k, v);
+            merge_put(&mut root, k, v, lost);
             continue;
         }
         let parts: Vec<&str> = k.split(sep).collect();
         if parts.len() + json::depth(&v) > MAX_DEPTH {
             return Err(Reason::TooDeep);
         }
-        if let Err(v) = place(&mut root, &parts, v, &mut made) {
-            merge_put(&mut root, k, v);
+        if let Err(v) = place(&mut root, &parts, v, &mut made, lost) {
+            merge_put(&mut root, k, v, lost);
         }
     }
     // The deepest first, so a parent is still an object while its children turn.
@@ -192,7 +217,13 @@ fn unflatten(fields: Map<String, Value>, sep: &str) -> Result<Map<String, Value>
 
 /// Puts `v` at the path `parts`, making the objects on the way; gives `v` back when a value
 /// on the way is not an object.
-fn place(root: &mut Map<String, Value>, parts: &[&str], v: Value, made: &mut Vec<Vec<String>>) -> Result<(), Value> {
+fn place(
+    root: &mut Map<String, Value>,
+    parts: &[&str],
+    v: Value,
+    made: &mut Vec<Vec<String>>,
+    lost: &mut bool,
+) -> Result<(), Value> {
     let Some((last, way)) = parts.split_last() else {
         return Err(v);
     };
@@ -210,22 +241,20 @@ fn place(root: &mut Map<String, Value>, parts: &[&str], v: Value, made: &mut Vec
             _ => return Err(v),
         }
     }
-    merge_put(cur, (*last).to_string(), v);
+    merge_put(cur, (*last).to_string(), v, lost);
     Ok(())
 }
 
 /// Sets `key` to `v`; an object meeting an object there merges into it, so that `{"a.b":1,
-/// "a":{"c":2}}` loses neither field. Otherwise the last value wins.
-fn merge_put(map: &mut Map<String, Value>, key: String, v: Value) {
+/// "a":{"c":2}}` loses neither field. Otherwise the last value wins, and `lost` is set.
+fn merge_put(map: &mut Map<String, Value>, key: String, v: Value, lost: &mut bool) {
     match (map.get_mut(&key), v) {
         (Some(Value::Object(there)), Value::Object(new)) => {
             for (k, c) in new {
-                merge_put(there, k, c);
+                merge_put(there, k, c, lost);
             }
         }
-        (_, v) => {
-            map.insert(key, v);
-        }
+        (_, v) => *lost |= map.insert(key, v).is_some(),
     }
 }
 

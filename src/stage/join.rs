@@ -116,11 +116,25 @@ impl Join {
         }
         Step::Pass
     }
+}
+
+impl Describe for Join {
+    fn expressions(&self) -> Vec<&Expr> {
+        vec![&self.on]
+    }
+
+    fn name(&self) -> &'static str {
+        "join"
+    }
+
+    fn counts(&self) -> Option<&'static str> {
+        Some("no match: passes on, counted in unmatched_join")
+    }
 
     /// Why no event matched, when none did but some had a key: the types on each side when
     /// they differ, with the conversion that makes them meet; a key no record had; or values
     /// that differ although the types agree.
-    pub(crate) fn warning(&self) -> Option<String> {
+    fn warning(&self) -> Option<String> {
         let missed = self.met.missed.load(Ordering::Relaxed);
         if self.met.matched.load(Ordering::Relaxed) || missed == 0 {
             return None;
@@ -153,20 +167,6 @@ impl Join {
             let _ = write!(w, "; write on {fix} = {key}");
         }
         Some(w)
-    }
-}
-
-impl Describe for Join {
-    fn expressions(&self) -> Vec<&Expr> {
-        vec![&self.on]
-    }
-
-    fn name(&self) -> &'static str {
-        "join"
-    }
-
-    fn counts(&self) -> Option<&'static str> {
-        Some("no match: passes on, counted in unmatched_join")
     }
 }
 

@@ -195,6 +195,12 @@ pub(crate) trait Describe {
     fn counts(&self) -> Option<&'static str> {
         None
     }
+
+    /// What the stage met that the output does not show, said once at the end of the run (a
+    /// `join` that matched no event, values `flatten` wrote over).
+    fn warning(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A stage of the parallel part: it takes one event at a time, on any worker, and keeps
@@ -282,6 +288,11 @@ impl Stage {
     /// See [`Describe::expressions`].
     pub(crate) fn expressions(&self) -> Vec<&Expr> {
         self.describe_it().expressions()
+    }
+
+    /// See [`Describe::warning`].
+    pub(crate) fn warning(&self) -> Option<String> {
+        self.describe_it().warning()
     }
 
     /// See [`Ordered::holds_events`]; a per-event stage holds none.

@@ -133,6 +133,28 @@ fn flatten_after_an_ordered_stage_and_into_csv() {
     assert_eq!(out(&["-o", "csv", "head 1 | flatten"], input), "a.b\n1\n");
 }
 
+#[test]
+fn fields_flatten_or_unflatten_writes_over_are_counted_in_a_warning() {
+    let input = "{\"a\":{\"b\":1},\"a.b\":2}\n{\"x\":{\"y\":1}}\n{\"a.b\":3,\"a\":{\"b\":4}}\n";
+    for j in ["1", "2"] {
+        let r = run(&["-j", j, "flatten"], input);
+        assert_eq!(r.stdout, "{\"a.b\":2}\n{\"x.y\":1}\n{\"a.b\":4}\n");
+        assert!(
+            r.stderr
+                .contains("flatten: 2 events had a nested field and a key holding \".\""),
+            "{}",
+            r.stderr
+        );
+        let r = run(&["-j", j, "unflatten"], input);
+        assert_eq!(r.stdout, "{\"a\":{\"b\":2}}\n{\"x\":{\"y\":1}}\n{\"a\":{\"b\":4}}\n");
+        assert!(r.stderr.contains("unflatten: 2 events had"), "{}", r.stderr);
+    }
+    // Fields that meet without one writing over the other: no warning.
+    let r = run(&["flatten | unflatten"], "{\"a\":{\"b\":1},\"a.c\":2}\n");
+    assert_eq!(r.stdout, "{\"a\":{\"b\":1,\"c\":2}}\n");
+    assert_eq!(r.stderr, "");
+}
+
 // ---------------------------------------------------------------- head by, tail by
 
 /// `{"k":…,"i":…}` for i in 1..=n, with k cycling through `keys`.
