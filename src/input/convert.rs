@@ -30,7 +30,7 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    fn event(v: &Value, line: u64, offset: u64) -> Record {
+    pub(super) fn event(v: &Value, line: u64, offset: u64) -> Record {
         Record {
             text: serde_json::to_vec(v).unwrap_or_default(),
             line,
@@ -300,6 +300,11 @@ impl Capped {
 
     pub(crate) fn too_long(&self) -> bool {
         self.len > self.max as u64
+    }
+
+    /// How many bytes the text has, kept or not.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
     }
 
     /// Takes the bytes from `at` on out of the text (none may have been cut).

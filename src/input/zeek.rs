@@ -88,7 +88,18 @@ impl Records for ZeekRecords {
         self.line += 1;
         let line = self.line;
         if text.too_long() {
-            return Ok(Some(text.into_bad(line, start)));
+            return match header_name(text.bytes()) {
+                // The rows after it would get wrong names or values.
+                Some(name) => Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "line {line}: the {name} line is {} bytes, longer than --max-line-bytes {}: raise it",
+                        text.len(),
+                        self.max
+                    ),
+                )),
+                None => Ok(Some(text.into_bad(line, start))),
+            };
         }
         let mut bytes = text.bytes();
         if line == 1 {
@@ -107,10 +118,8 @@ impl Records for ZeekRecords {
         let Ok(row) = std::str::from_utf8(bytes) else {
             return Ok(Some(Record::bad(bytes.to_vec(), line, start)));
         };
-        let v = self.header.event(row);
-        let mut out = Capped::new(self.max);
-        out.extend(&serde_json::to_vec(&v).unwrap_or_default());
-        Ok(Some(out.into_event(&v, line, start)))
+        // The row is held to --max-line-bytes as read (above), not as the longer JSON it becomes.
+        Ok(Some(Record::event(&self.header.event(row), line, start)))
     }
 
     fn buffered(&self) -> bool {
@@ -161,6 +170,14 @@ fn split<'a>(text: &'a str, sep: &[u8]) -> Vec<&'a str> {
 
 /// The header lines whose values evq reads.
 const DIRECTIVES: [&str; 5] = ["#set_separator", "#empty_field", "#unset_field", "#fields", "#types"];
+
+/// The name of the header line evq reads that `line` starts (`#separator` or a directive).
+fn header_name(line: &[u8]) -> Option<&'static str> {
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    std::iter::once("#separator")
+        .chain(DIRECTIVES)
+        .find(|d| line.starts_with(d.as_bytes()))
+}
 
 /// The separator `#separator` gives: bytes written as `\xHH`, or as themselves.
 fn separator(text: &[u8]) -> Result<Vec<u8>, String> {

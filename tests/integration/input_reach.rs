@@ -64,6 +64,47 @@ fn zeek_fields_work_in_expressions_and_header_lines_are_blank() {
 }
 
 #[test]
+fn zeek_rows_are_held_to_the_line_limit_as_read_and_a_header_past_it_is_corrupt_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dead = dir.path().join("dead.ndjson");
+    let dead_arg = dead.to_string_lossy().to_string();
+    // A row is measured by its own bytes, not by the longer JSON it becomes.
+    let input = "#separator \\x09\n#fields\ta\tb\tc\n1\t2\t3\n1234567890123456\t2\t3\n";
+    let r = run(
+        &[
+            "-i",
+            "zeek",
+            "--max-line-bytes",
+            "15",
+            "--dead-letter",
+            &dead_arg,
+            "where true",
+        ],
+        input,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "{\"a\":1,\"b\":2,\"c\":3}\n");
+    let letter = std::fs::read_to_string(&dead).expect("dead letters");
+    assert!(
+        letter.contains("\"line\":4") && letter.contains("line is 20 bytes"),
+        "{letter}"
+    );
+    // A too long line's first bytes, as read.
+    assert!(letter.contains("\"raw\":\"1234567890123456"), "{letter}");
+    // Without its #fields line, the rows would be named _1, _2…
+    let input = "#separator \\x09\n#fields\taaaaaaaaaaaaaaa\tb\n1\t2\n";
+    let r = run(&["-i", "zeek", "--max-line-bytes", "20", "where true"], input);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr
+            .contains("line 2: the #fields line is 25 bytes, longer than --max-line-bytes 20: raise it"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn tsv_input_that_starts_with_a_zeek_header_is_read_as_zeek() {
     let r = run(&["-i", "tsv", "set n = line() | keep uid, n"], CONN);
     assert_eq!(r.code, 0, "{}", r.stderr);
