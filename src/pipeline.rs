@@ -474,7 +474,13 @@ impl Worker<'_> {
                 // UTF-16 text without its byte order mark is not UTF-8 once it holds a non-ASCII
                 // character: the end-of-run note looks at such lines too.
                 self.sniff(bytes);
-                let error = format!("invalid UTF-8 at byte {}", e.valid_up_to());
+                let at = e.valid_up_to();
+                // UTF-16 input's lone surrogates come as one (see `input::utf16`).
+                let what = match bytes[at..] {
+                    [0xED, 0xA0..=0xBF, ..] => ": a lone UTF-16 surrogate",
+                    _ => "",
+                };
+                let error = format!("invalid UTF-8 at byte {at}{what}");
                 return self.dead(line, Rejection::new(Reason::InvalidUtf8, error));
             }
         };

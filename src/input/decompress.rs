@@ -198,11 +198,7 @@ fn as_text_lines(decoded: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Sen
 fn as_text<R: Read + Send + 'static>(r: R, text: Text) -> Box<dyn Read + Send> {
     match text {
         Text::Plain => Box::new(r),
-        Text::Utf16 => Box::new(
-            encoding_rs_io::DecodeReaderBytesBuilder::new()
-                .bom_sniffing(true)
-                .build(r),
-        ),
+        Text::Utf16 => Box::new(super::utf16::Utf16::new(r)),
         Text::CrLines => Box::new(CrLines {
             inner: r,
             after_cr: false,

@@ -1,7 +1,7 @@
 //! A newcomer's pipelines that used to give a silent wrong answer, or an error that
 //! did not teach: each asserts the answer, the message and the exit code.
 
-use crate::common::{corpus, evq, run, run_bytes};
+use crate::common::{corpus, evq, run, run_bytes, stats};
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -452,6 +452,25 @@ fn utf16_input_is_read_with_its_byte_order_mark_and_gets_a_note_without() {
     assert_eq!(r.stdout, "{\"line\":\"hello\"}\n", "{}", r.stderr);
     let r = run_bytes(&["-i", "csv", "where true"], &utf16("a,b\n1,x\n", true));
     assert_eq!(r.stdout, "{\"a\":1,\"b\":\"x\"}\n", "{}", r.stderr);
+
+    // The mark alone (PowerShell's empty output) is an empty input, in every format.
+    for format in ["ndjson", "csv", "json", "lines"] {
+        let r = run_bytes(&["-i", format, "--stats", "where true"], b"\xff\xfe");
+        assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{format}: {}", r.stderr);
+        assert_eq!(stats(&r.stderr)["lines_read"], 0, "{format}: {}", r.stderr);
+    }
+    // A lone surrogate is not made U+FFFD without a word: its line is a dead letter.
+    let mut bytes = utf16("{\"a\":\"x", true);
+    bytes.extend([0x00, 0xd8]);
+    bytes.extend(utf16("\"}\n{\"a\":2}\n", false));
+    let r = run_bytes(&["where true"], &bytes);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"a\":2}\n"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(":1: invalid_utf8: invalid UTF-8 at byte 7: a lone UTF-16 surrogate"),
+        "{}",
+        r.stderr
+    );
 
     // Without the mark, also when non-ASCII characters make the lines invalid UTF-8.
     for text in [events, "{\"a\":\"é1\"}\n{\"a\":\"é2\"}\n{\"a\":\"é3\"}\n"] {
