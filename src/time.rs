@@ -41,17 +41,69 @@ pub(crate) fn from_number(n: f64) -> Option<f64> {
     if !n.is_finite() {
         return None;
     }
-    let a = n.abs();
-    let t = if a < 1e11 {
-        n
-    } else if a < 1e14 {
-        n / 1e3
-    } else if a < 1e17 {
-        n / 1e6
-    } else {
-        n / 1e9
-    };
+    let t = n / 10f64.powi(unit_digits(n));
     TIMES.contains(&t).then_some(t)
+}
+
+/// How many decimal digits a number's unit is below a second: 0, 3, 6 or 9 (see [`from_number`]).
+fn unit_digits(n: f64) -> i32 {
+    match n.abs() {
+        a if a < 1e11 => 0,
+        a if a < 1e14 => 3,
+        a if a < 1e17 => 6,
+        _ => 9,
+    }
+}
+
+/// Unix seconds from a number written in decimal (JSON's syntax), as [`from_number`], but
+/// never rounded into the next second: `1767225599.9999999` is a double's 1767225600, a
+/// second later, so the time is the last double of its own second, as for RFC 3339 times.
+pub(crate) fn from_decimal(text: &str) -> Option<f64> {
+    let n: f64 = text.parse().ok()?;
+    let t = from_number(n)?;
+    match whole_seconds(text, unit_digits(n)) {
+        Some(second) => Some(t.min(last_before(second + 1.0))),
+        None => Some(t),
+    }
+}
+
+/// The whole seconds (rounded down) of the decimal `text` counted in units of 10^-`unit`
+/// seconds, exactly; `None` if it is not a decimal number of at most 30 whole digits.
+fn whole_seconds(text: &str, unit: i32) -> Option<f64> {
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exp) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = || int.bytes().chain(frac.bytes());
+    if int.is_empty() || !digits().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // The digits before the point once the exponent and the unit moved it.
+    let point = i32::try_from(int.len()).ok()?.checked_add(exp)?.checked_sub(unit)?;
+    let whole_len = usize::try_from(point.max(0)).ok()?;
+    if whole_len > 30 {
+        return None;
+    }
+    let mut whole: i128 = 0;
+    let mut rest_nonzero = false;
+    let mut all = digits().map(|b| i128::from(b - b'0'));
+    for i in 0..whole_len.max(int.len() + frac.len()) {
+        let d = all.next().unwrap_or(0);
+        if i < whole_len {
+            whole = whole * 10 + d;
+        } else {
+            rest_nonzero |= d != 0;
+        }
+    }
+    if negative {
+        whole = -whole - i128::from(rest_nonzero);
+    }
+    Some(whole as f64)
 }
 
 /// Unix seconds from text in any accepted format; `user` (`--time-format`) is tried after
@@ -76,7 +128,7 @@ fn parse_text(s: &str, user: Option<&str>) -> Option<f64> {
         }
     }
     if s.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
-        return s.parse::<f64>().ok().and_then(from_number);
+        return from_decimal(s);
     }
     None
 }
@@ -198,12 +250,11 @@ pub(crate) fn parse_rfc3339(b: &[u8]) -> Option<f64> {
 /// second: a double keeps about a quarter of a microsecond of today's times, so
 /// `…:59.999999999` stays in its second, minute and day.
 fn within_second(second: f64, frac: f64) -> f64 {
-    let t = second + frac;
-    let next = second + 1.0;
-    if t < next {
-        return t;
-    }
-    // The double just below `next` (an integer, so not zero unless `second` is -1).
+    (second + frac).min(last_before(second + 1.0))
+}
+
+/// The double just below `next`.
+fn last_before(next: f64) -> f64 {
     match next {
         0.0 => -f64::from_bits(1),
         n if n > 0.0 => f64::from_bits(n.to_bits() - 1),
@@ -425,6 +476,33 @@ pub(crate) fn shown_in(s: &str, zone: Tz) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decimal_time_stays_in_its_second() {
+        let last = f64::from_bits(1_767_225_600f64.to_bits() - 1);
+        for text in [
+            "1767225599.9999999",
+            "1767225599999.9999999",
+            "1767225599999999.9999",
+            "1.7672255999999999e9",
+            "17672255999999999e-7",
+        ] {
+            assert_eq!(from_decimal(text), Some(last), "{text}");
+        }
+        assert_eq!(from_decimal("1767225600"), Some(1_767_225_600.0));
+        assert_eq!(from_decimal("1767225600.0000001"), Some(1_767_225_600.0));
+        assert_eq!(from_decimal("1767225599.5"), Some(1_767_225_599.5));
+        assert_eq!(from_decimal("1767225600000"), Some(1_767_225_600.0));
+        assert_eq!(from_decimal("-0.00000000000000001"), Some(-1e-17));
+        // Second -2's start, where it belongs.
+        assert_eq!(from_decimal("-1.9999999999999999"), Some(-2.0));
+        assert_eq!(
+            from_decimal("-1.00000000000000001"),
+            Some(f64::from_bits((-1f64).to_bits() + 1))
+        );
+        assert_eq!(from_decimal("1e400"), None);
+        assert_eq!(parse_str("1767225599.9999999", None), Some(last));
+    }
 
     #[test]
     fn zones_are_iana_names_and_a_wrong_one_gets_the_nearest() {

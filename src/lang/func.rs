@@ -147,6 +147,7 @@ pub(crate) fn hash_vals(vals: &[Val]) -> u64 {
 pub(crate) fn time_of(v: &Val, env: &Env) -> Option<f64> {
     match v {
         Val::Str(s) => time::parse_str(s, env.time_format.as_deref()),
+        Val::Num(text) => time::from_decimal(text),
         v => time::from_number(v.numeric()?.as_f64()),
     }
 }
