@@ -13,14 +13,16 @@
 //!   receivers generally), so a key repeated forever passes once every DUR. Keys are forgotten
 //!   once the newest event time seen is DUR past the time they were kept, so memory holds only
 //!   the keys of the last DUR. With out-of-order times the window is measured from the newest
-//!   time seen. Events without a parsable time are dead letters (`no_time`).
+//!   time seen; an event DUR or more older than that, whose key is not held, is a dead letter
+//!   (`late`): its key may have been forgotten, so whether it repeats one cannot be told.
+//!   Events without a parsable time are dead letters (`no_time`).
 
 use super::group::SEP;
 use super::{Describe, Emit, Ordered, StageError, TimeField};
 use crate::agg::Acc;
 use crate::agg::key::write_canonical;
 use crate::agg::table::{Layout, Table};
-use crate::event::{Event, Fate, Needs, Reason};
+use crate::event::{Event, Fate, Needs, Reason, Rejection};
 use crate::lang::{Env, Expr};
 use hashbrown::HashTable;
 use std::collections::VecDeque;
@@ -53,6 +55,8 @@ enum Verdict {
     Duplicate,
     /// The key would be one more than the limit.
     Full,
+    /// The event is too old for the window to tell.
+    Late,
 }
 
 impl Dedupe {
@@ -68,6 +72,21 @@ impl Dedupe {
             seen,
             key: Vec::new(),
         }
+    }
+
+    /// Why an event too old for the window is a dead letter.
+    fn late(&self) -> Rejection {
+        let span = match &self.seen {
+            Seen::Window(w) => w.span,
+            Seen::All(_) => 0.0,
+        };
+        Rejection::new(
+            Reason::Late,
+            format!(
+                "{span}s or more older than the newest time seen: dedupe within {span}s may have forgotten its key; \
+                 put reorder before it or widen the window"
+            ),
+        )
     }
 
     fn overflow(&self) -> StageError {
@@ -103,7 +122,9 @@ impl Describe for Dedupe {
     fn counts(&self) -> Option<&'static str> {
         Some(match self.seen {
             Seen::All(_) => "repeat: duplicate",
-            Seen::Window(_) => "repeat: duplicate; no time: dead letter (no_time)",
+            Seen::Window(_) => {
+                "repeat: duplicate; older than DUR before the newest time: dead letter (late); no time: dead letter (no_time)"
+            }
         })
     }
 }
@@ -135,6 +156,7 @@ impl Ordered for Dedupe {
                 out.fail(self.overflow());
                 out.record(&ev, Fate::Skipped);
             }
+            Verdict::Late => out.dead(&ev, self.late()),
         }
     }
 
@@ -218,17 +240,18 @@ impl Window {
         let horizon = self.horizon();
         self.expire(horizon);
         let hash = self.hasher.hash_one(key);
-        if let Some((_, kept)) = self.held.find_mut(hash, |(k, _)| **k == *key) {
-            if *kept > horizon {
-                return Verdict::Duplicate;
-            }
+        let held = self.held.find_mut(hash, |(k, _)| **k == *key);
+        if held.as_ref().is_some_and(|(_, kept)| *kept > horizon) {
+            return Verdict::Duplicate;
+        }
+        if t <= horizon {
+            // Older than the window: a key it repeats may be forgotten already.
+            return Verdict::Late;
+        }
+        if let Some((_, kept)) = held {
             // Forgotten, but not yet removed (a later time was ahead of it in the queue).
             *kept = t;
             self.queue.push_back((t, hash));
-            return Verdict::Kept;
-        }
-        if t <= horizon {
-            // Older than the window: it would be forgotten at once.
             return Verdict::Kept;
         }
         if self.held.len() >= limit {
@@ -342,12 +365,32 @@ mod tests {
         assert_eq!(r.lines(Fate::Dead(Reason::NoTime)), [8]);
     }
 
-    /// The newest time seen counts every event, also one without the key.
+    /// The newest time seen counts every event, also one without the key: the repeat at 100
+    /// is then too old for the window to tell, a dead letter, not passed as new.
     #[test]
     fn an_event_without_the_key_moves_the_window_on() {
         let lines = [r#"{"ts":100,"b":2}"#, r#"{"ts":200}"#, r#"{"ts":100,"b":2}"#];
         let r = run("dedupe by b within 3s", None, &lines);
-        assert_eq!(r.lines(Fate::Emitted), [1, 2, 3]);
+        assert_eq!(r.lines(Fate::Emitted), [1, 2]);
+        assert_eq!(r.lines(Fate::Dead(Reason::Late)), [3]);
+    }
+
+    /// An event the window cannot judge is never passed as new: a key the window still holds
+    /// is a duplicate, any other a dead letter (`late`).
+    #[test]
+    fn an_event_older_than_the_window_is_late_unless_its_key_is_held() {
+        let lines = [
+            r#"{"id":9,"ts":160}"#,
+            r#"{"id":3,"ts":100}"#,
+            r#"{"id":3,"ts":100}"#,
+            r#"{"id":9,"ts":100}"#,
+            r#"{"id":4,"ts":151}"#,
+            r#"{"id":4,"ts":150}"#,
+        ];
+        let r = run("dedupe within 10s", None, &lines);
+        assert_eq!(r.lines(Fate::Emitted), [1, 5]);
+        assert_eq!(r.lines(Fate::Duplicate), [4, 6]);
+        assert_eq!(r.lines(Fate::Dead(Reason::Late)), [2, 3]);
     }
 
     #[test]
