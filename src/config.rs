@@ -113,7 +113,7 @@ impl Config {
         }
         let asts = stages(&source, cli.out_dir.as_deref(), &params(&cli)?)?;
         refuse_stdout_format_without_stdout(&cli, &asts)?;
-        refuse_compressed_names(&cli)?;
+        refuse_compressed_names(&cli, &asts)?;
         refuse_dash_files(&cli, &asts)?;
         let time_format = time_format(cli.time_format.as_deref())?;
         let jobs = jobs(cli.jobs, facts)?;
@@ -551,7 +551,7 @@ fn outputs(cli: &Cli, asts: &[StageAst], facts: &Facts) -> Vec<(String, PathBuf)
 
 /// `--dead-letter` and `--stats=FILE` are plain text: a name that says compressed (`.gz`,
 /// `.zst`, `.bz2`, `.xz`) would give a file that no decompressor reads, so it is refused.
-fn refuse_compressed_names(cli: &Cli) -> Result<(), UsageError> {
+fn refuse_compressed_names(cli: &Cli, asts: &[StageAst]) -> Result<(), UsageError> {
     let compressed = |p: &Path| {
         p.extension()
             .is_some_and(|e| ["gz", "zst", "bz2", "xz"].iter().any(|c| e.eq_ignore_ascii_case(c)))
@@ -568,6 +568,20 @@ fn refuse_compressed_names(cli: &Cli) -> Result<(), UsageError> {
                     "{} names a compressed file, but evq writes it as plain text; name it without the \
                      compression suffix and compress it after the run",
                     p.display()
+                ),
+            ));
+        }
+    }
+    // Topic files are compressed as gzip or zstd by their names; other suffixes would name plain text.
+    let topic_files = asts.iter().filter_map(|a| template_suffix(&a.spec));
+    for (stage, suffix) in topic_files {
+        if crate::output::topic::unwritten_compression(&suffix) {
+            let ext = suffix.rsplit_once('.').map_or("", |(_, e)| e);
+            return Err(UsageError::flag(
+                stage,
+                format!(
+                    "its file name ends in .{ext}, but evq compresses only .gz and .zst files; \
+                     name it .gz or .zst, or without the suffix and compress it after the run"
                 ),
             ));
         }
@@ -691,6 +705,24 @@ fn fixed_template_path(spec: &StageSpec) -> Option<(&'static str, PathBuf)> {
         return None;
     };
     Some((stage, path.into()))
+}
+
+/// A `to` or `tee` stage's name and its path after its last placeholder.
+fn template_suffix(spec: &StageSpec) -> Option<(&'static str, String)> {
+    let StageSpec::To { template, tee, .. } = spec else {
+        return None;
+    };
+    let stage = if *tee { "tee" } else { "to" };
+    let tail = template
+        .parts
+        .iter()
+        .rev()
+        .map_while(|part| match part {
+            crate::lang::ast::TemplatePart::Lit(s) => Some(s.as_str()),
+            crate::lang::ast::TemplatePart::Expr(_) => None,
+        })
+        .collect::<Vec<_>>();
+    Some((stage, tail.into_iter().rev().collect()))
 }
 
 /// A `to` or `tee` stage's name and its path up to its first placeholder, and whether that

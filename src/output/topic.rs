@@ -313,6 +313,13 @@ fn extension(path: &Path) -> Option<String> {
     path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
+/// Whether a file name (or its end) names a compression evq reads but does not write (`.bz2`,
+/// `.xz`): such a file would hold plain text.
+pub(crate) fn unwritten_compression(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.ends_with(".bz2") || name.ends_with(".xz")
+}
+
 fn compress(encoder: &mut impl Write, data: &[IoSlice]) -> io::Result<()> {
     data.iter().try_for_each(|d| encoder.write_all(d))
 }
@@ -702,6 +709,10 @@ impl TopicFiles {
         line_end: Option<u64>,
     ) -> Result<Open, TopicError> {
         let compressed = matches!(extension(path).as_deref(), Some("gz" | "zst"));
+        if unwritten_compression(&path.to_string_lossy()) {
+            let why = "evq compresses only .gz and .zst files; this name would hold plain text";
+            return Err(at(path, io::Error::new(io::ErrorKind::InvalidInput, why)));
+        }
         self.make_room(compressed)?;
         refuse_symlink(path).map_err(|e| at(path, e))?;
         if first && self.opts.append {

@@ -110,6 +110,34 @@ fn bad_option_is_a_usage_error_before_reading_input() {
         "names a compressed file",
     );
     assert_usage_error(&["--stats=s.json.zst", "where true"], "names a compressed file");
+    // Topic files are compressed as .gz and .zst only: another suffix would name plain text.
+    assert_usage_error(
+        &["to \"out/x.ndjson.xz\""],
+        "to: its file name ends in .xz, but evq compresses only",
+    );
+    assert_usage_error(
+        &["tee \"out/{a}.BZ2\""],
+        "tee: its file name ends in .BZ2, but evq compresses only",
+    );
+}
+
+/// A `to` file whose name an event makes ends in a compression evq does not write: that
+/// file fails (exit 4, the event skipped), and nothing is created.
+#[test]
+fn a_topic_file_named_for_a_compression_evq_does_not_write_is_not_created() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = crate::common::run_in(dir.path(), &["to \"{a}\""], "{\"a\":\"x.xz\"}\n{\"a\":\"y\"}\n");
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("x.xz: evq compresses only .gz and .zst files"),
+        "{}",
+        r.stderr
+    );
+    assert!(!dir.path().join("x.xz").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("y")).expect("y"),
+        "{\"a\":\"y\"}\n"
+    );
 }
 
 /// A `--stats=FILE` that cannot be created stops the run before it reads anything (exit 4),
