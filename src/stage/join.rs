@@ -264,23 +264,45 @@ fn ndjson_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, S
 /// A header row, then one object per row.
 fn csv_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::Reader::from_reader(bytes);
-    let error = |e: csv::Error| {
-        let line = e.position().map_or(String::new(), |p| format!(":{}", p.line()));
-        format!("join: {file}{line}: {e}")
+    // As `-i csv` reads rows: one with fewer fields lacks the missing keys, one with more
+    // names the extra ones `_N`.
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    // The csv crate's line numbers count records, not lines, and its positions may be those
+    // of the blank lines before a row: a row's line is counted from its first byte.
+    let at = |p: Option<&csv::Position>| match p {
+        Some(p) => {
+            let from = usize::try_from(p.byte()).unwrap_or(usize::MAX).min(bytes.len());
+            let blank = bytes[from..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+            let start = from + blank;
+            format!(":{}", 1 + memchr::memchr_iter(b'\n', &bytes[..start]).count())
+        }
+        None => String::new(),
     };
-    let header = reader.headers().map_err(error)?.clone();
+    let error = |e: csv::Error| format!("join: {file}{}: {e}", at(e.position()));
+    let not_utf8 = |p: Option<&csv::Position>| {
+        format!(
+            "join: {file}{}: the row is not valid UTF-8: convert the file first, such as with iconv -f latin1 -t UTF-8",
+            at(p)
+        )
+    };
+    let header = reader.byte_headers().map_err(error)?.clone();
     let mut last = header.position().cloned();
-    let headers = crate::input::convert::unique_names(header.iter().map(str::to_owned));
+    let names = header.iter().map(|h| std::str::from_utf8(h).map(str::to_owned));
+    let names: Vec<String> = names.collect::<Result<_, _>>().map_err(|_| not_utf8(last.as_ref()))?;
+    let headers = crate::input::convert::unique_names(names.into_iter());
     let mut out = Vec::new();
-    for row in reader.records() {
+    for row in reader.byte_records() {
         let row = row.map_err(error)?;
         last = row.position().cloned();
-        let record = headers
+        let names = crate::input::convert::row_names(&headers, row.len());
+        let record = names
             .iter()
             .zip(row.iter())
-            .map(|(h, v)| (h.clone(), crate::parse::typed(v)))
-            .collect();
+            .map(|(h, v)| match std::str::from_utf8(v) {
+                Ok(v) => Ok((h.clone(), crate::parse::typed(v))),
+                Err(_) => Err(not_utf8(last.as_ref())),
+            })
+            .collect::<Result<_, _>>()?;
         out.push(record);
     }
     // A quote left open takes in every line after it: the table would lack them.
@@ -289,8 +311,8 @@ fn csv_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, Stri
         bytes.get(from..).is_some_and(|rest| ends_in_quotes(rest, b','))
     }) {
         return Err(format!(
-            "join: {file}:{}: a quote opened in this row never closes",
-            p.line()
+            "join: {file}{}: a quote opened in this row never closes",
+            at(Some(&p))
         ));
     }
     Ok(out)
@@ -372,12 +394,26 @@ mod tests {
         assert!(e.starts_with("join: u.ndjson:2: not valid JSON"), "{e}");
         let e = ndjson_records("u.ndjson", b"[1]\n").expect_err("not an object");
         assert!(e.contains("u.ndjson:1: a lookup record must be a JSON object"), "{e}");
-        let e = csv_records("u.csv", b"id,name\n1,a\n2\n").expect_err("ragged");
-        assert!(e.starts_with("join: u.csv:3: "), "{e}");
+        let e = csv_records("u.csv", b"id,name\r\n1,a\r\n\r\n2,\xff\r\n").expect_err("not UTF-8");
+        assert!(e.starts_with("join: u.csv:4: the row is not valid UTF-8"), "{e}");
         let e = csv_records("u.csv", b"id,name\n1,\"a\n2,b\n").expect_err("open quote");
         assert_eq!(e, "join: u.csv:2: a quote opened in this row never closes");
         let e = csv_records("u.csv", b"id,\"name\n1,a\n").expect_err("open quote in the header");
         assert_eq!(e, "join: u.csv:1: a quote opened in this row never closes");
+    }
+
+    #[test]
+    fn csv_rows_shorter_or_longer_than_the_header_read_as_with_i_csv() {
+        let records = csv_records("u.csv", b"id,name\r\n1,a\r\n\r\n2\r\n3,c,x\r\n").expect("ragged rows");
+        let rows: Vec<String> = records.iter().map(|r| Value::Object(r.clone()).to_string()).collect();
+        assert_eq!(
+            rows,
+            [
+                r#"{"id":1,"name":"a"}"#,
+                r#"{"id":2}"#,
+                r#"{"id":3,"name":"c","_3":"x"}"#
+            ]
+        );
     }
 
     #[test]
