@@ -225,7 +225,7 @@ fn idle_flags(cli: &Cli, pipeline: &Pipeline, asts: &[StageAst], format: Format)
         (
             cli.tz.is_some() && !windows && format != Format::Table,
             "--tz",
-            "it sets the zone of window bounds (every DUR), throttle's windows and -o table's times, and the pipeline has none of them; strftime and bucket take no zone",
+            "it sets the zone of window bounds (every DUR), throttle's windows and -o table's times, and the pipeline has none of them; strftime takes its zone as its third argument, strftime(t, \"%H:%M\", \"UTC\"), and bucket none",
         ),
     ];
     idle.into_iter()
@@ -282,7 +282,7 @@ fn msg_id(cli: &Cli, asts: &[StageAst]) -> Result<Option<crate::lang::Expr>, Usa
     crate::lang::parse_expr(src).map(Some).map_err(|e| {
         UsageError::flag(
             "--msg-id",
-            format!("`{src}`: {}; give an expression such as order_id", e.message),
+            format!("`{src}`: {}; give an expression such as order_id", e.one_line()),
         )
     })
 }
@@ -456,7 +456,7 @@ fn out_dir_stage(dir: &str, asts: &[StageAst]) -> Result<StageAst, UsageError> {
         &trimmed
     };
     let text = format!("{base}/{{topic()}}.ndjson");
-    let template = crate::lang::parse_template(&text).map_err(|e| UsageError::flag("-O", e.message))?;
+    let template = crate::lang::parse_template(&text).map_err(|e| UsageError::flag("-O", e.one_line()))?;
     let spec = StageSpec::To {
         template,
         text,
@@ -474,7 +474,10 @@ fn time_format(format: Option<&str>) -> Result<Option<Arc<str>>, UsageError> {
     match format {
         Some(f) if !crate::time::valid_format(f) => Err(UsageError::flag(
             "--time-format",
-            format!("`{f}` is not a valid strftime format"),
+            format!(
+                "`{f}` is not a valid strftime format: write the layout with chrono's % codes, such as \
+                 \"%d/%m/%Y %H:%M:%S\" (%Y year, %m month, %d day, %H:%M:%S time, %z offset)"
+            ),
         )),
         f => Ok(f.map(Arc::from)),
     }
@@ -775,7 +778,7 @@ fn read_config(cli: &Cli, asts: &[StageAst], inputs: usize) -> Result<ReadConfig
         }
         Some(re) => Some(
             crate::lang::parser::build_regex(re, "", crate::lang::Span::default())
-                .map_err(|e: LangError| UsageError::flag("--multiline-start", e.message))?,
+                .map_err(|e: LangError| UsageError::flag("--multiline-start", e.one_line()))?,
         ),
         None => None,
     };

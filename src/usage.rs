@@ -25,13 +25,30 @@ fn one_line(kind: clap::error::ErrorKind, text: &str) -> String {
             break;
         }
         if let Some(t) = line.strip_prefix("tip: ") {
-            tip.get_or_insert(t.to_string());
+            tip.get_or_insert(better_tip(t));
         } else if !line.is_empty() {
             message.push(line.trim_start_matches("error: "));
         }
     }
     let hint = tip.unwrap_or_else(|| "evq --help lists the options".to_string());
     format!("{}; {hint}", message.join(" "))
+}
+
+/// Clap's tip, or a truer one: for an argument that starts with `-` (`--since -5`), clap says
+/// to put `--` before it, which makes it an input path, not the option's value.
+fn better_tip(tip: &str) -> String {
+    let dashed = tip
+        .strip_prefix("to pass '")
+        .and_then(|rest| rest.split_once("' as a value"))
+        .map(|(arg, _)| arg);
+    match dashed {
+        Some(arg) if arg.as_bytes().get(1).is_some_and(u8::is_ascii_digit) => format!(
+            "an option's value that starts with - goes after = (--since={arg}); an input path that starts \
+             with - goes after -- (-- {arg})"
+        ),
+        Some(arg) => format!("evq --help lists the options; an input path that starts with - goes after -- (-- {arg})"),
+        None => tip.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -51,7 +68,13 @@ mod tests {
     fn clap_errors_become_one_line_with_a_hint() {
         assert_eq!(
             line(&["--zyxwvut", "x"]),
-            "unexpected argument '--zyxwvut' found; to pass '--zyxwvut' as a value, use '-- --zyxwvut'"
+            "unexpected argument '--zyxwvut' found; evq --help lists the options; an input path that starts \
+             with - goes after -- (-- --zyxwvut)"
+        );
+        assert_eq!(
+            line(&["--since", "-5", "count"]),
+            "unexpected argument '-5' found; an option's value that starts with - goes after = (--since=-5); \
+             an input path that starts with - goes after -- (-- -5)"
         );
         assert_eq!(
             line(&["-j", "x", "where true"]),

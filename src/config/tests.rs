@@ -65,7 +65,7 @@ fn wrong_command_lines_are_refused_with_their_message() {
         (&["--time-field", "len(a)", "where true"], "is not a field path"),
         (
             &["--time-format", "%Q", "where true"],
-            "evq: --time-format: `%Q` is not a valid strftime format",
+            "evq: --time-format: `%Q` is not a valid strftime format: write the layout with chrono's % codes",
         ),
         (
             &["-O", "out", r#"to "x.ndjson""#],

@@ -40,6 +40,14 @@ impl LangError {
         self
     }
 
+    /// The message and its hint in one line, for an option's text (no caret to show).
+    pub(crate) fn one_line(&self) -> String {
+        match &self.hint {
+            Some(hint) => format!("{}; {hint}", self.message),
+            None => self.message.clone(),
+        }
+    }
+
     /// The message with the offending line of the pipeline and a caret under the problem;
     /// `messages` adds the `evq: ` prefix when it prints it.
     pub(crate) fn render(&self, src: &str) -> String {

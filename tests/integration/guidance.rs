@@ -615,7 +615,8 @@ fn argument_errors_are_one_evq_line_with_a_hint() {
     let cases: [(&[&str], &str); 3] = [
         (
             &["--zyxwvut", "where true"],
-            "evq: unexpected argument '--zyxwvut' found; to pass '--zyxwvut' as a value, use '-- --zyxwvut'\n",
+            "evq: unexpected argument '--zyxwvut' found; evq --help lists the options; an input path that \
+             starts with - goes after -- (-- --zyxwvut)\n",
         ),
         (
             &["-j", "x", "where true"],
