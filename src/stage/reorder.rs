@@ -15,7 +15,7 @@
 //!   held is released in order.
 
 use super::{Describe, Emit, Ordered};
-use crate::event::{Event, Fate, OwnedEvent, Reason};
+use crate::event::{Event, Fate, OwnedEvent, Reason, Rejection};
 use crate::lang::Expr;
 use crate::lang::ast::Bound;
 use crate::lang::func::time_of;
@@ -38,6 +38,9 @@ pub(crate) struct Reorder {
     newest: f64,
     /// The key of the last event released.
     released: Option<f64>,
+    /// The largest key released before its time because the events held passed
+    /// `--memory-limit`: an event late behind it is late for that reason.
+    forced: Option<f64>,
     /// Arrival number of the next event, to keep equal keys in arrival order.
     seq: u64,
 }
@@ -86,20 +89,20 @@ impl Reorder {
             held_bytes: 0,
             newest: f64::NEG_INFINITY,
             released: None,
+            forced: None,
             seq: 0,
         }
     }
 
-    /// Whether the smallest event held is due.
-    fn ready(&self) -> bool {
-        let Some(Reverse(first)) = self.heap.peek() else {
-            return false;
-        };
+    /// Whether the smallest event held is to go: `Some(true)` when only `--memory-limit` makes
+    /// it go.
+    fn ready(&self) -> Option<bool> {
+        let Reverse(first) = self.heap.peek()?;
         let due = match self.bound {
             Bound::Span(d) => first.key <= self.newest - d,
             Bound::Events(n) => self.heap.len() as u64 > n,
         };
-        due || self.held_bytes > self.memory_limit
+        (due || self.held_bytes > self.memory_limit).then_some(!due)
     }
 
     /// Hands on the smallest event held.
@@ -108,6 +111,18 @@ impl Reorder {
             self.held_bytes -= h.bytes();
             self.released = Some(h.key);
             out.push_owned(h.ev);
+        }
+    }
+
+    /// Why an event whose key is below the last released is a dead letter.
+    fn late(&self, key: f64) -> Rejection {
+        match self.forced {
+            Some(f) if key < f => Rejection::new(
+                Reason::Late,
+                "older than what was already output, which reorder released before its time as the events \
+                 held passed --memory-limit: raise --memory-limit or shorten the window",
+            ),
+            _ => Reason::Late.into(),
         }
     }
 }
@@ -133,7 +148,7 @@ impl Ordered for Reorder {
             return out.dead(&ev, Reason::NoTime);
         };
         if self.released.is_some_and(|r| key < r) {
-            return out.dead(&ev, Reason::Late);
+            return out.dead(&ev, self.late(key));
         }
         let held = Held {
             key,
@@ -144,7 +159,10 @@ impl Ordered for Reorder {
         self.held_bytes += held.bytes();
         self.heap.push(Reverse(held));
         self.newest = self.newest.max(key);
-        while self.ready() {
+        while let Some(forced) = self.ready() {
+            if forced {
+                self.forced = self.heap.peek().map(|Reverse(h)| h.key);
+            }
             self.release(out);
         }
     }
@@ -250,8 +268,12 @@ mod tests {
         let lines = keyed(&["5", "4", "3", "2", "1"]);
         let one = lines[0].len() + OVERHEAD;
         let r = run("reorder by t within 1h", 2 * one, &lines);
-        // Two fit; the third releases the smallest (3), and 2 and 1 are then late.
+        // Two fit; the third releases the smallest (3), and 2 and 1 are then late: the
+        // dead letters say why, since the window alone would have held them.
         assert_eq!(order(&r), [2, 1, 0]);
         assert_eq!(r.lines(Fate::Dead(Reason::Late)), [4, 5]);
+        assert!(r.errors[&4].contains("released before its time as the events held passed --memory-limit"));
+        let r = run("reorder by t within 1", usize::MAX, &lines);
+        assert_eq!(r.errors[&3], Reason::Late.explain());
     }
 }

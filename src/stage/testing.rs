@@ -13,6 +13,8 @@ pub(crate) struct Recorded {
     pub out: Vec<String>,
     /// The fate of each line, by line number.
     pub fates: BTreeMap<u64, Fate>,
+    /// The error of each dead letter, by line number.
+    pub errors: BTreeMap<u64, String>,
     /// The message of a failure that stopped the run.
     pub failed: Option<String>,
     /// The failure left what the stage holds wrong: it is abandoned, not finished.
@@ -56,6 +58,7 @@ impl Outlet for Recorded {
     }
 
     fn dead(&mut self, origin: Origin, why: Rejection, _: &str) {
+        self.errors.insert(origin.line, why.error.clone());
         self.record(origin, Fate::Dead(why.reason));
     }
 
