@@ -481,6 +481,9 @@ impl CsvRecords {
                 );
                 return Err(io::Error::new(io::ErrorKind::InvalidData, why));
             }
+            // A header row whose quoted names hold line ends is one line read, as a row is.
+            let inner: usize = names.iter().map(|h| memchr::memchr_iter(b'\n', h).count()).sum();
+            self.next_line += inner as u64;
             let tsv = self.delimiter == b'\t';
             self.headers = Some(unique_names(names.iter().map(|h| {
                 let name = String::from_utf8_lossy(h);

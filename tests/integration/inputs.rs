@@ -448,6 +448,22 @@ fn csv_rows_after_crlf_line_ends_are_numbered_by_their_own_line() {
     assert!(r.stderr.contains("-:4: invalid_utf8"), "{}", r.stderr);
 }
 
+/// A header row or a row whose quoted fields hold line ends is one line read, as a
+/// pretty-printed record of `-i json` is: the fates add up either way.
+#[test]
+fn csv_header_and_rows_that_span_lines_are_each_one_line_read() {
+    for (input, lines, blank) in [
+        ("a,b\n1,\"x\ny\"\n2,z\n", 3, 1),
+        ("\"a\nb\",c\n1,2\n", 2, 1),
+        ("\"a\r\nb\",c\r\n\r\n1,\"2\r\n3\"\r\n", 3, 2),
+    ] {
+        let r = run(&["-i", "csv", "--stats", "where true"], input);
+        let s = crate::common::stats(&r.stderr);
+        assert_eq!(s["lines_read"], lines, "{input:?}: {s}");
+        assert_eq!(s["fates"]["blank"], blank, "{input:?}: {s}");
+    }
+}
+
 #[test]
 fn csv_header_that_opens_a_quote_never_closed_is_corrupt_input() {
     let r = run(&["-i", "csv", "where true"], "a,\"b\n1,2\n3,4\n");
