@@ -3,7 +3,7 @@
 //! Also the time zone of `--tz`: its offsets, and RFC 3339 text in it.
 
 use chrono::format::{Item, StrftimeItems};
-use chrono::{DateTime, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// True when `fmt` is a valid strftime format to read times with.
@@ -437,9 +437,10 @@ pub(crate) fn rfc3339_in(t: f64, zone: Tz) -> String {
     let Some((secs, nanos)) = seconds_and_nanos(t) else {
         return rfc3339(t);
     };
-    match DateTime::<Utc>::from_timestamp(secs, nanos) {
-        Some(dt) => written(dt.with_timezone(&zone).format(fmt)).unwrap_or_else(|| rfc3339(t)),
-        None => rfc3339(t),
+    match DateTime::<Utc>::from_timestamp(secs, nanos).map(|dt| dt.with_timezone(&zone)) {
+        // Years 0000 to 9999 only, as evq reads them: past them, the time in UTC.
+        Some(dt) if (0..=9999).contains(&dt.year()) => written(dt.format(fmt)).unwrap_or_else(|| rfc3339(t)),
+        _ => rfc3339(t),
     }
 }
 
@@ -460,6 +461,10 @@ pub(crate) fn shown_in(s: &str, zone: Tz) -> Option<String> {
     let whole = format!("{}{}", &s[..19], &s[offset_at..]);
     let t = parse_rfc3339(whole.as_bytes())?;
     let dt = DateTime::<Utc>::from_timestamp(t as i64, 0)?.with_timezone(&zone);
+    if !(0..=9999).contains(&dt.year()) {
+        // Years 0000 to 9999 only, as evq reads them: the text is shown as written.
+        return None;
+    }
     let offset = if is_utc(zone) {
         "Z".into()
     } else {
@@ -476,6 +481,20 @@ pub(crate) fn shown_in(s: &str, zone: Tz) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_shown_in_a_zone_stay_within_years_0000_to_9999() {
+        let kiritimati = zone("Pacific/Kiritimati").expect("zone");
+        let honolulu = zone("Pacific/Honolulu").expect("zone");
+        assert_eq!(shown_in("9999-12-31T23:59:59-23:59", kiritimati), None);
+        assert_eq!(shown_in("0000-01-01T00:00:00Z", honolulu), None);
+        assert_eq!(
+            shown_in("2026-01-01T00:00:00Z", kiritimati).as_deref(),
+            Some("2026-01-01T14:00:00+14:00")
+        );
+        let end = parse_str("9999-12-31T23:59:59Z", None).expect("time");
+        assert_eq!(rfc3339_in(end, kiritimati), "9999-12-31T23:59:59Z");
+    }
 
     #[test]
     fn a_decimal_time_stays_in_its_second() {
