@@ -79,7 +79,8 @@ fn explain_marks_stages_after_an_ordered_one_as_ordered_and_names_paths_as_writt
     // The time field a stage reads and the fates it decides are named too.
     let r = run(&["--explain", "dedupe by id within 5m | assert n > 0"], "");
     for line in [
-        "dedupe   ordered   reads id, event time (ts, time, timestamp or @timestamp); repeat: duplicate; no time: dead letter (no_time)\n",
+        "dedupe   ordered   reads id, event time (ts, time, timestamp or @timestamp); repeat: duplicate; older than DUR \
+         before the newest time: dead letter (late); no time: dead letter (no_time)\n",
         "assert   ordered   reads n; the first event that fails: failed; the lines after it: skipped\n",
     ] {
         assert!(r.stdout.contains(line), "{line:?} in {}", r.stdout);
