@@ -61,6 +61,11 @@ fn unit_digits(n: f64) -> i32 {
 pub(crate) fn from_decimal(text: &str) -> Option<f64> {
     let n: f64 = text.parse().ok()?;
     let t = from_number(n)?;
+    // Rounding up past a second lands on the next whole second (a double), and only digits
+    // after a point (or an exponent) can round: other times need no exact look.
+    if t.fract() != 0.0 || !text.contains(['.', 'e', 'E']) {
+        return Some(t);
+    }
     match whole_seconds(text, unit_digits(n)) {
         Some(second) => Some(t.min(last_before(second + 1.0))),
         None => Some(t),

@@ -10,8 +10,7 @@ use std::io::{self, Read};
 /// What a malformed sequence becomes: not UTF-8, so its line is a dead letter.
 const MALFORMED: &[u8] = b"\xED\xA0\x80";
 
-/// The room decoded text is written to: a UTF-16 code unit is at most 3 bytes of UTF-8, a
-/// pair 4, so every buffer of input fits in twice its length.
+/// How many bytes of input are decoded at a time.
 const RAW: usize = 32 << 10;
 
 pub(super) struct Utf16<R> {
@@ -38,6 +37,7 @@ impl<R: Read> Utf16<R> {
             raw: vec![0; RAW],
             raw_at: 0,
             raw_end: 0,
+            // A UTF-16 code unit is at most 3 bytes of UTF-8, a pair 4.
             out: Vec::with_capacity(2 * RAW + 16),
             out_at: 0,
             ended: false,
@@ -62,7 +62,7 @@ impl<R: Read> Utf16<R> {
         Ok(true)
     }
 
-    /// Decodes what is left of `raw` (all of it: `out` has room for it).
+    /// Decodes what is left of `raw`, marking each malformed sequence.
     fn decode_buffer(&mut self) {
         loop {
             let src = &self.raw[self.raw_at..self.raw_end];

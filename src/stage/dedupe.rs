@@ -49,14 +49,14 @@ enum Seen {
 }
 
 /// What became of one event's key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Verdict {
     Kept,
     Duplicate,
     /// The key would be one more than the limit.
     Full,
-    /// The event is too old for the window to tell.
-    Late,
+    /// The event is too old for the window to tell: why.
+    Late(Rejection),
 }
 
 impl Dedupe {
@@ -72,21 +72,6 @@ impl Dedupe {
             seen,
             key: Vec::new(),
         }
-    }
-
-    /// Why an event too old for the window is a dead letter.
-    fn late(&self) -> Rejection {
-        let span = match &self.seen {
-            Seen::Window(w) => w.span,
-            Seen::All(_) => 0.0,
-        };
-        Rejection::new(
-            Reason::Late,
-            format!(
-                "{span}s or more older than the newest time seen: dedupe within {span}s may have forgotten its key; \
-                 put reorder before it or widen the window"
-            ),
-        )
     }
 
     fn overflow(&self) -> StageError {
@@ -156,7 +141,7 @@ impl Ordered for Dedupe {
                 out.fail(self.overflow());
                 out.record(&ev, Fate::Skipped);
             }
-            Verdict::Late => out.dead(&ev, self.late()),
+            Verdict::Late(why) => out.dead(&ev, why),
         }
     }
 
@@ -225,6 +210,18 @@ impl Window {
         }
     }
 
+    /// Why an event too old for the window is a dead letter.
+    fn late(&self) -> Rejection {
+        let span = self.span;
+        Rejection::new(
+            Reason::Late,
+            format!(
+                "{span}s or more older than the newest time seen: dedupe within {span}s may have forgotten its key; \
+                 put reorder before it or widen the window"
+            ),
+        )
+    }
+
     /// Keys kept at or before this time are forgotten.
     fn horizon(&self) -> f64 {
         self.newest - self.span
@@ -246,7 +243,7 @@ impl Window {
         }
         if t <= horizon {
             // Older than the window: a key it repeats may be forgotten already.
-            return Verdict::Late;
+            return Verdict::Late(self.late());
         }
         if let Some((_, kept)) = held {
             // Forgotten, but not yet removed (a later time was ahead of it in the queue).
