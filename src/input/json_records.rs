@@ -10,8 +10,8 @@
 use super::convert::{Capped, Record, Records};
 use std::io::{self, BufRead, BufReader, ErrorKind, Read};
 
-/// Brackets whose kinds are checked; deeper ones are only counted (the record is too deep anyway).
-const MAX_CHECKED_DEPTH: usize = 1024;
+/// How many line starts a scan notes for [`Memo`] (32 bytes each); past them, it notes none.
+const MAX_NOTED_STARTS: usize = 1 << 16;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Pos {
@@ -33,6 +33,24 @@ pub(crate) struct JsonRecords<R> {
     /// Bytes taken back after a broken record, read again before `r`.
     pending: Vec<u8>,
     pending_at: usize,
+    /// What the scan that broke before them learnt about the bytes taken back.
+    memo: Option<Memo>,
+    /// Whether to use [`Memo`]s (tests read without them to compare).
+    memoize: bool,
+}
+
+/// What a broken value's scan learnt about the text after its first restart line, which is
+/// read again. The scan from a bracket that was still open where it broke breaks at the same
+/// byte (inside the text, strings and brackets read alike from any line start), so the record
+/// from there ends at its own next restart line, found here without reading the text again.
+/// Damaged input with many unclosed lines is read in linear time, not quadratic.
+struct Memo {
+    /// Offsets of the line-starting brackets still open where the scan broke, ascending.
+    open: Vec<u64>,
+    /// Each line's first byte that may start or end a record (`{`, `[`, `]`), with its place.
+    starts: Vec<(Pos, u8)>,
+    /// The offset of the byte after the scanned text.
+    end: u64,
 }
 
 /// What a top-level array takes next.
@@ -52,7 +70,7 @@ enum Next {
 struct Brackets {
     /// The closing bracket each open one needs, innermost last.
     closers: Vec<u8>,
-    /// Open brackets past `MAX_CHECKED_DEPTH`.
+    /// Open brackets past the kept text, only counted (the record is too long anyway).
     unchecked: usize,
     in_str: bool,
     escaped: bool,
@@ -63,6 +81,11 @@ struct Brackets {
     in_array: bool,
     /// Where in the text the first line that [`restarts`] begins.
     restart: Option<(usize, Pos)>,
+    /// For [`Memo`]: the line starts seen, the offsets (and depths) of the line-starting
+    /// brackets still open, and whether every line start was noted.
+    starts: Vec<(Pos, u8)>,
+    open_starts: Vec<(u64, usize)>,
+    noted_all: bool,
 }
 
 enum Step {
@@ -82,6 +105,7 @@ impl Brackets {
             if self.restart.is_none() && restarts(b, pos.col, self.col, self.in_array) {
                 self.restart = at.map(|i| (i, pos));
             }
+            self.note_start(b, pos);
         }
         self.line_start |= b == b'\n' && !self.in_str;
         let broken = Step::Stop {
@@ -99,12 +123,18 @@ impl Brackets {
         } else {
             match b {
                 b'"' => self.in_str = true,
-                b'{' | b'[' if self.closers.len() < MAX_CHECKED_DEPTH => {
+                b'{' | b'[' if at.is_some() => {
                     self.closers.push(if b == b'{' { b'}' } else { b']' });
                 }
                 b'{' | b'[' => self.unchecked += 1,
                 b'}' | b']' if self.unchecked > 0 => self.unchecked -= 1,
                 b'}' | b']' if self.closers.pop() != Some(b) => return broken,
+                b'}' | b']' => {
+                    let depth = self.closers.len();
+                    while self.open_starts.last().is_some_and(|&(_, d)| d >= depth) {
+                        self.open_starts.pop();
+                    }
+                }
                 _ => {}
             }
         }
@@ -114,6 +144,38 @@ impl Brackets {
                 extent: Extent::Whole { scalar: false },
             },
             false => Step::Go,
+        }
+    }
+}
+
+impl Brackets {
+    /// The scan that ended with `extent` before offset `end`; if the value broke, with what
+    /// the scan learnt (when it noted every line start).
+    fn scan(self, extent: Extent, end: u64) -> Scan {
+        let learnt = matches!(extent, Extent::Broken) && self.noted_all;
+        Scan {
+            restart: self.restart,
+            memo: learnt.then(|| Memo {
+                open: self.open_starts.into_iter().map(|(offset, _)| offset).collect(),
+                starts: self.starts,
+                end,
+            }),
+            extent,
+        }
+    }
+
+    /// Notes a line's first byte `b` for [`Memo`], if it may start or end a record.
+    fn note_start(&mut self, b: u8, pos: Pos) {
+        if !matches!(b, b'{' | b'[' | b']') || !self.noted_all {
+            return;
+        }
+        if self.starts.len() == MAX_NOTED_STARTS || self.unchecked > 0 {
+            self.noted_all = false;
+            return;
+        }
+        self.starts.push((pos, b));
+        if b != b']' {
+            self.open_starts.push((pos.offset, self.closers.len()));
         }
     }
 }
@@ -137,6 +199,24 @@ impl Pos {
             self.col = 0;
         } else {
             self.col += 1;
+        }
+    }
+}
+
+/// A value's text as scanned: how it ended, where in it the first line that [`restarts`]
+/// begins, and what the scan learnt if the value broke.
+struct Scan {
+    extent: Extent,
+    restart: Option<(usize, Pos)>,
+    memo: Option<Memo>,
+}
+
+impl Scan {
+    fn ended(extent: Extent) -> Scan {
+        Scan {
+            extent,
+            restart: None,
+            memo: None,
         }
     }
 }
@@ -234,6 +314,8 @@ impl<R: Read> JsonRecords<R> {
             started: false,
             pending: Vec::new(),
             pending_at: 0,
+            memo: None,
+            memoize: true,
         }
     }
 
@@ -283,7 +365,13 @@ impl<R: Read> JsonRecords<R> {
     fn value(&mut self, no_comma: bool) -> io::Result<(Record, bool)> {
         let start = self.pos;
         let mut text = Capped::new(self.max);
-        let (extent, restart) = self.extent(&mut text, start.col)?;
+        if let Some((len, restart)) = self.known_break() {
+            let end = self.pending_at + len;
+            text.extend(&self.pending[self.pending_at..end]);
+            (self.pending_at, self.pos) = (end, restart);
+            return Ok((text.into_bad(start.line, start.offset), false));
+        }
+        let Scan { extent, restart, memo } = self.extent(&mut text, start.col)?;
         match extent {
             Extent::Whole { .. } if text.too_long() => {}
             Extent::Whole { .. } if no_comma => {
@@ -299,7 +387,10 @@ impl<R: Read> JsonRecords<R> {
             },
             Extent::Broken => match restart.filter(|_| !text.too_long()) {
                 // A record starts inside the broken one's text: read again from there.
-                Some((at, pos)) => self.take_back(text.split_off(at), pos),
+                Some((at, pos)) => {
+                    self.take_back(text.split_off(at), pos);
+                    self.memo = memo.filter(|_| self.memoize);
+                }
                 None => self.resync(start.col, &mut text)?,
             },
         }
@@ -312,21 +403,39 @@ impl<R: Read> JsonRecords<R> {
         (self.pending, self.pending_at, self.pos) = (bytes, 0, pos);
     }
 
+    /// When the record at the next byte is known (from [`Memo`]) to break where the scan
+    /// before it did: its length, and the place of the line it ends before.
+    fn known_break(&self) -> Option<(usize, Pos)> {
+        let memo = self.memo.as_ref()?;
+        let at = self.pos.offset;
+        if at >= memo.end || memo.end - at > self.max as u64 || memo.open.binary_search(&at).is_err() {
+            return None;
+        }
+        let in_array = self.array.is_some();
+        let later = memo.starts.partition_point(|(pos, _)| pos.offset <= at);
+        let &(restart, _) = memo.starts[later..]
+            .iter()
+            .find(|&&(pos, b)| restarts(b, pos.col, self.pos.col, in_array))?;
+        let len = usize::try_from(restart.offset - at).ok()?;
+        (self.pending.len() - self.pending_at >= len).then_some((len, restart))
+    }
+
     /// Takes one value's text: a scalar up to its delimiter, else up to its closing bracket or
-    /// quote. Also returns where in the text the first line that [`restarts`] begins, if any.
-    fn extent(&mut self, text: &mut Capped, col: u64) -> io::Result<(Extent, Option<(usize, Pos)>)> {
+    /// quote. Also returns where in the text the first line that [`restarts`] begins, if any,
+    /// and, if the value broke, what its scan learnt about the text after that line.
+    fn extent(&mut self, text: &mut Capped, col: u64) -> io::Result<Scan> {
         let Some(first) = self.peek()? else {
-            return Ok((Extent::Broken, None));
+            return Ok(Scan::ended(Extent::Broken));
         };
         if matches!(first, b']' | b'}' | b',' | b':') {
             self.take(first, text)?;
-            return Ok((Extent::Broken, None));
+            return Ok(Scan::ended(Extent::Broken));
         }
         if !matches!(first, b'{' | b'[' | b'"') {
             while let Some(b) = self.peek()?.filter(|&b| !ends_scalar(b)) {
                 self.take(b, text)?;
             }
-            return Ok((Extent::Whole { scalar: true }, None));
+            return Ok(Scan::ended(Extent::Whole { scalar: true }));
         }
         let mut st = Brackets {
             closers: Vec::new(),
@@ -337,6 +446,9 @@ impl<R: Read> JsonRecords<R> {
             col,
             in_array: self.array.is_some(),
             restart: None,
+            starts: Vec::new(),
+            open_starts: Vec::new(),
+            noted_all: true,
         };
         loop {
             let mut pos = self.pos;
@@ -346,7 +458,7 @@ impl<R: Read> JsonRecords<R> {
                     None => fill(&mut self.r)?,
                 };
                 if buf.is_empty() {
-                    return Ok((Extent::Broken, st.restart));
+                    return Ok(st.scan(Extent::Broken, self.pos.offset));
                 }
                 let mut n = 0;
                 let mut stop = None;
@@ -373,7 +485,7 @@ impl<R: Read> JsonRecords<R> {
             }
             self.pos = pos;
             if let Some(extent) = stop {
-                return Ok((extent, st.restart));
+                return Ok(st.scan(extent, pos.offset));
             }
         }
     }
@@ -528,6 +640,28 @@ mod tests {
         assert_eq!(bad("[{\"a\" 1},{\"b\":2}]"), [stray("{\"a\" 1}"), good("{\"b\":2}")]);
     }
 
+    /// Each record as (line, offset, text, bad), read with or without [`Memo`]s.
+    fn records_memoized(input: &[u8], max: usize, memoize: bool) -> Vec<(u64, u64, Vec<u8>, bool)> {
+        let mut r = JsonRecords::new(BufReader::with_capacity(5, input), max);
+        r.memoize = memoize;
+        std::iter::from_fn(|| r.next_record().unwrap())
+            .map(|rec| (rec.line, rec.offset, rec.text, rec.rejected.is_some()))
+            .collect()
+    }
+
+    #[test]
+    fn unclosed_lines_are_each_a_record_at_its_line() {
+        let input = "{\"a\":1\n".repeat(20_000);
+        let mut r = JsonRecords::new(BufReader::new(input.as_bytes()), 1 << 26);
+        let mut n = 0;
+        while let Some(rec) = r.next_record().unwrap() {
+            assert_eq!((rec.line, rec.offset, &rec.text[..]), (n + 1, 7 * n, &b"{\"a\":1"[..]));
+            n += 1;
+        }
+        assert_eq!(n, 20_000);
+        assert!(r.memo.is_some(), "the records after the first were read from its memo");
+    }
+
     #[test]
     fn a_bom_is_skipped_and_counted_in_offsets() {
         assert_eq!(records("\u{feff}{\"a\":1}"), [(1, 3, "{\"a\":1}".into(), false)]);
@@ -563,6 +697,25 @@ mod tests {
                     last = (rec.line, rec.offset);
                 }
                 let _ = last;
+            }
+
+            /// Reading the text a broken value's scan took back from what that scan learnt
+            /// gives the records reading it again gives.
+            #[test]
+            fn memos_give_the_records_a_second_scan_gives(
+                lines in proptest::collection::vec(
+                    (
+                        0..3usize,
+                        proptest::sample::select(vec!["{", "{", "[", "]", "}", "", "\"a\":", "{}"]),
+                        proptest::sample::select(vec!["", "", "", "", "1,", "]", "}", "\""]),
+                    ),
+                    0..60,
+                ),
+                max in proptest::sample::select(vec![40, 1 << 20]),
+            ) {
+                let input: String = lines.iter().map(|(indent, first, rest)| format!("{:indent$}{first}{rest}\n", "")).collect();
+                let input = input.into_bytes();
+                proptest::prop_assert_eq!(records_memoized(&input, max, true), records_memoized(&input, max, false));
             }
 
             /// Valid JSON, pretty or compact, alone or in a top-level array, comes out value for value.
