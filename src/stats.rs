@@ -142,6 +142,9 @@ impl Tally {
         let at = match self.0.iter().rposition(|(f, _)| *f == file) {
             Some(i) => i,
             None => {
+                // Nearly always one input: a chunk's segments hold one tally each, at most one
+                // per line, so none gets room for more it will not use.
+                self.0.reserve_exact(1);
                 self.0.push((file, Stats::default()));
                 self.0.len() - 1
             }
@@ -226,6 +229,20 @@ pub(crate) fn report(total: &Stats, files: &[(String, Stats)], elapsed: f64, out
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A chunk of short lines that are all dead letters holds one tally per line.
+    #[test]
+    fn a_tally_holds_room_for_the_inputs_it_counts_only() {
+        let mut t = Tally::default();
+        t.of(3).lines += 1;
+        assert_eq!(t.0.capacity(), 1);
+        t.of(3).lines += 1;
+        t.of(4).lines += 1;
+        assert_eq!(
+            t.files().map(|(f, s)| (f, s.lines)).collect::<Vec<_>>(),
+            [(3, 2), (4, 1)]
+        );
+    }
 
     #[test]
     fn fates_add_across_merges() {

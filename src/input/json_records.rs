@@ -10,7 +10,8 @@
 use super::convert::{Capped, Record, Records};
 use std::io::{self, BufRead, BufReader, ErrorKind, Read};
 
-/// How many line starts a scan notes for [`Memo`] (32 bytes each); past them, it notes none.
+/// How many line starts a scan notes for [`Memo`] (32 bytes each); past them, it notes none,
+/// and a record that would end past them is scanned again (noting the next as many).
 const MAX_NOTED_STARTS: usize = 1 << 16;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -47,7 +48,8 @@ pub(crate) struct JsonRecords<R> {
 struct Memo {
     /// Offsets of the line-starting brackets still open where the scan broke, ascending.
     open: Vec<u64>,
-    /// Each line's first byte that may start or end a record (`{`, `[`, `]`), with its place.
+    /// Each line's first byte that may start or end a record (`{`, `[`, `]`), with its place;
+    /// the first [`MAX_NOTED_STARTS`] of them.
     starts: Vec<(Pos, u8)>,
     /// The offset of the byte after the scanned text.
     end: u64,
@@ -81,11 +83,11 @@ struct Brackets {
     in_array: bool,
     /// Where in the text the first line that [`restarts`] begins.
     restart: Option<(usize, Pos)>,
-    /// For [`Memo`]: the line starts seen, the offsets (and depths) of the line-starting
-    /// brackets still open, and whether every line start was noted.
+    /// For [`Memo`]: the first line starts seen, the offsets (and depths) of the line-starting
+    /// brackets among them still open, and whether the notes stopped.
     starts: Vec<(Pos, u8)>,
     open_starts: Vec<(u64, usize)>,
-    noted_all: bool,
+    notes_stopped: bool,
 }
 
 enum Step {
@@ -150,12 +152,11 @@ impl Brackets {
 
 impl Brackets {
     /// The scan that ended with `extent` before offset `end`; if the value broke, with what
-    /// the scan learnt (when it noted every line start).
+    /// the scan learnt.
     fn scan(self, extent: Extent, end: u64) -> Scan {
-        let learnt = matches!(extent, Extent::Broken) && self.noted_all;
         Scan {
             restart: self.restart,
-            memo: learnt.then(|| Memo {
+            memo: matches!(extent, Extent::Broken).then(|| Memo {
                 open: self.open_starts.into_iter().map(|(offset, _)| offset).collect(),
                 starts: self.starts,
                 end,
@@ -166,11 +167,8 @@ impl Brackets {
 
     /// Notes a line's first byte `b` for [`Memo`], if it may start or end a record.
     fn note_start(&mut self, b: u8, pos: Pos) {
-        if !matches!(b, b'{' | b'[' | b']') || !self.noted_all {
-            return;
-        }
-        if self.starts.len() == MAX_NOTED_STARTS || self.unchecked > 0 {
-            self.noted_all = false;
+        self.notes_stopped |= self.starts.len() == MAX_NOTED_STARTS || self.unchecked > 0;
+        if !matches!(b, b'{' | b'[' | b']') || self.notes_stopped {
             return;
         }
         self.starts.push((pos, b));
@@ -448,7 +446,7 @@ impl<R: Read> JsonRecords<R> {
             restart: None,
             starts: Vec::new(),
             open_starts: Vec::new(),
-            noted_all: true,
+            notes_stopped: false,
         };
         loop {
             let mut pos = self.pos;
