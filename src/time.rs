@@ -45,6 +45,17 @@ pub(crate) fn from_number(n: f64) -> Option<f64> {
     TIMES.contains(&t).then_some(t)
 }
 
+/// Past this, not every integer is a double.
+const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+
+/// Unix seconds from an integer, as [`from_decimal`] reads its text.
+pub(crate) fn from_integer(i: i64) -> Option<f64> {
+    match i.unsigned_abs() as f64 > EXACT_INTEGERS {
+        true => from_decimal(&i.to_string()),
+        false => from_number(i as f64),
+    }
+}
+
 /// How many decimal digits a number's unit is below a second: 0, 3, 6 or 9 (see [`from_number`]).
 fn unit_digits(n: f64) -> i32 {
     match n.abs() {
@@ -57,13 +68,15 @@ fn unit_digits(n: f64) -> i32 {
 
 /// Unix seconds from a number written in decimal (JSON's syntax), as [`from_number`], but
 /// never rounded into the next second: `1767225599.9999999` is a double's 1767225600, a
-/// second later, so the time is the last double of its own second, as for RFC 3339 times.
+/// second later, and so is the integer `1767225599999999999` (nanoseconds), so the time is
+/// the last double of its own second, as for RFC 3339 times.
 pub(crate) fn from_decimal(text: &str) -> Option<f64> {
     let n: f64 = text.parse().ok()?;
     let t = from_number(n)?;
     // Rounding up past a second lands on the next whole second (a double), and only digits
-    // after a point (or an exponent) can round: other times need no exact look.
-    if t.fract() != 0.0 || !text.contains(['.', 'e', 'E']) {
+    // after a point (or an exponent), or an integer past 2^53, can round: other times need
+    // no exact look.
+    if t.fract() != 0.0 || !(text.contains(['.', 'e', 'E']) || n.abs() > EXACT_INTEGERS) {
         return Some(t);
     }
     match whole_seconds(text, unit_digits(n)) {
@@ -526,6 +539,15 @@ mod tests {
         );
         assert_eq!(from_decimal("1e400"), None);
         assert_eq!(parse_str("1767225599.9999999", None), Some(last));
+        // Nanoseconds past 2^53, as text or as an integer.
+        assert_eq!(from_decimal("1767225599999999999"), Some(last));
+        assert_eq!(from_integer(1_767_225_599_999_999_999), Some(last));
+        assert_eq!(
+            from_integer(-1_767_225_600_000_000_001),
+            Some(f64::from_bits(1_767_225_600f64.to_bits() + 1).copysign(-1.0))
+        );
+        assert_eq!(from_integer(1_767_225_600_000_000_000), Some(1_767_225_600.0));
+        assert_eq!(from_integer(1_767_225_599_000), Some(1_767_225_599.0));
     }
 
     #[test]

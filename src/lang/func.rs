@@ -148,6 +148,7 @@ pub(crate) fn time_of(v: &Val, env: &Env) -> Option<f64> {
     match v {
         Val::Str(s) => time::parse_str(s, env.time_format.as_deref()),
         Val::Num(text) => time::from_decimal(text),
+        Val::Int(i) => time::from_integer(*i),
         v => time::from_number(v.numeric()?.as_f64()),
     }
 }

@@ -302,7 +302,8 @@ fn an_event_on_a_sub_second_windows_start_is_counted_in_that_window() {
 #[test]
 fn a_unix_time_with_a_long_fraction_stays_in_its_second_day_and_range() {
     // A double rounds 1767225599.9999999 up to 2026-01-01T00:00:00Z, a day later.
-    let input = "{\"ts\":1767225599.9999999}\n{\"ts\":\"1767225599999.9999999\"}\n";
+    // So does a double the integer 1767225599999999999 (nanoseconds).
+    let input = "{\"ts\":1767225599.9999999}\n{\"ts\":\"1767225599999.9999999\"}\n{\"ts\":1767225599999999999}\n";
     let r = run(
         &[
             "--until",
@@ -315,11 +316,12 @@ fn a_unix_time_with_a_long_fraction_stays_in_its_second_day_and_range() {
     assert_eq!(
         r.stdout,
         "{\"ts\":1767225599.9999999,\"d\":\"2025-12-31\",\"b\":1767139200}\n\
-         {\"ts\":\"1767225599999.9999999\",\"d\":\"2025-12-31\",\"b\":1767139200}\n"
+         {\"ts\":\"1767225599999.9999999\",\"d\":\"2025-12-31\",\"b\":1767139200}\n\
+         {\"ts\":1767225599999999999,\"d\":\"2025-12-31\",\"b\":1767139200}\n"
     );
     let r = run(&["count every 1d"], input);
     assert_eq!(
         r.stdout,
-        "{\"window_start\":\"2025-12-31T00:00:00Z\",\"window_end\":\"2026-01-01T00:00:00Z\",\"count\":2}\n"
+        "{\"window_start\":\"2025-12-31T00:00:00Z\",\"window_end\":\"2026-01-01T00:00:00Z\",\"count\":3}\n"
     );
 }
