@@ -435,19 +435,18 @@ impl<'a> Event<'a> {
     /// The event's text with each top-level key of `paths` set to its value in `values`,
     /// replaced in place or appended, in canonical form (`json::canonical`); `None` when a
     /// path is not one key, or the event is held as a tree or repeats a key (the tree keeps
-    /// the last value only). Of a path given twice, the last value counts.
+    /// the last value only). The paths are distinct: `set` and `step` refuse a field written
+    /// twice.
     pub(crate) fn spliced(&self, paths: &[&Path], values: &[Val]) -> Option<String> {
         let text = self.text()?;
         let close = text.rfind('}')?;
         let mut edits: Vec<(usize, usize, String)> = Vec::new();
         let mut appended = String::new();
-        for (i, (path, v)) in paths.iter().zip(values).enumerate() {
+        debug_assert!(paths.len() > 64 || paths.iter().enumerate().all(|(i, p)| !paths[i + 1..].contains(p)));
+        for (path, v) in paths.iter().zip(values) {
             let [Seg::Key(k)] = path.segs.as_slice() else {
                 return None;
             };
-            if paths[i + 1..].contains(path) {
-                continue;
-            }
             let mut json = String::new();
             write_val(&mut json, v);
             match self.raw_at(path) {

@@ -4,6 +4,7 @@ use super::ast::{Expr, Path, Seg, StageAst, StageSpec, Template, TemplatePart};
 use super::error::{LangError, Span};
 use super::lexer::{Tok, Token, lex};
 use regex::{Regex, RegexBuilder};
+use std::collections::BTreeMap;
 
 pub(crate) use construct::Params;
 
@@ -439,15 +440,20 @@ impl Parser {
     /// that replaces one assigned before it (`a.b = 2, a = 1`) would leave that one no effect.
     fn assignments(&mut self) -> Result<Vec<(Path, Expr)>, LangError> {
         let mut out: Vec<(Path, Expr)> = Vec::new();
+        // Each path assigned, and each path some assigned one goes under (with the first such),
+        // by index into `out`: a set of many fields is checked in n log n, not n².
+        let mut assigned: BTreeMap<Vec<Seg>, usize> = BTreeMap::new();
+        let mut under: BTreeMap<Vec<Seg>, usize> = BTreeMap::new();
         loop {
             let start = self.span_here();
             let path = self.path()?;
             let at = start.to(self.prev_span());
-            if out.iter().any(|(p, _)| p.segs == path.segs) {
+            if assigned.contains_key(path.segs.as_slice()) {
                 return Err(LangError::new(format!("`{path}` is assigned twice in this set"), at)
                     .hint("only the last value would be kept: assign each field once"));
             }
-            if let Some((earlier, _)) = out.iter().find(|(p, _)| p.segs.starts_with(&path.segs)) {
+            if let Some(&i) = under.get(path.segs.as_slice()) {
+                let earlier = &out[i].0;
                 return Err(LangError::new(
                     format!("`{path}` replaces `{earlier}`, which this set assigns before it"),
                     at,
@@ -457,9 +463,10 @@ impl Parser {
                      have no effect: assign each field once, or use two stages (set {path} = … | set {earlier} = …)"
                 )));
             }
-            let into = out
-                .iter()
-                .find(|(p, _)| path.segs.len() > p.segs.len() && path.segs.starts_with(&p.segs));
+            let into = (0..path.segs.len())
+                .filter_map(|n| assigned.get(&path.segs[..n]))
+                .min()
+                .map(|&i| &out[i]);
             if let Some((earlier, e)) = into {
                 if let Some(what) = constant_in_the_way(e, &path.segs[earlier.segs.len()]) {
                     return Err(LangError::new(
@@ -474,6 +481,10 @@ impl Parser {
                 }
             }
             self.expect_punct("=")?;
+            for n in 0..path.segs.len() {
+                under.entry(path.segs[..n].to_vec()).or_insert(out.len());
+            }
+            assigned.insert(path.segs.clone(), out.len());
             out.push((path, self.expr()?));
             if !self.eat_punct(",") {
                 return Ok(out);
