@@ -152,6 +152,22 @@ pub(crate) fn array(items: Vec<Value>) -> Val<'static> {
     Val::Json(Cow::Owned(Value::Array(items)))
 }
 
+/// The array of `items`, or null once its text would be longer than an event may be: checked
+/// as it grows, so no more of it is built than the limit allows (a `map` over a long `split`
+/// would otherwise hold all of its result, many times the limit in memory, before the check).
+pub(crate) fn array_within(items: impl Iterator<Item = Value>, env: &Env) -> Val<'static> {
+    let mut room = env.max_bytes.0.saturating_sub(2);
+    let mut out = Vec::new();
+    for item in items {
+        match crate::json::text_len_within(&item, room) {
+            Some(len) => room = room.saturating_sub(len + 1),
+            None => return Val::Null,
+        }
+        out.push(item);
+    }
+    array(out)
+}
+
 pub(crate) fn binary<'a>(op: BinOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
     let ord = |want: fn(Ordering) -> bool| Val::Bool(a.order(&b).is_some_and(want));
     match op {

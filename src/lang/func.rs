@@ -2,8 +2,8 @@
 //! a wrong argument type gives `null`, never an error.
 
 use super::ast::Expr;
-use super::eval::Env;
 use super::eval::Record;
+use super::eval::{Env, array_within};
 use super::number::{Decimal, Rounded, Rounding};
 use super::value::{Numeric, Val};
 use crate::time;
@@ -272,15 +272,15 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
         }
         Func::Split => {
             let Val::Str(s) = arg(0) else { return Val::Null };
-            let parts: Vec<Value> = match expr(1) {
-                Expr::Regex(re) => re.split(&s).map(|p| Value::String(p.into())).collect(),
+            let piece = |p: &str| Value::String(p.into());
+            match expr(1) {
+                Expr::Regex(re) => array_within(re.split(&s).map(piece), env),
                 e => match e.eval(ev, env) {
-                    Val::Str(sep) if sep.is_empty() => s.chars().map(|c| Value::String(c.into())).collect(),
-                    Val::Str(sep) => s.split(sep.as_ref()).map(|p| Value::String(p.into())).collect(),
-                    _ => return Val::Null,
+                    Val::Str(sep) if sep.is_empty() => array_within(s.chars().map(|c| Value::String(c.into())), env),
+                    Val::Str(sep) => array_within(s.split(sep.as_ref()).map(piece), env),
+                    _ => Val::Null,
                 },
-            };
-            Val::Json(Cow::Owned(Value::Array(parts)))
+            }
         }
         Func::Join => {
             let Val::Json(v) = arg(0) else { return Val::Null };

@@ -805,3 +805,33 @@ fn a_multiline_record_a_damaged_archive_cuts_short_is_a_truncated_dead_letter() 
         }
     }
 }
+
+/// Under an address-space limit (`ulimit -v`), an expression that would build a value many
+/// times the limit of an event (a `map` of a `split` of each character) gets null instead of
+/// exhausting memory: the run goes on, with no abort.
+#[test]
+fn a_value_too_big_to_build_under_a_memory_limit_is_null_not_an_abort() {
+    let line = format!("{{\"s\":\"{}\"}}\n", "a".repeat(5000));
+    let mut child = Command::new("sh")
+        .args(["-c", "ulimit -v 1000000 && exec \"$0\" \"$@\"", EVQ])
+        .arg(r#"set n = len(map(split(s, ""), c => split(s, ""))), m = len(split(s, "")) | keep n, m"#)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sh runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(line.as_bytes())
+        .expect("evq reads stdin");
+    let out = child.wait_with_output().expect("evq runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"n\":null,\"m\":5000}\n",
+        "{err}"
+    );
+}

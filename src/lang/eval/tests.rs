@@ -234,4 +234,15 @@ fn a_value_built_longer_than_an_event_may_be_is_null() {
     for too_long in ["[s, s, s]", "{a: a, b: a, c: a}", "a + a + a", "s + s + s", "[.]"] {
         assert_eq!(eval(too_long), "null", "{too_long}");
     }
+    // Arrays a function makes element by element stop at the limit, not after it.
+    assert_eq!(eval(r#"split(s, "5")"#), r#"["01234","6789"]"#);
+    assert_eq!(eval("map(a, x => x * 10)"), "[10,20,30,40,50,60,70,80]");
+    for too_long in [
+        r#"map(split(s, ""), c => split(s, ""))"#,
+        r#"split(s + s, "")"#,
+        "split(s + s, /(?:)/)",
+        "map(a, x => [x, x])",
+    ] {
+        assert_eq!(eval(too_long), "null", "{too_long}");
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::Func;
 use crate::lang::ast::{BinOp, Expr, Lambda, Path};
-use crate::lang::eval::{Env, Record, array, binary};
+use crate::lang::eval::{Env, Record, array_within, binary};
 use crate::lang::value::Val;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -76,7 +76,7 @@ pub(super) fn each<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
         body.test(&scoped, env)
     };
     match f {
-        Func::Map => array(elems.iter().map(apply).collect()),
+        Func::Map => array_within(elems.iter().map(apply), env),
         Func::Filter => owned(elems.iter().filter(|e| holds(e)).cloned().collect()),
         Func::Any => Val::Bool(elems.iter().any(holds)),
         _ => Val::Bool(elems.iter().all(holds)),
