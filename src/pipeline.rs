@@ -496,8 +496,10 @@ impl Worker<'_> {
             Decode::Lines => Event::line(text, origin),
             Decode::Parsed(parse) => {
                 let mut ev = Event::line(text, origin);
-                if !matches!(parse.apply(&mut ev, self.env), crate::stage::Flow::Pass) {
-                    return self.dead(line, Rejection::new(Reason::Parse, parse.error()));
+                match parse.apply(&mut ev, self.env) {
+                    crate::stage::Flow::Pass => {}
+                    crate::stage::Flow::Dead(reason) => return self.dead(line, parse.rejection(reason)),
+                    _ => return self.dead(line, parse.rejection(Reason::Parse)),
                 }
                 ev
             }

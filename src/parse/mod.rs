@@ -327,7 +327,7 @@ fn captures(re: &regex::Regex, text: &str) -> Option<Fields> {
 }
 
 fn json(text: &str) -> Option<Fields> {
-    match serde_json::from_str::<Value>(text).ok()? {
+    match crate::json::tree(text.trim()).ok()? {
         Value::Object(fields) => Some(fields),
         v => Some(Map::from_iter([("value".to_owned(), v)])),
     }

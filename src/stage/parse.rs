@@ -50,8 +50,16 @@ impl Parse {
         &self.want
     }
 
-    /// Why an event became a dead letter, for its record.
-    pub(crate) fn error(&self) -> String {
+    /// The dead letter of an event `apply` rejected for `reason`.
+    pub(crate) fn rejection(&self, reason: Reason) -> Rejection {
+        match reason {
+            Reason::Parse => Rejection::new(reason, self.error()),
+            r => Rejection::new(r, r.explain()),
+        }
+    }
+
+    /// Why an event did not match, for its record.
+    fn error(&self) -> String {
         match &self.format {
             TextFormat::Wildcard(w) => format!("does not match the pattern {:?}", w.pattern()),
             f => format!("does not match the {} format", f.name()),
@@ -83,9 +91,17 @@ impl Parse {
                 TextFormat::Common => access::parse(&text, false, self.access),
                 f => parse_only(f, &text, &self.want),
             };
+            // JSON text that would make an event nest deeper than an input line may is a
+            // `too_deep` dead letter, as such a line is.
+            let too_deep = matches!(self.format, TextFormat::Json)
+                && match &parsed {
+                    None => crate::json::too_deep(text.as_bytes()).is_some(),
+                    Some(f) => f.values().map(crate::json::depth).max().unwrap_or(0) >= crate::json::MAX_DEPTH,
+                };
             match parsed {
-                Some(f) => f,
-                None => return self.unparsed(),
+                Some(f) if !too_deep => f,
+                _ if too_deep && matches!(self.otherwise, Otherwise::Dead) => return Flow::Dead(Reason::TooDeep),
+                _ => return self.unparsed(),
             }
         };
         if let Some(line) = ev.line_text() {
@@ -141,10 +157,7 @@ impl Describe for Parse {
 impl PerEvent for Parse {
     fn step<'a>(&self, ev: &mut Event<'a>, env: &Env) -> Step<'a> {
         match self.apply(ev, env) {
-            Flow::Dead(reason) => Step::Dead(Rejection {
-                reason,
-                error: self.error(),
-            }),
+            Flow::Dead(reason) => Step::Dead(self.rejection(reason)),
             flow => Step::of(flow),
         }
     }

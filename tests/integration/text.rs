@@ -45,6 +45,27 @@ fn parse_json_from_an_expression_behind_a_text_prefix() {
     assert_eq!(r.stdout, "{\"a\":1}\n");
 }
 
+/// `parse json` reads text as an input line is read: numbers keep their text, an event may
+/// nest 128 levels, and one that would nest deeper is a `too_deep` dead letter that says so.
+#[test]
+fn parse_json_keeps_numbers_as_written_and_names_too_deep_text() {
+    let nest = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let input = format!(
+        "{{\"s\":\" {{\\\"a\\\":1E5}} \"}}\n{{\"s\":\"{}\"}}\n{{\"s\":\"{}\"}}\n",
+        nest(127),
+        nest(128)
+    );
+    let r = run(&["parse json from s | del s"], &input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, format!("{{\"a\":1E5}}\n{{\"value\":{}}}\n", nest(127)));
+    assert!(
+        r.stderr
+            .contains(":3: too_deep: the event would nest deeper than 128 levels"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn parse_kv_and_common() {
     let r = run(&["parse kv | keep user, ms"], "login user=\"ann b\" ms=12 ok\n");
