@@ -499,7 +499,7 @@ impl Worker<'_> {
                 match parse.apply(&mut ev, self.env) {
                     crate::stage::Flow::Pass => {}
                     crate::stage::Flow::Dead(reason) => return self.dead(line, parse.rejection(reason)),
-                    _ => return self.dead(line, parse.rejection(Reason::Parse)),
+                    crate::stage::Flow::Filtered => return self.dead(line, parse.rejection(Reason::Parse)),
                 }
                 ev
             }
