@@ -520,6 +520,7 @@ mod tests {
             (r#"min(3, "a", n, 1)"#, EV, "1"),
             (r#"max(3, "a", n, 1)"#, EV, r#""a""#),
             ("max([3, 1, 7])", EV, "7"),
+            ("min([3, null, 1])", EV, "1"),
             ("min(n)", EV, "null"),
             ("coalesce(n, missing, 0, 1)", EV, "0"),
             ("coalesce(n)", EV, "null"),
