@@ -4,102 +4,133 @@
 //! first), so the sums are the exact sums of the values read. An exact sum does not depend on
 //! the order of its additions: merging the parts of any split of the input gives what one pass
 //! gives, so the result is the same for every `-j` and chunk size. The variance is
-//! n·Σx² − (Σx)², worked out exactly, rounded once, divided by n(n − 1). The squares of
-//! values past 2^400 are summed apart, scaled by 2^-1200, so that no square passes a double's
-//! range; with any of them, the spread is worked out at that scale, and the standard deviation
-//! is finite whenever it is, though the variance of values past 1e154 may not be.
+//! n·Σx² − (Σx)², worked out exactly, rounded once, divided by n(n − 1). Values past 1e120
+//! are summed apart scaled by 2^-600, and values below 1e-120 scaled by 2^600, so that no sum
+//! or square leaves a double's range; the spread is worked out at the scale of the largest
+//! values, so the standard deviation is finite (and not zero) whenever it is, though the
+//! variance of values past 1e154 may not be.
 
-/// Count, sum and sum of squares of the values seen, all exact.
+/// Count, sum and sum of squares of the values seen, all exact, by [`Scale`]: each value is
+/// summed, and squared, times its class's scale.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Moments {
     n: u64,
-    sum: Exact,
-    squares: Exact,
-    /// The squares of values past [`BIG`], each value scaled by [`DOWN`] first.
-    big_squares: Exact,
+    sums: [Exact; 3],
+    squares: [Exact; 3],
 }
 
-/// Values past this have their squares summed scaled down: no sum of squares below it
+/// The classes of values by magnitude, each summed at its own scale (a power of two, so
+/// scaling is exact) so that neither a sum nor a square leaves a double's range: below
+/// [`TINY`] times 2^600, up to [`BIG`] as they are, past it times 2^-600.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scale {
+    Tiny = 0,
+    Normal = 1,
+    Big = 2,
+}
+
+/// Values past this have their sums and squares kept scaled down: no sum of squares below it
 /// passes a double's range before 2^224 values.
 const BIG: f64 = 1.0e120; // about 2^398.6
 
-/// The scale of a big value, 2^-600; its square is scaled by 2^-1200.
-const DOWN: f64 = 2.409919865102884e-181;
+/// Values below this have theirs kept scaled up: their squares would lose digits or vanish.
+const TINY: f64 = 1.0e-120;
 
-/// The exponent of [`DOWN`], negated.
-const DOWN_EXP: i32 = 600;
+/// The exponent of each class's scale: a value of the class is kept times 2^this.
+const SCALE_EXP: [i32; 3] = [600, 0, -600];
+
+/// 2^[`SCALE_EXP`], each.
+const SCALE: [f64; 3] = [4.149_515_568_880_993e180, 1.0, 2.409_919_865_102_884e-181];
+
+impl Scale {
+    fn of(x: f64) -> Scale {
+        match x.abs() {
+            a if a > BIG => Scale::Big,
+            a if a < TINY => Scale::Tiny,
+            _ => Scale::Normal,
+        }
+    }
+}
 
 impl Moments {
     pub(crate) fn add(&mut self, x: f64) {
         self.n += 1;
-        self.sum.add(x);
-        if x.abs() > BIG {
-            let s = x * DOWN;
-            self.big_squares.add_product(s, s);
-        } else {
-            self.squares.add_product(x, x);
-        }
+        let c = Scale::of(x) as usize;
+        let s = x * SCALE[c];
+        self.sums[c].add(s);
+        self.squares[c].add_product(s, s);
     }
 
     /// Adds an integer without first rounding it to 53 bits: as its high part and the rest,
-    /// each a double, which add up to it exactly.
+    /// each a double, which add up to it exactly (below 2^128, in the normal class).
     pub(crate) fn add_int(&mut self, i: i128) {
         let (hi, lo) = super::sum::int_halves(i);
+        let c = Scale::Normal as usize;
         self.n += 1;
-        self.sum.add(hi);
-        self.sum.add(lo);
+        self.sums[c].add(hi);
+        self.sums[c].add(lo);
         // (hi + lo)² = hi² + 2·hi·lo + lo².
-        self.squares.add_product(hi, hi);
-        self.squares.add_product(2.0 * hi, lo);
-        self.squares.add_product(lo, lo);
+        self.squares[c].add_product(hi, hi);
+        self.squares[c].add_product(2.0 * hi, lo);
+        self.squares[c].add_product(lo, lo);
     }
 
     pub(crate) fn merge(&mut self, later: &Moments) {
         self.n += later.n;
-        self.sum.merge(&later.sum);
-        self.squares.merge(&later.squares);
-        self.big_squares.merge(&later.big_squares);
+        for c in 0..3 {
+            self.sums[c].merge(&later.sums[c]);
+            self.squares[c].merge(&later.squares[c]);
+        }
     }
 
     /// The sample variance (divided by n − 1, like Miller's `var`); `None` below two values,
-    /// and when it is past the range of a double (values near ±1e308, or ±1e400 themselves).
+    /// and when it is past the range of a double (values near ±1e154 apart, or ±1e400 themselves).
     pub(crate) fn var(&self) -> Option<f64> {
         let (v, k) = self.scaled_var()?;
-        let v = v * 2f64.powi(k) * 2f64.powi(k);
+        let v = v * 2f64.powi(-k) * 2f64.powi(-k);
         v.is_finite().then_some(v)
     }
 
     /// The sample standard deviation; `None` below two values.
     pub(crate) fn stddev(&self) -> Option<f64> {
         let (v, k) = self.scaled_var()?;
-        let s = v.sqrt() * 2f64.powi(k);
+        let s = v.sqrt() * 2f64.powi(-k);
         s.is_finite().then_some(s)
     }
 
-    /// The variance scaled by 2^-2k, and k: 0, or [`DOWN_EXP`] once a value was past [`BIG`].
+    /// The variance scaled by 2^2k, and k: the scale of the largest class that holds a value
+    /// other than zero. The classes below it are brought to that scale (their smallest
+    /// digits may vanish there, far below the result's last digit).
     fn scaled_var(&self) -> Option<(f64, i32)> {
         if self.n < 2 {
             return None;
         }
+        if self.sums.iter().chain(&self.squares).any(|e| e.overflow) {
+            return None;
+        }
         let n = self.n as f64;
-        let big = !self.big_squares.partials.is_empty();
-        let (k, down) = if big { (DOWN_EXP, DOWN) } else { (0, 1.0) };
+        let top = (0..3)
+            .rev()
+            .find(|&c| self.squares[c].partials.iter().any(|&p| p != 0.0))
+            .unwrap_or(1);
+        let k = SCALE_EXP[top];
         let mut spread = Exact::default();
-        for &s in &self.squares.partials {
-            // Scaled twice: 2^-1200 is below a double's range.
-            spread.add_product(s * down * down, n);
+        let mut sum = Vec::new();
+        for c in 0..=top {
+            // 2^(k - own exponent) is at most 2^-1200, below a double's range: applied in steps.
+            let down = |x: f64| (0..top - c).fold(x, |x, _| x * SCALE[2]);
+            for &s in &self.squares[c].partials {
+                spread.add_product(down(down(s)), n);
+            }
+            sum.extend(self.sums[c].partials.iter().map(|&s| down(s)));
         }
-        for &s in &self.big_squares.partials {
-            spread.add_product(s, n);
-        }
-        for &a in &self.sum.partials {
-            for &b in &self.sum.partials {
-                spread.add_product(-a * down, b * down);
+        for &a in &sum {
+            for &b in &sum {
+                spread.add_product(-a, b);
             }
         }
-        let overflow = self.sum.overflow || self.squares.overflow || self.big_squares.overflow;
         let v = spread.value().max(0.0) / (n * (n - 1.0));
-        (!(overflow || spread.overflow) && v.is_finite()).then_some((v, k))
+        (!spread.overflow && v.is_finite()).then_some((v, k))
     }
 }
 
@@ -232,6 +263,32 @@ mod tests {
         assert_eq!(of(&[5.0, f64::INFINITY, 7.0]).var(), None);
         assert_eq!(of(&[5.0, f64::INFINITY, 7.0]).stddev(), None);
         assert_eq!(of(&[1e200, 1e200, -1e200]).var(), None);
+    }
+
+    /// Sums past a double's range, and squares below it, kept at a scale where they are not:
+    /// the references are Python's exact `Fraction` arithmetic.
+    #[test]
+    fn values_near_either_end_of_a_doubles_range_keep_their_spread() {
+        assert_eq!(of(&[9e307, 9e307]).var(), Some(0.0));
+        assert_eq!(of(&[9e307, 9e307]).stddev(), Some(0.0));
+        let close = |got: Option<f64>, want: f64| {
+            let got = got.expect("a finite spread");
+            assert!((got - want).abs() <= want * 1e-15, "{got} vs {want}");
+        };
+        close(of(&[1e308, 1.1e308]).stddev(), 7.071_067_811_865_473e306);
+        assert_eq!(of(&[1e308, 1.1e308]).var(), None);
+        close(of(&[1e-170, 3e-170]).stddev(), 1.414_213_562_373_095_1e-170);
+        close(of(&[1e-160, 3e-160]).stddev(), 1.414_213_562_373_095e-160);
+        close(of(&[1e-300, 0.0, 2e-300]).stddev(), 1e-300);
+        // A tiny value beside normal ones counts at their scale.
+        close(of(&[1.0, 3.0, 1e-200]).stddev(), 1.527_525_231_651_946_7);
+    }
+
+    #[test]
+    fn the_scales_are_the_powers_of_two_named() {
+        for (scale, exp) in SCALE.iter().zip(SCALE_EXP) {
+            assert_eq!(*scale, 2f64.powi(exp));
+        }
     }
 
     #[test]
