@@ -442,7 +442,6 @@ impl<'a> Event<'a> {
         let close = text.rfind('}')?;
         let mut edits: Vec<(usize, usize, String)> = Vec::new();
         let mut appended = String::new();
-        debug_assert!(paths.len() > 64 || paths.iter().enumerate().all(|(i, p)| !paths[i + 1..].contains(p)));
         for (path, v) in paths.iter().zip(values) {
             let [Seg::Key(k)] = path.segs.as_slice() else {
                 return None;
