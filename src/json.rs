@@ -20,6 +20,9 @@ mod tape;
 pub(crate) use flat::{Leaf, flatten_text};
 pub(crate) use tape::{Kind as TapeKind, Node as TapeNode, Span, Tape, same, tape};
 
+/// 2^53: every integer up to it is a double, and past it not every one is.
+pub(crate) const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+
 /// Deepest nesting accepted: 128 levels of arrays and objects are an event, 129 are
 /// a dead letter (`too_deep`).
 pub(crate) const MAX_DEPTH: usize = 128;

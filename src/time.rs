@@ -45,12 +45,9 @@ pub(crate) fn from_number(n: f64) -> Option<f64> {
     TIMES.contains(&t).then_some(t)
 }
 
-/// Past this, not every integer is a double.
-const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
-
 /// Unix seconds from an integer, as [`from_decimal`] reads its text.
 pub(crate) fn from_integer(i: i64) -> Option<f64> {
-    match i.unsigned_abs() as f64 > EXACT_INTEGERS {
+    match i.unsigned_abs() as f64 > crate::json::EXACT_INTEGERS {
         true => from_decimal(&i.to_string()),
         false => from_number(i as f64),
     }
@@ -76,7 +73,7 @@ pub(crate) fn from_decimal(text: &str) -> Option<f64> {
     // Rounding up past a second lands on the next whole second (a double), and only digits
     // after a point (or an exponent), or an integer past 2^53, can round: other times need
     // no exact look.
-    if t.fract() != 0.0 || !(text.contains(['.', 'e', 'E']) || n.abs() > EXACT_INTEGERS) {
+    if t.fract() != 0.0 || !(text.contains(['.', 'e', 'E']) || n.abs() > crate::json::EXACT_INTEGERS) {
         return Some(t);
     }
     match whole_seconds(text, unit_digits(n)) {

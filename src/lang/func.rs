@@ -154,7 +154,7 @@ pub(crate) fn time_of(v: &Val, env: &Env) -> Option<f64> {
 }
 
 pub(crate) fn num_val(f: f64) -> Val<'static> {
-    if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
+    if f.fract() == 0.0 && f.abs() < crate::json::EXACT_INTEGERS {
         Val::Int(f as i64)
     } else {
         Val::float(f)

@@ -338,7 +338,7 @@ pub(crate) fn float_value(f: f64) -> Value {
     if !f.is_finite() {
         return Value::Null;
     }
-    if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
+    if f.fract() == 0.0 && f.abs() < crate::json::EXACT_INTEGERS {
         return Value::Number((f as i64).into());
     }
     Number::from_f64(f).map_or(Value::Null, Value::Number)
