@@ -322,6 +322,11 @@ impl Chain {
         result
     }
 
+    /// Whether the chain still takes events: no stage failed and it is not done.
+    pub(crate) fn takes(&self) -> bool {
+        !self.cut && !self.is_done()
+    }
+
     /// True when no further input can change the output: the chain stopped (a failed check, a
     /// stage past `--max-groups`), or a satisfied `head` that every stage before it lets
     /// events through.
@@ -372,7 +377,7 @@ impl Chain {
     /// satisfied `head`), the event's line is skipped: no stage before the `head` decides
     /// another fate for it (a `dedupe`'s `no_time`).
     pub(crate) fn feed(&mut self, ev: Buffered, env: &Env, out: &mut OrderedOut) {
-        if self.cut || self.is_done() {
+        if !self.takes() {
             if ev.origin.owns_fate() {
                 out.tally.record(ev.origin.file, Fate::Skipped);
             }

@@ -110,6 +110,8 @@ pub(crate) enum Fate {
     Emitted,
     /// Dropped by a filter (`where`).
     Filtered,
+    /// Empty, or only whitespace.
+    Blank,
     /// Dropped by a limit (`head`, `tail`).
     Skipped,
     /// Consumed by an aggregate.

@@ -10,7 +10,7 @@ use crate::lang::{Env, StageAst};
 use crate::output::{Printed, Printer};
 use crate::parse::Want;
 use crate::stage::{GroupError, Parse, Partial, PartialSpec, Stage, StageOptions, Step};
-use crate::stats::Tally;
+use crate::stats::{FateLog, Tally};
 use base64::Engine;
 use std::sync::Arc;
 
@@ -304,9 +304,13 @@ pub(crate) struct DeadLetter {
 /// counts and partial aggregates at exactly the line that closed one.
 #[derive(Debug, Default)]
 pub(crate) struct Segment {
-    /// The lines read and the fates workers decided. The closing dead letter is read here;
-    /// its fate is recorded where the segment is taken (sent, or skipped after `head`).
+    /// The lines read, and in direct mode the fates workers decided. The closing dead letter
+    /// is read here; its fate is recorded where the segment is taken (sent, or skipped after
+    /// `head`).
     pub tally: Tally,
+    /// With an ordered part, the fates workers decided, placed among the events handed on:
+    /// those after the event where the ordered side stopped are skipped.
+    pub log: FateLog,
     /// How many events (with `route all` copies) the chunk holds when it ends: records of
     /// `ChunkOut::printed` in direct mode, of `ChunkOut::events` otherwise.
     pub upto: usize,
@@ -450,8 +454,7 @@ impl Worker<'_> {
         let (p, max_line) = (self.p, self.max_line);
         let bytes = line.text;
         if bytes.first() != Some(&b'{') && bytes.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
-            self.open.tally.of(line.origin.file).blank += 1;
-            return;
+            return self.record(true, line.origin.file, Fate::Blank);
         }
         if bytes.len() > max_line {
             let prefix = Line {
@@ -579,9 +582,16 @@ impl Worker<'_> {
     }
 
     /// Records a line's fate, unless the event is a copy (its line has its fate elsewhere).
+    /// With an ordered part, the fate stands only if the ordered side takes the events before
+    /// the line: it is logged after them.
     fn record(&mut self, counted: bool, file: u32, fate: Fate) {
-        if counted {
+        if !counted {
+            return;
+        }
+        if self.direct {
             self.open.tally.record(file, fate);
+        } else {
+            self.open.log.record(self.out.events.len(), file, fate);
         }
     }
 

@@ -71,6 +71,7 @@ impl Stats {
         *match fate {
             Fate::Emitted => &mut self.emitted,
             Fate::Filtered => &mut self.filtered,
+            Fate::Blank => &mut self.blank,
             Fate::Skipped => &mut self.skipped,
             Fate::Aggregated => &mut self.aggregated,
             Fate::ExplodedEmpty => &mut self.exploded_empty,
@@ -185,6 +186,49 @@ impl Tally {
     }
 }
 
+/// The fates a worker decided for the lines of a segment, each placed after the events the
+/// segment handed on before it: the ordered side takes those events in order and may stop
+/// at any of them (a satisfied `head`, a failed `assert`, a dead letter past `--strict`), and
+/// the lines after the event it stopped at were read but not taken, so they are skipped.
+/// Consecutive lines with the same place and fate share one entry.
+#[derive(Debug, Default)]
+pub(crate) struct FateLog(Vec<Logged>);
+
+/// Lines of one input with one fate, after `events` events of their chunk.
+#[derive(Debug, Clone, Copy)]
+struct Logged {
+    events: usize,
+    file: u32,
+    fate: Fate,
+    lines: u64,
+}
+
+impl FateLog {
+    /// Records the fate of a line of input `file` that comes after the chunk's first `events`
+    /// events.
+    pub(crate) fn record(&mut self, events: usize, file: u32, fate: Fate) {
+        match self.0.last_mut() {
+            Some(l) if l.events == events && l.file == file && l.fate == fate => l.lines += 1,
+            _ => self.0.push(Logged {
+                events,
+                file,
+                fate,
+                lines: 1,
+            }),
+        }
+    }
+
+    /// Each input's lines with the fate to record for them, when the ordered side took the
+    /// chunk's events before `taken`: theirs for the lines before that event, skipped for
+    /// the lines after it.
+    pub(crate) fn settled(&self, taken: usize) -> impl Iterator<Item = (u32, Fate, u64)> + '_ {
+        self.0.iter().map(move |l| {
+            let fate = if l.events < taken { l.fate } else { Fate::Skipped };
+            (l.file, fate, l.lines)
+        })
+    }
+}
+
 /// Where the lines went: these add up to the lines read, for the run and for each input.
 fn fates(s: &Stats) -> Value {
     json!({
@@ -229,6 +273,41 @@ pub(crate) fn report(total: &Stats, files: &[(String, Stats)], elapsed: f64, out
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fate_log_skips_the_lines_after_the_last_event_taken() {
+        let mut log = FateLog::default();
+        for (events, file, fate) in [
+            (0, 0, Fate::Filtered),
+            (0, 0, Fate::Filtered),
+            (1, 0, Fate::Blank),
+            (1, 1, Fate::Blank),
+            (2, 0, Fate::SampledOut),
+        ] {
+            log.record(events, file, fate);
+        }
+        assert_eq!(log.0.len(), 4, "repeats share an entry");
+        let settled = |taken| log.settled(taken).collect::<Vec<_>>();
+        assert_eq!(
+            settled(usize::MAX),
+            [
+                (0, Fate::Filtered, 2),
+                (0, Fate::Blank, 1),
+                (1, Fate::Blank, 1),
+                (0, Fate::SampledOut, 1)
+            ]
+        );
+        // The chain took the first event only: the lines after it are skipped.
+        assert_eq!(
+            settled(1),
+            [
+                (0, Fate::Filtered, 2),
+                (0, Fate::Skipped, 1),
+                (1, Fate::Skipped, 1),
+                (0, Fate::Skipped, 1)
+            ]
+        );
+    }
 
     /// A chunk of short lines that are all dead letters holds one tally per line.
     #[test]

@@ -5,7 +5,7 @@
 use super::dead_letters::Letter;
 use crate::event::Fate;
 use crate::output::printed::Record;
-use crate::stats::{self, Stats, Tally};
+use crate::stats::{self, FateLog, Stats, Tally};
 use serde_json::Value;
 
 pub(super) struct Ledger {
@@ -34,19 +34,29 @@ impl Ledger {
             return self.add(lines);
         }
         for (file, s) in lines.files() {
-            self.total.record_n(Fate::Skipped, s.aggregated);
-            if let Some(p) = self.per_input.get_mut(file as usize) {
-                p.record_n(Fate::Skipped, s.aggregated);
-            }
+            self.record_n(file, Fate::Skipped, s.aggregated);
         }
     }
 
     /// Records the fate of one line of input `file` decided on the ordered side (a worker's
     /// dead letter, sent or skipped).
     pub(super) fn record(&mut self, file: u32, fate: Fate) {
-        self.total.record(fate);
+        self.record_n(file, fate, 1);
+    }
+
+    /// Records the same fate of `n` lines of input `file`.
+    fn record_n(&mut self, file: u32, fate: Fate, n: u64) {
+        self.total.record_n(fate, n);
         if let Some(s) = self.per_input.get_mut(file as usize) {
-            s.record(fate);
+            s.record_n(fate, n);
+        }
+    }
+
+    /// Records the fates workers decided for a segment's lines, when the ordered side took
+    /// the chunk's events before `taken` (see [`FateLog::settled`]).
+    pub(super) fn settle(&mut self, log: &FateLog, taken: usize) {
+        for (file, fate, n) in log.settled(taken) {
+            self.record_n(file, fate, n);
         }
     }
 

@@ -295,21 +295,29 @@ impl Failure {
     }
 }
 
-/// Feeds a chunk's events from `*fed` up to `upto` to the ordered part.
-fn feed_recs(ord: &mut Chain, c: &ChunkOut, fed: &mut usize, upto: usize, env: &Env, o: &mut OrderedOut) {
-    while *fed < upto
-        && let Some(ev) = c.events.get(*fed)
+/// Feeds a chunk's events from `taken.upto` up to `upto` to the ordered part, noting the
+/// first that it no longer takes.
+fn feed_recs(ord: &mut Chain, c: &ChunkOut, taken: &mut Taken, upto: usize, env: &Env, o: &mut OrderedOut) {
+    while taken.upto < upto
+        && let Some(ev) = c.events.get(taken.upto)
     {
+        if taken.stop.is_none() && !ord.takes() {
+            taken.stop = Some(taken.upto);
+        }
         ord.feed(ev, env, o);
-        *fed += 1;
+        taken.upto += 1;
+    }
+    if taken.stop.is_none() && !ord.takes() {
+        taken.stop = Some(taken.upto);
     }
 }
 
 /// How far the ordered side took a chunk: how many of its events (its records of output in
-/// direct mode) the taken segments hold.
+/// direct mode) the taken segments hold, and the first event the chain no longer took.
 #[derive(Debug, Default)]
 struct Taken {
     upto: usize,
+    stop: Option<usize>,
 }
 
 /// What comes after a segment that was taken.
@@ -554,7 +562,6 @@ impl<'c> Writer<'c> {
     /// lines after are not looked at, so dead letters and `--strict` do not depend on how far
     /// the reader got ahead.
     fn segment(&mut self, c: &ChunkOut, mut seg: Segment, taken: &mut Taken, o: &mut OrderedOut) -> Next {
-        self.ledger.add(&seg.tally);
         let done = self.take_events(c, &mut seg, taken, o);
         if self.send_ordered_dead(o) {
             // The chain was cut within this segment: its own dead letter comes after the cut.
@@ -578,9 +585,19 @@ impl<'c> Writer<'c> {
         if over { Next::Cut } else { Next::Take }
     }
 
+    /// Records a segment's counts and feeds its events to the chain (see [`Self::feed`]),
+    /// then records the fates workers decided for its lines, which stand for the lines before
+    /// the event where the chain stopped taking events. True when the chain is done.
+    fn take_events(&mut self, c: &ChunkOut, seg: &mut Segment, taken: &mut Taken, o: &mut OrderedOut) -> bool {
+        self.ledger.add(&seg.tally);
+        let done = self.feed(c, seg, taken, o);
+        self.ledger.settle(&seg.log, taken.stop.unwrap_or(usize::MAX));
+        done
+    }
+
     /// Feeds a segment's events to the chain after merging its part of the aggregate, or in
     /// direct mode marks its output as taken. True when the chain is done.
-    fn take_events(&mut self, c: &ChunkOut, seg: &mut Segment, taken: &mut Taken, o: &mut OrderedOut) -> bool {
+    fn feed(&mut self, c: &ChunkOut, seg: &mut Segment, taken: &mut Taken, o: &mut OrderedOut) -> bool {
         let Some(ord) = self.ordered.as_mut() else {
             taken.upto = seg.upto;
             return false;
@@ -596,7 +613,7 @@ impl<'c> Writer<'c> {
             return false;
         };
         ord.allow_dead(self.dead.allowed(self.cfg.strict, self.cfg.max_errors));
-        feed_recs(ord, c, &mut taken.upto, seg.upto, &self.cfg.env, o);
+        feed_recs(ord, c, taken, seg.upto, &self.cfg.env, o);
         ord.is_done()
     }
 
@@ -614,7 +631,6 @@ impl<'c> Writer<'c> {
     ) {
         self.ledger.dead((&first).into(), false);
         for mut seg in rest {
-            self.ledger.add(&seg.tally);
             self.take_events(c, &mut seg, taken, o);
             if let Some(d) = seg.end {
                 self.ledger.dead((&d).into(), false);

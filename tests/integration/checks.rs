@@ -2,6 +2,7 @@
 //! naming its file and line; what came before it is output, nothing after.
 
 use crate::common::run;
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 #[test]
@@ -226,5 +227,59 @@ fn lines_after_a_failed_assert_are_skipped_whatever_stage_comes_before_it() {
             "{pipeline}: {report}"
         );
         assert_eq!(std::fs::read_to_string(&dead).unwrap_or_default(), "", "{pipeline}");
+    }
+}
+
+/// The fates of a run's one input that are not zero, from its `--stats` report.
+fn fates_of(report: &serde_json::Value) -> BTreeMap<String, u64> {
+    let fates = report["fates"].as_object().expect("fates");
+    let dead = fates["dead_letter"].as_object().expect("by reason");
+    fates
+        .iter()
+        .chain(dead)
+        .filter_map(|(k, v)| Some((k.clone(), v.as_u64().filter(|n| *n > 0)?)))
+        .collect()
+}
+
+#[test]
+fn lines_after_the_event_that_ends_the_run_are_skipped_whatever_a_worker_made_of_them() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let stats = dir.path().join("stats.json");
+    let arg = format!("--stats={}", stats.display());
+    // Odd i are errors; a blank line and lines a filter drops come after the stop.
+    let levels = "{\"i\":0,\"lvl\":\"info\"}\n{\"i\":1,\"lvl\":\"error\"}\n{\"i\":2,\"lvl\":\"info\"}\n\
+                  {\"i\":3,\"lvl\":\"error\"}\n{\"i\":4,\"lvl\":\"info\"}\n\n{\"i\":5,\"lvl\":\"error\"}\n";
+    // The fourth line is late for reorder; --strict stops there.
+    let times = "{\"ts\":10,\"k\":1}\n{\"ts\":20,\"k\":1}\n{\"ts\":11,\"k\":0}\n{\"ts\":5,\"k\":1}\n\
+                 {\"ts\":22,\"k\":0}\n\n{\"ts\":23,\"k\":1}\n";
+    for (args, input, want) in [
+        (
+            &["where lvl == \"error\" | assert i < 3"][..],
+            levels,
+            "emitted 1, failed 1, filtered 2, skipped 3",
+        ),
+        (
+            &["where lvl == \"error\" | head 1"],
+            levels,
+            "emitted 1, filtered 1, skipped 5",
+        ),
+        (
+            &["sample 100% | where lvl == \"error\" | head 1"],
+            levels,
+            "emitted 1, filtered 1, skipped 5",
+        ),
+        (
+            &["--strict", "where k == 1 | reorder by ts within 1s"],
+            times,
+            "emitted 2, filtered 1, late 1, skipped 3",
+        ),
+    ] {
+        for jobs in ["1", "2"] {
+            let r = run(&[&[arg.as_str(), "-j", jobs], args].concat(), input);
+            let report: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&stats).expect("a report")).expect("JSON");
+            let got: Vec<String> = fates_of(&report).iter().map(|(k, n)| format!("{k} {n}")).collect();
+            assert_eq!(got.join(", "), want, "{args:?} -j {jobs}: {}", r.stderr);
+        }
     }
 }

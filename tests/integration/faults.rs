@@ -267,7 +267,7 @@ fn merged_inputs_count_each_line_for_the_input_it_came_from() {
     std::fs::write(&b, "{\"ts\":2}\n{\"ts\":4}\n{\"ts\":6,\"a\":1}\n\n").expect("b is written");
     for (pipeline, a_fates, b_fates) in [
         ("where a == 1", [2, 1, 0, 0], [1, 2, 0, 0]),
-        ("where a == 1 | head 1", [1, 1, 1, 0], [0, 2, 1, 0]),
+        ("where a == 1 | head 1", [1, 0, 2, 0], [0, 0, 4, 0]),
         ("count", [0, 0, 0, 3], [0, 0, 0, 3]),
         ("sort ts desc | head 2", [1, 0, 2, 0], [1, 0, 2, 0]),
     ] {
