@@ -155,7 +155,7 @@ pub(crate) struct Cli {
     )]
     pub stats: Option<String>,
 
-    /// Lines longer than this are dead letters (suffixes K, M, G; default 64M, less under a memory limit)
+    /// Lines longer than this, not counting their line end, are dead letters (suffixes K, M, G; default 64M, less under a memory limit)
     #[arg(long = "max-line-bytes", value_name = "BYTES", allow_hyphen_values = true, value_parser = parse_size)]
     pub max_line_bytes: Option<usize>,
 

@@ -516,7 +516,7 @@ impl CsvRecords {
         }
         self.after = self.after_row(self.base.0 + line, at, end);
         let (line, offset) = (self.base.0 + line, self.base.1 + at);
-        if end.saturating_sub(at) > self.max as u64 {
+        if self.row_text(at, end).len() > self.max {
             return Ok(Some(self.too_long(line, offset, at, end)));
         }
         self.reader.get_mut().forget_before(at);
@@ -536,12 +536,17 @@ impl CsvRecords {
         Ok(Some(Record::event(&Value::Object(m), line, offset)))
     }
 
+    /// The text of the row from input offset `at` to `end`, without its line end.
+    fn row_text(&self, at: u64, end: u64) -> &[u8] {
+        let raw = self.reader.get_ref().span(at, end).unwrap_or_default();
+        let text = raw.strip_suffix(b"\n").unwrap_or(raw);
+        text.strip_suffix(b"\r").unwrap_or(text)
+    }
+
     /// Where accounting goes on after the row at line `line`, from input offset `at` to `end`:
     /// at its last line's end (a quoted field may span lines).
     fn after_row(&self, line: u64, at: u64, end: u64) -> (u64, Rest) {
-        let raw = self.reader.get_ref().span(at, end).unwrap_or_default();
-        let text = raw.strip_suffix(b"\n").unwrap_or(raw);
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        let text = self.row_text(at, end);
         let inside = memchr::memchr_iter(b'\n', text).count() as u64;
         let rest = Rest {
             at: at + text.len() as u64,
@@ -564,9 +569,7 @@ impl CsvRecords {
     /// A row (from input offset `at` to `end`, line end included) longer than
     /// `--max-line-bytes`: its first bytes, its length and its rejection.
     fn too_long(&mut self, line: u64, offset: u64, at: u64, end: u64) -> Record {
-        let raw = self.reader.get_ref().span(at, end).unwrap_or_default();
-        let text = raw.strip_suffix(b"\n").unwrap_or(raw);
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        let text = self.row_text(at, end);
         let record = Record {
             text: text[..text.len().min(LONG_LINE_PREFIX)].to_vec(),
             line,

@@ -9,6 +9,15 @@ use super::reader::{Chunk, ChunkKind, LONG_LINE_PREFIX};
 use crate::event::{Reason, Rejection};
 use regex::Regex;
 
+/// How many bytes end `line`: 2 for CRLF, 1 for LF, none for a last line without an end.
+fn line_end(line: &[u8]) -> usize {
+    match line {
+        [.., b'\r', b'\n'] => 2,
+        [.., b'\n'] => 1,
+        _ => 0,
+    }
+}
+
 pub(crate) struct Multiline<'r> {
     start: &'r Regex,
     max: usize,
@@ -21,6 +30,9 @@ pub(crate) struct Multiline<'r> {
     /// Set once the record went past the cap: its length in bytes. `carry` then keeps only
     /// the record's first bytes, for its dead letter.
     too_long: Option<u64>,
+    /// The length of the record's text so far: its lines joined by line feeds, without their
+    /// line ends, as its event holds it.
+    carry_text: u64,
     /// Set when a read error cut the record's last line short: why the record is a dead letter.
     cut: Option<Rejection>,
 }
@@ -44,6 +56,7 @@ impl<'r> Multiline<'r> {
             carry_line: 1,
             carry_offset: 0,
             too_long: None,
+            carry_text: 0,
             cut: None,
         }
     }
@@ -51,8 +64,10 @@ impl<'r> Multiline<'r> {
     /// Adds a line to the record being built.
     fn add(&mut self, line: &[u8]) {
         // Past the cap a record takes in every line up to the next start: never wrap.
+        let joint = u64::from(self.carry_lines > 0);
         self.carry_lines = self.carry_lines.saturating_add(1);
-        if self.too_long.is_none() && self.carry.len() + line.len() <= self.max {
+        self.carry_text += joint + (line.len() - line_end(line)) as u64;
+        if self.too_long.is_none() && self.carry_text <= self.max as u64 {
             return self.carry.extend_from_slice(line);
         }
         let len = self.too_long.unwrap_or(self.carry.len() as u64) + line.len() as u64;
@@ -87,7 +102,7 @@ impl<'r> Multiline<'r> {
             data,
             kind: ChunkKind::Rejected {
                 len,
-                why: cut.unwrap_or_else(|| Rejection::record_too_long(len, self.carry_lines, self.max)),
+                why: cut.unwrap_or_else(|| Rejection::record_too_long(self.carry_text, self.carry_lines, self.max)),
             },
             error: None,
             records: None,
@@ -96,6 +111,7 @@ impl<'r> Multiline<'r> {
         self.carry_line += u64::from(self.carry_lines);
         self.carry_offset += len;
         self.carry_lines = 0;
+        self.carry_text = 0;
     }
 
     fn take_carry(&mut self, batch: &mut Option<Batch>) {
@@ -114,6 +130,7 @@ impl<'r> Multiline<'r> {
         self.carry_offset += self.carry.len() as u64;
         self.carry.clear();
         self.carry_lines = 0;
+        self.carry_text = 0;
     }
 
     fn chunk(&self, batch: Option<Batch>, error: Option<InputError>) -> Option<Chunk> {

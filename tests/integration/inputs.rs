@@ -559,3 +559,42 @@ fn a_lookup_file_that_is_the_stdin_input_is_refused() {
         );
     }
 }
+
+#[test]
+fn a_record_of_exactly_max_line_bytes_is_kept_in_every_format() {
+    // Each input's second line is 10 bytes without its line end, the third 11; a header is
+    // no event.
+    for (format, input, events) in [
+        ("ndjson", "{\"a\":1}\n{\"a\":1234}\n{\"a\":12345}\n", 2),
+        ("csv", "i,a\n1,34567890\n1,345678901\n", 1),
+        ("csv", "i,a\r\n1,34567890\r\n1,345678901\r\n", 1),
+        ("tsv", "i\ta\n1\t34567890\n1\t345678901\n", 1),
+        ("lines", "x\n0123456789\n0123456789a\n", 2),
+    ] {
+        let r = run(&["-i", format, "--max-line-bytes", "10", "--stats", "count"], input);
+        assert_eq!(
+            r.stdout,
+            format!("{{\"count\":{events}}}\n"),
+            "-i {format} {input:?}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains(":3: too_long: line is 11 bytes"),
+            "{format}: {}",
+            r.stderr
+        );
+    }
+    // A multi-line record's text joins its lines with one line feed each, whatever ended them.
+    for input in ["A 1234\n 12345\nA 1\n", "A 1234\r\n 12345\r\nA 1\r\n"] {
+        let args = ["-i", "lines", "--multiline-start", "^A", "--max-line-bytes"];
+        let r = run(&[&args[..], &["13", "count"]].concat(), input);
+        assert_eq!(r.stdout, "{\"count\":2}\n", "{input:?}: {}", r.stderr);
+        let r = run(&[&args[..], &["12", "count"]].concat(), input);
+        assert_eq!(r.stdout, "{\"count\":1}\n", "{input:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("record is 13 bytes in 2 lines"),
+            "{input:?}: {}",
+            r.stderr
+        );
+    }
+}
