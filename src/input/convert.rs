@@ -516,10 +516,16 @@ impl CsvRecords {
         }
         self.after = self.after_row(self.base.0 + line, at, end);
         let (line, offset) = (self.base.0 + line, self.base.1 + at);
-        if self.row_text(at, end).len() > self.max {
+        let text = self.row_text(at, end);
+        if text.len() > self.max {
             return Ok(Some(self.too_long(line, offset, at, end)));
         }
+        let blank = text.iter().all(|b| matches!(b, b' ' | b'\t'));
         self.reader.get_mut().forget_before(at);
+        if blank {
+            // Only whitespace: a blank line, as in every format.
+            return Ok(Some(Record::bad(Vec::new(), line, offset)));
+        }
         let names = row_names(self.headers.as_deref().unwrap_or_default(), self.record.len());
         let mut m = Map::new();
         for (field, key) in self.record.iter().zip(names.iter()) {
@@ -558,6 +564,11 @@ impl CsvRecords {
     /// At the end of input, the lines after the last row (the header's, blank ones).
     fn lines_left(&self) -> u64 {
         let tail = self.reader.get_ref().tail_from(self.rest.at);
+        // A byte order mark alone is no line (the reader skips it before a header).
+        let tail = match self.rest.at {
+            0 => tail.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(tail),
+            _ => tail,
+        };
         let mut lines = memchr::memchr_iter(b'\n', tail).count() as u64;
         if tail.last().is_some_and(|&b| b != b'\n') {
             lines += 1;

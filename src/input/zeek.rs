@@ -85,6 +85,10 @@ impl Records for ZeekRecords {
         let Some(text) = self.next_line()? else {
             return Ok(None);
         };
+        if start == 0 && self.offset == 3 && text.bytes() == b"\xEF\xBB\xBF" {
+            // A byte order mark alone is no line.
+            return Ok(None);
+        }
         self.line += 1;
         let line = self.line;
         if text.too_long() {

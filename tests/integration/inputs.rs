@@ -598,3 +598,25 @@ fn a_record_of_exactly_max_line_bytes_is_kept_in_every_format() {
         );
     }
 }
+
+#[test]
+fn whitespace_only_lines_are_blank_and_a_lone_byte_order_mark_is_no_line_in_every_format() {
+    for (format, input) in [
+        ("csv", "a,b\n   \n1,2\n \t \n"),
+        ("tsv", "a\tb\n   \n1\t2\n \t \n"),
+        ("ndjson", "  \n{\"a\":1,\"b\":2}\n \t \n\n"),
+    ] {
+        let r = run(&["-i", format, "--stats", "where true"], input);
+        assert_eq!(r.stdout, "{\"a\":1,\"b\":2}\n", "-i {format}: {}", r.stderr);
+        let s = stats(&r.stderr);
+        assert_eq!(
+            (s["lines_read"].as_u64(), s["fates"]["emitted"].as_u64()),
+            (Some(4), Some(1))
+        );
+        assert_fates_add_up(&s);
+    }
+    for format in ["csv", "tsv", "zeek", "ndjson", "lines", "json", "logfmt"] {
+        let r = run(&["-i", format, "--stats", "count"], "\u{feff}");
+        assert_eq!(stats(&r.stderr)["lines_read"], 0, "-i {format}: {}", r.stderr);
+    }
+}
