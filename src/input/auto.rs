@@ -196,8 +196,8 @@ pub(crate) fn detect(sample: &[u8], eof: bool) -> Detected {
     }
     json(whole, &lines, complete)
         .or_else(|| text_format(&lines))
-        .or_else(|| delimited(whole, b'\t').then_some(Detected::Tsv))
-        .or_else(|| delimited(whole, b',').then_some(Detected::Csv))
+        .or_else(|| delimited(whole, cut_row(sample, whole), b'\t').then_some(Detected::Tsv))
+        .or_else(|| delimited(whole, cut_row(sample, whole), b',').then_some(Detected::Csv))
         .unwrap_or(Detected::Lines)
 }
 
@@ -220,6 +220,13 @@ fn whole_lines(sample: &[u8], eof: bool) -> (&[u8], bool) {
         (false, 0) => (sample, false),
         (false, _) => (&sample[..start], false),
     }
+}
+
+/// The start of the line the sample's end cut off, if the sample ends within the line after
+/// `whole`.
+fn cut_row<'s>(sample: &'s [u8], whole: &[u8]) -> Option<&'s [u8]> {
+    let rest = &sample[whole.len()..];
+    (!rest.is_empty() && memchr::memchr(b'\n', rest).is_none()).then_some(rest)
 }
 
 /// NDJSON or JSON, when the sample starts like JSON and reads as it.
@@ -272,14 +279,18 @@ fn text_format(lines: &[&str]) -> Option<Detected> {
 }
 
 /// Whether `whole` reads as a header of two or more names and rows as wide, split by `delimiter`
-/// (with CSV quoting for commas).
-fn delimited(whole: &[u8], delimiter: u8) -> bool {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .quoting(delimiter == b',')
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(whole);
+/// (with CSV quoting for commas). The start of a row longer than the sample (`cut`) counts as a
+/// row when it holds two or more fields, no more than the header.
+fn delimited(whole: &[u8], cut: Option<&[u8]>, delimiter: u8) -> bool {
+    let reader_of = |bytes| {
+        csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .quoting(delimiter == b',')
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(bytes)
+    };
+    let mut reader = reader_of(whole);
     let mut records = reader.byte_records();
     let Some(Ok(header)) = records.next() else {
         return false;
@@ -295,6 +306,13 @@ fn delimited(whole: &[u8], delimiter: u8) -> bool {
             Ok(r) if r.len() == width => rows += 1,
             _ => return false,
         }
+    }
+    // A row longer than the sample: its fields so far must fit the header, and be two or more.
+    if let Some(cut) = cut
+        && let Some(Ok(r)) = reader_of(cut).byte_records().next()
+        && (2..=width).contains(&r.len())
+    {
+        rows += 1;
     }
     width >= 2 && named && rows >= 1
 }

@@ -84,6 +84,20 @@ fn csv_and_tsv_need_a_header_and_rows_as_wide() {
 }
 
 #[test]
+fn a_first_row_longer_than_the_sample_is_a_row_when_its_start_fits_the_header() {
+    let cut = |input: String| detect(&input.as_bytes()[..SAMPLE_BYTES], false);
+    let long = "y".repeat(SAMPLE_BYTES);
+    assert_eq!(cut(format!("id,msg\n1,{long}\n2,x\n")), Detected::Csv);
+    assert_eq!(cut(format!("id\tmsg\n1\t{long}\n")), Detected::Tsv);
+    assert_eq!(
+        cut(format!("id,msg\n1,2,{long}\n")),
+        Detected::Lines,
+        "wider than the header"
+    );
+    assert_eq!(cut(format!("id,msg\n{long}\n")), Detected::Lines, "one field so far");
+}
+
+#[test]
 fn text_that_matches_nothing_is_lines_and_an_empty_input_ndjson() {
     assert_eq!(of("hello world\nsomething else\n"), Detected::Lines);
     assert_eq!(of("[2026-01-01 12:00:00] INFO started\n"), Detected::Lines);
