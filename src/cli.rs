@@ -175,7 +175,7 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
 
-    /// Memory for sort before it spills to temporary files (suffixes K, M, G)
+    /// Memory for sort before it spills to temporary files, and for a zstd --long input's window (suffixes K, M, G)
     #[arg(long = "memory-limit", value_name = "BYTES", default_value = "1G", allow_hyphen_values = true, value_parser = parse_size)]
     pub memory_limit: usize,
 

@@ -799,6 +799,7 @@ fn read_config(cli: &Cli, asts: &[StageAst], inputs: usize) -> Result<ReadConfig
         verbose: cli.verbose,
         follow: cli.follow,
         until: None,
+        memory_limit: cli.memory_limit,
     })
 }
 

@@ -110,7 +110,7 @@ fn after_last_member(mut rest: impl BufRead) -> io::Result<()> {
 /// `None` when it holds none; an error when the stream is damaged, cut short or not one.
 pub(crate) fn last_byte(r: impl BufRead, zstd: bool) -> io::Result<Option<u8>> {
     let mut stream: Box<dyn Read + '_> = match zstd {
-        true => Box::new(zstd::stream::read::Decoder::with_buffer(r)?),
+        true => Box::new(zstd_decoder(r, 0)?),
         false => Box::new(GzMembers(Some(flate2::bufread::GzDecoder::new(r)))),
     };
     let (mut buf, mut last) = (vec![0; 64 << 10], None);
@@ -124,8 +124,9 @@ pub(crate) fn last_byte(r: impl BufRead, zstd: bool) -> io::Result<Option<u8>> {
     }
 }
 
-/// Opens an input as a stream of decompressed bytes.
-pub(crate) fn open(input: &Input, raw_bytes: Arc<AtomicU64>) -> io::Result<Box<dyn Read + Send>> {
+/// Opens an input as a stream of decompressed bytes; a decompressor may hold `memory` bytes
+/// of history (`--memory-limit`), which a zstd frame made with `zstd --long` needs.
+pub(crate) fn open(input: &Input, raw_bytes: Arc<AtomicU64>, memory: usize) -> io::Result<Box<dyn Read + Send>> {
     let inner: Box<dyn Read + Send> = match &input.source {
         Source::Stdin => Box::new(io::stdin()),
         Source::File(p) => Box::new(File::open(p)?),
@@ -149,7 +150,7 @@ pub(crate) fn open(input: &Input, raw_bytes: Arc<AtomicU64>) -> io::Result<Box<d
         // Its first bytes were read already: a terminal's Ctrl-D is read once, not waited for again.
         Compression::None => return Ok(as_text(r, text)),
         Compression::Gzip => Box::new(Capped(GzMembers(Some(flate2::bufread::GzDecoder::new(r))))),
-        Compression::Zstd => Box::new(Capped(zstd::stream::read::Decoder::with_buffer(r)?)),
+        Compression::Zstd => Box::new(Capped(zstd_decoder(r, memory)?)),
         Compression::Bzip2 => Box::new(Capped(bzip2::bufread::MultiBzDecoder::new(r))),
         Compression::Xz => Box::new(Xz::new(r)?),
     };
@@ -242,6 +243,32 @@ impl<R: Read> Read for CrLines<R> {
 /// than they do.
 const DECODED_PER_READ: usize = 64 << 10;
 
+/// A zstd decoder that takes frames whose window is up to `memory` bytes, and at least zstd's
+/// own default of 128 MiB; a larger window is an error that says how to read it.
+fn zstd_decoder<R: BufRead>(r: R, memory: usize) -> io::Result<ZstdWindow<zstd::stream::read::Decoder<'static, R>>> {
+    const DEFAULT_WINDOW_LOG: u32 = 27;
+    const MAX_WINDOW_LOG: u32 = 31;
+    let mut decoder = zstd::stream::read::Decoder::with_buffer(r)?;
+    let log = memory.checked_ilog2().unwrap_or(0);
+    decoder.window_log_max(log.clamp(DEFAULT_WINDOW_LOG, MAX_WINDOW_LOG))?;
+    Ok(ZstdWindow(decoder))
+}
+
+/// A zstd decoder whose error for a window past its limit says what to do.
+struct ZstdWindow<R>(R);
+
+impl<R: Read> Read for ZstdWindow<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            if e.to_string().contains("Frame requires too much memory") {
+                let why = format!("{e}: its window (zstd --long) is larger than --memory-limit; raise it");
+                return io::Error::new(e.kind(), why);
+            }
+            e
+        })
+    }
+}
+
 /// A decompressor read at most [`DECODED_PER_READ`] bytes at a time.
 struct Capped<R>(R);
 
@@ -315,6 +342,22 @@ impl<R: BufRead> Read for Xz<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_zstd_frame_with_a_long_window_reads_within_the_memory_limit_and_says_how_otherwise() {
+        let mut e = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        e.set_parameter(zstd::zstd_safe::CParameter::WindowLog(29)).unwrap();
+        std::io::Write::write_all(&mut e, b"{\"a\":1}\n").unwrap();
+        let frame = e.finish().unwrap();
+        let read = |memory| {
+            let mut text = String::new();
+            zstd_decoder(io::Cursor::new(&frame), memory)?.read_to_string(&mut text)?;
+            Ok::<_, io::Error>(text)
+        };
+        assert_eq!(read(1 << 30).unwrap(), "{\"a\":1}\n");
+        let e = read(128 << 20).unwrap_err().to_string();
+        assert!(e.contains("larger than --memory-limit; raise it"), "{e}");
+    }
 
     fn gzip(text: &str) -> Vec<u8> {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

@@ -118,7 +118,7 @@ pub(crate) fn read_merged(
     };
     let mut sources: Vec<Option<Source>> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
-        match decompress::open(input, raw_bytes.clone()) {
+        match decompress::open(input, raw_bytes.clone(), cfg.memory_limit) {
             Ok(r) => sources.push(Some(Source {
                 feed: match super::auto::decoder(cfg, i as u32, &input.name, r) {
                     Decoder::Lines(r) => Feed::Lines(BufReader::with_capacity(256 << 10, r)),

@@ -190,7 +190,7 @@ pub(crate) fn read_whole(path: impl AsRef<Path>, limit: usize) -> std::io::Resul
     };
     let mut bytes = Vec::new();
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    decompress::open(&input, std::sync::Arc::default())?
+    decompress::open(&input, std::sync::Arc::default(), limit)?
         .take(cap)
         .read_to_end(&mut bytes)?;
     if bytes.len() > limit {

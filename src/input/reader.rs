@@ -74,6 +74,8 @@ pub(crate) struct ReadConfig {
     /// `--until` with `--merge` on NDJSON: the merged lines are in time order, so reading
     /// stops at the first line at or after this time.
     pub until: Option<f64>,
+    /// `--memory-limit`: what a decompressor may hold of an input's history.
+    pub memory_limit: usize,
 }
 
 /// Reads every input in order, handing chunks to `send`; stops early when `send`
@@ -120,7 +122,7 @@ pub(super) fn read_one(
         Some(m) => m.push(c).into_iter().all(&mut *send),
         None => send(c),
     };
-    let ok = match decompress::open(input, raw_bytes) {
+    let ok = match decompress::open(input, raw_bytes, cfg.memory_limit) {
         Ok(r) => match super::auto::decoder(cfg, file, &input.name, r) {
             Decoder::Lines(r) => framer.run(r, stop, &mut to_send),
             Decoder::Records(records) => framer.run_records(records, stop, &mut to_send),
@@ -526,6 +528,7 @@ mod tests {
             verbose: false,
             follow: false,
             until: None,
+            memory_limit: 1 << 30,
         };
         let mut out = Vec::new();
         read_all(&inputs, &cfg, Arc::default(), &AtomicBool::new(false), &mut |c| {

@@ -43,6 +43,7 @@ fn config() -> ReadConfig {
         verbose: false,
         follow: true,
         until: None,
+        memory_limit: 1 << 30,
     }
 }
 
