@@ -72,7 +72,7 @@ where
     let built = Config::build(cli, &facts());
     if verbose {
         for (path, why) in &built.skipped.entries {
-            messages::note(format!("skipped {path}: {why}"));
+            messages::note(format!("skipped {}: {why}", messages::shown(path)));
         }
     }
     if let Some(note) = built.skipped.note(verbose) {

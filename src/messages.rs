@@ -142,6 +142,12 @@ pub(crate) fn escaped(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A file name or path as a message shows it: its control characters escaped, so that a name
+/// holding a line feed cannot break the message's one line.
+pub(crate) fn shown(name: impl Display) -> String {
+    escaped(&name.to_string()).into_owned()
+}
+
 /// An I/O error's message without Rust's "(os error N)" suffix: the one spelling of an
 /// I/O failure in every error type's message.
 pub(crate) fn io(e: &std::io::Error) -> String {

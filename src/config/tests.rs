@@ -77,7 +77,7 @@ fn wrong_command_lines_are_refused_with_their_message() {
         ),
         (
             &["-i", "csv", "--multiline-start", "^x", "where true"],
-            "-i json, csv and tsv",
+            "-i json, csv, tsv and zeek",
         ),
         (&["--multiline-start", "(", "where true"], "evq: --multiline-start: "),
         (&["wher true"], "evq: pipeline error: unknown stage `wher`"),

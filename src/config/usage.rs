@@ -14,7 +14,7 @@ pub(crate) enum UsageError {
     #[error("{}", .error.render(.text))]
     Pipeline { text: String, error: LangError },
     /// `-f FILE` cannot be read.
-    #[error("-f {}: the pipeline file cannot be read: {}{}", .path.display(), messages::io(.io), format_hint(.path, .io))]
+    #[error("-f {}: the pipeline file cannot be read: {}{}", messages::shown(.path.display()), messages::io(.io), format_hint(.path, .io))]
     PipelineFile { path: PathBuf, io: std::io::Error },
     /// A flag's value is wrong.
     #[error("{flag}: {why}")]
@@ -23,7 +23,7 @@ pub(crate) enum UsageError {
     #[error("--jobs must be at least 1")]
     NoJobs,
     /// `--multiline-start` with an input format that reads whole records.
-    #[error("--multiline-start joins text lines; -i json, csv and tsv already read records that span lines")]
+    #[error("--multiline-start joins text lines; -i json, csv, tsv and zeek read records of their own")]
     MultilineRecords,
     /// A `nats://` input that cannot be read as given.
     #[error("{0}")]
@@ -31,7 +31,11 @@ pub(crate) enum UsageError {
     /// Two outputs known before reading are one file.
     #[error("an input path is empty (''); name a file, a directory, or - for stdin")]
     EmptyPath,
-    #[error("{first} and {second} are the same file; give each output its own")]
+    #[error(
+        "{} and {} are the same file; give each output its own",
+        messages::shown(first),
+        messages::shown(second)
+    )]
     SharedOutput { first: String, second: String },
     /// A file read besides the inputs (`what`: it and what it is) is standard input, which is
     /// an input too.

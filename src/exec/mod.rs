@@ -443,7 +443,12 @@ struct Writer<'c> {
 fn quoted(d: &DeadLetter, env: &Env) -> String {
     match d.line {
         0 => format!("an event a stage made: {}: {}", d.reason.name(), d.error),
-        line => format!("{}:{line}: {}: {}", env.file_name(d.file), d.reason.name(), d.error),
+        line => format!(
+            "{}:{line}: {}: {}",
+            messages::shown(env.file_name(d.file)),
+            d.reason.name(),
+            d.error
+        ),
     }
 }
 

@@ -128,7 +128,11 @@ pub(crate) fn decoder(cfg: &ReadConfig, file: u32, name: &str, r: Box<dyn Read +
     let d = detect(&sample, complete);
     cfg.chosen.set(file, d);
     if cfg.verbose {
-        crate::messages::note(format!("{name}: read as {} (-i auto)", d.describe()));
+        crate::messages::note(format!(
+            "{}: read as {} (-i auto)",
+            crate::messages::shown(name),
+            d.describe()
+        ));
     }
     convert::decoder(d.input(), r, cfg.max_line_bytes)
 }

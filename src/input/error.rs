@@ -10,17 +10,17 @@ use std::io;
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum InputError {
     /// The input could not be opened (or its compression not recognized).
-    #[error("{name}: {}", messages::io(.source))]
+    #[error("{}: {}", messages::shown(name), messages::io(.source))]
     Open { name: String, source: io::Error },
     /// A read failed, `after` this many bytes of the input when that is known.
-    #[error("{name}: {}{}{}", messages::io(.source), After(*.after), Damaged(.source))]
+    #[error("{}: {}{}{}", messages::shown(name), messages::io(.source), After(*.after), Damaged(.source))]
     Read {
         name: String,
         after: Option<u64>,
         source: io::Error,
     },
     /// A decoded input's records could not be read past this point.
-    #[error("{name}: {}", messages::io(.source))]
+    #[error("{}: {}", messages::shown(name), messages::io(.source))]
     Corrupt { name: String, source: io::Error },
     /// A message source (NATS) failed: the message names its URL.
     #[cfg(feature = "nats")]

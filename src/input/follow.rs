@@ -263,7 +263,7 @@ impl<'a> Tail<'a> {
                 if first {
                     messages::note(format_args!(
                         "{}: no such file yet; --follow waits for it",
-                        self.input.name
+                        messages::shown(&self.input.name)
                     ));
                 }
                 Ok(false)
@@ -350,7 +350,7 @@ impl<'a> Tail<'a> {
         if held > 0 {
             messages::note(format_args!(
                 "{}: the run stopped with {held} bytes of an unfinished last line unread (no newline yet)",
-                self.input.name
+                messages::shown(&self.input.name)
             ));
         }
     }

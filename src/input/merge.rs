@@ -50,6 +50,7 @@ impl Source {
     fn take_time(&mut self, t: f64, name: &str, line: u64) {
         if t < self.time && !self.went_back {
             self.went_back = true;
+            let name = crate::messages::shown(name);
             crate::messages::warning(format_args!(
                 "{name}:{line}: time goes back here; --merge needs each input in time order, \
                  so its output is out of order from this line (sort the input first)"
@@ -63,6 +64,7 @@ impl Source {
     /// merged as they came, before every timed line of the other inputs.
     fn end(&self, name: &str) {
         if !self.timed && self.line > 1 {
+            let name = crate::messages::shown(name);
             crate::messages::warning(format_args!(
                 "{name}: no line has a time --merge can read (a JSON time field, or a time at the \
                  line's start, in a logfmt ts= or in brackets), so its lines were not put in time order"

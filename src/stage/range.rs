@@ -64,12 +64,13 @@ impl PerEvent for TimeRange {
     }
 }
 
-/// A bound as typed, in Unix seconds: a duration before `now` (`90s`, `1h`, `2d`), or a time
-/// as event times are read (RFC 3339, a date `2026-11-01` meaning its midnight UTC, a Unix
-/// number).
+/// A bound as typed, in Unix seconds: a duration before `now` (`90s`, `1h`, `2d`, also written
+/// `-1h` as journalctl takes it), or a time as event times are read (RFC 3339, a date
+/// `2026-11-01` meaning its midnight UTC, a Unix number).
 pub(crate) fn bound(text: &str, now: f64) -> Result<f64, String> {
     let text = text.trim();
-    if let Ok(toks) = lex(text) {
+    let ago = text.strip_prefix('-').unwrap_or(text);
+    if let Ok(toks) = lex(ago) {
         if let [t] = toks.as_slice() {
             if let Tok::Duration(d) = t.tok {
                 return Ok(now - d);
@@ -94,6 +95,8 @@ mod tests {
         assert_eq!(bound("1h", NOW), Ok(NOW - 3600.0));
         assert_eq!(bound(" 90s ", NOW), Ok(NOW - 90.0));
         assert_eq!(bound("250ms", NOW), Ok(NOW - 0.25));
+        assert_eq!(bound("-1h", NOW), Ok(NOW - 3600.0), "as journalctl writes it");
+        assert!(bound("-1", NOW).is_ok_and(|t| t == -1.0), "a Unix time keeps its sign");
     }
 
     #[test]
@@ -107,7 +110,7 @@ mod tests {
     fn other_text_is_refused_with_examples() {
         let e = bound("yesterday", NOW).unwrap_err();
         assert!(e.contains("`yesterday` is not a time"), "{e}");
-        assert!(bound("-1h", NOW).is_err());
+        assert!(bound("1h ago", NOW).is_err());
     }
 
     #[test]

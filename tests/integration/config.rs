@@ -70,7 +70,7 @@ fn skipped_directory_entries_are_noted_before_a_refusal() {
     assert_eq!(
         r.stderr,
         "evq: skipped 1 symbolic link in directory inputs; --follow-links follows links\n\
-         evq: --multiline-start joins text lines; -i json, csv and tsv already read records that span lines\n"
+         evq: --multiline-start joins text lines; -i json, csv, tsv and zeek read records of their own\n"
     );
     // A mistake found before the walk: nothing was walked, nothing to note.
     let r = run(&["-j", "0", "where true", logs], "");

@@ -835,3 +835,33 @@ fn a_value_too_big_to_build_under_a_memory_limit_is_null_not_an_abort() {
         "{err}"
     );
 }
+
+#[test]
+fn a_file_name_with_a_line_feed_stays_on_its_message_line() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let odd = dir.path().join("we\nird.ndjson");
+    std::fs::write(&odd, "bad\n").expect("input written");
+    let missing = dir.path().join("x\ny.ndjson");
+    let dead = dir.path().join("no\ndir/dead.ndjson");
+    for (args, code) in [
+        (vec!["where true".to_string(), odd.display().to_string()], 0),
+        (vec!["where true".to_string(), missing.display().to_string()], 3),
+        (
+            vec![
+                format!("--dead-letter={}", dead.display()),
+                "where true".into(),
+                odd.display().to_string(),
+            ],
+            4,
+        ),
+    ] {
+        let out = evq().args(&args).output().expect("evq runs");
+        let err = String::from_utf8(out.stderr).expect("UTF-8");
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(
+            !err.is_empty() && err.lines().all(|l| l.starts_with("evq: ")),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("\\n"), "the line feed is shown escaped: {err}");
+    }
+}
