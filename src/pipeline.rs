@@ -478,8 +478,11 @@ impl Worker<'_> {
                 // character: the end-of-run note looks at such lines too.
                 self.sniff(bytes);
                 let at = e.valid_up_to();
-                // UTF-16 input's lone surrogates come as one (see `input::utf16`).
-                let what = match bytes[at..] {
+                // UTF-16 input's malformed units come marked (see `input::utf16`).
+                let what = match &bytes[at..] {
+                    b if b.starts_with(crate::input::utf16::CUT_UNIT) => {
+                        ": a UTF-16 code unit cut short at the end of the input"
+                    }
                     [0xED, 0xA0..=0xBF, ..] => ": a lone UTF-16 surrogate",
                     _ => "",
                 };

@@ -13,7 +13,7 @@ pub(crate) mod multiline;
 #[cfg(feature = "nats")]
 pub(crate) mod nats;
 pub(crate) mod reader;
-mod utf16;
+pub(crate) mod utf16;
 pub(crate) mod walk;
 mod zeek;
 

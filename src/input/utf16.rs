@@ -1,14 +1,18 @@
 //! Text that starts with a UTF-16 byte order mark (what Windows PowerShell writes), read as
 //! UTF-8 with `encoding_rs`, as ripgrep reads it. A lone surrogate or an odd last byte is not
 //! replaced by U+FFFD, which would change the line without a word: it becomes the bytes
-//! `ED A0 80` (a surrogate written as UTF-8 would be, which UTF-8 forbids), so that its line
-//! is an `invalid_utf8` dead letter and the lines around it are read as they are.
+//! `ED A0 80`, or `ED BF BF` for a last code unit cut short (each a surrogate written as UTF-8
+//! would be, which UTF-8 forbids), so that its line is an `invalid_utf8` dead letter that says
+//! which, and the lines around it are read as they are.
 
 use encoding_rs::{DecoderResult, UTF_16LE};
 use std::io::{self, Read};
 
-/// What a malformed sequence becomes: not UTF-8, so its line is a dead letter.
-const MALFORMED: &[u8] = b"\xED\xA0\x80";
+/// What a lone surrogate becomes: not UTF-8, so its line is a dead letter.
+pub(crate) const LONE_SURROGATE: &[u8] = b"\xED\xA0\x80";
+
+/// What a last code unit cut short (an odd last byte) becomes, likewise.
+pub(crate) const CUT_UNIT: &[u8] = b"\xED\xBF\xBF";
 
 /// How many bytes of input are decoded at a time.
 const RAW: usize = 32 << 10;
@@ -78,7 +82,9 @@ impl<R: Read> Utf16<R> {
             self.out.truncate(at + written);
             self.raw_at += read;
             match result {
-                DecoderResult::Malformed(..) => self.out.extend_from_slice(MALFORMED),
+                // One byte: a code unit the end of the input cut short.
+                DecoderResult::Malformed(1, _) => self.out.extend_from_slice(CUT_UNIT),
+                DecoderResult::Malformed(..) => self.out.extend_from_slice(LONE_SURROGATE),
                 DecoderResult::OutputFull => {}
                 DecoderResult::InputEmpty => return,
             }
@@ -145,12 +151,16 @@ mod tests {
         assert!(std::str::from_utf8(&out).is_err(), "{out:?}");
         let lines: Vec<&[u8]> = out.split(|&b| b == b'\n').collect();
         assert_eq!(lines.len(), 2, "{out:?}");
-        assert!(lines[0].starts_with(b"a") && lines[0].len() > 1, "{out:?}");
+        assert_eq!(lines[0], [b"a", LONE_SURROGATE].concat(), "{out:?}");
         assert_eq!(lines[1], b"b");
         let mut odd = utf16le("ok\n");
         odd.push(b'x');
-        let out = read_all(&odd);
-        assert!(out.starts_with(b"ok\n") && out.len() > 3 && std::str::from_utf8(&out[3..]).is_err());
+        assert_eq!(read_all(&odd), [b"ok\n", CUT_UNIT].concat());
+        // A lone surrogate that is the input's last unit is no cut unit.
+        assert_eq!(
+            read_all(&[0xff, 0xfe, b'a', 0, 0x00, 0xd8]),
+            [b"a", LONE_SURROGATE].concat()
+        );
     }
 
     #[test]
