@@ -620,3 +620,31 @@ fn whitespace_only_lines_are_blank_and_a_lone_byte_order_mark_is_no_line_in_ever
         assert_eq!(stats(&r.stderr)["lines_read"], 0, "-i {format}: {}", r.stderr);
     }
 }
+
+#[test]
+fn utf16_input_names_a_lone_surrogate_and_a_code_unit_cut_short_apart() {
+    let utf16 = |text: &str| -> Vec<u8> {
+        [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect()
+    };
+    let mut cut = utf16("{\"a\":1}\n{\"b\":2}");
+    cut.pop();
+    let mut lone = utf16("{\"a\":1}\n{\"b\":\"");
+    lone.extend([0x00, 0xD8]);
+    lone.extend(&utf16("\"}\n")[2..]);
+    for (input, what) in [
+        (cut, "a UTF-16 code unit cut short at the end of the input"),
+        (lone, "a lone UTF-16 surrogate"),
+    ] {
+        let r = crate::common::run_bytes(&["where true"], &input);
+        assert_eq!(r.stdout, "{\"a\":1}\n", "{}", r.stderr);
+        assert!(
+            r.stderr
+                .contains(&format!(":2: invalid_utf8: invalid UTF-8 at byte 6: {what}")),
+            "{}",
+            r.stderr
+        );
+    }
+}
