@@ -304,12 +304,11 @@ pub(crate) struct DeadLetter {
 /// counts and partial aggregates at exactly the line that closed one.
 #[derive(Debug, Default)]
 pub(crate) struct Segment {
-    /// The lines read, and in direct mode the fates workers decided. The closing dead letter
-    /// is read here; its fate is recorded where the segment is taken (sent, or skipped after
-    /// `head`).
+    /// The lines read, and copies made. The closing dead letter is read here; its fate is
+    /// recorded where the segment is taken (sent, or skipped after `head`).
     pub tally: Tally,
-    /// With an ordered part, the fates workers decided, placed among the events handed on:
-    /// those after the event where the ordered side stopped are skipped.
+    /// The fates workers decided, placed among the events handed on: those after the event
+    /// where the ordered side stopped are skipped.
     pub log: FateLog,
     /// How many events (with `route all` copies) the chunk holds when it ends: records of
     /// `ChunkOut::printed` in direct mode, of `ChunkOut::events` otherwise.
@@ -585,15 +584,10 @@ impl Worker<'_> {
     }
 
     /// Records a line's fate, unless the event is a copy (its line has its fate elsewhere).
-    /// With an ordered part, the fate stands only if the ordered side takes the events before
-    /// the line: it is logged after them.
+    /// The fate stands only if the ordered side takes the events before the line (all of them
+    /// without an ordered part): it is logged after them.
     fn record(&mut self, counted: bool, file: u32, fate: Fate) {
-        if !counted {
-            return;
-        }
-        if self.direct {
-            self.open.tally.record(file, fate);
-        } else {
+        if counted {
             self.open.log.record(self.out.events.len(), file, fate);
         }
     }
@@ -723,6 +717,15 @@ mod tests {
         process_chunk(chunk, &p, &Env::default(), &printer, 1 << 20)
     }
 
+    /// A segment's counts of input 0 with the fates workers logged, all standing.
+    fn settled(s: &Segment) -> crate::stats::Stats {
+        let mut counts = s.tally.clone().of(0).clone();
+        for (_, fate, n) in s.log.settled(usize::MAX) {
+            counts.record_n(fate, n);
+        }
+        counts
+    }
+
     /// Two dead letters between three events, a blank line in the second segment.
     const TWO_DEAD: &str = "{\"a\":1}\nbad\n{\"a\":2}\n\nworse\n{\"a\":3}\n";
 
@@ -738,7 +741,7 @@ mod tests {
             ends,
             [Some((2, Reason::InvalidJson)), Some((5, Reason::InvalidJson)), None]
         );
-        let counts: Vec<_> = c.segments.iter().map(|s| s.tally.clone().of(0).clone()).collect();
+        let counts: Vec<_> = c.segments.iter().map(settled).collect();
         let read: Vec<_> = counts.iter().map(|s| (s.lines, s.bytes, s.emitted, s.blank)).collect();
         assert_eq!(
             read,
@@ -781,7 +784,7 @@ mod tests {
     fn a_chunk_without_dead_letters_is_one_segment() {
         let c = segments("where a > 1", "{\"a\":1}\n{\"a\":2}\n");
         assert_eq!(c.segments.len(), 1);
-        let s = c.segments[0].tally.clone().of(0).clone();
+        let s = settled(&c.segments[0]);
         assert_eq!((s.lines, s.filtered, s.emitted), (2, 1, 0));
         assert_eq!(
             c.printed.records.len(),
