@@ -10,7 +10,7 @@ use crate::lang::{Env, StageAst};
 use crate::output::{Printed, Printer};
 use crate::parse::Want;
 use crate::stage::{GroupError, Parse, Partial, PartialSpec, Stage, StageOptions, Step};
-use crate::stats::{FateLog, Tally};
+use crate::stats::{FateLog, Reads, Tally};
 use base64::Engine;
 use std::sync::Arc;
 
@@ -306,15 +306,16 @@ pub(crate) struct DeadLetter {
 pub(crate) struct Segment {
     /// The lines read, and copies made. The closing dead letter is read here; its fate is
     /// recorded where the segment is taken (sent, or skipped after `head`).
-    pub tally: Tally,
+    pub read: Reads,
     /// The fates workers decided, placed among the events handed on: those after the event
     /// where the ordered side stopped are skipped.
     pub log: FateLog,
     /// How many events (with `route all` copies) the chunk holds when it ends: records of
     /// `ChunkOut::printed` in direct mode, of `ChunkOut::events` otherwise.
     pub upto: usize,
-    /// Its part of the pipeline's `partial` stage.
-    pub part: Option<Partial>,
+    /// Its part of the pipeline's `partial` stage (boxed: most segments have none, and a
+    /// chunk of dead letters is a segment per line).
+    pub part: Option<Box<Partial>>,
     /// The lines whose events went into `part`, as aggregated: their fate is recorded where
     /// the part is merged, which may refuse it (a stage past `--max-groups`).
     pub part_lines: Tally,
@@ -358,7 +359,7 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
     }
     let mut origin = Origin::line(chunk.file, chunk.first_line, chunk.first_offset);
     if let ChunkKind::Rejected { len, why } = chunk.kind {
-        let stats = w.open.tally.of(chunk.file);
+        let stats = w.open.read.of(chunk.file);
         stats.lines = 1;
         stats.bytes = len;
         let line = Line {
@@ -390,7 +391,7 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
             origin = *m;
         }
         let len = (next - start) as u64;
-        let stats = w.open.tally.of(origin.file);
+        let stats = w.open.read.of(origin.file);
         stats.lines += 1;
         stats.bytes += len;
         let mut text = match &data[start..end] {
@@ -541,7 +542,7 @@ impl Worker<'_> {
         for (i, s) in p.parallel.iter().enumerate().skip(from) {
             match s.step(&mut ev, env) {
                 Step::Pass => {}
-                Step::Unmatched => self.open.tally.of(file).unmatched_join += 1,
+                Step::Unmatched => self.open.read.of(file).unmatched_join += 1,
                 Step::Drop(fate) => return self.record(counted, file, fate),
                 Step::Dead(r) if counted => return self.dead(line, r),
                 Step::Dead(r) => return self.dead_copy(&ev, r),
@@ -549,7 +550,7 @@ impl Worker<'_> {
                     let mut made = 0;
                     for mut c in events {
                         if made > 0 {
-                            self.open.tally.of(file).copies += 1;
+                            self.open.read.of(file).copies += 1;
                             c.origin = c.origin.copied(made);
                         }
                         self.run(i + 1, c, line);
@@ -564,7 +565,7 @@ impl Worker<'_> {
             }
         }
         if let Some(spec) = &p.partial {
-            let part = self.open.part.get_or_insert_with(|| spec.start());
+            let part = self.open.part.get_or_insert_with(|| Box::new(spec.start()));
             return match part.add(spec, &ev, env) {
                 Ok(()) if counted => self.open.part_lines.record(file, Fate::Aggregated),
                 Ok(()) => {}
@@ -719,7 +720,8 @@ mod tests {
 
     /// A segment's counts of input 0 with the fates workers logged, all standing.
     fn settled(s: &Segment) -> crate::stats::Stats {
-        let mut counts = s.tally.clone().of(0).clone();
+        let mut counts = crate::stats::Stats::default();
+        counts.add_read(s.read.clone().of(0));
         for (_, fate, n) in s.log.settled(usize::MAX) {
             counts.record_n(fate, n);
         }
@@ -776,7 +778,7 @@ mod tests {
             [1, 1, 1],
             "held with the part, whose merge decides their fate"
         );
-        assert!(c.segments.iter().all(|s| s.tally.clone().of(0).aggregated == 0));
+        assert!(c.segments.iter().all(|s| settled(s).aggregated == 0));
         assert!(c.segments.iter().all(|s| s.part.is_some()), "each its own part");
     }
 

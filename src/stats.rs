@@ -134,25 +134,71 @@ impl Stats {
 
 /// Counts kept apart per input, for a piece of work that may span inputs (`--merge`
 /// interleaves them); nearly always one entry.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Tally(Vec<(u32, Stats)>);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PerInput<T>(Vec<(u32, T)>);
 
-impl Tally {
+impl<T> Default for PerInput<T> {
+    fn default() -> Self {
+        PerInput(Vec::new())
+    }
+}
+
+impl<T: Default> PerInput<T> {
     /// The counts of input `file`.
-    pub(crate) fn of(&mut self, file: u32) -> &mut Stats {
+    pub(crate) fn of(&mut self, file: u32) -> &mut T {
         let at = match self.0.iter().rposition(|(f, _)| *f == file) {
             Some(i) => i,
             None => {
-                // Nearly always one input: a chunk's segments hold one tally each, at most one
+                // Nearly always one input: a chunk's segments hold counts each, at most one
                 // per line, so none gets room for more it will not use.
                 self.0.reserve_exact(1);
-                self.0.push((file, Stats::default()));
+                self.0.push((file, T::default()));
                 self.0.len() - 1
             }
         };
         &mut self.0[at].1
     }
 
+    /// Each input's counts.
+    pub(crate) fn files(&self) -> impl Iterator<Item = (u32, &T)> {
+        self.0.iter().map(|(file, s)| (*file, s))
+    }
+}
+
+/// Every count of each input.
+pub(crate) type Tally = PerInput<Stats>;
+
+/// What a segment read of each input.
+pub(crate) type Reads = PerInput<LinesRead>;
+
+/// The lines and bytes a segment read of one input, and the copies and join misses its events
+/// made; the lines' fates are logged apart (see [`FateLog`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct LinesRead {
+    pub lines: u64,
+    pub bytes: u64,
+    pub copies: u64,
+    pub unmatched_join: u64,
+}
+
+impl Reads {
+    /// The lines read, of every input.
+    pub(crate) fn lines(&self) -> u64 {
+        self.0.iter().map(|(_, r)| r.lines).sum()
+    }
+}
+
+impl Stats {
+    /// Adds what a segment read.
+    pub(crate) fn add_read(&mut self, r: &LinesRead) {
+        self.lines += r.lines;
+        self.bytes += r.bytes;
+        self.copies += r.copies;
+        self.unmatched_join += r.unmatched_join;
+    }
+}
+
+impl Tally {
     /// Records one line's fate for the input it came from.
     pub(crate) fn record(&mut self, file: u32, fate: Fate) {
         self.of(file).record(fate);
@@ -163,16 +209,6 @@ impl Tally {
         for (file, stats) in &other.0 {
             self.of(*file).add(stats);
         }
-    }
-
-    /// Each input's counts.
-    pub(crate) fn files(&self) -> impl Iterator<Item = (u32, &Stats)> {
-        self.0.iter().map(|(file, s)| (*file, s))
-    }
-
-    /// The lines read, of every input.
-    pub(crate) fn lines(&self) -> u64 {
-        self.0.iter().map(|(_, s)| s.lines).sum()
     }
 
     /// Adds these counts to the run's total and to each input's.

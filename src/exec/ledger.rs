@@ -5,7 +5,7 @@
 use super::dead_letters::Letter;
 use crate::event::Fate;
 use crate::output::printed::Record;
-use crate::stats::{self, FateLog, Stats, Tally};
+use crate::stats::{self, FateLog, Reads, Stats, Tally};
 use serde_json::Value;
 
 pub(super) struct Ledger {
@@ -25,6 +25,16 @@ impl Ledger {
 
     pub(super) fn add(&mut self, tally: &Tally) {
         tally.add_to(&mut self.total, &mut self.per_input);
+    }
+
+    /// Adds what a segment read, to the run's total and to each input's.
+    pub(super) fn read(&mut self, reads: &Reads) {
+        for (file, r) in reads.files() {
+            self.total.add_read(r);
+            if let Some(s) = self.per_input.get_mut(file as usize) {
+                s.add_read(r);
+            }
+        }
     }
 
     /// Records the fate of the lines whose events went into a worker's part of an aggregate

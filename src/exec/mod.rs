@@ -544,7 +544,7 @@ impl<'c> Writer<'c> {
                 Next::Cut => {
                     // A read error right after the line that stopped the run is kept: it is
                     // why that line was cut off (a truncated archive's last line).
-                    if segments.as_slice().iter().any(|s| s.tally.lines() > 0) {
+                    if segments.as_slice().iter().any(|s| s.read.lines() > 0) {
                         c.error = None;
                     }
                     break;
@@ -594,7 +594,7 @@ impl<'c> Writer<'c> {
     /// then records the fates workers decided for its lines, which stand for the lines before
     /// the event where the chain stopped taking events. True when the chain is done.
     fn take_events(&mut self, c: &ChunkOut, seg: &mut Segment, taken: &mut Taken, o: &mut OrderedOut) -> bool {
-        self.ledger.add(&seg.tally);
+        self.ledger.read(&seg.read);
         let done = self.feed(c, seg, taken, o);
         self.ledger.settle(&seg.log, taken.stop.unwrap_or(usize::MAX));
         done
@@ -608,7 +608,7 @@ impl<'c> Writer<'c> {
             return false;
         };
         if let Some(part) = seg.part.take() {
-            let merged = ord.merge_partial(part);
+            let merged = ord.merge_partial(*part);
             self.ledger.part(&seg.part_lines, matches!(merged, Ok(true)));
             if let Err(e) = merged {
                 self.stop_on(&e, e.status());
