@@ -304,7 +304,7 @@ pub(crate) struct DeadLetter {
 /// counts and partial aggregates at exactly the line that closed one.
 #[derive(Debug, Default)]
 pub(crate) struct Segment {
-    /// The lines read, and copies made. The closing dead letter is read here; its fate is
+    /// The lines read, and the copies and join misses made. The closing dead letter is read here; its fate is
     /// recorded where the segment is taken (sent, or skipped after `head`).
     pub read: Reads,
     /// The fates workers decided, placed among the events handed on: those after the event
