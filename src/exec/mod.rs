@@ -298,17 +298,15 @@ impl Failure {
 /// Feeds a chunk's events from `taken.upto` up to `upto` to the ordered part, noting the
 /// first that it no longer takes.
 fn feed_recs(ord: &mut Chain, c: &ChunkOut, taken: &mut Taken, upto: usize, env: &Env, o: &mut OrderedOut) {
-    while taken.upto < upto
-        && let Some(ev) = c.events.get(taken.upto)
-    {
+    loop {
         if taken.stop.is_none() && !ord.takes() {
             taken.stop = Some(taken.upto);
         }
+        let Some(ev) = c.events.get(taken.upto).filter(|_| taken.upto < upto) else {
+            return;
+        };
         ord.feed(ev, env, o);
         taken.upto += 1;
-    }
-    if taken.stop.is_none() && !ord.takes() {
-        taken.stop = Some(taken.upto);
     }
 }
 

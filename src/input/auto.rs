@@ -188,7 +188,7 @@ fn lines_in(bytes: &[u8]) -> usize {
 
 /// The format of an input that starts with `sample`; `eof` when the sample is the whole input.
 pub(crate) fn detect(sample: &[u8], eof: bool) -> Detected {
-    let sample = sample.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(sample);
+    let sample = sample.strip_prefix(super::UTF8_BOM).unwrap_or(sample);
     if sample.starts_with(b"#separator ") {
         return Detected::Zeek;
     }

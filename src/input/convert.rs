@@ -108,7 +108,7 @@ fn records(format: InputFormat, r: Box<dyn Read + Send>, max: usize) -> Box<dyn 
 /// Whether the input starts with Zeek's `#separator` header (a read error is reported later).
 fn is_zeek(r: &mut impl BufRead) -> bool {
     r.fill_buf()
-        .is_ok_and(|b| b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b).starts_with(b"#separator "))
+        .is_ok_and(|b| b.strip_prefix(super::UTF8_BOM).unwrap_or(b).starts_with(b"#separator "))
 }
 
 /// A TSV field as `-o tsv` (and Miller) writes it: `\t`, `\n`, `\r` and `\\` stand for a tab, a
@@ -566,7 +566,7 @@ impl CsvRecords {
         let tail = self.reader.get_ref().tail_from(self.rest.at);
         // A byte order mark alone is no line (the reader skips it before a header).
         let tail = match self.rest.at {
-            0 => tail.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(tail),
+            0 => tail.strip_prefix(super::UTF8_BOM).unwrap_or(tail),
             _ => tail,
         };
         let mut lines = memchr::memchr_iter(b'\n', tail).count() as u64;

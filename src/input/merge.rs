@@ -270,7 +270,7 @@ fn read_next(
             None
         }
         Ok(n) => {
-            let bom = if s.line == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
+            let bom = if s.line == 1 && bytes.starts_with(super::UTF8_BOM) {
                 bytes.drain(..3);
                 3
             } else {

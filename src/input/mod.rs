@@ -21,6 +21,10 @@ pub(crate) use error::InputError;
 
 use std::path::{Path, PathBuf};
 
+/// The UTF-8 byte order mark, which an input (or a lookup file) may start with: skipped, and
+/// no line of its own.
+pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// How input bytes become events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum InputFormat {

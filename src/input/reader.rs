@@ -278,9 +278,9 @@ impl<'a> Framer<'a> {
     pub(super) fn take(&mut self, short: bool, send: &mut dyn FnMut(Chunk) -> bool) -> bool {
         // Decided as soon as the input cannot start with a BOM any more: a BOM
         // later in the input is data, however the reads were cut.
-        if self.at_start && (self.buf.len() >= 3 || !b"\xEF\xBB\xBF".starts_with(&self.buf)) {
+        if self.at_start && (self.buf.len() >= super::UTF8_BOM.len() || !super::UTF8_BOM.starts_with(&self.buf)) {
             self.at_start = false;
-            if self.buf.starts_with(b"\xEF\xBB\xBF") {
+            if self.buf.starts_with(super::UTF8_BOM) {
                 self.buf.drain(..3);
                 self.offset += 3;
             }
@@ -418,7 +418,7 @@ impl<'a> Framer<'a> {
             }
             None if !buf.is_empty() || error.is_some() => {
                 // A lone BOM is not a line.
-                let mut buf = if self.line == 1 && buf == b"\xEF\xBB\xBF" {
+                let mut buf = if self.line == 1 && buf == super::UTF8_BOM {
                     Vec::new()
                 } else {
                     buf

@@ -85,7 +85,7 @@ impl Records for ZeekRecords {
         let Some(text) = self.next_line()? else {
             return Ok(None);
         };
-        if start == 0 && self.offset == 3 && text.bytes() == b"\xEF\xBB\xBF" {
+        if start == 0 && self.offset == super::UTF8_BOM.len() as u64 && text.bytes() == super::UTF8_BOM {
             // A byte order mark alone is no line.
             return Ok(None);
         }
@@ -107,7 +107,7 @@ impl Records for ZeekRecords {
         }
         let mut bytes = text.bytes();
         if line == 1 {
-            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            bytes = bytes.strip_prefix(super::UTF8_BOM).unwrap_or(bytes);
         }
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
         if bytes.starts_with(b"#") {
@@ -177,7 +177,7 @@ const DIRECTIVES: [&str; 5] = ["#set_separator", "#empty_field", "#unset_field",
 
 /// The name of the header line evq reads that `line` starts (`#separator` or a directive).
 fn header_name(line: &[u8]) -> Option<&'static str> {
-    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    let line = line.strip_prefix(super::UTF8_BOM).unwrap_or(line);
     std::iter::once("#separator")
         .chain(DIRECTIVES)
         .find(|d| line.starts_with(d.as_bytes()))

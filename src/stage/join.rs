@@ -245,7 +245,7 @@ fn ndjson_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, S
         let at = |what: String| format!("join: {file}:{}: {what}", n + 1);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let line = if n == 0 {
-            line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
+            line.strip_prefix(crate::input::UTF8_BOM).unwrap_or(line)
         } else {
             line
         };
@@ -263,7 +263,7 @@ fn ndjson_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, S
 
 /// A header row, then one object per row.
 fn csv_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, String> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let bytes = bytes.strip_prefix(crate::input::UTF8_BOM).unwrap_or(bytes);
     // As `-i csv` reads rows: one with fewer fields lacks the missing keys, one with more
     // names the extra ones `_N`.
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
