@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::fmt::{Display, Write as _};
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `-q`: set once at start, before any warning or note.
@@ -158,9 +159,84 @@ pub(crate) fn io(e: &std::io::Error) -> String {
     }
 }
 
+/// An I/O error at `path`, as [`io`] spells it, with what is known of why a path was not
+/// found: a symbolic link to nothing, a directory that does not exist, or a name close to one
+/// that does.
+pub(crate) fn io_at(path: &Path, e: &std::io::Error) -> String {
+    let mut text = io(e);
+    if e.kind() == std::io::ErrorKind::NotFound
+        && let Some(hint) = not_found(path)
+    {
+        text.push_str("; ");
+        text.push_str(&hint);
+    }
+    text
+}
+
+/// Why `path` was not found, when the file system says.
+fn not_found(path: &Path) -> Option<String> {
+    if let Ok(to) = std::fs::read_link(path) {
+        return Some(format!(
+            "it is a symbolic link to {}, which does not exist",
+            shown(to.display())
+        ));
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        let mut missing = parent;
+        while let Some(up) = missing.parent().filter(|p| !p.as_os_str().is_empty() && !p.is_dir()) {
+            missing = up;
+        }
+        return Some(format!("there is no directory {}", shown(missing.display())));
+    }
+    let name = path.file_name()?.to_str()?;
+    let near = closest_entry(parent, name)?;
+    Some(format!("did you mean {}?", shown(path.with_file_name(near).display())))
+}
+
+/// The entry of `dir` whose name is closest to `name`: one or two edits away, or `name` with a
+/// suffix (`app.ndjson.gz` for `app.ndjson`). Only the first entries of a huge directory are
+/// looked at.
+fn closest_entry(dir: &Path, name: &str) -> Option<String> {
+    let lower = name.to_lowercase();
+    let distance = |entry: &str| {
+        let entry = entry.to_lowercase();
+        match entry.strip_prefix(&lower) {
+            Some(rest) if rest.starts_with('.') => 0,
+            _ => strsim::damerau_levenshtein(&lower, &entry),
+        }
+    };
+    let most = (name.chars().count() / 3).min(2);
+    std::fs::read_dir(dir)
+        .ok()?
+        .take(10_000)
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .map(|entry| (distance(&entry), entry))
+        .filter(|(d, _)| *d <= most)
+        .min()
+        .map(|(_, entry)| entry)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_close_entry_is_a_few_edits_away_or_the_name_with_a_suffix() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["app.ndjson.gz", "level.log", "b"] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        let near = |name: &str| closest_entry(dir.path(), name);
+        assert_eq!(near("app.ndjson").as_deref(), Some("app.ndjson.gz"));
+        assert_eq!(near("APP.ndjson").as_deref(), Some("app.ndjson.gz"));
+        assert_eq!(near("levle.log").as_deref(), Some("level.log"));
+        assert_eq!(near("lv.log"), None, "three edits away");
+        assert_eq!(near("a"), None, "a short name is not guessed at");
+    }
 
     #[test]
     fn one_line_escapes_control_characters_and_cuts_long_text() {

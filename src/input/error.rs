@@ -10,7 +10,7 @@ use std::io;
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum InputError {
     /// The input could not be opened (or its compression not recognized).
-    #[error("{}: {}", messages::shown(name), messages::io(.source))]
+    #[error("{}: {}", messages::shown(name), messages::io_at(std::path::Path::new(name), .source))]
     Open { name: String, source: io::Error },
     /// A read failed, `after` this many bytes of the input when that is known.
     #[error("{}: {}{}{}", messages::shown(name), messages::io(.source), After(*.after), Damaged(.source))]

@@ -59,8 +59,12 @@ impl Join {
     /// Reads and indexes FILE; the error names the file and, for bad content, the line.
     /// The file is held in memory: it may hold at most `limit` bytes.
     pub(crate) fn load(file: &str, on: Expr, key: &Expr, name: Option<Path>, limit: usize) -> Result<Join, String> {
-        let bytes = crate::input::read_whole(file, limit)
-            .map_err(|e| format!("join: cannot read `{file}`: {}", crate::messages::io(&e)))?;
+        let bytes = crate::input::read_whole(file, limit).map_err(|e| {
+            format!(
+                "join: cannot read `{file}`: {}",
+                crate::messages::io_at(std::path::Path::new(file), &e)
+            )
+        })?;
         let lower = file.to_ascii_lowercase();
         let plain = [".gz", ".zst", ".bz2", ".xz"]
             .iter()

@@ -33,8 +33,12 @@ impl Validate {
     /// Reads and compiles the schema; the error names the file and what is wrong.
     /// The schema is held in memory: it may hold at most `limit` bytes.
     pub(crate) fn load(file: &str, limit: usize) -> Result<Validate, String> {
-        let text = crate::input::read_whole(file, limit)
-            .map_err(|e| format!("validate: cannot read `{file}`: {}", crate::messages::io(&e)))?;
+        let text = crate::input::read_whole(file, limit).map_err(|e| {
+            format!(
+                "validate: cannot read `{file}`: {}",
+                crate::messages::io_at(std::path::Path::new(file), &e)
+            )
+        })?;
         let schema: Value =
             serde_json::from_slice(&text).map_err(|e| format!("validate: {file}: not valid JSON: {e}"))?;
         Validate::compile(file, &schema)

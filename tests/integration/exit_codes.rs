@@ -865,3 +865,70 @@ fn a_file_name_with_a_line_feed_stays_on_its_message_line() {
         assert!(err.contains("\\n"), "the line feed is shown escaped: {err}");
     }
 }
+
+#[test]
+fn a_path_not_found_says_why_when_the_file_system_knows() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let at = |name: &str| dir.path().join(name);
+    std::fs::write(at("app.ndjson.gz"), "").expect("input written");
+    std::fs::write(at("events.ndjson"), "{}\n").expect("input written");
+    std::fs::write(at("schema.json"), "{}").expect("schema written");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(at("gone.ndjson"), at("link.ndjson")).expect("link made");
+    let cases = [
+        (
+            vec!["where true".into(), s(&at("app.ndjson")).into()],
+            3,
+            "did you mean ",
+        ),
+        (
+            vec!["where true".into(), s(&at("event.ndjson")).into()],
+            3,
+            "did you mean ",
+        ),
+        (
+            vec!["where true".into(), s(&at("no/such/x.ndjson")).into()],
+            3,
+            "there is no directory ",
+        ),
+        (
+            vec!["where true".into(), s(&at("unlike-anything")).into()],
+            3,
+            "No such file or directory\n",
+        ),
+        (
+            vec![
+                format!("--dead-letter={}", s(&at("nodir/dead.ndjson"))),
+                "where true".into(),
+            ],
+            4,
+            "there is no directory ",
+        ),
+        (
+            vec![format!("validate \"{}\"", s(&at("schemas.json")))],
+            2,
+            "did you mean ",
+        ),
+        #[cfg(unix)]
+        (
+            vec!["where true".into(), s(&at("link.ndjson")).into()],
+            3,
+            "it is a symbolic link to ",
+        ),
+    ];
+    for (args, code, says) in cases {
+        let out = evq().args(&args).write_stdin("").output().expect("evq runs");
+        let err = String::from_utf8(out.stderr).expect("UTF-8");
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let out = evq()
+        .args(["where true", s(&at("app.ndjson"))])
+        .output()
+        .expect("evq runs");
+    let err = String::from_utf8(out.stderr).expect("UTF-8");
+    assert!(
+        err.ends_with(&format!("did you mean {}?\n", s(&at("app.ndjson.gz")))),
+        "{err}"
+    );
+}
