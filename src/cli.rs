@@ -195,6 +195,10 @@ pub(crate) struct Cli {
     #[arg(long = "argjson", num_args = 2, value_names = ["NAME", "JSON"], action = clap::ArgAction::Append)]
     pub argjson: Vec<String>,
 
+    /// `--arg` and `--argjson` in the order given, which [`Cli::read`] finds.
+    #[arg(skip)]
+    pub params: Vec<Param>,
+
     /// Print no warnings or notes on stderr (errors are still printed)
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -236,6 +240,54 @@ pub(crate) struct Cli {
     /// Bytes read per chunk (for tests of the engine)
     #[arg(long = "chunk-size", hide = true, value_parser = parse_size)]
     pub chunk_size: Option<usize>,
+}
+
+/// One `--arg NAME VALUE` or `--argjson NAME JSON`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Param {
+    pub name: String,
+    pub value: String,
+    /// `--argjson`: the value is JSON text.
+    pub json: bool,
+}
+
+impl Cli {
+    /// Parses a command line (its first item is the program's name), keeping the order of
+    /// `--arg` and `--argjson` among them: for a name given twice, the last counts.
+    pub(crate) fn read<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let mut matches = Cli::command().try_get_matches_from(args)?;
+        let params = params_in_order(&matches);
+        let mut cli = Cli::from_arg_matches_mut(&mut matches)?;
+        cli.params = params;
+        Ok(cli)
+    }
+}
+
+/// The `--arg` and `--argjson` pairs, by where they stand on the command line.
+fn params_in_order(matches: &clap::ArgMatches) -> Vec<Param> {
+    let mut params: Vec<(usize, Param)> = Vec::new();
+    for (id, json) in [("args", false), ("argjson", true)] {
+        let values = matches.get_many::<String>(id).into_iter().flatten();
+        let places = matches.indices_of(id).into_iter().flatten();
+        let both: Vec<(usize, &String)> = places.zip(values).collect();
+        for pair in both.chunks(2) {
+            if let [(at, name), (_, value)] = pair {
+                let param = Param {
+                    name: (*name).clone(),
+                    value: (*value).clone(),
+                    json,
+                };
+                params.push((*at, param));
+            }
+        }
+    }
+    params.sort_by_key(|(at, _)| *at);
+    params.into_iter().map(|(_, p)| p).collect()
 }
 
 /// What `--help` prints.

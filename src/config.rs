@@ -8,7 +8,7 @@ mod usage;
 
 pub(crate) use usage::UsageError;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Param};
 use crate::input::walk::Skipped;
 use crate::input::{self, Identity, Input, InputFormat, reader::ReadConfig};
 use crate::lang::parser::{Params, parse_pipeline_with};
@@ -417,28 +417,26 @@ fn refuse_stdout_format_without_stdout(cli: &Cli, asts: &[StageAst]) -> Result<(
 /// `--arg NAME VALUE` and `--argjson NAME JSON`: what `$NAME` stands for in the pipeline.
 fn params(cli: &Cli) -> Result<Params, UsageError> {
     let mut vars = Vec::new();
-    for (flag, pairs) in [("--arg", &cli.args), ("--argjson", &cli.argjson)] {
-        for pair in pairs.chunks(2) {
-            let [name, value] = pair else { continue };
-            let ok = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !ok || name == "ENV" {
-                let why = format!("`{name}` cannot be a parameter name; use letters, digits and _, other than ENV");
-                return Err(UsageError::flag(flag, why));
-            }
-            let value = if flag == "--arg" {
-                serde_json::Value::String(value.clone())
-            } else {
-                crate::json::tree(value).map_err(|e| {
-                    let why = format!(
-                        "the value of `{name}` is not JSON ({}); give text with --arg {name} VALUE",
-                        e.message
-                    );
-                    UsageError::flag(flag, why)
-                })?
-            };
-            vars.push((name.clone(), value));
+    for Param { name, value, json } in &cli.params {
+        let flag = if *json { "--argjson" } else { "--arg" };
+        let ok = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok || name == "ENV" {
+            let why = format!("`{name}` cannot be a parameter name; use letters, digits and _, other than ENV");
+            return Err(UsageError::flag(flag, why));
         }
+        let value = if *json {
+            crate::json::tree(value).map_err(|e| {
+                let why = format!(
+                    "the value of `{name}` is not JSON ({}); give text with --arg {name} VALUE",
+                    e.message
+                );
+                UsageError::flag(flag, why)
+            })?
+        } else {
+            serde_json::Value::String(value.clone())
+        };
+        vars.push((name.clone(), value));
     }
     Ok(Params { vars })
 }

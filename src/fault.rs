@@ -33,6 +33,8 @@ fn report(info: &PanicHookInfo<'_>) {
 /// Where a test may inject a panic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Site {
+    /// The main thread, before the command line is read.
+    Start,
     /// The reader thread, before it sends its second chunk.
     Reader,
     /// A worker, on the second chunk.
@@ -48,6 +50,7 @@ pub(crate) fn inject(site: Site, seq: u64) {
         static WANTED: OnceLock<Option<String>> = OnceLock::new();
         let wanted = WANTED.get_or_init(|| std::env::var("EVQ_FAULT").ok());
         let name = match site {
+            Site::Start => "start",
             Site::Reader => "reader",
             Site::Worker => "worker",
             Site::Ordered => "ordered",

@@ -9,7 +9,6 @@ use crate::exit::ExitStatus;
 use crate::lang::{Env, parse_pipeline};
 use crate::parse::{TextFormat, Want};
 use crate::stage::{Stage, StageOptions};
-use clap::Parser as _;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -28,7 +27,7 @@ pub fn run_target(target: &str, data: &[u8]) -> Option<()> {
 /// Any text as a pipeline: it is compiled, or it is a usage error with a caret and a hint.
 pub fn pipeline(data: &[u8]) -> Option<()> {
     let text = std::str::from_utf8(data).ok()?;
-    let cli = Cli::try_parse_from(["evq", "--no-progress", "--", text]).ok()?;
+    let cli = Cli::read(["evq", "--no-progress", "--", text]).ok()?;
     if let Err(e) = Config::build(cli, &crate::facts()).config {
         let message = crate::messages::line(e);
         let mut lines = message.lines();
@@ -136,7 +135,7 @@ pub fn run_engine(pipeline: &str, format: &str, input: &[u8]) -> ExitStatus {
         pipeline,
         &path_arg,
     ];
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::read(args) {
         Ok(cli) => cli,
         Err(e) => panic!("the fuzzer's arguments are wrong: {e}"),
     };
@@ -246,7 +245,7 @@ mod tests {
     #[test]
     fn every_event_pipeline_compiles() {
         for p in EVENT_PIPELINES {
-            let cli = Cli::try_parse_from(["evq", "--", p]).unwrap();
+            let cli = Cli::read(["evq", "--", p]).unwrap();
             if let Err(e) = Config::build(cli, &crate::facts()).config {
                 panic!("{e}");
             }

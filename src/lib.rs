@@ -36,20 +36,31 @@ mod time;
 mod usage;
 
 use anyhow::Context as _;
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 use cli::{Cli, Generate};
 use config::{Config, Facts};
 pub use exit::ExitStatus;
 use std::io::Write;
 
-/// Runs evq with these arguments (the first is the program name).
+/// Runs evq with these arguments (the first is the program name). A panic anywhere (a bug)
+/// is reported as an internal error, exit 70; the engine's threads have closed every output
+/// file on whole lines by then.
 pub fn run<I, T>(args: I) -> ExitStatus
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
     fault::report_panics();
-    let cli = match Cli::try_parse_from(args) {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_args(args))).unwrap_or(ExitStatus::Internal)
+}
+
+fn run_args<I, T>(args: I) -> ExitStatus
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    fault::inject(fault::Site::Start, 1);
+    let cli = match Cli::read(args) {
         Ok(cli) => cli,
         Err(e) => {
             let status = if e.use_stderr() {

@@ -55,10 +55,9 @@ fn better_tip(tip: &str) -> String {
 mod tests {
     use super::*;
     use crate::cli::Cli;
-    use clap::Parser;
 
     fn line(args: &[&str]) -> String {
-        match Cli::try_parse_from(std::iter::once("evq").chain(args.iter().copied())) {
+        match Cli::read(std::iter::once("evq").chain(args.iter().copied())) {
             Ok(_) => panic!("{args:?} parsed"),
             Err(e) => one_line(e.kind(), &e.render().to_string()),
         }

@@ -5,7 +5,6 @@ use super::*;
 use crate::exit::ExitStatus;
 use crate::lang::parse_pipeline;
 use crate::parse::Year;
-use clap::Parser;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// 2026-11-28T10:00:00Z.
@@ -26,7 +25,7 @@ fn facts() -> Facts {
 }
 
 fn cli(args: &[&str]) -> Cli {
-    match Cli::try_parse_from(std::iter::once("evq").chain(args.iter().copied())) {
+    match Cli::read(std::iter::once("evq").chain(args.iter().copied())) {
         Ok(cli) => cli,
         Err(e) => panic!("{args:?}: {e}"),
     }
@@ -155,9 +154,9 @@ fn settings_follow_the_flags() {
         (3, Format::Csv, false, Some(7))
     );
     assert!(config(&["--strict", "where true"]).expect("a valid command").strict);
-    let both = Cli::try_parse_from(["evq", "--strict", "--max-errors", "7", "where true"]);
+    let both = Cli::read(["evq", "--strict", "--max-errors", "7", "where true"]);
     assert!(both.is_err(), "--strict is --max-errors 0: not both");
-    let negative = Cli::try_parse_from(["evq", "--max-errors", "-1", "where true"]).expect_err("refused");
+    let negative = Cli::read(["evq", "--max-errors", "-1", "where true"]).expect_err("refused");
     assert!(
         negative.to_string().contains("`-1` is not a count of lines"),
         "{negative}"

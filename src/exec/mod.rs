@@ -1001,8 +1001,7 @@ mod tests {
 
     /// The config of `evq ARGS…` reading stdin.
     fn config(args: &[&str]) -> Config {
-        use clap::Parser;
-        let cli = crate::cli::Cli::try_parse_from(std::iter::once("evq").chain(args.iter().copied()));
+        let cli = crate::cli::Cli::read(std::iter::once("evq").chain(args.iter().copied()));
         let facts = crate::config::Facts {
             stdout_terminal: false,
             stderr_terminal: false,

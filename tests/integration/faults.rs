@@ -92,7 +92,7 @@ fn run_with_fault(site: &str, args: &[&str], stdin: &str) -> (String, String, i3
 #[test]
 fn a_panic_anywhere_exits_70_after_a_whole_line_prefix_of_stdout() {
     let input = many_events();
-    for site in ["reader", "worker", "ordered"] {
+    for site in ["start", "reader", "worker", "ordered"] {
         let (out, err, code) = run_with_fault(site, &["where i >= 0"], &input);
         assert_eq!(code, 70, "{site}: {err}");
         assert!(err.starts_with("evq: internal error: "), "{site}: {err}");

@@ -186,6 +186,52 @@ fn parameters_come_from_arg_argjson_and_the_environment() {
 }
 
 #[test]
+fn for_a_parameter_given_twice_the_last_counts_whichever_flag_gave_it() {
+    let args = [
+        "--argjson",
+        "v",
+        "2",
+        "--arg",
+        "v",
+        "1",
+        "--argjson",
+        "w",
+        "[3]",
+        "--arg",
+        "w",
+        "x",
+    ];
+    let mut args = args.to_vec();
+    args.push("set v = $v, w = $w");
+    assert_eq!(out(&args, "{}\n"), "{\"v\":\"1\",\"w\":\"x\"}\n");
+    assert_eq!(
+        out(&["--arg", "v", "1", "--argjson", "v", "2", "set v = $v"], "{}\n"),
+        "{\"v\":2}\n"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn env_leaves_out_variables_that_are_not_text() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"\xff");
+    let r = crate::common::evq()
+        .env("EVQ_BAD_VALUE", bad)
+        .env(std::ffi::OsStr::from_bytes(b"EVQ_BAD_\xffNAME"), "x")
+        .env("EVQ_GOOD", "yes")
+        .args(["set g = $ENV.EVQ_GOOD, b = $ENV.EVQ_BAD_VALUE, e = env(\"EVQ_BAD_VALUE\")"])
+        .write_stdin("{}\n")
+        .output()
+        .expect("evq runs");
+    assert_eq!(
+        (r.status.code(), String::from_utf8_lossy(&r.stdout).as_ref()),
+        (Some(0), "{\"g\":\"yes\",\"b\":null,\"e\":null}\n"),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+}
+
+#[test]
 fn a_wrong_parameter_is_a_one_line_usage_error() {
     let e = refused(&["--argjson", "n", "{oops", "where a == $n"]);
     assert!(e.starts_with("evq: --argjson: the value of `n` is not JSON"), "{e}");

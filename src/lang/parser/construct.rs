@@ -19,8 +19,20 @@ impl Params {
         if let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| n == name) {
             return Some(v.clone());
         }
-        (name == "ENV").then(|| Value::Object(std::env::vars().map(|(k, v)| (k, Value::String(v))).collect()))
+        (name == "ENV").then(environment)
     }
+}
+
+/// `$ENV`: the environment's variables whose names and values are text (UTF-8); others are
+/// left out, as `env(NAME)` reads them as null.
+fn environment() -> Value {
+    let text = |(k, v): (std::ffi::OsString, std::ffi::OsString)| Some((k.into_string().ok()?, v.into_string().ok()?));
+    Value::Object(
+        std::env::vars_os()
+            .filter_map(text)
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+    )
 }
 
 const IF_HINT: &str = "write if CONDITION then VALUE else OTHER end";
