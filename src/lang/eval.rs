@@ -180,6 +180,7 @@ pub(crate) fn binary<'a>(op: BinOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
         BinOp::In => Val::Bool(member(&a, &b)),
         BinOp::NotIn => Val::Bool(!member(&a, &b)),
         BinOp::Add => match (a, b) {
+            (Val::Str(x), Val::Str(y)) if x.len() + y.len() > crate::lang::func::text::MAX_TEXT => Val::Null,
             (Val::Str(x), Val::Str(y)) => Val::string(format!("{x}{y}")),
             (Val::Json(x), Val::Json(y)) => concat(x, &y),
             (x, y) => arith(op, &x, &y),

@@ -163,7 +163,7 @@ pub(crate) fn num_val(f: f64) -> Val<'static> {
 
 fn map_str(v: Val<'_>, f: impl FnOnce(&str) -> String) -> Val<'_> {
     match v {
-        Val::Str(s) => Val::string(f(&s)),
+        Val::Str(s) => text::made(f(&s)),
         _ => Val::Null,
     }
 }
@@ -262,9 +262,11 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
             let Val::Str(s) = arg(0) else { return Val::Null };
             let Val::Str(with) = arg(2) else { return Val::Null };
             match expr(1) {
-                Expr::Regex(re) => Val::string(re.replace_all(&s, with.as_ref()).into_owned()),
+                Expr::Regex(re) => text::replace_within(re, &s, &with, usize::MAX).map_or(Val::Null, Val::string),
                 e => match e.eval(ev, env) {
-                    Val::Str(pat) if !pat.is_empty() => Val::string(s.replace(pat.as_ref(), &with)),
+                    Val::Str(pat) if !pat.is_empty() => {
+                        text::replace_text(&s, &pat, &with).map_or(Val::Null, Val::string)
+                    }
                     Val::Str(_) => Val::Str(s),
                     _ => Val::Null,
                 },
@@ -288,14 +290,19 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
             let sep = arg(1);
             let sep = sep.as_str().unwrap_or("");
             // A null is an empty text, as in jq: every element keeps its place between separators.
-            let texts: Vec<String> = items
-                .iter()
-                .map(|i| match i {
-                    Value::Null => String::new(),
-                    i => Val::from_value(i).to_text().into_owned(),
-                })
-                .collect();
-            Val::string(texts.join(sep))
+            let mut out = String::new();
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push_str(sep);
+                }
+                if !item.is_null() {
+                    out.push_str(&Val::from_value(item).to_text());
+                }
+                if out.len() > text::MAX_TEXT {
+                    return Val::Null;
+                }
+            }
+            Val::string(out)
         }
         Func::Substr => {
             let Val::Str(s) = arg(0) else { return Val::Null };
@@ -313,7 +320,7 @@ pub(crate) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
         }
         Func::Str => match arg(0) {
             Val::Str(s) => Val::Str(s),
-            v => Val::string(v.to_text().into_owned()),
+            v => text::made(v.to_text().into_owned()),
         },
         Func::Int => match arg(0) {
             Val::Str(s) => Decimal::parse(s.trim()).map_or(Val::Null, |d| rounded_val(&d.round_at(0, Rounding::Trunc))),

@@ -186,6 +186,15 @@ fn parameters_come_from_arg_argjson_and_the_environment() {
 }
 
 #[test]
+fn text_that_would_pass_a_mebibyte_is_null_however_it_is_built() {
+    let nested = r#"set r = replace(replace(replace(s, "y", repeat("y", 1000)), "y", repeat("y", 1000)), "y", repeat("y", 1000)), j = join(map(a, x => repeat("y", 600000)), ""), g = gsub(repeat("y", 1000), /y/, repeat("x", 2000)), c = repeat("z", 800000) + repeat("z", 800000), f = format("%s%s", repeat("q", 600000), repeat("q", 600000)), u = url_encode(repeat("/", 400000)), ok = replace(s, "y", "yy") | del s, a"#;
+    assert_eq!(
+        out(&[nested], "{\"s\":\"y\",\"a\":[1,2]}\n"),
+        "{\"r\":null,\"j\":null,\"g\":null,\"c\":null,\"f\":null,\"u\":null,\"ok\":\"yy\"}\n"
+    );
+}
+
+#[test]
 fn for_a_parameter_given_twice_the_last_counts_whichever_flag_gave_it() {
     let args = [
         "--argjson",

@@ -9,8 +9,19 @@ use regex::Regex;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
-/// The most bytes `repeat` and the paddings may make, so one event cannot exhaust memory.
-const MAX_TEXT: usize = 1 << 20;
+/// The most bytes a function's text may have: past it the result is null, found before it
+/// is built where the result can grow many times its arguments (`repeat`, paddings, `replace`,
+/// `sub`, `gsub`, `join`), so that one event cannot exhaust memory.
+pub(crate) const MAX_TEXT: usize = 1 << 20;
+
+/// A text a function made: null past [`MAX_TEXT`].
+pub(crate) fn made(text: String) -> Val<'static> {
+    if text.len() > MAX_TEXT {
+        Val::Null
+    } else {
+        Val::string(text)
+    }
+}
 
 /// `capture` (named groups as an object) and `match` (the first match's text).
 pub(super) fn regex_find(f: Func, s: &str, re: &Regex) -> Val<'static> {
@@ -30,12 +41,39 @@ pub(super) fn regex_find(f: Func, s: &str, re: &Regex) -> Val<'static> {
 
 /// `sub` (the first match) and `gsub` (every match); `$1` and `${name}` name groups.
 pub(super) fn substitute(f: Func, s: &str, re: &Regex, with: &str) -> Val<'static> {
-    let out = if f == Func::Sub {
-        re.replace(s, with)
-    } else {
-        re.replace_all(s, with)
-    };
-    Val::string(out.into_owned())
+    let most = if f == Func::Sub { 1 } else { usize::MAX };
+    replace_within(re, s, with, most).map_or(Val::Null, Val::string)
+}
+
+/// `s` with the first `most` matches of `re` replaced by `with`, where `$1` and `${name}`
+/// name groups; `None` once the text would pass [`MAX_TEXT`]. A match is expanded only when
+/// what its group references could make fits, so no expansion grows past the limit either.
+pub(super) fn replace_within(re: &Regex, s: &str, with: &str, most: usize) -> Option<String> {
+    let references = with.bytes().filter(|&b| b == b'$').count();
+    let mut out = String::new();
+    let mut last = 0;
+    for m in re.find_iter(s).take(most) {
+        out.push_str(&s[last..m.start()]);
+        let worst = with.len().saturating_add(references.saturating_mul(m.len()));
+        if out.len().saturating_add(worst) > MAX_TEXT {
+            return None;
+        }
+        // The search from the match's start finds it again, now with its groups.
+        match (references > 0).then(|| re.captures_at(s, m.start())).flatten() {
+            Some(caps) => caps.expand(with, &mut out),
+            None => out.push_str(with),
+        }
+        last = m.end();
+    }
+    out.push_str(&s[last..]);
+    (out.len() <= MAX_TEXT).then_some(out)
+}
+
+/// `s` with every `pat` (not empty) replaced by `with`; `None` when that would pass [`MAX_TEXT`].
+pub(super) fn replace_text(s: &str, pat: &str, with: &str) -> Option<String> {
+    let n = s.matches(pat).count();
+    let len = (s.len() - n * pat.len()).saturating_add(n.saturating_mul(with.len()));
+    (len <= MAX_TEXT).then(|| s.replace(pat, with))
 }
 
 /// One `%` conversion of `format`: flags, width, precision and the letter.
@@ -238,7 +276,7 @@ fn pattern<'e>(e: &'e Expr, ev: &'e (dyn Record + 'e), env: &Env) -> Option<Cow<
 pub(super) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env: &Env) -> Val<'e> {
     let expr = |i: usize| args.get(i).unwrap_or(NO_ARG);
     let arg = |i: usize| expr(i).eval(ev, env);
-    let string = |o: Option<String>| o.map_or(Val::Null, Val::string);
+    let string = |o: Option<String>| o.map_or(Val::Null, made);
     let s0 = arg(0);
     let s = s0.as_str();
     match f {
@@ -313,6 +351,31 @@ mod tests {
     use crate::lang::eval::tests::check_table;
 
     const EV: &str = r#"{"req":"GET /api/v1/users?id=7 HTTP/1.1","s":"a-b-c","ip":"10.1.2.3","ip6":"2001:db8::1","n":42,"f":3.14159,"pct":"caf%C3%A9%20x","pat":"\\d+","bad":"("}"#;
+
+    #[test]
+    fn replacing_stops_before_the_text_passes_the_limit() {
+        let re = Regex::new("y").unwrap();
+        let big = "y".repeat(2000);
+        let with = "x".repeat(1000);
+        assert_eq!(replace_within(&re, &big, &with, usize::MAX), None);
+        assert_eq!(replace_within(&re, &big, &with, 1).map(|s| s.len()), Some(2999));
+        assert_eq!(
+            replace_within(&re, "yay", "[$0]", usize::MAX).as_deref(),
+            Some("[y]a[y]")
+        );
+        let all = Regex::new("(?s).+").unwrap();
+        let many_refs = "$0".repeat(1000);
+        assert_eq!(
+            replace_within(&all, &big, &many_refs, 1),
+            None,
+            "one expansion past the limit"
+        );
+        assert_eq!(replace_text(&big, "y", &with), None);
+        assert_eq!(replace_text("a.b.c", ".", "::").as_deref(), Some("a::b::c"));
+        let fits = "z".repeat(MAX_TEXT);
+        assert_eq!(replace_text(&fits, "q", "long").map(|s| s.len()), Some(MAX_TEXT));
+        assert_eq!(replace_text(&fits, "z", "zz"), None);
+    }
 
     #[test]
     fn regex_functions_capture_match_and_substitute() {
