@@ -45,6 +45,12 @@ impl Validate {
     }
 
     fn compile(file: &str, schema: &Value) -> Result<Validate, String> {
+        let depth = depth(schema);
+        if depth > MAX_DEPTH {
+            return Err(format!(
+                "validate: {file}: its references and nesting lead {depth} levels deep, past the {MAX_DEPTH} evq checks events through"
+            ));
+        }
         let compiled = jsonschema::validator_for(schema).map_err(|e| {
             let at = pointer(e.instance_path().as_str());
             format!(
@@ -103,6 +109,96 @@ impl PerEvent for Validate {
     fn step<'a>(&self, ev: &mut Event<'a>, _: &Env) -> Step<'a> {
         self.apply(ev)
     }
+}
+
+/// How deep a schema's subschemas and the `$ref`s between them may lead: the validator takes
+/// each level on the stack, and a long chain of references would overflow it.
+const MAX_DEPTH: usize = 1000;
+
+/// The most levels one path through the schema takes, each subschema one and each reference
+/// (`$ref`, `$dynamicRef`, `$recursiveRef`, to `#`, a `#/…` pointer or a `#name` anchor) one;
+/// a reference back into the path adds none. Found without recursion, as deep schemas are the
+/// point.
+fn depth(root: &Value) -> usize {
+    let anchors = anchors(root);
+    let target = |r: &str| -> Option<&Value> {
+        let fragment = r.strip_prefix('#')?;
+        if fragment.is_empty() || fragment.starts_with('/') {
+            root.pointer(fragment)
+        } else {
+            anchors.get(fragment).copied()
+        }
+    };
+    let below = |v| below(v, &target);
+    // Depth first, each node's depth found after those below it; `None` while in the path.
+    let key = |v: &Value| std::ptr::from_ref(v) as usize;
+    let mut found: std::collections::HashMap<usize, Option<usize>> = std::collections::HashMap::new();
+    let mut stack = vec![(root, false)];
+    while let Some((v, below_done)) = stack.pop() {
+        if below_done {
+            let deepest = below(v)
+                .into_iter()
+                .filter_map(|b| found.get(&key(b)).copied().flatten())
+                .max();
+            found.insert(key(v), Some(1 + deepest.unwrap_or(0)));
+            continue;
+        }
+        if found.contains_key(&key(v)) {
+            continue;
+        }
+        found.insert(key(v), None);
+        stack.push((v, true));
+        stack.extend(
+            below(v)
+                .into_iter()
+                .filter(|b| !found.contains_key(&key(b)))
+                .map(|b| (b, false)),
+        );
+    }
+    found.get(&key(root)).copied().flatten().unwrap_or(0)
+}
+
+/// The values a path goes on to from `v`: its objects and arrays, and what its references name.
+fn below<'v>(v: &'v Value, target: &impl Fn(&str) -> Option<&'v Value>) -> Vec<&'v Value> {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .filter_map(|(k, child)| match (k.as_str(), child) {
+                ("$ref" | "$dynamicRef" | "$recursiveRef", Value::String(r)) => target(r),
+                (_, child @ (Value::Object(_) | Value::Array(_))) => Some(child),
+                _ => None,
+            })
+            .collect(),
+        Value::Array(items) => items.iter().filter(|i| i.is_object() || i.is_array()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The schema's named places: `$anchor`, `$dynamicAnchor`, and an `$id` (`id` in draft 4)
+/// that is a `#name` fragment.
+fn anchors(root: &Value) -> std::collections::HashMap<&str, &Value> {
+    let mut named = std::collections::HashMap::new();
+    let mut stack = vec![root];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m {
+                    match (k.as_str(), child) {
+                        ("$anchor" | "$dynamicAnchor", Value::String(name)) => {
+                            named.insert(name.as_str(), v);
+                        }
+                        ("$id" | "id", Value::String(id)) if id.starts_with('#') => {
+                            named.insert(&id[1..], v);
+                        }
+                        _ => stack.push(child),
+                    }
+                }
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    named
 }
 
 /// A JSON pointer as shown in messages: the empty pointer (the whole event) is `(root)`.
@@ -166,6 +262,41 @@ mod tests {
         let v = schema(r#"{"properties":{"n":{"maximum":18446744073709551615}}}"#).expect("valid");
         assert_eq!(check(&v, r#"{"n":18446744073709551615}"#), Ok(()));
         assert!(check(&v, r#"{"n":18446744073709551616}"#).is_err());
+    }
+
+    /// A schema whose `$ref`s lead through `n` definitions, each to the next.
+    fn chain(n: usize, by_anchor: bool) -> Value {
+        let mut defs = serde_json::Map::new();
+        for i in 0..n {
+            let next = if by_anchor {
+                format!("#a{}", i + 1)
+            } else {
+                format!("#/$defs/d{}", i + 1)
+            };
+            defs.insert(
+                format!("d{i}"),
+                serde_json::json!({"$anchor": format!("a{i}"), "$ref": next}),
+            );
+        }
+        defs.insert(
+            format!("d{n}"),
+            serde_json::json!({"$anchor": format!("a{n}"), "type": "string"}),
+        );
+        serde_json::json!({"$defs": defs, "$ref": "#/$defs/d0"})
+    }
+
+    #[test]
+    fn a_chain_of_references_too_long_to_check_is_refused_and_a_loop_is_not() {
+        for by_anchor in [false, true] {
+            let long = Validate::compile("s.json", &chain(20_000, by_anchor)).expect_err("too deep");
+            assert!(long.contains("levels deep, past the 1000"), "{long}");
+            let v = Validate::compile("s.json", &chain(100, by_anchor)).expect("a short chain");
+            assert_eq!(check(&v, r#""text""#), Ok(()));
+            assert!(check(&v, "1").is_err());
+        }
+        let looped = r##"{"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"properties":{"x":{"$ref":"#/$defs/a"}}}},"$ref":"#/$defs/a"}"##;
+        assert!(schema(looped).is_ok());
+        assert_eq!(depth(&serde_json::from_str(looped).unwrap()), 6);
     }
 
     #[test]
