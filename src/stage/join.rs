@@ -6,6 +6,10 @@
 //! - `on A = B`: A is evaluated on the event, B on each record; `on A` uses A for both.
 //!   Keys are equal by value (`agg::key`: `1`, `1.0` and `1E0` are one key); a null or
 //!   missing key matches nothing. When records repeat a key, the first one wins.
+//! - The table keeps only the records that can match (the first of each key), each as its
+//!   compact JSON text, read again for each event it enriches: it takes about the file's
+//!   size in memory, not the many times that parsed records would, and at most
+//!   `--memory-limit`.
 //! - A match adds the record's fields to the event, overwriting fields of the same name
 //!   (like jq's `. + $record`), or with `as NAME` puts the record at NAME. No match leaves
 //!   the event unchanged; it passes on and is counted in `unmatched_join`.
@@ -44,11 +48,15 @@ struct Met {
     missed: AtomicU8,
 }
 
-/// The records of a lookup file, indexed by the canonical bytes of their keys.
+/// The records of a lookup file that can match (the first of each key), indexed by the
+/// canonical bytes of their keys.
 #[derive(Debug, Default)]
 pub(crate) struct Lookup {
-    records: Vec<Map<String, Value>>,
-    index: HashMap<Vec<u8>, usize>,
+    /// Each record's compact JSON text.
+    records: Vec<Box<str>>,
+    index: HashMap<Box<[u8]>, usize>,
+    /// About how many bytes the table takes.
+    held: usize,
     /// How deeply the deepest record nests.
     depth: usize,
     /// The types the records' keys had (see [`kind`]).
@@ -69,17 +77,19 @@ impl Join {
         let plain = [".gz", ".zst", ".bz2", ".xz"]
             .iter()
             .find_map(|z| lower.strip_suffix(z));
-        let records = if plain.unwrap_or(&lower).ends_with(".csv") {
-            csv_records(file, &bytes)?
+        let mut table = Lookup::default();
+        let mut add = |record| table.add(record, key, file, limit);
+        if plain.unwrap_or(&lower).ends_with(".csv") {
+            csv_records(file, &bytes, &mut add)?;
         } else {
-            ndjson_records(file, &bytes)?
-        };
+            ndjson_records(file, &bytes, &mut add)?;
+        }
         Ok(Join {
             file: file.to_string(),
             on,
             key: key.clone(),
             name,
-            table: Arc::new(Lookup::new(records, key)),
+            table: Arc::new(table),
             met: Arc::default(),
         })
     }
@@ -107,15 +117,11 @@ impl Join {
         };
         match (&self.name, doc) {
             (Some(name), doc) => {
-                if let Err(reason) = write_path(doc, &name.segs, Value::Object(record.clone()), MAX_PAD) {
+                if let Err(reason) = write_path(doc, &name.segs, Value::Object(record), MAX_PAD) {
                     return dead(reason);
                 }
             }
-            (None, Value::Object(fields)) => {
-                for (k, v) in record {
-                    fields.insert(k.clone(), v.clone());
-                }
-            }
+            (None, Value::Object(fields)) => fields.extend(record),
             (None, _) => return dead(Reason::NotObject),
         }
         Step::Pass
@@ -208,27 +214,42 @@ fn dead<'a>(reason: Reason) -> Step<'a> {
     Step::Dead(Rejection::new(reason, reason.explain()))
 }
 
+/// What the table takes per record besides its text and key: their boxes, the index's entry.
+const RECORD_OVERHEAD: usize = 64;
+
 impl Lookup {
-    fn new(records: Vec<Map<String, Value>>, key: &Expr) -> Lookup {
-        let env = Env::default();
-        let mut table = Lookup::default();
-        for (i, record) in records.iter().enumerate() {
-            let value = Value::Object(record.clone());
-            table.depth = table.depth.max(json::depth(&value));
-            let text = json::to_string(&value);
-            let ev = Event::derived(&text, value);
-            let value = key.eval(&ev, &env);
-            if let Some(bytes) = canonical(&value) {
-                table.kinds |= value.kind();
-                table.index.entry(bytes).or_insert(i);
-            }
+    /// Adds a record of `file` when it is the first with its key (`key` evaluated on it); an
+    /// error once the table would take more than `limit` bytes.
+    fn add(&mut self, record: Map<String, Value>, key: &Expr, file: &str, limit: usize) -> Result<(), String> {
+        let value = Value::Object(record);
+        let text = json::to_string(&value);
+        let depth = json::depth(&value);
+        let ev = Event::derived(&text, value);
+        let value = key.eval(&ev, &Env::default());
+        let Some(bytes) = canonical(&value) else { return Ok(()) };
+        self.kinds |= value.kind();
+        if self.index.contains_key(bytes.as_slice()) {
+            return Ok(());
         }
-        table.records = records;
-        table
+        self.held += text.len() + bytes.len() + RECORD_OVERHEAD;
+        if self.held > limit {
+            return Err(format!(
+                "join: {file}: its records would take more than --memory-limit ({limit} bytes) in memory; raise --memory-limit, or keep only the records and fields the join needs"
+            ));
+        }
+        self.depth = self.depth.max(depth);
+        self.index.insert(bytes.into(), self.records.len());
+        self.records.push(text.into());
+        Ok(())
     }
 
-    fn get(&self, key: &Val) -> Option<&Map<String, Value>> {
-        self.index.get(&canonical(key)?).and_then(|&i| self.records.get(i))
+    /// The record whose key is `key`, read from its text.
+    fn get(&self, key: &Val) -> Option<Map<String, Value>> {
+        let text = self.records.get(*self.index.get(canonical(key)?.as_slice())?)?;
+        match json::tree(text) {
+            Ok(Value::Object(record)) => Some(record),
+            _ => None,
+        }
     }
 }
 
@@ -242,9 +263,11 @@ fn canonical(v: &Val) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// One object per non-blank line.
-fn ndjson_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, String> {
-    let mut out = Vec::new();
+/// A record of a lookup file, as it is read.
+type AddRecord<'a> = dyn FnMut(Map<String, Value>) -> Result<(), String> + 'a;
+
+/// One object per non-blank line, each handed to `add`.
+fn ndjson_records(file: &str, bytes: &[u8], add: &mut AddRecord) -> Result<(), String> {
     for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
         let at = |what: String| format!("join: {file}:{}: {what}", n + 1);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -258,15 +281,15 @@ fn ndjson_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, S
             continue;
         }
         match json::tree(text).map_err(|e| at(format!("not valid JSON: {}", e.message)))? {
-            Value::Object(m) => out.push(m),
+            Value::Object(m) => add(m)?,
             _ => return Err(at("a lookup record must be a JSON object".into())),
         }
     }
-    Ok(out)
+    Ok(())
 }
 
-/// A header row, then one object per row.
-fn csv_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, String> {
+/// A header row, then one object per row, each handed to `add`.
+fn csv_records(file: &str, bytes: &[u8], add: &mut AddRecord) -> Result<(), String> {
     let bytes = bytes.strip_prefix(crate::input::UTF8_BOM).unwrap_or(bytes);
     // As `-i csv` reads rows: one with fewer fields lacks the missing keys, one with more
     // names the extra ones `_N`.
@@ -294,7 +317,6 @@ fn csv_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, Stri
     let names = header.iter().map(|h| std::str::from_utf8(h).map(str::to_owned));
     let names: Vec<String> = names.collect::<Result<_, _>>().map_err(|_| not_utf8(last.as_ref()))?;
     let headers = crate::input::convert::unique_names(names.into_iter());
-    let mut out = Vec::new();
     for row in reader.byte_records() {
         let row = row.map_err(error)?;
         last = row.position().cloned();
@@ -307,7 +329,7 @@ fn csv_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, Stri
                 Err(_) => Err(not_utf8(last.as_ref())),
             })
             .collect::<Result<_, _>>()?;
-        out.push(record);
+        add(record)?;
     }
     // A quote left open takes in every line after it: the table would lack them.
     if let Some(p) = last.filter(|p| {
@@ -319,7 +341,7 @@ fn csv_records(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, Stri
             at(Some(&p))
         ));
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -333,8 +355,35 @@ mod tests {
         parse_expr(s).expect("valid expression")
     }
 
+    /// The records of an NDJSON or CSV lookup file, as read.
+    fn ndjson(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, String> {
+        let mut all = Vec::new();
+        ndjson_records(file, bytes, &mut |r| {
+            all.push(r);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    fn csv(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, String> {
+        let mut all = Vec::new();
+        csv_records(file, bytes, &mut |r| {
+            all.push(r);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    fn table(records: &str, key: &str, limit: usize) -> Result<Lookup, String> {
+        let mut table = Lookup::default();
+        for r in ndjson("t", records.as_bytes())? {
+            table.add(r, &expr(key), "t", limit)?;
+        }
+        Ok(table)
+    }
+
     fn join(records: &str, on: &str, key: &str, name: Option<&str>) -> Join {
-        let records = ndjson_records("t", records.as_bytes()).expect("valid records");
+        let table = table(records, key, usize::MAX).expect("valid records");
         let name = name.map(|n| match expr(n) {
             Expr::Path(p) => p,
             other => panic!("{other:?}"),
@@ -344,7 +393,7 @@ mod tests {
             on: expr(on),
             key: expr(key),
             name,
-            table: Arc::new(Lookup::new(records, &expr(key))),
+            table: Arc::new(table),
             met: Arc::default(),
         }
     }
@@ -386,6 +435,25 @@ mod tests {
     }
 
     #[test]
+    fn the_table_keeps_only_the_first_record_of_each_key_and_stays_within_the_limit() {
+        let t = table(USERS, "id", usize::MAX).expect("valid records");
+        assert_eq!(t.records.len(), 2, "the repeat of key 1 can never match");
+        let many: String = (0..1000)
+            .map(|i| format!("{{\"id\":{},\"pad\":\"{}\"}}\n", i % 10, "x".repeat(100)))
+            .collect();
+        let t = table(&many, "id", 2_000).expect("ten distinct keys fit");
+        assert_eq!(t.records.len(), 10);
+        let distinct: String = (0..1000)
+            .map(|i| format!("{{\"id\":{i},\"pad\":\"{}\"}}\n", "x".repeat(100)))
+            .collect();
+        let e = table(&distinct, "id", 20_000).expect_err("past the limit");
+        assert!(
+            e.starts_with("join: t: its records would take more than --memory-limit (20000 bytes)"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn null_keys_match_nothing() {
         let j = join("{\"name\":\"nokey\"}\n", "id", "id", None);
         assert_eq!(run(&j, r#"{"id":null}"#), r#"unmatched {"id":null}"#);
@@ -394,21 +462,21 @@ mod tests {
 
     #[test]
     fn bad_lookup_files_name_the_line() {
-        let e = ndjson_records("u.ndjson", b"{\"a\":1}\n{bad\n").expect_err("invalid");
+        let e = ndjson("u.ndjson", b"{\"a\":1}\n{bad\n").expect_err("invalid");
         assert!(e.starts_with("join: u.ndjson:2: not valid JSON"), "{e}");
-        let e = ndjson_records("u.ndjson", b"[1]\n").expect_err("not an object");
+        let e = ndjson("u.ndjson", b"[1]\n").expect_err("not an object");
         assert!(e.contains("u.ndjson:1: a lookup record must be a JSON object"), "{e}");
-        let e = csv_records("u.csv", b"id,name\r\n1,a\r\n\r\n2,\xff\r\n").expect_err("not UTF-8");
+        let e = csv("u.csv", b"id,name\r\n1,a\r\n\r\n2,\xff\r\n").expect_err("not UTF-8");
         assert!(e.starts_with("join: u.csv:4: the row is not valid UTF-8"), "{e}");
-        let e = csv_records("u.csv", b"id,name\n1,\"a\n2,b\n").expect_err("open quote");
+        let e = csv("u.csv", b"id,name\n1,\"a\n2,b\n").expect_err("open quote");
         assert_eq!(e, "join: u.csv:2: a quote opened in this row never closes");
-        let e = csv_records("u.csv", b"id,\"name\n1,a\n").expect_err("open quote in the header");
+        let e = csv("u.csv", b"id,\"name\n1,a\n").expect_err("open quote in the header");
         assert_eq!(e, "join: u.csv:1: a quote opened in this row never closes");
     }
 
     #[test]
     fn csv_rows_shorter_or_longer_than_the_header_read_as_with_i_csv() {
-        let records = csv_records("u.csv", b"id,name\r\n1,a\r\n\r\n2\r\n3,c,x\r\n").expect("ragged rows");
+        let records = csv("u.csv", b"id,name\r\n1,a\r\n\r\n2\r\n3,c,x\r\n").expect("ragged rows");
         let rows: Vec<String> = records.iter().map(|r| Value::Object(r.clone()).to_string()).collect();
         assert_eq!(
             rows,
@@ -422,7 +490,7 @@ mod tests {
 
     #[test]
     fn csv_numbers_become_numbers() {
-        let records = csv_records("u.csv", "id,name\n7,\"x, y\"\n".as_bytes()).expect("valid CSV");
+        let records = csv("u.csv", "id,name\n7,\"x, y\"\n".as_bytes()).expect("valid CSV");
         assert_eq!(
             json::to_string(&Value::Object(records[0].clone())),
             r#"{"id":7,"name":"x, y"}"#
