@@ -23,7 +23,7 @@ use crate::stats::Tally;
 use compact_str::CompactString;
 use std::collections::{HashMap, VecDeque};
 use std::io::IoSlice;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
@@ -318,8 +318,11 @@ impl Landed {
 /// The writer's side: file ids, the held lines, and the thread writing spills.
 #[derive(Default)]
 pub(crate) struct Pending {
-    /// File ids by path: one file whichever stages write it.
+    /// File ids by path as stages spell it, and by its [`normal`](super::safe_path::normal)
+    /// path: one file, and its lines in one order, whichever stages write it and however they
+    /// spell it (`out/a.ndjson`, `$PWD/out/a.ndjson`).
     ids: HashMap<CompactString, u32, Fast>,
+    normal_ids: HashMap<PathBuf, u32, Fast>,
     /// Stage (the first to name it) and path of files not yet sent to the writing thread.
     names: Vec<(usize, Box<Path>)>,
     /// The held lines of each file, by id.
@@ -386,8 +389,14 @@ impl Pending {
         if let Some(&id) = self.ids.get(self.rel.as_str()) {
             return id;
         }
+        let normal = super::safe_path::normal(Path::new(&self.rel));
+        if let Some(&id) = self.normal_ids.get(&normal) {
+            self.ids.insert(self.rel.as_str().into(), id);
+            return id;
+        }
         let id = u32::try_from(self.held.len()).expect("fewer than 2^32 files: each takes memory");
         self.ids.insert(self.rel.as_str().into(), id);
+        self.normal_ids.insert(normal, id);
         let rel = Path::new(&self.rel);
         let compressed = rel
             .extension()
