@@ -169,13 +169,13 @@ impl Parser {
         Ok(Some(Every { len, slide }))
     }
 
-    /// A duration after `every` or `slide`: from 1ms (window bounds are written to the
+    /// A duration after `every` or `slide`: whole milliseconds, from 1ms (window bounds are written to the
     /// millisecond) to 100 years.
     fn window_duration(&mut self, what: &str, hint: &str) -> Result<f64, LangError> {
         match self.next().map(|t| (t.tok, t.span)) {
-            Some((Tok::Duration(d), _)) if (0.001..=MAX_WINDOW).contains(&d) => Ok(d),
+            Some((Tok::Duration(d), _)) if (0.001..=MAX_WINDOW).contains(&d) && whole_ms(d) => Ok(d),
             Some((Tok::Duration(_), span)) => Err(LangError::new(
-                "a window is from 1ms (its bounds are written to the millisecond) to 100 years long",
+                "a window is a whole number of milliseconds (its bounds are written to the millisecond), from 1ms to 100 years",
                 span,
             )
             .hint(hint)),
@@ -368,4 +368,11 @@ impl Columns {
         }
         Ok(())
     }
+}
+
+/// Whether `seconds` is a whole number of milliseconds, as far as a float holds it (`1s1ns`
+/// and `1500us` are not).
+fn whole_ms(seconds: f64) -> bool {
+    let ms = seconds * 1000.0;
+    (ms - ms.round()).abs() <= 1e-7 + ms * 1e-15
 }

@@ -220,9 +220,17 @@ fn template_errors_inside_escaped_strings_point_at_the_string() {
 fn durations_too_long_for_a_number_are_rejected() {
     assert!(error("count every 1e400s").contains("the duration is too long"));
     assert!(error("dedupe within 99999999999999999999999s").contains("the duration is too long"));
-    assert!(error("count every 1ns").contains("a window is from 1ms"));
-    assert!(error("count every 999999d").contains("to 100 years long"));
-    assert!(parse_pipeline("count every 1ms | count every 36500d").is_ok());
+    assert!(error("count every 1ns").contains("a window is a whole number of milliseconds"));
+    assert!(error("count every 999999d").contains("from 1ms to 100 years"));
+    for not_whole in ["1s1ns", "1500us", "1d1ns", "2.0005s"] {
+        let e = error(&format!("count every {not_whole}"));
+        assert!(
+            e.contains("a window is a whole number of milliseconds"),
+            "{not_whole}: {e}"
+        );
+    }
+    assert!(error("count every 1m slide 1500us").contains("whole number of milliseconds"));
+    assert!(parse_pipeline("count every 1ms | count every 36500d | count every 1.1s | count every 1500ms").is_ok());
 }
 
 #[test]
