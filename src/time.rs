@@ -3,7 +3,7 @@
 //! Also the time zone of `--tz`: its offsets, and RFC 3339 text in it.
 
 use chrono::format::{Item, StrftimeItems};
-use chrono::{DateTime, Datelike, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// True when `fmt` is a valid strftime format to read times with.
@@ -452,10 +452,23 @@ pub(crate) fn rfc3339_in(t: f64, zone: Tz) -> String {
     let Some((secs, nanos)) = seconds_and_nanos(t) else {
         return rfc3339(t);
     };
-    match DateTime::<Utc>::from_timestamp(secs, nanos).map(|dt| dt.with_timezone(&zone)) {
+    match DateTime::<Utc>::from_timestamp(secs, nanos).map(|dt| in_zone(dt, zone)) {
         // Years 0000 to 9999 only, as evq reads them: past them, the time in UTC.
         Some(dt) if (0..=9999).contains(&dt.year()) => written(dt.format(fmt)).unwrap_or_else(|| rfc3339(t)),
         _ => rfc3339(t),
+    }
+}
+
+/// The instant `dt` in `zone`, with the zone's offset at that instant rounded to the minute, as
+/// RFC 3339 writes offsets: a zone's offset of old (local mean time, `-00:44:30` in Monrovia
+/// until 1972) is written `-00:45` and the clock time shifted with it, so the text still
+/// names the instant.
+fn in_zone(dt: DateTime<Utc>, zone: Tz) -> DateTime<FixedOffset> {
+    let exact = zone.offset_from_utc_datetime(&dt.naive_utc()).fix().local_minus_utc();
+    let minutes = (f64::from(exact) / 60.0).round() as i32;
+    match FixedOffset::east_opt(minutes * 60) {
+        Some(offset) => dt.with_timezone(&offset),
+        None => dt.fixed_offset(),
     }
 }
 
@@ -475,7 +488,7 @@ pub(crate) fn shown_in(s: &str, zone: Tz) -> Option<String> {
     }
     let whole = format!("{}{}", &s[..19], &s[offset_at..]);
     let t = parse_rfc3339(whole.as_bytes())?;
-    let dt = DateTime::<Utc>::from_timestamp(t as i64, 0)?.with_timezone(&zone);
+    let dt = in_zone(DateTime::<Utc>::from_timestamp(t as i64, 0)?, zone);
     if !(0..=9999).contains(&dt.year()) {
         // Years 0000 to 9999 only, as evq reads them: the text is shown as written.
         return None;
@@ -496,6 +509,19 @@ pub(crate) fn shown_in(s: &str, zone: Tz) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_offset_with_seconds_is_written_to_the_minute_and_the_text_names_the_instant() {
+        let monrovia = zone("Africa/Monrovia").expect("zone");
+        let t = parse_str("1971-06-01T00:44:30Z", None).expect("time");
+        let text = rfc3339_in(t, monrovia);
+        assert_eq!(text, "1971-05-31T23:59:30-00:45");
+        assert_eq!(parse_str(&text, None), Some(t));
+        let berlin = zone("Europe/Berlin").expect("zone");
+        let shown = shown_in("0000-01-01T00:30:00+01:00", berlin).expect("shown");
+        assert_eq!(shown, "0000-01-01T00:23:00+00:53");
+        assert_eq!(parse_str(&shown, None), parse_str("0000-01-01T00:30:00+01:00", None));
+    }
 
     #[test]
     fn times_shown_in_a_zone_stay_within_years_0000_to_9999() {
