@@ -63,11 +63,11 @@ pub(crate) struct Cli {
     pub follow: bool,
 
     /// Only events at or after TIME (RFC 3339 or a date), or DURATION before now (e.g. 1h)
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
 
     /// Only events before TIME (RFC 3339 or a date), or DURATION before now (e.g. 10m)
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub until: Option<String>,
 
     /// A line matching REGEX starts a record; other lines are joined to the record before them
@@ -188,11 +188,11 @@ pub(crate) struct Cli {
     pub time_format: Option<String>,
 
     /// Set $NAME to the string VALUE in the pipeline (repeatable)
-    #[arg(long = "arg", num_args = 2, value_names = ["NAME", "VALUE"], action = clap::ArgAction::Append)]
+    #[arg(long = "arg", num_args = 2, value_names = ["NAME", "VALUE"], action = clap::ArgAction::Append, allow_hyphen_values = true)]
     pub args: Vec<String>,
 
     /// Set $NAME to the JSON value JSON in the pipeline (repeatable)
-    #[arg(long = "argjson", num_args = 2, value_names = ["NAME", "JSON"], action = clap::ArgAction::Append)]
+    #[arg(long = "argjson", num_args = 2, value_names = ["NAME", "JSON"], action = clap::ArgAction::Append, allow_hyphen_values = true)]
     pub argjson: Vec<String>,
 
     /// `--arg` and `--argjson` in the order given, which [`Cli::read`] finds.

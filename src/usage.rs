@@ -43,7 +43,7 @@ fn better_tip(tip: &str) -> String {
         .map(|(arg, _)| arg);
     match dashed {
         Some(arg) if arg.as_bytes().get(1).is_some_and(u8::is_ascii_digit) => format!(
-            "an option's value that starts with - goes after = (--since={arg}); an input path that starts \
+            "an option's value that starts with - goes after = (--OPTION=-VALUE); an input path that starts \
              with - goes after -- (-- {arg})"
         ),
         Some(arg) => format!("evq --help lists the options; an input path that starts with - goes after -- (-- {arg})"),
@@ -71,8 +71,8 @@ mod tests {
              with - goes after -- (-- --zyxwvut)"
         );
         assert_eq!(
-            line(&["--since", "-5", "count"]),
-            "unexpected argument '-5' found; an option's value that starts with - goes after = (--since=-5); \
+            line(&["-O", "-5", "count"]),
+            "unexpected argument '-5' found; an option's value that starts with - goes after = (--OPTION=-VALUE); \
              an input path that starts with - goes after -- (-- -5)"
         );
         assert_eq!(

@@ -77,11 +77,31 @@ pub(crate) fn bound(text: &str, now: f64) -> Result<f64, String> {
             }
         }
     }
+    if let Some(date) = compact_date(text) {
+        let unix = crate::time::parse_str(text, None)
+            .map(crate::time::rfc3339)
+            .unwrap_or_default();
+        return Err(format!(
+            "`{text}` would be Unix seconds, {unix}; for the date, write {date}"
+        ));
+    }
     crate::time::parse_str(text, None).ok_or_else(|| {
         format!(
             "`{text}` is not a time (such as 2026-11-01 or 2026-11-01T12:00:00Z) or a duration before now (such as 1h)"
         )
     })
+}
+
+/// `20261101` as the date it looks like (`2026-11-01`): eight digits that make a date from
+/// 1970 on, which as Unix seconds would be a time in 1970 to 1973.
+fn compact_date(text: &str) -> Option<String> {
+    if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let date = format!("{}-{}-{}", &text[..4], &text[4..6], &text[6..]);
+    let year: i32 = text[..4].parse().ok()?;
+    let valid = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").is_ok();
+    (valid && year >= 1970).then_some(date)
 }
 
 #[cfg(test)]
@@ -97,6 +117,16 @@ mod tests {
         assert_eq!(bound("250ms", NOW), Ok(NOW - 0.25));
         assert_eq!(bound("-1h", NOW), Ok(NOW - 3600.0), "as journalctl writes it");
         assert!(bound("-1", NOW).is_ok_and(|t| t == -1.0), "a Unix time keeps its sign");
+    }
+
+    #[test]
+    fn a_compact_date_is_refused_rather_than_read_as_unix_seconds() {
+        assert_eq!(
+            bound("20261101", NOW),
+            Err("`20261101` would be Unix seconds, 1970-08-23T12:05:01Z; for the date, write 2026-11-01".into())
+        );
+        assert_eq!(bound("20261399", NOW), Ok(20_261_399.0), "not a date");
+        assert_eq!(bound("1793491200", NOW), Ok(1_793_491_200.0));
     }
 
     #[test]
