@@ -100,7 +100,7 @@ pub(crate) struct Cli {
     pub raw: bool,
 
     /// Write each event as a line of text: {EXPR} placeholders as in `to` templates, e.g. '{ts} {level|upper} {msg}'
-    #[arg(long = "format", value_name = "TEMPLATE")]
+    #[arg(long = "format", value_name = "TEMPLATE", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub format: Option<String>,
 
     /// Leave out the header line of csv, tsv and table output

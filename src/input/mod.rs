@@ -170,6 +170,7 @@ pub(crate) fn expand(paths: &[String], opts: walk::WalkOptions) -> (Vec<Input>, 
             // Byte order of the whole paths, as `find DIR | LC_ALL=C sort` lists them:
             // `d/a.x` comes before `d/a/y`.
             found.sort_by(|a, b| a.path_bytes().cmp(b.path_bytes()));
+            walk.skipped.found += found.len() as u64;
             out.extend(found);
         } else {
             out.push(Input {

@@ -33,11 +33,15 @@ pub(crate) struct Skipped {
     pub topic_dirs: u64,
     /// Each entry left out and why, for `-v`.
     pub entries: Vec<(String, &'static str)>,
+    /// The files the walks found to read.
+    pub found: u64,
 }
 
 impl Skipped {
-    /// The note for stderr, if anything was left out; `verbose` counts what globs excluded too.
+    /// The note for stderr, if anything was left out; `verbose` counts what globs excluded too,
+    /// as does a walk that `--glob` left no file to read.
     pub(crate) fn note(&self, verbose: bool) -> Option<String> {
+        let none_left = self.excluded > 0 && self.found == 0;
         let plural = |n: u64, one: &str, many: &str| crate::messages::counted(n, one, many);
         let counts = [
             (
@@ -58,7 +62,7 @@ impl Skipped {
                 "topic directories of this run",
             ),
             (
-                if verbose { self.excluded } else { 0 },
+                if verbose || none_left { self.excluded } else { 0 },
                 "entry excluded by --glob",
                 "entries excluded by --glob",
             ),
@@ -77,6 +81,9 @@ impl Skipped {
         }
         if self.not_data + self.binary > 0 {
             hints.push_str("; --no-ignore reads every file");
+        }
+        if none_left {
+            hints.push_str("; no file was left to read: check the -g patterns");
         }
         let list = match parts.len() {
             1 => parts.concat(),

@@ -177,6 +177,28 @@ fn globs_choose_files_relative_to_the_walked_directory() {
     assert_eq!(r.stdout, "{\"f\":\"a\"}\n{\"f\":\"b\"}\n", "{}", r.stderr);
     let r = run_in(d.path(), &["--glob", "old/*", "keep f", "logs"], "");
     assert_eq!(r.stdout, "{\"f\":\"c\"}\n", "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("--glob"),
+        "a glob that leaves files says nothing: {}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_glob_that_leaves_no_file_to_read_says_so() {
+    let d = tree();
+    let r = run_in(d.path(), &["-g", "nomatch*", "count", "logs"], "");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":0}\n"));
+    assert!(
+        r.stderr.contains("excluded by --glob in directory inputs"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.ends_with("no file was left to read: check the -g patterns\n"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
