@@ -221,7 +221,9 @@ pub(crate) struct Cli {
 
     /// Print the parsed pipeline and exit without reading input: each stage, whether it runs
     /// on every thread (parallel) or on one in input order (ordered: every stage from the first
-    /// that needs order on), and the fields its expressions read
+    /// that needs order on; an aggregate right after the parallel stages runs in parts, on
+    /// every thread, its parts merged in input order), the fields its expressions read, the
+    /// fates it adds and the files it writes; then the inputs, how they are read, and the output
     #[arg(long)]
     pub explain: bool,
 

@@ -178,7 +178,14 @@ fn written(result: std::io::Result<()>) -> anyhow::Result<()> {
 
 fn explain(cfg: &Config) -> String {
     use clap::ValueEnum;
-    let inputs: Vec<&str> = cfg.inputs.iter().map(|i| i.name.as_str()).collect();
+    let names: Vec<&str> = cfg.inputs.iter().map(|i| i.name.as_str()).collect();
+    let read_as = cfg.read.format.to_possible_value().map(|v| v.get_name().to_string());
+    let merged = if cfg.merge.is_some() {
+        ", merged by event time"
+    } else {
+        ""
+    };
+    let inputs = format!("{} (read as {}{merged})", names.join(", "), read_as.unwrap_or_default());
     let stages: Vec<String> = cfg.pipeline.explain().lines().map(|l| format!("  {l}")).collect();
     let mut format = cfg
         .printer
@@ -194,11 +201,18 @@ fn explain(cfg: &Config) -> String {
     } else if cfg.printer.raw {
         format.push_str(" (-r: an event of one field as its value, a string without quotes)");
     }
+    if cfg.pipeline.ends_in_files() {
+        format = "none on stdout: the last stage, to, writes every event to files".to_string();
+    }
+    let in_parts = if cfg.pipeline.partial.is_some() {
+        "; one in parts: on every thread, its parts merged in input order"
+    } else {
+        ""
+    };
     format!(
-        "pipeline: {}\nstages:\n{}\ninputs: {}\nthreads: {} (parallel stages run on every thread; ordered ones on one, in input order)\noutput: {format}",
+        "pipeline: {}\nstages:\n{}\ninputs: {inputs}\nthreads: {} (parallel stages run on every thread; ordered ones on one, in input order{in_parts})\noutput: {format}",
         cfg.source.trim(),
         stages.join("\n"),
-        inputs.join(", "),
         cfg.jobs,
     )
 }

@@ -229,9 +229,19 @@ impl Pipeline {
 
     /// One line per stage, for `--explain`.
     pub(crate) fn explain(&self) -> String {
-        let parallel = self.parallel.iter().map(|s| s.describe(true));
-        let ordered = self.ordered.iter().map(|s| s.describe(false));
+        let stages = self.parallel.iter().chain(&self.ordered);
+        let width = stages.map(|s| s.name().len()).chain([8]).max().unwrap_or(8);
+        let parallel = self.parallel.iter().map(|s| s.describe("parallel", width));
+        let ordered = self.ordered.iter().enumerate().map(|(i, s)| {
+            let in_parts = i == 0 && self.partial.is_some();
+            s.describe(if in_parts { "in parts" } else { "ordered" }, width)
+        });
         parallel.chain(ordered).collect::<Vec<_>>().join("\n")
+    }
+
+    /// Whether stdout gets no event: the last stage is `to`, which writes every event to files.
+    pub(crate) fn ends_in_files(&self) -> bool {
+        matches!(self.ordered.last(), Some(Stage::To(to)) if !to.tee)
     }
 }
 

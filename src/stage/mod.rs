@@ -196,6 +196,11 @@ pub(crate) trait Describe {
         None
     }
 
+    /// Where the stage writes events, for `--explain` (`to`, `tee`).
+    fn writes(&self) -> Option<String> {
+        None
+    }
+
     /// What the stage met that the output does not show, said once at the end of the run (a
     /// `join` that matched no event, values `flatten` wrote over).
     fn warning(&self) -> Option<String> {
@@ -336,7 +341,10 @@ impl Stage {
     /// Paths the stage reads and writes, for `--explain`.
     /// Its `--explain` line: where it runs (`parallel`, when it is in the pipeline's parallel
     /// part) and the fields its expressions read, as written.
-    pub(crate) fn describe(&self, parallel: bool) -> String {
+    /// One line of `--explain`: the stage's name (in a column `width` wide), where it runs
+    /// (`parallel`, `ordered`, or `in parts` on every thread, merged in input order), what it
+    /// reads, the fates it adds and where it writes.
+    pub(crate) fn describe(&self, run: &str, width: usize) -> String {
         let mut n = Needs::default();
         self.needs(&mut n);
         let mut reads: Vec<String> = n.reads.iter().map(ToString::to_string).collect();
@@ -346,16 +354,15 @@ impl Stage {
         if n.time {
             reads.push("event time (ts, time, timestamp or @timestamp)".into());
         }
-        let run = if parallel { "parallel" } else { "ordered" };
-        let line = if reads.is_empty() {
-            format!("{:<8} {run}", self.name())
-        } else {
-            format!("{:<8} {run:<9} reads {}", self.name(), reads.join(", "))
-        };
-        match self.describe_it().counts() {
-            Some(what) => format!("{line}; {what}"),
-            None => line,
-        }
+        let it = self.describe_it();
+        let reads = (!reads.is_empty()).then(|| format!("reads {}", reads.join(", ")));
+        let said: Vec<String> = reads
+            .into_iter()
+            .chain(it.counts().map(str::to_string))
+            .chain(it.writes())
+            .collect();
+        let line = format!("{:<width$} {run:<9} {}", self.name(), said.join("; "));
+        line.trim_end().to_string()
     }
 }
 

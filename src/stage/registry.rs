@@ -154,8 +154,9 @@ impl Stage {
                 from,
                 otherwise,
             } => Stage::Parse(Parse::new(format, from.clone(), *otherwise).map_err(invalid)?),
-            StageSpec::To { template, tee, .. } => {
+            StageSpec::To { template, tee, text } => {
                 let mut to = To::new(template.clone(), *tee);
+                to.text.clone_from(text);
                 to.msg_id = opts.msg_id.clone();
                 to.nats_creds = opts.nats_creds.clone();
                 Stage::To(to)

@@ -50,6 +50,8 @@ pub(crate) struct To {
     pub nats: Option<String>,
     /// `--msg-id EXPR`: the message id of each published event.
     pub msg_id: Option<Expr>,
+    /// The template as written (`-O DIR`: `DIR/{topic()}.ndjson`).
+    pub text: String,
     /// The credentials file to publish with.
     pub nats_creds: Option<PathBuf>,
 }
@@ -78,6 +80,7 @@ impl To {
             tee,
             nats,
             msg_id: None,
+            text: String::new(),
             nats_creds: None,
         }
     }
@@ -157,6 +160,11 @@ impl Describe for To {
 
     fn name(&self) -> &'static str {
         if self.tee { "tee" } else { "to" }
+    }
+
+    fn writes(&self) -> Option<String> {
+        let then = if self.tee { ", and passes it on" } else { "" };
+        Some(format!("writes each event to \"{}\"{then}", self.text))
     }
 }
 

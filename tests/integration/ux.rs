@@ -58,6 +58,56 @@ fn explain_lists_stages_and_what_they_read_without_reading_input() {
 /// A per-event stage after an ordered one runs on one thread in input order, and a stage
 /// reads the paths its expressions name, as written, not the fields it writes.
 #[test]
+fn explain_says_where_events_are_written_how_inputs_are_read_and_what_runs_in_parts() {
+    let r = run(&["--explain", "route by type", "-O", "out"], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("  to       ordered   writes each event to \"out/{topic()}.ndjson\"\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("\noutput: none on stdout: the last stage, to, writes every event to files\n"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&["--explain", "tee \"t/{k}.ndjson\" | where a"], "");
+    assert!(
+        r.stdout
+            .contains("writes each event to \"t/{k}.ndjson\", and passes it on\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("\noutput: ndjson\n"), "{}", r.stdout);
+    let r = run(
+        &[
+            "--explain",
+            "--merge",
+            "-i",
+            "csv",
+            "--since",
+            "1h",
+            "where a > 1 | count by b",
+            "x.csv",
+            "y.csv",
+        ],
+        "",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for line in [
+        "  --since/--until parallel  reads event time",
+        "  where           parallel  reads a; false: filtered\n",
+        "  count           in parts  reads b; every event: aggregated\n",
+        "inputs: x.csv, y.csv (read as csv, merged by event time)\n",
+        "; one in parts: on every thread, its parts merged in input order)\n",
+    ] {
+        assert!(r.stdout.contains(line), "{line:?} in {}", r.stdout);
+    }
+}
+
+#[test]
 fn explain_marks_stages_after_an_ordered_one_as_ordered_and_names_paths_as_written() {
     let r = run(
         &[
@@ -68,7 +118,7 @@ fn explain_marks_stages_after_an_ordered_one_as_ordered_and_names_paths_as_writt
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     for line in [
-        "head     ordered; the lines after: skipped\n",
+        "head     ordered   the lines after: skipped\n",
         "set      ordered   reads c\n",
         "where    ordered   reads `a b`; false: filtered\n",
         "keep     ordered   reads `x.y`, u.id, b\n",
