@@ -280,7 +280,11 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            format!("--dead-letter {}: No such file or directory", path.display())
+            format!(
+                "--dead-letter {}: No such file or directory; there is no directory {}",
+                path.display(),
+                dir.path().join("missing").display()
+            )
         );
     }
 

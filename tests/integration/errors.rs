@@ -61,7 +61,7 @@ fn an_input_that_cannot_be_opened_is_named_and_exits_3() {
     assert_eq!(r.code, 3);
     assert_eq!(
         r.stderr,
-        "evq: /nonexistent/evq-errors/x.log: No such file or directory\n"
+        "evq: /nonexistent/evq-errors/x.log: No such file or directory; there is no directory /nonexistent\n"
     );
 }
 
