@@ -321,6 +321,8 @@ pub(crate) fn parse_duration(s: &str) -> Result<f64, String> {
         .as_deref()
     {
         Ok([crate::lang::lexer::Tok::Duration(d)]) if *d >= 0.0 => Ok(*d),
+        // The lexer says why a duration cannot be one (`9999999w`: too long).
+        Err(e) if s.trim().starts_with(|c: char| c.is_ascii_digit()) => Err(format!("`{s}`: {}", e.message)),
         _ => Err(format!("`{s}` is not a duration such as 30s, 5m or 1h")),
     }
 }
@@ -387,6 +389,20 @@ fn whole(s: &str) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_duration_option_says_why_a_value_is_not_one() {
+        assert_eq!(parse_duration("90s"), Ok(90.0));
+        let too_long = parse_duration("9999999w").expect_err("too long");
+        assert!(
+            too_long.starts_with("`9999999w`: the duration is too long"),
+            "{too_long}"
+        );
+        assert_eq!(
+            parse_duration("soon"),
+            Err("`soon` is not a duration such as 30s, 5m or 1h".into())
+        );
+    }
 
     #[test]
     fn sizes() {
