@@ -355,23 +355,24 @@ mod tests {
         parse_expr(s).expect("valid expression")
     }
 
-    /// The records of an NDJSON or CSV lookup file, as read.
-    fn ndjson(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, String> {
+    type Read = fn(&str, &[u8], &mut AddRecord) -> Result<(), String>;
+
+    /// The records `read` finds in a lookup file, in order.
+    fn records(read: Read, file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, String> {
         let mut all = Vec::new();
-        ndjson_records(file, bytes, &mut |r| {
+        read(file, bytes, &mut |r| {
             all.push(r);
             Ok(())
         })?;
         Ok(all)
     }
 
+    fn ndjson(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, String> {
+        records(ndjson_records, file, bytes)
+    }
+
     fn csv(file: &str, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, String> {
-        let mut all = Vec::new();
-        csv_records(file, bytes, &mut |r| {
-            all.push(r);
-            Ok(())
-        })?;
-        Ok(all)
+        records(csv_records, file, bytes)
     }
 
     fn table(records: &str, key: &str, limit: usize) -> Result<Lookup, String> {
