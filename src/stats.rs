@@ -210,16 +210,6 @@ impl Tally {
             self.of(*file).add(stats);
         }
     }
-
-    /// Adds these counts to the run's total and to each input's.
-    pub(crate) fn add_to(&self, total: &mut Stats, per_file: &mut [Stats]) {
-        for (file, stats) in &self.0 {
-            total.add(stats);
-            if let Some(f) = per_file.get_mut(*file as usize) {
-                f.add(stats);
-            }
-        }
-    }
 }
 
 /// The fates a worker decided for the lines of a segment, each placed after the events the

@@ -23,17 +23,24 @@ impl Ledger {
         }
     }
 
-    pub(super) fn add(&mut self, tally: &Tally) {
-        tally.add_to(&mut self.total, &mut self.per_input);
+    /// Changes the run's counts and those of input `file` alike: the one place both are kept.
+    fn count(&mut self, file: u32, change: impl Fn(&mut Stats)) {
+        change(&mut self.total);
+        if let Some(s) = self.per_input.get_mut(file as usize) {
+            change(s);
+        }
     }
 
-    /// Adds what a segment read, to the run's total and to each input's.
+    pub(super) fn add(&mut self, tally: &Tally) {
+        for (file, stats) in tally.files() {
+            self.count(file, |s| s.add(stats));
+        }
+    }
+
+    /// Adds what a segment read.
     pub(super) fn read(&mut self, reads: &Reads) {
         for (file, r) in reads.files() {
-            self.total.add_read(r);
-            if let Some(s) = self.per_input.get_mut(file as usize) {
-                s.add_read(r);
-            }
+            self.count(file, |s| s.add_read(r));
         }
     }
 
@@ -56,10 +63,7 @@ impl Ledger {
 
     /// Records the same fate of `n` lines of input `file`.
     fn record_n(&mut self, file: u32, fate: Fate, n: u64) {
-        self.total.record_n(fate, n);
-        if let Some(s) = self.per_input.get_mut(file as usize) {
-            s.record_n(fate, n);
-        }
+        self.count(file, |s| s.record_n(fate, n));
     }
 
     /// Records the fates workers decided for a segment's lines, when the ordered side took

@@ -78,7 +78,8 @@ impl Join {
             .iter()
             .find_map(|z| lower.strip_suffix(z));
         let mut table = Lookup::default();
-        let mut add = |record| table.add(record, key, file, limit);
+        let env = Env::default();
+        let mut add = |record| table.add(record, (key, &env), file, limit);
         if plain.unwrap_or(&lower).ends_with(".csv") {
             csv_records(file, &bytes, &mut add)?;
         } else {
@@ -218,14 +219,15 @@ fn dead<'a>(reason: Reason) -> Step<'a> {
 const RECORD_OVERHEAD: usize = 64;
 
 impl Lookup {
-    /// Adds a record of `file` when it is the first with its key (`key` evaluated on it); an
-    /// error once the table would take more than `limit` bytes.
-    fn add(&mut self, record: Map<String, Value>, key: &Expr, file: &str, limit: usize) -> Result<(), String> {
+    /// Adds a record of `file` when it is the first with its key (`key`, evaluated on it in its
+    /// environment); an error once the table would take more than `limit` bytes.
+    fn add(&mut self, record: Map<String, Value>, key: (&Expr, &Env), file: &str, limit: usize) -> Result<(), String> {
+        let (key, env) = key;
         let value = Value::Object(record);
         let text = json::to_string(&value);
         let depth = json::depth(&value);
         let ev = Event::derived(&text, value);
-        let value = key.eval(&ev, &Env::default());
+        let value = key.eval(&ev, env);
         let Some(bytes) = canonical(&value) else { return Ok(()) };
         self.kinds |= value.kind();
         if self.index.contains_key(bytes.as_slice()) {
@@ -378,7 +380,7 @@ mod tests {
     fn table(records: &str, key: &str, limit: usize) -> Result<Lookup, String> {
         let mut table = Lookup::default();
         for r in ndjson("t", records.as_bytes())? {
-            table.add(r, &expr(key), "t", limit)?;
+            table.add(r, (&expr(key), &Env::default()), "t", limit)?;
         }
         Ok(table)
     }
