@@ -29,7 +29,7 @@ pub(crate) struct Cli {
     #[arg(long = "from", value_name = "SOURCE")]
     pub from: Vec<String>,
 
-    /// Read the pipeline from a file (`#` starts a comment); every argument is then a PATH
+    /// Read the pipeline from a file (`#` starts a comment; - is standard input); every argument is then a PATH
     #[arg(short = 'f', long = "file", value_name = "PIPELINE_FILE")]
     pub file: Option<PathBuf>,
 

@@ -111,7 +111,9 @@ impl Config {
         if paths.iter().any(String::is_empty) {
             return Err(UsageError::EmptyPath);
         }
-        let asts = stages(&source, cli.out_dir.as_deref(), &params(&cli)?)?;
+        let params = params(&cli)?;
+        refuse_pipeline_given_twice(&cli, &paths, &params)?;
+        let asts = stages(&source, cli.out_dir.as_deref(), &params)?;
         refuse_stdout_format_without_stdout(&cli, &asts)?;
         refuse_compressed_names(&cli, &asts)?;
         refuse_dash_files(&cli, &asts)?;
@@ -362,26 +364,61 @@ fn topic_dir(spec: &StageSpec) -> Option<PathBuf> {
 const PIPELINE_FILE_LIMIT: usize = 64 << 20;
 
 /// The pipeline's text and the input paths. With `-f FILE` the pipeline is the file's text
-/// and the first argument is an input.
+/// (`-f -`: standard input's) and the first argument is an input.
 /// `--from SOURCE` inputs come after the paths.
 fn pipeline_source(cli: &Cli) -> Result<(String, Vec<String>), UsageError> {
     let Some(file) = &cli.file else {
         let paths = cli.paths.iter().chain(&cli.from).cloned().collect();
         return Ok((cli.pipeline.clone().unwrap_or_default(), paths));
     };
-    let source = crate::input::read_whole(file, PIPELINE_FILE_LIMIT)
+    let source = crate::input::read_whole(pipeline_file(file), PIPELINE_FILE_LIMIT)
         .and_then(|bytes| {
             String::from_utf8(bytes).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
         })
         .map_err(|io| UsageError::PipelineFile { path: file.clone(), io })?;
-    let paths = cli
+    let paths: Vec<String> = cli
         .pipeline
         .iter()
         .chain(&cli.paths)
         .chain(&cli.from)
         .cloned()
         .collect();
+    if file == Path::new("-") && paths.is_empty() {
+        return Err(UsageError::flag(
+            "-f",
+            "- reads the pipeline from standard input, so the events cannot come from there too; name the input files",
+        ));
+    }
     Ok((source, paths))
+}
+
+/// The file `-f` reads: `-` is standard input.
+fn pipeline_file(file: &Path) -> &Path {
+    if file == Path::new("-") {
+        Path::new("/dev/stdin")
+    } else {
+        file
+    }
+}
+
+/// With `-f`, every argument is an input: one that is not a file but reads as a pipeline was
+/// most likely meant as one, and gets that said instead of "no such file".
+fn refuse_pipeline_given_twice(cli: &Cli, paths: &[String], params: &Params) -> Result<(), UsageError> {
+    let Some(first) = paths.first().filter(|_| cli.file.is_some()) else {
+        return Ok(());
+    };
+    let looks_like_pipeline = first.contains(char::is_whitespace) || first.contains('|');
+    if looks_like_pipeline && !Path::new(first).exists() && parse_pipeline_with(first, params).is_ok() {
+        return Err(UsageError::flag(
+            "-f",
+            format!(
+                "gives the pipeline, so {} would be read as an input file, and there is none; \
+                 drop -f or the pipeline argument",
+                crate::messages::shown(format_args!("'{first}'"))
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The pipeline's stages, with the `to` that `-O DIR` adds, and file name templates checked.
@@ -621,7 +658,14 @@ fn files_read(cli: &Cli, asts: &[StageAst]) -> Vec<Identity> {
 
 /// The files the run reads besides its inputs, each with what it is.
 fn other_files(cli: &Cli, asts: &[StageAst]) -> Vec<(PathBuf, &'static str)> {
-    let pipeline = cli.file.iter().map(|p| (p.clone(), "the pipeline file"));
+    let pipeline = cli.file.iter().map(|p| {
+        let what = if p == Path::new("-") {
+            "the pipeline file, -f -"
+        } else {
+            "the pipeline file"
+        };
+        (pipeline_file(p).to_path_buf(), what)
+    });
     let stages = asts.iter().filter_map(|a| match &a.spec {
         StageSpec::Join { file, .. } => Some((PathBuf::from(file), "join's lookup file")),
         StageSpec::Validate { file } => Some((PathBuf::from(file), "validate's schema")),

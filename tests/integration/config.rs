@@ -145,3 +145,40 @@ fn dash_is_no_output_file_and_the_pipeline_file_is_named_as_such() {
     }
     assert!(!std::path::Path::new("-").exists(), "no file named - was made");
 }
+
+#[test]
+fn dash_as_the_pipeline_file_reads_the_pipeline_from_stdin() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let input = dir.path().join("in.ndjson");
+    std::fs::write(&input, "{\"a\":1}\n{\"a\":2}\n").expect("the input");
+    let input = input.to_str().expect("UTF-8");
+    let r = run(&["-f", "-", input], "# from stdin\nwhere a == 2\n");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"a\":2}\n"), "{}", r.stderr);
+    // With no input named, the events would have to come from stdin as well.
+    for args in [&["-f", "-"][..], &["-f", "-", "-"][..]] {
+        let r = run(args, "where true\n");
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("standard input"), "{args:?}: {}", r.stderr);
+        assert_eq!(r.stdout, "", "{args:?}");
+    }
+}
+
+#[test]
+fn a_pipeline_argument_beside_a_pipeline_file_is_named_as_the_mistake() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let pipeline = dir.path().join("p.evq");
+    std::fs::write(&pipeline, "where true\n").expect("the pipeline file");
+    let p = pipeline.to_str().expect("UTF-8");
+    let r = run(&["-f", p, "where a == 1 | count"], "{\"a\":1}\n");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("-f: gives the pipeline, so 'where a == 1 | count' would be read as an input file"),
+        "{}",
+        r.stderr
+    );
+    // A file of that name is an input like any other.
+    std::fs::write(dir.path().join("where true"), "{\"b\":2}\n").expect("an input");
+    let r = crate::common::run_in(dir.path(), &["-f", p, "where true"], "");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"b\":2}\n"), "{}", r.stderr);
+}
