@@ -112,8 +112,8 @@ impl Config {
             return Err(UsageError::EmptyPath);
         }
         let params = params(&cli)?;
-        refuse_pipeline_given_twice(&cli, &paths, &params)?;
         let asts = stages(&source, cli.out_dir.as_deref(), &params)?;
+        refuse_pipeline_given_twice(&cli, &paths, &params)?;
         refuse_stdout_format_without_stdout(&cli, &asts)?;
         refuse_compressed_names(&cli, &asts)?;
         refuse_dash_files(&cli, &asts)?;

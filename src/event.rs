@@ -291,6 +291,31 @@ pub(crate) struct Needs {
     pub reads: Vec<Path>,
     /// A stage reads event time from the first of the default time fields the event has.
     pub time: bool,
+    /// Where each of `keys` and `reads` is, by hash: a pipeline may read thousands of fields.
+    key_index: Index,
+    read_index: Index,
+}
+
+/// Positions in a list, found by the hash of the item there.
+type Index = hashbrown::HashTable<usize>;
+
+/// Hashes what [`Needs`] lists: the same in every run, as the lists come from the pipeline.
+const NEEDS_HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
+
+/// Appends `item` to `list` unless it is there, `index` finding it.
+fn push_new<T: std::hash::Hash + PartialEq + ?Sized, O: std::borrow::Borrow<T>>(
+    list: &mut Vec<O>,
+    index: &mut Index,
+    item: &T,
+    owned: impl FnOnce() -> O,
+) {
+    use std::hash::BuildHasher;
+    let hash = NEEDS_HASHER.hash_one(item);
+    if index.find(hash, |&i| list[i].borrow() == item).is_some() {
+        return;
+    }
+    index.insert_unique(hash, list.len(), |&i| NEEDS_HASHER.hash_one(list[i].borrow()));
+    list.push(owned());
 }
 
 impl Needs {
@@ -303,6 +328,17 @@ impl Needs {
             tape: false,
             reads: Vec::new(),
             time: false,
+            key_index: Index::new(),
+            read_index: Index::new(),
+        }
+    }
+
+    /// What reads the whole event.
+    #[cfg(test)]
+    pub(crate) fn whole_event() -> Needs {
+        Needs {
+            whole: true,
+            ..Needs::default()
         }
     }
 
@@ -317,9 +353,7 @@ impl Needs {
     }
 
     pub(crate) fn add_path(&mut self, p: &Path) {
-        if !self.reads.contains(p) {
-            self.reads.push(p.clone());
-        }
+        push_new(&mut self.reads, &mut self.read_index, p, || p.clone());
         self.add_quiet(p);
     }
 
@@ -337,9 +371,7 @@ impl Needs {
     }
 
     pub(crate) fn add_key(&mut self, k: &str) {
-        if !self.keys.iter().any(|x| &**x == k) {
-            self.keys.push(k.into());
-        }
+        push_new(&mut self.keys, &mut self.key_index, k, || k.into());
     }
 }
 

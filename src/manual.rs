@@ -176,7 +176,9 @@ const SECTIONS: &[(&str, &[&str])] = &[
       of count, stats, top, distinct, fold and step, the keys of sort, head/tail ... by,
       dedupe, throttle, sample and reorder, assert, fill-down, the placeholders of to/tee
       templates and of --format; fields an earlier stage makes are not checked (after set,
-      rename, parse, join, explode, an aggregate ... the check stops). The rows of count,
+      rename, parse, join, explode, an aggregate ... the check stops), and of those the
+      first 64 a pipeline reads (checking more would cost every event while any is
+      missing); past 10 fields never seen, the others share one line. The rows of count,
       stats, top and distinct have fields known before the run: a later stage reading one
       they never have (count by svc | where cnt > 1) is a pipeline error (exit 2) naming the
       fields they have, followed through set, del, rename and keep; so is a stage after keep

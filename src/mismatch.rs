@@ -1739,10 +1739,7 @@ mod tests {
         let opts = StageOptions::default();
         let stages: Vec<Stage> = asts.iter().map(|a| Stage::build(a, &opts).expect("a stage")).collect();
         let m = Mismatches::new(&stages.iter().collect::<Vec<_>>(), &[]);
-        let needs = Needs {
-            whole: true,
-            ..Needs::default()
-        };
+        let needs = Needs::whole_event();
         for line in lines {
             m.observe(
                 &Event::parse(line, Origin::default(), &needs).expect("a valid line"),

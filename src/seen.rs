@@ -20,6 +20,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 /// Events whose field names are kept for suggestions, and the names kept at most.
 const SAMPLED_EVENTS: u32 = 64;
 const MAX_NAMES: usize = 4096;
+/// Fields never seen that get a warning line each; the rest share one line.
+const MAX_FIELD_WARNINGS: usize = 10;
 /// How deep field names are listed for suggestions (`a.b.c`).
 const NAME_DEPTH: usize = 3;
 
@@ -132,11 +134,17 @@ impl Watch {
         }
         let names = self.names.lock().map(|n| n.clone()).unwrap_or_default();
         let plural = if events == 1 { "" } else { "s" };
-        self.paths
+        let missing: Vec<&Path> = self
+            .paths
             .iter()
             .enumerate()
             .filter(|(i, _)| !self.seen.is_raised(*i))
-            .map(|(_, p)| {
+            .map(|(_, p)| p)
+            .collect();
+        let (told, more) = missing.split_at(missing.len().min(MAX_FIELD_WARNINGS));
+        let mut warnings: Vec<String> = told
+            .iter()
+            .map(|p| {
                 let field = p.to_string();
                 let mut w = format!(
                     "field \"{field}\" was not in any of {} event{plural}",
@@ -150,7 +158,16 @@ impl Watch {
                 }
                 w
             })
-            .collect()
+            .collect();
+        if !more.is_empty() {
+            let fields: Vec<String> = more.iter().map(|p| format!("\"{p}\"")).collect();
+            warnings.push(format!(
+                "{} more fields were not in any of the events either: {}",
+                thousands(more.len() as u64),
+                fields.join(", ")
+            ));
+        }
+        warnings
     }
 
     /// Prints the warnings (see `warnings`, then comparisons that never held), unless `-q`.
@@ -191,15 +208,18 @@ pub(crate) fn check_row_fields(asts: &[StageAst], stages: &[Stage]) -> Result<()
     Ok(())
 }
 
-/// What is known of the top-level fields of the events a stage passes on.
+/// What is known of the top-level fields of the events a stage passes on. Sets, in the
+/// order the fields come: a pipeline may name thousands.
 enum Known {
     /// An aggregate's rows have these fields only.
-    Rows(Vec<String>),
+    Rows(Names),
     /// `keep` passes on these fields only.
-    Kept(Vec<String>),
+    Kept(Names),
     /// `del` or `rename` took these fields away.
-    Removed(Vec<String>),
+    Removed(Names),
 }
+
+type Names = indexmap::IndexSet<String>;
 
 impl Known {
     /// What is known of the events after `ast`, if it is a stage that fixes some fields.
@@ -210,15 +230,17 @@ impl Known {
             _ => None,
         };
         match (&ast.rows, &ast.spec) {
-            (Some(rows), _) => Some(Known::Rows(rows.clone())),
+            (Some(rows), _) => Some(Known::Rows(rows.iter().cloned().collect())),
             (None, StageSpec::Keep(paths)) => kept_fields(paths).map(Known::Kept),
             (None, StageSpec::Del(paths)) => Some(Known::Removed(paths.iter().filter_map(whole).collect())),
             (None, StageSpec::Rename(pairs)) => {
                 // In order: `rename a as b, b as a` leaves `a` and takes `b` away.
-                let mut removed = Vec::new();
+                let mut removed = Names::new();
                 for (from, to) in pairs {
                     removed.extend(whole(from));
-                    removed.retain(|r| Some(r) != top_name(to).as_ref());
+                    if let Some(to) = top_name(to) {
+                        removed.swap_remove(&to);
+                    }
                 }
                 Some(Known::Removed(removed))
             }
@@ -232,7 +254,7 @@ impl Known {
         match self {
             Known::Rows(rows) | Known::Kept(rows) => !in_rows(p, rows),
             Known::Removed(removed) => match p.segs.as_slice() {
-                [Seg::Key(k)] => removed.iter().any(|r| r == &**k),
+                [Seg::Key(k)] => removed.contains(&**k),
                 _ => false,
             },
         }
@@ -265,12 +287,12 @@ impl Known {
 
 /// The top-level fields `keep` can pass on, when it names each: an event after it has no
 /// other. `None` for a `keep` of the whole event.
-fn kept_fields(paths: &[Path]) -> Option<Vec<String>> {
-    let mut kept: Vec<String> = Vec::new();
+fn kept_fields(paths: &[Path]) -> Option<Names> {
+    let mut kept = Names::new();
     for p in paths {
         let Some(Seg::Key(k)) = p.segs.first() else { return None };
-        if !kept.iter().any(|n| n == &**k) {
-            kept.push(k.to_string());
+        if !kept.contains(&**k) {
+            kept.insert(k.to_string());
         }
     }
     Some(kept)
@@ -278,7 +300,7 @@ fn kept_fields(paths: &[Path]) -> Option<Vec<String>> {
 
 /// Whether a row field holds what `p` reads: its first name, or a flat key its first names
 /// spell with dots (`id.orig_h` reads the key `"id.orig_h"` when there is no `id` object).
-fn in_rows(p: &Path, rows: &[String]) -> bool {
+fn in_rows(p: &Path, rows: &Names) -> bool {
     let mut dotted = String::new();
     for seg in &p.segs {
         let Seg::Key(k) = seg else { return false };
@@ -295,11 +317,14 @@ fn in_rows(p: &Path, rows: &[String]) -> bool {
 
 /// What the rows have, and the likeliest meant: a field that starts with the one written
 /// (`avg` for `avg_lat`), else the nearest spelling.
-fn row_hint(field: &str, rows: &[String], aggregated: bool) -> String {
+fn row_hint(field: &str, rows: &Names, aggregated: bool) -> String {
     let holders = if aggregated { "its rows" } else { "events" };
     let mut hint = match rows.is_empty() {
         true => format!("at this stage {holders} have no fields"),
-        false => format!("at this stage {holders} have only {}", rows.join(", ")),
+        false => {
+            let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+            format!("at this stage {holders} have only {}", rows.join(", "))
+        }
     };
     let names: BTreeSet<String> = rows.iter().cloned().collect();
     let near = rows
@@ -315,7 +340,7 @@ fn row_hint(field: &str, rows: &[String], aggregated: bool) -> String {
 
 /// The top-level fields of events after `spec`, given those before it: false when the stage
 /// is not one that only adds, removes or renames named fields.
-fn follow_fields(spec: &StageSpec, rows: &mut Vec<String>) -> bool {
+fn follow_fields(spec: &StageSpec, rows: &mut Names) -> bool {
     // A stage that sets, moves or removes the whole event (`set . = …`) makes fields not
     // known here; `keep .` keeps them all.
     let whole = |p: &Path| p.segs.is_empty();
@@ -329,29 +354,29 @@ fn follow_fields(spec: &StageSpec, rows: &mut Vec<String>) -> bool {
     if unknown {
         return false;
     }
-    let add = |rows: &mut Vec<String>, name: Option<String>| {
-        if let Some(name) = name.filter(|n| !rows.contains(n)) {
-            rows.push(name);
-        }
-    };
     match spec {
-        StageSpec::Set(assignments) => assignments.iter().for_each(|(p, _)| add(rows, top_name(p))),
+        StageSpec::Set(assignments) => rows.extend(assignments.iter().filter_map(|(p, _)| top_name(p))),
         StageSpec::Del(paths) => {
-            for p in paths.iter().filter(|p| p.segs.len() == 1) {
-                rows.retain(|r| Some(r) != top_name(p).as_ref());
-            }
+            let gone: Names = paths
+                .iter()
+                .filter(|p| p.segs.len() == 1)
+                .filter_map(top_name)
+                .collect();
+            rows.retain(|r| !gone.contains(r));
         }
         StageSpec::Rename(pairs) => {
             for (from, to) in pairs {
                 if from.segs.len() == 1 {
-                    rows.retain(|r| Some(r) != top_name(from).as_ref());
+                    if let Some(from) = top_name(from) {
+                        rows.shift_remove(&from);
+                    }
                 }
-                add(rows, top_name(to));
+                rows.extend(top_name(to));
             }
         }
         StageSpec::Keep(paths) => {
-            let kept: Vec<Option<String>> = paths.iter().map(top_name).collect();
-            rows.retain(|r| kept.contains(&Some(r.clone())));
+            let kept: Names = paths.iter().filter_map(top_name).collect();
+            rows.retain(|r| kept.contains(r));
         }
         _ => return false,
     }
@@ -361,7 +386,7 @@ fn follow_fields(spec: &StageSpec, rows: &mut Vec<String>) -> bool {
 /// The fields still removed after `spec`, given those before it: `set` and `rename … as`
 /// give a removed name back. False for any other stage but `del`, whose own removals
 /// are checked from it.
-fn follow_removed(spec: &StageSpec, removed: &mut Vec<String>) -> bool {
+fn follow_removed(spec: &StageSpec, removed: &mut Names) -> bool {
     let given = match spec {
         StageSpec::Set(assignments) => assignments.iter().map(|(p, _)| p).collect(),
         StageSpec::Rename(pairs) => pairs.iter().map(|(_, to)| to).collect(),
@@ -373,7 +398,9 @@ fn follow_removed(spec: &StageSpec, removed: &mut Vec<String>) -> bool {
             // `set . = …` makes a whole new event.
             return false;
         }
-        removed.retain(|r| Some(r) != top_name(p).as_ref());
+        if let Some(p) = top_name(p) {
+            removed.swap_remove(&p);
+        }
     }
     true
 }
@@ -537,6 +564,23 @@ mod tests {
         ] {
             assert_eq!(row_error(ok), None, "{ok}");
         }
+    }
+
+    #[test]
+    fn past_ten_fields_never_seen_the_others_share_a_line_and_past_64_none_is_watched() {
+        let names: Vec<String> = (0..70).map(|i| format!("f{i}")).collect();
+        let w = warnings(&format!("keep {}", names.join(", ")), &[r#"{"f3":1}"#]);
+        assert_eq!(w.len(), 11, "{w:?}");
+        assert!(w[0].starts_with(r#"field "f0" was not in any of 1 event"#), "{w:?}");
+        assert!(w[9].starts_with(r#"field "f10" was not"#), "{w:?}");
+        let listed: Vec<String> = (11..64).map(|i| format!("\"f{i}\"")).collect();
+        assert_eq!(
+            w[10],
+            format!(
+                "53 more fields were not in any of the events either: {}",
+                listed.join(", ")
+            )
+        );
     }
 
     #[test]

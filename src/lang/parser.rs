@@ -4,7 +4,7 @@ use super::ast::{Expr, Path, Seg, StageAst, StageSpec, Template, TemplatePart};
 use super::error::{LangError, Span};
 use super::lexer::{Tok, Token, lex};
 use regex::{Regex, RegexBuilder};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub(crate) use construct::Params;
 
@@ -496,6 +496,9 @@ impl Parser {
     /// to before, and not moved away since, would replace that field's value.
     fn renames(&mut self) -> Result<Vec<(Path, Path)>, LangError> {
         let mut out: Vec<(Path, Path)> = Vec::new();
+        // The last pair to name each field as its new name, and as its old one.
+        let mut named: HashMap<Vec<Seg>, usize> = HashMap::new();
+        let mut moved_away: HashMap<Vec<Seg>, usize> = HashMap::new();
         loop {
             let from = self.field_path()?;
             if !self.eat_word("as") {
@@ -506,11 +509,11 @@ impl Parser {
             let start = self.span_here();
             let to = self.path()?;
             let at = start.to(self.prev_span());
-            let still_there = |i: usize| !out[i + 1..].iter().any(|(away, _)| to.segs.starts_with(&away.segs));
-            if let Some(i) = (0..out.len())
-                .rev()
-                .find(|&i| out[i].1.segs == to.segs && still_there(i))
-            {
+            // The field an earlier pair moved to `to` is still there unless a later pair moved it,
+            // or a field holding it, away.
+            let moved_since =
+                |i: usize| (0..=to.segs.len()).any(|n| moved_away.get(&to.segs[..n]).is_some_and(|&j| j > i));
+            if let Some(&i) = named.get(&to.segs).filter(|&&i| !moved_since(i)) {
                 let earlier = &out[i].0;
                 return Err(LangError::new(
                     format!(
@@ -522,6 +525,8 @@ impl Parser {
                     "give them different names, or drop one first: del {earlier} | rename {from} as {to}"
                 )));
             }
+            named.insert(to.segs.clone(), out.len());
+            moved_away.insert(from.segs.clone(), out.len());
             out.push((from, to));
             if !self.eat_punct(",") {
                 return Ok(out);

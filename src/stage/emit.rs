@@ -233,10 +233,7 @@ mod tests {
 
     #[test]
     fn held_text_that_does_not_parse_is_a_dead_letter_once() {
-        let needs = Needs {
-            whole: true,
-            ..Needs::default()
-        };
+        let needs = Needs::whole_event();
         let rec = at_the_end(&needs, |e| {
             e.push_text("{\"a\":", None, origin(2), None);
             e.push_text("{\"a\":", None, origin(3).copied(1), None);

@@ -162,10 +162,7 @@ mod tests {
         let k = keep(src);
         let mut lazy = Needs::default();
         k.needs(&mut lazy);
-        let whole = Needs {
-            whole: true,
-            ..Needs::default()
-        };
+        let whole = Needs::whole_event();
         let outcome = |needs: &Needs| {
             let mut ev = Event::parse(line, Origin::default(), needs).expect("a valid line");
             match k.apply(&mut ev) {

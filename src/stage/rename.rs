@@ -48,10 +48,11 @@ impl Describe for Rename {
     /// A field an earlier pair moved in (`rename a as b, b as c`) is read, but not from the
     /// input: no warning when no event had it.
     fn needs(&self, n: &mut Needs) {
-        for (i, (from, to)) in self.pairs.iter().enumerate() {
-            let moved_in = self.pairs[..i]
-                .iter()
-                .any(|(_, earlier)| from.segs.starts_with(&earlier.segs));
+        // The fields earlier pairs moved in: one of them, or a field inside one, is moved in.
+        let mut moved: std::collections::HashSet<&[Seg]> = std::collections::HashSet::new();
+        for (from, to) in &self.pairs {
+            let moved_in = (0..=from.segs.len()).any(|n| moved.contains(&from.segs[..n]));
+            moved.insert(&to.segs);
             if moved_in {
                 n.add_quiet(from);
             } else {

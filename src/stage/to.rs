@@ -339,10 +339,7 @@ mod tests {
     }
 
     fn render(t: &To, json: &str) -> String {
-        let needs = Needs {
-            whole: true,
-            ..Needs::default()
-        };
+        let needs = Needs::whole_event();
         let ev = Event::parse(json, Origin::default(), &needs).unwrap();
         let mut out = String::new();
         t.render(&ev, &Env::default(), &mut out);

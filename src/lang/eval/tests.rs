@@ -11,10 +11,7 @@ pub(crate) fn eval_json(src: &str, line: &str) -> String {
     let expr = parse_expr(src).unwrap_or_else(|e| panic!("{}", e.render(src)));
     let mut lazy = Needs::default();
     expr.visit_paths(&mut |p| lazy.add_path(p));
-    let whole = Needs {
-        whole: true,
-        ..Needs::default()
-    };
+    let whole = Needs::whole_event();
     let origin = Origin::line(0, 7, 42);
     let env = Env::default();
     let text = |needs: &Needs| {
@@ -218,10 +215,7 @@ fn a_value_built_longer_than_an_event_may_be_is_null() {
         ..Env::default()
     };
     let line = r#"{"s":"0123456789","a":[1,2,3,4,5,6,7,8]}"#;
-    let whole = Needs {
-        whole: true,
-        ..Needs::default()
-    };
+    let whole = Needs::whole_event();
     let ev = Event::parse(line, Origin::default(), &whole).expect("a valid line");
     let eval = |src: &str| {
         let expr = parse_expr(src).unwrap_or_else(|e| panic!("{}", e.render(src)));

@@ -335,38 +335,39 @@ impl Columns {
 
     /// The fields at the top of a row, in order, each once (`user.id` and `user.name`: `user`).
     fn top_level(&self) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
+        let mut names = indexmap::IndexSet::new();
         for c in &self.0 {
-            if let Some(Seg::Key(k)) = c.path.first()
-                && !names.iter().any(|n| **n == **k)
-            {
-                names.push(k.to_string());
+            if let Some(Seg::Key(k)) = c.path.first() {
+                names.insert(&**k);
             }
         }
-        names
+        names.into_iter().map(str::to_string).collect()
     }
 
-    /// Fails when two columns are the same field, or one holds the other (`user` and `user.id`).
+    /// Fails when two columns are the same field, or one holds the other (`user` and `user.id`),
+    /// naming the pair whose later column comes first in the text. In order of their paths, a
+    /// column that holds others comes right before them, so only neighbours are compared.
     fn check(&self) -> Result<(), LangError> {
-        for (i, a) in self.0.iter().enumerate() {
-            for b in &self.0[i + 1..] {
-                let n = a.path.len().min(b.path.len());
-                if a.path[..n] != b.path[..n] {
-                    continue;
-                }
-                let field = Path::new(a.path[..n].to_vec());
-                let (first, second) = if a.span.start <= b.span.start { (a, b) } else { (b, a) };
-                return Err(LangError::new(
-                    format!(
-                        "{} and {} both write the output field `{field}`",
-                        first.what, second.what
-                    ),
-                    second.span,
-                )
-                .hint("give one of them another name with `as NAME`"));
-            }
-        }
-        Ok(())
+        let mut sorted: Vec<&Column> = self.0.iter().collect();
+        sorted.sort_by(|a, b| a.path.cmp(&b.path));
+        let clash = sorted
+            .windows(2)
+            .filter(|pair| pair[1].path.starts_with(&pair[0].path))
+            .map(|pair| match pair[0].span.start <= pair[1].span.start {
+                true => (pair[0], pair[1]),
+                false => (pair[1], pair[0]),
+            })
+            .min_by_key(|(_, second)| second.span.start);
+        let Some((first, second)) = clash else { return Ok(()) };
+        let field = Path::new(first.path.iter().zip(&second.path).map(|(s, _)| s.clone()).collect());
+        Err(LangError::new(
+            format!(
+                "{} and {} both write the output field `{field}`",
+                first.what, second.what
+            ),
+            second.span,
+        )
+        .hint("give one of them another name with `as NAME`"))
     }
 }
 

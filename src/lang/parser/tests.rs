@@ -566,14 +566,50 @@ fn a_path_into_a_constant_the_set_assigned_before_that_it_cannot_go_into_is_an_e
 }
 
 #[test]
+fn two_columns_of_one_output_field_are_an_error_at_the_later_one() {
+    for (src, said, at) in [
+        (
+            "count by user, user.id",
+            "the key `user` and the key `user.id` both write the output field `user`",
+            "user.id",
+        ),
+        (
+            "count by user.id, k, user",
+            "the key `user.id` and the key `user` both write the output field `user`",
+            "user",
+        ),
+        (
+            "stats sum(x) as a, count() as b, avg(y) as a",
+            "both write the output field `a`",
+            "avg(y) as a",
+        ),
+    ] {
+        let e = parse_pipeline(src).expect_err(src);
+        assert!(e.render(src).contains(said), "{src}: {}", e.render(src));
+        assert_eq!(&src[e.span.start..e.span.end], at, "{src}");
+    }
+    for fine in [
+        "count by user.id, user.name",
+        "stats sum(x) as s, sum(y) as sb by a.b.c, a.bc",
+    ] {
+        assert!(parse_pipeline(fine).is_ok(), "{fine}");
+    }
+}
+
+#[test]
 fn two_fields_renamed_to_one_name_and_a_topic_with_two_rules_are_errors() {
     let e = error("rename a as b, c as b");
     assert!(e.contains("`b` is the new name of `a` and of `c`"), "{e}");
     assert!(e.contains("del a | rename c as b"), "{e}");
+    let e = error("rename a as x.y, q as z, b as x.y");
+    assert!(e.contains("`x.y` is the new name of `a` and of `b`"), "{e}");
+    let e = error("rename a as b, b.c as d, e as b");
+    assert!(e.contains("`b` is the new name of `a` and of `e`"), "{e}");
     for fine in [
         "rename a as b, b as c, d as b",
         "rename a as b, c as d",
         "rename a as b.x, c as b.y",
+        "rename a as x.y, x as z, b as x.y",
     ] {
         assert!(matches!(spec(fine), StageSpec::Rename(_)), "{fine}");
     }

@@ -17,10 +17,7 @@ fn stage(pipeline: &str, max_groups: Option<usize>) -> GroupStage {
 }
 
 fn add(g: &mut Groups, spec: &GroupSpec, json: &str) {
-    let needs = Needs {
-        whole: true,
-        ..Needs::default()
-    };
+    let needs = Needs::whole_event();
     let ev = Event::parse(json, Origin::default(), &needs).expect("valid JSON");
     g.add(spec, &ev, &Env::default()).expect("no window");
 }
@@ -125,10 +122,7 @@ fn stage_with(pipeline: &str, lateness: Option<f64>, time: Option<&str>) -> Grou
 }
 
 fn event(json: &str) -> Event<'_> {
-    let needs = Needs {
-        whole: true,
-        ..Needs::default()
-    };
+    let needs = Needs::whole_event();
     Event::parse(json, Origin::default(), &needs).expect("valid JSON")
 }
 
