@@ -64,26 +64,42 @@ impl<R: Read> Read for Counting<R> {
 /// The members of a gzip file, one after another, as GNU gzip reads them: zero bytes after
 /// the last member (tape or block padding) end the input, and other bytes there are an error
 /// that says what they are, not an "unexpected end of file".
-struct GzMembers<R: BufRead>(Option<flate2::bufread::GzDecoder<R>>);
+struct GzMembers<R: BufRead> {
+    member: Option<flate2::bufread::GzDecoder<R>>,
+    /// Zero bytes followed the last member.
+    padded: bool,
+}
+
+impl<R: BufRead> GzMembers<R> {
+    fn new(r: R) -> GzMembers<R> {
+        GzMembers {
+            member: Some(flate2::bufread::GzDecoder::new(r)),
+            padded: false,
+        }
+    }
+}
 
 impl<R: BufRead> Read for GzMembers<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            let Some(member) = self.0.as_mut() else { return Ok(0) };
+            let Some(member) = self.member.as_mut() else {
+                return Ok(0);
+            };
             let n = member.read(buf)?;
             if n > 0 || buf.is_empty() {
                 return Ok(n);
             }
-            let Some(member) = self.0.take() else { return Ok(0) };
+            let Some(member) = self.member.take() else { return Ok(0) };
             let mut rest = member.into_inner();
             let head = rest.fill_buf()?;
             if head.is_empty() {
                 return Ok(0);
             }
             if !head.starts_with(&[0x1f, 0x8b]) {
+                self.padded = true;
                 return after_last_member(rest).map(|()| 0);
             }
-            self.0 = Some(flate2::bufread::GzDecoder::new(rest));
+            self.member = Some(flate2::bufread::GzDecoder::new(rest));
         }
     }
 }
@@ -107,12 +123,25 @@ fn after_last_member(mut rest: impl BufRead) -> io::Result<()> {
 }
 
 /// The last byte a whole gzip (with `zstd`: zstd) stream read from `r` decompresses to,
-/// `None` when it holds none; an error when the stream is damaged, cut short or not one.
+/// `None` when it holds none; an error when the stream is damaged, cut short or not one, or
+/// (gzip) ends in zero bytes of padding, after which a member added would not be read.
 pub(crate) fn last_byte(r: impl BufRead, zstd: bool) -> io::Result<Option<u8>> {
-    let mut stream: Box<dyn Read + '_> = match zstd {
-        true => Box::new(zstd_decoder(r, 0)?),
-        false => Box::new(GzMembers(Some(flate2::bufread::GzDecoder::new(r)))),
-    };
+    if zstd {
+        return last_byte_of(&mut zstd_decoder(r, 0)?);
+    }
+    let mut members = GzMembers::new(r);
+    let last = last_byte_of(&mut members)?;
+    match members.padded {
+        true => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "zero bytes of padding follow the last gzip member, and a member added after them would not be read",
+        )),
+        false => Ok(last),
+    }
+}
+
+/// The last byte `stream` reads.
+fn last_byte_of(stream: &mut impl Read) -> io::Result<Option<u8>> {
     let (mut buf, mut last) = (vec![0; 64 << 10], None);
     loop {
         match stream.read(&mut buf) {
@@ -149,7 +178,7 @@ pub(crate) fn open(input: &Input, raw_bytes: Arc<AtomicU64>, memory: usize) -> i
     let decoded: Box<dyn Read + Send> = match kind {
         // Its first bytes were read already: a terminal's Ctrl-D is read once, not waited for again.
         Compression::None => return Ok(as_text(r, text)),
-        Compression::Gzip => Box::new(Capped(GzMembers(Some(flate2::bufread::GzDecoder::new(r))))),
+        Compression::Gzip => Box::new(Capped(GzMembers::new(r))),
         Compression::Zstd => Box::new(Capped(zstd_decoder(r, memory)?)),
         Compression::Bzip2 => Box::new(Capped(bzip2::bufread::MultiBzDecoder::new(r))),
         Compression::Xz => Box::new(Xz::new(r)?),
@@ -368,7 +397,7 @@ mod tests {
     fn gunzip(bytes: Vec<u8>) -> io::Result<String> {
         let mut out = String::new();
         let r = BufReader::with_capacity(7, io::Cursor::new(bytes));
-        GzMembers(Some(flate2::bufread::GzDecoder::new(r))).read_to_string(&mut out)?;
+        GzMembers::new(r).read_to_string(&mut out)?;
         Ok(out)
     }
 

@@ -235,19 +235,24 @@ fn nofollow_error(e: io::Error) -> io::Error {
     }
 }
 
+/// Errors when something other than a regular file (or a symlink, refused elsewhere) is at
+/// `path`: a topic file is cut back, appended to after its end is read, or renamed into
+/// place, and a named pipe would block reading or opening it until some process came.
+pub(crate) fn refuse_other_than_file(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => Err(io::Error::other("is a directory; an output file cannot take its place")),
+        Ok(m) if !m.is_file() && !m.is_symlink() => Err(io::Error::other(
+            "is not a regular file (a named pipe, a device or a socket); topic files are files",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Opens for writing, creating the file, without following a symlink: truncating, or appending.
 /// Only a regular file is opened: a topic file is cut back and renamed, and a named pipe
 /// would block the open until some process read it.
 pub(crate) fn open_nofollow(path: &Path, truncate: bool) -> io::Result<File> {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => return Err(io::Error::other("is a directory; an output file cannot take its place")),
-        Ok(m) if !m.is_file() && !m.is_symlink() => {
-            return Err(io::Error::other(
-                "is not a regular file (a named pipe, a device or a socket); topic files are files",
-            ));
-        }
-        _ => {}
-    }
+    refuse_other_than_file(path)?;
     let mut o = OpenOptions::new();
     if truncate {
         o.write(true).truncate(true);

@@ -686,10 +686,14 @@ fn a_named_pipe_no_process_reads_is_an_output_error_not_a_hang() {
     let dead = format!("--dead-letter={}", fifo.display());
     let stats = format!("--stats={}", fifo.display());
     let out_dir = dir.path().to_str().expect("UTF-8");
-    let cases: [(&[&str], &str); 3] = [
+    // --append reads a topic file's end before it adds, and --atomic renames over it: neither
+    // may wait on the pipe, nor replace it.
+    let cases: [(&[&str], &str); 5] = [
         (&[dead.as_str(), "where true"], "is a named pipe that no process reads"),
         (&[stats.as_str(), "where true"], "is a named pipe that no process reads"),
         (&["route by t", "-O", out_dir], "is not a regular file"),
+        (&["--append", "route by t", "-O", out_dir], "is not a regular file"),
+        (&["--atomic", "route by t", "-O", out_dir], "is not a regular file"),
     ];
     for (args, message) in cases {
         let mut child = Command::new(EVQ)
@@ -709,7 +713,40 @@ fn a_named_pipe_no_process_reads_is_an_output_error_not_a_hang() {
         let err = stderr_of(&mut child);
         assert_eq!(status.code(), Some(4), "{args:?}: {err}");
         assert!(err.contains(message), "{args:?}: {err}");
+        let kind = std::fs::symlink_metadata(&fifo).expect("the pipe").file_type();
+        assert!(
+            std::os::unix::fs::FileTypeExt::is_fifo(&kind),
+            "{args:?} replaced the pipe"
+        );
     }
+}
+
+#[test]
+fn appending_to_a_gzip_file_padded_with_zeros_is_refused_as_unreadable_after() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("a.ndjson.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"{\"old\":1}\n").expect("compressed");
+    let mut bytes = gz.finish().expect("a gzip member");
+    let whole = bytes.clone();
+    bytes.extend_from_slice(&[0; 512]);
+    std::fs::write(&file, &bytes).expect("the padded file");
+    let to = format!("to \"{}\"", file.display());
+    let r = run(&["--append", to.as_str()], "{\"new\":2}\n");
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("zero bytes of padding follow the last gzip member"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read(&file).expect("kept"), bytes, "the file is left as it was");
+    // Without the padding, the member is added and both lines read back.
+    std::fs::write(&file, &whole).expect("the whole file");
+    let r = run(&["--append", to.as_str()], "{\"new\":2}\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["where true", file.to_str().expect("UTF-8")], "");
+    assert_eq!(r.stdout, "{\"old\":1}\n{\"new\":2}\n", "{}", r.stderr);
 }
 
 /// The line a read error cuts short is a dead letter, reason `truncated`, even when what is
