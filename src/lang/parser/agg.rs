@@ -373,7 +373,7 @@ impl Columns {
 
 /// Whether `seconds` is a whole number of milliseconds, as far as a float holds it (`1s1ns`
 /// and `1500us` are not).
-fn whole_ms(seconds: f64) -> bool {
+pub(super) fn whole_ms(seconds: f64) -> bool {
     let ms = seconds * 1000.0;
     (ms - ms.round()).abs() <= 1e-7 + ms * 1e-15
 }

@@ -68,12 +68,21 @@ impl Parser {
         let span = self.span_here();
         let hint = format!("write a duration such as 250ms, 30s, 5m or 1h, e.g. {example}");
         match self.peek() {
-            Some(Tok::Duration(d)) if *d > 0.0 => {
+            Some(Tok::Duration(d)) if *d >= 0.001 && super::agg::whole_ms(*d) => {
                 let d = *d;
                 self.advance();
                 Ok(d)
             }
-            Some(Tok::Duration(_)) => Err(LangError::new("the duration must be longer than zero", span).hint(hint)),
+            Some(Tok::Duration(d)) if *d <= 0.0 => {
+                Err(LangError::new("the duration must be longer than zero", span).hint(hint))
+            }
+            // Event times are seconds in a float, exact to about a microsecond in this century:
+            // a shorter span would be lost in rounding, and every event would seem late.
+            Some(Tok::Duration(_)) => Err(LangError::new(
+                "the duration must be a whole number of milliseconds, 1ms or more, as event-time windows are",
+                span,
+            )
+            .hint(hint)),
             _ => Err(LangError::new("expected a duration such as 1m", span).hint(hint)),
         }
     }
@@ -139,6 +148,12 @@ mod tests {
         for (src, message) in [
             ("dedupe within", "expected a duration"),
             ("dedupe by id within 0s", "longer than zero"),
+            ("dedupe within 1ns", "a whole number of milliseconds, 1ms or more"),
+            ("throttle 1 per 1500us", "a whole number of milliseconds, 1ms or more"),
+            (
+                "reorder by ts within 100ns",
+                "a whole number of milliseconds, 1ms or more",
+            ),
             ("reorder by seq within 0", "reorder within 0 events holds nothing back"),
             ("dedupe within 10", "expected a duration"),
             ("throttle per 1m", "expected a whole number"),
