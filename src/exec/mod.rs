@@ -819,6 +819,12 @@ impl<'c> Writer<'c> {
         }
     }
 
+    /// Reports why the run did not succeed, noting `status`.
+    fn note_status(&mut self, why: &str, status: ExitStatus) {
+        messages::error(why);
+        self.outcome.note(status);
+    }
+
     /// Reports an output error met at the end of the run, noting its status.
     fn note(&mut self, e: &OutputError) {
         messages::error(e);
@@ -852,7 +858,13 @@ impl<'c> Writer<'c> {
         let held = std::mem::take(&mut self.held);
         self.ledger.output(&held, written);
         // --atomic files replace their targets only when the run succeeded: not after a
-        // failed assert either.
+        // failed assert either, nor when a closed stdout cut the run short.
+        if self.outcome.broken_pipe && self.cfg.pipeline.topic.atomic && self.cfg.writes_files() {
+            self.note_status(
+                "--atomic: standard output was closed before the end of the run, so no output file was changed",
+                ExitStatus::Output,
+            );
+        }
         let success = self.outcome.status == ExitStatus::Success;
         let closed = self.ordered.as_mut().map_or(Ok(()), |ord| ord.close_files(success));
         self.land_topic_lines();

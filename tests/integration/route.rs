@@ -1002,6 +1002,44 @@ fn atomic_run_whose_assert_fails_changes_no_file_and_leaves_no_temporaries() {
 }
 
 #[test]
+fn atomic_run_whose_stdout_closes_early_changes_no_file_and_says_so() {
+    use std::io::BufRead as _;
+    let d = tmp();
+    let target = d.path().join("all.ndjson");
+    fs::write(&target, "old\n").unwrap();
+    let input = d.path().join("in.ndjson");
+    let lines: String = (0..200_000).map(|i| format!("{{\"i\":{i}}}\n")).collect();
+    fs::write(&input, lines).unwrap();
+    let pipeline = format!("tee \"{}\"", target.display());
+    let mut child = Command::new(evq_path())
+        .args(["--atomic", &pipeline, s(&input)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("evq starts");
+    // Like `| head -1`: one line read, then stdout closed while most of the input is unread.
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
+        .read_line(&mut first)
+        .expect("a first line");
+    assert_eq!(first, "{\"i\":0}\n");
+    assert_eq!(wait_for(&mut child, Duration::from_secs(60)), 4);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped stderr")
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        err.contains("standard output was closed before the end of the run, so no output file was changed"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&target).unwrap(), "old\n");
+    assert!(temporaries(d.path()).is_empty());
+}
+
+#[test]
 fn atomic_run_interrupted_by_sigint_changes_no_file_and_leaves_no_temporaries() {
     let d = tmp();
     let out = d.path().join("out");
