@@ -170,6 +170,9 @@ pub(crate) fn io_at(path: &Path, e: &std::io::Error) -> String {
         text.push_str("; ");
         text.push_str(&hint);
     }
+    if e.kind() == std::io::ErrorKind::IsADirectory {
+        text.push_str("; name a file, which may be in that directory");
+    }
     text
 }
 

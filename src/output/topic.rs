@@ -857,6 +857,12 @@ impl TopicFiles {
             let Some(tmp) = slot.tmp else { continue };
             // Once anything failed, the remaining temporary files are removed, not renamed.
             if success && errors.is_empty() {
+                // The file replaced keeps its mode, as `sed -i` keeps it.
+                if let Ok(old) = fs::symlink_metadata(&slot.path)
+                    && old.is_file()
+                {
+                    let _ = fs::set_permissions(&tmp, old.permissions());
+                }
                 match fs::rename(&tmp, &slot.path) {
                     Ok(()) => continue,
                     Err(e) => errors.push(at(&slot.path, e)),

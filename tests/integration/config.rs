@@ -147,6 +147,20 @@ fn dash_is_no_output_file_and_the_pipeline_file_is_named_as_such() {
 }
 
 #[test]
+fn a_directory_where_a_file_is_named_gets_a_hint() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dead = format!("--dead-letter={}", dir.path().display());
+    let r = run(&[dead.as_str(), "where true"], "bad\n");
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr
+            .contains("Is a directory; name a file, which may be in that directory"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn dash_as_the_pipeline_file_reads_the_pipeline_from_stdin() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let input = dir.path().join("in.ndjson");

@@ -975,6 +975,20 @@ fn atomic_files_replace_their_targets_when_the_run_succeeds() {
 }
 
 #[test]
+fn an_atomic_file_that_replaces_another_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tmp();
+    let old = d.path().join("a.ndjson");
+    fs::write(&old, "old\n").unwrap();
+    fs::set_permissions(&old, fs::Permissions::from_mode(0o640)).unwrap();
+    let r = run(&["route by v", "-O", s(d.path()), "--atomic"], FIVE);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(flat_files(d.path()), five_by_v());
+    let mode = |name: &str| fs::metadata(d.path().join(name)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("a.ndjson"), 0o640, "the replaced file's mode");
+}
+
+#[test]
 fn atomic_run_that_fails_on_bad_input_changes_no_file_and_leaves_no_temporaries() {
     let d = tmp();
     fs::write(d.path().join("a.ndjson"), "old\n").unwrap();
