@@ -371,13 +371,17 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
     if let ChunkKind::Rejected { len, why } = chunk.kind {
         let stats = w.open.read.of(chunk.file);
         stats.lines = 1;
-        stats.bytes = len;
+        stats.bytes = chunk.input_bytes.unwrap_or(len);
         let line = Line {
             text: &chunk.data,
             origin,
         };
         w.dead(&line, why);
         return w.finish();
+    }
+    let decoded = chunk.input_bytes.is_some();
+    if let Some(bytes) = chunk.input_bytes {
+        w.open.read.of(chunk.file).bytes += bytes;
     }
     let data = &chunk.data;
     let mut start = 0;
@@ -400,7 +404,8 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
         if let Some(m) = origins.as_mut().and_then(Iterator::next) {
             origin = *m;
         }
-        let len = (next - start) as u64;
+        // A decoder's records count the bytes read for the whole chunk, added above.
+        let len = if decoded { 0 } else { (next - start) as u64 };
         let stats = w.open.read.of(origin.file);
         stats.lines += 1;
         stats.bytes += len;
@@ -723,6 +728,7 @@ mod tests {
             error: None,
             records: None,
             origins: None,
+            input_bytes: None,
         };
         let printer = Printer::plain(crate::output::Format::Ndjson);
         process_chunk(chunk, &p, &Env::default(), &printer, 1 << 20)

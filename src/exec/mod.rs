@@ -1056,6 +1056,7 @@ mod tests {
             error: None,
             records: None,
             origins: None,
+            input_bytes: None,
         };
         w.chunk(process_chunk(chunk, &cfg.pipeline, &cfg.env, &cfg.printer, 1 << 20));
         let (total, events_out, stopped) = (w.ledger.total.clone(), w.ledger.events_out, w.outcome.stopped);

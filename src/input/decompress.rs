@@ -47,7 +47,12 @@ fn is_bzip2(head: &[u8]) -> bool {
     rest.starts_with(&BLOCK) || rest.starts_with(&END)
 }
 
-/// Counts the raw bytes read, for the progress bar.
+/// `r`, counting the bytes read from it into `count`.
+pub(crate) fn counted(r: Box<dyn Read + Send>, count: Arc<AtomicU64>) -> Box<dyn Read + Send> {
+    Box::new(Counting { inner: r, count })
+}
+
+/// Counts the bytes read: the raw ones, for the progress bar, or a decoder's.
 struct Counting<R> {
     inner: R,
     count: Arc<AtomicU64>,

@@ -182,6 +182,7 @@ pub(crate) fn read_merged(
                 error: None,
                 records: None,
                 origins: None,
+                input_bytes: None,
             };
             if !emit(c) {
                 return;
@@ -227,6 +228,7 @@ fn flush(
         error: None,
         records: Some(std::mem::take(ends)),
         origins: Some(std::mem::take(origins)),
+        input_bytes: None,
     })
 }
 

@@ -107,6 +107,7 @@ impl<'r> Multiline<'r> {
             error: None,
             records: None,
             origins: None,
+            input_bytes: None,
         });
         self.carry_line += u64::from(self.carry_lines);
         self.carry_offset += len;
@@ -153,6 +154,7 @@ impl<'r> Multiline<'r> {
             error,
             records: Some(b.marks),
             origins: None,
+            input_bytes: None,
         })
     }
 
@@ -226,6 +228,7 @@ mod tests {
             error: None,
             records: None,
             origins: None,
+            input_bytes: None,
         }
     }
 

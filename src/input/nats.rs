@@ -381,6 +381,7 @@ impl Source<'_> {
             error: None,
             records: None,
             origins: Some(origins),
+            input_bytes: None,
         };
         self.seq += 1;
         chunk

@@ -39,6 +39,9 @@ pub(crate) struct Chunk {
     pub records: Option<Vec<(u32, u32)>>,
     /// With `--merge`: where each line came from (lines of several inputs interleave).
     pub origins: Option<Vec<crate::event::Origin>>,
+    /// From a decoder (`-i csv`, tsv, zeek, json): the bytes of the input read since the last
+    /// chunk, which its records' JSON text does not measure.
+    pub input_bytes: Option<u64>,
 }
 
 impl Chunk {
@@ -54,6 +57,7 @@ impl Chunk {
             error: Some(error),
             records: None,
             origins: None,
+            input_bytes: None,
         }
     }
 }
@@ -123,10 +127,15 @@ pub(super) fn read_one(
         None => send(c),
     };
     let ok = match decompress::open(input, raw_bytes, cfg.memory_limit) {
-        Ok(r) => match super::auto::decoder(cfg, file, &input.name, r) {
-            Decoder::Lines(r) => framer.run(r, stop, &mut to_send),
-            Decoder::Records(records) => framer.run_records(records, stop, &mut to_send),
-        },
+        Ok(r) => {
+            // A decoder's records are JSON made of the input: its bytes are counted as read.
+            let read = Arc::new(AtomicU64::new(0));
+            let r = decompress::counted(r, read.clone());
+            match super::auto::decoder(cfg, file, &input.name, r) {
+                Decoder::Lines(r) => framer.run(r, stop, &mut to_send),
+                Decoder::Records(records) => framer.run_records(records, &read, stop, &mut to_send),
+            }
+        }
         Err(e) => framer.send_chunk(
             Vec::new(),
             ChunkKind::Lines,
@@ -228,6 +237,7 @@ impl<'a> Framer<'a> {
             error,
             records: None,
             origins: None,
+            input_bytes: None,
         };
         self.line += lines;
         self.offset += len;
@@ -328,12 +338,22 @@ impl<'a> Framer<'a> {
 
     /// Sends the records of a decoded input (`-i json`, `csv`, `tsv`) in chunks that list
     /// each record's end and origin; a bad record's raw text may span lines.
+    /// Sends the records a decoder makes; `read` counts the bytes it reads of the input.
     fn run_records(
         &mut self,
         mut records: Box<dyn Records>,
+        read: &AtomicU64,
         stop: &AtomicBool,
         send: &mut dyn FnMut(Chunk) -> bool,
     ) -> bool {
+        let sent = std::cell::Cell::new(0);
+        // Each chunk counts the bytes read since the one before it.
+        let mut send = |mut c: Chunk| {
+            let now = read.load(Ordering::Relaxed);
+            c.input_bytes = Some(now - sent.replace(now));
+            send(c)
+        };
+        let send: &mut dyn FnMut(Chunk) -> bool = &mut send;
         let mut batch = RecordBatch::default();
         loop {
             if stop.load(Ordering::Relaxed) {
@@ -341,7 +361,12 @@ impl<'a> Framer<'a> {
             }
             let mut record = match records.next_record() {
                 Ok(Some(r)) => r,
-                Ok(None) => return self.send_records(&mut batch, None, send),
+                Ok(None) => {
+                    let ok = self.send_records(&mut batch, None, send);
+                    // Bytes no record holds (a header, comments) after the last chunk.
+                    let rest = read.load(Ordering::Relaxed) - sent.get();
+                    return ok && (rest == 0 || self.send_chunk(Vec::new(), ChunkKind::Records, None, send));
+                }
                 Err(e) => {
                     let e = InputError::Corrupt {
                         name: self.input_name().to_string(),
@@ -399,6 +424,7 @@ impl<'a> Framer<'a> {
             error,
             records: (!rejected).then_some(batch.ends),
             origins: (!rejected).then_some(batch.origins),
+            input_bytes: None,
         };
         send(chunk)
     }

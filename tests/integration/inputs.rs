@@ -648,3 +648,29 @@ fn utf16_input_names_a_lone_surrogate_and_a_code_unit_cut_short_apart() {
         );
     }
 }
+
+#[test]
+fn bytes_read_are_the_input_s_bytes_for_every_decoded_format() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (format, text) in [
+        ("csv", "a,b\n"),
+        ("csv", "a,b\n1,2\n\"x,3\n4,5\n"),
+        ("tsv", "a\tb\n1\t2\n"),
+        ("json", "[\n {\"a\": 1},\n {\"a\": 2}\n]\n"),
+        (
+            "zeek",
+            "#separator \\x09\n#fields\ta\tb\n#types\tint\tint\n1\t2\n#close\t2020\n",
+        ),
+        ("auto", "a,b\n1,2\n3,4\n"),
+    ] {
+        let file = dir.path().join(format!("in.{format}"));
+        std::fs::write(&file, text).expect("the input");
+        let r = run(
+            &["-i", format, "--stats", "where true", file.to_str().expect("UTF-8")],
+            "",
+        );
+        let s = stats(&r.stderr);
+        assert_eq!(s["bytes_read"], text.len(), "{format} {text:?}: {}", r.stderr);
+        assert_eq!(s["files"][0]["bytes"], text.len(), "{format} {text:?}: {}", r.stderr);
+    }
+}
