@@ -530,7 +530,8 @@ impl CsvRecords {
         let mut m = Map::new();
         for (field, key) in self.record.iter().zip(names.iter()) {
             let Ok(field) = std::str::from_utf8(field) else {
-                return Ok(Some(self.raw_row(line, offset)));
+                // A dead letter keeps the row's bytes as read.
+                return Ok(Some(Record::bad(self.row_text(at, end).to_vec(), line, offset)));
             };
             let field = if self.delimiter == b'\t' {
                 tsv_unescape(field)
@@ -612,24 +613,6 @@ impl CsvRecords {
         self.reader = csv_reader(self.delimiter, true, false, rest);
         self.base = (self.base.0 + line, self.base.1 + at + cut as u64);
         Some(bad)
-    }
-
-    /// The current row written back as CSV: a bad record with the row's bytes.
-    fn raw_row(&self, line: u64, offset: u64) -> Record {
-        let mut w = csv::WriterBuilder::new()
-            .delimiter(self.delimiter)
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(Vec::new());
-        let bytes = w
-            .write_byte_record(&self.record)
-            .ok()
-            .and_then(|()| w.into_inner().ok())
-            .unwrap_or_else(|| self.record.as_slice().to_vec());
-        let mut text = Capped::new(self.max);
-        for b in bytes {
-            text.push(b);
-        }
-        text.into_bad(line, offset)
     }
 }
 
@@ -750,9 +733,12 @@ mod tests {
         assert_eq!(rs.len(), 4);
         assert_eq!(
             (rs[2].line, rs[2].offset, rs[2].text.as_slice()),
-            (3, 8, &b"x\xff,3"[..])
+            (3, 8, &b"\"x\xff\",3"[..])
         );
         assert_eq!(rs[3].text, b"{\"a\":4,\"b\":5}");
+        let rs = convert(InputFormat::Tsv, b"a\tb\n\"x\"y\xff\tc\r\n4\t5\n");
+        assert_eq!(rs[1].text, b"\"x\"y\xff\tc", "as read, without its line end");
+        assert_eq!(rs[2].text, b"{\"a\":4,\"b\":5}");
     }
 
     /// The header row's lines, blank lines and the lines a quoted field spans are accounted
