@@ -819,12 +819,6 @@ impl<'c> Writer<'c> {
         }
     }
 
-    /// Reports why the run did not succeed, noting `status`.
-    fn note_status(&mut self, why: &str, status: ExitStatus) {
-        messages::error(why);
-        self.outcome.note(status);
-    }
-
     /// Reports an output error met at the end of the run, noting its status.
     fn note(&mut self, e: &OutputError) {
         messages::error(e);
@@ -860,8 +854,8 @@ impl<'c> Writer<'c> {
         // --atomic files replace their targets only when the run succeeded: not after a
         // failed assert either, nor when a closed stdout cut the run short.
         if self.outcome.broken_pipe && self.cfg.pipeline.topic.atomic && self.cfg.writes_files() {
-            self.note_status(
-                "--atomic: standard output was closed before the end of the run, so no output file was changed",
+            self.stop_on(
+                &"--atomic: standard output was closed before the end of the run, so no output file was changed",
                 ExitStatus::Output,
             );
         }

@@ -161,7 +161,7 @@ fn share_of_limit(soft: u64) -> usize {
 /// `rel` must name a file below the root: no `..`, no root, no prefix.
 /// `path` made absolute, its `.` and `..` resolved by name: two spellings of one output file
 /// (`out/a`, `./out/../out/a`, `$PWD/out/a`) give one path. Output paths never go through a
-/// symlink (see [`refuse_symlink`]), so resolving by name is resolving in the filesystem.
+/// symlink (see [`refuse_other_than_file`]), so resolving by name is resolving in the filesystem.
 pub(crate) fn normal(path: &Path) -> std::path::PathBuf {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let mut out = std::path::PathBuf::new();
@@ -197,14 +197,6 @@ fn symlink_error() -> io::Error {
     io::Error::other("is a symbolic link, which evq never follows in an output location")
 }
 
-/// Errors unless `path` is missing or not a symlink.
-pub(crate) fn refuse_symlink(path: &Path) -> io::Result<()> {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => Err(symlink_error()),
-        _ => Ok(()),
-    }
-}
-
 fn real_dir(m: fs::Metadata) -> io::Result<()> {
     if m.file_type().is_symlink() {
         Err(symlink_error())
@@ -235,13 +227,14 @@ fn nofollow_error(e: io::Error) -> io::Error {
     }
 }
 
-/// Errors when something other than a regular file (or a symlink, refused elsewhere) is at
-/// `path`: a topic file is cut back, appended to after its end is read, or renamed into
-/// place, and a named pipe would block reading or opening it until some process came.
+/// Errors unless `path` is missing or a regular file: an output never goes through a symlink,
+/// a topic file is cut back, appended to after its end is read, or renamed into place, and a
+/// named pipe would block reading or opening it until some process came.
 pub(crate) fn refuse_other_than_file(path: &Path) -> io::Result<()> {
     match fs::symlink_metadata(path) {
+        Ok(m) if m.is_symlink() => Err(symlink_error()),
         Ok(m) if m.is_dir() => Err(io::Error::other("is a directory; an output file cannot take its place")),
-        Ok(m) if !m.is_file() && !m.is_symlink() => Err(io::Error::other(
+        Ok(m) if !m.is_file() => Err(io::Error::other(
             "is not a regular file (a named pipe, a device or a socket); topic files are files",
         )),
         _ => Ok(()),
@@ -504,7 +497,7 @@ mod tests {
             );
         }
         assert!(copy_existing(&link, &mut tempfile::tempfile().unwrap()).is_err());
-        assert!(ensure_dir(&link).is_err() && refuse_symlink(&link).is_err());
+        assert!(ensure_dir(&link).is_err() && refuse_other_than_file(&link).is_err());
         assert_eq!(fs::read_to_string(&target).unwrap(), "keep\n");
     }
 

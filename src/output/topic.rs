@@ -4,7 +4,7 @@
 
 use super::safe_path::{
     check_relative, copy_existing, ensure_dir, normal, open_nofollow, refuse_damaged_compressed,
-    refuse_other_than_file, refuse_partial_last_line, refuse_symlink,
+    refuse_other_than_file, refuse_partial_last_line,
 };
 use flate2::{Compression, write::GzEncoder};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -714,9 +714,7 @@ impl TopicFiles {
             return Err(at(path, io::Error::new(io::ErrorKind::InvalidInput, why)));
         }
         self.make_room(compressed)?;
-        refuse_symlink(path)
-            .and_then(|()| refuse_other_than_file(path))
-            .map_err(|e| at(path, e))?;
+        refuse_other_than_file(path).map_err(|e| at(path, e))?;
         if first && self.opts.append {
             let zstd = extension(path).as_deref() == Some("zst");
             match compressed {

@@ -96,15 +96,16 @@ fn explain_says_where_events_are_written_how_inputs_are_read_and_what_runs_in_pa
         "",
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    for line in [
-        "  --since/--until parallel  reads event time",
-        "  where           parallel  reads a; false: filtered\n",
-        "  count           in parts  reads b; every event: aggregated\n",
-        "inputs: x.csv, y.csv (read as csv, merged by event time)\n",
-        "; one in parts: on every thread, its parts merged in input order)\n",
-    ] {
-        assert!(r.stdout.contains(line), "{line:?} in {}", r.stdout);
-    }
+    says_each(
+        &r.stdout,
+        &[
+            "  --since/--until parallel  reads event time",
+            "  where           parallel  reads a; false: filtered\n",
+            "  count           in parts  reads b; every event: aggregated\n",
+            "inputs: x.csv, y.csv (read as csv, merged by event time)\n",
+            "; one in parts: on every thread, its parts merged in input order)\n",
+        ],
+    );
 }
 
 #[test]
@@ -117,24 +118,26 @@ fn explain_marks_stages_after_an_ordered_one_as_ordered_and_names_paths_as_writt
         "",
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    for line in [
-        "head     ordered   the lines after: skipped\n",
-        "set      ordered   reads c\n",
-        "where    ordered   reads `a b`; false: filtered\n",
-        "keep     ordered   reads `x.y`, u.id, b\n",
-        "sort     ordered   reads b\n",
-    ] {
-        assert!(r.stdout.contains(line), "{line:?} in {}", r.stdout);
-    }
+    says_each(
+        &r.stdout,
+        &[
+            "head     ordered   the lines after: skipped\n",
+            "set      ordered   reads c\n",
+            "where    ordered   reads `a b`; false: filtered\n",
+            "keep     ordered   reads `x.y`, u.id, b\n",
+            "sort     ordered   reads b\n",
+        ],
+    );
     // The time field a stage reads and the fates it decides are named too.
     let r = run(&["--explain", "dedupe by id within 5m | assert n > 0"], "");
-    for line in [
-        "dedupe   ordered   reads id, event time (ts, time, timestamp or @timestamp); repeat: duplicate; older than DUR \
+    says_each(
+        &r.stdout,
+        &[
+            "dedupe   ordered   reads id, event time (ts, time, timestamp or @timestamp); repeat: duplicate; older than DUR \
          before the newest time: dead letter (late); no time: dead letter (no_time)\n",
-        "assert   ordered   reads n; the first event that fails: failed; the lines after it: skipped\n",
-    ] {
-        assert!(r.stdout.contains(line), "{line:?} in {}", r.stdout);
-    }
+            "assert   ordered   reads n; the first event that fails: failed; the lines after it: skipped\n",
+        ],
+    );
     // Events are late only when windows are emitted while reading.
     for (args, late) in [
         (vec!["--explain", "count every 1m"], false),
@@ -220,4 +223,11 @@ fn progress_is_forced_by_flag_and_never_on_stdout() {
         .output()
         .unwrap();
     assert!(default.stderr.is_empty(), "no bar when stderr is not a terminal");
+}
+
+/// Asserts that `text` holds each of `lines`.
+fn says_each(text: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(text.contains(line), "{line:?} in {text}");
+    }
 }
