@@ -1,7 +1,6 @@
 //! Syslog lines: RFC 3164 (BSD, as written to /var/log by rsyslog and syslog-ng) and RFC 5424, told apart per line.
 
 use super::{Fields, Year, dash_null, typed};
-use chrono::DateTime;
 use serde_json::{Map, Value};
 
 pub(super) const MONTHS: [&str; 12] = [
@@ -66,6 +65,9 @@ fn rfc5424(pri: u8, version: &str, rest: &str) -> Option<Fields> {
         *h = parts.next().filter(|p| !p.is_empty())?;
     }
     let [timestamp, host, app, procid, msgid] = header;
+    if timestamp != "-" && !full_timestamp(timestamp) {
+        return None;
+    }
     let rest = parts.next()?;
     let sd_len = structured_data_len(rest)?;
     let message = match &rest[sd_len..] {
@@ -167,7 +169,9 @@ fn bsd_timestamp(s: &str, year: Year) -> Option<(String, &str)> {
             .then(|| u32::from(d[0] - b'0') * 10 + u32::from(d[1] - b'0'))
     };
     let (h, m, sec) = (two(0)?, two(3)?, two(6)?);
-    if b[2] != b':' || b[5] != b':' || h > 23 || m > 59 || sec > 60 {
+    // A leap second is 23:59:60, as evq's times read it.
+    let leap = sec == 60 && (h, m) == (23, 59);
+    if b[2] != b':' || b[5] != b':' || h > 23 || m > 59 || (sec > 59 && !leap) {
         return None;
     }
     // The date exists in the year it is given, or does not match.
@@ -191,10 +195,15 @@ fn bsd_timestamp(s: &str, year: Year) -> Option<(String, &str)> {
 fn rfc3339_timestamp(s: &str) -> Option<(String, &str)> {
     let end = s.find(' ').unwrap_or(s.len());
     let token = &s[..end];
-    if !token.starts_with(|c: char| c.is_ascii_digit()) || DateTime::parse_from_rfc3339(token).is_err() {
-        return None;
-    }
-    Some((token.to_owned(), &s[end..]))
+    full_timestamp(token).then(|| (token.to_owned(), &s[end..]))
+}
+
+/// Whether `token` is a date, `T`, a time to the second and an offset, that evq reads as a
+/// time (so `2003-13-11T…`, `…T22:14:60Z` and `…+25:00` are not).
+fn full_timestamp(token: &str) -> bool {
+    let b = token.as_bytes();
+    let offset = b.get(19..).is_some_and(|t| t.iter().any(|c| b"Zz+-".contains(c)));
+    matches!(b.get(10), Some(b'T' | b't')) && offset && crate::time::parse_rfc3339(b).is_some()
 }
 
 /// `TAG[PID]: MESSAGE` → (program, pid, message). The tag is the first word: a run without spaces, `[`, `]`

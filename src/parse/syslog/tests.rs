@@ -62,9 +62,18 @@ fn rfc3164_invalid_dates_do_not_match() {
         "Mar 32 10:00:00 h a: m",
         "Mar 27 24:00:00 h a: m",
         "Foo 27 10:00:00 h a: m",
+        "Mar 27 10:00:60 h a: m",
+        "2003-10-11T22:14:60Z h a: m",
+        "2003-10-11T22:14:15+25:00 h a: m",
     ] {
         assert!(syslog(line).is_none(), "{line}");
     }
+    assert!(syslog("Mar 27 23:59:60 h a: m").is_some(), "a leap second");
+    assert!(
+        syslog("<34>1 2003-10-11T23:59:60Z host su - ID47 - m").is_some(),
+        "a leap second"
+    );
+    assert!(syslog("<34>1 - host su - ID47 - m").is_some(), "no time");
     assert!(parse("Feb 29 10:00:00 h a: m", Year::fixed(2028)).is_some());
 }
 
@@ -191,6 +200,11 @@ fn rfc5424_malformed_does_not_match() {
         "<34>1 2003-10-11T22:14:15Z host su - ID47 -x",
         "<34>1 2003-10-11T22:14:15Z  host su - ID47 - m",
         "<34>1 2003-10-11T22:14:15Z host su - ID47 nosd m",
+        "<34>1 2003-13-11T22:14:15Z host su - ID47 - m",
+        "<34>1 2003-10-11T22:14:60Z host su - ID47 - m",
+        "<34>1 2003-10-11T22:14:15+25:00 host su - ID47 - m",
+        "<34>1 2003-10-11T22:14:15 host su - ID47 - m",
+        "<34>1 2003-10-11 host su - ID47 - m",
     ] {
         assert!(syslog(line).is_none(), "{line}");
     }
