@@ -36,7 +36,8 @@ pub(crate) fn writable(t: f64) -> bool {
     TIMES.contains(&t)
 }
 
-/// Unix seconds from a number: seconds, milli-, micro- or nanoseconds by magnitude.
+/// Unix seconds from a number: seconds, milli-, micro- or nanoseconds, the largest unit that
+/// makes it a time evq can write (see [`unit_digits`]).
 pub(crate) fn from_number(n: f64) -> Option<f64> {
     if !n.is_finite() {
         return None;
@@ -53,14 +54,15 @@ pub(crate) fn from_integer(i: i64) -> Option<f64> {
     }
 }
 
-/// How many decimal digits a number's unit is below a second: 0, 3, 6 or 9 (see [`from_number`]).
+/// How many decimal digits a number's unit is below a second: 0, 3 or 6 for the first of
+/// seconds, milli- and microseconds that makes it a time in the years 0000 to 9999, else 9.
+/// So every time evq writes as Unix seconds reads back as seconds, 9999-12-31 included; the
+/// price is that milliseconds before 1978-01-12 (below 253402300800) read as seconds.
 fn unit_digits(n: f64) -> i32 {
-    match n.abs() {
-        a if a < 1e11 => 0,
-        a if a < 1e14 => 3,
-        a if a < 1e17 => 6,
-        _ => 9,
-    }
+    [0, 3, 6]
+        .into_iter()
+        .find(|&d| TIMES.contains(&(n / 10f64.powi(d))))
+        .unwrap_or(9)
 }
 
 /// Unix seconds from a number written in decimal (JSON's syntax), as [`from_number`], but
@@ -148,17 +150,19 @@ fn parse_text(s: &str, user: Option<&str>) -> Option<f64> {
     None
 }
 
-/// Unix seconds of a time chrono read. Chrono reads second 60 of any minute, as a second 59
+/// Unix seconds of a time chrono read, if it is in the years 0000 to 9999. Chrono reads second 60 of any minute, as a second 59
 /// that lasts two: only 23:59:60 UTC is a leap second, counted as the day's last second, as
 /// RFC 3339 times are; any other is no time.
 pub(crate) fn unix_seconds<Tz: TimeZone>(dt: &DateTime<Tz>) -> Option<f64> {
     let whole = dt.timestamp();
     let nanos = dt.timestamp_subsec_nanos();
-    if nanos < 1_000_000_000 {
-        return Some(whole as f64 + f64::from(nanos) / 1e9);
-    }
-    let last_of_day = whole.rem_euclid(86_400) == 86_399;
-    last_of_day.then(|| within_second(whole as f64, f64::from(nanos - 1_000_000_000) / 1e9))
+    let t = if nanos < 1_000_000_000 {
+        whole as f64 + f64::from(nanos) / 1e9
+    } else {
+        let last_of_day = whole.rem_euclid(86_400) == 86_399;
+        last_of_day.then(|| within_second(whole as f64, f64::from(nanos - 1_000_000_000) / 1e9))?
+    };
+    writable(t).then_some(t)
 }
 
 fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
@@ -765,6 +769,26 @@ mod tests {
         assert_eq!(from_number(1_700_000_000_000.0), Some(1_700_000_000.0));
         assert_eq!(from_number(1_700_000_000_000_000_000.0), Some(1_700_000_000.0));
         assert_eq!(from_number(1_700_000_000.5), Some(1_700_000_000.5));
+    }
+
+    #[test]
+    fn a_number_is_read_in_the_first_unit_that_makes_a_time_up_to_9999() {
+        // Every second evq can write reads back as itself: 5138 and 9999 are seconds too.
+        for t in [
+            253_402_300_799.0,
+            200_000_000_000.0,
+            100_000_000_000.0,
+            -62_167_219_200.0,
+        ] {
+            assert_eq!(from_number(t), Some(t), "{t}");
+        }
+        // One past 9999's last second is milliseconds (1978-01-12), and so on up.
+        assert_eq!(from_number(253_402_300_800.0), Some(253_402_300.8));
+        assert_eq!(from_number(253_402_300_800_000.0), Some(253_402_300.8));
+        assert_eq!(from_number(253_402_300_800_000_000.0), Some(253_402_300.8));
+        // Below year 0 in seconds: milliseconds before 1970.
+        assert_eq!(from_number(-100_000_000_000.0), Some(-100_000_000.0));
+        assert_eq!(from_decimal("253402300799"), Some(253_402_300_799.0));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! - The key is EXPR read as an event time, as `--time-field` is read (RFC 3339 and the other
 //!   time formats, or a number: seconds, or milli-, micro- or nanoseconds by its size); a plain
-//!   sequence number below 10^11 is taken as it is. Events whose key is null, missing or not a
+//!   sequence number up to 253402300799 (seconds) is taken as it is. Events whose key is null, missing or not a
 //!   time are dead letters (`no_time`).
 //! - `within DUR`: an event is released once the largest key seen is DUR past its key. Output is
 //!   in order whenever no event arrives more than DUR behind the largest key before it.

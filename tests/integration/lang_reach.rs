@@ -163,6 +163,23 @@ fn time_literals_durations_zones_and_formats() {
 }
 
 #[test]
+fn times_evq_writes_as_numbers_read_back_as_the_same_times_up_to_9999() {
+    let ev = "{\"ts\":\"6000-01-01T10:00:00Z\"}\n{\"ts\":\"9999-12-31T12:00:00Z\"}\n";
+    let pipeline = r#"set y = strftime(time(ts), "%Y-%m-%d"), b = strftime(bucket(time(ts), 1d), "%Y-%m-%d"), same = time(time(ts)) == time(ts) | keep y, b, same"#;
+    assert_eq!(
+        out(&[pipeline], ev),
+        "{\"y\":\"6000-01-01\",\"b\":\"6000-01-01\",\"same\":true}\n{\"y\":\"9999-12-31\",\"b\":\"9999-12-31\",\"same\":true}\n"
+    );
+    // --since takes Unix seconds: a second past 6000-01-01 10:00 keeps only the later event.
+    assert_eq!(out(&["--since", "253402300799", "count"], ev), "{\"count\":0}\n");
+    assert_eq!(out(&["--since", "127174528801", "count"], ev), "{\"count\":1}\n");
+    // strptime gives no time outside the years 0000 to 9999, as time() does.
+    let outside =
+        r#"set a = strptime("-0001-01-01", "%Y-%m-%d"), b = strptime("+10000-01-01", "%Y-%m-%d") | keep a, b"#;
+    assert_eq!(out(&[outside], "{}\n"), "{\"a\":null,\"b\":null}\n");
+}
+
+#[test]
 fn parameters_come_from_arg_argjson_and_the_environment() {
     let r = crate::common::evq()
         .env("EVQ_REACH_TEST", "from-env")
