@@ -263,20 +263,20 @@ fn topic_without_route(asts: &[StageAst], out_dir: Option<&str>) -> Option<Strin
 
 /// `--msg-id EXPR`, compiled; a pipeline that publishes to NATS needs a build with it.
 fn msg_id(cli: &Cli, asts: &[StageAst]) -> Result<Option<crate::lang::Expr>, UsageError> {
-    let publishes = asts
-        .iter()
-        .filter_map(fixed_or_template_text)
-        .find(|t| t.starts_with("nats://"));
-    if let Some(text) = publishes.filter(|_| cfg!(not(feature = "nats"))) {
-        return Err(UsageError::Nats(format!(
-            "to \"{text}\": this evq was built without NATS; build it with `cargo build --features nats`"
-        )));
-    }
-    if let Some(text) = publishes {
-        let server = text["nats://".len()..].split('/').next().unwrap_or_default();
-        if let Some((_, host)) = server.rsplit_once('@') {
+    let publishes = asts.iter().find_map(|ast| match &ast.spec {
+        StageSpec::To { text, tee, .. } if text.starts_with("nats://") => Some((if *tee { "tee" } else { "to" }, text)),
+        _ => None,
+    });
+    if let Some((stage, text)) = publishes {
+        let shown = input::shown_address(text);
+        if shown != *text {
             return Err(UsageError::Nats(format!(
-                "to \"nats://…@{host}/…\": credentials never go in the address; give a credentials file with --nats-creds FILE or NATS_CREDS"
+                "{stage} \"{shown}\": credentials never go in the address; give a credentials file with --nats-creds FILE or NATS_CREDS"
+            )));
+        }
+        if cfg!(not(feature = "nats")) {
+            return Err(UsageError::Nats(format!(
+                "{stage} \"{text}\": this evq was built without NATS; build it with `cargo build --features nats`"
             )));
         }
     }
@@ -317,7 +317,8 @@ fn nats_input(cli: &Cli, inputs: &[Input]) -> Result<Option<Nats>, UsageError> {
     };
     if inputs.len() > 1 || cli.merge {
         return Err(UsageError::Nats(format!(
-            "{url}: a nats:// input is read alone; run one evq per stream (without --merge)"
+            "{}: a nats:// input is read alone; run one evq per stream (without --merge)",
+            input::shown_address(url)
         )));
     }
     Nats::parse(url, cli.follow, nats_creds(cli))

@@ -527,6 +527,32 @@ fn publishing_to_nats_needs_the_nats_feature() {
 }
 
 #[test]
+fn credentials_in_a_nats_address_are_never_repeated_with_or_without_nats() {
+    for args in [
+        &["where true", "nats://me:s3cret@127.0.0.1:4222/ORDERS?durable=evq"][..],
+        &["where true", "-F", "nats://me:s3cret@127.0.0.1:4222/ORDERS", "x.ndjson"],
+        &["to \"nats://me:s3cret@127.0.0.1:4222/OUT.x\""],
+        &["tee \"nats://me:s3cret@127.0.0.1:4222/OUT.x\" | count"],
+    ] {
+        let e = usage_error(args).to_string();
+        assert!(
+            !e.contains("s3cret") && e.contains("nats://…@127.0.0.1:4222"),
+            "{args:?}: {e}"
+        );
+    }
+    let e = usage_error(&["tee \"nats://me:s3cret@127.0.0.1:4222/OUT.x\" | count"]).to_string();
+    assert!(
+        e.starts_with("tee \"nats://…@127.0.0.1:4222/OUT.x\": credentials"),
+        "{e}"
+    );
+    assert_eq!(
+        input::shown_address("nats://h:4222/S?durable=d"),
+        "nats://h:4222/S?durable=d"
+    );
+    assert_eq!(input::shown_address("nats://a@b:c@h:4222"), "nats://…@h:4222");
+}
+
+#[test]
 fn a_msg_id_must_be_an_expression() {
     let e = error(&["--msg-id", "(", "where true"]);
     assert!(e.starts_with("evq: --msg-id: `(`: ") && e.contains("order_id"), "{e}");

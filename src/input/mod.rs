@@ -74,6 +74,19 @@ impl Input {
     }
 }
 
+/// A `nats://` address as messages show it: credentials in it (`user:pass@`, which is refused)
+/// become `…@`, so that no message repeats a secret.
+pub(crate) fn shown_address(url: &str) -> String {
+    let Some(rest) = url.strip_prefix("nats://") else {
+        return url.to_string();
+    };
+    let (server, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match server.rsplit_once('@') {
+        Some((_, host)) => format!("nats://…@{host}{path}"),
+        None => url.to_string(),
+    }
+}
+
 /// An input's file, by device and inode: an output file that is one would destroy it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Identity {
@@ -160,7 +173,7 @@ pub(crate) fn expand(paths: &[String], opts: walk::WalkOptions) -> (Vec<Input>, 
             });
         } else if p.starts_with("nats://") {
             out.push(Input {
-                name: p.clone(),
+                name: shown_address(p),
                 source: Source::Nats(p.clone()),
                 walked: false,
             });
