@@ -103,7 +103,10 @@ where
     if cfg.explain {
         return reported(written(messages::stdout(explain(&cfg))));
     }
-    raise_open_file_limit(&cfg);
+    if let Err(e) = raise_open_file_limit(&cfg) {
+        messages::error(e);
+        return ExitStatus::Input;
+    }
     messages::waiting_on_terminal(cfg.inputs.iter().map(|i| i.name.as_str()));
     output::ignore_sigxfsz();
     let stdout = Box::new(std::io::BufWriter::with_capacity(
@@ -145,13 +148,32 @@ fn memory_limit() -> Option<u64> {
     address_space.into_iter().chain(cgroup).min()
 }
 
-/// Topic files: as many open at once as the system allows (like cargo), so that thousands
-/// of topics do not close and reopen files. Raised before the engine sets the files up,
-/// which is when it takes its share of the limit.
-fn raise_open_file_limit(cfg: &Config) {
-    if cfg.writes_files() {
-        let _ = rlimit::increase_nofile_limit(u64::MAX);
+/// Files that evq may need open at once besides its inputs and topic files: stdio, the
+/// dead-letter and stats files, a sort's spill file, the lookup files, the binary itself.
+const OTHER_FILES: u64 = 32;
+
+/// Topic files and `--merge`: as many files open at once as the system allows (like cargo),
+/// so that thousands of topics do not close and reopen files, and `--merge` can hold every
+/// input open. Raised before the engine sets the files up, which is when it takes its share
+/// of the limit. An error, before anything is read, when `--merge` has more inputs than even
+/// the raised limit lets it open.
+fn raise_open_file_limit(cfg: &Config) -> Result<(), String> {
+    let merged = if cfg.merge.is_some() {
+        cfg.inputs.len() as u64
+    } else {
+        0
+    };
+    if !cfg.writes_files() && merged == 0 {
+        return Ok(());
     }
+    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(u64::MAX);
+    if merged + OTHER_FILES > limit {
+        return Err(format!(
+            "--merge holds each of its {merged} inputs open, but this process may open only {limit} files; raise the limit (ulimit -n {}) or merge fewer inputs at a time",
+            merged + OTHER_FILES
+        ));
+    }
+    Ok(())
 }
 
 /// The outcome of a path that only writes to stdout (`--generate`, `--explain`): its error

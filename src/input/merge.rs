@@ -47,13 +47,13 @@ impl Source {
     /// Takes the time of line `line` of input `name`. The first time an input's time goes
     /// back, a warning says so: the merge assumes each input is in time order, and its
     /// output is out of order from there.
-    fn take_time(&mut self, t: f64, name: &str, line: u64) {
+    fn take_time(&mut self, t: f64, name: &str, line: u64, warnings: &Warnings) {
         if t < self.time && !self.went_back {
             self.went_back = true;
-            let name = crate::messages::shown(name);
-            crate::messages::warning(format_args!(
-                "{name}:{line}: time goes back here; --merge needs each input in time order, \
-                 so its output is out of order from this line (sort the input first)"
+            warnings.say(format_args!(
+                "{}:{line}: time goes back here; --merge needs each input in time order, \
+                 so its output is out of order from this line (sort the input first)",
+                crate::messages::shown(name)
             ));
         }
         self.time = t;
@@ -62,12 +62,38 @@ impl Source {
 
     /// At the input's end: a warning when it had lines but none had a time, so they were
     /// merged as they came, before every timed line of the other inputs.
-    fn end(&self, name: &str) {
+    fn end(&self, name: &str, warnings: &Warnings) {
         if !self.timed && self.line > 1 {
-            let name = crate::messages::shown(name);
+            warnings.say(format_args!(
+                "{}: no line has a time --merge can read (a JSON time field, or a time at the \
+                 line's start, in a logfmt ts= or in brackets), so its lines were not put in time order",
+                crate::messages::shown(name)
+            ));
+        }
+    }
+}
+
+/// The most warnings about single inputs a merge prints; past them one line counts the rest.
+const MAX_WARNINGS: u64 = 10;
+
+/// The merge's warnings about single inputs, of which the first [`MAX_WARNINGS`] are said.
+#[derive(Default)]
+struct Warnings(std::cell::Cell<u64>);
+
+impl Warnings {
+    fn say(&self, message: std::fmt::Arguments) {
+        let n = self.0.get() + 1;
+        self.0.set(n);
+        if n <= MAX_WARNINGS {
+            crate::messages::warning(message);
+        }
+    }
+
+    /// One line for the warnings not said, if any.
+    fn end(&self) {
+        if let Some(more) = self.0.get().checked_sub(MAX_WARNINGS).filter(|&n| n > 0) {
             crate::messages::warning(format_args!(
-                "{name}: no line has a time --merge can read (a JSON time field, or a time at the \
-                 line's start, in a logfmt ts= or in brackets), so its lines were not put in time order"
+                "{more} more inputs were not in time order or had no time --merge can read (not listed)"
             ));
         }
     }
@@ -111,7 +137,14 @@ pub(crate) fn read_merged(
         needs: &needs,
         time,
         env,
+        warnings: Warnings::default(),
     };
+    merge(&ctx, raw_bytes, stop, send);
+    ctx.warnings.end();
+}
+
+fn merge(ctx: &Context, raw_bytes: Arc<AtomicU64>, stop: &AtomicBool, send: &mut dyn FnMut(Chunk) -> bool) {
+    let (inputs, cfg, env) = (ctx.inputs, ctx.cfg, ctx.env);
     let mut seq = 0;
     let mut emit = |c: Chunk| {
         let c = Chunk { seq, ..c };
@@ -149,7 +182,7 @@ pub(crate) fn read_merged(
     let mut heads: Vec<Option<Next>> = Vec::with_capacity(sources.len());
     let mut heap = BinaryHeap::new();
     for i in 0..sources.len() {
-        let next = read_next(&mut sources, i, &ctx, &mut emit);
+        let next = read_next(&mut sources, i, ctx, &mut emit);
         if let Some(n) = &next {
             heap.push(Reverse((key(n.time), i)));
         }
@@ -200,7 +233,7 @@ pub(crate) fn read_merged(
                 return;
             }
         }
-        heads[i] = read_next(&mut sources, i, &ctx, &mut emit);
+        heads[i] = read_next(&mut sources, i, ctx, &mut emit);
         if let Some(n) = &heads[i] {
             heap.push(Reverse((key(n.time), i)));
         }
@@ -241,6 +274,7 @@ struct Context<'a> {
     time: &'a TimeField,
     /// The run's env, for `--time-format`.
     env: &'a Env,
+    warnings: Warnings,
 }
 
 /// The next line of input `i`; `None` at its end or after an error (sent as a chunk).
@@ -267,7 +301,7 @@ fn read_next(
     let read = reader.read_until(b'\n', &mut bytes);
     match read {
         Ok(0) => {
-            s.end(&ctx.inputs[i].name);
+            s.end(&ctx.inputs[i].name, &ctx.warnings);
             sources[i] = None;
             None
         }
@@ -280,7 +314,7 @@ fn read_next(
             };
             let origin = Origin::line(i as u32, s.line, s.offset + bom);
             if let Some(t) = line_time(&bytes, ctx, s.year) {
-                s.take_time(t, &ctx.inputs[i].name, s.line);
+                s.take_time(t, &ctx.inputs[i].name, s.line, &ctx.warnings);
             }
             s.line += 1;
             s.offset += n as u64;
@@ -326,7 +360,7 @@ fn next_record(
         Ok(Some(r)) => {
             if r.rejected.is_none() {
                 if let Some(t) = line_time(&r.text, ctx, s.year) {
-                    s.take_time(t, &ctx.inputs[i].name, r.line);
+                    s.take_time(t, &ctx.inputs[i].name, r.line, &ctx.warnings);
                 }
             }
             let origin = Origin::line(i as u32, r.line, r.offset);
@@ -339,7 +373,7 @@ fn next_record(
             })
         }
         Ok(None) => {
-            s.end(&ctx.inputs[i].name);
+            s.end(&ctx.inputs[i].name, &ctx.warnings);
             sources[i] = None;
             None
         }

@@ -873,6 +873,45 @@ fn a_value_too_big_to_build_under_a_memory_limit_is_null_not_an_abort() {
     );
 }
 
+/// `--merge` holds every input open: under an open-file limit it cannot raise (`ulimit -n`
+/// sets both limits) past its inputs it says so once, before reading, rather than failing
+/// input after input; below the limit it merges them all.
+#[test]
+fn merging_more_inputs_than_files_may_be_open_is_one_error_before_reading() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut names = Vec::new();
+    for i in 0..120 {
+        let name = dir.path().join(format!("f{i:03}.ndjson"));
+        std::fs::write(&name, format!("{{\"ts\":{}}}\n", 1_767_225_600 + i)).expect("input written");
+        names.push(name);
+    }
+    let merge = |limit: u32| {
+        let out = Command::new("sh")
+            .args(["-c", &format!("ulimit -n {limit} && exec \"$0\" \"$@\""), EVQ])
+            .args(["--merge", "count"])
+            .args(&names)
+            .output()
+            .expect("sh runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = merge(100);
+    assert_eq!((code, stdout.as_str()), (Some(3), ""), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("its 120 inputs open") && stderr.contains("ulimit -n 152"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = merge(400);
+    assert_eq!(
+        (code, stdout.as_str(), stderr.as_str()),
+        (Some(0), "{\"count\":120}\n", "")
+    );
+}
+
 #[test]
 fn a_file_name_with_a_line_feed_stays_on_its_message_line() {
     let dir = tempfile::tempdir().expect("a temporary directory");

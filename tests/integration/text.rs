@@ -412,6 +412,20 @@ fn merge_reads_logfmt_and_prioritised_syslog_times_and_names_an_input_without_an
         r.stderr
     );
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    // Past ten inputs, the warnings about single inputs share one line.
+    let many: Vec<String> = (0..14).map(|i| file(&format!("u{i:02}.log"), "a\n")).collect();
+    let mut args = vec!["--merge", "-i", "lines", "count"];
+    args.extend(many.iter().map(String::as_str));
+    let r = run(&args, "");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":14}\n"));
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 11, "{}", r.stderr);
+    assert!(lines[9].contains("u09.log: no line has a time"), "{}", r.stderr);
+    assert!(
+        lines[10].contains("4 more inputs were not in time order or had no time"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
