@@ -9,9 +9,14 @@ use std::io;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum InputError {
-    /// The input could not be opened (or its compression not recognized).
-    #[error("{}: {}", messages::shown(name), messages::io_at(std::path::Path::new(name), .source))]
-    Open { name: String, source: io::Error },
+    /// The input could not be opened (or its compression not recognized). `walked`: a
+    /// directory walk found it, so it was there when listed, and its name was not typed.
+    #[error("{}: {}", messages::shown(name), OpenWhy { name, source, walked: *walked })]
+    Open {
+        name: String,
+        source: io::Error,
+        walked: bool,
+    },
     /// A read failed, `after` this many bytes of the input when that is known.
     #[error("{}: {}{}{}", messages::shown(name), messages::io(.source), After(*.after), Damaged(.source))]
     Read {
@@ -29,6 +34,15 @@ pub(crate) enum InputError {
 }
 
 impl InputError {
+    /// `input` could not be opened.
+    pub(crate) fn open(input: &super::Input, source: io::Error) -> InputError {
+        InputError::Open {
+            name: input.name.clone(),
+            source,
+            walked: input.walked,
+        }
+    }
+
     /// The exit status of a run this error ended an input of.
     pub(crate) fn status(&self) -> ExitStatus {
         ExitStatus::Input
@@ -51,6 +65,28 @@ impl std::fmt::Display for Damaged<'_> {
     }
 }
 
+/// Why an input could not be opened: for a name typed, what is known of why it was not found
+/// (a close name, a missing directory); for a file a walk listed, that it went away since.
+struct OpenWhy<'e> {
+    name: &'e str,
+    source: &'e io::Error,
+    walked: bool,
+}
+
+impl std::fmt::Display for OpenWhy<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.walked && self.source.kind() == io::ErrorKind::NotFound {
+            write!(
+                f,
+                "{}; it was removed after its directory was listed",
+                messages::io(self.source)
+            )
+        } else {
+            write!(f, "{}", messages::io_at(std::path::Path::new(self.name), self.source))
+        }
+    }
+}
+
 /// ` after N bytes`, when the offset of a failed read is known.
 struct After(Option<u64>);
 
@@ -69,6 +105,26 @@ mod tests {
 
     fn eio() -> io::Error {
         io::Error::from_raw_os_error(5)
+    }
+
+    #[test]
+    fn a_walked_file_gone_when_read_says_so_and_guesses_no_other_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b010.ndjson"), "{}\n").unwrap();
+        let name = dir.path().join("b100.ndjson").display().to_string();
+        let open = |walked| {
+            InputError::Open {
+                name: name.clone(),
+                source: io::Error::from_raw_os_error(2),
+                walked,
+            }
+            .to_string()
+        };
+        assert!(open(false).contains("did you mean"), "{}", open(false));
+        assert_eq!(
+            open(true),
+            format!("{name}: No such file or directory; it was removed after its directory was listed")
+        );
     }
 
     #[test]
@@ -106,6 +162,7 @@ mod tests {
             InputError::Open {
                 name: "missing.log".into(),
                 source: io::Error::from_raw_os_error(2),
+                walked: false,
             },
             InputError::Corrupt {
                 name: "a.csv".into(),

@@ -169,10 +169,7 @@ fn merge(ctx: &Context, raw_bytes: Arc<AtomicU64>, stop: &AtomicBool, send: &mut
             })),
             Err(e) => {
                 sources.push(None);
-                let e = InputError::Open {
-                    name: input.name.clone(),
-                    source: e,
-                };
+                let e = InputError::open(input, e);
                 if !emit(Chunk::error(i as u32, e)) {
                     return;
                 }

@@ -139,10 +139,7 @@ pub(super) fn read_one(
         Err(e) => framer.send_chunk(
             Vec::new(),
             ChunkKind::Lines,
-            Some(InputError::Open {
-                name: input.name.clone(),
-                source: e,
-            }),
+            Some(InputError::open(input, e)),
             &mut to_send,
         ),
     };

@@ -22,6 +22,8 @@ pub(crate) struct Skipped {
     pub special: u64,
     /// Symbolic links, without `--follow-links`.
     pub links: u64,
+    /// With `--follow-links`, links that lead nowhere: to nothing, or round in a loop.
+    pub nowhere: u64,
     /// Licences, readmes and Markdown files, by name.
     pub not_data: u64,
     /// Files with a NUL byte in their first 8 KiB (not compressed).
@@ -50,6 +52,11 @@ impl Skipped {
                 "special files (FIFOs, sockets, devices)",
             ),
             (self.links, "symbolic link", "symbolic links"),
+            (
+                self.nowhere,
+                "symbolic link to nothing or in a loop",
+                "symbolic links to nothing or in loops",
+            ),
             (
                 self.not_data,
                 "licence, readme or Markdown file",
@@ -278,11 +285,19 @@ impl Walk {
                 self.skipped.skip(&path, "a symbolic link (--follow-links follows it)");
                 return;
             }
-            Ok(m) if m.file_type().is_symlink() => fs::metadata(&path),
+            Ok(m) if m.file_type().is_symlink() => match fs::metadata(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::PermissionDenied => {
+                    self.skipped.nowhere += 1;
+                    self.skipped.skip(&path, "a symbolic link to nothing or in a loop");
+                    return;
+                }
+                followed => followed,
+            },
             other => other,
         };
         let Ok(origin) = origin else {
-            // A dangling link or a vanished entry: reported when read.
+            // An entry that vanished, or one behind a directory that may not be read: reported
+            // when read.
             out.push(file(path));
             return;
         };
@@ -389,6 +404,21 @@ mod tests {
         let (found, skipped) = names(d.path(), true);
         assert_eq!(found, ["sub/a.ndjson"]);
         assert_eq!(skipped.entries, []);
+    }
+
+    #[test]
+    fn followed_links_to_nothing_or_round_a_loop_are_skipped_and_counted() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a.ndjson"), "{}\n").unwrap();
+        symlink("self", d.path().join("self")).unwrap();
+        symlink("b", d.path().join("c")).unwrap();
+        symlink("c", d.path().join("b")).unwrap();
+        symlink("gone", d.path().join("dangling")).unwrap();
+        let (found, skipped) = names(d.path(), true);
+        assert_eq!(found, ["a.ndjson"]);
+        assert_eq!(skipped.nowhere, 4);
+        let note = skipped.note(false).expect("a note");
+        assert!(note.contains("4 symbolic links to nothing or in loops"), "{note}");
     }
 
     #[test]
