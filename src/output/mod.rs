@@ -168,6 +168,14 @@ impl Stdout {
         if self.all_or_nothing() {
             self.w.end_record()?;
         }
+        if self.format.is_tabular() && self.rows.columns().is_empty() && self.rows.taken() > 0 {
+            let name = clap::ValueEnum::to_possible_value(&self.format).map(|v| v.get_name().to_string());
+            crate::messages::warning(format!(
+                "{} had no fields, so -o {} had no column to write them in and wrote nothing; -o ndjson shows them",
+                events(self.rows.taken()),
+                name.unwrap_or_default()
+            ));
+        }
         if let Some((column, n)) = self.rows.shared_column() {
             crate::messages::warning(format!(
                 "{} had two fields that flatten to the column \"{column}\" (a nested field and a key \

@@ -278,6 +278,11 @@ impl Rows {
         &self.columns
     }
 
+    /// How many records were added, spilled ones too.
+    pub(crate) fn taken(&self) -> u64 {
+        self.taken
+    }
+
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.records.len()

@@ -130,6 +130,26 @@ fn csv_flattens_nested_objects_with_dots_and_keeps_exact_numbers() {
 }
 
 #[test]
+fn tabular_formats_say_when_events_without_fields_left_them_no_column() {
+    for format in ["csv", "tsv", "table", "markdown"] {
+        let r = run(&["-o", format, "where true"], "{}\n{}\n");
+        assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{format}");
+        assert_eq!(
+            r.stderr,
+            format!(
+                "evq: warning: 2 events had no fields, so -o {format} had no column to write them in and wrote nothing; -o ndjson shows them\n"
+            )
+        );
+        // An event with fields gives the others a row of empty cells, and no warning.
+        let r = run(&["-o", format, "where true"], "{}\n{\"a\":1}\n");
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{format}");
+        assert_eq!(r.stdout.matches('1').count(), 1, "{format}: {}", r.stdout);
+    }
+    let r = run(&["-o", "csv", "where true"], "");
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "", ""));
+}
+
+#[test]
 fn markdown_is_a_pipe_table_with_pipes_escaped() {
     let r = run(&["-o", "markdown", "keep level, msg, user.id"], LOGS);
     assert_eq!(
