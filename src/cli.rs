@@ -211,7 +211,9 @@ pub(crate) struct Cli {
     #[arg(long = "line-buffered")]
     pub line_buffered: bool,
 
-    /// Show a progress bar on stderr even when it is not a terminal
+    /// Show a progress bar on stderr even when it is not a terminal, or when events stream to
+    /// the same terminal (by default the bar shows only when stderr is a terminal and stdout is
+    /// not, or holds a table until the end)
     #[arg(long, overrides_with = "no_progress")]
     pub progress: bool,
 

@@ -996,14 +996,18 @@ struct OutputConfig {
 }
 
 fn output_config(cli: &Cli, asts: &[StageAst], facts: &Facts) -> OutputConfig {
+    let format = cli.output.unwrap_or_else(|| match (cli.raw, &cli.format) {
+        (false, None) => default_format(asts, facts),
+        _ => Format::Ndjson,
+    });
+    // Lines streaming to the terminal the bar is drawn on would be drawn over: the bar is for a
+    // terminal that shows nothing else until the end (output to a file or pipe, or a table).
+    let bar_alone = facts.stderr_terminal && (!facts.stdout_terminal || format.is_tabular());
     OutputConfig {
-        format: cli.output.unwrap_or_else(|| match (cli.raw, &cli.format) {
-            (false, None) => default_format(asts, facts),
-            _ => Format::Ndjson,
-        }),
+        format,
         line_buffered: cli.line_buffered || cli.lateness.is_some() || cli.follow || facts.stdout_terminal,
         // Following has no end to measure progress against.
-        progress: !cli.no_progress && !cli.follow && (cli.progress || facts.stderr_terminal),
+        progress: !cli.no_progress && !cli.follow && (cli.progress || bar_alone),
         stats: cli.stats.as_deref().map(|s| match s {
             "-" => StatsTo::Stderr,
             file => StatsTo::File(file.into()),

@@ -330,6 +330,16 @@ fn terminals_decide_the_output_defaults() {
     );
     let c = built(&["where true"], &at_terminal);
     assert_eq!(c.printer.format, Format::Ndjson);
+    assert!(!c.progress, "lines streaming to the terminal would be drawn over");
+    let c = built(&["--progress", "where true"], &at_terminal);
+    assert!(c.progress);
+    let c = built(&["-o", "csv", "where true"], &at_terminal);
+    assert!(c.progress, "a table is written at the end");
+    let stderr_only = Facts {
+        stdout_terminal: false,
+        ..at_terminal.clone()
+    };
+    assert!(built(&["where true"], &stderr_only).progress);
     let c = built(&["--no-progress", "-o", "ndjson", "count by a"], &at_terminal);
     assert_eq!((c.printer.format, c.progress), (Format::Ndjson, false));
     let c = built(&["count by a"], &facts());
