@@ -71,7 +71,7 @@ pub(crate) struct Cli {
     pub until: Option<String>,
 
     /// A line matching REGEX starts a record; other lines are joined to the record before them
-    #[arg(long = "multiline-start", value_name = "REGEX", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    #[arg(long = "multiline-start", value_name = "REGEX", value_parser = non_empty)]
     pub multiline_start: Option<String>,
 
     /// The message id of each event `to "nats://…"` publishes, for deduplication
@@ -100,7 +100,7 @@ pub(crate) struct Cli {
     pub raw: bool,
 
     /// Write each event as a line of text: {EXPR} placeholders as in `to` templates, e.g. '{ts} {level|upper} {msg}'
-    #[arg(long = "format", value_name = "TEMPLATE", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    #[arg(long = "format", value_name = "TEMPLATE", value_parser = non_empty)]
     pub format: Option<String>,
 
     /// Leave out the header line of csv, tsv and table output
@@ -112,7 +112,7 @@ pub(crate) struct Cli {
     pub color: crate::output::color::ColorChoice,
 
     /// Write events to DIR/TOPIC.ndjson: shorthand for ending the pipeline with to "DIR/{topic()}.ndjson"
-    #[arg(short = 'O', long = "out-dir", value_name = "DIR", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    #[arg(short = 'O', long = "out-dir", value_name = "DIR", value_parser = non_empty)]
     pub out_dir: Option<String>,
 
     /// Keep what topic files hold instead of truncating them when first opened
@@ -151,7 +151,7 @@ pub(crate) struct Cli {
         num_args = 0..=1,
         default_missing_value = "-",
         require_equals = true,
-        value_parser = clap::builder::NonEmptyStringValueParser::new()
+        value_parser = non_empty
     )]
     pub stats: Option<String>,
 
@@ -184,7 +184,7 @@ pub(crate) struct Cli {
     pub seed: Option<u64>,
 
     /// Strftime format for event times no built-in format accepts
-    #[arg(long = "time-format", value_name = "STRFTIME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    #[arg(long = "time-format", value_name = "STRFTIME", value_parser = non_empty)]
     pub time_format: Option<String>,
 
     /// Set $NAME to the string VALUE in the pipeline (repeatable)
@@ -362,6 +362,14 @@ fn jobs(s: &str) -> Result<usize, String> {
             crate::config::MAX_JOBS
         )),
         _ => whole(s),
+    }
+}
+
+/// A text option's value, which an empty one cannot mean (`--format ''`, `--stats=`).
+fn non_empty(text: &str) -> Result<String, String> {
+    match text {
+        "" => Err("the value is empty; give one, or leave the option out".to_owned()),
+        _ => Ok(text.to_owned()),
     }
 }
 

@@ -388,11 +388,34 @@ pub(crate) fn zone(name: &str) -> Result<Tz, String> {
         return Ok(tz);
     }
     let near = nearest_zones(name);
-    let hint = match near.as_slice() {
-        [] => "write an IANA time zone such as Europe/Berlin, America/New_York or UTC".to_string(),
-        names => format!("did you mean {}?", names.join(" or ")),
+    let hint = match (fixed_offset(name), near.as_slice()) {
+        (Some(hint), _) => hint,
+        (None, _) if name.trim().is_empty() => {
+            "the name is empty: write an IANA time zone such as Europe/Berlin".to_string()
+        }
+        (None, []) => "write an IANA time zone such as Europe/Berlin, America/New_York or UTC".to_string(),
+        (None, names) => format!("did you mean {}?", names.join(" or ")),
     };
     Err(format!("unknown time zone `{name}`; {hint}"))
+}
+
+/// For a fixed offset written `UTC+1`, `GMT-05` or `UTC+05:30`, the zone to write instead: a
+/// whole hour is `Etc/GMT-1`, whose sign POSIX inverts; other offsets have no such zone.
+fn fixed_offset(name: &str) -> Option<String> {
+    let upper = name.to_ascii_uppercase();
+    let rest = upper.strip_prefix("UTC").or_else(|| upper.strip_prefix("GMT"))?;
+    let (sign, rest) = rest.split_at_checked(1).filter(|(s, _)| matches!(*s, "+" | "-"))?;
+    let (hours, minutes) = rest.split_once(':').unwrap_or((rest, "00"));
+    let hours: u8 = hours.parse().ok().filter(|_| (1..=2).contains(&hours.len()))?;
+    let minutes: u8 = minutes.parse().ok()?;
+    let inverted = if sign == "+" { '-' } else { '+' };
+    let whole = minutes == 0 && (if sign == "+" { hours <= 14 } else { hours <= 12 });
+    Some(match whole {
+        true => format!(
+            "a fixed offset of {sign}{hours} hours is Etc/GMT{inverted}{hours} (POSIX inverts the sign), or write the zone of a place, which follows its daylight saving time"
+        ),
+        false => "write the zone of a place with that offset, such as Asia/Kolkata for +05:30".to_string(),
+    })
 }
 
 /// At most three zone names closest to `name`: the same name in other letter case or the zones
@@ -598,6 +621,21 @@ mod tests {
             e("Nowhere/Atlantis-x"),
             "unknown time zone `Nowhere/Atlantis-x`; write an IANA time zone such as Europe/Berlin, America/New_York or UTC"
         );
+        // A fixed offset is not "UTC" nearby: the hint names the Etc zone, sign inverted.
+        assert!(
+            e("UTC+1").contains("is Etc/GMT-1 (POSIX inverts the sign)"),
+            "{}",
+            e("UTC+1")
+        );
+        assert!(e("gmt-05").contains("of -5 hours is Etc/GMT+5"), "{}", e("gmt-05"));
+        assert!(e("UTC+05:30").contains("Asia/Kolkata"), "{}", e("UTC+05:30"));
+        assert!(!e("UTC+1").contains("did you mean"), "{}", e("UTC+1"));
+        assert!(
+            e("").ends_with("the name is empty: write an IANA time zone such as Europe/Berlin"),
+            "{}",
+            e("")
+        );
+        assert_eq!(zone("Etc/GMT-1").map(Tz::name), Ok("Etc/GMT-1"));
     }
 
     #[test]

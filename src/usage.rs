@@ -80,6 +80,13 @@ mod tests {
             "invalid value 'x' for '--jobs <N>': `x` is not a whole number; evq --help lists the options"
         );
         assert!(line(&[]).starts_with("no pipeline given; write evq 'PIPELINE' [PATH...]"));
+        assert_eq!(
+            line(&["--format", "", "where true"]),
+            "invalid value '' for '--format <TEMPLATE>': the value is empty; give one, or leave the option out; \
+             evq --help lists the options"
+        );
+        assert!(line(&["--stats=", "where true"]).contains("'--stats[=<FILE>]': the value is empty"));
+        assert!(line(&["where true", "--format"]).contains("but none was supplied"));
         for args in [&["--zyxwvut", "x"][..], &["-o", "xml", "where true"], &[]] {
             assert!(!line(args).contains('\n'), "{args:?}");
         }
