@@ -2,6 +2,7 @@
 
 use crate::output::Format;
 use clap::{Parser, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
@@ -18,16 +19,17 @@ The pipeline language, every stage and the exit codes are described in evq(1).";
 #[command(name = "evq", version, about = "A fast, lossless stream processor for newline-delimited events", after_help = EXAMPLES, disable_help_flag = true)]
 pub(crate) struct Cli {
     /// The pipeline: stages separated by `|`, e.g. 'where level == "error" | head 10'
+    // Any bytes: with `-f` this is an input path, which need not be UTF-8.
     #[arg(value_name = "PIPELINE", required_unless_present_any = ["file", "generate", "help"])]
-    pub pipeline: Option<String>,
+    pub pipeline: Option<OsString>,
 
     /// Files, directories (read recursively) or - for stdin; none means stdin
     #[arg(value_name = "PATH")]
-    pub paths: Vec<String>,
+    pub paths: Vec<OsString>,
 
     /// An input given as an option, read after the PATHs: a file, a directory, - or a nats:// address
     #[arg(long = "from", value_name = "SOURCE")]
-    pub from: Vec<String>,
+    pub from: Vec<OsString>,
 
     /// Read the pipeline from a file (`#` starts a comment; - is standard input); every argument is then a PATH
     #[arg(short = 'f', long = "file", value_name = "PIPELINE_FILE")]

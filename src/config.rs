@@ -17,6 +17,7 @@ use crate::output::topic::TopicOptions;
 use crate::output::{Format, Printer};
 use crate::pipeline::Pipeline;
 use crate::stage::{Stage, StageOptions, TimeField};
+use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -108,7 +109,7 @@ impl Config {
 
     fn checked(cli: Cli, facts: &Facts, skipped: &mut Skipped) -> Result<Config, UsageError> {
         let (source, paths) = pipeline_source(&cli)?;
-        if paths.iter().any(String::is_empty) {
+        if paths.iter().any(|p| p.is_empty()) {
             return Err(UsageError::EmptyPath);
         }
         let params = params(&cli)?;
@@ -367,17 +368,18 @@ const PIPELINE_FILE_LIMIT: usize = 64 << 20;
 /// The pipeline's text and the input paths. With `-f FILE` the pipeline is the file's text
 /// (`-f -`: standard input's) and the first argument is an input.
 /// `--from SOURCE` inputs come after the paths.
-fn pipeline_source(cli: &Cli) -> Result<(String, Vec<String>), UsageError> {
+fn pipeline_source(cli: &Cli) -> Result<(String, Vec<OsString>), UsageError> {
     let Some(file) = &cli.file else {
         let paths = cli.paths.iter().chain(&cli.from).cloned().collect();
-        return Ok((cli.pipeline.clone().unwrap_or_default(), paths));
+        let text = cli.pipeline.clone().unwrap_or_default().into_string();
+        return Ok((text.map_err(|_| UsageError::PipelineNotText)?, paths));
     };
     let source = crate::input::read_whole(pipeline_file(file), PIPELINE_FILE_LIMIT)
         .and_then(|bytes| {
             String::from_utf8(bytes).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
         })
         .map_err(|io| UsageError::PipelineFile { path: file.clone(), io })?;
-    let paths: Vec<String> = cli
+    let paths: Vec<OsString> = cli
         .pipeline
         .iter()
         .chain(&cli.paths)
@@ -404,8 +406,8 @@ fn pipeline_file(file: &Path) -> &Path {
 
 /// With `-f`, every argument is an input: one that is not a file but reads as a pipeline was
 /// most likely meant as one, and gets that said instead of "no such file".
-fn refuse_pipeline_given_twice(cli: &Cli, paths: &[String], params: &Params) -> Result<(), UsageError> {
-    let Some(first) = paths.first().filter(|_| cli.file.is_some()) else {
+fn refuse_pipeline_given_twice(cli: &Cli, paths: &[OsString], params: &Params) -> Result<(), UsageError> {
+    let Some(first) = paths.first().filter(|_| cli.file.is_some()).and_then(|p| p.to_str()) else {
         return Ok(());
     };
     let looks_like_pipeline = first.contains(char::is_whitespace) || first.contains('|');

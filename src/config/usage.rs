@@ -25,6 +25,9 @@ pub(crate) enum UsageError {
     /// `--multiline-start` with an input format that reads whole records.
     #[error("--multiline-start joins text lines; -i json, csv, tsv and zeek read records of their own")]
     MultilineRecords,
+    /// The pipeline argument is not UTF-8 text.
+    #[error("the pipeline is not UTF-8 text; write it in UTF-8, or put it in a file and give -f FILE")]
+    PipelineNotText,
     /// A `nats://` input that cannot be read as given.
     #[error("{0}")]
     Nats(String),

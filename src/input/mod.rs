@@ -19,6 +19,7 @@ mod zeek;
 
 pub(crate) use error::InputError;
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 /// The UTF-8 byte order mark, which an input (or a lookup file) may start with: skipped, and
@@ -72,6 +73,22 @@ impl Input {
             Source::Nats(url) => url.as_bytes(),
         }
     }
+}
+
+/// A path as evq names it (in `file()`, messages, dead letters and `--stats`): its text, with
+/// each byte that is not UTF-8 written `\xHH`, so that two names that differ only there stay
+/// apart.
+pub(crate) fn name_of(path: &Path) -> String {
+    use std::fmt::Write as _;
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let mut name = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        name.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            let _ = write!(name, "\\x{b:02X}");
+        }
+    }
+    name
 }
 
 /// A `nats://` address as messages show it: credentials in it (`user:pass@`, which is refused)
@@ -153,7 +170,7 @@ pub(crate) fn overwrite_error(input: &Identity) -> std::io::Error {
 /// Expands the command line's paths into inputs; no path means stdin. A path named on the
 /// command line is read as given (also a FIFO); directories are walked (see [`walk`]) and
 /// their files read in byte order of their paths. Also returns what the walks skipped.
-pub(crate) fn expand(paths: &[String], opts: walk::WalkOptions) -> (Vec<Input>, walk::Skipped) {
+pub(crate) fn expand(paths: &[OsString], opts: walk::WalkOptions) -> (Vec<Input>, walk::Skipped) {
     if paths.is_empty() {
         let stdin = Input {
             name: "-".into(),
@@ -165,16 +182,17 @@ pub(crate) fn expand(paths: &[String], opts: walk::WalkOptions) -> (Vec<Input>, 
     let mut out = Vec::new();
     let mut walk = walk::Walk::new(opts);
     for p in paths {
+        let nats = p.to_str().filter(|p| p.starts_with("nats://"));
         if p == "-" {
             out.push(Input {
                 name: "-".into(),
                 source: Source::Stdin,
                 walked: false,
             });
-        } else if p.starts_with("nats://") {
+        } else if let Some(url) = nats {
             out.push(Input {
-                name: shown_address(p),
-                source: Source::Nats(p.clone()),
+                name: shown_address(url),
+                source: Source::Nats(url.to_string()),
                 walked: false,
             });
         } else if Path::new(p).is_dir() {
@@ -187,7 +205,7 @@ pub(crate) fn expand(paths: &[String], opts: walk::WalkOptions) -> (Vec<Input>, 
             out.extend(found);
         } else {
             out.push(Input {
-                name: p.clone(),
+                name: name_of(Path::new(p)),
                 source: Source::File(PathBuf::from(p)),
                 walked: false,
             });
@@ -235,7 +253,7 @@ mod tests {
         std::fs::write(d.path().join("c.ndjson"), "").unwrap();
         std::fs::write(d.path().join(".hidden"), "").unwrap();
         std::fs::write(d.path().join("b.ndjson"), "").unwrap();
-        let names: Vec<String> = expand(&[d.path().display().to_string()], walk::WalkOptions::default())
+        let names: Vec<String> = expand(&[d.path().into()], walk::WalkOptions::default())
             .0
             .into_iter()
             .map(|i| i.name.rsplit('/').next().unwrap().to_string())

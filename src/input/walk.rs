@@ -232,7 +232,7 @@ fn id(m: &Metadata) -> (u64, u64) {
 
 fn file(path: PathBuf) -> Input {
     Input {
-        name: path.display().to_string(),
+        name: super::name_of(&path),
         source: Source::File(path),
         walked: true,
     }

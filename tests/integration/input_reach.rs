@@ -263,3 +263,43 @@ fn the_corpus_walk_leaves_out_its_licence() {
         "{stderr}"
     );
 }
+
+/// A path that is not UTF-8 is read as given, named on the command line or found by a walk,
+/// and named with its other bytes as `\xHH`, so two such files stay apart; a pipeline that is
+/// not UTF-8 is a usage error.
+#[test]
+fn paths_that_are_not_utf8_are_read_and_named_apart() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let e9 = dir.path().join(OsStr::from_bytes(b"caf\xe9.ndjson"));
+    let e8 = dir.path().join(OsStr::from_bytes(b"caf\xe8.ndjson"));
+    std::fs::write(&e9, "{\"a\":1}\n").expect("input written");
+    std::fs::write(&e8, "{\"a\":2}\n").expect("input written");
+    let out = evq()
+        .args(["-i", "ndjson", "set f = file()"])
+        .arg(&e9)
+        .output()
+        .expect("evq runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.ends_with("caf\\\\xE9.ndjson\"}\n"), "{stdout}");
+    let out = evq()
+        .args(["set f = file()"])
+        .arg(dir.path())
+        .output()
+        .expect("evq runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let names: Vec<&str> = stdout.lines().map(|l| &l[l.len() - 17..]).collect();
+    assert_eq!(names, ["caf\\\\xE8.ndjson\"}", "caf\\\\xE9.ndjson\"}"], "{stdout}");
+    let out = evq()
+        .arg(OsStr::from_bytes(b"where a\xff == 1"))
+        .arg(&e9)
+        .output()
+        .expect("evq runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "evq: the pipeline is not UTF-8 text; write it in UTF-8, or put it in a file and give -f FILE\n"
+    );
+}
