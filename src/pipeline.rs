@@ -9,7 +9,7 @@ use crate::lang::ast::{Otherwise, ParseFormat};
 use crate::lang::{Env, StageAst};
 use crate::output::{Printed, Printer};
 use crate::parse::Want;
-use crate::stage::{GroupError, Parse, Partial, PartialSpec, Stage, StageOptions, Step};
+use crate::stage::{Parse, Partial, PartialSpec, Stage, StageOptions, Step};
 use crate::stats::{FateLog, Reads, Tally};
 use base64::Engine;
 use std::sync::Arc;
@@ -584,10 +584,8 @@ impl Worker<'_> {
             return match part.add(spec, &ev, env) {
                 Ok(()) if counted => self.open.part_lines.record(file, Fate::Aggregated),
                 Ok(()) => {}
-                Err(GroupError::NoTime) if counted => {
-                    self.dead(line, Rejection::new(Reason::NoTime, Reason::NoTime.explain()));
-                }
-                Err(GroupError::NoTime) => {}
+                Err(e) if counted => self.dead(line, e.into()),
+                Err(_) => {}
             };
         }
         let out = &mut self.out;

@@ -325,3 +325,23 @@ fn a_unix_time_with_a_long_fraction_stays_in_its_second_day_and_range() {
         "{\"window_start\":\"2025-12-31T00:00:00Z\",\"window_end\":\"2026-01-01T00:00:00Z\",\"count\":3}\n"
     );
 }
+
+/// An event whose window would end past 9999-12-31 cannot be grouped in it: its dead letter
+/// (reason `no_time`) says that, not that its time could not be read; at the end of input
+/// and when windows stream.
+#[test]
+fn a_time_whose_window_ends_past_9999_is_a_dead_letter_that_says_so() {
+    let input = "{\"ts\":\"9999-12-30T12:00:00Z\"}\n{\"ts\":\"9999-12-31T12:00:00Z\"}\n";
+    for args in [&["count every 1d"][..], &["--lateness", "1m", "count every 1d"]] {
+        let r = run(args, input);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stdout.lines().count(), 1, "{args:?}: {}", r.stdout);
+        assert!(
+            r.stderr.contains(
+                "-:2: no_time: the event's window would start before 0000-01-01 or end after 9999-12-31, which evq cannot write"
+            ),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+}

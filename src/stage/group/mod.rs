@@ -15,7 +15,7 @@ use super::{Describe, Emit, Ordered, Partial, PartialSpec, StageError};
 use crate::agg::key::{is_json_text, write_canonical};
 use crate::agg::table::{Layout, Table};
 use crate::agg::{Acc, AggFn};
-use crate::event::{Event, Fate, Needs, Origin, Reason, TimeField, set_path};
+use crate::event::{Event, Fate, Needs, Origin, Reason, Rejection, TimeField, set_path};
 use crate::json;
 use crate::lang::Val;
 use crate::lang::ast::{AggSpec, KeyName, KeySpec, Seg};
@@ -202,10 +202,24 @@ pub(crate) struct Groups {
     pub overflow: bool,
 }
 
-/// Why an event could not be grouped.
+/// Why an event could not be grouped: a dead letter with reason `no_time` either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum GroupError {
     NoTime,
+    /// A time whose window would start before 0000 or end after 9999.
+    PastWritableTimes,
+}
+
+impl From<GroupError> for Rejection {
+    fn from(e: GroupError) -> Rejection {
+        match e {
+            GroupError::NoTime => Reason::NoTime.into(),
+            GroupError::PastWritableTimes => Rejection::new(
+                Reason::NoTime,
+                "the event's window would start before 0000-01-01 or end after 9999-12-31, which evq cannot write",
+            ),
+        }
+    }
 }
 
 impl Groups {
@@ -229,7 +243,7 @@ impl Groups {
         let slots = match &spec.windows {
             Some(w) => {
                 let t = spec.time.of(ev, env).ok_or(GroupError::NoTime)?;
-                let p = w.writable_pane(t).ok_or(GroupError::NoTime)?;
+                let p = w.writable_pane(t).ok_or(GroupError::PastWritableTimes)?;
                 let first = if spec.combine { p } else { w.first_window(p).max(open) };
                 self.canon.extend_from_slice(&first.to_le_bytes());
                 first..=p
@@ -663,7 +677,7 @@ pub(crate) struct GroupStage {
 /// Why an event was not added to a streaming window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Rejected {
-    NoTime,
+    Ungrouped(GroupError),
     Late,
 }
 
@@ -699,12 +713,16 @@ impl GroupStage {
                 .groups
                 .add(&spec, ev, env)
                 .map(|()| Vec::new())
-                .map_err(|GroupError::NoTime| Rejected::NoTime);
+                .map_err(Rejected::Ungrouped);
         };
-        let t = spec.time.of(ev, env).ok_or(Rejected::NoTime)?;
+        let t = spec.time.of(ev, env).ok_or(Rejected::Ungrouped(GroupError::NoTime))?;
         if win.pane(t) < self.emitted_before {
             return Err(Rejected::Late);
         }
+        // An event that cannot be added moves no watermark: it must not close windows
+        // whose rows would then go nowhere.
+        win.writable_pane(t)
+            .ok_or(Rejected::Ungrouped(GroupError::PastWritableTimes))?;
         // Windows that end at or before the watermark are complete; they never hold this
         // event, and go before it is added, so that its group is counted against
         // `--max-groups` among the groups still held only.
@@ -716,7 +734,7 @@ impl GroupStage {
         };
         self.groups
             .add_from(&spec, ev, env, self.emitted_before)
-            .map_err(|GroupError::NoTime| Rejected::NoTime)?;
+            .map_err(Rejected::Ungrouped)?;
         Ok(rows)
     }
 
@@ -790,7 +808,7 @@ impl Ordered for GroupStage {
                     out.record(&ev, Fate::Aggregated);
                 }
             }
-            Err(Rejected::NoTime) => out.dead(&ev, Reason::NoTime),
+            Err(Rejected::Ungrouped(e)) => out.dead(&ev, e),
             Err(Rejected::Late) => out.dead(&ev, Reason::Late),
         }
     }

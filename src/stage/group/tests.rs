@@ -207,7 +207,10 @@ fn windows_without_lateness_are_all_emitted_at_the_end_in_time_order() {
     ] {
         assert_eq!(s.add(&event(e), &env), Ok(Vec::new()), "{e}");
     }
-    assert_eq!(s.add(&event(r#"{"k":"a"}"#), &env), Err(Rejected::NoTime));
+    assert_eq!(
+        s.add(&event(r#"{"k":"a"}"#), &env),
+        Err(Rejected::Ungrouped(GroupError::NoTime))
+    );
     assert_eq!(
         texts(s.rows()),
         [
@@ -238,7 +241,7 @@ fn with_lateness_a_window_is_emitted_once_the_watermark_passes_it_and_older_even
         ])
     );
     assert_eq!(add(r#"{"ts":59}"#), Err(Rejected::Late));
-    assert_eq!(add(r#"{"ts":"never"}"#), Err(Rejected::NoTime));
+    assert_eq!(add(r#"{"ts":"never"}"#), Err(Rejected::Ungrouped(GroupError::NoTime)));
     assert_eq!(add(r#"{"ts":61}"#), Ok(vec![]));
     assert_eq!(
         texts(s.rows()),
