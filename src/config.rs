@@ -948,8 +948,10 @@ fn pipeline(
     pipeline.strip_ansi = cli.strip_ansi;
     pipeline.held_bytes = cli.held_bytes.unwrap_or(pipeline.held_bytes);
     pipeline.input = read.format;
-    if read.format == InputFormat::Auto {
-        pipeline.read_auto(read.chosen.clone());
+    match read.format {
+        InputFormat::Auto => pipeline.read_auto(read.chosen.clone()),
+        InputFormat::Logfmt => pipeline.read_text(),
+        _ => {}
     }
     Ok(pipeline)
 }

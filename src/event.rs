@@ -838,14 +838,6 @@ impl<'a> Event<'a> {
             ..Event::validated(raw, origin)
         })
     }
-
-    pub(crate) fn from_fields(raw: &'a str, origin: Origin, fields: Map<String, Value>) -> Event<'a> {
-        Event {
-            tree: Some(Value::Object(fields)),
-            modified: true,
-            ..Event::validated(raw, origin)
-        }
-    }
 }
 
 /// Writes an expression's value as compact JSON text.

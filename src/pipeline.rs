@@ -44,15 +44,10 @@ pub(crate) struct Pipeline {
     pub sniff: Arc<crate::sniff::Sniff>,
     /// What the first stage's events can show (for the parse that `-i auto` puts first).
     first_want: Want,
-    /// With `-i auto`: what each input is, and the parse of each text format.
-    auto: Option<AutoLines>,
-}
-
-/// The text formats `-i auto` reads line by line, each with the `parse` stage that gives the
-/// events `-i lines | parse FORMAT` would.
-#[derive(Debug, Clone)]
-struct AutoLines {
-    chosen: Arc<crate::input::auto::Chosen>,
+    /// With `-i auto`: what each input is.
+    chosen: Option<Arc<crate::input::auto::Chosen>>,
+    /// With `-i auto` or `-i logfmt`: the text formats read line by line, each with the
+    /// `parse` stage that gives the events `-i lines | parse FORMAT` would.
     parses: Vec<(crate::input::auto::Detected, Parse)>,
 }
 
@@ -60,7 +55,6 @@ struct AutoLines {
 enum Decode<'a> {
     Json,
     Lines,
-    Logfmt,
     Parsed(&'a Parse),
 }
 
@@ -119,7 +113,8 @@ impl Pipeline {
             watch: Arc::new(watch),
             sniff: Arc::default(),
             first_want,
-            auto: None,
+            chosen: None,
+            parses: Vec::new(),
             parallel_needs,
             needs_from,
             hand_fields,
@@ -158,8 +153,14 @@ impl Pipeline {
 
     /// Reads each input as `-i auto` chose for it.
     pub(crate) fn read_auto(&mut self, chosen: Arc<crate::input::auto::Chosen>) {
+        self.chosen = Some(chosen);
+        self.read_text();
+    }
+
+    /// Makes the `parse` stages that read the text formats (`-i auto`, `-i logfmt`).
+    pub(crate) fn read_text(&mut self) {
         use crate::input::auto::Detected;
-        let parses = [Detected::Combined, Detected::Common, Detected::Syslog, Detected::Logfmt]
+        self.parses = [Detected::Combined, Detected::Common, Detected::Syslog, Detected::Logfmt]
             .into_iter()
             .filter_map(|d| {
                 let name = ParseFormat::Named(d.parse_name()?.to_owned());
@@ -168,7 +169,6 @@ impl Pipeline {
                 Some((d, parse))
             })
             .collect();
-        self.auto = Some(AutoLines { chosen, parses });
     }
 
     /// How the lines of input `file` become events.
@@ -183,16 +183,18 @@ impl Pipeline {
 
     fn decode(&self, file: u32) -> Decode<'_> {
         use crate::input::auto::Detected;
-        match (self.input, &self.auto) {
+        let parsed = |d: Detected| {
+            self.parses
+                .iter()
+                .find(|(of, _)| *of == d)
+                .map_or(Decode::Json, |(_, p)| Decode::Parsed(p))
+        };
+        match (self.input, &self.chosen) {
             (InputFormat::Lines, _) => Decode::Lines,
-            (InputFormat::Logfmt, _) => Decode::Logfmt,
-            (InputFormat::Auto, Some(auto)) => match auto.chosen.get(file) {
+            (InputFormat::Logfmt, _) => parsed(Detected::Logfmt),
+            (InputFormat::Auto, Some(chosen)) => match chosen.get(file) {
                 Detected::Lines => Decode::Lines,
-                d => auto
-                    .parses
-                    .iter()
-                    .find(|(of, _)| *of == d)
-                    .map_or(Decode::Json, |(_, p)| Decode::Parsed(p)),
+                d => parsed(d),
             },
             _ => Decode::Json,
         }
@@ -524,13 +526,6 @@ impl Worker<'_> {
                 }
                 ev
             }
-            Decode::Logfmt => match crate::parse::parse(&crate::parse::TextFormat::Logfmt, text) {
-                Some(fields) => Event::from_fields(text, origin, fields),
-                None => {
-                    let error = "not logfmt (key=value pairs)".to_string();
-                    return self.dead(line, Rejection::new(Reason::Parse, error));
-                }
-            },
             Decode::Json if p.cannot_pass(bytes) && crate::json::is_event(text) => {
                 return self.record(true, origin.file, Fate::Filtered);
             }

@@ -310,7 +310,11 @@ fn lines_ending_in_a_lone_cr_are_lines_in_every_format() {
         (Some(4), Some(2))
     );
     let r = run(&["-i", "logfmt", "where true"], "a=1 b=2\rc=3\r");
-    assert_eq!(r.stdout, "{\"a\":1,\"b\":2}\n{\"c\":3}\n", "{}", r.stderr);
+    assert_eq!(
+        r.stdout, "{\"line\":\"a=1 b=2\",\"a\":1,\"b\":2}\n{\"line\":\"c=3\",\"c\":3}\n",
+        "{}",
+        r.stderr
+    );
     let r = run(&["where true"], "{\"a\":1}\r{\"a\":2}\r{\"a\":3}");
     assert_eq!(r.stdout, "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n", "{}", r.stderr);
 }

@@ -93,7 +93,18 @@ fn input_formats_json_csv_tsv_logfmt_lines() {
         &["-i", "logfmt", "where level == \"warn\""],
         "level=info\nlevel=warn msg=\"disk full\"\n",
     );
-    assert_eq!(r.stdout, "{\"level\":\"warn\",\"msg\":\"disk full\"}\n");
+    // -i logfmt gives the events of -i lines | parse logfmt, as -i auto does when it chooses logfmt.
+    assert_eq!(
+        r.stdout,
+        "{\"line\":\"level=warn msg=\\\"disk full\\\"\",\"level\":\"warn\",\"msg\":\"disk full\"}\n"
+    );
+    let text = "level=info\nlevel=warn msg=\"disk full\"\n";
+    let parsed = run(&["-i", "lines", "parse logfmt"], text).stdout;
+    assert_eq!(parsed, run(&["-i", "logfmt", "where true"], text).stdout);
+    assert_eq!(
+        run(&["-i", "logfmt", "keep msg"], text).stdout,
+        "{}\n{\"msg\":\"disk full\"}\n"
+    );
     let r = run(&["-i", "lines", "where line =~ /b/"], "abc\nxyz\n");
     assert_eq!(r.stdout, "{\"line\":\"abc\"}\n");
 }
