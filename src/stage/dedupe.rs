@@ -8,12 +8,13 @@
 //!   an event is only dropped for repeating all of its keys.
 //! - Without `within`, every key is remembered until the end of input, up to `--max-groups`
 //!   keys; past that the run fails (exit 3) rather than forget keys and let repeats through.
-//! - With `within DUR`, a repeat is an event whose key was kept less than DUR before, in event
-//!   time; a duplicate does not extend the window (as in Vector's `dedupe` and idempotent
-//!   receivers generally), so a key repeated forever passes once every DUR. Keys are forgotten
-//!   once the newest event time seen is DUR past the time they were kept, so memory holds only
-//!   the keys of the last DUR. With out-of-order times the window is measured from the newest
-//!   time seen; an event DUR or more older than that, whose key is not held, is a dead letter
+//! - With `within DUR`, a repeat is an event whose key was kept less than DUR before (or, out
+//!   of order, after) it in event time, in whole microseconds; a duplicate does not extend the
+//!   window (as in Vector's `dedupe` and idempotent receivers generally), so a key repeated
+//!   forever passes once every DUR. Keys are forgotten once the newest event time seen is 2 DUR
+//!   past the time they were kept, so memory holds only the keys of the last 2 DUR: an event
+//!   less than DUR older than the newest time can repeat only keys kept since. An event DUR or
+//!   more older than the newest time that repeats no key held within DUR of it is a dead letter
 //!   (`late`): its key may have been forgotten, so whether it repeats one cannot be told.
 //!   Events without a parsable time are dead letters (`no_time`).
 
@@ -187,32 +188,34 @@ fn write_keys(keys: &[Expr], ev: &Event, env: &Env, out: &mut Vec<u8>) -> bool {
     true
 }
 
-/// The keys kept within the last `span` seconds of event time, with the time each was kept.
+/// The keys kept within the last two spans of event time, with the time each was kept. Times
+/// are whole microseconds ([`crate::time::micros`]), so that a span compares exactly: `.002`
+/// is 2ms after `.000`, as written.
 #[derive(Debug, Clone)]
 struct Window {
-    span: f64,
+    span: i64,
     /// Each key held, with the time it was kept, found by the hash of the key.
-    held: HashTable<(Box<[u8]>, f64)>,
+    held: HashTable<(Box<[u8]>, i64)>,
     hasher: foldhash::fast::RandomState,
     /// The time and hash of each key kept, in arrival order: what to forget next.
-    queue: VecDeque<(f64, u64)>,
-    newest: f64,
+    queue: VecDeque<(i64, u64)>,
+    newest: i64,
 }
 
 impl Window {
     fn new(span: f64) -> Window {
         Window {
-            span,
+            span: crate::time::micros(span),
             held: HashTable::new(),
             hasher: foldhash::fast::RandomState::default(),
             queue: VecDeque::new(),
-            newest: f64::NEG_INFINITY,
+            newest: i64::MIN,
         }
     }
 
     /// Why an event too old for the window is a dead letter.
     fn late(&self) -> Rejection {
-        let span = self.span;
+        let span = self.span as f64 / 1e6;
         Rejection::new(
             Reason::Late,
             format!(
@@ -222,23 +225,32 @@ impl Window {
         )
     }
 
-    /// Keys kept at or before this time are forgotten.
-    fn horizon(&self) -> f64 {
-        self.newest - self.span
+    /// An event at or before this time is too old to tell whether it repeats a key.
+    fn horizon(&self) -> i64 {
+        self.newest.saturating_sub(self.span)
+    }
+
+    /// Keys kept at or before this time are forgotten: an event after [`Window::horizon`]
+    /// repeats only keys kept after it.
+    fn forget_horizon(&self) -> i64 {
+        self.horizon().saturating_sub(self.span)
     }
 
     /// An event at time `t`: the newest time seen moves on.
     fn see(&mut self, t: f64) {
-        self.newest = self.newest.max(t);
+        self.newest = self.newest.max(crate::time::micros(t));
     }
 
     fn check(&mut self, key: &[u8], t: f64, limit: usize) -> Verdict {
         self.see(t);
-        let horizon = self.horizon();
-        self.expire(horizon);
+        let t = crate::time::micros(t);
+        let forget = self.forget_horizon();
+        self.expire(forget);
         let hash = self.hasher.hash_one(key);
+        let (span, horizon) = (self.span, self.horizon());
         let held = self.held.find_mut(hash, |(k, _)| **k == *key);
-        if held.as_ref().is_some_and(|(_, kept)| *kept > horizon) {
+        // A repeat is within the span of when its key was kept, before or after (out of order).
+        if held.as_ref().is_some_and(|(_, kept)| (t - *kept).abs() < span) {
             return Verdict::Duplicate;
         }
         if t <= horizon {
@@ -246,13 +258,16 @@ impl Window {
             return Verdict::Late(self.late());
         }
         if let Some((_, kept)) = held {
-            // Forgotten, but not yet removed (a later time was ahead of it in the queue).
-            *kept = t;
-            self.queue.push_back((t, hash));
+            // Kept longer ago than the span (or forgotten, not yet removed): kept anew, unless
+            // it was kept at a later time, which later events compare with.
+            if t > *kept {
+                *kept = t;
+                self.queue.push_back((t, hash));
+            }
             return Verdict::Kept;
         }
         if self.held.len() >= limit {
-            self.held.retain(|(_, kept)| *kept > horizon);
+            self.held.retain(|(_, kept)| *kept > forget);
             if self.held.len() >= limit {
                 return Verdict::Full;
             }
@@ -267,7 +282,7 @@ impl Window {
     /// Forgets the keys kept at or before `horizon`, in arrival order. A key whose time is
     /// behind a later one in the queue stays held a little longer; `check` treats it as
     /// forgotten. Removing any forgotten key of the hash is right: all of them are forgotten.
-    fn expire(&mut self, horizon: f64) {
+    fn expire(&mut self, horizon: i64) {
         while let Some(&(t, hash)) = self.queue.front() {
             if t > horizon {
                 break;
@@ -372,8 +387,8 @@ mod tests {
         assert_eq!(r.lines(Fate::Dead(Reason::Late)), [3]);
     }
 
-    /// An event the window cannot judge is never passed as new: a key the window still holds
-    /// is a duplicate, any other a dead letter (`late`).
+    /// An event the window cannot judge is never passed as new: one within the span of when the
+    /// window kept its key is a duplicate, any other a dead letter (`late`).
     #[test]
     fn an_event_older_than_the_window_is_late_unless_its_key_is_held() {
         let lines = [
@@ -386,8 +401,23 @@ mod tests {
         ];
         let r = run("dedupe within 10s", None, &lines);
         assert_eq!(r.lines(Fate::Emitted), [1, 5]);
-        assert_eq!(r.lines(Fate::Duplicate), [4, 6]);
-        assert_eq!(r.lines(Fate::Dead(Reason::Late)), [2, 3]);
+        assert_eq!(r.lines(Fate::Duplicate), [6]);
+        assert_eq!(r.lines(Fate::Dead(Reason::Late)), [2, 3, 4]);
+    }
+
+    /// A repeat is measured from when its key was kept, whatever other keys moved the newest
+    /// time to; and spans compare as written, not as doubles (`.002 - .000` is 2ms).
+    #[test]
+    fn a_repeat_is_within_the_span_of_its_key_whatever_other_keys_did() {
+        let lines = [r#"{"id":1,"ts":100}"#, r#"{"id":2,"ts":110}"#, r#"{"id":1,"ts":109}"#];
+        let r = run("dedupe by id within 10s", None, &lines);
+        assert_eq!(r.lines(Fate::Duplicate), [3]);
+        let lines: Vec<String> = (0..5)
+            .map(|i| format!(r#"{{"id":1,"ts":"2026-11-01T00:00:05.00{}Z"}}"#, 2 * i))
+            .collect();
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let r = run("dedupe within 2ms", None, &lines);
+        assert_eq!(r.lines(Fate::Emitted), [1, 2, 3, 4, 5]);
     }
 
     #[test]
@@ -409,14 +439,14 @@ mod tests {
     }
 
     #[test]
-    fn a_window_holds_only_the_keys_of_its_span() {
+    fn a_window_holds_only_the_keys_of_two_spans() {
         let mut w = Window::new(10.0);
         for i in 0..100_000u32 {
             let key = i.to_le_bytes();
             assert_eq!(w.check(&key, f64::from(i) / 100.0, usize::MAX), Verdict::Kept);
-            assert!(w.len() <= 1001, "{} keys held at {i}", w.len());
+            assert!(w.len() <= 2001, "{} keys held at {i}", w.len());
         }
-        assert!(w.queue.len() <= 1001);
+        assert!(w.queue.len() <= 2001);
     }
 
     #[test]
@@ -446,8 +476,8 @@ mod tests {
         // Out of order: key 0 at time 50 stays queued behind key 1 at time 100.
         assert_eq!(w.check(b"1", 100.0, 2), Verdict::Kept);
         assert_eq!(w.check(b"0", 95.0, 2), Verdict::Kept);
-        assert_eq!(w.check(b"2", 105.5, 2), Verdict::Kept, "key 0 is forgotten at 105");
-        assert_eq!(w.check(b"3", 106.0, 2), Verdict::Full);
-        assert_eq!(w.check(b"1", 106.0, 2), Verdict::Duplicate);
+        assert_eq!(w.check(b"2", 115.5, 2), Verdict::Kept, "key 0 is forgotten at 115");
+        assert_eq!(w.check(b"3", 116.0, 2), Verdict::Full);
+        assert_eq!(w.check(b"1", 109.0, 2), Verdict::Duplicate);
     }
 }
