@@ -19,6 +19,7 @@ use crate::event::{Event, Fate, OwnedEvent, Reason, Rejection};
 use crate::lang::Expr;
 use crate::lang::ast::Bound;
 use crate::lang::func::time_of;
+use crate::time::micros;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::ops::ControlFlow;
@@ -99,7 +100,8 @@ impl Reorder {
     fn ready(&self) -> Option<bool> {
         let Reverse(first) = self.heap.peek()?;
         let due = match self.bound {
-            Bound::Span(d) => first.key <= self.newest - d,
+            // In whole microseconds, so that a span compares as the times are written.
+            Bound::Span(d) => micros(self.newest).saturating_sub(micros(first.key)) >= micros(d),
             Bound::Events(n) => self.heap.len() as u64 > n,
         };
         (due || self.held_bytes > self.memory_limit).then_some(!due)
@@ -227,6 +229,20 @@ mod tests {
         let lines = keyed(&["3", "1", "2", "2", "6", "4", "5", "9", "7", "8", "7"]);
         let r = run("reorder by t within 3s", usize::MAX, &lines);
         assert_eq!(order(&r), [1, 2, 3, 0, 5, 6, 4, 8, 10, 9, 7]);
+    }
+
+    /// A span compares as the times are written: `.110` is 2ms after `.108` (as doubles,
+    /// a hair less), so `.108` goes then and `.107` after it is late.
+    #[test]
+    fn a_span_compares_as_the_times_are_written() {
+        let lines = keyed(&[
+            "\"2026-11-01T00:00:00.108Z\"",
+            "\"2026-11-01T00:00:00.110Z\"",
+            "\"2026-11-01T00:00:00.107Z\"",
+        ]);
+        let r = run("reorder by t within 2ms", usize::MAX, &lines);
+        assert_eq!(r.lines(Fate::Dead(Reason::Late)), [3]);
+        assert_eq!(order(&r), [0, 1]);
     }
 
     #[test]
