@@ -112,6 +112,13 @@ impl Config {
         if paths.iter().any(|p| p.is_empty()) {
             return Err(UsageError::EmptyPath);
         }
+        if let Some(p) = paths
+            .iter()
+            .filter_map(|p| p.to_str())
+            .find(|p| input::miscased_nats(p))
+        {
+            return Err(miscased_nats(p));
+        }
         let params = params(&cli)?;
         let asts = stages(&source, cli.out_dir.as_deref(), &params)?;
         refuse_pipeline_given_twice(&cli, &paths, &params)?;
@@ -264,6 +271,13 @@ fn topic_without_route(asts: &[StageAst], out_dir: Option<&str>) -> Option<Strin
 
 /// `--msg-id EXPR`, compiled; a pipeline that publishes to NATS needs a build with it.
 fn msg_id(cli: &Cli, asts: &[StageAst]) -> Result<Option<crate::lang::Expr>, UsageError> {
+    let miscased = asts.iter().find_map(|ast| match &ast.spec {
+        StageSpec::To { text, .. } if input::miscased_nats(text) => Some(text),
+        _ => None,
+    });
+    if let Some(text) = miscased {
+        return Err(miscased_nats(text));
+    }
     let publishes = asts.iter().find_map(|ast| match &ast.spec {
         StageSpec::To { text, tee, .. } if text.starts_with("nats://") => Some((if *tee { "tee" } else { "to" }, text)),
         _ => None,
@@ -288,6 +302,14 @@ fn msg_id(cli: &Cli, asts: &[StageAst]) -> Result<Option<crate::lang::Expr>, Usa
             format!("`{src}`: {}; give an expression such as order_id", e.one_line()),
         )
     })
+}
+
+/// The error for an address whose scheme is `nats://` in other letter case.
+fn miscased_nats(text: &str) -> UsageError {
+    UsageError::Nats(format!(
+        "{}: write the scheme in lower case, nats://, for a NATS address (or ./ before a file name)",
+        input::shown_address(text)
+    ))
 }
 
 /// `--nats-creds FILE`, or `$NATS_CREDS` when it is set and not empty.

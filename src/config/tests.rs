@@ -560,6 +560,17 @@ fn credentials_in_a_nats_address_are_never_repeated_with_or_without_nats() {
         "nats://h:4222/S?durable=d"
     );
     assert_eq!(input::shown_address("nats://a@b:c@h:4222"), "nats://…@h:4222");
+    // A scheme in other letter case is neither a file name nor repeated with its secret.
+    for args in [
+        &["where true", "NATS://u:s3cret@h:1/S"][..],
+        &["to \"Nats://u:s3cret@h:1/x\""],
+    ] {
+        let e = usage_error(args).to_string();
+        assert!(
+            e.contains("…@h:1") && e.contains("write the scheme in lower case") && !e.contains("s3cret"),
+            "{e}"
+        );
+    }
 }
 
 #[test]

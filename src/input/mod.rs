@@ -93,15 +93,26 @@ pub(crate) fn name_of(path: &Path) -> String {
 
 /// A `nats://` address as messages show it: credentials in it (`user:pass@`, which is refused)
 /// become `…@`, so that no message repeats a secret.
+/// The scheme is matched in any letter case, as URL schemes are (`NATS://`).
 pub(crate) fn shown_address(url: &str) -> String {
-    let Some(rest) = url.strip_prefix("nats://") else {
+    let Some((scheme, rest)) = url
+        .split_at_checked(7)
+        .filter(|(s, _)| s.eq_ignore_ascii_case("nats://"))
+    else {
         return url.to_string();
     };
     let (server, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     match server.rsplit_once('@') {
-        Some((_, host)) => format!("nats://…@{host}{path}"),
+        Some((_, host)) => format!("{scheme}…@{host}{path}"),
         None => url.to_string(),
     }
+}
+
+/// Whether `text` starts with `nats://` in other letter case (`NATS://`): evq reads only the
+/// lower-case scheme, and such a text would otherwise be taken for a file name.
+pub(crate) fn miscased_nats(text: &str) -> bool {
+    text.get(..7)
+        .is_some_and(|s| s != "nats://" && s.eq_ignore_ascii_case("nats://"))
 }
 
 /// An input's file, by device and inode: an output file that is one would destroy it.
