@@ -13,6 +13,7 @@ use crate::input::walk::Skipped;
 use crate::input::{self, Identity, Input, InputFormat, reader::ReadConfig};
 use crate::lang::parser::{Params, parse_pipeline_with};
 use crate::lang::{Env, LangError, StageAst, StageSpec};
+use crate::messages;
 use crate::output::topic::TopicOptions;
 use crate::output::{Format, Printer};
 use crate::pipeline::Pipeline;
@@ -595,14 +596,14 @@ fn time_field(field: Option<&str>) -> Result<Option<crate::lang::Path>, UsageErr
 fn outputs(cli: &Cli, asts: &[StageAst], facts: &Facts) -> Vec<(String, PathBuf)> {
     let mut outputs: Vec<(String, PathBuf)> = Vec::new();
     if let Some(p) = &cli.dead_letter {
-        outputs.push((format!("--dead-letter {}", p.display()), p.clone()));
+        outputs.push((format!("--dead-letter {}", messages::shown_path(p)), p.clone()));
     }
     if let Some(p) = cli.stats.as_deref().filter(|s| *s != "-") {
         outputs.push((format!("--stats={p}"), p.into()));
     }
     for ast in asts {
         if let Some((stage, path)) = fixed_template_path(&ast.spec) {
-            outputs.push((format!("{stage} {}", path.display()), path));
+            outputs.push((format!("{stage} {}", messages::shown_path(&path)), path));
         }
     }
     // `evq … in.ndjson >> in.ndjson` would read its own output without end.
@@ -630,7 +631,7 @@ fn refuse_compressed_names(cli: &Cli, asts: &[StageAst]) -> Result<(), UsageErro
                 format!(
                     "{} names a compressed file, but evq writes it as plain text; name it without the \
                      compression suffix and compress it after the run",
-                    p.display()
+                    messages::shown_path(p)
                 ),
             ));
         }
@@ -677,7 +678,7 @@ fn refuse_dash_files(cli: &Cli, asts: &[StageAst]) -> Result<(), UsageError> {
 fn files_read(cli: &Cli, asts: &[StageAst]) -> Vec<Identity> {
     other_files(cli, asts)
         .into_iter()
-        .filter_map(|(p, what)| Identity::of(&p, &format!("{} ({what})", p.display())))
+        .filter_map(|(p, what)| Identity::of(&p, &format!("{} ({what})", messages::shown_path(&p))))
         .collect()
 }
 
@@ -713,7 +714,7 @@ fn refuse_stdin_read_twice(cli: &Cli, asts: &[StageAst], inputs: &[input::Input]
     let is_stdin = |p: &Path| std::fs::metadata(p).is_ok_and(|m| (m.dev(), m.ino()) == (stdin.dev(), stdin.ino()));
     match other_files(cli, asts).into_iter().find(|(p, _)| is_stdin(p)) {
         Some((path, what)) => Err(UsageError::StdinReadTwice {
-            what: format!("{} ({what})", path.display()),
+            what: format!("{} ({what})", messages::shown_path(&path)),
         }),
         None => Ok(()),
     }

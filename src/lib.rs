@@ -60,7 +60,8 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     fault::inject(fault::Site::Start, 1);
-    let cli = match Cli::read(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::read(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let status = if e.use_stderr() {
@@ -68,7 +69,7 @@ where
             } else {
                 ExitStatus::Success
             };
-            usage::report(&e);
+            usage::report(&e, &args);
             return status;
         }
     };

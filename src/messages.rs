@@ -149,6 +149,27 @@ pub(crate) fn shown(name: impl Display) -> String {
     escaped(&name.to_string()).into_owned()
 }
 
+/// A path as evq names it (in `file()`, messages, dead letters and `--stats`): its text, with
+/// each byte that is not UTF-8 written `\xHH`, so that two names that differ only there stay
+/// apart.
+pub(crate) fn path_name(path: &Path) -> String {
+    use std::fmt::Write as _;
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let mut name = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        name.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            let _ = write!(name, "\\x{b:02X}");
+        }
+    }
+    name
+}
+
+/// A path as a message shows it: [`path_name`], [`shown`].
+pub(crate) fn shown_path(path: &Path) -> String {
+    escaped(&path_name(path)).into_owned()
+}
+
 /// An I/O error's message without Rust's "(os error N)" suffix: the one spelling of an
 /// I/O failure in every error type's message.
 pub(crate) fn io(e: &std::io::Error) -> String {
@@ -181,7 +202,7 @@ fn not_found(path: &Path) -> Option<String> {
     if let Ok(to) = std::fs::read_link(path) {
         return Some(format!(
             "it is a symbolic link to {}, which does not exist",
-            shown(to.display())
+            shown_path(&to)
         ));
     }
     let parent = path
@@ -193,11 +214,11 @@ fn not_found(path: &Path) -> Option<String> {
         while let Some(up) = missing.parent().filter(|p| !p.as_os_str().is_empty() && !p.is_dir()) {
             missing = up;
         }
-        return Some(format!("there is no directory {}", shown(missing.display())));
+        return Some(format!("there is no directory {}", shown_path(missing)));
     }
     let name = path.file_name()?.to_str()?;
     let near = closest_entry(parent, name)?;
-    Some(format!("did you mean {}?", shown(path.with_file_name(near).display())))
+    Some(format!("did you mean {}?", shown_path(&path.with_file_name(near))))
 }
 
 /// The entry of `dir` whose name is closest to `name`: one or two edits away, or `name` with a

@@ -1,13 +1,41 @@
 //! Command-line errors from clap, as one `evq:` line with a hint (exit 2), like
 //! every other evq error; help and version go to stdout as clap prints them.
 
-/// Prints a clap error: help and version as they are, errors as one `evq:` line.
-pub(crate) fn report(e: &clap::Error) {
+use std::ffi::OsString;
+use std::path::Path;
+
+/// Prints a clap error about the command line `args`: help and version as they are, errors as
+/// one `evq:` line.
+pub(crate) fn report(e: &clap::Error, args: &[OsString]) {
     if !e.use_stderr() {
         let _ = e.print();
         return;
     }
-    crate::messages::error(one_line(e.kind(), &e.render().to_string()));
+    let line = match e.kind() {
+        clap::error::ErrorKind::InvalidUtf8 => not_text(args),
+        kind => one_line(kind, &e.render().to_string()),
+    };
+    crate::messages::error(line);
+}
+
+/// An option's value that is not UTF-8, where the option takes text: clap says only that some
+/// argument is not, so the first one is named, with its option.
+fn not_text(args: &[OsString]) -> String {
+    let Some(at) = args.iter().skip(1).position(|a| a.to_str().is_none()).map(|i| i + 1) else {
+        return "an argument is not UTF-8 text; give it in UTF-8".to_string();
+    };
+    let shown = crate::messages::shown_path(Path::new(&args[at]));
+    let (option, value) = match shown.split_once('=') {
+        Some((option, value)) if shown.starts_with("--") => (option, value),
+        _ => {
+            let option = args[at - 1].to_str().filter(|a| a.starts_with('-'));
+            (option.unwrap_or("an option"), shown.as_str())
+        }
+    };
+    format!(
+        "{option} {value}: the value is not UTF-8 text, which {option} takes; give it in UTF-8 (for a file \
+         or directory, a UTF-8 name that leads to it, such as a symbolic link)"
+    )
 }
 
 /// The error's text in one line: clap's message, then its tip or a hint.

@@ -14,7 +14,7 @@ pub(crate) enum UsageError {
     #[error("{}", .error.render(.text))]
     Pipeline { text: String, error: LangError },
     /// `-f FILE` cannot be read.
-    #[error("-f {}: the pipeline file cannot be read: {}{}", messages::shown(.path.display()), messages::io_at(.path, .io), format_hint(.path, .io))]
+    #[error("-f {}: the pipeline file cannot be read: {}{}", messages::shown_path(.path), messages::io_at(.path, .io), format_hint(.path, .io))]
     PipelineFile { path: PathBuf, io: std::io::Error },
     /// A flag's value is wrong.
     #[error("{flag}: {why}")]

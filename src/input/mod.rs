@@ -75,22 +75,6 @@ impl Input {
     }
 }
 
-/// A path as evq names it (in `file()`, messages, dead letters and `--stats`): its text, with
-/// each byte that is not UTF-8 written `\xHH`, so that two names that differ only there stay
-/// apart.
-pub(crate) fn name_of(path: &Path) -> String {
-    use std::fmt::Write as _;
-    let bytes = path.as_os_str().as_encoded_bytes();
-    let mut name = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        name.push_str(chunk.valid());
-        for b in chunk.invalid() {
-            let _ = write!(name, "\\x{b:02X}");
-        }
-    }
-    name
-}
-
 /// A `nats://` address as messages show it: credentials in it (`user:pass@`, which is refused)
 /// become `…@`, so that no message repeats a secret.
 /// The scheme is matched in any letter case, as URL schemes are (`NATS://`).
@@ -216,7 +200,7 @@ pub(crate) fn expand(paths: &[OsString], opts: walk::WalkOptions) -> (Vec<Input>
             out.extend(found);
         } else {
             out.push(Input {
-                name: name_of(Path::new(p)),
+                name: crate::messages::path_name(Path::new(p)),
                 source: Source::File(PathBuf::from(p)),
                 walked: false,
             });
@@ -231,7 +215,7 @@ pub(crate) fn expand(paths: &[OsString], opts: walk::WalkOptions) -> (Vec<Input>
 pub(crate) fn read_whole(path: impl AsRef<Path>, limit: usize) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let input = Input {
-        name: path.as_ref().display().to_string(),
+        name: crate::messages::path_name(path.as_ref()),
         source: Source::File(path.as_ref().to_path_buf()),
         walked: false,
     };

@@ -253,7 +253,7 @@ async fn connect(input: &NatsInput) -> Result<(async_nats::Client, PullConsumer)
         opts = opts
             .credentials_file(path)
             .await
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(|e| format!("{}: {e}", crate::messages::shown_path(path)))?;
     }
     let client = opts
         .connect(input.server.as_str())

@@ -100,7 +100,7 @@ impl Skipped {
     }
 
     fn skip(&mut self, path: &Path, why: &'static str) {
-        self.entries.push((path.display().to_string(), why));
+        self.entries.push((crate::messages::path_name(path), why));
     }
 }
 
@@ -232,7 +232,7 @@ fn id(m: &Metadata) -> (u64, u64) {
 
 fn file(path: PathBuf) -> Input {
     Input {
-        name: super::name_of(&path),
+        name: crate::messages::path_name(&path),
         source: Source::File(path),
         walked: true,
     }

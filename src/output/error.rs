@@ -17,10 +17,10 @@ pub(crate) enum OutputError {
     #[error(transparent)]
     File(#[from] TopicError),
     /// The `--dead-letter` file.
-    #[error("--dead-letter {}: {}", messages::shown(.path.display()), messages::io_at(.path, .source))]
+    #[error("--dead-letter {}: {}", messages::shown_path(.path), messages::io_at(.path, .source))]
     DeadLetter { path: PathBuf, source: io::Error },
     /// The `--stats=FILE` file.
-    #[error("--stats={}: {}", messages::shown(.path.display()), messages::io_at(.path, .source))]
+    #[error("--stats={}: {}", messages::shown_path(.path), messages::io_at(.path, .source))]
     Stats { path: PathBuf, source: io::Error },
     /// Events could not be published (NATS), or this evq cannot publish: the message.
     #[error("{0}")]

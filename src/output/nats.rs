@@ -100,7 +100,7 @@ fn publish_all(server: &str, creds: Option<&Path>, jobs: &Receiver<Job>) {
             opts = opts
                 .credentials_file(path)
                 .await
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+                .map_err(|e| format!("{}: {e}", crate::messages::shown_path(path)))?;
         }
         opts.connect(server).await.map_err(|e| format!("cannot connect: {e}"))
     });

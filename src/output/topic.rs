@@ -118,7 +118,12 @@ impl TopicError {
 impl fmt::Display for TopicError {
     /// `PATH: message`, without Rust's ` (os error N)`, then what the file holds if that needs saying.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path.display(), crate::messages::io(&self.error))?;
+        write!(
+            f,
+            "{}: {}",
+            crate::messages::shown_path(&self.path),
+            crate::messages::io(&self.error)
+        )?;
         match self.kept {
             Some(Kept::Members) => write!(
                 f,
@@ -134,7 +139,7 @@ impl fmt::Display for TopicError {
             n => write!(f, "; {n} more files failed too")?,
         }
         if let Some(first) = self.removed.first() {
-            write!(f, ", and {} was removed", first.display())?;
+            write!(f, ", and {} was removed", crate::messages::shown_path(first))?;
             match self.removed.len() - 1 {
                 0 => {}
                 1 => write!(f, " with 1 more")?,

@@ -303,3 +303,45 @@ fn paths_that_are_not_utf8_are_read_and_named_apart() {
         "evq: the pipeline is not UTF-8 text; write it in UTF-8, or put it in a file and give -f FILE\n"
     );
 }
+
+/// An option's value that is not UTF-8 is named with its option, and paths in messages show
+/// the bytes that are not UTF-8 as `\xHH`, never as U+FFFD.
+#[test]
+fn option_values_and_paths_that_are_not_utf8_are_named() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let run = |args: &[&OsStr]| {
+        let out = evq().args(args).output().expect("evq runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let s = |text: &str| OsStr::new(text).to_owned();
+    let b = |bytes: &[u8]| OsStr::from_bytes(bytes).to_owned();
+    let (code, stderr) = run(&[&b(b"--stats=a\xff"), &s("where true"), &s("/dev/null")]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.starts_with("evq: --stats a\\xFF: the value is not UTF-8 text, which --stats takes;"),
+        "{stderr}"
+    );
+    let (_, stderr) = run(&[&s("-O"), &b(b"d\xfe"), &s("route by a"), &s("/dev/null")]);
+    assert!(
+        stderr.starts_with("evq: -O d\\xFE: the value is not UTF-8 text, which -O takes;"),
+        "{stderr}"
+    );
+    let (code, stderr) = run(&[&s("-f"), &b(b"p\xff"), &s("/dev/null")]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.starts_with("evq: -f p\\xFF: the pipeline file cannot be read"),
+        "{stderr}"
+    );
+    let (_, stderr) = run(&[
+        &s("--dead-letter"),
+        &b(b"/nowhere/d\xff"),
+        &s("where true"),
+        &s("/dev/null"),
+    ]);
+    assert!(
+        stderr.starts_with("evq: --dead-letter /nowhere/d\\xFF: No such file"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{FFFD}'), "{stderr}");
+}
