@@ -116,9 +116,9 @@ impl Config {
         if let Some(p) = paths
             .iter()
             .filter_map(|p| p.to_str())
-            .find(|p| input::miscased_nats(p))
+            .find_map(|p| input::foreign_scheme(p).map(|scheme| (p, scheme)))
         {
-            return Err(miscased_nats(p));
+            return Err(foreign_url(p.0, p.1));
         }
         let params = params(&cli)?;
         let asts = stages(&source, cli.out_dir.as_deref(), &params)?;
@@ -272,12 +272,12 @@ fn topic_without_route(asts: &[StageAst], out_dir: Option<&str>) -> Option<Strin
 
 /// `--msg-id EXPR`, compiled; a pipeline that publishes to NATS needs a build with it.
 fn msg_id(cli: &Cli, asts: &[StageAst]) -> Result<Option<crate::lang::Expr>, UsageError> {
-    let miscased = asts.iter().find_map(|ast| match &ast.spec {
-        StageSpec::To { text, .. } if input::miscased_nats(text) => Some(text),
+    let foreign = asts.iter().find_map(|ast| match &ast.spec {
+        StageSpec::To { text, .. } => input::foreign_scheme(text).map(|scheme| (text, scheme)),
         _ => None,
     });
-    if let Some(text) = miscased {
-        return Err(miscased_nats(text));
+    if let Some((text, scheme)) = foreign {
+        return Err(foreign_url(text, scheme));
     }
     let publishes = asts.iter().find_map(|ast| match &ast.spec {
         StageSpec::To { text, tee, .. } if text.starts_with("nats://") => Some((if *tee { "tee" } else { "to" }, text)),
@@ -286,12 +286,12 @@ fn msg_id(cli: &Cli, asts: &[StageAst]) -> Result<Option<crate::lang::Expr>, Usa
     if let Some((stage, text)) = publishes {
         let shown = input::shown_address(text);
         if shown != *text {
-            return Err(UsageError::Nats(format!(
+            return Err(UsageError::Address(format!(
                 "{stage} \"{shown}\": credentials never go in the address; give a credentials file with --nats-creds FILE or NATS_CREDS"
             )));
         }
         if cfg!(not(feature = "nats")) {
-            return Err(UsageError::Nats(format!(
+            return Err(UsageError::Address(format!(
                 "{stage} \"{text}\": this evq was built without NATS; build it with `cargo build --features nats`"
             )));
         }
@@ -305,12 +305,19 @@ fn msg_id(cli: &Cli, asts: &[StageAst]) -> Result<Option<crate::lang::Expr>, Usa
     })
 }
 
-/// The error for an address whose scheme is `nats://` in other letter case.
-fn miscased_nats(text: &str) -> UsageError {
-    UsageError::Nats(format!(
-        "{}: write the scheme in lower case, nats://, for a NATS address (or ./ before a file name)",
-        input::shown_address(text)
-    ))
+/// The error for an input or output whose text is a URL of a scheme evq does not read: a
+/// file of that name would be a surprise (`to "http://h/x"` writing `./http:/h/x`).
+fn foreign_url(text: &str, scheme: &str) -> UsageError {
+    let shown = input::shown_address(text);
+    UsageError::Address(match scheme.eq_ignore_ascii_case("nats") {
+        true => {
+            format!("{shown}: write the scheme in lower case, nats://, for a NATS address (or ./ before a file name)")
+        }
+        false => format!(
+            "{shown}: evq reads and writes files and nats:// addresses, not {scheme}:// URLs; for a file of this \
+             name, write ./ before it"
+        ),
+    })
 }
 
 /// `--nats-creds FILE`, or `$NATS_CREDS` when it is set and not empty.
@@ -340,7 +347,7 @@ fn nats_input(cli: &Cli, inputs: &[Input]) -> Result<Option<Nats>, UsageError> {
         return Ok(None);
     };
     if inputs.len() > 1 || cli.merge {
-        return Err(UsageError::Nats(format!(
+        return Err(UsageError::Address(format!(
             "{}: a nats:// input is read alone; run one evq per stream (without --merge)",
             input::shown_address(url)
         )));
@@ -354,7 +361,7 @@ fn nats_input(cli: &Cli, inputs: &[Input]) -> Result<Option<Nats>, UsageError> {
 #[cfg(not(feature = "nats"))]
 fn nats_input(_cli: &Cli, inputs: &[Input]) -> Result<Option<Nats>, UsageError> {
     match inputs.iter().find(|i| matches!(i.source, input::Source::Nats(_))) {
-        Some(i) => Err(UsageError::Nats(format!(
+        Some(i) => Err(UsageError::Address(format!(
             "{}: this evq was built without NATS; build it with `cargo build --features nats`",
             i.name
         ))),

@@ -82,13 +82,13 @@ fn reads_only_stdin<'a>(inputs: impl IntoIterator<Item = &'a str>) -> bool {
     names.next() == Some("-") && names.all(|n| n == "-")
 }
 
-/// Writes `evq: {msg}` and a newline to stderr, ignoring any failure.
 /// `n` and a noun, singular for one: "1 line", "2 lines".
 pub(crate) fn counted(n: impl Into<u64>, one: &str, many: &str) -> String {
     let n = n.into();
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// Writes `evq: {msg}` and a newline to stderr, ignoring any failure.
 pub(crate) fn error(msg: impl Display) {
     text(line(msg));
 }
@@ -98,10 +98,39 @@ pub(crate) fn line(msg: impl Display) -> String {
     format!("evq: {msg}")
 }
 
-/// Writes `msg` and a newline to stderr as it is (reports, already prefixed text).
+/// Writes `msg` and a newline to stderr as it is (reports, already prefixed text), but for
+/// the credentials of any URL in it ([`without_credentials`]).
 pub(crate) fn text(msg: impl Display) {
     let line = format!("{msg}\n");
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(without_credentials(&line).as_bytes());
+}
+
+/// `text` with the credentials of every URL in it (`scheme://user:pass@host`) written `…`, so
+/// that no message repeats a secret, whoever wrote the URL: the user, a library, or a file
+/// (a schema's `$ref`).
+pub(crate) fn without_credentials(text: &str) -> Cow<'_, str> {
+    if !text.contains("://") {
+        return Cow::Borrowed(text);
+    }
+    let ends_authority = |c: char| matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>') || c.is_whitespace();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let authority = &tail[..tail.find(ends_authority).unwrap_or(tail.len())];
+        rest = match authority.rfind('@') {
+            Some(at) => {
+                out.push('…');
+                &tail[at..]
+            }
+            None => tail,
+        };
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 /// Writes `msg` and a newline to stdout for the few outputs that are not data
@@ -260,6 +289,27 @@ mod tests {
         assert_eq!(near("levle.log").as_deref(), Some("level.log"));
         assert_eq!(near("lv.log"), None, "three edits away");
         assert_eq!(near("a"), None, "a short name is not guessed at");
+    }
+
+    #[test]
+    fn the_credentials_of_every_url_in_a_message_are_left_out() {
+        let shown = |t| without_credentials(t).into_owned();
+        assert_eq!(
+            shown("Resource 'https://deploy:s3cr3t@schemas.internal/u.json' and http://u:p@h:80?x"),
+            "Resource 'https://…@schemas.internal/u.json' and http://…@h:80?x"
+        );
+        assert_eq!(
+            shown("NATS://a:b@c@host/s"),
+            "NATS://…@host/s",
+            "the last @ ends the credentials"
+        );
+        assert_eq!(
+            shown("nats://host/a@b http://x"),
+            "nats://host/a@b http://x",
+            "an @ in the path"
+        );
+        assert_eq!(shown("no url: a@b"), "no url: a@b");
+        assert_eq!(shown("x://"), "x://");
     }
 
     #[test]

@@ -28,9 +28,10 @@ pub(crate) enum UsageError {
     /// The pipeline argument is not UTF-8 text.
     #[error("the pipeline is not UTF-8 text; write it in UTF-8, or put it in a file and give -f FILE")]
     PipelineNotText,
-    /// A `nats://` input that cannot be read as given.
+    /// An address that cannot be used as given: a `nats://` input or output, or a URL of a
+    /// scheme evq does not read.
     #[error("{0}")]
-    Nats(String),
+    Address(String),
     /// Two outputs known before reading are one file.
     #[error("an input path is empty (''); name a file, a directory, or - for stdin")]
     EmptyPath,

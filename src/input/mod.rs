@@ -75,28 +75,20 @@ impl Input {
     }
 }
 
-/// A `nats://` address as messages show it: credentials in it (`user:pass@`, which is refused)
-/// become `…@`, so that no message repeats a secret.
-/// The scheme is matched in any letter case, as URL schemes are (`NATS://`).
+/// A `nats://` address as evq names it: credentials in it (`user:pass@`, which is refused)
+/// become `…@`, so that no message, `--stats` or `file()` repeats a secret.
 pub(crate) fn shown_address(url: &str) -> String {
-    let Some((scheme, rest)) = url
-        .split_at_checked(7)
-        .filter(|(s, _)| s.eq_ignore_ascii_case("nats://"))
-    else {
-        return url.to_string();
-    };
-    let (server, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    match server.rsplit_once('@') {
-        Some((_, host)) => format!("{scheme}…@{host}{path}"),
-        None => url.to_string(),
-    }
+    crate::messages::without_credentials(url).into_owned()
 }
 
-/// Whether `text` starts with `nats://` in other letter case (`NATS://`): evq reads only the
-/// lower-case scheme, and such a text would otherwise be taken for a file name.
-pub(crate) fn miscased_nats(text: &str) -> bool {
-    text.get(..7)
-        .is_some_and(|s| s != "nats://" && s.eq_ignore_ascii_case("nats://"))
+/// The scheme of a URL evq does not read (`http://…`, and `NATS://` in other letter case than
+/// `nats://`), which would otherwise be taken for a file name (`http:/…`).
+pub(crate) fn foreign_scheme(text: &str) -> Option<&str> {
+    let (scheme, _) = text.split_once("://")?;
+    let mut chars = scheme.chars();
+    let is_scheme = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    (is_scheme && scheme != "nats").then_some(scheme)
 }
 
 /// An input's file, by device and inode: an output file that is one would destroy it.

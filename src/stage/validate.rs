@@ -51,12 +51,17 @@ impl Validate {
                 "validate: {file}: its references and nesting lead {depth} levels deep, past the {MAX_DEPTH} evq checks events through"
             ));
         }
-        let compiled = jsonschema::validator_for(schema).map_err(|e| {
-            let at = pointer(e.instance_path().as_str());
-            format!(
-                "validate: {file}: not a valid JSON Schema at {at}: {}",
-                clip(&e.to_string())
-            )
+        let compiled = jsonschema::validator_for(schema).map_err(|e| match e.kind() {
+            jsonschema::error::ValidationErrorKind::Referencing(r) => {
+                format!("validate: {file}: {}", unfollowed(r))
+            }
+            _ => {
+                let at = pointer(e.instance_path().as_str());
+                format!(
+                    "validate: {file}: not a valid JSON Schema at {at}: {}",
+                    clip(&e.to_string())
+                )
+            }
         })?;
         Ok(Validate {
             file: file.to_string(),
@@ -204,6 +209,23 @@ fn anchors(root: &Value) -> std::collections::HashMap<&str, &Value> {
 /// A JSON pointer as shown in messages: the empty pointer (the whole event) is `(root)`.
 fn pointer(p: &str) -> &str {
     if p.is_empty() { "(root)" } else { p }
+}
+
+/// Why a `$ref` could not be followed, in words that say what to change: a schema is read
+/// from one local file, and every reference must point inside it.
+fn unfollowed(e: &jsonschema::ReferencingError) -> String {
+    match e {
+        jsonschema::ReferencingError::Unretrievable { uri, .. } => format!(
+            "its $ref \"{}\" leads out of the file; validate reads one schema file, so a $ref must \
+             point inside it (\"#/$defs/NAME\") or to a $id the file defines",
+            clip(uri)
+        ),
+        jsonschema::ReferencingError::InvalidUri(_) => format!(
+            "a $ref is not a reference evq can follow ({}); a $ref must point inside the file (\"#/$defs/NAME\")",
+            clip(&e.to_string())
+        ),
+        _ => format!("a $ref leads nowhere: {}", clip(&e.to_string())),
+    }
 }
 
 fn clip(message: &str) -> String {

@@ -169,3 +169,30 @@ fn a_row_a_stage_made_has_no_file_line_or_offset() {
         "{\"f\":\"-\",\"l\":1,\"o\":0}\n{\"f\":\"-\",\"l\":1,\"o\":0}\n{\"f\":\"-\",\"l\":2,\"o\":29}\n"
     );
 }
+
+/// No message repeats the credentials of a URL, whoever wrote it: the user (a `join` file, an
+/// input path) or a file evq read (a schema's `$ref`).
+#[test]
+fn no_message_repeats_the_password_of_a_url() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let schema = r#"{"properties":{"a":{"$ref":"https://deploy:s3cr3t@schemas.internal/u.json"}}}"#;
+    std::fs::write(dir.path().join("s.json"), schema).expect("schema written");
+    let r = crate::common::run_in(dir.path(), &["validate \"s.json\""], "{\"a\":1}\n");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with(
+            "evq: pipeline error: validate: s.json: its $ref \"https://…@schemas.internal/u.json\" leads out of the file"
+        ),
+        "{}",
+        r.stderr
+    );
+    for args in [
+        &["join \"http://u:s3cr3t@h/x.csv\" on a"][..],
+        &["where true", "postgres://u:s3cr3t@h/db"],
+    ] {
+        let r = crate::common::run_in(dir.path(), args, "{\"a\":1}\n");
+        assert_ne!(r.code, 0, "{args:?}");
+        assert!(r.stderr.contains("://…@h/"), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("s3cr3t"), "{args:?}: {}", r.stderr);
+    }
+}
