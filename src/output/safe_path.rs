@@ -20,7 +20,8 @@
 //! The encoding never yields `/`, `\`, NUL, `.`, `..`, an empty name or one starting with `.`, and
 //! is at most 200 bytes.
 //! It is injective as strings: on a case-insensitive filesystem, values differing only in case
-//! still share a file.
+//! still share a file. A placeholder's value is its text (see `Template`), so `5` and `"5"`
+//! share one, as they share a topic.
 
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
