@@ -472,6 +472,9 @@ pub(crate) enum Otherwise {
     Dead,
 }
 
+/// The topic of an event no rule of `route NAME: EXPR, …` matched, without `else NAME`.
+pub(crate) const UNMATCHED: &str = "_unmatched";
+
 #[derive(Debug, Clone)]
 pub(crate) enum RouteSpec {
     By(Expr),

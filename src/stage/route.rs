@@ -3,12 +3,9 @@
 
 use super::{Describe, Flow, PerEvent, Step};
 use crate::event::Event;
-use crate::lang::ast::RouteSpec;
+use crate::lang::ast::{RouteSpec, UNMATCHED};
 use crate::lang::{Env, Expr, Val};
 use std::sync::Arc;
-
-/// The topic of events no rule matched, when there is no `else`.
-pub(super) const UNMATCHED: &str = "_unmatched";
 
 #[derive(Debug, Clone)]
 pub(crate) enum Route {

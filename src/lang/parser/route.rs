@@ -1,7 +1,7 @@
 //! Parsing of `route`, `to`, `tee` and `parse`.
 
 use super::{Parser, parse_template_with};
-use crate::lang::ast::{Expr, Otherwise, ParseFormat, RouteSpec, StageSpec};
+use crate::lang::ast::{Expr, Otherwise, ParseFormat, RouteSpec, StageSpec, UNMATCHED};
 use crate::lang::error::{LangError, Span};
 use crate::lang::lexer::Tok;
 
@@ -35,11 +35,29 @@ impl Parser {
                 break;
             }
         }
+        let at = self.span_here();
         let otherwise = if self.eat_word("else") {
             Some(self.topic_name()?)
         } else {
             None
         };
+        let rest = otherwise.as_deref().unwrap_or(UNMATCHED);
+        if rules.iter().any(|(n, _)| n == rest) {
+            let at = if otherwise.is_some() {
+                at.to(self.prev_span())
+            } else {
+                at
+            };
+            return Err(LangError::new(
+                format!(
+                    "the topic `{rest}` is both a rule's and where unmatched events go, so its rule decides nothing"
+                ),
+                at,
+            )
+            .hint(format!(
+                "name the rule or the rest apart: … else other (without else, unmatched events go to {UNMATCHED})"
+            )));
+        }
         Ok(StageSpec::Route(RouteSpec::Rules { all, rules, otherwise }))
     }
 

@@ -619,6 +619,23 @@ fn two_fields_renamed_to_one_name_and_a_topic_with_two_rules_are_errors() {
         "{e}"
     );
     assert!(error("route a: x == 1, a: y == 2").contains("a: A or B"));
+    for (pipeline, topic) in [
+        ("route a: x == 1 else a", "a"),
+        ("route all a: x == 1, b: y else b", "b"),
+        ("route _unmatched: x == 1", "_unmatched"),
+    ] {
+        let e = error(pipeline);
+        assert!(
+            e.contains(&format!(
+                "the topic `{topic}` is both a rule's and where unmatched events go"
+            )),
+            "{pipeline}: {e}"
+        );
+    }
+    assert!(matches!(
+        spec("route _unmatched: x == 1 else rest"),
+        StageSpec::Route(_)
+    ));
 }
 
 #[test]
