@@ -126,6 +126,7 @@ impl Config {
         refuse_stdout_format_without_stdout(&cli, &asts)?;
         refuse_compressed_names(&cli, &asts)?;
         refuse_dash_files(&cli, &asts)?;
+        refuse_atomic_without_end(&cli, &asts)?;
         let time_format = time_format(cli.time_format.as_deref())?;
         let jobs = jobs(cli.jobs, facts)?;
         let time = time_field(cli.time_field.as_deref())?;
@@ -876,6 +877,21 @@ fn read_config(cli: &Cli, asts: &[StageAst], inputs: usize) -> Result<ReadConfig
         until: None,
         memory_limit: cli.memory_limit,
     })
+}
+
+/// `--atomic` puts the files in place when the run succeeds, and a run with `--follow` ends
+/// only when stopped, which discards them, unless a `head` ends it: refused, since no file
+/// could ever be written.
+fn refuse_atomic_without_end(cli: &Cli, asts: &[StageAst]) -> Result<(), UsageError> {
+    let ends = asts.iter().any(|a| matches!(a.spec, StageSpec::Head { .. }));
+    match cli.atomic && cli.follow && !ends {
+        true => Err(UsageError::flag(
+            "--atomic",
+            "puts the files in place when the run succeeds, but with --follow the run ends only when stopped, \
+             which discards them; leave out --atomic (files always end on whole lines), or end the run with head N",
+        )),
+        false => Ok(()),
+    }
 }
 
 /// `--follow` reads line formats, and each input as it grows: not with `--merge`, which needs

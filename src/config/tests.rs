@@ -598,6 +598,12 @@ fn follow_reads_line_formats_and_not_with_merge() {
     for format in ["ndjson", "lines", "logfmt"] {
         assert!(config(&["-F", "-i", format, "where true", "a"]).is_ok(), "-i {format}");
     }
+    let atomic = error(&["-F", "--atomic", "to \"out/{k}.ndjson\"", "a"]);
+    assert!(
+        atomic.starts_with("evq: --atomic: puts the files in place when the run succeeds"),
+        "{atomic}"
+    );
+    assert!(config(&["-F", "--atomic", "head 5 | to \"out/{k}.ndjson\"", "a"]).is_ok());
 }
 
 #[test]
