@@ -16,8 +16,9 @@ pub(crate) fn signalled() -> bool {
     SIGNALLED.load(Ordering::Relaxed)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum ExitStatus {
+    #[default]
     Success,
     /// The data failed a check (`assert`, `-e` with no output).
     CheckFailed,

@@ -451,6 +451,7 @@ fn quoted(d: &DeadLetter, env: &Env) -> String {
 }
 
 /// How the run ends: the worst status so far, and whether it stops early.
+#[derive(Default)]
 struct Outcome {
     status: ExitStatus,
     stopped: bool,
@@ -517,12 +518,7 @@ impl<'c> Writer<'c> {
             stats_file,
             ledger: Ledger::new(cfg.inputs.len()),
             held: Vec::new(),
-            outcome: Outcome {
-                status: ExitStatus::Success,
-                stopped: false,
-                broken_pipe: false,
-                unwritable: false,
-            },
+            outcome: Outcome::default(),
             files_failed: None,
             acks: acks::Acks::new(
                 notes,
@@ -962,18 +958,9 @@ mod tests {
         assert!(f.reached(3), "the earliest lost chunk counts");
     }
 
-    fn outcome() -> Outcome {
-        Outcome {
-            status: ExitStatus::Success,
-            stopped: false,
-            broken_pipe: false,
-            unwritable: false,
-        }
-    }
-
     #[test]
     fn the_worst_status_decides_and_only_output_failures_stop_writing() {
-        let mut o = outcome();
+        let mut o = Outcome::default();
         o.note(ExitStatus::Input);
         o.note(ExitStatus::CheckFailed);
         assert_eq!(o.status, ExitStatus::Input);
@@ -983,8 +970,10 @@ mod tests {
         assert!(!o.writable() && o.stopped);
         o.note(ExitStatus::Signal(2));
         assert_eq!(o.status, ExitStatus::Signal(2));
-        let mut o = outcome();
-        o.broken_pipe = true;
+        let o = Outcome {
+            broken_pipe: true,
+            ..Outcome::default()
+        };
         assert!(!o.writable());
         assert_eq!(o.status, ExitStatus::Success, "a closed pipe is a quiet success");
     }
