@@ -164,17 +164,36 @@ fn convert(s: &Spec, v: &Val) -> Option<String> {
                 None => t.into_owned(),
             }
         }
-        'd' => match v.numeric()? {
-            Numeric::I(i) => i.to_string(),
-            Numeric::F(f) => format!("{}", f.trunc()),
+        'd' => match (integer_digits(v), v.numeric()?) {
+            (Some(digits), _) => digits,
+            (None, Numeric::I(i)) => i.to_string(),
+            // Toward zero, as int() does: -0.5 is 0, not -0.
+            (None, Numeric::F(f)) => format!("{}", f.trunc() + 0.0),
         },
         'x' => match v.numeric()? {
             Numeric::I(i) if i >= 0 => format!("{i:x}"),
             Numeric::I(i) => format!("-{:x}", i.unsigned_abs()),
             Numeric::F(_) => return None,
         },
-        _ => format!("{:.*}", s.prec.unwrap_or(6), v.numeric()?.as_f64()),
+        // An integer keeps every digit (a double would round 2^53 + 1).
+        _ => match (integer_digits(v), s.prec.unwrap_or(6)) {
+            (Some(digits), 0) => digits,
+            (Some(digits), prec) => format!("{digits}.{}", "0".repeat(prec)),
+            (None, prec) => format!("{:.prec$}", v.numeric()?.as_f64()),
+        },
     })
+}
+
+/// An integer's digits, exactly, at any size (`1e3` and `2.0` are not written as integers).
+fn integer_digits(v: &Val) -> Option<String> {
+    match v {
+        Val::Int(i) => Some(i.to_string()),
+        Val::Num(t) if t.strip_prefix('-').unwrap_or(t).bytes().all(|b| b.is_ascii_digit()) => Some(t.to_string()),
+        _ => match v.numeric()? {
+            Numeric::I(i) => Some(i.to_string()),
+            Numeric::F(_) => None,
+        },
+    }
 }
 
 fn pad_to(out: &mut String, body: &str, s: &Spec) {
@@ -405,6 +424,17 @@ mod tests {
             (r#"format("[%-6s|%6s]", "ab", "cd")"#, EV, r#""[ab    |    cd]""#),
             (r#"format("%.2f %f", f, 1)"#, EV, r#""3.14 1.000000""#),
             (r#"format("%x %05d %d", 255, -42, 2.9)"#, EV, r#""ff -0042 2""#),
+            (r#"format("%d %03d %d", -0.5, -0.9, -1.5)"#, EV, r#""0 000 -1""#),
+            (
+                r#"format("%f %.0f", 9007199254740993, -9007199254740993)"#,
+                EV,
+                r#""9007199254740993.000000 -9007199254740993""#,
+            ),
+            (
+                r#"format("%d %.1f", 1234567890123456789012345678901234567890, -1234567890123456789012345678901234567890)"#,
+                EV,
+                r#""1234567890123456789012345678901234567890 -1234567890123456789012345678901234567890.0""#,
+            ),
             (r#"format("100%% %s", [1])"#, EV, r#""100% [1]""#),
             (r#"format("%.2s", "abc")"#, EV, r#""ab""#),
             (r#"format("%d", "x")"#, EV, "null"),

@@ -52,7 +52,7 @@ pub(super) fn check(f: Func, args: &mut [Expr], span: Span) -> Result<(), LangEr
             let Some(fmt) = literal(0) else { return Ok(()) };
             let Some(wanted) = text::conversions(&fmt) else {
                 return Err(LangError::new(format!("bad format \"{fmt}\""), span)
-                    .hint("conversions are %s %d %f %.2f %x %05d %-10s, and %% for a percent sign"));
+                    .hint("conversions are %s %d %f %.2f %x %05d %-10s (widths and precisions up to 1000), and %% for a percent sign"));
             };
             let given = args.len() - 1;
             if given != wanted {
