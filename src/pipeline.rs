@@ -552,7 +552,7 @@ impl Worker<'_> {
         for (i, s) in p.parallel.iter().enumerate().skip(from) {
             match s.step(&mut ev, env) {
                 Step::Pass => {}
-                Step::Unmatched => self.open.read.of(file).unmatched_join += 1,
+                Step::Unmatched => self.open.log.extra(self.out.events.len(), file, false),
                 Step::Drop(fate) => return self.record(counted, file, fate),
                 Step::Dead(r) if counted => return self.dead(line, r),
                 Step::Dead(r) => return self.dead_copy(&ev, r),
@@ -560,7 +560,7 @@ impl Worker<'_> {
                     let mut made = 0;
                     for mut c in events {
                         if made > 0 {
-                            self.open.read.of(file).copies += 1;
+                            self.open.log.extra(self.out.events.len(), file, true);
                             c.origin = c.origin.copied(made);
                         }
                         self.run(i + 1, c, line);

@@ -171,14 +171,12 @@ pub(crate) type Tally = PerInput<Stats>;
 /// What a segment read of each input.
 pub(crate) type Reads = PerInput<LinesRead>;
 
-/// The lines and bytes a segment read of one input, and the copies and join misses its events
-/// made; the lines' fates are logged apart (see [`FateLog`]).
+/// The lines and bytes a segment read of one input; the lines' fates, and the copies and
+/// join misses their events made, are logged apart (see [`FateLog`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct LinesRead {
     pub lines: u64,
     pub bytes: u64,
-    pub copies: u64,
-    pub unmatched_join: u64,
 }
 
 impl Reads {
@@ -193,8 +191,6 @@ impl Stats {
     pub(crate) fn add_read(&mut self, r: &LinesRead) {
         self.lines += r.lines;
         self.bytes += r.bytes;
-        self.copies += r.copies;
-        self.unmatched_join += r.unmatched_join;
     }
 }
 
@@ -217,8 +213,22 @@ impl Tally {
 /// at any of them (a satisfied `head`, a failed `assert`, a dead letter past `--strict`), and
 /// the lines after the event it stopped at were read but not taken, so they are skipped.
 /// Consecutive lines with the same place and fate share one entry.
+/// The copies (`route all`, `explode`) and join misses of the segment's events are logged the
+/// same way: they count only when the ordered side took the event they were made for.
 #[derive(Debug, Default)]
-pub(crate) struct FateLog(Vec<Logged>);
+pub(crate) struct FateLog {
+    fates: Vec<Logged>,
+    extras: Vec<Extra>,
+}
+
+/// Copies, or events join found no record for, of one input, after `events` events.
+#[derive(Debug, Clone, Copy)]
+struct Extra {
+    events: usize,
+    file: u32,
+    copy: bool,
+    n: u64,
+}
 
 /// Lines of one input with one fate, after `events` events of their chunk.
 #[derive(Debug, Clone, Copy)]
@@ -233,9 +243,9 @@ impl FateLog {
     /// Records the fate of a line of input `file` that comes after the chunk's first `events`
     /// events.
     pub(crate) fn record(&mut self, events: usize, file: u32, fate: Fate) {
-        match self.0.last_mut() {
+        match self.fates.last_mut() {
             Some(l) if l.events == events && l.file == file && l.fate == fate => l.lines += 1,
-            _ => self.0.push(Logged {
+            _ => self.fates.push(Logged {
                 events,
                 file,
                 fate,
@@ -244,11 +254,36 @@ impl FateLog {
         }
     }
 
+    /// Records a copy of an event of input `file` (`copy`), or an event join found no record
+    /// for, that would be the chunk's event after its first `events`.
+    pub(crate) fn extra(&mut self, events: usize, file: u32, copy: bool) {
+        match self.extras.last_mut() {
+            Some(e) if e.events == events && e.file == file && e.copy == copy => e.n += 1,
+            _ => self.extras.push(Extra {
+                events,
+                file,
+                copy,
+                n: 1,
+            }),
+        }
+    }
+
+    /// Each input's copies and join misses of the events the ordered side took (those before
+    /// `taken`), in `stats`' counts.
+    pub(crate) fn settle_extras(&self, taken: usize, mut count: impl FnMut(u32, &dyn Fn(&mut Stats))) {
+        for e in self.extras.iter().filter(|e| e.events < taken) {
+            match e.copy {
+                true => count(e.file, &|s| s.copies += e.n),
+                false => count(e.file, &|s| s.unmatched_join += e.n),
+            }
+        }
+    }
+
     /// Each input's lines with the fate to record for them, when the ordered side took the
     /// chunk's events before `taken`: theirs for the lines before that event, skipped for
     /// the lines after it.
     pub(crate) fn settled(&self, taken: usize) -> impl Iterator<Item = (u32, Fate, u64)> + '_ {
-        self.0.iter().map(move |l| {
+        self.fates.iter().map(move |l| {
             let fate = if l.events < taken { l.fate } else { Fate::Skipped };
             (l.file, fate, l.lines)
         })
@@ -312,7 +347,7 @@ mod tests {
         ] {
             log.record(events, file, fate);
         }
-        assert_eq!(log.0.len(), 4, "repeats share an entry");
+        assert_eq!(log.fates.len(), 4, "repeats share an entry");
         let settled = |taken| log.settled(taken).collect::<Vec<_>>();
         assert_eq!(
             settled(usize::MAX),

@@ -72,6 +72,7 @@ impl Ledger {
         for (file, fate, n) in log.settled(taken) {
             self.record_n(file, fate, n);
         }
+        log.settle_extras(taken, |file, change| self.count(file, change));
     }
 
     /// Records the fate of the lines whose events are these records of stdout's output:

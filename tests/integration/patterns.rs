@@ -60,6 +60,34 @@ fn orders(n: usize) -> String {
         .collect()
 }
 
+/// Copies and join misses count only for the events the run took: those of the lines a `head`
+/// skipped were made by a worker that read ahead, but never went anywhere.
+#[test]
+fn copies_and_join_misses_after_a_satisfied_head_are_not_counted() {
+    let dir = tmp();
+    fs::write(dir.path().join("lookup.ndjson"), "{\"id\":1,\"name\":\"one\"}\n").expect("lookup written");
+    let input: String = (0..5000).map(|k| format!("{{\"k\":{k},\"tags\":[1,2,3]}}\n")).collect();
+    for jobs in ["1", "2"] {
+        for (pipeline, copies, unmatched) in [
+            ("route all x: true, y: true | head 3", 1, 0),
+            ("explode tags | head 5", 3, 0),
+            ("join \"lookup.ndjson\" on k = id | head 2", 0, 1),
+        ] {
+            let (r, stats) = with_stats(dir.path(), &["-j", jobs, pipeline], &input);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            assert_eq!(
+                (&stats["copies"], &stats["unmatched_join"]),
+                (&copies.into(), &unmatched.into()),
+                "{pipeline} -j {jobs}"
+            );
+            assert_eq!(
+                fate_sum(&stats["fates"]),
+                stats["lines_read"].as_u64().expect("a count")
+            );
+        }
+    }
+}
+
 #[test]
 fn explode_makes_one_event_per_element_and_counts_the_copies() {
     let dir = tmp();
