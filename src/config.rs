@@ -113,9 +113,15 @@ impl Config {
         if paths.iter().any(|p| p.is_empty()) {
             return Err(UsageError::EmptyPath);
         }
-        if let Some(p) = paths
-            .iter()
-            .filter_map(|p| p.to_str())
+        // Inputs and the files evq writes, as typed: a URL among them is not a file name.
+        let written = [
+            cli.dead_letter.as_deref(),
+            cli.stats.as_deref().map(Path::new),
+            cli.file.as_deref(),
+        ];
+        if let Some(p) = (paths.iter().map(Path::new))
+            .chain(written.into_iter().flatten())
+            .filter_map(Path::to_str)
             .find_map(|p| input::foreign_scheme(p).map(|scheme| (p, scheme)))
         {
             return Err(foreign_url(p.0, p.1));

@@ -111,14 +111,21 @@ pub(crate) fn text(msg: impl Display) {
 /// that no message repeats a secret, whoever wrote the URL: the user, a library, or a file
 /// (a schema's `$ref`).
 pub(crate) fn without_credentials(text: &str) -> Cow<'_, str> {
-    if !text.contains("://") {
+    // A URL as a regex or a JSON string writes it, with its slashes escaped, counts too.
+    let scheme_end = |t: &str| {
+        let plain = t.find("://").map(|i| i + 3);
+        let escaped = t.find(":\\/\\/").map(|i| i + 5);
+        plain.into_iter().chain(escaped).min()
+    };
+    if scheme_end(text).is_none() {
         return Cow::Borrowed(text);
     }
-    let ends_authority = |c: char| matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>') || c.is_whitespace();
+    let ends_authority =
+        |c: char| matches!(c, '/' | '\\' | '?' | '#' | '"' | '\'' | '`' | '<' | '>') || c.is_whitespace();
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let (head, tail) = rest.split_at(i + 3);
+    while let Some(end) = scheme_end(rest) {
+        let (head, tail) = rest.split_at(end);
         out.push_str(head);
         let authority = &tail[..tail.find(ends_authority).unwrap_or(tail.len())];
         rest = match authority.rfind('@') {
@@ -138,7 +145,7 @@ pub(crate) fn without_credentials(text: &str) -> Cow<'_, str> {
 pub(crate) fn stdout(msg: impl Display) -> std::io::Result<()> {
     let line = format!("{msg}\n");
     let mut out = std::io::stdout().lock();
-    out.write_all(line.as_bytes())?;
+    out.write_all(without_credentials(&line).as_bytes())?;
     out.flush()
 }
 
@@ -181,6 +188,8 @@ pub(crate) fn shown(name: impl Display) -> String {
 /// A path as evq names it (in `file()`, messages, dead letters and `--stats`): its text, with
 /// each byte that is not UTF-8 written `\xHH`, so that two names that differ only there stay
 /// apart.
+/// A name that holds a URL with credentials (`./http://user:pass@host/x`) is named without
+/// them ([`without_credentials`]).
 pub(crate) fn path_name(path: &Path) -> String {
     use std::fmt::Write as _;
     let bytes = path.as_os_str().as_encoded_bytes();
@@ -191,7 +200,10 @@ pub(crate) fn path_name(path: &Path) -> String {
             let _ = write!(name, "\\x{b:02X}");
         }
     }
-    name
+    match without_credentials(&name) {
+        Cow::Borrowed(_) => name,
+        Cow::Owned(shown) => shown,
+    }
 }
 
 /// A path as a message shows it: [`path_name`], [`shown`].
@@ -310,6 +322,15 @@ mod tests {
         );
         assert_eq!(shown("no url: a@b"), "no url: a@b");
         assert_eq!(shown("x://"), "x://");
+        assert_eq!(
+            shown(r"u =~ /^https:\/\/user:secret@h\/x/"),
+            r"u =~ /^https:\/\/…@h\/x/",
+            "escaped slashes"
+        );
+        assert_eq!(
+            path_name(Path::new("./http://u:p@h/in.ndjson")),
+            "./http://…@h/in.ndjson"
+        );
     }
 
     #[test]

@@ -571,6 +571,8 @@ fn credentials_in_a_nats_address_are_never_repeated_with_or_without_nats() {
         &["where true", "postgres://u:s3cret@h:1/db"][..],
         &["to \"http://u:s3cret@h:1/x\""],
         &["tee \"s3://bucket/{type}.ndjson\""],
+        &["--stats=http://u:s3cret@h:1/st", "where true"],
+        &["--dead-letter", "http://u:s3cret@h:1/dl", "where true"],
     ] {
         let e = usage_error(args).to_string();
         assert!(
