@@ -177,7 +177,7 @@ fn rounded_val(r: &Rounded) -> Val<'static> {
 }
 
 /// `v` rounded to `places` digits after the point, exactly (never through f64).
-fn round_val(v: &Val, places: i128, mode: Rounding) -> Val<'static> {
+pub(super) fn round_val(v: &Val, places: i128, mode: Rounding) -> Val<'static> {
     if let (Val::Int(i), true) = (v, places >= 0) {
         return Val::Int(*i);
     }

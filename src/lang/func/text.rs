@@ -164,12 +164,19 @@ fn convert(s: &Spec, v: &Val) -> Option<String> {
                 None => t.into_owned(),
             }
         }
-        'd' => match (integer_digits(v), v.numeric()?) {
-            (Some(digits), _) => digits,
-            (None, Numeric::I(i)) => i.to_string(),
-            // Toward zero, as int() does: -0.5 is 0, not -0.
-            (None, Numeric::F(f)) => format!("{}", f.trunc() + 0.0),
-        },
+        // Toward zero, as int() does, on the number as written: -0.5 is 0, not -0, and
+        // 9007199254740993.7 is 9007199254740993.
+        'd' => {
+            let whole = match integer_digits(v) {
+                Some(_) => v.clone(),
+                None => super::round_val(v, 0, crate::lang::number::Rounding::Trunc),
+            };
+            match (integer_digits(&whole), whole.numeric()?) {
+                (Some(digits), _) => digits,
+                (None, Numeric::I(i)) => i.to_string(),
+                (None, Numeric::F(f)) => format!("{}", f.trunc() + 0.0),
+            }
+        }
         'x' => match v.numeric()? {
             Numeric::I(i) if i >= 0 => format!("{i:x}"),
             Numeric::I(i) => format!("-{:x}", i.unsigned_abs()),
@@ -425,6 +432,7 @@ mod tests {
             (r#"format("%.2f %f", f, 1)"#, EV, r#""3.14 1.000000""#),
             (r#"format("%x %05d %d", 255, -42, 2.9)"#, EV, r#""ff -0042 2""#),
             (r#"format("%d %03d %d", -0.5, -0.9, -1.5)"#, EV, r#""0 000 -1""#),
+            (r#"format("%d", 9007199254740993.7)"#, EV, r#""9007199254740993""#),
             (
                 r#"format("%f %.0f", 9007199254740993, -9007199254740993)"#,
                 EV,
