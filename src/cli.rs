@@ -90,7 +90,7 @@ pub(crate) struct Cli {
     pub strip_ansi: bool,
 
     /// Year for syslog timestamps without one, 0 to 9999 (default: each input's modification year; a date past that time is of the year before)
-    #[arg(long, value_name = "YEAR", allow_hyphen_values = true, value_parser = clap::value_parser!(i32).range(0..=9999))]
+    #[arg(long, value_name = "YEAR", allow_hyphen_values = true, value_parser = year)]
     pub year: Option<i32>,
 
     /// Output format (default: ndjson; table when stdout is a terminal and the pipeline ends in an aggregate)
@@ -365,6 +365,14 @@ fn jobs(s: &str) -> Result<usize, String> {
         )),
         _ => whole(s),
     }
+}
+
+/// `--year YEAR`: a year evq can write, 0 to 9999.
+fn year(text: &str) -> Result<i32, String> {
+    text.parse()
+        .ok()
+        .filter(|y| (0..=9999).contains(y))
+        .ok_or_else(|| format!("`{text}` is not a year from 0 to 9999 (a whole number, such as 2026)"))
 }
 
 /// A text option's value, which an empty one cannot mean (`--format ''`, `--stats=`).

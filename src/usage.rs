@@ -13,29 +13,56 @@ pub(crate) fn report(e: &clap::Error, args: &[OsString]) {
     }
     let line = match e.kind() {
         clap::error::ErrorKind::InvalidUtf8 => not_text(args),
-        kind => one_line(kind, &e.render().to_string()),
+        kind => with_bytes_shown(one_line(kind, &e.render().to_string()), args),
     };
     crate::messages::error(line);
+}
+
+/// Options whose values are paths (or any bytes): a value of theirs that is not UTF-8 is read
+/// as given, and clap's complaint is about another argument.
+const BYTES_OPTIONS: [&str; 7] = ["-f", "--file", "--from", "--dead-letter", "--nats-creds", "--", "-"];
+
+/// Options that take two values (`--arg NAME VALUE`).
+const PAIR_OPTIONS: [&str; 2] = ["--arg", "--argjson"];
+
+/// Clap's message with each argument that is not UTF-8, which it shows with U+FFFD, shown as
+/// evq shows such bytes (`\xHH`).
+fn with_bytes_shown(mut line: String, args: &[OsString]) -> String {
+    for arg in args.iter().filter(|a| a.to_str().is_none()) {
+        line = line.replace(&*arg.to_string_lossy(), &crate::messages::path_name(Path::new(arg)));
+    }
+    line
 }
 
 /// An option's value that is not UTF-8, where the option takes text: clap says only that some
 /// argument is not, so the first one is named, with its option.
 fn not_text(args: &[OsString]) -> String {
-    let Some(at) = args.iter().skip(1).position(|a| a.to_str().is_none()).map(|i| i + 1) else {
+    let text = |i: usize| args.get(i).and_then(|a| a.to_str()).unwrap_or_default();
+    let option_of = |at: usize| {
+        let shown = crate::messages::shown_path(Path::new(&args[at]));
+        if let Some((option, value)) = shown.split_once('=').filter(|_| shown.starts_with("--")) {
+            return Some((option.to_string(), value.to_string()));
+        }
+        let before = text(at - 1);
+        let option = match before.starts_with('-') {
+            true if !BYTES_OPTIONS.contains(&before) => before,
+            _ if PAIR_OPTIONS.contains(&text(at.saturating_sub(2))) => text(at - 2),
+            // A path, or another value that may be any bytes.
+            _ => return None,
+        };
+        Some((option.to_string(), shown))
+    };
+    let found = (1..args.len())
+        .filter(|&i| args[i].to_str().is_none())
+        .find_map(option_of);
+    let Some((option, value)) = found else {
         return "an argument is not UTF-8 text; give it in UTF-8".to_string();
     };
-    let shown = crate::messages::shown_path(Path::new(&args[at]));
-    let (option, value) = match shown.split_once('=') {
-        Some((option, value)) if shown.starts_with("--") => (option, value),
-        _ => {
-            let option = args[at - 1].to_str().filter(|a| a.starts_with('-'));
-            (option.unwrap_or("an option"), shown.as_str())
-        }
+    let hint = match ["-O", "--out-dir", "--stats"].contains(&option.as_str()) {
+        true => " (a UTF-8 name that leads to it, such as a symbolic link)",
+        false => "",
     };
-    format!(
-        "{option} {value}: the value is not UTF-8 text, which {option} takes; give it in UTF-8 (for a file \
-         or directory, a UTF-8 name that leads to it, such as a symbolic link)"
-    )
+    format!("{option} {value}: the value is not UTF-8 text, which {option} takes; give it in UTF-8{hint}")
 }
 
 /// The error's text in one line: clap's message, then its tip or a hint.
@@ -89,6 +116,30 @@ mod tests {
             Ok(_) => panic!("{args:?} parsed"),
             Err(e) => one_line(e.kind(), &e.render().to_string()),
         }
+    }
+
+    /// The argument that is not UTF-8 where its option takes text is named with that option;
+    /// one that may be any bytes (a path) is not blamed.
+    #[test]
+    fn an_option_value_that_is_not_utf8_is_named_with_its_option() {
+        use std::os::unix::ffi::OsStrExt;
+        let args = |list: &[&[u8]]| -> Vec<OsString> {
+            list.iter().map(|a| std::ffi::OsStr::from_bytes(a).to_owned()).collect()
+        };
+        let line = not_text(&args(&[b"evq", b"--arg", b"x", b"v\xff", b"where true"]));
+        assert_eq!(
+            line,
+            "--arg v\\xFF: the value is not UTF-8 text, which --arg takes; give it in UTF-8"
+        );
+        let line = not_text(&args(&[b"evq", b"where a", b"d/j\xff.ndjson", b"-O", b"o\xfe"]));
+        assert!(line.starts_with("-O o\\xFE: the value is not UTF-8 text"), "{line}");
+        let line = not_text(&args(&[b"evq", b"-f", b"p\xff", b"--format=\xfe{a}"]));
+        assert!(line.starts_with("--format \\xFE{a}: "), "{line}");
+        let line = with_bytes_shown(
+            "invalid value 'a\u{FFFD}' for '--input <FORMAT>'".into(),
+            &args(&[b"-i", b"a\xff"]),
+        );
+        assert_eq!(line, "invalid value 'a\\xFF' for '--input <FORMAT>'");
     }
 
     #[test]
