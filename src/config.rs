@@ -241,6 +241,11 @@ fn idle_flags(cli: &Cli, pipeline: &Pipeline, asts: &[StageAst], format: Format)
             "the pipeline has no sample stage",
         ),
         (
+            cli.progress && cli.follow,
+            "--progress",
+            "with --follow there is no end of input to measure progress against",
+        ),
+        (
             cli.tz.is_some() && !windows && format != Format::Table,
             "--tz",
             "it sets the zone of window bounds (every DUR), throttle's windows and -o table's times, and the pipeline has none of them; strftime takes its zone as its third argument, strftime(t, \"%H:%M\", \"UTC\"), and bucket none",
@@ -889,8 +894,7 @@ fn read_config(cli: &Cli, asts: &[StageAst], inputs: usize) -> Result<ReadConfig
 /// only when stopped, which discards them, unless a `head` ends it: refused, since no file
 /// could ever be written.
 fn refuse_atomic_without_end(cli: &Cli, asts: &[StageAst]) -> Result<(), UsageError> {
-    let ends = asts.iter().any(|a| matches!(a.spec, StageSpec::Head { .. }));
-    match cli.atomic && cli.follow && !ends {
+    match cli.atomic && cli.follow && !ends_while_following(asts) {
         true => Err(UsageError::flag(
             "--atomic",
             "puts the files in place when the run succeeds, but with --follow the run ends only when stopped, \
@@ -898,6 +902,23 @@ fn refuse_atomic_without_end(cli: &Cli, asts: &[StageAst]) -> Result<(), UsageEr
         )),
         false => Ok(()),
     }
+}
+
+/// Whether a run with `--follow` can end by itself: a `head N` (not `head N by`, which reads
+/// everything) with no stage before it that gives its output only at the end of input.
+fn ends_while_following(asts: &[StageAst]) -> bool {
+    for ast in asts {
+        match &ast.spec {
+            StageSpec::Head { by, .. } if by.is_empty() => return true,
+            StageSpec::Tail { .. } | StageSpec::Sort { .. } | StageSpec::Fold { changes: false, .. } => return false,
+            StageSpec::Count { every: None, .. }
+            | StageSpec::Stats { every: None, .. }
+            | StageSpec::Top { every: None, .. }
+            | StageSpec::Distinct { every: None, .. } => return false,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// `--follow` reads line formats, and each input as it grows: not with `--merge`, which needs

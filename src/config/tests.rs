@@ -606,6 +606,25 @@ fn follow_reads_line_formats_and_not_with_merge() {
         "{atomic}"
     );
     assert!(config(&["-F", "--atomic", "head 5 | to \"out/{k}.ndjson\"", "a"]).is_ok());
+    for never_ends in [
+        "head 1 by k | to \"o/{k}\"",
+        "count by k | head 1 | to \"o/{k}\"",
+        "sort k | head 2 | to \"o/x\"",
+    ] {
+        let atomic = error(&["-F", "--atomic", never_ends, "a"]);
+        assert!(
+            atomic.starts_with("evq: --atomic: puts the files"),
+            "{never_ends}: {atomic}"
+        );
+    }
+    assert!(config(&["-F", "--atomic", "count every 1m | head 1 | to \"o/x\"", "a"]).is_ok());
+    let progress = config(&["-F", "--progress", "where true", "a"]).expect("a valid command");
+    assert!(
+        progress
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("--progress has no effect: with --follow"))
+    );
 }
 
 #[test]
