@@ -640,7 +640,7 @@ fn argument_errors_are_one_evq_line_with_a_hint() {
     for (option, value, why) in [
         ("--lateness", "-1s", "`-1s` is not a duration"),
         ("--seed", "-1", "`-1` is not a seed"),
-        ("--year", "-1", "-1 is not in 0..=9999"),
+        ("--year", "-1", "`-1` is not a year from 0 to 9999"),
         ("--max-groups", "-5", "`-5` is negative"),
         ("--max-open-files", "-1", "`-1` is negative"),
         ("--memory-limit", "-1", "`-1` is not a size"),
