@@ -366,7 +366,7 @@ fn nats_input(cli: &Cli, inputs: &[Input]) -> Result<Option<Nats>, UsageError> {
     }
     Nats::parse(url, cli.follow, nats_creds(cli))
         .map(Some)
-        .map_err(UsageError::Nats)
+        .map_err(UsageError::Address)
 }
 
 /// Without `--features nats`, a `nats://` input is refused.

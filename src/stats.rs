@@ -217,64 +217,61 @@ impl Tally {
 /// same way: they count only when the ordered side took the event they were made for.
 #[derive(Debug, Default)]
 pub(crate) struct FateLog {
-    fates: Vec<Logged>,
-    extras: Vec<Extra>,
+    fates: Vec<(Place<Fate>, u64)>,
+    /// Copies (true) and join misses (false).
+    extras: Vec<(Place<bool>, u64)>,
 }
 
-/// Copies, or events join found no record for, of one input, after `events` events.
-#[derive(Debug, Clone, Copy)]
-struct Extra {
+/// What happened to lines or events of input `file` after `events` events of their chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Place<T> {
     events: usize,
     file: u32,
-    copy: bool,
-    n: u64,
+    what: T,
 }
 
-/// Lines of one input with one fate, after `events` events of their chunk.
-#[derive(Debug, Clone, Copy)]
-struct Logged {
-    events: usize,
-    file: u32,
-    fate: Fate,
-    lines: u64,
+/// Counts one more at `place`: with the run before when it is at the same place.
+fn add_run<T: PartialEq>(runs: &mut Vec<(Place<T>, u64)>, place: Place<T>) {
+    match runs.last_mut() {
+        Some((last, n)) if *last == place => *n += 1,
+        _ => runs.push((place, 1)),
+    }
 }
 
 impl FateLog {
     /// Records the fate of a line of input `file` that comes after the chunk's first `events`
     /// events.
     pub(crate) fn record(&mut self, events: usize, file: u32, fate: Fate) {
-        match self.fates.last_mut() {
-            Some(l) if l.events == events && l.file == file && l.fate == fate => l.lines += 1,
-            _ => self.fates.push(Logged {
+        add_run(
+            &mut self.fates,
+            Place {
                 events,
                 file,
-                fate,
-                lines: 1,
-            }),
-        }
+                what: fate,
+            },
+        );
     }
 
     /// Records a copy of an event of input `file` (`copy`), or an event join found no record
     /// for, that would be the chunk's event after its first `events`.
     pub(crate) fn extra(&mut self, events: usize, file: u32, copy: bool) {
-        match self.extras.last_mut() {
-            Some(e) if e.events == events && e.file == file && e.copy == copy => e.n += 1,
-            _ => self.extras.push(Extra {
+        add_run(
+            &mut self.extras,
+            Place {
                 events,
                 file,
-                copy,
-                n: 1,
-            }),
-        }
+                what: copy,
+            },
+        );
     }
 
     /// Each input's copies and join misses of the events the ordered side took (those before
     /// `taken`), in `stats`' counts.
     pub(crate) fn settle_extras(&self, taken: usize, mut count: impl FnMut(u32, &dyn Fn(&mut Stats))) {
-        for e in self.extras.iter().filter(|e| e.events < taken) {
-            match e.copy {
-                true => count(e.file, &|s| s.copies += e.n),
-                false => count(e.file, &|s| s.unmatched_join += e.n),
+        for &(e, n) in self.extras.iter().filter(|(e, _)| e.events < taken) {
+            match e.what {
+                true => count(e.file, &|s| s.copies += n),
+                false => count(e.file, &|s| s.unmatched_join += n),
             }
         }
     }
@@ -283,9 +280,9 @@ impl FateLog {
     /// chunk's events before `taken`: theirs for the lines before that event, skipped for
     /// the lines after it.
     pub(crate) fn settled(&self, taken: usize) -> impl Iterator<Item = (u32, Fate, u64)> + '_ {
-        self.fates.iter().map(move |l| {
-            let fate = if l.events < taken { l.fate } else { Fate::Skipped };
-            (l.file, fate, l.lines)
+        self.fates.iter().map(move |&(l, lines)| {
+            let fate = if l.events < taken { l.what } else { Fate::Skipped };
+            (l.file, fate, lines)
         })
     }
 }
