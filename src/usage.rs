@@ -46,7 +46,7 @@ fn not_text(args: &[OsString]) -> String {
         let before = text(at - 1);
         let option = match before.starts_with('-') {
             true if !BYTES_OPTIONS.contains(&before) => before,
-            _ if PAIR_OPTIONS.contains(&text(at.saturating_sub(2))) => text(at - 2),
+            _ if at > 1 && PAIR_OPTIONS.contains(&text(at - 2)) => text(at - 2),
             // A path, or another value that may be any bytes.
             _ => return None,
         };
