@@ -113,21 +113,10 @@ impl Config {
         if paths.iter().any(|p| p.is_empty()) {
             return Err(UsageError::EmptyPath);
         }
-        // Inputs and the files evq writes, as typed: a URL among them is not a file name.
-        let written = [
-            cli.dead_letter.as_deref(),
-            cli.stats.as_deref().map(Path::new),
-            cli.file.as_deref(),
-        ];
-        if let Some(p) = (paths.iter().map(Path::new))
-            .chain(written.into_iter().flatten())
-            .filter_map(Path::to_str)
-            .find_map(|p| input::foreign_scheme(p).map(|scheme| (p, scheme)))
-        {
-            return Err(foreign_url(p.0, p.1));
-        }
         let params = params(&cli)?;
         let asts = stages(&source, cli.out_dir.as_deref(), &params)?;
+        refuse_foreign_urls(&cli, &paths, &asts)?;
+        refuse_nats_publishing(&asts)?;
         refuse_pipeline_given_twice(&cli, &paths, &params)?;
         refuse_stdout_format_without_stdout(&cli, &asts)?;
         refuse_compressed_names(&cli, &asts)?;
@@ -158,7 +147,7 @@ impl Config {
             .collect();
         let mut opts = stage_options(&cli, time, zone, (identities, others), range);
         opts.topic.seal = nats.is_some();
-        opts.msg_id = msg_id(&cli, &asts)?;
+        opts.msg_id = msg_id(&cli)?;
         opts.nats_creds = nats_creds(&cli);
         let mut pipeline = pipeline(&cli, &asts, &opts, &source, &read)?;
         let out = output_config(&cli, &asts, facts);
@@ -282,15 +271,28 @@ fn topic_without_route(asts: &[StageAst], out_dir: Option<&str>) -> Option<Strin
     })
 }
 
-/// `--msg-id EXPR`, compiled; a pipeline that publishes to NATS needs a build with it.
-fn msg_id(cli: &Cli, asts: &[StageAst]) -> Result<Option<crate::lang::Expr>, UsageError> {
-    let foreign = asts.iter().find_map(|ast| match &ast.spec {
-        StageSpec::To { text, .. } => input::foreign_scheme(text).map(|scheme| (text, scheme)),
+/// Every path the user typed — inputs, `-f`, `--dead-letter`, `--stats=`, `to` and `tee` —
+/// that is a URL of a scheme evq does not read: it is not a file name.
+fn refuse_foreign_urls(cli: &Cli, paths: &[OsString], asts: &[StageAst]) -> Result<(), UsageError> {
+    let options = [
+        cli.dead_letter.as_deref(),
+        cli.stats.as_deref().map(Path::new),
+        cli.file.as_deref(),
+    ];
+    let options = options.into_iter().flatten().filter_map(Path::to_str);
+    let targets = asts.iter().filter_map(|ast| match &ast.spec {
+        StageSpec::To { text, .. } => Some(text.as_str()),
         _ => None,
     });
-    if let Some((text, scheme)) = foreign {
-        return Err(foreign_url(text, scheme));
+    let mut typed = paths.iter().filter_map(|p| p.to_str()).chain(options).chain(targets);
+    match typed.find_map(|text| input::foreign_scheme(text).map(|scheme| (text, scheme))) {
+        Some((text, scheme)) => Err(foreign_url(text, scheme)),
+        None => Ok(()),
     }
+}
+
+/// A `to`/`tee` that publishes to NATS: no credentials in its address, and a build with NATS.
+fn refuse_nats_publishing(asts: &[StageAst]) -> Result<(), UsageError> {
     let publishes = asts.iter().find_map(|ast| match &ast.spec {
         StageSpec::To { text, tee, .. } if text.starts_with("nats://") => Some((if *tee { "tee" } else { "to" }, text)),
         _ => None,
@@ -308,6 +310,11 @@ fn msg_id(cli: &Cli, asts: &[StageAst]) -> Result<Option<crate::lang::Expr>, Usa
             )));
         }
     }
+    Ok(())
+}
+
+/// `--msg-id EXPR`, compiled.
+fn msg_id(cli: &Cli) -> Result<Option<crate::lang::Expr>, UsageError> {
     let Some(src) = &cli.msg_id else { return Ok(None) };
     crate::lang::parse_expr(src).map(Some).map_err(|e| {
         UsageError::flag(

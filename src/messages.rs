@@ -111,33 +111,63 @@ pub(crate) fn text(msg: impl Display) {
 /// that no message repeats a secret, whoever wrote the URL: the user, a library, or a file
 /// (a schema's `$ref`).
 pub(crate) fn without_credentials(text: &str) -> Cow<'_, str> {
+    without_credentials_mapped(text).0
+}
+
+/// [`without_credentials`], and where each byte offset of `text` went in the result (an
+/// offset inside credentials goes to their `…`): what puts a caret under the shown text.
+pub(crate) fn without_credentials_mapped(text: &str) -> (Cow<'_, str>, impl Fn(usize) -> usize) {
+    let spans = credentials(text);
+    let at = {
+        let spans = spans.clone();
+        move |offset: usize| {
+            let mut shown = offset;
+            for span in spans.iter().take_while(|s| s.start < offset) {
+                shown -= offset.min(span.end) - span.start;
+                shown += '…'.len_utf8() * usize::from(offset >= span.end);
+            }
+            shown
+        }
+    };
+    if spans.is_empty() {
+        return (Cow::Borrowed(text), at);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for span in &spans {
+        out.push_str(&text[from..span.start]);
+        out.push('…');
+        from = span.end;
+    }
+    out.push_str(&text[from..]);
+    (Cow::Owned(out), at)
+}
+
+/// The byte ranges of the credentials (`user:pass`, before `@`) of every URL in `text`.
+fn credentials(text: &str) -> Vec<std::ops::Range<usize>> {
     // A URL as a regex or a JSON string writes it, with its slashes escaped, counts too.
     let scheme_end = |t: &str| {
         let plain = t.find("://").map(|i| i + 3);
         let escaped = t.find(":\\/\\/").map(|i| i + 5);
         plain.into_iter().chain(escaped).min()
     };
-    if scheme_end(text).is_none() {
-        return Cow::Borrowed(text);
-    }
     let ends_authority =
         |c: char| matches!(c, '/' | '\\' | '?' | '#' | '"' | '\'' | '`' | '<' | '>') || c.is_whitespace();
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(end) = scheme_end(rest) {
-        let (head, tail) = rest.split_at(end);
-        out.push_str(head);
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(end) = scheme_end(&text[from..]) {
+        let start = from + end;
+        let tail = &text[start..];
         let authority = &tail[..tail.find(ends_authority).unwrap_or(tail.len())];
-        rest = match authority.rfind('@') {
+        from = match authority.rfind('@') {
             Some(at) => {
-                out.push('…');
-                &tail[at..]
+                spans.push(start..start + at);
+                start + at
             }
-            None => tail,
+            None => start,
         };
     }
-    out.push_str(rest);
-    Cow::Owned(out)
+    spans
 }
 
 /// Writes `msg` and a newline to stdout for the few outputs that are not data

@@ -18,9 +18,30 @@ pub(crate) fn report(e: &clap::Error, args: &[OsString]) {
     crate::messages::error(line);
 }
 
-/// Options whose values are paths (or any bytes): a value of theirs that is not UTF-8 is read
-/// as given, and clap's complaint is about another argument.
-const BYTES_OPTIONS: [&str; 7] = ["-f", "--file", "--from", "--dead-letter", "--nats-creds", "--", "-"];
+/// Whether the argument `before` a value lets it be any bytes: an option whose value is a path
+/// (`-f`, `--from`, `--dead-letter`) reads it as given, and `-` and `--` come before paths.
+/// Clap's complaint is then about another argument.
+fn takes_bytes(before: &str) -> bool {
+    use clap::CommandFactory;
+    use std::any::TypeId;
+    if matches!(before, "-" | "--") {
+        return true;
+    }
+    let named = |arg: &&clap::Arg| match before.strip_prefix("--") {
+        Some(long) => arg
+            .get_long_and_visible_aliases()
+            .is_some_and(|names| names.contains(&long)),
+        None => before.strip_prefix('-').is_some_and(|short| {
+            let mut chars = short.chars();
+            chars.next().zip(arg.get_short()).is_some_and(|(c, s)| c == s) && chars.next().is_none()
+        }),
+    };
+    let bytes = [TypeId::of::<std::path::PathBuf>(), TypeId::of::<OsString>()];
+    crate::cli::Cli::command()
+        .get_arguments()
+        .filter(named)
+        .any(|arg| bytes.iter().any(|id| arg.get_value_parser().type_id() == *id))
+}
 
 /// Options that take two values (`--arg NAME VALUE`).
 const PAIR_OPTIONS: [&str; 2] = ["--arg", "--argjson"];
@@ -45,7 +66,7 @@ fn not_text(args: &[OsString]) -> String {
         }
         let before = text(at - 1);
         let option = match before.starts_with('-') {
-            true if !BYTES_OPTIONS.contains(&before) => before,
+            true if !takes_bytes(before) => before,
             _ if at > 1 && PAIR_OPTIONS.contains(&text(at - 2)) => text(at - 2),
             // A path, or another value that may be any bytes.
             _ => return None,
@@ -140,6 +161,27 @@ mod tests {
             &args(&[b"-i", b"a\xff"]),
         );
         assert_eq!(line, "invalid value 'a\\xFF' for '--input <FORMAT>'");
+    }
+
+    /// The options whose values are paths are found from the command's own definition.
+    #[test]
+    fn options_that_take_paths_take_any_bytes() {
+        for path_option in ["-f", "--file", "--from", "--dead-letter", "--nats-creds", "--", "-"] {
+            assert!(takes_bytes(path_option), "{path_option}");
+        }
+        for text_option in [
+            "-O",
+            "--out-dir",
+            "--stats",
+            "--format",
+            "--arg",
+            "-i",
+            "--fi",
+            "-ff",
+            "x",
+        ] {
+            assert!(!takes_bytes(text_option), "{text_option}");
+        }
     }
 
     #[test]

@@ -58,23 +58,30 @@ impl LangError {
         let line_start = src[..start].rfind('\n').map_or(0, |p| p + 1);
         let line_end = src[start..].find('\n').map_or(src.len(), |p| start + p);
         let end = char_floor(src, self.span.end.clamp(start, line_end));
+        // The line as messages show it, without a URL's credentials, and the span in it.
+        let (line, at) = crate::messages::without_credentials_mapped(&src[line_start..line_end]);
+        self.pointed(&line, at(start - line_start), at(end - line_start))
+    }
+
+    /// The message with `line` and a caret under its bytes `start..end`.
+    fn pointed(&self, line: &str, start: usize, end: usize) -> String {
         // A long line is shown around the mistake only, cut where marked with `…`.
-        let (shown_start, end, shown_end) = match line_end - line_start > 3 * CONTEXT {
+        let (shown_start, end, shown_end) = match line.len() > 3 * CONTEXT {
             true => {
-                let end = char_floor(src, end.min(start + 2 * CONTEXT));
-                let from = char_floor(src, start.saturating_sub(CONTEXT).max(line_start));
-                (from, end, char_floor(src, (end + CONTEXT).min(line_end)))
+                let end = char_floor(line, end.min(start + 2 * CONTEXT));
+                let from = char_floor(line, start.saturating_sub(CONTEXT));
+                (from, end, char_floor(line, (end + CONTEXT).min(line.len())))
             }
-            false => (line_start, end, line_end),
+            false => (0, end, line.len()),
         };
-        let lead = if shown_start > line_start { "…" } else { "" };
-        let trail = if shown_end < line_end { "…" } else { "" };
-        let width = UnicodeWidthStr::width(&src[start..end]).max(1);
+        let lead = if shown_start > 0 { "…" } else { "" };
+        let trail = if shown_end < line.len() { "…" } else { "" };
+        let width = UnicodeWidthStr::width(&line[start..end]).max(1);
         let mut out = format!(
             "pipeline error: {}\n  {lead}{}{trail}\n  {}{}",
             self.message,
-            &src[shown_start..shown_end],
-            padding(&format!("{lead}{}", &src[shown_start..start])),
+            &line[shown_start..shown_end],
+            padding(&format!("{lead}{}", &line[shown_start..start])),
             "^".repeat(width)
         );
         if let Some(h) = &self.hint {
@@ -159,6 +166,26 @@ mod tests {
         assert!(lines[2].len() < 400);
         let short = LangError::new("m", Span::new(0, 1)).render("wher x");
         assert_eq!(short.lines().nth(1), Some("  wher x"));
+    }
+
+    /// The line is shown without a URL's credentials, and the caret stays under the mistake.
+    #[test]
+    fn the_caret_points_at_the_mistake_after_credentials_are_left_out() {
+        let src = "to \"s3://user:secret@h/x\" | wher x";
+        let at = src.find("wher").unwrap();
+        let r = LangError::new("m", Span::new(at, at + 4)).render(src);
+        let lines: Vec<&str> = r.lines().collect();
+        assert_eq!(lines[1], "  to \"s3://…@h/x\" | wher x");
+        assert_eq!(
+            lines[2],
+            format!("  {}^^^^", " ".repeat("to \"s3://…@h/x\" | ".chars().count()))
+        );
+        let inside = src.find("secret").unwrap();
+        let r = LangError::new("m", Span::new(inside, inside + 3)).render(src);
+        assert_eq!(
+            r.lines().nth(2),
+            Some(format!("  {}^", " ".repeat("to \"s3://".len())).as_str())
+        );
     }
 
     #[test]
