@@ -774,6 +774,13 @@ pub(crate) fn write_checked(text: &str, out: &mut String) {
     }
 }
 
+/// Valid JSON text as [`write_checked`] writes it: on one line.
+pub(crate) fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    write_checked(text, &mut out);
+    out
+}
+
 /// The end (after the closing quote) of the string token starting at `start`, and
 /// whether it has an escape. Inlined: `canonical` spends a quarter of `set`'s time here
 /// (measured: 7% slower called).

@@ -377,6 +377,7 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
         let line = Line {
             text: &chunk.data,
             origin,
+            joined: false,
         };
         w.dead(&line, why);
         return w.finish();
@@ -429,7 +430,11 @@ pub(crate) fn process_chunk(chunk: Chunk, p: &Pipeline, env: &Env, printer: &Pri
             }
             text = &joined;
         }
-        w.line(&Line { text, origin });
+        w.line(&Line {
+            text,
+            origin,
+            joined: lines > 1,
+        });
         origin.line += lines;
         origin.offset += len;
         start = next;
@@ -457,6 +462,8 @@ struct Worker<'a> {
 struct Line<'a> {
     text: &'a [u8],
     origin: Origin,
+    /// A `--multiline-start` record of more than one line: its lines joined by line feeds.
+    joined: bool,
 }
 
 impl Worker<'_> {
@@ -513,6 +520,16 @@ impl Worker<'_> {
             &stripped
         } else {
             text
+        };
+        let one_line: String;
+        let text = match decode {
+            // An event's text is written as it is when the event is unchanged: JSON joined from
+            // several lines is written on one (`-i json` writes its records so, too).
+            Decode::Json if line.joined && crate::json::tree(text).is_ok() => {
+                one_line = crate::json::one_line(text);
+                &one_line
+            }
+            _ => text,
         };
         let origin = line.origin;
         let ev = match decode {

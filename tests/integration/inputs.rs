@@ -268,6 +268,34 @@ fn multiline_start_is_refused_for_record_formats() {
     assert!(r.stderr.contains("--multiline-start"), "{}", r.stderr);
 }
 
+/// NDJSON records joined from several lines are written on one line, to stdout, `-o json` and
+/// topic files; a broken one is a dead letter as it was read.
+#[test]
+fn json_joined_by_multiline_start_is_written_on_one_line() {
+    let input = "{\"a\":\n1}\n{\"b\": [1,\n 2], \"c\":\r\n\"x\\ny\"}\n{\"d\":\n";
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--multiline-start",
+        "^\\{",
+        "--dead-letter",
+        "dead.ndjson",
+        "where true",
+    ];
+    let r = crate::common::run_in(dir.path(), &args, input);
+    assert_eq!(r.stdout, "{\"a\":1}\n{\"b\":[1,2],\"c\":\"x\\ny\"}\n", "{}", r.stderr);
+    let dead = std::fs::read_to_string(dir.path().join("dead.ndjson")).unwrap();
+    assert!(
+        dead.contains("\"raw\":\"{\\\"d\\\":\"}") && dead.lines().count() == 1,
+        "{dead}"
+    );
+    let r = run(&["--multiline-start", "^\\{", "-o", "json", "where true"], input);
+    let array: serde_json::Value = serde_json::from_str(&r.stdout).expect("-o json writes JSON");
+    assert_eq!(array, serde_json::json!([{"a": 1}, {"b": [1, 2], "c": "x\ny"}]));
+    let r = crate::common::run_in(dir.path(), &["--multiline-start", "^\\{", "to \"t.ndjson\""], input);
+    let written = std::fs::read_to_string(dir.path().join("t.ndjson")).unwrap();
+    assert_eq!(written, "{\"a\":1}\n{\"b\":[1,2],\"c\":\"x\\ny\"}\n", "{}", r.stderr);
+}
+
 const INPUT: &str = "{\"t\":\"in\"}\n{\"t\":\"other\"}\n";
 
 /// A directory holding `in.ndjson`.
