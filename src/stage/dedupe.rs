@@ -249,8 +249,11 @@ impl Window {
         let hash = self.hasher.hash_one(key);
         let (span, horizon) = (self.span, self.horizon());
         let held = self.held.find_mut(hash, |(k, _)| **k == *key);
+        // A key forgotten but not yet removed (its time is behind a later one in the queue)
+        // counts as forgotten, so that the verdict does not depend on when it is removed.
+        let kept = held.as_ref().map(|(_, kept)| *kept).filter(|kept| *kept > forget);
         // A repeat is within the span of when its key was kept, before or after (out of order).
-        if held.as_ref().is_some_and(|(_, kept)| (t - *kept).abs() < span) {
+        if kept.is_some_and(|kept| (t - kept).abs() < span) {
             return Verdict::Duplicate;
         }
         if t <= horizon {
@@ -281,14 +284,16 @@ impl Window {
 
     /// Forgets the keys kept at or before `horizon`, in arrival order. A key whose time is
     /// behind a later one in the queue stays held a little longer; `check` treats it as
-    /// forgotten. Removing any forgotten key of the hash is right: all of them are forgotten.
+    /// forgotten. A queue entry removes its key only if the key was not kept anew since.
     fn expire(&mut self, horizon: i64) {
+        let hasher = &self.hasher;
         while let Some(&(t, hash)) = self.queue.front() {
             if t > horizon {
                 break;
             }
             self.queue.pop_front();
-            if let Ok(entry) = self.held.find_entry(hash, |(_, kept)| *kept <= horizon) {
+            let this_key = |(k, kept): &(Box<[u8]>, i64)| *kept == t && hasher.hash_one(k) == hash;
+            if let Ok(entry) = self.held.find_entry(hash, this_key) {
                 entry.remove();
             }
         }
@@ -479,5 +484,61 @@ mod tests {
         assert_eq!(w.check(b"2", 115.5, 2), Verdict::Kept, "key 0 is forgotten at 115");
         assert_eq!(w.check(b"3", 116.0, 2), Verdict::Full);
         assert_eq!(w.check(b"1", 109.0, 2), Verdict::Duplicate);
+    }
+}
+
+/// The window against the rule as the man page states it, kept in the plainest way: every key
+/// with its kept time, forgotten once the newest time is 2 DUR past it.
+#[cfg(test)]
+mod reference {
+    use super::{Verdict, Window};
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    /// What the rule says of each event `(key, time in ms)`, with a span of `span` ms.
+    fn rule(events: &[(u8, i64)], span: i64) -> Vec<&'static str> {
+        let mut held: HashMap<u8, i64> = HashMap::new();
+        let mut newest = i64::MIN;
+        let mut verdicts = Vec::new();
+        for &(key, t) in events {
+            newest = newest.max(t);
+            held.retain(|_, kept| *kept > newest - 2 * span);
+            let verdict = match held.get(&key) {
+                Some(kept) if (t - kept).abs() < span => "duplicate",
+                _ if t <= newest - span => "late",
+                Some(&kept) => {
+                    held.insert(key, kept.max(t));
+                    "kept"
+                }
+                None => {
+                    held.insert(key, t);
+                    "kept"
+                }
+            };
+            verdicts.push(verdict);
+        }
+        verdicts
+    }
+
+    proptest! {
+        #[test]
+        fn dedupe_within_follows_its_rule_in_a_disordered_stream(
+            jitter in proptest::collection::vec((0u8..6, 0i64..3000), 1..400),
+            span in 1i64..1500,
+        ) {
+            let events: Vec<(u8, i64)> =
+                jitter.iter().enumerate().map(|(i, &(k, back))| (k, i as i64 * 50 - back)).collect();
+            let mut w = Window::new(span as f64 / 1000.0);
+            let got: Vec<&str> = events
+                .iter()
+                .map(|&(k, t)| match w.check(&[k], t as f64 / 1000.0, usize::MAX) {
+                    Verdict::Kept => "kept",
+                    Verdict::Duplicate => "duplicate",
+                    Verdict::Late(_) => "late",
+                    Verdict::Full => "full",
+                })
+                .collect();
+            prop_assert_eq!(got, rule(&events, span));
+        }
     }
 }
