@@ -3,6 +3,7 @@
 //! here, before any input is read. Building has no side effects: what it needs to know
 //! of the world comes in as [`Facts`], and what it has to note comes back in [`Built`].
 
+mod idle;
 mod output;
 mod usage;
 
@@ -152,7 +153,15 @@ impl Config {
         let mut pipeline = pipeline(&cli, &asts, &opts, &source, &read)?;
         let out = output_config(&cli, &asts, facts);
         let printer = output::printer(&cli, out.format, facts, &mut pipeline)?;
-        let mut warnings = idle_flags(&cli, &pipeline, &asts, printer.format);
+        let run = idle::Run {
+            cli: &cli,
+            pipeline: &pipeline,
+            asts: &asts,
+            input: read.format,
+            output: printer.format,
+            paths: &paths,
+        };
+        let mut warnings = idle::flags(&run);
         warnings.extend(topic_without_route(&asts, cli.out_dir.as_deref()));
         warnings.extend(pipeline.start_warnings());
         Ok(Config {
@@ -177,73 +186,6 @@ impl Config {
             warnings,
         })
     }
-}
-
-/// Warnings for flags that change nothing in this pipeline: the run does what it would do
-/// without them, which the user did not mean.
-fn idle_flags(cli: &Cli, pipeline: &Pipeline, asts: &[StageAst], format: Format) -> Vec<String> {
-    let streams = pipeline
-        .ordered
-        .iter()
-        .any(|s| matches!(s, Stage::Group(g) if g.streaming()));
-    let targets: Vec<&str> = asts.iter().filter_map(fixed_or_template_text).collect();
-    let files = targets.iter().any(|t| !t.starts_with("nats://"));
-    let publishes = targets.iter().any(|t| t.starts_with("nats://"));
-    let windows = asts.iter().any(|a| match &a.spec {
-        StageSpec::Count { every, .. }
-        | StageSpec::Stats { every, .. }
-        | StageSpec::Top { every, .. }
-        | StageSpec::Distinct { every, .. } => every.is_some(),
-        StageSpec::Throttle { .. } => true,
-        _ => false,
-    });
-    let samples = asts.iter().any(|a| matches!(a.spec, StageSpec::Sample { .. }));
-    let idle = [
-        (
-            cli.lateness.is_some() && !streams,
-            "--lateness",
-            "no aggregate in the pipeline has windows (count, stats, top or distinct with every DUR)",
-        ),
-        (
-            cli.append && !files,
-            "--append",
-            "the pipeline writes no topic files (to, tee or -O)",
-        ),
-        (
-            cli.atomic && !files,
-            "--atomic",
-            "the pipeline writes no topic files (to, tee or -O)",
-        ),
-        (
-            cli.max_open_files.is_some() && !files,
-            "--max-open-files",
-            "the pipeline writes no topic files (to, tee or -O)",
-        ),
-        (
-            cli.msg_id.is_some() && !publishes,
-            "--msg-id",
-            "the pipeline publishes nothing (to \"nats://…\")",
-        ),
-        (
-            cli.seed.is_some() && !samples,
-            "--seed",
-            "the pipeline has no sample stage",
-        ),
-        (
-            cli.progress && cli.follow,
-            "--progress",
-            "with --follow there is no end of input to measure progress against",
-        ),
-        (
-            cli.tz.is_some() && !windows && format != Format::Table,
-            "--tz",
-            "it sets the zone of window bounds (every DUR), throttle's windows and -o table's times, and the pipeline has none of them; strftime takes its zone as its third argument, strftime(t, \"%H:%M\", \"UTC\"), and bucket none",
-        ),
-    ];
-    idle.into_iter()
-        .filter(|(idle, ..)| *idle)
-        .map(|(_, flag, why)| format!("{flag} has no effect: {why}"))
-        .collect()
 }
 
 /// A `to` or `tee` whose file names hold `topic()` with no `route` before it: every topic is

@@ -291,6 +291,8 @@ pub(crate) struct Needs {
     pub reads: Vec<Path>,
     /// A stage reads event time from the first of the default time fields the event has.
     pub time: bool,
+    /// A stage reads event time, from `--time-field` or the default fields.
+    pub event_time: bool,
     /// Where each of `keys` and `reads` is, by hash: a pipeline may read thousands of fields.
     key_index: Index,
     read_index: Index,
@@ -328,6 +330,7 @@ impl Needs {
             tape: false,
             reads: Vec::new(),
             time: false,
+            event_time: false,
             key_index: Index::new(),
             read_index: Index::new(),
         }
@@ -1085,6 +1088,7 @@ impl TimeField {
     }
 
     pub(crate) fn needs(&self, n: &mut Needs) {
+        n.event_time = true;
         match &self.0 {
             Some(p) => n.add_path(p),
             None => {

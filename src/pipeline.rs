@@ -213,6 +213,11 @@ impl Pipeline {
         self.watch = Arc::new(watch);
     }
 
+    /// Whether a stage reads event time (windows, `dedupe … within`, `--since`…).
+    pub(crate) fn reads_event_time(&self) -> bool {
+        self.parallel_needs.event_time || self.needs_from.iter().any(|n| n.event_time)
+    }
+
     /// What the ordered stages read from each place on, and the output reads (see
     /// [`Emit`](crate::stage::Emit)).
     pub(crate) fn needs_from(&self) -> &[Needs] {

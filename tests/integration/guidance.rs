@@ -765,3 +765,32 @@ fn flags_for_stages_the_pipeline_lacks_are_said_to_have_no_effect() {
     let r = run(&["--tz", "Europe/Berlin", "-o", "table", "where true"], ev);
     assert!(r.stderr.is_empty(), "{}", r.stderr);
 }
+
+/// A flag about inputs these inputs do not use, or about groups or event time that no stage
+/// holds or reads, is said to have no effect; where something uses it, nothing is said.
+#[test]
+fn flags_for_inputs_and_stages_the_run_lacks_are_said_to_have_no_effect() {
+    let ev = "{\"t\":\"a\",\"ts\":\"2026-01-01T00:00:00Z\"}\n";
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("in.ndjson"), ev).unwrap();
+    let dir = d.path().to_str().unwrap();
+    // The flag; the pipeline and arguments where it is idle; those where it is used.
+    let cases: [(&[&str], &[&str], &[&str]); 8] = [
+        (&["--strip-ansi"], &["where true"], &["-i", "lines", "where true"]),
+        (&["--year", "2020"], &["where true"], &["-i", "auto", "where true"]),
+        (&["--max-groups", "5"], &["head 1"], &["head 1 by t"]),
+        (&["--max-groups", "5"], &["where true"], &["dedupe by t"]),
+        (&["--time-field", "ts"], &["where time(ts) > 0"], &["count every 1d"]),
+        (&["-g", "*.ndjson"], &["where true"], &["where true", dir]),
+        (&["--no-ignore"], &["where true", "-"], &["where true", dir]),
+        (&["--follow-links"], &["where true"], &["where true", dir]),
+    ];
+    for (flag, idle, used) in cases {
+        let said = format!("evq: warning: {} has no effect: ", flag[0]);
+        let r = run(&[flag, idle].concat(), ev);
+        assert!(r.stderr.starts_with(&said), "{flag:?} {idle:?}: {}", r.stderr);
+        assert_eq!(r.code, 0, "{flag:?}: {}", r.stderr);
+        let r = run(&[flag, used].concat(), ev);
+        assert!(!r.stderr.contains(&said), "{flag:?} {used:?}: {}", r.stderr);
+    }
+}
