@@ -160,6 +160,7 @@ impl Config {
             input: read.format,
             output: printer.format,
             paths: &paths,
+            params: &params,
         };
         let mut warnings = idle::flags(&run);
         warnings.extend(topic_without_route(&asts, cli.out_dir.as_deref()));
@@ -469,7 +470,7 @@ fn params(cli: &Cli) -> Result<Params, UsageError> {
         };
         vars.push((name.clone(), value));
     }
-    Ok(Params { vars })
+    Ok(Params::new(vars))
 }
 
 /// `-O DIR`: the stage `to "DIR/{topic()}.ndjson"`, unless the pipeline already ends with `to`.

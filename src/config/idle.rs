@@ -4,12 +4,16 @@
 use super::fixed_or_template_text;
 use crate::cli::Cli;
 use crate::input::InputFormat;
+use crate::lang::parser::Params;
 use crate::lang::{StageAst, StageSpec};
 use crate::output::Format;
 use crate::pipeline::Pipeline;
 use crate::stage::Stage;
 use std::ffi::OsString;
 use std::path::Path;
+
+/// Whether a flag is idle, the flag as typed, and why it does nothing.
+type Idle = (bool, String, String);
 
 /// What the checks look at: the command line and what was built of it.
 pub(super) struct Run<'a> {
@@ -20,6 +24,8 @@ pub(super) struct Run<'a> {
     pub output: Format,
     /// The inputs as typed.
     pub paths: &'a [OsString],
+    /// `--arg` and `--argjson`, after the pipeline was parsed with them.
+    pub params: &'a Params,
 }
 
 /// `FLAG has no effect: WHY` for each flag given that changes nothing in this run.
@@ -86,16 +92,17 @@ pub(super) fn flags(run: &Run) -> Vec<String> {
         ),
     ];
     idle.into_iter()
-        .map(|(idle, flag, why)| (idle, flag, why.to_string()))
+        .map(|(idle, flag, why)| (idle, flag.to_string(), why.to_string()))
         .chain(input_flags(run))
         .chain(stage_flags(run))
+        .chain(unused_params(run))
         .filter(|(idle, ..)| *idle)
         .map(|(_, flag, why)| format!("{flag} has no effect: {why}"))
         .collect()
 }
 
 /// The flags about reading inputs that these inputs do not use.
-fn input_flags(run: &Run) -> Vec<(bool, &'static str, String)> {
+fn input_flags(run: &Run) -> Vec<Idle> {
     let cli = run.cli;
     let format = clap::ValueEnum::to_possible_value(&run.input).map(|v| v.get_name().to_string());
     let format = format.unwrap_or_default();
@@ -111,7 +118,7 @@ fn input_flags(run: &Run) -> Vec<(bool, &'static str, String)> {
     vec![
         (
             cli.strip_ansi && reads_json,
-            "--strip-ansi",
+            "--strip-ansi".to_string(),
             format!(
                 "it removes colour codes from lines read as text (-i lines, logfmt or auto), and these \
                  inputs are read as {format}"
@@ -119,18 +126,18 @@ fn input_flags(run: &Run) -> Vec<(bool, &'static str, String)> {
         ),
         (
             cli.year.is_some() && !reads_syslog,
-            "--year",
+            "--year".to_string(),
             "it dates syslog timestamps that have no year, and nothing reads syslog here (-i auto or a parse stage)"
                 .to_string(),
         ),
-        (!cli.globs.is_empty() && !directory, "-g", no_directory.clone()),
-        (cli.no_ignore && !directory, "--no-ignore", no_directory.clone()),
-        (cli.follow_links && !directory, "--follow-links", no_directory),
+        (!cli.globs.is_empty() && !directory, "-g".into(), no_directory.clone()),
+        (cli.no_ignore && !directory, "--no-ignore".into(), no_directory.clone()),
+        (cli.follow_links && !directory, "--follow-links".into(), no_directory),
     ]
 }
 
 /// The flags about stages that the pipeline does not have.
-fn stage_flags(run: &Run) -> Vec<(bool, &'static str, String)> {
+fn stage_flags(run: &Run) -> Vec<Idle> {
     let cli = run.cli;
     let holds_groups = run.asts.iter().any(|a| match &a.spec {
         StageSpec::Head { by, .. } | StageSpec::Tail { by, .. } => !by.is_empty(),
@@ -152,17 +159,29 @@ fn stage_flags(run: &Run) -> Vec<(bool, &'static str, String)> {
     vec![
         (
             cli.max_groups.is_some() && !holds_groups,
-            "--max-groups",
+            "--max-groups".to_string(),
             "no stage holds groups or keys (an aggregate, fold, dedupe, throttle, step, summary, shapes, or head \
              or tail by KEYS)"
                 .to_string(),
         ),
         (
             cli.time_field.is_some() && !reads_time,
-            "--time-field",
+            "--time-field".to_string(),
             "nothing reads event time (windows, dedupe within, throttle, fold, step, --since, --until, --merge); \
              time(FIELD) reads a field's time"
                 .to_string(),
         ),
     ]
+}
+
+/// `--arg NAME` and `--argjson NAME` whose `$NAME` the pipeline never uses.
+fn unused_params(run: &Run) -> Vec<Idle> {
+    let flag = |name: &str| match run.cli.params.iter().rev().find(|p| p.name == name) {
+        Some(p) if p.json => "--argjson",
+        _ => "--arg",
+    };
+    let unused = run.params.unused();
+    let why = |name: &str| format!("the pipeline does not use ${name}");
+    let idle = |name: &str| (true, format!("{} {name}", flag(name)), why(name));
+    unused.into_iter().map(idle).collect()
 }

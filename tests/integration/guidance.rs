@@ -793,4 +793,13 @@ fn flags_for_inputs_and_stages_the_run_lacks_are_said_to_have_no_effect() {
         let r = run(&[flag, used].concat(), ev);
         assert!(!r.stderr.contains(&said), "{flag:?} {used:?}: {}", r.stderr);
     }
+    let r = run(&["--arg", "x", "a", "--argjson", "y", "1", "where t == $x"], ev);
+    assert_eq!(
+        r.stderr,
+        "evq: warning: --argjson y has no effect: the pipeline does not use $y\n"
+    );
+    let to = format!("where t == $x | to \"{}/{{$y}}.ndjson\"", d.path().display());
+    let r = run(&["--arg", "x", "a", "--arg", "y", "b", &to], ev);
+    assert_eq!(r.stderr, "", "a template's $y is used");
+    assert_eq!(std::fs::read_to_string(d.path().join("b.ndjson")).unwrap(), ev);
 }

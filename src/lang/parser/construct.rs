@@ -12,10 +12,33 @@ use serde_json::Value;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Params {
     pub vars: Vec<(String, Value)>,
+    /// The names the pipeline used, shared by every parser of it (a template parses its
+    /// placeholders with a parser of its own): a parameter never used does nothing.
+    used: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
 }
 
 impl Params {
+    pub(crate) fn new(vars: Vec<(String, Value)>) -> Params {
+        Params {
+            vars,
+            used: std::rc::Rc::default(),
+        }
+    }
+
+    /// The names given that no parsed text used.
+    pub(crate) fn unused(&self) -> Vec<&str> {
+        let used = self.used.borrow();
+        let mut unused: Vec<&str> = Vec::new();
+        for (name, _) in &self.vars {
+            if !used.contains(name) && !unused.contains(&name.as_str()) {
+                unused.push(name);
+            }
+        }
+        unused
+    }
+
     fn get(&self, name: &str) -> Option<Value> {
+        self.used.borrow_mut().push(name.to_string());
         if let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| n == name) {
             return Some(v.clone());
         }
@@ -346,12 +369,10 @@ mod tests {
 
     #[test]
     fn parameters_are_constants_and_unknown_ones_list_the_given_names() {
-        let params = Params {
-            vars: vec![
-                ("who".into(), serde_json::json!("ann")),
-                ("cfg".into(), serde_json::json!({"limit": 5, "hosts": ["a", "b"]})),
-            ],
-        };
+        let params = Params::new(vec![
+            ("who".into(), serde_json::json!("ann")),
+            ("cfg".into(), serde_json::json!({"limit": 5, "hosts": ["a", "b"]})),
+        ]);
         let stage = |src: &str| parse_pipeline_with(src, &params).map(|mut s| s.remove(0).spec);
         assert!(format!("{:?}", stage("where $cfg.limit == 5").expect("parses")).contains("Const(Int(5))"));
         assert!(format!("{:?}", stage("where $cfg.hosts[1] == 1").expect("parses")).contains(r#"Const(Str("b"))"#));
@@ -416,7 +437,7 @@ mod tests {
         ) {
             let src: Vec<&str> = picks.iter().map(|&i| PIECES[i]).collect();
             let src = src.join(" ");
-            let params = Params { vars: vec![("who".into(), serde_json::json!({"k": [1]}))] };
+            let params = Params::new(vec![("who".into(), serde_json::json!({"k": [1]}))]);
             if let Err(e) = parse_pipeline_with(&src, &params) {
                 proptest::prop_assert!(e.hint.is_some(), "no hint for `{}`: {}", src, e.message);
                 let r = e.render(&src);
