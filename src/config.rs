@@ -813,6 +813,11 @@ fn read_config(cli: &Cli, asts: &[StageAst], inputs: usize) -> Result<ReadConfig
         {
             return Err(UsageError::MultilineRecords);
         }
+        Some(_) if cli.merge => {
+            let why = "cannot be used with --merge, which orders single lines by their time; drop --merge and \
+                       end the pipeline with sort by FIELD (its time) instead";
+            return Err(UsageError::flag("--multiline-start", why));
+        }
         Some(re) => Some(
             crate::lang::parser::build_regex(re, "", crate::lang::Span::default())
                 .map_err(|e: LangError| UsageError::flag("--multiline-start", e.one_line()))?,

@@ -527,14 +527,20 @@ impl Worker<'_> {
             text
         };
         let one_line: String;
-        let text = match decode {
+        let compacted: Line;
+        let (text, line) = match decode {
             // An event's text is written as it is when the event is unchanged: JSON joined from
-            // several lines is written on one (`-i json` writes its records so, too).
+            // several lines is written on one (`-i json` writes its records so, too), and is the
+            // line its dead letters hold.
             Decode::Json if line.joined && crate::json::tree(text).is_ok() => {
                 one_line = crate::json::one_line(text);
-                &one_line
+                compacted = Line {
+                    text: one_line.as_bytes(),
+                    ..*line
+                };
+                (one_line.as_str(), &compacted)
             }
-            _ => text,
+            _ => (text, line),
         };
         let origin = line.origin;
         let ev = match decode {

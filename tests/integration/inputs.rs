@@ -266,6 +266,27 @@ fn multiline_start_is_refused_for_record_formats() {
     let r = run(&["-i", "json", "--multiline-start", "^\\{", "where true"], "{}\n");
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--multiline-start"), "{}", r.stderr);
+    // --merge orders single lines: it would read each line of a record as an event.
+    let r = run(
+        &[
+            "-i",
+            "lines",
+            "--merge",
+            "--multiline-start",
+            "^\\d",
+            "where true",
+            "-",
+            "-",
+        ],
+        "",
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .starts_with("evq: --multiline-start: cannot be used with --merge"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// NDJSON records joined from several lines are written on one line, to stdout, `-o json` and
