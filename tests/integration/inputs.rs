@@ -315,6 +315,18 @@ fn json_joined_by_multiline_start_is_written_on_one_line() {
     let r = crate::common::run_in(dir.path(), &["--multiline-start", "^\\{", "to \"t.ndjson\""], input);
     let written = std::fs::read_to_string(dir.path().join("t.ndjson")).unwrap();
     assert_eq!(written, "{\"a\":1}\n{\"b\":[1,2],\"c\":\"x\\ny\"}\n", "{}", r.stderr);
+    // A record a stage rejects is a dead letter as it is written: on one line.
+    std::fs::write(dir.path().join("s.json"), r#"{"required":["z"]}"#).unwrap();
+    let args = [
+        "--multiline-start",
+        "^\\{",
+        "--dead-letter",
+        "schema.ndjson",
+        "validate \"s.json\"",
+    ];
+    crate::common::run_in(dir.path(), &args, "{\"a\":\n1}\n");
+    let dead = std::fs::read_to_string(dir.path().join("schema.ndjson")).unwrap();
+    assert!(dead.contains(r#""raw":"{\"a\":1}""#), "{dead}");
 }
 
 const INPUT: &str = "{\"t\":\"in\"}\n{\"t\":\"other\"}\n";
