@@ -143,7 +143,9 @@ pub(crate) fn without_credentials_mapped(text: &str) -> (Cow<'_, str>, impl Fn(u
     (Cow::Owned(out), at)
 }
 
-/// The byte ranges of the credentials (`user:pass`, before `@`) of every URL in `text`.
+/// The byte ranges of the credentials (`user:pass`, before `@`) of every URL in `text`. A URL
+/// that a message cut short (`https://bob:secr…`) before any `@` may have been cut inside its
+/// credentials: everything from its scheme to the cut is left out.
 fn credentials(text: &str) -> Vec<std::ops::Range<usize>> {
     // A URL as a regex or a JSON string writes it, with its slashes escaped, counts too.
     let scheme_end = |t: &str| {
@@ -159,12 +161,17 @@ fn credentials(text: &str) -> Vec<std::ops::Range<usize>> {
         let start = from + end;
         let tail = &text[start..];
         let authority = &tail[..tail.find(ends_authority).unwrap_or(tail.len())];
-        from = match authority.rfind('@') {
-            Some(at) => {
+        let cut = authority.find('…').filter(|&at| authority[..at].contains(':'));
+        from = match (authority.rfind('@'), cut) {
+            (Some(at), _) => {
                 spans.push(start..start + at);
                 start + at
             }
-            None => start,
+            (None, Some(at)) => {
+                spans.push(start..start + at + '…'.len_utf8());
+                start + at + '…'.len_utf8()
+            }
+            (None, None) => start,
         };
     }
     spans
@@ -356,6 +363,15 @@ mod tests {
             shown(r"u =~ /^https:\/\/user:secret@h\/x/"),
             r"u =~ /^https:\/\/…@h\/x/",
             "escaped slashes"
+        );
+        assert_eq!(
+            shown(r#"the first was "https://bob:SSSSS…)"#),
+            r#"the first was "https://…)"#,
+            "cut short inside its credentials"
+        );
+        assert_eq!(
+            shown("at https://host:8080/x and https://h…"),
+            "at https://host:8080/x and https://h…"
         );
         assert_eq!(
             path_name(Path::new("./http://u:p@h/in.ndjson")),
