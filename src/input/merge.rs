@@ -399,17 +399,22 @@ fn line_time(bytes: &[u8], ctx: &Context, year: Year) -> Option<f64> {
         let ev = Event::parse(trimmed, Origin::default(), ctx.needs).ok()?;
         return ctx.time.of(&ev, ctx.env);
     }
-    text_time(trimmed, year, ctx.env.time_format.as_deref())
+    // A logfmt line's time is under `--time-field`'s key when it names one.
+    let key = ctx.time.0.as_ref().map(|p| match &p.segs[..] {
+        [crate::lang::ast::Seg::Key(k)] => &**k,
+        _ => "",
+    });
+    text_time(trimmed, year, ctx.env.time_format.as_deref(), key)
 }
 
 /// A timestamp at the start of a text line (after a syslog priority), the time of a logfmt
-/// line, or a bracketed CLF time in the line.
-fn text_time(text: &str, year: Year, user: Option<&str>) -> Option<f64> {
+/// line (under `key`, or the first default time key), or a bracketed CLF time in the line.
+fn text_time(text: &str, year: Year, user: Option<&str>, key: Option<&str>) -> Option<f64> {
     let text = after_priority(text);
     if let Some(t) = leading_time(text, year) {
         return Some(t);
     }
-    if let Some(t) = logfmt_time(text, user) {
+    if let Some(t) = logfmt_time(text, user, key) {
         return Some(t);
     }
     let open = text.find('[')?;
@@ -433,9 +438,9 @@ fn after_priority(text: &str) -> &str {
     }
 }
 
-/// The value of the first time key (ts, time, timestamp, @timestamp) of a logfmt line that
+/// The value of `time_key`, or else of the first time key (ts, time, timestamp, @timestamp), of a logfmt line that
 /// holds a time: `ts=2026-01-01T00:00:00Z` or `time="2026-01-01 00:00:00"`.
-fn logfmt_time(text: &str, user: Option<&str>) -> Option<f64> {
+fn logfmt_time(text: &str, user: Option<&str>, time_key: Option<&str>) -> Option<f64> {
     let mut rest = text;
     while let Some(eq) = rest.find('=') {
         let key = rest[..eq].rsplit(char::is_whitespace).next().unwrap_or("");
@@ -450,7 +455,11 @@ fn logfmt_time(text: &str, user: Option<&str>) -> Option<f64> {
                 (&after[..end], &after[end..])
             }
         };
-        if crate::event::TimeField::DEFAULTS.contains(&key) {
+        let is_time = match time_key {
+            Some(time_key) => key == time_key,
+            None => crate::event::TimeField::DEFAULTS.contains(&key),
+        };
+        if is_time {
             if let Some(t) = crate::time::parse_str(value, user) {
                 return Some(t);
             }
@@ -493,9 +502,18 @@ fn leading_time(text: &str, year: Year) -> Option<f64> {
 mod tests {
     use super::*;
 
+    /// `--time-field at` names the key a logfmt line's time is under.
+    #[test]
+    fn a_logfmt_time_is_under_the_time_field_when_one_is_given() {
+        let line = "at=2026-01-01T00:00:01Z ts=2026-01-01T00:00:09Z x=1";
+        assert_eq!(text_time(line, Year::fixed(2026), None, Some("at")), Some(1767225601.0));
+        assert_eq!(text_time(line, Year::fixed(2026), None, None), Some(1767225609.0));
+        assert_eq!(text_time(line, Year::fixed(2026), None, Some("when")), None);
+    }
+
     #[test]
     fn text_times() {
-        let t = |line| text_time(line, Year::fixed(2026), None);
+        let t = |line| text_time(line, Year::fixed(2026), None, None);
         for line in [
             "2026-01-01T00:00:01Z hello",
             "2026-01-01 00:00:01 hello",
