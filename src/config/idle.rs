@@ -49,6 +49,10 @@ pub(super) fn flags(run: &Run) -> Vec<String> {
         _ => false,
     });
     let samples = asts.iter().any(|a| matches!(a.spec, StageSpec::Sample { .. }));
+    let reads_nats = run
+        .paths
+        .iter()
+        .any(|p| p.to_str().is_some_and(|p| p.starts_with("nats://")));
     let idle = [
         (
             cli.lateness.is_some() && !streams,
@@ -74,6 +78,11 @@ pub(super) fn flags(run: &Run) -> Vec<String> {
             cli.msg_id.is_some() && !publishes,
             "--msg-id",
             "the pipeline publishes nothing (to \"nats://…\")",
+        ),
+        (
+            cli.nats_creds.is_some() && !publishes && !reads_nats,
+            "--nats-creds",
+            "nothing here reads or publishes to a nats:// address",
         ),
         (
             cli.seed.is_some() && !samples,

@@ -775,7 +775,7 @@ fn flags_for_inputs_and_stages_the_run_lacks_are_said_to_have_no_effect() {
     std::fs::write(d.path().join("in.ndjson"), ev).unwrap();
     let dir = d.path().to_str().unwrap();
     // The flag; the pipeline and arguments where it is idle; those where it is used.
-    let cases: [(&[&str], &[&str], &[&str]); 8] = [
+    let cases: [(&[&str], &[&str], &[&str]); 9] = [
         (&["--strip-ansi"], &["where true"], &["-i", "lines", "where true"]),
         (&["--year", "2020"], &["where true"], &["-i", "auto", "where true"]),
         (&["--max-groups", "5"], &["head 1"], &["head 1 by t"]),
@@ -784,6 +784,11 @@ fn flags_for_inputs_and_stages_the_run_lacks_are_said_to_have_no_effect() {
         (&["-g", "*.ndjson"], &["where true"], &["where true", dir]),
         (&["--no-ignore"], &["where true", "-"], &["where true", dir]),
         (&["--follow-links"], &["where true"], &["where true", dir]),
+        (
+            &["--nats-creds", "c.creds"],
+            &["where true"],
+            &["where true", "nats://h/s"],
+        ),
     ];
     for (flag, idle, used) in cases {
         let said = format!("evq: warning: {} has no effect: ", flag[0]);
