@@ -118,29 +118,29 @@ pub(crate) fn without_credentials(text: &str) -> Cow<'_, str> {
 /// offset inside credentials goes to their `…`): what puts a caret under the shown text.
 pub(crate) fn without_credentials_mapped(text: &str) -> (Cow<'_, str>, impl Fn(usize) -> usize) {
     let spans = credentials(text);
-    let at = {
-        let spans = spans.clone();
-        move |offset: usize| {
-            let mut shown = offset;
-            for span in spans.iter().take_while(|s| s.start < offset) {
-                shown -= offset.min(span.end) - span.start;
-                shown += '…'.len_utf8() * usize::from(offset >= span.end);
+    let shown = match spans.is_empty() {
+        true => Cow::Borrowed(text),
+        false => {
+            let mut out = String::with_capacity(text.len());
+            let mut from = 0;
+            for span in &spans {
+                out.push_str(&text[from..span.start]);
+                out.push('…');
+                from = span.end;
             }
-            shown
+            out.push_str(&text[from..]);
+            Cow::Owned(out)
         }
     };
-    if spans.is_empty() {
-        return (Cow::Borrowed(text), at);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut from = 0;
-    for span in &spans {
-        out.push_str(&text[from..span.start]);
-        out.push('…');
-        from = span.end;
-    }
-    out.push_str(&text[from..]);
-    (Cow::Owned(out), at)
+    let at = move |offset: usize| {
+        let mut at = offset;
+        for span in spans.iter().take_while(|s| s.start < offset) {
+            at -= offset.min(span.end) - span.start;
+            at += '…'.len_utf8() * usize::from(offset >= span.end);
+        }
+        at
+    };
+    (shown, at)
 }
 
 /// The byte ranges of the credentials (`user:pass`, before `@`) of every URL in `text`. A URL

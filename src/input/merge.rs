@@ -131,11 +131,14 @@ pub(crate) fn read_merged(
 ) {
     let mut needs = Needs::default();
     time.needs(&mut needs);
+    // A logfmt line's time is under `--time-field`'s key when one is given.
+    let logfmt_key = time.0.as_ref().map(ToString::to_string);
     let ctx = Context {
         inputs,
         cfg,
         needs: &needs,
         time,
+        logfmt_key: logfmt_key.as_deref(),
         env,
         warnings: Warnings::default(),
     };
@@ -269,6 +272,8 @@ struct Context<'a> {
     /// What the time field reads.
     needs: &'a Needs,
     time: &'a TimeField,
+    /// The key of a logfmt line's time: `--time-field`, or (`None`) the first default key.
+    logfmt_key: Option<&'a str>,
     /// The run's env, for `--time-format`.
     env: &'a Env,
     warnings: Warnings,
@@ -399,12 +404,7 @@ fn line_time(bytes: &[u8], ctx: &Context, year: Year) -> Option<f64> {
         let ev = Event::parse(trimmed, Origin::default(), ctx.needs).ok()?;
         return ctx.time.of(&ev, ctx.env);
     }
-    // A logfmt line's time is under `--time-field`'s key when it names one.
-    let key = ctx.time.0.as_ref().map(|p| match &p.segs[..] {
-        [crate::lang::ast::Seg::Key(k)] => &**k,
-        _ => "",
-    });
-    text_time(trimmed, year, ctx.env.time_format.as_deref(), key)
+    text_time(trimmed, year, ctx.env.time_format.as_deref(), ctx.logfmt_key)
 }
 
 /// A timestamp at the start of a text line (after a syslog priority), the time of a logfmt

@@ -34,8 +34,13 @@ pub(crate) fn is_integer(v: &Val) -> bool {
 
 /// Integer text as JSON writes it (an optional `-`, then digits), within [`MAX_DIGITS`].
 fn is_integer_text(text: &str) -> bool {
+    is_whole_text(text) && text.trim_start_matches('-').len() <= MAX_DIGITS
+}
+
+/// Integer text as JSON writes it, of any length: an optional `-`, then digits.
+pub(crate) fn is_whole_text(text: &str) -> bool {
     let digits = text.strip_prefix('-').unwrap_or(text);
-    !digits.is_empty() && digits.len() <= MAX_DIGITS && digits.bytes().all(|b| b.is_ascii_digit())
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn integer_text(text: &str) -> Option<BigInt> {

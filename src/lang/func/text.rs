@@ -195,7 +195,7 @@ fn convert(s: &Spec, v: &Val) -> Option<String> {
 fn integer_digits(v: &Val) -> Option<String> {
     match v {
         Val::Int(i) => Some(i.to_string()),
-        Val::Num(t) if t.strip_prefix('-').unwrap_or(t).bytes().all(|b| b.is_ascii_digit()) => Some(t.to_string()),
+        Val::Num(t) if crate::lang::wide::is_whole_text(t) => Some(t.to_string()),
         _ => match v.numeric()? {
             Numeric::I(i) => Some(i.to_string()),
             Numeric::F(_) => None,
