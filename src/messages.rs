@@ -143,10 +143,51 @@ pub(crate) fn without_credentials_mapped(text: &str) -> (Cow<'_, str>, impl Fn(u
     (shown, at)
 }
 
+/// The byte ranges to leave out of `text`, in order and apart: the credentials of every URL
+/// written out ([`written_credentials`]), and every JSON string whose escapes hide a URL's
+/// credentials from that scan (`"https:\u002f\u002fu:p@h"`, `"https://u:p\u0061ss@h"`),
+/// whole, since its escapes could spell any part of them.
+fn credentials(text: &str) -> Vec<std::ops::Range<usize>> {
+    let written = written_credentials(text);
+    let hidden = escaped_strings(text).filter(|body| {
+        !written.iter().any(|w| body.contains(&w.start))
+            && serde_json::from_str::<String>(&text[body.start - 1..=body.end])
+                .is_ok_and(|s| !written_credentials(&s).is_empty())
+    });
+    // A written URL's credentials end at the latest at a quote, where a string's body starts.
+    let mut spans: Vec<_> = hidden.collect();
+    spans.extend(written);
+    spans.sort_by_key(|s| s.start);
+    spans
+}
+
+/// The bodies (between the quotes) of the JSON strings in `text` that hold an escape.
+fn escaped_strings(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let b = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        loop {
+            let open = i + memchr::memchr(b'"', b.get(i..)?)?;
+            let (mut at, mut escaped) = (open + 1, false);
+            while at < b.len() && b[at] != b'"' {
+                escaped |= b[at] == b'\\';
+                at += if b[at] == b'\\' { 2 } else { 1 };
+            }
+            if at >= b.len() {
+                return None;
+            }
+            i = at + 1;
+            if escaped {
+                return Some(open + 1..at);
+            }
+        }
+    })
+}
+
 /// The byte ranges of the credentials (`user:pass`, before `@`) of every URL in `text`. A URL
 /// that a message cut short (`https://bob:secr…`) before any `@` may have been cut inside its
 /// credentials: everything from its scheme to the cut is left out.
-fn credentials(text: &str) -> Vec<std::ops::Range<usize>> {
+fn written_credentials(text: &str) -> Vec<std::ops::Range<usize>> {
     // A URL as a regex or a JSON string writes it, with its slashes escaped, counts too.
     let scheme_end = |t: &str| {
         let plain = t.find("://").map(|i| i + 3);
@@ -376,6 +417,20 @@ mod tests {
         assert_eq!(
             path_name(Path::new("./http://u:p@h/in.ndjson")),
             "./http://…@h/in.ndjson"
+        );
+        assert_eq!(
+            shown(r#"where u == "https:\u002f\u002fbob:s3cr3t@h/x" and"#),
+            r#"where u == "…" and"#,
+            "slashes written as escapes"
+        );
+        assert_eq!(
+            shown(r#"where u == "https://bob:s3\u0063r3t\u0040h/x" and v == "a\"b""#),
+            r#"where u == "…" and v == "a\"b""#,
+            "an escape inside the password, and a string of other escapes"
+        );
+        assert_eq!(
+            shown(r#"{"u":"https:\/\/bob:pw@h","v":"x\u0040y"}"#),
+            r#"{"u":"https:\/\/…@h","v":"x\u0040y"}"#
         );
     }
 
