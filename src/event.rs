@@ -7,6 +7,7 @@ use crate::lang::ast::{Path, Seg};
 use crate::lang::func::time_of;
 pub(crate) use crate::lang::tree::{navigate, resolve_index};
 use crate::lang::value::{Val, float_value};
+use crate::messages;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -1103,6 +1104,32 @@ impl TimeField {
     /// Unix seconds of the event, if it has a parsable time.
     pub(crate) fn of(&self, ev: &Event, env: &Env) -> Option<f64> {
         time_of(&self.field(ev)?, env)
+    }
+
+    /// Why the event has no time ([`TimeField::of`] gave none), for its `no_time` dead letter
+    /// (`purpose` names what wanted it, if not a window): the field it lacks, or the value that
+    /// holds no time, each with the option that reads another.
+    pub(crate) fn no_time(&self, ev: &Event, env: &Env, purpose: &str) -> Rejection {
+        let named = self.0.as_ref().map(|p| (p.to_string(), ev.lookup(p)));
+        let found = named.or_else(|| {
+            let mut defaults = Self::DEFAULTS.iter().zip(default_time_paths());
+            defaults.find_map(|(name, p)| Some(((*name).to_string(), Some(ev.lookup(p)?))))
+        });
+        let why = match found {
+            Some((name, None)) => format!("the event has no field {name} (--time-field)"),
+            None => {
+                "the event has no field ts, time, timestamp or @timestamp; --time-field NAME reads another".to_string()
+            }
+            Some((name, Some(v))) => {
+                let text = messages::one_line(&json::to_string(&v.into_value()), 60);
+                let readers = match &env.time_format {
+                    Some(f) => format!("neither a built-in format nor --time-format {f} reads"),
+                    None => "no built-in format reads; --time-format FORMAT reads others".to_string(),
+                };
+                format!("{name} holds {text}, which {readers}")
+            }
+        };
+        Rejection::new(Reason::NoTime, format!("no parsable event time{purpose}: {why}"))
     }
 }
 

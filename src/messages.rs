@@ -236,10 +236,19 @@ pub(crate) fn one_line(text: &str, max: usize) -> String {
     }
 }
 
-/// `s` with its control characters escaped (`\n`, `\t`, `\r`, `\u{1b}`), so that it stays on
-/// its line (a message, a table cell).
+/// Whether a screen would not show `c` as itself: a control character, or a mark that
+/// changes the direction of the text around it (U+202E would show `gnp.exe` as `exe.png`) or
+/// separates lines.
+pub(crate) fn is_unseen(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+}
+
+/// `s` with the characters a screen does not show as themselves escaped (`\n`, `\t`, `\r`,
+/// `\u{1b}`, `\u{202e}`: [`is_unseen`]), so that it stays on its line and reads as it is (a
+/// message, a table cell).
 pub(crate) fn escaped(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(is_unseen) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -248,7 +257,7 @@ pub(crate) fn escaped(s: &str) -> Cow<'_, str> {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => {
+            c if is_unseen(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
             }
             c => out.push(c),

@@ -2,8 +2,8 @@
 //! and a user strftime format (`--time-format`, passed in); all to Unix seconds as f64.
 //! Also the time zone of `--tz`: its offsets, and RFC 3339 text in it.
 
-use chrono::format::{Item, StrftimeItems};
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::format::{Item, Parsed, StrftimeItems, parse};
+use chrono::{DateTime, Datelike, FixedOffset, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// True when `fmt` is a valid strftime format to read times with.
@@ -143,18 +143,39 @@ fn parse_text(s: &str, user: Option<&str>) -> Option<f64> {
     if let Some(t) = parse_clf(s) {
         return Some(t);
     }
-    if let Some(fmt) = user {
-        if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
-            return unix_seconds(&dt);
-        }
-        if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
-            return unix_seconds(&dt.and_utc());
-        }
+    if let Some(t) = user.and_then(|fmt| strptime(s, fmt)) {
+        return Some(t);
     }
     if s.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
         return from_decimal(s);
     }
     None
+}
+
+/// Unix seconds of `s` read with the strftime format `fmt`: with an offset (`%z`) as
+/// written, without one as UTC; a time of day without minutes or seconds starts at the whole
+/// hour or minute, and a date alone is its midnight. All of the text must be read.
+pub(crate) fn strptime(s: &str, fmt: &str) -> Option<f64> {
+    let mut p = Parsed::new();
+    parse(&mut p, s.trim(), StrftimeItems::new(fmt)).ok()?;
+    // Seconds since the epoch (`%s`) say the whole time.
+    let partial = p.timestamp().is_none();
+    if partial && p.hour_div_12().is_none() && p.hour_mod_12().is_none() {
+        p.set_hour(0).ok()?;
+    }
+    if partial && p.minute().is_none() {
+        p.set_minute(0).ok()?;
+    }
+    if partial && p.second().is_none() {
+        p.set_second(0).ok()?;
+    }
+    match p.offset() {
+        Some(_) => p.to_datetime().ok().and_then(|dt| unix_seconds(&dt)),
+        None => p
+            .to_naive_datetime_with_offset(0)
+            .ok()
+            .and_then(|dt| unix_seconds(&dt.and_utc())),
+    }
 }
 
 /// Unix seconds of a time chrono read, if it is in the years 0000 to 9999. Chrono reads second 60 of any minute, as a second 59
@@ -400,6 +421,7 @@ pub(crate) fn zone(name: &str) -> Result<Tz, String> {
         (None, _) if name.trim().is_empty() => {
             "the name is empty: write an IANA time zone such as Europe/Berlin".to_string()
         }
+        (None, _) if name.trim().eq_ignore_ascii_case("z") => "the zone of times written with Z is UTC".to_string(),
         (None, []) => "write an IANA time zone such as Europe/Berlin, America/New_York or UTC".to_string(),
         (None, names) => format!("did you mean {}?", names.join(" or ")),
     };
@@ -636,6 +658,11 @@ mod tests {
         );
         assert!(e("gmt-05").contains("of -5 hours is Etc/GMT+5"), "{}", e("gmt-05"));
         assert!(e("UTC+05:30").contains("Asia/Kolkata"), "{}", e("UTC+05:30"));
+        assert!(
+            e("Z").ends_with("the zone of times written with Z is UTC"),
+            "{}",
+            e("Z")
+        );
         assert!(!e("UTC+1").contains("did you mean"), "{}", e("UTC+1"));
         assert!(
             e("").ends_with("the name is empty: write an IANA time zone such as Europe/Berlin"),
@@ -850,6 +877,12 @@ mod tests {
         let user = Some("%d.%m.%Y %H:%M:%S");
         assert_eq!(parse_str("31.12.2016 23:59:60", user), Some(1483228799.0));
         assert_eq!(parse_str("30.06.2016 10:59:60", user), None);
+        // A date alone is its midnight, an hour alone its start, as strptime reads them; digits
+        // the format reads are not taken for Unix seconds.
+        assert_eq!(parse_str("20240301", Some("%Y%m%d")), Some(1709251200.0));
+        assert_eq!(parse_str("2024/03/01", Some("%Y/%m/%d")), Some(1709251200.0));
+        assert_eq!(parse_str("2024/03/01 10", Some("%Y/%m/%d %H")), Some(1709287200.0));
+        assert_eq!(parse_str("20240301", None), Some(20240301.0));
     }
 
     #[test]

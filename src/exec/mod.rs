@@ -899,7 +899,7 @@ impl<'c> Writer<'c> {
                 }
             }
         }
-        if self.cfg.exit_status && self.ledger.events_out == 0 {
+        if self.cfg.exit_status && (self.ledger.events_out == 0 || self.out.showed_nothing()) {
             // -e: nothing output is a failed check, unless something worse happened.
             self.outcome.note(ExitStatus::CheckFailed);
         }

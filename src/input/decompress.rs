@@ -66,6 +66,40 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// A file read to its end, which it must not lose on the way: a file cut shorter while it is
+/// read (a log rotated with `copytruncate`) ends in a read error, so that the line it was cut
+/// in is a `truncated` dead letter and the run says the input is incomplete, not a quiet end.
+struct WholeFile {
+    file: File,
+    read: u64,
+}
+
+impl WholeFile {
+    fn new(file: File) -> WholeFile {
+        WholeFile { file, read: 0 }
+    }
+}
+
+impl Read for WholeFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read += n as u64;
+        if n == 0 && !buf.is_empty() {
+            let meta = self.file.metadata()?;
+            if meta.is_file() && meta.len() < self.read {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the file shrank to {} bytes while being read (as copytruncate does to a rotated log); reading stopped",
+                        meta.len()
+                    ),
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// The members of a gzip file, one after another, as GNU gzip reads them: zero bytes after
 /// the last member (tape or block padding) end the input, and other bytes there are an error
 /// that says what they are, not an "unexpected end of file".
@@ -163,7 +197,7 @@ fn last_byte_of(stream: &mut impl Read) -> io::Result<Option<u8>> {
 pub(crate) fn open(input: &Input, raw_bytes: Arc<AtomicU64>, memory: usize) -> io::Result<Box<dyn Read + Send>> {
     let inner: Box<dyn Read + Send> = match &input.source {
         Source::Stdin => Box::new(io::stdin()),
-        Source::File(p) => Box::new(File::open(p)?),
+        Source::File(p) => Box::new(WholeFile::new(File::open(p)?)),
         Source::Nats(_) => return Err(io::Error::other("a nats:// input is read by a consumer, not opened")),
     };
     let mut r = BufReader::with_capacity(
@@ -203,8 +237,13 @@ enum Text {
     CrLines,
 }
 
+/// Whether text starts with a UTF-16 byte order mark, little- or big-endian.
+pub(super) fn is_utf16(head: &[u8]) -> bool {
+    head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff])
+}
+
 fn text_of(head: &[u8]) -> Text {
-    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+    if is_utf16(head) {
         return Text::Utf16;
     }
     // Lone CRs in text with LF line ends (a terminal's progress lines) stay as they are.
@@ -376,6 +415,34 @@ impl<R: BufRead> Read for Xz<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_cut_shorter_while_it_is_read_ends_in_an_error_not_a_quiet_end() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("rotated.log");
+        std::fs::write(&path, "a\n".repeat(1000)).unwrap();
+        let mut r = WholeFile::new(File::open(&path).unwrap());
+        let mut head = [0; 100];
+        r.read_exact(&mut head).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(50)
+            .unwrap();
+        let e = r.read_to_end(&mut Vec::new()).expect_err("cut short");
+        assert!(
+            e.to_string()
+                .starts_with("the file shrank to 50 bytes while being read"),
+            "{e}"
+        );
+        // A file read to its end as it is ends quietly.
+        let mut whole = Vec::new();
+        WholeFile::new(File::open(&path).unwrap())
+            .read_to_end(&mut whole)
+            .unwrap();
+        assert_eq!(whole.len(), 50);
+    }
 
     #[test]
     fn a_zstd_frame_with_a_long_window_reads_within_the_memory_limit_and_says_how_otherwise() {

@@ -206,12 +206,16 @@ fn named_not_data(name: &str) -> bool {
         })
 }
 
-/// Whether a file is binary: not compressed, with a NUL byte in its first 8 KiB. A file that
-/// cannot be read is not (its error is reported when it is read).
+/// Whether a file is binary: not compressed and not UTF-16 text (whose ASCII characters hold
+/// NULs), with a NUL byte in its first 8 KiB. A file that cannot be read is not (its error is
+/// reported when it is read).
 fn is_binary(path: &Path) -> bool {
     let mut head = Vec::with_capacity(8 << 10);
     let read = fs::File::open(path).and_then(|f| f.take(8 << 10).read_to_end(&mut head));
-    read.is_ok() && matches!(detect(&head), Compression::None) && memchr::memchr(0, &head).is_some()
+    read.is_ok()
+        && matches!(detect(&head), Compression::None)
+        && !super::decompress::is_utf16(&head)
+        && memchr::memchr(0, &head).is_some()
 }
 
 /// Walks directories for one run: what one walk listed, no later walk lists again.

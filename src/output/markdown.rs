@@ -1,15 +1,16 @@
 //! The `markdown` format: records as a GitHub pipe table, for pasting into issues and docs.
 
 use super::rows::{Cell, Rows};
+use crate::messages;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// Writes a header row of the column names, the delimiter row, then one row per record.
 ///
 /// - Columns whose non-empty cells are all numbers are right-aligned (`---:`).
-/// - In names and cells, `|` is written `\|` so it is no column border, a newline (and a
-///   CR LF pair) becomes `<br>`, and control characters other than tab are shown as `\u{1b}`, so
-///   every record stays one line. Nothing else is escaped: Markdown in the data renders as Markdown.
+/// - Names and cells are shown as text ([`push_escaped`]): `|` is written `\|` so it is no
+///   column border, a newline (and a CR LF pair) becomes `<br>`, so every record stays one
+///   line, and Markdown in the data is escaped, so that it renders as the value it is.
 /// - Nothing is written when there are no columns.
 pub(crate) fn write_markdown(rows: &Rows, out: &mut dyn Write) -> io::Result<()> {
     let names = rows.columns();
@@ -51,18 +52,29 @@ fn push_row<'a>(line: &mut String, cells: impl Iterator<Item = &'a str>) {
     line.push('\n');
 }
 
+/// Appends a cell's text so that Markdown shows it as text: a line end as `<br>`, characters
+/// that would be markup (`|`, `\`, `` ` ``, `*`, `[`, `]`, `<`, `>`, `&`, `~`, and `_` but
+/// inside a word) after a backslash, and characters a screen does not show as themselves
+/// (controls but tab, bidirectional marks) as `\u{..}`.
 fn push_escaped(s: &str, out: &mut String) {
+    let mut prev = ' ';
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
         match c {
-            '|' => out.push_str("\\|"),
-            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' if next == Some('\n') => {}
             '\n' | '\r' => out.push_str("<br>"),
-            c if c.is_control() && c != '\t' => {
+            '|' | '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '&' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '_' if !(prev.is_alphanumeric() && next.is_some_and(char::is_alphanumeric)) => out.push_str("\\_"),
+            c if c != '\t' && messages::is_unseen(c) => {
                 write!(out, "\\u{{{:x}}}", c as u32).expect("writing to a String cannot fail");
             }
             c => out.push(c),
         }
+        prev = c;
     }
 }
 
@@ -92,7 +104,12 @@ mod tests {
     fn pipes_newlines_and_controls_stay_inside_their_cell() {
         assert_eq!(
             markdown(&[r#"{"a|b":"x|y","m":"l1\r\nl2\nl3\u001b[1m"}"#]),
-            "| a\\|b | m |\n| --- | --- |\n| x\\|y | l1<br>l2<br>l3\\u{1b}[1m |\n"
+            "| a\\|b | m |\n| --- | --- |\n| x\\|y | l1<br>l2<br>l3\\u{1b}\\[1m |\n"
+        );
+        // Markup in a value is shown as text; an _ inside a word is left as it is.
+        assert_eq!(
+            markdown(&[r#"{"user_id":"a\\|b","v":"*b* <br> [l](u) _x_ &amp; ~~s~~ `c` \u202egnp"}"#]),
+            "| user_id | v |\n| --- | --- |\n| a\\\\\\|b | \\*b\\* \\<br\\> \\[l\\](u) \\_x\\_ \\&amp; \\~\\~s\\~\\~ \\`c\\` \\u{202e}gnp |\n"
         );
         assert_eq!(markdown(&["{}"]), "");
     }

@@ -110,6 +110,12 @@ impl Stdout {
         self.format.is_tabular() || self.format == Format::Json
     }
 
+    /// True when the events written here showed nothing: a table of events without fields has
+    /// no column to show them in.
+    pub(crate) fn showed_nothing(&self) -> bool {
+        self.format.is_tabular() && self.rows.taken() > 0 && self.rows.columns().is_empty()
+    }
+
     /// Writes whole records (see [`Printed`]), each ending at one of `ends`. After a failed
     /// write, the error tells how many of them stdout got whole.
     pub(crate) fn write(&mut self, data: &[u8], ends: &[usize]) -> Result<(), Kept> {
@@ -168,7 +174,7 @@ impl Stdout {
         if self.all_or_nothing() {
             self.w.end_record()?;
         }
-        if self.format.is_tabular() && self.rows.columns().is_empty() && self.rows.taken() > 0 {
+        if self.showed_nothing() {
             let name = clap::ValueEnum::to_possible_value(&self.format).map(|v| v.get_name().to_string());
             crate::messages::warning(format!(
                 "{} had no fields, so -o {} had no column to write them in and wrote nothing; -o ndjson shows them",

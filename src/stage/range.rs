@@ -8,7 +8,7 @@
 //! windows, so that a wrong `--time-field` is never a silent empty result.
 
 use super::{Describe, PerEvent, Step, TimeField};
-use crate::event::{Event, Fate, Needs, Reason, Rejection};
+use crate::event::{Event, Fate, Needs};
 use crate::lang::Env;
 use crate::lang::Expr;
 use crate::lang::lexer::{Tok, lex};
@@ -27,10 +27,7 @@ impl TimeRange {
         match self.time.of(ev, env) {
             Some(t) if self.holds(t) => Step::Pass,
             Some(_) => Step::Drop(Fate::OutOfRange),
-            None => Step::Dead(Rejection::new(
-                Reason::NoTime,
-                "no parsable event time for --since/--until",
-            )),
+            None => Step::Dead(self.time.no_time(ev, env, " for --since/--until")),
         }
     }
 

@@ -198,6 +198,17 @@ fn late_events_are_dead_letters_with_lateness() {
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0]["reason"], "late");
     assert_eq!(recs[0]["line"], 3);
+    // A window that held no event is closed as well: the message says closed, not output.
+    let r = run(
+        &["--lateness", "1m", "count every 1m"],
+        "{\"ts\":\"2026-01-01T00:10:00Z\"}\n{\"ts\":\"2026-01-01T00:01:00Z\"}\n",
+    );
+    assert!(
+        r.stderr
+            .contains("-:2: late: every window that holds it had closed: its end was behind the watermark"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -579,6 +579,11 @@ fn exit_status_flag_is_1_without_output_and_0_with_output() {
     // Without -e, no output is still success.
     let r = run(&["where level == \"error\""], input);
     assert_eq!(r.code, 0);
+    // A table of events without fields shows nothing: that is nothing output too.
+    let r = run(&["-e", "-o", "csv", "where true"], "{}\n{}\n");
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{}", r.stderr);
+    let r = run(&["-e", "-o", "csv", "where true"], input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
 #[test]

@@ -159,6 +159,23 @@ fn directory_walks_skip_licences_readmes_and_binary_files_with_one_note() {
 }
 
 #[test]
+fn a_utf16_file_in_a_directory_is_read_as_text_not_skipped_as_binary() {
+    let d = tempfile::tempdir().unwrap();
+    let mut utf16 = vec![0xff, 0xfe];
+    utf16.extend("{\"f\":\"w\"}\r\n".encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(d.path().join("ps.ndjson"), utf16).unwrap();
+    std::fs::write(d.path().join("p.ndjson"), "{\"f\":\"p\"}\n").unwrap();
+    let r = run_in(d.path(), &["-v", "keep f", "."], "");
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "{\"f\":\"p\"}\n{\"f\":\"w\"}\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("skipped"), "{}", r.stderr);
+}
+
+#[test]
 fn no_ignore_reads_every_file_and_a_file_named_on_the_command_line_is_always_read() {
     let d = tree();
     let r = run_in(d.path(), &["--no-ignore", "-q", "--stats", "where true", "logs"], "");

@@ -1,34 +1,5 @@
-//! Time functions beyond `time`: `strptime` with a given format, and `strftime` in an
-//! IANA time zone.
-
-use crate::time::unix_seconds;
-use chrono::format::{Parsed, StrftimeItems, parse};
-
-/// Unix seconds of `s` read with the strftime format `fmt`: with an offset (`%z`) as
-/// written, without one as UTC; a time of day without minutes or seconds starts at the whole
-/// hour or minute, and a date alone is its midnight. All of the text must be read.
-pub(super) fn strptime(s: &str, fmt: &str) -> Option<f64> {
-    let mut p = Parsed::new();
-    parse(&mut p, s.trim(), StrftimeItems::new(fmt)).ok()?;
-    // Seconds since the epoch (`%s`) say the whole time.
-    let partial = p.timestamp().is_none();
-    if partial && p.hour_div_12().is_none() && p.hour_mod_12().is_none() {
-        p.set_hour(0).ok()?;
-    }
-    if partial && p.minute().is_none() {
-        p.set_minute(0).ok()?;
-    }
-    if partial && p.second().is_none() {
-        p.set_second(0).ok()?;
-    }
-    match p.offset() {
-        Some(_) => p.to_datetime().ok().and_then(|dt| unix_seconds(&dt)),
-        None => p
-            .to_naive_datetime_with_offset(0)
-            .ok()
-            .and_then(|dt| unix_seconds(&dt.and_utc())),
-    }
-}
+//! `strftime` in an IANA time zone (`strptime` is [`crate::time::strptime`], which
+//! `--time-format` reads event times with too).
 
 /// `t` formatted with `fmt` in the time zone `tz` (`"Europe/Berlin"`); `None` for an
 /// unknown zone or format.

@@ -1,7 +1,7 @@
 //! String and text functions: regex capture and substitution, `format`, padding and
 //! repeating, numbers from text and math; and the calls of these and of `web` and `clock`.
 
-use super::{Func, NO_ARG, clock, num_val, web};
+use super::{Func, NO_ARG, num_val, web};
 use crate::lang::ast::Expr;
 use crate::lang::eval::{Env, Record};
 use crate::lang::value::{Numeric, Val};
@@ -364,7 +364,7 @@ pub(super) fn call<'e>(f: Func, args: &'e [Expr], ev: &'e (dyn Record + 'e), env
         Func::Strptime => {
             let fmt = arg(1);
             s.zip(fmt.as_str())
-                .and_then(|(s, fmt)| clock::strptime(s, fmt))
+                .and_then(|(s, fmt)| crate::time::strptime(s, fmt))
                 .map_or(Val::Null, Val::float)
         }
         _ => Val::Null,

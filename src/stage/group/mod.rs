@@ -203,9 +203,10 @@ pub(crate) struct Groups {
 }
 
 /// Why an event could not be grouped: a dead letter with reason `no_time` either way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum GroupError {
-    NoTime,
+    /// It has no time: why, as [`TimeField::no_time`] says.
+    NoTime(Rejection),
     /// A time whose window would start before 0000 or end after 9999.
     PastWritableTimes,
 }
@@ -213,7 +214,7 @@ pub(crate) enum GroupError {
 impl From<GroupError> for Rejection {
     fn from(e: GroupError) -> Rejection {
         match e {
-            GroupError::NoTime => Reason::NoTime.into(),
+            GroupError::NoTime(why) => why,
             GroupError::PastWritableTimes => Rejection::new(
                 Reason::NoTime,
                 "the event's window would start before 0000-01-01 or end after 9999-12-31, which evq cannot write",
@@ -242,7 +243,10 @@ impl Groups {
         self.text.clear();
         let slots = match &spec.windows {
             Some(w) => {
-                let t = spec.time.of(ev, env).ok_or(GroupError::NoTime)?;
+                let t = spec
+                    .time
+                    .of(ev, env)
+                    .ok_or_else(|| GroupError::NoTime(spec.time.no_time(ev, env, "")))?;
                 let p = w.writable_pane(t).ok_or(GroupError::PastWritableTimes)?;
                 let first = if spec.combine { p } else { w.first_window(p).max(open) };
                 self.canon.extend_from_slice(&first.to_le_bytes());
@@ -675,7 +679,7 @@ pub(crate) struct GroupStage {
 }
 
 /// Why an event was not added to a streaming window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Rejected {
     Ungrouped(GroupError),
     Late,
@@ -715,7 +719,10 @@ impl GroupStage {
                 .map(|()| Vec::new())
                 .map_err(Rejected::Ungrouped);
         };
-        let t = spec.time.of(ev, env).ok_or(Rejected::Ungrouped(GroupError::NoTime))?;
+        let t = spec
+            .time
+            .of(ev, env)
+            .ok_or_else(|| Rejected::Ungrouped(GroupError::NoTime(spec.time.no_time(ev, env, ""))))?;
         if win.pane(t) < self.emitted_before {
             return Err(Rejected::Late);
         }
@@ -809,7 +816,13 @@ impl Ordered for GroupStage {
                 }
             }
             Err(Rejected::Ungrouped(e)) => out.dead(&ev, e),
-            Err(Rejected::Late) => out.dead(&ev, Reason::Late),
+            Err(Rejected::Late) => out.dead(
+                &ev,
+                Rejection::new(
+                    Reason::Late,
+                    "every window that holds it had closed: its end was behind the watermark, the latest event time minus --lateness",
+                ),
+            ),
         }
     }
 

@@ -207,9 +207,12 @@ fn windows_without_lateness_are_all_emitted_at_the_end_in_time_order() {
     ] {
         assert_eq!(s.add(&event(e), &env), Ok(Vec::new()), "{e}");
     }
+    let Err(Rejected::Ungrouped(GroupError::NoTime(why))) = s.add(&event(r#"{"k":"a"}"#), &env) else {
+        panic!("no time")
+    };
     assert_eq!(
-        s.add(&event(r#"{"k":"a"}"#), &env),
-        Err(Rejected::Ungrouped(GroupError::NoTime))
+        why.error,
+        "no parsable event time: the event has no field ts, time, timestamp or @timestamp; --time-field NAME reads another"
     );
     assert_eq!(
         texts(s.rows()),
@@ -241,7 +244,13 @@ fn with_lateness_a_window_is_emitted_once_the_watermark_passes_it_and_older_even
         ])
     );
     assert_eq!(add(r#"{"ts":59}"#), Err(Rejected::Late));
-    assert_eq!(add(r#"{"ts":"never"}"#), Err(Rejected::Ungrouped(GroupError::NoTime)));
+    let Err(Rejected::Ungrouped(GroupError::NoTime(why))) = add(r#"{"ts":"never"}"#) else {
+        panic!("no time")
+    };
+    assert_eq!(
+        why.error,
+        "no parsable event time: ts holds \"never\", which no built-in format reads; --time-format FORMAT reads others"
+    );
     assert_eq!(add(r#"{"ts":61}"#), Ok(vec![]));
     assert_eq!(
         texts(s.rows()),
