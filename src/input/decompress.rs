@@ -124,7 +124,10 @@ impl<R: BufRead> Read for GzMembers<R> {
             let Some(member) = self.member.as_mut() else {
                 return Ok(0);
             };
-            let n = member.read(buf)?;
+            let n = member.read(buf).map_err(|e| match e.kind() {
+                io::ErrorKind::UnexpectedEof => io::Error::new(e.kind(), "the gzip stream is cut short"),
+                _ => e,
+            })?;
             if n > 0 || buf.is_empty() {
                 return Ok(n);
             }
@@ -151,8 +154,8 @@ fn after_last_member(mut rest: impl BufRead) -> io::Result<()> {
             return Ok(());
         }
         if bytes.iter().any(|&b| b != 0) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
+            // Not `InvalidData`: the members before were whole, their checksums checked.
+            return Err(io::Error::other(
                 "bytes that are not gzip data follow the last gzip member",
             ));
         }
@@ -327,7 +330,8 @@ fn zstd_decoder<R: BufRead>(r: R, memory: usize) -> io::Result<ZstdWindow<zstd::
     Ok(ZstdWindow(decoder))
 }
 
-/// A zstd decoder whose error for a window past its limit says what to do.
+/// A zstd decoder whose errors say what they mean: a window past its limit, what to do; bytes
+/// that start no frame, where they are.
 struct ZstdWindow<R>(R);
 
 impl<R: Read> Read for ZstdWindow<R> {
@@ -336,6 +340,9 @@ impl<R: Read> Read for ZstdWindow<R> {
             if e.to_string().contains("Frame requires too much memory") {
                 let why = format!("{e}: its window (zstd --long) is larger than --memory-limit; raise it");
                 return io::Error::new(e.kind(), why);
+            }
+            if e.to_string().contains("Unknown frame descriptor") {
+                return io::Error::new(e.kind(), "bytes that are not zstd data follow a zstd frame");
             }
             e
         })
@@ -400,7 +407,7 @@ impl<R: BufRead> Read for Xz<R> {
                 Ok(_) if eof => {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
-                        "the xz stream is cut short",
+                        "the xz stream is cut short, or bytes that are not xz data follow it",
                     ));
                 }
                 Ok(_) if consumed == 0 => {

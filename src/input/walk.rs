@@ -30,6 +30,12 @@ pub(crate) struct Skipped {
     pub binary: u64,
     /// Files and directories that `--glob` patterns leave out.
     pub excluded: u64,
+    /// Files and directories a walk listed already (a directory named twice, or inside
+    /// another named, a hard link, a link to a directory walked).
+    pub again: u64,
+    /// Hidden files and directories (their names start with `.`), counted for `-v` only: a
+    /// tree's `.git` is no news.
+    pub hidden: u64,
     /// Directories this run writes topic files to: a rerun must not read what the last run
     /// wrote.
     pub topic_dirs: u64,
@@ -73,6 +79,12 @@ impl Skipped {
                 "entry excluded by --glob",
                 "entries excluded by --glob",
             ),
+            (
+                self.again,
+                "entry listed twice (read once)",
+                "entries listed twice (read once)",
+            ),
+            (if verbose { self.hidden } else { 0 }, "hidden entry", "hidden entries"),
         ];
         let parts: Vec<String> = counts
             .iter()
@@ -259,7 +271,7 @@ impl Walk {
     pub(crate) fn dir(&mut self, dir: &Path, out: &mut Vec<Input>) {
         self.root = dir.to_path_buf();
         match fs::metadata(dir) {
-            Ok(m) if !self.dirs.insert(id(&m)) => {}
+            Ok(m) if !self.dirs.insert(id(&m)) => self.again(dir),
             _ => self.visit(dir, out),
         }
     }
@@ -270,14 +282,16 @@ impl Walk {
             out.push(file(dir.to_path_buf()));
             return;
         };
-        let mut entries: Vec<fs::DirEntry> = entries
-            .filter_map(Result::ok)
-            .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
-            .collect();
+        let mut entries: Vec<fs::DirEntry> = entries.filter_map(Result::ok).collect();
         // Sorted, so that of two names for one file the same one is read every time.
         entries.sort_by_key(fs::DirEntry::file_name);
         for e in entries {
-            self.entry(e.path(), out);
+            if e.file_name().as_encoded_bytes().starts_with(b".") {
+                self.skipped.hidden += 1;
+                self.skipped.skip(&e.path(), "hidden (name it to read it)");
+            } else {
+                self.entry(e.path(), out);
+            }
         }
     }
 
@@ -317,15 +331,27 @@ impl Walk {
                 self.excluded(&path);
             } else if self.dirs.insert(id(&origin)) {
                 self.visit(&path, out);
+            } else {
+                self.again(&path);
             }
         } else if !kind.is_file() {
             self.skipped.special += 1;
             self.skipped.skip(&path, "a FIFO, socket or device");
         } else if verdict == Some(false) || (verdict.is_none() && self.opts.globs.includes_any()) {
             self.excluded(&path);
-        } else if (verdict.is_some() || self.opts.no_ignore || self.is_data(&path)) && self.files.insert(id(&origin)) {
-            out.push(file(path));
+        } else if verdict.is_some() || self.opts.no_ignore || self.is_data(&path) {
+            match self.files.insert(id(&origin)) {
+                true => out.push(file(path)),
+                false => self.again(&path),
+            }
         }
+    }
+
+    /// An entry listed already, by this walk or another: read once.
+    fn again(&mut self, path: &Path) {
+        self.skipped.again += 1;
+        self.skipped
+            .skip(path, "listed twice, by another name or path (read once)");
     }
 
     fn excluded(&mut self, path: &Path) {
@@ -407,7 +433,8 @@ mod tests {
         symlink(d.path(), d.path().join("sub/root")).unwrap();
         let (found, skipped) = names(d.path(), true);
         assert_eq!(found, ["sub/a.ndjson"]);
-        assert_eq!(skipped.entries, []);
+        assert_eq!(skipped.again, 2, "{:?}", skipped.entries);
+        assert!(skipped.entries.iter().all(|e| e.1.starts_with("listed twice")));
     }
 
     #[test]

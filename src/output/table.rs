@@ -44,8 +44,8 @@ const SIGNIFICANT: usize = 6;
 ///   not parsing: a backslash in the data is shown as it is.
 /// - With `max_width`, when the natural layout is wider, the widest columns are narrowed to a
 ///   common limit (the largest that fits; spare width goes one column each to the leftmost cut
-///   columns) and cut cells end in `…`. A column is never narrower than 1, so with too many
-///   columns for `max_width` the lines stay longer than asked.
+///   columns) and cut cells end in `…`. A column is never cut narrower than [`NARROWEST`], so
+///   with too many columns for `max_width` the lines stay longer than asked.
 /// - Numbers with a fraction or an exponent show at most [`SIGNIFICANT`] significant digits
 ///   (see [`readable`]); with a zone, RFC 3339 date-times with an offset show in it (see
 ///   [`crate::time::shown_in`]); integers and all other cells show as they are.
@@ -193,8 +193,13 @@ fn cut(s: &str, w: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{kept}…"))
 }
 
+/// How narrow a cut column may be: a cut cell shows this many columns, `…` included, so that
+/// it can still be read. A table that does not fit at this width is wider than asked.
+const NARROWEST: usize = 8;
+
 /// Column widths within `max_width`: the widest columns narrowed to the largest common limit
-/// that fits, none below 1, spare width given one each to the leftmost narrowed columns.
+/// that fits, none below [`NARROWEST`], spare width given one each to the leftmost narrowed
+/// columns.
 fn fit(natural: &[usize], max_width: Option<usize>) -> Vec<usize> {
     let gaps = GAP * natural.len().saturating_sub(1);
     let Some(max) = max_width else {
@@ -205,8 +210,9 @@ fn fit(natural: &[usize], max_width: Option<usize>) -> Vec<usize> {
     }
     let budget = max.saturating_sub(gaps);
     let used = |limit: usize| natural.iter().map(|&w| w.min(limit)).sum::<usize>();
-    // used(lo) fits (or lo is the floor of 1); used(hi) does not.
-    let (mut lo, mut hi) = (1, natural.iter().copied().max().unwrap_or(0));
+    // used(lo) fits (or lo is the floor); used(hi) does not.
+    let hi = natural.iter().copied().max().unwrap_or(0);
+    let (mut lo, mut hi) = (NARROWEST.min(hi), hi);
     while lo + 1 < hi {
         let mid = lo + (hi - lo) / 2;
         if used(mid) <= budget { lo = mid } else { hi = mid }
@@ -371,14 +377,18 @@ mod tests {
 
     #[test]
     fn max_width_cuts_wide_characters_whole() {
-        let t = table(&[r#"{"a":"日本語テキスト","b":"x"}"#], Some(8));
-        assert_eq!(t, "a      b\n日本…  x\n");
-        assert!(t.lines().all(|l| l.width() <= 8));
+        let t = table(&[r#"{"a":"日本語テキスト","b":"x"}"#], Some(13));
+        assert_eq!(t, "a           b\n日本語テ…   x\n");
+        assert!(t.lines().all(|l| l.width() <= 13));
     }
 
     #[test]
-    fn max_width_too_small_keeps_one_column_each() {
-        assert_eq!(table(&[r#"{"aa":"xx","bb":"yy"}"#], Some(3)), "…  …\n…  …\n");
+    fn max_width_too_small_cuts_no_column_below_eight() {
+        assert_eq!(table(&[r#"{"aa":"xx","bb":"yy"}"#], Some(3)), "aa  bb\nxx  yy\n");
+        assert_eq!(
+            table(&[r#"{"a":"abcdefghijk","b":"lmnopqrstuv"}"#], Some(3)),
+            "a         b\nabcdefg…  lmnopqr…\n"
+        );
     }
 
     #[test]
@@ -401,7 +411,10 @@ mod tests {
         assert_eq!(fit(&[5, 20, 30], Some(59)), [5, 20, 30]);
         assert_eq!(fit(&[5, 20, 30], Some(45)), [5, 18, 18]);
         assert_eq!(fit(&[5, 20, 30], Some(46)), [5, 19, 18]);
-        assert_eq!(fit(&[5, 20, 30], Some(4)), [1, 1, 1]);
+        // Never cut below 8 columns, which can still be read: then wider than asked.
+        assert_eq!(fit(&[5, 20, 30], Some(4)), [5, 8, 8]);
+        assert_eq!(fit(&[5, 20, 30], Some(25)), [5, 8, 8]);
+        assert_eq!(fit(&[5, 20, 30], Some(26)), [5, 9, 8]);
         assert_eq!(fit(&[0, 0], Some(1)), [0, 0]);
     }
 

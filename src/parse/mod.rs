@@ -127,12 +127,12 @@ impl Year {
         let Some(latest) = self.latest else {
             return at(self.year).map(|_| self.year);
         };
-        match at(self.year) {
-            Some(t) if t <= latest + 86_400 => Some(self.year),
-            // Past the latest time, or Feb 29 of a common year: the year before, if it has the date.
-            _ if at(self.year - 1).is_some() => Some(self.year - 1),
-            t => t.map(|_| self.year),
-        }
+        // The latest year that has the date no more than a day past the latest time: the year
+        // before for a date past it (a log written across New Year), the last leap year for Feb
+        // 29 (at most 8 years back, around 2100).
+        (0..=8)
+            .map(|back| self.year - back)
+            .find(|&y| at(y).is_some_and(|t| t <= latest + 86_400))
     }
 
     /// The year of a date written `Mmm`, `dd` and `hh:mm:ss` as syslog writes them; `year`
@@ -397,6 +397,18 @@ mod tests {
             latest: Some(1_736_467_200),
         };
         assert_eq!(in_2025.of(2, 29, 0), Some(2024));
+        // Two years after a leap year: the last leap year, whatever the modification time's.
+        let in_2026 = Year {
+            year: 2026,
+            latest: Some(1_780_272_000),
+        };
+        assert_eq!(in_2026.of(2, 29, 43_200), Some(2024));
+        let in_2104 = Year {
+            year: 2104,
+            latest: Some(4_232_908_800),
+        };
+        // 2104-02-20: its Feb 29 is to come, and 2100 is no leap year.
+        assert_eq!(in_2104.of(2, 29, 0), Some(2096));
         assert_eq!(Year::fixed(2025).of(12, 31, 0), Some(2025));
         assert_eq!(Year::fixed(2025).of(2, 29, 0), None);
     }

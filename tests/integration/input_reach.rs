@@ -133,6 +133,8 @@ fn tree() -> tempfile::TempDir {
     std::fs::write(logs.join("old/c.ndjson"), "{\"f\":\"c\"}\n").unwrap();
     std::fs::write(logs.join("LICENSE"), "MIT License\n").unwrap();
     std::fs::write(logs.join("README.md"), "# logs\n").unwrap();
+    std::fs::create_dir_all(logs.join(".cache")).unwrap();
+    std::fs::write(logs.join(".cache/x.ndjson"), "{\"f\":\"hidden\"}\n").unwrap();
     std::fs::write(logs.join("core.bin"), b"\x7fELF\x00\x00{}\n").unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut gz, b"{\"f\":\"z\"}\n").unwrap();
@@ -156,6 +158,16 @@ fn directory_walks_skip_licences_readmes_and_binary_files_with_one_note() {
         r.stderr
     );
     assert_eq!(dead_total(&stats(&r.stderr)), 0);
+}
+
+#[test]
+fn a_directory_named_twice_or_inside_another_is_read_once_and_the_note_says_so() {
+    let d = tree();
+    for args in [&["logs", "logs"][..], &["logs", "logs/old"]] {
+        let r = run_in(d.path(), &[&["count"], args].concat(), "");
+        assert_eq!((r.code, r.stdout.as_str()), (0, "{\"count\":4}\n"), "{}", r.stderr);
+        assert!(r.stderr.contains("1 entry listed twice (read once)"), "{}", r.stderr);
+    }
 }
 
 #[test]
@@ -240,12 +252,19 @@ fn verbose_lists_each_skipped_entry() {
     );
     assert!(r.stderr.contains("evq: skipped logs/core.bin: binary"), "{}", r.stderr);
     assert!(
-        r.stderr.contains("evq: skipped logs/z.gz: excluded by --glob"),
+        r.stderr
+            .contains("evq: skipped logs/.cache: hidden (name it to read it)"),
         "{}",
         r.stderr
     );
     assert!(
-        r.stderr.contains("and 1 entry excluded by --glob in directory inputs"),
+        r.stderr
+            .contains(", 1 entry excluded by --glob and 1 hidden entry in directory inputs"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("evq: skipped logs/z.gz: excluded by --glob"),
         "{}",
         r.stderr
     );

@@ -159,7 +159,7 @@ impl Parser {
         if per_window > crate::lang::ast::MAX_PER_WINDOW {
             return Err(LangError::new(
                 format!(
-                    "windows that slide by {} of their length are too many per event",
+                    "each event would be in {} windows, as every / slide says: too many",
                     per_window.round()
                 ),
                 span,
