@@ -144,7 +144,7 @@ pub(crate) struct Mismatches {
     /// `unread[i]` holds the first value it could not read.
     conversions: Vec<Conversion>,
     converted: Flags,
-    unread: Vec<OnceLock<String>>,
+    unread: Vec<OnceLock<Unread>>,
     cased: cased::CaseWatch,
 }
 
@@ -286,7 +286,10 @@ impl Mismatches {
             self.unread[i].get_or_init(|| {
                 let mut text = String::new();
                 write_val(&mut text, &v);
-                text
+                Unread {
+                    text,
+                    time_format: env.time_format.clone(),
+                }
             });
             false
         })
@@ -819,19 +822,30 @@ fn conversion(call: &Expr, f: Func, items: &[Expr], bound: &[&str]) -> Option<Co
     })
 }
 
+/// The first value a conversion did not read, as JSON text, and the `--time-format` it was
+/// tried with.
+#[derive(Debug)]
+struct Unread {
+    text: String,
+    time_format: Option<std::sync::Arc<str>>,
+}
+
 /// The warning for a conversion that read no value of its field; `unread` is the first.
-fn conversion_warning(c: &Conversion, unread: &str) -> String {
+fn conversion_warning(c: &Conversion, unread: &Unread) -> String {
     const SHOWN: usize = 40;
-    let shown = match unread.char_indices().nth(SHOWN) {
-        Some((end, _)) => format!("{}…", &unread[..end]),
-        None => unread.to_string(),
+    let shown = match unread.text.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}…", &unread.text[..end]),
+        None => unread.text.clone(),
     };
     let (path, call) = (&c.path, &c.written);
-    let why = match c.func {
-        Func::Time => {
+    let why = match (c.func, &unread.time_format) {
+        (Func::Time, None) => {
             format!("; time() reads RFC 3339 text and Unix times: for another layout write strptime({path}, FORMAT)")
         }
-        Func::Strptime => "; the format does not match the text".to_string(),
+        (Func::Time, Some(f)) => format!(
+            "; time() reads RFC 3339 text, Unix times and --time-format {f}: for another layout write strptime({path}, FORMAT)"
+        ),
+        (Func::Strptime, _) => "; the format does not match the text".to_string(),
         _ => String::new(),
     };
     format!("{call} was null for every event: no value of {path} could be read (the first was {shown}){why}")

@@ -609,6 +609,15 @@ fn a_conversion_that_read_no_value_of_its_field_is_named_with_the_first_value() 
     );
     let r = run(&["set t = time(at)"], input);
     assert!(r.stderr.contains("write strptime(at, FORMAT)"), "{}", r.stderr);
+    let r = run(&["--time-format", "%Y-%m-%d", "set t = time(at)"], input);
+    assert!(
+        r.stderr
+            .contains("time() reads RFC 3339 text, Unix times and --time-format %Y-%m-%d: for another layout"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["--time-format", "%d/%m/%Y", "set t = time(at)"], input);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "a date alone is its midnight");
     for quiet in [
         "set t = strptime(at, \"%d/%m/%Y\")",
         "set n = coalesce(to_number(level), 0)",
