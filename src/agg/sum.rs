@@ -53,6 +53,19 @@ impl Compensated {
         self.divided(1.0)
     }
 
+    /// A sum past the range of a double as number text (`2e308`), to 16 significant digits;
+    /// `None` for one that is not a finite number (an infinite term).
+    fn past_range_text(self) -> Option<String> {
+        let scaled = self.sum + self.comp;
+        if !self.scaled || !scaled.is_finite() {
+            return None;
+        }
+        // The scaled sum is m × 2^e exactly; the sum is m × 2^(e + 64), an integer this far up.
+        let (m, e) = mantissa_and_exponent(scaled);
+        let digits = (BigInt::from(m) << usize::try_from(e + 64).ok()?).to_string();
+        Some(scientific(&digits, 16))
+    }
+
     /// The sum divided by `n`, scaled back up only after the division.
     fn divided(self, n: f64) -> f64 {
         let v = (self.sum + self.comp) / n;
@@ -158,7 +171,14 @@ impl Sum {
             return None;
         }
         if self.has_float {
-            return Some(Numeric::F(self.float_total().value()).into_val());
+            let f = self.float_total();
+            return Some(match f.value() {
+                v if v.is_finite() => Numeric::F(v).into_val(),
+                // Past the range of a double, the sum is written as text, which a number may be.
+                _ => f
+                    .past_range_text()
+                    .map_or(Val::Null, |text| Val::number_text(std::borrow::Cow::Owned(text))),
+            });
         }
         Some(match self.wide_total() {
             Some(w) => wide::into_val(w),
@@ -186,6 +206,48 @@ impl Sum {
     }
 }
 
+/// A finite double's exact value as `m × 2^e`.
+fn mantissa_and_exponent(x: f64) -> (i64, i64) {
+    let bits = x.to_bits();
+    let sign = if bits >> 63 == 0 { 1 } else { -1 };
+    let biased = ((bits >> 52) & 0x7ff) as i64;
+    let fraction = (bits & ((1 << 52) - 1)) as i64;
+    match biased {
+        0 => (sign * fraction, -1074),
+        _ => (sign * (fraction | (1 << 52)), biased - 1075),
+    }
+}
+
+/// Integer text (`-` and digits) in scientific notation, rounded half up to `keep` significant
+/// digits, trailing zeros left out: `2000…0` (309 digits) is `2e308`.
+fn scientific(integer: &str, keep: usize) -> String {
+    let (sign, digits) = integer.strip_prefix('-').map_or(("", integer), |d| ("-", d));
+    let mut kept: Vec<u8> = digits.bytes().take(keep).collect();
+    let mut exponent = digits.len() - 1;
+    if digits.as_bytes().get(keep).is_some_and(|&d| d >= b'5') {
+        match kept.iter().rposition(|&d| d != b'9') {
+            Some(at) => {
+                kept[at] += 1;
+                kept.truncate(at + 1);
+            }
+            None => {
+                kept = vec![b'1'];
+                exponent += 1;
+            }
+        }
+    }
+    while kept.len() > 1 && kept.last() == Some(&b'0') {
+        kept.pop();
+    }
+    let (first, rest) = kept.split_at(1);
+    let point = if rest.is_empty() { "" } else { "." };
+    format!(
+        "{sign}{}{point}{}e{exponent}",
+        String::from_utf8_lossy(first),
+        String::from_utf8_lossy(rest)
+    )
+}
+
 /// An integer as two doubles that add up to it: its value rounded to 53 significant bits, and
 /// the rest. The rest is exact as an i128 unless the rounding saturated at the very edge of the
 /// range (then it is negligible anyway).
@@ -210,9 +272,13 @@ mod tests {
     fn the_mean_of_values_whose_sum_passes_the_range_of_a_double_is_found() {
         assert_eq!(sum_of(&["1e308", "1e308"]).mean(), Some(1e308));
         assert_eq!(sum_of(&["1e308", "1e308", "-1e308", "1"]).mean(), Some(2.5e307));
+        let text = |s: Sum| s.total().map(|v| v.into_value().to_string());
+        assert_eq!(text(sum_of(&["1e308", "1e308"])).as_deref(), Some("2e308"));
+        assert_eq!(text(sum_of(&["-1e308", "-1.5e308"])).as_deref(), Some("-2.5e308"));
+        assert_eq!(text(sum_of(&["1.7e308", "1.7e308", "1"])).as_deref(), Some("3.4e308"));
         assert_eq!(
-            sum_of(&["1e308", "1e308"]).total(),
-            Some(Numeric::F(f64::INFINITY).into_val())
+            text(sum_of(&["1e308", "1e308", "-1e308", "1e300"])),
+            text(sum_of(&["1.00000001e308"]))
         );
         let (mut a, b) = (sum_of(&["1e308", "1e308"]), sum_of(&["2", "4"]));
         a.merge(&b);
@@ -231,6 +297,18 @@ mod tests {
         }
         let mean = d.mean().unwrap();
         assert!((mean / 1e304 - 1.0).abs() < 1e-12, "{mean}");
+    }
+
+    #[test]
+    fn integer_text_is_written_in_scientific_notation_to_its_significant_digits() {
+        assert_eq!(scientific("2000", 17), "2e3");
+        assert_eq!(scientific("-123456", 3), "-1.23e5");
+        assert_eq!(scientific("123556", 3), "1.24e5");
+        assert_eq!(scientific("199999", 3), "2e5");
+        assert_eq!(scientific("999999", 3), "1e6");
+        assert_eq!(scientific("7", 17), "7e0");
+        assert_eq!(mantissa_and_exponent(3.0), (3 << 51, -51));
+        assert_eq!(mantissa_and_exponent(-0.5), (-(1 << 52), -53));
     }
 
     #[test]
