@@ -72,11 +72,14 @@ impl<R: Read> Read for Counting<R> {
 struct WholeFile {
     file: File,
     read: u64,
+    /// Its size when opened: a file cut only after that much was read lost nothing.
+    opened: u64,
 }
 
 impl WholeFile {
     fn new(file: File) -> WholeFile {
-        WholeFile { file, read: 0 }
+        let opened = file.metadata().map_or(0, |m| m.len());
+        WholeFile { file, read: 0, opened }
     }
 }
 
@@ -86,7 +89,7 @@ impl Read for WholeFile {
         self.read += n as u64;
         if n == 0 && !buf.is_empty() {
             let meta = self.file.metadata()?;
-            if meta.is_file() && meta.len() < self.read {
+            if meta.is_file() && meta.len() < self.read && self.read < self.opened {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     format!(
@@ -449,6 +452,16 @@ mod tests {
             .read_to_end(&mut whole)
             .unwrap();
         assert_eq!(whole.len(), 50);
+        // A file cut after it was read whole lost nothing: it ends quietly.
+        let mut r = WholeFile::new(File::open(&path).unwrap());
+        r.read_to_end(&mut Vec::new()).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(10)
+            .unwrap();
+        assert_eq!(r.read(&mut [0; 8]).unwrap(), 0);
     }
 
     #[test]
